@@ -1,0 +1,60 @@
+import { InputError } from '../errors.js';
+import { VMPLAN_VERSION } from '../version.js';
+import { schemaCommand, showCommand, validateCommand } from './commands/inspect.js';
+import { planCommand } from './commands/plan.js';
+import { type CliIo, EXIT } from './io.js';
+
+type Command = (args: string[], io: CliIo) => number | Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; usage: string }> = {
+  plan: {
+    run: planCommand,
+    usage:
+      'plan [FILE] [--only JOB...] [--changed-files FILE | --base REF] [--executor host|vfkit|qemu] [--out PATH|-]',
+  },
+  show: { run: showCommand, usage: 'show PLAN.json [--json]' },
+  validate: { run: validateCommand, usage: 'validate FILE          (a jobs file or a plan.json)' },
+  schema: { run: schemaCommand, usage: 'schema jobs|plan       (print a JSON Schema)' },
+};
+
+/** The help text. */
+export function usage(): string {
+  const lines = Object.values(COMMANDS).map((command) => `  vmplan ${command.usage}`);
+  return [
+    `vmplan ${VMPLAN_VERSION}: plan CI jobs and run each in a throw-away Linux VM`,
+    '',
+    'Usage:',
+    ...lines,
+    '',
+    `FILE defaults to .github/vmplan.yml. Exit codes: 0 ok, 1 a job failed, 2 invalid input.`,
+    '',
+  ].join('\n');
+}
+
+/** Runs one CLI invocation and returns its exit code; InputErrors print their problems and give 2. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.stdout(usage());
+    return name === undefined ? EXIT.invalidInput : EXIT.ok;
+  }
+  if (name === '--version' || name === 'version') {
+    io.stdout(`${VMPLAN_VERSION}\n`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    io.stderr(`vmplan: unknown command "${name}"\n\n${usage()}`);
+    return EXIT.invalidInput;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    if (error instanceof InputError) {
+      const count = error.problems.length;
+      io.stderr(`${error.message}\n${count > 1 ? `${count} problems found; nothing was run.\n` : ''}`);
+      return EXIT.invalidInput;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,277 @@
+import { z } from 'zod';
+import { describeValue } from '../util/describe.js';
+import { branchKeys } from './zod-problems.js';
+
+/** Job ids become folder names, VM tags and check names, so they are kept to a safe alphabet. */
+export const JOB_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** Environment variable names, for `env` keys and `secrets` entries. */
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Prefix of variables vmplan sets itself; users may not define them. */
+export const RESERVED_ENV_PREFIX = 'VMPLAN_';
+
+/** The executors a job can run on. */
+export const ExecutorSchema = z
+  .enum(['host', 'vfkit', 'qemu'], {
+    error: (issue) => `expected one of "host", "vfkit", "qemu", found ${describeValue(issue.input)}`,
+  })
+  .describe(
+    'Where the job runs: "vfkit" (a VM on a Mac), "qemu" (a VM on Linux) or "host" (directly, no VM).',
+  );
+/** An executor name. */
+export type Executor = z.infer<typeof ExecutorSchema>;
+
+/** Guest CPU architectures. */
+export const ArchSchema = z
+  .enum(['arm64', 'amd64'], {
+    error: (issue) => `expected "arm64" or "amd64", found ${describeValue(issue.input)}`,
+  })
+  .describe('Guest CPU architecture. Apple Silicon Macs run arm64 guests.');
+/** A guest architecture. */
+export type Arch = z.infer<typeof ArchSchema>;
+
+/** A job id, as a definition key or a reference. */
+export const JobIdSchema = z.string().regex(JOB_ID_PATTERN, {
+  error: (issue) =>
+    `invalid job id ${describeValue(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
+});
+
+/** An image name (same alphabet as job ids: it names cache folders). */
+export const ImageNameSchema = z.string().regex(JOB_ID_PATTERN, {
+  error: (issue) =>
+    `invalid image name ${describeValue(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
+});
+
+const EnvNameSchema = z
+  .string()
+  .regex(ENV_NAME_PATTERN, {
+    error: (issue) =>
+      `invalid variable name ${describeValue(issue.input)}: expected letters, digits and "_", not starting with a digit`,
+  })
+  .refine((name) => !name.startsWith(RESERVED_ENV_PREFIX), {
+    error: (issue) =>
+      `variable name ${describeValue(issue.input)} is reserved: names starting with VMPLAN_ are set by vmplan`,
+  });
+
+const EnvSchema = z
+  .record(
+    EnvNameSchema,
+    z.union([z.string(), z.number(), z.boolean()], {
+      error: (issue) => `expected a string, number or boolean, found ${describeValue(issue.input)}`,
+    }),
+  )
+  .describe('Literal environment variables. Never put secret values here: use `secrets`.');
+
+const PositiveMinutesSchema = z
+  .number({ error: (issue) => `expected a positive number of minutes, found ${describeValue(issue.input)}` })
+  .positive({
+    error: (issue) => `expected a positive number of minutes, found ${describeValue(issue.input)}`,
+  })
+  .max(7 * 24 * 60, { error: 'expected at most 10080 minutes (one week)' });
+
+const CpusSchema = z
+  .number({ error: (issue) => `expected a whole number of CPUs, found ${describeValue(issue.input)}` })
+  .int({ error: (issue) => `expected a whole number of CPUs, found ${describeValue(issue.input)}` })
+  .min(1, { error: 'expected at least 1 CPU' })
+  .max(64, { error: 'expected at most 64 CPUs' });
+
+const MemorySchema = z
+  .number({
+    error: (issue) => `expected memory in MiB as a whole number, found ${describeValue(issue.input)}`,
+  })
+  .int({ error: (issue) => `expected memory in MiB as a whole number, found ${describeValue(issue.input)}` })
+  .min(256, { error: (issue) => `expected at least 256 MiB, found ${describeValue(issue.input)}` })
+  .max(1024 * 1024, { error: 'expected at most 1048576 MiB' })
+  .describe('Guest memory in MiB (a plain number: 2048, not "2G").');
+
+/** A path relative to the workspace that cannot climb out of it. Globs allowed. */
+const WorkspaceGlobSchema = z
+  .string()
+  .min(1, { error: 'expected a non-empty path' })
+  .refine((value) => !value.startsWith('/') && !/^[A-Za-z]:/.test(value), {
+    error: (issue) =>
+      `expected a path relative to the workspace, found the absolute path ${describeValue(issue.input)}`,
+  })
+  .refine((value) => !value.split('/').includes('..'), {
+    error: (issue) =>
+      `expected a path inside the workspace, found ${describeValue(issue.input)} (".." is not allowed)`,
+  });
+
+/** A folder inside the workspace (no globs). */
+const WorkspacePathSchema = WorkspaceGlobSchema.refine((value) => !/[*?[\]{}]/.test(value), {
+  error: (issue) => `expected a plain path, found the glob ${describeValue(issue.input)}`,
+});
+
+/** A `paths` filter entry: a glob over changed files, `!` negates. */
+const PathFilterSchema = z
+  .string()
+  .min(1, { error: 'expected a non-empty glob' })
+  .refine((value) => !value.replace(/^!/, '').startsWith('/'), {
+    error: (issue) => `expected a glob relative to the repository root, found ${describeValue(issue.input)}`,
+  });
+
+/** A host path: absolute, or relative to the repository root without "..". */
+const HostPathSchema = z
+  .string()
+  .min(1, { error: 'expected a non-empty path' })
+  .refine((value) => value.startsWith('/') || !value.split('/').includes('..'), {
+    error: (issue) =>
+      `expected an absolute path or a path inside the repository, found ${describeValue(issue.input)} (".." is not allowed)`,
+  });
+
+const NonEmptyStringSchema = z
+  .string({ error: (issue) => `expected a string, found ${describeValue(issue.input)}` })
+  .trim()
+  .min(1, { error: 'expected a non-empty string' });
+
+const CmdlineSchema = z
+  .string({ error: (issue) => `expected a string, found ${describeValue(issue.input)}` })
+  .refine((value) => !value.includes('"'), {
+    error: 'a kernel command line cannot contain a double quote (vfkit has no way to pass one)',
+  })
+  .describe('Extra kernel command line arguments, appended after the ones vmplan needs.');
+
+const imageCommon = {
+  description: z.string().optional(),
+  arch: ArchSchema,
+  cpus: CpusSchema.optional().describe('Guest CPUs (default 2).'),
+  memory: MemorySchema.optional(),
+  cmdline: CmdlineSchema.optional(),
+};
+
+/** An image made of prebuilt files on the host. */
+export const FilesImageSchema = z
+  .strictObject({
+    ...imageCommon,
+    kernel: HostPathSchema.describe('Kernel (arm64: an uncompressed Image, as vfkit requires).'),
+    initrd: HostPathSchema.describe('Initial ramdisk.'),
+    disk: HostPathSchema.optional().describe('Raw root disk image; each job boots a copy-on-write clone.'),
+  })
+  .describe('A guest image from prebuilt files.');
+
+/** An image produced by a host command writing into `$VMPLAN_IMAGE_OUT`. */
+export const BuildImageSchema = z
+  .strictObject({
+    ...imageCommon,
+    build: z.union(
+      [
+        NonEmptyStringSchema,
+        z.strictObject({
+          run: NonEmptyStringSchema.describe(
+            'Shell script run on the host; writes kernel, initrd and optional disk into $VMPLAN_IMAGE_OUT.',
+          ),
+          inputs: z
+            .array(WorkspaceGlobSchema)
+            .optional()
+            .describe('Files whose content is part of the cache key (globs, relative to the repository).'),
+        }),
+      ],
+      {
+        error: (issue) => `expected a command string or { run, inputs }, found ${describeValue(issue.input)}`,
+      },
+    ),
+  })
+  .describe('A guest image built by a host command.');
+
+/** An image built with `nix build`. */
+export const NixImageSchema = z
+  .strictObject({
+    ...imageCommon,
+    nix: NonEmptyStringSchema.describe(
+      'A nix installable, e.g. ".#vmplan-guest"; its output holds kernel, initrd and optional disk.',
+    ),
+  })
+  .describe('A guest image built with nix.');
+
+/** One guest image definition: prebuilt files, a build command, or a nix installable. */
+export const ImageSchema = z
+  .union([FilesImageSchema, BuildImageSchema, NixImageSchema])
+  .register(branchKeys, {
+    branches: [['kernel', 'initrd', 'disk'], ['build'], ['nix']],
+    describe: '"kernel"/"initrd" (prebuilt files), "build" (a host command) or "nix" (a nix installable)',
+  });
+/** A parsed image definition. */
+export type ImageDefinition = z.infer<typeof ImageSchema>;
+
+const NeedsSchema = z.union([JobIdSchema, z.array(JobIdSchema)], {
+  error: (issue) => `expected a job id or a list of job ids, found ${describeValue(issue.input)}`,
+});
+
+/** One job: a shell script run in a fresh VM (or on the host). */
+export const JobSchema = z
+  .strictObject({
+    run: NonEmptyStringSchema.describe(
+      'Shell script, run with `bash -e` (host) or `sh -e` (guest) in the workspace.',
+    ),
+    description: z.string().optional(),
+    image: ImageNameSchema.optional().describe('Guest image (default: defaults.image).'),
+    executor: ExecutorSchema.optional(),
+    needs: NeedsSchema.optional().describe('Jobs that must pass before this one starts.'),
+    'timeout-minutes': PositiveMinutesSchema.optional().describe(
+      'Minutes before the job is stopped (fractions allowed).',
+    ),
+    'working-directory': WorkspacePathSchema.optional().describe(
+      'Folder (relative to the repository root) the script starts in.',
+    ),
+    'writable-workspace': z
+      .boolean()
+      .optional()
+      .describe(
+        "Bring the job's workspace changes back to the host (default false: changes stay in the VM).",
+      ),
+    'run-as-root': z
+      .boolean()
+      .optional()
+      .describe('Run the script as root in the guest (default: an unprivileged user).'),
+    env: EnvSchema.optional(),
+    secrets: z
+      .array(EnvNameSchema)
+      .optional()
+      .describe('Names of runner environment variables passed to the job; their values are never stored.'),
+    paths: z
+      .array(PathFilterSchema)
+      .optional()
+      .describe(
+        'Run only when a changed file matches one of these globs ("!" excludes). Ignored when changes are unknown.',
+      ),
+    artifacts: z
+      .array(WorkspaceGlobSchema)
+      .optional()
+      .describe('Workspace paths (globs) brought back after the job.'),
+    reports: z
+      .strictObject({
+        junit: z
+          .array(WorkspaceGlobSchema)
+          .optional()
+          .describe('JUnit XML files (globs) to read for annotations.'),
+      })
+      .optional(),
+    cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
+    memory: MemorySchema.optional().describe("Override the image's memory for this job."),
+  })
+  .describe('A CI job.');
+/** A parsed job definition. */
+export type JobDefinition = z.infer<typeof JobSchema>;
+
+/** Settings every job inherits unless it sets its own. */
+export const DefaultsSchema = z.strictObject({
+  image: ImageNameSchema.optional(),
+  'working-directory': WorkspacePathSchema.optional(),
+  executor: ExecutorSchema.optional(),
+  'timeout-minutes': PositiveMinutesSchema.optional(),
+  env: EnvSchema.optional(),
+});
+
+/** The jobs file users write (`.github/vmplan.yml`). */
+export const JobsFileSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    version: z.literal(1, { error: (issue) => `expected 1, found ${describeValue(issue.input)}` }),
+    images: z.record(ImageNameSchema, ImageSchema).optional(),
+    defaults: DefaultsSchema.optional(),
+    jobs: z
+      .record(JobIdSchema, JobSchema)
+      .refine((jobs) => Object.keys(jobs).length > 0, { error: 'expected at least one job' }),
+  })
+  .describe('vmplan jobs file: guest images and the CI jobs that run in them.');
+/** A parsed, schema-valid jobs file. */
+export type JobsFile = z.infer<typeof JobsFileSchema>;

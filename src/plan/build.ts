@@ -1,0 +1,334 @@
+import type { Executor, ImageDefinition, JobDefinition, JobsFile } from '../config/schema.js';
+import { InputError, type Problem } from '../errors.js';
+import { canonicalJson, compareText, sha256 } from '../util/canonical-json.js';
+import { didYouMean } from '../util/suggest.js';
+import { VMPLAN_VERSION } from '../version.js';
+import { firstMatchingFile } from './paths-filter.js';
+import {
+  type Changes,
+  type ExcludedJob,
+  type ExecuteNode,
+  PLAN_SCHEMA_VERSION,
+  type Plan,
+  type PlanBody,
+  type PlanNode,
+  type PlanSource,
+  type Precondition,
+  type PrepareNode,
+} from './schema.js';
+
+/** Defaults for what a jobs file leaves out. */
+export const PLAN_DEFAULTS = { timeoutMinutes: 60, cpus: 2, memory: 2048 } as const;
+
+/** Everything outside the jobs file that shapes a plan; supplied by the caller so planning stays pure. */
+export interface PlanContext {
+  source: Omit<PlanSource, 'jobsFile' | 'jobsFileSha256'>;
+  jobsFile: { name: string; sha256: string };
+  changes: Changes;
+  /** Jobs selected by the user (their needs are added); undefined selects every job. */
+  only?: readonly string[];
+  /** An executor forced for the run: "host" runs everything on the host, a VM executor replaces every VM executor. */
+  executor?: Executor;
+  /** The executor for jobs that name none (vfkit on macOS, qemu on Linux). */
+  defaultExecutor: Executor;
+  /** Timestamp to record; not part of the plan id. */
+  createdAt: string;
+}
+
+/**
+ * Builds the staged run plan from a validated jobs file. Pure: reads no files, runs nothing, and the same
+ * inputs always give the same plan (same planId, same bytes).
+ */
+export function buildPlan(config: JobsFile, context: PlanContext): Plan {
+  const jobIds = Object.keys(config.jobs).sort();
+  const needsOf = (id: string): string[] => normalizeNeeds(config.jobs[id]!.needs);
+
+  const excluded = new Map<string, ExcludedJob>();
+  const explicitlySelected = selectJobs(config, context.only, jobIds, needsOf, excluded);
+  applyPathFilters(config, context.changes, jobIds, explicitlySelected, excluded);
+  excludeDependents(jobIds, needsOf, excluded);
+
+  const included = jobIds.filter((id) => !excluded.has(id));
+  const problems: Problem[] = [];
+  const executeNodes = included.map((id) => buildExecuteNode(config, id, needsOf(id), context, problems));
+  if (problems.length > 0) throw new InputError(problems);
+
+  const prepareNodes = buildPrepareNodes(config, executeNodes);
+  const { nodes, stages } = orderNodes([...prepareNodes, ...executeNodes]);
+
+  const body: PlanBody = {
+    schemaVersion: PLAN_SCHEMA_VERSION,
+    generator: { name: 'vmplan', version: VMPLAN_VERSION },
+    source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
+    scope: {
+      only: context.only === undefined ? null : [...new Set(context.only)].sort(),
+      executor: context.executor ?? null,
+      defaultExecutor: context.defaultExecutor,
+      changes: context.changes.known
+        ? { known: true, source: context.changes.source, files: [...new Set(context.changes.files)].sort() }
+        : context.changes,
+    },
+    preconditions: buildPreconditions(nodes),
+    stages,
+    nodes,
+    excluded: [...excluded.values()].sort((a, b) => compareText(a.job, b.job)),
+  };
+  return { ...body, planId: planIdOf(body), createdAt: context.createdAt };
+}
+
+/** The plan id: sha256 of the canonical JSON of everything but planId and createdAt. */
+export function planIdOf(plan: PlanBody | Plan): string {
+  const { planId: _id, createdAt: _at, ...body } = plan as Plan;
+  return sha256(canonicalJson(body));
+}
+
+function normalizeNeeds(needs: JobDefinition['needs']): string[] {
+  if (needs === undefined) return [];
+  return [...new Set(typeof needs === 'string' ? [needs] : needs)].sort();
+}
+
+/** Marks jobs not reachable from --only as excluded; returns the jobs named explicitly. */
+function selectJobs(
+  config: JobsFile,
+  only: readonly string[] | undefined,
+  jobIds: string[],
+  needsOf: (id: string) => string[],
+  excluded: Map<string, ExcludedJob>,
+): Set<string> {
+  if (only === undefined) return new Set();
+  const unknown = only.filter((id) => config.jobs[id] === undefined);
+  if (unknown.length > 0) {
+    throw new InputError(
+      unknown.map((id) => ({ message: `--only: unknown job "${id}"${didYouMean(id, jobIds)}` })),
+    );
+  }
+  const selected = new Set<string>();
+  const add = (id: string): void => {
+    if (selected.has(id)) return;
+    selected.add(id);
+    for (const need of needsOf(id)) add(need);
+  };
+  for (const id of only) add(id);
+  const named = [...new Set(only)].sort().join(', ');
+  for (const id of jobIds) {
+    if (!selected.has(id))
+      excluded.set(id, { job: id, reason: 'not-selected', message: `not selected (--only ${named})` });
+  }
+  return new Set(only);
+}
+
+/** Excludes jobs whose `paths` match no changed file. Jobs named with --only are never filtered out. */
+function applyPathFilters(
+  config: JobsFile,
+  changes: Changes,
+  jobIds: string[],
+  explicitlySelected: Set<string>,
+  excluded: Map<string, ExcludedJob>,
+): void {
+  if (!changes.known) return;
+  for (const id of jobIds) {
+    const paths = config.jobs[id]!.paths;
+    if (paths === undefined || excluded.has(id) || explicitlySelected.has(id)) continue;
+    if (firstMatchingFile(paths, changes.files) === undefined) {
+      excluded.set(id, {
+        job: id,
+        reason: 'paths',
+        message: `no changed file matches paths (${paths.join(', ')}); ${changes.files.length} file(s) changed`,
+      });
+    }
+  }
+}
+
+/** A job that needs an excluded job cannot run: exclude it too, saying which need was missing. */
+function excludeDependents(
+  jobIds: string[],
+  needsOf: (id: string) => string[],
+  excluded: Map<string, ExcludedJob>,
+): void {
+  const visited = new Set<string>();
+  const visit = (id: string): void => {
+    if (visited.has(id)) return;
+    visited.add(id);
+    const needs = needsOf(id);
+    for (const need of needs) visit(need);
+    if (excluded.has(id)) return;
+    const missing = needs.find((need) => excluded.has(need));
+    if (missing === undefined) return;
+    const why = excluded.get(missing)!;
+    const because = why.reason === 'needs-excluded' ? 'was excluded' : `was excluded (${why.reason})`;
+    excluded.set(id, { job: id, reason: 'needs-excluded', message: `needs "${missing}", which ${because}` });
+  };
+  for (const id of jobIds) visit(id);
+}
+
+function resolveExecutor(job: JobDefinition, config: JobsFile, context: PlanContext): Executor {
+  const configured = job.executor ?? config.defaults?.executor ?? context.defaultExecutor;
+  if (context.executor === 'host') return 'host';
+  if (context.executor !== undefined && configured !== 'host') return context.executor;
+  return configured;
+}
+
+function buildExecuteNode(
+  config: JobsFile,
+  id: string,
+  needs: string[],
+  context: PlanContext,
+  problems: Problem[],
+): ExecuteNode {
+  const job = config.jobs[id]!;
+  const executor = resolveExecutor(job, config, context);
+  const vm = executor !== 'host';
+  const imageName = vm ? (job.image ?? config.defaults?.image ?? null) : null;
+  const image = imageName === null ? undefined : config.images?.[imageName];
+  if (vm && image === undefined) {
+    problems.push({
+      path: ['jobs', id],
+      message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image (or run with --executor host)`,
+    });
+  }
+  const env: Record<string, string> = {};
+  const mergedEnv = { ...config.defaults?.env, ...job.env };
+  for (const name of Object.keys(mergedEnv).sort()) env[name] = String(mergedEnv[name]);
+
+  const dependsOn = [
+    ...(imageName === null ? [] : [`image:${imageName}`]),
+    ...needs.map((need) => `job:${need}`),
+  ].sort();
+  return {
+    id: `job:${id}`,
+    description: job.description ?? `Run job "${id}"`,
+    executor,
+    dependsOn,
+    kind: 'execute',
+    type: vm ? 'vm_command' : 'host_command',
+    job: id,
+    needs,
+    image: imageName,
+    command: job.run,
+    workingDirectory: job['working-directory'] ?? config.defaults?.['working-directory'] ?? '.',
+    runAsRoot: job['run-as-root'] ?? false,
+    timeoutMinutes:
+      job['timeout-minutes'] ?? config.defaults?.['timeout-minutes'] ?? PLAN_DEFAULTS.timeoutMinutes,
+    writableWorkspace: job['writable-workspace'] ?? false,
+    env,
+    secrets: [...new Set(job.secrets ?? [])].sort(),
+    cpus: vm ? (job.cpus ?? image?.cpus ?? PLAN_DEFAULTS.cpus) : null,
+    memory: vm ? (job.memory ?? image?.memory ?? PLAN_DEFAULTS.memory) : null,
+    artifacts: job.artifacts ?? [],
+    reports: { junit: job.reports?.junit ?? [] },
+  };
+}
+
+/** One prepare node per distinct image used by a VM job, shared by all of them. */
+function buildPrepareNodes(config: JobsFile, executeNodes: ExecuteNode[]): PrepareNode[] {
+  const users = new Map<string, ExecuteNode[]>();
+  for (const node of executeNodes) {
+    if (node.image === null) continue;
+    pushTo(users, node.image, node);
+  }
+  return [...users.keys()].sort().map((name) => {
+    const image = config.images![name]!;
+    const usedBy = users.get(name)!.map((node) => node.id);
+    return prepareNode(name, image, usedBy);
+  });
+}
+
+function prepareNode(name: string, image: ImageDefinition, usedBy: string[]): PrepareNode {
+  const common = {
+    id: `image:${name}`,
+    description: image.description ?? `Prepare image "${name}"`,
+    executor: 'host' as const,
+    dependsOn: [],
+    kind: 'prepare' as const,
+    image: name,
+    arch: image.arch,
+    cacheKey: imageCacheKey(image),
+    cmdline: image.cmdline ?? null,
+    usedBy,
+  };
+  if ('kernel' in image) {
+    return { ...common, type: 'files', kernel: image.kernel, initrd: image.initrd, disk: image.disk ?? null };
+  }
+  if ('build' in image) {
+    const build = typeof image.build === 'string' ? { run: image.build, inputs: [] } : image.build;
+    return { ...common, type: 'build', run: build.run, inputs: build.inputs ?? [] };
+  }
+  return { ...common, type: 'nix', installable: image.nix };
+}
+
+/** A cache key from what determines an image's files (not its cpus/memory/description). */
+export function imageCacheKey(image: ImageDefinition): string {
+  const { description: _d, cpus: _c, memory: _m, cmdline: _k, ...identity } = image;
+  return sha256(canonicalJson({ v: 1, ...identity }));
+}
+
+/**
+ * Orders nodes topologically: a node's stage is one more than its deepest dependency's, and within a
+ * stage nodes sort by id. Both `vmplan show` and plan diffs stay readable and stable.
+ */
+function orderNodes(nodes: PlanNode[]): { nodes: PlanNode[]; stages: string[][] } {
+  const byId = new Map(nodes.map((node) => [node.id, node]));
+  const stageOf = new Map<string, number>();
+  const stage = (id: string): number => {
+    const known = stageOf.get(id);
+    if (known !== undefined) return known;
+    const node = byId.get(id)!;
+    const value = node.dependsOn.length === 0 ? 0 : 1 + Math.max(...node.dependsOn.map(stage));
+    stageOf.set(id, value);
+    return value;
+  };
+  const ordered = [...nodes].sort((a, b) => stage(a.id) - stage(b.id) || compareText(a.id, b.id));
+  const stages: string[][] = [];
+  for (const node of ordered) {
+    const index = stage(node.id);
+    if (stages[index] === undefined) stages[index] = [];
+    stages[index].push(node.id);
+  }
+  return { nodes: ordered, stages };
+}
+
+function buildPreconditions(nodes: PlanNode[]): Precondition[] {
+  const executeNodes = nodes.filter((node): node is ExecuteNode => node.kind === 'execute');
+  const executors = new Map<Executor, string[]>();
+  const secrets = new Map<string, string[]>();
+  for (const node of executeNodes) {
+    pushTo(executors, node.executor, node.id);
+    for (const name of node.secrets) pushTo(secrets, name, node.id);
+  }
+  const executorOf = new Map(executeNodes.map((node) => [node.id, node.executor]));
+  const vfkitArchs = new Map<string, string[]>();
+  for (const node of nodes) {
+    if (node.kind !== 'prepare') continue;
+    const onVfkit = node.usedBy.filter((id) => executorOf.get(id) === 'vfkit');
+    for (const id of onVfkit) pushTo(vfkitArchs, node.arch, id);
+  }
+  return [
+    ...[...executors.keys()].sort().map(
+      (executor): Precondition => ({
+        kind: 'executor',
+        executor,
+        nodes: executors.get(executor)!.sort(),
+      }),
+    ),
+    ...[...vfkitArchs.keys()].sort().map(
+      (arch): Precondition => ({
+        kind: 'host-arch',
+        arch: arch as 'arm64' | 'amd64',
+        nodes: vfkitArchs.get(arch)!.sort(),
+      }),
+    ),
+    ...[...secrets.keys()].sort().map(
+      (name): Precondition => ({
+        kind: 'secret',
+        name,
+        nodes: secrets.get(name)!.sort(),
+      }),
+    ),
+  ];
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}

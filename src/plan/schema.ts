@@ -1,0 +1,263 @@
+import { z } from 'zod';
+import { ArchSchema, ENV_NAME_PATTERN, ExecutorSchema, JOB_ID_PATTERN } from '../config/schema.js';
+
+/** The plan format version; bumped on any incompatible change. */
+export const PLAN_SCHEMA_VERSION = 1;
+
+const JobIdSchema = z.string().regex(JOB_ID_PATTERN);
+const EnvNameSchema = z.string().regex(ENV_NAME_PATTERN);
+const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
+
+/** A node id: `image:<name>` for prepare nodes, `job:<id>` for execute nodes. */
+export const NodeIdSchema = z
+  .string()
+  .regex(/^(image|job):[a-z0-9][a-z0-9_-]{0,62}$/, 'expected "image:<name>" or "job:<id>"');
+/** A node id. */
+export type NodeId = z.infer<typeof NodeIdSchema>;
+
+/** Where the plan came from: repository, commit, and the jobs file it was made of. */
+export const PlanSourceSchema = z.strictObject({
+  repository: z.string().nullable().describe('owner/name, when known'),
+  commit: z.string().nullable().describe('The commit the jobs run against (the PR head on pull requests).'),
+  ref: z.string().nullable(),
+  event: z.string().nullable(),
+  jobsFile: z.string().describe('The jobs file as named by the user, or "inline" for the action input.'),
+  jobsFileSha256: Sha256Schema,
+});
+/** Where a plan came from. */
+export type PlanSource = z.infer<typeof PlanSourceSchema>;
+
+/** What changed, as far as the planner knew (drives `paths` filters). */
+export const ChangesSchema = z.discriminatedUnion('known', [
+  z.strictObject({
+    known: z.literal(true),
+    source: z.string().describe('How the list was obtained, e.g. "git diff abc..def" or a file name.'),
+    files: z.array(z.string()),
+  }),
+  z.strictObject({
+    known: z.literal(false),
+    reason: z.string().describe('Why the changed files are unknown; no job was filtered out by `paths`.'),
+  }),
+]);
+/** The changed files a plan was made against. */
+export type Changes = z.infer<typeof ChangesSchema>;
+
+/** The selection and filters the plan was made under. */
+export const PlanScopeSchema = z.strictObject({
+  only: z
+    .array(JobIdSchema)
+    .nullable()
+    .describe('Jobs selected with --only (their needs are added), or null for all.'),
+  executor: ExecutorSchema.nullable().describe('The executor forced for the run (--executor), or null.'),
+  defaultExecutor: ExecutorSchema.describe('The executor for jobs that name none (from the host platform).'),
+  changes: ChangesSchema,
+});
+/** The scope of a plan. */
+export type PlanScope = z.infer<typeof PlanScopeSchema>;
+
+/** Something that must hold on the machine before any node runs; checked first, so nothing starts in vain. */
+export const PreconditionSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('executor'),
+    executor: ExecutorSchema,
+    nodes: z.array(NodeIdSchema),
+  }),
+  z.strictObject({
+    kind: z.literal('secret'),
+    name: EnvNameSchema.describe(
+      'A runner environment variable that must be set (its value is never stored).',
+    ),
+    nodes: z.array(NodeIdSchema),
+  }),
+  z.strictObject({
+    kind: z.literal('host-arch'),
+    arch: ArchSchema.describe('vfkit runs guests of the host architecture only.'),
+    nodes: z.array(NodeIdSchema),
+  }),
+]);
+/** A plan precondition. */
+export type Precondition = z.infer<typeof PreconditionSchema>;
+
+const nodeCommon = {
+  id: NodeIdSchema,
+  description: z.string(),
+  executor: ExecutorSchema,
+  dependsOn: z.array(NodeIdSchema),
+};
+
+const prepareCommon = {
+  ...nodeCommon,
+  image: JobIdSchema,
+  arch: ArchSchema,
+  cacheKey: Sha256Schema.describe(
+    'Derived from the image definition; the prepare step adds content fingerprints.',
+  ),
+  cmdline: z.string().nullable(),
+  usedBy: z.array(NodeIdSchema),
+};
+
+/** Prepare node: an image from prebuilt files. */
+export const FilesPrepareNodeSchema = z.strictObject({
+  kind: z.literal('prepare'),
+  type: z.literal('files'),
+  ...prepareCommon,
+  kernel: z.string(),
+  initrd: z.string(),
+  disk: z.string().nullable(),
+});
+
+/** Prepare node: an image built by a host command. */
+export const BuildPrepareNodeSchema = z.strictObject({
+  kind: z.literal('prepare'),
+  type: z.literal('build'),
+  ...prepareCommon,
+  run: z.string(),
+  inputs: z.array(z.string()),
+});
+
+/** Prepare node: an image built with nix. */
+export const NixPrepareNodeSchema = z.strictObject({
+  kind: z.literal('prepare'),
+  type: z.literal('nix'),
+  ...prepareCommon,
+  installable: z.string(),
+});
+
+/** A node that produces a guest image, shared by every job using that image. */
+export const PrepareNodeSchema = z.discriminatedUnion('type', [
+  FilesPrepareNodeSchema,
+  BuildPrepareNodeSchema,
+  NixPrepareNodeSchema,
+]);
+/** A prepare node. */
+export type PrepareNode = z.infer<typeof PrepareNodeSchema>;
+
+/** A node that runs one job's command, in a VM or on the host. */
+export const ExecuteNodeSchema = z.strictObject({
+  kind: z.literal('execute'),
+  type: z.enum(['vm_command', 'host_command']),
+  ...nodeCommon,
+  job: JobIdSchema,
+  needs: z.array(JobIdSchema),
+  image: JobIdSchema.nullable(),
+  command: z.string(),
+  workingDirectory: z.string().describe('Relative to the workspace root; "." for the root.'),
+  runAsRoot: z.boolean(),
+  timeoutMinutes: z.number().positive(),
+  writableWorkspace: z.boolean(),
+  env: z.record(EnvNameSchema, z.string()),
+  secrets: z
+    .array(EnvNameSchema)
+    .describe('Names of runner variables passed to the job; values are never stored.'),
+  cpus: z.number().int().positive().nullable(),
+  memory: z.number().int().positive().nullable(),
+  artifacts: z.array(z.string()),
+  reports: z.strictObject({ junit: z.array(z.string()) }),
+});
+/** An execute node. */
+export type ExecuteNode = z.infer<typeof ExecuteNodeSchema>;
+
+/** Any plan node. */
+export const PlanNodeSchema = z.discriminatedUnion('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
+/** A plan node. */
+export type PlanNode = z.infer<typeof PlanNodeSchema>;
+
+/** A job left out of the plan, and why. */
+export const ExcludedJobSchema = z.strictObject({
+  job: JobIdSchema,
+  reason: z.enum(['not-selected', 'paths', 'needs-excluded']),
+  message: z.string(),
+});
+/** An excluded job. */
+export type ExcludedJob = z.infer<typeof ExcludedJobSchema>;
+
+/** The part of the plan its id is computed from (everything but planId and createdAt). */
+export const PlanBodySchema = z.strictObject({
+  schemaVersion: z.literal(PLAN_SCHEMA_VERSION),
+  generator: z.strictObject({ name: z.literal('vmplan'), version: z.string() }),
+  source: PlanSourceSchema,
+  scope: PlanScopeSchema,
+  preconditions: z.array(PreconditionSchema),
+  stages: z
+    .array(z.array(NodeIdSchema))
+    .describe('Nodes grouped by depth: a stage only needs earlier stages.'),
+  nodes: z.array(PlanNodeSchema).describe('Nodes in a stable topological order (stage, then id).'),
+  excluded: z.array(ExcludedJobSchema),
+});
+/** A plan without its id and timestamp. */
+export type PlanBody = z.infer<typeof PlanBodySchema>;
+
+/** The staged run plan (`plan.json`): versioned, deterministic, free of secret values. */
+export const PlanSchema = z
+  .strictObject({
+    schemaVersion: z.literal(PLAN_SCHEMA_VERSION),
+    planId: Sha256Schema.describe(
+      'sha256 of the canonical JSON of the plan body (all but planId and createdAt).',
+    ),
+    createdAt: z.iso.datetime(),
+    ...PlanBodySchema.omit({ schemaVersion: true }).shape,
+  })
+  .superRefine((plan, context) => {
+    for (const message of planConsistencyProblems(plan)) context.addIssue({ code: 'custom', message });
+  });
+/** A validated plan. */
+export type Plan = z.infer<typeof PlanSchema>;
+
+/**
+ * Structural rules zod's shapes cannot express: unique ids, dependencies that exist and come earlier,
+ * stages that match the nodes, executors that match node types. Guards against hand-edited plans.
+ */
+export function planConsistencyProblems(plan: Pick<Plan, 'nodes' | 'stages' | 'excluded'>): string[] {
+  const problems: string[] = [];
+  const position = new Map<string, number>();
+  plan.nodes.forEach((node, index) => {
+    if (position.has(node.id)) problems.push(`node "${node.id}" appears twice`);
+    position.set(node.id, index);
+  });
+  plan.nodes.forEach((node, index) => {
+    const expectedPrefix = node.kind === 'prepare' ? `image:${node.image}` : `job:${node.job}`;
+    if (node.id !== expectedPrefix) problems.push(`node "${node.id}" should be named "${expectedPrefix}"`);
+    for (const dependency of node.dependsOn) {
+      const at = position.get(dependency);
+      if (at === undefined)
+        problems.push(`node "${node.id}" depends on "${dependency}", which is not in the plan`);
+      else if (at >= index)
+        problems.push(`node "${node.id}" depends on "${dependency}", which comes after it`);
+    }
+    if (node.kind === 'execute') {
+      const vm = node.executor !== 'host';
+      if (vm !== (node.type === 'vm_command')) {
+        problems.push(`node "${node.id}" has type ${node.type} but executor ${node.executor}`);
+      }
+      if (vm && (node.image === null || !node.dependsOn.includes(`image:${node.image}`))) {
+        problems.push(`node "${node.id}" runs in a VM but does not depend on its image's prepare node`);
+      }
+      for (const need of node.needs) {
+        if (!node.dependsOn.includes(`job:${need}`))
+          problems.push(`node "${node.id}" needs "${need}" but does not depend on it`);
+      }
+    }
+  });
+  const stageOf = new Map<string, number>();
+  plan.stages.forEach((stage, index) => {
+    for (const id of stage) stageOf.set(id, index);
+  });
+  for (const node of plan.nodes) {
+    for (const dependency of node.dependsOn) {
+      if ((stageOf.get(dependency) ?? -1) >= (stageOf.get(node.id) ?? -1)) {
+        problems.push(
+          `node "${node.id}" is in the same stage as or an earlier stage than its dependency "${dependency}"`,
+        );
+      }
+    }
+  }
+  const staged = plan.stages.flat();
+  if (staged.length !== plan.nodes.length || staged.some((id, index) => plan.nodes[index]?.id !== id)) {
+    problems.push('stages do not list the nodes in plan order');
+  }
+  const planned = new Set(plan.nodes.flatMap((node) => (node.kind === 'execute' ? [node.job] : [])));
+  for (const excluded of plan.excluded) {
+    if (planned.has(excluded.job)) problems.push(`job "${excluded.job}" is both planned and excluded`);
+  }
+  return problems;
+}

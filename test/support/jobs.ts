@@ -1,0 +1,32 @@
+import { parseJobsFile } from '../../src/config/parse.js';
+import type { JobsFile } from '../../src/config/schema.js';
+import { InputError } from '../../src/errors.js';
+import type { PlanContext } from '../../src/plan/build.js';
+
+/** Parses a jobs file that must be valid. */
+export function jobs(text: string): JobsFile {
+  return parseJobsFile(text, 'vmplan.yml').config;
+}
+
+/** The error lines a jobs file produces (it must be invalid). */
+export function jobsErrors(text: string, file = '.github/vmplan.yml'): string[] {
+  try {
+    parseJobsFile(text, file);
+  } catch (error) {
+    if (error instanceof InputError) return error.message.split('\n');
+    throw error;
+  }
+  throw new Error('expected the jobs file to be invalid');
+}
+
+/** A plan context for tests, with overrides. */
+export function context(overrides: Partial<PlanContext> = {}): PlanContext {
+  return {
+    source: { repository: 'acme/app', commit: 'a'.repeat(40), ref: 'refs/heads/main', event: 'push' },
+    jobsFile: { name: '.github/vmplan.yml', sha256: 'b'.repeat(64) },
+    changes: { known: false, reason: 'test' },
+    defaultExecutor: 'vfkit',
+    createdAt: '2026-11-29T10:23:00.000Z',
+    ...overrides,
+  };
+}

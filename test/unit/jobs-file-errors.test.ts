@@ -1,0 +1,491 @@
+import { describe, expect, it } from 'vitest';
+import { jobs, jobsErrors } from '../support/jobs.js';
+
+const IMAGE = `images:
+  debian:
+    arch: arm64
+    kernel: img/Image
+    initrd: img/initrd
+`;
+
+// Each case: a jobs file and the exact messages it must produce, with file:line:column.
+const cases: { name: string; yaml: string; errors: string[] }[] = [
+  {
+    name: 'unknown need with a suggestion',
+    yaml: `version: 1
+jobs:
+  build: { run: make, executor: host }
+  unit:
+    run: make test
+    executor: host
+    needs: [build, buidl]
+`,
+    errors: ['.github/vmplan.yml:7:20 jobs.unit.needs[1]: unknown job "buidl" (did you mean "build"?)'],
+  },
+  {
+    name: 'unknown need given as a string',
+    yaml: `version: 1
+jobs:
+  unit: { run: x, executor: host, needs: lint }
+`,
+    errors: ['.github/vmplan.yml:3:42 jobs.unit.needs: unknown job "lint"'],
+  },
+  {
+    name: 'self dependency',
+    yaml: `version: 1
+jobs:
+  unit: { run: x, executor: host, needs: [unit] }
+`,
+    errors: ['.github/vmplan.yml:3:43 jobs.unit.needs[0]: job "unit" cannot need itself'],
+  },
+  {
+    name: 'a dependency cycle, printed',
+    yaml: `version: 1
+defaults: { executor: host }
+jobs:
+  a: { run: x, needs: c }
+  b: { run: x, needs: a }
+  c: { run: x, needs: b }
+`,
+    errors: ['.github/vmplan.yml:4:23 jobs.a.needs: dependency cycle: a → c → b → a'],
+  },
+  {
+    name: 'a need listed twice',
+    yaml: `version: 1
+defaults: { executor: host }
+jobs:
+  a: { run: x }
+  b: { run: x, needs: [a, a] }
+`,
+    errors: ['.github/vmplan.yml:5:27 jobs.b.needs[1]: "a" is listed twice'],
+  },
+  {
+    name: 'duplicate job id',
+    yaml: `version: 1
+jobs:
+  unit: { run: x }
+  unit: { run: y }
+`,
+    errors: [
+      '.github/vmplan.yml:4:3: invalid YAML: duplicate key "unit": each key (and each job id) may appear only once',
+    ],
+  },
+  {
+    name: 'job id with capitals',
+    yaml: `version: 1
+jobs:
+  Unit: { run: x, executor: host }
+`,
+    errors: [
+      '.github/vmplan.yml:3:3 jobs.Unit: invalid job id "Unit": expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit',
+    ],
+  },
+  {
+    name: 'job id that could climb out of a folder',
+    yaml: `version: 1
+jobs:
+  "../etc": { run: x, executor: host }
+`,
+    errors: [
+      '.github/vmplan.yml:3:3 jobs["../etc"]: invalid job id "../etc": expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit',
+    ],
+  },
+  {
+    name: 'job id too long',
+    yaml: `version: 1
+jobs:
+  ${'a'.repeat(64)}: { run: x, executor: host }
+`,
+    errors: [
+      `.github/vmplan.yml:3:3 jobs.${'a'.repeat(64)}: invalid job id "${'a'.repeat(57)}...": expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
+    ],
+  },
+  {
+    name: 'unknown key in a job, with a suggestion',
+    yaml: `version: 1
+jobs:
+  unit:
+    run: x
+    executor: host
+    timout: 5
+`,
+    errors: [
+      '.github/vmplan.yml:6:5 jobs.unit.timout: unknown key "timout" (did you mean "timeout-minutes"?)',
+    ],
+  },
+  {
+    name: 'unknown top-level key',
+    yaml: `version: 1
+job:
+  unit: { run: x }
+`,
+    errors: [
+      '.github/vmplan.yml:1:1: missing required field "jobs"',
+      '.github/vmplan.yml:2:1 job: unknown key "job" (did you mean "jobs"?)',
+    ],
+  },
+  {
+    name: 'missing run',
+    yaml: `version: 1
+jobs:
+  unit:
+    executor: host
+`,
+    errors: ['.github/vmplan.yml:4:5 jobs.unit: missing required field "run"'],
+  },
+  {
+    name: 'empty run',
+    yaml: `version: 1
+jobs:
+  unit: { run: "  ", executor: host }
+`,
+    errors: ['.github/vmplan.yml:3:16 jobs.unit.run: expected a non-empty string'],
+  },
+  {
+    name: 'wrong version',
+    yaml: `version: 2
+jobs:
+  unit: { run: x, executor: host }
+`,
+    errors: ['.github/vmplan.yml:1:10 version: expected 1, found 2'],
+  },
+  {
+    name: 'missing version',
+    yaml: `jobs:
+  unit: { run: x, executor: host }
+`,
+    errors: ['.github/vmplan.yml:1:1: missing required field "version"'],
+  },
+  {
+    name: 'no jobs',
+    yaml: `version: 1
+jobs: {}
+`,
+    errors: ['.github/vmplan.yml:2:7 jobs: expected at least one job'],
+  },
+  {
+    name: 'negative timeout',
+    yaml: `version: 1
+jobs:
+  unit: { run: x, executor: host, timeout-minutes: -5 }
+`,
+    errors: [
+      '.github/vmplan.yml:3:52 jobs.unit.timeout-minutes: expected a positive number of minutes, found -5',
+    ],
+  },
+  {
+    name: 'timeout as a string',
+    yaml: `version: 1
+jobs:
+  unit: { run: x, executor: host, timeout-minutes: "10m" }
+`,
+    errors: [
+      '.github/vmplan.yml:3:52 jobs.unit.timeout-minutes: expected a positive number of minutes, found "10m"',
+    ],
+  },
+  {
+    name: 'unknown executor',
+    yaml: `version: 1
+jobs:
+  unit: { run: x, executor: docker }
+`,
+    errors: [
+      '.github/vmplan.yml:3:29 jobs.unit.executor: expected one of "host", "vfkit", "qemu", found "docker"',
+    ],
+  },
+  {
+    name: 'needs of the wrong type',
+    yaml: `version: 1
+jobs:
+  unit: { run: x, executor: host, needs: 5 }
+`,
+    errors: ['.github/vmplan.yml:3:42 jobs.unit.needs: expected a job id or a list of job ids, found 5'],
+  },
+  {
+    name: 'unknown image with a suggestion',
+    yaml: `version: 1
+${IMAGE}jobs:
+  unit: { run: x, image: debain }
+`,
+    errors: ['.github/vmplan.yml:8:26 jobs.unit.image: unknown image "debain" (did you mean "debian"?)'],
+  },
+  {
+    name: 'an image when none are defined',
+    yaml: `version: 1
+defaults: { image: debian }
+jobs:
+  unit: { run: x }
+`,
+    errors: [
+      '.github/vmplan.yml:2:20 defaults.image: unknown image "debian" (no images are defined under "images")',
+    ],
+  },
+  {
+    name: 'a VM job without an image',
+    yaml: `version: 1
+jobs:
+  unit: { run: x, executor: vfkit }
+`,
+    errors: [
+      '.github/vmplan.yml:3:9 jobs.unit: runs on vfkit, which needs a guest image: set jobs.unit.image or defaults.image',
+    ],
+  },
+  {
+    name: 'image that is both built and from nix',
+    yaml: `version: 1
+images:
+  debian:
+    arch: arm64
+    build: ./make-image.sh
+    nix: .#guest
+jobs:
+  unit: { run: x }
+`,
+    errors: [
+      '.github/vmplan.yml:4:5 images.debian: expected exactly one of "kernel"/"initrd" (prebuilt files), "build" (a host command) or "nix" (a nix installable); found "build" and "nix"',
+    ],
+  },
+  {
+    name: 'image with no source at all',
+    yaml: `version: 1
+images:
+  debian: { arch: arm64 }
+jobs:
+  unit: { run: x }
+`,
+    errors: [
+      '.github/vmplan.yml:3:11 images.debian: expected exactly one of "kernel"/"initrd" (prebuilt files), "build" (a host command) or "nix" (a nix installable); found none of them',
+    ],
+  },
+  {
+    name: 'prebuilt image without an initrd, and a typo',
+    yaml: `version: 1
+images:
+  debian:
+    arch: arm64
+    kernel: img/Image
+    memroy: 2048
+jobs:
+  unit: { run: x }
+`,
+    errors: [
+      '.github/vmplan.yml:4:5 images.debian: missing required field "initrd"',
+      '.github/vmplan.yml:6:5 images.debian.memroy: unknown key "memroy" (did you mean "memory"?)',
+    ],
+  },
+  {
+    name: 'memory with a unit',
+    yaml: `version: 1
+images:
+  debian: { arch: arm64, nix: .#guest, memory: 2G }
+jobs:
+  unit: { run: x }
+`,
+    errors: [
+      '.github/vmplan.yml:3:48 images.debian.memory: expected memory in MiB as a whole number, found "2G"',
+    ],
+  },
+  {
+    name: 'unknown architecture',
+    yaml: `version: 1
+images:
+  debian: { arch: x86_64, nix: .#guest }
+jobs:
+  unit: { run: x }
+`,
+    errors: ['.github/vmplan.yml:3:19 images.debian.arch: expected "arm64" or "amd64", found "x86_64"'],
+  },
+  {
+    name: 'fractional cpus',
+    yaml: `version: 1
+images:
+  debian: { arch: arm64, nix: .#guest, cpus: 1.5 }
+jobs:
+  unit: { run: x }
+`,
+    errors: ['.github/vmplan.yml:3:46 images.debian.cpus: expected a whole number of CPUs, found 1.5'],
+  },
+  {
+    name: 'kernel path climbing out of the repository',
+    yaml: `version: 1
+images:
+  debian: { arch: arm64, kernel: ../../Image, initrd: x }
+jobs:
+  unit: { run: x }
+`,
+    errors: [
+      '.github/vmplan.yml:3:34 images.debian.kernel: expected an absolute path or a path inside the repository, found "../../Image" ("..." is not allowed)'.replace(
+        '"..."',
+        '".."',
+      ),
+    ],
+  },
+  {
+    name: 'kernel command line with a double quote',
+    yaml: `version: 1
+images:
+  debian: { arch: arm64, nix: .#guest, cmdline: 'quiet foo="bar"' }
+jobs:
+  unit: { run: x }
+`,
+    errors: [
+      '.github/vmplan.yml:3:49 images.debian.cmdline: a kernel command line cannot contain a double quote (vfkit has no way to pass one)',
+    ],
+  },
+  {
+    name: 'artifact outside the workspace',
+    yaml: `version: 1
+jobs:
+  unit: { run: x, executor: host, artifacts: [out/, ../secrets] }
+`,
+    errors: [
+      '.github/vmplan.yml:3:53 jobs.unit.artifacts[1]: expected a path inside the workspace, found "../secrets" (".." is not allowed)',
+    ],
+  },
+  {
+    name: 'absolute junit report path',
+    yaml: `version: 1
+jobs:
+  unit:
+    run: x
+    executor: host
+    reports: { junit: [/tmp/junit.xml] }
+`,
+    errors: [
+      '.github/vmplan.yml:6:24 jobs.unit.reports.junit[0]: expected a path relative to the workspace, found the absolute path "/tmp/junit.xml"',
+    ],
+  },
+  {
+    name: 'bad env name and reserved env name',
+    yaml: `version: 1
+jobs:
+  unit:
+    run: x
+    executor: host
+    env: { 1BAD: x, VMPLAN_JOB: y }
+`,
+    errors: [
+      '.github/vmplan.yml:6:12 jobs.unit.env.1BAD: invalid variable name "1BAD": expected letters, digits and "_", not starting with a digit',
+      '.github/vmplan.yml:6:21 jobs.unit.env.VMPLAN_JOB: variable name "VMPLAN_JOB" is reserved: names starting with VMPLAN_ are set by vmplan',
+    ],
+  },
+  {
+    name: 'env value that is a mapping',
+    yaml: `version: 1
+jobs:
+  unit:
+    run: x
+    executor: host
+    env: { A: { b: 1 } }
+`,
+    errors: [
+      '.github/vmplan.yml:6:15 jobs.unit.env.A: expected a string, number or boolean, found a mapping',
+    ],
+  },
+  {
+    name: 'a secret that is also a literal env variable',
+    yaml: `version: 1
+jobs:
+  unit:
+    run: x
+    executor: host
+    env: { TOKEN: abc }
+    secrets: [TOKEN]
+`,
+    errors: [
+      '.github/vmplan.yml:7:15 jobs.unit.secrets[0]: "TOKEN" is both a literal env variable and a secret: keep one',
+    ],
+  },
+  {
+    name: 'working directory that is a glob',
+    yaml: `version: 1
+jobs:
+  unit: { run: x, executor: host, working-directory: "packages/*" }
+`,
+    errors: [
+      '.github/vmplan.yml:3:54 jobs.unit.working-directory: expected a plain path, found the glob "packages/*"',
+    ],
+  },
+  {
+    name: 'top level is a list',
+    yaml: `- version: 1
+`,
+    errors: ['.github/vmplan.yml:1:1: expected a mapping with "version" and "jobs" at the top level'],
+  },
+  {
+    name: 'YAML syntax error',
+    yaml: `version: 1
+jobs:
+  unit: { run: x
+`,
+    errors: [],
+  },
+];
+
+describe('jobs file errors', () => {
+  it('has at least 25 distinct bad inputs', () => {
+    expect(new Set(cases.map((c) => c.yaml)).size).toBeGreaterThanOrEqual(25);
+  });
+
+  for (const testCase of cases.filter((c) => c.errors.length > 0)) {
+    it(testCase.name, () => {
+      expect(jobsErrors(testCase.yaml)).toEqual(testCase.errors);
+    });
+  }
+
+  it('reports a YAML syntax error with its position', () => {
+    const [first] = jobsErrors(cases.find((c) => c.name === 'YAML syntax error')!.yaml);
+    expect(first).toMatch(/^\.github\/vmplan\.yml:4:1: invalid YAML: /);
+  });
+
+  it('reports every problem of a file in one pass, in file order', () => {
+    const errors = jobsErrors(`version: 1
+jobs:
+  build: { run: make, executor: docker }
+  unit:
+    run: make test
+    executor: host
+    needs: [buidl]
+    timeout-minutes: 0
+`);
+    expect(errors).toEqual([
+      '.github/vmplan.yml:3:33 jobs.build.executor: expected one of "host", "vfkit", "qemu", found "docker"',
+      '.github/vmplan.yml:7:13 jobs.unit.needs[0]: unknown job "buidl" (did you mean "build"?)',
+      '.github/vmplan.yml:8:22 jobs.unit.timeout-minutes: expected a positive number of minutes, found 0',
+    ]);
+  });
+
+  it('locates problems in JSON files too', () => {
+    const errors = jobsErrors(
+      '{\n  "version": 1,\n  "jobs": {\n    "unit": { "run": "x", "executor": "host", "neds": [] }\n  }\n}\n',
+      'vmplan.json',
+    );
+    expect(errors).toEqual(['vmplan.json:4:47 jobs.unit.neds: unknown key "neds" (did you mean "needs"?)']);
+  });
+
+  it('says an empty file is empty', () => {
+    expect(jobsErrors('')).toEqual([
+      '.github/vmplan.yml: the file is empty: expected a mapping with "version" and "jobs"',
+    ]);
+  });
+
+  it('accepts a complete, valid file including anchors and merge keys', () => {
+    const config = jobs(`version: 1
+${IMAGE}defaults:
+  image: debian
+  timeout-minutes: 2.5
+  env: &common { CI: true, LEVEL: 3 }
+jobs:
+  build: { run: make, artifacts: ["target/**"] }
+  unit:
+    run: make test
+    needs: build
+    env: { <<: *common, EXTRA: "1" }
+    secrets: [NPM_TOKEN]
+    reports: { junit: ["reports/*.xml"] }
+`);
+    expect(Object.keys(config.jobs)).toEqual(['build', 'unit']);
+    expect(config.jobs.unit!.env).toEqual({ CI: true, LEVEL: 3, EXTRA: '1' });
+    expect(config.defaults?.['timeout-minutes']).toBe(2.5);
+  });
+});

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { buildPlan } from '../../src/plan/build.js';
+import { serializePlan } from '../../src/plan/io.js';
+import {
+  jsonSchemaFor,
+  jsonSchemaText,
+  PUBLISHED_SCHEMAS,
+  type PublishedSchemaName,
+} from '../../src/schema-export.js';
+import { VMPLAN_VERSION } from '../../src/version.js';
+import { context, jobs } from '../support/jobs.js';
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+
+describe('published JSON Schemas', () => {
+  for (const name of Object.keys(PUBLISHED_SCHEMAS) as PublishedSchemaName[]) {
+    it(`schema/${name}.schema.json is in sync with the zod schema (run npm run schemas)`, () => {
+      expect(readFileSync(`schema/${name}.schema.json`, 'utf8')).toBe(jsonSchemaText(name));
+    });
+  }
+
+  it('accepts the example jobs file and rejects what vmplan rejects', () => {
+    const validate = ajv.compile(jsonSchemaFor('jobs'));
+    const example = parse(readFileSync('examples/jobs.yml', 'utf8'));
+    expect(validate(example), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ ...example, jobs: { unit: { run: 'x', timout: 3 } } })).toBe(false);
+    expect(validate({ ...example, jobs: { Unit: { run: 'x' } } })).toBe(false);
+    expect(validate({ ...example, images: { d: { arch: 'arm64', memory: '2G', nix: '.#g' } } })).toBe(false);
+  });
+
+  it('accepts a plan vmplan wrote', () => {
+    const validate = ajv.compile(jsonSchemaFor('plan'));
+    const plan = buildPlan(jobs(readFileSync('examples/jobs.yml', 'utf8')), context());
+    expect(validate(JSON.parse(serializePlan(plan))), JSON.stringify(validate.errors)).toBe(true);
+  });
+});
+
+describe('version', () => {
+  it('matches package.json', () => {
+    expect(VMPLAN_VERSION).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+  });
+});
+
+describe('documentation', () => {
+  it('every jobs file shown in the README is valid', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1]!);
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const block of blocks.filter((text) => /^version: 1$/m.test(text))) {
+      expect(() => jobs(block)).not.toThrow();
+    }
+  });
+});

