@@ -2511,7 +2511,7 @@ exports.basename = (path, { windows } = {}) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1604);
-/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6547);
+/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2611);
 // The local CLI: `vmplan plan|show|validate|schema ...`.
 
 
@@ -2538,13 +2538,14 @@ function processIo() {
         stderr: (text) => process.stderr.write(text),
         cwd: process.cwd(),
         env: process.env,
+        stdoutStream: process.stdout,
     };
 }
 
 
 /***/ }),
 
-/***/ 6547:
+/***/ 2611:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -11917,7 +11918,7 @@ function partialRecord(keyType, valueType, params) {
         type: "record",
         keyType,
         valueType: valueType,
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
         partial: true,
     });
 }
@@ -12777,12 +12778,29 @@ const DefaultsSchema = strictObject({
     'timeout-minutes': PositiveMinutesSchema.optional(),
     env: EnvSchema.optional(),
 });
+/** How each job gets its copy of the repository. */
+const WorkspaceSettingsSchema = strictObject({
+    exclude: array(schemas_string()
+        .min(1, { error: 'expected a non-empty pattern' })
+        .refine((value) => !value.split('/').includes('..'), {
+        error: (issue) => `expected a pattern inside the repository, found ${describeValue(issue.input)}`,
+    }))
+        .optional()
+        .describe('Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"). .git is always left out.'),
+    mode: schemas_enum(['overlay', 'copy'], {
+        error: (issue) => `expected "overlay" or "copy", found ${describeValue(issue.input)}`,
+    })
+        .optional()
+        .describe('VM jobs: "overlay" (default) mounts the one snapshot read-only under a per-job writable layer; "copy" gives each job its own clone (hard isolation, costs a copy per job).'),
+})
+    .describe('The workspace snapshot every job starts from.');
 /** The jobs file users write (`.github/vmplan.yml`). */
 const JobsFileSchema = strictObject({
     $schema: schemas_string().optional(),
     version: literal(1, { error: (issue) => `expected 1, found ${describeValue(issue.input)}` }),
     images: record(ImageNameSchema, ImageSchema).optional(),
     defaults: DefaultsSchema.optional(),
+    workspace: WorkspaceSettingsSchema.optional(),
     jobs: record(JobIdSchema, JobSchema)
         .refine((jobs) => Object.keys(jobs).length > 0, { error: 'expected at least one job' }),
 })
@@ -13128,6 +13146,11 @@ const PlanBodySchema = strictObject({
     generator: strictObject({ name: literal('vmplan'), version: schemas_string() }),
     source: PlanSourceSchema,
     scope: PlanScopeSchema,
+    workspace: strictObject({
+        exclude: array(schemas_string())
+            .describe('Patterns left out of the snapshot, besides .git and the state folder.'),
+        mode: schemas_enum(['overlay', 'copy']),
+    }),
     preconditions: array(PreconditionSchema),
     stages: array(array(NodeIdSchema))
         .describe('Nodes grouped by depth: a stage only needs earlier stages.'),
@@ -13245,6 +13268,7 @@ function buildPlan(config, context) {
                 ? { known: true, source: context.changes.source, files: [...new Set(context.changes.files)].sort() }
                 : context.changes,
         },
+        workspace: { exclude: config.workspace?.exclude ?? [], mode: config.workspace?.mode ?? 'overlay' },
         preconditions: buildPreconditions(nodes),
         stages,
         nodes,
@@ -13444,6 +13468,7 @@ function orderNodes(nodes) {
     }
     return { nodes: ordered, stages };
 }
+/** What must hold before the plan's nodes can run: executors, vfkit host architecture, secrets. */
 function buildPreconditions(nodes) {
     const executeNodes = nodes.filter((node) => node.kind === 'execute');
     const executors = new Map();
@@ -13993,7 +14018,2104 @@ function displayName(root, path) {
     return fromRoot.split(external_node_path_namespaceObject.sep).join('/');
 }
 
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/records/schema.ts
+
+
+
+/** Record format version for run.json and status.json. */
+const RECORD_SCHEMA_VERSION = 1;
+/** Run ids sort by time: `20261129T102300Z-1a2b3c4d`. Validated wherever a user names a run. */
+const RUN_ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
+/** A run id. */
+const RunIdSchema = schemas_string()
+    .regex(RUN_ID_PATTERN, 'expected a run id like 20261129T102300Z-1a2b3c4d');
+/** A node's status. `pending` and `running` are the only non-terminal ones. */
+const NodeStatusSchema = schemas_enum([
+    'pending',
+    'running',
+    'passed',
+    'failed',
+    'timed_out',
+    'cancelled',
+    'skipped',
+]);
+/** Statuses a node ends in. */
+const TERMINAL_NODE_STATUSES = [
+    'passed',
+    'failed',
+    'timed_out',
+    'cancelled',
+    'skipped',
+];
+/** A run's status. */
+const RunStatusSchema = schemas_enum(['running', 'passed', 'failed', 'cancelled']);
+/** `status.json`: one node (job or image) of a run. */
+const NodeRecordSchema = strictObject({
+    schemaVersion: literal(RECORD_SCHEMA_VERSION),
+    nodeId: NodeIdSchema,
+    kind: schemas_enum(['prepare', 'execute']),
+    job: schemas_string().regex(JOB_ID_PATTERN).nullable(),
+    executor: schemas_enum(['host', 'vfkit', 'qemu']),
+    status: NodeStatusSchema,
+    startedAt: iso_datetime().nullable(),
+    finishedAt: iso_datetime().nullable(),
+    durationMs: schemas_number().int().nonnegative().nullable(),
+    exitCode: schemas_number().int().nullable(),
+    message: schemas_string().nullable(),
+    logs: strictObject({ host: schemas_string(), guest: schemas_string().nullable() })
+        .describe('Paths relative to the run folder.'),
+    cached: schemas_boolean().optional().describe('Prepare nodes: the image came from the cache.'),
+    process: strictObject({
+        pid: schemas_number().int().positive(),
+        group: schemas_boolean().describe('pid leads a process group: stop the whole group.'),
+        restSocket: schemas_string().nullable().describe('vfkit REST socket, for a HardStop.'),
+    })
+        .nullable()
+        .optional()
+        .describe('What is running for the node, so it can be stopped if vmplan itself dies.'),
+});
+/** `run.json`: one run of a plan. */
+const RunRecordSchema = strictObject({
+    schemaVersion: literal(RECORD_SCHEMA_VERSION),
+    runId: RunIdSchema,
+    status: RunStatusSchema,
+    planId: schemas_string(),
+    planPath: schemas_string().describe('The plan as given (a file, or the jobs file it was made from).'),
+    source: PlanSourceSchema,
+    selection: array(schemas_string()).nullable(),
+    changes: ChangesSchema,
+    rerunOf: RunIdSchema.nullable(),
+    snapshotRun: RunIdSchema.describe('The run whose snapshot/ this run uses (itself, or the run it reruns).'),
+    options: strictObject({
+        maxParallel: schemas_number().int().positive().nullable(),
+        failFast: schemas_boolean(),
+        executor: schemas_enum(['host', 'vfkit', 'qemu']).nullable(),
+    }),
+    host: strictObject({
+        hostname: schemas_string(),
+        pid: schemas_number().int(),
+        platform: schemas_string(),
+        arch: schemas_string(),
+    }),
+    startedAt: iso_datetime(),
+    finishedAt: iso_datetime().nullable(),
+    durationMs: schemas_number().int().nonnegative().nullable(),
+    message: schemas_string().nullable(),
+    counts: partialRecord(NodeStatusSchema, schemas_number().int().nonnegative())
+        .describe('Jobs (execute nodes) by status.'),
+});
+
+;// CONCATENATED MODULE: ./src/records/layout.ts
+
+
+
+
+/** Where everything of a state folder lives: `runs/<runId>/...` and `cache/`. All paths come from here. */
+class StateLayout {
+    root;
+    constructor(root) {
+        this.root = root;
+    }
+    /** Folder holding one folder per run. */
+    get runsDir() {
+        return (0,external_node_path_namespaceObject.join)(this.root, 'runs');
+    }
+    /** Folder for caches shared between runs (images, snapshots' helpers). */
+    get cacheDir() {
+        return (0,external_node_path_namespaceObject.join)(this.root, 'cache');
+    }
+    /** A run's folder; the id is validated so a user-given id can never point elsewhere. */
+    runDir(runId) {
+        assertRunId(runId);
+        return (0,external_node_path_namespaceObject.join)(this.runsDir, runId);
+    }
+    /** The run record. */
+    runRecord(runId) {
+        return (0,external_node_path_namespaceObject.join)(this.runDir(runId), 'run.json');
+    }
+    /** The plan the run executes. */
+    planFile(runId) {
+        return (0,external_node_path_namespaceObject.join)(this.runDir(runId), 'plan.json');
+    }
+    /** The run's workspace snapshot. */
+    snapshotDir(runId) {
+        return (0,external_node_path_namespaceObject.join)(this.runDir(runId), 'snapshot');
+    }
+    /** A node's folder, relative to the run folder: `jobs/<job>` or `images/<image>`. */
+    nodeFolder(node) {
+        return node.kind === 'execute' ? `jobs/${node.job}` : `images/${node.image}`;
+    }
+    /** A node's folder. */
+    nodeDir(runId, node) {
+        return (0,external_node_path_namespaceObject.join)(this.runDir(runId), this.nodeFolder(node));
+    }
+}
+/** Throws an InputError unless `runId` is a well-formed run id (no paths, no traversal). */
+function assertRunId(runId) {
+    if (!RUN_ID_PATTERN.test(runId)) {
+        throw new InputError(`"${runId}" is not a run id (expected e.g. 20261129T102300Z-1a2b3c4d; see vmplan list)`);
+    }
+}
+/** A new run id: UTC time to the second plus 8 random hex digits, so ids sort by start time. */
+function newRunId(now = new Date(), random = (0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')) {
+    const stamp = now
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z');
+    return `${stamp}-${random}`;
+}
+
+;// CONCATENATED MODULE: ./src/records/store.ts
+
+
+
+
+
+
+/**
+ * The records of one run in memory and on disk: run.json plus one status.json per node, every write atomic.
+ * It guarantees the run can always be finished: `finishUnfinished` is synchronous so it also works from an
+ * exit handler.
+ */
+class RunStore {
+    layout;
+    run;
+    nodes = new Map();
+    nodeFolders = new Map();
+    constructor(layout, run) {
+        this.layout = layout;
+        this.run = run;
+    }
+    /** Creates run.json (`running`) and a `pending` status.json for every node of the plan. */
+    static create(layout, start, plan, now = new Date()) {
+        const store = new RunStore(layout, {
+            schemaVersion: RECORD_SCHEMA_VERSION,
+            ...start,
+            status: 'running',
+            host: { hostname: (0,external_node_os_namespaceObject.hostname)(), pid: process.pid, platform: process.platform, arch: process.arch },
+            startedAt: now.toISOString(),
+            finishedAt: null,
+            durationMs: null,
+            message: null,
+            counts: {},
+        });
+        for (const node of plan.nodes)
+            store.addNode(node);
+        store.writeRun();
+        for (const node of plan.nodes)
+            store.writeNode(node.id);
+        return store;
+    }
+    /** A store over records read back from disk. */
+    static fromRecords(layout, run, plan, nodes) {
+        const store = new RunStore(layout, run);
+        for (const node of plan.nodes)
+            store.addNode(node);
+        for (const record of nodes)
+            store.nodes.set(record.nodeId, record);
+        return store;
+    }
+    /** The run id. */
+    get runId() {
+        return this.run.runId;
+    }
+    /** A copy of the current run record. */
+    get record() {
+        return structuredClone(this.run);
+    }
+    /** A copy of a node's current record. */
+    node(nodeId) {
+        const record = this.nodes.get(nodeId);
+        if (record === undefined)
+            throw new Error(`internal error: no record for node ${nodeId}`);
+        return structuredClone(record);
+    }
+    /** Every node record, in plan order. */
+    allNodes() {
+        return [...this.nodes.values()].map((record) => structuredClone(record));
+    }
+    /** Marks a node running now. */
+    start(nodeId, now = new Date()) {
+        this.update(nodeId, { status: 'running', startedAt: now.toISOString() });
+    }
+    /** Records a node's terminal status, computing finish time and duration. */
+    finishNode(nodeId, status, fields = {}, now = new Date()) {
+        if (!TERMINAL_NODE_STATUSES.includes(status))
+            throw new Error(`internal error: ${status} is not terminal`);
+        const current = this.nodes.get(nodeId);
+        if (current === undefined)
+            throw new Error(`internal error: no record for node ${nodeId}`);
+        const startedAt = current.startedAt;
+        const record = {
+            ...current,
+            ...fields,
+            status,
+            process: null,
+            finishedAt: now.toISOString(),
+            durationMs: startedAt === null ? null : Math.max(0, now.getTime() - Date.parse(startedAt)),
+        };
+        this.nodes.set(nodeId, NodeRecordSchema.parse(record));
+        this.writeNode(nodeId);
+    }
+    /** Applies a non-terminal update to a node. */
+    update(nodeId, update) {
+        const current = this.nodes.get(nodeId);
+        if (current === undefined)
+            throw new Error(`internal error: no record for node ${nodeId}`);
+        this.nodes.set(nodeId, NodeRecordSchema.parse({ ...current, ...update }));
+        this.writeNode(nodeId);
+    }
+    /** True once run.json holds a terminal status. */
+    get finished() {
+        return this.run.status !== 'running';
+    }
+    /**
+     * Ends the run: any node still pending or running is closed with `leftover` status and the message, then
+     * run.json gets its terminal status, counts and duration. Synchronous and idempotent.
+     */
+    finish(status, message, leftover = 'cancelled', now = new Date()) {
+        if (this.finished)
+            return;
+        for (const record of this.nodes.values()) {
+            if (record.status === 'pending' || record.status === 'running') {
+                this.finishNode(record.nodeId, record.status === 'running' ? 'cancelled' : leftover, { message: message ?? 'run ended' }, now);
+            }
+        }
+        const counts = {};
+        for (const status of TERMINAL_NODE_STATUSES) {
+            const count = [...this.nodes.values()].filter((record) => record.kind === 'execute' && record.status === status).length;
+            if (count > 0)
+                counts[status] = count;
+        }
+        this.run = RunRecordSchema.parse({
+            ...this.run,
+            status,
+            message,
+            counts,
+            finishedAt: now.toISOString(),
+            durationMs: Math.max(0, now.getTime() - Date.parse(this.run.startedAt)),
+        });
+        this.writeRun();
+    }
+    addNode(node) {
+        const folder = this.layout.nodeFolder(node);
+        this.nodeFolders.set(node.id, folder);
+        this.nodes.set(node.id, NodeRecordSchema.parse({
+            schemaVersion: RECORD_SCHEMA_VERSION,
+            nodeId: node.id,
+            kind: node.kind,
+            job: node.kind === 'execute' ? node.job : null,
+            executor: node.executor,
+            status: 'pending',
+            startedAt: null,
+            finishedAt: null,
+            durationMs: null,
+            exitCode: null,
+            message: null,
+            logs: {
+                host: `${folder}/host.log`,
+                guest: node.kind === 'execute' && node.type === 'vm_command' ? `${folder}/guest.log` : null,
+            },
+        }));
+    }
+    writeRun() {
+        writeJsonAtomic(this.layout.runRecord(this.run.runId), this.run);
+    }
+    writeNode(nodeId) {
+        const folder = this.nodeFolders.get(nodeId);
+        writeJsonAtomic((0,external_node_path_namespaceObject.join)(this.layout.runDir(this.run.runId), folder, 'status.json'), this.nodes.get(nodeId));
+    }
+}
+/** Reads and validates a run record; a missing or invalid one is an InputError naming the file. */
+function readRunRecord(layout, runId) {
+    return readRecord(layout.runRecord(runId), RunRecordSchema);
+}
+/** Reads and validates every node record of a run, in the order of the run's plan. */
+function readNodeRecords(layout, runId, plan) {
+    return plan.nodes.map((node) => readRecord((0,external_node_path_namespaceObject.join)(layout.nodeDir(runId, node), 'status.json'), NodeRecordSchema));
+}
+/** Run ids in the state folder, oldest first (folders that are not run ids are ignored). */
+function listRunIds(layout) {
+    let names;
+    try {
+        names = (0,external_node_fs_namespaceObject.readdirSync)(layout.runsDir);
+    }
+    catch {
+        return [];
+    }
+    return names.filter((name) => RUN_ID_PATTERN.test(name)).sort();
+}
+function readRecord(path, schema) {
+    let text;
+    try {
+        text = (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        throw new InputError([
+            { file: path, message: `cannot read the record: ${error.code}` },
+        ]);
+    }
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (error) {
+        throw new InputError([{ file: path, message: `not a vmplan record: ${error.message}` }]);
+    }
+    const result = schema.safeParse(data);
+    if (!result.success) {
+        const issue = result.error.issues[0];
+        throw new InputError([
+            {
+                file: path,
+                message: `not a valid vmplan record: ${issue.path.map(String).join('.')}: ${issue.message}`,
+            },
+        ]);
+    }
+    return result.data;
+}
+/** Opens the records of an existing run (to finish one that was left running). */
+function openRunStore(layout, runId, plan) {
+    return RunStore.fromRecords(layout, readRunRecord(layout, runId), plan, readNodeRecords(layout, runId, plan));
+}
+
+;// CONCATENATED MODULE: ./src/util/mask.ts
+/** What replaces a secret value in any text vmplan prints or writes. */
+const MASK = '***';
+/**
+ * Replaces secret values in text. Multi-line secrets are also masked line by line, since output is
+ * processed a line at a time.
+ */
+class Masker {
+    values;
+    constructor(secrets) {
+        const values = new Set();
+        for (const secret of secrets) {
+            if (secret.trim() === '')
+                continue;
+            values.add(secret);
+            for (const line of secret.split(/\r?\n/))
+                if (line.trim() !== '')
+                    values.add(line);
+        }
+        // Longest first, so a secret containing another is masked whole.
+        this.values = [...values].sort((a, b) => b.length - a.length);
+    }
+    /** True when there is nothing to mask. */
+    get empty() {
+        return this.values.length === 0;
+    }
+    /** The text with every secret value replaced by ***. */
+    mask(text) {
+        let result = text;
+        for (const value of this.values)
+            if (result.includes(value))
+                result = result.split(value).join(MASK);
+        return result;
+    }
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/util/limit.ts
+/** Runs async tasks with at most `concurrency` in flight (a counting semaphore). */
+function createLimiter(concurrency) {
+    let active = 0;
+    const waiting = [];
+    return async (task) => {
+        if (active >= concurrency)
+            await new Promise((resolve) => waiting.push(resolve));
+        active++;
+        try {
+            return await task();
+        }
+        finally {
+            active--;
+            waiting.shift()?.();
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/workspace/copy-tree.ts
+
+
+
+
+
+
+
+const execFileAsync = (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile);
+const CLONE_UNSUPPORTED = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOSYS', 'ENOTTY']);
+/** Arguments per cp call, well below any ARG_MAX. */
+const CP_BATCH = 500;
+let gnuCpAvailable;
+/** True when `cp` is GNU coreutils (Linux): it copies whole subtrees with reflinks and kept times fastest. */
+function hasGnuCp() {
+    gnuCpAvailable ??= /GNU coreutils/.test((0,external_node_child_process_namespaceObject.spawnSync)('cp', ['--version'], { encoding: 'utf8' }).stdout ?? '');
+    return gnuCpAvailable;
+}
+/**
+ * Copies a folder tree: regular files are cloned copy-on-write where the filesystem can (APFS clonefile on
+ * macOS, reflink on btrfs/xfs), else copied; symlinks stay symlinks (never followed); modes and modification
+ * times are kept (make and cargo rely on them). The tree is scanned first, so sockets, pipes and devices are
+ * refused with a clear error before anything is copied. Where files clone and GNU cp exists, subtrees with
+ * nothing excluded go to one cp call each; otherwise Node copies file by file, several at a time.
+ */
+async function copyTree(source, target, options = {}) {
+    const started = performance.now();
+    const stats = {
+        files: 0,
+        directories: 0,
+        symlinks: 0,
+        excluded: 0,
+        method: 'copy',
+        engine: 'node',
+        ms: 0,
+    };
+    const root = await scan(source, options.exclude, stats);
+    // Measured (bench/snapshot.ts): where files clone, one GNU cp per clean subtree is fastest; where they must be
+    // copied byte by byte, Node's parallel per-file copies beat a single cp process.
+    const clones = options.forceCopy !== true && (await probeClone(source, root, target));
+    const engine = options.engine ?? (clones && hasGnuCp() ? 'gnu-cp' : 'node');
+    stats.engine = engine;
+    if (engine === 'gnu-cp') {
+        stats.method = clones ? 'clone' : 'copy';
+        await copyWithGnuCp(source, target, root);
+    }
+    else {
+        stats.method = await copyWithNode(source, target, root, options.forceCopy === true || !clones);
+    }
+    stats.ms = Math.round(performance.now() - started);
+    return stats;
+}
+/** Reads the whole tree (names and types only), applying excludes and refusing special files. */
+async function scan(source, exclude, stats) {
+    const info = await (0,promises_namespaceObject.lstat)(source);
+    if (!info.isDirectory()) {
+        stats.files++;
+        return { relative: '', files: [], folders: [], whole: true };
+    }
+    const visit = async (relative) => {
+        const entries = await (0,promises_namespaceObject.readdir)(relative === '' ? source : (0,external_node_path_namespaceObject.join)(source, relative), {
+            withFileTypes: true,
+        });
+        const folder = { relative, files: [], folders: [], whole: true };
+        stats.directories++;
+        const children = [];
+        for (const entry of entries) {
+            const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+            if (exclude?.(path, entry.isDirectory()) === true) {
+                stats.excluded++;
+                folder.whole = false;
+            }
+            else if (entry.isDirectory()) {
+                children.push(visit(path));
+            }
+            else if (entry.isFile() || entry.isSymbolicLink()) {
+                folder.files.push(entry.name);
+                if (entry.isFile())
+                    stats.files++;
+                else
+                    stats.symlinks++;
+            }
+            else {
+                const kind = entry.isSocket() ? 'a socket' : entry.isFIFO() ? 'a named pipe' : 'a device file';
+                throw new InputError(`workspace snapshot: ${path} is ${kind}; only files, folders and symlinks can be copied into a job's workspace. ` +
+                    'Exclude it (workspace.exclude in the jobs file) or remove it.');
+            }
+        }
+        folder.folders = await Promise.all(children);
+        if (folder.folders.some((child) => !child.whole))
+            folder.whole = false;
+        return folder;
+    };
+    return visit('');
+}
+/** Tries one copy-on-write clone, so the stats can say which path the copy took. */
+async function probeClone(source, root, target) {
+    const sample = firstFile(root);
+    if (sample === undefined)
+        return false;
+    const probe = `${target}.clone-probe-${process.pid}`;
+    try {
+        await (0,promises_namespaceObject.copyFile)((0,external_node_path_namespaceObject.join)(source, sample), probe, external_node_fs_namespaceObject.constants.COPYFILE_FICLONE_FORCE);
+        return true;
+    }
+    catch {
+        return false;
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(probe, { force: true });
+    }
+}
+function firstFile(folder) {
+    if (folder.files[0] !== undefined) {
+        return folder.relative === '' ? folder.files[0] : `${folder.relative}/${folder.files[0]}`;
+    }
+    for (const child of folder.folders) {
+        const found = firstFile(child);
+        if (found !== undefined)
+            return found;
+    }
+    return undefined;
+}
+const GNU_CP_FLAGS = ['-R', '-P', '--preserve=mode,timestamps', '--reflink=auto'];
+async function copyWithGnuCp(source, target, root) {
+    if (root.whole) {
+        const info = await (0,promises_namespaceObject.lstat)(source);
+        if (!info.isDirectory()) {
+            await execFileAsync('cp', [...GNU_CP_FLAGS, '--', source, target]);
+            return;
+        }
+        await (0,promises_namespaceObject.mkdir)(target, { recursive: true });
+        await execFileAsync('cp', [...GNU_CP_FLAGS, '--', `${source}/.`, target]);
+        return;
+    }
+    const madeFolders = [];
+    const visit = async (folder) => {
+        const from = folder.relative === '' ? source : (0,external_node_path_namespaceObject.join)(source, folder.relative);
+        const to = folder.relative === '' ? target : (0,external_node_path_namespaceObject.join)(target, folder.relative);
+        const info = await (0,promises_namespaceObject.lstat)(from);
+        await (0,promises_namespaceObject.mkdir)(to, { recursive: folder.relative === '', mode: info.mode & 0o7777 });
+        madeFolders.push({ path: to, from });
+        const whole = [
+            ...folder.files,
+            ...folder.folders.filter((child) => child.whole).map((child) => baseName(child.relative)),
+        ];
+        for (let start = 0; start < whole.length; start += CP_BATCH) {
+            const batch = whole.slice(start, start + CP_BATCH).map((name) => (0,external_node_path_namespaceObject.join)(from, name));
+            await execFileAsync('cp', [...GNU_CP_FLAGS, '-t', to, '--', ...batch], { maxBuffer: 16 * 1024 * 1024 });
+        }
+        for (const child of folder.folders)
+            if (!child.whole)
+                await visit(child);
+    };
+    await visit(root);
+    // Times of the folders created here, last: adding their entries changed them.
+    for (const folder of madeFolders.reverse()) {
+        const info = await (0,promises_namespaceObject.lstat)(folder.from);
+        await (0,promises_namespaceObject.utimes)(folder.path, info.atime, info.mtime);
+    }
+}
+async function copyWithNode(source, target, root, forceCopy) {
+    let cloneWorks = forceCopy ? false : undefined;
+    const limit = createLimiter(32);
+    const folderTimes = [];
+    const copyOne = async (relative) => {
+        const from = relative === '' ? source : (0,external_node_path_namespaceObject.join)(source, relative);
+        const to = relative === '' ? target : (0,external_node_path_namespaceObject.join)(target, relative);
+        const info = await (0,promises_namespaceObject.lstat)(from);
+        if (info.isSymbolicLink()) {
+            await (0,promises_namespaceObject.symlink)(await (0,promises_namespaceObject.readlink)(from), to);
+            await (0,promises_namespaceObject.lutimes)(to, info.atime, info.mtime).catch(() => undefined);
+            return;
+        }
+        if (cloneWorks !== false) {
+            try {
+                await (0,promises_namespaceObject.copyFile)(from, to, external_node_fs_namespaceObject.constants.COPYFILE_FICLONE_FORCE);
+                cloneWorks = true;
+            }
+            catch (error) {
+                if (!CLONE_UNSUPPORTED.has(error.code ?? ''))
+                    throw error;
+                cloneWorks = false;
+                await (0,promises_namespaceObject.copyFile)(from, to);
+            }
+        }
+        else {
+            await (0,promises_namespaceObject.copyFile)(from, to);
+        }
+        await (0,promises_namespaceObject.utimes)(to, info.atime, info.mtime);
+    };
+    const visit = async (folder) => {
+        const from = folder.relative === '' ? source : (0,external_node_path_namespaceObject.join)(source, folder.relative);
+        const to = folder.relative === '' ? target : (0,external_node_path_namespaceObject.join)(target, folder.relative);
+        const info = await (0,promises_namespaceObject.lstat)(from);
+        await (0,promises_namespaceObject.mkdir)(to, { recursive: folder.relative === '', mode: info.mode & 0o7777 });
+        folderTimes.push({ path: to, atime: info.atime, mtime: info.mtime });
+        const prefix = folder.relative === '' ? '' : `${folder.relative}/`;
+        await Promise.all([
+            ...folder.files.map((name) => limit(() => copyOne(`${prefix}${name}`))),
+            // Folders are walked outside the limiter so they never hold a slot while waiting on their children.
+            ...folder.folders.map(visit),
+        ]);
+    };
+    const info = await (0,promises_namespaceObject.lstat)(source);
+    if (!info.isDirectory())
+        await copyOne('');
+    else
+        await visit(root);
+    for (const folder of folderTimes.reverse())
+        await (0,promises_namespaceObject.utimes)(folder.path, folder.atime, folder.mtime);
+    return cloneWorks === true ? 'clone' : 'copy';
+}
+function baseName(relative) {
+    return relative.slice(relative.lastIndexOf('/') + 1);
+}
+
+;// CONCATENATED MODULE: ./src/workspace/exclude.ts
+
+/**
+ * Gitignore-style exclusion: `name` or `name/` matches that name at any depth (`/` = folders only);
+ * a pattern containing a slash (`build/out`, `/dist`) is anchored at the root; globs are allowed.
+ */
+function createExcluder(patterns) {
+    const rules = patterns.map((raw) => {
+        const directoryOnly = raw.endsWith('/');
+        const pattern = raw.replace(/\/+$/, '').replace(/^\//, '');
+        const anchored = raw.replace(/\/+$/, '').includes('/');
+        return { directoryOnly, anchored, matches: picomatch_default()(pattern, { dot: true }) };
+    });
+    return (relativePath, isDirectory) => {
+        const name = relativePath.slice(relativePath.lastIndexOf('/') + 1);
+        return rules.some((rule) => (!rule.directoryOnly || isDirectory) && rule.matches(rule.anchored ? relativePath : name));
+    };
+}
+
+;// CONCATENATED MODULE: external "node:events"
+const external_node_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+;// CONCATENATED MODULE: external "node:stream"
+const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+;// CONCATENATED MODULE: ./src/engine/job-log.ts
+
+
+
+
+
+/** Longest line kept whole; longer ones are cut so memory stays bounded whatever a job prints. */
+const MAX_LINE_CHARS = 64 * 1024;
+/**
+ * One node's log: splits the output of its processes into lines, masks secrets, appends them to the log file
+ * and forwards them live. Writes wait for both destinations to drain, so a job printing gigabytes is slowed
+ * down to the speed of the slowest reader instead of filling memory.
+ */
+class JobLog {
+    masker;
+    live;
+    file;
+    closed = false;
+    constructor(path, masker, live) {
+        this.masker = masker;
+        this.live = live;
+        (0,external_node_fs_namespaceObject.mkdirSync)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
+        this.file = (0,external_node_fs_namespaceObject.createWriteStream)(path, { flags: 'a' });
+    }
+    /** A Writable for one output stream (stdout or stderr) of a process. */
+    input() {
+        const decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+        let partial = '';
+        return new external_node_stream_namespaceObject.Writable({
+            write: (chunk, _encoding, callback) => {
+                partial += decoder.write(chunk);
+                const lines = [];
+                let newline = partial.indexOf('\n');
+                while (newline !== -1) {
+                    lines.push(partial.slice(0, newline).replace(/\r$/, ''));
+                    partial = partial.slice(newline + 1);
+                    newline = partial.indexOf('\n');
+                }
+                while (partial.length > MAX_LINE_CHARS) {
+                    lines.push(partial.slice(0, MAX_LINE_CHARS));
+                    partial = partial.slice(MAX_LINE_CHARS);
+                }
+                this.writeLines(lines).then(() => callback(), callback);
+            },
+            final: (callback) => {
+                partial += decoder.end();
+                const rest = partial === '' ? [] : [partial];
+                partial = '';
+                this.writeLines(rest).then(() => callback(), callback);
+            },
+        });
+    }
+    /** Adds lines of vmplan's own (e.g. why a job was stopped) to the log and the live output. */
+    async note(text) {
+        await this.writeLines(text.split('\n'));
+    }
+    /** Flushes and closes the log file. */
+    async close() {
+        if (this.closed)
+            return;
+        this.closed = true;
+        this.file.end();
+        await (0,external_node_events_namespaceObject.once)(this.file, 'finish');
+    }
+    async writeLines(lines) {
+        if (lines.length === 0 || this.closed)
+            return;
+        const text = `${lines.map((line) => this.masker.mask(line)).join('\n')}\n`;
+        const waits = [];
+        if (!this.file.write(text))
+            waits.push((0,external_node_events_namespaceObject.once)(this.file, 'drain'));
+        const live = this.live?.write(text);
+        if (live !== undefined)
+            waits.push(live);
+        await Promise.all(waits);
+    }
+}
+/** A LiveSink writing to a stream (e.g. process.stdout) with a prefix on every line, honouring backpressure. */
+function streamSink(stream, prefix) {
+    return {
+        write(text) {
+            const out = prefix === ''
+                ? text
+                : `${text
+                    .slice(0, -1)
+                    .split('\n')
+                    .map((line) => `${prefix}${line}`)
+                    .join('\n')}\n`;
+            if (!stream.write(out))
+                return (0,external_node_events_namespaceObject.once)(stream, 'drain').then(() => undefined);
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/engine/scheduler.ts
+/** What a node takes from the capacity while it runs. */
+function demandOf(node) {
+    if (node.kind === 'execute' && node.type === 'vm_command')
+        return { cpus: node.cpus ?? 1, memoryMiB: node.memory ?? 0 };
+    return { cpus: 0, memoryMiB: 0 };
+}
+/**
+ * Decides which plan nodes may start, given what finished and what runs. Pure state machine, no I/O:
+ * a node starts when all its dependencies passed and it fits the capacity; a node whose dependency did
+ * not pass is skipped with the reason; after `stop`, nothing new starts.
+ */
+class Scheduler {
+    nodes;
+    capacity;
+    status = new Map();
+    byId;
+    dependents = new Map();
+    usedSlots = 0;
+    usedCpus = 0;
+    usedMemory = 0;
+    stopReason;
+    constructor(nodes, capacity) {
+        this.nodes = nodes;
+        this.capacity = capacity;
+        this.byId = new Map(nodes.map((node) => [node.id, node]));
+        for (const node of nodes) {
+            this.status.set(node.id, 'pending');
+            for (const dependency of node.dependsOn) {
+                const list = this.dependents.get(dependency);
+                if (list === undefined)
+                    this.dependents.set(dependency, [node.id]);
+                else
+                    list.push(node.id);
+            }
+        }
+    }
+    /** Nodes that can start now, in plan order, reserving their capacity. The caller must start them all. */
+    takeStartable() {
+        if (this.stopReason !== undefined)
+            return [];
+        const started = [];
+        for (const node of this.nodes) {
+            if (this.status.get(node.id) !== 'pending')
+                continue;
+            if (!node.dependsOn.every((id) => this.status.get(id) === 'passed'))
+                continue;
+            if (!this.fits(node))
+                continue;
+            this.reserve(node);
+            this.status.set(node.id, 'running');
+            started.push(node);
+        }
+        return started;
+    }
+    /**
+     * Records a finished node, frees its capacity, and returns the nodes that can now never run (its dependents,
+     * transitively) with the reason, e.g. `needs "build", which failed`.
+     */
+    complete(nodeId, status) {
+        const node = this.byId.get(nodeId);
+        if (node === undefined || this.status.get(nodeId) !== 'running') {
+            throw new Error(`internal error: ${nodeId} completed but was not running`);
+        }
+        this.release(node);
+        this.status.set(nodeId, status);
+        return status === 'passed' ? [] : this.skipDependents(node, describeOutcome(status));
+    }
+    /** Starts nothing new from now on; returns every pending node (they will be skipped with `reason`). */
+    stop(reason) {
+        this.stopReason ??= reason;
+        const skipped = [];
+        for (const node of this.nodes) {
+            if (this.status.get(node.id) === 'pending') {
+                this.status.set(node.id, 'skipped');
+                skipped.push({ nodeId: node.id, message: `not started: ${reason}` });
+            }
+        }
+        return skipped;
+    }
+    /** True when no node is pending or running. */
+    get done() {
+        for (const status of this.status.values())
+            if (status === 'pending' || status === 'running')
+                return false;
+        return true;
+    }
+    /** Number of nodes running now. */
+    get running() {
+        return this.usedSlots;
+    }
+    /** Status the scheduler believes a node has. */
+    statusOf(nodeId) {
+        return this.status.get(nodeId);
+    }
+    skipDependents(node, outcome) {
+        const skipped = [];
+        const label = node.kind === 'execute' ? `"${node.job}"` : `image "${node.image}"`;
+        const visit = (id, message) => {
+            for (const dependentId of this.dependents.get(id) ?? []) {
+                if (this.status.get(dependentId) !== 'pending')
+                    continue;
+                this.status.set(dependentId, 'skipped');
+                skipped.push({ nodeId: dependentId, message });
+                const dependent = this.byId.get(dependentId);
+                const dependentLabel = dependent.kind === 'execute' ? `"${dependent.job}"` : `image "${dependent.image}"`;
+                visit(dependentId, `needs ${dependentLabel}, which was skipped`);
+            }
+        };
+        visit(node.id, `needs ${label}, which ${outcome}`);
+        return skipped;
+    }
+    fits(node) {
+        if (this.usedSlots === 0)
+            return true; // never deadlock: something too big still runs, alone
+        const demand = demandOf(node);
+        return (this.usedSlots + 1 <= this.capacity.slots &&
+            this.usedCpus + demand.cpus <= this.capacity.cpus &&
+            this.usedMemory + demand.memoryMiB <= this.capacity.memoryMiB);
+    }
+    reserve(node) {
+        const demand = demandOf(node);
+        this.usedSlots += 1;
+        this.usedCpus += demand.cpus;
+        this.usedMemory += demand.memoryMiB;
+    }
+    release(node) {
+        const demand = demandOf(node);
+        this.usedSlots -= 1;
+        this.usedCpus -= demand.cpus;
+        this.usedMemory -= demand.memoryMiB;
+    }
+}
+/** "failed", "timed out", ... as used in skip reasons. */
+function describeOutcome(status) {
+    return status === 'timed_out' ? 'timed out' : status === 'skipped' ? 'was skipped' : status;
+}
+
+;// CONCATENATED MODULE: ./src/engine/run-plan.ts
+
+
+
+
+/**
+ * Runs a plan's nodes with the scheduler: prepare nodes once, execute nodes when their dependencies passed,
+ * timeouts and cancellation through abort signals, every transition recorded. Returns the run's status;
+ * the caller finishes the run record.
+ */
+async function runPlanNodes(plan, options) {
+    const { store, progress } = options;
+    const scheduler = new Scheduler(plan.nodes, options.capacity);
+    const images = new Map();
+    const running = new Map();
+    let failure;
+    let wake = () => undefined;
+    const byId = new Map(plan.nodes.map((node) => [node.id, node]));
+    const finishSkipped = (decisions, status = 'skipped') => {
+        for (const decision of decisions) {
+            store.finishNode(decision.nodeId, status, { message: decision.message });
+            const node = byId.get(decision.nodeId);
+            progress.nodeFinished(node, store.node(node.id));
+        }
+    };
+    const cancelAll = (message) => {
+        for (const entry of running.values()) {
+            if (!entry.controller.signal.aborted)
+                entry.controller.abort({ kind: 'cancel', message });
+        }
+    };
+    const onRunAbort = () => {
+        const message = `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`;
+        finishSkipped(scheduler.stop(message).map((d) => ({ ...d, message })), 'cancelled');
+        cancelAll(message);
+        wake();
+    };
+    if (options.signal.aborted)
+        onRunAbort();
+    else
+        options.signal.addEventListener('abort', onRunAbort, { once: true });
+    const start = (node) => {
+        const controller = new AbortController();
+        store.start(node.id);
+        progress.nodeStarted(node);
+        const done = runNode(plan, node, controller, options, images).then((result) => {
+            running.delete(node.id);
+            store.finishNode(node.id, result.status, {
+                exitCode: result.exitCode,
+                message: result.message,
+                cached: result.cached,
+            });
+            progress.nodeFinished(node, store.node(node.id));
+            finishSkipped(scheduler.complete(node.id, result.status));
+            if (result.status === 'failed' || result.status === 'timed_out') {
+                const label = node.kind === 'execute' ? `"${node.job}"` : `image "${node.image}"`;
+                failure ??= `${label} ${result.status === 'timed_out' ? 'timed out' : 'failed'}`;
+                if (options.failFast && !options.signal.aborted) {
+                    const reason = `fail-fast after ${label} ${result.status === 'timed_out' ? 'timed out' : 'failed'}`;
+                    finishSkipped(scheduler.stop(reason));
+                    cancelAll(reason);
+                }
+            }
+            wake();
+        });
+        running.set(node.id, { node, controller, done });
+    };
+    for (;;) {
+        for (const node of scheduler.takeStartable())
+            start(node);
+        if (scheduler.done && running.size === 0)
+            break;
+        await new Promise((resolve) => {
+            wake = resolve;
+        });
+    }
+    options.signal.removeEventListener('abort', onRunAbort);
+    if (options.signal.aborted)
+        return {
+            status: 'cancelled',
+            message: `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`,
+        };
+    const jobs = store.allNodes().filter((record) => record.kind === 'execute');
+    const allPassed = jobs.every((record) => record.status === 'passed');
+    if (allPassed && failure === undefined)
+        return { status: 'passed', message: null };
+    const notPassed = jobs.filter((record) => record.status !== 'passed').length;
+    return {
+        status: 'failed',
+        message: `${failure ?? 'a job did not pass'}; ${notPassed} of ${jobs.length} job(s) did not pass`,
+    };
+}
+async function runNode(plan, node, controller, options, images) {
+    const nodeDir = options.layout.nodeDir(options.store.runId, node);
+    (0,external_node_fs_namespaceObject.mkdirSync)(nodeDir, { recursive: true });
+    const log = new JobLog((0,external_node_path_namespaceObject.join)(nodeDir, 'host.log'), options.masker, options.progress.liveSink(node));
+    const timeoutMinutes = node.kind === 'execute' ? node.timeoutMinutes : undefined;
+    const timer = timeoutMinutes === undefined
+        ? undefined
+        : setTimeout(() => controller.abort({ kind: 'timeout', minutes: timeoutMinutes }), timeoutMinutes * 60_000);
+    const graceFor = () => controller.signal.reason?.kind === 'timeout'
+        ? (options.timeoutGraceMs ?? 5_000)
+        : (options.cancelGraceMs ?? 2_000);
+    let result;
+    try {
+        const work = node.kind === 'prepare'
+            ? run_plan_prepareNode(plan, node, controller, options, images, log, graceFor)
+            : executeNode(plan, node, controller, options, images, log, graceFor);
+        result = await withAbortDeadline(work, controller.signal, graceFor);
+    }
+    catch (error) {
+        result = {
+            status: 'failed',
+            exitCode: null,
+            message: `vmplan error: ${error.message}`,
+            cached: undefined,
+        };
+    }
+    finally {
+        if (timer !== undefined)
+            clearTimeout(timer);
+    }
+    const reason = controller.signal.reason;
+    if (controller.signal.aborted && reason !== undefined) {
+        result =
+            reason.kind === 'timeout'
+                ? { ...result, status: 'timed_out', message: `timed out after ${reason.minutes} minute(s); stopped` }
+                : { ...result, status: 'cancelled', message: reason.message };
+    }
+    if (result.message !== null && result.status !== 'passed')
+        await log.note(`vmplan: ${result.status}: ${result.message}`).catch(() => undefined);
+    await log.close();
+    return result;
+}
+async function run_plan_prepareNode(plan, node, controller, options, images, log, graceFor) {
+    if (options.preparer === undefined) {
+        return {
+            status: 'failed',
+            exitCode: null,
+            message: 'no image preparer is available in this build',
+            cached: undefined,
+        };
+    }
+    const outcome = await options.preparer.prepare({
+        runId: options.store.runId,
+        plan,
+        node,
+        nodeDir: options.layout.nodeDir(options.store.runId, node),
+        repositoryRoot: options.repositoryRoot,
+        signal: controller.signal,
+        log,
+        killGraceMs: graceFor,
+        onProcess: (process) => options.store.update(node.id, { process }),
+    });
+    if (outcome.status === 'passed' && outcome.image !== undefined)
+        images.set(node.image, outcome.image);
+    return { status: outcome.status, exitCode: null, message: outcome.message, cached: outcome.cached };
+}
+async function executeNode(plan, node, controller, options, images, log, graceFor) {
+    const executor = options.executors[node.executor];
+    if (executor === undefined) {
+        return {
+            status: 'failed',
+            exitCode: null,
+            message: `the ${node.executor} executor is not available here`,
+            cached: undefined,
+        };
+    }
+    const secrets = {};
+    for (const name of node.secrets)
+        secrets[name] = options.secrets[name] ?? '';
+    const outcome = await executor.runJob({
+        runId: options.store.runId,
+        plan,
+        node,
+        jobDir: options.layout.nodeDir(options.store.runId, node),
+        workspace: options.workspace,
+        image: node.image === null ? undefined : images.get(node.image),
+        secrets,
+        signal: controller.signal,
+        log,
+        killGraceMs: graceFor,
+        onProcess: (process) => options.store.update(node.id, { process }),
+    });
+    return { ...outcome, cached: undefined };
+}
+/**
+ * Once a node is aborted, its executor has the grace period plus a margin to stop; after that the engine
+ * stops waiting so the run can still end on time (the executor's late result is dropped).
+ */
+async function withAbortDeadline(work, signal, graceFor) {
+    let timer;
+    const deadline = new Promise((resolve) => {
+        const arm = () => {
+            timer = setTimeout(() => resolve({
+                status: 'failed',
+                exitCode: null,
+                message: 'the executor did not stop in time',
+                cached: undefined,
+            }), graceFor() + 2_500);
+        };
+        if (signal.aborted)
+            arm();
+        else
+            signal.addEventListener('abort', arm, { once: true });
+    });
+    try {
+        return await Promise.race([work, deadline]);
+    }
+    finally {
+        if (timer !== undefined)
+            clearTimeout(timer);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/start-run.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** MiB kept free for the host itself when sizing VM memory. */
+const HOST_MEMORY_RESERVE_MIB = 2048;
+/** What the machine offers: slots from --max-parallel (else CPUs), CPUs and memory for guests. */
+function hostCapacity(maxParallel) {
+    const cpus = (0,external_node_os_namespaceObject.availableParallelism)();
+    const memoryMiB = Math.max(1024, Math.floor((0,external_node_os_namespaceObject.totalmem)() / 1024 / 1024) - HOST_MEMORY_RESERVE_MIB);
+    return { slots: maxParallel ?? cpus, cpus, memoryMiB };
+}
+/**
+ * Checks everything that can be checked before a run exists: named secrets are set, executors are available
+ * and ready, and every VM fits this machine. Throws one InputError listing all problems; nothing is created.
+ */
+async function preflightRun(plan, env, executors, capacity) {
+    const problems = [];
+    for (const precondition of plan.preconditions) {
+        if (precondition.kind === 'secret' && (env[precondition.name] ?? '') === '') {
+            problems.push({
+                message: `secret ${precondition.name} is not set in the environment (needed by ${precondition.nodes.join(', ')})`,
+            });
+        }
+        if (precondition.kind === 'executor' && executors[precondition.executor] === undefined) {
+            problems.push({
+                message: `the ${precondition.executor} executor is not available here (needed by ${precondition.nodes.length} job(s)); run with --executor host, or on a machine that has it`,
+            });
+        }
+    }
+    for (const node of plan.nodes) {
+        const demand = demandOf(node);
+        if (demand.cpus > capacity.cpus) {
+            problems.push({
+                message: `${node.id} asks for ${demand.cpus} CPUs; this machine has ${capacity.cpus}`,
+            });
+        }
+        if (demand.memoryMiB > capacity.memoryMiB) {
+            problems.push({
+                message: `${node.id} asks for ${demand.memoryMiB} MiB of memory; at most ${capacity.memoryMiB} MiB can go to guests here`,
+            });
+        }
+    }
+    if (problems.length > 0)
+        throw new InputError(problems);
+    for (const name of new Set(plan.nodes.map((node) => node.executor))) {
+        await executors[name]?.preflight?.(plan);
+    }
+}
+/**
+ * Runs a plan from start to finish: preflight, run folder with plan.json and records, the workspace snapshot,
+ * the nodes, and the final run record. Whatever happens after run.json exists — an error, a cancellation —
+ * the records end terminal.
+ */
+async function startRun(options) {
+    const { plan, layout } = options;
+    const capacity = hostCapacity(options.maxParallel);
+    await preflightRun(plan, options.env, options.executors, capacity);
+    const secrets = {};
+    for (const precondition of plan.preconditions) {
+        if (precondition.kind === 'secret')
+            secrets[precondition.name] = options.env[precondition.name] ?? '';
+    }
+    const snapshotRun = options.rerun?.snapshotRun;
+    if (snapshotRun !== undefined && !(0,external_node_fs_namespaceObject.existsSync)(layout.snapshotDir(snapshotRun))) {
+        throw new InputError(`run ${snapshotRun} has no snapshot left to rerun (was it garbage-collected?)`);
+    }
+    ensureStateDir(layout.root);
+    const runId = newRunId();
+    (0,external_node_fs_namespaceObject.mkdirSync)(layout.runDir(runId), { recursive: true });
+    writePlan(layout.planFile(runId), plan, Object.values(secrets));
+    const store = RunStore.create(layout, {
+        runId,
+        planId: plan.planId,
+        planPath: options.planPath,
+        source: plan.source,
+        selection: plan.scope.only,
+        changes: plan.scope.changes,
+        rerunOf: options.rerun?.of ?? null,
+        snapshotRun: snapshotRun ?? runId,
+        options: {
+            maxParallel: options.maxParallel ?? null,
+            failFast: options.failFast,
+            executor: plan.scope.executor,
+        },
+    }, plan);
+    options.onCreated?.(store);
+    try {
+        const workspace = snapshotRun === undefined ? await makeSnapshot(options, runId) : reuseSnapshot(layout, snapshotRun);
+        if (snapshotRun !== undefined)
+            options.note(`Reusing the workspace snapshot of run ${snapshotRun}`);
+        const outcome = await runPlanNodes(plan, {
+            layout,
+            store,
+            workspace,
+            executors: options.executors,
+            preparer: options.preparer,
+            repositoryRoot: options.repositoryRoot,
+            capacity,
+            failFast: options.failFast,
+            secrets,
+            masker: new Masker(Object.values(secrets)),
+            progress: options.progress,
+            signal: options.signal,
+            timeoutGraceMs: options.timeoutGraceMs,
+            cancelGraceMs: options.cancelGraceMs,
+        });
+        store.finish(outcome.status, outcome.message);
+    }
+    catch (error) {
+        const cancelled = options.signal.aborted;
+        const message = cancelled
+            ? `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`
+            : `run setup failed: ${error.message}`;
+        store.finish(cancelled ? 'cancelled' : 'failed', message, cancelled ? 'cancelled' : 'skipped');
+        if (!(error instanceof InputError) && !cancelled)
+            options.note(`vmplan: ${message}`);
+        if (error instanceof InputError)
+            options.note(error.message);
+    }
+    finally {
+        store.finish('failed', 'run ended unexpectedly');
+    }
+    return store.record;
+}
+async function makeSnapshot(options, runId) {
+    const { layout, repositoryRoot, plan } = options;
+    const target = layout.snapshotDir(runId);
+    const exclude = ['.git', ...plan.workspace.exclude];
+    const stateRelative = (0,external_node_path_namespaceObject.relative)(repositoryRoot, layout.root);
+    if (stateRelative !== '' && !stateRelative.startsWith('..') && !(0,external_node_path_namespaceObject.isAbsolute)(stateRelative)) {
+        exclude.push(`/${stateRelative.split(external_node_path_namespaceObject.sep).join('/')}/`);
+    }
+    options.note(`Snapshotting ${repositoryRoot} (excluding ${exclude.join(', ')})`);
+    const stats = await copyTree(repositoryRoot, target, { exclude: createExcluder(exclude) });
+    options.note(`Snapshot: ${stats.files} files in ${stats.ms} ms (${stats.method === 'clone' ? 'copy-on-write clones' : 'copied'})`);
+    return runWorkspace(target);
+}
+function reuseSnapshot(layout, runId) {
+    return runWorkspace(layout.snapshotDir(runId));
+}
+/** A RunWorkspace over an existing snapshot folder. */
+function runWorkspace(snapshotDir) {
+    return {
+        snapshotDir,
+        async jobCopy(target) {
+            const stats = await copyTree(snapshotDir, target);
+            return { ms: stats.ms, method: stats.method };
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/workspace/collect.ts
+
+
+
+
+/**
+ * Copies the files and folders of `root` matching any of the globs into `destination`, keeping their
+ * relative paths. A glob that names a folder brings the whole folder. Symlinks are copied as symlinks,
+ * never followed, so nothing outside `root` can be brought back through them.
+ */
+async function collectMatches(root, globs, destination) {
+    const result = { paths: [], unmatched: [] };
+    for (const glob of globs) {
+        const pattern = glob.replace(/\/+$/, '');
+        const matches = picomatch_default()(pattern, { dot: true });
+        const base = picomatch_default().scan(pattern).base;
+        const found = [];
+        const walk = async (relative) => {
+            let info;
+            try {
+                info = await (0,promises_namespaceObject.lstat)((0,external_node_path_namespaceObject.join)(root, relative));
+            }
+            catch {
+                return;
+            }
+            if (relative !== '' && matches(relative)) {
+                found.push(relative);
+                return;
+            }
+            if (!info.isDirectory())
+                return;
+            for (const name of await (0,promises_namespaceObject.readdir)((0,external_node_path_namespaceObject.join)(root, relative)))
+                await walk(relative === '' ? name : `${relative}/${name}`);
+        };
+        await walk(base);
+        if (found.length === 0)
+            result.unmatched.push(glob);
+        for (const relative of found) {
+            if (result.paths.includes(relative))
+                continue;
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)((0,external_node_path_namespaceObject.join)(destination, relative)), { recursive: true });
+            await copyTree((0,external_node_path_namespaceObject.join)(root, relative), (0,external_node_path_namespaceObject.join)(destination, relative));
+            result.paths.push(relative);
+        }
+    }
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/executors/job-env.ts
+/**
+ * Runner variables a job must never inherit: credentials of the runner and of the action itself
+ * (`INPUT_*` includes the github-token input). Jobs get secrets only by naming them.
+ */
+const NEVER_INHERITED = [/^INPUT_/, /^STATE_/, /^ACTIONS_/, /^GITHUB_TOKEN$/, /^VMPLAN_/, /^NODE_OPTIONS$/];
+/** Variables vmplan sets for every job. */
+function vmplanVariables(runId, node, workspace) {
+    return { VMPLAN: '1', VMPLAN_RUN_ID: runId, VMPLAN_JOB: node.job, VMPLAN_WORKSPACE: workspace, CI: 'true' };
+}
+/**
+ * The environment of a job run on the host: the runner's environment minus credentials, then the job's
+ * literal env, its named secrets and vmplan's variables (later ones win).
+ */
+function hostJobEnvironment(inherited, node, secrets, vmplan) {
+    const env = {};
+    for (const [name, value] of Object.entries(inherited)) {
+        if (value !== undefined && !NEVER_INHERITED.some((pattern) => pattern.test(name)))
+            env[name] = value;
+    }
+    return { ...env, ...node.env, ...secrets, ...vmplan };
+}
+
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/executors/process-tree.ts
+
+
+
+/** Live (non-zombie) process ids in a process group. Zombies are already dead; they only await reaping. */
+function liveGroupMembers(pgid) {
+    if (process.platform === 'linux')
+        return linuxGroupMembers(pgid);
+    const result = (0,external_node_child_process_namespaceObject.spawnSync)('ps', ['-A', '-o', 'pid=,pgid=,stat='], { encoding: 'utf8' });
+    if (result.status !== 0)
+        return groupExists(pgid) ? [pgid] : [];
+    return result.stdout
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .filter(([pid, group, stat]) => pid !== undefined && Number(group) === pgid && !stat?.startsWith('Z'))
+        .map(([pid]) => Number(pid));
+}
+function linuxGroupMembers(pgid) {
+    const members = [];
+    for (const name of (0,external_node_fs_namespaceObject.readdirSync)('/proc')) {
+        if (!/^\d+$/.test(name))
+            continue;
+        let stat;
+        try {
+            stat = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${name}/stat`, 'utf8');
+        }
+        catch {
+            continue; // exited meanwhile
+        }
+        // Format: pid (comm) state ppid pgrp ...; comm may contain spaces and parentheses.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (fields[0] !== 'Z' && Number(fields[2]) === pgid)
+            members.push(Number(name));
+    }
+    return members;
+}
+function groupExists(pgid) {
+    try {
+        process.kill(-pgid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
+}
+function signalGroup(pgid, signal) {
+    try {
+        process.kill(-pgid, signal);
+    }
+    catch (error) {
+        if (error.code !== 'ESRCH')
+            throw error;
+    }
+}
+/** Waits until no live process is left in the group, up to `timeoutMs`; true when the group is gone. */
+async function waitForGroupExit(pgid, timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        if (liveGroupMembers(pgid).length === 0)
+            return true;
+        if (Date.now() >= deadline)
+            return false;
+        await (0,external_node_timers_promises_namespaceObject.setTimeout)(25);
+    }
+}
+/**
+ * Stops a whole process group: SIGTERM, up to `graceMs` for it to exit, then SIGKILL, then verifies that no
+ * live process is left. 'survived' means something ignored SIGKILL (e.g. stuck in the kernel) — reported, not hidden.
+ */
+async function stopProcessGroup(pgid, graceMs) {
+    if (liveGroupMembers(pgid).length === 0)
+        return 'already-gone';
+    signalGroup(pgid, 'SIGTERM');
+    if (await waitForGroupExit(pgid, graceMs))
+        return 'terminated';
+    signalGroup(pgid, 'SIGKILL');
+    return (await waitForGroupExit(pgid, 2_000)) ? 'killed' : 'survived';
+}
+/** Kills whatever is left of a group at once (after its leader exited: background processes of a job). */
+async function killLeftovers(pgid) {
+    const left = liveGroupMembers(pgid);
+    if (left.length === 0)
+        return 0;
+    signalGroup(pgid, 'SIGKILL');
+    await waitForGroupExit(pgid, 2_000);
+    return left.length;
+}
+
+;// CONCATENATED MODULE: ./src/executors/run-process.ts
+
+
+
+
+/**
+ * Runs a command as the leader of a new process group, streaming stdout and stderr into the log. When the
+ * signal aborts, the whole group gets SIGTERM, then SIGKILL after the grace period. When the leader exits,
+ * whatever it left running in its group is killed, so a job never outlives itself.
+ */
+async function runProcessGroup(command, args, options) {
+    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+        cwd: options.cwd,
+        env: options.env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const spawned = new Promise((resolve) => {
+        child.once('spawn', () => resolve(undefined));
+        child.once('error', (error) => resolve(error.message));
+    });
+    const exited = new Promise((resolve) => {
+        child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    const stdout = child.stdout.pipe(options.log.input());
+    const stderr = child.stderr.pipe(options.log.input());
+    const spawnError = await spawned;
+    if (spawnError !== undefined) {
+        return { exitCode: null, signal: null, spawnError, stopped: undefined, leftovers: 0 };
+    }
+    const pgid = child.pid;
+    options.onStart?.(pgid);
+    let stopping;
+    const onAbort = () => {
+        stopping ??= stopProcessGroup(pgid, options.killGraceMs());
+    };
+    if (options.signal.aborted)
+        onAbort();
+    else
+        options.signal.addEventListener('abort', onAbort, { once: true });
+    const exit = await exited;
+    options.signal.removeEventListener('abort', onAbort);
+    const stopped = stopping === undefined ? undefined : await stopping;
+    const leftovers = await killLeftovers(pgid);
+    // Output ends when every holder of the pipes is gone; something that escaped the group (setsid) may keep
+    // them open, so don't wait forever.
+    const drained = Promise.all([(0,external_node_stream_promises_namespaceObject.finished)(stdout), (0,external_node_stream_promises_namespaceObject.finished)(stderr)]).then(() => true, () => true);
+    if (!(await Promise.race([drained, (0,external_node_timers_promises_namespaceObject.setTimeout)(2_000).then(() => false)]))) {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        await options.log.note('vmplan: output still open 2 s after the job ended (a process escaped the job); stopped reading it');
+    }
+    return { exitCode: exit.code, signal: exit.signal, spawnError: undefined, stopped, leftovers };
+}
+
+;// CONCATENATED MODULE: ./src/executors/host.ts
+
+
+
+
+
+
+/** The shell a job's script runs with, as GitHub runs `shell: bash` steps. */
+const HOST_SHELL = ['bash', '--noprofile', '--norc', '-eo', 'pipefail'];
+/**
+ * Runs jobs directly on this machine, each in its own copy of the run's snapshot. No VM: fastest, and the
+ * right choice for trusted work and for trying a jobs file out; isolation between jobs is only by folder.
+ */
+class HostExecutor {
+    inheritedEnv;
+    name = 'host';
+    constructor(inheritedEnv = process.env) {
+        this.inheritedEnv = inheritedEnv;
+    }
+    async runJob(context) {
+        const { node, jobDir, log } = context;
+        const workspace = (0,external_node_path_namespaceObject.join)(jobDir, 'workspace');
+        const copy = await context.workspace.jobCopy(workspace);
+        await log.note(`vmplan: workspace ready in ${copy.ms} ms (${copy.method === 'clone' ? 'copy-on-write clone' : 'copy'})`);
+        const workdir = (0,external_node_path_namespaceObject.resolve)(workspace, node.workingDirectory);
+        if (!(0,external_node_fs_namespaceObject.existsSync)(workdir) || !(0,external_node_fs_namespaceObject.statSync)(workdir).isDirectory()) {
+            return {
+                status: 'failed',
+                exitCode: null,
+                message: `working-directory "${node.workingDirectory}" does not exist in the workspace`,
+            };
+        }
+        const script = (0,external_node_path_namespaceObject.join)(jobDir, 'run.sh');
+        (0,external_node_fs_namespaceObject.writeFileSync)(script, `${node.command}\n`, { mode: 0o700 });
+        const env = hostJobEnvironment(this.inheritedEnv, node, context.secrets, vmplanVariables(context.runId, node, workspace));
+        const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
+            cwd: workdir,
+            env,
+            log,
+            signal: context.signal,
+            killGraceMs: context.killGraceMs,
+            onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null }),
+        });
+        if (result.leftovers > 0) {
+            await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in the background`);
+        }
+        await this.bringBack(context, workspace);
+        const outcome = toOutcome(result);
+        // Keep the workspace of a failed job (to look into) or of a job asking for its changes; drop the rest.
+        if (outcome.status === 'passed' && !node.writableWorkspace && !context.signal.aborted) {
+            await (0,promises_namespaceObject.rm)(workspace, { recursive: true, force: true });
+        }
+        return outcome;
+    }
+    async bringBack(context, workspace) {
+        const { node, jobDir, log } = context;
+        for (const [globs, folder, what] of [
+            [node.artifacts, 'artifacts', 'artifact'],
+            [node.reports.junit, 'reports', 'report'],
+        ]) {
+            if (globs.length === 0)
+                continue;
+            const collected = await collectMatches(workspace, globs, (0,external_node_path_namespaceObject.join)(jobDir, folder));
+            if (collected.unmatched.length > 0)
+                await log.note(`vmplan: no ${what} matched ${collected.unmatched.join(', ')}`);
+        }
+    }
+}
+function toOutcome(result) {
+    if (result.spawnError !== undefined) {
+        return { status: 'failed', exitCode: null, message: `could not start bash: ${result.spawnError}` };
+    }
+    if (result.exitCode === 0)
+        return { status: 'passed', exitCode: 0, message: null };
+    if (result.exitCode !== null)
+        return { status: 'failed', exitCode: result.exitCode, message: `exited with code ${result.exitCode}` };
+    return { status: 'failed', exitCode: null, message: `killed by ${result.signal}` };
+}
+
+;// CONCATENATED MODULE: ./src/plan/select.ts
+
+
+
+/**
+ * Narrows an existing plan to some of its jobs plus everything they need (for `--only` with `--plan`, reruns
+ * of failed jobs, and shards). The result is a plan in its own right: stages, preconditions and planId are
+ * recomputed, and the jobs left out are listed as excluded.
+ */
+function selectFromPlan(plan, jobs, why, createdAt) {
+    const executeById = new Map(plan.nodes.flatMap((node) => (node.kind === 'execute' ? [[node.job, node]] : [])));
+    const unknown = jobs.filter((job) => !executeById.has(job));
+    if (unknown.length > 0) {
+        throw new InputError(unknown.map((job) => ({
+            message: `unknown job "${job}" in the plan${didYouMean(job, executeById.keys())}`,
+        })));
+    }
+    const keep = new Set();
+    const byId = new Map(plan.nodes.map((node) => [node.id, node]));
+    const add = (id) => {
+        if (keep.has(id))
+            return;
+        keep.add(id);
+        for (const dependency of byId.get(id)?.dependsOn ?? [])
+            add(dependency);
+    };
+    for (const job of jobs)
+        add(`job:${job}`);
+    const nodes = plan.nodes
+        .filter((node) => keep.has(node.id))
+        .map((node) => node.kind === 'prepare' ? { ...node, usedBy: node.usedBy.filter((id) => keep.has(id)) } : node);
+    const dropped = plan.nodes.flatMap((node) => node.kind === 'execute' && !keep.has(node.id)
+        ? [{ job: node.job, reason: 'not-selected', message: why }]
+        : []);
+    const ordered = orderNodes(nodes);
+    const body = {
+        ...plan,
+        scope: { ...plan.scope, only: [...new Set(jobs)].sort() },
+        preconditions: buildPreconditions(ordered.nodes),
+        stages: ordered.stages,
+        nodes: ordered.nodes,
+        excluded: [...plan.excluded, ...dropped].sort((a, b) => (a.job < b.job ? -1 : a.job > b.job ? 1 : 0)),
+    };
+    return { ...body, planId: planIdOf(body), createdAt };
+}
+
+;// CONCATENATED MODULE: ./src/records/render.ts
+/** 850 ms, 12.3 s, 4m 05s, 1h 02m. */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${ms} ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    const seconds = Math.round(ms / 1000);
+    if (seconds < 3600)
+        return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+    return `${Math.floor(seconds / 3600)}h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+/** A plain-text table with padded columns. */
+function textTable(header, rows) {
+    const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+    const line = (cells) => cells
+        .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column])))
+        .join('  ')
+        .trimEnd();
+    return [line(header), ...rows.map(line)].join('\n');
+}
+/** The final table of a run: one row per node, with status, duration, exit code and message. */
+function renderRunTable(run, nodes, plan) {
+    const byId = new Map(plan.nodes.map((node) => [node.id, node]));
+    const rows = nodes.map((record) => {
+        const node = byId.get(record.nodeId);
+        const name = node?.kind === 'prepare' ? `image ${node.image}` : (record.job ?? record.nodeId);
+        const status = record.status === 'passed' && record.cached === true ? 'passed (cached)' : record.status;
+        return [
+            name,
+            status,
+            record.durationMs === null ? '-' : formatDuration(record.durationMs),
+            record.exitCode === null ? '-' : String(record.exitCode),
+            record.executor,
+            record.status === 'passed' ? '' : (record.message ?? ''),
+        ];
+    });
+    const counts = Object.entries(run.counts)
+        .map(([status, count]) => `${count} ${status.replace('_', ' ')}`)
+        .join(', ');
+    const duration = run.durationMs === null ? 'still running' : formatDuration(run.durationMs);
+    return [
+        textTable(['NODE', 'STATUS', 'DURATION', 'EXIT', 'EXECUTOR', 'MESSAGE'], rows),
+        '',
+        `Run ${run.runId}: ${run.status} (${counts || 'no jobs'}) in ${duration}${run.message === null ? '' : ` — ${run.message}`}`,
+    ].join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/cli/progress.ts
+
+
+const SYMBOL = {
+    passed: '✔',
+    failed: '✖',
+    timed_out: '⏱',
+    cancelled: '⊘',
+    skipped: '↷',
+};
+/** The name a node goes by in progress lines. */
+function nodeLabel(node) {
+    return node.kind === 'execute' ? node.job : `image ${node.image}`;
+}
+/**
+ * Progress for a terminal: a line when each node starts and ends (with its duration), and live job output,
+ * prefixed with the job id when several jobs can run at once.
+ */
+function consoleProgress(out, options) {
+    const time = () => new Date().toISOString().slice(11, 19);
+    return {
+        nodeStarted(node) {
+            const where = node.kind === 'execute' ? `${node.executor}${node.image === null ? '' : `, ${node.image}`}` : 'host';
+            out.write(`${time()} ▶ ${nodeLabel(node)} started (${where})\n`);
+        },
+        nodeFinished(node, record) {
+            const duration = record.durationMs === null ? '' : ` in ${formatDuration(record.durationMs)}`;
+            const status = record.status === 'passed' && record.cached === true
+                ? 'ready (cached)'
+                : record.status.replace('_', ' ');
+            const message = record.message === null || record.status === 'passed' ? '' : `: ${record.message}`;
+            out.write(`${time()} ${SYMBOL[record.status] ?? '•'} ${nodeLabel(node)} ${status}${duration}${message}\n`);
+        },
+        liveSink(node) {
+            if (options.quiet)
+                return undefined;
+            return streamSink(out, options.prefixOutput ? `[${nodeLabel(node)}] ` : '');
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cli/commands/run.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Options of commands that run a plan (run, rerun). */
+const runningOptions = {
+    'max-parallel': { type: 'string' },
+    'fail-fast': { type: 'boolean' },
+    'no-fail-fast': { type: 'boolean' },
+    'state-dir': { type: 'string' },
+    quiet: { type: 'boolean' },
+};
+/** The state folder: --state-dir, else `.vmplan` at the repository root. */
+function stateLayout(io, stateDir) {
+    return new StateLayout(stateDir === undefined ? (0,external_node_path_namespaceObject.resolve)(repositoryRoot(io.cwd), '.vmplan') : (0,external_node_path_namespaceObject.resolve)(io.cwd, stateDir));
+}
+/** The executors this build of vmplan offers on this machine. */
+function availableExecutors(io) {
+    return { host: new HostExecutor(io.env) };
+}
+/** `vmplan run [FILE | --plan plan.json] [--only ...] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR]` */
+async function runCommand(args, io) {
+    const { values, positionals } = parseCommandArgs('run', args, {
+        ...planningOptions,
+        ...runningOptions,
+        plan: { type: 'string' },
+    });
+    if (positionals.length > 1)
+        throw new InputError(`vmplan run: expected at most one jobs file, got ${positionals.length}`);
+    let plan;
+    let planPath;
+    if (values.plan !== undefined) {
+        if (positionals.length > 0)
+            throw new InputError('vmplan run: give a jobs file or --plan, not both');
+        for (const flag of ['changed-files', 'base', 'executor']) {
+            if (values[flag] !== undefined)
+                throw new InputError(`vmplan run: --${flag} applies when planning; a --plan is already planned`);
+        }
+        plan = readPlan((0,external_node_path_namespaceObject.resolve)(io.cwd, values.plan), values.plan);
+        const only = listOption(values.only);
+        if (only !== undefined)
+            plan = selectFromPlan(plan, only, `not selected (--only ${only.join(', ')})`, new Date().toISOString());
+        planPath = values.plan;
+    }
+    else {
+        plan = planFromArgs(io, positionals[0], values);
+        planPath = plan.source.jobsFile;
+    }
+    return executePlan(io, plan, planPath, values, undefined);
+}
+/** Runs a plan from the command line: signals, exit handler, progress, the final table and exit code. */
+async function executePlan(io, plan, planPath, values, rerun) {
+    const maxParallel = parseMaxParallel(values['max-parallel']);
+    if (values['fail-fast'] === true && values['no-fail-fast'] === true) {
+        throw new InputError('use --fail-fast or --no-fail-fast, not both');
+    }
+    const failFast = values['no-fail-fast'] !== true;
+    const layout = stateLayout(io, values['state-dir']);
+    const jobs = plan.nodes.filter((node) => node.kind === 'execute').length;
+    const progress = consoleProgress(stdoutStream(io), {
+        prefixOutput: jobs > 1 && (maxParallel ?? 2) > 1,
+        quiet: values.quiet === true,
+    });
+    const controller = new AbortController();
+    let store;
+    let signalled;
+    const onSignal = (signal) => {
+        if (signalled !== undefined) {
+            // A second signal: finish the records now and leave.
+            store?.finish('cancelled', `cancelled: received ${signalled}, then ${signal}`);
+            process.exit(signal === 'SIGINT' ? 130 : 143);
+        }
+        signalled = signal;
+        io.stderr(`\nvmplan: received ${signal}, stopping every job...\n`);
+        controller.abort(`received ${signal}`);
+    };
+    const onExit = () => store?.finish('cancelled', 'vmplan exited before the run finished');
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('exit', onExit);
+    let record;
+    try {
+        record = await startRun({
+            plan,
+            planPath,
+            layout,
+            repositoryRoot: repositoryRoot(io.cwd),
+            env: io.env,
+            executors: availableExecutors(io),
+            preparer: undefined,
+            maxParallel,
+            failFast,
+            rerun,
+            progress,
+            note: (line) => io.stdout(`${line}\n`),
+            signal: controller.signal,
+            onCreated: (created) => {
+                store = created;
+                io.stdout(`Run ${created.runId} (plan ${plan.planId.slice(0, 12)}, ${jobs} job(s))\n`);
+            },
+        });
+    }
+    finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        process.off('exit', onExit);
+    }
+    io.stdout(`\n${renderRunTable(record, store.allNodes(), plan)}\n`);
+    io.stdout(`Logs: vmplan logs ${record.runId} [JOB]${layout.root === (0,external_node_path_namespaceObject.resolve)(repositoryRoot(io.cwd), '.vmplan') ? '' : ` --state-dir ${layout.root}`}\n`);
+    if (signalled !== undefined)
+        return signalled === 'SIGINT' ? 130 : 143;
+    return record.status === 'passed' ? cli_io/* EXIT */.d.ok : cli_io/* EXIT */.d.failed;
+}
+function parseMaxParallel(value) {
+    if (value === undefined)
+        return undefined;
+    if (!/^[1-9]\d*$/.test(value))
+        throw new InputError(`--max-parallel: expected a positive whole number, found "${value}"`);
+    return Number(value);
+}
+/** The CLI's stdout as a stream: the real one (with backpressure) when there is one. */
+function stdoutStream(io) {
+    if (io.stdoutStream !== undefined)
+        return io.stdoutStream;
+    const write = (text) => {
+        io.stdout(text);
+        return true;
+    };
+    return { write };
+}
+
+;// CONCATENATED MODULE: ./src/executors/stop-recorded.ts
+
+
+
+/** A process's command line, or undefined when it is gone (or cannot be read). */
+function commandLineOf(pid) {
+    if (process.platform === 'linux') {
+        try {
+            return (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+        }
+        catch {
+            return undefined;
+        }
+    }
+    const result = (0,external_node_child_process_namespaceObject.spawnSync)('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+    return result.status === 0 ? result.stdout.trim() : undefined;
+}
+/**
+ * Stops what a node record says is running — only if that process still belongs to the run (its command line
+ * names the run folder), so a recycled pid is never killed.
+ */
+async function stopRecordedProcess(recorded, runDir, graceMs = 2_000) {
+    const command = commandLineOf(recorded.pid);
+    if (command === undefined)
+        return 'already-gone';
+    if (!command.includes(runDir))
+        return 'not-ours';
+    if (recorded.group)
+        return stopProcessGroup(recorded.pid, graceMs);
+    try {
+        process.kill(recorded.pid, 'SIGKILL');
+        return 'killed';
+    }
+    catch {
+        return 'already-gone';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/records/reconcile.ts
+
+
+
+
+/** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
+function processAlive(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
+}
+/** True when the run is recorded as running but its vmplan process on this machine is gone. */
+function isAbandoned(run) {
+    return (run.status === 'running' &&
+        run.host.hostname === (0,external_node_os_namespaceObject.hostname)() &&
+        run.host.pid !== process.pid &&
+        !processAlive(run.host.pid));
+}
+/**
+ * Reads a run record and, when its vmplan process died without finishing it (SIGKILL, power loss), finishes
+ * the records as cancelled with a message saying so. A run left `running` is never reported as running.
+ */
+async function reconcileRun(layout, runId) {
+    const run = readRunRecord(layout, runId);
+    if (!isAbandoned(run))
+        return run;
+    const store = openRunStore(layout, runId, readPlan(layout.planFile(runId)));
+    await stopLeftovers(store, layout.runDir(runId));
+    store.finish('cancelled', `vmplan (pid ${run.host.pid}) ended without finishing the run`);
+    return store.record;
+}
+/** Stops every process or VM the records say is still running for the run. */
+async function stopLeftovers(store, runDir) {
+    for (const record of store.allNodes()) {
+        if (record.status === 'running' && record.process)
+            await stopRecordedProcess(record.process, runDir);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cli/commands/runs.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/** Resolves a run argument: an id, "latest", or nothing (the latest run). */
+function resolveRunId(layout, given) {
+    const ids = listRunIds(layout);
+    if (given === undefined || given === 'latest') {
+        const latest = ids[ids.length - 1];
+        if (latest === undefined)
+            throw new InputError(`no runs in ${layout.root} yet (vmplan run starts one)`);
+        return latest;
+    }
+    if (!ids.includes(given)) {
+        layout.runDir(given); // validates the form first
+        throw new InputError(`no run ${given} in ${layout.root}${didYouMean(given, ids)}`);
+    }
+    return given;
+}
+/** `vmplan status [RUN] [--state-dir DIR]`: the table of one run (default the latest). */
+async function statusCommand(args, io) {
+    const { values, positionals } = parseCommandArgs('status', args, { 'state-dir': { type: 'string' } });
+    const layout = stateLayout(io, values['state-dir']);
+    const runId = resolveRunId(layout, positionals[0]);
+    const run = await reconcileRun(layout, runId);
+    const plan = readPlan(layout.planFile(runId));
+    io.stdout(`${renderRunTable(run, readNodeRecords(layout, runId, plan), plan)}\n`);
+    if (run.rerunOf !== null)
+        io.stdout(`Rerun of ${run.rerunOf}\n`);
+    return run.status === 'passed' || run.status === 'running' ? cli_io/* EXIT */.d.ok : cli_io/* EXIT */.d.failed;
+}
+/** `vmplan list [--state-dir DIR]`: every run, newest first. */
+async function listCommand(args, io) {
+    const { values } = parseCommandArgs('list', args, { 'state-dir': { type: 'string' } });
+    const layout = stateLayout(io, values['state-dir']);
+    const rows = [];
+    for (const runId of listRunIds(layout).reverse()) {
+        let run;
+        try {
+            run = await reconcileRun(layout, runId);
+        }
+        catch (error) {
+            rows.push([runId, 'unreadable', '', '', '', error.message.split('\n')[0]]);
+            continue;
+        }
+        const counts = Object.entries(run.counts)
+            .map(([status, count]) => `${count} ${status.replace('_', ' ')}`)
+            .join(', ');
+        rows.push([
+            runId,
+            run.status,
+            counts,
+            run.durationMs === null ? '-' : formatDuration(run.durationMs),
+            run.planId.slice(0, 12),
+            run.rerunOf === null ? '' : `rerun of ${run.rerunOf}`,
+        ]);
+    }
+    io.stdout(rows.length === 0
+        ? `no runs in ${layout.root}\n`
+        : `${textTable(['RUN', 'STATUS', 'JOBS', 'DURATION', 'PLAN', ''], rows)}\n`);
+    return cli_io/* EXIT */.d.ok;
+}
+/** `vmplan logs RUN [JOB] [--host|--guest]`: a job's logs, or every node's. */
+async function logsCommand(args, io) {
+    const { values, positionals } = parseCommandArgs('logs', args, {
+        'state-dir': { type: 'string' },
+        host: { type: 'boolean' },
+        guest: { type: 'boolean' },
+    });
+    const layout = stateLayout(io, values['state-dir']);
+    const runId = resolveRunId(layout, positionals[0]);
+    const plan = readPlan(layout.planFile(runId));
+    const job = positionals[1];
+    const nodes = plan.nodes.filter((node) => job === undefined || (node.kind === 'execute' && node.job === job));
+    if (nodes.length === 0) {
+        const jobs = plan.nodes.flatMap((node) => (node.kind === 'execute' ? [node.job] : []));
+        throw new InputError(`run ${runId} has no job "${job}"${didYouMean(job ?? '', jobs)}`);
+    }
+    const kinds = values.guest === true && values.host !== true
+        ? ['guest']
+        : values.host === true && values.guest !== true
+            ? ['host']
+            : ['host', 'guest'];
+    for (const node of nodes) {
+        for (const kind of kinds) {
+            const path = (0,external_node_path_namespaceObject.join)(layout.nodeDir(runId, node), `${kind}.log`);
+            if (!(0,external_node_fs_namespaceObject.existsSync)(path)) {
+                if (job !== undefined && kinds.length === 1)
+                    io.stderr(`${node.id}: no ${kind}.log (the job did not produce one)\n`);
+                continue;
+            }
+            if (nodes.length > 1 || kinds.length > 1)
+                io.stdout(`==> ${node.id} ${kind}.log <==\n`);
+            io.stdout((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+        }
+    }
+    return cli_io/* EXIT */.d.ok;
+}
+/** `vmplan gc --keep N`: deletes all but the newest N runs; never a running run or a snapshot still in use. */
+async function gcCommand(args, io) {
+    const { values } = parseCommandArgs('gc', args, {
+        'state-dir': { type: 'string' },
+        keep: { type: 'string' },
+    });
+    if (values.keep === undefined || !/^\d+$/.test(values.keep))
+        throw new InputError('vmplan gc: --keep N is required (N ≥ 0)');
+    const keep = Number(values.keep);
+    const layout = stateLayout(io, values['state-dir']);
+    const ids = listRunIds(layout);
+    const runs = new Map();
+    for (const id of ids)
+        runs.set(id, await reconcileRun(layout, id).catch(() => undefined));
+    const kept = new Set(ids.slice(Math.max(0, ids.length - keep)));
+    for (const [id, run] of runs)
+        if (run?.status === 'running')
+            kept.add(id);
+    // A kept rerun still uses the snapshot of the run it repeats.
+    for (const id of [...kept]) {
+        const snapshotRun = runs.get(id)?.snapshotRun;
+        if (snapshotRun !== undefined)
+            kept.add(snapshotRun);
+    }
+    let deleted = 0;
+    for (const id of ids) {
+        if (kept.has(id))
+            continue;
+        (0,external_node_fs_namespaceObject.rmSync)(layout.runDir(id), { recursive: true, force: true });
+        deleted++;
+    }
+    const remaining = (0,external_node_fs_namespaceObject.existsSync)(layout.runsDir) ? (0,external_node_fs_namespaceObject.readdirSync)(layout.runsDir).length : 0;
+    io.stdout(`Deleted ${deleted} run(s); ${remaining} kept in ${layout.runsDir}\n`);
+    return cli_io/* EXIT */.d.ok;
+}
+/** `vmplan rerun RUN [--failed]`: runs a run's plan again on its snapshot, or only the jobs that did not pass. */
+async function rerunCommand(args, io) {
+    const { values, positionals } = parseCommandArgs('rerun', args, {
+        ...runningOptions,
+        failed: { type: 'boolean' },
+    });
+    if (positionals.length !== 1)
+        throw new InputError('vmplan rerun: expected one run id (or "latest")');
+    const layout = stateLayout(io, values['state-dir']);
+    const runId = resolveRunId(layout, positionals[0]);
+    const previous = await reconcileRun(layout, runId);
+    if (previous.status === 'running')
+        throw new InputError(`run ${runId} is still running`);
+    let plan = readPlan(layout.planFile(runId));
+    if (values.failed === true) {
+        const notPassed = readNodeRecords(layout, runId, plan).flatMap((record) => record.kind === 'execute' && record.status !== 'passed' && record.job !== null ? [record.job] : []);
+        if (notPassed.length === 0) {
+            io.stdout(`Every job of run ${runId} passed: nothing to rerun.\n`);
+            return cli_io/* EXIT */.d.ok;
+        }
+        plan = selectFromPlan(plan, notPassed, `passed in run ${runId}`, new Date().toISOString());
+    }
+    return executePlan(io, plan, layout.planFile(runId), values, {
+        of: runId,
+        snapshotRun: previous.snapshotRun,
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/cli/run-cli.ts
+
+
 
 
 
@@ -14004,6 +16126,18 @@ const COMMANDS = {
         run: planCommand,
         usage: 'plan [FILE] [--only JOB...] [--changed-files FILE | --base REF] [--executor host|vfkit|qemu] [--out PATH|-]',
     },
+    run: {
+        run: runCommand,
+        usage: 'run [FILE | --plan plan.json] [--only JOB...] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR] [--quiet]',
+    },
+    status: { run: statusCommand, usage: 'status [RUN]           (default: the latest run)' },
+    list: { run: listCommand, usage: 'list                   (runs, newest first)' },
+    logs: { run: logsCommand, usage: 'logs RUN [JOB] [--host|--guest]' },
+    rerun: {
+        run: rerunCommand,
+        usage: 'rerun RUN [--failed]   (on the same snapshot; --failed: jobs that did not pass)',
+    },
+    gc: { run: gcCommand, usage: 'gc --keep N            (delete old runs, never running ones)' },
     show: { run: showCommand, usage: 'show PLAN.json [--json]' },
     validate: { run: validateCommand, usage: 'validate FILE          (a jobs file or a plan.json)' },
     schema: { run: schemaCommand, usage: 'schema jobs|plan       (print a JSON Schema)' },

@@ -4,6 +4,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** The real stdout stream, when there is one (live job output honours its backpressure). */
+  stdoutStream?: NodeJS.WritableStream;
 }
 
 /** Exit codes: 0 ok, 1 a run failed, 2 invalid input. */
@@ -16,5 +18,6 @@ export function processIo(): CliIo {
     stderr: (text) => process.stderr.write(text),
     cwd: process.cwd(),
     env: process.env,
+    stdoutStream: process.stdout,
   };
 }

@@ -2,6 +2,8 @@ import { InputError } from '../errors.js';
 import { VMPLAN_VERSION } from '../version.js';
 import { schemaCommand, showCommand, validateCommand } from './commands/inspect.js';
 import { planCommand } from './commands/plan.js';
+import { runCommand } from './commands/run.js';
+import { gcCommand, listCommand, logsCommand, rerunCommand, statusCommand } from './commands/runs.js';
 import { type CliIo, EXIT } from './io.js';
 
 type Command = (args: string[], io: CliIo) => number | Promise<number>;
@@ -12,6 +14,19 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
     usage:
       'plan [FILE] [--only JOB...] [--changed-files FILE | --base REF] [--executor host|vfkit|qemu] [--out PATH|-]',
   },
+  run: {
+    run: runCommand,
+    usage:
+      'run [FILE | --plan plan.json] [--only JOB...] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR] [--quiet]',
+  },
+  status: { run: statusCommand, usage: 'status [RUN]           (default: the latest run)' },
+  list: { run: listCommand, usage: 'list                   (runs, newest first)' },
+  logs: { run: logsCommand, usage: 'logs RUN [JOB] [--host|--guest]' },
+  rerun: {
+    run: rerunCommand,
+    usage: 'rerun RUN [--failed]   (on the same snapshot; --failed: jobs that did not pass)',
+  },
+  gc: { run: gcCommand, usage: 'gc --keep N            (delete old runs, never running ones)' },
   show: { run: showCommand, usage: 'show PLAN.json [--json]' },
   validate: { run: validateCommand, usage: 'validate FILE          (a jobs file or a plan.json)' },
   schema: { run: schemaCommand, usage: 'schema jobs|plan       (print a JSON Schema)' },

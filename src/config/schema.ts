@@ -261,6 +261,33 @@ export const DefaultsSchema = z.strictObject({
   env: EnvSchema.optional(),
 });
 
+/** How each job gets its copy of the repository. */
+export const WorkspaceSettingsSchema = z
+  .strictObject({
+    exclude: z
+      .array(
+        z
+          .string()
+          .min(1, { error: 'expected a non-empty pattern' })
+          .refine((value) => !value.split('/').includes('..'), {
+            error: (issue) => `expected a pattern inside the repository, found ${describeValue(issue.input)}`,
+          }),
+      )
+      .optional()
+      .describe(
+        'Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"). .git is always left out.',
+      ),
+    mode: z
+      .enum(['overlay', 'copy'], {
+        error: (issue) => `expected "overlay" or "copy", found ${describeValue(issue.input)}`,
+      })
+      .optional()
+      .describe(
+        'VM jobs: "overlay" (default) mounts the one snapshot read-only under a per-job writable layer; "copy" gives each job its own clone (hard isolation, costs a copy per job).',
+      ),
+  })
+  .describe('The workspace snapshot every job starts from.');
+
 /** The jobs file users write (`.github/vmplan.yml`). */
 export const JobsFileSchema = z
   .strictObject({
@@ -268,6 +295,7 @@ export const JobsFileSchema = z
     version: z.literal(1, { error: (issue) => `expected 1, found ${describeValue(issue.input)}` }),
     images: z.record(ImageNameSchema, ImageSchema).optional(),
     defaults: DefaultsSchema.optional(),
+    workspace: WorkspaceSettingsSchema.optional(),
     jobs: z
       .record(JobIdSchema, JobSchema)
       .refine((jobs) => Object.keys(jobs).length > 0, { error: 'expected at least one job' }),

@@ -68,6 +68,7 @@ export function buildPlan(config: JobsFile, context: PlanContext): Plan {
         ? { known: true, source: context.changes.source, files: [...new Set(context.changes.files)].sort() }
         : context.changes,
     },
+    workspace: { exclude: config.workspace?.exclude ?? [], mode: config.workspace?.mode ?? 'overlay' },
     preconditions: buildPreconditions(nodes),
     stages,
     nodes,
@@ -266,7 +267,7 @@ export function imageCacheKey(image: ImageDefinition): string {
  * Orders nodes topologically: a node's stage is one more than its deepest dependency's, and within a
  * stage nodes sort by id. Both `vmplan show` and plan diffs stay readable and stable.
  */
-function orderNodes(nodes: PlanNode[]): { nodes: PlanNode[]; stages: string[][] } {
+export function orderNodes(nodes: PlanNode[]): { nodes: PlanNode[]; stages: string[][] } {
   const byId = new Map(nodes.map((node) => [node.id, node]));
   const stageOf = new Map<string, number>();
   const stage = (id: string): number => {
@@ -287,7 +288,8 @@ function orderNodes(nodes: PlanNode[]): { nodes: PlanNode[]; stages: string[][] 
   return { nodes: ordered, stages };
 }
 
-function buildPreconditions(nodes: PlanNode[]): Precondition[] {
+/** What must hold before the plan's nodes can run: executors, vfkit host architecture, secrets. */
+export function buildPreconditions(nodes: PlanNode[]): Precondition[] {
   const executeNodes = nodes.filter((node): node is ExecuteNode => node.kind === 'execute');
   const executors = new Map<Executor, string[]>();
   const secrets = new Map<string, string[]>();

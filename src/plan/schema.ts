@@ -177,6 +177,12 @@ export const PlanBodySchema = z.strictObject({
   generator: z.strictObject({ name: z.literal('vmplan'), version: z.string() }),
   source: PlanSourceSchema,
   scope: PlanScopeSchema,
+  workspace: z.strictObject({
+    exclude: z
+      .array(z.string())
+      .describe('Patterns left out of the snapshot, besides .git and the state folder.'),
+    mode: z.enum(['overlay', 'copy']),
+  }),
   preconditions: z.array(PreconditionSchema),
   stages: z
     .array(z.array(NodeIdSchema))

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (where package.json is). */
@@ -13,11 +14,27 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the vmplan CLI from source (src/cli.ts) as a real child process. */
-export function runVmplan(
-  args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; bundle?: boolean } = {},
-): Promise<CliResult> {
+/** Options for a CLI process. */
+export interface CliOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Run the committed bundle (bin/vmplan.js) instead of the source. */
+  bundle?: boolean;
+  /** Keep only about this many characters of the end of stdout (for processes printing a lot). */
+  keepStdoutChars?: number;
+}
+
+/** A running CLI process with its output so far and a promise of its end. */
+export interface CliProcess {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  output(): { stdout: string; stderr: string };
+  /** Resolves once stdout contains the text. */
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  done: Promise<CliResult>;
+}
+
+/** Starts the vmplan CLI (from source, or the committed bundle) as a real child process. */
+export function spawnVmplan(args: string[], options: CliOptions = {}): CliProcess {
   const entry =
     options.bundle === true
       ? [`${REPO_ROOT}bin/vmplan.js`]
@@ -29,10 +46,52 @@ export function runVmplan(
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
+  const listeners: (() => void)[] = [];
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    if (options.keepStdoutChars !== undefined && stdout.length > options.keepStdoutChars * 2) {
+      stdout = stdout.slice(-options.keepStdoutChars);
+    }
+    for (const listener of [...listeners]) listener();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const done = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+  return {
+    child,
+    output: () => ({ stdout, stderr }),
+    waitFor(text, timeoutMs = 20_000) {
+      const matches = () => (typeof text === 'string' ? stdout.includes(text) : text.test(stdout));
+      return new Promise<void>((resolve, reject) => {
+        if (matches()) return resolve();
+        const timer = setTimeout(() => {
+          reject(new Error(`timed out waiting for ${text}; stdout so far:\n${stdout}\nstderr:\n${stderr}`));
+        }, timeoutMs);
+        const listener = () => {
+          if (!matches()) return;
+          clearTimeout(timer);
+          listeners.splice(listeners.indexOf(listener), 1);
+          resolve();
+        };
+        listeners.push(listener);
+        void done.then(() => {
+          clearTimeout(timer);
+          if (!matches())
+            reject(
+              new Error(`vmplan exited before printing ${text}; stdout:\n${stdout}\nstderr:\n${stderr}`),
+            );
+        });
+      });
+    },
+    done,
+  };
+}
+
+/** Runs the vmplan CLI to its end and returns its exit code and output. */
+export function runVmplan(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return spawnVmplan(args, options).done;
 }

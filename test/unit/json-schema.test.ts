@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildPlan } from '../../src/plan/build.js';
@@ -14,6 +15,7 @@ import { VMPLAN_VERSION } from '../../src/version.js';
 import { context, jobs } from '../support/jobs.js';
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats.default(ajv);
 
 describe('published JSON Schemas', () => {
   for (const name of Object.keys(PUBLISHED_SCHEMAS) as PublishedSchemaName[]) {

@@ -1,0 +1,172 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../../errors.js';
+import { readPlan } from '../../plan/io.js';
+import { selectFromPlan } from '../../plan/select.js';
+import type { StateLayout } from '../../records/layout.js';
+import { reconcileRun } from '../../records/reconcile.js';
+import { formatDuration, renderRunTable, textTable } from '../../records/render.js';
+import type { RunRecord } from '../../records/schema.js';
+import { listRunIds, readNodeRecords } from '../../records/store.js';
+import { didYouMean } from '../../util/suggest.js';
+import { parseCommandArgs } from '../args.js';
+import { type CliIo, EXIT } from '../io.js';
+import { executePlan, runningOptions, stateLayout } from './run.js';
+
+/** Resolves a run argument: an id, "latest", or nothing (the latest run). */
+function resolveRunId(layout: StateLayout, given: string | undefined): string {
+  const ids = listRunIds(layout);
+  if (given === undefined || given === 'latest') {
+    const latest = ids[ids.length - 1];
+    if (latest === undefined) throw new InputError(`no runs in ${layout.root} yet (vmplan run starts one)`);
+    return latest;
+  }
+  if (!ids.includes(given)) {
+    layout.runDir(given); // validates the form first
+    throw new InputError(`no run ${given} in ${layout.root}${didYouMean(given, ids)}`);
+  }
+  return given;
+}
+
+/** `vmplan status [RUN] [--state-dir DIR]`: the table of one run (default the latest). */
+export async function statusCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('status', args, { 'state-dir': { type: 'string' } });
+  const layout = stateLayout(io, values['state-dir']);
+  const runId = resolveRunId(layout, positionals[0]);
+  const run = await reconcileRun(layout, runId);
+  const plan = readPlan(layout.planFile(runId));
+  io.stdout(`${renderRunTable(run, readNodeRecords(layout, runId, plan), plan)}\n`);
+  if (run.rerunOf !== null) io.stdout(`Rerun of ${run.rerunOf}\n`);
+  return run.status === 'passed' || run.status === 'running' ? EXIT.ok : EXIT.failed;
+}
+
+/** `vmplan list [--state-dir DIR]`: every run, newest first. */
+export async function listCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs('list', args, { 'state-dir': { type: 'string' } });
+  const layout = stateLayout(io, values['state-dir']);
+  const rows: string[][] = [];
+  for (const runId of listRunIds(layout).reverse()) {
+    let run: RunRecord;
+    try {
+      run = await reconcileRun(layout, runId);
+    } catch (error) {
+      rows.push([runId, 'unreadable', '', '', '', (error as Error).message.split('\n')[0]!]);
+      continue;
+    }
+    const counts = Object.entries(run.counts)
+      .map(([status, count]) => `${count} ${status.replace('_', ' ')}`)
+      .join(', ');
+    rows.push([
+      runId,
+      run.status,
+      counts,
+      run.durationMs === null ? '-' : formatDuration(run.durationMs),
+      run.planId.slice(0, 12),
+      run.rerunOf === null ? '' : `rerun of ${run.rerunOf}`,
+    ]);
+  }
+  io.stdout(
+    rows.length === 0
+      ? `no runs in ${layout.root}\n`
+      : `${textTable(['RUN', 'STATUS', 'JOBS', 'DURATION', 'PLAN', ''], rows)}\n`,
+  );
+  return EXIT.ok;
+}
+
+/** `vmplan logs RUN [JOB] [--host|--guest]`: a job's logs, or every node's. */
+export async function logsCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('logs', args, {
+    'state-dir': { type: 'string' },
+    host: { type: 'boolean' },
+    guest: { type: 'boolean' },
+  });
+  const layout = stateLayout(io, values['state-dir']);
+  const runId = resolveRunId(layout, positionals[0]);
+  const plan = readPlan(layout.planFile(runId));
+  const job = positionals[1];
+  const nodes = plan.nodes.filter(
+    (node) => job === undefined || (node.kind === 'execute' && node.job === job),
+  );
+  if (nodes.length === 0) {
+    const jobs = plan.nodes.flatMap((node) => (node.kind === 'execute' ? [node.job] : []));
+    throw new InputError(`run ${runId} has no job "${job}"${didYouMean(job ?? '', jobs)}`);
+  }
+  const kinds: ('host' | 'guest')[] =
+    values.guest === true && values.host !== true
+      ? ['guest']
+      : values.host === true && values.guest !== true
+        ? ['host']
+        : ['host', 'guest'];
+  for (const node of nodes) {
+    for (const kind of kinds) {
+      const path = join(layout.nodeDir(runId, node), `${kind}.log`);
+      if (!existsSync(path)) {
+        if (job !== undefined && kinds.length === 1)
+          io.stderr(`${node.id}: no ${kind}.log (the job did not produce one)\n`);
+        continue;
+      }
+      if (nodes.length > 1 || kinds.length > 1) io.stdout(`==> ${node.id} ${kind}.log <==\n`);
+      io.stdout(readFileSync(path, 'utf8'));
+    }
+  }
+  return EXIT.ok;
+}
+
+/** `vmplan gc --keep N`: deletes all but the newest N runs; never a running run or a snapshot still in use. */
+export async function gcCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs('gc', args, {
+    'state-dir': { type: 'string' },
+    keep: { type: 'string' },
+  });
+  if (values.keep === undefined || !/^\d+$/.test(values.keep))
+    throw new InputError('vmplan gc: --keep N is required (N ≥ 0)');
+  const keep = Number(values.keep);
+  const layout = stateLayout(io, values['state-dir']);
+  const ids = listRunIds(layout);
+  const runs = new Map<string, RunRecord | undefined>();
+  for (const id of ids) runs.set(id, await reconcileRun(layout, id).catch(() => undefined));
+  const kept = new Set(ids.slice(Math.max(0, ids.length - keep)));
+  for (const [id, run] of runs) if (run?.status === 'running') kept.add(id);
+  // A kept rerun still uses the snapshot of the run it repeats.
+  for (const id of [...kept]) {
+    const snapshotRun = runs.get(id)?.snapshotRun;
+    if (snapshotRun !== undefined) kept.add(snapshotRun);
+  }
+  let deleted = 0;
+  for (const id of ids) {
+    if (kept.has(id)) continue;
+    rmSync(layout.runDir(id), { recursive: true, force: true });
+    deleted++;
+  }
+  const remaining = existsSync(layout.runsDir) ? readdirSync(layout.runsDir).length : 0;
+  io.stdout(`Deleted ${deleted} run(s); ${remaining} kept in ${layout.runsDir}\n`);
+  return EXIT.ok;
+}
+
+/** `vmplan rerun RUN [--failed]`: runs a run's plan again on its snapshot, or only the jobs that did not pass. */
+export async function rerunCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('rerun', args, {
+    ...runningOptions,
+    failed: { type: 'boolean' },
+  });
+  if (positionals.length !== 1) throw new InputError('vmplan rerun: expected one run id (or "latest")');
+  const layout = stateLayout(io, values['state-dir']);
+  const runId = resolveRunId(layout, positionals[0]);
+  const previous = await reconcileRun(layout, runId);
+  if (previous.status === 'running') throw new InputError(`run ${runId} is still running`);
+  let plan = readPlan(layout.planFile(runId));
+  if (values.failed === true) {
+    const notPassed = readNodeRecords(layout, runId, plan).flatMap((record) =>
+      record.kind === 'execute' && record.status !== 'passed' && record.job !== null ? [record.job] : [],
+    );
+    if (notPassed.length === 0) {
+      io.stdout(`Every job of run ${runId} passed: nothing to rerun.\n`);
+      return EXIT.ok;
+    }
+    plan = selectFromPlan(plan, notPassed, `passed in run ${runId}`, new Date().toISOString());
+  }
+  return executePlan(io, plan, layout.planFile(runId), values, {
+    of: runId,
+    snapshotRun: previous.snapshotRun,
+  });
+}

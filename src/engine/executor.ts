@@ -1,0 +1,99 @@
+import type { Executor as ExecutorName } from '../config/schema.js';
+import type { ExecuteNode, Plan, PrepareNode } from '../plan/schema.js';
+import type { JobLog } from './job-log.js';
+
+/** Why a node's abort signal fired: its own timeout, or the run being cancelled (signal, fail-fast). */
+export type AbortReason = { kind: 'timeout'; minutes: number } | { kind: 'cancel'; message: string };
+
+/** The run's workspace: the one snapshot of the repository every job starts from. */
+export interface RunWorkspace {
+  /** Folder of the run's snapshot (never written by jobs). */
+  readonly snapshotDir: string;
+  /** Gives a job its own writable copy of the snapshot (clone where the filesystem can). */
+  jobCopy(target: string): Promise<{ ms: number; method: 'clone' | 'copy' }>;
+}
+
+/** A prepared guest image: the files a VM boots from. */
+export interface PreparedImage {
+  name: string;
+  arch: 'arm64' | 'amd64';
+  kernel: string;
+  initrd: string;
+  disk: string | null;
+  cmdline: string | null;
+}
+
+/** Everything an executor gets to run one job. */
+export interface JobContext {
+  runId: string;
+  plan: Plan;
+  node: ExecuteNode;
+  /** The job's folder (runs/<runId>/jobs/<job>): logs, result, artifacts. */
+  jobDir: string;
+  workspace: RunWorkspace;
+  /** The prepared image for VM jobs. */
+  image: PreparedImage | undefined;
+  /** Values of the secrets the job names, read from the environment. Never written anywhere unmasked. */
+  secrets: Record<string, string>;
+  /** Aborted on timeout or cancellation; `signal.reason` is an AbortReason. The executor must stop everything. */
+  signal: AbortSignal;
+  /** The job's host.log (and live output). */
+  log: JobLog;
+  /** How long to wait after a polite stop before forcing (read when stopping: timeouts get more than cancels). */
+  killGraceMs: () => number;
+  /** Records what runs for the job, so it can be stopped even if vmplan dies. */
+  onProcess: (process: RunningProcess) => void;
+}
+
+/** A process (group) or VM running for a node. */
+export interface RunningProcess {
+  pid: number;
+  group: boolean;
+  restSocket: string | null;
+}
+
+/** What an executor reports about a job. The engine overrides the status when the job was aborted. */
+export interface JobOutcome {
+  status: 'passed' | 'failed';
+  exitCode: number | null;
+  message: string | null;
+}
+
+/** Runs execute nodes somewhere: on the host, in a vfkit VM, in a QEMU VM. */
+export interface JobExecutor {
+  readonly name: ExecutorName;
+  /** Checks the machine can run this executor's nodes; throws an InputError saying what to fix. */
+  preflight?(plan: Plan): Promise<void>;
+  /** Runs one job to its end (or until its signal aborts and everything is stopped). */
+  runJob(context: JobContext): Promise<JobOutcome>;
+}
+
+/** Everything a preparer gets to produce one image. */
+export interface PrepareContext {
+  runId: string;
+  plan: Plan;
+  node: PrepareNode;
+  /** The node's folder (runs/<runId>/images/<image>). */
+  nodeDir: string;
+  /** The repository root that relative image paths are resolved against. */
+  repositoryRoot: string;
+  signal: AbortSignal;
+  log: JobLog;
+  /** Grace before forcing a stop (read when stopping). */
+  killGraceMs: () => number;
+  /** Records what runs for the node (see JobContext.onProcess). */
+  onProcess: (process: RunningProcess) => void;
+}
+
+/** What preparing an image gave. */
+export interface PrepareOutcome {
+  status: 'passed' | 'failed';
+  image: PreparedImage | undefined;
+  cached: boolean;
+  message: string | null;
+}
+
+/** Produces guest images for prepare nodes. */
+export interface ImagePreparer {
+  prepare(context: PrepareContext): Promise<PrepareOutcome>;
+}

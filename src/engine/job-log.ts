@@ -1,0 +1,104 @@
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import type { Masker } from '../util/mask.js';
+
+/** Longest line kept whole; longer ones are cut so memory stays bounded whatever a job prints. */
+export const MAX_LINE_CHARS = 64 * 1024;
+
+/** Where live job output goes besides the log file (the console, the Actions log). */
+export interface LiveSink {
+  /** Whole, masked lines of one job, each ending in "\n". Resolve when the text may be written again (backpressure). */
+  write(text: string): Promise<void> | void;
+}
+
+/**
+ * One node's log: splits the output of its processes into lines, masks secrets, appends them to the log file
+ * and forwards them live. Writes wait for both destinations to drain, so a job printing gigabytes is slowed
+ * down to the speed of the slowest reader instead of filling memory.
+ */
+export class JobLog {
+  private readonly file: WriteStream;
+  private closed = false;
+
+  constructor(
+    path: string,
+    private readonly masker: Masker,
+    private readonly live: LiveSink | undefined,
+  ) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.file = createWriteStream(path, { flags: 'a' });
+  }
+
+  /** A Writable for one output stream (stdout or stderr) of a process. */
+  input(): Writable {
+    const decoder = new StringDecoder('utf8');
+    let partial = '';
+    return new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        partial += decoder.write(chunk);
+        const lines: string[] = [];
+        let newline = partial.indexOf('\n');
+        while (newline !== -1) {
+          lines.push(partial.slice(0, newline).replace(/\r$/, ''));
+          partial = partial.slice(newline + 1);
+          newline = partial.indexOf('\n');
+        }
+        while (partial.length > MAX_LINE_CHARS) {
+          lines.push(partial.slice(0, MAX_LINE_CHARS));
+          partial = partial.slice(MAX_LINE_CHARS);
+        }
+        this.writeLines(lines).then(() => callback(), callback);
+      },
+      final: (callback) => {
+        partial += decoder.end();
+        const rest = partial === '' ? [] : [partial];
+        partial = '';
+        this.writeLines(rest).then(() => callback(), callback);
+      },
+    });
+  }
+
+  /** Adds lines of vmplan's own (e.g. why a job was stopped) to the log and the live output. */
+  async note(text: string): Promise<void> {
+    await this.writeLines(text.split('\n'));
+  }
+
+  /** Flushes and closes the log file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.file.end();
+    await once(this.file, 'finish');
+  }
+
+  private async writeLines(lines: string[]): Promise<void> {
+    if (lines.length === 0 || this.closed) return;
+    const text = `${lines.map((line) => this.masker.mask(line)).join('\n')}\n`;
+    const waits: Promise<unknown>[] = [];
+    if (!this.file.write(text)) waits.push(once(this.file, 'drain'));
+    const live = this.live?.write(text);
+    if (live !== undefined) waits.push(live);
+    await Promise.all(waits);
+  }
+}
+
+/** A LiveSink writing to a stream (e.g. process.stdout) with a prefix on every line, honouring backpressure. */
+export function streamSink(stream: NodeJS.WritableStream, prefix: string): LiveSink {
+  return {
+    write(text) {
+      const out =
+        prefix === ''
+          ? text
+          : `${text
+              .slice(0, -1)
+              .split('\n')
+              .map((line) => `${prefix}${line}`)
+              .join('\n')}\n`;
+      if (!stream.write(out))
+        return once(stream as unknown as NodeJS.EventEmitter, 'drain').then(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,204 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
+import { isAbsolute, relative, sep } from 'node:path';
+import type { Executor as ExecutorName } from '../config/schema.js';
+import { InputError, type Problem } from '../errors.js';
+import { writePlan } from '../plan/io.js';
+import type { Plan } from '../plan/schema.js';
+import { newRunId, type StateLayout } from '../records/layout.js';
+import type { RunRecord } from '../records/schema.js';
+import { RunStore } from '../records/store.js';
+import { Masker } from '../util/mask.js';
+import { ensureStateDir } from '../util/state-dir.js';
+import { copyTree } from '../workspace/copy-tree.js';
+import { createExcluder } from '../workspace/exclude.js';
+import type { ImagePreparer, JobExecutor, RunWorkspace } from './executor.js';
+import { type ProgressReporter, runPlanNodes } from './run-plan.js';
+import { type Capacity, demandOf } from './scheduler.js';
+
+/** MiB kept free for the host itself when sizing VM memory. */
+const HOST_MEMORY_RESERVE_MIB = 2048;
+
+/** What a run needs from its caller (the CLI or the action). */
+export interface StartRunOptions {
+  plan: Plan;
+  /** How the plan was given (a plan.json path, or the jobs file it was made from). */
+  planPath: string;
+  layout: StateLayout;
+  repositoryRoot: string;
+  /** Where secret values come from (the runner's environment). */
+  env: NodeJS.ProcessEnv;
+  executors: Partial<Record<ExecutorName, JobExecutor>>;
+  preparer: ImagePreparer | undefined;
+  maxParallel: number | undefined;
+  failFast: boolean;
+  /** For reruns: the run this one repeats, and the run whose snapshot it reuses. */
+  rerun: { of: string; snapshotRun: string } | undefined;
+  progress: ProgressReporter;
+  /** Lines about the run itself (snapshot made, ...). */
+  note: (line: string) => void;
+  signal: AbortSignal;
+  /** Called as soon as run.json exists, e.g. to finish it from an exit handler. */
+  onCreated?: (store: RunStore) => void;
+  timeoutGraceMs?: number;
+  cancelGraceMs?: number;
+}
+
+/** What the machine offers: slots from --max-parallel (else CPUs), CPUs and memory for guests. */
+export function hostCapacity(maxParallel: number | undefined): Capacity {
+  const cpus = availableParallelism();
+  const memoryMiB = Math.max(1024, Math.floor(totalmem() / 1024 / 1024) - HOST_MEMORY_RESERVE_MIB);
+  return { slots: maxParallel ?? cpus, cpus, memoryMiB };
+}
+
+/**
+ * Checks everything that can be checked before a run exists: named secrets are set, executors are available
+ * and ready, and every VM fits this machine. Throws one InputError listing all problems; nothing is created.
+ */
+export async function preflightRun(
+  plan: Plan,
+  env: NodeJS.ProcessEnv,
+  executors: Partial<Record<ExecutorName, JobExecutor>>,
+  capacity: Capacity,
+): Promise<void> {
+  const problems: Problem[] = [];
+  for (const precondition of plan.preconditions) {
+    if (precondition.kind === 'secret' && (env[precondition.name] ?? '') === '') {
+      problems.push({
+        message: `secret ${precondition.name} is not set in the environment (needed by ${precondition.nodes.join(', ')})`,
+      });
+    }
+    if (precondition.kind === 'executor' && executors[precondition.executor] === undefined) {
+      problems.push({
+        message: `the ${precondition.executor} executor is not available here (needed by ${precondition.nodes.length} job(s)); run with --executor host, or on a machine that has it`,
+      });
+    }
+  }
+  for (const node of plan.nodes) {
+    const demand = demandOf(node);
+    if (demand.cpus > capacity.cpus) {
+      problems.push({
+        message: `${node.id} asks for ${demand.cpus} CPUs; this machine has ${capacity.cpus}`,
+      });
+    }
+    if (demand.memoryMiB > capacity.memoryMiB) {
+      problems.push({
+        message: `${node.id} asks for ${demand.memoryMiB} MiB of memory; at most ${capacity.memoryMiB} MiB can go to guests here`,
+      });
+    }
+  }
+  if (problems.length > 0) throw new InputError(problems);
+  for (const name of new Set(plan.nodes.map((node) => node.executor))) {
+    await executors[name]?.preflight?.(plan);
+  }
+}
+
+/**
+ * Runs a plan from start to finish: preflight, run folder with plan.json and records, the workspace snapshot,
+ * the nodes, and the final run record. Whatever happens after run.json exists — an error, a cancellation —
+ * the records end terminal.
+ */
+export async function startRun(options: StartRunOptions): Promise<RunRecord> {
+  const { plan, layout } = options;
+  const capacity = hostCapacity(options.maxParallel);
+  await preflightRun(plan, options.env, options.executors, capacity);
+
+  const secrets: Record<string, string> = {};
+  for (const precondition of plan.preconditions) {
+    if (precondition.kind === 'secret') secrets[precondition.name] = options.env[precondition.name] ?? '';
+  }
+  const snapshotRun = options.rerun?.snapshotRun;
+  if (snapshotRun !== undefined && !existsSync(layout.snapshotDir(snapshotRun))) {
+    throw new InputError(`run ${snapshotRun} has no snapshot left to rerun (was it garbage-collected?)`);
+  }
+
+  ensureStateDir(layout.root);
+  const runId = newRunId();
+  mkdirSync(layout.runDir(runId), { recursive: true });
+  writePlan(layout.planFile(runId), plan, Object.values(secrets));
+  const store = RunStore.create(
+    layout,
+    {
+      runId,
+      planId: plan.planId,
+      planPath: options.planPath,
+      source: plan.source,
+      selection: plan.scope.only,
+      changes: plan.scope.changes,
+      rerunOf: options.rerun?.of ?? null,
+      snapshotRun: snapshotRun ?? runId,
+      options: {
+        maxParallel: options.maxParallel ?? null,
+        failFast: options.failFast,
+        executor: plan.scope.executor,
+      },
+    },
+    plan,
+  );
+  options.onCreated?.(store);
+
+  try {
+    const workspace =
+      snapshotRun === undefined ? await makeSnapshot(options, runId) : reuseSnapshot(layout, snapshotRun);
+    if (snapshotRun !== undefined) options.note(`Reusing the workspace snapshot of run ${snapshotRun}`);
+    const outcome = await runPlanNodes(plan, {
+      layout,
+      store,
+      workspace,
+      executors: options.executors,
+      preparer: options.preparer,
+      repositoryRoot: options.repositoryRoot,
+      capacity,
+      failFast: options.failFast,
+      secrets,
+      masker: new Masker(Object.values(secrets)),
+      progress: options.progress,
+      signal: options.signal,
+      timeoutGraceMs: options.timeoutGraceMs,
+      cancelGraceMs: options.cancelGraceMs,
+    });
+    store.finish(outcome.status, outcome.message);
+  } catch (error) {
+    const cancelled = options.signal.aborted;
+    const message = cancelled
+      ? `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`
+      : `run setup failed: ${(error as Error).message}`;
+    store.finish(cancelled ? 'cancelled' : 'failed', message, cancelled ? 'cancelled' : 'skipped');
+    if (!(error instanceof InputError) && !cancelled) options.note(`vmplan: ${message}`);
+    if (error instanceof InputError) options.note(error.message);
+  } finally {
+    store.finish('failed', 'run ended unexpectedly');
+  }
+  return store.record;
+}
+
+async function makeSnapshot(options: StartRunOptions, runId: string): Promise<RunWorkspace> {
+  const { layout, repositoryRoot, plan } = options;
+  const target = layout.snapshotDir(runId);
+  const exclude = ['.git', ...plan.workspace.exclude];
+  const stateRelative = relative(repositoryRoot, layout.root);
+  if (stateRelative !== '' && !stateRelative.startsWith('..') && !isAbsolute(stateRelative)) {
+    exclude.push(`/${stateRelative.split(sep).join('/')}/`);
+  }
+  options.note(`Snapshotting ${repositoryRoot} (excluding ${exclude.join(', ')})`);
+  const stats = await copyTree(repositoryRoot, target, { exclude: createExcluder(exclude) });
+  options.note(
+    `Snapshot: ${stats.files} files in ${stats.ms} ms (${stats.method === 'clone' ? 'copy-on-write clones' : 'copied'})`,
+  );
+  return runWorkspace(target);
+}
+
+function reuseSnapshot(layout: StateLayout, runId: string): RunWorkspace {
+  return runWorkspace(layout.snapshotDir(runId));
+}
+
+/** A RunWorkspace over an existing snapshot folder. */
+export function runWorkspace(snapshotDir: string): RunWorkspace {
+  return {
+    snapshotDir,
+    async jobCopy(target) {
+      const stats = await copyTree(snapshotDir, target);
+      return { ms: stats.ms, method: stats.method };
+    },
+  };
+}

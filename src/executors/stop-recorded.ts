@@ -1,0 +1,38 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { RunningProcess } from '../engine/executor.js';
+import { type StopResult, stopProcessGroup } from './process-tree.js';
+
+/** A process's command line, or undefined when it is gone (or cannot be read). */
+export function commandLineOf(pid: number): string | undefined {
+  if (process.platform === 'linux') {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+    } catch {
+      return undefined;
+    }
+  }
+  const result = spawnSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : undefined;
+}
+
+/**
+ * Stops what a node record says is running — only if that process still belongs to the run (its command line
+ * names the run folder), so a recycled pid is never killed.
+ */
+export async function stopRecordedProcess(
+  recorded: RunningProcess,
+  runDir: string,
+  graceMs = 2_000,
+): Promise<StopResult | 'not-ours'> {
+  const command = commandLineOf(recorded.pid);
+  if (command === undefined) return 'already-gone';
+  if (!command.includes(runDir)) return 'not-ours';
+  if (recorded.group) return stopProcessGroup(recorded.pid, graceMs);
+  try {
+    process.kill(recorded.pid, 'SIGKILL');
+    return 'killed';
+  } catch {
+    return 'already-gone';
+  }
+}

@@ -1,0 +1,52 @@
+import { InputError } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
+import { buildPreconditions, orderNodes, planIdOf } from './build.js';
+import type { ExcludedJob, Plan, PlanNode } from './schema.js';
+
+/**
+ * Narrows an existing plan to some of its jobs plus everything they need (for `--only` with `--plan`, reruns
+ * of failed jobs, and shards). The result is a plan in its own right: stages, preconditions and planId are
+ * recomputed, and the jobs left out are listed as excluded.
+ */
+export function selectFromPlan(plan: Plan, jobs: readonly string[], why: string, createdAt: string): Plan {
+  const executeById = new Map(
+    plan.nodes.flatMap((node) => (node.kind === 'execute' ? [[node.job, node] as const] : [])),
+  );
+  const unknown = jobs.filter((job) => !executeById.has(job));
+  if (unknown.length > 0) {
+    throw new InputError(
+      unknown.map((job) => ({
+        message: `unknown job "${job}" in the plan${didYouMean(job, executeById.keys())}`,
+      })),
+    );
+  }
+  const keep = new Set<string>();
+  const byId = new Map(plan.nodes.map((node) => [node.id, node]));
+  const add = (id: string): void => {
+    if (keep.has(id)) return;
+    keep.add(id);
+    for (const dependency of byId.get(id)?.dependsOn ?? []) add(dependency);
+  };
+  for (const job of jobs) add(`job:${job}`);
+
+  const nodes: PlanNode[] = plan.nodes
+    .filter((node) => keep.has(node.id))
+    .map((node) =>
+      node.kind === 'prepare' ? { ...node, usedBy: node.usedBy.filter((id) => keep.has(id)) } : node,
+    );
+  const dropped: ExcludedJob[] = plan.nodes.flatMap((node) =>
+    node.kind === 'execute' && !keep.has(node.id)
+      ? [{ job: node.job, reason: 'not-selected' as const, message: why }]
+      : [],
+  );
+  const ordered = orderNodes(nodes);
+  const body = {
+    ...plan,
+    scope: { ...plan.scope, only: [...new Set(jobs)].sort() },
+    preconditions: buildPreconditions(ordered.nodes),
+    stages: ordered.stages,
+    nodes: ordered.nodes,
+    excluded: [...plan.excluded, ...dropped].sort((a, b) => (a.job < b.job ? -1 : a.job > b.job ? 1 : 0)),
+  };
+  return { ...body, planId: planIdOf(body), createdAt };
+}

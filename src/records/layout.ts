@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+import type { PlanNode } from '../plan/schema.js';
+import { RUN_ID_PATTERN } from './schema.js';
+
+/** Where everything of a state folder lives: `runs/<runId>/...` and `cache/`. All paths come from here. */
+export class StateLayout {
+  constructor(readonly root: string) {}
+
+  /** Folder holding one folder per run. */
+  get runsDir(): string {
+    return join(this.root, 'runs');
+  }
+
+  /** Folder for caches shared between runs (images, snapshots' helpers). */
+  get cacheDir(): string {
+    return join(this.root, 'cache');
+  }
+
+  /** A run's folder; the id is validated so a user-given id can never point elsewhere. */
+  runDir(runId: string): string {
+    assertRunId(runId);
+    return join(this.runsDir, runId);
+  }
+
+  /** The run record. */
+  runRecord(runId: string): string {
+    return join(this.runDir(runId), 'run.json');
+  }
+
+  /** The plan the run executes. */
+  planFile(runId: string): string {
+    return join(this.runDir(runId), 'plan.json');
+  }
+
+  /** The run's workspace snapshot. */
+  snapshotDir(runId: string): string {
+    return join(this.runDir(runId), 'snapshot');
+  }
+
+  /** A node's folder, relative to the run folder: `jobs/<job>` or `images/<image>`. */
+  nodeFolder(node: PlanNode): string {
+    return node.kind === 'execute' ? `jobs/${node.job}` : `images/${node.image}`;
+  }
+
+  /** A node's folder. */
+  nodeDir(runId: string, node: PlanNode): string {
+    return join(this.runDir(runId), this.nodeFolder(node));
+  }
+}
+
+/** Throws an InputError unless `runId` is a well-formed run id (no paths, no traversal). */
+export function assertRunId(runId: string): void {
+  if (!RUN_ID_PATTERN.test(runId)) {
+    throw new InputError(
+      `"${runId}" is not a run id (expected e.g. 20261129T102300Z-1a2b3c4d; see vmplan list)`,
+    );
+  }
+}
+
+/** A new run id: UTC time to the second plus 8 random hex digits, so ids sort by start time. */
+export function newRunId(now: Date = new Date(), random: string = randomBytes(4).toString('hex')): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${random}`;
+}

@@ -1,0 +1,51 @@
+import type { Plan } from '../plan/schema.js';
+import type { NodeRecord, RunRecord } from './schema.js';
+
+/** 850 ms, 12.3 s, 4m 05s, 1h 02m. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(seconds / 3600)}h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** A plain-text table with padded columns. */
+export function textTable(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** The final table of a run: one row per node, with status, duration, exit code and message. */
+export function renderRunTable(run: RunRecord, nodes: NodeRecord[], plan: Plan): string {
+  const byId = new Map(plan.nodes.map((node) => [node.id, node]));
+  const rows = nodes.map((record) => {
+    const node = byId.get(record.nodeId);
+    const name = node?.kind === 'prepare' ? `image ${node.image}` : (record.job ?? record.nodeId);
+    const status = record.status === 'passed' && record.cached === true ? 'passed (cached)' : record.status;
+    return [
+      name,
+      status,
+      record.durationMs === null ? '-' : formatDuration(record.durationMs),
+      record.exitCode === null ? '-' : String(record.exitCode),
+      record.executor,
+      record.status === 'passed' ? '' : (record.message ?? ''),
+    ];
+  });
+  const counts = Object.entries(run.counts)
+    .map(([status, count]) => `${count} ${status.replace('_', ' ')}`)
+    .join(', ');
+  const duration = run.durationMs === null ? 'still running' : formatDuration(run.durationMs);
+  return [
+    textTable(['NODE', 'STATUS', 'DURATION', 'EXIT', 'EXECUTOR', 'MESSAGE'], rows),
+    '',
+    `Run ${run.runId}: ${run.status} (${counts || 'no jobs'}) in ${duration}${run.message === null ? '' : ` — ${run.message}`}`,
+  ].join('\n');
+}

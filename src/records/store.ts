@@ -1,0 +1,273 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import { InputError } from '../errors.js';
+import type { Plan, PlanNode } from '../plan/schema.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import type { StateLayout } from './layout.js';
+import {
+  type NodeRecord,
+  NodeRecordSchema,
+  type NodeStatus,
+  RECORD_SCHEMA_VERSION,
+  RUN_ID_PATTERN,
+  type RunRecord,
+  RunRecordSchema,
+  type RunStatus,
+  TERMINAL_NODE_STATUSES,
+} from './schema.js';
+
+/** What a run record starts with; the store fills in status, host, times and counts. */
+export type RunStart = Pick<
+  RunRecord,
+  'runId' | 'planId' | 'planPath' | 'source' | 'selection' | 'changes' | 'rerunOf' | 'snapshotRun' | 'options'
+>;
+
+/** Fields a node update may change. */
+export type NodeUpdate = Partial<
+  Pick<NodeRecord, 'status' | 'exitCode' | 'message' | 'cached' | 'startedAt' | 'process'>
+>;
+
+/**
+ * The records of one run in memory and on disk: run.json plus one status.json per node, every write atomic.
+ * It guarantees the run can always be finished: `finishUnfinished` is synchronous so it also works from an
+ * exit handler.
+ */
+export class RunStore {
+  private run: RunRecord;
+  private readonly nodes = new Map<string, NodeRecord>();
+  private readonly nodeFolders = new Map<string, string>();
+
+  private constructor(
+    private readonly layout: StateLayout,
+    run: RunRecord,
+  ) {
+    this.run = run;
+  }
+
+  /** Creates run.json (`running`) and a `pending` status.json for every node of the plan. */
+  static create(layout: StateLayout, start: RunStart, plan: Plan, now: Date = new Date()): RunStore {
+    const store = new RunStore(layout, {
+      schemaVersion: RECORD_SCHEMA_VERSION,
+      ...start,
+      status: 'running',
+      host: { hostname: hostname(), pid: process.pid, platform: process.platform, arch: process.arch },
+      startedAt: now.toISOString(),
+      finishedAt: null,
+      durationMs: null,
+      message: null,
+      counts: {},
+    });
+    for (const node of plan.nodes) store.addNode(node);
+    store.writeRun();
+    for (const node of plan.nodes) store.writeNode(node.id);
+    return store;
+  }
+
+  /** A store over records read back from disk. */
+  static fromRecords(layout: StateLayout, run: RunRecord, plan: Plan, nodes: NodeRecord[]): RunStore {
+    const store = new RunStore(layout, run);
+    for (const node of plan.nodes) store.addNode(node);
+    for (const record of nodes) store.nodes.set(record.nodeId, record);
+    return store;
+  }
+
+  /** The run id. */
+  get runId(): string {
+    return this.run.runId;
+  }
+
+  /** A copy of the current run record. */
+  get record(): RunRecord {
+    return structuredClone(this.run);
+  }
+
+  /** A copy of a node's current record. */
+  node(nodeId: string): NodeRecord {
+    const record = this.nodes.get(nodeId);
+    if (record === undefined) throw new Error(`internal error: no record for node ${nodeId}`);
+    return structuredClone(record);
+  }
+
+  /** Every node record, in plan order. */
+  allNodes(): NodeRecord[] {
+    return [...this.nodes.values()].map((record) => structuredClone(record));
+  }
+
+  /** Marks a node running now. */
+  start(nodeId: string, now: Date = new Date()): void {
+    this.update(nodeId, { status: 'running', startedAt: now.toISOString() });
+  }
+
+  /** Records a node's terminal status, computing finish time and duration. */
+  finishNode(
+    nodeId: string,
+    status: NodeStatus,
+    fields: Omit<NodeUpdate, 'status'> = {},
+    now: Date = new Date(),
+  ): void {
+    if (!TERMINAL_NODE_STATUSES.includes(status))
+      throw new Error(`internal error: ${status} is not terminal`);
+    const current = this.nodes.get(nodeId);
+    if (current === undefined) throw new Error(`internal error: no record for node ${nodeId}`);
+    const startedAt = current.startedAt;
+    const record: NodeRecord = {
+      ...current,
+      ...fields,
+      status,
+      process: null,
+      finishedAt: now.toISOString(),
+      durationMs: startedAt === null ? null : Math.max(0, now.getTime() - Date.parse(startedAt)),
+    };
+    this.nodes.set(nodeId, NodeRecordSchema.parse(record));
+    this.writeNode(nodeId);
+  }
+
+  /** Applies a non-terminal update to a node. */
+  update(nodeId: string, update: NodeUpdate): void {
+    const current = this.nodes.get(nodeId);
+    if (current === undefined) throw new Error(`internal error: no record for node ${nodeId}`);
+    this.nodes.set(nodeId, NodeRecordSchema.parse({ ...current, ...update }));
+    this.writeNode(nodeId);
+  }
+
+  /** True once run.json holds a terminal status. */
+  get finished(): boolean {
+    return this.run.status !== 'running';
+  }
+
+  /**
+   * Ends the run: any node still pending or running is closed with `leftover` status and the message, then
+   * run.json gets its terminal status, counts and duration. Synchronous and idempotent.
+   */
+  finish(
+    status: RunStatus,
+    message: string | null,
+    leftover: 'cancelled' | 'skipped' = 'cancelled',
+    now = new Date(),
+  ): void {
+    if (this.finished) return;
+    for (const record of this.nodes.values()) {
+      if (record.status === 'pending' || record.status === 'running') {
+        this.finishNode(
+          record.nodeId,
+          record.status === 'running' ? 'cancelled' : leftover,
+          { message: message ?? 'run ended' },
+          now,
+        );
+      }
+    }
+    const counts: Partial<Record<NodeStatus, number>> = {};
+    for (const status of TERMINAL_NODE_STATUSES) {
+      const count = [...this.nodes.values()].filter(
+        (record) => record.kind === 'execute' && record.status === status,
+      ).length;
+      if (count > 0) counts[status] = count;
+    }
+    this.run = RunRecordSchema.parse({
+      ...this.run,
+      status,
+      message,
+      counts,
+      finishedAt: now.toISOString(),
+      durationMs: Math.max(0, now.getTime() - Date.parse(this.run.startedAt)),
+    });
+    this.writeRun();
+  }
+
+  private addNode(node: PlanNode): void {
+    const folder = this.layout.nodeFolder(node);
+    this.nodeFolders.set(node.id, folder);
+    this.nodes.set(
+      node.id,
+      NodeRecordSchema.parse({
+        schemaVersion: RECORD_SCHEMA_VERSION,
+        nodeId: node.id,
+        kind: node.kind,
+        job: node.kind === 'execute' ? node.job : null,
+        executor: node.executor,
+        status: 'pending',
+        startedAt: null,
+        finishedAt: null,
+        durationMs: null,
+        exitCode: null,
+        message: null,
+        logs: {
+          host: `${folder}/host.log`,
+          guest: node.kind === 'execute' && node.type === 'vm_command' ? `${folder}/guest.log` : null,
+        },
+      }),
+    );
+  }
+
+  private writeRun(): void {
+    writeJsonAtomic(this.layout.runRecord(this.run.runId), this.run);
+  }
+
+  private writeNode(nodeId: string): void {
+    const folder = this.nodeFolders.get(nodeId)!;
+    writeJsonAtomic(join(this.layout.runDir(this.run.runId), folder, 'status.json'), this.nodes.get(nodeId));
+  }
+}
+
+/** Reads and validates a run record; a missing or invalid one is an InputError naming the file. */
+export function readRunRecord(layout: StateLayout, runId: string): RunRecord {
+  return readRecord(layout.runRecord(runId), RunRecordSchema);
+}
+
+/** Reads and validates every node record of a run, in the order of the run's plan. */
+export function readNodeRecords(layout: StateLayout, runId: string, plan: Plan): NodeRecord[] {
+  return plan.nodes.map((node) =>
+    readRecord(join(layout.nodeDir(runId, node), 'status.json'), NodeRecordSchema),
+  );
+}
+
+/** Run ids in the state folder, oldest first (folders that are not run ids are ignored). */
+export function listRunIds(layout: StateLayout): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(layout.runsDir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => RUN_ID_PATTERN.test(name)).sort();
+}
+
+function readRecord<T>(path: string, schema: z.ZodType<T>): T {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError([
+      { file: path, message: `cannot read the record: ${(error as NodeJS.ErrnoException).code}` },
+    ]);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new InputError([{ file: path, message: `not a vmplan record: ${(error as Error).message}` }]);
+  }
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new InputError([
+      {
+        file: path,
+        message: `not a valid vmplan record: ${issue.path.map(String).join('.')}: ${issue.message}`,
+      },
+    ]);
+  }
+  return result.data;
+}
+
+/** Opens the records of an existing run (to finish one that was left running). */
+export function openRunStore(layout: StateLayout, runId: string, plan: Plan): RunStore {
+  return RunStore.fromRecords(
+    layout,
+    readRunRecord(layout, runId),
+    plan,
+    readNodeRecords(layout, runId, plan),
+  );
+}

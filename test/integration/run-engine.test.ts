@@ -1,0 +1,420 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runVmplan, spawnVmplan } from '../support/cli.js';
+import { processesWith, rssMiB } from '../support/processes.js';
+import { testProject } from '../support/project.js';
+
+const marker = () => `vmplan-test-${randomBytes(4).toString('hex')}`;
+
+/** A command whose process carries `mark` in its command line and lives for 5 minutes. */
+const longLived = (mark: string) => `node -e "setTimeout(() => {}, 300000)" ${mark}`;
+
+interface StatusFile {
+  status: string;
+  message: string | null;
+  exitCode: number | null;
+  durationMs: number | null;
+}
+
+const jobStatus = (project: ReturnType<typeof testProject>, runId: string, job: string) =>
+  project.state<StatusFile>(`runs/${runId}/jobs/${job}/status.json`);
+
+describe('vmplan run with the host executor', () => {
+  it('runs independent jobs in parallel: 4 × sleep 1 with --max-parallel 4 take well under 4 s', async () => {
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  a: { run: sleep 1 }
+  b: { run: sleep 1 }
+  c: { run: sleep 1 }
+  d: { run: sleep 1 }
+`);
+    const result = await runVmplan(['run', '--max-parallel', '4'], { cwd: project.root });
+    expect(result.code, result.stderr).toBe(0);
+    const run = project.state<{ startedAt: string; status: string }>(`runs/${project.latestRun()}/run.json`);
+    const starts = ['a', 'b', 'c', 'd'].map((job) =>
+      Date.parse(
+        project.state<{ startedAt: string }>(`runs/${project.latestRun()}/jobs/${job}/status.json`).startedAt,
+      ),
+    );
+    const ends = ['a', 'b', 'c', 'd'].map((job) =>
+      Date.parse(
+        project.state<{ finishedAt: string }>(`runs/${project.latestRun()}/jobs/${job}/status.json`)
+          .finishedAt,
+      ),
+    );
+    expect(run.status).toBe('passed');
+    // All four ran at once: the last started before the first finished, and the whole took well under 4 s.
+    expect(Math.max(...starts)).toBeLessThan(Math.min(...ends));
+    expect(Math.max(...ends) - Math.min(...starts)).toBeLessThan(2_500);
+  });
+
+  it('runs needs in order and skips the dependents of a failed job, saying why', async () => {
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  build: { run: echo building; exit 3 }
+  unit: { run: echo unit, needs: build }
+  e2e: { run: echo e2e, needs: unit }
+  lint: { run: echo lint }
+`);
+    const result = await runVmplan(['run', '--no-fail-fast'], { cwd: project.root });
+    expect(result.code).toBe(1);
+    const runId = project.latestRun();
+    expect(jobStatus(project, runId, 'build')).toMatchObject({
+      status: 'failed',
+      exitCode: 3,
+      message: 'exited with code 3',
+    });
+    expect(jobStatus(project, runId, 'unit')).toMatchObject({
+      status: 'skipped',
+      message: 'needs "build", which failed',
+    });
+    expect(jobStatus(project, runId, 'e2e')).toMatchObject({
+      status: 'skipped',
+      message: 'needs "unit", which was skipped',
+    });
+    expect(jobStatus(project, runId, 'lint')).toMatchObject({ status: 'passed', exitCode: 0 });
+    expect(result.stdout).toMatch(/build +failed +\d+(\.\d)? m?s +3 +host +exited with code 3/);
+    expect(result.stdout).toContain(`Run ${runId}: failed (1 passed, 1 failed, 2 skipped)`);
+    expect(readFileSync(join(project.root, `.vmplan/runs/${runId}/jobs/build/host.log`), 'utf8')).toContain(
+      'building\n',
+    );
+  });
+
+  it('fail-fast (the default) cancels running jobs and starts nothing new after a failure', async () => {
+    const mark = marker();
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  broken: { run: sleep 0.5; exit 1 }
+  slow:
+    run: ${longLived(mark)}
+  later: { run: echo later, needs: slow }
+`);
+    const started = Date.now();
+    const result = await runVmplan(['run', '--max-parallel', '2'], { cwd: project.root });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(result.code).toBe(1);
+    const runId = project.latestRun();
+    expect(jobStatus(project, runId, 'slow')).toMatchObject({
+      status: 'cancelled',
+      message: 'fail-fast after "broken" failed',
+    });
+    expect(jobStatus(project, runId, 'later')).toMatchObject({
+      status: 'skipped',
+      message: 'not started: fail-fast after "broken" failed',
+    });
+    expect(processesWith(mark)).toEqual([]);
+  });
+
+  it('with --no-fail-fast, independent jobs keep going', async () => {
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  broken: { run: exit 1 }
+  slow: { run: sleep 1 }
+`);
+    const result = await runVmplan(['run', '--no-fail-fast', '--max-parallel', '2'], { cwd: project.root });
+    expect(result.code).toBe(1);
+    expect(jobStatus(project, project.latestRun(), 'slow').status).toBe('passed');
+  });
+
+  it('stops a timed-out job with its whole process tree, SIGKILL for what ignores SIGTERM', async () => {
+    const mark = marker();
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  hang:
+    timeout-minutes: 0.02
+    run: |
+      ${longLived(`${mark}-child`)} &
+      bash -c 'trap "" TERM; ${longLived(`${mark}-grandchild`)} & while :; do sleep 0.2; done' ${mark}-stubborn &
+      echo "spawned"
+      sleep 300
+`);
+    const result = await runVmplan(['run'], { cwd: project.root });
+    expect(result.code).toBe(1);
+    const status = jobStatus(project, project.latestRun(), 'hang');
+    expect(status).toMatchObject({ status: 'timed_out', message: 'timed out after 0.02 minute(s); stopped' });
+    expect(processesWith(mark)).toEqual([]);
+    const log = readFileSync(
+      join(project.root, `.vmplan/runs/${project.latestRun()}/jobs/hang/host.log`),
+      'utf8',
+    );
+    expect(log).toContain('spawned\n');
+    expect(log).toContain('vmplan: timed_out: timed out after 0.02 minute(s); stopped');
+  });
+
+  it('kills what a job leaves running in the background when it ends', async () => {
+    const mark = marker();
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  leaky:
+    run: ${longLived(mark)} & echo done
+`);
+    const result = await runVmplan(['run'], { cwd: project.root });
+    expect(result.code).toBe(0);
+    expect(processesWith(mark)).toEqual([]);
+    expect(
+      readFileSync(join(project.root, `.vmplan/runs/${project.latestRun()}/jobs/leaky/host.log`), 'utf8'),
+    ).toContain('vmplan: killed 1 process(es) the job left running in the background');
+  });
+
+  it('on SIGTERM stops every job, finishes the records and exits non-zero within 5 s', async () => {
+    const mark = marker();
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  one:
+    run: ${longLived(`${mark}-one`)}
+  two:
+    run: bash -c 'trap "" TERM; while :; do sleep 0.2; done' ${mark}-two
+  three: { run: echo never, needs: one }
+`);
+    const vmplan = spawnVmplan(['run', '--max-parallel', '2'], { cwd: project.root });
+    await vmplan.waitFor('two started');
+    await vmplan.waitFor('one started');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const signalled = Date.now();
+    vmplan.child.kill('SIGTERM');
+    const result = await vmplan.done;
+    expect(Date.now() - signalled).toBeLessThan(5_000);
+    expect(result.code).toBe(143);
+    const runId = project.latestRun();
+    expect(project.state(`runs/${runId}/run.json`)).toMatchObject({
+      status: 'cancelled',
+      message: 'cancelled: received SIGTERM',
+    });
+    for (const job of ['one', 'two']) {
+      expect(jobStatus(project, runId, job)).toMatchObject({
+        status: 'cancelled',
+        message: 'cancelled: received SIGTERM',
+      });
+    }
+    expect(jobStatus(project, runId, 'three')).toMatchObject({ status: 'cancelled' });
+    expect(processesWith(mark)).toEqual([]);
+  });
+
+  it('a setup failure mid-run leaves every record terminal with the reason (pikaci left them running)', async () => {
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  a: { run: echo a }
+  b: { run: echo b, needs: a }
+`);
+    // A named pipe in the repository: the snapshot refuses it, after run.json was written.
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('mkfifo', [join(project.root, 'fifo')]);
+    const result = await runVmplan(['run'], { cwd: project.root });
+    expect(result.code).toBe(1);
+    const runId = project.latestRun();
+    const run = project.state<{ status: string; message: string }>(`runs/${runId}/run.json`);
+    expect(run.status).toBe('failed');
+    expect(run.message).toMatch(/^run setup failed: workspace snapshot: fifo is a named pipe;/);
+    for (const job of ['a', 'b']) {
+      expect(jobStatus(project, runId, job)).toMatchObject({ status: 'skipped', message: run.message });
+    }
+  });
+
+  it('when vmplan itself is SIGKILLed, the next command finishes the run and stops what it left', async () => {
+    const mark = marker();
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  orphan:
+    run: ${longLived(mark)}
+`);
+    const vmplan = spawnVmplan(['run'], { cwd: project.root });
+    await vmplan.waitFor('orphan started');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    vmplan.child.kill('SIGKILL');
+    await vmplan.done;
+    const runId = project.latestRun();
+    expect(project.state(`runs/${runId}/run.json`)).toMatchObject({ status: 'running' });
+    expect(processesWith(mark)).toHaveLength(1);
+
+    const list = await runVmplan(['list'], { cwd: project.root });
+    expect(list.stdout).toContain(`${runId}  cancelled`);
+    expect(project.state(`runs/${runId}/run.json`)).toMatchObject({
+      status: 'cancelled',
+      message: expect.stringMatching(/^vmplan \(pid \d+\) ended without finishing the run$/),
+    });
+    expect(jobStatus(project, runId, 'orphan').status).toBe('cancelled');
+    expect(processesWith(mark)).toEqual([]);
+  });
+
+  it('keeps memory bounded while a job prints 200 MB, and logs every byte', async () => {
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  chatty: { run: "head -c 200000000 /dev/zero | tr '\\\\0' x | fold -w 99" }
+`);
+    const vmplan = spawnVmplan(['run'], { cwd: project.root, keepStdoutChars: 4096 });
+    let peak = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssMiB(vmplan.child.pid!) ?? 0);
+    }, 20);
+    const result = await vmplan.done;
+    clearInterval(sampler);
+    expect(result.code).toBe(0);
+    expect(peak).toBeGreaterThan(0);
+    console.log(`peak RSS of vmplan while a job printed 200 MB: ${peak.toFixed(0)} MiB`);
+    expect(peak).toBeLessThan(150);
+    const log = join(project.root, `.vmplan/runs/${project.latestRun()}/jobs/chatty/host.log`);
+    const { statSync } = await import('node:fs');
+    // 200,000,000 x's in lines of 99 plus newlines, plus vmplan's own workspace line.
+    expect(statSync(log).size).toBeGreaterThan(200_000_000);
+  }, 60_000);
+
+  it('masks secret values in the log and the console', async () => {
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  deploy: { run: 'echo "token is $API_TOKEN"; test -n "$API_TOKEN"', secrets: [API_TOKEN] }
+`);
+    const result = await runVmplan(['run'], { cwd: project.root, env: { API_TOKEN: 'hunter2-secret' } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('token is ***');
+    expect(result.stdout).not.toContain('hunter2-secret');
+    const runDir = join(project.root, `.vmplan/runs/${project.latestRun()}`);
+    expect(readFileSync(join(runDir, 'jobs/deploy/host.log'), 'utf8')).toContain('token is ***\n');
+    for (const file of ['plan.json', 'run.json', 'jobs/deploy/status.json', 'jobs/deploy/host.log']) {
+      expect(readFileSync(join(runDir, file), 'utf8')).not.toContain('hunter2-secret');
+    }
+  });
+
+  it('refuses to start when a named secret is missing, creating nothing', async () => {
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  deploy: { run: echo, secrets: [API_TOKEN] }
+`);
+    const result = await runVmplan(['run'], { cwd: project.root, env: { API_TOKEN: '' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('secret API_TOKEN is not set in the environment (needed by job:deploy)\n');
+    expect(existsSync(join(project.root, '.vmplan/runs'))).toBe(false);
+  });
+
+  it('gives each job its own workspace: writes never leak between jobs or into the repository', async () => {
+    const project = testProject(`version: 1
+defaults: { executor: host }
+workspace: { exclude: [ignored/] }
+jobs:
+  writer: { run: 'echo changed > shared.txt; test ! -e ignored' }
+  reader: { run: 'sleep 0.5; grep -q original shared.txt', needs: [] }
+  after: { run: 'grep -q original shared.txt', needs: writer }
+`);
+    project.write('shared.txt', 'original\n');
+    project.write('ignored/big.bin', 'x');
+    const result = await runVmplan(['run', '--max-parallel', '2'], { cwd: project.root });
+    expect(result.code, result.stdout).toBe(0);
+    expect(readFileSync(join(project.root, 'shared.txt'), 'utf8')).toBe('original\n');
+  });
+
+  it('brings back artifacts and JUnit reports', async () => {
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  build:
+    run: mkdir -p out/bin && echo app > out/bin/app && echo '<testsuite/>' > junit.xml
+    artifacts: [out/**, missing/*]
+    reports: { junit: [junit.xml] }
+`);
+    const result = await runVmplan(['run'], { cwd: project.root });
+    expect(result.code).toBe(0);
+    const jobDir = join(project.root, `.vmplan/runs/${project.latestRun()}/jobs/build`);
+    expect(readFileSync(join(jobDir, 'artifacts/out/bin/app'), 'utf8')).toBe('app\n');
+    expect(readFileSync(join(jobDir, 'reports/junit.xml'), 'utf8')).toBe('<testsuite/>\n');
+    expect(readFileSync(join(jobDir, 'host.log'), 'utf8')).toContain('vmplan: no artifact matched missing/*');
+  });
+});
+
+describe('vmplan rerun, status, logs, list, gc', () => {
+  const outside = mkdtempSync(join(tmpdir(), 'vmplan-rerun-flag-'));
+  afterAll(() => rmSync(outside, { recursive: true, force: true }));
+
+  it('reruns only the jobs that did not pass, plus what they need, on the same snapshot', async () => {
+    const flag = join(outside, 'fixed');
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  build: { run: echo build }
+  flaky: { run: 'test -e ${flag}', needs: build }
+  docs: { run: echo docs }
+`);
+    const first = await runVmplan(['run'], { cwd: project.root });
+    expect(first.code).toBe(1);
+    const firstRun = project.latestRun();
+    writeFileSync(flag, '');
+    project.write('added-after.txt', 'not in the first snapshot');
+
+    const rerun = await runVmplan(['rerun', firstRun, '--failed'], { cwd: project.root });
+    expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0);
+    const secondRun = project.latestRun();
+    expect(secondRun).not.toBe(firstRun);
+    expect(project.state(`runs/${secondRun}/run.json`)).toMatchObject({
+      rerunOf: firstRun,
+      snapshotRun: firstRun,
+      status: 'passed',
+    });
+    const plan = project.state<{ nodes: { id: string }[]; excluded: { job: string; message: string }[] }>(
+      `runs/${secondRun}/plan.json`,
+    );
+    expect(plan.nodes.map((node) => node.id)).toEqual(['job:build', 'job:flaky']);
+    expect(plan.excluded).toEqual([
+      { job: 'docs', reason: 'not-selected', message: `passed in run ${firstRun}` },
+    ]);
+    // The rerun used the first run's snapshot: no snapshot of its own.
+    expect(existsSync(join(project.root, `.vmplan/runs/${secondRun}/snapshot`))).toBe(false);
+
+    const again = await runVmplan(['rerun', secondRun, '--failed'], { cwd: project.root });
+    expect(again.stdout).toBe(`Every job of run ${secondRun} passed: nothing to rerun.\n`);
+
+    const full = await runVmplan(['rerun', 'latest'], { cwd: project.root });
+    expect(full.code).toBe(0);
+    expect(project.state(`runs/${project.latestRun()}/run.json`)).toMatchObject({
+      rerunOf: secondRun,
+      snapshotRun: firstRun,
+    });
+
+    const status = await runVmplan(['status', firstRun], { cwd: project.root });
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/flaky +failed/);
+    const logs = await runVmplan(['logs', firstRun, 'build'], { cwd: project.root });
+    expect(logs.stdout).toContain('build\n');
+    const badLogs = await runVmplan(['logs', firstRun, 'biuld'], { cwd: project.root });
+    expect(badLogs.stderr).toBe(`run ${firstRun} has no job "biuld" (did you mean "build"?)\n`);
+    const badRun = await runVmplan(['logs', '../../etc'], { cwd: project.root });
+    expect(badRun.code).toBe(2);
+    expect(badRun.stderr).toContain('"../../etc" is not a run id');
+
+    // gc keeps the newest run, and the first run too: its snapshot is still in use by the reruns.
+    const gc = await runVmplan(['gc', '--keep', '1'], { cwd: project.root });
+    expect(gc.stdout).toMatch(/^Deleted 1 run\(s\); 2 kept/);
+    expect(readdirSync(join(project.root, '.vmplan/runs')).sort()).toEqual(
+      [firstRun, project.latestRun()].sort(),
+    );
+  }, 60_000);
+
+  it('gc never deletes a run that is still running', async () => {
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  slow: { run: sleep 3 }
+`);
+    const finished = await runVmplan(['run', '--plan', '/dev/null'], { cwd: project.root });
+    expect(finished.code).toBe(2);
+    const vmplan = spawnVmplan(['run'], { cwd: project.root });
+    await vmplan.waitFor('slow started');
+    const gc = await runVmplan(['gc', '--keep', '0'], { cwd: project.root });
+    expect(gc.stdout).toMatch(/^Deleted 0 run\(s\); 1 kept/);
+    expect((await vmplan.done).code).toBe(0);
+    const gcAfter = await runVmplan(['gc', '--keep', '0'], { cwd: project.root });
+    expect(gcAfter.stdout).toMatch(/^Deleted 1 run\(s\); 0 kept/);
+  });
+});

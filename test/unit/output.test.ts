@@ -1,0 +1,87 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { JobLog, MAX_LINE_CHARS } from '../../src/engine/job-log.js';
+import { Masker } from '../../src/util/mask.js';
+
+const folder = mkdtempSync(join(tmpdir(), 'vmplan-log-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+describe('Masker', () => {
+  it('masks every occurrence, longest secrets first, and multi-line secrets line by line', () => {
+    const masker = new Masker(['abc123', 'abc123-long', 'line one\nline two', '', '   ']);
+    expect(masker.mask('x abc123-long y abc123 z')).toBe('x *** y *** z');
+    expect(masker.mask('got line two here')).toBe('got *** here');
+    expect(new Masker(['', ' ']).empty).toBe(true);
+  });
+});
+
+describe('JobLog', () => {
+  it('splits chunks into lines, masks across chunk boundaries, and forwards whole lines live', async () => {
+    const path = join(folder, 'a.log');
+    const live: string[] = [];
+    const log = new JobLog(path, new Masker(['s3cret']), { write: (text) => void live.push(text) });
+    // The secret is split across two chunks, and the last line has no newline.
+    await pipeline(
+      Readable.from([Buffer.from('hello s3'), Buffer.from('cret world\r\nsecond'), Buffer.from(' line')]),
+      log.input(),
+    );
+    await log.note('vmplan: done');
+    await log.close();
+    expect(readFileSync(path, 'utf8')).toBe('hello *** world\nsecond line\nvmplan: done\n');
+    expect(live.join('')).toBe('hello *** world\nsecond line\nvmplan: done\n');
+    expect(live.every((text) => text.endsWith('\n'))).toBe(true);
+  });
+
+  it('keeps multi-byte characters whole when a chunk splits them', async () => {
+    const path = join(folder, 'b.log');
+    const log = new JobLog(path, new Masker([]), undefined);
+    const bytes = Buffer.from('ünïcødé ✔\n');
+    await pipeline(
+      Readable.from([bytes.subarray(0, 1), bytes.subarray(1, 5), bytes.subarray(5)]),
+      log.input(),
+    );
+    await log.close();
+    expect(readFileSync(path, 'utf8')).toBe('ünïcødé ✔\n');
+  });
+
+  it('cuts endless lines so memory stays bounded', async () => {
+    const path = join(folder, 'c.log');
+    const log = new JobLog(path, new Masker([]), undefined);
+    await pipeline(Readable.from([Buffer.alloc(MAX_LINE_CHARS * 2 + 10, 'x')]), log.input());
+    await log.close();
+    expect(
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .map((line) => line.length),
+    ).toEqual([MAX_LINE_CHARS, MAX_LINE_CHARS, 10, 0]);
+  });
+
+  it('waits for a slow live reader (backpressure) instead of buffering', async () => {
+    const path = join(folder, 'd.log');
+    let pending = 0;
+    let maxPending = 0;
+    const log = new JobLog(path, new Masker([]), {
+      write: () => {
+        pending++;
+        maxPending = Math.max(maxPending, pending);
+        return new Promise<void>((resolve) =>
+          setTimeout(() => {
+            pending--;
+            resolve();
+          }, 1),
+        );
+      },
+    });
+    await pipeline(
+      Readable.from(Array.from({ length: 50 }, (_, i) => Buffer.from(`line ${i}\n`))),
+      log.input(),
+    );
+    await log.close();
+    expect(maxPending).toBe(1);
+    expect(readFileSync(path, 'utf8').split('\n')).toHaveLength(51);
+  });
+});
