@@ -2511,7 +2511,7 @@ exports.basename = (path, { windows } = {}) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1604);
-/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2611);
+/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9032);
 // The local CLI: `vmplan plan|show|validate|schema ...`.
 
 
@@ -2545,7 +2545,7 @@ function processIo() {
 
 /***/ }),
 
-/***/ 2611:
+/***/ 9032:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -14704,6 +14704,10 @@ class JobLog {
         (0,external_node_fs_namespaceObject.mkdirSync)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
         this.file = (0,external_node_fs_namespaceObject.createWriteStream)(path, { flags: 'a' });
     }
+    /** Masks secret values in a text that did not come through the log (e.g. a message from the guest). */
+    mask(text) {
+        return this.masker.mask(text);
+    }
     /** A Writable for one output stream (stdout or stderr) of a process. */
     input() {
         const decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
@@ -15007,7 +15011,11 @@ async function runPlanNodes(plan, options) {
 async function runNode(plan, node, controller, options, images) {
     const nodeDir = options.layout.nodeDir(options.store.runId, node);
     (0,external_node_fs_namespaceObject.mkdirSync)(nodeDir, { recursive: true });
-    const log = new JobLog((0,external_node_path_namespaceObject.join)(nodeDir, 'host.log'), options.masker, options.progress.liveSink(node));
+    const live = options.progress.liveSink(node);
+    const log = new JobLog((0,external_node_path_namespaceObject.join)(nodeDir, 'host.log'), options.masker, live);
+    const guestLog = node.kind === 'execute' && node.type === 'vm_command'
+        ? new JobLog((0,external_node_path_namespaceObject.join)(nodeDir, 'guest.log'), options.masker, live)
+        : undefined;
     const timeoutMinutes = node.kind === 'execute' ? node.timeoutMinutes : undefined;
     const timer = timeoutMinutes === undefined
         ? undefined
@@ -15019,7 +15027,7 @@ async function runNode(plan, node, controller, options, images) {
     try {
         const work = node.kind === 'prepare'
             ? run_plan_prepareNode(plan, node, controller, options, images, log, graceFor)
-            : executeNode(plan, node, controller, options, images, log, graceFor);
+            : executeNode(plan, node, controller, options, images, log, guestLog, graceFor);
         result = await withAbortDeadline(work, controller.signal, graceFor);
     }
     catch (error) {
@@ -15070,7 +15078,7 @@ async function run_plan_prepareNode(plan, node, controller, options, images, log
         images.set(node.image, outcome.image);
     return { status: outcome.status, exitCode: null, message: outcome.message, cached: outcome.cached };
 }
-async function executeNode(plan, node, controller, options, images, log, graceFor) {
+async function executeNode(plan, node, controller, options, images, log, guestLog, graceFor) {
     const executor = options.executors[node.executor];
     if (executor === undefined) {
         return {
@@ -15093,6 +15101,7 @@ async function executeNode(plan, node, controller, options, images, log, graceFo
         secrets,
         signal: controller.signal,
         log,
+        guestLog,
         killGraceMs: graceFor,
         onProcess: (process) => options.store.update(node.id, { process }),
     });
@@ -15586,6 +15595,1302 @@ function toOutcome(result) {
     return { status: 'failed', exitCode: null, message: `killed by ${result.signal}` };
 }
 
+;// CONCATENATED MODULE: ./src/util/short-socket-dir.ts
+
+
+/**
+ * A short, private folder for unix sockets: socket paths are limited to ~103 bytes, and run folders can be
+ * deep (macOS temp folders alone are ~50). `/tmp/vmplan-<uid>`, mode 0700, owned by this user.
+ */
+function shortSocketDir(base = '/tmp') {
+    const uid = process.getuid?.() ?? 0;
+    const dir = (0,external_node_path_namespaceObject.join)(base, `vmplan-${uid}`);
+    (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true, mode: 0o700 });
+    const info = (0,external_node_fs_namespaceObject.statSync)(dir);
+    if (info.uid !== uid || (info.mode & 0o077) !== 0) {
+        throw new Error(`${dir} must belong to uid ${uid} with mode 0700 (it holds VM control sockets); remove it and retry`);
+    }
+    return dir;
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/qemu-args.ts
+/** The QEMU binary for a guest architecture. */
+function qemuBinary(arch) {
+    return arch === 'arm64' ? 'qemu-system-aarch64' : 'qemu-system-x86_64';
+}
+/** QEMU option values escape a comma by doubling it. */
+function value(text) {
+    return text.replaceAll(',', ',,');
+}
+/**
+ * The QEMU command line for a VM spec: the same devices vfkit gives a guest as far as QEMU has them — a virtio
+ * console on hvc0 written to a file, virtio-rng, virtio-blk, shares with the same tags, NAT networking — with no
+ * graphics and no reboot (a guest power-off or panic ends QEMU).
+ */
+function qemuArgs(spec, options) {
+    const machine = spec.arch === 'arm64' ? 'virt' : 'q35';
+    const memoryBackend = options.shares === 'virtiofs';
+    const args = [
+        '-M',
+        memoryBackend ? `${machine},memory-backend=mem` : machine,
+        '-accel',
+        options.accel,
+        ...cpuArgs(spec.arch, options.accel),
+        '-m',
+        `${spec.memoryMiB}M`,
+        '-smp',
+        String(spec.cpus),
+        '-nodefaults',
+        '-no-user-config',
+        '-display',
+        'none',
+        '-no-reboot',
+        '-kernel',
+        spec.kernel,
+        '-initrd',
+        spec.initrd,
+        '-append',
+        spec.cmdline,
+    ];
+    if (memoryBackend)
+        args.push('-object', `memory-backend-memfd,id=mem,size=${spec.memoryMiB}M,share=on`);
+    args.push('-device', 'virtio-serial-pci', '-chardev', `file,id=console0,path=${value(spec.consoleLog)}`);
+    args.push('-device', 'virtconsole,chardev=console0', '-device', 'virtio-rng-pci');
+    if (spec.disk !== null) {
+        args.push('-drive', `file=${value(spec.disk)},format=raw,if=none,id=disk0`, '-device', 'virtio-blk-pci,drive=disk0');
+    }
+    spec.shares.forEach((share, index) => {
+        args.push(...shareArgs(share, index, options));
+    });
+    if (spec.network)
+        args.push('-netdev', 'user,id=net0', '-device', 'virtio-net-pci,netdev=net0');
+    args.push('-pidfile', spec.pidFile);
+    return args;
+}
+function cpuArgs(arch, accel) {
+    if (accel === 'kvm')
+        return ['-cpu', 'host'];
+    // cortex-a57 emulates several times faster than -cpu max (measured: 4 s vs 14-18 s to boot).
+    return arch === 'arm64' ? ['-cpu', 'cortex-a57'] : [];
+}
+function shareArgs(share, index, options) {
+    if (options.shares === 'virtiofs') {
+        const socket = options.virtiofsSockets?.[share.tag];
+        if (socket === undefined)
+            throw new Error(`internal error: no virtiofsd socket for share ${share.tag}`);
+        return [
+            '-chardev',
+            `socket,id=fs${index},path=${value(socket)}`,
+            '-device',
+            `vhost-user-fs-pci,chardev=fs${index},tag=${value(share.tag)}`,
+        ];
+    }
+    return [
+        '-fsdev',
+        `local,id=fs${index},path=${value(share.hostPath)},security_model=none${share.readOnly ? ',readonly=on' : ''}`,
+        '-device',
+        `virtio-9p-pci,fsdev=fs${index},mount_tag=${value(share.tag)}`,
+    ];
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/qemu-accel.ts
+
+
+
+
+
+
+/** The guest architecture this host runs natively. */
+function hostArch() {
+    return process.arch === 'arm64' ? 'arm64' : process.arch === 'x64' ? 'amd64' : undefined;
+}
+/** Why KVM cannot be used, from what the machine says without booting anything; undefined when it may work. */
+function kvmBlocker(arch) {
+    if (hostArch() !== arch)
+        return `the guest is ${arch} and the host ${process.arch}: emulated (TCG)`;
+    try {
+        (0,external_node_fs_namespaceObject.accessSync)('/dev/kvm', external_node_fs_namespaceObject.constants.R_OK | external_node_fs_namespaceObject.constants.W_OK);
+    }
+    catch {
+        return 'no usable /dev/kvm';
+    }
+    if (arch === 'amd64') {
+        const cpuinfo = (0,external_node_fs_namespaceObject.readFileSync)('/proc/cpuinfo', 'utf8');
+        // /dev/kvm can exist without hardware virtualization (e.g. a paravirtual KVM in a cloud VM): check the flags.
+        if (!/^flags\s*:.*\b(vmx|svm)\b/m.test(cpuinfo))
+            return 'the CPU flags have no vmx/svm';
+    }
+    return undefined;
+}
+/**
+ * Boots the kernel under KVM with an init that does not exist: a working KVM panics and exits in about a
+ * second; a broken one (nested virtualization gone wrong) crawls and misses the deadline.
+ */
+async function kvmProbeBoot(arch, kernel, initrd, deadlineMs = 20_000) {
+    const machine = arch === 'arm64' ? 'virt' : 'q35';
+    const child = (0,external_node_child_process_namespaceObject.spawn)(qemuBinary(arch), [
+        '-M',
+        machine,
+        '-accel',
+        'kvm',
+        '-cpu',
+        'host',
+        '-m',
+        '256M',
+        '-nodefaults',
+        '-no-user-config',
+        '-display',
+        'none',
+        '-no-reboot',
+        '-kernel',
+        kernel,
+        '-initrd',
+        initrd,
+        '-append',
+        'panic=-1 rdinit=/vmplan-kvm-probe-no-such-init',
+    ], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => {
+        child.once('exit', (code) => resolve(code));
+        child.once('error', () => resolve(-1));
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
+    const started = Date.now();
+    const code = await exited;
+    clearTimeout(timer);
+    return code === 0 && Date.now() - started < deadlineMs;
+}
+/** The accelerator for a guest: KVM when it is present and a probe boot proves it works (cached), else TCG. */
+async function chooseAccel(arch, probe, cacheDir) {
+    const blocker = kvmBlocker(arch);
+    if (blocker !== undefined)
+        return { accel: 'tcg', reason: blocker };
+    const cacheFile = (0,external_node_path_namespaceObject.join)(cacheDir, 'qemu-accel.json');
+    const key = `${arch}:${(0,external_node_os_namespaceObject.release)()}`;
+    let cache = {};
+    try {
+        cache = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(cacheFile, 'utf8'));
+    }
+    catch {
+        // no cache yet
+    }
+    if (cache[key] === undefined) {
+        cache[key] = await kvmProbeBoot(arch, probe.kernel, probe.initrd);
+        writeJsonAtomic(cacheFile, cache);
+    }
+    return cache[key]
+        ? { accel: 'kvm', reason: 'KVM probe boot succeeded' }
+        : { accel: 'tcg', reason: `KVM is present but a probe boot failed (cached in ${cacheFile})` };
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/qemu-vm.ts
+
+
+
+
+
+const VIRTIOFSD_CANDIDATES = ['/usr/libexec/virtiofsd', '/usr/lib/qemu/virtiofsd', '/usr/lib/virtiofsd'];
+/** Finds a usable virtiofsd, or undefined (QEMU then shares folders over 9p). */
+function findVirtiofsd() {
+    for (const path of VIRTIOFSD_CANDIDATES) {
+        if (!(0,external_node_fs_namespaceObject.existsSync)(path))
+            continue;
+        const version = (0,external_node_child_process_namespaceObject.spawnSync)(path, ['--version'], { encoding: 'utf8' });
+        const text = `${version.stdout}${version.stderr}`;
+        if (/QEMU|version 7\.|version 8\./.test(text)) {
+            // The C daemon must run as root (it chroots into the shared folder).
+            if (process.getuid?.() === 0)
+                return { path, flavour: 'c' };
+            continue;
+        }
+        if (version.status === 0)
+            return { path, flavour: 'rust' };
+    }
+    return undefined;
+}
+/** The command line of one virtiofsd serving `folder` on `socket`. */
+function virtiofsdArgs(daemon, socket, folder) {
+    if (daemon.flavour === 'c') {
+        return [
+            `--socket-path=${socket}`,
+            '-o',
+            `source=${folder}`,
+            '-o',
+            'cache=auto',
+            '-o',
+            'sandbox=chroot',
+            '-o',
+            'log_level=warn',
+        ];
+    }
+    const sandbox = process.getuid?.() === 0 ? 'chroot' : 'none';
+    return [
+        `--socket-path=${socket}`,
+        `--shared-dir=${folder}`,
+        '--cache=auto',
+        `--sandbox=${sandbox}`,
+        '--log-level=warn',
+    ];
+}
+/**
+ * Boots a VM spec with QEMU: one virtiofsd per share when available (the same virtiofs mounts the guest does
+ * under vfkit), else 9p. QEMU exits when the guest powers off (or panics, with panic=-1 and -no-reboot).
+ */
+async function startQemuVm(spec, options) {
+    const helpers = [];
+    const sockets = {};
+    let stderr = '';
+    const keepTail = (chunk) => {
+        stderr = (stderr + chunk.toString('utf8')).slice(-8192);
+    };
+    const stopHelpers = async () => {
+        for (const helper of helpers)
+            if (helper.exitCode === null && helper.signalCode === null)
+                helper.kill('SIGKILL');
+        await Promise.all(helpers.map((helper) => helper.exitCode === null && helper.signalCode === null ? once(helper) : undefined));
+        for (const socket of Object.values(sockets))
+            (0,external_node_fs_namespaceObject.rmSync)(socket, { force: true });
+    };
+    if (options.virtiofsd !== undefined) {
+        for (const share of spec.shares) {
+            const socket = (0,external_node_path_namespaceObject.join)(options.socketDir, `${process.pid}-${Date.now().toString(36)}-${share.tag}.vfs.sock`);
+            (0,external_node_fs_namespaceObject.rmSync)(socket, { force: true });
+            sockets[share.tag] = socket;
+            const helper = (0,external_node_child_process_namespaceObject.spawn)(options.virtiofsd.path, virtiofsdArgs(options.virtiofsd, socket, share.hostPath), {
+                stdio: ['ignore', 'pipe', 'pipe'],
+            });
+            // virtiofsd is chatty even at warn level; keep its last words for errors only.
+            helper.stdout?.resume();
+            helper.stderr?.on('data', keepTail);
+            helpers.push(helper);
+        }
+        const ready = await waitFor(() => Object.values(sockets).every((socket) => (0,external_node_fs_namespaceObject.existsSync)(socket)), 5_000);
+        if (!ready) {
+            await stopHelpers();
+            throw new Error(`virtiofsd did not start within 5 s: ${stderr.trim().split('\n').pop() ?? ''}`);
+        }
+    }
+    const args = qemuArgs(spec, {
+        accel: options.accel,
+        shares: options.virtiofsd === undefined ? '9p' : 'virtiofs',
+        virtiofsSockets: sockets,
+    });
+    const binary = qemuBinary(spec.arch);
+    const qemu = (0,external_node_child_process_namespaceObject.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    qemu.stdout?.pipe(options.output.stream());
+    qemu.stderr?.on('data', keepTail);
+    qemu.stderr?.pipe(options.output.stream());
+    const spawnError = await new Promise((resolve) => {
+        qemu.once('spawn', () => resolve(undefined));
+        qemu.once('error', resolve);
+    });
+    if (spawnError !== undefined) {
+        await stopHelpers();
+        throw new Error(`cannot start ${binary}: ${spawnError.message}`);
+    }
+    const exited = new Promise((resolve) => {
+        qemu.once('exit', (code, signal) => {
+            // virtiofsd exits when QEMU disconnects; make sure of it.
+            void (0,external_node_timers_promises_namespaceObject.setTimeout)(500)
+                .then(stopHelpers)
+                .then(() => resolve({ code, signal }));
+        });
+    });
+    let stopping;
+    return {
+        qemu,
+        pid: qemu.pid,
+        exited,
+        command: [binary, ...args],
+        stderrTail: () => stderr,
+        stop(graceMs) {
+            stopping ??= (async () => {
+                if (qemu.exitCode === null && qemu.signalCode === null)
+                    qemu.kill('SIGTERM');
+                const done = await Promise.race([exited.then(() => true), (0,external_node_timers_promises_namespaceObject.setTimeout)(graceMs).then(() => false)]);
+                if (!done) {
+                    try {
+                        process.kill(-qemu.pid, 'SIGKILL');
+                    }
+                    catch {
+                        // already gone
+                    }
+                }
+                await exited;
+            })();
+            return stopping;
+        },
+    };
+}
+function once(child) {
+    return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+async function waitFor(condition, timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+        if (condition())
+            return true;
+        await (0,external_node_timers_promises_namespaceObject.setTimeout)(20);
+    }
+    return condition();
+}
+
+;// CONCATENATED MODULE: external "node:readline"
+const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
+;// CONCATENATED MODULE: ./src/workspace/clone-file.ts
+
+
+
+
+/**
+ * Duplicates a (large, often sparse) file such as a root disk: a copy-on-write clone where the filesystem can
+ * (APFS, btrfs, xfs: instant, no space used), else a sparse copy (holes stay holes), else a plain copy.
+ */
+async function cloneFile(source, target) {
+    try {
+        await (0,promises_namespaceObject.copyFile)(source, target, external_node_fs_namespaceObject.constants.COPYFILE_FICLONE_FORCE);
+        return 'clone';
+    }
+    catch {
+        // not supported here: fall through
+    }
+    if (hasGnuCp()) {
+        const result = (0,external_node_child_process_namespaceObject.spawnSync)('cp', ['--sparse=always', '--', source, target], { encoding: 'utf8' });
+        if (result.status === 0)
+            return 'sparse-copy';
+    }
+    await (0,promises_namespaceObject.copyFile)(source, target);
+    return 'copy';
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/guest-files.ts
+
+
+/** Quotes a value for POSIX sh: single quotes, with embedded ones closed, escaped and reopened. */
+function shellQuote(value) {
+    return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+/** `NAME='value'` lines that the guest agent sources. */
+function envFileText(variables) {
+    return Object.keys(variables)
+        .sort()
+        .map((name) => `${name}=${shellQuote(variables[name])}\n`)
+        .join('');
+}
+/**
+ * A `find -path` pattern matching at least what a workspace glob matches: `**` and braces widen to `*` (which
+ * crosses "/" in find). The host filters what comes back with the exact glob.
+ */
+function globToFindPattern(glob) {
+    const widened = glob
+        .replace(/\/+$/, '')
+        .replaceAll('**/', '*')
+        .replaceAll('**', '*')
+        .replace(/\{[^}]*\}/g, '*');
+    return `./${widened}`;
+}
+/** Writes the job's guest folder (the vmplan-job share): job.env, env, secrets.env (0600), command.sh. */
+function writeGuestFiles(folder, settings, secrets) {
+    const { node } = settings;
+    (0,external_node_fs_namespaceObject.mkdirSync)(folder, { recursive: true, mode: 0o700 });
+    const jobEnv = envFileText({
+        VMPLAN_JOB: node.job,
+        VMPLAN_WORKDIR: node.workingDirectory,
+        VMPLAN_TIMEOUT_SECONDS: String(settings.timeoutSeconds),
+        VMPLAN_RUN_AS_ROOT: node.runAsRoot ? '1' : '0',
+        VMPLAN_WORKSPACE_MODE: settings.workspaceMode,
+        VMPLAN_WRITABLE_WORKSPACE: node.writableWorkspace ? '1' : '0',
+        VMPLAN_COLLECT_ARTIFACTS: node.artifacts.map(globToFindPattern).join('\n'),
+        VMPLAN_COLLECT_REPORTS: node.reports.junit.map(globToFindPattern).join('\n'),
+    });
+    (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(folder, 'job.env'), jobEnv);
+    (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(folder, 'env'), envFileText({ ...node.env, VMPLAN_JOB: node.job }));
+    (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(folder, 'command.sh'), `${node.command}\n`);
+    const secretsFile = (0,external_node_path_namespaceObject.join)(folder, 'secrets.env');
+    (0,external_node_fs_namespaceObject.writeFileSync)(secretsFile, envFileText(secrets), { mode: 0o600 });
+    (0,external_node_fs_namespaceObject.chmodSync)(secretsFile, 0o600);
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/guest-result.ts
+
+
+/** Largest result.json the host reads: it is a few hundred bytes when honest. */
+const MAX_RESULT_BYTES = 64 * 1024;
+/** `result.json` as the guest agent writes it (docs/guest-protocol.md). Untrusted: validated strictly. */
+const GuestResultSchema = strictObject({
+    version: literal(1),
+    status: schemas_enum(['passed', 'failed', 'timed_out', 'error']),
+    exitCode: schemas_number().int().min(-1).max(255).nullable(),
+    startedAt: schemas_string().max(64).nullable(),
+    finishedAt: schemas_string().max(64),
+    message: schemas_string().max(4096).nullable(),
+});
+/**
+ * Reads the guest's result.json as untrusted input: a regular file only (never through a symlink the guest
+ * planted), at most MAX_RESULT_BYTES, valid JSON matching the schema.
+ */
+function readGuestResult(path) {
+    let fd;
+    try {
+        fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW | external_node_fs_namespaceObject.constants.O_NONBLOCK);
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOENT')
+            return { kind: 'missing' };
+        if (code === 'ELOOP')
+            return { kind: 'invalid', problem: 'result.json is a symlink' };
+        return { kind: 'invalid', problem: `result.json cannot be read (${code})` };
+    }
+    try {
+        const info = (0,external_node_fs_namespaceObject.fstatSync)(fd);
+        if (!info.isFile())
+            return { kind: 'invalid', problem: 'result.json is not a regular file' };
+        if (info.size > MAX_RESULT_BYTES) {
+            return {
+                kind: 'invalid',
+                problem: `result.json is ${info.size} bytes, more than the ${MAX_RESULT_BYTES} allowed`,
+            };
+        }
+        const buffer = Buffer.alloc(Number(info.size));
+        const read = (0,external_node_fs_namespaceObject.readSync)(fd, buffer, 0, buffer.length, 0);
+        let data;
+        try {
+            data = JSON.parse(buffer.subarray(0, read).toString('utf8'));
+        }
+        catch (error) {
+            return { kind: 'invalid', problem: `result.json is not valid JSON (${error.message})` };
+        }
+        const parsed = GuestResultSchema.safeParse(data);
+        if (!parsed.success) {
+            const issue = parsed.error.issues[0];
+            const where = issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';
+            return {
+                kind: 'invalid',
+                problem: `result.json does not match the guest protocol (${where}${issue.message})`,
+            };
+        }
+        return { kind: 'ok', result: parsed.data };
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/tail-file.ts
+
+
+/** How often a growing file is polled: live enough for a human, cheap for the host. */
+const POLL_MS = 100;
+const CHUNK = 256 * 1024;
+/**
+ * Follows a file a guest writes (guest.log on the job share) into a stream, until `stop` resolves; then reads
+ * what is left and ends the stream. Never follows a symlink (the guest controls that folder).
+ */
+async function followFile(path, into, stop) {
+    let offset = 0;
+    let stopped = false;
+    void stop.then(() => {
+        stopped = true;
+    });
+    const buffer = Buffer.alloc(CHUNK);
+    const drain = async () => {
+        let fd;
+        try {
+            fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW | external_node_fs_namespaceObject.constants.O_NONBLOCK);
+        }
+        catch {
+            return; // not there yet, or not a file we read
+        }
+        try {
+            if (!(0,external_node_fs_namespaceObject.fstatSync)(fd).isFile())
+                return;
+            for (;;) {
+                const read = (0,external_node_fs_namespaceObject.readSync)(fd, buffer, 0, CHUNK, offset);
+                if (read <= 0)
+                    return;
+                offset += read;
+                if (!into.write(Buffer.from(buffer.subarray(0, read))))
+                    await new Promise((resolve) => into.once('drain', resolve));
+            }
+        }
+        finally {
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+        }
+    };
+    while (!stopped) {
+        await drain();
+        await Promise.race([(0,external_node_timers_promises_namespaceObject.setTimeout)(POLL_MS), stop]);
+    }
+    await drain();
+    await new Promise((resolve) => into.end(resolve));
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/vm-spec.ts
+/** Share tags of the guest protocol (docs/guest-protocol.md). */
+const SHARE_TAGS = { job: 'vmplan-job', work: 'vmplan-work' };
+/** Kernel arguments every vmplan guest boots with: the console on hvc0, and a panic ends the VM at once. */
+const BASE_CMDLINE = 'console=hvc0 panic=-1';
+/** Builds the VM spec of an execute node from its prepared image and the host paths the job uses. */
+function buildVmSpec(input) {
+    const { node, image } = input;
+    return {
+        name: node.job,
+        arch: image.arch,
+        cpus: node.cpus ?? 2,
+        memoryMiB: node.memory ?? 2048,
+        kernel: image.kernel,
+        initrd: image.initrd,
+        cmdline: [BASE_CMDLINE, image.cmdline ?? ''].join(' ').trim(),
+        disk: input.disk,
+        shares: [
+            { tag: SHARE_TAGS.job, hostPath: input.jobShare, readOnly: false },
+            { tag: SHARE_TAGS.work, hostPath: input.workShare, readOnly: !input.workShareWritable },
+        ],
+        consoleLog: input.consoleLog,
+        restSocket: input.restSocket,
+        pidFile: input.pidFile,
+        network: true,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/vm-job.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Runs one job in a throw-away VM: writes the guest files (job share), gives the VM its workspace (the run's
+ * snapshot for an overlay, or a per-job copy) and a clone of the root disk, boots it, streams guest.log, stops
+ * it on timeout or cancellation, then reads the untrusted result.json and brings artifacts back.
+ */
+async function runVmJob(context, launcher, settings) {
+    const { node, jobDir, log, image } = context;
+    if (image === undefined)
+        return { status: 'failed', exitCode: null, message: `image "${node.image}" was not prepared` };
+    const guestDir = (0,external_node_path_namespaceObject.join)(jobDir, 'guest');
+    const socket = (0,external_node_path_namespaceObject.join)(settings.socketDir, `${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}.sock`);
+    const pidFile = (0,external_node_path_namespaceObject.join)(jobDir, `${launcher.name}.pid`);
+    const consoleLog = (0,external_node_path_namespaceObject.join)(jobDir, 'console.log');
+    let disk = null;
+    writeGuestFiles(guestDir, { node, timeoutSeconds: Math.ceil(node.timeoutMinutes * 60), workspaceMode: settings.workspaceMode }, context.secrets);
+    try {
+        let workShare = context.workspace.snapshotDir;
+        if (settings.workspaceMode === 'copy') {
+            workShare = (0,external_node_path_namespaceObject.join)(jobDir, 'workspace');
+            const copy = await context.workspace.jobCopy(workShare);
+            await log.note(`vmplan: workspace copy ready in ${copy.ms} ms (${copy.method})`);
+        }
+        await ensureGuestWritable(workShare, settings.writableFolders);
+        if (image.disk !== null) {
+            disk = (0,external_node_path_namespaceObject.join)(jobDir, 'disk.img');
+            const method = await cloneFile(image.disk, disk);
+            await log.note(`vmplan: root disk ready (${method})`);
+        }
+        const spec = buildVmSpec({
+            node,
+            image,
+            jobShare: guestDir,
+            workShare,
+            workShareWritable: settings.workspaceMode === 'copy',
+            disk,
+            consoleLog,
+            restSocket: socket,
+            pidFile,
+        });
+        (0,external_node_fs_namespaceObject.rmSync)(socket, { force: true });
+        if (context.signal.aborted)
+            return { status: 'failed', exitCode: null, message: 'stopped before the VM started' };
+        const vm = await launcher.launch(spec, log);
+        // Started detached: the VM process leads its own group (the vfkit shim or QEMU with its helpers).
+        context.onProcess({ pid: vm.pid, group: true, restSocket: launcher.name === 'vfkit' ? socket : null });
+        let stopping;
+        const onAbort = () => {
+            stopping ??= vm.stop(context.killGraceMs());
+        };
+        if (context.signal.aborted)
+            onAbort();
+        else
+            context.signal.addEventListener('abort', onAbort, { once: true });
+        const following = context.guestLog === undefined
+            ? Promise.resolve()
+            : followFile((0,external_node_path_namespaceObject.join)(guestDir, 'guest.log'), context.guestLog.input(), vm.exited);
+        const exit = await vm.exited;
+        context.signal.removeEventListener('abort', onAbort);
+        await stopping;
+        await following;
+        await maskFileInPlace(consoleLog, log);
+        await bringBack(context, guestDir);
+        if (context.signal.aborted)
+            return { status: 'failed', exitCode: null, message: 'stopped' };
+        if (exit.code !== 0) {
+            return { status: 'failed', exitCode: null, message: launcher.failureMessage(exit, vm.stderrTail()) };
+        }
+        return outcomeFromResult((0,external_node_path_namespaceObject.join)(guestDir, 'result.json'), log);
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.rmSync)((0,external_node_path_namespaceObject.join)(guestDir, 'secrets.env'), { force: true });
+        // The guest's own copy of its output is unmasked; the job's guest.log is the masked one.
+        (0,external_node_fs_namespaceObject.rmSync)((0,external_node_path_namespaceObject.join)(guestDir, 'guest.log'), { force: true });
+        if (disk !== null)
+            (0,external_node_fs_namespaceObject.rmSync)(disk, { force: true });
+        (0,external_node_fs_namespaceObject.rmSync)(socket, { force: true });
+        (0,external_node_fs_namespaceObject.rmSync)(pidFile, { force: true });
+    }
+}
+/** The job's outcome from result.json, which the guest wrote and nothing vouches for. */
+function outcomeFromResult(path, log) {
+    const read = readGuestResult(path);
+    if (read.kind === 'missing') {
+        return {
+            status: 'failed',
+            exitCode: null,
+            message: 'the guest stopped without a result (see guest.log and console.log)',
+        };
+    }
+    if (read.kind === 'invalid')
+        return { status: 'failed', exitCode: null, message: `invalid result from the guest: ${read.problem}` };
+    const { result } = read;
+    const message = result.message === null ? null : log.mask(stripControlCharacters(result.message));
+    switch (result.status) {
+        case 'passed':
+            return { status: 'passed', exitCode: result.exitCode ?? 0, message: null };
+        case 'timed_out':
+            return { status: 'timed_out', exitCode: result.exitCode, message };
+        case 'error':
+            return { status: 'failed', exitCode: null, message: message ?? 'the guest could not run the job' };
+        default:
+            return {
+                status: 'failed',
+                exitCode: result.exitCode,
+                message: message ?? `exited with code ${result.exitCode}`,
+            };
+    }
+}
+/** Copies what the guest collected, filtered by the job's exact globs, and its workspace changes. */
+async function bringBack(context, guestDir) {
+    const { node, jobDir, log } = context;
+    for (const [globs, folder, what] of [
+        [node.artifacts, 'artifacts', 'artifact'],
+        [node.reports.junit, 'reports', 'report'],
+    ]) {
+        if (globs.length === 0)
+            continue;
+        const collected = await collectMatches((0,external_node_path_namespaceObject.join)(guestDir, folder), globs, (0,external_node_path_namespaceObject.join)(jobDir, folder));
+        if (collected.unmatched.length > 0)
+            await log.note(`vmplan: no ${what} matched ${collected.unmatched.join(', ')}`);
+        (0,external_node_fs_namespaceObject.rmSync)((0,external_node_path_namespaceObject.join)(guestDir, folder), { recursive: true, force: true });
+    }
+    for (const name of ['workspace-changes', 'workspace-deleted.txt']) {
+        if ((0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(guestDir, name)))
+            (0,external_node_fs_namespaceObject.renameSync)((0,external_node_path_namespaceObject.join)(guestDir, name), (0,external_node_path_namespaceObject.join)(jobDir, name));
+    }
+}
+/**
+ * When vmplan runs as root (CI containers), the snapshot belongs to root and the guest's unprivileged job user
+ * could not write its workspace: hand the folder to uid 1000, the user the guest agent then runs as. Once per folder.
+ */
+async function ensureGuestWritable(folder, done) {
+    if (process.getuid?.() !== 0)
+        return;
+    let pending = done.get(folder);
+    if (pending === undefined) {
+        pending = Promise.resolve().then(() => {
+            const result = (0,external_node_child_process_namespaceObject.spawnSync)('chown', ['-R', '-h', '1000:1000', folder], { encoding: 'utf8' });
+            if (result.status !== 0)
+                throw new Error(`cannot hand the workspace to the guest user: ${result.stderr.trim()}`);
+        });
+        done.set(folder, pending);
+    }
+    await pending;
+}
+/** Rewrites a text file with secrets masked (the console log mirrors the job's output), line by line. */
+async function maskFileInPlace(path, log) {
+    if (!(0,external_node_fs_namespaceObject.existsSync)(path))
+        return;
+    const temp = `${path}.masking`;
+    const out = (0,external_node_fs_namespaceObject.createWriteStream)(temp, { mode: 0o600 });
+    const lines = (0,external_node_readline_namespaceObject.createInterface)({ input: (0,external_node_fs_namespaceObject.createReadStream)(path), crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of lines) {
+        if (!out.write(`${log.mask(line)}\n`))
+            await (0,external_node_events_namespaceObject.once)(out, 'drain');
+    }
+    out.end();
+    await (0,external_node_events_namespaceObject.once)(out, 'finish');
+    (0,external_node_fs_namespaceObject.renameSync)(temp, path);
+}
+/** Replaces control characters (from an untrusted message) with spaces. */
+function stripControlCharacters(text) {
+    return [...text]
+        .map((char) => (char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f ? ' ' : char))
+        .join('');
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/qemu.ts
+
+
+
+
+
+
+
+/** Package that provides each QEMU binary on Debian/Ubuntu, for error messages. */
+const QEMU_PACKAGES = { arm64: 'qemu-system-arm', amd64: 'qemu-system-x86' };
+/**
+ * Runs jobs in QEMU VMs on Linux runners: the same guest protocol as vfkit, KVM when a probe boot shows it
+ * works, TCG emulation otherwise; shares over virtiofs (virtiofsd) or 9p.
+ */
+class QemuExecutor {
+    options;
+    name = 'qemu';
+    writableFolders = new Map();
+    constructor(options) {
+        this.options = options;
+    }
+    async preflight(plan) {
+        const archs = new Set(plan.nodes.flatMap((node) => node.kind === 'prepare' && node.usedBy.some((id) => usesQemu(plan, id)) ? [node.arch] : []));
+        const missing = [...archs].filter((arch) => (0,external_node_child_process_namespaceObject.spawnSync)(qemuBinary(arch), ['--version'], { stdio: 'ignore' }).status !== 0);
+        if (missing.length > 0) {
+            throw new InputError(missing.map((arch) => ({
+                message: `${qemuBinary(arch)} is not installed (needed for ${arch} guests): apt-get install ${QEMU_PACKAGES[arch]}`,
+            })));
+        }
+    }
+    async runJob(context) {
+        const socketDir = shortSocketDir();
+        const cacheDir = this.options.cacheDir;
+        const virtiofsd = findVirtiofsd();
+        const launcher = {
+            name: 'qemu',
+            async launch(spec, log) {
+                const { accel, reason } = await chooseAccel(spec.arch, spec, cacheDir);
+                await log.note(`vmplan: ${spec.arch} guest with ${accel.toUpperCase()} (${reason}); shares over ${virtiofsd === undefined ? '9p' : 'virtiofs'}`);
+                const vm = await startQemuVm(spec, {
+                    accel,
+                    virtiofsd,
+                    socketDir,
+                    output: { stream: () => log.input() },
+                });
+                await log.note(`vmplan: ${vm.command.join(' ')}`);
+                return vm;
+            },
+            failureMessage(exit, stderrTail) {
+                const line = stderrTail
+                    .trim()
+                    .split('\n')
+                    .filter((text) => text.startsWith('qemu-system'))
+                    .pop();
+                return (line ?? `QEMU exited with ${exit.code === null ? `signal ${exit.signal}` : `code ${exit.code}`}`);
+            },
+        };
+        return runVmJob(context, launcher, {
+            socketDir,
+            workspaceMode: context.plan.workspace.mode,
+            writableFolders: this.writableFolders,
+        });
+    }
+}
+function usesQemu(plan, nodeId) {
+    return plan.nodes.some((node) => node.id === nodeId && node.executor === 'qemu');
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/vfkit-args.ts
+/** A VM spec that vfkit's command line cannot express; never passed through half-right. */
+class VfkitArgumentError extends Error {
+    name = 'VfkitArgumentError';
+}
+/** vfkit's limit for a unix socket path in --restful-uri. */
+const MAX_SOCKET_PATH_BYTES = 103;
+/** The virtualization framework's limit for a virtio-fs tag. */
+const MAX_TAG_BYTES = 35;
+/**
+ * The vfkit command line for a VM, following vfkit's grammar exactly (v0.6.x): `--bootloader` elements split on
+ * commas outside double quotes (so an element with a comma is quoted, and a double quote cannot be expressed);
+ * `--device` values split on every comma (so no value may contain one); memory in MiB as a plain integer.
+ */
+function vfkitArgs(spec) {
+    if (!Number.isInteger(spec.cpus) || spec.cpus < 1)
+        throw new VfkitArgumentError(`cpus must be a whole number ≥ 1, got ${spec.cpus}`);
+    if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 1) {
+        throw new VfkitArgumentError(`memory must be a whole number of MiB, got ${spec.memoryMiB}`);
+    }
+    const args = ['--cpus', String(spec.cpus), '--memory', String(spec.memoryMiB)];
+    args.push('--bootloader', [
+        'linux',
+        bootloaderElement('kernel', absolute('kernel', spec.kernel)),
+        bootloaderElement('initrd', absolute('initrd', spec.initrd)),
+        bootloaderElement('cmdline', spec.cmdline, true),
+    ].join(','));
+    args.push('--device', 'virtio-rng');
+    args.push('--device', device('virtio-serial', [['logFilePath', absolute('console log', spec.consoleLog)]]));
+    if (spec.disk !== null)
+        args.push('--device', device('virtio-blk', [['path', absolute('disk', spec.disk)]]));
+    for (const share of spec.shares) {
+        args.push('--device', device('virtio-fs', [
+            ['sharedDir', absolute(`share ${share.tag}`, share.hostPath)],
+            ['mountTag', tag(share.tag)],
+        ]));
+    }
+    if (spec.network)
+        args.push('--device', 'virtio-net,nat');
+    args.push('--restful-uri', `unix://${socketPath(spec.restSocket)}`);
+    args.push('--pidfile', absolute('pidfile', spec.pidFile));
+    return args;
+}
+/** One `key=value` element of --bootloader, quoted when it holds a comma (or always, for the cmdline). */
+function bootloaderElement(key, value, alwaysQuote = false) {
+    if (value.includes('"')) {
+        throw new VfkitArgumentError(`the ${key} ${JSON.stringify(value)} contains a double quote, which vfkit's --bootloader cannot express`);
+    }
+    if (/[\r\n\0]/.test(value))
+        throw new VfkitArgumentError(`the ${key} contains a line break or NUL`);
+    const element = `${key}=${value}`;
+    return alwaysQuote || value.includes(',') ? `"${element}"` : element;
+}
+/** A --device value: vfkit splits it on every comma, with no quoting, so values may not hold one. */
+function device(kind, options) {
+    for (const [key, value] of options) {
+        if (value.includes(',')) {
+            throw new VfkitArgumentError(`vfkit cannot take ${key} ${JSON.stringify(value)}: --device values cannot contain a comma`);
+        }
+        if (value === '')
+            throw new VfkitArgumentError(`${kind} ${key} is empty`);
+    }
+    return [kind, ...options.map(([key, value]) => `${key}=${value}`)].join(',');
+}
+function absolute(what, path) {
+    if (!path.startsWith('/'))
+        throw new VfkitArgumentError(`the ${what} path must be absolute, got ${JSON.stringify(path)}`);
+    return path;
+}
+function tag(value) {
+    const bytes = Buffer.byteLength(value);
+    if (bytes === 0 || bytes > MAX_TAG_BYTES) {
+        throw new VfkitArgumentError(`virtio-fs tag ${JSON.stringify(value)} is ${bytes} bytes; it must be 1-${MAX_TAG_BYTES}`);
+    }
+    return value;
+}
+function socketPath(path) {
+    absolute('REST socket', path);
+    const bytes = Buffer.byteLength(path);
+    if (bytes > MAX_SOCKET_PATH_BYTES) {
+        throw new VfkitArgumentError(`REST socket path is ${bytes} bytes; vfkit allows at most ${MAX_SOCKET_PATH_BYTES}: ${path}`);
+    }
+    return path;
+}
+
+;// CONCATENATED MODULE: external "node:http"
+const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+;// CONCATENATED MODULE: ./src/executors/vm/vfkit-rest.ts
+
+/** Speaks HTTP over vfkit's unix socket (`--restful-uri unix:///...`). */
+async function vfkitRequest(socketPath, method, path, body, timeoutMs = 2_000) {
+    return new Promise((resolve, reject) => {
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        const req = (0,external_node_http_namespaceObject.request)({
+            socketPath,
+            method,
+            path,
+            headers: payload === undefined
+                ? {}
+                : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+            timeout: timeoutMs,
+        }, (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk) => {
+                text += chunk;
+            });
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+        });
+        req.on('timeout', () => req.destroy(new Error(`no answer from vfkit on ${socketPath} within ${timeoutMs} ms`)));
+        req.on('error', reject);
+        req.end(payload);
+    });
+}
+/** Asks vfkit to change the VM's state; true when vfkit accepted (202). */
+async function setVfkitState(socketPath, state) {
+    try {
+        const response = await vfkitRequest(socketPath, 'POST', '/vm/state', { state });
+        return response.status === 202 || response.status === 200;
+    }
+    catch {
+        return false;
+    }
+}
+/** The VM state vfkit reports (e.g. VirtualMachineStateRunning), or undefined when it does not answer. */
+async function getVfkitState(socketPath) {
+    try {
+        const response = await vfkitRequest(socketPath, 'GET', '/vm/state');
+        return JSON.parse(response.body).state;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/vfkit.ts
+
+
+
+
+
+
+
+
+
+
+/** The oldest vfkit vmplan drives: --pidfile and a reliable SIGTERM came with 0.6.2. */
+const MIN_VFKIT_VERSION = [0, 6, 2];
+/** Finds an executable on PATH (or checks a given path); undefined when there is none. */
+function findExecutable(name, env = process.env) {
+    const candidates = name.includes('/')
+        ? [(0,external_node_path_namespaceObject.resolve)(name)]
+        : (env.PATH ?? '')
+            .split(external_node_path_namespaceObject.delimiter)
+            .filter(Boolean)
+            .map((dir) => (0,external_node_path_namespaceObject.join)(dir, name));
+    for (const candidate of candidates) {
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
+            return (0,external_node_path_namespaceObject.isAbsolute)(candidate) ? candidate : (0,external_node_path_namespaceObject.resolve)(candidate);
+        }
+        catch {
+            // keep looking
+        }
+    }
+    return undefined;
+}
+/** Parses `vfkit version: v0.6.4` into [0, 6, 4]. */
+function parseVfkitVersion(output) {
+    const match = /version:?\s*v?(\d+)\.(\d+)\.(\d+)/.exec(output);
+    return match === null ? undefined : [Number(match[1]), Number(match[2]), Number(match[3])];
+}
+function atLeast(version, minimum) {
+    for (let i = 0; i < minimum.length; i++) {
+        if ((version[i] ?? 0) !== minimum[i])
+            return (version[i] ?? 0) > minimum[i];
+    }
+    return true;
+}
+/**
+ * Runs jobs in vfkit VMs on an Apple Silicon Mac (Apple's Virtualization framework): each job boots its own
+ * guest, shares its folders over virtio-fs, and is stopped through vfkit's REST API (HardStop), then SIGTERM,
+ * then SIGKILL.
+ */
+class VfkitExecutor {
+    options;
+    name = 'vfkit';
+    writableFolders = new Map();
+    binary;
+    constructor(options = {}) {
+        this.options = options;
+    }
+    async preflight(plan) {
+        const wanted = this.options.vfkitPath ?? 'vfkit';
+        const binary = findExecutable(wanted, this.options.env);
+        if (binary === undefined) {
+            throw new InputError(this.options.vfkitPath === undefined
+                ? 'vfkit is not installed (or not on PATH): install it with `brew install vfkit` (needs macOS 13+ on Apple Silicon), or pass --vfkit-path'
+                : `--vfkit-path ${this.options.vfkitPath}: no executable there`);
+        }
+        const output = (0,external_node_child_process_namespaceObject.spawnSync)(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+        const version = parseVfkitVersion(`${output.stdout}${output.stderr}`);
+        if (version === undefined) {
+            throw new InputError(`cannot tell the version of ${binary} (it printed ${JSON.stringify(`${output.stdout}${output.stderr}`.trim().slice(0, 80))}); vmplan needs vfkit ${MIN_VFKIT_VERSION.join('.')} or newer: install a release (brew install vfkit)`);
+        }
+        if (!atLeast(version, MIN_VFKIT_VERSION)) {
+            throw new InputError(`vfkit ${version.join('.')} is too old: vmplan needs ${MIN_VFKIT_VERSION.join('.')} or newer (brew upgrade vfkit)`);
+        }
+        if (process.platform === 'darwin') {
+            const problems = [];
+            const major = Number((0,external_node_os_namespaceObject.release)().split('.')[0]);
+            if (major < 22)
+                problems.push(`vfkit needs macOS 13 or newer; this Mac runs Darwin ${(0,external_node_os_namespaceObject.release)()}: update macOS`);
+            if (process.arch !== 'arm64')
+                problems.push('vmplan runs vfkit guests on Apple Silicon only; this Mac is Intel');
+            // vfkit cannot emulate: guests must match the Mac (arm64).
+            for (const node of plan.nodes) {
+                if (node.kind === 'prepare' &&
+                    node.arch !== 'arm64' &&
+                    node.usedBy.some((id) => plan.nodes.some((n) => n.id === id && n.executor === 'vfkit'))) {
+                    problems.push(`image "${node.image}" is ${node.arch}; vfkit on Apple Silicon boots arm64 guests only`);
+                }
+            }
+            if (problems.length > 0)
+                throw new InputError(problems.map((message) => ({ message })));
+        }
+        this.binary = binary;
+    }
+    async runJob(context) {
+        const binary = this.binary ?? findExecutable(this.options.vfkitPath ?? 'vfkit', this.options.env);
+        if (binary === undefined)
+            return { status: 'failed', exitCode: null, message: 'vfkit is not installed' };
+        const launcher = {
+            name: 'vfkit',
+            launch: (spec, log) => launchVfkit(binary, spec, log),
+            failureMessage(exit, stderrTail) {
+                const error = stderrTail
+                    .split('\n')
+                    .map((line) => /^Error: (.*)$/.exec(line.trim())?.[1])
+                    .filter(Boolean)
+                    .pop();
+                if (error !== undefined)
+                    return `vfkit failed: ${error}`;
+                return `vfkit exited with ${exit.code === null ? `signal ${exit.signal}` : `code ${exit.code}`} (see host.log)`;
+            },
+        };
+        return runVmJob(context, launcher, {
+            socketDir: shortSocketDir(),
+            workspaceMode: context.plan.workspace.mode,
+            writableFolders: this.writableFolders,
+        });
+    }
+}
+/** Starts vfkit with stdin closed and its output in host.log. */
+async function launchVfkit(binary, spec, log) {
+    const args = vfkitArgs(spec);
+    await log.note(`vmplan: ${[binary, ...args].map((arg) => (/[\s"]/.test(arg) ? `'${arg}'` : arg)).join(' ')}`);
+    const child = (0,external_node_child_process_namespaceObject.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stderr = '';
+    child.stdout.pipe(log.input());
+    child.stderr.on('data', (chunk) => {
+        stderr = (stderr + chunk.toString('utf8')).slice(-8192);
+    });
+    child.stderr.pipe(log.input());
+    const spawnError = await new Promise((resolve) => {
+        child.once('spawn', () => resolve(undefined));
+        child.once('error', resolve);
+    });
+    if (spawnError !== undefined)
+        throw new Error(`cannot start ${binary}: ${spawnError.message}`);
+    const exited = new Promise((resolve) => {
+        child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    const gone = () => child.exitCode !== null || child.signalCode !== null;
+    const waitExit = (ms) => Promise.race([exited.then(() => true), (0,external_node_timers_promises_namespaceObject.setTimeout)(ms).then(() => false)]);
+    let stopping;
+    return {
+        pid: child.pid,
+        exited,
+        stderrTail: () => stderr,
+        stop(graceMs) {
+            stopping ??= (async () => {
+                // HardStop over REST ends the VM at once; vfkit then exits on its own.
+                if (!gone() && (await setVfkitState(spec.restSocket, 'HardStop'))) {
+                    await log.note('vmplan: asked vfkit for a HardStop');
+                    if (await waitExit(2_000))
+                        return;
+                }
+                if (!gone())
+                    child.kill('SIGTERM');
+                if (await waitExit(graceMs))
+                    return;
+                await log.note('vmplan: vfkit did not stop; SIGKILL');
+                try {
+                    process.kill(-child.pid, 'SIGKILL');
+                }
+                catch {
+                    // already gone
+                }
+                await exited;
+            })();
+            return stopping;
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/kernel-format.ts
+
+/** Reads a kernel's format: arm64 Image ("ARMd" at 0x38), gzip, ELF vmlinux, x86 bzImage ("HdrS" at 0x202). */
+function kernelFormat(path) {
+    const head = Buffer.alloc(0x210);
+    const fd = (0,external_node_fs_namespaceObject.openSync)(path, 'r');
+    let read;
+    try {
+        read = (0,external_node_fs_namespaceObject.readSync)(fd, head, 0, head.length, 0);
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+    }
+    const bytes = head.subarray(0, read);
+    if (bytes.subarray(0x38, 0x3c).toString('latin1') === 'ARMd')
+        return 'arm64-image';
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b)
+        return 'gzip';
+    if (bytes.subarray(0, 4).toString('latin1') === '\x7fELF')
+        return 'elf';
+    if (bytes.subarray(0x202, 0x206).toString('latin1') === 'HdrS')
+        return 'bzimage';
+    if (bytes.subarray(0, 2).toString('latin1') === 'MZ' && bytes.subarray(4, 8).toString('latin1') === 'zimg')
+        return 'efi-zboot';
+    return 'unknown';
+}
+/** Why a kernel cannot boot under an executor, or undefined when it can. */
+function kernelProblem(path, arch, executor) {
+    const format = kernelFormat(path);
+    if (arch === 'arm64') {
+        if (format === 'arm64-image')
+            return undefined;
+        if (executor === 'vfkit') {
+            return `${path} is not an uncompressed arm64 Image (found ${format}); vfkit boots only uncompressed kernels: decompress it (e.g. gunzip) first`;
+        }
+        return format === 'gzip' ? undefined : `${path} is not an arm64 kernel Image (found ${format})`;
+    }
+    if (format === 'elf' || format === 'bzimage')
+        return undefined;
+    return `${path} is not an x86 kernel (bzImage or ELF vmlinux; found ${format})`;
+}
+
+;// CONCATENATED MODULE: ./src/images/verify.ts
+
+
+/** The VM executors that boot an image in this plan. */
+function executorsUsing(plan, node) {
+    const executors = new Set();
+    for (const id of node.usedBy) {
+        const user = plan.nodes.find((candidate) => candidate.id === id);
+        if (user?.executor === 'vfkit' || user?.executor === 'qemu')
+            executors.add(user.executor);
+    }
+    return [...executors].sort();
+}
+/**
+ * Checks a prepared image before any job boots it: the files exist and are non-empty, and the kernel's format
+ * fits its architecture and every executor that boots it (vfkit wants an uncompressed arm64 Image).
+ */
+function imageProblems(image, executors) {
+    const problems = [];
+    const files = [
+        ['kernel', image.kernel],
+        ['initrd', image.initrd],
+        ['disk', image.disk],
+    ];
+    for (const [what, path] of files) {
+        if (path === null)
+            continue;
+        try {
+            const info = (0,external_node_fs_namespaceObject.statSync)(path);
+            if (!info.isFile())
+                problems.push(`the ${what} ${path} is not a file`);
+            else if (info.size === 0)
+                problems.push(`the ${what} ${path} is empty`);
+        }
+        catch {
+            problems.push(`the ${what} ${path} does not exist`);
+        }
+    }
+    if (problems.length > 0)
+        return problems;
+    for (const executor of executors) {
+        const problem = kernelProblem(image.kernel, image.arch, executor);
+        if (problem !== undefined)
+            problems.push(problem);
+    }
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/images/preparer.ts
+
+
+
+
+/** Prepares guest images: prebuilt files, a host build command, or a nix build; then checks what it got. */
+class HostImagePreparer {
+    env;
+    constructor(env = process.env) {
+        this.env = env;
+    }
+    async prepare(context) {
+        const { node, log } = context;
+        let image;
+        let failure;
+        if (node.type === 'files') {
+            const at = (path) => ((0,external_node_path_namespaceObject.isAbsolute)(path) ? path : (0,external_node_path_namespaceObject.resolve)(context.repositoryRoot, path));
+            image = imageOf(node, at(node.kernel), at(node.initrd), node.disk === null ? null : at(node.disk));
+        }
+        else {
+            const built = node.type === 'build'
+                ? await this.build(context, node.run)
+                : await this.nixBuild(context, node.installable);
+            if (typeof built === 'string')
+                failure = built;
+            else
+                image = imageOf(node, built.kernel, built.initrd, built.disk);
+        }
+        if (image === undefined)
+            return { status: 'failed', image: undefined, cached: false, message: failure ?? 'no image' };
+        const problems = imageProblems(image, executorsUsing(context.plan, node));
+        if (problems.length > 0) {
+            await log.note(problems.map((problem) => `vmplan: ${problem}`).join('\n'));
+            return { status: 'failed', image: undefined, cached: false, message: problems.join('; ') };
+        }
+        await log.note(`vmplan: image "${node.image}" ready: kernel ${image.kernel}, initrd ${image.initrd}${image.disk === null ? '' : `, disk ${image.disk}`}`);
+        return { status: 'passed', image, cached: false, message: null };
+    }
+    /** Runs the image's build command on the host with VMPLAN_IMAGE_OUT set; the outputs are read from there. */
+    async build(context, command) {
+        const out = (0,external_node_path_namespaceObject.join)(context.nodeDir, 'out');
+        (0,external_node_fs_namespaceObject.rmSync)(out, { recursive: true, force: true });
+        (0,external_node_fs_namespaceObject.mkdirSync)(out, { recursive: true });
+        const result = await runProcessGroup('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', command], {
+            cwd: context.repositoryRoot,
+            env: {
+                ...this.env,
+                VMPLAN_IMAGE_OUT: out,
+                VMPLAN_IMAGE_ARCH: context.node.arch,
+                VMPLAN_IMAGE: context.node.image,
+            },
+            log: context.log,
+            signal: context.signal,
+            killGraceMs: context.killGraceMs,
+            onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null }),
+        });
+        if (result.spawnError !== undefined)
+            return `could not start the build: ${result.spawnError}`;
+        if (result.exitCode !== 0)
+            return `the image build command exited with ${result.exitCode ?? result.signal}`;
+        return outputsIn(out, 'the build command');
+    }
+    /** `nix build --out-link <node>/result <installable>`; the outputs are read from the result. */
+    async nixBuild(context, installable) {
+        const link = (0,external_node_path_namespaceObject.join)(context.nodeDir, 'result');
+        const result = await runProcessGroup('nix', ['build', '--out-link', link, '--print-build-logs', installable], {
+            cwd: context.repositoryRoot,
+            env: this.env,
+            log: context.log,
+            signal: context.signal,
+            killGraceMs: context.killGraceMs,
+            onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null }),
+        });
+        if (result.spawnError !== undefined)
+            return `could not run nix (is it installed?): ${result.spawnError}`;
+        if (result.exitCode !== 0)
+            return `nix build ${installable} exited with ${result.exitCode ?? result.signal}`;
+        return outputsIn(link, `nix build ${installable}`);
+    }
+}
+function imageOf(node, kernel, initrd, disk) {
+    return { name: node.image, arch: node.arch, kernel, initrd, disk, cmdline: node.cmdline };
+}
+/** The files an image build produced: `kernel`, `initrd` and optionally `disk` in a folder. */
+function outputsIn(folder, what) {
+    const kernel = (0,external_node_path_namespaceObject.join)(folder, 'kernel');
+    const initrd = (0,external_node_path_namespaceObject.join)(folder, 'initrd');
+    const missing = [kernel, initrd].filter((path) => !(0,external_node_fs_namespaceObject.existsSync)(path));
+    if (missing.length > 0)
+        return `${what} did not produce ${missing.map((path) => path.slice(folder.length + 1)).join(' and ')} in ${folder}`;
+    const disk = (0,external_node_path_namespaceObject.join)(folder, 'disk');
+    return { kernel, initrd, disk: (0,external_node_fs_namespaceObject.existsSync)(disk) ? disk : null };
+}
+
 ;// CONCATENATED MODULE: ./src/plan/select.ts
 
 
@@ -15735,21 +17040,32 @@ function consoleProgress(out, options) {
 
 
 
+
+
+
 /** Options of commands that run a plan (run, rerun). */
 const runningOptions = {
     'max-parallel': { type: 'string' },
     'fail-fast': { type: 'boolean' },
     'no-fail-fast': { type: 'boolean' },
     'state-dir': { type: 'string' },
+    'vfkit-path': { type: 'string' },
     quiet: { type: 'boolean' },
 };
 /** The state folder: --state-dir, else `.vmplan` at the repository root. */
 function stateLayout(io, stateDir) {
     return new StateLayout(stateDir === undefined ? (0,external_node_path_namespaceObject.resolve)(repositoryRoot(io.cwd), '.vmplan') : (0,external_node_path_namespaceObject.resolve)(io.cwd, stateDir));
 }
-/** The executors this build of vmplan offers on this machine. */
-function availableExecutors(io) {
-    return { host: new HostExecutor(io.env) };
+/** The executors vmplan offers; each checks in its preflight that this machine can run it. */
+function availableExecutors(io, layout, vfkitPath) {
+    return {
+        host: new HostExecutor(io.env),
+        qemu: new QemuExecutor({ cacheDir: layout.cacheDir }),
+        vfkit: new VfkitExecutor({
+            vfkitPath: vfkitPath === undefined ? undefined : (0,external_node_path_namespaceObject.resolve)(io.cwd, vfkitPath),
+            env: io.env,
+        }),
+    };
 }
 /** `vmplan run [FILE | --plan plan.json] [--only ...] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR]` */
 async function runCommand(args, io) {
@@ -15819,8 +17135,8 @@ async function executePlan(io, plan, planPath, values, rerun) {
             layout,
             repositoryRoot: repositoryRoot(io.cwd),
             env: io.env,
-            executors: availableExecutors(io),
-            preparer: undefined,
+            executors: availableExecutors(io, layout, values['vfkit-path']),
+            preparer: new HostImagePreparer(io.env),
             maxParallel,
             failFast,
             rerun,
@@ -15866,6 +17182,7 @@ function stdoutStream(io) {
 
 
 
+
 /** A process's command line, or undefined when it is gone (or cannot be read). */
 function commandLineOf(pid) {
     if (process.platform === 'linux') {
@@ -15889,6 +17206,9 @@ async function stopRecordedProcess(recorded, runDir, graceMs = 2_000) {
         return 'already-gone';
     if (!command.includes(runDir))
         return 'not-ours';
+    // A vfkit VM: HardStop over its REST socket first, as when vmplan stops it itself.
+    if (recorded.restSocket !== null)
+        await setVfkitState(recorded.restSocket, 'HardStop');
     if (recorded.group)
         return stopProcessGroup(recorded.pid, graceMs);
     try {

@@ -39,6 +39,8 @@ export interface JobContext {
   signal: AbortSignal;
   /** The job's host.log (and live output). */
   log: JobLog;
+  /** The job's guest.log (and live output), for jobs that run in a VM. */
+  guestLog: JobLog | undefined;
   /** How long to wait after a polite stop before forcing (read when stopping: timeouts get more than cancels). */
   killGraceMs: () => number;
   /** Records what runs for the job, so it can be stopped even if vmplan dies. */
@@ -54,7 +56,8 @@ export interface RunningProcess {
 
 /** What an executor reports about a job. The engine overrides the status when the job was aborted. */
 export interface JobOutcome {
-  status: 'passed' | 'failed';
+  /** `timed_out` when the guest itself stopped the job at its timeout. */
+  status: 'passed' | 'failed' | 'timed_out';
   exitCode: number | null;
   message: string | null;
 }

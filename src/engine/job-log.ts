@@ -32,6 +32,11 @@ export class JobLog {
     this.file = createWriteStream(path, { flags: 'a' });
   }
 
+  /** Masks secret values in a text that did not come through the log (e.g. a message from the guest). */
+  mask(text: string): string {
+    return this.masker.mask(text);
+  }
+
   /** A Writable for one output stream (stdout or stderr) of a process. */
   input(): Writable {
     const decoder = new StringDecoder('utf8');

@@ -159,7 +159,12 @@ async function runNode(
 ): Promise<NodeResult> {
   const nodeDir = options.layout.nodeDir(options.store.runId, node);
   mkdirSync(nodeDir, { recursive: true });
-  const log = new JobLog(join(nodeDir, 'host.log'), options.masker, options.progress.liveSink(node));
+  const live = options.progress.liveSink(node);
+  const log = new JobLog(join(nodeDir, 'host.log'), options.masker, live);
+  const guestLog =
+    node.kind === 'execute' && node.type === 'vm_command'
+      ? new JobLog(join(nodeDir, 'guest.log'), options.masker, live)
+      : undefined;
   const timeoutMinutes = node.kind === 'execute' ? node.timeoutMinutes : undefined;
   const timer =
     timeoutMinutes === undefined
@@ -178,7 +183,7 @@ async function runNode(
     const work =
       node.kind === 'prepare'
         ? prepareNode(plan, node, controller, options, images, log, graceFor)
-        : executeNode(plan, node, controller, options, images, log, graceFor);
+        : executeNode(plan, node, controller, options, images, log, guestLog, graceFor);
     result = await withAbortDeadline(work, controller.signal, graceFor);
   } catch (error) {
     result = {
@@ -243,6 +248,7 @@ async function executeNode(
   options: EngineOptions,
   images: Map<string, PreparedImage>,
   log: JobLog,
+  guestLog: JobLog | undefined,
   graceFor: () => number,
 ): Promise<NodeResult> {
   const executor = options.executors[node.executor];
@@ -266,6 +272,7 @@ async function executeNode(
     secrets,
     signal: controller.signal,
     log,
+    guestLog,
     killGraceMs: graceFor,
     onProcess: (process) => options.store.update(node.id, { process }),
   });

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { RunningProcess } from '../engine/executor.js';
 import { type StopResult, stopProcessGroup } from './process-tree.js';
+import { setVfkitState } from './vm/vfkit-rest.js';
 
 /** A process's command line, or undefined when it is gone (or cannot be read). */
 export function commandLineOf(pid: number): string | undefined {
@@ -28,6 +29,8 @@ export async function stopRecordedProcess(
   const command = commandLineOf(recorded.pid);
   if (command === undefined) return 'already-gone';
   if (!command.includes(runDir)) return 'not-ours';
+  // A vfkit VM: HardStop over its REST socket first, as when vmplan stops it itself.
+  if (recorded.restSocket !== null) await setVfkitState(recorded.restSocket, 'HardStop');
   if (recorded.group) return stopProcessGroup(recorded.pid, graceMs);
   try {
     process.kill(recorded.pid, 'SIGKILL');

@@ -5,6 +5,9 @@ import type { JobExecutor } from '../../engine/executor.js';
 import { startRun } from '../../engine/start-run.js';
 import { InputError } from '../../errors.js';
 import { HostExecutor } from '../../executors/host.js';
+import { QemuExecutor } from '../../executors/vm/qemu.js';
+import { VfkitExecutor } from '../../executors/vm/vfkit.js';
+import { HostImagePreparer } from '../../images/preparer.js';
 import { readPlan } from '../../plan/io.js';
 import type { Plan } from '../../plan/schema.js';
 import { selectFromPlan } from '../../plan/select.js';
@@ -23,6 +26,7 @@ export const runningOptions = {
   'fail-fast': { type: 'boolean' },
   'no-fail-fast': { type: 'boolean' },
   'state-dir': { type: 'string' },
+  'vfkit-path': { type: 'string' },
   quiet: { type: 'boolean' },
 } as const;
 
@@ -33,9 +37,20 @@ export function stateLayout(io: CliIo, stateDir: string | undefined): StateLayou
   );
 }
 
-/** The executors this build of vmplan offers on this machine. */
-export function availableExecutors(io: CliIo): Partial<Record<ExecutorName, JobExecutor>> {
-  return { host: new HostExecutor(io.env) };
+/** The executors vmplan offers; each checks in its preflight that this machine can run it. */
+export function availableExecutors(
+  io: CliIo,
+  layout: StateLayout,
+  vfkitPath: string | undefined,
+): Partial<Record<ExecutorName, JobExecutor>> {
+  return {
+    host: new HostExecutor(io.env),
+    qemu: new QemuExecutor({ cacheDir: layout.cacheDir }),
+    vfkit: new VfkitExecutor({
+      vfkitPath: vfkitPath === undefined ? undefined : resolve(io.cwd, vfkitPath),
+      env: io.env,
+    }),
+  };
 }
 
 /** `vmplan run [FILE | --plan plan.json] [--only ...] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR]` */
@@ -77,6 +92,7 @@ export async function executePlan(
     'fail-fast'?: boolean;
     'no-fail-fast'?: boolean;
     'state-dir'?: string;
+    'vfkit-path'?: string;
     quiet?: boolean;
   },
   rerun: { of: string; snapshotRun: string } | undefined,
@@ -119,8 +135,8 @@ export async function executePlan(
       layout,
       repositoryRoot: repositoryRoot(io.cwd),
       env: io.env,
-      executors: availableExecutors(io),
-      preparer: undefined,
+      executors: availableExecutors(io, layout, values['vfkit-path']),
+      preparer: new HostImagePreparer(io.env),
       maxParallel,
       failFast,
       rerun,

@@ -1,0 +1,177 @@
+#!/bin/sh
+# vmplan-agent: runs one vmplan job inside a Linux guest, writes result.json and powers the guest off.
+# POSIX sh; works with busybox. The contract it implements is docs/guest-protocol.md.
+set -u
+
+PRIVATE=/run/vmplan-root           # root-only: the job share is mounted in here, out of the job's reach
+JOB="$PRIVATE/job"                 # share "vmplan-job": settings in, results out
+LOWER="$PRIVATE/work"              # share "vmplan-work": the run's workspace snapshot
+WORKSPACE=/workspace               # where the job runs
+PUBLIC=/run/vmplan                 # readable by the job: its command
+STARTED=""
+RESULT_WRITTEN=0
+
+# Messages and the job's output go to the agent's stdout: the console (hvc0) in vmplan's guests.
+say() { echo "vmplan-agent: $*"; }
+now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+
+# JSON string with quotes; control characters become spaces.
+json_string() {
+  printf '"%s"' "$(printf '%s' "$1" | tr '\n\r\t' '   ' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')"
+}
+
+# write_result STATUS EXIT_CODE|null MESSAGE|"" — atomically (temp file, rename), then sync.
+write_result() {
+  message=null
+  [ -n "$3" ] && message=$(json_string "$3")
+  started=null
+  [ -n "$STARTED" ] && started="\"$STARTED\""
+  printf '{"version":1,"status":"%s","exitCode":%s,"startedAt":%s,"finishedAt":"%s","message":%s}\n' \
+    "$1" "$2" "$started" "$(now)" "$message" >"$JOB/.result.json.tmp" &&
+    mv -f "$JOB/.result.json.tmp" "$JOB/result.json" && RESULT_WRITTEN=1
+  sync
+}
+
+power_off() {
+  sync
+  say "powering off"
+  poweroff -f
+  sleep 5
+  echo o >/proc/sysrq-trigger 2>/dev/null
+}
+
+# Fails the job before it ran (the guest could not be set up), then powers off.
+setup_failed() {
+  say "setup failed: $1"
+  [ -d "$JOB" ] && write_result error null "guest setup failed: $1"
+  power_off
+}
+
+# mount_share TAG DIR OPTIONS: virtiofs (vfkit, QEMU with virtiofsd), else 9p (QEMU without virtiofsd).
+mount_share() {
+  mkdir -p "$2"
+  mount -t virtiofs -o "$3" "$1" "$2" 2>/dev/null && return 0
+  mount -t 9p -o "trans=virtio,version=9p2000.L,msize=262144,$3" "$1" "$2" 2>/dev/null && return 0
+  return 1
+}
+
+mkdir -p "$PRIVATE" && chmod 700 "$PRIVATE"
+mount_share vmplan-job "$JOB" rw || setup_failed "cannot mount the vmplan-job share"
+[ -r "$JOB/job.env" ] || setup_failed "no job.env in the vmplan-job share"
+# Settings written by the host (trusted): VMPLAN_JOB, VMPLAN_WORKDIR, VMPLAN_TIMEOUT_SECONDS, VMPLAN_RUN_AS_ROOT,
+# VMPLAN_WORKSPACE_MODE (overlay|copy), VMPLAN_WRITABLE_WORKSPACE, VMPLAN_COLLECT_ARTIFACTS, VMPLAN_COLLECT_REPORTS.
+. "$JOB/job.env"
+say "job $VMPLAN_JOB"
+
+# Networking when the VM has a NIC and no one else set it up (busybox guests).
+ip link set lo up 2>/dev/null
+if [ -d /sys/class/net/eth0 ] && ! ip -4 addr show eth0 2>/dev/null | grep -q inet && command -v udhcpc >/dev/null; then
+  ip link set eth0 up 2>/dev/null
+  udhcpc -i eth0 -n -q -t 3 -T 1 -s /usr/share/vmplan/udhcpc.script >/dev/null 2>&1 || say "no DHCP lease on eth0"
+fi
+
+# The user the job runs as: root, or "vmplan" with the uid that owns the workspace (so it can write there).
+workspace_owner() {
+  owner=$(stat -c %u "$1")
+  [ "$owner" = "0" ] && owner=1000
+  echo "$owner"
+}
+
+# The workspace: the snapshot read-only under a writable layer (overlay), or a per-job copy (copy).
+case "$VMPLAN_WORKSPACE_MODE" in
+copy)
+  mount_share vmplan-work "$WORKSPACE" rw || setup_failed "cannot mount the vmplan-work share"
+  OWNER=$(workspace_owner "$WORKSPACE")
+  ;;
+*)
+  mount_share vmplan-work "$LOWER" ro || setup_failed "cannot mount the vmplan-work share"
+  OWNER=$(workspace_owner "$LOWER")
+  # The writable layer lives on the guest's own disk when it has one, else in memory.
+  if [ "$(stat -f -c %T / 2>/dev/null)" = "tmpfs" ] || [ "$(stat -f -c %T / 2>/dev/null)" = "ramfs" ]; then
+    LAYER=/run/vmplan-layer
+    mkdir -p "$LAYER" && mount -t tmpfs -o mode=0755 vmplan-layer "$LAYER" || setup_failed "cannot mount a tmpfs for the workspace"
+  else
+    LAYER=/var/lib/vmplan-layer
+    rm -rf "$LAYER" && mkdir -p "$LAYER"
+  fi
+  mkdir -p "$LAYER/upper" "$LAYER/work" "$WORKSPACE"
+  [ "$VMPLAN_RUN_AS_ROOT" = "1" ] || chown "$OWNER:$OWNER" "$LAYER/upper"
+  mount -t overlay overlay -o "lowerdir=$LOWER,upperdir=$LAYER/upper,workdir=$LAYER/work" "$WORKSPACE" ||
+    setup_failed "cannot mount the workspace overlay (is the overlay module loaded?)"
+  ;;
+esac
+
+if [ "$VMPLAN_RUN_AS_ROOT" = "1" ]; then
+  RUN_USER=root
+  RUN_HOME=/root
+else
+  RUN_USER=vmplan
+  RUN_HOME=/home/vmplan
+  if ! grep -q '^vmplan:' /etc/passwd 2>/dev/null; then
+    echo "vmplan:x:$OWNER:$OWNER:vmplan job:$RUN_HOME:/bin/sh" >>/etc/passwd
+    echo "vmplan:x:$OWNER:" >>/etc/group
+  fi
+  mkdir -p "$RUN_HOME" && chown "$OWNER:$OWNER" "$RUN_HOME"
+fi
+
+mkdir -p "$PUBLIC" && chmod 755 "$PUBLIC"
+cp "$JOB/command.sh" "$PUBLIC/command.sh" && chmod 644 "$PUBLIC/command.sh" || setup_failed "no command.sh"
+WORKDIR="$WORKSPACE/$VMPLAN_WORKDIR"
+[ -d "$WORKDIR" ] || setup_failed "working-directory \"$VMPLAN_WORKDIR\" does not exist in the workspace"
+if command -v bash >/dev/null 2>&1; then SHELL_CMD="bash --noprofile --norc -eo pipefail"; else SHELL_CMD="sh -e"; fi
+
+say "running as $RUN_USER in $WORKDIR"
+STARTED=$(now)
+start_seconds=$(date +%s)
+: >"$JOB/guest.log"
+# The job's output goes to guest.log (streamed by the host) and the console; its exit status to a file.
+(
+  set -a
+  [ -r "$JOB/env" ] && . "$JOB/env"
+  [ -r "$JOB/secrets.env" ] && . "$JOB/secrets.env"
+  set +a
+  export HOME="$RUN_HOME" USER="$RUN_USER" LOGNAME="$RUN_USER" CI=true VMPLAN=1 VMPLAN_WORKSPACE="$WORKSPACE"
+  export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+  cd "$WORKDIR" || exit 125
+  if [ "$RUN_USER" = root ]; then
+    timeout -s TERM -k 5 "$VMPLAN_TIMEOUT_SECONDS" $SHELL_CMD "$PUBLIC/command.sh" </dev/null
+  else
+    timeout -s TERM -k 5 "$VMPLAN_TIMEOUT_SECONDS" su -m -s /bin/sh "$RUN_USER" -c "exec $SHELL_CMD $PUBLIC/command.sh" </dev/null
+  fi
+  echo $? >"$PRIVATE/exit-code"
+) 2>&1 | tee -a "$JOB/guest.log"
+code=$(cat "$PRIVATE/exit-code" 2>/dev/null || echo 255)
+elapsed=$(($(date +%s) - start_seconds))
+rm -f "$JOB/secrets.env"
+
+# collect FOLDER PATTERNS: copies what matches each fnmatch pattern (one per line) into the job share. The host
+# passes patterns that match at least what the user's globs match, and filters the copy exactly afterwards.
+collect() {
+  echo "$2" | while IFS= read -r pattern; do
+    [ -z "$pattern" ] && continue
+    (cd "$WORKSPACE" && find . -path "$pattern" -prune -print 2>/dev/null) | while IFS= read -r path; do
+      mkdir -p "$JOB/$1/$(dirname "$path")" && cp -a "$WORKSPACE/$path" "$JOB/$1/$path" 2>/dev/null
+    done
+  done
+}
+collect artifacts "${VMPLAN_COLLECT_ARTIFACTS:-}"
+collect reports "${VMPLAN_COLLECT_REPORTS:-}"
+
+# writable-workspace with an overlay: bring the changed files back, and list what was deleted.
+if [ "${VMPLAN_WRITABLE_WORKSPACE:-0}" = "1" ] && [ -n "${LAYER:-}" ]; then
+  mkdir -p "$JOB/workspace-changes"
+  (cd "$LAYER/upper" && find . -type c) | sed 's|^\./||' >"$JOB/workspace-deleted.txt"
+  (cd "$LAYER/upper" && find . ! -type c ! -type d -print) | while IFS= read -r path; do
+    mkdir -p "$JOB/workspace-changes/$(dirname "$path")" && cp -a "$LAYER/upper/$path" "$JOB/workspace-changes/$path"
+  done
+fi
+
+if [ "$code" = "0" ]; then
+  write_result passed 0 ""
+elif [ "$elapsed" -ge "$VMPLAN_TIMEOUT_SECONDS" ] && { [ "$code" = "143" ] || [ "$code" = "137" ] || [ "$code" = "124" ]; }; then
+  write_result timed_out "$code" "timed out after $VMPLAN_TIMEOUT_SECONDS s (stopped by the guest agent)"
+else
+  write_result failed "$code" "exited with code $code"
+fi
+say "job finished with exit code $code"
+power_off

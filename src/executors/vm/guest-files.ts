@@ -1,0 +1,62 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExecuteNode } from '../../plan/schema.js';
+
+/** Quotes a value for POSIX sh: single quotes, with embedded ones closed, escaped and reopened. */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** `NAME='value'` lines that the guest agent sources. */
+export function envFileText(variables: Record<string, string>): string {
+  return Object.keys(variables)
+    .sort()
+    .map((name) => `${name}=${shellQuote(variables[name]!)}\n`)
+    .join('');
+}
+
+/**
+ * A `find -path` pattern matching at least what a workspace glob matches: `**` and braces widen to `*` (which
+ * crosses "/" in find). The host filters what comes back with the exact glob.
+ */
+export function globToFindPattern(glob: string): string {
+  const widened = glob
+    .replace(/\/+$/, '')
+    .replaceAll('**/', '*')
+    .replaceAll('**', '*')
+    .replace(/\{[^}]*\}/g, '*');
+  return `./${widened}`;
+}
+
+/** What the guest agent needs besides the command: see docs/guest-protocol.md. */
+export interface GuestJobSettings {
+  node: ExecuteNode;
+  timeoutSeconds: number;
+  workspaceMode: 'overlay' | 'copy';
+}
+
+/** Writes the job's guest folder (the vmplan-job share): job.env, env, secrets.env (0600), command.sh. */
+export function writeGuestFiles(
+  folder: string,
+  settings: GuestJobSettings,
+  secrets: Record<string, string>,
+): void {
+  const { node } = settings;
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const jobEnv = envFileText({
+    VMPLAN_JOB: node.job,
+    VMPLAN_WORKDIR: node.workingDirectory,
+    VMPLAN_TIMEOUT_SECONDS: String(settings.timeoutSeconds),
+    VMPLAN_RUN_AS_ROOT: node.runAsRoot ? '1' : '0',
+    VMPLAN_WORKSPACE_MODE: settings.workspaceMode,
+    VMPLAN_WRITABLE_WORKSPACE: node.writableWorkspace ? '1' : '0',
+    VMPLAN_COLLECT_ARTIFACTS: node.artifacts.map(globToFindPattern).join('\n'),
+    VMPLAN_COLLECT_REPORTS: node.reports.junit.map(globToFindPattern).join('\n'),
+  });
+  writeFileSync(join(folder, 'job.env'), jobEnv);
+  writeFileSync(join(folder, 'env'), envFileText({ ...node.env, VMPLAN_JOB: node.job }));
+  writeFileSync(join(folder, 'command.sh'), `${node.command}\n`);
+  const secretsFile = join(folder, 'secrets.env');
+  writeFileSync(secretsFile, envFileText(secrets), { mode: 0o600 });
+  chmodSync(secretsFile, 0o600);
+}

@@ -1,0 +1,83 @@
+import { spawnSync } from 'node:child_process';
+import type { JobContext, JobExecutor, JobOutcome } from '../../engine/executor.js';
+import { InputError } from '../../errors.js';
+import type { Plan } from '../../plan/schema.js';
+import { shortSocketDir } from '../../util/short-socket-dir.js';
+import { chooseAccel } from './qemu-accel.js';
+import { qemuBinary } from './qemu-args.js';
+import { findVirtiofsd, startQemuVm } from './qemu-vm.js';
+import { runVmJob, type VmLauncher } from './vm-job.js';
+
+/** Package that provides each QEMU binary on Debian/Ubuntu, for error messages. */
+const QEMU_PACKAGES = { arm64: 'qemu-system-arm', amd64: 'qemu-system-x86' } as const;
+
+/**
+ * Runs jobs in QEMU VMs on Linux runners: the same guest protocol as vfkit, KVM when a probe boot shows it
+ * works, TCG emulation otherwise; shares over virtiofs (virtiofsd) or 9p.
+ */
+export class QemuExecutor implements JobExecutor {
+  readonly name = 'qemu' as const;
+  private readonly writableFolders = new Map<string, Promise<void>>();
+
+  constructor(private readonly options: { cacheDir: string }) {}
+
+  async preflight(plan: Plan): Promise<void> {
+    const archs = new Set(
+      plan.nodes.flatMap((node) =>
+        node.kind === 'prepare' && node.usedBy.some((id) => usesQemu(plan, id)) ? [node.arch] : [],
+      ),
+    );
+    const missing = [...archs].filter(
+      (arch) => spawnSync(qemuBinary(arch), ['--version'], { stdio: 'ignore' }).status !== 0,
+    );
+    if (missing.length > 0) {
+      throw new InputError(
+        missing.map((arch) => ({
+          message: `${qemuBinary(arch)} is not installed (needed for ${arch} guests): apt-get install ${QEMU_PACKAGES[arch]}`,
+        })),
+      );
+    }
+  }
+
+  async runJob(context: JobContext): Promise<JobOutcome> {
+    const socketDir = shortSocketDir();
+    const cacheDir = this.options.cacheDir;
+    const virtiofsd = findVirtiofsd();
+    const launcher: VmLauncher = {
+      name: 'qemu',
+      async launch(spec, log) {
+        const { accel, reason } = await chooseAccel(spec.arch, spec, cacheDir);
+        await log.note(
+          `vmplan: ${spec.arch} guest with ${accel.toUpperCase()} (${reason}); shares over ${virtiofsd === undefined ? '9p' : 'virtiofs'}`,
+        );
+        const vm = await startQemuVm(spec, {
+          accel,
+          virtiofsd,
+          socketDir,
+          output: { stream: () => log.input() },
+        });
+        await log.note(`vmplan: ${vm.command.join(' ')}`);
+        return vm;
+      },
+      failureMessage(exit, stderrTail) {
+        const line = stderrTail
+          .trim()
+          .split('\n')
+          .filter((text) => text.startsWith('qemu-system'))
+          .pop();
+        return (
+          line ?? `QEMU exited with ${exit.code === null ? `signal ${exit.signal}` : `code ${exit.code}`}`
+        );
+      },
+    };
+    return runVmJob(context, launcher, {
+      socketDir,
+      workspaceMode: context.plan.workspace.mode,
+      writableFolders: this.writableFolders,
+    });
+  }
+}
+
+function usesQemu(plan: Plan, nodeId: string): boolean {
+  return plan.nodes.some((node) => node.id === nodeId && node.executor === 'qemu');
+}

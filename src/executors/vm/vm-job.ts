@@ -1,0 +1,217 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { JobContext, JobOutcome } from '../../engine/executor.js';
+import type { JobLog } from '../../engine/job-log.js';
+import { cloneFile } from '../../workspace/clone-file.js';
+import { collectMatches } from '../../workspace/collect.js';
+import { writeGuestFiles } from './guest-files.js';
+import { readGuestResult } from './guest-result.js';
+import { followFile } from './tail-file.js';
+import { buildVmSpec, type VmSpec } from './vm-spec.js';
+
+/** A running VM process. */
+export interface VmProcess {
+  pid: number;
+  /** Resolves when the VM process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Stops the VM at once, escalating to SIGKILL, and resolves when the process is gone. */
+  stop(graceMs: number): Promise<void>;
+  /** The last lines the VM process wrote to stderr (for its error message). */
+  stderrTail(): string;
+}
+
+/** Starts VMs from specs: vfkit on a Mac, QEMU on Linux. */
+export interface VmLauncher {
+  readonly name: 'vfkit' | 'qemu';
+  /** Starts the VM; throws with a clear message when it cannot even start. */
+  launch(spec: VmSpec, log: JobLog): Promise<VmProcess>;
+  /** Why the VM process failed, from its exit and stderr (e.g. vfkit's `Error: ...` line). */
+  failureMessage(exit: { code: number | null; signal: NodeJS.Signals | null }, stderrTail: string): string;
+}
+
+/** Per-executor settings of VM jobs. */
+export interface VmJobSettings {
+  /** Folder for VM control sockets (short paths). */
+  socketDir: string;
+  workspaceMode: 'overlay' | 'copy';
+  /** Host folders already handed to the guest user (see ensureGuestWritable). */
+  writableFolders: Map<string, Promise<void>>;
+}
+
+/**
+ * Runs one job in a throw-away VM: writes the guest files (job share), gives the VM its workspace (the run's
+ * snapshot for an overlay, or a per-job copy) and a clone of the root disk, boots it, streams guest.log, stops
+ * it on timeout or cancellation, then reads the untrusted result.json and brings artifacts back.
+ */
+export async function runVmJob(
+  context: JobContext,
+  launcher: VmLauncher,
+  settings: VmJobSettings,
+): Promise<JobOutcome> {
+  const { node, jobDir, log, image } = context;
+  if (image === undefined)
+    return { status: 'failed', exitCode: null, message: `image "${node.image}" was not prepared` };
+  const guestDir = join(jobDir, 'guest');
+  const socket = join(settings.socketDir, `${randomBytes(6).toString('hex')}.sock`);
+  const pidFile = join(jobDir, `${launcher.name}.pid`);
+  const consoleLog = join(jobDir, 'console.log');
+  let disk: string | null = null;
+  writeGuestFiles(
+    guestDir,
+    { node, timeoutSeconds: Math.ceil(node.timeoutMinutes * 60), workspaceMode: settings.workspaceMode },
+    context.secrets,
+  );
+  try {
+    let workShare = context.workspace.snapshotDir;
+    if (settings.workspaceMode === 'copy') {
+      workShare = join(jobDir, 'workspace');
+      const copy = await context.workspace.jobCopy(workShare);
+      await log.note(`vmplan: workspace copy ready in ${copy.ms} ms (${copy.method})`);
+    }
+    await ensureGuestWritable(workShare, settings.writableFolders);
+    if (image.disk !== null) {
+      disk = join(jobDir, 'disk.img');
+      const method = await cloneFile(image.disk, disk);
+      await log.note(`vmplan: root disk ready (${method})`);
+    }
+    const spec = buildVmSpec({
+      node,
+      image,
+      jobShare: guestDir,
+      workShare,
+      workShareWritable: settings.workspaceMode === 'copy',
+      disk,
+      consoleLog,
+      restSocket: socket,
+      pidFile,
+    });
+    rmSync(socket, { force: true });
+    if (context.signal.aborted)
+      return { status: 'failed', exitCode: null, message: 'stopped before the VM started' };
+
+    const vm = await launcher.launch(spec, log);
+    // Started detached: the VM process leads its own group (the vfkit shim or QEMU with its helpers).
+    context.onProcess({ pid: vm.pid, group: true, restSocket: launcher.name === 'vfkit' ? socket : null });
+    let stopping: Promise<void> | undefined;
+    const onAbort = () => {
+      stopping ??= vm.stop(context.killGraceMs());
+    };
+    if (context.signal.aborted) onAbort();
+    else context.signal.addEventListener('abort', onAbort, { once: true });
+
+    const following =
+      context.guestLog === undefined
+        ? Promise.resolve()
+        : followFile(join(guestDir, 'guest.log'), context.guestLog.input(), vm.exited);
+    const exit = await vm.exited;
+    context.signal.removeEventListener('abort', onAbort);
+    await stopping;
+    await following;
+    await maskFileInPlace(consoleLog, log);
+
+    await bringBack(context, guestDir);
+    if (context.signal.aborted) return { status: 'failed', exitCode: null, message: 'stopped' };
+    if (exit.code !== 0) {
+      return { status: 'failed', exitCode: null, message: launcher.failureMessage(exit, vm.stderrTail()) };
+    }
+    return outcomeFromResult(join(guestDir, 'result.json'), log);
+  } finally {
+    rmSync(join(guestDir, 'secrets.env'), { force: true });
+    // The guest's own copy of its output is unmasked; the job's guest.log is the masked one.
+    rmSync(join(guestDir, 'guest.log'), { force: true });
+    if (disk !== null) rmSync(disk, { force: true });
+    rmSync(socket, { force: true });
+    rmSync(pidFile, { force: true });
+  }
+}
+
+/** The job's outcome from result.json, which the guest wrote and nothing vouches for. */
+function outcomeFromResult(path: string, log: JobLog): JobOutcome {
+  const read = readGuestResult(path);
+  if (read.kind === 'missing') {
+    return {
+      status: 'failed',
+      exitCode: null,
+      message: 'the guest stopped without a result (see guest.log and console.log)',
+    };
+  }
+  if (read.kind === 'invalid')
+    return { status: 'failed', exitCode: null, message: `invalid result from the guest: ${read.problem}` };
+  const { result } = read;
+  const message = result.message === null ? null : log.mask(stripControlCharacters(result.message));
+  switch (result.status) {
+    case 'passed':
+      return { status: 'passed', exitCode: result.exitCode ?? 0, message: null };
+    case 'timed_out':
+      return { status: 'timed_out', exitCode: result.exitCode, message };
+    case 'error':
+      return { status: 'failed', exitCode: null, message: message ?? 'the guest could not run the job' };
+    default:
+      return {
+        status: 'failed',
+        exitCode: result.exitCode,
+        message: message ?? `exited with code ${result.exitCode}`,
+      };
+  }
+}
+
+/** Copies what the guest collected, filtered by the job's exact globs, and its workspace changes. */
+async function bringBack(context: JobContext, guestDir: string): Promise<void> {
+  const { node, jobDir, log } = context;
+  for (const [globs, folder, what] of [
+    [node.artifacts, 'artifacts', 'artifact'],
+    [node.reports.junit, 'reports', 'report'],
+  ] as const) {
+    if (globs.length === 0) continue;
+    const collected = await collectMatches(join(guestDir, folder), globs, join(jobDir, folder));
+    if (collected.unmatched.length > 0)
+      await log.note(`vmplan: no ${what} matched ${collected.unmatched.join(', ')}`);
+    rmSync(join(guestDir, folder), { recursive: true, force: true });
+  }
+  for (const name of ['workspace-changes', 'workspace-deleted.txt']) {
+    if (existsSync(join(guestDir, name))) renameSync(join(guestDir, name), join(jobDir, name));
+  }
+}
+
+/**
+ * When vmplan runs as root (CI containers), the snapshot belongs to root and the guest's unprivileged job user
+ * could not write its workspace: hand the folder to uid 1000, the user the guest agent then runs as. Once per folder.
+ */
+async function ensureGuestWritable(folder: string, done: Map<string, Promise<void>>): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  let pending = done.get(folder);
+  if (pending === undefined) {
+    pending = Promise.resolve().then(() => {
+      const result = spawnSync('chown', ['-R', '-h', '1000:1000', folder], { encoding: 'utf8' });
+      if (result.status !== 0)
+        throw new Error(`cannot hand the workspace to the guest user: ${result.stderr.trim()}`);
+    });
+    done.set(folder, pending);
+  }
+  await pending;
+}
+
+/** Rewrites a text file with secrets masked (the console log mirrors the job's output), line by line. */
+async function maskFileInPlace(path: string, log: JobLog): Promise<void> {
+  if (!existsSync(path)) return;
+  const temp = `${path}.masking`;
+  const out = createWriteStream(temp, { mode: 0o600 });
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of lines) {
+    if (!out.write(`${log.mask(line)}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  renameSync(temp, path);
+}
+
+/** Replaces control characters (from an untrusted message) with spaces. */
+function stripControlCharacters(text: string): string {
+  return [...text]
+    .map((char) => (char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f ? ' ' : char))
+    .join('');
+}

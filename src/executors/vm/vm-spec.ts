@@ -1,0 +1,71 @@
+import type { PreparedImage } from '../../engine/executor.js';
+import type { ExecuteNode } from '../../plan/schema.js';
+
+/** A folder shared with the guest under a tag (virtio-fs under vfkit; virtiofs or 9p under QEMU). */
+export interface VmShare {
+  tag: string;
+  hostPath: string;
+  /** Advisory under vfkit (it always shares read-write): the guest mounts it read-only. */
+  readOnly: boolean;
+}
+
+/** Everything that describes one job's VM, as plain data: the executors turn it into a command line. */
+export interface VmSpec {
+  name: string;
+  arch: 'arm64' | 'amd64';
+  cpus: number;
+  memoryMiB: number;
+  kernel: string;
+  initrd: string;
+  /** The whole kernel command line. */
+  cmdline: string;
+  /** A raw root disk (the job's own copy-on-write clone), or null. */
+  disk: string | null;
+  shares: VmShare[];
+  /** File receiving the guest console (hvc0). */
+  consoleLog: string;
+  /** Unix socket of vfkit's REST API (≤ 103 bytes). */
+  restSocket: string;
+  pidFile: string;
+  /** NAT networking for the guest. */
+  network: boolean;
+}
+
+/** Share tags of the guest protocol (docs/guest-protocol.md). */
+export const SHARE_TAGS = { job: 'vmplan-job', work: 'vmplan-work' } as const;
+
+/** Kernel arguments every vmplan guest boots with: the console on hvc0, and a panic ends the VM at once. */
+export const BASE_CMDLINE = 'console=hvc0 panic=-1';
+
+/** Builds the VM spec of an execute node from its prepared image and the host paths the job uses. */
+export function buildVmSpec(input: {
+  node: ExecuteNode;
+  image: PreparedImage;
+  jobShare: string;
+  workShare: string;
+  workShareWritable: boolean;
+  disk: string | null;
+  consoleLog: string;
+  restSocket: string;
+  pidFile: string;
+}): VmSpec {
+  const { node, image } = input;
+  return {
+    name: node.job,
+    arch: image.arch,
+    cpus: node.cpus ?? 2,
+    memoryMiB: node.memory ?? 2048,
+    kernel: image.kernel,
+    initrd: image.initrd,
+    cmdline: [BASE_CMDLINE, image.cmdline ?? ''].join(' ').trim(),
+    disk: input.disk,
+    shares: [
+      { tag: SHARE_TAGS.job, hostPath: input.jobShare, readOnly: false },
+      { tag: SHARE_TAGS.work, hostPath: input.workShare, readOnly: !input.workShareWritable },
+    ],
+    consoleLog: input.consoleLog,
+    restSocket: input.restSocket,
+    pidFile: input.pidFile,
+    network: true,
+  };
+}

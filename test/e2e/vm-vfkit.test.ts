@@ -1,0 +1,243 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runVmplan, spawnVmplan } from '../support/cli.js';
+import { processesWith } from '../support/processes.js';
+import { testProject } from '../support/project.js';
+import { testGuest, testImageYaml, VFKIT_SHIM } from '../support/vm.js';
+
+const guest = testGuest();
+
+interface StatusFile {
+  status: string;
+  message: string | null;
+  exitCode: number | null;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** Runs vmplan with the vfkit executor against the shim, which boots real guests with QEMU. */
+function vmProject(jobs: string, extra = '') {
+  return testProject(`version: 1
+images:
+${testImageYaml(guest!)}
+defaults: { image: tiny, executor: vfkit }
+${extra}
+jobs:
+${jobs}`);
+}
+
+const run = (project: ReturnType<typeof testProject>, args: string[] = []) =>
+  runVmplan(['run', '--vfkit-path', VFKIT_SHIM, ...args], { cwd: project.root });
+
+const statusOf = (project: ReturnType<typeof testProject>, job: string) =>
+  project.state<StatusFile>(`runs/${project.latestRun()}/jobs/${job}/status.json`);
+
+const jobFile = (project: ReturnType<typeof testProject>, job: string, file: string) =>
+  join(project.root, '.vmplan/runs', project.latestRun(), 'jobs', job, file);
+
+/** QEMU processes still running for a project (their command lines name its run folders). */
+const leftoverVms = (project: ReturnType<typeof testProject>) =>
+  processesWith(project.root).filter((p) => /qemu-system|vfkit/.test(p.command));
+
+describe.skipIf(guest === undefined)(
+  'the vfkit executor, through the vfkit test shim, boots real guests',
+  () => {
+    it('runs jobs in two VMs at once: a pass with env, output and artifacts, and a failure with its exit code', async () => {
+      const project = vmProject(`  hello:
+    run: |
+      echo "hello from $(uname -m) as $(id -un)"
+      cat input.txt
+      echo "FOO=$FOO"
+      mkdir -p out/sub && echo built > out/sub/app.txt && echo skip > out/skip.log
+    env: { FOO: "bar baz" }
+    artifacts: ["out/**/*.txt"]
+  broken:
+    run: echo "about to fail"; exit 3
+`);
+      project.write('input.txt', 'from the workspace\n');
+      const result = await run(project, ['--no-fail-fast', '--max-parallel', '2']);
+      expect(result.code, result.stdout + result.stderr).toBe(1);
+
+      const hello = statusOf(project, 'hello');
+      const broken = statusOf(project, 'broken');
+      expect(hello).toMatchObject({ status: 'passed', exitCode: 0 });
+      expect(broken).toMatchObject({ status: 'failed', exitCode: 3, message: 'exited with code 3' });
+      // Both VMs ran at the same time.
+      expect(Date.parse(hello.startedAt)).toBeLessThan(Date.parse(broken.finishedAt));
+      expect(Date.parse(broken.startedAt)).toBeLessThan(Date.parse(hello.finishedAt));
+
+      const guestLog = readFileSync(jobFile(project, 'hello', 'guest.log'), 'utf8');
+      expect(guestLog).toBe('hello from aarch64 as vmplan\nfrom the workspace\nFOO=bar baz\n');
+      expect(result.stdout).toContain('[hello] hello from aarch64 as vmplan');
+      expect(readFileSync(jobFile(project, 'hello', 'artifacts/out/sub/app.txt'), 'utf8')).toBe('built\n');
+      expect(existsSync(jobFile(project, 'hello', 'artifacts/out/skip.log'))).toBe(false);
+      expect(readFileSync(jobFile(project, 'hello', 'console.log'), 'utf8')).toContain(
+        'vmplan-agent: job hello',
+      );
+      // vfkit was called with vfkit's grammar (the shim parsed it strictly) and cleaned up after.
+      const hostLog = readFileSync(jobFile(project, 'hello', 'host.log'), 'utf8');
+      expect(hostLog).toMatch(
+        /--bootloader 'linux,kernel=\S+\/kernel,initrd=\S+\/initrd,"cmdline=console=hvc0 panic=-1 quiet cryptomgr.notests"'/,
+      );
+      expect(existsSync(jobFile(project, 'hello', 'guest/secrets.env'))).toBe(false);
+      expect(existsSync(jobFile(project, 'hello', 'vfkit.pid'))).toBe(false);
+      expect(leftoverVms(project)).toEqual([]);
+    });
+
+    it('stops a VM past its timeout with a REST HardStop and records timed_out', async () => {
+      const project = vmProject(`  hang: { run: "echo started; sleep 300", timeout-minutes: 0.1 }
+`);
+      const result = await run(project);
+      expect(result.code).toBe(1);
+      expect(statusOf(project, 'hang')).toMatchObject({
+        status: 'timed_out',
+        message: 'timed out after 0.1 minute(s); stopped',
+      });
+      expect(readFileSync(jobFile(project, 'hang', 'host.log'), 'utf8')).toContain(
+        'vmplan: asked vfkit for a HardStop',
+      );
+      expect(readFileSync(jobFile(project, 'hang', 'guest.log'), 'utf8')).toBe('started\n');
+      expect(leftoverVms(project)).toEqual([]);
+    });
+
+    it('reports a guest that died without a result', async () => {
+      const project = vmProject(`  crash: { run: "echo c > /proc/sysrq-trigger", run-as-root: true }
+`);
+      const result = await run(project);
+      expect(result.code).toBe(1);
+      expect(statusOf(project, 'crash')).toMatchObject({
+        status: 'failed',
+        message: 'the guest stopped without a result (see guest.log and console.log)',
+      });
+    });
+
+    it('treats result.json as untrusted: a malformed one fails the job, naming the problem', async () => {
+      const project = vmProject(`  forge:
+    run-as-root: true
+    run: |
+      echo '{"version":1,"status":"passed","exitCode":0,"startedAt":null,"finishedAt":"now","message":null,"extra":"x"}' > /run/vmplan-root/job/result.json
+      sync
+      echo c > /proc/sysrq-trigger
+  tamper:
+    run-as-root: true
+    run: |
+      printf '{"status": "passed"' > /run/vmplan-root/job/result.json
+      sync
+      echo c > /proc/sysrq-trigger
+`);
+      const result = await run(project, ['--no-fail-fast']);
+      expect(result.code).toBe(1);
+      expect(statusOf(project, 'forge')).toMatchObject({
+        status: 'failed',
+        message:
+          'invalid result from the guest: result.json does not match the guest protocol (Unrecognized key: "extra")',
+      });
+      expect(statusOf(project, 'tamper').message).toMatch(
+        /^invalid result from the guest: result\.json is not valid JSON/,
+      );
+    });
+
+    it('keeps the snapshot read-only; writable-workspace brings changes back; workspace: copy shares a per-job copy', async () => {
+      const overlay =
+        vmProject(`  scribble: { run: "echo changed > data.txt && rm gone.txt && echo new > new.txt" }
+  keep:
+    writable-workspace: true
+    run: echo changed > data.txt && rm gone.txt && mkdir -p made && echo new > made/new.txt
+`);
+      overlay.write('data.txt', 'original\n');
+      overlay.write('gone.txt', 'bye\n');
+      const result = await run(overlay, ['--max-parallel', '2']);
+      expect(result.code, result.stdout).toBe(0);
+      const snapshot = join(overlay.root, '.vmplan/runs', overlay.latestRun(), 'snapshot');
+      expect(readFileSync(join(snapshot, 'data.txt'), 'utf8')).toBe('original\n');
+      expect(existsSync(join(snapshot, 'gone.txt'))).toBe(true);
+      expect(existsSync(jobFile(overlay, 'scribble', 'workspace-changes'))).toBe(false);
+      expect(readFileSync(jobFile(overlay, 'keep', 'workspace-changes/data.txt'), 'utf8')).toBe('changed\n');
+      expect(readFileSync(jobFile(overlay, 'keep', 'workspace-changes/made/new.txt'), 'utf8')).toBe('new\n');
+      expect(readFileSync(jobFile(overlay, 'keep', 'workspace-deleted.txt'), 'utf8')).toBe('gone.txt\n');
+
+      const copy = vmProject(
+        `  scribble: { run: "echo changed > data.txt" }
+`,
+        'workspace: { mode: copy }',
+      );
+      copy.write('data.txt', 'original\n');
+      expect((await run(copy)).code).toBe(0);
+      expect(readFileSync(jobFile(copy, 'scribble', 'workspace/data.txt'), 'utf8')).toBe('changed\n');
+      expect(
+        readFileSync(join(copy.root, '.vmplan/runs', copy.latestRun(), 'snapshot/data.txt'), 'utf8'),
+      ).toBe('original\n');
+    });
+
+    it('fails the job with the Error: line vfkit prints when it refuses the VM', async () => {
+      const project = testProject(`version: 1
+images:
+  qcow: { arch: arm64, kernel: ${guest}/kernel, initrd: ${guest}/initrd, disk: disk.qcow2, memory: 512, cpus: 1 }
+jobs:
+  boot: { run: "true", image: qcow, executor: vfkit }
+`);
+      writeFileSync(
+        join(project.root, 'disk.qcow2'),
+        Buffer.concat([Buffer.from('QFI\xfb', 'latin1'), Buffer.alloc(1020)]),
+      );
+      const result = await run(project);
+      expect(result.code).toBe(1);
+      expect(statusOf(project, 'boot')).toMatchObject({
+        status: 'failed',
+        message: 'vfkit failed: vfkit does not support qcow2 image format',
+      });
+    });
+
+    it('refuses a compressed arm64 kernel before booting, saying what to do', async () => {
+      const project = testProject(`version: 1
+images:
+  gz: { arch: arm64, kernel: Image.gz, initrd: ${guest}/initrd }
+jobs:
+  boot: { run: "true", image: gz, executor: vfkit }
+`);
+      writeFileSync(
+        join(project.root, 'Image.gz'),
+        Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.alloc(1024)]),
+      );
+      const result = await run(project);
+      expect(result.code).toBe(1);
+      const image = project.state<StatusFile>(`runs/${project.latestRun()}/images/gz/status.json`);
+      expect(image.message).toMatch(
+        /Image\.gz is not an uncompressed arm64 Image \(found gzip\); vfkit boots only uncompressed kernels/,
+      );
+      expect(statusOf(project, 'boot')).toMatchObject({
+        status: 'skipped',
+        message: 'needs image "gz", which failed',
+      });
+    });
+
+    it('on SIGTERM stops the VMs, finishes the records and exits within 5 s', async () => {
+      const project = vmProject(`  one: { run: "echo up; sleep 300" }
+  two: { run: "echo up; sleep 300" }
+`);
+      const vmplan = spawnVmplan(['run', '--vfkit-path', VFKIT_SHIM, '--max-parallel', '2'], {
+        cwd: project.root,
+      });
+      await vmplan.waitFor('[one] up', 60_000);
+      await vmplan.waitFor('[two] up', 60_000);
+      const signalled = Date.now();
+      vmplan.child.kill('SIGTERM');
+      const result = await vmplan.done;
+      expect(Date.now() - signalled).toBeLessThan(5_000);
+      expect(result.code).toBe(143);
+      for (const job of ['one', 'two'])
+        expect(statusOf(project, job)).toMatchObject({
+          status: 'cancelled',
+          message: 'cancelled: received SIGTERM',
+        });
+      expect(project.state(`runs/${project.latestRun()}/run.json`)).toMatchObject({ status: 'cancelled' });
+      expect(leftoverVms(project)).toEqual([]);
+      expect(
+        readdirSync(join(project.root, '.vmplan/runs', project.latestRun(), 'jobs/one')).filter((name) =>
+          name.endsWith('.pid'),
+        ),
+      ).toEqual([]);
+    });
+  },
+);

@@ -1,0 +1,146 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import picomatch from 'picomatch';
+import { afterAll, describe, expect, it } from 'vitest';
+import { envFileText, globToFindPattern, shellQuote } from '../../src/executors/vm/guest-files.js';
+import { MAX_RESULT_BYTES, readGuestResult } from '../../src/executors/vm/guest-result.js';
+
+const folder = mkdtempSync(join(tmpdir(), 'vmplan-guest-protocol-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+describe('env files for the guest agent', () => {
+  it('carry any value through POSIX sh unchanged (quotes, $, backslashes, newlines)', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 40 }).filter((text) => !text.includes('\0')),
+        (value) => {
+          const file = join(folder, 'env');
+          writeFileSync(file, envFileText({ VALUE: value }));
+          const out = execFileSync('busybox', ['sh', '-c', `set -a; . "${file}"; printf %s "$VALUE"`], {
+            encoding: 'utf8',
+          });
+          expect(out).toBe(value);
+        },
+      ),
+      { numRuns: 100 },
+    );
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+  });
+});
+
+describe('artifact globs in the guest', () => {
+  it('find -path with the widened pattern matches at least what the glob matches (the host then filters exactly)', () => {
+    const root = join(folder, 'tree');
+    const files = [
+      'a.txt',
+      'b.log',
+      'out/x.txt',
+      'out/sub/y.txt',
+      'out/sub/deep/z.xml',
+      'src/main.rs',
+      'reports/junit-1.xml',
+      'reports/a/junit-2.xml',
+    ];
+    for (const file of files) {
+      mkdirSync(join(root, file, '..'), { recursive: true });
+      writeFileSync(join(root, file), '');
+    }
+    const globs = [
+      '*.txt',
+      'out/**',
+      'out/**/*.txt',
+      '**/*.xml',
+      'reports/{a,b}/*.xml',
+      'src/main.rs',
+      'out/sub',
+      're?orts/*.xml',
+    ];
+    for (const glob of globs) {
+      const found = execFileSync('busybox', ['find', '.', '-path', globToFindPattern(glob), '-print'], {
+        cwd: root,
+        encoding: 'utf8',
+      })
+        .split('\n')
+        .filter(Boolean)
+        .map((path) => path.replace(/^\.\//, ''));
+      const expected = files.filter((file) => picomatch(glob, { dot: true })(file));
+      for (const file of expected) {
+        expect(
+          found.some((path) => file === path || file.startsWith(`${path}/`)),
+          `${glob} should find ${file}`,
+        ).toBe(true);
+      }
+    }
+  });
+});
+
+describe('readGuestResult (untrusted input)', () => {
+  const write = (name: string, content: string) => {
+    const path = join(folder, name);
+    writeFileSync(path, content);
+    return path;
+  };
+
+  it('accepts what the agent writes', () => {
+    const path = write(
+      'ok.json',
+      '{"version":1,"status":"failed","exitCode":3,"startedAt":"2026-11-29T10:00:00Z","finishedAt":"2026-11-29T10:00:05Z","message":"exited with code 3"}\n',
+    );
+    expect(readGuestResult(path)).toEqual({
+      kind: 'ok',
+      result: {
+        version: 1,
+        status: 'failed',
+        exitCode: 3,
+        startedAt: '2026-11-29T10:00:00Z',
+        finishedAt: '2026-11-29T10:00:05Z',
+        message: 'exited with code 3',
+      },
+    });
+  });
+
+  it('says missing, never throws', () => {
+    expect(readGuestResult(join(folder, 'nothing.json'))).toEqual({ kind: 'missing' });
+  });
+
+  it('refuses a symlink the guest planted (e.g. to a host secret)', () => {
+    const link = join(folder, 'link.json');
+    symlinkSync('/etc/hostname', link);
+    expect(readGuestResult(link)).toEqual({ kind: 'invalid', problem: 'result.json is a symlink' });
+  });
+
+  it('refuses oversized, non-JSON and off-schema results', () => {
+    expect(readGuestResult(write('big.json', ' '.repeat(MAX_RESULT_BYTES + 1)))).toEqual({
+      kind: 'invalid',
+      problem: `result.json is ${MAX_RESULT_BYTES + 1} bytes, more than the ${MAX_RESULT_BYTES} allowed`,
+    });
+    expect(readGuestResult(write('bad.json', '{"status": "pass'))).toMatchObject({
+      kind: 'invalid',
+      problem: expect.stringMatching(/^result\.json is not valid JSON/),
+    });
+    expect(
+      readGuestResult(
+        write(
+          'schema.json',
+          '{"version":1,"status":"won","exitCode":0,"startedAt":null,"finishedAt":"x","message":null}',
+        ),
+      ),
+    ).toMatchObject({
+      kind: 'invalid',
+      problem: expect.stringMatching(/^result\.json does not match the guest protocol \(status: /),
+    });
+    expect(
+      readGuestResult(
+        write(
+          'code.json',
+          '{"version":1,"status":"failed","exitCode":99999,"startedAt":null,"finishedAt":"x","message":null}',
+        ),
+      ),
+    ).toMatchObject({
+      kind: 'invalid',
+    });
+  });
+});
