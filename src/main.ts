@@ -1,6 +1,4 @@
-// The GitHub Action's main step. Wired up with the action issue; for now it says so instead of doing nothing.
-import * as core from '@actions/core';
+// The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
+import { mainStep } from './action/main-step.js';
 
-core.setFailed(
-  'vmplan: the GitHub Action entry point is not wired up yet in this version; use the CLI (vmplan run).',
-);
+await mainStep();

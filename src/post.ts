@@ -1,3 +1,4 @@
-// The GitHub Action's post step: cleanup after the main step (stops leftover VMs, finishes records).
-// Nothing to clean up until the run engine lands; kept as the entry point action.yml will name.
-export {};
+// The GitHub Action's post step: stop what a cancelled run left behind, finish its records and check runs.
+import { postStep } from './action/post-step.js';
+
+await postStep();

@@ -17225,6 +17225,7 @@ async function stopRecordedProcess(recorded, runDir, graceMs = 2_000) {
 
 
 
+
 /** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
 function processAlive(pid) {
     try {
@@ -17258,8 +17259,12 @@ async function reconcileRun(layout, runId) {
 /** Stops every process or VM the records say is still running for the run. */
 async function stopLeftovers(store, runDir) {
     for (const record of store.allNodes()) {
-        if (record.status === 'running' && record.process)
+        if (record.status === 'running' && record.process) {
             await stopRecordedProcess(record.process, runDir);
+            // vfkit leaves its socket behind when it is killed; the next vfkit could not bind a stale one.
+            if (record.process.restSocket !== null)
+                (0,external_node_fs_namespaceObject.rmSync)(record.process.restSocket, { force: true });
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { stopRecordedProcess } from '../executors/stop-recorded.js';
 import { readPlan } from '../plan/io.js';
@@ -41,6 +42,10 @@ export async function reconcileRun(layout: StateLayout, runId: string): Promise<
 /** Stops every process or VM the records say is still running for the run. */
 export async function stopLeftovers(store: RunStore, runDir: string): Promise<void> {
   for (const record of store.allNodes()) {
-    if (record.status === 'running' && record.process) await stopRecordedProcess(record.process, runDir);
+    if (record.status === 'running' && record.process) {
+      await stopRecordedProcess(record.process, runDir);
+      // vfkit leaves its socket behind when it is killed; the next vfkit could not bind a stale one.
+      if (record.process.restSocket !== null) rmSync(record.process.restSocket, { force: true });
+    }
   }
 }

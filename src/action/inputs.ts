@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { DEFAULT_JOBS_FILE } from '../config/load.js';
+import { ExecutorSchema } from '../config/schema.js';
+import { InputError, type Problem } from '../errors.js';
+import { describeValue } from '../util/describe.js';
+
+const booleanInput = z
+  .string()
+  .trim()
+  .transform((value, context) => {
+    const normalized = value.toLowerCase();
+    if (['true', 'yes', '1'].includes(normalized)) return true;
+    if (['false', 'no', '0', ''].includes(normalized)) return false;
+    context.addIssue({ code: 'custom', message: `expected true or false, found ${describeValue(value)}` });
+    return z.NEVER;
+  });
+
+/** The action's inputs, validated: each bad value is reported with the input's name. */
+export const ActionInputsSchema = z.object({
+  jobs: z.string().trim().min(1, { error: 'expected a path or inline YAML' }),
+  only: z
+    .string()
+    .transform((value) =>
+      value
+        .split(/[,\n]/)
+        .map((id) => id.trim())
+        .filter((id) => id !== ''),
+    )
+    .transform((ids) => (ids.length === 0 ? undefined : ids)),
+  executor: z
+    .string()
+    .trim()
+    .transform((value) => (value === '' || value === 'auto' ? undefined : value))
+    .pipe(ExecutorSchema.optional()),
+  'max-parallel': z
+    .string()
+    .trim()
+    .refine((value) => value === '' || /^[1-9]\d*$/.test(value), {
+      error: (issue) => `expected a positive whole number, found ${describeValue(issue.input)}`,
+    })
+    .transform((value) => (value === '' ? undefined : Number(value))),
+  'fail-fast': booleanInput,
+  'state-dir': z.string().trim(),
+  plan: z
+    .string()
+    .trim()
+    .transform((value) => (value === '' ? undefined : value)),
+  'plan-only': booleanInput,
+  'upload-logs': z.enum(['always', 'failure', 'never'], {
+    error: (issue) => `expected always, failure or never, found ${describeValue(issue.input)}`,
+  }),
+  'check-runs': z.enum(['auto', 'true', 'false'], {
+    error: (issue) => `expected auto, true or false, found ${describeValue(issue.input)}`,
+  }),
+  'github-token': z.string(),
+  'vfkit-path': z
+    .string()
+    .trim()
+    .transform((value) => (value === '' ? undefined : value)),
+});
+/** Validated action inputs. */
+export type ActionInputs = z.infer<typeof ActionInputsSchema>;
+
+/** Input names, as action.yml declares them. */
+export const INPUT_NAMES = Object.keys(ActionInputsSchema.shape) as (keyof ActionInputs)[];
+
+/**
+ * Reads and validates every input through `get` (core.getInput); throws one InputError naming each bad input,
+ * e.g. `input "max-parallel": expected a positive whole number, found "two"`.
+ */
+export function readInputs(get: (name: string) => string, defaults: { stateDir: string }): ActionInputs {
+  const raw: Record<string, string> = {};
+  for (const name of INPUT_NAMES) raw[name] = get(name);
+  if (raw['state-dir'] === '') raw['state-dir'] = defaults.stateDir;
+  if (raw['upload-logs'] === '') raw['upload-logs'] = 'always';
+  if (raw['check-runs'] === '') raw['check-runs'] = 'auto';
+  if (raw.jobs === '') raw.jobs = DEFAULT_JOBS_FILE;
+  const result = ActionInputsSchema.safeParse(raw);
+  if (!result.success) {
+    const problems: Problem[] = result.error.issues.map((issue) => ({
+      message: `input "${String(issue.path[0])}": ${issue.message}`,
+    }));
+    throw new InputError(problems);
+  }
+  const jobsGiven = get('jobs').trim();
+  if (result.data.plan !== undefined && jobsGiven !== '' && jobsGiven !== DEFAULT_JOBS_FILE) {
+    throw new InputError(
+      'inputs "plan" and "jobs" both given: the plan is already made from a jobs file; give one of them',
+    );
+  }
+  return result.data;
+}
+
+/** The `jobs` input is inline YAML when it spans lines or is a flow mapping; otherwise it is a path. */
+export function isInlineJobs(value: string): boolean {
+  return value.includes('\n') || value.trimStart().startsWith('{');
+}

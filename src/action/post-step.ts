@@ -1,0 +1,65 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import * as core from '@actions/core';
+import { CheckRunsClient } from '../github/check-runs-client.js';
+import { StateLayout } from '../records/layout.js';
+import { reconcileRun } from '../records/reconcile.js';
+import { STATE } from './state.js';
+import { workflowContext } from './workflow-context.js';
+
+/**
+ * The action's post step (runs even when the workflow is cancelled): if the main step did not finish its run,
+ * stop whatever it left (VMs: HardStop → SIGTERM → SIGKILL; processes), mark unfinished jobs cancelled, finish
+ * run.json, and complete check runs left in progress as cancelled. A cancelled workflow leaves nothing behind.
+ */
+export async function postStep(): Promise<void> {
+  try {
+    const runDir = core.getState(STATE.runDir);
+    if (runDir === '') {
+      core.info('vmplan: no run was started; nothing to clean up');
+      return;
+    }
+    const layout = new StateLayout(dirname(dirname(runDir)));
+    const runId = basename(runDir);
+    const before = JSON.parse(readFileSync(layout.runRecord(runId), 'utf8')) as { status: string };
+    const run = await reconcileRun(layout, runId);
+    if (before.status === 'running')
+      core.info(
+        `vmplan: run ${runId} was left running; stopped what it left and recorded it as ${run.status}`,
+      );
+    else core.info(`vmplan: run ${runId} ended ${run.status}; nothing left running`);
+
+    const checksFile = core.getState(STATE.checksFile);
+    const token = core.getInput('github-token');
+    if (checksFile !== '' && existsSync(checksFile) && token !== '') {
+      const context = workflowContext(process.env, readPayload(process.env.GITHUB_EVENT_PATH));
+      const [owner, repo] = (context.repository ?? '').split('/');
+      if (owner !== undefined && repo !== undefined && context.headSha !== null) {
+        const { getOctokit } = await import('@actions/github');
+        const octokit = getOctokit(token, { baseUrl: context.apiUrl });
+        const checks = new CheckRunsClient(
+          { request: (route, parameters) => octokit.request(route, parameters) },
+          { owner, repo },
+          context.headSha,
+          checksFile,
+          (message) => core.warning(message),
+        );
+        const cancelled = await checks.cancelUnfinished(new Date().toISOString());
+        if (cancelled > 0)
+          core.info(`vmplan: completed ${cancelled} check run(s) left in progress as cancelled`);
+      }
+    }
+  } catch (error) {
+    // Cleanup must never fail the job on its own account: say what happened.
+    core.warning(`vmplan post step: ${(error as Error).message}`);
+  }
+}
+
+function readPayload(path: string | undefined): Record<string, unknown> {
+  if (path === undefined || !existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,156 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { Annotation } from '../report/annotations.js';
+import { checkAnnotationBatches, checkRunName, checkRunOutput, conclusionOf } from '../report/check-runs.js';
+import type { JobReport } from '../report/model.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+
+/** The slice of Octokit this client uses. */
+export interface ChecksApi {
+  request(route: string, parameters: Record<string, unknown>): Promise<{ data: unknown }>;
+}
+
+/** Where check runs were created, so the post step can finish any left in progress. */
+export interface CheckRunIndex {
+  [job: string]: { id: number; completed: boolean };
+}
+
+/**
+ * One check run per job (`vmplan / <job>`) on the head commit: created in progress when the job starts,
+ * completed with its conclusion, summary and every annotation (50 per request). A 403 (a fork's read-only
+ * token) turns check runs off with one warning; check-run trouble never fails the job.
+ */
+export class CheckRunsClient {
+  private enabled = true;
+  private warned = false;
+  private readonly index: CheckRunIndex;
+
+  constructor(
+    private readonly api: ChecksApi,
+    private readonly repository: { owner: string; repo: string },
+    private readonly headSha: string,
+    private readonly indexFile: string,
+    private readonly warn: (message: string) => void,
+  ) {
+    this.index = readIndex(indexFile);
+  }
+
+  /** False once the token turned out unable to write checks. */
+  get active(): boolean {
+    return this.enabled;
+  }
+
+  /** A job started: its check run, in progress. */
+  async started(job: string, startedAt: string): Promise<void> {
+    await this.call(async () => {
+      const { data } = await this.api.request('POST /repos/{owner}/{repo}/check-runs', {
+        ...this.repository,
+        name: checkRunName(job),
+        head_sha: this.headSha,
+        status: 'in_progress',
+        started_at: startedAt,
+        output: { title: `${job}: running`, summary: `vmplan is running \`${job}\`.` },
+      });
+      this.remember(job, (data as { id: number }).id, false);
+    });
+  }
+
+  /** A job ended (or never started): complete its check run with everything the reports know. */
+  async finished(report: JobReport, annotations: Annotation[], completedAt: string): Promise<void> {
+    await this.call(async () => {
+      const batches = checkAnnotationBatches(annotations);
+      const output = checkRunOutput(report, batches.flat().length);
+      const existing = this.index[report.job];
+      const body = {
+        ...this.repository,
+        name: checkRunName(report.job),
+        status: 'completed',
+        conclusion: conclusionOf(report.status),
+        completed_at: completedAt,
+        output: { ...output, ...(batches[0] === undefined ? {} : { annotations: batches[0] }) },
+      };
+      let id: number;
+      if (existing === undefined) {
+        const { data } = await this.api.request('POST /repos/{owner}/{repo}/check-runs', {
+          ...body,
+          head_sha: this.headSha,
+        });
+        id = (data as { id: number }).id;
+      } else {
+        id = existing.id;
+        await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+          ...body,
+          check_run_id: id,
+        });
+      }
+      // The Checks API appends the annotations of each further update.
+      for (const batch of batches.slice(1)) {
+        await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+          ...this.repository,
+          check_run_id: id,
+          output: { title: output.title, summary: output.summary, annotations: batch },
+        });
+      }
+      this.remember(report.job, id, true);
+    });
+  }
+
+  /** Completes every check run still in progress as cancelled (the post step, after a cancelled workflow). */
+  async cancelUnfinished(completedAt: string): Promise<number> {
+    let cancelled = 0;
+    for (const [job, entry] of Object.entries(this.index)) {
+      if (entry.completed) continue;
+      await this.call(async () => {
+        await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+          ...this.repository,
+          check_run_id: entry.id,
+          status: 'completed',
+          conclusion: 'cancelled',
+          completed_at: completedAt,
+          output: {
+            title: `${job}: cancelled`,
+            summary: 'The workflow was cancelled before this job finished.',
+          },
+        });
+        this.remember(job, entry.id, true);
+        cancelled++;
+      });
+    }
+    return cancelled;
+  }
+
+  private async call(work: () => Promise<void>): Promise<void> {
+    if (!this.enabled) return;
+    try {
+      await work();
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 403 || status === 404) {
+        this.enabled = false;
+        this.warn(
+          `check runs are off: the token cannot write checks (${status}${status === 403 ? ', e.g. a pull request from a fork' : ''}); results are in the job summary and annotations. Grant "checks: write" to get one check run per job.`,
+        );
+        return;
+      }
+      if (!this.warned) {
+        this.warned = true;
+        this.warn(
+          `a check-run request failed (${status ?? (error as Error).message}); results are in the job summary and annotations`,
+        );
+      }
+    }
+  }
+
+  private remember(job: string, id: number, completed: boolean): void {
+    this.index[job] = { id, completed };
+    writeJsonAtomic(this.indexFile, this.index);
+  }
+}
+
+function readIndex(path: string): CheckRunIndex {
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as CheckRunIndex;
+  } catch {
+    return {};
+  }
+}

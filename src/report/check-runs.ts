@@ -1,0 +1,81 @@
+import type { NodeStatus } from '../records/schema.js';
+import type { Annotation } from './annotations.js';
+import { type JobReport, shortDuration } from './model.js';
+
+/** The Checks API takes at most this many annotations per request. */
+export const CHECK_ANNOTATIONS_PER_REQUEST = 50;
+const MAX_OUTPUT_TEXT = 65_535;
+
+/** A check-run annotation as the Checks API wants it. */
+export interface CheckAnnotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  annotation_level: 'notice' | 'warning' | 'failure';
+  message: string;
+  title?: string;
+}
+
+/** The check run's name for a job: `vmplan / unit`. */
+export function checkRunName(job: string): string {
+  return `vmplan / ${job}`;
+}
+
+/** A job's status as a check-run conclusion. */
+export function conclusionOf(
+  status: NodeStatus,
+): 'success' | 'failure' | 'timed_out' | 'cancelled' | 'skipped' {
+  switch (status) {
+    case 'passed':
+      return 'success';
+    case 'timed_out':
+      return 'timed_out';
+    case 'cancelled':
+      return 'cancelled';
+    case 'skipped':
+      return 'skipped';
+    default:
+      return 'failure';
+  }
+}
+
+/** A check run's title, summary and text (the end of the log) for a finished job. */
+export function checkRunOutput(
+  job: JobReport,
+  annotationCount: number,
+): { title: string; summary: string; text?: string } {
+  const exit = job.exitCode === null ? '' : ` (exit ${job.exitCode})`;
+  const title =
+    `${job.job}: ${job.status.replace('_', ' ')}${exit} in ${shortDuration(job.durationMs)}`.slice(0, 255);
+  const lines = [
+    `**${job.description}** — ${job.status.replace('_', ' ')} on ${job.executor} in ${shortDuration(job.durationMs)}${exit}.`,
+    job.message === null || job.status === 'passed' ? '' : `\n${job.message}`,
+    annotationCount > 0 ? `\n${annotationCount} annotation(s).` : '',
+  ];
+  const summary = lines.join('').slice(0, MAX_OUTPUT_TEXT);
+  if (job.logTail === '') return { title, summary };
+  const fence = '```';
+  const header = job.logTruncated ? 'End of the log:\n\n' : 'Log:\n\n';
+  const room = MAX_OUTPUT_TEXT - header.length - 2 * fence.length - 4;
+  const tail = job.logTail.length > room ? job.logTail.slice(-room) : job.logTail;
+  return { title, summary, text: `${header}${fence}\n${tail.replaceAll(fence, "'''")}\n${fence}` };
+}
+
+/** Annotations with a place in the repository, as Checks API annotations, in requests of 50. */
+export function checkAnnotationBatches(annotations: Annotation[]): CheckAnnotation[][] {
+  const converted: CheckAnnotation[] = annotations
+    .filter((annotation) => annotation.file !== undefined && annotation.line !== undefined)
+    .map((annotation) => ({
+      path: annotation.file!,
+      start_line: annotation.line!,
+      end_line: annotation.line!,
+      annotation_level: annotation.level === 'error' ? 'failure' : annotation.level,
+      message: annotation.message.slice(0, 64 * 1024 - 1) || annotation.title,
+      title: annotation.title.slice(0, 255),
+    }));
+  const batches: CheckAnnotation[][] = [];
+  for (let start = 0; start < converted.length; start += CHECK_ANNOTATIONS_PER_REQUEST) {
+    batches.push(converted.slice(start, start + CHECK_ANNOTATIONS_PER_REQUEST));
+  }
+  return batches;
+}

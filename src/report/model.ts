@@ -1,0 +1,37 @@
+import type { Plan } from '../plan/schema.js';
+import type { NodeStatus, RunRecord } from '../records/schema.js';
+
+/** What the reports say about one job (from its record and the end of its log). */
+export interface JobReport {
+  job: string;
+  description: string;
+  executor: string;
+  status: NodeStatus;
+  durationMs: number | null;
+  exitCode: number | null;
+  message: string | null;
+  /** The end of the job's main log (guest.log for VM jobs, host.log otherwise), secrets already masked. */
+  logTail: string;
+  /** True when logTail is only the end of a longer log. */
+  logTruncated: boolean;
+}
+
+/** Everything the summary, annotations and check runs are made from. */
+export interface RunReport {
+  plan: Plan;
+  /** Undefined for plan-only. */
+  run: RunRecord | undefined;
+  jobs: JobReport[];
+  links: { plan?: string; logs?: string };
+}
+
+/** Statuses that fail a run. */
+export const FAILING: readonly NodeStatus[] = ['failed', 'timed_out', 'cancelled', 'skipped'];
+
+/** "3.4 s", "2m 05s". */
+export function shortDuration(ms: number | null): string {
+  if (ms === null) return '–';
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+}

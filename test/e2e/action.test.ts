@@ -1,0 +1,488 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ActionHarness, makeWorkspace } from '../support/github/action-harness.js';
+import { type Azurite, startAzurite } from '../support/github/azurite.js';
+import { FakeGitHubApi } from '../support/github/fake-github-api.js';
+import { TwirpArtifacts } from '../support/github/twirp-artifacts.js';
+import type { WorkflowCommand } from '../support/github/workflow-commands.js';
+import { processesWith } from '../support/processes.js';
+import { testGuest, testImageYaml, VFKIT_SHIM } from '../support/vm.js';
+
+let azurite: Azurite;
+let twirp: TwirpArtifacts;
+let api: FakeGitHubApi;
+let services: { resultsUrl: string; runtimeToken: string; apiUrl: string };
+let runCounter = 0;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+  twirp = new TwirpArtifacts(azurite.url);
+  const resultsUrl = await twirp.start();
+  api = new FakeGitHubApi();
+  services = { resultsUrl, runtimeToken: TwirpArtifacts.token('run-a', 'job-a'), apiUrl: await api.start() };
+}, 60_000);
+
+afterAll(async () => {
+  await twirp?.stop();
+  await api?.stop();
+  await azurite?.stop();
+});
+
+/** A fresh simulated workflow run (its own artifact namespace). */
+function servicesForNewRun() {
+  runCounter++;
+  return { ...services, runtimeToken: TwirpArtifacts.token(`run-${runCounter}`, `job-${runCounter}`) };
+}
+
+const JOBS = `version: 1
+defaults: { executor: host }
+jobs:
+  build:
+    run: echo "building"; mkdir -p out && echo app > out/app
+    artifacts: [out/**]
+  unit:
+    needs: build
+    run: echo "testing"
+`;
+
+/** Downloads an artifact with the real @actions/artifact client, as a later job or a user would. */
+async function download(artifactId: number, runtimeToken: string): Promise<string> {
+  process.env.ACTIONS_RUNTIME_TOKEN = runtimeToken;
+  process.env.ACTIONS_RESULTS_URL = services.resultsUrl;
+  process.env.NO_PROXY = '127.0.0.1,localhost';
+  const { DefaultArtifactClient } = await import('@actions/artifact');
+  const folder = mkdtempSync(join(tmpdir(), 'vmplan-download-'));
+  await new DefaultArtifactClient().downloadArtifact(artifactId, { path: folder });
+  return folder;
+}
+
+const errors = (commands: WorkflowCommand[]) => commands.filter((c) => c.command === 'error');
+
+describe('the action, run as the runner runs it (dist/index.js, dist/post.js)', () => {
+  it('plans, uploads plan.json unzipped, runs, reports success with outputs, summary and check runs', async () => {
+    const workspace = makeWorkspace({ '.github/vmplan.yml': JOBS, 'README.md': 'hi\n' });
+    const runServices = servicesForNewRun();
+    const harness = new ActionHarness(
+      workspace.root,
+      { 'github-token': 'test-token', 'check-runs': 'true' },
+      {},
+      { name: 'push', payload: {} },
+      runServices,
+    );
+    const { main, post } = await harness.runBoth();
+    expect(main.code, main.stdout + main.stderr).toBe(0);
+    expect(main.outputs).toMatchObject({ status: 'passed', passed: '2', failed: '0' });
+    expect(JSON.parse(main.outputs.results!)).toEqual({
+      build: { status: 'passed', durationMs: expect.any(Number), exitCode: 0 },
+      unit: { status: 'passed', durationMs: expect.any(Number), exitCode: 0 },
+    });
+    expect(main.outputs['run-id']).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/);
+    expect(main.outputs['plan-artifact-url']).toBe(
+      `https://github.com/acme/widgets/actions/runs/4242/artifacts/${main.outputs['plan-artifact-id']}`,
+    );
+
+    // The plan artifact is plan.json itself, byte for byte.
+    const planFolder = await download(Number(main.outputs['plan-artifact-id']), runServices.runtimeToken);
+    const downloaded = readFileSync(join(planFolder, 'vmplan-plan-vm-tests-attempt1.json'), 'utf8');
+    expect(downloaded).toBe(readFileSync(main.outputs['plan-path']!, 'utf8'));
+    expect(JSON.parse(downloaded).planId).toBe(main.outputs['plan-id']);
+    expect(JSON.parse(downloaded).source).toMatchObject({
+      repository: 'acme/widgets',
+      commit: workspace.head,
+      event: 'push',
+    });
+
+    // The logs artifact holds each job's log and artifacts, but not the workspace copies.
+    const logsArtifact = twirp.artifacts.find(
+      (a) => a.runBackendId === `run-${runCounter}` && a.name.startsWith('vmplan-logs-'),
+    );
+    expect(logsArtifact?.finalized).toBe(true);
+
+    expect(main.summary).toContain('## vmplan run: passed');
+    expect(main.summary).toMatch(/\| ✅ passed \| `build` \| [\d.]+ s \| 0 \| host \|/);
+    expect(main.summary).toContain(
+      `[\`${main.outputs['plan-id']!.slice(0, 12)}\`](https://github.com/acme/widgets/actions/runs/4242/artifacts/`,
+    );
+
+    for (const job of ['build', 'unit']) {
+      const checkRun = api.checkRun(`vmplan / ${job}`, workspace.head);
+      expect(checkRun).toMatchObject({
+        head_sha: workspace.head,
+        status: 'completed',
+        conclusion: 'success',
+      });
+    }
+    expect(api.rejected).toEqual([]);
+    expect(post.code).toBe(0);
+    expect(post.stdout).toMatch(/run \S+ ended passed; nothing left running/);
+  });
+
+  it('fails the step on a failed job: annotation on the job definition, failure check run, outputs, summary', async () => {
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': `version: 1
+defaults: { executor: host }
+jobs:
+  lint: { run: echo fine }
+  unit:
+    run: |
+      echo "src/app.c:3:5: error: expected ';' before 'return'"
+      exit 3
+`,
+      'src/app.c': 'int main() {\n  int x = 1\n  return x;\n}\n',
+    });
+    const harness = new ActionHarness(
+      workspace.root,
+      { 'github-token': 'test-token', 'fail-fast': 'false' },
+      {},
+      { name: 'push', payload: {} },
+      servicesForNewRun(),
+    );
+    const { main } = await harness.runBoth();
+    expect(main.code).toBe(1);
+    expect(main.outputs).toMatchObject({ status: 'failed', passed: '1', failed: '1' });
+    expect(JSON.parse(main.outputs.results!).unit).toMatchObject({ status: 'failed', exitCode: 3 });
+    const failure = errors(main.commands).find((c) => c.properties.title === 'vmplan: unit failed (exit 3)');
+    expect(failure?.properties).toMatchObject({ file: '.github/vmplan.yml', line: '5' });
+    expect(failure?.message).toContain('exited with code 3');
+    const diagnostic = errors(main.commands).find((c) => c.properties.file === 'src/app.c');
+    expect(diagnostic).toMatchObject({
+      properties: { line: '3', col: '5' },
+      message: "expected ';' before 'return'",
+    });
+    expect(errors(main.commands).at(-1)?.message).toBe('vmplan: 1 job(s) did not pass: unit (failed)');
+    expect(api.checkRun('vmplan / unit', workspace.head)).toMatchObject({ conclusion: 'failure' });
+    expect(api.checkRun('vmplan / unit', workspace.head)!.annotations).toHaveLength(2);
+    expect(main.summary).toContain(
+      '<details><summary>❌ <code>unit</code> failed, exit 3: exited with code 3</summary>',
+    );
+  });
+
+  it('never lets job output act as a workflow command', async () => {
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': `version: 1
+defaults: { executor: host }
+jobs:
+  sneaky:
+    run: |
+      echo "::error title=fake::a job wrote this"
+      echo "::add-mask::public-value"
+      echo "::set-output name=status::hacked"
+      echo "  ::warning::indented"
+      echo "##[error]legacy syntax"
+`,
+    });
+    const harness = new ActionHarness(
+      workspace.root,
+      { 'check-runs': 'false' },
+      {},
+      { name: 'push', payload: {} },
+      servicesForNewRun(),
+    );
+    const main = await harness.start('main').done;
+    expect(main.code).toBe(0);
+    expect(main.stdout).toContain('::error title=fake::a job wrote this');
+    // (@actions/artifact masks its own signed URLs: those add-mask commands are vmplan's, not the job's.)
+    expect(
+      main.commands.filter((c) => c.message.includes('public-value') || c.message.includes('hacked')),
+    ).toEqual([]);
+    expect(main.commands.map((c) => c.command)).not.toContain('set-output');
+    expect(
+      main.commands.filter((c) => c.command === 'error' || c.command === 'warning').map((c) => c.message),
+    ).toEqual([]);
+    expect(main.outputs.status).toBe('passed');
+  });
+
+  it('puts all 120 diagnostics in the check run (batches of 50) and the ten most useful in the log', async () => {
+    const lines = Array.from(
+      { length: 120 },
+      (_, i) => `echo "src/f${i % 6}.c:${i + 1}:1: error: problem ${i}"`,
+    ).join('\n      ');
+    const files = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`src/f${i}.c`, 'x\n'.repeat(200)]));
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': `version: 1
+defaults: { executor: host }
+jobs:
+  noisy:
+    run: |
+      ${lines}
+      exit 1
+`,
+      ...files,
+    });
+    const harness = new ActionHarness(
+      workspace.root,
+      { 'github-token': 'test-token' },
+      {},
+      { name: 'push', payload: {} },
+      servicesForNewRun(),
+    );
+    const main = await harness.start('main').done;
+    expect(main.code).toBe(1);
+    const checkRun = api.checkRun('vmplan / noisy', workspace.head)!;
+    expect(checkRun.annotations).toHaveLength(121); // the job failure + 120 diagnostics
+    const patches = api.requests.filter(
+      (r) =>
+        r.method === 'PATCH' && (r.body.output as { annotations?: unknown[] })?.annotations !== undefined,
+    );
+    expect(
+      Math.max(...patches.map((r) => (r.body.output as { annotations: unknown[] }).annotations.length)),
+    ).toBeLessThanOrEqual(50);
+    expect(errors(main.commands).filter((c) => c.properties.title !== undefined)).toHaveLength(10);
+    expect(api.rejected).toEqual([]);
+  });
+
+  it('keeps the summary within 1 MiB when a job prints 50 MB', async () => {
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': `version: 1
+defaults: { executor: host }
+jobs:
+  flood: { run: "head -c 50000000 /dev/zero | tr '\\\\0' y | fold -w 120; exit 1" }
+`,
+    });
+    const harness = new ActionHarness(
+      workspace.root,
+      { 'check-runs': 'false', 'upload-logs': 'never' },
+      {},
+      { name: 'push', payload: {} },
+      servicesForNewRun(),
+    );
+    const main = await harness.start('main').done;
+    expect(main.code).toBe(1);
+    expect(Buffer.byteLength(main.summary)).toBeLessThan(1024 * 1024);
+    expect(main.summary).toContain('_The end of the log (the whole log is in the logs artifact):_');
+  }, 120_000);
+
+  it('degrades to summary and annotations with one warning when the token cannot write checks (fork PR)', async () => {
+    const workspace = makeWorkspace({ '.github/vmplan.yml': JOBS });
+    api.forbid = true;
+    try {
+      const harness = new ActionHarness(
+        workspace.root,
+        { 'github-token': 'read-only', 'check-runs': 'true' },
+        {},
+        { name: 'push', payload: {} },
+        servicesForNewRun(),
+      );
+      const main = await harness.start('main').done;
+      expect(main.code, main.stdout).toBe(0);
+      const warnings = main.commands.filter(
+        (c) => c.command === 'warning' && c.message.startsWith('check runs are off'),
+      );
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.message).toContain('403');
+      expect(main.summary).toContain('## vmplan run: passed');
+    } finally {
+      api.forbid = false;
+    }
+  });
+
+  it('does not even try check runs for a fork pull request in auto mode', async () => {
+    const workspace = makeWorkspace({ '.github/vmplan.yml': JOBS });
+    const before = api.requests.length;
+    const payload = {
+      pull_request: {
+        head: { sha: 'f'.repeat(40), ref: 'feature', repo: { full_name: 'someone/widgets' } },
+        base: { sha: 'e'.repeat(40), repo: { full_name: 'acme/widgets' } },
+      },
+    };
+    const harness = new ActionHarness(
+      workspace.root,
+      { 'github-token': 'read-only' },
+      {},
+      { name: 'pull_request', payload },
+      servicesForNewRun(),
+    );
+    const main = await harness.start('main').done;
+    expect(main.code).toBe(0);
+    expect(api.requests.length).toBe(before);
+    expect(main.stdout).toContain('Check runs are off: a pull request from a fork gets a read-only token');
+    // The base commit is not in this clone: paths filters cannot apply, and the summary says why.
+    expect(main.summary).toContain(
+      'Changed files unknown (commit eeeeeeeeeeee is not in the clone (use actions/checkout with fetch-depth: 0))',
+    );
+  });
+
+  it('on SIGINT mid-run stops the jobs; the post step leaves nothing running and completes check runs as cancelled', async () => {
+    const marker = `vmplan-action-sigint-${randomBytes(4).toString('hex')}`;
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': `version: 1
+defaults: { executor: host }
+jobs:
+  long: { run: "node -e 'setTimeout(() => {}, 300000)' ${marker}" }
+`,
+    });
+    const harness = new ActionHarness(
+      workspace.root,
+      { 'github-token': 'test-token' },
+      {},
+      { name: 'push', payload: {} },
+      servicesForNewRun(),
+    );
+    let started: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const main = harness.start('main', {}, (text) => {
+      if (text.includes('▶ long')) started();
+    });
+    await running;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    main.child.kill('SIGINT');
+    const mainResult = await main.done;
+    expect(mainResult.code).toBe(1);
+    const post = await harness.start('post', mainResult.state).done;
+    expect(post.code).toBe(0);
+    expect(processesWith(marker)).toEqual([]);
+    const runDir = mainResult.state['run-dir']!;
+    expect(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).status).toBe('cancelled');
+    expect(JSON.parse(readFileSync(join(runDir, 'jobs/long/status.json'), 'utf8')).status).toBe('cancelled');
+    expect(api.checkRun('vmplan / long', workspace.head)).toMatchObject({
+      status: 'completed',
+      conclusion: 'cancelled',
+    });
+  });
+
+  it('the post step finishes a run whose main step was killed outright', async () => {
+    const marker = `vmplan-action-sigkill-${randomBytes(4).toString('hex')}`;
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': `version: 1
+defaults: { executor: host }
+jobs:
+  long: { run: "node -e 'setTimeout(() => {}, 300000)' ${marker}" }
+`,
+    });
+    const harness = new ActionHarness(
+      workspace.root,
+      { 'github-token': 'test-token' },
+      {},
+      { name: 'push', payload: {} },
+      servicesForNewRun(),
+    );
+    let started: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const main = harness.start('main', {}, (text) => {
+      if (text.includes('▶ long')) started();
+    });
+    await running;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    main.child.kill('SIGKILL');
+    const mainResult = await main.done;
+    expect(processesWith(marker)).toHaveLength(1);
+    const post = await harness.start('post', mainResult.state).done;
+    expect(post.stdout).toMatch(/was left running; stopped what it left and recorded it as cancelled/);
+    expect(processesWith(marker)).toEqual([]);
+    expect(JSON.parse(readFileSync(join(mainResult.state['run-dir']!, 'run.json'), 'utf8')).status).toBe(
+      'cancelled',
+    );
+    expect(api.checkRun('vmplan / long', workspace.head)).toMatchObject({
+      status: 'completed',
+      conclusion: 'cancelled',
+    });
+  });
+
+  it('plan-only publishes a plan that a later step runs with the plan input', async () => {
+    const workspace = makeWorkspace({ '.github/vmplan.yml': JOBS });
+    const runServices = servicesForNewRun();
+    const planner = new ActionHarness(
+      workspace.root,
+      { 'plan-only': 'true' },
+      {},
+      { name: 'push', payload: {} },
+      runServices,
+    );
+    const planned = await planner.start('main').done;
+    expect(planned.code).toBe(0);
+    expect(planned.outputs).toMatchObject({
+      status: 'planned',
+      'plan-id': expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(planned.outputs['run-id']).toBeUndefined();
+    expect(planned.summary).toContain('## vmplan plan');
+
+    const folder = await download(Number(planned.outputs['plan-artifact-id']), runServices.runtimeToken);
+    const planFile = join(folder, 'vmplan-plan-vm-tests-attempt1.json');
+    expect(existsSync(planFile)).toBe(true);
+    const runner = new ActionHarness(
+      workspace.root,
+      { plan: planFile, only: 'build', 'check-runs': 'false' },
+      {},
+      { name: 'push', payload: {} },
+      servicesForNewRun(),
+    );
+    const ran = await runner.start('main').done;
+    expect(ran.code, ran.stdout).toBe(0);
+    expect(JSON.parse(ran.outputs.results!)).toEqual({
+      build: { status: 'passed', durationMs: expect.any(Number), exitCode: 0 },
+    });
+  });
+
+  it('rejects invalid inputs with a message naming each input, running nothing', async () => {
+    const workspace = makeWorkspace({ '.github/vmplan.yml': JOBS });
+    const harness = new ActionHarness(
+      workspace.root,
+      { 'max-parallel': 'two', 'check-runs': 'maybe', executor: 'docker' },
+      {},
+      { name: 'push', payload: {} },
+      servicesForNewRun(),
+    );
+    const main = await harness.start('main').done;
+    expect(main.code).toBe(1);
+    const message = errors(main.commands)
+      .map((c) => c.message)
+      .join('\n');
+    expect(message).toContain('input "executor": expected one of "host", "vfkit", "qemu", found "docker"');
+    expect(message).toContain('input "max-parallel": expected a positive whole number, found "two"');
+    expect(message).toContain('input "check-runs": expected auto, true or false, found "maybe"');
+    expect(main.outputs['plan-id']).toBeUndefined();
+  });
+
+  it('locates errors in inline jobs YAML given with jobs: |', async () => {
+    const workspace = makeWorkspace({ 'README.md': 'x\n' });
+    const harness = new ActionHarness(
+      workspace.root,
+      { jobs: 'version: 1\njobs:\n  unit: { run: x, needs: [biuld] }\n' },
+      {},
+      { name: 'push', payload: {} },
+      servicesForNewRun(),
+    );
+    const main = await harness.start('main').done;
+    expect(main.code).toBe(1);
+    expect(errors(main.commands).map((c) => c.message)).toContain(
+      'input "jobs":3:27 jobs.unit.needs[0]: unknown job "biuld"',
+    );
+  });
+
+  const guest = testGuest();
+  it.skipIf(guest === undefined)(
+    'runs jobs in VMs through the vfkit executor (vfkit-path: the test shim)',
+    async () => {
+      const workspace = makeWorkspace({
+        '.github/vmplan.yml': `version: 1
+images:
+${testImageYaml(guest!)}
+defaults: { image: tiny, executor: vfkit }
+jobs:
+  in-vm: { run: 'echo "inside $(uname -m)"; test -f README.md' }
+`,
+        'README.md': 'hi\n',
+      });
+      const harness = new ActionHarness(
+        workspace.root,
+        { 'vfkit-path': VFKIT_SHIM, 'github-token': 'test-token' },
+        {},
+        { name: 'push', payload: {} },
+        servicesForNewRun(),
+      );
+      const { main, post } = await harness.runBoth();
+      expect(main.code, main.stdout).toBe(0);
+      expect(main.stdout).toContain('inside aarch64');
+      expect(main.summary).toMatch(/\| ✅ passed \| `in-vm` \| [\d.]+ s \| 0 \| vfkit \|/);
+      expect(post.code).toBe(0);
+    },
+  );
+});

@@ -1,0 +1,148 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../cli.js';
+import { parseFileCommands, parseWorkflowCommands, type WorkflowCommand } from './workflow-commands.js';
+
+/** What one step (main or post) did, as the runner would see it. */
+export interface StepResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  commands: WorkflowCommand[];
+  outputs: Record<string, string>;
+  state: Record<string, string>;
+  summary: string;
+}
+
+/** The servers and ids a simulated workflow run talks to. */
+export interface RunnerServices {
+  resultsUrl?: string;
+  runtimeToken?: string;
+  apiUrl?: string;
+}
+
+/** A workspace for a simulated job: a git repository with the given files, committed. */
+export function makeWorkspace(files: Record<string, string>): { root: string; head: string } {
+  const root = mkdtempSync(join(tmpdir(), 'vmplan-action-'));
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+  git('init', '-q', '-b', 'main');
+  git('config', 'user.email', 'test@example.com');
+  git('config', 'user.name', 'test');
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  git('add', '.');
+  // A unique message keeps commits of identical trees apart (check runs are found by head commit).
+  git('commit', '-q', '-m', `initial ${randomBytes(4).toString('hex')}`);
+  return { root, head: git('rev-parse', 'HEAD') };
+}
+
+/**
+ * Runs the action's committed bundle as the runner does: `node dist/index.js` (or post.js) with INPUT_* variables,
+ * fresh GITHUB_OUTPUT/GITHUB_STATE/GITHUB_STEP_SUMMARY files, an event payload, and STATE_* for the post step.
+ */
+export class ActionHarness {
+  readonly temp: string;
+  private readonly files: { output: string; state: string; summary: string; event: string };
+
+  constructor(
+    readonly workspace: string,
+    private readonly inputs: Record<string, string>,
+    private readonly env: Record<string, string> = {},
+    event: { name: string; payload: unknown } = { name: 'push', payload: {} },
+    private readonly services: RunnerServices = {},
+  ) {
+    this.temp = mkdtempSync(join(tmpdir(), 'vmplan-runner-'));
+    this.files = {
+      output: join(this.temp, 'output'),
+      state: join(this.temp, 'state'),
+      summary: join(this.temp, 'summary.md'),
+      event: join(this.temp, 'event.json'),
+    };
+    for (const file of [this.files.output, this.files.state, this.files.summary]) writeFileSync(file, '');
+    writeFileSync(this.files.event, JSON.stringify(event.payload));
+    this.eventName = event.name;
+  }
+
+  private readonly eventName: string;
+
+  /** Starts a step; `onStdout` sees output as it comes (to signal mid-run). */
+  start(step: 'main' | 'post', state: Record<string, string> = {}, onStdout?: (text: string) => void) {
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      CI: 'true',
+      GITHUB_ACTIONS: 'true',
+      GITHUB_WORKSPACE: this.workspace,
+      GITHUB_REPOSITORY: 'acme/widgets',
+      GITHUB_RUN_ID: '4242',
+      GITHUB_RUN_ATTEMPT: '1',
+      GITHUB_JOB: 'vm-tests',
+      GITHUB_SHA: execFileSync('git', ['rev-parse', 'HEAD'], {
+        cwd: this.workspace,
+        encoding: 'utf8',
+      }).trim(),
+      GITHUB_REF: 'refs/heads/main',
+      GITHUB_EVENT_NAME: this.eventName,
+      GITHUB_EVENT_PATH: this.files.event,
+      GITHUB_OUTPUT: this.files.output,
+      GITHUB_STATE: this.files.state,
+      GITHUB_STEP_SUMMARY: this.files.summary,
+      RUNNER_TEMP: this.temp,
+      NO_PROXY: '127.0.0.1,localhost',
+      ...(this.services.resultsUrl === undefined ? {} : { ACTIONS_RESULTS_URL: this.services.resultsUrl }),
+      ...(this.services.runtimeToken === undefined
+        ? {}
+        : { ACTIONS_RUNTIME_TOKEN: this.services.runtimeToken }),
+      ...(this.services.apiUrl === undefined ? {} : { GITHUB_API_URL: this.services.apiUrl }),
+      ...Object.fromEntries(
+        Object.entries(this.inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value]),
+      ),
+      ...Object.fromEntries(Object.entries(state).map(([name, value]) => [`STATE_${name}`, value])),
+      ...this.env,
+    };
+    const child = spawn(
+      process.execPath,
+      [join(REPO_ROOT, 'dist', step === 'main' ? 'index.js' : 'post.js')],
+      {
+        cwd: this.workspace,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      onStdout?.(chunk);
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const done = new Promise<StepResult>((resolve) => {
+      child.on('close', (code) =>
+        resolve({
+          code,
+          stdout,
+          stderr,
+          commands: parseWorkflowCommands(stdout),
+          outputs: parseFileCommands(readFileSync(this.files.output, 'utf8')),
+          state: parseFileCommands(readFileSync(this.files.state, 'utf8')),
+          summary: readFileSync(this.files.summary, 'utf8'),
+        }),
+      );
+    });
+    return { child, done };
+  }
+
+  /** Runs the main step, then the post step with the state the main step saved. */
+  async runBoth(): Promise<{ main: StepResult; post: StepResult }> {
+    const main = await this.start('main').done;
+    const post = await this.start('post', main.state).done;
+    return { main, post };
+  }
+}

@@ -1,0 +1,64 @@
+/** A workflow command the runner would act on. */
+export interface WorkflowCommand {
+  command: string;
+  properties: Record<string, string>;
+  message: string;
+}
+
+const unescapeData = (text: string) =>
+  text.replaceAll('%0D', '\r').replaceAll('%0A', '\n').replaceAll('%25', '%');
+const unescapeProperty = (text: string) => unescapeData(text).replaceAll('%3A', ':').replaceAll('%2C', ',');
+
+/**
+ * Reads a step's stdout as the runner does: `::command props::message` lines are commands, except between
+ * `::stop-commands::TOKEN` and `::TOKEN::`, where nothing is. Returns the commands acted on, in order.
+ */
+export function parseWorkflowCommands(stdout: string): WorkflowCommand[] {
+  const commands: WorkflowCommand[] = [];
+  let stopToken: string | undefined;
+  for (const line of stdout.split(/\r?\n/)) {
+    const trimmed = line.trimStart();
+    if (stopToken !== undefined) {
+      if (trimmed === `::${stopToken}::`) stopToken = undefined;
+      continue;
+    }
+    const match = /^::([A-Za-z-]+)( [^:]*)?::(.*)$/.exec(trimmed);
+    if (match === null) continue;
+    const [, command, rawProperties, message] = match as unknown as [
+      string,
+      string,
+      string | undefined,
+      string,
+    ];
+    if (command === 'stop-commands') {
+      stopToken = message;
+      continue;
+    }
+    const properties: Record<string, string> = {};
+    for (const pair of (rawProperties ?? '').trim().split(',').filter(Boolean)) {
+      const index = pair.indexOf('=');
+      if (index > 0) properties[pair.slice(0, index)] = unescapeProperty(pair.slice(index + 1));
+    }
+    commands.push({ command, properties, message: unescapeData(message) });
+  }
+  return commands;
+}
+
+/** Reads a GITHUB_OUTPUT / GITHUB_STATE file (heredoc-delimited `name<<DELIM` entries). */
+export function parseFileCommands(text: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<=]+)<<(.+)$/.exec(lines[i]!);
+    if (match === null) {
+      const simple = /^([^=]+)=(.*)$/.exec(lines[i]!);
+      if (simple !== null) values[simple[1]!] = simple[2]!;
+      continue;
+    }
+    const [, name, delimiter] = match as unknown as [string, string, string];
+    const value: string[] = [];
+    for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i]!);
+    values[name] = value.join('\n');
+  }
+  return values;
+}
