@@ -14761,19 +14761,20 @@ class JobLog {
         await Promise.all(waits);
     }
 }
+/** Puts `prefix` before every line of a text of whole lines. */
+function prefixLines(text, prefix) {
+    if (prefix === '')
+        return text;
+    const lines = text.slice(0, -1).split('\n');
+    return `${lines.map((line) => `${prefix}${line}`).join('\n')}\n`;
+}
 /** A LiveSink writing to a stream (e.g. process.stdout) with a prefix on every line, honouring backpressure. */
 function streamSink(stream, prefix) {
     return {
         write(text) {
-            const out = prefix === ''
-                ? text
-                : `${text
-                    .slice(0, -1)
-                    .split('\n')
-                    .map((line) => `${prefix}${line}`)
-                    .join('\n')}\n`;
-            if (!stream.write(out))
+            if (!stream.write(prefixLines(text, prefix))) {
                 return (0,external_node_events_namespaceObject.once)(stream, 'drain').then(() => undefined);
+            }
         },
     };
 }
@@ -15345,6 +15346,25 @@ async function collectMatches(root, globs, destination) {
     }
     return result;
 }
+/**
+ * Brings a job's declared outputs into its folder: what its `artifacts` globs match (under `roots.artifacts`)
+ * into artifacts/, what its JUnit globs match (under `roots.reports`) into reports/. Returns a note per pattern
+ * that matched nothing.
+ */
+async function collectJobOutputs(roots, globs, jobDir) {
+    const notes = [];
+    for (const [patterns, folder, what] of [
+        [globs.artifacts, 'artifacts', 'artifact'],
+        [globs.reports, 'reports', 'report'],
+    ]) {
+        if (patterns.length === 0)
+            continue;
+        const collected = await collectMatches(roots[folder], patterns, (0,external_node_path_namespaceObject.join)(jobDir, folder));
+        if (collected.unmatched.length > 0)
+            notes.push(`vmplan: no ${what} matched ${collected.unmatched.join(', ')}`);
+    }
+    return notes;
+}
 
 ;// CONCATENATED MODULE: ./src/executors/job-env.ts
 /**
@@ -15562,26 +15582,15 @@ class HostExecutor {
         if (result.leftovers > 0) {
             await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in the background`);
         }
-        await this.bringBack(context, workspace);
+        const notes = await collectJobOutputs({ artifacts: workspace, reports: workspace }, { artifacts: node.artifacts, reports: node.reports.junit }, jobDir);
+        if (notes.length > 0)
+            await log.note(notes.join('\n'));
         const outcome = toOutcome(result);
         // Keep the workspace of a failed job (to look into) or of a job asking for its changes; drop the rest.
         if (outcome.status === 'passed' && !node.writableWorkspace && !context.signal.aborted) {
             await (0,promises_namespaceObject.rm)(workspace, { recursive: true, force: true });
         }
         return outcome;
-    }
-    async bringBack(context, workspace) {
-        const { node, jobDir, log } = context;
-        for (const [globs, folder, what] of [
-            [node.artifacts, 'artifacts', 'artifact'],
-            [node.reports.junit, 'reports', 'report'],
-        ]) {
-            if (globs.length === 0)
-                continue;
-            const collected = await collectMatches(workspace, globs, (0,external_node_path_namespaceObject.join)(jobDir, folder));
-            if (collected.unmatched.length > 0)
-                await log.note(`vmplan: no ${what} matched ${collected.unmatched.join(', ')}`);
-        }
     }
 }
 function toOutcome(result) {
@@ -15727,28 +15736,22 @@ function kvmBlocker(arch) {
  * second; a broken one (nested virtualization gone wrong) crawls and misses the deadline.
  */
 async function kvmProbeBoot(arch, kernel, initrd, deadlineMs = 20_000) {
-    const machine = arch === 'arm64' ? 'virt' : 'q35';
-    const child = (0,external_node_child_process_namespaceObject.spawn)(qemuBinary(arch), [
-        '-M',
-        machine,
-        '-accel',
-        'kvm',
-        '-cpu',
-        'host',
-        '-m',
-        '256M',
-        '-nodefaults',
-        '-no-user-config',
-        '-display',
-        'none',
-        '-no-reboot',
-        '-kernel',
+    const args = qemuArgs({
+        name: 'kvm-probe',
+        arch,
+        cpus: 1,
+        memoryMiB: 256,
         kernel,
-        '-initrd',
         initrd,
-        '-append',
-        'panic=-1 rdinit=/vmplan-kvm-probe-no-such-init',
-    ], { stdio: 'ignore' });
+        cmdline: 'panic=-1 rdinit=/vmplan-kvm-probe-no-such-init',
+        disk: null,
+        shares: [],
+        consoleLog: '/dev/null',
+        restSocket: '',
+        pidFile: (0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), `vmplan-kvm-probe-${process.pid}.pid`),
+        network: false,
+    }, { accel: 'kvm', shares: '9p' });
+    const child = (0,external_node_child_process_namespaceObject.spawn)(qemuBinary(arch), args, { stdio: 'ignore' });
     const exited = new Promise((resolve) => {
         child.once('exit', (code) => resolve(code));
         child.once('error', () => resolve(-1));
@@ -16277,17 +16280,13 @@ function outcomeFromResult(path, log) {
 /** Copies what the guest collected, filtered by the job's exact globs, and its workspace changes. */
 async function bringBack(context, guestDir) {
     const { node, jobDir, log } = context;
-    for (const [globs, folder, what] of [
-        [node.artifacts, 'artifacts', 'artifact'],
-        [node.reports.junit, 'reports', 'report'],
-    ]) {
-        if (globs.length === 0)
-            continue;
-        const collected = await collectMatches((0,external_node_path_namespaceObject.join)(guestDir, folder), globs, (0,external_node_path_namespaceObject.join)(jobDir, folder));
-        if (collected.unmatched.length > 0)
-            await log.note(`vmplan: no ${what} matched ${collected.unmatched.join(', ')}`);
-        (0,external_node_fs_namespaceObject.rmSync)((0,external_node_path_namespaceObject.join)(guestDir, folder), { recursive: true, force: true });
-    }
+    // The guest copied at least what the globs match into its share; keep exactly what they match.
+    const roots = { artifacts: (0,external_node_path_namespaceObject.join)(guestDir, 'artifacts'), reports: (0,external_node_path_namespaceObject.join)(guestDir, 'reports') };
+    const notes = await collectJobOutputs(roots, { artifacts: node.artifacts, reports: node.reports.junit }, jobDir);
+    if (notes.length > 0)
+        await log.note(notes.join('\n'));
+    for (const folder of Object.values(roots))
+        (0,external_node_fs_namespaceObject.rmSync)(folder, { recursive: true, force: true });
     for (const name of ['workspace-changes', 'workspace-deleted.txt']) {
         if ((0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(guestDir, name)))
             (0,external_node_fs_namespaceObject.renameSync)((0,external_node_path_namespaceObject.join)(guestDir, name), (0,external_node_path_namespaceObject.join)(jobDir, name));

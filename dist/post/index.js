@@ -42947,6 +42947,7 @@ const state_STATE = {
 };
 
 ;// CONCATENATED MODULE: ./src/action/workflow-context.ts
+
 const ZERO_SHA = /^0+$/;
 /** Reads the workflow context from the runner's environment and the event payload. Pure. */
 function workflowContext(env, payload) {
@@ -43000,6 +43001,17 @@ function artifactUrl(context, artifactId) {
         return undefined;
     return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}/artifacts/${artifactId}`;
 }
+/** The event payload the runner wrote (GITHUB_EVENT_PATH), or an empty one. */
+function readEventPayload(path) {
+    if (path === undefined || !(0,external_node_fs_namespaceObject.existsSync)(path))
+        return {};
+    try {
+        return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+    }
+    catch {
+        return {};
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/action/post-step.ts
 
@@ -43033,7 +43045,7 @@ async function postStep() {
         const checksFile = getState(state_STATE.checksFile);
         const token = getInput('github-token');
         if (checksFile !== '' && (0,external_node_fs_namespaceObject.existsSync)(checksFile) && token !== '') {
-            const context = workflowContext(process.env, readPayload(process.env.GITHUB_EVENT_PATH));
+            const context = workflowContext(process.env, readEventPayload(process.env.GITHUB_EVENT_PATH));
             const [owner, repo] = (context.repository ?? '').split('/');
             if (owner !== undefined && repo !== undefined && context.headSha !== null) {
                 const { getOctokit } = await __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413));
@@ -43048,16 +43060,6 @@ async function postStep() {
     catch (error) {
         // Cleanup must never fail the job on its own account: say what happened.
         warning(`vmplan post step: ${error.message}`);
-    }
-}
-function readPayload(path) {
-    if (path === undefined || !(0,external_node_fs_namespaceObject.existsSync)(path))
-        return {};
-    try {
-        return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
-    }
-    catch {
-        return {};
     }
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import type { LiveSink } from '../engine/job-log.js';
+import { type LiveSink, prefixLines } from '../engine/job-log.js';
 
 /**
  * The Actions log, with workflow commands switched off whenever untrusted text (job output) flows: anything a
@@ -44,18 +44,6 @@ export class ActionsLog {
 
   /** A LiveSink for a job's output, with an optional prefix on each line. */
   sink(prefix: string): LiveSink {
-    return {
-      write: (text) => {
-        const out =
-          prefix === ''
-            ? text
-            : `${text
-                .slice(0, -1)
-                .split('\n')
-                .map((line) => `${prefix}${line}`)
-                .join('\n')}\n`;
-        return this.untrusted(out);
-      },
-    };
+    return { write: (text) => this.untrusted(prefixLines(text, prefix)) };
   }
 }

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
@@ -35,7 +34,13 @@ import { changedFiles } from './changed-files.js';
 import { type ActionInputs, isInlineJobs, readInputs } from './inputs.js';
 import { actionsProgress } from './progress.js';
 import { STATE } from './state.js';
-import { artifactUrl, planSource, type WorkflowContext, workflowContext } from './workflow-context.js';
+import {
+  artifactUrl,
+  planSource,
+  readEventPayload,
+  type WorkflowContext,
+  workflowContext,
+} from './workflow-context.js';
 
 /** The action's main step: plan, publish the plan, run it, report. */
 export async function mainStep(): Promise<void> {
@@ -341,15 +346,6 @@ function lazyOctokit(token: string, baseUrl: string) {
 
 function shouldUploadLogs(mode: ActionInputs['upload-logs'], anyFailed: boolean): boolean {
   return mode === 'always' || (mode === 'failure' && anyFailed);
-}
-
-function readEventPayload(path: string | undefined): Record<string, unknown> {
-  if (path === undefined || !existsSync(path)) return {};
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
 }
 
 async function writeSummary(markdown: string): Promise<void> {

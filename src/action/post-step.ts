@@ -5,7 +5,7 @@ import { CheckRunsClient } from '../github/check-runs-client.js';
 import { StateLayout } from '../records/layout.js';
 import { reconcileRun } from '../records/reconcile.js';
 import { STATE } from './state.js';
-import { workflowContext } from './workflow-context.js';
+import { readEventPayload, workflowContext } from './workflow-context.js';
 
 /**
  * The action's post step (runs even when the workflow is cancelled): if the main step did not finish its run,
@@ -32,7 +32,7 @@ export async function postStep(): Promise<void> {
     const checksFile = core.getState(STATE.checksFile);
     const token = core.getInput('github-token');
     if (checksFile !== '' && existsSync(checksFile) && token !== '') {
-      const context = workflowContext(process.env, readPayload(process.env.GITHUB_EVENT_PATH));
+      const context = workflowContext(process.env, readEventPayload(process.env.GITHUB_EVENT_PATH));
       const [owner, repo] = (context.repository ?? '').split('/');
       if (owner !== undefined && repo !== undefined && context.headSha !== null) {
         const { getOctokit } = await import('@actions/github');
@@ -52,14 +52,5 @@ export async function postStep(): Promise<void> {
   } catch (error) {
     // Cleanup must never fail the job on its own account: say what happened.
     core.warning(`vmplan post step: ${(error as Error).message}`);
-  }
-}
-
-function readPayload(path: string | undefined): Record<string, unknown> {
-  if (path === undefined || !existsSync(path)) return {};
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
   }
 }

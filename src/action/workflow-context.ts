@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import type { PlanContext } from '../plan/build.js';
 
 /** What the action knows about the workflow run it is part of. */
@@ -81,4 +82,14 @@ export function planSource(context: WorkflowContext): PlanContext['source'] {
 export function artifactUrl(context: WorkflowContext, artifactId: number): string | undefined {
   if (context.repository === null || context.runId === null) return undefined;
   return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}/artifacts/${artifactId}`;
+}
+
+/** The event payload the runner wrote (GITHUB_EVENT_PATH), or an empty one. */
+export function readEventPayload(path: string | undefined): Record<string, unknown> {
+  if (path === undefined || !existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
 }

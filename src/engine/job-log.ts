@@ -90,20 +90,20 @@ export class JobLog {
   }
 }
 
+/** Puts `prefix` before every line of a text of whole lines. */
+export function prefixLines(text: string, prefix: string): string {
+  if (prefix === '') return text;
+  const lines = text.slice(0, -1).split('\n');
+  return `${lines.map((line) => `${prefix}${line}`).join('\n')}\n`;
+}
+
 /** A LiveSink writing to a stream (e.g. process.stdout) with a prefix on every line, honouring backpressure. */
 export function streamSink(stream: NodeJS.WritableStream, prefix: string): LiveSink {
   return {
     write(text) {
-      const out =
-        prefix === ''
-          ? text
-          : `${text
-              .slice(0, -1)
-              .split('\n')
-              .map((line) => `${prefix}${line}`)
-              .join('\n')}\n`;
-      if (!stream.write(out))
+      if (!stream.write(prefixLines(text, prefix))) {
         return once(stream as unknown as NodeJS.EventEmitter, 'drain').then(() => undefined);
+      }
     },
   };
 }

@@ -2,7 +2,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { JobContext, JobExecutor, JobOutcome } from '../engine/executor.js';
-import { collectMatches } from '../workspace/collect.js';
+import { collectJobOutputs } from '../workspace/collect.js';
 import { hostJobEnvironment, vmplanVariables } from './job-env.js';
 import { runProcessGroup } from './run-process.js';
 
@@ -55,26 +55,18 @@ export class HostExecutor implements JobExecutor {
       await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in the background`);
     }
 
-    await this.bringBack(context, workspace);
+    const notes = await collectJobOutputs(
+      { artifacts: workspace, reports: workspace },
+      { artifacts: node.artifacts, reports: node.reports.junit },
+      jobDir,
+    );
+    if (notes.length > 0) await log.note(notes.join('\n'));
     const outcome = toOutcome(result);
     // Keep the workspace of a failed job (to look into) or of a job asking for its changes; drop the rest.
     if (outcome.status === 'passed' && !node.writableWorkspace && !context.signal.aborted) {
       await rm(workspace, { recursive: true, force: true });
     }
     return outcome;
-  }
-
-  private async bringBack(context: JobContext, workspace: string): Promise<void> {
-    const { node, jobDir, log } = context;
-    for (const [globs, folder, what] of [
-      [node.artifacts, 'artifacts', 'artifact'],
-      [node.reports.junit, 'reports', 'report'],
-    ] as const) {
-      if (globs.length === 0) continue;
-      const collected = await collectMatches(workspace, globs, join(jobDir, folder));
-      if (collected.unmatched.length > 0)
-        await log.note(`vmplan: no ${what} matched ${collected.unmatched.join(', ')}`);
-    }
   }
 }
 

@@ -53,3 +53,26 @@ export async function collectMatches(
   }
   return result;
 }
+
+/**
+ * Brings a job's declared outputs into its folder: what its `artifacts` globs match (under `roots.artifacts`)
+ * into artifacts/, what its JUnit globs match (under `roots.reports`) into reports/. Returns a note per pattern
+ * that matched nothing.
+ */
+export async function collectJobOutputs(
+  roots: { artifacts: string; reports: string },
+  globs: { artifacts: readonly string[]; reports: readonly string[] },
+  jobDir: string,
+): Promise<string[]> {
+  const notes: string[] = [];
+  for (const [patterns, folder, what] of [
+    [globs.artifacts, 'artifacts', 'artifact'],
+    [globs.reports, 'reports', 'report'],
+  ] as const) {
+    if (patterns.length === 0) continue;
+    const collected = await collectMatches(roots[folder], patterns, join(jobDir, folder));
+    if (collected.unmatched.length > 0)
+      notes.push(`vmplan: no ${what} matched ${collected.unmatched.join(', ')}`);
+  }
+  return notes;
+}

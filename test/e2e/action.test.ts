@@ -59,6 +59,40 @@ async function download(artifactId: number, runtimeToken: string): Promise<strin
   return folder;
 }
 
+/** Starts the main step of a run whose one job runs for minutes, and resolves once that job started. */
+async function startLongRunningJob(): Promise<{
+  harness: ActionHarness;
+  main: ReturnType<ActionHarness['start']>;
+  marker: string;
+  head: string;
+}> {
+  const marker = `vmplan-action-long-${randomBytes(4).toString('hex')}`;
+  const workspace = makeWorkspace({
+    '.github/vmplan.yml': `version: 1
+defaults: { executor: host }
+jobs:
+  long: { run: "node -e 'setTimeout(() => {}, 300000)' ${marker}" }
+`,
+  });
+  const harness = new ActionHarness(
+    workspace.root,
+    { 'github-token': 'test-token' },
+    {},
+    { name: 'push', payload: {} },
+    servicesForNewRun(),
+  );
+  let started: () => void = () => undefined;
+  const running = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const main = harness.start('main', {}, (text) => {
+    if (text.includes('▶ long')) started();
+  });
+  await running;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return { harness, main, marker, head: workspace.head };
+}
+
 const errors = (commands: WorkflowCommand[]) => commands.filter((c) => c.command === 'error');
 
 describe('the action, run as the runner runs it (dist/index.js, dist/post.js)', () => {
@@ -306,30 +340,7 @@ jobs:
   });
 
   it('on SIGINT mid-run stops the jobs; the post step leaves nothing running and completes check runs as cancelled', async () => {
-    const marker = `vmplan-action-sigint-${randomBytes(4).toString('hex')}`;
-    const workspace = makeWorkspace({
-      '.github/vmplan.yml': `version: 1
-defaults: { executor: host }
-jobs:
-  long: { run: "node -e 'setTimeout(() => {}, 300000)' ${marker}" }
-`,
-    });
-    const harness = new ActionHarness(
-      workspace.root,
-      { 'github-token': 'test-token' },
-      {},
-      { name: 'push', payload: {} },
-      servicesForNewRun(),
-    );
-    let started: () => void;
-    const running = new Promise<void>((resolve) => {
-      started = resolve;
-    });
-    const main = harness.start('main', {}, (text) => {
-      if (text.includes('▶ long')) started();
-    });
-    await running;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const { harness, main, marker, head } = await startLongRunningJob();
     main.child.kill('SIGINT');
     const mainResult = await main.done;
     expect(mainResult.code).toBe(1);
@@ -339,37 +350,14 @@ jobs:
     const runDir = mainResult.state['run-dir']!;
     expect(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).status).toBe('cancelled');
     expect(JSON.parse(readFileSync(join(runDir, 'jobs/long/status.json'), 'utf8')).status).toBe('cancelled');
-    expect(api.checkRun('vmplan / long', workspace.head)).toMatchObject({
+    expect(api.checkRun('vmplan / long', head)).toMatchObject({
       status: 'completed',
       conclusion: 'cancelled',
     });
   });
 
   it('the post step finishes a run whose main step was killed outright', async () => {
-    const marker = `vmplan-action-sigkill-${randomBytes(4).toString('hex')}`;
-    const workspace = makeWorkspace({
-      '.github/vmplan.yml': `version: 1
-defaults: { executor: host }
-jobs:
-  long: { run: "node -e 'setTimeout(() => {}, 300000)' ${marker}" }
-`,
-    });
-    const harness = new ActionHarness(
-      workspace.root,
-      { 'github-token': 'test-token' },
-      {},
-      { name: 'push', payload: {} },
-      servicesForNewRun(),
-    );
-    let started: () => void;
-    const running = new Promise<void>((resolve) => {
-      started = resolve;
-    });
-    const main = harness.start('main', {}, (text) => {
-      if (text.includes('▶ long')) started();
-    });
-    await running;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const { harness, main, marker, head } = await startLongRunningJob();
     main.child.kill('SIGKILL');
     const mainResult = await main.done;
     expect(processesWith(marker)).toHaveLength(1);
@@ -379,7 +367,7 @@ jobs:
     expect(JSON.parse(readFileSync(join(mainResult.state['run-dir']!, 'run.json'), 'utf8')).status).toBe(
       'cancelled',
     );
-    expect(api.checkRun('vmplan / long', workspace.head)).toMatchObject({
+    expect(api.checkRun('vmplan / long', head)).toMatchObject({
       status: 'completed',
       conclusion: 'cancelled',
     });

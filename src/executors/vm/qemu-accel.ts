@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { release } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../util/atomic-write.js';
-import { qemuBinary } from './qemu-args.js';
+import { qemuArgs, qemuBinary } from './qemu-args.js';
 
 /** The guest architecture this host runs natively. */
 export function hostArch(): 'arm64' | 'amd64' | undefined {
@@ -36,32 +36,25 @@ export async function kvmProbeBoot(
   initrd: string,
   deadlineMs = 20_000,
 ): Promise<boolean> {
-  const machine = arch === 'arm64' ? 'virt' : 'q35';
-  const child = spawn(
-    qemuBinary(arch),
-    [
-      '-M',
-      machine,
-      '-accel',
-      'kvm',
-      '-cpu',
-      'host',
-      '-m',
-      '256M',
-      '-nodefaults',
-      '-no-user-config',
-      '-display',
-      'none',
-      '-no-reboot',
-      '-kernel',
+  const args = qemuArgs(
+    {
+      name: 'kvm-probe',
+      arch,
+      cpus: 1,
+      memoryMiB: 256,
       kernel,
-      '-initrd',
       initrd,
-      '-append',
-      'panic=-1 rdinit=/vmplan-kvm-probe-no-such-init',
-    ],
-    { stdio: 'ignore' },
+      cmdline: 'panic=-1 rdinit=/vmplan-kvm-probe-no-such-init',
+      disk: null,
+      shares: [],
+      consoleLog: '/dev/null',
+      restSocket: '',
+      pidFile: join(tmpdir(), `vmplan-kvm-probe-${process.pid}.pid`),
+      network: false,
+    },
+    { accel: 'kvm', shares: '9p' },
   );
+  const child = spawn(qemuBinary(arch), args, { stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => resolve(code));
     child.once('error', () => resolve(-1));

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import type { JobContext, JobOutcome } from '../../engine/executor.js';
 import type { JobLog } from '../../engine/job-log.js';
 import { cloneFile } from '../../workspace/clone-file.js';
-import { collectMatches } from '../../workspace/collect.js';
+import { collectJobOutputs } from '../../workspace/collect.js';
 import { writeGuestFiles } from './guest-files.js';
 import { readGuestResult } from './guest-result.js';
 import { followFile } from './tail-file.js';
@@ -162,16 +162,15 @@ function outcomeFromResult(path: string, log: JobLog): JobOutcome {
 /** Copies what the guest collected, filtered by the job's exact globs, and its workspace changes. */
 async function bringBack(context: JobContext, guestDir: string): Promise<void> {
   const { node, jobDir, log } = context;
-  for (const [globs, folder, what] of [
-    [node.artifacts, 'artifacts', 'artifact'],
-    [node.reports.junit, 'reports', 'report'],
-  ] as const) {
-    if (globs.length === 0) continue;
-    const collected = await collectMatches(join(guestDir, folder), globs, join(jobDir, folder));
-    if (collected.unmatched.length > 0)
-      await log.note(`vmplan: no ${what} matched ${collected.unmatched.join(', ')}`);
-    rmSync(join(guestDir, folder), { recursive: true, force: true });
-  }
+  // The guest copied at least what the globs match into its share; keep exactly what they match.
+  const roots = { artifacts: join(guestDir, 'artifacts'), reports: join(guestDir, 'reports') };
+  const notes = await collectJobOutputs(
+    roots,
+    { artifacts: node.artifacts, reports: node.reports.junit },
+    jobDir,
+  );
+  if (notes.length > 0) await log.note(notes.join('\n'));
+  for (const folder of Object.values(roots)) rmSync(folder, { recursive: true, force: true });
   for (const name of ['workspace-changes', 'workspace-deleted.txt']) {
     if (existsSync(join(guestDir, name))) renameSync(join(guestDir, name), join(jobDir, name));
   }
