@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
 const available = readdirSync('bench')
-  .filter((name) => name.endsWith('.ts') && !['run.ts', 'support.ts'].includes(name))
+  .filter((name) => name.endsWith('.ts') && name !== 'run.ts' && !name.startsWith('support'))
   .map((name) => name.replace(/\.ts$/, ''));
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : available;
 for (const name of chosen) {

@@ -28,34 +28,19 @@ esac
 for tool in apt-get dpkg-deb cpio sha256sum; do
   command -v "$tool" >/dev/null || { echo "build-test-guest: needs $tool (a Debian-like Linux)" >&2; exit 1; }
 done
-DEPMOD=$(command -v depmod || echo /sbin/depmod)
-[ -x "$DEPMOD" ] || { echo "build-test-guest: needs depmod (apt-get install kmod)" >&2; exit 1; }
+[ -x "$(command -v depmod || echo /sbin/depmod)" ] || { echo "build-test-guest: needs depmod (apt-get install kmod)" >&2; exit 1; }
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$CACHE" && CACHE=$(cd "$CACHE" && pwd)
 log() { echo "build-test-guest: $*" >&2; }
 
-# Package lists for the target architecture, kept apart from the system's, refreshed once a day.
-APT_DIR="$CACHE/apt-$ARCH"
-mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/archives/partial"
-APT_OPTS="-o APT::Architecture=$ARCH -o APT::Architectures::=$ARCH -o Dir::State::Lists=$APT_DIR/lists -o Dir::Cache=$APT_DIR -o Dir::Cache::archives=$APT_DIR/archives -o Debug::NoLocking=1"
-if [ -z "$(find "$APT_DIR/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -n 1)" ]; then
-  log "updating $ARCH package lists"
-  # shellcheck disable=SC2086
-  apt-get $APT_OPTS -qq update >&2
-fi
-# shellcheck disable=SC2086
-KERNEL_PKG=$(apt-cache $APT_OPTS depends "linux-image-$ARCH" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n 1)
-[ -n "$KERNEL_PKG" ] || { echo "build-test-guest: no linux-image-$ARCH package found" >&2; exit 1; }
-# shellcheck disable=SC2086
-KERNEL_VERSION=$(apt-cache $APT_OPTS policy "$KERNEL_PKG" | sed -n 's/^ *Candidate: //p')
-# shellcheck disable=SC2086
-BUSYBOX_VERSION=$(apt-cache $APT_OPTS policy busybox-static | sed -n 's/^ *Candidate: //p')
+. "$HERE/debian-kernel.sh"
+vmplan_apt "$ARCH" "$CACHE"
 
-MODULES="virtio_pci virtio_mmio virtio_blk virtio_console virtio_net virtio_rng virtiofs 9pnet_virtio 9p overlay ext4"
+MODULES="virtio_pci virtio_mmio virtio_blk virtio_console virtio_net virtio_rng virtiofs 9pnet_virtio 9p overlay crc32c_generic ext4"
 KEY=$(
   {
-    cat "$0" "$HERE/vmplan-agent.sh" "$HERE/test-guest-init.sh" "$HERE/udhcpc.script"
+    cat "$0" "$HERE/debian-kernel.sh" "$HERE/vmplan-agent.sh" "$HERE/test-guest-init.sh" "$HERE/udhcpc.script"
     echo "$ARCH $KERNEL_PKG=$KERNEL_VERSION busybox-static=$BUSYBOX_VERSION $MODULES"
   } | sha256sum | cut -c1-16
 )
@@ -69,38 +54,15 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vmplan-test-guest.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
-log "downloading $KERNEL_PKG $KERNEL_VERSION and busybox-static $BUSYBOX_VERSION ($ARCH)"
-# shellcheck disable=SC2086
-apt-get $APT_OPTS -qq download "$KERNEL_PKG" busybox-static >&2
-dpkg-deb -x "$(ls "$WORK"/linux-image-*.deb | head -n 1)" kernel-root
-dpkg-deb -x "$(ls "$WORK"/busybox-static_*.deb | head -n 1)" busybox-root
-
-KVER=$(ls kernel-root/boot | sed -n 's/^vmlinuz-//p' | head -n 1)
-MODROOT=kernel-root/lib/modules/$KVER
-[ -d "$MODROOT" ] || MODROOT=kernel-root/usr/lib/modules/$KVER
-[ -d "$MODROOT" ] || { echo "build-test-guest: no modules for $KVER in $KERNEL_PKG" >&2; exit 1; }
-
-# The kernel: arm64 as the uncompressed Image vfkit requires; amd64 as the ELF vmlinux (QEMU boots it via PVH,
-# twice as fast as the bzImage under emulation).
+vmplan_fetch_kernel "$WORK"
 mkdir -p out
-VMLINUZ=kernel-root/boot/vmlinuz-$KVER
-if [ "$ARCH" = arm64 ]; then
-  if [ "$(od -An -c -j 0 -N 2 "$VMLINUZ" | tr -d ' ')" = "037213" ]; then gzip -dc "$VMLINUZ" >out/kernel; else cp "$VMLINUZ" out/kernel; fi
-  [ "$(dd if=out/kernel bs=1 skip=56 count=4 2>/dev/null)" = "ARMd" ] ||
-    { echo "build-test-guest: $VMLINUZ is not an arm64 Image (no ARMd magic)" >&2; exit 1; }
-else
-  command -v xz >/dev/null || { echo "build-test-guest: needs xz for amd64 kernels" >&2; exit 1; }
-  OFFSET=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$VMLINUZ" | head -n 1 | cut -d: -f1)
-  [ -n "$OFFSET" ] || { echo "build-test-guest: no xz payload in $VMLINUZ" >&2; exit 1; }
-  tail -c +$((OFFSET + 1)) "$VMLINUZ" | xz -dc >out/kernel 2>/dev/null || true
-  [ "$(od -An -c -N 4 out/kernel | tr -d ' ')" = "177ELF" ] || { echo "build-test-guest: could not extract vmlinux" >&2; exit 1; }
-fi
+vmplan_kernel_image "$ARCH" out/kernel
 
 # The initramfs tree.
 ROOT=initramfs
 mkdir -p "$ROOT/bin" "$ROOT/sbin" "$ROOT/usr/bin" "$ROOT/usr/sbin" "$ROOT/dev" "$ROOT/proc" "$ROOT/sys" "$ROOT/run" \
-  "$ROOT/tmp" "$ROOT/etc" "$ROOT/root" "$ROOT/usr/lib/vmplan" "$ROOT/usr/share/vmplan" "$ROOT/lib/modules/$KVER"
-cp busybox-root/bin/busybox "$ROOT/bin/busybox"
+  "$ROOT/tmp" "$ROOT/mnt" "$ROOT/etc" "$ROOT/root" "$ROOT/usr/lib/vmplan" "$ROOT/usr/share/vmplan" "$ROOT/lib/modules/$KVER"
+cp "$BUSYBOX" "$ROOT/bin/busybox"
 ln -s busybox "$ROOT/bin/sh"
 cp "$HERE/test-guest-init.sh" "$ROOT/init.real"
 # The first thing init does: give every busybox applet its name.
@@ -112,24 +74,7 @@ echo "root:x:0:0:root:/root:/bin/sh" >"$ROOT/etc/passwd"
 echo "root:x:0:" >"$ROOT/etc/group"
 [ "$(id -u)" = 0 ] && mknod -m 600 "$ROOT/dev/console" c 5 1
 
-# Modules: each wanted one that is not built in, with what it depends on (from depmod's modules.dep).
-"$DEPMOD" -b kernel-root "$KVER" 2>/dev/null || "$DEPMOD" -b kernel-root/usr "$KVER"
-: >"$ROOT/etc/vmplan-modules"
-for module in $MODULES; do
-  file=$(sed -n "s|^\(.*/$module\.ko[^:]*\):.*|\1|p" "$MODROOT/modules.dep" | head -n 1)
-  [ -z "$file" ] && continue # built in (or absent): nothing to load
-  echo "$module" >>"$ROOT/etc/vmplan-modules"
-  for needed in "$file" $(sed -n "s|^$file: *||p" "$MODROOT/modules.dep"); do
-    mkdir -p "$ROOT/lib/modules/$KVER/$(dirname "$needed")"
-    case "$needed" in
-    *.xz) xz -dc "$MODROOT/$needed" >"$ROOT/lib/modules/$KVER/${needed%.xz}" ;;
-    *.zst) zstd -qdc "$MODROOT/$needed" >"$ROOT/lib/modules/$KVER/${needed%.zst}" ;;
-    *) cp "$MODROOT/$needed" "$ROOT/lib/modules/$KVER/$needed" ;;
-    esac
-  done
-done
-cp "$MODROOT/modules.builtin" "$MODROOT/modules.order" "$ROOT/lib/modules/$KVER/" 2>/dev/null || true
-"$DEPMOD" -b "$ROOT" "$KVER"
+vmplan_copy_modules "$ROOT" "$MODULES"
 
 (cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc --owner 0:0 --quiet) >out/initrd
 cat >out/image.env <<EOF

@@ -35,8 +35,9 @@ write_result() {
 power_off() {
   sync
   say "powering off"
-  poweroff -f
-  sleep 5
+  # Minimal images may have no poweroff of their own (no init system): busybox's, else the kernel's sysrq.
+  if command -v poweroff >/dev/null 2>&1; then poweroff -f; elif busybox poweroff -f 2>/dev/null; then :; fi
+  sleep 2
   echo o >/proc/sysrq-trigger 2>/dev/null
 }
 
@@ -65,9 +66,11 @@ say "job $VMPLAN_JOB"
 
 # Networking when the VM has a NIC and no one else set it up (busybox guests).
 ip link set lo up 2>/dev/null
-if [ -d /sys/class/net/eth0 ] && ! ip -4 addr show eth0 2>/dev/null | grep -q inet && command -v udhcpc >/dev/null; then
+DHCP=""
+if command -v udhcpc >/dev/null 2>&1; then DHCP=udhcpc; elif busybox udhcpc --help >/dev/null 2>&1; then DHCP="busybox udhcpc"; fi
+if [ -d /sys/class/net/eth0 ] && ! ip -4 addr show eth0 2>/dev/null | grep -q inet && [ -n "$DHCP" ]; then
   ip link set eth0 up 2>/dev/null
-  udhcpc -i eth0 -n -q -t 3 -T 1 -s /usr/share/vmplan/udhcpc.script >/dev/null 2>&1 || say "no DHCP lease on eth0"
+  $DHCP -i eth0 -n -q -t 5 -T 1 -s /usr/share/vmplan/udhcpc.script >/dev/null 2>&1 || say "no DHCP lease on eth0"
 fi
 
 # The user the job runs as: root, or "vmplan" with the uid that owns the workspace (so it can write there).
@@ -135,6 +138,9 @@ start_seconds=$(date +%s)
   cd "$WORKDIR" || exit 125
   if [ "$RUN_USER" = root ]; then
     timeout -s TERM -k 5 "$VMPLAN_TIMEOUT_SECONDS" $SHELL_CMD "$PUBLIC/command.sh" </dev/null
+  elif setpriv --help 2>&1 | grep -q -- --reuid; then
+    # util-linux setpriv: drop to the user without PAM (minimal images have no PAM config for su).
+    timeout -s TERM -k 5 "$VMPLAN_TIMEOUT_SECONDS" setpriv --reuid="$OWNER" --regid="$OWNER" --clear-groups $SHELL_CMD "$PUBLIC/command.sh" </dev/null
   else
     timeout -s TERM -k 5 "$VMPLAN_TIMEOUT_SECONDS" su -m -s /bin/sh "$RUN_USER" -c "exec $SHELL_CMD $PUBLIC/command.sh" </dev/null
   fi

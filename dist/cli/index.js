@@ -2511,7 +2511,7 @@ exports.basename = (path, { windows } = {}) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1604);
-/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9032);
+/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(762);
 // The local CLI: `vmplan plan|show|validate|schema ...`.
 
 
@@ -2545,7 +2545,7 @@ function processIo() {
 
 /***/ }),
 
-/***/ 9032:
+/***/ 762:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -2556,8 +2556,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: usage
 
-;// CONCATENATED MODULE: external "node:crypto"
-const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/util/canonical-json.ts
 
 /** JSON with object keys sorted at every depth: the same value always gives the same bytes. */
@@ -2580,7 +2580,7 @@ function sortKeys(value) {
 }
 /** Hex sha256 of a string or bytes. */
 function sha256(data) {
-    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(data).digest('hex');
+    return (0,external_node_crypto_.createHash)('sha256').update(data).digest('hex');
 }
 /** Orders strings by UTF-16 code units, the same on every machine and locale (unlike localeCompare). */
 function compareText(a, b) {
@@ -2636,10 +2636,116 @@ function sortProblems(problems) {
 /** vmplan's version, recorded in every plan (kept in step with package.json by a test). */
 const VMPLAN_VERSION = '0.1.0';
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: external "node:url"
+const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+;// CONCATENATED MODULE: external "node:util"
+const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
+;// CONCATENATED MODULE: ./src/cli/args.ts
+
+
+/** Parses a command's flags strictly; unknown flags and missing values become InputErrors naming the command. */
+function parseCommandArgs(command, args, options) {
+    try {
+        return (0,external_node_util_namespaceObject.parseArgs)({ args, options, allowPositionals: true, strict: true });
+    }
+    catch (error) {
+        throw new InputError(`vmplan ${command}: ${error.message.split('\n')[0]} (see vmplan help)`);
+    }
+}
+/** Splits repeated and comma-separated values: `--only a --only b,c` → [a, b, c]. */
+function listOption(values) {
+    if (values === undefined)
+        return undefined;
+    return values
+        .flatMap((value) => value.split(','))
+        .map((value) => value.trim())
+        .filter((value) => value !== '');
+}
+
+// EXTERNAL MODULE: ./src/cli/io.ts
+var cli_io = __nccwpck_require__(1604);
+;// CONCATENATED MODULE: ./src/cli/commands/image.ts
+
+
+
+
+
+
+
+/** The guest/ folder that ships with vmplan (found from this module, in the sources or the bundle). */
+function guestFolder() {
+    let folder = (0,external_node_path_namespaceObject.dirname)((0,external_node_url_namespaceObject.fileURLToPath)(import.meta.url));
+    for (let i = 0; i < 6; i++) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(folder, 'guest', 'build-debian-guest.sh')))
+            return (0,external_node_path_namespaceObject.join)(folder, 'guest');
+        folder = (0,external_node_path_namespaceObject.dirname)(folder);
+    }
+    throw new Error("cannot find vmplan's guest/ folder next to the program");
+}
+/**
+ * `vmplan image build debian --arch arm64|amd64 [--suite S] [--packages "..."] [--setup FILE] [--size 8G] --out DIR`
+ * and `vmplan image build test-guest --arch ...`: builds a guest image with the scripts in guest/.
+ */
+async function imageCommand(args, io) {
+    const [verb, kind, ...rest] = args;
+    if (verb !== 'build' || (kind !== 'debian' && kind !== 'test-guest')) {
+        throw new InputError('usage: vmplan image build debian|test-guest --arch arm64|amd64 [options] (see vmplan help)');
+    }
+    const { values } = parseCommandArgs('image build', rest, {
+        arch: { type: 'string' },
+        out: { type: 'string' },
+        suite: { type: 'string' },
+        packages: { type: 'string' },
+        setup: { type: 'string' },
+        size: { type: 'string' },
+        mirror: { type: 'string' },
+        cache: { type: 'string' },
+    });
+    if (values.arch !== 'arm64' && values.arch !== 'amd64')
+        throw new InputError('vmplan image build: --arch arm64 or --arch amd64 is required');
+    const script = (0,external_node_path_namespaceObject.join)(guestFolder(), kind === 'debian' ? 'build-debian-guest.sh' : 'build-test-guest.sh');
+    const scriptArgs = ['--arch', values.arch];
+    if (kind === 'debian') {
+        if (values.out === undefined)
+            throw new InputError('vmplan image build debian: --out DIR is required');
+        scriptArgs.push('--out', (0,external_node_path_namespaceObject.resolve)(io.cwd, values.out));
+        for (const name of ['suite', 'packages', 'size', 'mirror'])
+            if (values[name] !== undefined)
+                scriptArgs.push(`--${name}`, values[name]);
+        if (values.setup !== undefined)
+            scriptArgs.push('--setup', (0,external_node_path_namespaceObject.resolve)(io.cwd, values.setup));
+    }
+    if (values.cache !== undefined)
+        scriptArgs.push('--cache', (0,external_node_path_namespaceObject.resolve)(io.cwd, values.cache));
+    const child = (0,external_node_child_process_namespaceObject.spawn)(script, scriptArgs, { cwd: io.cwd, env: io.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let last = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+        last += chunk;
+    });
+    const code = await new Promise((done) => child.on('close', (exit) => done(exit ?? 1)));
+    const folder = last.trim().split('\n').pop() ?? '';
+    if (code !== 0)
+        return cli_io/* EXIT */.d.failed;
+    // test-guest builds into its cache: copy where --out says, when asked.
+    if (kind === 'test-guest' && values.out !== undefined) {
+        const { cpSync, mkdirSync } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 3024, 23));
+        const out = (0,external_node_path_namespaceObject.resolve)(io.cwd, values.out);
+        mkdirSync(out, { recursive: true });
+        for (const file of ['kernel', 'initrd'])
+            cpSync((0,external_node_path_namespaceObject.join)(folder, file), (0,external_node_path_namespaceObject.join)(out, file));
+        io.stdout(`${out}\n`);
+        return cli_io/* EXIT */.d.ok;
+    }
+    io.stdout(`${folder}\n`);
+    return cli_io/* EXIT */.d.ok;
+}
+
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/config/locate.ts
@@ -12890,7 +12996,7 @@ const MAX_JOBS_FILE_BYTES = 4 * 1024 * 1024;
 function loadJobsFile(path, name = path) {
     let bytes;
     try {
-        bytes = (0,external_node_fs_namespaceObject.readFileSync)(path);
+        bytes = (0,external_node_fs_.readFileSync)(path);
     }
     catch (error) {
         const code = error.code;
@@ -12923,27 +13029,27 @@ function loadJobsText(content, name) {
  */
 function writeFileAtomic(path, data, mode = 0o644) {
     const folder = (0,external_node_path_namespaceObject.dirname)(path);
-    (0,external_node_fs_namespaceObject.mkdirSync)(folder, { recursive: true });
-    const temp = (0,external_node_path_namespaceObject.join)(folder, `.${(0,external_node_path_namespaceObject.basename)(path)}.${process.pid}.${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}.tmp`);
-    const fd = (0,external_node_fs_namespaceObject.openSync)(temp, 'wx', mode);
+    (0,external_node_fs_.mkdirSync)(folder, { recursive: true });
+    const temp = (0,external_node_path_namespaceObject.join)(folder, `.${(0,external_node_path_namespaceObject.basename)(path)}.${process.pid}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    const fd = (0,external_node_fs_.openSync)(temp, 'wx', mode);
     try {
         const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
         let offset = 0;
         while (offset < bytes.length)
-            offset += (0,external_node_fs_namespaceObject.writeSync)(fd, bytes, offset, bytes.length - offset);
-        (0,external_node_fs_namespaceObject.fsyncSync)(fd);
+            offset += (0,external_node_fs_.writeSync)(fd, bytes, offset, bytes.length - offset);
+        (0,external_node_fs_.fsyncSync)(fd);
     }
     catch (error) {
-        (0,external_node_fs_namespaceObject.closeSync)(fd);
-        (0,external_node_fs_namespaceObject.rmSync)(temp, { force: true });
+        (0,external_node_fs_.closeSync)(fd);
+        (0,external_node_fs_.rmSync)(temp, { force: true });
         throw error;
     }
-    (0,external_node_fs_namespaceObject.closeSync)(fd);
+    (0,external_node_fs_.closeSync)(fd);
     try {
-        (0,external_node_fs_namespaceObject.renameSync)(temp, path);
+        (0,external_node_fs_.renameSync)(temp, path);
     }
     catch (error) {
-        (0,external_node_fs_namespaceObject.rmSync)(temp, { force: true });
+        (0,external_node_fs_.rmSync)(temp, { force: true });
         throw error;
     }
     syncFolder(folder);
@@ -12956,15 +13062,15 @@ function syncFolder(folder) {
     // Makes the rename durable; not every platform lets a directory be opened for fsync.
     let fd;
     try {
-        fd = (0,external_node_fs_namespaceObject.openSync)(folder, 'r');
-        (0,external_node_fs_namespaceObject.fsyncSync)(fd);
+        fd = (0,external_node_fs_.openSync)(folder, 'r');
+        (0,external_node_fs_.fsyncSync)(fd);
     }
     catch {
         // best effort
     }
     finally {
         if (fd !== undefined)
-            (0,external_node_fs_namespaceObject.closeSync)(fd);
+            (0,external_node_fs_.closeSync)(fd);
     }
 }
 
@@ -13608,7 +13714,7 @@ function parsePlan(text, file) {
 function readPlan(path, name = path) {
     let bytes;
     try {
-        bytes = (0,external_node_fs_namespaceObject.readFileSync)(path);
+        bytes = (0,external_node_fs_.readFileSync)(path);
     }
     catch (error) {
         throw new InputError([
@@ -13728,32 +13834,6 @@ function jsonSchemaText(name) {
     return `${JSON.stringify(jsonSchemaFor(name), null, 2)}\n`;
 }
 
-;// CONCATENATED MODULE: external "node:util"
-const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-;// CONCATENATED MODULE: ./src/cli/args.ts
-
-
-/** Parses a command's flags strictly; unknown flags and missing values become InputErrors naming the command. */
-function parseCommandArgs(command, args, options) {
-    try {
-        return (0,external_node_util_namespaceObject.parseArgs)({ args, options, allowPositionals: true, strict: true });
-    }
-    catch (error) {
-        throw new InputError(`vmplan ${command}: ${error.message.split('\n')[0]} (see vmplan help)`);
-    }
-}
-/** Splits repeated and comma-separated values: `--only a --only b,c` → [a, b, c]. */
-function listOption(values) {
-    if (values === undefined)
-        return undefined;
-    return values
-        .flatMap((value) => value.split(','))
-        .map((value) => value.trim())
-        .filter((value) => value !== '');
-}
-
-// EXTERNAL MODULE: ./src/cli/io.ts
-var cli_io = __nccwpck_require__(1604);
 ;// CONCATENATED MODULE: ./src/cli/commands/inspect.ts
 
 
@@ -13804,7 +13884,7 @@ function schemaCommand(args, io) {
 function looksLikePlan(path) {
     let text;
     try {
-        text = (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
     }
     catch {
         return false; // let the jobs-file loader report the read error
@@ -13818,8 +13898,6 @@ function looksLikePlan(path) {
     }
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/context/git.ts
 
 /** Runs git in a folder and returns its trimmed stdout, or undefined when git fails or is missing. */
@@ -13885,7 +13963,7 @@ function localChanges(cwd, options) {
     if (options.changedFilesPath !== undefined) {
         let text;
         try {
-            text = (0,external_node_fs_namespaceObject.readFileSync)(options.changedFilesPath, 'utf8');
+            text = (0,external_node_fs_.readFileSync)(options.changedFilesPath, 'utf8');
         }
         catch (error) {
             throw new InputError(`--changed-files ${options.changedFilesPath}: cannot read (${error.code})`);
@@ -13926,10 +14004,10 @@ function planTimestamp(env = process.env, now = new Date()) {
  * plans and caches never show up as changes or get committed, whatever the repository's own ignore rules.
  */
 function ensureStateDir(path) {
-    (0,external_node_fs_namespaceObject.mkdirSync)(path, { recursive: true });
+    (0,external_node_fs_.mkdirSync)(path, { recursive: true });
     const ignore = (0,external_node_path_namespaceObject.join)(path, '.gitignore');
-    if (!(0,external_node_fs_namespaceObject.existsSync)(ignore))
-        (0,external_node_fs_namespaceObject.writeFileSync)(ignore, '# Created by vmplan: everything here is local state.\n*\n');
+    if (!(0,external_node_fs_.existsSync)(ignore))
+        (0,external_node_fs_.writeFileSync)(ignore, '# Created by vmplan: everything here is local state.\n*\n');
     return path;
 }
 
@@ -14159,7 +14237,7 @@ function assertRunId(runId) {
     }
 }
 /** A new run id: UTC time to the second plus 8 random hex digits, so ids sort by start time. */
-function newRunId(now = new Date(), random = (0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')) {
+function newRunId(now = new Date(), random = (0,external_node_crypto_.randomBytes)(4).toString('hex')) {
     const stamp = now
         .toISOString()
         .replace(/[-:]/g, '')
@@ -14340,7 +14418,7 @@ function readNodeRecords(layout, runId, plan) {
 function listRunIds(layout) {
     let names;
     try {
-        names = (0,external_node_fs_namespaceObject.readdirSync)(layout.runsDir);
+        names = (0,external_node_fs_.readdirSync)(layout.runsDir);
     }
     catch {
         return [];
@@ -14350,7 +14428,7 @@ function listRunIds(layout) {
 function readRecord(path, schema) {
     let text;
     try {
-        text = (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
     }
     catch (error) {
         throw new InputError([
@@ -14540,7 +14618,7 @@ async function probeClone(source, root, target) {
         return false;
     const probe = `${target}.clone-probe-${process.pid}`;
     try {
-        await (0,promises_namespaceObject.copyFile)((0,external_node_path_namespaceObject.join)(source, sample), probe, external_node_fs_namespaceObject.constants.COPYFILE_FICLONE_FORCE);
+        await (0,promises_namespaceObject.copyFile)((0,external_node_path_namespaceObject.join)(source, sample), probe, external_node_fs_.constants.COPYFILE_FICLONE_FORCE);
         return true;
     }
     catch {
@@ -14614,7 +14692,7 @@ async function copyWithNode(source, target, root, forceCopy) {
         }
         if (cloneWorks !== false) {
             try {
-                await (0,promises_namespaceObject.copyFile)(from, to, external_node_fs_namespaceObject.constants.COPYFILE_FICLONE_FORCE);
+                await (0,promises_namespaceObject.copyFile)(from, to, external_node_fs_.constants.COPYFILE_FICLONE_FORCE);
                 cloneWorks = true;
             }
             catch (error) {
@@ -14701,8 +14779,8 @@ class JobLog {
     constructor(path, masker, live) {
         this.masker = masker;
         this.live = live;
-        (0,external_node_fs_namespaceObject.mkdirSync)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
-        this.file = (0,external_node_fs_namespaceObject.createWriteStream)(path, { flags: 'a' });
+        (0,external_node_fs_.mkdirSync)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
+        this.file = (0,external_node_fs_.createWriteStream)(path, { flags: 'a' });
     }
     /** Masks secret values in a text that did not come through the log (e.g. a message from the guest). */
     mask(text) {
@@ -15011,7 +15089,7 @@ async function runPlanNodes(plan, options) {
 }
 async function runNode(plan, node, controller, options, images) {
     const nodeDir = options.layout.nodeDir(options.store.runId, node);
-    (0,external_node_fs_namespaceObject.mkdirSync)(nodeDir, { recursive: true });
+    (0,external_node_fs_.mkdirSync)(nodeDir, { recursive: true });
     const live = options.progress.liveSink(node);
     const log = new JobLog((0,external_node_path_namespaceObject.join)(nodeDir, 'host.log'), options.masker, live);
     const guestLog = node.kind === 'execute' && node.type === 'vm_command'
@@ -15211,12 +15289,12 @@ async function startRun(options) {
             secrets[precondition.name] = options.env[precondition.name] ?? '';
     }
     const snapshotRun = options.rerun?.snapshotRun;
-    if (snapshotRun !== undefined && !(0,external_node_fs_namespaceObject.existsSync)(layout.snapshotDir(snapshotRun))) {
+    if (snapshotRun !== undefined && !(0,external_node_fs_.existsSync)(layout.snapshotDir(snapshotRun))) {
         throw new InputError(`run ${snapshotRun} has no snapshot left to rerun (was it garbage-collected?)`);
     }
     ensureStateDir(layout.root);
     const runId = newRunId();
-    (0,external_node_fs_namespaceObject.mkdirSync)(layout.runDir(runId), { recursive: true });
+    (0,external_node_fs_.mkdirSync)(layout.runDir(runId), { recursive: true });
     writePlan(layout.planFile(runId), plan, Object.values(secrets));
     const store = RunStore.create(layout, {
         runId,
@@ -15412,12 +15490,12 @@ function liveGroupMembers(pgid) {
 }
 function linuxGroupMembers(pgid) {
     const members = [];
-    for (const name of (0,external_node_fs_namespaceObject.readdirSync)('/proc')) {
+    for (const name of (0,external_node_fs_.readdirSync)('/proc')) {
         if (!/^\d+$/.test(name))
             continue;
         let stat;
         try {
-            stat = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${name}/stat`, 'utf8');
+            stat = (0,external_node_fs_.readFileSync)(`/proc/${name}/stat`, 'utf8');
         }
         catch {
             continue; // exited meanwhile
@@ -15561,7 +15639,7 @@ class HostExecutor {
         const copy = await context.workspace.jobCopy(workspace);
         await log.note(`vmplan: workspace ready in ${copy.ms} ms (${copy.method === 'clone' ? 'copy-on-write clone' : 'copy'})`);
         const workdir = (0,external_node_path_namespaceObject.resolve)(workspace, node.workingDirectory);
-        if (!(0,external_node_fs_namespaceObject.existsSync)(workdir) || !(0,external_node_fs_namespaceObject.statSync)(workdir).isDirectory()) {
+        if (!(0,external_node_fs_.existsSync)(workdir) || !(0,external_node_fs_.statSync)(workdir).isDirectory()) {
             return {
                 status: 'failed',
                 exitCode: null,
@@ -15569,7 +15647,7 @@ class HostExecutor {
             };
         }
         const script = (0,external_node_path_namespaceObject.join)(jobDir, 'run.sh');
-        (0,external_node_fs_namespaceObject.writeFileSync)(script, `${node.command}\n`, { mode: 0o700 });
+        (0,external_node_fs_.writeFileSync)(script, `${node.command}\n`, { mode: 0o700 });
         const env = hostJobEnvironment(this.inheritedEnv, node, context.secrets, vmplanVariables(context.runId, node, workspace));
         const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
             cwd: workdir,
@@ -15614,8 +15692,8 @@ function toOutcome(result) {
 function shortSocketDir(base = '/tmp') {
     const uid = process.getuid?.() ?? 0;
     const dir = (0,external_node_path_namespaceObject.join)(base, `vmplan-${uid}`);
-    (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true, mode: 0o700 });
-    const info = (0,external_node_fs_namespaceObject.statSync)(dir);
+    (0,external_node_fs_.mkdirSync)(dir, { recursive: true, mode: 0o700 });
+    const info = (0,external_node_fs_.statSync)(dir);
     if (info.uid !== uid || (info.mode & 0o077) !== 0) {
         throw new Error(`${dir} must belong to uid ${uid} with mode 0700 (it holds VM control sockets); remove it and retry`);
     }
@@ -15718,13 +15796,13 @@ function kvmBlocker(arch) {
     if (hostArch() !== arch)
         return `the guest is ${arch} and the host ${process.arch}: emulated (TCG)`;
     try {
-        (0,external_node_fs_namespaceObject.accessSync)('/dev/kvm', external_node_fs_namespaceObject.constants.R_OK | external_node_fs_namespaceObject.constants.W_OK);
+        (0,external_node_fs_.accessSync)('/dev/kvm', external_node_fs_.constants.R_OK | external_node_fs_.constants.W_OK);
     }
     catch {
         return 'no usable /dev/kvm';
     }
     if (arch === 'amd64') {
-        const cpuinfo = (0,external_node_fs_namespaceObject.readFileSync)('/proc/cpuinfo', 'utf8');
+        const cpuinfo = (0,external_node_fs_.readFileSync)('/proc/cpuinfo', 'utf8');
         // /dev/kvm can exist without hardware virtualization (e.g. a paravirtual KVM in a cloud VM): check the flags.
         if (!/^flags\s*:.*\b(vmx|svm)\b/m.test(cpuinfo))
             return 'the CPU flags have no vmx/svm';
@@ -15771,7 +15849,7 @@ async function chooseAccel(arch, probe, cacheDir) {
     const key = `${arch}:${(0,external_node_os_namespaceObject.release)()}`;
     let cache = {};
     try {
-        cache = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(cacheFile, 'utf8'));
+        cache = JSON.parse((0,external_node_fs_.readFileSync)(cacheFile, 'utf8'));
     }
     catch {
         // no cache yet
@@ -15795,7 +15873,7 @@ const VIRTIOFSD_CANDIDATES = ['/usr/libexec/virtiofsd', '/usr/lib/qemu/virtiofsd
 /** Finds a usable virtiofsd, or undefined (QEMU then shares folders over 9p). */
 function findVirtiofsd() {
     for (const path of VIRTIOFSD_CANDIDATES) {
-        if (!(0,external_node_fs_namespaceObject.existsSync)(path))
+        if (!(0,external_node_fs_.existsSync)(path))
             continue;
         const version = (0,external_node_child_process_namespaceObject.spawnSync)(path, ['--version'], { encoding: 'utf8' });
         const text = `${version.stdout}${version.stderr}`;
@@ -15851,12 +15929,12 @@ async function startQemuVm(spec, options) {
                 helper.kill('SIGKILL');
         await Promise.all(helpers.map((helper) => helper.exitCode === null && helper.signalCode === null ? once(helper) : undefined));
         for (const socket of Object.values(sockets))
-            (0,external_node_fs_namespaceObject.rmSync)(socket, { force: true });
+            (0,external_node_fs_.rmSync)(socket, { force: true });
     };
     if (options.virtiofsd !== undefined) {
         for (const share of spec.shares) {
             const socket = (0,external_node_path_namespaceObject.join)(options.socketDir, `${process.pid}-${Date.now().toString(36)}-${share.tag}.vfs.sock`);
-            (0,external_node_fs_namespaceObject.rmSync)(socket, { force: true });
+            (0,external_node_fs_.rmSync)(socket, { force: true });
             sockets[share.tag] = socket;
             const helper = (0,external_node_child_process_namespaceObject.spawn)(options.virtiofsd.path, virtiofsdArgs(options.virtiofsd, socket, share.hostPath), {
                 stdio: ['ignore', 'pipe', 'pipe'],
@@ -15866,7 +15944,7 @@ async function startQemuVm(spec, options) {
             helper.stderr?.on('data', keepTail);
             helpers.push(helper);
         }
-        const ready = await waitFor(() => Object.values(sockets).every((socket) => (0,external_node_fs_namespaceObject.existsSync)(socket)), 5_000);
+        const ready = await waitFor(() => Object.values(sockets).every((socket) => (0,external_node_fs_.existsSync)(socket)), 5_000);
         if (!ready) {
             await stopHelpers();
             throw new Error(`virtiofsd did not start within 5 s: ${stderr.trim().split('\n').pop() ?? ''}`);
@@ -15950,7 +16028,7 @@ const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(
  */
 async function cloneFile(source, target) {
     try {
-        await (0,promises_namespaceObject.copyFile)(source, target, external_node_fs_namespaceObject.constants.COPYFILE_FICLONE_FORCE);
+        await (0,promises_namespaceObject.copyFile)(source, target, external_node_fs_.constants.COPYFILE_FICLONE_FORCE);
         return 'clone';
     }
     catch {
@@ -15994,7 +16072,7 @@ function globToFindPattern(glob) {
 /** Writes the job's guest folder (the vmplan-job share): job.env, env, secrets.env (0600), command.sh. */
 function writeGuestFiles(folder, settings, secrets) {
     const { node } = settings;
-    (0,external_node_fs_namespaceObject.mkdirSync)(folder, { recursive: true, mode: 0o700 });
+    (0,external_node_fs_.mkdirSync)(folder, { recursive: true, mode: 0o700 });
     const jobEnv = envFileText({
         VMPLAN_JOB: node.job,
         VMPLAN_WORKDIR: node.workingDirectory,
@@ -16005,12 +16083,12 @@ function writeGuestFiles(folder, settings, secrets) {
         VMPLAN_COLLECT_ARTIFACTS: node.artifacts.map(globToFindPattern).join('\n'),
         VMPLAN_COLLECT_REPORTS: node.reports.junit.map(globToFindPattern).join('\n'),
     });
-    (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(folder, 'job.env'), jobEnv);
-    (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(folder, 'env'), envFileText({ ...node.env, VMPLAN_JOB: node.job }));
-    (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(folder, 'command.sh'), `${node.command}\n`);
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_namespaceObject.join)(folder, 'job.env'), jobEnv);
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_namespaceObject.join)(folder, 'env'), envFileText({ ...node.env, VMPLAN_JOB: node.job }));
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_namespaceObject.join)(folder, 'command.sh'), `${node.command}\n`);
     const secretsFile = (0,external_node_path_namespaceObject.join)(folder, 'secrets.env');
-    (0,external_node_fs_namespaceObject.writeFileSync)(secretsFile, envFileText(secrets), { mode: 0o600 });
-    (0,external_node_fs_namespaceObject.chmodSync)(secretsFile, 0o600);
+    (0,external_node_fs_.writeFileSync)(secretsFile, envFileText(secrets), { mode: 0o600 });
+    (0,external_node_fs_.chmodSync)(secretsFile, 0o600);
 }
 
 ;// CONCATENATED MODULE: ./src/executors/vm/guest-result.ts
@@ -16034,7 +16112,7 @@ const GuestResultSchema = strictObject({
 function readGuestResult(path) {
     let fd;
     try {
-        fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW | external_node_fs_namespaceObject.constants.O_NONBLOCK);
+        fd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK);
     }
     catch (error) {
         const code = error.code;
@@ -16045,7 +16123,7 @@ function readGuestResult(path) {
         return { kind: 'invalid', problem: `result.json cannot be read (${code})` };
     }
     try {
-        const info = (0,external_node_fs_namespaceObject.fstatSync)(fd);
+        const info = (0,external_node_fs_.fstatSync)(fd);
         if (!info.isFile())
             return { kind: 'invalid', problem: 'result.json is not a regular file' };
         if (info.size > MAX_RESULT_BYTES) {
@@ -16055,7 +16133,7 @@ function readGuestResult(path) {
             };
         }
         const buffer = Buffer.alloc(Number(info.size));
-        const read = (0,external_node_fs_namespaceObject.readSync)(fd, buffer, 0, buffer.length, 0);
+        const read = (0,external_node_fs_.readSync)(fd, buffer, 0, buffer.length, 0);
         let data;
         try {
             data = JSON.parse(buffer.subarray(0, read).toString('utf8'));
@@ -16075,7 +16153,7 @@ function readGuestResult(path) {
         return { kind: 'ok', result: parsed.data };
     }
     finally {
-        (0,external_node_fs_namespaceObject.closeSync)(fd);
+        (0,external_node_fs_.closeSync)(fd);
     }
 }
 
@@ -16099,16 +16177,16 @@ async function followFile(path, into, stop) {
     const drain = async () => {
         let fd;
         try {
-            fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW | external_node_fs_namespaceObject.constants.O_NONBLOCK);
+            fd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK);
         }
         catch {
             return; // not there yet, or not a file we read
         }
         try {
-            if (!(0,external_node_fs_namespaceObject.fstatSync)(fd).isFile())
+            if (!(0,external_node_fs_.fstatSync)(fd).isFile())
                 return;
             for (;;) {
-                const read = (0,external_node_fs_namespaceObject.readSync)(fd, buffer, 0, CHUNK, offset);
+                const read = (0,external_node_fs_.readSync)(fd, buffer, 0, CHUNK, offset);
                 if (read <= 0)
                     return;
                 offset += read;
@@ -16117,7 +16195,7 @@ async function followFile(path, into, stop) {
             }
         }
         finally {
-            (0,external_node_fs_namespaceObject.closeSync)(fd);
+            (0,external_node_fs_.closeSync)(fd);
         }
     };
     while (!stopped) {
@@ -16179,10 +16257,11 @@ async function runVmJob(context, launcher, settings) {
     if (image === undefined)
         return { status: 'failed', exitCode: null, message: `image "${node.image}" was not prepared` };
     const guestDir = (0,external_node_path_namespaceObject.join)(jobDir, 'guest');
-    const socket = (0,external_node_path_namespaceObject.join)(settings.socketDir, `${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}.sock`);
+    const socket = (0,external_node_path_namespaceObject.join)(settings.socketDir, `${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.sock`);
     const pidFile = (0,external_node_path_namespaceObject.join)(jobDir, `${launcher.name}.pid`);
     const consoleLog = (0,external_node_path_namespaceObject.join)(jobDir, 'console.log');
     let disk = null;
+    let passed = false;
     writeGuestFiles(guestDir, { node, timeoutSeconds: Math.ceil(node.timeoutMinutes * 60), workspaceMode: settings.workspaceMode }, context.secrets);
     try {
         let workShare = context.workspace.snapshotDir;
@@ -16208,7 +16287,7 @@ async function runVmJob(context, launcher, settings) {
             restSocket: socket,
             pidFile,
         });
-        (0,external_node_fs_namespaceObject.rmSync)(socket, { force: true });
+        (0,external_node_fs_.rmSync)(socket, { force: true });
         if (context.signal.aborted)
             return { status: 'failed', exitCode: null, message: 'stopped before the VM started' };
         const vm = await launcher.launch(spec, log);
@@ -16236,16 +16315,22 @@ async function runVmJob(context, launcher, settings) {
         if (exit.code !== 0) {
             return { status: 'failed', exitCode: null, message: launcher.failureMessage(exit, vm.stderrTail()) };
         }
-        return outcomeFromResult((0,external_node_path_namespaceObject.join)(guestDir, 'result.json'), log);
+        const outcome = outcomeFromResult((0,external_node_path_namespaceObject.join)(guestDir, 'result.json'), log);
+        passed = outcome.status === 'passed';
+        return outcome;
     }
     finally {
-        (0,external_node_fs_namespaceObject.rmSync)((0,external_node_path_namespaceObject.join)(guestDir, 'secrets.env'), { force: true });
+        (0,external_node_fs_.rmSync)((0,external_node_path_namespaceObject.join)(guestDir, 'secrets.env'), { force: true });
         // The guest's own copy of its output is unmasked; the job's guest.log is the masked one.
-        (0,external_node_fs_namespaceObject.rmSync)((0,external_node_path_namespaceObject.join)(guestDir, 'guest.log'), { force: true });
-        if (disk !== null)
-            (0,external_node_fs_namespaceObject.rmSync)(disk, { force: true });
-        (0,external_node_fs_namespaceObject.rmSync)(socket, { force: true });
-        (0,external_node_fs_namespaceObject.rmSync)(pidFile, { force: true });
+        (0,external_node_fs_.rmSync)((0,external_node_path_namespaceObject.join)(guestDir, 'guest.log'), { force: true });
+        if (disk !== null) {
+            if (settings.keepFailedDisks && !passed)
+                await log.note(`vmplan: kept the failed job's root disk: ${disk}`);
+            else
+                (0,external_node_fs_.rmSync)(disk, { force: true });
+        }
+        (0,external_node_fs_.rmSync)(socket, { force: true });
+        (0,external_node_fs_.rmSync)(pidFile, { force: true });
     }
 }
 /** The job's outcome from result.json, which the guest wrote and nothing vouches for. */
@@ -16286,10 +16371,10 @@ async function bringBack(context, guestDir) {
     if (notes.length > 0)
         await log.note(notes.join('\n'));
     for (const folder of Object.values(roots))
-        (0,external_node_fs_namespaceObject.rmSync)(folder, { recursive: true, force: true });
+        (0,external_node_fs_.rmSync)(folder, { recursive: true, force: true });
     for (const name of ['workspace-changes', 'workspace-deleted.txt']) {
-        if ((0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(guestDir, name)))
-            (0,external_node_fs_namespaceObject.renameSync)((0,external_node_path_namespaceObject.join)(guestDir, name), (0,external_node_path_namespaceObject.join)(jobDir, name));
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(guestDir, name)))
+            (0,external_node_fs_.renameSync)((0,external_node_path_namespaceObject.join)(guestDir, name), (0,external_node_path_namespaceObject.join)(jobDir, name));
     }
 }
 /**
@@ -16312,18 +16397,18 @@ async function ensureGuestWritable(folder, done) {
 }
 /** Rewrites a text file with secrets masked (the console log mirrors the job's output), line by line. */
 async function maskFileInPlace(path, log) {
-    if (!(0,external_node_fs_namespaceObject.existsSync)(path))
+    if (!(0,external_node_fs_.existsSync)(path))
         return;
     const temp = `${path}.masking`;
-    const out = (0,external_node_fs_namespaceObject.createWriteStream)(temp, { mode: 0o600 });
-    const lines = (0,external_node_readline_namespaceObject.createInterface)({ input: (0,external_node_fs_namespaceObject.createReadStream)(path), crlfDelay: Number.POSITIVE_INFINITY });
+    const out = (0,external_node_fs_.createWriteStream)(temp, { mode: 0o600 });
+    const lines = (0,external_node_readline_namespaceObject.createInterface)({ input: (0,external_node_fs_.createReadStream)(path), crlfDelay: Number.POSITIVE_INFINITY });
     for await (const line of lines) {
         if (!out.write(`${log.mask(line)}\n`))
             await (0,external_node_events_namespaceObject.once)(out, 'drain');
     }
     out.end();
     await (0,external_node_events_namespaceObject.once)(out, 'finish');
-    (0,external_node_fs_namespaceObject.renameSync)(temp, path);
+    (0,external_node_fs_.renameSync)(temp, path);
 }
 /** Replaces control characters (from an untrusted message) with spaces. */
 function stripControlCharacters(text) {
@@ -16393,6 +16478,7 @@ class QemuExecutor {
             socketDir,
             workspaceMode: context.plan.workspace.mode,
             writableFolders: this.writableFolders,
+            keepFailedDisks: this.options.keepFailedDisks === true,
         });
     }
 }
@@ -16558,7 +16644,7 @@ function findExecutable(name, env = process.env) {
             .map((dir) => (0,external_node_path_namespaceObject.join)(dir, name));
     for (const candidate of candidates) {
         try {
-            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
+            (0,external_node_fs_.accessSync)(candidate, external_node_fs_.constants.X_OK);
             return (0,external_node_path_namespaceObject.isAbsolute)(candidate) ? candidate : (0,external_node_path_namespaceObject.resolve)(candidate);
         }
         catch {
@@ -16650,6 +16736,7 @@ class VfkitExecutor {
             socketDir: shortSocketDir(),
             workspaceMode: context.plan.workspace.mode,
             writableFolders: this.writableFolders,
+            keepFailedDisks: this.options.keepFailedDisks === true,
         });
     }
 }
@@ -16706,18 +16793,288 @@ async function launchVfkit(binary, spec, log) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/executors/stop-recorded.ts
+
+
+
+
+/** A process's command line, or undefined when it is gone (or cannot be read). */
+function commandLineOf(pid) {
+    if (process.platform === 'linux') {
+        try {
+            return (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+        }
+        catch {
+            return undefined;
+        }
+    }
+    const result = (0,external_node_child_process_namespaceObject.spawnSync)('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+    return result.status === 0 ? result.stdout.trim() : undefined;
+}
+/**
+ * Stops what a node record says is running — only if that process still belongs to the run (its command line
+ * names the run folder), so a recycled pid is never killed.
+ */
+async function stopRecordedProcess(recorded, runDir, graceMs = 2_000) {
+    const command = commandLineOf(recorded.pid);
+    if (command === undefined)
+        return 'already-gone';
+    if (!command.includes(runDir))
+        return 'not-ours';
+    // A vfkit VM: HardStop over its REST socket first, as when vmplan stops it itself.
+    if (recorded.restSocket !== null)
+        await setVfkitState(recorded.restSocket, 'HardStop');
+    if (recorded.group)
+        return stopProcessGroup(recorded.pid, graceMs);
+    try {
+        process.kill(recorded.pid, 'SIGKILL');
+        return 'killed';
+    }
+    catch {
+        return 'already-gone';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/records/reconcile.ts
+
+
+
+
+
+/** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
+function processAlive(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
+}
+/** True when the run is recorded as running but its vmplan process on this machine is gone. */
+function isAbandoned(run) {
+    return (run.status === 'running' &&
+        run.host.hostname === (0,external_node_os_namespaceObject.hostname)() &&
+        run.host.pid !== process.pid &&
+        !processAlive(run.host.pid));
+}
+/**
+ * Reads a run record and, when its vmplan process died without finishing it (SIGKILL, power loss), finishes
+ * the records as cancelled with a message saying so. A run left `running` is never reported as running.
+ */
+async function reconcileRun(layout, runId) {
+    const run = readRunRecord(layout, runId);
+    if (!isAbandoned(run))
+        return run;
+    const store = openRunStore(layout, runId, readPlan(layout.planFile(runId)));
+    await stopLeftovers(store, layout.runDir(runId));
+    store.finish('cancelled', `vmplan (pid ${run.host.pid}) ended without finishing the run`);
+    return store.record;
+}
+/** Stops every process or VM the records say is still running for the run. */
+async function stopLeftovers(store, runDir) {
+    for (const record of store.allNodes()) {
+        if (record.status === 'running' && record.process) {
+            await stopRecordedProcess(record.process, runDir);
+            // vfkit leaves its socket behind when it is killed; the next vfkit could not bind a stale one.
+            if (record.process.restSocket !== null)
+                (0,external_node_fs_.rmSync)(record.process.restSocket, { force: true });
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/images/cache.ts
+
+
+
+
+
+
+
+
+
+
+/** What a cache entry records next to the image files. */
+const CacheEntrySchema = strictObject({
+    key: schemas_string(),
+    image: schemas_string(),
+    type: schemas_enum(['files', 'build', 'nix']),
+    createdAt: iso_datetime(),
+    buildMs: schemas_number().int().nonnegative(),
+    inputs: array(strictObject({ path: schemas_string(), sha256: schemas_string() })),
+});
+/** Who holds a build lock. */
+const LockOwnerSchema = strictObject({
+    pid: schemas_number().int(),
+    hostname: schemas_string(),
+    startedAt: schemas_string(),
+});
+/** Hashes a file's content without reading it into memory at once. */
+async function hashFile(path) {
+    const { createHash } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 7598, 23));
+    const hash = createHash('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+/** Files of `root` matching the globs, relative, sorted (the inputs of a build image). */
+function matchingFiles(root, globs) {
+    if (globs.length === 0)
+        return [];
+    const matches = picomatch_default()([...globs], { dot: true });
+    const found = [];
+    const walk = (relative) => {
+        for (const entry of (0,external_node_fs_.readdirSync)(relative === '' ? root : (0,external_node_path_namespaceObject.join)(root, relative), { withFileTypes: true })) {
+            const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+            if (entry.name === '.git' || entry.name === 'node_modules' || entry.name === '.vmplan')
+                continue;
+            if (entry.isDirectory())
+                walk(path);
+            else if (entry.isFile() && matches(path))
+                found.push(path);
+        }
+    };
+    walk('');
+    return found.sort(compareText);
+}
+/**
+ * The cache key of a prepare node: its definition key (from the plan) plus the content of the files a build
+ * names as its inputs, so editing the build script rebuilds the image and nothing else does.
+ */
+async function cache_imageCacheKey(node, repositoryRoot) {
+    const inputs = [];
+    if (node.type === 'build') {
+        for (const path of matchingFiles(repositoryRoot, node.inputs))
+            inputs.push({ path, sha256: await hashFile((0,external_node_path_namespaceObject.join)(repositoryRoot, path)) });
+    }
+    const key = sha256(JSON.stringify({ definition: node.cacheKey, arch: node.arch, inputs })).slice(0, 32);
+    return { key, inputs };
+}
+/** Image cache: `cache/images/<key>/` holds kernel, initrd, disk and entry.json; builds are published atomically. */
+class ImageCache {
+    folder;
+    constructor(folder) {
+        this.folder = folder;
+    }
+    /** Folder of a finished entry. */
+    entryDir(key) {
+        return (0,external_node_path_namespaceObject.join)(this.folder, key);
+    }
+    /** The entry for a key when it is complete, else undefined. */
+    lookup(key) {
+        const file = (0,external_node_path_namespaceObject.join)(this.entryDir(key), 'entry.json');
+        if (!(0,external_node_fs_.existsSync)(file))
+            return undefined;
+        try {
+            return CacheEntrySchema.parse(JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8')));
+        }
+        catch {
+            return undefined; // a damaged entry is rebuilt
+        }
+    }
+    /**
+     * Builds an entry with `build(outputFolder)` unless it exists, holding a lock so that concurrent runs on one
+     * machine build a key once and the others wait. A lock whose owner died is taken over.
+     */
+    async getOrBuild(key, describe, build, options) {
+        (0,external_node_fs_.mkdirSync)(this.folder, { recursive: true });
+        const existing = this.lookup(key);
+        if (existing !== undefined)
+            return { entry: existing, cached: true };
+        const lock = (0,external_node_path_namespaceObject.join)(this.folder, `${key}.lock`);
+        let waited = false;
+        for (;;) {
+            if (options.signal.aborted)
+                return { error: 'stopped while waiting for the image cache lock' };
+            if (this.tryLock(lock))
+                break;
+            const owner = readOwner(lock);
+            if (owner !== undefined &&
+                owner.hostname === (0,external_node_os_namespaceObject.hostname)() &&
+                (owner.pid <= 0 || !processAlive(owner.pid))) {
+                (0,external_node_fs_.rmSync)(lock, { recursive: true, force: true }); // its builder died: take over
+                continue;
+            }
+            if (!waited) {
+                options.onWait(`vmplan: waiting for ${owner === undefined ? 'another vmplan' : `vmplan (pid ${owner.pid})`}, which is building this image`);
+                waited = true;
+            }
+            await (0,external_node_timers_promises_namespaceObject.setTimeout)(options.pollMs ?? 250);
+            const built = this.lookup(key);
+            if (built !== undefined)
+                return { entry: built, cached: true };
+        }
+        try {
+            const done = this.lookup(key);
+            if (done !== undefined)
+                return { entry: done, cached: true };
+            const out = (0,external_node_path_namespaceObject.join)(this.folder, `${key}.tmp-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+            (0,external_node_fs_.mkdirSync)(out, { recursive: true });
+            const started = Date.now();
+            const problem = await build(out);
+            if (problem !== undefined) {
+                (0,external_node_fs_.rmSync)(out, { recursive: true, force: true });
+                return { error: problem };
+            }
+            const entry = {
+                ...describe,
+                key,
+                createdAt: new Date().toISOString(),
+                buildMs: Date.now() - started,
+            };
+            writeJsonAtomic((0,external_node_path_namespaceObject.join)(out, 'entry.json'), entry);
+            (0,external_node_fs_.rmSync)(this.entryDir(key), { recursive: true, force: true });
+            (0,external_node_fs_.renameSync)(out, this.entryDir(key));
+            return { entry, cached: false };
+        }
+        finally {
+            (0,external_node_fs_.rmSync)(lock, { recursive: true, force: true });
+        }
+    }
+    tryLock(lock) {
+        try {
+            (0,external_node_fs_.mkdirSync)(lock);
+        }
+        catch {
+            return false;
+        }
+        writeJsonAtomic((0,external_node_path_namespaceObject.join)(lock, 'owner.json'), {
+            pid: process.pid,
+            hostname: (0,external_node_os_namespaceObject.hostname)(),
+            startedAt: new Date().toISOString(),
+        });
+        return true;
+    }
+}
+function readOwner(lock) {
+    try {
+        return LockOwnerSchema.parse(JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_namespaceObject.join)(lock, 'owner.json'), 'utf8')));
+    }
+    catch {
+        // Just created (owner.json not written yet) or damaged: a lock this old without an owner is stale.
+        try {
+            if (Date.now() - (0,external_node_fs_.statSync)(lock).mtimeMs > 60_000)
+                return { pid: 0, hostname: (0,external_node_os_namespaceObject.hostname)(), startedAt: '' };
+        }
+        catch {
+            // gone
+        }
+        return undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/executors/vm/kernel-format.ts
 
 /** Reads a kernel's format: arm64 Image ("ARMd" at 0x38), gzip, ELF vmlinux, x86 bzImage ("HdrS" at 0x202). */
 function kernelFormat(path) {
     const head = Buffer.alloc(0x210);
-    const fd = (0,external_node_fs_namespaceObject.openSync)(path, 'r');
+    const fd = (0,external_node_fs_.openSync)(path, 'r');
     let read;
     try {
-        read = (0,external_node_fs_namespaceObject.readSync)(fd, head, 0, head.length, 0);
+        read = (0,external_node_fs_.readSync)(fd, head, 0, head.length, 0);
     }
     finally {
-        (0,external_node_fs_namespaceObject.closeSync)(fd);
+        (0,external_node_fs_.closeSync)(fd);
     }
     const bytes = head.subarray(0, read);
     if (bytes.subarray(0x38, 0x3c).toString('latin1') === 'ARMd')
@@ -16776,7 +17133,7 @@ function imageProblems(image, executors) {
         if (path === null)
             continue;
         try {
-            const info = (0,external_node_fs_namespaceObject.statSync)(path);
+            const info = (0,external_node_fs_.statSync)(path);
             if (!info.isFile())
                 problems.push(`the ${what} ${path} is not a file`);
             else if (info.size === 0)
@@ -16801,44 +17158,62 @@ function imageProblems(image, executors) {
 
 
 
-/** Prepares guest images: prebuilt files, a host build command, or a nix build; then checks what it got. */
+
+/**
+ * Prepares guest images: prebuilt files are checked where they are; `build` and `nix` images are built once into
+ * the image cache (`cache/images/<key>`, keyed by the definition and the content of the build's inputs) and
+ * reused by every later run until that key changes. Whatever the source, the files are checked before a job
+ * boots them.
+ */
 class HostImagePreparer {
+    cacheDir;
     env;
-    constructor(env = process.env) {
+    constructor(cacheDir, env = process.env) {
+        this.cacheDir = cacheDir;
         this.env = env;
     }
     async prepare(context) {
         const { node, log } = context;
-        let image;
-        let failure;
+        let files;
+        let cached = false;
         if (node.type === 'files') {
             const at = (path) => ((0,external_node_path_namespaceObject.isAbsolute)(path) ? path : (0,external_node_path_namespaceObject.resolve)(context.repositoryRoot, path));
-            image = imageOf(node, at(node.kernel), at(node.initrd), node.disk === null ? null : at(node.disk));
+            files = {
+                kernel: at(node.kernel),
+                initrd: at(node.initrd),
+                disk: node.disk === null ? null : at(node.disk),
+            };
         }
         else {
-            const built = node.type === 'build'
-                ? await this.build(context, node.run)
-                : await this.nixBuild(context, node.installable);
-            if (typeof built === 'string')
-                failure = built;
-            else
-                image = imageOf(node, built.kernel, built.initrd, built.disk);
+            const { key, inputs } = await cache_imageCacheKey(node, context.repositoryRoot);
+            const cache = new ImageCache((0,external_node_path_namespaceObject.join)(this.cacheDir, 'images'));
+            const result = await cache.getOrBuild(key, { image: node.image, type: node.type, inputs }, (out) => node.type === 'build'
+                ? this.build(context, node.run, out)
+                : this.nixBuild(context, node.installable, out), { signal: context.signal, onWait: (message) => void log.note(message) });
+            if ('error' in result)
+                return { status: 'failed', image: undefined, cached: false, message: result.error };
+            cached = result.cached;
+            const dir = cache.entryDir(key);
+            const base = node.type === 'nix' ? (0,external_node_path_namespaceObject.join)(dir, 'result') : dir;
+            files = {
+                kernel: (0,external_node_path_namespaceObject.join)(base, 'kernel'),
+                initrd: (0,external_node_path_namespaceObject.join)(base, 'initrd'),
+                disk: (0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(base, 'disk')) ? (0,external_node_path_namespaceObject.join)(base, 'disk') : null,
+            };
+            await log.note(cached
+                ? `vmplan: image "${node.image}" from the cache (key ${key}, built ${result.entry.createdAt} in ${(result.entry.buildMs / 1000).toFixed(1)} s)`
+                : `vmplan: image "${node.image}" built in ${(result.entry.buildMs / 1000).toFixed(1)} s and cached (key ${key})`);
         }
-        if (image === undefined)
-            return { status: 'failed', image: undefined, cached: false, message: failure ?? 'no image' };
+        const image = { name: node.image, arch: node.arch, ...files, cmdline: node.cmdline };
         const problems = imageProblems(image, executorsUsing(context.plan, node));
         if (problems.length > 0) {
             await log.note(problems.map((problem) => `vmplan: ${problem}`).join('\n'));
-            return { status: 'failed', image: undefined, cached: false, message: problems.join('; ') };
+            return { status: 'failed', image: undefined, cached, message: problems.join('; ') };
         }
-        await log.note(`vmplan: image "${node.image}" ready: kernel ${image.kernel}, initrd ${image.initrd}${image.disk === null ? '' : `, disk ${image.disk}`}`);
-        return { status: 'passed', image, cached: false, message: null };
+        return { status: 'passed', image, cached, message: null };
     }
-    /** Runs the image's build command on the host with VMPLAN_IMAGE_OUT set; the outputs are read from there. */
-    async build(context, command) {
-        const out = (0,external_node_path_namespaceObject.join)(context.nodeDir, 'out');
-        (0,external_node_fs_namespaceObject.rmSync)(out, { recursive: true, force: true });
-        (0,external_node_fs_namespaceObject.mkdirSync)(out, { recursive: true });
+    /** Runs the image's build command on the host with VMPLAN_IMAGE_OUT set; undefined on success, else why not. */
+    async build(context, command, out) {
         const result = await runProcessGroup('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', command], {
             cwd: context.repositoryRoot,
             env: {
@@ -16856,11 +17231,11 @@ class HostImagePreparer {
             return `could not start the build: ${result.spawnError}`;
         if (result.exitCode !== 0)
             return `the image build command exited with ${result.exitCode ?? result.signal}`;
-        return outputsIn(out, 'the build command');
+        return missingOutputs(out, 'the build command');
     }
-    /** `nix build --out-link <node>/result <installable>`; the outputs are read from the result. */
-    async nixBuild(context, installable) {
-        const link = (0,external_node_path_namespaceObject.join)(context.nodeDir, 'result');
+    /** `nix build --out-link <entry>/result <installable>`: nix caches the build, the link keeps it alive. */
+    async nixBuild(context, installable, out) {
+        const link = (0,external_node_path_namespaceObject.join)(out, 'result');
         const result = await runProcessGroup('nix', ['build', '--out-link', link, '--print-build-logs', installable], {
             cwd: context.repositoryRoot,
             env: this.env,
@@ -16869,25 +17244,20 @@ class HostImagePreparer {
             killGraceMs: context.killGraceMs,
             onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null }),
         });
-        if (result.spawnError !== undefined)
-            return `could not run nix (is it installed?): ${result.spawnError}`;
+        if (result.spawnError !== undefined) {
+            return `could not run nix (${result.spawnError}): install nix (https://nixos.org/download) or use a build or files image`;
+        }
         if (result.exitCode !== 0)
             return `nix build ${installable} exited with ${result.exitCode ?? result.signal}`;
-        return outputsIn(link, `nix build ${installable}`);
+        return missingOutputs(link, `nix build ${installable}`);
     }
 }
-function imageOf(node, kernel, initrd, disk) {
-    return { name: node.image, arch: node.arch, kernel, initrd, disk, cmdline: node.cmdline };
-}
-/** The files an image build produced: `kernel`, `initrd` and optionally `disk` in a folder. */
-function outputsIn(folder, what) {
-    const kernel = (0,external_node_path_namespaceObject.join)(folder, 'kernel');
-    const initrd = (0,external_node_path_namespaceObject.join)(folder, 'initrd');
-    const missing = [kernel, initrd].filter((path) => !(0,external_node_fs_namespaceObject.existsSync)(path));
-    if (missing.length > 0)
-        return `${what} did not produce ${missing.map((path) => path.slice(folder.length + 1)).join(' and ')} in ${folder}`;
-    const disk = (0,external_node_path_namespaceObject.join)(folder, 'disk');
-    return { kernel, initrd, disk: (0,external_node_fs_namespaceObject.existsSync)(disk) ? disk : null };
+/** Why an image build's output folder is incomplete, or undefined when kernel and initrd are there. */
+function missingOutputs(folder, what) {
+    const missing = ['kernel', 'initrd'].filter((name) => !(0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(folder, name)));
+    return missing.length === 0
+        ? undefined
+        : `${what} did not produce ${missing.join(' and ')} (expected in $VMPLAN_IMAGE_OUT or the nix output)`;
 }
 
 ;// CONCATENATED MODULE: ./src/plan/select.ts
@@ -17049,6 +17419,7 @@ const runningOptions = {
     'no-fail-fast': { type: 'boolean' },
     'state-dir': { type: 'string' },
     'vfkit-path': { type: 'string' },
+    'keep-failed-disks': { type: 'boolean' },
     quiet: { type: 'boolean' },
 };
 /** The state folder: --state-dir, else `.vmplan` at the repository root. */
@@ -17056,14 +17427,12 @@ function stateLayout(io, stateDir) {
     return new StateLayout(stateDir === undefined ? (0,external_node_path_namespaceObject.resolve)(repositoryRoot(io.cwd), '.vmplan') : (0,external_node_path_namespaceObject.resolve)(io.cwd, stateDir));
 }
 /** The executors vmplan offers; each checks in its preflight that this machine can run it. */
-function availableExecutors(io, layout, vfkitPath) {
+function availableExecutors(io, layout, options) {
+    const vfkitPath = options.vfkitPath === undefined ? undefined : (0,external_node_path_namespaceObject.resolve)(io.cwd, options.vfkitPath);
     return {
         host: new HostExecutor(io.env),
-        qemu: new QemuExecutor({ cacheDir: layout.cacheDir }),
-        vfkit: new VfkitExecutor({
-            vfkitPath: vfkitPath === undefined ? undefined : (0,external_node_path_namespaceObject.resolve)(io.cwd, vfkitPath),
-            env: io.env,
-        }),
+        qemu: new QemuExecutor({ cacheDir: layout.cacheDir, keepFailedDisks: options.keepFailedDisks }),
+        vfkit: new VfkitExecutor({ vfkitPath, env: io.env, keepFailedDisks: options.keepFailedDisks }),
     };
 }
 /** `vmplan run [FILE | --plan plan.json] [--only ...] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR]` */
@@ -17134,8 +17503,11 @@ async function executePlan(io, plan, planPath, values, rerun) {
             layout,
             repositoryRoot: repositoryRoot(io.cwd),
             env: io.env,
-            executors: availableExecutors(io, layout, values['vfkit-path']),
-            preparer: new HostImagePreparer(io.env),
+            executors: availableExecutors(io, layout, {
+                vfkitPath: values['vfkit-path'],
+                keepFailedDisks: values['keep-failed-disks'] === true,
+            }),
+            preparer: new HostImagePreparer(layout.cacheDir, io.env),
             maxParallel,
             failFast,
             rerun,
@@ -17175,96 +17547,6 @@ function stdoutStream(io) {
         return true;
     };
     return { write };
-}
-
-;// CONCATENATED MODULE: ./src/executors/stop-recorded.ts
-
-
-
-
-/** A process's command line, or undefined when it is gone (or cannot be read). */
-function commandLineOf(pid) {
-    if (process.platform === 'linux') {
-        try {
-            return (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-        }
-        catch {
-            return undefined;
-        }
-    }
-    const result = (0,external_node_child_process_namespaceObject.spawnSync)('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
-    return result.status === 0 ? result.stdout.trim() : undefined;
-}
-/**
- * Stops what a node record says is running — only if that process still belongs to the run (its command line
- * names the run folder), so a recycled pid is never killed.
- */
-async function stopRecordedProcess(recorded, runDir, graceMs = 2_000) {
-    const command = commandLineOf(recorded.pid);
-    if (command === undefined)
-        return 'already-gone';
-    if (!command.includes(runDir))
-        return 'not-ours';
-    // A vfkit VM: HardStop over its REST socket first, as when vmplan stops it itself.
-    if (recorded.restSocket !== null)
-        await setVfkitState(recorded.restSocket, 'HardStop');
-    if (recorded.group)
-        return stopProcessGroup(recorded.pid, graceMs);
-    try {
-        process.kill(recorded.pid, 'SIGKILL');
-        return 'killed';
-    }
-    catch {
-        return 'already-gone';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/records/reconcile.ts
-
-
-
-
-
-/** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
-function processAlive(pid) {
-    try {
-        process.kill(pid, 0);
-        return true;
-    }
-    catch (error) {
-        return error.code === 'EPERM';
-    }
-}
-/** True when the run is recorded as running but its vmplan process on this machine is gone. */
-function isAbandoned(run) {
-    return (run.status === 'running' &&
-        run.host.hostname === (0,external_node_os_namespaceObject.hostname)() &&
-        run.host.pid !== process.pid &&
-        !processAlive(run.host.pid));
-}
-/**
- * Reads a run record and, when its vmplan process died without finishing it (SIGKILL, power loss), finishes
- * the records as cancelled with a message saying so. A run left `running` is never reported as running.
- */
-async function reconcileRun(layout, runId) {
-    const run = readRunRecord(layout, runId);
-    if (!isAbandoned(run))
-        return run;
-    const store = openRunStore(layout, runId, readPlan(layout.planFile(runId)));
-    await stopLeftovers(store, layout.runDir(runId));
-    store.finish('cancelled', `vmplan (pid ${run.host.pid}) ended without finishing the run`);
-    return store.record;
-}
-/** Stops every process or VM the records say is still running for the run. */
-async function stopLeftovers(store, runDir) {
-    for (const record of store.allNodes()) {
-        if (record.status === 'running' && record.process) {
-            await stopRecordedProcess(record.process, runDir);
-            // vfkit leaves its socket behind when it is killed; the next vfkit could not bind a stale one.
-            if (record.process.restSocket !== null)
-                (0,external_node_fs_namespaceObject.rmSync)(record.process.restSocket, { force: true });
-        }
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/cli/commands/runs.ts
@@ -17362,14 +17644,14 @@ async function logsCommand(args, io) {
     for (const node of nodes) {
         for (const kind of kinds) {
             const path = (0,external_node_path_namespaceObject.join)(layout.nodeDir(runId, node), `${kind}.log`);
-            if (!(0,external_node_fs_namespaceObject.existsSync)(path)) {
+            if (!(0,external_node_fs_.existsSync)(path)) {
                 if (job !== undefined && kinds.length === 1)
                     io.stderr(`${node.id}: no ${kind}.log (the job did not produce one)\n`);
                 continue;
             }
             if (nodes.length > 1 || kinds.length > 1)
                 io.stdout(`==> ${node.id} ${kind}.log <==\n`);
-            io.stdout((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+            io.stdout((0,external_node_fs_.readFileSync)(path, 'utf8'));
         }
     }
     return cli_io/* EXIT */.d.ok;
@@ -17402,10 +17684,10 @@ async function gcCommand(args, io) {
     for (const id of ids) {
         if (kept.has(id))
             continue;
-        (0,external_node_fs_namespaceObject.rmSync)(layout.runDir(id), { recursive: true, force: true });
+        (0,external_node_fs_.rmSync)(layout.runDir(id), { recursive: true, force: true });
         deleted++;
     }
-    const remaining = (0,external_node_fs_namespaceObject.existsSync)(layout.runsDir) ? (0,external_node_fs_namespaceObject.readdirSync)(layout.runsDir).length : 0;
+    const remaining = (0,external_node_fs_.existsSync)(layout.runsDir) ? (0,external_node_fs_.readdirSync)(layout.runsDir).length : 0;
     io.stdout(`Deleted ${deleted} run(s); ${remaining} kept in ${layout.runsDir}\n`);
     return cli_io/* EXIT */.d.ok;
 }
@@ -17445,6 +17727,7 @@ async function rerunCommand(args, io) {
 
 
 
+
 const COMMANDS = {
     plan: {
         run: planCommand,
@@ -17462,6 +17745,10 @@ const COMMANDS = {
         usage: 'rerun RUN [--failed]   (on the same snapshot; --failed: jobs that did not pass)',
     },
     gc: { run: gcCommand, usage: 'gc --keep N            (delete old runs, never running ones)' },
+    image: {
+        run: imageCommand,
+        usage: 'image build debian --arch arm64|amd64 --out DIR [--suite S] [--packages "..."] [--setup FILE] [--size 8G]\n  vmplan image build test-guest --arch arm64|amd64 [--out DIR]',
+    },
     show: { run: showCommand, usage: 'show PLAN.json [--json]' },
     validate: { run: validateCommand, usage: 'validate FILE          (a jobs file or a plan.json)' },
     schema: { run: schemaCommand, usage: 'schema jobs|plan       (print a JSON Schema)' },
@@ -17515,6 +17802,20 @@ async function runCli(argv, io) {
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+
+/***/ }),
+
+/***/ 7598:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
@@ -26209,6 +26510,36 @@ exports.visitAsync = visitAsync;
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -26224,6 +26555,17 @@ exports.visitAsync = visitAsync;
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /************************************************************************/

@@ -30872,7 +30872,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 52007:
+/***/ 54612:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32592,7 +32592,7 @@ const base64 = /^$|^(?:[0-9a-zA-Z+/]{4})*(?:(?:[0-9a-zA-Z+/]{2}==)|(?:[0-9a-zA-Z
 const base64url = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$/;
 // based on https://stackoverflow.com/questions/106179/regular-expression-to-match-dns-hostname-or-ip-address
 // export const hostname: RegExp = /^([a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+$/;
-const hostname = /^(?=.{1,253}\.?$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[-0-9a-zA-Z]{0,61}[0-9a-zA-Z])?)*\.?$/;
+const regexes_hostname = /^(?=.{1,253}\.?$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[-0-9a-zA-Z]{0,61}[0-9a-zA-Z])?)*\.?$/;
 const domain = /^(?=.{1,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$/;
 const httpProtocol = /^https?$/;
 // https://blog.stevenlevithan.com/archives/validate-phone-number#r4-3 (regex sans spaces) E.164: leading digit must be 1-9; total digits (excluding '+') between 7-15
@@ -42034,7 +42034,7 @@ function parsePlan(text, file) {
     return result.data;
 }
 /** Reads and validates a plan.json file; `name` is how messages refer to it. */
-function readPlan(path, name = path) {
+function io_readPlan(path, name = path) {
     let bytes;
     try {
         bytes = (0,external_node_fs_.readFileSync)(path);
@@ -42361,7 +42361,7 @@ class RunStore {
     }
 }
 /** Reads and validates a run record; a missing or invalid one is an InputError naming the file. */
-function readRunRecord(layout, runId) {
+function store_readRunRecord(layout, runId) {
     return readRecord(layout.runRecord(runId), RunRecordSchema);
 }
 /** Reads and validates every node record of a run, in the order of the run's plan. */
@@ -42409,8 +42409,8 @@ function readRecord(path, schema) {
     return result.data;
 }
 /** Opens the records of an existing run (to finish one that was left running). */
-function openRunStore(layout, runId, plan) {
-    return RunStore.fromRecords(layout, readRunRecord(layout, runId), plan, readNodeRecords(layout, runId, plan));
+function store_openRunStore(layout, runId, plan) {
+    return RunStore.fromRecords(layout, store_readRunRecord(layout, runId), plan, readNodeRecords(layout, runId, plan));
 }
 
 ;// CONCATENATED MODULE: ./src/util/mask.ts
@@ -43511,7 +43511,7 @@ async function waitForGroupExit(pgid, timeoutMs) {
  * Stops a whole process group: SIGTERM, up to `graceMs` for it to exit, then SIGKILL, then verifies that no
  * live process is left. 'survived' means something ignored SIGKILL (e.g. stuck in the kernel) — reported, not hidden.
  */
-async function stopProcessGroup(pgid, graceMs) {
+async function process_tree_stopProcessGroup(pgid, graceMs) {
     if (liveGroupMembers(pgid).length === 0)
         return 'already-gone';
     signalGroup(pgid, 'SIGTERM');
@@ -43564,7 +43564,7 @@ async function runProcessGroup(command, args, options) {
     options.onStart?.(pgid);
     let stopping;
     const onAbort = () => {
-        stopping ??= stopProcessGroup(pgid, options.killGraceMs());
+        stopping ??= process_tree_stopProcessGroup(pgid, options.killGraceMs());
     };
     if (options.signal.aborted)
         onAbort();
@@ -44232,6 +44232,7 @@ async function runVmJob(context, launcher, settings) {
     const pidFile = (0,external_node_path_.join)(jobDir, `${launcher.name}.pid`);
     const consoleLog = (0,external_node_path_.join)(jobDir, 'console.log');
     let disk = null;
+    let passed = false;
     writeGuestFiles(guestDir, { node, timeoutSeconds: Math.ceil(node.timeoutMinutes * 60), workspaceMode: settings.workspaceMode }, context.secrets);
     try {
         let workShare = context.workspace.snapshotDir;
@@ -44285,14 +44286,20 @@ async function runVmJob(context, launcher, settings) {
         if (exit.code !== 0) {
             return { status: 'failed', exitCode: null, message: launcher.failureMessage(exit, vm.stderrTail()) };
         }
-        return outcomeFromResult((0,external_node_path_.join)(guestDir, 'result.json'), log);
+        const outcome = outcomeFromResult((0,external_node_path_.join)(guestDir, 'result.json'), log);
+        passed = outcome.status === 'passed';
+        return outcome;
     }
     finally {
         (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, 'secrets.env'), { force: true });
         // The guest's own copy of its output is unmasked; the job's guest.log is the masked one.
         (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, 'guest.log'), { force: true });
-        if (disk !== null)
-            (0,external_node_fs_.rmSync)(disk, { force: true });
+        if (disk !== null) {
+            if (settings.keepFailedDisks && !passed)
+                await log.note(`vmplan: kept the failed job's root disk: ${disk}`);
+            else
+                (0,external_node_fs_.rmSync)(disk, { force: true });
+        }
         (0,external_node_fs_.rmSync)(socket, { force: true });
         (0,external_node_fs_.rmSync)(pidFile, { force: true });
     }
@@ -44442,6 +44449,7 @@ class QemuExecutor {
             socketDir,
             workspaceMode: context.plan.workspace.mode,
             writableFolders: this.writableFolders,
+            keepFailedDisks: this.options.keepFailedDisks === true,
         });
     }
 }
@@ -44564,7 +44572,7 @@ async function vfkitRequest(socketPath, method, path, body, timeoutMs = 2_000) {
     });
 }
 /** Asks vfkit to change the VM's state; true when vfkit accepted (202). */
-async function setVfkitState(socketPath, state) {
+async function vfkit_rest_setVfkitState(socketPath, state) {
     try {
         const response = await vfkitRequest(socketPath, 'POST', '/vm/state', { state });
         return response.status === 202 || response.status === 200;
@@ -44699,6 +44707,7 @@ class VfkitExecutor {
             socketDir: shortSocketDir(),
             workspaceMode: context.plan.workspace.mode,
             writableFolders: this.writableFolders,
+            keepFailedDisks: this.options.keepFailedDisks === true,
         });
     }
 }
@@ -44732,7 +44741,7 @@ async function launchVfkit(binary, spec, log) {
         stop(graceMs) {
             stopping ??= (async () => {
                 // HardStop over REST ends the VM at once; vfkit then exits on its own.
-                if (!gone() && (await setVfkitState(spec.restSocket, 'HardStop'))) {
+                if (!gone() && (await vfkit_rest_setVfkitState(spec.restSocket, 'HardStop'))) {
                     await log.note('vmplan: asked vfkit for a HardStop');
                     if (await waitExit(2_000))
                         return;
@@ -45050,6 +45059,276 @@ function readIndex(path) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/executors/stop-recorded.ts
+
+
+
+
+/** A process's command line, or undefined when it is gone (or cannot be read). */
+function commandLineOf(pid) {
+    if (process.platform === 'linux') {
+        try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+        }
+        catch {
+            return undefined;
+        }
+    }
+    const result = spawnSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+    return result.status === 0 ? result.stdout.trim() : undefined;
+}
+/**
+ * Stops what a node record says is running — only if that process still belongs to the run (its command line
+ * names the run folder), so a recycled pid is never killed.
+ */
+async function stop_recorded_stopRecordedProcess(recorded, runDir, graceMs = 2_000) {
+    const command = commandLineOf(recorded.pid);
+    if (command === undefined)
+        return 'already-gone';
+    if (!command.includes(runDir))
+        return 'not-ours';
+    // A vfkit VM: HardStop over its REST socket first, as when vmplan stops it itself.
+    if (recorded.restSocket !== null)
+        await setVfkitState(recorded.restSocket, 'HardStop');
+    if (recorded.group)
+        return stopProcessGroup(recorded.pid, graceMs);
+    try {
+        process.kill(recorded.pid, 'SIGKILL');
+        return 'killed';
+    }
+    catch {
+        return 'already-gone';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/records/reconcile.ts
+
+
+
+
+
+/** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
+function processAlive(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
+}
+/** True when the run is recorded as running but its vmplan process on this machine is gone. */
+function isAbandoned(run) {
+    return (run.status === 'running' &&
+        run.host.hostname === hostname() &&
+        run.host.pid !== process.pid &&
+        !processAlive(run.host.pid));
+}
+/**
+ * Reads a run record and, when its vmplan process died without finishing it (SIGKILL, power loss), finishes
+ * the records as cancelled with a message saying so. A run left `running` is never reported as running.
+ */
+async function reconcileRun(layout, runId) {
+    const run = readRunRecord(layout, runId);
+    if (!isAbandoned(run))
+        return run;
+    const store = openRunStore(layout, runId, readPlan(layout.planFile(runId)));
+    await stopLeftovers(store, layout.runDir(runId));
+    store.finish('cancelled', `vmplan (pid ${run.host.pid}) ended without finishing the run`);
+    return store.record;
+}
+/** Stops every process or VM the records say is still running for the run. */
+async function stopLeftovers(store, runDir) {
+    for (const record of store.allNodes()) {
+        if (record.status === 'running' && record.process) {
+            await stopRecordedProcess(record.process, runDir);
+            // vfkit leaves its socket behind when it is killed; the next vfkit could not bind a stale one.
+            if (record.process.restSocket !== null)
+                rmSync(record.process.restSocket, { force: true });
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/images/cache.ts
+
+
+
+
+
+
+
+
+
+
+/** What a cache entry records next to the image files. */
+const CacheEntrySchema = strictObject({
+    key: schemas_string(),
+    image: schemas_string(),
+    type: schemas_enum(['files', 'build', 'nix']),
+    createdAt: iso_datetime(),
+    buildMs: schemas_number().int().nonnegative(),
+    inputs: array(strictObject({ path: schemas_string(), sha256: schemas_string() })),
+});
+/** Who holds a build lock. */
+const LockOwnerSchema = strictObject({
+    pid: schemas_number().int(),
+    hostname: schemas_string(),
+    startedAt: schemas_string(),
+});
+/** Hashes a file's content without reading it into memory at once. */
+async function hashFile(path) {
+    const { createHash } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 77598, 23));
+    const hash = createHash('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+/** Files of `root` matching the globs, relative, sorted (the inputs of a build image). */
+function matchingFiles(root, globs) {
+    if (globs.length === 0)
+        return [];
+    const matches = picomatch_default()([...globs], { dot: true });
+    const found = [];
+    const walk = (relative) => {
+        for (const entry of (0,external_node_fs_.readdirSync)(relative === '' ? root : (0,external_node_path_.join)(root, relative), { withFileTypes: true })) {
+            const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+            if (entry.name === '.git' || entry.name === 'node_modules' || entry.name === '.vmplan')
+                continue;
+            if (entry.isDirectory())
+                walk(path);
+            else if (entry.isFile() && matches(path))
+                found.push(path);
+        }
+    };
+    walk('');
+    return found.sort(compareText);
+}
+/**
+ * The cache key of a prepare node: its definition key (from the plan) plus the content of the files a build
+ * names as its inputs, so editing the build script rebuilds the image and nothing else does.
+ */
+async function cache_imageCacheKey(node, repositoryRoot) {
+    const inputs = [];
+    if (node.type === 'build') {
+        for (const path of matchingFiles(repositoryRoot, node.inputs))
+            inputs.push({ path, sha256: await hashFile((0,external_node_path_.join)(repositoryRoot, path)) });
+    }
+    const key = sha256(JSON.stringify({ definition: node.cacheKey, arch: node.arch, inputs })).slice(0, 32);
+    return { key, inputs };
+}
+/** Image cache: `cache/images/<key>/` holds kernel, initrd, disk and entry.json; builds are published atomically. */
+class ImageCache {
+    folder;
+    constructor(folder) {
+        this.folder = folder;
+    }
+    /** Folder of a finished entry. */
+    entryDir(key) {
+        return (0,external_node_path_.join)(this.folder, key);
+    }
+    /** The entry for a key when it is complete, else undefined. */
+    lookup(key) {
+        const file = (0,external_node_path_.join)(this.entryDir(key), 'entry.json');
+        if (!(0,external_node_fs_.existsSync)(file))
+            return undefined;
+        try {
+            return CacheEntrySchema.parse(JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8')));
+        }
+        catch {
+            return undefined; // a damaged entry is rebuilt
+        }
+    }
+    /**
+     * Builds an entry with `build(outputFolder)` unless it exists, holding a lock so that concurrent runs on one
+     * machine build a key once and the others wait. A lock whose owner died is taken over.
+     */
+    async getOrBuild(key, describe, build, options) {
+        (0,external_node_fs_.mkdirSync)(this.folder, { recursive: true });
+        const existing = this.lookup(key);
+        if (existing !== undefined)
+            return { entry: existing, cached: true };
+        const lock = (0,external_node_path_.join)(this.folder, `${key}.lock`);
+        let waited = false;
+        for (;;) {
+            if (options.signal.aborted)
+                return { error: 'stopped while waiting for the image cache lock' };
+            if (this.tryLock(lock))
+                break;
+            const owner = readOwner(lock);
+            if (owner !== undefined &&
+                owner.hostname === (0,external_node_os_.hostname)() &&
+                (owner.pid <= 0 || !processAlive(owner.pid))) {
+                (0,external_node_fs_.rmSync)(lock, { recursive: true, force: true }); // its builder died: take over
+                continue;
+            }
+            if (!waited) {
+                options.onWait(`vmplan: waiting for ${owner === undefined ? 'another vmplan' : `vmplan (pid ${owner.pid})`}, which is building this image`);
+                waited = true;
+            }
+            await (0,external_node_timers_promises_namespaceObject.setTimeout)(options.pollMs ?? 250);
+            const built = this.lookup(key);
+            if (built !== undefined)
+                return { entry: built, cached: true };
+        }
+        try {
+            const done = this.lookup(key);
+            if (done !== undefined)
+                return { entry: done, cached: true };
+            const out = (0,external_node_path_.join)(this.folder, `${key}.tmp-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+            (0,external_node_fs_.mkdirSync)(out, { recursive: true });
+            const started = Date.now();
+            const problem = await build(out);
+            if (problem !== undefined) {
+                (0,external_node_fs_.rmSync)(out, { recursive: true, force: true });
+                return { error: problem };
+            }
+            const entry = {
+                ...describe,
+                key,
+                createdAt: new Date().toISOString(),
+                buildMs: Date.now() - started,
+            };
+            writeJsonAtomic((0,external_node_path_.join)(out, 'entry.json'), entry);
+            (0,external_node_fs_.rmSync)(this.entryDir(key), { recursive: true, force: true });
+            (0,external_node_fs_.renameSync)(out, this.entryDir(key));
+            return { entry, cached: false };
+        }
+        finally {
+            (0,external_node_fs_.rmSync)(lock, { recursive: true, force: true });
+        }
+    }
+    tryLock(lock) {
+        try {
+            (0,external_node_fs_.mkdirSync)(lock);
+        }
+        catch {
+            return false;
+        }
+        writeJsonAtomic((0,external_node_path_.join)(lock, 'owner.json'), {
+            pid: process.pid,
+            hostname: (0,external_node_os_.hostname)(),
+            startedAt: new Date().toISOString(),
+        });
+        return true;
+    }
+}
+function readOwner(lock) {
+    try {
+        return LockOwnerSchema.parse(JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(lock, 'owner.json'), 'utf8')));
+    }
+    catch {
+        // Just created (owner.json not written yet) or damaged: a lock this old without an owner is stale.
+        try {
+            if (Date.now() - (0,external_node_fs_.statSync)(lock).mtimeMs > 60_000)
+                return { pid: 0, hostname: (0,external_node_os_.hostname)(), startedAt: '' };
+        }
+        catch {
+            // gone
+        }
+        return undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/executors/vm/kernel-format.ts
 
 /** Reads a kernel's format: arm64 Image ("ARMd" at 0x38), gzip, ELF vmlinux, x86 bzImage ("HdrS" at 0x202). */
@@ -45145,44 +45424,62 @@ function imageProblems(image, executors) {
 
 
 
-/** Prepares guest images: prebuilt files, a host build command, or a nix build; then checks what it got. */
+
+/**
+ * Prepares guest images: prebuilt files are checked where they are; `build` and `nix` images are built once into
+ * the image cache (`cache/images/<key>`, keyed by the definition and the content of the build's inputs) and
+ * reused by every later run until that key changes. Whatever the source, the files are checked before a job
+ * boots them.
+ */
 class HostImagePreparer {
+    cacheDir;
     env;
-    constructor(env = process.env) {
+    constructor(cacheDir, env = process.env) {
+        this.cacheDir = cacheDir;
         this.env = env;
     }
     async prepare(context) {
         const { node, log } = context;
-        let image;
-        let failure;
+        let files;
+        let cached = false;
         if (node.type === 'files') {
             const at = (path) => ((0,external_node_path_.isAbsolute)(path) ? path : (0,external_node_path_.resolve)(context.repositoryRoot, path));
-            image = imageOf(node, at(node.kernel), at(node.initrd), node.disk === null ? null : at(node.disk));
+            files = {
+                kernel: at(node.kernel),
+                initrd: at(node.initrd),
+                disk: node.disk === null ? null : at(node.disk),
+            };
         }
         else {
-            const built = node.type === 'build'
-                ? await this.build(context, node.run)
-                : await this.nixBuild(context, node.installable);
-            if (typeof built === 'string')
-                failure = built;
-            else
-                image = imageOf(node, built.kernel, built.initrd, built.disk);
+            const { key, inputs } = await cache_imageCacheKey(node, context.repositoryRoot);
+            const cache = new ImageCache((0,external_node_path_.join)(this.cacheDir, 'images'));
+            const result = await cache.getOrBuild(key, { image: node.image, type: node.type, inputs }, (out) => node.type === 'build'
+                ? this.build(context, node.run, out)
+                : this.nixBuild(context, node.installable, out), { signal: context.signal, onWait: (message) => void log.note(message) });
+            if ('error' in result)
+                return { status: 'failed', image: undefined, cached: false, message: result.error };
+            cached = result.cached;
+            const dir = cache.entryDir(key);
+            const base = node.type === 'nix' ? (0,external_node_path_.join)(dir, 'result') : dir;
+            files = {
+                kernel: (0,external_node_path_.join)(base, 'kernel'),
+                initrd: (0,external_node_path_.join)(base, 'initrd'),
+                disk: (0,external_node_fs_.existsSync)((0,external_node_path_.join)(base, 'disk')) ? (0,external_node_path_.join)(base, 'disk') : null,
+            };
+            await log.note(cached
+                ? `vmplan: image "${node.image}" from the cache (key ${key}, built ${result.entry.createdAt} in ${(result.entry.buildMs / 1000).toFixed(1)} s)`
+                : `vmplan: image "${node.image}" built in ${(result.entry.buildMs / 1000).toFixed(1)} s and cached (key ${key})`);
         }
-        if (image === undefined)
-            return { status: 'failed', image: undefined, cached: false, message: failure ?? 'no image' };
+        const image = { name: node.image, arch: node.arch, ...files, cmdline: node.cmdline };
         const problems = imageProblems(image, executorsUsing(context.plan, node));
         if (problems.length > 0) {
             await log.note(problems.map((problem) => `vmplan: ${problem}`).join('\n'));
-            return { status: 'failed', image: undefined, cached: false, message: problems.join('; ') };
+            return { status: 'failed', image: undefined, cached, message: problems.join('; ') };
         }
-        await log.note(`vmplan: image "${node.image}" ready: kernel ${image.kernel}, initrd ${image.initrd}${image.disk === null ? '' : `, disk ${image.disk}`}`);
-        return { status: 'passed', image, cached: false, message: null };
+        return { status: 'passed', image, cached, message: null };
     }
-    /** Runs the image's build command on the host with VMPLAN_IMAGE_OUT set; the outputs are read from there. */
-    async build(context, command) {
-        const out = (0,external_node_path_.join)(context.nodeDir, 'out');
-        (0,external_node_fs_.rmSync)(out, { recursive: true, force: true });
-        (0,external_node_fs_.mkdirSync)(out, { recursive: true });
+    /** Runs the image's build command on the host with VMPLAN_IMAGE_OUT set; undefined on success, else why not. */
+    async build(context, command, out) {
         const result = await runProcessGroup('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', command], {
             cwd: context.repositoryRoot,
             env: {
@@ -45200,11 +45497,11 @@ class HostImagePreparer {
             return `could not start the build: ${result.spawnError}`;
         if (result.exitCode !== 0)
             return `the image build command exited with ${result.exitCode ?? result.signal}`;
-        return outputsIn(out, 'the build command');
+        return missingOutputs(out, 'the build command');
     }
-    /** `nix build --out-link <node>/result <installable>`; the outputs are read from the result. */
-    async nixBuild(context, installable) {
-        const link = (0,external_node_path_.join)(context.nodeDir, 'result');
+    /** `nix build --out-link <entry>/result <installable>`: nix caches the build, the link keeps it alive. */
+    async nixBuild(context, installable, out) {
+        const link = (0,external_node_path_.join)(out, 'result');
         const result = await runProcessGroup('nix', ['build', '--out-link', link, '--print-build-logs', installable], {
             cwd: context.repositoryRoot,
             env: this.env,
@@ -45213,25 +45510,20 @@ class HostImagePreparer {
             killGraceMs: context.killGraceMs,
             onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null }),
         });
-        if (result.spawnError !== undefined)
-            return `could not run nix (is it installed?): ${result.spawnError}`;
+        if (result.spawnError !== undefined) {
+            return `could not run nix (${result.spawnError}): install nix (https://nixos.org/download) or use a build or files image`;
+        }
         if (result.exitCode !== 0)
             return `nix build ${installable} exited with ${result.exitCode ?? result.signal}`;
-        return outputsIn(link, `nix build ${installable}`);
+        return missingOutputs(link, `nix build ${installable}`);
     }
 }
-function imageOf(node, kernel, initrd, disk) {
-    return { name: node.image, arch: node.arch, kernel, initrd, disk, cmdline: node.cmdline };
-}
-/** The files an image build produced: `kernel`, `initrd` and optionally `disk` in a folder. */
-function outputsIn(folder, what) {
-    const kernel = (0,external_node_path_.join)(folder, 'kernel');
-    const initrd = (0,external_node_path_.join)(folder, 'initrd');
-    const missing = [kernel, initrd].filter((path) => !(0,external_node_fs_.existsSync)(path));
-    if (missing.length > 0)
-        return `${what} did not produce ${missing.map((path) => path.slice(folder.length + 1)).join(' and ')} in ${folder}`;
-    const disk = (0,external_node_path_.join)(folder, 'disk');
-    return { kernel, initrd, disk: (0,external_node_fs_.existsSync)(disk) ? disk : null };
+/** Why an image build's output folder is incomplete, or undefined when kernel and initrd are there. */
+function missingOutputs(folder, what) {
+    const missing = ['kernel', 'initrd'].filter((name) => !(0,external_node_fs_.existsSync)((0,external_node_path_.join)(folder, name)));
+    return missing.length === 0
+        ? undefined
+        : `${what} did not produce ${missing.join(' and ')} (expected in $VMPLAN_IMAGE_OUT or the nix output)`;
 }
 
 ;// CONCATENATED MODULE: ./src/plan/select.ts
@@ -45680,7 +45972,56 @@ function filesUnder(folder) {
         .sort((a, b) => compareText((0,external_node_path_.relative)(folder, a), (0,external_node_path_.relative)(folder, b)));
 }
 
+;// CONCATENATED MODULE: ./src/records/render.ts
+/** 850 ms, 12.3 s, 4m 05s, 1h 02m. */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${ms} ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    const seconds = Math.round(ms / 1000);
+    if (seconds < 3600)
+        return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+    return `${Math.floor(seconds / 3600)}h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+/** A plain-text table with padded columns. */
+function textTable(header, rows) {
+    const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+    const line = (cells) => cells
+        .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column])))
+        .join('  ')
+        .trimEnd();
+    return [line(header), ...rows.map(line)].join('\n');
+}
+/** The final table of a run: one row per node, with status, duration, exit code and message. */
+function renderRunTable(run, nodes, plan) {
+    const byId = new Map(plan.nodes.map((node) => [node.id, node]));
+    const rows = nodes.map((record) => {
+        const node = byId.get(record.nodeId);
+        const name = node?.kind === 'prepare' ? `image ${node.image}` : (record.job ?? record.nodeId);
+        const status = record.status === 'passed' && record.cached === true ? 'passed (cached)' : record.status;
+        return [
+            name,
+            status,
+            record.durationMs === null ? '-' : formatDuration(record.durationMs),
+            record.exitCode === null ? '-' : String(record.exitCode),
+            record.executor,
+            record.status === 'passed' ? '' : (record.message ?? ''),
+        ];
+    });
+    const counts = Object.entries(run.counts)
+        .map(([status, count]) => `${count} ${status.replace('_', ' ')}`)
+        .join(', ');
+    const duration = run.durationMs === null ? 'still running' : formatDuration(run.durationMs);
+    return [
+        textTable(['NODE', 'STATUS', 'DURATION', 'EXIT', 'EXECUTOR', 'MESSAGE'], rows),
+        '',
+        `Run ${run.runId}: ${run.status} (${counts || 'no jobs'}) in ${duration}${run.message === null ? '' : ` — ${run.message}`}`,
+    ].join('\n');
+}
+
 ;// CONCATENATED MODULE: ./src/report/summary.ts
+
 
 /** GitHub drops a step summary over 1 MiB; stay well under it. */
 const SUMMARY_BUDGET_BYTES = 1_000_000;
@@ -45713,6 +46054,17 @@ function buildSummary(report, budget = SUMMARY_BUDGET_BYTES) {
     head.push(planLine(plan, report.links.plan));
     if (run !== undefined)
         head.push(`Run \`${run.runId}\` in ${shortDuration(run.durationMs)}${run.message === null ? '' : ` — ${escapeCell(run.message)}`}.`);
+    if (report.images !== undefined && report.images.length > 0) {
+        const images = report.images.map((image) => {
+            const how = image.status !== 'passed'
+                ? `${image.status.replace('_', ' ')}${image.message === null ? '' : `: ${escapeCell(image.message)}`}`
+                : image.cached
+                    ? 'from the cache'
+                    : 'built';
+            return `\`${image.image}\` ${how} (${image.durationMs === null ? '–' : formatDuration(image.durationMs)})`;
+        });
+        head.push(`Images: ${images.join(', ')}.`);
+    }
     if (!plan.scope.changes.known)
         head.push(`Changed files unknown (${escapeCell(plan.scope.changes.reason)}): no job was filtered out by \`paths\`.`);
     head.push('');
@@ -46241,7 +46593,7 @@ async function runMainStep(log) {
                     env,
                 }),
             },
-            preparer: new HostImagePreparer(env),
+            preparer: new HostImagePreparer(layout.cacheDir, env),
             maxParallel: inputs['max-parallel'],
             failFast: inputs['fail-fast'],
             rerun: undefined,
@@ -46298,7 +46650,21 @@ async function runMainStep(log) {
         }
     }
     await Promise.all(pending);
-    await writeSummary(buildSummary({ plan, run: record, jobs, links }));
+    const images = plan.nodes.flatMap((node) => {
+        if (node.kind !== 'prepare')
+            return [];
+        const image = records.find((r) => r.nodeId === node.id);
+        return [
+            {
+                image: node.image,
+                status: image.status,
+                cached: image.cached === true,
+                durationMs: image.durationMs,
+                message: image.message,
+            },
+        ];
+    });
+    await writeSummary(buildSummary({ plan, run: record, jobs, images, links }));
     lib_core/* setOutput */.uH('status', record.status);
     lib_core/* setOutput */.uH('passed', String(jobs.filter((job) => job.status === 'passed').length));
     lib_core/* setOutput */.uH('failed', String(failedJobs.length));
@@ -46314,7 +46680,7 @@ async function runMainStep(log) {
 /** Makes the plan from the jobs input (a file or inline YAML), or reads the given plan. */
 async function makePlan(inputs, context) {
     if (inputs.plan !== undefined) {
-        let plan = readPlan((0,external_node_path_.resolve)(context.workspace, inputs.plan), inputs.plan);
+        let plan = io_readPlan((0,external_node_path_.resolve)(context.workspace, inputs.plan), inputs.plan);
         if (inputs.only !== undefined)
             plan = selectFromPlan(plan, inputs.only, `not selected (input only: ${inputs.only.join(', ')})`, new Date().toISOString());
         return { plan, jobsFile: { locate: () => undefined } };
@@ -46392,7 +46758,7 @@ async function writeSummary(markdown) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(52007);
+/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(54612);
 // The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
 
 await (0,_action_main_step_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStep */ .U)();

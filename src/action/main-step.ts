@@ -168,7 +168,7 @@ async function runMainStep(log: ActionsLog): Promise<void> {
           env,
         }),
       },
-      preparer: new HostImagePreparer(env),
+      preparer: new HostImagePreparer(layout.cacheDir, env),
       maxParallel: inputs['max-parallel'],
       failFast: inputs['fail-fast'],
       rerun: undefined,
@@ -228,7 +228,20 @@ async function runMainStep(log: ActionsLog): Promise<void> {
     }
   }
   await Promise.all(pending);
-  await writeSummary(buildSummary({ plan, run: record, jobs, links }));
+  const images = plan.nodes.flatMap((node) => {
+    if (node.kind !== 'prepare') return [];
+    const image = records.find((r) => r.nodeId === node.id)!;
+    return [
+      {
+        image: node.image,
+        status: image.status,
+        cached: image.cached === true,
+        durationMs: image.durationMs,
+        message: image.message,
+      },
+    ];
+  });
+  await writeSummary(buildSummary({ plan, run: record, jobs, images, links }));
 
   core.setOutput('status', record.status);
   core.setOutput('passed', String(jobs.filter((job) => job.status === 'passed').length));

@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js';
 import { VMPLAN_VERSION } from '../version.js';
+import { imageCommand } from './commands/image.js';
 import { schemaCommand, showCommand, validateCommand } from './commands/inspect.js';
 import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
@@ -27,6 +28,11 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
     usage: 'rerun RUN [--failed]   (on the same snapshot; --failed: jobs that did not pass)',
   },
   gc: { run: gcCommand, usage: 'gc --keep N            (delete old runs, never running ones)' },
+  image: {
+    run: imageCommand,
+    usage:
+      'image build debian --arch arm64|amd64 --out DIR [--suite S] [--packages "..."] [--setup FILE] [--size 8G]\n  vmplan image build test-guest --arch arm64|amd64 [--out DIR]',
+  },
   show: { run: showCommand, usage: 'show PLAN.json [--json]' },
   validate: { run: validateCommand, usage: 'validate FILE          (a jobs file or a plan.json)' },
   schema: { run: schemaCommand, usage: 'schema jobs|plan       (print a JSON Schema)' },

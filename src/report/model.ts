@@ -16,12 +16,22 @@ export interface JobReport {
   logTruncated: boolean;
 }
 
+/** How a guest image was prepared for the run. */
+export interface ImageReport {
+  image: string;
+  status: NodeStatus;
+  cached: boolean;
+  durationMs: number | null;
+  message: string | null;
+}
+
 /** Everything the summary, annotations and check runs are made from. */
 export interface RunReport {
   plan: Plan;
   /** Undefined for plan-only. */
   run: RunRecord | undefined;
   jobs: JobReport[];
+  images?: ImageReport[];
   links: { plan?: string; logs?: string };
 }
 

@@ -1,4 +1,5 @@
 import type { Plan } from '../plan/schema.js';
+import { formatDuration } from '../records/render.js';
 import { FAILING, type JobReport, type RunReport, shortDuration } from './model.js';
 
 /** GitHub drops a step summary over 1 MiB; stay well under it. */
@@ -37,6 +38,18 @@ export function buildSummary(report: RunReport, budget = SUMMARY_BUDGET_BYTES): 
     head.push(
       `Run \`${run.runId}\` in ${shortDuration(run.durationMs)}${run.message === null ? '' : ` — ${escapeCell(run.message)}`}.`,
     );
+  if (report.images !== undefined && report.images.length > 0) {
+    const images = report.images.map((image) => {
+      const how =
+        image.status !== 'passed'
+          ? `${image.status.replace('_', ' ')}${image.message === null ? '' : `: ${escapeCell(image.message)}`}`
+          : image.cached
+            ? 'from the cache'
+            : 'built';
+      return `\`${image.image}\` ${how} (${image.durationMs === null ? '–' : formatDuration(image.durationMs)})`;
+    });
+    head.push(`Images: ${images.join(', ')}.`);
+  }
   if (!plan.scope.changes.known)
     head.push(
       `Changed files unknown (${escapeCell(plan.scope.changes.reason)}): no job was filtered out by \`paths\`.`,

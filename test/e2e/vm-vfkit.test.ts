@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -210,6 +211,38 @@ jobs:
         status: 'skipped',
         message: 'needs image "gz", which failed',
       });
+    });
+
+    it("boots every job on its own clone of the root disk; --keep-failed-disks keeps a failed job's clone", async () => {
+      const project = testProject(`version: 1
+images:
+  with-disk: { arch: arm64, kernel: ${guest}/kernel, initrd: ${guest}/initrd, disk: disk.img, memory: 512, cpus: 1, cmdline: quiet }
+defaults: { image: with-disk, executor: vfkit }
+jobs:
+  a-scribble:
+    run-as-root: true
+    run: mount /dev/vda /mnt && echo dirty > /mnt/marker.txt && echo x > /mnt/new && umount /mnt && exit 1
+  b-check:
+    run-as-root: true
+    run: mount /dev/vda /mnt && grep -q pristine /mnt/marker.txt && test ! -e /mnt/new && echo pristine disk
+`);
+      const content = join(project.root, 'disk-content');
+      writeFileSync(join(project.write('disk-content/marker.txt', 'pristine\n'), '..', 'README'), 'disk\n');
+      execFileSync('truncate', ['-s', '64M', join(project.root, 'disk.img')]);
+      execFileSync('mkfs.ext4', ['-q', '-F', '-d', content, join(project.root, 'disk.img')]);
+      const result = await run(project, ['--no-fail-fast', '--max-parallel', '1', '--keep-failed-disks']);
+      expect(result.code).toBe(1);
+      expect(statusOf(project, 'a-scribble')).toMatchObject({ status: 'failed', exitCode: 1 });
+      expect(statusOf(project, 'b-check')).toMatchObject({ status: 'passed' });
+      expect(readFileSync(jobFile(project, 'b-check', 'guest.log'), 'utf8')).toContain('pristine disk');
+      const debugfs = (image: string) =>
+        execFileSync('debugfs', ['-R', 'cat /marker.txt', image], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+      expect(debugfs(jobFile(project, 'a-scribble', 'disk.img'))).toBe('dirty\n');
+      expect(existsSync(jobFile(project, 'b-check', 'disk.img'))).toBe(false);
+      expect(debugfs(join(project.root, 'disk.img'))).toBe('pristine\n');
     });
 
     it('on SIGTERM stops the VMs, finishes the records and exits within 5 s', async () => {

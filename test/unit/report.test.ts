@@ -277,6 +277,22 @@ describe('buildSummary', () => {
     expect(summary).toContain('line 1\nline 2');
   });
 
+  it('says how each image was prepared', () => {
+    const images = [
+      { image: 'debian', status: 'passed' as const, cached: true, durationMs: 12, message: null },
+      {
+        image: 'alpine',
+        status: 'failed' as const,
+        cached: false,
+        durationMs: 900,
+        message: 'the image build command exited with 2',
+      },
+    ];
+    expect(buildSummary({ plan, run, jobs: [], images, links: {} })).toContain(
+      'Images: `debian` from the cache (12 ms), `alpine` failed: the image build command exited with 2 (900 ms).',
+    );
+  });
+
   it('stays within the budget whatever the logs, trimming with a note', () => {
     const big = Array.from({ length: 100 }, (_, i) =>
       report({ job: `job${i}`, logTail: `${'x'.repeat(100)}\n`.repeat(5000), logTruncated: true }),

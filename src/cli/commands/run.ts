@@ -27,6 +27,7 @@ export const runningOptions = {
   'no-fail-fast': { type: 'boolean' },
   'state-dir': { type: 'string' },
   'vfkit-path': { type: 'string' },
+  'keep-failed-disks': { type: 'boolean' },
   quiet: { type: 'boolean' },
 } as const;
 
@@ -41,15 +42,13 @@ export function stateLayout(io: CliIo, stateDir: string | undefined): StateLayou
 export function availableExecutors(
   io: CliIo,
   layout: StateLayout,
-  vfkitPath: string | undefined,
+  options: { vfkitPath: string | undefined; keepFailedDisks: boolean },
 ): Partial<Record<ExecutorName, JobExecutor>> {
+  const vfkitPath = options.vfkitPath === undefined ? undefined : resolve(io.cwd, options.vfkitPath);
   return {
     host: new HostExecutor(io.env),
-    qemu: new QemuExecutor({ cacheDir: layout.cacheDir }),
-    vfkit: new VfkitExecutor({
-      vfkitPath: vfkitPath === undefined ? undefined : resolve(io.cwd, vfkitPath),
-      env: io.env,
-    }),
+    qemu: new QemuExecutor({ cacheDir: layout.cacheDir, keepFailedDisks: options.keepFailedDisks }),
+    vfkit: new VfkitExecutor({ vfkitPath, env: io.env, keepFailedDisks: options.keepFailedDisks }),
   };
 }
 
@@ -93,6 +92,7 @@ export async function executePlan(
     'no-fail-fast'?: boolean;
     'state-dir'?: string;
     'vfkit-path'?: string;
+    'keep-failed-disks'?: boolean;
     quiet?: boolean;
   },
   rerun: { of: string; snapshotRun: string } | undefined,
@@ -135,8 +135,11 @@ export async function executePlan(
       layout,
       repositoryRoot: repositoryRoot(io.cwd),
       env: io.env,
-      executors: availableExecutors(io, layout, values['vfkit-path']),
-      preparer: new HostImagePreparer(io.env),
+      executors: availableExecutors(io, layout, {
+        vfkitPath: values['vfkit-path'],
+        keepFailedDisks: values['keep-failed-disks'] === true,
+      }),
+      preparer: new HostImagePreparer(layout.cacheDir, io.env),
       maxParallel,
       failFast,
       rerun,

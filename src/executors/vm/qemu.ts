@@ -19,7 +19,7 @@ export class QemuExecutor implements JobExecutor {
   readonly name = 'qemu' as const;
   private readonly writableFolders = new Map<string, Promise<void>>();
 
-  constructor(private readonly options: { cacheDir: string }) {}
+  constructor(private readonly options: { cacheDir: string; keepFailedDisks?: boolean }) {}
 
   async preflight(plan: Plan): Promise<void> {
     const archs = new Set(
@@ -74,6 +74,7 @@ export class QemuExecutor implements JobExecutor {
       socketDir,
       workspaceMode: context.plan.workspace.mode,
       writableFolders: this.writableFolders,
+      keepFailedDisks: this.options.keepFailedDisks === true,
     });
   }
 }

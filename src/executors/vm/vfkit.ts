@@ -58,7 +58,9 @@ export class VfkitExecutor implements JobExecutor {
   private readonly writableFolders = new Map<string, Promise<void>>();
   private binary: string | undefined;
 
-  constructor(private readonly options: { vfkitPath?: string; env?: NodeJS.ProcessEnv } = {}) {}
+  constructor(
+    private readonly options: { vfkitPath?: string; env?: NodeJS.ProcessEnv; keepFailedDisks?: boolean } = {},
+  ) {}
 
   async preflight(plan: Plan): Promise<void> {
     const wanted = this.options.vfkitPath ?? 'vfkit';
@@ -126,6 +128,7 @@ export class VfkitExecutor implements JobExecutor {
       socketDir: shortSocketDir(),
       workspaceMode: context.plan.workspace.mode,
       writableFolders: this.writableFolders,
+      keepFailedDisks: this.options.keepFailedDisks === true,
     });
   }
 }

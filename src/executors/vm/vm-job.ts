@@ -40,6 +40,8 @@ export interface VmJobSettings {
   workspaceMode: 'overlay' | 'copy';
   /** Host folders already handed to the guest user (see ensureGuestWritable). */
   writableFolders: Map<string, Promise<void>>;
+  /** Keep a failed job's root disk clone (jobs/<job>/disk.img) to look into; else it is always deleted. */
+  keepFailedDisks: boolean;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function runVmJob(
   const pidFile = join(jobDir, `${launcher.name}.pid`);
   const consoleLog = join(jobDir, 'console.log');
   let disk: string | null = null;
+  let passed = false;
   writeGuestFiles(
     guestDir,
     { node, timeoutSeconds: Math.ceil(node.timeoutMinutes * 60), workspaceMode: settings.workspaceMode },
@@ -118,12 +121,18 @@ export async function runVmJob(
     if (exit.code !== 0) {
       return { status: 'failed', exitCode: null, message: launcher.failureMessage(exit, vm.stderrTail()) };
     }
-    return outcomeFromResult(join(guestDir, 'result.json'), log);
+    const outcome = outcomeFromResult(join(guestDir, 'result.json'), log);
+    passed = outcome.status === 'passed';
+    return outcome;
   } finally {
     rmSync(join(guestDir, 'secrets.env'), { force: true });
     // The guest's own copy of its output is unmasked; the job's guest.log is the masked one.
     rmSync(join(guestDir, 'guest.log'), { force: true });
-    if (disk !== null) rmSync(disk, { force: true });
+    if (disk !== null) {
+      if (settings.keepFailedDisks && !passed)
+        await log.note(`vmplan: kept the failed job's root disk: ${disk}`);
+      else rmSync(disk, { force: true });
+    }
     rmSync(socket, { force: true });
     rmSync(pidFile, { force: true });
   }

@@ -1,0 +1,100 @@
+// Times one VM job from its start to its first output and its end (shared by the VM benchmarks).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseJobsFile } from '../src/config/parse.js';
+import type { ProgressReporter } from '../src/engine/run-plan.js';
+import { startRun } from '../src/engine/start-run.js';
+import { HostExecutor } from '../src/executors/host.js';
+import { QemuExecutor } from '../src/executors/vm/qemu.js';
+import { VfkitExecutor } from '../src/executors/vm/vfkit.js';
+import { HostImagePreparer } from '../src/images/preparer.js';
+import { buildPlan } from '../src/plan/build.js';
+import { StateLayout } from '../src/records/layout.js';
+
+const shim = resolve('test/support/vfkit');
+
+/** Where a VM job's time went. */
+export interface Timing {
+  startToCommand: number;
+  commandToExit: number;
+  total: number;
+  hostLog: string;
+}
+
+/** Runs one job in a fresh project and times it from the node start to its first guest output and its end. */
+export async function timeJob(
+  imageYaml: string,
+  executor: 'vfkit' | 'qemu',
+  files: (root: string) => void,
+  mode: 'overlay' | 'copy',
+  stateDir?: string,
+): Promise<Timing> {
+  const root = mkdtempSync(join(tmpdir(), 'vmplan-bench-vm-'));
+  try {
+    files(root);
+    const yaml = `version: 1
+images:
+  ${imageYaml}
+workspace: { mode: ${mode} }
+jobs:
+  probe: { run: echo started, image: ${imageYaml.split(':')[0]}, executor: ${executor} }
+`;
+    const plan = buildPlan(parseJobsFile(yaml, 'bench.yml').config, {
+      source: { repository: null, commit: null, ref: null, event: 'bench' },
+      jobsFile: { name: 'bench.yml', sha256: '0'.repeat(64) },
+      changes: { known: false, reason: 'bench' },
+      defaultExecutor: executor,
+      createdAt: new Date().toISOString(),
+    });
+    let started = 0;
+    let firstOutput = 0;
+    let finished = 0;
+    const progress: ProgressReporter = {
+      nodeStarted: (node) => {
+        if (node.kind === 'execute') started = performance.now();
+      },
+      nodeFinished: (node) => {
+        if (node.kind === 'execute') finished = performance.now();
+      },
+      liveSink: (node) =>
+        node.kind === 'execute'
+          ? {
+              write: (text) => {
+                if (firstOutput === 0 && text.includes('started')) firstOutput = performance.now();
+              },
+            }
+          : undefined,
+    };
+    const layout = new StateLayout(stateDir ?? join(root, '.vmplan'));
+    const run = await startRun({
+      plan,
+      planPath: 'bench.yml',
+      layout,
+      repositoryRoot: root,
+      env: process.env,
+      executors: {
+        host: new HostExecutor(),
+        qemu: new QemuExecutor({ cacheDir: layout.cacheDir }),
+        vfkit: new VfkitExecutor({ vfkitPath: shim }),
+      },
+      preparer: new HostImagePreparer(layout.cacheDir),
+      maxParallel: 1,
+      failFast: true,
+      rerun: undefined,
+      progress,
+      note: () => undefined,
+      signal: new AbortController().signal,
+    });
+    if (run.status !== 'passed') throw new Error(`bench job ${run.status}: ${run.message}`);
+    const hostLog = readFileSync(join(layout.runDir(run.runId), 'jobs/probe/host.log'), 'utf8');
+    return {
+      startToCommand: firstOutput - started,
+      commandToExit: finished - firstOutput,
+      total: finished - started,
+      hostLog,
+    };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}

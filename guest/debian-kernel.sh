@@ -1,0 +1,79 @@
+# Shared by the guest builders (sourced, POSIX sh): Debian package lists for an architecture, the Debian kernel
+# and busybox-static downloaded and unpacked (never run, so any architecture builds on any), the kernel in the
+# form VMs boot, and the kernel modules a vmplan guest needs with their dependencies.
+
+# vmplan_apt ARCH CACHE: sets APT_OPTS to apt options with package lists for ARCH kept under CACHE, refreshed
+# once a day; sets KERNEL_PKG, KERNEL_VERSION and BUSYBOX_VERSION to what that mirror has now.
+vmplan_apt() {
+  APT_DIR="$2/apt-$1"
+  mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/archives/partial"
+  APT_OPTS="-o APT::Architecture=$1 -o APT::Architectures::=$1 -o Dir::State::Lists=$APT_DIR/lists -o Dir::Cache=$APT_DIR -o Dir::Cache::archives=$APT_DIR/archives -o Debug::NoLocking=1"
+  if [ -z "$(find "$APT_DIR/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -n 1)" ]; then
+    echo "vmplan: updating $1 package lists" >&2
+    # shellcheck disable=SC2086
+    apt-get $APT_OPTS -qq update >&2
+  fi
+  # shellcheck disable=SC2086
+  KERNEL_PKG=$(apt-cache $APT_OPTS depends "linux-image-$1" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n 1)
+  [ -n "$KERNEL_PKG" ] || { echo "vmplan: no linux-image-$1 package found" >&2; return 1; }
+  # shellcheck disable=SC2086
+  KERNEL_VERSION=$(apt-cache $APT_OPTS policy "$KERNEL_PKG" | sed -n 's/^ *Candidate: //p')
+  # shellcheck disable=SC2086
+  BUSYBOX_VERSION=$(apt-cache $APT_OPTS policy busybox-static | sed -n 's/^ *Candidate: //p')
+}
+
+# vmplan_fetch_kernel WORK: downloads and unpacks the kernel and busybox-static into WORK; sets KVER (the kernel
+# release), VMLINUZ, MODROOT (its modules folder) and BUSYBOX (a static busybox binary).
+vmplan_fetch_kernel() {
+  echo "vmplan: downloading $KERNEL_PKG $KERNEL_VERSION and busybox-static $BUSYBOX_VERSION" >&2
+  # shellcheck disable=SC2086
+  (cd "$1" && apt-get $APT_OPTS -qq download "$KERNEL_PKG" busybox-static) >&2
+  dpkg-deb -x "$(ls "$1"/linux-image-*.deb | head -n 1)" "$1/kernel-root"
+  dpkg-deb -x "$(ls "$1"/busybox-static_*.deb | head -n 1)" "$1/busybox-root"
+  KVER=$(ls "$1/kernel-root/boot" | sed -n 's/^vmlinuz-//p' | head -n 1)
+  VMLINUZ="$1/kernel-root/boot/vmlinuz-$KVER"
+  MODROOT="$1/kernel-root/lib/modules/$KVER"
+  [ -d "$MODROOT" ] || MODROOT="$1/kernel-root/usr/lib/modules/$KVER"
+  [ -d "$MODROOT" ] || { echo "vmplan: no modules for $KVER in $KERNEL_PKG" >&2; return 1; }
+  BUSYBOX="$1/busybox-root/bin/busybox"
+  DEPMOD=$(command -v depmod || echo /sbin/depmod)
+  "$DEPMOD" -b "$1/kernel-root" "$KVER" 2>/dev/null || "$DEPMOD" -b "$1/kernel-root/usr" "$KVER"
+}
+
+# vmplan_kernel_image ARCH OUT: writes the bootable kernel to OUT — arm64: the uncompressed Image vfkit requires;
+# amd64: the ELF vmlinux, which QEMU boots through PVH twice as fast as the bzImage under emulation.
+vmplan_kernel_image() {
+  if [ "$1" = arm64 ]; then
+    if [ "$(od -An -c -j 0 -N 2 "$VMLINUZ" | tr -d ' ')" = "037213" ]; then gzip -dc "$VMLINUZ" >"$2"; else cp "$VMLINUZ" "$2"; fi
+    [ "$(dd if="$2" bs=1 skip=56 count=4 2>/dev/null)" = "ARMd" ] ||
+      { echo "vmplan: $VMLINUZ is not an arm64 Image (no ARMd magic)" >&2; return 1; }
+  else
+    command -v xz >/dev/null || { echo "vmplan: needs xz for amd64 kernels" >&2; return 1; }
+    offset=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$VMLINUZ" | head -n 1 | cut -d: -f1)
+    [ -n "$offset" ] || { echo "vmplan: no xz payload in $VMLINUZ" >&2; return 1; }
+    tail -c +$((offset + 1)) "$VMLINUZ" | xz -dc >"$2" 2>/dev/null || true
+    [ "$(od -An -c -N 4 "$2" | tr -d ' ')" = "177ELF" ] || { echo "vmplan: could not extract vmlinux" >&2; return 1; }
+  fi
+}
+
+# vmplan_copy_modules ROOT "MODULES": copies each module that is not built in, with its dependencies, into
+# ROOT/lib/modules/$KVER (decompressed), runs depmod there, and lists the modules to load in ROOT/etc/vmplan-modules.
+vmplan_copy_modules() {
+  mkdir -p "$1/lib/modules/$KVER" "$1/etc"
+  : >"$1/etc/vmplan-modules"
+  for module in $2; do
+    file=$(sed -n "s|^\(.*/$module\.ko[^:]*\):.*|\1|p" "$MODROOT/modules.dep" | head -n 1)
+    [ -z "$file" ] && continue # built in, or absent
+    echo "$module" >>"$1/etc/vmplan-modules"
+    for needed in "$file" $(sed -n "s|^$file: *||p" "$MODROOT/modules.dep"); do
+      mkdir -p "$1/lib/modules/$KVER/$(dirname "$needed")"
+      case "$needed" in
+      *.xz) xz -dc "$MODROOT/$needed" >"$1/lib/modules/$KVER/${needed%.xz}" ;;
+      *.zst) zstd -qdc "$MODROOT/$needed" >"$1/lib/modules/$KVER/${needed%.zst}" ;;
+      *) cp "$MODROOT/$needed" "$1/lib/modules/$KVER/$needed" ;;
+      esac
+    done
+  done
+  cp "$MODROOT/modules.builtin" "$MODROOT/modules.order" "$1/lib/modules/$KVER/" 2>/dev/null || true
+  "$DEPMOD" -b "$1" "$KVER"
+}

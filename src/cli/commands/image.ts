@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InputError } from '../../errors.js';
+import { parseCommandArgs } from '../args.js';
+import { type CliIo, EXIT } from '../io.js';
+
+/** The guest/ folder that ships with vmplan (found from this module, in the sources or the bundle). */
+export function guestFolder(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(folder, 'guest', 'build-debian-guest.sh'))) return join(folder, 'guest');
+    folder = dirname(folder);
+  }
+  throw new Error("cannot find vmplan's guest/ folder next to the program");
+}
+
+/**
+ * `vmplan image build debian --arch arm64|amd64 [--suite S] [--packages "..."] [--setup FILE] [--size 8G] --out DIR`
+ * and `vmplan image build test-guest --arch ...`: builds a guest image with the scripts in guest/.
+ */
+export async function imageCommand(args: string[], io: CliIo): Promise<number> {
+  const [verb, kind, ...rest] = args;
+  if (verb !== 'build' || (kind !== 'debian' && kind !== 'test-guest')) {
+    throw new InputError(
+      'usage: vmplan image build debian|test-guest --arch arm64|amd64 [options] (see vmplan help)',
+    );
+  }
+  const { values } = parseCommandArgs('image build', rest, {
+    arch: { type: 'string' },
+    out: { type: 'string' },
+    suite: { type: 'string' },
+    packages: { type: 'string' },
+    setup: { type: 'string' },
+    size: { type: 'string' },
+    mirror: { type: 'string' },
+    cache: { type: 'string' },
+  });
+  if (values.arch !== 'arm64' && values.arch !== 'amd64')
+    throw new InputError('vmplan image build: --arch arm64 or --arch amd64 is required');
+  const script = join(guestFolder(), kind === 'debian' ? 'build-debian-guest.sh' : 'build-test-guest.sh');
+  const scriptArgs = ['--arch', values.arch];
+  if (kind === 'debian') {
+    if (values.out === undefined) throw new InputError('vmplan image build debian: --out DIR is required');
+    scriptArgs.push('--out', resolve(io.cwd, values.out));
+    for (const name of ['suite', 'packages', 'size', 'mirror'] as const)
+      if (values[name] !== undefined) scriptArgs.push(`--${name}`, values[name]!);
+    if (values.setup !== undefined) scriptArgs.push('--setup', resolve(io.cwd, values.setup));
+  }
+  if (values.cache !== undefined) scriptArgs.push('--cache', resolve(io.cwd, values.cache));
+  const child = spawn(script, scriptArgs, { cwd: io.cwd, env: io.env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let last = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    last += chunk;
+  });
+  const code = await new Promise<number>((done) => child.on('close', (exit) => done(exit ?? 1)));
+  const folder = last.trim().split('\n').pop() ?? '';
+  if (code !== 0) return EXIT.failed;
+  // test-guest builds into its cache: copy where --out says, when asked.
+  if (kind === 'test-guest' && values.out !== undefined) {
+    const { cpSync, mkdirSync } = await import('node:fs');
+    const out = resolve(io.cwd, values.out);
+    mkdirSync(out, { recursive: true });
+    for (const file of ['kernel', 'initrd']) cpSync(join(folder, file), join(out, file));
+    io.stdout(`${out}\n`);
+    return EXIT.ok;
+  }
+  io.stdout(`${folder}\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import picomatch from 'picomatch';
+import { z } from 'zod';
+import type { PrepareNode } from '../plan/schema.js';
+import { processAlive } from '../records/reconcile.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import { compareText, sha256 } from '../util/canonical-json.js';
+
+/** What a cache entry records next to the image files. */
+export const CacheEntrySchema = z.strictObject({
+  key: z.string(),
+  image: z.string(),
+  type: z.enum(['files', 'build', 'nix']),
+  createdAt: z.iso.datetime(),
+  buildMs: z.number().int().nonnegative(),
+  inputs: z.array(z.strictObject({ path: z.string(), sha256: z.string() })),
+});
+/** A cache entry's record. */
+export type CacheEntry = z.infer<typeof CacheEntrySchema>;
+
+/** Who holds a build lock. */
+const LockOwnerSchema = z.strictObject({
+  pid: z.number().int(),
+  hostname: z.string(),
+  startedAt: z.string(),
+});
+
+/** Hashes a file's content without reading it into memory at once. */
+export async function hashFile(path: string): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Files of `root` matching the globs, relative, sorted (the inputs of a build image). */
+export function matchingFiles(root: string, globs: readonly string[]): string[] {
+  if (globs.length === 0) return [];
+  const matches = picomatch([...globs], { dot: true });
+  const found: string[] = [];
+  const walk = (relative: string) => {
+    for (const entry of readdirSync(relative === '' ? root : join(root, relative), { withFileTypes: true })) {
+      const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      if (entry.name === '.git' || entry.name === 'node_modules' || entry.name === '.vmplan') continue;
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile() && matches(path)) found.push(path);
+    }
+  };
+  walk('');
+  return found.sort(compareText);
+}
+
+/**
+ * The cache key of a prepare node: its definition key (from the plan) plus the content of the files a build
+ * names as its inputs, so editing the build script rebuilds the image and nothing else does.
+ */
+export async function imageCacheKey(
+  node: PrepareNode,
+  repositoryRoot: string,
+): Promise<{ key: string; inputs: CacheEntry['inputs'] }> {
+  const inputs: CacheEntry['inputs'] = [];
+  if (node.type === 'build') {
+    for (const path of matchingFiles(repositoryRoot, node.inputs))
+      inputs.push({ path, sha256: await hashFile(join(repositoryRoot, path)) });
+  }
+  const key = sha256(JSON.stringify({ definition: node.cacheKey, arch: node.arch, inputs })).slice(0, 32);
+  return { key, inputs };
+}
+
+/** Image cache: `cache/images/<key>/` holds kernel, initrd, disk and entry.json; builds are published atomically. */
+export class ImageCache {
+  constructor(private readonly folder: string) {}
+
+  /** Folder of a finished entry. */
+  entryDir(key: string): string {
+    return join(this.folder, key);
+  }
+
+  /** The entry for a key when it is complete, else undefined. */
+  lookup(key: string): CacheEntry | undefined {
+    const file = join(this.entryDir(key), 'entry.json');
+    if (!existsSync(file)) return undefined;
+    try {
+      return CacheEntrySchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+    } catch {
+      return undefined; // a damaged entry is rebuilt
+    }
+  }
+
+  /**
+   * Builds an entry with `build(outputFolder)` unless it exists, holding a lock so that concurrent runs on one
+   * machine build a key once and the others wait. A lock whose owner died is taken over.
+   */
+  async getOrBuild(
+    key: string,
+    describe: Omit<CacheEntry, 'key' | 'createdAt' | 'buildMs'>,
+    build: (out: string) => Promise<string | undefined>,
+    options: { signal: AbortSignal; onWait: (message: string) => void; pollMs?: number },
+  ): Promise<{ entry: CacheEntry; cached: boolean } | { error: string }> {
+    mkdirSync(this.folder, { recursive: true });
+    const existing = this.lookup(key);
+    if (existing !== undefined) return { entry: existing, cached: true };
+    const lock = join(this.folder, `${key}.lock`);
+    let waited = false;
+    for (;;) {
+      if (options.signal.aborted) return { error: 'stopped while waiting for the image cache lock' };
+      if (this.tryLock(lock)) break;
+      const owner = readOwner(lock);
+      if (
+        owner !== undefined &&
+        owner.hostname === hostname() &&
+        (owner.pid <= 0 || !processAlive(owner.pid))
+      ) {
+        rmSync(lock, { recursive: true, force: true }); // its builder died: take over
+        continue;
+      }
+      if (!waited) {
+        options.onWait(
+          `vmplan: waiting for ${owner === undefined ? 'another vmplan' : `vmplan (pid ${owner.pid})`}, which is building this image`,
+        );
+        waited = true;
+      }
+      await sleep(options.pollMs ?? 250);
+      const built = this.lookup(key);
+      if (built !== undefined) return { entry: built, cached: true };
+    }
+    try {
+      const done = this.lookup(key);
+      if (done !== undefined) return { entry: done, cached: true };
+      const out = join(this.folder, `${key}.tmp-${randomBytes(4).toString('hex')}`);
+      mkdirSync(out, { recursive: true });
+      const started = Date.now();
+      const problem = await build(out);
+      if (problem !== undefined) {
+        rmSync(out, { recursive: true, force: true });
+        return { error: problem };
+      }
+      const entry: CacheEntry = {
+        ...describe,
+        key,
+        createdAt: new Date().toISOString(),
+        buildMs: Date.now() - started,
+      };
+      writeJsonAtomic(join(out, 'entry.json'), entry);
+      rmSync(this.entryDir(key), { recursive: true, force: true });
+      renameSync(out, this.entryDir(key));
+      return { entry, cached: false };
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+
+  private tryLock(lock: string): boolean {
+    try {
+      mkdirSync(lock);
+    } catch {
+      return false;
+    }
+    writeJsonAtomic(join(lock, 'owner.json'), {
+      pid: process.pid,
+      hostname: hostname(),
+      startedAt: new Date().toISOString(),
+    });
+    return true;
+  }
+}
+
+function readOwner(lock: string): z.infer<typeof LockOwnerSchema> | undefined {
+  try {
+    return LockOwnerSchema.parse(JSON.parse(readFileSync(join(lock, 'owner.json'), 'utf8')));
+  } catch {
+    // Just created (owner.json not written yet) or damaged: a lock this old without an owner is stale.
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > 60_000)
+        return { pid: 0, hostname: hostname(), startedAt: '' };
+    } catch {
+      // gone
+    }
+    return undefined;
+  }
+}

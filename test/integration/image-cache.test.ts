@@ -1,0 +1,191 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/cli.js';
+import { prepareFirstImage } from '../support/prepare-image.js';
+import { testGuest } from '../support/vm.js';
+
+const guest = testGuest();
+const folder = mkdtempSync(join(tmpdir(), 'vmplan-image-cache-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+/** A repository with a build image whose command copies the test guest and counts its runs. */
+function project(name: string, extra = '') {
+  const root = join(folder, name);
+  mkdirSync(join(root, 'images'), { recursive: true });
+  writeFileSync(join(root, 'images/recipe.txt'), 'v1\n');
+  const counter = join(root, 'builds.log');
+  const yaml = `version: 1
+images:
+  guest:
+    arch: arm64
+    build:
+      run: |
+        echo built >> ${counter}
+        sleep \${BUILD_SECONDS:-0}
+        cp ${guest}/kernel ${guest}/initrd "$VMPLAN_IMAGE_OUT/"
+      inputs: [images/**]
+${extra}
+jobs:
+  boot: { run: "true", image: guest, executor: qemu }
+`;
+  const builds = () =>
+    existsSync(counter) ? readFileSync(counter, 'utf8').split('\n').filter(Boolean).length : 0;
+  return { root, state: join(root, '.vmplan'), yaml, builds };
+}
+
+describe.skipIf(guest === undefined)('image preparation and its cache', () => {
+  it('builds once, then serves the cache in milliseconds; a changed definition or input rebuilds', async () => {
+    const p = project('hit-miss');
+    const first = await prepareFirstImage(p.root, p.state, p.yaml);
+    expect(first).toMatchObject({ status: 'passed', cached: false });
+    expect(first.log).toMatch(/image "guest" built in [\d.]+ s and cached \(key [0-9a-f]{32}\)/);
+    const second = await prepareFirstImage(p.root, p.state, p.yaml);
+    expect(second).toMatchObject({ status: 'passed', cached: true });
+    expect(second.image?.kernel).toBe(first.image?.kernel);
+    expect(second.ms).toBeLessThan(200);
+    expect(p.builds()).toBe(1);
+
+    writeFileSync(join(p.root, 'images/recipe.txt'), 'v2\n');
+    expect(await prepareFirstImage(p.root, p.state, p.yaml)).toMatchObject({ cached: false });
+    expect(p.builds()).toBe(2);
+    expect(
+      await prepareFirstImage(p.root, p.state, p.yaml.replace('sleep', 'sleep 0 &&  sleep')),
+    ).toMatchObject({ cached: false });
+    expect(p.builds()).toBe(3);
+    // cpus and memory do not make another image.
+    expect(
+      await prepareFirstImage(p.root, p.state, p.yaml.replace('arch: arm64', 'arch: arm64\n    cpus: 4')),
+    ).toMatchObject({ cached: true });
+  });
+
+  it('lets concurrent runs build a key once: the others wait, then use it', async () => {
+    const p = project('concurrent');
+    const jobsFile = join(p.root, 'vmplan.yml');
+    writeFileSync(jobsFile, p.yaml);
+    const run = () =>
+      new Promise<{ status: string; cached: boolean; log: string }>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          [
+            '--import',
+            `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`,
+            `${REPO_ROOT}test/support/prepare-image.ts`,
+            p.root,
+            p.state,
+            jobsFile,
+          ],
+          { env: { ...process.env, BUILD_SECONDS: '2' }, stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        let out = '';
+        child.stdout.on('data', (chunk) => {
+          out += chunk;
+        });
+        child.on('close', (code) =>
+          code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}`)),
+        );
+      });
+    const results = await Promise.all([run(), run(), run()]);
+    expect(results.map((r) => r.status)).toEqual(['passed', 'passed', 'passed']);
+    expect(results.filter((r) => !r.cached)).toHaveLength(1);
+    expect(results.filter((r) => r.log.includes('which is building this image'))).toHaveLength(2);
+    expect(p.builds()).toBe(1);
+  });
+
+  it('takes over the lock of a builder that died', async () => {
+    const p = project('stale');
+    const first = await prepareFirstImage(
+      p.root,
+      p.state,
+      p.yaml.replace('guest:', 'guest:\n    description: first'),
+    );
+    const key = /key ([0-9a-f]{32})/.exec(first.log)![1]!;
+    rmSync(join(p.state, 'cache/images', key), { recursive: true });
+    const lock = join(p.state, 'cache/images', `${key}.lock`);
+    mkdirSync(lock, { recursive: true });
+    writeFileSync(
+      join(lock, 'owner.json'),
+      JSON.stringify({
+        pid: 2 ** 22 - 7,
+        hostname: (await import('node:os')).hostname(),
+        startedAt: '2026-01-01T00:00:00Z',
+      }),
+    );
+    const outcome = await prepareFirstImage(
+      p.root,
+      p.state,
+      p.yaml.replace('guest:', 'guest:\n    description: first'),
+    );
+    expect(outcome).toMatchObject({ status: 'passed', cached: false });
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('reports a build that fails, produces nothing, or makes a kernel vfkit cannot boot', async () => {
+    const failing = project('failing');
+    expect(
+      await prepareFirstImage(
+        failing.root,
+        failing.state,
+        failing.yaml.replace('echo built', 'exit 4; echo built'),
+      ),
+    ).toMatchObject({
+      status: 'failed',
+      message: 'the image build command exited with 4',
+    });
+    const empty = await prepareFirstImage(
+      failing.root,
+      failing.state,
+      failing.yaml.replace(/cp .* "\$VMPLAN_IMAGE_OUT\/"/, 'true'),
+    );
+    expect(empty.message).toBe(
+      'the build command did not produce kernel and initrd (expected in $VMPLAN_IMAGE_OUT or the nix output)',
+    );
+    const gzipped = await prepareFirstImage(
+      failing.root,
+      failing.state,
+      failing.yaml
+        .replace(
+          /cp .* "\$VMPLAN_IMAGE_OUT\/"/,
+          `gzip -c ${guest}/kernel > "$VMPLAN_IMAGE_OUT/kernel"; cp ${guest}/initrd "$VMPLAN_IMAGE_OUT/"`,
+        )
+        .replace('executor: qemu', 'executor: vfkit'),
+    );
+    expect(gzipped.message).toMatch(
+      /kernel is not an uncompressed arm64 Image \(found gzip\); vfkit boots only uncompressed kernels/,
+    );
+  });
+
+  it('checks prebuilt files, and says what to do when nix is missing', async () => {
+    const p = project('types');
+    const files = await prepareFirstImage(
+      p.root,
+      p.state,
+      `version: 1
+images:
+  guest: { arch: arm64, kernel: ${guest}/kernel, initrd: missing/initrd }
+jobs:
+  boot: { run: "true", image: guest, executor: qemu }
+`,
+    );
+    expect(files).toMatchObject({
+      status: 'failed',
+      message: `the initrd ${p.root}/missing/initrd does not exist`,
+    });
+    const nix = await prepareFirstImage(
+      p.root,
+      p.state,
+      `version: 1
+images:
+  guest: { arch: arm64, nix: ".#guest" }
+jobs:
+  boot: { run: "true", image: guest, executor: qemu }
+`,
+    );
+    expect(nix.status).toBe('failed');
+    expect(nix.message).toMatch(
+      /^could not run nix \(.*\): install nix \(https:\/\/nixos\.org\/download\) or use a build or files image$/,
+    );
+  });
+});
