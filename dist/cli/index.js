@@ -2511,7 +2511,7 @@ exports.basename = (path, { windows } = {}) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1604);
-/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(762);
+/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4589);
 // The local CLI: `vmplan plan|show|validate|schema ...`.
 
 
@@ -2545,7 +2545,7 @@ function processIo() {
 
 /***/ }),
 
-/***/ 762:
+/***/ 4589:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -13055,7 +13055,7 @@ function writeFileAtomic(path, data, mode = 0o644) {
     syncFolder(folder);
 }
 /** Writes JSON (two-space indent, trailing newline) atomically. */
-function writeJsonAtomic(path, value) {
+function atomic_write_writeJsonAtomic(path, value) {
     writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 function syncFolder(folder) {
@@ -13151,6 +13151,9 @@ const PlanScopeSchema = strictObject({
     only: array(schema_JobIdSchema)
         .nullable()
         .describe('Jobs selected with --only (their needs are added), or null for all.'),
+    shard: strictObject({ index: schemas_number().int().positive(), count: schemas_number().int().positive() })
+        .nullable()
+        .describe('This plan is shard index/count of a larger plan (each job with what it needs in one shard).'),
     executor: ExecutorSchema.nullable().describe('The executor forced for the run (--executor), or null.'),
     defaultExecutor: ExecutorSchema.describe('The executor for jobs that name none (from the host platform).'),
     changes: ChangesSchema,
@@ -13368,6 +13371,7 @@ function buildPlan(config, context) {
         source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
         scope: {
             only: context.only === undefined ? null : [...new Set(context.only)].sort(),
+            shard: null,
             executor: context.executor ?? null,
             defaultExecutor: context.defaultExecutor,
             changes: context.changes.known
@@ -14164,7 +14168,9 @@ const RunRecordSchema = strictObject({
     source: PlanSourceSchema,
     selection: array(schemas_string()).nullable(),
     changes: ChangesSchema,
-    rerunOf: RunIdSchema.nullable(),
+    rerunOf: schemas_string()
+        .nullable()
+        .describe('The run this one repeats: a vmplan run id, or github-run:<id> for a workflow run (rerun-failed-from).'),
     snapshotRun: RunIdSchema.describe('The run whose snapshot/ this run uses (itself, or the run it reruns).'),
     options: strictObject({
         maxParallel: schemas_number().int().positive().nullable(),
@@ -14399,11 +14405,11 @@ class RunStore {
         }));
     }
     writeRun() {
-        writeJsonAtomic(this.layout.runRecord(this.run.runId), this.run);
+        atomic_write_writeJsonAtomic(this.layout.runRecord(this.run.runId), this.run);
     }
     writeNode(nodeId) {
         const folder = this.nodeFolders.get(nodeId);
-        writeJsonAtomic((0,external_node_path_namespaceObject.join)(this.layout.runDir(this.run.runId), folder, 'status.json'), this.nodes.get(nodeId));
+        atomic_write_writeJsonAtomic((0,external_node_path_namespaceObject.join)(this.layout.runDir(this.run.runId), folder, 'status.json'), this.nodes.get(nodeId));
     }
 }
 /** Reads and validates a run record; a missing or invalid one is an InputError naming the file. */
@@ -15856,7 +15862,7 @@ async function chooseAccel(arch, probe, cacheDir) {
     }
     if (cache[key] === undefined) {
         cache[key] = await kvmProbeBoot(arch, probe.kernel, probe.initrd);
-        writeJsonAtomic(cacheFile, cache);
+        atomic_write_writeJsonAtomic(cacheFile, cache);
     }
     return cache[key]
         ? { accel: 'kvm', reason: 'KVM probe boot succeeded' }
@@ -17022,7 +17028,7 @@ class ImageCache {
                 createdAt: new Date().toISOString(),
                 buildMs: Date.now() - started,
             };
-            writeJsonAtomic((0,external_node_path_namespaceObject.join)(out, 'entry.json'), entry);
+            atomic_write_writeJsonAtomic((0,external_node_path_namespaceObject.join)(out, 'entry.json'), entry);
             (0,external_node_fs_.rmSync)(this.entryDir(key), { recursive: true, force: true });
             (0,external_node_fs_.renameSync)(out, this.entryDir(key));
             return { entry, cached: false };
@@ -17038,7 +17044,7 @@ class ImageCache {
         catch {
             return false;
         }
-        writeJsonAtomic((0,external_node_path_namespaceObject.join)(lock, 'owner.json'), {
+        atomic_write_writeJsonAtomic((0,external_node_path_namespaceObject.join)(lock, 'owner.json'), {
             pid: process.pid,
             hostname: (0,external_node_os_namespaceObject.hostname)(),
             startedAt: new Date().toISOString(),
@@ -17292,7 +17298,13 @@ function selectFromPlan(plan, jobs, why, createdAt) {
         .filter((node) => keep.has(node.id))
         .map((node) => node.kind === 'prepare' ? { ...node, usedBy: node.usedBy.filter((id) => keep.has(id)) } : node);
     const dropped = plan.nodes.flatMap((node) => node.kind === 'execute' && !keep.has(node.id)
-        ? [{ job: node.job, reason: 'not-selected', message: why }]
+        ? [
+            {
+                job: node.job,
+                reason: 'not-selected',
+                message: typeof why === 'string' ? why : why(node.job),
+            },
+        ]
         : []);
     const ordered = orderNodes(nodes);
     const body = {
@@ -17304,6 +17316,101 @@ function selectFromPlan(plan, jobs, why, createdAt) {
         excluded: [...plan.excluded, ...dropped].sort((a, b) => (a.job < b.job ? -1 : a.job > b.job ? 1 : 0)),
     };
     return { ...body, planId: planIdOf(body), createdAt };
+}
+
+;// CONCATENATED MODULE: ./src/plan/shard.ts
+
+
+
+
+/** The most shards a plan is split into. */
+const MAX_SHARDS = 256;
+/** Parses `2/3` (shard 2 of 3); a clear InputError otherwise. */
+function parseShard(text) {
+    const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+    const index = Number(match?.[1]);
+    const count = Number(match?.[2]);
+    if (match === null || index < 1 || count < 1 || index > count || count > MAX_SHARDS) {
+        throw new InputError(`shard: expected "i/n" with 1 ≤ i ≤ n ≤ ${MAX_SHARDS} (e.g. 2/3), found "${text}"`);
+    }
+    return { index, count };
+}
+/**
+ * Groups of jobs that must run together: a job and everything it needs or is needed by (jobs do not share files
+ * across runners, so a need must run where its dependant runs).
+ */
+function jobGroups(plan) {
+    const parent = new Map();
+    const find = (job) => {
+        let root = job;
+        while (parent.get(root) !== root)
+            root = parent.get(root);
+        parent.set(job, root);
+        return root;
+    };
+    const jobs = plan.nodes.flatMap((node) => (node.kind === 'execute' ? [node] : []));
+    for (const node of jobs)
+        parent.set(node.job, node.job);
+    for (const node of jobs) {
+        for (const need of node.needs) {
+            const [a, b] = [find(node.job), find(need)].sort(compareText);
+            if (a !== b)
+                parent.set(b, a);
+        }
+    }
+    const groups = new Map();
+    for (const node of jobs) {
+        const root = find(node.job);
+        const group = groups.get(root);
+        if (group === undefined)
+            groups.set(root, [node.job]);
+        else
+            group.push(node.job);
+    }
+    return [...groups.values()].map((group) => group.sort(compareText));
+}
+/**
+ * Assigns job groups to `count` shards: deterministic, and balanced by recorded durations when there are any
+ * (longest first onto the least loaded shard), else by job count. Jobs without a record weigh the median.
+ */
+function assignShards(plan, count, durations = {}) {
+    const known = Object.values(durations)
+        .filter((ms) => Number.isFinite(ms) && ms >= 0)
+        .sort((a, b) => a - b);
+    const typical = known.length === 0 ? 1 : known[Math.floor(known.length / 2)];
+    const weigh = (job) => (known.length === 0 ? 1 : (durations[job] ?? typical));
+    const groups = jobGroups(plan)
+        .map((jobs) => ({ jobs, weight: jobs.reduce((sum, job) => sum + weigh(job), 0) }))
+        .sort((a, b) => b.weight - a.weight || compareText(a.jobs[0], b.jobs[0]));
+    const shards = Array.from({ length: count }, () => ({ jobs: [], load: 0 }));
+    for (const group of groups) {
+        let target = shards[0];
+        for (const shard of shards)
+            if (shard.load < target.load)
+                target = shard;
+        target.jobs.push(...group.jobs);
+        target.load += group.weight;
+    }
+    return shards.map((shard) => shard.jobs.sort(compareText));
+}
+/**
+ * The plan shard `spec` runs: its jobs, what they need and only the images they use, the rest excluded with the
+ * shard that runs them. A plan whose jobs cannot be spread (fewer groups than shards) gives empty shards.
+ */
+function shardPlan(plan, spec, durations = {}, createdAt = plan.createdAt) {
+    if (plan.scope.shard !== null) {
+        throw new InputError(`this plan is already shard ${plan.scope.shard.index}/${plan.scope.shard.count}: shard the whole plan instead`);
+    }
+    const assignment = assignShards(plan, spec.count, durations);
+    const shardOf = new Map();
+    assignment.forEach((jobs, index) => {
+        for (const job of jobs)
+            shardOf.set(job, index + 1);
+    });
+    const mine = assignment[spec.index - 1];
+    const narrowed = selectFromPlan(plan, mine, (job) => `runs in shard ${shardOf.get(job)}/${spec.count}`, createdAt);
+    const body = { ...narrowed, scope: { ...narrowed.scope, only: plan.scope.only, shard: spec } };
+    return { ...body, planId: planIdOf(body) };
 }
 
 ;// CONCATENATED MODULE: ./src/records/render.ts
@@ -17352,6 +17459,211 @@ function renderRunTable(run, nodes, plan) {
         '',
         `Run ${run.runId}: ${run.status} (${counts || 'no jobs'}) in ${duration}${run.message === null ? '' : ` — ${run.message}`}`,
     ].join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/results/schema.ts
+
+
+
+/** Format version of results.json. */
+const RESULTS_SCHEMA_VERSION = 1;
+/** Largest results.json read. */
+const MAX_RESULTS_BYTES = 64 * 1024 * 1024;
+const AnnotationSchema = strictObject({
+    level: schemas_enum(['error', 'warning', 'notice']),
+    title: schemas_string(),
+    message: schemas_string(),
+    file: schemas_string().optional(),
+    line: schemas_number().int().positive().optional(),
+    column: schemas_number().int().positive().optional(),
+    job: schemas_string(),
+    kind: schemas_enum(['job', 'diagnostic']),
+});
+/** One job's result, with what the reports need (so a report job can work from results alone). */
+const JobResultSchema = strictObject({
+    status: NodeStatusSchema,
+    description: schemas_string(),
+    executor: schemas_string(),
+    durationMs: schemas_number().int().nonnegative().nullable(),
+    exitCode: schemas_number().int().nullable(),
+    message: schemas_string().nullable(),
+    logTail: schemas_string().describe("The end of the job's log (masked), for summaries."),
+    logTruncated: schemas_boolean(),
+    annotations: array(AnnotationSchema),
+});
+/** `results.json`: what one runner (one shard) ran of a plan, uploaded as an artifact. */
+const schema_ResultsSchema = strictObject({
+    schemaVersion: literal(RESULTS_SCHEMA_VERSION),
+    planId: schemas_string()
+        .regex(/^[0-9a-f]{64}$/)
+        .describe('The plan the runner was given (before sharding).'),
+    shard: strictObject({ index: schemas_number().int().positive(), count: schemas_number().int().positive() })
+        .nullable(),
+    runId: schemas_string(),
+    status: schemas_enum(['passed', 'failed', 'cancelled']),
+    startedAt: schemas_string(),
+    finishedAt: schemas_string().nullable(),
+    jobs: record(schemas_string().regex(JOB_ID_PATTERN), JobResultSchema),
+});
+
+;// CONCATENATED MODULE: ./src/results/io.ts
+
+
+
+
+/** Writes results.json atomically after validating it. */
+function writeResults(path, results) {
+    writeJsonAtomic(path, ResultsSchema.parse(results));
+}
+/** Reads and validates a results.json (an artifact from another runner: checked, never trusted blindly). */
+function readResults(path, name = path) {
+    let text;
+    try {
+        if ((0,external_node_fs_.statSync)(path).size > MAX_RESULTS_BYTES)
+            throw new InputError([
+                { file: name, message: `more than ${MAX_RESULTS_BYTES} bytes: not a results.json` },
+            ]);
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        if (error instanceof InputError)
+            throw error;
+        throw new InputError([
+            { file: name, message: `cannot read the results: ${error.code ?? error}` },
+        ]);
+    }
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (error) {
+        throw new InputError([
+            { file: name, message: `not a results.json: invalid JSON (${error.message})` },
+        ]);
+    }
+    const parsed = schema_ResultsSchema.safeParse(data);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new InputError([
+            {
+                file: name,
+                message: `not a valid results.json: ${issue.path.map(String).join('.') || '(top)'}: ${issue.message}`,
+            },
+        ]);
+    }
+    return parsed.data;
+}
+
+;// CONCATENATED MODULE: ./src/results/merge.ts
+/** A job's report from its result. */
+function jobReportFromResult(job, result) {
+    const { annotations: _annotations, ...report } = result;
+    return { job, ...report };
+}
+/**
+ * Merges the results of a plan's shards (or of one runner). Results of another plan are ignored with a note; a
+ * job reported twice is a conflict (kept: the first, noted); a job nobody reported — a shard that never
+ * uploaded results — counts as not run, so a missing shard can never look like success.
+ */
+function mergeResults(plan, all) {
+    const problems = [];
+    const byJob = new Map();
+    const seenShards = new Set();
+    let shardCount;
+    let cancelled = false;
+    for (const results of all) {
+        const from = results.shard === null ? `run ${results.runId}` : `shard ${results.shard.index}/${results.shard.count}`;
+        if (results.planId !== plan.planId) {
+            problems.push(`results of ${from} belong to plan ${results.planId.slice(0, 12)}, not ${plan.planId.slice(0, 12)}: ignored`);
+            continue;
+        }
+        if (results.shard !== null) {
+            seenShards.add(results.shard.index);
+            shardCount = results.shard.count;
+        }
+        if (results.status === 'cancelled')
+            cancelled = true;
+        for (const [job, result] of Object.entries(results.jobs)) {
+            const existing = byJob.get(job);
+            if (existing !== undefined) {
+                problems.push(`job "${job}" was reported by both ${existing.from} and ${from}: kept the result of ${existing.from}`);
+                continue;
+            }
+            byJob.set(job, { result, from });
+        }
+    }
+    if (shardCount !== undefined) {
+        for (let index = 1; index <= shardCount; index++) {
+            if (!seenShards.has(index))
+                problems.push(`no results from shard ${index}/${shardCount} (it did not finish or did not upload results.json)`);
+        }
+    }
+    const executeNodes = plan.nodes.filter((node) => node.kind === 'execute');
+    const jobs = executeNodes.map((node) => {
+        const found = byJob.get(node.job);
+        if (found !== undefined)
+            return jobReportFromResult(node.job, found.result);
+        return {
+            job: node.job,
+            description: node.description,
+            executor: node.executor,
+            status: 'skipped',
+            durationMs: null,
+            exitCode: null,
+            message: 'no result: the runner that had this job did not report (see the notes above)',
+            logTail: '',
+            logTruncated: false,
+        };
+    });
+    const annotations = executeNodes.flatMap((node) => byJob.get(node.job)?.result.annotations ?? []);
+    const allPassed = jobs.every((job) => job.status === 'passed');
+    return {
+        status: cancelled ? 'cancelled' : allPassed ? 'passed' : 'failed',
+        jobs,
+        annotations,
+        problems,
+        summary: Object.fromEntries(jobs.map((job) => [
+            job.job,
+            { status: job.status, durationMs: job.durationMs, exitCode: job.exitCode },
+        ])),
+    };
+}
+/** Recorded durations of passed jobs, from results, to balance the next shards. */
+function durationsFrom(all) {
+    const durations = {};
+    for (const results of all) {
+        for (const [job, result] of Object.entries(results.jobs)) {
+            if (result.status === 'passed' && result.durationMs !== null)
+                durations[job] = result.durationMs;
+        }
+    }
+    return durations;
+}
+
+;// CONCATENATED MODULE: ./src/results/durations.ts
+
+
+
+
+/** Recorded job durations to balance shards: from a results.json of an earlier run, or a `{ job: ms }` map. */
+function readDurations(path, name = path) {
+    let data;
+    try {
+        data = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+    }
+    catch (error) {
+        throw new InputError(`durations: cannot read ${name} (${error.message})`);
+    }
+    if (data !== null && typeof data === 'object' && 'schemaVersion' in data)
+        return durationsFrom([readResults(path, name)]);
+    const map = data;
+    if (data === null ||
+        typeof data !== 'object' ||
+        Array.isArray(data) ||
+        Object.values(map).some((value) => typeof value !== 'number')) {
+        throw new InputError(`durations: ${name} is neither a results.json nor a map of job id to milliseconds`);
+    }
+    return map;
 }
 
 ;// CONCATENATED MODULE: ./src/cli/progress.ts
@@ -17412,6 +17724,8 @@ function consoleProgress(out, options) {
 
 
 
+
+
 /** Options of commands that run a plan (run, rerun). */
 const runningOptions = {
     'max-parallel': { type: 'string' },
@@ -17441,6 +17755,8 @@ async function runCommand(args, io) {
         ...planningOptions,
         ...runningOptions,
         plan: { type: 'string' },
+        shard: { type: 'string' },
+        durations: { type: 'string' },
     });
     if (positionals.length > 1)
         throw new InputError(`vmplan run: expected at most one jobs file, got ${positionals.length}`);
@@ -17462,6 +17778,15 @@ async function runCommand(args, io) {
     else {
         plan = planFromArgs(io, positionals[0], values);
         planPath = plan.source.jobsFile;
+    }
+    if (values.shard !== undefined) {
+        const durations = values.durations === undefined
+            ? {}
+            : readDurations((0,external_node_path_namespaceObject.resolve)(io.cwd, values.durations), values.durations);
+        plan = shardPlan(plan, parseShard(values.shard), durations, new Date().toISOString());
+    }
+    else if (values.durations !== undefined) {
+        throw new InputError('vmplan run: --durations balances shards; give --shard i/n with it');
     }
     return executePlan(io, plan, planPath, values, undefined);
 }
@@ -17735,7 +18060,7 @@ const COMMANDS = {
     },
     run: {
         run: runCommand,
-        usage: 'run [FILE | --plan plan.json] [--only JOB...] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR] [--quiet]',
+        usage: 'run [FILE | --plan plan.json] [--only JOB...] [--shard i/n [--durations F]] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR] [--vfkit-path P] [--keep-failed-disks] [--quiet]',
     },
     status: { run: statusCommand, usage: 'status [RUN]           (default: the latest run)' },
     list: { run: listCommand, usage: 'list                   (runs, newest first)' },

@@ -30872,7 +30872,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 54612:
+/***/ 76549:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30881,14 +30881,14 @@ __nccwpck_require__.d(__webpack_exports__, {
   U: () => (/* binding */ mainStep)
 });
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(48161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var lib_core = __nccwpck_require__(33838);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(77598);
 ;// CONCATENATED MODULE: ./src/util/canonical-json.ts
@@ -31030,6 +31030,59 @@ function rangeStart(node) {
     return range?.[0];
 }
 
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
+var _a;
+const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
+const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
+class $ZodRegistry {
+    constructor() {
+        this._map = new WeakMap();
+        this._idmap = new Map();
+    }
+    add(schema, ..._meta) {
+        const meta = _meta[0];
+        this._map.set(schema, meta);
+        if (meta && typeof meta === "object" && "id" in meta) {
+            this._idmap.set(meta.id, schema);
+        }
+        return this;
+    }
+    clear() {
+        this._map = new WeakMap();
+        this._idmap = new Map();
+        return this;
+    }
+    remove(schema) {
+        const meta = this._map.get(schema);
+        if (meta && typeof meta === "object" && "id" in meta) {
+            this._idmap.delete(meta.id);
+        }
+        this._map.delete(schema);
+        return this;
+    }
+    get(schema) {
+        // return this._map.get(schema) as any;
+        // inherit metadata
+        const p = schema._zod.parent;
+        if (p) {
+            const pm = { ...(this.get(p) ?? {}) };
+            delete pm.id; // do not inherit id
+            const f = { ...pm, ...this._map.get(schema) };
+            return Object.keys(f).length ? f : undefined;
+        }
+        return this._map.get(schema);
+    }
+    has(schema) {
+        return this._map.has(schema);
+    }
+}
+// registries
+function registry() {
+    return new $ZodRegistry();
+}
+(_a = globalThis).__zod_globalRegistry ?? (_a.__zod_globalRegistry = registry());
+const globalRegistry = globalThis.__zod_globalRegistry;
+
 ;// CONCATENATED MODULE: ./src/util/suggest.ts
 /** Edit distance between two strings (Levenshtein), for "did you mean" hints. */
 function editDistance(a, b) {
@@ -31070,133 +31123,262 @@ function didYouMean(word, candidates) {
     return match === undefined ? '' : ` (did you mean "${match}"?)`;
 }
 
-;// CONCATENATED MODULE: ./src/config/references.ts
+;// CONCATENATED MODULE: ./src/config/zod-problems.ts
+
 
 /**
- * Checks what the schema alone cannot: `needs` naming real jobs (no self-dependency, no cycles), images that
- * exist, VM jobs that have an image, and names not given twice. Works on raw data so it can run even when the
- * schema found other problems, and every problem is reported in one pass.
+ * Turns zod issues into human problems: one per unknown key, "missing required field" for absent ones,
+ * the most plausible branch of a failed union instead of all of them, and "did you mean" for typos.
  */
-function checkReferences(data) {
-    const root = asRecord(data);
-    const jobs = asRecord(root.jobs);
-    const images = asRecord(root.images);
-    const defaults = asRecord(root.defaults);
-    const jobIds = Object.keys(jobs);
-    const imageNames = Object.keys(images);
+function zodIssuesToProblems(issues, rootSchema, rootInput) {
     const problems = [];
-    const loose = new Map();
-    for (const id of jobIds)
-        loose.set(id, readLooseJob(jobs[id]));
-    checkImageReference(defaults.image, ['defaults', 'image'], imageNames, problems);
-    for (const [id, job] of loose) {
-        const seen = new Set();
-        for (const need of job.needs) {
-            const path = need.index === undefined ? ['jobs', id, 'needs'] : ['jobs', id, 'needs', need.index];
-            if (need.id === id)
-                problems.push({ path, message: `job "${id}" cannot need itself` });
-            else if (!loose.has(need.id)) {
-                problems.push({ path, message: `unknown job "${need.id}"${didYouMean(need.id, jobIds)}` });
+    for (const issue of issues)
+        convertIssue(issue, [], rootSchema, rootInput, problems);
+    return problems;
+}
+function convertIssue(issue, prefix, rootSchema, rootInput, out) {
+    const path = [...prefix, ...issue.path];
+    switch (issue.code) {
+        case 'unrecognized_keys': {
+            const known = objectKeysAt(rootSchema, path);
+            for (const key of issue.keys) {
+                out.push({
+                    path: [...path, key],
+                    at: 'key',
+                    message: `unknown key "${key}"${didYouMean(key, known)}`,
+                });
             }
-            else if (seen.has(need.id))
-                problems.push({ path, message: `"${need.id}" is listed twice` });
-            seen.add(need.id);
+            return;
         }
-        checkImageReference(job.image, ['jobs', id, 'image'], imageNames, problems);
-        const executor = job.executor ?? defaults.executor;
-        if ((executor === 'vfkit' || executor === 'qemu') &&
-            job.image === undefined &&
-            defaults.image === undefined) {
-            problems.push({
-                path: ['jobs', id],
-                message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image`,
-            });
+        case 'invalid_key': {
+            const inner = issue.issues[0];
+            out.push({ path, at: 'key', message: inner?.message ?? issue.message });
+            return;
         }
-        const envNames = new Set(Object.keys(job.env));
-        const secretNames = new Set();
-        job.secrets.forEach((name, index) => {
-            if (typeof name !== 'string')
+        case 'invalid_union': {
+            const branch = chooseUnionBranch(issue, rootSchema, path, rootInput);
+            if (branch === undefined) {
+                out.push({ path, message: issue.message });
                 return;
-            const path = ['jobs', id, 'secrets', index];
-            if (secretNames.has(name))
-                problems.push({ path, message: `secret "${name}" is listed twice` });
-            else if (envNames.has(name)) {
-                problems.push({ path, message: `"${name}" is both a literal env variable and a secret: keep one` });
             }
-            secretNames.add(name);
-        });
-    }
-    problems.push(...findCycles(loose));
-    return problems;
-}
-function checkImageReference(image, path, imageNames, problems) {
-    if (typeof image !== 'string' || imageNames.includes(image))
-        return;
-    const hint = imageNames.length === 0 ? ' (no images are defined under "images")' : didYouMean(image, imageNames);
-    problems.push({ path, message: `unknown image "${image}"${hint}` });
-}
-/** Every dependency cycle once, printed from its smallest job id: `a → b → c → a`. */
-function findCycles(jobs) {
-    const state = new Map();
-    const stack = [];
-    const reported = new Set();
-    const problems = [];
-    const visit = (id) => {
-        state.set(id, 'visiting');
-        stack.push(id);
-        const needs = [...new Set((jobs.get(id)?.needs ?? []).map((need) => need.id))].sort();
-        for (const next of needs) {
-            if (next === id || !jobs.has(next))
-                continue; // reported elsewhere
-            const nextState = state.get(next);
-            if (nextState === 'visiting') {
-                const cycle = stack.slice(stack.indexOf(next));
-                const start = cycle.indexOf([...cycle].sort()[0]);
-                const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
-                const key = rotated.join('\u0000');
-                if (!reported.has(key)) {
-                    reported.add(key);
-                    problems.push({
-                        path: ['jobs', rotated[0], 'needs'],
-                        message: `dependency cycle: ${[...rotated, rotated[0]].join(' → ')}`,
-                    });
-                }
-            }
-            else if (nextState === undefined) {
-                visit(next);
-            }
+            for (const inner of branch)
+                convertIssue(inner, path, rootSchema, rootInput, out);
+            return;
         }
-        stack.pop();
-        state.set(id, 'done');
-    };
-    for (const id of [...jobs.keys()].sort())
-        if (!state.has(id))
-            visit(id);
-    return problems;
-}
-function readLooseJob(value) {
-    const job = asRecord(value);
-    const needs = [];
-    if (typeof job.needs === 'string')
-        needs.push({ id: job.needs, index: undefined });
-    else if (Array.isArray(job.needs)) {
-        job.needs.forEach((id, index) => {
-            if (typeof id === 'string')
-                needs.push({ id, index });
-        });
+        default:
+            if (isMissing(rootInput, path)) {
+                out.push({
+                    path: path.slice(0, -1),
+                    message: `missing required field "${String(path[path.length - 1])}"`,
+                });
+                return;
+            }
+            out.push({ path, message: issue.message });
     }
-    return {
-        needs,
-        image: job.image,
-        executor: job.executor,
-        env: asRecord(job.env),
-        secrets: Array.isArray(job.secrets) ? job.secrets : [],
-    };
 }
-function asRecord(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-        ? value
-        : {};
+/**
+ * Picks the union branch the user most plausibly meant: for image definitions, the one selected by the
+ * keys present; otherwise the branch with the fewest problems. `undefined` means no branch stands out
+ * (e.g. the value has the wrong type for every branch), and the union's own message is used.
+ */
+function chooseUnionBranch(issue, rootSchema, path, rootInput) {
+    const branches = issue.errors;
+    if (branches.length === 0)
+        return undefined;
+    const input = valueAt(rootInput, path);
+    const keyed = unionBranchKeysAt(rootSchema, path);
+    if (keyed !== undefined && isPlainObject(input)) {
+        const present = keyed.branches.map((keys) => keys.some((key) => key in input));
+        const chosen = present.flatMap((isPresent, index) => (isPresent ? [index] : []));
+        if (chosen.length === 1)
+            return branches[chosen[0]];
+        const found = keyed.branches.flatMap((keys) => keys.filter((key) => key in input).slice(0, 1));
+        const what = chosen.length === 0 ? 'none of them' : `${found.map((key) => `"${key}"`).join(' and ')}`;
+        return [
+            {
+                code: 'custom',
+                path: [],
+                message: `expected exactly one of ${keyed.describe}; found ${what}`,
+                input,
+            },
+        ];
+    }
+    const allRootTypeErrors = branches.every((branch) => branch.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+    if (allRootTypeErrors)
+        return undefined;
+    const fewest = Math.min(...branches.map((branch) => branch.length));
+    const best = branches.filter((branch) => branch.length === fewest);
+    return best.length === 1 ? best[0] : undefined;
+}
+/** True when the path names a key its parent object does not have. */
+function isMissing(root, path) {
+    if (path.length === 0)
+        return false;
+    const parent = valueAt(root, path.slice(0, -1));
+    return isPlainObject(parent) && !(String(path[path.length - 1]) in parent);
+}
+/** Reads the value at a path in plain data. */
+function valueAt(root, path) {
+    let value = root;
+    for (const segment of path) {
+        if (value === null || typeof value !== 'object')
+            return undefined;
+        value = value[segment];
+    }
+    return value;
+}
+function isPlainObject(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+/** The schema found by following a data path (through optional, records, arrays and unions). */
+function schemasAt(schema, path) {
+    let current = [schema];
+    for (const segment of path) {
+        current = current.flatMap((candidate) => childSchemas(candidate, segment));
+    }
+    return current.flatMap(unwrap);
+}
+function unwrap(schema) {
+    const def = schema._zod.def;
+    switch (def.type) {
+        case 'optional':
+        case 'nullable':
+        case 'default':
+        case 'readonly':
+        case 'nonoptional':
+            return unwrap(def.innerType);
+        case 'pipe':
+            return unwrap(def.in);
+        case 'union':
+            return def.options.flatMap(unwrap);
+        default:
+            return [schema];
+    }
+}
+function childSchemas(schema, segment) {
+    return unwrap(schema).flatMap((candidate) => {
+        const def = candidate._zod.def;
+        if (def.type === 'object') {
+            const child = def.shape[String(segment)];
+            return child === undefined ? [] : [child];
+        }
+        if (def.type === 'record')
+            return [def.valueType];
+        if (def.type === 'array')
+            return [def.element];
+        return [];
+    });
+}
+/** Keys any object schema at this path accepts (for "did you mean"). */
+function objectKeysAt(rootSchema, path) {
+    const keys = new Set();
+    for (const schema of schemasAt(rootSchema, path)) {
+        const def = schema._zod.def;
+        if (def.type === 'object')
+            for (const key of Object.keys(def.shape))
+                keys.add(key);
+    }
+    return [...keys];
+}
+/** Branch-selecting keys registered for the union at this path, if any. */
+function unionBranchKeysAt(rootSchema, path) {
+    let candidates = [rootSchema];
+    for (const segment of path)
+        candidates = candidates.flatMap((candidate) => childSchemas(candidate, segment));
+    for (const candidate of candidates.flatMap(unwrapOptional)) {
+        const keys = branchKeys.get(candidate);
+        if (keys !== undefined)
+            return keys;
+    }
+    return undefined;
+}
+function unwrapOptional(schema) {
+    const def = schema._zod.def;
+    return def.type === 'optional' ? unwrapOptional(def.innerType) : [schema];
+}
+/** Unions of objects whose branch is chosen by the keys present (e.g. image definitions). */
+const branchKeys = registry();
+
+;// CONCATENATED MODULE: ./src/util/atomic-write.ts
+
+
+
+/**
+ * Writes a file so that readers see either the old or the new content, never a torn one:
+ * temp file in the same folder, fsync, rename over the target, fsync the folder.
+ */
+function writeFileAtomic(path, data, mode = 0o644) {
+    const folder = (0,external_node_path_.dirname)(path);
+    (0,external_node_fs_.mkdirSync)(folder, { recursive: true });
+    const temp = (0,external_node_path_.join)(folder, `.${(0,external_node_path_.basename)(path)}.${process.pid}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    const fd = (0,external_node_fs_.openSync)(temp, 'wx', mode);
+    try {
+        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+        let offset = 0;
+        while (offset < bytes.length)
+            offset += (0,external_node_fs_.writeSync)(fd, bytes, offset, bytes.length - offset);
+        (0,external_node_fs_.fsyncSync)(fd);
+    }
+    catch (error) {
+        (0,external_node_fs_.closeSync)(fd);
+        (0,external_node_fs_.rmSync)(temp, { force: true });
+        throw error;
+    }
+    (0,external_node_fs_.closeSync)(fd);
+    try {
+        (0,external_node_fs_.renameSync)(temp, path);
+    }
+    catch (error) {
+        (0,external_node_fs_.rmSync)(temp, { force: true });
+        throw error;
+    }
+    syncFolder(folder);
+}
+/** Writes JSON (two-space indent, trailing newline) atomically. */
+function writeJsonAtomic(path, value) {
+    writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+function syncFolder(folder) {
+    // Makes the rename durable; not every platform lets a directory be opened for fsync.
+    let fd;
+    try {
+        fd = (0,external_node_fs_.openSync)(folder, 'r');
+        (0,external_node_fs_.fsyncSync)(fd);
+    }
+    catch {
+        // best effort
+    }
+    finally {
+        if (fd !== undefined)
+            (0,external_node_fs_.closeSync)(fd);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/version.ts
+/** vmplan's version, recorded in every plan (kept in step with package.json by a test). */
+const VMPLAN_VERSION = '0.1.0';
+
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(14006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+;// CONCATENATED MODULE: ./src/plan/paths-filter.ts
+
+/**
+ * GitHub-style `paths` filtering: a file counts when the last pattern that matches it is positive
+ * (patterns starting with "!" exclude). Returns the first changed file that counts, or undefined.
+ */
+function firstMatchingFile(patterns, files) {
+    const matchers = patterns.map((pattern) => {
+        const negated = pattern.startsWith('!');
+        return { negated, matches: picomatch_default()(negated ? pattern.slice(1) : pattern, { dot: true }) };
+    });
+    return files.find((file) => {
+        let included = false;
+        for (const matcher of matchers)
+            if (matcher.matches(file))
+                included = !matcher.negated;
+        return included;
+    });
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
@@ -31435,7 +31617,7 @@ const util_allowsEval = /* @__PURE__*/ cached(() => {
         return false;
     }
 });
-function isPlainObject(o) {
+function util_isPlainObject(o) {
     if (util_isObject(o) === false)
         return false;
     // modified constructor
@@ -31455,7 +31637,7 @@ function isPlainObject(o) {
     return true;
 }
 function shallowClone(o) {
-    if (isPlainObject(o))
+    if (util_isPlainObject(o))
         return { ...o };
     if (Array.isArray(o))
         return [...o];
@@ -31649,7 +31831,7 @@ function omit(schema, mask) {
     return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
 function extend(schema, shape) {
-    if (!isPlainObject(shape)) {
+    if (!util_isPlainObject(shape)) {
         throw new Error("Invalid input to extend: expected a plain object");
     }
     const checks = schema._zod.def.checks;
@@ -31673,7 +31855,7 @@ function extended(schema, shape) {
     return newShape;
 }
 function safeExtend(schema, shape) {
-    if (!isPlainObject(shape)) {
+    if (!util_isPlainObject(shape)) {
         throw new Error("Invalid input to safeExtend: expected a plain object");
     }
     return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
@@ -32075,7 +32257,7 @@ function constantCatch(value) {
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/core.js
-var _a;
+var core_a;
 
 /** A special constant with type `never` */
 const NEVER = /*@__PURE__*/ Object.freeze({
@@ -32209,7 +32391,7 @@ class $ZodEncodeError extends Error {
         this.name = "ZodEncodeError";
     }
 }
-(_a = globalThis).__zod_globalConfig ?? (_a.__zod_globalConfig = {});
+(core_a = globalThis).__zod_globalConfig ?? (core_a.__zod_globalConfig = {});
 const globalConfig = globalThis.__zod_globalConfig;
 function config(newConfig) {
     if (newConfig)
@@ -34738,7 +34920,7 @@ function mergeValues(a, b) {
     if (a instanceof Date && b instanceof Date && +a === +b) {
         return { valid: true, data: a };
     }
-    if (isPlainObject(a) && isPlainObject(b)) {
+    if (util_isPlainObject(a) && util_isPlainObject(b)) {
         const bKeys = Object.keys(b);
         const sharedKeys = Object.keys(a).filter((key) => bKeys.indexOf(key) !== -1);
         const newObj = { ...a, ...b };
@@ -34978,7 +35160,7 @@ const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
     memo?.attach(inst);
     inst._zod.parse = (payload, ctx) => {
         const input = payload.value;
-        if (!isPlainObject(input)) {
+        if (!util_isPlainObject(input)) {
             payload.issues.push({
                 expected: "record",
                 code: "invalid_type",
@@ -35890,59 +36072,6 @@ function handleRefineResult(result, payload, input, inst) {
         payload.issues.push(util_issue(_iss));
     }
 }
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
-var registries_a;
-const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
-const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
-class $ZodRegistry {
-    constructor() {
-        this._map = new WeakMap();
-        this._idmap = new Map();
-    }
-    add(schema, ..._meta) {
-        const meta = _meta[0];
-        this._map.set(schema, meta);
-        if (meta && typeof meta === "object" && "id" in meta) {
-            this._idmap.set(meta.id, schema);
-        }
-        return this;
-    }
-    clear() {
-        this._map = new WeakMap();
-        this._idmap = new Map();
-        return this;
-    }
-    remove(schema) {
-        const meta = this._map.get(schema);
-        if (meta && typeof meta === "object" && "id" in meta) {
-            this._idmap.delete(meta.id);
-        }
-        this._map.delete(schema);
-        return this;
-    }
-    get(schema) {
-        // return this._map.get(schema) as any;
-        // inherit metadata
-        const p = schema._zod.parent;
-        if (p) {
-            const pm = { ...(this.get(p) ?? {}) };
-            delete pm.id; // do not inherit id
-            const f = { ...pm, ...this._map.get(schema) };
-            return Object.keys(f).length ? f : undefined;
-        }
-        return this._map.get(schema);
-    }
-    has(schema) {
-        return this._map.has(schema);
-    }
-}
-// registries
-function registry() {
-    return new $ZodRegistry();
-}
-(registries_a = globalThis).__zod_globalRegistry ?? (registries_a.__zod_globalRegistry = registry());
-const globalRegistry = globalThis.__zod_globalRegistry;
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/api.js
 
@@ -40734,6 +40863,23 @@ function preprocess(fn, schema) {
     });
 }
 
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
+
+
+
+function iso_datetime(params) {
+    return _isoDateTime(ZodISODateTime, params);
+}
+function iso_date(params) {
+    return core._isoDate(ZodISODate, params);
+}
+function iso_time(params) {
+    return core._isoTime(ZodISOTime, params);
+}
+function iso_duration(params) {
+    return core._isoDuration(ZodISODuration, params);
+}
+
 ;// CONCATENATED MODULE: ./src/util/describe.ts
 /** A short rendering of any value for "found ..." parts of error messages. */
 function describeValue(value) {
@@ -40749,182 +40895,6 @@ function describeValue(value) {
         return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
     return String(value);
 }
-
-;// CONCATENATED MODULE: ./src/config/zod-problems.ts
-
-
-/**
- * Turns zod issues into human problems: one per unknown key, "missing required field" for absent ones,
- * the most plausible branch of a failed union instead of all of them, and "did you mean" for typos.
- */
-function zodIssuesToProblems(issues, rootSchema, rootInput) {
-    const problems = [];
-    for (const issue of issues)
-        convertIssue(issue, [], rootSchema, rootInput, problems);
-    return problems;
-}
-function convertIssue(issue, prefix, rootSchema, rootInput, out) {
-    const path = [...prefix, ...issue.path];
-    switch (issue.code) {
-        case 'unrecognized_keys': {
-            const known = objectKeysAt(rootSchema, path);
-            for (const key of issue.keys) {
-                out.push({
-                    path: [...path, key],
-                    at: 'key',
-                    message: `unknown key "${key}"${didYouMean(key, known)}`,
-                });
-            }
-            return;
-        }
-        case 'invalid_key': {
-            const inner = issue.issues[0];
-            out.push({ path, at: 'key', message: inner?.message ?? issue.message });
-            return;
-        }
-        case 'invalid_union': {
-            const branch = chooseUnionBranch(issue, rootSchema, path, rootInput);
-            if (branch === undefined) {
-                out.push({ path, message: issue.message });
-                return;
-            }
-            for (const inner of branch)
-                convertIssue(inner, path, rootSchema, rootInput, out);
-            return;
-        }
-        default:
-            if (isMissing(rootInput, path)) {
-                out.push({
-                    path: path.slice(0, -1),
-                    message: `missing required field "${String(path[path.length - 1])}"`,
-                });
-                return;
-            }
-            out.push({ path, message: issue.message });
-    }
-}
-/**
- * Picks the union branch the user most plausibly meant: for image definitions, the one selected by the
- * keys present; otherwise the branch with the fewest problems. `undefined` means no branch stands out
- * (e.g. the value has the wrong type for every branch), and the union's own message is used.
- */
-function chooseUnionBranch(issue, rootSchema, path, rootInput) {
-    const branches = issue.errors;
-    if (branches.length === 0)
-        return undefined;
-    const input = valueAt(rootInput, path);
-    const keyed = unionBranchKeysAt(rootSchema, path);
-    if (keyed !== undefined && zod_problems_isPlainObject(input)) {
-        const present = keyed.branches.map((keys) => keys.some((key) => key in input));
-        const chosen = present.flatMap((isPresent, index) => (isPresent ? [index] : []));
-        if (chosen.length === 1)
-            return branches[chosen[0]];
-        const found = keyed.branches.flatMap((keys) => keys.filter((key) => key in input).slice(0, 1));
-        const what = chosen.length === 0 ? 'none of them' : `${found.map((key) => `"${key}"`).join(' and ')}`;
-        return [
-            {
-                code: 'custom',
-                path: [],
-                message: `expected exactly one of ${keyed.describe}; found ${what}`,
-                input,
-            },
-        ];
-    }
-    const allRootTypeErrors = branches.every((branch) => branch.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
-    if (allRootTypeErrors)
-        return undefined;
-    const fewest = Math.min(...branches.map((branch) => branch.length));
-    const best = branches.filter((branch) => branch.length === fewest);
-    return best.length === 1 ? best[0] : undefined;
-}
-/** True when the path names a key its parent object does not have. */
-function isMissing(root, path) {
-    if (path.length === 0)
-        return false;
-    const parent = valueAt(root, path.slice(0, -1));
-    return zod_problems_isPlainObject(parent) && !(String(path[path.length - 1]) in parent);
-}
-/** Reads the value at a path in plain data. */
-function valueAt(root, path) {
-    let value = root;
-    for (const segment of path) {
-        if (value === null || typeof value !== 'object')
-            return undefined;
-        value = value[segment];
-    }
-    return value;
-}
-function zod_problems_isPlainObject(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-/** The schema found by following a data path (through optional, records, arrays and unions). */
-function schemasAt(schema, path) {
-    let current = [schema];
-    for (const segment of path) {
-        current = current.flatMap((candidate) => childSchemas(candidate, segment));
-    }
-    return current.flatMap(unwrap);
-}
-function unwrap(schema) {
-    const def = schema._zod.def;
-    switch (def.type) {
-        case 'optional':
-        case 'nullable':
-        case 'default':
-        case 'readonly':
-        case 'nonoptional':
-            return unwrap(def.innerType);
-        case 'pipe':
-            return unwrap(def.in);
-        case 'union':
-            return def.options.flatMap(unwrap);
-        default:
-            return [schema];
-    }
-}
-function childSchemas(schema, segment) {
-    return unwrap(schema).flatMap((candidate) => {
-        const def = candidate._zod.def;
-        if (def.type === 'object') {
-            const child = def.shape[String(segment)];
-            return child === undefined ? [] : [child];
-        }
-        if (def.type === 'record')
-            return [def.valueType];
-        if (def.type === 'array')
-            return [def.element];
-        return [];
-    });
-}
-/** Keys any object schema at this path accepts (for "did you mean"). */
-function objectKeysAt(rootSchema, path) {
-    const keys = new Set();
-    for (const schema of schemasAt(rootSchema, path)) {
-        const def = schema._zod.def;
-        if (def.type === 'object')
-            for (const key of Object.keys(def.shape))
-                keys.add(key);
-    }
-    return [...keys];
-}
-/** Branch-selecting keys registered for the union at this path, if any. */
-function unionBranchKeysAt(rootSchema, path) {
-    let candidates = [rootSchema];
-    for (const segment of path)
-        candidates = candidates.flatMap((candidate) => childSchemas(candidate, segment));
-    for (const candidate of candidates.flatMap(unwrapOptional)) {
-        const keys = branchKeys.get(candidate);
-        if (keys !== undefined)
-            return keys;
-    }
-    return undefined;
-}
-function unwrapOptional(schema) {
-    const def = schema._zod.def;
-    return def.type === 'optional' ? unwrapOptional(def.innerType) : [schema];
-}
-/** Unions of objects whose branch is chosen by the keys present (e.g. image definitions). */
-const branchKeys = registry();
 
 ;// CONCATENATED MODULE: ./src/config/schema.ts
 
@@ -41131,312 +41101,6 @@ const JobsFileSchema = strictObject({
 })
     .describe('vmplan jobs file: guest images and the CI jobs that run in them.');
 
-;// CONCATENATED MODULE: ./src/config/parse.ts
-
-
-
-
-
-
-/**
- * Parses and validates a jobs file (YAML or JSON). Collects every problem in one pass — syntax,
- * schema, references, cycles — and throws one InputError listing them with file:line:column.
- */
-function parseJobsFile(text, file) {
-    const lineCounter = new dist/* LineCounter */.HN();
-    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: false });
-    const locator = new Locator(file, document, lineCounter);
-    const syntaxProblems = document.errors.map((error) => {
-        const { line, col } = lineCounter.linePos(error.pos[0]);
-        return { file, line, column: col, message: `invalid YAML: ${error.message.split('\n')[0]}` };
-    });
-    const yamlProblems = [...syntaxProblems, ...duplicateKeys(document, lineCounter, file)];
-    if (yamlProblems.length > 0)
-        throw new errors_InputError(sortProblems(yamlProblems));
-    const data = document.toJS({ maxAliasCount: 1000 });
-    if (data === null || data === undefined) {
-        throw new errors_InputError([
-            { file, message: 'the file is empty: expected a mapping with "version" and "jobs"' },
-        ]);
-    }
-    if (typeof data !== 'object' || Array.isArray(data)) {
-        throw new errors_InputError([
-            locator.locate({ message: 'expected a mapping with "version" and "jobs" at the top level' }),
-        ]);
-    }
-    const result = JobsFileSchema.safeParse(data, { reportInput: true });
-    const problems = [
-        ...(result.success ? [] : zodIssuesToProblems(result.error.issues, JobsFileSchema, data)),
-        ...checkReferences(data),
-    ];
-    if (problems.length > 0 || !result.success)
-        throw new errors_InputError(sortProblems(problems.map((p) => locator.locate(p))));
-    return { file, config: result.data, locator };
-}
-/**
- * Every repeated key in every mapping (a job id given twice would otherwise silently replace the first).
- * Done here in one linear walk: the yaml library's own check compares each key with every other.
- */
-function duplicateKeys(document, lineCounter, file) {
-    const problems = [];
-    (0,dist/* visit */.YR)(document, {
-        Map(_, map) {
-            const seen = new Set();
-            for (const pair of map.items) {
-                const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
-                if (key === undefined)
-                    continue;
-                if (seen.has(key)) {
-                    const { line, col } = lineCounter.linePos(pair.key.range?.[0] ?? 0);
-                    problems.push({
-                        file,
-                        line,
-                        column: col,
-                        message: `invalid YAML: duplicate key ${JSON.stringify(key)}: each key (and each job id) may appear only once`,
-                    });
-                }
-                seen.add(key);
-            }
-        },
-    });
-    return problems;
-}
-
-;// CONCATENATED MODULE: ./src/config/load.ts
-
-
-
-
-/** The default jobs file, relative to the repository root. */
-const DEFAULT_JOBS_FILE = '.github/vmplan.yml';
-/** Jobs files larger than this are refused before parsing. */
-const MAX_JOBS_FILE_BYTES = 4 * 1024 * 1024;
-/** Reads, parses and validates a jobs file from disk. `name` is how messages and the plan refer to it. */
-function loadJobsFile(path, name = path) {
-    let bytes;
-    try {
-        bytes = (0,external_node_fs_.readFileSync)(path);
-    }
-    catch (error) {
-        const code = error.code;
-        const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
-        throw new errors_InputError([{ file: name, message: `cannot read the jobs file: ${why}` }]);
-    }
-    return loadJobsText(bytes, name);
-}
-/** Parses jobs file content that did not come from a file (e.g. the action's inline `jobs` input). */
-function loadJobsText(content, name) {
-    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    if (bytes.length > MAX_JOBS_FILE_BYTES) {
-        throw new errors_InputError([
-            {
-                file: name,
-                message: `the jobs file is ${bytes.length} bytes; at most ${MAX_JOBS_FILE_BYTES} are read`,
-            },
-        ]);
-    }
-    return { ...parseJobsFile(bytes.toString('utf8'), name), sha256: sha256(bytes) };
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/context/git.ts
-
-/** Runs git in a folder and returns its trimmed stdout, or undefined when git fails or is missing. */
-function git_git(cwd, args) {
-    const result = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-    if (result.status !== 0 || result.error !== undefined)
-        return undefined;
-    return result.stdout.trim();
-}
-/** Like `git`, but throws with git's own message on failure. */
-function gitOrThrow(cwd, args) {
-    const result = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-    if (result.error !== undefined)
-        throw new Error(`cannot run git: ${result.error.message}`);
-    if (result.status !== 0) {
-        throw new Error(`git ${args.join(' ')} failed: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.status}`}`);
-    }
-    return result.stdout.trim();
-}
-/** Splits git's NUL- or newline-separated file lists. */
-function git_fileList(output) {
-    if (output === undefined || output === '')
-        return [];
-    return output.split(/\0|\n/).filter((line) => line !== '');
-}
-
-;// CONCATENATED MODULE: ./src/context/local-context.ts
-
-
-
-/** The executor a host platform runs VMs with by default. */
-function platformExecutor(platform = process.platform) {
-    if (platform === 'darwin')
-        return 'vfkit';
-    if (platform === 'linux')
-        return 'qemu';
-    return 'host';
-}
-/** The repository root containing `cwd` (git's top level), or `cwd` itself outside git. */
-function repositoryRoot(cwd) {
-    return git(cwd, ['rev-parse', '--show-toplevel']) ?? cwd;
-}
-/** Source facts for a local run: repository (from the origin remote), HEAD commit and branch. */
-function localSource(cwd) {
-    const remote = git(cwd, ['remote', 'get-url', 'origin']);
-    return {
-        repository: remote === undefined ? null : repositoryFromRemote(remote),
-        commit: git(cwd, ['rev-parse', '--verify', '-q', 'HEAD']) ?? null,
-        ref: git(cwd, ['symbolic-ref', '-q', 'HEAD']) ?? null,
-        event: 'local',
-    };
-}
-/** `owner/name` from a GitHub-style remote URL (https or ssh), else the URL without credentials. */
-function repositoryFromRemote(remote) {
-    const match = /[:/]([^/:]+\/[^/]+?)(?:\.git)?\/?$/.exec(remote);
-    return match?.[1] ?? remote.replace(/\/\/[^@/]*@/, '//');
-}
-/**
- * Changed files for `paths` filters: from a file (one path per line), or from git against a base ref
- * (committed changes since the merge base, plus uncommitted and untracked files).
- */
-function localChanges(cwd, options) {
-    if (options.changedFilesPath !== undefined) {
-        let text;
-        try {
-            text = readFileSync(options.changedFilesPath, 'utf8');
-        }
-        catch (error) {
-            throw new InputError(`--changed-files ${options.changedFilesPath}: cannot read (${error.code})`);
-        }
-        const files = text
-            .split(/\r?\n/)
-            .map((line) => line.trim())
-            .filter((line) => line !== '');
-        return { known: true, source: `file ${options.changedFilesPath}`, files };
-    }
-    if (options.base !== undefined) {
-        const mergeBase = git(cwd, ['merge-base', options.base, 'HEAD']);
-        if (mergeBase === undefined)
-            throw new InputError(`--base ${options.base}: not a commit git can find here`);
-        const changed = fileList(git(cwd, ['diff', '--name-only', '-z', mergeBase]));
-        const untracked = fileList(git(cwd, ['ls-files', '--others', '--exclude-standard', '-z']));
-        return {
-            known: true,
-            source: `git diff ${options.base} (merge base ${mergeBase.slice(0, 12)})`,
-            files: [...changed, ...untracked],
-        };
-    }
-    return { known: false, reason: 'no --base or --changed-files given' };
-}
-/** The plan timestamp: SOURCE_DATE_EPOCH when set (reproducible output), else now. */
-function planTimestamp(env = process.env, now = new Date()) {
-    const epoch = env.SOURCE_DATE_EPOCH;
-    if (epoch !== undefined && /^\d+$/.test(epoch))
-        return new Date(Number(epoch) * 1000).toISOString();
-    return now.toISOString();
-}
-
-;// CONCATENATED MODULE: ./src/util/atomic-write.ts
-
-
-
-/**
- * Writes a file so that readers see either the old or the new content, never a torn one:
- * temp file in the same folder, fsync, rename over the target, fsync the folder.
- */
-function writeFileAtomic(path, data, mode = 0o644) {
-    const folder = (0,external_node_path_.dirname)(path);
-    (0,external_node_fs_.mkdirSync)(folder, { recursive: true });
-    const temp = (0,external_node_path_.join)(folder, `.${(0,external_node_path_.basename)(path)}.${process.pid}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    const fd = (0,external_node_fs_.openSync)(temp, 'wx', mode);
-    try {
-        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-        let offset = 0;
-        while (offset < bytes.length)
-            offset += (0,external_node_fs_.writeSync)(fd, bytes, offset, bytes.length - offset);
-        (0,external_node_fs_.fsyncSync)(fd);
-    }
-    catch (error) {
-        (0,external_node_fs_.closeSync)(fd);
-        (0,external_node_fs_.rmSync)(temp, { force: true });
-        throw error;
-    }
-    (0,external_node_fs_.closeSync)(fd);
-    try {
-        (0,external_node_fs_.renameSync)(temp, path);
-    }
-    catch (error) {
-        (0,external_node_fs_.rmSync)(temp, { force: true });
-        throw error;
-    }
-    syncFolder(folder);
-}
-/** Writes JSON (two-space indent, trailing newline) atomically. */
-function writeJsonAtomic(path, value) {
-    writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
-}
-function syncFolder(folder) {
-    // Makes the rename durable; not every platform lets a directory be opened for fsync.
-    let fd;
-    try {
-        fd = (0,external_node_fs_.openSync)(folder, 'r');
-        (0,external_node_fs_.fsyncSync)(fd);
-    }
-    catch {
-        // best effort
-    }
-    finally {
-        if (fd !== undefined)
-            (0,external_node_fs_.closeSync)(fd);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/version.ts
-/** vmplan's version, recorded in every plan (kept in step with package.json by a test). */
-const VMPLAN_VERSION = '0.1.0';
-
-// EXTERNAL MODULE: ./node_modules/picomatch/index.js
-var picomatch = __nccwpck_require__(14006);
-var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
-;// CONCATENATED MODULE: ./src/plan/paths-filter.ts
-
-/**
- * GitHub-style `paths` filtering: a file counts when the last pattern that matches it is positive
- * (patterns starting with "!" exclude). Returns the first changed file that counts, or undefined.
- */
-function firstMatchingFile(patterns, files) {
-    const matchers = patterns.map((pattern) => {
-        const negated = pattern.startsWith('!');
-        return { negated, matches: picomatch_default()(negated ? pattern.slice(1) : pattern, { dot: true }) };
-    });
-    return files.find((file) => {
-        let included = false;
-        for (const matcher of matchers)
-            if (matcher.matches(file))
-                included = !matcher.negated;
-        return included;
-    });
-}
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
-
-
-
-function iso_datetime(params) {
-    return _isoDateTime(ZodISODateTime, params);
-}
-function iso_date(params) {
-    return core._isoDate(ZodISODate, params);
-}
-function iso_time(params) {
-    return core._isoTime(ZodISOTime, params);
-}
-function iso_duration(params) {
-    return core._isoDuration(ZodISODuration, params);
-}
-
 ;// CONCATENATED MODULE: ./src/plan/schema.ts
 
 
@@ -41474,6 +41138,9 @@ const PlanScopeSchema = strictObject({
     only: array(schema_JobIdSchema)
         .nullable()
         .describe('Jobs selected with --only (their needs are added), or null for all.'),
+    shard: strictObject({ index: schemas_number().int().positive(), count: schemas_number().int().positive() })
+        .nullable()
+        .describe('This plan is shard index/count of a larger plan (each job with what it needs in one shard).'),
     executor: ExecutorSchema.nullable().describe('The executor forced for the run (--executor), or null.'),
     defaultExecutor: ExecutorSchema.describe('The executor for jobs that name none (from the host platform).'),
     changes: ChangesSchema,
@@ -41691,6 +41358,7 @@ function buildPlan(config, context) {
         source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
         scope: {
             only: context.only === undefined ? null : [...new Set(context.only)].sort(),
+            shard: null,
             executor: context.executor ?? null,
             defaultExecutor: context.defaultExecutor,
             changes: context.changes.known
@@ -42118,7 +41786,9 @@ const schema_RunRecordSchema = strictObject({
     source: PlanSourceSchema,
     selection: array(schemas_string()).nullable(),
     changes: ChangesSchema,
-    rerunOf: RunIdSchema.nullable(),
+    rerunOf: schemas_string()
+        .nullable()
+        .describe('The run this one repeats: a vmplan run id, or github-run:<id> for a workflow run (rerun-failed-from).'),
     snapshotRun: RunIdSchema.describe('The run whose snapshot/ this run uses (itself, or the run it reruns).'),
     options: strictObject({
         maxParallel: schemas_number().int().positive().nullable(),
@@ -42464,6 +42134,8 @@ function ensureStateDir(path) {
     return path;
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
 // EXTERNAL MODULE: external "node:util"
@@ -44782,16 +44454,17 @@ function isConflict(error) {
     return /409|conflict|already exists/i.test(String(error.message ?? error));
 }
 /**
- * Uploads plan.json as a plain (unzipped) artifact, so users download and read the file itself. The artifact is
- * named after the file; on a name clash (the same job twice in a workflow, a matrix) a number is added.
+ * Uploads a JSON file (plan.json, results.json) as a plain, unzipped artifact, so users download and read the
+ * file itself. The artifact is named after the file; on a name clash (the same job twice in a workflow, a matrix)
+ * a number is added.
  */
-async function uploadPlanArtifact(planPath, name) {
+async function uploadJsonArtifact(path, name) {
     const artifacts = await client();
     for (let attempt = 1; attempt <= 20; attempt++) {
         const fileName = `${attempt === 1 ? name : `${name}-${attempt}`}.json`;
-        const file = (0,external_node_path_.join)((0,external_node_path_.dirname)(planPath), fileName);
-        if (file !== planPath)
-            (0,external_node_fs_.copyFileSync)(planPath, file);
+        const file = (0,external_node_path_.join)((0,external_node_path_.dirname)(path), fileName);
+        if (file !== path)
+            (0,external_node_fs_.copyFileSync)(path, file);
         try {
             const result = await artifacts.uploadArtifact(fileName, [file], (0,external_node_path_.dirname)(file), { skipArchive: true });
             return { id: result.id ?? 0, name: fileName };
@@ -44841,222 +44514,28 @@ function listFiles(folder) {
     }
     return files;
 }
-
-;// CONCATENATED MODULE: ./src/report/model.ts
-/** Statuses that fail a run. */
-const FAILING = ['failed', 'timed_out', 'cancelled', 'skipped'];
-/** "3.4 s", "2m 05s". */
-function shortDuration(ms) {
-    if (ms === null)
-        return '–';
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
-    const seconds = Math.round(ms / 1000);
-    return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+function findBy(source) {
+    return source.kind === 'this-run'
+        ? {}
+        : {
+            findBy: {
+                token: source.token,
+                workflowRunId: source.runId,
+                repositoryOwner: source.owner,
+                repositoryName: source.repo,
+            },
+        };
 }
-
-;// CONCATENATED MODULE: ./src/report/check-runs.ts
-
-/** The Checks API takes at most this many annotations per request. */
-const CHECK_ANNOTATIONS_PER_REQUEST = 50;
-const MAX_OUTPUT_TEXT = 65_535;
-/** The check run's name for a job: `vmplan / unit`. */
-function checkRunName(job) {
-    return `vmplan / ${job}`;
+/** The artifacts of a workflow run whose names start with `prefix`. */
+async function listArtifacts(source, prefix) {
+    const artifacts = await client();
+    const { artifacts: found } = await artifacts.listArtifacts({ latest: true, ...findBy(source) });
+    return found.filter((artifact) => artifact.name.startsWith(prefix)).map(({ id, name }) => ({ id, name }));
 }
-/** A job's status as a check-run conclusion. */
-function conclusionOf(status) {
-    switch (status) {
-        case 'passed':
-            return 'success';
-        case 'timed_out':
-            return 'timed_out';
-        case 'cancelled':
-            return 'cancelled';
-        case 'skipped':
-            return 'skipped';
-        default:
-            return 'failure';
-    }
-}
-/** A check run's title, summary and text (the end of the log) for a finished job. */
-function checkRunOutput(job, annotationCount) {
-    const exit = job.exitCode === null ? '' : ` (exit ${job.exitCode})`;
-    const title = `${job.job}: ${job.status.replace('_', ' ')}${exit} in ${shortDuration(job.durationMs)}`.slice(0, 255);
-    const lines = [
-        `**${job.description}** — ${job.status.replace('_', ' ')} on ${job.executor} in ${shortDuration(job.durationMs)}${exit}.`,
-        job.message === null || job.status === 'passed' ? '' : `\n${job.message}`,
-        annotationCount > 0 ? `\n${annotationCount} annotation(s).` : '',
-    ];
-    const summary = lines.join('').slice(0, MAX_OUTPUT_TEXT);
-    if (job.logTail === '')
-        return { title, summary };
-    const fence = '```';
-    const header = job.logTruncated ? 'End of the log:\n\n' : 'Log:\n\n';
-    const room = MAX_OUTPUT_TEXT - header.length - 2 * fence.length - 4;
-    const tail = job.logTail.length > room ? job.logTail.slice(-room) : job.logTail;
-    return { title, summary, text: `${header}${fence}\n${tail.replaceAll(fence, "'''")}\n${fence}` };
-}
-/** Annotations with a place in the repository, as Checks API annotations, in requests of 50. */
-function checkAnnotationBatches(annotations) {
-    const converted = annotations
-        .filter((annotation) => annotation.file !== undefined && annotation.line !== undefined)
-        .map((annotation) => ({
-        path: annotation.file,
-        start_line: annotation.line,
-        end_line: annotation.line,
-        annotation_level: annotation.level === 'error' ? 'failure' : annotation.level,
-        message: annotation.message.slice(0, 64 * 1024 - 1) || annotation.title,
-        title: annotation.title.slice(0, 255),
-    }));
-    const batches = [];
-    for (let start = 0; start < converted.length; start += CHECK_ANNOTATIONS_PER_REQUEST) {
-        batches.push(converted.slice(start, start + CHECK_ANNOTATIONS_PER_REQUEST));
-    }
-    return batches;
-}
-
-;// CONCATENATED MODULE: ./src/github/check-runs-client.ts
-
-
-
-/**
- * One check run per job (`vmplan / <job>`) on the head commit: created in progress when the job starts,
- * completed with its conclusion, summary and every annotation (50 per request). A 403 (a fork's read-only
- * token) turns check runs off with one warning; check-run trouble never fails the job.
- */
-class CheckRunsClient {
-    api;
-    repository;
-    headSha;
-    indexFile;
-    warn;
-    enabled = true;
-    warned = false;
-    index;
-    constructor(api, repository, headSha, indexFile, warn) {
-        this.api = api;
-        this.repository = repository;
-        this.headSha = headSha;
-        this.indexFile = indexFile;
-        this.warn = warn;
-        this.index = readIndex(indexFile);
-    }
-    /** False once the token turned out unable to write checks. */
-    get active() {
-        return this.enabled;
-    }
-    /** A job started: its check run, in progress. */
-    async started(job, startedAt) {
-        await this.call(async () => {
-            const { data } = await this.api.request('POST /repos/{owner}/{repo}/check-runs', {
-                ...this.repository,
-                name: checkRunName(job),
-                head_sha: this.headSha,
-                status: 'in_progress',
-                started_at: startedAt,
-                output: { title: `${job}: running`, summary: `vmplan is running \`${job}\`.` },
-            });
-            this.remember(job, data.id, false);
-        });
-    }
-    /** A job ended (or never started): complete its check run with everything the reports know. */
-    async finished(report, annotations, completedAt) {
-        await this.call(async () => {
-            const batches = checkAnnotationBatches(annotations);
-            const output = checkRunOutput(report, batches.flat().length);
-            const existing = this.index[report.job];
-            const body = {
-                ...this.repository,
-                name: checkRunName(report.job),
-                status: 'completed',
-                conclusion: conclusionOf(report.status),
-                completed_at: completedAt,
-                output: { ...output, ...(batches[0] === undefined ? {} : { annotations: batches[0] }) },
-            };
-            let id;
-            if (existing === undefined) {
-                const { data } = await this.api.request('POST /repos/{owner}/{repo}/check-runs', {
-                    ...body,
-                    head_sha: this.headSha,
-                });
-                id = data.id;
-            }
-            else {
-                id = existing.id;
-                await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
-                    ...body,
-                    check_run_id: id,
-                });
-            }
-            // The Checks API appends the annotations of each further update.
-            for (const batch of batches.slice(1)) {
-                await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
-                    ...this.repository,
-                    check_run_id: id,
-                    output: { title: output.title, summary: output.summary, annotations: batch },
-                });
-            }
-            this.remember(report.job, id, true);
-        });
-    }
-    /** Completes every check run still in progress as cancelled (the post step, after a cancelled workflow). */
-    async cancelUnfinished(completedAt) {
-        let cancelled = 0;
-        for (const [job, entry] of Object.entries(this.index)) {
-            if (entry.completed)
-                continue;
-            await this.call(async () => {
-                await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
-                    ...this.repository,
-                    check_run_id: entry.id,
-                    status: 'completed',
-                    conclusion: 'cancelled',
-                    completed_at: completedAt,
-                    output: {
-                        title: `${job}: cancelled`,
-                        summary: 'The workflow was cancelled before this job finished.',
-                    },
-                });
-                this.remember(job, entry.id, true);
-                cancelled++;
-            });
-        }
-        return cancelled;
-    }
-    async call(work) {
-        if (!this.enabled)
-            return;
-        try {
-            await work();
-        }
-        catch (error) {
-            const status = error.status;
-            if (status === 403 || status === 404) {
-                this.enabled = false;
-                this.warn(`check runs are off: the token cannot write checks (${status}${status === 403 ? ', e.g. a pull request from a fork' : ''}); results are in the job summary and annotations. Grant "checks: write" to get one check run per job.`);
-                return;
-            }
-            if (!this.warned) {
-                this.warned = true;
-                this.warn(`a check-run request failed (${status ?? error.message}); results are in the job summary and annotations`);
-            }
-        }
-    }
-    remember(job, id, completed) {
-        this.index[job] = { id, completed };
-        writeJsonAtomic(this.indexFile, this.index);
-    }
-}
-function readIndex(path) {
-    if (!(0,external_node_fs_.existsSync)(path))
-        return {};
-    try {
-        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
-    }
-    catch {
-        return {};
-    }
+/** Downloads an artifact into `folder` (a JSON artifact arrives as its file; a zip is unpacked). */
+async function downloadArtifact(source, id, folder) {
+    const artifacts = await client();
+    await artifacts.downloadArtifact(id, { path: folder, ...findBy(source) });
 }
 
 ;// CONCATENATED MODULE: ./src/executors/stop-recorded.ts
@@ -45526,52 +45005,6 @@ function missingOutputs(folder, what) {
         : `${what} did not produce ${missing.join(' and ')} (expected in $VMPLAN_IMAGE_OUT or the nix output)`;
 }
 
-;// CONCATENATED MODULE: ./src/plan/select.ts
-
-
-
-/**
- * Narrows an existing plan to some of its jobs plus everything they need (for `--only` with `--plan`, reruns
- * of failed jobs, and shards). The result is a plan in its own right: stages, preconditions and planId are
- * recomputed, and the jobs left out are listed as excluded.
- */
-function selectFromPlan(plan, jobs, why, createdAt) {
-    const executeById = new Map(plan.nodes.flatMap((node) => (node.kind === 'execute' ? [[node.job, node]] : [])));
-    const unknown = jobs.filter((job) => !executeById.has(job));
-    if (unknown.length > 0) {
-        throw new errors_InputError(unknown.map((job) => ({
-            message: `unknown job "${job}" in the plan${didYouMean(job, executeById.keys())}`,
-        })));
-    }
-    const keep = new Set();
-    const byId = new Map(plan.nodes.map((node) => [node.id, node]));
-    const add = (id) => {
-        if (keep.has(id))
-            return;
-        keep.add(id);
-        for (const dependency of byId.get(id)?.dependsOn ?? [])
-            add(dependency);
-    };
-    for (const job of jobs)
-        add(`job:${job}`);
-    const nodes = plan.nodes
-        .filter((node) => keep.has(node.id))
-        .map((node) => node.kind === 'prepare' ? { ...node, usedBy: node.usedBy.filter((id) => keep.has(id)) } : node);
-    const dropped = plan.nodes.flatMap((node) => node.kind === 'execute' && !keep.has(node.id)
-        ? [{ job: node.job, reason: 'not-selected', message: why }]
-        : []);
-    const ordered = orderNodes(nodes);
-    const body = {
-        ...plan,
-        scope: { ...plan.scope, only: [...new Set(jobs)].sort() },
-        preconditions: buildPreconditions(ordered.nodes),
-        stages: ordered.stages,
-        nodes: ordered.nodes,
-        excluded: [...plan.excluded, ...dropped].sort((a, b) => (a.job < b.job ? -1 : a.job > b.job ? 1 : 0)),
-    };
-    return { ...body, planId: planIdOf(body), createdAt };
-}
-
 ;// CONCATENATED MODULE: ./src/report/annotations.ts
 /** The runner keeps this many annotations per level and step; more go to check runs only. */
 const WORKFLOW_ANNOTATIONS_PER_LEVEL = 10;
@@ -46020,6 +45453,19 @@ function renderRunTable(run, nodes, plan) {
     ].join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/report/model.ts
+/** Statuses that fail a run. */
+const FAILING = ['failed', 'timed_out', 'cancelled', 'skipped'];
+/** "3.4 s", "2m 05s". */
+function shortDuration(ms) {
+    if (ms === null)
+        return '–';
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    const seconds = Math.round(ms / 1000);
+    return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+}
+
 ;// CONCATENATED MODULE: ./src/report/summary.ts
 
 
@@ -46050,10 +45496,17 @@ function buildSummary(report, budget = SUMMARY_BUDGET_BYTES) {
         : ` — ${Object.entries(run.counts)
             .map(([status, n]) => `${n} ${status.replace('_', ' ')}`)
             .join(', ')}`;
-    head.push(`## vmplan ${run === undefined ? 'plan' : `run: ${run.status}`}${counts}`, '');
+    const title = report.merged !== undefined
+        ? `report: ${report.merged.status} — ${report.merged.results} result(s) merged`
+        : run === undefined
+            ? 'plan'
+            : `run: ${run.status}${counts}`;
+    head.push(`## vmplan ${title}`, '');
     head.push(planLine(plan, report.links.plan));
     if (run !== undefined)
         head.push(`Run \`${run.runId}\` in ${shortDuration(run.durationMs)}${run.message === null ? '' : ` — ${escapeCell(run.message)}`}.`);
+    for (const note of report.notes ?? [])
+        head.push(`> ⚠️ ${escapeCell(note)}`, '');
     if (report.images !== undefined && report.images.length > 0) {
         const images = report.images.map((image) => {
             const how = image.status !== 'passed'
@@ -46155,6 +45608,139 @@ function escapeHtml(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+;// CONCATENATED MODULE: ./src/results/schema.ts
+
+
+
+/** Format version of results.json. */
+const RESULTS_SCHEMA_VERSION = 1;
+/** Largest results.json read. */
+const MAX_RESULTS_BYTES = 64 * 1024 * 1024;
+const AnnotationSchema = strictObject({
+    level: schemas_enum(['error', 'warning', 'notice']),
+    title: schemas_string(),
+    message: schemas_string(),
+    file: schemas_string().optional(),
+    line: schemas_number().int().positive().optional(),
+    column: schemas_number().int().positive().optional(),
+    job: schemas_string(),
+    kind: schemas_enum(['job', 'diagnostic']),
+});
+/** One job's result, with what the reports need (so a report job can work from results alone). */
+const JobResultSchema = strictObject({
+    status: NodeStatusSchema,
+    description: schemas_string(),
+    executor: schemas_string(),
+    durationMs: schemas_number().int().nonnegative().nullable(),
+    exitCode: schemas_number().int().nullable(),
+    message: schemas_string().nullable(),
+    logTail: schemas_string().describe("The end of the job's log (masked), for summaries."),
+    logTruncated: schemas_boolean(),
+    annotations: array(AnnotationSchema),
+});
+/** `results.json`: what one runner (one shard) ran of a plan, uploaded as an artifact. */
+const ResultsSchema = strictObject({
+    schemaVersion: literal(RESULTS_SCHEMA_VERSION),
+    planId: schemas_string()
+        .regex(/^[0-9a-f]{64}$/)
+        .describe('The plan the runner was given (before sharding).'),
+    shard: strictObject({ index: schemas_number().int().positive(), count: schemas_number().int().positive() })
+        .nullable(),
+    runId: schemas_string(),
+    status: schemas_enum(['passed', 'failed', 'cancelled']),
+    startedAt: schemas_string(),
+    finishedAt: schemas_string().nullable(),
+    jobs: record(schemas_string().regex(JOB_ID_PATTERN), JobResultSchema),
+});
+
+;// CONCATENATED MODULE: ./src/results/build.ts
+
+/** Most of a job's log kept in results.json (the whole log is in the logs artifact). */
+const RESULT_LOG_TAIL_BYTES = 16 * 1024;
+/** results.json for a finished run: every job of the run with its status, the end of its log, its annotations. */
+function buildResults(givenPlanId, shard, run, jobs, annotations) {
+    return {
+        schemaVersion: RESULTS_SCHEMA_VERSION,
+        planId: givenPlanId,
+        shard,
+        runId: run.runId,
+        status: run.status === 'running' ? 'failed' : run.status,
+        startedAt: run.startedAt,
+        finishedAt: run.finishedAt,
+        jobs: Object.fromEntries(jobs.map((job) => {
+            const tail = Buffer.from(job.logTail, 'utf8');
+            const cut = tail.length > RESULT_LOG_TAIL_BYTES;
+            return [
+                job.job,
+                {
+                    status: job.status,
+                    description: job.description,
+                    executor: job.executor,
+                    durationMs: job.durationMs,
+                    exitCode: job.exitCode,
+                    message: job.message,
+                    logTail: cut
+                        ? tail
+                            .subarray(-RESULT_LOG_TAIL_BYTES)
+                            .toString('utf8')
+                            .replace(/^[^\n]*\n/, '')
+                        : job.logTail,
+                    logTruncated: job.logTruncated || cut,
+                    annotations: annotations.filter((annotation) => annotation.job === job.job),
+                },
+            ];
+        })),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/results/io.ts
+
+
+
+
+/** Writes results.json atomically after validating it. */
+function writeResults(path, results) {
+    writeJsonAtomic(path, ResultsSchema.parse(results));
+}
+/** Reads and validates a results.json (an artifact from another runner: checked, never trusted blindly). */
+function readResults(path, name = path) {
+    let text;
+    try {
+        if ((0,external_node_fs_.statSync)(path).size > MAX_RESULTS_BYTES)
+            throw new errors_InputError([
+                { file: name, message: `more than ${MAX_RESULTS_BYTES} bytes: not a results.json` },
+            ]);
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        if (error instanceof errors_InputError)
+            throw error;
+        throw new errors_InputError([
+            { file: name, message: `cannot read the results: ${error.code ?? error}` },
+        ]);
+    }
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (error) {
+        throw new errors_InputError([
+            { file: name, message: `not a results.json: invalid JSON (${error.message})` },
+        ]);
+    }
+    const parsed = ResultsSchema.safeParse(data);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new errors_InputError([
+            {
+                file: name,
+                message: `not a valid results.json: ${issue.path.map(String).join('.') || '(top)'}: ${issue.message}`,
+            },
+        ]);
+    }
+    return parsed.data;
+}
+
 ;// CONCATENATED MODULE: ./src/action/actions-log.ts
 
 
@@ -46203,39 +45789,627 @@ class ActionsLog {
     }
 }
 
-// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 5 modules
-var exec = __nccwpck_require__(22876);
-;// CONCATENATED MODULE: ./src/action/changed-files.ts
+;// CONCATENATED MODULE: ./src/report/check-runs.ts
+
+/** The Checks API takes at most this many annotations per request. */
+const CHECK_ANNOTATIONS_PER_REQUEST = 50;
+const MAX_OUTPUT_TEXT = 65_535;
+/** The check run's name for a job: `vmplan / unit`. */
+function checkRunName(job) {
+    return `vmplan / ${job}`;
+}
+/** A job's status as a check-run conclusion. */
+function conclusionOf(status) {
+    switch (status) {
+        case 'passed':
+            return 'success';
+        case 'timed_out':
+            return 'timed_out';
+        case 'cancelled':
+            return 'cancelled';
+        case 'skipped':
+            return 'skipped';
+        default:
+            return 'failure';
+    }
+}
+/** A check run's title, summary and text (the end of the log) for a finished job. */
+function checkRunOutput(job, annotationCount) {
+    const exit = job.exitCode === null ? '' : ` (exit ${job.exitCode})`;
+    const title = `${job.job}: ${job.status.replace('_', ' ')}${exit} in ${shortDuration(job.durationMs)}`.slice(0, 255);
+    const lines = [
+        `**${job.description}** — ${job.status.replace('_', ' ')} on ${job.executor} in ${shortDuration(job.durationMs)}${exit}.`,
+        job.message === null || job.status === 'passed' ? '' : `\n${job.message}`,
+        annotationCount > 0 ? `\n${annotationCount} annotation(s).` : '',
+    ];
+    const summary = lines.join('').slice(0, MAX_OUTPUT_TEXT);
+    if (job.logTail === '')
+        return { title, summary };
+    const fence = '```';
+    const header = job.logTruncated ? 'End of the log:\n\n' : 'Log:\n\n';
+    const room = MAX_OUTPUT_TEXT - header.length - 2 * fence.length - 4;
+    const tail = job.logTail.length > room ? job.logTail.slice(-room) : job.logTail;
+    return { title, summary, text: `${header}${fence}\n${tail.replaceAll(fence, "'''")}\n${fence}` };
+}
+/** Annotations with a place in the repository, as Checks API annotations, in requests of 50. */
+function checkAnnotationBatches(annotations) {
+    const converted = annotations
+        .filter((annotation) => annotation.file !== undefined && annotation.line !== undefined)
+        .map((annotation) => ({
+        path: annotation.file,
+        start_line: annotation.line,
+        end_line: annotation.line,
+        annotation_level: annotation.level === 'error' ? 'failure' : annotation.level,
+        message: annotation.message.slice(0, 64 * 1024 - 1) || annotation.title,
+        title: annotation.title.slice(0, 255),
+    }));
+    const batches = [];
+    for (let start = 0; start < converted.length; start += CHECK_ANNOTATIONS_PER_REQUEST) {
+        batches.push(converted.slice(start, start + CHECK_ANNOTATIONS_PER_REQUEST));
+    }
+    return batches;
+}
+
+;// CONCATENATED MODULE: ./src/github/check-runs-client.ts
+
+
 
 /**
- * The files a push or pull request changed, from git in the workspace. When they cannot be determined (a shallow
- * clone without the base commit, a new branch, another event), the changes are "unknown" with the reason: then no
- * job is filtered out by `paths`, and the summary says why.
+ * One check run per job (`vmplan / <job>`) on the head commit: created in progress when the job starts,
+ * completed with its conclusion, summary and every annotation (50 per request). A 403 (a fork's read-only
+ * token) turns check runs off with one warning; check-run trouble never fails the job.
  */
-async function changedFiles(context) {
-    if ('unknown' in context.diff)
-        return { known: false, reason: context.diff.unknown };
-    const { base, head, mergeBase } = context.diff;
-    const range = mergeBase ? `${base}...${head}` : `${base}..${head}`;
-    const result = await (0,exec/* getExecOutput */.H)('git', ['diff', '--name-only', '-z', range], {
-        cwd: context.workspace,
-        ignoreReturnCode: true,
-        silent: true,
-    });
-    if (result.exitCode !== 0) {
-        const reason = /bad object|unknown revision|invalid revision|Invalid symmetric difference/i.test(result.stderr)
-            ? `commit ${base.slice(0, 12)} is not in the clone (use actions/checkout with fetch-depth: 0)`
-            : `git diff ${range} failed: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.exitCode}`}`;
-        return { known: false, reason };
+class CheckRunsClient {
+    api;
+    repository;
+    headSha;
+    indexFile;
+    warn;
+    enabled = true;
+    warned = false;
+    index;
+    constructor(api, repository, headSha, indexFile, warn) {
+        this.api = api;
+        this.repository = repository;
+        this.headSha = headSha;
+        this.indexFile = indexFile;
+        this.warn = warn;
+        this.index = readIndex(indexFile);
     }
+    /** False once the token turned out unable to write checks. */
+    get active() {
+        return this.enabled;
+    }
+    /** A job started: its check run, in progress. */
+    async started(job, startedAt) {
+        await this.call(async () => {
+            const { data } = await this.api.request('POST /repos/{owner}/{repo}/check-runs', {
+                ...this.repository,
+                name: checkRunName(job),
+                head_sha: this.headSha,
+                status: 'in_progress',
+                started_at: startedAt,
+                output: { title: `${job}: running`, summary: `vmplan is running \`${job}\`.` },
+            });
+            this.remember(job, data.id, false);
+        });
+    }
+    /** A job ended (or never started): complete its check run with everything the reports know. */
+    async finished(report, annotations, completedAt) {
+        await this.call(async () => {
+            const batches = checkAnnotationBatches(annotations);
+            const output = checkRunOutput(report, batches.flat().length);
+            const existing = this.index[report.job];
+            const body = {
+                ...this.repository,
+                name: checkRunName(report.job),
+                status: 'completed',
+                conclusion: conclusionOf(report.status),
+                completed_at: completedAt,
+                output: { ...output, ...(batches[0] === undefined ? {} : { annotations: batches[0] }) },
+            };
+            let id;
+            if (existing === undefined) {
+                const { data } = await this.api.request('POST /repos/{owner}/{repo}/check-runs', {
+                    ...body,
+                    head_sha: this.headSha,
+                });
+                id = data.id;
+            }
+            else {
+                id = existing.id;
+                await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+                    ...body,
+                    check_run_id: id,
+                });
+            }
+            // The Checks API appends the annotations of each further update.
+            for (const batch of batches.slice(1)) {
+                await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+                    ...this.repository,
+                    check_run_id: id,
+                    output: { title: output.title, summary: output.summary, annotations: batch },
+                });
+            }
+            this.remember(report.job, id, true);
+        });
+    }
+    /** Completes every check run still in progress as cancelled (the post step, after a cancelled workflow). */
+    async cancelUnfinished(completedAt) {
+        let cancelled = 0;
+        for (const [job, entry] of Object.entries(this.index)) {
+            if (entry.completed)
+                continue;
+            await this.call(async () => {
+                await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+                    ...this.repository,
+                    check_run_id: entry.id,
+                    status: 'completed',
+                    conclusion: 'cancelled',
+                    completed_at: completedAt,
+                    output: {
+                        title: `${job}: cancelled`,
+                        summary: 'The workflow was cancelled before this job finished.',
+                    },
+                });
+                this.remember(job, entry.id, true);
+                cancelled++;
+            });
+        }
+        return cancelled;
+    }
+    async call(work) {
+        if (!this.enabled)
+            return;
+        try {
+            await work();
+        }
+        catch (error) {
+            const status = error.status;
+            if (status === 403 || status === 404) {
+                this.enabled = false;
+                this.warn(`check runs are off: the token cannot write checks (${status}${status === 403 ? ', e.g. a pull request from a fork' : ''}); results are in the job summary and annotations. Grant "checks: write" to get one check run per job.`);
+                return;
+            }
+            if (!this.warned) {
+                this.warned = true;
+                this.warn(`a check-run request failed (${status ?? error.message}); results are in the job summary and annotations`);
+            }
+        }
+    }
+    remember(job, id, completed) {
+        this.index[job] = { id, completed };
+        writeJsonAtomic(this.indexFile, this.index);
+    }
+}
+function readIndex(path) {
+    if (!(0,external_node_fs_.existsSync)(path))
+        return {};
+    try {
+        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+    }
+    catch {
+        return {};
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/check-runs.ts
+
+
+/** How to make the check-runs client once the run folder exists, or undefined when check runs are off. */
+function checkRunsFactory(inputs, context, log, headSha = context.headSha) {
+    const mode = inputs['check-runs'];
+    if (mode === 'false')
+        return undefined;
+    const [owner, repo] = (context.repository ?? '').split('/');
+    if (owner === undefined || repo === undefined || headSha === null || inputs['github-token'] === '') {
+        if (mode === 'true')
+            log.command(() => lib_core/* warning */.$e('check runs need a repository, a commit and github-token: they are off'));
+        return undefined;
+    }
+    if (mode === 'auto' && context.forkPullRequest) {
+        log.line('Check runs are off: a pull request from a fork gets a read-only token (results are in the summary and annotations).');
+        return undefined;
+    }
+    const api = lazyOctokit(inputs['github-token'], context.apiUrl);
+    return (indexFile) => new CheckRunsClient(api, { owner, repo }, headSha, indexFile, (message) => log.command(() => lib_core/* warning */.$e(message)));
+}
+/** Octokit, loaded on first use (most of @actions/github is not needed to start). */
+function lazyOctokit(token, baseUrl) {
+    let octokit;
     return {
-        known: true,
-        source: `git diff ${range}`,
-        files: result.stdout.split('\0').filter((file) => file !== ''),
+        async request(route, parameters) {
+            octokit ??= __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351)).then(({ getOctokit }) => getOctokit(token, { baseUrl }));
+            return (await octokit).request(route, parameters);
+        },
     };
 }
 
+;// CONCATENATED MODULE: ./src/config/references.ts
+
+/**
+ * Checks what the schema alone cannot: `needs` naming real jobs (no self-dependency, no cycles), images that
+ * exist, VM jobs that have an image, and names not given twice. Works on raw data so it can run even when the
+ * schema found other problems, and every problem is reported in one pass.
+ */
+function checkReferences(data) {
+    const root = asRecord(data);
+    const jobs = asRecord(root.jobs);
+    const images = asRecord(root.images);
+    const defaults = asRecord(root.defaults);
+    const jobIds = Object.keys(jobs);
+    const imageNames = Object.keys(images);
+    const problems = [];
+    const loose = new Map();
+    for (const id of jobIds)
+        loose.set(id, readLooseJob(jobs[id]));
+    checkImageReference(defaults.image, ['defaults', 'image'], imageNames, problems);
+    for (const [id, job] of loose) {
+        const seen = new Set();
+        for (const need of job.needs) {
+            const path = need.index === undefined ? ['jobs', id, 'needs'] : ['jobs', id, 'needs', need.index];
+            if (need.id === id)
+                problems.push({ path, message: `job "${id}" cannot need itself` });
+            else if (!loose.has(need.id)) {
+                problems.push({ path, message: `unknown job "${need.id}"${didYouMean(need.id, jobIds)}` });
+            }
+            else if (seen.has(need.id))
+                problems.push({ path, message: `"${need.id}" is listed twice` });
+            seen.add(need.id);
+        }
+        checkImageReference(job.image, ['jobs', id, 'image'], imageNames, problems);
+        const executor = job.executor ?? defaults.executor;
+        if ((executor === 'vfkit' || executor === 'qemu') &&
+            job.image === undefined &&
+            defaults.image === undefined) {
+            problems.push({
+                path: ['jobs', id],
+                message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image`,
+            });
+        }
+        const envNames = new Set(Object.keys(job.env));
+        const secretNames = new Set();
+        job.secrets.forEach((name, index) => {
+            if (typeof name !== 'string')
+                return;
+            const path = ['jobs', id, 'secrets', index];
+            if (secretNames.has(name))
+                problems.push({ path, message: `secret "${name}" is listed twice` });
+            else if (envNames.has(name)) {
+                problems.push({ path, message: `"${name}" is both a literal env variable and a secret: keep one` });
+            }
+            secretNames.add(name);
+        });
+    }
+    problems.push(...findCycles(loose));
+    return problems;
+}
+function checkImageReference(image, path, imageNames, problems) {
+    if (typeof image !== 'string' || imageNames.includes(image))
+        return;
+    const hint = imageNames.length === 0 ? ' (no images are defined under "images")' : didYouMean(image, imageNames);
+    problems.push({ path, message: `unknown image "${image}"${hint}` });
+}
+/** Every dependency cycle once, printed from its smallest job id: `a → b → c → a`. */
+function findCycles(jobs) {
+    const state = new Map();
+    const stack = [];
+    const reported = new Set();
+    const problems = [];
+    const visit = (id) => {
+        state.set(id, 'visiting');
+        stack.push(id);
+        const needs = [...new Set((jobs.get(id)?.needs ?? []).map((need) => need.id))].sort();
+        for (const next of needs) {
+            if (next === id || !jobs.has(next))
+                continue; // reported elsewhere
+            const nextState = state.get(next);
+            if (nextState === 'visiting') {
+                const cycle = stack.slice(stack.indexOf(next));
+                const start = cycle.indexOf([...cycle].sort()[0]);
+                const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
+                const key = rotated.join('\u0000');
+                if (!reported.has(key)) {
+                    reported.add(key);
+                    problems.push({
+                        path: ['jobs', rotated[0], 'needs'],
+                        message: `dependency cycle: ${[...rotated, rotated[0]].join(' → ')}`,
+                    });
+                }
+            }
+            else if (nextState === undefined) {
+                visit(next);
+            }
+        }
+        stack.pop();
+        state.set(id, 'done');
+    };
+    for (const id of [...jobs.keys()].sort())
+        if (!state.has(id))
+            visit(id);
+    return problems;
+}
+function readLooseJob(value) {
+    const job = asRecord(value);
+    const needs = [];
+    if (typeof job.needs === 'string')
+        needs.push({ id: job.needs, index: undefined });
+    else if (Array.isArray(job.needs)) {
+        job.needs.forEach((id, index) => {
+            if (typeof id === 'string')
+                needs.push({ id, index });
+        });
+    }
+    return {
+        needs,
+        image: job.image,
+        executor: job.executor,
+        env: asRecord(job.env),
+        secrets: Array.isArray(job.secrets) ? job.secrets : [],
+    };
+}
+function asRecord(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+        ? value
+        : {};
+}
+
+;// CONCATENATED MODULE: ./src/config/parse.ts
+
+
+
+
+
+
+/**
+ * Parses and validates a jobs file (YAML or JSON). Collects every problem in one pass — syntax,
+ * schema, references, cycles — and throws one InputError listing them with file:line:column.
+ */
+function parseJobsFile(text, file) {
+    const lineCounter = new dist/* LineCounter */.HN();
+    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: false });
+    const locator = new Locator(file, document, lineCounter);
+    const syntaxProblems = document.errors.map((error) => {
+        const { line, col } = lineCounter.linePos(error.pos[0]);
+        return { file, line, column: col, message: `invalid YAML: ${error.message.split('\n')[0]}` };
+    });
+    const yamlProblems = [...syntaxProblems, ...duplicateKeys(document, lineCounter, file)];
+    if (yamlProblems.length > 0)
+        throw new errors_InputError(sortProblems(yamlProblems));
+    const data = document.toJS({ maxAliasCount: 1000 });
+    if (data === null || data === undefined) {
+        throw new errors_InputError([
+            { file, message: 'the file is empty: expected a mapping with "version" and "jobs"' },
+        ]);
+    }
+    if (typeof data !== 'object' || Array.isArray(data)) {
+        throw new errors_InputError([
+            locator.locate({ message: 'expected a mapping with "version" and "jobs" at the top level' }),
+        ]);
+    }
+    const result = JobsFileSchema.safeParse(data, { reportInput: true });
+    const problems = [
+        ...(result.success ? [] : zodIssuesToProblems(result.error.issues, JobsFileSchema, data)),
+        ...checkReferences(data),
+    ];
+    if (problems.length > 0 || !result.success)
+        throw new errors_InputError(sortProblems(problems.map((p) => locator.locate(p))));
+    return { file, config: result.data, locator };
+}
+/**
+ * Every repeated key in every mapping (a job id given twice would otherwise silently replace the first).
+ * Done here in one linear walk: the yaml library's own check compares each key with every other.
+ */
+function duplicateKeys(document, lineCounter, file) {
+    const problems = [];
+    (0,dist/* visit */.YR)(document, {
+        Map(_, map) {
+            const seen = new Set();
+            for (const pair of map.items) {
+                const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
+                if (key === undefined)
+                    continue;
+                if (seen.has(key)) {
+                    const { line, col } = lineCounter.linePos(pair.key.range?.[0] ?? 0);
+                    problems.push({
+                        file,
+                        line,
+                        column: col,
+                        message: `invalid YAML: duplicate key ${JSON.stringify(key)}: each key (and each job id) may appear only once`,
+                    });
+                }
+                seen.add(key);
+            }
+        },
+    });
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/config/load.ts
+
+
+
+
+/** The default jobs file, relative to the repository root. */
+const DEFAULT_JOBS_FILE = '.github/vmplan.yml';
+/** Jobs files larger than this are refused before parsing. */
+const MAX_JOBS_FILE_BYTES = 4 * 1024 * 1024;
+/** Reads, parses and validates a jobs file from disk. `name` is how messages and the plan refer to it. */
+function loadJobsFile(path, name = path) {
+    let bytes;
+    try {
+        bytes = (0,external_node_fs_.readFileSync)(path);
+    }
+    catch (error) {
+        const code = error.code;
+        const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
+        throw new errors_InputError([{ file: name, message: `cannot read the jobs file: ${why}` }]);
+    }
+    return loadJobsText(bytes, name);
+}
+/** Parses jobs file content that did not come from a file (e.g. the action's inline `jobs` input). */
+function loadJobsText(content, name) {
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    if (bytes.length > MAX_JOBS_FILE_BYTES) {
+        throw new errors_InputError([
+            {
+                file: name,
+                message: `the jobs file is ${bytes.length} bytes; at most ${MAX_JOBS_FILE_BYTES} are read`,
+            },
+        ]);
+    }
+    return { ...parseJobsFile(bytes.toString('utf8'), name), sha256: sha256(bytes) };
+}
+
+;// CONCATENATED MODULE: ./src/plan/select.ts
+
+
+
+/**
+ * Narrows an existing plan to some of its jobs plus everything they need (for `--only` with `--plan`, reruns
+ * of failed jobs, and shards). The result is a plan in its own right: stages, preconditions and planId are
+ * recomputed, and the jobs left out are listed as excluded.
+ */
+function selectFromPlan(plan, jobs, why, createdAt) {
+    const executeById = new Map(plan.nodes.flatMap((node) => (node.kind === 'execute' ? [[node.job, node]] : [])));
+    const unknown = jobs.filter((job) => !executeById.has(job));
+    if (unknown.length > 0) {
+        throw new errors_InputError(unknown.map((job) => ({
+            message: `unknown job "${job}" in the plan${didYouMean(job, executeById.keys())}`,
+        })));
+    }
+    const keep = new Set();
+    const byId = new Map(plan.nodes.map((node) => [node.id, node]));
+    const add = (id) => {
+        if (keep.has(id))
+            return;
+        keep.add(id);
+        for (const dependency of byId.get(id)?.dependsOn ?? [])
+            add(dependency);
+    };
+    for (const job of jobs)
+        add(`job:${job}`);
+    const nodes = plan.nodes
+        .filter((node) => keep.has(node.id))
+        .map((node) => node.kind === 'prepare' ? { ...node, usedBy: node.usedBy.filter((id) => keep.has(id)) } : node);
+    const dropped = plan.nodes.flatMap((node) => node.kind === 'execute' && !keep.has(node.id)
+        ? [
+            {
+                job: node.job,
+                reason: 'not-selected',
+                message: typeof why === 'string' ? why : why(node.job),
+            },
+        ]
+        : []);
+    const ordered = orderNodes(nodes);
+    const body = {
+        ...plan,
+        scope: { ...plan.scope, only: [...new Set(jobs)].sort() },
+        preconditions: buildPreconditions(ordered.nodes),
+        stages: ordered.stages,
+        nodes: ordered.nodes,
+        excluded: [...plan.excluded, ...dropped].sort((a, b) => (a.job < b.job ? -1 : a.job > b.job ? 1 : 0)),
+    };
+    return { ...body, planId: planIdOf(body), createdAt };
+}
+
+;// CONCATENATED MODULE: ./src/plan/shard.ts
+
+
+
+
+/** The most shards a plan is split into. */
+const MAX_SHARDS = 256;
+/** Parses `2/3` (shard 2 of 3); a clear InputError otherwise. */
+function parseShard(text) {
+    const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+    const index = Number(match?.[1]);
+    const count = Number(match?.[2]);
+    if (match === null || index < 1 || count < 1 || index > count || count > MAX_SHARDS) {
+        throw new errors_InputError(`shard: expected "i/n" with 1 ≤ i ≤ n ≤ ${MAX_SHARDS} (e.g. 2/3), found "${text}"`);
+    }
+    return { index, count };
+}
+/**
+ * Groups of jobs that must run together: a job and everything it needs or is needed by (jobs do not share files
+ * across runners, so a need must run where its dependant runs).
+ */
+function jobGroups(plan) {
+    const parent = new Map();
+    const find = (job) => {
+        let root = job;
+        while (parent.get(root) !== root)
+            root = parent.get(root);
+        parent.set(job, root);
+        return root;
+    };
+    const jobs = plan.nodes.flatMap((node) => (node.kind === 'execute' ? [node] : []));
+    for (const node of jobs)
+        parent.set(node.job, node.job);
+    for (const node of jobs) {
+        for (const need of node.needs) {
+            const [a, b] = [find(node.job), find(need)].sort(compareText);
+            if (a !== b)
+                parent.set(b, a);
+        }
+    }
+    const groups = new Map();
+    for (const node of jobs) {
+        const root = find(node.job);
+        const group = groups.get(root);
+        if (group === undefined)
+            groups.set(root, [node.job]);
+        else
+            group.push(node.job);
+    }
+    return [...groups.values()].map((group) => group.sort(compareText));
+}
+/**
+ * Assigns job groups to `count` shards: deterministic, and balanced by recorded durations when there are any
+ * (longest first onto the least loaded shard), else by job count. Jobs without a record weigh the median.
+ */
+function assignShards(plan, count, durations = {}) {
+    const known = Object.values(durations)
+        .filter((ms) => Number.isFinite(ms) && ms >= 0)
+        .sort((a, b) => a - b);
+    const typical = known.length === 0 ? 1 : known[Math.floor(known.length / 2)];
+    const weigh = (job) => (known.length === 0 ? 1 : (durations[job] ?? typical));
+    const groups = jobGroups(plan)
+        .map((jobs) => ({ jobs, weight: jobs.reduce((sum, job) => sum + weigh(job), 0) }))
+        .sort((a, b) => b.weight - a.weight || compareText(a.jobs[0], b.jobs[0]));
+    const shards = Array.from({ length: count }, () => ({ jobs: [], load: 0 }));
+    for (const group of groups) {
+        let target = shards[0];
+        for (const shard of shards)
+            if (shard.load < target.load)
+                target = shard;
+        target.jobs.push(...group.jobs);
+        target.load += group.weight;
+    }
+    return shards.map((shard) => shard.jobs.sort(compareText));
+}
+/**
+ * The plan shard `spec` runs: its jobs, what they need and only the images they use, the rest excluded with the
+ * shard that runs them. A plan whose jobs cannot be spread (fewer groups than shards) gives empty shards.
+ */
+function shardPlan(plan, spec, durations = {}, createdAt = plan.createdAt) {
+    if (plan.scope.shard !== null) {
+        throw new errors_InputError(`this plan is already shard ${plan.scope.shard.index}/${plan.scope.shard.count}: shard the whole plan instead`);
+    }
+    const assignment = assignShards(plan, spec.count, durations);
+    const shardOf = new Map();
+    assignment.forEach((jobs, index) => {
+        for (const job of jobs)
+            shardOf.set(job, index + 1);
+    });
+    const mine = assignment[spec.index - 1];
+    const narrowed = selectFromPlan(plan, mine, (job) => `runs in shard ${shardOf.get(job)}/${spec.count}`, createdAt);
+    const body = { ...narrowed, scope: { ...narrowed.scope, only: plan.scope.only, shard: spec } };
+    return { ...body, planId: planIdOf(body) };
+}
+
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
+
 
 
 
@@ -46252,6 +46426,12 @@ const booleanInput = schemas_string()
     context.addIssue({ code: 'custom', message: `expected true or false, found ${describeValue(value)}` });
     return NEVER;
 });
+const runIdInput = schemas_string()
+    .trim()
+    .refine((value) => value === '' || /^\d+$/.test(value), {
+    error: (issue) => `expected a workflow run id (a number), found ${describeValue(issue.input)}`,
+})
+    .transform((value) => (value === '' ? undefined : Number(value)));
 /** The action's inputs, validated: each bad value is reported with the input's name. */
 const ActionInputsSchema = object({
     jobs: schemas_string().trim().min(1, { error: 'expected a path or inline YAML' }),
@@ -46287,6 +46467,28 @@ const ActionInputsSchema = object({
     'vfkit-path': schemas_string()
         .trim()
         .transform((value) => (value === '' ? undefined : value)),
+    'keep-failed-disks': booleanInput,
+    mode: schemas_enum(['run', 'report'], {
+        error: (issue) => `expected run or report, found ${describeValue(issue.input)}`,
+    }),
+    shard: schemas_string()
+        .trim()
+        .transform((value, context) => {
+        if (value === '')
+            return undefined;
+        try {
+            return parseShard(value);
+        }
+        catch (error) {
+            context.addIssue({ code: 'custom', message: error.message.replace(/^shard: /, '') });
+            return NEVER;
+        }
+    }),
+    durations: schemas_string()
+        .trim()
+        .transform((value) => (value === '' ? undefined : value)),
+    'rerun-failed-from': runIdInput,
+    'results-from': runIdInput,
 });
 /** Input names, as action.yml declares them. */
 const INPUT_NAMES = Object.keys(ActionInputsSchema.shape);
@@ -46304,6 +46506,8 @@ function readInputs(get, defaults) {
         raw['upload-logs'] = 'always';
     if (raw['check-runs'] === '')
         raw['check-runs'] = 'auto';
+    if (raw.mode === '')
+        raw.mode = 'run';
     if (raw.jobs === '')
         raw.jobs = DEFAULT_JOBS_FILE;
     const result = ActionInputsSchema.safeParse(raw);
@@ -46313,6 +46517,13 @@ function readInputs(get, defaults) {
         }));
         throw new errors_InputError(problems);
     }
+    const data = result.data;
+    const sources = [
+        data.plan !== undefined && 'plan',
+        data['rerun-failed-from'] !== undefined && 'rerun-failed-from',
+    ].filter(Boolean);
+    if (sources.length > 1)
+        throw new errors_InputError('inputs "plan" and "rerun-failed-from" both given: give one of them');
     const jobsGiven = get('jobs').trim();
     if (result.data.plan !== undefined && jobsGiven !== '' && jobsGiven !== DEFAULT_JOBS_FILE) {
         throw new errors_InputError('inputs "plan" and "jobs" both given: the plan is already made from a jobs file; give one of them');
@@ -46324,70 +46535,293 @@ function isInlineJobs(value) {
     return value.includes('\n') || value.trimStart().startsWith('{');
 }
 
-;// CONCATENATED MODULE: ./src/action/progress.ts
+;// CONCATENATED MODULE: ./src/action/outputs.ts
 
 
-const SYMBOL = {
-    passed: '✅',
-    failed: '❌',
-    timed_out: '⏱️',
-    cancelled: '⊘',
-    skipped: '↷',
-};
-function label(node) {
-    return node.kind === 'execute' ? node.job : `image ${node.image}`;
+/** Emits the most useful annotations as workflow commands (the runner keeps ten per level). */
+function emitAnnotations(log, annotations) {
+    log.command(() => {
+        for (const annotation of mostUseful(annotations)) {
+            const properties = {
+                title: annotation.title,
+                ...(annotation.file === undefined ? {} : { file: annotation.file }),
+                ...(annotation.line === undefined ? {} : { startLine: annotation.line }),
+                ...(annotation.column === undefined ? {} : { startColumn: annotation.column }),
+            };
+            const message = clampMessage(annotation.message || annotation.title);
+            if (annotation.level === 'error')
+                lib_core/* error */.z3(message, properties);
+            else if (annotation.level === 'warning')
+                lib_core/* warning */.$e(message, properties);
+            else
+                lib_core/* notice */.lm(message, properties);
+        }
+    });
 }
-/**
- * Progress in the Actions log. One node at a time: each node's live output in its own group. Several at once:
- * live output prefixed with the job id (groups cannot interleave), then each job's end of log replayed in its
- * own collapsed group as it finishes. Job output always flows with workflow commands stopped.
- */
-function actionsProgress(log, options) {
-    const open = new Set();
+/** Sets status, passed, failed and results, and fails the step when not every job passed. */
+function finishWithResults(status, jobs) {
+    const failedJobs = jobs.filter((job) => job.status !== 'passed');
+    lib_core/* setOutput */.uH('status', status);
+    lib_core/* setOutput */.uH('passed', String(jobs.length - failedJobs.length));
+    lib_core/* setOutput */.uH('failed', String(failedJobs.length));
+    lib_core/* setOutput */.uH('results', JSON.stringify(Object.fromEntries(jobs.map((job) => [
+        job.job,
+        { status: job.status, durationMs: job.durationMs, exitCode: job.exitCode },
+    ]))));
+    if (status !== 'passed') {
+        const names = failedJobs.slice(0, 5).map((job) => `${job.job} (${job.status.replace('_', ' ')})`);
+        const what = status === 'cancelled' ? 'cancelled' : `${failedJobs.length} job(s) did not pass`;
+        lib_core/* setFailed */.C1(`vmplan: ${what}${names.length === 0 ? '' : `: ${names.join(', ')}`}${failedJobs.length > 5 ? ', …' : ''}`);
+    }
+}
+/** Appends markdown to the step summary (when the runner provides one). */
+async function writeSummary(markdown) {
+    if (process.env.GITHUB_STEP_SUMMARY === undefined)
+        return;
+    await lib_core/* summary */.z.addRaw(markdown).write();
+}
+
+;// CONCATENATED MODULE: ./src/context/git.ts
+
+/** Runs git in a folder and returns its trimmed stdout, or undefined when git fails or is missing. */
+function git_git(cwd, args) {
+    const result = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    if (result.status !== 0 || result.error !== undefined)
+        return undefined;
+    return result.stdout.trim();
+}
+/** Like `git`, but throws with git's own message on failure. */
+function gitOrThrow(cwd, args) {
+    const result = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    if (result.error !== undefined)
+        throw new Error(`cannot run git: ${result.error.message}`);
+    if (result.status !== 0) {
+        throw new Error(`git ${args.join(' ')} failed: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.status}`}`);
+    }
+    return result.stdout.trim();
+}
+/** Splits git's NUL- or newline-separated file lists. */
+function git_fileList(output) {
+    if (output === undefined || output === '')
+        return [];
+    return output.split(/\0|\n/).filter((line) => line !== '');
+}
+
+;// CONCATENATED MODULE: ./src/context/local-context.ts
+
+
+
+/** The executor a host platform runs VMs with by default. */
+function platformExecutor(platform = process.platform) {
+    if (platform === 'darwin')
+        return 'vfkit';
+    if (platform === 'linux')
+        return 'qemu';
+    return 'host';
+}
+/** The repository root containing `cwd` (git's top level), or `cwd` itself outside git. */
+function repositoryRoot(cwd) {
+    return git(cwd, ['rev-parse', '--show-toplevel']) ?? cwd;
+}
+/** Source facts for a local run: repository (from the origin remote), HEAD commit and branch. */
+function localSource(cwd) {
+    const remote = git(cwd, ['remote', 'get-url', 'origin']);
     return {
-        nodeStarted(node) {
-            const where = node.kind === 'execute' ? `${node.executor}${node.image === null ? '' : `, ${node.image}`}` : 'host';
-            if (options.oneAtATime) {
-                log.command(() => lib_core/* startGroup */.Oh(`▶ ${label(node)} (${where})`));
-                open.add(node.id);
-            }
-            else {
-                log.line(`▶ ${label(node)} started (${where})`);
-            }
-            options.hooks.started(node, options.record(node.id));
-        },
-        nodeFinished(node, record) {
-            if (open.delete(node.id))
-                log.command(() => lib_core/* endGroup */.N4());
-            const duration = record.durationMs === null ? '' : ` in ${shortDuration(record.durationMs)}`;
-            const message = record.status === 'passed' || record.message === null ? '' : `: ${record.message}`;
-            const status = record.status === 'passed' && record.cached === true
-                ? 'ready (cached)'
-                : record.status.replace('_', ' ');
-            log.line(`${SYMBOL[record.status] ?? '•'} ${label(node)} ${status}${duration}${message}`);
-            if (!options.oneAtATime && node.kind === 'execute' && record.startedAt !== null) {
-                const tail = options.tail(node);
-                if (tail !== '') {
-                    log.command(() => lib_core/* startGroup */.Oh(`${label(node)}: end of its log`));
-                    void log.untrusted(tail.endsWith('\n') ? tail : `${tail}\n`);
-                    log.command(() => lib_core/* endGroup */.N4());
-                }
-            }
-            options.hooks.finished(node, record);
-        },
-        liveSink(node) {
-            return log.sink(options.oneAtATime ? '' : `[${label(node)}] `);
-        },
+        repository: remote === undefined ? null : repositoryFromRemote(remote),
+        commit: git(cwd, ['rev-parse', '--verify', '-q', 'HEAD']) ?? null,
+        ref: git(cwd, ['symbolic-ref', '-q', 'HEAD']) ?? null,
+        event: 'local',
     };
 }
+/** `owner/name` from a GitHub-style remote URL (https or ssh), else the URL without credentials. */
+function repositoryFromRemote(remote) {
+    const match = /[:/]([^/:]+\/[^/]+?)(?:\.git)?\/?$/.exec(remote);
+    return match?.[1] ?? remote.replace(/\/\/[^@/]*@/, '//');
+}
+/**
+ * Changed files for `paths` filters: from a file (one path per line), or from git against a base ref
+ * (committed changes since the merge base, plus uncommitted and untracked files).
+ */
+function localChanges(cwd, options) {
+    if (options.changedFilesPath !== undefined) {
+        let text;
+        try {
+            text = readFileSync(options.changedFilesPath, 'utf8');
+        }
+        catch (error) {
+            throw new InputError(`--changed-files ${options.changedFilesPath}: cannot read (${error.code})`);
+        }
+        const files = text
+            .split(/\r?\n/)
+            .map((line) => line.trim())
+            .filter((line) => line !== '');
+        return { known: true, source: `file ${options.changedFilesPath}`, files };
+    }
+    if (options.base !== undefined) {
+        const mergeBase = git(cwd, ['merge-base', options.base, 'HEAD']);
+        if (mergeBase === undefined)
+            throw new InputError(`--base ${options.base}: not a commit git can find here`);
+        const changed = fileList(git(cwd, ['diff', '--name-only', '-z', mergeBase]));
+        const untracked = fileList(git(cwd, ['ls-files', '--others', '--exclude-standard', '-z']));
+        return {
+            known: true,
+            source: `git diff ${options.base} (merge base ${mergeBase.slice(0, 12)})`,
+            files: [...changed, ...untracked],
+        };
+    }
+    return { known: false, reason: 'no --base or --changed-files given' };
+}
+/** The plan timestamp: SOURCE_DATE_EPOCH when set (reproducible output), else now. */
+function planTimestamp(env = process.env, now = new Date()) {
+    const epoch = env.SOURCE_DATE_EPOCH;
+    if (epoch !== undefined && /^\d+$/.test(epoch))
+        return new Date(Number(epoch) * 1000).toISOString();
+    return now.toISOString();
+}
 
-;// CONCATENATED MODULE: ./src/action/state.ts
-/** Names under which the main step leaves state for the post step (core.saveState → STATE_<name>). */
-const state_STATE = {
-    stateDir: 'state-dir',
-    runDir: 'run-dir',
-    checksFile: 'checks-file',
-};
+;// CONCATENATED MODULE: ./src/results/merge.ts
+/** A job's report from its result. */
+function jobReportFromResult(job, result) {
+    const { annotations: _annotations, ...report } = result;
+    return { job, ...report };
+}
+/**
+ * Merges the results of a plan's shards (or of one runner). Results of another plan are ignored with a note; a
+ * job reported twice is a conflict (kept: the first, noted); a job nobody reported — a shard that never
+ * uploaded results — counts as not run, so a missing shard can never look like success.
+ */
+function mergeResults(plan, all) {
+    const problems = [];
+    const byJob = new Map();
+    const seenShards = new Set();
+    let shardCount;
+    let cancelled = false;
+    for (const results of all) {
+        const from = results.shard === null ? `run ${results.runId}` : `shard ${results.shard.index}/${results.shard.count}`;
+        if (results.planId !== plan.planId) {
+            problems.push(`results of ${from} belong to plan ${results.planId.slice(0, 12)}, not ${plan.planId.slice(0, 12)}: ignored`);
+            continue;
+        }
+        if (results.shard !== null) {
+            seenShards.add(results.shard.index);
+            shardCount = results.shard.count;
+        }
+        if (results.status === 'cancelled')
+            cancelled = true;
+        for (const [job, result] of Object.entries(results.jobs)) {
+            const existing = byJob.get(job);
+            if (existing !== undefined) {
+                problems.push(`job "${job}" was reported by both ${existing.from} and ${from}: kept the result of ${existing.from}`);
+                continue;
+            }
+            byJob.set(job, { result, from });
+        }
+    }
+    if (shardCount !== undefined) {
+        for (let index = 1; index <= shardCount; index++) {
+            if (!seenShards.has(index))
+                problems.push(`no results from shard ${index}/${shardCount} (it did not finish or did not upload results.json)`);
+        }
+    }
+    const executeNodes = plan.nodes.filter((node) => node.kind === 'execute');
+    const jobs = executeNodes.map((node) => {
+        const found = byJob.get(node.job);
+        if (found !== undefined)
+            return jobReportFromResult(node.job, found.result);
+        return {
+            job: node.job,
+            description: node.description,
+            executor: node.executor,
+            status: 'skipped',
+            durationMs: null,
+            exitCode: null,
+            message: 'no result: the runner that had this job did not report (see the notes above)',
+            logTail: '',
+            logTruncated: false,
+        };
+    });
+    const annotations = executeNodes.flatMap((node) => byJob.get(node.job)?.result.annotations ?? []);
+    const allPassed = jobs.every((job) => job.status === 'passed');
+    return {
+        status: cancelled ? 'cancelled' : allPassed ? 'passed' : 'failed',
+        jobs,
+        annotations,
+        problems,
+        summary: Object.fromEntries(jobs.map((job) => [
+            job.job,
+            { status: job.status, durationMs: job.durationMs, exitCode: job.exitCode },
+        ])),
+    };
+}
+/** Recorded durations of passed jobs, from results, to balance the next shards. */
+function durationsFrom(all) {
+    const durations = {};
+    for (const results of all) {
+        for (const [job, result] of Object.entries(results.jobs)) {
+            if (result.status === 'passed' && result.durationMs !== null)
+                durations[job] = result.durationMs;
+        }
+    }
+    return durations;
+}
+
+;// CONCATENATED MODULE: ./src/results/durations.ts
+
+
+
+
+/** Recorded job durations to balance shards: from a results.json of an earlier run, or a `{ job: ms }` map. */
+function readDurations(path, name = path) {
+    let data;
+    try {
+        data = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+    }
+    catch (error) {
+        throw new errors_InputError(`durations: cannot read ${name} (${error.message})`);
+    }
+    if (data !== null && typeof data === 'object' && 'schemaVersion' in data)
+        return durationsFrom([readResults(path, name)]);
+    const map = data;
+    if (data === null ||
+        typeof data !== 'object' ||
+        Array.isArray(data) ||
+        Object.values(map).some((value) => typeof value !== 'number')) {
+        throw new errors_InputError(`durations: ${name} is neither a results.json nor a map of job id to milliseconds`);
+    }
+    return map;
+}
+
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 5 modules
+var exec = __nccwpck_require__(22876);
+;// CONCATENATED MODULE: ./src/action/changed-files.ts
+
+/**
+ * The files a push or pull request changed, from git in the workspace. When they cannot be determined (a shallow
+ * clone without the base commit, a new branch, another event), the changes are "unknown" with the reason: then no
+ * job is filtered out by `paths`, and the summary says why.
+ */
+async function changedFiles(context) {
+    if ('unknown' in context.diff)
+        return { known: false, reason: context.diff.unknown };
+    const { base, head, mergeBase } = context.diff;
+    const range = mergeBase ? `${base}...${head}` : `${base}..${head}`;
+    const result = await (0,exec/* getExecOutput */.H)('git', ['diff', '--name-only', '-z', range], {
+        cwd: context.workspace,
+        ignoreReturnCode: true,
+        silent: true,
+    });
+    if (result.exitCode !== 0) {
+        const reason = /bad object|unknown revision|invalid revision|Invalid symmetric difference/i.test(result.stderr)
+            ? `commit ${base.slice(0, 12)} is not in the clone (use actions/checkout with fetch-depth: 0)`
+            : `git diff ${range} failed: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.exitCode}`}`;
+        return { known: false, reason };
+    }
+    return {
+        known: true,
+        source: `git diff ${range}`,
+        files: result.stdout.split('\0').filter((file) => file !== ''),
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/action/workflow-context.ts
 
@@ -46456,6 +46890,235 @@ function readEventPayload(path) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/action/plan-source.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The plan for this step: made from the jobs input; or read from the `plan` input; or, with `rerun-failed-from`,
+ * the plan of that workflow run narrowed to the jobs that did not pass there. Then `only` and `shard` narrow it.
+ */
+async function planForRun(inputs, context, workFolder) {
+    let base;
+    let publish = false;
+    let rerunOf;
+    let locate = () => undefined;
+    if (inputs['rerun-failed-from'] !== undefined) {
+        const source = otherRun(inputs, context, inputs['rerun-failed-from']);
+        const { plan, results } = await planAndResultsOf(source, (0,external_node_path_.join)(workFolder, `rerun-${inputs['rerun-failed-from']}`));
+        const merged = mergeResults(plan, results);
+        const notPassed = merged.jobs.filter((job) => job.status !== 'passed').map((job) => job.job);
+        if (notPassed.length === 0)
+            throw new errors_InputError(`every job of workflow run ${inputs['rerun-failed-from']} passed: nothing to rerun`);
+        base = selectFromPlan(plan, notPassed, `passed in workflow run ${inputs['rerun-failed-from']}`, new Date().toISOString());
+        publish = true;
+        rerunOf = `github-run:${inputs['rerun-failed-from']}`;
+    }
+    else if (inputs.plan !== undefined) {
+        base = io_readPlan((0,external_node_path_.resolve)(context.workspace, inputs.plan), inputs.plan);
+    }
+    else {
+        const inline = isInlineJobs(inputs.jobs);
+        const loaded = inline
+            ? loadJobsText(inputs.jobs, 'input "jobs"')
+            : loadJobsFile((0,external_node_path_.resolve)(context.workspace, inputs.jobs), inputs.jobs);
+        base = buildPlan(loaded.config, {
+            source: planSource(context),
+            jobsFile: { name: inline ? 'inline' : inputs.jobs, sha256: loaded.sha256 },
+            changes: await changedFiles(context),
+            ...(inputs.only === undefined ? {} : { only: inputs.only }),
+            ...(inputs.executor === undefined ? {} : { executor: inputs.executor }),
+            defaultExecutor: platformExecutor(),
+            createdAt: new Date().toISOString(),
+        });
+        publish = true;
+        locate = (job) => {
+            if (inline)
+                return undefined;
+            const located = loaded.locator.locate({ message: '', path: ['jobs', job], at: 'key' });
+            return located.line === undefined ? undefined : { file: inputs.jobs, line: located.line };
+        };
+    }
+    if (inputs.only !== undefined && (inputs.plan !== undefined || rerunOf !== undefined)) {
+        base = selectFromPlan(base, inputs.only, `not selected (input only: ${inputs.only.join(', ')})`, new Date().toISOString());
+    }
+    const durations = inputs.durations === undefined
+        ? {}
+        : readDurations((0,external_node_path_.resolve)(context.workspace, inputs.durations), `input "durations" ${inputs.durations}`);
+    const plan = inputs.shard === undefined ? base : shardPlan(base, inputs.shard, durations, new Date().toISOString());
+    return { plan, basePlan: base, publish, locate, rerunOf };
+}
+/** The artifact source of another workflow run of this repository. */
+function otherRun(inputs, context, runId) {
+    const [owner, repo] = (context.repository ?? '').split('/');
+    if (owner === undefined || repo === undefined || inputs['github-token'] === '') {
+        throw new errors_InputError("reading another workflow run's artifacts needs the repository and github-token (with actions: read)");
+    }
+    return { kind: 'other-run', runId, token: inputs['github-token'], owner, repo };
+}
+/** The plan and every results.json of a workflow run, from its artifacts; corrupt results are reported, not used. */
+async function planAndResultsOf(source, folder, planId) {
+    const where = source.kind === 'this-run' ? 'this workflow run' : `workflow run ${source.runId}`;
+    const plans = await downloadJson(source, 'vmplan-plan-', (0,external_node_path_.join)(folder, 'plans'));
+    const resultFiles = await downloadJson(source, 'vmplan-results-', (0,external_node_path_.join)(folder, 'results'));
+    const problems = [];
+    const results = [];
+    for (const file of resultFiles) {
+        try {
+            results.push(readResults(file.path, file.name));
+        }
+        catch (error) {
+            problems.push(error.message);
+        }
+    }
+    const wanted = planId ?? results[0]?.planId;
+    const candidates = plans.map((file) => ({ file, plan: io_readPlan(file.path, file.name) }));
+    const chosen = candidates.find((candidate) => candidate.plan.planId === wanted) ??
+        (candidates.length === 1 ? candidates[0] : undefined);
+    if (chosen === undefined) {
+        throw new errors_InputError(candidates.length === 0
+            ? `${where} has no plan artifact (vmplan-plan-*.json): was it planned by vmplan?`
+            : `${where} has ${candidates.length} plans and none matches its results; give the plan input`);
+    }
+    return { plan: chosen.plan, results, problems };
+}
+async function downloadJson(source, prefix, folder) {
+    (0,external_node_fs_.mkdirSync)(folder, { recursive: true });
+    const files = [];
+    for (const artifact of await listArtifacts(source, prefix)) {
+        const into = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(folder, 'a-'));
+        await downloadArtifact(source, artifact.id, into);
+        for (const name of (0,external_node_fs_.readdirSync)(into))
+            files.push({ name: artifact.name, path: (0,external_node_path_.join)(into, name) });
+    }
+    return files;
+}
+
+;// CONCATENATED MODULE: ./src/action/progress.ts
+
+
+const SYMBOL = {
+    passed: '✅',
+    failed: '❌',
+    timed_out: '⏱️',
+    cancelled: '⊘',
+    skipped: '↷',
+};
+function label(node) {
+    return node.kind === 'execute' ? node.job : `image ${node.image}`;
+}
+/**
+ * Progress in the Actions log. One node at a time: each node's live output in its own group. Several at once:
+ * live output prefixed with the job id (groups cannot interleave), then each job's end of log replayed in its
+ * own collapsed group as it finishes. Job output always flows with workflow commands stopped.
+ */
+function actionsProgress(log, options) {
+    const open = new Set();
+    return {
+        nodeStarted(node) {
+            const where = node.kind === 'execute' ? `${node.executor}${node.image === null ? '' : `, ${node.image}`}` : 'host';
+            if (options.oneAtATime) {
+                log.command(() => lib_core/* startGroup */.Oh(`▶ ${label(node)} (${where})`));
+                open.add(node.id);
+            }
+            else {
+                log.line(`▶ ${label(node)} started (${where})`);
+            }
+            options.hooks.started(node, options.record(node.id));
+        },
+        nodeFinished(node, record) {
+            if (open.delete(node.id))
+                log.command(() => lib_core/* endGroup */.N4());
+            const duration = record.durationMs === null ? '' : ` in ${shortDuration(record.durationMs)}`;
+            const message = record.status === 'passed' || record.message === null ? '' : `: ${record.message}`;
+            const status = record.status === 'passed' && record.cached === true
+                ? 'ready (cached)'
+                : record.status.replace('_', ' ');
+            log.line(`${SYMBOL[record.status] ?? '•'} ${label(node)} ${status}${duration}${message}`);
+            if (!options.oneAtATime && node.kind === 'execute' && record.startedAt !== null) {
+                const tail = options.tail(node);
+                if (tail !== '') {
+                    log.command(() => lib_core/* startGroup */.Oh(`${label(node)}: end of its log`));
+                    void log.untrusted(tail.endsWith('\n') ? tail : `${tail}\n`);
+                    log.command(() => lib_core/* endGroup */.N4());
+                }
+            }
+            options.hooks.finished(node, record);
+        },
+        liveSink(node) {
+            return log.sink(options.oneAtATime ? '' : `[${label(node)}] `);
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/action/report-step.ts
+
+
+
+
+
+
+
+
+/**
+ * `mode: report`: downloads every results.json of a workflow run (this one, or `results-from` — e.g. the run that
+ * triggered a workflow_run, so fork PRs get check runs from a workflow with a write token), merges them over the
+ * run's plan, and writes one summary, one set of annotations and the check runs. A shard that did not report
+ * makes its jobs count as not run.
+ */
+async function reportStep(inputs, context, layout, log) {
+    const source = inputs['results-from'] === undefined
+        ? { kind: 'this-run' }
+        : otherRun(inputs, context, inputs['results-from']);
+    const folder = (0,external_node_path_.join)(layout.root, 'downloads', `report-${Date.now()}`);
+    (0,external_node_fs_.mkdirSync)(folder, { recursive: true });
+    const given = inputs.plan === undefined ? undefined : io_readPlan((0,external_node_path_.resolve)(context.workspace, inputs.plan), inputs.plan);
+    const { plan: found, results, problems } = await planAndResultsOf(source, folder, given?.planId);
+    const plan = given ?? found;
+    const merged = mergeResults(plan, results);
+    log.line(`Merged ${results.length} results.json for plan ${plan.planId.slice(0, 12)}: ${merged.status}`);
+    for (const note of [...problems, ...merged.problems])
+        log.line(`note: ${note}`);
+    emitAnnotations(log, merged.annotations);
+    const makeChecks = checkRunsFactory(inputs, context, log, plan.source.commit);
+    const checks = makeChecks?.((0,external_node_path_.join)(folder, 'checks.json'));
+    if (checks !== undefined) {
+        const now = new Date().toISOString();
+        for (const job of merged.jobs)
+            await checks.finished(job, merged.annotations.filter((a) => a.job === job.job), now);
+    }
+    await writeSummary(buildSummary({
+        plan,
+        run: undefined,
+        jobs: merged.jobs,
+        links: {},
+        merged: { status: merged.status, results: results.length },
+        notes: [...problems, ...merged.problems],
+    }));
+    finishWithResults(merged.status, merged.jobs);
+}
+
+;// CONCATENATED MODULE: ./src/action/state.ts
+/** Names under which the main step leaves state for the post step (core.saveState → STATE_<name>). */
+const state_STATE = {
+    stateDir: 'state-dir',
+    runDir: 'run-dir',
+    checksFile: 'checks-file',
+};
+
 ;// CONCATENATED MODULE: ./src/action/main-step.ts
 
 
@@ -46485,11 +47148,23 @@ function readEventPayload(path) {
 
 
 
-/** The action's main step: plan, publish the plan, run it, report. */
+
+/** The action's main step: plan, publish the plan, run it, report — or, with `mode: report`, merge shards' results. */
 async function mainStep() {
     const log = new ActionsLog();
     try {
-        await runMainStep(log);
+        const env = process.env;
+        const inputs = readInputs((name) => lib_core/* getInput */.V4(name), {
+            stateDir: (0,external_node_path_.join)(env.RUNNER_TEMP ?? (0,external_node_os_.tmpdir)(), 'vmplan'),
+        });
+        const context = workflowContext(env, readEventPayload(env.GITHUB_EVENT_PATH));
+        const layout = new StateLayout((0,external_node_path_.resolve)(context.workspace, inputs['state-dir']));
+        ensureStateDir(layout.root);
+        lib_core/* saveState */.LZ(state_STATE.stateDir, layout.root);
+        if (inputs.mode === 'report')
+            await reportStep(inputs, context, layout, log);
+        else
+            await runStep(inputs, context, layout, log);
     }
     catch (error) {
         log.resume();
@@ -46499,36 +47174,49 @@ async function mainStep() {
         log.resume();
     }
 }
-async function runMainStep(log) {
+/** Names that keep this step's artifacts apart from every other step's in the workflow run. */
+function artifactNames(context, inputs) {
+    const shard = inputs.shard === undefined ? [] : [`shard${inputs.shard.index}of${inputs.shard.count}`];
+    const attempt = `attempt${context.runAttempt}`;
+    return {
+        plan: artifactName('vmplan-plan', context.job, ...shard, attempt),
+        results: artifactName('vmplan-results', context.job, ...shard, attempt),
+        logs: artifactName('vmplan-logs', context.job, ...shard, attempt),
+    };
+}
+async function runStep(inputs, context, layout, log) {
     const env = process.env;
-    const inputs = readInputs((name) => lib_core/* getInput */.V4(name), {
-        stateDir: (0,external_node_path_.join)(env.RUNNER_TEMP ?? (0,external_node_os_.tmpdir)(), 'vmplan'),
-    });
-    const context = workflowContext(env, readEventPayload(env.GITHUB_EVENT_PATH));
-    const layout = new StateLayout((0,external_node_path_.resolve)(context.workspace, inputs['state-dir']));
-    ensureStateDir(layout.root);
-    lib_core/* saveState */.LZ(state_STATE.stateDir, layout.root);
-    // 1. The plan: made here, or given.
-    const { plan, jobsFile } = await makePlan(inputs, context);
+    const artifactsAvailable = env.ACTIONS_RUNTIME_TOKEN !== undefined;
+    const names = artifactNames(context, inputs);
+    // 1. The plan: made here, given, or the failed part of an earlier workflow run; maybe one shard of it.
+    const work = (0,external_node_path_.join)(layout.root, 'downloads', `${Date.now()}`);
+    (0,external_node_fs_.mkdirSync)(work, { recursive: true });
+    const { plan, basePlan, publish, locate, rerunOf } = await planForRun(inputs, context, work);
     const secretValues = plan.preconditions.flatMap((p) => p.kind === 'secret' && env[p.name] ? [env[p.name]] : []);
     log.command(() => {
         for (const value of secretValues)
             lib_core/* setSecret */.Pq(value);
     });
-    const name = artifactName('vmplan-plan', context.job, `attempt${context.runAttempt}`);
-    const planPath = (0,external_node_path_.join)(layout.root, 'plans', `${name}.json`);
+    // The plan this step executes (maybe a shard), apart from the one it publishes (the whole plan).
+    const planPath = (0,external_node_path_.join)(layout.root, 'plans', 'executed', `${names.plan}.json`);
     writePlan(planPath, plan, secretValues);
     lib_core/* setOutput */.uH('plan-id', plan.planId);
     lib_core/* setOutput */.uH('plan-path', planPath);
+    if (plan.scope.shard !== null) {
+        const jobs = plan.nodes.filter((node) => node.kind === 'execute').length;
+        log.line(`Shard ${plan.scope.shard.index}/${plan.scope.shard.count} of plan ${basePlan.planId.slice(0, 12)}: ${jobs} job(s)`);
+    }
     const links = {};
-    if (env.ACTIONS_RUNTIME_TOKEN !== undefined) {
-        const uploaded = await uploadPlanArtifact(planPath, name);
+    if (publish && artifactsAvailable) {
+        const basePath = (0,external_node_path_.join)(layout.root, 'plans', `${names.plan}.json`);
+        writePlan(basePath, basePlan, secretValues);
+        const uploaded = await uploadJsonArtifact(basePath, names.plan);
         lib_core/* setOutput */.uH('plan-artifact-id', String(uploaded.id));
         links.plan = artifactUrl(context, uploaded.id);
         lib_core/* setOutput */.uH('plan-artifact-url', links.plan ?? '');
-        log.line(`Plan ${plan.planId.slice(0, 12)} uploaded as artifact ${uploaded.name}${links.plan === undefined ? '' : `: ${links.plan}`}`);
+        log.line(`Plan ${basePlan.planId.slice(0, 12)} uploaded as artifact ${uploaded.name}${links.plan === undefined ? '' : `: ${links.plan}`}`);
     }
-    else {
+    else if (publish) {
         log.command(() => lib_core/* warning */.$e('no artifact service here (ACTIONS_RUNTIME_TOKEN is not set): the plan was not uploaded'));
     }
     if (inputs['plan-only']) {
@@ -46549,15 +47237,27 @@ async function runMainStep(log) {
     let store;
     let record;
     const reportOf = (node) => jobReport(layout, store.runId, node, store.node(node.id));
-    const snapshotDir = () => layout.snapshotDir(store.record.snapshotRun);
+    const annotationsFor = (node, status) => {
+        if (status !== 'failed' && status !== 'timed_out')
+            return [];
+        const snapshot = layout.snapshotDir(store.record.snapshotRun);
+        return [
+            ...jobAnnotations([reportOf(node)], locate),
+            ...diagnosticAnnotations(jobDiagnostics(layout, store.runId, node, snapshot, context.workspace)),
+        ];
+    };
     const progress = actionsProgress(log, {
         oneAtATime: inputs['max-parallel'] === 1 || executeNodes.length <= 1,
-        tail: (node) => readTail((0,external_node_path_.join)(layout.nodeDir(store.runId, node), node.kind === 'execute' && node.type === 'vm_command' ? 'guest.log' : 'host.log'), 16 * 1024).text,
+        tail: (node) => {
+            const file = node.kind === 'execute' && node.type === 'vm_command' ? 'guest.log' : 'host.log';
+            return readTail((0,external_node_path_.join)(layout.nodeDir(store.runId, node), file), 16 * 1024).text;
+        },
         record: (nodeId) => store.node(nodeId),
         hooks: {
             started(node, nodeRecord) {
-                if (node.kind === 'execute' && checks !== undefined)
+                if (node.kind === 'execute' && checks !== undefined) {
                     pending.push(checks.started(node.job, nodeRecord.startedAt ?? new Date().toISOString()));
+                }
             },
             finished(node, nodeRecord) {
                 if (node.kind !== 'execute')
@@ -46569,15 +47269,6 @@ async function runMainStep(log) {
             },
         },
     });
-    const annotationsFor = (node, status) => {
-        if (status !== 'failed' && status !== 'timed_out')
-            return [];
-        const report = reportOf(node);
-        return [
-            ...jobAnnotations([report], jobsFile.locate),
-            ...diagnosticAnnotations(jobDiagnostics(layout, store.runId, node, snapshotDir(), context.workspace)),
-        ];
-    };
     try {
         record = await startRun({
             plan,
@@ -46587,16 +47278,17 @@ async function runMainStep(log) {
             env,
             executors: {
                 host: new HostExecutor(env),
-                qemu: new QemuExecutor({ cacheDir: layout.cacheDir }),
+                qemu: new QemuExecutor({ cacheDir: layout.cacheDir, keepFailedDisks: inputs['keep-failed-disks'] }),
                 vfkit: new VfkitExecutor({
                     vfkitPath: inputs['vfkit-path'] === undefined ? undefined : (0,external_node_path_.resolve)(context.workspace, inputs['vfkit-path']),
                     env,
+                    keepFailedDisks: inputs['keep-failed-disks'],
                 }),
             },
             preparer: new HostImagePreparer(layout.cacheDir, env),
             maxParallel: inputs['max-parallel'],
             failFast: inputs['fail-fast'],
-            rerun: undefined,
+            rerun: rerunOf === undefined ? undefined : { of: rerunOf, snapshotRun: undefined },
             progress,
             note: (line) => log.line(line),
             signal: controller.signal,
@@ -46615,38 +47307,23 @@ async function runMainStep(log) {
         process.off('SIGTERM', onSignal);
         log.resume();
     }
-    // 3. Reports.
+    // 3. Reports: annotations, results.json, logs, summary, outputs.
     const records = readNodeRecords(layout, record.runId, plan);
     const jobs = executeNodes.map((node) => jobReport(layout, record.runId, node, records.find((r) => r.nodeId === node.id)));
     const annotations = executeNodes.flatMap((node) => annotationsByJob.get(node.job) ?? []);
-    log.command(() => {
-        for (const annotation of mostUseful(annotations)) {
-            const properties = {
-                title: annotation.title,
-                ...(annotation.file === undefined ? {} : { file: annotation.file }),
-                ...(annotation.line === undefined ? {} : { startLine: annotation.line }),
-                ...(annotation.column === undefined ? {} : { startColumn: annotation.column }),
-            };
-            const message = clampMessage(annotation.message || annotation.title);
-            if (annotation.level === 'error')
-                lib_core/* error */.z3(message, properties);
-            else if (annotation.level === 'warning')
-                lib_core/* warning */.$e(message, properties);
-            else
-                lib_core/* notice */.lm(message, properties);
-        }
-    });
-    const failedJobs = jobs.filter((job) => job.status !== 'passed');
-    const cancelled = record.status === 'cancelled';
-    if (!cancelled &&
-        env.ACTIONS_RUNTIME_TOKEN !== undefined &&
-        shouldUploadLogs(inputs['upload-logs'], failedJobs.length > 0)) {
+    emitAnnotations(log, annotations);
+    const resultsPath = (0,external_node_path_.join)(layout.runDir(record.runId), 'results.json');
+    writeResults(resultsPath, buildResults(basePlan.planId, plan.scope.shard, record, jobs, annotations));
+    const failed = jobs.some((job) => job.status !== 'passed');
+    if (artifactsAvailable && record.status !== 'cancelled') {
         try {
-            const uploaded = await uploadLogsArtifact(layout.runDir(record.runId), artifactName('vmplan-logs', context.job, `attempt${context.runAttempt}`));
-            links.logs = artifactUrl(context, uploaded.id);
+            await uploadJsonArtifact(resultsPath, names.results);
+            if (inputs['upload-logs'] === 'always' || (inputs['upload-logs'] === 'failure' && failed)) {
+                links.logs = artifactUrl(context, (await uploadLogsArtifact(layout.runDir(record.runId), names.logs)).id);
+            }
         }
         catch (error) {
-            log.command(() => lib_core/* warning */.$e(`the logs artifact could not be uploaded: ${error.message}`));
+            log.command(() => lib_core/* warning */.$e(`an artifact could not be uploaded: ${error.message}`));
         }
     }
     await Promise.all(pending);
@@ -46665,90 +47342,7 @@ async function runMainStep(log) {
         ];
     });
     await writeSummary(buildSummary({ plan, run: record, jobs, images, links }));
-    lib_core/* setOutput */.uH('status', record.status);
-    lib_core/* setOutput */.uH('passed', String(jobs.filter((job) => job.status === 'passed').length));
-    lib_core/* setOutput */.uH('failed', String(failedJobs.length));
-    lib_core/* setOutput */.uH('results', JSON.stringify(Object.fromEntries(jobs.map((job) => [
-        job.job,
-        { status: job.status, durationMs: job.durationMs, exitCode: job.exitCode },
-    ]))));
-    if (record.status !== 'passed') {
-        const names = failedJobs.slice(0, 5).map((job) => `${job.job} (${job.status.replace('_', ' ')})`);
-        lib_core/* setFailed */.C1(`vmplan: ${record.status === 'cancelled' ? 'cancelled' : `${failedJobs.length} job(s) did not pass`}: ${names.join(', ')}${failedJobs.length > 5 ? ', …' : ''}`);
-    }
-}
-/** Makes the plan from the jobs input (a file or inline YAML), or reads the given plan. */
-async function makePlan(inputs, context) {
-    if (inputs.plan !== undefined) {
-        let plan = io_readPlan((0,external_node_path_.resolve)(context.workspace, inputs.plan), inputs.plan);
-        if (inputs.only !== undefined)
-            plan = selectFromPlan(plan, inputs.only, `not selected (input only: ${inputs.only.join(', ')})`, new Date().toISOString());
-        return { plan, jobsFile: { locate: () => undefined } };
-    }
-    const inline = isInlineJobs(inputs.jobs);
-    const loaded = inline
-        ? loadJobsText(inputs.jobs, 'input "jobs"')
-        : loadJobsFile((0,external_node_path_.resolve)(context.workspace, inputs.jobs), inputs.jobs);
-    const plan = buildPlan(loaded.config, {
-        source: planSource(context),
-        jobsFile: { name: inline ? 'inline' : inputs.jobs, sha256: loaded.sha256 },
-        changes: await changedFiles(context),
-        ...(inputs.only === undefined ? {} : { only: inputs.only }),
-        ...(inputs.executor === undefined ? {} : { executor: inputs.executor }),
-        defaultExecutor: platformExecutor(),
-        createdAt: new Date().toISOString(),
-    });
-    return {
-        plan,
-        jobsFile: {
-            locate: (job) => {
-                if (inline)
-                    return undefined;
-                const located = loaded.locator.locate({ message: '', path: ['jobs', job], at: 'key' });
-                return located.line === undefined ? undefined : { file: inputs.jobs, line: located.line };
-            },
-        },
-    };
-}
-/** How to make the check-runs client once the run folder exists, or undefined when check runs are off. */
-function checkRunsFactory(inputs, context, log) {
-    const mode = inputs['check-runs'];
-    if (mode === 'false')
-        return undefined;
-    const [owner, repo] = (context.repository ?? '').split('/');
-    if (owner === undefined ||
-        repo === undefined ||
-        context.headSha === null ||
-        inputs['github-token'] === '') {
-        if (mode === 'true')
-            log.command(() => lib_core/* warning */.$e('check runs need a repository, a commit and github-token: they are off'));
-        return undefined;
-    }
-    if (mode === 'auto' && context.forkPullRequest) {
-        log.line('Check runs are off: a pull request from a fork gets a read-only token (results are in the summary and annotations).');
-        return undefined;
-    }
-    const api = lazyOctokit(inputs['github-token'], context.apiUrl);
-    const headSha = context.headSha;
-    return (indexFile) => new CheckRunsClient(api, { owner, repo }, headSha, indexFile, (message) => log.command(() => lib_core/* warning */.$e(message)));
-}
-/** Octokit, loaded on first use (most of @actions/github is not needed to start). */
-function lazyOctokit(token, baseUrl) {
-    let octokit;
-    return {
-        async request(route, parameters) {
-            octokit ??= __nccwpck_require__.e(/* import() */ 351).then(__nccwpck_require__.bind(__nccwpck_require__, 61351)).then(({ getOctokit }) => getOctokit(token, { baseUrl }));
-            return (await octokit).request(route, parameters);
-        },
-    };
-}
-function shouldUploadLogs(mode, anyFailed) {
-    return mode === 'always' || (mode === 'failure' && anyFailed);
-}
-async function writeSummary(markdown) {
-    if (process.env.GITHUB_STEP_SUMMARY === undefined)
-        return;
-    await lib_core/* summary */.z.addRaw(markdown).write();
+    finishWithResults(record.status, jobs);
 }
 
 
@@ -46758,7 +47352,7 @@ async function writeSummary(markdown) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(54612);
+/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76549);
 // The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
 
 await (0,_action_main_step_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStep */ .U)();

@@ -41700,6 +41700,9 @@ const PlanScopeSchema = strictObject({
     only: array(schema_JobIdSchema)
         .nullable()
         .describe('Jobs selected with --only (their needs are added), or null for all.'),
+    shard: strictObject({ index: schemas_number().int().positive(), count: schemas_number().int().positive() })
+        .nullable()
+        .describe('This plan is shard index/count of a larger plan (each job with what it needs in one shard).'),
     executor: ExecutorSchema.nullable().describe('The executor forced for the run (--executor), or null.'),
     defaultExecutor: ExecutorSchema.describe('The executor for jobs that name none (from the host platform).'),
     changes: ChangesSchema,
@@ -41950,7 +41953,9 @@ const RunRecordSchema = strictObject({
     source: PlanSourceSchema,
     selection: array(schemas_string()).nullable(),
     changes: ChangesSchema,
-    rerunOf: RunIdSchema.nullable(),
+    rerunOf: schemas_string()
+        .nullable()
+        .describe('The run this one repeats: a vmplan run id, or github-run:<id> for a workflow run (rerun-failed-from).'),
     snapshotRun: RunIdSchema.describe('The run whose snapshot/ this run uses (itself, or the run it reruns).'),
     options: strictObject({
         maxParallel: schemas_number().int().positive().nullable(),
@@ -42315,6 +42320,7 @@ function buildPlan(config, context) {
         source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
         scope: {
             only: context.only === undefined ? null : [...new Set(context.only)].sort(),
+            shard: null,
             executor: context.executor ?? null,
             defaultExecutor: context.defaultExecutor,
             changes: context.changes.known

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_JOBS_FILE } from '../config/load.js';
 import { ExecutorSchema } from '../config/schema.js';
 import { InputError, type Problem } from '../errors.js';
+import { parseShard } from '../plan/shard.js';
 import { describeValue } from '../util/describe.js';
 
 const booleanInput = z
@@ -14,6 +15,14 @@ const booleanInput = z
     context.addIssue({ code: 'custom', message: `expected true or false, found ${describeValue(value)}` });
     return z.NEVER;
   });
+
+const runIdInput = z
+  .string()
+  .trim()
+  .refine((value) => value === '' || /^\d+$/.test(value), {
+    error: (issue) => `expected a workflow run id (a number), found ${describeValue(issue.input)}`,
+  })
+  .transform((value) => (value === '' ? undefined : Number(value)));
 
 /** The action's inputs, validated: each bad value is reported with the input's name. */
 export const ActionInputsSchema = z.object({
@@ -57,6 +66,28 @@ export const ActionInputsSchema = z.object({
     .string()
     .trim()
     .transform((value) => (value === '' ? undefined : value)),
+  'keep-failed-disks': booleanInput,
+  mode: z.enum(['run', 'report'], {
+    error: (issue) => `expected run or report, found ${describeValue(issue.input)}`,
+  }),
+  shard: z
+    .string()
+    .trim()
+    .transform((value, context) => {
+      if (value === '') return undefined;
+      try {
+        return parseShard(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message.replace(/^shard: /, '') });
+        return z.NEVER;
+      }
+    }),
+  durations: z
+    .string()
+    .trim()
+    .transform((value) => (value === '' ? undefined : value)),
+  'rerun-failed-from': runIdInput,
+  'results-from': runIdInput,
 });
 /** Validated action inputs. */
 export type ActionInputs = z.infer<typeof ActionInputsSchema>;
@@ -74,6 +105,7 @@ export function readInputs(get: (name: string) => string, defaults: { stateDir: 
   if (raw['state-dir'] === '') raw['state-dir'] = defaults.stateDir;
   if (raw['upload-logs'] === '') raw['upload-logs'] = 'always';
   if (raw['check-runs'] === '') raw['check-runs'] = 'auto';
+  if (raw.mode === '') raw.mode = 'run';
   if (raw.jobs === '') raw.jobs = DEFAULT_JOBS_FILE;
   const result = ActionInputsSchema.safeParse(raw);
   if (!result.success) {
@@ -82,6 +114,13 @@ export function readInputs(get: (name: string) => string, defaults: { stateDir: 
     }));
     throw new InputError(problems);
   }
+  const data = result.data;
+  const sources = [
+    data.plan !== undefined && 'plan',
+    data['rerun-failed-from'] !== undefined && 'rerun-failed-from',
+  ].filter(Boolean);
+  if (sources.length > 1)
+    throw new InputError('inputs "plan" and "rerun-failed-from" both given: give one of them');
   const jobsGiven = get('jobs').trim();
   if (result.data.plan !== undefined && jobsGiven !== '' && jobsGiven !== DEFAULT_JOBS_FILE) {
     throw new InputError(

@@ -1,52 +1,51 @@
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { type LoadedJobsFile, loadJobsFile, loadJobsText } from '../config/load.js';
-import { platformExecutor } from '../context/local-context.js';
 import { startRun } from '../engine/start-run.js';
 import { InputError } from '../errors.js';
 import { HostExecutor } from '../executors/host.js';
 import { QemuExecutor } from '../executors/vm/qemu.js';
 import { VfkitExecutor } from '../executors/vm/vfkit.js';
-import { artifactName, uploadLogsArtifact, uploadPlanArtifact } from '../github/artifacts.js';
-import { CheckRunsClient } from '../github/check-runs-client.js';
+import { artifactName, uploadJsonArtifact, uploadLogsArtifact } from '../github/artifacts.js';
+import type { CheckRunsClient } from '../github/check-runs-client.js';
 import { HostImagePreparer } from '../images/preparer.js';
-import { buildPlan } from '../plan/build.js';
-import { readPlan, writePlan } from '../plan/io.js';
-import type { ExecuteNode, Plan } from '../plan/schema.js';
-import { selectFromPlan } from '../plan/select.js';
+import { writePlan } from '../plan/io.js';
+import type { ExecuteNode } from '../plan/schema.js';
 import { StateLayout } from '../records/layout.js';
 import type { RunRecord } from '../records/schema.js';
 import { type RunStore, readNodeRecords } from '../records/store.js';
-import {
-  type Annotation,
-  clampMessage,
-  diagnosticAnnotations,
-  jobAnnotations,
-  mostUseful,
-} from '../report/annotations.js';
+import { type Annotation, diagnosticAnnotations, jobAnnotations } from '../report/annotations.js';
 import { jobDiagnostics, jobReport, readTail } from '../report/collect.js';
 import type { JobReport } from '../report/model.js';
 import { buildSummary } from '../report/summary.js';
+import { buildResults } from '../results/build.js';
+import { writeResults } from '../results/io.js';
 import { ensureStateDir } from '../util/state-dir.js';
 import { ActionsLog } from './actions-log.js';
-import { changedFiles } from './changed-files.js';
-import { type ActionInputs, isInlineJobs, readInputs } from './inputs.js';
+import { checkRunsFactory } from './check-runs.js';
+import { type ActionInputs, readInputs } from './inputs.js';
+import { emitAnnotations, finishWithResults, writeSummary } from './outputs.js';
+import { planForRun } from './plan-source.js';
 import { actionsProgress } from './progress.js';
+import { reportStep } from './report-step.js';
 import { STATE } from './state.js';
-import {
-  artifactUrl,
-  planSource,
-  readEventPayload,
-  type WorkflowContext,
-  workflowContext,
-} from './workflow-context.js';
+import { artifactUrl, readEventPayload, type WorkflowContext, workflowContext } from './workflow-context.js';
 
-/** The action's main step: plan, publish the plan, run it, report. */
+/** The action's main step: plan, publish the plan, run it, report — or, with `mode: report`, merge shards' results. */
 export async function mainStep(): Promise<void> {
   const log = new ActionsLog();
   try {
-    await runMainStep(log);
+    const env = process.env;
+    const inputs = readInputs((name) => core.getInput(name), {
+      stateDir: join(env.RUNNER_TEMP ?? tmpdir(), 'vmplan'),
+    });
+    const context = workflowContext(env, readEventPayload(env.GITHUB_EVENT_PATH));
+    const layout = new StateLayout(resolve(context.workspace, inputs['state-dir']));
+    ensureStateDir(layout.root);
+    core.saveState(STATE.stateDir, layout.root);
+    if (inputs.mode === 'report') await reportStep(inputs, context, layout, log);
+    else await runStep(inputs, context, layout, log);
   } catch (error) {
     log.resume();
     core.setFailed(
@@ -57,39 +56,60 @@ export async function mainStep(): Promise<void> {
   }
 }
 
-async function runMainStep(log: ActionsLog): Promise<void> {
-  const env = process.env;
-  const inputs = readInputs((name) => core.getInput(name), {
-    stateDir: join(env.RUNNER_TEMP ?? tmpdir(), 'vmplan'),
-  });
-  const context = workflowContext(env, readEventPayload(env.GITHUB_EVENT_PATH));
-  const layout = new StateLayout(resolve(context.workspace, inputs['state-dir']));
-  ensureStateDir(layout.root);
-  core.saveState(STATE.stateDir, layout.root);
+/** Names that keep this step's artifacts apart from every other step's in the workflow run. */
+function artifactNames(context: WorkflowContext, inputs: ActionInputs) {
+  const shard = inputs.shard === undefined ? [] : [`shard${inputs.shard.index}of${inputs.shard.count}`];
+  const attempt = `attempt${context.runAttempt}`;
+  return {
+    plan: artifactName('vmplan-plan', context.job, ...shard, attempt),
+    results: artifactName('vmplan-results', context.job, ...shard, attempt),
+    logs: artifactName('vmplan-logs', context.job, ...shard, attempt),
+  };
+}
 
-  // 1. The plan: made here, or given.
-  const { plan, jobsFile } = await makePlan(inputs, context);
+async function runStep(
+  inputs: ActionInputs,
+  context: WorkflowContext,
+  layout: StateLayout,
+  log: ActionsLog,
+): Promise<void> {
+  const env = process.env;
+  const artifactsAvailable = env.ACTIONS_RUNTIME_TOKEN !== undefined;
+  const names = artifactNames(context, inputs);
+
+  // 1. The plan: made here, given, or the failed part of an earlier workflow run; maybe one shard of it.
+  const work = join(layout.root, 'downloads', `${Date.now()}`);
+  mkdirSync(work, { recursive: true });
+  const { plan, basePlan, publish, locate, rerunOf } = await planForRun(inputs, context, work);
   const secretValues = plan.preconditions.flatMap((p) =>
     p.kind === 'secret' && env[p.name] ? [env[p.name]!] : [],
   );
   log.command(() => {
     for (const value of secretValues) core.setSecret(value);
   });
-  const name = artifactName('vmplan-plan', context.job, `attempt${context.runAttempt}`);
-  const planPath = join(layout.root, 'plans', `${name}.json`);
+  // The plan this step executes (maybe a shard), apart from the one it publishes (the whole plan).
+  const planPath = join(layout.root, 'plans', 'executed', `${names.plan}.json`);
   writePlan(planPath, plan, secretValues);
   core.setOutput('plan-id', plan.planId);
   core.setOutput('plan-path', planPath);
+  if (plan.scope.shard !== null) {
+    const jobs = plan.nodes.filter((node) => node.kind === 'execute').length;
+    log.line(
+      `Shard ${plan.scope.shard.index}/${plan.scope.shard.count} of plan ${basePlan.planId.slice(0, 12)}: ${jobs} job(s)`,
+    );
+  }
   const links: { plan?: string; logs?: string } = {};
-  if (env.ACTIONS_RUNTIME_TOKEN !== undefined) {
-    const uploaded = await uploadPlanArtifact(planPath, name);
+  if (publish && artifactsAvailable) {
+    const basePath = join(layout.root, 'plans', `${names.plan}.json`);
+    writePlan(basePath, basePlan, secretValues);
+    const uploaded = await uploadJsonArtifact(basePath, names.plan);
     core.setOutput('plan-artifact-id', String(uploaded.id));
     links.plan = artifactUrl(context, uploaded.id);
     core.setOutput('plan-artifact-url', links.plan ?? '');
     log.line(
-      `Plan ${plan.planId.slice(0, 12)} uploaded as artifact ${uploaded.name}${links.plan === undefined ? '' : `: ${links.plan}`}`,
+      `Plan ${basePlan.planId.slice(0, 12)} uploaded as artifact ${uploaded.name}${links.plan === undefined ? '' : `: ${links.plan}`}`,
     );
-  } else {
+  } else if (publish) {
     log.command(() =>
       core.warning('no artifact service here (ACTIONS_RUNTIME_TOKEN is not set): the plan was not uploaded'),
     );
@@ -115,22 +135,26 @@ async function runMainStep(log: ActionsLog): Promise<void> {
   let record: RunRecord;
   const reportOf = (node: ExecuteNode): JobReport =>
     jobReport(layout, store!.runId, node, store!.node(node.id));
-  const snapshotDir = () => layout.snapshotDir(store!.record.snapshotRun);
+  const annotationsFor = (node: ExecuteNode, status: string): Annotation[] => {
+    if (status !== 'failed' && status !== 'timed_out') return [];
+    const snapshot = layout.snapshotDir(store!.record.snapshotRun);
+    return [
+      ...jobAnnotations([reportOf(node)], locate),
+      ...diagnosticAnnotations(jobDiagnostics(layout, store!.runId, node, snapshot, context.workspace)),
+    ];
+  };
   const progress = actionsProgress(log, {
     oneAtATime: inputs['max-parallel'] === 1 || executeNodes.length <= 1,
-    tail: (node) =>
-      readTail(
-        join(
-          layout.nodeDir(store!.runId, node),
-          node.kind === 'execute' && node.type === 'vm_command' ? 'guest.log' : 'host.log',
-        ),
-        16 * 1024,
-      ).text,
+    tail: (node) => {
+      const file = node.kind === 'execute' && node.type === 'vm_command' ? 'guest.log' : 'host.log';
+      return readTail(join(layout.nodeDir(store!.runId, node), file), 16 * 1024).text;
+    },
     record: (nodeId) => store!.node(nodeId),
     hooks: {
       started(node, nodeRecord) {
-        if (node.kind === 'execute' && checks !== undefined)
+        if (node.kind === 'execute' && checks !== undefined) {
           pending.push(checks.started(node.job, nodeRecord.startedAt ?? new Date().toISOString()));
+        }
       },
       finished(node, nodeRecord) {
         if (node.kind !== 'execute') return;
@@ -143,14 +167,6 @@ async function runMainStep(log: ActionsLog): Promise<void> {
       },
     },
   });
-  const annotationsFor = (node: ExecuteNode, status: string): Annotation[] => {
-    if (status !== 'failed' && status !== 'timed_out') return [];
-    const report = reportOf(node);
-    return [
-      ...jobAnnotations([report], jobsFile.locate),
-      ...diagnosticAnnotations(jobDiagnostics(layout, store!.runId, node, snapshotDir(), context.workspace)),
-    ];
-  };
 
   try {
     record = await startRun({
@@ -161,17 +177,18 @@ async function runMainStep(log: ActionsLog): Promise<void> {
       env,
       executors: {
         host: new HostExecutor(env),
-        qemu: new QemuExecutor({ cacheDir: layout.cacheDir }),
+        qemu: new QemuExecutor({ cacheDir: layout.cacheDir, keepFailedDisks: inputs['keep-failed-disks'] }),
         vfkit: new VfkitExecutor({
           vfkitPath:
             inputs['vfkit-path'] === undefined ? undefined : resolve(context.workspace, inputs['vfkit-path']),
           env,
+          keepFailedDisks: inputs['keep-failed-disks'],
         }),
       },
       preparer: new HostImagePreparer(layout.cacheDir, env),
       maxParallel: inputs['max-parallel'],
       failFast: inputs['fail-fast'],
-      rerun: undefined,
+      rerun: rerunOf === undefined ? undefined : { of: rerunOf, snapshotRun: undefined },
       progress,
       note: (line) => log.line(line),
       signal: controller.signal,
@@ -190,41 +207,27 @@ async function runMainStep(log: ActionsLog): Promise<void> {
     log.resume();
   }
 
-  // 3. Reports.
+  // 3. Reports: annotations, results.json, logs, summary, outputs.
   const records = readNodeRecords(layout, record.runId, plan);
   const jobs = executeNodes.map((node) =>
     jobReport(layout, record.runId, node, records.find((r) => r.nodeId === node.id)!),
   );
   const annotations = executeNodes.flatMap((node) => annotationsByJob.get(node.job) ?? []);
-  log.command(() => {
-    for (const annotation of mostUseful(annotations)) {
-      const properties = {
-        title: annotation.title,
-        ...(annotation.file === undefined ? {} : { file: annotation.file }),
-        ...(annotation.line === undefined ? {} : { startLine: annotation.line }),
-        ...(annotation.column === undefined ? {} : { startColumn: annotation.column }),
-      };
-      const message = clampMessage(annotation.message || annotation.title);
-      if (annotation.level === 'error') core.error(message, properties);
-      else if (annotation.level === 'warning') core.warning(message, properties);
-      else core.notice(message, properties);
-    }
-  });
-  const failedJobs = jobs.filter((job) => job.status !== 'passed');
-  const cancelled = record.status === 'cancelled';
-  if (
-    !cancelled &&
-    env.ACTIONS_RUNTIME_TOKEN !== undefined &&
-    shouldUploadLogs(inputs['upload-logs'], failedJobs.length > 0)
-  ) {
+  emitAnnotations(log, annotations);
+  const resultsPath = join(layout.runDir(record.runId), 'results.json');
+  writeResults(resultsPath, buildResults(basePlan.planId, plan.scope.shard, record, jobs, annotations));
+  const failed = jobs.some((job) => job.status !== 'passed');
+  if (artifactsAvailable && record.status !== 'cancelled') {
     try {
-      const uploaded = await uploadLogsArtifact(
-        layout.runDir(record.runId),
-        artifactName('vmplan-logs', context.job, `attempt${context.runAttempt}`),
-      );
-      links.logs = artifactUrl(context, uploaded.id);
+      await uploadJsonArtifact(resultsPath, names.results);
+      if (inputs['upload-logs'] === 'always' || (inputs['upload-logs'] === 'failure' && failed)) {
+        links.logs = artifactUrl(
+          context,
+          (await uploadLogsArtifact(layout.runDir(record.runId), names.logs)).id,
+        );
+      }
     } catch (error) {
-      log.command(() => core.warning(`the logs artifact could not be uploaded: ${(error as Error).message}`));
+      log.command(() => core.warning(`an artifact could not be uploaded: ${(error as Error).message}`));
     }
   }
   await Promise.all(pending);
@@ -242,126 +245,5 @@ async function runMainStep(log: ActionsLog): Promise<void> {
     ];
   });
   await writeSummary(buildSummary({ plan, run: record, jobs, images, links }));
-
-  core.setOutput('status', record.status);
-  core.setOutput('passed', String(jobs.filter((job) => job.status === 'passed').length));
-  core.setOutput('failed', String(failedJobs.length));
-  core.setOutput(
-    'results',
-    JSON.stringify(
-      Object.fromEntries(
-        jobs.map((job) => [
-          job.job,
-          { status: job.status, durationMs: job.durationMs, exitCode: job.exitCode },
-        ]),
-      ),
-    ),
-  );
-  if (record.status !== 'passed') {
-    const names = failedJobs.slice(0, 5).map((job) => `${job.job} (${job.status.replace('_', ' ')})`);
-    core.setFailed(
-      `vmplan: ${record.status === 'cancelled' ? 'cancelled' : `${failedJobs.length} job(s) did not pass`}: ${names.join(', ')}${failedJobs.length > 5 ? ', …' : ''}`,
-    );
-  }
-}
-
-/** Makes the plan from the jobs input (a file or inline YAML), or reads the given plan. */
-async function makePlan(
-  inputs: ActionInputs,
-  context: WorkflowContext,
-): Promise<{
-  plan: Plan;
-  jobsFile: { locate: (job: string) => { file: string; line: number } | undefined };
-}> {
-  if (inputs.plan !== undefined) {
-    let plan = readPlan(resolve(context.workspace, inputs.plan), inputs.plan);
-    if (inputs.only !== undefined)
-      plan = selectFromPlan(
-        plan,
-        inputs.only,
-        `not selected (input only: ${inputs.only.join(', ')})`,
-        new Date().toISOString(),
-      );
-    return { plan, jobsFile: { locate: () => undefined } };
-  }
-  const inline = isInlineJobs(inputs.jobs);
-  const loaded: LoadedJobsFile = inline
-    ? loadJobsText(inputs.jobs, 'input "jobs"')
-    : loadJobsFile(resolve(context.workspace, inputs.jobs), inputs.jobs);
-  const plan = buildPlan(loaded.config, {
-    source: planSource(context),
-    jobsFile: { name: inline ? 'inline' : inputs.jobs, sha256: loaded.sha256 },
-    changes: await changedFiles(context),
-    ...(inputs.only === undefined ? {} : { only: inputs.only }),
-    ...(inputs.executor === undefined ? {} : { executor: inputs.executor }),
-    defaultExecutor: platformExecutor(),
-    createdAt: new Date().toISOString(),
-  });
-  return {
-    plan,
-    jobsFile: {
-      locate: (job) => {
-        if (inline) return undefined;
-        const located = loaded.locator.locate({ message: '', path: ['jobs', job], at: 'key' });
-        return located.line === undefined ? undefined : { file: inputs.jobs, line: located.line };
-      },
-    },
-  };
-}
-
-/** How to make the check-runs client once the run folder exists, or undefined when check runs are off. */
-function checkRunsFactory(
-  inputs: ActionInputs,
-  context: WorkflowContext,
-  log: ActionsLog,
-): ((indexFile: string) => CheckRunsClient) | undefined {
-  const mode = inputs['check-runs'];
-  if (mode === 'false') return undefined;
-  const [owner, repo] = (context.repository ?? '').split('/');
-  if (
-    owner === undefined ||
-    repo === undefined ||
-    context.headSha === null ||
-    inputs['github-token'] === ''
-  ) {
-    if (mode === 'true')
-      log.command(() =>
-        core.warning('check runs need a repository, a commit and github-token: they are off'),
-      );
-    return undefined;
-  }
-  if (mode === 'auto' && context.forkPullRequest) {
-    log.line(
-      'Check runs are off: a pull request from a fork gets a read-only token (results are in the summary and annotations).',
-    );
-    return undefined;
-  }
-  const api = lazyOctokit(inputs['github-token'], context.apiUrl);
-  const headSha = context.headSha;
-  return (indexFile) =>
-    new CheckRunsClient(api, { owner, repo }, headSha, indexFile, (message) =>
-      log.command(() => core.warning(message)),
-    );
-}
-
-/** Octokit, loaded on first use (most of @actions/github is not needed to start). */
-function lazyOctokit(token: string, baseUrl: string) {
-  let octokit:
-    | Promise<{ request: (route: string, parameters: Record<string, unknown>) => Promise<{ data: unknown }> }>
-    | undefined;
-  return {
-    async request(route: string, parameters: Record<string, unknown>) {
-      octokit ??= import('@actions/github').then(({ getOctokit }) => getOctokit(token, { baseUrl }) as never);
-      return (await octokit).request(route, parameters);
-    },
-  };
-}
-
-function shouldUploadLogs(mode: ActionInputs['upload-logs'], anyFailed: boolean): boolean {
-  return mode === 'always' || (mode === 'failure' && anyFailed);
-}
-
-async function writeSummary(markdown: string): Promise<void> {
-  if (process.env.GITHUB_STEP_SUMMARY === undefined) return;
-  await core.summary.addRaw(markdown).write();
+  finishWithResults(record.status, jobs);
 }

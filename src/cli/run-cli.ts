@@ -18,7 +18,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   run: {
     run: runCommand,
     usage:
-      'run [FILE | --plan plan.json] [--only JOB...] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR] [--quiet]',
+      'run [FILE | --plan plan.json] [--only JOB...] [--shard i/n [--durations F]] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR] [--vfkit-path P] [--keep-failed-disks] [--quiet]',
   },
   status: { run: statusCommand, usage: 'status [RUN]           (default: the latest run)' },
   list: { run: listCommand, usage: 'list                   (runs, newest first)' },

@@ -32,8 +32,8 @@ export interface StartRunOptions {
   preparer: ImagePreparer | undefined;
   maxParallel: number | undefined;
   failFast: boolean;
-  /** For reruns: the run this one repeats, and the run whose snapshot it reuses. */
-  rerun: { of: string; snapshotRun: string } | undefined;
+  /** For reruns: the run this one repeats, and the run whose snapshot it reuses (undefined: a new snapshot). */
+  rerun: { of: string; snapshotRun: string | undefined } | undefined;
   progress: ProgressReporter;
   /** Lines about the run itself (snapshot made, ...). */
   note: (line: string) => void;

@@ -20,18 +20,16 @@ function isConflict(error: unknown): boolean {
 }
 
 /**
- * Uploads plan.json as a plain (unzipped) artifact, so users download and read the file itself. The artifact is
- * named after the file; on a name clash (the same job twice in a workflow, a matrix) a number is added.
+ * Uploads a JSON file (plan.json, results.json) as a plain, unzipped artifact, so users download and read the
+ * file itself. The artifact is named after the file; on a name clash (the same job twice in a workflow, a matrix)
+ * a number is added.
  */
-export async function uploadPlanArtifact(
-  planPath: string,
-  name: string,
-): Promise<{ id: number; name: string }> {
+export async function uploadJsonArtifact(path: string, name: string): Promise<{ id: number; name: string }> {
   const artifacts = await client();
   for (let attempt = 1; attempt <= 20; attempt++) {
     const fileName = `${attempt === 1 ? name : `${name}-${attempt}`}.json`;
-    const file = join(dirname(planPath), fileName);
-    if (file !== planPath) copyFileSync(planPath, file);
+    const file = join(dirname(path), fileName);
+    if (file !== path) copyFileSync(path, file);
     try {
       const result = await artifacts.uploadArtifact(fileName, [file], dirname(file), { skipArchive: true });
       return { id: result.id ?? 0, name: fileName };
@@ -79,4 +77,38 @@ function listFiles(folder: string): string[] {
     }
   }
   return files;
+}
+
+/** Where artifacts are read from: this workflow run, or another one (needs a token that can read its artifacts). */
+export type ArtifactSource =
+  | { kind: 'this-run' }
+  | { kind: 'other-run'; runId: number; token: string; owner: string; repo: string };
+
+function findBy(source: ArtifactSource) {
+  return source.kind === 'this-run'
+    ? {}
+    : {
+        findBy: {
+          token: source.token,
+          workflowRunId: source.runId,
+          repositoryOwner: source.owner,
+          repositoryName: source.repo,
+        },
+      };
+}
+
+/** The artifacts of a workflow run whose names start with `prefix`. */
+export async function listArtifacts(
+  source: ArtifactSource,
+  prefix: string,
+): Promise<{ id: number; name: string }[]> {
+  const artifacts = await client();
+  const { artifacts: found } = await artifacts.listArtifacts({ latest: true, ...findBy(source) });
+  return found.filter((artifact) => artifact.name.startsWith(prefix)).map(({ id, name }) => ({ id, name }));
+}
+
+/** Downloads an artifact into `folder` (a JSON artifact arrives as its file; a zip is unpacked). */
+export async function downloadArtifact(source: ArtifactSource, id: number, folder: string): Promise<void> {
+  const artifacts = await client();
+  await artifacts.downloadArtifact(id, { path: folder, ...findBy(source) });
 }

@@ -62,6 +62,7 @@ export function buildPlan(config: JobsFile, context: PlanContext): Plan {
     source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
     scope: {
       only: context.only === undefined ? null : [...new Set(context.only)].sort(),
+      shard: null,
       executor: context.executor ?? null,
       defaultExecutor: context.defaultExecutor,
       changes: context.changes.known

@@ -48,6 +48,10 @@ export const PlanScopeSchema = z.strictObject({
     .array(JobIdSchema)
     .nullable()
     .describe('Jobs selected with --only (their needs are added), or null for all.'),
+  shard: z
+    .strictObject({ index: z.number().int().positive(), count: z.number().int().positive() })
+    .nullable()
+    .describe('This plan is shard index/count of a larger plan (each job with what it needs in one shard).'),
   executor: ExecutorSchema.nullable().describe('The executor forced for the run (--executor), or null.'),
   defaultExecutor: ExecutorSchema.describe('The executor for jobs that name none (from the host platform).'),
   changes: ChangesSchema,

@@ -8,7 +8,12 @@ import type { ExcludedJob, Plan, PlanNode } from './schema.js';
  * of failed jobs, and shards). The result is a plan in its own right: stages, preconditions and planId are
  * recomputed, and the jobs left out are listed as excluded.
  */
-export function selectFromPlan(plan: Plan, jobs: readonly string[], why: string, createdAt: string): Plan {
+export function selectFromPlan(
+  plan: Plan,
+  jobs: readonly string[],
+  why: string | ((job: string) => string),
+  createdAt: string,
+): Plan {
   const executeById = new Map(
     plan.nodes.flatMap((node) => (node.kind === 'execute' ? [[node.job, node] as const] : [])),
   );
@@ -36,7 +41,13 @@ export function selectFromPlan(plan: Plan, jobs: readonly string[], why: string,
     );
   const dropped: ExcludedJob[] = plan.nodes.flatMap((node) =>
     node.kind === 'execute' && !keep.has(node.id)
-      ? [{ job: node.job, reason: 'not-selected' as const, message: why }]
+      ? [
+          {
+            job: node.job,
+            reason: 'not-selected' as const,
+            message: typeof why === 'string' ? why : why(node.job),
+          },
+        ]
       : [],
   );
   const ordered = orderNodes(nodes);

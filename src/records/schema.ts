@@ -78,7 +78,12 @@ export const RunRecordSchema = z.strictObject({
   source: PlanSourceSchema,
   selection: z.array(z.string()).nullable(),
   changes: ChangesSchema,
-  rerunOf: RunIdSchema.nullable(),
+  rerunOf: z
+    .string()
+    .nullable()
+    .describe(
+      'The run this one repeats: a vmplan run id, or github-run:<id> for a workflow run (rerun-failed-from).',
+    ),
   snapshotRun: RunIdSchema.describe('The run whose snapshot/ this run uses (itself, or the run it reruns).'),
   options: z.strictObject({
     maxParallel: z.number().int().positive().nullable(),

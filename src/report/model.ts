@@ -32,6 +32,10 @@ export interface RunReport {
   run: RunRecord | undefined;
   jobs: JobReport[];
   images?: ImageReport[];
+  /** For `mode: report`: the merged status and how many results.json were merged. */
+  merged?: { status: string; results: number };
+  /** Things the reader should know (a shard that did not report, results of another plan). */
+  notes?: string[];
   links: { plan?: string; logs?: string };
 }
 

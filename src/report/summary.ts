@@ -32,12 +32,19 @@ export function buildSummary(report: RunReport, budget = SUMMARY_BUDGET_BYTES): 
       : ` — ${Object.entries(run.counts)
           .map(([status, n]) => `${n} ${status.replace('_', ' ')}`)
           .join(', ')}`;
-  head.push(`## vmplan ${run === undefined ? 'plan' : `run: ${run.status}`}${counts}`, '');
+  const title =
+    report.merged !== undefined
+      ? `report: ${report.merged.status} — ${report.merged.results} result(s) merged`
+      : run === undefined
+        ? 'plan'
+        : `run: ${run.status}${counts}`;
+  head.push(`## vmplan ${title}`, '');
   head.push(planLine(plan, report.links.plan));
   if (run !== undefined)
     head.push(
       `Run \`${run.runId}\` in ${shortDuration(run.durationMs)}${run.message === null ? '' : ` — ${escapeCell(run.message)}`}.`,
     );
+  for (const note of report.notes ?? []) head.push(`> ⚠️ ${escapeCell(note)}`, '');
   if (report.images !== undefined && report.images.length > 0) {
     const images = report.images.map((image) => {
       const how =

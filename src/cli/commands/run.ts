@@ -11,10 +11,12 @@ import { HostImagePreparer } from '../../images/preparer.js';
 import { readPlan } from '../../plan/io.js';
 import type { Plan } from '../../plan/schema.js';
 import { selectFromPlan } from '../../plan/select.js';
+import { parseShard, shardPlan } from '../../plan/shard.js';
 import { StateLayout } from '../../records/layout.js';
 import { renderRunTable } from '../../records/render.js';
 import type { RunRecord } from '../../records/schema.js';
 import type { RunStore } from '../../records/store.js';
+import { readDurations } from '../../results/durations.js';
 import { listOption, parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
 import { consoleProgress } from '../progress.js';
@@ -58,6 +60,8 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     ...planningOptions,
     ...runningOptions,
     plan: { type: 'string' },
+    shard: { type: 'string' },
+    durations: { type: 'string' },
   });
   if (positionals.length > 1)
     throw new InputError(`vmplan run: expected at most one jobs file, got ${positionals.length}`);
@@ -77,6 +81,15 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   } else {
     plan = planFromArgs(io, positionals[0], values);
     planPath = plan.source.jobsFile;
+  }
+  if (values.shard !== undefined) {
+    const durations =
+      values.durations === undefined
+        ? {}
+        : readDurations(resolve(io.cwd, values.durations), values.durations);
+    plan = shardPlan(plan, parseShard(values.shard), durations, new Date().toISOString());
+  } else if (values.durations !== undefined) {
+    throw new InputError('vmplan run: --durations balances shards; give --shard i/n with it');
   }
   return executePlan(io, plan, planPath, values, undefined);
 }

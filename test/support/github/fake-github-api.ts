@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { REPO_ROOT } from '../cli.js';
+import type { TwirpArtifacts } from './twirp-artifacts.js';
 
 /** One request the fake received. */
 export interface ApiRequest {
@@ -33,6 +34,9 @@ export class FakeGitHubApi {
   private server: Server | undefined;
   private nextId = 1;
 
+  /** With the artifact fake, also serves GitHub's public artifact API (other runs' artifacts, by workflow run id). */
+  constructor(private readonly artifacts?: TwirpArtifacts) {}
+
   async start(): Promise<string> {
     this.server = createServer(async (request, response) => {
       let text = '';
@@ -45,6 +49,30 @@ export class FakeGitHubApi {
         response.end(JSON.stringify(value));
       };
       if (this.forbid) return reply(403, { message: 'Resource not accessible by integration' });
+      const runArtifacts = /^\/repos\/[^/]+\/[^/]+\/actions\/runs\/(\d+)\/artifacts(\?.*)?$/.exec(path);
+      if (runArtifacts !== null && this.artifacts !== undefined) {
+        // Workflow run N's artifacts are the fake's artifacts of backend run "run-N".
+        const found = this.artifacts.artifacts.filter(
+          (a) => a.finalized && a.runBackendId === `run-${runArtifacts[1]}`,
+        );
+        return reply(200, {
+          total_count: found.length,
+          artifacts: found.map((a) => ({
+            id: Number(a.id),
+            name: a.name,
+            size_in_bytes: Number(a.size),
+            created_at: new Date().toISOString(),
+            digest: a.hash,
+          })),
+        });
+      }
+      const zip = /^\/repos\/[^/]+\/[^/]+\/actions\/artifacts\/(\d+)\/zip$/.exec(path);
+      if (zip !== null && this.artifacts !== undefined) {
+        const artifact = this.artifacts.artifacts.find((a) => a.id === zip[1]);
+        if (artifact === undefined) return reply(404, { message: 'Not Found' });
+        response.writeHead(302, { location: this.artifacts.downloadUrl(artifact) });
+        return response.end();
+      }
       const create = /^\/repos\/[^/]+\/[^/]+\/check-runs$/.test(path) && request.method === 'POST';
       const update = /^\/repos\/[^/]+\/[^/]+\/check-runs\/(\d+)$/.exec(path);
       if (!create && !(update !== null && request.method === 'PATCH'))

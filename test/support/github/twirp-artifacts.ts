@@ -60,6 +60,11 @@ export class TwirpArtifacts {
     return `${header}.${payload}.${signature}`;
   }
 
+  /** A signed download URL for an artifact (what GitHub's API redirects to). */
+  downloadUrl(artifact: StoredArtifact): string {
+    return this.sasUrl(artifact.blob, 'r', true);
+  }
+
   private sasUrl(blob: string, permissions: string, download = false): string {
     const sas = generateBlobSASQueryParameters(
       {

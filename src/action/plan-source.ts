@@ -1,0 +1,163 @@
+import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type LoadedJobsFile, loadJobsFile, loadJobsText } from '../config/load.js';
+import { platformExecutor } from '../context/local-context.js';
+import { InputError } from '../errors.js';
+import { type ArtifactSource, downloadArtifact, listArtifacts } from '../github/artifacts.js';
+import { buildPlan } from '../plan/build.js';
+import { readPlan } from '../plan/io.js';
+import type { Plan } from '../plan/schema.js';
+import { selectFromPlan } from '../plan/select.js';
+import { shardPlan } from '../plan/shard.js';
+import { readDurations } from '../results/durations.js';
+import { readResults } from '../results/io.js';
+import { mergeResults } from '../results/merge.js';
+import type { Results } from '../results/schema.js';
+import { changedFiles } from './changed-files.js';
+import { type ActionInputs, isInlineJobs } from './inputs.js';
+import { planSource, type WorkflowContext } from './workflow-context.js';
+
+/** The plan a run step executes, and where it came from. */
+export interface PlanForRun {
+  plan: Plan;
+  /** The plan as given or made, before sharding: what results.json refers to. */
+  basePlan: Plan;
+  /** Whether this step made the plan (and so publishes it). */
+  publish: boolean;
+  /** Where each job is defined (for annotations on the jobs file), when the plan was made from one here. */
+  locate: (job: string) => { file: string; line: number } | undefined;
+  /** For rerun-failed-from: the workflow run repeated. */
+  rerunOf: string | undefined;
+}
+
+/**
+ * The plan for this step: made from the jobs input; or read from the `plan` input; or, with `rerun-failed-from`,
+ * the plan of that workflow run narrowed to the jobs that did not pass there. Then `only` and `shard` narrow it.
+ */
+export async function planForRun(
+  inputs: ActionInputs,
+  context: WorkflowContext,
+  workFolder: string,
+): Promise<PlanForRun> {
+  let base: Plan;
+  let publish = false;
+  let rerunOf: string | undefined;
+  let locate: PlanForRun['locate'] = () => undefined;
+  if (inputs['rerun-failed-from'] !== undefined) {
+    const source = otherRun(inputs, context, inputs['rerun-failed-from']);
+    const { plan, results } = await planAndResultsOf(
+      source,
+      join(workFolder, `rerun-${inputs['rerun-failed-from']}`),
+    );
+    const merged = mergeResults(plan, results);
+    const notPassed = merged.jobs.filter((job) => job.status !== 'passed').map((job) => job.job);
+    if (notPassed.length === 0)
+      throw new InputError(
+        `every job of workflow run ${inputs['rerun-failed-from']} passed: nothing to rerun`,
+      );
+    base = selectFromPlan(
+      plan,
+      notPassed,
+      `passed in workflow run ${inputs['rerun-failed-from']}`,
+      new Date().toISOString(),
+    );
+    publish = true;
+    rerunOf = `github-run:${inputs['rerun-failed-from']}`;
+  } else if (inputs.plan !== undefined) {
+    base = readPlan(resolve(context.workspace, inputs.plan), inputs.plan);
+  } else {
+    const inline = isInlineJobs(inputs.jobs);
+    const loaded: LoadedJobsFile = inline
+      ? loadJobsText(inputs.jobs, 'input "jobs"')
+      : loadJobsFile(resolve(context.workspace, inputs.jobs), inputs.jobs);
+    base = buildPlan(loaded.config, {
+      source: planSource(context),
+      jobsFile: { name: inline ? 'inline' : inputs.jobs, sha256: loaded.sha256 },
+      changes: await changedFiles(context),
+      ...(inputs.only === undefined ? {} : { only: inputs.only }),
+      ...(inputs.executor === undefined ? {} : { executor: inputs.executor }),
+      defaultExecutor: platformExecutor(),
+      createdAt: new Date().toISOString(),
+    });
+    publish = true;
+    locate = (job) => {
+      if (inline) return undefined;
+      const located = loaded.locator.locate({ message: '', path: ['jobs', job], at: 'key' });
+      return located.line === undefined ? undefined : { file: inputs.jobs, line: located.line };
+    };
+  }
+  if (inputs.only !== undefined && (inputs.plan !== undefined || rerunOf !== undefined)) {
+    base = selectFromPlan(
+      base,
+      inputs.only,
+      `not selected (input only: ${inputs.only.join(', ')})`,
+      new Date().toISOString(),
+    );
+  }
+  const durations =
+    inputs.durations === undefined
+      ? {}
+      : readDurations(resolve(context.workspace, inputs.durations), `input "durations" ${inputs.durations}`);
+  const plan =
+    inputs.shard === undefined ? base : shardPlan(base, inputs.shard, durations, new Date().toISOString());
+  return { plan, basePlan: base, publish, locate, rerunOf };
+}
+
+/** The artifact source of another workflow run of this repository. */
+export function otherRun(inputs: ActionInputs, context: WorkflowContext, runId: number): ArtifactSource {
+  const [owner, repo] = (context.repository ?? '').split('/');
+  if (owner === undefined || repo === undefined || inputs['github-token'] === '') {
+    throw new InputError(
+      "reading another workflow run's artifacts needs the repository and github-token (with actions: read)",
+    );
+  }
+  return { kind: 'other-run', runId, token: inputs['github-token'], owner, repo };
+}
+
+/** The plan and every results.json of a workflow run, from its artifacts; corrupt results are reported, not used. */
+export async function planAndResultsOf(
+  source: ArtifactSource,
+  folder: string,
+  planId?: string,
+): Promise<{ plan: Plan; results: Results[]; problems: string[] }> {
+  const where = source.kind === 'this-run' ? 'this workflow run' : `workflow run ${source.runId}`;
+  const plans = await downloadJson(source, 'vmplan-plan-', join(folder, 'plans'));
+  const resultFiles = await downloadJson(source, 'vmplan-results-', join(folder, 'results'));
+  const problems: string[] = [];
+  const results: Results[] = [];
+  for (const file of resultFiles) {
+    try {
+      results.push(readResults(file.path, file.name));
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  const wanted = planId ?? results[0]?.planId;
+  const candidates = plans.map((file) => ({ file, plan: readPlan(file.path, file.name) }));
+  const chosen =
+    candidates.find((candidate) => candidate.plan.planId === wanted) ??
+    (candidates.length === 1 ? candidates[0] : undefined);
+  if (chosen === undefined) {
+    throw new InputError(
+      candidates.length === 0
+        ? `${where} has no plan artifact (vmplan-plan-*.json): was it planned by vmplan?`
+        : `${where} has ${candidates.length} plans and none matches its results; give the plan input`,
+    );
+  }
+  return { plan: chosen.plan, results, problems };
+}
+
+async function downloadJson(
+  source: ArtifactSource,
+  prefix: string,
+  folder: string,
+): Promise<{ name: string; path: string }[]> {
+  mkdirSync(folder, { recursive: true });
+  const files: { name: string; path: string }[] = [];
+  for (const artifact of await listArtifacts(source, prefix)) {
+    const into = mkdtempSync(join(folder, 'a-'));
+    await downloadArtifact(source, artifact.id, into);
+    for (const name of readdirSync(into)) files.push({ name: artifact.name, path: join(into, name) });
+  }
+  return files;
+}

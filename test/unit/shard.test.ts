@@ -1,0 +1,154 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import { buildPlan } from '../../src/plan/build.js';
+import { PlanSchema } from '../../src/plan/schema.js';
+import { assignShards, jobGroups, parseShard, shardPlan } from '../../src/plan/shard.js';
+import { mergeResults } from '../../src/results/merge.js';
+import type { Results } from '../../src/results/schema.js';
+import { context, jobs } from '../support/jobs.js';
+
+const plan = buildPlan(
+  jobs(`version: 1
+images:
+  a: { arch: arm64, nix: .#a }
+  b: { arch: arm64, nix: .#b }
+defaults: { image: a, executor: qemu }
+jobs:
+  build: { run: x }
+  unit: { run: x, needs: build }
+  e2e: { run: x, needs: unit, image: b }
+  lint: { run: x }
+  docs: { run: x, image: b }
+  fmt: { run: x }
+`),
+  context(),
+);
+
+describe('parseShard', () => {
+  it('reads i/n and refuses the rest', () => {
+    expect(parseShard('2/3')).toEqual({ index: 2, count: 3 });
+    for (const bad of ['0/3', '4/3', '3', 'a/b', '1/0', '1/300'])
+      expect(() => parseShard(bad)).toThrow(InputError);
+  });
+});
+
+describe('sharding', () => {
+  it('keeps every job with what it needs', () => {
+    expect(jobGroups(plan)).toEqual([['build', 'e2e', 'unit'], ['docs'], ['fmt'], ['lint']]);
+  });
+
+  it('spreads groups evenly without durations, deterministically', () => {
+    expect(assignShards(plan, 2)).toEqual([
+      ['build', 'e2e', 'unit'],
+      ['docs', 'fmt', 'lint'],
+    ]);
+    expect(assignShards(plan, 2)).toEqual(assignShards(plan, 2));
+  });
+
+  it('balances by recorded durations, longest first', () => {
+    const durations = { build: 1000, unit: 1000, e2e: 1000, lint: 2500, docs: 100, fmt: 100 };
+    expect(assignShards(plan, 2, durations)).toEqual([
+      ['build', 'e2e', 'unit'],
+      ['docs', 'fmt', 'lint'],
+    ]);
+    expect(assignShards(plan, 3, durations)).toEqual([['build', 'e2e', 'unit'], ['lint'], ['docs', 'fmt']]);
+  });
+
+  it('gives each shard a plan of its own: its jobs, what they need, only the images it uses', () => {
+    const shards = [1, 2, 3].map((index) => shardPlan(plan, { index, count: 3 }));
+    const jobsOf = (shard: (typeof shards)[number]) =>
+      shard.nodes.flatMap((node) => (node.kind === 'execute' ? [node.job] : []));
+    expect(shards.map(jobsOf)).toEqual([['build', 'unit', 'e2e'], ['docs', 'lint'], ['fmt']]);
+    expect(shards[2]!.nodes.map((node) => node.id)).toEqual(['image:a', 'job:fmt']);
+    expect(shards[2]!.excluded.find((entry) => entry.job === 'unit')?.message).toBe('runs in shard 1/3');
+    for (const shard of shards) {
+      expect(shard.scope.shard).not.toBeNull();
+      expect(PlanSchema.safeParse(shard).success).toBe(true);
+    }
+    expect(() => shardPlan(shards[0]!, { index: 1, count: 2 })).toThrow(/already shard 1\/3/);
+  });
+
+  it('leaves extra shards empty when there are fewer groups than shards', () => {
+    const shard = shardPlan(plan, { index: 6, count: 6 });
+    expect(shard.nodes).toEqual([]);
+  });
+
+  it('always covers every job exactly once, for any number of shards and durations', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.dictionary(fc.constantFrom('build', 'unit', 'e2e', 'lint', 'docs', 'fmt'), fc.nat(10_000)),
+        (count, durations) => {
+          const assigned = assignShards(plan, count, durations);
+          expect(assigned.flat().sort()).toEqual(['build', 'docs', 'e2e', 'fmt', 'lint', 'unit']);
+          const withE2e = assigned.find((jobs) => jobs.includes('e2e'))!;
+          expect(withE2e).toEqual(expect.arrayContaining(['build', 'unit']));
+        },
+      ),
+    );
+  });
+});
+
+describe('mergeResults', () => {
+  const result = (status: 'passed' | 'failed') => ({
+    status,
+    description: 'd',
+    executor: 'qemu',
+    durationMs: 10,
+    exitCode: status === 'passed' ? 0 : 1,
+    message: null,
+    logTail: '',
+    logTruncated: false,
+    annotations: [],
+  });
+  const shardResults = (
+    index: number,
+    jobsOf: Record<string, 'passed' | 'failed'>,
+    planId = plan.planId,
+  ): Results => ({
+    schemaVersion: 1,
+    planId,
+    shard: { index, count: 2 },
+    runId: `20261129T100000Z-0000000${index}`,
+    status: Object.values(jobsOf).every((s) => s === 'passed') ? 'passed' : 'failed',
+    startedAt: '2026-11-29T10:00:00Z',
+    finishedAt: '2026-11-29T10:01:00Z',
+    jobs: Object.fromEntries(Object.entries(jobsOf).map(([job, status]) => [job, result(status)])),
+  });
+
+  it('merges the shards of a plan in plan order', () => {
+    const merged = mergeResults(plan, [
+      shardResults(2, { docs: 'passed', fmt: 'passed', lint: 'passed' }),
+      shardResults(1, { build: 'passed', unit: 'passed', e2e: 'failed' }),
+    ]);
+    expect(merged.status).toBe('failed');
+    expect(merged.jobs.map((job) => [job.job, job.status])).toEqual([
+      ['build', 'passed'],
+      ['docs', 'passed'],
+      ['fmt', 'passed'],
+      ['lint', 'passed'],
+      ['unit', 'passed'],
+      ['e2e', 'failed'],
+    ]);
+    expect(merged.problems).toEqual([]);
+  });
+
+  it('counts the jobs of a missing shard as not run, notes conflicts and results of other plans', () => {
+    const merged = mergeResults(plan, [
+      shardResults(1, { build: 'passed', unit: 'passed', e2e: 'passed' }),
+      shardResults(1, { build: 'failed' }),
+      shardResults(2, { docs: 'passed' }, 'f'.repeat(64)),
+    ]);
+    expect(merged.status).toBe('failed');
+    expect(merged.jobs.find((job) => job.job === 'docs')).toMatchObject({
+      status: 'skipped',
+      message: expect.stringMatching(/^no result/),
+    });
+    expect(merged.problems).toEqual([
+      'job "build" was reported by both shard 1/2 and shard 1/2: kept the result of shard 1/2',
+      `results of shard 2/2 belong to plan ffffffffffff, not ${plan.planId.slice(0, 12)}: ignored`,
+      'no results from shard 2/2 (it did not finish or did not upload results.json)',
+    ]);
+  });
+});
