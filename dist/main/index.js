@@ -44981,7 +44981,9 @@ class HostImagePreparer {
     /** `nix build --out-link <entry>/result <installable>`: nix caches the build, the link keeps it alive. */
     async nixBuild(context, installable, out) {
         const link = (0,external_node_path_.join)(out, 'result');
-        const result = await runProcessGroup('nix', ['build', '--out-link', link, '--print-build-logs', installable], {
+        // nix build and installables like .#guest are the nix-command and flakes features (experimental before 2.24).
+        const features = ['--extra-experimental-features', 'nix-command flakes'];
+        const result = await runProcessGroup('nix', [...features, 'build', '--out-link', link, '--print-build-logs', installable], {
             cwd: context.repositoryRoot,
             env: this.env,
             log: context.log,

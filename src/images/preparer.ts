@@ -104,9 +104,11 @@ export class HostImagePreparer implements ImagePreparer {
     out: string,
   ): Promise<string | undefined> {
     const link = join(out, 'result');
+    // nix build and installables like .#guest are the nix-command and flakes features (experimental before 2.24).
+    const features = ['--extra-experimental-features', 'nix-command flakes'];
     const result = await runProcessGroup(
       'nix',
-      ['build', '--out-link', link, '--print-build-logs', installable],
+      [...features, 'build', '--out-link', link, '--print-build-logs', installable],
       {
         cwd: context.repositoryRoot,
         env: this.env,

@@ -1,13 +1,24 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/cli.js';
 import { prepareFirstImage } from '../support/prepare-image.js';
+import { commandWorks, prerequisite } from '../support/prerequisites.js';
 import { testGuest } from '../support/vm.js';
 
 const guest = testGuest();
+/** This machine in nix's terms (flakes evaluate purely: no builtins.currentSystem). */
+const NIX_SYSTEM = `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux`;
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-image-cache-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
@@ -157,7 +168,41 @@ describe.skipIf(guest === undefined)('image preparation and its cache', () => {
     );
   });
 
-  it('checks prebuilt files, and says what to do when nix is missing', async () => {
+  it.skipIf(!prerequisite('nix (apt-get install nix-bin)', commandWorks('nix', ['--version'])))(
+    'builds a nix image from a flake, and caches it',
+    async () => {
+      const p = project('nix');
+      for (const file of ['kernel', 'initrd']) copyFileSync(join(guest!, file), join(p.root, file));
+      writeFileSync(
+        join(p.root, 'flake.nix'),
+        `{
+  outputs = { self }: {
+    packages.${NIX_SYSTEM}.guest = derivation {
+      name = "vmplan-test-image";
+      system = "${NIX_SYSTEM}";
+      builder = "/bin/sh";
+      args = [ "-c" "/bin/mkdir $out && /bin/cp \${./kernel} $out/kernel && /bin/cp \${./initrd} $out/initrd" ];
+    };
+  };
+}
+`,
+      );
+      // This machine's nix runs without build users, sandbox or binary caches (no network to them).
+      process.env.NIX_CONFIG = 'sandbox = false\nbuild-users-group =\nsubstituters =\n';
+      const yaml =
+        'version: 1\nimages:\n  guest: { arch: arm64, nix: "path:.#guest" }\njobs:\n  boot: { run: "true", image: guest, executor: qemu }\n';
+      const built = await prepareFirstImage(p.root, p.state, yaml);
+      expect(built, built.log).toMatchObject({ status: 'passed', cached: false });
+      expect(built.image!.kernel).toMatch(/\/result\/kernel$/);
+      expect(readFileSync(built.image!.initrd).equals(readFileSync(join(guest!, 'initrd')))).toBe(true);
+      expect(await prepareFirstImage(p.root, p.state, yaml)).toMatchObject({
+        status: 'passed',
+        cached: true,
+      });
+    },
+  );
+
+  it('checks prebuilt files, and names a nix build that fails (or nix missing)', async () => {
     const p = project('types');
     const files = await prepareFirstImage(
       p.root,
@@ -178,14 +223,15 @@ jobs:
       p.state,
       `version: 1
 images:
-  guest: { arch: arm64, nix: ".#guest" }
+  guest: { arch: arm64, nix: "path:.#no-such-package" }
 jobs:
   boot: { run: "true", image: guest, executor: qemu }
 `,
     );
     expect(nix.status).toBe('failed');
+    // Without nix: what to install; with nix, the failing build is named.
     expect(nix.message).toMatch(
-      /^could not run nix \(.*\): install nix \(https:\/\/nixos\.org\/download\) or use a build or files image$/,
+      /^(could not run nix \(.*\): install nix \(https:\/\/nixos\.org\/download\) or use a build or files image|nix build path:\.#no-such-package exited with 1)$/,
     );
   });
 });
