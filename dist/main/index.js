@@ -45048,12 +45048,13 @@ function diagnosticAnnotations(diagnostics) {
     }));
 }
 /**
- * The annotations worth a workflow command, at most `perLevel` per level (what the runner keeps): job failures
+ * The annotations worth a workflow command, at most ten per level less those `taken` (the runner keeps ten): job failures
  * first, then diagnostics from each failed job in turn (so one noisy job cannot hide the others), then the rest.
  */
-function mostUseful(annotations, perLevel = WORKFLOW_ANNOTATIONS_PER_LEVEL) {
+function mostUseful(annotations, taken = {}) {
     const chosen = [];
     for (const level of ['error', 'warning', 'notice']) {
+        const perLevel = Math.max(0, WORKFLOW_ANNOTATIONS_PER_LEVEL - (taken[level] ?? 0));
         const ofLevel = annotations.filter((annotation) => annotation.level === level);
         const jobs = ofLevel.filter((annotation) => annotation.kind === 'job');
         const byJob = new Map();
@@ -45507,8 +45508,8 @@ function buildSummary(report, budget = SUMMARY_BUDGET_BYTES) {
     head.push(planLine(plan, report.links.plan));
     if (run !== undefined)
         head.push(`Run \`${run.runId}\` in ${shortDuration(run.durationMs)}${run.message === null ? '' : ` — ${escapeCell(run.message)}`}.`);
-    for (const note of report.notes ?? [])
-        head.push(`> ⚠️ ${escapeCell(note)}`, '');
+    for (const note of capped(report.notes ?? [], 'note'))
+        head.push(`> ⚠️ ${escapeCell(clip(note))}`, '');
     if (report.images !== undefined && report.images.length > 0) {
         const images = report.images.map((image) => {
             const how = image.status !== 'passed'
@@ -45535,7 +45536,7 @@ function buildSummary(report, budget = SUMMARY_BUDGET_BYTES) {
             '',
             '<details><summary>Excluded jobs</summary>',
             '',
-            ...plan.excluded.map((entry) => `- \`${entry.job}\`: ${escapeCell(entry.message)}`),
+            ...capped(plan.excluded.map((entry) => `- \`${entry.job}\`: ${escapeCell(clip(entry.message))}`), 'excluded job'),
             '',
             '</details>',
         ];
@@ -45545,7 +45546,7 @@ function buildSummary(report, budget = SUMMARY_BUDGET_BYTES) {
         : [
             '',
             '**Not run:**',
-            ...skipped.map((job) => `- \`${job.job}\` ${job.status}: ${escapeCell(job.message ?? '')}`),
+            ...capped(skipped.map((job) => `- \`${job.job}\` ${job.status}: ${escapeCell(clip(job.message ?? ''))}`), 'job'),
         ];
     const failed = report.jobs.filter((job) => FAILING.includes(job.status) && job.status !== 'skipped' && job.status !== 'cancelled');
     const fixed = [...head, ...table];
@@ -45570,6 +45571,19 @@ function buildSummary(report, budget = SUMMARY_BUDGET_BYTES) {
         remaining -= bytes;
     }
     return `${[...body, ...sections].join('\n')}\n`;
+}
+/** At most this many lines per list (excluded jobs, jobs not run, notes), so lists never crowd out the table. */
+const MAX_LIST_LINES = 200;
+/** Longest message shown per list line. */
+const MAX_LIST_MESSAGE = 500;
+/** The first lines of a list, with a line saying how many more there are. */
+function capped(lines, what) {
+    if (lines.length <= MAX_LIST_LINES)
+        return lines;
+    return [...lines.slice(0, MAX_LIST_LINES), `- … and ${lines.length - MAX_LIST_LINES} more ${what}(s)`];
+}
+function clip(message) {
+    return message.length <= MAX_LIST_MESSAGE ? message : `${message.slice(0, MAX_LIST_MESSAGE)}…`;
 }
 function planLine(plan, link) {
     const jobs = plan.nodes.filter((node) => node.kind === 'execute').length;
@@ -45747,6 +45761,7 @@ function readResults(path, name = path) {
 
 
 
+
 /**
  * The Actions log, with workflow commands switched off whenever untrusted text (job output) flows: anything a
  * guest prints between `::stop-commands::<token>` and `::<token>::` is shown, never obeyed. Each stop uses a new
@@ -45756,6 +45771,8 @@ function readResults(path, name = path) {
 class ActionsLog {
     out;
     token;
+    /** Warnings shown so far: they use up the runner's ten warning annotations per step. */
+    warnings = 0;
     constructor(out = process.stdout) {
         this.out = out;
     }
@@ -45773,6 +45790,11 @@ class ActionsLog {
     command(emit) {
         this.resume();
         emit();
+    }
+    /** Shows a warning annotation, counted. */
+    warning(message) {
+        this.warnings++;
+        this.command(() => lib_core/* warning */.$e(message));
     }
     /** Writes one trusted line. */
     line(text) {
@@ -45870,6 +45892,8 @@ class CheckRunsClient {
     enabled = true;
     warned = false;
     index;
+    /** Each job's requests, in order: a job may end before the request creating its check run has returned. */
+    queues = new Map();
     constructor(api, repository, headSha, indexFile, warn) {
         this.api = api;
         this.repository = repository;
@@ -45883,8 +45907,8 @@ class CheckRunsClient {
         return this.enabled;
     }
     /** A job started: its check run, in progress. */
-    async started(job, startedAt) {
-        await this.call(async () => {
+    started(job, startedAt) {
+        return this.inOrder(job, async () => {
             const { data } = await this.api.request('POST /repos/{owner}/{repo}/check-runs', {
                 ...this.repository,
                 name: checkRunName(job),
@@ -45897,8 +45921,8 @@ class CheckRunsClient {
         });
     }
     /** A job ended (or never started): complete its check run with everything the reports know. */
-    async finished(report, annotations, completedAt) {
-        await this.call(async () => {
+    finished(report, annotations, completedAt) {
+        return this.inOrder(report.job, async () => {
             const batches = checkAnnotationBatches(annotations);
             const output = checkRunOutput(report, batches.flat().length);
             const existing = this.index[report.job];
@@ -45942,7 +45966,7 @@ class CheckRunsClient {
         for (const [job, entry] of Object.entries(this.index)) {
             if (entry.completed)
                 continue;
-            await this.call(async () => {
+            await this.inOrder(job, async () => {
                 await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
                     ...this.repository,
                     check_run_id: entry.id,
@@ -45960,6 +45984,12 @@ class CheckRunsClient {
         }
         return cancelled;
     }
+    /** Runs a job's request after that job's earlier ones (never in parallel with them). */
+    inOrder(job, work) {
+        const next = (this.queues.get(job) ?? Promise.resolve()).then(() => this.call(work));
+        this.queues.set(job, next);
+        return next;
+    }
     async call(work) {
         if (!this.enabled)
             return;
@@ -45967,6 +45997,9 @@ class CheckRunsClient {
             await work();
         }
         catch (error) {
+            // Requests of parallel jobs may all fail the same way; the first failure speaks for them.
+            if (!this.enabled)
+                return;
             const status = error.status;
             if (status === 403 || status === 404) {
                 this.enabled = false;
@@ -46006,15 +46039,15 @@ function checkRunsFactory(inputs, context, log, headSha = context.headSha) {
     const [owner, repo] = (context.repository ?? '').split('/');
     if (owner === undefined || repo === undefined || headSha === null || inputs['github-token'] === '') {
         if (mode === 'true')
-            log.command(() => lib_core/* warning */.$e('check runs need a repository, a commit and github-token: they are off'));
+            log.warning('check runs need a repository, a commit and github-token: they are off');
         return undefined;
     }
     if (mode === 'auto' && context.forkPullRequest) {
-        log.line('Check runs are off: a pull request from a fork gets a read-only token (results are in the summary and annotations).');
+        log.command(() => lib_core/* notice */.lm('Check runs are off: a pull request from a fork gets a read-only token (results are in the summary and annotations).'));
         return undefined;
     }
     const api = lazyOctokit(inputs['github-token'], context.apiUrl);
-    return (indexFile) => new CheckRunsClient(api, { owner, repo }, headSha, indexFile, (message) => log.command(() => lib_core/* warning */.$e(message)));
+    return (indexFile) => new CheckRunsClient(api, { owner, repo }, headSha, indexFile, (message) => log.warning(message));
 }
 /** Octokit, loaded on first use (most of @actions/github is not needed to start). */
 function lazyOctokit(token, baseUrl) {
@@ -46540,10 +46573,14 @@ function isInlineJobs(value) {
 ;// CONCATENATED MODULE: ./src/action/outputs.ts
 
 
-/** Emits the most useful annotations as workflow commands (the runner keeps ten per level). */
-function emitAnnotations(log, annotations) {
+
+/**
+ * Emits the most useful annotations as workflow commands. The runner keeps ten per level and step, so the
+ * slots the step uses otherwise (warnings already shown, the error of a failing step) are left free.
+ */
+function emitAnnotations(log, annotations, taken) {
     log.command(() => {
-        for (const annotation of mostUseful(annotations)) {
+        for (const annotation of mostUseful(annotations, taken)) {
             const properties = {
                 title: annotation.title,
                 ...(annotation.file === undefined ? {} : { file: annotation.file }),
@@ -46581,6 +46618,30 @@ async function writeSummary(markdown) {
     if (process.env.GITHUB_STEP_SUMMARY === undefined)
         return;
     await lib_core/* summary */.z.addRaw(markdown).write();
+}
+/**
+ * Fails the step on bad input. Problems located in a file of the repository (the jobs file, given by path) become
+ * error annotations on their line, so they show on the file in the pull request; the rest are one message.
+ */
+function failOnInputError(error) {
+    const located = error.problems.filter((problem) => problem.file !== undefined && problem.line !== undefined && !problem.file.startsWith('input '));
+    if (located.length === 0) {
+        lib_core/* setFailed */.C1(error.message);
+        return;
+    }
+    // Nine, so the step's own failure is the tenth error the runner keeps.
+    for (const problem of error.problems.slice(0, WORKFLOW_ANNOTATIONS_PER_LEVEL - 1)) {
+        const where = problem.file === undefined || problem.line === undefined || problem.file.startsWith('input ')
+            ? {}
+            : {
+                file: problem.file,
+                startLine: problem.line,
+                ...(problem.column === undefined ? {} : { startColumn: problem.column }),
+            };
+        lib_core/* error */.z3(formatProblem(problem), { title: 'vmplan: invalid input', ...where });
+    }
+    const rest = error.problems.slice(WORKFLOW_ANNOTATIONS_PER_LEVEL - 1).map(formatProblem);
+    lib_core/* setFailed */.C1(`vmplan: ${error.problems.length} problem(s) in the input, nothing ran${rest.length === 0 ? '' : `; also:\n${rest.join('\n')}`}`);
 }
 
 ;// CONCATENATED MODULE: ./src/context/git.ts
@@ -46866,7 +46927,12 @@ function workflowContext(env, payload) {
         serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
         apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
         workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
-        forkPullRequest: pullRequest !== undefined && headRepo !== undefined && baseRepo !== undefined && headRepo !== baseRepo,
+        // pull_request_target runs in the base repository with its token, so it can write checks.
+        forkPullRequest: event !== 'pull_request_target' &&
+            pullRequest !== undefined &&
+            headRepo !== undefined &&
+            baseRepo !== undefined &&
+            headRepo !== baseRepo,
         diff,
     };
 }
@@ -47044,7 +47110,7 @@ function actionsProgress(log, options) {
         nodeFinished(node, record) {
             if (open.delete(node.id))
                 log.command(() => lib_core/* endGroup */.N4());
-            const duration = record.durationMs === null ? '' : ` in ${shortDuration(record.durationMs)}`;
+            const duration = record.durationMs === null ? '' : ` in ${formatDuration(record.durationMs)}`;
             const message = record.status === 'passed' || record.message === null ? '' : `: ${record.message}`;
             const status = record.status === 'passed' && record.cached === true
                 ? 'ready (cached)'
@@ -47094,7 +47160,6 @@ async function reportStep(inputs, context, layout, log) {
     log.line(`Merged ${results.length} results.json for plan ${plan.planId.slice(0, 12)}: ${merged.status}`);
     for (const note of [...problems, ...merged.problems])
         log.line(`note: ${note}`);
-    emitAnnotations(log, merged.annotations);
     const makeChecks = checkRunsFactory(inputs, context, log, plan.source.commit);
     const checks = makeChecks?.((0,external_node_path_.join)(folder, 'checks.json'));
     if (checks !== undefined) {
@@ -47102,6 +47167,10 @@ async function reportStep(inputs, context, layout, log) {
         for (const job of merged.jobs)
             await checks.finished(job, merged.annotations.filter((a) => a.job === job.job), now);
     }
+    emitAnnotations(log, merged.annotations, {
+        warning: log.warnings,
+        error: merged.jobs.some((job) => job.status !== 'passed') ? 1 : 0,
+    });
     await writeSummary(buildSummary({
         plan,
         run: undefined,
@@ -47170,7 +47239,10 @@ async function mainStep() {
     }
     catch (error) {
         log.resume();
-        lib_core/* setFailed */.C1(error instanceof errors_InputError ? error.message : `vmplan: ${error.stack ?? error}`);
+        if (error instanceof errors_InputError)
+            failOnInputError(error);
+        else
+            lib_core/* setFailed */.C1(`vmplan: ${error.stack ?? error}`);
     }
     finally {
         log.resume();
@@ -47219,7 +47291,7 @@ async function runStep(inputs, context, layout, log) {
         log.line(`Plan ${basePlan.planId.slice(0, 12)} uploaded as artifact ${uploaded.name}${links.plan === undefined ? '' : `: ${links.plan}`}`);
     }
     else if (publish) {
-        log.command(() => lib_core/* warning */.$e('no artifact service here (ACTIONS_RUNTIME_TOKEN is not set): the plan was not uploaded'));
+        log.warning('no artifact service here (ACTIONS_RUNTIME_TOKEN is not set): the plan was not uploaded');
     }
     if (inputs['plan-only']) {
         lib_core/* setOutput */.uH('status', 'planned');
@@ -47282,7 +47354,7 @@ async function runStep(inputs, context, layout, log) {
                 host: new HostExecutor(env),
                 qemu: new QemuExecutor({ cacheDir: layout.cacheDir, keepFailedDisks: inputs['keep-failed-disks'] }),
                 vfkit: new VfkitExecutor({
-                    vfkitPath: inputs['vfkit-path'] === undefined ? undefined : (0,external_node_path_.resolve)(context.workspace, inputs['vfkit-path']),
+                    vfkitPath: vfkitPathFrom(inputs['vfkit-path'], context.workspace),
                     env,
                     keepFailedDisks: inputs['keep-failed-disks'],
                 }),
@@ -47313,7 +47385,6 @@ async function runStep(inputs, context, layout, log) {
     const records = readNodeRecords(layout, record.runId, plan);
     const jobs = executeNodes.map((node) => jobReport(layout, record.runId, node, records.find((r) => r.nodeId === node.id)));
     const annotations = executeNodes.flatMap((node) => annotationsByJob.get(node.job) ?? []);
-    emitAnnotations(log, annotations);
     const resultsPath = (0,external_node_path_.join)(layout.runDir(record.runId), 'results.json');
     writeResults(resultsPath, buildResults(basePlan.planId, plan.scope.shard, record, jobs, annotations));
     const failed = jobs.some((job) => job.status !== 'passed');
@@ -47325,10 +47396,12 @@ async function runStep(inputs, context, layout, log) {
             }
         }
         catch (error) {
-            log.command(() => lib_core/* warning */.$e(`an artifact could not be uploaded: ${error.message}`));
+            log.warning(`an artifact could not be uploaded: ${error.message}`);
         }
     }
     await Promise.all(pending);
+    // Last, so the slots other warnings and the step's failure take are known.
+    emitAnnotations(log, annotations, { warning: log.warnings, error: failed ? 1 : 0 });
     const images = plan.nodes.flatMap((node) => {
         if (node.kind !== 'prepare')
             return [];
@@ -47345,6 +47418,12 @@ async function runStep(inputs, context, layout, log) {
     });
     await writeSummary(buildSummary({ plan, run: record, jobs, images, links }));
     finishWithResults(record.status, jobs);
+}
+/** A vfkit-path with a slash is a file (relative to the workspace); a bare name is looked up on PATH. */
+function vfkitPathFrom(value, workspace) {
+    if (value === undefined)
+        return undefined;
+    return value.includes('/') ? (0,external_node_path_.resolve)(workspace, value) : value;
 }
 
 

@@ -31475,6 +31475,8 @@ class CheckRunsClient {
     enabled = true;
     warned = false;
     index;
+    /** Each job's requests, in order: a job may end before the request creating its check run has returned. */
+    queues = new Map();
     constructor(api, repository, headSha, indexFile, warn) {
         this.api = api;
         this.repository = repository;
@@ -31488,8 +31490,8 @@ class CheckRunsClient {
         return this.enabled;
     }
     /** A job started: its check run, in progress. */
-    async started(job, startedAt) {
-        await this.call(async () => {
+    started(job, startedAt) {
+        return this.inOrder(job, async () => {
             const { data } = await this.api.request('POST /repos/{owner}/{repo}/check-runs', {
                 ...this.repository,
                 name: checkRunName(job),
@@ -31502,8 +31504,8 @@ class CheckRunsClient {
         });
     }
     /** A job ended (or never started): complete its check run with everything the reports know. */
-    async finished(report, annotations, completedAt) {
-        await this.call(async () => {
+    finished(report, annotations, completedAt) {
+        return this.inOrder(report.job, async () => {
             const batches = checkAnnotationBatches(annotations);
             const output = checkRunOutput(report, batches.flat().length);
             const existing = this.index[report.job];
@@ -31547,7 +31549,7 @@ class CheckRunsClient {
         for (const [job, entry] of Object.entries(this.index)) {
             if (entry.completed)
                 continue;
-            await this.call(async () => {
+            await this.inOrder(job, async () => {
                 await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
                     ...this.repository,
                     check_run_id: entry.id,
@@ -31565,6 +31567,12 @@ class CheckRunsClient {
         }
         return cancelled;
     }
+    /** Runs a job's request after that job's earlier ones (never in parallel with them). */
+    inOrder(job, work) {
+        const next = (this.queues.get(job) ?? Promise.resolve()).then(() => this.call(work));
+        this.queues.set(job, next);
+        return next;
+    }
     async call(work) {
         if (!this.enabled)
             return;
@@ -31572,6 +31580,9 @@ class CheckRunsClient {
             await work();
         }
         catch (error) {
+            // Requests of parallel jobs may all fail the same way; the first failure speaks for them.
+            if (!this.enabled)
+                return;
             const status = error.status;
             if (status === 403 || status === 404) {
                 this.enabled = false;
@@ -42993,7 +43004,12 @@ function workflowContext(env, payload) {
         serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
         apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
         workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
-        forkPullRequest: pullRequest !== undefined && headRepo !== undefined && baseRepo !== undefined && headRepo !== baseRepo,
+        // pull_request_target runs in the base repository with its token, so it can write checks.
+        forkPullRequest: event !== 'pull_request_target' &&
+            pullRequest !== undefined &&
+            headRepo !== undefined &&
+            baseRepo !== undefined &&
+            headRepo !== baseRepo,
         diff,
     };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import * as core from '@actions/core';
 import { type LiveSink, prefixLines } from '../engine/job-log.js';
 
 /**
@@ -10,6 +11,8 @@ import { type LiveSink, prefixLines } from '../engine/job-log.js';
  */
 export class ActionsLog {
   private token: string | undefined;
+  /** Warnings shown so far: they use up the runner's ten warning annotations per step. */
+  warnings = 0;
 
   constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
 
@@ -28,6 +31,12 @@ export class ActionsLog {
   command(emit: () => void): void {
     this.resume();
     emit();
+  }
+
+  /** Shows a warning annotation, counted. */
+  warning(message: string): void {
+    this.warnings++;
+    this.command(() => core.warning(message));
   }
 
   /** Writes one trusted line. */

@@ -15,23 +15,20 @@ export function checkRunsFactory(
   if (mode === 'false') return undefined;
   const [owner, repo] = (context.repository ?? '').split('/');
   if (owner === undefined || repo === undefined || headSha === null || inputs['github-token'] === '') {
-    if (mode === 'true')
-      log.command(() =>
-        core.warning('check runs need a repository, a commit and github-token: they are off'),
-      );
+    if (mode === 'true') log.warning('check runs need a repository, a commit and github-token: they are off');
     return undefined;
   }
   if (mode === 'auto' && context.forkPullRequest) {
-    log.line(
-      'Check runs are off: a pull request from a fork gets a read-only token (results are in the summary and annotations).',
+    log.command(() =>
+      core.notice(
+        'Check runs are off: a pull request from a fork gets a read-only token (results are in the summary and annotations).',
+      ),
     );
     return undefined;
   }
   const api = lazyOctokit(inputs['github-token'], context.apiUrl);
   return (indexFile) =>
-    new CheckRunsClient(api, { owner, repo }, headSha, indexFile, (message) =>
-      log.command(() => core.warning(message)),
-    );
+    new CheckRunsClient(api, { owner, repo }, headSha, indexFile, (message) => log.warning(message));
 }
 
 /** Octokit, loaded on first use (most of @actions/github is not needed to start). */

@@ -25,7 +25,7 @@ import { ensureStateDir } from '../util/state-dir.js';
 import { ActionsLog } from './actions-log.js';
 import { checkRunsFactory } from './check-runs.js';
 import { type ActionInputs, readInputs } from './inputs.js';
-import { emitAnnotations, finishWithResults, writeSummary } from './outputs.js';
+import { emitAnnotations, failOnInputError, finishWithResults, writeSummary } from './outputs.js';
 import { planForRun } from './plan-source.js';
 import { actionsProgress } from './progress.js';
 import { reportStep } from './report-step.js';
@@ -48,9 +48,8 @@ export async function mainStep(): Promise<void> {
     else await runStep(inputs, context, layout, log);
   } catch (error) {
     log.resume();
-    core.setFailed(
-      error instanceof InputError ? error.message : `vmplan: ${(error as Error).stack ?? error}`,
-    );
+    if (error instanceof InputError) failOnInputError(error);
+    else core.setFailed(`vmplan: ${(error as Error).stack ?? error}`);
   } finally {
     log.resume();
   }
@@ -110,9 +109,7 @@ async function runStep(
       `Plan ${basePlan.planId.slice(0, 12)} uploaded as artifact ${uploaded.name}${links.plan === undefined ? '' : `: ${links.plan}`}`,
     );
   } else if (publish) {
-    log.command(() =>
-      core.warning('no artifact service here (ACTIONS_RUNTIME_TOKEN is not set): the plan was not uploaded'),
-    );
+    log.warning('no artifact service here (ACTIONS_RUNTIME_TOKEN is not set): the plan was not uploaded');
   }
   if (inputs['plan-only']) {
     core.setOutput('status', 'planned');
@@ -179,8 +176,7 @@ async function runStep(
         host: new HostExecutor(env),
         qemu: new QemuExecutor({ cacheDir: layout.cacheDir, keepFailedDisks: inputs['keep-failed-disks'] }),
         vfkit: new VfkitExecutor({
-          vfkitPath:
-            inputs['vfkit-path'] === undefined ? undefined : resolve(context.workspace, inputs['vfkit-path']),
+          vfkitPath: vfkitPathFrom(inputs['vfkit-path'], context.workspace),
           env,
           keepFailedDisks: inputs['keep-failed-disks'],
         }),
@@ -213,7 +209,6 @@ async function runStep(
     jobReport(layout, record.runId, node, records.find((r) => r.nodeId === node.id)!),
   );
   const annotations = executeNodes.flatMap((node) => annotationsByJob.get(node.job) ?? []);
-  emitAnnotations(log, annotations);
   const resultsPath = join(layout.runDir(record.runId), 'results.json');
   writeResults(resultsPath, buildResults(basePlan.planId, plan.scope.shard, record, jobs, annotations));
   const failed = jobs.some((job) => job.status !== 'passed');
@@ -227,10 +222,12 @@ async function runStep(
         );
       }
     } catch (error) {
-      log.command(() => core.warning(`an artifact could not be uploaded: ${(error as Error).message}`));
+      log.warning(`an artifact could not be uploaded: ${(error as Error).message}`);
     }
   }
   await Promise.all(pending);
+  // Last, so the slots other warnings and the step's failure take are known.
+  emitAnnotations(log, annotations, { warning: log.warnings, error: failed ? 1 : 0 });
   const images = plan.nodes.flatMap((node) => {
     if (node.kind !== 'prepare') return [];
     const image = records.find((r) => r.nodeId === node.id)!;
@@ -246,4 +243,10 @@ async function runStep(
   });
   await writeSummary(buildSummary({ plan, run: record, jobs, images, links }));
   finishWithResults(record.status, jobs);
+}
+
+/** A vfkit-path with a slash is a file (relative to the workspace); a bare name is looked up on PATH. */
+function vfkitPathFrom(value: string | undefined, workspace: string): string | undefined {
+  if (value === undefined) return undefined;
+  return value.includes('/') ? resolve(workspace, value) : value;
 }

@@ -1,12 +1,25 @@
 import * as core from '@actions/core';
-import { type Annotation, clampMessage, mostUseful } from '../report/annotations.js';
+import { formatProblem, type InputError } from '../errors.js';
+import {
+  type Annotation,
+  clampMessage,
+  mostUseful,
+  WORKFLOW_ANNOTATIONS_PER_LEVEL,
+} from '../report/annotations.js';
 import type { JobReport } from '../report/model.js';
 import type { ActionsLog } from './actions-log.js';
 
-/** Emits the most useful annotations as workflow commands (the runner keeps ten per level). */
-export function emitAnnotations(log: ActionsLog, annotations: Annotation[]): void {
+/**
+ * Emits the most useful annotations as workflow commands. The runner keeps ten per level and step, so the
+ * slots the step uses otherwise (warnings already shown, the error of a failing step) are left free.
+ */
+export function emitAnnotations(
+  log: ActionsLog,
+  annotations: Annotation[],
+  taken: Partial<Record<Annotation['level'], number>>,
+): void {
   log.command(() => {
-    for (const annotation of mostUseful(annotations)) {
+    for (const annotation of mostUseful(annotations, taken)) {
       const properties = {
         title: annotation.title,
         ...(annotation.file === undefined ? {} : { file: annotation.file }),
@@ -51,4 +64,35 @@ export function finishWithResults(status: string, jobs: JobReport[]): void {
 export async function writeSummary(markdown: string): Promise<void> {
   if (process.env.GITHUB_STEP_SUMMARY === undefined) return;
   await core.summary.addRaw(markdown).write();
+}
+
+/**
+ * Fails the step on bad input. Problems located in a file of the repository (the jobs file, given by path) become
+ * error annotations on their line, so they show on the file in the pull request; the rest are one message.
+ */
+export function failOnInputError(error: InputError): void {
+  const located = error.problems.filter(
+    (problem) =>
+      problem.file !== undefined && problem.line !== undefined && !problem.file.startsWith('input '),
+  );
+  if (located.length === 0) {
+    core.setFailed(error.message);
+    return;
+  }
+  // Nine, so the step's own failure is the tenth error the runner keeps.
+  for (const problem of error.problems.slice(0, WORKFLOW_ANNOTATIONS_PER_LEVEL - 1)) {
+    const where =
+      problem.file === undefined || problem.line === undefined || problem.file.startsWith('input ')
+        ? {}
+        : {
+            file: problem.file,
+            startLine: problem.line,
+            ...(problem.column === undefined ? {} : { startColumn: problem.column }),
+          };
+    core.error(formatProblem(problem), { title: 'vmplan: invalid input', ...where });
+  }
+  const rest = error.problems.slice(WORKFLOW_ANNOTATIONS_PER_LEVEL - 1).map(formatProblem);
+  core.setFailed(
+    `vmplan: ${error.problems.length} problem(s) in the input, nothing ran${rest.length === 0 ? '' : `; also:\n${rest.join('\n')}`}`,
+  );
 }

@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
 import type { ProgressReporter } from '../engine/run-plan.js';
 import type { PlanNode } from '../plan/schema.js';
+import { formatDuration } from '../records/render.js';
 import type { NodeRecord } from '../records/schema.js';
-import { shortDuration } from '../report/model.js';
 import type { ActionsLog } from './actions-log.js';
 
 const SYMBOL: Record<string, string> = {
@@ -52,7 +52,7 @@ export function actionsProgress(
     },
     nodeFinished(node, record) {
       if (open.delete(node.id)) log.command(() => core.endGroup());
-      const duration = record.durationMs === null ? '' : ` in ${shortDuration(record.durationMs)}`;
+      const duration = record.durationMs === null ? '' : ` in ${formatDuration(record.durationMs)}`;
       const message = record.status === 'passed' || record.message === null ? '' : `: ${record.message}`;
       const status =
         record.status === 'passed' && record.cached === true

@@ -39,7 +39,6 @@ export async function reportStep(
   log.line(`Merged ${results.length} results.json for plan ${plan.planId.slice(0, 12)}: ${merged.status}`);
   for (const note of [...problems, ...merged.problems]) log.line(`note: ${note}`);
 
-  emitAnnotations(log, merged.annotations);
   const makeChecks = checkRunsFactory(inputs, context, log, plan.source.commit);
   const checks: CheckRunsClient | undefined = makeChecks?.(join(folder, 'checks.json'));
   if (checks !== undefined) {
@@ -51,6 +50,10 @@ export async function reportStep(
         now,
       );
   }
+  emitAnnotations(log, merged.annotations, {
+    warning: log.warnings,
+    error: merged.jobs.some((job) => job.status !== 'passed') ? 1 : 0,
+  });
   await writeSummary(
     buildSummary({
       plan,

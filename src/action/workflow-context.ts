@@ -67,8 +67,13 @@ export function workflowContext(env: NodeJS.ProcessEnv, payload: EventPayload): 
     serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
     apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+    // pull_request_target runs in the base repository with its token, so it can write checks.
     forkPullRequest:
-      pullRequest !== undefined && headRepo !== undefined && baseRepo !== undefined && headRepo !== baseRepo,
+      event !== 'pull_request_target' &&
+      pullRequest !== undefined &&
+      headRepo !== undefined &&
+      baseRepo !== undefined &&
+      headRepo !== baseRepo,
     diff,
   };
 }

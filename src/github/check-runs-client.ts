@@ -23,6 +23,8 @@ export class CheckRunsClient {
   private enabled = true;
   private warned = false;
   private readonly index: CheckRunIndex;
+  /** Each job's requests, in order: a job may end before the request creating its check run has returned. */
+  private readonly queues = new Map<string, Promise<void>>();
 
   constructor(
     private readonly api: ChecksApi,
@@ -40,8 +42,8 @@ export class CheckRunsClient {
   }
 
   /** A job started: its check run, in progress. */
-  async started(job: string, startedAt: string): Promise<void> {
-    await this.call(async () => {
+  started(job: string, startedAt: string): Promise<void> {
+    return this.inOrder(job, async () => {
       const { data } = await this.api.request('POST /repos/{owner}/{repo}/check-runs', {
         ...this.repository,
         name: checkRunName(job),
@@ -55,8 +57,8 @@ export class CheckRunsClient {
   }
 
   /** A job ended (or never started): complete its check run with everything the reports know. */
-  async finished(report: JobReport, annotations: Annotation[], completedAt: string): Promise<void> {
-    await this.call(async () => {
+  finished(report: JobReport, annotations: Annotation[], completedAt: string): Promise<void> {
+    return this.inOrder(report.job, async () => {
       const batches = checkAnnotationBatches(annotations);
       const output = checkRunOutput(report, batches.flat().length);
       const existing = this.index[report.job];
@@ -99,7 +101,7 @@ export class CheckRunsClient {
     let cancelled = 0;
     for (const [job, entry] of Object.entries(this.index)) {
       if (entry.completed) continue;
-      await this.call(async () => {
+      await this.inOrder(job, async () => {
         await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
           ...this.repository,
           check_run_id: entry.id,
@@ -118,11 +120,20 @@ export class CheckRunsClient {
     return cancelled;
   }
 
+  /** Runs a job's request after that job's earlier ones (never in parallel with them). */
+  private inOrder(job: string, work: () => Promise<void>): Promise<void> {
+    const next = (this.queues.get(job) ?? Promise.resolve()).then(() => this.call(work));
+    this.queues.set(job, next);
+    return next;
+  }
+
   private async call(work: () => Promise<void>): Promise<void> {
     if (!this.enabled) return;
     try {
       await work();
     } catch (error) {
+      // Requests of parallel jobs may all fail the same way; the first failure speaks for them.
+      if (!this.enabled) return;
       const status = (error as { status?: number }).status;
       if (status === 403 || status === 404) {
         this.enabled = false;

@@ -61,15 +61,16 @@ export function diagnosticAnnotations(diagnostics: Diagnostic[]): Annotation[] {
 }
 
 /**
- * The annotations worth a workflow command, at most `perLevel` per level (what the runner keeps): job failures
+ * The annotations worth a workflow command, at most ten per level less those `taken` (the runner keeps ten): job failures
  * first, then diagnostics from each failed job in turn (so one noisy job cannot hide the others), then the rest.
  */
 export function mostUseful(
   annotations: Annotation[],
-  perLevel = WORKFLOW_ANNOTATIONS_PER_LEVEL,
+  taken: Partial<Record<Annotation['level'], number>> = {},
 ): Annotation[] {
   const chosen: Annotation[] = [];
   for (const level of ['error', 'warning', 'notice'] as const) {
+    const perLevel = Math.max(0, WORKFLOW_ANNOTATIONS_PER_LEVEL - (taken[level] ?? 0));
     const ofLevel = annotations.filter((annotation) => annotation.level === level);
     const jobs = ofLevel.filter((annotation) => annotation.kind === 'job');
     const byJob = new Map<string, Annotation[]>();

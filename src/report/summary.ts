@@ -44,7 +44,7 @@ export function buildSummary(report: RunReport, budget = SUMMARY_BUDGET_BYTES): 
     head.push(
       `Run \`${run.runId}\` in ${shortDuration(run.durationMs)}${run.message === null ? '' : ` — ${escapeCell(run.message)}`}.`,
     );
-  for (const note of report.notes ?? []) head.push(`> ⚠️ ${escapeCell(note)}`, '');
+  for (const note of capped(report.notes ?? [], 'note')) head.push(`> ⚠️ ${escapeCell(clip(note))}`, '');
   if (report.images !== undefined && report.images.length > 0) {
     const images = report.images.map((image) => {
       const how =
@@ -80,7 +80,10 @@ export function buildSummary(report: RunReport, budget = SUMMARY_BUDGET_BYTES): 
           '',
           '<details><summary>Excluded jobs</summary>',
           '',
-          ...plan.excluded.map((entry) => `- \`${entry.job}\`: ${escapeCell(entry.message)}`),
+          ...capped(
+            plan.excluded.map((entry) => `- \`${entry.job}\`: ${escapeCell(clip(entry.message))}`),
+            'excluded job',
+          ),
           '',
           '</details>',
         ];
@@ -91,7 +94,10 @@ export function buildSummary(report: RunReport, budget = SUMMARY_BUDGET_BYTES): 
       : [
           '',
           '**Not run:**',
-          ...skipped.map((job) => `- \`${job.job}\` ${job.status}: ${escapeCell(job.message ?? '')}`),
+          ...capped(
+            skipped.map((job) => `- \`${job.job}\` ${job.status}: ${escapeCell(clip(job.message ?? ''))}`),
+            'job',
+          ),
         ];
 
   const failed = report.jobs.filter(
@@ -122,6 +128,21 @@ export function buildSummary(report: RunReport, budget = SUMMARY_BUDGET_BYTES): 
     remaining -= bytes;
   }
   return `${[...body, ...sections].join('\n')}\n`;
+}
+
+/** At most this many lines per list (excluded jobs, jobs not run, notes), so lists never crowd out the table. */
+const MAX_LIST_LINES = 200;
+/** Longest message shown per list line. */
+const MAX_LIST_MESSAGE = 500;
+
+/** The first lines of a list, with a line saying how many more there are. */
+function capped(lines: string[], what: string): string[] {
+  if (lines.length <= MAX_LIST_LINES) return lines;
+  return [...lines.slice(0, MAX_LIST_LINES), `- … and ${lines.length - MAX_LIST_LINES} more ${what}(s)`];
+}
+
+function clip(message: string): string {
+  return message.length <= MAX_LIST_MESSAGE ? message : `${message.slice(0, MAX_LIST_MESSAGE)}…`;
 }
 
 function planLine(plan: Plan, link: string | undefined): string {

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,11 +130,29 @@ describe('the action, run as the runner runs it (dist/index.js, dist/post.js)', 
       event: 'push',
     });
 
-    // The logs artifact holds each job's log and artifacts, but not the workspace copies.
+    // The logs artifact holds each job's log and artifacts, but not the snapshot or the workspace copies.
     const logsArtifact = twirp.artifacts.find(
       (a) => a.runBackendId === `run-${runCounter}` && a.name.startsWith('vmplan-logs-'),
     );
     expect(logsArtifact?.finalized).toBe(true);
+    const logsFolder = await download(Number(logsArtifact!.id), runServices.runtimeToken);
+    const logFiles = (readdirSync(logsFolder, { recursive: true }) as string[]).sort();
+    expect(logFiles).toEqual(
+      expect.arrayContaining([
+        'plan.json',
+        'run.json',
+        join('jobs', 'build', 'host.log'),
+        join('jobs', 'build', 'artifacts', 'out', 'app'),
+        join('jobs', 'unit', 'host.log'),
+      ]),
+    );
+    expect(logFiles.filter((file) => /(^|\/)(snapshot|workspace)(\/|$)/.test(file))).toEqual([]);
+    expect(readFileSync(join(logsFolder, 'jobs', 'unit', 'host.log'), 'utf8')).toContain('testing');
+
+    // A second use of the action in the same job never collides with the first one's artifacts.
+    const again = await harness.start('main').done;
+    expect(again.code, again.stdout).toBe(0);
+    expect(again.stdout).toContain('uploaded as artifact vmplan-plan-vm-tests-attempt1-2.json');
 
     expect(main.summary).toContain('## vmplan run: passed');
     expect(main.summary).toMatch(/\| ✅ passed \| `build` \| [\d.]+ s \| 0 \| host \|/);
@@ -264,7 +283,9 @@ jobs:
     expect(
       Math.max(...patches.map((r) => (r.body.output as { annotations: unknown[] }).annotations.length)),
     ).toBeLessThanOrEqual(50);
-    expect(errors(main.commands).filter((c) => c.properties.title !== undefined)).toHaveLength(10);
+    // The runner keeps ten errors per step: nine annotations and the step's own failure.
+    expect(errors(main.commands).filter((c) => c.properties.title !== undefined)).toHaveLength(9);
+    expect(errors(main.commands)).toHaveLength(10);
     expect(api.rejected).toEqual([]);
   });
 
@@ -337,6 +358,71 @@ jobs:
     expect(main.summary).toContain(
       'Changed files unknown (commit eeeeeeeeeeee is not in the clone (use actions/checkout with fetch-depth: 0))',
     );
+  });
+
+  it('on a pull request: the head commit, the real diff for paths, masked secrets, one check run per job however slow the API', async () => {
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': `version: 1
+defaults: { executor: host }
+jobs:
+  c-tests:
+    run: echo "token is $API_TOKEN"
+    secrets: [API_TOKEN]
+    paths: [src/**]
+  docs:
+    run: echo docs
+    paths: [docs/**]
+`,
+      'src/app.c': 'int main(void) { return 0; }\n',
+    });
+    // The PR's head commit changes src/; the checkout is GitHub's merge commit of it into the base.
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: workspace.root, encoding: 'utf8' }).trim();
+    git('checkout', '-q', '-b', 'feature');
+    execFileSync('sh', ['-c', 'echo "/* faster */" >> src/app.c'], { cwd: workspace.root });
+    git('commit', '-q', '-am', 'change src');
+    const head = git('rev-parse', 'HEAD');
+    git('checkout', '-q', 'main');
+    git('merge', '-q', '--no-ff', '-m', 'merge', 'feature');
+    expect(git('rev-parse', 'HEAD')).not.toBe(head);
+    const secret = `s3cr3t-${randomBytes(6).toString('hex')}`;
+    const payload = {
+      pull_request: {
+        head: { sha: head, ref: 'feature', repo: { full_name: 'acme/widgets' } },
+        base: { sha: workspace.head, repo: { full_name: 'acme/widgets' } },
+      },
+    };
+    api.createDelayMs = 1500;
+    try {
+      const harness = new ActionHarness(
+        workspace.root,
+        { 'github-token': 'test-token' },
+        { API_TOKEN: secret },
+        { name: 'pull_request', payload },
+        servicesForNewRun(),
+      );
+      const main = await harness.start('main').done;
+      expect(main.code, main.stdout).toBe(0);
+      // The secret is registered with the runner before any job output, and never printed by vmplan.
+      const mask = main.stdout.indexOf(`::add-mask::${secret}`);
+      expect(mask).toBeGreaterThanOrEqual(0);
+      expect(mask).toBeLessThan(main.stdout.indexOf('::stop-commands::'));
+      expect(main.stdout.split(secret)).toHaveLength(2);
+      expect(main.stdout).toContain('token is ***');
+      const plan = JSON.parse(readFileSync(main.outputs['plan-path']!, 'utf8'));
+      expect(plan.source).toMatchObject({ commit: head, ref: 'refs/heads/feature', event: 'pull_request' });
+      expect(JSON.stringify(plan)).not.toContain(secret);
+      expect(JSON.parse(main.outputs.results!)).toEqual({
+        'c-tests': { status: 'passed', durationMs: expect.any(Number), exitCode: 0 },
+      });
+      expect(main.summary).toContain('- `docs`: no changed file matches paths (docs/**); 1 file(s) changed');
+      const runs = [...api.checkRuns.values()].filter((run) => run.head_sha === head);
+      expect(runs.map((run) => [run.name, run.status, run.conclusion])).toEqual([
+        ['vmplan / c-tests', 'completed', 'success'],
+      ]);
+    } finally {
+      api.createDelayMs = 0;
+    }
   });
 
   it('on SIGINT mid-run stops the jobs; the post step leaves nothing running and completes check runs as cancelled', async () => {
@@ -426,6 +512,32 @@ jobs:
     expect(message).toContain('input "executor": expected one of "host", "vfkit", "qemu", found "docker"');
     expect(message).toContain('input "max-parallel": expected a positive whole number, found "two"');
     expect(message).toContain('input "check-runs": expected auto, true or false, found "maybe"');
+    expect(main.outputs['plan-id']).toBeUndefined();
+  });
+
+  it('puts each problem of a jobs file on its line as an annotation, running nothing', async () => {
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml':
+        'version: 1\ndefaults: { executor: host }\njobs:\n  unit:\n    run: x\n    needs: [biuld]\n    timout: 3\n',
+    });
+    const harness = new ActionHarness(
+      workspace.root,
+      {},
+      {},
+      { name: 'push', payload: {} },
+      servicesForNewRun(),
+    );
+    const main = await harness.start('main').done;
+    expect(main.code).toBe(1);
+    const located = errors(main.commands).filter((c) => c.properties.file === '.github/vmplan.yml');
+    expect(located.map((c) => [c.properties.line, c.message])).toEqual([
+      ['6', '.github/vmplan.yml:6:13 jobs.unit.needs[0]: unknown job "biuld"'],
+      [
+        '7',
+        '.github/vmplan.yml:7:5 jobs.unit.timout: unknown key "timout" (did you mean "timeout-minutes"?)',
+      ],
+    ]);
+    expect(errors(main.commands).at(-1)?.message).toBe('vmplan: 2 problem(s) in the input, nothing ran');
     expect(main.outputs['plan-id']).toBeUndefined();
   });
 

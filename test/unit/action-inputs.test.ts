@@ -63,14 +63,16 @@ describe('workflow context', () => {
     });
   });
 
-  it('knows a fork pull request', () => {
-    const context = workflowContext(env, {
+  it('knows a fork pull request, but not pull_request_target (its token can write checks)', () => {
+    const payload = {
       pull_request: {
         head: { sha: 'h', repo: { full_name: 'someone/widgets' } },
         base: { sha: 'b', repo: { full_name: 'acme/widgets' } },
       },
-    });
-    expect(context.forkPullRequest).toBe(true);
+    };
+    expect(workflowContext(env, payload).forkPullRequest).toBe(true);
+    const target = workflowContext({ ...env, GITHUB_EVENT_NAME: 'pull_request_target' }, payload);
+    expect(target.forkPullRequest).toBe(false);
   });
 
   it('diffs a push from before to after, and says why when it cannot', () => {

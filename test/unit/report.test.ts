@@ -304,6 +304,17 @@ describe('buildSummary', () => {
     }
   });
 
+  it('stays within 1 MiB when thousands of jobs are skipped with long reasons, saying how many more', () => {
+    const skipped = Array.from({ length: 5000 }, (_, i) =>
+      report({ job: `job${i}`, status: 'skipped', exitCode: null, message: `needs ${'x'.repeat(2000)}` }),
+    );
+    const notes = Array.from({ length: 1000 }, (_, i) => `note ${i} ${'y'.repeat(3000)}`);
+    const summary = buildSummary({ plan, run, jobs: skipped, links: {}, notes });
+    expect(Buffer.byteLength(summary)).toBeLessThan(1024 * 1024);
+    expect(summary).toContain('- … and 4800 more job(s)');
+    expect(summary).toContain('- … and 800 more note(s)');
+  });
+
   it('says when changed files were unknown', () => {
     const unknown = buildPlan(
       jobs('version: 1\ndefaults: { executor: host }\njobs:\n  unit: { run: x }\n'),

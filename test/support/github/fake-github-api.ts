@@ -31,6 +31,8 @@ export class FakeGitHubApi {
   readonly checkRuns = new Map<number, Record<string, unknown> & { annotations: unknown[] }>();
   readonly rejected: { path: string; errors: unknown }[] = [];
   forbid = false;
+  /** Answers check-run creations this late, as a slow API does (a job may end before its run exists). */
+  createDelayMs = 0;
   private server: Server | undefined;
   private nextId = 1;
 
@@ -86,6 +88,7 @@ export class FakeGitHubApi {
         return reply(422, { message: 'Validation Failed', errors });
       }
       if (create) {
+        if (this.createDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.createDelayMs));
         const id = this.nextId++;
         this.checkRuns.set(id, { ...body, id, annotations: [...annotations] });
         return reply(201, { id, ...body });
