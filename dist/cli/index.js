@@ -2776,7 +2776,8 @@ class Locator {
             const segment = path[i];
             const last = i === path.length - 1;
             if ((0,dist/* isMap */.jh)(node)) {
-                const pair = node.items.find((item) => keyText(item.key) === String(segment));
+                // The last pair with the key: it is the one whose value counts when a key is repeated.
+                const pair = node.items.filter((item) => keyText(item.key) === String(segment)).at(-1);
                 if (pair === undefined)
                     return offset;
                 if (last && at === 'key')
@@ -12931,17 +12932,20 @@ function parseJobsFile(text, file) {
         const { line, col } = lineCounter.linePos(error.pos[0]);
         return { file, line, column: col, message: `invalid YAML: ${error.message.split('\n')[0]}` };
     });
-    const yamlProblems = [...syntaxProblems, ...duplicateKeys(document, lineCounter, file)];
-    if (yamlProblems.length > 0)
-        throw new InputError(sortProblems(yamlProblems));
+    if (syntaxProblems.length > 0)
+        throw new InputError(sortProblems(syntaxProblems));
+    // A repeated key is an error, but the rest of the file can still be checked (the last value stands in).
+    const duplicates = duplicateKeys(document, lineCounter, file);
     const data = document.toJS({ maxAliasCount: 1000 });
     if (data === null || data === undefined) {
         throw new InputError([
+            ...duplicates,
             { file, message: 'the file is empty: expected a mapping with "version" and "jobs"' },
         ]);
     }
     if (typeof data !== 'object' || Array.isArray(data)) {
         throw new InputError([
+            ...duplicates,
             locator.locate({ message: 'expected a mapping with "version" and "jobs" at the top level' }),
         ]);
     }
@@ -12950,36 +12954,46 @@ function parseJobsFile(text, file) {
         ...(result.success ? [] : zodIssuesToProblems(result.error.issues, JobsFileSchema, data)),
         ...checkReferences(data),
     ];
-    if (problems.length > 0 || !result.success)
-        throw new InputError(sortProblems(problems.map((p) => locator.locate(p))));
+    if (problems.length > 0 || duplicates.length > 0 || !result.success)
+        throw new InputError(sortProblems([...duplicates, ...problems.map((p) => locator.locate(p))]));
     return { file, config: result.data, locator };
 }
 /**
- * Every repeated key in every mapping (a job id given twice would otherwise silently replace the first).
- * Done here in one linear walk: the yaml library's own check compares each key with every other.
+ * Every repeated key in every mapping (a job id given twice would otherwise silently replace the first), with
+ * its document path. Done here in one linear walk: the yaml library's own check compares each key with every other.
  */
 function duplicateKeys(document, lineCounter, file) {
     const problems = [];
-    (0,dist/* visit */.YR)(document, {
-        Map(_, map) {
-            const seen = new Set();
-            for (const pair of map.items) {
-                const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
-                if (key === undefined)
-                    continue;
-                if (seen.has(key)) {
-                    const { line, col } = lineCounter.linePos(pair.key.range?.[0] ?? 0);
-                    problems.push({
-                        file,
-                        line,
-                        column: col,
-                        message: `invalid YAML: duplicate key ${JSON.stringify(key)}: each key (and each job id) may appear only once`,
-                    });
-                }
-                seen.add(key);
+    const walk = (node, path) => {
+        if ((0,dist/* isSeq */.oP)(node)) {
+            for (const [index, item] of node.items.entries())
+                walk(item, [...path, index]);
+            return;
+        }
+        if (!(0,dist/* isMap */.jh)(node))
+            return;
+        const seen = new Set();
+        for (const pair of node.items) {
+            if (!(0,dist/* isPair */.tO)(pair))
+                continue;
+            const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
+            if (key === undefined)
+                continue;
+            if (seen.has(key)) {
+                const { line, col } = lineCounter.linePos(pair.key.range?.[0] ?? 0);
+                problems.push({
+                    file,
+                    line,
+                    column: col,
+                    path: [...path, key],
+                    message: `duplicate key ${JSON.stringify(key)}: each key (and each job id) may appear only once`,
+                });
             }
-        },
-    });
+            seen.add(key);
+            walk(pair.value, [...path, key]);
+        }
+    };
+    walk(document.contents, []);
     return problems;
 }
 
@@ -14242,13 +14256,17 @@ function assertRunId(runId) {
         throw new InputError(`"${runId}" is not a run id (expected e.g. 20261129T102300Z-1a2b3c4d; see vmplan list)`);
     }
 }
-/** A new run id: UTC time to the second plus 8 random hex digits, so ids sort by start time. */
-function newRunId(now = new Date(), random = (0,external_node_crypto_.randomBytes)(4).toString('hex')) {
+/**
+ * A new run id: UTC time to the second, then 8 hex digits — the milliseconds (3 digits) and 5 random ones — so
+ * ids sort by start time even for runs started within one second.
+ */
+function newRunId(now = new Date(), random = (0,external_node_crypto_.randomBytes)(3).toString('hex')) {
     const stamp = now
         .toISOString()
         .replace(/[-:]/g, '')
         .replace(/\.\d+Z$/, 'Z');
-    return `${stamp}-${random}`;
+    const milliseconds = now.getUTCMilliseconds().toString(16).padStart(3, '0');
+    return `${stamp}-${milliseconds}${random.slice(0, 5)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/records/store.ts
@@ -14362,9 +14380,16 @@ class RunStore {
     finish(status, message, leftover = 'cancelled', now = new Date()) {
         if (this.finished)
             return;
+        let unwritable;
         for (const record of this.nodes.values()) {
             if (record.status === 'pending' || record.status === 'running') {
-                this.finishNode(record.nodeId, record.status === 'running' ? 'cancelled' : leftover, { message: message ?? 'run ended' }, now);
+                // One record that cannot be written (its folder gone, say) must not keep the others, or run.json, open.
+                try {
+                    this.finishNode(record.nodeId, record.status === 'running' ? 'cancelled' : leftover, { message: message ?? 'run ended' }, now);
+                }
+                catch (error) {
+                    unwritable ??= error;
+                }
             }
         }
         const counts = {};
@@ -14382,6 +14407,8 @@ class RunStore {
             durationMs: Math.max(0, now.getTime() - Date.parse(this.run.startedAt)),
         });
         this.writeRun();
+        if (unwritable !== undefined)
+            throw unwritable;
     }
     addNode(node) {
         const folder = this.layout.nodeFolder(node);
@@ -14491,6 +14518,29 @@ class Masker {
     get empty() {
         return this.values.length === 0;
     }
+    /** Length of the longest secret value (0 when there are none). */
+    get longest() {
+        return this.values[0]?.length ?? 0;
+    }
+    /**
+     * Where to cut `text` near `at` without splitting a secret value: at `at`, or earlier, at the start of a value
+     * that would straddle the cut. `text` must extend at least `longest` characters past `at`.
+     */
+    safeCut(text, at) {
+        let cut = at;
+        for (let moved = true; moved;) {
+            moved = false;
+            for (const value of this.values) {
+                const found = text.indexOf(value, Math.max(0, cut - value.length + 1));
+                if (found !== -1 && found < cut) {
+                    cut = found;
+                    moved = true;
+                }
+            }
+        }
+        // Only a secret longer than a whole piece could start at 0; cut where asked rather than loop forever.
+        return cut > 0 ? cut : at;
+    }
     /** The text with every secret value replaced by ***. */
     mask(text) {
         let result = text;
@@ -14558,7 +14608,8 @@ async function copyTree(source, target, options = {}) {
         engine: 'node',
         ms: 0,
     };
-    const root = await scan(source, options.exclude, stats);
+    const signal = options.signal ?? new AbortController().signal;
+    const root = await scan(source, options.exclude, stats, signal);
     // Measured (bench/snapshot.ts): where files clone, one GNU cp per clean subtree is fastest; where they must be
     // copied byte by byte, Node's parallel per-file copies beat a single cp process.
     const clones = options.forceCopy !== true && (await probeClone(source, root, target));
@@ -14566,22 +14617,23 @@ async function copyTree(source, target, options = {}) {
     stats.engine = engine;
     if (engine === 'gnu-cp') {
         stats.method = clones ? 'clone' : 'copy';
-        await copyWithGnuCp(source, target, root);
+        await copyWithGnuCp(source, target, root, signal);
     }
     else {
-        stats.method = await copyWithNode(source, target, root, options.forceCopy === true || !clones);
+        stats.method = await copyWithNode(source, target, root, options.forceCopy === true || !clones, signal);
     }
     stats.ms = Math.round(performance.now() - started);
     return stats;
 }
 /** Reads the whole tree (names and types only), applying excludes and refusing special files. */
-async function scan(source, exclude, stats) {
+async function scan(source, exclude, stats, signal) {
     const info = await (0,promises_namespaceObject.lstat)(source);
     if (!info.isDirectory()) {
         stats.files++;
         return { relative: '', files: [], folders: [], whole: true };
     }
     const visit = async (relative) => {
+        signal.throwIfAborted();
         const entries = await (0,promises_namespaceObject.readdir)(relative === '' ? source : (0,external_node_path_namespaceObject.join)(source, relative), {
             withFileTypes: true,
         });
@@ -14646,15 +14698,15 @@ function firstFile(folder) {
     return undefined;
 }
 const GNU_CP_FLAGS = ['-R', '-P', '--preserve=mode,timestamps', '--reflink=auto'];
-async function copyWithGnuCp(source, target, root) {
+async function copyWithGnuCp(source, target, root, signal) {
     if (root.whole) {
         const info = await (0,promises_namespaceObject.lstat)(source);
         if (!info.isDirectory()) {
-            await execFileAsync('cp', [...GNU_CP_FLAGS, '--', source, target]);
+            await execFileAsync('cp', [...GNU_CP_FLAGS, '--', source, target], { signal });
             return;
         }
         await (0,promises_namespaceObject.mkdir)(target, { recursive: true });
-        await execFileAsync('cp', [...GNU_CP_FLAGS, '--', `${source}/.`, target]);
+        await execFileAsync('cp', [...GNU_CP_FLAGS, '--', `${source}/.`, target], { signal });
         return;
     }
     const madeFolders = [];
@@ -14670,7 +14722,10 @@ async function copyWithGnuCp(source, target, root) {
         ];
         for (let start = 0; start < whole.length; start += CP_BATCH) {
             const batch = whole.slice(start, start + CP_BATCH).map((name) => (0,external_node_path_namespaceObject.join)(from, name));
-            await execFileAsync('cp', [...GNU_CP_FLAGS, '-t', to, '--', ...batch], { maxBuffer: 16 * 1024 * 1024 });
+            await execFileAsync('cp', [...GNU_CP_FLAGS, '-t', to, '--', ...batch], {
+                maxBuffer: 16 * 1024 * 1024,
+                signal,
+            });
         }
         for (const child of folder.folders)
             if (!child.whole)
@@ -14683,11 +14738,12 @@ async function copyWithGnuCp(source, target, root) {
         await (0,promises_namespaceObject.utimes)(folder.path, info.atime, info.mtime);
     }
 }
-async function copyWithNode(source, target, root, forceCopy) {
+async function copyWithNode(source, target, root, forceCopy, signal) {
     let cloneWorks = forceCopy ? false : undefined;
     const limit = createLimiter(32);
     const folderTimes = [];
     const copyOne = async (relative) => {
+        signal.throwIfAborted();
         const from = relative === '' ? source : (0,external_node_path_namespaceObject.join)(source, relative);
         const to = relative === '' ? target : (0,external_node_path_namespaceObject.join)(target, relative);
         const info = await (0,promises_namespaceObject.lstat)(from);
@@ -14806,9 +14862,11 @@ class JobLog {
                     partial = partial.slice(newline + 1);
                     newline = partial.indexOf('\n');
                 }
-                while (partial.length > MAX_LINE_CHARS) {
-                    lines.push(partial.slice(0, MAX_LINE_CHARS));
-                    partial = partial.slice(MAX_LINE_CHARS);
+                // Cut over-long lines, never inside a secret value (each piece is masked on its own).
+                while (partial.length > MAX_LINE_CHARS + this.masker.longest) {
+                    const cut = this.masker.safeCut(partial, MAX_LINE_CHARS);
+                    lines.push(partial.slice(0, cut));
+                    partial = partial.slice(cut);
                 }
                 this.writeLines(lines).then(() => callback(), callback);
             },
@@ -15042,12 +15100,21 @@ async function runPlanNodes(plan, options) {
         onRunAbort();
     else
         options.signal.addEventListener('abort', onRunAbort, { once: true });
+    // An error of the engine itself (a record that cannot be written, say) while nodes run: stop them all.
+    let engineError;
+    const failEngine = (error) => {
+        engineError ??= error;
+        cancelAll(`vmplan error: ${error.message ?? String(error)}`);
+        wake();
+    };
     const start = (node) => {
         const controller = new AbortController();
         store.start(node.id);
         progress.nodeStarted(node);
         const done = runNode(plan, node, controller, options, images).then((result) => {
             running.delete(node.id);
+            if (engineError !== undefined)
+                return;
             store.finishNode(node.id, result.status, {
                 exitCode: result.exitCode,
                 message: result.message,
@@ -15065,19 +15132,32 @@ async function runPlanNodes(plan, options) {
                 }
             }
             wake();
-        });
-        running.set(node.id, { node, controller, done });
+        }, failEngine);
+        running.set(node.id, { node, controller, done: done.catch(failEngine) });
     };
-    for (;;) {
-        for (const node of scheduler.takeStartable())
-            start(node);
-        if (scheduler.done && running.size === 0)
-            break;
-        await new Promise((resolve) => {
-            wake = resolve;
-        });
+    try {
+        for (;;) {
+            if (engineError !== undefined)
+                throw engineError;
+            for (const node of scheduler.takeStartable())
+                start(node);
+            if (scheduler.done && running.size === 0)
+                break;
+            await new Promise((resolve) => {
+                wake = resolve;
+            });
+        }
     }
-    options.signal.removeEventListener('abort', onRunAbort);
+    catch (error) {
+        // Never leave jobs running behind a failed engine: stop them, wait (bounded by their grace), then fail.
+        engineError ??= error;
+        cancelAll(`vmplan error: ${error.message ?? String(error)}`);
+        await Promise.all([...running.values()].map((entry) => entry.done));
+        throw engineError;
+    }
+    finally {
+        options.signal.removeEventListener('abort', onRunAbort);
+    }
     if (options.signal.aborted)
         return {
             status: 'cancelled',
@@ -15318,8 +15398,10 @@ async function startRun(options) {
         },
     }, plan);
     options.onCreated?.(store);
+    let phase = 'setup';
     try {
         const workspace = snapshotRun === undefined ? await makeSnapshot(options, runId) : reuseSnapshot(layout, snapshotRun);
+        phase = 'run';
         if (snapshotRun !== undefined)
             options.note(`Reusing the workspace snapshot of run ${snapshotRun}`);
         const outcome = await runPlanNodes(plan, {
@@ -15344,8 +15426,15 @@ async function startRun(options) {
         const cancelled = options.signal.aborted;
         const message = cancelled
             ? `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`
-            : `run setup failed: ${error.message}`;
-        store.finish(cancelled ? 'cancelled' : 'failed', message, cancelled ? 'cancelled' : 'skipped');
+            : phase === 'setup'
+                ? `run setup failed: ${error.message}`
+                : `vmplan error during the run (its jobs were stopped): ${error.message}`;
+        try {
+            store.finish(cancelled ? 'cancelled' : 'failed', message, cancelled || phase === 'run' ? 'cancelled' : 'skipped');
+        }
+        catch (writeError) {
+            options.note(`vmplan: a record could not be written: ${writeError.message}`);
+        }
         if (!(error instanceof InputError) && !cancelled)
             options.note(`vmplan: ${message}`);
         if (error instanceof InputError)
@@ -15365,7 +15454,10 @@ async function makeSnapshot(options, runId) {
         exclude.push(`/${stateRelative.split(external_node_path_namespaceObject.sep).join('/')}/`);
     }
     options.note(`Snapshotting ${repositoryRoot} (excluding ${exclude.join(', ')})`);
-    const stats = await copyTree(repositoryRoot, target, { exclude: createExcluder(exclude) });
+    const stats = await copyTree(repositoryRoot, target, {
+        exclude: createExcluder(exclude),
+        signal: options.signal,
+    });
     options.note(`Snapshot: ${stats.files} files in ${stats.ms} ms (${stats.method === 'clone' ? 'copy-on-write clones' : 'copied'})`);
     return runWorkspace(target);
 }
@@ -15686,6 +15778,116 @@ function toOutcome(result) {
     if (result.exitCode !== null)
         return { status: 'failed', exitCode: result.exitCode, message: `exited with code ${result.exitCode}` };
     return { status: 'failed', exitCode: null, message: `killed by ${result.signal}` };
+}
+
+;// CONCATENATED MODULE: external "node:http"
+const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+;// CONCATENATED MODULE: ./src/executors/vm/vfkit-rest.ts
+
+/** Speaks HTTP over vfkit's unix socket (`--restful-uri unix:///...`). */
+async function vfkitRequest(socketPath, method, path, body, timeoutMs = 2_000) {
+    return new Promise((resolve, reject) => {
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        const req = (0,external_node_http_namespaceObject.request)({
+            socketPath,
+            method,
+            path,
+            headers: payload === undefined
+                ? {}
+                : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+            timeout: timeoutMs,
+        }, (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk) => {
+                text += chunk;
+            });
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+        });
+        req.on('timeout', () => req.destroy(new Error(`no answer from vfkit on ${socketPath} within ${timeoutMs} ms`)));
+        req.on('error', reject);
+        req.end(payload);
+    });
+}
+/** Asks vfkit to change the VM's state; true when vfkit accepted (202). */
+async function setVfkitState(socketPath, state) {
+    try {
+        const response = await vfkitRequest(socketPath, 'POST', '/vm/state', { state });
+        return response.status === 202 || response.status === 200;
+    }
+    catch {
+        return false;
+    }
+}
+/** The VM state vfkit reports (e.g. VirtualMachineStateRunning), or undefined when it does not answer. */
+async function getVfkitState(socketPath) {
+    try {
+        const response = await vfkitRequest(socketPath, 'GET', '/vm/state');
+        return JSON.parse(response.body).state;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/executors/stop-recorded.ts
+
+
+
+
+/** A process's command line, or undefined when it is gone (or cannot be read). */
+function commandLineOf(pid) {
+    if (process.platform === 'linux') {
+        try {
+            return (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+        }
+        catch {
+            return undefined;
+        }
+    }
+    const result = (0,external_node_child_process_namespaceObject.spawnSync)('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+    return result.status === 0 ? result.stdout.trim() : undefined;
+}
+/**
+ * Stops what a node record says is running — only if that process still belongs to the run (its command line
+ * names the run folder), so a recycled pid is never killed.
+ */
+async function stopRecordedProcess(recorded, runDir, graceMs = 2_000) {
+    const command = commandLineOf(recorded.pid);
+    // A gone leader may have left members of its group running. Its pid cannot have become another group's id
+    // while they live, so they are the job's (a recycled pid with a different command line is not touched).
+    if (command === undefined)
+        return recorded.group ? stopProcessGroup(recorded.pid, graceMs) : 'already-gone';
+    if (!command.includes(runDir))
+        return 'not-ours';
+    // A vfkit VM: HardStop over its REST socket first, as when vmplan stops it itself.
+    if (recorded.restSocket !== null)
+        await setVfkitState(recorded.restSocket, 'HardStop');
+    if (recorded.group)
+        return stopProcessGroup(recorded.pid, graceMs);
+    try {
+        process.kill(recorded.pid, 'SIGKILL');
+        return 'killed';
+    }
+    catch {
+        return 'already-gone';
+    }
+}
+/**
+ * Kills what a node record says is running, at once and synchronously (SIGKILL to its process group): for the
+ * last moments of a vmplan process that is exiting and cannot wait for a graceful stop.
+ */
+function killRecordedProcessNow(recorded, runDir) {
+    const command = commandLineOf(recorded.pid);
+    // As in stopRecordedProcess: a gone leader's group is still the job's; a live stranger's is not.
+    if (command === undefined ? !recorded.group : !command.includes(runDir))
+        return;
+    try {
+        process.kill(recorded.group ? -recorded.pid : recorded.pid, 'SIGKILL');
+    }
+    catch {
+        // already gone
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/util/short-socket-dir.ts
@@ -16577,56 +16779,6 @@ function socketPath(path) {
     return path;
 }
 
-;// CONCATENATED MODULE: external "node:http"
-const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
-;// CONCATENATED MODULE: ./src/executors/vm/vfkit-rest.ts
-
-/** Speaks HTTP over vfkit's unix socket (`--restful-uri unix:///...`). */
-async function vfkitRequest(socketPath, method, path, body, timeoutMs = 2_000) {
-    return new Promise((resolve, reject) => {
-        const payload = body === undefined ? undefined : JSON.stringify(body);
-        const req = (0,external_node_http_namespaceObject.request)({
-            socketPath,
-            method,
-            path,
-            headers: payload === undefined
-                ? {}
-                : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-            timeout: timeoutMs,
-        }, (response) => {
-            let text = '';
-            response.setEncoding('utf8');
-            response.on('data', (chunk) => {
-                text += chunk;
-            });
-            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
-        });
-        req.on('timeout', () => req.destroy(new Error(`no answer from vfkit on ${socketPath} within ${timeoutMs} ms`)));
-        req.on('error', reject);
-        req.end(payload);
-    });
-}
-/** Asks vfkit to change the VM's state; true when vfkit accepted (202). */
-async function setVfkitState(socketPath, state) {
-    try {
-        const response = await vfkitRequest(socketPath, 'POST', '/vm/state', { state });
-        return response.status === 202 || response.status === 200;
-    }
-    catch {
-        return false;
-    }
-}
-/** The VM state vfkit reports (e.g. VirtualMachineStateRunning), or undefined when it does not answer. */
-async function getVfkitState(socketPath) {
-    try {
-        const response = await vfkitRequest(socketPath, 'GET', '/vm/state');
-        return JSON.parse(response.body).state;
-    }
-    catch {
-        return undefined;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/executors/vm/vfkit.ts
 
 
@@ -16797,48 +16949,6 @@ async function launchVfkit(binary, spec, log) {
             return stopping;
         },
     };
-}
-
-;// CONCATENATED MODULE: ./src/executors/stop-recorded.ts
-
-
-
-
-/** A process's command line, or undefined when it is gone (or cannot be read). */
-function commandLineOf(pid) {
-    if (process.platform === 'linux') {
-        try {
-            return (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-        }
-        catch {
-            return undefined;
-        }
-    }
-    const result = (0,external_node_child_process_namespaceObject.spawnSync)('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
-    return result.status === 0 ? result.stdout.trim() : undefined;
-}
-/**
- * Stops what a node record says is running — only if that process still belongs to the run (its command line
- * names the run folder), so a recycled pid is never killed.
- */
-async function stopRecordedProcess(recorded, runDir, graceMs = 2_000) {
-    const command = commandLineOf(recorded.pid);
-    if (command === undefined)
-        return 'already-gone';
-    if (!command.includes(runDir))
-        return 'not-ours';
-    // A vfkit VM: HardStop over its REST socket first, as when vmplan stops it itself.
-    if (recorded.restSocket !== null)
-        await setVfkitState(recorded.restSocket, 'HardStop');
-    if (recorded.group)
-        return stopProcessGroup(recorded.pid, graceMs);
-    try {
-        process.kill(recorded.pid, 'SIGKILL');
-        return 'killed';
-    }
-    catch {
-        return 'already-gone';
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/records/reconcile.ts
@@ -17728,6 +17838,7 @@ function consoleProgress(out, options) {
 
 
 
+
 /** Options of commands that run a plan (run, rerun). */
 const runningOptions = {
     'max-parallel': { type: 'string' },
@@ -17810,7 +17921,8 @@ async function executePlan(io, plan, planPath, values, rerun) {
     let signalled;
     const onSignal = (signal) => {
         if (signalled !== undefined) {
-            // A second signal: finish the records now and leave.
+            // A second signal: kill what runs, finish the records now and leave.
+            killWhatRuns();
             store?.finish('cancelled', `cancelled: received ${signalled}, then ${signal}`);
             process.exit(signal === 'SIGINT' ? 130 : 143);
         }
@@ -17818,7 +17930,18 @@ async function executePlan(io, plan, planPath, values, rerun) {
         io.stderr(`\nvmplan: received ${signal}, stopping every job...\n`);
         controller.abort(`received ${signal}`);
     };
-    const onExit = () => store?.finish('cancelled', 'vmplan exited before the run finished');
+    // Jobs run in their own process groups: a vmplan that exits early (a crash) must not leave them behind.
+    const killWhatRuns = () => {
+        if (store === undefined || store.finished)
+            return;
+        for (const node of store.allNodes())
+            if (node.status === 'running' && node.process !== null && node.process !== undefined)
+                killRecordedProcessNow(node.process, layout.runDir(store.runId));
+    };
+    const onExit = () => {
+        killWhatRuns();
+        store?.finish('cancelled', 'vmplan exited before the run finished');
+    };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     process.on('exit', onExit);
@@ -17983,6 +18106,8 @@ async function logsCommand(args, io) {
     }
     return cli_io/* EXIT */.d.ok;
 }
+/** How long a run folder without run.json is taken for a run being created, not a broken one. */
+const STARTING_RUN_GRACE_MS = 10 * 60_000;
 /** `vmplan gc --keep N`: deletes all but the newest N runs; never a running run or a snapshot still in use. */
 async function gcCommand(args, io) {
     const { values } = parseCommandArgs('gc', args, {
@@ -17998,9 +18123,13 @@ async function gcCommand(args, io) {
     for (const id of ids)
         runs.set(id, await reconcileRun(layout, id).catch(() => undefined));
     const kept = new Set(ids.slice(Math.max(0, ids.length - keep)));
-    for (const [id, run] of runs)
+    for (const [id, run] of runs) {
         if (run?.status === 'running')
             kept.add(id);
+        // A folder without a readable run.json may be a run that is just starting: leave young ones alone.
+        if (run === undefined && Date.now() - (0,external_node_fs_.statSync)(layout.runDir(id)).mtimeMs < STARTING_RUN_GRACE_MS)
+            kept.add(id);
+    }
     // A kept rerun still uses the snapshot of the run it repeats.
     for (const id of [...kept]) {
         const snapshotRun = runs.get(id)?.snapshotRun;
@@ -20791,7 +20920,7 @@ __webpack_unused_export__ = identity.isCollection;
 __webpack_unused_export__ = identity.isDocument;
 exports.jh = identity.isMap;
 __webpack_unused_export__ = identity.isNode;
-__webpack_unused_export__ = identity.isPair;
+exports.tO = identity.isPair;
 exports.jn = identity.isScalar;
 exports.oP = identity.isSeq;
 __webpack_unused_export__ = Pair.Pair;
@@ -20806,7 +20935,7 @@ __webpack_unused_export__ = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
-exports.YR = visit.visit;
+__webpack_unused_export__ = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 
 

@@ -42038,13 +42038,17 @@ function assertRunId(runId) {
         throw new errors_InputError(`"${runId}" is not a run id (expected e.g. 20261129T102300Z-1a2b3c4d; see vmplan list)`);
     }
 }
-/** A new run id: UTC time to the second plus 8 random hex digits, so ids sort by start time. */
-function newRunId(now = new Date(), random = randomBytes(4).toString('hex')) {
+/**
+ * A new run id: UTC time to the second, then 8 hex digits — the milliseconds (3 digits) and 5 random ones — so
+ * ids sort by start time even for runs started within one second.
+ */
+function newRunId(now = new Date(), random = randomBytes(3).toString('hex')) {
     const stamp = now
         .toISOString()
         .replace(/[-:]/g, '')
         .replace(/\.\d+Z$/, 'Z');
-    return `${stamp}-${random}`;
+    const milliseconds = now.getUTCMilliseconds().toString(16).padStart(3, '0');
+    return `${stamp}-${milliseconds}${random.slice(0, 5)}`;
 }
 
 ;// CONCATENATED MODULE: external "node:os"
@@ -42215,8 +42219,10 @@ function commandLineOf(pid) {
  */
 async function stopRecordedProcess(recorded, runDir, graceMs = 2_000) {
     const command = commandLineOf(recorded.pid);
+    // A gone leader may have left members of its group running. Its pid cannot have become another group's id
+    // while they live, so they are the job's (a recycled pid with a different command line is not touched).
     if (command === undefined)
-        return 'already-gone';
+        return recorded.group ? stopProcessGroup(recorded.pid, graceMs) : 'already-gone';
     if (!command.includes(runDir))
         return 'not-ours';
     // A vfkit VM: HardStop over its REST socket first, as when vmplan stops it itself.
@@ -42230,6 +42236,22 @@ async function stopRecordedProcess(recorded, runDir, graceMs = 2_000) {
     }
     catch {
         return 'already-gone';
+    }
+}
+/**
+ * Kills what a node record says is running, at once and synchronously (SIGKILL to its process group): for the
+ * last moments of a vmplan process that is exiting and cannot wait for a graceful stop.
+ */
+function killRecordedProcessNow(recorded, runDir) {
+    const command = commandLineOf(recorded.pid);
+    // As in stopRecordedProcess: a gone leader's group is still the job's; a live stranger's is not.
+    if (command === undefined ? !recorded.group : !command.includes(runDir))
+        return;
+    try {
+        process.kill(recorded.group ? -recorded.pid : recorded.pid, 'SIGKILL');
+    }
+    catch {
+        // already gone
     }
 }
 
@@ -42263,7 +42285,8 @@ class Locator {
             const segment = path[i];
             const last = i === path.length - 1;
             if ((0,dist/* isMap */.jh)(node)) {
-                const pair = node.items.find((item) => keyText(item.key) === String(segment));
+                // The last pair with the key: it is the one whose value counts when a key is repeated.
+                const pair = node.items.filter((item) => keyText(item.key) === String(segment)).at(-1);
                 if (pair === undefined)
                     return offset;
                 if (last && at === 'key')
@@ -42804,9 +42827,16 @@ class RunStore {
     finish(status, message, leftover = 'cancelled', now = new Date()) {
         if (this.finished)
             return;
+        let unwritable;
         for (const record of this.nodes.values()) {
             if (record.status === 'pending' || record.status === 'running') {
-                this.finishNode(record.nodeId, record.status === 'running' ? 'cancelled' : leftover, { message: message ?? 'run ended' }, now);
+                // One record that cannot be written (its folder gone, say) must not keep the others, or run.json, open.
+                try {
+                    this.finishNode(record.nodeId, record.status === 'running' ? 'cancelled' : leftover, { message: message ?? 'run ended' }, now);
+                }
+                catch (error) {
+                    unwritable ??= error;
+                }
             }
         }
         const counts = {};
@@ -42824,6 +42854,8 @@ class RunStore {
             durationMs: Math.max(0, now.getTime() - Date.parse(this.run.startedAt)),
         });
         this.writeRun();
+        if (unwritable !== undefined)
+            throw unwritable;
     }
     addNode(node) {
         const folder = this.layout.nodeFolder(node);

@@ -25,7 +25,8 @@ export class Locator {
       const segment = path[i]!;
       const last = i === path.length - 1;
       if (isMap(node)) {
-        const pair = (node.items as Pair[]).find((item) => keyText(item.key) === String(segment));
+        // The last pair with the key: it is the one whose value counts when a key is repeated.
+        const pair = (node.items as Pair[]).filter((item) => keyText(item.key) === String(segment)).at(-1);
         if (pair === undefined) return offset;
         if (last && at === 'key') return rangeStart(pair.key) ?? offset;
         node = pair.value;

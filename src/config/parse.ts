@@ -1,5 +1,5 @@
-import { type Document, isScalar, LineCounter, parseDocument, type Scalar, visit } from 'yaml';
-import { InputError, type Problem, sortProblems } from '../errors.js';
+import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Scalar } from 'yaml';
+import { InputError, type PathSegment, type Problem, sortProblems } from '../errors.js';
 import { Locator } from './locate.js';
 import { checkReferences } from './references.js';
 import { type JobsFile, JobsFileSchema } from './schema.js';
@@ -26,17 +26,20 @@ export function parseJobsFile(text: string, file: string): ParsedJobsFile {
     const { line, col } = lineCounter.linePos(error.pos[0]);
     return { file, line, column: col, message: `invalid YAML: ${error.message.split('\n')[0]}` };
   });
-  const yamlProblems = [...syntaxProblems, ...duplicateKeys(document, lineCounter, file)];
-  if (yamlProblems.length > 0) throw new InputError(sortProblems(yamlProblems));
+  if (syntaxProblems.length > 0) throw new InputError(sortProblems(syntaxProblems));
+  // A repeated key is an error, but the rest of the file can still be checked (the last value stands in).
+  const duplicates = duplicateKeys(document, lineCounter, file);
 
   const data: unknown = document.toJS({ maxAliasCount: 1000 });
   if (data === null || data === undefined) {
     throw new InputError([
+      ...duplicates,
       { file, message: 'the file is empty: expected a mapping with "version" and "jobs"' },
     ]);
   }
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new InputError([
+      ...duplicates,
       locator.locate({ message: 'expected a mapping with "version" and "jobs" at the top level' }),
     ]);
   }
@@ -46,36 +49,43 @@ export function parseJobsFile(text: string, file: string): ParsedJobsFile {
     ...(result.success ? [] : zodIssuesToProblems(result.error.issues, JobsFileSchema, data)),
     ...checkReferences(data),
   ];
-  if (problems.length > 0 || !result.success)
-    throw new InputError(sortProblems(problems.map((p) => locator.locate(p))));
+  if (problems.length > 0 || duplicates.length > 0 || !result.success)
+    throw new InputError(sortProblems([...duplicates, ...problems.map((p) => locator.locate(p))]));
 
   return { file, config: result.data, locator };
 }
 
 /**
- * Every repeated key in every mapping (a job id given twice would otherwise silently replace the first).
- * Done here in one linear walk: the yaml library's own check compares each key with every other.
+ * Every repeated key in every mapping (a job id given twice would otherwise silently replace the first), with
+ * its document path. Done here in one linear walk: the yaml library's own check compares each key with every other.
  */
 function duplicateKeys(document: Document, lineCounter: LineCounter, file: string): Problem[] {
   const problems: Problem[] = [];
-  visit(document, {
-    Map(_, map) {
-      const seen = new Set<string>();
-      for (const pair of map.items) {
-        const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
-        if (key === undefined) continue;
-        if (seen.has(key)) {
-          const { line, col } = lineCounter.linePos((pair.key as Scalar).range?.[0] ?? 0);
-          problems.push({
-            file,
-            line,
-            column: col,
-            message: `invalid YAML: duplicate key ${JSON.stringify(key)}: each key (and each job id) may appear only once`,
-          });
-        }
-        seen.add(key);
+  const walk = (node: unknown, path: PathSegment[]): void => {
+    if (isSeq(node)) {
+      for (const [index, item] of node.items.entries()) walk(item, [...path, index]);
+      return;
+    }
+    if (!isMap(node)) return;
+    const seen = new Set<string>();
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+      if (key === undefined) continue;
+      if (seen.has(key)) {
+        const { line, col } = lineCounter.linePos((pair.key as Scalar).range?.[0] ?? 0);
+        problems.push({
+          file,
+          line,
+          column: col,
+          path: [...path, key],
+          message: `duplicate key ${JSON.stringify(key)}: each key (and each job id) may appear only once`,
+        });
       }
-    },
-  });
+      seen.add(key);
+      walk(pair.value, [...path, key]);
+    }
+  };
+  walk(document.contents, []);
   return problems;
 }

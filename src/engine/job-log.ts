@@ -51,9 +51,11 @@ export class JobLog {
           partial = partial.slice(newline + 1);
           newline = partial.indexOf('\n');
         }
-        while (partial.length > MAX_LINE_CHARS) {
-          lines.push(partial.slice(0, MAX_LINE_CHARS));
-          partial = partial.slice(MAX_LINE_CHARS);
+        // Cut over-long lines, never inside a secret value (each piece is masked on its own).
+        while (partial.length > MAX_LINE_CHARS + this.masker.longest) {
+          const cut = this.masker.safeCut(partial, MAX_LINE_CHARS);
+          lines.push(partial.slice(0, cut));
+          partial = partial.slice(cut);
         }
         this.writeLines(lines).then(() => callback(), callback);
       },

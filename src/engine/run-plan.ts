@@ -91,12 +91,21 @@ export async function runPlanNodes(
   if (options.signal.aborted) onRunAbort();
   else options.signal.addEventListener('abort', onRunAbort, { once: true });
 
+  // An error of the engine itself (a record that cannot be written, say) while nodes run: stop them all.
+  let engineError: unknown;
+  const failEngine = (error: unknown) => {
+    engineError ??= error;
+    cancelAll(`vmplan error: ${(error as Error).message ?? String(error)}`);
+    wake();
+  };
+
   const start = (node: PlanNode) => {
     const controller = new AbortController();
     store.start(node.id);
     progress.nodeStarted(node);
     const done = runNode(plan, node, controller, options, images).then((result) => {
       running.delete(node.id);
+      if (engineError !== undefined) return;
       store.finishNode(node.id, result.status, {
         exitCode: result.exitCode,
         message: result.message,
@@ -114,18 +123,28 @@ export async function runPlanNodes(
         }
       }
       wake();
-    });
-    running.set(node.id, { node, controller, done });
+    }, failEngine);
+    running.set(node.id, { node, controller, done: done.catch(failEngine) });
   };
 
-  for (;;) {
-    for (const node of scheduler.takeStartable()) start(node);
-    if (scheduler.done && running.size === 0) break;
-    await new Promise<void>((resolve) => {
-      wake = resolve;
-    });
+  try {
+    for (;;) {
+      if (engineError !== undefined) throw engineError;
+      for (const node of scheduler.takeStartable()) start(node);
+      if (scheduler.done && running.size === 0) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } catch (error) {
+    // Never leave jobs running behind a failed engine: stop them, wait (bounded by their grace), then fail.
+    engineError ??= error;
+    cancelAll(`vmplan error: ${(error as Error).message ?? String(error)}`);
+    await Promise.all([...running.values()].map((entry) => entry.done));
+    throw engineError;
+  } finally {
+    options.signal.removeEventListener('abort', onRunAbort);
   }
-  options.signal.removeEventListener('abort', onRunAbort);
 
   if (options.signal.aborted)
     return {

@@ -137,9 +137,11 @@ export async function startRun(options: StartRunOptions): Promise<RunRecord> {
   );
   options.onCreated?.(store);
 
+  let phase: 'setup' | 'run' = 'setup';
   try {
     const workspace =
       snapshotRun === undefined ? await makeSnapshot(options, runId) : reuseSnapshot(layout, snapshotRun);
+    phase = 'run';
     if (snapshotRun !== undefined) options.note(`Reusing the workspace snapshot of run ${snapshotRun}`);
     const outcome = await runPlanNodes(plan, {
       layout,
@@ -162,8 +164,18 @@ export async function startRun(options: StartRunOptions): Promise<RunRecord> {
     const cancelled = options.signal.aborted;
     const message = cancelled
       ? `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`
-      : `run setup failed: ${(error as Error).message}`;
-    store.finish(cancelled ? 'cancelled' : 'failed', message, cancelled ? 'cancelled' : 'skipped');
+      : phase === 'setup'
+        ? `run setup failed: ${(error as Error).message}`
+        : `vmplan error during the run (its jobs were stopped): ${(error as Error).message}`;
+    try {
+      store.finish(
+        cancelled ? 'cancelled' : 'failed',
+        message,
+        cancelled || phase === 'run' ? 'cancelled' : 'skipped',
+      );
+    } catch (writeError) {
+      options.note(`vmplan: a record could not be written: ${(writeError as Error).message}`);
+    }
     if (!(error instanceof InputError) && !cancelled) options.note(`vmplan: ${message}`);
     if (error instanceof InputError) options.note(error.message);
   } finally {
@@ -181,7 +193,10 @@ async function makeSnapshot(options: StartRunOptions, runId: string): Promise<Ru
     exclude.push(`/${stateRelative.split(sep).join('/')}/`);
   }
   options.note(`Snapshotting ${repositoryRoot} (excluding ${exclude.join(', ')})`);
-  const stats = await copyTree(repositoryRoot, target, { exclude: createExcluder(exclude) });
+  const stats = await copyTree(repositoryRoot, target, {
+    exclude: createExcluder(exclude),
+    signal: options.signal,
+  });
   options.note(
     `Snapshot: ${stats.files} files in ${stats.ms} ms (${stats.method === 'clone' ? 'copy-on-write clones' : 'copied'})`,
   );

@@ -27,7 +27,9 @@ export async function stopRecordedProcess(
   graceMs = 2_000,
 ): Promise<StopResult | 'not-ours'> {
   const command = commandLineOf(recorded.pid);
-  if (command === undefined) return 'already-gone';
+  // A gone leader may have left members of its group running. Its pid cannot have become another group's id
+  // while they live, so they are the job's (a recycled pid with a different command line is not touched).
+  if (command === undefined) return recorded.group ? stopProcessGroup(recorded.pid, graceMs) : 'already-gone';
   if (!command.includes(runDir)) return 'not-ours';
   // A vfkit VM: HardStop over its REST socket first, as when vmplan stops it itself.
   if (recorded.restSocket !== null) await setVfkitState(recorded.restSocket, 'HardStop');
@@ -37,5 +39,20 @@ export async function stopRecordedProcess(
     return 'killed';
   } catch {
     return 'already-gone';
+  }
+}
+
+/**
+ * Kills what a node record says is running, at once and synchronously (SIGKILL to its process group): for the
+ * last moments of a vmplan process that is exiting and cannot wait for a graceful stop.
+ */
+export function killRecordedProcessNow(recorded: RunningProcess, runDir: string): void {
+  const command = commandLineOf(recorded.pid);
+  // As in stopRecordedProcess: a gone leader's group is still the job's; a live stranger's is not.
+  if (command === undefined ? !recorded.group : !command.includes(runDir)) return;
+  try {
+    process.kill(recorded.group ? -recorded.pid : recorded.pid, 'SIGKILL');
+  } catch {
+    // already gone
   }
 }

@@ -59,11 +59,15 @@ export function assertRunId(runId: string): void {
   }
 }
 
-/** A new run id: UTC time to the second plus 8 random hex digits, so ids sort by start time. */
-export function newRunId(now: Date = new Date(), random: string = randomBytes(4).toString('hex')): string {
+/**
+ * A new run id: UTC time to the second, then 8 hex digits — the milliseconds (3 digits) and 5 random ones — so
+ * ids sort by start time even for runs started within one second.
+ */
+export function newRunId(now: Date = new Date(), random: string = randomBytes(3).toString('hex')): string {
   const stamp = now
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${random}`;
+  const milliseconds = now.getUTCMilliseconds().toString(16).padStart(3, '0');
+  return `${stamp}-${milliseconds}${random.slice(0, 5)}`;
 }

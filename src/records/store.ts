@@ -148,14 +148,20 @@ export class RunStore {
     now = new Date(),
   ): void {
     if (this.finished) return;
+    let unwritable: unknown;
     for (const record of this.nodes.values()) {
       if (record.status === 'pending' || record.status === 'running') {
-        this.finishNode(
-          record.nodeId,
-          record.status === 'running' ? 'cancelled' : leftover,
-          { message: message ?? 'run ended' },
-          now,
-        );
+        // One record that cannot be written (its folder gone, say) must not keep the others, or run.json, open.
+        try {
+          this.finishNode(
+            record.nodeId,
+            record.status === 'running' ? 'cancelled' : leftover,
+            { message: message ?? 'run ended' },
+            now,
+          );
+        } catch (error) {
+          unwritable ??= error;
+        }
       }
     }
     const counts: Partial<Record<NodeStatus, number>> = {};
@@ -174,6 +180,7 @@ export class RunStore {
       durationMs: Math.max(0, now.getTime() - Date.parse(this.run.startedAt)),
     });
     this.writeRun();
+    if (unwritable !== undefined) throw unwritable;
   }
 
   private addNode(node: PlanNode): void {

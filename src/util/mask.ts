@@ -24,6 +24,31 @@ export class Masker {
     return this.values.length === 0;
   }
 
+  /** Length of the longest secret value (0 when there are none). */
+  get longest(): number {
+    return this.values[0]?.length ?? 0;
+  }
+
+  /**
+   * Where to cut `text` near `at` without splitting a secret value: at `at`, or earlier, at the start of a value
+   * that would straddle the cut. `text` must extend at least `longest` characters past `at`.
+   */
+  safeCut(text: string, at: number): number {
+    let cut = at;
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const value of this.values) {
+        const found = text.indexOf(value, Math.max(0, cut - value.length + 1));
+        if (found !== -1 && found < cut) {
+          cut = found;
+          moved = true;
+        }
+      }
+    }
+    // Only a secret longer than a whole piece could start at 0; cut where asked rather than loop forever.
+    return cut > 0 ? cut : at;
+  }
+
   /** The text with every secret value replaced by ***. */
   mask(text: string): string {
     let result = text;

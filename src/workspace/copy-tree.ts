@@ -28,6 +28,8 @@ export interface CopyTreeOptions {
   engine?: 'gnu-cp' | 'node';
   /** Force the plain copy path in the Node engine. */
   forceCopy?: boolean;
+  /** Stops the copy (a cancelled run must not wait for a large tree); the copy then rejects. */
+  signal?: AbortSignal;
 }
 
 /** A scanned folder: its kept entries and whether anything below it was left out. */
@@ -72,7 +74,8 @@ export async function copyTree(
     engine: 'node',
     ms: 0,
   };
-  const root = await scan(source, options.exclude, stats);
+  const signal = options.signal ?? new AbortController().signal;
+  const root = await scan(source, options.exclude, stats, signal);
   // Measured (bench/snapshot.ts): where files clone, one GNU cp per clean subtree is fastest; where they must be
   // copied byte by byte, Node's parallel per-file copies beat a single cp process.
   const clones = options.forceCopy !== true && (await probeClone(source, root, target));
@@ -80,22 +83,28 @@ export async function copyTree(
   stats.engine = engine;
   if (engine === 'gnu-cp') {
     stats.method = clones ? 'clone' : 'copy';
-    await copyWithGnuCp(source, target, root);
+    await copyWithGnuCp(source, target, root, signal);
   } else {
-    stats.method = await copyWithNode(source, target, root, options.forceCopy === true || !clones);
+    stats.method = await copyWithNode(source, target, root, options.forceCopy === true || !clones, signal);
   }
   stats.ms = Math.round(performance.now() - started);
   return stats;
 }
 
 /** Reads the whole tree (names and types only), applying excludes and refusing special files. */
-async function scan(source: string, exclude: CopyTreeOptions['exclude'], stats: CopyStats): Promise<Folder> {
+async function scan(
+  source: string,
+  exclude: CopyTreeOptions['exclude'],
+  stats: CopyStats,
+  signal: AbortSignal,
+): Promise<Folder> {
   const info = await lstat(source);
   if (!info.isDirectory()) {
     stats.files++;
     return { relative: '', files: [], folders: [], whole: true };
   }
   const visit = async (relative: string): Promise<Folder> => {
+    signal.throwIfAborted();
     const entries: Dirent[] = await readdir(relative === '' ? source : join(source, relative), {
       withFileTypes: true,
     });
@@ -156,15 +165,20 @@ function firstFile(folder: Folder): string | undefined {
 
 const GNU_CP_FLAGS = ['-R', '-P', '--preserve=mode,timestamps', '--reflink=auto'];
 
-async function copyWithGnuCp(source: string, target: string, root: Folder): Promise<void> {
+async function copyWithGnuCp(
+  source: string,
+  target: string,
+  root: Folder,
+  signal: AbortSignal,
+): Promise<void> {
   if (root.whole) {
     const info = await lstat(source);
     if (!info.isDirectory()) {
-      await execFileAsync('cp', [...GNU_CP_FLAGS, '--', source, target]);
+      await execFileAsync('cp', [...GNU_CP_FLAGS, '--', source, target], { signal });
       return;
     }
     await mkdir(target, { recursive: true });
-    await execFileAsync('cp', [...GNU_CP_FLAGS, '--', `${source}/.`, target]);
+    await execFileAsync('cp', [...GNU_CP_FLAGS, '--', `${source}/.`, target], { signal });
     return;
   }
   const madeFolders: { path: string; from: string }[] = [];
@@ -180,7 +194,10 @@ async function copyWithGnuCp(source: string, target: string, root: Folder): Prom
     ];
     for (let start = 0; start < whole.length; start += CP_BATCH) {
       const batch = whole.slice(start, start + CP_BATCH).map((name) => join(from, name));
-      await execFileAsync('cp', [...GNU_CP_FLAGS, '-t', to, '--', ...batch], { maxBuffer: 16 * 1024 * 1024 });
+      await execFileAsync('cp', [...GNU_CP_FLAGS, '-t', to, '--', ...batch], {
+        maxBuffer: 16 * 1024 * 1024,
+        signal,
+      });
     }
     for (const child of folder.folders) if (!child.whole) await visit(child);
   };
@@ -197,12 +214,14 @@ async function copyWithNode(
   target: string,
   root: Folder,
   forceCopy: boolean,
+  signal: AbortSignal,
 ): Promise<'clone' | 'copy'> {
   let cloneWorks: boolean | undefined = forceCopy ? false : undefined;
   const limit = createLimiter(32);
   const folderTimes: { path: string; atime: Date; mtime: Date }[] = [];
 
   const copyOne = async (relative: string): Promise<void> => {
+    signal.throwIfAborted();
     const from = relative === '' ? source : join(source, relative);
     const to = relative === '' ? target : join(target, relative);
     const info = await lstat(from);

@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -200,6 +210,58 @@ jobs:
     expect(processesWith(mark)).toEqual([]);
   });
 
+  it('on SIGTERM while the snapshot of a large repository is being made, stops at once (not after the copy)', async () => {
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  never: { run: echo never }
+`);
+    // 40,000 files: copying them takes several seconds here, stopping must not wait for that.
+    for (let d = 0; d < 400; d++) {
+      mkdirSync(join(project.root, 'tree', String(d)), { recursive: true });
+      for (let f = 0; f < 100; f++) writeFileSync(join(project.root, 'tree', String(d), String(f)), '');
+    }
+    const vmplan = spawnVmplan(['run'], { cwd: project.root });
+    await vmplan.waitFor('Snapshotting');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const signalled = Date.now();
+    vmplan.child.kill('SIGTERM');
+    const result = await vmplan.done;
+    expect(Date.now() - signalled).toBeLessThan(2_000);
+    expect(result.code).toBe(143);
+    expect(result.stdout).not.toContain('Snapshot: ');
+    const runId = project.latestRun();
+    expect(project.state(`runs/${runId}/run.json`)).toMatchObject({ status: 'cancelled' });
+    expect(jobStatus(project, runId, 'never')).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('a second signal leaves at once, killing what still runs (a job that ignores SIGTERM)', async () => {
+    const mark = marker();
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  stubborn:
+    run: bash -c 'trap "" TERM; while :; do sleep 0.2; done' ${mark}
+`);
+    const vmplan = spawnVmplan(['run'], { cwd: project.root });
+    await vmplan.waitFor('stubborn started');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    vmplan.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const second = Date.now();
+    vmplan.child.kill('SIGINT');
+    const result = await vmplan.done;
+    expect(Date.now() - second).toBeLessThan(1_500);
+    expect(result.code).toBe(130);
+    expect(processesWith(mark)).toEqual([]);
+    const runId = project.latestRun();
+    expect(project.state(`runs/${runId}/run.json`)).toMatchObject({
+      status: 'cancelled',
+      message: 'cancelled: received SIGTERM, then SIGINT',
+    });
+    expect(jobStatus(project, runId, 'stubborn')).toMatchObject({ status: 'cancelled', process: null });
+  });
+
   it('a setup failure mid-run leaves every record terminal with the reason (pikaci left them running)', async () => {
     const project = testProject(`version: 1
 defaults: { executor: host }
@@ -219,6 +281,28 @@ jobs:
     for (const job of ['a', 'b']) {
       expect(jobStatus(project, runId, job)).toMatchObject({ status: 'skipped', message: run.message });
     }
+  });
+
+  it('an engine error while jobs run (a record that cannot be written) stops them and ends every record', async () => {
+    const mark = marker();
+    // Job "a" replaces its own job folder with a file, so its status.json can no longer be written.
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  a: { run: 'sleep 1; d=$(dirname "$VMPLAN_WORKSPACE"); cd /; rm -rf "$d"; touch "$d"' }
+  long:
+    run: ${longLived(mark)}
+`);
+    const started = Date.now();
+    const result = await runVmplan(['run', '--max-parallel', '2'], { cwd: project.root });
+    expect(result.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(processesWith(mark)).toEqual([]);
+    const runId = project.latestRun();
+    const run = project.state<{ status: string; message: string }>(`runs/${runId}/run.json`);
+    expect(run.status).toBe('failed');
+    expect(run.message).toMatch(/^vmplan error during the run \(its jobs were stopped\): .*jobs\/a/);
+    expect(jobStatus(project, runId, 'long')).toMatchObject({ status: 'cancelled', process: null });
   });
 
   it('when vmplan itself is SIGKILLed, the next command finishes the run and stops what it left', async () => {
@@ -305,12 +389,18 @@ jobs:
 defaults: { executor: host }
 workspace: { exclude: [ignored/] }
 jobs:
-  writer: { run: 'echo changed > shared.txt; test ! -e ignored' }
+  writer:
+    run: |
+      test ! -e ignored && test ! -e .git && test ! -e .vmplan
+      test "$(readlink link)" = shared.txt
+      echo changed > shared.txt
   reader: { run: 'sleep 0.5; grep -q original shared.txt', needs: [] }
   after: { run: 'grep -q original shared.txt', needs: writer }
 `);
     project.write('shared.txt', 'original\n');
     project.write('ignored/big.bin', 'x');
+    symlinkSync('shared.txt', join(project.root, 'link'));
+    project.write('.git/HEAD', 'ref: refs/heads/main\n');
     const result = await runVmplan(['run', '--max-parallel', '2'], { cwd: project.root });
     expect(result.code, result.stdout).toBe(0);
     expect(readFileSync(join(project.root, 'shared.txt'), 'utf8')).toBe('original\n');
@@ -414,7 +504,14 @@ jobs:
     const gc = await runVmplan(['gc', '--keep', '0'], { cwd: project.root });
     expect(gc.stdout).toMatch(/^Deleted 0 run\(s\); 1 kept/);
     expect((await vmplan.done).code).toBe(0);
+    // A folder without run.json yet is a run being created (kept); an old one is debris (deleted).
+    const starting = join(project.root, '.vmplan/runs/20991231T235959Z-00000000');
+    const debris = join(project.root, '.vmplan/runs/20000101T000000Z-00000000');
+    for (const folder of [starting, debris]) mkdirSync(folder, { recursive: true });
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(debris, hourAgo, hourAgo);
     const gcAfter = await runVmplan(['gc', '--keep', '0'], { cwd: project.root });
-    expect(gcAfter.stdout).toMatch(/^Deleted 1 run\(s\); 0 kept/);
+    expect(gcAfter.stdout).toMatch(/^Deleted 2 run\(s\); 1 kept/);
+    expect(existsSync(starting)).toBe(true);
   });
 });

@@ -60,14 +60,18 @@ jobs:
     errors: ['.github/vmplan.yml:5:27 jobs.b.needs[1]: "a" is listed twice'],
   },
   {
-    name: 'duplicate job id',
+    name: 'duplicate job id, reported with the other problems of the file',
     yaml: `version: 1
+defaults: { executor: host }
 jobs:
   unit: { run: x }
-  unit: { run: y }
+  unit: { run: y, timout: 3 }
+  lint: { run: z, executor: docker }
 `,
     errors: [
-      '.github/vmplan.yml:4:3: invalid YAML: duplicate key "unit": each key (and each job id) may appear only once',
+      '.github/vmplan.yml:5:3 jobs.unit: duplicate key "unit": each key (and each job id) may appear only once',
+      '.github/vmplan.yml:5:19 jobs.unit.timout: unknown key "timout" (did you mean "timeout-minutes"?)',
+      '.github/vmplan.yml:6:29 jobs.lint.executor: expected one of "host", "vfkit", "qemu", found "docker"',
     ],
   },
   {

@@ -48,6 +48,26 @@ describe('JobLog', () => {
     expect(readFileSync(path, 'utf8')).toBe('ünïcødé ✔\n');
   });
 
+  it('never cuts an endless line inside a secret, wherever the secret falls', async () => {
+    const secret = 'hunter2-token';
+    for (const offset of [secret.length - 1, 5, 1]) {
+      const path = join(folder, `secret-${offset}.log`);
+      const log = new JobLog(path, new Masker([secret]), undefined);
+      // The secret straddles the point where the line is cut, and arrives split across chunks.
+      const text = `${'x'.repeat(MAX_LINE_CHARS - offset)}${secret}${'y'.repeat(MAX_LINE_CHARS)}`;
+      const bytes = Buffer.from(text);
+      await pipeline(
+        Readable.from([bytes.subarray(0, MAX_LINE_CHARS - 2), bytes.subarray(MAX_LINE_CHARS - 2)]),
+        log.input(),
+      );
+      await log.close();
+      const written = readFileSync(path, 'utf8');
+      expect(written).not.toContain('hunter');
+      expect(written).not.toContain('token');
+      expect(written.replace(/\n/g, '')).toBe(text.replace(secret, '***'));
+    }
+  });
+
   it('cuts endless lines so memory stays bounded', async () => {
     const path = join(folder, 'c.log');
     const log = new JobLog(path, new Masker([]), undefined);

@@ -37,7 +37,12 @@ function createStore(runId: string): RunStore {
 
 describe('run ids', () => {
   it('sort by time and refuse anything that could be a path', () => {
-    expect(newRunId(new Date('2026-11-29T10:23:00.123Z'), '1a2b3c4d')).toBe('20261129T102300Z-1a2b3c4d');
+    expect(newRunId(new Date('2026-11-29T10:23:00.123Z'), 'a2b3c4')).toBe('20261129T102300Z-07ba2b3c');
+    // Within one second, ids still sort by start time (the milliseconds lead the suffix).
+    const ids = [999, 5, 500, 42].map((ms) =>
+      newRunId(new Date(Date.UTC(2026, 10, 29, 10, 23, 0, ms)), 'fffff'),
+    );
+    expect([...ids].sort()).toEqual([ids[1], ids[3], ids[2], ids[0]]);
     expect(() => assertRunId('../../etc/passwd')).toThrow(InputError);
     expect(() => layout.runDir('20261129T102300Z-1a2b3c4d/../x')).toThrow(/is not a run id/);
   });

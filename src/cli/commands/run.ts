@@ -5,6 +5,7 @@ import type { JobExecutor } from '../../engine/executor.js';
 import { startRun } from '../../engine/start-run.js';
 import { InputError } from '../../errors.js';
 import { HostExecutor } from '../../executors/host.js';
+import { killRecordedProcessNow } from '../../executors/stop-recorded.js';
 import { QemuExecutor } from '../../executors/vm/qemu.js';
 import { VfkitExecutor } from '../../executors/vm/vfkit.js';
 import { HostImagePreparer } from '../../images/preparer.js';
@@ -127,7 +128,8 @@ export async function executePlan(
   let signalled: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled !== undefined) {
-      // A second signal: finish the records now and leave.
+      // A second signal: kill what runs, finish the records now and leave.
+      killWhatRuns();
       store?.finish('cancelled', `cancelled: received ${signalled}, then ${signal}`);
       process.exit(signal === 'SIGINT' ? 130 : 143);
     }
@@ -135,7 +137,17 @@ export async function executePlan(
     io.stderr(`\nvmplan: received ${signal}, stopping every job...\n`);
     controller.abort(`received ${signal}`);
   };
-  const onExit = () => store?.finish('cancelled', 'vmplan exited before the run finished');
+  // Jobs run in their own process groups: a vmplan that exits early (a crash) must not leave them behind.
+  const killWhatRuns = () => {
+    if (store === undefined || store.finished) return;
+    for (const node of store.allNodes())
+      if (node.status === 'running' && node.process !== null && node.process !== undefined)
+        killRecordedProcessNow(node.process, layout.runDir(store.runId));
+  };
+  const onExit = () => {
+    killWhatRuns();
+    store?.finish('cancelled', 'vmplan exited before the run finished');
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('exit', onExit);

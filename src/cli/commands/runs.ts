@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
 import { readPlan } from '../../plan/io.js';
@@ -112,6 +112,9 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
+/** How long a run folder without run.json is taken for a run being created, not a broken one. */
+const STARTING_RUN_GRACE_MS = 10 * 60_000;
+
 /** `vmplan gc --keep N`: deletes all but the newest N runs; never a running run or a snapshot still in use. */
 export async function gcCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs('gc', args, {
@@ -126,7 +129,12 @@ export async function gcCommand(args: string[], io: CliIo): Promise<number> {
   const runs = new Map<string, RunRecord | undefined>();
   for (const id of ids) runs.set(id, await reconcileRun(layout, id).catch(() => undefined));
   const kept = new Set(ids.slice(Math.max(0, ids.length - keep)));
-  for (const [id, run] of runs) if (run?.status === 'running') kept.add(id);
+  for (const [id, run] of runs) {
+    if (run?.status === 'running') kept.add(id);
+    // A folder without a readable run.json may be a run that is just starting: leave young ones alone.
+    if (run === undefined && Date.now() - statSync(layout.runDir(id)).mtimeMs < STARTING_RUN_GRACE_MS)
+      kept.add(id);
+  }
   // A kept rerun still uses the snapshot of the run it repeats.
   for (const id of [...kept]) {
     const snapshotRun = runs.get(id)?.snapshotRun;
