@@ -1,10 +1,14 @@
 // Scale-out benchmarks (issue: shards, merged reports, reruns):
 // - planning 1,000 jobs and cutting the plan into 10 shards; merging 10 results.json back;
 // - balance (slowest shard / mean shard) with recorded durations vs spreading by job count.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseJobsFile } from '../src/config/parse.js';
 import { buildPlan } from '../src/plan/build.js';
 import type { Plan } from '../src/plan/schema.js';
 import { assignShards, jobGroups, shardPlan } from '../src/plan/shard.js';
+import { readResults, writeResults } from '../src/results/io.js';
 import { mergeResults } from '../src/results/merge.js';
 import type { Results } from '../src/results/schema.js';
 import { median, table, timeIt } from './support.js';
@@ -28,20 +32,22 @@ const random = () => {
   return seed / 0x7fffffff;
 };
 const durations = Object.fromEntries(jobs.map((job) => [job, Math.round(5_000 + 600_000 * random() ** 6)]));
+// The plan as a planning step given recorded durations makes it (they are part of the plan).
+const recorded: Plan = buildPlan(parseJobsFile(text, 'bench.yml').config, { ...contextOf(plan), durations });
 
 const planMs = median(
   timeIt(5, () => buildPlan(parseJobsFile(text, 'bench.yml').config, { ...contextOf(plan) })),
 );
 const shardMs = median(
   timeIt(5, () =>
-    Array.from({ length: SHARDS }, (_, i) => shardPlan(plan, { index: i + 1, count: SHARDS }, durations)),
+    Array.from({ length: SHARDS }, (_, i) => shardPlan(recorded, { index: i + 1, count: SHARDS })),
   ),
 );
 const results: Results[] = Array.from({ length: SHARDS }, (_, i) => {
-  const shard = shardPlan(plan, { index: i + 1, count: SHARDS }, durations);
+  const shard = shardPlan(recorded, { index: i + 1, count: SHARDS });
   return {
     schemaVersion: 1,
-    planId: plan.planId,
+    planId: recorded.planId,
     shard: { index: i + 1, count: SHARDS },
     runId: `20261129T100000Z-${String(i).padStart(8, '0')}`,
     status: 'passed',
@@ -71,13 +77,28 @@ const results: Results[] = Array.from({ length: SHARDS }, (_, i) => {
     ),
   };
 });
-const mergeMs = median(timeIt(10, () => mergeResults(plan, results)));
+// Merging as the report step does: read and validate every results.json, then merge.
+const resultsDir = mkdtempSync(join(tmpdir(), 'vmplan-bench-results-'));
+const files = results.map((one, i) => {
+  const path = join(resultsDir, `results-${i}.json`);
+  writeResults(path, one);
+  return path;
+});
+const mergeMs = median(
+  timeIt(10, () =>
+    mergeResults(
+      recorded,
+      files.map((path) => readResults(path)),
+    ),
+  ),
+);
+rmSync(resultsDir, { recursive: true, force: true });
 
 function balance(assignment: string[][]): { max: number; mean: number } {
   const loads = assignment.map((shard) => shard.reduce((sum, job) => sum + durations[job]!, 0));
   return { max: Math.max(...loads), mean: loads.reduce((a, b) => a + b, 0) / loads.length };
 }
-const byDurations = balance(assignShards(plan, SHARDS, durations));
+const byDurations = balance(assignShards(recorded, SHARDS));
 const byCount = balance(assignShards(plan, SHARDS));
 
 console.log(`## bench/scale: ${jobs.length} jobs, ${SHARDS} shards (median ms)`);
@@ -87,7 +108,7 @@ console.log(
     [
       ['plan 1,000 jobs (parse + build)', `${planMs.toFixed(0)} ms`],
       [`cut the plan into ${SHARDS} shards (all of them)`, `${shardMs.toFixed(0)} ms`],
-      [`merge ${SHARDS} results.json`, `${mergeMs.toFixed(1)} ms`],
+      [`read, validate and merge ${SHARDS} results.json`, `${mergeMs.toFixed(1)} ms`],
       [
         'balance with recorded durations (slowest / mean shard)',
         `${(byDurations.max / byDurations.mean).toFixed(3)} (slowest ${(byDurations.max / 60000).toFixed(1)} min)`,

@@ -13171,6 +13171,8 @@ const PlanScopeSchema = strictObject({
     executor: ExecutorSchema.nullable().describe('The executor forced for the run (--executor), or null.'),
     defaultExecutor: ExecutorSchema.describe('The executor for jobs that name none (from the host platform).'),
     changes: ChangesSchema,
+    durations: record(schema_JobIdSchema, schemas_number().int().nonnegative())
+        .describe('Recorded durations (ms) of earlier runs, by job: shards are balanced by them. Part of the plan so every shard of it computes the same split.'),
 });
 /** Something that must hold on the machine before any node runs; checked first, so nothing starts in vain. */
 const PreconditionSchema = discriminatedUnion('kind', [
@@ -13391,6 +13393,10 @@ function buildPlan(config, context) {
             changes: context.changes.known
                 ? { known: true, source: context.changes.source, files: [...new Set(context.changes.files)].sort() }
                 : context.changes,
+            durations: Object.fromEntries(included.flatMap((id) => {
+                const ms = context.durations?.[id];
+                return ms === undefined || !Number.isFinite(ms) || ms < 0 ? [] : [[id, Math.round(ms)]];
+            })),
         },
         workspace: { exclude: config.workspace?.exclude ?? [], mode: config.workspace?.mode ?? 'overlay' },
         preconditions: buildPreconditions(nodes),
@@ -14014,108 +14020,6 @@ function planTimestamp(env = process.env, now = new Date()) {
     return now.toISOString();
 }
 
-;// CONCATENATED MODULE: ./src/util/state-dir.ts
-
-
-/**
- * Creates a vmplan state folder that git ignores on its own (a `.gitignore` of `*` inside it), so runs,
- * plans and caches never show up as changes or get committed, whatever the repository's own ignore rules.
- */
-function ensureStateDir(path) {
-    (0,external_node_fs_.mkdirSync)(path, { recursive: true });
-    const ignore = (0,external_node_path_namespaceObject.join)(path, '.gitignore');
-    if (!(0,external_node_fs_.existsSync)(ignore))
-        (0,external_node_fs_.writeFileSync)(ignore, '# Created by vmplan: everything here is local state.\n*\n');
-    return path;
-}
-
-;// CONCATENATED MODULE: ./src/cli/commands/plan.ts
-
-
-
-
-
-
-
-
-
-
-
-/** Where `vmplan plan` writes by default. */
-const DEFAULT_PLAN_OUT = '.vmplan/plan.json';
-/** Options shared by every command that plans (plan, run). */
-const planningOptions = {
-    only: { type: 'string', multiple: true },
-    'changed-files': { type: 'string' },
-    base: { type: 'string' },
-    executor: { type: 'string' },
-};
-/** Plans a jobs file from the command line's view of the world (git, flags, platform). */
-function planFromArgs(io, file, values) {
-    if (values['changed-files'] !== undefined && values.base !== undefined) {
-        throw new InputError('use either --changed-files or --base, not both');
-    }
-    let executor = null;
-    if (values.executor !== undefined) {
-        const parsed = ExecutorSchema.safeParse(values.executor);
-        if (!parsed.success)
-            throw new InputError(`--executor: ${parsed.error.issues[0]?.message}`);
-        executor = parsed.data;
-    }
-    const root = repositoryRoot(io.cwd);
-    const path = (0,external_node_path_namespaceObject.resolve)(io.cwd, file ?? DEFAULT_JOBS_FILE);
-    const name = displayName(root, path);
-    const loaded = loadJobsFile(path, name);
-    const only = listOption(values.only);
-    return buildPlan(loaded.config, {
-        source: localSource(io.cwd),
-        jobsFile: { name, sha256: loaded.sha256 },
-        changes: localChanges(io.cwd, {
-            changedFilesPath: values['changed-files'] === undefined ? undefined : (0,external_node_path_namespaceObject.resolve)(io.cwd, values['changed-files']),
-            base: values.base,
-        }),
-        ...(only === undefined ? {} : { only }),
-        ...(executor === null ? {} : { executor }),
-        defaultExecutor: platformExecutor(),
-        createdAt: planTimestamp(io.env),
-    });
-}
-/** `vmplan plan [FILE] [--only JOB...] [--changed-files FILE | --base REF] [--executor X] [--out PATH|-]` */
-function planCommand(args, io) {
-    const { values, positionals } = parseCommandArgs('plan', args, {
-        ...planningOptions,
-        out: { type: 'string' },
-    });
-    if (positionals.length > 1)
-        throw new InputError(`vmplan plan: expected one jobs file, got ${positionals.length}`);
-    const plan = planFromArgs(io, positionals[0], values);
-    const secretValues = secretValuesOf(plan, io.env);
-    if (values.out === '-') {
-        io.stdout(serializePlan(plan, secretValues));
-        return cli_io/* EXIT */.d.ok;
-    }
-    const out = (0,external_node_path_namespaceObject.resolve)(io.cwd, values.out ?? DEFAULT_PLAN_OUT);
-    if (values.out === undefined)
-        ensureStateDir((0,external_node_path_namespaceObject.dirname)(out));
-    writePlan(out, plan, secretValues);
-    io.stdout(renderPlan(plan));
-    io.stdout(`\nWrote ${(0,external_node_path_namespaceObject.relative)(io.cwd, out) || out}\n`);
-    return cli_io/* EXIT */.d.ok;
-}
-/** Values of the secrets a plan names, as set in the environment (to make sure none leaks into plan.json). */
-function secretValuesOf(plan, env) {
-    return plan.preconditions.flatMap((p) => (p.kind === 'secret' && env[p.name] ? [env[p.name]] : []));
-}
-/** A path relative to the repository root with forward slashes, or absolute when outside it. */
-function displayName(root, path) {
-    const fromRoot = (0,external_node_path_namespaceObject.relative)(root, path);
-    if (fromRoot.startsWith('..') || (0,external_node_path_namespaceObject.isAbsolute)(fromRoot))
-        return path;
-    return fromRoot.split(external_node_path_namespaceObject.sep).join('/');
-}
-
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/records/schema.ts
 
 
@@ -14205,6 +14109,338 @@ const RunRecordSchema = strictObject({
         .describe('Jobs (execute nodes) by status.'),
 });
 
+;// CONCATENATED MODULE: ./src/results/schema.ts
+
+
+
+/** Format version of results.json. */
+const RESULTS_SCHEMA_VERSION = 1;
+/** Largest results.json read. */
+const MAX_RESULTS_BYTES = 64 * 1024 * 1024;
+const AnnotationSchema = strictObject({
+    level: schemas_enum(['error', 'warning', 'notice']),
+    title: schemas_string(),
+    message: schemas_string(),
+    file: schemas_string().optional(),
+    line: schemas_number().int().positive().optional(),
+    column: schemas_number().int().positive().optional(),
+    job: schemas_string(),
+    kind: schemas_enum(['job', 'diagnostic']),
+});
+/** One job's result, with what the reports need (so a report job can work from results alone). */
+const JobResultSchema = strictObject({
+    status: NodeStatusSchema,
+    description: schemas_string(),
+    executor: schemas_string(),
+    durationMs: schemas_number().int().nonnegative().nullable(),
+    exitCode: schemas_number().int().nullable(),
+    message: schemas_string().nullable(),
+    logTail: schemas_string().describe("The end of the job's log (masked), for summaries."),
+    logTruncated: schemas_boolean(),
+    annotations: array(AnnotationSchema),
+});
+/** `results.json`: what one runner (one shard) ran of a plan, uploaded as an artifact. */
+const schema_ResultsSchema = strictObject({
+    schemaVersion: literal(RESULTS_SCHEMA_VERSION),
+    planId: schemas_string()
+        .regex(/^[0-9a-f]{64}$/)
+        .describe('The plan the runner was given (before sharding).'),
+    shard: strictObject({ index: schemas_number().int().positive(), count: schemas_number().int().positive() })
+        .nullable(),
+    runId: schemas_string(),
+    status: schemas_enum(['passed', 'failed', 'cancelled']),
+    startedAt: schemas_string(),
+    finishedAt: schemas_string().nullable(),
+    jobs: record(schemas_string().regex(JOB_ID_PATTERN), JobResultSchema),
+});
+
+;// CONCATENATED MODULE: ./src/results/io.ts
+
+
+
+
+/** Writes results.json atomically after validating it. */
+function writeResults(path, results) {
+    writeJsonAtomic(path, ResultsSchema.parse(results));
+}
+/** Reads and validates a results.json (an artifact from another runner: checked, never trusted blindly). */
+function readResults(path, name = path) {
+    let text;
+    try {
+        if ((0,external_node_fs_.statSync)(path).size > MAX_RESULTS_BYTES)
+            throw new InputError([
+                { file: name, message: `more than ${MAX_RESULTS_BYTES} bytes: not a results.json` },
+            ]);
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        if (error instanceof InputError)
+            throw error;
+        throw new InputError([
+            { file: name, message: `cannot read the results: ${error.code ?? error}` },
+        ]);
+    }
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (error) {
+        throw new InputError([
+            { file: name, message: `not a results.json: invalid JSON (${error.message})` },
+        ]);
+    }
+    const parsed = schema_ResultsSchema.safeParse(data);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new InputError([
+            {
+                file: name,
+                message: `not a valid results.json: ${issue.path.map(String).join('.') || '(top)'}: ${issue.message}`,
+            },
+        ]);
+    }
+    return parsed.data;
+}
+
+;// CONCATENATED MODULE: ./src/results/merge.ts
+/** A job's report from its result. */
+function jobReportFromResult(job, result) {
+    const { annotations: _annotations, ...report } = result;
+    return { job, ...report };
+}
+/**
+ * Merges the results of a plan's shards (or of one runner). Results of another plan are ignored with a note; a
+ * shard that ran more than once (GitHub's "re-run failed jobs") counts with its latest results; a job reported
+ * by two different shards is a conflict (kept: the first, noted); a job nobody reported — a shard that never
+ * uploaded results — counts as not run, so a missing shard can never look like success.
+ */
+function mergeResults(plan, given) {
+    const problems = [];
+    const all = latestPerShard(given, problems);
+    const byJob = new Map();
+    const seenShards = new Set();
+    let shardCount;
+    let cancelled = false;
+    for (const results of all) {
+        const from = results.shard === null ? `run ${results.runId}` : `shard ${results.shard.index}/${results.shard.count}`;
+        if (results.planId !== plan.planId) {
+            problems.push(`results of ${from} belong to plan ${results.planId.slice(0, 12)}, not ${plan.planId.slice(0, 12)}: ignored`);
+            continue;
+        }
+        if (results.shard !== null) {
+            seenShards.add(results.shard.index);
+            shardCount = results.shard.count;
+        }
+        if (results.status === 'cancelled')
+            cancelled = true;
+        for (const [job, result] of Object.entries(results.jobs)) {
+            const existing = byJob.get(job);
+            if (existing !== undefined) {
+                problems.push(`job "${job}" was reported by both ${existing.from} and ${from}: kept the result of ${existing.from}`);
+                continue;
+            }
+            byJob.set(job, { result, from });
+        }
+    }
+    if (shardCount !== undefined) {
+        for (let index = 1; index <= shardCount; index++) {
+            if (!seenShards.has(index))
+                problems.push(`no results from shard ${index}/${shardCount} (it did not finish or did not upload results.json)`);
+        }
+    }
+    const executeNodes = plan.nodes.filter((node) => node.kind === 'execute');
+    const jobs = executeNodes.map((node) => {
+        const found = byJob.get(node.job);
+        if (found !== undefined)
+            return jobReportFromResult(node.job, found.result);
+        return {
+            job: node.job,
+            description: node.description,
+            executor: node.executor,
+            status: 'skipped',
+            durationMs: null,
+            exitCode: null,
+            message: 'no result: the runner that had this job did not report (see the notes above)',
+            logTail: '',
+            logTruncated: false,
+        };
+    });
+    const annotations = executeNodes.flatMap((node) => byJob.get(node.job)?.result.annotations ?? []);
+    const allPassed = jobs.every((job) => job.status === 'passed');
+    return {
+        status: cancelled ? 'cancelled' : allPassed ? 'passed' : 'failed',
+        jobs,
+        annotations,
+        problems,
+        summary: Object.fromEntries(jobs.map((job) => [
+            job.job,
+            { status: job.status, durationMs: job.durationMs, exitCode: job.exitCode },
+        ])),
+    };
+}
+/** Recorded durations of passed jobs, from results, to balance the next shards. */
+function durationsFrom(all) {
+    const durations = {};
+    for (const results of all) {
+        for (const [job, result] of Object.entries(results.jobs)) {
+            if (result.status === 'passed' && result.durationMs !== null)
+                durations[job] = result.durationMs;
+        }
+    }
+    return durations;
+}
+/** Of the results of one shard (or of the whole plan) uploaded several times, the latest; noted. */
+function latestPerShard(all, problems) {
+    const latest = new Map();
+    const key = (results) => `${results.planId}:${results.shard === null ? 'whole' : `${results.shard.index}/${results.shard.count}`}`;
+    for (const results of all) {
+        const seen = latest.get(key(results));
+        if (seen === undefined || Date.parse(results.startedAt) > Date.parse(seen.startedAt))
+            latest.set(key(results), results);
+    }
+    for (const results of all) {
+        const kept = latest.get(key(results));
+        if (kept === results)
+            continue;
+        const what = results.shard === null ? 'the plan' : `shard ${results.shard.index}/${results.shard.count}`;
+        problems.push(`${what} ran again (run ${kept.runId}): its earlier results (run ${results.runId}) were replaced`);
+    }
+    return all.filter((results) => latest.get(key(results)) === results);
+}
+
+;// CONCATENATED MODULE: ./src/results/durations.ts
+
+
+
+
+/** Recorded job durations to balance shards: from a results.json of an earlier run, or a `{ job: ms }` map. */
+function readDurations(path, name = path) {
+    let data;
+    try {
+        data = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+    }
+    catch (error) {
+        throw new InputError(`durations: cannot read ${name} (${error.message})`);
+    }
+    if (data !== null && typeof data === 'object' && 'schemaVersion' in data)
+        return durationsFrom([readResults(path, name)]);
+    const map = data;
+    if (data === null ||
+        typeof data !== 'object' ||
+        Array.isArray(data) ||
+        Object.values(map).some((value) => typeof value !== 'number')) {
+        throw new InputError(`durations: ${name} is neither a results.json nor a map of job id to milliseconds`);
+    }
+    return map;
+}
+
+;// CONCATENATED MODULE: ./src/util/state-dir.ts
+
+
+/**
+ * Creates a vmplan state folder that git ignores on its own (a `.gitignore` of `*` inside it), so runs,
+ * plans and caches never show up as changes or get committed, whatever the repository's own ignore rules.
+ */
+function ensureStateDir(path) {
+    (0,external_node_fs_.mkdirSync)(path, { recursive: true });
+    const ignore = (0,external_node_path_namespaceObject.join)(path, '.gitignore');
+    if (!(0,external_node_fs_.existsSync)(ignore))
+        (0,external_node_fs_.writeFileSync)(ignore, '# Created by vmplan: everything here is local state.\n*\n');
+    return path;
+}
+
+;// CONCATENATED MODULE: ./src/cli/commands/plan.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/** Where `vmplan plan` writes by default. */
+const DEFAULT_PLAN_OUT = '.vmplan/plan.json';
+/** Options shared by every command that plans (plan, run). */
+const planningOptions = {
+    only: { type: 'string', multiple: true },
+    'changed-files': { type: 'string' },
+    base: { type: 'string' },
+    executor: { type: 'string' },
+    durations: { type: 'string' },
+};
+/** Plans a jobs file from the command line's view of the world (git, flags, platform). */
+function planFromArgs(io, file, values) {
+    if (values['changed-files'] !== undefined && values.base !== undefined) {
+        throw new InputError('use either --changed-files or --base, not both');
+    }
+    let executor = null;
+    if (values.executor !== undefined) {
+        const parsed = ExecutorSchema.safeParse(values.executor);
+        if (!parsed.success)
+            throw new InputError(`--executor: ${parsed.error.issues[0]?.message}`);
+        executor = parsed.data;
+    }
+    const root = repositoryRoot(io.cwd);
+    const path = (0,external_node_path_namespaceObject.resolve)(io.cwd, file ?? DEFAULT_JOBS_FILE);
+    const name = displayName(root, path);
+    const loaded = loadJobsFile(path, name);
+    const only = listOption(values.only);
+    return buildPlan(loaded.config, {
+        source: localSource(io.cwd),
+        jobsFile: { name, sha256: loaded.sha256 },
+        changes: localChanges(io.cwd, {
+            changedFilesPath: values['changed-files'] === undefined ? undefined : (0,external_node_path_namespaceObject.resolve)(io.cwd, values['changed-files']),
+            base: values.base,
+        }),
+        ...(only === undefined ? {} : { only }),
+        ...(executor === null ? {} : { executor }),
+        ...(values.durations === undefined
+            ? {}
+            : { durations: readDurations((0,external_node_path_namespaceObject.resolve)(io.cwd, values.durations), values.durations) }),
+        defaultExecutor: platformExecutor(),
+        createdAt: planTimestamp(io.env),
+    });
+}
+/** `vmplan plan [FILE] [--only JOB...] [--changed-files FILE | --base REF] [--executor X] [--out PATH|-]` */
+function planCommand(args, io) {
+    const { values, positionals } = parseCommandArgs('plan', args, {
+        ...planningOptions,
+        out: { type: 'string' },
+    });
+    if (positionals.length > 1)
+        throw new InputError(`vmplan plan: expected one jobs file, got ${positionals.length}`);
+    const plan = planFromArgs(io, positionals[0], values);
+    const secretValues = secretValuesOf(plan, io.env);
+    if (values.out === '-') {
+        io.stdout(serializePlan(plan, secretValues));
+        return cli_io/* EXIT */.d.ok;
+    }
+    const out = (0,external_node_path_namespaceObject.resolve)(io.cwd, values.out ?? DEFAULT_PLAN_OUT);
+    if (values.out === undefined)
+        ensureStateDir((0,external_node_path_namespaceObject.dirname)(out));
+    writePlan(out, plan, secretValues);
+    io.stdout(renderPlan(plan));
+    io.stdout(`\nWrote ${(0,external_node_path_namespaceObject.relative)(io.cwd, out) || out}\n`);
+    return cli_io/* EXIT */.d.ok;
+}
+/** Values of the secrets a plan names, as set in the environment (to make sure none leaks into plan.json). */
+function secretValuesOf(plan, env) {
+    return plan.preconditions.flatMap((p) => (p.kind === 'secret' && env[p.name] ? [env[p.name]] : []));
+}
+/** A path relative to the repository root with forward slashes, or absolute when outside it. */
+function displayName(root, path) {
+    const fromRoot = (0,external_node_path_namespaceObject.relative)(root, path);
+    if (fromRoot.startsWith('..') || (0,external_node_path_namespaceObject.isAbsolute)(fromRoot))
+        return path;
+    return fromRoot.split(external_node_path_namespaceObject.sep).join('/');
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/records/layout.ts
 
 
@@ -17483,9 +17719,10 @@ function jobGroups(plan) {
 }
 /**
  * Assigns job groups to `count` shards: deterministic, and balanced by recorded durations when there are any
- * (longest first onto the least loaded shard), else by job count. Jobs without a record weigh the median.
+ * (the plan's own, unless others are given to compare; longest first onto the least loaded shard), else by job
+ * count. Jobs without a record weigh the median.
  */
-function assignShards(plan, count, durations = {}) {
+function assignShards(plan, count, durations = plan.scope.durations) {
     const known = Object.values(durations)
         .filter((ms) => Number.isFinite(ms) && ms >= 0)
         .sort((a, b) => a - b);
@@ -17507,13 +17744,14 @@ function assignShards(plan, count, durations = {}) {
 }
 /**
  * The plan shard `spec` runs: its jobs, what they need and only the images they use, the rest excluded with the
- * shard that runs them. A plan whose jobs cannot be spread (fewer groups than shards) gives empty shards.
+ * shard that runs them. Balanced by the durations recorded in the plan, so every shard computes the same split.
+ * A plan whose jobs cannot be spread (fewer groups than shards) gives empty shards.
  */
-function shardPlan(plan, spec, durations = {}, createdAt = plan.createdAt) {
+function shardPlan(plan, spec, createdAt = plan.createdAt) {
     if (plan.scope.shard !== null) {
         throw new InputError(`this plan is already shard ${plan.scope.shard.index}/${plan.scope.shard.count}: shard the whole plan instead`);
     }
-    const assignment = assignShards(plan, spec.count, durations);
+    const assignment = assignShards(plan, spec.count);
     const shardOf = new Map();
     assignment.forEach((jobs, index) => {
         for (const job of jobs)
@@ -17571,211 +17809,6 @@ function renderRunTable(run, nodes, plan) {
         '',
         `Run ${run.runId}: ${run.status} (${counts || 'no jobs'}) in ${duration}${run.message === null ? '' : ` — ${run.message}`}`,
     ].join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/results/schema.ts
-
-
-
-/** Format version of results.json. */
-const RESULTS_SCHEMA_VERSION = 1;
-/** Largest results.json read. */
-const MAX_RESULTS_BYTES = 64 * 1024 * 1024;
-const AnnotationSchema = strictObject({
-    level: schemas_enum(['error', 'warning', 'notice']),
-    title: schemas_string(),
-    message: schemas_string(),
-    file: schemas_string().optional(),
-    line: schemas_number().int().positive().optional(),
-    column: schemas_number().int().positive().optional(),
-    job: schemas_string(),
-    kind: schemas_enum(['job', 'diagnostic']),
-});
-/** One job's result, with what the reports need (so a report job can work from results alone). */
-const JobResultSchema = strictObject({
-    status: NodeStatusSchema,
-    description: schemas_string(),
-    executor: schemas_string(),
-    durationMs: schemas_number().int().nonnegative().nullable(),
-    exitCode: schemas_number().int().nullable(),
-    message: schemas_string().nullable(),
-    logTail: schemas_string().describe("The end of the job's log (masked), for summaries."),
-    logTruncated: schemas_boolean(),
-    annotations: array(AnnotationSchema),
-});
-/** `results.json`: what one runner (one shard) ran of a plan, uploaded as an artifact. */
-const schema_ResultsSchema = strictObject({
-    schemaVersion: literal(RESULTS_SCHEMA_VERSION),
-    planId: schemas_string()
-        .regex(/^[0-9a-f]{64}$/)
-        .describe('The plan the runner was given (before sharding).'),
-    shard: strictObject({ index: schemas_number().int().positive(), count: schemas_number().int().positive() })
-        .nullable(),
-    runId: schemas_string(),
-    status: schemas_enum(['passed', 'failed', 'cancelled']),
-    startedAt: schemas_string(),
-    finishedAt: schemas_string().nullable(),
-    jobs: record(schemas_string().regex(JOB_ID_PATTERN), JobResultSchema),
-});
-
-;// CONCATENATED MODULE: ./src/results/io.ts
-
-
-
-
-/** Writes results.json atomically after validating it. */
-function writeResults(path, results) {
-    writeJsonAtomic(path, ResultsSchema.parse(results));
-}
-/** Reads and validates a results.json (an artifact from another runner: checked, never trusted blindly). */
-function readResults(path, name = path) {
-    let text;
-    try {
-        if ((0,external_node_fs_.statSync)(path).size > MAX_RESULTS_BYTES)
-            throw new InputError([
-                { file: name, message: `more than ${MAX_RESULTS_BYTES} bytes: not a results.json` },
-            ]);
-        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
-    }
-    catch (error) {
-        if (error instanceof InputError)
-            throw error;
-        throw new InputError([
-            { file: name, message: `cannot read the results: ${error.code ?? error}` },
-        ]);
-    }
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch (error) {
-        throw new InputError([
-            { file: name, message: `not a results.json: invalid JSON (${error.message})` },
-        ]);
-    }
-    const parsed = schema_ResultsSchema.safeParse(data);
-    if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new InputError([
-            {
-                file: name,
-                message: `not a valid results.json: ${issue.path.map(String).join('.') || '(top)'}: ${issue.message}`,
-            },
-        ]);
-    }
-    return parsed.data;
-}
-
-;// CONCATENATED MODULE: ./src/results/merge.ts
-/** A job's report from its result. */
-function jobReportFromResult(job, result) {
-    const { annotations: _annotations, ...report } = result;
-    return { job, ...report };
-}
-/**
- * Merges the results of a plan's shards (or of one runner). Results of another plan are ignored with a note; a
- * job reported twice is a conflict (kept: the first, noted); a job nobody reported — a shard that never
- * uploaded results — counts as not run, so a missing shard can never look like success.
- */
-function mergeResults(plan, all) {
-    const problems = [];
-    const byJob = new Map();
-    const seenShards = new Set();
-    let shardCount;
-    let cancelled = false;
-    for (const results of all) {
-        const from = results.shard === null ? `run ${results.runId}` : `shard ${results.shard.index}/${results.shard.count}`;
-        if (results.planId !== plan.planId) {
-            problems.push(`results of ${from} belong to plan ${results.planId.slice(0, 12)}, not ${plan.planId.slice(0, 12)}: ignored`);
-            continue;
-        }
-        if (results.shard !== null) {
-            seenShards.add(results.shard.index);
-            shardCount = results.shard.count;
-        }
-        if (results.status === 'cancelled')
-            cancelled = true;
-        for (const [job, result] of Object.entries(results.jobs)) {
-            const existing = byJob.get(job);
-            if (existing !== undefined) {
-                problems.push(`job "${job}" was reported by both ${existing.from} and ${from}: kept the result of ${existing.from}`);
-                continue;
-            }
-            byJob.set(job, { result, from });
-        }
-    }
-    if (shardCount !== undefined) {
-        for (let index = 1; index <= shardCount; index++) {
-            if (!seenShards.has(index))
-                problems.push(`no results from shard ${index}/${shardCount} (it did not finish or did not upload results.json)`);
-        }
-    }
-    const executeNodes = plan.nodes.filter((node) => node.kind === 'execute');
-    const jobs = executeNodes.map((node) => {
-        const found = byJob.get(node.job);
-        if (found !== undefined)
-            return jobReportFromResult(node.job, found.result);
-        return {
-            job: node.job,
-            description: node.description,
-            executor: node.executor,
-            status: 'skipped',
-            durationMs: null,
-            exitCode: null,
-            message: 'no result: the runner that had this job did not report (see the notes above)',
-            logTail: '',
-            logTruncated: false,
-        };
-    });
-    const annotations = executeNodes.flatMap((node) => byJob.get(node.job)?.result.annotations ?? []);
-    const allPassed = jobs.every((job) => job.status === 'passed');
-    return {
-        status: cancelled ? 'cancelled' : allPassed ? 'passed' : 'failed',
-        jobs,
-        annotations,
-        problems,
-        summary: Object.fromEntries(jobs.map((job) => [
-            job.job,
-            { status: job.status, durationMs: job.durationMs, exitCode: job.exitCode },
-        ])),
-    };
-}
-/** Recorded durations of passed jobs, from results, to balance the next shards. */
-function durationsFrom(all) {
-    const durations = {};
-    for (const results of all) {
-        for (const [job, result] of Object.entries(results.jobs)) {
-            if (result.status === 'passed' && result.durationMs !== null)
-                durations[job] = result.durationMs;
-        }
-    }
-    return durations;
-}
-
-;// CONCATENATED MODULE: ./src/results/durations.ts
-
-
-
-
-/** Recorded job durations to balance shards: from a results.json of an earlier run, or a `{ job: ms }` map. */
-function readDurations(path, name = path) {
-    let data;
-    try {
-        data = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
-    }
-    catch (error) {
-        throw new InputError(`durations: cannot read ${name} (${error.message})`);
-    }
-    if (data !== null && typeof data === 'object' && 'schemaVersion' in data)
-        return durationsFrom([readResults(path, name)]);
-    const map = data;
-    if (data === null ||
-        typeof data !== 'object' ||
-        Array.isArray(data) ||
-        Object.values(map).some((value) => typeof value !== 'number')) {
-        throw new InputError(`durations: ${name} is neither a results.json nor a map of job id to milliseconds`);
-    }
-    return map;
 }
 
 ;// CONCATENATED MODULE: ./src/cli/progress.ts
@@ -17838,7 +17871,6 @@ function consoleProgress(out, options) {
 
 
 
-
 /** Options of commands that run a plan (run, rerun). */
 const runningOptions = {
     'max-parallel': { type: 'string' },
@@ -17869,7 +17901,6 @@ async function runCommand(args, io) {
         ...runningOptions,
         plan: { type: 'string' },
         shard: { type: 'string' },
-        durations: { type: 'string' },
     });
     if (positionals.length > 1)
         throw new InputError(`vmplan run: expected at most one jobs file, got ${positionals.length}`);
@@ -17878,7 +17909,7 @@ async function runCommand(args, io) {
     if (values.plan !== undefined) {
         if (positionals.length > 0)
             throw new InputError('vmplan run: give a jobs file or --plan, not both');
-        for (const flag of ['changed-files', 'base', 'executor']) {
+        for (const flag of ['changed-files', 'base', 'executor', 'durations']) {
             if (values[flag] !== undefined)
                 throw new InputError(`vmplan run: --${flag} applies when planning; a --plan is already planned`);
         }
@@ -17892,15 +17923,8 @@ async function runCommand(args, io) {
         plan = planFromArgs(io, positionals[0], values);
         planPath = plan.source.jobsFile;
     }
-    if (values.shard !== undefined) {
-        const durations = values.durations === undefined
-            ? {}
-            : readDurations((0,external_node_path_namespaceObject.resolve)(io.cwd, values.durations), values.durations);
-        plan = shardPlan(plan, parseShard(values.shard), durations, new Date().toISOString());
-    }
-    else if (values.durations !== undefined) {
-        throw new InputError('vmplan run: --durations balances shards; give --shard i/n with it');
-    }
+    if (values.shard !== undefined)
+        plan = shardPlan(plan, parseShard(values.shard), new Date().toISOString());
     return executePlan(io, plan, planPath, values, undefined);
 }
 /** Runs a plan from the command line: signals, exit handler, progress, the final table and exit code. */
@@ -18187,11 +18211,11 @@ async function rerunCommand(args, io) {
 const COMMANDS = {
     plan: {
         run: planCommand,
-        usage: 'plan [FILE] [--only JOB...] [--changed-files FILE | --base REF] [--executor host|vfkit|qemu] [--out PATH|-]',
+        usage: 'plan [FILE] [--only A,B] [--changed-files FILE | --base REF] [--executor host|vfkit|qemu] [--durations F] [--out PATH|-]',
     },
     run: {
         run: runCommand,
-        usage: 'run [FILE | --plan plan.json] [--only JOB...] [--shard i/n [--durations F]] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR] [--vfkit-path P] [--keep-failed-disks] [--quiet]',
+        usage: 'run [FILE [--durations F] | --plan plan.json] [--only A,B] [--shard i/n] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR] [--vfkit-path P] [--keep-failed-disks] [--quiet]',
     },
     status: { run: statusCommand, usage: 'status [RUN]           (default: the latest run)' },
     list: { run: listCommand, usage: 'list                   (runs, newest first)' },

@@ -41145,6 +41145,8 @@ const PlanScopeSchema = strictObject({
     executor: ExecutorSchema.nullable().describe('The executor forced for the run (--executor), or null.'),
     defaultExecutor: ExecutorSchema.describe('The executor for jobs that name none (from the host platform).'),
     changes: ChangesSchema,
+    durations: record(schema_JobIdSchema, schemas_number().int().nonnegative())
+        .describe('Recorded durations (ms) of earlier runs, by job: shards are balanced by them. Part of the plan so every shard of it computes the same split.'),
 });
 /** Something that must hold on the machine before any node runs; checked first, so nothing starts in vain. */
 const PreconditionSchema = discriminatedUnion('kind', [
@@ -41365,6 +41367,10 @@ function buildPlan(config, context) {
             changes: context.changes.known
                 ? { known: true, source: context.changes.source, files: [...new Set(context.changes.files)].sort() }
                 : context.changes,
+            durations: Object.fromEntries(included.flatMap((id) => {
+                const ms = context.durations?.[id];
+                return ms === undefined || !Number.isFinite(ms) || ms < 0 ? [] : [[id, Math.round(ms)]];
+            })),
         },
         workspace: { exclude: config.workspace?.exclude ?? [], mode: config.workspace?.mode ?? 'overlay' },
         preconditions: buildPreconditions(nodes),
@@ -45104,6 +45110,155 @@ function missingOutputs(folder, what) {
         : `${what} did not produce ${missing.join(' and ')} (expected in $VMPLAN_IMAGE_OUT or the nix output)`;
 }
 
+;// CONCATENATED MODULE: ./src/plan/select.ts
+
+
+
+/**
+ * Narrows an existing plan to some of its jobs plus everything they need (for `--only` with `--plan`, reruns
+ * of failed jobs, and shards). The result is a plan in its own right: stages, preconditions and planId are
+ * recomputed, and the jobs left out are listed as excluded.
+ */
+function selectFromPlan(plan, jobs, why, createdAt) {
+    const executeById = new Map(plan.nodes.flatMap((node) => (node.kind === 'execute' ? [[node.job, node]] : [])));
+    const unknown = jobs.filter((job) => !executeById.has(job));
+    if (unknown.length > 0) {
+        throw new errors_InputError(unknown.map((job) => ({
+            message: `unknown job "${job}" in the plan${didYouMean(job, executeById.keys())}`,
+        })));
+    }
+    const keep = new Set();
+    const byId = new Map(plan.nodes.map((node) => [node.id, node]));
+    const add = (id) => {
+        if (keep.has(id))
+            return;
+        keep.add(id);
+        for (const dependency of byId.get(id)?.dependsOn ?? [])
+            add(dependency);
+    };
+    for (const job of jobs)
+        add(`job:${job}`);
+    const nodes = plan.nodes
+        .filter((node) => keep.has(node.id))
+        .map((node) => node.kind === 'prepare' ? { ...node, usedBy: node.usedBy.filter((id) => keep.has(id)) } : node);
+    const dropped = plan.nodes.flatMap((node) => node.kind === 'execute' && !keep.has(node.id)
+        ? [
+            {
+                job: node.job,
+                reason: 'not-selected',
+                message: typeof why === 'string' ? why : why(node.job),
+            },
+        ]
+        : []);
+    const ordered = orderNodes(nodes);
+    const body = {
+        ...plan,
+        scope: { ...plan.scope, only: [...new Set(jobs)].sort() },
+        preconditions: buildPreconditions(ordered.nodes),
+        stages: ordered.stages,
+        nodes: ordered.nodes,
+        excluded: [...plan.excluded, ...dropped].sort((a, b) => (a.job < b.job ? -1 : a.job > b.job ? 1 : 0)),
+    };
+    return { ...body, planId: planIdOf(body), createdAt };
+}
+
+;// CONCATENATED MODULE: ./src/plan/shard.ts
+
+
+
+
+/** The most shards a plan is split into. */
+const MAX_SHARDS = 256;
+/** Parses `2/3` (shard 2 of 3); a clear InputError otherwise. */
+function parseShard(text) {
+    const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+    const index = Number(match?.[1]);
+    const count = Number(match?.[2]);
+    if (match === null || index < 1 || count < 1 || index > count || count > MAX_SHARDS) {
+        throw new errors_InputError(`shard: expected "i/n" with 1 ≤ i ≤ n ≤ ${MAX_SHARDS} (e.g. 2/3), found "${text}"`);
+    }
+    return { index, count };
+}
+/**
+ * Groups of jobs that must run together: a job and everything it needs or is needed by (jobs do not share files
+ * across runners, so a need must run where its dependant runs).
+ */
+function jobGroups(plan) {
+    const parent = new Map();
+    const find = (job) => {
+        let root = job;
+        while (parent.get(root) !== root)
+            root = parent.get(root);
+        parent.set(job, root);
+        return root;
+    };
+    const jobs = plan.nodes.flatMap((node) => (node.kind === 'execute' ? [node] : []));
+    for (const node of jobs)
+        parent.set(node.job, node.job);
+    for (const node of jobs) {
+        for (const need of node.needs) {
+            const [a, b] = [find(node.job), find(need)].sort(compareText);
+            if (a !== b)
+                parent.set(b, a);
+        }
+    }
+    const groups = new Map();
+    for (const node of jobs) {
+        const root = find(node.job);
+        const group = groups.get(root);
+        if (group === undefined)
+            groups.set(root, [node.job]);
+        else
+            group.push(node.job);
+    }
+    return [...groups.values()].map((group) => group.sort(compareText));
+}
+/**
+ * Assigns job groups to `count` shards: deterministic, and balanced by recorded durations when there are any
+ * (the plan's own, unless others are given to compare; longest first onto the least loaded shard), else by job
+ * count. Jobs without a record weigh the median.
+ */
+function assignShards(plan, count, durations = plan.scope.durations) {
+    const known = Object.values(durations)
+        .filter((ms) => Number.isFinite(ms) && ms >= 0)
+        .sort((a, b) => a - b);
+    const typical = known.length === 0 ? 1 : known[Math.floor(known.length / 2)];
+    const weigh = (job) => (known.length === 0 ? 1 : (durations[job] ?? typical));
+    const groups = jobGroups(plan)
+        .map((jobs) => ({ jobs, weight: jobs.reduce((sum, job) => sum + weigh(job), 0) }))
+        .sort((a, b) => b.weight - a.weight || compareText(a.jobs[0], b.jobs[0]));
+    const shards = Array.from({ length: count }, () => ({ jobs: [], load: 0 }));
+    for (const group of groups) {
+        let target = shards[0];
+        for (const shard of shards)
+            if (shard.load < target.load)
+                target = shard;
+        target.jobs.push(...group.jobs);
+        target.load += group.weight;
+    }
+    return shards.map((shard) => shard.jobs.sort(compareText));
+}
+/**
+ * The plan shard `spec` runs: its jobs, what they need and only the images they use, the rest excluded with the
+ * shard that runs them. Balanced by the durations recorded in the plan, so every shard computes the same split.
+ * A plan whose jobs cannot be spread (fewer groups than shards) gives empty shards.
+ */
+function shardPlan(plan, spec, createdAt = plan.createdAt) {
+    if (plan.scope.shard !== null) {
+        throw new errors_InputError(`this plan is already shard ${plan.scope.shard.index}/${plan.scope.shard.count}: shard the whole plan instead`);
+    }
+    const assignment = assignShards(plan, spec.count);
+    const shardOf = new Map();
+    assignment.forEach((jobs, index) => {
+        for (const job of jobs)
+            shardOf.set(job, index + 1);
+    });
+    const mine = assignment[spec.index - 1];
+    const narrowed = selectFromPlan(plan, mine, (job) => `runs in shard ${shardOf.get(job)}/${spec.count}`, createdAt);
+    const body = { ...narrowed, scope: { ...narrowed.scope, only: plan.scope.only, shard: spec } };
+    return { ...body, planId: planIdOf(body) };
+}
+
 ;// CONCATENATED MODULE: ./src/report/annotations.ts
 /** The runner keeps this many annotations per level and step; more go to check runs only. */
 const WORKFLOW_ANNOTATIONS_PER_LEVEL = 10;
@@ -46406,153 +46561,6 @@ function loadJobsText(content, name) {
     return { ...parseJobsFile(bytes.toString('utf8'), name), sha256: sha256(bytes) };
 }
 
-;// CONCATENATED MODULE: ./src/plan/select.ts
-
-
-
-/**
- * Narrows an existing plan to some of its jobs plus everything they need (for `--only` with `--plan`, reruns
- * of failed jobs, and shards). The result is a plan in its own right: stages, preconditions and planId are
- * recomputed, and the jobs left out are listed as excluded.
- */
-function selectFromPlan(plan, jobs, why, createdAt) {
-    const executeById = new Map(plan.nodes.flatMap((node) => (node.kind === 'execute' ? [[node.job, node]] : [])));
-    const unknown = jobs.filter((job) => !executeById.has(job));
-    if (unknown.length > 0) {
-        throw new errors_InputError(unknown.map((job) => ({
-            message: `unknown job "${job}" in the plan${didYouMean(job, executeById.keys())}`,
-        })));
-    }
-    const keep = new Set();
-    const byId = new Map(plan.nodes.map((node) => [node.id, node]));
-    const add = (id) => {
-        if (keep.has(id))
-            return;
-        keep.add(id);
-        for (const dependency of byId.get(id)?.dependsOn ?? [])
-            add(dependency);
-    };
-    for (const job of jobs)
-        add(`job:${job}`);
-    const nodes = plan.nodes
-        .filter((node) => keep.has(node.id))
-        .map((node) => node.kind === 'prepare' ? { ...node, usedBy: node.usedBy.filter((id) => keep.has(id)) } : node);
-    const dropped = plan.nodes.flatMap((node) => node.kind === 'execute' && !keep.has(node.id)
-        ? [
-            {
-                job: node.job,
-                reason: 'not-selected',
-                message: typeof why === 'string' ? why : why(node.job),
-            },
-        ]
-        : []);
-    const ordered = orderNodes(nodes);
-    const body = {
-        ...plan,
-        scope: { ...plan.scope, only: [...new Set(jobs)].sort() },
-        preconditions: buildPreconditions(ordered.nodes),
-        stages: ordered.stages,
-        nodes: ordered.nodes,
-        excluded: [...plan.excluded, ...dropped].sort((a, b) => (a.job < b.job ? -1 : a.job > b.job ? 1 : 0)),
-    };
-    return { ...body, planId: planIdOf(body), createdAt };
-}
-
-;// CONCATENATED MODULE: ./src/plan/shard.ts
-
-
-
-
-/** The most shards a plan is split into. */
-const MAX_SHARDS = 256;
-/** Parses `2/3` (shard 2 of 3); a clear InputError otherwise. */
-function parseShard(text) {
-    const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-    const index = Number(match?.[1]);
-    const count = Number(match?.[2]);
-    if (match === null || index < 1 || count < 1 || index > count || count > MAX_SHARDS) {
-        throw new errors_InputError(`shard: expected "i/n" with 1 ≤ i ≤ n ≤ ${MAX_SHARDS} (e.g. 2/3), found "${text}"`);
-    }
-    return { index, count };
-}
-/**
- * Groups of jobs that must run together: a job and everything it needs or is needed by (jobs do not share files
- * across runners, so a need must run where its dependant runs).
- */
-function jobGroups(plan) {
-    const parent = new Map();
-    const find = (job) => {
-        let root = job;
-        while (parent.get(root) !== root)
-            root = parent.get(root);
-        parent.set(job, root);
-        return root;
-    };
-    const jobs = plan.nodes.flatMap((node) => (node.kind === 'execute' ? [node] : []));
-    for (const node of jobs)
-        parent.set(node.job, node.job);
-    for (const node of jobs) {
-        for (const need of node.needs) {
-            const [a, b] = [find(node.job), find(need)].sort(compareText);
-            if (a !== b)
-                parent.set(b, a);
-        }
-    }
-    const groups = new Map();
-    for (const node of jobs) {
-        const root = find(node.job);
-        const group = groups.get(root);
-        if (group === undefined)
-            groups.set(root, [node.job]);
-        else
-            group.push(node.job);
-    }
-    return [...groups.values()].map((group) => group.sort(compareText));
-}
-/**
- * Assigns job groups to `count` shards: deterministic, and balanced by recorded durations when there are any
- * (longest first onto the least loaded shard), else by job count. Jobs without a record weigh the median.
- */
-function assignShards(plan, count, durations = {}) {
-    const known = Object.values(durations)
-        .filter((ms) => Number.isFinite(ms) && ms >= 0)
-        .sort((a, b) => a - b);
-    const typical = known.length === 0 ? 1 : known[Math.floor(known.length / 2)];
-    const weigh = (job) => (known.length === 0 ? 1 : (durations[job] ?? typical));
-    const groups = jobGroups(plan)
-        .map((jobs) => ({ jobs, weight: jobs.reduce((sum, job) => sum + weigh(job), 0) }))
-        .sort((a, b) => b.weight - a.weight || compareText(a.jobs[0], b.jobs[0]));
-    const shards = Array.from({ length: count }, () => ({ jobs: [], load: 0 }));
-    for (const group of groups) {
-        let target = shards[0];
-        for (const shard of shards)
-            if (shard.load < target.load)
-                target = shard;
-        target.jobs.push(...group.jobs);
-        target.load += group.weight;
-    }
-    return shards.map((shard) => shard.jobs.sort(compareText));
-}
-/**
- * The plan shard `spec` runs: its jobs, what they need and only the images they use, the rest excluded with the
- * shard that runs them. A plan whose jobs cannot be spread (fewer groups than shards) gives empty shards.
- */
-function shardPlan(plan, spec, durations = {}, createdAt = plan.createdAt) {
-    if (plan.scope.shard !== null) {
-        throw new errors_InputError(`this plan is already shard ${plan.scope.shard.index}/${plan.scope.shard.count}: shard the whole plan instead`);
-    }
-    const assignment = assignShards(plan, spec.count, durations);
-    const shardOf = new Map();
-    assignment.forEach((jobs, index) => {
-        for (const job of jobs)
-            shardOf.set(job, index + 1);
-    });
-    const mine = assignment[spec.index - 1];
-    const narrowed = selectFromPlan(plan, mine, (job) => `runs in shard ${shardOf.get(job)}/${spec.count}`, createdAt);
-    const body = { ...narrowed, scope: { ...narrowed.scope, only: plan.scope.only, shard: spec } };
-    return { ...body, planId: planIdOf(body) };
-}
-
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
 
 
@@ -46860,11 +46868,13 @@ function jobReportFromResult(job, result) {
 }
 /**
  * Merges the results of a plan's shards (or of one runner). Results of another plan are ignored with a note; a
- * job reported twice is a conflict (kept: the first, noted); a job nobody reported — a shard that never
+ * shard that ran more than once (GitHub's "re-run failed jobs") counts with its latest results; a job reported
+ * by two different shards is a conflict (kept: the first, noted); a job nobody reported — a shard that never
  * uploaded results — counts as not run, so a missing shard can never look like success.
  */
-function mergeResults(plan, all) {
+function mergeResults(plan, given) {
     const problems = [];
+    const all = latestPerShard(given, problems);
     const byJob = new Map();
     const seenShards = new Set();
     let shardCount;
@@ -46936,6 +46946,24 @@ function durationsFrom(all) {
         }
     }
     return durations;
+}
+/** Of the results of one shard (or of the whole plan) uploaded several times, the latest; noted. */
+function latestPerShard(all, problems) {
+    const latest = new Map();
+    const key = (results) => `${results.planId}:${results.shard === null ? 'whole' : `${results.shard.index}/${results.shard.count}`}`;
+    for (const results of all) {
+        const seen = latest.get(key(results));
+        if (seen === undefined || Date.parse(results.startedAt) > Date.parse(seen.startedAt))
+            latest.set(key(results), results);
+    }
+    for (const results of all) {
+        const kept = latest.get(key(results));
+        if (kept === results)
+            continue;
+        const what = results.shard === null ? 'the plan' : `shard ${results.shard.index}/${results.shard.count}`;
+        problems.push(`${what} ran again (run ${kept.runId}): its earlier results (run ${results.runId}) were replaced`);
+    }
+    return all.filter((results) => latest.get(key(results)) === results);
 }
 
 ;// CONCATENATED MODULE: ./src/results/durations.ts
@@ -47094,6 +47122,10 @@ async function planForRun(inputs, context, workFolder) {
     let publish = false;
     let rerunOf;
     let locate = () => undefined;
+    if (inputs.durations !== undefined &&
+        (inputs.plan !== undefined || inputs['rerun-failed-from'] !== undefined)) {
+        throw new errors_InputError('input "durations": durations are recorded in the plan when it is made (so every shard splits it the same way); give them to the step that plans');
+    }
     if (inputs['rerun-failed-from'] !== undefined) {
         const source = otherRun(inputs, context, inputs['rerun-failed-from']);
         const { plan, results } = await planAndResultsOf(source, (0,external_node_path_.join)(workFolder, `rerun-${inputs['rerun-failed-from']}`));
@@ -47101,12 +47133,17 @@ async function planForRun(inputs, context, workFolder) {
         const notPassed = merged.jobs.filter((job) => job.status !== 'passed').map((job) => job.job);
         if (notPassed.length === 0)
             throw new errors_InputError(`every job of workflow run ${inputs['rerun-failed-from']} passed: nothing to rerun`);
-        base = selectFromPlan(plan, notPassed, `passed in workflow run ${inputs['rerun-failed-from']}`, new Date().toISOString());
+        const narrowed = selectFromPlan(plan, notPassed, `passed in workflow run ${inputs['rerun-failed-from']}`, new Date().toISOString());
+        // It runs against this checkout: the plan says so (commit, ref, event of this workflow run).
+        const body = { ...narrowed, source: { ...narrowed.source, ...planSource(context) } };
+        base = { ...body, planId: planIdOf(body) };
         publish = true;
+        locate = jobsFileLocator(base, context.workspace);
         rerunOf = `github-run:${inputs['rerun-failed-from']}`;
     }
     else if (inputs.plan !== undefined) {
         base = io_readPlan((0,external_node_path_.resolve)(context.workspace, inputs.plan), inputs.plan);
+        locate = jobsFileLocator(base, context.workspace);
     }
     else {
         const inline = isInlineJobs(inputs.jobs);
@@ -47119,6 +47156,11 @@ async function planForRun(inputs, context, workFolder) {
             changes: await changedFiles(context),
             ...(inputs.only === undefined ? {} : { only: inputs.only }),
             ...(inputs.executor === undefined ? {} : { executor: inputs.executor }),
+            ...(inputs.durations === undefined
+                ? {}
+                : {
+                    durations: readDurations((0,external_node_path_.resolve)(context.workspace, inputs.durations), `input "durations" ${inputs.durations}`),
+                }),
             defaultExecutor: platformExecutor(),
             createdAt: new Date().toISOString(),
         });
@@ -47133,11 +47175,33 @@ async function planForRun(inputs, context, workFolder) {
     if (inputs.only !== undefined && (inputs.plan !== undefined || rerunOf !== undefined)) {
         base = selectFromPlan(base, inputs.only, `not selected (input only: ${inputs.only.join(', ')})`, new Date().toISOString());
     }
-    const durations = inputs.durations === undefined
-        ? {}
-        : readDurations((0,external_node_path_.resolve)(context.workspace, inputs.durations), `input "durations" ${inputs.durations}`);
-    const plan = inputs.shard === undefined ? base : shardPlan(base, inputs.shard, durations, new Date().toISOString());
+    const plan = inputs.shard === undefined ? base : shardPlan(base, inputs.shard, new Date().toISOString());
     return { plan, basePlan: base, publish, locate, rerunOf };
+}
+/**
+ * Where a given plan's jobs are defined, for annotations on the jobs file: when the jobs file it was made from is
+ * in the workspace with the same content (a shard or a rerun on a checkout of the same commit); else nowhere.
+ */
+function jobsFileLocator(plan, workspace) {
+    const name = plan.source.jobsFile;
+    if (name === 'inline')
+        return () => undefined;
+    const path = (0,external_node_path_.resolve)(workspace, name);
+    if (!path.startsWith(`${(0,external_node_path_.resolve)(workspace)}/`) || !(0,external_node_fs_.existsSync)(path))
+        return () => undefined;
+    let loaded;
+    try {
+        loaded = loadJobsFile(path, name);
+    }
+    catch {
+        return () => undefined;
+    }
+    if (loaded.sha256 !== plan.source.jobsFileSha256)
+        return () => undefined;
+    return (job) => {
+        const located = loaded.locator.locate({ message: '', path: ['jobs', job], at: 'key' });
+        return located.line === undefined ? undefined : { file: name, line: located.line };
+    };
 }
 /** The artifact source of another workflow run of this repository. */
 function otherRun(inputs, context, runId) {
@@ -47251,11 +47315,13 @@ function actionsProgress(log, options) {
 
 
 
+
+
 /**
  * `mode: report`: downloads every results.json of a workflow run (this one, or `results-from` — e.g. the run that
  * triggered a workflow_run, so fork PRs get check runs from a workflow with a write token), merges them over the
  * run's plan, and writes one summary, one set of annotations and the check runs. A shard that did not report
- * makes its jobs count as not run.
+ * makes its jobs count as not run. The passed jobs' durations are written for the next plan's shards.
  */
 async function reportStep(inputs, context, layout, log) {
     const source = inputs['results-from'] === undefined
@@ -47270,6 +47336,9 @@ async function reportStep(inputs, context, layout, log) {
     log.line(`Merged ${results.length} results.json for plan ${plan.planId.slice(0, 12)}: ${merged.status}`);
     for (const note of [...problems, ...merged.problems])
         log.line(`note: ${note}`);
+    const durationsPath = (0,external_node_path_.join)(layout.root, 'durations.json');
+    writeJsonAtomic(durationsPath, Object.fromEntries(merged.jobs.flatMap((job) => job.status === 'passed' && job.durationMs !== null ? [[job.job, job.durationMs]] : [])));
+    lib_core/* setOutput */.uH('durations-path', durationsPath);
     const makeChecks = checkRunsFactory(inputs, context, log, plan.source.commit);
     const checks = makeChecks?.((0,external_node_path_.join)(folder, 'checks.json'));
     if (checks !== undefined) {
@@ -47301,6 +47370,7 @@ const state_STATE = {
 };
 
 ;// CONCATENATED MODULE: ./src/action/main-step.ts
+
 
 
 
@@ -47389,6 +47459,10 @@ async function runStep(inputs, context, layout, log) {
     if (plan.scope.shard !== null) {
         const jobs = plan.nodes.filter((node) => node.kind === 'execute').length;
         log.line(`Shard ${plan.scope.shard.index}/${plan.scope.shard.count} of plan ${basePlan.planId.slice(0, 12)}: ${jobs} job(s)`);
+        if (jobs === 0) {
+            const groups = jobGroups(basePlan).length;
+            log.command(() => lib_core/* notice */.lm(`shard ${plan.scope.shard.index}/${plan.scope.shard.count} has no jobs: the plan's jobs form ${groups} group(s) tied together by needs, and each group runs in one shard. Use at most ${groups} shard(s).`));
+        }
     }
     const links = {};
     if (publish && artifactsAvailable) {
@@ -47396,6 +47470,7 @@ async function runStep(inputs, context, layout, log) {
         writePlan(basePath, basePlan, secretValues);
         const uploaded = await uploadJsonArtifact(basePath, names.plan);
         lib_core/* setOutput */.uH('plan-artifact-id', String(uploaded.id));
+        lib_core/* setOutput */.uH('plan-artifact-name', uploaded.name);
         links.plan = artifactUrl(context, uploaded.id);
         lib_core/* setOutput */.uH('plan-artifact-url', links.plan ?? '');
         log.line(`Plan ${basePlan.planId.slice(0, 12)} uploaded as artifact ${uploaded.name}${links.plan === undefined ? '' : `: ${links.plan}`}`);
@@ -47498,7 +47573,14 @@ async function runStep(inputs, context, layout, log) {
     const resultsPath = (0,external_node_path_.join)(layout.runDir(record.runId), 'results.json');
     writeResults(resultsPath, buildResults(basePlan.planId, plan.scope.shard, record, jobs, annotations));
     const failed = jobs.some((job) => job.status !== 'passed');
-    if (artifactsAvailable && record.status !== 'cancelled') {
+    if (artifactsAvailable && record.status === 'cancelled') {
+        // A cancelled workflow gives the step seconds: only results.json (small), so a report knows what ran.
+        await Promise.race([
+            uploadJsonArtifact(resultsPath, names.results).catch(() => undefined),
+            new Promise((resolve) => setTimeout(resolve, 3_000).unref()),
+        ]);
+    }
+    else if (artifactsAvailable) {
         try {
             await uploadJsonArtifact(resultsPath, names.results);
             if (inputs['upload-logs'] === 'always' || (inputs['upload-logs'] === 'failure' && failed)) {

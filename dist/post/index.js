@@ -41717,6 +41717,8 @@ const PlanScopeSchema = strictObject({
     executor: ExecutorSchema.nullable().describe('The executor forced for the run (--executor), or null.'),
     defaultExecutor: ExecutorSchema.describe('The executor for jobs that name none (from the host platform).'),
     changes: ChangesSchema,
+    durations: record(schema_JobIdSchema, schemas_number().int().nonnegative())
+        .describe('Recorded durations (ms) of earlier runs, by job: shards are balanced by them. Part of the plan so every shard of it computes the same split.'),
 });
 /** Something that must hold on the machine before any node runs; checked first, so nothing starts in vain. */
 const PreconditionSchema = discriminatedUnion('kind', [
@@ -42360,6 +42362,10 @@ function buildPlan(config, context) {
             changes: context.changes.known
                 ? { known: true, source: context.changes.source, files: [...new Set(context.changes.files)].sort() }
                 : context.changes,
+            durations: Object.fromEntries(included.flatMap((id) => {
+                const ms = context.durations?.[id];
+                return ms === undefined || !Number.isFinite(ms) || ms < 0 ? [] : [[id, Math.round(ms)]];
+            })),
         },
         workspace: { exclude: config.workspace?.exclude ?? [], mode: config.workspace?.mode ?? 'overlay' },
         preconditions: buildPreconditions(nodes),

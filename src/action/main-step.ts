@@ -12,6 +12,7 @@ import type { CheckRunsClient } from '../github/check-runs-client.js';
 import { HostImagePreparer } from '../images/preparer.js';
 import { writePlan } from '../plan/io.js';
 import type { ExecuteNode } from '../plan/schema.js';
+import { jobGroups } from '../plan/shard.js';
 import { StateLayout } from '../records/layout.js';
 import type { RunRecord } from '../records/schema.js';
 import { type RunStore, readNodeRecords } from '../records/store.js';
@@ -96,6 +97,14 @@ async function runStep(
     log.line(
       `Shard ${plan.scope.shard.index}/${plan.scope.shard.count} of plan ${basePlan.planId.slice(0, 12)}: ${jobs} job(s)`,
     );
+    if (jobs === 0) {
+      const groups = jobGroups(basePlan).length;
+      log.command(() =>
+        core.notice(
+          `shard ${plan.scope.shard!.index}/${plan.scope.shard!.count} has no jobs: the plan's jobs form ${groups} group(s) tied together by needs, and each group runs in one shard. Use at most ${groups} shard(s).`,
+        ),
+      );
+    }
   }
   const links: { plan?: string; logs?: string } = {};
   if (publish && artifactsAvailable) {
@@ -103,6 +112,7 @@ async function runStep(
     writePlan(basePath, basePlan, secretValues);
     const uploaded = await uploadJsonArtifact(basePath, names.plan);
     core.setOutput('plan-artifact-id', String(uploaded.id));
+    core.setOutput('plan-artifact-name', uploaded.name);
     links.plan = artifactUrl(context, uploaded.id);
     core.setOutput('plan-artifact-url', links.plan ?? '');
     log.line(
@@ -212,7 +222,13 @@ async function runStep(
   const resultsPath = join(layout.runDir(record.runId), 'results.json');
   writeResults(resultsPath, buildResults(basePlan.planId, plan.scope.shard, record, jobs, annotations));
   const failed = jobs.some((job) => job.status !== 'passed');
-  if (artifactsAvailable && record.status !== 'cancelled') {
+  if (artifactsAvailable && record.status === 'cancelled') {
+    // A cancelled workflow gives the step seconds: only results.json (small), so a report knows what ran.
+    await Promise.race([
+      uploadJsonArtifact(resultsPath, names.results).catch(() => undefined),
+      new Promise((resolve) => setTimeout(resolve, 3_000).unref()),
+    ]);
+  } else if (artifactsAvailable) {
     try {
       await uploadJsonArtifact(resultsPath, names.results);
       if (inputs['upload-logs'] === 'always' || (inputs['upload-logs'] === 'failure' && failed)) {

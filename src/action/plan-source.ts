@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type LoadedJobsFile, loadJobsFile, loadJobsText } from '../config/load.js';
 import { platformExecutor } from '../context/local-context.js';
 import { InputError } from '../errors.js';
 import { type ArtifactSource, downloadArtifact, listArtifacts } from '../github/artifacts.js';
-import { buildPlan } from '../plan/build.js';
+import { buildPlan, planIdOf } from '../plan/build.js';
 import { readPlan } from '../plan/io.js';
 import type { Plan } from '../plan/schema.js';
 import { selectFromPlan } from '../plan/select.js';
@@ -43,6 +43,14 @@ export async function planForRun(
   let publish = false;
   let rerunOf: string | undefined;
   let locate: PlanForRun['locate'] = () => undefined;
+  if (
+    inputs.durations !== undefined &&
+    (inputs.plan !== undefined || inputs['rerun-failed-from'] !== undefined)
+  ) {
+    throw new InputError(
+      'input "durations": durations are recorded in the plan when it is made (so every shard splits it the same way); give them to the step that plans',
+    );
+  }
   if (inputs['rerun-failed-from'] !== undefined) {
     const source = otherRun(inputs, context, inputs['rerun-failed-from']);
     const { plan, results } = await planAndResultsOf(
@@ -55,16 +63,21 @@ export async function planForRun(
       throw new InputError(
         `every job of workflow run ${inputs['rerun-failed-from']} passed: nothing to rerun`,
       );
-    base = selectFromPlan(
+    const narrowed = selectFromPlan(
       plan,
       notPassed,
       `passed in workflow run ${inputs['rerun-failed-from']}`,
       new Date().toISOString(),
     );
+    // It runs against this checkout: the plan says so (commit, ref, event of this workflow run).
+    const body = { ...narrowed, source: { ...narrowed.source, ...planSource(context) } };
+    base = { ...body, planId: planIdOf(body) };
     publish = true;
+    locate = jobsFileLocator(base, context.workspace);
     rerunOf = `github-run:${inputs['rerun-failed-from']}`;
   } else if (inputs.plan !== undefined) {
     base = readPlan(resolve(context.workspace, inputs.plan), inputs.plan);
+    locate = jobsFileLocator(base, context.workspace);
   } else {
     const inline = isInlineJobs(inputs.jobs);
     const loaded: LoadedJobsFile = inline
@@ -76,6 +89,14 @@ export async function planForRun(
       changes: await changedFiles(context),
       ...(inputs.only === undefined ? {} : { only: inputs.only }),
       ...(inputs.executor === undefined ? {} : { executor: inputs.executor }),
+      ...(inputs.durations === undefined
+        ? {}
+        : {
+            durations: readDurations(
+              resolve(context.workspace, inputs.durations),
+              `input "durations" ${inputs.durations}`,
+            ),
+          }),
       defaultExecutor: platformExecutor(),
       createdAt: new Date().toISOString(),
     });
@@ -94,13 +115,30 @@ export async function planForRun(
       new Date().toISOString(),
     );
   }
-  const durations =
-    inputs.durations === undefined
-      ? {}
-      : readDurations(resolve(context.workspace, inputs.durations), `input "durations" ${inputs.durations}`);
-  const plan =
-    inputs.shard === undefined ? base : shardPlan(base, inputs.shard, durations, new Date().toISOString());
+  const plan = inputs.shard === undefined ? base : shardPlan(base, inputs.shard, new Date().toISOString());
   return { plan, basePlan: base, publish, locate, rerunOf };
+}
+
+/**
+ * Where a given plan's jobs are defined, for annotations on the jobs file: when the jobs file it was made from is
+ * in the workspace with the same content (a shard or a rerun on a checkout of the same commit); else nowhere.
+ */
+function jobsFileLocator(plan: Plan, workspace: string): PlanForRun['locate'] {
+  const name = plan.source.jobsFile;
+  if (name === 'inline') return () => undefined;
+  const path = resolve(workspace, name);
+  if (!path.startsWith(`${resolve(workspace)}/`) || !existsSync(path)) return () => undefined;
+  let loaded: LoadedJobsFile;
+  try {
+    loaded = loadJobsFile(path, name);
+  } catch {
+    return () => undefined;
+  }
+  if (loaded.sha256 !== plan.source.jobsFileSha256) return () => undefined;
+  return (job) => {
+    const located = loaded.locator.locate({ message: '', path: ['jobs', job], at: 'key' });
+    return located.line === undefined ? undefined : { file: name, line: located.line };
+  };
 }
 
 /** The artifact source of another workflow run of this repository. */

@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import * as core from '@actions/core';
 import type { ArtifactSource } from '../github/artifacts.js';
 import type { CheckRunsClient } from '../github/check-runs-client.js';
 import { readPlan } from '../plan/io.js';
 import type { StateLayout } from '../records/layout.js';
 import { buildSummary } from '../report/summary.js';
 import { mergeResults } from '../results/merge.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { ActionsLog } from './actions-log.js';
 import { checkRunsFactory } from './check-runs.js';
 import type { ActionInputs } from './inputs.js';
@@ -17,7 +19,7 @@ import type { WorkflowContext } from './workflow-context.js';
  * `mode: report`: downloads every results.json of a workflow run (this one, or `results-from` — e.g. the run that
  * triggered a workflow_run, so fork PRs get check runs from a workflow with a write token), merges them over the
  * run's plan, and writes one summary, one set of annotations and the check runs. A shard that did not report
- * makes its jobs count as not run.
+ * makes its jobs count as not run. The passed jobs' durations are written for the next plan's shards.
  */
 export async function reportStep(
   inputs: ActionInputs,
@@ -38,6 +40,16 @@ export async function reportStep(
   const merged = mergeResults(plan, results);
   log.line(`Merged ${results.length} results.json for plan ${plan.planId.slice(0, 12)}: ${merged.status}`);
   for (const note of [...problems, ...merged.problems]) log.line(`note: ${note}`);
+  const durationsPath = join(layout.root, 'durations.json');
+  writeJsonAtomic(
+    durationsPath,
+    Object.fromEntries(
+      merged.jobs.flatMap((job) =>
+        job.status === 'passed' && job.durationMs !== null ? [[job.job, job.durationMs]] : [],
+      ),
+    ),
+  );
+  core.setOutput('durations-path', durationsPath);
 
   const makeChecks = checkRunsFactory(inputs, context, log, plan.source.commit);
   const checks: CheckRunsClient | undefined = makeChecks?.(join(folder, 'checks.json'));

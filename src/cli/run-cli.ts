@@ -13,12 +13,12 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   plan: {
     run: planCommand,
     usage:
-      'plan [FILE] [--only JOB...] [--changed-files FILE | --base REF] [--executor host|vfkit|qemu] [--out PATH|-]',
+      'plan [FILE] [--only A,B] [--changed-files FILE | --base REF] [--executor host|vfkit|qemu] [--durations F] [--out PATH|-]',
   },
   run: {
     run: runCommand,
     usage:
-      'run [FILE | --plan plan.json] [--only JOB...] [--shard i/n [--durations F]] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR] [--vfkit-path P] [--keep-failed-disks] [--quiet]',
+      'run [FILE [--durations F] | --plan plan.json] [--only A,B] [--shard i/n] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR] [--vfkit-path P] [--keep-failed-disks] [--quiet]',
   },
   status: { run: statusCommand, usage: 'status [RUN]           (default: the latest run)' },
   list: { run: listCommand, usage: 'list                   (runs, newest first)' },

@@ -31,6 +31,8 @@ export interface PlanContext {
   executor?: Executor;
   /** The executor for jobs that name none (vfkit on macOS, qemu on Linux). */
   defaultExecutor: Executor;
+  /** Recorded durations (ms) of earlier runs, to balance shards of this plan. */
+  durations?: Readonly<Record<string, number>>;
   /** Timestamp to record; not part of the plan id. */
   createdAt: string;
 }
@@ -68,6 +70,12 @@ export function buildPlan(config: JobsFile, context: PlanContext): Plan {
       changes: context.changes.known
         ? { known: true, source: context.changes.source, files: [...new Set(context.changes.files)].sort() }
         : context.changes,
+      durations: Object.fromEntries(
+        included.flatMap((id) => {
+          const ms = context.durations?.[id];
+          return ms === undefined || !Number.isFinite(ms) || ms < 0 ? [] : [[id, Math.round(ms)]];
+        }),
+      ),
     },
     workspace: { exclude: config.workspace?.exclude ?? [], mode: config.workspace?.mode ?? 'overlay' },
     preconditions: buildPreconditions(nodes),

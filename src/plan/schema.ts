@@ -55,6 +55,11 @@ export const PlanScopeSchema = z.strictObject({
   executor: ExecutorSchema.nullable().describe('The executor forced for the run (--executor), or null.'),
   defaultExecutor: ExecutorSchema.describe('The executor for jobs that name none (from the host platform).'),
   changes: ChangesSchema,
+  durations: z
+    .record(JobIdSchema, z.number().int().nonnegative())
+    .describe(
+      'Recorded durations (ms) of earlier runs, by job: shards are balanced by them. Part of the plan so every shard of it computes the same split.',
+    ),
 });
 /** The scope of a plan. */
 export type PlanScope = z.infer<typeof PlanScopeSchema>;

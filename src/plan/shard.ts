@@ -59,9 +59,14 @@ export function jobGroups(plan: Plan): string[][] {
 
 /**
  * Assigns job groups to `count` shards: deterministic, and balanced by recorded durations when there are any
- * (longest first onto the least loaded shard), else by job count. Jobs without a record weigh the median.
+ * (the plan's own, unless others are given to compare; longest first onto the least loaded shard), else by job
+ * count. Jobs without a record weigh the median.
  */
-export function assignShards(plan: Plan, count: number, durations: Durations = {}): string[][] {
+export function assignShards(
+  plan: Plan,
+  count: number,
+  durations: Durations = plan.scope.durations,
+): string[][] {
   const known = Object.values(durations)
     .filter((ms) => Number.isFinite(ms) && ms >= 0)
     .sort((a, b) => a - b);
@@ -82,20 +87,16 @@ export function assignShards(plan: Plan, count: number, durations: Durations = {
 
 /**
  * The plan shard `spec` runs: its jobs, what they need and only the images they use, the rest excluded with the
- * shard that runs them. A plan whose jobs cannot be spread (fewer groups than shards) gives empty shards.
+ * shard that runs them. Balanced by the durations recorded in the plan, so every shard computes the same split.
+ * A plan whose jobs cannot be spread (fewer groups than shards) gives empty shards.
  */
-export function shardPlan(
-  plan: Plan,
-  spec: ShardSpec,
-  durations: Durations = {},
-  createdAt = plan.createdAt,
-): Plan {
+export function shardPlan(plan: Plan, spec: ShardSpec, createdAt = plan.createdAt): Plan {
   if (plan.scope.shard !== null) {
     throw new InputError(
       `this plan is already shard ${plan.scope.shard.index}/${plan.scope.shard.count}: shard the whole plan instead`,
     );
   }
-  const assignment = assignShards(plan, spec.count, durations);
+  const assignment = assignShards(plan, spec.count);
   const shardOf = new Map<string, number>();
   assignment.forEach((jobs, index) => {
     for (const job of jobs) shardOf.set(job, index + 1);

@@ -22,11 +22,13 @@ export function jobReportFromResult(job: string, result: JobResult): JobReport {
 
 /**
  * Merges the results of a plan's shards (or of one runner). Results of another plan are ignored with a note; a
- * job reported twice is a conflict (kept: the first, noted); a job nobody reported — a shard that never
+ * shard that ran more than once (GitHub's "re-run failed jobs") counts with its latest results; a job reported
+ * by two different shards is a conflict (kept: the first, noted); a job nobody reported — a shard that never
  * uploaded results — counts as not run, so a missing shard can never look like success.
  */
-export function mergeResults(plan: Plan, all: Results[]): MergedResults {
+export function mergeResults(plan: Plan, given: Results[]): MergedResults {
   const problems: string[] = [];
+  const all = latestPerShard(given, problems);
   const byJob = new Map<string, { result: JobResult; from: string }>();
   const seenShards = new Set<number>();
   let shardCount: number | undefined;
@@ -105,4 +107,25 @@ export function durationsFrom(all: Results[]): Record<string, number> {
     }
   }
   return durations;
+}
+
+/** Of the results of one shard (or of the whole plan) uploaded several times, the latest; noted. */
+function latestPerShard(all: Results[], problems: string[]): Results[] {
+  const latest = new Map<string, Results>();
+  const key = (results: Results) =>
+    `${results.planId}:${results.shard === null ? 'whole' : `${results.shard.index}/${results.shard.count}`}`;
+  for (const results of all) {
+    const seen = latest.get(key(results));
+    if (seen === undefined || Date.parse(results.startedAt) > Date.parse(seen.startedAt))
+      latest.set(key(results), results);
+  }
+  for (const results of all) {
+    const kept = latest.get(key(results))!;
+    if (kept === results) continue;
+    const what = results.shard === null ? 'the plan' : `shard ${results.shard.index}/${results.shard.count}`;
+    problems.push(
+      `${what} ran again (run ${kept.runId}): its earlier results (run ${results.runId}) were replaced`,
+    );
+  }
+  return all.filter((results) => latest.get(key(results)) === results);
 }

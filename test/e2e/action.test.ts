@@ -436,6 +436,12 @@ jobs:
     const runDir = mainResult.state['run-dir']!;
     expect(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).status).toBe('cancelled');
     expect(JSON.parse(readFileSync(join(runDir, 'jobs/long/status.json'), 'utf8')).status).toBe('cancelled');
+    // Even cancelled, the step leaves its results.json for a report to merge.
+    expect(
+      twirp.artifacts.some(
+        (a) => a.runBackendId === `run-${runCounter}` && a.name.startsWith('vmplan-results-') && a.finalized,
+      ),
+    ).toBe(true);
     expect(api.checkRun('vmplan / long', head)).toMatchObject({
       status: 'completed',
       conclusion: 'cancelled',

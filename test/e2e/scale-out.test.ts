@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,11 +35,11 @@ afterAll(async () => {
 function workflowRun(workspace: string) {
   const runId = nextRun++;
   const services = { resultsUrl, apiUrl, runtimeToken: TwirpArtifacts.token(`run-${runId}`, `job-${runId}`) };
-  const step = (inputs: Record<string, string>, job = 'vms'): Promise<StepResult> =>
+  const step = (inputs: Record<string, string>, job = 'vms', attempt = 1): Promise<StepResult> =>
     new ActionHarness(
       workspace,
       { 'github-token': 'test-token', ...inputs },
-      { GITHUB_RUN_ID: String(runId), GITHUB_JOB: job },
+      { GITHUB_RUN_ID: String(runId), GITHUB_JOB: job, GITHUB_RUN_ATTEMPT: String(attempt) },
       { name: 'push', payload: {} },
       services,
     ).start('main').done;
@@ -124,6 +125,40 @@ describe('scaling out: shards, a merged report, reruns across workflow runs', ()
     // The single runner and the report each completed one check run per job, with the same conclusions.
     expect(check('flaky')).toEqual(['failure', 'failure']);
     expect(check('e2e')).toEqual(['success', 'success']);
+    // The same title and annotations in both.
+    const runsOf = (name: string) =>
+      [...api.checkRuns.values()].filter(
+        (run) => run.name === `vmplan / ${name}` && run.head_sha === workspace.head,
+      );
+    const [fromSingle, fromReport] = runsOf('flaky');
+    const title = (run: typeof fromSingle) => (run!.output as { title: string }).title.replace(/ in .*$/, '');
+    expect(title(fromReport)).toBe(title(fromSingle));
+    expect(title(fromReport)).toBe('flaky: failed (exit 1)');
+    const timeless = (run: typeof fromSingle) =>
+      JSON.parse(JSON.stringify(run!.annotations).replace(/\d+ ms/g, 'N ms'));
+    expect(timeless(fromReport)).toEqual(timeless(fromSingle));
+    expect(fromReport!.annotations.map((a) => (a as { path: string }).path)).toEqual([
+      '.github/vmplan.yml',
+      'src/a.c',
+    ]);
+    // The report records durations of the passed jobs, for the next plan's shards.
+    const durations = JSON.parse(readFileSync(report.outputs['durations-path']!, 'utf8'));
+    expect(Object.keys(durations).sort()).toEqual(['build', 'docs', 'e2e', 'fmt', 'lint', 'unit']);
+
+    // "Re-run failed jobs": only the shard with the flaky job runs again (attempt 2), then the report; the
+    // shard's latest results count.
+    writeFileSync(join(flags, 'flaky-fixed'), '');
+    const flakyShard = ran.findIndex((jobs) => jobs.includes('flaky')) + 1;
+    const again = await matrix.step(
+      { plan: planFile, shard: `${flakyShard}/3`, 'check-runs': 'false' },
+      'shard',
+      2,
+    );
+    expect(again.code, again.stdout).toBe(0);
+    const report2 = await matrix.step({ mode: 'report' }, 'report', 2);
+    expect(report2.code, report2.stdout).toBe(0);
+    expect(Object.values(statuses(report2))).toEqual(Array(7).fill('passed'));
+    expect(report2.summary).toContain(`shard ${flakyShard}/3 ran again`);
     expect(api.rejected).toEqual([]);
   }, 120_000);
 
@@ -138,6 +173,12 @@ describe('scaling out: shards, a merged report, reruns across workflow runs', ()
     expect(statuses(failed).flaky).toBe('failed');
 
     writeFileSync(join(flags, 'flaky-fixed-2'), '');
+    // A new commit since: the rerun runs against this checkout, and its plan says so.
+    writeFileSync(join(workspace.root, 'NOTES.md'), 'fixed\n');
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: workspace.root, encoding: 'utf8' }).trim();
+    git('add', '.');
+    git('commit', '-q', '-m', 'fix');
     const second = workflowRun(workspace.root);
     const rerun = await second.step({ 'rerun-failed-from': String(first.runId), 'check-runs': 'false' });
     expect(rerun.code, rerun.stdout).toBe(0);
@@ -145,6 +186,7 @@ describe('scaling out: shards, a merged report, reruns across workflow runs', ()
     const runRecord = JSON.parse(readFileSync(join(rerun.state['run-dir']!, 'run.json'), 'utf8'));
     expect(runRecord.rerunOf).toBe(`github-run:${first.runId}`);
     const plan = JSON.parse(readFileSync(rerun.outputs['plan-path']!, 'utf8'));
+    expect(plan.source.commit).toBe(git('rev-parse', 'HEAD'));
     expect(plan.excluded.find((entry: { job: string }) => entry.job === 'lint').message).toBe(
       `passed in workflow run ${first.runId}`,
     );
@@ -189,5 +231,12 @@ describe('scaling out: shards, a merged report, reruns across workflow runs', ()
     for (const [job, result] of Object.entries(merged))
       expect(result.status).toBe(shard1Jobs.includes(job) ? 'passed' : 'skipped');
     expect(readdirSync(downloads).length).toBeGreaterThan(0);
+
+    // More shards than groups of jobs: the extra shard has nothing to do, and says why.
+    const extra = await run.step({ plan: planFile, shard: '6/6', 'check-runs': 'false' }, 'extra');
+    expect(extra.code, extra.stdout).toBe(0);
+    expect(extra.commands.find((c) => c.command === 'notice')?.message).toBe(
+      "shard 6/6 has no jobs: the plan's jobs form 4 group(s) tied together by needs, and each group runs in one shard. Use at most 4 shard(s).",
+    );
   }, 120_000);
 });

@@ -77,6 +77,19 @@ describe('vmplan plan', () => {
     });
   });
 
+  it('records durations given with --durations in the plan, and refuses them with a plan already made', async () => {
+    writeFileSync(join(repo, 'durations.json'), JSON.stringify({ build: 60000, unit: 1500.4, nope: 1 }));
+    const result = await runVmplan(['plan', '--durations', 'durations.json', '--out', '-'], { cwd: repo });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).scope.durations).toEqual({ build: 60000, unit: 1500 });
+    writeFileSync(join(repo, 'plan-made.json'), result.stdout);
+    const refused = await runVmplan(['run', '--plan', 'plan-made.json', '--durations', 'durations.json'], {
+      cwd: repo,
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--durations applies when planning; a --plan is already planned');
+  });
+
   it('is reproducible with SOURCE_DATE_EPOCH: same bytes twice', async () => {
     const env = { SOURCE_DATE_EPOCH: '1764412980' };
     const first = await runVmplan(['plan', '--out', '-'], { cwd: repo, env });

@@ -8,8 +8,7 @@ import { mergeResults } from '../../src/results/merge.js';
 import type { Results } from '../../src/results/schema.js';
 import { context, jobs } from '../support/jobs.js';
 
-const plan = buildPlan(
-  jobs(`version: 1
+const jobsOfPlan = jobs(`version: 1
 images:
   a: { arch: arm64, nix: .#a }
   b: { arch: arm64, nix: .#b }
@@ -21,9 +20,8 @@ jobs:
   lint: { run: x }
   docs: { run: x, image: b }
   fmt: { run: x }
-`),
-  context(),
-);
+`);
+const plan = buildPlan(jobsOfPlan, context());
 
 describe('parseShard', () => {
   it('reads i/n and refuses the rest', () => {
@@ -53,6 +51,27 @@ describe('sharding', () => {
       ['docs', 'fmt', 'lint'],
     ]);
     expect(assignShards(plan, 3, durations)).toEqual([['build', 'e2e', 'unit'], ['lint'], ['docs', 'fmt']]);
+  });
+
+  it('records durations in the plan, so every shard of it computes the same split from the plan alone', () => {
+    const durations = { build: 1000, unit: 1000, e2e: 1000, lint: 2500, docs: 100, fmt: 100, gone: 5 };
+    const recorded = buildPlan(jobsOfPlan, context({ durations }));
+    expect(recorded.scope.durations).toEqual({
+      build: 1000,
+      unit: 1000,
+      e2e: 1000,
+      lint: 2500,
+      docs: 100,
+      fmt: 100,
+    });
+    expect(recorded.planId).not.toBe(plan.planId);
+    const jobsOf = (shard: ReturnType<typeof shardPlan>) =>
+      shard.nodes.flatMap((node) => (node.kind === 'execute' ? [node.job] : []));
+    expect([1, 2, 3].map((index) => jobsOf(shardPlan(recorded, { index, count: 3 })))).toEqual([
+      ['build', 'unit', 'e2e'],
+      ['lint'],
+      ['docs', 'fmt'],
+    ]);
   });
 
   it('gives each shard a plan of its own: its jobs, what they need, only the images it uses', () => {
@@ -106,13 +125,14 @@ describe('mergeResults', () => {
     index: number,
     jobsOf: Record<string, 'passed' | 'failed'>,
     planId = plan.planId,
+    startedAt = '2026-11-29T10:00:00Z',
   ): Results => ({
     schemaVersion: 1,
     planId,
     shard: { index, count: 2 },
     runId: `20261129T100000Z-0000000${index}`,
     status: Object.values(jobsOf).every((s) => s === 'passed') ? 'passed' : 'failed',
-    startedAt: '2026-11-29T10:00:00Z',
+    startedAt,
     finishedAt: '2026-11-29T10:01:00Z',
     jobs: Object.fromEntries(Object.entries(jobsOf).map(([job, status]) => [job, result(status)])),
   });
@@ -137,7 +157,7 @@ describe('mergeResults', () => {
   it('counts the jobs of a missing shard as not run, notes conflicts and results of other plans', () => {
     const merged = mergeResults(plan, [
       shardResults(1, { build: 'passed', unit: 'passed', e2e: 'passed' }),
-      shardResults(1, { build: 'failed' }),
+      shardResults(2, { build: 'failed' }, plan.planId, '2026-11-29T10:00:00Z'),
       shardResults(2, { docs: 'passed' }, 'f'.repeat(64)),
     ]);
     expect(merged.status).toBe('failed');
@@ -146,9 +166,35 @@ describe('mergeResults', () => {
       message: expect.stringMatching(/^no result/),
     });
     expect(merged.problems).toEqual([
-      'job "build" was reported by both shard 1/2 and shard 1/2: kept the result of shard 1/2',
+      'job "build" was reported by both shard 1/2 and shard 2/2: kept the result of shard 1/2',
       `results of shard 2/2 belong to plan ffffffffffff, not ${plan.planId.slice(0, 12)}: ignored`,
-      'no results from shard 2/2 (it did not finish or did not upload results.json)',
     ]);
+    expect(mergeResults(plan, [shardResults(1, { build: 'passed' })]).problems).toContain(
+      'no results from shard 2/2 (it did not finish or did not upload results.json)',
+    );
+  });
+
+  it("counts a shard that ran again (GitHub's re-run failed jobs) with its latest results, whatever the order", () => {
+    const first = shardResults(1, { build: 'passed', unit: 'passed', e2e: 'failed' });
+    const again = {
+      ...shardResults(
+        1,
+        { build: 'passed', unit: 'passed', e2e: 'passed' },
+        plan.planId,
+        '2026-11-29T10:30:00Z',
+      ),
+      runId: '20261129T103000Z-00000009',
+    };
+    const other = shardResults(2, { docs: 'passed', fmt: 'passed', lint: 'passed' });
+    for (const order of [
+      [first, again, other],
+      [again, other, first],
+    ]) {
+      const merged = mergeResults(plan, order);
+      expect(merged.status).toBe('passed');
+      expect(merged.problems).toEqual([
+        'shard 1/2 ran again (run 20261129T103000Z-00000009): its earlier results (run 20261129T100000Z-00000001) were replaced',
+      ]);
+    }
   });
 });

@@ -13,6 +13,7 @@ import { buildPlan } from '../../plan/build.js';
 import { serializePlan, writePlan } from '../../plan/io.js';
 import { renderPlan } from '../../plan/render.js';
 import type { Plan } from '../../plan/schema.js';
+import { readDurations } from '../../results/durations.js';
 import { ensureStateDir } from '../../util/state-dir.js';
 import { listOption, parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
@@ -26,13 +27,14 @@ export const planningOptions = {
   'changed-files': { type: 'string' },
   base: { type: 'string' },
   executor: { type: 'string' },
+  durations: { type: 'string' },
 } as const;
 
 /** Plans a jobs file from the command line's view of the world (git, flags, platform). */
 export function planFromArgs(
   io: CliIo,
   file: string | undefined,
-  values: { only?: string[]; 'changed-files'?: string; base?: string; executor?: string },
+  values: { only?: string[]; 'changed-files'?: string; base?: string; executor?: string; durations?: string },
 ): Plan {
   if (values['changed-files'] !== undefined && values.base !== undefined) {
     throw new InputError('use either --changed-files or --base, not both');
@@ -58,6 +60,9 @@ export function planFromArgs(
     }),
     ...(only === undefined ? {} : { only }),
     ...(executor === null ? {} : { executor }),
+    ...(values.durations === undefined
+      ? {}
+      : { durations: readDurations(resolve(io.cwd, values.durations), values.durations) }),
     defaultExecutor: platformExecutor(),
     createdAt: planTimestamp(io.env),
   });

@@ -17,7 +17,6 @@ import { StateLayout } from '../../records/layout.js';
 import { renderRunTable } from '../../records/render.js';
 import type { RunRecord } from '../../records/schema.js';
 import type { RunStore } from '../../records/store.js';
-import { readDurations } from '../../results/durations.js';
 import { listOption, parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
 import { consoleProgress } from '../progress.js';
@@ -62,7 +61,6 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     ...runningOptions,
     plan: { type: 'string' },
     shard: { type: 'string' },
-    durations: { type: 'string' },
   });
   if (positionals.length > 1)
     throw new InputError(`vmplan run: expected at most one jobs file, got ${positionals.length}`);
@@ -70,7 +68,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   let planPath: string;
   if (values.plan !== undefined) {
     if (positionals.length > 0) throw new InputError('vmplan run: give a jobs file or --plan, not both');
-    for (const flag of ['changed-files', 'base', 'executor'] as const) {
+    for (const flag of ['changed-files', 'base', 'executor', 'durations'] as const) {
       if (values[flag] !== undefined)
         throw new InputError(`vmplan run: --${flag} applies when planning; a --plan is already planned`);
     }
@@ -83,15 +81,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     plan = planFromArgs(io, positionals[0], values);
     planPath = plan.source.jobsFile;
   }
-  if (values.shard !== undefined) {
-    const durations =
-      values.durations === undefined
-        ? {}
-        : readDurations(resolve(io.cwd, values.durations), values.durations);
-    plan = shardPlan(plan, parseShard(values.shard), durations, new Date().toISOString());
-  } else if (values.durations !== undefined) {
-    throw new InputError('vmplan run: --durations balances shards; give --shard i/n with it');
-  }
+  if (values.shard !== undefined) plan = shardPlan(plan, parseShard(values.shard), new Date().toISOString());
   return executePlan(io, plan, planPath, values, undefined);
 }
 
