@@ -15,9 +15,9 @@ RESULT_WRITTEN=0
 say() { echo "vmplan-agent: $*"; }
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
-# JSON string with quotes; control characters become spaces.
+# JSON string with quotes; control characters (all of them, which JSON forbids raw) become spaces.
 json_string() {
-  printf '"%s"' "$(printf '%s' "$1" | tr '\n\r\t' '   ' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')"
+  printf '"%s"' "$(printf '%s' "$1" | tr '\001-\037' ' ' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')"
 }
 
 # write_result STATUS EXIT_CODE|null MESSAGE|"" — atomically (temp file, rename), then sync.
@@ -46,6 +46,7 @@ setup_failed() {
   say "setup failed: $1"
   [ -d "$JOB" ] && write_result error null "guest setup failed: $1"
   power_off
+  exit 1
 }
 
 # mount_share TAG DIR OPTIONS: virtiofs (vfkit, QEMU with virtiofsd), else 9p (QEMU without virtiofsd).

@@ -43560,17 +43560,20 @@ async function kvmProbeBoot(arch, kernel, initrd, deadlineMs = 20_000) {
     const child = (0,external_node_child_process_namespaceObject.spawn)(qemuBinary(arch), args, { stdio: 'ignore' });
     const exited = new Promise((resolve) => {
         child.once('exit', (code) => resolve(code));
-        child.once('error', () => resolve(-1));
+        child.once('error', () => resolve('no-start'));
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
     const started = Date.now();
     const code = await exited;
     clearTimeout(timer);
+    // QEMU that cannot start says nothing about KVM: no verdict (and nothing to cache).
+    if (code === 'no-start')
+        return undefined;
     return code === 0 && Date.now() - started < deadlineMs;
 }
 /** The accelerator for a guest: KVM when it is present and a probe boot proves it works (cached), else TCG. */
-async function chooseAccel(arch, probe, cacheDir) {
-    const blocker = kvmBlocker(arch);
+async function chooseAccel(arch, probe, cacheDir, probeBoot = kvmProbeBoot, blockerOf = kvmBlocker) {
+    const blocker = blockerOf(arch);
     if (blocker !== undefined)
         return { accel: 'tcg', reason: blocker };
     const cacheFile = (0,external_node_path_.join)(cacheDir, 'qemu-accel.json');
@@ -43583,7 +43586,10 @@ async function chooseAccel(arch, probe, cacheDir) {
         // no cache yet
     }
     if (cache[key] === undefined) {
-        cache[key] = await kvmProbeBoot(arch, probe.kernel, probe.initrd);
+        const verdict = await probeBoot(arch, probe.kernel, probe.initrd);
+        if (verdict === undefined)
+            return { accel: 'tcg', reason: 'the KVM probe boot could not start QEMU' };
+        cache[key] = verdict;
         writeJsonAtomic(cacheFile, cache);
     }
     return cache[key]
@@ -43645,6 +43651,7 @@ function virtiofsdArgs(daemon, socket, folder) {
  * under vfkit), else 9p. QEMU exits when the guest powers off (or panics, with panic=-1 and -no-reboot).
  */
 async function startQemuVm(spec, options) {
+    const ownGroup = options.ownGroup ?? true;
     const helpers = [];
     const sockets = {};
     let stderr = '';
@@ -43684,7 +43691,7 @@ async function startQemuVm(spec, options) {
         virtiofsSockets: sockets,
     });
     const binary = qemuBinary(spec.arch);
-    const qemu = (0,external_node_child_process_namespaceObject.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const qemu = (0,external_node_child_process_namespaceObject.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
     qemu.stdout?.pipe(options.output.stream());
     qemu.stderr?.on('data', keepTail);
     qemu.stderr?.pipe(options.output.stream());
@@ -43718,7 +43725,10 @@ async function startQemuVm(spec, options) {
                 const done = await Promise.race([exited.then(() => true), (0,external_node_timers_promises_namespaceObject.setTimeout)(graceMs).then(() => false)]);
                 if (!done) {
                     try {
-                        process.kill(-qemu.pid, 'SIGKILL');
+                        if (ownGroup)
+                            process.kill(-qemu.pid, 'SIGKILL');
+                        else
+                            qemu.kill('SIGKILL');
                     }
                     catch {
                         // already gone
@@ -43828,7 +43838,7 @@ const MAX_RESULT_BYTES = 64 * 1024;
 const GuestResultSchema = strictObject({
     version: literal(1),
     status: schemas_enum(['passed', 'failed', 'timed_out', 'error']),
-    exitCode: schemas_number().int().min(-1).max(255).nullable(),
+    exitCode: schemas_number().int().min(0).max(255).nullable(),
     startedAt: schemas_string().max(64).nullable(),
     finishedAt: schemas_string().max(64),
     message: schemas_string().max(4096).nullable(),
@@ -44742,6 +44752,7 @@ async function stopLeftovers(store, runDir) {
 
 
 
+
 /** What a cache entry records next to the image files. */
 const CacheEntrySchema = strictObject({
     key: schemas_string(),
@@ -44786,15 +44797,52 @@ function matchingFiles(root, globs) {
     return found.sort(compareText);
 }
 /**
- * The cache key of a prepare node: its definition key (from the plan) plus the content of the files a build
- * names as its inputs, so editing the build script rebuilds the image and nothing else does.
+ * Repository files a build command names (`./ci/make-image.sh`, `bash scripts/guest.sh`), relative, sorted —
+ * not files it writes (redirection targets, `tee` arguments).
  */
-async function cache_imageCacheKey(node, repositoryRoot) {
+function filesNamedIn(command, repositoryRoot) {
+    const root = (0,external_node_path_.resolve)(repositoryRoot);
+    const found = new Set();
+    const read = command
+        .replace(/(?:\d*>>?|&>>?|>\|)\s*[^\s;&|()<>]+/g, ' ')
+        .replace(/\btee\s+(?:-a\s+)?[^\s;&|()<>]+/g, ' ');
+    for (const token of read.split(/[\s;&|()<>`"'=]+/)) {
+        if (token === '' || token.startsWith('-') || token.startsWith('$'))
+            continue;
+        const path = (0,external_node_path_.resolve)(root, token);
+        const inside = (0,external_node_path_.relative)(root, path);
+        if (inside === '' || inside.startsWith('..') || (0,external_node_path_.isAbsolute)(inside))
+            continue;
+        try {
+            if ((0,external_node_fs_.statSync)(path).isFile())
+                found.add(inside.split('\\').join('/'));
+        }
+        catch {
+            // not a file of the repository
+        }
+    }
+    return [...found].sort(compareText);
+}
+/**
+ * The cache key of a prepare node: its definition key (from the plan), plus for a build the content of the files
+ * it names (its `inputs` globs and the repository files its command mentions) and, when the command runs vmplan's
+ * own image builder, the vmplan version (its scripts and guest agent go into the image); for nix, the derivation
+ * (so a changed flake or source rebuilds). Editing what an image is made of rebuilds it; nothing else does.
+ */
+async function cache_imageCacheKey(node, repositoryRoot, nixDerivation) {
     const inputs = [];
     if (node.type === 'build') {
-        for (const path of matchingFiles(repositoryRoot, node.inputs))
+        const files = new Set([
+            ...matchingFiles(repositoryRoot, node.inputs),
+            ...filesNamedIn(node.run, repositoryRoot),
+        ]);
+        for (const path of [...files].sort(compareText))
             inputs.push({ path, sha256: await hashFile((0,external_node_path_.join)(repositoryRoot, path)) });
+        if (/\bvmplan\b/.test(node.run))
+            inputs.push({ path: `vmplan ${VMPLAN_VERSION}`, sha256: sha256(VMPLAN_VERSION) });
     }
+    if (nixDerivation !== undefined)
+        inputs.push({ path: nixDerivation, sha256: sha256(nixDerivation) });
     const key = sha256(JSON.stringify({ definition: node.cacheKey, arch: node.arch, inputs })).slice(0, 32);
     return { key, inputs };
 }
@@ -44807,6 +44855,10 @@ class ImageCache {
     /** Folder of a finished entry. */
     entryDir(key) {
         return (0,external_node_path_.join)(this.folder, key);
+    }
+    /** Forgets an entry (a damaged one, to build it again). */
+    remove(key) {
+        (0,external_node_fs_.rmSync)(this.entryDir(key), { recursive: true, force: true });
     }
     /** The entry for a key when it is complete, else undefined. */
     lookup(key) {
@@ -44826,6 +44878,7 @@ class ImageCache {
      */
     async getOrBuild(key, describe, build, options) {
         (0,external_node_fs_.mkdirSync)(this.folder, { recursive: true });
+        removeOldTombstones(this.folder, key);
         const existing = this.lookup(key);
         if (existing !== undefined)
             return { entry: existing, cached: true };
@@ -44836,11 +44889,14 @@ class ImageCache {
                 return { error: 'stopped while waiting for the image cache lock' };
             if (this.tryLock(lock))
                 break;
+            // The inode first: a takeover is only ever of the lock whose owner was read (see takeOverStaleLock).
+            const inode = inodeOf(lock);
             const owner = readOwner(lock);
-            if (owner !== undefined &&
+            if (inode !== undefined &&
+                owner !== undefined &&
                 owner.hostname === (0,external_node_os_.hostname)() &&
                 (owner.pid <= 0 || !processAlive(owner.pid))) {
-                (0,external_node_fs_.rmSync)(lock, { recursive: true, force: true }); // its builder died: take over
+                takeOverStaleLock(lock, inode, owner);
                 continue;
             }
             if (!waited) {
@@ -44892,6 +44948,44 @@ class ImageCache {
             startedAt: new Date().toISOString(),
         });
         return true;
+    }
+}
+/** How long the tombstone of a taken-over lock is kept (it stops a second waiter from taking over a new lock). */
+const TOMBSTONE_MS = 10 * 60_000;
+/**
+ * Takes over a lock whose builder died, without ever taking a live one: the lock is renamed to a tombstone named
+ * after the lock's inode and dead owner. Of several waiters that saw the same dead lock, one rename wins; the
+ * others fail because the tombstone exists — even if a new, live lock took the old one's place in between.
+ */
+function takeOverStaleLock(lock, inode, owner) {
+    const tombstone = `${lock}.stale-${inode}-${owner.pid}-${sha256(owner.startedAt).slice(0, 8)}`;
+    try {
+        (0,external_node_fs_.renameSync)(lock, tombstone);
+    }
+    catch {
+        // another waiter took it over first
+    }
+}
+function inodeOf(path) {
+    try {
+        return (0,external_node_fs_.statSync)(path).ino;
+    }
+    catch {
+        return undefined;
+    }
+}
+function removeOldTombstones(folder, key) {
+    for (const name of (0,external_node_fs_.readdirSync)(folder)) {
+        if (!name.startsWith(`${key}.lock.stale-`))
+            continue;
+        const path = (0,external_node_path_.join)(folder, name);
+        try {
+            if (Date.now() - (0,external_node_fs_.statSync)(path).mtimeMs > TOMBSTONE_MS)
+                (0,external_node_fs_.rmSync)(path, { recursive: true, force: true });
+        }
+        catch {
+            // removed meanwhile
+        }
     }
 }
 function readOwner(lock) {
@@ -45007,9 +45101,14 @@ function imageProblems(image, executors) {
 
 
 
+
+
+const preparer_execFileAsync = (0,external_node_util_.promisify)(external_node_child_process_namespaceObject.execFile);
+/** nix build and installables like .#guest are the nix-command and flakes features (experimental before 2.24). */
+const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
 /**
  * Prepares guest images: prebuilt files are checked where they are; `build` and `nix` images are built once into
- * the image cache (`cache/images/<key>`, keyed by the definition and the content of the build's inputs) and
+ * the image cache (`cache/images/<key>`, keyed by the definition and what it is made of: see imageCacheKey) and
  * reused by every later run until that key changes. Whatever the source, the files are checked before a job
  * boots them.
  */
@@ -45031,18 +45130,35 @@ class HostImagePreparer {
                 initrd: at(node.initrd),
                 disk: node.disk === null ? null : at(node.disk),
             };
+            const fingerprint = await fingerprintFiles(files);
+            if (fingerprint !== undefined)
+                await log.note(`vmplan: image "${node.image}": ${fingerprint}`);
         }
         else {
-            const { key, inputs } = await cache_imageCacheKey(node, context.repositoryRoot);
+            let derivation;
+            if (node.type === 'nix') {
+                const evaluated = await this.nixDerivation(context, node.installable);
+                if ('error' in evaluated)
+                    return { status: 'failed', image: undefined, cached: false, message: evaluated.error };
+                derivation = evaluated.derivation;
+            }
+            const { key, inputs } = await cache_imageCacheKey(node, context.repositoryRoot, derivation);
             const cache = new ImageCache((0,external_node_path_.join)(this.cacheDir, 'images'));
-            const result = await cache.getOrBuild(key, { image: node.image, type: node.type, inputs }, (out) => node.type === 'build'
+            const dir = cache.entryDir(key);
+            const base = node.type === 'nix' ? (0,external_node_path_.join)(dir, 'result') : dir;
+            const getOrBuild = () => cache.getOrBuild(key, { image: node.image, type: node.type, inputs }, (out) => node.type === 'build'
                 ? this.build(context, node.run, out)
-                : this.nixBuild(context, node.installable, out), { signal: context.signal, onWait: (message) => void log.note(message) });
+                : this.nixBuild(context, node.installable, out, `${dir}.nix-result`), { signal: context.signal, onWait: (message) => void log.note(message) });
+            let result = await getOrBuild();
+            if (!('error' in result) && result.cached && missingOutputs(base, 'the cached image') !== undefined) {
+                // E.g. its nix output was garbage-collected: build it again rather than fail.
+                await log.note(`vmplan: image "${node.image}": cache entry ${key} is incomplete; building it again`);
+                cache.remove(key);
+                result = await getOrBuild();
+            }
             if ('error' in result)
                 return { status: 'failed', image: undefined, cached: false, message: result.error };
             cached = result.cached;
-            const dir = cache.entryDir(key);
-            const base = node.type === 'nix' ? (0,external_node_path_.join)(dir, 'result') : dir;
             files = {
                 kernel: (0,external_node_path_.join)(base, 'kernel'),
                 initrd: (0,external_node_path_.join)(base, 'initrd'),
@@ -45081,12 +45197,39 @@ class HostImagePreparer {
             return `the image build command exited with ${result.exitCode ?? result.signal}`;
         return missingOutputs(out, 'the build command');
     }
-    /** `nix build --out-link <entry>/result <installable>`: nix caches the build, the link keeps it alive. */
-    async nixBuild(context, installable, out) {
+    /** The store derivation of an installable (`nix path-info --derivation`): what the image's cache key follows. */
+    async nixDerivation(context, installable) {
+        try {
+            const { stdout } = await preparer_execFileAsync('nix', [...NIX_FEATURES, 'path-info', '--derivation', installable], {
+                cwd: context.repositoryRoot,
+                env: this.env,
+                signal: context.signal,
+                maxBuffer: 4 * 1024 * 1024,
+            });
+            const derivation = stdout.trim().split('\n').at(-1) ?? '';
+            if (!derivation.endsWith('.drv'))
+                return { error: `nix path-info --derivation ${installable} printed no derivation` };
+            return { derivation };
+        }
+        catch (error) {
+            const failure = error;
+            if (failure.code === 'ENOENT')
+                return {
+                    error: 'could not run nix (not found): install nix (https://nixos.org/download) or use a build or files image',
+                };
+            const why = (failure.stderr ?? '').trim().split('\n').filter(Boolean).at(-1) ?? failure.message;
+            await context.log.note(failure.stderr ?? '');
+            return { error: `nix could not evaluate ${installable}: ${why}` };
+        }
+    }
+    /**
+     * `nix build --out-link <gcRoot> <installable>`, with the entry's `result` pointing at that link. The link lives
+     * beside the entry, at a path that never moves (the entry folder is renamed into place when published), so it
+     * stays a garbage-collector root and nix never deletes the image under the cache.
+     */
+    async nixBuild(context, installable, out, gcRoot) {
         const link = (0,external_node_path_.join)(out, 'result');
-        // nix build and installables like .#guest are the nix-command and flakes features (experimental before 2.24).
-        const features = ['--extra-experimental-features', 'nix-command flakes'];
-        const result = await runProcessGroup('nix', [...features, 'build', '--out-link', link, '--print-build-logs', installable], {
+        const result = await runProcessGroup('nix', [...NIX_FEATURES, 'build', '--out-link', gcRoot, '--print-build-logs', installable], {
             cwd: context.repositoryRoot,
             env: this.env,
             log: context.log,
@@ -45099,7 +45242,28 @@ class HostImagePreparer {
         }
         if (result.exitCode !== 0)
             return `nix build ${installable} exited with ${result.exitCode ?? result.signal}`;
+        (0,external_node_fs_.symlinkSync)(gcRoot, link);
         return missingOutputs(link, `nix build ${installable}`);
+    }
+}
+/**
+ * What prebuilt image files are, for the log (which kernel did this run boot?): kernel and initrd by content,
+ * the disk (often gigabytes) by size and modification time. Undefined when a file is missing (checked later).
+ */
+async function fingerprintFiles(files) {
+    try {
+        const parts = [
+            `kernel sha256 ${(await hashFile(files.kernel)).slice(0, 16)}`,
+            `initrd sha256 ${(await hashFile(files.initrd)).slice(0, 16)}`,
+        ];
+        if (files.disk !== null) {
+            const disk = (0,external_node_fs_.statSync)(files.disk);
+            parts.push(`disk ${disk.size} bytes, modified ${disk.mtime.toISOString()}`);
+        }
+        return parts.join(', ');
+    }
+    catch {
+        return undefined;
     }
 }
 /** Why an image build's output folder is incomplete, or undefined when kernel and initrd are there. */

@@ -10,7 +10,7 @@ import {
   statSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import picomatch from 'picomatch';
 import { z } from 'zod';
@@ -18,6 +18,7 @@ import type { PrepareNode } from '../plan/schema.js';
 import { processAlive } from '../records/reconcile.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { compareText, sha256 } from '../util/canonical-json.js';
+import { VMPLAN_VERSION } from '../version.js';
 
 /** What a cache entry records next to the image files. */
 export const CacheEntrySchema = z.strictObject({
@@ -64,18 +65,52 @@ export function matchingFiles(root: string, globs: readonly string[]): string[] 
 }
 
 /**
- * The cache key of a prepare node: its definition key (from the plan) plus the content of the files a build
- * names as its inputs, so editing the build script rebuilds the image and nothing else does.
+ * Repository files a build command names (`./ci/make-image.sh`, `bash scripts/guest.sh`), relative, sorted —
+ * not files it writes (redirection targets, `tee` arguments).
+ */
+export function filesNamedIn(command: string, repositoryRoot: string): string[] {
+  const root = resolve(repositoryRoot);
+  const found = new Set<string>();
+  const read = command
+    .replace(/(?:\d*>>?|&>>?|>\|)\s*[^\s;&|()<>]+/g, ' ')
+    .replace(/\btee\s+(?:-a\s+)?[^\s;&|()<>]+/g, ' ');
+  for (const token of read.split(/[\s;&|()<>`"'=]+/)) {
+    if (token === '' || token.startsWith('-') || token.startsWith('$')) continue;
+    const path = resolve(root, token);
+    const inside = relative(root, path);
+    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) continue;
+    try {
+      if (statSync(path).isFile()) found.add(inside.split('\\').join('/'));
+    } catch {
+      // not a file of the repository
+    }
+  }
+  return [...found].sort(compareText);
+}
+
+/**
+ * The cache key of a prepare node: its definition key (from the plan), plus for a build the content of the files
+ * it names (its `inputs` globs and the repository files its command mentions) and, when the command runs vmplan's
+ * own image builder, the vmplan version (its scripts and guest agent go into the image); for nix, the derivation
+ * (so a changed flake or source rebuilds). Editing what an image is made of rebuilds it; nothing else does.
  */
 export async function imageCacheKey(
   node: PrepareNode,
   repositoryRoot: string,
+  nixDerivation?: string,
 ): Promise<{ key: string; inputs: CacheEntry['inputs'] }> {
   const inputs: CacheEntry['inputs'] = [];
   if (node.type === 'build') {
-    for (const path of matchingFiles(repositoryRoot, node.inputs))
+    const files = new Set([
+      ...matchingFiles(repositoryRoot, node.inputs),
+      ...filesNamedIn(node.run, repositoryRoot),
+    ]);
+    for (const path of [...files].sort(compareText))
       inputs.push({ path, sha256: await hashFile(join(repositoryRoot, path)) });
+    if (/\bvmplan\b/.test(node.run))
+      inputs.push({ path: `vmplan ${VMPLAN_VERSION}`, sha256: sha256(VMPLAN_VERSION) });
   }
+  if (nixDerivation !== undefined) inputs.push({ path: nixDerivation, sha256: sha256(nixDerivation) });
   const key = sha256(JSON.stringify({ definition: node.cacheKey, arch: node.arch, inputs })).slice(0, 32);
   return { key, inputs };
 }
@@ -87,6 +122,11 @@ export class ImageCache {
   /** Folder of a finished entry. */
   entryDir(key: string): string {
     return join(this.folder, key);
+  }
+
+  /** Forgets an entry (a damaged one, to build it again). */
+  remove(key: string): void {
+    rmSync(this.entryDir(key), { recursive: true, force: true });
   }
 
   /** The entry for a key when it is complete, else undefined. */
@@ -111,6 +151,7 @@ export class ImageCache {
     options: { signal: AbortSignal; onWait: (message: string) => void; pollMs?: number },
   ): Promise<{ entry: CacheEntry; cached: boolean } | { error: string }> {
     mkdirSync(this.folder, { recursive: true });
+    removeOldTombstones(this.folder, key);
     const existing = this.lookup(key);
     if (existing !== undefined) return { entry: existing, cached: true };
     const lock = join(this.folder, `${key}.lock`);
@@ -118,13 +159,16 @@ export class ImageCache {
     for (;;) {
       if (options.signal.aborted) return { error: 'stopped while waiting for the image cache lock' };
       if (this.tryLock(lock)) break;
+      // The inode first: a takeover is only ever of the lock whose owner was read (see takeOverStaleLock).
+      const inode = inodeOf(lock);
       const owner = readOwner(lock);
       if (
+        inode !== undefined &&
         owner !== undefined &&
         owner.hostname === hostname() &&
         (owner.pid <= 0 || !processAlive(owner.pid))
       ) {
-        rmSync(lock, { recursive: true, force: true }); // its builder died: take over
+        takeOverStaleLock(lock, inode, owner);
         continue;
       }
       if (!waited) {
@@ -175,6 +219,43 @@ export class ImageCache {
       startedAt: new Date().toISOString(),
     });
     return true;
+  }
+}
+
+/** How long the tombstone of a taken-over lock is kept (it stops a second waiter from taking over a new lock). */
+const TOMBSTONE_MS = 10 * 60_000;
+
+/**
+ * Takes over a lock whose builder died, without ever taking a live one: the lock is renamed to a tombstone named
+ * after the lock's inode and dead owner. Of several waiters that saw the same dead lock, one rename wins; the
+ * others fail because the tombstone exists — even if a new, live lock took the old one's place in between.
+ */
+function takeOverStaleLock(lock: string, inode: number, owner: z.infer<typeof LockOwnerSchema>): void {
+  const tombstone = `${lock}.stale-${inode}-${owner.pid}-${sha256(owner.startedAt).slice(0, 8)}`;
+  try {
+    renameSync(lock, tombstone);
+  } catch {
+    // another waiter took it over first
+  }
+}
+
+function inodeOf(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+function removeOldTombstones(folder: string, key: string): void {
+  for (const name of readdirSync(folder)) {
+    if (!name.startsWith(`${key}.lock.stale-`)) continue;
+    const path = join(folder, name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > TOMBSTONE_MS) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // removed meanwhile
+    }
   }
 }
 

@@ -1,9 +1,15 @@
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, statSync, symlinkSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import type { ImagePreparer, PrepareContext, PreparedImage, PrepareOutcome } from '../engine/executor.js';
 import { runProcessGroup } from '../executors/run-process.js';
-import { ImageCache, imageCacheKey } from './cache.js';
+import { hashFile, ImageCache, imageCacheKey } from './cache.js';
 import { executorsUsing, imageProblems } from './verify.js';
+
+const execFileAsync = promisify(execFile);
+/** nix build and installables like .#guest are the nix-command and flakes features (experimental before 2.24). */
+const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
 
 /** The files an image consists of. */
 interface ImageFiles {
@@ -14,7 +20,7 @@ interface ImageFiles {
 
 /**
  * Prepares guest images: prebuilt files are checked where they are; `build` and `nix` images are built once into
- * the image cache (`cache/images/<key>`, keyed by the definition and the content of the build's inputs) and
+ * the image cache (`cache/images/<key>`, keyed by the definition and what it is made of: see imageCacheKey) and
  * reused by every later run until that key changes. Whatever the source, the files are checked before a job
  * boots them.
  */
@@ -35,23 +41,40 @@ export class HostImagePreparer implements ImagePreparer {
         initrd: at(node.initrd),
         disk: node.disk === null ? null : at(node.disk),
       };
+      const fingerprint = await fingerprintFiles(files);
+      if (fingerprint !== undefined) await log.note(`vmplan: image "${node.image}": ${fingerprint}`);
     } else {
-      const { key, inputs } = await imageCacheKey(node, context.repositoryRoot);
+      let derivation: string | undefined;
+      if (node.type === 'nix') {
+        const evaluated = await this.nixDerivation(context, node.installable);
+        if ('error' in evaluated)
+          return { status: 'failed', image: undefined, cached: false, message: evaluated.error };
+        derivation = evaluated.derivation;
+      }
+      const { key, inputs } = await imageCacheKey(node, context.repositoryRoot, derivation);
       const cache = new ImageCache(join(this.cacheDir, 'images'));
-      const result = await cache.getOrBuild(
-        key,
-        { image: node.image, type: node.type, inputs },
-        (out) =>
-          node.type === 'build'
-            ? this.build(context, node.run, out)
-            : this.nixBuild(context, node.installable, out),
-        { signal: context.signal, onWait: (message) => void log.note(message) },
-      );
+      const dir = cache.entryDir(key);
+      const base = node.type === 'nix' ? join(dir, 'result') : dir;
+      const getOrBuild = () =>
+        cache.getOrBuild(
+          key,
+          { image: node.image, type: node.type, inputs },
+          (out) =>
+            node.type === 'build'
+              ? this.build(context, node.run, out)
+              : this.nixBuild(context, node.installable, out, `${dir}.nix-result`),
+          { signal: context.signal, onWait: (message) => void log.note(message) },
+        );
+      let result = await getOrBuild();
+      if (!('error' in result) && result.cached && missingOutputs(base, 'the cached image') !== undefined) {
+        // E.g. its nix output was garbage-collected: build it again rather than fail.
+        await log.note(`vmplan: image "${node.image}": cache entry ${key} is incomplete; building it again`);
+        cache.remove(key);
+        result = await getOrBuild();
+      }
       if ('error' in result)
         return { status: 'failed', image: undefined, cached: false, message: result.error };
       cached = result.cached;
-      const dir = cache.entryDir(key);
-      const base = node.type === 'nix' ? join(dir, 'result') : dir;
       files = {
         kernel: join(base, 'kernel'),
         initrd: join(base, 'initrd'),
@@ -97,18 +120,54 @@ export class HostImagePreparer implements ImagePreparer {
     return missingOutputs(out, 'the build command');
   }
 
-  /** `nix build --out-link <entry>/result <installable>`: nix caches the build, the link keeps it alive. */
+  /** The store derivation of an installable (`nix path-info --derivation`): what the image's cache key follows. */
+  private async nixDerivation(
+    context: PrepareContext,
+    installable: string,
+  ): Promise<{ derivation: string } | { error: string }> {
+    try {
+      const { stdout } = await execFileAsync(
+        'nix',
+        [...NIX_FEATURES, 'path-info', '--derivation', installable],
+        {
+          cwd: context.repositoryRoot,
+          env: this.env,
+          signal: context.signal,
+          maxBuffer: 4 * 1024 * 1024,
+        },
+      );
+      const derivation = stdout.trim().split('\n').at(-1) ?? '';
+      if (!derivation.endsWith('.drv'))
+        return { error: `nix path-info --derivation ${installable} printed no derivation` };
+      return { derivation };
+    } catch (error) {
+      const failure = error as NodeJS.ErrnoException & { stderr?: string };
+      if (failure.code === 'ENOENT')
+        return {
+          error:
+            'could not run nix (not found): install nix (https://nixos.org/download) or use a build or files image',
+        };
+      const why = (failure.stderr ?? '').trim().split('\n').filter(Boolean).at(-1) ?? failure.message;
+      await context.log.note(failure.stderr ?? '');
+      return { error: `nix could not evaluate ${installable}: ${why}` };
+    }
+  }
+
+  /**
+   * `nix build --out-link <gcRoot> <installable>`, with the entry's `result` pointing at that link. The link lives
+   * beside the entry, at a path that never moves (the entry folder is renamed into place when published), so it
+   * stays a garbage-collector root and nix never deletes the image under the cache.
+   */
   private async nixBuild(
     context: PrepareContext,
     installable: string,
     out: string,
+    gcRoot: string,
   ): Promise<string | undefined> {
     const link = join(out, 'result');
-    // nix build and installables like .#guest are the nix-command and flakes features (experimental before 2.24).
-    const features = ['--extra-experimental-features', 'nix-command flakes'];
     const result = await runProcessGroup(
       'nix',
-      [...features, 'build', '--out-link', link, '--print-build-logs', installable],
+      [...NIX_FEATURES, 'build', '--out-link', gcRoot, '--print-build-logs', installable],
       {
         cwd: context.repositoryRoot,
         env: this.env,
@@ -123,7 +182,28 @@ export class HostImagePreparer implements ImagePreparer {
     }
     if (result.exitCode !== 0)
       return `nix build ${installable} exited with ${result.exitCode ?? result.signal}`;
+    symlinkSync(gcRoot, link);
     return missingOutputs(link, `nix build ${installable}`);
+  }
+}
+
+/**
+ * What prebuilt image files are, for the log (which kernel did this run boot?): kernel and initrd by content,
+ * the disk (often gigabytes) by size and modification time. Undefined when a file is missing (checked later).
+ */
+async function fingerprintFiles(files: ImageFiles): Promise<string | undefined> {
+  try {
+    const parts = [
+      `kernel sha256 ${(await hashFile(files.kernel)).slice(0, 16)}`,
+      `initrd sha256 ${(await hashFile(files.initrd)).slice(0, 16)}`,
+    ];
+    if (files.disk !== null) {
+      const disk = statSync(files.disk);
+      parts.push(`disk ${disk.size} bytes, modified ${disk.mtime.toISOString()}`);
+    }
+    return parts.join(', ');
+  } catch {
+    return undefined;
   }
 }
 

@@ -50,14 +50,20 @@ describe.skipIf(guest === undefined)(
       echo "hello from $(uname -m) as $(id -un)"
       cat input.txt
       echo "FOO=$FOO"
+      echo "token=$API_TOKEN"
       mkdir -p out/sub && echo built > out/sub/app.txt && echo skip > out/skip.log
     env: { FOO: "bar baz" }
+    secrets: [API_TOKEN]
     artifacts: ["out/**/*.txt"]
   broken:
     run: echo "about to fail"; exit 3
 `);
       project.write('input.txt', 'from the workspace\n');
-      const result = await run(project, ['--no-fail-fast', '--max-parallel', '2']);
+      const secret = 'vm-secret-4f9a1c';
+      const result = await runVmplan(
+        ['run', '--vfkit-path', VFKIT_SHIM, '--no-fail-fast', '--max-parallel', '2'],
+        { cwd: project.root, env: { API_TOKEN: secret } },
+      );
       expect(result.code, result.stdout + result.stderr).toBe(1);
 
       const hello = statusOf(project, 'hello');
@@ -69,7 +75,11 @@ describe.skipIf(guest === undefined)(
       expect(Date.parse(broken.startedAt)).toBeLessThan(Date.parse(hello.finishedAt));
 
       const guestLog = readFileSync(jobFile(project, 'hello', 'guest.log'), 'utf8');
-      expect(guestLog).toBe('hello from aarch64 as vmplan\nfrom the workspace\nFOO=bar baz\n');
+      expect(guestLog).toBe('hello from aarch64 as vmplan\nfrom the workspace\nFOO=bar baz\ntoken=***\n');
+      // The secret reached the guest (it printed it) and is masked wherever vmplan keeps output.
+      for (const file of ['guest.log', 'console.log', 'host.log'])
+        expect(readFileSync(jobFile(project, 'hello', file), 'utf8')).not.toContain(secret);
+      expect(result.stdout).not.toContain(secret);
       expect(result.stdout).toContain('[hello] hello from aarch64 as vmplan');
       expect(readFileSync(jobFile(project, 'hello', 'artifacts/out/sub/app.txt'), 'utf8')).toBe('built\n');
       expect(existsSync(jobFile(project, 'hello', 'artifacts/out/skip.log'))).toBe(false);
@@ -99,6 +109,25 @@ describe.skipIf(guest === undefined)(
         'vmplan: asked vfkit for a HardStop',
       );
       expect(readFileSync(jobFile(project, 'hang', 'guest.log'), 'utf8')).toBe('started\n');
+      expect(leftoverVms(project)).toEqual([]);
+    });
+
+    it('escalates to SIGKILL when vfkit ignores HardStop and SIGTERM, leaving no VM, socket or pidfile', async () => {
+      const project = vmProject(`  hang: { run: "echo started; sleep 300", timeout-minutes: 0.05 }
+`);
+      const result = await runVmplan(['run', '--vfkit-path', VFKIT_SHIM], {
+        cwd: project.root,
+        env: { VFKIT_SHIM_STUBBORN: '1' },
+      });
+      expect(result.code).toBe(1);
+      expect(statusOf(project, 'hang')).toMatchObject({ status: 'timed_out' });
+      const hostLog = readFileSync(jobFile(project, 'hang', 'host.log'), 'utf8');
+      expect(hostLog).toContain('vmplan: asked vfkit for a HardStop');
+      expect(hostLog).toContain('vmplan: vfkit did not stop; SIGKILL');
+      const socket = /--restful-uri unix:\/\/(\S+\.sock)/.exec(hostLog)?.[1];
+      expect(socket).toBeDefined();
+      expect(existsSync(socket!)).toBe(false);
+      expect(existsSync(jobFile(project, 'hang', 'vfkit.pid'))).toBe(false);
       expect(leftoverVms(project)).toEqual([]);
     });
 
@@ -243,6 +272,11 @@ jobs:
       expect(debugfs(jobFile(project, 'a-scribble', 'disk.img'))).toBe('dirty\n');
       expect(existsSync(jobFile(project, 'b-check', 'disk.img'))).toBe(false);
       expect(debugfs(join(project.root, 'disk.img'))).toBe('pristine\n');
+      // Without --keep-failed-disks, a failed job's clone goes too.
+      const again = await run(project, ['--only', 'a-scribble']);
+      expect(again.code).toBe(1);
+      expect(statusOf(project, 'a-scribble')).toMatchObject({ status: 'failed', exitCode: 1 });
+      expect(existsSync(jobFile(project, 'a-scribble', 'disk.img'))).toBe(false);
     });
 
     it('on SIGTERM stops the VMs, finishes the records and exits within 5 s', async () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -7,6 +7,7 @@ import picomatch from 'picomatch';
 import { afterAll, describe, expect, it } from 'vitest';
 import { envFileText, globToFindPattern, shellQuote } from '../../src/executors/vm/guest-files.js';
 import { MAX_RESULT_BYTES, readGuestResult } from '../../src/executors/vm/guest-result.js';
+import { REPO_ROOT } from '../support/cli.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-guest-protocol-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -100,6 +101,28 @@ describe('readGuestResult (untrusted input)', () => {
         message: 'exited with code 3',
       },
     });
+  });
+
+  it("accepts what the agent's own write_result writes (busybox sh), whatever the message holds", () => {
+    const agent = readFileSync(join(REPO_ROOT, 'guest/vmplan-agent.sh'), 'utf8');
+    const functions = ['now', 'json_string', 'write_result']
+      .map((name) => new RegExp(`^${name}\\(\\) \\{[^]*?^\\}`, 'm').exec(agent)?.[0] ?? '')
+      .join('\n');
+    const job = mkdtempSync(join(folder, 'agent-job-'));
+    const message = 'tab\there, bell\u0007, escape\u001b[31m, "quoted" back\\slash\nnew line é';
+    execFileSync(
+      'busybox',
+      ['sh', '-c', `${functions}\nSTARTED=2026-11-29T10:00:00Z\nwrite_result failed 3 "$MESSAGE"`],
+      { env: { PATH: process.env.PATH, JOB: job, MESSAGE: message } },
+    );
+    const read = readGuestResult(join(job, 'result.json'));
+    expect(read).toMatchObject({
+      kind: 'ok',
+      result: { status: 'failed', exitCode: 3, startedAt: '2026-11-29T10:00:00Z' },
+    });
+    expect(read.kind === 'ok' && read.result.message).toBe(
+      'tab here, bell , escape [31m, "quoted" back\\slash new line é',
+    );
   });
 
   it('says missing, never throws', () => {

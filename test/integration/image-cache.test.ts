@@ -1,16 +1,20 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { filesNamedIn } from '../../src/images/cache.js';
 import { REPO_ROOT } from '../support/cli.js';
 import { prepareFirstImage } from '../support/prepare-image.js';
 import { commandWorks, prerequisite } from '../support/prerequisites.js';
@@ -72,32 +76,48 @@ describe.skipIf(guest === undefined)('image preparation and its cache', () => {
     ).toMatchObject({ cached: true });
   });
 
+  /** Prepares the first image of a jobs file in a separate vmplan process (as concurrent runs do). */
+  const prepareInProcess = (p: ReturnType<typeof project>, jobsFile: string) =>
+    new Promise<{ status: string; cached: boolean; log: string }>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`,
+          `${REPO_ROOT}test/support/prepare-image.ts`,
+          p.root,
+          p.state,
+          jobsFile,
+        ],
+        { env: { ...process.env, BUILD_SECONDS: '2' }, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let out = '';
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+      });
+      child.on('close', (code) =>
+        code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}`)),
+      );
+    });
+
+  it('keys a build on the repository files its command names, not on those it writes', () => {
+    const root = join(folder, 'named');
+    mkdirSync(join(root, 'scripts'), { recursive: true });
+    for (const file of ['scripts/make.sh', 'out.log', 'also.log', 'notes.txt'])
+      writeFileSync(join(root, file), 'x');
+    expect(
+      filesNamedIn(
+        'bash scripts/make.sh --fast notes.txt > out.log 2>&1 | tee -a also.log; ./missing.sh ../outside',
+        root,
+      ),
+    ).toEqual(['notes.txt', 'scripts/make.sh']);
+  });
+
   it('lets concurrent runs build a key once: the others wait, then use it', async () => {
     const p = project('concurrent');
     const jobsFile = join(p.root, 'vmplan.yml');
     writeFileSync(jobsFile, p.yaml);
-    const run = () =>
-      new Promise<{ status: string; cached: boolean; log: string }>((resolve, reject) => {
-        const child = spawn(
-          process.execPath,
-          [
-            '--import',
-            `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`,
-            `${REPO_ROOT}test/support/prepare-image.ts`,
-            p.root,
-            p.state,
-            jobsFile,
-          ],
-          { env: { ...process.env, BUILD_SECONDS: '2' }, stdio: ['ignore', 'pipe', 'inherit'] },
-        );
-        let out = '';
-        child.stdout.on('data', (chunk) => {
-          out += chunk;
-        });
-        child.on('close', (code) =>
-          code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}`)),
-        );
-      });
+    const run = () => prepareInProcess(p, jobsFile);
     const results = await Promise.all([run(), run(), run()]);
     expect(results.map((r) => r.status)).toEqual(['passed', 'passed', 'passed']);
     expect(results.filter((r) => !r.cached)).toHaveLength(1);
@@ -131,6 +151,26 @@ describe.skipIf(guest === undefined)('image preparation and its cache', () => {
     );
     expect(outcome).toMatchObject({ status: 'passed', cached: false });
     expect(existsSync(lock)).toBe(false);
+  });
+
+  it("of several runs waiting on a dead builder's lock, exactly one takes over and builds", async () => {
+    const p = project('stale-race');
+    const jobsFile = join(p.root, 'vmplan.yml');
+    writeFileSync(jobsFile, p.yaml);
+    const first = await prepareInProcess(p, jobsFile);
+    const key = /key ([0-9a-f]{32})/.exec(first.log)![1]!;
+    rmSync(join(p.state, 'cache/images', key), { recursive: true });
+    const lock = join(p.state, 'cache/images', `${key}.lock`);
+    mkdirSync(lock, { recursive: true });
+    writeFileSync(
+      join(lock, 'owner.json'),
+      JSON.stringify({ pid: 2 ** 22 - 9, hostname: (await import('node:os')).hostname(), startedAt: 'x' }),
+    );
+    const before = p.builds();
+    const results = await Promise.all([1, 2, 3, 4].map(() => prepareInProcess(p, jobsFile)));
+    expect(results.map((r) => r.status)).toEqual(['passed', 'passed', 'passed', 'passed']);
+    expect(results.filter((r) => !r.cached)).toHaveLength(1);
+    expect(p.builds()).toBe(before + 1);
   });
 
   it('reports a build that fails, produces nothing, or makes a kernel vfkit cannot boot', async () => {
@@ -199,6 +239,24 @@ describe.skipIf(guest === undefined)('image preparation and its cache', () => {
         status: 'passed',
         cached: true,
       });
+      // The build stays a garbage-collector root where the cache entry was published.
+      const entry = dirname(dirname(built.image!.kernel));
+      const roots = readdirSync('/nix/var/nix/gcroots/auto').map((name) =>
+        readlinkSync(join('/nix/var/nix/gcroots/auto', name)),
+      );
+      expect(roots).toContain(`${entry}.nix-result`);
+      // A changed source changes the derivation: built again.
+      writeFileSync(
+        join(p.root, 'kernel'),
+        Buffer.concat([readFileSync(join(guest!, 'kernel')), Buffer.alloc(4096)]),
+      );
+      const rebuilt = await prepareFirstImage(p.root, p.state, yaml);
+      expect(rebuilt, rebuilt.log).toMatchObject({ status: 'passed', cached: false });
+      // An entry whose nix output is gone (garbage-collected) is built again, not used.
+      rmSync(`${dirname(dirname(rebuilt.image!.kernel))}.nix-result`);
+      const repaired = await prepareFirstImage(p.root, p.state, yaml);
+      expect(repaired, repaired.log).toMatchObject({ status: 'passed', cached: false });
+      expect(repaired.log).toContain('is incomplete; building it again');
     },
   );
 
@@ -218,6 +276,16 @@ jobs:
       status: 'failed',
       message: `the initrd ${p.root}/missing/initrd does not exist`,
     });
+    const present = await prepareFirstImage(
+      p.root,
+      p.state,
+      `version: 1\nimages:\n  guest: { arch: arm64, kernel: ${guest}/kernel, initrd: ${guest}/initrd }\njobs:\n  boot: { run: "true", image: guest, executor: qemu }\n`,
+    );
+    expect(present).toMatchObject({ status: 'passed', cached: false });
+    const kernelSha = createHash('sha256')
+      .update(readFileSync(join(guest!, 'kernel')))
+      .digest('hex');
+    expect(present.log).toContain(`image "guest": kernel sha256 ${kernelSha.slice(0, 16)}, initrd sha256 `);
     const nix = await prepareFirstImage(
       p.root,
       p.state,
@@ -231,7 +299,7 @@ jobs:
     expect(nix.status).toBe('failed');
     // Without nix: what to install; with nix, the failing build is named.
     expect(nix.message).toMatch(
-      /^(could not run nix \(.*\): install nix \(https:\/\/nixos\.org\/download\) or use a build or files image|nix build path:\.#no-such-package exited with 1)$/,
+      /^(could not run nix \(.*\): install nix \(https:\/\/nixos\.org\/download\) or use a build or files image|nix could not evaluate path:\.#no-such-package: .+)$/,
     );
   });
 });

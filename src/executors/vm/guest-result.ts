@@ -8,7 +8,7 @@ export const MAX_RESULT_BYTES = 64 * 1024;
 export const GuestResultSchema = z.strictObject({
   version: z.literal(1),
   status: z.enum(['passed', 'failed', 'timed_out', 'error']),
-  exitCode: z.number().int().min(-1).max(255).nullable(),
+  exitCode: z.number().int().min(0).max(255).nullable(),
   startedAt: z.string().max(64).nullable(),
   finishedAt: z.string().max(64),
   message: z.string().max(4096).nullable(),

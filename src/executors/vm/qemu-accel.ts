@@ -35,7 +35,7 @@ export async function kvmProbeBoot(
   kernel: string,
   initrd: string,
   deadlineMs = 20_000,
-): Promise<boolean> {
+): Promise<boolean | undefined> {
   const args = qemuArgs(
     {
       name: 'kvm-probe',
@@ -55,14 +55,16 @@ export async function kvmProbeBoot(
     { accel: 'kvm', shares: '9p' },
   );
   const child = spawn(qemuBinary(arch), args, { stdio: 'ignore' });
-  const exited = new Promise<number | null>((resolve) => {
+  const exited = new Promise<number | null | 'no-start'>((resolve) => {
     child.once('exit', (code) => resolve(code));
-    child.once('error', () => resolve(-1));
+    child.once('error', () => resolve('no-start'));
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
   const started = Date.now();
   const code = await exited;
   clearTimeout(timer);
+  // QEMU that cannot start says nothing about KVM: no verdict (and nothing to cache).
+  if (code === 'no-start') return undefined;
   return code === 0 && Date.now() - started < deadlineMs;
 }
 
@@ -71,8 +73,10 @@ export async function chooseAccel(
   arch: 'arm64' | 'amd64',
   probe: { kernel: string; initrd: string },
   cacheDir: string,
+  probeBoot: typeof kvmProbeBoot = kvmProbeBoot,
+  blockerOf: typeof kvmBlocker = kvmBlocker,
 ): Promise<{ accel: 'kvm' | 'tcg'; reason: string }> {
-  const blocker = kvmBlocker(arch);
+  const blocker = blockerOf(arch);
   if (blocker !== undefined) return { accel: 'tcg', reason: blocker };
   const cacheFile = join(cacheDir, 'qemu-accel.json');
   const key = `${arch}:${release()}`;
@@ -83,7 +87,9 @@ export async function chooseAccel(
     // no cache yet
   }
   if (cache[key] === undefined) {
-    cache[key] = await kvmProbeBoot(arch, probe.kernel, probe.initrd);
+    const verdict = await probeBoot(arch, probe.kernel, probe.initrd);
+    if (verdict === undefined) return { accel: 'tcg', reason: 'the KVM probe boot could not start QEMU' };
+    cache[key] = verdict;
     writeJsonAtomic(cacheFile, cache);
   }
   return cache[key]

@@ -85,8 +85,11 @@ export async function startQemuVm(
     virtiofsd: Virtiofsd | undefined;
     socketDir: string;
     output: QemuOutput;
+    /** QEMU in a process group of its own (default), or in the caller's, so it dies with the caller's group. */
+    ownGroup?: boolean;
   },
 ): Promise<QemuVm> {
+  const ownGroup = options.ownGroup ?? true;
   const helpers: ChildProcess[] = [];
   const sockets: Record<string, string> = {};
   let stderr = '';
@@ -133,7 +136,7 @@ export async function startQemuVm(
     virtiofsSockets: sockets,
   });
   const binary = qemuBinary(spec.arch);
-  const qemu = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const qemu = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
   qemu.stdout?.pipe(options.output.stream());
   qemu.stderr?.on('data', keepTail);
   qemu.stderr?.pipe(options.output.stream());
@@ -166,7 +169,8 @@ export async function startQemuVm(
         const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
         if (!done) {
           try {
-            process.kill(-qemu.pid!, 'SIGKILL');
+            if (ownGroup) process.kill(-qemu.pid!, 'SIGKILL');
+            else qemu.kill('SIGKILL');
           } catch {
             // already gone
           }

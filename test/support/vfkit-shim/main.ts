@@ -152,7 +152,8 @@ async function main(): Promise<void> {
       }
       if (wanted === 'HardStop') {
         info('HardStop requested');
-        void vm?.stop(0);
+        // VFKIT_SHIM_STUBBORN: a vfkit that hangs (answers, does nothing) so vmplan must escalate to signals.
+        if (process.env.VFKIT_SHIM_STUBBORN !== '1') void vm?.stop(0);
         return reply(202);
       }
       if (wanted === 'Stop') return reply(202); // a request the guest may ignore (this one does: no ACPI)
@@ -192,11 +193,13 @@ async function main(): Promise<void> {
       },
     });
   try {
+    // QEMU stays in the shim's process group: like vfkit's VM, it cannot outlive a killed vfkit.
     vm = await startQemuVm(spec, {
       accel: accel.accel,
       virtiofsd: findVirtiofsd(),
       socketDir: tmpdir(),
       output: { stream: output },
+      ownGroup: false,
     });
   } catch (error) {
     fail((error as Error).message);
@@ -206,6 +209,7 @@ async function main(): Promise<void> {
 
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
+    if (process.env.VFKIT_SHIM_STUBBORN === '1') return info(`captured ${signal}, ignoring it (stubborn)`);
     if (signalled) return;
     signalled = true;
     info(
