@@ -20,6 +20,8 @@ export interface Timing {
   commandToExit: number;
   total: number;
   hostLog: string;
+  /** Workspace setup inside the guest (mounts, overlay), from the agent's console line. */
+  guestSetupMs: number;
 }
 
 /** Runs one job in a fresh project and times it from the node start to its first guest output and its end. */
@@ -88,11 +90,13 @@ jobs:
     });
     if (run.status !== 'passed') throw new Error(`bench job ${run.status}: ${run.message}`);
     const hostLog = readFileSync(join(layout.runDir(run.runId), 'jobs/probe/host.log'), 'utf8');
+    const consoleLog = readFileSync(join(layout.runDir(run.runId), 'jobs/probe/console.log'), 'utf8');
     return {
       startToCommand: firstOutput - started,
       commandToExit: finished - firstOutput,
       total: finished - started,
       hostLog,
+      guestSetupMs: Number(/workspace ready \(\w+\) in (\d+) ms/.exec(consoleLog)?.[1] ?? Number.NaN),
     };
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -81,7 +81,11 @@ workspace_owner() {
   echo "$owner"
 }
 
+# Centiseconds since boot (/proc/uptime has two decimals), to time the workspace setup.
+uptime_cs() { read -r up _ </proc/uptime && echo "${up%.*}${up#*.}" | sed 's/^0*//; s/^$/0/'; }
+
 # The workspace: the snapshot read-only under a writable layer (overlay), or a per-job copy (copy).
+WORKSPACE_STARTED=$(uptime_cs)
 case "$VMPLAN_WORKSPACE_MODE" in
 copy)
   mount_share vmplan-work "$WORKSPACE" rw || setup_failed "cannot mount the vmplan-work share"
@@ -104,6 +108,7 @@ copy)
     setup_failed "cannot mount the workspace overlay (is the overlay module loaded?)"
   ;;
 esac
+say "workspace ready (${VMPLAN_WORKSPACE_MODE:-overlay}) in $((($(uptime_cs) - WORKSPACE_STARTED) * 10)) ms"
 
 if [ "$VMPLAN_RUN_AS_ROOT" = "1" ]; then
   RUN_USER=root
@@ -116,6 +121,26 @@ else
     echo "vmplan:x:$OWNER:" >>/etc/group
   fi
   mkdir -p "$RUN_HOME" && chown "$OWNER:$OWNER" "$RUN_HOME"
+fi
+
+# Caches kept across runs: share vmplan-cache-<name> mounted read-write at its folder. Folders the agent creates
+# in the job user's home belong to that user, so the rest of the home stays writable for the job.
+if [ -n "${VMPLAN_CACHES:-}" ]; then
+  while read -r cache_name cache_path; do
+    [ -n "$cache_name" ] || continue
+    mkdir -p "$cache_path" || setup_failed "cannot create the cache folder $cache_path"
+    if [ "$RUN_USER" != root ]; then
+      dir=$cache_path
+      while [ "${dir#"$RUN_HOME"/}" != "$dir" ]; do
+        chown "$OWNER:$OWNER" "$dir"
+        dir=$(dirname "$dir")
+      done
+    fi
+    mount_share "vmplan-cache-$cache_name" "$cache_path" rw || setup_failed "cannot mount cache $cache_name at $cache_path"
+    say "cache $cache_name at $cache_path"
+  done <<CACHES
+$VMPLAN_CACHES
+CACHES
 fi
 
 mkdir -p "$PUBLIC" && chmod 755 "$PUBLIC"

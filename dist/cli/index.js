@@ -12776,6 +12776,22 @@ const WorkspaceGlobSchema = schemas_string()
 const WorkspacePathSchema = WorkspaceGlobSchema.refine((value) => !/[*?[\]{}]/.test(value), {
     error: (issue) => `expected a plain path, found the glob ${describeValue(issue.input)}`,
 });
+/** Cache names become virtio-fs tags (`vmplan-cache-<name>`, at most 35 bytes) and folder names. */
+const CacheNameSchema = schemas_string().regex(/^[a-z0-9][a-z0-9_-]{0,21}$/, {
+    error: (issue) => `invalid cache name ${describeValue(issue.input)}: expected 1-22 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
+});
+/** Where a cache appears in the guest: an absolute folder, outside what the agent owns. */
+const GuestFolderSchema = schemas_string()
+    .regex(/^\/[A-Za-z0-9._@+/-]+$/, {
+    error: (issue) => `expected an absolute guest folder of letters, digits and . _ @ + - / (e.g. /home/vmplan/.npm), found ${describeValue(issue.input)}`,
+})
+    .refine((value) => !value.split('/').includes('..') && !value.split('/').includes('.'), {
+    error: (issue) => `expected a plain absolute folder, found ${describeValue(issue.input)} ("." and ".." are not allowed)`,
+})
+    .refine((value) => !/^\/(workspace|run|proc|sys|dev|tmp)?\/?$/.test(value) &&
+    !/^\/(workspace|run|proc|sys|dev)\//.test(value), {
+    error: (issue) => `${describeValue(issue.input)} is not a place for a cache: expected a folder outside /, /workspace, /run, /proc, /sys, /dev and /tmp itself`,
+});
 /** A `paths` filter entry: a glob over changed files, `!` negates. */
 const PathFilterSchema = schemas_string()
     .min(1, { error: 'expected a non-empty glob' })
@@ -12873,6 +12889,9 @@ const JobSchema = strictObject({
             .describe('JUnit XML files (globs) to read for annotations.'),
     })
         .optional(),
+    caches: record(CacheNameSchema, GuestFolderSchema)
+        .optional()
+        .describe('VM jobs: named folders kept across runs on the host (state/cache/shared/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs that name a cache share it, also while they run at once.'),
     cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
     memory: MemorySchema.optional().describe("Override the image's memory for this job."),
 })
@@ -13256,6 +13275,8 @@ const ExecuteNodeSchema = strictObject({
     memory: schemas_number().int().positive().nullable(),
     artifacts: array(schemas_string()),
     reports: strictObject({ junit: array(schemas_string()) }),
+    caches: array(strictObject({ name: schemas_string(), guestPath: schemas_string() }))
+        .describe('Host folders kept across runs (cache/shared/<name>), mounted at guestPath in the VM; by name.'),
 });
 /** Any plan node. */
 const PlanNodeSchema = discriminatedUnion('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
@@ -13529,6 +13550,9 @@ function buildExecuteNode(config, id, needs, context, problems) {
         memory: vm ? (job.memory ?? image?.memory ?? PLAN_DEFAULTS.memory) : null,
         artifacts: job.artifacts ?? [],
         reports: { junit: job.reports?.junit ?? [] },
+        caches: Object.entries(job.caches ?? {})
+            .map(([name, guestPath]) => ({ name, guestPath }))
+            .sort((a, b) => compareText(a.name, b.name)),
     };
 }
 /** One prepare node per distinct image used by a VM job, shared by all of them. */
@@ -15409,6 +15433,8 @@ async function runPlanNodes(plan, options) {
         message: `${failure ?? 'a job did not pass'}; ${notPassed} of ${jobs.length} job(s) did not pass`,
     };
 }
+/** How long an image may take to prepare: a hung image build must not hold the run (and its Mac) forever. */
+const IMAGE_PREPARE_TIMEOUT_MINUTES = 120;
 async function runNode(plan, node, controller, options, images) {
     const nodeDir = options.layout.nodeDir(options.store.runId, node);
     (0,external_node_fs_.mkdirSync)(nodeDir, { recursive: true });
@@ -15417,7 +15443,7 @@ async function runNode(plan, node, controller, options, images) {
     const guestLog = node.kind === 'execute' && node.type === 'vm_command'
         ? new JobLog((0,external_node_path_namespaceObject.join)(nodeDir, 'guest.log'), options.masker, live)
         : undefined;
-    const timeoutMinutes = node.kind === 'execute' ? node.timeoutMinutes : undefined;
+    const timeoutMinutes = node.kind === 'execute' ? node.timeoutMinutes : IMAGE_PREPARE_TIMEOUT_MINUTES;
     const timer = timeoutMinutes === undefined
         ? undefined
         : setTimeout(() => controller.abort({ kind: 'timeout', minutes: timeoutMinutes }), timeoutMinutes * 60_000);
@@ -15497,6 +15523,7 @@ async function executeNode(plan, node, controller, options, images, log, guestLo
         plan,
         node,
         jobDir: options.layout.nodeDir(options.store.runId, node),
+        cacheDir: options.layout.cacheDir,
         workspace: options.workspace,
         image: node.image === null ? undefined : images.get(node.image),
         secrets,
@@ -16536,6 +16563,8 @@ function writeGuestFiles(folder, settings, secrets) {
         VMPLAN_WRITABLE_WORKSPACE: node.writableWorkspace ? '1' : '0',
         VMPLAN_COLLECT_ARTIFACTS: node.artifacts.map(globToFindPattern).join('\n'),
         VMPLAN_COLLECT_REPORTS: node.reports.junit.map(globToFindPattern).join('\n'),
+        // One "name path" per line: share vmplan-cache-<name> goes at path.
+        VMPLAN_CACHES: node.caches.map((cache) => `${cache.name} ${cache.guestPath}`).join('\n'),
     });
     (0,external_node_fs_.writeFileSync)((0,external_node_path_namespaceObject.join)(folder, 'job.env'), jobEnv);
     (0,external_node_fs_.writeFileSync)((0,external_node_path_namespaceObject.join)(folder, 'env'), envFileText({ ...node.env, VMPLAN_JOB: node.job }));
@@ -16663,6 +16692,8 @@ async function followFile(path, into, stop) {
 ;// CONCATENATED MODULE: ./src/executors/vm/vm-spec.ts
 /** Share tags of the guest protocol (docs/guest-protocol.md). */
 const SHARE_TAGS = { job: 'vmplan-job', work: 'vmplan-work' };
+/** Tag prefix of a job's caches: `vmplan-cache-<name>` (names of at most 22 bytes keep tags under 36). */
+const CACHE_TAG_PREFIX = 'vmplan-cache-';
 /** Kernel arguments every vmplan guest boots with: the console on hvc0, and a panic ends the VM at once. */
 const BASE_CMDLINE = 'console=hvc0 panic=-1';
 /** Builds the VM spec of an execute node from its prepared image and the host paths the job uses. */
@@ -16680,6 +16711,11 @@ function buildVmSpec(input) {
         shares: [
             { tag: SHARE_TAGS.job, hostPath: input.jobShare, readOnly: false },
             { tag: SHARE_TAGS.work, hostPath: input.workShare, readOnly: !input.workShareWritable },
+            ...(input.caches ?? []).map((cache) => ({
+                tag: `${CACHE_TAG_PREFIX}${cache.name}`,
+                hostPath: cache.hostPath,
+                readOnly: false,
+            })),
         ],
         consoleLog: input.consoleLog,
         restSocket: input.restSocket,
@@ -16730,9 +16766,16 @@ async function runVmJob(context, launcher, settings) {
             const method = await cloneFile(image.disk, disk);
             await log.note(`vmplan: root disk ready (${method})`);
         }
+        const caches = node.caches.map((cache) => ({
+            name: cache.name,
+            hostPath: (0,external_node_path_namespaceObject.join)(context.cacheDir, 'shared', cache.name),
+        }));
+        for (const cache of caches)
+            prepareCacheFolder(cache.hostPath);
         const spec = buildVmSpec({
             node,
             image,
+            caches,
             jobShare: guestDir,
             workShare,
             workShareWritable: settings.workspaceMode === 'copy',
@@ -16835,6 +16878,17 @@ async function bringBack(context, guestDir) {
  * When vmplan runs as root (CI containers), the snapshot belongs to root and the guest's unprivileged job user
  * could not write its workspace: hand the folder to uid 1000, the user the guest agent then runs as. Once per folder.
  */
+/**
+ * A cache's host folder, created on first use. Running as root (a Linux runner), it is handed to the guest
+ * user (uid 1000) as the workspace is; what the guest writes inside then belongs to that user already.
+ */
+function prepareCacheFolder(path) {
+    if ((0,external_node_fs_.existsSync)(path))
+        return;
+    (0,external_node_fs_.mkdirSync)(path, { recursive: true });
+    if (process.getuid?.() === 0)
+        (0,external_node_fs_.chownSync)(path, 1000, 1000);
+}
 async function ensureGuestWritable(folder, done) {
     if (process.getuid?.() !== 0)
         return;
@@ -16904,7 +16958,8 @@ class QemuExecutor {
     async runJob(context) {
         const socketDir = shortSocketDir();
         const cacheDir = this.options.cacheDir;
-        const virtiofsd = findVirtiofsd();
+        // VMPLAN_QEMU_SHARES=9p: 9p even where virtiofsd exists (a broken virtiofsd, or to compare the two).
+        const virtiofsd = process.env.VMPLAN_QEMU_SHARES === '9p' ? undefined : findVirtiofsd();
         const launcher = {
             name: 'qemu',
             async launch(spec, log) {

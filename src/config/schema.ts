@@ -101,6 +101,33 @@ const WorkspacePathSchema = WorkspaceGlobSchema.refine((value) => !/[*?[\]{}]/.t
   error: (issue) => `expected a plain path, found the glob ${describeValue(issue.input)}`,
 });
 
+/** Cache names become virtio-fs tags (`vmplan-cache-<name>`, at most 35 bytes) and folder names. */
+const CacheNameSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,21}$/, {
+  error: (issue) =>
+    `invalid cache name ${describeValue(issue.input)}: expected 1-22 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
+});
+
+/** Where a cache appears in the guest: an absolute folder, outside what the agent owns. */
+const GuestFolderSchema = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._@+/-]+$/, {
+    error: (issue) =>
+      `expected an absolute guest folder of letters, digits and . _ @ + - / (e.g. /home/vmplan/.npm), found ${describeValue(issue.input)}`,
+  })
+  .refine((value) => !value.split('/').includes('..') && !value.split('/').includes('.'), {
+    error: (issue) =>
+      `expected a plain absolute folder, found ${describeValue(issue.input)} ("." and ".." are not allowed)`,
+  })
+  .refine(
+    (value) =>
+      !/^\/(workspace|run|proc|sys|dev|tmp)?\/?$/.test(value) &&
+      !/^\/(workspace|run|proc|sys|dev)\//.test(value),
+    {
+      error: (issue) =>
+        `${describeValue(issue.input)} is not a place for a cache: expected a folder outside /, /workspace, /run, /proc, /sys, /dev and /tmp itself`,
+    },
+  );
+
 /** A `paths` filter entry: a glob over changed files, `!` negates. */
 const PathFilterSchema = z
   .string()
@@ -245,6 +272,12 @@ export const JobSchema = z
           .describe('JUnit XML files (globs) to read for annotations.'),
       })
       .optional(),
+    caches: z
+      .record(CacheNameSchema, GuestFolderSchema)
+      .optional()
+      .describe(
+        'VM jobs: named folders kept across runs on the host (state/cache/shared/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs that name a cache share it, also while they run at once.',
+      ),
     cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
     memory: MemorySchema.optional().describe("Override the image's memory for this job."),
   })

@@ -30,6 +30,8 @@ export interface JobContext {
   node: ExecuteNode;
   /** The job's folder (runs/<runId>/jobs/<job>): logs, result, artifacts. */
   jobDir: string;
+  /** The state folder's cache/ (images, caches shared across runs). */
+  cacheDir: string;
   workspace: RunWorkspace;
   /** The prepared image for VM jobs. */
   image: PreparedImage | undefined;

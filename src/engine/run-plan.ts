@@ -161,6 +161,9 @@ export async function runPlanNodes(
   };
 }
 
+/** How long an image may take to prepare: a hung image build must not hold the run (and its Mac) forever. */
+export const IMAGE_PREPARE_TIMEOUT_MINUTES = 120;
+
 /** The terminal result of one node. */
 interface NodeResult {
   status: NodeStatus;
@@ -184,7 +187,7 @@ async function runNode(
     node.kind === 'execute' && node.type === 'vm_command'
       ? new JobLog(join(nodeDir, 'guest.log'), options.masker, live)
       : undefined;
-  const timeoutMinutes = node.kind === 'execute' ? node.timeoutMinutes : undefined;
+  const timeoutMinutes = node.kind === 'execute' ? node.timeoutMinutes : IMAGE_PREPARE_TIMEOUT_MINUTES;
   const timer =
     timeoutMinutes === undefined
       ? undefined
@@ -286,6 +289,7 @@ async function executeNode(
     plan,
     node,
     jobDir: options.layout.nodeDir(options.store.runId, node),
+    cacheDir: options.layout.cacheDir,
     workspace: options.workspace,
     image: node.image === null ? undefined : images.get(node.image),
     secrets,

@@ -226,6 +226,9 @@ function buildExecuteNode(
     memory: vm ? (job.memory ?? image?.memory ?? PLAN_DEFAULTS.memory) : null,
     artifacts: job.artifacts ?? [],
     reports: { junit: job.reports?.junit ?? [] },
+    caches: Object.entries(job.caches ?? {})
+      .map(([name, guestPath]) => ({ name, guestPath }))
+      .sort((a, b) => compareText(a.name, b.name)),
   };
 }
 

@@ -162,6 +162,11 @@ export const ExecuteNodeSchema = z.strictObject({
   memory: z.number().int().positive().nullable(),
   artifacts: z.array(z.string()),
   reports: z.strictObject({ junit: z.array(z.string()) }),
+  caches: z
+    .array(z.strictObject({ name: z.string(), guestPath: z.string() }))
+    .describe(
+      'Host folders kept across runs (cache/shared/<name>), mounted at guestPath in the VM; by name.',
+    ),
 });
 /** An execute node. */
 export type ExecuteNode = z.infer<typeof ExecuteNodeSchema>;

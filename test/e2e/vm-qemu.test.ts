@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { findVirtiofsd } from '../../src/executors/vm/qemu-vm.js';
 import { runVmplan } from '../support/cli.js';
 import { processesWith } from '../support/processes.js';
 import { testProject } from '../support/project.js';
@@ -29,12 +30,25 @@ jobs:
     });
     expect(readFileSync(join(runDir, 'jobs/build/guest.log'), 'utf8')).toBe('built on aarch64\n');
     expect(readFileSync(join(runDir, 'jobs/build/artifacts/out.txt'), 'utf8')).toBe('built on aarch64\n');
+    // virtio-fs wherever a virtiofsd can serve it (CI: Debian's, as root); the guest mounts the shares with it.
+    const shares = findVirtiofsd() === undefined ? '9p' : 'virtiofs';
+    if (process.env.CI === 'true') expect(shares).toBe('virtiofs');
     expect(readFileSync(join(runDir, 'jobs/build/host.log'), 'utf8')).toMatch(
-      /vmplan: arm64 guest with (TCG|KVM)/,
+      new RegExp(`vmplan: arm64 guest with (TCG|KVM) \\(.*\\); shares over ${shares}`),
     );
     expect(JSON.parse(readFileSync(join(runDir, 'jobs/slow/status.json'), 'utf8'))).toMatchObject({
       status: 'timed_out',
     });
     expect(processesWith(runDir).filter((p) => /qemu-system|virtiofsd/.test(p.command))).toEqual([]);
+
+    // The same job over 9p, the fallback.
+    const over9p = await runVmplan(['run', '--only', 'build'], {
+      cwd: project.root,
+      env: { VMPLAN_QEMU_SHARES: '9p' },
+    });
+    expect(over9p.code, over9p.stdout + over9p.stderr).toBe(0);
+    const again = join(project.root, '.vmplan/runs', project.latestRun(), 'jobs/build');
+    expect(readFileSync(join(again, 'host.log'), 'utf8')).toContain('shares over 9p');
+    expect(readFileSync(join(again, 'artifacts/out.txt'), 'utf8')).toBe('built on aarch64\n');
   });
 });

@@ -80,6 +80,13 @@ describe.skipIf(guest === undefined)(
       for (const file of ['guest.log', 'console.log', 'host.log'])
         expect(readFileSync(jobFile(project, 'hello', file), 'utf8')).not.toContain(secret);
       expect(result.stdout).not.toContain(secret);
+      // vmplan logs: the guest's output, or vmplan's own host log, of one job.
+      const runId = project.latestRun();
+      const guestOnly = await runVmplan(['logs', runId, 'hello', '--guest'], { cwd: project.root });
+      expect(guestOnly.stdout).toBe(guestLog);
+      const hostOnly = await runVmplan(['logs', runId, 'hello', '--host'], { cwd: project.root });
+      expect(hostOnly.stdout).toBe(readFileSync(jobFile(project, 'hello', 'host.log'), 'utf8'));
+      expect(hostOnly.stdout).not.toContain('FOO=bar baz');
       expect(result.stdout).toContain('[hello] hello from aarch64 as vmplan');
       expect(readFileSync(jobFile(project, 'hello', 'artifacts/out/sub/app.txt'), 'utf8')).toBe('built\n');
       expect(existsSync(jobFile(project, 'hello', 'artifacts/out/skip.log'))).toBe(false);
@@ -129,6 +136,27 @@ describe.skipIf(guest === undefined)(
       expect(existsSync(socket!)).toBe(false);
       expect(existsSync(jobFile(project, 'hang', 'vfkit.pid'))).toBe(false);
       expect(leftoverVms(project)).toEqual([]);
+    });
+
+    it("keeps caches across runs: a later run's VM finds what an earlier one put there", async () => {
+      const project = vmProject(`  fill:
+    run: echo "downloaded once" > ~/.cache/deps/pkg.txt && touch ~/.cache/mine
+    caches: { deps: /home/vmplan/.cache/deps }
+  use:
+    run: cat ~/.cache/deps/pkg.txt
+    caches: { deps: /home/vmplan/.cache/deps }
+`);
+      const first = await run(project, ['--only', 'fill']);
+      expect(first.code, first.stdout + first.stderr).toBe(0);
+      expect(readFileSync(join(project.root, '.vmplan/cache/shared/deps/pkg.txt'), 'utf8')).toBe(
+        'downloaded once\n',
+      );
+      const second = await run(project, ['--only', 'use']);
+      expect(second.code, second.stdout + second.stderr).toBe(0);
+      expect(readFileSync(jobFile(project, 'use', 'guest.log'), 'utf8')).toBe('downloaded once\n');
+      expect(readFileSync(jobFile(project, 'use', 'console.log'), 'utf8')).toContain(
+        'vmplan-agent: cache deps at /home/vmplan/.cache/deps',
+      );
     });
 
     it('reports a guest that died without a result', async () => {

@@ -27,6 +27,7 @@ jobs:
     needs: build
     env: { LEVEL: 2 }
     secrets: [CARGO_TOKEN]
+    caches: { target: /home/vmplan/target, cargo: /home/vmplan/.cargo/registry }
   integration:
     run: cargo test --test '*'
     needs: [build, unit]
@@ -90,8 +91,13 @@ describe('buildPlan', () => {
       memory: 4096,
       artifacts: [],
       reports: { junit: [] },
+      caches: [
+        { name: 'cargo', guestPath: '/home/vmplan/.cargo/registry' },
+        { name: 'target', guestPath: '/home/vmplan/target' },
+      ],
     });
     expect(execute(plan.nodes, 'integration').memory).toBe(8192);
+    expect(execute(plan.nodes, 'integration').caches).toEqual([]);
   });
 
   it('orders nodes in stages, ties broken by id', () => {

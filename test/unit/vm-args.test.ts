@@ -100,6 +100,15 @@ describe('vfkitArgs', () => {
     ['fractional CPUs', { cpus: 1.5 }, /cpus must be a whole number/],
     ['zero memory', { memoryMiB: 0 }, /memory must be a whole number of MiB/],
   ];
+  it('takes a socket path of exactly 103 bytes and refuses 104', () => {
+    const of = (bytes: number) => `/tmp/${'s'.repeat(bytes - 10)}.sock`;
+    expect(of(103)).toHaveLength(103);
+    expect(vfkitArgs({ ...SPEC, restSocket: of(103) })).toContain(`unix://${of(103)}`);
+    expect(() => vfkitArgs({ ...SPEC, restSocket: of(104) })).toThrow(
+      /is 104 bytes; vfkit allows at most 103/,
+    );
+  });
+
   for (const [what, change, message] of refusals) {
     it(`refuses ${what}`, () => {
       expect(() => vfkitArgs({ ...SPEC, ...change })).toThrow(VfkitArgumentError);

@@ -52,6 +52,8 @@ export function writeGuestFiles(
     VMPLAN_WRITABLE_WORKSPACE: node.writableWorkspace ? '1' : '0',
     VMPLAN_COLLECT_ARTIFACTS: node.artifacts.map(globToFindPattern).join('\n'),
     VMPLAN_COLLECT_REPORTS: node.reports.junit.map(globToFindPattern).join('\n'),
+    // One "name path" per line: share vmplan-cache-<name> goes at path.
+    VMPLAN_CACHES: node.caches.map((cache) => `${cache.name} ${cache.guestPath}`).join('\n'),
   });
   writeFileSync(join(folder, 'job.env'), jobEnv);
   writeFileSync(join(folder, 'env'), envFileText({ ...node.env, VMPLAN_JOB: node.job }));

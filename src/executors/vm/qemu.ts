@@ -42,7 +42,8 @@ export class QemuExecutor implements JobExecutor {
   async runJob(context: JobContext): Promise<JobOutcome> {
     const socketDir = shortSocketDir();
     const cacheDir = this.options.cacheDir;
-    const virtiofsd = findVirtiofsd();
+    // VMPLAN_QEMU_SHARES=9p: 9p even where virtiofsd exists (a broken virtiofsd, or to compare the two).
+    const virtiofsd = process.env.VMPLAN_QEMU_SHARES === '9p' ? undefined : findVirtiofsd();
     const launcher: VmLauncher = {
       name: 'qemu',
       async launch(spec, log) {

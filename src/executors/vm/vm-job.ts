@@ -1,7 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
+import {
+  chownSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { JobContext, JobOutcome } from '../../engine/executor.js';
@@ -81,9 +89,15 @@ export async function runVmJob(
       const method = await cloneFile(image.disk, disk);
       await log.note(`vmplan: root disk ready (${method})`);
     }
+    const caches = node.caches.map((cache) => ({
+      name: cache.name,
+      hostPath: join(context.cacheDir, 'shared', cache.name),
+    }));
+    for (const cache of caches) prepareCacheFolder(cache.hostPath);
     const spec = buildVmSpec({
       node,
       image,
+      caches,
       jobShare: guestDir,
       workShare,
       workShareWritable: settings.workspaceMode === 'copy',
@@ -189,6 +203,16 @@ async function bringBack(context: JobContext, guestDir: string): Promise<void> {
  * When vmplan runs as root (CI containers), the snapshot belongs to root and the guest's unprivileged job user
  * could not write its workspace: hand the folder to uid 1000, the user the guest agent then runs as. Once per folder.
  */
+/**
+ * A cache's host folder, created on first use. Running as root (a Linux runner), it is handed to the guest
+ * user (uid 1000) as the workspace is; what the guest writes inside then belongs to that user already.
+ */
+function prepareCacheFolder(path: string): void {
+  if (existsSync(path)) return;
+  mkdirSync(path, { recursive: true });
+  if (process.getuid?.() === 0) chownSync(path, 1000, 1000);
+}
+
 async function ensureGuestWritable(folder: string, done: Map<string, Promise<void>>): Promise<void> {
   if (process.getuid?.() !== 0) return;
   let pending = done.get(folder);

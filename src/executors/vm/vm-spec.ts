@@ -33,6 +33,8 @@ export interface VmSpec {
 
 /** Share tags of the guest protocol (docs/guest-protocol.md). */
 export const SHARE_TAGS = { job: 'vmplan-job', work: 'vmplan-work' } as const;
+/** Tag prefix of a job's caches: `vmplan-cache-<name>` (names of at most 22 bytes keep tags under 36). */
+export const CACHE_TAG_PREFIX = 'vmplan-cache-';
 
 /** Kernel arguments every vmplan guest boots with: the console on hvc0, and a panic ends the VM at once. */
 export const BASE_CMDLINE = 'console=hvc0 panic=-1';
@@ -48,6 +50,8 @@ export function buildVmSpec(input: {
   consoleLog: string;
   restSocket: string;
   pidFile: string;
+  /** Host folders of the job's caches, by cache name. */
+  caches?: { name: string; hostPath: string }[];
 }): VmSpec {
   const { node, image } = input;
   return {
@@ -62,6 +66,11 @@ export function buildVmSpec(input: {
     shares: [
       { tag: SHARE_TAGS.job, hostPath: input.jobShare, readOnly: false },
       { tag: SHARE_TAGS.work, hostPath: input.workShare, readOnly: !input.workShareWritable },
+      ...(input.caches ?? []).map((cache) => ({
+        tag: `${CACHE_TAG_PREFIX}${cache.name}`,
+        hostPath: cache.hostPath,
+        readOnly: false,
+      })),
     ],
     consoleLog: input.consoleLog,
     restSocket: input.restSocket,

@@ -10,7 +10,8 @@ const unescapeData = (text: string) =>
 const unescapeProperty = (text: string) => unescapeData(text).replaceAll('%3A', ':').replaceAll('%2C', ',');
 
 /**
- * Reads a step's stdout as the runner does: `::command props::message` lines are commands, except between
+ * Reads a step's stdout as the runner does: `::command props::message` lines (and the legacy
+ * `##[command props]message`) are commands, except between
  * `::stop-commands::TOKEN` and `::TOKEN::`, where nothing is. Returns the commands acted on, in order.
  */
 export function parseWorkflowCommands(stdout: string): WorkflowCommand[] {
@@ -20,6 +21,17 @@ export function parseWorkflowCommands(stdout: string): WorkflowCommand[] {
     const trimmed = line.trimStart();
     if (stopToken !== undefined) {
       if (trimmed === `::${stopToken}::`) stopToken = undefined;
+      continue;
+    }
+    // The runner still obeys the legacy form too: ##[command key=value;key=value]message.
+    const legacy = /^##\[([A-Za-z-]+)(?: ([^\]]*))?\](.*)$/.exec(trimmed);
+    if (legacy !== null) {
+      const properties: Record<string, string> = {};
+      for (const pair of (legacy[2] ?? '').split(';').filter(Boolean)) {
+        const index = pair.indexOf('=');
+        if (index > 0) properties[pair.slice(0, index).trim()] = pair.slice(index + 1);
+      }
+      commands.push({ command: legacy[1]!, properties, message: unescapeData(legacy[3]!) });
       continue;
     }
     const match = /^::([A-Za-z-]+)( [^:]*)?::(.*)$/.exec(trimmed);
