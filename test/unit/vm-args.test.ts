@@ -230,6 +230,29 @@ describe('the shim parser is as strict as vfkit', () => {
     });
   }
 
+  it("trims every leading and trailing quote as vfkit's TrimQuotes does", () => {
+    const config = parseVfkitCommandLine(['--bootloader', 'linux,kernel=/k,initrd=/i,""cmdline=quiet""']);
+    expect(config.bootloader).toMatchObject({ kind: 'linux', cmdline: 'quiet' });
+  });
+
+  it("knows vfkit's other device types (parsed, not emulated) and virtio-net's newer options", () => {
+    for (const type of ['rosetta', 'nvme', 'usb-mass-storage', 'virtio-input', 'virtio-gpu', 'nbd'])
+      expect(parseVfkitCommandLine(['-b', 'linux', '--device', `${type},x=1`]).devices).toEqual([
+        { kind: 'not-emulated', type },
+      ]);
+    expect(
+      parseVfkitCommandLine([
+        '-b',
+        'linux',
+        '--device',
+        'virtio-net,type=unixgram,path=/n.sock,vfkitMagic=off',
+      ]).devices,
+    ).toMatchObject([{ kind: 'virtio-net', unixSocketPath: '/n.sock' }]);
+    expect(() =>
+      parseVfkitCommandLine(['-b', 'linux', '--device', 'virtio-net,type=stream,path=/n']),
+    ).toThrow("unsupported virtio-net type: stream (only 'unixgram' is supported)");
+  });
+
   it('splits --device on every comma: a comma in a path becomes a bogus option', () => {
     expect(() =>
       parseVfkitCommandLine(['-b', 'linux', '--device', 'virtio-fs,sharedDir=/a,b,mountTag=t']),

@@ -93,7 +93,9 @@ function toSpec(config: VfkitConfig): VmSpec {
       case 'virtio-rng':
         break; // QEMU always gets one
       default:
-        fail(`the vfkit test shim does not emulate ${device.kind}`);
+        fail(
+          `the vfkit test shim does not emulate ${device.kind === 'not-emulated' ? device.type : device.kind} devices`,
+        );
     }
   }
   return spec;

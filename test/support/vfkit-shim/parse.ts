@@ -21,7 +21,12 @@ export type VfkitDevice =
     }
   | { kind: 'virtio-rng' }
   | { kind: 'virtio-balloon' }
-  | { kind: 'virtio-vsock'; port: number; socketURL: string; listen: boolean };
+  | { kind: 'virtio-vsock'; port: number; socketURL: string; listen: boolean }
+  /** Devices vfkit knows that vmplan never asks for: parsed by name, refused when booting. */
+  | { kind: 'not-emulated'; type: string };
+
+/** vfkit's other device types (v0.6.4): valid on its command line, not emulated by the shim. */
+const NOT_EMULATED_DEVICES = ['rosetta', 'nvme', 'usb-mass-storage', 'virtio-input', 'virtio-gpu', 'nbd'];
 
 /** A parsed vfkit command line. */
 export interface VfkitConfig {
@@ -166,8 +171,9 @@ function splitList(value: string): string[] {
   return elements;
 }
 
+/** As vfkit's util.TrimQuotes: when a value starts and ends with '"', every leading and trailing '"' goes. */
 function trimQuotes(text: string): string {
-  return text.length >= 2 && text.startsWith('"') && text.endsWith('"') ? text.slice(1, -1) : text;
+  return text.startsWith('"') && text.endsWith('"') ? text.replace(/^"+|"+$/g, '') : text;
 }
 
 /** `key=value` options of a list element (after quote trimming), empty elements skipped. */
@@ -281,13 +287,23 @@ function parseDevice(value: string): VfkitDevice {
       return device;
     }
     case 'virtio-net': {
-      allow(['nat', 'mac', 'fd', 'unixSocketPath'], 'virtio-net');
+      allow(['nat', 'mac', 'fd', 'unixSocketPath', 'type', 'path', 'vfkitMagic', 'offloading'], 'virtio-net');
+      const type = opts.get('type');
+      if (opts.has('type') && type !== 'unixgram')
+        throw new VfkitUsageError(`unsupported virtio-net type: ${type} (only 'unixgram' is supported)`);
+      const magic = opts.get('vfkitMagic');
+      if (opts.has('vfkitMagic') && magic !== 'on' && magic !== 'off')
+        throw new VfkitUsageError(`invalid value for vfkitMagic: ${magic} (expected on/off)`);
+      if (opts.has('offloading') && opts.get('offloading') !== 'off')
+        throw new VfkitUsageError(
+          `invalid value for offloading: ${opts.get('offloading')} (only 'off' is supported)`,
+        );
       const device = {
         kind,
         nat: flag('nat'),
         mac: opts.get('mac'),
         fd: opts.get('fd'),
-        unixSocketPath: opts.get('unixSocketPath'),
+        unixSocketPath: opts.get('unixSocketPath') ?? opts.get('path'),
       } as const;
       const set = [device.nat, device.fd !== undefined, device.unixSocketPath !== undefined].filter(
         Boolean,
@@ -310,6 +326,7 @@ function parseDevice(value: string): VfkitDevice {
         listen: !opts.has('connect'),
       };
     default:
+      if (NOT_EMULATED_DEVICES.includes(kind)) return { kind: 'not-emulated', type: kind };
       throw new VfkitUsageError(`unknown device type: ${kind}`);
   }
 }
