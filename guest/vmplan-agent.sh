@@ -129,6 +129,12 @@ if [ -n "${VMPLAN_CACHES:-}" ]; then
   while read -r cache_name cache_path; do
     [ -n "$cache_name" ] || continue
     mkdir -p "$cache_path" || setup_failed "cannot create the cache folder $cache_path"
+    # The host checked the path; a symlink in the image could still lead it somewhere the agent owns.
+    resolved=$(readlink -f "$cache_path" 2>/dev/null || echo "$cache_path")
+    case "$resolved" in
+    / | /run | /run/* | /workspace | /workspace/* | /proc | /proc/* | /sys | /sys/* | /dev | /dev/*)
+      setup_failed "cache $cache_name: $cache_path leads to $resolved, where no cache may go" ;;
+    esac
     if [ "$RUN_USER" != root ]; then
       dir=$cache_path
       while [ "${dir#"$RUN_HOME"/}" != "$dir" ]; do

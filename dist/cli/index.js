@@ -12785,12 +12785,12 @@ const GuestFolderSchema = schemas_string()
     .regex(/^\/[A-Za-z0-9._@+/-]+$/, {
     error: (issue) => `expected an absolute guest folder of letters, digits and . _ @ + - / (e.g. /home/vmplan/.npm), found ${describeValue(issue.input)}`,
 })
-    .refine((value) => !value.split('/').includes('..') && !value.split('/').includes('.'), {
-    error: (issue) => `expected a plain absolute folder, found ${describeValue(issue.input)} ("." and ".." are not allowed)`,
+    .refine((value) => !/(^|\/)\.\.?(\/|$)/.test(value) && !value.includes('//'), {
+    error: (issue) => `expected a plain absolute folder, found ${describeValue(issue.input)} (".", ".." and "//" are not allowed)`,
 })
-    .refine((value) => !/^\/(workspace|run|proc|sys|dev|tmp)?\/?$/.test(value) &&
-    !/^\/(workspace|run|proc|sys|dev)\//.test(value), {
-    error: (issue) => `${describeValue(issue.input)} is not a place for a cache: expected a folder outside /, /workspace, /run, /proc, /sys, /dev and /tmp itself`,
+    .refine((value) => !/^\/(workspace|run|proc|sys|dev|tmp|var\/run)?\/?$/.test(value) &&
+    !/^\/(workspace|run|proc|sys|dev|var\/run)\//.test(value), {
+    error: (issue) => `${describeValue(issue.input)} is not a place for a cache: expected a folder outside /, /workspace, /run, /var/run, /proc, /sys, /dev and /tmp itself`,
 });
 /** A `paths` filter entry: a glob over changed files, `!` negates. */
 const PathFilterSchema = schemas_string()
@@ -13275,7 +13275,7 @@ const ExecuteNodeSchema = strictObject({
     memory: schemas_number().int().positive().nullable(),
     artifacts: array(schemas_string()),
     reports: strictObject({ junit: array(schemas_string()) }),
-    caches: array(strictObject({ name: schemas_string(), guestPath: schemas_string() }))
+    caches: array(strictObject({ name: CacheNameSchema, guestPath: GuestFolderSchema }))
         .describe('Host folders kept across runs (cache/shared/<name>), mounted at guestPath in the VM; by name.'),
 });
 /** Any plan node. */
@@ -15683,6 +15683,7 @@ async function startRun(options) {
             timeoutGraceMs: options.timeoutGraceMs,
             cancelGraceMs: options.cancelGraceMs,
         });
+        phase = 'finish';
         store.finish(outcome.status, outcome.message);
     }
     catch (error) {
@@ -15691,7 +15692,9 @@ async function startRun(options) {
             ? `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`
             : phase === 'setup'
                 ? `run setup failed: ${error.message}`
-                : `vmplan error during the run (its jobs were stopped): ${error.message}`;
+                : phase === 'run'
+                    ? `vmplan error during the run (its jobs were stopped): ${error.message}`
+                    : `a record of the finished run could not be written: ${error.message}`;
         try {
             store.finish(cancelled ? 'cancelled' : 'failed', message, cancelled || phase === 'run' ? 'cancelled' : 'skipped');
         }
@@ -15975,74 +15978,6 @@ async function runProcessGroup(command, args, options) {
     return { exitCode: exit.code, signal: exit.signal, spawnError: undefined, stopped, leftovers };
 }
 
-;// CONCATENATED MODULE: ./src/executors/host.ts
-
-
-
-
-
-
-/** The shell a job's script runs with, as GitHub runs `shell: bash` steps. */
-const HOST_SHELL = ['bash', '--noprofile', '--norc', '-eo', 'pipefail'];
-/**
- * Runs jobs directly on this machine, each in its own copy of the run's snapshot. No VM: fastest, and the
- * right choice for trusted work and for trying a jobs file out; isolation between jobs is only by folder.
- */
-class HostExecutor {
-    inheritedEnv;
-    name = 'host';
-    constructor(inheritedEnv = process.env) {
-        this.inheritedEnv = inheritedEnv;
-    }
-    async runJob(context) {
-        const { node, jobDir, log } = context;
-        const workspace = (0,external_node_path_namespaceObject.join)(jobDir, 'workspace');
-        const copy = await context.workspace.jobCopy(workspace);
-        await log.note(`vmplan: workspace ready in ${copy.ms} ms (${copy.method === 'clone' ? 'copy-on-write clone' : 'copy'})`);
-        const workdir = (0,external_node_path_namespaceObject.resolve)(workspace, node.workingDirectory);
-        if (!(0,external_node_fs_.existsSync)(workdir) || !(0,external_node_fs_.statSync)(workdir).isDirectory()) {
-            return {
-                status: 'failed',
-                exitCode: null,
-                message: `working-directory "${node.workingDirectory}" does not exist in the workspace`,
-            };
-        }
-        const script = (0,external_node_path_namespaceObject.join)(jobDir, 'run.sh');
-        (0,external_node_fs_.writeFileSync)(script, `${node.command}\n`, { mode: 0o700 });
-        const env = hostJobEnvironment(this.inheritedEnv, node, context.secrets, vmplanVariables(context.runId, node, workspace));
-        const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
-            cwd: workdir,
-            env,
-            log,
-            signal: context.signal,
-            killGraceMs: context.killGraceMs,
-            onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null }),
-        });
-        if (result.leftovers > 0) {
-            await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in the background`);
-        }
-        const notes = await collectJobOutputs({ artifacts: workspace, reports: workspace }, { artifacts: node.artifacts, reports: node.reports.junit }, jobDir);
-        if (notes.length > 0)
-            await log.note(notes.join('\n'));
-        const outcome = toOutcome(result);
-        // Keep the workspace of a failed job (to look into) or of a job asking for its changes; drop the rest.
-        if (outcome.status === 'passed' && !node.writableWorkspace && !context.signal.aborted) {
-            await (0,promises_namespaceObject.rm)(workspace, { recursive: true, force: true });
-        }
-        return outcome;
-    }
-}
-function toOutcome(result) {
-    if (result.spawnError !== undefined) {
-        return { status: 'failed', exitCode: null, message: `could not start bash: ${result.spawnError}` };
-    }
-    if (result.exitCode === 0)
-        return { status: 'passed', exitCode: 0, message: null };
-    if (result.exitCode !== null)
-        return { status: 'failed', exitCode: result.exitCode, message: `exited with code ${result.exitCode}` };
-    return { status: 'failed', exitCode: null, message: `killed by ${result.signal}` };
-}
-
 ;// CONCATENATED MODULE: external "node:http"
 const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 ;// CONCATENATED MODULE: ./src/executors/vm/vfkit-rest.ts
@@ -16111,17 +16046,50 @@ function commandLineOf(pid) {
     const result = (0,external_node_child_process_namespaceObject.spawnSync)('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
     return result.status === 0 ? result.stdout.trim() : undefined;
 }
+/** The variable every process vmplan starts for a node carries: the node's folder (inherited by its children). */
+const NODE_DIR_VARIABLE = 'VMPLAN_NODE_DIR';
+/** A process's environment as text (`NAME=value` per line), or undefined when it cannot be read. */
+function environmentOf(pid) {
+    if (process.platform === 'linux') {
+        try {
+            return (0,external_node_fs_.readFileSync)(`/proc/${pid}/environ`, 'utf8').split('\0').join('\n');
+        }
+        catch {
+            return undefined;
+        }
+    }
+    // macOS: ps -E appends the environment to the command.
+    const result = (0,external_node_child_process_namespaceObject.spawnSync)('ps', ['-E', '-ww', '-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+    return result.status === 0 ? result.stdout.replaceAll(' ', '\n') : undefined;
+}
 /**
- * Stops what a node record says is running — only if that process still belongs to the run (its command line
- * names the run folder), so a recycled pid is never killed.
+ * Whether a live process was started by vmplan for this run: its command line names the run folder (VMs, job
+ * scripts), or its environment carries a node folder of the run (anything a job or an image build started).
+ */
+function belongsToRun(pid, runDir) {
+    if (commandLineOf(pid)?.includes(runDir) === true)
+        return true;
+    const environment = environmentOf(pid);
+    return environment?.split('\n').some((line) => line.startsWith(`${NODE_DIR_VARIABLE}=${runDir}/`)) === true;
+}
+/**
+ * Whether the recorded process group is still the run's: its leader belongs to the run, or — when the leader is
+ * gone — a live member does (a pid is never a new group's id while members of the old group live, but a group
+ * of strangers can take a pid once they are all gone: never signal one without a member that proves it).
+ */
+function groupIsOurs(recorded, runDir) {
+    if (commandLineOf(recorded.pid) !== undefined)
+        return belongsToRun(recorded.pid, runDir);
+    return recorded.group && liveGroupMembers(recorded.pid).some((pid) => belongsToRun(pid, runDir));
+}
+/**
+ * Stops what a node record says is running — only if it still belongs to the run, so a recycled pid is never
+ * killed.
  */
 async function stopRecordedProcess(recorded, runDir, graceMs = 2_000) {
-    const command = commandLineOf(recorded.pid);
-    // A gone leader may have left members of its group running. Its pid cannot have become another group's id
-    // while they live, so they are the job's (a recycled pid with a different command line is not touched).
-    if (command === undefined)
-        return recorded.group ? stopProcessGroup(recorded.pid, graceMs) : 'already-gone';
-    if (!command.includes(runDir))
+    if (commandLineOf(recorded.pid) === undefined && liveGroupMembers(recorded.pid).length === 0)
+        return 'already-gone';
+    if (!groupIsOurs(recorded, runDir))
         return 'not-ours';
     // A vfkit VM: HardStop over its REST socket first, as when vmplan stops it itself.
     if (recorded.restSocket !== null)
@@ -16141,9 +16109,7 @@ async function stopRecordedProcess(recorded, runDir, graceMs = 2_000) {
  * last moments of a vmplan process that is exiting and cannot wait for a graceful stop.
  */
 function killRecordedProcessNow(recorded, runDir) {
-    const command = commandLineOf(recorded.pid);
-    // As in stopRecordedProcess: a gone leader's group is still the job's; a live stranger's is not.
-    if (command === undefined ? !recorded.group : !command.includes(runDir))
+    if (!groupIsOurs(recorded, runDir))
         return;
     try {
         process.kill(recorded.group ? -recorded.pid : recorded.pid, 'SIGKILL');
@@ -16151,6 +16117,78 @@ function killRecordedProcessNow(recorded, runDir) {
     catch {
         // already gone
     }
+}
+
+;// CONCATENATED MODULE: ./src/executors/host.ts
+
+
+
+
+
+
+
+/** The shell a job's script runs with, as GitHub runs `shell: bash` steps. */
+const HOST_SHELL = ['bash', '--noprofile', '--norc', '-eo', 'pipefail'];
+/**
+ * Runs jobs directly on this machine, each in its own copy of the run's snapshot. No VM: fastest, and the
+ * right choice for trusted work and for trying a jobs file out; isolation between jobs is only by folder.
+ */
+class HostExecutor {
+    inheritedEnv;
+    name = 'host';
+    constructor(inheritedEnv = process.env) {
+        this.inheritedEnv = inheritedEnv;
+    }
+    async runJob(context) {
+        const { node, jobDir, log } = context;
+        const workspace = (0,external_node_path_namespaceObject.join)(jobDir, 'workspace');
+        const copy = await context.workspace.jobCopy(workspace);
+        await log.note(`vmplan: workspace ready in ${copy.ms} ms (${copy.method === 'clone' ? 'copy-on-write clone' : 'copy'})`);
+        const workdir = (0,external_node_path_namespaceObject.resolve)(workspace, node.workingDirectory);
+        if (!(0,external_node_fs_.existsSync)(workdir) || !(0,external_node_fs_.statSync)(workdir).isDirectory()) {
+            return {
+                status: 'failed',
+                exitCode: null,
+                message: `working-directory "${node.workingDirectory}" does not exist in the workspace`,
+            };
+        }
+        const script = (0,external_node_path_namespaceObject.join)(jobDir, 'run.sh');
+        (0,external_node_fs_.writeFileSync)(script, `${node.command}\n`, { mode: 0o700 });
+        const env = hostJobEnvironment(this.inheritedEnv, node, context.secrets, {
+            ...vmplanVariables(context.runId, node, workspace),
+            [NODE_DIR_VARIABLE]: jobDir,
+        });
+        const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
+            cwd: workdir,
+            env,
+            log,
+            signal: context.signal,
+            killGraceMs: context.killGraceMs,
+            onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null }),
+        });
+        if (result.leftovers > 0) {
+            await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in the background`);
+        }
+        const notes = await collectJobOutputs({ artifacts: workspace, reports: workspace }, { artifacts: node.artifacts, reports: node.reports.junit }, jobDir);
+        if (notes.length > 0)
+            await log.note(notes.join('\n'));
+        const outcome = toOutcome(result);
+        // Keep the workspace of a failed job (to look into) or of a job asking for its changes; drop the rest.
+        if (outcome.status === 'passed' && !node.writableWorkspace && !context.signal.aborted) {
+            await (0,promises_namespaceObject.rm)(workspace, { recursive: true, force: true });
+        }
+        return outcome;
+    }
+}
+function toOutcome(result) {
+    if (result.spawnError !== undefined) {
+        return { status: 'failed', exitCode: null, message: `could not start bash: ${result.spawnError}` };
+    }
+    if (result.exitCode === 0)
+        return { status: 'passed', exitCode: 0, message: null };
+    if (result.exitCode !== null)
+        return { status: 'failed', exitCode: result.exitCode, message: `exited with code ${result.exitCode}` };
+    return { status: 'failed', exitCode: null, message: `killed by ${result.signal}` };
 }
 
 ;// CONCATENATED MODULE: ./src/util/short-socket-dir.ts
@@ -16875,10 +16913,6 @@ async function bringBack(context, guestDir) {
     }
 }
 /**
- * When vmplan runs as root (CI containers), the snapshot belongs to root and the guest's unprivileged job user
- * could not write its workspace: hand the folder to uid 1000, the user the guest agent then runs as. Once per folder.
- */
-/**
  * A cache's host folder, created on first use. Running as root (a Linux runner), it is handed to the guest
  * user (uid 1000) as the workspace is; what the guest writes inside then belongs to that user already.
  */
@@ -16889,6 +16923,10 @@ function prepareCacheFolder(path) {
     if (process.getuid?.() === 0)
         (0,external_node_fs_.chownSync)(path, 1000, 1000);
 }
+/**
+ * When vmplan runs as root (CI containers), the snapshot belongs to root and the guest's unprivileged job user
+ * could not write its workspace: hand the folder to uid 1000, the user the guest agent then runs as. Once per folder.
+ */
 async function ensureGuestWritable(folder, done) {
     if (process.getuid?.() !== 0)
         return;
@@ -17512,17 +17550,24 @@ class ImageCache {
 /** How long the tombstone of a taken-over lock is kept (it stops a second waiter from taking over a new lock). */
 const TOMBSTONE_MS = 10 * 60_000;
 /**
- * Takes over a lock whose builder died, without ever taking a live one: the lock is renamed to a tombstone named
- * after the lock's inode and dead owner. Of several waiters that saw the same dead lock, one rename wins; the
- * others fail because the tombstone exists — even if a new, live lock took the old one's place in between.
+ * Takes over a lock whose builder died, without ever taking a live one. The waiter first claims a tombstone named
+ * after the dead lock (its inode and owner, read before anything else) with an exclusive mkdir: of several
+ * waiters that saw the same dead lock exactly one claims it, and only that one moves the lock into it. The
+ * others find the claim and go back to waiting, so none of them can move a new, live lock.
  */
 function takeOverStaleLock(lock, inode, owner) {
     const tombstone = `${lock}.stale-${inode}-${owner.pid}-${sha256(owner.startedAt).slice(0, 8)}`;
     try {
-        (0,external_node_fs_.renameSync)(lock, tombstone);
+        (0,external_node_fs_.mkdirSync)(tombstone);
     }
     catch {
-        // another waiter took it over first
+        return; // another waiter claimed this dead lock
+    }
+    try {
+        (0,external_node_fs_.renameSync)(lock, (0,external_node_path_namespaceObject.join)(tombstone, 'lock'));
+    }
+    catch {
+        // gone already
     }
 }
 function inodeOf(path) {
@@ -17662,6 +17707,7 @@ function imageProblems(image, executors) {
 
 
 
+
 const preparer_execFileAsync = (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile);
 /** nix build and installables like .#guest are the nix-command and flakes features (experimental before 2.24). */
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
@@ -17744,6 +17790,7 @@ class HostImagePreparer {
                 VMPLAN_IMAGE_OUT: out,
                 VMPLAN_IMAGE_ARCH: context.node.arch,
                 VMPLAN_IMAGE: context.node.image,
+                [NODE_DIR_VARIABLE]: context.nodeDir,
             },
             log: context.log,
             signal: context.signal,
@@ -17790,7 +17837,7 @@ class HostImagePreparer {
         const link = (0,external_node_path_namespaceObject.join)(out, 'result');
         const result = await runProcessGroup('nix', [...NIX_FEATURES, 'build', '--out-link', gcRoot, '--print-build-logs', installable], {
             cwd: context.repositoryRoot,
-            env: this.env,
+            env: { ...this.env, [NODE_DIR_VARIABLE]: context.nodeDir },
             log: context.log,
             signal: context.signal,
             killGraceMs: context.killGraceMs,
@@ -18166,7 +18213,7 @@ async function executePlan(io, plan, planPath, values, rerun) {
         if (signalled !== undefined) {
             // A second signal: kill what runs, finish the records now and leave.
             killWhatRuns();
-            store?.finish('cancelled', `cancelled: received ${signalled}, then ${signal}`);
+            finishQuietly(store, `cancelled: received ${signalled}, then ${signal}`);
             process.exit(signal === 'SIGINT' ? 130 : 143);
         }
         signalled = signal;
@@ -18183,7 +18230,7 @@ async function executePlan(io, plan, planPath, values, rerun) {
     };
     const onExit = () => {
         killWhatRuns();
-        store?.finish('cancelled', 'vmplan exited before the run finished');
+        finishQuietly(store, 'vmplan exited before the run finished');
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -18240,6 +18287,15 @@ function stdoutStream(io) {
         return true;
     };
     return { write };
+}
+/** Ends a run as cancelled while vmplan is leaving; a record that cannot be written must not change how it leaves. */
+function finishQuietly(store, message) {
+    try {
+        store?.finish('cancelled', message);
+    }
+    catch (error) {
+        process.stderr.write(`vmplan: a record could not be written: ${error.message}\n`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/cli/commands/runs.ts

@@ -40974,12 +40974,12 @@ const GuestFolderSchema = schemas_string()
     .regex(/^\/[A-Za-z0-9._@+/-]+$/, {
     error: (issue) => `expected an absolute guest folder of letters, digits and . _ @ + - / (e.g. /home/vmplan/.npm), found ${describeValue(issue.input)}`,
 })
-    .refine((value) => !value.split('/').includes('..') && !value.split('/').includes('.'), {
-    error: (issue) => `expected a plain absolute folder, found ${describeValue(issue.input)} ("." and ".." are not allowed)`,
+    .refine((value) => !/(^|\/)\.\.?(\/|$)/.test(value) && !value.includes('//'), {
+    error: (issue) => `expected a plain absolute folder, found ${describeValue(issue.input)} (".", ".." and "//" are not allowed)`,
 })
-    .refine((value) => !/^\/(workspace|run|proc|sys|dev|tmp)?\/?$/.test(value) &&
-    !/^\/(workspace|run|proc|sys|dev)\//.test(value), {
-    error: (issue) => `${describeValue(issue.input)} is not a place for a cache: expected a folder outside /, /workspace, /run, /proc, /sys, /dev and /tmp itself`,
+    .refine((value) => !/^\/(workspace|run|proc|sys|dev|tmp|var\/run)?\/?$/.test(value) &&
+    !/^\/(workspace|run|proc|sys|dev|var\/run)\//.test(value), {
+    error: (issue) => `${describeValue(issue.input)} is not a place for a cache: expected a folder outside /, /workspace, /run, /var/run, /proc, /sys, /dev and /tmp itself`,
 });
 /** A `paths` filter entry: a glob over changed files, `!` negates. */
 const PathFilterSchema = schemas_string()
@@ -41249,7 +41249,7 @@ const ExecuteNodeSchema = strictObject({
     memory: schemas_number().int().positive().nullable(),
     artifacts: array(schemas_string()),
     reports: strictObject({ junit: array(schemas_string()) }),
-    caches: array(strictObject({ name: schemas_string(), guestPath: schemas_string() }))
+    caches: array(strictObject({ name: CacheNameSchema, guestPath: GuestFolderSchema }))
         .describe('Host folders kept across runs (cache/shared/<name>), mounted at guestPath in the VM; by name.'),
 });
 /** Any plan node. */
@@ -43077,6 +43077,7 @@ async function startRun(options) {
             timeoutGraceMs: options.timeoutGraceMs,
             cancelGraceMs: options.cancelGraceMs,
         });
+        phase = 'finish';
         store.finish(outcome.status, outcome.message);
     }
     catch (error) {
@@ -43085,7 +43086,9 @@ async function startRun(options) {
             ? `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`
             : phase === 'setup'
                 ? `run setup failed: ${error.message}`
-                : `vmplan error during the run (its jobs were stopped): ${error.message}`;
+                : phase === 'run'
+                    ? `vmplan error during the run (its jobs were stopped): ${error.message}`
+                    : `a record of the finished run could not be written: ${error.message}`;
         try {
             store.finish(cancelled ? 'cancelled' : 'failed', message, cancelled || phase === 'run' ? 'cancelled' : 'skipped');
         }
@@ -43231,7 +43234,7 @@ const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createR
 
 
 /** Live (non-zombie) process ids in a process group. Zombies are already dead; they only await reaping. */
-function liveGroupMembers(pgid) {
+function process_tree_liveGroupMembers(pgid) {
     if (process.platform === 'linux')
         return linuxGroupMembers(pgid);
     const result = (0,external_node_child_process_namespaceObject.spawnSync)('ps', ['-A', '-o', 'pid=,pgid=,stat='], { encoding: 'utf8' });
@@ -43284,7 +43287,7 @@ function signalGroup(pgid, signal) {
 async function waitForGroupExit(pgid, timeoutMs) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-        if (liveGroupMembers(pgid).length === 0)
+        if (process_tree_liveGroupMembers(pgid).length === 0)
             return true;
         if (Date.now() >= deadline)
             return false;
@@ -43296,7 +43299,7 @@ async function waitForGroupExit(pgid, timeoutMs) {
  * live process is left. 'survived' means something ignored SIGKILL (e.g. stuck in the kernel) — reported, not hidden.
  */
 async function process_tree_stopProcessGroup(pgid, graceMs) {
-    if (liveGroupMembers(pgid).length === 0)
+    if (process_tree_liveGroupMembers(pgid).length === 0)
         return 'already-gone';
     signalGroup(pgid, 'SIGTERM');
     if (await waitForGroupExit(pgid, graceMs))
@@ -43306,7 +43309,7 @@ async function process_tree_stopProcessGroup(pgid, graceMs) {
 }
 /** Kills whatever is left of a group at once (after its leader exited: background processes of a job). */
 async function killLeftovers(pgid) {
-    const left = liveGroupMembers(pgid);
+    const left = process_tree_liveGroupMembers(pgid);
     if (left.length === 0)
         return 0;
     signalGroup(pgid, 'SIGKILL');
@@ -43369,7 +43372,149 @@ async function runProcessGroup(command, args, options) {
     return { exitCode: exit.code, signal: exit.signal, spawnError: undefined, stopped, leftovers };
 }
 
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(37067);
+;// CONCATENATED MODULE: ./src/executors/vm/vfkit-rest.ts
+
+/** Speaks HTTP over vfkit's unix socket (`--restful-uri unix:///...`). */
+async function vfkitRequest(socketPath, method, path, body, timeoutMs = 2_000) {
+    return new Promise((resolve, reject) => {
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        const req = (0,external_node_http_.request)({
+            socketPath,
+            method,
+            path,
+            headers: payload === undefined
+                ? {}
+                : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+            timeout: timeoutMs,
+        }, (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk) => {
+                text += chunk;
+            });
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+        });
+        req.on('timeout', () => req.destroy(new Error(`no answer from vfkit on ${socketPath} within ${timeoutMs} ms`)));
+        req.on('error', reject);
+        req.end(payload);
+    });
+}
+/** Asks vfkit to change the VM's state; true when vfkit accepted (202). */
+async function vfkit_rest_setVfkitState(socketPath, state) {
+    try {
+        const response = await vfkitRequest(socketPath, 'POST', '/vm/state', { state });
+        return response.status === 202 || response.status === 200;
+    }
+    catch {
+        return false;
+    }
+}
+/** The VM state vfkit reports (e.g. VirtualMachineStateRunning), or undefined when it does not answer. */
+async function getVfkitState(socketPath) {
+    try {
+        const response = await vfkitRequest(socketPath, 'GET', '/vm/state');
+        return JSON.parse(response.body).state;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/executors/stop-recorded.ts
+
+
+
+
+/** A process's command line, or undefined when it is gone (or cannot be read). */
+function commandLineOf(pid) {
+    if (process.platform === 'linux') {
+        try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+        }
+        catch {
+            return undefined;
+        }
+    }
+    const result = spawnSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+    return result.status === 0 ? result.stdout.trim() : undefined;
+}
+/** The variable every process vmplan starts for a node carries: the node's folder (inherited by its children). */
+const NODE_DIR_VARIABLE = 'VMPLAN_NODE_DIR';
+/** A process's environment as text (`NAME=value` per line), or undefined when it cannot be read. */
+function environmentOf(pid) {
+    if (process.platform === 'linux') {
+        try {
+            return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').join('\n');
+        }
+        catch {
+            return undefined;
+        }
+    }
+    // macOS: ps -E appends the environment to the command.
+    const result = spawnSync('ps', ['-E', '-ww', '-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+    return result.status === 0 ? result.stdout.replaceAll(' ', '\n') : undefined;
+}
+/**
+ * Whether a live process was started by vmplan for this run: its command line names the run folder (VMs, job
+ * scripts), or its environment carries a node folder of the run (anything a job or an image build started).
+ */
+function belongsToRun(pid, runDir) {
+    if (commandLineOf(pid)?.includes(runDir) === true)
+        return true;
+    const environment = environmentOf(pid);
+    return environment?.split('\n').some((line) => line.startsWith(`${NODE_DIR_VARIABLE}=${runDir}/`)) === true;
+}
+/**
+ * Whether the recorded process group is still the run's: its leader belongs to the run, or — when the leader is
+ * gone — a live member does (a pid is never a new group's id while members of the old group live, but a group
+ * of strangers can take a pid once they are all gone: never signal one without a member that proves it).
+ */
+function groupIsOurs(recorded, runDir) {
+    if (commandLineOf(recorded.pid) !== undefined)
+        return belongsToRun(recorded.pid, runDir);
+    return recorded.group && liveGroupMembers(recorded.pid).some((pid) => belongsToRun(pid, runDir));
+}
+/**
+ * Stops what a node record says is running — only if it still belongs to the run, so a recycled pid is never
+ * killed.
+ */
+async function stop_recorded_stopRecordedProcess(recorded, runDir, graceMs = 2_000) {
+    if (commandLineOf(recorded.pid) === undefined && liveGroupMembers(recorded.pid).length === 0)
+        return 'already-gone';
+    if (!groupIsOurs(recorded, runDir))
+        return 'not-ours';
+    // A vfkit VM: HardStop over its REST socket first, as when vmplan stops it itself.
+    if (recorded.restSocket !== null)
+        await setVfkitState(recorded.restSocket, 'HardStop');
+    if (recorded.group)
+        return stopProcessGroup(recorded.pid, graceMs);
+    try {
+        process.kill(recorded.pid, 'SIGKILL');
+        return 'killed';
+    }
+    catch {
+        return 'already-gone';
+    }
+}
+/**
+ * Kills what a node record says is running, at once and synchronously (SIGKILL to its process group): for the
+ * last moments of a vmplan process that is exiting and cannot wait for a graceful stop.
+ */
+function killRecordedProcessNow(recorded, runDir) {
+    if (!groupIsOurs(recorded, runDir))
+        return;
+    try {
+        process.kill(recorded.group ? -recorded.pid : recorded.pid, 'SIGKILL');
+    }
+    catch {
+        // already gone
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/executors/host.ts
+
 
 
 
@@ -43403,7 +43548,10 @@ class HostExecutor {
         }
         const script = (0,external_node_path_.join)(jobDir, 'run.sh');
         (0,external_node_fs_.writeFileSync)(script, `${node.command}\n`, { mode: 0o700 });
-        const env = hostJobEnvironment(this.inheritedEnv, node, context.secrets, vmplanVariables(context.runId, node, workspace));
+        const env = hostJobEnvironment(this.inheritedEnv, node, context.secrets, {
+            ...vmplanVariables(context.runId, node, workspace),
+            [NODE_DIR_VARIABLE]: jobDir,
+        });
         const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
             cwd: workdir,
             env,
@@ -44159,10 +44307,6 @@ async function bringBack(context, guestDir) {
     }
 }
 /**
- * When vmplan runs as root (CI containers), the snapshot belongs to root and the guest's unprivileged job user
- * could not write its workspace: hand the folder to uid 1000, the user the guest agent then runs as. Once per folder.
- */
-/**
  * A cache's host folder, created on first use. Running as root (a Linux runner), it is handed to the guest
  * user (uid 1000) as the workspace is; what the guest writes inside then belongs to that user already.
  */
@@ -44173,6 +44317,10 @@ function prepareCacheFolder(path) {
     if (process.getuid?.() === 0)
         (0,external_node_fs_.chownSync)(path, 1000, 1000);
 }
+/**
+ * When vmplan runs as root (CI containers), the snapshot belongs to root and the guest's unprivileged job user
+ * could not write its workspace: hand the folder to uid 1000, the user the guest agent then runs as. Once per folder.
+ */
 async function ensureGuestWritable(folder, done) {
     if (process.getuid?.() !== 0)
         return;
@@ -44362,56 +44510,6 @@ function socketPath(path) {
         throw new VfkitArgumentError(`REST socket path is ${bytes} bytes; vfkit allows at most ${MAX_SOCKET_PATH_BYTES}: ${path}`);
     }
     return path;
-}
-
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(37067);
-;// CONCATENATED MODULE: ./src/executors/vm/vfkit-rest.ts
-
-/** Speaks HTTP over vfkit's unix socket (`--restful-uri unix:///...`). */
-async function vfkitRequest(socketPath, method, path, body, timeoutMs = 2_000) {
-    return new Promise((resolve, reject) => {
-        const payload = body === undefined ? undefined : JSON.stringify(body);
-        const req = (0,external_node_http_.request)({
-            socketPath,
-            method,
-            path,
-            headers: payload === undefined
-                ? {}
-                : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-            timeout: timeoutMs,
-        }, (response) => {
-            let text = '';
-            response.setEncoding('utf8');
-            response.on('data', (chunk) => {
-                text += chunk;
-            });
-            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
-        });
-        req.on('timeout', () => req.destroy(new Error(`no answer from vfkit on ${socketPath} within ${timeoutMs} ms`)));
-        req.on('error', reject);
-        req.end(payload);
-    });
-}
-/** Asks vfkit to change the VM's state; true when vfkit accepted (202). */
-async function vfkit_rest_setVfkitState(socketPath, state) {
-    try {
-        const response = await vfkitRequest(socketPath, 'POST', '/vm/state', { state });
-        return response.status === 202 || response.status === 200;
-    }
-    catch {
-        return false;
-    }
-}
-/** The VM state vfkit reports (e.g. VirtualMachineStateRunning), or undefined when it does not answer. */
-async function getVfkitState(socketPath) {
-    try {
-        const response = await vfkitRequest(socketPath, 'GET', '/vm/state');
-        return JSON.parse(response.body).state;
-    }
-    catch {
-        return undefined;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/executors/vm/vfkit.ts
@@ -44688,66 +44786,6 @@ async function downloadArtifact(source, id, folder) {
     await artifacts.downloadArtifact(id, { path: folder, ...findBy(source) });
 }
 
-;// CONCATENATED MODULE: ./src/executors/stop-recorded.ts
-
-
-
-
-/** A process's command line, or undefined when it is gone (or cannot be read). */
-function commandLineOf(pid) {
-    if (process.platform === 'linux') {
-        try {
-            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-        }
-        catch {
-            return undefined;
-        }
-    }
-    const result = spawnSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
-    return result.status === 0 ? result.stdout.trim() : undefined;
-}
-/**
- * Stops what a node record says is running — only if that process still belongs to the run (its command line
- * names the run folder), so a recycled pid is never killed.
- */
-async function stop_recorded_stopRecordedProcess(recorded, runDir, graceMs = 2_000) {
-    const command = commandLineOf(recorded.pid);
-    // A gone leader may have left members of its group running. Its pid cannot have become another group's id
-    // while they live, so they are the job's (a recycled pid with a different command line is not touched).
-    if (command === undefined)
-        return recorded.group ? stopProcessGroup(recorded.pid, graceMs) : 'already-gone';
-    if (!command.includes(runDir))
-        return 'not-ours';
-    // A vfkit VM: HardStop over its REST socket first, as when vmplan stops it itself.
-    if (recorded.restSocket !== null)
-        await setVfkitState(recorded.restSocket, 'HardStop');
-    if (recorded.group)
-        return stopProcessGroup(recorded.pid, graceMs);
-    try {
-        process.kill(recorded.pid, 'SIGKILL');
-        return 'killed';
-    }
-    catch {
-        return 'already-gone';
-    }
-}
-/**
- * Kills what a node record says is running, at once and synchronously (SIGKILL to its process group): for the
- * last moments of a vmplan process that is exiting and cannot wait for a graceful stop.
- */
-function killRecordedProcessNow(recorded, runDir) {
-    const command = commandLineOf(recorded.pid);
-    // As in stopRecordedProcess: a gone leader's group is still the job's; a live stranger's is not.
-    if (command === undefined ? !recorded.group : !command.includes(runDir))
-        return;
-    try {
-        process.kill(recorded.group ? -recorded.pid : recorded.pid, 'SIGKILL');
-    }
-    catch {
-        // already gone
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/records/reconcile.ts
 
 
@@ -45008,17 +45046,24 @@ class ImageCache {
 /** How long the tombstone of a taken-over lock is kept (it stops a second waiter from taking over a new lock). */
 const TOMBSTONE_MS = 10 * 60_000;
 /**
- * Takes over a lock whose builder died, without ever taking a live one: the lock is renamed to a tombstone named
- * after the lock's inode and dead owner. Of several waiters that saw the same dead lock, one rename wins; the
- * others fail because the tombstone exists — even if a new, live lock took the old one's place in between.
+ * Takes over a lock whose builder died, without ever taking a live one. The waiter first claims a tombstone named
+ * after the dead lock (its inode and owner, read before anything else) with an exclusive mkdir: of several
+ * waiters that saw the same dead lock exactly one claims it, and only that one moves the lock into it. The
+ * others find the claim and go back to waiting, so none of them can move a new, live lock.
  */
 function takeOverStaleLock(lock, inode, owner) {
     const tombstone = `${lock}.stale-${inode}-${owner.pid}-${sha256(owner.startedAt).slice(0, 8)}`;
     try {
-        (0,external_node_fs_.renameSync)(lock, tombstone);
+        (0,external_node_fs_.mkdirSync)(tombstone);
     }
     catch {
-        // another waiter took it over first
+        return; // another waiter claimed this dead lock
+    }
+    try {
+        (0,external_node_fs_.renameSync)(lock, (0,external_node_path_.join)(tombstone, 'lock'));
+    }
+    catch {
+        // gone already
     }
 }
 function inodeOf(path) {
@@ -45158,6 +45203,7 @@ function imageProblems(image, executors) {
 
 
 
+
 const preparer_execFileAsync = (0,external_node_util_.promisify)(external_node_child_process_namespaceObject.execFile);
 /** nix build and installables like .#guest are the nix-command and flakes features (experimental before 2.24). */
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
@@ -45240,6 +45286,7 @@ class HostImagePreparer {
                 VMPLAN_IMAGE_OUT: out,
                 VMPLAN_IMAGE_ARCH: context.node.arch,
                 VMPLAN_IMAGE: context.node.image,
+                [NODE_DIR_VARIABLE]: context.nodeDir,
             },
             log: context.log,
             signal: context.signal,
@@ -45286,7 +45333,7 @@ class HostImagePreparer {
         const link = (0,external_node_path_.join)(out, 'result');
         const result = await runProcessGroup('nix', [...NIX_FEATURES, 'build', '--out-link', gcRoot, '--print-build-logs', installable], {
             cwd: context.repositoryRoot,
-            env: this.env,
+            env: { ...this.env, [NODE_DIR_VARIABLE]: context.nodeDir },
             log: context.log,
             signal: context.signal,
             killGraceMs: context.killGraceMs,
@@ -47340,6 +47387,7 @@ async function planForRun(inputs, context, workFolder) {
     let base;
     let publish = false;
     let rerunOf;
+    const notes = [];
     let locate = () => undefined;
     if (inputs.durations !== undefined &&
         (inputs.plan !== undefined || inputs['rerun-failed-from'] !== undefined)) {
@@ -47375,11 +47423,7 @@ async function planForRun(inputs, context, workFolder) {
             changes: await changedFiles(context),
             ...(inputs.only === undefined ? {} : { only: inputs.only }),
             ...(inputs.executor === undefined ? {} : { executor: inputs.executor }),
-            ...(inputs.durations === undefined
-                ? {}
-                : {
-                    durations: readDurations((0,external_node_path_.resolve)(context.workspace, inputs.durations), `input "durations" ${inputs.durations}`),
-                }),
+            ...plan_source_durationsFrom(inputs.durations, context.workspace, notes),
             defaultExecutor: platformExecutor(),
             createdAt: new Date().toISOString(),
         });
@@ -47395,7 +47439,21 @@ async function planForRun(inputs, context, workFolder) {
         base = selectFromPlan(base, inputs.only, `not selected (input only: ${inputs.only.join(', ')})`, new Date().toISOString());
     }
     const plan = inputs.shard === undefined ? base : shardPlan(base, inputs.shard, new Date().toISOString());
-    return { plan, basePlan: base, publish, locate, rerunOf };
+    return { plan, basePlan: base, publish, locate, rerunOf, notes };
+}
+/**
+ * Recorded durations from the `durations` input. A file that is not there (the first run, a cache miss) is not
+ * an error: shards are then balanced by job count, and a note says so.
+ */
+function plan_source_durationsFrom(input, workspace, notes) {
+    if (input === undefined)
+        return {};
+    const path = (0,external_node_path_.resolve)(workspace, input);
+    if (!(0,external_node_fs_.existsSync)(path)) {
+        notes.push(`no recorded durations at ${input} (yet): shards are balanced by job count`);
+        return {};
+    }
+    return { durations: readDurations(path, `input "durations" ${input}`) };
 }
 /**
  * Where a given plan's jobs are defined, for annotations on the jobs file: when the jobs file it was made from is
@@ -47664,7 +47722,9 @@ async function runStep(inputs, context, layout, log) {
     // 1. The plan: made here, given, or the failed part of an earlier workflow run; maybe one shard of it.
     const work = (0,external_node_path_.join)(layout.root, 'downloads', `${Date.now()}`);
     (0,external_node_fs_.mkdirSync)(work, { recursive: true });
-    const { plan, basePlan, publish, locate, rerunOf } = await planForRun(inputs, context, work);
+    const { plan, basePlan, publish, locate, rerunOf, notes } = await planForRun(inputs, context, work);
+    for (const note of notes)
+        log.command(() => lib_core/* notice */.lm(note));
     const secretValues = plan.preconditions.flatMap((p) => p.kind === 'secret' && env[p.name] ? [env[p.name]] : []);
     log.command(() => {
         for (const value of secretValues)

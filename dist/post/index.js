@@ -41546,12 +41546,12 @@ const GuestFolderSchema = schemas_string()
     .regex(/^\/[A-Za-z0-9._@+/-]+$/, {
     error: (issue) => `expected an absolute guest folder of letters, digits and . _ @ + - / (e.g. /home/vmplan/.npm), found ${describeValue(issue.input)}`,
 })
-    .refine((value) => !value.split('/').includes('..') && !value.split('/').includes('.'), {
-    error: (issue) => `expected a plain absolute folder, found ${describeValue(issue.input)} ("." and ".." are not allowed)`,
+    .refine((value) => !/(^|\/)\.\.?(\/|$)/.test(value) && !value.includes('//'), {
+    error: (issue) => `expected a plain absolute folder, found ${describeValue(issue.input)} (".", ".." and "//" are not allowed)`,
 })
-    .refine((value) => !/^\/(workspace|run|proc|sys|dev|tmp)?\/?$/.test(value) &&
-    !/^\/(workspace|run|proc|sys|dev)\//.test(value), {
-    error: (issue) => `${describeValue(issue.input)} is not a place for a cache: expected a folder outside /, /workspace, /run, /proc, /sys, /dev and /tmp itself`,
+    .refine((value) => !/^\/(workspace|run|proc|sys|dev|tmp|var\/run)?\/?$/.test(value) &&
+    !/^\/(workspace|run|proc|sys|dev|var\/run)\//.test(value), {
+    error: (issue) => `${describeValue(issue.input)} is not a place for a cache: expected a folder outside /, /workspace, /run, /var/run, /proc, /sys, /dev and /tmp itself`,
 });
 /** A `paths` filter entry: a glob over changed files, `!` negates. */
 const PathFilterSchema = schemas_string()
@@ -41821,7 +41821,7 @@ const ExecuteNodeSchema = strictObject({
     memory: schemas_number().int().positive().nullable(),
     artifacts: array(schemas_string()),
     reports: strictObject({ junit: array(schemas_string()) }),
-    caches: array(strictObject({ name: schemas_string(), guestPath: schemas_string() }))
+    caches: array(strictObject({ name: CacheNameSchema, guestPath: GuestFolderSchema }))
         .describe('Host folders kept across runs (cache/shared/<name>), mounted at guestPath in the VM; by name.'),
 });
 /** Any plan node. */
@@ -42236,17 +42236,50 @@ function commandLineOf(pid) {
     const result = (0,external_node_child_process_namespaceObject.spawnSync)('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
     return result.status === 0 ? result.stdout.trim() : undefined;
 }
+/** The variable every process vmplan starts for a node carries: the node's folder (inherited by its children). */
+const NODE_DIR_VARIABLE = 'VMPLAN_NODE_DIR';
+/** A process's environment as text (`NAME=value` per line), or undefined when it cannot be read. */
+function environmentOf(pid) {
+    if (process.platform === 'linux') {
+        try {
+            return (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/environ`, 'utf8').split('\0').join('\n');
+        }
+        catch {
+            return undefined;
+        }
+    }
+    // macOS: ps -E appends the environment to the command.
+    const result = (0,external_node_child_process_namespaceObject.spawnSync)('ps', ['-E', '-ww', '-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+    return result.status === 0 ? result.stdout.replaceAll(' ', '\n') : undefined;
+}
 /**
- * Stops what a node record says is running — only if that process still belongs to the run (its command line
- * names the run folder), so a recycled pid is never killed.
+ * Whether a live process was started by vmplan for this run: its command line names the run folder (VMs, job
+ * scripts), or its environment carries a node folder of the run (anything a job or an image build started).
+ */
+function belongsToRun(pid, runDir) {
+    if (commandLineOf(pid)?.includes(runDir) === true)
+        return true;
+    const environment = environmentOf(pid);
+    return environment?.split('\n').some((line) => line.startsWith(`${NODE_DIR_VARIABLE}=${runDir}/`)) === true;
+}
+/**
+ * Whether the recorded process group is still the run's: its leader belongs to the run, or — when the leader is
+ * gone — a live member does (a pid is never a new group's id while members of the old group live, but a group
+ * of strangers can take a pid once they are all gone: never signal one without a member that proves it).
+ */
+function groupIsOurs(recorded, runDir) {
+    if (commandLineOf(recorded.pid) !== undefined)
+        return belongsToRun(recorded.pid, runDir);
+    return recorded.group && liveGroupMembers(recorded.pid).some((pid) => belongsToRun(pid, runDir));
+}
+/**
+ * Stops what a node record says is running — only if it still belongs to the run, so a recycled pid is never
+ * killed.
  */
 async function stopRecordedProcess(recorded, runDir, graceMs = 2_000) {
-    const command = commandLineOf(recorded.pid);
-    // A gone leader may have left members of its group running. Its pid cannot have become another group's id
-    // while they live, so they are the job's (a recycled pid with a different command line is not touched).
-    if (command === undefined)
-        return recorded.group ? stopProcessGroup(recorded.pid, graceMs) : 'already-gone';
-    if (!command.includes(runDir))
+    if (commandLineOf(recorded.pid) === undefined && liveGroupMembers(recorded.pid).length === 0)
+        return 'already-gone';
+    if (!groupIsOurs(recorded, runDir))
         return 'not-ours';
     // A vfkit VM: HardStop over its REST socket first, as when vmplan stops it itself.
     if (recorded.restSocket !== null)
@@ -42266,9 +42299,7 @@ async function stopRecordedProcess(recorded, runDir, graceMs = 2_000) {
  * last moments of a vmplan process that is exiting and cannot wait for a graceful stop.
  */
 function killRecordedProcessNow(recorded, runDir) {
-    const command = commandLineOf(recorded.pid);
-    // As in stopRecordedProcess: a gone leader's group is still the job's; a live stranger's is not.
-    if (command === undefined ? !recorded.group : !command.includes(runDir))
+    if (!groupIsOurs(recorded, runDir))
         return;
     try {
         process.kill(recorded.group ? -recorded.pid : recorded.pid, 'SIGKILL');

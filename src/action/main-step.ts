@@ -80,7 +80,8 @@ async function runStep(
   // 1. The plan: made here, given, or the failed part of an earlier workflow run; maybe one shard of it.
   const work = join(layout.root, 'downloads', `${Date.now()}`);
   mkdirSync(work, { recursive: true });
-  const { plan, basePlan, publish, locate, rerunOf } = await planForRun(inputs, context, work);
+  const { plan, basePlan, publish, locate, rerunOf, notes } = await planForRun(inputs, context, work);
+  for (const note of notes) log.command(() => core.notice(note));
   const secretValues = plan.preconditions.flatMap((p) =>
     p.kind === 'secret' && env[p.name] ? [env[p.name]!] : [],
   );

@@ -28,6 +28,8 @@ export interface PlanForRun {
   locate: (job: string) => { file: string; line: number } | undefined;
   /** For rerun-failed-from: the workflow run repeated. */
   rerunOf: string | undefined;
+  /** Things the user should know about how the plan was made (shown as notices). */
+  notes: string[];
 }
 
 /**
@@ -42,6 +44,7 @@ export async function planForRun(
   let base: Plan;
   let publish = false;
   let rerunOf: string | undefined;
+  const notes: string[] = [];
   let locate: PlanForRun['locate'] = () => undefined;
   if (
     inputs.durations !== undefined &&
@@ -89,14 +92,7 @@ export async function planForRun(
       changes: await changedFiles(context),
       ...(inputs.only === undefined ? {} : { only: inputs.only }),
       ...(inputs.executor === undefined ? {} : { executor: inputs.executor }),
-      ...(inputs.durations === undefined
-        ? {}
-        : {
-            durations: readDurations(
-              resolve(context.workspace, inputs.durations),
-              `input "durations" ${inputs.durations}`,
-            ),
-          }),
+      ...durationsFrom(inputs.durations, context.workspace, notes),
       defaultExecutor: platformExecutor(),
       createdAt: new Date().toISOString(),
     });
@@ -116,7 +112,25 @@ export async function planForRun(
     );
   }
   const plan = inputs.shard === undefined ? base : shardPlan(base, inputs.shard, new Date().toISOString());
-  return { plan, basePlan: base, publish, locate, rerunOf };
+  return { plan, basePlan: base, publish, locate, rerunOf, notes };
+}
+
+/**
+ * Recorded durations from the `durations` input. A file that is not there (the first run, a cache miss) is not
+ * an error: shards are then balanced by job count, and a note says so.
+ */
+function durationsFrom(
+  input: string | undefined,
+  workspace: string,
+  notes: string[],
+): { durations?: Record<string, number> } {
+  if (input === undefined) return {};
+  const path = resolve(workspace, input);
+  if (!existsSync(path)) {
+    notes.push(`no recorded durations at ${input} (yet): shards are balanced by job count`);
+    return {};
+  }
+  return { durations: readDurations(path, `input "durations" ${input}`) };
 }
 
 /**

@@ -102,29 +102,29 @@ const WorkspacePathSchema = WorkspaceGlobSchema.refine((value) => !/[*?[\]{}]/.t
 });
 
 /** Cache names become virtio-fs tags (`vmplan-cache-<name>`, at most 35 bytes) and folder names. */
-const CacheNameSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,21}$/, {
+export const CacheNameSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,21}$/, {
   error: (issue) =>
     `invalid cache name ${describeValue(issue.input)}: expected 1-22 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
 });
 
 /** Where a cache appears in the guest: an absolute folder, outside what the agent owns. */
-const GuestFolderSchema = z
+export const GuestFolderSchema = z
   .string()
   .regex(/^\/[A-Za-z0-9._@+/-]+$/, {
     error: (issue) =>
       `expected an absolute guest folder of letters, digits and . _ @ + - / (e.g. /home/vmplan/.npm), found ${describeValue(issue.input)}`,
   })
-  .refine((value) => !value.split('/').includes('..') && !value.split('/').includes('.'), {
+  .refine((value) => !/(^|\/)\.\.?(\/|$)/.test(value) && !value.includes('//'), {
     error: (issue) =>
-      `expected a plain absolute folder, found ${describeValue(issue.input)} ("." and ".." are not allowed)`,
+      `expected a plain absolute folder, found ${describeValue(issue.input)} (".", ".." and "//" are not allowed)`,
   })
   .refine(
     (value) =>
-      !/^\/(workspace|run|proc|sys|dev|tmp)?\/?$/.test(value) &&
-      !/^\/(workspace|run|proc|sys|dev)\//.test(value),
+      !/^\/(workspace|run|proc|sys|dev|tmp|var\/run)?\/?$/.test(value) &&
+      !/^\/(workspace|run|proc|sys|dev|var\/run)\//.test(value),
     {
       error: (issue) =>
-        `${describeValue(issue.input)} is not a place for a cache: expected a folder outside /, /workspace, /run, /proc, /sys, /dev and /tmp itself`,
+        `${describeValue(issue.input)} is not a place for a cache: expected a folder outside /, /workspace, /run, /var/run, /proc, /sys, /dev and /tmp itself`,
     },
   );
 

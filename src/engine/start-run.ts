@@ -137,7 +137,7 @@ export async function startRun(options: StartRunOptions): Promise<RunRecord> {
   );
   options.onCreated?.(store);
 
-  let phase: 'setup' | 'run' = 'setup';
+  let phase: 'setup' | 'run' | 'finish' = 'setup';
   try {
     const workspace =
       snapshotRun === undefined ? await makeSnapshot(options, runId) : reuseSnapshot(layout, snapshotRun);
@@ -159,6 +159,7 @@ export async function startRun(options: StartRunOptions): Promise<RunRecord> {
       timeoutGraceMs: options.timeoutGraceMs,
       cancelGraceMs: options.cancelGraceMs,
     });
+    phase = 'finish';
     store.finish(outcome.status, outcome.message);
   } catch (error) {
     const cancelled = options.signal.aborted;
@@ -166,7 +167,9 @@ export async function startRun(options: StartRunOptions): Promise<RunRecord> {
       ? `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`
       : phase === 'setup'
         ? `run setup failed: ${(error as Error).message}`
-        : `vmplan error during the run (its jobs were stopped): ${(error as Error).message}`;
+        : phase === 'run'
+          ? `vmplan error during the run (its jobs were stopped): ${(error as Error).message}`
+          : `a record of the finished run could not be written: ${(error as Error).message}`;
     try {
       store.finish(
         cancelled ? 'cancelled' : 'failed',

@@ -5,6 +5,7 @@ import type { JobContext, JobExecutor, JobOutcome } from '../engine/executor.js'
 import { collectJobOutputs } from '../workspace/collect.js';
 import { hostJobEnvironment, vmplanVariables } from './job-env.js';
 import { runProcessGroup } from './run-process.js';
+import { NODE_DIR_VARIABLE } from './stop-recorded.js';
 
 /** The shell a job's script runs with, as GitHub runs `shell: bash` steps. */
 export const HOST_SHELL = ['bash', '--noprofile', '--norc', '-eo', 'pipefail'] as const;
@@ -36,12 +37,10 @@ export class HostExecutor implements JobExecutor {
     }
     const script = join(jobDir, 'run.sh');
     writeFileSync(script, `${node.command}\n`, { mode: 0o700 });
-    const env = hostJobEnvironment(
-      this.inheritedEnv,
-      node,
-      context.secrets,
-      vmplanVariables(context.runId, node, workspace),
-    );
+    const env = hostJobEnvironment(this.inheritedEnv, node, context.secrets, {
+      ...vmplanVariables(context.runId, node, workspace),
+      [NODE_DIR_VARIABLE]: jobDir,
+    });
 
     const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
       cwd: workdir,

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { RunningProcess } from '../engine/executor.js';
-import { type StopResult, stopProcessGroup } from './process-tree.js';
+import { liveGroupMembers, type StopResult, stopProcessGroup } from './process-tree.js';
 import { setVfkitState } from './vm/vfkit-rest.js';
 
 /** A process's command line, or undefined when it is gone (or cannot be read). */
@@ -17,20 +17,55 @@ export function commandLineOf(pid: number): string | undefined {
   return result.status === 0 ? result.stdout.trim() : undefined;
 }
 
+/** The variable every process vmplan starts for a node carries: the node's folder (inherited by its children). */
+export const NODE_DIR_VARIABLE = 'VMPLAN_NODE_DIR';
+
+/** A process's environment as text (`NAME=value` per line), or undefined when it cannot be read. */
+function environmentOf(pid: number): string | undefined {
+  if (process.platform === 'linux') {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').join('\n');
+    } catch {
+      return undefined;
+    }
+  }
+  // macOS: ps -E appends the environment to the command.
+  const result = spawnSync('ps', ['-E', '-ww', '-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.replaceAll(' ', '\n') : undefined;
+}
+
 /**
- * Stops what a node record says is running — only if that process still belongs to the run (its command line
- * names the run folder), so a recycled pid is never killed.
+ * Whether a live process was started by vmplan for this run: its command line names the run folder (VMs, job
+ * scripts), or its environment carries a node folder of the run (anything a job or an image build started).
+ */
+export function belongsToRun(pid: number, runDir: string): boolean {
+  if (commandLineOf(pid)?.includes(runDir) === true) return true;
+  const environment = environmentOf(pid);
+  return environment?.split('\n').some((line) => line.startsWith(`${NODE_DIR_VARIABLE}=${runDir}/`)) === true;
+}
+
+/**
+ * Whether the recorded process group is still the run's: its leader belongs to the run, or — when the leader is
+ * gone — a live member does (a pid is never a new group's id while members of the old group live, but a group
+ * of strangers can take a pid once they are all gone: never signal one without a member that proves it).
+ */
+function groupIsOurs(recorded: RunningProcess, runDir: string): boolean {
+  if (commandLineOf(recorded.pid) !== undefined) return belongsToRun(recorded.pid, runDir);
+  return recorded.group && liveGroupMembers(recorded.pid).some((pid) => belongsToRun(pid, runDir));
+}
+
+/**
+ * Stops what a node record says is running — only if it still belongs to the run, so a recycled pid is never
+ * killed.
  */
 export async function stopRecordedProcess(
   recorded: RunningProcess,
   runDir: string,
   graceMs = 2_000,
 ): Promise<StopResult | 'not-ours'> {
-  const command = commandLineOf(recorded.pid);
-  // A gone leader may have left members of its group running. Its pid cannot have become another group's id
-  // while they live, so they are the job's (a recycled pid with a different command line is not touched).
-  if (command === undefined) return recorded.group ? stopProcessGroup(recorded.pid, graceMs) : 'already-gone';
-  if (!command.includes(runDir)) return 'not-ours';
+  if (commandLineOf(recorded.pid) === undefined && liveGroupMembers(recorded.pid).length === 0)
+    return 'already-gone';
+  if (!groupIsOurs(recorded, runDir)) return 'not-ours';
   // A vfkit VM: HardStop over its REST socket first, as when vmplan stops it itself.
   if (recorded.restSocket !== null) await setVfkitState(recorded.restSocket, 'HardStop');
   if (recorded.group) return stopProcessGroup(recorded.pid, graceMs);
@@ -47,9 +82,7 @@ export async function stopRecordedProcess(
  * last moments of a vmplan process that is exiting and cannot wait for a graceful stop.
  */
 export function killRecordedProcessNow(recorded: RunningProcess, runDir: string): void {
-  const command = commandLineOf(recorded.pid);
-  // As in stopRecordedProcess: a gone leader's group is still the job's; a live stranger's is not.
-  if (command === undefined ? !recorded.group : !command.includes(runDir)) return;
+  if (!groupIsOurs(recorded, runDir)) return;
   try {
     process.kill(recorded.group ? -recorded.pid : recorded.pid, 'SIGKILL');
   } catch {

@@ -226,16 +226,22 @@ export class ImageCache {
 const TOMBSTONE_MS = 10 * 60_000;
 
 /**
- * Takes over a lock whose builder died, without ever taking a live one: the lock is renamed to a tombstone named
- * after the lock's inode and dead owner. Of several waiters that saw the same dead lock, one rename wins; the
- * others fail because the tombstone exists — even if a new, live lock took the old one's place in between.
+ * Takes over a lock whose builder died, without ever taking a live one. The waiter first claims a tombstone named
+ * after the dead lock (its inode and owner, read before anything else) with an exclusive mkdir: of several
+ * waiters that saw the same dead lock exactly one claims it, and only that one moves the lock into it. The
+ * others find the claim and go back to waiting, so none of them can move a new, live lock.
  */
 function takeOverStaleLock(lock: string, inode: number, owner: z.infer<typeof LockOwnerSchema>): void {
   const tombstone = `${lock}.stale-${inode}-${owner.pid}-${sha256(owner.startedAt).slice(0, 8)}`;
   try {
-    renameSync(lock, tombstone);
+    mkdirSync(tombstone);
   } catch {
-    // another waiter took it over first
+    return; // another waiter claimed this dead lock
+  }
+  try {
+    renameSync(lock, join(tombstone, 'lock'));
+  } catch {
+    // gone already
   }
 }
 

@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { ImagePreparer, PrepareContext, PreparedImage, PrepareOutcome } from '../engine/executor.js';
 import { runProcessGroup } from '../executors/run-process.js';
+import { NODE_DIR_VARIABLE } from '../executors/stop-recorded.js';
 import { hashFile, ImageCache, imageCacheKey } from './cache.js';
 import { executorsUsing, imageProblems } from './verify.js';
 
@@ -107,6 +108,7 @@ export class HostImagePreparer implements ImagePreparer {
           VMPLAN_IMAGE_OUT: out,
           VMPLAN_IMAGE_ARCH: context.node.arch,
           VMPLAN_IMAGE: context.node.image,
+          [NODE_DIR_VARIABLE]: context.nodeDir,
         },
         log: context.log,
         signal: context.signal,
@@ -170,7 +172,7 @@ export class HostImagePreparer implements ImagePreparer {
       [...NIX_FEATURES, 'build', '--out-link', gcRoot, '--print-build-logs', installable],
       {
         cwd: context.repositoryRoot,
-        env: this.env,
+        env: { ...this.env, [NODE_DIR_VARIABLE]: context.nodeDir },
         log: context.log,
         signal: context.signal,
         killGraceMs: context.killGraceMs,

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { ArchSchema, ENV_NAME_PATTERN, ExecutorSchema, JOB_ID_PATTERN } from '../config/schema.js';
+import {
+  ArchSchema,
+  CacheNameSchema,
+  ENV_NAME_PATTERN,
+  ExecutorSchema,
+  GuestFolderSchema,
+  JOB_ID_PATTERN,
+} from '../config/schema.js';
 
 /** The plan format version; bumped on any incompatible change. */
 export const PLAN_SCHEMA_VERSION = 1;
@@ -163,7 +170,7 @@ export const ExecuteNodeSchema = z.strictObject({
   artifacts: z.array(z.string()),
   reports: z.strictObject({ junit: z.array(z.string()) }),
   caches: z
-    .array(z.strictObject({ name: z.string(), guestPath: z.string() }))
+    .array(z.strictObject({ name: CacheNameSchema, guestPath: GuestFolderSchema }))
     .describe(
       'Host folders kept across runs (cache/shared/<name>), mounted at guestPath in the VM; by name.',
     ),

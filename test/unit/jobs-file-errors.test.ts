@@ -88,8 +88,8 @@ jobs:
     errors: [
       '.github/vmplan.yml:8:15 jobs.unit.caches.Npm: invalid cache name "Npm": expected 1-22 characters of a-z, 0-9, "-" and "_", starting with a letter or digit',
       '.github/vmplan.yml:8:46 jobs.unit.caches.cargo: expected an absolute guest folder of letters, digits and . _ @ + - / (e.g. /home/vmplan/.npm), found "relative/path"',
-      '.github/vmplan.yml:8:65 jobs.unit.caches.up: expected a plain absolute folder, found "/home/../etc" ("." and ".." are not allowed)',
-      '.github/vmplan.yml:8:83 jobs.unit.caches.ws: "/workspace/deps" is not a place for a cache: expected a folder outside /, /workspace, /run, /proc, /sys, /dev and /tmp itself',
+      '.github/vmplan.yml:8:65 jobs.unit.caches.up: expected a plain absolute folder, found "/home/../etc" (".", ".." and "//" are not allowed)',
+      '.github/vmplan.yml:8:83 jobs.unit.caches.ws: "/workspace/deps" is not a place for a cache: expected a folder outside /, /workspace, /run, /var/run, /proc, /sys, /dev and /tmp itself',
     ],
   },
   {

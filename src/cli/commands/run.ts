@@ -120,7 +120,7 @@ export async function executePlan(
     if (signalled !== undefined) {
       // A second signal: kill what runs, finish the records now and leave.
       killWhatRuns();
-      store?.finish('cancelled', `cancelled: received ${signalled}, then ${signal}`);
+      finishQuietly(store, `cancelled: received ${signalled}, then ${signal}`);
       process.exit(signal === 'SIGINT' ? 130 : 143);
     }
     signalled = signal;
@@ -136,7 +136,7 @@ export async function executePlan(
   };
   const onExit = () => {
     killWhatRuns();
-    store?.finish('cancelled', 'vmplan exited before the run finished');
+    finishQuietly(store, 'vmplan exited before the run finished');
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -194,4 +194,13 @@ function stdoutStream(io: CliIo): NodeJS.WritableStream {
     return true;
   };
   return { write } as unknown as NodeJS.WritableStream;
+}
+
+/** Ends a run as cancelled while vmplan is leaving; a record that cannot be written must not change how it leaves. */
+function finishQuietly(store: RunStore | undefined, message: string): void {
+  try {
+    store?.finish('cancelled', message);
+  } catch (error) {
+    process.stderr.write(`vmplan: a record could not be written: ${(error as Error).message}\n`);
+  }
 }

@@ -200,10 +200,6 @@ async function bringBack(context: JobContext, guestDir: string): Promise<void> {
 }
 
 /**
- * When vmplan runs as root (CI containers), the snapshot belongs to root and the guest's unprivileged job user
- * could not write its workspace: hand the folder to uid 1000, the user the guest agent then runs as. Once per folder.
- */
-/**
  * A cache's host folder, created on first use. Running as root (a Linux runner), it is handed to the guest
  * user (uid 1000) as the workspace is; what the guest writes inside then belongs to that user already.
  */
@@ -212,6 +208,11 @@ function prepareCacheFolder(path: string): void {
   mkdirSync(path, { recursive: true });
   if (process.getuid?.() === 0) chownSync(path, 1000, 1000);
 }
+
+/**
+ * When vmplan runs as root (CI containers), the snapshot belongs to root and the guest's unprivileged job user
+ * could not write its workspace: hand the folder to uid 1000, the user the guest agent then runs as. Once per folder.
+ */
 
 async function ensureGuestWritable(folder: string, done: Map<string, Promise<void>>): Promise<void> {
   if (process.getuid?.() !== 0) return;
