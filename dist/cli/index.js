@@ -2511,7 +2511,7 @@ exports.basename = (path, { windows } = {}) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1604);
-/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4589);
+/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8154);
 // The local CLI: `vmplan plan|show|validate|schema ...`.
 
 
@@ -2545,7 +2545,7 @@ function processIo() {
 
 /***/ }),
 
-/***/ 4589:
+/***/ 8154:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -2556,8 +2556,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: usage
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: ./src/util/canonical-json.ts
 
 /** JSON with object keys sorted at every depth: the same value always gives the same bytes. */
@@ -2580,7 +2580,7 @@ function sortKeys(value) {
 }
 /** Hex sha256 of a string or bytes. */
 function sha256(data) {
-    return (0,external_node_crypto_.createHash)('sha256').update(data).digest('hex');
+    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(data).digest('hex');
 }
 /** Orders strings by UTF-16 code units, the same on every machine and locale (unlike localeCompare). */
 function compareText(a, b) {
@@ -13063,7 +13063,7 @@ function loadJobsText(content, name) {
 function writeFileAtomic(path, data, mode = 0o644) {
     const folder = (0,external_node_path_namespaceObject.dirname)(path);
     (0,external_node_fs_.mkdirSync)(folder, { recursive: true });
-    const temp = (0,external_node_path_namespaceObject.join)(folder, `.${(0,external_node_path_namespaceObject.basename)(path)}.${process.pid}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    const temp = (0,external_node_path_namespaceObject.join)(folder, `.${(0,external_node_path_namespaceObject.basename)(path)}.${process.pid}.${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}.tmp`);
     const fd = (0,external_node_fs_.openSync)(temp, 'wx', mode);
     try {
         const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
@@ -13088,7 +13088,7 @@ function writeFileAtomic(path, data, mode = 0o644) {
     syncFolder(folder);
 }
 /** Writes JSON (two-space indent, trailing newline) atomically. */
-function atomic_write_writeJsonAtomic(path, value) {
+function writeJsonAtomic(path, value) {
     writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 function syncFolder(folder) {
@@ -14044,6 +14044,158 @@ function planTimestamp(env = process.env, now = new Date()) {
     return now.toISOString();
 }
 
+;// CONCATENATED MODULE: ./src/util/read-json.ts
+
+
+/**
+ * Reads a JSON file and validates it with `schema`. Every failure — unreadable, too large, not JSON, not the
+ * schema — is an InputError naming the file (`name`), what it should be and what is wrong.
+ */
+function readJsonFile(path, schema, how, name = path) {
+    let text;
+    try {
+        if (how.maxBytes !== undefined && (0,external_node_fs_.statSync)(path).size > how.maxBytes)
+            throw new InputError([{ file: name, message: `more than ${how.maxBytes} bytes: not a ${how.kind}` }]);
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        if (error instanceof InputError)
+            throw error;
+        throw new InputError([
+            {
+                file: name,
+                message: `cannot read the ${how.kind}: ${error.code ?? error}`,
+            },
+        ]);
+    }
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (error) {
+        throw new InputError([
+            { file: name, message: `not a ${how.kind}: invalid JSON (${error.message})` },
+        ]);
+    }
+    return validateJson(data, schema, how, name);
+}
+/** Validates parsed JSON with `schema`; a mismatch is an InputError naming the file, the field and the problem. */
+function validateJson(data, schema, how, name) {
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new InputError([
+            {
+                file: name,
+                message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${issue.message}`,
+            },
+        ]);
+    }
+    return parsed.data;
+}
+
+;// CONCATENATED MODULE: ./src/results/merge.ts
+/** A job's report from its result. */
+function jobReportFromResult(job, result) {
+    const { annotations: _annotations, ...report } = result;
+    return { job, ...report };
+}
+/**
+ * Merges the results of a plan's shards (or of one runner). Results of another plan are ignored with a note; a
+ * shard that ran more than once (GitHub's "re-run failed jobs") counts with its latest results; a job reported
+ * by two different shards is a conflict (kept: the first, noted); a job nobody reported — a shard that never
+ * uploaded results — counts as not run, so a missing shard can never look like success.
+ */
+function mergeResults(plan, given) {
+    const problems = [];
+    const all = latestPerShard(given, problems);
+    const byJob = new Map();
+    const seenShards = new Set();
+    let shardCount;
+    let cancelled = false;
+    for (const results of all) {
+        const from = results.shard === null ? `run ${results.runId}` : `shard ${results.shard.index}/${results.shard.count}`;
+        if (results.planId !== plan.planId) {
+            problems.push(`results of ${from} belong to plan ${results.planId.slice(0, 12)}, not ${plan.planId.slice(0, 12)}: ignored`);
+            continue;
+        }
+        if (results.shard !== null) {
+            seenShards.add(results.shard.index);
+            shardCount = results.shard.count;
+        }
+        if (results.status === 'cancelled')
+            cancelled = true;
+        for (const [job, result] of Object.entries(results.jobs)) {
+            const existing = byJob.get(job);
+            if (existing !== undefined) {
+                problems.push(`job "${job}" was reported by both ${existing.from} and ${from}: kept the result of ${existing.from}`);
+                continue;
+            }
+            byJob.set(job, { result, from });
+        }
+    }
+    if (shardCount !== undefined) {
+        for (let index = 1; index <= shardCount; index++) {
+            if (!seenShards.has(index))
+                problems.push(`no results from shard ${index}/${shardCount} (it did not finish or did not upload results.json)`);
+        }
+    }
+    const executeNodes = plan.nodes.filter((node) => node.kind === 'execute');
+    const jobs = executeNodes.map((node) => {
+        const found = byJob.get(node.job);
+        if (found !== undefined)
+            return jobReportFromResult(node.job, found.result);
+        return {
+            job: node.job,
+            description: node.description,
+            executor: node.executor,
+            status: 'skipped',
+            durationMs: null,
+            exitCode: null,
+            message: 'no result: the runner that had this job did not report (see the notes above)',
+            logTail: '',
+            logTruncated: false,
+        };
+    });
+    const annotations = executeNodes.flatMap((node) => byJob.get(node.job)?.result.annotations ?? []);
+    const allPassed = jobs.every((job) => job.status === 'passed');
+    return {
+        status: cancelled ? 'cancelled' : allPassed ? 'passed' : 'failed',
+        jobs,
+        annotations,
+        problems,
+    };
+}
+/** Recorded durations of passed jobs, from results, to balance the next shards. */
+function durationsFrom(all) {
+    const durations = {};
+    for (const results of all) {
+        for (const [job, result] of Object.entries(results.jobs)) {
+            if (result.status === 'passed' && result.durationMs !== null)
+                durations[job] = result.durationMs;
+        }
+    }
+    return durations;
+}
+/** Of the results of one shard (or of the whole plan) uploaded several times, the latest; noted. */
+function latestPerShard(all, problems) {
+    const latest = new Map();
+    const key = (results) => `${results.planId}:${results.shard === null ? 'whole' : `${results.shard.index}/${results.shard.count}`}`;
+    for (const results of all) {
+        const seen = latest.get(key(results));
+        if (seen === undefined || Date.parse(results.startedAt) > Date.parse(seen.startedAt))
+            latest.set(key(results), results);
+    }
+    for (const results of all) {
+        const kept = latest.get(key(results));
+        if (kept === results)
+            continue;
+        const what = results.shard === null ? 'the plan' : `shard ${results.shard.index}/${results.shard.count}`;
+        problems.push(`${what} ran again (run ${kept.runId}): its earlier results (run ${results.runId}) were replaced`);
+    }
+    return all.filter((results) => latest.get(key(results)) === results);
+}
+
 ;// CONCATENATED MODULE: ./src/records/schema.ts
 
 
@@ -14164,7 +14316,7 @@ const JobResultSchema = strictObject({
     annotations: array(AnnotationSchema),
 });
 /** `results.json`: what one runner (one shard) ran of a plan, uploaded as an artifact. */
-const schema_ResultsSchema = strictObject({
+const ResultsSchema = strictObject({
     schemaVersion: literal(RESULTS_SCHEMA_VERSION),
     planId: schemas_string()
         .regex(/^[0-9a-f]{64}$/)
@@ -14178,184 +14330,19 @@ const schema_ResultsSchema = strictObject({
     jobs: record(schemas_string().regex(JOB_ID_PATTERN), JobResultSchema),
 });
 
-;// CONCATENATED MODULE: ./src/results/io.ts
-
-
-
-
-/** Writes results.json atomically after validating it. */
-function writeResults(path, results) {
-    writeJsonAtomic(path, ResultsSchema.parse(results));
-}
-/** Reads and validates a results.json (an artifact from another runner: checked, never trusted blindly). */
-function readResults(path, name = path) {
-    let text;
-    try {
-        if ((0,external_node_fs_.statSync)(path).size > MAX_RESULTS_BYTES)
-            throw new InputError([
-                { file: name, message: `more than ${MAX_RESULTS_BYTES} bytes: not a results.json` },
-            ]);
-        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
-    }
-    catch (error) {
-        if (error instanceof InputError)
-            throw error;
-        throw new InputError([
-            { file: name, message: `cannot read the results: ${error.code ?? error}` },
-        ]);
-    }
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch (error) {
-        throw new InputError([
-            { file: name, message: `not a results.json: invalid JSON (${error.message})` },
-        ]);
-    }
-    const parsed = schema_ResultsSchema.safeParse(data);
-    if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new InputError([
-            {
-                file: name,
-                message: `not a valid results.json: ${issue.path.map(String).join('.') || '(top)'}: ${issue.message}`,
-            },
-        ]);
-    }
-    return parsed.data;
-}
-
-;// CONCATENATED MODULE: ./src/results/merge.ts
-/** A job's report from its result. */
-function jobReportFromResult(job, result) {
-    const { annotations: _annotations, ...report } = result;
-    return { job, ...report };
-}
-/**
- * Merges the results of a plan's shards (or of one runner). Results of another plan are ignored with a note; a
- * shard that ran more than once (GitHub's "re-run failed jobs") counts with its latest results; a job reported
- * by two different shards is a conflict (kept: the first, noted); a job nobody reported — a shard that never
- * uploaded results — counts as not run, so a missing shard can never look like success.
- */
-function mergeResults(plan, given) {
-    const problems = [];
-    const all = latestPerShard(given, problems);
-    const byJob = new Map();
-    const seenShards = new Set();
-    let shardCount;
-    let cancelled = false;
-    for (const results of all) {
-        const from = results.shard === null ? `run ${results.runId}` : `shard ${results.shard.index}/${results.shard.count}`;
-        if (results.planId !== plan.planId) {
-            problems.push(`results of ${from} belong to plan ${results.planId.slice(0, 12)}, not ${plan.planId.slice(0, 12)}: ignored`);
-            continue;
-        }
-        if (results.shard !== null) {
-            seenShards.add(results.shard.index);
-            shardCount = results.shard.count;
-        }
-        if (results.status === 'cancelled')
-            cancelled = true;
-        for (const [job, result] of Object.entries(results.jobs)) {
-            const existing = byJob.get(job);
-            if (existing !== undefined) {
-                problems.push(`job "${job}" was reported by both ${existing.from} and ${from}: kept the result of ${existing.from}`);
-                continue;
-            }
-            byJob.set(job, { result, from });
-        }
-    }
-    if (shardCount !== undefined) {
-        for (let index = 1; index <= shardCount; index++) {
-            if (!seenShards.has(index))
-                problems.push(`no results from shard ${index}/${shardCount} (it did not finish or did not upload results.json)`);
-        }
-    }
-    const executeNodes = plan.nodes.filter((node) => node.kind === 'execute');
-    const jobs = executeNodes.map((node) => {
-        const found = byJob.get(node.job);
-        if (found !== undefined)
-            return jobReportFromResult(node.job, found.result);
-        return {
-            job: node.job,
-            description: node.description,
-            executor: node.executor,
-            status: 'skipped',
-            durationMs: null,
-            exitCode: null,
-            message: 'no result: the runner that had this job did not report (see the notes above)',
-            logTail: '',
-            logTruncated: false,
-        };
-    });
-    const annotations = executeNodes.flatMap((node) => byJob.get(node.job)?.result.annotations ?? []);
-    const allPassed = jobs.every((job) => job.status === 'passed');
-    return {
-        status: cancelled ? 'cancelled' : allPassed ? 'passed' : 'failed',
-        jobs,
-        annotations,
-        problems,
-        summary: Object.fromEntries(jobs.map((job) => [
-            job.job,
-            { status: job.status, durationMs: job.durationMs, exitCode: job.exitCode },
-        ])),
-    };
-}
-/** Recorded durations of passed jobs, from results, to balance the next shards. */
-function durationsFrom(all) {
-    const durations = {};
-    for (const results of all) {
-        for (const [job, result] of Object.entries(results.jobs)) {
-            if (result.status === 'passed' && result.durationMs !== null)
-                durations[job] = result.durationMs;
-        }
-    }
-    return durations;
-}
-/** Of the results of one shard (or of the whole plan) uploaded several times, the latest; noted. */
-function latestPerShard(all, problems) {
-    const latest = new Map();
-    const key = (results) => `${results.planId}:${results.shard === null ? 'whole' : `${results.shard.index}/${results.shard.count}`}`;
-    for (const results of all) {
-        const seen = latest.get(key(results));
-        if (seen === undefined || Date.parse(results.startedAt) > Date.parse(seen.startedAt))
-            latest.set(key(results), results);
-    }
-    for (const results of all) {
-        const kept = latest.get(key(results));
-        if (kept === results)
-            continue;
-        const what = results.shard === null ? 'the plan' : `shard ${results.shard.index}/${results.shard.count}`;
-        problems.push(`${what} ran again (run ${kept.runId}): its earlier results (run ${results.runId}) were replaced`);
-    }
-    return all.filter((results) => latest.get(key(results)) === results);
-}
-
 ;// CONCATENATED MODULE: ./src/results/durations.ts
 
 
 
 
+/** A `{ job: ms }` map, as the report step writes it. */
+const DurationsMapSchema = record(schemas_string(), schemas_number().nonnegative());
 /** Recorded job durations to balance shards: from a results.json of an earlier run, or a `{ job: ms }` map. */
 function readDurations(path, name = path) {
-    let data;
-    try {
-        data = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
-    }
-    catch (error) {
-        throw new InputError(`durations: cannot read ${name} (${error.message})`);
-    }
-    if (data !== null && typeof data === 'object' && 'schemaVersion' in data)
-        return durationsFrom([readResults(path, name)]);
-    const map = data;
-    if (data === null ||
-        typeof data !== 'object' ||
-        Array.isArray(data) ||
-        Object.values(map).some((value) => typeof value !== 'number')) {
-        throw new InputError(`durations: ${name} is neither a results.json nor a map of job id to milliseconds`);
-    }
-    return map;
+    const data = readJsonFile(path, unknown(), { kind: 'durations file', maxBytes: MAX_RESULTS_BYTES }, name);
+    if (typeof data === 'object' && data !== null && 'schemaVersion' in data)
+        return durationsFrom([validateJson(data, ResultsSchema, { kind: 'results.json' }, name)]);
+    return validateJson(data, DurationsMapSchema, { kind: 'map of job id to milliseconds' }, name);
 }
 
 ;// CONCATENATED MODULE: ./src/util/state-dir.ts
@@ -14520,7 +14507,7 @@ function assertRunId(runId) {
  * A new run id: UTC time to the second, then 8 hex digits — the milliseconds (3 digits) and 5 random ones — so
  * ids sort by start time even for runs started within one second.
  */
-function newRunId(now = new Date(), random = (0,external_node_crypto_.randomBytes)(3).toString('hex')) {
+function newRunId(now = new Date(), random = (0,external_node_crypto_namespaceObject.randomBytes)(3).toString('hex')) {
     const stamp = now
         .toISOString()
         .replace(/[-:]/g, '')
@@ -14692,20 +14679,20 @@ class RunStore {
         }));
     }
     writeRun() {
-        atomic_write_writeJsonAtomic(this.layout.runRecord(this.run.runId), this.run);
+        writeJsonAtomic(this.layout.runRecord(this.run.runId), this.run);
     }
     writeNode(nodeId) {
         const folder = this.nodeFolders.get(nodeId);
-        atomic_write_writeJsonAtomic((0,external_node_path_namespaceObject.join)(this.layout.runDir(this.run.runId), folder, 'status.json'), this.nodes.get(nodeId));
+        writeJsonAtomic((0,external_node_path_namespaceObject.join)(this.layout.runDir(this.run.runId), folder, 'status.json'), this.nodes.get(nodeId));
     }
 }
 /** Reads and validates a run record; a missing or invalid one is an InputError naming the file. */
 function readRunRecord(layout, runId) {
-    return readRecord(layout.runRecord(runId), RunRecordSchema);
+    return readJsonFile(layout.runRecord(runId), RunRecordSchema, RECORD);
 }
 /** Reads and validates every node record of a run, in the order of the run's plan. */
 function readNodeRecords(layout, runId, plan) {
-    return plan.nodes.map((node) => readRecord((0,external_node_path_namespaceObject.join)(layout.nodeDir(runId, node), 'status.json'), NodeRecordSchema));
+    return plan.nodes.map((node) => readJsonFile((0,external_node_path_namespaceObject.join)(layout.nodeDir(runId, node), 'status.json'), NodeRecordSchema, RECORD));
 }
 /** Run ids in the state folder, oldest first (folders that are not run ids are ignored). */
 function listRunIds(layout) {
@@ -14718,39 +14705,12 @@ function listRunIds(layout) {
     }
     return names.filter((name) => RUN_ID_PATTERN.test(name)).sort();
 }
-function readRecord(path, schema) {
-    let text;
-    try {
-        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
-    }
-    catch (error) {
-        throw new InputError([
-            { file: path, message: `cannot read the record: ${error.code}` },
-        ]);
-    }
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch (error) {
-        throw new InputError([{ file: path, message: `not a vmplan record: ${error.message}` }]);
-    }
-    const result = schema.safeParse(data);
-    if (!result.success) {
-        const issue = result.error.issues[0];
-        throw new InputError([
-            {
-                file: path,
-                message: `not a valid vmplan record: ${issue.path.map(String).join('.')}: ${issue.message}`,
-            },
-        ]);
-    }
-    return result.data;
-}
 /** Opens the records of an existing run (to finish one that was left running). */
 function openRunStore(layout, runId, plan) {
     return RunStore.fromRecords(layout, readRunRecord(layout, runId), plan, readNodeRecords(layout, runId, plan));
 }
+/** run.json and status.json, as messages name them. */
+const RECORD = { kind: 'vmplan record' };
 
 ;// CONCATENATED MODULE: ./src/util/mask.ts
 /** What replaces a secret value in any text vmplan prints or writes. */
@@ -14791,9 +14751,11 @@ class Masker {
         for (let moved = true; moved;) {
             moved = false;
             for (const value of this.values) {
-                const found = text.indexOf(value, Math.max(0, cut - value.length + 1));
-                if (found !== -1 && found < cut) {
-                    cut = found;
+                // Only an occurrence starting in the last value.length - 1 characters before the cut can straddle it.
+                const from = Math.max(0, cut - value.length + 1);
+                const found = text.slice(from, cut + value.length - 1).indexOf(value);
+                if (found !== -1 && from + found < cut) {
+                    cut = from + found;
                     moved = true;
                 }
             }
@@ -15371,7 +15333,7 @@ async function runPlanNodes(plan, options) {
         const controller = new AbortController();
         store.start(node.id);
         progress.nodeStarted(node);
-        const done = runNode(plan, node, controller, options, images).then((result) => {
+        const onResult = (result) => {
             running.delete(node.id);
             if (engineError !== undefined)
                 return;
@@ -15384,16 +15346,17 @@ async function runPlanNodes(plan, options) {
             finishSkipped(scheduler.complete(node.id, result.status));
             if (result.status === 'failed' || result.status === 'timed_out') {
                 const label = node.kind === 'execute' ? `"${node.job}"` : `image "${node.image}"`;
-                failure ??= `${label} ${result.status === 'timed_out' ? 'timed out' : 'failed'}`;
+                const what = `${label} ${result.status === 'timed_out' ? 'timed out' : 'failed'}`;
+                failure ??= what;
                 if (options.failFast && !options.signal.aborted) {
-                    const reason = `fail-fast after ${label} ${result.status === 'timed_out' ? 'timed out' : 'failed'}`;
-                    finishSkipped(scheduler.stop(reason));
-                    cancelAll(reason);
+                    finishSkipped(scheduler.stop(`fail-fast after ${what}`));
+                    cancelAll(`fail-fast after ${what}`);
                 }
             }
             wake();
-        }, failEngine);
-        running.set(node.id, { node, controller, done: done.catch(failEngine) });
+        };
+        const done = runNode(plan, node, controller, options, images).then(onResult).catch(failEngine);
+        running.set(node.id, { node, controller, done });
     };
     try {
         for (;;) {
@@ -15410,8 +15373,7 @@ async function runPlanNodes(plan, options) {
     }
     catch (error) {
         // Never leave jobs running behind a failed engine: stop them, wait (bounded by their grace), then fail.
-        engineError ??= error;
-        cancelAll(`vmplan error: ${error.message ?? String(error)}`);
+        failEngine(error);
         await Promise.all([...running.values()].map((entry) => entry.done));
         throw engineError;
     }
@@ -15444,9 +15406,7 @@ async function runNode(plan, node, controller, options, images) {
         ? new JobLog((0,external_node_path_namespaceObject.join)(nodeDir, 'guest.log'), options.masker, live)
         : undefined;
     const timeoutMinutes = node.kind === 'execute' ? node.timeoutMinutes : IMAGE_PREPARE_TIMEOUT_MINUTES;
-    const timer = timeoutMinutes === undefined
-        ? undefined
-        : setTimeout(() => controller.abort({ kind: 'timeout', minutes: timeoutMinutes }), timeoutMinutes * 60_000);
+    const timer = setTimeout(() => controller.abort({ kind: 'timeout', minutes: timeoutMinutes }), timeoutMinutes * 60_000);
     const graceFor = () => controller.signal.reason?.kind === 'timeout'
         ? (options.timeoutGraceMs ?? 5_000)
         : (options.cancelGraceMs ?? 2_000);
@@ -15466,8 +15426,7 @@ async function runNode(plan, node, controller, options, images) {
         };
     }
     finally {
-        if (timer !== undefined)
-            clearTimeout(timer);
+        clearTimeout(timer);
     }
     const reason = controller.signal.reason;
     if (controller.signal.aborted && reason !== undefined) {
@@ -16017,16 +15976,6 @@ async function setVfkitState(socketPath, state) {
         return false;
     }
 }
-/** The VM state vfkit reports (e.g. VirtualMachineStateRunning), or undefined when it does not answer. */
-async function getVfkitState(socketPath) {
-    try {
-        const response = await vfkitRequest(socketPath, 'GET', '/vm/state');
-        return JSON.parse(response.body).state;
-    }
-    catch {
-        return undefined;
-    }
-}
 
 ;// CONCATENATED MODULE: ./src/executors/stop-recorded.ts
 
@@ -16189,6 +16138,96 @@ function toOutcome(result) {
     if (result.exitCode !== null)
         return { status: 'failed', exitCode: result.exitCode, message: `exited with code ${result.exitCode}` };
     return { status: 'failed', exitCode: null, message: `killed by ${result.signal}` };
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/kernel-format.ts
+
+/** Reads a kernel's format: arm64 Image ("ARMd" at 0x38), gzip, ELF vmlinux, x86 bzImage ("HdrS" at 0x202). */
+function kernelFormat(path) {
+    const head = Buffer.alloc(0x210);
+    const fd = (0,external_node_fs_.openSync)(path, 'r');
+    let read;
+    try {
+        read = (0,external_node_fs_.readSync)(fd, head, 0, head.length, 0);
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+    const bytes = head.subarray(0, read);
+    if (bytes.subarray(0x38, 0x3c).toString('latin1') === 'ARMd')
+        return 'arm64-image';
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b)
+        return 'gzip';
+    if (bytes.subarray(0, 4).toString('latin1') === '\x7fELF')
+        return 'elf';
+    if (bytes.subarray(0x202, 0x206).toString('latin1') === 'HdrS')
+        return 'bzimage';
+    if (bytes.subarray(0, 2).toString('latin1') === 'MZ' && bytes.subarray(4, 8).toString('latin1') === 'zimg')
+        return 'efi-zboot';
+    return 'unknown';
+}
+/** Why a kernel cannot boot under an executor, or undefined when it can. */
+function kernelProblem(path, arch, executor) {
+    const format = kernelFormat(path);
+    if (arch === 'arm64') {
+        if (format === 'arm64-image')
+            return undefined;
+        if (executor === 'vfkit') {
+            return `${path} is not an uncompressed arm64 Image (found ${format}); vfkit boots only uncompressed kernels: decompress it (e.g. gunzip) first`;
+        }
+        return format === 'gzip' ? undefined : `${path} is not an arm64 kernel Image (found ${format})`;
+    }
+    if (format === 'elf' || format === 'bzimage')
+        return undefined;
+    return `${path} is not an x86 kernel (bzImage or ELF vmlinux; found ${format})`;
+}
+
+;// CONCATENATED MODULE: ./src/images/verify.ts
+
+
+/** The VM executors that boot an image in this plan. */
+function executorsUsing(plan, node) {
+    const executors = new Set();
+    for (const id of node.usedBy) {
+        const user = plan.nodes.find((candidate) => candidate.id === id);
+        if (user?.executor === 'vfkit' || user?.executor === 'qemu')
+            executors.add(user.executor);
+    }
+    return [...executors].sort();
+}
+/**
+ * Checks a prepared image before any job boots it: the files exist and are non-empty, and the kernel's format
+ * fits its architecture and every executor that boots it (vfkit wants an uncompressed arm64 Image).
+ */
+function imageProblems(image, executors) {
+    const problems = [];
+    const files = [
+        ['kernel', image.kernel],
+        ['initrd', image.initrd],
+        ['disk', image.disk],
+    ];
+    for (const [what, path] of files) {
+        if (path === null)
+            continue;
+        try {
+            const info = (0,external_node_fs_.statSync)(path);
+            if (!info.isFile())
+                problems.push(`the ${what} ${path} is not a file`);
+            else if (info.size === 0)
+                problems.push(`the ${what} ${path} is empty`);
+        }
+        catch {
+            problems.push(`the ${what} ${path} does not exist`);
+        }
+    }
+    if (problems.length > 0)
+        return problems;
+    for (const executor of executors) {
+        const problem = kernelProblem(image.kernel, image.arch, executor);
+        if (problem !== undefined)
+            problems.push(problem);
+    }
+    return problems;
 }
 
 ;// CONCATENATED MODULE: ./src/util/short-socket-dir.ts
@@ -16371,7 +16410,7 @@ async function chooseAccel(arch, probe, cacheDir, probeBoot = kvmProbeBoot, bloc
         if (verdict === undefined)
             return { accel: 'tcg', reason: 'the KVM probe boot could not start QEMU' };
         cache[key] = verdict;
-        atomic_write_writeJsonAtomic(cacheFile, cache);
+        writeJsonAtomic(cacheFile, cache);
     }
     return cache[key]
         ? { accel: 'kvm', reason: 'KVM probe boot succeeded' }
@@ -16379,6 +16418,7 @@ async function chooseAccel(arch, probe, cacheDir, probeBoot = kvmProbeBoot, bloc
 }
 
 ;// CONCATENATED MODULE: ./src/executors/vm/qemu-vm.ts
+
 
 
 
@@ -16449,7 +16489,7 @@ async function startQemuVm(spec, options) {
     };
     if (options.virtiofsd !== undefined) {
         for (const share of spec.shares) {
-            const socket = (0,external_node_path_namespaceObject.join)(options.socketDir, `${process.pid}-${Date.now().toString(36)}-${share.tag}.vfs.sock`);
+            const socket = (0,external_node_path_namespaceObject.join)(options.socketDir, `${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}-${share.tag}.vfs.sock`);
             (0,external_node_fs_.rmSync)(socket, { force: true });
             sockets[share.tag] = socket;
             const helper = (0,external_node_child_process_namespaceObject.spawn)(options.virtiofsd.path, virtiofsdArgs(options.virtiofsd, socket, share.hostPath), {
@@ -16463,7 +16503,7 @@ async function startQemuVm(spec, options) {
         const ready = await waitFor(() => Object.values(sockets).every((socket) => (0,external_node_fs_.existsSync)(socket)), 5_000);
         if (!ready) {
             await stopHelpers();
-            throw new Error(`virtiofsd did not start within 5 s: ${stderr.trim().split('\n').pop() ?? ''}`);
+            throw new Error(`virtiofsd did not start within 5 s (${stderr.trim().split('\n').pop() ?? 'no message'}); set VMPLAN_QEMU_SHARES=9p to share folders over 9p instead`);
         }
     }
     const args = qemuArgs(spec, {
@@ -16486,10 +16526,8 @@ async function startQemuVm(spec, options) {
     }
     const exited = new Promise((resolve) => {
         qemu.once('exit', (code, signal) => {
-            // virtiofsd exits when QEMU disconnects; make sure of it.
-            void (0,external_node_timers_promises_namespaceObject.setTimeout)(500)
-                .then(stopHelpers)
-                .then(() => resolve({ code, signal }));
+            // virtiofsd exits when QEMU disconnects: give it a moment, then make sure of it (9p has no helpers).
+            void (helpers.length === 0 ? Promise.resolve() : (0,external_node_timers_promises_namespaceObject.setTimeout)(500).then(stopHelpers)).then(() => resolve({ code, signal }));
         });
     });
     let stopping;
@@ -16785,7 +16823,7 @@ async function runVmJob(context, launcher, settings) {
     if (image === undefined)
         return { status: 'failed', exitCode: null, message: `image "${node.image}" was not prepared` };
     const guestDir = (0,external_node_path_namespaceObject.join)(jobDir, 'guest');
-    const socket = (0,external_node_path_namespaceObject.join)(settings.socketDir, `${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.sock`);
+    const socket = (0,external_node_path_namespaceObject.join)(settings.socketDir, `${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}.sock`);
     const pidFile = (0,external_node_path_namespaceObject.join)(jobDir, `${launcher.name}.pid`);
     const consoleLog = (0,external_node_path_namespaceObject.join)(jobDir, 'console.log');
     let disk = null;
@@ -16971,6 +17009,7 @@ function stripControlCharacters(text) {
 
 
 
+
 /** Package that provides each QEMU binary on Debian/Ubuntu, for error messages. */
 const QEMU_PACKAGES = { arm64: 'qemu-system-arm', amd64: 'qemu-system-x86' };
 /**
@@ -16985,7 +17024,7 @@ class QemuExecutor {
         this.options = options;
     }
     async preflight(plan) {
-        const archs = new Set(plan.nodes.flatMap((node) => node.kind === 'prepare' && node.usedBy.some((id) => usesQemu(plan, id)) ? [node.arch] : []));
+        const archs = new Set(plan.nodes.flatMap((node) => node.kind === 'prepare' && executorsUsing(plan, node).includes('qemu') ? [node.arch] : []));
         const missing = [...archs].filter((arch) => (0,external_node_child_process_namespaceObject.spawnSync)(qemuBinary(arch), ['--version'], { stdio: 'ignore' }).status !== 0);
         if (missing.length > 0) {
             throw new InputError(missing.map((arch) => ({
@@ -16993,15 +17032,23 @@ class QemuExecutor {
             })));
         }
     }
+    /** The accelerator per guest architecture, decided once per run (parallel first jobs share one probe). */
+    accels = new Map();
+    /** virtiofsd, looked up once (it runs `--version` on each candidate). */
+    virtiofsd;
     async runJob(context) {
         const socketDir = shortSocketDir();
         const cacheDir = this.options.cacheDir;
         // VMPLAN_QEMU_SHARES=9p: 9p even where virtiofsd exists (a broken virtiofsd, or to compare the two).
-        const virtiofsd = process.env.VMPLAN_QEMU_SHARES === '9p' ? undefined : findVirtiofsd();
+        this.virtiofsd ??= { found: process.env.VMPLAN_QEMU_SHARES === '9p' ? undefined : findVirtiofsd() };
+        const virtiofsd = this.virtiofsd.found;
+        const accels = this.accels;
         const launcher = {
             name: 'qemu',
             async launch(spec, log) {
-                const { accel, reason } = await chooseAccel(spec.arch, spec, cacheDir);
+                if (!accels.has(spec.arch))
+                    accels.set(spec.arch, chooseAccel(spec.arch, spec, cacheDir));
+                const { accel, reason } = await accels.get(spec.arch);
                 await log.note(`vmplan: ${spec.arch} guest with ${accel.toUpperCase()} (${reason}); shares over ${virtiofsd === undefined ? '9p' : 'virtiofs'}`);
                 const vm = await startQemuVm(spec, {
                     accel,
@@ -17028,9 +17075,6 @@ class QemuExecutor {
             keepFailedDisks: this.options.keepFailedDisks === true,
         });
     }
-}
-function usesQemu(plan, nodeId) {
-    return plan.nodes.some((node) => node.id === nodeId && node.executor === 'qemu');
 }
 
 ;// CONCATENATED MODULE: ./src/executors/vm/vfkit-args.ts
@@ -17129,6 +17173,7 @@ function socketPath(path) {
 
 
 
+
 /** The oldest vfkit vmplan drives: --pidfile and a reliable SIGTERM came with 0.6.2. */
 const MIN_VFKIT_VERSION = [0, 6, 2];
 /** Finds an executable on PATH (or checks a given path); undefined when there is none. */
@@ -17202,7 +17247,7 @@ class VfkitExecutor {
             for (const node of plan.nodes) {
                 if (node.kind === 'prepare' &&
                     node.arch !== 'arm64' &&
-                    node.usedBy.some((id) => plan.nodes.some((n) => n.id === id && n.executor === 'vfkit'))) {
+                    executorsUsing(plan, node).includes('vfkit')) {
                     problems.push(`image "${node.image}" is ${node.arch}; vfkit on Apple Silicon boots arm64 guests only`);
                 }
             }
@@ -17290,6 +17335,25 @@ async function launchVfkit(binary, spec, log) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/executors/available.ts
+
+
+
+
+/** The executors vmplan offers; each checks in its preflight that this machine can run it. */
+function availableExecutors(settings) {
+    const { vfkitPath, keepFailedDisks, env } = settings;
+    return {
+        host: new HostExecutor(env),
+        qemu: new QemuExecutor({ cacheDir: settings.cacheDir, keepFailedDisks }),
+        vfkit: new VfkitExecutor({
+            vfkitPath: vfkitPath?.includes('/') === true ? (0,external_node_path_namespaceObject.resolve)(settings.base, vfkitPath) : vfkitPath,
+            env,
+            keepFailedDisks,
+        }),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/records/reconcile.ts
 
 
@@ -17367,8 +17431,7 @@ const LockOwnerSchema = strictObject({
 });
 /** Hashes a file's content without reading it into memory at once. */
 async function hashFile(path) {
-    const { createHash } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 7598, 23));
-    const hash = createHash('sha256');
+    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
     for await (const chunk of (0,external_node_fs_.createReadStream)(path))
         hash.update(chunk);
     return hash.digest('hex');
@@ -17509,7 +17572,7 @@ class ImageCache {
             const done = this.lookup(key);
             if (done !== undefined)
                 return { entry: done, cached: true };
-            const out = (0,external_node_path_namespaceObject.join)(this.folder, `${key}.tmp-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+            const out = (0,external_node_path_namespaceObject.join)(this.folder, `${key}.tmp-${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}`);
             (0,external_node_fs_.mkdirSync)(out, { recursive: true });
             const started = Date.now();
             const problem = await build(out);
@@ -17523,7 +17586,7 @@ class ImageCache {
                 createdAt: new Date().toISOString(),
                 buildMs: Date.now() - started,
             };
-            atomic_write_writeJsonAtomic((0,external_node_path_namespaceObject.join)(out, 'entry.json'), entry);
+            writeJsonAtomic((0,external_node_path_namespaceObject.join)(out, 'entry.json'), entry);
             (0,external_node_fs_.rmSync)(this.entryDir(key), { recursive: true, force: true });
             (0,external_node_fs_.renameSync)(out, this.entryDir(key));
             return { entry, cached: false };
@@ -17539,7 +17602,7 @@ class ImageCache {
         catch {
             return false;
         }
-        atomic_write_writeJsonAtomic((0,external_node_path_namespaceObject.join)(lock, 'owner.json'), {
+        writeJsonAtomic((0,external_node_path_namespaceObject.join)(lock, 'owner.json'), {
             pid: process.pid,
             hostname: (0,external_node_os_namespaceObject.hostname)(),
             startedAt: new Date().toISOString(),
@@ -17609,97 +17672,8 @@ function readOwner(lock) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/executors/vm/kernel-format.ts
-
-/** Reads a kernel's format: arm64 Image ("ARMd" at 0x38), gzip, ELF vmlinux, x86 bzImage ("HdrS" at 0x202). */
-function kernelFormat(path) {
-    const head = Buffer.alloc(0x210);
-    const fd = (0,external_node_fs_.openSync)(path, 'r');
-    let read;
-    try {
-        read = (0,external_node_fs_.readSync)(fd, head, 0, head.length, 0);
-    }
-    finally {
-        (0,external_node_fs_.closeSync)(fd);
-    }
-    const bytes = head.subarray(0, read);
-    if (bytes.subarray(0x38, 0x3c).toString('latin1') === 'ARMd')
-        return 'arm64-image';
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b)
-        return 'gzip';
-    if (bytes.subarray(0, 4).toString('latin1') === '\x7fELF')
-        return 'elf';
-    if (bytes.subarray(0x202, 0x206).toString('latin1') === 'HdrS')
-        return 'bzimage';
-    if (bytes.subarray(0, 2).toString('latin1') === 'MZ' && bytes.subarray(4, 8).toString('latin1') === 'zimg')
-        return 'efi-zboot';
-    return 'unknown';
-}
-/** Why a kernel cannot boot under an executor, or undefined when it can. */
-function kernelProblem(path, arch, executor) {
-    const format = kernelFormat(path);
-    if (arch === 'arm64') {
-        if (format === 'arm64-image')
-            return undefined;
-        if (executor === 'vfkit') {
-            return `${path} is not an uncompressed arm64 Image (found ${format}); vfkit boots only uncompressed kernels: decompress it (e.g. gunzip) first`;
-        }
-        return format === 'gzip' ? undefined : `${path} is not an arm64 kernel Image (found ${format})`;
-    }
-    if (format === 'elf' || format === 'bzimage')
-        return undefined;
-    return `${path} is not an x86 kernel (bzImage or ELF vmlinux; found ${format})`;
-}
-
-;// CONCATENATED MODULE: ./src/images/verify.ts
-
-
-/** The VM executors that boot an image in this plan. */
-function executorsUsing(plan, node) {
-    const executors = new Set();
-    for (const id of node.usedBy) {
-        const user = plan.nodes.find((candidate) => candidate.id === id);
-        if (user?.executor === 'vfkit' || user?.executor === 'qemu')
-            executors.add(user.executor);
-    }
-    return [...executors].sort();
-}
-/**
- * Checks a prepared image before any job boots it: the files exist and are non-empty, and the kernel's format
- * fits its architecture and every executor that boots it (vfkit wants an uncompressed arm64 Image).
- */
-function imageProblems(image, executors) {
-    const problems = [];
-    const files = [
-        ['kernel', image.kernel],
-        ['initrd', image.initrd],
-        ['disk', image.disk],
-    ];
-    for (const [what, path] of files) {
-        if (path === null)
-            continue;
-        try {
-            const info = (0,external_node_fs_.statSync)(path);
-            if (!info.isFile())
-                problems.push(`the ${what} ${path} is not a file`);
-            else if (info.size === 0)
-                problems.push(`the ${what} ${path} is empty`);
-        }
-        catch {
-            problems.push(`the ${what} ${path} does not exist`);
-        }
-    }
-    if (problems.length > 0)
-        return problems;
-    for (const executor of executors) {
-        const problem = kernelProblem(image.kernel, image.arch, executor);
-        if (problem !== undefined)
-            problems.push(problem);
-    }
-    return problems;
-}
-
 ;// CONCATENATED MODULE: ./src/images/preparer.ts
+
 
 
 
@@ -17783,7 +17757,7 @@ class HostImagePreparer {
     }
     /** Runs the image's build command on the host with VMPLAN_IMAGE_OUT set; undefined on success, else why not. */
     async build(context, command, out) {
-        const result = await runProcessGroup('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', command], {
+        const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), '-c', command], {
             cwd: context.repositoryRoot,
             env: {
                 ...this.env,
@@ -18135,8 +18109,6 @@ function consoleProgress(out, options) {
 
 
 
-
-
 /** Options of commands that run a plan (run, rerun). */
 const runningOptions = {
     'max-parallel': { type: 'string' },
@@ -18150,15 +18122,6 @@ const runningOptions = {
 /** The state folder: --state-dir, else `.vmplan` at the repository root. */
 function stateLayout(io, stateDir) {
     return new StateLayout(stateDir === undefined ? (0,external_node_path_namespaceObject.resolve)(repositoryRoot(io.cwd), '.vmplan') : (0,external_node_path_namespaceObject.resolve)(io.cwd, stateDir));
-}
-/** The executors vmplan offers; each checks in its preflight that this machine can run it. */
-function availableExecutors(io, layout, options) {
-    const vfkitPath = options.vfkitPath === undefined ? undefined : (0,external_node_path_namespaceObject.resolve)(io.cwd, options.vfkitPath);
-    return {
-        host: new HostExecutor(io.env),
-        qemu: new QemuExecutor({ cacheDir: layout.cacheDir, keepFailedDisks: options.keepFailedDisks }),
-        vfkit: new VfkitExecutor({ vfkitPath, env: io.env, keepFailedDisks: options.keepFailedDisks }),
-    };
 }
 /** `vmplan run [FILE | --plan plan.json] [--only ...] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR]` */
 async function runCommand(args, io) {
@@ -18243,8 +18206,11 @@ async function executePlan(io, plan, planPath, values, rerun) {
             layout,
             repositoryRoot: repositoryRoot(io.cwd),
             env: io.env,
-            executors: availableExecutors(io, layout, {
+            executors: availableExecutors({
+                env: io.env,
+                cacheDir: layout.cacheDir,
                 vfkitPath: values['vfkit-path'],
+                base: io.cwd,
                 keepFailedDisks: values['keep-failed-disks'] === true,
             }),
             preparer: new HostImagePreparer(layout.cacheDir, io.env),
@@ -18557,13 +18523,6 @@ async function runCli(argv, io) {
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
-
-/***/ }),
-
-/***/ 7598:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 
 /***/ }),
 

@@ -30872,7 +30872,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 76549:
+/***/ 32280:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30881,14 +30881,14 @@ __nccwpck_require__.d(__webpack_exports__, {
   U: () => (/* binding */ mainStep)
 });
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(48161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var lib_core = __nccwpck_require__(33838);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(77598);
 ;// CONCATENATED MODULE: ./src/util/canonical-json.ts
@@ -31031,59 +31031,6 @@ function rangeStart(node) {
     return range?.[0];
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
-var _a;
-const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
-const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
-class $ZodRegistry {
-    constructor() {
-        this._map = new WeakMap();
-        this._idmap = new Map();
-    }
-    add(schema, ..._meta) {
-        const meta = _meta[0];
-        this._map.set(schema, meta);
-        if (meta && typeof meta === "object" && "id" in meta) {
-            this._idmap.set(meta.id, schema);
-        }
-        return this;
-    }
-    clear() {
-        this._map = new WeakMap();
-        this._idmap = new Map();
-        return this;
-    }
-    remove(schema) {
-        const meta = this._map.get(schema);
-        if (meta && typeof meta === "object" && "id" in meta) {
-            this._idmap.delete(meta.id);
-        }
-        this._map.delete(schema);
-        return this;
-    }
-    get(schema) {
-        // return this._map.get(schema) as any;
-        // inherit metadata
-        const p = schema._zod.parent;
-        if (p) {
-            const pm = { ...(this.get(p) ?? {}) };
-            delete pm.id; // do not inherit id
-            const f = { ...pm, ...this._map.get(schema) };
-            return Object.keys(f).length ? f : undefined;
-        }
-        return this._map.get(schema);
-    }
-    has(schema) {
-        return this._map.has(schema);
-    }
-}
-// registries
-function registry() {
-    return new $ZodRegistry();
-}
-(_a = globalThis).__zod_globalRegistry ?? (_a.__zod_globalRegistry = registry());
-const globalRegistry = globalThis.__zod_globalRegistry;
-
 ;// CONCATENATED MODULE: ./src/util/suggest.ts
 /** Edit distance between two strings (Levenshtein), for "did you mean" hints. */
 function editDistance(a, b) {
@@ -31124,262 +31071,133 @@ function didYouMean(word, candidates) {
     return match === undefined ? '' : ` (did you mean "${match}"?)`;
 }
 
-;// CONCATENATED MODULE: ./src/config/zod-problems.ts
-
+;// CONCATENATED MODULE: ./src/config/references.ts
 
 /**
- * Turns zod issues into human problems: one per unknown key, "missing required field" for absent ones,
- * the most plausible branch of a failed union instead of all of them, and "did you mean" for typos.
+ * Checks what the schema alone cannot: `needs` naming real jobs (no self-dependency, no cycles), images that
+ * exist, VM jobs that have an image, and names not given twice. Works on raw data so it can run even when the
+ * schema found other problems, and every problem is reported in one pass.
  */
-function zodIssuesToProblems(issues, rootSchema, rootInput) {
+function checkReferences(data) {
+    const root = asRecord(data);
+    const jobs = asRecord(root.jobs);
+    const images = asRecord(root.images);
+    const defaults = asRecord(root.defaults);
+    const jobIds = Object.keys(jobs);
+    const imageNames = Object.keys(images);
     const problems = [];
-    for (const issue of issues)
-        convertIssue(issue, [], rootSchema, rootInput, problems);
+    const loose = new Map();
+    for (const id of jobIds)
+        loose.set(id, readLooseJob(jobs[id]));
+    checkImageReference(defaults.image, ['defaults', 'image'], imageNames, problems);
+    for (const [id, job] of loose) {
+        const seen = new Set();
+        for (const need of job.needs) {
+            const path = need.index === undefined ? ['jobs', id, 'needs'] : ['jobs', id, 'needs', need.index];
+            if (need.id === id)
+                problems.push({ path, message: `job "${id}" cannot need itself` });
+            else if (!loose.has(need.id)) {
+                problems.push({ path, message: `unknown job "${need.id}"${didYouMean(need.id, jobIds)}` });
+            }
+            else if (seen.has(need.id))
+                problems.push({ path, message: `"${need.id}" is listed twice` });
+            seen.add(need.id);
+        }
+        checkImageReference(job.image, ['jobs', id, 'image'], imageNames, problems);
+        const executor = job.executor ?? defaults.executor;
+        if ((executor === 'vfkit' || executor === 'qemu') &&
+            job.image === undefined &&
+            defaults.image === undefined) {
+            problems.push({
+                path: ['jobs', id],
+                message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image`,
+            });
+        }
+        const envNames = new Set(Object.keys(job.env));
+        const secretNames = new Set();
+        job.secrets.forEach((name, index) => {
+            if (typeof name !== 'string')
+                return;
+            const path = ['jobs', id, 'secrets', index];
+            if (secretNames.has(name))
+                problems.push({ path, message: `secret "${name}" is listed twice` });
+            else if (envNames.has(name)) {
+                problems.push({ path, message: `"${name}" is both a literal env variable and a secret: keep one` });
+            }
+            secretNames.add(name);
+        });
+    }
+    problems.push(...findCycles(loose));
     return problems;
 }
-function convertIssue(issue, prefix, rootSchema, rootInput, out) {
-    const path = [...prefix, ...issue.path];
-    switch (issue.code) {
-        case 'unrecognized_keys': {
-            const known = objectKeysAt(rootSchema, path);
-            for (const key of issue.keys) {
-                out.push({
-                    path: [...path, key],
-                    at: 'key',
-                    message: `unknown key "${key}"${didYouMean(key, known)}`,
-                });
+function checkImageReference(image, path, imageNames, problems) {
+    if (typeof image !== 'string' || imageNames.includes(image))
+        return;
+    const hint = imageNames.length === 0 ? ' (no images are defined under "images")' : didYouMean(image, imageNames);
+    problems.push({ path, message: `unknown image "${image}"${hint}` });
+}
+/** Every dependency cycle once, printed from its smallest job id: `a → b → c → a`. */
+function findCycles(jobs) {
+    const state = new Map();
+    const stack = [];
+    const reported = new Set();
+    const problems = [];
+    const visit = (id) => {
+        state.set(id, 'visiting');
+        stack.push(id);
+        const needs = [...new Set((jobs.get(id)?.needs ?? []).map((need) => need.id))].sort();
+        for (const next of needs) {
+            if (next === id || !jobs.has(next))
+                continue; // reported elsewhere
+            const nextState = state.get(next);
+            if (nextState === 'visiting') {
+                const cycle = stack.slice(stack.indexOf(next));
+                const start = cycle.indexOf([...cycle].sort()[0]);
+                const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
+                const key = rotated.join('\u0000');
+                if (!reported.has(key)) {
+                    reported.add(key);
+                    problems.push({
+                        path: ['jobs', rotated[0], 'needs'],
+                        message: `dependency cycle: ${[...rotated, rotated[0]].join(' → ')}`,
+                    });
+                }
             }
-            return;
-        }
-        case 'invalid_key': {
-            const inner = issue.issues[0];
-            out.push({ path, at: 'key', message: inner?.message ?? issue.message });
-            return;
-        }
-        case 'invalid_union': {
-            const branch = chooseUnionBranch(issue, rootSchema, path, rootInput);
-            if (branch === undefined) {
-                out.push({ path, message: issue.message });
-                return;
+            else if (nextState === undefined) {
+                visit(next);
             }
-            for (const inner of branch)
-                convertIssue(inner, path, rootSchema, rootInput, out);
-            return;
         }
-        default:
-            if (isMissing(rootInput, path)) {
-                out.push({
-                    path: path.slice(0, -1),
-                    message: `missing required field "${String(path[path.length - 1])}"`,
-                });
-                return;
-            }
-            out.push({ path, message: issue.message });
-    }
+        stack.pop();
+        state.set(id, 'done');
+    };
+    for (const id of [...jobs.keys()].sort())
+        if (!state.has(id))
+            visit(id);
+    return problems;
 }
-/**
- * Picks the union branch the user most plausibly meant: for image definitions, the one selected by the
- * keys present; otherwise the branch with the fewest problems. `undefined` means no branch stands out
- * (e.g. the value has the wrong type for every branch), and the union's own message is used.
- */
-function chooseUnionBranch(issue, rootSchema, path, rootInput) {
-    const branches = issue.errors;
-    if (branches.length === 0)
-        return undefined;
-    const input = valueAt(rootInput, path);
-    const keyed = unionBranchKeysAt(rootSchema, path);
-    if (keyed !== undefined && isPlainObject(input)) {
-        const present = keyed.branches.map((keys) => keys.some((key) => key in input));
-        const chosen = present.flatMap((isPresent, index) => (isPresent ? [index] : []));
-        if (chosen.length === 1)
-            return branches[chosen[0]];
-        const found = keyed.branches.flatMap((keys) => keys.filter((key) => key in input).slice(0, 1));
-        const what = chosen.length === 0 ? 'none of them' : `${found.map((key) => `"${key}"`).join(' and ')}`;
-        return [
-            {
-                code: 'custom',
-                path: [],
-                message: `expected exactly one of ${keyed.describe}; found ${what}`,
-                input,
-            },
-        ];
+function readLooseJob(value) {
+    const job = asRecord(value);
+    const needs = [];
+    if (typeof job.needs === 'string')
+        needs.push({ id: job.needs, index: undefined });
+    else if (Array.isArray(job.needs)) {
+        job.needs.forEach((id, index) => {
+            if (typeof id === 'string')
+                needs.push({ id, index });
+        });
     }
-    const allRootTypeErrors = branches.every((branch) => branch.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
-    if (allRootTypeErrors)
-        return undefined;
-    const fewest = Math.min(...branches.map((branch) => branch.length));
-    const best = branches.filter((branch) => branch.length === fewest);
-    return best.length === 1 ? best[0] : undefined;
+    return {
+        needs,
+        image: job.image,
+        executor: job.executor,
+        env: asRecord(job.env),
+        secrets: Array.isArray(job.secrets) ? job.secrets : [],
+    };
 }
-/** True when the path names a key its parent object does not have. */
-function isMissing(root, path) {
-    if (path.length === 0)
-        return false;
-    const parent = valueAt(root, path.slice(0, -1));
-    return isPlainObject(parent) && !(String(path[path.length - 1]) in parent);
-}
-/** Reads the value at a path in plain data. */
-function valueAt(root, path) {
-    let value = root;
-    for (const segment of path) {
-        if (value === null || typeof value !== 'object')
-            return undefined;
-        value = value[segment];
-    }
-    return value;
-}
-function isPlainObject(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-/** The schema found by following a data path (through optional, records, arrays and unions). */
-function schemasAt(schema, path) {
-    let current = [schema];
-    for (const segment of path) {
-        current = current.flatMap((candidate) => childSchemas(candidate, segment));
-    }
-    return current.flatMap(unwrap);
-}
-function unwrap(schema) {
-    const def = schema._zod.def;
-    switch (def.type) {
-        case 'optional':
-        case 'nullable':
-        case 'default':
-        case 'readonly':
-        case 'nonoptional':
-            return unwrap(def.innerType);
-        case 'pipe':
-            return unwrap(def.in);
-        case 'union':
-            return def.options.flatMap(unwrap);
-        default:
-            return [schema];
-    }
-}
-function childSchemas(schema, segment) {
-    return unwrap(schema).flatMap((candidate) => {
-        const def = candidate._zod.def;
-        if (def.type === 'object') {
-            const child = def.shape[String(segment)];
-            return child === undefined ? [] : [child];
-        }
-        if (def.type === 'record')
-            return [def.valueType];
-        if (def.type === 'array')
-            return [def.element];
-        return [];
-    });
-}
-/** Keys any object schema at this path accepts (for "did you mean"). */
-function objectKeysAt(rootSchema, path) {
-    const keys = new Set();
-    for (const schema of schemasAt(rootSchema, path)) {
-        const def = schema._zod.def;
-        if (def.type === 'object')
-            for (const key of Object.keys(def.shape))
-                keys.add(key);
-    }
-    return [...keys];
-}
-/** Branch-selecting keys registered for the union at this path, if any. */
-function unionBranchKeysAt(rootSchema, path) {
-    let candidates = [rootSchema];
-    for (const segment of path)
-        candidates = candidates.flatMap((candidate) => childSchemas(candidate, segment));
-    for (const candidate of candidates.flatMap(unwrapOptional)) {
-        const keys = branchKeys.get(candidate);
-        if (keys !== undefined)
-            return keys;
-    }
-    return undefined;
-}
-function unwrapOptional(schema) {
-    const def = schema._zod.def;
-    return def.type === 'optional' ? unwrapOptional(def.innerType) : [schema];
-}
-/** Unions of objects whose branch is chosen by the keys present (e.g. image definitions). */
-const branchKeys = registry();
-
-;// CONCATENATED MODULE: ./src/util/atomic-write.ts
-
-
-
-/**
- * Writes a file so that readers see either the old or the new content, never a torn one:
- * temp file in the same folder, fsync, rename over the target, fsync the folder.
- */
-function writeFileAtomic(path, data, mode = 0o644) {
-    const folder = (0,external_node_path_.dirname)(path);
-    (0,external_node_fs_.mkdirSync)(folder, { recursive: true });
-    const temp = (0,external_node_path_.join)(folder, `.${(0,external_node_path_.basename)(path)}.${process.pid}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-    const fd = (0,external_node_fs_.openSync)(temp, 'wx', mode);
-    try {
-        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-        let offset = 0;
-        while (offset < bytes.length)
-            offset += (0,external_node_fs_.writeSync)(fd, bytes, offset, bytes.length - offset);
-        (0,external_node_fs_.fsyncSync)(fd);
-    }
-    catch (error) {
-        (0,external_node_fs_.closeSync)(fd);
-        (0,external_node_fs_.rmSync)(temp, { force: true });
-        throw error;
-    }
-    (0,external_node_fs_.closeSync)(fd);
-    try {
-        (0,external_node_fs_.renameSync)(temp, path);
-    }
-    catch (error) {
-        (0,external_node_fs_.rmSync)(temp, { force: true });
-        throw error;
-    }
-    syncFolder(folder);
-}
-/** Writes JSON (two-space indent, trailing newline) atomically. */
-function writeJsonAtomic(path, value) {
-    writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
-}
-function syncFolder(folder) {
-    // Makes the rename durable; not every platform lets a directory be opened for fsync.
-    let fd;
-    try {
-        fd = (0,external_node_fs_.openSync)(folder, 'r');
-        (0,external_node_fs_.fsyncSync)(fd);
-    }
-    catch {
-        // best effort
-    }
-    finally {
-        if (fd !== undefined)
-            (0,external_node_fs_.closeSync)(fd);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/version.ts
-/** vmplan's version, recorded in every plan (kept in step with package.json by a test). */
-const VMPLAN_VERSION = '0.1.0';
-
-// EXTERNAL MODULE: ./node_modules/picomatch/index.js
-var picomatch = __nccwpck_require__(14006);
-var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
-;// CONCATENATED MODULE: ./src/plan/paths-filter.ts
-
-/**
- * GitHub-style `paths` filtering: a file counts when the last pattern that matches it is positive
- * (patterns starting with "!" exclude). Returns the first changed file that counts, or undefined.
- */
-function firstMatchingFile(patterns, files) {
-    const matchers = patterns.map((pattern) => {
-        const negated = pattern.startsWith('!');
-        return { negated, matches: picomatch_default()(negated ? pattern.slice(1) : pattern, { dot: true }) };
-    });
-    return files.find((file) => {
-        let included = false;
-        for (const matcher of matchers)
-            if (matcher.matches(file))
-                included = !matcher.negated;
-        return included;
-    });
+function asRecord(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+        ? value
+        : {};
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
@@ -31618,7 +31436,7 @@ const util_allowsEval = /* @__PURE__*/ cached(() => {
         return false;
     }
 });
-function util_isPlainObject(o) {
+function isPlainObject(o) {
     if (util_isObject(o) === false)
         return false;
     // modified constructor
@@ -31638,7 +31456,7 @@ function util_isPlainObject(o) {
     return true;
 }
 function shallowClone(o) {
-    if (util_isPlainObject(o))
+    if (isPlainObject(o))
         return { ...o };
     if (Array.isArray(o))
         return [...o];
@@ -31832,7 +31650,7 @@ function omit(schema, mask) {
     return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
 function extend(schema, shape) {
-    if (!util_isPlainObject(shape)) {
+    if (!isPlainObject(shape)) {
         throw new Error("Invalid input to extend: expected a plain object");
     }
     const checks = schema._zod.def.checks;
@@ -31856,7 +31674,7 @@ function extended(schema, shape) {
     return newShape;
 }
 function safeExtend(schema, shape) {
-    if (!util_isPlainObject(shape)) {
+    if (!isPlainObject(shape)) {
         throw new Error("Invalid input to safeExtend: expected a plain object");
     }
     return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
@@ -32258,7 +32076,7 @@ function constantCatch(value) {
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/core.js
-var core_a;
+var _a;
 
 /** A special constant with type `never` */
 const NEVER = /*@__PURE__*/ Object.freeze({
@@ -32392,7 +32210,7 @@ class $ZodEncodeError extends Error {
         this.name = "ZodEncodeError";
     }
 }
-(core_a = globalThis).__zod_globalConfig ?? (core_a.__zod_globalConfig = {});
+(_a = globalThis).__zod_globalConfig ?? (_a.__zod_globalConfig = {});
 const globalConfig = globalThis.__zod_globalConfig;
 function config(newConfig) {
     if (newConfig)
@@ -34921,7 +34739,7 @@ function mergeValues(a, b) {
     if (a instanceof Date && b instanceof Date && +a === +b) {
         return { valid: true, data: a };
     }
-    if (util_isPlainObject(a) && util_isPlainObject(b)) {
+    if (isPlainObject(a) && isPlainObject(b)) {
         const bKeys = Object.keys(b);
         const sharedKeys = Object.keys(a).filter((key) => bKeys.indexOf(key) !== -1);
         const newObj = { ...a, ...b };
@@ -35161,7 +34979,7 @@ const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
     memo?.attach(inst);
     inst._zod.parse = (payload, ctx) => {
         const input = payload.value;
-        if (!util_isPlainObject(input)) {
+        if (!isPlainObject(input)) {
             payload.issues.push({
                 expected: "record",
                 code: "invalid_type",
@@ -36073,6 +35891,59 @@ function handleRefineResult(result, payload, input, inst) {
         payload.issues.push(util_issue(_iss));
     }
 }
+
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
+var registries_a;
+const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
+const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
+class $ZodRegistry {
+    constructor() {
+        this._map = new WeakMap();
+        this._idmap = new Map();
+    }
+    add(schema, ..._meta) {
+        const meta = _meta[0];
+        this._map.set(schema, meta);
+        if (meta && typeof meta === "object" && "id" in meta) {
+            this._idmap.set(meta.id, schema);
+        }
+        return this;
+    }
+    clear() {
+        this._map = new WeakMap();
+        this._idmap = new Map();
+        return this;
+    }
+    remove(schema) {
+        const meta = this._map.get(schema);
+        if (meta && typeof meta === "object" && "id" in meta) {
+            this._idmap.delete(meta.id);
+        }
+        this._map.delete(schema);
+        return this;
+    }
+    get(schema) {
+        // return this._map.get(schema) as any;
+        // inherit metadata
+        const p = schema._zod.parent;
+        if (p) {
+            const pm = { ...(this.get(p) ?? {}) };
+            delete pm.id; // do not inherit id
+            const f = { ...pm, ...this._map.get(schema) };
+            return Object.keys(f).length ? f : undefined;
+        }
+        return this._map.get(schema);
+    }
+    has(schema) {
+        return this._map.has(schema);
+    }
+}
+// registries
+function registry() {
+    return new $ZodRegistry();
+}
+(registries_a = globalThis).__zod_globalRegistry ?? (registries_a.__zod_globalRegistry = registry());
+const globalRegistry = globalThis.__zod_globalRegistry;
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/api.js
 
@@ -40864,23 +40735,6 @@ function preprocess(fn, schema) {
     });
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
-
-
-
-function iso_datetime(params) {
-    return _isoDateTime(ZodISODateTime, params);
-}
-function iso_date(params) {
-    return core._isoDate(ZodISODate, params);
-}
-function iso_time(params) {
-    return core._isoTime(ZodISOTime, params);
-}
-function iso_duration(params) {
-    return core._isoDuration(ZodISODuration, params);
-}
-
 ;// CONCATENATED MODULE: ./src/util/describe.ts
 /** A short rendering of any value for "found ..." parts of error messages. */
 function describeValue(value) {
@@ -40897,6 +40751,182 @@ function describeValue(value) {
     return String(value);
 }
 
+;// CONCATENATED MODULE: ./src/config/zod-problems.ts
+
+
+/**
+ * Turns zod issues into human problems: one per unknown key, "missing required field" for absent ones,
+ * the most plausible branch of a failed union instead of all of them, and "did you mean" for typos.
+ */
+function zodIssuesToProblems(issues, rootSchema, rootInput) {
+    const problems = [];
+    for (const issue of issues)
+        convertIssue(issue, [], rootSchema, rootInput, problems);
+    return problems;
+}
+function convertIssue(issue, prefix, rootSchema, rootInput, out) {
+    const path = [...prefix, ...issue.path];
+    switch (issue.code) {
+        case 'unrecognized_keys': {
+            const known = objectKeysAt(rootSchema, path);
+            for (const key of issue.keys) {
+                out.push({
+                    path: [...path, key],
+                    at: 'key',
+                    message: `unknown key "${key}"${didYouMean(key, known)}`,
+                });
+            }
+            return;
+        }
+        case 'invalid_key': {
+            const inner = issue.issues[0];
+            out.push({ path, at: 'key', message: inner?.message ?? issue.message });
+            return;
+        }
+        case 'invalid_union': {
+            const branch = chooseUnionBranch(issue, rootSchema, path, rootInput);
+            if (branch === undefined) {
+                out.push({ path, message: issue.message });
+                return;
+            }
+            for (const inner of branch)
+                convertIssue(inner, path, rootSchema, rootInput, out);
+            return;
+        }
+        default:
+            if (isMissing(rootInput, path)) {
+                out.push({
+                    path: path.slice(0, -1),
+                    message: `missing required field "${String(path[path.length - 1])}"`,
+                });
+                return;
+            }
+            out.push({ path, message: issue.message });
+    }
+}
+/**
+ * Picks the union branch the user most plausibly meant: for image definitions, the one selected by the
+ * keys present; otherwise the branch with the fewest problems. `undefined` means no branch stands out
+ * (e.g. the value has the wrong type for every branch), and the union's own message is used.
+ */
+function chooseUnionBranch(issue, rootSchema, path, rootInput) {
+    const branches = issue.errors;
+    if (branches.length === 0)
+        return undefined;
+    const input = valueAt(rootInput, path);
+    const keyed = unionBranchKeysAt(rootSchema, path);
+    if (keyed !== undefined && zod_problems_isPlainObject(input)) {
+        const present = keyed.branches.map((keys) => keys.some((key) => key in input));
+        const chosen = present.flatMap((isPresent, index) => (isPresent ? [index] : []));
+        if (chosen.length === 1)
+            return branches[chosen[0]];
+        const found = keyed.branches.flatMap((keys) => keys.filter((key) => key in input).slice(0, 1));
+        const what = chosen.length === 0 ? 'none of them' : `${found.map((key) => `"${key}"`).join(' and ')}`;
+        return [
+            {
+                code: 'custom',
+                path: [],
+                message: `expected exactly one of ${keyed.describe}; found ${what}`,
+                input,
+            },
+        ];
+    }
+    const allRootTypeErrors = branches.every((branch) => branch.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+    if (allRootTypeErrors)
+        return undefined;
+    const fewest = Math.min(...branches.map((branch) => branch.length));
+    const best = branches.filter((branch) => branch.length === fewest);
+    return best.length === 1 ? best[0] : undefined;
+}
+/** True when the path names a key its parent object does not have. */
+function isMissing(root, path) {
+    if (path.length === 0)
+        return false;
+    const parent = valueAt(root, path.slice(0, -1));
+    return zod_problems_isPlainObject(parent) && !(String(path[path.length - 1]) in parent);
+}
+/** Reads the value at a path in plain data. */
+function valueAt(root, path) {
+    let value = root;
+    for (const segment of path) {
+        if (value === null || typeof value !== 'object')
+            return undefined;
+        value = value[segment];
+    }
+    return value;
+}
+function zod_problems_isPlainObject(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+/** The schema found by following a data path (through optional, records, arrays and unions). */
+function schemasAt(schema, path) {
+    let current = [schema];
+    for (const segment of path) {
+        current = current.flatMap((candidate) => childSchemas(candidate, segment));
+    }
+    return current.flatMap(unwrap);
+}
+function unwrap(schema) {
+    const def = schema._zod.def;
+    switch (def.type) {
+        case 'optional':
+        case 'nullable':
+        case 'default':
+        case 'readonly':
+        case 'nonoptional':
+            return unwrap(def.innerType);
+        case 'pipe':
+            return unwrap(def.in);
+        case 'union':
+            return def.options.flatMap(unwrap);
+        default:
+            return [schema];
+    }
+}
+function childSchemas(schema, segment) {
+    return unwrap(schema).flatMap((candidate) => {
+        const def = candidate._zod.def;
+        if (def.type === 'object') {
+            const child = def.shape[String(segment)];
+            return child === undefined ? [] : [child];
+        }
+        if (def.type === 'record')
+            return [def.valueType];
+        if (def.type === 'array')
+            return [def.element];
+        return [];
+    });
+}
+/** Keys any object schema at this path accepts (for "did you mean"). */
+function objectKeysAt(rootSchema, path) {
+    const keys = new Set();
+    for (const schema of schemasAt(rootSchema, path)) {
+        const def = schema._zod.def;
+        if (def.type === 'object')
+            for (const key of Object.keys(def.shape))
+                keys.add(key);
+    }
+    return [...keys];
+}
+/** Branch-selecting keys registered for the union at this path, if any. */
+function unionBranchKeysAt(rootSchema, path) {
+    let candidates = [rootSchema];
+    for (const segment of path)
+        candidates = candidates.flatMap((candidate) => childSchemas(candidate, segment));
+    for (const candidate of candidates.flatMap(unwrapOptional)) {
+        const keys = branchKeys.get(candidate);
+        if (keys !== undefined)
+            return keys;
+    }
+    return undefined;
+}
+function unwrapOptional(schema) {
+    const def = schema._zod.def;
+    return def.type === 'optional' ? unwrapOptional(def.innerType) : [schema];
+}
+/** Unions of objects whose branch is chosen by the keys present (e.g. image definitions). */
+const branchKeys = registry();
+
 ;// CONCATENATED MODULE: ./src/config/schema.ts
 
 
@@ -40908,7 +40938,7 @@ const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Prefix of variables vmplan sets itself; users may not define them. */
 const RESERVED_ENV_PREFIX = 'VMPLAN_';
 /** The executors a job can run on. */
-const ExecutorSchema = schemas_enum(['host', 'vfkit', 'qemu'], {
+const schema_ExecutorSchema = schemas_enum(['host', 'vfkit', 'qemu'], {
     error: (issue) => `expected one of "host", "vfkit", "qemu", found ${describeValue(issue.input)}`,
 })
     .describe('Where the job runs: "vfkit" (a VM on a Mac), "qemu" (a VM on Linux) or "host" (directly, no VM).');
@@ -41052,7 +41082,7 @@ const JobSchema = strictObject({
     run: NonEmptyStringSchema.describe('Shell script, run with `bash -e` (host) or `sh -e` (guest) in the workspace.'),
     description: schemas_string().optional(),
     image: ImageNameSchema.optional().describe('Guest image (default: defaults.image).'),
-    executor: ExecutorSchema.optional(),
+    executor: schema_ExecutorSchema.optional(),
     needs: NeedsSchema.optional().describe('Jobs that must pass before this one starts.'),
     'timeout-minutes': PositiveMinutesSchema.optional().describe('Minutes before the job is stopped (fractions allowed).'),
     'working-directory': WorkspacePathSchema.optional().describe('Folder (relative to the repository root) the script starts in.'),
@@ -41089,7 +41119,7 @@ const JobSchema = strictObject({
 const DefaultsSchema = strictObject({
     image: ImageNameSchema.optional(),
     'working-directory': WorkspacePathSchema.optional(),
-    executor: ExecutorSchema.optional(),
+    executor: schema_ExecutorSchema.optional(),
     'timeout-minutes': PositiveMinutesSchema.optional(),
     env: EnvSchema.optional(),
 });
@@ -41120,6 +41150,270 @@ const JobsFileSchema = strictObject({
         .refine((jobs) => Object.keys(jobs).length > 0, { error: 'expected at least one job' }),
 })
     .describe('vmplan jobs file: guest images and the CI jobs that run in them.');
+
+;// CONCATENATED MODULE: ./src/config/parse.ts
+
+
+
+
+
+
+/**
+ * Parses and validates a jobs file (YAML or JSON). Collects every problem in one pass — syntax,
+ * schema, references, cycles — and throws one InputError listing them with file:line:column.
+ */
+function parseJobsFile(text, file) {
+    const lineCounter = new dist/* LineCounter */.HN();
+    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: false });
+    const locator = new Locator(file, document, lineCounter);
+    const syntaxProblems = document.errors.map((error) => {
+        const { line, col } = lineCounter.linePos(error.pos[0]);
+        return { file, line, column: col, message: `invalid YAML: ${error.message.split('\n')[0]}` };
+    });
+    if (syntaxProblems.length > 0)
+        throw new errors_InputError(sortProblems(syntaxProblems));
+    // A repeated key is an error, but the rest of the file can still be checked (the last value stands in).
+    const duplicates = duplicateKeys(document, lineCounter, file);
+    const data = document.toJS({ maxAliasCount: 1000 });
+    if (data === null || data === undefined) {
+        throw new errors_InputError([
+            ...duplicates,
+            { file, message: 'the file is empty: expected a mapping with "version" and "jobs"' },
+        ]);
+    }
+    if (typeof data !== 'object' || Array.isArray(data)) {
+        throw new errors_InputError([
+            ...duplicates,
+            locator.locate({ message: 'expected a mapping with "version" and "jobs" at the top level' }),
+        ]);
+    }
+    const result = JobsFileSchema.safeParse(data, { reportInput: true });
+    const problems = [
+        ...(result.success ? [] : zodIssuesToProblems(result.error.issues, JobsFileSchema, data)),
+        ...checkReferences(data),
+    ];
+    if (problems.length > 0 || duplicates.length > 0 || !result.success)
+        throw new errors_InputError(sortProblems([...duplicates, ...problems.map((p) => locator.locate(p))]));
+    return { file, config: result.data, locator };
+}
+/**
+ * Every repeated key in every mapping (a job id given twice would otherwise silently replace the first), with
+ * its document path. Done here in one linear walk: the yaml library's own check compares each key with every other.
+ */
+function duplicateKeys(document, lineCounter, file) {
+    const problems = [];
+    const walk = (node, path) => {
+        if ((0,dist/* isSeq */.oP)(node)) {
+            for (const [index, item] of node.items.entries())
+                walk(item, [...path, index]);
+            return;
+        }
+        if (!(0,dist/* isMap */.jh)(node))
+            return;
+        const seen = new Set();
+        for (const pair of node.items) {
+            if (!(0,dist/* isPair */.tO)(pair))
+                continue;
+            const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
+            if (key === undefined)
+                continue;
+            if (seen.has(key)) {
+                const { line, col } = lineCounter.linePos(pair.key.range?.[0] ?? 0);
+                problems.push({
+                    file,
+                    line,
+                    column: col,
+                    path: [...path, key],
+                    message: `duplicate key ${JSON.stringify(key)}: each key (and each job id) may appear only once`,
+                });
+            }
+            seen.add(key);
+            walk(pair.value, [...path, key]);
+        }
+    };
+    walk(document.contents, []);
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/config/load.ts
+
+
+
+
+/** The default jobs file, relative to the repository root. */
+const load_DEFAULT_JOBS_FILE = '.github/vmplan.yml';
+/** Jobs files larger than this are refused before parsing. */
+const MAX_JOBS_FILE_BYTES = 4 * 1024 * 1024;
+/** Reads, parses and validates a jobs file from disk. `name` is how messages and the plan refer to it. */
+function load_loadJobsFile(path, name = path) {
+    let bytes;
+    try {
+        bytes = (0,external_node_fs_.readFileSync)(path);
+    }
+    catch (error) {
+        const code = error.code;
+        const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
+        throw new errors_InputError([{ file: name, message: `cannot read the jobs file: ${why}` }]);
+    }
+    return loadJobsText(bytes, name);
+}
+/** Parses jobs file content that did not come from a file (e.g. the action's inline `jobs` input). */
+function loadJobsText(content, name) {
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    if (bytes.length > MAX_JOBS_FILE_BYTES) {
+        throw new errors_InputError([
+            {
+                file: name,
+                message: `the jobs file is ${bytes.length} bytes; at most ${MAX_JOBS_FILE_BYTES} are read`,
+            },
+        ]);
+    }
+    return { ...parseJobsFile(bytes.toString('utf8'), name), sha256: sha256(bytes) };
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/context/git.ts
+
+/** Runs git in a folder and returns its trimmed stdout, or undefined when git fails or is missing. */
+function git_git(cwd, args) {
+    const result = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    if (result.status !== 0 || result.error !== undefined)
+        return undefined;
+    return result.stdout.trim();
+}
+/** Like `git`, but throws with git's own message on failure. */
+function gitOrThrow(cwd, args) {
+    const result = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    if (result.error !== undefined)
+        throw new Error(`cannot run git: ${result.error.message}`);
+    if (result.status !== 0) {
+        throw new Error(`git ${args.join(' ')} failed: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.status}`}`);
+    }
+    return result.stdout.trim();
+}
+/** Splits git's NUL- or newline-separated file lists. */
+function git_fileList(output) {
+    if (output === undefined || output === '')
+        return [];
+    return output.split(/\0|\n/).filter((line) => line !== '');
+}
+
+;// CONCATENATED MODULE: ./src/context/local-context.ts
+
+
+
+/** The executor a host platform runs VMs with by default. */
+function local_context_platformExecutor(platform = process.platform) {
+    if (platform === 'darwin')
+        return 'vfkit';
+    if (platform === 'linux')
+        return 'qemu';
+    return 'host';
+}
+/** The repository root containing `cwd` (git's top level), or `cwd` itself outside git. */
+function local_context_repositoryRoot(cwd) {
+    return git(cwd, ['rev-parse', '--show-toplevel']) ?? cwd;
+}
+/** Source facts for a local run: repository (from the origin remote), HEAD commit and branch. */
+function local_context_localSource(cwd) {
+    const remote = git(cwd, ['remote', 'get-url', 'origin']);
+    return {
+        repository: remote === undefined ? null : repositoryFromRemote(remote),
+        commit: git(cwd, ['rev-parse', '--verify', '-q', 'HEAD']) ?? null,
+        ref: git(cwd, ['symbolic-ref', '-q', 'HEAD']) ?? null,
+        event: 'local',
+    };
+}
+/** `owner/name` from a GitHub-style remote URL (https or ssh), else the URL without credentials. */
+function repositoryFromRemote(remote) {
+    const match = /[:/]([^/:]+\/[^/]+?)(?:\.git)?\/?$/.exec(remote);
+    return match?.[1] ?? remote.replace(/\/\/[^@/]*@/, '//');
+}
+/**
+ * Changed files for `paths` filters: from a file (one path per line), or from git against a base ref
+ * (committed changes since the merge base, plus uncommitted and untracked files).
+ */
+function local_context_localChanges(cwd, options) {
+    if (options.changedFilesPath !== undefined) {
+        let text;
+        try {
+            text = readFileSync(options.changedFilesPath, 'utf8');
+        }
+        catch (error) {
+            throw new InputError(`--changed-files ${options.changedFilesPath}: cannot read (${error.code})`);
+        }
+        const files = text
+            .split(/\r?\n/)
+            .map((line) => line.trim())
+            .filter((line) => line !== '');
+        return { known: true, source: `file ${options.changedFilesPath}`, files };
+    }
+    if (options.base !== undefined) {
+        const mergeBase = git(cwd, ['merge-base', options.base, 'HEAD']);
+        if (mergeBase === undefined)
+            throw new InputError(`--base ${options.base}: not a commit git can find here`);
+        const changed = fileList(git(cwd, ['diff', '--name-only', '-z', mergeBase]));
+        const untracked = fileList(git(cwd, ['ls-files', '--others', '--exclude-standard', '-z']));
+        return {
+            known: true,
+            source: `git diff ${options.base} (merge base ${mergeBase.slice(0, 12)})`,
+            files: [...changed, ...untracked],
+        };
+    }
+    return { known: false, reason: 'no --base or --changed-files given' };
+}
+/** The plan timestamp: SOURCE_DATE_EPOCH when set (reproducible output), else now. */
+function local_context_planTimestamp(env = process.env, now = new Date()) {
+    const epoch = env.SOURCE_DATE_EPOCH;
+    if (epoch !== undefined && /^\d+$/.test(epoch))
+        return new Date(Number(epoch) * 1000).toISOString();
+    return now.toISOString();
+}
+
+;// CONCATENATED MODULE: ./src/version.ts
+/** vmplan's version, recorded in every plan (kept in step with package.json by a test). */
+const VMPLAN_VERSION = '0.1.0';
+
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(14006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+;// CONCATENATED MODULE: ./src/plan/paths-filter.ts
+
+/**
+ * GitHub-style `paths` filtering: a file counts when the last pattern that matches it is positive
+ * (patterns starting with "!" exclude). Returns the first changed file that counts, or undefined.
+ */
+function firstMatchingFile(patterns, files) {
+    const matchers = patterns.map((pattern) => {
+        const negated = pattern.startsWith('!');
+        return { negated, matches: picomatch_default()(negated ? pattern.slice(1) : pattern, { dot: true }) };
+    });
+    return files.find((file) => {
+        let included = false;
+        for (const matcher of matchers)
+            if (matcher.matches(file))
+                included = !matcher.negated;
+        return included;
+    });
+}
+
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
+
+
+
+function iso_datetime(params) {
+    return _isoDateTime(ZodISODateTime, params);
+}
+function iso_date(params) {
+    return core._isoDate(ZodISODate, params);
+}
+function iso_time(params) {
+    return core._isoTime(ZodISOTime, params);
+}
+function iso_duration(params) {
+    return core._isoDuration(ZodISODuration, params);
+}
 
 ;// CONCATENATED MODULE: ./src/plan/schema.ts
 
@@ -41161,8 +41455,8 @@ const PlanScopeSchema = strictObject({
     shard: strictObject({ index: schemas_number().int().positive(), count: schemas_number().int().positive() })
         .nullable()
         .describe('This plan is shard index/count of a larger plan (each job with what it needs in one shard).'),
-    executor: ExecutorSchema.nullable().describe('The executor forced for the run (--executor), or null.'),
-    defaultExecutor: ExecutorSchema.describe('The executor for jobs that name none (from the host platform).'),
+    executor: schema_ExecutorSchema.nullable().describe('The executor forced for the run (--executor), or null.'),
+    defaultExecutor: schema_ExecutorSchema.describe('The executor for jobs that name none (from the host platform).'),
     changes: ChangesSchema,
     durations: record(schema_JobIdSchema, schemas_number().int().nonnegative())
         .describe('Recorded durations (ms) of earlier runs, by job: shards are balanced by them. Part of the plan so every shard of it computes the same split.'),
@@ -41171,7 +41465,7 @@ const PlanScopeSchema = strictObject({
 const PreconditionSchema = discriminatedUnion('kind', [
     strictObject({
         kind: literal('executor'),
-        executor: ExecutorSchema,
+        executor: schema_ExecutorSchema,
         nodes: array(NodeIdSchema),
     }),
     strictObject({
@@ -41188,7 +41482,7 @@ const PreconditionSchema = discriminatedUnion('kind', [
 const nodeCommon = {
     id: NodeIdSchema,
     description: schemas_string(),
-    executor: ExecutorSchema,
+    executor: schema_ExecutorSchema,
     dependsOn: array(NodeIdSchema),
 };
 const prepareCommon = {
@@ -41362,7 +41656,7 @@ const PLAN_DEFAULTS = { timeoutMinutes: 60, cpus: 2, memory: 2048 };
  * Builds the staged run plan from a validated jobs file. Pure: reads no files, runs nothing, and the same
  * inputs always give the same plan (same planId, same bytes).
  */
-function buildPlan(config, context) {
+function build_buildPlan(config, context) {
     const jobIds = Object.keys(config.jobs).sort();
     const needsOf = (id) => normalizeNeeds(config.jobs[id].needs);
     const excluded = new Map();
@@ -41641,6 +41935,61 @@ function pushTo(map, key, value) {
         list.push(value);
 }
 
+;// CONCATENATED MODULE: ./src/util/atomic-write.ts
+
+
+
+/**
+ * Writes a file so that readers see either the old or the new content, never a torn one:
+ * temp file in the same folder, fsync, rename over the target, fsync the folder.
+ */
+function writeFileAtomic(path, data, mode = 0o644) {
+    const folder = (0,external_node_path_.dirname)(path);
+    (0,external_node_fs_.mkdirSync)(folder, { recursive: true });
+    const temp = (0,external_node_path_.join)(folder, `.${(0,external_node_path_.basename)(path)}.${process.pid}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    const fd = (0,external_node_fs_.openSync)(temp, 'wx', mode);
+    try {
+        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+        let offset = 0;
+        while (offset < bytes.length)
+            offset += (0,external_node_fs_.writeSync)(fd, bytes, offset, bytes.length - offset);
+        (0,external_node_fs_.fsyncSync)(fd);
+    }
+    catch (error) {
+        (0,external_node_fs_.closeSync)(fd);
+        (0,external_node_fs_.rmSync)(temp, { force: true });
+        throw error;
+    }
+    (0,external_node_fs_.closeSync)(fd);
+    try {
+        (0,external_node_fs_.renameSync)(temp, path);
+    }
+    catch (error) {
+        (0,external_node_fs_.rmSync)(temp, { force: true });
+        throw error;
+    }
+    syncFolder(folder);
+}
+/** Writes JSON (two-space indent, trailing newline) atomically. */
+function writeJsonAtomic(path, value) {
+    writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+function syncFolder(folder) {
+    // Makes the rename durable; not every platform lets a directory be opened for fsync.
+    let fd;
+    try {
+        fd = (0,external_node_fs_.openSync)(folder, 'r');
+        (0,external_node_fs_.fsyncSync)(fd);
+    }
+    catch {
+        // best effort
+    }
+    finally {
+        if (fd !== undefined)
+            (0,external_node_fs_.closeSync)(fd);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/plan/io.ts
 
 
@@ -41658,7 +42007,7 @@ const MIN_SECRET_LENGTH = 4;
  * Validates a plan and renders it as plan.json bytes: key order fixed by the schema, two-space indent,
  * trailing newline. Refuses a plan whose id does not match its content or that contains a secret value.
  */
-function serializePlan(plan, secretValues = []) {
+function io_serializePlan(plan, secretValues = []) {
     const result = PlanSchema.safeParse(plan);
     if (!result.success) {
         throw new Error(`internal error: the planner produced an invalid plan:\n${result.error.message}`);
@@ -41670,8 +42019,8 @@ function serializePlan(plan, secretValues = []) {
     return text;
 }
 /** Writes plan.json atomically after validating it (see serializePlan). */
-function writePlan(path, plan, secretValues = []) {
-    const text = serializePlan(plan, secretValues);
+function io_writePlan(path, plan, secretValues = []) {
+    const text = io_serializePlan(plan, secretValues);
     writeFileAtomic(path, text);
     return text;
 }
@@ -41749,6 +42098,158 @@ function io_readPlan(path, name = path) {
         ]);
     }
     return parsePlan(bytes.toString('utf8'), name);
+}
+
+;// CONCATENATED MODULE: ./src/util/read-json.ts
+
+
+/**
+ * Reads a JSON file and validates it with `schema`. Every failure — unreadable, too large, not JSON, not the
+ * schema — is an InputError naming the file (`name`), what it should be and what is wrong.
+ */
+function read_json_readJsonFile(path, schema, how, name = path) {
+    let text;
+    try {
+        if (how.maxBytes !== undefined && (0,external_node_fs_.statSync)(path).size > how.maxBytes)
+            throw new errors_InputError([{ file: name, message: `more than ${how.maxBytes} bytes: not a ${how.kind}` }]);
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        if (error instanceof errors_InputError)
+            throw error;
+        throw new errors_InputError([
+            {
+                file: name,
+                message: `cannot read the ${how.kind}: ${error.code ?? error}`,
+            },
+        ]);
+    }
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (error) {
+        throw new errors_InputError([
+            { file: name, message: `not a ${how.kind}: invalid JSON (${error.message})` },
+        ]);
+    }
+    return validateJson(data, schema, how, name);
+}
+/** Validates parsed JSON with `schema`; a mismatch is an InputError naming the file, the field and the problem. */
+function validateJson(data, schema, how, name) {
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new errors_InputError([
+            {
+                file: name,
+                message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${issue.message}`,
+            },
+        ]);
+    }
+    return parsed.data;
+}
+
+;// CONCATENATED MODULE: ./src/results/merge.ts
+/** A job's report from its result. */
+function jobReportFromResult(job, result) {
+    const { annotations: _annotations, ...report } = result;
+    return { job, ...report };
+}
+/**
+ * Merges the results of a plan's shards (or of one runner). Results of another plan are ignored with a note; a
+ * shard that ran more than once (GitHub's "re-run failed jobs") counts with its latest results; a job reported
+ * by two different shards is a conflict (kept: the first, noted); a job nobody reported — a shard that never
+ * uploaded results — counts as not run, so a missing shard can never look like success.
+ */
+function mergeResults(plan, given) {
+    const problems = [];
+    const all = latestPerShard(given, problems);
+    const byJob = new Map();
+    const seenShards = new Set();
+    let shardCount;
+    let cancelled = false;
+    for (const results of all) {
+        const from = results.shard === null ? `run ${results.runId}` : `shard ${results.shard.index}/${results.shard.count}`;
+        if (results.planId !== plan.planId) {
+            problems.push(`results of ${from} belong to plan ${results.planId.slice(0, 12)}, not ${plan.planId.slice(0, 12)}: ignored`);
+            continue;
+        }
+        if (results.shard !== null) {
+            seenShards.add(results.shard.index);
+            shardCount = results.shard.count;
+        }
+        if (results.status === 'cancelled')
+            cancelled = true;
+        for (const [job, result] of Object.entries(results.jobs)) {
+            const existing = byJob.get(job);
+            if (existing !== undefined) {
+                problems.push(`job "${job}" was reported by both ${existing.from} and ${from}: kept the result of ${existing.from}`);
+                continue;
+            }
+            byJob.set(job, { result, from });
+        }
+    }
+    if (shardCount !== undefined) {
+        for (let index = 1; index <= shardCount; index++) {
+            if (!seenShards.has(index))
+                problems.push(`no results from shard ${index}/${shardCount} (it did not finish or did not upload results.json)`);
+        }
+    }
+    const executeNodes = plan.nodes.filter((node) => node.kind === 'execute');
+    const jobs = executeNodes.map((node) => {
+        const found = byJob.get(node.job);
+        if (found !== undefined)
+            return jobReportFromResult(node.job, found.result);
+        return {
+            job: node.job,
+            description: node.description,
+            executor: node.executor,
+            status: 'skipped',
+            durationMs: null,
+            exitCode: null,
+            message: 'no result: the runner that had this job did not report (see the notes above)',
+            logTail: '',
+            logTruncated: false,
+        };
+    });
+    const annotations = executeNodes.flatMap((node) => byJob.get(node.job)?.result.annotations ?? []);
+    const allPassed = jobs.every((job) => job.status === 'passed');
+    return {
+        status: cancelled ? 'cancelled' : allPassed ? 'passed' : 'failed',
+        jobs,
+        annotations,
+        problems,
+    };
+}
+/** Recorded durations of passed jobs, from results, to balance the next shards. */
+function durationsFrom(all) {
+    const durations = {};
+    for (const results of all) {
+        for (const [job, result] of Object.entries(results.jobs)) {
+            if (result.status === 'passed' && result.durationMs !== null)
+                durations[job] = result.durationMs;
+        }
+    }
+    return durations;
+}
+/** Of the results of one shard (or of the whole plan) uploaded several times, the latest; noted. */
+function latestPerShard(all, problems) {
+    const latest = new Map();
+    const key = (results) => `${results.planId}:${results.shard === null ? 'whole' : `${results.shard.index}/${results.shard.count}`}`;
+    for (const results of all) {
+        const seen = latest.get(key(results));
+        if (seen === undefined || Date.parse(results.startedAt) > Date.parse(seen.startedAt))
+            latest.set(key(results), results);
+    }
+    for (const results of all) {
+        const kept = latest.get(key(results));
+        if (kept === results)
+            continue;
+        const what = results.shard === null ? 'the plan' : `shard ${results.shard.index}/${results.shard.count}`;
+        problems.push(`${what} ran again (run ${kept.runId}): its earlier results (run ${results.runId}) were replaced`);
+    }
+    return all.filter((results) => latest.get(key(results)) === results);
 }
 
 ;// CONCATENATED MODULE: ./src/records/schema.ts
@@ -41839,6 +42340,209 @@ const schema_RunRecordSchema = strictObject({
     counts: partialRecord(NodeStatusSchema, schemas_number().int().nonnegative())
         .describe('Jobs (execute nodes) by status.'),
 });
+
+;// CONCATENATED MODULE: ./src/results/schema.ts
+
+
+
+/** Format version of results.json. */
+const RESULTS_SCHEMA_VERSION = 1;
+/** Largest results.json read. */
+const MAX_RESULTS_BYTES = 64 * 1024 * 1024;
+const AnnotationSchema = strictObject({
+    level: schemas_enum(['error', 'warning', 'notice']),
+    title: schemas_string(),
+    message: schemas_string(),
+    file: schemas_string().optional(),
+    line: schemas_number().int().positive().optional(),
+    column: schemas_number().int().positive().optional(),
+    job: schemas_string(),
+    kind: schemas_enum(['job', 'diagnostic']),
+});
+/** One job's result, with what the reports need (so a report job can work from results alone). */
+const JobResultSchema = strictObject({
+    status: NodeStatusSchema,
+    description: schemas_string(),
+    executor: schemas_string(),
+    durationMs: schemas_number().int().nonnegative().nullable(),
+    exitCode: schemas_number().int().nullable(),
+    message: schemas_string().nullable(),
+    logTail: schemas_string().describe("The end of the job's log (masked), for summaries."),
+    logTruncated: schemas_boolean(),
+    annotations: array(AnnotationSchema),
+});
+/** `results.json`: what one runner (one shard) ran of a plan, uploaded as an artifact. */
+const ResultsSchema = strictObject({
+    schemaVersion: literal(RESULTS_SCHEMA_VERSION),
+    planId: schemas_string()
+        .regex(/^[0-9a-f]{64}$/)
+        .describe('The plan the runner was given (before sharding).'),
+    shard: strictObject({ index: schemas_number().int().positive(), count: schemas_number().int().positive() })
+        .nullable(),
+    runId: schemas_string(),
+    status: schemas_enum(['passed', 'failed', 'cancelled']),
+    startedAt: schemas_string(),
+    finishedAt: schemas_string().nullable(),
+    jobs: record(schemas_string().regex(JOB_ID_PATTERN), JobResultSchema),
+});
+
+;// CONCATENATED MODULE: ./src/results/durations.ts
+
+
+
+
+/** A `{ job: ms }` map, as the report step writes it. */
+const DurationsMapSchema = record(schemas_string(), schemas_number().nonnegative());
+/** Recorded job durations to balance shards: from a results.json of an earlier run, or a `{ job: ms }` map. */
+function durations_readDurations(path, name = path) {
+    const data = read_json_readJsonFile(path, unknown(), { kind: 'durations file', maxBytes: MAX_RESULTS_BYTES }, name);
+    if (typeof data === 'object' && data !== null && 'schemaVersion' in data)
+        return durationsFrom([validateJson(data, ResultsSchema, { kind: 'results.json' }, name)]);
+    return validateJson(data, DurationsMapSchema, { kind: 'map of job id to milliseconds' }, name);
+}
+
+;// CONCATENATED MODULE: ./src/util/state-dir.ts
+
+
+/**
+ * Creates a vmplan state folder that git ignores on its own (a `.gitignore` of `*` inside it), so runs,
+ * plans and caches never show up as changes or get committed, whatever the repository's own ignore rules.
+ */
+function state_dir_ensureStateDir(path) {
+    (0,external_node_fs_.mkdirSync)(path, { recursive: true });
+    const ignore = (0,external_node_path_.join)(path, '.gitignore');
+    if (!(0,external_node_fs_.existsSync)(ignore))
+        (0,external_node_fs_.writeFileSync)(ignore, '# Created by vmplan: everything here is local state.\n*\n');
+    return path;
+}
+
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(57975);
+;// CONCATENATED MODULE: ./src/cli/args.ts
+
+
+/** Parses a command's flags strictly; unknown flags and missing values become InputErrors naming the command. */
+function args_parseCommandArgs(command, args, options) {
+    try {
+        return parseArgs({ args, options, allowPositionals: true, strict: true });
+    }
+    catch (error) {
+        throw new InputError(`vmplan ${command}: ${error.message.split('\n')[0]} (see vmplan help)`);
+    }
+}
+/** Splits repeated and comma-separated values: `--only a --only b,c` → [a, b, c]. */
+function args_listOption(values) {
+    if (values === undefined)
+        return undefined;
+    return values
+        .flatMap((value) => value.split(','))
+        .map((value) => value.trim())
+        .filter((value) => value !== '');
+}
+
+;// CONCATENATED MODULE: ./src/cli/io.ts
+/** Exit codes: 0 ok, 1 a run failed, 2 invalid input. */
+const io_EXIT = { ok: 0, failed: 1, invalidInput: 2 };
+/** The real process's streams and environment. */
+function processIo() {
+    return {
+        stdout: (text) => process.stdout.write(text),
+        stderr: (text) => process.stderr.write(text),
+        cwd: process.cwd(),
+        env: process.env,
+        stdoutStream: process.stdout,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cli/commands/plan.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/** Where `vmplan plan` writes by default. */
+const DEFAULT_PLAN_OUT = '.vmplan/plan.json';
+/** Options shared by every command that plans (plan, run). */
+const planningOptions = {
+    only: { type: 'string', multiple: true },
+    'changed-files': { type: 'string' },
+    base: { type: 'string' },
+    executor: { type: 'string' },
+    durations: { type: 'string' },
+};
+/** Plans a jobs file from the command line's view of the world (git, flags, platform). */
+function planFromArgs(io, file, values) {
+    if (values['changed-files'] !== undefined && values.base !== undefined) {
+        throw new InputError('use either --changed-files or --base, not both');
+    }
+    let executor = null;
+    if (values.executor !== undefined) {
+        const parsed = ExecutorSchema.safeParse(values.executor);
+        if (!parsed.success)
+            throw new InputError(`--executor: ${parsed.error.issues[0]?.message}`);
+        executor = parsed.data;
+    }
+    const root = repositoryRoot(io.cwd);
+    const path = resolve(io.cwd, file ?? DEFAULT_JOBS_FILE);
+    const name = displayName(root, path);
+    const loaded = loadJobsFile(path, name);
+    const only = listOption(values.only);
+    return buildPlan(loaded.config, {
+        source: localSource(io.cwd),
+        jobsFile: { name, sha256: loaded.sha256 },
+        changes: localChanges(io.cwd, {
+            changedFilesPath: values['changed-files'] === undefined ? undefined : resolve(io.cwd, values['changed-files']),
+            base: values.base,
+        }),
+        ...(only === undefined ? {} : { only }),
+        ...(executor === null ? {} : { executor }),
+        ...(values.durations === undefined
+            ? {}
+            : { durations: readDurations(resolve(io.cwd, values.durations), values.durations) }),
+        defaultExecutor: platformExecutor(),
+        createdAt: planTimestamp(io.env),
+    });
+}
+/** `vmplan plan [FILE] [--only JOB...] [--changed-files FILE | --base REF] [--executor X] [--out PATH|-]` */
+function planCommand(args, io) {
+    const { values, positionals } = parseCommandArgs('plan', args, {
+        ...planningOptions,
+        out: { type: 'string' },
+    });
+    if (positionals.length > 1)
+        throw new InputError(`vmplan plan: expected one jobs file, got ${positionals.length}`);
+    const plan = planFromArgs(io, positionals[0], values);
+    const secretValues = secretValuesOf(plan, io.env);
+    if (values.out === '-') {
+        io.stdout(serializePlan(plan, secretValues));
+        return EXIT.ok;
+    }
+    const out = resolve(io.cwd, values.out ?? DEFAULT_PLAN_OUT);
+    if (values.out === undefined)
+        ensureStateDir(dirname(out));
+    writePlan(out, plan, secretValues);
+    io.stdout(renderPlan(plan));
+    io.stdout(`\nWrote ${relative(io.cwd, out) || out}\n`);
+    return EXIT.ok;
+}
+/** Values of the secrets a plan names, as set in the environment (to make sure none leaks into plan.json). */
+function secretValuesOf(plan, env) {
+    return plan.preconditions.flatMap((p) => (p.kind === 'secret' && env[p.name] ? [env[p.name]] : []));
+}
+/** A path relative to the repository root with forward slashes, or absolute when outside it. */
+function displayName(root, path) {
+    const fromRoot = relative(root, path);
+    if (fromRoot.startsWith('..') || isAbsolute(fromRoot))
+        return path;
+    return fromRoot.split(sep).join('/');
+}
 
 ;// CONCATENATED MODULE: ./src/records/layout.ts
 
@@ -42076,11 +42780,11 @@ class RunStore {
 }
 /** Reads and validates a run record; a missing or invalid one is an InputError naming the file. */
 function store_readRunRecord(layout, runId) {
-    return readRecord(layout.runRecord(runId), RunRecordSchema);
+    return readJsonFile(layout.runRecord(runId), RunRecordSchema, RECORD);
 }
 /** Reads and validates every node record of a run, in the order of the run's plan. */
 function readNodeRecords(layout, runId, plan) {
-    return plan.nodes.map((node) => readRecord((0,external_node_path_.join)(layout.nodeDir(runId, node), 'status.json'), NodeRecordSchema));
+    return plan.nodes.map((node) => read_json_readJsonFile((0,external_node_path_.join)(layout.nodeDir(runId, node), 'status.json'), NodeRecordSchema, RECORD));
 }
 /** Run ids in the state folder, oldest first (folders that are not run ids are ignored). */
 function listRunIds(layout) {
@@ -42093,39 +42797,12 @@ function listRunIds(layout) {
     }
     return names.filter((name) => RUN_ID_PATTERN.test(name)).sort();
 }
-function readRecord(path, schema) {
-    let text;
-    try {
-        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
-    }
-    catch (error) {
-        throw new errors_InputError([
-            { file: path, message: `cannot read the record: ${error.code}` },
-        ]);
-    }
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch (error) {
-        throw new errors_InputError([{ file: path, message: `not a vmplan record: ${error.message}` }]);
-    }
-    const result = schema.safeParse(data);
-    if (!result.success) {
-        const issue = result.error.issues[0];
-        throw new errors_InputError([
-            {
-                file: path,
-                message: `not a valid vmplan record: ${issue.path.map(String).join('.')}: ${issue.message}`,
-            },
-        ]);
-    }
-    return result.data;
-}
 /** Opens the records of an existing run (to finish one that was left running). */
 function store_openRunStore(layout, runId, plan) {
     return RunStore.fromRecords(layout, store_readRunRecord(layout, runId), plan, readNodeRecords(layout, runId, plan));
 }
+/** run.json and status.json, as messages name them. */
+const RECORD = { kind: 'vmplan record' };
 
 ;// CONCATENATED MODULE: ./src/util/mask.ts
 /** What replaces a secret value in any text vmplan prints or writes. */
@@ -42166,9 +42843,11 @@ class Masker {
         for (let moved = true; moved;) {
             moved = false;
             for (const value of this.values) {
-                const found = text.indexOf(value, Math.max(0, cut - value.length + 1));
-                if (found !== -1 && found < cut) {
-                    cut = found;
+                // Only an occurrence starting in the last value.length - 1 characters before the cut can straddle it.
+                const from = Math.max(0, cut - value.length + 1);
+                const found = text.slice(from, cut + value.length - 1).indexOf(value);
+                if (found !== -1 && from + found < cut) {
+                    cut = from + found;
                     moved = true;
                 }
             }
@@ -42186,27 +42865,8 @@ class Masker {
     }
 }
 
-;// CONCATENATED MODULE: ./src/util/state-dir.ts
-
-
-/**
- * Creates a vmplan state folder that git ignores on its own (a `.gitignore` of `*` inside it), so runs,
- * plans and caches never show up as changes or get committed, whatever the repository's own ignore rules.
- */
-function ensureStateDir(path) {
-    (0,external_node_fs_.mkdirSync)(path, { recursive: true });
-    const ignore = (0,external_node_path_.join)(path, '.gitignore');
-    if (!(0,external_node_fs_.existsSync)(ignore))
-        (0,external_node_fs_.writeFileSync)(ignore, '# Created by vmplan: everything here is local state.\n*\n');
-    return path;
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(57975);
 ;// CONCATENATED MODULE: ./src/util/limit.ts
 /** Runs async tasks with at most `concurrency` in flight (a counting semaphore). */
 function createLimiter(concurrency) {
@@ -42765,7 +43425,7 @@ async function runPlanNodes(plan, options) {
         const controller = new AbortController();
         store.start(node.id);
         progress.nodeStarted(node);
-        const done = runNode(plan, node, controller, options, images).then((result) => {
+        const onResult = (result) => {
             running.delete(node.id);
             if (engineError !== undefined)
                 return;
@@ -42778,16 +43438,17 @@ async function runPlanNodes(plan, options) {
             finishSkipped(scheduler.complete(node.id, result.status));
             if (result.status === 'failed' || result.status === 'timed_out') {
                 const label = node.kind === 'execute' ? `"${node.job}"` : `image "${node.image}"`;
-                failure ??= `${label} ${result.status === 'timed_out' ? 'timed out' : 'failed'}`;
+                const what = `${label} ${result.status === 'timed_out' ? 'timed out' : 'failed'}`;
+                failure ??= what;
                 if (options.failFast && !options.signal.aborted) {
-                    const reason = `fail-fast after ${label} ${result.status === 'timed_out' ? 'timed out' : 'failed'}`;
-                    finishSkipped(scheduler.stop(reason));
-                    cancelAll(reason);
+                    finishSkipped(scheduler.stop(`fail-fast after ${what}`));
+                    cancelAll(`fail-fast after ${what}`);
                 }
             }
             wake();
-        }, failEngine);
-        running.set(node.id, { node, controller, done: done.catch(failEngine) });
+        };
+        const done = runNode(plan, node, controller, options, images).then(onResult).catch(failEngine);
+        running.set(node.id, { node, controller, done });
     };
     try {
         for (;;) {
@@ -42804,8 +43465,7 @@ async function runPlanNodes(plan, options) {
     }
     catch (error) {
         // Never leave jobs running behind a failed engine: stop them, wait (bounded by their grace), then fail.
-        engineError ??= error;
-        cancelAll(`vmplan error: ${error.message ?? String(error)}`);
+        failEngine(error);
         await Promise.all([...running.values()].map((entry) => entry.done));
         throw engineError;
     }
@@ -42838,9 +43498,7 @@ async function runNode(plan, node, controller, options, images) {
         ? new JobLog((0,external_node_path_.join)(nodeDir, 'guest.log'), options.masker, live)
         : undefined;
     const timeoutMinutes = node.kind === 'execute' ? node.timeoutMinutes : IMAGE_PREPARE_TIMEOUT_MINUTES;
-    const timer = timeoutMinutes === undefined
-        ? undefined
-        : setTimeout(() => controller.abort({ kind: 'timeout', minutes: timeoutMinutes }), timeoutMinutes * 60_000);
+    const timer = setTimeout(() => controller.abort({ kind: 'timeout', minutes: timeoutMinutes }), timeoutMinutes * 60_000);
     const graceFor = () => controller.signal.reason?.kind === 'timeout'
         ? (options.timeoutGraceMs ?? 5_000)
         : (options.cancelGraceMs ?? 2_000);
@@ -42860,8 +43518,7 @@ async function runNode(plan, node, controller, options, images) {
         };
     }
     finally {
-        if (timer !== undefined)
-            clearTimeout(timer);
+        clearTimeout(timer);
     }
     const reason = controller.signal.reason;
     if (controller.signal.aborted && reason !== undefined) {
@@ -43035,10 +43692,10 @@ async function startRun(options) {
     if (snapshotRun !== undefined && !(0,external_node_fs_.existsSync)(layout.snapshotDir(snapshotRun))) {
         throw new errors_InputError(`run ${snapshotRun} has no snapshot left to rerun (was it garbage-collected?)`);
     }
-    ensureStateDir(layout.root);
+    state_dir_ensureStateDir(layout.root);
     const runId = newRunId();
     (0,external_node_fs_.mkdirSync)(layout.runDir(runId), { recursive: true });
-    writePlan(layout.planFile(runId), plan, Object.values(secrets));
+    io_writePlan(layout.planFile(runId), plan, Object.values(secrets));
     const store = RunStore.create(layout, {
         runId,
         planId: plan.planId,
@@ -43411,16 +44068,6 @@ async function vfkit_rest_setVfkitState(socketPath, state) {
         return false;
     }
 }
-/** The VM state vfkit reports (e.g. VirtualMachineStateRunning), or undefined when it does not answer. */
-async function getVfkitState(socketPath) {
-    try {
-        const response = await vfkitRequest(socketPath, 'GET', '/vm/state');
-        return JSON.parse(response.body).state;
-    }
-    catch {
-        return undefined;
-    }
-}
 
 ;// CONCATENATED MODULE: ./src/executors/stop-recorded.ts
 
@@ -43583,6 +44230,96 @@ function toOutcome(result) {
     if (result.exitCode !== null)
         return { status: 'failed', exitCode: result.exitCode, message: `exited with code ${result.exitCode}` };
     return { status: 'failed', exitCode: null, message: `killed by ${result.signal}` };
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/kernel-format.ts
+
+/** Reads a kernel's format: arm64 Image ("ARMd" at 0x38), gzip, ELF vmlinux, x86 bzImage ("HdrS" at 0x202). */
+function kernelFormat(path) {
+    const head = Buffer.alloc(0x210);
+    const fd = (0,external_node_fs_.openSync)(path, 'r');
+    let read;
+    try {
+        read = (0,external_node_fs_.readSync)(fd, head, 0, head.length, 0);
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+    const bytes = head.subarray(0, read);
+    if (bytes.subarray(0x38, 0x3c).toString('latin1') === 'ARMd')
+        return 'arm64-image';
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b)
+        return 'gzip';
+    if (bytes.subarray(0, 4).toString('latin1') === '\x7fELF')
+        return 'elf';
+    if (bytes.subarray(0x202, 0x206).toString('latin1') === 'HdrS')
+        return 'bzimage';
+    if (bytes.subarray(0, 2).toString('latin1') === 'MZ' && bytes.subarray(4, 8).toString('latin1') === 'zimg')
+        return 'efi-zboot';
+    return 'unknown';
+}
+/** Why a kernel cannot boot under an executor, or undefined when it can. */
+function kernelProblem(path, arch, executor) {
+    const format = kernelFormat(path);
+    if (arch === 'arm64') {
+        if (format === 'arm64-image')
+            return undefined;
+        if (executor === 'vfkit') {
+            return `${path} is not an uncompressed arm64 Image (found ${format}); vfkit boots only uncompressed kernels: decompress it (e.g. gunzip) first`;
+        }
+        return format === 'gzip' ? undefined : `${path} is not an arm64 kernel Image (found ${format})`;
+    }
+    if (format === 'elf' || format === 'bzimage')
+        return undefined;
+    return `${path} is not an x86 kernel (bzImage or ELF vmlinux; found ${format})`;
+}
+
+;// CONCATENATED MODULE: ./src/images/verify.ts
+
+
+/** The VM executors that boot an image in this plan. */
+function executorsUsing(plan, node) {
+    const executors = new Set();
+    for (const id of node.usedBy) {
+        const user = plan.nodes.find((candidate) => candidate.id === id);
+        if (user?.executor === 'vfkit' || user?.executor === 'qemu')
+            executors.add(user.executor);
+    }
+    return [...executors].sort();
+}
+/**
+ * Checks a prepared image before any job boots it: the files exist and are non-empty, and the kernel's format
+ * fits its architecture and every executor that boots it (vfkit wants an uncompressed arm64 Image).
+ */
+function imageProblems(image, executors) {
+    const problems = [];
+    const files = [
+        ['kernel', image.kernel],
+        ['initrd', image.initrd],
+        ['disk', image.disk],
+    ];
+    for (const [what, path] of files) {
+        if (path === null)
+            continue;
+        try {
+            const info = (0,external_node_fs_.statSync)(path);
+            if (!info.isFile())
+                problems.push(`the ${what} ${path} is not a file`);
+            else if (info.size === 0)
+                problems.push(`the ${what} ${path} is empty`);
+        }
+        catch {
+            problems.push(`the ${what} ${path} does not exist`);
+        }
+    }
+    if (problems.length > 0)
+        return problems;
+    for (const executor of executors) {
+        const problem = kernelProblem(image.kernel, image.arch, executor);
+        if (problem !== undefined)
+            problems.push(problem);
+    }
+    return problems;
 }
 
 ;// CONCATENATED MODULE: ./src/util/short-socket-dir.ts
@@ -43778,6 +44515,7 @@ async function chooseAccel(arch, probe, cacheDir, probeBoot = kvmProbeBoot, bloc
 
 
 
+
 const VIRTIOFSD_CANDIDATES = ['/usr/libexec/virtiofsd', '/usr/lib/qemu/virtiofsd', '/usr/lib/virtiofsd'];
 /** Finds a usable virtiofsd, or undefined (QEMU then shares folders over 9p). */
 function findVirtiofsd() {
@@ -43843,7 +44581,7 @@ async function startQemuVm(spec, options) {
     };
     if (options.virtiofsd !== undefined) {
         for (const share of spec.shares) {
-            const socket = (0,external_node_path_.join)(options.socketDir, `${process.pid}-${Date.now().toString(36)}-${share.tag}.vfs.sock`);
+            const socket = (0,external_node_path_.join)(options.socketDir, `${(0,external_node_crypto_.randomBytes)(6).toString('hex')}-${share.tag}.vfs.sock`);
             (0,external_node_fs_.rmSync)(socket, { force: true });
             sockets[share.tag] = socket;
             const helper = (0,external_node_child_process_namespaceObject.spawn)(options.virtiofsd.path, virtiofsdArgs(options.virtiofsd, socket, share.hostPath), {
@@ -43857,7 +44595,7 @@ async function startQemuVm(spec, options) {
         const ready = await waitFor(() => Object.values(sockets).every((socket) => (0,external_node_fs_.existsSync)(socket)), 5_000);
         if (!ready) {
             await stopHelpers();
-            throw new Error(`virtiofsd did not start within 5 s: ${stderr.trim().split('\n').pop() ?? ''}`);
+            throw new Error(`virtiofsd did not start within 5 s (${stderr.trim().split('\n').pop() ?? 'no message'}); set VMPLAN_QEMU_SHARES=9p to share folders over 9p instead`);
         }
     }
     const args = qemuArgs(spec, {
@@ -43880,10 +44618,8 @@ async function startQemuVm(spec, options) {
     }
     const exited = new Promise((resolve) => {
         qemu.once('exit', (code, signal) => {
-            // virtiofsd exits when QEMU disconnects; make sure of it.
-            void (0,external_node_timers_promises_namespaceObject.setTimeout)(500)
-                .then(stopHelpers)
-                .then(() => resolve({ code, signal }));
+            // virtiofsd exits when QEMU disconnects: give it a moment, then make sure of it (9p has no helpers).
+            void (helpers.length === 0 ? Promise.resolve() : (0,external_node_timers_promises_namespaceObject.setTimeout)(500).then(stopHelpers)).then(() => resolve({ code, signal }));
         });
     });
     let stopping;
@@ -44365,6 +45101,7 @@ function stripControlCharacters(text) {
 
 
 
+
 /** Package that provides each QEMU binary on Debian/Ubuntu, for error messages. */
 const QEMU_PACKAGES = { arm64: 'qemu-system-arm', amd64: 'qemu-system-x86' };
 /**
@@ -44379,7 +45116,7 @@ class QemuExecutor {
         this.options = options;
     }
     async preflight(plan) {
-        const archs = new Set(plan.nodes.flatMap((node) => node.kind === 'prepare' && node.usedBy.some((id) => usesQemu(plan, id)) ? [node.arch] : []));
+        const archs = new Set(plan.nodes.flatMap((node) => node.kind === 'prepare' && executorsUsing(plan, node).includes('qemu') ? [node.arch] : []));
         const missing = [...archs].filter((arch) => (0,external_node_child_process_namespaceObject.spawnSync)(qemuBinary(arch), ['--version'], { stdio: 'ignore' }).status !== 0);
         if (missing.length > 0) {
             throw new errors_InputError(missing.map((arch) => ({
@@ -44387,15 +45124,23 @@ class QemuExecutor {
             })));
         }
     }
+    /** The accelerator per guest architecture, decided once per run (parallel first jobs share one probe). */
+    accels = new Map();
+    /** virtiofsd, looked up once (it runs `--version` on each candidate). */
+    virtiofsd;
     async runJob(context) {
         const socketDir = shortSocketDir();
         const cacheDir = this.options.cacheDir;
         // VMPLAN_QEMU_SHARES=9p: 9p even where virtiofsd exists (a broken virtiofsd, or to compare the two).
-        const virtiofsd = process.env.VMPLAN_QEMU_SHARES === '9p' ? undefined : findVirtiofsd();
+        this.virtiofsd ??= { found: process.env.VMPLAN_QEMU_SHARES === '9p' ? undefined : findVirtiofsd() };
+        const virtiofsd = this.virtiofsd.found;
+        const accels = this.accels;
         const launcher = {
             name: 'qemu',
             async launch(spec, log) {
-                const { accel, reason } = await chooseAccel(spec.arch, spec, cacheDir);
+                if (!accels.has(spec.arch))
+                    accels.set(spec.arch, chooseAccel(spec.arch, spec, cacheDir));
+                const { accel, reason } = await accels.get(spec.arch);
                 await log.note(`vmplan: ${spec.arch} guest with ${accel.toUpperCase()} (${reason}); shares over ${virtiofsd === undefined ? '9p' : 'virtiofs'}`);
                 const vm = await startQemuVm(spec, {
                     accel,
@@ -44422,9 +45167,6 @@ class QemuExecutor {
             keepFailedDisks: this.options.keepFailedDisks === true,
         });
     }
-}
-function usesQemu(plan, nodeId) {
-    return plan.nodes.some((node) => node.id === nodeId && node.executor === 'qemu');
 }
 
 ;// CONCATENATED MODULE: ./src/executors/vm/vfkit-args.ts
@@ -44523,6 +45265,7 @@ function socketPath(path) {
 
 
 
+
 /** The oldest vfkit vmplan drives: --pidfile and a reliable SIGTERM came with 0.6.2. */
 const MIN_VFKIT_VERSION = [0, 6, 2];
 /** Finds an executable on PATH (or checks a given path); undefined when there is none. */
@@ -44596,7 +45339,7 @@ class VfkitExecutor {
             for (const node of plan.nodes) {
                 if (node.kind === 'prepare' &&
                     node.arch !== 'arm64' &&
-                    node.usedBy.some((id) => plan.nodes.some((n) => n.id === id && n.executor === 'vfkit'))) {
+                    executorsUsing(plan, node).includes('vfkit')) {
                     problems.push(`image "${node.image}" is ${node.arch}; vfkit on Apple Silicon boots arm64 guests only`);
                 }
             }
@@ -44681,6 +45424,25 @@ async function launchVfkit(binary, spec, log) {
             })();
             return stopping;
         },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/executors/available.ts
+
+
+
+
+/** The executors vmplan offers; each checks in its preflight that this machine can run it. */
+function availableExecutors(settings) {
+    const { vfkitPath, keepFailedDisks, env } = settings;
+    return {
+        host: new HostExecutor(env),
+        qemu: new QemuExecutor({ cacheDir: settings.cacheDir, keepFailedDisks }),
+        vfkit: new VfkitExecutor({
+            vfkitPath: vfkitPath?.includes('/') === true ? (0,external_node_path_.resolve)(settings.base, vfkitPath) : vfkitPath,
+            env,
+            keepFailedDisks,
+        }),
     };
 }
 
@@ -44863,8 +45625,7 @@ const LockOwnerSchema = strictObject({
 });
 /** Hashes a file's content without reading it into memory at once. */
 async function hashFile(path) {
-    const { createHash } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 77598, 23));
-    const hash = createHash('sha256');
+    const hash = (0,external_node_crypto_.createHash)('sha256');
     for await (const chunk of (0,external_node_fs_.createReadStream)(path))
         hash.update(chunk);
     return hash.digest('hex');
@@ -45105,97 +45866,8 @@ function readOwner(lock) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/executors/vm/kernel-format.ts
-
-/** Reads a kernel's format: arm64 Image ("ARMd" at 0x38), gzip, ELF vmlinux, x86 bzImage ("HdrS" at 0x202). */
-function kernelFormat(path) {
-    const head = Buffer.alloc(0x210);
-    const fd = (0,external_node_fs_.openSync)(path, 'r');
-    let read;
-    try {
-        read = (0,external_node_fs_.readSync)(fd, head, 0, head.length, 0);
-    }
-    finally {
-        (0,external_node_fs_.closeSync)(fd);
-    }
-    const bytes = head.subarray(0, read);
-    if (bytes.subarray(0x38, 0x3c).toString('latin1') === 'ARMd')
-        return 'arm64-image';
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b)
-        return 'gzip';
-    if (bytes.subarray(0, 4).toString('latin1') === '\x7fELF')
-        return 'elf';
-    if (bytes.subarray(0x202, 0x206).toString('latin1') === 'HdrS')
-        return 'bzimage';
-    if (bytes.subarray(0, 2).toString('latin1') === 'MZ' && bytes.subarray(4, 8).toString('latin1') === 'zimg')
-        return 'efi-zboot';
-    return 'unknown';
-}
-/** Why a kernel cannot boot under an executor, or undefined when it can. */
-function kernelProblem(path, arch, executor) {
-    const format = kernelFormat(path);
-    if (arch === 'arm64') {
-        if (format === 'arm64-image')
-            return undefined;
-        if (executor === 'vfkit') {
-            return `${path} is not an uncompressed arm64 Image (found ${format}); vfkit boots only uncompressed kernels: decompress it (e.g. gunzip) first`;
-        }
-        return format === 'gzip' ? undefined : `${path} is not an arm64 kernel Image (found ${format})`;
-    }
-    if (format === 'elf' || format === 'bzimage')
-        return undefined;
-    return `${path} is not an x86 kernel (bzImage or ELF vmlinux; found ${format})`;
-}
-
-;// CONCATENATED MODULE: ./src/images/verify.ts
-
-
-/** The VM executors that boot an image in this plan. */
-function executorsUsing(plan, node) {
-    const executors = new Set();
-    for (const id of node.usedBy) {
-        const user = plan.nodes.find((candidate) => candidate.id === id);
-        if (user?.executor === 'vfkit' || user?.executor === 'qemu')
-            executors.add(user.executor);
-    }
-    return [...executors].sort();
-}
-/**
- * Checks a prepared image before any job boots it: the files exist and are non-empty, and the kernel's format
- * fits its architecture and every executor that boots it (vfkit wants an uncompressed arm64 Image).
- */
-function imageProblems(image, executors) {
-    const problems = [];
-    const files = [
-        ['kernel', image.kernel],
-        ['initrd', image.initrd],
-        ['disk', image.disk],
-    ];
-    for (const [what, path] of files) {
-        if (path === null)
-            continue;
-        try {
-            const info = (0,external_node_fs_.statSync)(path);
-            if (!info.isFile())
-                problems.push(`the ${what} ${path} is not a file`);
-            else if (info.size === 0)
-                problems.push(`the ${what} ${path} is empty`);
-        }
-        catch {
-            problems.push(`the ${what} ${path} does not exist`);
-        }
-    }
-    if (problems.length > 0)
-        return problems;
-    for (const executor of executors) {
-        const problem = kernelProblem(image.kernel, image.arch, executor);
-        if (problem !== undefined)
-            problems.push(problem);
-    }
-    return problems;
-}
-
 ;// CONCATENATED MODULE: ./src/images/preparer.ts
+
 
 
 
@@ -45279,7 +45951,7 @@ class HostImagePreparer {
     }
     /** Runs the image's build command on the host with VMPLAN_IMAGE_OUT set; undefined on success, else why not. */
     async build(context, command, out) {
-        const result = await runProcessGroup('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', command], {
+        const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), '-c', command], {
             cwd: context.repositoryRoot,
             env: {
                 ...this.env,
@@ -45975,16 +46647,14 @@ function renderRunTable(run, nodes, plan) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/model.ts
+
 /** Statuses that fail a run. */
 const FAILING = ['failed', 'timed_out', 'cancelled', 'skipped'];
-/** "3.4 s", "2m 05s". */
+/** formatDuration for reports, where columns read better in seconds: "0.4 s", "3.4 s", "2m 05s". */
 function shortDuration(ms) {
     if (ms === null)
         return '–';
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
-    const seconds = Math.round(ms / 1000);
-    return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+    return ms < 1000 ? `${(ms / 1000).toFixed(1)} s` : formatDuration(ms);
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -46142,51 +46812,6 @@ function escapeHtml(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-;// CONCATENATED MODULE: ./src/results/schema.ts
-
-
-
-/** Format version of results.json. */
-const RESULTS_SCHEMA_VERSION = 1;
-/** Largest results.json read. */
-const MAX_RESULTS_BYTES = 64 * 1024 * 1024;
-const AnnotationSchema = strictObject({
-    level: schemas_enum(['error', 'warning', 'notice']),
-    title: schemas_string(),
-    message: schemas_string(),
-    file: schemas_string().optional(),
-    line: schemas_number().int().positive().optional(),
-    column: schemas_number().int().positive().optional(),
-    job: schemas_string(),
-    kind: schemas_enum(['job', 'diagnostic']),
-});
-/** One job's result, with what the reports need (so a report job can work from results alone). */
-const JobResultSchema = strictObject({
-    status: NodeStatusSchema,
-    description: schemas_string(),
-    executor: schemas_string(),
-    durationMs: schemas_number().int().nonnegative().nullable(),
-    exitCode: schemas_number().int().nullable(),
-    message: schemas_string().nullable(),
-    logTail: schemas_string().describe("The end of the job's log (masked), for summaries."),
-    logTruncated: schemas_boolean(),
-    annotations: array(AnnotationSchema),
-});
-/** `results.json`: what one runner (one shard) ran of a plan, uploaded as an artifact. */
-const ResultsSchema = strictObject({
-    schemaVersion: literal(RESULTS_SCHEMA_VERSION),
-    planId: schemas_string()
-        .regex(/^[0-9a-f]{64}$/)
-        .describe('The plan the runner was given (before sharding).'),
-    shard: strictObject({ index: schemas_number().int().positive(), count: schemas_number().int().positive() })
-        .nullable(),
-    runId: schemas_string(),
-    status: schemas_enum(['passed', 'failed', 'cancelled']),
-    startedAt: schemas_string(),
-    finishedAt: schemas_string().nullable(),
-    jobs: record(schemas_string().regex(JOB_ID_PATTERN), JobResultSchema),
-});
-
 ;// CONCATENATED MODULE: ./src/results/build.ts
 
 /** Most of a job's log kept in results.json (the whole log is in the logs artifact). */
@@ -46231,48 +46856,13 @@ function buildResults(givenPlanId, shard, run, jobs, annotations) {
 
 
 
-
 /** Writes results.json atomically after validating it. */
 function writeResults(path, results) {
     writeJsonAtomic(path, ResultsSchema.parse(results));
 }
 /** Reads and validates a results.json (an artifact from another runner: checked, never trusted blindly). */
 function readResults(path, name = path) {
-    let text;
-    try {
-        if ((0,external_node_fs_.statSync)(path).size > MAX_RESULTS_BYTES)
-            throw new errors_InputError([
-                { file: name, message: `more than ${MAX_RESULTS_BYTES} bytes: not a results.json` },
-            ]);
-        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
-    }
-    catch (error) {
-        if (error instanceof errors_InputError)
-            throw error;
-        throw new errors_InputError([
-            { file: name, message: `cannot read the results: ${error.code ?? error}` },
-        ]);
-    }
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch (error) {
-        throw new errors_InputError([
-            { file: name, message: `not a results.json: invalid JSON (${error.message})` },
-        ]);
-    }
-    const parsed = ResultsSchema.safeParse(data);
-    if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new errors_InputError([
-            {
-                file: name,
-                message: `not a valid results.json: ${issue.path.map(String).join('.') || '(top)'}: ${issue.message}`,
-            },
-        ]);
-    }
-    return parsed.data;
+    return read_json_readJsonFile(path, ResultsSchema, { kind: 'results.json', maxBytes: MAX_RESULTS_BYTES }, name);
 }
 
 ;// CONCATENATED MODULE: ./src/action/actions-log.ts
@@ -46420,10 +47010,6 @@ class CheckRunsClient {
         this.warn = warn;
         this.index = readIndex(indexFile);
     }
-    /** False once the token turned out unable to write checks. */
-    get active() {
-        return this.enabled;
-    }
     /** A job started: its check run, in progress. */
     started(job, startedAt) {
         return this.inOrder(job, async () => {
@@ -46556,8 +47142,13 @@ function checkRunsFactory(inputs, context, log, headSha = context.headSha) {
         return undefined;
     const [owner, repo] = (context.repository ?? '').split('/');
     if (owner === undefined || repo === undefined || headSha === null || inputs['github-token'] === '') {
+        const missing = [
+            ...(owner === undefined || repo === undefined ? ['GITHUB_REPOSITORY (owner/name)'] : []),
+            ...(headSha === null ? ['the commit (GITHUB_SHA)'] : []),
+            ...(inputs['github-token'] === '' ? ['the github-token input'] : []),
+        ];
         if (mode === 'true')
-            log.warning('check runs need a repository, a commit and github-token: they are off');
+            log.warning(`check runs are off: ${missing.join(', ')} missing`);
         return undefined;
     }
     if (mode === 'auto' && context.forkPullRequest) {
@@ -46568,6 +47159,7 @@ function checkRunsFactory(inputs, context, log, headSha = context.headSha) {
     return (indexFile) => new CheckRunsClient(api, { owner, repo }, headSha, indexFile, (message) => log.warning(message));
 }
 /** Octokit, loaded on first use (most of @actions/github is not needed to start). */
+/** The Checks API through Octokit, loaded on the first request (most steps never make one). */
 function lazyOctokit(token, baseUrl) {
     let octokit;
     return {
@@ -46576,255 +47168,6 @@ function lazyOctokit(token, baseUrl) {
             return (await octokit).request(route, parameters);
         },
     };
-}
-
-;// CONCATENATED MODULE: ./src/config/references.ts
-
-/**
- * Checks what the schema alone cannot: `needs` naming real jobs (no self-dependency, no cycles), images that
- * exist, VM jobs that have an image, and names not given twice. Works on raw data so it can run even when the
- * schema found other problems, and every problem is reported in one pass.
- */
-function checkReferences(data) {
-    const root = asRecord(data);
-    const jobs = asRecord(root.jobs);
-    const images = asRecord(root.images);
-    const defaults = asRecord(root.defaults);
-    const jobIds = Object.keys(jobs);
-    const imageNames = Object.keys(images);
-    const problems = [];
-    const loose = new Map();
-    for (const id of jobIds)
-        loose.set(id, readLooseJob(jobs[id]));
-    checkImageReference(defaults.image, ['defaults', 'image'], imageNames, problems);
-    for (const [id, job] of loose) {
-        const seen = new Set();
-        for (const need of job.needs) {
-            const path = need.index === undefined ? ['jobs', id, 'needs'] : ['jobs', id, 'needs', need.index];
-            if (need.id === id)
-                problems.push({ path, message: `job "${id}" cannot need itself` });
-            else if (!loose.has(need.id)) {
-                problems.push({ path, message: `unknown job "${need.id}"${didYouMean(need.id, jobIds)}` });
-            }
-            else if (seen.has(need.id))
-                problems.push({ path, message: `"${need.id}" is listed twice` });
-            seen.add(need.id);
-        }
-        checkImageReference(job.image, ['jobs', id, 'image'], imageNames, problems);
-        const executor = job.executor ?? defaults.executor;
-        if ((executor === 'vfkit' || executor === 'qemu') &&
-            job.image === undefined &&
-            defaults.image === undefined) {
-            problems.push({
-                path: ['jobs', id],
-                message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image`,
-            });
-        }
-        const envNames = new Set(Object.keys(job.env));
-        const secretNames = new Set();
-        job.secrets.forEach((name, index) => {
-            if (typeof name !== 'string')
-                return;
-            const path = ['jobs', id, 'secrets', index];
-            if (secretNames.has(name))
-                problems.push({ path, message: `secret "${name}" is listed twice` });
-            else if (envNames.has(name)) {
-                problems.push({ path, message: `"${name}" is both a literal env variable and a secret: keep one` });
-            }
-            secretNames.add(name);
-        });
-    }
-    problems.push(...findCycles(loose));
-    return problems;
-}
-function checkImageReference(image, path, imageNames, problems) {
-    if (typeof image !== 'string' || imageNames.includes(image))
-        return;
-    const hint = imageNames.length === 0 ? ' (no images are defined under "images")' : didYouMean(image, imageNames);
-    problems.push({ path, message: `unknown image "${image}"${hint}` });
-}
-/** Every dependency cycle once, printed from its smallest job id: `a → b → c → a`. */
-function findCycles(jobs) {
-    const state = new Map();
-    const stack = [];
-    const reported = new Set();
-    const problems = [];
-    const visit = (id) => {
-        state.set(id, 'visiting');
-        stack.push(id);
-        const needs = [...new Set((jobs.get(id)?.needs ?? []).map((need) => need.id))].sort();
-        for (const next of needs) {
-            if (next === id || !jobs.has(next))
-                continue; // reported elsewhere
-            const nextState = state.get(next);
-            if (nextState === 'visiting') {
-                const cycle = stack.slice(stack.indexOf(next));
-                const start = cycle.indexOf([...cycle].sort()[0]);
-                const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
-                const key = rotated.join('\u0000');
-                if (!reported.has(key)) {
-                    reported.add(key);
-                    problems.push({
-                        path: ['jobs', rotated[0], 'needs'],
-                        message: `dependency cycle: ${[...rotated, rotated[0]].join(' → ')}`,
-                    });
-                }
-            }
-            else if (nextState === undefined) {
-                visit(next);
-            }
-        }
-        stack.pop();
-        state.set(id, 'done');
-    };
-    for (const id of [...jobs.keys()].sort())
-        if (!state.has(id))
-            visit(id);
-    return problems;
-}
-function readLooseJob(value) {
-    const job = asRecord(value);
-    const needs = [];
-    if (typeof job.needs === 'string')
-        needs.push({ id: job.needs, index: undefined });
-    else if (Array.isArray(job.needs)) {
-        job.needs.forEach((id, index) => {
-            if (typeof id === 'string')
-                needs.push({ id, index });
-        });
-    }
-    return {
-        needs,
-        image: job.image,
-        executor: job.executor,
-        env: asRecord(job.env),
-        secrets: Array.isArray(job.secrets) ? job.secrets : [],
-    };
-}
-function asRecord(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-        ? value
-        : {};
-}
-
-;// CONCATENATED MODULE: ./src/config/parse.ts
-
-
-
-
-
-
-/**
- * Parses and validates a jobs file (YAML or JSON). Collects every problem in one pass — syntax,
- * schema, references, cycles — and throws one InputError listing them with file:line:column.
- */
-function parseJobsFile(text, file) {
-    const lineCounter = new dist/* LineCounter */.HN();
-    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: false });
-    const locator = new Locator(file, document, lineCounter);
-    const syntaxProblems = document.errors.map((error) => {
-        const { line, col } = lineCounter.linePos(error.pos[0]);
-        return { file, line, column: col, message: `invalid YAML: ${error.message.split('\n')[0]}` };
-    });
-    if (syntaxProblems.length > 0)
-        throw new errors_InputError(sortProblems(syntaxProblems));
-    // A repeated key is an error, but the rest of the file can still be checked (the last value stands in).
-    const duplicates = duplicateKeys(document, lineCounter, file);
-    const data = document.toJS({ maxAliasCount: 1000 });
-    if (data === null || data === undefined) {
-        throw new errors_InputError([
-            ...duplicates,
-            { file, message: 'the file is empty: expected a mapping with "version" and "jobs"' },
-        ]);
-    }
-    if (typeof data !== 'object' || Array.isArray(data)) {
-        throw new errors_InputError([
-            ...duplicates,
-            locator.locate({ message: 'expected a mapping with "version" and "jobs" at the top level' }),
-        ]);
-    }
-    const result = JobsFileSchema.safeParse(data, { reportInput: true });
-    const problems = [
-        ...(result.success ? [] : zodIssuesToProblems(result.error.issues, JobsFileSchema, data)),
-        ...checkReferences(data),
-    ];
-    if (problems.length > 0 || duplicates.length > 0 || !result.success)
-        throw new errors_InputError(sortProblems([...duplicates, ...problems.map((p) => locator.locate(p))]));
-    return { file, config: result.data, locator };
-}
-/**
- * Every repeated key in every mapping (a job id given twice would otherwise silently replace the first), with
- * its document path. Done here in one linear walk: the yaml library's own check compares each key with every other.
- */
-function duplicateKeys(document, lineCounter, file) {
-    const problems = [];
-    const walk = (node, path) => {
-        if ((0,dist/* isSeq */.oP)(node)) {
-            for (const [index, item] of node.items.entries())
-                walk(item, [...path, index]);
-            return;
-        }
-        if (!(0,dist/* isMap */.jh)(node))
-            return;
-        const seen = new Set();
-        for (const pair of node.items) {
-            if (!(0,dist/* isPair */.tO)(pair))
-                continue;
-            const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
-            if (key === undefined)
-                continue;
-            if (seen.has(key)) {
-                const { line, col } = lineCounter.linePos(pair.key.range?.[0] ?? 0);
-                problems.push({
-                    file,
-                    line,
-                    column: col,
-                    path: [...path, key],
-                    message: `duplicate key ${JSON.stringify(key)}: each key (and each job id) may appear only once`,
-                });
-            }
-            seen.add(key);
-            walk(pair.value, [...path, key]);
-        }
-    };
-    walk(document.contents, []);
-    return problems;
-}
-
-;// CONCATENATED MODULE: ./src/config/load.ts
-
-
-
-
-/** The default jobs file, relative to the repository root. */
-const DEFAULT_JOBS_FILE = '.github/vmplan.yml';
-/** Jobs files larger than this are refused before parsing. */
-const MAX_JOBS_FILE_BYTES = 4 * 1024 * 1024;
-/** Reads, parses and validates a jobs file from disk. `name` is how messages and the plan refer to it. */
-function loadJobsFile(path, name = path) {
-    let bytes;
-    try {
-        bytes = (0,external_node_fs_.readFileSync)(path);
-    }
-    catch (error) {
-        const code = error.code;
-        const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
-        throw new errors_InputError([{ file: name, message: `cannot read the jobs file: ${why}` }]);
-    }
-    return loadJobsText(bytes, name);
-}
-/** Parses jobs file content that did not come from a file (e.g. the action's inline `jobs` input). */
-function loadJobsText(content, name) {
-    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    if (bytes.length > MAX_JOBS_FILE_BYTES) {
-        throw new errors_InputError([
-            {
-                file: name,
-                message: `the jobs file is ${bytes.length} bytes; at most ${MAX_JOBS_FILE_BYTES} are read`,
-            },
-        ]);
-    }
-    return { ...parseJobsFile(bytes.toString('utf8'), name), sha256: sha256(bytes) };
 }
 
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
@@ -46863,7 +47206,7 @@ const ActionInputsSchema = object({
     executor: schemas_string()
         .trim()
         .transform((value) => (value === '' || value === 'auto' ? undefined : value))
-        .pipe(ExecutorSchema.optional()),
+        .pipe(schema_ExecutorSchema.optional()),
     'max-parallel': schemas_string()
         .trim()
         .refine((value) => value === '' || /^[1-9]\d*$/.test(value), {
@@ -46928,7 +47271,7 @@ function readInputs(get, defaults) {
     if (raw.mode === '')
         raw.mode = 'run';
     if (raw.jobs === '')
-        raw.jobs = DEFAULT_JOBS_FILE;
+        raw.jobs = load_DEFAULT_JOBS_FILE;
     const result = ActionInputsSchema.safeParse(raw);
     if (!result.success) {
         const problems = result.error.issues.map((issue) => ({
@@ -46944,7 +47287,7 @@ function readInputs(get, defaults) {
     if (sources.length > 1)
         throw new errors_InputError('inputs "plan" and "rerun-failed-from" both given: give one of them');
     const jobsGiven = get('jobs').trim();
-    if (result.data.plan !== undefined && jobsGiven !== '' && jobsGiven !== DEFAULT_JOBS_FILE) {
+    if (result.data.plan !== undefined && jobsGiven !== '' && jobsGiven !== load_DEFAULT_JOBS_FILE) {
         throw new errors_InputError('inputs "plan" and "jobs" both given: the plan is already made from a jobs file; give one of them');
     }
     return result.data;
@@ -47026,236 +47369,6 @@ function failOnInputError(error) {
     }
     const rest = error.problems.slice(WORKFLOW_ANNOTATIONS_PER_LEVEL - 1).map(formatProblem);
     lib_core/* setFailed */.C1(`vmplan: ${error.problems.length} problem(s) in the input, nothing ran${rest.length === 0 ? '' : `; also:\n${rest.join('\n')}`}`);
-}
-
-;// CONCATENATED MODULE: ./src/context/git.ts
-
-/** Runs git in a folder and returns its trimmed stdout, or undefined when git fails or is missing. */
-function git_git(cwd, args) {
-    const result = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-    if (result.status !== 0 || result.error !== undefined)
-        return undefined;
-    return result.stdout.trim();
-}
-/** Like `git`, but throws with git's own message on failure. */
-function gitOrThrow(cwd, args) {
-    const result = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-    if (result.error !== undefined)
-        throw new Error(`cannot run git: ${result.error.message}`);
-    if (result.status !== 0) {
-        throw new Error(`git ${args.join(' ')} failed: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.status}`}`);
-    }
-    return result.stdout.trim();
-}
-/** Splits git's NUL- or newline-separated file lists. */
-function git_fileList(output) {
-    if (output === undefined || output === '')
-        return [];
-    return output.split(/\0|\n/).filter((line) => line !== '');
-}
-
-;// CONCATENATED MODULE: ./src/context/local-context.ts
-
-
-
-/** The executor a host platform runs VMs with by default. */
-function platformExecutor(platform = process.platform) {
-    if (platform === 'darwin')
-        return 'vfkit';
-    if (platform === 'linux')
-        return 'qemu';
-    return 'host';
-}
-/** The repository root containing `cwd` (git's top level), or `cwd` itself outside git. */
-function repositoryRoot(cwd) {
-    return git(cwd, ['rev-parse', '--show-toplevel']) ?? cwd;
-}
-/** Source facts for a local run: repository (from the origin remote), HEAD commit and branch. */
-function localSource(cwd) {
-    const remote = git(cwd, ['remote', 'get-url', 'origin']);
-    return {
-        repository: remote === undefined ? null : repositoryFromRemote(remote),
-        commit: git(cwd, ['rev-parse', '--verify', '-q', 'HEAD']) ?? null,
-        ref: git(cwd, ['symbolic-ref', '-q', 'HEAD']) ?? null,
-        event: 'local',
-    };
-}
-/** `owner/name` from a GitHub-style remote URL (https or ssh), else the URL without credentials. */
-function repositoryFromRemote(remote) {
-    const match = /[:/]([^/:]+\/[^/]+?)(?:\.git)?\/?$/.exec(remote);
-    return match?.[1] ?? remote.replace(/\/\/[^@/]*@/, '//');
-}
-/**
- * Changed files for `paths` filters: from a file (one path per line), or from git against a base ref
- * (committed changes since the merge base, plus uncommitted and untracked files).
- */
-function localChanges(cwd, options) {
-    if (options.changedFilesPath !== undefined) {
-        let text;
-        try {
-            text = readFileSync(options.changedFilesPath, 'utf8');
-        }
-        catch (error) {
-            throw new InputError(`--changed-files ${options.changedFilesPath}: cannot read (${error.code})`);
-        }
-        const files = text
-            .split(/\r?\n/)
-            .map((line) => line.trim())
-            .filter((line) => line !== '');
-        return { known: true, source: `file ${options.changedFilesPath}`, files };
-    }
-    if (options.base !== undefined) {
-        const mergeBase = git(cwd, ['merge-base', options.base, 'HEAD']);
-        if (mergeBase === undefined)
-            throw new InputError(`--base ${options.base}: not a commit git can find here`);
-        const changed = fileList(git(cwd, ['diff', '--name-only', '-z', mergeBase]));
-        const untracked = fileList(git(cwd, ['ls-files', '--others', '--exclude-standard', '-z']));
-        return {
-            known: true,
-            source: `git diff ${options.base} (merge base ${mergeBase.slice(0, 12)})`,
-            files: [...changed, ...untracked],
-        };
-    }
-    return { known: false, reason: 'no --base or --changed-files given' };
-}
-/** The plan timestamp: SOURCE_DATE_EPOCH when set (reproducible output), else now. */
-function planTimestamp(env = process.env, now = new Date()) {
-    const epoch = env.SOURCE_DATE_EPOCH;
-    if (epoch !== undefined && /^\d+$/.test(epoch))
-        return new Date(Number(epoch) * 1000).toISOString();
-    return now.toISOString();
-}
-
-;// CONCATENATED MODULE: ./src/results/merge.ts
-/** A job's report from its result. */
-function jobReportFromResult(job, result) {
-    const { annotations: _annotations, ...report } = result;
-    return { job, ...report };
-}
-/**
- * Merges the results of a plan's shards (or of one runner). Results of another plan are ignored with a note; a
- * shard that ran more than once (GitHub's "re-run failed jobs") counts with its latest results; a job reported
- * by two different shards is a conflict (kept: the first, noted); a job nobody reported — a shard that never
- * uploaded results — counts as not run, so a missing shard can never look like success.
- */
-function mergeResults(plan, given) {
-    const problems = [];
-    const all = latestPerShard(given, problems);
-    const byJob = new Map();
-    const seenShards = new Set();
-    let shardCount;
-    let cancelled = false;
-    for (const results of all) {
-        const from = results.shard === null ? `run ${results.runId}` : `shard ${results.shard.index}/${results.shard.count}`;
-        if (results.planId !== plan.planId) {
-            problems.push(`results of ${from} belong to plan ${results.planId.slice(0, 12)}, not ${plan.planId.slice(0, 12)}: ignored`);
-            continue;
-        }
-        if (results.shard !== null) {
-            seenShards.add(results.shard.index);
-            shardCount = results.shard.count;
-        }
-        if (results.status === 'cancelled')
-            cancelled = true;
-        for (const [job, result] of Object.entries(results.jobs)) {
-            const existing = byJob.get(job);
-            if (existing !== undefined) {
-                problems.push(`job "${job}" was reported by both ${existing.from} and ${from}: kept the result of ${existing.from}`);
-                continue;
-            }
-            byJob.set(job, { result, from });
-        }
-    }
-    if (shardCount !== undefined) {
-        for (let index = 1; index <= shardCount; index++) {
-            if (!seenShards.has(index))
-                problems.push(`no results from shard ${index}/${shardCount} (it did not finish or did not upload results.json)`);
-        }
-    }
-    const executeNodes = plan.nodes.filter((node) => node.kind === 'execute');
-    const jobs = executeNodes.map((node) => {
-        const found = byJob.get(node.job);
-        if (found !== undefined)
-            return jobReportFromResult(node.job, found.result);
-        return {
-            job: node.job,
-            description: node.description,
-            executor: node.executor,
-            status: 'skipped',
-            durationMs: null,
-            exitCode: null,
-            message: 'no result: the runner that had this job did not report (see the notes above)',
-            logTail: '',
-            logTruncated: false,
-        };
-    });
-    const annotations = executeNodes.flatMap((node) => byJob.get(node.job)?.result.annotations ?? []);
-    const allPassed = jobs.every((job) => job.status === 'passed');
-    return {
-        status: cancelled ? 'cancelled' : allPassed ? 'passed' : 'failed',
-        jobs,
-        annotations,
-        problems,
-        summary: Object.fromEntries(jobs.map((job) => [
-            job.job,
-            { status: job.status, durationMs: job.durationMs, exitCode: job.exitCode },
-        ])),
-    };
-}
-/** Recorded durations of passed jobs, from results, to balance the next shards. */
-function durationsFrom(all) {
-    const durations = {};
-    for (const results of all) {
-        for (const [job, result] of Object.entries(results.jobs)) {
-            if (result.status === 'passed' && result.durationMs !== null)
-                durations[job] = result.durationMs;
-        }
-    }
-    return durations;
-}
-/** Of the results of one shard (or of the whole plan) uploaded several times, the latest; noted. */
-function latestPerShard(all, problems) {
-    const latest = new Map();
-    const key = (results) => `${results.planId}:${results.shard === null ? 'whole' : `${results.shard.index}/${results.shard.count}`}`;
-    for (const results of all) {
-        const seen = latest.get(key(results));
-        if (seen === undefined || Date.parse(results.startedAt) > Date.parse(seen.startedAt))
-            latest.set(key(results), results);
-    }
-    for (const results of all) {
-        const kept = latest.get(key(results));
-        if (kept === results)
-            continue;
-        const what = results.shard === null ? 'the plan' : `shard ${results.shard.index}/${results.shard.count}`;
-        problems.push(`${what} ran again (run ${kept.runId}): its earlier results (run ${results.runId}) were replaced`);
-    }
-    return all.filter((results) => latest.get(key(results)) === results);
-}
-
-;// CONCATENATED MODULE: ./src/results/durations.ts
-
-
-
-
-/** Recorded job durations to balance shards: from a results.json of an earlier run, or a `{ job: ms }` map. */
-function readDurations(path, name = path) {
-    let data;
-    try {
-        data = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
-    }
-    catch (error) {
-        throw new errors_InputError(`durations: cannot read ${name} (${error.message})`);
-    }
-    if (data !== null && typeof data === 'object' && 'schemaVersion' in data)
-        return durationsFrom([readResults(path, name)]);
-    const map = data;
-    if (data === null ||
-        typeof data !== 'object' ||
-        Array.isArray(data) ||
-        Object.values(map).some((value) => typeof value !== 'number')) {
-        throw new errors_InputError(`durations: ${name} is neither a results.json nor a map of job id to milliseconds`);
-    }
-    return map;
 }
 
 // EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 5 modules
@@ -47416,15 +47529,15 @@ async function planForRun(inputs, context, workFolder) {
         const inline = isInlineJobs(inputs.jobs);
         const loaded = inline
             ? loadJobsText(inputs.jobs, 'input "jobs"')
-            : loadJobsFile((0,external_node_path_.resolve)(context.workspace, inputs.jobs), inputs.jobs);
-        base = buildPlan(loaded.config, {
+            : load_loadJobsFile((0,external_node_path_.resolve)(context.workspace, inputs.jobs), inputs.jobs);
+        base = build_buildPlan(loaded.config, {
             source: planSource(context),
             jobsFile: { name: inline ? 'inline' : inputs.jobs, sha256: loaded.sha256 },
             changes: await changedFiles(context),
             ...(inputs.only === undefined ? {} : { only: inputs.only }),
             ...(inputs.executor === undefined ? {} : { executor: inputs.executor }),
-            ...plan_source_durationsFrom(inputs.durations, context.workspace, notes),
-            defaultExecutor: platformExecutor(),
+            ...recordedDurations(inputs.durations, context.workspace, notes),
+            defaultExecutor: local_context_platformExecutor(),
             createdAt: new Date().toISOString(),
         });
         publish = true;
@@ -47445,7 +47558,7 @@ async function planForRun(inputs, context, workFolder) {
  * Recorded durations from the `durations` input. A file that is not there (the first run, a cache miss) is not
  * an error: shards are then balanced by job count, and a note says so.
  */
-function plan_source_durationsFrom(input, workspace, notes) {
+function recordedDurations(input, workspace, notes) {
     if (input === undefined)
         return {};
     const path = (0,external_node_path_.resolve)(workspace, input);
@@ -47453,7 +47566,7 @@ function plan_source_durationsFrom(input, workspace, notes) {
         notes.push(`no recorded durations at ${input} (yet): shards are balanced by job count`);
         return {};
     }
-    return { durations: readDurations(path, `input "durations" ${input}`) };
+    return { durations: durations_readDurations(path, `input "durations" ${input}`) };
 }
 /**
  * Where a given plan's jobs are defined, for annotations on the jobs file: when the jobs file it was made from is
@@ -47468,7 +47581,7 @@ function jobsFileLocator(plan, workspace) {
         return () => undefined;
     let loaded;
     try {
-        loaded = loadJobsFile(path, name);
+        loaded = load_loadJobsFile(path, name);
     }
     catch {
         return () => undefined;
@@ -47675,8 +47788,6 @@ const state_STATE = {
 
 
 
-
-
 /** The action's main step: plan, publish the plan, run it, report — or, with `mode: report`, merge shards' results. */
 async function mainStep() {
     const log = new ActionsLog();
@@ -47687,7 +47798,7 @@ async function mainStep() {
         });
         const context = workflowContext(env, readEventPayload(env.GITHUB_EVENT_PATH));
         const layout = new StateLayout((0,external_node_path_.resolve)(context.workspace, inputs['state-dir']));
-        ensureStateDir(layout.root);
+        state_dir_ensureStateDir(layout.root);
         lib_core/* saveState */.LZ(state_STATE.stateDir, layout.root);
         if (inputs.mode === 'report')
             await reportStep(inputs, context, layout, log);
@@ -47720,19 +47831,19 @@ async function runStep(inputs, context, layout, log) {
     const artifactsAvailable = env.ACTIONS_RUNTIME_TOKEN !== undefined;
     const names = artifactNames(context, inputs);
     // 1. The plan: made here, given, or the failed part of an earlier workflow run; maybe one shard of it.
+    // Only a rerun downloads anything into it (and creates it then).
     const work = (0,external_node_path_.join)(layout.root, 'downloads', `${Date.now()}`);
-    (0,external_node_fs_.mkdirSync)(work, { recursive: true });
     const { plan, basePlan, publish, locate, rerunOf, notes } = await planForRun(inputs, context, work);
     for (const note of notes)
         log.command(() => lib_core/* notice */.lm(note));
-    const secretValues = plan.preconditions.flatMap((p) => p.kind === 'secret' && env[p.name] ? [env[p.name]] : []);
+    const secretValues = secretValuesOf(plan, env);
     log.command(() => {
         for (const value of secretValues)
             lib_core/* setSecret */.Pq(value);
     });
     // The plan this step executes (maybe a shard), apart from the one it publishes (the whole plan).
     const planPath = (0,external_node_path_.join)(layout.root, 'plans', 'executed', `${names.plan}.json`);
-    writePlan(planPath, plan, secretValues);
+    io_writePlan(planPath, plan, secretValues);
     lib_core/* setOutput */.uH('plan-id', plan.planId);
     lib_core/* setOutput */.uH('plan-path', planPath);
     if (plan.scope.shard !== null) {
@@ -47746,7 +47857,7 @@ async function runStep(inputs, context, layout, log) {
     const links = {};
     if (publish && artifactsAvailable) {
         const basePath = (0,external_node_path_.join)(layout.root, 'plans', `${names.plan}.json`);
-        writePlan(basePath, basePlan, secretValues);
+        io_writePlan(basePath, basePlan, secretValues);
         const uploaded = await uploadJsonArtifact(basePath, names.plan);
         lib_core/* setOutput */.uH('plan-artifact-id', String(uploaded.id));
         lib_core/* setOutput */.uH('plan-artifact-name', uploaded.name);
@@ -47814,15 +47925,13 @@ async function runStep(inputs, context, layout, log) {
             layout,
             repositoryRoot: context.workspace,
             env,
-            executors: {
-                host: new HostExecutor(env),
-                qemu: new QemuExecutor({ cacheDir: layout.cacheDir, keepFailedDisks: inputs['keep-failed-disks'] }),
-                vfkit: new VfkitExecutor({
-                    vfkitPath: vfkitPathFrom(inputs['vfkit-path'], context.workspace),
-                    env,
-                    keepFailedDisks: inputs['keep-failed-disks'],
-                }),
-            },
+            executors: availableExecutors({
+                env,
+                cacheDir: layout.cacheDir,
+                vfkitPath: inputs['vfkit-path'],
+                base: context.workspace,
+                keepFailedDisks: inputs['keep-failed-disks'],
+            }),
             preparer: new HostImagePreparer(layout.cacheDir, env),
             maxParallel: inputs['max-parallel'],
             failFast: inputs['fail-fast'],
@@ -47890,12 +47999,6 @@ async function runStep(inputs, context, layout, log) {
     await writeSummary(buildSummary({ plan, run: record, jobs, images, links }));
     finishWithResults(record.status, jobs);
 }
-/** A vfkit-path with a slash is a file (relative to the workspace); a bare name is looked up on PATH. */
-function vfkitPathFrom(value, workspace) {
-    if (value === undefined)
-        return undefined;
-    return value.includes('/') ? (0,external_node_path_.resolve)(workspace, value) : value;
-}
 
 
 /***/ }),
@@ -47904,7 +48007,7 @@ function vfkitPathFrom(value, workspace) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76549);
+/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(32280);
 // The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
 
 await (0,_action_main_step_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStep */ .U)();

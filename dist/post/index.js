@@ -28368,7 +28368,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2064:
+/***/ 4852:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31326,17 +31326,63 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/report/model.ts
-/** Statuses that fail a run. */
-const FAILING = (/* unused pure expression or super */ null && (['failed', 'timed_out', 'cancelled', 'skipped']));
-/** "3.4 s", "2m 05s". */
-function shortDuration(ms) {
-    if (ms === null)
-        return '–';
+;// CONCATENATED MODULE: ./src/records/render.ts
+/** 850 ms, 12.3 s, 4m 05s, 1h 02m. */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${ms} ms`;
     if (ms < 60_000)
         return `${(ms / 1000).toFixed(1)} s`;
     const seconds = Math.round(ms / 1000);
-    return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+    if (seconds < 3600)
+        return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+    return `${Math.floor(seconds / 3600)}h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+/** A plain-text table with padded columns. */
+function textTable(header, rows) {
+    const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+    const line = (cells) => cells
+        .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column])))
+        .join('  ')
+        .trimEnd();
+    return [line(header), ...rows.map(line)].join('\n');
+}
+/** The final table of a run: one row per node, with status, duration, exit code and message. */
+function renderRunTable(run, nodes, plan) {
+    const byId = new Map(plan.nodes.map((node) => [node.id, node]));
+    const rows = nodes.map((record) => {
+        const node = byId.get(record.nodeId);
+        const name = node?.kind === 'prepare' ? `image ${node.image}` : (record.job ?? record.nodeId);
+        const status = record.status === 'passed' && record.cached === true ? 'passed (cached)' : record.status;
+        return [
+            name,
+            status,
+            record.durationMs === null ? '-' : formatDuration(record.durationMs),
+            record.exitCode === null ? '-' : String(record.exitCode),
+            record.executor,
+            record.status === 'passed' ? '' : (record.message ?? ''),
+        ];
+    });
+    const counts = Object.entries(run.counts)
+        .map(([status, count]) => `${count} ${status.replace('_', ' ')}`)
+        .join(', ');
+    const duration = run.durationMs === null ? 'still running' : formatDuration(run.durationMs);
+    return [
+        textTable(['NODE', 'STATUS', 'DURATION', 'EXIT', 'EXECUTOR', 'MESSAGE'], rows),
+        '',
+        `Run ${run.runId}: ${run.status} (${counts || 'no jobs'}) in ${duration}${run.message === null ? '' : ` — ${run.message}`}`,
+    ].join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/report/model.ts
+
+/** Statuses that fail a run. */
+const FAILING = (/* unused pure expression or super */ null && (['failed', 'timed_out', 'cancelled', 'skipped']));
+/** formatDuration for reports, where columns read better in seconds: "0.4 s", "3.4 s", "2m 05s". */
+function shortDuration(ms) {
+    if (ms === null)
+        return '–';
+    return ms < 1000 ? `${(ms / 1000).toFixed(1)} s` : formatDuration(ms);
 }
 
 ;// CONCATENATED MODULE: ./src/report/check-runs.ts
@@ -31466,7 +31512,7 @@ function syncFolder(folder) {
  * completed with its conclusion, summary and every annotation (50 per request). A 403 (a fork's read-only
  * token) turns check runs off with one warning; check-run trouble never fails the job.
  */
-class CheckRunsClient {
+class check_runs_client_CheckRunsClient {
     api;
     repository;
     headSha;
@@ -31484,10 +31530,6 @@ class CheckRunsClient {
         this.indexFile = indexFile;
         this.warn = warn;
         this.index = readIndex(indexFile);
-    }
-    /** False once the token turned out unable to write checks. */
-    get active() {
-        return this.enabled;
     }
     /** A job started: its check run, in progress. */
     started(job, startedAt) {
@@ -42207,16 +42249,6 @@ async function setVfkitState(socketPath, state) {
         return false;
     }
 }
-/** The VM state vfkit reports (e.g. VirtualMachineStateRunning), or undefined when it does not answer. */
-async function getVfkitState(socketPath) {
-    try {
-        const response = await vfkitRequest(socketPath, 'GET', '/vm/state');
-        return JSON.parse(response.body).state;
-    }
-    catch {
-        return undefined;
-    }
-}
 
 ;// CONCATENATED MODULE: ./src/executors/stop-recorded.ts
 
@@ -42777,6 +42809,56 @@ function readPlan(path, name = path) {
     return parsePlan(bytes.toString('utf8'), name);
 }
 
+;// CONCATENATED MODULE: ./src/util/read-json.ts
+
+
+/**
+ * Reads a JSON file and validates it with `schema`. Every failure — unreadable, too large, not JSON, not the
+ * schema — is an InputError naming the file (`name`), what it should be and what is wrong.
+ */
+function readJsonFile(path, schema, how, name = path) {
+    let text;
+    try {
+        if (how.maxBytes !== undefined && (0,external_node_fs_namespaceObject.statSync)(path).size > how.maxBytes)
+            throw new errors_InputError([{ file: name, message: `more than ${how.maxBytes} bytes: not a ${how.kind}` }]);
+        text = (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        if (error instanceof errors_InputError)
+            throw error;
+        throw new errors_InputError([
+            {
+                file: name,
+                message: `cannot read the ${how.kind}: ${error.code ?? error}`,
+            },
+        ]);
+    }
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (error) {
+        throw new errors_InputError([
+            { file: name, message: `not a ${how.kind}: invalid JSON (${error.message})` },
+        ]);
+    }
+    return validateJson(data, schema, how, name);
+}
+/** Validates parsed JSON with `schema`; a mismatch is an InputError naming the file, the field and the problem. */
+function validateJson(data, schema, how, name) {
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new errors_InputError([
+            {
+                file: name,
+                message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${issue.message}`,
+            },
+        ]);
+    }
+    return parsed.data;
+}
+
 ;// CONCATENATED MODULE: ./src/records/store.ts
 
 
@@ -42949,11 +43031,11 @@ class RunStore {
 }
 /** Reads and validates a run record; a missing or invalid one is an InputError naming the file. */
 function readRunRecord(layout, runId) {
-    return readRecord(layout.runRecord(runId), RunRecordSchema);
+    return readJsonFile(layout.runRecord(runId), RunRecordSchema, RECORD);
 }
 /** Reads and validates every node record of a run, in the order of the run's plan. */
 function readNodeRecords(layout, runId, plan) {
-    return plan.nodes.map((node) => readRecord((0,external_node_path_namespaceObject.join)(layout.nodeDir(runId, node), 'status.json'), NodeRecordSchema));
+    return plan.nodes.map((node) => readJsonFile((0,external_node_path_namespaceObject.join)(layout.nodeDir(runId, node), 'status.json'), NodeRecordSchema, RECORD));
 }
 /** Run ids in the state folder, oldest first (folders that are not run ids are ignored). */
 function listRunIds(layout) {
@@ -42966,39 +43048,12 @@ function listRunIds(layout) {
     }
     return names.filter((name) => RUN_ID_PATTERN.test(name)).sort();
 }
-function readRecord(path, schema) {
-    let text;
-    try {
-        text = (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
-    }
-    catch (error) {
-        throw new errors_InputError([
-            { file: path, message: `cannot read the record: ${error.code}` },
-        ]);
-    }
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch (error) {
-        throw new errors_InputError([{ file: path, message: `not a vmplan record: ${error.message}` }]);
-    }
-    const result = schema.safeParse(data);
-    if (!result.success) {
-        const issue = result.error.issues[0];
-        throw new errors_InputError([
-            {
-                file: path,
-                message: `not a valid vmplan record: ${issue.path.map(String).join('.')}: ${issue.message}`,
-            },
-        ]);
-    }
-    return result.data;
-}
 /** Opens the records of an existing run (to finish one that was left running). */
 function openRunStore(layout, runId, plan) {
     return RunStore.fromRecords(layout, readRunRecord(layout, runId), plan, readNodeRecords(layout, runId, plan));
 }
+/** run.json and status.json, as messages name them. */
+const RECORD = { kind: 'vmplan record' };
 
 ;// CONCATENATED MODULE: ./src/records/reconcile.ts
 
@@ -43046,6 +43101,44 @@ async function stopLeftovers(store, runDir) {
                 (0,external_node_fs_namespaceObject.rmSync)(record.process.restSocket, { force: true });
         }
     }
+}
+
+;// CONCATENATED MODULE: ./src/action/check-runs.ts
+
+
+/** How to make the check-runs client once the run folder exists, or undefined when check runs are off. */
+function checkRunsFactory(inputs, context, log, headSha = context.headSha) {
+    const mode = inputs['check-runs'];
+    if (mode === 'false')
+        return undefined;
+    const [owner, repo] = (context.repository ?? '').split('/');
+    if (owner === undefined || repo === undefined || headSha === null || inputs['github-token'] === '') {
+        const missing = [
+            ...(owner === undefined || repo === undefined ? ['GITHUB_REPOSITORY (owner/name)'] : []),
+            ...(headSha === null ? ['the commit (GITHUB_SHA)'] : []),
+            ...(inputs['github-token'] === '' ? ['the github-token input'] : []),
+        ];
+        if (mode === 'true')
+            log.warning(`check runs are off: ${missing.join(', ')} missing`);
+        return undefined;
+    }
+    if (mode === 'auto' && context.forkPullRequest) {
+        log.command(() => core.notice('Check runs are off: a pull request from a fork gets a read-only token (results are in the summary and annotations).'));
+        return undefined;
+    }
+    const api = lazyOctokit(inputs['github-token'], context.apiUrl);
+    return (indexFile) => new CheckRunsClient(api, { owner, repo }, headSha, indexFile, (message) => log.warning(message));
+}
+/** Octokit, loaded on first use (most of @actions/github is not needed to start). */
+/** The Checks API through Octokit, loaded on the first request (most steps never make one). */
+function lazyOctokit(token, baseUrl) {
+    let octokit;
+    return {
+        async request(route, parameters) {
+            octokit ??= __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413)).then(({ getOctokit }) => getOctokit(token, { baseUrl }));
+            return (await octokit).request(route, parameters);
+        },
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/action/state.ts
@@ -43137,6 +43230,8 @@ function readEventPayload(path) {
 
 
 
+
+
 /**
  * The action's post step (runs even when the workflow is cancelled): if the main step did not finish its run,
  * stop whatever it left (VMs: HardStop → SIGTERM → SIGKILL; processes), mark unfinished jobs cancelled, finish
@@ -43149,9 +43244,9 @@ async function postStep() {
             info('vmplan: no run was started; nothing to clean up');
             return;
         }
-        const layout = new StateLayout((0,external_node_path_namespaceObject.dirname)((0,external_node_path_namespaceObject.dirname)(runDir)));
+        const layout = new StateLayout(getState(state_STATE.stateDir));
         const runId = (0,external_node_path_namespaceObject.basename)(runDir);
-        const before = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(layout.runRecord(runId), 'utf8'));
+        const before = readRunRecord(layout, runId);
         const run = await reconcileRun(layout, runId);
         if (before.status === 'running')
             info(`vmplan: run ${runId} was left running; stopped what it left and recorded it as ${run.status}`);
@@ -43163,9 +43258,7 @@ async function postStep() {
             const context = workflowContext(process.env, readEventPayload(process.env.GITHUB_EVENT_PATH));
             const [owner, repo] = (context.repository ?? '').split('/');
             if (owner !== undefined && repo !== undefined && context.headSha !== null) {
-                const { getOctokit } = await __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413));
-                const octokit = getOctokit(token, { baseUrl: context.apiUrl });
-                const checks = new CheckRunsClient({ request: (route, parameters) => octokit.request(route, parameters) }, { owner, repo }, context.headSha, checksFile, (message) => warning(message));
+                const checks = new check_runs_client_CheckRunsClient(lazyOctokit(token, context.apiUrl), { owner, repo }, context.headSha, checksFile, (message) => warning(message));
                 const cancelled = await checks.cancelUnfinished(new Date().toISOString());
                 if (cancelled > 0)
                     info(`vmplan: completed ${cancelled} check run(s) left in progress as cancelled`);
@@ -43185,7 +43278,7 @@ async function postStep() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2064);
+/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4852);
 // The GitHub Action's post step: stop what a cancelled run left behind, finish its records and check runs.
 
 await (0,_action_post_step_js__WEBPACK_IMPORTED_MODULE_0__/* .postStep */ .F)();
@@ -52131,6 +52224,17 @@ exports.visitAsync = visitAsync;
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /******/ /* webpack/runtime/import chunk loading */

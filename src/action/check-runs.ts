@@ -15,7 +15,12 @@ export function checkRunsFactory(
   if (mode === 'false') return undefined;
   const [owner, repo] = (context.repository ?? '').split('/');
   if (owner === undefined || repo === undefined || headSha === null || inputs['github-token'] === '') {
-    if (mode === 'true') log.warning('check runs need a repository, a commit and github-token: they are off');
+    const missing = [
+      ...(owner === undefined || repo === undefined ? ['GITHUB_REPOSITORY (owner/name)'] : []),
+      ...(headSha === null ? ['the commit (GITHUB_SHA)'] : []),
+      ...(inputs['github-token'] === '' ? ['the github-token input'] : []),
+    ];
+    if (mode === 'true') log.warning(`check runs are off: ${missing.join(', ')} missing`);
     return undefined;
   }
   if (mode === 'auto' && context.forkPullRequest) {
@@ -32,7 +37,8 @@ export function checkRunsFactory(
 }
 
 /** Octokit, loaded on first use (most of @actions/github is not needed to start). */
-function lazyOctokit(token: string, baseUrl: string) {
+/** The Checks API through Octokit, loaded on the first request (most steps never make one). */
+export function lazyOctokit(token: string, baseUrl: string) {
   let octokit:
     | Promise<{ request: (route: string, parameters: Record<string, unknown>) => Promise<{ data: unknown }> }>
     | undefined;

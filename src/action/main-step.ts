@@ -1,12 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
+import { secretValuesOf } from '../cli/commands/plan.js';
 import { startRun } from '../engine/start-run.js';
 import { InputError } from '../errors.js';
-import { HostExecutor } from '../executors/host.js';
-import { QemuExecutor } from '../executors/vm/qemu.js';
-import { VfkitExecutor } from '../executors/vm/vfkit.js';
+import { availableExecutors } from '../executors/available.js';
 import { artifactName, uploadJsonArtifact, uploadLogsArtifact } from '../github/artifacts.js';
 import type { CheckRunsClient } from '../github/check-runs-client.js';
 import { HostImagePreparer } from '../images/preparer.js';
@@ -78,13 +76,11 @@ async function runStep(
   const names = artifactNames(context, inputs);
 
   // 1. The plan: made here, given, or the failed part of an earlier workflow run; maybe one shard of it.
+  // Only a rerun downloads anything into it (and creates it then).
   const work = join(layout.root, 'downloads', `${Date.now()}`);
-  mkdirSync(work, { recursive: true });
   const { plan, basePlan, publish, locate, rerunOf, notes } = await planForRun(inputs, context, work);
   for (const note of notes) log.command(() => core.notice(note));
-  const secretValues = plan.preconditions.flatMap((p) =>
-    p.kind === 'secret' && env[p.name] ? [env[p.name]!] : [],
-  );
+  const secretValues = secretValuesOf(plan, env);
   log.command(() => {
     for (const value of secretValues) core.setSecret(value);
   });
@@ -183,15 +179,13 @@ async function runStep(
       layout,
       repositoryRoot: context.workspace,
       env,
-      executors: {
-        host: new HostExecutor(env),
-        qemu: new QemuExecutor({ cacheDir: layout.cacheDir, keepFailedDisks: inputs['keep-failed-disks'] }),
-        vfkit: new VfkitExecutor({
-          vfkitPath: vfkitPathFrom(inputs['vfkit-path'], context.workspace),
-          env,
-          keepFailedDisks: inputs['keep-failed-disks'],
-        }),
-      },
+      executors: availableExecutors({
+        env,
+        cacheDir: layout.cacheDir,
+        vfkitPath: inputs['vfkit-path'],
+        base: context.workspace,
+        keepFailedDisks: inputs['keep-failed-disks'],
+      }),
       preparer: new HostImagePreparer(layout.cacheDir, env),
       maxParallel: inputs['max-parallel'],
       failFast: inputs['fail-fast'],
@@ -260,10 +254,4 @@ async function runStep(
   });
   await writeSummary(buildSummary({ plan, run: record, jobs, images, links }));
   finishWithResults(record.status, jobs);
-}
-
-/** A vfkit-path with a slash is a file (relative to the workspace); a bare name is looked up on PATH. */
-function vfkitPathFrom(value: string | undefined, workspace: string): string | undefined {
-  if (value === undefined) return undefined;
-  return value.includes('/') ? resolve(workspace, value) : value;
 }

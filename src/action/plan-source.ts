@@ -92,7 +92,7 @@ export async function planForRun(
       changes: await changedFiles(context),
       ...(inputs.only === undefined ? {} : { only: inputs.only }),
       ...(inputs.executor === undefined ? {} : { executor: inputs.executor }),
-      ...durationsFrom(inputs.durations, context.workspace, notes),
+      ...recordedDurations(inputs.durations, context.workspace, notes),
       defaultExecutor: platformExecutor(),
       createdAt: new Date().toISOString(),
     });
@@ -119,7 +119,7 @@ export async function planForRun(
  * Recorded durations from the `durations` input. A file that is not there (the first run, a cache miss) is not
  * an error: shards are then balanced by job count, and a note says so.
  */
-function durationsFrom(
+function recordedDurations(
   input: string | undefined,
   workspace: string,
   notes: string[],

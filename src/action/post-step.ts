@@ -1,9 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import * as core from '@actions/core';
 import { CheckRunsClient } from '../github/check-runs-client.js';
 import { StateLayout } from '../records/layout.js';
 import { reconcileRun } from '../records/reconcile.js';
+import { readRunRecord } from '../records/store.js';
+import { lazyOctokit } from './check-runs.js';
 import { STATE } from './state.js';
 import { readEventPayload, workflowContext } from './workflow-context.js';
 
@@ -19,9 +21,9 @@ export async function postStep(): Promise<void> {
       core.info('vmplan: no run was started; nothing to clean up');
       return;
     }
-    const layout = new StateLayout(dirname(dirname(runDir)));
+    const layout = new StateLayout(core.getState(STATE.stateDir));
     const runId = basename(runDir);
-    const before = JSON.parse(readFileSync(layout.runRecord(runId), 'utf8')) as { status: string };
+    const before = readRunRecord(layout, runId);
     const run = await reconcileRun(layout, runId);
     if (before.status === 'running')
       core.info(
@@ -35,10 +37,8 @@ export async function postStep(): Promise<void> {
       const context = workflowContext(process.env, readEventPayload(process.env.GITHUB_EVENT_PATH));
       const [owner, repo] = (context.repository ?? '').split('/');
       if (owner !== undefined && repo !== undefined && context.headSha !== null) {
-        const { getOctokit } = await import('@actions/github');
-        const octokit = getOctokit(token, { baseUrl: context.apiUrl });
         const checks = new CheckRunsClient(
-          { request: (route, parameters) => octokit.request(route, parameters) },
+          lazyOctokit(token, context.apiUrl),
           { owner, repo },
           context.headSha,
           checksFile,

@@ -103,7 +103,7 @@ export async function runPlanNodes(
     const controller = new AbortController();
     store.start(node.id);
     progress.nodeStarted(node);
-    const done = runNode(plan, node, controller, options, images).then((result) => {
+    const onResult = (result: NodeResult) => {
       running.delete(node.id);
       if (engineError !== undefined) return;
       store.finishNode(node.id, result.status, {
@@ -115,16 +115,17 @@ export async function runPlanNodes(
       finishSkipped(scheduler.complete(node.id, result.status));
       if (result.status === 'failed' || result.status === 'timed_out') {
         const label = node.kind === 'execute' ? `"${node.job}"` : `image "${node.image}"`;
-        failure ??= `${label} ${result.status === 'timed_out' ? 'timed out' : 'failed'}`;
+        const what = `${label} ${result.status === 'timed_out' ? 'timed out' : 'failed'}`;
+        failure ??= what;
         if (options.failFast && !options.signal.aborted) {
-          const reason = `fail-fast after ${label} ${result.status === 'timed_out' ? 'timed out' : 'failed'}`;
-          finishSkipped(scheduler.stop(reason));
-          cancelAll(reason);
+          finishSkipped(scheduler.stop(`fail-fast after ${what}`));
+          cancelAll(`fail-fast after ${what}`);
         }
       }
       wake();
-    }, failEngine);
-    running.set(node.id, { node, controller, done: done.catch(failEngine) });
+    };
+    const done = runNode(plan, node, controller, options, images).then(onResult).catch(failEngine);
+    running.set(node.id, { node, controller, done });
   };
 
   try {
@@ -138,8 +139,7 @@ export async function runPlanNodes(
     }
   } catch (error) {
     // Never leave jobs running behind a failed engine: stop them, wait (bounded by their grace), then fail.
-    engineError ??= error;
-    cancelAll(`vmplan error: ${(error as Error).message ?? String(error)}`);
+    failEngine(error);
     await Promise.all([...running.values()].map((entry) => entry.done));
     throw engineError;
   } finally {
@@ -188,13 +188,10 @@ async function runNode(
       ? new JobLog(join(nodeDir, 'guest.log'), options.masker, live)
       : undefined;
   const timeoutMinutes = node.kind === 'execute' ? node.timeoutMinutes : IMAGE_PREPARE_TIMEOUT_MINUTES;
-  const timer =
-    timeoutMinutes === undefined
-      ? undefined
-      : setTimeout(
-          () => controller.abort({ kind: 'timeout', minutes: timeoutMinutes } satisfies AbortReason),
-          timeoutMinutes * 60_000,
-        );
+  const timer = setTimeout(
+    () => controller.abort({ kind: 'timeout', minutes: timeoutMinutes } satisfies AbortReason),
+    timeoutMinutes * 60_000,
+  );
   const graceFor = () =>
     (controller.signal.reason as AbortReason | undefined)?.kind === 'timeout'
       ? (options.timeoutGraceMs ?? 5_000)
@@ -215,7 +212,7 @@ async function runNode(
       cached: undefined,
     };
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    clearTimeout(timer);
   }
 
   const reason = controller.signal.reason as AbortReason | undefined;

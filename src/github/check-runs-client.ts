@@ -36,11 +36,6 @@ export class CheckRunsClient {
     this.index = readIndex(indexFile);
   }
 
-  /** False once the token turned out unable to write checks. */
-  get active(): boolean {
-    return this.enabled;
-  }
-
   /** A job started: its check run, in progress. */
   started(job: string, startedAt: string): Promise<void> {
     return this.inOrder(job, async () => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   createReadStream,
   existsSync,
@@ -41,7 +41,6 @@ const LockOwnerSchema = z.strictObject({
 
 /** Hashes a file's content without reading it into memory at once. */
 export async function hashFile(path: string): Promise<string> {
-  const { createHash } = await import('node:crypto');
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');

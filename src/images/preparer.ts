@@ -3,6 +3,7 @@ import { existsSync, statSync, symlinkSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { ImagePreparer, PrepareContext, PreparedImage, PrepareOutcome } from '../engine/executor.js';
+import { HOST_SHELL } from '../executors/host.js';
 import { runProcessGroup } from '../executors/run-process.js';
 import { NODE_DIR_VARIABLE } from '../executors/stop-recorded.js';
 import { hashFile, ImageCache, imageCacheKey } from './cache.js';
@@ -98,24 +99,20 @@ export class HostImagePreparer implements ImagePreparer {
 
   /** Runs the image's build command on the host with VMPLAN_IMAGE_OUT set; undefined on success, else why not. */
   private async build(context: PrepareContext, command: string, out: string): Promise<string | undefined> {
-    const result = await runProcessGroup(
-      'bash',
-      ['--noprofile', '--norc', '-eo', 'pipefail', '-c', command],
-      {
-        cwd: context.repositoryRoot,
-        env: {
-          ...this.env,
-          VMPLAN_IMAGE_OUT: out,
-          VMPLAN_IMAGE_ARCH: context.node.arch,
-          VMPLAN_IMAGE: context.node.image,
-          [NODE_DIR_VARIABLE]: context.nodeDir,
-        },
-        log: context.log,
-        signal: context.signal,
-        killGraceMs: context.killGraceMs,
-        onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null }),
+    const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), '-c', command], {
+      cwd: context.repositoryRoot,
+      env: {
+        ...this.env,
+        VMPLAN_IMAGE_OUT: out,
+        VMPLAN_IMAGE_ARCH: context.node.arch,
+        VMPLAN_IMAGE: context.node.image,
+        [NODE_DIR_VARIABLE]: context.nodeDir,
       },
-    );
+      log: context.log,
+      signal: context.signal,
+      killGraceMs: context.killGraceMs,
+      onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null }),
+    });
     if (result.spawnError !== undefined) return `could not start the build: ${result.spawnError}`;
     if (result.exitCode !== 0)
       return `the image build command exited with ${result.exitCode ?? result.signal}`;

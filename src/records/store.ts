@@ -1,10 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { z } from 'zod';
-import { InputError } from '../errors.js';
 import type { Plan, PlanNode } from '../plan/schema.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
+import { readJsonFile } from '../util/read-json.js';
 import type { StateLayout } from './layout.js';
 import {
   type NodeRecord,
@@ -220,13 +219,13 @@ export class RunStore {
 
 /** Reads and validates a run record; a missing or invalid one is an InputError naming the file. */
 export function readRunRecord(layout: StateLayout, runId: string): RunRecord {
-  return readRecord(layout.runRecord(runId), RunRecordSchema);
+  return readJsonFile(layout.runRecord(runId), RunRecordSchema, RECORD);
 }
 
 /** Reads and validates every node record of a run, in the order of the run's plan. */
 export function readNodeRecords(layout: StateLayout, runId: string, plan: Plan): NodeRecord[] {
   return plan.nodes.map((node) =>
-    readRecord(join(layout.nodeDir(runId, node), 'status.json'), NodeRecordSchema),
+    readJsonFile(join(layout.nodeDir(runId, node), 'status.json'), NodeRecordSchema, RECORD),
   );
 }
 
@@ -241,34 +240,6 @@ export function listRunIds(layout: StateLayout): string[] {
   return names.filter((name) => RUN_ID_PATTERN.test(name)).sort();
 }
 
-function readRecord<T>(path: string, schema: z.ZodType<T>): T {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError([
-      { file: path, message: `cannot read the record: ${(error as NodeJS.ErrnoException).code}` },
-    ]);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new InputError([{ file: path, message: `not a vmplan record: ${(error as Error).message}` }]);
-  }
-  const result = schema.safeParse(data);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new InputError([
-      {
-        file: path,
-        message: `not a valid vmplan record: ${issue.path.map(String).join('.')}: ${issue.message}`,
-      },
-    ]);
-  }
-  return result.data;
-}
-
 /** Opens the records of an existing run (to finish one that was left running). */
 export function openRunStore(layout: StateLayout, runId: string, plan: Plan): RunStore {
   return RunStore.fromRecords(
@@ -278,3 +249,6 @@ export function openRunStore(layout: StateLayout, runId: string, plan: Plan): Ru
     readNodeRecords(layout, runId, plan),
   );
 }
+
+/** run.json and status.json, as messages name them. */
+const RECORD = { kind: 'vmplan record' };

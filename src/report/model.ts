@@ -1,4 +1,5 @@
 import type { Plan } from '../plan/schema.js';
+import { formatDuration } from '../records/render.js';
 import type { NodeStatus, RunRecord } from '../records/schema.js';
 
 /** What the reports say about one job (from its record and the end of its log). */
@@ -42,10 +43,8 @@ export interface RunReport {
 /** Statuses that fail a run. */
 export const FAILING: readonly NodeStatus[] = ['failed', 'timed_out', 'cancelled', 'skipped'];
 
-/** "3.4 s", "2m 05s". */
+/** formatDuration for reports, where columns read better in seconds: "0.4 s", "3.4 s", "2m 05s". */
 export function shortDuration(ms: number | null): string {
   if (ms === null) return '–';
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const seconds = Math.round(ms / 1000);
-  return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+  return ms < 1000 ? `${(ms / 1000).toFixed(1)} s` : formatDuration(ms);
 }

@@ -1,27 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { InputError } from '../errors.js';
+import { z } from 'zod';
 import type { Durations } from '../plan/shard.js';
-import { readResults } from './io.js';
+import { readJsonFile, validateJson } from '../util/read-json.js';
 import { durationsFrom } from './merge.js';
+import { MAX_RESULTS_BYTES, ResultsSchema } from './schema.js';
+
+/** A `{ job: ms }` map, as the report step writes it. */
+const DurationsMapSchema = z.record(z.string(), z.number().nonnegative());
 
 /** Recorded job durations to balance shards: from a results.json of an earlier run, or a `{ job: ms }` map. */
 export function readDurations(path: string, name = path): Durations {
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new InputError(`durations: cannot read ${name} (${(error as Error).message})`);
-  }
-  if (data !== null && typeof data === 'object' && 'schemaVersion' in data)
-    return durationsFrom([readResults(path, name)]);
-  const map = data as Record<string, unknown>;
-  if (
-    data === null ||
-    typeof data !== 'object' ||
-    Array.isArray(data) ||
-    Object.values(map).some((value) => typeof value !== 'number')
-  ) {
-    throw new InputError(`durations: ${name} is neither a results.json nor a map of job id to milliseconds`);
-  }
-  return map as Durations;
+  const data = readJsonFile(path, z.unknown(), { kind: 'durations file', maxBytes: MAX_RESULTS_BYTES }, name);
+  if (typeof data === 'object' && data !== null && 'schemaVersion' in data)
+    return durationsFrom([validateJson(data, ResultsSchema, { kind: 'results.json' }, name)]);
+  return validateJson(data, DurationsMapSchema, { kind: 'map of job id to milliseconds' }, name);
 }

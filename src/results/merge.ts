@@ -10,8 +10,6 @@ export interface MergedResults {
   annotations: Annotation[];
   /** What was wrong with the inputs (a missing shard, a result for another plan), for the summary. */
   problems: string[];
-  /** Per job: status, duration and exit code (the `results` output). */
-  summary: Record<string, { status: string; durationMs: number | null; exitCode: number | null }>;
 }
 
 /** A job's report from its result. */
@@ -89,12 +87,6 @@ export function mergeResults(plan: Plan, given: Results[]): MergedResults {
     jobs,
     annotations,
     problems,
-    summary: Object.fromEntries(
-      jobs.map((job) => [
-        job.job,
-        { status: job.status, durationMs: job.durationMs, exitCode: job.exitCode },
-      ]),
-    ),
   };
 }
 

@@ -38,9 +38,11 @@ export class Masker {
     for (let moved = true; moved; ) {
       moved = false;
       for (const value of this.values) {
-        const found = text.indexOf(value, Math.max(0, cut - value.length + 1));
-        if (found !== -1 && found < cut) {
-          cut = found;
+        // Only an occurrence starting in the last value.length - 1 characters before the cut can straddle it.
+        const from = Math.max(0, cut - value.length + 1);
+        const found = text.slice(from, cut + value.length - 1).indexOf(value);
+        if (found !== -1 && from + found < cut) {
+          cut = from + found;
           moved = true;
         }
       }

@@ -24,7 +24,7 @@ jobs:
     const result = await runVmplan(['run', '--no-fail-fast', '--max-parallel', '2'], { cwd: project.root });
     expect(result.code, result.stdout + result.stderr).toBe(1);
     const runDir = join(project.root, '.vmplan/runs', project.latestRun());
-    expect(JSON.parse(readFileSync(join(runDir, 'jobs/build/status.json'), 'utf8'))).toMatchObject({
+    expect(project.jobStatus('build')).toMatchObject({
       status: 'passed',
       exitCode: 0,
     });
@@ -36,7 +36,7 @@ jobs:
     expect(readFileSync(join(runDir, 'jobs/build/host.log'), 'utf8')).toMatch(
       new RegExp(`vmplan: arm64 guest with (TCG|KVM) \\(.*\\); shares over ${shares}`),
     );
-    expect(JSON.parse(readFileSync(join(runDir, 'jobs/slow/status.json'), 'utf8'))).toMatchObject({
+    expect(project.jobStatus('slow')).toMatchObject({
       status: 'timed_out',
     });
     expect(processesWith(runDir).filter((p) => /qemu-system|virtiofsd/.test(p.command))).toEqual([]);

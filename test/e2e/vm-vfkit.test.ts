@@ -2,20 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { NodeRecord } from '../../src/records/schema.js';
 import { runVmplan, spawnVmplan } from '../support/cli.js';
 import { processesWith } from '../support/processes.js';
 import { testProject } from '../support/project.js';
 import { testGuest, testImageYaml, VFKIT_SHIM } from '../support/vm.js';
 
 const guest = testGuest();
-
-interface StatusFile {
-  status: string;
-  message: string | null;
-  exitCode: number | null;
-  startedAt: string;
-  finishedAt: string;
-}
 
 /** Runs vmplan with the vfkit executor against the shim, which boots real guests with QEMU. */
 function vmProject(jobs: string, extra = '') {
@@ -30,9 +23,6 @@ ${jobs}`);
 
 const run = (project: ReturnType<typeof testProject>, args: string[] = []) =>
   runVmplan(['run', '--vfkit-path', VFKIT_SHIM, ...args], { cwd: project.root });
-
-const statusOf = (project: ReturnType<typeof testProject>, job: string) =>
-  project.state<StatusFile>(`runs/${project.latestRun()}/jobs/${job}/status.json`);
 
 const jobFile = (project: ReturnType<typeof testProject>, job: string, file: string) =>
   join(project.root, '.vmplan/runs', project.latestRun(), 'jobs', job, file);
@@ -66,13 +56,13 @@ describe.skipIf(guest === undefined)(
       );
       expect(result.code, result.stdout + result.stderr).toBe(1);
 
-      const hello = statusOf(project, 'hello');
-      const broken = statusOf(project, 'broken');
+      const hello = project.jobStatus('hello');
+      const broken = project.jobStatus('broken');
       expect(hello).toMatchObject({ status: 'passed', exitCode: 0 });
       expect(broken).toMatchObject({ status: 'failed', exitCode: 3, message: 'exited with code 3' });
       // Both VMs ran at the same time.
-      expect(Date.parse(hello.startedAt)).toBeLessThan(Date.parse(broken.finishedAt));
-      expect(Date.parse(broken.startedAt)).toBeLessThan(Date.parse(hello.finishedAt));
+      expect(Date.parse(hello.startedAt!)).toBeLessThan(Date.parse(broken.finishedAt!));
+      expect(Date.parse(broken.startedAt!)).toBeLessThan(Date.parse(hello.finishedAt!));
 
       const guestLog = readFileSync(jobFile(project, 'hello', 'guest.log'), 'utf8');
       expect(guestLog).toBe('hello from aarch64 as vmplan\nfrom the workspace\nFOO=bar baz\ntoken=***\n');
@@ -108,7 +98,7 @@ describe.skipIf(guest === undefined)(
 `);
       const result = await run(project);
       expect(result.code).toBe(1);
-      expect(statusOf(project, 'hang')).toMatchObject({
+      expect(project.jobStatus('hang')).toMatchObject({
         status: 'timed_out',
         message: 'timed out after 0.1 minute(s); stopped',
       });
@@ -127,7 +117,7 @@ describe.skipIf(guest === undefined)(
         env: { VFKIT_SHIM_STUBBORN: '1' },
       });
       expect(result.code).toBe(1);
-      expect(statusOf(project, 'hang')).toMatchObject({ status: 'timed_out' });
+      expect(project.jobStatus('hang')).toMatchObject({ status: 'timed_out' });
       const hostLog = readFileSync(jobFile(project, 'hang', 'host.log'), 'utf8');
       expect(hostLog).toContain('vmplan: asked vfkit for a HardStop');
       expect(hostLog).toContain('vmplan: vfkit did not stop; SIGKILL');
@@ -164,7 +154,7 @@ describe.skipIf(guest === undefined)(
 `);
       const result = await run(project);
       expect(result.code).toBe(1);
-      expect(statusOf(project, 'crash')).toMatchObject({
+      expect(project.jobStatus('crash')).toMatchObject({
         status: 'failed',
         message: 'the guest stopped without a result (see guest.log and console.log)',
       });
@@ -186,12 +176,12 @@ describe.skipIf(guest === undefined)(
 `);
       const result = await run(project, ['--no-fail-fast']);
       expect(result.code).toBe(1);
-      expect(statusOf(project, 'forge')).toMatchObject({
+      expect(project.jobStatus('forge')).toMatchObject({
         status: 'failed',
         message:
           'invalid result from the guest: result.json does not match the guest protocol (Unrecognized key: "extra")',
       });
-      expect(statusOf(project, 'tamper').message).toMatch(
+      expect(project.jobStatus('tamper').message).toMatch(
         /^invalid result from the guest: result\.json is not valid JSON/,
       );
     });
@@ -241,7 +231,7 @@ jobs:
       );
       const result = await run(project);
       expect(result.code).toBe(1);
-      expect(statusOf(project, 'boot')).toMatchObject({
+      expect(project.jobStatus('boot')).toMatchObject({
         status: 'failed',
         message: 'vfkit failed: vfkit does not support qcow2 image format',
       });
@@ -260,11 +250,11 @@ jobs:
       );
       const result = await run(project);
       expect(result.code).toBe(1);
-      const image = project.state<StatusFile>(`runs/${project.latestRun()}/images/gz/status.json`);
+      const image = project.state<NodeRecord>(`runs/${project.latestRun()}/images/gz/status.json`);
       expect(image.message).toMatch(
         /Image\.gz is not an uncompressed arm64 Image \(found gzip\); vfkit boots only uncompressed kernels/,
       );
-      expect(statusOf(project, 'boot')).toMatchObject({
+      expect(project.jobStatus('boot')).toMatchObject({
         status: 'skipped',
         message: 'needs image "gz", which failed',
       });
@@ -289,8 +279,8 @@ jobs:
       execFileSync('mkfs.ext4', ['-q', '-F', '-d', content, join(project.root, 'disk.img')]);
       const result = await run(project, ['--no-fail-fast', '--max-parallel', '1', '--keep-failed-disks']);
       expect(result.code).toBe(1);
-      expect(statusOf(project, 'a-scribble')).toMatchObject({ status: 'failed', exitCode: 1 });
-      expect(statusOf(project, 'b-check')).toMatchObject({ status: 'passed' });
+      expect(project.jobStatus('a-scribble')).toMatchObject({ status: 'failed', exitCode: 1 });
+      expect(project.jobStatus('b-check')).toMatchObject({ status: 'passed' });
       expect(readFileSync(jobFile(project, 'b-check', 'guest.log'), 'utf8')).toContain('pristine disk');
       const debugfs = (image: string) =>
         execFileSync('debugfs', ['-R', 'cat /marker.txt', image], {
@@ -303,7 +293,7 @@ jobs:
       // Without --keep-failed-disks, a failed job's clone goes too.
       const again = await run(project, ['--only', 'a-scribble']);
       expect(again.code).toBe(1);
-      expect(statusOf(project, 'a-scribble')).toMatchObject({ status: 'failed', exitCode: 1 });
+      expect(project.jobStatus('a-scribble')).toMatchObject({ status: 'failed', exitCode: 1 });
       expect(existsSync(jobFile(project, 'a-scribble', 'disk.img'))).toBe(false);
     });
 
@@ -322,7 +312,7 @@ jobs:
       expect(Date.now() - signalled).toBeLessThan(5_000);
       expect(result.code).toBe(143);
       for (const job of ['one', 'two'])
-        expect(statusOf(project, job)).toMatchObject({
+        expect(project.jobStatus(job)).toMatchObject({
           status: 'cancelled',
           message: 'cancelled: received SIGTERM',
         });

@@ -88,6 +88,12 @@ describe('vmplan plan', () => {
     });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--durations applies when planning; a --plan is already planned');
+    writeFileSync(join(repo, 'bad-durations.json'), JSON.stringify({ build: 'slow' }));
+    const bad = await runVmplan(['plan', '--durations', 'bad-durations.json'], { cwd: repo });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      'bad-durations.json: not a valid map of job id to milliseconds: build: Invalid input: expected number, received string',
+    );
   });
 
   it('is reproducible with SOURCE_DATE_EPOCH: same bytes twice', async () => {

@@ -11,7 +11,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { filesNamedIn } from '../../src/images/cache.js';
@@ -49,6 +49,22 @@ jobs:
   const builds = () =>
     existsSync(counter) ? readFileSync(counter, 'utf8').split('\n').filter(Boolean).length : 0;
   return { root, state: join(root, '.vmplan'), yaml, builds };
+}
+
+/**
+ * Removes the cache entry a prepare logged and leaves in its place the lock of a builder that died mid-build
+ * (a pid no process has, on this host). Returns the lock folder.
+ */
+function plantDeadBuildersLock(state: string, prepareLog: string): string {
+  const key = /key ([0-9a-f]{32})/.exec(prepareLog)![1]!;
+  rmSync(join(state, 'cache/images', key), { recursive: true });
+  const lock = join(state, 'cache/images', `${key}.lock`);
+  mkdirSync(lock, { recursive: true });
+  writeFileSync(
+    join(lock, 'owner.json'),
+    JSON.stringify({ pid: 2 ** 22 - 7, hostname: hostname(), startedAt: '2026-01-01T00:00:00Z' }),
+  );
+  return lock;
 }
 
 describe.skipIf(guest === undefined)('image preparation and its cache', () => {
@@ -132,18 +148,7 @@ describe.skipIf(guest === undefined)('image preparation and its cache', () => {
       p.state,
       p.yaml.replace('guest:', 'guest:\n    description: first'),
     );
-    const key = /key ([0-9a-f]{32})/.exec(first.log)![1]!;
-    rmSync(join(p.state, 'cache/images', key), { recursive: true });
-    const lock = join(p.state, 'cache/images', `${key}.lock`);
-    mkdirSync(lock, { recursive: true });
-    writeFileSync(
-      join(lock, 'owner.json'),
-      JSON.stringify({
-        pid: 2 ** 22 - 7,
-        hostname: (await import('node:os')).hostname(),
-        startedAt: '2026-01-01T00:00:00Z',
-      }),
-    );
+    const lock = plantDeadBuildersLock(p.state, first.log);
     const outcome = await prepareFirstImage(
       p.root,
       p.state,
@@ -158,14 +163,7 @@ describe.skipIf(guest === undefined)('image preparation and its cache', () => {
     const jobsFile = join(p.root, 'vmplan.yml');
     writeFileSync(jobsFile, p.yaml);
     const first = await prepareInProcess(p, jobsFile);
-    const key = /key ([0-9a-f]{32})/.exec(first.log)![1]!;
-    rmSync(join(p.state, 'cache/images', key), { recursive: true });
-    const lock = join(p.state, 'cache/images', `${key}.lock`);
-    mkdirSync(lock, { recursive: true });
-    writeFileSync(
-      join(lock, 'owner.json'),
-      JSON.stringify({ pid: 2 ** 22 - 9, hostname: (await import('node:os')).hostname(), startedAt: 'x' }),
-    );
+    plantDeadBuildersLock(p.state, first.log);
     const before = p.builds();
     const results = await Promise.all([1, 2, 3, 4].map(() => prepareInProcess(p, jobsFile)));
     expect(results.map((r) => r.status)).toEqual(['passed', 'passed', 'passed', 'passed']);

@@ -22,16 +22,6 @@ const marker = () => `vmplan-test-${randomBytes(4).toString('hex')}`;
 /** A command whose process carries `mark` in its command line and lives for 5 minutes. */
 const longLived = (mark: string) => `node -e "setTimeout(() => {}, 300000)" ${mark}`;
 
-interface StatusFile {
-  status: string;
-  message: string | null;
-  exitCode: number | null;
-  durationMs: number | null;
-}
-
-const jobStatus = (project: ReturnType<typeof testProject>, runId: string, job: string) =>
-  project.state<StatusFile>(`runs/${runId}/jobs/${job}/status.json`);
-
 describe('vmplan run with the host executor', () => {
   it('runs independent jobs in parallel: 4 × sleep 1 with --max-parallel 4 take well under 4 s', async () => {
     const project = testProject(`version: 1
@@ -74,20 +64,20 @@ jobs:
     const result = await runVmplan(['run', '--no-fail-fast'], { cwd: project.root });
     expect(result.code).toBe(1);
     const runId = project.latestRun();
-    expect(jobStatus(project, runId, 'build')).toMatchObject({
+    expect(project.jobStatus('build', runId)).toMatchObject({
       status: 'failed',
       exitCode: 3,
       message: 'exited with code 3',
     });
-    expect(jobStatus(project, runId, 'unit')).toMatchObject({
+    expect(project.jobStatus('unit', runId)).toMatchObject({
       status: 'skipped',
       message: 'needs "build", which failed',
     });
-    expect(jobStatus(project, runId, 'e2e')).toMatchObject({
+    expect(project.jobStatus('e2e', runId)).toMatchObject({
       status: 'skipped',
       message: 'needs "unit", which was skipped',
     });
-    expect(jobStatus(project, runId, 'lint')).toMatchObject({ status: 'passed', exitCode: 0 });
+    expect(project.jobStatus('lint', runId)).toMatchObject({ status: 'passed', exitCode: 0 });
     expect(result.stdout).toMatch(/build +failed +\d+(\.\d)? m?s +3 +host +exited with code 3/);
     expect(result.stdout).toContain(`Run ${runId}: failed (1 passed, 1 failed, 2 skipped)`);
     expect(readFileSync(join(project.root, `.vmplan/runs/${runId}/jobs/build/host.log`), 'utf8')).toContain(
@@ -110,11 +100,11 @@ jobs:
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(result.code).toBe(1);
     const runId = project.latestRun();
-    expect(jobStatus(project, runId, 'slow')).toMatchObject({
+    expect(project.jobStatus('slow', runId)).toMatchObject({
       status: 'cancelled',
       message: 'fail-fast after "broken" failed',
     });
-    expect(jobStatus(project, runId, 'later')).toMatchObject({
+    expect(project.jobStatus('later', runId)).toMatchObject({
       status: 'skipped',
       message: 'not started: fail-fast after "broken" failed',
     });
@@ -130,7 +120,7 @@ jobs:
 `);
     const result = await runVmplan(['run', '--no-fail-fast', '--max-parallel', '2'], { cwd: project.root });
     expect(result.code).toBe(1);
-    expect(jobStatus(project, project.latestRun(), 'slow').status).toBe('passed');
+    expect(project.jobStatus('slow').status).toBe('passed');
   });
 
   it('stops a timed-out job with its whole process tree, SIGKILL for what ignores SIGTERM', async () => {
@@ -148,7 +138,7 @@ jobs:
 `);
     const result = await runVmplan(['run'], { cwd: project.root });
     expect(result.code).toBe(1);
-    const status = jobStatus(project, project.latestRun(), 'hang');
+    const status = project.jobStatus('hang');
     expect(status).toMatchObject({ status: 'timed_out', message: 'timed out after 0.02 minute(s); stopped' });
     expect(processesWith(mark)).toEqual([]);
     const log = readFileSync(
@@ -201,12 +191,12 @@ jobs:
       message: 'cancelled: received SIGTERM',
     });
     for (const job of ['one', 'two']) {
-      expect(jobStatus(project, runId, job)).toMatchObject({
+      expect(project.jobStatus(job, runId)).toMatchObject({
         status: 'cancelled',
         message: 'cancelled: received SIGTERM',
       });
     }
-    expect(jobStatus(project, runId, 'three')).toMatchObject({ status: 'cancelled' });
+    expect(project.jobStatus('three', runId)).toMatchObject({ status: 'cancelled' });
     expect(processesWith(mark)).toEqual([]);
   });
 
@@ -232,7 +222,7 @@ jobs:
     expect(result.stdout).not.toContain('Snapshot: ');
     const runId = project.latestRun();
     expect(project.state(`runs/${runId}/run.json`)).toMatchObject({ status: 'cancelled' });
-    expect(jobStatus(project, runId, 'never')).toMatchObject({ status: 'cancelled' });
+    expect(project.jobStatus('never', runId)).toMatchObject({ status: 'cancelled' });
   });
 
   it('a second signal leaves at once, killing what still runs (a job that ignores SIGTERM)', async () => {
@@ -259,7 +249,7 @@ jobs:
       status: 'cancelled',
       message: 'cancelled: received SIGTERM, then SIGINT',
     });
-    expect(jobStatus(project, runId, 'stubborn')).toMatchObject({ status: 'cancelled', process: null });
+    expect(project.jobStatus('stubborn', runId)).toMatchObject({ status: 'cancelled', process: null });
   });
 
   it('a setup failure mid-run leaves every record terminal with the reason (pikaci left them running)', async () => {
@@ -279,7 +269,7 @@ jobs:
     expect(run.status).toBe('failed');
     expect(run.message).toMatch(/^run setup failed: workspace snapshot: fifo is a named pipe;/);
     for (const job of ['a', 'b']) {
-      expect(jobStatus(project, runId, job)).toMatchObject({ status: 'skipped', message: run.message });
+      expect(project.jobStatus(job, runId)).toMatchObject({ status: 'skipped', message: run.message });
     }
   });
 
@@ -302,7 +292,7 @@ jobs:
     const run = project.state<{ status: string; message: string }>(`runs/${runId}/run.json`);
     expect(run.status).toBe('failed');
     expect(run.message).toMatch(/^vmplan error during the run \(its jobs were stopped\): .*jobs\/a/);
-    expect(jobStatus(project, runId, 'long')).toMatchObject({ status: 'cancelled', process: null });
+    expect(project.jobStatus('long', runId)).toMatchObject({ status: 'cancelled', process: null });
   });
 
   it('when vmplan itself is SIGKILLed, the next command finishes the run and stops what it left', async () => {
@@ -328,7 +318,7 @@ jobs:
       status: 'cancelled',
       message: expect.stringMatching(/^vmplan \(pid \d+\) ended without finishing the run$/),
     });
-    expect(jobStatus(project, runId, 'orphan').status).toBe('cancelled');
+    expect(project.jobStatus('orphan', runId).status).toBe('cancelled');
     expect(processesWith(mark)).toEqual([]);
   });
 

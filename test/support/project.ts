@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll } from 'vitest';
+import type { NodeRecord } from '../../src/records/schema.js';
 
 /** A throw-away project folder with a jobs file, removed after the test file. */
 export interface TestProject {
@@ -12,6 +13,8 @@ export interface TestProject {
   state<T = Record<string, unknown>>(path: string): T;
   /** The one run id in the state folder after `count` runs (the newest). */
   latestRun(): string;
+  /** A job's status.json in a run (default: the newest). */
+  jobStatus(job: string, runId?: string): NodeRecord;
 }
 
 /** Creates a project with `.github/vmplan.yml` holding `jobs`. */
@@ -25,14 +28,17 @@ export function testProject(jobs: string, prefix = 'vmplan-project-'): TestProje
     return full;
   };
   write('.github/vmplan.yml', jobs);
+  const latestRun = () => {
+    const runs = readdirRuns(root);
+    return runs[runs.length - 1]!;
+  };
   return {
     root,
     write,
     state: (path) => JSON.parse(readFileSync(join(root, '.vmplan', path), 'utf8')),
-    latestRun: () => {
-      const runs = readdirRuns(root);
-      return runs[runs.length - 1]!;
-    },
+    latestRun,
+    jobStatus: (job, runId = latestRun()) =>
+      JSON.parse(readFileSync(join(root, '.vmplan/runs', runId, 'jobs', job, 'status.json'), 'utf8')),
   };
 }
 

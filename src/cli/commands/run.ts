@@ -1,13 +1,9 @@
 import { resolve } from 'node:path';
-import type { Executor as ExecutorName } from '../../config/schema.js';
 import { repositoryRoot } from '../../context/local-context.js';
-import type { JobExecutor } from '../../engine/executor.js';
 import { startRun } from '../../engine/start-run.js';
 import { InputError } from '../../errors.js';
-import { HostExecutor } from '../../executors/host.js';
+import { availableExecutors } from '../../executors/available.js';
 import { killRecordedProcessNow } from '../../executors/stop-recorded.js';
-import { QemuExecutor } from '../../executors/vm/qemu.js';
-import { VfkitExecutor } from '../../executors/vm/vfkit.js';
 import { HostImagePreparer } from '../../images/preparer.js';
 import { readPlan } from '../../plan/io.js';
 import type { Plan } from '../../plan/schema.js';
@@ -38,20 +34,6 @@ export function stateLayout(io: CliIo, stateDir: string | undefined): StateLayou
   return new StateLayout(
     stateDir === undefined ? resolve(repositoryRoot(io.cwd), '.vmplan') : resolve(io.cwd, stateDir),
   );
-}
-
-/** The executors vmplan offers; each checks in its preflight that this machine can run it. */
-export function availableExecutors(
-  io: CliIo,
-  layout: StateLayout,
-  options: { vfkitPath: string | undefined; keepFailedDisks: boolean },
-): Partial<Record<ExecutorName, JobExecutor>> {
-  const vfkitPath = options.vfkitPath === undefined ? undefined : resolve(io.cwd, options.vfkitPath);
-  return {
-    host: new HostExecutor(io.env),
-    qemu: new QemuExecutor({ cacheDir: layout.cacheDir, keepFailedDisks: options.keepFailedDisks }),
-    vfkit: new VfkitExecutor({ vfkitPath, env: io.env, keepFailedDisks: options.keepFailedDisks }),
-  };
 }
 
 /** `vmplan run [FILE | --plan plan.json] [--only ...] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR]` */
@@ -150,8 +132,11 @@ export async function executePlan(
       layout,
       repositoryRoot: repositoryRoot(io.cwd),
       env: io.env,
-      executors: availableExecutors(io, layout, {
+      executors: availableExecutors({
+        env: io.env,
+        cacheDir: layout.cacheDir,
         vfkitPath: values['vfkit-path'],
+        base: io.cwd,
         keepFailedDisks: values['keep-failed-disks'] === true,
       }),
       preparer: new HostImagePreparer(layout.cacheDir, io.env),

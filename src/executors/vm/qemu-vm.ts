@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -109,10 +110,7 @@ export async function startQemuVm(
 
   if (options.virtiofsd !== undefined) {
     for (const share of spec.shares) {
-      const socket = join(
-        options.socketDir,
-        `${process.pid}-${Date.now().toString(36)}-${share.tag}.vfs.sock`,
-      );
+      const socket = join(options.socketDir, `${randomBytes(6).toString('hex')}-${share.tag}.vfs.sock`);
       rmSync(socket, { force: true });
       sockets[share.tag] = socket;
       const helper = spawn(options.virtiofsd.path, virtiofsdArgs(options.virtiofsd, socket, share.hostPath), {
@@ -126,7 +124,9 @@ export async function startQemuVm(
     const ready = await waitFor(() => Object.values(sockets).every((socket) => existsSync(socket)), 5_000);
     if (!ready) {
       await stopHelpers();
-      throw new Error(`virtiofsd did not start within 5 s: ${stderr.trim().split('\n').pop() ?? ''}`);
+      throw new Error(
+        `virtiofsd did not start within 5 s (${stderr.trim().split('\n').pop() ?? 'no message'}); set VMPLAN_QEMU_SHARES=9p to share folders over 9p instead`,
+      );
     }
   }
 
@@ -150,10 +150,10 @@ export async function startQemuVm(
   }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     qemu.once('exit', (code, signal) => {
-      // virtiofsd exits when QEMU disconnects; make sure of it.
-      void sleep(500)
-        .then(stopHelpers)
-        .then(() => resolve({ code, signal }));
+      // virtiofsd exits when QEMU disconnects: give it a moment, then make sure of it (9p has no helpers).
+      void (helpers.length === 0 ? Promise.resolve() : sleep(500).then(stopHelpers)).then(() =>
+        resolve({ code, signal }),
+      );
     });
   });
   let stopping: Promise<void> | undefined;

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import type { JobContext, JobExecutor, JobOutcome } from '../../engine/executor.js';
 import { InputError } from '../../errors.js';
+import { executorsUsing } from '../../images/verify.js';
 import type { Plan } from '../../plan/schema.js';
 import { shortSocketDir } from '../../util/short-socket-dir.js';
 import { chooseAccel } from './qemu-accel.js';
@@ -24,7 +25,7 @@ export class QemuExecutor implements JobExecutor {
   async preflight(plan: Plan): Promise<void> {
     const archs = new Set(
       plan.nodes.flatMap((node) =>
-        node.kind === 'prepare' && node.usedBy.some((id) => usesQemu(plan, id)) ? [node.arch] : [],
+        node.kind === 'prepare' && executorsUsing(plan, node).includes('qemu') ? [node.arch] : [],
       ),
     );
     const missing = [...archs].filter(
@@ -39,15 +40,23 @@ export class QemuExecutor implements JobExecutor {
     }
   }
 
+  /** The accelerator per guest architecture, decided once per run (parallel first jobs share one probe). */
+  private readonly accels = new Map<string, ReturnType<typeof chooseAccel>>();
+  /** virtiofsd, looked up once (it runs `--version` on each candidate). */
+  private virtiofsd: { found: ReturnType<typeof findVirtiofsd> } | undefined;
+
   async runJob(context: JobContext): Promise<JobOutcome> {
     const socketDir = shortSocketDir();
     const cacheDir = this.options.cacheDir;
     // VMPLAN_QEMU_SHARES=9p: 9p even where virtiofsd exists (a broken virtiofsd, or to compare the two).
-    const virtiofsd = process.env.VMPLAN_QEMU_SHARES === '9p' ? undefined : findVirtiofsd();
+    this.virtiofsd ??= { found: process.env.VMPLAN_QEMU_SHARES === '9p' ? undefined : findVirtiofsd() };
+    const virtiofsd = this.virtiofsd.found;
+    const accels = this.accels;
     const launcher: VmLauncher = {
       name: 'qemu',
       async launch(spec, log) {
-        const { accel, reason } = await chooseAccel(spec.arch, spec, cacheDir);
+        if (!accels.has(spec.arch)) accels.set(spec.arch, chooseAccel(spec.arch, spec, cacheDir));
+        const { accel, reason } = await accels.get(spec.arch)!;
         await log.note(
           `vmplan: ${spec.arch} guest with ${accel.toUpperCase()} (${reason}); shares over ${virtiofsd === undefined ? '9p' : 'virtiofs'}`,
         );
@@ -78,8 +87,4 @@ export class QemuExecutor implements JobExecutor {
       keepFailedDisks: this.options.keepFailedDisks === true,
     });
   }
-}
-
-function usesQemu(plan: Plan, nodeId: string): boolean {
-  return plan.nodes.some((node) => node.id === nodeId && node.executor === 'qemu');
 }

@@ -50,13 +50,3 @@ export async function setVfkitState(socketPath: string, state: VfkitStateChange)
     return false;
   }
 }
-
-/** The VM state vfkit reports (e.g. VirtualMachineStateRunning), or undefined when it does not answer. */
-export async function getVfkitState(socketPath: string): Promise<string | undefined> {
-  try {
-    const response = await vfkitRequest(socketPath, 'GET', '/vm/state');
-    return (JSON.parse(response.body) as { state?: string }).state;
-  } catch {
-    return undefined;
-  }
-}

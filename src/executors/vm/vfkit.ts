@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobContext, JobExecutor, JobOutcome } from '../../engine/executor.js';
 import type { JobLog } from '../../engine/job-log.js';
 import { InputError } from '../../errors.js';
+import { executorsUsing } from '../../images/verify.js';
 import type { Plan } from '../../plan/schema.js';
 import { shortSocketDir } from '../../util/short-socket-dir.js';
 import { vfkitArgs } from './vfkit-args.js';
@@ -96,7 +97,7 @@ export class VfkitExecutor implements JobExecutor {
         if (
           node.kind === 'prepare' &&
           node.arch !== 'arm64' &&
-          node.usedBy.some((id) => plan.nodes.some((n) => n.id === id && n.executor === 'vfkit'))
+          executorsUsing(plan, node).includes('vfkit')
         ) {
           problems.push(
             `image "${node.image}" is ${node.arch}; vfkit on Apple Silicon boots arm64 guests only`,
