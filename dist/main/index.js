@@ -41939,20 +41939,65 @@ function pushTo(map, key, value) {
 
 
 
+
 /**
- * Writes a file so that readers see either the old or the new content, never a torn one:
- * temp file in the same folder, fsync, rename over the target, fsync the folder.
+ * Decides how `path` may be written. `rename(2)` replaces whatever is at a path, device nodes included, so only a
+ * missing path or a regular file is ever replaced; character devices and FIFOs (`/dev/null`, a pipe) are written
+ * through; a symlink is followed only to a character device or FIFO (`/dev/stdout`), never replaced and never
+ * used to replace the file it points to; everything else is refused.
+ */
+function writeTargetOf(path) {
+    let link;
+    try {
+        link = (0,external_node_fs_.lstatSync)(path);
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return 'replace';
+        throw error;
+    }
+    if (link.isFile())
+        return 'replace';
+    if (link.isCharacterDevice() || link.isFIFO())
+        return 'write-through';
+    if (link.isSymbolicLink()) {
+        let target;
+        try {
+            target = (0,external_node_fs_.statSync)(path);
+        }
+        catch {
+            target = undefined;
+        }
+        if (target !== undefined && (target.isCharacterDevice() || target.isFIFO()))
+            return 'write-through';
+        throw new errors_InputError(`${path} is a symlink${target === undefined ? ' to nothing' : ''}: vmplan does not write through symlinks to files; give the real path`);
+    }
+    const kind = link.isDirectory()
+        ? 'a folder'
+        : link.isBlockDevice()
+            ? 'a block device'
+            : link.isSocket()
+                ? 'a socket'
+                : 'a special file';
+    throw new errors_InputError(`${path} is ${kind}: vmplan writes only regular files, character devices and pipes`);
+}
+/**
+ * Writes a file so that readers see either the old or the new content, never a torn one: temp file in the same
+ * folder, fsync, rename over the target, fsync the folder. A character device or FIFO (`--out /dev/null`) is
+ * written through instead of being replaced; other special files and symlinks to files are refused.
  */
 function writeFileAtomic(path, data, mode = 0o644) {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const folder = (0,external_node_path_.dirname)(path);
     (0,external_node_fs_.mkdirSync)(folder, { recursive: true });
+    if (writeTargetOf(path) === 'write-through') {
+        writeThrough(path, bytes);
+        return;
+    }
     const temp = (0,external_node_path_.join)(folder, `.${(0,external_node_path_.basename)(path)}.${process.pid}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
     const fd = (0,external_node_fs_.openSync)(temp, 'wx', mode);
     try {
-        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-        let offset = 0;
-        while (offset < bytes.length)
-            offset += (0,external_node_fs_.writeSync)(fd, bytes, offset, bytes.length - offset);
+        writeAll(fd, bytes);
         (0,external_node_fs_.fsyncSync)(fd);
     }
     catch (error) {
@@ -41962,6 +42007,7 @@ function writeFileAtomic(path, data, mode = 0o644) {
     }
     (0,external_node_fs_.closeSync)(fd);
     try {
+        // The type was checked above; a file swapped in since is still replaced only if it is not a folder.
         (0,external_node_fs_.renameSync)(temp, path);
     }
     catch (error) {
@@ -41973,6 +42019,25 @@ function writeFileAtomic(path, data, mode = 0o644) {
 /** Writes JSON (two-space indent, trailing newline) atomically. */
 function writeJsonAtomic(path, value) {
     writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+/** Writes to a character device or FIFO as it is (never creating or replacing anything at the path). */
+function writeThrough(path, bytes) {
+    const fd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_WRONLY);
+    try {
+        // Re-check what was opened: the path could have been swapped between the check and the open.
+        const opened = (0,external_node_fs_.fstatSync)(fd);
+        if (!opened.isCharacterDevice() && !opened.isFIFO())
+            throw new errors_InputError(`${path} changed while it was being written: refusing to write into it`);
+        writeAll(fd, bytes);
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+}
+function writeAll(fd, bytes) {
+    let offset = 0;
+    while (offset < bytes.length)
+        offset += (0,external_node_fs_.writeSync)(fd, bytes, offset, bytes.length - offset);
 }
 function syncFolder(folder) {
     // Makes the rename durable; not every platform lets a directory be opened for fsync.

@@ -31448,24 +31448,143 @@ function checkAnnotationBatches(annotations) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/util/canonical-json.ts
+
+/** JSON with object keys sorted at every depth: the same value always gives the same bytes. */
+function canonical_json_canonicalJson(value) {
+    return JSON.stringify(sortKeys(value));
+}
+function sortKeys(value) {
+    if (Array.isArray(value))
+        return value.map(sortKeys);
+    if (value !== null && typeof value === 'object') {
+        const sorted = {};
+        for (const key of Object.keys(value).sort()) {
+            const child = value[key];
+            if (child !== undefined)
+                sorted[key] = sortKeys(child);
+        }
+        return sorted;
+    }
+    return value;
+}
+/** Hex sha256 of a string or bytes. */
+function canonical_json_sha256(data) {
+    return (0,external_node_crypto_.createHash)('sha256').update(data).digest('hex');
+}
+/** Orders strings by UTF-16 code units, the same on every machine and locale (unlike localeCompare). */
+function canonical_json_compareText(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+;// CONCATENATED MODULE: ./src/errors.ts
+
+/** Bad input (a jobs file, a plan, a flag): nothing ran. The CLI exits 2 for it. */
+class errors_InputError extends Error {
+    /** Every problem found, in document order. */
+    problems;
+    constructor(problems) {
+        const list = typeof problems === 'string' ? [{ message: problems }] : problems;
+        super(list.map(formatProblem).join('\n'));
+        this.name = 'InputError';
+        this.problems = list;
+    }
+}
+/** Renders a path as `jobs.unit.needs[1]` (keys that are not plain words are quoted). */
+function formatPath(path) {
+    let text = '';
+    for (const segment of path) {
+        if (typeof segment === 'number')
+            text += `[${segment}]`;
+        else if (/^[A-Za-z0-9_$-]+$/.test(segment))
+            text += text === '' ? segment : `.${segment}`;
+        else
+            text += `[${JSON.stringify(segment)}]`;
+    }
+    return text;
+}
+/** Renders a problem as `file:line:col path: message`. */
+function formatProblem(problem) {
+    let location = problem.file ?? '';
+    if (problem.file !== undefined && problem.line !== undefined) {
+        location += `:${problem.line}`;
+        if (problem.column !== undefined)
+            location += `:${problem.column}`;
+    }
+    const path = problem.path !== undefined && problem.path.length > 0 ? formatPath(problem.path) : '';
+    const where = [location, path].filter((part) => part !== '').join(' ');
+    return where === '' ? problem.message : `${where}: ${problem.message}`;
+}
+/** Orders problems by position in the file, then path, so reports read top to bottom. */
+function sortProblems(problems) {
+    return [...problems].sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER) ||
+        (a.column ?? 0) - (b.column ?? 0) ||
+        canonical_json_compareText(formatPath(a.path ?? []), formatPath(b.path ?? [])));
+}
+
 ;// CONCATENATED MODULE: ./src/util/atomic-write.ts
 
 
 
+
 /**
- * Writes a file so that readers see either the old or the new content, never a torn one:
- * temp file in the same folder, fsync, rename over the target, fsync the folder.
+ * Decides how `path` may be written. `rename(2)` replaces whatever is at a path, device nodes included, so only a
+ * missing path or a regular file is ever replaced; character devices and FIFOs (`/dev/null`, a pipe) are written
+ * through; a symlink is followed only to a character device or FIFO (`/dev/stdout`), never replaced and never
+ * used to replace the file it points to; everything else is refused.
+ */
+function writeTargetOf(path) {
+    let link;
+    try {
+        link = (0,external_node_fs_namespaceObject.lstatSync)(path);
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return 'replace';
+        throw error;
+    }
+    if (link.isFile())
+        return 'replace';
+    if (link.isCharacterDevice() || link.isFIFO())
+        return 'write-through';
+    if (link.isSymbolicLink()) {
+        let target;
+        try {
+            target = (0,external_node_fs_namespaceObject.statSync)(path);
+        }
+        catch {
+            target = undefined;
+        }
+        if (target !== undefined && (target.isCharacterDevice() || target.isFIFO()))
+            return 'write-through';
+        throw new errors_InputError(`${path} is a symlink${target === undefined ? ' to nothing' : ''}: vmplan does not write through symlinks to files; give the real path`);
+    }
+    const kind = link.isDirectory()
+        ? 'a folder'
+        : link.isBlockDevice()
+            ? 'a block device'
+            : link.isSocket()
+                ? 'a socket'
+                : 'a special file';
+    throw new errors_InputError(`${path} is ${kind}: vmplan writes only regular files, character devices and pipes`);
+}
+/**
+ * Writes a file so that readers see either the old or the new content, never a torn one: temp file in the same
+ * folder, fsync, rename over the target, fsync the folder. A character device or FIFO (`--out /dev/null`) is
+ * written through instead of being replaced; other special files and symlinks to files are refused.
  */
 function atomic_write_writeFileAtomic(path, data, mode = 0o644) {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const folder = (0,external_node_path_namespaceObject.dirname)(path);
     (0,external_node_fs_namespaceObject.mkdirSync)(folder, { recursive: true });
+    if (writeTargetOf(path) === 'write-through') {
+        writeThrough(path, bytes);
+        return;
+    }
     const temp = (0,external_node_path_namespaceObject.join)(folder, `.${(0,external_node_path_namespaceObject.basename)(path)}.${process.pid}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
     const fd = (0,external_node_fs_namespaceObject.openSync)(temp, 'wx', mode);
     try {
-        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-        let offset = 0;
-        while (offset < bytes.length)
-            offset += (0,external_node_fs_namespaceObject.writeSync)(fd, bytes, offset, bytes.length - offset);
+        writeAll(fd, bytes);
         (0,external_node_fs_namespaceObject.fsyncSync)(fd);
     }
     catch (error) {
@@ -31475,6 +31594,7 @@ function atomic_write_writeFileAtomic(path, data, mode = 0o644) {
     }
     (0,external_node_fs_namespaceObject.closeSync)(fd);
     try {
+        // The type was checked above; a file swapped in since is still replaced only if it is not a folder.
         (0,external_node_fs_namespaceObject.renameSync)(temp, path);
     }
     catch (error) {
@@ -31486,6 +31606,25 @@ function atomic_write_writeFileAtomic(path, data, mode = 0o644) {
 /** Writes JSON (two-space indent, trailing newline) atomically. */
 function writeJsonAtomic(path, value) {
     atomic_write_writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+/** Writes to a character device or FIFO as it is (never creating or replacing anything at the path). */
+function writeThrough(path, bytes) {
+    const fd = (0,external_node_fs_namespaceObject.openSync)(path, external_node_fs_namespaceObject.constants.O_WRONLY);
+    try {
+        // Re-check what was opened: the path could have been swapped between the check and the open.
+        const opened = (0,external_node_fs_namespaceObject.fstatSync)(fd);
+        if (!opened.isCharacterDevice() && !opened.isFIFO())
+            throw new errors_InputError(`${path} changed while it was being written: refusing to write into it`);
+        writeAll(fd, bytes);
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+    }
+}
+function writeAll(fd, bytes) {
+    let offset = 0;
+    while (offset < bytes.length)
+        offset += (0,external_node_fs_namespaceObject.writeSync)(fd, bytes, offset, bytes.length - offset);
 }
 function syncFolder(folder) {
     // Makes the rename durable; not every platform lets a directory be opened for fsync.
@@ -31651,80 +31790,6 @@ function readIndex(path) {
     catch {
         return {};
     }
-}
-
-;// CONCATENATED MODULE: ./src/util/canonical-json.ts
-
-/** JSON with object keys sorted at every depth: the same value always gives the same bytes. */
-function canonical_json_canonicalJson(value) {
-    return JSON.stringify(sortKeys(value));
-}
-function sortKeys(value) {
-    if (Array.isArray(value))
-        return value.map(sortKeys);
-    if (value !== null && typeof value === 'object') {
-        const sorted = {};
-        for (const key of Object.keys(value).sort()) {
-            const child = value[key];
-            if (child !== undefined)
-                sorted[key] = sortKeys(child);
-        }
-        return sorted;
-    }
-    return value;
-}
-/** Hex sha256 of a string or bytes. */
-function canonical_json_sha256(data) {
-    return (0,external_node_crypto_.createHash)('sha256').update(data).digest('hex');
-}
-/** Orders strings by UTF-16 code units, the same on every machine and locale (unlike localeCompare). */
-function canonical_json_compareText(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-
-;// CONCATENATED MODULE: ./src/errors.ts
-
-/** Bad input (a jobs file, a plan, a flag): nothing ran. The CLI exits 2 for it. */
-class errors_InputError extends Error {
-    /** Every problem found, in document order. */
-    problems;
-    constructor(problems) {
-        const list = typeof problems === 'string' ? [{ message: problems }] : problems;
-        super(list.map(formatProblem).join('\n'));
-        this.name = 'InputError';
-        this.problems = list;
-    }
-}
-/** Renders a path as `jobs.unit.needs[1]` (keys that are not plain words are quoted). */
-function formatPath(path) {
-    let text = '';
-    for (const segment of path) {
-        if (typeof segment === 'number')
-            text += `[${segment}]`;
-        else if (/^[A-Za-z0-9_$-]+$/.test(segment))
-            text += text === '' ? segment : `.${segment}`;
-        else
-            text += `[${JSON.stringify(segment)}]`;
-    }
-    return text;
-}
-/** Renders a problem as `file:line:col path: message`. */
-function formatProblem(problem) {
-    let location = problem.file ?? '';
-    if (problem.file !== undefined && problem.line !== undefined) {
-        location += `:${problem.line}`;
-        if (problem.column !== undefined)
-            location += `:${problem.column}`;
-    }
-    const path = problem.path !== undefined && problem.path.length > 0 ? formatPath(problem.path) : '';
-    const where = [location, path].filter((part) => part !== '').join(' ');
-    return where === '' ? problem.message : `${where}: ${problem.message}`;
-}
-/** Orders problems by position in the file, then path, so reports read top to bottom. */
-function sortProblems(problems) {
-    return [...problems].sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER) ||
-        (a.column ?? 0) - (b.column ?? 0) ||
-        canonical_json_compareText(formatPath(a.path ?? []), formatPath(b.path ?? [])));
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
