@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
-import { Locator } from '../config/locate.js';
 import { zodIssuesToProblems } from '../config/zod-problems.js';
 import { InputError, sortProblems } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { planIdOf } from './build.js';
+import { JsonLocator } from './json-locator.js';
 import { PLAN_SCHEMA_VERSION, type Plan, PlanSchema } from './schema.js';
 
 /** Largest plan.json vmplan will read (a plan of 10,000 jobs is a few MB). */
@@ -51,16 +50,24 @@ export function assertNoSecretValues(text: string, secretValues: readonly string
   }
 }
 
-/** Parses and validates plan.json text; problems are located by line and column. */
+/**
+ * Parses and validates plan.json text. Plans are JSON only (never YAML: a YAML parser on a large or hostile file is
+ * slow and memory-hungry); positions are worked out only when there is a problem to locate.
+ */
 export function parsePlan(text: string, file: string): Plan {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
-  const locator = new Locator(file, document, lineCounter);
+  const locator = new JsonLocator(file, text);
+  const start = /\S/.exec(text)?.[0];
+  if (start !== '{') {
+    const found = start === undefined ? 'an empty file' : `${JSON.stringify(start)} at the start`;
+    throw new InputError([{ file, line: 1, message: `not a plan: expected a JSON object, found ${found}` }]);
+  }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new InputError([{ file, message: `not a plan: invalid JSON (${(error as Error).message})` }]);
+    throw new InputError([
+      locator.syntaxError() ?? { file, message: `not a plan: invalid JSON (${(error as Error).message})` },
+    ]);
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new InputError([{ file, message: 'not a plan: expected a JSON object' }]);

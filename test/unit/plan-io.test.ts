@@ -57,8 +57,25 @@ jobs:
     ]);
   });
 
-  it('rejects text that is not JSON', () => {
-    expect(planErrors('version: 1\n')[0]).toMatch(/^plan\.json: not a plan: invalid JSON \(/);
+  it('rejects text that is not JSON, saying where', () => {
+    expect(planErrors('version: 1\n')).toEqual([
+      'plan.json:1: not a plan: expected a JSON object, found "v" at the start',
+    ]);
+    expect(planErrors('')).toEqual(['plan.json:1: not a plan: expected a JSON object, found an empty file']);
+    expect(planErrors('{\n  "schemaVersion": 1,\n  "planId" "x"\n}\n')).toEqual([
+      'plan.json:3:12: not a plan: invalid JSON (colon expected)',
+    ]);
+    expect(planErrors('{"schemaVersion": 1,}')).toEqual([
+      'plan.json:1:21: not a plan: invalid JSON (property name expected)',
+    ]);
+  });
+
+  it('never reads a plan as YAML: a large YAML file is refused at its first byte', () => {
+    const yaml = `jobs:\n${'  - { run: echo, needs: [a, b, c] }\n'.repeat(1_500_000)}`;
+    expect(yaml.length).toBeGreaterThan(50_000_000);
+    expect(planErrors(yaml)).toEqual([
+      'plan.json:1: not a plan: expected a JSON object, found "j" at the start',
+    ]);
   });
 
   it('rejects a jobs file given as a plan', () => {
