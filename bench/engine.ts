@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseJobsFile } from '../src/config/parse.js';
 import type { ProgressReporter } from '../src/engine/run-plan.js';
 import { startRun } from '../src/engine/start-run.js';
-import { HostExecutor } from '../src/executors/host.js';
+import { HostExecutor } from '../src/executors/host/executor.js';
 import { buildPlan } from '../src/plan/build.js';
 import { StateLayout } from '../src/records/layout.js';
 import { median, table } from './support.js';

@@ -28,6 +28,17 @@ export class InputError extends Error {
   }
 }
 
+/**
+ * A bug in vmplan itself (an invariant broken, a record missing that must exist): never the user's input. The
+ * message says so, so a user reports it instead of trying to fix their jobs file.
+ */
+export class InternalError extends Error {
+  constructor(message: string) {
+    super(`internal error: ${message} (this is a bug in vmplan: please report it)`);
+    this.name = 'InternalError';
+  }
+}
+
 /** Renders a path as `jobs.unit.needs[1]` (keys that are not plain words are quoted). */
 export function formatPath(path: readonly PathSegment[]): string {
   let text = '';

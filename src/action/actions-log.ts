@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import * as core from '@actions/core';
-import { type LiveSink, prefixLines } from '../engine/job-log.js';
+import { type LiveSink, prefixLines } from '../records/job-log.js';
 
 /**
  * The Actions log, with workflow commands switched off whenever untrusted text (job output) flows: anything a

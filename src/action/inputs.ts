@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { DEFAULT_JOBS_FILE } from '../config/load.js';
 import { ExecutorSchema } from '../config/schema.js';
 import { InputError, type Problem } from '../errors.js';
+import { executorOptions } from '../executors/catalog.js';
 import { parseShard } from '../plan/shard.js';
 import { describeValue } from '../util/describe.js';
+import { INPUTS } from './metadata.js';
 
 const booleanInput = z
   .string()
@@ -23,6 +25,21 @@ const runIdInput = z
     error: (issue) => `expected a workflow run id (a number), found ${describeValue(issue.input)}`,
   })
   .transform((value) => (value === '' ? undefined : Number(value)));
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value));
+
+/** Inputs for the executors' options: a boolean or an optional string each. */
+function executorInputSchemas(): Record<string, typeof booleanInput | typeof optionalString> {
+  return Object.fromEntries(
+    executorOptions().map((option) => [
+      option.name,
+      option.type === 'boolean' ? booleanInput : optionalString,
+    ]),
+  );
+}
 
 /** The action's inputs, validated: each bad value is reported with the input's name. */
 export const ActionInputsSchema = z.object({
@@ -62,11 +79,8 @@ export const ActionInputsSchema = z.object({
     error: (issue) => `expected auto, true or false, found ${describeValue(issue.input)}`,
   }),
   'github-token': z.string(),
-  'vfkit-path': z
-    .string()
-    .trim()
-    .transform((value) => (value === '' ? undefined : value)),
-  'keep-failed-disks': booleanInput,
+  // The executors' own inputs (vfkit-path, keep-failed-disks, ...), from the executor table.
+  ...executorInputSchemas(),
   mode: z.enum(['run', 'report'], {
     error: (issue) => `expected run or report, found ${describeValue(issue.input)}`,
   }),
@@ -101,12 +115,7 @@ export const INPUT_NAMES = Object.keys(ActionInputsSchema.shape) as (keyof Actio
  */
 export function readInputs(get: (name: string) => string, defaults: { stateDir: string }): ActionInputs {
   const raw: Record<string, string> = {};
-  for (const name of INPUT_NAMES) raw[name] = get(name);
-  if (raw['state-dir'] === '') raw['state-dir'] = defaults.stateDir;
-  if (raw['upload-logs'] === '') raw['upload-logs'] = 'always';
-  if (raw['check-runs'] === '') raw['check-runs'] = 'auto';
-  if (raw.mode === '') raw.mode = 'run';
-  if (raw.jobs === '') raw.jobs = DEFAULT_JOBS_FILE;
+  for (const name of INPUT_NAMES) raw[name] = get(name) === '' ? defaultOf(name, defaults) : get(name);
   const result = ActionInputsSchema.safeParse(raw);
   if (!result.success) {
     const problems: Problem[] = result.error.issues.map((issue) => ({
@@ -128,6 +137,22 @@ export function readInputs(get: (name: string) => string, defaults: { stateDir: 
     );
   }
   return result.data;
+}
+
+/** The values of the executors' options among the inputs, by option name. */
+export function executorInputs(inputs: ActionInputs): Record<string, string | boolean | undefined> {
+  const values = inputs as unknown as Record<string, string | boolean | undefined>;
+  return Object.fromEntries(executorOptions().map((option) => [option.name, values[option.name]]));
+}
+
+/**
+ * An input's default as action.yml declares it, for when the runner gave none (a local run of the action). A
+ * workflow expression there (`${{ runner.temp }}`) is the runner's to fill in: the caller's value stands in.
+ */
+function defaultOf(name: string, local: { stateDir: string }): string {
+  const declared = INPUTS[name]?.default ?? '';
+  if (!declared.includes('${{')) return declared;
+  return name === 'state-dir' ? local.stateDir : '';
 }
 
 /** The `jobs` input is inline YAML when it spans lines or is a flow mapping; otherwise it is a path. */

@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { formatProblem, type InputError } from '../errors.js';
+import { statusLabel } from '../records/status-words.js';
 import {
   type Annotation,
   clampMessage,
@@ -8,6 +9,7 @@ import {
 } from '../report/annotations.js';
 import type { JobReport } from '../report/model.js';
 import type { ActionsLog } from './actions-log.js';
+import { setOutput } from './metadata.js';
 
 /**
  * Emits the most useful annotations as workflow commands. The runner keeps ten per level and step, so the
@@ -37,10 +39,10 @@ export function emitAnnotations(
 /** Sets status, passed, failed and results, and fails the step when not every job passed. */
 export function finishWithResults(status: string, jobs: JobReport[]): void {
   const failedJobs = jobs.filter((job) => job.status !== 'passed');
-  core.setOutput('status', status);
-  core.setOutput('passed', String(jobs.length - failedJobs.length));
-  core.setOutput('failed', String(failedJobs.length));
-  core.setOutput(
+  setOutput('status', status);
+  setOutput('passed', String(jobs.length - failedJobs.length));
+  setOutput('failed', String(failedJobs.length));
+  setOutput(
     'results',
     JSON.stringify(
       Object.fromEntries(
@@ -52,7 +54,7 @@ export function finishWithResults(status: string, jobs: JobReport[]): void {
     ),
   );
   if (status !== 'passed') {
-    const names = failedJobs.slice(0, 5).map((job) => `${job.job} (${job.status.replace('_', ' ')})`);
+    const names = failedJobs.slice(0, 5).map((job) => `${job.job} (${statusLabel(job.status)})`);
     const what = status === 'cancelled' ? 'cancelled' : `${failedJobs.length} job(s) did not pass`;
     core.setFailed(
       `vmplan: ${what}${names.length === 0 ? '' : `: ${names.join(', ')}`}${failedJobs.length > 5 ? ', …' : ''}`,

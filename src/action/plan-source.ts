@@ -41,11 +41,6 @@ export async function planForRun(
   context: WorkflowContext,
   workFolder: string,
 ): Promise<PlanForRun> {
-  let base: Plan;
-  let publish = false;
-  let rerunOf: string | undefined;
-  const notes: string[] = [];
-  let locate: PlanForRun['locate'] = () => undefined;
   if (
     inputs.durations !== undefined &&
     (inputs.plan !== undefined || inputs['rerun-failed-from'] !== undefined)
@@ -54,56 +49,15 @@ export async function planForRun(
       'input "durations": durations are recorded in the plan when it is made (so every shard splits it the same way); give them to the step that plans',
     );
   }
-  if (inputs['rerun-failed-from'] !== undefined) {
-    const source = otherRun(inputs, context, inputs['rerun-failed-from']);
-    const { plan, results } = await planAndResultsOf(
-      source,
-      join(workFolder, `rerun-${inputs['rerun-failed-from']}`),
-    );
-    const merged = mergeResults(plan, results);
-    const notPassed = merged.jobs.filter((job) => job.status !== 'passed').map((job) => job.job);
-    if (notPassed.length === 0)
-      throw new InputError(
-        `every job of workflow run ${inputs['rerun-failed-from']} passed: nothing to rerun`,
-      );
-    const narrowed = selectFromPlan(
-      plan,
-      notPassed,
-      `passed in workflow run ${inputs['rerun-failed-from']}`,
-      new Date().toISOString(),
-    );
-    // It runs against this checkout: the plan says so (commit, ref, event of this workflow run).
-    const body = { ...narrowed, source: { ...narrowed.source, ...planSource(context) } };
-    base = { ...body, planId: planIdOf(body) };
-    publish = true;
-    locate = jobsFileLocator(base, context.workspace);
-    rerunOf = `github-run:${inputs['rerun-failed-from']}`;
-  } else if (inputs.plan !== undefined) {
-    base = readPlan(resolve(context.workspace, inputs.plan), inputs.plan);
-    locate = jobsFileLocator(base, context.workspace);
-  } else {
-    const inline = isInlineJobs(inputs.jobs);
-    const loaded: LoadedJobsFile = inline
-      ? loadJobsText(inputs.jobs, 'input "jobs"')
-      : loadJobsFile(resolve(context.workspace, inputs.jobs), inputs.jobs);
-    base = buildPlan(loaded.config, {
-      source: planSource(context),
-      jobsFile: { name: inline ? 'inline' : inputs.jobs, sha256: loaded.sha256 },
-      changes: await changedFiles(context),
-      ...(inputs.only === undefined ? {} : { only: inputs.only }),
-      ...(inputs.executor === undefined ? {} : { executor: inputs.executor }),
-      ...recordedDurations(inputs.durations, context.workspace, notes),
-      defaultExecutor: platformExecutor(),
-      createdAt: new Date().toISOString(),
-    });
-    publish = true;
-    locate = (job) => {
-      if (inline) return undefined;
-      const located = loaded.locator.locate({ message: '', path: ['jobs', job], at: 'key' });
-      return located.line === undefined ? undefined : { file: inputs.jobs, line: located.line };
-    };
-  }
-  if (inputs.only !== undefined && (inputs.plan !== undefined || rerunOf !== undefined)) {
+  const notes: string[] = [];
+  const source =
+    inputs['rerun-failed-from'] !== undefined
+      ? await rerunBase(inputs, context, inputs['rerun-failed-from'], workFolder)
+      : inputs.plan !== undefined
+        ? givenBase(context, inputs.plan)
+        : await madeBase(inputs, context, notes);
+  let base = source.base;
+  if (inputs.only !== undefined && (inputs.plan !== undefined || source.rerunOf !== undefined)) {
     base = selectFromPlan(
       base,
       inputs.only,
@@ -112,7 +66,73 @@ export async function planForRun(
     );
   }
   const plan = inputs.shard === undefined ? base : shardPlan(base, inputs.shard, new Date().toISOString());
-  return { plan, basePlan: base, publish, locate, rerunOf, notes };
+  return { ...source, plan, basePlan: base, notes };
+}
+
+/** Where a step's plan comes from, before `only` and `shard` narrow it. */
+type BasePlan = Pick<PlanForRun, 'publish' | 'locate' | 'rerunOf'> & { base: Plan };
+
+/** rerun-failed-from: that workflow run's plan, narrowed to the jobs that did not pass there, for this checkout. */
+async function rerunBase(
+  inputs: ActionInputs,
+  context: WorkflowContext,
+  runId: number,
+  workFolder: string,
+): Promise<BasePlan> {
+  const { plan, results } = await planAndResultsOf(
+    otherRun(inputs, context, runId),
+    join(workFolder, `rerun-${runId}`),
+  );
+  const notPassed = mergeResults(plan, results)
+    .jobs.filter((job) => job.status !== 'passed')
+    .map((job) => job.job);
+  if (notPassed.length === 0)
+    throw new InputError(`every job of workflow run ${runId} passed: nothing to rerun`);
+  const narrowed = selectFromPlan(
+    plan,
+    notPassed,
+    `passed in workflow run ${runId}`,
+    new Date().toISOString(),
+  );
+  // It runs against this checkout: the plan says so (commit, ref, event of this workflow run).
+  const body = { ...narrowed, source: { ...narrowed.source, ...planSource(context) } };
+  const base = { ...body, planId: planIdOf(body) };
+  return {
+    base,
+    publish: true,
+    locate: jobsFileLocator(base, context.workspace),
+    rerunOf: `github-run:${runId}`,
+  };
+}
+
+/** The `plan` input: a plan made elsewhere (not published again). */
+function givenBase(context: WorkflowContext, path: string): BasePlan {
+  const base = readPlan(resolve(context.workspace, path), path);
+  return { base, publish: false, locate: jobsFileLocator(base, context.workspace), rerunOf: undefined };
+}
+
+/** A plan made here from the `jobs` input (a path or inline YAML). */
+async function madeBase(inputs: ActionInputs, context: WorkflowContext, notes: string[]): Promise<BasePlan> {
+  const inline = isInlineJobs(inputs.jobs);
+  const loaded: LoadedJobsFile = inline
+    ? loadJobsText(inputs.jobs, 'input "jobs"')
+    : loadJobsFile(resolve(context.workspace, inputs.jobs), inputs.jobs);
+  const base = buildPlan(loaded.config, {
+    source: planSource(context),
+    jobsFile: { name: inline ? 'inline' : inputs.jobs, sha256: loaded.sha256 },
+    changes: await changedFiles(context),
+    ...(inputs.only === undefined ? {} : { only: inputs.only }),
+    ...(inputs.executor === undefined ? {} : { executor: inputs.executor }),
+    ...recordedDurations(inputs.durations, context.workspace, notes),
+    defaultExecutor: platformExecutor(),
+    createdAt: new Date().toISOString(),
+  });
+  const locate: PlanForRun['locate'] = (job) => {
+    if (inline) return undefined;
+    const located = loaded.locator.locate({ message: '', path: ['jobs', job], at: 'key' });
+    return located.line === undefined ? undefined : { file: inputs.jobs, line: located.line };
+  };
+  return { base, publish: true, locate, rerunOf: undefined };
 }
 
 /**

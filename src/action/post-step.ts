@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as core from '@actions/core';
+import { reconcileRun } from '../engine/reconcile.js';
 import { CheckRunsClient } from '../github/check-runs-client.js';
 import { StateLayout } from '../records/layout.js';
-import { reconcileRun } from '../records/reconcile.js';
 import { readRunRecord } from '../records/store.js';
 import { lazyOctokit } from './check-runs.js';
-import { STATE } from './state.js';
+import { STATE } from './metadata.js';
 import { readEventPayload, workflowContext } from './workflow-context.js';
 
 /**

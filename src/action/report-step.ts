@@ -1,16 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import * as core from '@actions/core';
 import type { ArtifactSource } from '../github/artifacts.js';
 import type { CheckRunsClient } from '../github/check-runs-client.js';
 import { readPlan } from '../plan/io.js';
 import type { StateLayout } from '../records/layout.js';
+import type { Annotation } from '../report/annotations.js';
+import { checkRunCompletion } from '../report/check-runs.js';
+import type { JobReport } from '../report/model.js';
 import { buildSummary } from '../report/summary.js';
 import { mergeResults } from '../results/merge.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { ActionsLog } from './actions-log.js';
 import { checkRunsFactory } from './check-runs.js';
 import type { ActionInputs } from './inputs.js';
+import { setOutput } from './metadata.js';
 import { emitAnnotations, finishWithResults, writeSummary } from './outputs.js';
 import { otherRun, planAndResultsOf } from './plan-source.js';
 import type { WorkflowContext } from './workflow-context.js';
@@ -40,28 +43,9 @@ export async function reportStep(
   const merged = mergeResults(plan, results);
   log.line(`Merged ${results.length} results.json for plan ${plan.planId.slice(0, 12)}: ${merged.status}`);
   for (const note of [...problems, ...merged.problems]) log.line(`note: ${note}`);
-  const durationsPath = join(layout.root, 'durations.json');
-  writeJsonAtomic(
-    durationsPath,
-    Object.fromEntries(
-      merged.jobs.flatMap((job) =>
-        job.status === 'passed' && job.durationMs !== null ? [[job.job, job.durationMs]] : [],
-      ),
-    ),
-  );
-  core.setOutput('durations-path', durationsPath);
-
-  const makeChecks = checkRunsFactory(inputs, context, log, plan.source.commit);
-  const checks: CheckRunsClient | undefined = makeChecks?.(join(folder, 'checks.json'));
-  if (checks !== undefined) {
-    const now = new Date().toISOString();
-    for (const job of merged.jobs)
-      await checks.finished(
-        job,
-        merged.annotations.filter((a) => a.job === job.job),
-        now,
-      );
-  }
+  setOutput('durations-path', writeDurations(layout, merged.jobs));
+  const checks = checkRunsFactory(inputs, context, log, plan.source.commit)?.(join(folder, 'checks.json'));
+  if (checks !== undefined) await completeCheckRuns(checks, merged.jobs, merged.annotations);
   emitAnnotations(log, merged.annotations, {
     warning: log.warnings,
     error: merged.jobs.some((job) => job.status !== 'passed') ? 1 : 0,
@@ -77,4 +61,31 @@ export async function reportStep(
     }),
   );
   finishWithResults(merged.status, merged.jobs);
+}
+
+/** Writes the passed jobs' durations (job id → ms) for the next plan's shards; returns the file's path. */
+function writeDurations(layout: StateLayout, jobs: JobReport[]): string {
+  const path = join(layout.root, 'durations.json');
+  writeJsonAtomic(
+    path,
+    Object.fromEntries(
+      jobs.flatMap((job) =>
+        job.status === 'passed' && job.durationMs !== null ? [[job.job, job.durationMs]] : [],
+      ),
+    ),
+  );
+  return path;
+}
+
+/** One completed check run per job of the merged results. */
+async function completeCheckRuns(
+  checks: CheckRunsClient,
+  jobs: JobReport[],
+  annotations: Annotation[],
+): Promise<void> {
+  const now = new Date().toISOString();
+  for (const job of jobs) {
+    const own = annotations.filter((annotation) => annotation.job === job.job);
+    await checks.finished(job.job, checkRunCompletion(job, own), now);
+  }
 }

@@ -1,21 +1,9 @@
-import { type LiveSink, streamSink } from '../engine/job-log.js';
 import type { ProgressReporter } from '../engine/run-plan.js';
 import type { PlanNode } from '../plan/schema.js';
+import { type LiveSink, streamSink } from '../records/job-log.js';
 import { formatDuration } from '../records/render.js';
 import type { NodeRecord } from '../records/schema.js';
-
-const SYMBOL: Record<string, string> = {
-  passed: '✔',
-  failed: '✖',
-  timed_out: '⏱',
-  cancelled: '⊘',
-  skipped: '↷',
-};
-
-/** The name a node goes by in progress lines. */
-export function nodeLabel(node: PlanNode): string {
-  return node.kind === 'execute' ? node.job : `image ${node.image}`;
-}
+import { nodeLabel, STATUS_SYMBOL, statusLabel } from '../records/status-words.js';
 
 /**
  * Progress for a terminal: a line when each node starts and ends (with its duration), and live job output,
@@ -29,18 +17,18 @@ export function consoleProgress(
   return {
     nodeStarted(node) {
       const where =
-        node.kind === 'execute' ? `${node.executor}${node.image === null ? '' : `, ${node.image}`}` : 'host';
+        node.kind === 'execute'
+          ? `${node.executor}${node.image === null ? '' : `, ${node.image}`}`
+          : node.executor;
       out.write(`${time()} ▶ ${nodeLabel(node)} started (${where})\n`);
     },
     nodeFinished(node: PlanNode, record: NodeRecord) {
       const duration = record.durationMs === null ? '' : ` in ${formatDuration(record.durationMs)}`;
       const status =
-        record.status === 'passed' && record.cached === true
-          ? 'ready (cached)'
-          : record.status.replace('_', ' ');
+        record.status === 'passed' && record.cached === true ? 'ready (cached)' : statusLabel(record.status);
       const message = record.message === null || record.status === 'passed' ? '' : `: ${record.message}`;
       out.write(
-        `${time()} ${SYMBOL[record.status] ?? '•'} ${nodeLabel(node)} ${status}${duration}${message}\n`,
+        `${time()} ${STATUS_SYMBOL[record.status]} ${nodeLabel(node)} ${status}${duration}${message}\n`,
       );
     },
     liveSink(node): LiveSink | undefined {

@@ -1,4 +1,5 @@
 import type { Problem } from '../errors.js';
+import { EXECUTOR_NAMES, isVmExecutor } from '../executors/catalog.js';
 import { didYouMean } from '../util/suggest.js';
 
 /** The parts of a jobs file that refer to each other, read loosely so they can be checked even when the schema failed. */
@@ -43,7 +44,9 @@ export function checkReferences(data: unknown): Problem[] {
     checkImageReference(job.image, ['jobs', id, 'image'], imageNames, problems);
     const executor = job.executor ?? defaults.executor;
     if (
-      (executor === 'vfkit' || executor === 'qemu') &&
+      typeof executor === 'string' &&
+      (EXECUTOR_NAMES as readonly string[]).includes(executor) &&
+      isVmExecutor(executor) &&
       job.image === undefined &&
       defaults.image === undefined
     ) {

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { EXECUTOR_NAMES, EXECUTORS } from '../executors/catalog.js';
+import { GUEST_ARCHS } from '../executors/descriptor.js';
+import { REPORT_FORMATS } from '../parsers/formats/registry.js';
 import { describeValue } from '../util/describe.js';
 import { branchKeys } from './zod-problems.js';
 
@@ -9,20 +12,19 @@ export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Prefix of variables vmplan sets itself; users may not define them. */
 export const RESERVED_ENV_PREFIX = 'VMPLAN_';
 
-/** The executors a job can run on. */
+/** The executors a job can run on: every executor of the table (src/executors/table.ts). */
 export const ExecutorSchema = z
-  .enum(['host', 'vfkit', 'qemu'], {
-    error: (issue) => `expected one of "host", "vfkit", "qemu", found ${describeValue(issue.input)}`,
+  .enum(EXECUTOR_NAMES, {
+    error: (issue) =>
+      `expected one of ${EXECUTOR_NAMES.map((name) => `"${name}"`).join(', ')}, found ${describeValue(issue.input)}`,
   })
-  .describe(
-    'Where the job runs: "vfkit" (a VM on a Mac), "qemu" (a VM on Linux) or "host" (directly, no VM).',
-  );
+  .describe(`Where the job runs: ${EXECUTORS.map((executor) => executor.summary).join(', ')}.`);
 /** An executor name. */
 export type Executor = z.infer<typeof ExecutorSchema>;
 
 /** Guest CPU architectures. */
 export const ArchSchema = z
-  .enum(['arm64', 'amd64'], {
+  .enum(GUEST_ARCHS, {
     error: (issue) => `expected "arm64" or "amd64", found ${describeValue(issue.input)}`,
   })
   .describe('Guest CPU architecture. Apple Silicon Macs run arm64 guests.');
@@ -223,6 +225,16 @@ const NeedsSchema = z.union([JobIdSchema, z.array(JobIdSchema)], {
   error: (issue) => `expected a job id or a list of job ids, found ${describeValue(issue.input)}`,
 });
 
+/** Test reports a job writes, by format: one optional list of globs per format of the registry. */
+const ReportsSchema = z.strictObject(
+  Object.fromEntries(
+    REPORT_FORMATS.map((format) => [
+      format.name,
+      z.array(WorkspaceGlobSchema).optional().describe(format.description),
+    ]),
+  ),
+);
+
 /** One job: a shell script run in a fresh VM (or on the host). */
 export const JobSchema = z
   .strictObject({
@@ -264,14 +276,7 @@ export const JobSchema = z
       .array(WorkspaceGlobSchema)
       .optional()
       .describe('Workspace paths (globs) brought back after the job.'),
-    reports: z
-      .strictObject({
-        junit: z
-          .array(WorkspaceGlobSchema)
-          .optional()
-          .describe('JUnit XML files (globs) to read for annotations.'),
-      })
-      .optional(),
+    reports: ReportsSchema.optional(),
     caches: z
       .record(CacheNameSchema, GuestFolderSchema)
       .optional()

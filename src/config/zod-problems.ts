@@ -142,33 +142,30 @@ function schemasAt(schema: Schema, path: readonly PathSegment[]): Schema[] {
   return current.flatMap(unwrap);
 }
 
+/** The schemas a value is checked against once wrappers (optional, default, pipe, union…) are looked through. */
 function unwrap(schema: Schema): Schema[] {
-  const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
-  switch (def.type) {
-    case 'optional':
-    case 'nullable':
-    case 'default':
-    case 'readonly':
-    case 'nonoptional':
-      return unwrap(def.innerType as Schema);
-    case 'pipe':
-      return unwrap(def.in as Schema);
-    case 'union':
-      return (def.options as Schema[]).flatMap(unwrap);
-    default:
-      return [schema];
-  }
+  if (
+    schema instanceof z.ZodOptional ||
+    schema instanceof z.ZodNullable ||
+    schema instanceof z.ZodDefault ||
+    schema instanceof z.ZodReadonly ||
+    schema instanceof z.ZodNonOptional
+  )
+    return unwrap(schema.unwrap());
+  if (schema instanceof z.ZodPipe) return unwrap(schema.in);
+  if (schema instanceof z.ZodUnion) return schema.options.flatMap(unwrap);
+  return [schema];
 }
 
+/** The schemas of a child value: an object's property, a record's values, an array's items. */
 function childSchemas(schema: Schema, segment: PathSegment): Schema[] {
   return unwrap(schema).flatMap((candidate) => {
-    const def = candidate._zod.def as unknown as Record<string, unknown> & { type: string };
-    if (def.type === 'object') {
-      const child = (def.shape as Record<string, Schema>)[String(segment)];
+    if (candidate instanceof z.ZodObject) {
+      const child = candidate.shape[String(segment)];
       return child === undefined ? [] : [child];
     }
-    if (def.type === 'record') return [def.valueType as Schema];
-    if (def.type === 'array') return [def.element as Schema];
+    if (candidate instanceof z.ZodRecord) return [candidate.valueType];
+    if (candidate instanceof z.ZodArray) return [candidate.element];
     return [];
   });
 }
@@ -177,8 +174,7 @@ function childSchemas(schema: Schema, segment: PathSegment): Schema[] {
 function objectKeysAt(rootSchema: Schema, path: readonly PathSegment[]): string[] {
   const keys = new Set<string>();
   for (const schema of schemasAt(rootSchema, path)) {
-    const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
-    if (def.type === 'object') for (const key of Object.keys(def.shape as object)) keys.add(key);
+    if (schema instanceof z.ZodObject) for (const key of Object.keys(schema.shape)) keys.add(key);
   }
   return [...keys];
 }
@@ -196,8 +192,7 @@ function unionBranchKeysAt(rootSchema: Schema, path: readonly PathSegment[]): Un
 }
 
 function unwrapOptional(schema: Schema): Schema[] {
-  const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
-  return def.type === 'optional' ? unwrapOptional(def.innerType as Schema) : [schema];
+  return schema instanceof z.ZodOptional ? unwrapOptional(schema.unwrap()) : [schema];
 }
 
 /** Unions of objects whose branch is chosen by the keys present (e.g. image definitions). */

@@ -1,15 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { Executor } from '../config/schema.js';
 import { InputError } from '../errors.js';
+import { defaultExecutorFor } from '../executors/catalog.js';
 import type { PlanContext } from '../plan/build.js';
 import type { Changes } from '../plan/schema.js';
 import { fileList, git } from './git.js';
 
 /** The executor a host platform runs VMs with by default. */
 export function platformExecutor(platform: NodeJS.Platform = process.platform): Executor {
-  if (platform === 'darwin') return 'vfkit';
-  if (platform === 'linux') return 'qemu';
-  return 'host';
+  return defaultExecutorFor(platform);
 }
 
 /** The repository root containing `cwd` (git's top level), or `cwd` itself outside git. */

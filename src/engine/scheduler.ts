@@ -1,3 +1,4 @@
+import { InternalError } from '../errors.js';
 import type { PlanNode } from '../plan/schema.js';
 import type { NodeStatus } from '../records/schema.js';
 
@@ -75,7 +76,7 @@ export class Scheduler {
   complete(nodeId: string, status: NodeStatus): SkipDecision[] {
     const node = this.byId.get(nodeId);
     if (node === undefined || this.status.get(nodeId) !== 'running') {
-      throw new Error(`internal error: ${nodeId} completed but was not running`);
+      throw new InternalError(`${nodeId} completed but was not running`);
     }
     this.release(node);
     this.status.set(nodeId, status);

@@ -3,6 +3,8 @@ import { availableParallelism, totalmem } from 'node:os';
 import { isAbsolute, relative, sep } from 'node:path';
 import type { Executor as ExecutorName } from '../config/schema.js';
 import { InputError, type Problem } from '../errors.js';
+import type { JobExecutor, RunWorkspace } from '../executors/contract.js';
+import type { ImagePreparer } from '../images/contract.js';
 import { writePlan } from '../plan/io.js';
 import type { Plan } from '../plan/schema.js';
 import { newRunId, type StateLayout } from '../records/layout.js';
@@ -12,7 +14,6 @@ import { Masker } from '../util/mask.js';
 import { ensureStateDir } from '../util/state-dir.js';
 import { copyTree } from '../workspace/copy-tree.js';
 import { createExcluder } from '../workspace/exclude.js';
-import type { ImagePreparer, JobExecutor, RunWorkspace } from './executor.js';
 import { type ProgressReporter, runPlanNodes } from './run-plan.js';
 import { type Capacity, demandOf } from './scheduler.js';
 
@@ -102,45 +103,20 @@ export async function startRun(options: StartRunOptions): Promise<RunRecord> {
   const { plan, layout } = options;
   const capacity = hostCapacity(options.maxParallel);
   await preflightRun(plan, options.env, options.executors, capacity);
-
-  const secrets: Record<string, string> = {};
-  for (const precondition of plan.preconditions) {
-    if (precondition.kind === 'secret') secrets[precondition.name] = options.env[precondition.name] ?? '';
-  }
+  const secrets = secretsOf(plan, options.env);
   const snapshotRun = options.rerun?.snapshotRun;
   if (snapshotRun !== undefined && !existsSync(layout.snapshotDir(snapshotRun))) {
     throw new InputError(`run ${snapshotRun} has no snapshot left to rerun (was it garbage-collected?)`);
   }
-
-  ensureStateDir(layout.root);
-  const runId = newRunId();
-  mkdirSync(layout.runDir(runId), { recursive: true });
-  writePlan(layout.planFile(runId), plan, Object.values(secrets));
-  const store = RunStore.create(
-    layout,
-    {
-      runId,
-      planId: plan.planId,
-      planPath: options.planPath,
-      source: plan.source,
-      selection: plan.scope.only,
-      changes: plan.scope.changes,
-      rerunOf: options.rerun?.of ?? null,
-      snapshotRun: snapshotRun ?? runId,
-      options: {
-        maxParallel: options.maxParallel ?? null,
-        failFast: options.failFast,
-        executor: plan.scope.executor,
-      },
-    },
-    plan,
-  );
+  const store = createRun(options, secrets);
   options.onCreated?.(store);
 
-  let phase: 'setup' | 'run' | 'finish' = 'setup';
+  let phase: RunPhase = 'setup';
   try {
     const workspace =
-      snapshotRun === undefined ? await makeSnapshot(options, runId) : reuseSnapshot(layout, snapshotRun);
+      snapshotRun === undefined
+        ? await makeSnapshot(options, store.runId)
+        : reuseSnapshot(layout, snapshotRun);
     phase = 'run';
     if (snapshotRun !== undefined) options.note(`Reusing the workspace snapshot of run ${snapshotRun}`);
     const outcome = await runPlanNodes(plan, {
@@ -162,29 +138,75 @@ export async function startRun(options: StartRunOptions): Promise<RunRecord> {
     phase = 'finish';
     store.finish(outcome.status, outcome.message);
   } catch (error) {
-    const cancelled = options.signal.aborted;
-    const message = cancelled
-      ? `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`
-      : phase === 'setup'
-        ? `run setup failed: ${(error as Error).message}`
-        : phase === 'run'
-          ? `vmplan error during the run (its jobs were stopped): ${(error as Error).message}`
-          : `a record of the finished run could not be written: ${(error as Error).message}`;
-    try {
-      store.finish(
-        cancelled ? 'cancelled' : 'failed',
-        message,
-        cancelled || phase === 'run' ? 'cancelled' : 'skipped',
-      );
-    } catch (writeError) {
-      options.note(`vmplan: a record could not be written: ${(writeError as Error).message}`);
-    }
-    if (!(error instanceof InputError) && !cancelled) options.note(`vmplan: ${message}`);
-    if (error instanceof InputError) options.note(error.message);
+    finishAfterError(store, error, phase, options);
   } finally {
     store.finish('failed', 'run ended unexpectedly');
   }
   return store.record;
+}
+
+/** Where a run was when something went wrong: its message and what becomes of its unfinished nodes differ. */
+type RunPhase = 'setup' | 'run' | 'finish';
+
+/** Secret values by name, for the secrets the plan names (from the runner's environment). */
+function secretsOf(plan: Plan, env: NodeJS.ProcessEnv): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  for (const precondition of plan.preconditions) {
+    if (precondition.kind === 'secret') secrets[precondition.name] = env[precondition.name] ?? '';
+  }
+  return secrets;
+}
+
+/** The run folder with its plan.json, run.json and a pending status.json per node. */
+function createRun(options: StartRunOptions, secrets: Record<string, string>): RunStore {
+  const { plan, layout } = options;
+  ensureStateDir(layout.root);
+  const runId = newRunId();
+  mkdirSync(layout.runDir(runId), { recursive: true });
+  writePlan(layout.planFile(runId), plan, Object.values(secrets));
+  return RunStore.create(
+    layout,
+    {
+      runId,
+      planId: plan.planId,
+      planPath: options.planPath,
+      source: plan.source,
+      selection: plan.scope.only,
+      changes: plan.scope.changes,
+      rerunOf: options.rerun?.of ?? null,
+      snapshotRun: options.rerun?.snapshotRun ?? runId,
+      options: {
+        maxParallel: options.maxParallel ?? null,
+        failFast: options.failFast,
+        executor: plan.scope.executor,
+      },
+    },
+    plan,
+  );
+}
+
+/** Ends a run that threw: cancelled when it was cancelled, else failed with a message saying where it broke. */
+function finishAfterError(store: RunStore, error: unknown, phase: RunPhase, options: StartRunOptions): void {
+  const cancelled = options.signal.aborted;
+  const reason = (error as Error).message;
+  const message = cancelled
+    ? `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`
+    : phase === 'setup'
+      ? `run setup failed: ${reason}`
+      : phase === 'run'
+        ? `vmplan error during the run (its jobs were stopped): ${reason}`
+        : `a record of the finished run could not be written: ${reason}`;
+  try {
+    store.finish(
+      cancelled ? 'cancelled' : 'failed',
+      message,
+      cancelled || phase === 'run' ? 'cancelled' : 'skipped',
+    );
+  } catch (writeError) {
+    options.note(`vmplan: a record could not be written: ${(writeError as Error).message}`);
+  }
+  if (error instanceof InputError) options.note(error.message);
+  else if (!cancelled) options.note(`vmplan: ${message}`);
 }
 
 async function makeSnapshot(options: StartRunOptions, runId: string): Promise<RunWorkspace> {

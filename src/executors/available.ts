@@ -1,32 +1,34 @@
-import { resolve } from 'node:path';
-import type { Executor as ExecutorName } from '../config/schema.js';
-import type { JobExecutor } from '../engine/executor.js';
-import { HostExecutor } from './host.js';
-import { QemuExecutor } from './vm/qemu.js';
-import { VfkitExecutor } from './vm/vfkit.js';
+import type { ExecutorName } from './catalog.js';
+import { descriptorOf } from './catalog.js';
+import type { JobExecutor } from './contract.js';
+import type { ExecutorRuntime, ExecutorSettings } from './descriptor.js';
 
-/** Where and how vmplan runs jobs on this machine, as the CLI flags or the action inputs say. */
-export interface ExecutorSettings {
-  env: NodeJS.ProcessEnv;
-  /** The state folder's cache/ (images, KVM probe, caches). */
-  cacheDir: string;
-  /** vfkit to use: a path (relative to `base`) when it has a slash, else a name looked up on PATH. */
-  vfkitPath: string | undefined;
-  /** The folder relative vfkit paths start from (the CLI's working folder, the action's workspace). */
-  base: string;
-  keepFailedDisks: boolean;
+/**
+ * The executors a run needs, made from the table: each is loaded (its code is imported only now) and checks in
+ * its preflight that this machine can run it.
+ */
+export async function availableExecutors(
+  names: Iterable<string>,
+  settings: ExecutorSettings,
+): Promise<Partial<Record<ExecutorName, JobExecutor>>> {
+  const executors: Partial<Record<string, JobExecutor>> = {};
+  for (const name of new Set(names)) executors[name] = (await runtimeOf(name)).create(settings);
+  return executors;
 }
 
-/** The executors vmplan offers; each checks in its preflight that this machine can run it. */
-export function availableExecutors(settings: ExecutorSettings): Partial<Record<ExecutorName, JobExecutor>> {
-  const { vfkitPath, keepFailedDisks, env } = settings;
-  return {
-    host: new HostExecutor(env),
-    qemu: new QemuExecutor({ cacheDir: settings.cacheDir, keepFailedDisks }),
-    vfkit: new VfkitExecutor({
-      vfkitPath: vfkitPath?.includes('/') === true ? resolve(settings.base, vfkitPath) : vfkitPath,
-      env,
-      keepFailedDisks,
-    }),
-  };
+const loaded = new Map<string, ExecutorRuntime>();
+
+/** An executor's runtime, loaded once. */
+export async function runtimeOf(name: string): Promise<ExecutorRuntime> {
+  let runtime = loaded.get(name);
+  if (runtime === undefined) {
+    runtime = await descriptorOf(name).load();
+    loaded.set(name, runtime);
+  }
+  return runtime;
+}
+
+/** An executor's runtime if it was loaded already (for exit handlers, which cannot wait for an import). */
+export function loadedRuntimeOf(name: string): ExecutorRuntime | undefined {
+  return loaded.get(name);
 }

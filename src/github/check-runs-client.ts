@@ -1,12 +1,25 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { Annotation } from '../report/annotations.js';
-import { checkAnnotationBatches, checkRunName, checkRunOutput, conclusionOf } from '../report/check-runs.js';
-import type { JobReport } from '../report/model.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 
 /** The slice of Octokit this client uses. */
 export interface ChecksApi {
   request(route: string, parameters: Record<string, unknown>): Promise<{ data: unknown }>;
+}
+
+/** What a check run shows: title, summary (Markdown) and optional text. */
+export interface CheckRunOutput {
+  title: string;
+  summary: string;
+  text?: string;
+}
+
+/** A finished job's check run, ready to send: the caller (src/report/check-runs.ts) composed every part. */
+export interface CheckRunCompletion {
+  name: string;
+  conclusion: string;
+  output: CheckRunOutput;
+  /** Annotations in requests of at most 50 (the Checks API's limit), already in the API's shape. */
+  annotationBatches: unknown[][];
 }
 
 /** Where check runs were created, so the post step can finish any left in progress. */
@@ -37,31 +50,31 @@ export class CheckRunsClient {
   }
 
   /** A job started: its check run, in progress. */
-  started(job: string, startedAt: string): Promise<void> {
+  started(job: string, start: { name: string; output: CheckRunOutput }, startedAt: string): Promise<void> {
     return this.inOrder(job, async () => {
       const { data } = await this.api.request('POST /repos/{owner}/{repo}/check-runs', {
         ...this.repository,
-        name: checkRunName(job),
+        name: start.name,
         head_sha: this.headSha,
         status: 'in_progress',
         started_at: startedAt,
-        output: { title: `${job}: running`, summary: `vmplan is running \`${job}\`.` },
+        output: start.output,
       });
       this.remember(job, (data as { id: number }).id, false);
     });
   }
 
   /** A job ended (or never started): complete its check run with everything the reports know. */
-  finished(report: JobReport, annotations: Annotation[], completedAt: string): Promise<void> {
-    return this.inOrder(report.job, async () => {
-      const batches = checkAnnotationBatches(annotations);
-      const output = checkRunOutput(report, batches.flat().length);
-      const existing = this.index[report.job];
+  finished(job: string, completion: CheckRunCompletion, completedAt: string): Promise<void> {
+    return this.inOrder(job, async () => {
+      const batches = completion.annotationBatches;
+      const output = completion.output;
+      const existing = this.index[job];
       const body = {
         ...this.repository,
-        name: checkRunName(report.job),
+        name: completion.name,
         status: 'completed',
-        conclusion: conclusionOf(report.status),
+        conclusion: completion.conclusion,
         completed_at: completedAt,
         output: { ...output, ...(batches[0] === undefined ? {} : { annotations: batches[0] }) },
       };
@@ -87,7 +100,7 @@ export class CheckRunsClient {
           output: { title: output.title, summary: output.summary, annotations: batch },
         });
       }
-      this.remember(report.job, id, true);
+      this.remember(job, id, true);
     });
   }
 

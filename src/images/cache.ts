@@ -15,10 +15,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import type { PrepareNode } from '../plan/schema.js';
-import { processAlive } from '../records/reconcile.js';
+import { processAlive } from '../process/ownership.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { compareText, sha256 } from '../util/canonical-json.js';
 import { VMPLAN_VERSION } from '../version.js';
+import { ImageProblem } from './contract.js';
 
 /** What a cache entry records next to the image files. */
 export const CacheEntrySchema = z.strictObject({
@@ -141,14 +142,15 @@ export class ImageCache {
 
   /**
    * Builds an entry with `build(outputFolder)` unless it exists, holding a lock so that concurrent runs on one
-   * machine build a key once and the others wait. A lock whose owner died is taken over.
+   * machine build a key once and the others wait. A lock whose owner died is taken over. `build` throws
+   * (an ImageProblem for a failure the user can fix) and leaves nothing behind in the cache when it does.
    */
   async getOrBuild(
     key: string,
     describe: Omit<CacheEntry, 'key' | 'createdAt' | 'buildMs'>,
-    build: (out: string) => Promise<string | undefined>,
+    build: (out: string) => Promise<void>,
     options: { signal: AbortSignal; onWait: (message: string) => void; pollMs?: number },
-  ): Promise<{ entry: CacheEntry; cached: boolean } | { error: string }> {
+  ): Promise<{ entry: CacheEntry; cached: boolean }> {
     mkdirSync(this.folder, { recursive: true });
     removeOldTombstones(this.folder, key);
     const existing = this.lookup(key);
@@ -156,7 +158,7 @@ export class ImageCache {
     const lock = join(this.folder, `${key}.lock`);
     let waited = false;
     for (;;) {
-      if (options.signal.aborted) return { error: 'stopped while waiting for the image cache lock' };
+      if (options.signal.aborted) throw new ImageProblem('stopped while waiting for the image cache lock');
       if (this.tryLock(lock)) break;
       // The inode first: a takeover is only ever of the lock whose owner was read (see takeOverStaleLock).
       const inode = inodeOf(lock);
@@ -186,10 +188,11 @@ export class ImageCache {
       const out = join(this.folder, `${key}.tmp-${randomBytes(4).toString('hex')}`);
       mkdirSync(out, { recursive: true });
       const started = Date.now();
-      const problem = await build(out);
-      if (problem !== undefined) {
+      try {
+        await build(out);
+      } catch (error) {
         rmSync(out, { recursive: true, force: true });
-        return { error: problem };
+        throw error;
       }
       const entry: CacheEntry = {
         ...describe,

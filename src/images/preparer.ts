@@ -2,12 +2,15 @@ import { execFile } from 'node:child_process';
 import { existsSync, statSync, symlinkSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { ImagePreparer, PrepareContext, PreparedImage, PrepareOutcome } from '../engine/executor.js';
-import { HOST_SHELL } from '../executors/host.js';
-import { runProcessGroup } from '../executors/run-process.js';
-import { NODE_DIR_VARIABLE } from '../executors/stop-recorded.js';
+import { InternalError } from '../errors.js';
+import type { PreparedImage } from '../executors/contract.js';
+import { HOST_SHELL } from '../executors/host/executor.js';
+import { executorsUsing } from '../plan/image-users.js';
+import { NODE_DIR_VARIABLE } from '../process/ownership.js';
+import { runProcessGroup } from '../process/run-process.js';
 import { hashFile, ImageCache, imageCacheKey } from './cache.js';
-import { executorsUsing, imageProblems } from './verify.js';
+import { type ImagePreparer, ImageProblem, type PrepareContext, type PrepareOutcome } from './contract.js';
+import { imageProblems } from './verify.js';
 
 const execFileAsync = promisify(execFile);
 /** nix build and installables like .#guest are the nix-command and flakes features (experimental before 2.24). */
@@ -33,72 +36,80 @@ export class HostImagePreparer implements ImagePreparer {
   ) {}
 
   async prepare(context: PrepareContext): Promise<PrepareOutcome> {
-    const { node, log } = context;
-    let files: ImageFiles;
-    let cached = false;
-    if (node.type === 'files') {
-      const at = (path: string) => (isAbsolute(path) ? path : resolve(context.repositoryRoot, path));
-      files = {
-        kernel: at(node.kernel),
-        initrd: at(node.initrd),
-        disk: node.disk === null ? null : at(node.disk),
-      };
-      const fingerprint = await fingerprintFiles(files);
-      if (fingerprint !== undefined) await log.note(`vmplan: image "${node.image}": ${fingerprint}`);
-    } else {
-      let derivation: string | undefined;
-      if (node.type === 'nix') {
-        const evaluated = await this.nixDerivation(context, node.installable);
-        if ('error' in evaluated)
-          return { status: 'failed', image: undefined, cached: false, message: evaluated.error };
-        derivation = evaluated.derivation;
+    try {
+      const { files, cached } =
+        context.node.type === 'files' ? await this.givenFiles(context) : await this.cachedBuild(context);
+      const { node } = context;
+      const image: PreparedImage = { name: node.image, arch: node.arch, ...files, cmdline: node.cmdline };
+      const problems = imageProblems(image, executorsUsing(context.plan, node));
+      if (problems.length > 0) {
+        await context.log.note(problems.map((problem) => `vmplan: ${problem}`).join('\n'));
+        return { status: 'failed', image: undefined, cached, message: problems.join('; ') };
       }
-      const { key, inputs } = await imageCacheKey(node, context.repositoryRoot, derivation);
-      const cache = new ImageCache(join(this.cacheDir, 'images'));
-      const dir = cache.entryDir(key);
-      const base = node.type === 'nix' ? join(dir, 'result') : dir;
-      const getOrBuild = () =>
-        cache.getOrBuild(
-          key,
-          { image: node.image, type: node.type, inputs },
-          (out) =>
-            node.type === 'build'
-              ? this.build(context, node.run, out)
-              : this.nixBuild(context, node.installable, out, `${dir}.nix-result`),
-          { signal: context.signal, onWait: (message) => void log.note(message) },
-        );
-      let result = await getOrBuild();
-      if (!('error' in result) && result.cached && missingOutputs(base, 'the cached image') !== undefined) {
-        // E.g. its nix output was garbage-collected: build it again rather than fail.
-        await log.note(`vmplan: image "${node.image}": cache entry ${key} is incomplete; building it again`);
-        cache.remove(key);
-        result = await getOrBuild();
-      }
-      if ('error' in result)
-        return { status: 'failed', image: undefined, cached: false, message: result.error };
-      cached = result.cached;
-      files = {
-        kernel: join(base, 'kernel'),
-        initrd: join(base, 'initrd'),
-        disk: existsSync(join(base, 'disk')) ? join(base, 'disk') : null,
-      };
-      await log.note(
-        cached
-          ? `vmplan: image "${node.image}" from the cache (key ${key}, built ${result.entry.createdAt} in ${(result.entry.buildMs / 1000).toFixed(1)} s)`
-          : `vmplan: image "${node.image}" built in ${(result.entry.buildMs / 1000).toFixed(1)} s and cached (key ${key})`,
-      );
+      return { status: 'passed', image, cached, message: null };
+    } catch (error) {
+      if (!(error instanceof ImageProblem)) throw error;
+      return { status: 'failed', image: undefined, cached: false, message: error.message };
     }
-    const image: PreparedImage = { name: node.image, arch: node.arch, ...files, cmdline: node.cmdline };
-    const problems = imageProblems(image, executorsUsing(context.plan, node));
-    if (problems.length > 0) {
-      await log.note(problems.map((problem) => `vmplan: ${problem}`).join('\n'));
-      return { status: 'failed', image: undefined, cached, message: problems.join('; ') };
-    }
-    return { status: 'passed', image, cached, message: null };
   }
 
-  /** Runs the image's build command on the host with VMPLAN_IMAGE_OUT set; undefined on success, else why not. */
-  private async build(context: PrepareContext, command: string, out: string): Promise<string | undefined> {
+  /** A `files` image: its files where the jobs file says, fingerprinted in the log. */
+  private async givenFiles(context: PrepareContext): Promise<{ files: ImageFiles; cached: boolean }> {
+    const { node, log } = context;
+    if (node.type !== 'files') throw new InternalError(`image ${node.image} is not a files image`);
+    const at = (path: string) => (isAbsolute(path) ? path : resolve(context.repositoryRoot, path));
+    const files = {
+      kernel: at(node.kernel),
+      initrd: at(node.initrd),
+      disk: node.disk === null ? null : at(node.disk),
+    };
+    const fingerprint = await fingerprintFiles(files);
+    if (fingerprint !== undefined) await log.note(`vmplan: image "${node.image}": ${fingerprint}`);
+    return { files, cached: false };
+  }
+
+  /** A `build` or `nix` image: from the cache, or built into it (again, when a cached entry lost its files). */
+  private async cachedBuild(context: PrepareContext): Promise<{ files: ImageFiles; cached: boolean }> {
+    const { node, log } = context;
+    if (node.type === 'files') throw new InternalError(`image ${node.image} is a files image`);
+    const derivation = node.type === 'nix' ? await this.nixDerivation(context, node.installable) : undefined;
+    const { key, inputs } = await imageCacheKey(node, context.repositoryRoot, derivation);
+    const cache = new ImageCache(join(this.cacheDir, 'images'));
+    const dir = cache.entryDir(key);
+    const base = node.type === 'nix' ? join(dir, 'result') : dir;
+    const getOrBuild = () =>
+      cache.getOrBuild(
+        key,
+        { image: node.image, type: node.type, inputs },
+        (out) =>
+          node.type === 'build'
+            ? this.build(context, node.run, out)
+            : this.nixBuild(context, node.installable, out, `${dir}.nix-result`),
+        { signal: context.signal, onWait: (message) => void log.note(message) },
+      );
+    let result = await getOrBuild();
+    if (result.cached && missingOutputs(base) !== undefined) {
+      // E.g. its nix output was garbage-collected: build it again rather than fail.
+      await log.note(`vmplan: image "${node.image}": cache entry ${key} is incomplete; building it again`);
+      cache.remove(key);
+      result = await getOrBuild();
+    }
+    const seconds = (result.entry.buildMs / 1000).toFixed(1);
+    await log.note(
+      result.cached
+        ? `vmplan: image "${node.image}" from the cache (key ${key}, built ${result.entry.createdAt} in ${seconds} s)`
+        : `vmplan: image "${node.image}" built in ${seconds} s and cached (key ${key})`,
+    );
+    const files = {
+      kernel: join(base, 'kernel'),
+      initrd: join(base, 'initrd'),
+      disk: existsSync(join(base, 'disk')) ? join(base, 'disk') : null,
+    };
+    return { files, cached: result.cached };
+  }
+
+  /** Runs the image's build command on the host with VMPLAN_IMAGE_OUT set; throws an ImageProblem saying why not. */
+  private async build(context: PrepareContext, command: string, out: string): Promise<void> {
     const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), '-c', command], {
       cwd: context.repositoryRoot,
       env: {
@@ -113,17 +124,15 @@ export class HostImagePreparer implements ImagePreparer {
       killGraceMs: context.killGraceMs,
       onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null }),
     });
-    if (result.spawnError !== undefined) return `could not start the build: ${result.spawnError}`;
+    if (result.spawnError !== undefined)
+      throw new ImageProblem(`could not start the build: ${result.spawnError}`);
     if (result.exitCode !== 0)
-      return `the image build command exited with ${result.exitCode ?? result.signal}`;
-    return missingOutputs(out, 'the build command');
+      throw new ImageProblem(`the image build command exited with ${result.exitCode ?? result.signal}`);
+    requireOutputs(out, 'the build command');
   }
 
   /** The store derivation of an installable (`nix path-info --derivation`): what the image's cache key follows. */
-  private async nixDerivation(
-    context: PrepareContext,
-    installable: string,
-  ): Promise<{ derivation: string } | { error: string }> {
+  private async nixDerivation(context: PrepareContext, installable: string): Promise<string> {
     try {
       const { stdout } = await execFileAsync(
         'nix',
@@ -137,18 +146,15 @@ export class HostImagePreparer implements ImagePreparer {
       );
       const derivation = stdout.trim().split('\n').at(-1) ?? '';
       if (!derivation.endsWith('.drv'))
-        return { error: `nix path-info --derivation ${installable} printed no derivation` };
-      return { derivation };
+        throw new ImageProblem(`nix path-info --derivation ${installable} printed no derivation`);
+      return derivation;
     } catch (error) {
+      if (error instanceof ImageProblem) throw error;
       const failure = error as NodeJS.ErrnoException & { stderr?: string };
-      if (failure.code === 'ENOENT')
-        return {
-          error:
-            'could not run nix (not found): install nix (https://nixos.org/download) or use a build or files image',
-        };
+      if (failure.code === 'ENOENT') throw new ImageProblem(`could not run nix (not found): ${NO_NIX}`);
       const why = (failure.stderr ?? '').trim().split('\n').filter(Boolean).at(-1) ?? failure.message;
       await context.log.note(failure.stderr ?? '');
-      return { error: `nix could not evaluate ${installable}: ${why}` };
+      throw new ImageProblem(`nix could not evaluate ${installable}: ${why}`);
     }
   }
 
@@ -162,7 +168,7 @@ export class HostImagePreparer implements ImagePreparer {
     installable: string,
     out: string,
     gcRoot: string,
-  ): Promise<string | undefined> {
+  ): Promise<void> {
     const link = join(out, 'result');
     const result = await runProcessGroup(
       'nix',
@@ -176,13 +182,12 @@ export class HostImagePreparer implements ImagePreparer {
         onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null }),
       },
     );
-    if (result.spawnError !== undefined) {
-      return `could not run nix (${result.spawnError}): install nix (https://nixos.org/download) or use a build or files image`;
-    }
+    if (result.spawnError !== undefined)
+      throw new ImageProblem(`could not run nix (${result.spawnError}): ${NO_NIX}`);
     if (result.exitCode !== 0)
-      return `nix build ${installable} exited with ${result.exitCode ?? result.signal}`;
+      throw new ImageProblem(`nix build ${installable} exited with ${result.exitCode ?? result.signal}`);
     symlinkSync(gcRoot, link);
-    return missingOutputs(link, `nix build ${installable}`);
+    requireOutputs(link, `nix build ${installable}`);
   }
 }
 
@@ -206,10 +211,19 @@ async function fingerprintFiles(files: ImageFiles): Promise<string | undefined> 
   }
 }
 
-/** Why an image build's output folder is incomplete, or undefined when kernel and initrd are there. */
-function missingOutputs(folder: string, what: string): string | undefined {
+const NO_NIX = 'install nix (https://nixos.org/download) or use a build or files image';
+
+/** The image files missing from a build's output folder (kernel, initrd), if any. */
+function missingOutputs(folder: string): string[] | undefined {
   const missing = ['kernel', 'initrd'].filter((name) => !existsSync(join(folder, name)));
-  return missing.length === 0
-    ? undefined
-    : `${what} did not produce ${missing.join(' and ')} (expected in $VMPLAN_IMAGE_OUT or the nix output)`;
+  return missing.length === 0 ? undefined : missing;
+}
+
+/** Throws an ImageProblem when a build's output folder lacks the kernel or initrd. */
+function requireOutputs(folder: string, what: string): void {
+  const missing = missingOutputs(folder);
+  if (missing !== undefined)
+    throw new ImageProblem(
+      `${what} did not produce ${missing.join(' and ')} (expected in $VMPLAN_IMAGE_OUT or the nix output)`,
+    );
 }

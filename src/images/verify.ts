@@ -1,23 +1,12 @@
 import { statSync } from 'node:fs';
-import type { PreparedImage } from '../engine/executor.js';
-import { kernelProblem } from '../executors/vm/kernel-format.js';
-import type { Plan, PrepareNode } from '../plan/schema.js';
-
-/** The VM executors that boot an image in this plan. */
-export function executorsUsing(plan: Plan, node: PrepareNode): ('vfkit' | 'qemu')[] {
-  const executors = new Set<'vfkit' | 'qemu'>();
-  for (const id of node.usedBy) {
-    const user = plan.nodes.find((candidate) => candidate.id === id);
-    if (user?.executor === 'vfkit' || user?.executor === 'qemu') executors.add(user.executor);
-  }
-  return [...executors].sort();
-}
+import { descriptorOf } from '../executors/catalog.js';
+import type { PreparedImage } from '../executors/contract.js';
 
 /**
  * Checks a prepared image before any job boots it: the files exist and are non-empty, and the kernel's format
- * fits its architecture and every executor that boots it (vfkit wants an uncompressed arm64 Image).
+ * fits its architecture and every executor that boots it (each executor's descriptor says what it boots).
  */
-export function imageProblems(image: PreparedImage, executors: ('vfkit' | 'qemu')[]): string[] {
+export function imageProblems(image: PreparedImage, executors: readonly string[]): string[] {
   const problems: string[] = [];
   const files: [string, string | null][] = [
     ['kernel', image.kernel],
@@ -36,7 +25,7 @@ export function imageProblems(image: PreparedImage, executors: ('vfkit' | 'qemu'
   }
   if (problems.length > 0) return problems;
   for (const executor of executors) {
-    const problem = kernelProblem(image.kernel, image.arch, executor);
+    const problem = descriptorOf(executor).kernelProblem?.(image.kernel, image.arch);
     if (problem !== undefined) problems.push(problem);
   }
   return problems;

@@ -1,5 +1,7 @@
 import type { Executor, ImageDefinition, JobDefinition, JobsFile } from '../config/schema.js';
 import { InputError, type Problem } from '../errors.js';
+import { descriptorOf, HOST_EXECUTOR, isVmExecutor } from '../executors/catalog.js';
+import { REPORT_FORMAT_NAMES } from '../parsers/formats/registry.js';
 import { canonicalJson, compareText, sha256 } from '../util/canonical-json.js';
 import { didYouMean } from '../util/suggest.js';
 import { VMPLAN_VERSION } from '../version.js';
@@ -171,11 +173,12 @@ function excludeDependents(
   for (const id of jobIds) visit(id);
 }
 
+/** A forced executor replaces every executor of its kind: a host one runs everything there, a VM one every VM job. */
 function resolveExecutor(job: JobDefinition, config: JobsFile, context: PlanContext): Executor {
   const configured = job.executor ?? config.defaults?.executor ?? context.defaultExecutor;
-  if (context.executor === 'host') return 'host';
-  if (context.executor !== undefined && configured !== 'host') return context.executor;
-  return configured;
+  if (context.executor === undefined) return configured;
+  if (!isVmExecutor(context.executor)) return context.executor;
+  return isVmExecutor(configured) ? context.executor : configured;
 }
 
 function buildExecuteNode(
@@ -187,7 +190,7 @@ function buildExecuteNode(
 ): ExecuteNode {
   const job = config.jobs[id]!;
   const executor = resolveExecutor(job, config, context);
-  const vm = executor !== 'host';
+  const vm = isVmExecutor(executor);
   const imageName = vm ? (job.image ?? config.defaults?.image ?? null) : null;
   const image = imageName === null ? undefined : config.images?.[imageName];
   if (vm && image === undefined) {
@@ -225,7 +228,7 @@ function buildExecuteNode(
     cpus: vm ? (job.cpus ?? image?.cpus ?? PLAN_DEFAULTS.cpus) : null,
     memory: vm ? (job.memory ?? image?.memory ?? PLAN_DEFAULTS.memory) : null,
     artifacts: job.artifacts ?? [],
-    reports: { junit: job.reports?.junit ?? [] },
+    reports: Object.fromEntries(REPORT_FORMAT_NAMES.map((name) => [name, job.reports?.[name] ?? []])),
     caches: Object.entries(job.caches ?? {})
       .map(([name, guestPath]) => ({ name, guestPath }))
       .sort((a, b) => compareText(a.name, b.name)),
@@ -250,7 +253,7 @@ function prepareNode(name: string, image: ImageDefinition, usedBy: string[]): Pr
   const common = {
     id: `image:${name}`,
     description: image.description ?? `Prepare image "${name}"`,
-    executor: 'host' as const,
+    executor: HOST_EXECUTOR,
     dependsOn: [],
     kind: 'prepare' as const,
     image: name,
@@ -310,11 +313,12 @@ export function buildPreconditions(nodes: PlanNode[]): Precondition[] {
     for (const name of node.secrets) pushTo(secrets, name, node.id);
   }
   const executorOf = new Map(executeNodes.map((node) => [node.id, node.executor]));
-  const vfkitArchs = new Map<string, string[]>();
+  // Executors that boot only the host's own architecture: the host must match each image they boot.
+  const hostArchs = new Map<string, string[]>();
   for (const node of nodes) {
     if (node.kind !== 'prepare') continue;
-    const onVfkit = node.usedBy.filter((id) => executorOf.get(id) === 'vfkit');
-    for (const id of onVfkit) pushTo(vfkitArchs, node.arch, id);
+    const onHostArch = node.usedBy.filter((id) => descriptorOf(executorOf.get(id)!).guestArchs === 'host');
+    for (const id of onHostArch) pushTo(hostArchs, node.arch, id);
   }
   return [
     ...[...executors.keys()].sort().map(
@@ -324,11 +328,11 @@ export function buildPreconditions(nodes: PlanNode[]): Precondition[] {
         nodes: executors.get(executor)!.sort(),
       }),
     ),
-    ...[...vfkitArchs.keys()].sort().map(
+    ...[...hostArchs.keys()].sort().map(
       (arch): Precondition => ({
         kind: 'host-arch',
         arch: arch as 'arm64' | 'amd64',
-        nodes: vfkitArchs.get(arch)!.sort(),
+        nodes: hostArchs.get(arch)!.sort(),
       }),
     ),
     ...[...secrets.keys()].sort().map(

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { zodIssuesToProblems } from '../config/zod-problems.js';
-import { InputError, sortProblems } from '../errors.js';
+import { InputError, InternalError, sortProblems } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { planIdOf } from './build.js';
 import { JsonLocator } from './json-locator.js';
@@ -18,10 +18,9 @@ const MIN_SECRET_LENGTH = 4;
 export function serializePlan(plan: Plan, secretValues: readonly string[] = []): string {
   const result = PlanSchema.safeParse(plan);
   if (!result.success) {
-    throw new Error(`internal error: the planner produced an invalid plan:\n${result.error.message}`);
+    throw new InternalError(`the planner produced an invalid plan:\n${result.error.message}`);
   }
-  if (planIdOf(result.data) !== result.data.planId)
-    throw new Error('internal error: planId does not match the plan');
+  if (planIdOf(result.data) !== result.data.planId) throw new InternalError('planId does not match the plan');
   const text = `${JSON.stringify(result.data, null, 2)}\n`;
   assertNoSecretValues(text, secretValues);
   return text;

@@ -7,6 +7,8 @@ import {
   GuestFolderSchema,
   JOB_ID_PATTERN,
 } from '../config/schema.js';
+import { isVmExecutor } from '../executors/catalog.js';
+import { REPORT_FORMAT_NAMES } from '../parsers/formats/registry.js';
 
 /** The plan format version; bumped on any incompatible change. */
 export const PLAN_SCHEMA_VERSION = 1;
@@ -168,7 +170,9 @@ export const ExecuteNodeSchema = z.strictObject({
   cpus: z.number().int().positive().nullable(),
   memory: z.number().int().positive().nullable(),
   artifacts: z.array(z.string()),
-  reports: z.strictObject({ junit: z.array(z.string()) }),
+  reports: z
+    .strictObject(Object.fromEntries(REPORT_FORMAT_NAMES.map((name) => [name, z.array(z.string())])))
+    .describe('Test reports the job writes (globs), by format.'),
   caches: z
     .array(z.strictObject({ name: CacheNameSchema, guestPath: GuestFolderSchema }))
     .describe(
@@ -252,7 +256,7 @@ export function planConsistencyProblems(plan: Pick<Plan, 'nodes' | 'stages' | 'e
         problems.push(`node "${node.id}" depends on "${dependency}", which comes after it`);
     }
     if (node.kind === 'execute') {
-      const vm = node.executor !== 'host';
+      const vm = isVmExecutor(node.executor);
       if (vm !== (node.type === 'vm_command')) {
         problems.push(`node "${node.id}" has type ${node.type} but executor ${node.executor}`);
       }

@@ -1,5 +1,6 @@
 import type { Plan } from '../plan/schema.js';
 import type { NodeRecord, RunRecord } from './schema.js';
+import { statusLabel } from './status-words.js';
 
 /** 850 ms, 12.3 s, 4m 05s, 1h 02m. */
 export function formatDuration(ms: number): string {
@@ -40,7 +41,7 @@ export function renderRunTable(run: RunRecord, nodes: NodeRecord[], plan: Plan):
     ];
   });
   const counts = Object.entries(run.counts)
-    .map(([status, count]) => `${count} ${status.replace('_', ' ')}`)
+    .map(([status, count]) => `${count} ${statusLabel(status)}`)
     .join(', ');
   const duration = run.durationMs === null ? 'still running' : formatDuration(run.durationMs);
   return [

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JOB_ID_PATTERN } from '../config/schema.js';
+import { ExecutorSchema, JOB_ID_PATTERN } from '../config/schema.js';
 import { ChangesSchema, NodeIdSchema, PlanSourceSchema } from '../plan/schema.js';
 
 /** Record format version for run.json and status.json. */
@@ -44,7 +44,7 @@ export const NodeRecordSchema = z.strictObject({
   nodeId: NodeIdSchema,
   kind: z.enum(['prepare', 'execute']),
   job: z.string().regex(JOB_ID_PATTERN).nullable(),
-  executor: z.enum(['host', 'vfkit', 'qemu']),
+  executor: ExecutorSchema,
   status: NodeStatusSchema,
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),
@@ -88,7 +88,7 @@ export const RunRecordSchema = z.strictObject({
   options: z.strictObject({
     maxParallel: z.number().int().positive().nullable(),
     failFast: z.boolean(),
-    executor: z.enum(['host', 'vfkit', 'qemu']).nullable(),
+    executor: ExecutorSchema.nullable(),
   }),
   host: z.strictObject({
     hostname: z.string(),

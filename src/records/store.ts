@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { InternalError } from '../errors.js';
 import type { Plan, PlanNode } from '../plan/schema.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { readJsonFile } from '../util/read-json.js';
@@ -85,7 +86,7 @@ export class RunStore {
   /** A copy of a node's current record. */
   node(nodeId: string): NodeRecord {
     const record = this.nodes.get(nodeId);
-    if (record === undefined) throw new Error(`internal error: no record for node ${nodeId}`);
+    if (record === undefined) throw new InternalError(`no record for node ${nodeId}`);
     return structuredClone(record);
   }
 
@@ -106,10 +107,9 @@ export class RunStore {
     fields: Omit<NodeUpdate, 'status'> = {},
     now: Date = new Date(),
   ): void {
-    if (!TERMINAL_NODE_STATUSES.includes(status))
-      throw new Error(`internal error: ${status} is not terminal`);
+    if (!TERMINAL_NODE_STATUSES.includes(status)) throw new InternalError(`${status} is not terminal`);
     const current = this.nodes.get(nodeId);
-    if (current === undefined) throw new Error(`internal error: no record for node ${nodeId}`);
+    if (current === undefined) throw new InternalError(`no record for node ${nodeId}`);
     const startedAt = current.startedAt;
     const record: NodeRecord = {
       ...current,
@@ -126,7 +126,7 @@ export class RunStore {
   /** Applies a non-terminal update to a node. */
   update(nodeId: string, update: NodeUpdate): void {
     const current = this.nodes.get(nodeId);
-    if (current === undefined) throw new Error(`internal error: no record for node ${nodeId}`);
+    if (current === undefined) throw new InternalError(`no record for node ${nodeId}`);
     this.nodes.set(nodeId, NodeRecordSchema.parse({ ...current, ...update }));
     this.writeNode(nodeId);
   }

@@ -1,4 +1,4 @@
-import type { Diagnostic } from './diagnostics.js';
+import type { Diagnostic } from '../parsers/model.js';
 import type { JobReport } from './model.js';
 
 /** One annotation, before it becomes a workflow command or a check-run annotation. */

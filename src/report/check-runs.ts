@@ -1,4 +1,6 @@
+import type { CheckRunCompletion, CheckRunOutput } from '../github/check-runs-client.js';
 import type { NodeStatus } from '../records/schema.js';
+import { statusLabel } from '../records/status-words.js';
 import type { Annotation } from './annotations.js';
 import { type JobReport, shortDuration } from './model.js';
 
@@ -40,15 +42,14 @@ export function conclusionOf(
 }
 
 /** A check run's title, summary and text (the end of the log) for a finished job. */
-export function checkRunOutput(
-  job: JobReport,
-  annotationCount: number,
-): { title: string; summary: string; text?: string } {
+export function checkRunOutput(job: JobReport, annotationCount: number): CheckRunOutput {
   const exit = job.exitCode === null ? '' : ` (exit ${job.exitCode})`;
-  const title =
-    `${job.job}: ${job.status.replace('_', ' ')}${exit} in ${shortDuration(job.durationMs)}`.slice(0, 255);
+  const title = `${job.job}: ${statusLabel(job.status)}${exit} in ${shortDuration(job.durationMs)}`.slice(
+    0,
+    255,
+  );
   const lines = [
-    `**${job.description}** — ${job.status.replace('_', ' ')} on ${job.executor} in ${shortDuration(job.durationMs)}${exit}.`,
+    `**${job.description}** — ${statusLabel(job.status)} on ${job.executor} in ${shortDuration(job.durationMs)}${exit}.`,
     job.message === null || job.status === 'passed' ? '' : `\n${job.message}`,
     annotationCount > 0 ? `\n${annotationCount} annotation(s).` : '',
   ];
@@ -59,6 +60,25 @@ export function checkRunOutput(
   const room = MAX_OUTPUT_TEXT - header.length - 2 * fence.length - 4;
   const tail = job.logTail.length > room ? job.logTail.slice(-room) : job.logTail;
   return { title, summary, text: `${header}${fence}\n${tail.replaceAll(fence, "'''")}\n${fence}` };
+}
+
+/** A running job's check run: its name and what it shows. */
+export function checkRunStart(job: string): { name: string; output: CheckRunOutput } {
+  return {
+    name: checkRunName(job),
+    output: { title: `${job}: running`, summary: `vmplan is running \`${job}\`.` },
+  };
+}
+
+/** A finished job's check run: name, conclusion, output and its annotations in batches the API takes. */
+export function checkRunCompletion(report: JobReport, annotations: Annotation[]): CheckRunCompletion {
+  const annotationBatches = checkAnnotationBatches(annotations);
+  return {
+    name: checkRunName(report.job),
+    conclusion: conclusionOf(report.status),
+    output: checkRunOutput(report, annotationBatches.flat().length),
+    annotationBatches,
+  };
 }
 
 /** Annotations with a place in the repository, as Checks API annotations, in requests of 50. */

@@ -1,11 +1,14 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import picomatch from 'picomatch';
+import { dedupe, parseDiagnostics, relativizer } from '../parsers/diagnostics/parse.js';
+import { reportFormat } from '../parsers/formats/registry.js';
+import type { Diagnostic } from '../parsers/model.js';
+import { testFailureDiagnostics } from '../parsers/test-diagnostics.js';
 import type { ExecuteNode } from '../plan/schema.js';
 import type { StateLayout } from '../records/layout.js';
 import type { NodeRecord } from '../records/schema.js';
 import { compareText } from '../util/canonical-json.js';
-import { type Diagnostic, dedupe, parseDiagnostics, relativizer } from './diagnostics.js';
-import { MAX_JUNIT_BYTES, parseJunit } from './junit.js';
 import type { JobReport } from './model.js';
 
 /** How much of the end of a log the reports show. */
@@ -58,8 +61,8 @@ export function jobReport(
 }
 
 /**
- * File/line diagnostics of a job: from the end of its logs and from its JUnit reports, with paths made relative to
- * the repository (only files that exist in the run's snapshot count).
+ * File/line diagnostics of a job: from the end of its logs and from its test reports (each read with the format
+ * the jobs file named for it), with paths made relative to the repository (only files in the run's snapshot count).
  */
 export function jobDiagnostics(
   layout: StateLayout,
@@ -79,11 +82,28 @@ export function jobDiagnostics(
     const { text } = readTail(join(jobDir, log), DIAGNOSTIC_SCAN_BYTES);
     if (text !== '') found.push(...parseDiagnostics(node.job, text, relativize));
   }
-  for (const file of filesUnder(join(jobDir, 'reports'))) {
-    if (!file.endsWith('.xml') || statSync(file).size > MAX_JUNIT_BYTES) continue;
-    found.push(...parseJunit(node.job, readFileSync(file, 'utf8'), relativize));
+  const reports = join(jobDir, 'reports');
+  for (const file of filesUnder(reports)) {
+    for (const format of formatsOf(node, relative(reports, file))) {
+      if (statSync(file).size > format.maxBytes) continue;
+      try {
+        found.push(...testFailureDiagnostics(node.job, format.parse(readFileSync(file, 'utf8')), relativize));
+      } catch {
+        // Not a report of that format after all: nothing to annotate from it.
+      }
+    }
   }
   return dedupe(found);
+}
+
+/** The formats whose globs (in the job's `reports`) match a collected report file. */
+function formatsOf(node: ExecuteNode, path: string) {
+  return Object.entries(node.reports).flatMap(([name, globs]) => {
+    const format = reportFormat(name);
+    const matches = globs.some((glob) => picomatch(glob.replace(/\/+$/, ''), { dot: true })(path));
+    const inFolder = globs.some((glob) => path.startsWith(`${glob.replace(/\/+$/, '')}/`));
+    return format !== undefined && (matches || inFolder) ? [format] : [];
+  });
 }
 
 function filesUnder(folder: string): string[] {

@@ -1,3 +1,4 @@
+import type { ExecutorName } from '../executors/catalog.js';
 import type { Plan } from '../plan/schema.js';
 import { formatDuration } from '../records/render.js';
 import type { NodeStatus, RunRecord } from '../records/schema.js';
@@ -6,7 +7,7 @@ import type { NodeStatus, RunRecord } from '../records/schema.js';
 export interface JobReport {
   job: string;
   description: string;
-  executor: string;
+  executor: ExecutorName;
   status: NodeStatus;
   durationMs: number | null;
   exitCode: number | null;

@@ -1,5 +1,6 @@
 import type { Plan } from '../plan/schema.js';
 import { formatDuration } from '../records/render.js';
+import { STATUS_ICON, statusLabel } from '../records/status-words.js';
 import { FAILING, type JobReport, type RunReport, shortDuration } from './model.js';
 
 /** GitHub drops a step summary over 1 MiB; stay well under it. */
@@ -7,16 +8,6 @@ export const SUMMARY_BUDGET_BYTES = 1_000_000;
 /** At most this much of each failed job's log goes into the summary. */
 const LOG_TAIL_BYTES = 16 * 1024;
 const MAX_TABLE_ROWS = 500;
-
-const ICON: Record<string, string> = {
-  passed: '✅',
-  failed: '❌',
-  timed_out: '⏱️',
-  cancelled: '⊘',
-  skipped: '↷',
-  pending: '…',
-  running: '…',
-};
 
 /**
  * The job summary: the result table, the plan (id, link, exclusions), why `paths` filters did or did not apply,
@@ -30,7 +21,7 @@ export function buildSummary(report: RunReport, budget = SUMMARY_BUDGET_BYTES): 
     run === undefined
       ? ''
       : ` — ${Object.entries(run.counts)
-          .map(([status, n]) => `${n} ${status.replace('_', ' ')}`)
+          .map(([status, n]) => `${n} ${statusLabel(status)}`)
           .join(', ')}`;
   const title =
     report.merged !== undefined
@@ -49,7 +40,7 @@ export function buildSummary(report: RunReport, budget = SUMMARY_BUDGET_BYTES): 
     const images = report.images.map((image) => {
       const how =
         image.status !== 'passed'
-          ? `${image.status.replace('_', ' ')}${image.message === null ? '' : `: ${escapeCell(image.message)}`}`
+          ? `${statusLabel(image.status)}${image.message === null ? '' : `: ${escapeCell(image.message)}`}`
           : image.cached
             ? 'from the cache'
             : 'built';
@@ -66,7 +57,7 @@ export function buildSummary(report: RunReport, budget = SUMMARY_BUDGET_BYTES): 
   const logsLink = report.links.logs === undefined ? 'logs artifact' : `[logs](${report.links.logs})`;
   const rows = report.jobs.map(
     (job) =>
-      `| ${ICON[job.status] ?? ''} ${job.status.replace('_', ' ')} | \`${job.job}\` | ${shortDuration(job.durationMs)} | ${job.exitCode ?? '–'} | ${job.executor} | ${report.links.logs === undefined ? '' : logsLink} |`,
+      `| ${STATUS_ICON[job.status]} ${statusLabel(job.status)} | \`${job.job}\` | ${shortDuration(job.durationMs)} | ${job.exitCode ?? '–'} | ${job.executor} | ${report.links.logs === undefined ? '' : logsLink} |`,
   );
   const table = [
     '| status | job | duration | exit | executor | logs |',
@@ -168,7 +159,7 @@ function failureSection(job: JobReport, maxLogBytes: number): string {
   const fence = '```';
   return [
     '',
-    `<details><summary>❌ <code>${job.job}</code> ${job.status.replace('_', ' ')}${exit}${job.message === null ? '' : `: ${escapeHtml(job.message)}`}</summary>`,
+    `<details><summary>❌ <code>${job.job}</code> ${statusLabel(job.status)}${exit}${job.message === null ? '' : `: ${escapeHtml(job.message)}`}</summary>`,
     '',
     trimmed ? '_The end of the log (the whole log is in the logs artifact):_' : '',
     '',

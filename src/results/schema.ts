@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JOB_ID_PATTERN } from '../config/schema.js';
+import { EXECUTOR_NAMES } from '../executors/catalog.js';
 import { NodeStatusSchema } from '../records/schema.js';
 
 /** Format version of results.json. */
@@ -22,7 +23,7 @@ const AnnotationSchema = z.strictObject({
 export const JobResultSchema = z.strictObject({
   status: NodeStatusSchema,
   description: z.string(),
-  executor: z.string(),
+  executor: z.enum(EXECUTOR_NAMES),
   durationMs: z.number().int().nonnegative().nullable(),
   exitCode: z.number().int().nullable(),
   message: z.string().nullable(),

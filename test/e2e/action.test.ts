@@ -96,7 +96,27 @@ jobs:
 
 const errors = (commands: WorkflowCommand[]) => commands.filter((c) => c.command === 'error');
 
-describe('the action, run as the runner runs it (dist/index.js, dist/post.js)', () => {
+describe('the committed bundle', () => {
+  it('dist/index.js and dist/post.js run a plan with a host job end to end, as action.yml names them', async () => {
+    const workspace = makeWorkspace({ '.github/vmplan.yml': JOBS, 'README.md': 'hi\n' });
+    const harness = new ActionHarness(
+      workspace.root,
+      { 'github-token': 'test-token', 'check-runs': 'false' },
+      {},
+      { name: 'push', payload: {} },
+      servicesForNewRun(),
+    );
+    harness.entry = 'bundle';
+    const { main, post } = await harness.runBoth();
+    expect(main.code, main.stdout + main.stderr).toBe(0);
+    expect(main.outputs).toMatchObject({ status: 'passed', passed: '2', failed: '0' });
+    expect(main.summary).toContain('## vmplan run: passed');
+    expect(post.code).toBe(0);
+    expect(post.stdout).toMatch(/run \S+ ended passed; nothing left running/);
+  });
+});
+
+describe('the action, run as the runner runs it (from the current source)', () => {
   it('plans, uploads plan.json unzipped, runs, reports success with outputs, summary and check runs', async () => {
     const workspace = makeWorkspace({ '.github/vmplan.yml': JOBS, 'README.md': 'hi\n' });
     const runServices = servicesForNewRun();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findVirtiofsd } from '../../src/executors/vm/qemu-vm.js';
+import { findVirtiofsd } from '../../src/executors/qemu/vm.js';
 import { runVmplan } from '../support/cli.js';
 import { processesWith } from '../support/processes.js';
 import { testProject } from '../support/project.js';

@@ -148,7 +148,9 @@ describe('vmplan show / validate / schema', () => {
     expect(shown.stdout).toContain('job:unit');
     const notPlan = await runVmplan(['show', '.github/vmplan.yml'], { cwd: repo });
     expect(notPlan.code).toBe(2);
-    expect(notPlan.stderr).toMatch(/^\.github\/vmplan\.yml: not a plan: invalid JSON/);
+    expect(notPlan.stderr).toMatch(
+      /^\.github\/vmplan\.yml:1: not a plan: expected a JSON object, found "v" at the start/,
+    );
   });
 
   it('validates jobs files and plans', async () => {

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (where package.json is). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX_LOADER = `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`;
+/** tsx's loader, to run TypeScript sources as they are. */
+export const TSX_LOADER = `${REPO_ROOT}node_modules/tsx/dist/loader.mjs`;
 
 /** The outcome of one CLI process. */
 export interface CliResult {

@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseJobsFile } from '../../src/config/parse.js';
-import type { PrepareOutcome } from '../../src/engine/executor.js';
-import { JobLog } from '../../src/engine/job-log.js';
+import type { PrepareOutcome } from '../../src/images/contract.js';
 import { HostImagePreparer } from '../../src/images/preparer.js';
 import { buildPlan } from '../../src/plan/build.js';
+import { JobLog } from '../../src/records/job-log.js';
 import { Masker } from '../../src/util/mask.js';
 
 /** Prepares the plan's first image with the real preparer; returns its outcome and how long it took. */

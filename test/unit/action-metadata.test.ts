@@ -3,8 +3,9 @@ import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser'
 import { parseAction } from '@actions/workflow-parser/actions/action-parser';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { updateReadme } from '../../src/action/action-docs.js';
 import { INPUT_NAMES } from '../../src/action/inputs.js';
+import { INPUTS, OUTPUTS } from '../../src/action/metadata.js';
+import { updateReadme } from '../../src/action/readme-sections.js';
 
 const errorsOf = (result: { context: { errors: { getErrors(): { message: string }[] } } }) =>
   result.context.errors.getErrors().map((error) => error.message);
@@ -21,9 +22,42 @@ describe('action.yml', () => {
 
   it('declares exactly the inputs the action reads', () => {
     expect(Object.keys(parse(text).inputs).sort()).toEqual([...INPUT_NAMES].sort());
+    expect(Object.keys(INPUTS).sort()).toEqual([...INPUT_NAMES].sort());
   });
 
-  it('the README tables are generated from it (npm run docs)', () => {
+  it("gives every input the description and default of the action's one declaration (src/action/metadata.ts)", () => {
+    const declared = parse(text).inputs as Record<string, { description: string; default?: string }>;
+    for (const [name, input] of Object.entries(INPUTS)) {
+      expect({
+        name,
+        description: declared[name]?.description.trim(),
+        default: String(declared[name]?.default ?? ''),
+      }).toEqual({
+        name,
+        description: input.description,
+        default: input.default,
+      });
+    }
+  });
+
+  it('declares exactly the outputs the action sets, with their descriptions', () => {
+    const declared = parse(text).outputs as Record<string, { description: string }>;
+    expect(Object.keys(declared).sort()).toEqual(Object.keys(OUTPUTS).sort());
+    for (const [name, description] of Object.entries(OUTPUTS))
+      expect({ name, description: declared[name]!.description.split(/\s+/).join(' ').trim() }).toEqual({
+        name,
+        description,
+      });
+  });
+
+  it('sets outputs only through the declaration (no string literal reaches core.setOutput)', () => {
+    const offenders = readdirSync('src', { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts') && file !== 'action/metadata.ts')
+      .filter((file) => readFileSync(`src/${file}`, 'utf8').includes('core.setOutput('));
+    expect(offenders).toEqual([]);
+  });
+
+  it("the README's generated sections (executors, inputs, outputs) are up to date (npm run docs)", () => {
     const readme = readFileSync('README.md', 'utf8');
     expect(readme).toBe(updateReadme(readme, text));
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { JobLog, MAX_LINE_CHARS } from '../../src/engine/job-log.js';
+import { JobLog, MAX_LINE_CHARS } from '../../src/records/job-log.js';
 import { Masker } from '../../src/util/mask.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-log-'));

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { chooseAccel } from '../../src/executors/vm/qemu-accel.js';
+import { chooseAccel } from '../../src/executors/qemu/accel.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-accel-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));

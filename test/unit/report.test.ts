@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { parseDiagnostics, relativizer } from '../../src/parsers/diagnostics/parse.js';
+import { junit } from '../../src/parsers/formats/junit.js';
+import type { Relativize } from '../../src/parsers/model.js';
+import { testFailureDiagnostics } from '../../src/parsers/test-diagnostics.js';
 import { buildPlan } from '../../src/plan/build.js';
 import {
   type Annotation,
@@ -8,8 +12,16 @@ import {
   mostUseful,
 } from '../../src/report/annotations.js';
 import { checkAnnotationBatches, checkRunOutput, conclusionOf } from '../../src/report/check-runs.js';
-import { parseDiagnostics, relativizer } from '../../src/report/diagnostics.js';
-import { parseJunit } from '../../src/report/junit.js';
+
+/** What the JUnit format's failures annotate (the old parseJunit, now format + shared failure diagnostics). */
+const parseJunit = (job: string, xml: string, relativize: Relativize) => {
+  try {
+    return testFailureDiagnostics(job, junit.parse(xml), relativize);
+  } catch {
+    return [];
+  }
+};
+
 import type { JobReport } from '../../src/report/model.js';
 import { buildSummary } from '../../src/report/summary.js';
 import { context, jobs } from '../support/jobs.js';

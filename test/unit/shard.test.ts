@@ -113,7 +113,7 @@ describe('mergeResults', () => {
   const result = (status: 'passed' | 'failed') => ({
     status,
     description: 'd',
-    executor: 'qemu',
+    executor: 'qemu' as const,
     durationMs: 10,
     exitCode: status === 'passed' ? 0 : 1,
     message: null,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { qemuArgs } from '../../src/executors/vm/qemu-args.js';
-import { VfkitArgumentError, vfkitArgs } from '../../src/executors/vm/vfkit-args.js';
+import { qemuArgs } from '../../src/executors/qemu/args.js';
+import { VfkitArgumentError, vfkitArgs } from '../../src/executors/vfkit/args.js';
 import type { VmSpec } from '../../src/executors/vm/vm-spec.js';
 import { parseVfkitCommandLine, VfkitUsageError } from '../support/vfkit-shim/parse.js';
 

@@ -13,6 +13,7 @@ import { buildPlan } from '../../plan/build.js';
 import { serializePlan, writePlan } from '../../plan/io.js';
 import { renderPlan } from '../../plan/render.js';
 import type { Plan } from '../../plan/schema.js';
+import { secretValuesOf } from '../../plan/secrets.js';
 import { readDurations } from '../../results/durations.js';
 import { ensureStateDir } from '../../util/state-dir.js';
 import { listOption, parseCommandArgs } from '../args.js';
@@ -88,11 +89,6 @@ export function planCommand(args: string[], io: CliIo): number {
   io.stdout(renderPlan(plan));
   io.stdout(`\nWrote ${relative(io.cwd, out) || out}\n`);
   return EXIT.ok;
-}
-
-/** Values of the secrets a plan names, as set in the environment (to make sure none leaks into plan.json). */
-export function secretValuesOf(plan: Plan, env: NodeJS.ProcessEnv): string[] {
-  return plan.preconditions.flatMap((p) => (p.kind === 'secret' && env[p.name] ? [env[p.name]!] : []));
 }
 
 /** A path relative to the repository root with forward slashes, or absolute when outside it. */

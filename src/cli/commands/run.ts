@@ -1,18 +1,16 @@
 import { resolve } from 'node:path';
 import { repositoryRoot } from '../../context/local-context.js';
-import { startRun } from '../../engine/start-run.js';
 import { InputError } from '../../errors.js';
-import { availableExecutors } from '../../executors/available.js';
-import { killRecordedProcessNow } from '../../executors/stop-recorded.js';
-import { HostImagePreparer } from '../../images/preparer.js';
+import { executorOptions } from '../../executors/catalog.js';
+import type { RunPorts } from '../../pipeline/ports.js';
+import { runPipeline } from '../../pipeline/run.js';
+import { signalExitCode } from '../../pipeline/signals.js';
 import { readPlan } from '../../plan/io.js';
 import type { Plan } from '../../plan/schema.js';
 import { selectFromPlan } from '../../plan/select.js';
 import { parseShard, shardPlan } from '../../plan/shard.js';
 import { StateLayout } from '../../records/layout.js';
 import { renderRunTable } from '../../records/render.js';
-import type { RunRecord } from '../../records/schema.js';
-import type { RunStore } from '../../records/store.js';
 import { listOption, parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
 import { consoleProgress } from '../progress.js';
@@ -24,9 +22,9 @@ export const runningOptions = {
   'fail-fast': { type: 'boolean' },
   'no-fail-fast': { type: 'boolean' },
   'state-dir': { type: 'string' },
-  'vfkit-path': { type: 'string' },
-  'keep-failed-disks': { type: 'boolean' },
   quiet: { type: 'boolean' },
+  // The executors' own flags (--vfkit-path, --keep-failed-disks, ...), from the executor table.
+  ...Object.fromEntries(executorOptions().map((option) => [option.name, { type: option.type }])),
 } as const;
 
 /** The state folder: --state-dir, else `.vmplan` at the repository root. */
@@ -67,101 +65,85 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   return executePlan(io, plan, planPath, values, undefined);
 }
 
-/** Runs a plan from the command line: signals, exit handler, progress, the final table and exit code. */
+/** Runs a plan from the command line through the run pipeline: progress, the final table and the exit code. */
 export async function executePlan(
   io: CliIo,
   plan: Plan,
   planPath: string,
-  values: {
-    'max-parallel'?: string;
-    'fail-fast'?: boolean;
-    'no-fail-fast'?: boolean;
-    'state-dir'?: string;
-    'vfkit-path'?: string;
-    'keep-failed-disks'?: boolean;
-    quiet?: boolean;
-  },
+  values: RunningValues,
   rerun: { of: string; snapshotRun: string } | undefined,
 ): Promise<number> {
   const maxParallel = parseMaxParallel(values['max-parallel']);
   if (values['fail-fast'] === true && values['no-fail-fast'] === true) {
     throw new InputError('use --fail-fast or --no-fail-fast, not both');
   }
-  const failFast = values['no-fail-fast'] !== true;
   const layout = stateLayout(io, values['state-dir']);
-  const jobs = plan.nodes.filter((node) => node.kind === 'execute').length;
-  const progress = consoleProgress(stdoutStream(io), {
-    prefixOutput: jobs > 1 && (maxParallel ?? 2) > 1,
-    quiet: values.quiet === true,
-  });
-
-  const controller = new AbortController();
-  let store: RunStore | undefined;
-  let signalled: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled !== undefined) {
-      // A second signal: kill what runs, finish the records now and leave.
-      killWhatRuns();
-      finishQuietly(store, `cancelled: received ${signalled}, then ${signal}`);
-      process.exit(signal === 'SIGINT' ? 130 : 143);
-    }
-    signalled = signal;
-    io.stderr(`\nvmplan: received ${signal}, stopping every job...\n`);
-    controller.abort(`received ${signal}`);
-  };
-  // Jobs run in their own process groups: a vmplan that exits early (a crash) must not leave them behind.
-  const killWhatRuns = () => {
-    if (store === undefined || store.finished) return;
-    for (const node of store.allNodes())
-      if (node.status === 'running' && node.process !== null && node.process !== undefined)
-        killRecordedProcessNow(node.process, layout.runDir(store.runId));
-  };
-  const onExit = () => {
-    killWhatRuns();
-    finishQuietly(store, 'vmplan exited before the run finished');
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('exit', onExit);
-
-  let record: RunRecord;
-  try {
-    record = await startRun({
+  const run = await runPipeline(
+    {
       plan,
+      basePlanId: plan.planId,
       planPath,
       layout,
       repositoryRoot: repositoryRoot(io.cwd),
       env: io.env,
-      executors: availableExecutors({
-        env: io.env,
-        cacheDir: layout.cacheDir,
-        vfkitPath: values['vfkit-path'],
+      executors: {
         base: io.cwd,
-        keepFailedDisks: values['keep-failed-disks'] === true,
-      }),
-      preparer: new HostImagePreparer(layout.cacheDir, io.env),
-      maxParallel,
-      failFast,
-      rerun,
-      progress,
-      note: (line) => io.stdout(`${line}\n`),
-      signal: controller.signal,
-      onCreated: (created) => {
-        store = created;
-        io.stdout(`Run ${created.runId} (plan ${plan.planId.slice(0, 12)}, ${jobs} job(s))\n`);
+        options: Object.fromEntries(
+          executorOptions().map((option) => [
+            option.name,
+            values[option.name] as string | boolean | undefined,
+          ]),
+        ),
       },
-    });
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('exit', onExit);
-  }
-  io.stdout(`\n${renderRunTable(record, store!.allNodes(), plan)}\n`);
-  io.stdout(
-    `Logs: vmplan logs ${record.runId} [JOB]${layout.root === resolve(repositoryRoot(io.cwd), '.vmplan') ? '' : ` --state-dir ${layout.root}`}\n`,
+      maxParallel,
+      failFast: values['no-fail-fast'] !== true,
+      rerun,
+      locate: () => undefined,
+      signals: {
+        reason: (signal) => `received ${signal}`,
+        announce: (signal) => io.stderr(`\nvmplan: received ${signal}, stopping every job...\n`),
+      },
+    },
+    cliPorts(io, plan, layout, { maxParallel, quiet: values.quiet === true }),
   );
-  if (signalled !== undefined) return signalled === 'SIGINT' ? 130 : 143;
-  return record.status === 'passed' ? EXIT.ok : EXIT.failed;
+  if (run.signal !== undefined) return signalExitCode(run.signal);
+  return run.record.status === 'passed' ? EXIT.ok : EXIT.failed;
+}
+
+/** Flag values of commands that run a plan (run, rerun). */
+type RunningValues = {
+  'max-parallel'?: string;
+  'fail-fast'?: boolean;
+  'no-fail-fast'?: boolean;
+  'state-dir'?: string;
+  quiet?: boolean;
+  [executorOption: string]: string | boolean | string[] | undefined;
+};
+
+/** The CLI's side of the run pipeline: lines on stdout, live job output, the table at the end. */
+function cliPorts(
+  io: CliIo,
+  plan: Plan,
+  layout: StateLayout,
+  options: { maxParallel: number | undefined; quiet: boolean },
+): RunPorts {
+  const jobs = plan.nodes.filter((node) => node.kind === 'execute').length;
+  return {
+    note: (line) => io.stdout(`${line}\n`),
+    progress: consoleProgress(stdoutStream(io), {
+      prefixOutput: jobs > 1 && (options.maxParallel ?? 2) > 1,
+      quiet: options.quiet,
+    }),
+    runCreated: (store) =>
+      io.stdout(`Run ${store.runId} (plan ${plan.planId.slice(0, 12)}, ${jobs} job(s))\n`),
+    async report(run) {
+      io.stdout(`\n${renderRunTable(run.record, run.nodes, plan)}\n`);
+      const defaultState = layout.root === resolve(repositoryRoot(io.cwd), '.vmplan');
+      io.stdout(
+        `Logs: vmplan logs ${run.record.runId} [JOB]${defaultState ? '' : ` --state-dir ${layout.root}`}\n`,
+      );
+    },
+  };
 }
 
 function parseMaxParallel(value: string | undefined): number | undefined {
@@ -179,13 +161,4 @@ function stdoutStream(io: CliIo): NodeJS.WritableStream {
     return true;
   };
   return { write } as unknown as NodeJS.WritableStream;
-}
-
-/** Ends a run as cancelled while vmplan is leaving; a record that cannot be written must not change how it leaves. */
-function finishQuietly(store: RunStore | undefined, message: string): void {
-  try {
-    store?.finish('cancelled', message);
-  } catch (error) {
-    process.stderr.write(`vmplan: a record could not be written: ${(error as Error).message}\n`);
-  }
 }

@@ -1,12 +1,13 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { reconcileRun } from '../../engine/reconcile.js';
 import { InputError } from '../../errors.js';
 import { readPlan } from '../../plan/io.js';
 import { selectFromPlan } from '../../plan/select.js';
 import type { StateLayout } from '../../records/layout.js';
-import { reconcileRun } from '../../records/reconcile.js';
 import { formatDuration, renderRunTable, textTable } from '../../records/render.js';
 import type { RunRecord } from '../../records/schema.js';
+import { statusLabel } from '../../records/status-words.js';
 import { listRunIds, readNodeRecords } from '../../records/store.js';
 import { didYouMean } from '../../util/suggest.js';
 import { parseCommandArgs } from '../args.js';
@@ -54,7 +55,7 @@ export async function listCommand(args: string[], io: CliIo): Promise<number> {
       continue;
     }
     const counts = Object.entries(run.counts)
-      .map(([status, count]) => `${count} ${status.replace('_', ' ')}`)
+      .map(([status, count]) => `${count} ${statusLabel(status)}`)
       .join(', ');
     rows.push([
       runId,

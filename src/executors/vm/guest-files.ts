@@ -51,7 +51,7 @@ export function writeGuestFiles(
     VMPLAN_WORKSPACE_MODE: settings.workspaceMode,
     VMPLAN_WRITABLE_WORKSPACE: node.writableWorkspace ? '1' : '0',
     VMPLAN_COLLECT_ARTIFACTS: node.artifacts.map(globToFindPattern).join('\n'),
-    VMPLAN_COLLECT_REPORTS: node.reports.junit.map(globToFindPattern).join('\n'),
+    VMPLAN_COLLECT_REPORTS: Object.values(node.reports).flat().map(globToFindPattern).join('\n'),
     // One "name path" per line: share vmplan-cache-<name> goes at path.
     VMPLAN_CACHES: node.caches.map((cache) => `${cache.name} ${cache.guestPath}`).join('\n'),
   });

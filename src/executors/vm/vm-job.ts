@@ -12,10 +12,10 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { JobContext, JobOutcome } from '../../engine/executor.js';
-import type { JobLog } from '../../engine/job-log.js';
+import type { JobLog } from '../../records/job-log.js';
 import { cloneFile } from '../../workspace/clone-file.js';
 import { collectJobOutputs } from '../../workspace/collect.js';
+import type { JobContext, JobOutcome } from '../contract.js';
 import { writeGuestFiles } from './guest-files.js';
 import { readGuestResult } from './guest-result.js';
 import { followFile } from './tail-file.js';
@@ -34,7 +34,9 @@ export interface VmProcess {
 
 /** Starts VMs from specs: vfkit on a Mac, QEMU on Linux. */
 export interface VmLauncher {
-  readonly name: 'vfkit' | 'qemu';
+  readonly name: string;
+  /** True when the VM is stopped through the spec's REST socket (recorded, so a crashed vmplan's VM can be too). */
+  readonly restControlled: boolean;
   /** Starts the VM; throws with a clear message when it cannot even start. */
   launch(spec: VmSpec, log: JobLog): Promise<VmProcess>;
   /** Why the VM process failed, from its exit and stderr (e.g. vfkit's `Error: ...` line). */
@@ -112,7 +114,7 @@ export async function runVmJob(
 
     const vm = await launcher.launch(spec, log);
     // Started detached: the VM process leads its own group (the vfkit shim or QEMU with its helpers).
-    context.onProcess({ pid: vm.pid, group: true, restSocket: launcher.name === 'vfkit' ? socket : null });
+    context.onProcess({ pid: vm.pid, group: true, restSocket: launcher.restControlled ? socket : null });
     let stopping: Promise<void> | undefined;
     const onAbort = () => {
       stopping ??= vm.stop(context.killGraceMs());
@@ -189,7 +191,7 @@ async function bringBack(context: JobContext, guestDir: string): Promise<void> {
   const roots = { artifacts: join(guestDir, 'artifacts'), reports: join(guestDir, 'reports') };
   const notes = await collectJobOutputs(
     roots,
-    { artifacts: node.artifacts, reports: node.reports.junit },
+    { artifacts: node.artifacts, reports: Object.values(node.reports).flat() },
     jobDir,
   );
   if (notes.length > 0) await log.note(notes.join('\n'));

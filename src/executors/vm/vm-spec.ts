@@ -1,5 +1,5 @@
-import type { PreparedImage } from '../../engine/executor.js';
 import type { ExecuteNode } from '../../plan/schema.js';
+import type { PreparedImage } from '../contract.js';
 
 /** A folder shared with the guest under a tag (virtio-fs under vfkit; virtiofs or 9p under QEMU). */
 export interface VmShare {

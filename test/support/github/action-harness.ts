@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../cli.js';
+import { REPO_ROOT, TSX_LOADER } from '../cli.js';
 import { parseFileCommands, parseWorkflowCommands, type WorkflowCommand } from './workflow-commands.js';
 
 /** What one step (main or post) did, as the runner would see it. */
@@ -41,12 +41,24 @@ export function makeWorkspace(files: Record<string, string>): { root: string; he
   return { root, head: git('rev-parse', 'HEAD') };
 }
 
+/** How a step is started: from the current source (src/main.ts through tsx), or the committed bundle in dist/. */
+export type ActionEntry = 'source' | 'bundle';
+
+/** The command line that starts a step of the action. */
+function stepCommand(step: 'main' | 'post', entry: ActionEntry): string[] {
+  if (entry === 'bundle') return [join(REPO_ROOT, 'dist', step === 'main' ? 'index.js' : 'post.js')];
+  return ['--import', TSX_LOADER, join(REPO_ROOT, 'src', step === 'main' ? 'main.ts' : 'post.ts')];
+}
+
 /**
- * Runs the action's committed bundle as the runner does: `node dist/index.js` (or post.js) with INPUT_* variables,
- * fresh GITHUB_OUTPUT/GITHUB_STATE/GITHUB_STEP_SUMMARY files, an event payload, and STATE_* for the post step.
+ * Runs the action as the runner does — from the current source, so a change in src/ is tested before anyone
+ * rebuilds dist/, or (`entry: 'bundle'`) the committed bundle `node dist/index.js` — with INPUT_* variables, fresh
+ * GITHUB_OUTPUT/GITHUB_STATE/GITHUB_STEP_SUMMARY files, an event payload, and STATE_* for the post step.
  */
 export class ActionHarness {
   readonly temp: string;
+  /** What starts the steps: the source (default) or the committed bundle. */
+  entry: ActionEntry = 'source';
   private readonly files: { output: string; state: string; summary: string; event: string };
 
   constructor(
@@ -105,15 +117,11 @@ export class ActionHarness {
       ...Object.fromEntries(Object.entries(state).map(([name, value]) => [`STATE_${name}`, value])),
       ...this.env,
     };
-    const child = spawn(
-      process.execPath,
-      [join(REPO_ROOT, 'dist', step === 'main' ? 'index.js' : 'post.js')],
-      {
-        cwd: this.workspace,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, stepCommand(step, this.entry), {
+      cwd: this.workspace,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

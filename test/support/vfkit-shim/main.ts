@@ -6,9 +6,9 @@ import { closeSync, existsSync, openSync, readSync, rmSync, statSync, writeFileS
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
-import { kernelFormat } from '../../../src/executors/vm/kernel-format.js';
-import { chooseAccel } from '../../../src/executors/vm/qemu-accel.js';
-import { findVirtiofsd, startQemuVm } from '../../../src/executors/vm/qemu-vm.js';
+import { kernelFormat } from '../../../src/executors/kernel-format.js';
+import { chooseAccel } from '../../../src/executors/qemu/accel.js';
+import { findVirtiofsd, startQemuVm } from '../../../src/executors/qemu/vm.js';
 import type { VmSpec } from '../../../src/executors/vm/vm-spec.js';
 import { parseVfkitCommandLine, type VfkitConfig, VfkitUsageError } from './parse.js';
 

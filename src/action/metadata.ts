@@ -1,0 +1,136 @@
+import * as core from '@actions/core';
+import { executorOptions } from '../executors/catalog.js';
+
+/**
+ * The action's interface, declared once: every input (with the default action.yml gives it), every output and every
+ * state key the main step leaves for the post step. action.yml must say the same (test/unit/action-metadata.test.ts
+ * checks names, descriptions and defaults); the code reads and sets them only through these names.
+ */
+
+/** One input of action.yml: its description and default (a workflow expression where the runner fills it in). */
+export interface InputDeclaration {
+  description: string;
+  default: string;
+}
+
+/** The action's own inputs (the executors' inputs come from the executor table, see INPUTS). */
+const OWN_INPUTS = {
+  jobs: {
+    description:
+      'The jobs file (a path relative to the workspace), or the jobs YAML itself written inline with `jobs: |`.',
+    default: '.github/vmplan.yml',
+  },
+  only: {
+    description: 'Run only these jobs (and what they need); comma- or newline-separated job ids.',
+    default: '',
+  },
+  executor: {
+    description:
+      'Force an executor for VM jobs (vfkit, qemu) or run everything on the host (host). Default - vfkit on macOS, qemu on Linux, unless the jobs file says otherwise.',
+    default: '',
+  },
+  'max-parallel': {
+    description:
+      "Most jobs running at once. Default - the runner's CPU count (VMs never get more CPUs or memory than the machine has).",
+    default: '',
+  },
+  'fail-fast': {
+    description: 'After the first failure, start nothing new and cancel running jobs (true or false).',
+    default: 'true',
+  },
+  'state-dir': {
+    description: 'Where runs, logs and caches are kept on the runner.',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression the runner fills in
+    default: '${{ runner.temp }}/vmplan',
+  },
+  plan: {
+    description:
+      'A plan.json to execute instead of planning (for example one downloaded from an earlier run, or made by a plan-only step).',
+    default: '',
+  },
+  'plan-only': {
+    description: 'Only make and upload the plan; run nothing (true or false).',
+    default: 'false',
+  },
+  'upload-logs': {
+    description:
+      "Upload each job's logs, result and artifacts as one artifact per run (always, failure, never).",
+    default: 'always',
+  },
+  'check-runs': {
+    description: 'One check run per job (auto - when the token can write checks; true; false).',
+    default: 'auto',
+  },
+  'github-token': {
+    description: 'Token for check runs (needs checks write).',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression the runner fills in
+    default: '${{ github.token }}',
+  },
+  mode: {
+    description:
+      'run (plan and run jobs) or report (merge the results.json artifacts of a workflow run into one summary, annotations and check runs).',
+    default: 'run',
+  },
+  shard: {
+    description:
+      'Run only shard i/n of the plan (e.g. 2/3): jobs are spread over n runners, each job with what it needs.',
+    default: '',
+  },
+  durations: {
+    description:
+      'A results.json from an earlier run (or a JSON map of job id to milliseconds), to balance shards by recorded durations.',
+    default: '',
+  },
+  'rerun-failed-from': {
+    description:
+      'A workflow run id - download its plan and results and run only the jobs that did not pass (and what they need).',
+    default: '',
+  },
+  'results-from': {
+    description:
+      'With mode: report - the workflow run whose results to merge (default - this run; e.g. the run that triggered a workflow_run).',
+    default: '',
+  },
+} as const satisfies Record<string, InputDeclaration>;
+
+/** Every input of action.yml: the action's own, then each executor option (`vfkit-path`, `keep-failed-disks`, ...). */
+export const INPUTS: Readonly<Record<string, InputDeclaration>> = {
+  ...OWN_INPUTS,
+  ...Object.fromEntries(
+    executorOptions().map((option) => [
+      option.name,
+      { description: option.description, default: option.type === 'boolean' ? 'false' : '' },
+    ]),
+  ),
+};
+
+/** Every output of action.yml, with its description. */
+export const OUTPUTS = {
+  'plan-id': "The plan's id (sha256 of its content).",
+  'plan-path': 'Path of the plan.json on the runner.',
+  'plan-artifact-id': 'Id of the uploaded plan artifact.',
+  'plan-artifact-url': 'URL of the uploaded plan artifact.',
+  'plan-artifact-name':
+    'Name of the uploaded plan artifact (also its file name). Pass it to later jobs through job outputs: a re-run of failed jobs keeps the outputs of the planning job, so they still find its plan.',
+  'run-id': 'The vmplan run id (empty with plan-only).',
+  status: 'passed, failed or cancelled (planned with plan-only).',
+  passed: 'Number of jobs that passed.',
+  failed: 'Number of jobs that did not pass (failed, timed out, cancelled, skipped).',
+  'durations-path':
+    "mode report: a JSON map of job id to milliseconds for the jobs that passed, to give the next plan's `durations` (carry it with actions/cache) so shards are balanced by recorded time.",
+  results: 'JSON: per job id, its status, duration (ms) and exit code.',
+} as const;
+/** An output's name. */
+export type OutputName = keyof typeof OUTPUTS;
+
+/** Sets an output (a name action.yml declares: a misspelt one does not compile). */
+export function setOutput(name: OutputName, value: string): void {
+  core.setOutput(name, value);
+}
+
+/** Names under which the main step leaves state for the post step (core.saveState → STATE_<name>). */
+export const STATE = {
+  stateDir: 'state-dir',
+  runDir: 'run-dir',
+  checksFile: 'checks-file',
+} as const;

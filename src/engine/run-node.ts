@@ -1,0 +1,179 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AbortReason, PreparedImage } from '../executors/contract.js';
+import type { ExecuteNode, Plan, PlanNode, PrepareNode } from '../plan/schema.js';
+import { JobLog } from '../records/job-log.js';
+import type { NodeStatus } from '../records/schema.js';
+import type { EngineOptions } from './run-plan.js';
+
+/** How long an image may take to prepare: a hung image build must not hold the run (and its Mac) forever. */
+export const IMAGE_PREPARE_TIMEOUT_MINUTES = 120;
+
+/** The terminal result of one node. */
+export interface NodeResult {
+  status: NodeStatus;
+  exitCode: number | null;
+  message: string | null;
+  cached: boolean | undefined;
+}
+
+/** Runs one node to its terminal result: its logs, its timeout, and an abort turned into timed_out or cancelled. */
+export async function runNode(
+  plan: Plan,
+  node: PlanNode,
+  controller: AbortController,
+  options: EngineOptions,
+  images: Map<string, PreparedImage>,
+): Promise<NodeResult> {
+  const nodeDir = options.layout.nodeDir(options.store.runId, node);
+  mkdirSync(nodeDir, { recursive: true });
+  const live = options.progress.liveSink(node);
+  const log = new JobLog(join(nodeDir, 'host.log'), options.masker, live);
+  const guestLog =
+    node.kind === 'execute' && node.type === 'vm_command'
+      ? new JobLog(join(nodeDir, 'guest.log'), options.masker, live)
+      : undefined;
+  const timeoutMinutes = node.kind === 'execute' ? node.timeoutMinutes : IMAGE_PREPARE_TIMEOUT_MINUTES;
+  const timer = setTimeout(
+    () => controller.abort({ kind: 'timeout', minutes: timeoutMinutes } satisfies AbortReason),
+    timeoutMinutes * 60_000,
+  );
+  const graceFor = () =>
+    (controller.signal.reason as AbortReason | undefined)?.kind === 'timeout'
+      ? (options.timeoutGraceMs ?? 5_000)
+      : (options.cancelGraceMs ?? 2_000);
+
+  let result: NodeResult;
+  try {
+    const work =
+      node.kind === 'prepare'
+        ? prepareNode(plan, node, controller, options, images, log, graceFor)
+        : executeNode(plan, node, controller, options, images, log, guestLog, graceFor);
+    result = await withAbortDeadline(work, controller.signal, graceFor);
+  } catch (error) {
+    result = {
+      status: 'failed',
+      exitCode: null,
+      message: `vmplan error: ${(error as Error).message}`,
+      cached: undefined,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+
+  const reason = controller.signal.reason as AbortReason | undefined;
+  if (controller.signal.aborted && reason !== undefined) {
+    result =
+      reason.kind === 'timeout'
+        ? { ...result, status: 'timed_out', message: `timed out after ${reason.minutes} minute(s); stopped` }
+        : { ...result, status: 'cancelled', message: reason.message };
+  }
+  if (result.message !== null && result.status !== 'passed')
+    await log.note(`vmplan: ${result.status}: ${result.message}`).catch(() => undefined);
+  await log.close();
+  return result;
+}
+
+async function prepareNode(
+  plan: Plan,
+  node: PrepareNode,
+  controller: AbortController,
+  options: EngineOptions,
+  images: Map<string, PreparedImage>,
+  log: JobLog,
+  graceFor: () => number,
+): Promise<NodeResult> {
+  if (options.preparer === undefined) {
+    return {
+      status: 'failed',
+      exitCode: null,
+      message: 'no image preparer is available in this build',
+      cached: undefined,
+    };
+  }
+  const outcome = await options.preparer.prepare({
+    runId: options.store.runId,
+    plan,
+    node,
+    nodeDir: options.layout.nodeDir(options.store.runId, node),
+    repositoryRoot: options.repositoryRoot,
+    signal: controller.signal,
+    log,
+    killGraceMs: graceFor,
+    onProcess: (process) => options.store.update(node.id, { process }),
+  });
+  if (outcome.status === 'passed' && outcome.image !== undefined) images.set(node.image, outcome.image);
+  return { status: outcome.status, exitCode: null, message: outcome.message, cached: outcome.cached };
+}
+
+async function executeNode(
+  plan: Plan,
+  node: ExecuteNode,
+  controller: AbortController,
+  options: EngineOptions,
+  images: Map<string, PreparedImage>,
+  log: JobLog,
+  guestLog: JobLog | undefined,
+  graceFor: () => number,
+): Promise<NodeResult> {
+  const executor = options.executors[node.executor];
+  if (executor === undefined) {
+    return {
+      status: 'failed',
+      exitCode: null,
+      message: `the ${node.executor} executor is not available here`,
+      cached: undefined,
+    };
+  }
+  const secrets: Record<string, string> = {};
+  for (const name of node.secrets) secrets[name] = options.secrets[name] ?? '';
+  const outcome = await executor.runJob({
+    runId: options.store.runId,
+    plan,
+    node,
+    jobDir: options.layout.nodeDir(options.store.runId, node),
+    cacheDir: options.layout.cacheDir,
+    workspace: options.workspace,
+    image: node.image === null ? undefined : images.get(node.image),
+    secrets,
+    signal: controller.signal,
+    log,
+    guestLog,
+    killGraceMs: graceFor,
+    onProcess: (process) => options.store.update(node.id, { process }),
+  });
+  return { ...outcome, cached: undefined };
+}
+
+/**
+ * Once a node is aborted, its executor has the grace period plus a margin to stop; after that the engine
+ * stops waiting so the run can still end on time (the executor's late result is dropped).
+ */
+async function withAbortDeadline(
+  work: Promise<NodeResult>,
+  signal: AbortSignal,
+  graceFor: () => number,
+): Promise<NodeResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<NodeResult>((resolve) => {
+    const arm = () => {
+      timer = setTimeout(
+        () =>
+          resolve({
+            status: 'failed',
+            exitCode: null,
+            message: 'the executor did not stop in time',
+            cached: undefined,
+          }),
+        graceFor() + 2_500,
+      );
+    };
+    if (signal.aborted) arm();
+    else signal.addEventListener('abort', arm, { once: true });
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}

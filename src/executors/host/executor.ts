@@ -1,0 +1,87 @@
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { NODE_DIR_VARIABLE, processGroupLeftovers } from '../../process/ownership.js';
+import { runProcessGroup } from '../../process/run-process.js';
+import { collectJobOutputs } from '../../workspace/collect.js';
+import type { JobContext, JobExecutor, JobOutcome } from '../contract.js';
+import type { ExecutorRuntime } from '../descriptor.js';
+import { hostJobEnvironment, vmplanVariables } from '../job-env.js';
+
+/** The shell a job's script runs with, as GitHub runs `shell: bash` steps. */
+export const HOST_SHELL = ['bash', '--noprofile', '--norc', '-eo', 'pipefail'] as const;
+
+/**
+ * Runs jobs directly on this machine, each in its own copy of the run's snapshot. No VM: fastest, and the
+ * right choice for trusted work and for trying a jobs file out; isolation between jobs is only by folder.
+ */
+export class HostExecutor implements JobExecutor {
+  readonly name = 'host' as const;
+
+  constructor(private readonly inheritedEnv: NodeJS.ProcessEnv = process.env) {}
+
+  async runJob(context: JobContext): Promise<JobOutcome> {
+    const { node, jobDir, log } = context;
+    const workspace = join(jobDir, 'workspace');
+    const copy = await context.workspace.jobCopy(workspace);
+    await log.note(
+      `vmplan: workspace ready in ${copy.ms} ms (${copy.method === 'clone' ? 'copy-on-write clone' : 'copy'})`,
+    );
+
+    const workdir = resolve(workspace, node.workingDirectory);
+    if (!existsSync(workdir) || !statSync(workdir).isDirectory()) {
+      return {
+        status: 'failed',
+        exitCode: null,
+        message: `working-directory "${node.workingDirectory}" does not exist in the workspace`,
+      };
+    }
+    const script = join(jobDir, 'run.sh');
+    writeFileSync(script, `${node.command}\n`, { mode: 0o700 });
+    const env = hostJobEnvironment(this.inheritedEnv, node, context.secrets, {
+      ...vmplanVariables(context.runId, node, workspace),
+      [NODE_DIR_VARIABLE]: jobDir,
+    });
+
+    const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
+      cwd: workdir,
+      env,
+      log,
+      signal: context.signal,
+      killGraceMs: context.killGraceMs,
+      onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null }),
+    });
+    if (result.leftovers > 0) {
+      await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in the background`);
+    }
+
+    const notes = await collectJobOutputs(
+      { artifacts: workspace, reports: workspace },
+      { artifacts: node.artifacts, reports: Object.values(node.reports).flat() },
+      jobDir,
+    );
+    if (notes.length > 0) await log.note(notes.join('\n'));
+    const outcome = toOutcome(result);
+    // Keep the workspace of a failed job (to look into) or of a job asking for its changes; drop the rest.
+    if (outcome.status === 'passed' && !node.writableWorkspace && !context.signal.aborted) {
+      await rm(workspace, { recursive: true, force: true });
+    }
+    return outcome;
+  }
+}
+
+function toOutcome(result: Awaited<ReturnType<typeof runProcessGroup>>): JobOutcome {
+  if (result.spawnError !== undefined) {
+    return { status: 'failed', exitCode: null, message: `could not start bash: ${result.spawnError}` };
+  }
+  if (result.exitCode === 0) return { status: 'passed', exitCode: 0, message: null };
+  if (result.exitCode !== null)
+    return { status: 'failed', exitCode: result.exitCode, message: `exited with code ${result.exitCode}` };
+  return { status: 'failed', exitCode: null, message: `killed by ${result.signal}` };
+}
+
+/** The host executor's runtime (see ./descriptor.ts). */
+export const runtime: ExecutorRuntime = {
+  create: (settings) => new HostExecutor(settings.env),
+  ...processGroupLeftovers,
+};

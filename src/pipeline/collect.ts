@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import type { ExecuteNode, Plan } from '../plan/schema.js';
+import type { StateLayout } from '../records/layout.js';
+import type { NodeRecord } from '../records/schema.js';
+import type { RunStore } from '../records/store.js';
+import { jobReport } from '../report/collect.js';
+import type { ImageReport } from '../report/model.js';
+import { buildResults } from '../results/build.js';
+import { writeResults } from '../results/io.js';
+import type { JobTracker } from './job-tracker.js';
+import type { CollectedRun } from './ports.js';
+
+/** How a prepare node's image was made, for the summary's image table. */
+function imageReports(plan: Plan, records: NodeRecord[]): ImageReport[] {
+  return plan.nodes.flatMap((node) => {
+    if (node.kind !== 'prepare') return [];
+    const image = records.find((record) => record.nodeId === node.id)!;
+    return [
+      {
+        image: node.image,
+        status: image.status,
+        cached: image.cached === true,
+        durationMs: image.durationMs,
+        message: image.message,
+      },
+    ];
+  });
+}
+
+/**
+ * What a finished run leaves for the reports, from its records: a report per job, the images, every
+ * annotation; and its results.json (what this runner ran of the plan `basePlanId`, for merging across shards).
+ */
+export function collectRun(
+  plan: Plan,
+  basePlanId: string,
+  store: RunStore,
+  layout: StateLayout,
+  tracker: JobTracker,
+  signal: NodeJS.Signals | undefined,
+): CollectedRun {
+  const record = store.record;
+  const records = store.allNodes();
+  const executeNodes = plan.nodes.filter((node): node is ExecuteNode => node.kind === 'execute');
+  const jobs = executeNodes.map((node) =>
+    jobReport(layout, record.runId, node, records.find((candidate) => candidate.nodeId === node.id)!),
+  );
+  const annotations = executeNodes.flatMap((node) => tracker.annotations(node));
+  const runDir = layout.runDir(record.runId);
+  const resultsPath = join(runDir, 'results.json');
+  writeResults(resultsPath, buildResults(basePlanId, plan.scope.shard, record, jobs, annotations));
+  return {
+    plan,
+    record,
+    nodes: records,
+    jobs,
+    images: imageReports(plan, records),
+    annotations,
+    resultsPath,
+    runDir,
+    signal,
+  };
+}

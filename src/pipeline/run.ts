@@ -1,0 +1,121 @@
+import type { ProgressReporter } from '../engine/run-plan.js';
+import { startRun } from '../engine/start-run.js';
+import { availableExecutors } from '../executors/available.js';
+import type { ExecutorSettings } from '../executors/descriptor.js';
+import { HostImagePreparer } from '../images/preparer.js';
+import type { Plan } from '../plan/schema.js';
+import type { StateLayout } from '../records/layout.js';
+import type { RunStore } from '../records/store.js';
+import type { JobLocation } from '../report/annotations.js';
+import { collectRun } from './collect.js';
+import { JobTracker } from './job-tracker.js';
+import type { CollectedRun, NodeHooks, RunPorts } from './ports.js';
+import { RunSignals, type SignalWording } from './signals.js';
+
+/** Everything a run needs besides its ports: the plan and where and how to run it. */
+export interface RunRequest {
+  /** The plan this runner executes (maybe one shard). */
+  plan: Plan;
+  /** The id of the whole plan (a shard's results refer to it). */
+  basePlanId: string;
+  /** How the plan was given (a plan.json path, or the jobs file it was made from). */
+  planPath: string;
+  layout: StateLayout;
+  /** The repository the snapshot is made of, and that annotation paths are relative to. */
+  repositoryRoot: string;
+  /** Where secret values come from (the runner's environment). */
+  env: NodeJS.ProcessEnv;
+  /** Executor settings besides the environment and cache folder: option values and where paths start. */
+  executors: Pick<ExecutorSettings, 'base' | 'options'>;
+  maxParallel: number | undefined;
+  failFast: boolean;
+  rerun: { of: string; snapshotRun: string | undefined } | undefined;
+  /** Where each job is defined, to put its failure annotation there. */
+  locate: JobLocation;
+  signals: SignalWording;
+}
+
+/**
+ * The run pipeline shared by the CLI and the action: execute the plan (signals, progress, check runs), collect
+ * what it left (reports, annotations, results.json), upload, report. The caller made the plan and supplies the
+ * ports for everything that differs.
+ */
+export async function runPipeline(request: RunRequest, ports: RunPorts): Promise<CollectedRun> {
+  const tracker = new JobTracker(request.layout, request.repositoryRoot, request.locate);
+  const signals = new RunSignals(request.layout, request.signals);
+  const record = await execute(request, ports, tracker, signals);
+  const collected = collectRun(
+    request.plan,
+    request.basePlanId,
+    record,
+    request.layout,
+    tracker,
+    signals.signalled,
+  );
+  await ports.upload?.(collected);
+  await tracker.settled();
+  await ports.report(collected);
+  return collected;
+}
+
+/** Runs the plan to its end with signals handled; the records end terminal whatever happens. Returns them. */
+async function execute(
+  request: RunRequest,
+  ports: RunPorts,
+  tracker: JobTracker,
+  signals: RunSignals,
+): Promise<RunStore> {
+  const { plan, layout, env } = request;
+  let store: RunStore | undefined;
+  signals.install();
+  try {
+    await startRun({
+      plan,
+      planPath: request.planPath,
+      layout,
+      repositoryRoot: request.repositoryRoot,
+      env,
+      executors: await availableExecutors(
+        plan.nodes.map((node) => node.executor),
+        { env, cacheDir: layout.cacheDir, ...request.executors },
+      ),
+      preparer: new HostImagePreparer(layout.cacheDir, env),
+      maxParallel: request.maxParallel,
+      failFast: request.failFast,
+      rerun: request.rerun,
+      progress: withHooks(ports.progress, tracker, () => store),
+      note: (line) => ports.note(line),
+      signal: signals.controller.signal,
+      onCreated: (created) => {
+        store = created;
+        signals.attach(created);
+        tracker.attach(created, ports.checks?.(layout.runDir(created.runId)));
+        ports.runCreated(created);
+      },
+    });
+  } finally {
+    signals.uninstall();
+  }
+  // startRun returns only once run.json exists and is finished (it throws when nothing could be created).
+  return store!;
+}
+
+/** A progress reporter that also tells the pipeline's hooks (after the caller's own lines). */
+function withHooks(
+  inner: ProgressReporter,
+  hooks: NodeHooks,
+  store: () => RunStore | undefined,
+): ProgressReporter {
+  return {
+    nodeStarted(node) {
+      inner.nodeStarted(node);
+      const records = store();
+      if (records !== undefined) hooks.started(node, records.node(node.id));
+    },
+    nodeFinished(node, record) {
+      inner.nodeFinished(node, record);
+      hooks.finished(node, record);
+    },
+    liveSink: (node) => inner.liveSink(node),
+  };
+}
