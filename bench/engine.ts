@@ -11,6 +11,7 @@ import type { ProgressReporter } from '../src/engine/run-plan.js';
 import { startRun } from '../src/engine/start-run.js';
 import { HostExecutor } from '../src/executors/host/executor.js';
 import { buildPlan } from '../src/plan/build.js';
+import { trustedPolicy } from '../src/plan/trust.js';
 import { StateLayout } from '../src/records/layout.js';
 import { median, table } from './support.js';
 
@@ -43,6 +44,7 @@ async function runJobs(jobsYaml: string, maxParallel: number): Promise<{ ms: num
       progress: quiet,
       note: () => undefined,
       signal: new AbortController().signal,
+      trust: trustedPolicy(),
     });
     return { ms: performance.now() - started, status: run.status };
   } finally {

@@ -10,6 +10,7 @@ import { QemuExecutor } from '../src/executors/qemu/executor.js';
 import { VfkitExecutor } from '../src/executors/vfkit/executor.js';
 import { HostImagePreparer } from '../src/images/preparer.js';
 import { buildPlan } from '../src/plan/build.js';
+import { trustedPolicy } from '../src/plan/trust.js';
 import { StateLayout } from '../src/records/layout.js';
 
 const shim = resolve('test/support/vfkit');
@@ -87,6 +88,7 @@ jobs:
       progress,
       note: () => undefined,
       signal: new AbortController().signal,
+      trust: trustedPolicy(),
     });
     if (run.status !== 'passed') throw new Error(`bench job ${run.status}: ${run.message}`);
     const hostLog = readFileSync(join(layout.runDir(run.runId), 'jobs/probe/host.log'), 'utf8');

@@ -4403,7 +4403,7 @@ exports.basename = (path, { windows } = {}) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1604);
-/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
+/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4923);
 // The local CLI: `vmplan plan|show|validate|schema ...`.
 
 
@@ -4437,7 +4437,7 @@ function processIo() {
 
 /***/ }),
 
-/***/ 8474:
+/***/ 4923:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4656,7 +4656,7 @@ const host = {
     defaultOn: [],
     guestArchs: [],
     options: [],
-    load: async () => (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 3900))).runtime,
+    load: async () => (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5164))).runtime,
 };
 
 ;// CONCATENATED MODULE: ./src/executors/kernel-format.ts
@@ -4730,7 +4730,7 @@ const qemu = {
     guestArchs: ['arm64', 'amd64'],
     kernelProblem: (path, arch) => kernelProblem(path, arch, { compressedArm64: true, executor: 'qemu' }),
     options: [KEEP_FAILED_DISKS],
-    load: async () => (await __nccwpck_require__.e(/* import() */ 151).then(__nccwpck_require__.bind(__nccwpck_require__, 6151))).runtime,
+    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(775), __nccwpck_require__.e(151)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6151))).runtime,
 };
 
 ;// CONCATENATED MODULE: ./src/executors/vfkit/descriptor.ts
@@ -4759,7 +4759,7 @@ const vfkit = {
         },
         KEEP_FAILED_DISKS,
     ],
-    load: async () => (await __nccwpck_require__.e(/* import() */ 620).then(__nccwpck_require__.bind(__nccwpck_require__, 9620))).runtime,
+    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(775), __nccwpck_require__.e(620)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9620))).runtime,
 };
 
 ;// CONCATENATED MODULE: ./src/executors/table.ts
@@ -12399,6 +12399,8 @@ function describeValue(value) {
     return String(value);
 }
 
+// EXTERNAL MODULE: ./src/config/runner-variables.ts
+var runner_variables = __nccwpck_require__(2282);
 // EXTERNAL MODULE: ./node_modules/zod/v4/core/registries.js
 var registries = __nccwpck_require__(9396);
 ;// CONCATENATED MODULE: ./src/config/zod-problems.ts
@@ -12579,6 +12581,7 @@ const branchKeys = registries/* registry */.u5();
 
 
 
+
 /** Job ids become folder names, VM tags and check names, so they are kept to a safe alphabet. */
 const JOB_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 /** Environment variable names, for `env` keys and `secrets` entries. */
@@ -12603,6 +12606,7 @@ const JobIdSchema = schemas/* string */.YjP().regex(JOB_ID_PATTERN, {
 const ImageNameSchema = schemas/* string */.YjP().regex(JOB_ID_PATTERN, {
     error: (issue) => `invalid image name ${describeValue(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
 });
+/** A variable name a job may set (`env` keys): not one of vmplan's own. */
 const EnvNameSchema = schemas/* string */.YjP()
     .regex(ENV_NAME_PATTERN, {
     error: (issue) => `invalid variable name ${describeValue(issue.input)}: expected letters, digits and "_", not starting with a digit`,
@@ -12610,19 +12614,32 @@ const EnvNameSchema = schemas/* string */.YjP()
     .refine((name) => !name.startsWith(RESERVED_ENV_PREFIX), {
     error: (issue) => `variable name ${describeValue(issue.input)} is reserved: names starting with VMPLAN_ are set by vmplan`,
 });
+/** A runner variable a job may be handed (`secrets` entries): never one of the runner's own credentials. */
+const SecretNameSchema = EnvNameSchema.superRefine((name, context) => {
+    const reason = (0,runner_variables/* runnerOnlyReason */.f)(name);
+    if (reason !== undefined)
+        context.addIssue({
+            code: 'custom',
+            input: name,
+            message: `${describeValue(name)} is never handed to a job: it is ${reason}. Store the value under a name of your own (e.g. a repository secret) and name that`,
+        });
+});
 const EnvSchema = schemas/* record */.g1P(EnvNameSchema, schemas/* union */.KCZ([schemas/* string */.YjP(), schemas/* number */.aig(), schemas/* boolean */.zMY()], {
     error: (issue) => `expected a string, number or boolean, found ${describeValue(issue.input)}`,
 }))
     .describe('Literal environment variables. Never put secret values here: use `secrets`.');
+/** A timeout in minutes: positive and at most a week (which also keeps it inside what a Node timer can wait). */
 const PositiveMinutesSchema = schemas/* number */.aig({ error: (issue) => `expected a positive number of minutes, found ${describeValue(issue.input)}` })
     .positive({
     error: (issue) => `expected a positive number of minutes, found ${describeValue(issue.input)}`,
 })
     .max(7 * 24 * 60, { error: 'expected at most 10080 minutes (one week)' });
+/** A guest CPU count. */
 const CpusSchema = schemas/* number */.aig({ error: (issue) => `expected a whole number of CPUs, found ${describeValue(issue.input)}` })
     .int({ error: (issue) => `expected a whole number of CPUs, found ${describeValue(issue.input)}` })
     .min(1, { error: 'expected at least 1 CPU' })
     .max(64, { error: 'expected at most 64 CPUs' });
+/** Guest memory in MiB. */
 const MemorySchema = schemas/* number */.aig({
     error: (issue) => `expected memory in MiB as a whole number, found ${describeValue(issue.input)}`,
 })
@@ -12674,6 +12691,7 @@ const HostPathSchema = schemas/* string */.YjP()
 const NonEmptyStringSchema = schemas/* string */.YjP({ error: (issue) => `expected a string, found ${describeValue(issue.input)}` })
     .trim()
     .min(1, { error: 'expected a non-empty string' });
+/** A kernel command line addition. */
 const CmdlineSchema = schemas/* string */.YjP({ error: (issue) => `expected a string, found ${describeValue(issue.input)}` })
     .refine((value) => !value.includes('"'), {
     error: 'a kernel command line cannot contain a double quote (vfkit has no way to pass one)',
@@ -12746,7 +12764,7 @@ const JobSchema = schemas/* strictObject */.rej({
         .optional()
         .describe('Run the script as root in the guest (default: an unprivileged user).'),
     env: EnvSchema.optional(),
-    secrets: schemas/* array */.YOg(EnvNameSchema)
+    secrets: schemas/* array */.YOg(SecretNameSchema)
         .optional()
         .describe('Names of runner environment variables passed to the job; their values are never stored.'),
     paths: schemas/* array */.YOg(PathFilterSchema)
@@ -12965,13 +12983,13 @@ function duration(params) {
 
 ;// CONCATENATED MODULE: ./src/plan/schema.ts
 
+// Every field a jobs file sets is checked here with the jobs file's own schema, so a hand-edited plan can
+// never carry what the jobs file would refuse (a plan's id detects accidents, not attackers).
 
 
 
 /** The plan format version; bumped on any incompatible change. */
 const PLAN_SCHEMA_VERSION = 1;
-const schema_JobIdSchema = schemas/* string */.YjP().regex(JOB_ID_PATTERN);
-const schema_EnvNameSchema = schemas/* string */.YjP().regex(ENV_NAME_PATTERN);
 const Sha256Schema = schemas/* string */.YjP().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
 /** A node id: `image:<name>` for prepare nodes, `job:<id>` for execute nodes. */
 const NodeIdSchema = schemas/* string */.YjP()
@@ -12999,7 +13017,7 @@ const ChangesSchema = schemas/* discriminatedUnion */.gMt('known', [
 ]);
 /** The selection and filters the plan was made under. */
 const PlanScopeSchema = schemas/* strictObject */.rej({
-    only: schemas/* array */.YOg(schema_JobIdSchema)
+    only: schemas/* array */.YOg(JobIdSchema)
         .nullable()
         .describe('Jobs selected with --only (their needs are added), or null for all.'),
     shard: schemas/* strictObject */.rej({ index: schemas/* number */.aig().int().positive(), count: schemas/* number */.aig().int().positive() })
@@ -13008,7 +13026,7 @@ const PlanScopeSchema = schemas/* strictObject */.rej({
     executor: ExecutorSchema.nullable().describe('The executor forced for the run (--executor), or null.'),
     defaultExecutor: ExecutorSchema.describe('The executor for jobs that name none (from the host platform).'),
     changes: ChangesSchema,
-    durations: schemas/* record */.g1P(schema_JobIdSchema, schemas/* number */.aig().int().nonnegative())
+    durations: schemas/* record */.g1P(JobIdSchema, schemas/* number */.aig().int().nonnegative())
         .describe('Recorded durations (ms) of earlier runs, by job: shards are balanced by them. Part of the plan so every shard of it computes the same split.'),
 });
 /** Something that must hold on the machine before any node runs; checked first, so nothing starts in vain. */
@@ -13020,7 +13038,7 @@ const PreconditionSchema = schemas/* discriminatedUnion */.gMt('kind', [
     }),
     schemas/* strictObject */.rej({
         kind: schemas/* literal */.euz('secret'),
-        name: schema_EnvNameSchema.describe('A runner environment variable that must be set (its value is never stored).'),
+        name: SecretNameSchema.describe('A runner environment variable that must be set (its value is never stored).'),
         nodes: schemas/* array */.YOg(NodeIdSchema),
     }),
     schemas/* strictObject */.rej({
@@ -13037,10 +13055,10 @@ const nodeCommon = {
 };
 const prepareCommon = {
     ...nodeCommon,
-    image: schema_JobIdSchema,
+    image: ImageNameSchema,
     arch: ArchSchema,
     cacheKey: Sha256Schema.describe('Derived from the image definition; the prepare step adds content fingerprints.'),
-    cmdline: schemas/* string */.YjP().nullable(),
+    cmdline: CmdlineSchema.nullable(),
     usedBy: schemas/* array */.YOg(NodeIdSchema),
 };
 /** Prepare node: an image from prebuilt files. */
@@ -13048,9 +13066,9 @@ const FilesPrepareNodeSchema = schemas/* strictObject */.rej({
     kind: schemas/* literal */.euz('prepare'),
     type: schemas/* literal */.euz('files'),
     ...prepareCommon,
-    kernel: schemas/* string */.YjP(),
-    initrd: schemas/* string */.YjP(),
-    disk: schemas/* string */.YjP().nullable(),
+    kernel: HostPathSchema,
+    initrd: HostPathSchema,
+    disk: HostPathSchema.nullable(),
 });
 /** Prepare node: an image built by a host command. */
 const BuildPrepareNodeSchema = schemas/* strictObject */.rej({
@@ -13078,21 +13096,22 @@ const ExecuteNodeSchema = schemas/* strictObject */.rej({
     kind: schemas/* literal */.euz('execute'),
     type: schemas/* enum */.k5n(['vm_command', 'host_command']),
     ...nodeCommon,
-    job: schema_JobIdSchema,
-    needs: schemas/* array */.YOg(schema_JobIdSchema),
-    image: schema_JobIdSchema.nullable(),
+    job: JobIdSchema,
+    needs: schemas/* array */.YOg(JobIdSchema),
+    image: ImageNameSchema.nullable(),
     command: schemas/* string */.YjP(),
-    workingDirectory: schemas/* string */.YjP().describe('Relative to the workspace root; "." for the root.'),
+    workingDirectory: schemas/* union */.KCZ([schemas/* literal */.euz('.'), WorkspacePathSchema])
+        .describe('Relative to the workspace root; "." for the root.'),
     runAsRoot: schemas/* boolean */.zMY(),
-    timeoutMinutes: schemas/* number */.aig().positive(),
+    timeoutMinutes: PositiveMinutesSchema,
     writableWorkspace: schemas/* boolean */.zMY(),
-    env: schemas/* record */.g1P(schema_EnvNameSchema, schemas/* string */.YjP()),
-    secrets: schemas/* array */.YOg(schema_EnvNameSchema)
+    env: schemas/* record */.g1P(EnvNameSchema, schemas/* string */.YjP()),
+    secrets: schemas/* array */.YOg(SecretNameSchema)
         .describe('Names of runner variables passed to the job; values are never stored.'),
-    cpus: schemas/* number */.aig().int().positive().nullable(),
-    memory: schemas/* number */.aig().int().positive().nullable(),
-    artifacts: schemas/* array */.YOg(schemas/* string */.YjP()),
-    reports: schemas/* strictObject */.rej(Object.fromEntries(REPORT_FORMAT_NAMES.map((name) => [name, schemas/* array */.YOg(schemas/* string */.YjP())])))
+    cpus: CpusSchema.nullable(),
+    memory: MemorySchema.nullable(),
+    artifacts: schemas/* array */.YOg(WorkspaceGlobSchema),
+    reports: schemas/* strictObject */.rej(Object.fromEntries(REPORT_FORMAT_NAMES.map((name) => [name, schemas/* array */.YOg(WorkspaceGlobSchema)])))
         .describe('Test reports the job writes (globs), by format.'),
     caches: schemas/* array */.YOg(schemas/* strictObject */.rej({ name: CacheNameSchema, guestPath: GuestFolderSchema }))
         .describe('Host folders kept across runs (cache/shared/<name>), mounted at guestPath in the VM; by name.'),
@@ -13101,7 +13120,7 @@ const ExecuteNodeSchema = schemas/* strictObject */.rej({
 const PlanNodeSchema = schemas/* discriminatedUnion */.gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
 /** A job left out of the plan, and why. */
 const ExcludedJobSchema = schemas/* strictObject */.rej({
-    job: schema_JobIdSchema,
+    job: JobIdSchema,
     reason: schemas/* enum */.k5n(['not-selected', 'paths', 'needs-excluded']),
     message: schemas/* string */.YjP(),
 });
@@ -14711,7 +14730,7 @@ function createExcluder(patterns) {
 }
 
 // EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(6093);
+var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: external "node:stream"
 const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
 ;// CONCATENATED MODULE: external "node:string_decoder"
@@ -15228,237 +15247,10 @@ class PlanRun {
     }
 }
 
-;// CONCATENATED MODULE: ./src/engine/start-run.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** MiB kept free for the host itself when sizing VM memory. */
-const HOST_MEMORY_RESERVE_MIB = 2048;
-/** What the machine offers: slots from --max-parallel (else CPUs), CPUs and memory for guests. */
-function hostCapacity(maxParallel) {
-    const cpus = (0,external_node_os_.availableParallelism)();
-    const memoryMiB = Math.max(1024, Math.floor((0,external_node_os_.totalmem)() / 1024 / 1024) - HOST_MEMORY_RESERVE_MIB);
-    return { slots: maxParallel ?? cpus, cpus, memoryMiB };
-}
-/**
- * Checks everything that can be checked before a run exists: named secrets are set, executors are available
- * and ready, and every VM fits this machine. Throws one InputError listing all problems; nothing is created.
- */
-async function preflightRun(plan, env, executors, capacity) {
-    const problems = [];
-    for (const precondition of plan.preconditions) {
-        if (precondition.kind === 'secret' && (env[precondition.name] ?? '') === '') {
-            problems.push({
-                message: `secret ${precondition.name} is not set in the environment (needed by ${precondition.nodes.join(', ')})`,
-            });
-        }
-        if (precondition.kind === 'executor' && executors[precondition.executor] === undefined) {
-            problems.push({
-                message: `the ${precondition.executor} executor is not available here (needed by ${precondition.nodes.length} job(s)); run with --executor host, or on a machine that has it`,
-            });
-        }
-    }
-    for (const node of plan.nodes) {
-        const demand = demandOf(node);
-        if (demand.cpus > capacity.cpus) {
-            problems.push({
-                message: `${node.id} asks for ${demand.cpus} CPUs; this machine has ${capacity.cpus}`,
-            });
-        }
-        if (demand.memoryMiB > capacity.memoryMiB) {
-            problems.push({
-                message: `${node.id} asks for ${demand.memoryMiB} MiB of memory; at most ${capacity.memoryMiB} MiB can go to guests here`,
-            });
-        }
-    }
-    if (problems.length > 0)
-        throw new errors/* InputError */.dz(problems);
-    for (const name of new Set(plan.nodes.map((node) => node.executor))) {
-        await executors[name]?.preflight?.(plan);
-    }
-}
-/**
- * Runs a plan from start to finish: preflight, run folder with plan.json and records, the workspace snapshot,
- * the nodes, and the final run record. Whatever happens after run.json exists — an error, a cancellation —
- * the records end terminal.
- */
-async function startRun(options) {
-    const { plan, layout } = options;
-    const capacity = hostCapacity(options.maxParallel);
-    await preflightRun(plan, options.env, options.executors, capacity);
-    const secrets = secretsOf(plan, options.env);
-    const snapshotRun = options.rerun?.snapshotRun;
-    if (snapshotRun !== undefined && !(0,external_node_fs_.existsSync)(layout.snapshotDir(snapshotRun))) {
-        throw new errors/* InputError */.dz(`run ${snapshotRun} has no snapshot left to rerun (was it garbage-collected?)`);
-    }
-    const store = createRun(options, secrets);
-    options.onCreated?.(store);
-    let phase = 'setup';
-    try {
-        const workspace = snapshotRun === undefined
-            ? await makeSnapshot(options, store.runId)
-            : reuseSnapshot(layout, snapshotRun);
-        phase = 'run';
-        if (snapshotRun !== undefined)
-            options.note(`Reusing the workspace snapshot of run ${snapshotRun}`);
-        const outcome = await runPlanNodes(plan, {
-            layout,
-            store,
-            workspace,
-            executors: options.executors,
-            preparer: options.preparer,
-            repositoryRoot: options.repositoryRoot,
-            capacity,
-            failFast: options.failFast,
-            secrets,
-            masker: new Masker(Object.values(secrets)),
-            progress: options.progress,
-            signal: options.signal,
-            timeoutGraceMs: options.timeoutGraceMs,
-            cancelGraceMs: options.cancelGraceMs,
-        });
-        phase = 'finish';
-        store.finish(outcome.status, outcome.message);
-    }
-    catch (error) {
-        finishAfterError(store, error, phase, options);
-    }
-    finally {
-        store.finish('failed', 'run ended unexpectedly');
-    }
-    return store.record;
-}
-/** Secret values by name, for the secrets the plan names (from the runner's environment). */
-function secretsOf(plan, env) {
-    const secrets = {};
-    for (const precondition of plan.preconditions) {
-        if (precondition.kind === 'secret')
-            secrets[precondition.name] = env[precondition.name] ?? '';
-    }
-    return secrets;
-}
-/** The run folder with its plan.json, run.json and a pending status.json per node. */
-function createRun(options, secrets) {
-    const { plan, layout } = options;
-    ensureStateDir(layout.root);
-    const runId = newRunId();
-    (0,external_node_fs_.mkdirSync)(layout.runDir(runId), { recursive: true });
-    writePlan(layout.planFile(runId), plan, Object.values(secrets));
-    return RunStore.create(layout, {
-        runId,
-        planId: plan.planId,
-        planPath: options.planPath,
-        source: plan.source,
-        selection: plan.scope.only,
-        changes: plan.scope.changes,
-        rerunOf: options.rerun?.of ?? null,
-        snapshotRun: options.rerun?.snapshotRun ?? runId,
-        options: {
-            maxParallel: options.maxParallel ?? null,
-            failFast: options.failFast,
-            executor: plan.scope.executor,
-        },
-    }, plan);
-}
-/** Ends a run that threw: cancelled when it was cancelled, else failed with a message saying where it broke. */
-function finishAfterError(store, error, phase, options) {
-    const cancelled = options.signal.aborted;
-    const reason = error.message;
-    const message = cancelled
-        ? `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`
-        : phase === 'setup'
-            ? `run setup failed: ${reason}`
-            : phase === 'run'
-                ? `vmplan error during the run (its jobs were stopped): ${reason}`
-                : `a record of the finished run could not be written: ${reason}`;
-    try {
-        store.finish(cancelled ? 'cancelled' : 'failed', message, cancelled || phase === 'run' ? 'cancelled' : 'skipped');
-    }
-    catch (writeError) {
-        options.note(`vmplan: a record could not be written: ${writeError.message}`);
-    }
-    if (error instanceof errors/* InputError */.dz)
-        options.note(error.message);
-    else if (!cancelled)
-        options.note(`vmplan: ${message}`);
-}
-async function makeSnapshot(options, runId) {
-    const { layout, repositoryRoot, plan } = options;
-    const target = layout.snapshotDir(runId);
-    const exclude = ['.git', ...plan.workspace.exclude];
-    const stateRelative = (0,external_node_path_.relative)(repositoryRoot, layout.root);
-    if (stateRelative !== '' && !stateRelative.startsWith('..') && !(0,external_node_path_.isAbsolute)(stateRelative)) {
-        exclude.push(`/${stateRelative.split(external_node_path_.sep).join('/')}/`);
-    }
-    options.note(`Snapshotting ${repositoryRoot} (excluding ${exclude.join(', ')})`);
-    const stats = await (0,copy_tree/* copyTree */.E)(repositoryRoot, target, {
-        exclude: createExcluder(exclude),
-        signal: options.signal,
-    });
-    options.note(`Snapshot: ${stats.files} files in ${stats.ms} ms (${stats.method === 'clone' ? 'copy-on-write clones' : 'copied'})`);
-    return runWorkspace(target);
-}
-function reuseSnapshot(layout, runId) {
-    return runWorkspace(layout.snapshotDir(runId));
-}
-/** A RunWorkspace over an existing snapshot folder. */
-function runWorkspace(snapshotDir) {
-    return {
-        snapshotDir,
-        async jobCopy(target) {
-            const stats = await (0,copy_tree/* copyTree */.E)(snapshotDir, target);
-            return { ms: stats.ms, method: stats.method };
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/executors/available.ts
-
-/**
- * The executors a run needs, made from the table: each is loaded (its code is imported only now) and checks in
- * its preflight that this machine can run it.
- */
-async function availableExecutors(names, settings) {
-    const executors = {};
-    for (const name of new Set(names))
-        executors[name] = (await runtimeOf(name)).create(settings);
-    return executors;
-}
-const loaded = new Map();
-/** An executor's runtime, loaded once. */
-async function runtimeOf(name) {
-    let runtime = loaded.get(name);
-    if (runtime === undefined) {
-        runtime = await descriptorOf(name).load();
-        loaded.set(name, runtime);
-    }
-    return runtime;
-}
-/** An executor's runtime if it was loaded already (for exit handlers, which cannot wait for an import). */
-function loadedRuntimeOf(name) {
-    return loaded.get(name);
-}
-
-// EXTERNAL MODULE: ./src/executors/host/executor.ts + 1 modules
-var executor = __nccwpck_require__(3900);
-// EXTERNAL MODULE: ./src/plan/image-users.ts
-var image_users = __nccwpck_require__(3423);
-// EXTERNAL MODULE: ./src/process/ownership.ts
-var ownership = __nccwpck_require__(2228);
-// EXTERNAL MODULE: ./src/process/run-process.ts + 1 modules
-var run_process = __nccwpck_require__(9250);
 // EXTERNAL MODULE: external "node:timers/promises"
 var promises_ = __nccwpck_require__(8500);
+// EXTERNAL MODULE: ./src/process/ownership.ts
+var ownership = __nccwpck_require__(2228);
 ;// CONCATENATED MODULE: ./src/images/contract.ts
 /** Why an image could not be prepared, in words for the user: the image node fails with this message. */
 class ImageProblem extends Error {
@@ -15739,6 +15531,404 @@ function readOwner(lock) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/plan/trust.ts
+
+
+
+/** The trust setting: `auto` decides from the event (untrusted for fork pull requests and pull_request_target). */
+const TrustSettingSchema = schemas/* enum */.k5n(['auto', 'trusted', 'untrusted'], {
+    error: (issue) => `expected auto, trusted or untrusted, found ${JSON.stringify(issue.input)}`,
+});
+/** A trusted policy: everything the jobs file asks for is allowed. */
+function trustedPolicy(reason = 'trust: trusted') {
+    return { trusted: true, reason, imagePaths: [] };
+}
+/**
+ * What an untrusted run may not do, found in the plan alone: run a job on the host, or prepare an image by
+ * running something on the host other than looking it up in the image cache (nix evaluates the definition on
+ * the host). Build images are allowed here and must come from the cache (checked when it can be looked at);
+ * `files` images' paths are returned for the caller to check on disk.
+ */
+function untrustedPlanProblems(plan, policy) {
+    const problems = [];
+    const files = [];
+    if (policy.trusted)
+        return { problems, files };
+    const file = plan.source.jobsFile;
+    for (const node of plan.nodes) {
+        if (node.kind === 'execute' && !isVmExecutor(node.executor)) {
+            problems.push({
+                file,
+                path: ['jobs', node.job, 'executor'],
+                message: `runs on the runner itself (executor ${node.executor}); ${policy.reason} allows VM executors only`,
+            });
+        }
+        if (node.kind === 'prepare' && node.type === 'nix') {
+            problems.push({
+                file,
+                path: ['images', node.image, 'nix'],
+                message: `a nix image is evaluated and built on the runner; ${policy.reason} boots only cached build images and prebuilt files from the trusted image folders`,
+            });
+        }
+        if (node.kind === 'prepare' && node.type === 'files')
+            files.push(...filesOf(node));
+    }
+    return { problems, files };
+}
+function filesOf(node) {
+    if (node.type !== 'files')
+        return [];
+    const uses = [
+        { image: node.image, field: 'kernel', path: node.kernel },
+        { image: node.image, field: 'initrd', path: node.initrd },
+    ];
+    if (node.disk !== null)
+        uses.push({ image: node.image, field: 'disk', path: node.disk });
+    return uses;
+}
+/** True when an absolute path lies inside one of the folders (compared as normalized paths). */
+function insideFolders(path, folders) {
+    if (!(0,external_node_path_.isAbsolute)(path))
+        return false;
+    const normalized = (0,external_node_path_.normalize)(path);
+    return folders.some((folder) => {
+        const root = (0,external_node_path_.normalize)(folder).replace(/\/+$/, '');
+        return normalized.startsWith(`${root}/`);
+    });
+}
+/**
+ * The policy for a run: `trusted` and `untrusted` as given; `auto` is untrusted for `pull_request_target` (the
+ * base repository's credentials next to the pull request's code) and for pull requests from forks.
+ */
+function decideTrust(setting, evidence, imagePaths) {
+    const folders = imagePaths.map((path) => (0,external_node_path_.normalize)(path).replace(/(.)\/+$/, '$1'));
+    if (setting === 'trusted')
+        return { trusted: true, reason: 'trust: trusted', imagePaths: folders };
+    if (setting === 'untrusted')
+        return { trusted: false, reason: 'trust: untrusted', imagePaths: folders };
+    if (evidence.event === 'pull_request_target')
+        return { trusted: false, reason: 'trust: auto (untrusted on pull_request_target)', imagePaths: folders };
+    if (evidence.forkPullRequest)
+        return {
+            trusted: false,
+            reason: 'trust: auto (untrusted for a pull request from a fork)',
+            imagePaths: folders,
+        };
+    return {
+        trusted: true,
+        reason: `trust: auto (trusted on ${evidence.event ?? 'this event'})`,
+        imagePaths: folders,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/engine/trust-check.ts
+
+
+
+
+
+/**
+ * Enforces the trust policy before anything runs: an untrusted run has VM jobs only, boots build images only
+ * from the image cache (never runs a build command), and prebuilt image files only from the trusted image
+ * folders or from inside the repository (no symlink on the way out). Throws one InputError naming the policy.
+ */
+async function enforceTrust(plan, policy, where) {
+    if (policy.trusted)
+        return;
+    const { problems, files } = untrustedPlanProblems(plan, policy);
+    for (const use of files) {
+        const problem = imageFileProblem(use, policy, where.repositoryRoot);
+        if (problem !== undefined)
+            problems.push({ file: plan.source.jobsFile, path: ['images', use.image, use.field], message: problem });
+    }
+    problems.push(...(await uncachedBuildImages(plan, policy, where)));
+    if (problems.length > 0)
+        throw new errors/* InputError */.dz(problems);
+}
+/** Why an untrusted run may not boot this file, or undefined. */
+function imageFileProblem(use, policy, repositoryRoot) {
+    if ((0,external_node_path_.isAbsolute)(use.path)) {
+        let real;
+        try {
+            real = (0,external_node_fs_.realpathSync)(use.path);
+        }
+        catch {
+            real = use.path; // missing: the image check says so later, if the folder is allowed at all
+        }
+        if (insideFolders(use.path, policy.imagePaths) && insideFolders(real, policy.imagePaths))
+            return undefined;
+        const allowed = policy.imagePaths.length === 0 ? 'none are set' : `they are ${policy.imagePaths.join(', ')}`;
+        return `${use.path} is a host path outside the trusted image folders (trusted-image-paths: ${allowed}); ${policy.reason} boots host files only from there`;
+    }
+    // Inside the repository: the pull request's own file is guest content, but no component may lead elsewhere.
+    let path = repositoryRoot;
+    for (const part of use.path.split('/').filter((segment) => segment !== '' && segment !== '.')) {
+        path = (0,external_node_path_.join)(path, part);
+        let stat;
+        try {
+            stat = (0,external_node_fs_.lstatSync)(path);
+        }
+        catch {
+            return undefined; // missing: reported by the image check
+        }
+        if (stat.isSymbolicLink())
+            return `${use.path} goes through a symbolic link in the repository; ${policy.reason} boots repository files only when no part of their path is a link`;
+    }
+    return undefined;
+}
+/** Build images an untrusted run would have to build (it never does): located problems. */
+async function uncachedBuildImages(plan, policy, where) {
+    const problems = [];
+    const cache = new ImageCache((0,external_node_path_.join)(where.cacheDir, 'images'));
+    for (const node of plan.nodes) {
+        if (node.kind !== 'prepare' || node.type !== 'build')
+            continue;
+        const { key } = await cache_imageCacheKey(node, where.repositoryRoot);
+        if (cache.lookup(key) !== undefined)
+            continue;
+        problems.push({
+            file: plan.source.jobsFile,
+            path: ['images', node.image, 'build'],
+            message: `not in the image cache (key ${key}), and ${policy.reason} never runs build commands on the runner: let a trusted run (e.g. a push to the default branch) build this definition first`,
+        });
+    }
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/engine/start-run.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** MiB kept free for the host itself when sizing VM memory. */
+const HOST_MEMORY_RESERVE_MIB = 2048;
+/** What the machine offers: slots from --max-parallel (else CPUs), CPUs and memory for guests. */
+function hostCapacity(maxParallel) {
+    const cpus = (0,external_node_os_.availableParallelism)();
+    const memoryMiB = Math.max(1024, Math.floor((0,external_node_os_.totalmem)() / 1024 / 1024) - HOST_MEMORY_RESERVE_MIB);
+    return { slots: maxParallel ?? cpus, cpus, memoryMiB };
+}
+/**
+ * Checks everything that can be checked before a run exists: named secrets are set, executors are available
+ * and ready, and every VM fits this machine. Throws one InputError listing all problems; nothing is created.
+ */
+async function preflightRun(plan, env, executors, capacity) {
+    const problems = [];
+    for (const precondition of plan.preconditions) {
+        if (precondition.kind === 'secret' && (env[precondition.name] ?? '') === '') {
+            problems.push({
+                message: `secret ${precondition.name} is not set in the environment (needed by ${precondition.nodes.join(', ')})`,
+            });
+        }
+        if (precondition.kind === 'executor' && executors[precondition.executor] === undefined) {
+            problems.push({
+                message: `the ${precondition.executor} executor is not available here (needed by ${precondition.nodes.length} job(s)); run with --executor host, or on a machine that has it`,
+            });
+        }
+    }
+    for (const node of plan.nodes) {
+        const demand = demandOf(node);
+        if (demand.cpus > capacity.cpus) {
+            problems.push({
+                message: `${node.id} asks for ${demand.cpus} CPUs; this machine has ${capacity.cpus}`,
+            });
+        }
+        if (demand.memoryMiB > capacity.memoryMiB) {
+            problems.push({
+                message: `${node.id} asks for ${demand.memoryMiB} MiB of memory; at most ${capacity.memoryMiB} MiB can go to guests here`,
+            });
+        }
+    }
+    if (problems.length > 0)
+        throw new errors/* InputError */.dz(problems);
+    for (const name of new Set(plan.nodes.map((node) => node.executor))) {
+        await executors[name]?.preflight?.(plan);
+    }
+}
+/**
+ * Runs a plan from start to finish: preflight, run folder with plan.json and records, the workspace snapshot,
+ * the nodes, and the final run record. Whatever happens after run.json exists — an error, a cancellation —
+ * the records end terminal.
+ */
+async function startRun(options) {
+    const { plan, layout } = options;
+    const capacity = hostCapacity(options.maxParallel);
+    await enforceTrust(plan, options.trust, {
+        repositoryRoot: options.repositoryRoot,
+        cacheDir: layout.cacheDir,
+    });
+    await preflightRun(plan, options.env, options.executors, capacity);
+    const secrets = secretsOf(plan, options.env);
+    const snapshotRun = options.rerun?.snapshotRun;
+    if (snapshotRun !== undefined && !(0,external_node_fs_.existsSync)(layout.snapshotDir(snapshotRun))) {
+        throw new errors/* InputError */.dz(`run ${snapshotRun} has no snapshot left to rerun (was it garbage-collected?)`);
+    }
+    const store = createRun(options, secrets);
+    options.onCreated?.(store);
+    let phase = 'setup';
+    try {
+        const workspace = snapshotRun === undefined
+            ? await makeSnapshot(options, store.runId)
+            : reuseSnapshot(layout, snapshotRun);
+        phase = 'run';
+        if (snapshotRun !== undefined)
+            options.note(`Reusing the workspace snapshot of run ${snapshotRun}`);
+        const outcome = await runPlanNodes(plan, {
+            layout,
+            store,
+            workspace,
+            executors: options.executors,
+            preparer: options.preparer,
+            repositoryRoot: options.repositoryRoot,
+            capacity,
+            failFast: options.failFast,
+            secrets,
+            masker: new Masker(Object.values(secrets)),
+            progress: options.progress,
+            signal: options.signal,
+            timeoutGraceMs: options.timeoutGraceMs,
+            cancelGraceMs: options.cancelGraceMs,
+        });
+        phase = 'finish';
+        store.finish(outcome.status, outcome.message);
+    }
+    catch (error) {
+        finishAfterError(store, error, phase, options);
+    }
+    finally {
+        store.finish('failed', 'run ended unexpectedly');
+    }
+    return store.record;
+}
+/** Secret values by name, for the secrets the plan names (from the runner's environment). */
+function secretsOf(plan, env) {
+    const secrets = {};
+    for (const precondition of plan.preconditions) {
+        if (precondition.kind === 'secret')
+            secrets[precondition.name] = env[precondition.name] ?? '';
+    }
+    return secrets;
+}
+/** The run folder with its plan.json, run.json and a pending status.json per node. */
+function createRun(options, secrets) {
+    const { plan, layout } = options;
+    ensureStateDir(layout.root);
+    const runId = newRunId();
+    (0,external_node_fs_.mkdirSync)(layout.runDir(runId), { recursive: true });
+    writePlan(layout.planFile(runId), plan, Object.values(secrets));
+    return RunStore.create(layout, {
+        runId,
+        planId: plan.planId,
+        planPath: options.planPath,
+        source: plan.source,
+        selection: plan.scope.only,
+        changes: plan.scope.changes,
+        rerunOf: options.rerun?.of ?? null,
+        snapshotRun: options.rerun?.snapshotRun ?? runId,
+        options: {
+            maxParallel: options.maxParallel ?? null,
+            failFast: options.failFast,
+            executor: plan.scope.executor,
+        },
+    }, plan);
+}
+/** Ends a run that threw: cancelled when it was cancelled, else failed with a message saying where it broke. */
+function finishAfterError(store, error, phase, options) {
+    const cancelled = options.signal.aborted;
+    const reason = error.message;
+    const message = cancelled
+        ? `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`
+        : phase === 'setup'
+            ? `run setup failed: ${reason}`
+            : phase === 'run'
+                ? `vmplan error during the run (its jobs were stopped): ${reason}`
+                : `a record of the finished run could not be written: ${reason}`;
+    try {
+        store.finish(cancelled ? 'cancelled' : 'failed', message, cancelled || phase === 'run' ? 'cancelled' : 'skipped');
+    }
+    catch (writeError) {
+        options.note(`vmplan: a record could not be written: ${writeError.message}`);
+    }
+    if (error instanceof errors/* InputError */.dz)
+        options.note(error.message);
+    else if (!cancelled)
+        options.note(`vmplan: ${message}`);
+}
+async function makeSnapshot(options, runId) {
+    const { layout, repositoryRoot, plan } = options;
+    const target = layout.snapshotDir(runId);
+    const exclude = ['.git', ...plan.workspace.exclude];
+    const stateRelative = (0,external_node_path_.relative)(repositoryRoot, layout.root);
+    if (stateRelative !== '' && !stateRelative.startsWith('..') && !(0,external_node_path_.isAbsolute)(stateRelative)) {
+        exclude.push(`/${stateRelative.split(external_node_path_.sep).join('/')}/`);
+    }
+    options.note(`Snapshotting ${repositoryRoot} (excluding ${exclude.join(', ')})`);
+    const stats = await (0,copy_tree/* copyTree */.E)(repositoryRoot, target, {
+        exclude: createExcluder(exclude),
+        signal: options.signal,
+    });
+    options.note(`Snapshot: ${stats.files} files in ${stats.ms} ms (${stats.method === 'clone' ? 'copy-on-write clones' : 'copied'})`);
+    return runWorkspace(target);
+}
+function reuseSnapshot(layout, runId) {
+    return runWorkspace(layout.snapshotDir(runId));
+}
+/** A RunWorkspace over an existing snapshot folder. */
+function runWorkspace(snapshotDir) {
+    return {
+        snapshotDir,
+        async jobCopy(target) {
+            const stats = await (0,copy_tree/* copyTree */.E)(snapshotDir, target);
+            return { ms: stats.ms, method: stats.method };
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/executors/available.ts
+
+/**
+ * The executors a run needs, made from the table: each is loaded (its code is imported only now) and checks in
+ * its preflight that this machine can run it.
+ */
+async function availableExecutors(names, settings) {
+    const executors = {};
+    for (const name of new Set(names))
+        executors[name] = (await runtimeOf(name)).create(settings);
+    return executors;
+}
+const loaded = new Map();
+/** An executor's runtime, loaded once. */
+async function runtimeOf(name) {
+    let runtime = loaded.get(name);
+    if (runtime === undefined) {
+        runtime = await descriptorOf(name).load();
+        loaded.set(name, runtime);
+    }
+    return runtime;
+}
+/** An executor's runtime if it was loaded already (for exit handlers, which cannot wait for an import). */
+function loadedRuntimeOf(name) {
+    return loaded.get(name);
+}
+
+// EXTERNAL MODULE: ./src/executors/host/executor.ts
+var executor = __nccwpck_require__(5164);
+// EXTERNAL MODULE: ./src/executors/job-env.ts
+var job_env = __nccwpck_require__(2855);
+// EXTERNAL MODULE: ./src/plan/image-users.ts
+var image_users = __nccwpck_require__(3423);
+// EXTERNAL MODULE: ./src/process/run-process.ts + 1 modules
+var run_process = __nccwpck_require__(9250);
 ;// CONCATENATED MODULE: ./src/images/verify.ts
 
 
@@ -15790,6 +15980,7 @@ function imageProblems(image, executors) {
 
 
 
+
 const execFileAsync = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
 /** nix build and installables like .#guest are the nix-command and flakes features (experimental before 2.24). */
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
@@ -15802,9 +15993,13 @@ const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
 class HostImagePreparer {
     cacheDir;
     env;
-    constructor(cacheDir, env = process.env) {
+    options;
+    constructor(cacheDir, env = process.env, 
+    /** False for untrusted runs: images come from the cache only, nothing is built or evaluated on the host. */
+    options = { buildOnHost: true }) {
         this.cacheDir = cacheDir;
         this.env = env;
+        this.options = options;
     }
     async prepare(context) {
         try {
@@ -15845,6 +16040,8 @@ class HostImagePreparer {
         const { node, log } = context;
         if (node.type === 'files')
             throw new errors/* InternalError */.Gd(`image ${node.image} is a files image`);
+        if (!this.options.buildOnHost)
+            return this.cachedOnly(context);
         const derivation = node.type === 'nix' ? await this.nixDerivation(context, node.installable) : undefined;
         const { key, inputs } = await cache_imageCacheKey(node, context.repositoryRoot, derivation);
         const cache = new ImageCache((0,external_node_path_.join)(this.cacheDir, 'images'));
@@ -15871,12 +16068,31 @@ class HostImagePreparer {
         };
         return { files, cached: result.cached };
     }
+    /** A build image an untrusted run may boot: only an entry a trusted run put into the cache. */
+    async cachedOnly(context) {
+        const { node, log } = context;
+        if (node.type !== 'build')
+            throw new ImageProblem(`a ${node.type} image is never prepared on the host in an untrusted run`);
+        const { key } = await cache_imageCacheKey(node, context.repositoryRoot);
+        const cache = new ImageCache((0,external_node_path_.join)(this.cacheDir, 'images'));
+        const entry = cache.lookup(key);
+        const dir = cache.entryDir(key);
+        if (entry === undefined || missingOutputs(dir) !== undefined)
+            throw new ImageProblem(`image "${node.image}" (key ${key}) is not in the image cache, and an untrusted run never builds one`);
+        await log.note(`vmplan: image "${node.image}" from the cache (key ${key}, built ${entry.createdAt}); untrusted run`);
+        const files = {
+            kernel: (0,external_node_path_.join)(dir, 'kernel'),
+            initrd: (0,external_node_path_.join)(dir, 'initrd'),
+            disk: (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, 'disk')) ? (0,external_node_path_.join)(dir, 'disk') : null,
+        };
+        return { files, cached: true };
+    }
     /** Runs the image's build command on the host with VMPLAN_IMAGE_OUT set; throws an ImageProblem saying why not. */
     async build(context, command, out) {
         const result = await (0,run_process/* runProcessGroup */.M)(executor.HOST_SHELL[0], [...executor.HOST_SHELL.slice(1), '-c', command], {
             cwd: context.repositoryRoot,
             env: {
-                ...this.env,
+                ...(0,job_env/* inheritableEnvironment */.lO)(this.env),
                 VMPLAN_IMAGE_OUT: out,
                 VMPLAN_IMAGE_ARCH: context.node.arch,
                 VMPLAN_IMAGE: context.node.image,
@@ -15898,7 +16114,7 @@ class HostImagePreparer {
         try {
             const { stdout } = await execFileAsync('nix', [...NIX_FEATURES, 'path-info', '--derivation', installable], {
                 cwd: context.repositoryRoot,
-                env: this.env,
+                env: (0,job_env/* inheritableEnvironment */.lO)(this.env),
                 signal: context.signal,
                 maxBuffer: 4 * 1024 * 1024,
             });
@@ -15927,7 +16143,7 @@ class HostImagePreparer {
         const link = (0,external_node_path_.join)(out, 'result');
         const result = await (0,run_process/* runProcessGroup */.M)('nix', [...NIX_FEATURES, 'build', '--out-link', gcRoot, '--print-build-logs', installable], {
             cwd: context.repositoryRoot,
-            env: { ...this.env, [ownership/* NODE_DIR_VARIABLE */.gi]: context.nodeDir },
+            env: { ...(0,job_env/* inheritableEnvironment */.lO)(this.env), [ownership/* NODE_DIR_VARIABLE */.gi]: context.nodeDir },
             log: context.log,
             signal: context.signal,
             killGraceMs: context.killGraceMs,
@@ -16754,6 +16970,7 @@ function finishQuietly(store, message) {
 
 
 
+
 /**
  * The run pipeline shared by the CLI and the action: execute the plan (signals, progress, check runs), collect
  * what it left (reports, annotations, results.json), upload, report. The caller made the plan and supplies the
@@ -16775,6 +16992,11 @@ async function execute(request, ports, tracker, signals) {
     let store;
     signals.install();
     try {
+        // Before anything is loaded or probed: an untrusted plan that asks for too much runs nothing at all.
+        await enforceTrust(plan, request.trust, {
+            repositoryRoot: request.repositoryRoot,
+            cacheDir: layout.cacheDir,
+        });
         await startRun({
             plan,
             planPath: request.planPath,
@@ -16782,7 +17004,8 @@ async function execute(request, ports, tracker, signals) {
             repositoryRoot: request.repositoryRoot,
             env,
             executors: await availableExecutors(plan.nodes.map((node) => node.executor), { env, cacheDir: layout.cacheDir, ...request.executors }),
-            preparer: new HostImagePreparer(layout.cacheDir, env),
+            preparer: new HostImagePreparer(layout.cacheDir, env, { buildOnHost: request.trust.trusted }),
+            trust: request.trust,
             maxParallel: request.maxParallel,
             failFast: request.failFast,
             rerun: request.rerun,
@@ -17095,6 +17318,7 @@ function consoleProgress(out, options) {
 
 
 
+
 /** Options of commands that run a plan (run, rerun). */
 const runningOptions = {
     'max-parallel': { type: 'string' },
@@ -17102,6 +17326,8 @@ const runningOptions = {
     'no-fail-fast': { type: 'boolean' },
     'state-dir': { type: 'string' },
     quiet: { type: 'boolean' },
+    trust: { type: 'string' },
+    'trusted-image-path': { type: 'string', multiple: true },
     // The executors' own flags (--vfkit-path, --keep-failed-disks, ...), from the executor table.
     ...Object.fromEntries(executorOptions().map((option) => [option.name, { type: option.type }])),
 };
@@ -17167,6 +17393,7 @@ async function executePlan(io, plan, planPath, values, rerun) {
         failFast: values['no-fail-fast'] !== true,
         rerun,
         locate: () => undefined,
+        trust: trustFromFlags(values.trust, values['trusted-image-path']),
         signals: {
             reason: (signal) => `received ${signal}`,
             announce: (signal) => io.stderr(`\nvmplan: received ${signal}, stopping every job...\n`),
@@ -17175,6 +17402,16 @@ async function executePlan(io, plan, planPath, values, rerun) {
     if (run.signal !== undefined)
         return signalExitCode(run.signal);
     return run.record.status === 'passed' ? cli_io/* EXIT */.d.ok : cli_io/* EXIT */.d.failed;
+}
+/** --trust trusted|untrusted (default trusted: a developer runs their own code) and --trusted-image-path. */
+function trustFromFlags(setting, imagePaths) {
+    if (setting !== undefined && setting !== 'trusted' && setting !== 'untrusted')
+        throw new errors/* InputError */.dz(`--trust: expected trusted or untrusted, found ${JSON.stringify(setting)}`);
+    const paths = listOption(imagePaths) ?? [];
+    const relative = paths.find((path) => !path.startsWith('/'));
+    if (relative !== undefined)
+        throw new errors/* InputError */.dz(`--trusted-image-path: expected an absolute folder, found ${JSON.stringify(relative)}`);
+    return decideTrust(setting ?? 'trusted', { event: null, forkPullRequest: false }, paths);
 }
 /** The CLI's side of the run pipeline: lines on stdout, live job output, the table at the end. */
 function cliPorts(io, plan, layout, options) {
@@ -17439,7 +17676,7 @@ const COMMANDS = {
     },
     run: {
         run: runCommand,
-        usage: 'run [FILE [--durations F] | --plan plan.json] [--only A,B] [--shard i/n] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR] [--vfkit-path P] [--keep-failed-disks] [--quiet]',
+        usage: 'run [FILE [--durations F] | --plan plan.json] [--only A,B] [--shard i/n] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR] [--trust trusted|untrusted] [--trusted-image-path DIR] [--vfkit-path P] [--keep-failed-disks] [--quiet]',
     },
     status: { run: statusCommand, usage: 'status [RUN]           (default: the latest run)' },
     list: { run: listCommand, usage: 'list                   (runs, newest first)' },
@@ -17497,6 +17734,45 @@ async function runCli(argv, io) {
         }
         throw error;
     }
+}
+
+
+/***/ }),
+
+/***/ 2282:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   D: () => (/* binding */ isRunnerOnly),
+/* harmony export */   f: () => (/* binding */ runnerOnlyReason)
+/* harmony export */ });
+/**
+ * Variables of the runner that no job, image build or guest may see, whatever the jobs file asks: the runner's
+ * and the action's credentials (`ACTIONS_RUNTIME_TOKEN`, `ACTIONS_ID_TOKEN_REQUEST_*`, `INPUT_*` holds the
+ * github-token input, `STATE_*` the action's saved state), the token workflows conventionally export, and the
+ * files through which a step talks to the runner (writing `GITHUB_ENV` or `GITHUB_PATH` changes later steps).
+ */
+const RUNNER_ONLY = [
+    { pattern: /^ACTIONS_/, what: "the runner's own credentials and settings" },
+    { pattern: /^INPUT_/, what: "the action's inputs, which include its github-token" },
+    { pattern: /^STATE_/, what: "the action's saved state" },
+    {
+        pattern: /^(GITHUB_TOKEN|GH_TOKEN|GH_ENTERPRISE_TOKEN|GITHUB_ENTERPRISE_TOKEN)$/,
+        what: 'a GitHub token',
+    },
+    {
+        pattern: /^GITHUB_(ENV|OUTPUT|PATH|STATE|STEP_SUMMARY)$/,
+        what: 'a file through which a step changes the workflow',
+    },
+    { pattern: /^RUNNER_(TOKEN|TRACKING_ID)$/, what: "the runner's credentials" },
+];
+/** Why a variable is the runner's alone (to say so in an error), or undefined when a job may be given it. */
+function runnerOnlyReason(name) {
+    return RUNNER_ONLY.find((entry) => entry.pattern.test(name))?.what;
+}
+/** True for variables no job or image build ever inherits or is given. */
+function isRunnerOnly(name) {
+    return runnerOnlyReason(name) !== undefined;
 }
 
 
@@ -17569,55 +17845,25 @@ function sortProblems(problems) {
 
 /***/ }),
 
-/***/ 3900:
+/***/ 5164:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-// ESM COMPAT FLAG
 __nccwpck_require__.r(__webpack_exports__);
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  HOST_SHELL: () => (/* binding */ HOST_SHELL),
-  HostExecutor: () => (/* binding */ HostExecutor),
-  runtime: () => (/* binding */ runtime)
-});
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./src/process/ownership.ts
-var ownership = __nccwpck_require__(2228);
-// EXTERNAL MODULE: ./src/process/run-process.ts + 1 modules
-var run_process = __nccwpck_require__(9250);
-// EXTERNAL MODULE: ./src/workspace/collect.ts
-var collect = __nccwpck_require__(8479);
-;// CONCATENATED MODULE: ./src/executors/job-env.ts
-/**
- * Runner variables a job must never inherit: credentials of the runner and of the action itself
- * (`INPUT_*` includes the github-token input). Jobs get secrets only by naming them.
- */
-const NEVER_INHERITED = [/^INPUT_/, /^STATE_/, /^ACTIONS_/, /^GITHUB_TOKEN$/, /^VMPLAN_/, /^NODE_OPTIONS$/];
-/** Variables vmplan sets for every job. */
-function vmplanVariables(runId, node, workspace) {
-    return { VMPLAN: '1', VMPLAN_RUN_ID: runId, VMPLAN_JOB: node.job, VMPLAN_WORKSPACE: workspace, CI: 'true' };
-}
-/**
- * The environment of a job run on the host: the runner's environment minus credentials, then the job's
- * literal env, its named secrets and vmplan's variables (later ones win).
- */
-function hostJobEnvironment(inherited, node, secrets, vmplan) {
-    const env = {};
-    for (const [name, value] of Object.entries(inherited)) {
-        if (value !== undefined && !NEVER_INHERITED.some((pattern) => pattern.test(name)))
-            env[name] = value;
-    }
-    return { ...env, ...node.env, ...secrets, ...vmplan };
-}
-
-;// CONCATENATED MODULE: ./src/executors/host/executor.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   HOST_SHELL: () => (/* binding */ HOST_SHELL),
+/* harmony export */   HostExecutor: () => (/* binding */ HostExecutor),
+/* harmony export */   runtime: () => (/* binding */ runtime)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _process_ownership_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2228);
+/* harmony import */ var _process_run_process_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9250);
+/* harmony import */ var _workspace_collect_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8479);
+/* harmony import */ var _job_env_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(2855);
 
 
 
@@ -17639,24 +17885,24 @@ class HostExecutor {
     }
     async runJob(context) {
         const { node, jobDir, log } = context;
-        const workspace = (0,external_node_path_.join)(jobDir, 'workspace');
+        const workspace = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, 'workspace');
         const copy = await context.workspace.jobCopy(workspace);
         await log.note(`vmplan: workspace ready in ${copy.ms} ms (${copy.method === 'clone' ? 'copy-on-write clone' : 'copy'})`);
-        const workdir = (0,external_node_path_.resolve)(workspace, node.workingDirectory);
-        if (!(0,external_node_fs_.existsSync)(workdir) || !(0,external_node_fs_.statSync)(workdir).isDirectory()) {
+        const workdir = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.resolve)(workspace, node.workingDirectory);
+        if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync)(workdir) || !(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.statSync)(workdir).isDirectory()) {
             return {
                 status: 'failed',
                 exitCode: null,
                 message: `working-directory "${node.workingDirectory}" does not exist in the workspace`,
             };
         }
-        const script = (0,external_node_path_.join)(jobDir, 'run.sh');
-        (0,external_node_fs_.writeFileSync)(script, `${node.command}\n`, { mode: 0o700 });
-        const env = hostJobEnvironment(this.inheritedEnv, node, context.secrets, {
-            ...vmplanVariables(context.runId, node, workspace),
-            [ownership/* NODE_DIR_VARIABLE */.gi]: jobDir,
+        const script = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, 'run.sh');
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.writeFileSync)(script, `${node.command}\n`, { mode: 0o700 });
+        const env = (0,_job_env_js__WEBPACK_IMPORTED_MODULE_6__/* .hostJobEnvironment */ .nc)(this.inheritedEnv, node, context.secrets, {
+            ...(0,_job_env_js__WEBPACK_IMPORTED_MODULE_6__/* .vmplanVariables */ .OC)(context.runId, node, workspace),
+            [_process_ownership_js__WEBPACK_IMPORTED_MODULE_3__/* .NODE_DIR_VARIABLE */ .gi]: jobDir,
         });
-        const result = await (0,run_process/* runProcessGroup */.M)(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
+        const result = await (0,_process_run_process_js__WEBPACK_IMPORTED_MODULE_4__/* .runProcessGroup */ .M)(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
             cwd: workdir,
             env,
             log,
@@ -17667,13 +17913,13 @@ class HostExecutor {
         if (result.leftovers > 0) {
             await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in the background`);
         }
-        const notes = await (0,collect/* collectJobOutputs */.W)({ artifacts: workspace, reports: workspace }, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir);
+        const notes = await (0,_workspace_collect_js__WEBPACK_IMPORTED_MODULE_5__/* .collectJobOutputs */ .W)({ artifacts: workspace, reports: workspace }, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir);
         if (notes.length > 0)
             await log.note(notes.join('\n'));
         const outcome = toOutcome(result);
         // Keep the workspace of a failed job (to look into) or of a job asking for its changes; drop the rest.
         if (outcome.status === 'passed' && !node.writableWorkspace && !context.signal.aborted) {
-            await (0,promises_.rm)(workspace, { recursive: true, force: true });
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm)(workspace, { recursive: true, force: true });
         }
         return outcome;
     }
@@ -17691,8 +17937,46 @@ function toOutcome(result) {
 /** The host executor's runtime (see ./descriptor.ts). */
 const runtime = {
     create: (settings) => new HostExecutor(settings.env),
-    ...ownership/* processGroupLeftovers */.FV,
+    ..._process_ownership_js__WEBPACK_IMPORTED_MODULE_3__/* .processGroupLeftovers */ .FV,
 };
+
+
+/***/ }),
+
+/***/ 2855:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   OC: () => (/* binding */ vmplanVariables),
+/* harmony export */   lO: () => (/* binding */ inheritableEnvironment),
+/* harmony export */   nc: () => (/* binding */ hostJobEnvironment)
+/* harmony export */ });
+/* harmony import */ var _config_runner_variables_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2282);
+
+/**
+ * The runner's environment without what no job or image build may inherit: the runner's credentials and
+ * workflow files (see runner-variables.ts), vmplan's own variables and NODE_OPTIONS (which would change how a
+ * job's node runs). Jobs get secrets only by naming them.
+ */
+function inheritableEnvironment(inherited) {
+    const env = {};
+    for (const [name, value] of Object.entries(inherited)) {
+        if (value !== undefined && !(0,_config_runner_variables_js__WEBPACK_IMPORTED_MODULE_0__/* .isRunnerOnly */ .D)(name) && !/^(VMPLAN_|NODE_OPTIONS$)/.test(name))
+            env[name] = value;
+    }
+    return env;
+}
+/** Variables vmplan sets for every job. */
+function vmplanVariables(runId, node, workspace) {
+    return { VMPLAN: '1', VMPLAN_RUN_ID: runId, VMPLAN_JOB: node.job, VMPLAN_WORKSPACE: workspace, CI: 'true' };
+}
+/**
+ * The environment of a job run on the host: the runner's environment minus credentials, then the job's
+ * literal env, its named secrets and vmplan's variables (later ones win).
+ */
+function hostJobEnvironment(inherited, node, secrets, vmplan) {
+    return { ...inheritableEnvironment(inherited), ...node.env, ...secrets, ...vmplan };
+}
 
 
 /***/ }),
@@ -18205,63 +18489,107 @@ function compareText(a, b) {
 /* harmony export */   W: () => (/* binding */ collectJobOutputs)
 /* harmony export */ });
 /* unused harmony export collectMatches */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
 /* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4006);
 /* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(picomatch__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var _copy_tree_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7919);
 
 
 
 
+/** What an entry is, in words, when it is neither a regular file nor a folder. */
+function specialKind(entry) {
+    if (entry.isSymbolicLink())
+        return 'a symbolic link';
+    if (entry.isFIFO())
+        return 'a named pipe';
+    if (entry.isSocket())
+        return 'a socket';
+    return 'a device file';
+}
 /**
- * Copies the files and folders of `root` matching any of the globs into `destination`, keeping their
- * relative paths. A glob that names a folder brings the whole folder. Symlinks are copied as symlinks,
- * never followed, so nothing outside `root` can be brought back through them.
+ * Copies the files and folders of `root` matching any of the globs into `destination`, keeping their relative
+ * paths. A glob that names a folder brings the whole folder. The tree is the guest's (or a job's): no symlink is
+ * followed at any component — not `root` itself, not a folder on the way to a match — and only regular files
+ * and folders are copied; links, pipes, sockets and devices are skipped and listed. Copies are the runner's
+ * files: permission bits only (never setuid, setgid or sticky).
  */
 async function collectMatches(root, globs, destination) {
-    const result = { paths: [], unmatched: [] };
+    const result = { paths: [], unmatched: [], skipped: [] };
+    const rootInfo = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(root).catch(() => undefined);
+    if (rootInfo === undefined || !rootInfo.isDirectory()) {
+        if (rootInfo !== undefined)
+            result.skipped.push({ path: '.', kind: specialKind(rootInfo) });
+        result.unmatched.push(...globs);
+        return result;
+    }
     for (const glob of globs) {
         const pattern = glob.replace(/\/+$/, '');
         const matches = picomatch__WEBPACK_IMPORTED_MODULE_3___default()(pattern, { dot: true });
         const base = picomatch__WEBPACK_IMPORTED_MODULE_3___default().scan(pattern).base;
         const found = [];
+        const foundPaths = [];
+        // Only real folders are entered (readdir's types are lstat's), from the root down.
         const walk = async (relative) => {
-            let info;
-            try {
-                info = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.lstat)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(root, relative));
+            const entries = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(relative === '' ? root : (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(root, relative), { withFileTypes: true });
+            for (const entry of entries) {
+                const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+                const onTheWay = base === '' || base === path || base.startsWith(`${path}/`) || path.startsWith(`${base}/`);
+                if (!onTheWay)
+                    continue;
+                if (matches(path)) {
+                    found.push(entry);
+                    foundPaths.push(path);
+                }
+                else if (entry.isDirectory())
+                    await walk(path);
             }
-            catch {
-                return;
-            }
-            if (relative !== '' && matches(relative)) {
-                found.push(relative);
-                return;
-            }
-            if (!info.isDirectory())
-                return;
-            for (const name of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readdir)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(root, relative)))
-                await walk(relative === '' ? name : `${relative}/${name}`);
         };
-        await walk(base);
+        await walk('');
         if (found.length === 0)
             result.unmatched.push(glob);
-        for (const relative of found) {
-            if (result.paths.includes(relative))
+        for (const [index, relative] of foundPaths.entries()) {
+            if (result.paths.includes(relative) || result.skipped.some((entry) => entry.path === relative))
                 continue;
-            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(destination, relative)), { recursive: true });
-            await (0,_copy_tree_js__WEBPACK_IMPORTED_MODULE_2__/* .copyTree */ .E)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(root, relative), (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(destination, relative));
-            result.paths.push(relative);
+            if (await copyEntry(root, relative, found[index], destination, result))
+                result.paths.push(relative);
         }
     }
     return result;
 }
+/** Copies one matched entry (a folder: everything in it) as regular files and folders only; false if skipped. */
+async function copyEntry(root, relative, entry, destination, result) {
+    if (entry.isDirectory()) {
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(destination, relative), { recursive: true });
+        for (const child of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(root, relative), { withFileTypes: true }))
+            await copyEntry(root, `${relative}/${child.name}`, child, destination, result);
+        return true;
+    }
+    if (!entry.isFile()) {
+        result.skipped.push({ path: relative, kind: specialKind(entry) });
+        return false;
+    }
+    const from = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(root, relative);
+    const to = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(destination, relative);
+    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.dirname)(to), { recursive: true });
+    // Checked again right before the copy: the entry must still be a regular file, not a link put in its place.
+    const info = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(from);
+    if (!info.isFile()) {
+        result.skipped.push({ path: relative, kind: specialKind(info) });
+        return false;
+    }
+    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.copyFile)(from, to, node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.COPYFILE_FICLONE);
+    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(to, info.mode & 0o777);
+    return true;
+}
 /**
  * Brings a job's declared outputs into its folder: what its `artifacts` globs match (under `roots.artifacts`)
- * into artifacts/, what its JUnit globs match (under `roots.reports`) into reports/. Returns a note per pattern
- * that matched nothing.
+ * into artifacts/, what its report globs match (under `roots.reports`) into reports/. Returns notes for the
+ * log: patterns that matched nothing, and entries left behind (names quoted, so they stay on one line).
  */
 async function collectJobOutputs(roots, globs, jobDir) {
     const notes = [];
@@ -18271,9 +18599,11 @@ async function collectJobOutputs(roots, globs, jobDir) {
     ]) {
         if (patterns.length === 0)
             continue;
-        const collected = await collectMatches(roots[folder], patterns, (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(jobDir, folder));
+        const collected = await collectMatches(roots[folder], patterns, (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, folder));
         if (collected.unmatched.length > 0)
-            notes.push(`vmplan: no ${what} matched ${collected.unmatched.join(', ')}`);
+            notes.push(`vmplan: no ${what} matched ${collected.unmatched.map((glob) => JSON.stringify(glob)).join(', ')}`);
+        for (const skipped of collected.skipped)
+            notes.push(`vmplan: left ${JSON.stringify(skipped.path)} behind: it is ${skipped.kind}, and only regular files and folders are brought back`);
     }
     return notes;
 }
@@ -18569,7 +18899,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto"
 
 /***/ }),
 
-/***/ 6093:
+/***/ 8474:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");

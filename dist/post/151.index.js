@@ -24,8 +24,8 @@ var image_users = __webpack_require__(3423);
 var ownership = __webpack_require__(2228);
 // EXTERNAL MODULE: ./src/util/short-socket-dir.ts
 var short_socket_dir = __webpack_require__(7728);
-// EXTERNAL MODULE: ./src/executors/vm/vm-job.ts + 5 modules
-var vm_job = __webpack_require__(4485);
+// EXTERNAL MODULE: ./src/executors/vm/vm-job.ts + 7 modules
+var vm_job = __webpack_require__(7423);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:os"

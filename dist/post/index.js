@@ -33320,7 +33320,7 @@ const qemu = {
     guestArchs: ['arm64', 'amd64'],
     kernelProblem: (path, arch) => kernelProblem(path, arch, { compressedArm64: true, executor: 'qemu' }),
     options: [KEEP_FAILED_DISKS],
-    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(926), __nccwpck_require__.e(151)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6151))).runtime,
+    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(632), __nccwpck_require__.e(151)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6151))).runtime,
 };
 
 ;// CONCATENATED MODULE: ./src/executors/vfkit/descriptor.ts
@@ -33349,7 +33349,7 @@ const vfkit = {
         },
         KEEP_FAILED_DISKS,
     ],
-    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(926), __nccwpck_require__.e(620)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9620))).runtime,
+    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(632), __nccwpck_require__.e(620)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9620))).runtime,
 };
 
 ;// CONCATENATED MODULE: ./src/executors/table.ts
@@ -41080,7 +41080,10 @@ function describeValue(value) {
     return String(value);
 }
 
+// EXTERNAL MODULE: ./src/config/runner-variables.ts
+var runner_variables = __nccwpck_require__(2282);
 ;// CONCATENATED MODULE: ./src/config/schema.ts
+
 
 
 
@@ -41111,6 +41114,7 @@ const JobIdSchema = schemas/* string */.YjP().regex(JOB_ID_PATTERN, {
 const ImageNameSchema = schemas/* string */.YjP().regex(JOB_ID_PATTERN, {
     error: (issue) => `invalid image name ${describeValue(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
 });
+/** A variable name a job may set (`env` keys): not one of vmplan's own. */
 const EnvNameSchema = schemas/* string */.YjP()
     .regex(ENV_NAME_PATTERN, {
     error: (issue) => `invalid variable name ${describeValue(issue.input)}: expected letters, digits and "_", not starting with a digit`,
@@ -41118,19 +41122,32 @@ const EnvNameSchema = schemas/* string */.YjP()
     .refine((name) => !name.startsWith(RESERVED_ENV_PREFIX), {
     error: (issue) => `variable name ${describeValue(issue.input)} is reserved: names starting with VMPLAN_ are set by vmplan`,
 });
+/** A runner variable a job may be handed (`secrets` entries): never one of the runner's own credentials. */
+const SecretNameSchema = EnvNameSchema.superRefine((name, context) => {
+    const reason = (0,runner_variables/* runnerOnlyReason */.f)(name);
+    if (reason !== undefined)
+        context.addIssue({
+            code: 'custom',
+            input: name,
+            message: `${describeValue(name)} is never handed to a job: it is ${reason}. Store the value under a name of your own (e.g. a repository secret) and name that`,
+        });
+});
 const EnvSchema = schemas/* record */.g1P(EnvNameSchema, schemas/* union */.KCZ([schemas/* string */.YjP(), schemas/* number */.aig(), schemas/* boolean */.zMY()], {
     error: (issue) => `expected a string, number or boolean, found ${describeValue(issue.input)}`,
 }))
     .describe('Literal environment variables. Never put secret values here: use `secrets`.');
+/** A timeout in minutes: positive and at most a week (which also keeps it inside what a Node timer can wait). */
 const PositiveMinutesSchema = schemas/* number */.aig({ error: (issue) => `expected a positive number of minutes, found ${describeValue(issue.input)}` })
     .positive({
     error: (issue) => `expected a positive number of minutes, found ${describeValue(issue.input)}`,
 })
     .max(7 * 24 * 60, { error: 'expected at most 10080 minutes (one week)' });
+/** A guest CPU count. */
 const CpusSchema = schemas/* number */.aig({ error: (issue) => `expected a whole number of CPUs, found ${describeValue(issue.input)}` })
     .int({ error: (issue) => `expected a whole number of CPUs, found ${describeValue(issue.input)}` })
     .min(1, { error: 'expected at least 1 CPU' })
     .max(64, { error: 'expected at most 64 CPUs' });
+/** Guest memory in MiB. */
 const MemorySchema = schemas/* number */.aig({
     error: (issue) => `expected memory in MiB as a whole number, found ${describeValue(issue.input)}`,
 })
@@ -41182,6 +41199,7 @@ const HostPathSchema = schemas/* string */.YjP()
 const NonEmptyStringSchema = schemas/* string */.YjP({ error: (issue) => `expected a string, found ${describeValue(issue.input)}` })
     .trim()
     .min(1, { error: 'expected a non-empty string' });
+/** A kernel command line addition. */
 const CmdlineSchema = schemas/* string */.YjP({ error: (issue) => `expected a string, found ${describeValue(issue.input)}` })
     .refine((value) => !value.includes('"'), {
     error: 'a kernel command line cannot contain a double quote (vfkit has no way to pass one)',
@@ -41254,7 +41272,7 @@ const JobSchema = schemas/* strictObject */.rej({
         .optional()
         .describe('Run the script as root in the guest (default: an unprivileged user).'),
     env: EnvSchema.optional(),
-    secrets: schemas/* array */.YOg(EnvNameSchema)
+    secrets: schemas/* array */.YOg(SecretNameSchema)
         .optional()
         .describe('Names of runner environment variables passed to the job; their values are never stored.'),
     paths: schemas/* array */.YOg(PathFilterSchema)
@@ -41309,13 +41327,13 @@ const JobsFileSchema = schemas/* strictObject */.rej({
 
 ;// CONCATENATED MODULE: ./src/plan/schema.ts
 
+// Every field a jobs file sets is checked here with the jobs file's own schema, so a hand-edited plan can
+// never carry what the jobs file would refuse (a plan's id detects accidents, not attackers).
 
 
 
 /** The plan format version; bumped on any incompatible change. */
 const schema_PLAN_SCHEMA_VERSION = 1;
-const schema_JobIdSchema = schemas/* string */.YjP().regex(JOB_ID_PATTERN);
-const schema_EnvNameSchema = schemas/* string */.YjP().regex(ENV_NAME_PATTERN);
 const Sha256Schema = schemas/* string */.YjP().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
 /** A node id: `image:<name>` for prepare nodes, `job:<id>` for execute nodes. */
 const NodeIdSchema = schemas/* string */.YjP()
@@ -41343,7 +41361,7 @@ const ChangesSchema = schemas/* discriminatedUnion */.gMt('known', [
 ]);
 /** The selection and filters the plan was made under. */
 const PlanScopeSchema = schemas/* strictObject */.rej({
-    only: schemas/* array */.YOg(schema_JobIdSchema)
+    only: schemas/* array */.YOg(JobIdSchema)
         .nullable()
         .describe('Jobs selected with --only (their needs are added), or null for all.'),
     shard: schemas/* strictObject */.rej({ index: schemas/* number */.aig().int().positive(), count: schemas/* number */.aig().int().positive() })
@@ -41352,7 +41370,7 @@ const PlanScopeSchema = schemas/* strictObject */.rej({
     executor: ExecutorSchema.nullable().describe('The executor forced for the run (--executor), or null.'),
     defaultExecutor: ExecutorSchema.describe('The executor for jobs that name none (from the host platform).'),
     changes: ChangesSchema,
-    durations: schemas/* record */.g1P(schema_JobIdSchema, schemas/* number */.aig().int().nonnegative())
+    durations: schemas/* record */.g1P(JobIdSchema, schemas/* number */.aig().int().nonnegative())
         .describe('Recorded durations (ms) of earlier runs, by job: shards are balanced by them. Part of the plan so every shard of it computes the same split.'),
 });
 /** Something that must hold on the machine before any node runs; checked first, so nothing starts in vain. */
@@ -41364,7 +41382,7 @@ const PreconditionSchema = schemas/* discriminatedUnion */.gMt('kind', [
     }),
     schemas/* strictObject */.rej({
         kind: schemas/* literal */.euz('secret'),
-        name: schema_EnvNameSchema.describe('A runner environment variable that must be set (its value is never stored).'),
+        name: SecretNameSchema.describe('A runner environment variable that must be set (its value is never stored).'),
         nodes: schemas/* array */.YOg(NodeIdSchema),
     }),
     schemas/* strictObject */.rej({
@@ -41381,10 +41399,10 @@ const nodeCommon = {
 };
 const prepareCommon = {
     ...nodeCommon,
-    image: schema_JobIdSchema,
+    image: ImageNameSchema,
     arch: ArchSchema,
     cacheKey: Sha256Schema.describe('Derived from the image definition; the prepare step adds content fingerprints.'),
-    cmdline: schemas/* string */.YjP().nullable(),
+    cmdline: CmdlineSchema.nullable(),
     usedBy: schemas/* array */.YOg(NodeIdSchema),
 };
 /** Prepare node: an image from prebuilt files. */
@@ -41392,9 +41410,9 @@ const FilesPrepareNodeSchema = schemas/* strictObject */.rej({
     kind: schemas/* literal */.euz('prepare'),
     type: schemas/* literal */.euz('files'),
     ...prepareCommon,
-    kernel: schemas/* string */.YjP(),
-    initrd: schemas/* string */.YjP(),
-    disk: schemas/* string */.YjP().nullable(),
+    kernel: HostPathSchema,
+    initrd: HostPathSchema,
+    disk: HostPathSchema.nullable(),
 });
 /** Prepare node: an image built by a host command. */
 const BuildPrepareNodeSchema = schemas/* strictObject */.rej({
@@ -41422,21 +41440,22 @@ const ExecuteNodeSchema = schemas/* strictObject */.rej({
     kind: schemas/* literal */.euz('execute'),
     type: schemas/* enum */.k5n(['vm_command', 'host_command']),
     ...nodeCommon,
-    job: schema_JobIdSchema,
-    needs: schemas/* array */.YOg(schema_JobIdSchema),
-    image: schema_JobIdSchema.nullable(),
+    job: JobIdSchema,
+    needs: schemas/* array */.YOg(JobIdSchema),
+    image: ImageNameSchema.nullable(),
     command: schemas/* string */.YjP(),
-    workingDirectory: schemas/* string */.YjP().describe('Relative to the workspace root; "." for the root.'),
+    workingDirectory: schemas/* union */.KCZ([schemas/* literal */.euz('.'), WorkspacePathSchema])
+        .describe('Relative to the workspace root; "." for the root.'),
     runAsRoot: schemas/* boolean */.zMY(),
-    timeoutMinutes: schemas/* number */.aig().positive(),
+    timeoutMinutes: PositiveMinutesSchema,
     writableWorkspace: schemas/* boolean */.zMY(),
-    env: schemas/* record */.g1P(schema_EnvNameSchema, schemas/* string */.YjP()),
-    secrets: schemas/* array */.YOg(schema_EnvNameSchema)
+    env: schemas/* record */.g1P(EnvNameSchema, schemas/* string */.YjP()),
+    secrets: schemas/* array */.YOg(SecretNameSchema)
         .describe('Names of runner variables passed to the job; values are never stored.'),
-    cpus: schemas/* number */.aig().int().positive().nullable(),
-    memory: schemas/* number */.aig().int().positive().nullable(),
-    artifacts: schemas/* array */.YOg(schemas/* string */.YjP()),
-    reports: schemas/* strictObject */.rej(Object.fromEntries(registry_REPORT_FORMAT_NAMES.map((name) => [name, schemas/* array */.YOg(schemas/* string */.YjP())])))
+    cpus: CpusSchema.nullable(),
+    memory: MemorySchema.nullable(),
+    artifacts: schemas/* array */.YOg(WorkspaceGlobSchema),
+    reports: schemas/* strictObject */.rej(Object.fromEntries(registry_REPORT_FORMAT_NAMES.map((name) => [name, schemas/* array */.YOg(WorkspaceGlobSchema)])))
         .describe('Test reports the job writes (globs), by format.'),
     caches: schemas/* array */.YOg(schemas/* strictObject */.rej({ name: CacheNameSchema, guestPath: GuestFolderSchema }))
         .describe('Host folders kept across runs (cache/shared/<name>), mounted at guestPath in the VM; by name.'),
@@ -41445,7 +41464,7 @@ const ExecuteNodeSchema = schemas/* strictObject */.rej({
 const PlanNodeSchema = schemas/* discriminatedUnion */.gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
 /** A job left out of the plan, and why. */
 const ExcludedJobSchema = schemas/* strictObject */.rej({
-    job: schema_JobIdSchema,
+    job: JobIdSchema,
     reason: schemas/* enum */.k5n(['not-selected', 'paths', 'needs-excluded']),
     message: schemas/* string */.YjP(),
 });
@@ -42699,6 +42718,14 @@ const OWN_INPUTS = {
         description: "Upload each job's logs, result and artifacts as one artifact per run (always, failure, never).",
         default: 'always',
     },
+    trust: {
+        description: 'What the jobs file may do - auto (untrusted for pull requests from forks and pull_request_target), trusted, or untrusted (VM jobs only, no build commands or nix on the runner, image files only from trusted-image-paths or the repository). See docs/security.md.',
+        default: 'auto',
+    },
+    'trusted-image-paths': {
+        description: 'Host folders an untrusted run may boot prebuilt image files (kernel, initrd, disk) from; comma- or newline-separated absolute paths.',
+        default: '',
+    },
     'check-runs': {
         description: 'One check run per job (auto - when the token can write checks; true; false).',
         default: 'auto',
@@ -42809,6 +42836,8 @@ function workflowContext(env, payload) {
             headRepo !== undefined &&
             baseRepo !== undefined &&
             headRepo !== baseRepo,
+        pullRequestFromElsewhere: pullRequest !== undefined &&
+            (headRepo === undefined || baseRepo === undefined || headRepo !== baseRepo),
         diff,
     };
 }
@@ -42882,6 +42911,45 @@ async function postStep() {
         // Cleanup must never fail the job on its own account: say what happened.
         warning(`vmplan post step: ${error.message}`);
     }
+}
+
+
+/***/ }),
+
+/***/ 2282:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   D: () => (/* binding */ isRunnerOnly),
+/* harmony export */   f: () => (/* binding */ runnerOnlyReason)
+/* harmony export */ });
+/**
+ * Variables of the runner that no job, image build or guest may see, whatever the jobs file asks: the runner's
+ * and the action's credentials (`ACTIONS_RUNTIME_TOKEN`, `ACTIONS_ID_TOKEN_REQUEST_*`, `INPUT_*` holds the
+ * github-token input, `STATE_*` the action's saved state), the token workflows conventionally export, and the
+ * files through which a step talks to the runner (writing `GITHUB_ENV` or `GITHUB_PATH` changes later steps).
+ */
+const RUNNER_ONLY = [
+    { pattern: /^ACTIONS_/, what: "the runner's own credentials and settings" },
+    { pattern: /^INPUT_/, what: "the action's inputs, which include its github-token" },
+    { pattern: /^STATE_/, what: "the action's saved state" },
+    {
+        pattern: /^(GITHUB_TOKEN|GH_TOKEN|GH_ENTERPRISE_TOKEN|GITHUB_ENTERPRISE_TOKEN)$/,
+        what: 'a GitHub token',
+    },
+    {
+        pattern: /^GITHUB_(ENV|OUTPUT|PATH|STATE|STEP_SUMMARY)$/,
+        what: 'a file through which a step changes the workflow',
+    },
+    { pattern: /^RUNNER_(TOKEN|TRACKING_ID)$/, what: "the runner's credentials" },
+];
+/** Why a variable is the runner's alone (to say so in an error), or undefined when a job may be given it. */
+function runnerOnlyReason(name) {
+    return RUNNER_ONLY.find((entry) => entry.pattern.test(name))?.what;
+}
+/** True for variables no job or image build ever inherits or is given. */
+function isRunnerOnly(name) {
+    return runnerOnlyReason(name) !== undefined;
 }
 
 

@@ -39,9 +39,13 @@ export class ActionsLog {
     this.command(() => core.warning(message));
   }
 
-  /** Writes one trusted line. */
+  /**
+   * Writes one plain line, with commands stopped like job output: vmplan's own lines often quote what a job
+   * controls (file names, result messages, notes), and a plain line never needs to be obeyed. Line breaks in
+   * the text cannot end the block: only the random token can.
+   */
   line(text: string): void {
-    this.command(() => this.out.write(`${text}\n`));
+    void this.untrusted(`${text.replace(/\r?\n|\r/g, '\n')}\n`);
   }
 
   /** Switches commands back on (before the step ends, and before any command). */

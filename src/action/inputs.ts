@@ -4,6 +4,7 @@ import { ExecutorSchema } from '../config/schema.js';
 import { InputError, type Problem } from '../errors.js';
 import { executorOptions } from '../executors/catalog.js';
 import { parseShard } from '../plan/shard.js';
+import { TrustSettingSchema } from '../plan/trust.js';
 import { describeValue } from '../util/describe.js';
 import { INPUTS } from './metadata.js';
 
@@ -79,6 +80,22 @@ export const ActionInputsSchema = z.object({
     error: (issue) => `expected auto, true or false, found ${describeValue(issue.input)}`,
   }),
   'github-token': z.string(),
+  trust: TrustSettingSchema,
+  'trusted-image-paths': z
+    .string()
+    .transform((value) =>
+      value
+        .split(/[,\n]/)
+        .map((path) => path.trim())
+        .filter((path) => path !== ''),
+    )
+    .pipe(
+      z.array(
+        z.string().refine((path) => path.startsWith('/'), {
+          error: (issue) => `expected absolute folders, found ${describeValue(issue.input)}`,
+        }),
+      ),
+    ),
   // The executors' own inputs (vfkit-path, keep-failed-disks, ...), from the executor table.
   ...executorInputSchemas(),
   mode: z.enum(['run', 'report'], {

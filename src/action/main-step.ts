@@ -8,6 +8,7 @@ import { writePlan } from '../plan/io.js';
 import type { Plan } from '../plan/schema.js';
 import { secretValuesOf } from '../plan/secrets.js';
 import { jobGroups } from '../plan/shard.js';
+import { decideTrust } from '../plan/trust.js';
 import { StateLayout } from '../records/layout.js';
 import { buildSummary } from '../report/summary.js';
 import { ensureStateDir } from '../util/state-dir.js';
@@ -105,6 +106,11 @@ async function runStep(
       failFast: inputs['fail-fast'],
       rerun: planned.rerunOf === undefined ? undefined : { of: planned.rerunOf, snapshotRun: undefined },
       locate: planned.locate,
+      trust: decideTrust(
+        inputs.trust,
+        { event: context.event, forkPullRequest: context.pullRequestFromElsewhere },
+        inputs['trusted-image-paths'],
+      ),
       signals: { reason: (signal) => `received ${signal} (the workflow was cancelled)` },
     },
     ports,

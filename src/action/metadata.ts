@@ -57,6 +57,16 @@ const OWN_INPUTS = {
       "Upload each job's logs, result and artifacts as one artifact per run (always, failure, never).",
     default: 'always',
   },
+  trust: {
+    description:
+      'What the jobs file may do - auto (untrusted for pull requests from forks and pull_request_target), trusted, or untrusted (VM jobs only, no build commands or nix on the runner, image files only from trusted-image-paths or the repository). See docs/security.md.',
+    default: 'auto',
+  },
+  'trusted-image-paths': {
+    description:
+      'Host folders an untrusted run may boot prebuilt image files (kernel, initrd, disk) from; comma- or newline-separated absolute paths.',
+    default: '',
+  },
   'check-runs': {
     description: 'One check run per job (auto - when the token can write checks; true; false).',
     default: 'auto',

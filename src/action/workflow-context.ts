@@ -16,6 +16,8 @@ export interface WorkflowContext {
   workspace: string;
   /** A pull request from a fork: its token cannot write checks. */
   forkPullRequest: boolean;
+  /** A pull request whose head is not in this repository (a fork, or a deleted one), whatever the event. */
+  pullRequestFromElsewhere: boolean;
   /** Commits to diff for `paths` filters: base..head, or why they are unknown. */
   diff: { base: string; head: string; mergeBase: boolean } | { unknown: string };
 }
@@ -74,6 +76,9 @@ export function workflowContext(env: NodeJS.ProcessEnv, payload: EventPayload): 
       headRepo !== undefined &&
       baseRepo !== undefined &&
       headRepo !== baseRepo,
+    pullRequestFromElsewhere:
+      pullRequest !== undefined &&
+      (headRepo === undefined || baseRepo === undefined || headRepo !== baseRepo),
     diff,
   };
 }

@@ -18,7 +18,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   run: {
     run: runCommand,
     usage:
-      'run [FILE [--durations F] | --plan plan.json] [--only A,B] [--shard i/n] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR] [--vfkit-path P] [--keep-failed-disks] [--quiet]',
+      'run [FILE [--durations F] | --plan plan.json] [--only A,B] [--shard i/n] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR] [--trust trusted|untrusted] [--trusted-image-path DIR] [--vfkit-path P] [--keep-failed-disks] [--quiet]',
   },
   status: { run: statusCommand, usage: 'status [RUN]           (default: the latest run)' },
   list: { run: listCommand, usage: 'list                   (runs, newest first)' },

@@ -3,6 +3,7 @@ import { EXECUTOR_NAMES, EXECUTORS } from '../executors/catalog.js';
 import { GUEST_ARCHS } from '../executors/descriptor.js';
 import { REPORT_FORMATS } from '../parsers/formats/registry.js';
 import { describeValue } from '../util/describe.js';
+import { runnerOnlyReason } from './runner-variables.js';
 import { branchKeys } from './zod-problems.js';
 
 /** Job ids become folder names, VM tags and check names, so they are kept to a safe alphabet. */
@@ -43,7 +44,8 @@ export const ImageNameSchema = z.string().regex(JOB_ID_PATTERN, {
     `invalid image name ${describeValue(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
 });
 
-const EnvNameSchema = z
+/** A variable name a job may set (`env` keys): not one of vmplan's own. */
+export const EnvNameSchema = z
   .string()
   .regex(ENV_NAME_PATTERN, {
     error: (issue) =>
@@ -54,6 +56,17 @@ const EnvNameSchema = z
       `variable name ${describeValue(issue.input)} is reserved: names starting with VMPLAN_ are set by vmplan`,
   });
 
+/** A runner variable a job may be handed (`secrets` entries): never one of the runner's own credentials. */
+export const SecretNameSchema = EnvNameSchema.superRefine((name, context) => {
+  const reason = runnerOnlyReason(name);
+  if (reason !== undefined)
+    context.addIssue({
+      code: 'custom',
+      input: name,
+      message: `${describeValue(name)} is never handed to a job: it is ${reason}. Store the value under a name of your own (e.g. a repository secret) and name that`,
+    });
+});
+
 const EnvSchema = z
   .record(
     EnvNameSchema,
@@ -63,20 +76,23 @@ const EnvSchema = z
   )
   .describe('Literal environment variables. Never put secret values here: use `secrets`.');
 
-const PositiveMinutesSchema = z
+/** A timeout in minutes: positive and at most a week (which also keeps it inside what a Node timer can wait). */
+export const PositiveMinutesSchema = z
   .number({ error: (issue) => `expected a positive number of minutes, found ${describeValue(issue.input)}` })
   .positive({
     error: (issue) => `expected a positive number of minutes, found ${describeValue(issue.input)}`,
   })
   .max(7 * 24 * 60, { error: 'expected at most 10080 minutes (one week)' });
 
-const CpusSchema = z
+/** A guest CPU count. */
+export const CpusSchema = z
   .number({ error: (issue) => `expected a whole number of CPUs, found ${describeValue(issue.input)}` })
   .int({ error: (issue) => `expected a whole number of CPUs, found ${describeValue(issue.input)}` })
   .min(1, { error: 'expected at least 1 CPU' })
   .max(64, { error: 'expected at most 64 CPUs' });
 
-const MemorySchema = z
+/** Guest memory in MiB. */
+export const MemorySchema = z
   .number({
     error: (issue) => `expected memory in MiB as a whole number, found ${describeValue(issue.input)}`,
   })
@@ -86,7 +102,7 @@ const MemorySchema = z
   .describe('Guest memory in MiB (a plain number: 2048, not "2G").');
 
 /** A path relative to the workspace that cannot climb out of it. Globs allowed. */
-const WorkspaceGlobSchema = z
+export const WorkspaceGlobSchema = z
   .string()
   .min(1, { error: 'expected a non-empty path' })
   .refine((value) => !value.startsWith('/') && !/^[A-Za-z]:/.test(value), {
@@ -99,7 +115,7 @@ const WorkspaceGlobSchema = z
   });
 
 /** A folder inside the workspace (no globs). */
-const WorkspacePathSchema = WorkspaceGlobSchema.refine((value) => !/[*?[\]{}]/.test(value), {
+export const WorkspacePathSchema = WorkspaceGlobSchema.refine((value) => !/[*?[\]{}]/.test(value), {
   error: (issue) => `expected a plain path, found the glob ${describeValue(issue.input)}`,
 });
 
@@ -139,7 +155,7 @@ const PathFilterSchema = z
   });
 
 /** A host path: absolute, or relative to the repository root without "..". */
-const HostPathSchema = z
+export const HostPathSchema = z
   .string()
   .min(1, { error: 'expected a non-empty path' })
   .refine((value) => value.startsWith('/') || !value.split('/').includes('..'), {
@@ -152,7 +168,8 @@ const NonEmptyStringSchema = z
   .trim()
   .min(1, { error: 'expected a non-empty string' });
 
-const CmdlineSchema = z
+/** A kernel command line addition. */
+export const CmdlineSchema = z
   .string({ error: (issue) => `expected a string, found ${describeValue(issue.input)}` })
   .refine((value) => !value.includes('"'), {
     error: 'a kernel command line cannot contain a double quote (vfkit has no way to pass one)',
@@ -263,7 +280,7 @@ export const JobSchema = z
       .describe('Run the script as root in the guest (default: an unprivileged user).'),
     env: EnvSchema.optional(),
     secrets: z
-      .array(EnvNameSchema)
+      .array(SecretNameSchema)
       .optional()
       .describe('Names of runner environment variables passed to the job; their values are never stored.'),
     paths: z

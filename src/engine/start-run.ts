@@ -7,6 +7,7 @@ import type { JobExecutor, RunWorkspace } from '../executors/contract.js';
 import type { ImagePreparer } from '../images/contract.js';
 import { writePlan } from '../plan/io.js';
 import type { Plan } from '../plan/schema.js';
+import type { TrustPolicy } from '../plan/trust.js';
 import { newRunId, type StateLayout } from '../records/layout.js';
 import type { RunRecord } from '../records/schema.js';
 import { RunStore } from '../records/store.js';
@@ -16,6 +17,7 @@ import { copyTree } from '../workspace/copy-tree.js';
 import { createExcluder } from '../workspace/exclude.js';
 import { type ProgressReporter, runPlanNodes } from './run-plan.js';
 import { type Capacity, demandOf } from './scheduler.js';
+import { enforceTrust } from './trust-check.js';
 
 /** MiB kept free for the host itself when sizing VM memory. */
 const HOST_MEMORY_RESERVE_MIB = 2048;
@@ -36,6 +38,8 @@ export interface StartRunOptions {
   /** For reruns: the run this one repeats, and the run whose snapshot it reuses (undefined: a new snapshot). */
   rerun: { of: string; snapshotRun: string | undefined } | undefined;
   progress: ProgressReporter;
+  /** What the run may do (trust: untrusted refuses host jobs, host builds and host files outside trusted folders). */
+  trust: TrustPolicy;
   /** Lines about the run itself (snapshot made, ...). */
   note: (line: string) => void;
   signal: AbortSignal;
@@ -102,6 +106,10 @@ export async function preflightRun(
 export async function startRun(options: StartRunOptions): Promise<RunRecord> {
   const { plan, layout } = options;
   const capacity = hostCapacity(options.maxParallel);
+  await enforceTrust(plan, options.trust, {
+    repositoryRoot: options.repositoryRoot,
+    cacheDir: layout.cacheDir,
+  });
   await preflightRun(plan, options.env, options.executors, capacity);
   const secrets = secretsOf(plan, options.env);
   const snapshotRun = options.rerun?.snapshotRun;

@@ -1,10 +1,19 @@
+import { isRunnerOnly } from '../config/runner-variables.js';
 import type { ExecuteNode } from '../plan/schema.js';
 
 /**
- * Runner variables a job must never inherit: credentials of the runner and of the action itself
- * (`INPUT_*` includes the github-token input). Jobs get secrets only by naming them.
+ * The runner's environment without what no job or image build may inherit: the runner's credentials and
+ * workflow files (see runner-variables.ts), vmplan's own variables and NODE_OPTIONS (which would change how a
+ * job's node runs). Jobs get secrets only by naming them.
  */
-const NEVER_INHERITED = [/^INPUT_/, /^STATE_/, /^ACTIONS_/, /^GITHUB_TOKEN$/, /^VMPLAN_/, /^NODE_OPTIONS$/];
+export function inheritableEnvironment(inherited: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(inherited)) {
+    if (value !== undefined && !isRunnerOnly(name) && !/^(VMPLAN_|NODE_OPTIONS$)/.test(name))
+      env[name] = value;
+  }
+  return env;
+}
 
 /** Variables vmplan sets for every job. */
 export function vmplanVariables(runId: string, node: ExecuteNode, workspace: string): Record<string, string> {
@@ -21,9 +30,5 @@ export function hostJobEnvironment(
   secrets: Record<string, string>,
   vmplan: Record<string, string>,
 ): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(inherited)) {
-    if (value !== undefined && !NEVER_INHERITED.some((pattern) => pattern.test(name))) env[name] = value;
-  }
-  return { ...env, ...node.env, ...secrets, ...vmplan };
+  return { ...inheritableEnvironment(inherited), ...node.env, ...secrets, ...vmplan };
 }

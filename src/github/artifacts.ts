@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Characters artifact names may not contain. */
@@ -59,6 +59,19 @@ export async function uploadLogsArtifact(
   throw new Error(`could not find a free artifact name for ${name}`);
 }
 
+/** True for a regular file (never through a symlink: the guest may have put one there). */
+function isRegularFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The regular files of a run folder to upload: never a symlink, pipe or device (readdir's types are lstat's,
+ * and the artifact client's zip step would follow a link), never the snapshot, workspaces or guest inputs.
+ */
 function listFiles(folder: string): string[] {
   if (!existsSync(folder)) return [];
   const files: string[] = [];
@@ -67,12 +80,12 @@ function listFiles(folder: string): string[] {
     if (entry.isDirectory()) {
       if (entry.name === 'snapshot' || entry.name === 'workspace' || entry.name === 'guest') {
         // the snapshot and workspaces are the repository; guest/ holds inputs (its result.json is kept below)
-        if (entry.name === 'guest' && existsSync(join(path, 'result.json')))
+        if (entry.name === 'guest' && isRegularFile(join(path, 'result.json')))
           files.push(join(path, 'result.json'));
         continue;
       }
       files.push(...listFiles(path));
-    } else if (entry.isFile() && statSync(path).size > 0 && basename(path) !== 'secrets.env') {
+    } else if (entry.isFile() && lstatSync(path).size > 0 && basename(path) !== 'secrets.env') {
       files.push(path);
     }
   }

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { InternalError } from '../errors.js';
 import type { PreparedImage } from '../executors/contract.js';
 import { HOST_SHELL } from '../executors/host/executor.js';
+import { inheritableEnvironment } from '../executors/job-env.js';
 import { executorsUsing } from '../plan/image-users.js';
 import { NODE_DIR_VARIABLE } from '../process/ownership.js';
 import { runProcessGroup } from '../process/run-process.js';
@@ -33,6 +34,8 @@ export class HostImagePreparer implements ImagePreparer {
   constructor(
     private readonly cacheDir: string,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    /** False for untrusted runs: images come from the cache only, nothing is built or evaluated on the host. */
+    private readonly options: { buildOnHost: boolean } = { buildOnHost: true },
   ) {}
 
   async prepare(context: PrepareContext): Promise<PrepareOutcome> {
@@ -72,6 +75,7 @@ export class HostImagePreparer implements ImagePreparer {
   private async cachedBuild(context: PrepareContext): Promise<{ files: ImageFiles; cached: boolean }> {
     const { node, log } = context;
     if (node.type === 'files') throw new InternalError(`image ${node.image} is a files image`);
+    if (!this.options.buildOnHost) return this.cachedOnly(context);
     const derivation = node.type === 'nix' ? await this.nixDerivation(context, node.installable) : undefined;
     const { key, inputs } = await imageCacheKey(node, context.repositoryRoot, derivation);
     const cache = new ImageCache(join(this.cacheDir, 'images'));
@@ -108,12 +112,36 @@ export class HostImagePreparer implements ImagePreparer {
     return { files, cached: result.cached };
   }
 
+  /** A build image an untrusted run may boot: only an entry a trusted run put into the cache. */
+  private async cachedOnly(context: PrepareContext): Promise<{ files: ImageFiles; cached: boolean }> {
+    const { node, log } = context;
+    if (node.type !== 'build')
+      throw new ImageProblem(`a ${node.type} image is never prepared on the host in an untrusted run`);
+    const { key } = await imageCacheKey(node, context.repositoryRoot);
+    const cache = new ImageCache(join(this.cacheDir, 'images'));
+    const entry = cache.lookup(key);
+    const dir = cache.entryDir(key);
+    if (entry === undefined || missingOutputs(dir) !== undefined)
+      throw new ImageProblem(
+        `image "${node.image}" (key ${key}) is not in the image cache, and an untrusted run never builds one`,
+      );
+    await log.note(
+      `vmplan: image "${node.image}" from the cache (key ${key}, built ${entry.createdAt}); untrusted run`,
+    );
+    const files = {
+      kernel: join(dir, 'kernel'),
+      initrd: join(dir, 'initrd'),
+      disk: existsSync(join(dir, 'disk')) ? join(dir, 'disk') : null,
+    };
+    return { files, cached: true };
+  }
+
   /** Runs the image's build command on the host with VMPLAN_IMAGE_OUT set; throws an ImageProblem saying why not. */
   private async build(context: PrepareContext, command: string, out: string): Promise<void> {
     const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), '-c', command], {
       cwd: context.repositoryRoot,
       env: {
-        ...this.env,
+        ...inheritableEnvironment(this.env),
         VMPLAN_IMAGE_OUT: out,
         VMPLAN_IMAGE_ARCH: context.node.arch,
         VMPLAN_IMAGE: context.node.image,
@@ -139,7 +167,7 @@ export class HostImagePreparer implements ImagePreparer {
         [...NIX_FEATURES, 'path-info', '--derivation', installable],
         {
           cwd: context.repositoryRoot,
-          env: this.env,
+          env: inheritableEnvironment(this.env),
           signal: context.signal,
           maxBuffer: 4 * 1024 * 1024,
         },
@@ -175,7 +203,7 @@ export class HostImagePreparer implements ImagePreparer {
       [...NIX_FEATURES, 'build', '--out-link', gcRoot, '--print-build-logs', installable],
       {
         cwd: context.repositoryRoot,
-        env: { ...this.env, [NODE_DIR_VARIABLE]: context.nodeDir },
+        env: { ...inheritableEnvironment(this.env), [NODE_DIR_VARIABLE]: context.nodeDir },
         log: context.log,
         signal: context.signal,
         killGraceMs: context.killGraceMs,

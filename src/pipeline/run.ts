@@ -1,9 +1,11 @@
 import type { ProgressReporter } from '../engine/run-plan.js';
 import { startRun } from '../engine/start-run.js';
+import { enforceTrust } from '../engine/trust-check.js';
 import { availableExecutors } from '../executors/available.js';
 import type { ExecutorSettings } from '../executors/descriptor.js';
 import { HostImagePreparer } from '../images/preparer.js';
 import type { Plan } from '../plan/schema.js';
+import type { TrustPolicy } from '../plan/trust.js';
 import type { StateLayout } from '../records/layout.js';
 import type { RunStore } from '../records/store.js';
 import type { JobLocation } from '../report/annotations.js';
@@ -32,6 +34,8 @@ export interface RunRequest {
   rerun: { of: string; snapshotRun: string | undefined } | undefined;
   /** Where each job is defined, to put its failure annotation there. */
   locate: JobLocation;
+  /** What the run may do. */
+  trust: TrustPolicy;
   signals: SignalWording;
 }
 
@@ -69,6 +73,11 @@ async function execute(
   let store: RunStore | undefined;
   signals.install();
   try {
+    // Before anything is loaded or probed: an untrusted plan that asks for too much runs nothing at all.
+    await enforceTrust(plan, request.trust, {
+      repositoryRoot: request.repositoryRoot,
+      cacheDir: layout.cacheDir,
+    });
     await startRun({
       plan,
       planPath: request.planPath,
@@ -79,7 +88,8 @@ async function execute(
         plan.nodes.map((node) => node.executor),
         { env, cacheDir: layout.cacheDir, ...request.executors },
       ),
-      preparer: new HostImagePreparer(layout.cacheDir, env),
+      preparer: new HostImagePreparer(layout.cacheDir, env, { buildOnHost: request.trust.trusted }),
+      trust: request.trust,
       maxParallel: request.maxParallel,
       failFast: request.failFast,
       rerun: request.rerun,

@@ -1,11 +1,22 @@
 import { z } from 'zod';
+// Every field a jobs file sets is checked here with the jobs file's own schema, so a hand-edited plan can
+// never carry what the jobs file would refuse (a plan's id detects accidents, not attackers).
 import {
   ArchSchema,
   CacheNameSchema,
-  ENV_NAME_PATTERN,
+  CmdlineSchema,
+  CpusSchema,
+  EnvNameSchema,
   ExecutorSchema,
   GuestFolderSchema,
-  JOB_ID_PATTERN,
+  HostPathSchema,
+  ImageNameSchema,
+  JobIdSchema,
+  MemorySchema,
+  PositiveMinutesSchema,
+  SecretNameSchema,
+  WorkspaceGlobSchema,
+  WorkspacePathSchema,
 } from '../config/schema.js';
 import { isVmExecutor } from '../executors/catalog.js';
 import { REPORT_FORMAT_NAMES } from '../parsers/formats/registry.js';
@@ -13,8 +24,6 @@ import { REPORT_FORMAT_NAMES } from '../parsers/formats/registry.js';
 /** The plan format version; bumped on any incompatible change. */
 export const PLAN_SCHEMA_VERSION = 1;
 
-const JobIdSchema = z.string().regex(JOB_ID_PATTERN);
-const EnvNameSchema = z.string().regex(ENV_NAME_PATTERN);
 const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
 
 /** A node id: `image:<name>` for prepare nodes, `job:<id>` for execute nodes. */
@@ -82,7 +91,7 @@ export const PreconditionSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({
     kind: z.literal('secret'),
-    name: EnvNameSchema.describe(
+    name: SecretNameSchema.describe(
       'A runner environment variable that must be set (its value is never stored).',
     ),
     nodes: z.array(NodeIdSchema),
@@ -105,12 +114,12 @@ const nodeCommon = {
 
 const prepareCommon = {
   ...nodeCommon,
-  image: JobIdSchema,
+  image: ImageNameSchema,
   arch: ArchSchema,
   cacheKey: Sha256Schema.describe(
     'Derived from the image definition; the prepare step adds content fingerprints.',
   ),
-  cmdline: z.string().nullable(),
+  cmdline: CmdlineSchema.nullable(),
   usedBy: z.array(NodeIdSchema),
 };
 
@@ -119,9 +128,9 @@ export const FilesPrepareNodeSchema = z.strictObject({
   kind: z.literal('prepare'),
   type: z.literal('files'),
   ...prepareCommon,
-  kernel: z.string(),
-  initrd: z.string(),
-  disk: z.string().nullable(),
+  kernel: HostPathSchema,
+  initrd: HostPathSchema,
+  disk: HostPathSchema.nullable(),
 });
 
 /** Prepare node: an image built by a host command. */
@@ -157,21 +166,23 @@ export const ExecuteNodeSchema = z.strictObject({
   ...nodeCommon,
   job: JobIdSchema,
   needs: z.array(JobIdSchema),
-  image: JobIdSchema.nullable(),
+  image: ImageNameSchema.nullable(),
   command: z.string(),
-  workingDirectory: z.string().describe('Relative to the workspace root; "." for the root.'),
+  workingDirectory: z
+    .union([z.literal('.'), WorkspacePathSchema])
+    .describe('Relative to the workspace root; "." for the root.'),
   runAsRoot: z.boolean(),
-  timeoutMinutes: z.number().positive(),
+  timeoutMinutes: PositiveMinutesSchema,
   writableWorkspace: z.boolean(),
   env: z.record(EnvNameSchema, z.string()),
   secrets: z
-    .array(EnvNameSchema)
+    .array(SecretNameSchema)
     .describe('Names of runner variables passed to the job; values are never stored.'),
-  cpus: z.number().int().positive().nullable(),
-  memory: z.number().int().positive().nullable(),
-  artifacts: z.array(z.string()),
+  cpus: CpusSchema.nullable(),
+  memory: MemorySchema.nullable(),
+  artifacts: z.array(WorkspaceGlobSchema),
   reports: z
-    .strictObject(Object.fromEntries(REPORT_FORMAT_NAMES.map((name) => [name, z.array(z.string())])))
+    .strictObject(Object.fromEntries(REPORT_FORMAT_NAMES.map((name) => [name, z.array(WorkspaceGlobSchema)])))
     .describe('Test reports the job writes (globs), by format.'),
   caches: z
     .array(z.strictObject({ name: CacheNameSchema, guestPath: GuestFolderSchema }))

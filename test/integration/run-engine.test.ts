@@ -410,7 +410,9 @@ jobs:
     const jobDir = join(project.root, `.vmplan/runs/${project.latestRun()}/jobs/build`);
     expect(readFileSync(join(jobDir, 'artifacts/out/bin/app'), 'utf8')).toBe('app\n');
     expect(readFileSync(join(jobDir, 'reports/junit.xml'), 'utf8')).toBe('<testsuite/>\n');
-    expect(readFileSync(join(jobDir, 'host.log'), 'utf8')).toContain('vmplan: no artifact matched missing/*');
+    expect(readFileSync(join(jobDir, 'host.log'), 'utf8')).toContain(
+      'vmplan: no artifact matched "missing/*"',
+    );
   });
 });
 

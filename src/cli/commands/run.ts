@@ -9,6 +9,7 @@ import { readPlan } from '../../plan/io.js';
 import type { Plan } from '../../plan/schema.js';
 import { selectFromPlan } from '../../plan/select.js';
 import { parseShard, shardPlan } from '../../plan/shard.js';
+import { decideTrust, type TrustPolicy } from '../../plan/trust.js';
 import { StateLayout } from '../../records/layout.js';
 import { renderRunTable } from '../../records/render.js';
 import { listOption, parseCommandArgs } from '../args.js';
@@ -23,6 +24,8 @@ export const runningOptions = {
   'no-fail-fast': { type: 'boolean' },
   'state-dir': { type: 'string' },
   quiet: { type: 'boolean' },
+  trust: { type: 'string' },
+  'trusted-image-path': { type: 'string', multiple: true },
   // The executors' own flags (--vfkit-path, --keep-failed-disks, ...), from the executor table.
   ...Object.fromEntries(executorOptions().map((option) => [option.name, { type: option.type }])),
 } as const;
@@ -99,6 +102,7 @@ export async function executePlan(
       failFast: values['no-fail-fast'] !== true,
       rerun,
       locate: () => undefined,
+      trust: trustFromFlags(values.trust, values['trusted-image-path']),
       signals: {
         reason: (signal) => `received ${signal}`,
         announce: (signal) => io.stderr(`\nvmplan: received ${signal}, stopping every job...\n`),
@@ -110,6 +114,19 @@ export async function executePlan(
   return run.record.status === 'passed' ? EXIT.ok : EXIT.failed;
 }
 
+/** --trust trusted|untrusted (default trusted: a developer runs their own code) and --trusted-image-path. */
+function trustFromFlags(setting: string | undefined, imagePaths: string[] | undefined): TrustPolicy {
+  if (setting !== undefined && setting !== 'trusted' && setting !== 'untrusted')
+    throw new InputError(`--trust: expected trusted or untrusted, found ${JSON.stringify(setting)}`);
+  const paths = listOption(imagePaths) ?? [];
+  const relative = paths.find((path) => !path.startsWith('/'));
+  if (relative !== undefined)
+    throw new InputError(
+      `--trusted-image-path: expected an absolute folder, found ${JSON.stringify(relative)}`,
+    );
+  return decideTrust(setting ?? 'trusted', { event: null, forkPullRequest: false }, paths);
+}
+
 /** Flag values of commands that run a plan (run, rerun). */
 type RunningValues = {
   'max-parallel'?: string;
@@ -117,6 +134,8 @@ type RunningValues = {
   'no-fail-fast'?: boolean;
   'state-dir'?: string;
   quiet?: boolean;
+  trust?: string;
+  'trusted-image-path'?: string[];
   [executorOption: string]: string | boolean | string[] | undefined;
 };
 

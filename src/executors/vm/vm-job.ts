@@ -6,15 +6,18 @@ import {
   createReadStream,
   createWriteStream,
   existsSync,
+  lstatSync,
   mkdirSync,
   renameSync,
   rmSync,
+  type Stats,
 } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { JobLog } from '../../records/job-log.js';
 import { cloneFile } from '../../workspace/clone-file.js';
 import { collectJobOutputs } from '../../workspace/collect.js';
+import { sanitizeTree } from '../../workspace/sanitize.js';
 import type { JobContext, JobOutcome } from '../contract.js';
 import { writeGuestFiles } from './guest-files.js';
 import { readGuestResult } from './guest-result.js';
@@ -184,6 +187,15 @@ function outcomeFromResult(path: string, log: JobLog): JobOutcome {
   }
 }
 
+/** An entry's own type and mode (a symlink is reported as one), or undefined when there is none. */
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Copies what the guest collected, filtered by the job's exact globs, and its workspace changes. */
 async function bringBack(context: JobContext, guestDir: string): Promise<void> {
   const { node, jobDir, log } = context;
@@ -196,8 +208,29 @@ async function bringBack(context: JobContext, guestDir: string): Promise<void> {
   );
   if (notes.length > 0) await log.note(notes.join('\n'));
   for (const folder of Object.values(roots)) rmSync(folder, { recursive: true, force: true });
-  for (const name of ['workspace-changes', 'workspace-deleted.txt']) {
-    if (existsSync(join(guestDir, name))) renameSync(join(guestDir, name), join(jobDir, name));
+  // What stays of the share (result.json, logs) is kept and uploaded: no link, pipe or device may stay in it.
+  const removed = await sanitizeTree(guestDir);
+  if (removed.length > 0)
+    await log.note(
+      `vmplan: removed ${removed.length} link(s), pipe(s) or device(s) the guest left in its share: ${removed
+        .slice(0, 5)
+        .map((path) => JSON.stringify(path))
+        .join(', ')}`,
+    );
+  // The guest wrote these too: kept only as what they claim to be (a folder, a file), never as a link.
+  for (const [name, isExpected] of [
+    ['workspace-changes', (info: Stats) => info.isDirectory()],
+    ['workspace-deleted.txt', (info: Stats) => info.isFile()],
+  ] as const) {
+    const info = lstatOrUndefined(join(guestDir, name));
+    if (info === undefined) continue;
+    if (isExpected(info)) renameSync(join(guestDir, name), join(jobDir, name));
+    else {
+      rmSync(join(guestDir, name), { recursive: true, force: true });
+      await log.note(
+        `vmplan: left the guest's ${name} behind: it is not a plain ${name.endsWith('.txt') ? 'file' : 'folder'}`,
+      );
+    }
   }
 }
 

@@ -1,0 +1,560 @@
+export const id = 775;
+export const ids = [775];
+export const modules = {
+
+/***/ 54754:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  q: () => (/* binding */ runVmJob)
+});
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __webpack_require__(31421);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(77598);
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __webpack_require__(78474);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __webpack_require__(73024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __webpack_require__(76760);
+// EXTERNAL MODULE: external "node:readline"
+var external_node_readline_ = __webpack_require__(80481);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __webpack_require__(51455);
+// EXTERNAL MODULE: ./src/workspace/copy-tree.ts + 1 modules
+var copy_tree = __webpack_require__(57919);
+;// CONCATENATED MODULE: ./src/workspace/clone-file.ts
+
+
+
+
+/**
+ * Duplicates a (large, often sparse) file such as a root disk: a copy-on-write clone where the filesystem can
+ * (APFS, btrfs, xfs: instant, no space used), else a sparse copy (holes stay holes), else a plain copy.
+ */
+async function cloneFile(source, target) {
+    try {
+        await (0,promises_.copyFile)(source, target, external_node_fs_.constants.COPYFILE_FICLONE_FORCE);
+        return 'clone';
+    }
+    catch {
+        // not supported here: fall through
+    }
+    if ((0,copy_tree/* hasGnuCp */.U)()) {
+        const result = (0,external_node_child_process_.spawnSync)('cp', ['--sparse=always', '--', source, target], { encoding: 'utf8' });
+        if (result.status === 0)
+            return 'sparse-copy';
+    }
+    await (0,promises_.copyFile)(source, target);
+    return 'copy';
+}
+
+// EXTERNAL MODULE: ./src/workspace/collect.ts
+var collect = __webpack_require__(48479);
+;// CONCATENATED MODULE: ./src/workspace/sanitize.ts
+
+
+/**
+ * Makes a folder a guest or job wrote into safe for the host to keep and upload: symlinks, pipes, sockets and
+ * device nodes are removed (nothing ever follows them later), and setuid, setgid and sticky bits are cleared.
+ * Walks without following links. Returns the relative paths removed.
+ */
+async function sanitizeTree(folder) {
+    const removed = [];
+    const top = await (0,promises_.lstat)(folder).catch(() => undefined);
+    if (top === undefined || !top.isDirectory())
+        return removed;
+    const visit = async (relative) => {
+        const here = relative === '' ? folder : (0,external_node_path_.join)(folder, relative);
+        for (const entry of await (0,promises_.readdir)(here, { withFileTypes: true })) {
+            const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+            const full = (0,external_node_path_.join)(folder, path);
+            if (!entry.isFile() && !entry.isDirectory()) {
+                await (0,promises_.rm)(full, { force: true, recursive: false });
+                removed.push(path);
+                continue;
+            }
+            const info = await (0,promises_.lstat)(full);
+            if ((info.mode & 0o7000) !== 0)
+                await (0,promises_.chmod)(full, info.mode & 0o777);
+            if (entry.isDirectory())
+                await visit(path);
+        }
+    };
+    await visit('');
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/guest-files.ts
+
+
+/** Quotes a value for POSIX sh: single quotes, with embedded ones closed, escaped and reopened. */
+function shellQuote(value) {
+    return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+/** `NAME='value'` lines that the guest agent sources. */
+function envFileText(variables) {
+    return Object.keys(variables)
+        .sort()
+        .map((name) => `${name}=${shellQuote(variables[name])}\n`)
+        .join('');
+}
+/**
+ * A `find -path` pattern matching at least what a workspace glob matches: `**` and braces widen to `*` (which
+ * crosses "/" in find). The host filters what comes back with the exact glob.
+ */
+function globToFindPattern(glob) {
+    const widened = glob
+        .replace(/\/+$/, '')
+        .replaceAll('**/', '*')
+        .replaceAll('**', '*')
+        .replace(/\{[^}]*\}/g, '*');
+    return `./${widened}`;
+}
+/** Writes the job's guest folder (the vmplan-job share): job.env, env, secrets.env (0600), command.sh. */
+function writeGuestFiles(folder, settings, secrets) {
+    const { node } = settings;
+    (0,external_node_fs_.mkdirSync)(folder, { recursive: true, mode: 0o700 });
+    const jobEnv = envFileText({
+        VMPLAN_JOB: node.job,
+        VMPLAN_WORKDIR: node.workingDirectory,
+        VMPLAN_TIMEOUT_SECONDS: String(settings.timeoutSeconds),
+        VMPLAN_RUN_AS_ROOT: node.runAsRoot ? '1' : '0',
+        VMPLAN_WORKSPACE_MODE: settings.workspaceMode,
+        VMPLAN_WRITABLE_WORKSPACE: node.writableWorkspace ? '1' : '0',
+        VMPLAN_COLLECT_ARTIFACTS: node.artifacts.map(globToFindPattern).join('\n'),
+        VMPLAN_COLLECT_REPORTS: Object.values(node.reports).flat().map(globToFindPattern).join('\n'),
+        // One "name path" per line: share vmplan-cache-<name> goes at path.
+        VMPLAN_CACHES: node.caches.map((cache) => `${cache.name} ${cache.guestPath}`).join('\n'),
+    });
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'job.env'), jobEnv);
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'env'), envFileText({ ...node.env, VMPLAN_JOB: node.job }));
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'command.sh'), `${node.command}\n`);
+    const secretsFile = (0,external_node_path_.join)(folder, 'secrets.env');
+    (0,external_node_fs_.writeFileSync)(secretsFile, envFileText(secrets), { mode: 0o600 });
+    (0,external_node_fs_.chmodSync)(secretsFile, 0o600);
+}
+
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
+var schemas = __webpack_require__(92857);
+;// CONCATENATED MODULE: ./src/executors/vm/guest-result.ts
+
+
+/** Largest result.json the host reads: it is a few hundred bytes when honest. */
+const MAX_RESULT_BYTES = 64 * 1024;
+/** `result.json` as the guest agent writes it (docs/guest-protocol.md). Untrusted: validated strictly. */
+const GuestResultSchema = schemas/* strictObject */.rej({
+    version: schemas/* literal */.euz(1),
+    status: schemas/* enum */.k5n(['passed', 'failed', 'timed_out', 'error']),
+    exitCode: schemas/* number */.aig().int().min(0).max(255).nullable(),
+    startedAt: schemas/* string */.YjP().max(64).nullable(),
+    finishedAt: schemas/* string */.YjP().max(64),
+    message: schemas/* string */.YjP().max(4096).nullable(),
+});
+/**
+ * Reads the guest's result.json as untrusted input: a regular file only (never through a symlink the guest
+ * planted), at most MAX_RESULT_BYTES, valid JSON matching the schema.
+ */
+function readGuestResult(path) {
+    let fd;
+    try {
+        fd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK);
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOENT')
+            return { kind: 'missing' };
+        if (code === 'ELOOP')
+            return { kind: 'invalid', problem: 'result.json is a symlink' };
+        return { kind: 'invalid', problem: `result.json cannot be read (${code})` };
+    }
+    try {
+        const info = (0,external_node_fs_.fstatSync)(fd);
+        if (!info.isFile())
+            return { kind: 'invalid', problem: 'result.json is not a regular file' };
+        if (info.size > MAX_RESULT_BYTES) {
+            return {
+                kind: 'invalid',
+                problem: `result.json is ${info.size} bytes, more than the ${MAX_RESULT_BYTES} allowed`,
+            };
+        }
+        const buffer = Buffer.alloc(Number(info.size));
+        const read = (0,external_node_fs_.readSync)(fd, buffer, 0, buffer.length, 0);
+        let data;
+        try {
+            data = JSON.parse(buffer.subarray(0, read).toString('utf8'));
+        }
+        catch (error) {
+            return { kind: 'invalid', problem: `result.json is not valid JSON (${error.message})` };
+        }
+        const parsed = GuestResultSchema.safeParse(data);
+        if (!parsed.success) {
+            const issue = parsed.error.issues[0];
+            const where = issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';
+            return {
+                kind: 'invalid',
+                problem: `result.json does not match the guest protocol (${where}${issue.message})`,
+            };
+        }
+        return { kind: 'ok', result: parsed.data };
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+}
+
+// EXTERNAL MODULE: external "node:timers/promises"
+var external_node_timers_promises_ = __webpack_require__(58500);
+;// CONCATENATED MODULE: ./src/executors/vm/tail-file.ts
+
+
+/** How often a growing file is polled: live enough for a human, cheap for the host. */
+const POLL_MS = 100;
+const CHUNK = 256 * 1024;
+/**
+ * Follows a file a guest writes (guest.log on the job share) into a stream, until `stop` resolves; then reads
+ * what is left and ends the stream. Never follows a symlink (the guest controls that folder).
+ */
+async function followFile(path, into, stop) {
+    let offset = 0;
+    let stopped = false;
+    void stop.then(() => {
+        stopped = true;
+    });
+    const buffer = Buffer.alloc(CHUNK);
+    const drain = async () => {
+        let fd;
+        try {
+            fd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK);
+        }
+        catch {
+            return; // not there yet, or not a file we read
+        }
+        try {
+            if (!(0,external_node_fs_.fstatSync)(fd).isFile())
+                return;
+            for (;;) {
+                const read = (0,external_node_fs_.readSync)(fd, buffer, 0, CHUNK, offset);
+                if (read <= 0)
+                    return;
+                offset += read;
+                if (!into.write(Buffer.from(buffer.subarray(0, read))))
+                    await new Promise((resolve) => into.once('drain', resolve));
+            }
+        }
+        finally {
+            (0,external_node_fs_.closeSync)(fd);
+        }
+    };
+    while (!stopped) {
+        await drain();
+        await Promise.race([(0,external_node_timers_promises_.setTimeout)(POLL_MS), stop]);
+    }
+    await drain();
+    await new Promise((resolve) => into.end(resolve));
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/vm-spec.ts
+/** Share tags of the guest protocol (docs/guest-protocol.md). */
+const SHARE_TAGS = { job: 'vmplan-job', work: 'vmplan-work' };
+/** Tag prefix of a job's caches: `vmplan-cache-<name>` (names of at most 22 bytes keep tags under 36). */
+const CACHE_TAG_PREFIX = 'vmplan-cache-';
+/** Kernel arguments every vmplan guest boots with: the console on hvc0, and a panic ends the VM at once. */
+const BASE_CMDLINE = 'console=hvc0 panic=-1';
+/** Builds the VM spec of an execute node from its prepared image and the host paths the job uses. */
+function buildVmSpec(input) {
+    const { node, image } = input;
+    return {
+        name: node.job,
+        arch: image.arch,
+        cpus: node.cpus ?? 2,
+        memoryMiB: node.memory ?? 2048,
+        kernel: image.kernel,
+        initrd: image.initrd,
+        cmdline: [BASE_CMDLINE, image.cmdline ?? ''].join(' ').trim(),
+        disk: input.disk,
+        shares: [
+            { tag: SHARE_TAGS.job, hostPath: input.jobShare, readOnly: false },
+            { tag: SHARE_TAGS.work, hostPath: input.workShare, readOnly: !input.workShareWritable },
+            ...(input.caches ?? []).map((cache) => ({
+                tag: `${CACHE_TAG_PREFIX}${cache.name}`,
+                hostPath: cache.hostPath,
+                readOnly: false,
+            })),
+        ],
+        consoleLog: input.consoleLog,
+        restSocket: input.restSocket,
+        pidFile: input.pidFile,
+        network: true,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/vm-job.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Runs one job in a throw-away VM: writes the guest files (job share), gives the VM its workspace (the run's
+ * snapshot for an overlay, or a per-job copy) and a clone of the root disk, boots it, streams guest.log, stops
+ * it on timeout or cancellation, then reads the untrusted result.json and brings artifacts back.
+ */
+async function runVmJob(context, launcher, settings) {
+    const { node, jobDir, log, image } = context;
+    if (image === undefined)
+        return { status: 'failed', exitCode: null, message: `image "${node.image}" was not prepared` };
+    const guestDir = (0,external_node_path_.join)(jobDir, 'guest');
+    const socket = (0,external_node_path_.join)(settings.socketDir, `${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.sock`);
+    const pidFile = (0,external_node_path_.join)(jobDir, `${launcher.name}.pid`);
+    const consoleLog = (0,external_node_path_.join)(jobDir, 'console.log');
+    let disk = null;
+    let passed = false;
+    writeGuestFiles(guestDir, { node, timeoutSeconds: Math.ceil(node.timeoutMinutes * 60), workspaceMode: settings.workspaceMode }, context.secrets);
+    try {
+        let workShare = context.workspace.snapshotDir;
+        if (settings.workspaceMode === 'copy') {
+            workShare = (0,external_node_path_.join)(jobDir, 'workspace');
+            const copy = await context.workspace.jobCopy(workShare);
+            await log.note(`vmplan: workspace copy ready in ${copy.ms} ms (${copy.method})`);
+        }
+        await ensureGuestWritable(workShare, settings.writableFolders);
+        if (image.disk !== null) {
+            disk = (0,external_node_path_.join)(jobDir, 'disk.img');
+            const method = await cloneFile(image.disk, disk);
+            await log.note(`vmplan: root disk ready (${method})`);
+        }
+        const caches = node.caches.map((cache) => ({
+            name: cache.name,
+            hostPath: (0,external_node_path_.join)(context.cacheDir, 'shared', cache.name),
+        }));
+        for (const cache of caches)
+            prepareCacheFolder(cache.hostPath);
+        const spec = buildVmSpec({
+            node,
+            image,
+            caches,
+            jobShare: guestDir,
+            workShare,
+            workShareWritable: settings.workspaceMode === 'copy',
+            disk,
+            consoleLog,
+            restSocket: socket,
+            pidFile,
+        });
+        (0,external_node_fs_.rmSync)(socket, { force: true });
+        if (context.signal.aborted)
+            return { status: 'failed', exitCode: null, message: 'stopped before the VM started' };
+        const vm = await launcher.launch(spec, log);
+        // Started detached: the VM process leads its own group (the vfkit shim or QEMU with its helpers).
+        context.onProcess({ pid: vm.pid, group: true, restSocket: launcher.restControlled ? socket : null });
+        let stopping;
+        const onAbort = () => {
+            stopping ??= vm.stop(context.killGraceMs());
+        };
+        if (context.signal.aborted)
+            onAbort();
+        else
+            context.signal.addEventListener('abort', onAbort, { once: true });
+        const following = context.guestLog === undefined
+            ? Promise.resolve()
+            : followFile((0,external_node_path_.join)(guestDir, 'guest.log'), context.guestLog.input(), vm.exited);
+        const exit = await vm.exited;
+        context.signal.removeEventListener('abort', onAbort);
+        await stopping;
+        await following;
+        await maskFileInPlace(consoleLog, log);
+        await bringBack(context, guestDir);
+        if (context.signal.aborted)
+            return { status: 'failed', exitCode: null, message: 'stopped' };
+        if (exit.code !== 0) {
+            return { status: 'failed', exitCode: null, message: launcher.failureMessage(exit, vm.stderrTail()) };
+        }
+        const outcome = outcomeFromResult((0,external_node_path_.join)(guestDir, 'result.json'), log);
+        passed = outcome.status === 'passed';
+        return outcome;
+    }
+    finally {
+        (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, 'secrets.env'), { force: true });
+        // The guest's own copy of its output is unmasked; the job's guest.log is the masked one.
+        (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, 'guest.log'), { force: true });
+        if (disk !== null) {
+            if (settings.keepFailedDisks && !passed)
+                await log.note(`vmplan: kept the failed job's root disk: ${disk}`);
+            else
+                (0,external_node_fs_.rmSync)(disk, { force: true });
+        }
+        (0,external_node_fs_.rmSync)(socket, { force: true });
+        (0,external_node_fs_.rmSync)(pidFile, { force: true });
+    }
+}
+/** The job's outcome from result.json, which the guest wrote and nothing vouches for. */
+function outcomeFromResult(path, log) {
+    const read = readGuestResult(path);
+    if (read.kind === 'missing') {
+        return {
+            status: 'failed',
+            exitCode: null,
+            message: 'the guest stopped without a result (see guest.log and console.log)',
+        };
+    }
+    if (read.kind === 'invalid')
+        return { status: 'failed', exitCode: null, message: `invalid result from the guest: ${read.problem}` };
+    const { result } = read;
+    const message = result.message === null ? null : log.mask(stripControlCharacters(result.message));
+    switch (result.status) {
+        case 'passed':
+            return { status: 'passed', exitCode: result.exitCode ?? 0, message: null };
+        case 'timed_out':
+            return { status: 'timed_out', exitCode: result.exitCode, message };
+        case 'error':
+            return { status: 'failed', exitCode: null, message: message ?? 'the guest could not run the job' };
+        default:
+            return {
+                status: 'failed',
+                exitCode: result.exitCode,
+                message: message ?? `exited with code ${result.exitCode}`,
+            };
+    }
+}
+/** An entry's own type and mode (a symlink is reported as one), or undefined when there is none. */
+function lstatOrUndefined(path) {
+    try {
+        return (0,external_node_fs_.lstatSync)(path);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Copies what the guest collected, filtered by the job's exact globs, and its workspace changes. */
+async function bringBack(context, guestDir) {
+    const { node, jobDir, log } = context;
+    // The guest copied at least what the globs match into its share; keep exactly what they match.
+    const roots = { artifacts: (0,external_node_path_.join)(guestDir, 'artifacts'), reports: (0,external_node_path_.join)(guestDir, 'reports') };
+    const notes = await (0,collect/* collectJobOutputs */.W)(roots, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir);
+    if (notes.length > 0)
+        await log.note(notes.join('\n'));
+    for (const folder of Object.values(roots))
+        (0,external_node_fs_.rmSync)(folder, { recursive: true, force: true });
+    // What stays of the share (result.json, logs) is kept and uploaded: no link, pipe or device may stay in it.
+    const removed = await sanitizeTree(guestDir);
+    if (removed.length > 0)
+        await log.note(`vmplan: removed ${removed.length} link(s), pipe(s) or device(s) the guest left in its share: ${removed
+            .slice(0, 5)
+            .map((path) => JSON.stringify(path))
+            .join(', ')}`);
+    // The guest wrote these too: kept only as what they claim to be (a folder, a file), never as a link.
+    for (const [name, isExpected] of [
+        ['workspace-changes', (info) => info.isDirectory()],
+        ['workspace-deleted.txt', (info) => info.isFile()],
+    ]) {
+        const info = lstatOrUndefined((0,external_node_path_.join)(guestDir, name));
+        if (info === undefined)
+            continue;
+        if (isExpected(info))
+            (0,external_node_fs_.renameSync)((0,external_node_path_.join)(guestDir, name), (0,external_node_path_.join)(jobDir, name));
+        else {
+            (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, name), { recursive: true, force: true });
+            await log.note(`vmplan: left the guest's ${name} behind: it is not a plain ${name.endsWith('.txt') ? 'file' : 'folder'}`);
+        }
+    }
+}
+/**
+ * A cache's host folder, created on first use. Running as root (a Linux runner), it is handed to the guest
+ * user (uid 1000) as the workspace is; what the guest writes inside then belongs to that user already.
+ */
+function prepareCacheFolder(path) {
+    if ((0,external_node_fs_.existsSync)(path))
+        return;
+    (0,external_node_fs_.mkdirSync)(path, { recursive: true });
+    if (process.getuid?.() === 0)
+        (0,external_node_fs_.chownSync)(path, 1000, 1000);
+}
+/**
+ * When vmplan runs as root (CI containers), the snapshot belongs to root and the guest's unprivileged job user
+ * could not write its workspace: hand the folder to uid 1000, the user the guest agent then runs as. Once per folder.
+ */
+async function ensureGuestWritable(folder, done) {
+    if (process.getuid?.() !== 0)
+        return;
+    let pending = done.get(folder);
+    if (pending === undefined) {
+        pending = Promise.resolve().then(() => {
+            const result = (0,external_node_child_process_.spawnSync)('chown', ['-R', '-h', '1000:1000', folder], { encoding: 'utf8' });
+            if (result.status !== 0)
+                throw new Error(`cannot hand the workspace to the guest user: ${result.stderr.trim()}`);
+        });
+        done.set(folder, pending);
+    }
+    await pending;
+}
+/** Rewrites a text file with secrets masked (the console log mirrors the job's output), line by line. */
+async function maskFileInPlace(path, log) {
+    if (!(0,external_node_fs_.existsSync)(path))
+        return;
+    const temp = `${path}.masking`;
+    const out = (0,external_node_fs_.createWriteStream)(temp, { mode: 0o600 });
+    const lines = (0,external_node_readline_.createInterface)({ input: (0,external_node_fs_.createReadStream)(path), crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of lines) {
+        if (!out.write(`${log.mask(line)}\n`))
+            await (0,external_node_events_.once)(out, 'drain');
+    }
+    out.end();
+    await (0,external_node_events_.once)(out, 'finish');
+    (0,external_node_fs_.renameSync)(temp, path);
+}
+/** Replaces control characters (from an untrusted message) with spaces. */
+function stripControlCharacters(text) {
+    return [...text]
+        .map((char) => (char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f ? ' ' : char))
+        .join('');
+}
+
+
+/***/ }),
+
+/***/ 77728:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   B: () => (/* binding */ shortSocketDir)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__webpack_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+
+
+/**
+ * A short, private folder for unix sockets: socket paths are limited to ~103 bytes, and run folders can be
+ * deep (macOS temp folders alone are ~50). `/tmp/vmplan-<uid>`, mode 0700, owned by this user.
+ */
+function shortSocketDir(base = '/tmp') {
+    const uid = process.getuid?.() ?? 0;
+    const dir = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(base, `vmplan-${uid}`);
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.mkdirSync)(dir, { recursive: true, mode: 0o700 });
+    const info = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.statSync)(dir);
+    if (info.uid !== uid || (info.mode & 0o077) !== 0) {
+        throw new Error(`${dir} must belong to uid ${uid} with mode 0700 (it holds VM control sockets); remove it and retry`);
+    }
+    return dir;
+}
+
+
+/***/ })
+
+};
+
+//# sourceMappingURL=775.index.js.map

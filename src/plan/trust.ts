@@ -1,0 +1,121 @@
+import { isAbsolute, normalize } from 'node:path';
+import { z } from 'zod';
+import type { Problem } from '../errors.js';
+import { isVmExecutor } from '../executors/catalog.js';
+import type { Plan, PrepareNode } from './schema.js';
+
+/** The trust setting: `auto` decides from the event (untrusted for fork pull requests and pull_request_target). */
+export const TrustSettingSchema = z.enum(['auto', 'trusted', 'untrusted'], {
+  error: (issue) => `expected auto, trusted or untrusted, found ${JSON.stringify(issue.input)}`,
+});
+/** A trust setting. */
+export type TrustSetting = z.infer<typeof TrustSettingSchema>;
+
+/** What a run may do, decided before anything runs. */
+export interface TrustPolicy {
+  trusted: boolean;
+  /** Why, in words for errors: `trust: untrusted (a pull request from a fork)`. */
+  reason: string;
+  /** Host folders untrusted runs may boot prebuilt image files from (absolute, normalized). */
+  imagePaths: readonly string[];
+}
+
+/** A trusted policy: everything the jobs file asks for is allowed. */
+export function trustedPolicy(reason = 'trust: trusted'): TrustPolicy {
+  return { trusted: true, reason, imagePaths: [] };
+}
+
+/** An image file of a `files` image, to be checked where it lives. */
+export interface ImageFileUse {
+  image: string;
+  field: 'kernel' | 'initrd' | 'disk';
+  path: string;
+}
+
+/**
+ * What an untrusted run may not do, found in the plan alone: run a job on the host, or prepare an image by
+ * running something on the host other than looking it up in the image cache (nix evaluates the definition on
+ * the host). Build images are allowed here and must come from the cache (checked when it can be looked at);
+ * `files` images' paths are returned for the caller to check on disk.
+ */
+export function untrustedPlanProblems(
+  plan: Plan,
+  policy: TrustPolicy,
+): { problems: Problem[]; files: ImageFileUse[] } {
+  const problems: Problem[] = [];
+  const files: ImageFileUse[] = [];
+  if (policy.trusted) return { problems, files };
+  const file = plan.source.jobsFile;
+  for (const node of plan.nodes) {
+    if (node.kind === 'execute' && !isVmExecutor(node.executor)) {
+      problems.push({
+        file,
+        path: ['jobs', node.job, 'executor'],
+        message: `runs on the runner itself (executor ${node.executor}); ${policy.reason} allows VM executors only`,
+      });
+    }
+    if (node.kind === 'prepare' && node.type === 'nix') {
+      problems.push({
+        file,
+        path: ['images', node.image, 'nix'],
+        message: `a nix image is evaluated and built on the runner; ${policy.reason} boots only cached build images and prebuilt files from the trusted image folders`,
+      });
+    }
+    if (node.kind === 'prepare' && node.type === 'files') files.push(...filesOf(node));
+  }
+  return { problems, files };
+}
+
+function filesOf(node: PrepareNode): ImageFileUse[] {
+  if (node.type !== 'files') return [];
+  const uses: ImageFileUse[] = [
+    { image: node.image, field: 'kernel', path: node.kernel },
+    { image: node.image, field: 'initrd', path: node.initrd },
+  ];
+  if (node.disk !== null) uses.push({ image: node.image, field: 'disk', path: node.disk });
+  return uses;
+}
+
+/** True when an absolute path lies inside one of the folders (compared as normalized paths). */
+export function insideFolders(path: string, folders: readonly string[]): boolean {
+  if (!isAbsolute(path)) return false;
+  const normalized = normalize(path);
+  return folders.some((folder) => {
+    const root = normalize(folder).replace(/\/+$/, '');
+    return normalized.startsWith(`${root}/`);
+  });
+}
+
+/** What the workflow run says about where the code came from. */
+export interface TrustEvidence {
+  event: string | null;
+  /** A pull request whose head lives in another repository (a fork), or whose head repository is gone. */
+  forkPullRequest: boolean;
+}
+
+/**
+ * The policy for a run: `trusted` and `untrusted` as given; `auto` is untrusted for `pull_request_target` (the
+ * base repository's credentials next to the pull request's code) and for pull requests from forks.
+ */
+export function decideTrust(
+  setting: TrustSetting,
+  evidence: TrustEvidence,
+  imagePaths: readonly string[],
+): TrustPolicy {
+  const folders = imagePaths.map((path) => normalize(path).replace(/(.)\/+$/, '$1'));
+  if (setting === 'trusted') return { trusted: true, reason: 'trust: trusted', imagePaths: folders };
+  if (setting === 'untrusted') return { trusted: false, reason: 'trust: untrusted', imagePaths: folders };
+  if (evidence.event === 'pull_request_target')
+    return { trusted: false, reason: 'trust: auto (untrusted on pull_request_target)', imagePaths: folders };
+  if (evidence.forkPullRequest)
+    return {
+      trusted: false,
+      reason: 'trust: auto (untrusted for a pull request from a fork)',
+      imagePaths: folders,
+    };
+  return {
+    trusted: true,
+    reason: `trust: auto (trusted on ${evidence.event ?? 'this event'})`,
+    imagePaths: folders,
+  };
+}
