@@ -15,14 +15,12 @@ __webpack_require__.d(__webpack_exports__, {
 var external_node_child_process_ = __webpack_require__(1421);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(7598);
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __webpack_require__(8474);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
-// EXTERNAL MODULE: external "node:readline"
-var external_node_readline_ = __webpack_require__(481);
+// EXTERNAL MODULE: ./src/util/mask-file.ts
+var mask_file = __webpack_require__(7969);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(1455);
 // EXTERNAL MODULE: ./src/workspace/copy-tree.ts + 1 modules
@@ -59,11 +57,11 @@ var collect = __webpack_require__(8479);
 
 
 /**
- * Makes a folder a guest or job wrote into safe for the host to keep and upload: symlinks, pipes, sockets and
- * device nodes are removed (nothing ever follows them later), and setuid, setgid and sticky bits are cleared.
- * Walks without following links. Returns the relative paths removed.
+ * Makes a folder a guest or job wrote into safe for the host to keep and upload: pipes, sockets and device nodes
+ * are removed, and so are symlinks unless `keepLinks` (a cache's links are only ever followed inside a guest);
+ * setuid, setgid and sticky bits are cleared. Walks without following links. Returns the relative paths removed.
  */
-async function sanitizeTree(folder) {
+async function sanitizeTree(folder, options = {}) {
     const removed = [];
     const top = await (0,promises_.lstat)(folder).catch(() => undefined);
     if (top === undefined || !top.isDirectory())
@@ -73,6 +71,8 @@ async function sanitizeTree(folder) {
         for (const entry of await (0,promises_.readdir)(here, { withFileTypes: true })) {
             const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
             const full = (0,external_node_path_.join)(folder, path);
+            if (entry.isSymbolicLink() && options.keepLinks === true)
+                continue;
             if (!entry.isFile() && !entry.isDirectory()) {
                 await (0,promises_.rm)(full, { force: true, recursive: false });
                 removed.push(path);
@@ -289,12 +289,11 @@ function buildVmSpec(input) {
         consoleLog: input.consoleLog,
         restSocket: input.restSocket,
         pidFile: input.pidFile,
-        network: true,
+        network: input.network ?? true,
     };
 }
 
 ;// CONCATENATED MODULE: ./src/executors/vm/vm-job.ts
-
 
 
 
@@ -321,15 +320,15 @@ async function runVmJob(context, launcher, settings) {
     const pidFile = (0,external_node_path_.join)(jobDir, `${launcher.name}.pid`);
     const consoleLog = (0,external_node_path_.join)(jobDir, 'console.log');
     let disk = null;
+    let view;
     let passed = false;
     writeGuestFiles(guestDir, { node, timeoutSeconds: Math.ceil(node.timeoutMinutes * 60), workspaceMode: settings.workspaceMode }, context.secrets);
     try {
-        let workShare = context.workspace.snapshotDir;
-        if (settings.workspaceMode === 'copy') {
-            workShare = (0,external_node_path_.join)(jobDir, 'workspace');
-            const copy = await context.workspace.jobCopy(workShare);
-            await log.note(`vmplan: workspace copy ready in ${copy.ms} ms (${copy.method})`);
-        }
+        const workShare = settings.workspaceMode === 'overlay' && launcher.enforcesReadOnlyShares
+            ? context.workspace.snapshotDir
+            : await jobWorkShare(context, settings.workspaceMode);
+        if (settings.workspaceMode !== 'copy' && workShare !== context.workspace.snapshotDir)
+            view = workShare;
         await ensureGuestWritable(workShare, settings.writableFolders);
         if (image.disk !== null) {
             disk = (0,external_node_path_.join)(jobDir, 'disk.img');
@@ -338,7 +337,7 @@ async function runVmJob(context, launcher, settings) {
         }
         const caches = node.caches.map((cache) => ({
             name: cache.name,
-            hostPath: (0,external_node_path_.join)(context.cacheDir, 'shared', cache.name),
+            hostPath: (0,external_node_path_.join)(context.sharedCachesDir, cache.name),
         }));
         for (const cache of caches)
             prepareCacheFolder(cache.hostPath);
@@ -353,6 +352,7 @@ async function runVmJob(context, launcher, settings) {
             consoleLog,
             restSocket: socket,
             pidFile,
+            network: context.network,
         });
         (0,external_node_fs_.rmSync)(socket, { force: true });
         if (context.signal.aborted)
@@ -375,8 +375,11 @@ async function runVmJob(context, launcher, settings) {
         context.signal.removeEventListener('abort', onAbort);
         await stopping;
         await following;
-        await maskFileInPlace(consoleLog, log);
+        // The console mirrors the job's output: masked like it.
+        if ((0,external_node_fs_.existsSync)(consoleLog))
+            await (0,mask_file/* maskFileInPlace */.B)(consoleLog, Object.values(context.secrets));
         await bringBack(context, guestDir);
+        await sweepCaches(caches, log);
         if (context.signal.aborted)
             return { status: 'failed', exitCode: null, message: 'stopped' };
         if (exit.code !== 0) {
@@ -398,6 +401,8 @@ async function runVmJob(context, launcher, settings) {
         }
         (0,external_node_fs_.rmSync)(socket, { force: true });
         (0,external_node_fs_.rmSync)(pidFile, { force: true });
+        if (view !== undefined)
+            (0,external_node_fs_.rmSync)(view, { recursive: true, force: true });
     }
 }
 /** The job's outcome from result.json, which the guest wrote and nothing vouches for. */
@@ -429,6 +434,27 @@ function outcomeFromResult(path, log) {
             };
     }
 }
+/**
+ * The folder shared as the job's workspace when the launcher cannot keep a share read-only: a root guest can
+ * remount any share read-write (virtio-fs has no read-only export under vfkit), so each job gets its own clone,
+ * and nothing it does reaches another job or the host's snapshot. `copy` mode keeps the clone as the job's workspace; the overlay's
+ * view (`snapshot-view`) is dropped when the job ends.
+ */
+async function jobWorkShare(context, mode) {
+    const share = (0,external_node_path_.join)(context.jobDir, mode === 'copy' ? 'workspace' : 'snapshot-view');
+    const copy = await context.workspace.jobCopy(share);
+    const what = mode === 'copy' ? 'workspace copy' : "the job's view of the snapshot";
+    await context.log.note(`vmplan: ${what} ready in ${copy.ms} ms (${copy.method})`);
+    return share;
+}
+/** Caches outlive the job and are read by later ones: no device, pipe or setuid file may stay in them. */
+async function sweepCaches(caches, log) {
+    for (const cache of caches) {
+        const removed = await sanitizeTree(cache.hostPath, { keepLinks: true });
+        if (removed.length > 0)
+            await log.note(`vmplan: removed ${removed.length} device(s), pipe(s) or socket(s) from cache ${cache.name}`);
+    }
+}
 /** An entry's own type and mode (a symlink is reported as one), or undefined when there is none. */
 function lstatOrUndefined(path) {
     try {
@@ -443,13 +469,16 @@ async function bringBack(context, guestDir) {
     const { node, jobDir, log } = context;
     // The guest copied at least what the globs match into its share; keep exactly what they match.
     const roots = { artifacts: (0,external_node_path_.join)(guestDir, 'artifacts'), reports: (0,external_node_path_.join)(guestDir, 'reports') };
-    const notes = await (0,collect/* collectJobOutputs */.W)(roots, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir);
+    const notes = await (0,collect/* collectJobOutputs */.W)(roots, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir, Object.values(context.secrets));
     if (notes.length > 0)
         await log.note(notes.join('\n'));
     for (const folder of Object.values(roots))
         (0,external_node_fs_.rmSync)(folder, { recursive: true, force: true });
     // What stays of the share (result.json, logs) is kept and uploaded: no link, pipe or device may stay in it.
     const removed = await sanitizeTree(guestDir);
+    // result.json is kept and uploaded with the logs: its message is the guest's words, secrets included.
+    if (lstatOrUndefined((0,external_node_path_.join)(guestDir, 'result.json'))?.isFile() === true)
+        await (0,mask_file/* maskFileInPlace */.B)((0,external_node_path_.join)(guestDir, 'result.json'), Object.values(context.secrets));
     if (removed.length > 0)
         await log.note(`vmplan: removed ${removed.length} link(s), pipe(s) or device(s) the guest left in its share: ${removed
             .slice(0, 5)
@@ -463,8 +492,12 @@ async function bringBack(context, guestDir) {
         const info = lstatOrUndefined((0,external_node_path_.join)(guestDir, name));
         if (info === undefined)
             continue;
-        if (isExpected(info))
+        if (isExpected(info)) {
             (0,external_node_fs_.renameSync)((0,external_node_path_.join)(guestDir, name), (0,external_node_path_.join)(jobDir, name));
+            // The guest's files become the runner's: as root, the guest user's uid could be a real user here.
+            if (process.getuid?.() === 0)
+                (0,external_node_child_process_.spawnSync)('chown', ['-R', '-h', '0:0', (0,external_node_path_.join)(jobDir, name)]);
+        }
         else {
             (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, name), { recursive: true, force: true });
             await log.note(`vmplan: left the guest's ${name} behind: it is not a plain ${name.endsWith('.txt') ? 'file' : 'folder'}`);
@@ -499,21 +532,6 @@ async function ensureGuestWritable(folder, done) {
         done.set(folder, pending);
     }
     await pending;
-}
-/** Rewrites a text file with secrets masked (the console log mirrors the job's output), line by line. */
-async function maskFileInPlace(path, log) {
-    if (!(0,external_node_fs_.existsSync)(path))
-        return;
-    const temp = `${path}.masking`;
-    const out = (0,external_node_fs_.createWriteStream)(temp, { mode: 0o600 });
-    const lines = (0,external_node_readline_.createInterface)({ input: (0,external_node_fs_.createReadStream)(path), crlfDelay: Number.POSITIVE_INFINITY });
-    for await (const line of lines) {
-        if (!out.write(`${log.mask(line)}\n`))
-            await (0,external_node_events_.once)(out, 'drain');
-    }
-    out.end();
-    await (0,external_node_events_.once)(out, 'finish');
-    (0,external_node_fs_.renameSync)(temp, path);
 }
 /** Replaces control characters (from an untrusted message) with spaces. */
 function stripControlCharacters(text) {

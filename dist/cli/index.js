@@ -4403,11 +4403,11 @@ exports.basename = (path, { windows } = {}) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1604);
-/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4923);
+/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(970);
 // The local CLI: `vmplan plan|show|validate|schema ...`.
 
 
-process.exitCode = await (0,_cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__/* .runCli */ .a)(process.argv.slice(2), (0,_cli_io_js__WEBPACK_IMPORTED_MODULE_0__/* .processIo */ .W)());
+process.exitCode = await (0,_cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__/* .runCli */ .ak)(process.argv.slice(2), (0,_cli_io_js__WEBPACK_IMPORTED_MODULE_0__/* .processIo */ .W)());
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -4437,16 +4437,16 @@ function processIo() {
 
 /***/ }),
 
-/***/ 4923:
+/***/ 970:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  a: () => (/* binding */ runCli)
+  ak: () => (/* binding */ runCli)
 });
 
-// UNUSED EXPORTS: usage
+// UNUSED EXPORTS: COMMANDS, usage
 
 // NAMESPACE OBJECT: ./src/executors/table.ts
 var table_namespaceObject = {};
@@ -4482,7 +4482,7 @@ function parseCommandArgs(command, args, options) {
         return (0,external_node_util_.parseArgs)({ args, options, allowPositionals: true, strict: true });
     }
     catch (error) {
-        throw new errors/* InputError */.dz(`vmplan ${command}: ${error.message.split('\n')[0]} (see vmplan help)`);
+        throw new errors/* InputError */.dz(`vmplan ${command}: ${error.message.split('\n')[0]} (see vmplan ${command.split(' ')[0]} --help)`);
     }
 }
 /** Splits repeated and comma-separated values: `--only a --only b,c` → [a, b, c]. */
@@ -4515,6 +4515,22 @@ function guestFolder() {
     }
     throw new Error("cannot find vmplan's guest/ folder next to the program");
 }
+/** The flags of `vmplan image build`. */
+const IMAGE_FLAGS = {
+    arch: {
+        type: 'string',
+        value: 'arm64|amd64',
+        choices: ['arm64', 'amd64'],
+        description: 'Guest architecture (required).',
+    },
+    out: { type: 'string', value: 'DIR', description: 'Where to write kernel, initrd and disk.' },
+    suite: { type: 'string', value: 'S', description: 'debian: the Debian suite (default bookworm).' },
+    packages: { type: 'string', value: '"..."', description: 'debian: extra packages, space-separated.' },
+    setup: { type: 'string', value: 'FILE', description: 'debian: a script run in the image as root.' },
+    size: { type: 'string', value: 'SIZE', description: 'debian: the root disk size (default 8G).' },
+    mirror: { type: 'string', value: 'URL', description: 'debian: the Debian mirror to use.' },
+    cache: { type: 'string', value: 'DIR', description: 'debian: a folder caching downloaded packages.' },
+};
 /**
  * `vmplan image build debian --arch arm64|amd64 [--suite S] [--packages "..."] [--setup FILE] [--size 8G] --out DIR`
  * and `vmplan image build test-guest --arch ...`: builds a guest image with the scripts in guest/.
@@ -4522,18 +4538,9 @@ function guestFolder() {
 async function imageCommand(args, io) {
     const [verb, kind, ...rest] = args;
     if (verb !== 'build' || (kind !== 'debian' && kind !== 'test-guest')) {
-        throw new errors/* InputError */.dz('usage: vmplan image build debian|test-guest --arch arm64|amd64 [options] (see vmplan help)');
+        throw new errors/* InputError */.dz('usage: vmplan image build debian|test-guest --arch arm64|amd64 [flags] (see vmplan image --help)');
     }
-    const { values } = parseCommandArgs('image build', rest, {
-        arch: { type: 'string' },
-        out: { type: 'string' },
-        suite: { type: 'string' },
-        packages: { type: 'string' },
-        setup: { type: 'string' },
-        size: { type: 'string' },
-        mirror: { type: 'string' },
-        cache: { type: 'string' },
-    });
+    const { values } = parseCommandArgs('image build', rest, IMAGE_FLAGS);
     if (values.arch !== 'arm64' && values.arch !== 'amd64')
         throw new errors/* InputError */.dz('vmplan image build: --arch arm64 or --arch amd64 is required');
     const script = (0,external_node_path_.join)(guestFolder(), kind === 'debian' ? 'build-debian-guest.sh' : 'build-test-guest.sh');
@@ -4755,6 +4762,7 @@ const vfkit = {
         {
             name: 'vfkit-path',
             type: 'string',
+            value: 'PATH',
             description: 'The vfkit binary (default - vfkit on PATH).',
         },
         KEEP_FAILED_DISKS,
@@ -12697,8 +12705,14 @@ const CmdlineSchema = schemas/* string */.YjP({ error: (issue) => `expected a st
     error: 'a kernel command line cannot contain a double quote (vfkit has no way to pass one)',
 })
     .describe('Extra kernel command line arguments, appended after the ones vmplan needs.');
+/** Guest networking: NAT (the default) or none at all (no network device in the guest). */
+const NetworkSchema = schemas/* enum */.k5n(['nat', 'none'], {
+    error: (issue) => `expected "nat" or "none", found ${describeValue(issue.input)}`,
+})
+    .describe('Guest networking: "nat" (default) or "none" (the guest has no network device).');
 const imageCommon = {
     description: schemas/* string */.YjP().optional(),
+    network: NetworkSchema.optional(),
     arch: ArchSchema,
     cpus: CpusSchema.optional().describe('Guest CPUs (default 2).'),
     memory: MemorySchema.optional(),
@@ -12774,9 +12788,10 @@ const JobSchema = schemas/* strictObject */.rej({
         .optional()
         .describe('Workspace paths (globs) brought back after the job.'),
     reports: ReportsSchema.optional(),
+    network: NetworkSchema.optional().describe('VM jobs: guest networking, "nat" or "none" (default: the image\'s, else nat).'),
     caches: schemas/* record */.g1P(CacheNameSchema, GuestFolderSchema)
         .optional()
-        .describe('VM jobs: named folders kept across runs on the host (state/cache/shared/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs that name a cache share it, also while they run at once.'),
+        .describe('VM jobs: named folders kept across runs on the host (state/cache/shared/<repository>/<trusted|untrusted>/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs of one repository and trust that name a cache share it, also while they run at once; untrusted runs never see what trusted runs keep there, and the other way round.'),
     cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
     memory: MemorySchema.optional().describe("Override the image's memory for this job."),
 })
@@ -13113,8 +13128,11 @@ const ExecuteNodeSchema = schemas/* strictObject */.rej({
     artifacts: schemas/* array */.YOg(WorkspaceGlobSchema),
     reports: schemas/* strictObject */.rej(Object.fromEntries(REPORT_FORMAT_NAMES.map((name) => [name, schemas/* array */.YOg(WorkspaceGlobSchema)])))
         .describe('Test reports the job writes (globs), by format.'),
+    network: schemas/* literal */.euz('none')
+        .optional()
+        .describe('Present only for VM jobs without networking; absent means NAT (older plans read the same).'),
     caches: schemas/* array */.YOg(schemas/* strictObject */.rej({ name: CacheNameSchema, guestPath: GuestFolderSchema }))
-        .describe('Host folders kept across runs (cache/shared/<name>), mounted at guestPath in the VM; by name.'),
+        .describe('Host folders kept across runs (cache/shared/<repository>/<trust>/<name>), mounted at guestPath in the VM; by name.'),
 });
 /** Any plan node. */
 const PlanNodeSchema = schemas/* discriminatedUnion */.gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
@@ -13394,6 +13412,7 @@ function buildExecuteNode(config, id, needs, context, problems) {
         caches: Object.entries(job.caches ?? {})
             .map(([name, guestPath]) => ({ name, guestPath }))
             .sort((a, b) => (0,canonical_json/* compareText */.n6)(a.name, b.name)),
+        ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' } : {}),
     };
 }
 /** One prepare node per distinct image used by a VM job, shared by all of them. */
@@ -13434,7 +13453,7 @@ function prepareNode(name, image, usedBy) {
 }
 /** A cache key from what determines an image's files (not its cpus/memory/description). */
 function imageCacheKey(image) {
-    const { description: _d, cpus: _c, memory: _m, cmdline: _k, ...identity } = image;
+    const { description: _d, cpus: _c, memory: _m, cmdline: _k, network: _n, ...identity } = image;
     return (0,canonical_json/* sha256 */.sc)((0,canonical_json/* canonicalJson */.dj)({ v: 1, ...identity }));
 }
 /**
@@ -13823,9 +13842,13 @@ function jsonSchemaText(name) {
 
 
 
+/** The flags of `vmplan show`. */
+const SHOW_FLAGS = {
+    json: { type: 'boolean', description: 'Print the plan as JSON instead of its stages.' },
+};
 /** `vmplan show PLAN [--json]`: renders a plan (e.g. one downloaded from a workflow run). */
 function showCommand(args, io) {
-    const { values, positionals } = parseCommandArgs('show', args, { json: { type: 'boolean' } });
+    const { values, positionals } = parseCommandArgs('show', args, SHOW_FLAGS);
     if (positionals.length !== 1)
         throw new errors/* InputError */.dz('vmplan show: expected the path of a plan.json');
     const plan = readPlan((0,external_node_path_.resolve)(io.cwd, positionals[0]), positionals[0]);
@@ -14309,15 +14332,43 @@ function ensureStateDir(path) {
 
 
 
+
 /** Where `vmplan plan` writes by default. */
 const DEFAULT_PLAN_OUT = '.vmplan/plan.json';
-/** Options shared by every command that plans (plan, run). */
+/** Flags shared by every command that plans (plan, run). */
 const planningOptions = {
-    only: { type: 'string', multiple: true },
-    'changed-files': { type: 'string' },
-    base: { type: 'string' },
-    executor: { type: 'string' },
-    durations: { type: 'string' },
+    only: {
+        type: 'string',
+        multiple: true,
+        value: 'A,B',
+        description: 'Plan only these jobs and what they need (repeatable, comma-separated).',
+    },
+    'changed-files': {
+        type: 'string',
+        value: 'FILE',
+        description: 'A file listing the changed files (one path per line) for `paths` filters.',
+    },
+    base: { type: 'string', value: 'REF', description: 'Diff against this git ref for `paths` filters.' },
+    executor: {
+        type: 'string',
+        value: EXECUTOR_NAMES.join('|'),
+        choices: EXECUTOR_NAMES,
+        description: 'Force an executor for VM jobs, or `host` for everything.',
+    },
+    durations: {
+        type: 'string',
+        value: 'FILE',
+        description: 'Recorded job durations (results.json or durations.json) to balance shards.',
+    },
+};
+/** The flags of `vmplan plan`. */
+const PLAN_FLAGS = {
+    ...planningOptions,
+    out: {
+        type: 'string',
+        value: 'PATH|-',
+        description: `Where to write plan.json (default ${DEFAULT_PLAN_OUT}; - for stdout).`,
+    },
 };
 /** Plans a jobs file from the command line's view of the world (git, flags, platform). */
 function planFromArgs(io, file, values) {
@@ -14354,10 +14405,7 @@ function planFromArgs(io, file, values) {
 }
 /** `vmplan plan [FILE] [--only JOB...] [--changed-files FILE | --base REF] [--executor X] [--out PATH|-]` */
 function planCommand(args, io) {
-    const { values, positionals } = parseCommandArgs('plan', args, {
-        ...planningOptions,
-        out: { type: 'string' },
-    });
+    const { values, positionals } = parseCommandArgs('plan', args, PLAN_FLAGS);
     if (positionals.length > 1)
         throw new errors/* InputError */.dz(`vmplan plan: expected one jobs file, got ${positionals.length}`);
     const plan = planFromArgs(io, positionals[0], values);
@@ -14647,67 +14695,8 @@ function openRunStore(layout, runId, plan) {
 /** run.json and status.json, as messages name them. */
 const RECORD = { kind: 'vmplan record' };
 
-;// CONCATENATED MODULE: ./src/util/mask.ts
-/** What replaces a secret value in any text vmplan prints or writes. */
-const MASK = '***';
-/**
- * Replaces secret values in text. Multi-line secrets are also masked line by line, since output is
- * processed a line at a time.
- */
-class Masker {
-    values;
-    constructor(secrets) {
-        const values = new Set();
-        for (const secret of secrets) {
-            if (secret.trim() === '')
-                continue;
-            values.add(secret);
-            for (const line of secret.split(/\r?\n/))
-                if (line.trim() !== '')
-                    values.add(line);
-        }
-        // Longest first, so a secret containing another is masked whole.
-        this.values = [...values].sort((a, b) => b.length - a.length);
-    }
-    /** True when there is nothing to mask. */
-    get empty() {
-        return this.values.length === 0;
-    }
-    /** Length of the longest secret value (0 when there are none). */
-    get longest() {
-        return this.values[0]?.length ?? 0;
-    }
-    /**
-     * Where to cut `text` near `at` without splitting a secret value: at `at`, or earlier, at the start of a value
-     * that would straddle the cut. `text` must extend at least `longest` characters past `at`.
-     */
-    safeCut(text, at) {
-        let cut = at;
-        for (let moved = true; moved;) {
-            moved = false;
-            for (const value of this.values) {
-                // Only an occurrence starting in the last value.length - 1 characters before the cut can straddle it.
-                const from = Math.max(0, cut - value.length + 1);
-                const found = text.slice(from, cut + value.length - 1).indexOf(value);
-                if (found !== -1 && from + found < cut) {
-                    cut = from + found;
-                    moved = true;
-                }
-            }
-        }
-        // Only a secret longer than a whole piece could start at 0; cut where asked rather than loop forever.
-        return cut > 0 ? cut : at;
-    }
-    /** The text with every secret value replaced by ***. */
-    mask(text) {
-        let result = text;
-        for (const value of this.values)
-            if (result.includes(value))
-                result = result.split(value).join(MASK);
-        return result;
-    }
-}
-
+// EXTERNAL MODULE: ./src/util/mask.ts
+var mask = __nccwpck_require__(6934);
 // EXTERNAL MODULE: ./src/workspace/copy-tree.ts + 1 modules
 var copy_tree = __nccwpck_require__(7919);
 ;// CONCATENATED MODULE: ./src/workspace/exclude.ts
@@ -14929,6 +14918,8 @@ async function executeNode(plan, node, controller, options, images, log, guestLo
         node,
         jobDir: options.layout.nodeDir(options.store.runId, node),
         cacheDir: options.layout.cacheDir,
+        sharedCachesDir: sharedCachesDir(options.layout.cacheDir, plan.source.repository, options.trust),
+        network: node.network !== 'none' && !(options.trust.trusted === false && options.trust.network === 'none'),
         workspace: options.workspace,
         image: node.image === null ? undefined : images.get(node.image),
         secrets,
@@ -14967,6 +14958,14 @@ async function withAbortDeadline(work, signal, graceFor) {
         if (timer !== undefined)
             clearTimeout(timer);
     }
+}
+/**
+ * The folder of a job's named caches: `cache/shared/<repository>/<trusted|untrusted>/`. Untrusted runs write only
+ * their own namespace and never read the trusted one; repositories sharing a machine never share caches.
+ */
+function sharedCachesDir(cacheDir, repository, trust) {
+    const scope = (repository ?? 'local').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+    return (0,external_node_path_.join)(cacheDir, 'shared', scope, trust.trusted ? 'trusted' : 'untrusted');
 }
 
 ;// CONCATENATED MODULE: ./src/engine/scheduler.ts
@@ -15600,25 +15599,23 @@ function insideFolders(path, folders) {
  * The policy for a run: `trusted` and `untrusted` as given; `auto` is untrusted for `pull_request_target` (the
  * base repository's credentials next to the pull request's code) and for pull requests from forks.
  */
-function decideTrust(setting, evidence, imagePaths) {
-    const folders = imagePaths.map((path) => (0,external_node_path_.normalize)(path).replace(/(.)\/+$/, '$1'));
+function decideTrust(setting, evidence, limits) {
+    const imagePaths = limits.imagePaths.map((path) => (0,external_node_path_.normalize)(path).replace(/(.)\/+$/, '$1'));
+    const policy = (trusted, reason) => ({
+        trusted,
+        reason,
+        imagePaths,
+        network: limits.network ?? 'nat',
+    });
     if (setting === 'trusted')
-        return { trusted: true, reason: 'trust: trusted', imagePaths: folders };
+        return policy(true, 'trust: trusted');
     if (setting === 'untrusted')
-        return { trusted: false, reason: 'trust: untrusted', imagePaths: folders };
+        return policy(false, 'trust: untrusted');
     if (evidence.event === 'pull_request_target')
-        return { trusted: false, reason: 'trust: auto (untrusted on pull_request_target)', imagePaths: folders };
+        return policy(false, 'trust: auto (untrusted on pull_request_target)');
     if (evidence.forkPullRequest)
-        return {
-            trusted: false,
-            reason: 'trust: auto (untrusted for a pull request from a fork)',
-            imagePaths: folders,
-        };
-    return {
-        trusted: true,
-        reason: `trust: auto (trusted on ${evidence.event ?? 'this event'})`,
-        imagePaths: folders,
-    };
+        return policy(false, 'trust: auto (untrusted for a pull request from a fork)');
+    return policy(true, `trust: auto (trusted on ${evidence.event ?? 'this event'})`);
 }
 
 ;// CONCATENATED MODULE: ./src/engine/trust-check.ts
@@ -15793,7 +15790,8 @@ async function startRun(options) {
             capacity,
             failFast: options.failFast,
             secrets,
-            masker: new Masker(Object.values(secrets)),
+            trust: options.trust,
+            masker: new mask/* Masker */.G(Object.values(secrets)),
             progress: options.progress,
             signal: options.signal,
             timeoutGraceMs: options.timeoutGraceMs,
@@ -17319,17 +17317,55 @@ function consoleProgress(out, options) {
 
 
 
-/** Options of commands that run a plan (run, rerun). */
+/** Flags of commands that run a plan (run, rerun). */
 const runningOptions = {
-    'max-parallel': { type: 'string' },
-    'fail-fast': { type: 'boolean' },
-    'no-fail-fast': { type: 'boolean' },
-    'state-dir': { type: 'string' },
-    quiet: { type: 'boolean' },
-    trust: { type: 'string' },
-    'trusted-image-path': { type: 'string', multiple: true },
+    'max-parallel': {
+        type: 'string',
+        value: 'N',
+        description: "Most jobs running at once (default: the machine's CPU count).",
+    },
+    'fail-fast': { type: 'boolean', description: 'After the first failure, start nothing new (the default).' },
+    'no-fail-fast': { type: 'boolean', description: 'Run every job whatever fails.' },
+    'state-dir': {
+        type: 'string',
+        value: 'DIR',
+        description: 'Where runs, logs and caches are kept (default .vmplan at the repository root).',
+    },
+    quiet: { type: 'boolean', description: "Print progress lines only, not the jobs' output." },
+    trust: {
+        type: 'string',
+        value: 'trusted|untrusted',
+        choices: ['trusted', 'untrusted'],
+        description: 'untrusted: VM jobs only, no image builds on this machine, image files only from --trusted-image-path (docs/security.md).',
+    },
+    'trusted-image-path': {
+        type: 'string',
+        multiple: true,
+        value: 'DIR',
+        description: 'A folder an untrusted run may boot prebuilt image files from (repeatable).',
+    },
+    'untrusted-network': {
+        type: 'string',
+        value: 'nat|none',
+        choices: ['nat', 'none'],
+        description: 'none: guests of untrusted runs get no network device.',
+    },
     // The executors' own flags (--vfkit-path, --keep-failed-disks, ...), from the executor table.
-    ...Object.fromEntries(executorOptions().map((option) => [option.name, { type: option.type }])),
+    ...Object.fromEntries(executorOptions().map((option) => [
+        option.name,
+        { type: option.type, value: option.value, description: option.description },
+    ])),
+};
+/** The flags of `vmplan run`. */
+const RUN_FLAGS = {
+    ...planningOptions,
+    ...runningOptions,
+    plan: {
+        type: 'string',
+        value: 'plan.json',
+        description: 'Run this plan (e.g. downloaded from a workflow run) instead of planning a jobs file.',
+    },
+    shard: { type: 'string', value: 'i/n', description: 'Run only shard i of n of the plan.' },
 };
 /** The state folder: --state-dir, else `.vmplan` at the repository root. */
 function stateLayout(io, stateDir) {
@@ -17337,12 +17373,7 @@ function stateLayout(io, stateDir) {
 }
 /** `vmplan run [FILE | --plan plan.json] [--only ...] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR]` */
 async function runCommand(args, io) {
-    const { values, positionals } = parseCommandArgs('run', args, {
-        ...planningOptions,
-        ...runningOptions,
-        plan: { type: 'string' },
-        shard: { type: 'string' },
-    });
+    const { values, positionals } = parseCommandArgs('run', args, RUN_FLAGS);
     if (positionals.length > 1)
         throw new errors/* InputError */.dz(`vmplan run: expected at most one jobs file, got ${positionals.length}`);
     let plan;
@@ -17393,7 +17424,7 @@ async function executePlan(io, plan, planPath, values, rerun) {
         failFast: values['no-fail-fast'] !== true,
         rerun,
         locate: () => undefined,
-        trust: trustFromFlags(values.trust, values['trusted-image-path']),
+        trust: trustFromFlags(values),
         signals: {
             reason: (signal) => `received ${signal}`,
             announce: (signal) => io.stderr(`\nvmplan: received ${signal}, stopping every job...\n`),
@@ -17404,14 +17435,18 @@ async function executePlan(io, plan, planPath, values, rerun) {
     return run.record.status === 'passed' ? cli_io/* EXIT */.d.ok : cli_io/* EXIT */.d.failed;
 }
 /** --trust trusted|untrusted (default trusted: a developer runs their own code) and --trusted-image-path. */
-function trustFromFlags(setting, imagePaths) {
+function trustFromFlags(values) {
+    const setting = values.trust;
     if (setting !== undefined && setting !== 'trusted' && setting !== 'untrusted')
         throw new errors/* InputError */.dz(`--trust: expected trusted or untrusted, found ${JSON.stringify(setting)}`);
-    const paths = listOption(imagePaths) ?? [];
+    const network = values['untrusted-network'];
+    if (network !== undefined && network !== 'nat' && network !== 'none')
+        throw new errors/* InputError */.dz(`--untrusted-network: expected nat or none, found ${JSON.stringify(network)}`);
+    const paths = listOption(values['trusted-image-path']) ?? [];
     const relative = paths.find((path) => !path.startsWith('/'));
     if (relative !== undefined)
         throw new errors/* InputError */.dz(`--trusted-image-path: expected an absolute folder, found ${JSON.stringify(relative)}`);
-    return decideTrust(setting ?? 'trusted', { event: null, forkPullRequest: false }, paths);
+    return decideTrust(setting ?? 'trusted', { event: null, forkPullRequest: false }, { imagePaths: paths, network });
 }
 /** The CLI's side of the run pipeline: lines on stdout, live job output, the table at the end. */
 function cliPorts(io, plan, layout, options) {
@@ -17497,6 +17532,31 @@ async function stopLeftovers(store, runDir) {
 
 
 
+const STATE_DIR = {
+    'state-dir': {
+        type: 'string',
+        value: 'DIR',
+        description: 'Where runs are kept (default .vmplan at the repository root).',
+    },
+};
+/** The flags of `vmplan status` and `vmplan list`. */
+const STATUS_FLAGS = STATE_DIR;
+/** The flags of `vmplan logs`. */
+const LOGS_FLAGS = {
+    ...STATE_DIR,
+    host: { type: 'boolean', description: "Only vmplan's log of the job (host.log)." },
+    guest: { type: 'boolean', description: "Only the job's own output from the guest (guest.log)." },
+};
+/** The flags of `vmplan gc`. */
+const GC_FLAGS = {
+    ...STATE_DIR,
+    keep: { type: 'string', value: 'N', description: 'How many of the newest runs to keep (required).' },
+};
+/** The flags of `vmplan rerun`. */
+const RERUN_FLAGS = {
+    ...runningOptions,
+    failed: { type: 'boolean', description: 'Rerun only the jobs that did not pass, and what they need.' },
+};
 /** Resolves a run argument: an id, "latest", or nothing (the latest run). */
 function resolveRunId(layout, given) {
     const ids = listRunIds(layout);
@@ -17514,7 +17574,7 @@ function resolveRunId(layout, given) {
 }
 /** `vmplan status [RUN] [--state-dir DIR]`: the table of one run (default the latest). */
 async function statusCommand(args, io) {
-    const { values, positionals } = parseCommandArgs('status', args, { 'state-dir': { type: 'string' } });
+    const { values, positionals } = parseCommandArgs('status', args, STATUS_FLAGS);
     const layout = stateLayout(io, values['state-dir']);
     const runId = resolveRunId(layout, positionals[0]);
     const run = await reconcileRun(layout, runId);
@@ -17526,7 +17586,7 @@ async function statusCommand(args, io) {
 }
 /** `vmplan list [--state-dir DIR]`: every run, newest first. */
 async function listCommand(args, io) {
-    const { values } = parseCommandArgs('list', args, { 'state-dir': { type: 'string' } });
+    const { values } = parseCommandArgs('list', args, STATUS_FLAGS);
     const layout = stateLayout(io, values['state-dir']);
     const rows = [];
     for (const runId of listRunIds(layout).reverse()) {
@@ -17557,11 +17617,7 @@ async function listCommand(args, io) {
 }
 /** `vmplan logs RUN [JOB] [--host|--guest]`: a job's logs, or every node's. */
 async function logsCommand(args, io) {
-    const { values, positionals } = parseCommandArgs('logs', args, {
-        'state-dir': { type: 'string' },
-        host: { type: 'boolean' },
-        guest: { type: 'boolean' },
-    });
+    const { values, positionals } = parseCommandArgs('logs', args, LOGS_FLAGS);
     const layout = stateLayout(io, values['state-dir']);
     const runId = resolveRunId(layout, positionals[0]);
     const plan = readPlan(layout.planFile(runId));
@@ -17595,10 +17651,7 @@ async function logsCommand(args, io) {
 const STARTING_RUN_GRACE_MS = 10 * 60_000;
 /** `vmplan gc --keep N`: deletes all but the newest N runs; never a running run or a snapshot still in use. */
 async function gcCommand(args, io) {
-    const { values } = parseCommandArgs('gc', args, {
-        'state-dir': { type: 'string' },
-        keep: { type: 'string' },
-    });
+    const { values } = parseCommandArgs('gc', args, GC_FLAGS);
     if (values.keep === undefined || !/^\d+$/.test(values.keep))
         throw new errors/* InputError */.dz('vmplan gc: --keep N is required (N ≥ 0)');
     const keep = Number(values.keep);
@@ -17634,10 +17687,7 @@ async function gcCommand(args, io) {
 }
 /** `vmplan rerun RUN [--failed]`: runs a run's plan again on its snapshot, or only the jobs that did not pass. */
 async function rerunCommand(args, io) {
-    const { values, positionals } = parseCommandArgs('rerun', args, {
-        ...runningOptions,
-        failed: { type: 'boolean' },
-    });
+    const { values, positionals } = parseCommandArgs('rerun', args, RERUN_FLAGS);
     if (positionals.length !== 1)
         throw new errors/* InputError */.dz('vmplan rerun: expected one run id (or "latest")');
     const layout = stateLayout(io, values['state-dir']);
@@ -17660,6 +17710,160 @@ async function rerunCommand(args, io) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/cli/completion.ts
+/** Shells `vmplan completion` writes a script for. */
+const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'];
+/** Words shells must not expand: single-quoted, with single quotes escaped the POSIX way. */
+const quote = (text) => `'${text.replaceAll("'", "'\\''")}'`;
+/** Every flag that takes a value, with the values to offer (empty: a file name). */
+function valueFlags(commands) {
+    const flags = new Map();
+    for (const command of commands)
+        for (const [name, flag] of Object.entries(command.flags))
+            if (flag.type === 'string')
+                flags.set(name, flag.choices ?? []);
+    return flags;
+}
+/** bash: commands, each command's flags, and the choices of flags that have them; file names otherwise. */
+function bashScript(commands) {
+    const names = [...commands.map((command) => command.name), 'help'].join(' ');
+    const perCommand = commands
+        .map((command) => {
+        const flags = Object.keys(command.flags).map((name) => `--${name}`);
+        return `    ${command.name}) flags=${quote([...flags, '--help'].join(' '))} ;;`;
+    })
+        .join('\n');
+    const choices = [...valueFlags(commands)]
+        .map(([name, values]) => values.length > 0
+        ? `    --${name}) COMPREPLY=($(compgen -W ${quote(values.join(' '))} -- "$cur")); return ;;`
+        : `    --${name}) COMPREPLY=($(compgen -f -- "$cur")); return ;;`)
+        .join('\n');
+    return `# vmplan completion for bash: eval "$(vmplan completion bash)"
+_vmplan() {
+  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" flags=""
+  if [ "$COMP_CWORD" -eq 1 ]; then
+    COMPREPLY=($(compgen -W ${quote(names)} -- "$cur"))
+    return
+  fi
+  case "\${COMP_WORDS[1]}" in
+    help) COMPREPLY=($(compgen -W ${quote(commands.map((command) => command.name).join(' '))} -- "$cur")); return ;;
+    completion) COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur")); return ;;
+${perCommand}
+  esac
+  case "$prev" in
+${choices}
+  esac
+  if [[ "$cur" == -* ]]; then
+    COMPREPLY=($(compgen -W "$flags" -- "$cur"))
+  else
+    COMPREPLY=($(compgen -f -- "$cur"))
+  fi
+}
+complete -F _vmplan vmplan
+`;
+}
+/** zsh: a native completion function (_describe for commands, _arguments for each command's flags). */
+function zshScript(commands) {
+    const zshEscape = (text) => text.replaceAll('\\', '\\\\').replaceAll("'", "'\\''").replaceAll(':', '\\:');
+    const bracket = (text) => zshEscape(text).replaceAll('[', '\\[').replaceAll(']', '\\]');
+    const described = commands.map((command) => `    ${quote(`${command.name}:${command.summary.replaceAll(':', '\\:')}`)}`);
+    const cases = commands
+        .map((command) => {
+        const specs = Object.entries(command.flags).map(([name, flag]) => {
+            const text = bracket(flag.description);
+            if (flag.type === 'boolean')
+                return `'--${name}[${text}]'`;
+            const action = flag.choices === undefined ? '_files' : `(${flag.choices.join(' ')})`;
+            return `'${flag.multiple === true ? '*' : ''}--${name}[${text}]:${zshEscape(flag.value ?? 'value')}:${action}'`;
+        });
+        return `    ${command.name}) _arguments ${[...specs, "'*:file:_files'"].join(' ')} ;;`;
+    })
+        .join('\n');
+    return `#compdef vmplan
+# vmplan completion for zsh: eval "$(vmplan completion zsh)", or save as _vmplan on your fpath
+_vmplan() {
+  local -a commands
+  commands=(
+${described.join('\n')}
+    'help:Explain a command and its flags'
+  )
+  if (( CURRENT == 2 )); then
+    _describe 'command' commands
+    return
+  fi
+  words=("\${(@)words[2,-1]}")
+  (( CURRENT-- ))
+  case $words[1] in
+    help) _describe 'command' commands ;;
+    completion) _values 'shell' bash zsh fish ;;
+${cases}
+  esac
+}
+if [ "$funcstack[1]" = "_vmplan" ]; then _vmplan "$@"; else compdef _vmplan vmplan; fi
+`;
+}
+/** fish: one `complete` line per command and per flag. */
+function fishScript(commands) {
+    const lines = [
+        '# vmplan completion for fish: vmplan completion fish | source',
+        'complete -c vmplan -f',
+        ...commands.map((command) => `complete -c vmplan -n __fish_use_subcommand -a ${command.name} -d ${quote(command.summary)}`),
+        "complete -c vmplan -n __fish_use_subcommand -a help -d 'Explain a command and its flags'",
+        `complete -c vmplan -n '__fish_seen_subcommand_from help' -a ${quote(commands.map((c) => c.name).join(' '))}`,
+        "complete -c vmplan -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'",
+    ];
+    for (const command of commands) {
+        lines.push(`complete -c vmplan -n '__fish_seen_subcommand_from ${command.name}' -F`);
+        for (const [name, flag] of Object.entries(command.flags)) {
+            const value = flag.type === 'boolean'
+                ? ''
+                : flag.choices === undefined
+                    ? ' -r -F'
+                    : ` -x -a ${quote(flag.choices.join(' '))}`;
+            lines.push(`complete -c vmplan -n '__fish_seen_subcommand_from ${command.name}' -l ${name}${value} -d ${quote(flag.description)}`);
+        }
+    }
+    return `${lines.join('\n')}\n`;
+}
+/** The completion script for a shell, made from the command declarations. */
+function completionScript(shell, commands) {
+    if (shell === 'bash')
+        return bashScript(commands);
+    if (shell === 'zsh')
+        return zshScript(commands);
+    return fishScript(commands);
+}
+
+;// CONCATENATED MODULE: ./src/cli/spec.ts
+/** `--name VALUE` or `--name` for a flag. */
+function flagUsage(name, flag) {
+    return flag.type === 'boolean' ? `--${name}` : `--${name} ${flag.value ?? 'VALUE'}`;
+}
+/** The command's one-line synopsis: `run [FILE] [--only A,B] ...`. */
+function synopsis(spec) {
+    const flags = Object.entries(spec.flags).map(([name, flag]) => `[${flagUsage(name, flag)}]`);
+    return [spec.name, spec.operands, ...flags].filter((part) => part !== '').join(' ');
+}
+/** The full help of one command: synopsis, summary, every flag with its description, examples. */
+function commandHelp(spec) {
+    const rows = Object.entries(spec.flags).map(([name, flag]) => [flagUsage(name, flag), flag.description]);
+    const width = Math.max(0, ...rows.map(([usage]) => usage.length));
+    const lines = [
+        `Usage: vmplan ${[spec.name, spec.operands].filter(Boolean).join(' ')}${rows.length > 0 ? ' [flags]' : ''}`,
+        '',
+        spec.summary,
+    ];
+    if (rows.length > 0) {
+        lines.push('', 'Flags:');
+        for (const [usage, description] of rows)
+            lines.push(`  ${usage.padEnd(width)}  ${description}`);
+    }
+    if (spec.examples !== undefined && spec.examples.length > 0) {
+        lines.push('', 'Examples:', ...spec.examples.map((example) => `  ${example}`));
+    }
+    return `${lines.join('\n')}\n`;
+}
+
 ;// CONCATENATED MODULE: ./src/cli/run-cli.ts
 
 
@@ -17669,41 +17873,118 @@ async function rerunCommand(args, io) {
 
 
 
-const COMMANDS = {
-    plan: {
+
+
+/** Every command, in the order help lists them. */
+const COMMANDS = [
+    {
+        name: 'plan',
+        operands: '[FILE]',
+        summary: 'Plan a jobs file, write plan.json atomically and print the stages.',
+        flags: PLAN_FLAGS,
+        examples: ['vmplan plan', 'vmplan plan --base origin/main --out -'],
         run: planCommand,
-        usage: 'plan [FILE] [--only A,B] [--changed-files FILE | --base REF] [--executor host|vfkit|qemu] [--durations F] [--out PATH|-]',
     },
-    run: {
+    {
+        name: 'run',
+        operands: '[FILE]',
+        summary: 'Plan (or load a plan) and run it, each VM job in a throw-away VM.',
+        flags: RUN_FLAGS,
+        examples: [
+            'vmplan run',
+            'vmplan run --executor host --only unit',
+            'vmplan run --plan plan.json --shard 1/2',
+        ],
         run: runCommand,
-        usage: 'run [FILE [--durations F] | --plan plan.json] [--only A,B] [--shard i/n] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR] [--trust trusted|untrusted] [--trusted-image-path DIR] [--vfkit-path P] [--keep-failed-disks] [--quiet]',
     },
-    status: { run: statusCommand, usage: 'status [RUN]           (default: the latest run)' },
-    list: { run: listCommand, usage: 'list                   (runs, newest first)' },
-    logs: { run: logsCommand, usage: 'logs RUN [JOB] [--host|--guest]' },
-    rerun: {
+    {
+        name: 'status',
+        operands: '[RUN]',
+        summary: 'Show a run (default: the latest) as a table.',
+        flags: STATUS_FLAGS,
+        run: statusCommand,
+    },
+    { name: 'list', operands: '', summary: 'List runs, newest first.', flags: STATUS_FLAGS, run: listCommand },
+    {
+        name: 'logs',
+        operands: 'RUN [JOB]',
+        summary: "Print a job's logs (every job's, without JOB).",
+        flags: LOGS_FLAGS,
+        examples: ['vmplan logs latest unit --guest'],
+        run: logsCommand,
+    },
+    {
+        name: 'rerun',
+        operands: 'RUN',
+        summary: 'Run a run again on the same snapshot.',
+        flags: RERUN_FLAGS,
+        examples: ['vmplan rerun latest --failed'],
         run: rerunCommand,
-        usage: 'rerun RUN [--failed]   (on the same snapshot; --failed: jobs that did not pass)',
     },
-    gc: { run: gcCommand, usage: 'gc --keep N            (delete old runs, never running ones)' },
-    image: {
+    {
+        name: 'gc',
+        operands: '',
+        summary: 'Delete old runs (never a running one).',
+        flags: GC_FLAGS,
+        examples: ['vmplan gc --keep 20'],
+        run: gcCommand,
+    },
+    {
+        name: 'image',
+        operands: 'build debian|test-guest',
+        summary: "Build a guest image with the scripts in vmplan's guest/ folder.",
+        flags: IMAGE_FLAGS,
+        examples: ['vmplan image build debian --arch arm64 --out guest-image --packages "nodejs npm"'],
         run: imageCommand,
-        usage: 'image build debian --arch arm64|amd64 --out DIR [--suite S] [--packages "..."] [--setup FILE] [--size 8G]\n  vmplan image build test-guest --arch arm64|amd64 [--out DIR]',
     },
-    show: { run: showCommand, usage: 'show PLAN.json [--json]' },
-    validate: { run: validateCommand, usage: 'validate FILE          (a jobs file or a plan.json)' },
-    schema: { run: schemaCommand, usage: 'schema jobs|plan       (print a JSON Schema)' },
-};
-/** The help text. */
+    {
+        name: 'show',
+        operands: 'PLAN.json',
+        summary: 'Show a plan (e.g. one downloaded from a workflow run).',
+        flags: SHOW_FLAGS,
+        run: showCommand,
+    },
+    {
+        name: 'validate',
+        operands: 'FILE',
+        summary: 'Check a jobs file or a plan.json, running nothing.',
+        flags: {},
+        run: validateCommand,
+    },
+    {
+        name: 'completion',
+        operands: 'bash|zsh|fish',
+        summary: 'Print a shell completion script made from these declarations.',
+        flags: {},
+        examples: ['eval "$(vmplan completion bash)"   # in ~/.bashrc', 'vmplan completion fish | source'],
+        run: completionCommand,
+    },
+    {
+        name: 'schema',
+        operands: 'jobs|plan',
+        summary: 'Print the JSON Schema of the jobs file or of plan.json.',
+        flags: {},
+        run: schemaCommand,
+    },
+];
+/** `vmplan completion bash|zsh|fish`: the completion script for a shell. */
+function completionCommand(args, io) {
+    const shell = COMPLETION_SHELLS.find((candidate) => candidate === args[0]);
+    if (shell === undefined || args.length !== 1)
+        throw new errors/* InputError */.dz(`vmplan completion: expected one of ${COMPLETION_SHELLS.join(', ')}`);
+    io.stdout(completionScript(shell, COMMANDS));
+    return cli_io/* EXIT */.d.ok;
+}
+/** The help text: every command's synopsis. */
 function usage() {
-    const lines = Object.values(COMMANDS).map((command) => `  vmplan ${command.usage}`);
     return [
         `vmplan ${VMPLAN_VERSION}: plan CI jobs and run each in a throw-away Linux VM`,
         '',
         'Usage:',
-        ...lines,
+        ...COMMANDS.map((command) => `  vmplan ${synopsis(command)}`),
         '',
-        `FILE defaults to .github/vmplan.yml. Exit codes: 0 ok, 1 a job failed, 2 invalid input.`,
+        'FILE defaults to .github/vmplan.yml. Exit codes: 0 ok, 1 a job failed, 2 invalid input.',
+        'vmplan help COMMAND (or vmplan COMMAND --help) explains one command and its flags.',
         '',
     ].join('\n');
 }
@@ -17711,6 +17992,9 @@ function usage() {
 async function runCli(argv, io) {
     const [name, ...args] = argv;
     if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+        const topic = name === 'help' ? args[0] : undefined;
+        if (topic !== undefined)
+            return helpFor(topic, io);
         io.stdout(usage());
         return name === undefined ? cli_io/* EXIT */.d.invalidInput : cli_io/* EXIT */.d.ok;
     }
@@ -17718,11 +18002,13 @@ async function runCli(argv, io) {
         io.stdout(`${VMPLAN_VERSION}\n`);
         return cli_io/* EXIT */.d.ok;
     }
-    const command = COMMANDS[name];
+    const command = COMMANDS.find((candidate) => candidate.name === name);
     if (command === undefined) {
         io.stderr(`vmplan: unknown command "${name}"\n\n${usage()}`);
         return cli_io/* EXIT */.d.invalidInput;
     }
+    if (args.includes('--help') || args.includes('-h'))
+        return helpFor(name, io);
     try {
         return await command.run(args, io);
     }
@@ -17734,6 +18020,16 @@ async function runCli(argv, io) {
         }
         throw error;
     }
+}
+/** `vmplan help COMMAND`: the command's own help, or the list when there is no such command. */
+function helpFor(name, io) {
+    const command = COMMANDS.find((candidate) => candidate.name === name);
+    if (command === undefined) {
+        io.stderr(`vmplan: unknown command "${name}"\n\n${usage()}`);
+        return cli_io/* EXIT */.d.invalidInput;
+    }
+    io.stdout(commandHelp(command));
+    return cli_io/* EXIT */.d.ok;
 }
 
 
@@ -17913,7 +18209,7 @@ class HostExecutor {
         if (result.leftovers > 0) {
             await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in the background`);
         }
-        const notes = await (0,_workspace_collect_js__WEBPACK_IMPORTED_MODULE_5__/* .collectJobOutputs */ .W)({ artifacts: workspace, reports: workspace }, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir);
+        const notes = await (0,_workspace_collect_js__WEBPACK_IMPORTED_MODULE_5__/* .collectJobOutputs */ .W)({ artifacts: workspace, reports: workspace }, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir, Object.values(context.secrets));
         if (notes.length > 0)
             await log.note(notes.join('\n'));
         const outcome = toOutcome(result);
@@ -18482,6 +18778,142 @@ function compareText(a, b) {
 
 /***/ }),
 
+/***/ 7969:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   B: () => (/* binding */ maskFileInPlace)
+/* harmony export */ });
+/* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8474);
+/* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_events__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _mask_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6934);
+
+
+
+/**
+ * Masks secret values in a file in place, whatever it holds: bytes are read as latin1 (one character per byte)
+ * and the secrets' UTF-8 bytes are matched the same way, so every other byte comes back unchanged and binary files
+ * survive. Streams in chunks, never cutting through a value. Only a regular file (never through a link) is
+ * touched; the new content replaces the old with a rename. Returns true when something was masked.
+ */
+async function maskFileInPlace(path, secrets) {
+    const masker = new _mask_js__WEBPACK_IMPORTED_MODULE_2__/* .Masker */ .G(secrets.map((secret) => Buffer.from(secret, 'utf8').toString('latin1')));
+    if (masker.empty || !(0,node_fs__WEBPACK_IMPORTED_MODULE_1__.lstatSync)(path).isFile())
+        return false;
+    const temp = `${path}.vmplan-masking`;
+    const out = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createWriteStream)(temp, { mode: (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.lstatSync)(path).mode & 0o777, flags: 'wx' });
+    let carry = '';
+    let changed = false;
+    const emit = async (text) => {
+        const masked = masker.mask(text);
+        if (masked !== text)
+            changed = true;
+        if (!out.write(Buffer.from(masked, 'latin1')))
+            await (0,node_events__WEBPACK_IMPORTED_MODULE_0__.once)(out, 'drain');
+    };
+    try {
+        for await (const chunk of (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createReadStream)(path, { encoding: 'latin1', highWaterMark: 1 << 20 })) {
+            const text = carry + chunk;
+            const keep = masker.longest;
+            if (text.length <= keep * 2) {
+                carry = text;
+                continue;
+            }
+            const cut = masker.safeCut(text, text.length - keep);
+            await emit(text.slice(0, cut));
+            carry = text.slice(cut);
+        }
+        await emit(carry);
+        out.end();
+        await (0,node_events__WEBPACK_IMPORTED_MODULE_0__.once)(out, 'finish');
+    }
+    catch (error) {
+        out.destroy();
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmSync)(temp, { force: true });
+        throw error;
+    }
+    if (changed)
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.renameSync)(temp, path);
+    else
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmSync)(temp, { force: true });
+    return changed;
+}
+
+
+/***/ }),
+
+/***/ 6934:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   G: () => (/* binding */ Masker)
+/* harmony export */ });
+/* unused harmony export MASK */
+/** What replaces a secret value in any text vmplan prints or writes. */
+const MASK = '***';
+/**
+ * Replaces secret values in text. Multi-line secrets are also masked line by line, since output is
+ * processed a line at a time.
+ */
+class Masker {
+    values;
+    constructor(secrets) {
+        const values = new Set();
+        for (const secret of secrets) {
+            if (secret.trim() === '')
+                continue;
+            values.add(secret);
+            for (const line of secret.split(/\r?\n/))
+                if (line.trim() !== '')
+                    values.add(line);
+        }
+        // Longest first, so a secret containing another is masked whole.
+        this.values = [...values].sort((a, b) => b.length - a.length);
+    }
+    /** True when there is nothing to mask. */
+    get empty() {
+        return this.values.length === 0;
+    }
+    /** Length of the longest secret value (0 when there are none). */
+    get longest() {
+        return this.values[0]?.length ?? 0;
+    }
+    /**
+     * Where to cut `text` near `at` without splitting a secret value: at `at`, or earlier, at the start of a value
+     * that would straddle the cut. `text` must extend at least `longest` characters past `at`.
+     */
+    safeCut(text, at) {
+        let cut = at;
+        for (let moved = true; moved;) {
+            moved = false;
+            for (const value of this.values) {
+                // Only an occurrence starting in the last value.length - 1 characters before the cut can straddle it.
+                const from = Math.max(0, cut - value.length + 1);
+                const found = text.slice(from, cut + value.length - 1).indexOf(value);
+                if (found !== -1 && from + found < cut) {
+                    cut = from + found;
+                    moved = true;
+                }
+            }
+        }
+        // Only a secret longer than a whole piece could start at 0; cut where asked rather than loop forever.
+        return cut > 0 ? cut : at;
+    }
+    /** The text with every secret value replaced by ***. */
+    mask(text) {
+        let result = text;
+        for (const value of this.values)
+            if (result.includes(value))
+                result = result.split(value).join(MASK);
+        return result;
+    }
+}
+
+
+/***/ }),
+
 /***/ 8479:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -18495,8 +18927,10 @@ function compareText(a, b) {
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4006);
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(picomatch__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4006);
+/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(picomatch__WEBPACK_IMPORTED_MODULE_4__);
+/* harmony import */ var _util_mask_file_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7969);
+
 
 
 
@@ -18516,9 +18950,9 @@ function specialKind(entry) {
  * paths. A glob that names a folder brings the whole folder. The tree is the guest's (or a job's): no symlink is
  * followed at any component — not `root` itself, not a folder on the way to a match — and only regular files
  * and folders are copied; links, pipes, sockets and devices are skipped and listed. Copies are the runner's
- * files: permission bits only (never setuid, setgid or sticky).
+ * files: permission bits only (never setuid, setgid or sticky), with the given secret values masked.
  */
-async function collectMatches(root, globs, destination) {
+async function collectMatches(root, globs, destination, secrets = []) {
     const result = { paths: [], unmatched: [], skipped: [] };
     const rootInfo = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(root).catch(() => undefined);
     if (rootInfo === undefined || !rootInfo.isDirectory()) {
@@ -18529,8 +18963,8 @@ async function collectMatches(root, globs, destination) {
     }
     for (const glob of globs) {
         const pattern = glob.replace(/\/+$/, '');
-        const matches = picomatch__WEBPACK_IMPORTED_MODULE_3___default()(pattern, { dot: true });
-        const base = picomatch__WEBPACK_IMPORTED_MODULE_3___default().scan(pattern).base;
+        const matches = picomatch__WEBPACK_IMPORTED_MODULE_4___default()(pattern, { dot: true });
+        const base = picomatch__WEBPACK_IMPORTED_MODULE_4___default().scan(pattern).base;
         const found = [];
         const foundPaths = [];
         // Only real folders are entered (readdir's types are lstat's), from the root down.
@@ -18555,18 +18989,19 @@ async function collectMatches(root, globs, destination) {
         for (const [index, relative] of foundPaths.entries()) {
             if (result.paths.includes(relative) || result.skipped.some((entry) => entry.path === relative))
                 continue;
-            if (await copyEntry(root, relative, found[index], destination, result))
+            if (await copyEntry(root, relative, found[index], { destination, secrets }, result))
                 result.paths.push(relative);
         }
     }
     return result;
 }
 /** Copies one matched entry (a folder: everything in it) as regular files and folders only; false if skipped. */
-async function copyEntry(root, relative, entry, destination, result) {
+async function copyEntry(root, relative, entry, into, result) {
+    const { destination } = into;
     if (entry.isDirectory()) {
         await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(destination, relative), { recursive: true });
         for (const child of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(root, relative), { withFileTypes: true }))
-            await copyEntry(root, `${relative}/${child.name}`, child, destination, result);
+            await copyEntry(root, `${relative}/${child.name}`, child, into, result);
         return true;
     }
     if (!entry.isFile()) {
@@ -18584,6 +19019,8 @@ async function copyEntry(root, relative, entry, destination, result) {
     }
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.copyFile)(from, to, node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.COPYFILE_FICLONE);
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(to, info.mode & 0o777);
+    // Reports feed annotations, check runs and results.json, and both are uploaded: no secret value stays in them.
+    await (0,_util_mask_file_js__WEBPACK_IMPORTED_MODULE_3__/* .maskFileInPlace */ .B)(to, into.secrets);
     return true;
 }
 /**
@@ -18591,7 +19028,7 @@ async function copyEntry(root, relative, entry, destination, result) {
  * into artifacts/, what its report globs match (under `roots.reports`) into reports/. Returns notes for the
  * log: patterns that matched nothing, and entries left behind (names quoted, so they stay on one line).
  */
-async function collectJobOutputs(roots, globs, jobDir) {
+async function collectJobOutputs(roots, globs, jobDir, secrets) {
     const notes = [];
     for (const [patterns, folder, what] of [
         [globs.artifacts, 'artifacts', 'artifact'],
@@ -18599,7 +19036,7 @@ async function collectJobOutputs(roots, globs, jobDir) {
     ]) {
         if (patterns.length === 0)
             continue;
-        const collected = await collectMatches(roots[folder], patterns, (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, folder));
+        const collected = await collectMatches(roots[folder], patterns, (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, folder), secrets);
         if (collected.unmatched.length > 0)
             notes.push(`vmplan: no ${what} matched ${collected.unmatched.map((glob) => JSON.stringify(glob)).join(', ')}`);
         for (const skipped of collected.skipped)
@@ -18938,13 +19375,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-
-/***/ }),
-
-/***/ 481:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
 
 /***/ }),
 

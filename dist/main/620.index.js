@@ -264,6 +264,8 @@ class VfkitExecutor {
         const launcher = {
             name: 'vfkit',
             restControlled: true,
+            // virtio-fs under vfkit has no read-only export: every job gets its own clone of the snapshot.
+            enforcesReadOnlyShares: false,
             launch: (spec, log) => launchVfkit(binary, spec, log),
             failureMessage(exit, stderrTail) {
                 const error = stderrTail

@@ -32764,7 +32764,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 39915:
+/***/ 82534:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32869,7 +32869,7 @@ function listFiles(folder) {
     for (const entry of (0,external_node_fs_.readdirSync)(folder, { withFileTypes: true })) {
         const path = (0,external_node_path_.join)(folder, entry.name);
         if (entry.isDirectory()) {
-            if (entry.name === 'snapshot' || entry.name === 'workspace' || entry.name === 'guest') {
+            if (['snapshot', 'snapshot-view', 'workspace', 'guest'].includes(entry.name)) {
                 // the snapshot and workspaces are the repository; guest/ holds inputs (its result.json is kept below)
                 if (entry.name === 'guest' && isRegularFile((0,external_node_path_.join)(path, 'result.json')))
                     files.push((0,external_node_path_.join)(path, 'result.json'));
@@ -33238,6 +33238,7 @@ const vfkit = {
         {
             name: 'vfkit-path',
             type: 'string',
+            value: 'PATH',
             description: 'The vfkit binary (default - vfkit on PATH).',
         },
         KEEP_FAILED_DISKS,
@@ -33598,8 +33599,14 @@ const CmdlineSchema = schemas/* string */.YjP({ error: (issue) => `expected a st
     error: 'a kernel command line cannot contain a double quote (vfkit has no way to pass one)',
 })
     .describe('Extra kernel command line arguments, appended after the ones vmplan needs.');
+/** Guest networking: NAT (the default) or none at all (no network device in the guest). */
+const NetworkSchema = schemas/* enum */.k5n(['nat', 'none'], {
+    error: (issue) => `expected "nat" or "none", found ${describeValue(issue.input)}`,
+})
+    .describe('Guest networking: "nat" (default) or "none" (the guest has no network device).');
 const imageCommon = {
     description: schemas/* string */.YjP().optional(),
+    network: NetworkSchema.optional(),
     arch: ArchSchema,
     cpus: CpusSchema.optional().describe('Guest CPUs (default 2).'),
     memory: MemorySchema.optional(),
@@ -33675,9 +33682,10 @@ const JobSchema = schemas/* strictObject */.rej({
         .optional()
         .describe('Workspace paths (globs) brought back after the job.'),
     reports: ReportsSchema.optional(),
+    network: NetworkSchema.optional().describe('VM jobs: guest networking, "nat" or "none" (default: the image\'s, else nat).'),
     caches: schemas/* record */.g1P(CacheNameSchema, GuestFolderSchema)
         .optional()
-        .describe('VM jobs: named folders kept across runs on the host (state/cache/shared/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs that name a cache share it, also while they run at once.'),
+        .describe('VM jobs: named folders kept across runs on the host (state/cache/shared/<repository>/<trusted|untrusted>/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs of one repository and trust that name a cache share it, also while they run at once; untrusted runs never see what trusted runs keep there, and the other way round.'),
     cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
     memory: MemorySchema.optional().describe("Override the image's memory for this job."),
 })
@@ -33850,8 +33858,11 @@ const ExecuteNodeSchema = schemas/* strictObject */.rej({
     artifacts: schemas/* array */.YOg(WorkspaceGlobSchema),
     reports: schemas/* strictObject */.rej(Object.fromEntries(REPORT_FORMAT_NAMES.map((name) => [name, schemas/* array */.YOg(WorkspaceGlobSchema)])))
         .describe('Test reports the job writes (globs), by format.'),
+    network: schemas/* literal */.euz('none')
+        .optional()
+        .describe('Present only for VM jobs without networking; absent means NAT (older plans read the same).'),
     caches: schemas/* array */.YOg(schemas/* strictObject */.rej({ name: CacheNameSchema, guestPath: GuestFolderSchema }))
-        .describe('Host folders kept across runs (cache/shared/<name>), mounted at guestPath in the VM; by name.'),
+        .describe('Host folders kept across runs (cache/shared/<repository>/<trust>/<name>), mounted at guestPath in the VM; by name.'),
 });
 /** Any plan node. */
 const PlanNodeSchema = schemas/* discriminatedUnion */.gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
@@ -34131,6 +34142,7 @@ function buildExecuteNode(config, id, needs, context, problems) {
         caches: Object.entries(job.caches ?? {})
             .map(([name, guestPath]) => ({ name, guestPath }))
             .sort((a, b) => (0,canonical_json/* compareText */.n6)(a.name, b.name)),
+        ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' } : {}),
     };
 }
 /** One prepare node per distinct image used by a VM job, shared by all of them. */
@@ -34171,7 +34183,7 @@ function prepareNode(name, image, usedBy) {
 }
 /** A cache key from what determines an image's files (not its cpus/memory/description). */
 function imageCacheKey(image) {
-    const { description: _d, cpus: _c, memory: _m, cmdline: _k, ...identity } = image;
+    const { description: _d, cpus: _c, memory: _m, cmdline: _k, network: _n, ...identity } = image;
     return (0,canonical_json/* sha256 */.sc)((0,canonical_json/* canonicalJson */.dj)({ v: 1, ...identity }));
 }
 /**
@@ -34845,67 +34857,8 @@ function openRunStore(layout, runId, plan) {
 /** run.json and status.json, as messages name them. */
 const RECORD = { kind: 'vmplan record' };
 
-;// CONCATENATED MODULE: ./src/util/mask.ts
-/** What replaces a secret value in any text vmplan prints or writes. */
-const MASK = '***';
-/**
- * Replaces secret values in text. Multi-line secrets are also masked line by line, since output is
- * processed a line at a time.
- */
-class Masker {
-    values;
-    constructor(secrets) {
-        const values = new Set();
-        for (const secret of secrets) {
-            if (secret.trim() === '')
-                continue;
-            values.add(secret);
-            for (const line of secret.split(/\r?\n/))
-                if (line.trim() !== '')
-                    values.add(line);
-        }
-        // Longest first, so a secret containing another is masked whole.
-        this.values = [...values].sort((a, b) => b.length - a.length);
-    }
-    /** True when there is nothing to mask. */
-    get empty() {
-        return this.values.length === 0;
-    }
-    /** Length of the longest secret value (0 when there are none). */
-    get longest() {
-        return this.values[0]?.length ?? 0;
-    }
-    /**
-     * Where to cut `text` near `at` without splitting a secret value: at `at`, or earlier, at the start of a value
-     * that would straddle the cut. `text` must extend at least `longest` characters past `at`.
-     */
-    safeCut(text, at) {
-        let cut = at;
-        for (let moved = true; moved;) {
-            moved = false;
-            for (const value of this.values) {
-                // Only an occurrence starting in the last value.length - 1 characters before the cut can straddle it.
-                const from = Math.max(0, cut - value.length + 1);
-                const found = text.slice(from, cut + value.length - 1).indexOf(value);
-                if (found !== -1 && from + found < cut) {
-                    cut = from + found;
-                    moved = true;
-                }
-            }
-        }
-        // Only a secret longer than a whole piece could start at 0; cut where asked rather than loop forever.
-        return cut > 0 ? cut : at;
-    }
-    /** The text with every secret value replaced by ***. */
-    mask(text) {
-        let result = text;
-        for (const value of this.values)
-            if (result.includes(value))
-                result = result.split(value).join(MASK);
-        return result;
-    }
-}
-
+// EXTERNAL MODULE: ./src/util/mask.ts
+var mask = __nccwpck_require__(56934);
 ;// CONCATENATED MODULE: ./src/util/state-dir.ts
 
 
@@ -35142,6 +35095,8 @@ async function executeNode(plan, node, controller, options, images, log, guestLo
         node,
         jobDir: options.layout.nodeDir(options.store.runId, node),
         cacheDir: options.layout.cacheDir,
+        sharedCachesDir: sharedCachesDir(options.layout.cacheDir, plan.source.repository, options.trust),
+        network: node.network !== 'none' && !(options.trust.trusted === false && options.trust.network === 'none'),
         workspace: options.workspace,
         image: node.image === null ? undefined : images.get(node.image),
         secrets,
@@ -35180,6 +35135,14 @@ async function withAbortDeadline(work, signal, graceFor) {
         if (timer !== undefined)
             clearTimeout(timer);
     }
+}
+/**
+ * The folder of a job's named caches: `cache/shared/<repository>/<trusted|untrusted>/`. Untrusted runs write only
+ * their own namespace and never read the trusted one; repositories sharing a machine never share caches.
+ */
+function sharedCachesDir(cacheDir, repository, trust) {
+    const scope = (repository ?? 'local').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+    return (0,external_node_path_.join)(cacheDir, 'shared', scope, trust.trusted ? 'trusted' : 'untrusted');
 }
 
 ;// CONCATENATED MODULE: ./src/engine/scheduler.ts
@@ -35813,25 +35776,23 @@ function insideFolders(path, folders) {
  * The policy for a run: `trusted` and `untrusted` as given; `auto` is untrusted for `pull_request_target` (the
  * base repository's credentials next to the pull request's code) and for pull requests from forks.
  */
-function decideTrust(setting, evidence, imagePaths) {
-    const folders = imagePaths.map((path) => (0,external_node_path_.normalize)(path).replace(/(.)\/+$/, '$1'));
+function decideTrust(setting, evidence, limits) {
+    const imagePaths = limits.imagePaths.map((path) => (0,external_node_path_.normalize)(path).replace(/(.)\/+$/, '$1'));
+    const policy = (trusted, reason) => ({
+        trusted,
+        reason,
+        imagePaths,
+        network: limits.network ?? 'nat',
+    });
     if (setting === 'trusted')
-        return { trusted: true, reason: 'trust: trusted', imagePaths: folders };
+        return policy(true, 'trust: trusted');
     if (setting === 'untrusted')
-        return { trusted: false, reason: 'trust: untrusted', imagePaths: folders };
+        return policy(false, 'trust: untrusted');
     if (evidence.event === 'pull_request_target')
-        return { trusted: false, reason: 'trust: auto (untrusted on pull_request_target)', imagePaths: folders };
+        return policy(false, 'trust: auto (untrusted on pull_request_target)');
     if (evidence.forkPullRequest)
-        return {
-            trusted: false,
-            reason: 'trust: auto (untrusted for a pull request from a fork)',
-            imagePaths: folders,
-        };
-    return {
-        trusted: true,
-        reason: `trust: auto (trusted on ${evidence.event ?? 'this event'})`,
-        imagePaths: folders,
-    };
+        return policy(false, 'trust: auto (untrusted for a pull request from a fork)');
+    return policy(true, `trust: auto (trusted on ${evidence.event ?? 'this event'})`);
 }
 
 ;// CONCATENATED MODULE: ./src/engine/trust-check.ts
@@ -36006,7 +35967,8 @@ async function startRun(options) {
             capacity,
             failFast: options.failFast,
             secrets,
-            masker: new Masker(Object.values(secrets)),
+            trust: options.trust,
+            masker: new mask/* Masker */.G(Object.values(secrets)),
             progress: options.progress,
             signal: options.signal,
             timeoutGraceMs: options.timeoutGraceMs,
@@ -38315,6 +38277,10 @@ const OWN_INPUTS = {
         description: 'Host folders an untrusted run may boot prebuilt image files (kernel, initrd, disk) from; comma- or newline-separated absolute paths.',
         default: '',
     },
+    'untrusted-network': {
+        description: 'Guest networking for untrusted runs - nat (as the jobs file says) or none (no network device in any guest).',
+        default: 'nat',
+    },
     'check-runs': {
         description: 'One check run per job (auto - when the token can write checks; true; false).',
         default: 'auto',
@@ -38448,6 +38414,9 @@ const ActionInputsSchema = schemas/* object */.Ikc({
     }),
     'github-token': schemas/* string */.YjP(),
     trust: TrustSettingSchema,
+    'untrusted-network': schemas/* enum */.k5n(['nat', 'none'], {
+        error: (issue) => `expected nat or none, found ${describeValue(issue.input)}`,
+    }),
     'trusted-image-paths': schemas/* string */.YjP()
         .transform((value) => value
         .split(/[,\n]/)
@@ -39468,7 +39437,7 @@ async function runStep(inputs, context, layout, log) {
         failFast: inputs['fail-fast'],
         rerun: planned.rerunOf === undefined ? undefined : { of: planned.rerunOf, snapshotRun: undefined },
         locate: planned.locate,
-        trust: decideTrust(inputs.trust, { event: context.event, forkPullRequest: context.pullRequestFromElsewhere }, inputs['trusted-image-paths']),
+        trust: decideTrust(inputs.trust, { event: context.event, forkPullRequest: context.pullRequestFromElsewhere }, { imagePaths: inputs['trusted-image-paths'], network: inputs['untrusted-network'] }),
         signals: { reason: (signal) => `received ${signal} (the workflow was cancelled)` },
     }, ports);
 }
@@ -39683,7 +39652,7 @@ class HostExecutor {
         if (result.leftovers > 0) {
             await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in the background`);
         }
-        const notes = await (0,_workspace_collect_js__WEBPACK_IMPORTED_MODULE_5__/* .collectJobOutputs */ .W)({ artifacts: workspace, reports: workspace }, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir);
+        const notes = await (0,_workspace_collect_js__WEBPACK_IMPORTED_MODULE_5__/* .collectJobOutputs */ .W)({ artifacts: workspace, reports: workspace }, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir, Object.values(context.secrets));
         if (notes.length > 0)
             await log.note(notes.join('\n'));
         const outcome = toOutcome(result);
@@ -39755,7 +39724,7 @@ function hostJobEnvironment(inherited, node, secrets, vmplan) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(39915);
+/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(82534);
 // The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
 
 await (0,_action_main_step_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStep */ .U)();
@@ -40266,6 +40235,142 @@ function compareText(a, b) {
 
 /***/ }),
 
+/***/ 77969:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   B: () => (/* binding */ maskFileInPlace)
+/* harmony export */ });
+/* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(78474);
+/* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_events__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _mask_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(56934);
+
+
+
+/**
+ * Masks secret values in a file in place, whatever it holds: bytes are read as latin1 (one character per byte)
+ * and the secrets' UTF-8 bytes are matched the same way, so every other byte comes back unchanged and binary files
+ * survive. Streams in chunks, never cutting through a value. Only a regular file (never through a link) is
+ * touched; the new content replaces the old with a rename. Returns true when something was masked.
+ */
+async function maskFileInPlace(path, secrets) {
+    const masker = new _mask_js__WEBPACK_IMPORTED_MODULE_2__/* .Masker */ .G(secrets.map((secret) => Buffer.from(secret, 'utf8').toString('latin1')));
+    if (masker.empty || !(0,node_fs__WEBPACK_IMPORTED_MODULE_1__.lstatSync)(path).isFile())
+        return false;
+    const temp = `${path}.vmplan-masking`;
+    const out = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createWriteStream)(temp, { mode: (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.lstatSync)(path).mode & 0o777, flags: 'wx' });
+    let carry = '';
+    let changed = false;
+    const emit = async (text) => {
+        const masked = masker.mask(text);
+        if (masked !== text)
+            changed = true;
+        if (!out.write(Buffer.from(masked, 'latin1')))
+            await (0,node_events__WEBPACK_IMPORTED_MODULE_0__.once)(out, 'drain');
+    };
+    try {
+        for await (const chunk of (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createReadStream)(path, { encoding: 'latin1', highWaterMark: 1 << 20 })) {
+            const text = carry + chunk;
+            const keep = masker.longest;
+            if (text.length <= keep * 2) {
+                carry = text;
+                continue;
+            }
+            const cut = masker.safeCut(text, text.length - keep);
+            await emit(text.slice(0, cut));
+            carry = text.slice(cut);
+        }
+        await emit(carry);
+        out.end();
+        await (0,node_events__WEBPACK_IMPORTED_MODULE_0__.once)(out, 'finish');
+    }
+    catch (error) {
+        out.destroy();
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmSync)(temp, { force: true });
+        throw error;
+    }
+    if (changed)
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.renameSync)(temp, path);
+    else
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmSync)(temp, { force: true });
+    return changed;
+}
+
+
+/***/ }),
+
+/***/ 56934:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   G: () => (/* binding */ Masker)
+/* harmony export */ });
+/* unused harmony export MASK */
+/** What replaces a secret value in any text vmplan prints or writes. */
+const MASK = '***';
+/**
+ * Replaces secret values in text. Multi-line secrets are also masked line by line, since output is
+ * processed a line at a time.
+ */
+class Masker {
+    values;
+    constructor(secrets) {
+        const values = new Set();
+        for (const secret of secrets) {
+            if (secret.trim() === '')
+                continue;
+            values.add(secret);
+            for (const line of secret.split(/\r?\n/))
+                if (line.trim() !== '')
+                    values.add(line);
+        }
+        // Longest first, so a secret containing another is masked whole.
+        this.values = [...values].sort((a, b) => b.length - a.length);
+    }
+    /** True when there is nothing to mask. */
+    get empty() {
+        return this.values.length === 0;
+    }
+    /** Length of the longest secret value (0 when there are none). */
+    get longest() {
+        return this.values[0]?.length ?? 0;
+    }
+    /**
+     * Where to cut `text` near `at` without splitting a secret value: at `at`, or earlier, at the start of a value
+     * that would straddle the cut. `text` must extend at least `longest` characters past `at`.
+     */
+    safeCut(text, at) {
+        let cut = at;
+        for (let moved = true; moved;) {
+            moved = false;
+            for (const value of this.values) {
+                // Only an occurrence starting in the last value.length - 1 characters before the cut can straddle it.
+                const from = Math.max(0, cut - value.length + 1);
+                const found = text.slice(from, cut + value.length - 1).indexOf(value);
+                if (found !== -1 && from + found < cut) {
+                    cut = from + found;
+                    moved = true;
+                }
+            }
+        }
+        // Only a secret longer than a whole piece could start at 0; cut where asked rather than loop forever.
+        return cut > 0 ? cut : at;
+    }
+    /** The text with every secret value replaced by ***. */
+    mask(text) {
+        let result = text;
+        for (const value of this.values)
+            if (result.includes(value))
+                result = result.split(value).join(MASK);
+        return result;
+    }
+}
+
+
+/***/ }),
+
 /***/ 48479:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -40279,8 +40384,10 @@ function compareText(a, b) {
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(14006);
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(picomatch__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(14006);
+/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(picomatch__WEBPACK_IMPORTED_MODULE_4__);
+/* harmony import */ var _util_mask_file_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(77969);
+
 
 
 
@@ -40300,9 +40407,9 @@ function specialKind(entry) {
  * paths. A glob that names a folder brings the whole folder. The tree is the guest's (or a job's): no symlink is
  * followed at any component — not `root` itself, not a folder on the way to a match — and only regular files
  * and folders are copied; links, pipes, sockets and devices are skipped and listed. Copies are the runner's
- * files: permission bits only (never setuid, setgid or sticky).
+ * files: permission bits only (never setuid, setgid or sticky), with the given secret values masked.
  */
-async function collectMatches(root, globs, destination) {
+async function collectMatches(root, globs, destination, secrets = []) {
     const result = { paths: [], unmatched: [], skipped: [] };
     const rootInfo = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(root).catch(() => undefined);
     if (rootInfo === undefined || !rootInfo.isDirectory()) {
@@ -40313,8 +40420,8 @@ async function collectMatches(root, globs, destination) {
     }
     for (const glob of globs) {
         const pattern = glob.replace(/\/+$/, '');
-        const matches = picomatch__WEBPACK_IMPORTED_MODULE_3___default()(pattern, { dot: true });
-        const base = picomatch__WEBPACK_IMPORTED_MODULE_3___default().scan(pattern).base;
+        const matches = picomatch__WEBPACK_IMPORTED_MODULE_4___default()(pattern, { dot: true });
+        const base = picomatch__WEBPACK_IMPORTED_MODULE_4___default().scan(pattern).base;
         const found = [];
         const foundPaths = [];
         // Only real folders are entered (readdir's types are lstat's), from the root down.
@@ -40339,18 +40446,19 @@ async function collectMatches(root, globs, destination) {
         for (const [index, relative] of foundPaths.entries()) {
             if (result.paths.includes(relative) || result.skipped.some((entry) => entry.path === relative))
                 continue;
-            if (await copyEntry(root, relative, found[index], destination, result))
+            if (await copyEntry(root, relative, found[index], { destination, secrets }, result))
                 result.paths.push(relative);
         }
     }
     return result;
 }
 /** Copies one matched entry (a folder: everything in it) as regular files and folders only; false if skipped. */
-async function copyEntry(root, relative, entry, destination, result) {
+async function copyEntry(root, relative, entry, into, result) {
+    const { destination } = into;
     if (entry.isDirectory()) {
         await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(destination, relative), { recursive: true });
         for (const child of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(root, relative), { withFileTypes: true }))
-            await copyEntry(root, `${relative}/${child.name}`, child, destination, result);
+            await copyEntry(root, `${relative}/${child.name}`, child, into, result);
         return true;
     }
     if (!entry.isFile()) {
@@ -40368,6 +40476,8 @@ async function copyEntry(root, relative, entry, destination, result) {
     }
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.copyFile)(from, to, node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.COPYFILE_FICLONE);
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(to, info.mode & 0o777);
+    // Reports feed annotations, check runs and results.json, and both are uploaded: no secret value stays in them.
+    await (0,_util_mask_file_js__WEBPACK_IMPORTED_MODULE_3__/* .maskFileInPlace */ .B)(to, into.secrets);
     return true;
 }
 /**
@@ -40375,7 +40485,7 @@ async function copyEntry(root, relative, entry, destination, result) {
  * into artifacts/, what its report globs match (under `roots.reports`) into reports/. Returns notes for the
  * log: patterns that matched nothing, and entries left behind (names quoted, so they stay on one line).
  */
-async function collectJobOutputs(roots, globs, jobDir) {
+async function collectJobOutputs(roots, globs, jobDir, secrets) {
     const notes = [];
     for (const [patterns, folder, what] of [
         [globs.artifacts, 'artifacts', 'artifact'],
@@ -40383,7 +40493,7 @@ async function collectJobOutputs(roots, globs, jobDir) {
     ]) {
         if (patterns.length === 0)
             continue;
-        const collected = await collectMatches(roots[folder], patterns, (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, folder));
+        const collected = await collectMatches(roots[folder], patterns, (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, folder), secrets);
         if (collected.unmatched.length > 0)
             notes.push(`vmplan: no ${what} matched ${collected.unmatched.map((glob) => JSON.stringify(glob)).join(', ')}`);
         for (const skipped of collected.skipped)
@@ -40869,13 +40979,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
-
-/***/ }),
-
-/***/ 80481:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
 
 /***/ }),
 

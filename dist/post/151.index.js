@@ -409,6 +409,8 @@ class QemuExecutor {
         const launcher = {
             name: 'qemu',
             restControlled: false,
+            // 9p shares are exported with readonly=on: QEMU itself refuses the guest's writes. virtiofsd has no such mode.
+            enforcesReadOnlyShares: virtiofsd === undefined,
             async launch(spec, log) {
                 if (!accels.has(spec.arch))
                     accels.set(spec.arch, chooseAccel(spec.arch, spec, cacheDir));

@@ -15,14 +15,12 @@ __webpack_require__.d(__webpack_exports__, {
 var external_node_child_process_ = __webpack_require__(1421);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(7598);
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __webpack_require__(8474);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
-// EXTERNAL MODULE: external "node:readline"
-var external_node_readline_ = __webpack_require__(481);
+// EXTERNAL MODULE: ./src/util/mask-file.ts + 1 modules
+var mask_file = __webpack_require__(684);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(1455);
 // EXTERNAL MODULE: external "node:util"
@@ -284,11 +282,11 @@ var collect = __webpack_require__(8479);
 
 
 /**
- * Makes a folder a guest or job wrote into safe for the host to keep and upload: symlinks, pipes, sockets and
- * device nodes are removed (nothing ever follows them later), and setuid, setgid and sticky bits are cleared.
- * Walks without following links. Returns the relative paths removed.
+ * Makes a folder a guest or job wrote into safe for the host to keep and upload: pipes, sockets and device nodes
+ * are removed, and so are symlinks unless `keepLinks` (a cache's links are only ever followed inside a guest);
+ * setuid, setgid and sticky bits are cleared. Walks without following links. Returns the relative paths removed.
  */
-async function sanitizeTree(folder) {
+async function sanitizeTree(folder, options = {}) {
     const removed = [];
     const top = await (0,promises_.lstat)(folder).catch(() => undefined);
     if (top === undefined || !top.isDirectory())
@@ -298,6 +296,8 @@ async function sanitizeTree(folder) {
         for (const entry of await (0,promises_.readdir)(here, { withFileTypes: true })) {
             const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
             const full = (0,external_node_path_.join)(folder, path);
+            if (entry.isSymbolicLink() && options.keepLinks === true)
+                continue;
             if (!entry.isFile() && !entry.isDirectory()) {
                 await (0,promises_.rm)(full, { force: true, recursive: false });
                 removed.push(path);
@@ -514,12 +514,11 @@ function buildVmSpec(input) {
         consoleLog: input.consoleLog,
         restSocket: input.restSocket,
         pidFile: input.pidFile,
-        network: true,
+        network: input.network ?? true,
     };
 }
 
 ;// CONCATENATED MODULE: ./src/executors/vm/vm-job.ts
-
 
 
 
@@ -546,15 +545,15 @@ async function runVmJob(context, launcher, settings) {
     const pidFile = (0,external_node_path_.join)(jobDir, `${launcher.name}.pid`);
     const consoleLog = (0,external_node_path_.join)(jobDir, 'console.log');
     let disk = null;
+    let view;
     let passed = false;
     writeGuestFiles(guestDir, { node, timeoutSeconds: Math.ceil(node.timeoutMinutes * 60), workspaceMode: settings.workspaceMode }, context.secrets);
     try {
-        let workShare = context.workspace.snapshotDir;
-        if (settings.workspaceMode === 'copy') {
-            workShare = (0,external_node_path_.join)(jobDir, 'workspace');
-            const copy = await context.workspace.jobCopy(workShare);
-            await log.note(`vmplan: workspace copy ready in ${copy.ms} ms (${copy.method})`);
-        }
+        const workShare = settings.workspaceMode === 'overlay' && launcher.enforcesReadOnlyShares
+            ? context.workspace.snapshotDir
+            : await jobWorkShare(context, settings.workspaceMode);
+        if (settings.workspaceMode !== 'copy' && workShare !== context.workspace.snapshotDir)
+            view = workShare;
         await ensureGuestWritable(workShare, settings.writableFolders);
         if (image.disk !== null) {
             disk = (0,external_node_path_.join)(jobDir, 'disk.img');
@@ -563,7 +562,7 @@ async function runVmJob(context, launcher, settings) {
         }
         const caches = node.caches.map((cache) => ({
             name: cache.name,
-            hostPath: (0,external_node_path_.join)(context.cacheDir, 'shared', cache.name),
+            hostPath: (0,external_node_path_.join)(context.sharedCachesDir, cache.name),
         }));
         for (const cache of caches)
             prepareCacheFolder(cache.hostPath);
@@ -578,6 +577,7 @@ async function runVmJob(context, launcher, settings) {
             consoleLog,
             restSocket: socket,
             pidFile,
+            network: context.network,
         });
         (0,external_node_fs_.rmSync)(socket, { force: true });
         if (context.signal.aborted)
@@ -600,8 +600,11 @@ async function runVmJob(context, launcher, settings) {
         context.signal.removeEventListener('abort', onAbort);
         await stopping;
         await following;
-        await maskFileInPlace(consoleLog, log);
+        // The console mirrors the job's output: masked like it.
+        if ((0,external_node_fs_.existsSync)(consoleLog))
+            await (0,mask_file/* maskFileInPlace */.B)(consoleLog, Object.values(context.secrets));
         await bringBack(context, guestDir);
+        await sweepCaches(caches, log);
         if (context.signal.aborted)
             return { status: 'failed', exitCode: null, message: 'stopped' };
         if (exit.code !== 0) {
@@ -623,6 +626,8 @@ async function runVmJob(context, launcher, settings) {
         }
         (0,external_node_fs_.rmSync)(socket, { force: true });
         (0,external_node_fs_.rmSync)(pidFile, { force: true });
+        if (view !== undefined)
+            (0,external_node_fs_.rmSync)(view, { recursive: true, force: true });
     }
 }
 /** The job's outcome from result.json, which the guest wrote and nothing vouches for. */
@@ -654,6 +659,27 @@ function outcomeFromResult(path, log) {
             };
     }
 }
+/**
+ * The folder shared as the job's workspace when the launcher cannot keep a share read-only: a root guest can
+ * remount any share read-write (virtio-fs has no read-only export under vfkit), so each job gets its own clone,
+ * and nothing it does reaches another job or the host's snapshot. `copy` mode keeps the clone as the job's workspace; the overlay's
+ * view (`snapshot-view`) is dropped when the job ends.
+ */
+async function jobWorkShare(context, mode) {
+    const share = (0,external_node_path_.join)(context.jobDir, mode === 'copy' ? 'workspace' : 'snapshot-view');
+    const copy = await context.workspace.jobCopy(share);
+    const what = mode === 'copy' ? 'workspace copy' : "the job's view of the snapshot";
+    await context.log.note(`vmplan: ${what} ready in ${copy.ms} ms (${copy.method})`);
+    return share;
+}
+/** Caches outlive the job and are read by later ones: no device, pipe or setuid file may stay in them. */
+async function sweepCaches(caches, log) {
+    for (const cache of caches) {
+        const removed = await sanitizeTree(cache.hostPath, { keepLinks: true });
+        if (removed.length > 0)
+            await log.note(`vmplan: removed ${removed.length} device(s), pipe(s) or socket(s) from cache ${cache.name}`);
+    }
+}
 /** An entry's own type and mode (a symlink is reported as one), or undefined when there is none. */
 function lstatOrUndefined(path) {
     try {
@@ -668,13 +694,16 @@ async function bringBack(context, guestDir) {
     const { node, jobDir, log } = context;
     // The guest copied at least what the globs match into its share; keep exactly what they match.
     const roots = { artifacts: (0,external_node_path_.join)(guestDir, 'artifacts'), reports: (0,external_node_path_.join)(guestDir, 'reports') };
-    const notes = await (0,collect/* collectJobOutputs */.W)(roots, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir);
+    const notes = await (0,collect/* collectJobOutputs */.W)(roots, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir, Object.values(context.secrets));
     if (notes.length > 0)
         await log.note(notes.join('\n'));
     for (const folder of Object.values(roots))
         (0,external_node_fs_.rmSync)(folder, { recursive: true, force: true });
     // What stays of the share (result.json, logs) is kept and uploaded: no link, pipe or device may stay in it.
     const removed = await sanitizeTree(guestDir);
+    // result.json is kept and uploaded with the logs: its message is the guest's words, secrets included.
+    if (lstatOrUndefined((0,external_node_path_.join)(guestDir, 'result.json'))?.isFile() === true)
+        await (0,mask_file/* maskFileInPlace */.B)((0,external_node_path_.join)(guestDir, 'result.json'), Object.values(context.secrets));
     if (removed.length > 0)
         await log.note(`vmplan: removed ${removed.length} link(s), pipe(s) or device(s) the guest left in its share: ${removed
             .slice(0, 5)
@@ -688,8 +717,12 @@ async function bringBack(context, guestDir) {
         const info = lstatOrUndefined((0,external_node_path_.join)(guestDir, name));
         if (info === undefined)
             continue;
-        if (isExpected(info))
+        if (isExpected(info)) {
             (0,external_node_fs_.renameSync)((0,external_node_path_.join)(guestDir, name), (0,external_node_path_.join)(jobDir, name));
+            // The guest's files become the runner's: as root, the guest user's uid could be a real user here.
+            if (process.getuid?.() === 0)
+                (0,external_node_child_process_.spawnSync)('chown', ['-R', '-h', '0:0', (0,external_node_path_.join)(jobDir, name)]);
+        }
         else {
             (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, name), { recursive: true, force: true });
             await log.note(`vmplan: left the guest's ${name} behind: it is not a plain ${name.endsWith('.txt') ? 'file' : 'folder'}`);
@@ -725,21 +758,6 @@ async function ensureGuestWritable(folder, done) {
     }
     await pending;
 }
-/** Rewrites a text file with secrets masked (the console log mirrors the job's output), line by line. */
-async function maskFileInPlace(path, log) {
-    if (!(0,external_node_fs_.existsSync)(path))
-        return;
-    const temp = `${path}.masking`;
-    const out = (0,external_node_fs_.createWriteStream)(temp, { mode: 0o600 });
-    const lines = (0,external_node_readline_.createInterface)({ input: (0,external_node_fs_.createReadStream)(path), crlfDelay: Number.POSITIVE_INFINITY });
-    for await (const line of lines) {
-        if (!out.write(`${log.mask(line)}\n`))
-            await (0,external_node_events_.once)(out, 'drain');
-    }
-    out.end();
-    await (0,external_node_events_.once)(out, 'finish');
-    (0,external_node_fs_.renameSync)(temp, path);
-}
 /** Replaces control characters (from an untrusted message) with spaces. */
 function stripControlCharacters(text) {
     return [...text]
@@ -765,6 +783,136 @@ function executorsUsing(plan, node) {
             executors.add(user.executor);
     }
     return [...executors].sort();
+}
+
+
+/***/ }),
+
+/***/ 684:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  B: () => (/* binding */ maskFileInPlace)
+});
+
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __webpack_require__(8474);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __webpack_require__(3024);
+;// CONCATENATED MODULE: ./src/util/mask.ts
+/** What replaces a secret value in any text vmplan prints or writes. */
+const MASK = '***';
+/**
+ * Replaces secret values in text. Multi-line secrets are also masked line by line, since output is
+ * processed a line at a time.
+ */
+class Masker {
+    values;
+    constructor(secrets) {
+        const values = new Set();
+        for (const secret of secrets) {
+            if (secret.trim() === '')
+                continue;
+            values.add(secret);
+            for (const line of secret.split(/\r?\n/))
+                if (line.trim() !== '')
+                    values.add(line);
+        }
+        // Longest first, so a secret containing another is masked whole.
+        this.values = [...values].sort((a, b) => b.length - a.length);
+    }
+    /** True when there is nothing to mask. */
+    get empty() {
+        return this.values.length === 0;
+    }
+    /** Length of the longest secret value (0 when there are none). */
+    get longest() {
+        return this.values[0]?.length ?? 0;
+    }
+    /**
+     * Where to cut `text` near `at` without splitting a secret value: at `at`, or earlier, at the start of a value
+     * that would straddle the cut. `text` must extend at least `longest` characters past `at`.
+     */
+    safeCut(text, at) {
+        let cut = at;
+        for (let moved = true; moved;) {
+            moved = false;
+            for (const value of this.values) {
+                // Only an occurrence starting in the last value.length - 1 characters before the cut can straddle it.
+                const from = Math.max(0, cut - value.length + 1);
+                const found = text.slice(from, cut + value.length - 1).indexOf(value);
+                if (found !== -1 && from + found < cut) {
+                    cut = from + found;
+                    moved = true;
+                }
+            }
+        }
+        // Only a secret longer than a whole piece could start at 0; cut where asked rather than loop forever.
+        return cut > 0 ? cut : at;
+    }
+    /** The text with every secret value replaced by ***. */
+    mask(text) {
+        let result = text;
+        for (const value of this.values)
+            if (result.includes(value))
+                result = result.split(value).join(MASK);
+        return result;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/util/mask-file.ts
+
+
+
+/**
+ * Masks secret values in a file in place, whatever it holds: bytes are read as latin1 (one character per byte)
+ * and the secrets' UTF-8 bytes are matched the same way, so every other byte comes back unchanged and binary files
+ * survive. Streams in chunks, never cutting through a value. Only a regular file (never through a link) is
+ * touched; the new content replaces the old with a rename. Returns true when something was masked.
+ */
+async function maskFileInPlace(path, secrets) {
+    const masker = new Masker(secrets.map((secret) => Buffer.from(secret, 'utf8').toString('latin1')));
+    if (masker.empty || !(0,external_node_fs_.lstatSync)(path).isFile())
+        return false;
+    const temp = `${path}.vmplan-masking`;
+    const out = (0,external_node_fs_.createWriteStream)(temp, { mode: (0,external_node_fs_.lstatSync)(path).mode & 0o777, flags: 'wx' });
+    let carry = '';
+    let changed = false;
+    const emit = async (text) => {
+        const masked = masker.mask(text);
+        if (masked !== text)
+            changed = true;
+        if (!out.write(Buffer.from(masked, 'latin1')))
+            await (0,external_node_events_.once)(out, 'drain');
+    };
+    try {
+        for await (const chunk of (0,external_node_fs_.createReadStream)(path, { encoding: 'latin1', highWaterMark: 1 << 20 })) {
+            const text = carry + chunk;
+            const keep = masker.longest;
+            if (text.length <= keep * 2) {
+                carry = text;
+                continue;
+            }
+            const cut = masker.safeCut(text, text.length - keep);
+            await emit(text.slice(0, cut));
+            carry = text.slice(cut);
+        }
+        await emit(carry);
+        out.end();
+        await (0,external_node_events_.once)(out, 'finish');
+    }
+    catch (error) {
+        out.destroy();
+        (0,external_node_fs_.rmSync)(temp, { force: true });
+        throw error;
+    }
+    if (changed)
+        (0,external_node_fs_.renameSync)(temp, path);
+    else
+        (0,external_node_fs_.rmSync)(temp, { force: true });
+    return changed;
 }
 
 
@@ -813,8 +961,10 @@ function shortSocketDir(base = '/tmp') {
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__webpack_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__webpack_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(4006);
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__webpack_require__.n(picomatch__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(4006);
+/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__webpack_require__.n(picomatch__WEBPACK_IMPORTED_MODULE_4__);
+/* harmony import */ var _util_mask_file_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(684);
+
 
 
 
@@ -834,9 +984,9 @@ function specialKind(entry) {
  * paths. A glob that names a folder brings the whole folder. The tree is the guest's (or a job's): no symlink is
  * followed at any component — not `root` itself, not a folder on the way to a match — and only regular files
  * and folders are copied; links, pipes, sockets and devices are skipped and listed. Copies are the runner's
- * files: permission bits only (never setuid, setgid or sticky).
+ * files: permission bits only (never setuid, setgid or sticky), with the given secret values masked.
  */
-async function collectMatches(root, globs, destination) {
+async function collectMatches(root, globs, destination, secrets = []) {
     const result = { paths: [], unmatched: [], skipped: [] };
     const rootInfo = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(root).catch(() => undefined);
     if (rootInfo === undefined || !rootInfo.isDirectory()) {
@@ -847,8 +997,8 @@ async function collectMatches(root, globs, destination) {
     }
     for (const glob of globs) {
         const pattern = glob.replace(/\/+$/, '');
-        const matches = picomatch__WEBPACK_IMPORTED_MODULE_3___default()(pattern, { dot: true });
-        const base = picomatch__WEBPACK_IMPORTED_MODULE_3___default().scan(pattern).base;
+        const matches = picomatch__WEBPACK_IMPORTED_MODULE_4___default()(pattern, { dot: true });
+        const base = picomatch__WEBPACK_IMPORTED_MODULE_4___default().scan(pattern).base;
         const found = [];
         const foundPaths = [];
         // Only real folders are entered (readdir's types are lstat's), from the root down.
@@ -873,18 +1023,19 @@ async function collectMatches(root, globs, destination) {
         for (const [index, relative] of foundPaths.entries()) {
             if (result.paths.includes(relative) || result.skipped.some((entry) => entry.path === relative))
                 continue;
-            if (await copyEntry(root, relative, found[index], destination, result))
+            if (await copyEntry(root, relative, found[index], { destination, secrets }, result))
                 result.paths.push(relative);
         }
     }
     return result;
 }
 /** Copies one matched entry (a folder: everything in it) as regular files and folders only; false if skipped. */
-async function copyEntry(root, relative, entry, destination, result) {
+async function copyEntry(root, relative, entry, into, result) {
+    const { destination } = into;
     if (entry.isDirectory()) {
         await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(destination, relative), { recursive: true });
         for (const child of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(root, relative), { withFileTypes: true }))
-            await copyEntry(root, `${relative}/${child.name}`, child, destination, result);
+            await copyEntry(root, `${relative}/${child.name}`, child, into, result);
         return true;
     }
     if (!entry.isFile()) {
@@ -902,6 +1053,8 @@ async function copyEntry(root, relative, entry, destination, result) {
     }
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.copyFile)(from, to, node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.COPYFILE_FICLONE);
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(to, info.mode & 0o777);
+    // Reports feed annotations, check runs and results.json, and both are uploaded: no secret value stays in them.
+    await (0,_util_mask_file_js__WEBPACK_IMPORTED_MODULE_3__/* .maskFileInPlace */ .B)(to, into.secrets);
     return true;
 }
 /**
@@ -909,7 +1062,7 @@ async function copyEntry(root, relative, entry, destination, result) {
  * into artifacts/, what its report globs match (under `roots.reports`) into reports/. Returns notes for the
  * log: patterns that matched nothing, and entries left behind (names quoted, so they stay on one line).
  */
-async function collectJobOutputs(roots, globs, jobDir) {
+async function collectJobOutputs(roots, globs, jobDir, secrets) {
     const notes = [];
     for (const [patterns, folder, what] of [
         [globs.artifacts, 'artifacts', 'artifact'],
@@ -917,7 +1070,7 @@ async function collectJobOutputs(roots, globs, jobDir) {
     ]) {
         if (patterns.length === 0)
             continue;
-        const collected = await collectMatches(roots[folder], patterns, (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, folder));
+        const collected = await collectMatches(roots[folder], patterns, (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, folder), secrets);
         if (collected.unmatched.length > 0)
             notes.push(`vmplan: no ${what} matched ${collected.unmatched.map((glob) => JSON.stringify(glob)).join(', ')}`);
         for (const skipped of collected.skipped)

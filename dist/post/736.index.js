@@ -167,7 +167,7 @@ class HostExecutor {
         if (result.leftovers > 0) {
             await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in the background`);
         }
-        const notes = await (0,collect/* collectJobOutputs */.W)({ artifacts: workspace, reports: workspace }, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir);
+        const notes = await (0,collect/* collectJobOutputs */.W)({ artifacts: workspace, reports: workspace }, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir, Object.values(context.secrets));
         if (notes.length > 0)
             await log.note(notes.join('\n'));
         const outcome = toOutcome(result);
@@ -197,6 +197,136 @@ const runtime = {
 
 /***/ }),
 
+/***/ 684:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  B: () => (/* binding */ maskFileInPlace)
+});
+
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __webpack_require__(8474);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __webpack_require__(3024);
+;// CONCATENATED MODULE: ./src/util/mask.ts
+/** What replaces a secret value in any text vmplan prints or writes. */
+const MASK = '***';
+/**
+ * Replaces secret values in text. Multi-line secrets are also masked line by line, since output is
+ * processed a line at a time.
+ */
+class Masker {
+    values;
+    constructor(secrets) {
+        const values = new Set();
+        for (const secret of secrets) {
+            if (secret.trim() === '')
+                continue;
+            values.add(secret);
+            for (const line of secret.split(/\r?\n/))
+                if (line.trim() !== '')
+                    values.add(line);
+        }
+        // Longest first, so a secret containing another is masked whole.
+        this.values = [...values].sort((a, b) => b.length - a.length);
+    }
+    /** True when there is nothing to mask. */
+    get empty() {
+        return this.values.length === 0;
+    }
+    /** Length of the longest secret value (0 when there are none). */
+    get longest() {
+        return this.values[0]?.length ?? 0;
+    }
+    /**
+     * Where to cut `text` near `at` without splitting a secret value: at `at`, or earlier, at the start of a value
+     * that would straddle the cut. `text` must extend at least `longest` characters past `at`.
+     */
+    safeCut(text, at) {
+        let cut = at;
+        for (let moved = true; moved;) {
+            moved = false;
+            for (const value of this.values) {
+                // Only an occurrence starting in the last value.length - 1 characters before the cut can straddle it.
+                const from = Math.max(0, cut - value.length + 1);
+                const found = text.slice(from, cut + value.length - 1).indexOf(value);
+                if (found !== -1 && from + found < cut) {
+                    cut = from + found;
+                    moved = true;
+                }
+            }
+        }
+        // Only a secret longer than a whole piece could start at 0; cut where asked rather than loop forever.
+        return cut > 0 ? cut : at;
+    }
+    /** The text with every secret value replaced by ***. */
+    mask(text) {
+        let result = text;
+        for (const value of this.values)
+            if (result.includes(value))
+                result = result.split(value).join(MASK);
+        return result;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/util/mask-file.ts
+
+
+
+/**
+ * Masks secret values in a file in place, whatever it holds: bytes are read as latin1 (one character per byte)
+ * and the secrets' UTF-8 bytes are matched the same way, so every other byte comes back unchanged and binary files
+ * survive. Streams in chunks, never cutting through a value. Only a regular file (never through a link) is
+ * touched; the new content replaces the old with a rename. Returns true when something was masked.
+ */
+async function maskFileInPlace(path, secrets) {
+    const masker = new Masker(secrets.map((secret) => Buffer.from(secret, 'utf8').toString('latin1')));
+    if (masker.empty || !(0,external_node_fs_.lstatSync)(path).isFile())
+        return false;
+    const temp = `${path}.vmplan-masking`;
+    const out = (0,external_node_fs_.createWriteStream)(temp, { mode: (0,external_node_fs_.lstatSync)(path).mode & 0o777, flags: 'wx' });
+    let carry = '';
+    let changed = false;
+    const emit = async (text) => {
+        const masked = masker.mask(text);
+        if (masked !== text)
+            changed = true;
+        if (!out.write(Buffer.from(masked, 'latin1')))
+            await (0,external_node_events_.once)(out, 'drain');
+    };
+    try {
+        for await (const chunk of (0,external_node_fs_.createReadStream)(path, { encoding: 'latin1', highWaterMark: 1 << 20 })) {
+            const text = carry + chunk;
+            const keep = masker.longest;
+            if (text.length <= keep * 2) {
+                carry = text;
+                continue;
+            }
+            const cut = masker.safeCut(text, text.length - keep);
+            await emit(text.slice(0, cut));
+            carry = text.slice(cut);
+        }
+        await emit(carry);
+        out.end();
+        await (0,external_node_events_.once)(out, 'finish');
+    }
+    catch (error) {
+        out.destroy();
+        (0,external_node_fs_.rmSync)(temp, { force: true });
+        throw error;
+    }
+    if (changed)
+        (0,external_node_fs_.renameSync)(temp, path);
+    else
+        (0,external_node_fs_.rmSync)(temp, { force: true });
+    return changed;
+}
+
+
+/***/ }),
+
 /***/ 8479:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
@@ -210,8 +340,10 @@ const runtime = {
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__webpack_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__webpack_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(4006);
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__webpack_require__.n(picomatch__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(4006);
+/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__webpack_require__.n(picomatch__WEBPACK_IMPORTED_MODULE_4__);
+/* harmony import */ var _util_mask_file_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(684);
+
 
 
 
@@ -231,9 +363,9 @@ function specialKind(entry) {
  * paths. A glob that names a folder brings the whole folder. The tree is the guest's (or a job's): no symlink is
  * followed at any component — not `root` itself, not a folder on the way to a match — and only regular files
  * and folders are copied; links, pipes, sockets and devices are skipped and listed. Copies are the runner's
- * files: permission bits only (never setuid, setgid or sticky).
+ * files: permission bits only (never setuid, setgid or sticky), with the given secret values masked.
  */
-async function collectMatches(root, globs, destination) {
+async function collectMatches(root, globs, destination, secrets = []) {
     const result = { paths: [], unmatched: [], skipped: [] };
     const rootInfo = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(root).catch(() => undefined);
     if (rootInfo === undefined || !rootInfo.isDirectory()) {
@@ -244,8 +376,8 @@ async function collectMatches(root, globs, destination) {
     }
     for (const glob of globs) {
         const pattern = glob.replace(/\/+$/, '');
-        const matches = picomatch__WEBPACK_IMPORTED_MODULE_3___default()(pattern, { dot: true });
-        const base = picomatch__WEBPACK_IMPORTED_MODULE_3___default().scan(pattern).base;
+        const matches = picomatch__WEBPACK_IMPORTED_MODULE_4___default()(pattern, { dot: true });
+        const base = picomatch__WEBPACK_IMPORTED_MODULE_4___default().scan(pattern).base;
         const found = [];
         const foundPaths = [];
         // Only real folders are entered (readdir's types are lstat's), from the root down.
@@ -270,18 +402,19 @@ async function collectMatches(root, globs, destination) {
         for (const [index, relative] of foundPaths.entries()) {
             if (result.paths.includes(relative) || result.skipped.some((entry) => entry.path === relative))
                 continue;
-            if (await copyEntry(root, relative, found[index], destination, result))
+            if (await copyEntry(root, relative, found[index], { destination, secrets }, result))
                 result.paths.push(relative);
         }
     }
     return result;
 }
 /** Copies one matched entry (a folder: everything in it) as regular files and folders only; false if skipped. */
-async function copyEntry(root, relative, entry, destination, result) {
+async function copyEntry(root, relative, entry, into, result) {
+    const { destination } = into;
     if (entry.isDirectory()) {
         await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(destination, relative), { recursive: true });
         for (const child of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(root, relative), { withFileTypes: true }))
-            await copyEntry(root, `${relative}/${child.name}`, child, destination, result);
+            await copyEntry(root, `${relative}/${child.name}`, child, into, result);
         return true;
     }
     if (!entry.isFile()) {
@@ -299,6 +432,8 @@ async function copyEntry(root, relative, entry, destination, result) {
     }
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.copyFile)(from, to, node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.COPYFILE_FICLONE);
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(to, info.mode & 0o777);
+    // Reports feed annotations, check runs and results.json, and both are uploaded: no secret value stays in them.
+    await (0,_util_mask_file_js__WEBPACK_IMPORTED_MODULE_3__/* .maskFileInPlace */ .B)(to, into.secrets);
     return true;
 }
 /**
@@ -306,7 +441,7 @@ async function copyEntry(root, relative, entry, destination, result) {
  * into artifacts/, what its report globs match (under `roots.reports`) into reports/. Returns notes for the
  * log: patterns that matched nothing, and entries left behind (names quoted, so they stay on one line).
  */
-async function collectJobOutputs(roots, globs, jobDir) {
+async function collectJobOutputs(roots, globs, jobDir, secrets) {
     const notes = [];
     for (const [patterns, folder, what] of [
         [globs.artifacts, 'artifacts', 'artifact'],
@@ -314,7 +449,7 @@ async function collectJobOutputs(roots, globs, jobDir) {
     ]) {
         if (patterns.length === 0)
             continue;
-        const collected = await collectMatches(roots[folder], patterns, (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, folder));
+        const collected = await collectMatches(roots[folder], patterns, (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, folder), secrets);
         if (collected.unmatched.length > 0)
             notes.push(`vmplan: no ${what} matched ${collected.unmatched.map((glob) => JSON.stringify(glob)).join(', ')}`);
         for (const skipped of collected.skipped)

@@ -33345,6 +33345,7 @@ const vfkit = {
         {
             name: 'vfkit-path',
             type: 'string',
+            value: 'PATH',
             description: 'The vfkit binary (default - vfkit on PATH).',
         },
         KEEP_FAILED_DISKS,
@@ -41205,8 +41206,14 @@ const CmdlineSchema = schemas/* string */.YjP({ error: (issue) => `expected a st
     error: 'a kernel command line cannot contain a double quote (vfkit has no way to pass one)',
 })
     .describe('Extra kernel command line arguments, appended after the ones vmplan needs.');
+/** Guest networking: NAT (the default) or none at all (no network device in the guest). */
+const NetworkSchema = schemas/* enum */.k5n(['nat', 'none'], {
+    error: (issue) => `expected "nat" or "none", found ${describeValue(issue.input)}`,
+})
+    .describe('Guest networking: "nat" (default) or "none" (the guest has no network device).');
 const imageCommon = {
     description: schemas/* string */.YjP().optional(),
+    network: NetworkSchema.optional(),
     arch: ArchSchema,
     cpus: CpusSchema.optional().describe('Guest CPUs (default 2).'),
     memory: MemorySchema.optional(),
@@ -41282,9 +41289,10 @@ const JobSchema = schemas/* strictObject */.rej({
         .optional()
         .describe('Workspace paths (globs) brought back after the job.'),
     reports: ReportsSchema.optional(),
+    network: NetworkSchema.optional().describe('VM jobs: guest networking, "nat" or "none" (default: the image\'s, else nat).'),
     caches: schemas/* record */.g1P(CacheNameSchema, GuestFolderSchema)
         .optional()
-        .describe('VM jobs: named folders kept across runs on the host (state/cache/shared/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs that name a cache share it, also while they run at once.'),
+        .describe('VM jobs: named folders kept across runs on the host (state/cache/shared/<repository>/<trusted|untrusted>/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs of one repository and trust that name a cache share it, also while they run at once; untrusted runs never see what trusted runs keep there, and the other way round.'),
     cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
     memory: MemorySchema.optional().describe("Override the image's memory for this job."),
 })
@@ -41457,8 +41465,11 @@ const ExecuteNodeSchema = schemas/* strictObject */.rej({
     artifacts: schemas/* array */.YOg(WorkspaceGlobSchema),
     reports: schemas/* strictObject */.rej(Object.fromEntries(registry_REPORT_FORMAT_NAMES.map((name) => [name, schemas/* array */.YOg(WorkspaceGlobSchema)])))
         .describe('Test reports the job writes (globs), by format.'),
+    network: schemas/* literal */.euz('none')
+        .optional()
+        .describe('Present only for VM jobs without networking; absent means NAT (older plans read the same).'),
     caches: schemas/* array */.YOg(schemas/* strictObject */.rej({ name: CacheNameSchema, guestPath: GuestFolderSchema }))
-        .describe('Host folders kept across runs (cache/shared/<name>), mounted at guestPath in the VM; by name.'),
+        .describe('Host folders kept across runs (cache/shared/<repository>/<trust>/<name>), mounted at guestPath in the VM; by name.'),
 });
 /** Any plan node. */
 const PlanNodeSchema = schemas/* discriminatedUnion */.gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
@@ -41738,6 +41749,7 @@ function buildExecuteNode(config, id, needs, context, problems) {
         caches: Object.entries(job.caches ?? {})
             .map(([name, guestPath]) => ({ name, guestPath }))
             .sort((a, b) => compareText(a.name, b.name)),
+        ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' } : {}),
     };
 }
 /** One prepare node per distinct image used by a VM job, shared by all of them. */
@@ -41778,7 +41790,7 @@ function prepareNode(name, image, usedBy) {
 }
 /** A cache key from what determines an image's files (not its cpus/memory/description). */
 function imageCacheKey(image) {
-    const { description: _d, cpus: _c, memory: _m, cmdline: _k, ...identity } = image;
+    const { description: _d, cpus: _c, memory: _m, cmdline: _k, network: _n, ...identity } = image;
     return sha256(canonicalJson({ v: 1, ...identity }));
 }
 /**
@@ -42726,6 +42738,10 @@ const OWN_INPUTS = {
         description: 'Host folders an untrusted run may boot prebuilt image files (kernel, initrd, disk) from; comma- or newline-separated absolute paths.',
         default: '',
     },
+    'untrusted-network': {
+        description: 'Guest networking for untrusted runs - nat (as the jobs file says) or none (no network device in any guest).',
+        default: 'nat',
+    },
     'check-runs': {
         description: 'One check run per job (auto - when the token can write checks; true; false).',
         default: 'auto',
@@ -43607,13 +43623,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_ho
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
-
-/***/ }),
-
-/***/ 481:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
 
 /***/ }),
 

@@ -81,6 +81,9 @@ export const ActionInputsSchema = z.object({
   }),
   'github-token': z.string(),
   trust: TrustSettingSchema,
+  'untrusted-network': z.enum(['nat', 'none'], {
+    error: (issue) => `expected nat or none, found ${describeValue(issue.input)}`,
+  }),
   'trusted-image-paths': z
     .string()
     .transform((value) =>

@@ -109,7 +109,7 @@ async function runStep(
       trust: decideTrust(
         inputs.trust,
         { event: context.event, forkPullRequest: context.pullRequestFromElsewhere },
-        inputs['trusted-image-paths'],
+        { imagePaths: inputs['trusted-image-paths'], network: inputs['untrusted-network'] },
       ),
       signals: { reason: (signal) => `received ${signal} (the workflow was cancelled)` },
     },

@@ -67,6 +67,11 @@ const OWN_INPUTS = {
       'Host folders an untrusted run may boot prebuilt image files (kernel, initrd, disk) from; comma- or newline-separated absolute paths.',
     default: '',
   },
+  'untrusted-network': {
+    description:
+      'Guest networking for untrusted runs - nat (as the jobs file says) or none (no network device in any guest).',
+    default: 'nat',
+  },
   'check-runs': {
     description: 'One check run per job (auto - when the token can write checks; true; false).',
     default: 'auto',

@@ -7,7 +7,7 @@ interface ActionMetadata {
 }
 
 /** A part of the README made from a source of truth, between `<!-- name:start … -->` and `<!-- name:end -->`. */
-interface ReadmeSection {
+export interface ReadmeSection {
   name: string;
   /** Where its content comes from, said in the start marker. */
   source: string;
@@ -67,10 +67,14 @@ export function sectionMarkers(section: ReadmeSection): { start: string; end: st
   };
 }
 
-/** The README with every generated section replaced by a fresh one. */
-export function updateReadme(readme: string, actionYaml: string): string {
+/** The README with every generated section (by default the action's and the executors') replaced by a fresh one. */
+export function updateReadme(
+  readme: string,
+  actionYaml: string,
+  sections: readonly ReadmeSection[] = README_SECTIONS,
+): string {
   let updated = readme;
-  for (const section of README_SECTIONS) {
+  for (const section of sections) {
     const { start, end } = sectionMarkers(section);
     const from = updated.indexOf(start);
     const to = updated.indexOf(end);

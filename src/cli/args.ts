@@ -8,7 +8,9 @@ export function parseCommandArgs<O extends Options>(command: string, args: strin
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new InputError(`vmplan ${command}: ${(error as Error).message.split('\n')[0]} (see vmplan help)`);
+    throw new InputError(
+      `vmplan ${command}: ${(error as Error).message.split('\n')[0]} (see vmplan ${command.split(' ')[0]} --help)`,
+    );
   }
 }
 

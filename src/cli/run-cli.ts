@@ -1,53 +1,136 @@
 import { InputError } from '../errors.js';
 import { VMPLAN_VERSION } from '../version.js';
-import { imageCommand } from './commands/image.js';
-import { schemaCommand, showCommand, validateCommand } from './commands/inspect.js';
-import { planCommand } from './commands/plan.js';
-import { runCommand } from './commands/run.js';
-import { gcCommand, listCommand, logsCommand, rerunCommand, statusCommand } from './commands/runs.js';
+import { IMAGE_FLAGS, imageCommand } from './commands/image.js';
+import { SHOW_FLAGS, schemaCommand, showCommand, validateCommand } from './commands/inspect.js';
+import { PLAN_FLAGS, planCommand } from './commands/plan.js';
+import { RUN_FLAGS, runCommand } from './commands/run.js';
+import {
+  GC_FLAGS,
+  gcCommand,
+  LOGS_FLAGS,
+  listCommand,
+  logsCommand,
+  RERUN_FLAGS,
+  rerunCommand,
+  STATUS_FLAGS,
+  statusCommand,
+} from './commands/runs.js';
+import { COMPLETION_SHELLS, completionScript } from './completion.js';
 import { type CliIo, EXIT } from './io.js';
+import { type CommandSpec, commandHelp, synopsis } from './spec.js';
 
-type Command = (args: string[], io: CliIo) => number | Promise<number>;
-
-const COMMANDS: Record<string, { run: Command; usage: string }> = {
-  plan: {
+/** Every command, in the order help lists them. */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'plan',
+    operands: '[FILE]',
+    summary: 'Plan a jobs file, write plan.json atomically and print the stages.',
+    flags: PLAN_FLAGS,
+    examples: ['vmplan plan', 'vmplan plan --base origin/main --out -'],
     run: planCommand,
-    usage:
-      'plan [FILE] [--only A,B] [--changed-files FILE | --base REF] [--executor host|vfkit|qemu] [--durations F] [--out PATH|-]',
   },
-  run: {
+  {
+    name: 'run',
+    operands: '[FILE]',
+    summary: 'Plan (or load a plan) and run it, each VM job in a throw-away VM.',
+    flags: RUN_FLAGS,
+    examples: [
+      'vmplan run',
+      'vmplan run --executor host --only unit',
+      'vmplan run --plan plan.json --shard 1/2',
+    ],
     run: runCommand,
-    usage:
-      'run [FILE [--durations F] | --plan plan.json] [--only A,B] [--shard i/n] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR] [--trust trusted|untrusted] [--trusted-image-path DIR] [--vfkit-path P] [--keep-failed-disks] [--quiet]',
   },
-  status: { run: statusCommand, usage: 'status [RUN]           (default: the latest run)' },
-  list: { run: listCommand, usage: 'list                   (runs, newest first)' },
-  logs: { run: logsCommand, usage: 'logs RUN [JOB] [--host|--guest]' },
-  rerun: {
+  {
+    name: 'status',
+    operands: '[RUN]',
+    summary: 'Show a run (default: the latest) as a table.',
+    flags: STATUS_FLAGS,
+    run: statusCommand,
+  },
+  { name: 'list', operands: '', summary: 'List runs, newest first.', flags: STATUS_FLAGS, run: listCommand },
+  {
+    name: 'logs',
+    operands: 'RUN [JOB]',
+    summary: "Print a job's logs (every job's, without JOB).",
+    flags: LOGS_FLAGS,
+    examples: ['vmplan logs latest unit --guest'],
+    run: logsCommand,
+  },
+  {
+    name: 'rerun',
+    operands: 'RUN',
+    summary: 'Run a run again on the same snapshot.',
+    flags: RERUN_FLAGS,
+    examples: ['vmplan rerun latest --failed'],
     run: rerunCommand,
-    usage: 'rerun RUN [--failed]   (on the same snapshot; --failed: jobs that did not pass)',
   },
-  gc: { run: gcCommand, usage: 'gc --keep N            (delete old runs, never running ones)' },
-  image: {
+  {
+    name: 'gc',
+    operands: '',
+    summary: 'Delete old runs (never a running one).',
+    flags: GC_FLAGS,
+    examples: ['vmplan gc --keep 20'],
+    run: gcCommand,
+  },
+  {
+    name: 'image',
+    operands: 'build debian|test-guest',
+    summary: "Build a guest image with the scripts in vmplan's guest/ folder.",
+    flags: IMAGE_FLAGS,
+    examples: ['vmplan image build debian --arch arm64 --out guest-image --packages "nodejs npm"'],
     run: imageCommand,
-    usage:
-      'image build debian --arch arm64|amd64 --out DIR [--suite S] [--packages "..."] [--setup FILE] [--size 8G]\n  vmplan image build test-guest --arch arm64|amd64 [--out DIR]',
   },
-  show: { run: showCommand, usage: 'show PLAN.json [--json]' },
-  validate: { run: validateCommand, usage: 'validate FILE          (a jobs file or a plan.json)' },
-  schema: { run: schemaCommand, usage: 'schema jobs|plan       (print a JSON Schema)' },
-};
+  {
+    name: 'show',
+    operands: 'PLAN.json',
+    summary: 'Show a plan (e.g. one downloaded from a workflow run).',
+    flags: SHOW_FLAGS,
+    run: showCommand,
+  },
+  {
+    name: 'validate',
+    operands: 'FILE',
+    summary: 'Check a jobs file or a plan.json, running nothing.',
+    flags: {},
+    run: validateCommand,
+  },
+  {
+    name: 'completion',
+    operands: 'bash|zsh|fish',
+    summary: 'Print a shell completion script made from these declarations.',
+    flags: {},
+    examples: ['eval "$(vmplan completion bash)"   # in ~/.bashrc', 'vmplan completion fish | source'],
+    run: completionCommand,
+  },
+  {
+    name: 'schema',
+    operands: 'jobs|plan',
+    summary: 'Print the JSON Schema of the jobs file or of plan.json.',
+    flags: {},
+    run: schemaCommand,
+  },
+];
 
-/** The help text. */
+/** `vmplan completion bash|zsh|fish`: the completion script for a shell. */
+function completionCommand(args: string[], io: CliIo): number {
+  const shell = COMPLETION_SHELLS.find((candidate) => candidate === args[0]);
+  if (shell === undefined || args.length !== 1)
+    throw new InputError(`vmplan completion: expected one of ${COMPLETION_SHELLS.join(', ')}`);
+  io.stdout(completionScript(shell, COMMANDS));
+  return EXIT.ok;
+}
+
+/** The help text: every command's synopsis. */
 export function usage(): string {
-  const lines = Object.values(COMMANDS).map((command) => `  vmplan ${command.usage}`);
   return [
     `vmplan ${VMPLAN_VERSION}: plan CI jobs and run each in a throw-away Linux VM`,
     '',
     'Usage:',
-    ...lines,
+    ...COMMANDS.map((command) => `  vmplan ${synopsis(command)}`),
     '',
-    `FILE defaults to .github/vmplan.yml. Exit codes: 0 ok, 1 a job failed, 2 invalid input.`,
+    'FILE defaults to .github/vmplan.yml. Exit codes: 0 ok, 1 a job failed, 2 invalid input.',
+    'vmplan help COMMAND (or vmplan COMMAND --help) explains one command and its flags.',
     '',
   ].join('\n');
 }
@@ -56,6 +139,8 @@ export function usage(): string {
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    const topic = name === 'help' ? args[0] : undefined;
+    if (topic !== undefined) return helpFor(topic, io);
     io.stdout(usage());
     return name === undefined ? EXIT.invalidInput : EXIT.ok;
   }
@@ -63,11 +148,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`${VMPLAN_VERSION}\n`);
     return EXIT.ok;
   }
-  const command = COMMANDS[name];
+  const command = COMMANDS.find((candidate) => candidate.name === name);
   if (command === undefined) {
     io.stderr(`vmplan: unknown command "${name}"\n\n${usage()}`);
     return EXIT.invalidInput;
   }
+  if (args.includes('--help') || args.includes('-h')) return helpFor(name, io);
   try {
     return await command.run(args, io);
   } catch (error) {
@@ -78,4 +164,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     throw error;
   }
+}
+
+/** `vmplan help COMMAND`: the command's own help, or the list when there is no such command. */
+function helpFor(name: string, io: CliIo): number {
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  if (command === undefined) {
+    io.stderr(`vmplan: unknown command "${name}"\n\n${usage()}`);
+    return EXIT.invalidInput;
+  }
+  io.stdout(commandHelp(command));
+  return EXIT.ok;
 }

@@ -176,8 +176,16 @@ export const CmdlineSchema = z
   })
   .describe('Extra kernel command line arguments, appended after the ones vmplan needs.');
 
+/** Guest networking: NAT (the default) or none at all (no network device in the guest). */
+export const NetworkSchema = z
+  .enum(['nat', 'none'], {
+    error: (issue) => `expected "nat" or "none", found ${describeValue(issue.input)}`,
+  })
+  .describe('Guest networking: "nat" (default) or "none" (the guest has no network device).');
+
 const imageCommon = {
   description: z.string().optional(),
+  network: NetworkSchema.optional(),
   arch: ArchSchema,
   cpus: CpusSchema.optional().describe('Guest CPUs (default 2).'),
   memory: MemorySchema.optional(),
@@ -294,11 +302,14 @@ export const JobSchema = z
       .optional()
       .describe('Workspace paths (globs) brought back after the job.'),
     reports: ReportsSchema.optional(),
+    network: NetworkSchema.optional().describe(
+      'VM jobs: guest networking, "nat" or "none" (default: the image\'s, else nat).',
+    ),
     caches: z
       .record(CacheNameSchema, GuestFolderSchema)
       .optional()
       .describe(
-        'VM jobs: named folders kept across runs on the host (state/cache/shared/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs that name a cache share it, also while they run at once.',
+        'VM jobs: named folders kept across runs on the host (state/cache/shared/<repository>/<trusted|untrusted>/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs of one repository and trust that name a cache share it, also while they run at once; untrusted runs never see what trusted runs keep there, and the other way round.',
       ),
     cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
     memory: MemorySchema.optional().describe("Override the image's memory for this job."),

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AbortReason, PreparedImage } from '../executors/contract.js';
 import type { ExecuteNode, Plan, PlanNode, PrepareNode } from '../plan/schema.js';
+import type { TrustPolicy } from '../plan/trust.js';
 import { JobLog } from '../records/job-log.js';
 import type { NodeStatus } from '../records/schema.js';
 import type { EngineOptions } from './run-plan.js';
@@ -133,6 +134,9 @@ async function executeNode(
     node,
     jobDir: options.layout.nodeDir(options.store.runId, node),
     cacheDir: options.layout.cacheDir,
+    sharedCachesDir: sharedCachesDir(options.layout.cacheDir, plan.source.repository, options.trust),
+    network:
+      node.network !== 'none' && !(options.trust.trusted === false && options.trust.network === 'none'),
     workspace: options.workspace,
     image: node.image === null ? undefined : images.get(node.image),
     secrets,
@@ -176,4 +180,13 @@ async function withAbortDeadline(
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
+}
+
+/**
+ * The folder of a job's named caches: `cache/shared/<repository>/<trusted|untrusted>/`. Untrusted runs write only
+ * their own namespace and never read the trusted one; repositories sharing a machine never share caches.
+ */
+export function sharedCachesDir(cacheDir: string, repository: string | null, trust: TrustPolicy): string {
+  const scope = (repository ?? 'local').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+  return join(cacheDir, 'shared', scope, trust.trusted ? 'trusted' : 'untrusted');
 }

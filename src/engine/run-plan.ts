@@ -2,6 +2,7 @@ import type { Executor as ExecutorName } from '../config/schema.js';
 import type { AbortReason, JobExecutor, PreparedImage, RunWorkspace } from '../executors/contract.js';
 import type { ImagePreparer } from '../images/contract.js';
 import type { Plan, PlanNode } from '../plan/schema.js';
+import type { TrustPolicy } from '../plan/trust.js';
 import type { LiveSink } from '../records/job-log.js';
 import type { StateLayout } from '../records/layout.js';
 import type { NodeRecord, NodeStatus, RunStatus } from '../records/schema.js';
@@ -30,6 +31,8 @@ export interface EngineOptions {
   failFast: boolean;
   /** Secret values by name, for the jobs that name them. */
   secrets: Record<string, string>;
+  /** What the run may do: decides the jobs' cache namespace and whether guests get a network. */
+  trust: TrustPolicy;
   masker: Masker;
   progress: ProgressReporter;
   /** Aborts the whole run (SIGINT/SIGTERM); `reason` is a message. */

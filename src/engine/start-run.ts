@@ -137,6 +137,7 @@ export async function startRun(options: StartRunOptions): Promise<RunRecord> {
       capacity,
       failFast: options.failFast,
       secrets,
+      trust: options.trust,
       masker: new Masker(Object.values(secrets)),
       progress: options.progress,
       signal: options.signal,

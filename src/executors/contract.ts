@@ -32,6 +32,13 @@ export interface JobContext {
   jobDir: string;
   /** The state folder's cache/ (images, caches shared across runs). */
   cacheDir: string;
+  /**
+   * Where this job's named caches live: a namespace of the repository and the run's trust, so what an untrusted
+   * run writes is never read by a trusted one.
+   */
+  sharedCachesDir: string;
+  /** False when the guest gets no network device (the job asks for `network: none`, or the trust policy does). */
+  network: boolean;
   workspace: RunWorkspace;
   /** The prepared image for VM jobs. */
   image: PreparedImage | undefined;

@@ -18,6 +18,8 @@ export interface RunningProcess {
 export interface ExecutorOption {
   name: string;
   type: 'string' | 'boolean';
+  /** What a string option's value is called in `--help` (e.g. PATH). */
+  value?: string;
   /** One line for `--help`, action.yml and the README. */
   description: string;
 }

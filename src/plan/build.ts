@@ -232,6 +232,7 @@ function buildExecuteNode(
     caches: Object.entries(job.caches ?? {})
       .map(([name, guestPath]) => ({ name, guestPath }))
       .sort((a, b) => compareText(a.name, b.name)),
+    ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' as const } : {}),
   };
 }
 
@@ -274,7 +275,7 @@ function prepareNode(name: string, image: ImageDefinition, usedBy: string[]): Pr
 
 /** A cache key from what determines an image's files (not its cpus/memory/description). */
 export function imageCacheKey(image: ImageDefinition): string {
-  const { description: _d, cpus: _c, memory: _m, cmdline: _k, ...identity } = image;
+  const { description: _d, cpus: _c, memory: _m, cmdline: _k, network: _n, ...identity } = image;
   return sha256(canonicalJson({ v: 1, ...identity }));
 }
 

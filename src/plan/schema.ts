@@ -184,10 +184,14 @@ export const ExecuteNodeSchema = z.strictObject({
   reports: z
     .strictObject(Object.fromEntries(REPORT_FORMAT_NAMES.map((name) => [name, z.array(WorkspaceGlobSchema)])))
     .describe('Test reports the job writes (globs), by format.'),
+  network: z
+    .literal('none')
+    .optional()
+    .describe('Present only for VM jobs without networking; absent means NAT (older plans read the same).'),
   caches: z
     .array(z.strictObject({ name: CacheNameSchema, guestPath: GuestFolderSchema }))
     .describe(
-      'Host folders kept across runs (cache/shared/<name>), mounted at guestPath in the VM; by name.',
+      'Host folders kept across runs (cache/shared/<repository>/<trust>/<name>), mounted at guestPath in the VM; by name.',
     ),
 });
 /** An execute node. */

@@ -18,6 +18,8 @@ export interface TrustPolicy {
   reason: string;
   /** Host folders untrusted runs may boot prebuilt image files from (absolute, normalized). */
   imagePaths: readonly string[];
+  /** Guest networking an untrusted run is held to: `none` takes every guest's network device away. */
+  network?: 'nat' | 'none';
 }
 
 /** A trusted policy: everything the jobs file asks for is allowed. */
@@ -100,22 +102,20 @@ export interface TrustEvidence {
 export function decideTrust(
   setting: TrustSetting,
   evidence: TrustEvidence,
-  imagePaths: readonly string[],
+  limits: { imagePaths: readonly string[]; network?: 'nat' | 'none' },
 ): TrustPolicy {
-  const folders = imagePaths.map((path) => normalize(path).replace(/(.)\/+$/, '$1'));
-  if (setting === 'trusted') return { trusted: true, reason: 'trust: trusted', imagePaths: folders };
-  if (setting === 'untrusted') return { trusted: false, reason: 'trust: untrusted', imagePaths: folders };
+  const imagePaths = limits.imagePaths.map((path) => normalize(path).replace(/(.)\/+$/, '$1'));
+  const policy = (trusted: boolean, reason: string): TrustPolicy => ({
+    trusted,
+    reason,
+    imagePaths,
+    network: limits.network ?? 'nat',
+  });
+  if (setting === 'trusted') return policy(true, 'trust: trusted');
+  if (setting === 'untrusted') return policy(false, 'trust: untrusted');
   if (evidence.event === 'pull_request_target')
-    return { trusted: false, reason: 'trust: auto (untrusted on pull_request_target)', imagePaths: folders };
+    return policy(false, 'trust: auto (untrusted on pull_request_target)');
   if (evidence.forkPullRequest)
-    return {
-      trusted: false,
-      reason: 'trust: auto (untrusted for a pull request from a fork)',
-      imagePaths: folders,
-    };
-  return {
-    trusted: true,
-    reason: `trust: auto (trusted on ${evidence.event ?? 'this event'})`,
-    imagePaths: folders,
-  };
+    return policy(false, 'trust: auto (untrusted for a pull request from a fork)');
+  return policy(true, `trust: auto (trusted on ${evidence.event ?? 'this event'})`);
 }

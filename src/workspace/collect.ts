@@ -2,6 +2,7 @@ import { constants, type Dirent } from 'node:fs';
 import { chmod, copyFile, lstat, mkdir, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import picomatch from 'picomatch';
+import { maskFileInPlace } from '../util/mask-file.js';
 
 /** What was brought back. */
 export interface CollectResult {
@@ -26,12 +27,13 @@ function specialKind(entry: { isSymbolicLink(): boolean; isFIFO(): boolean; isSo
  * paths. A glob that names a folder brings the whole folder. The tree is the guest's (or a job's): no symlink is
  * followed at any component — not `root` itself, not a folder on the way to a match — and only regular files
  * and folders are copied; links, pipes, sockets and devices are skipped and listed. Copies are the runner's
- * files: permission bits only (never setuid, setgid or sticky).
+ * files: permission bits only (never setuid, setgid or sticky), with the given secret values masked.
  */
 export async function collectMatches(
   root: string,
   globs: readonly string[],
   destination: string,
+  secrets: readonly string[] = [],
 ): Promise<CollectResult> {
   const result: CollectResult = { paths: [], unmatched: [], skipped: [] };
   const rootInfo = await lstat(root).catch(() => undefined);
@@ -65,7 +67,8 @@ export async function collectMatches(
     for (const [index, relative] of foundPaths.entries()) {
       if (result.paths.includes(relative) || result.skipped.some((entry) => entry.path === relative))
         continue;
-      if (await copyEntry(root, relative, found[index]!, destination, result)) result.paths.push(relative);
+      if (await copyEntry(root, relative, found[index]!, { destination, secrets }, result))
+        result.paths.push(relative);
     }
   }
   return result;
@@ -76,13 +79,14 @@ async function copyEntry(
   root: string,
   relative: string,
   entry: Dirent,
-  destination: string,
+  into: { destination: string; secrets: readonly string[] },
   result: CollectResult,
 ): Promise<boolean> {
+  const { destination } = into;
   if (entry.isDirectory()) {
     await mkdir(join(destination, relative), { recursive: true });
     for (const child of await readdir(join(root, relative), { withFileTypes: true }))
-      await copyEntry(root, `${relative}/${child.name}`, child, destination, result);
+      await copyEntry(root, `${relative}/${child.name}`, child, into, result);
     return true;
   }
   if (!entry.isFile()) {
@@ -100,6 +104,8 @@ async function copyEntry(
   }
   await copyFile(from, to, constants.COPYFILE_FICLONE);
   await chmod(to, info.mode & 0o777);
+  // Reports feed annotations, check runs and results.json, and both are uploaded: no secret value stays in them.
+  await maskFileInPlace(to, into.secrets);
   return true;
 }
 
@@ -112,6 +118,7 @@ export async function collectJobOutputs(
   roots: { artifacts: string; reports: string },
   globs: { artifacts: readonly string[]; reports: readonly string[] },
   jobDir: string,
+  secrets: readonly string[],
 ): Promise<string[]> {
   const notes: string[] = [];
   for (const [patterns, folder, what] of [
@@ -119,7 +126,7 @@ export async function collectJobOutputs(
     [globs.reports, 'reports', 'report'],
   ] as const) {
     if (patterns.length === 0) continue;
-    const collected = await collectMatches(roots[folder], patterns, join(jobDir, folder));
+    const collected = await collectMatches(roots[folder], patterns, join(jobDir, folder), secrets);
     if (collected.unmatched.length > 0)
       notes.push(
         `vmplan: no ${what} matched ${collected.unmatched.map((glob) => JSON.stringify(glob)).join(', ')}`,

@@ -2,11 +2,11 @@ import { chmod, lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
- * Makes a folder a guest or job wrote into safe for the host to keep and upload: symlinks, pipes, sockets and
- * device nodes are removed (nothing ever follows them later), and setuid, setgid and sticky bits are cleared.
- * Walks without following links. Returns the relative paths removed.
+ * Makes a folder a guest or job wrote into safe for the host to keep and upload: pipes, sockets and device nodes
+ * are removed, and so are symlinks unless `keepLinks` (a cache's links are only ever followed inside a guest);
+ * setuid, setgid and sticky bits are cleared. Walks without following links. Returns the relative paths removed.
  */
-export async function sanitizeTree(folder: string): Promise<string[]> {
+export async function sanitizeTree(folder: string, options: { keepLinks?: boolean } = {}): Promise<string[]> {
   const removed: string[] = [];
   const top = await lstat(folder).catch(() => undefined);
   if (top === undefined || !top.isDirectory()) return removed;
@@ -15,6 +15,7 @@ export async function sanitizeTree(folder: string): Promise<string[]> {
     for (const entry of await readdir(here, { withFileTypes: true })) {
       const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
       const full = join(folder, path);
+      if (entry.isSymbolicLink() && options.keepLinks === true) continue;
       if (!entry.isFile() && !entry.isDirectory()) {
         await rm(full, { force: true, recursive: false });
         removed.push(path);

@@ -138,9 +138,9 @@ describe.skipIf(guest === undefined)(
 `);
       const first = await run(project, ['--only', 'fill']);
       expect(first.code, first.stdout + first.stderr).toBe(0);
-      expect(readFileSync(join(project.root, '.vmplan/cache/shared/deps/pkg.txt'), 'utf8')).toBe(
-        'downloaded once\n',
-      );
+      expect(
+        readFileSync(join(project.root, '.vmplan/cache/shared/local/trusted/deps/pkg.txt'), 'utf8'),
+      ).toBe('downloaded once\n');
       const second = await run(project, ['--only', 'use']);
       expect(second.code, second.stdout + second.stderr).toBe(0);
       expect(readFileSync(jobFile(project, 'use', 'guest.log'), 'utf8')).toBe('downloaded once\n');

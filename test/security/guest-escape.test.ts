@@ -66,7 +66,12 @@ jobs:
   specials:
     run-as-root: true
     artifacts: [out/**]
+    caches: { kept: /home/vmplan/kept }
     run: |
+      mknod /home/vmplan/kept/null c 1 3 || true
+      mkfifo /home/vmplan/kept/pipe
+      echo '#!/bin/sh' > /home/vmplan/kept/suid && chmod 4755 /home/vmplan/kept/suid
+      ln -s ../suid /home/vmplan/kept/link-kept
       mkdir -p ${share}/artifacts/out
       echo fine > ${share}/artifacts/out/fine.txt
       ln -s ${host}/out/secret.txt ${share}/artifacts/out/link.txt
@@ -93,6 +98,13 @@ jobs:
     const jobs = everything.filter((e) => e.path.startsWith('jobs/'));
     expect(jobs.filter((e) => e.kind === 'link' || e.kind === 'special')).toEqual([]);
     expect(jobs.filter((e) => (e.mode & 0o7000) !== 0)).toEqual([]);
+    // The cache outlives the job: plain files and links stay, nothing special and no setuid bit does.
+    const cache = entries(join(project.root, '.vmplan/cache/shared/local/trusted/kept'));
+    expect(cache.map((e) => [e.path, e.kind]).sort()).toEqual([
+      ['link-kept', 'link'],
+      ['suid', 'file'],
+    ]);
+    expect(cache.filter((e) => (e.mode & 0o7000) !== 0)).toEqual([]);
     // What was plain came back; what was not is named in the job's log.
     expect(readFileSync(join(runDir, 'jobs/specials/artifacts/out/fine.txt'), 'utf8')).toBe('fine\n');
     expect(lstatSync(join(runDir, 'jobs/specials/artifacts/out/suid')).mode & 0o7777).toBe(0o755);

@@ -109,7 +109,7 @@ describe('the action on untrusted events', () => {
 
 describe('image sources of an untrusted run', () => {
   const untrusted = (paths: string[] = []) =>
-    decideTrust('untrusted', { event: null, forkPullRequest: false }, paths);
+    decideTrust('untrusted', { event: null, forkPullRequest: false }, { imagePaths: paths });
   const refusal = async (yaml: string, root: string, cacheDir: string, paths: string[] = []) => {
     const plan = buildPlan(jobs(yaml), context());
     try {

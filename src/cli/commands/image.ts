@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { InputError } from '../../errors.js';
 import { parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
+import type { Flags } from '../spec.js';
 
 /** The guest/ folder that ships with vmplan (found from this module, in the sources or the bundle). */
 export function guestFolder(): string {
@@ -16,6 +17,23 @@ export function guestFolder(): string {
   throw new Error("cannot find vmplan's guest/ folder next to the program");
 }
 
+/** The flags of `vmplan image build`. */
+export const IMAGE_FLAGS = {
+  arch: {
+    type: 'string',
+    value: 'arm64|amd64',
+    choices: ['arm64', 'amd64'],
+    description: 'Guest architecture (required).',
+  },
+  out: { type: 'string', value: 'DIR', description: 'Where to write kernel, initrd and disk.' },
+  suite: { type: 'string', value: 'S', description: 'debian: the Debian suite (default bookworm).' },
+  packages: { type: 'string', value: '"..."', description: 'debian: extra packages, space-separated.' },
+  setup: { type: 'string', value: 'FILE', description: 'debian: a script run in the image as root.' },
+  size: { type: 'string', value: 'SIZE', description: 'debian: the root disk size (default 8G).' },
+  mirror: { type: 'string', value: 'URL', description: 'debian: the Debian mirror to use.' },
+  cache: { type: 'string', value: 'DIR', description: 'debian: a folder caching downloaded packages.' },
+} as const satisfies Flags;
+
 /**
  * `vmplan image build debian --arch arm64|amd64 [--suite S] [--packages "..."] [--setup FILE] [--size 8G] --out DIR`
  * and `vmplan image build test-guest --arch ...`: builds a guest image with the scripts in guest/.
@@ -24,19 +42,10 @@ export async function imageCommand(args: string[], io: CliIo): Promise<number> {
   const [verb, kind, ...rest] = args;
   if (verb !== 'build' || (kind !== 'debian' && kind !== 'test-guest')) {
     throw new InputError(
-      'usage: vmplan image build debian|test-guest --arch arm64|amd64 [options] (see vmplan help)',
+      'usage: vmplan image build debian|test-guest --arch arm64|amd64 [flags] (see vmplan image --help)',
     );
   }
-  const { values } = parseCommandArgs('image build', rest, {
-    arch: { type: 'string' },
-    out: { type: 'string' },
-    suite: { type: 'string' },
-    packages: { type: 'string' },
-    setup: { type: 'string' },
-    size: { type: 'string' },
-    mirror: { type: 'string' },
-    cache: { type: 'string' },
-  });
+  const { values } = parseCommandArgs('image build', rest, IMAGE_FLAGS);
   if (values.arch !== 'arm64' && values.arch !== 'amd64')
     throw new InputError('vmplan image build: --arch arm64 or --arch amd64 is required');
   const script = join(guestFolder(), kind === 'debian' ? 'build-debian-guest.sh' : 'build-test-guest.sh');

@@ -7,10 +7,16 @@ import { renderPlan } from '../../plan/render.js';
 import { jsonSchemaText, PUBLISHED_SCHEMAS, type PublishedSchemaName } from '../../schema-export.js';
 import { parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
+import type { Flags } from '../spec.js';
+
+/** The flags of `vmplan show`. */
+export const SHOW_FLAGS = {
+  json: { type: 'boolean', description: 'Print the plan as JSON instead of its stages.' },
+} as const satisfies Flags;
 
 /** `vmplan show PLAN [--json]`: renders a plan (e.g. one downloaded from a workflow run). */
 export function showCommand(args: string[], io: CliIo): number {
-  const { values, positionals } = parseCommandArgs('show', args, { json: { type: 'boolean' } });
+  const { values, positionals } = parseCommandArgs('show', args, SHOW_FLAGS);
   if (positionals.length !== 1) throw new InputError('vmplan show: expected the path of a plan.json');
   const plan = readPlan(resolve(io.cwd, positionals[0]!), positionals[0]);
   io.stdout(values.json === true ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));

@@ -9,6 +9,7 @@ import {
   repositoryRoot,
 } from '../../context/local-context.js';
 import { InputError } from '../../errors.js';
+import { EXECUTOR_NAMES } from '../../executors/catalog.js';
 import { buildPlan } from '../../plan/build.js';
 import { serializePlan, writePlan } from '../../plan/io.js';
 import { renderPlan } from '../../plan/render.js';
@@ -18,18 +19,47 @@ import { readDurations } from '../../results/durations.js';
 import { ensureStateDir } from '../../util/state-dir.js';
 import { listOption, parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
+import type { Flags } from '../spec.js';
 
 /** Where `vmplan plan` writes by default. */
 export const DEFAULT_PLAN_OUT = '.vmplan/plan.json';
 
-/** Options shared by every command that plans (plan, run). */
+/** Flags shared by every command that plans (plan, run). */
 export const planningOptions = {
-  only: { type: 'string', multiple: true },
-  'changed-files': { type: 'string' },
-  base: { type: 'string' },
-  executor: { type: 'string' },
-  durations: { type: 'string' },
-} as const;
+  only: {
+    type: 'string',
+    multiple: true,
+    value: 'A,B',
+    description: 'Plan only these jobs and what they need (repeatable, comma-separated).',
+  },
+  'changed-files': {
+    type: 'string',
+    value: 'FILE',
+    description: 'A file listing the changed files (one path per line) for `paths` filters.',
+  },
+  base: { type: 'string', value: 'REF', description: 'Diff against this git ref for `paths` filters.' },
+  executor: {
+    type: 'string',
+    value: EXECUTOR_NAMES.join('|'),
+    choices: EXECUTOR_NAMES,
+    description: 'Force an executor for VM jobs, or `host` for everything.',
+  },
+  durations: {
+    type: 'string',
+    value: 'FILE',
+    description: 'Recorded job durations (results.json or durations.json) to balance shards.',
+  },
+} as const satisfies Flags;
+
+/** The flags of `vmplan plan`. */
+export const PLAN_FLAGS = {
+  ...planningOptions,
+  out: {
+    type: 'string',
+    value: 'PATH|-',
+    description: `Where to write plan.json (default ${DEFAULT_PLAN_OUT}; - for stdout).`,
+  },
+} as const satisfies Flags;
 
 /** Plans a jobs file from the command line's view of the world (git, flags, platform). */
 export function planFromArgs(
@@ -71,10 +101,7 @@ export function planFromArgs(
 
 /** `vmplan plan [FILE] [--only JOB...] [--changed-files FILE | --base REF] [--executor X] [--out PATH|-]` */
 export function planCommand(args: string[], io: CliIo): number {
-  const { values, positionals } = parseCommandArgs('plan', args, {
-    ...planningOptions,
-    out: { type: 'string' },
-  });
+  const { values, positionals } = parseCommandArgs('plan', args, PLAN_FLAGS);
   if (positionals.length > 1)
     throw new InputError(`vmplan plan: expected one jobs file, got ${positionals.length}`);
   const plan = planFromArgs(io, positionals[0], values);

@@ -15,20 +15,63 @@ import { renderRunTable } from '../../records/render.js';
 import { listOption, parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
 import { consoleProgress } from '../progress.js';
+import type { FlagSpec, Flags } from '../spec.js';
 import { planFromArgs, planningOptions } from './plan.js';
 
-/** Options of commands that run a plan (run, rerun). */
+/** Flags of commands that run a plan (run, rerun). */
 export const runningOptions = {
-  'max-parallel': { type: 'string' },
-  'fail-fast': { type: 'boolean' },
-  'no-fail-fast': { type: 'boolean' },
-  'state-dir': { type: 'string' },
-  quiet: { type: 'boolean' },
-  trust: { type: 'string' },
-  'trusted-image-path': { type: 'string', multiple: true },
+  'max-parallel': {
+    type: 'string',
+    value: 'N',
+    description: "Most jobs running at once (default: the machine's CPU count).",
+  },
+  'fail-fast': { type: 'boolean', description: 'After the first failure, start nothing new (the default).' },
+  'no-fail-fast': { type: 'boolean', description: 'Run every job whatever fails.' },
+  'state-dir': {
+    type: 'string',
+    value: 'DIR',
+    description: 'Where runs, logs and caches are kept (default .vmplan at the repository root).',
+  },
+  quiet: { type: 'boolean', description: "Print progress lines only, not the jobs' output." },
+  trust: {
+    type: 'string',
+    value: 'trusted|untrusted',
+    choices: ['trusted', 'untrusted'],
+    description:
+      'untrusted: VM jobs only, no image builds on this machine, image files only from --trusted-image-path (docs/security.md).',
+  },
+  'trusted-image-path': {
+    type: 'string',
+    multiple: true,
+    value: 'DIR',
+    description: 'A folder an untrusted run may boot prebuilt image files from (repeatable).',
+  },
+  'untrusted-network': {
+    type: 'string',
+    value: 'nat|none',
+    choices: ['nat', 'none'],
+    description: 'none: guests of untrusted runs get no network device.',
+  },
   // The executors' own flags (--vfkit-path, --keep-failed-disks, ...), from the executor table.
-  ...Object.fromEntries(executorOptions().map((option) => [option.name, { type: option.type }])),
-} as const;
+  ...(Object.fromEntries(
+    executorOptions().map((option) => [
+      option.name,
+      { type: option.type, value: option.value, description: option.description },
+    ]),
+  ) as Record<string, FlagSpec>),
+} as const satisfies Flags;
+
+/** The flags of `vmplan run`. */
+export const RUN_FLAGS = {
+  ...planningOptions,
+  ...runningOptions,
+  plan: {
+    type: 'string',
+    value: 'plan.json',
+    description: 'Run this plan (e.g. downloaded from a workflow run) instead of planning a jobs file.',
+  },
+  shard: { type: 'string', value: 'i/n', description: 'Run only shard i of n of the plan.' },
+} as const satisfies Flags;
 
 /** The state folder: --state-dir, else `.vmplan` at the repository root. */
 export function stateLayout(io: CliIo, stateDir: string | undefined): StateLayout {
@@ -39,12 +82,7 @@ export function stateLayout(io: CliIo, stateDir: string | undefined): StateLayou
 
 /** `vmplan run [FILE | --plan plan.json] [--only ...] [--executor X] [--max-parallel N] [--[no-]fail-fast] [--state-dir DIR]` */
 export async function runCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs('run', args, {
-    ...planningOptions,
-    ...runningOptions,
-    plan: { type: 'string' },
-    shard: { type: 'string' },
-  });
+  const { values, positionals } = parseCommandArgs('run', args, RUN_FLAGS);
   if (positionals.length > 1)
     throw new InputError(`vmplan run: expected at most one jobs file, got ${positionals.length}`);
   let plan: Plan;
@@ -102,7 +140,7 @@ export async function executePlan(
       failFast: values['no-fail-fast'] !== true,
       rerun,
       locate: () => undefined,
-      trust: trustFromFlags(values.trust, values['trusted-image-path']),
+      trust: trustFromFlags(values),
       signals: {
         reason: (signal) => `received ${signal}`,
         announce: (signal) => io.stderr(`\nvmplan: received ${signal}, stopping every job...\n`),
@@ -115,16 +153,24 @@ export async function executePlan(
 }
 
 /** --trust trusted|untrusted (default trusted: a developer runs their own code) and --trusted-image-path. */
-function trustFromFlags(setting: string | undefined, imagePaths: string[] | undefined): TrustPolicy {
+function trustFromFlags(values: RunningValues): TrustPolicy {
+  const setting = values.trust;
   if (setting !== undefined && setting !== 'trusted' && setting !== 'untrusted')
     throw new InputError(`--trust: expected trusted or untrusted, found ${JSON.stringify(setting)}`);
-  const paths = listOption(imagePaths) ?? [];
+  const network = values['untrusted-network'];
+  if (network !== undefined && network !== 'nat' && network !== 'none')
+    throw new InputError(`--untrusted-network: expected nat or none, found ${JSON.stringify(network)}`);
+  const paths = listOption(values['trusted-image-path']) ?? [];
   const relative = paths.find((path) => !path.startsWith('/'));
   if (relative !== undefined)
     throw new InputError(
       `--trusted-image-path: expected an absolute folder, found ${JSON.stringify(relative)}`,
     );
-  return decideTrust(setting ?? 'trusted', { event: null, forkPullRequest: false }, paths);
+  return decideTrust(
+    setting ?? 'trusted',
+    { event: null, forkPullRequest: false },
+    { imagePaths: paths, network },
+  );
 }
 
 /** Flag values of commands that run a plan (run, rerun). */
@@ -136,6 +182,7 @@ type RunningValues = {
   quiet?: boolean;
   trust?: string;
   'trusted-image-path'?: string[];
+  'untrusted-network'?: string;
   [executorOption: string]: string | boolean | string[] | undefined;
 };
 

@@ -12,7 +12,38 @@ import { listRunIds, readNodeRecords } from '../../records/store.js';
 import { didYouMean } from '../../util/suggest.js';
 import { parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
+import type { Flags } from '../spec.js';
 import { executePlan, runningOptions, stateLayout } from './run.js';
+
+const STATE_DIR = {
+  'state-dir': {
+    type: 'string',
+    value: 'DIR',
+    description: 'Where runs are kept (default .vmplan at the repository root).',
+  },
+} as const satisfies Flags;
+
+/** The flags of `vmplan status` and `vmplan list`. */
+export const STATUS_FLAGS = STATE_DIR;
+
+/** The flags of `vmplan logs`. */
+export const LOGS_FLAGS = {
+  ...STATE_DIR,
+  host: { type: 'boolean', description: "Only vmplan's log of the job (host.log)." },
+  guest: { type: 'boolean', description: "Only the job's own output from the guest (guest.log)." },
+} as const satisfies Flags;
+
+/** The flags of `vmplan gc`. */
+export const GC_FLAGS = {
+  ...STATE_DIR,
+  keep: { type: 'string', value: 'N', description: 'How many of the newest runs to keep (required).' },
+} as const satisfies Flags;
+
+/** The flags of `vmplan rerun`. */
+export const RERUN_FLAGS = {
+  ...runningOptions,
+  failed: { type: 'boolean', description: 'Rerun only the jobs that did not pass, and what they need.' },
+} as const satisfies Flags;
 
 /** Resolves a run argument: an id, "latest", or nothing (the latest run). */
 function resolveRunId(layout: StateLayout, given: string | undefined): string {
@@ -31,7 +62,7 @@ function resolveRunId(layout: StateLayout, given: string | undefined): string {
 
 /** `vmplan status [RUN] [--state-dir DIR]`: the table of one run (default the latest). */
 export async function statusCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs('status', args, { 'state-dir': { type: 'string' } });
+  const { values, positionals } = parseCommandArgs('status', args, STATUS_FLAGS);
   const layout = stateLayout(io, values['state-dir']);
   const runId = resolveRunId(layout, positionals[0]);
   const run = await reconcileRun(layout, runId);
@@ -43,7 +74,7 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
 
 /** `vmplan list [--state-dir DIR]`: every run, newest first. */
 export async function listCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseCommandArgs('list', args, { 'state-dir': { type: 'string' } });
+  const { values } = parseCommandArgs('list', args, STATUS_FLAGS);
   const layout = stateLayout(io, values['state-dir']);
   const rows: string[][] = [];
   for (const runId of listRunIds(layout).reverse()) {
@@ -76,11 +107,7 @@ export async function listCommand(args: string[], io: CliIo): Promise<number> {
 
 /** `vmplan logs RUN [JOB] [--host|--guest]`: a job's logs, or every node's. */
 export async function logsCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs('logs', args, {
-    'state-dir': { type: 'string' },
-    host: { type: 'boolean' },
-    guest: { type: 'boolean' },
-  });
+  const { values, positionals } = parseCommandArgs('logs', args, LOGS_FLAGS);
   const layout = stateLayout(io, values['state-dir']);
   const runId = resolveRunId(layout, positionals[0]);
   const plan = readPlan(layout.planFile(runId));
@@ -118,10 +145,7 @@ const STARTING_RUN_GRACE_MS = 10 * 60_000;
 
 /** `vmplan gc --keep N`: deletes all but the newest N runs; never a running run or a snapshot still in use. */
 export async function gcCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseCommandArgs('gc', args, {
-    'state-dir': { type: 'string' },
-    keep: { type: 'string' },
-  });
+  const { values } = parseCommandArgs('gc', args, GC_FLAGS);
   if (values.keep === undefined || !/^\d+$/.test(values.keep))
     throw new InputError('vmplan gc: --keep N is required (N ≥ 0)');
   const keep = Number(values.keep);
@@ -154,10 +178,7 @@ export async function gcCommand(args: string[], io: CliIo): Promise<number> {
 
 /** `vmplan rerun RUN [--failed]`: runs a run's plan again on its snapshot, or only the jobs that did not pass. */
 export async function rerunCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs('rerun', args, {
-    ...runningOptions,
-    failed: { type: 'boolean' },
-  });
+  const { values, positionals } = parseCommandArgs('rerun', args, RERUN_FLAGS);
   if (positionals.length !== 1) throw new InputError('vmplan rerun: expected one run id (or "latest")');
   const layout = stateLayout(io, values['state-dir']);
   const runId = resolveRunId(layout, positionals[0]);

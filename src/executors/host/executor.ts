@@ -59,6 +59,7 @@ export class HostExecutor implements JobExecutor {
       { artifacts: workspace, reports: workspace },
       { artifacts: node.artifacts, reports: Object.values(node.reports).flat() },
       jobDir,
+      Object.values(context.secrets),
     );
     if (notes.length > 0) await log.note(notes.join('\n'));
     const outcome = toOutcome(result);

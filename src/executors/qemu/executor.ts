@@ -57,6 +57,8 @@ export class QemuExecutor implements JobExecutor {
     const launcher: VmLauncher = {
       name: 'qemu',
       restControlled: false,
+      // 9p shares are exported with readonly=on: QEMU itself refuses the guest's writes. virtiofsd has no such mode.
+      enforcesReadOnlyShares: virtiofsd === undefined,
       async launch(spec, log) {
         if (!accels.has(spec.arch)) accels.set(spec.arch, chooseAccel(spec.arch, spec, cacheDir));
         const { accel, reason } = await accels.get(spec.arch)!;

@@ -21,6 +21,7 @@ export const vfkit = {
     {
       name: 'vfkit-path',
       type: 'string',
+      value: 'PATH',
       description: 'The vfkit binary (default - vfkit on PATH).',
     },
     KEEP_FAILED_DISKS,

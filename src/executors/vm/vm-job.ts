@@ -1,20 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import {
-  chownSync,
-  createReadStream,
-  createWriteStream,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  renameSync,
-  rmSync,
-  type Stats,
-} from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { JobLog } from '../../records/job-log.js';
+import { maskFileInPlace } from '../../util/mask-file.js';
 import { cloneFile } from '../../workspace/clone-file.js';
 import { collectJobOutputs } from '../../workspace/collect.js';
 import { sanitizeTree } from '../../workspace/sanitize.js';
@@ -40,6 +29,11 @@ export interface VmLauncher {
   readonly name: string;
   /** True when the VM is stopped through the spec's REST socket (recorded, so a crashed vmplan's VM can be too). */
   readonly restControlled: boolean;
+  /**
+   * True when a read-only share stays read-only whatever the guest does, because the host side refuses writes
+   * (QEMU's 9p with readonly=on). Then a job can be given the run's snapshot itself instead of its own clone.
+   */
+  readonly enforcesReadOnlyShares: boolean;
   /** Starts the VM; throws with a clear message when it cannot even start. */
   launch(spec: VmSpec, log: JobLog): Promise<VmProcess>;
   /** Why the VM process failed, from its exit and stderr (e.g. vfkit's `Error: ...` line). */
@@ -75,6 +69,7 @@ export async function runVmJob(
   const pidFile = join(jobDir, `${launcher.name}.pid`);
   const consoleLog = join(jobDir, 'console.log');
   let disk: string | null = null;
+  let view: string | undefined;
   let passed = false;
   writeGuestFiles(
     guestDir,
@@ -82,12 +77,11 @@ export async function runVmJob(
     context.secrets,
   );
   try {
-    let workShare = context.workspace.snapshotDir;
-    if (settings.workspaceMode === 'copy') {
-      workShare = join(jobDir, 'workspace');
-      const copy = await context.workspace.jobCopy(workShare);
-      await log.note(`vmplan: workspace copy ready in ${copy.ms} ms (${copy.method})`);
-    }
+    const workShare =
+      settings.workspaceMode === 'overlay' && launcher.enforcesReadOnlyShares
+        ? context.workspace.snapshotDir
+        : await jobWorkShare(context, settings.workspaceMode);
+    if (settings.workspaceMode !== 'copy' && workShare !== context.workspace.snapshotDir) view = workShare;
     await ensureGuestWritable(workShare, settings.writableFolders);
     if (image.disk !== null) {
       disk = join(jobDir, 'disk.img');
@@ -96,7 +90,7 @@ export async function runVmJob(
     }
     const caches = node.caches.map((cache) => ({
       name: cache.name,
-      hostPath: join(context.cacheDir, 'shared', cache.name),
+      hostPath: join(context.sharedCachesDir, cache.name),
     }));
     for (const cache of caches) prepareCacheFolder(cache.hostPath);
     const spec = buildVmSpec({
@@ -110,6 +104,7 @@ export async function runVmJob(
       consoleLog,
       restSocket: socket,
       pidFile,
+      network: context.network,
     });
     rmSync(socket, { force: true });
     if (context.signal.aborted)
@@ -133,9 +128,11 @@ export async function runVmJob(
     context.signal.removeEventListener('abort', onAbort);
     await stopping;
     await following;
-    await maskFileInPlace(consoleLog, log);
+    // The console mirrors the job's output: masked like it.
+    if (existsSync(consoleLog)) await maskFileInPlace(consoleLog, Object.values(context.secrets));
 
     await bringBack(context, guestDir);
+    await sweepCaches(caches, log);
     if (context.signal.aborted) return { status: 'failed', exitCode: null, message: 'stopped' };
     if (exit.code !== 0) {
       return { status: 'failed', exitCode: null, message: launcher.failureMessage(exit, vm.stderrTail()) };
@@ -154,6 +151,7 @@ export async function runVmJob(
     }
     rmSync(socket, { force: true });
     rmSync(pidFile, { force: true });
+    if (view !== undefined) rmSync(view, { recursive: true, force: true });
   }
 }
 
@@ -187,6 +185,31 @@ function outcomeFromResult(path: string, log: JobLog): JobOutcome {
   }
 }
 
+/**
+ * The folder shared as the job's workspace when the launcher cannot keep a share read-only: a root guest can
+ * remount any share read-write (virtio-fs has no read-only export under vfkit), so each job gets its own clone,
+ * and nothing it does reaches another job or the host's snapshot. `copy` mode keeps the clone as the job's workspace; the overlay's
+ * view (`snapshot-view`) is dropped when the job ends.
+ */
+async function jobWorkShare(context: JobContext, mode: 'overlay' | 'copy'): Promise<string> {
+  const share = join(context.jobDir, mode === 'copy' ? 'workspace' : 'snapshot-view');
+  const copy = await context.workspace.jobCopy(share);
+  const what = mode === 'copy' ? 'workspace copy' : "the job's view of the snapshot";
+  await context.log.note(`vmplan: ${what} ready in ${copy.ms} ms (${copy.method})`);
+  return share;
+}
+
+/** Caches outlive the job and are read by later ones: no device, pipe or setuid file may stay in them. */
+async function sweepCaches(caches: { name: string; hostPath: string }[], log: JobLog): Promise<void> {
+  for (const cache of caches) {
+    const removed = await sanitizeTree(cache.hostPath, { keepLinks: true });
+    if (removed.length > 0)
+      await log.note(
+        `vmplan: removed ${removed.length} device(s), pipe(s) or socket(s) from cache ${cache.name}`,
+      );
+  }
+}
+
 /** An entry's own type and mode (a symlink is reported as one), or undefined when there is none. */
 function lstatOrUndefined(path: string): Stats | undefined {
   try {
@@ -205,11 +228,15 @@ async function bringBack(context: JobContext, guestDir: string): Promise<void> {
     roots,
     { artifacts: node.artifacts, reports: Object.values(node.reports).flat() },
     jobDir,
+    Object.values(context.secrets),
   );
   if (notes.length > 0) await log.note(notes.join('\n'));
   for (const folder of Object.values(roots)) rmSync(folder, { recursive: true, force: true });
   // What stays of the share (result.json, logs) is kept and uploaded: no link, pipe or device may stay in it.
   const removed = await sanitizeTree(guestDir);
+  // result.json is kept and uploaded with the logs: its message is the guest's words, secrets included.
+  if (lstatOrUndefined(join(guestDir, 'result.json'))?.isFile() === true)
+    await maskFileInPlace(join(guestDir, 'result.json'), Object.values(context.secrets));
   if (removed.length > 0)
     await log.note(
       `vmplan: removed ${removed.length} link(s), pipe(s) or device(s) the guest left in its share: ${removed
@@ -224,8 +251,11 @@ async function bringBack(context: JobContext, guestDir: string): Promise<void> {
   ] as const) {
     const info = lstatOrUndefined(join(guestDir, name));
     if (info === undefined) continue;
-    if (isExpected(info)) renameSync(join(guestDir, name), join(jobDir, name));
-    else {
+    if (isExpected(info)) {
+      renameSync(join(guestDir, name), join(jobDir, name));
+      // The guest's files become the runner's: as root, the guest user's uid could be a real user here.
+      if (process.getuid?.() === 0) spawnSync('chown', ['-R', '-h', '0:0', join(jobDir, name)]);
+    } else {
       rmSync(join(guestDir, name), { recursive: true, force: true });
       await log.note(
         `vmplan: left the guest's ${name} behind: it is not a plain ${name.endsWith('.txt') ? 'file' : 'folder'}`,
@@ -261,20 +291,6 @@ async function ensureGuestWritable(folder: string, done: Map<string, Promise<voi
     done.set(folder, pending);
   }
   await pending;
-}
-
-/** Rewrites a text file with secrets masked (the console log mirrors the job's output), line by line. */
-async function maskFileInPlace(path: string, log: JobLog): Promise<void> {
-  if (!existsSync(path)) return;
-  const temp = `${path}.masking`;
-  const out = createWriteStream(temp, { mode: 0o600 });
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of lines) {
-    if (!out.write(`${log.mask(line)}\n`)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  renameSync(temp, path);
 }
 
 /** Replaces control characters (from an untrusted message) with spaces. */

@@ -52,6 +52,8 @@ export function buildVmSpec(input: {
   pidFile: string;
   /** Host folders of the job's caches, by cache name. */
   caches?: { name: string; hostPath: string }[];
+  /** NAT networking (default); false: no network device at all. */
+  network?: boolean;
 }): VmSpec {
   const { node, image } = input;
   return {
@@ -75,6 +77,6 @@ export function buildVmSpec(input: {
     consoleLog: input.consoleLog,
     restSocket: input.restSocket,
     pidFile: input.pidFile,
-    network: true,
+    network: input.network ?? true,
   };
 }
