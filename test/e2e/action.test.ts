@@ -5,31 +5,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionHarness, makeWorkspace } from '../support/github/action-harness.js';
-import { type Azurite, startAzurite } from '../support/github/azurite.js';
-import { FakeGitHubApi } from '../support/github/fake-github-api.js';
+import type { FakeGitHubApi } from '../support/github/fake-github-api.js';
+import { type GitHubServices, startGitHubServices } from '../support/github/services.js';
 import { TwirpArtifacts } from '../support/github/twirp-artifacts.js';
 import type { WorkflowCommand } from '../support/github/workflow-commands.js';
 import { processesWith } from '../support/processes.js';
 import { testGuest, testImageYaml, VFKIT_SHIM } from '../support/vm.js';
 
-let azurite: Azurite;
+let github: GitHubServices;
 let twirp: TwirpArtifacts;
 let api: FakeGitHubApi;
 let services: { resultsUrl: string; runtimeToken: string; apiUrl: string };
 let runCounter = 0;
 
 beforeAll(async () => {
-  azurite = await startAzurite();
-  twirp = new TwirpArtifacts(azurite.url);
-  const resultsUrl = await twirp.start();
-  api = new FakeGitHubApi();
-  services = { resultsUrl, runtimeToken: TwirpArtifacts.token('run-a', 'job-a'), apiUrl: await api.start() };
+  github = await startGitHubServices();
+  ({ twirp, api } = github);
+  services = {
+    resultsUrl: github.resultsUrl,
+    runtimeToken: TwirpArtifacts.token('run-a', 'job-a'),
+    apiUrl: github.apiUrl,
+  };
 }, 60_000);
 
 afterAll(async () => {
-  await twirp?.stop();
-  await api?.stop();
-  await azurite?.stop();
+  await github?.stop();
 });
 
 /** A fresh simulated workflow run (its own artifact namespace). */

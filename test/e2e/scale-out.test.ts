@@ -4,54 +4,47 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionHarness, makeWorkspace, type StepResult } from '../support/github/action-harness.js';
-import { type Azurite, startAzurite } from '../support/github/azurite.js';
-import { FakeGitHubApi } from '../support/github/fake-github-api.js';
+import { type GitHubServices, startGitHubServices } from '../support/github/services.js';
 import { TwirpArtifacts } from '../support/github/twirp-artifacts.js';
 
-let azurite: Azurite;
-let twirp: TwirpArtifacts;
-let api: FakeGitHubApi;
-let resultsUrl: string;
-let apiUrl: string;
+let services: GitHubServices;
 let nextRun = 9000;
 const flags = mkdtempSync(join(tmpdir(), 'vmplan-scale-flags-'));
 
 beforeAll(async () => {
-  azurite = await startAzurite();
-  twirp = new TwirpArtifacts(azurite.url);
-  resultsUrl = await twirp.start();
-  api = new FakeGitHubApi(twirp);
-  apiUrl = await api.start();
+  services = await startGitHubServices({ apiListsArtifacts: true });
 }, 60_000);
 
 afterAll(async () => {
-  await twirp?.stop();
-  await api?.stop();
-  await azurite?.stop();
+  await services?.stop();
   rmSync(flags, { recursive: true, force: true });
 });
 
 /** A simulated workflow run: its id, and a step runner whose artifacts belong to it. */
 function workflowRun(workspace: string) {
   const runId = nextRun++;
-  const services = { resultsUrl, apiUrl, runtimeToken: TwirpArtifacts.token(`run-${runId}`, `job-${runId}`) };
+  const runServices = {
+    resultsUrl: services.resultsUrl,
+    apiUrl: services.apiUrl,
+    runtimeToken: TwirpArtifacts.token(`run-${runId}`, `job-${runId}`),
+  };
   const step = (inputs: Record<string, string>, job = 'vms', attempt = 1): Promise<StepResult> =>
     new ActionHarness(
       workspace,
       { 'github-token': 'test-token', ...inputs },
       { GITHUB_RUN_ID: String(runId), GITHUB_JOB: job, GITHUB_RUN_ATTEMPT: String(attempt) },
       { name: 'push', payload: {} },
-      services,
+      runServices,
     ).start('main').done;
   return { runId, step };
 }
 
 /** Downloads what a plan-only step uploaded, as a later job of the workflow would with actions/download-artifact. */
 async function downloadPlan(runId: number, into: string): Promise<string> {
-  const artifact = twirp.artifacts.find(
+  const artifact = services.twirp.artifacts.find(
     (a) => a.runBackendId === `run-${runId}` && a.name.startsWith('vmplan-plan-'),
   )!;
-  const response = await fetch(twirp.downloadUrl(artifact));
+  const response = await fetch(services.twirp.downloadUrl(artifact));
   const path = join(into, artifact.name);
   writeFileSync(path, Buffer.from(await response.arrayBuffer()));
   return path;
@@ -123,7 +116,7 @@ describe('scaling out: shards, a merged report, reruns across workflow runs', ()
       ),
     ).toBe(true);
     const check = (name: string) =>
-      [...api.checkRuns.values()]
+      [...services.api.checkRuns.values()]
         .filter((run) => run.name === `vmplan / ${name}` && run.head_sha === workspace.head)
         .map((run) => run.conclusion);
     // The single runner and the report each completed one check run per job, with the same conclusions.
@@ -131,7 +124,7 @@ describe('scaling out: shards, a merged report, reruns across workflow runs', ()
     expect(check('e2e')).toEqual(['success', 'success']);
     // The same title and annotations in both.
     const runsOf = (name: string) =>
-      [...api.checkRuns.values()].filter(
+      [...services.api.checkRuns.values()].filter(
         (run) => run.name === `vmplan / ${name}` && run.head_sha === workspace.head,
       );
     const [fromSingle, fromReport] = runsOf('flaky');
@@ -163,7 +156,7 @@ describe('scaling out: shards, a merged report, reruns across workflow runs', ()
     expect(report2.code, report2.stdout).toBe(0);
     expect(Object.values(statuses(report2))).toEqual(Array(7).fill('passed'));
     expect(report2.summary).toContain(`shard ${flakyShard}/3 ran again`);
-    expect(api.rejected).toEqual([]);
+    expect(services.api.rejected).toEqual([]);
   }, 120_000);
 
   it('reruns only what failed in an earlier workflow run, from its plan and results artifacts', async () => {
@@ -218,7 +211,7 @@ describe('scaling out: shards, a merged report, reruns across workflow runs', ()
     const broken = join(downloads, 'vmplan-results-broken.json');
     writeFileSync(broken, '{"schemaVersion": 1, "planId": "nope"');
     process.env.ACTIONS_RUNTIME_TOKEN = TwirpArtifacts.token(`run-${run.runId}`, 'job-x');
-    process.env.ACTIONS_RESULTS_URL = resultsUrl;
+    process.env.ACTIONS_RESULTS_URL = services.resultsUrl;
     const { DefaultArtifactClient } = await import('@actions/artifact');
     await new DefaultArtifactClient().uploadArtifact('vmplan-results-broken.json', [broken], downloads, {
       skipArchive: true,

@@ -3,31 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionHarness, makeWorkspace } from '../support/github/action-harness.js';
-import { type Azurite, startAzurite } from '../support/github/azurite.js';
-import { FakeGitHubApi } from '../support/github/fake-github-api.js';
+import { type GitHubServices, startGitHubServices } from '../support/github/services.js';
 import { TwirpArtifacts } from '../support/github/twirp-artifacts.js';
 
 // Guarantee 8: a secret a job prints into a JUnit report, an artifact (text or binary) or its output reaches
 // nothing that leaves the machine unmasked: not the check runs, the summary, results.json or the logs artifact.
 
-let azurite: Azurite;
-let twirp: TwirpArtifacts;
-let api: FakeGitHubApi;
-let resultsUrl: string;
-let apiUrl: string;
+let services: GitHubServices;
 
 beforeAll(async () => {
-  azurite = await startAzurite();
-  twirp = new TwirpArtifacts(azurite.url);
-  resultsUrl = await twirp.start();
-  api = new FakeGitHubApi();
-  apiUrl = await api.start();
+  services = await startGitHubServices();
 }, 60_000);
 
 afterAll(async () => {
-  await twirp?.stop();
-  await api?.stop();
-  await azurite?.stop();
+  await services?.stop();
 });
 
 /** Every file under a folder, with its bytes. */
@@ -64,24 +53,24 @@ jobs:
       { 'github-token': 'test-token', 'check-runs': 'true' },
       { LEAKY_TOKEN: secret },
       { name: 'push', payload: {} },
-      { resultsUrl, runtimeToken, apiUrl },
+      { resultsUrl: services.resultsUrl, runtimeToken, apiUrl: services.apiUrl },
     );
     const main = await harness.start('main').done;
     expect(main.code).toBe(1);
     // The job really used the secret (its failure annotation is there, masked).
-    expect(JSON.stringify(api.requests)).toContain('bad token ***');
-    expect(JSON.stringify(api.requests)).not.toContain(secret);
+    expect(JSON.stringify(services.api.requests)).toContain('bad token ***');
+    expect(JSON.stringify(services.api.requests)).not.toContain(secret);
     expect(main.summary).not.toContain(secret);
     // The only place the value appears in the log is the add-mask command that hides it.
     expect(main.stdout.split(secret)).toHaveLength(2);
     expect(main.stdout).toContain(`::add-mask::${secret}`);
 
     process.env.ACTIONS_RUNTIME_TOKEN = runtimeToken;
-    process.env.ACTIONS_RESULTS_URL = resultsUrl;
+    process.env.ACTIONS_RESULTS_URL = services.resultsUrl;
     process.env.NO_PROXY = '127.0.0.1,localhost';
     const { DefaultArtifactClient } = await import('@actions/artifact');
     const client = new DefaultArtifactClient();
-    const uploaded = twirp.artifacts.filter((a) => a.runBackendId === 'run-secrets');
+    const uploaded = services.twirp.artifacts.filter((a) => a.runBackendId === 'run-secrets');
     expect(uploaded.map((a) => a.name.replace(/-vm-tests.*$/, '')).sort()).toEqual([
       'vmplan-logs',
       'vmplan-plan',
