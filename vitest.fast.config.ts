@@ -5,13 +5,21 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/security/**/*.test.ts'],
-    // Process-heavy files that wait on real timeouts and signals (minutes of CPU on 2 cores), and anything that
-    // boots a guest.
+    // Left to the full suite: process-heavy files that wait on real timeouts and signals (minutes of CPU on 2
+    // cores), anything that boots a guest, runs the action entry point against the GitHub fakes, or typechecks
+    // a copy of src/.
     exclude: [
       'test/integration/run-engine.test.ts',
       'test/integration/image-cache.test.ts',
+      'test/integration/executor-table.test.ts',
       '**/*vm*.test.ts',
+      'test/security/guest-*.test.ts',
+      'test/security/secrets-leaving.test.ts',
+      'test/security/trust-policy.test.ts',
+      'test/security/workflow-commands.test.ts',
     ],
+    // Most of these tests wait on child processes: more workers than cores overlap the waiting.
+    maxWorkers: 4,
     server: { deps: { inline: ['@actions/workflow-parser'] } },
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -4403,7 +4403,7 @@ exports.basename = (path, { windows } = {}) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1604);
-/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(970);
+/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6530);
 // The local CLI: `vmplan plan|show|validate|schema ...`.
 
 
@@ -4423,21 +4423,39 @@ __webpack_async_result__();
 /* harmony export */ });
 /** Exit codes: 0 ok, 1 a run failed, 2 invalid input. */
 const EXIT = { ok: 0, failed: 1, invalidInput: 2 };
-/** The real process's streams and environment. */
+/**
+ * The real process's streams and environment. A reader that goes away (`vmplan logs … | head -1`) ends our output
+ * quietly: EPIPE stops further writes to that stream instead of crashing, and whatever runs keeps going and
+ * finishes its records.
+ */
 function processIo() {
     return {
-        stdout: (text) => process.stdout.write(text),
-        stderr: (text) => process.stderr.write(text),
+        stdout: quietOnClose(process.stdout),
+        stderr: quietOnClose(process.stderr),
         cwd: process.cwd(),
         env: process.env,
         stdoutStream: process.stdout,
+    };
+}
+/** A writer for a stream that turns into a no-op once the other end is closed. */
+function quietOnClose(stream) {
+    let closed = false;
+    stream.on('error', (error) => {
+        if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED')
+            closed = true;
+        else
+            throw error;
+    });
+    return (text) => {
+        if (!closed && !stream.destroyed)
+            stream.write(text);
     };
 }
 
 
 /***/ }),
 
-/***/ 970:
+/***/ 6530:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4459,6 +4477,46 @@ __nccwpck_require__.d(table_namespaceObject, {
 
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: ./src/util/suggest.ts
+/** Edit distance between two strings (Levenshtein), for "did you mean" hints. */
+function editDistance(a, b) {
+    if (a === b)
+        return 0;
+    let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
+            current.push(Math.min(previous[j] + 1, current[j - 1] + 1, substitution));
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+/** The closest candidate to `word`, if one is close enough to be a likely typo. */
+function closestMatch(word, candidates) {
+    const limit = Math.max(2, Math.floor(word.length / 3));
+    let best;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    for (const candidate of [...candidates].sort()) {
+        // Also compare with the candidate's first word, so "timout" finds "timeout-minutes".
+        const firstWord = candidate.split(/[-_.]/)[0];
+        const distance = Math.min(editDistance(word.toLowerCase(), candidate.toLowerCase()), firstWord.length >= 4
+            ? editDistance(word.toLowerCase(), firstWord.toLowerCase())
+            : Number.POSITIVE_INFINITY);
+        if (distance < bestDistance) {
+            best = candidate;
+            bestDistance = distance;
+        }
+    }
+    return bestDistance <= limit ? best : undefined;
+}
+/** ` (did you mean "x"?)` when a close candidate exists, else an empty string. */
+function didYouMean(word, candidates) {
+    const match = closestMatch(word, candidates);
+    return match === undefined ? '' : ` (did you mean "${match}"?)`;
+}
+
 ;// CONCATENATED MODULE: ./src/version.ts
 /** vmplan's version, recorded in every plan (kept in step with package.json by a test). */
 const VMPLAN_VERSION = '0.1.0';
@@ -4816,178 +4874,6 @@ function executorOptions() {
         for (const option of descriptor.options)
             options.set(option.name, option);
     return [...options.values()];
-}
-
-;// CONCATENATED MODULE: ./src/util/suggest.ts
-/** Edit distance between two strings (Levenshtein), for "did you mean" hints. */
-function editDistance(a, b) {
-    if (a === b)
-        return 0;
-    let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j++) {
-            const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
-            current.push(Math.min(previous[j] + 1, current[j - 1] + 1, substitution));
-        }
-        previous = current;
-    }
-    return previous[b.length];
-}
-/** The closest candidate to `word`, if one is close enough to be a likely typo. */
-function closestMatch(word, candidates) {
-    const limit = Math.max(2, Math.floor(word.length / 3));
-    let best;
-    let bestDistance = Number.POSITIVE_INFINITY;
-    for (const candidate of [...candidates].sort()) {
-        // Also compare with the candidate's first word, so "timout" finds "timeout-minutes".
-        const firstWord = candidate.split(/[-_.]/)[0];
-        const distance = Math.min(editDistance(word.toLowerCase(), candidate.toLowerCase()), firstWord.length >= 4
-            ? editDistance(word.toLowerCase(), firstWord.toLowerCase())
-            : Number.POSITIVE_INFINITY);
-        if (distance < bestDistance) {
-            best = candidate;
-            bestDistance = distance;
-        }
-    }
-    return bestDistance <= limit ? best : undefined;
-}
-/** ` (did you mean "x"?)` when a close candidate exists, else an empty string. */
-function didYouMean(word, candidates) {
-    const match = closestMatch(word, candidates);
-    return match === undefined ? '' : ` (did you mean "${match}"?)`;
-}
-
-;// CONCATENATED MODULE: ./src/config/references.ts
-
-
-/**
- * Checks what the schema alone cannot: `needs` naming real jobs (no self-dependency, no cycles), images that
- * exist, VM jobs that have an image, and names not given twice. Works on raw data so it can run even when the
- * schema found other problems, and every problem is reported in one pass.
- */
-function checkReferences(data) {
-    const root = asRecord(data);
-    const jobs = asRecord(root.jobs);
-    const images = asRecord(root.images);
-    const defaults = asRecord(root.defaults);
-    const jobIds = Object.keys(jobs);
-    const imageNames = Object.keys(images);
-    const problems = [];
-    const loose = new Map();
-    for (const id of jobIds)
-        loose.set(id, readLooseJob(jobs[id]));
-    checkImageReference(defaults.image, ['defaults', 'image'], imageNames, problems);
-    for (const [id, job] of loose) {
-        const seen = new Set();
-        for (const need of job.needs) {
-            const path = need.index === undefined ? ['jobs', id, 'needs'] : ['jobs', id, 'needs', need.index];
-            if (need.id === id)
-                problems.push({ path, message: `job "${id}" cannot need itself` });
-            else if (!loose.has(need.id)) {
-                problems.push({ path, message: `unknown job "${need.id}"${didYouMean(need.id, jobIds)}` });
-            }
-            else if (seen.has(need.id))
-                problems.push({ path, message: `"${need.id}" is listed twice` });
-            seen.add(need.id);
-        }
-        checkImageReference(job.image, ['jobs', id, 'image'], imageNames, problems);
-        const executor = job.executor ?? defaults.executor;
-        if (typeof executor === 'string' &&
-            EXECUTOR_NAMES.includes(executor) &&
-            isVmExecutor(executor) &&
-            job.image === undefined &&
-            defaults.image === undefined) {
-            problems.push({
-                path: ['jobs', id],
-                message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image`,
-            });
-        }
-        const envNames = new Set(Object.keys(job.env));
-        const secretNames = new Set();
-        job.secrets.forEach((name, index) => {
-            if (typeof name !== 'string')
-                return;
-            const path = ['jobs', id, 'secrets', index];
-            if (secretNames.has(name))
-                problems.push({ path, message: `secret "${name}" is listed twice` });
-            else if (envNames.has(name)) {
-                problems.push({ path, message: `"${name}" is both a literal env variable and a secret: keep one` });
-            }
-            secretNames.add(name);
-        });
-    }
-    problems.push(...findCycles(loose));
-    return problems;
-}
-function checkImageReference(image, path, imageNames, problems) {
-    if (typeof image !== 'string' || imageNames.includes(image))
-        return;
-    const hint = imageNames.length === 0 ? ' (no images are defined under "images")' : didYouMean(image, imageNames);
-    problems.push({ path, message: `unknown image "${image}"${hint}` });
-}
-/** Every dependency cycle once, printed from its smallest job id: `a → b → c → a`. */
-function findCycles(jobs) {
-    const state = new Map();
-    const stack = [];
-    const reported = new Set();
-    const problems = [];
-    const visit = (id) => {
-        state.set(id, 'visiting');
-        stack.push(id);
-        const needs = [...new Set((jobs.get(id)?.needs ?? []).map((need) => need.id))].sort();
-        for (const next of needs) {
-            if (next === id || !jobs.has(next))
-                continue; // reported elsewhere
-            const nextState = state.get(next);
-            if (nextState === 'visiting') {
-                const cycle = stack.slice(stack.indexOf(next));
-                const start = cycle.indexOf([...cycle].sort()[0]);
-                const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
-                const key = rotated.join('\u0000');
-                if (!reported.has(key)) {
-                    reported.add(key);
-                    problems.push({
-                        path: ['jobs', rotated[0], 'needs'],
-                        message: `dependency cycle: ${[...rotated, rotated[0]].join(' → ')}`,
-                    });
-                }
-            }
-            else if (nextState === undefined) {
-                visit(next);
-            }
-        }
-        stack.pop();
-        state.set(id, 'done');
-    };
-    for (const id of [...jobs.keys()].sort())
-        if (!state.has(id))
-            visit(id);
-    return problems;
-}
-function readLooseJob(value) {
-    const job = asRecord(value);
-    const needs = [];
-    if (typeof job.needs === 'string')
-        needs.push({ id: job.needs, index: undefined });
-    else if (Array.isArray(job.needs)) {
-        job.needs.forEach((id, index) => {
-            if (typeof id === 'string')
-                needs.push({ id, index });
-        });
-    }
-    return {
-        needs,
-        image: job.image,
-        executor: job.executor,
-        env: asRecord(job.env),
-        secrets: Array.isArray(job.secrets) ? job.secrets : [],
-    };
-}
-function asRecord(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-        ? value
-        : {};
 }
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 6 modules
@@ -12406,12 +12292,34 @@ function describeValue(value) {
         return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
     return String(value);
 }
+/** What YAML and JSON users call each type zod names, for "expected ..., found ..." messages. */
+const TYPE_WORDS = {
+    record: 'a mapping (key: value lines)',
+    object: 'a mapping (key: value lines)',
+    array: 'a list (- item lines, or [a, b])',
+    string: 'a string',
+    number: 'a number',
+    boolean: 'true or false',
+    int: 'a whole number',
+};
+/**
+ * A zod issue's message in the user's words: wrong types say what was expected and what was found, never zod's
+ * own text ("expected record, received null"); other issues carry the message their schema gave them.
+ * The input must have been parsed with `reportInput: true`.
+ */
+function issueMessage(issue) {
+    // A schema's own message stays; zod's defaults all start with "Invalid input".
+    if (issue.code !== 'invalid_type' || !issue.message.startsWith('Invalid input'))
+        return issue.message;
+    return `expected ${TYPE_WORDS[issue.expected] ?? issue.expected}, found ${describeValue(issue.input)}`;
+}
 
 // EXTERNAL MODULE: ./src/config/runner-variables.ts
 var runner_variables = __nccwpck_require__(2282);
 // EXTERNAL MODULE: ./node_modules/zod/v4/core/registries.js
 var registries = __nccwpck_require__(9396);
 ;// CONCATENATED MODULE: ./src/config/zod-problems.ts
+
 
 
 /**
@@ -12461,7 +12369,7 @@ function convertIssue(issue, prefix, rootSchema, rootInput, out) {
                 });
                 return;
             }
-            out.push({ path, message: issue.message });
+            out.push({ path, message: issueMessage(issue) });
     }
 }
 /**
@@ -12832,6 +12740,158 @@ const JobsFileSchema = schemas/* strictObject */.rej({
 })
     .describe('vmplan jobs file: guest images and the CI jobs that run in them.');
 
+;// CONCATENATED MODULE: ./src/config/references.ts
+
+
+
+/**
+ * Checks what the schema alone cannot: `needs` naming real jobs (no self-dependency, no cycles), images that
+ * exist, VM jobs that have an image, and names not given twice. Works on raw data so it can run even when the
+ * schema found other problems, and every problem is reported in one pass.
+ */
+function checkReferences(data) {
+    const root = asRecord(data);
+    const jobs = asRecord(root.jobs);
+    const images = asRecord(root.images);
+    const defaults = asRecord(root.defaults);
+    const jobIds = Object.keys(jobs);
+    const validJobIds = jobIds.filter((id) => JOB_ID_PATTERN.test(id));
+    const imageNames = Object.keys(images);
+    const problems = [];
+    const loose = new Map();
+    for (const id of jobIds)
+        loose.set(id, readLooseJob(jobs[id]));
+    checkImageReference(defaults.image, ['defaults', 'image'], imageNames, problems);
+    for (const [id, job] of loose) {
+        const seen = new Set();
+        for (const need of job.needs) {
+            const path = need.index === undefined ? ['jobs', id, 'needs'] : ['jobs', id, 'needs', need.index];
+            if (need.id === id)
+                problems.push({ path, message: `job "${id}" cannot need itself` });
+            else if (!loose.has(need.id)) {
+                // An id that is not even well-formed gets the schema's message alone; suggestions are only valid ids.
+                if (JOB_ID_PATTERN.test(need.id))
+                    problems.push({ path, message: `unknown job "${need.id}"${didYouMean(need.id, validJobIds)}` });
+            }
+            else if (seen.has(need.id))
+                problems.push({ path, message: `"${need.id}" is listed twice` });
+            seen.add(need.id);
+        }
+        checkImageReference(job.image, ['jobs', id, 'image'], imageNames, problems);
+        const executor = job.executor ?? defaults.executor;
+        if (typeof executor === 'string' &&
+            EXECUTOR_NAMES.includes(executor) &&
+            isVmExecutor(executor) &&
+            job.image === undefined &&
+            defaults.image === undefined) {
+            problems.push({
+                path: ['jobs', id],
+                message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image`,
+            });
+        }
+        const envNames = new Set(Object.keys(job.env));
+        const secretNames = new Set();
+        job.secrets.forEach((name, index) => {
+            if (typeof name !== 'string')
+                return;
+            const path = ['jobs', id, 'secrets', index];
+            if (secretNames.has(name))
+                problems.push({ path, message: `secret "${name}" is listed twice` });
+            else if (envNames.has(name)) {
+                problems.push({ path, message: `"${name}" is both a literal env variable and a secret: keep one` });
+            }
+            secretNames.add(name);
+        });
+    }
+    problems.push(...findCycles(loose));
+    return problems;
+}
+function checkImageReference(image, path, imageNames, problems) {
+    if (typeof image !== 'string' || imageNames.includes(image) || !JOB_ID_PATTERN.test(image))
+        return;
+    const valid = imageNames.filter((name) => JOB_ID_PATTERN.test(name));
+    const hint = valid.length === 0 ? ' (no images are defined under "images")' : didYouMean(image, valid);
+    problems.push({ path, message: `unknown image "${image}"${hint}` });
+}
+/** Every dependency cycle once, printed from its smallest job id: `a → b → c → a`. */
+function findCycles(jobs) {
+    const state = new Map();
+    const stack = [];
+    const reported = new Set();
+    const problems = [];
+    // Depth-first with an explicit stack (a 20,000-job chain must not overflow the call stack): each frame is a job
+    // and the needs left to look at; `stack` is the path from the root, to name a cycle when one closes.
+    const visit = (root) => {
+        const frames = [];
+        const enter = (id) => {
+            state.set(id, 'visiting');
+            stack.push(id);
+            const needs = [...new Set((jobs.get(id)?.needs ?? []).map((need) => need.id))].sort();
+            frames.push({ id, next: needs.reverse() });
+        };
+        enter(root);
+        while (frames.length > 0) {
+            const frame = frames[frames.length - 1];
+            const next = frame.next.pop();
+            if (next === undefined) {
+                frames.pop();
+                stack.pop();
+                state.set(frame.id, 'done');
+                continue;
+            }
+            if (next === frame.id || !jobs.has(next))
+                continue; // reported elsewhere
+            const nextState = state.get(next);
+            if (nextState === 'visiting')
+                reportCycle(stack.slice(stack.indexOf(next)));
+            else if (nextState === undefined)
+                enter(next);
+        }
+    };
+    const reportCycle = (cycle) => {
+        const start = cycle.indexOf([...cycle].sort()[0]);
+        const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
+        const key = rotated.join('\u0000');
+        if (reported.has(key))
+            return;
+        reported.add(key);
+        problems.push({
+            path: ['jobs', rotated[0], 'needs'],
+            message: rotated.length <= 12
+                ? `dependency cycle: ${[...rotated, rotated[0]].join(' → ')}`
+                : `dependency cycle of ${rotated.length} jobs: ${rotated.slice(0, 10).join(' → ')} → … → ${rotated.at(-1)} → ${rotated[0]}`,
+        });
+    };
+    for (const id of [...jobs.keys()].sort())
+        if (!state.has(id))
+            visit(id);
+    return problems;
+}
+function readLooseJob(value) {
+    const job = asRecord(value);
+    const needs = [];
+    if (typeof job.needs === 'string')
+        needs.push({ id: job.needs, index: undefined });
+    else if (Array.isArray(job.needs)) {
+        job.needs.forEach((id, index) => {
+            if (typeof id === 'string')
+                needs.push({ id, index });
+        });
+    }
+    return {
+        needs,
+        image: job.image,
+        executor: job.executor,
+        env: asRecord(job.env),
+        secrets: Array.isArray(job.secrets) ? job.secrets : [],
+    };
+}
+function asRecord(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+        ? value
+        : {};
+}
+
 ;// CONCATENATED MODULE: ./src/config/parse.ts
 
 
@@ -12855,7 +12915,7 @@ function parseJobsFile(text, file) {
         throw new errors/* InputError */.dz((0,errors/* sortProblems */.dS)(syntaxProblems));
     // A repeated key is an error, but the rest of the file can still be checked (the last value stands in).
     const duplicates = duplicateKeys(document, lineCounter, file);
-    const data = document.toJS({ maxAliasCount: 1000 });
+    const data = resolveAliases(document, lineCounter, file);
     if (data === null || data === undefined) {
         throw new errors/* InputError */.dz([
             ...duplicates,
@@ -12915,6 +12975,37 @@ function duplicateKeys(document, lineCounter, file) {
     walk(document.contents, []);
     return problems;
 }
+/** Most alias uses a jobs file may have: far more than any real one, far less than a "billion laughs" needs. */
+const MAX_ALIAS_USES = 1000;
+/**
+ * The document as plain data. Alias expansion is bounded: a file that would expand past the bound (an alias
+ * bomb, or simply thousands of alias uses) is refused with the place of its first alias, not a crash.
+ */
+function resolveAliases(document, lineCounter, file) {
+    try {
+        return document.toJS({ maxAliasCount: MAX_ALIAS_USES });
+    }
+    catch (error) {
+        if (!(error instanceof ReferenceError))
+            throw error;
+        let first;
+        (0,dist/* visit */.YR)(document, {
+            Alias(_, node) {
+                if (node.range !== undefined && node.range !== null)
+                    first = lineCounter.linePos(node.range[0]);
+                return dist/* visit */.YR.BREAK;
+            },
+        });
+        throw new errors/* InputError */.dz([
+            {
+                file,
+                line: first?.line,
+                column: first?.col,
+                message: `too many YAML alias uses (the file expands past ${MAX_ALIAS_USES}): write the values out, or use fewer aliases`,
+            },
+        ]);
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/config/load.ts
 
@@ -12954,6 +13045,34 @@ function loadJobsText(content, name) {
 
 // EXTERNAL MODULE: ./src/util/atomic-write.ts
 var atomic_write = __nccwpck_require__(5105);
+;// CONCATENATED MODULE: ./src/util/graph.ts
+/**
+ * Visits a dependency graph depth-first, calling `done(id)` once per reachable id after every id it depends on
+ * (post-order). Iterative, so a 20,000-long chain cannot overflow the call stack; ids on a cycle are visited
+ * once (cycles are reported by the jobs-file checks before any plan is built).
+ */
+function postOrder(roots, dependencies, done) {
+    const seen = new Set();
+    for (const root of roots) {
+        if (seen.has(root))
+            continue;
+        seen.add(root);
+        const frames = [{ id: root, left: [...dependencies(root)].reverse() }];
+        while (frames.length > 0) {
+            const frame = frames[frames.length - 1];
+            const next = frame.left.pop();
+            if (next === undefined) {
+                frames.pop();
+                done(frame.id);
+            }
+            else if (!seen.has(next)) {
+                seen.add(next);
+                frames.push({ id: next, left: [...dependencies(next)].reverse() });
+            }
+        }
+    }
+}
+
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
@@ -13240,6 +13359,7 @@ function planConsistencyProblems(plan) {
 
 
 
+
 /** Defaults for what a jobs file leaves out. */
 const PLAN_DEFAULTS = { timeoutMinutes: 60, cpus: 2, memory: 2048 };
 /**
@@ -13304,15 +13424,7 @@ function selectJobs(config, only, jobIds, needsOf, excluded) {
         throw new errors/* InputError */.dz(unknown.map((id) => ({ message: `--only: unknown job "${id}"${didYouMean(id, jobIds)}` })));
     }
     const selected = new Set();
-    const add = (id) => {
-        if (selected.has(id))
-            return;
-        selected.add(id);
-        for (const need of needsOf(id))
-            add(need);
-    };
-    for (const id of only)
-        add(id);
+    postOrder(only, needsOf, (id) => selected.add(id));
     const named = [...new Set(only)].sort().join(', ');
     for (const id of jobIds) {
         if (!selected.has(id))
@@ -13339,25 +13451,16 @@ function applyPathFilters(config, changes, jobIds, explicitlySelected, excluded)
 }
 /** A job that needs an excluded job cannot run: exclude it too, saying which need was missing. */
 function excludeDependents(jobIds, needsOf, excluded) {
-    const visited = new Set();
-    const visit = (id) => {
-        if (visited.has(id))
-            return;
-        visited.add(id);
-        const needs = needsOf(id);
-        for (const need of needs)
-            visit(need);
+    postOrder(jobIds, needsOf, (id) => {
         if (excluded.has(id))
             return;
-        const missing = needs.find((need) => excluded.has(need));
+        const missing = needsOf(id).find((need) => excluded.has(need));
         if (missing === undefined)
             return;
         const why = excluded.get(missing);
         const because = why.reason === 'needs-excluded' ? 'was excluded' : `was excluded (${why.reason})`;
         excluded.set(id, { job: id, reason: 'needs-excluded', message: `needs "${missing}", which ${because}` });
-    };
-    for (const id of jobIds)
-        visit(id);
+    });
 }
 /** A forced executor replaces every executor of its kind: a host one runs everything there, a VM one every VM job. */
 function resolveExecutor(job, config, context) {
@@ -13377,6 +13480,7 @@ function buildExecuteNode(config, id, needs, context, problems) {
     if (vm && image === undefined) {
         problems.push({
             path: ['jobs', id],
+            at: 'key',
             message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image (or run with --executor host)`,
         });
     }
@@ -13463,15 +13567,11 @@ function imageCacheKey(image) {
 function orderNodes(nodes) {
     const byId = new Map(nodes.map((node) => [node.id, node]));
     const stageOf = new Map();
-    const stage = (id) => {
-        const known = stageOf.get(id);
-        if (known !== undefined)
-            return known;
-        const node = byId.get(id);
-        const value = node.dependsOn.length === 0 ? 0 : 1 + Math.max(...node.dependsOn.map(stage));
-        stageOf.set(id, value);
-        return value;
-    };
+    postOrder(nodes.map((node) => node.id), (id) => byId.get(id)?.dependsOn ?? [], (id) => {
+        const dependsOn = byId.get(id).dependsOn;
+        stageOf.set(id, dependsOn.reduce((deepest, need) => Math.max(deepest, stageOf.get(need) + 1), 0));
+    });
+    const stage = (id) => stageOf.get(id);
     const ordered = [...nodes].sort((a, b) => stage(a.id) - stage(b.id) || (0,canonical_json/* compareText */.n6)(a.id, b.id));
     const stages = [];
     for (const node of ordered) {
@@ -13726,8 +13826,11 @@ function readPlan(path, name = path) {
 }
 
 ;// CONCATENATED MODULE: ./src/plan/render.ts
-/** A readable, stable text view of a plan: source, scope, stages with their nodes, exclusions, preconditions. */
-function renderPlan(plan) {
+/**
+ * A readable, stable text view of a plan: source, scope, stages with their nodes, exclusions, and what the plan
+ * requires of the machine that runs it. Given an environment, it also says whether each secret is set there.
+ */
+function renderPlan(plan, here) {
     const lines = [];
     const jobs = plan.nodes.filter((node) => node.kind === 'execute').length;
     const images = plan.nodes.length - jobs;
@@ -13754,9 +13857,9 @@ function renderPlan(plan) {
             lines.push(`  ${entry.job.padEnd(excludedWidth)}  ${entry.message}`);
     }
     if (plan.preconditions.length > 0) {
-        lines.push('', 'Preconditions');
+        lines.push('', 'Requires');
         for (const precondition of plan.preconditions)
-            lines.push(`  ${renderPrecondition(precondition)}`);
+            lines.push(`  ${renderPrecondition(precondition, here)}`);
     }
     return `${lines.join('\n')}\n`;
 }
@@ -13793,15 +13896,21 @@ function renderExecute(node, id) {
         parts.push('writable workspace');
     return `${id}  ${parts.join('  ')}\n  ${' '.repeat(id.length)}  $ ${firstLine(node.command)}`;
 }
-function renderPrecondition(precondition) {
+function renderPrecondition(precondition, here) {
     const count = `${precondition.nodes.length} node(s)`;
     switch (precondition.kind) {
         case 'executor':
-            return `executor "${precondition.executor}" available (${count})`;
-        case 'secret':
-            return `secret ${precondition.name} set in the environment (${precondition.nodes.join(', ')})`;
+            return `the ${precondition.executor} executor (${count})`;
+        case 'secret': {
+            const now = here === undefined
+                ? ''
+                : (here.env[precondition.name] ?? '') === ''
+                    ? ' — not set here'
+                    : ' — set here';
+            return `secret ${precondition.name} in the environment (${precondition.nodes.join(', ')})${now}`;
+        }
         case 'host-arch':
-            return `host architecture ${precondition.arch} (vfkit runs guests of the host architecture; ${count})`;
+            return `an ${precondition.arch} host (vfkit runs guests of the host's architecture; ${count})`;
     }
 }
 function firstLine(script) {
@@ -13830,74 +13939,6 @@ function jsonSchemaFor(name) {
 /** The text of `schema/<name>.schema.json` as committed. */
 function jsonSchemaText(name) {
     return `${JSON.stringify(jsonSchemaFor(name), null, 2)}\n`;
-}
-
-;// CONCATENATED MODULE: ./src/cli/commands/inspect.ts
-
-
-
-
-
-
-
-
-
-/** The flags of `vmplan show`. */
-const SHOW_FLAGS = {
-    json: { type: 'boolean', description: 'Print the plan as JSON instead of its stages.' },
-};
-/** `vmplan show PLAN [--json]`: renders a plan (e.g. one downloaded from a workflow run). */
-function showCommand(args, io) {
-    const { values, positionals } = parseCommandArgs('show', args, SHOW_FLAGS);
-    if (positionals.length !== 1)
-        throw new errors/* InputError */.dz('vmplan show: expected the path of a plan.json');
-    const plan = readPlan((0,external_node_path_.resolve)(io.cwd, positionals[0]), positionals[0]);
-    io.stdout(values.json === true ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
-    return cli_io/* EXIT */.d.ok;
-}
-/** `vmplan validate FILE`: checks a jobs file or a plan.json (told apart by a top-level "planId"). */
-function validateCommand(args, io) {
-    const { positionals } = parseCommandArgs('validate', args, {});
-    if (positionals.length !== 1)
-        throw new errors/* InputError */.dz('vmplan validate: expected one file (a jobs file or a plan.json)');
-    const path = (0,external_node_path_.resolve)(io.cwd, positionals[0]);
-    if (looksLikePlan(path)) {
-        const plan = readPlan(path, positionals[0]);
-        io.stdout(`${positionals[0]}: valid plan ${plan.planId.slice(0, 12)} (${plan.nodes.length} node(s))\n`);
-    }
-    else {
-        const { config } = loadJobsFile(path, positionals[0]);
-        const jobs = Object.keys(config.jobs).length;
-        const images = Object.keys(config.images ?? {}).length;
-        io.stdout(`${positionals[0]}: valid jobs file (${jobs} job(s), ${images} image(s))\n`);
-    }
-    return cli_io/* EXIT */.d.ok;
-}
-/** `vmplan schema jobs|plan`: prints a JSON Schema for editors and other tools. */
-function schemaCommand(args, io) {
-    const { positionals } = parseCommandArgs('schema', args, {});
-    const name = positionals[0];
-    if (positionals.length !== 1 || name === undefined || !(name in PUBLISHED_SCHEMAS)) {
-        throw new errors/* InputError */.dz(`vmplan schema: expected one of ${Object.keys(PUBLISHED_SCHEMAS).join(', ')}`);
-    }
-    io.stdout(jsonSchemaText(name));
-    return cli_io/* EXIT */.d.ok;
-}
-function looksLikePlan(path) {
-    let text;
-    try {
-        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
-    }
-    catch {
-        return false; // let the jobs-file loader report the read error
-    }
-    try {
-        const data = JSON.parse(text);
-        return data !== null && typeof data === 'object' && 'planId' in data;
-    }
-    catch {
-        return false;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/context/git.ts
@@ -14004,6 +14045,7 @@ function secretValuesOf(plan, env) {
 ;// CONCATENATED MODULE: ./src/util/read-json.ts
 
 
+
 /**
  * Reads a JSON file and validates it with `schema`. Every failure — unreadable, too large, not JSON, not the
  * schema — is an InputError naming the file (`name`), what it should be and what is wrong.
@@ -14038,13 +14080,13 @@ function read_json_readJsonFile(path, schema, how, name = path) {
 }
 /** Validates parsed JSON with `schema`; a mismatch is an InputError naming the file, the field and the problem. */
 function validateJson(data, schema, how, name) {
-    const parsed = schema.safeParse(data);
+    const parsed = schema.safeParse(data, { reportInput: true });
     if (!parsed.success) {
         const issue = parsed.error.issues[0];
         throw new errors/* InputError */.dz([
             {
                 file: name,
-                message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${issue.message}`,
+                message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${issueMessage(issue)}`,
             },
         ]);
     }
@@ -14306,16 +14348,53 @@ function readDurations(path, name = path) {
 ;// CONCATENATED MODULE: ./src/util/state-dir.ts
 
 
+
+/** Folders vmplan keeps inside a state folder; each must be a folder if it exists. */
+const STATE_SUBFOLDERS = ['runs', 'cache', 'plans'];
 /**
  * Creates a vmplan state folder that git ignores on its own (a `.gitignore` of `*` inside it), so runs,
  * plans and caches never show up as changes or get committed, whatever the repository's own ignore rules.
+ * A state folder that cannot be one (a file in its place or in place of `runs`, no write permission) is an
+ * InputError naming the folder and what is wrong, before anything is written.
  */
 function ensureStateDir(path) {
-    (0,external_node_fs_.mkdirSync)(path, { recursive: true });
+    const problem = stateDirProblem(path);
+    if (problem !== undefined)
+        throw new errors/* InputError */.dz(`state folder ${path}: ${problem}`);
     const ignore = (0,external_node_path_.join)(path, '.gitignore');
     if (!(0,external_node_fs_.existsSync)(ignore))
         (0,external_node_fs_.writeFileSync)(ignore, '# Created by vmplan: everything here is local state.\n*\n');
     return path;
+}
+/** What makes a folder unusable as a state folder (creating it when missing), or undefined. */
+function stateDirProblem(path) {
+    try {
+        (0,external_node_fs_.mkdirSync)(path, { recursive: true });
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'EEXIST' || code === 'ENOTDIR')
+            return 'it, or a folder above it, is a file';
+        if (code === 'EACCES' || code === 'EPERM')
+            return 'cannot be created here (permission denied)';
+        if (code === 'EROFS')
+            return 'is on a read-only filesystem';
+        return `cannot be created (${code ?? error.message})`;
+    }
+    if (!(0,external_node_fs_.lstatSync)(path).isDirectory())
+        return 'is not a folder';
+    for (const name of STATE_SUBFOLDERS) {
+        const sub = (0,external_node_path_.join)(path, name);
+        if ((0,external_node_fs_.existsSync)(sub) && !(0,external_node_fs_.lstatSync)(sub).isDirectory())
+            return `${name} is not a folder (move it away: vmplan keeps its ${name} there)`;
+    }
+    try {
+        (0,external_node_fs_.accessSync)(path, external_node_fs_.constants.W_OK);
+    }
+    catch {
+        return 'is not writable (vmplan writes runs, logs and caches there)';
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/cli/commands/plan.ts
@@ -14387,7 +14466,7 @@ function planFromArgs(io, file, values) {
     const name = displayName(root, path);
     const loaded = loadJobsFile(path, name);
     const only = listOption(values.only);
-    return buildPlan(loaded.config, {
+    return locatedIn(loaded.locator, () => buildPlan(loaded.config, {
         source: localSource(io.cwd),
         jobsFile: { name, sha256: loaded.sha256 },
         changes: localChanges(io.cwd, {
@@ -14401,7 +14480,18 @@ function planFromArgs(io, file, values) {
             : { durations: readDurations((0,external_node_path_.resolve)(io.cwd, values.durations), values.durations) }),
         defaultExecutor: platformExecutor(),
         createdAt: planTimestamp(io.env),
-    });
+    }));
+}
+/** Runs `plan` and gives its problems about the jobs file (those with a path) their file, line and column. */
+function locatedIn(locator, plan) {
+    try {
+        return plan();
+    }
+    catch (error) {
+        if (!(error instanceof errors/* InputError */.dz))
+            throw error;
+        throw new errors/* InputError */.dz(error.problems.map((problem) => problem.path !== undefined && problem.line === undefined ? locator.locate(problem) : problem));
+    }
 }
 /** `vmplan plan [FILE] [--only JOB...] [--changed-files FILE | --base REF] [--executor X] [--out PATH|-]` */
 function planCommand(args, io) {
@@ -14418,7 +14508,7 @@ function planCommand(args, io) {
     if (values.out === undefined)
         ensureStateDir((0,external_node_path_.dirname)(out));
     writePlan(out, plan, secretValues);
-    io.stdout(renderPlan(plan));
+    io.stdout(renderPlan(plan, { env: io.env }));
     io.stdout(`\nWrote ${(0,external_node_path_.relative)(io.cwd, out) || out}\n`);
     return cli_io/* EXIT */.d.ok;
 }
@@ -14428,6 +14518,85 @@ function displayName(root, path) {
     if (fromRoot.startsWith('..') || (0,external_node_path_.isAbsolute)(fromRoot))
         return path;
     return fromRoot.split(external_node_path_.sep).join('/');
+}
+
+;// CONCATENATED MODULE: ./src/cli/commands/inspect.ts
+
+
+
+
+
+
+
+
+
+
+/** The flags of `vmplan show`. */
+const SHOW_FLAGS = {
+    json: { type: 'boolean', description: 'Print the plan as JSON instead of its stages.' },
+};
+/**
+ * A plan.json as it is, or the plan a jobs file makes now (planned exactly as `vmplan plan` would, so every
+ * check `plan` makes applies). Default: the repository's jobs file.
+ */
+function planOf(io, command, positionals) {
+    if (positionals.length > 1)
+        throw new errors/* InputError */.dz(`vmplan ${command}: expected one file (a jobs file or a plan.json), got ${positionals.length}`);
+    const file = positionals[0] ?? DEFAULT_JOBS_FILE;
+    const path = (0,external_node_path_.resolve)(io.cwd, file);
+    if (looksLikePlan(path, file))
+        return { plan: readPlan(path, file), file, kind: 'plan' };
+    return { plan: planFromArgs(io, file, {}), file, kind: 'jobs file' };
+}
+/** `vmplan show [FILE] [--json]`: renders a plan.json (e.g. downloaded from a workflow run) or a jobs file's plan. */
+function showCommand(args, io) {
+    const { values, positionals } = parseCommandArgs('show', args, SHOW_FLAGS);
+    const { plan } = planOf(io, 'show', positionals);
+    io.stdout(values.json === true ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan, { env: io.env }));
+    return cli_io/* EXIT */.d.ok;
+}
+/** `vmplan validate [FILE]`: checks a jobs file (everything `plan` checks) or a plan.json; runs nothing. */
+function validateCommand(args, io) {
+    const { positionals } = parseCommandArgs('validate', args, {});
+    const { plan, file, kind } = planOf(io, 'validate', positionals);
+    const jobs = plan.nodes.filter((node) => node.kind === 'execute').length + plan.excluded.length;
+    const images = plan.nodes.filter((node) => node.kind === 'prepare').length;
+    io.stdout(kind === 'plan'
+        ? `${file}: valid plan ${plan.planId.slice(0, 12)} (${plan.nodes.length} node(s))\n`
+        : `${file}: valid jobs file (${jobs} job(s), ${images} image(s) in use)\n`);
+    return cli_io/* EXIT */.d.ok;
+}
+/** `vmplan schema jobs|plan`: prints a JSON Schema for editors and other tools. */
+function schemaCommand(args, io) {
+    const { positionals } = parseCommandArgs('schema', args, {});
+    const name = positionals[0];
+    if (positionals.length !== 1 || name === undefined || !(name in PUBLISHED_SCHEMAS)) {
+        throw new errors/* InputError */.dz(`vmplan schema: expected one of ${Object.keys(PUBLISHED_SCHEMAS).join(', ')}`);
+    }
+    io.stdout(jsonSchemaText(name));
+    return cli_io/* EXIT */.d.ok;
+}
+/**
+ * Whether to read a file as a plan: it has a top-level "planId", or it is named `.json` and is not a jobs file
+ * written as JSON (no top-level "jobs") — so a broken plan.json gets the plan reader's located error.
+ */
+function looksLikePlan(path, name) {
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch {
+        return false; // let the jobs-file loader report the read error
+    }
+    try {
+        const data = JSON.parse(text);
+        if (data === null || typeof data !== 'object')
+            return name.endsWith('.json');
+        return 'planId' in data || (name.endsWith('.json') && !('jobs' in data));
+    }
+    catch {
+        return name.endsWith('.json');
+    }
 }
 
 // EXTERNAL MODULE: external "node:os"
@@ -14816,13 +14985,31 @@ function prefixLines(text, prefix) {
 }
 /** A LiveSink writing to a stream (e.g. process.stdout) with a prefix on every line, honouring backpressure. */
 function streamSink(stream, prefix) {
+    const writable = stream;
     return {
         write(text) {
-            if (!stream.write(prefixLines(text, prefix))) {
-                return (0,external_node_events_.once)(stream, 'drain').then(() => undefined);
-            }
+            // A reader that went away (`| head`) ends live output; the job goes on and its log is kept.
+            if (writable.destroyed === true)
+                return;
+            if (!stream.write(prefixLines(text, prefix)))
+                return drainedOrGone(stream);
         },
     };
+}
+/** Resolves when the stream can take more, or will never (closed, failed). */
+function drainedOrGone(stream) {
+    const emitter = stream;
+    return new Promise((resolve) => {
+        const done = () => {
+            emitter.off('drain', done);
+            emitter.off('close', done);
+            emitter.off('error', done);
+            resolve();
+        };
+        emitter.once('drain', done);
+        emitter.once('close', done);
+        emitter.once('error', done);
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/engine/run-node.ts
@@ -15067,7 +15254,12 @@ class Scheduler {
     skipDependents(node, outcome) {
         const skipped = [];
         const label = node.kind === 'execute' ? `"${node.job}"` : `image "${node.image}"`;
-        const visit = (id, message) => {
+        // Breadth-first with a queue: a long chain of dependents never deepens the call stack.
+        const queue = [
+            { id: node.id, message: `needs ${label}, which ${outcome}` },
+        ];
+        for (let index = 0; index < queue.length; index++) {
+            const { id, message } = queue[index];
             for (const dependentId of this.dependents.get(id) ?? []) {
                 if (this.status.get(dependentId) !== 'pending')
                     continue;
@@ -15075,10 +15267,9 @@ class Scheduler {
                 skipped.push({ nodeId: dependentId, message });
                 const dependent = this.byId.get(dependentId);
                 const dependentLabel = dependent.kind === 'execute' ? `"${dependent.job}"` : `image "${dependent.image}"`;
-                visit(dependentId, `needs ${dependentLabel}, which was skipped`);
+                queue.push({ id: dependentId, message: `needs ${dependentLabel}, which was skipped` });
             }
-        };
-        visit(node.id, `needs ${label}, which ${outcome}`);
+        }
         return skipped;
     }
     fits(node) {
@@ -17045,6 +17236,7 @@ function withHooks(inner, hooks, store) {
 
 
 
+
 /**
  * Narrows an existing plan to some of its jobs plus everything they need (for `--only` with `--plan`, reruns
  * of failed jobs, and shards). The result is a plan in its own right: stages, preconditions and planId are
@@ -17060,15 +17252,7 @@ function selectFromPlan(plan, jobs, why, createdAt) {
     }
     const keep = new Set();
     const byId = new Map(plan.nodes.map((node) => [node.id, node]));
-    const add = (id) => {
-        if (keep.has(id))
-            return;
-        keep.add(id);
-        for (const dependency of byId.get(id)?.dependsOn ?? [])
-            add(dependency);
-    };
-    for (const job of jobs)
-        add(`job:${job}`);
+    postOrder(jobs.map((job) => `job:${job}`), (id) => byId.get(id)?.dependsOn ?? [], (id) => keep.add(id));
     const nodes = plan.nodes
         .filter((node) => keep.has(node.id))
         .map((node) => node.kind === 'prepare' ? { ...node, usedBy: node.usedBy.filter((id) => keep.has(id)) } : node);
@@ -17557,7 +17741,10 @@ const RERUN_FLAGS = {
     ...runningOptions,
     failed: { type: 'boolean', description: 'Rerun only the jobs that did not pass, and what they need.' },
 };
-/** Resolves a run argument: an id, "latest", or nothing (the latest run). */
+/**
+ * Resolves a run argument: an id, a unique start of one (`20261203T07`, or the random suffix's start, as `list`
+ * shows it), "latest", or nothing (the latest run).
+ */
 function resolveRunId(layout, given) {
     const ids = listRunIds(layout);
     if (given === undefined || given === 'latest') {
@@ -17566,11 +17753,16 @@ function resolveRunId(layout, given) {
             throw new errors/* InputError */.dz(`no runs in ${layout.root} yet (vmplan run starts one)`);
         return latest;
     }
-    if (!ids.includes(given)) {
-        layout.runDir(given); // validates the form first
-        throw new errors/* InputError */.dz(`no run ${given} in ${layout.root}${didYouMean(given, ids)}`);
-    }
-    return given;
+    if (ids.includes(given))
+        return given;
+    if (!/^[0-9A-Za-z-]+$/.test(given))
+        throw new errors/* InputError */.dz(`"${given}" is not a run id (expected e.g. 20261129T102300Z-1a2b3c4d, a unique start of one, or latest; see vmplan list)`);
+    const matching = ids.filter((id) => id.startsWith(given) || id.split('-')[1]?.startsWith(given) === true);
+    if (matching.length === 1)
+        return matching[0];
+    if (matching.length > 1)
+        throw new errors/* InputError */.dz(`run "${given}" is ambiguous: ${matching.length} runs match (${matching.slice(-3).join(', ')}${matching.length > 3 ? ', …' : ''}); give more of the id`);
+    throw new errors/* InputError */.dz(`no run "${given}" in ${layout.root}${didYouMean(given, ids)}`);
 }
 /** `vmplan status [RUN] [--state-dir DIR]`: the table of one run (default the latest). */
 async function statusCommand(args, io) {
@@ -17704,6 +17896,8 @@ async function rerunCommand(args, io) {
         }
         plan = selectFromPlan(plan, notPassed, `passed in run ${runId}`, new Date().toISOString());
     }
+    const what = values.failed === true ? `the jobs of run ${runId} that did not pass` : `run ${runId}`;
+    io.stdout(`Rerunning ${what} on that run's snapshot (the repository as it was then); vmplan run runs the current working tree.\n`);
     return executePlan(io, plan, layout.planFile(runId), values, {
         of: runId,
         snapshotRun: previous.snapshotRun,
@@ -17875,6 +18069,7 @@ function commandHelp(spec) {
 
 
 
+
 /** Every command, in the order help lists them. */
 const COMMANDS = [
     {
@@ -17939,15 +18134,15 @@ const COMMANDS = [
     },
     {
         name: 'show',
-        operands: 'PLAN.json',
-        summary: 'Show a plan (e.g. one downloaded from a workflow run).',
+        operands: '[FILE]',
+        summary: 'Show a plan.json (e.g. downloaded from a workflow run), or the plan a jobs file makes.',
         flags: SHOW_FLAGS,
         run: showCommand,
     },
     {
         name: 'validate',
-        operands: 'FILE',
-        summary: 'Check a jobs file or a plan.json, running nothing.',
+        operands: '[FILE]',
+        summary: 'Check a jobs file (everything plan checks) or a plan.json, running nothing.',
         flags: {},
         run: validateCommand,
     },
@@ -18004,7 +18199,8 @@ async function runCli(argv, io) {
     }
     const command = COMMANDS.find((candidate) => candidate.name === name);
     if (command === undefined) {
-        io.stderr(`vmplan: unknown command "${name}"\n\n${usage()}`);
+        const names = COMMANDS.map((candidate) => candidate.name);
+        io.stderr(`vmplan: unknown command "${name}"${didYouMean(name, names)}\n\n${usage()}`);
         return cli_io/* EXIT */.d.invalidInput;
     }
     if (args.includes('--help') || args.includes('-h'))
@@ -18590,7 +18786,12 @@ async function runProcessGroup(command, args, options) {
     // Output ends when every holder of the pipes is gone; something that escaped the group (setsid) may keep
     // them open, so don't wait forever.
     const drained = Promise.all([(0,promises_namespaceObject.finished)(stdout), (0,promises_namespaceObject.finished)(stderr)]).then(() => true, () => true);
-    if (!(await Promise.race([drained, (0,promises_.setTimeout)(2_000).then(() => false)]))) {
+    // The 2 s wait is cancelled once output ends, so nothing outlives the job (a pending timer keeps Node alive).
+    const giveUp = new AbortController();
+    const waited = (0,promises_.setTimeout)(2_000, false, { signal: giveUp.signal }).catch(() => true);
+    const complete = await Promise.race([drained, waited]);
+    giveUp.abort();
+    if (!complete) {
         child.stdout.destroy();
         child.stderr.destroy();
         await options.log.note('vmplan: output still open 2 s after the job ended (a process escaped the job); stopped reading it');
@@ -22052,7 +22253,7 @@ __webpack_unused_export__ = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
-__webpack_unused_export__ = visit.visit;
+exports.YR = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 
 

@@ -32764,7 +32764,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 82534:
+/***/ 40200:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32911,6 +32911,43 @@ async function downloadArtifact(source, id, folder) {
 var schemas = __nccwpck_require__(92857);
 // EXTERNAL MODULE: ./node_modules/zod/v4/core/registries.js
 var registries = __nccwpck_require__(29396);
+;// CONCATENATED MODULE: ./src/util/describe.ts
+/** A short rendering of any value for "found ..." parts of error messages. */
+function describeValue(value) {
+    if (value === undefined)
+        return 'nothing';
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'a list';
+    if (typeof value === 'object')
+        return 'a mapping';
+    if (typeof value === 'string')
+        return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+    return String(value);
+}
+/** What YAML and JSON users call each type zod names, for "expected ..., found ..." messages. */
+const TYPE_WORDS = {
+    record: 'a mapping (key: value lines)',
+    object: 'a mapping (key: value lines)',
+    array: 'a list (- item lines, or [a, b])',
+    string: 'a string',
+    number: 'a number',
+    boolean: 'true or false',
+    int: 'a whole number',
+};
+/**
+ * A zod issue's message in the user's words: wrong types say what was expected and what was found, never zod's
+ * own text ("expected record, received null"); other issues carry the message their schema gave them.
+ * The input must have been parsed with `reportInput: true`.
+ */
+function issueMessage(issue) {
+    // A schema's own message stays; zod's defaults all start with "Invalid input".
+    if (issue.code !== 'invalid_type' || !issue.message.startsWith('Invalid input'))
+        return issue.message;
+    return `expected ${TYPE_WORDS[issue.expected] ?? issue.expected}, found ${describeValue(issue.input)}`;
+}
+
 ;// CONCATENATED MODULE: ./src/util/suggest.ts
 /** Edit distance between two strings (Levenshtein), for "did you mean" hints. */
 function editDistance(a, b) {
@@ -32952,6 +32989,7 @@ function didYouMean(word, candidates) {
 }
 
 ;// CONCATENATED MODULE: ./src/config/zod-problems.ts
+
 
 
 /**
@@ -33001,7 +33039,7 @@ function convertIssue(issue, prefix, rootSchema, rootInput, out) {
                 });
                 return;
             }
-            out.push({ path, message: issue.message });
+            out.push({ path, message: issueMessage(issue) });
     }
 }
 /**
@@ -33408,6 +33446,34 @@ const REPORT_FORMAT_NAMES = REPORT_FORMATS.map((format) => format.name);
 
 // EXTERNAL MODULE: ./src/util/canonical-json.ts
 var canonical_json = __nccwpck_require__(71989);
+;// CONCATENATED MODULE: ./src/util/graph.ts
+/**
+ * Visits a dependency graph depth-first, calling `done(id)` once per reachable id after every id it depends on
+ * (post-order). Iterative, so a 20,000-long chain cannot overflow the call stack; ids on a cycle are visited
+ * once (cycles are reported by the jobs-file checks before any plan is built).
+ */
+function postOrder(roots, dependencies, done) {
+    const seen = new Set();
+    for (const root of roots) {
+        if (seen.has(root))
+            continue;
+        seen.add(root);
+        const frames = [{ id: root, left: [...dependencies(root)].reverse() }];
+        while (frames.length > 0) {
+            const frame = frames[frames.length - 1];
+            const next = frame.left.pop();
+            if (next === undefined) {
+                frames.pop();
+                done(frame.id);
+            }
+            else if (!seen.has(next)) {
+                seen.add(next);
+                frames.push({ id: next, left: [...dependencies(next)].reverse() });
+            }
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/version.ts
 /** vmplan's version, recorded in every plan (kept in step with package.json by a test). */
 const VMPLAN_VERSION = '0.1.0';
@@ -33457,22 +33523,6 @@ function duration(params) {
 ;// CONCATENATED MODULE: ./src/executors/descriptor.ts
 /** Guest CPU architectures vmplan knows (the jobs file's `arch`). */
 const GUEST_ARCHS = ['arm64', 'amd64'];
-
-;// CONCATENATED MODULE: ./src/util/describe.ts
-/** A short rendering of any value for "found ..." parts of error messages. */
-function describeValue(value) {
-    if (value === undefined)
-        return 'nothing';
-    if (value === null)
-        return 'null';
-    if (Array.isArray(value))
-        return 'a list';
-    if (typeof value === 'object')
-        return 'a mapping';
-    if (typeof value === 'string')
-        return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-    return String(value);
-}
 
 // EXTERNAL MODULE: ./src/config/runner-variables.ts
 var runner_variables = __nccwpck_require__(12282);
@@ -33970,6 +34020,7 @@ function planConsistencyProblems(plan) {
 
 
 
+
 /** Defaults for what a jobs file leaves out. */
 const PLAN_DEFAULTS = { timeoutMinutes: 60, cpus: 2, memory: 2048 };
 /**
@@ -34034,15 +34085,7 @@ function selectJobs(config, only, jobIds, needsOf, excluded) {
         throw new errors/* InputError */.dz(unknown.map((id) => ({ message: `--only: unknown job "${id}"${didYouMean(id, jobIds)}` })));
     }
     const selected = new Set();
-    const add = (id) => {
-        if (selected.has(id))
-            return;
-        selected.add(id);
-        for (const need of needsOf(id))
-            add(need);
-    };
-    for (const id of only)
-        add(id);
+    postOrder(only, needsOf, (id) => selected.add(id));
     const named = [...new Set(only)].sort().join(', ');
     for (const id of jobIds) {
         if (!selected.has(id))
@@ -34069,25 +34112,16 @@ function applyPathFilters(config, changes, jobIds, explicitlySelected, excluded)
 }
 /** A job that needs an excluded job cannot run: exclude it too, saying which need was missing. */
 function excludeDependents(jobIds, needsOf, excluded) {
-    const visited = new Set();
-    const visit = (id) => {
-        if (visited.has(id))
-            return;
-        visited.add(id);
-        const needs = needsOf(id);
-        for (const need of needs)
-            visit(need);
+    postOrder(jobIds, needsOf, (id) => {
         if (excluded.has(id))
             return;
-        const missing = needs.find((need) => excluded.has(need));
+        const missing = needsOf(id).find((need) => excluded.has(need));
         if (missing === undefined)
             return;
         const why = excluded.get(missing);
         const because = why.reason === 'needs-excluded' ? 'was excluded' : `was excluded (${why.reason})`;
         excluded.set(id, { job: id, reason: 'needs-excluded', message: `needs "${missing}", which ${because}` });
-    };
-    for (const id of jobIds)
-        visit(id);
+    });
 }
 /** A forced executor replaces every executor of its kind: a host one runs everything there, a VM one every VM job. */
 function resolveExecutor(job, config, context) {
@@ -34107,6 +34141,7 @@ function buildExecuteNode(config, id, needs, context, problems) {
     if (vm && image === undefined) {
         problems.push({
             path: ['jobs', id],
+            at: 'key',
             message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image (or run with --executor host)`,
         });
     }
@@ -34193,15 +34228,11 @@ function imageCacheKey(image) {
 function orderNodes(nodes) {
     const byId = new Map(nodes.map((node) => [node.id, node]));
     const stageOf = new Map();
-    const stage = (id) => {
-        const known = stageOf.get(id);
-        if (known !== undefined)
-            return known;
-        const node = byId.get(id);
-        const value = node.dependsOn.length === 0 ? 0 : 1 + Math.max(...node.dependsOn.map(stage));
-        stageOf.set(id, value);
-        return value;
-    };
+    postOrder(nodes.map((node) => node.id), (id) => byId.get(id)?.dependsOn ?? [], (id) => {
+        const dependsOn = byId.get(id).dependsOn;
+        stageOf.set(id, dependsOn.reduce((deepest, need) => Math.max(deepest, stageOf.get(need) + 1), 0));
+    });
+    const stage = (id) => stageOf.get(id);
     const ordered = [...nodes].sort((a, b) => stage(a.id) - stage(b.id) || (0,canonical_json/* compareText */.n6)(a.id, b.id));
     const stages = [];
     for (const node of ordered) {
@@ -34613,6 +34644,7 @@ function newRunId(now = new Date(), random = (0,external_node_crypto_.randomByte
 ;// CONCATENATED MODULE: ./src/util/read-json.ts
 
 
+
 /**
  * Reads a JSON file and validates it with `schema`. Every failure — unreadable, too large, not JSON, not the
  * schema — is an InputError naming the file (`name`), what it should be and what is wrong.
@@ -34647,13 +34679,13 @@ function read_json_readJsonFile(path, schema, how, name = path) {
 }
 /** Validates parsed JSON with `schema`; a mismatch is an InputError naming the file, the field and the problem. */
 function validateJson(data, schema, how, name) {
-    const parsed = schema.safeParse(data);
+    const parsed = schema.safeParse(data, { reportInput: true });
     if (!parsed.success) {
         const issue = parsed.error.issues[0];
         throw new errors/* InputError */.dz([
             {
                 file: name,
-                message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${issue.message}`,
+                message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${issueMessage(issue)}`,
             },
         ]);
     }
@@ -34862,16 +34894,53 @@ var mask = __nccwpck_require__(56934);
 ;// CONCATENATED MODULE: ./src/util/state-dir.ts
 
 
+
+/** Folders vmplan keeps inside a state folder; each must be a folder if it exists. */
+const STATE_SUBFOLDERS = ['runs', 'cache', 'plans'];
 /**
  * Creates a vmplan state folder that git ignores on its own (a `.gitignore` of `*` inside it), so runs,
  * plans and caches never show up as changes or get committed, whatever the repository's own ignore rules.
+ * A state folder that cannot be one (a file in its place or in place of `runs`, no write permission) is an
+ * InputError naming the folder and what is wrong, before anything is written.
  */
 function ensureStateDir(path) {
-    (0,external_node_fs_.mkdirSync)(path, { recursive: true });
+    const problem = stateDirProblem(path);
+    if (problem !== undefined)
+        throw new errors/* InputError */.dz(`state folder ${path}: ${problem}`);
     const ignore = (0,external_node_path_.join)(path, '.gitignore');
     if (!(0,external_node_fs_.existsSync)(ignore))
         (0,external_node_fs_.writeFileSync)(ignore, '# Created by vmplan: everything here is local state.\n*\n');
     return path;
+}
+/** What makes a folder unusable as a state folder (creating it when missing), or undefined. */
+function stateDirProblem(path) {
+    try {
+        (0,external_node_fs_.mkdirSync)(path, { recursive: true });
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'EEXIST' || code === 'ENOTDIR')
+            return 'it, or a folder above it, is a file';
+        if (code === 'EACCES' || code === 'EPERM')
+            return 'cannot be created here (permission denied)';
+        if (code === 'EROFS')
+            return 'is on a read-only filesystem';
+        return `cannot be created (${code ?? error.message})`;
+    }
+    if (!(0,external_node_fs_.lstatSync)(path).isDirectory())
+        return 'is not a folder';
+    for (const name of STATE_SUBFOLDERS) {
+        const sub = (0,external_node_path_.join)(path, name);
+        if ((0,external_node_fs_.existsSync)(sub) && !(0,external_node_fs_.lstatSync)(sub).isDirectory())
+            return `${name} is not a folder (move it away: vmplan keeps its ${name} there)`;
+    }
+    try {
+        (0,external_node_fs_.accessSync)(path, external_node_fs_.constants.W_OK);
+    }
+    catch {
+        return 'is not writable (vmplan writes runs, logs and caches there)';
+    }
+    return undefined;
 }
 
 // EXTERNAL MODULE: ./src/workspace/copy-tree.ts + 1 modules
@@ -34993,13 +35062,31 @@ function prefixLines(text, prefix) {
 }
 /** A LiveSink writing to a stream (e.g. process.stdout) with a prefix on every line, honouring backpressure. */
 function streamSink(stream, prefix) {
+    const writable = stream;
     return {
         write(text) {
-            if (!stream.write(prefixLines(text, prefix))) {
-                return once(stream, 'drain').then(() => undefined);
-            }
+            // A reader that went away (`| head`) ends live output; the job goes on and its log is kept.
+            if (writable.destroyed === true)
+                return;
+            if (!stream.write(prefixLines(text, prefix)))
+                return drainedOrGone(stream);
         },
     };
+}
+/** Resolves when the stream can take more, or will never (closed, failed). */
+function drainedOrGone(stream) {
+    const emitter = stream;
+    return new Promise((resolve) => {
+        const done = () => {
+            emitter.off('drain', done);
+            emitter.off('close', done);
+            emitter.off('error', done);
+            resolve();
+        };
+        emitter.once('drain', done);
+        emitter.once('close', done);
+        emitter.once('error', done);
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/engine/run-node.ts
@@ -35244,7 +35331,12 @@ class Scheduler {
     skipDependents(node, outcome) {
         const skipped = [];
         const label = node.kind === 'execute' ? `"${node.job}"` : `image "${node.image}"`;
-        const visit = (id, message) => {
+        // Breadth-first with a queue: a long chain of dependents never deepens the call stack.
+        const queue = [
+            { id: node.id, message: `needs ${label}, which ${outcome}` },
+        ];
+        for (let index = 0; index < queue.length; index++) {
+            const { id, message } = queue[index];
             for (const dependentId of this.dependents.get(id) ?? []) {
                 if (this.status.get(dependentId) !== 'pending')
                     continue;
@@ -35252,10 +35344,9 @@ class Scheduler {
                 skipped.push({ nodeId: dependentId, message });
                 const dependent = this.byId.get(dependentId);
                 const dependentLabel = dependent.kind === 'execute' ? `"${dependent.job}"` : `image "${dependent.image}"`;
-                visit(dependentId, `needs ${dependentLabel}, which was skipped`);
+                queue.push({ id: dependentId, message: `needs ${dependentLabel}, which was skipped` });
             }
-        };
-        visit(node.id, `needs ${label}, which ${outcome}`);
+        }
         return skipped;
     }
     fits(node) {
@@ -37278,6 +37369,7 @@ function secretValuesOf(plan, env) {
 
 
 
+
 /**
  * Narrows an existing plan to some of its jobs plus everything they need (for `--only` with `--plan`, reruns
  * of failed jobs, and shards). The result is a plan in its own right: stages, preconditions and planId are
@@ -37293,15 +37385,7 @@ function selectFromPlan(plan, jobs, why, createdAt) {
     }
     const keep = new Set();
     const byId = new Map(plan.nodes.map((node) => [node.id, node]));
-    const add = (id) => {
-        if (keep.has(id))
-            return;
-        keep.add(id);
-        for (const dependency of byId.get(id)?.dependsOn ?? [])
-            add(dependency);
-    };
-    for (const job of jobs)
-        add(`job:${job}`);
+    postOrder(jobs.map((job) => `job:${job}`), (id) => byId.get(id)?.dependsOn ?? [], (id) => keep.add(id));
     const nodes = plan.nodes
         .filter((node) => keep.has(node.id))
         .map((node) => node.kind === 'prepare' ? { ...node, usedBy: node.usedBy.filter((id) => keep.has(id)) } : node);
@@ -37978,6 +38062,7 @@ function rangeStart(node) {
 ;// CONCATENATED MODULE: ./src/config/references.ts
 
 
+
 /**
  * Checks what the schema alone cannot: `needs` naming real jobs (no self-dependency, no cycles), images that
  * exist, VM jobs that have an image, and names not given twice. Works on raw data so it can run even when the
@@ -37989,6 +38074,7 @@ function checkReferences(data) {
     const images = asRecord(root.images);
     const defaults = asRecord(root.defaults);
     const jobIds = Object.keys(jobs);
+    const validJobIds = jobIds.filter((id) => JOB_ID_PATTERN.test(id));
     const imageNames = Object.keys(images);
     const problems = [];
     const loose = new Map();
@@ -38002,7 +38088,9 @@ function checkReferences(data) {
             if (need.id === id)
                 problems.push({ path, message: `job "${id}" cannot need itself` });
             else if (!loose.has(need.id)) {
-                problems.push({ path, message: `unknown job "${need.id}"${didYouMean(need.id, jobIds)}` });
+                // An id that is not even well-formed gets the schema's message alone; suggestions are only valid ids.
+                if (JOB_ID_PATTERN.test(need.id))
+                    problems.push({ path, message: `unknown job "${need.id}"${didYouMean(need.id, validJobIds)}` });
             }
             else if (seen.has(need.id))
                 problems.push({ path, message: `"${need.id}" is listed twice` });
@@ -38038,9 +38126,10 @@ function checkReferences(data) {
     return problems;
 }
 function checkImageReference(image, path, imageNames, problems) {
-    if (typeof image !== 'string' || imageNames.includes(image))
+    if (typeof image !== 'string' || imageNames.includes(image) || !JOB_ID_PATTERN.test(image))
         return;
-    const hint = imageNames.length === 0 ? ' (no images are defined under "images")' : didYouMean(image, imageNames);
+    const valid = imageNames.filter((name) => JOB_ID_PATTERN.test(name));
+    const hint = valid.length === 0 ? ' (no images are defined under "images")' : didYouMean(image, valid);
     problems.push({ path, message: `unknown image "${image}"${hint}` });
 }
 /** Every dependency cycle once, printed from its smallest job id: `a → b → c → a`. */
@@ -38049,33 +38138,48 @@ function findCycles(jobs) {
     const stack = [];
     const reported = new Set();
     const problems = [];
-    const visit = (id) => {
-        state.set(id, 'visiting');
-        stack.push(id);
-        const needs = [...new Set((jobs.get(id)?.needs ?? []).map((need) => need.id))].sort();
-        for (const next of needs) {
-            if (next === id || !jobs.has(next))
+    // Depth-first with an explicit stack (a 20,000-job chain must not overflow the call stack): each frame is a job
+    // and the needs left to look at; `stack` is the path from the root, to name a cycle when one closes.
+    const visit = (root) => {
+        const frames = [];
+        const enter = (id) => {
+            state.set(id, 'visiting');
+            stack.push(id);
+            const needs = [...new Set((jobs.get(id)?.needs ?? []).map((need) => need.id))].sort();
+            frames.push({ id, next: needs.reverse() });
+        };
+        enter(root);
+        while (frames.length > 0) {
+            const frame = frames[frames.length - 1];
+            const next = frame.next.pop();
+            if (next === undefined) {
+                frames.pop();
+                stack.pop();
+                state.set(frame.id, 'done');
+                continue;
+            }
+            if (next === frame.id || !jobs.has(next))
                 continue; // reported elsewhere
             const nextState = state.get(next);
-            if (nextState === 'visiting') {
-                const cycle = stack.slice(stack.indexOf(next));
-                const start = cycle.indexOf([...cycle].sort()[0]);
-                const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
-                const key = rotated.join('\u0000');
-                if (!reported.has(key)) {
-                    reported.add(key);
-                    problems.push({
-                        path: ['jobs', rotated[0], 'needs'],
-                        message: `dependency cycle: ${[...rotated, rotated[0]].join(' → ')}`,
-                    });
-                }
-            }
-            else if (nextState === undefined) {
-                visit(next);
-            }
+            if (nextState === 'visiting')
+                reportCycle(stack.slice(stack.indexOf(next)));
+            else if (nextState === undefined)
+                enter(next);
         }
-        stack.pop();
-        state.set(id, 'done');
+    };
+    const reportCycle = (cycle) => {
+        const start = cycle.indexOf([...cycle].sort()[0]);
+        const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
+        const key = rotated.join('\u0000');
+        if (reported.has(key))
+            return;
+        reported.add(key);
+        problems.push({
+            path: ['jobs', rotated[0], 'needs'],
+            message: rotated.length <= 12
+                ? `dependency cycle: ${[...rotated, rotated[0]].join(' → ')}`
+                : `dependency cycle of ${rotated.length} jobs: ${rotated.slice(0, 10).join(' → ')} → … → ${rotated.at(-1)} → ${rotated[0]}`,
+        });
     };
     for (const id of [...jobs.keys()].sort())
         if (!state.has(id))
@@ -38130,7 +38234,7 @@ function parseJobsFile(text, file) {
         throw new errors/* InputError */.dz((0,errors/* sortProblems */.dS)(syntaxProblems));
     // A repeated key is an error, but the rest of the file can still be checked (the last value stands in).
     const duplicates = duplicateKeys(document, lineCounter, file);
-    const data = document.toJS({ maxAliasCount: 1000 });
+    const data = resolveAliases(document, lineCounter, file);
     if (data === null || data === undefined) {
         throw new errors/* InputError */.dz([
             ...duplicates,
@@ -38189,6 +38293,37 @@ function duplicateKeys(document, lineCounter, file) {
     };
     walk(document.contents, []);
     return problems;
+}
+/** Most alias uses a jobs file may have: far more than any real one, far less than a "billion laughs" needs. */
+const MAX_ALIAS_USES = 1000;
+/**
+ * The document as plain data. Alias expansion is bounded: a file that would expand past the bound (an alias
+ * bomb, or simply thousands of alias uses) is refused with the place of its first alias, not a crash.
+ */
+function resolveAliases(document, lineCounter, file) {
+    try {
+        return document.toJS({ maxAliasCount: MAX_ALIAS_USES });
+    }
+    catch (error) {
+        if (!(error instanceof ReferenceError))
+            throw error;
+        let first;
+        (0,dist/* visit */.YR)(document, {
+            Alias(_, node) {
+                if (node.range !== undefined && node.range !== null)
+                    first = lineCounter.linePos(node.range[0]);
+                return dist/* visit */.YR.BREAK;
+            },
+        });
+        throw new errors/* InputError */.dz([
+            {
+                file,
+                line: first?.line,
+                column: first?.col,
+                message: `too many YAML alias uses (the file expands past ${MAX_ALIAS_USES}): write the values out, or use fewer aliases`,
+            },
+        ]);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/config/load.ts
@@ -39724,7 +39859,7 @@ function hostJobEnvironment(inherited, node, secrets, vmplan) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(82534);
+/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(40200);
 // The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
 
 await (0,_action_main_step_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStep */ .U)();
@@ -40047,7 +40182,12 @@ async function runProcessGroup(command, args, options) {
     // Output ends when every holder of the pipes is gone; something that escaped the group (setsid) may keep
     // them open, so don't wait forever.
     const drained = Promise.all([(0,promises_namespaceObject.finished)(stdout), (0,promises_namespaceObject.finished)(stderr)]).then(() => true, () => true);
-    if (!(await Promise.race([drained, (0,promises_.setTimeout)(2_000).then(() => false)]))) {
+    // The 2 s wait is cancelled once output ends, so nothing outlives the job (a pending timer keeps Node alive).
+    const giveUp = new AbortController();
+    const waited = (0,promises_.setTimeout)(2_000, false, { signal: giveUp.signal }).catch(() => true);
+    const complete = await Promise.race([drained, waited]);
+    giveUp.abort();
+    if (!complete) {
         child.stdout.destroy();
         child.stderr.destroy();
         await options.log.note('vmplan: output still open 2 s after the job ended (a process escaped the job); stopped reading it');
@@ -43768,7 +43908,7 @@ __webpack_unused_export__ = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
-__webpack_unused_export__ = visit.visit;
+exports.YR = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 
 

@@ -78,7 +78,12 @@ async function runProcessGroup(command, args, options) {
     // Output ends when every holder of the pipes is gone; something that escaped the group (setsid) may keep
     // them open, so don't wait forever.
     const drained = Promise.all([(0,external_node_stream_promises_.finished)(stdout), (0,external_node_stream_promises_.finished)(stderr)]).then(() => true, () => true);
-    if (!(await Promise.race([drained, (0,external_node_timers_promises_.setTimeout)(2_000).then(() => false)]))) {
+    // The 2 s wait is cancelled once output ends, so nothing outlives the job (a pending timer keeps Node alive).
+    const giveUp = new AbortController();
+    const waited = (0,external_node_timers_promises_.setTimeout)(2_000, false, { signal: giveUp.signal }).catch(() => true);
+    const complete = await Promise.race([drained, waited]);
+    giveUp.abort();
+    if (!complete) {
         child.stdout.destroy();
         child.stderr.destroy();
         await options.log.note('vmplan: output still open 2 s after the job ended (a process escaped the job); stopped reading it');

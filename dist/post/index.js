@@ -33432,6 +33432,43 @@ function loadedRuntimeOf(name) {
 var schemas = __nccwpck_require__(2857);
 // EXTERNAL MODULE: ./node_modules/zod/v4/core/registries.js
 var registries = __nccwpck_require__(9396);
+;// CONCATENATED MODULE: ./src/util/describe.ts
+/** A short rendering of any value for "found ..." parts of error messages. */
+function describeValue(value) {
+    if (value === undefined)
+        return 'nothing';
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'a list';
+    if (typeof value === 'object')
+        return 'a mapping';
+    if (typeof value === 'string')
+        return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+    return String(value);
+}
+/** What YAML and JSON users call each type zod names, for "expected ..., found ..." messages. */
+const TYPE_WORDS = {
+    record: 'a mapping (key: value lines)',
+    object: 'a mapping (key: value lines)',
+    array: 'a list (- item lines, or [a, b])',
+    string: 'a string',
+    number: 'a number',
+    boolean: 'true or false',
+    int: 'a whole number',
+};
+/**
+ * A zod issue's message in the user's words: wrong types say what was expected and what was found, never zod's
+ * own text ("expected record, received null"); other issues carry the message their schema gave them.
+ * The input must have been parsed with `reportInput: true`.
+ */
+function issueMessage(issue) {
+    // A schema's own message stays; zod's defaults all start with "Invalid input".
+    if (issue.code !== 'invalid_type' || !issue.message.startsWith('Invalid input'))
+        return issue.message;
+    return `expected ${TYPE_WORDS[issue.expected] ?? issue.expected}, found ${describeValue(issue.input)}`;
+}
+
 ;// CONCATENATED MODULE: ./src/util/suggest.ts
 /** Edit distance between two strings (Levenshtein), for "did you mean" hints. */
 function editDistance(a, b) {
@@ -33473,6 +33510,7 @@ function suggest_didYouMean(word, candidates) {
 }
 
 ;// CONCATENATED MODULE: ./src/config/zod-problems.ts
+
 
 
 /**
@@ -33522,7 +33560,7 @@ function convertIssue(issue, prefix, rootSchema, rootInput, out) {
                 });
                 return;
             }
-            out.push({ path, message: issue.message });
+            out.push({ path, message: issueMessage(issue) });
     }
 }
 /**
@@ -41065,22 +41103,6 @@ function duration(params) {
 /** Guest CPU architectures vmplan knows (the jobs file's `arch`). */
 const GUEST_ARCHS = ['arm64', 'amd64'];
 
-;// CONCATENATED MODULE: ./src/util/describe.ts
-/** A short rendering of any value for "found ..." parts of error messages. */
-function describeValue(value) {
-    if (value === undefined)
-        return 'nothing';
-    if (value === null)
-        return 'null';
-    if (Array.isArray(value))
-        return 'a list';
-    if (typeof value === 'object')
-        return 'a mapping';
-    if (typeof value === 'string')
-        return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-    return String(value);
-}
-
 // EXTERNAL MODULE: ./src/config/runner-variables.ts
 var runner_variables = __nccwpck_require__(2282);
 ;// CONCATENATED MODULE: ./src/config/schema.ts
@@ -41577,6 +41599,7 @@ function planConsistencyProblems(plan) {
 
 
 
+
 /** Defaults for what a jobs file leaves out. */
 const PLAN_DEFAULTS = { timeoutMinutes: 60, cpus: 2, memory: 2048 };
 /**
@@ -41641,15 +41664,7 @@ function selectJobs(config, only, jobIds, needsOf, excluded) {
         throw new InputError(unknown.map((id) => ({ message: `--only: unknown job "${id}"${didYouMean(id, jobIds)}` })));
     }
     const selected = new Set();
-    const add = (id) => {
-        if (selected.has(id))
-            return;
-        selected.add(id);
-        for (const need of needsOf(id))
-            add(need);
-    };
-    for (const id of only)
-        add(id);
+    postOrder(only, needsOf, (id) => selected.add(id));
     const named = [...new Set(only)].sort().join(', ');
     for (const id of jobIds) {
         if (!selected.has(id))
@@ -41676,25 +41691,16 @@ function applyPathFilters(config, changes, jobIds, explicitlySelected, excluded)
 }
 /** A job that needs an excluded job cannot run: exclude it too, saying which need was missing. */
 function excludeDependents(jobIds, needsOf, excluded) {
-    const visited = new Set();
-    const visit = (id) => {
-        if (visited.has(id))
-            return;
-        visited.add(id);
-        const needs = needsOf(id);
-        for (const need of needs)
-            visit(need);
+    postOrder(jobIds, needsOf, (id) => {
         if (excluded.has(id))
             return;
-        const missing = needs.find((need) => excluded.has(need));
+        const missing = needsOf(id).find((need) => excluded.has(need));
         if (missing === undefined)
             return;
         const why = excluded.get(missing);
         const because = why.reason === 'needs-excluded' ? 'was excluded' : `was excluded (${why.reason})`;
         excluded.set(id, { job: id, reason: 'needs-excluded', message: `needs "${missing}", which ${because}` });
-    };
-    for (const id of jobIds)
-        visit(id);
+    });
 }
 /** A forced executor replaces every executor of its kind: a host one runs everything there, a VM one every VM job. */
 function resolveExecutor(job, config, context) {
@@ -41714,6 +41720,7 @@ function buildExecuteNode(config, id, needs, context, problems) {
     if (vm && image === undefined) {
         problems.push({
             path: ['jobs', id],
+            at: 'key',
             message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image (or run with --executor host)`,
         });
     }
@@ -41800,15 +41807,11 @@ function imageCacheKey(image) {
 function orderNodes(nodes) {
     const byId = new Map(nodes.map((node) => [node.id, node]));
     const stageOf = new Map();
-    const stage = (id) => {
-        const known = stageOf.get(id);
-        if (known !== undefined)
-            return known;
-        const node = byId.get(id);
-        const value = node.dependsOn.length === 0 ? 0 : 1 + Math.max(...node.dependsOn.map(stage));
-        stageOf.set(id, value);
-        return value;
-    };
+    postOrder(nodes.map((node) => node.id), (id) => byId.get(id)?.dependsOn ?? [], (id) => {
+        const dependsOn = byId.get(id).dependsOn;
+        stageOf.set(id, dependsOn.reduce((deepest, need) => Math.max(deepest, stageOf.get(need) + 1), 0));
+    });
+    const stage = (id) => stageOf.get(id);
     const ordered = [...nodes].sort((a, b) => stage(a.id) - stage(b.id) || compareText(a.id, b.id));
     const stages = [];
     for (const node of ordered) {
@@ -42067,6 +42070,7 @@ var ownership = __nccwpck_require__(2228);
 ;// CONCATENATED MODULE: ./src/util/read-json.ts
 
 
+
 /**
  * Reads a JSON file and validates it with `schema`. Every failure — unreadable, too large, not JSON, not the
  * schema — is an InputError naming the file (`name`), what it should be and what is wrong.
@@ -42101,13 +42105,13 @@ function readJsonFile(path, schema, how, name = path) {
 }
 /** Validates parsed JSON with `schema`; a mismatch is an InputError naming the file, the field and the problem. */
 function validateJson(data, schema, how, name) {
-    const parsed = schema.safeParse(data);
+    const parsed = schema.safeParse(data, { reportInput: true });
     if (!parsed.success) {
         const issue = parsed.error.issues[0];
         throw new errors/* InputError */.dz([
             {
                 file: name,
-                message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${issue.message}`,
+                message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${issueMessage(issue)}`,
             },
         ]);
     }

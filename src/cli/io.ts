@@ -11,13 +11,29 @@ export interface CliIo {
 /** Exit codes: 0 ok, 1 a run failed, 2 invalid input. */
 export const EXIT = { ok: 0, failed: 1, invalidInput: 2 } as const;
 
-/** The real process's streams and environment. */
+/**
+ * The real process's streams and environment. A reader that goes away (`vmplan logs … | head -1`) ends our output
+ * quietly: EPIPE stops further writes to that stream instead of crashing, and whatever runs keeps going and
+ * finishes its records.
+ */
 export function processIo(): CliIo {
   return {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+    stdout: quietOnClose(process.stdout),
+    stderr: quietOnClose(process.stderr),
     cwd: process.cwd(),
     env: process.env,
     stdoutStream: process.stdout,
+  };
+}
+
+/** A writer for a stream that turns into a no-op once the other end is closed. */
+function quietOnClose(stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') closed = true;
+    else throw error;
+  });
+  return (text) => {
+    if (!closed && !stream.destroyed) stream.write(text);
   };
 }

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
 import { VMPLAN_VERSION } from '../version.js';
 import { IMAGE_FLAGS, imageCommand } from './commands/image.js';
 import { SHOW_FLAGS, schemaCommand, showCommand, validateCommand } from './commands/inspect.js';
@@ -83,15 +84,15 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'show',
-    operands: 'PLAN.json',
-    summary: 'Show a plan (e.g. one downloaded from a workflow run).',
+    operands: '[FILE]',
+    summary: 'Show a plan.json (e.g. downloaded from a workflow run), or the plan a jobs file makes.',
     flags: SHOW_FLAGS,
     run: showCommand,
   },
   {
     name: 'validate',
-    operands: 'FILE',
-    summary: 'Check a jobs file or a plan.json, running nothing.',
+    operands: '[FILE]',
+    summary: 'Check a jobs file (everything plan checks) or a plan.json, running nothing.',
     flags: {},
     run: validateCommand,
   },
@@ -150,7 +151,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const command = COMMANDS.find((candidate) => candidate.name === name);
   if (command === undefined) {
-    io.stderr(`vmplan: unknown command "${name}"\n\n${usage()}`);
+    const names = COMMANDS.map((candidate) => candidate.name);
+    io.stderr(`vmplan: unknown command "${name}"${didYouMean(name, names)}\n\n${usage()}`);
     return EXIT.invalidInput;
   }
   if (args.includes('--help') || args.includes('-h')) return helpFor(name, io);

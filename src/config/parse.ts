@@ -1,4 +1,14 @@
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Scalar } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Scalar,
+  visit,
+} from 'yaml';
 import { InputError, type PathSegment, type Problem, sortProblems } from '../errors.js';
 import { Locator } from './locate.js';
 import { checkReferences } from './references.js';
@@ -30,7 +40,7 @@ export function parseJobsFile(text: string, file: string): ParsedJobsFile {
   // A repeated key is an error, but the rest of the file can still be checked (the last value stands in).
   const duplicates = duplicateKeys(document, lineCounter, file);
 
-  const data: unknown = document.toJS({ maxAliasCount: 1000 });
+  const data = resolveAliases(document, lineCounter, file);
   if (data === null || data === undefined) {
     throw new InputError([
       ...duplicates,
@@ -88,4 +98,34 @@ function duplicateKeys(document: Document, lineCounter: LineCounter, file: strin
   };
   walk(document.contents, []);
   return problems;
+}
+
+/** Most alias uses a jobs file may have: far more than any real one, far less than a "billion laughs" needs. */
+const MAX_ALIAS_USES = 1000;
+
+/**
+ * The document as plain data. Alias expansion is bounded: a file that would expand past the bound (an alias
+ * bomb, or simply thousands of alias uses) is refused with the place of its first alias, not a crash.
+ */
+function resolveAliases(document: Document, lineCounter: LineCounter, file: string): unknown {
+  try {
+    return document.toJS({ maxAliasCount: MAX_ALIAS_USES });
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    let first: { line: number; col: number } | undefined;
+    visit(document, {
+      Alias(_, node) {
+        if (node.range !== undefined && node.range !== null) first = lineCounter.linePos(node.range[0]);
+        return visit.BREAK;
+      },
+    });
+    throw new InputError([
+      {
+        file,
+        line: first?.line,
+        column: first?.col,
+        message: `too many YAML alias uses (the file expands past ${MAX_ALIAS_USES}): write the values out, or use fewer aliases`,
+      },
+    ]);
+  }
 }

@@ -1,6 +1,7 @@
 import type { Problem } from '../errors.js';
 import { EXECUTOR_NAMES, isVmExecutor } from '../executors/catalog.js';
 import { didYouMean } from '../util/suggest.js';
+import { JOB_ID_PATTERN } from './schema.js';
 
 /** The parts of a jobs file that refer to each other, read loosely so they can be checked even when the schema failed. */
 interface LooseJob {
@@ -22,6 +23,7 @@ export function checkReferences(data: unknown): Problem[] {
   const images = asRecord(root.images);
   const defaults = asRecord(root.defaults);
   const jobIds = Object.keys(jobs);
+  const validJobIds = jobIds.filter((id) => JOB_ID_PATTERN.test(id));
   const imageNames = Object.keys(images);
   const problems: Problem[] = [];
 
@@ -36,7 +38,9 @@ export function checkReferences(data: unknown): Problem[] {
       const path = need.index === undefined ? ['jobs', id, 'needs'] : ['jobs', id, 'needs', need.index];
       if (need.id === id) problems.push({ path, message: `job "${id}" cannot need itself` });
       else if (!loose.has(need.id)) {
-        problems.push({ path, message: `unknown job "${need.id}"${didYouMean(need.id, jobIds)}` });
+        // An id that is not even well-formed gets the schema's message alone; suggestions are only valid ids.
+        if (JOB_ID_PATTERN.test(need.id))
+          problems.push({ path, message: `unknown job "${need.id}"${didYouMean(need.id, validJobIds)}` });
       } else if (seen.has(need.id)) problems.push({ path, message: `"${need.id}" is listed twice` });
       seen.add(need.id);
     }
@@ -79,9 +83,9 @@ function checkImageReference(
   imageNames: string[],
   problems: Problem[],
 ): void {
-  if (typeof image !== 'string' || imageNames.includes(image)) return;
-  const hint =
-    imageNames.length === 0 ? ' (no images are defined under "images")' : didYouMean(image, imageNames);
+  if (typeof image !== 'string' || imageNames.includes(image) || !JOB_ID_PATTERN.test(image)) return;
+  const valid = imageNames.filter((name) => JOB_ID_PATTERN.test(name));
+  const hint = valid.length === 0 ? ' (no images are defined under "images")' : didYouMean(image, valid);
   problems.push({ path, message: `unknown image "${image}"${hint}` });
 }
 
@@ -92,31 +96,45 @@ function findCycles(jobs: Map<string, LooseJob>): Problem[] {
   const reported = new Set<string>();
   const problems: Problem[] = [];
 
-  const visit = (id: string): void => {
-    state.set(id, 'visiting');
-    stack.push(id);
-    const needs = [...new Set((jobs.get(id)?.needs ?? []).map((need) => need.id))].sort();
-    for (const next of needs) {
-      if (next === id || !jobs.has(next)) continue; // reported elsewhere
-      const nextState = state.get(next);
-      if (nextState === 'visiting') {
-        const cycle = stack.slice(stack.indexOf(next));
-        const start = cycle.indexOf([...cycle].sort()[0]!);
-        const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
-        const key = rotated.join('\u0000');
-        if (!reported.has(key)) {
-          reported.add(key);
-          problems.push({
-            path: ['jobs', rotated[0]!, 'needs'],
-            message: `dependency cycle: ${[...rotated, rotated[0]].join(' → ')}`,
-          });
-        }
-      } else if (nextState === undefined) {
-        visit(next);
+  // Depth-first with an explicit stack (a 20,000-job chain must not overflow the call stack): each frame is a job
+  // and the needs left to look at; `stack` is the path from the root, to name a cycle when one closes.
+  const visit = (root: string): void => {
+    const frames: { id: string; next: string[] }[] = [];
+    const enter = (id: string) => {
+      state.set(id, 'visiting');
+      stack.push(id);
+      const needs = [...new Set((jobs.get(id)?.needs ?? []).map((need) => need.id))].sort();
+      frames.push({ id, next: needs.reverse() });
+    };
+    enter(root);
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1]!;
+      const next = frame.next.pop();
+      if (next === undefined) {
+        frames.pop();
+        stack.pop();
+        state.set(frame.id, 'done');
+        continue;
       }
+      if (next === frame.id || !jobs.has(next)) continue; // reported elsewhere
+      const nextState = state.get(next);
+      if (nextState === 'visiting') reportCycle(stack.slice(stack.indexOf(next)));
+      else if (nextState === undefined) enter(next);
     }
-    stack.pop();
-    state.set(id, 'done');
+  };
+  const reportCycle = (cycle: string[]): void => {
+    const start = cycle.indexOf([...cycle].sort()[0]!);
+    const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
+    const key = rotated.join('\u0000');
+    if (reported.has(key)) return;
+    reported.add(key);
+    problems.push({
+      path: ['jobs', rotated[0]!, 'needs'],
+      message:
+        rotated.length <= 12
+          ? `dependency cycle: ${[...rotated, rotated[0]].join(' → ')}`
+          : `dependency cycle of ${rotated.length} jobs: ${rotated.slice(0, 10).join(' → ')} → … → ${rotated.at(-1)} → ${rotated[0]}`,
+    });
   };
 
   for (const id of [...jobs.keys()].sort()) if (!state.has(id)) visit(id);

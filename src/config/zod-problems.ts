@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { PathSegment, Problem } from '../errors.js';
+import { issueMessage } from '../util/describe.js';
 import { didYouMean } from '../util/suggest.js';
 
 type Issue = z.core.$ZodIssue;
@@ -69,7 +70,7 @@ function convertIssue(
         });
         return;
       }
-      out.push({ path, message: issue.message });
+      out.push({ path, message: issueMessage(issue) });
   }
 }
 

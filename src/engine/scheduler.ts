@@ -115,7 +115,12 @@ export class Scheduler {
   private skipDependents(node: PlanNode, outcome: string): SkipDecision[] {
     const skipped: SkipDecision[] = [];
     const label = node.kind === 'execute' ? `"${node.job}"` : `image "${node.image}"`;
-    const visit = (id: string, message: string): void => {
+    // Breadth-first with a queue: a long chain of dependents never deepens the call stack.
+    const queue: { id: string; message: string }[] = [
+      { id: node.id, message: `needs ${label}, which ${outcome}` },
+    ];
+    for (let index = 0; index < queue.length; index++) {
+      const { id, message } = queue[index]!;
       for (const dependentId of this.dependents.get(id) ?? []) {
         if (this.status.get(dependentId) !== 'pending') continue;
         this.status.set(dependentId, 'skipped');
@@ -123,10 +128,9 @@ export class Scheduler {
         const dependent = this.byId.get(dependentId)!;
         const dependentLabel =
           dependent.kind === 'execute' ? `"${dependent.job}"` : `image "${dependent.image}"`;
-        visit(dependentId, `needs ${dependentLabel}, which was skipped`);
+        queue.push({ id: dependentId, message: `needs ${dependentLabel}, which was skipped` });
       }
-    };
-    visit(node.id, `needs ${label}, which ${outcome}`);
+    }
     return skipped;
   }
 

@@ -3,6 +3,7 @@ import { InputError, type Problem } from '../errors.js';
 import { descriptorOf, HOST_EXECUTOR, isVmExecutor } from '../executors/catalog.js';
 import { REPORT_FORMAT_NAMES } from '../parsers/formats/registry.js';
 import { canonicalJson, compareText, sha256 } from '../util/canonical-json.js';
+import { postOrder } from '../util/graph.js';
 import { didYouMean } from '../util/suggest.js';
 import { VMPLAN_VERSION } from '../version.js';
 import { firstMatchingFile } from './paths-filter.js';
@@ -115,12 +116,7 @@ function selectJobs(
     );
   }
   const selected = new Set<string>();
-  const add = (id: string): void => {
-    if (selected.has(id)) return;
-    selected.add(id);
-    for (const need of needsOf(id)) add(need);
-  };
-  for (const id of only) add(id);
+  postOrder(only, needsOf, (id) => selected.add(id));
   const named = [...new Set(only)].sort().join(', ');
   for (const id of jobIds) {
     if (!selected.has(id))
@@ -157,20 +153,14 @@ function excludeDependents(
   needsOf: (id: string) => string[],
   excluded: Map<string, ExcludedJob>,
 ): void {
-  const visited = new Set<string>();
-  const visit = (id: string): void => {
-    if (visited.has(id)) return;
-    visited.add(id);
-    const needs = needsOf(id);
-    for (const need of needs) visit(need);
+  postOrder(jobIds, needsOf, (id) => {
     if (excluded.has(id)) return;
-    const missing = needs.find((need) => excluded.has(need));
+    const missing = needsOf(id).find((need) => excluded.has(need));
     if (missing === undefined) return;
     const why = excluded.get(missing)!;
     const because = why.reason === 'needs-excluded' ? 'was excluded' : `was excluded (${why.reason})`;
     excluded.set(id, { job: id, reason: 'needs-excluded', message: `needs "${missing}", which ${because}` });
-  };
-  for (const id of jobIds) visit(id);
+  });
 }
 
 /** A forced executor replaces every executor of its kind: a host one runs everything there, a VM one every VM job. */
@@ -196,6 +186,7 @@ function buildExecuteNode(
   if (vm && image === undefined) {
     problems.push({
       path: ['jobs', id],
+      at: 'key',
       message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image (or run with --executor host)`,
     });
   }
@@ -286,14 +277,18 @@ export function imageCacheKey(image: ImageDefinition): string {
 export function orderNodes(nodes: PlanNode[]): { nodes: PlanNode[]; stages: string[][] } {
   const byId = new Map(nodes.map((node) => [node.id, node]));
   const stageOf = new Map<string, number>();
-  const stage = (id: string): number => {
-    const known = stageOf.get(id);
-    if (known !== undefined) return known;
-    const node = byId.get(id)!;
-    const value = node.dependsOn.length === 0 ? 0 : 1 + Math.max(...node.dependsOn.map(stage));
-    stageOf.set(id, value);
-    return value;
-  };
+  postOrder(
+    nodes.map((node) => node.id),
+    (id) => byId.get(id)?.dependsOn ?? [],
+    (id) => {
+      const dependsOn = byId.get(id)!.dependsOn;
+      stageOf.set(
+        id,
+        dependsOn.reduce((deepest, need) => Math.max(deepest, stageOf.get(need)! + 1), 0),
+      );
+    },
+  );
+  const stage = (id: string): number => stageOf.get(id)!;
   const ordered = [...nodes].sort((a, b) => stage(a.id) - stage(b.id) || compareText(a.id, b.id));
   const stages: string[][] = [];
   for (const node of ordered) {

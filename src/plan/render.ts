@@ -1,7 +1,10 @@
 import type { ExecuteNode, Plan, PlanNode, Precondition, PrepareNode } from './schema.js';
 
-/** A readable, stable text view of a plan: source, scope, stages with their nodes, exclusions, preconditions. */
-export function renderPlan(plan: Plan): string {
+/**
+ * A readable, stable text view of a plan: source, scope, stages with their nodes, exclusions, and what the plan
+ * requires of the machine that runs it. Given an environment, it also says whether each secret is set there.
+ */
+export function renderPlan(plan: Plan, here?: { env: NodeJS.ProcessEnv }): string {
   const lines: string[] = [];
   const jobs = plan.nodes.filter((node) => node.kind === 'execute').length;
   const images = plan.nodes.length - jobs;
@@ -35,8 +38,8 @@ export function renderPlan(plan: Plan): string {
     for (const entry of plan.excluded) lines.push(`  ${entry.job.padEnd(excludedWidth)}  ${entry.message}`);
   }
   if (plan.preconditions.length > 0) {
-    lines.push('', 'Preconditions');
-    for (const precondition of plan.preconditions) lines.push(`  ${renderPrecondition(precondition)}`);
+    lines.push('', 'Requires');
+    for (const precondition of plan.preconditions) lines.push(`  ${renderPrecondition(precondition, here)}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -74,15 +77,25 @@ function renderExecute(node: ExecuteNode, id: string): string {
   return `${id}  ${parts.join('  ')}\n  ${' '.repeat(id.length)}  $ ${firstLine(node.command)}`;
 }
 
-function renderPrecondition(precondition: Precondition): string {
+function renderPrecondition(
+  precondition: Precondition,
+  here: { env: NodeJS.ProcessEnv } | undefined,
+): string {
   const count = `${precondition.nodes.length} node(s)`;
   switch (precondition.kind) {
     case 'executor':
-      return `executor "${precondition.executor}" available (${count})`;
-    case 'secret':
-      return `secret ${precondition.name} set in the environment (${precondition.nodes.join(', ')})`;
+      return `the ${precondition.executor} executor (${count})`;
+    case 'secret': {
+      const now =
+        here === undefined
+          ? ''
+          : (here.env[precondition.name] ?? '') === ''
+            ? ' — not set here'
+            : ' — set here';
+      return `secret ${precondition.name} in the environment (${precondition.nodes.join(', ')})${now}`;
+    }
     case 'host-arch':
-      return `host architecture ${precondition.arch} (vfkit runs guests of the host architecture; ${count})`;
+      return `an ${precondition.arch} host (vfkit runs guests of the host's architecture; ${count})`;
   }
 }
 

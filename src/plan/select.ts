@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { postOrder } from '../util/graph.js';
 import { didYouMean } from '../util/suggest.js';
 import { buildPreconditions, orderNodes, planIdOf } from './build.js';
 import type { ExcludedJob, Plan, PlanNode } from './schema.js';
@@ -27,12 +28,11 @@ export function selectFromPlan(
   }
   const keep = new Set<string>();
   const byId = new Map(plan.nodes.map((node) => [node.id, node]));
-  const add = (id: string): void => {
-    if (keep.has(id)) return;
-    keep.add(id);
-    for (const dependency of byId.get(id)?.dependsOn ?? []) add(dependency);
-  };
-  for (const job of jobs) add(`job:${job}`);
+  postOrder(
+    jobs.map((job) => `job:${job}`),
+    (id) => byId.get(id)?.dependsOn ?? [],
+    (id) => keep.add(id),
+  );
 
   const nodes: PlanNode[] = plan.nodes
     .filter((node) => keep.has(node.id))

@@ -80,7 +80,12 @@ export async function runProcessGroup(
     () => true,
     () => true,
   );
-  if (!(await Promise.race([drained, sleep(2_000).then(() => false)]))) {
+  // The 2 s wait is cancelled once output ends, so nothing outlives the job (a pending timer keeps Node alive).
+  const giveUp = new AbortController();
+  const waited = sleep(2_000, false, { signal: giveUp.signal }).catch(() => true);
+  const complete = await Promise.race([drained, waited]);
+  giveUp.abort();
+  if (!complete) {
     child.stdout.destroy();
     child.stderr.destroy();
     await options.log.note(

@@ -101,11 +101,28 @@ export function prefixLines(text: string, prefix: string): string {
 
 /** A LiveSink writing to a stream (e.g. process.stdout) with a prefix on every line, honouring backpressure. */
 export function streamSink(stream: NodeJS.WritableStream, prefix: string): LiveSink {
+  const writable = stream as NodeJS.WritableStream & { destroyed?: boolean };
   return {
     write(text) {
-      if (!stream.write(prefixLines(text, prefix))) {
-        return once(stream as unknown as NodeJS.EventEmitter, 'drain').then(() => undefined);
-      }
+      // A reader that went away (`| head`) ends live output; the job goes on and its log is kept.
+      if (writable.destroyed === true) return;
+      if (!stream.write(prefixLines(text, prefix))) return drainedOrGone(stream);
     },
   };
+}
+
+/** Resolves when the stream can take more, or will never (closed, failed). */
+function drainedOrGone(stream: NodeJS.WritableStream): Promise<void> {
+  const emitter = stream as unknown as NodeJS.EventEmitter;
+  return new Promise((resolve) => {
+    const done = () => {
+      emitter.off('drain', done);
+      emitter.off('close', done);
+      emitter.off('error', done);
+      resolve();
+    };
+    emitter.once('drain', done);
+    emitter.once('close', done);
+    emitter.once('error', done);
+  });
 }

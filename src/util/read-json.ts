@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
+import { issueMessage } from './describe.js';
 
 /** How a JSON file is named in messages, and how large it may be. */
 export interface JsonFileKind {
@@ -42,13 +43,13 @@ export function readJsonFile<T>(path: string, schema: z.ZodType<T>, how: JsonFil
 
 /** Validates parsed JSON with `schema`; a mismatch is an InputError naming the file, the field and the problem. */
 export function validateJson<T>(data: unknown, schema: z.ZodType<T>, how: JsonFileKind, name: string): T {
-  const parsed = schema.safeParse(data);
+  const parsed = schema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new InputError([
       {
         file: name,
-        message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${issue.message}`,
+        message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${issueMessage(issue)}`,
       },
     ]);
   }

@@ -92,7 +92,7 @@ describe('vmplan plan', () => {
     const bad = await runVmplan(['plan', '--durations', 'bad-durations.json'], { cwd: repo });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(
-      'bad-durations.json: not a valid map of job id to milliseconds: build: Invalid input: expected number, received string',
+      'bad-durations.json: not a valid map of job id to milliseconds: build: expected a number, found "slow"',
     );
   });
 
@@ -140,22 +140,26 @@ describe('vmplan plan', () => {
 });
 
 describe('vmplan show / validate / schema', () => {
-  it('shows a plan file and rejects one that is not a plan', async () => {
+  it('shows a plan file or the plan a jobs file makes, and rejects a .json that is not a plan', async () => {
     await runVmplan(['plan'], { cwd: repo });
     const shown = await runVmplan(['show', '.vmplan/plan.json'], { cwd: repo });
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/^Plan [0-9a-f]{12} {2}\(schema 1/);
     expect(shown.stdout).toContain('job:unit');
-    const notPlan = await runVmplan(['show', '.github/vmplan.yml'], { cwd: repo });
+    const fromJobs = await runVmplan(['show', '.github/vmplan.yml'], { cwd: repo });
+    expect(fromJobs.code, fromJobs.stderr).toBe(0);
+    expect(fromJobs.stdout).toContain('job:unit');
+    writeFileSync(join(repo, 'not-a-plan.json'), 'version: 1\n');
+    const notPlan = await runVmplan(['show', 'not-a-plan.json'], { cwd: repo });
     expect(notPlan.code).toBe(2);
     expect(notPlan.stderr).toMatch(
-      /^\.github\/vmplan\.yml:1: not a plan: expected a JSON object, found "v" at the start/,
+      /^not-a-plan\.json:1: not a plan: expected a JSON object, found "v" at the start/,
     );
   });
 
   it('validates jobs files and plans', async () => {
     const jobsResult = await runVmplan(['validate', '.github/vmplan.yml'], { cwd: repo });
-    expect(jobsResult.stdout).toBe('.github/vmplan.yml: valid jobs file (3 job(s), 1 image(s))\n');
+    expect(jobsResult.stdout).toBe('.github/vmplan.yml: valid jobs file (3 job(s), 1 image(s) in use)\n');
     const planResult = await runVmplan(['validate', '.vmplan/plan.json'], { cwd: repo });
     expect(planResult.stdout).toMatch(/^\.vmplan\/plan\.json: valid plan [0-9a-f]{12} \(4 node\(s\)\)\n$/);
     const bad = await runVmplan(['validate', 'bad.yml'], { cwd: repo });

@@ -11,6 +11,36 @@ const IMAGE = `images:
 // Each case: a jobs file and the exact messages it must produce, with file:line:column.
 const cases: { name: string; yaml: string; errors: string[] }[] = [
   {
+    name: "wrong types in the words of YAML, never the validator's",
+    yaml: `version: 1
+jobs:
+  unit:
+    run: x
+    executor: host
+    artifacts: out/
+    env: [A]
+    caches: null
+`,
+    errors: [
+      '.github/vmplan.yml:6:16 jobs.unit.artifacts: expected a list (- item lines, or [a, b]), found "out/"',
+      '.github/vmplan.yml:7:10 jobs.unit.env: expected a mapping (key: value lines), found a list',
+      '.github/vmplan.yml:8:13 jobs.unit.caches: expected a mapping (key: value lines), found null',
+    ],
+  },
+  {
+    name: 'a malformed need id is reported once, and suggestions are only valid ids',
+    yaml: `version: 1
+jobs:
+  Unit: { run: x, executor: host }
+  lint: { run: y, executor: host, needs: [unit, Build_It] }
+`,
+    errors: [
+      '.github/vmplan.yml:3:3 jobs.Unit: invalid job id "Unit": expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit',
+      '.github/vmplan.yml:4:43 jobs.lint.needs[0]: unknown job "unit"',
+      '.github/vmplan.yml:4:49 jobs.lint.needs[1]: invalid job id "Build_It": expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit',
+    ],
+  },
+  {
     name: 'unknown need with a suggestion',
     yaml: `version: 1
 jobs:

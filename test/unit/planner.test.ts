@@ -241,6 +241,7 @@ jobs:
         expect((error as InputError).problems).toEqual([
           {
             path: ['jobs', 'unit'],
+            at: 'key',
             message:
               'runs on qemu, which needs a guest image: set jobs.unit.image or defaults.image (or run with --executor host)',
           },

@@ -1,43 +1,59 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadJobsFile } from '../../config/load.js';
+import { DEFAULT_JOBS_FILE } from '../../config/load.js';
 import { InputError } from '../../errors.js';
 import { readPlan } from '../../plan/io.js';
 import { renderPlan } from '../../plan/render.js';
+import type { Plan } from '../../plan/schema.js';
 import { jsonSchemaText, PUBLISHED_SCHEMAS, type PublishedSchemaName } from '../../schema-export.js';
 import { parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
 import type { Flags } from '../spec.js';
+import { planFromArgs } from './plan.js';
 
 /** The flags of `vmplan show`. */
 export const SHOW_FLAGS = {
   json: { type: 'boolean', description: 'Print the plan as JSON instead of its stages.' },
 } as const satisfies Flags;
 
-/** `vmplan show PLAN [--json]`: renders a plan (e.g. one downloaded from a workflow run). */
+/**
+ * A plan.json as it is, or the plan a jobs file makes now (planned exactly as `vmplan plan` would, so every
+ * check `plan` makes applies). Default: the repository's jobs file.
+ */
+function planOf(
+  io: CliIo,
+  command: string,
+  positionals: string[],
+): { plan: Plan; file: string; kind: string } {
+  if (positionals.length > 1)
+    throw new InputError(
+      `vmplan ${command}: expected one file (a jobs file or a plan.json), got ${positionals.length}`,
+    );
+  const file = positionals[0] ?? DEFAULT_JOBS_FILE;
+  const path = resolve(io.cwd, file);
+  if (looksLikePlan(path, file)) return { plan: readPlan(path, file), file, kind: 'plan' };
+  return { plan: planFromArgs(io, file, {}), file, kind: 'jobs file' };
+}
+
+/** `vmplan show [FILE] [--json]`: renders a plan.json (e.g. downloaded from a workflow run) or a jobs file's plan. */
 export function showCommand(args: string[], io: CliIo): number {
   const { values, positionals } = parseCommandArgs('show', args, SHOW_FLAGS);
-  if (positionals.length !== 1) throw new InputError('vmplan show: expected the path of a plan.json');
-  const plan = readPlan(resolve(io.cwd, positionals[0]!), positionals[0]);
-  io.stdout(values.json === true ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
+  const { plan } = planOf(io, 'show', positionals);
+  io.stdout(values.json === true ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan, { env: io.env }));
   return EXIT.ok;
 }
 
-/** `vmplan validate FILE`: checks a jobs file or a plan.json (told apart by a top-level "planId"). */
+/** `vmplan validate [FILE]`: checks a jobs file (everything `plan` checks) or a plan.json; runs nothing. */
 export function validateCommand(args: string[], io: CliIo): number {
   const { positionals } = parseCommandArgs('validate', args, {});
-  if (positionals.length !== 1)
-    throw new InputError('vmplan validate: expected one file (a jobs file or a plan.json)');
-  const path = resolve(io.cwd, positionals[0]!);
-  if (looksLikePlan(path)) {
-    const plan = readPlan(path, positionals[0]);
-    io.stdout(`${positionals[0]}: valid plan ${plan.planId.slice(0, 12)} (${plan.nodes.length} node(s))\n`);
-  } else {
-    const { config } = loadJobsFile(path, positionals[0]);
-    const jobs = Object.keys(config.jobs).length;
-    const images = Object.keys(config.images ?? {}).length;
-    io.stdout(`${positionals[0]}: valid jobs file (${jobs} job(s), ${images} image(s))\n`);
-  }
+  const { plan, file, kind } = planOf(io, 'validate', positionals);
+  const jobs = plan.nodes.filter((node) => node.kind === 'execute').length + plan.excluded.length;
+  const images = plan.nodes.filter((node) => node.kind === 'prepare').length;
+  io.stdout(
+    kind === 'plan'
+      ? `${file}: valid plan ${plan.planId.slice(0, 12)} (${plan.nodes.length} node(s))\n`
+      : `${file}: valid jobs file (${jobs} job(s), ${images} image(s) in use)\n`,
+  );
   return EXIT.ok;
 }
 
@@ -52,7 +68,11 @@ export function schemaCommand(args: string[], io: CliIo): number {
   return EXIT.ok;
 }
 
-function looksLikePlan(path: string): boolean {
+/**
+ * Whether to read a file as a plan: it has a top-level "planId", or it is named `.json` and is not a jobs file
+ * written as JSON (no top-level "jobs") — so a broken plan.json gets the plan reader's located error.
+ */
+function looksLikePlan(path: string, name: string): boolean {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -61,8 +81,9 @@ function looksLikePlan(path: string): boolean {
   }
   try {
     const data = JSON.parse(text) as unknown;
-    return data !== null && typeof data === 'object' && 'planId' in data;
+    if (data === null || typeof data !== 'object') return name.endsWith('.json');
+    return 'planId' in data || (name.endsWith('.json') && !('jobs' in data));
   } catch {
-    return false;
+    return name.endsWith('.json');
   }
 }

@@ -8,7 +8,7 @@ import {
   platformExecutor,
   repositoryRoot,
 } from '../../context/local-context.js';
-import { InputError } from '../../errors.js';
+import { InputError, type Problem } from '../../errors.js';
 import { EXECUTOR_NAMES } from '../../executors/catalog.js';
 import { buildPlan } from '../../plan/build.js';
 import { serializePlan, writePlan } from '../../plan/io.js';
@@ -81,22 +81,38 @@ export function planFromArgs(
   const name = displayName(root, path);
   const loaded = loadJobsFile(path, name);
   const only = listOption(values.only);
-  return buildPlan(loaded.config, {
-    source: localSource(io.cwd),
-    jobsFile: { name, sha256: loaded.sha256 },
-    changes: localChanges(io.cwd, {
-      changedFilesPath:
-        values['changed-files'] === undefined ? undefined : resolve(io.cwd, values['changed-files']),
-      base: values.base,
+  return locatedIn(loaded.locator, () =>
+    buildPlan(loaded.config, {
+      source: localSource(io.cwd),
+      jobsFile: { name, sha256: loaded.sha256 },
+      changes: localChanges(io.cwd, {
+        changedFilesPath:
+          values['changed-files'] === undefined ? undefined : resolve(io.cwd, values['changed-files']),
+        base: values.base,
+      }),
+      ...(only === undefined ? {} : { only }),
+      ...(executor === null ? {} : { executor }),
+      ...(values.durations === undefined
+        ? {}
+        : { durations: readDurations(resolve(io.cwd, values.durations), values.durations) }),
+      defaultExecutor: platformExecutor(),
+      createdAt: planTimestamp(io.env),
     }),
-    ...(only === undefined ? {} : { only }),
-    ...(executor === null ? {} : { executor }),
-    ...(values.durations === undefined
-      ? {}
-      : { durations: readDurations(resolve(io.cwd, values.durations), values.durations) }),
-    defaultExecutor: platformExecutor(),
-    createdAt: planTimestamp(io.env),
-  });
+  );
+}
+
+/** Runs `plan` and gives its problems about the jobs file (those with a path) their file, line and column. */
+function locatedIn<T>(locator: { locate(problem: Problem): Problem }, plan: () => T): T {
+  try {
+    return plan();
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    throw new InputError(
+      error.problems.map((problem) =>
+        problem.path !== undefined && problem.line === undefined ? locator.locate(problem) : problem,
+      ),
+    );
+  }
 }
 
 /** `vmplan plan [FILE] [--only JOB...] [--changed-files FILE | --base REF] [--executor X] [--out PATH|-]` */
@@ -113,7 +129,7 @@ export function planCommand(args: string[], io: CliIo): number {
   const out = resolve(io.cwd, values.out ?? DEFAULT_PLAN_OUT);
   if (values.out === undefined) ensureStateDir(dirname(out));
   writePlan(out, plan, secretValues);
-  io.stdout(renderPlan(plan));
+  io.stdout(renderPlan(plan, { env: io.env }));
   io.stdout(`\nWrote ${relative(io.cwd, out) || out}\n`);
   return EXIT.ok;
 }

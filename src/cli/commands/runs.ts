@@ -45,19 +45,29 @@ export const RERUN_FLAGS = {
   failed: { type: 'boolean', description: 'Rerun only the jobs that did not pass, and what they need.' },
 } as const satisfies Flags;
 
-/** Resolves a run argument: an id, "latest", or nothing (the latest run). */
-function resolveRunId(layout: StateLayout, given: string | undefined): string {
+/**
+ * Resolves a run argument: an id, a unique start of one (`20261203T07`, or the random suffix's start, as `list`
+ * shows it), "latest", or nothing (the latest run).
+ */
+export function resolveRunId(layout: StateLayout, given: string | undefined): string {
   const ids = listRunIds(layout);
   if (given === undefined || given === 'latest') {
     const latest = ids[ids.length - 1];
     if (latest === undefined) throw new InputError(`no runs in ${layout.root} yet (vmplan run starts one)`);
     return latest;
   }
-  if (!ids.includes(given)) {
-    layout.runDir(given); // validates the form first
-    throw new InputError(`no run ${given} in ${layout.root}${didYouMean(given, ids)}`);
-  }
-  return given;
+  if (ids.includes(given)) return given;
+  if (!/^[0-9A-Za-z-]+$/.test(given))
+    throw new InputError(
+      `"${given}" is not a run id (expected e.g. 20261129T102300Z-1a2b3c4d, a unique start of one, or latest; see vmplan list)`,
+    );
+  const matching = ids.filter((id) => id.startsWith(given) || id.split('-')[1]?.startsWith(given) === true);
+  if (matching.length === 1) return matching[0]!;
+  if (matching.length > 1)
+    throw new InputError(
+      `run "${given}" is ambiguous: ${matching.length} runs match (${matching.slice(-3).join(', ')}${matching.length > 3 ? ', …' : ''}); give more of the id`,
+    );
+  throw new InputError(`no run "${given}" in ${layout.root}${didYouMean(given, ids)}`);
 }
 
 /** `vmplan status [RUN] [--state-dir DIR]`: the table of one run (default the latest). */
@@ -195,6 +205,10 @@ export async function rerunCommand(args: string[], io: CliIo): Promise<number> {
     }
     plan = selectFromPlan(plan, notPassed, `passed in run ${runId}`, new Date().toISOString());
   }
+  const what = values.failed === true ? `the jobs of run ${runId} that did not pass` : `run ${runId}`;
+  io.stdout(
+    `Rerunning ${what} on that run's snapshot (the repository as it was then); vmplan run runs the current working tree.\n`,
+  );
   return executePlan(io, plan, layout.planFile(runId), values, {
     of: runId,
     snapshotRun: previous.snapshotRun,
