@@ -4403,7 +4403,7 @@ exports.basename = (path, { windows } = {}) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1604);
-/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6530);
+/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7301);
 // The local CLI: `vmplan plan|show|validate|schema ...`.
 
 
@@ -4455,7 +4455,7 @@ function quietOnClose(stream) {
 
 /***/ }),
 
-/***/ 6530:
+/***/ 7301:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -13941,6 +13941,43 @@ function jsonSchemaText(name) {
     return `${JSON.stringify(jsonSchemaFor(name), null, 2)}\n`;
 }
 
+;// CONCATENATED MODULE: ./src/cli/json.ts
+/** Version of the JSON documents `--json` prints (docs/cli-json.md); bumped on any incompatible change. */
+const CLI_JSON_VERSION = 1;
+/** The `--json` flag, shared by every command that has it. */
+const JSON_FLAG = {
+    json: {
+        type: 'boolean',
+        description: 'Print one JSON document on stdout (docs/cli-json.md); human text and job output go to stderr.',
+    },
+};
+/** Commands whose `--json` document is printed by runCli when they fail with an InputError. */
+function wantsJson(args) {
+    return args.includes('--json');
+}
+/** The io a command uses for human text in --json mode: everything on stderr, stdout kept for the document. */
+function humanIo(io, json) {
+    if (!json)
+        return io;
+    return { ...io, stdout: io.stderr, stdoutStream: process.stderr };
+}
+/** Prints a command's JSON document: `{ "vmplan": 1, "command": ..., "ok": ..., ...body }`. */
+function printJson(io, command, ok, body) {
+    io.stdout(`${JSON.stringify({ vmplan: CLI_JSON_VERSION, command, ok, ...body }, null, 2)}\n`);
+}
+/** The document of a command refused for bad input: its problems, located as in the text form. */
+function problemsDocument(problems) {
+    return {
+        problems: problems.map((problem) => ({
+            file: problem.file ?? null,
+            line: problem.line ?? null,
+            column: problem.column ?? null,
+            path: problem.path ?? null,
+            message: problem.message,
+        })),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/context/git.ts
 
 /** Runs git in a folder and returns its trimmed stdout, or undefined when git fails or is missing. */
@@ -14412,6 +14449,7 @@ function stateDirProblem(path) {
 
 
 
+
 /** Where `vmplan plan` writes by default. */
 const DEFAULT_PLAN_OUT = '.vmplan/plan.json';
 /** Flags shared by every command that plans (plan, run). */
@@ -14448,6 +14486,7 @@ const PLAN_FLAGS = {
         value: 'PATH|-',
         description: `Where to write plan.json (default ${DEFAULT_PLAN_OUT}; - for stdout).`,
     },
+    ...JSON_FLAG,
 };
 /** Plans a jobs file from the command line's view of the world (git, flags, platform). */
 function planFromArgs(io, file, values) {
@@ -14498,6 +14537,8 @@ function planCommand(args, io) {
     const { values, positionals } = parseCommandArgs('plan', args, PLAN_FLAGS);
     if (positionals.length > 1)
         throw new errors/* InputError */.dz(`vmplan plan: expected one jobs file, got ${positionals.length}`);
+    if (values.json === true && values.out === '-')
+        throw new errors/* InputError */.dz('vmplan plan: --out - prints the plan itself; --json prints a document around it: use one');
     const plan = planFromArgs(io, positionals[0], values);
     const secretValues = secretValuesOf(plan, io.env);
     if (values.out === '-') {
@@ -14508,6 +14549,10 @@ function planCommand(args, io) {
     if (values.out === undefined)
         ensureStateDir((0,external_node_path_.dirname)(out));
     writePlan(out, plan, secretValues);
+    if (values.json === true) {
+        printJson(io, 'plan', true, { path: out, plan });
+        return cli_io/* EXIT */.d.ok;
+    }
     io.stdout(renderPlan(plan, { env: io.env }));
     io.stdout(`\nWrote ${(0,external_node_path_.relative)(io.cwd, out) || out}\n`);
     return cli_io/* EXIT */.d.ok;
@@ -14521,6 +14566,7 @@ function displayName(root, path) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/commands/inspect.ts
+
 
 
 
@@ -14557,10 +14603,14 @@ function showCommand(args, io) {
 }
 /** `vmplan validate [FILE]`: checks a jobs file (everything `plan` checks) or a plan.json; runs nothing. */
 function validateCommand(args, io) {
-    const { positionals } = parseCommandArgs('validate', args, {});
+    const { values, positionals } = parseCommandArgs('validate', args, JSON_FLAG);
     const { plan, file, kind } = planOf(io, 'validate', positionals);
     const jobs = plan.nodes.filter((node) => node.kind === 'execute').length + plan.excluded.length;
     const images = plan.nodes.filter((node) => node.kind === 'prepare').length;
+    if (values.json === true) {
+        printJson(io, 'validate', true, { file, kind, planId: plan.planId, jobs, images });
+        return cli_io/* EXIT */.d.ok;
+    }
     io.stdout(kind === 'plan'
         ? `${file}: valid plan ${plan.planId.slice(0, 12)} (${plan.nodes.length} node(s))\n`
         : `${file}: valid jobs file (${jobs} job(s), ${images} image(s) in use)\n`);
@@ -17501,6 +17551,7 @@ function consoleProgress(out, options) {
 
 
 
+
 /** Flags of commands that run a plan (run, rerun). */
 const runningOptions = {
     'max-parallel': {
@@ -17534,6 +17585,7 @@ const runningOptions = {
         choices: ['nat', 'none'],
         description: 'none: guests of untrusted runs get no network device.',
     },
+    ...JSON_FLAG,
     // The executors' own flags (--vfkit-path, --keep-failed-disks, ...), from the executor table.
     ...Object.fromEntries(executorOptions().map((option) => [
         option.name,
@@ -17590,6 +17642,7 @@ async function executePlan(io, plan, planPath, values, rerun) {
         throw new errors/* InputError */.dz('use --fail-fast or --no-fail-fast, not both');
     }
     const layout = stateLayout(io, values['state-dir']);
+    const json = values.json === true;
     const run = await runPipeline({
         plan,
         basePlanId: plan.planId,
@@ -17613,7 +17666,9 @@ async function executePlan(io, plan, planPath, values, rerun) {
             reason: (signal) => `received ${signal}`,
             announce: (signal) => io.stderr(`\nvmplan: received ${signal}, stopping every job...\n`),
         },
-    }, cliPorts(io, plan, layout, { maxParallel, quiet: values.quiet === true }));
+    }, cliPorts(humanIo(io, json), plan, layout, { maxParallel, quiet: values.quiet === true }));
+    if (json)
+        printJson(io, 'run', run.record.status === 'passed', { run: run.record, nodes: run.nodes });
     if (run.signal !== undefined)
         return signalExitCode(run.signal);
     return run.record.status === 'passed' ? cli_io/* EXIT */.d.ok : cli_io/* EXIT */.d.failed;
@@ -17716,6 +17771,7 @@ async function stopLeftovers(store, runDir) {
 
 
 
+
 const STATE_DIR = {
     'state-dir': {
         type: 'string',
@@ -17724,7 +17780,7 @@ const STATE_DIR = {
     },
 };
 /** The flags of `vmplan status` and `vmplan list`. */
-const STATUS_FLAGS = STATE_DIR;
+const STATUS_FLAGS = { ...STATE_DIR, ...JSON_FLAG };
 /** The flags of `vmplan logs`. */
 const LOGS_FLAGS = {
     ...STATE_DIR,
@@ -17771,25 +17827,35 @@ async function statusCommand(args, io) {
     const runId = resolveRunId(layout, positionals[0]);
     const run = await reconcileRun(layout, runId);
     const plan = readPlan(layout.planFile(runId));
-    io.stdout(`${renderRunTable(run, readNodeRecords(layout, runId, plan), plan)}\n`);
-    if (run.rerunOf !== null)
-        io.stdout(`Rerun of ${run.rerunOf}\n`);
-    return run.status === 'passed' || run.status === 'running' ? cli_io/* EXIT */.d.ok : cli_io/* EXIT */.d.failed;
+    const nodes = readNodeRecords(layout, runId, plan);
+    const ok = run.status === 'passed' || run.status === 'running';
+    if (values.json === true)
+        printJson(io, 'status', ok, { run, nodes });
+    else {
+        io.stdout(`${renderRunTable(run, nodes, plan)}\n`);
+        if (run.rerunOf !== null)
+            io.stdout(`Rerun of ${run.rerunOf}\n`);
+    }
+    return ok ? cli_io/* EXIT */.d.ok : cli_io/* EXIT */.d.failed;
 }
 /** `vmplan list [--state-dir DIR]`: every run, newest first. */
 async function listCommand(args, io) {
     const { values } = parseCommandArgs('list', args, STATUS_FLAGS);
     const layout = stateLayout(io, values['state-dir']);
     const rows = [];
+    const runs = [];
     for (const runId of listRunIds(layout).reverse()) {
         let run;
         try {
             run = await reconcileRun(layout, runId);
         }
         catch (error) {
-            rows.push([runId, 'unreadable', '', '', '', error.message.split('\n')[0]]);
+            const why = error.message.split('\n')[0];
+            rows.push([runId, 'unreadable', '', '', '', why]);
+            runs.push({ runId, unreadable: why });
             continue;
         }
+        runs.push(run);
         const counts = Object.entries(run.counts)
             .map(([status, count]) => `${count} ${statusLabel(status)}`)
             .join(', ');
@@ -17801,6 +17867,10 @@ async function listCommand(args, io) {
             run.planId.slice(0, 12),
             run.rerunOf === null ? '' : `rerun of ${run.rerunOf}`,
         ]);
+    }
+    if (values.json === true) {
+        printJson(io, 'list', true, { runs });
+        return cli_io/* EXIT */.d.ok;
     }
     io.stdout(rows.length === 0
         ? `no runs in ${layout.root}\n`
@@ -18070,6 +18140,7 @@ function commandHelp(spec) {
 
 
 
+
 /** Every command, in the order help lists them. */
 const COMMANDS = [
     {
@@ -18212,6 +18283,8 @@ async function runCli(argv, io) {
         if (error instanceof errors/* InputError */.dz) {
             const count = error.problems.length;
             io.stderr(`${error.message}\n${count > 1 ? `${count} problems found; nothing was run.\n` : ''}`);
+            if (wantsJson(args))
+                printJson(io, name, false, problemsDocument(error.problems));
             return cli_io/* EXIT */.d.invalidInput;
         }
         throw error;

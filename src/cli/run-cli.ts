@@ -18,6 +18,7 @@ import {
 } from './commands/runs.js';
 import { COMPLETION_SHELLS, completionScript } from './completion.js';
 import { type CliIo, EXIT } from './io.js';
+import { printJson, problemsDocument, wantsJson } from './json.js';
 import { type CommandSpec, commandHelp, synopsis } from './spec.js';
 
 /** Every command, in the order help lists them. */
@@ -162,6 +163,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof InputError) {
       const count = error.problems.length;
       io.stderr(`${error.message}\n${count > 1 ? `${count} problems found; nothing was run.\n` : ''}`);
+      if (wantsJson(args)) printJson(io, name, false, problemsDocument(error.problems));
       return EXIT.invalidInput;
     }
     throw error;

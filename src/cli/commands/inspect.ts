@@ -8,6 +8,7 @@ import type { Plan } from '../../plan/schema.js';
 import { jsonSchemaText, PUBLISHED_SCHEMAS, type PublishedSchemaName } from '../../schema-export.js';
 import { parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
+import { JSON_FLAG, printJson } from '../json.js';
 import type { Flags } from '../spec.js';
 import { planFromArgs } from './plan.js';
 
@@ -45,10 +46,14 @@ export function showCommand(args: string[], io: CliIo): number {
 
 /** `vmplan validate [FILE]`: checks a jobs file (everything `plan` checks) or a plan.json; runs nothing. */
 export function validateCommand(args: string[], io: CliIo): number {
-  const { positionals } = parseCommandArgs('validate', args, {});
+  const { values, positionals } = parseCommandArgs('validate', args, JSON_FLAG);
   const { plan, file, kind } = planOf(io, 'validate', positionals);
   const jobs = plan.nodes.filter((node) => node.kind === 'execute').length + plan.excluded.length;
   const images = plan.nodes.filter((node) => node.kind === 'prepare').length;
+  if (values.json === true) {
+    printJson(io, 'validate', true, { file, kind, planId: plan.planId, jobs, images });
+    return EXIT.ok;
+  }
   io.stdout(
     kind === 'plan'
       ? `${file}: valid plan ${plan.planId.slice(0, 12)} (${plan.nodes.length} node(s))\n`

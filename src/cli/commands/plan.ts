@@ -19,6 +19,7 @@ import { readDurations } from '../../results/durations.js';
 import { ensureStateDir } from '../../util/state-dir.js';
 import { listOption, parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
+import { JSON_FLAG, printJson } from '../json.js';
 import type { Flags } from '../spec.js';
 
 /** Where `vmplan plan` writes by default. */
@@ -59,6 +60,7 @@ export const PLAN_FLAGS = {
     value: 'PATH|-',
     description: `Where to write plan.json (default ${DEFAULT_PLAN_OUT}; - for stdout).`,
   },
+  ...JSON_FLAG,
 } as const satisfies Flags;
 
 /** Plans a jobs file from the command line's view of the world (git, flags, platform). */
@@ -120,6 +122,10 @@ export function planCommand(args: string[], io: CliIo): number {
   const { values, positionals } = parseCommandArgs('plan', args, PLAN_FLAGS);
   if (positionals.length > 1)
     throw new InputError(`vmplan plan: expected one jobs file, got ${positionals.length}`);
+  if (values.json === true && values.out === '-')
+    throw new InputError(
+      'vmplan plan: --out - prints the plan itself; --json prints a document around it: use one',
+    );
   const plan = planFromArgs(io, positionals[0], values);
   const secretValues = secretValuesOf(plan, io.env);
   if (values.out === '-') {
@@ -129,6 +135,10 @@ export function planCommand(args: string[], io: CliIo): number {
   const out = resolve(io.cwd, values.out ?? DEFAULT_PLAN_OUT);
   if (values.out === undefined) ensureStateDir(dirname(out));
   writePlan(out, plan, secretValues);
+  if (values.json === true) {
+    printJson(io, 'plan', true, { path: out, plan });
+    return EXIT.ok;
+  }
   io.stdout(renderPlan(plan, { env: io.env }));
   io.stdout(`\nWrote ${relative(io.cwd, out) || out}\n`);
   return EXIT.ok;

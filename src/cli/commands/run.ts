@@ -14,6 +14,7 @@ import { StateLayout } from '../../records/layout.js';
 import { renderRunTable } from '../../records/render.js';
 import { listOption, parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
+import { humanIo, JSON_FLAG, printJson } from '../json.js';
 import { consoleProgress } from '../progress.js';
 import type { FlagSpec, Flags } from '../spec.js';
 import { planFromArgs, planningOptions } from './plan.js';
@@ -52,6 +53,7 @@ export const runningOptions = {
     choices: ['nat', 'none'],
     description: 'none: guests of untrusted runs get no network device.',
   },
+  ...JSON_FLAG,
   // The executors' own flags (--vfkit-path, --keep-failed-disks, ...), from the executor table.
   ...(Object.fromEntries(
     executorOptions().map((option) => [
@@ -119,6 +121,7 @@ export async function executePlan(
     throw new InputError('use --fail-fast or --no-fail-fast, not both');
   }
   const layout = stateLayout(io, values['state-dir']);
+  const json = values.json === true;
   const run = await runPipeline(
     {
       plan,
@@ -146,8 +149,9 @@ export async function executePlan(
         announce: (signal) => io.stderr(`\nvmplan: received ${signal}, stopping every job...\n`),
       },
     },
-    cliPorts(io, plan, layout, { maxParallel, quiet: values.quiet === true }),
+    cliPorts(humanIo(io, json), plan, layout, { maxParallel, quiet: values.quiet === true }),
   );
+  if (json) printJson(io, 'run', run.record.status === 'passed', { run: run.record, nodes: run.nodes });
   if (run.signal !== undefined) return signalExitCode(run.signal);
   return run.record.status === 'passed' ? EXIT.ok : EXIT.failed;
 }
@@ -183,6 +187,7 @@ type RunningValues = {
   trust?: string;
   'trusted-image-path'?: string[];
   'untrusted-network'?: string;
+  json?: boolean;
   [executorOption: string]: string | boolean | string[] | undefined;
 };
 

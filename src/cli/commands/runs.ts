@@ -12,6 +12,7 @@ import { listRunIds, readNodeRecords } from '../../records/store.js';
 import { didYouMean } from '../../util/suggest.js';
 import { parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
+import { JSON_FLAG, printJson } from '../json.js';
 import type { Flags } from '../spec.js';
 import { executePlan, runningOptions, stateLayout } from './run.js';
 
@@ -24,7 +25,7 @@ const STATE_DIR = {
 } as const satisfies Flags;
 
 /** The flags of `vmplan status` and `vmplan list`. */
-export const STATUS_FLAGS = STATE_DIR;
+export const STATUS_FLAGS = { ...STATE_DIR, ...JSON_FLAG } as const satisfies Flags;
 
 /** The flags of `vmplan logs`. */
 export const LOGS_FLAGS = {
@@ -77,9 +78,14 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
   const runId = resolveRunId(layout, positionals[0]);
   const run = await reconcileRun(layout, runId);
   const plan = readPlan(layout.planFile(runId));
-  io.stdout(`${renderRunTable(run, readNodeRecords(layout, runId, plan), plan)}\n`);
-  if (run.rerunOf !== null) io.stdout(`Rerun of ${run.rerunOf}\n`);
-  return run.status === 'passed' || run.status === 'running' ? EXIT.ok : EXIT.failed;
+  const nodes = readNodeRecords(layout, runId, plan);
+  const ok = run.status === 'passed' || run.status === 'running';
+  if (values.json === true) printJson(io, 'status', ok, { run, nodes });
+  else {
+    io.stdout(`${renderRunTable(run, nodes, plan)}\n`);
+    if (run.rerunOf !== null) io.stdout(`Rerun of ${run.rerunOf}\n`);
+  }
+  return ok ? EXIT.ok : EXIT.failed;
 }
 
 /** `vmplan list [--state-dir DIR]`: every run, newest first. */
@@ -87,14 +93,18 @@ export async function listCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs('list', args, STATUS_FLAGS);
   const layout = stateLayout(io, values['state-dir']);
   const rows: string[][] = [];
+  const runs: (RunRecord | { runId: string; unreadable: string })[] = [];
   for (const runId of listRunIds(layout).reverse()) {
     let run: RunRecord;
     try {
       run = await reconcileRun(layout, runId);
     } catch (error) {
-      rows.push([runId, 'unreadable', '', '', '', (error as Error).message.split('\n')[0]!]);
+      const why = (error as Error).message.split('\n')[0]!;
+      rows.push([runId, 'unreadable', '', '', '', why]);
+      runs.push({ runId, unreadable: why });
       continue;
     }
+    runs.push(run);
     const counts = Object.entries(run.counts)
       .map(([status, count]) => `${count} ${statusLabel(status)}`)
       .join(', ');
@@ -106,6 +116,10 @@ export async function listCommand(args: string[], io: CliIo): Promise<number> {
       run.planId.slice(0, 12),
       run.rerunOf === null ? '' : `rerun of ${run.rerunOf}`,
     ]);
+  }
+  if (values.json === true) {
+    printJson(io, 'list', true, { runs });
+    return EXIT.ok;
   }
   io.stdout(
     rows.length === 0

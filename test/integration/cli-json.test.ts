@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { runVmplan } from '../support/cli.js';
+import { testProject } from '../support/project.js';
+
+/** The one JSON document a --json command printed on stdout. */
+const documentOf = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
+
+describe('--json', () => {
+  const jobs =
+    'version: 1\ndefaults: { executor: host }\njobs:\n  build: { run: echo building }\n  unit: { run: echo testing, needs: build }\n';
+
+  it('run, status and list: one document on stdout, job output and tables on stderr', async () => {
+    const project = testProject(jobs);
+    const run = await runVmplan(['run', '--json'], { cwd: project.root });
+    expect(run.code, run.stderr).toBe(0);
+    const document = documentOf(run.stdout);
+    expect(document).toMatchObject({ vmplan: 1, command: 'run', ok: true, run: { status: 'passed' } });
+    expect((document.nodes as { nodeId: string; status: string }[]).map((n) => [n.nodeId, n.status])).toEqual(
+      [
+        ['job:build', 'passed'],
+        ['job:unit', 'passed'],
+      ],
+    );
+    expect(run.stderr).toContain('building');
+    expect(run.stdout).not.toContain('building');
+
+    const status = await runVmplan(['status', '--json'], { cwd: project.root });
+    expect(documentOf(status.stdout)).toMatchObject({ command: 'status', ok: true, run: document.run });
+    const list = await runVmplan(['list', '--json'], { cwd: project.root });
+    expect(documentOf(list.stdout)).toMatchObject({ command: 'list', ok: true, runs: [document.run] });
+  });
+
+  it('plan and validate, and refused input as a problems document', async () => {
+    const project = testProject(jobs);
+    const plan = documentOf((await runVmplan(['plan', '--json'], { cwd: project.root })).stdout);
+    expect(plan).toMatchObject({ command: 'plan', ok: true, plan: { schemaVersion: 1 } });
+    const validated = documentOf((await runVmplan(['validate', '--json'], { cwd: project.root })).stdout);
+    expect(validated).toEqual({
+      vmplan: 1,
+      command: 'validate',
+      ok: true,
+      file: '.github/vmplan.yml',
+      kind: 'jobs file',
+      planId: (plan.plan as { planId: string }).planId,
+      jobs: 2,
+      images: 0,
+    });
+    project.write('bad.yml', 'version: 1\njobs:\n  unit: { run: x, needs: [nope], executor: host }\n');
+    const bad = await runVmplan(['validate', 'bad.yml', '--json'], { cwd: project.root });
+    expect(bad.code).toBe(2);
+    expect(documentOf(bad.stdout)).toEqual({
+      vmplan: 1,
+      command: 'validate',
+      ok: false,
+      problems: [
+        {
+          file: 'bad.yml',
+          line: 3,
+          column: 27,
+          path: ['jobs', 'unit', 'needs', 0],
+          message: 'unknown job "nope"',
+        },
+      ],
+    });
+    expect(bad.stderr).toContain('bad.yml:3:27 jobs.unit.needs[0]: unknown job "nope"');
+  });
+});
