@@ -14959,11 +14959,15 @@ const MAX_LINE_CHARS = 64 * 1024;
 class JobLog {
     masker;
     live;
+    verbose;
     file;
     closed = false;
-    constructor(path, masker, live) {
+    constructor(path, masker, live, 
+    /** Whether details (command lines, VM process chatter) are shown live too, not only written to the file. */
+    verbose = false) {
         this.masker = masker;
         this.live = live;
+        this.verbose = verbose;
         (0,external_node_fs_.mkdirSync)((0,external_node_path_.dirname)(path), { recursive: true });
         this.file = (0,external_node_fs_.createWriteStream)(path, { flags: 'a' });
     }
@@ -14973,6 +14977,16 @@ class JobLog {
     }
     /** A Writable for one output stream (stdout or stderr) of a process. */
     input() {
+        return this.lineWriter(true);
+    }
+    /**
+     * A Writable for a helper process whose output is detail (a VM process's own chatter): kept in the log file,
+     * shown live only when verbose.
+     */
+    detailInput() {
+        return this.lineWriter(this.verbose);
+    }
+    lineWriter(live) {
         const decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
         let partial = '';
         return new external_node_stream_namespaceObject.Writable({
@@ -14991,19 +15005,23 @@ class JobLog {
                     lines.push(partial.slice(0, cut));
                     partial = partial.slice(cut);
                 }
-                this.writeLines(lines).then(() => callback(), callback);
+                this.writeLines(lines, live).then(() => callback(), callback);
             },
             final: (callback) => {
                 partial += decoder.end();
                 const rest = partial === '' ? [] : [partial];
                 partial = '';
-                this.writeLines(rest).then(() => callback(), callback);
+                this.writeLines(rest, live).then(() => callback(), callback);
             },
         });
     }
     /** Adds lines of vmplan's own (e.g. why a job was stopped) to the log and the live output. */
     async note(text) {
-        await this.writeLines(text.split('\n'));
+        await this.writeLines(text.split('\n'), true);
+    }
+    /** Adds lines of detail (e.g. the full VM command line) to the log file; live output shows them when verbose. */
+    async detail(text) {
+        await this.writeLines(text.split('\n'), this.verbose);
     }
     /** Flushes and closes the log file. */
     async close() {
@@ -15013,14 +15031,14 @@ class JobLog {
         this.file.end();
         await (0,external_node_events_.once)(this.file, 'finish');
     }
-    async writeLines(lines) {
+    async writeLines(lines, showLive) {
         if (lines.length === 0 || this.closed)
             return;
         const text = `${lines.map((line) => this.masker.mask(line)).join('\n')}\n`;
         const waits = [];
         if (!this.file.write(text))
             waits.push((0,external_node_events_.once)(this.file, 'drain'));
-        const live = this.live?.write(text);
+        const live = showLive ? this.live?.write(text) : undefined;
         if (live !== undefined)
             waits.push(live);
         await Promise.all(waits);
@@ -15073,7 +15091,7 @@ async function runNode(plan, node, controller, options, images) {
     const nodeDir = options.layout.nodeDir(options.store.runId, node);
     (0,external_node_fs_.mkdirSync)(nodeDir, { recursive: true });
     const live = options.progress.liveSink(node);
-    const log = new JobLog((0,external_node_path_.join)(nodeDir, 'host.log'), options.masker, live);
+    const log = new JobLog((0,external_node_path_.join)(nodeDir, 'host.log'), options.masker, live, options.verbose === true);
     const guestLog = node.kind === 'execute' && node.type === 'vm_command'
         ? new JobLog((0,external_node_path_.join)(nodeDir, 'guest.log'), options.masker, live)
         : undefined;
@@ -16032,6 +16050,7 @@ async function startRun(options) {
             failFast: options.failFast,
             secrets,
             trust: options.trust,
+            verbose: options.verbose,
             masker: new mask/* Masker */.G(Object.values(secrets)),
             progress: options.progress,
             signal: options.signal,
@@ -17245,6 +17264,7 @@ async function execute(request, ports, tracker, signals) {
             executors: await availableExecutors(plan.nodes.map((node) => node.executor), { env, cacheDir: layout.cacheDir, ...request.executors }),
             preparer: new HostImagePreparer(layout.cacheDir, env, { buildOnHost: request.trust.trusted }),
             trust: request.trust,
+            verbose: request.verbose,
             maxParallel: request.maxParallel,
             failFast: request.failFast,
             rerun: request.rerun,
@@ -17567,6 +17587,10 @@ const runningOptions = {
         description: 'Where runs, logs and caches are kept (default .vmplan at the repository root).',
     },
     quiet: { type: 'boolean', description: "Print progress lines only, not the jobs' output." },
+    verbose: {
+        type: 'boolean',
+        description: 'Also show VM command lines and the VM process output (always kept in each host.log).',
+    },
     trust: {
         type: 'string',
         value: 'trusted|untrusted',
@@ -17662,6 +17686,7 @@ async function executePlan(io, plan, planPath, values, rerun) {
         rerun,
         locate: () => undefined,
         trust: trustFromFlags(values),
+        verbose: values.verbose === true,
         signals: {
             reason: (signal) => `received ${signal}`,
             announce: (signal) => io.stderr(`\nvmplan: received ${signal}, stopping every job...\n`),

@@ -289,14 +289,14 @@ class VfkitExecutor {
 /** Starts vfkit with stdin closed and its output in host.log. */
 async function launchVfkit(binary, spec, log) {
     const args = vfkitArgs(spec);
-    await log.note(`vmplan: ${[binary, ...args].map((arg) => (/[\s"]/.test(arg) ? `'${arg}'` : arg)).join(' ')}`);
+    await log.detail(`vmplan: ${[binary, ...args].map((arg) => (/[\s"]/.test(arg) ? `'${arg}'` : arg)).join(' ')}`);
     const child = (0,external_node_child_process_.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stderr = '';
-    child.stdout.pipe(log.input());
+    child.stdout.pipe(log.detailInput());
     child.stderr.on('data', (chunk) => {
         stderr = (stderr + chunk.toString('utf8')).slice(-8192);
     });
-    child.stderr.pipe(log.input());
+    child.stderr.pipe(log.detailInput());
     const spawnError = await new Promise((resolve) => {
         child.once('spawn', () => resolve(undefined));
         child.once('error', resolve);

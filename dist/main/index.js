@@ -34986,11 +34986,15 @@ const MAX_LINE_CHARS = 64 * 1024;
 class JobLog {
     masker;
     live;
+    verbose;
     file;
     closed = false;
-    constructor(path, masker, live) {
+    constructor(path, masker, live, 
+    /** Whether details (command lines, VM process chatter) are shown live too, not only written to the file. */
+    verbose = false) {
         this.masker = masker;
         this.live = live;
+        this.verbose = verbose;
         (0,external_node_fs_.mkdirSync)((0,external_node_path_.dirname)(path), { recursive: true });
         this.file = (0,external_node_fs_.createWriteStream)(path, { flags: 'a' });
     }
@@ -35000,6 +35004,16 @@ class JobLog {
     }
     /** A Writable for one output stream (stdout or stderr) of a process. */
     input() {
+        return this.lineWriter(true);
+    }
+    /**
+     * A Writable for a helper process whose output is detail (a VM process's own chatter): kept in the log file,
+     * shown live only when verbose.
+     */
+    detailInput() {
+        return this.lineWriter(this.verbose);
+    }
+    lineWriter(live) {
         const decoder = new external_node_string_decoder_.StringDecoder('utf8');
         let partial = '';
         return new external_node_stream_.Writable({
@@ -35018,19 +35032,23 @@ class JobLog {
                     lines.push(partial.slice(0, cut));
                     partial = partial.slice(cut);
                 }
-                this.writeLines(lines).then(() => callback(), callback);
+                this.writeLines(lines, live).then(() => callback(), callback);
             },
             final: (callback) => {
                 partial += decoder.end();
                 const rest = partial === '' ? [] : [partial];
                 partial = '';
-                this.writeLines(rest).then(() => callback(), callback);
+                this.writeLines(rest, live).then(() => callback(), callback);
             },
         });
     }
     /** Adds lines of vmplan's own (e.g. why a job was stopped) to the log and the live output. */
     async note(text) {
-        await this.writeLines(text.split('\n'));
+        await this.writeLines(text.split('\n'), true);
+    }
+    /** Adds lines of detail (e.g. the full VM command line) to the log file; live output shows them when verbose. */
+    async detail(text) {
+        await this.writeLines(text.split('\n'), this.verbose);
     }
     /** Flushes and closes the log file. */
     async close() {
@@ -35040,14 +35058,14 @@ class JobLog {
         this.file.end();
         await (0,external_node_events_.once)(this.file, 'finish');
     }
-    async writeLines(lines) {
+    async writeLines(lines, showLive) {
         if (lines.length === 0 || this.closed)
             return;
         const text = `${lines.map((line) => this.masker.mask(line)).join('\n')}\n`;
         const waits = [];
         if (!this.file.write(text))
             waits.push((0,external_node_events_.once)(this.file, 'drain'));
-        const live = this.live?.write(text);
+        const live = showLive ? this.live?.write(text) : undefined;
         if (live !== undefined)
             waits.push(live);
         await Promise.all(waits);
@@ -35100,7 +35118,7 @@ async function runNode(plan, node, controller, options, images) {
     const nodeDir = options.layout.nodeDir(options.store.runId, node);
     (0,external_node_fs_.mkdirSync)(nodeDir, { recursive: true });
     const live = options.progress.liveSink(node);
-    const log = new JobLog((0,external_node_path_.join)(nodeDir, 'host.log'), options.masker, live);
+    const log = new JobLog((0,external_node_path_.join)(nodeDir, 'host.log'), options.masker, live, options.verbose === true);
     const guestLog = node.kind === 'execute' && node.type === 'vm_command'
         ? new JobLog((0,external_node_path_.join)(nodeDir, 'guest.log'), options.masker, live)
         : undefined;
@@ -36059,6 +36077,7 @@ async function startRun(options) {
             failFast: options.failFast,
             secrets,
             trust: options.trust,
+            verbose: options.verbose,
             masker: new mask/* Masker */.G(Object.values(secrets)),
             progress: options.progress,
             signal: options.signal,
@@ -37322,6 +37341,7 @@ async function execute(request, ports, tracker, signals) {
             executors: await availableExecutors(plan.nodes.map((node) => node.executor), { env, cacheDir: layout.cacheDir, ...request.executors }),
             preparer: new HostImagePreparer(layout.cacheDir, env, { buildOnHost: request.trust.trusted }),
             trust: request.trust,
+            verbose: request.verbose,
             maxParallel: request.maxParallel,
             failFast: request.failFast,
             rerun: request.rerun,
@@ -39560,11 +39580,15 @@ async function runStep(inputs, context, layout, log) {
         makeChecks: checkRunsFactory(inputs, context, log),
         artifactsAvailable: process.env.ACTIONS_RUNTIME_TOKEN !== undefined,
     });
-    await runPipeline({
+    await runPipeline(runRequest(planned, inputs, context, { layout, planPath }), ports);
+}
+/** What the pipeline runs and how, from the inputs and the workflow run. */
+function runRequest(planned, inputs, context, where) {
+    return {
         plan: planned.plan,
         basePlanId: planned.basePlan.planId,
-        planPath,
-        layout,
+        planPath: where.planPath,
+        layout: where.layout,
         repositoryRoot: context.workspace,
         env: process.env,
         executors: { base: context.workspace, options: executorInputs(inputs) },
@@ -39572,9 +39596,11 @@ async function runStep(inputs, context, layout, log) {
         failFast: inputs['fail-fast'],
         rerun: planned.rerunOf === undefined ? undefined : { of: planned.rerunOf, snapshotRun: undefined },
         locate: planned.locate,
+        // Step debug logging (ACTIONS_STEP_DEBUG) shows the details too; they are always in the logs artifact.
+        verbose: lib_core/* isDebug */._o(),
         trust: decideTrust(inputs.trust, { event: context.event, forkPullRequest: context.pullRequestFromElsewhere }, { imagePaths: inputs['trusted-image-paths'], network: inputs['untrusted-network'] }),
         signals: { reason: (signal) => `received ${signal} (the workflow was cancelled)` },
-    }, ports);
+    };
 }
 /** Says which shard this step runs, and why it is empty when it is. */
 function announceShard(planned, log) {
@@ -49833,6 +49859,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   z3: () => (/* binding */ error),
   V4: () => (/* binding */ getInput),
   pq: () => (/* binding */ info),
+  _o: () => (/* binding */ isDebug),
   lm: () => (/* binding */ notice),
   LZ: () => (/* binding */ saveState),
   C1: () => (/* binding */ setFailed),
@@ -49843,7 +49870,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, group, isDebug, markdownSummary, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, group, markdownSummary, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(70857);

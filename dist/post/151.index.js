@@ -420,9 +420,9 @@ class QemuExecutor {
                     accel,
                     virtiofsd,
                     socketDir,
-                    output: { stream: () => log.input() },
+                    output: { stream: () => log.detailInput() },
                 });
-                await log.note(`vmplan: ${vm.command.join(' ')}`);
+                await log.detail(`vmplan: ${vm.command.join(' ')}`);
                 return vm;
             },
             failureMessage(exit, stderrTail) {

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { InputError } from '../errors.js';
 import { artifactName, uploadJsonArtifact } from '../github/artifacts.js';
-import { runPipeline } from '../pipeline/run.js';
+import { type RunRequest, runPipeline } from '../pipeline/run.js';
 import { writePlan } from '../plan/io.js';
 import type { Plan } from '../plan/schema.js';
 import { secretValuesOf } from '../plan/secrets.js';
@@ -93,28 +93,37 @@ async function runStep(
     makeChecks: checkRunsFactory(inputs, context, log),
     artifactsAvailable: process.env.ACTIONS_RUNTIME_TOKEN !== undefined,
   });
-  await runPipeline(
-    {
-      plan: planned.plan,
-      basePlanId: planned.basePlan.planId,
-      planPath,
-      layout,
-      repositoryRoot: context.workspace,
-      env: process.env,
-      executors: { base: context.workspace, options: executorInputs(inputs) },
-      maxParallel: inputs['max-parallel'],
-      failFast: inputs['fail-fast'],
-      rerun: planned.rerunOf === undefined ? undefined : { of: planned.rerunOf, snapshotRun: undefined },
-      locate: planned.locate,
-      trust: decideTrust(
-        inputs.trust,
-        { event: context.event, forkPullRequest: context.pullRequestFromElsewhere },
-        { imagePaths: inputs['trusted-image-paths'], network: inputs['untrusted-network'] },
-      ),
-      signals: { reason: (signal) => `received ${signal} (the workflow was cancelled)` },
-    },
-    ports,
-  );
+  await runPipeline(runRequest(planned, inputs, context, { layout, planPath }), ports);
+}
+
+/** What the pipeline runs and how, from the inputs and the workflow run. */
+function runRequest(
+  planned: PlanForRun,
+  inputs: ActionInputs,
+  context: WorkflowContext,
+  where: { layout: StateLayout; planPath: string },
+): RunRequest {
+  return {
+    plan: planned.plan,
+    basePlanId: planned.basePlan.planId,
+    planPath: where.planPath,
+    layout: where.layout,
+    repositoryRoot: context.workspace,
+    env: process.env,
+    executors: { base: context.workspace, options: executorInputs(inputs) },
+    maxParallel: inputs['max-parallel'],
+    failFast: inputs['fail-fast'],
+    rerun: planned.rerunOf === undefined ? undefined : { of: planned.rerunOf, snapshotRun: undefined },
+    locate: planned.locate,
+    // Step debug logging (ACTIONS_STEP_DEBUG) shows the details too; they are always in the logs artifact.
+    verbose: core.isDebug(),
+    trust: decideTrust(
+      inputs.trust,
+      { event: context.event, forkPullRequest: context.pullRequestFromElsewhere },
+      { imagePaths: inputs['trusted-image-paths'], network: inputs['untrusted-network'] },
+    ),
+    signals: { reason: (signal) => `received ${signal} (the workflow was cancelled)` },
+  };
 }
 
 /** Says which shard this step runs, and why it is empty when it is. */

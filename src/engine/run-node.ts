@@ -29,7 +29,7 @@ export async function runNode(
   const nodeDir = options.layout.nodeDir(options.store.runId, node);
   mkdirSync(nodeDir, { recursive: true });
   const live = options.progress.liveSink(node);
-  const log = new JobLog(join(nodeDir, 'host.log'), options.masker, live);
+  const log = new JobLog(join(nodeDir, 'host.log'), options.masker, live, options.verbose === true);
   const guestLog =
     node.kind === 'execute' && node.type === 'vm_command'
       ? new JobLog(join(nodeDir, 'guest.log'), options.masker, live)

@@ -33,6 +33,8 @@ export interface EngineOptions {
   secrets: Record<string, string>;
   /** What the run may do: decides the jobs' cache namespace and whether guests get a network. */
   trust: TrustPolicy;
+  /** Show details live too (VM command lines, the VM process's own output); they are always in host.log. */
+  verbose?: boolean;
   masker: Masker;
   progress: ProgressReporter;
   /** Aborts the whole run (SIGINT/SIGTERM); `reason` is a message. */

@@ -40,6 +40,8 @@ export interface StartRunOptions {
   progress: ProgressReporter;
   /** What the run may do (trust: untrusted refuses host jobs, host builds and host files outside trusted folders). */
   trust: TrustPolicy;
+  /** Show details live too (VM command lines, VM process output); they are always in each host.log. */
+  verbose?: boolean;
   /** Lines about the run itself (snapshot made, ...). */
   note: (line: string) => void;
   signal: AbortSignal;
@@ -138,6 +140,7 @@ export async function startRun(options: StartRunOptions): Promise<RunRecord> {
       failFast: options.failFast,
       secrets,
       trust: options.trust,
+      verbose: options.verbose,
       masker: new Masker(Object.values(secrets)),
       progress: options.progress,
       signal: options.signal,

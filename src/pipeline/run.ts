@@ -36,6 +36,8 @@ export interface RunRequest {
   locate: JobLocation;
   /** What the run may do. */
   trust: TrustPolicy;
+  /** Show details live (VM command lines and VM process output). */
+  verbose?: boolean;
   signals: SignalWording;
 }
 
@@ -90,6 +92,7 @@ async function execute(
       ),
       preparer: new HostImagePreparer(layout.cacheDir, env, { buildOnHost: request.trust.trusted }),
       trust: request.trust,
+      verbose: request.verbose,
       maxParallel: request.maxParallel,
       failFast: request.failFast,
       rerun: request.rerun,

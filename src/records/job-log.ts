@@ -27,6 +27,8 @@ export class JobLog {
     path: string,
     private readonly masker: Masker,
     private readonly live: LiveSink | undefined,
+    /** Whether details (command lines, VM process chatter) are shown live too, not only written to the file. */
+    private readonly verbose = false,
   ) {
     mkdirSync(dirname(path), { recursive: true });
     this.file = createWriteStream(path, { flags: 'a' });
@@ -39,6 +41,18 @@ export class JobLog {
 
   /** A Writable for one output stream (stdout or stderr) of a process. */
   input(): Writable {
+    return this.lineWriter(true);
+  }
+
+  /**
+   * A Writable for a helper process whose output is detail (a VM process's own chatter): kept in the log file,
+   * shown live only when verbose.
+   */
+  detailInput(): Writable {
+    return this.lineWriter(this.verbose);
+  }
+
+  private lineWriter(live: boolean): Writable {
     const decoder = new StringDecoder('utf8');
     let partial = '';
     return new Writable({
@@ -57,20 +71,25 @@ export class JobLog {
           lines.push(partial.slice(0, cut));
           partial = partial.slice(cut);
         }
-        this.writeLines(lines).then(() => callback(), callback);
+        this.writeLines(lines, live).then(() => callback(), callback);
       },
       final: (callback) => {
         partial += decoder.end();
         const rest = partial === '' ? [] : [partial];
         partial = '';
-        this.writeLines(rest).then(() => callback(), callback);
+        this.writeLines(rest, live).then(() => callback(), callback);
       },
     });
   }
 
   /** Adds lines of vmplan's own (e.g. why a job was stopped) to the log and the live output. */
   async note(text: string): Promise<void> {
-    await this.writeLines(text.split('\n'));
+    await this.writeLines(text.split('\n'), true);
+  }
+
+  /** Adds lines of detail (e.g. the full VM command line) to the log file; live output shows them when verbose. */
+  async detail(text: string): Promise<void> {
+    await this.writeLines(text.split('\n'), this.verbose);
   }
 
   /** Flushes and closes the log file. */
@@ -81,12 +100,12 @@ export class JobLog {
     await once(this.file, 'finish');
   }
 
-  private async writeLines(lines: string[]): Promise<void> {
+  private async writeLines(lines: string[], showLive: boolean): Promise<void> {
     if (lines.length === 0 || this.closed) return;
     const text = `${lines.map((line) => this.masker.mask(line)).join('\n')}\n`;
     const waits: Promise<unknown>[] = [];
     if (!this.file.write(text)) waits.push(once(this.file, 'drain'));
-    const live = this.live?.write(text);
+    const live = showLive ? this.live?.write(text) : undefined;
     if (live !== undefined) waits.push(live);
     await Promise.all(waits);
   }

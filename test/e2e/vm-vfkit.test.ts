@@ -93,6 +93,19 @@ describe.skipIf(guest === undefined)(
       expect(leftoverVms(project)).toEqual([]);
     });
 
+    it('keeps VM command lines and vfkit chatter in host.log, shown live only with --verbose', async () => {
+      const project = vmProject(`  quiet: { run: echo job-output-line }
+`);
+      const quiet = await run(project);
+      expect(quiet.code, quiet.stderr).toBe(0);
+      expect(quiet.stdout).toContain('job-output-line');
+      expect(quiet.stdout).not.toContain('--device virtio-fs');
+      expect(readFileSync(jobFile(project, 'quiet', 'host.log'), 'utf8')).toContain('--device virtio-fs');
+      const verbose = await run(project, ['--verbose']);
+      expect(verbose.code, verbose.stderr).toBe(0);
+      expect(verbose.stdout).toContain('--device virtio-fs');
+    });
+
     it('stops a VM past its timeout with a REST HardStop and records timed_out', async () => {
       const project = vmProject(`  hang: { run: "echo started; sleep 300", timeout-minutes: 0.1 }
 `);

@@ -34,6 +34,10 @@ export const runningOptions = {
     description: 'Where runs, logs and caches are kept (default .vmplan at the repository root).',
   },
   quiet: { type: 'boolean', description: "Print progress lines only, not the jobs' output." },
+  verbose: {
+    type: 'boolean',
+    description: 'Also show VM command lines and the VM process output (always kept in each host.log).',
+  },
   trust: {
     type: 'string',
     value: 'trusted|untrusted',
@@ -144,6 +148,7 @@ export async function executePlan(
       rerun,
       locate: () => undefined,
       trust: trustFromFlags(values),
+      verbose: values.verbose === true,
       signals: {
         reason: (signal) => `received ${signal}`,
         announce: (signal) => io.stderr(`\nvmplan: received ${signal}, stopping every job...\n`),
@@ -188,6 +193,7 @@ type RunningValues = {
   'trusted-image-path'?: string[];
   'untrusted-network'?: string;
   json?: boolean;
+  verbose?: boolean;
   [executorOption: string]: string | boolean | string[] | undefined;
 };
 

@@ -69,9 +69,9 @@ export class QemuExecutor implements JobExecutor {
           accel,
           virtiofsd,
           socketDir,
-          output: { stream: () => log.input() },
+          output: { stream: () => log.detailInput() },
         });
-        await log.note(`vmplan: ${vm.command.join(' ')}`);
+        await log.detail(`vmplan: ${vm.command.join(' ')}`);
         return vm;
       },
       failureMessage(exit, stderrTail) {

@@ -142,16 +142,16 @@ export class VfkitExecutor implements JobExecutor {
 /** Starts vfkit with stdin closed and its output in host.log. */
 async function launchVfkit(binary: string, spec: VmSpec, log: JobLog): Promise<VmProcess> {
   const args = vfkitArgs(spec);
-  await log.note(
+  await log.detail(
     `vmplan: ${[binary, ...args].map((arg) => (/[\s"]/.test(arg) ? `'${arg}'` : arg)).join(' ')}`,
   );
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stderr = '';
-  child.stdout.pipe(log.input());
+  child.stdout.pipe(log.detailInput());
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-8192);
   });
-  child.stderr.pipe(log.input());
+  child.stderr.pipe(log.detailInput());
   const spawnError = await new Promise<Error | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));
     child.once('error', resolve);
