@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
 import { inheritableEnvironment } from '../../src/executors/job-env.js';
 import { buildPlan, planIdOf } from '../../src/plan/build.js';
 import { parsePlan, serializePlan } from '../../src/plan/io.js';
 import type { Plan } from '../../src/plan/schema.js';
-import { context, jobs, jobsErrors } from '../support/jobs.js';
+import { context, jobs, jobsErrors, refusalOf } from '../support/jobs.js';
 
 // Guarantees 4 (runner credentials never reach a job) and 9 (a plan is checked with the jobs file's own rules).
 
@@ -68,15 +67,7 @@ describe('a plan is checked with the jobs file rules', () => {
     const withId = { ...copy, planId: planIdOf(copy) };
     return `${JSON.stringify(withId, null, 2)}\n`;
   };
-  const problemsOf = (text: string): string => {
-    try {
-      parsePlan(text, 'plan.json');
-    } catch (error) {
-      if (error instanceof InputError) return error.message;
-      throw error;
-    }
-    throw new Error('expected the plan to be refused');
-  };
+  const problemsOf = (text: string): string => refusalOf(() => parsePlan(text, 'plan.json'));
 
   it('accepts the plan as written', () => {
     expect(parsePlan(serializePlan(plan), 'plan.json').planId).toBe(plan.planId);

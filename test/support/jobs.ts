@@ -8,15 +8,20 @@ export function jobs(text: string): JobsFile {
   return parseJobsFile(text, 'vmplan.yml').config;
 }
 
-/** The error lines a jobs file produces (it must be invalid). */
-export function jobsErrors(text: string, file = '.github/vmplan.yml'): string[] {
+/** The message of the InputError `refused` throws (it must throw one). */
+export function refusalOf(refused: () => unknown): string {
   try {
-    parseJobsFile(text, file);
+    refused();
   } catch (error) {
-    if (error instanceof InputError) return error.message.split('\n');
+    if (error instanceof InputError) return error.message;
     throw error;
   }
-  throw new Error('expected the jobs file to be invalid');
+  throw new Error('expected the input to be refused');
+}
+
+/** The error lines a jobs file produces (it must be invalid). */
+export function jobsErrors(text: string, file = '.github/vmplan.yml'): string[] {
+  return refusalOf(() => parseJobsFile(text, file)).split('\n');
 }
 
 /** A plan context for tests, with overrides. */

@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseJobsFile } from '../../src/config/parse.js';
-import { InputError } from '../../src/errors.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { selectFromPlan } from '../../src/plan/select.js';
-import { context } from '../support/jobs.js';
+import { context, refusalOf } from '../support/jobs.js';
 
 /** The message a jobs file is refused with (it must be). */
-function refusal(text: string): string {
-  try {
-    parseJobsFile(text, 'vmplan.yml');
-  } catch (error) {
-    if (error instanceof InputError) return error.message;
-    throw error;
-  }
-  throw new Error('expected the jobs file to be refused');
-}
+const refusal = (text: string) => refusalOf(() => parseJobsFile(text, 'vmplan.yml'));
 
 describe('hostile jobs files', () => {
   it('refuse an alias bomb with the place of its first alias, not a crash', () => {
