@@ -4435,6 +4435,7 @@ function processIo() {
         cwd: process.cwd(),
         env: process.env,
         stdoutStream: process.stdout,
+        stderrStream: process.stderr,
     };
 }
 /** A writer for a stream that turns into a no-op once the other end is closed. */
@@ -13951,15 +13952,15 @@ const JSON_FLAG = {
         description: 'Print one JSON document on stdout (docs/cli-json.md); human text and job output go to stderr.',
     },
 };
-/** Commands whose `--json` document is printed by runCli when they fail with an InputError. */
-function wantsJson(args) {
-    return args.includes('--json');
+/** Whether a command that has `--json` was asked for it (then runCli prints a refusal as a document too). */
+function wantsJson(flags, args) {
+    return 'json' in flags && args.includes('--json');
 }
 /** The io a command uses for human text in --json mode: everything on stderr, stdout kept for the document. */
 function humanIo(io, json) {
     if (!json)
         return io;
-    return { ...io, stdout: io.stderr, stdoutStream: process.stderr };
+    return { ...io, stdout: io.stderr, stdoutStream: io.stderrStream };
 }
 /** Prints a command's JSON document: `{ "vmplan": 1, "command": ..., "ok": ..., ...body }`. */
 function printJson(io, command, ok, body) {
@@ -14601,9 +14602,11 @@ function showCommand(args, io) {
     io.stdout(values.json === true ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan, { env: io.env }));
     return cli_io/* EXIT */.d.ok;
 }
+/** The flags of `vmplan validate`. */
+const VALIDATE_FLAGS = JSON_FLAG;
 /** `vmplan validate [FILE]`: checks a jobs file (everything `plan` checks) or a plan.json; runs nothing. */
 function validateCommand(args, io) {
-    const { values, positionals } = parseCommandArgs('validate', args, JSON_FLAG);
+    const { values, positionals } = parseCommandArgs('validate', args, VALIDATE_FLAGS);
     const { plan, file, kind } = planOf(io, 'validate', positionals);
     const jobs = plan.nodes.filter((node) => node.kind === 'execute').length + plan.excluded.length;
     const images = plan.nodes.filter((node) => node.kind === 'prepare').length;
@@ -14627,8 +14630,9 @@ function schemaCommand(args, io) {
     return cli_io/* EXIT */.d.ok;
 }
 /**
- * Whether to read a file as a plan: it has a top-level "planId", or it is named `.json` and is not a jobs file
- * written as JSON (no top-level "jobs") — so a broken plan.json gets the plan reader's located error.
+ * Whether to read a file as a plan: a JSON object naming "planId", or it is named `.json` and is not a jobs file
+ * written as JSON (no "jobs") — so a broken plan.json gets the plan reader's located error. A text search, not a
+ * parse: the plan reader parses it once (a job id can never be "planId": ids are lowercase).
  */
 function looksLikePlan(path, name) {
     let text;
@@ -14638,15 +14642,8 @@ function looksLikePlan(path, name) {
     catch {
         return false; // let the jobs-file loader report the read error
     }
-    try {
-        const data = JSON.parse(text);
-        if (data === null || typeof data !== 'object')
-            return name.endsWith('.json');
-        return 'planId' in data || (name.endsWith('.json') && !('jobs' in data));
-    }
-    catch {
-        return name.endsWith('.json');
-    }
+    const json = /^\s*\{/.test(text);
+    return (json && text.includes('"planId"')) || (name.endsWith('.json') && !text.includes('"jobs"'));
 }
 
 // EXTERNAL MODULE: external "node:os"
@@ -15505,6 +15502,202 @@ class PlanRun {
     }
 }
 
+;// CONCATENATED MODULE: ./src/engine/start-run.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** MiB kept free for the host itself when sizing VM memory. */
+const HOST_MEMORY_RESERVE_MIB = 2048;
+/** What the machine offers: slots from --max-parallel (else CPUs), CPUs and memory for guests. */
+function hostCapacity(maxParallel) {
+    const cpus = (0,external_node_os_.availableParallelism)();
+    const memoryMiB = Math.max(1024, Math.floor((0,external_node_os_.totalmem)() / 1024 / 1024) - HOST_MEMORY_RESERVE_MIB);
+    return { slots: maxParallel ?? cpus, cpus, memoryMiB };
+}
+/**
+ * Checks everything that can be checked before a run exists: named secrets are set, executors are available
+ * and ready, and every VM fits this machine. Throws one InputError listing all problems; nothing is created.
+ */
+async function preflightRun(plan, env, executors, capacity) {
+    const problems = [];
+    for (const precondition of plan.preconditions) {
+        if (precondition.kind === 'secret' && (env[precondition.name] ?? '') === '') {
+            problems.push({
+                message: `secret ${precondition.name} is not set in the environment (needed by ${precondition.nodes.join(', ')})`,
+            });
+        }
+        if (precondition.kind === 'executor' && executors[precondition.executor] === undefined) {
+            problems.push({
+                message: `the ${precondition.executor} executor is not available here (needed by ${precondition.nodes.length} job(s)); run with --executor host, or on a machine that has it`,
+            });
+        }
+    }
+    for (const node of plan.nodes) {
+        const demand = demandOf(node);
+        if (demand.cpus > capacity.cpus) {
+            problems.push({
+                message: `${node.id} asks for ${demand.cpus} CPUs; this machine has ${capacity.cpus}`,
+            });
+        }
+        if (demand.memoryMiB > capacity.memoryMiB) {
+            problems.push({
+                message: `${node.id} asks for ${demand.memoryMiB} MiB of memory; at most ${capacity.memoryMiB} MiB can go to guests here`,
+            });
+        }
+    }
+    if (problems.length > 0)
+        throw new errors/* InputError */.dz(problems);
+    for (const name of new Set(plan.nodes.map((node) => node.executor))) {
+        await executors[name]?.preflight?.(plan);
+    }
+}
+/**
+ * Runs a plan from start to finish: preflight, run folder with plan.json and records, the workspace snapshot,
+ * the nodes, and the final run record. Whatever happens after run.json exists — an error, a cancellation —
+ * the records end terminal.
+ */
+async function startRun(options) {
+    const { plan, layout } = options;
+    const capacity = hostCapacity(options.maxParallel);
+    await preflightRun(plan, options.env, options.executors, capacity);
+    const secrets = secretsOf(plan, options.env);
+    const snapshotRun = options.rerun?.snapshotRun;
+    if (snapshotRun !== undefined && !(0,external_node_fs_.existsSync)(layout.snapshotDir(snapshotRun))) {
+        throw new errors/* InputError */.dz(`run ${snapshotRun} has no snapshot left to rerun (was it garbage-collected?)`);
+    }
+    const store = createRun(options, secrets);
+    options.onCreated?.(store);
+    let phase = 'setup';
+    try {
+        const workspace = snapshotRun === undefined
+            ? await makeSnapshot(options, store.runId)
+            : reuseSnapshot(layout, snapshotRun);
+        phase = 'run';
+        if (snapshotRun !== undefined)
+            options.note(`Reusing the workspace snapshot of run ${snapshotRun}`);
+        const outcome = await runPlanNodes(plan, {
+            layout,
+            store,
+            workspace,
+            executors: options.executors,
+            preparer: options.preparer,
+            repositoryRoot: options.repositoryRoot,
+            capacity,
+            failFast: options.failFast,
+            secrets,
+            trust: options.trust,
+            verbose: options.verbose,
+            masker: new mask/* Masker */.G(Object.values(secrets)),
+            progress: options.progress,
+            signal: options.signal,
+            timeoutGraceMs: options.timeoutGraceMs,
+            cancelGraceMs: options.cancelGraceMs,
+        });
+        phase = 'finish';
+        store.finish(outcome.status, outcome.message);
+    }
+    catch (error) {
+        finishAfterError(store, error, phase, options);
+    }
+    finally {
+        store.finish('failed', 'run ended unexpectedly');
+    }
+    return store.record;
+}
+/** Secret values by name, for the secrets the plan names (from the runner's environment). */
+function secretsOf(plan, env) {
+    const secrets = {};
+    for (const precondition of plan.preconditions) {
+        if (precondition.kind === 'secret')
+            secrets[precondition.name] = env[precondition.name] ?? '';
+    }
+    return secrets;
+}
+/** The run folder with its plan.json, run.json and a pending status.json per node. */
+function createRun(options, secrets) {
+    const { plan, layout } = options;
+    ensureStateDir(layout.root);
+    const runId = newRunId();
+    (0,external_node_fs_.mkdirSync)(layout.runDir(runId), { recursive: true });
+    writePlan(layout.planFile(runId), plan, Object.values(secrets));
+    return RunStore.create(layout, {
+        runId,
+        planId: plan.planId,
+        planPath: options.planPath,
+        source: plan.source,
+        selection: plan.scope.only,
+        changes: plan.scope.changes,
+        rerunOf: options.rerun?.of ?? null,
+        snapshotRun: options.rerun?.snapshotRun ?? runId,
+        options: {
+            maxParallel: options.maxParallel ?? null,
+            failFast: options.failFast,
+            executor: plan.scope.executor,
+        },
+    }, plan);
+}
+/** Ends a run that threw: cancelled when it was cancelled, else failed with a message saying where it broke. */
+function finishAfterError(store, error, phase, options) {
+    const cancelled = options.signal.aborted;
+    const reason = error.message;
+    const message = cancelled
+        ? `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`
+        : phase === 'setup'
+            ? `run setup failed: ${reason}`
+            : phase === 'run'
+                ? `vmplan error during the run (its jobs were stopped): ${reason}`
+                : `a record of the finished run could not be written: ${reason}`;
+    try {
+        store.finish(cancelled ? 'cancelled' : 'failed', message, cancelled || phase === 'run' ? 'cancelled' : 'skipped');
+    }
+    catch (writeError) {
+        options.note(`vmplan: a record could not be written: ${writeError.message}`);
+    }
+    if (error instanceof errors/* InputError */.dz)
+        options.note(error.message);
+    else if (!cancelled)
+        options.note(`vmplan: ${message}`);
+}
+async function makeSnapshot(options, runId) {
+    const { layout, repositoryRoot, plan } = options;
+    const target = layout.snapshotDir(runId);
+    const exclude = ['.git', ...plan.workspace.exclude];
+    const stateRelative = (0,external_node_path_.relative)(repositoryRoot, layout.root);
+    if (stateRelative !== '' && !stateRelative.startsWith('..') && !(0,external_node_path_.isAbsolute)(stateRelative)) {
+        exclude.push(`/${stateRelative.split(external_node_path_.sep).join('/')}/`);
+    }
+    options.note(`Snapshotting ${repositoryRoot} (excluding ${exclude.join(', ')})`);
+    const stats = await (0,copy_tree/* copyTree */.E)(repositoryRoot, target, {
+        exclude: createExcluder(exclude),
+        signal: options.signal,
+    });
+    options.note(`Snapshot: ${stats.files} files in ${stats.ms} ms (${stats.method === 'clone' ? 'copy-on-write clones' : 'copied'})`);
+    return runWorkspace(target);
+}
+function reuseSnapshot(layout, runId) {
+    return runWorkspace(layout.snapshotDir(runId));
+}
+/** A RunWorkspace over an existing snapshot folder. */
+function runWorkspace(snapshotDir) {
+    return {
+        snapshotDir,
+        async jobCopy(target) {
+            const stats = await (0,copy_tree/* copyTree */.E)(snapshotDir, target);
+            return { ms: stats.ms, method: stats.method };
+        },
+    };
+}
+
 // EXTERNAL MODULE: external "node:timers/promises"
 var promises_ = __nccwpck_require__(8500);
 // EXTERNAL MODULE: ./src/process/ownership.ts
@@ -15588,7 +15781,12 @@ function filesNamedIn(command, repositoryRoot) {
         if (inside === '' || inside.startsWith('..') || (0,external_node_path_.isAbsolute)(inside))
             continue;
         try {
-            if ((0,external_node_fs_.statSync)(path).isFile())
+            // Followed only while it stays in the repository: a link out of it (a pull request's) is never read.
+            const real = (0,external_node_fs_.realpathSync)(path);
+            const realInside = (0,external_node_path_.relative)((0,external_node_fs_.realpathSync)(root), real);
+            if (realInside.startsWith('..') || (0,external_node_path_.isAbsolute)(realInside))
+                continue;
+            if ((0,external_node_fs_.statSync)(real).isFile())
                 found.add(inside.split('\\').join('/'));
         }
         catch {
@@ -15855,8 +16053,9 @@ function insideFolders(path, folders) {
     });
 }
 /**
- * The policy for a run: `trusted` and `untrusted` as given; `auto` is untrusted for `pull_request_target` (the
- * base repository's credentials next to the pull request's code) and for pull requests from forks.
+ * The policy for a run: `trusted` and `untrusted` as given; `auto` is trusted only on events whose code is the
+ * repository's own (see TRUSTED_EVENTS), so untrusted for pull requests from forks, `pull_request_target` (the
+ * base repository's credentials next to the pull request's code), `issue_comment`, `workflow_run` and the rest.
  */
 function decideTrust(setting, evidence, limits) {
     const imagePaths = limits.imagePaths.map((path) => (0,external_node_path_.normalize)(path).replace(/(.)\/+$/, '$1'));
@@ -15870,12 +16069,30 @@ function decideTrust(setting, evidence, limits) {
         return policy(true, 'trust: trusted');
     if (setting === 'untrusted')
         return policy(false, 'trust: untrusted');
-    if (evidence.event === 'pull_request_target')
-        return policy(false, 'trust: auto (untrusted on pull_request_target)');
     if (evidence.forkPullRequest)
         return policy(false, 'trust: auto (untrusted for a pull request from a fork)');
-    return policy(true, `trust: auto (trusted on ${evidence.event ?? 'this event'})`);
+    if (evidence.event !== null && TRUSTED_EVENTS.has(evidence.event))
+        return policy(true, `trust: auto (trusted on ${evidence.event})`);
+    // An allow-list, not a deny-list: pull_request_target, issue_comment, workflow_run and any event added later
+    // can carry someone else's code, so they are untrusted unless the workflow says trust: trusted.
+    return policy(false, `trust: auto (untrusted on ${evidence.event ?? 'an unknown event'})`);
 }
+/**
+ * Events whose code is the repository's own: pushes and the like, and pull requests from a branch of the same
+ * repository (whose authors can push to it anyway). Fork pull requests are caught before this list is read.
+ */
+const TRUSTED_EVENTS = new Set([
+    'push',
+    'schedule',
+    'workflow_dispatch',
+    'repository_dispatch',
+    'merge_group',
+    'release',
+    'create',
+    'pull_request',
+    'pull_request_review',
+    'pull_request_review_comment',
+]);
 
 ;// CONCATENATED MODULE: ./src/engine/trust-check.ts
 
@@ -15904,14 +16121,10 @@ async function enforceTrust(plan, policy, where) {
 /** Why an untrusted run may not boot this file, or undefined. */
 function imageFileProblem(use, policy, repositoryRoot) {
     if ((0,external_node_path_.isAbsolute)(use.path)) {
-        let real;
-        try {
-            real = (0,external_node_fs_.realpathSync)(use.path);
-        }
-        catch {
-            real = use.path; // missing: the image check says so later, if the folder is allowed at all
-        }
-        if (insideFolders(use.path, policy.imagePaths) && insideFolders(real, policy.imagePaths))
+        // A missing file keeps its own path: the image check says so later, if the folder is allowed at all.
+        const real = realOrSelf(use.path);
+        // The real path must be inside a trusted folder's real path (the folder itself may be reached through a link).
+        if (insideFolders(use.path, policy.imagePaths) && insideFolders(real, policy.imagePaths.map(realOrSelf)))
             return undefined;
         const allowed = policy.imagePaths.length === 0 ? 'none are set' : `they are ${policy.imagePaths.join(', ')}`;
         return `${use.path} is a host path outside the trusted image folders (trusted-image-paths: ${allowed}); ${policy.reason} boots host files only from there`;
@@ -15932,6 +16145,15 @@ function imageFileProblem(use, policy, repositoryRoot) {
     }
     return undefined;
 }
+/** A path with every link resolved, or as given when it does not exist. */
+function realOrSelf(path) {
+    try {
+        return (0,external_node_fs_.realpathSync)(path);
+    }
+    catch {
+        return path;
+    }
+}
 /** Build images an untrusted run would have to build (it never does): located problems. */
 async function uncachedBuildImages(plan, policy, where) {
     const problems = [];
@@ -15949,207 +16171,6 @@ async function uncachedBuildImages(plan, policy, where) {
         });
     }
     return problems;
-}
-
-;// CONCATENATED MODULE: ./src/engine/start-run.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** MiB kept free for the host itself when sizing VM memory. */
-const HOST_MEMORY_RESERVE_MIB = 2048;
-/** What the machine offers: slots from --max-parallel (else CPUs), CPUs and memory for guests. */
-function hostCapacity(maxParallel) {
-    const cpus = (0,external_node_os_.availableParallelism)();
-    const memoryMiB = Math.max(1024, Math.floor((0,external_node_os_.totalmem)() / 1024 / 1024) - HOST_MEMORY_RESERVE_MIB);
-    return { slots: maxParallel ?? cpus, cpus, memoryMiB };
-}
-/**
- * Checks everything that can be checked before a run exists: named secrets are set, executors are available
- * and ready, and every VM fits this machine. Throws one InputError listing all problems; nothing is created.
- */
-async function preflightRun(plan, env, executors, capacity) {
-    const problems = [];
-    for (const precondition of plan.preconditions) {
-        if (precondition.kind === 'secret' && (env[precondition.name] ?? '') === '') {
-            problems.push({
-                message: `secret ${precondition.name} is not set in the environment (needed by ${precondition.nodes.join(', ')})`,
-            });
-        }
-        if (precondition.kind === 'executor' && executors[precondition.executor] === undefined) {
-            problems.push({
-                message: `the ${precondition.executor} executor is not available here (needed by ${precondition.nodes.length} job(s)); run with --executor host, or on a machine that has it`,
-            });
-        }
-    }
-    for (const node of plan.nodes) {
-        const demand = demandOf(node);
-        if (demand.cpus > capacity.cpus) {
-            problems.push({
-                message: `${node.id} asks for ${demand.cpus} CPUs; this machine has ${capacity.cpus}`,
-            });
-        }
-        if (demand.memoryMiB > capacity.memoryMiB) {
-            problems.push({
-                message: `${node.id} asks for ${demand.memoryMiB} MiB of memory; at most ${capacity.memoryMiB} MiB can go to guests here`,
-            });
-        }
-    }
-    if (problems.length > 0)
-        throw new errors/* InputError */.dz(problems);
-    for (const name of new Set(plan.nodes.map((node) => node.executor))) {
-        await executors[name]?.preflight?.(plan);
-    }
-}
-/**
- * Runs a plan from start to finish: preflight, run folder with plan.json and records, the workspace snapshot,
- * the nodes, and the final run record. Whatever happens after run.json exists — an error, a cancellation —
- * the records end terminal.
- */
-async function startRun(options) {
-    const { plan, layout } = options;
-    const capacity = hostCapacity(options.maxParallel);
-    await enforceTrust(plan, options.trust, {
-        repositoryRoot: options.repositoryRoot,
-        cacheDir: layout.cacheDir,
-    });
-    await preflightRun(plan, options.env, options.executors, capacity);
-    const secrets = secretsOf(plan, options.env);
-    const snapshotRun = options.rerun?.snapshotRun;
-    if (snapshotRun !== undefined && !(0,external_node_fs_.existsSync)(layout.snapshotDir(snapshotRun))) {
-        throw new errors/* InputError */.dz(`run ${snapshotRun} has no snapshot left to rerun (was it garbage-collected?)`);
-    }
-    const store = createRun(options, secrets);
-    options.onCreated?.(store);
-    let phase = 'setup';
-    try {
-        const workspace = snapshotRun === undefined
-            ? await makeSnapshot(options, store.runId)
-            : reuseSnapshot(layout, snapshotRun);
-        phase = 'run';
-        if (snapshotRun !== undefined)
-            options.note(`Reusing the workspace snapshot of run ${snapshotRun}`);
-        const outcome = await runPlanNodes(plan, {
-            layout,
-            store,
-            workspace,
-            executors: options.executors,
-            preparer: options.preparer,
-            repositoryRoot: options.repositoryRoot,
-            capacity,
-            failFast: options.failFast,
-            secrets,
-            trust: options.trust,
-            verbose: options.verbose,
-            masker: new mask/* Masker */.G(Object.values(secrets)),
-            progress: options.progress,
-            signal: options.signal,
-            timeoutGraceMs: options.timeoutGraceMs,
-            cancelGraceMs: options.cancelGraceMs,
-        });
-        phase = 'finish';
-        store.finish(outcome.status, outcome.message);
-    }
-    catch (error) {
-        finishAfterError(store, error, phase, options);
-    }
-    finally {
-        store.finish('failed', 'run ended unexpectedly');
-    }
-    return store.record;
-}
-/** Secret values by name, for the secrets the plan names (from the runner's environment). */
-function secretsOf(plan, env) {
-    const secrets = {};
-    for (const precondition of plan.preconditions) {
-        if (precondition.kind === 'secret')
-            secrets[precondition.name] = env[precondition.name] ?? '';
-    }
-    return secrets;
-}
-/** The run folder with its plan.json, run.json and a pending status.json per node. */
-function createRun(options, secrets) {
-    const { plan, layout } = options;
-    ensureStateDir(layout.root);
-    const runId = newRunId();
-    (0,external_node_fs_.mkdirSync)(layout.runDir(runId), { recursive: true });
-    writePlan(layout.planFile(runId), plan, Object.values(secrets));
-    return RunStore.create(layout, {
-        runId,
-        planId: plan.planId,
-        planPath: options.planPath,
-        source: plan.source,
-        selection: plan.scope.only,
-        changes: plan.scope.changes,
-        rerunOf: options.rerun?.of ?? null,
-        snapshotRun: options.rerun?.snapshotRun ?? runId,
-        options: {
-            maxParallel: options.maxParallel ?? null,
-            failFast: options.failFast,
-            executor: plan.scope.executor,
-        },
-    }, plan);
-}
-/** Ends a run that threw: cancelled when it was cancelled, else failed with a message saying where it broke. */
-function finishAfterError(store, error, phase, options) {
-    const cancelled = options.signal.aborted;
-    const reason = error.message;
-    const message = cancelled
-        ? `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`
-        : phase === 'setup'
-            ? `run setup failed: ${reason}`
-            : phase === 'run'
-                ? `vmplan error during the run (its jobs were stopped): ${reason}`
-                : `a record of the finished run could not be written: ${reason}`;
-    try {
-        store.finish(cancelled ? 'cancelled' : 'failed', message, cancelled || phase === 'run' ? 'cancelled' : 'skipped');
-    }
-    catch (writeError) {
-        options.note(`vmplan: a record could not be written: ${writeError.message}`);
-    }
-    if (error instanceof errors/* InputError */.dz)
-        options.note(error.message);
-    else if (!cancelled)
-        options.note(`vmplan: ${message}`);
-}
-async function makeSnapshot(options, runId) {
-    const { layout, repositoryRoot, plan } = options;
-    const target = layout.snapshotDir(runId);
-    const exclude = ['.git', ...plan.workspace.exclude];
-    const stateRelative = (0,external_node_path_.relative)(repositoryRoot, layout.root);
-    if (stateRelative !== '' && !stateRelative.startsWith('..') && !(0,external_node_path_.isAbsolute)(stateRelative)) {
-        exclude.push(`/${stateRelative.split(external_node_path_.sep).join('/')}/`);
-    }
-    options.note(`Snapshotting ${repositoryRoot} (excluding ${exclude.join(', ')})`);
-    const stats = await (0,copy_tree/* copyTree */.E)(repositoryRoot, target, {
-        exclude: createExcluder(exclude),
-        signal: options.signal,
-    });
-    options.note(`Snapshot: ${stats.files} files in ${stats.ms} ms (${stats.method === 'clone' ? 'copy-on-write clones' : 'copied'})`);
-    return runWorkspace(target);
-}
-function reuseSnapshot(layout, runId) {
-    return runWorkspace(layout.snapshotDir(runId));
-}
-/** A RunWorkspace over an existing snapshot folder. */
-function runWorkspace(snapshotDir) {
-    return {
-        snapshotDir,
-        async jobCopy(target) {
-            const stats = await (0,copy_tree/* copyTree */.E)(snapshotDir, target);
-            return { ms: stats.ms, method: stats.method };
-        },
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/executors/available.ts
@@ -16957,7 +16978,7 @@ function imageReports(plan, records) {
     return plan.nodes.flatMap((node) => {
         if (node.kind !== 'prepare')
             return [];
-        const image = records.find((record) => record.nodeId === node.id);
+        const image = records.get(node.id);
         return [
             {
                 image: node.image,
@@ -16976,8 +16997,9 @@ function imageReports(plan, records) {
 function collectRun(plan, basePlanId, store, layout, tracker, signal) {
     const record = store.record;
     const records = store.allNodes();
+    const byId = new Map(records.map((node) => [node.nodeId, node]));
     const executeNodes = plan.nodes.filter((node) => node.kind === 'execute');
-    const jobs = executeNodes.map((node) => jobReport(layout, record.runId, node, records.find((candidate) => candidate.nodeId === node.id)));
+    const jobs = executeNodes.map((node) => jobReport(layout, record.runId, node, byId.get(node.id)));
     const annotations = executeNodes.flatMap((node) => tracker.annotations(node));
     const runDir = layout.runDir(record.runId);
     const resultsPath = (0,external_node_path_.join)(runDir, 'results.json');
@@ -16987,7 +17009,7 @@ function collectRun(plan, basePlanId, store, layout, tracker, signal) {
         record,
         nodes: records,
         jobs,
-        images: imageReports(plan, records),
+        images: imageReports(plan, byId),
         annotations,
         resultsPath,
         runDir,
@@ -18239,7 +18261,7 @@ const COMMANDS = [
         name: 'validate',
         operands: '[FILE]',
         summary: 'Check a jobs file (everything plan checks) or a plan.json, running nothing.',
-        flags: {},
+        flags: VALIDATE_FLAGS,
         run: validateCommand,
     },
     {
@@ -18308,7 +18330,7 @@ async function runCli(argv, io) {
         if (error instanceof errors/* InputError */.dz) {
             const count = error.problems.length;
             io.stderr(`${error.message}\n${count > 1 ? `${count} problems found; nothing was run.\n` : ''}`);
-            if (wantsJson(args))
+            if (wantsJson(command.flags, args))
                 printJson(io, name, false, problemsDocument(error.problems));
             return cli_io/* EXIT */.d.invalidInput;
         }
@@ -19083,11 +19105,14 @@ function compareText(a, b) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   B: () => (/* binding */ maskFileInPlace)
 /* harmony export */ });
-/* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8474);
-/* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_events__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _mask_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6934);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
+/* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_events__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _mask_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6934);
+
 
 
 
@@ -19098,11 +19123,15 @@ function compareText(a, b) {
  * touched; the new content replaces the old with a rename. Returns true when something was masked.
  */
 async function maskFileInPlace(path, secrets) {
-    const masker = new _mask_js__WEBPACK_IMPORTED_MODULE_2__/* .Masker */ .G(secrets.map((secret) => Buffer.from(secret, 'utf8').toString('latin1')));
-    if (masker.empty || !(0,node_fs__WEBPACK_IMPORTED_MODULE_1__.lstatSync)(path).isFile())
+    const masker = new _mask_js__WEBPACK_IMPORTED_MODULE_3__/* .Masker */ .G(secrets.map((secret) => Buffer.from(secret, 'utf8').toString('latin1')));
+    if (masker.empty)
         return false;
-    const temp = `${path}.vmplan-masking`;
-    const out = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createWriteStream)(temp, { mode: (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.lstatSync)(path).mode & 0o777, flags: 'wx' });
+    const info = (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.lstatSync)(path);
+    if (!info.isFile())
+        return false;
+    // A name of our own beside it: the folder's other names may be a guest's choice.
+    const temp = `${path}.${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(6).toString('hex')}.vmplan-masking`;
+    const out = (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.createWriteStream)(temp, { mode: info.mode & 0o777, flags: 'wx' });
     let carry = '';
     let changed = false;
     const emit = async (text) => {
@@ -19110,10 +19139,10 @@ async function maskFileInPlace(path, secrets) {
         if (masked !== text)
             changed = true;
         if (!out.write(Buffer.from(masked, 'latin1')))
-            await (0,node_events__WEBPACK_IMPORTED_MODULE_0__.once)(out, 'drain');
+            await (0,node_events__WEBPACK_IMPORTED_MODULE_1__.once)(out, 'drain');
     };
     try {
-        for await (const chunk of (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createReadStream)(path, { encoding: 'latin1', highWaterMark: 1 << 20 })) {
+        for await (const chunk of (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.createReadStream)(path, { encoding: 'latin1', highWaterMark: 1 << 20 })) {
             const text = carry + chunk;
             const keep = masker.longest;
             if (text.length <= keep * 2) {
@@ -19126,17 +19155,17 @@ async function maskFileInPlace(path, secrets) {
         }
         await emit(carry);
         out.end();
-        await (0,node_events__WEBPACK_IMPORTED_MODULE_0__.once)(out, 'finish');
+        await (0,node_events__WEBPACK_IMPORTED_MODULE_1__.once)(out, 'finish');
     }
     catch (error) {
         out.destroy();
-        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmSync)(temp, { force: true });
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.rmSync)(temp, { force: true });
         throw error;
     }
     if (changed)
-        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.renameSync)(temp, path);
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.renameSync)(temp, path);
     else
-        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmSync)(temp, { force: true });
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.rmSync)(temp, { force: true });
     return changed;
 }
 

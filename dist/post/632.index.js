@@ -281,36 +281,53 @@ var collect = __webpack_require__(8479);
 ;// CONCATENATED MODULE: ./src/workspace/sanitize.ts
 
 
+
+// On Linux, /proc/self/fd/<fd> names an open folder itself: looking names up under it is openat(), so a guest
+// that swaps a folder for a link while we walk (a cache another running job shares) cannot steer us elsewhere.
+const FD_PATHS = (0,external_node_fs_.existsSync)('/proc/self/fd');
+const OPEN_NOFOLLOW = external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK;
 /**
  * Makes a folder a guest or job wrote into safe for the host to keep and upload: pipes, sockets and device nodes
  * are removed, and so are symlinks unless `keepLinks` (a cache's links are only ever followed inside a guest);
- * setuid, setgid and sticky bits are cleared. Walks without following links. Returns the relative paths removed.
+ * setuid, setgid and sticky bits are cleared. Never follows a link: each entry is opened with O_NOFOLLOW and
+ * changed through that handle, and folders are entered through their handles where the OS allows it.
+ * Returns the relative paths removed.
  */
 async function sanitizeTree(folder, options = {}) {
     const removed = [];
     const top = await (0,promises_.lstat)(folder).catch(() => undefined);
     if (top === undefined || !top.isDirectory())
         return removed;
-    const visit = async (relative) => {
-        const here = relative === '' ? folder : (0,external_node_path_.join)(folder, relative);
+    const visit = async (here, relative) => {
         for (const entry of await (0,promises_.readdir)(here, { withFileTypes: true })) {
             const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
-            const full = (0,external_node_path_.join)(folder, path);
+            const full = (0,external_node_path_.join)(here, entry.name);
             if (entry.isSymbolicLink() && options.keepLinks === true)
                 continue;
             if (!entry.isFile() && !entry.isDirectory()) {
-                await (0,promises_.rm)(full, { force: true, recursive: false });
+                // unlink never follows; a folder put in its place since is left alone (rm without recursive refuses it).
+                await (0,promises_.rm)(full, { force: true }).catch(() => undefined);
                 removed.push(path);
                 continue;
             }
-            const info = await (0,promises_.lstat)(full);
-            if ((info.mode & 0o7000) !== 0)
-                await (0,promises_.chmod)(full, info.mode & 0o777);
-            if (entry.isDirectory())
-                await visit(path);
+            const handle = await (0,promises_.open)(full, OPEN_NOFOLLOW).catch(() => undefined);
+            if (handle === undefined)
+                continue; // replaced by a link (ELOOP) or gone since the listing
+            try {
+                const info = await handle.stat();
+                if (!info.isFile() && !info.isDirectory())
+                    continue;
+                if ((info.mode & 0o7000) !== 0)
+                    await handle.chmod(info.mode & 0o777);
+                if (info.isDirectory())
+                    await visit(FD_PATHS ? `/proc/self/fd/${handle.fd}` : full, path);
+            }
+            finally {
+                await handle.close();
+            }
         }
     };
-    await visit('');
+    await visit(folder, '');
     return removed;
 }
 
@@ -797,6 +814,8 @@ __webpack_require__.d(__webpack_exports__, {
   B: () => (/* binding */ maskFileInPlace)
 });
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __webpack_require__(8474);
 // EXTERNAL MODULE: external "node:fs"
@@ -866,6 +885,7 @@ class Masker {
 
 
 
+
 /**
  * Masks secret values in a file in place, whatever it holds: bytes are read as latin1 (one character per byte)
  * and the secrets' UTF-8 bytes are matched the same way, so every other byte comes back unchanged and binary files
@@ -874,10 +894,14 @@ class Masker {
  */
 async function maskFileInPlace(path, secrets) {
     const masker = new Masker(secrets.map((secret) => Buffer.from(secret, 'utf8').toString('latin1')));
-    if (masker.empty || !(0,external_node_fs_.lstatSync)(path).isFile())
+    if (masker.empty)
         return false;
-    const temp = `${path}.vmplan-masking`;
-    const out = (0,external_node_fs_.createWriteStream)(temp, { mode: (0,external_node_fs_.lstatSync)(path).mode & 0o777, flags: 'wx' });
+    const info = (0,external_node_fs_.lstatSync)(path);
+    if (!info.isFile())
+        return false;
+    // A name of our own beside it: the folder's other names may be a guest's choice.
+    const temp = `${path}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.vmplan-masking`;
+    const out = (0,external_node_fs_.createWriteStream)(temp, { mode: info.mode & 0o777, flags: 'wx' });
     let carry = '';
     let changed = false;
     const emit = async (text) => {

@@ -211,6 +211,8 @@ __webpack_require__.d(__webpack_exports__, {
   B: () => (/* binding */ maskFileInPlace)
 });
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __webpack_require__(8474);
 // EXTERNAL MODULE: external "node:fs"
@@ -280,6 +282,7 @@ class Masker {
 
 
 
+
 /**
  * Masks secret values in a file in place, whatever it holds: bytes are read as latin1 (one character per byte)
  * and the secrets' UTF-8 bytes are matched the same way, so every other byte comes back unchanged and binary files
@@ -288,10 +291,14 @@ class Masker {
  */
 async function maskFileInPlace(path, secrets) {
     const masker = new Masker(secrets.map((secret) => Buffer.from(secret, 'utf8').toString('latin1')));
-    if (masker.empty || !(0,external_node_fs_.lstatSync)(path).isFile())
+    if (masker.empty)
         return false;
-    const temp = `${path}.vmplan-masking`;
-    const out = (0,external_node_fs_.createWriteStream)(temp, { mode: (0,external_node_fs_.lstatSync)(path).mode & 0o777, flags: 'wx' });
+    const info = (0,external_node_fs_.lstatSync)(path);
+    if (!info.isFile())
+        return false;
+    // A name of our own beside it: the folder's other names may be a guest's choice.
+    const temp = `${path}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.vmplan-masking`;
+    const out = (0,external_node_fs_.createWriteStream)(temp, { mode: info.mode & 0o777, flags: 'wx' });
     let carry = '';
     let changed = false;
     const emit = async (text) => {

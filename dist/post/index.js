@@ -42735,7 +42735,7 @@ const OWN_INPUTS = {
         default: 'always',
     },
     trust: {
-        description: 'What the jobs file may do - auto (untrusted for pull requests from forks and pull_request_target), trusted, or untrusted (VM jobs only, no build commands or nix on the runner, image files only from trusted-image-paths or the repository). See docs/security.md.',
+        description: 'What the jobs file may do - auto (trusted only on push, schedule, dispatch, release and same-repository pull request events; untrusted for forks, pull_request_target, issue_comment, workflow_run and the rest), trusted, or untrusted (VM jobs only, no build commands or nix on the runner, image files only from trusted-image-paths or the repository). See docs/security.md.',
         default: 'auto',
     },
     'trusted-image-paths': {

@@ -6,6 +6,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** The real stdout stream, when there is one (live job output honours its backpressure). */
   stdoutStream?: NodeJS.WritableStream;
+  /** The real stderr stream, when there is one (where --json mode sends live job output). */
+  stderrStream?: NodeJS.WritableStream;
 }
 
 /** Exit codes: 0 ok, 1 a run failed, 2 invalid input. */
@@ -23,6 +25,7 @@ export function processIo(): CliIo {
     cwd: process.cwd(),
     env: process.env,
     stdoutStream: process.stdout,
+    stderrStream: process.stderr,
   };
 }
 

@@ -14,15 +14,15 @@ export const JSON_FLAG = {
   },
 } as const satisfies Flags;
 
-/** Commands whose `--json` document is printed by runCli when they fail with an InputError. */
-export function wantsJson(args: readonly string[]): boolean {
-  return args.includes('--json');
+/** Whether a command that has `--json` was asked for it (then runCli prints a refusal as a document too). */
+export function wantsJson(flags: Flags, args: readonly string[]): boolean {
+  return 'json' in flags && args.includes('--json');
 }
 
 /** The io a command uses for human text in --json mode: everything on stderr, stdout kept for the document. */
 export function humanIo(io: CliIo, json: boolean): CliIo {
   if (!json) return io;
-  return { ...io, stdout: io.stderr, stdoutStream: process.stderr };
+  return { ...io, stdout: io.stderr, stdoutStream: io.stderrStream };
 }
 
 /** Prints a command's JSON document: `{ "vmplan": 1, "command": ..., "ok": ..., ...body }`. */

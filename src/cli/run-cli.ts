@@ -2,7 +2,13 @@ import { InputError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 import { VMPLAN_VERSION } from '../version.js';
 import { IMAGE_FLAGS, imageCommand } from './commands/image.js';
-import { SHOW_FLAGS, schemaCommand, showCommand, validateCommand } from './commands/inspect.js';
+import {
+  SHOW_FLAGS,
+  schemaCommand,
+  showCommand,
+  VALIDATE_FLAGS,
+  validateCommand,
+} from './commands/inspect.js';
 import { PLAN_FLAGS, planCommand } from './commands/plan.js';
 import { RUN_FLAGS, runCommand } from './commands/run.js';
 import {
@@ -94,7 +100,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'validate',
     operands: '[FILE]',
     summary: 'Check a jobs file (everything plan checks) or a plan.json, running nothing.',
-    flags: {},
+    flags: VALIDATE_FLAGS,
     run: validateCommand,
   },
   {
@@ -163,7 +169,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof InputError) {
       const count = error.problems.length;
       io.stderr(`${error.message}\n${count > 1 ? `${count} problems found; nothing was run.\n` : ''}`);
-      if (wantsJson(args)) printJson(io, name, false, problemsDocument(error.problems));
+      if (wantsJson(command.flags, args)) printJson(io, name, false, problemsDocument(error.problems));
       return EXIT.invalidInput;
     }
     throw error;

@@ -17,7 +17,6 @@ import { copyTree } from '../workspace/copy-tree.js';
 import { createExcluder } from '../workspace/exclude.js';
 import { type ProgressReporter, runPlanNodes } from './run-plan.js';
 import { type Capacity, demandOf } from './scheduler.js';
-import { enforceTrust } from './trust-check.js';
 
 /** MiB kept free for the host itself when sizing VM memory. */
 const HOST_MEMORY_RESERVE_MIB = 2048;
@@ -38,7 +37,10 @@ export interface StartRunOptions {
   /** For reruns: the run this one repeats, and the run whose snapshot it reuses (undefined: a new snapshot). */
   rerun: { of: string; snapshotRun: string | undefined } | undefined;
   progress: ProgressReporter;
-  /** What the run may do (trust: untrusted refuses host jobs, host builds and host files outside trusted folders). */
+  /**
+   * What the run may do: the jobs' cache namespace and network. The caller has already enforced it on the plan
+   * (enforceTrust, before any executor is loaded); the image preparer also never builds for an untrusted run.
+   */
   trust: TrustPolicy;
   /** Show details live too (VM command lines, VM process output); they are always in each host.log. */
   verbose?: boolean;
@@ -108,10 +110,6 @@ export async function preflightRun(
 export async function startRun(options: StartRunOptions): Promise<RunRecord> {
   const { plan, layout } = options;
   const capacity = hostCapacity(options.maxParallel);
-  await enforceTrust(plan, options.trust, {
-    repositoryRoot: options.repositoryRoot,
-    cacheDir: layout.cacheDir,
-  });
   await preflightRun(plan, options.env, options.executors, capacity);
   const secrets = secretsOf(plan, options.env);
   const snapshotRun = options.rerun?.snapshotRun;

@@ -33,13 +33,10 @@ function imageFileProblem(
   repositoryRoot: string,
 ): string | undefined {
   if (isAbsolute(use.path)) {
-    let real: string;
-    try {
-      real = realpathSync(use.path);
-    } catch {
-      real = use.path; // missing: the image check says so later, if the folder is allowed at all
-    }
-    if (insideFolders(use.path, policy.imagePaths) && insideFolders(real, policy.imagePaths))
+    // A missing file keeps its own path: the image check says so later, if the folder is allowed at all.
+    const real = realOrSelf(use.path);
+    // The real path must be inside a trusted folder's real path (the folder itself may be reached through a link).
+    if (insideFolders(use.path, policy.imagePaths) && insideFolders(real, policy.imagePaths.map(realOrSelf)))
       return undefined;
     const allowed =
       policy.imagePaths.length === 0 ? 'none are set' : `they are ${policy.imagePaths.join(', ')}`;
@@ -59,6 +56,15 @@ function imageFileProblem(
       return `${use.path} goes through a symbolic link in the repository; ${policy.reason} boots repository files only when no part of their path is a link`;
   }
   return undefined;
+}
+
+/** A path with every link resolved, or as given when it does not exist. */
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /** Build images an untrusted run would have to build (it never does): located problems. */

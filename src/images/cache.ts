@@ -5,6 +5,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -80,7 +81,11 @@ export function filesNamedIn(command: string, repositoryRoot: string): string[] 
     const inside = relative(root, path);
     if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) continue;
     try {
-      if (statSync(path).isFile()) found.add(inside.split('\\').join('/'));
+      // Followed only while it stays in the repository: a link out of it (a pull request's) is never read.
+      const real = realpathSync(path);
+      const realInside = relative(realpathSync(root), real);
+      if (realInside.startsWith('..') || isAbsolute(realInside)) continue;
+      if (statSync(real).isFile()) found.add(inside.split('\\').join('/'));
     } catch {
       // not a file of the repository
     }

@@ -11,10 +11,10 @@ import type { JobTracker } from './job-tracker.js';
 import type { CollectedRun } from './ports.js';
 
 /** How a prepare node's image was made, for the summary's image table. */
-function imageReports(plan: Plan, records: NodeRecord[]): ImageReport[] {
+function imageReports(plan: Plan, records: ReadonlyMap<string, NodeRecord>): ImageReport[] {
   return plan.nodes.flatMap((node) => {
     if (node.kind !== 'prepare') return [];
-    const image = records.find((record) => record.nodeId === node.id)!;
+    const image = records.get(node.id)!;
     return [
       {
         image: node.image,
@@ -41,10 +41,9 @@ export function collectRun(
 ): CollectedRun {
   const record = store.record;
   const records = store.allNodes();
+  const byId = new Map(records.map((node) => [node.nodeId, node]));
   const executeNodes = plan.nodes.filter((node): node is ExecuteNode => node.kind === 'execute');
-  const jobs = executeNodes.map((node) =>
-    jobReport(layout, record.runId, node, records.find((candidate) => candidate.nodeId === node.id)!),
-  );
+  const jobs = executeNodes.map((node) => jobReport(layout, record.runId, node, byId.get(node.id)!));
   const annotations = executeNodes.flatMap((node) => tracker.annotations(node));
   const runDir = layout.runDir(record.runId);
   const resultsPath = join(runDir, 'results.json');
@@ -54,7 +53,7 @@ export function collectRun(
     record,
     nodes: records,
     jobs,
-    images: imageReports(plan, records),
+    images: imageReports(plan, byId),
     annotations,
     resultsPath,
     runDir,

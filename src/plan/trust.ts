@@ -96,8 +96,9 @@ export interface TrustEvidence {
 }
 
 /**
- * The policy for a run: `trusted` and `untrusted` as given; `auto` is untrusted for `pull_request_target` (the
- * base repository's credentials next to the pull request's code) and for pull requests from forks.
+ * The policy for a run: `trusted` and `untrusted` as given; `auto` is trusted only on events whose code is the
+ * repository's own (see TRUSTED_EVENTS), so untrusted for pull requests from forks, `pull_request_target` (the
+ * base repository's credentials next to the pull request's code), `issue_comment`, `workflow_run` and the rest.
  */
 export function decideTrust(
   setting: TrustSetting,
@@ -113,9 +114,28 @@ export function decideTrust(
   });
   if (setting === 'trusted') return policy(true, 'trust: trusted');
   if (setting === 'untrusted') return policy(false, 'trust: untrusted');
-  if (evidence.event === 'pull_request_target')
-    return policy(false, 'trust: auto (untrusted on pull_request_target)');
   if (evidence.forkPullRequest)
     return policy(false, 'trust: auto (untrusted for a pull request from a fork)');
-  return policy(true, `trust: auto (trusted on ${evidence.event ?? 'this event'})`);
+  if (evidence.event !== null && TRUSTED_EVENTS.has(evidence.event))
+    return policy(true, `trust: auto (trusted on ${evidence.event})`);
+  // An allow-list, not a deny-list: pull_request_target, issue_comment, workflow_run and any event added later
+  // can carry someone else's code, so they are untrusted unless the workflow says trust: trusted.
+  return policy(false, `trust: auto (untrusted on ${evidence.event ?? 'an unknown event'})`);
 }
+
+/**
+ * Events whose code is the repository's own: pushes and the like, and pull requests from a branch of the same
+ * repository (whose authors can push to it anyway). Fork pull requests are caught before this list is read.
+ */
+const TRUSTED_EVENTS = new Set([
+  'push',
+  'schedule',
+  'workflow_dispatch',
+  'repository_dispatch',
+  'merge_group',
+  'release',
+  'create',
+  'pull_request',
+  'pull_request_review',
+  'pull_request_review_comment',
+]);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, lstatSync, renameSync, rmSync } from 'node:fs';
 import { Masker } from './mask.js';
@@ -10,9 +11,12 @@ import { Masker } from './mask.js';
  */
 export async function maskFileInPlace(path: string, secrets: readonly string[]): Promise<boolean> {
   const masker = new Masker(secrets.map((secret) => Buffer.from(secret, 'utf8').toString('latin1')));
-  if (masker.empty || !lstatSync(path).isFile()) return false;
-  const temp = `${path}.vmplan-masking`;
-  const out = createWriteStream(temp, { mode: lstatSync(path).mode & 0o777, flags: 'wx' });
+  if (masker.empty) return false;
+  const info = lstatSync(path);
+  if (!info.isFile()) return false;
+  // A name of our own beside it: the folder's other names may be a guest's choice.
+  const temp = `${path}.${randomBytes(6).toString('hex')}.vmplan-masking`;
+  const out = createWriteStream(temp, { mode: info.mode & 0o777, flags: 'wx' });
   let carry = '';
   let changed = false;
   const emit = async (text: string) => {

@@ -1,31 +1,46 @@
-import { chmod, lstat, readdir, rm } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { lstat, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+
+// On Linux, /proc/self/fd/<fd> names an open folder itself: looking names up under it is openat(), so a guest
+// that swaps a folder for a link while we walk (a cache another running job shares) cannot steer us elsewhere.
+const FD_PATHS = existsSync('/proc/self/fd');
+const OPEN_NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
  * Makes a folder a guest or job wrote into safe for the host to keep and upload: pipes, sockets and device nodes
  * are removed, and so are symlinks unless `keepLinks` (a cache's links are only ever followed inside a guest);
- * setuid, setgid and sticky bits are cleared. Walks without following links. Returns the relative paths removed.
+ * setuid, setgid and sticky bits are cleared. Never follows a link: each entry is opened with O_NOFOLLOW and
+ * changed through that handle, and folders are entered through their handles where the OS allows it.
+ * Returns the relative paths removed.
  */
 export async function sanitizeTree(folder: string, options: { keepLinks?: boolean } = {}): Promise<string[]> {
   const removed: string[] = [];
   const top = await lstat(folder).catch(() => undefined);
   if (top === undefined || !top.isDirectory()) return removed;
-  const visit = async (relative: string): Promise<void> => {
-    const here = relative === '' ? folder : join(folder, relative);
+  const visit = async (here: string, relative: string): Promise<void> => {
     for (const entry of await readdir(here, { withFileTypes: true })) {
       const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
-      const full = join(folder, path);
+      const full = join(here, entry.name);
       if (entry.isSymbolicLink() && options.keepLinks === true) continue;
       if (!entry.isFile() && !entry.isDirectory()) {
-        await rm(full, { force: true, recursive: false });
+        // unlink never follows; a folder put in its place since is left alone (rm without recursive refuses it).
+        await rm(full, { force: true }).catch(() => undefined);
         removed.push(path);
         continue;
       }
-      const info = await lstat(full);
-      if ((info.mode & 0o7000) !== 0) await chmod(full, info.mode & 0o777);
-      if (entry.isDirectory()) await visit(path);
+      const handle = await open(full, OPEN_NOFOLLOW).catch(() => undefined);
+      if (handle === undefined) continue; // replaced by a link (ELOOP) or gone since the listing
+      try {
+        const info = await handle.stat();
+        if (!info.isFile() && !info.isDirectory()) continue;
+        if ((info.mode & 0o7000) !== 0) await handle.chmod(info.mode & 0o777);
+        if (info.isDirectory()) await visit(FD_PATHS ? `/proc/self/fd/${handle.fd}` : full, path);
+      } finally {
+        await handle.close();
+      }
     }
   };
-  await visit('');
+  await visit(folder, '');
   return removed;
 }

@@ -1,7 +1,10 @@
+import { createHook } from 'node:async_hooks';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { CliIo } from '../../src/cli/io.js';
+import { runCli } from '../../src/cli/run-cli.js';
 import { runVmplan, spawnVmplan } from '../support/cli.js';
 import { testProject } from '../support/project.js';
 
@@ -12,13 +15,37 @@ describe('the end of CLI output', () => {
     const project = testProject(
       'version: 1\ndefaults: { executor: host }\njobs:\n  quick: { run: "true" }\n',
     );
-    const child = spawnVmplan(['run'], { cwd: project.root });
-    const result = await child.done;
-    const exitedAt = Date.now();
-    expect(result.code, result.stderr).toBe(0);
-    const run = project.state<{ finishedAt: string }>(`runs/${project.latestRun()}/run.json`);
-    // Before: every run waited 2 s for a timer racing the output drain. A busy machine needs some slack.
-    expect(exitedAt - Date.parse(run.finishedAt)).toBeLessThan(1_500);
+    // In process: once the run's promise resolves, no timer it started may still be pending (a pending timer
+    // keeps the process alive). Before: a 2 s timer raced against the output drain outlived every run.
+    const pending = new Map<number, string>();
+    const hook = createHook({
+      init(id, type, _trigger, resource) {
+        if (type === 'Timeout') pending.set(id, String((resource as { _idleTimeout?: number })._idleTimeout));
+      },
+      destroy(id) {
+        pending.delete(id);
+      },
+    }).enable();
+    let out = '';
+    const io: CliIo = {
+      stdout: (text) => {
+        out += text;
+      },
+      stderr: (text) => {
+        out += text;
+      },
+      cwd: project.root,
+      env: process.env,
+    };
+    try {
+      expect(await runCli(['run', '--quiet'], io), out).toBe(0);
+      await new Promise((resolve) => setImmediate(resolve)); // destroy hooks of cleared timers run by then
+    } finally {
+      hook.disable();
+    }
+    expect([...pending.values()], 'timers (ms) still pending after the run').toEqual([]);
+    const run = project.state<{ status: string; finishedAt: string }>(`runs/${project.latestRun()}/run.json`);
+    expect(run.status).toBe('passed');
   });
 
   it('vmplan logs | head -1: the closed pipe ends output quietly, exit 0', async () => {

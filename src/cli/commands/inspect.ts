@@ -44,9 +44,12 @@ export function showCommand(args: string[], io: CliIo): number {
   return EXIT.ok;
 }
 
+/** The flags of `vmplan validate`. */
+export const VALIDATE_FLAGS = JSON_FLAG;
+
 /** `vmplan validate [FILE]`: checks a jobs file (everything `plan` checks) or a plan.json; runs nothing. */
 export function validateCommand(args: string[], io: CliIo): number {
-  const { values, positionals } = parseCommandArgs('validate', args, JSON_FLAG);
+  const { values, positionals } = parseCommandArgs('validate', args, VALIDATE_FLAGS);
   const { plan, file, kind } = planOf(io, 'validate', positionals);
   const jobs = plan.nodes.filter((node) => node.kind === 'execute').length + plan.excluded.length;
   const images = plan.nodes.filter((node) => node.kind === 'prepare').length;
@@ -74,8 +77,9 @@ export function schemaCommand(args: string[], io: CliIo): number {
 }
 
 /**
- * Whether to read a file as a plan: it has a top-level "planId", or it is named `.json` and is not a jobs file
- * written as JSON (no top-level "jobs") — so a broken plan.json gets the plan reader's located error.
+ * Whether to read a file as a plan: a JSON object naming "planId", or it is named `.json` and is not a jobs file
+ * written as JSON (no "jobs") — so a broken plan.json gets the plan reader's located error. A text search, not a
+ * parse: the plan reader parses it once (a job id can never be "planId": ids are lowercase).
  */
 function looksLikePlan(path: string, name: string): boolean {
   let text: string;
@@ -84,11 +88,6 @@ function looksLikePlan(path: string, name: string): boolean {
   } catch {
     return false; // let the jobs-file loader report the read error
   }
-  try {
-    const data = JSON.parse(text) as unknown;
-    if (data === null || typeof data !== 'object') return name.endsWith('.json');
-    return 'planId' in data || (name.endsWith('.json') && !('jobs' in data));
-  } catch {
-    return name.endsWith('.json');
-  }
+  const json = /^\s*\{/.test(text);
+  return (json && text.includes('"planId"')) || (name.endsWith('.json') && !text.includes('"jobs"'));
 }
