@@ -4403,7 +4403,7 @@ exports.basename = (path, { windows } = {}) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1604);
-/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7301);
+/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4100);
 // The local CLI: `vmplan plan|show|validate|schema ...`.
 
 
@@ -4456,7 +4456,7 @@ function quietOnClose(stream) {
 
 /***/ }),
 
-/***/ 7301:
+/***/ 4100:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -12713,15 +12713,20 @@ const DefaultsSchema = schemas/* strictObject */.rej({
     'timeout-minutes': PositiveMinutesSchema.optional(),
     env: EnvSchema.optional(),
 });
+/** A gitignore-style pattern inside the repository. */
+const WorkspacePatternSchema = schemas/* string */.YjP()
+    .min(1, { error: 'expected a non-empty pattern' })
+    .refine((value) => !value.split('/').includes('..'), {
+    error: (issue) => `expected a pattern inside the repository, found ${describeValue(issue.input)}`,
+});
 /** How each job gets its copy of the repository. */
 const WorkspaceSettingsSchema = schemas/* strictObject */.rej({
-    exclude: schemas/* array */.YOg(schemas/* string */.YjP()
-        .min(1, { error: 'expected a non-empty pattern' })
-        .refine((value) => !value.split('/').includes('..'), {
-        error: (issue) => `expected a pattern inside the repository, found ${describeValue(issue.input)}`,
-    }))
+    exclude: schemas/* array */.YOg(WorkspacePatternSchema)
         .optional()
-        .describe('Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"). .git is always left out.'),
+        .describe('Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"), on top of what git ignores. .git is always left out.'),
+    'include-ignored': schemas/* array */.YOg(WorkspacePatternSchema)
+        .optional()
+        .describe('Ignored by git but wanted in the snapshot, gitignore-style ("dist/", "/vendor/", "*.env.example"). In a git repository the snapshot holds what git would commit: tracked files and untracked files that are not ignored.'),
     mode: schemas/* enum */.k5n(['overlay', 'copy'], {
         error: (issue) => `expected "overlay" or "copy", found ${describeValue(issue.input)}`,
     })
@@ -13271,6 +13276,9 @@ const PlanBodySchema = schemas/* strictObject */.rej({
     workspace: schemas/* strictObject */.rej({
         exclude: schemas/* array */.YOg(schemas/* string */.YjP())
             .describe('Patterns left out of the snapshot, besides .git and the state folder.'),
+        includeIgnored: schemas/* array */.YOg(schemas/* string */.YjP())
+            .optional()
+            .describe('Patterns git ignores that the snapshot still holds (absent: none).'),
         mode: schemas/* enum */.k5n(['overlay', 'copy']),
     }),
     preconditions: schemas/* array */.YOg(PreconditionSchema),
@@ -13398,7 +13406,7 @@ function buildPlan(config, context) {
                 return ms === undefined || !Number.isFinite(ms) || ms < 0 ? [] : [[id, Math.round(ms)]];
             })),
         },
-        workspace: { exclude: config.workspace?.exclude ?? [], mode: config.workspace?.mode ?? 'overlay' },
+        workspace: workspaceOf(config),
         preconditions: buildPreconditions(nodes),
         stages,
         nodes,
@@ -13627,6 +13635,15 @@ function pushTo(map, key, value) {
         map.set(key, [value]);
     else
         list.push(value);
+}
+/** The plan's workspace settings; `includeIgnored` only when set, so plans without it keep their bytes and id. */
+function workspaceOf(config) {
+    const includeIgnored = config.workspace?.['include-ignored'] ?? [];
+    return {
+        exclude: config.workspace?.exclude ?? [],
+        ...(includeIgnored.length > 0 ? { includeIgnored } : {}),
+        mode: config.workspace?.mode ?? 'overlay',
+    };
 }
 
 // EXTERNAL MODULE: ./node_modules/jsonc-parser/lib/umd/main.js
@@ -14016,7 +14033,11 @@ function platformExecutor(platform = process.platform) {
 }
 /** The repository root containing `cwd` (git's top level), or `cwd` itself outside git. */
 function repositoryRoot(cwd) {
-    return git(cwd, ['rev-parse', '--show-toplevel']) ?? cwd;
+    return gitTopLevel(cwd) ?? cwd;
+}
+/** The top of the git work tree containing `cwd`, or undefined outside git. */
+function gitTopLevel(cwd) {
+    return git(cwd, ['rev-parse', '--show-toplevel']);
 }
 /** Source facts for a local run: repository (from the origin remote), HEAD commit and branch. */
 function localSource(cwd) {
@@ -14915,6 +14936,19 @@ const RECORD = { kind: 'vmplan record' };
 var mask = __nccwpck_require__(6934);
 // EXTERNAL MODULE: ./src/workspace/copy-tree.ts + 1 modules
 var copy_tree = __nccwpck_require__(7919);
+;// CONCATENATED MODULE: ./src/util/bytes.ts
+const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+/** A size for people: "812 bytes", "14.2 MB", "1.3 GB" (powers of 1000, like Finder and `du -h --si`). */
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1000 && unit < UNITS.length - 1) {
+        value /= 1000;
+        unit++;
+    }
+    return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${UNITS[unit]}`;
+}
+
 ;// CONCATENATED MODULE: ./src/workspace/exclude.ts
 
 /**
@@ -14932,6 +14966,164 @@ function createExcluder(patterns) {
         const name = relativePath.slice(relativePath.lastIndexOf('/') + 1);
         return rules.some((rule) => (!rule.directoryOnly || isDirectory) && rule.matches(rule.anchored ? relativePath : name));
     };
+}
+
+;// CONCATENATED MODULE: ./src/workspace/git-view.ts
+
+
+/** True when `folder` is inside a git work tree (and git is installed). */
+function isGitWorkTree(folder) {
+    const result = (0,external_node_child_process_.spawnSync)('git', ['rev-parse', '--is-inside-work-tree'], { cwd: folder, encoding: 'utf8' });
+    return result.status === 0 && result.stdout.trim() === 'true';
+}
+/** Asks git what it would commit in `folder`; `includeIgnored` patterns (gitignore-style) bring ignored paths back. */
+function gitView(folder, includeIgnored) {
+    const kept = listPaths(folder, ['--cached', '--others', '--exclude-standard']);
+    const ignoredEntries = listPaths(folder, ['--others', '--ignored', '--exclude-standard', '--directory']);
+    const files = new Set();
+    const wholeFolders = new Set();
+    for (const path of kept) {
+        // git lists an untracked nested repository as "name/"; a submodule is a tracked entry that is a folder on
+        // disk — the copy treats a listed folder as whole.
+        if (path.endsWith('/'))
+            wholeFolders.add(path.slice(0, -1));
+        else
+            files.add(path);
+    }
+    const bringBack = createExcluder(includeIgnored);
+    const ignored = [];
+    for (const entry of ignoredEntries) {
+        const isFolder = entry.endsWith('/');
+        const path = isFolder ? entry.slice(0, -1) : entry;
+        if (includeIgnored.length > 0 && matchesWithAncestors(bringBack, path, isFolder)) {
+            (isFolder ? wholeFolders : files).add(path);
+        }
+        else if (isFolder && includeIgnored.some((pattern) => mayMatchInside(pattern, path))) {
+            // A pattern names something inside this collapsed ignored folder: ask git for its files one by one.
+            for (const inner of listPaths(folder, ['--others', '--ignored', '--exclude-standard', '--', entry])) {
+                if (matchesWithAncestors(bringBack, inner, false))
+                    files.add(inner);
+            }
+            ignored.push(entry);
+        }
+        else {
+            ignored.push(entry);
+        }
+    }
+    return { files, wholeFolders, ignored: ignored.sort() };
+}
+/**
+ * The copy's filter for a git view: a path is left out unless it is a kept file, a folder on the way to one, or
+ * inside a folder kept whole.
+ */
+function gitViewExcluder(view) {
+    const onTheWay = new Set();
+    for (const path of [...view.files, ...view.wholeFolders]) {
+        for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
+            onTheWay.add(path.slice(0, slash));
+        }
+    }
+    const insideWhole = (path) => {
+        for (let slash = path.lastIndexOf('/'); slash !== -1; slash = path.lastIndexOf('/', slash - 1)) {
+            if (view.wholeFolders.has(path.slice(0, slash)))
+                return true;
+            if (slash === 0)
+                break;
+        }
+        return false;
+    };
+    return (path, isDirectory) => {
+        if (isDirectory)
+            return !(onTheWay.has(path) || view.wholeFolders.has(path) || insideWhole(path));
+        return !(view.files.has(path) || insideWhole(path));
+    };
+}
+/** `git ls-files -z` with `args`, in `folder`; throws with git's message when git fails. */
+function listPaths(folder, args) {
+    const result = (0,external_node_child_process_.spawnSync)('git', ['ls-files', '-z', ...args], {
+        cwd: folder,
+        encoding: 'utf8',
+        maxBuffer: 1024 * 1024 * 1024,
+    });
+    if (result.error !== undefined)
+        throw new Error(`cannot run git: ${result.error.message}`);
+    if (result.status !== 0) {
+        throw new Error(`git ls-files in ${folder} failed: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.status}`}`);
+    }
+    return result.stdout.split('\0').filter((path) => path !== '');
+}
+/** A gitignore-style match of the path itself or any folder above it. */
+function matchesWithAncestors(matches, path, isDirectory) {
+    if (matches(path, isDirectory))
+        return true;
+    for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+        if (matches(path.slice(0, slash), true))
+            return true;
+    }
+    return false;
+}
+/** True when a pattern could match something below `folder`: unanchored names can match at any depth. */
+function mayMatchInside(pattern, folder) {
+    const trimmed = pattern.replace(/\/+$/, '').replace(/^\//, '');
+    if (!pattern.replace(/\/+$/, '').includes('/'))
+        return true;
+    return trimmed.startsWith(`${folder}/`) || /[*?[{]/.test(trimmed.split('/')[0] ?? '');
+}
+
+;// CONCATENATED MODULE: ./src/workspace/snapshot.ts
+
+
+
+
+
+/** Snapshots above this size get a hint about what to leave out. */
+const LARGE_SNAPSHOT_BYTES = 1024 ** 3;
+/** Ignored entries named in the snapshot line; the rest are counted. */
+const IGNORED_NAMED = 5;
+/**
+ * Copies the workspace for a run. In a git work tree: what git would commit (tracked files and untracked files
+ * that are not ignored), plus `include-ignored`, minus `exclude`; elsewhere every file minus `exclude`. `.git`
+ * and the state folder are always left out. Says what it left out and how big the snapshot is.
+ */
+async function makeSnapshot(request) {
+    const { root, settings } = request;
+    const exclude = ['.git', ...settings.exclude];
+    const stateRelative = (0,external_node_path_.relative)(root, request.stateRoot).split(external_node_path_.sep).join('/');
+    const stateInside = stateRelative !== '' && !stateRelative.startsWith('..') && !(0,external_node_path_.isAbsolute)(stateRelative);
+    if (stateInside)
+        exclude.push(`/${stateRelative}/`);
+    const userExcluded = createExcluder(exclude);
+    const git = isGitWorkTree(root);
+    const view = git ? gitView(root, settings.includeIgnored ?? []) : undefined;
+    const outsideView = view === undefined ? undefined : gitViewExcluder(view);
+    request.note(git
+        ? `Snapshotting ${root}: the files git would commit${describeList(' plus ignored', settings.includeIgnored ?? [])}, excluding ${exclude.join(', ')}`
+        : `Snapshotting ${root} (not a git work tree: every file, excluding ${exclude.join(', ')})`);
+    const stats = await (0,copy_tree/* copyTree */.E)(root, request.target, {
+        exclude: (path, isDirectory) => userExcluded(path, isDirectory) || outsideView?.(path, isDirectory) === true,
+        signal: request.signal,
+        measure: true,
+    });
+    // The state folder is never in a snapshot; naming it among the ignored would only confuse.
+    const ignored = (view?.ignored ?? []).filter((path) => !stateInside || !path.startsWith(`${stateRelative}/`));
+    request.note(snapshotLine(stats, ignored));
+    if (stats.bytes >= LARGE_SNAPSHOT_BYTES) {
+        request.note(`The snapshot is ${formatBytes(stats.bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`);
+    }
+    return { stats, source: git ? 'git' : 'folder', ignored };
+}
+/** "Snapshot: 812 files, 14.2 MB in 120 ms (copy-on-write clones); left out as ignored by git: node_modules/, ..." */
+function snapshotLine(stats, ignored) {
+    const how = stats.method === 'clone' ? 'copy-on-write clones' : 'copied';
+    const line = `Snapshot: ${stats.files} files, ${formatBytes(stats.bytes)} in ${stats.ms} ms (${how})`;
+    if (ignored.length === 0)
+        return line;
+    const named = ignored.slice(0, IGNORED_NAMED).join(', ');
+    const more = ignored.length > IGNORED_NAMED ? ` and ${ignored.length - IGNORED_NAMED} more` : '';
+    return `${line}; left out as ignored by git: ${named}${more} (workspace.include-ignored brings paths back)`;
+}
+function describeList(prefix, items) {
+    return items.length === 0 ? '' : `${prefix} ${items.join(', ')}`;
 }
 
 // EXTERNAL MODULE: external "node:events"
@@ -15050,16 +15242,16 @@ function prefixLines(text, prefix) {
 }
 /** A LiveSink writing to a stream (e.g. process.stdout) with a prefix on every line, honouring backpressure. */
 function streamSink(stream, prefix) {
-    const writable = stream;
-    return {
-        write(text) {
-            // A reader that went away (`| head`) ends live output; the job goes on and its log is kept.
-            if (writable.destroyed === true)
-                return;
-            if (!stream.write(prefixLines(text, prefix)))
-                return drainedOrGone(stream);
-        },
-    };
+    return { write: (text) => writeOrWait(stream, prefixLines(text, prefix)) };
+}
+/**
+ * Writes to a stream; returns a promise when the caller should wait before writing more (backpressure). A reader
+ * that went away (`| head`) ends the output quietly; whatever writes goes on.
+ */
+function writeOrWait(stream, text) {
+    if (stream.destroyed === true)
+        return undefined;
+    return stream.write(text) ? undefined : drainedOrGone(stream);
 }
 /** Resolves when the stream can take more, or will never (closed, failed). */
 function drainedOrGone(stream) {
@@ -15515,7 +15707,6 @@ class PlanRun {
 
 
 
-
 /** MiB kept free for the host itself when sizing VM memory. */
 const HOST_MEMORY_RESERVE_MIB = 2048;
 /** What the machine offers: slots from --max-parallel (else CPUs), CPUs and memory for guests. */
@@ -15580,7 +15771,7 @@ async function startRun(options) {
     let phase = 'setup';
     try {
         const workspace = snapshotRun === undefined
-            ? await makeSnapshot(options, store.runId)
+            ? await snapshotWorkspace(options, store.runId)
             : reuseSnapshot(layout, snapshotRun);
         phase = 'run';
         if (snapshotRun !== undefined)
@@ -15668,20 +15859,17 @@ function finishAfterError(store, error, phase, options) {
     else if (!cancelled)
         options.note(`vmplan: ${message}`);
 }
-async function makeSnapshot(options, runId) {
-    const { layout, repositoryRoot, plan } = options;
-    const target = layout.snapshotDir(runId);
-    const exclude = ['.git', ...plan.workspace.exclude];
-    const stateRelative = (0,external_node_path_.relative)(repositoryRoot, layout.root);
-    if (stateRelative !== '' && !stateRelative.startsWith('..') && !(0,external_node_path_.isAbsolute)(stateRelative)) {
-        exclude.push(`/${stateRelative.split(external_node_path_.sep).join('/')}/`);
-    }
-    options.note(`Snapshotting ${repositoryRoot} (excluding ${exclude.join(', ')})`);
-    const stats = await (0,copy_tree/* copyTree */.E)(repositoryRoot, target, {
-        exclude: createExcluder(exclude),
+/** The run's snapshot of the workspace (what git would commit, see workspace/snapshot.ts). */
+async function snapshotWorkspace(options, runId) {
+    const target = options.layout.snapshotDir(runId);
+    await makeSnapshot({
+        root: options.repositoryRoot,
+        target,
+        settings: options.plan.workspace,
+        stateRoot: options.layout.root,
         signal: options.signal,
+        note: options.note,
     });
-    options.note(`Snapshot: ${stats.files} files in ${stats.ms} ms (${stats.method === 'clone' ? 'copy-on-write clones' : 'copied'})`);
     return runWorkspace(target);
 }
 function reuseSnapshot(layout, runId) {
@@ -17545,38 +17733,232 @@ function renderRunTable(run, nodes, plan) {
     ].join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/cli/failure-detail.ts
+
+/** Lines of a failed job's log shown under it in quiet mode. */
+const TAIL_LINES = 20;
+/** Diagnostics shown under it. */
+const DIAGNOSTICS_SHOWN = 10;
+/**
+ * What `--quiet` prints under a job that failed or timed out: the end of its log and the file:line problems vmplan
+ * found in it, so a quiet run still says why without a second command.
+ */
+function failureDetail(layout, run, repositoryRoot) {
+    return (node, record) => {
+        const current = run();
+        if (node.kind !== 'execute' || current === undefined)
+            return undefined;
+        if (record.status !== 'failed' && record.status !== 'timed_out')
+            return undefined;
+        const report = jobReport(layout, current.runId, node, record);
+        const lines = report.logTail.replace(/\n$/, '').split('\n');
+        const tail = lines.slice(-TAIL_LINES).filter((line, index, all) => line !== '' || index < all.length - 1);
+        const diagnostics = jobDiagnostics(layout, current.runId, node, layout.snapshotDir(current.snapshotRun), repositoryRoot);
+        const out = [];
+        if (tail.length > 0 && report.logTail !== '') {
+            const cut = lines.length > TAIL_LINES || report.logTruncated;
+            out.push(`${cut ? `last ${tail.length} lines of` : ''}${cut ? ' ' : ''}${node.job}'s log:`, ...tail.map((l) => `  ${l}`));
+        }
+        if (diagnostics.length > 0) {
+            out.push('found in it:');
+            for (const found of diagnostics.slice(0, DIAGNOSTICS_SHOWN)) {
+                const where = `${found.path}:${found.line}${found.column === undefined ? '' : `:${found.column}`}`;
+                out.push(`  ${where}: ${found.severity}: ${found.message}${found.title === '' ? '' : ` (${found.title})`}`);
+            }
+            if (diagnostics.length > DIAGNOSTICS_SHOWN)
+                out.push(`  and ${diagnostics.length - DIAGNOSTICS_SHOWN} more`);
+        }
+        out.push(`whole log: vmplan logs ${current.runId} ${node.job}`);
+        return `${out.map((line) => `    │ ${line}`).join('\n')}\n`;
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cli/terminal.ts
+
+/**
+ * Decides colours and the live line the way the tools people know do: FORCE_COLOR wins (0/false turn colours
+ * off), then NO_COLOR (any non-empty value turns them off), then colours only on a terminal that is not "dumb"
+ * and not in CI. The live line needs a real terminal, outside CI.
+ */
+function terminalMode(stream, env) {
+    const tty = stream.isTTY === true;
+    const interactive = tty && env.TERM !== 'dumb' && !isCi(env);
+    const force = env.FORCE_COLOR;
+    let color;
+    if (force !== undefined)
+        color = force !== '0' && force.toLowerCase() !== 'false';
+    else if ((env.NO_COLOR ?? '') !== '')
+        color = false;
+    else
+        color = interactive;
+    // A terminal of unknown size (a pty nobody sized) reports 0 columns.
+    const columns = stream.columns || 80;
+    return { color, live: interactive, columns };
+}
+/** True on a CI service (they set CI; GitHub Actions also sets GITHUB_ACTIONS). */
+function isCi(env) {
+    const ci = env.CI;
+    return ((ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') ||
+        env.GITHUB_ACTIONS === 'true');
+}
+/** A painter for a mode: styles text when colours are on, else returns it as it is. */
+function painter(mode) {
+    if (!mode.color)
+        return (_style, text) => text;
+    // Node's own table of SGR codes (what util.styleText uses), without styleText's check of process.stdout:
+    // the decision above is made for the stream actually written to.
+    return (style, text) => {
+        const [open, close] = external_node_util_.inspect.colors[style] ?? [0, 0];
+        return `\x1b[${open}m${text}\x1b[${close}m`;
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/cli/progress.ts
 
 
 
+
+/** Silence after which a running job gets a "still running" line. */
+const HEARTBEAT_MS = 30_000;
+/** How often the live status line is redrawn. */
+const REDRAW_MS = 1_000;
+/** Erases the terminal row the cursor is on and returns to its start. */
+const CLEAR_ROW = '\r\x1b[2K';
+const STATUS_STYLE = {
+    pending: 'gray',
+    running: 'cyan',
+    passed: 'green',
+    failed: 'red',
+    timed_out: 'yellow',
+    cancelled: 'gray',
+    skipped: 'gray',
+};
 /**
- * Progress for a terminal: a line when each node starts and ends (with its duration), and live job output,
- * prefixed with the job id when several jobs can run at once.
+ * Progress for a console: a line when each node starts and ends, live job output (prefixed with the job when
+ * several can run at once), a "still running" line for a job silent for 30 s, and on an interactive terminal a
+ * status line at the bottom (running jobs, counts, elapsed time) redrawn in place. Colours follow the mode.
  */
 function consoleProgress(out, options) {
-    const time = () => new Date().toISOString().slice(11, 19);
+    const paint = painter(options.mode);
+    const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+    const startedAt = Date.now();
+    const running = new Map();
+    const finished = {};
+    let statusShown = false;
+    let timer;
+    let stopped = false;
+    const time = () => paint('gray', new Date().toISOString().slice(11, 19));
+    const statusText = () => statusLine({ running: [...running.values()], finished, total: options.total, startedAt }, Date.now(), options.mode.columns);
+    /** Writes text above the status line, then draws the line again. */
+    const emit = (text) => {
+        if (!options.mode.live || stopped)
+            return writeOrWait(out, text);
+        const line = running.size > 0 ? paint('dim', statusText()) : '';
+        statusShown = line !== '';
+        return writeOrWait(out, `${CLEAR_ROW}${text}${line}`);
+    };
+    const tick = () => {
+        const now = Date.now();
+        for (const node of running.values()) {
+            if (options.mode.live || now - node.lastSign < heartbeatMs)
+                continue;
+            node.lastSign = now;
+            const elapsed = formatDuration(now - node.startedAt);
+            emit(`${time()} ${paint('gray', '…')} ${node.label} still running (${elapsed}, nothing printed for ${formatDuration(heartbeatMs)})\n`);
+        }
+        if (options.mode.live && running.size > 0)
+            emit('');
+    };
+    const startTimer = () => {
+        if (timer !== undefined || stopped)
+            return;
+        timer = setInterval(tick, Math.min(REDRAW_MS, heartbeatMs));
+        timer.unref();
+    };
     return {
         nodeStarted(node) {
             const where = node.kind === 'execute'
                 ? `${node.executor}${node.image === null ? '' : `, ${node.image}`}`
                 : node.executor;
-            out.write(`${time()} ▶ ${nodeLabel(node)} started (${where})\n`);
+            const now = Date.now();
+            running.set(node.id, { label: nodeLabel(node), startedAt: now, lastSign: now });
+            startTimer();
+            emit(`${time()} ${paint('cyan', '▶')} ${paint('bold', nodeLabel(node))} started (${where})\n`);
         },
         nodeFinished(node, record) {
+            running.delete(node.id);
+            finished[record.status] = (finished[record.status] ?? 0) + 1;
             const duration = record.durationMs === null ? '' : ` in ${formatDuration(record.durationMs)}`;
             const status = record.status === 'passed' && record.cached === true ? 'ready (cached)' : statusLabel(record.status);
             const message = record.message === null || record.status === 'passed' ? '' : `: ${record.message}`;
-            out.write(`${time()} ${STATUS_SYMBOL[record.status]} ${nodeLabel(node)} ${status}${duration}${message}\n`);
+            const style = STATUS_STYLE[record.status];
+            const detail = options.quiet ? options.failureDetail?.(node, record) : undefined;
+            emit(`${time()} ${paint(style, STATUS_SYMBOL[record.status])} ${paint('bold', nodeLabel(node))} ${paint(style, status)}${duration}${message}\n${detail ?? ''}`);
         },
         liveSink(node) {
-            if (options.quiet)
-                return undefined;
-            return streamSink(out, options.prefixOutput ? `[${nodeLabel(node)}] ` : '');
+            const prefix = options.prefixOutput ? paint('cyan', `[${nodeLabel(node)}] `) : '';
+            return {
+                write(text) {
+                    const entry = running.get(node.id);
+                    if (entry !== undefined)
+                        entry.lastSign = Date.now();
+                    if (options.quiet)
+                        return;
+                    return emit(prefixLines(text, prefix));
+                },
+            };
+        },
+        print(text) {
+            emit(text);
+        },
+        stop() {
+            if (timer !== undefined)
+                clearInterval(timer);
+            if (statusShown && !stopped)
+                writeOrWait(out, CLEAR_ROW);
+            stopped = true;
         },
     };
 }
+/**
+ * The status line: "2 running: build 0:12, test 0:03 · 3 passed · 1 failed · 4 waiting · 0:42", cut to the
+ * terminal's width (one row, so it can be redrawn in place).
+ */
+function statusLine(state, now, columns) {
+    const clock = (ms) => {
+        const seconds = Math.floor(ms / 1000);
+        return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+    };
+    const done = Object.values(state.finished).reduce((sum, count) => sum + (count ?? 0), 0);
+    const waiting = Math.max(0, state.total - done - state.running.length);
+    const tail = [];
+    for (const status of ['passed', 'failed', 'timed_out', 'cancelled', 'skipped']) {
+        const count = state.finished[status] ?? 0;
+        if (count > 0)
+            tail.push(`${count} ${statusLabel(status)}`);
+    }
+    if (waiting > 0)
+        tail.push(`${waiting} waiting`);
+    tail.push(clock(now - state.startedAt));
+    const width = Math.max(40, columns - 1);
+    const head = `${state.running.length} running: `;
+    const end = ` · ${tail.join(' · ')}`;
+    let jobs = [...state.running]
+        .sort((a, b) => a.startedAt - b.startedAt)
+        .map((job) => `${job.label} ${clock(now - job.startedAt)}`)
+        .join(', ');
+    // The running jobs give way first: the counts and the clock always show.
+    const room = width - head.length - end.length;
+    if (jobs.length > room)
+        jobs = `${jobs.slice(0, Math.max(0, room - 1))}…`;
+    const line = `${head}${jobs}${end}`;
+    return line.length <= width ? line : `${line.slice(0, width - 1)}…`;
+}
 
 ;// CONCATENATED MODULE: ./src/cli/commands/run.ts
+
+
+
 
 
 
@@ -17648,6 +18030,11 @@ const RUN_FLAGS = {
         description: 'Run this plan (e.g. downloaded from a workflow run) instead of planning a jobs file.',
     },
     shard: { type: 'string', value: 'i/n', description: 'Run only shard i of n of the plan.' },
+    workspace: {
+        type: 'string',
+        value: 'DIR',
+        description: "The folder jobs get as their workspace (default: the git repository's work tree, as git would commit it). Needed outside git.",
+    },
 };
 /** The state folder: --state-dir, else `.vmplan` at the repository root. */
 function stateLayout(io, stateDir) {
@@ -17689,12 +18076,13 @@ async function executePlan(io, plan, planPath, values, rerun) {
     }
     const layout = stateLayout(io, values['state-dir']);
     const json = values.json === true;
+    const workspace = workspaceRoot(io, values.workspace, rerun !== undefined);
     const run = await runPipeline({
         plan,
         basePlanId: plan.planId,
         planPath,
         layout,
-        repositoryRoot: repositoryRoot(io.cwd),
+        repositoryRoot: workspace,
         env: io.env,
         executors: {
             base: io.cwd,
@@ -17713,12 +18101,42 @@ async function executePlan(io, plan, planPath, values, rerun) {
             reason: (signal) => `received ${signal}`,
             announce: (signal) => io.stderr(`\nvmplan: received ${signal}, stopping every job...\n`),
         },
-    }, cliPorts(humanIo(io, json), plan, layout, { maxParallel, quiet: values.quiet === true }));
+    }, cliPorts(humanIo(io, json), plan, layout, {
+        maxParallel,
+        quiet: values.quiet === true,
+        repositoryRoot: workspace,
+    }));
     if (json)
         printJson(io, 'run', run.record.status === 'passed', { run: run.record, nodes: run.nodes });
     if (run.signal !== undefined)
         return signalExitCode(run.signal);
     return run.record.status === 'passed' ? cli_io/* EXIT */.d.ok : cli_io/* EXIT */.d.failed;
+}
+/**
+ * The folder snapshotted for the jobs: --workspace, else the git work tree around the current folder. Outside git
+ * there is no safe default (running in ~/Downloads or /tmp would copy all of it), so the folder must be named.
+ * A rerun reuses its old snapshot and only needs a folder to build images from.
+ */
+function workspaceRoot(io, explicit, reusesSnapshot) {
+    if (explicit !== undefined) {
+        const folder = (0,external_node_path_.resolve)(io.cwd, explicit);
+        let isFolder = false;
+        try {
+            isFolder = (0,external_node_fs_.statSync)(folder).isDirectory();
+        }
+        catch {
+            // missing: reported below
+        }
+        if (!isFolder)
+            throw new errors/* InputError */.dz(`--workspace ${explicit}: ${folder} is not a folder`);
+        return folder;
+    }
+    const top = gitTopLevel(io.cwd);
+    if (top !== undefined || reusesSnapshot)
+        return top ?? io.cwd;
+    throw new errors/* InputError */.dz(`${io.cwd} is not inside a git repository, so vmplan cannot tell what belongs in the jobs' workspace ` +
+        '(it snapshots what git would commit). Run inside a repository, or name the folder to copy with ' +
+        '--workspace DIR (every file in it, minus workspace.exclude).');
 }
 /** --trust trusted|untrusted (default trusted: a developer runs their own code) and --trusted-image-path. */
 function trustFromFlags(values) {
@@ -17737,19 +18155,39 @@ function trustFromFlags(values) {
 /** The CLI's side of the run pipeline: lines on stdout, live job output, the table at the end. */
 function cliPorts(io, plan, layout, options) {
     const jobs = plan.nodes.filter((node) => node.kind === 'execute').length;
+    const stream = stdoutStream(io);
+    let store;
+    const progress = consoleProgress(stream, {
+        prefixOutput: jobs > 1 && (options.maxParallel ?? 2) > 1,
+        quiet: options.quiet,
+        mode: terminalMode(stream, io.env),
+        total: plan.nodes.length,
+        heartbeatMs: heartbeatMs(io.env),
+        failureDetail: failureDetail(layout, () => store?.record, options.repositoryRoot),
+    });
     return {
-        note: (line) => io.stdout(`${line}\n`),
-        progress: consoleProgress(stdoutStream(io), {
-            prefixOutput: jobs > 1 && (options.maxParallel ?? 2) > 1,
-            quiet: options.quiet,
-        }),
-        runCreated: (store) => io.stdout(`Run ${store.runId} (plan ${plan.planId.slice(0, 12)}, ${jobs} job(s))\n`),
+        note: (line) => progress.print(`${line}\n`),
+        progress,
+        runCreated: (created) => {
+            store = created;
+            progress.print(`Run ${created.runId} (plan ${plan.planId.slice(0, 12)}, ${jobs} job(s))\n`);
+        },
         async report(run) {
+            progress.stop();
             io.stdout(`\n${renderRunTable(run.record, run.nodes, plan)}\n`);
             const defaultState = layout.root === (0,external_node_path_.resolve)(repositoryRoot(io.cwd), '.vmplan');
             io.stdout(`Logs: vmplan logs ${run.record.runId} [JOB]${defaultState ? '' : ` --state-dir ${layout.root}`}\n`);
         },
     };
+}
+/** VMPLAN_HEARTBEAT_SECONDS: silence before a "still running" line (default 30). */
+function heartbeatMs(env) {
+    const value = env.VMPLAN_HEARTBEAT_SECONDS;
+    if (value === undefined || value === '')
+        return undefined;
+    if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0)
+        throw new errors/* InputError */.dz(`VMPLAN_HEARTBEAT_SECONDS: expected a positive number of seconds, found "${value}"`);
+    return Number(value) * 1000;
 }
 function parseMaxParallel(value) {
     if (value === undefined)
@@ -19449,12 +19887,13 @@ async function copyTree(source, target, options = {}) {
         directories: 0,
         symlinks: 0,
         excluded: 0,
+        bytes: 0,
         method: 'copy',
         engine: 'node',
         ms: 0,
     };
     const signal = options.signal ?? new AbortController().signal;
-    const root = await scan(source, options.exclude, stats, signal);
+    const root = await scan(source, options, stats, signal);
     // Measured (bench/snapshot.ts): where files clone, one GNU cp per clean subtree is fastest; where they must be
     // copied byte by byte, Node's parallel per-file copies beat a single cp process.
     const clones = options.forceCopy !== true && (await probeClone(source, root, target));
@@ -19471,10 +19910,12 @@ async function copyTree(source, target, options = {}) {
     return stats;
 }
 /** Reads the whole tree (names and types only), applying excludes and refusing special files. */
-async function scan(source, exclude, stats, signal) {
+async function scan(source, options, stats, signal) {
+    const { exclude, measure } = options;
     const info = await (0,promises_.lstat)(source);
     if (!info.isDirectory()) {
         stats.files++;
+        stats.bytes += measure === true ? info.size : 0;
         return { relative: '', files: [], folders: [], whole: true };
     }
     const visit = async (relative) => {
@@ -19506,6 +19947,11 @@ async function scan(source, exclude, stats, signal) {
                 throw new errors/* InputError */.dz(`workspace snapshot: ${path} is ${kind}; only files, folders and symlinks can be copied into a job's workspace. ` +
                     'Exclude it (workspace.exclude in the jobs file) or remove it.');
             }
+        }
+        if (measure === true) {
+            const sizes = await Promise.all(folder.files.map(async (name) => (await (0,promises_.lstat)((0,external_node_path_.join)(source, relative, name))).size));
+            for (const size of sizes)
+                stats.bytes += size;
         }
         folder.folders = await Promise.all(children);
         if (folder.folders.some((child) => !child.whole))

@@ -32764,7 +32764,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 40200:
+/***/ 93567:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33748,15 +33748,20 @@ const DefaultsSchema = schemas/* strictObject */.rej({
     'timeout-minutes': PositiveMinutesSchema.optional(),
     env: EnvSchema.optional(),
 });
+/** A gitignore-style pattern inside the repository. */
+const WorkspacePatternSchema = schemas/* string */.YjP()
+    .min(1, { error: 'expected a non-empty pattern' })
+    .refine((value) => !value.split('/').includes('..'), {
+    error: (issue) => `expected a pattern inside the repository, found ${describeValue(issue.input)}`,
+});
 /** How each job gets its copy of the repository. */
 const WorkspaceSettingsSchema = schemas/* strictObject */.rej({
-    exclude: schemas/* array */.YOg(schemas/* string */.YjP()
-        .min(1, { error: 'expected a non-empty pattern' })
-        .refine((value) => !value.split('/').includes('..'), {
-        error: (issue) => `expected a pattern inside the repository, found ${describeValue(issue.input)}`,
-    }))
+    exclude: schemas/* array */.YOg(WorkspacePatternSchema)
         .optional()
-        .describe('Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"). .git is always left out.'),
+        .describe('Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"), on top of what git ignores. .git is always left out.'),
+    'include-ignored': schemas/* array */.YOg(WorkspacePatternSchema)
+        .optional()
+        .describe('Ignored by git but wanted in the snapshot, gitignore-style ("dist/", "/vendor/", "*.env.example"). In a git repository the snapshot holds what git would commit: tracked files and untracked files that are not ignored.'),
     mode: schemas/* enum */.k5n(['overlay', 'copy'], {
         error: (issue) => `expected "overlay" or "copy", found ${describeValue(issue.input)}`,
     })
@@ -33931,6 +33936,9 @@ const PlanBodySchema = schemas/* strictObject */.rej({
     workspace: schemas/* strictObject */.rej({
         exclude: schemas/* array */.YOg(schemas/* string */.YjP())
             .describe('Patterns left out of the snapshot, besides .git and the state folder.'),
+        includeIgnored: schemas/* array */.YOg(schemas/* string */.YjP())
+            .optional()
+            .describe('Patterns git ignores that the snapshot still holds (absent: none).'),
         mode: schemas/* enum */.k5n(['overlay', 'copy']),
     }),
     preconditions: schemas/* array */.YOg(PreconditionSchema),
@@ -34058,7 +34066,7 @@ function buildPlan(config, context) {
                 return ms === undefined || !Number.isFinite(ms) || ms < 0 ? [] : [[id, Math.round(ms)]];
             })),
         },
-        workspace: { exclude: config.workspace?.exclude ?? [], mode: config.workspace?.mode ?? 'overlay' },
+        workspace: workspaceOf(config),
         preconditions: buildPreconditions(nodes),
         stages,
         nodes,
@@ -34287,6 +34295,15 @@ function pushTo(map, key, value) {
         map.set(key, [value]);
     else
         list.push(value);
+}
+/** The plan's workspace settings; `includeIgnored` only when set, so plans without it keep their bytes and id. */
+function workspaceOf(config) {
+    const includeIgnored = config.workspace?.['include-ignored'] ?? [];
+    return {
+        exclude: config.workspace?.exclude ?? [],
+        ...(includeIgnored.length > 0 ? { includeIgnored } : {}),
+        mode: config.workspace?.mode ?? 'overlay',
+    };
 }
 
 // EXTERNAL MODULE: ./node_modules/jsonc-parser/lib/umd/main.js
@@ -34945,6 +34962,19 @@ function stateDirProblem(path) {
 
 // EXTERNAL MODULE: ./src/workspace/copy-tree.ts + 1 modules
 var copy_tree = __nccwpck_require__(57919);
+;// CONCATENATED MODULE: ./src/util/bytes.ts
+const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+/** A size for people: "812 bytes", "14.2 MB", "1.3 GB" (powers of 1000, like Finder and `du -h --si`). */
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1000 && unit < UNITS.length - 1) {
+        value /= 1000;
+        unit++;
+    }
+    return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${UNITS[unit]}`;
+}
+
 ;// CONCATENATED MODULE: ./src/workspace/exclude.ts
 
 /**
@@ -34962,6 +34992,166 @@ function createExcluder(patterns) {
         const name = relativePath.slice(relativePath.lastIndexOf('/') + 1);
         return rules.some((rule) => (!rule.directoryOnly || isDirectory) && rule.matches(rule.anchored ? relativePath : name));
     };
+}
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(31421);
+;// CONCATENATED MODULE: ./src/workspace/git-view.ts
+
+
+/** True when `folder` is inside a git work tree (and git is installed). */
+function isGitWorkTree(folder) {
+    const result = (0,external_node_child_process_.spawnSync)('git', ['rev-parse', '--is-inside-work-tree'], { cwd: folder, encoding: 'utf8' });
+    return result.status === 0 && result.stdout.trim() === 'true';
+}
+/** Asks git what it would commit in `folder`; `includeIgnored` patterns (gitignore-style) bring ignored paths back. */
+function gitView(folder, includeIgnored) {
+    const kept = listPaths(folder, ['--cached', '--others', '--exclude-standard']);
+    const ignoredEntries = listPaths(folder, ['--others', '--ignored', '--exclude-standard', '--directory']);
+    const files = new Set();
+    const wholeFolders = new Set();
+    for (const path of kept) {
+        // git lists an untracked nested repository as "name/"; a submodule is a tracked entry that is a folder on
+        // disk — the copy treats a listed folder as whole.
+        if (path.endsWith('/'))
+            wholeFolders.add(path.slice(0, -1));
+        else
+            files.add(path);
+    }
+    const bringBack = createExcluder(includeIgnored);
+    const ignored = [];
+    for (const entry of ignoredEntries) {
+        const isFolder = entry.endsWith('/');
+        const path = isFolder ? entry.slice(0, -1) : entry;
+        if (includeIgnored.length > 0 && matchesWithAncestors(bringBack, path, isFolder)) {
+            (isFolder ? wholeFolders : files).add(path);
+        }
+        else if (isFolder && includeIgnored.some((pattern) => mayMatchInside(pattern, path))) {
+            // A pattern names something inside this collapsed ignored folder: ask git for its files one by one.
+            for (const inner of listPaths(folder, ['--others', '--ignored', '--exclude-standard', '--', entry])) {
+                if (matchesWithAncestors(bringBack, inner, false))
+                    files.add(inner);
+            }
+            ignored.push(entry);
+        }
+        else {
+            ignored.push(entry);
+        }
+    }
+    return { files, wholeFolders, ignored: ignored.sort() };
+}
+/**
+ * The copy's filter for a git view: a path is left out unless it is a kept file, a folder on the way to one, or
+ * inside a folder kept whole.
+ */
+function gitViewExcluder(view) {
+    const onTheWay = new Set();
+    for (const path of [...view.files, ...view.wholeFolders]) {
+        for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
+            onTheWay.add(path.slice(0, slash));
+        }
+    }
+    const insideWhole = (path) => {
+        for (let slash = path.lastIndexOf('/'); slash !== -1; slash = path.lastIndexOf('/', slash - 1)) {
+            if (view.wholeFolders.has(path.slice(0, slash)))
+                return true;
+            if (slash === 0)
+                break;
+        }
+        return false;
+    };
+    return (path, isDirectory) => {
+        if (isDirectory)
+            return !(onTheWay.has(path) || view.wholeFolders.has(path) || insideWhole(path));
+        return !(view.files.has(path) || insideWhole(path));
+    };
+}
+/** `git ls-files -z` with `args`, in `folder`; throws with git's message when git fails. */
+function listPaths(folder, args) {
+    const result = (0,external_node_child_process_.spawnSync)('git', ['ls-files', '-z', ...args], {
+        cwd: folder,
+        encoding: 'utf8',
+        maxBuffer: 1024 * 1024 * 1024,
+    });
+    if (result.error !== undefined)
+        throw new Error(`cannot run git: ${result.error.message}`);
+    if (result.status !== 0) {
+        throw new Error(`git ls-files in ${folder} failed: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.status}`}`);
+    }
+    return result.stdout.split('\0').filter((path) => path !== '');
+}
+/** A gitignore-style match of the path itself or any folder above it. */
+function matchesWithAncestors(matches, path, isDirectory) {
+    if (matches(path, isDirectory))
+        return true;
+    for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+        if (matches(path.slice(0, slash), true))
+            return true;
+    }
+    return false;
+}
+/** True when a pattern could match something below `folder`: unanchored names can match at any depth. */
+function mayMatchInside(pattern, folder) {
+    const trimmed = pattern.replace(/\/+$/, '').replace(/^\//, '');
+    if (!pattern.replace(/\/+$/, '').includes('/'))
+        return true;
+    return trimmed.startsWith(`${folder}/`) || /[*?[{]/.test(trimmed.split('/')[0] ?? '');
+}
+
+;// CONCATENATED MODULE: ./src/workspace/snapshot.ts
+
+
+
+
+
+/** Snapshots above this size get a hint about what to leave out. */
+const LARGE_SNAPSHOT_BYTES = 1024 ** 3;
+/** Ignored entries named in the snapshot line; the rest are counted. */
+const IGNORED_NAMED = 5;
+/**
+ * Copies the workspace for a run. In a git work tree: what git would commit (tracked files and untracked files
+ * that are not ignored), plus `include-ignored`, minus `exclude`; elsewhere every file minus `exclude`. `.git`
+ * and the state folder are always left out. Says what it left out and how big the snapshot is.
+ */
+async function makeSnapshot(request) {
+    const { root, settings } = request;
+    const exclude = ['.git', ...settings.exclude];
+    const stateRelative = (0,external_node_path_.relative)(root, request.stateRoot).split(external_node_path_.sep).join('/');
+    const stateInside = stateRelative !== '' && !stateRelative.startsWith('..') && !(0,external_node_path_.isAbsolute)(stateRelative);
+    if (stateInside)
+        exclude.push(`/${stateRelative}/`);
+    const userExcluded = createExcluder(exclude);
+    const git = isGitWorkTree(root);
+    const view = git ? gitView(root, settings.includeIgnored ?? []) : undefined;
+    const outsideView = view === undefined ? undefined : gitViewExcluder(view);
+    request.note(git
+        ? `Snapshotting ${root}: the files git would commit${describeList(' plus ignored', settings.includeIgnored ?? [])}, excluding ${exclude.join(', ')}`
+        : `Snapshotting ${root} (not a git work tree: every file, excluding ${exclude.join(', ')})`);
+    const stats = await (0,copy_tree/* copyTree */.E)(root, request.target, {
+        exclude: (path, isDirectory) => userExcluded(path, isDirectory) || outsideView?.(path, isDirectory) === true,
+        signal: request.signal,
+        measure: true,
+    });
+    // The state folder is never in a snapshot; naming it among the ignored would only confuse.
+    const ignored = (view?.ignored ?? []).filter((path) => !stateInside || !path.startsWith(`${stateRelative}/`));
+    request.note(snapshotLine(stats, ignored));
+    if (stats.bytes >= LARGE_SNAPSHOT_BYTES) {
+        request.note(`The snapshot is ${formatBytes(stats.bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`);
+    }
+    return { stats, source: git ? 'git' : 'folder', ignored };
+}
+/** "Snapshot: 812 files, 14.2 MB in 120 ms (copy-on-write clones); left out as ignored by git: node_modules/, ..." */
+function snapshotLine(stats, ignored) {
+    const how = stats.method === 'clone' ? 'copy-on-write clones' : 'copied';
+    const line = `Snapshot: ${stats.files} files, ${formatBytes(stats.bytes)} in ${stats.ms} ms (${how})`;
+    if (ignored.length === 0)
+        return line;
+    const named = ignored.slice(0, IGNORED_NAMED).join(', ');
+    const more = ignored.length > IGNORED_NAMED ? ` and ${ignored.length - IGNORED_NAMED} more` : '';
+    return `${line}; left out as ignored by git: ${named}${more} (workspace.include-ignored brings paths back)`;
+}
+function describeList(prefix, items) {
+    return items.length === 0 ? '' : `${prefix} ${items.join(', ')}`;
 }
 
 // EXTERNAL MODULE: external "node:events"
@@ -35080,16 +35270,16 @@ function prefixLines(text, prefix) {
 }
 /** A LiveSink writing to a stream (e.g. process.stdout) with a prefix on every line, honouring backpressure. */
 function streamSink(stream, prefix) {
-    const writable = stream;
-    return {
-        write(text) {
-            // A reader that went away (`| head`) ends live output; the job goes on and its log is kept.
-            if (writable.destroyed === true)
-                return;
-            if (!stream.write(prefixLines(text, prefix)))
-                return drainedOrGone(stream);
-        },
-    };
+    return { write: (text) => writeOrWait(stream, prefixLines(text, prefix)) };
+}
+/**
+ * Writes to a stream; returns a promise when the caller should wait before writing more (backpressure). A reader
+ * that went away (`| head`) ends the output quietly; whatever writes goes on.
+ */
+function writeOrWait(stream, text) {
+    if (stream.destroyed === true)
+        return undefined;
+    return stream.write(text) ? undefined : drainedOrGone(stream);
 }
 /** Resolves when the stream can take more, or will never (closed, failed). */
 function drainedOrGone(stream) {
@@ -35545,7 +35735,6 @@ class PlanRun {
 
 
 
-
 /** MiB kept free for the host itself when sizing VM memory. */
 const HOST_MEMORY_RESERVE_MIB = 2048;
 /** What the machine offers: slots from --max-parallel (else CPUs), CPUs and memory for guests. */
@@ -35610,7 +35799,7 @@ async function startRun(options) {
     let phase = 'setup';
     try {
         const workspace = snapshotRun === undefined
-            ? await makeSnapshot(options, store.runId)
+            ? await snapshotWorkspace(options, store.runId)
             : reuseSnapshot(layout, snapshotRun);
         phase = 'run';
         if (snapshotRun !== undefined)
@@ -35698,20 +35887,17 @@ function finishAfterError(store, error, phase, options) {
     else if (!cancelled)
         options.note(`vmplan: ${message}`);
 }
-async function makeSnapshot(options, runId) {
-    const { layout, repositoryRoot, plan } = options;
-    const target = layout.snapshotDir(runId);
-    const exclude = ['.git', ...plan.workspace.exclude];
-    const stateRelative = (0,external_node_path_.relative)(repositoryRoot, layout.root);
-    if (stateRelative !== '' && !stateRelative.startsWith('..') && !(0,external_node_path_.isAbsolute)(stateRelative)) {
-        exclude.push(`/${stateRelative.split(external_node_path_.sep).join('/')}/`);
-    }
-    options.note(`Snapshotting ${repositoryRoot} (excluding ${exclude.join(', ')})`);
-    const stats = await (0,copy_tree/* copyTree */.E)(repositoryRoot, target, {
-        exclude: createExcluder(exclude),
+/** The run's snapshot of the workspace (what git would commit, see workspace/snapshot.ts). */
+async function snapshotWorkspace(options, runId) {
+    const target = options.layout.snapshotDir(runId);
+    await makeSnapshot({
+        root: options.repositoryRoot,
+        target,
+        settings: options.plan.workspace,
+        stateRoot: options.layout.root,
         signal: options.signal,
+        note: options.note,
     });
-    options.note(`Snapshot: ${stats.files} files in ${stats.ms} ms (${stats.method === 'clone' ? 'copy-on-write clones' : 'copied'})`);
     return runWorkspace(target);
 }
 function reuseSnapshot(layout, runId) {
@@ -36230,8 +36416,6 @@ function loadedRuntimeOf(name) {
     return loaded.get(name);
 }
 
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(31421);
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(57975);
 // EXTERNAL MODULE: ./src/executors/host/executor.ts
@@ -38792,7 +38976,11 @@ function platformExecutor(platform = process.platform) {
 }
 /** The repository root containing `cwd` (git's top level), or `cwd` itself outside git. */
 function repositoryRoot(cwd) {
-    return git(cwd, ['rev-parse', '--show-toplevel']) ?? cwd;
+    return gitTopLevel(cwd) ?? cwd;
+}
+/** The top of the git work tree containing `cwd`, or undefined outside git. */
+function gitTopLevel(cwd) {
+    return git(cwd, ['rev-parse', '--show-toplevel']);
 }
 /** Source facts for a local run: repository (from the origin remote), HEAD commit and branch. */
 function localSource(cwd) {
@@ -39910,7 +40098,7 @@ function hostJobEnvironment(inherited, node, secrets, vmplan) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(40200);
+/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(93567);
 // The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
 
 await (0,_action_main_step_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStep */ .U)();
@@ -40776,12 +40964,13 @@ async function copyTree(source, target, options = {}) {
         directories: 0,
         symlinks: 0,
         excluded: 0,
+        bytes: 0,
         method: 'copy',
         engine: 'node',
         ms: 0,
     };
     const signal = options.signal ?? new AbortController().signal;
-    const root = await scan(source, options.exclude, stats, signal);
+    const root = await scan(source, options, stats, signal);
     // Measured (bench/snapshot.ts): where files clone, one GNU cp per clean subtree is fastest; where they must be
     // copied byte by byte, Node's parallel per-file copies beat a single cp process.
     const clones = options.forceCopy !== true && (await probeClone(source, root, target));
@@ -40798,10 +40987,12 @@ async function copyTree(source, target, options = {}) {
     return stats;
 }
 /** Reads the whole tree (names and types only), applying excludes and refusing special files. */
-async function scan(source, exclude, stats, signal) {
+async function scan(source, options, stats, signal) {
+    const { exclude, measure } = options;
     const info = await (0,promises_.lstat)(source);
     if (!info.isDirectory()) {
         stats.files++;
+        stats.bytes += measure === true ? info.size : 0;
         return { relative: '', files: [], folders: [], whole: true };
     }
     const visit = async (relative) => {
@@ -40833,6 +41024,11 @@ async function scan(source, exclude, stats, signal) {
                 throw new errors/* InputError */.dz(`workspace snapshot: ${path} is ${kind}; only files, folders and symlinks can be copied into a job's workspace. ` +
                     'Exclude it (workspace.exclude in the jobs file) or remove it.');
             }
+        }
+        if (measure === true) {
+            const sizes = await Promise.all(folder.files.map(async (name) => (await (0,promises_.lstat)((0,external_node_path_.join)(source, relative, name))).size));
+            for (const size of sizes)
+                stats.bytes += size;
         }
         folder.folders = await Promise.all(children);
         if (folder.folders.some((child) => !child.whole))

@@ -41327,15 +41327,20 @@ const DefaultsSchema = schemas/* strictObject */.rej({
     'timeout-minutes': PositiveMinutesSchema.optional(),
     env: EnvSchema.optional(),
 });
+/** A gitignore-style pattern inside the repository. */
+const WorkspacePatternSchema = schemas/* string */.YjP()
+    .min(1, { error: 'expected a non-empty pattern' })
+    .refine((value) => !value.split('/').includes('..'), {
+    error: (issue) => `expected a pattern inside the repository, found ${describeValue(issue.input)}`,
+});
 /** How each job gets its copy of the repository. */
 const WorkspaceSettingsSchema = schemas/* strictObject */.rej({
-    exclude: schemas/* array */.YOg(schemas/* string */.YjP()
-        .min(1, { error: 'expected a non-empty pattern' })
-        .refine((value) => !value.split('/').includes('..'), {
-        error: (issue) => `expected a pattern inside the repository, found ${describeValue(issue.input)}`,
-    }))
+    exclude: schemas/* array */.YOg(WorkspacePatternSchema)
         .optional()
-        .describe('Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"). .git is always left out.'),
+        .describe('Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"), on top of what git ignores. .git is always left out.'),
+    'include-ignored': schemas/* array */.YOg(WorkspacePatternSchema)
+        .optional()
+        .describe('Ignored by git but wanted in the snapshot, gitignore-style ("dist/", "/vendor/", "*.env.example"). In a git repository the snapshot holds what git would commit: tracked files and untracked files that are not ignored.'),
     mode: schemas/* enum */.k5n(['overlay', 'copy'], {
         error: (issue) => `expected "overlay" or "copy", found ${describeValue(issue.input)}`,
     })
@@ -41510,6 +41515,9 @@ const PlanBodySchema = schemas/* strictObject */.rej({
     workspace: schemas/* strictObject */.rej({
         exclude: schemas/* array */.YOg(schemas/* string */.YjP())
             .describe('Patterns left out of the snapshot, besides .git and the state folder.'),
+        includeIgnored: schemas/* array */.YOg(schemas/* string */.YjP())
+            .optional()
+            .describe('Patterns git ignores that the snapshot still holds (absent: none).'),
         mode: schemas/* enum */.k5n(['overlay', 'copy']),
     }),
     preconditions: schemas/* array */.YOg(PreconditionSchema),
@@ -41637,7 +41645,7 @@ function buildPlan(config, context) {
                 return ms === undefined || !Number.isFinite(ms) || ms < 0 ? [] : [[id, Math.round(ms)]];
             })),
         },
-        workspace: { exclude: config.workspace?.exclude ?? [], mode: config.workspace?.mode ?? 'overlay' },
+        workspace: workspaceOf(config),
         preconditions: buildPreconditions(nodes),
         stages,
         nodes,
@@ -41866,6 +41874,15 @@ function pushTo(map, key, value) {
         map.set(key, [value]);
     else
         list.push(value);
+}
+/** The plan's workspace settings; `includeIgnored` only when set, so plans without it keep their bytes and id. */
+function workspaceOf(config) {
+    const includeIgnored = config.workspace?.['include-ignored'] ?? [];
+    return {
+        exclude: config.workspace?.exclude ?? [],
+        ...(includeIgnored.length > 0 ? { includeIgnored } : {}),
+        mode: config.workspace?.mode ?? 'overlay',
+    };
 }
 
 // EXTERNAL MODULE: ./node_modules/jsonc-parser/lib/umd/main.js

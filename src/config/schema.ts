@@ -327,21 +327,28 @@ export const DefaultsSchema = z.strictObject({
   env: EnvSchema.optional(),
 });
 
+/** A gitignore-style pattern inside the repository. */
+const WorkspacePatternSchema = z
+  .string()
+  .min(1, { error: 'expected a non-empty pattern' })
+  .refine((value) => !value.split('/').includes('..'), {
+    error: (issue) => `expected a pattern inside the repository, found ${describeValue(issue.input)}`,
+  });
+
 /** How each job gets its copy of the repository. */
 export const WorkspaceSettingsSchema = z
   .strictObject({
     exclude: z
-      .array(
-        z
-          .string()
-          .min(1, { error: 'expected a non-empty pattern' })
-          .refine((value) => !value.split('/').includes('..'), {
-            error: (issue) => `expected a pattern inside the repository, found ${describeValue(issue.input)}`,
-          }),
-      )
+      .array(WorkspacePatternSchema)
       .optional()
       .describe(
-        'Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"). .git is always left out.',
+        'Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"), on top of what git ignores. .git is always left out.',
+      ),
+    'include-ignored': z
+      .array(WorkspacePatternSchema)
+      .optional()
+      .describe(
+        'Ignored by git but wanted in the snapshot, gitignore-style ("dist/", "/vendor/", "*.env.example"). In a git repository the snapshot holds what git would commit: tracked files and untracked files that are not ignored.',
       ),
     mode: z
       .enum(['overlay', 'copy'], {

@@ -13,7 +13,12 @@ export function platformExecutor(platform: NodeJS.Platform = process.platform): 
 
 /** The repository root containing `cwd` (git's top level), or `cwd` itself outside git. */
 export function repositoryRoot(cwd: string): string {
-  return git(cwd, ['rev-parse', '--show-toplevel']) ?? cwd;
+  return gitTopLevel(cwd) ?? cwd;
+}
+
+/** The top of the git work tree containing `cwd`, or undefined outside git. */
+export function gitTopLevel(cwd: string): string | undefined {
+  return git(cwd, ['rev-parse', '--show-toplevel']);
 }
 
 /** Source facts for a local run: repository (from the origin remote), HEAD commit and branch. */

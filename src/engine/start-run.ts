@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
-import { isAbsolute, relative, sep } from 'node:path';
 import type { Executor as ExecutorName } from '../config/schema.js';
 import { InputError, type Problem } from '../errors.js';
 import type { JobExecutor, RunWorkspace } from '../executors/contract.js';
@@ -14,7 +13,7 @@ import { RunStore } from '../records/store.js';
 import { Masker } from '../util/mask.js';
 import { ensureStateDir } from '../util/state-dir.js';
 import { copyTree } from '../workspace/copy-tree.js';
-import { createExcluder } from '../workspace/exclude.js';
+import { makeSnapshot } from '../workspace/snapshot.js';
 import { type ProgressReporter, runPlanNodes } from './run-plan.js';
 import { type Capacity, demandOf } from './scheduler.js';
 
@@ -123,7 +122,7 @@ export async function startRun(options: StartRunOptions): Promise<RunRecord> {
   try {
     const workspace =
       snapshotRun === undefined
-        ? await makeSnapshot(options, store.runId)
+        ? await snapshotWorkspace(options, store.runId)
         : reuseSnapshot(layout, snapshotRun);
     phase = 'run';
     if (snapshotRun !== undefined) options.note(`Reusing the workspace snapshot of run ${snapshotRun}`);
@@ -219,22 +218,17 @@ function finishAfterError(store: RunStore, error: unknown, phase: RunPhase, opti
   else if (!cancelled) options.note(`vmplan: ${message}`);
 }
 
-async function makeSnapshot(options: StartRunOptions, runId: string): Promise<RunWorkspace> {
-  const { layout, repositoryRoot, plan } = options;
-  const target = layout.snapshotDir(runId);
-  const exclude = ['.git', ...plan.workspace.exclude];
-  const stateRelative = relative(repositoryRoot, layout.root);
-  if (stateRelative !== '' && !stateRelative.startsWith('..') && !isAbsolute(stateRelative)) {
-    exclude.push(`/${stateRelative.split(sep).join('/')}/`);
-  }
-  options.note(`Snapshotting ${repositoryRoot} (excluding ${exclude.join(', ')})`);
-  const stats = await copyTree(repositoryRoot, target, {
-    exclude: createExcluder(exclude),
+/** The run's snapshot of the workspace (what git would commit, see workspace/snapshot.ts). */
+async function snapshotWorkspace(options: StartRunOptions, runId: string): Promise<RunWorkspace> {
+  const target = options.layout.snapshotDir(runId);
+  await makeSnapshot({
+    root: options.repositoryRoot,
+    target,
+    settings: options.plan.workspace,
+    stateRoot: options.layout.root,
     signal: options.signal,
+    note: options.note,
   });
-  options.note(
-    `Snapshot: ${stats.files} files in ${stats.ms} ms (${stats.method === 'clone' ? 'copy-on-write clones' : 'copied'})`,
-  );
   return runWorkspace(target);
 }
 

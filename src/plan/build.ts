@@ -80,7 +80,7 @@ export function buildPlan(config: JobsFile, context: PlanContext): Plan {
         }),
       ),
     },
-    workspace: { exclude: config.workspace?.exclude ?? [], mode: config.workspace?.mode ?? 'overlay' },
+    workspace: workspaceOf(config),
     preconditions: buildPreconditions(nodes),
     stages,
     nodes,
@@ -345,4 +345,14 @@ function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list === undefined) map.set(key, [value]);
   else list.push(value);
+}
+
+/** The plan's workspace settings; `includeIgnored` only when set, so plans without it keep their bytes and id. */
+function workspaceOf(config: JobsFile): Plan['workspace'] {
+  const includeIgnored = config.workspace?.['include-ignored'] ?? [];
+  return {
+    exclude: config.workspace?.exclude ?? [],
+    ...(includeIgnored.length > 0 ? { includeIgnored } : {}),
+    mode: config.workspace?.mode ?? 'overlay',
+  };
 }

@@ -221,6 +221,10 @@ export const PlanBodySchema = z.strictObject({
     exclude: z
       .array(z.string())
       .describe('Patterns left out of the snapshot, besides .git and the state folder.'),
+    includeIgnored: z
+      .array(z.string())
+      .optional()
+      .describe('Patterns git ignores that the snapshot still holds (absent: none).'),
     mode: z.enum(['overlay', 'copy']),
   }),
   preconditions: z.array(PreconditionSchema),

@@ -120,14 +120,16 @@ export function prefixLines(text: string, prefix: string): string {
 
 /** A LiveSink writing to a stream (e.g. process.stdout) with a prefix on every line, honouring backpressure. */
 export function streamSink(stream: NodeJS.WritableStream, prefix: string): LiveSink {
-  const writable = stream as NodeJS.WritableStream & { destroyed?: boolean };
-  return {
-    write(text) {
-      // A reader that went away (`| head`) ends live output; the job goes on and its log is kept.
-      if (writable.destroyed === true) return;
-      if (!stream.write(prefixLines(text, prefix))) return drainedOrGone(stream);
-    },
-  };
+  return { write: (text) => writeOrWait(stream, prefixLines(text, prefix)) };
+}
+
+/**
+ * Writes to a stream; returns a promise when the caller should wait before writing more (backpressure). A reader
+ * that went away (`| head`) ends the output quietly; whatever writes goes on.
+ */
+export function writeOrWait(stream: NodeJS.WritableStream, text: string): Promise<void> | undefined {
+  if ((stream as { destroyed?: boolean }).destroyed === true) return undefined;
+  return stream.write(text) ? undefined : drainedOrGone(stream);
 }
 
 /** Resolves when the stream can take more, or will never (closed, failed). */

@@ -89,7 +89,7 @@ jobs:
       // A state folder that outlives the test, so a second local run reuses the built image (CI starts fresh).
       const state = join(REPO_ROOT, 'node_modules/.cache/vmplan-realistic-state');
       const result = await runVmplan(
-        ['run', 'vmplan.yml', '--vfkit-path', VFKIT_SHIM, '--state-dir', state],
+        ['run', 'vmplan.yml', '--workspace', '.', '--vfkit-path', VFKIT_SHIM, '--state-dir', state],
         { cwd: project },
       );
       expect(result.code, result.stdout.slice(-4000) + result.stderr).toBe(0);

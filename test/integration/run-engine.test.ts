@@ -259,10 +259,12 @@ jobs:
   a: { run: echo a }
   b: { run: echo b, needs: a }
 `);
-    // A named pipe in the repository: the snapshot refuses it, after run.json was written.
+    // A named pipe in a folder that is not a git work tree (git would skip it): the snapshot refuses it, after
+    // run.json was written.
     const { execFileSync } = await import('node:child_process');
     execFileSync('mkfifo', [join(project.root, 'fifo')]);
-    const result = await runVmplan(['run'], { cwd: project.root });
+    rmSync(join(project.root, '.git'), { recursive: true });
+    const result = await runVmplan(['run', '--workspace', '.'], { cwd: project.root });
     expect(result.code).toBe(1);
     const runId = project.latestRun();
     const run = project.state<{ status: string; message: string }>(`runs/${runId}/run.json`);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,6 +28,8 @@ export function testProject(jobs: string, prefix = 'vmplan-project-'): TestProje
     writeFileSync(full, content);
     return full;
   };
+  // A git repository, like the projects vmplan runs in: the snapshot holds what git would commit.
+  execFileSync('git', ['init', '-q', root]);
   write('.github/vmplan.yml', jobs);
   const latestRun = () => {
     const runs = readdirRuns(root);

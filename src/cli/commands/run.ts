@@ -1,5 +1,6 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { repositoryRoot } from '../../context/local-context.js';
+import { gitTopLevel, repositoryRoot } from '../../context/local-context.js';
 import { InputError } from '../../errors.js';
 import { executorOptions } from '../../executors/catalog.js';
 import type { RunPorts } from '../../pipeline/ports.js';
@@ -12,11 +13,14 @@ import { parseShard, shardPlan } from '../../plan/shard.js';
 import { decideTrust, type TrustPolicy } from '../../plan/trust.js';
 import { StateLayout } from '../../records/layout.js';
 import { renderRunTable } from '../../records/render.js';
+import type { RunStore } from '../../records/store.js';
 import { listOption, parseCommandArgs } from '../args.js';
+import { failureDetail } from '../failure-detail.js';
 import { type CliIo, EXIT } from '../io.js';
 import { humanIo, JSON_FLAG, printJson } from '../json.js';
 import { consoleProgress } from '../progress.js';
 import type { FlagSpec, Flags } from '../spec.js';
+import { terminalMode } from '../terminal.js';
 import { planFromArgs, planningOptions } from './plan.js';
 
 /** Flags of commands that run a plan (run, rerun). */
@@ -77,6 +81,12 @@ export const RUN_FLAGS = {
     description: 'Run this plan (e.g. downloaded from a workflow run) instead of planning a jobs file.',
   },
   shard: { type: 'string', value: 'i/n', description: 'Run only shard i of n of the plan.' },
+  workspace: {
+    type: 'string',
+    value: 'DIR',
+    description:
+      "The folder jobs get as their workspace (default: the git repository's work tree, as git would commit it). Needed outside git.",
+  },
 } as const satisfies Flags;
 
 /** The state folder: --state-dir, else `.vmplan` at the repository root. */
@@ -126,13 +136,14 @@ export async function executePlan(
   }
   const layout = stateLayout(io, values['state-dir']);
   const json = values.json === true;
+  const workspace = workspaceRoot(io, values.workspace, rerun !== undefined);
   const run = await runPipeline(
     {
       plan,
       basePlanId: plan.planId,
       planPath,
       layout,
-      repositoryRoot: repositoryRoot(io.cwd),
+      repositoryRoot: workspace,
       env: io.env,
       executors: {
         base: io.cwd,
@@ -154,11 +165,41 @@ export async function executePlan(
         announce: (signal) => io.stderr(`\nvmplan: received ${signal}, stopping every job...\n`),
       },
     },
-    cliPorts(humanIo(io, json), plan, layout, { maxParallel, quiet: values.quiet === true }),
+    cliPorts(humanIo(io, json), plan, layout, {
+      maxParallel,
+      quiet: values.quiet === true,
+      repositoryRoot: workspace,
+    }),
   );
   if (json) printJson(io, 'run', run.record.status === 'passed', { run: run.record, nodes: run.nodes });
   if (run.signal !== undefined) return signalExitCode(run.signal);
   return run.record.status === 'passed' ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * The folder snapshotted for the jobs: --workspace, else the git work tree around the current folder. Outside git
+ * there is no safe default (running in ~/Downloads or /tmp would copy all of it), so the folder must be named.
+ * A rerun reuses its old snapshot and only needs a folder to build images from.
+ */
+function workspaceRoot(io: CliIo, explicit: string | undefined, reusesSnapshot: boolean): string {
+  if (explicit !== undefined) {
+    const folder = resolve(io.cwd, explicit);
+    let isFolder = false;
+    try {
+      isFolder = statSync(folder).isDirectory();
+    } catch {
+      // missing: reported below
+    }
+    if (!isFolder) throw new InputError(`--workspace ${explicit}: ${folder} is not a folder`);
+    return folder;
+  }
+  const top = gitTopLevel(io.cwd);
+  if (top !== undefined || reusesSnapshot) return top ?? io.cwd;
+  throw new InputError(
+    `${io.cwd} is not inside a git repository, so vmplan cannot tell what belongs in the jobs' workspace ` +
+      '(it snapshots what git would commit). Run inside a repository, or name the folder to copy with ' +
+      '--workspace DIR (every file in it, minus workspace.exclude).',
+  );
 }
 
 /** --trust trusted|untrusted (default trusted: a developer runs their own code) and --trusted-image-path. */
@@ -194,6 +235,7 @@ type RunningValues = {
   'untrusted-network'?: string;
   json?: boolean;
   verbose?: boolean;
+  workspace?: string;
   [executorOption: string]: string | boolean | string[] | undefined;
 };
 
@@ -202,18 +244,28 @@ function cliPorts(
   io: CliIo,
   plan: Plan,
   layout: StateLayout,
-  options: { maxParallel: number | undefined; quiet: boolean },
+  options: { maxParallel: number | undefined; quiet: boolean; repositoryRoot: string },
 ): RunPorts {
   const jobs = plan.nodes.filter((node) => node.kind === 'execute').length;
+  const stream = stdoutStream(io);
+  let store: RunStore | undefined;
+  const progress = consoleProgress(stream, {
+    prefixOutput: jobs > 1 && (options.maxParallel ?? 2) > 1,
+    quiet: options.quiet,
+    mode: terminalMode(stream, io.env),
+    total: plan.nodes.length,
+    heartbeatMs: heartbeatMs(io.env),
+    failureDetail: failureDetail(layout, () => store?.record, options.repositoryRoot),
+  });
   return {
-    note: (line) => io.stdout(`${line}\n`),
-    progress: consoleProgress(stdoutStream(io), {
-      prefixOutput: jobs > 1 && (options.maxParallel ?? 2) > 1,
-      quiet: options.quiet,
-    }),
-    runCreated: (store) =>
-      io.stdout(`Run ${store.runId} (plan ${plan.planId.slice(0, 12)}, ${jobs} job(s))\n`),
+    note: (line) => progress.print(`${line}\n`),
+    progress,
+    runCreated: (created) => {
+      store = created;
+      progress.print(`Run ${created.runId} (plan ${plan.planId.slice(0, 12)}, ${jobs} job(s))\n`);
+    },
     async report(run) {
+      progress.stop();
       io.stdout(`\n${renderRunTable(run.record, run.nodes, plan)}\n`);
       const defaultState = layout.root === resolve(repositoryRoot(io.cwd), '.vmplan');
       io.stdout(
@@ -221,6 +273,15 @@ function cliPorts(
       );
     },
   };
+}
+
+/** VMPLAN_HEARTBEAT_SECONDS: silence before a "still running" line (default 30). */
+function heartbeatMs(env: NodeJS.ProcessEnv): number | undefined {
+  const value = env.VMPLAN_HEARTBEAT_SECONDS;
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0)
+    throw new InputError(`VMPLAN_HEARTBEAT_SECONDS: expected a positive number of seconds, found "${value}"`);
+  return Number(value) * 1000;
 }
 
 function parseMaxParallel(value: string | undefined): number | undefined {

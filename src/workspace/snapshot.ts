@@ -1,0 +1,85 @@
+import { isAbsolute, relative, sep } from 'node:path';
+import type { Plan } from '../plan/schema.js';
+import { formatBytes } from '../util/bytes.js';
+import { type CopyStats, copyTree } from './copy-tree.js';
+import { createExcluder } from './exclude.js';
+import { gitView, gitViewExcluder, isGitWorkTree } from './git-view.js';
+
+/** Snapshots above this size get a hint about what to leave out. */
+const LARGE_SNAPSHOT_BYTES = 1024 ** 3;
+/** Ignored entries named in the snapshot line; the rest are counted. */
+const IGNORED_NAMED = 5;
+
+/** What to snapshot and where. */
+export interface SnapshotRequest {
+  /** The folder jobs see as their workspace. */
+  root: string;
+  target: string;
+  settings: Plan['workspace'];
+  /** The state folder: never part of the snapshot, even when it is inside the workspace. */
+  stateRoot: string;
+  signal: AbortSignal;
+  note: (line: string) => void;
+}
+
+/** What a snapshot holds, and what git's view left out. */
+export interface SnapshotResult {
+  stats: CopyStats;
+  /** How the contents were chosen: git's view of the work tree, or every file of a folder that is not one. */
+  source: 'git' | 'folder';
+  /** Paths git ignores that were left out (folders end in "/"). */
+  ignored: string[];
+}
+
+/**
+ * Copies the workspace for a run. In a git work tree: what git would commit (tracked files and untracked files
+ * that are not ignored), plus `include-ignored`, minus `exclude`; elsewhere every file minus `exclude`. `.git`
+ * and the state folder are always left out. Says what it left out and how big the snapshot is.
+ */
+export async function makeSnapshot(request: SnapshotRequest): Promise<SnapshotResult> {
+  const { root, settings } = request;
+  const exclude = ['.git', ...settings.exclude];
+  const stateRelative = relative(root, request.stateRoot).split(sep).join('/');
+  const stateInside = stateRelative !== '' && !stateRelative.startsWith('..') && !isAbsolute(stateRelative);
+  if (stateInside) exclude.push(`/${stateRelative}/`);
+  const userExcluded = createExcluder(exclude);
+  const git = isGitWorkTree(root);
+  const view = git ? gitView(root, settings.includeIgnored ?? []) : undefined;
+  const outsideView = view === undefined ? undefined : gitViewExcluder(view);
+  request.note(
+    git
+      ? `Snapshotting ${root}: the files git would commit${describeList(' plus ignored', settings.includeIgnored ?? [])}, excluding ${exclude.join(', ')}`
+      : `Snapshotting ${root} (not a git work tree: every file, excluding ${exclude.join(', ')})`,
+  );
+  const stats = await copyTree(root, request.target, {
+    exclude: (path, isDirectory) =>
+      userExcluded(path, isDirectory) || outsideView?.(path, isDirectory) === true,
+    signal: request.signal,
+    measure: true,
+  });
+  // The state folder is never in a snapshot; naming it among the ignored would only confuse.
+  const ignored = (view?.ignored ?? []).filter(
+    (path) => !stateInside || !path.startsWith(`${stateRelative}/`),
+  );
+  request.note(snapshotLine(stats, ignored));
+  if (stats.bytes >= LARGE_SNAPSHOT_BYTES) {
+    request.note(
+      `The snapshot is ${formatBytes(stats.bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`,
+    );
+  }
+  return { stats, source: git ? 'git' : 'folder', ignored };
+}
+
+/** "Snapshot: 812 files, 14.2 MB in 120 ms (copy-on-write clones); left out as ignored by git: node_modules/, ..." */
+export function snapshotLine(stats: CopyStats, ignored: readonly string[]): string {
+  const how = stats.method === 'clone' ? 'copy-on-write clones' : 'copied';
+  const line = `Snapshot: ${stats.files} files, ${formatBytes(stats.bytes)} in ${stats.ms} ms (${how})`;
+  if (ignored.length === 0) return line;
+  const named = ignored.slice(0, IGNORED_NAMED).join(', ');
+  const more = ignored.length > IGNORED_NAMED ? ` and ${ignored.length - IGNORED_NAMED} more` : '';
+  return `${line}; left out as ignored by git: ${named}${more} (workspace.include-ignored brings paths back)`;
+}
+
+function describeList(prefix: string, items: readonly string[]): string {
+  return items.length === 0 ? '' : `${prefix} ${items.join(', ')}`;
+}

@@ -1,0 +1,170 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Plan } from '../../src/plan/schema.js';
+import { makeSnapshot } from '../../src/workspace/snapshot.js';
+import { runVmplan } from '../support/cli.js';
+import { testProject } from '../support/project.js';
+
+const folder = mkdtempSync(join(tmpdir(), 'vmplan-snapshot-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+function writeTree(root: string, files: Record<string, string>): void {
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+}
+
+function git(root: string, ...args: string[]): void {
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: root });
+}
+
+/** Every file under `root`, relative, sorted (what a job would see). */
+function filesUnder(root: string): string[] {
+  return execFileSync('find', ['.', '-type', 'f'], { cwd: root, encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.slice(2))
+    .sort();
+}
+
+async function snapshot(root: string, settings: Partial<Plan['workspace']> = {}) {
+  const target = join(folder, `snap-${Math.random().toString(36).slice(2)}`);
+  const notes: string[] = [];
+  const result = await makeSnapshot({
+    root,
+    target,
+    settings: { exclude: [], mode: 'overlay', ...settings },
+    stateRoot: join(root, '.vmplan'),
+    signal: new AbortController().signal,
+    note: (line) => notes.push(line),
+  });
+  return { result, files: filesUnder(target), notes: notes.join('\n') };
+}
+
+/** A repository with tracked, untracked, ignored (three ways) and deleted files. */
+function makeRepository(name: string): string {
+  const root = join(folder, name);
+  writeTree(root, {
+    '.gitignore': 'node_modules/\ndist/\nbuild/\n*.log\n',
+    'src/index.ts': 'tracked',
+    'src/deleted.ts': 'tracked, then deleted from the work tree',
+    'docs/guide.md': 'tracked',
+    'node_modules/dep/index.js': 'ignored by .gitignore',
+    'dist/out.js': 'ignored by .gitignore',
+    'build/gen/keep.txt': 'ignored, brought back by a nested pattern',
+    'build/tmp/drop.txt': 'ignored',
+    'debug.log': 'ignored by a glob',
+    'local-notes.txt': 'ignored by .git/info/exclude',
+    'private/key.pem': 'ignored by the excludes file named in git config',
+    'new-file.ts': 'untracked, not ignored',
+    '.vmplan/runs/x': 'the state folder',
+  });
+  git(root, 'init', '-q');
+  writeFileSync(join(root, '.git/info/exclude'), 'local-notes.txt\n');
+  writeFileSync(join(folder, `${name}-excludes`), 'private/\n');
+  git(root, 'config', 'core.excludesFile', join(folder, `${name}-excludes`));
+  git(root, 'add', '.gitignore', 'src', 'docs');
+  git(root, 'commit', '-qm', 'init');
+  unlinkSync(join(root, 'src/deleted.ts'));
+  return root;
+}
+
+describe('the workspace snapshot', () => {
+  it('holds what git would commit: tracked and untracked-not-ignored files, never .git or the state folder', async () => {
+    const root = makeRepository('plain');
+    const { result, files, notes } = await snapshot(root);
+    expect(files).toEqual(['.gitignore', 'docs/guide.md', 'new-file.ts', 'src/index.ts']);
+    expect(result.source).toBe('git');
+    expect(result.ignored).toEqual(
+      expect.arrayContaining([
+        'build/',
+        'debug.log',
+        'dist/',
+        'local-notes.txt',
+        'node_modules/',
+        'private/',
+      ]),
+    );
+    expect(notes).toMatch(/Snapshot: 4 files, \d+ bytes in \d+ ms/);
+    expect(notes).toContain(
+      'left out as ignored by git: build/, debug.log, dist/, local-notes.txt, node_modules/ and 1 more',
+    );
+  });
+
+  it('brings ignored paths back with include-ignored, and leaves out workspace.exclude on top', async () => {
+    const root = makeRepository('include');
+    const { files, result } = await snapshot(root, {
+      includeIgnored: ['dist/', 'build/gen/', '*.log'],
+      exclude: ['docs/'],
+    });
+    expect(files).toEqual([
+      '.gitignore',
+      'build/gen/keep.txt',
+      'debug.log',
+      'dist/out.js',
+      'new-file.ts',
+      'src/index.ts',
+    ]);
+    expect(result.ignored).not.toContain('dist/');
+    expect(result.ignored).toContain('node_modules/');
+  });
+
+  it('copies a nested repository whole, without its .git', async () => {
+    const root = makeRepository('nested');
+    writeTree(root, { 'vendor/lib/a.c': 'nested repo file' });
+    git(join(root, 'vendor/lib'), 'init', '-q');
+    const { files } = await snapshot(root);
+    expect(files).toContain('vendor/lib/a.c');
+    expect(files.some((path) => path.includes('.git/'))).toBe(false);
+  });
+
+  it('outside git copies every file of the folder it was given, minus excludes', async () => {
+    const root = join(folder, 'not-git');
+    writeTree(root, { 'a.txt': 'a', 'node_modules/x.js': 'x', 'out/b.txt': 'b' });
+    const { files, result } = await snapshot(root, { exclude: ['out/'] });
+    expect(result.source).toBe('folder');
+    expect(files).toEqual(['a.txt', 'node_modules/x.js']);
+  });
+});
+
+describe('vmplan run and the workspace', () => {
+  it('a host job does not see what git ignores, and the run says what was left out', async () => {
+    const project = testProject(
+      'version: 1\njobs:\n  look:\n    executor: host\n    run: ls -A; test ! -e node_modules; cat src/a.txt\n',
+    );
+    project.write('.gitignore', 'node_modules/\n.vmplan/\n');
+    project.write('node_modules/big/index.js', 'x'.repeat(100_000));
+    project.write('src/a.txt', 'tracked content');
+    const result = await runVmplan(['run'], { cwd: project.root });
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    expect(result.stdout).toContain('tracked content');
+    expect(result.stdout).toContain('left out as ignored by git: node_modules/');
+  });
+
+  it('outside git, a run asks for --workspace instead of copying the current folder', async () => {
+    const root = join(folder, 'loose');
+    writeTree(root, {
+      'jobs.yml': 'version: 1\njobs:\n  hi:\n    executor: host\n    run: cat marker.txt\n',
+      'marker.txt': 'from the named folder',
+    });
+    const refused = await runVmplan(['run', 'jobs.yml'], { cwd: root });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('is not inside a git repository');
+    expect(refused.stderr).toContain('--workspace DIR');
+    expect(existsSync(join(root, '.vmplan/runs'))).toBe(false);
+
+    const ran = await runVmplan(['run', 'jobs.yml', '--workspace', '.'], { cwd: root });
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toContain('from the named folder');
+    expect(ran.stdout).toContain('not a git work tree');
+
+    const missing = await runVmplan(['run', 'jobs.yml', '--workspace', 'nope'], { cwd: root });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--workspace nope:');
+    expect(readFileSync(join(root, 'marker.txt'), 'utf8')).toBe('from the named folder');
+  });
+});
