@@ -29,6 +29,23 @@ export class InputError extends Error {
 }
 
 /**
+ * vmplan could not do its own work on this machine (the state folder's disk is full, a record cannot be written):
+ * neither the user's input nor their jobs. The CLI exits 3 for it.
+ */
+export class InfrastructureError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InfrastructureError';
+  }
+}
+
+/** True for the errors a full disk or quota gives. */
+export function isOutOfSpace(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/**
  * A bug in vmplan itself (an invariant broken, a record missing that must exist): never the user's input. The
  * message says so, so a user reports it instead of trying to fix their jobs file.
  */

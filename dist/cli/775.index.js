@@ -19,8 +19,8 @@ var external_node_crypto_ = __webpack_require__(7598);
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
-// EXTERNAL MODULE: ./src/util/mask-file.ts
-var mask_file = __webpack_require__(7969);
+// EXTERNAL MODULE: ./src/util/mask-file.ts + 1 modules
+var mask_file = __webpack_require__(7261);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(1455);
 // EXTERNAL MODULE: ./src/workspace/copy-tree.ts + 1 modules

@@ -32764,7 +32764,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 93567:
+/***/ 50548:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34556,6 +34556,10 @@ const schema_NodeRecordSchema = schemas/* strictObject */.rej({
         pid: schemas/* number */.aig().int().positive(),
         group: schemas/* boolean */.zMY().describe('pid leads a process group: stop the whole group.'),
         restSocket: schemas/* string */.YjP().nullable().describe('vfkit REST socket, for a HardStop.'),
+        cgroup: schemas/* string */.YjP()
+            .nullable()
+            .optional()
+            .describe('Linux host jobs: the cgroup holding everything the job started (killed whole).'),
     })
         .nullable()
         .optional()
@@ -34658,6 +34662,68 @@ function newRunId(now = new Date(), random = (0,external_node_crypto_.randomByte
     return `${stamp}-${milliseconds}${random.slice(0, 5)}`;
 }
 
+;// CONCATENATED MODULE: ./src/records/reserve.ts
+
+
+
+/** Bytes set aside per run for its records: enough for run.json, every status.json and results.json of a big run. */
+const RESERVE_BYTES = 512 * 1024;
+/**
+ * Space set aside in a run's folder when the run starts (a file of real, allocated bytes), given back when a record
+ * cannot be written for lack of space — so a job that fills the disk cannot stop the run from ending with terminal
+ * records — and at the end of the run.
+ */
+class SpaceReserve {
+    path;
+    present;
+    constructor(path) {
+        this.path = path;
+        this.present = true;
+    }
+    /** Writes the reserve into `folder`; throws (ENOSPC) when there is not even that much space. */
+    static create(folder, bytes = RESERVE_BYTES) {
+        const path = (0,external_node_path_.join)(folder, '.space-reserve');
+        const fd = (0,external_node_fs_.openSync)(path, 'w', 0o600);
+        let failure;
+        try {
+            // Non-zero bytes: a filesystem that compresses or deduplicates zeros would not really set space aside.
+            const block = Buffer.alloc(64 * 1024, 0x5a);
+            for (let written = 0; written < bytes; written += block.length)
+                (0,external_node_fs_.writeSync)(fd, block);
+        }
+        catch (error) {
+            failure = error;
+        }
+        finally {
+            (0,external_node_fs_.closeSync)(fd);
+        }
+        if (failure !== undefined) {
+            (0,external_node_fs_.rmSync)(path, { force: true });
+            throw failure;
+        }
+        return new SpaceReserve(path);
+    }
+    /** Gives the space back; true when there was some to give. */
+    release() {
+        if (!this.present)
+            return false;
+        this.present = false;
+        (0,external_node_fs_.rmSync)(this.path, { force: true });
+        return true;
+    }
+}
+/** Sets space aside in a new run's folder; a disk too full for even that is said plainly, before anything runs. */
+function reserveRunSpace(runDir) {
+    try {
+        return SpaceReserve.create(runDir);
+    }
+    catch (error) {
+        if (!(0,errors/* isOutOfSpace */.mK)(error))
+            throw error;
+        throw new errors/* InfrastructureError */.EN(`not enough free space for a run's records in ${runDir}: vmplan sets ${RESERVE_BYTES / 1024} KiB aside per run (${error.code}). Free some space (vmplan gc) and run again.`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/util/read-json.ts
 
 
@@ -34727,12 +34793,17 @@ class RunStore {
     run;
     nodes = new Map();
     nodeFolders = new Map();
+    reserve;
+    problems = [];
     constructor(layout, run) {
         this.layout = layout;
         this.run = run;
     }
-    /** Creates run.json (`running`) and a `pending` status.json for every node of the plan. */
-    static create(layout, start, plan, now = new Date()) {
+    /**
+     * Creates run.json (`running`) and a `pending` status.json for every node of the plan. `reserve` is space set
+     * aside for the records, given back when the disk fills up.
+     */
+    static create(layout, start, plan, reserve, now = new Date()) {
         const store = new RunStore(layout, {
             schemaVersion: RECORD_SCHEMA_VERSION,
             ...start,
@@ -34744,12 +34815,25 @@ class RunStore {
             message: null,
             counts: {},
         });
+        store.reserve = reserve;
         for (const node of plan.nodes)
             store.addNode(node);
         store.writeRun();
         for (const node of plan.nodes)
             store.writeNode(node.id);
         return store;
+    }
+    /**
+     * Problems of vmplan's own during the run (a log or record it could not write), as opposed to jobs failing:
+     * they make the CLI exit 3.
+     */
+    get infrastructureProblems() {
+        return this.problems;
+    }
+    /** Records a problem of vmplan's own (see infrastructureProblems). */
+    addInfrastructureProblem(message) {
+        if (!this.problems.includes(message))
+            this.problems.push(message);
     }
     /** A store over records read back from disk. */
     static fromRecords(layout, run, plan, nodes) {
@@ -34848,6 +34932,8 @@ class RunStore {
             durationMs: Math.max(0, now.getTime() - Date.parse(this.run.startedAt)),
         });
         this.writeRun();
+        // The records are final: what was set aside for them can go to what comes next (results.json).
+        this.reserve?.release();
         if (unwritable !== undefined)
             throw unwritable;
     }
@@ -34873,11 +34959,25 @@ class RunStore {
         }));
     }
     writeRun() {
-        (0,atomic_write/* writeJsonAtomic */.q)(this.layout.runRecord(this.run.runId), this.run);
+        this.write(this.layout.runRecord(this.run.runId), this.run);
     }
     writeNode(nodeId) {
         const folder = this.nodeFolders.get(nodeId);
-        (0,atomic_write/* writeJsonAtomic */.q)((0,external_node_path_.join)(this.layout.runDir(this.run.runId), folder, 'status.json'), this.nodes.get(nodeId));
+        this.write((0,external_node_path_.join)(this.layout.runDir(this.run.runId), folder, 'status.json'), this.nodes.get(nodeId));
+    }
+    /** Writes a record; when the disk is full, gives back the reserved space once and tries again. */
+    write(path, value) {
+        try {
+            (0,atomic_write/* writeJsonAtomic */.q)(path, value);
+        }
+        catch (error) {
+            if (!(0,errors/* isOutOfSpace */.mK)(error))
+                throw error;
+            this.addInfrastructureProblem(`the state folder ran out of space (${error.code}) while writing ${path}`);
+            if (this.reserve?.release() !== true)
+                throw error;
+            (0,atomic_write/* writeJsonAtomic */.q)(path, value);
+        }
     }
 }
 /** Reads and validates a run record; a missing or invalid one is an InputError naming the file. */
@@ -34912,6 +35012,7 @@ var mask = __nccwpck_require__(56934);
 
 
 
+
 /** Folders vmplan keeps inside a state folder; each must be a folder if it exists. */
 const STATE_SUBFOLDERS = ['runs', 'cache', 'plans'];
 /**
@@ -34925,8 +35026,15 @@ function ensureStateDir(path) {
     if (problem !== undefined)
         throw new errors/* InputError */.dz(`state folder ${path}: ${problem}`);
     const ignore = (0,external_node_path_.join)(path, '.gitignore');
-    if (!(0,external_node_fs_.existsSync)(ignore))
-        (0,external_node_fs_.writeFileSync)(ignore, '# Created by vmplan: everything here is local state.\n*\n');
+    try {
+        if (!(0,external_node_fs_.existsSync)(ignore))
+            (0,atomic_write/* writeFileAtomic */.Z)(ignore, '# Created by vmplan: everything here is local state.\n*\n');
+    }
+    catch (error) {
+        if (!(0,errors/* isOutOfSpace */.mK)(error))
+            throw error;
+        throw new errors/* InfrastructureError */.EN(`state folder ${path} is out of space (${error.code}): free some (vmplan gc) and run again`);
+    }
     return path;
 }
 /** What makes a folder unusable as a state folder (creating it when missing), or undefined. */
@@ -34962,6 +35070,10 @@ function stateDirProblem(path) {
 
 // EXTERNAL MODULE: ./src/workspace/copy-tree.ts + 1 modules
 var copy_tree = __nccwpck_require__(57919);
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(31421);
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(57975);
 ;// CONCATENATED MODULE: ./src/util/bytes.ts
 const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
 /** A size for people: "812 bytes", "14.2 MB", "1.3 GB" (powers of 1000, like Finder and `du -h --si`). */
@@ -34994,20 +35106,22 @@ function createExcluder(patterns) {
     };
 }
 
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(31421);
 ;// CONCATENATED MODULE: ./src/workspace/git-view.ts
 
 
+
+const execFileAsync = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
 /** True when `folder` is inside a git work tree (and git is installed). */
 function isGitWorkTree(folder) {
     const result = (0,external_node_child_process_.spawnSync)('git', ['rev-parse', '--is-inside-work-tree'], { cwd: folder, encoding: 'utf8' });
     return result.status === 0 && result.stdout.trim() === 'true';
 }
 /** Asks git what it would commit in `folder`; `includeIgnored` patterns (gitignore-style) bring ignored paths back. */
-function gitView(folder, includeIgnored) {
-    const kept = listPaths(folder, ['--cached', '--others', '--exclude-standard']);
-    const ignoredEntries = listPaths(folder, ['--others', '--ignored', '--exclude-standard', '--directory']);
+async function gitView(folder, includeIgnored, signal) {
+    const [kept, ignoredEntries] = await Promise.all([
+        listPaths(folder, ['--cached', '--others', '--exclude-standard'], signal),
+        listPaths(folder, ['--others', '--ignored', '--exclude-standard', '--directory'], signal),
+    ]);
     const files = new Set();
     const wholeFolders = new Set();
     for (const path of kept) {
@@ -35028,7 +35142,8 @@ function gitView(folder, includeIgnored) {
         }
         else if (isFolder && includeIgnored.some((pattern) => mayMatchInside(pattern, path))) {
             // A pattern names something inside this collapsed ignored folder: ask git for its files one by one.
-            for (const inner of listPaths(folder, ['--others', '--ignored', '--exclude-standard', '--', entry])) {
+            const inside = await listPaths(folder, ['--others', '--ignored', '--exclude-standard', '--', entry], signal);
+            for (const inner of inside) {
                 if (matchesWithAncestors(bringBack, inner, false))
                     files.add(inner);
             }
@@ -35066,19 +35181,23 @@ function gitViewExcluder(view) {
         return !(view.files.has(path) || insideWhole(path));
     };
 }
-/** `git ls-files -z` with `args`, in `folder`; throws with git's message when git fails. */
-function listPaths(folder, args) {
-    const result = (0,external_node_child_process_.spawnSync)('git', ['ls-files', '-z', ...args], {
-        cwd: folder,
-        encoding: 'utf8',
-        maxBuffer: 1024 * 1024 * 1024,
-    });
-    if (result.error !== undefined)
-        throw new Error(`cannot run git: ${result.error.message}`);
-    if (result.status !== 0) {
-        throw new Error(`git ls-files in ${folder} failed: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.status}`}`);
+/** `git ls-files -z` with `args`, in `folder`; throws with git's message when git fails. Stops git on abort. */
+async function listPaths(folder, args, signal) {
+    let stdout;
+    try {
+        ({ stdout } = await execFileAsync('git', ['ls-files', '-z', ...args], {
+            cwd: folder,
+            encoding: 'utf8',
+            maxBuffer: 1024 * 1024 * 1024,
+            signal,
+        }));
     }
-    return result.stdout.split('\0').filter((path) => path !== '');
+    catch (error) {
+        signal.throwIfAborted();
+        const stderr = String(error.stderr ?? '').trim();
+        throw new Error(`git ls-files in ${folder} failed: ${stderr.split('\n').pop() || error.message}`);
+    }
+    return stdout.split('\0').filter((path) => path !== '');
 }
 /** A gitignore-style match of the path itself or any folder above it. */
 function matchesWithAncestors(matches, path, isDirectory) {
@@ -35104,6 +35223,9 @@ function mayMatchInside(pattern, folder) {
 
 
 
+
+
+const snapshot_execFileAsync = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
 /** Snapshots above this size get a hint about what to leave out. */
 const LARGE_SNAPSHOT_BYTES = 1024 ** 3;
 /** Ignored entries named in the snapshot line; the rest are counted. */
@@ -35122,7 +35244,7 @@ async function makeSnapshot(request) {
         exclude.push(`/${stateRelative}/`);
     const userExcluded = createExcluder(exclude);
     const git = isGitWorkTree(root);
-    const view = git ? gitView(root, settings.includeIgnored ?? []) : undefined;
+    const view = git ? await gitView(root, settings.includeIgnored ?? [], request.signal) : undefined;
     const outsideView = view === undefined ? undefined : gitViewExcluder(view);
     request.note(git
         ? `Snapshotting ${root}: the files git would commit${describeList(' plus ignored', settings.includeIgnored ?? [])}, excluding ${exclude.join(', ')}`
@@ -35130,38 +35252,43 @@ async function makeSnapshot(request) {
     const stats = await (0,copy_tree/* copyTree */.E)(root, request.target, {
         exclude: (path, isDirectory) => userExcluded(path, isDirectory) || outsideView?.(path, isDirectory) === true,
         signal: request.signal,
-        measure: true,
     });
+    const bytes = await diskUsage(request.target, request.signal);
     // The state folder is never in a snapshot; naming it among the ignored would only confuse.
     const ignored = (view?.ignored ?? []).filter((path) => !stateInside || !path.startsWith(`${stateRelative}/`));
-    request.note(snapshotLine(stats, ignored));
-    if (stats.bytes >= LARGE_SNAPSHOT_BYTES) {
-        request.note(`The snapshot is ${formatBytes(stats.bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`);
+    request.note(snapshotLine(stats, bytes, ignored));
+    if (bytes >= LARGE_SNAPSHOT_BYTES) {
+        request.note(`The snapshot is ${formatBytes(bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`);
     }
     return { stats, source: git ? 'git' : 'folder', ignored };
 }
 /** "Snapshot: 812 files, 14.2 MB in 120 ms (copy-on-write clones); left out as ignored by git: node_modules/, ..." */
-function snapshotLine(stats, ignored) {
+function snapshotLine(stats, bytes, ignored) {
     const how = stats.method === 'clone' ? 'copy-on-write clones' : 'copied';
-    const line = `Snapshot: ${stats.files} files, ${formatBytes(stats.bytes)} in ${stats.ms} ms (${how})`;
+    const line = `Snapshot: ${stats.files} files, ${formatBytes(bytes)} in ${stats.ms} ms (${how})`;
     if (ignored.length === 0)
         return line;
     const named = ignored.slice(0, IGNORED_NAMED).join(', ');
     const more = ignored.length > IGNORED_NAMED ? ` and ${ignored.length - IGNORED_NAMED} more` : '';
     return `${line}; left out as ignored by git: ${named}${more} (workspace.include-ignored brings paths back)`;
 }
+/**
+ * The space a folder's files take, from `du -sk` (POSIX, so the same on macOS): one process that the run's
+ * signal stops, instead of a stat per file in this one.
+ */
+async function diskUsage(folder, signal) {
+    const { stdout } = await snapshot_execFileAsync('du', ['-sk', folder], { signal, encoding: 'utf8' });
+    return Number.parseInt(stdout, 10) * 1024;
+}
 function describeList(prefix, items) {
     return items.length === 0 ? '' : `${prefix} ${items.join(', ')}`;
 }
 
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(78474);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
 // EXTERNAL MODULE: external "node:string_decoder"
 var external_node_string_decoder_ = __nccwpck_require__(46193);
 ;// CONCATENATED MODULE: ./src/records/job-log.ts
-
 
 
 
@@ -35177,16 +35304,30 @@ class JobLog {
     masker;
     live;
     verbose;
+    onFailure;
     file;
     closed = false;
+    /** Why the log file cannot be written any more (a full disk), once that happened. */
+    failure;
     constructor(path, masker, live, 
     /** Whether details (command lines, VM process chatter) are shown live too, not only written to the file. */
-    verbose = false) {
+    verbose = false, 
+    /** Told once when the file cannot be written (ENOSPC, EIO): further lines go live only. */
+    onFailure) {
         this.masker = masker;
         this.live = live;
         this.verbose = verbose;
+        this.onFailure = onFailure;
         (0,external_node_fs_.mkdirSync)((0,external_node_path_.dirname)(path), { recursive: true });
         this.file = (0,external_node_fs_.createWriteStream)(path, { flags: 'a' });
+        this.file.on('error', (error) => this.fail(error));
+    }
+    fail(error) {
+        if (this.failure !== undefined)
+            return;
+        this.failure = error;
+        this.file.destroy();
+        this.onFailure?.(error);
     }
     /** Masks secret values in a text that did not come through the log (e.g. a message from the guest). */
     mask(text) {
@@ -35245,16 +35386,22 @@ class JobLog {
         if (this.closed)
             return;
         this.closed = true;
+        if (this.failure !== undefined)
+            return;
+        const ended = new Promise((resolve) => {
+            this.file.once('finish', resolve);
+            this.file.once('close', resolve);
+        });
         this.file.end();
-        await (0,external_node_events_.once)(this.file, 'finish');
+        await ended;
     }
     async writeLines(lines, showLive) {
         if (lines.length === 0 || this.closed)
             return;
         const text = `${lines.map((line) => this.masker.mask(line)).join('\n')}\n`;
         const waits = [];
-        if (!this.file.write(text))
-            waits.push((0,external_node_events_.once)(this.file, 'drain'));
+        if (this.failure === undefined && !this.file.write(text))
+            waits.push(drainedOrGone(this.file));
         const live = showLive ? this.live?.write(text) : undefined;
         if (live !== undefined)
             waits.push(live);
@@ -35297,21 +35444,84 @@ function drainedOrGone(stream) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/records/status-words.ts
+/** How a status reads in text: `timed_out` → `timed out`. */
+function status_words_statusLabel(status) {
+    return status.replaceAll('_', ' ');
+}
+/** Emoji for each node status, for Markdown and the Actions log. */
+const STATUS_ICON = {
+    pending: '…',
+    running: '…',
+    passed: '✅',
+    failed: '❌',
+    timed_out: '⏱️',
+    cancelled: '⊘',
+    skipped: '↷',
+};
+/** One-column symbols for each node status, for terminals. */
+const STATUS_SYMBOL = {
+    pending: '•',
+    running: '•',
+    passed: '✔',
+    failed: '✖',
+    timed_out: '⏱',
+    cancelled: '⊘',
+    skipped: '↷',
+};
+/** The name a plan node goes by in progress lines: the job, or `image <name>`. */
+function nodeLabel(node) {
+    return node.kind === 'execute' ? node.job : `image ${node.image}`;
+}
+
 ;// CONCATENATED MODULE: ./src/engine/run-node.ts
+
+
 
 
 
 /** How long an image may take to prepare: a hung image build must not hold the run (and its Mac) forever. */
 const IMAGE_PREPARE_TIMEOUT_MINUTES = 120;
+/** A node's logs: host.log, and guest.log for VM jobs; either failing to write stops the node. */
+function nodeLogs(node, nodeDir, controller, options) {
+    const live = options.progress.liveSink(node);
+    const failed = stopOnLogFailure(node, controller, options);
+    const log = new JobLog((0,external_node_path_.join)(nodeDir, 'host.log'), options.masker, live, options.verbose === true, failed);
+    const guestLog = node.kind === 'execute' && node.type === 'vm_command'
+        ? new JobLog((0,external_node_path_.join)(nodeDir, 'guest.log'), options.masker, live, false, failed)
+        : undefined;
+    return { log, guestLog };
+}
+/** The result of a node that was stopped: timed out, cancelled, or failed for a reason of vmplan's own. */
+function withAbortReason(result, signal) {
+    const reason = signal.reason;
+    if (!signal.aborted || reason === undefined)
+        return result;
+    if (reason.kind === 'timeout')
+        return {
+            ...result,
+            status: 'timed_out',
+            message: `timed out after ${reason.minutes} minute(s); stopped`,
+        };
+    return { ...result, status: reason.kind === 'cancel' ? 'cancelled' : 'failed', message: reason.message };
+}
+/**
+ * What a node does when its log cannot be written (the disk is full): the job is stopped and fails, saying why,
+ * and the problem is vmplan's own (exit 3); the run goes on to end with terminal records.
+ */
+function stopOnLogFailure(node, controller, options) {
+    return (error) => {
+        const space = (0,errors/* isOutOfSpace */.mK)(error) ? ': the state folder is out of space' : '';
+        const message = `vmplan could not write this job's log (${error.code ?? error.message}${space}); the job was stopped`;
+        options.store.addInfrastructureProblem(`${nodeLabel(node)}: ${message}`);
+        controller.abort({ kind: 'infrastructure', message });
+    };
+}
 /** Runs one node to its terminal result: its logs, its timeout, and an abort turned into timed_out or cancelled. */
 async function runNode(plan, node, controller, options, images) {
     const nodeDir = options.layout.nodeDir(options.store.runId, node);
     (0,external_node_fs_.mkdirSync)(nodeDir, { recursive: true });
-    const live = options.progress.liveSink(node);
-    const log = new JobLog((0,external_node_path_.join)(nodeDir, 'host.log'), options.masker, live, options.verbose === true);
-    const guestLog = node.kind === 'execute' && node.type === 'vm_command'
-        ? new JobLog((0,external_node_path_.join)(nodeDir, 'guest.log'), options.masker, live)
-        : undefined;
+    const { log, guestLog } = nodeLogs(node, nodeDir, controller, options);
     const timeoutMinutes = node.kind === 'execute' ? node.timeoutMinutes : IMAGE_PREPARE_TIMEOUT_MINUTES;
     const timer = setTimeout(() => controller.abort({ kind: 'timeout', minutes: timeoutMinutes }), timeoutMinutes * 60_000);
     const graceFor = () => controller.signal.reason?.kind === 'timeout'
@@ -35335,13 +35545,7 @@ async function runNode(plan, node, controller, options, images) {
     finally {
         clearTimeout(timer);
     }
-    const reason = controller.signal.reason;
-    if (controller.signal.aborted && reason !== undefined) {
-        result =
-            reason.kind === 'timeout'
-                ? { ...result, status: 'timed_out', message: `timed out after ${reason.minutes} minute(s); stopped` }
-                : { ...result, status: 'cancelled', message: reason.message };
-    }
+    result = withAbortReason(result, controller.signal);
     if (result.message !== null && result.status !== 'passed')
         await log.note(`vmplan: ${result.status}: ${result.message}`).catch(() => undefined);
     await log.close();
@@ -35735,6 +35939,7 @@ class PlanRun {
 
 
 
+
 /** MiB kept free for the host itself when sizing VM memory. */
 const HOST_MEMORY_RESERVE_MIB = 2048;
 /** What the machine offers: slots from --max-parallel (else CPUs), CPUs and memory for guests. */
@@ -35848,7 +36053,17 @@ function createRun(options, secrets) {
     ensureStateDir(layout.root);
     const runId = newRunId();
     (0,external_node_fs_.mkdirSync)(layout.runDir(runId), { recursive: true });
-    writePlan(layout.planFile(runId), plan, Object.values(secrets));
+    // First, so that a job filling the disk later cannot keep this run's records from ending terminal.
+    let reserve;
+    try {
+        reserve = reserveRunSpace(layout.runDir(runId));
+        writePlan(layout.planFile(runId), plan, Object.values(secrets));
+    }
+    catch (error) {
+        // Nothing of this run exists yet: leave no folder behind.
+        (0,external_node_fs_.rmSync)(layout.runDir(runId), { recursive: true, force: true });
+        throw error;
+    }
     return RunStore.create(layout, {
         runId,
         planId: plan.planId,
@@ -35863,7 +36078,7 @@ function createRun(options, secrets) {
             failFast: options.failFast,
             executor: plan.scope.executor,
         },
-    }, plan);
+    }, plan, reserve);
 }
 /** Ends a run that threw: cancelled when it was cancelled, else failed with a message saying where it broke. */
 function finishAfterError(store, error, phase, options) {
@@ -35876,6 +36091,8 @@ function finishAfterError(store, error, phase, options) {
             : phase === 'run'
                 ? `vmplan error during the run (its jobs were stopped): ${reason}`
                 : `a record of the finished run could not be written: ${reason}`;
+    if (!cancelled && !(error instanceof errors/* InputError */.dz))
+        store.addInfrastructureProblem(message);
     try {
         store.finish(cancelled ? 'cancelled' : 'failed', message, cancelled || phase === 'run' ? 'cancelled' : 'skipped');
     }
@@ -36416,8 +36633,6 @@ function loadedRuntimeOf(name) {
     return loaded.get(name);
 }
 
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(57975);
 // EXTERNAL MODULE: ./src/executors/host/executor.ts
 var executor = __nccwpck_require__(65164);
 // EXTERNAL MODULE: ./src/executors/job-env.ts
@@ -36478,7 +36693,7 @@ function imageProblems(image, executors) {
 
 
 
-const execFileAsync = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+const preparer_execFileAsync = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
 /** nix build and installables like .#guest are the nix-command and flakes features (experimental before 2.24). */
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
 /**
@@ -36609,7 +36824,7 @@ class HostImagePreparer {
     /** The store derivation of an installable (`nix path-info --derivation`): what the image's cache key follows. */
     async nixDerivation(context, installable) {
         try {
-            const { stdout } = await execFileAsync('nix', [...NIX_FEATURES, 'path-info', '--derivation', installable], {
+            const { stdout } = await preparer_execFileAsync('nix', [...NIX_FEATURES, 'path-info', '--derivation', installable], {
                 cwd: context.repositoryRoot,
                 env: (0,job_env/* inheritableEnvironment */.lO)(this.env),
                 signal: context.signal,
@@ -37237,6 +37452,7 @@ function readResults(path, name = path) {
 
 
 
+
 /** How a prepare node's image was made, for the summary's image table. */
 function imageReports(plan, records) {
     return plan.nodes.flatMap((node) => {
@@ -37267,7 +37483,14 @@ function collectRun(plan, basePlanId, store, layout, tracker, signal) {
     const annotations = executeNodes.flatMap((node) => tracker.annotations(node));
     const runDir = layout.runDir(record.runId);
     const resultsPath = (0,external_node_path_.join)(runDir, 'results.json');
-    writeResults(resultsPath, buildResults(basePlanId, plan.scope.shard, record, jobs, annotations));
+    try {
+        writeResults(resultsPath, buildResults(basePlanId, plan.scope.shard, record, jobs, annotations));
+    }
+    catch (error) {
+        if (!(0,errors/* isOutOfSpace */.mK)(error))
+            throw error;
+        store.addInfrastructureProblem(`results.json could not be written: the state folder is out of space (${error.code})`);
+    }
     return {
         plan,
         record,
@@ -37278,6 +37501,7 @@ function collectRun(plan, basePlanId, store, layout, tracker, signal) {
         resultsPath,
         runDir,
         signal,
+        infrastructure: [...store.infrastructureProblems],
     };
 }
 
@@ -37736,36 +37960,6 @@ function shardPlan(plan, spec, createdAt = plan.createdAt) {
     return { ...body, planId: planIdOf(body) };
 }
 
-;// CONCATENATED MODULE: ./src/records/status-words.ts
-/** How a status reads in text: `timed_out` → `timed out`. */
-function status_words_statusLabel(status) {
-    return status.replaceAll('_', ' ');
-}
-/** Emoji for each node status, for Markdown and the Actions log. */
-const STATUS_ICON = {
-    pending: '…',
-    running: '…',
-    passed: '✅',
-    failed: '❌',
-    timed_out: '⏱️',
-    cancelled: '⊘',
-    skipped: '↷',
-};
-/** One-column symbols for each node status, for terminals. */
-const STATUS_SYMBOL = {
-    pending: '•',
-    running: '•',
-    passed: '✔',
-    failed: '✖',
-    timed_out: '⏱',
-    cancelled: '⊘',
-    skipped: '↷',
-};
-/** The name a plan node goes by in progress lines: the job, or `image <name>`. */
-function nodeLabel(node) {
-    return node.kind === 'execute' ? node.job : `image ${node.image}`;
-}
-
 ;// CONCATENATED MODULE: ./src/records/render.ts
 
 /** 850 ms, 12.3 s, 4m 05s, 1h 02m. */
@@ -37973,6 +38167,8 @@ function escapeHtml(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(78474);
 ;// CONCATENATED MODULE: ./src/action/actions-log.ts
 
 
@@ -39742,6 +39938,8 @@ async function mainStep() {
         log.resume();
         if (error instanceof errors/* InputError */.dz)
             failOnInputError(error);
+        else if (error instanceof errors/* InfrastructureError */.EN)
+            lib_core/* setFailed */.C1(`vmplan: ${error.message}`);
         else
             lib_core/* setFailed */.C1(`vmplan: ${error.stack ?? error}`);
     }
@@ -39894,10 +40092,12 @@ function isRunnerOnly(name) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   EN: () => (/* binding */ InfrastructureError),
 /* harmony export */   Gd: () => (/* binding */ InternalError),
 /* harmony export */   Vw: () => (/* binding */ formatProblem),
 /* harmony export */   dS: () => (/* binding */ sortProblems),
-/* harmony export */   dz: () => (/* binding */ InputError)
+/* harmony export */   dz: () => (/* binding */ InputError),
+/* harmony export */   mK: () => (/* binding */ isOutOfSpace)
 /* harmony export */ });
 /* unused harmony export formatPath */
 /* harmony import */ var _util_canonical_json_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(71989);
@@ -39912,6 +40112,21 @@ class InputError extends Error {
         this.name = 'InputError';
         this.problems = list;
     }
+}
+/**
+ * vmplan could not do its own work on this machine (the state folder's disk is full, a record cannot be written):
+ * neither the user's input nor their jobs. The CLI exits 3 for it.
+ */
+class InfrastructureError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'InfrastructureError';
+    }
+}
+/** True for the errors a full disk or quota gives. */
+function isOutOfSpace(error) {
+    const code = error?.code;
+    return code === 'ENOSPC' || code === 'EDQUOT';
 }
 /**
  * A bug in vmplan itself (an invariant broken, a record missing that must exist): never the user's input. The
@@ -39973,10 +40188,12 @@ __nccwpck_require__.r(__webpack_exports__);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _process_ownership_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(22228);
-/* harmony import */ var _process_run_process_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(69250);
-/* harmony import */ var _workspace_collect_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(48479);
-/* harmony import */ var _job_env_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(62855);
+/* harmony import */ var _process_cgroup_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(23537);
+/* harmony import */ var _process_ownership_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(22228);
+/* harmony import */ var _process_run_process_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(69250);
+/* harmony import */ var _workspace_collect_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(48479);
+/* harmony import */ var _job_env_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(62855);
+
 
 
 
@@ -39996,6 +40213,35 @@ class HostExecutor {
     constructor(inheritedEnv = process.env) {
         this.inheritedEnv = inheritedEnv;
     }
+    /**
+     * Runs the job's script as a process group, on Linux inside a cgroup of its own so that nothing it starts —
+     * not even a daemon that left the group — outlives it. Where no cgroup can be made, the log says so.
+     */
+    async runScript(context, script, workdir, env) {
+        const cgroup = _process_cgroup_js__WEBPACK_IMPORTED_MODULE_3__/* .JobCgroup */ .gj.create();
+        const inCgroup = cgroup instanceof _process_cgroup_js__WEBPACK_IMPORTED_MODULE_3__/* .JobCgroup */ .gj ? cgroup : undefined;
+        if (inCgroup === undefined) {
+            await context.log.detail(`vmplan: no cgroup for this job (${cgroup.reason}); processes that leave its process group (setsid, daemons) are not tracked and can outlive it`);
+        }
+        try {
+            const result = await (0,_process_run_process_js__WEBPACK_IMPORTED_MODULE_5__/* .runProcessGroup */ .M)(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
+                cwd: workdir,
+                env,
+                log: context.log,
+                signal: context.signal,
+                killGraceMs: context.killGraceMs,
+                cgroup: inCgroup,
+                onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null, cgroup: inCgroup?.path ?? null }),
+            });
+            await noteLeftovers(context.log, result, cgroup);
+            return result;
+        }
+        finally {
+            if (inCgroup !== undefined && !(await inCgroup.remove())) {
+                await context.log.note(`vmplan: the job's cgroup ${inCgroup.path} did not empty; it was left behind`);
+            }
+        }
+    }
     async runJob(context) {
         const { node, jobDir, log } = context;
         const workspace = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, 'workspace');
@@ -40011,22 +40257,12 @@ class HostExecutor {
         }
         const script = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, 'run.sh');
         (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.writeFileSync)(script, `${node.command}\n`, { mode: 0o700 });
-        const env = (0,_job_env_js__WEBPACK_IMPORTED_MODULE_6__/* .hostJobEnvironment */ .nc)(this.inheritedEnv, node, context.secrets, {
-            ...(0,_job_env_js__WEBPACK_IMPORTED_MODULE_6__/* .vmplanVariables */ .OC)(context.runId, node, workspace),
-            [_process_ownership_js__WEBPACK_IMPORTED_MODULE_3__/* .NODE_DIR_VARIABLE */ .gi]: jobDir,
+        const env = (0,_job_env_js__WEBPACK_IMPORTED_MODULE_7__/* .hostJobEnvironment */ .nc)(this.inheritedEnv, node, context.secrets, {
+            ...(0,_job_env_js__WEBPACK_IMPORTED_MODULE_7__/* .vmplanVariables */ .OC)(context.runId, node, workspace),
+            [_process_ownership_js__WEBPACK_IMPORTED_MODULE_4__/* .NODE_DIR_VARIABLE */ .gi]: jobDir,
         });
-        const result = await (0,_process_run_process_js__WEBPACK_IMPORTED_MODULE_4__/* .runProcessGroup */ .M)(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
-            cwd: workdir,
-            env,
-            log,
-            signal: context.signal,
-            killGraceMs: context.killGraceMs,
-            onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null }),
-        });
-        if (result.leftovers > 0) {
-            await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in the background`);
-        }
-        const notes = await (0,_workspace_collect_js__WEBPACK_IMPORTED_MODULE_5__/* .collectJobOutputs */ .W)({ artifacts: workspace, reports: workspace }, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir, Object.values(context.secrets));
+        const result = await this.runScript(context, script, workdir, env);
+        const notes = await (0,_workspace_collect_js__WEBPACK_IMPORTED_MODULE_6__/* .collectJobOutputs */ .W)({ artifacts: workspace, reports: workspace }, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir, Object.values(context.secrets));
         if (notes.length > 0)
             await log.note(notes.join('\n'));
         const outcome = toOutcome(result);
@@ -40035,6 +40271,16 @@ class HostExecutor {
             await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm)(workspace, { recursive: true, force: true });
         }
         return outcome;
+    }
+}
+/** Says what was killed when the job ended, only as far as it is known (no cgroup: escapees are not seen). */
+async function noteLeftovers(log, result, cgroup) {
+    const tracked = cgroup instanceof _process_cgroup_js__WEBPACK_IMPORTED_MODULE_3__/* .JobCgroup */ .gj;
+    if (result.leftovers > 0) {
+        await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in its process group${tracked ? '' : ' (processes that left the group are not tracked on this host)'}`);
+    }
+    if (result.escaped > 0) {
+        await log.note(`vmplan: killed ${result.escaped} process(es) that left the job's process group (setsid, daemons)`);
     }
 }
 function toOutcome(result) {
@@ -40050,7 +40296,7 @@ function toOutcome(result) {
 /** The host executor's runtime (see ./descriptor.ts). */
 const runtime = {
     create: (settings) => new HostExecutor(settings.env),
-    ..._process_ownership_js__WEBPACK_IMPORTED_MODULE_3__/* .processGroupLeftovers */ .FV,
+    ..._process_ownership_js__WEBPACK_IMPORTED_MODULE_4__/* .processGroupLeftovers */ .FV,
 };
 
 
@@ -40098,7 +40344,7 @@ function hostJobEnvironment(inherited, node, secrets, vmplan) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(93567);
+/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(50548);
 // The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
 
 await (0,_action_main_step_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStep */ .U)();
@@ -40128,6 +40374,215 @@ function executorsUsing(plan, node) {
 
 /***/ }),
 
+/***/ 23537:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   gj: () => (/* binding */ JobCgroup),
+/* harmony export */   xy: () => (/* binding */ commandInCgroup)
+/* harmony export */ });
+/* unused harmony export cgroupSupport */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(58500);
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_timers_promises__WEBPACK_IMPORTED_MODULE_3__);
+
+
+
+
+/** How long to wait for killed processes to leave their cgroup before giving up on removing it. */
+const EMPTY_WAIT_MS = 5_000;
+let cached;
+/**
+ * Finds where vmplan may create cgroups: below its own cgroup in the cgroup v2 hierarchy (Linux only), when it
+ * may write there (root, or a delegated subtree such as a systemd user service).
+ */
+function cgroupSupport() {
+    cached ??= detectSupport();
+    return cached;
+}
+function detectSupport() {
+    if (process.platform !== 'linux')
+        return { available: false, reason: `${process.platform} has no cgroups` };
+    let mountinfo;
+    let own;
+    try {
+        mountinfo = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)('/proc/self/mountinfo', 'utf8');
+        own = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)('/proc/self/cgroup', 'utf8')
+            .split('\n')
+            .find((line) => line.startsWith('0::'))
+            ?.slice(3);
+    }
+    catch (error) {
+        return { available: false, reason: `cannot read /proc (${error.code})` };
+    }
+    const mount = mountinfo
+        .split('\n')
+        .map((line) => line.split(' '))
+        .find((fields) => fields[fields.indexOf('-') + 1] === 'cgroup2')?.[4];
+    if (mount === undefined || own === undefined)
+        return { available: false, reason: 'no cgroup v2 hierarchy is mounted' };
+    const parent = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(mount, own).replace(/\/+$/, '');
+    try {
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.accessSync)(parent, node_fs__WEBPACK_IMPORTED_MODULE_1__.constants.W_OK);
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.accessSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(parent, 'cgroup.procs'), node_fs__WEBPACK_IMPORTED_MODULE_1__.constants.W_OK);
+    }
+    catch {
+        return {
+            available: false,
+            reason: `vmplan may not create cgroups in ${parent} (not root, not delegated)`,
+        };
+    }
+    return { available: true, parent };
+}
+/**
+ * A cgroup holding one host job and everything it starts — also what leaves the job's process group (setsid,
+ * double forks, daemons) — so that all of it can be killed when the job ends.
+ */
+class JobCgroup {
+    path;
+    constructor(path) {
+        this.path = path;
+    }
+    /** Makes a new, empty cgroup for a job, or says why none can be made here. */
+    static create(support = cgroupSupport()) {
+        if (!support.available)
+            return { reason: support.reason };
+        const path = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(support.parent, `vmplan-${process.pid}-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(4).toString('hex')}`);
+        try {
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(path);
+        }
+        catch (error) {
+            return {
+                reason: `cannot create a cgroup in ${support.parent} (${error.code})`,
+            };
+        }
+        return new JobCgroup(path);
+    }
+    /**
+     * An existing job cgroup named in a record, to kill what a vmplan that died left in it; undefined for a path
+     * that is not one vmplan makes (a record is never trusted to name any other cgroup).
+     */
+    static at(path) {
+        const support = cgroupSupport();
+        if (!support.available)
+            return undefined;
+        const name = path.slice(support.parent.length + 1);
+        if (!path.startsWith(`${support.parent}/`) || !/^vmplan-\d+-[0-9a-f]{8}$/.test(name))
+            return undefined;
+        return new JobCgroup(path);
+    }
+    /** The file a process writes "0" to in order to move itself in (its children follow it). */
+    get procsFile() {
+        return (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.procs');
+    }
+    /** Processes in the cgroup now. */
+    members() {
+        try {
+            return (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(this.procsFile, 'utf8')
+                .split('\n')
+                .filter((line) => line !== '')
+                .map(Number);
+        }
+        catch {
+            return [];
+        }
+    }
+    /**
+     * SIGKILLs every process in the cgroup (`cgroup.kill`, which no process can dodge by forking; on kernels before
+     * 5.14 freeze, kill each, thaw) and waits until it is empty. Returns how many there were.
+     */
+    async killAll() {
+        const members = this.members();
+        if (members.length === 0)
+            return 0;
+        if ((0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.kill'))) {
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.kill'), '1');
+        }
+        else {
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.freeze'), '1');
+            for (const pid of this.members()) {
+                try {
+                    process.kill(pid, 'SIGKILL');
+                }
+                catch {
+                    // gone already
+                }
+            }
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.freeze'), '0');
+        }
+        await this.emptied();
+        return members.length;
+    }
+    /** SIGKILLs every process in the cgroup at once, synchronously (for a vmplan process that is exiting). */
+    killNow() {
+        try {
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.kill'), '1');
+        }
+        catch {
+            for (const pid of this.members()) {
+                try {
+                    process.kill(pid, 'SIGKILL');
+                }
+                catch {
+                    // gone already
+                }
+            }
+        }
+    }
+    /** Kills what is left and removes the cgroup (best effort: a cgroup that will not empty is left, and said). */
+    async remove() {
+        if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)(this.path))
+            return true;
+        await this.killAll();
+        try {
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmdirSync)(this.path);
+            return true;
+        }
+        catch {
+            return false;
+        }
+    }
+    async emptied() {
+        const deadline = Date.now() + EMPTY_WAIT_MS;
+        while (Date.now() < deadline) {
+            let events = '';
+            try {
+                events = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.events'), 'utf8');
+            }
+            catch {
+                return;
+            }
+            if (/^populated 0$/m.test(events))
+                return;
+            await (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_3__.setTimeout)(10);
+        }
+    }
+}
+/**
+ * The command that runs `command args` inside a cgroup: a shell moves itself in (writing "0" to cgroup.procs)
+ * before it execs the command, so not even the command's first child can start outside it.
+ */
+function commandInCgroup(cgroup, command, args) {
+    return [
+        '/bin/sh',
+        [
+            '-c',
+            'echo 0 > "$0" || { echo "vmplan: could not enter the job\'s cgroup" >&2; exit 125; }; exec "$@"',
+            cgroup.procsFile,
+            command,
+            ...args,
+        ],
+    ];
+}
+
+
+/***/ }),
+
 /***/ 22228:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -40143,7 +40598,9 @@ function executorsUsing(plan, node) {
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(73024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _process_tree_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(96841);
+/* harmony import */ var _cgroup_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(23537);
+/* harmony import */ var _process_tree_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(96841);
+
 
 
 
@@ -40204,7 +40661,7 @@ function belongsToRun(pid, runDir) {
 function groupIsOurs(recorded, runDir) {
     if (commandLineOf(recorded.pid) !== undefined)
         return belongsToRun(recorded.pid, runDir);
-    return recorded.group && (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_2__/* .liveGroupMembers */ .h_)(recorded.pid).some((pid) => belongsToRun(pid, runDir));
+    return recorded.group && (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_3__/* .liveGroupMembers */ .h_)(recorded.pid).some((pid) => belongsToRun(pid, runDir));
 }
 /**
  * Stops what a node record says is running — only if it still belongs to the run, so a recycled pid is never
@@ -40212,13 +40669,13 @@ function groupIsOurs(recorded, runDir) {
  */
 async function stopRecordedProcess(recorded, runDir, options = {}) {
     const graceMs = options.graceMs ?? 2_000;
-    if (commandLineOf(recorded.pid) === undefined && (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_2__/* .liveGroupMembers */ .h_)(recorded.pid).length === 0)
+    if (commandLineOf(recorded.pid) === undefined && (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_3__/* .liveGroupMembers */ .h_)(recorded.pid).length === 0)
         return 'already-gone';
     if (!groupIsOurs(recorded, runDir))
         return 'not-ours';
     await options.first?.();
     if (recorded.group)
-        return (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_2__/* .stopProcessGroup */ .VK)(recorded.pid, graceMs);
+        return (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_3__/* .stopProcessGroup */ .VK)(recorded.pid, graceMs);
     try {
         process.kill(recorded.pid, 'SIGKILL');
         return 'killed';
@@ -40245,8 +40702,15 @@ function killRecordedProcessNow(recorded, runDir) {
 const processGroupLeftovers = {
     async stopLeftovers(recorded, runDir) {
         await stopRecordedProcess(recorded, runDir);
+        // What left the group (setsid, daemons) is still in the job's cgroup.
+        if (recorded.cgroup)
+            await _cgroup_js__WEBPACK_IMPORTED_MODULE_2__/* .JobCgroup */ .gj.at(recorded.cgroup)?.remove();
     },
-    killLeftoversNow: killRecordedProcessNow,
+    killLeftoversNow(recorded, runDir) {
+        killRecordedProcessNow(recorded, runDir);
+        if (recorded.cgroup)
+            _cgroup_js__WEBPACK_IMPORTED_MODULE_2__/* .JobCgroup */ .gj.at(recorded.cgroup)?.killNow();
+    },
 };
 
 
@@ -40372,9 +40836,12 @@ var external_node_child_process_ = __nccwpck_require__(31421);
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:timers/promises"
 var promises_ = __nccwpck_require__(58500);
+// EXTERNAL MODULE: ./src/process/cgroup.ts
+var cgroup = __nccwpck_require__(23537);
 // EXTERNAL MODULE: ./src/process/process-tree.ts
 var process_tree = __nccwpck_require__(96841);
 ;// CONCATENATED MODULE: ./src/process/run-process.ts
+
 
 
 
@@ -40385,7 +40852,8 @@ var process_tree = __nccwpck_require__(96841);
  * whatever it left running in its group is killed, so a job never outlives itself.
  */
 async function runProcessGroup(command, args, options) {
-    const child = (0,external_node_child_process_.spawn)(command, args, {
+    const [program, programArgs] = options.cgroup === undefined ? [command, args] : (0,cgroup/* commandInCgroup */.xy)(options.cgroup, command, args);
+    const child = (0,external_node_child_process_.spawn)(program, programArgs, {
         cwd: options.cwd,
         env: options.env,
         detached: true,
@@ -40402,7 +40870,7 @@ async function runProcessGroup(command, args, options) {
     const stderr = child.stderr.pipe(options.log.input());
     const spawnError = await spawned;
     if (spawnError !== undefined) {
-        return { exitCode: null, signal: null, spawnError, stopped: undefined, leftovers: 0 };
+        return { exitCode: null, signal: null, spawnError, stopped: undefined, leftovers: 0, escaped: 0 };
     }
     const pgid = child.pid;
     options.onStart?.(pgid);
@@ -40418,6 +40886,7 @@ async function runProcessGroup(command, args, options) {
     options.signal.removeEventListener('abort', onAbort);
     const stopped = stopping === undefined ? undefined : await stopping;
     const leftovers = await (0,process_tree/* killLeftovers */.BR)(pgid);
+    const escaped = (await options.cgroup?.killAll()) ?? 0;
     // Output ends when every holder of the pipes is gone; something that escaped the group (setsid) may keep
     // them open, so don't wait forever.
     const drained = Promise.all([(0,promises_namespaceObject.finished)(stdout), (0,promises_namespaceObject.finished)(stderr)]).then(() => true, () => true);
@@ -40431,7 +40900,7 @@ async function runProcessGroup(command, args, options) {
         child.stderr.destroy();
         await options.log.note('vmplan: output still open 2 s after the job ended (a process escaped the job); stopped reading it');
     }
-    return { exitCode: exit.code, signal: exit.signal, spawnError: undefined, stopped, leftovers };
+    return { exitCode: exit.code, signal: exit.signal, spawnError: undefined, stopped, leftovers, escaped };
 }
 
 
@@ -40964,13 +41433,12 @@ async function copyTree(source, target, options = {}) {
         directories: 0,
         symlinks: 0,
         excluded: 0,
-        bytes: 0,
         method: 'copy',
         engine: 'node',
         ms: 0,
     };
     const signal = options.signal ?? new AbortController().signal;
-    const root = await scan(source, options, stats, signal);
+    const root = await scan(source, options.exclude, stats, signal);
     // Measured (bench/snapshot.ts): where files clone, one GNU cp per clean subtree is fastest; where they must be
     // copied byte by byte, Node's parallel per-file copies beat a single cp process.
     const clones = options.forceCopy !== true && (await probeClone(source, root, target));
@@ -40987,12 +41455,10 @@ async function copyTree(source, target, options = {}) {
     return stats;
 }
 /** Reads the whole tree (names and types only), applying excludes and refusing special files. */
-async function scan(source, options, stats, signal) {
-    const { exclude, measure } = options;
+async function scan(source, exclude, stats, signal) {
     const info = await (0,promises_.lstat)(source);
     if (!info.isDirectory()) {
         stats.files++;
-        stats.bytes += measure === true ? info.size : 0;
         return { relative: '', files: [], folders: [], whole: true };
     }
     const visit = async (relative) => {
@@ -41024,11 +41490,6 @@ async function scan(source, options, stats, signal) {
                 throw new errors/* InputError */.dz(`workspace snapshot: ${path} is ${kind}; only files, folders and symlinks can be copied into a job's workspace. ` +
                     'Exclude it (workspace.exclude in the jobs file) or remove it.');
             }
-        }
-        if (measure === true) {
-            const sizes = await Promise.all(folder.files.map(async (name) => (await (0,promises_.lstat)((0,external_node_path_.join)(source, relative, name))).size));
-            for (const size of sizes)
-                stats.bytes += size;
         }
         folder.folders = await Promise.all(children);
         if (folder.folders.some((child) => !child.whole))

@@ -59,13 +59,12 @@ async function copyTree(source, target, options = {}) {
         directories: 0,
         symlinks: 0,
         excluded: 0,
-        bytes: 0,
         method: 'copy',
         engine: 'node',
         ms: 0,
     };
     const signal = options.signal ?? new AbortController().signal;
-    const root = await scan(source, options, stats, signal);
+    const root = await scan(source, options.exclude, stats, signal);
     // Measured (bench/snapshot.ts): where files clone, one GNU cp per clean subtree is fastest; where they must be
     // copied byte by byte, Node's parallel per-file copies beat a single cp process.
     const clones = options.forceCopy !== true && (await probeClone(source, root, target));
@@ -82,12 +81,10 @@ async function copyTree(source, target, options = {}) {
     return stats;
 }
 /** Reads the whole tree (names and types only), applying excludes and refusing special files. */
-async function scan(source, options, stats, signal) {
-    const { exclude, measure } = options;
+async function scan(source, exclude, stats, signal) {
     const info = await lstat(source);
     if (!info.isDirectory()) {
         stats.files++;
-        stats.bytes += measure === true ? info.size : 0;
         return { relative: '', files: [], folders: [], whole: true };
     }
     const visit = async (relative) => {
@@ -119,11 +116,6 @@ async function scan(source, options, stats, signal) {
                 throw new InputError(`workspace snapshot: ${path} is ${kind}; only files, folders and symlinks can be copied into a job's workspace. ` +
                     'Exclude it (workspace.exclude in the jobs file) or remove it.');
             }
-        }
-        if (measure === true) {
-            const sizes = await Promise.all(folder.files.map(async (name) => (await lstat(join(source, relative, name))).size));
-            for (const size of sizes)
-                stats.bytes += size;
         }
         folder.folders = await Promise.all(children);
         if (folder.folders.some((child) => !child.whole))

@@ -21,6 +21,8 @@ var external_node_fs_ = __webpack_require__(3024);
 var promises_ = __webpack_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
+// EXTERNAL MODULE: ./src/process/cgroup.ts
+var process_cgroup = __webpack_require__(3537);
 // EXTERNAL MODULE: ./src/process/ownership.ts
 var ownership = __webpack_require__(2228);
 // EXTERNAL MODULE: external "node:child_process"
@@ -36,13 +38,15 @@ var process_tree = __webpack_require__(6841);
 
 
 
+
 /**
  * Runs a command as the leader of a new process group, streaming stdout and stderr into the log. When the
  * signal aborts, the whole group gets SIGTERM, then SIGKILL after the grace period. When the leader exits,
  * whatever it left running in its group is killed, so a job never outlives itself.
  */
 async function runProcessGroup(command, args, options) {
-    const child = (0,external_node_child_process_.spawn)(command, args, {
+    const [program, programArgs] = options.cgroup === undefined ? [command, args] : (0,process_cgroup/* commandInCgroup */.xy)(options.cgroup, command, args);
+    const child = (0,external_node_child_process_.spawn)(program, programArgs, {
         cwd: options.cwd,
         env: options.env,
         detached: true,
@@ -59,7 +63,7 @@ async function runProcessGroup(command, args, options) {
     const stderr = child.stderr.pipe(options.log.input());
     const spawnError = await spawned;
     if (spawnError !== undefined) {
-        return { exitCode: null, signal: null, spawnError, stopped: undefined, leftovers: 0 };
+        return { exitCode: null, signal: null, spawnError, stopped: undefined, leftovers: 0, escaped: 0 };
     }
     const pgid = child.pid;
     options.onStart?.(pgid);
@@ -75,6 +79,7 @@ async function runProcessGroup(command, args, options) {
     options.signal.removeEventListener('abort', onAbort);
     const stopped = stopping === undefined ? undefined : await stopping;
     const leftovers = await (0,process_tree/* killLeftovers */.BR)(pgid);
+    const escaped = (await options.cgroup?.killAll()) ?? 0;
     // Output ends when every holder of the pipes is gone; something that escaped the group (setsid) may keep
     // them open, so don't wait forever.
     const drained = Promise.all([(0,external_node_stream_promises_.finished)(stdout), (0,external_node_stream_promises_.finished)(stderr)]).then(() => true, () => true);
@@ -88,7 +93,7 @@ async function runProcessGroup(command, args, options) {
         child.stderr.destroy();
         await options.log.note('vmplan: output still open 2 s after the job ended (a process escaped the job); stopped reading it');
     }
-    return { exitCode: exit.code, signal: exit.signal, spawnError: undefined, stopped, leftovers };
+    return { exitCode: exit.code, signal: exit.signal, spawnError: undefined, stopped, leftovers, escaped };
 }
 
 // EXTERNAL MODULE: ./src/workspace/collect.ts
@@ -130,6 +135,7 @@ function hostJobEnvironment(inherited, node, secrets, vmplan) {
 
 
 
+
 /** The shell a job's script runs with, as GitHub runs `shell: bash` steps. */
 const HOST_SHELL = ['bash', '--noprofile', '--norc', '-eo', 'pipefail'];
 /**
@@ -141,6 +147,35 @@ class HostExecutor {
     name = 'host';
     constructor(inheritedEnv = process.env) {
         this.inheritedEnv = inheritedEnv;
+    }
+    /**
+     * Runs the job's script as a process group, on Linux inside a cgroup of its own so that nothing it starts —
+     * not even a daemon that left the group — outlives it. Where no cgroup can be made, the log says so.
+     */
+    async runScript(context, script, workdir, env) {
+        const cgroup = process_cgroup/* JobCgroup */.gj.create();
+        const inCgroup = cgroup instanceof process_cgroup/* JobCgroup */.gj ? cgroup : undefined;
+        if (inCgroup === undefined) {
+            await context.log.detail(`vmplan: no cgroup for this job (${cgroup.reason}); processes that leave its process group (setsid, daemons) are not tracked and can outlive it`);
+        }
+        try {
+            const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
+                cwd: workdir,
+                env,
+                log: context.log,
+                signal: context.signal,
+                killGraceMs: context.killGraceMs,
+                cgroup: inCgroup,
+                onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null, cgroup: inCgroup?.path ?? null }),
+            });
+            await noteLeftovers(context.log, result, cgroup);
+            return result;
+        }
+        finally {
+            if (inCgroup !== undefined && !(await inCgroup.remove())) {
+                await context.log.note(`vmplan: the job's cgroup ${inCgroup.path} did not empty; it was left behind`);
+            }
+        }
     }
     async runJob(context) {
         const { node, jobDir, log } = context;
@@ -161,17 +196,7 @@ class HostExecutor {
             ...vmplanVariables(context.runId, node, workspace),
             [ownership/* NODE_DIR_VARIABLE */.gi]: jobDir,
         });
-        const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
-            cwd: workdir,
-            env,
-            log,
-            signal: context.signal,
-            killGraceMs: context.killGraceMs,
-            onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null }),
-        });
-        if (result.leftovers > 0) {
-            await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in the background`);
-        }
+        const result = await this.runScript(context, script, workdir, env);
         const notes = await (0,collect/* collectJobOutputs */.W)({ artifacts: workspace, reports: workspace }, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir, Object.values(context.secrets));
         if (notes.length > 0)
             await log.note(notes.join('\n'));
@@ -181,6 +206,16 @@ class HostExecutor {
             await (0,promises_.rm)(workspace, { recursive: true, force: true });
         }
         return outcome;
+    }
+}
+/** Says what was killed when the job ended, only as far as it is known (no cgroup: escapees are not seen). */
+async function noteLeftovers(log, result, cgroup) {
+    const tracked = cgroup instanceof process_cgroup/* JobCgroup */.gj;
+    if (result.leftovers > 0) {
+        await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in its process group${tracked ? '' : ' (processes that left the group are not tracked on this host)'}`);
+    }
+    if (result.escaped > 0) {
+        await log.note(`vmplan: killed ${result.escaped} process(es) that left the job's process group (setsid, daemons)`);
     }
 }
 function toOutcome(result) {

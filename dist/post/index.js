@@ -42186,6 +42186,10 @@ const NodeRecordSchema = schemas/* strictObject */.rej({
         pid: schemas/* number */.aig().int().positive(),
         group: schemas/* boolean */.zMY().describe('pid leads a process group: stop the whole group.'),
         restSocket: schemas/* string */.YjP().nullable().describe('vfkit REST socket, for a HardStop.'),
+        cgroup: schemas/* string */.YjP()
+            .nullable()
+            .optional()
+            .describe('Linux host jobs: the cgroup holding everything the job started (killed whole).'),
     })
         .nullable()
         .optional()
@@ -42242,12 +42246,17 @@ class RunStore {
     run;
     nodes = new Map();
     nodeFolders = new Map();
+    reserve;
+    problems = [];
     constructor(layout, run) {
         this.layout = layout;
         this.run = run;
     }
-    /** Creates run.json (`running`) and a `pending` status.json for every node of the plan. */
-    static create(layout, start, plan, now = new Date()) {
+    /**
+     * Creates run.json (`running`) and a `pending` status.json for every node of the plan. `reserve` is space set
+     * aside for the records, given back when the disk fills up.
+     */
+    static create(layout, start, plan, reserve, now = new Date()) {
         const store = new RunStore(layout, {
             schemaVersion: RECORD_SCHEMA_VERSION,
             ...start,
@@ -42259,12 +42268,25 @@ class RunStore {
             message: null,
             counts: {},
         });
+        store.reserve = reserve;
         for (const node of plan.nodes)
             store.addNode(node);
         store.writeRun();
         for (const node of plan.nodes)
             store.writeNode(node.id);
         return store;
+    }
+    /**
+     * Problems of vmplan's own during the run (a log or record it could not write), as opposed to jobs failing:
+     * they make the CLI exit 3.
+     */
+    get infrastructureProblems() {
+        return this.problems;
+    }
+    /** Records a problem of vmplan's own (see infrastructureProblems). */
+    addInfrastructureProblem(message) {
+        if (!this.problems.includes(message))
+            this.problems.push(message);
     }
     /** A store over records read back from disk. */
     static fromRecords(layout, run, plan, nodes) {
@@ -42363,6 +42385,8 @@ class RunStore {
             durationMs: Math.max(0, now.getTime() - Date.parse(this.run.startedAt)),
         });
         this.writeRun();
+        // The records are final: what was set aside for them can go to what comes next (results.json).
+        this.reserve?.release();
         if (unwritable !== undefined)
             throw unwritable;
     }
@@ -42388,11 +42412,25 @@ class RunStore {
         }));
     }
     writeRun() {
-        (0,atomic_write/* writeJsonAtomic */.q)(this.layout.runRecord(this.run.runId), this.run);
+        this.write(this.layout.runRecord(this.run.runId), this.run);
     }
     writeNode(nodeId) {
         const folder = this.nodeFolders.get(nodeId);
-        (0,atomic_write/* writeJsonAtomic */.q)((0,external_node_path_.join)(this.layout.runDir(this.run.runId), folder, 'status.json'), this.nodes.get(nodeId));
+        this.write((0,external_node_path_.join)(this.layout.runDir(this.run.runId), folder, 'status.json'), this.nodes.get(nodeId));
+    }
+    /** Writes a record; when the disk is full, gives back the reserved space once and tries again. */
+    write(path, value) {
+        try {
+            (0,atomic_write/* writeJsonAtomic */.q)(path, value);
+        }
+        catch (error) {
+            if (!(0,errors/* isOutOfSpace */.mK)(error))
+                throw error;
+            this.addInfrastructureProblem(`the state folder ran out of space (${error.code}) while writing ${path}`);
+            if (this.reserve?.release() !== true)
+                throw error;
+            (0,atomic_write/* writeJsonAtomic */.q)(path, value);
+        }
     }
 }
 /** Reads and validates a run record; a missing or invalid one is an InputError naming the file. */
@@ -42427,6 +42465,7 @@ const RECORD = { kind: 'vmplan record' };
 
 
 
+
 /** True when the run is recorded as running but its vmplan process on this machine is gone. */
 function isAbandoned(run) {
     return (run.status === 'running' &&
@@ -42444,7 +42483,18 @@ async function reconcileRun(layout, runId) {
         return run;
     const store = openRunStore(layout, runId, readPlan(layout.planFile(runId)));
     await stopLeftovers(store, layout.runDir(runId));
-    store.finish('cancelled', `vmplan (pid ${run.host.pid}) ended without finishing the run`);
+    try {
+        store.finish('cancelled', `vmplan (pid ${run.host.pid}) ended without finishing the run`);
+    }
+    catch (error) {
+        // The records cannot be written now (a full disk): say what they will say, and finish them next time.
+        if (!(0,errors/* isOutOfSpace */.mK)(error))
+            throw error;
+        return {
+            ...store.record,
+            message: `${store.record.message ?? ''} (not yet written to run.json: the state folder is out of space)`,
+        };
+    }
     return store.record;
 }
 /** Stops every process or VM the records say is still running for the run. */
@@ -42998,9 +43048,10 @@ function isRunnerOnly(name) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Gd: () => (/* binding */ InternalError),
 /* harmony export */   dS: () => (/* binding */ sortProblems),
-/* harmony export */   dz: () => (/* binding */ InputError)
+/* harmony export */   dz: () => (/* binding */ InputError),
+/* harmony export */   mK: () => (/* binding */ isOutOfSpace)
 /* harmony export */ });
-/* unused harmony exports formatPath, formatProblem */
+/* unused harmony exports InfrastructureError, formatPath, formatProblem */
 /* harmony import */ var _util_canonical_json_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1989);
 
 /** Bad input (a jobs file, a plan, a flag): nothing ran. The CLI exits 2 for it. */
@@ -43013,6 +43064,21 @@ class InputError extends Error {
         this.name = 'InputError';
         this.problems = list;
     }
+}
+/**
+ * vmplan could not do its own work on this machine (the state folder's disk is full, a record cannot be written):
+ * neither the user's input nor their jobs. The CLI exits 3 for it.
+ */
+class InfrastructureError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'InfrastructureError';
+    }
+}
+/** True for the errors a full disk or quota gives. */
+function isOutOfSpace(error) {
+    const code = error?.code;
+    return code === 'ENOSPC' || code === 'EDQUOT';
 }
 /**
  * A bug in vmplan itself (an invariant broken, a record missing that must exist): never the user's input. The
@@ -43073,6 +43139,215 @@ __webpack_async_result__();
 
 /***/ }),
 
+/***/ 3537:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   gj: () => (/* binding */ JobCgroup),
+/* harmony export */   xy: () => (/* binding */ commandInCgroup)
+/* harmony export */ });
+/* unused harmony export cgroupSupport */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8500);
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_timers_promises__WEBPACK_IMPORTED_MODULE_3__);
+
+
+
+
+/** How long to wait for killed processes to leave their cgroup before giving up on removing it. */
+const EMPTY_WAIT_MS = 5_000;
+let cached;
+/**
+ * Finds where vmplan may create cgroups: below its own cgroup in the cgroup v2 hierarchy (Linux only), when it
+ * may write there (root, or a delegated subtree such as a systemd user service).
+ */
+function cgroupSupport() {
+    cached ??= detectSupport();
+    return cached;
+}
+function detectSupport() {
+    if (process.platform !== 'linux')
+        return { available: false, reason: `${process.platform} has no cgroups` };
+    let mountinfo;
+    let own;
+    try {
+        mountinfo = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)('/proc/self/mountinfo', 'utf8');
+        own = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)('/proc/self/cgroup', 'utf8')
+            .split('\n')
+            .find((line) => line.startsWith('0::'))
+            ?.slice(3);
+    }
+    catch (error) {
+        return { available: false, reason: `cannot read /proc (${error.code})` };
+    }
+    const mount = mountinfo
+        .split('\n')
+        .map((line) => line.split(' '))
+        .find((fields) => fields[fields.indexOf('-') + 1] === 'cgroup2')?.[4];
+    if (mount === undefined || own === undefined)
+        return { available: false, reason: 'no cgroup v2 hierarchy is mounted' };
+    const parent = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(mount, own).replace(/\/+$/, '');
+    try {
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.accessSync)(parent, node_fs__WEBPACK_IMPORTED_MODULE_1__.constants.W_OK);
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.accessSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(parent, 'cgroup.procs'), node_fs__WEBPACK_IMPORTED_MODULE_1__.constants.W_OK);
+    }
+    catch {
+        return {
+            available: false,
+            reason: `vmplan may not create cgroups in ${parent} (not root, not delegated)`,
+        };
+    }
+    return { available: true, parent };
+}
+/**
+ * A cgroup holding one host job and everything it starts — also what leaves the job's process group (setsid,
+ * double forks, daemons) — so that all of it can be killed when the job ends.
+ */
+class JobCgroup {
+    path;
+    constructor(path) {
+        this.path = path;
+    }
+    /** Makes a new, empty cgroup for a job, or says why none can be made here. */
+    static create(support = cgroupSupport()) {
+        if (!support.available)
+            return { reason: support.reason };
+        const path = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(support.parent, `vmplan-${process.pid}-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(4).toString('hex')}`);
+        try {
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(path);
+        }
+        catch (error) {
+            return {
+                reason: `cannot create a cgroup in ${support.parent} (${error.code})`,
+            };
+        }
+        return new JobCgroup(path);
+    }
+    /**
+     * An existing job cgroup named in a record, to kill what a vmplan that died left in it; undefined for a path
+     * that is not one vmplan makes (a record is never trusted to name any other cgroup).
+     */
+    static at(path) {
+        const support = cgroupSupport();
+        if (!support.available)
+            return undefined;
+        const name = path.slice(support.parent.length + 1);
+        if (!path.startsWith(`${support.parent}/`) || !/^vmplan-\d+-[0-9a-f]{8}$/.test(name))
+            return undefined;
+        return new JobCgroup(path);
+    }
+    /** The file a process writes "0" to in order to move itself in (its children follow it). */
+    get procsFile() {
+        return (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.procs');
+    }
+    /** Processes in the cgroup now. */
+    members() {
+        try {
+            return (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(this.procsFile, 'utf8')
+                .split('\n')
+                .filter((line) => line !== '')
+                .map(Number);
+        }
+        catch {
+            return [];
+        }
+    }
+    /**
+     * SIGKILLs every process in the cgroup (`cgroup.kill`, which no process can dodge by forking; on kernels before
+     * 5.14 freeze, kill each, thaw) and waits until it is empty. Returns how many there were.
+     */
+    async killAll() {
+        const members = this.members();
+        if (members.length === 0)
+            return 0;
+        if ((0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.kill'))) {
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.kill'), '1');
+        }
+        else {
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.freeze'), '1');
+            for (const pid of this.members()) {
+                try {
+                    process.kill(pid, 'SIGKILL');
+                }
+                catch {
+                    // gone already
+                }
+            }
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.freeze'), '0');
+        }
+        await this.emptied();
+        return members.length;
+    }
+    /** SIGKILLs every process in the cgroup at once, synchronously (for a vmplan process that is exiting). */
+    killNow() {
+        try {
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.kill'), '1');
+        }
+        catch {
+            for (const pid of this.members()) {
+                try {
+                    process.kill(pid, 'SIGKILL');
+                }
+                catch {
+                    // gone already
+                }
+            }
+        }
+    }
+    /** Kills what is left and removes the cgroup (best effort: a cgroup that will not empty is left, and said). */
+    async remove() {
+        if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)(this.path))
+            return true;
+        await this.killAll();
+        try {
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmdirSync)(this.path);
+            return true;
+        }
+        catch {
+            return false;
+        }
+    }
+    async emptied() {
+        const deadline = Date.now() + EMPTY_WAIT_MS;
+        while (Date.now() < deadline) {
+            let events = '';
+            try {
+                events = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.events'), 'utf8');
+            }
+            catch {
+                return;
+            }
+            if (/^populated 0$/m.test(events))
+                return;
+            await (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_3__.setTimeout)(10);
+        }
+    }
+}
+/**
+ * The command that runs `command args` inside a cgroup: a shell moves itself in (writing "0" to cgroup.procs)
+ * before it execs the command, so not even the command's first child can start outside it.
+ */
+function commandInCgroup(cgroup, command, args) {
+    return [
+        '/bin/sh',
+        [
+            '-c',
+            'echo 0 > "$0" || { echo "vmplan: could not enter the job\'s cgroup" >&2; exit 125; }; exec "$@"',
+            cgroup.procsFile,
+            command,
+            ...args,
+        ],
+    ];
+}
+
+
+/***/ }),
+
 /***/ 2228:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -43088,7 +43363,9 @@ __webpack_async_result__();
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _process_tree_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6841);
+/* harmony import */ var _cgroup_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3537);
+/* harmony import */ var _process_tree_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6841);
+
 
 
 
@@ -43149,7 +43426,7 @@ function belongsToRun(pid, runDir) {
 function groupIsOurs(recorded, runDir) {
     if (commandLineOf(recorded.pid) !== undefined)
         return belongsToRun(recorded.pid, runDir);
-    return recorded.group && (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_2__/* .liveGroupMembers */ .h_)(recorded.pid).some((pid) => belongsToRun(pid, runDir));
+    return recorded.group && (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_3__/* .liveGroupMembers */ .h_)(recorded.pid).some((pid) => belongsToRun(pid, runDir));
 }
 /**
  * Stops what a node record says is running — only if it still belongs to the run, so a recycled pid is never
@@ -43157,13 +43434,13 @@ function groupIsOurs(recorded, runDir) {
  */
 async function stopRecordedProcess(recorded, runDir, options = {}) {
     const graceMs = options.graceMs ?? 2_000;
-    if (commandLineOf(recorded.pid) === undefined && (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_2__/* .liveGroupMembers */ .h_)(recorded.pid).length === 0)
+    if (commandLineOf(recorded.pid) === undefined && (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_3__/* .liveGroupMembers */ .h_)(recorded.pid).length === 0)
         return 'already-gone';
     if (!groupIsOurs(recorded, runDir))
         return 'not-ours';
     await options.first?.();
     if (recorded.group)
-        return (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_2__/* .stopProcessGroup */ .VK)(recorded.pid, graceMs);
+        return (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_3__/* .stopProcessGroup */ .VK)(recorded.pid, graceMs);
     try {
         process.kill(recorded.pid, 'SIGKILL');
         return 'killed';
@@ -43190,8 +43467,15 @@ function killRecordedProcessNow(recorded, runDir) {
 const processGroupLeftovers = {
     async stopLeftovers(recorded, runDir) {
         await stopRecordedProcess(recorded, runDir);
+        // What left the group (setsid, daemons) is still in the job's cgroup.
+        if (recorded.cgroup)
+            await _cgroup_js__WEBPACK_IMPORTED_MODULE_2__/* .JobCgroup */ .gj.at(recorded.cgroup)?.remove();
     },
-    killLeftoversNow: killRecordedProcessNow,
+    killLeftoversNow(recorded, runDir) {
+        killRecordedProcessNow(recorded, runDir);
+        if (recorded.cgroup)
+            _cgroup_js__WEBPACK_IMPORTED_MODULE_2__/* .JobCgroup */ .gj.at(recorded.cgroup)?.killNow();
+    },
 };
 
 

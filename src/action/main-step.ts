@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { InputError } from '../errors.js';
+import { InfrastructureError, InputError } from '../errors.js';
 import { artifactName, uploadJsonArtifact } from '../github/artifacts.js';
 import { type RunRequest, runPipeline } from '../pipeline/run.js';
 import { writePlan } from '../plan/io.js';
@@ -39,6 +39,7 @@ export async function mainStep(): Promise<void> {
   } catch (error) {
     log.resume();
     if (error instanceof InputError) failOnInputError(error);
+    else if (error instanceof InfrastructureError) core.setFailed(`vmplan: ${error.message}`);
     else core.setFailed(`vmplan: ${(error as Error).stack ?? error}`);
   } finally {
     log.resume();

@@ -10,8 +10,8 @@ export interface CliIo {
   stderrStream?: NodeJS.WritableStream;
 }
 
-/** Exit codes: 0 ok, 1 a run failed, 2 invalid input. */
-export const EXIT = { ok: 0, failed: 1, invalidInput: 2 } as const;
+/** Exit codes: 0 ok, 1 a run failed, 2 invalid input, 3 vmplan could not do its own work (e.g. disk full). */
+export const EXIT = { ok: 0, failed: 1, invalidInput: 2, infrastructure: 3 } as const;
 
 /**
  * The real process's streams and environment. A reader that goes away (`vmplan logs … | head -1`) ends our output

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InfrastructureError, InputError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 import { VMPLAN_VERSION } from '../version.js';
 import { IMAGE_FLAGS, imageCommand } from './commands/image.js';
@@ -137,7 +137,7 @@ export function usage(): string {
     'Usage:',
     ...COMMANDS.map((command) => `  vmplan ${synopsis(command)}`),
     '',
-    'FILE defaults to .github/vmplan.yml. Exit codes: 0 ok, 1 a job failed, 2 invalid input.',
+    'FILE defaults to .github/vmplan.yml. Exit codes: 0 ok, 1 a job failed, 2 invalid input, 3 vmplan could not do its own work (e.g. disk full).',
     'vmplan help COMMAND (or vmplan COMMAND --help) explains one command and its flags.',
     '',
   ].join('\n');
@@ -171,6 +171,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`${error.message}\n${count > 1 ? `${count} problems found; nothing was run.\n` : ''}`);
       if (wantsJson(command.flags, args)) printJson(io, name, false, problemsDocument(error.problems));
       return EXIT.invalidInput;
+    }
+    if (error instanceof InfrastructureError) {
+      io.stderr(`vmplan: ${error.message}\n`);
+      return EXIT.infrastructure;
     }
     throw error;
   }

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { isOutOfSpace } from '../errors.js';
 import { runtimeOf } from '../executors/available.js';
 import { readPlan } from '../plan/io.js';
 import { processAlive } from '../process/ownership.js';
@@ -25,7 +26,16 @@ export async function reconcileRun(layout: StateLayout, runId: string): Promise<
   if (!isAbandoned(run)) return run;
   const store = openRunStore(layout, runId, readPlan(layout.planFile(runId)));
   await stopLeftovers(store, layout.runDir(runId));
-  store.finish('cancelled', `vmplan (pid ${run.host.pid}) ended without finishing the run`);
+  try {
+    store.finish('cancelled', `vmplan (pid ${run.host.pid}) ended without finishing the run`);
+  } catch (error) {
+    // The records cannot be written now (a full disk): say what they will say, and finish them next time.
+    if (!isOutOfSpace(error)) throw error;
+    return {
+      ...store.record,
+      message: `${store.record.message ?? ''} (not yet written to run.json: the state folder is out of space)`,
+    };
+  }
   return store.record;
 }
 

@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { isOutOfSpace } from '../errors.js';
 import type { AbortReason, PreparedImage } from '../executors/contract.js';
 import type { ExecuteNode, Plan, PlanNode, PrepareNode } from '../plan/schema.js';
 import type { TrustPolicy } from '../plan/trust.js';
 import { JobLog } from '../records/job-log.js';
 import type { NodeStatus } from '../records/schema.js';
+import { nodeLabel } from '../records/status-words.js';
 import type { EngineOptions } from './run-plan.js';
 
 /** How long an image may take to prepare: a hung image build must not hold the run (and its Mac) forever. */
@@ -18,6 +20,53 @@ export interface NodeResult {
   cached: boolean | undefined;
 }
 
+/** A node's logs: host.log, and guest.log for VM jobs; either failing to write stops the node. */
+function nodeLogs(
+  node: PlanNode,
+  nodeDir: string,
+  controller: AbortController,
+  options: EngineOptions,
+): { log: JobLog; guestLog: JobLog | undefined } {
+  const live = options.progress.liveSink(node);
+  const failed = stopOnLogFailure(node, controller, options);
+  const log = new JobLog(join(nodeDir, 'host.log'), options.masker, live, options.verbose === true, failed);
+  const guestLog =
+    node.kind === 'execute' && node.type === 'vm_command'
+      ? new JobLog(join(nodeDir, 'guest.log'), options.masker, live, false, failed)
+      : undefined;
+  return { log, guestLog };
+}
+
+/** The result of a node that was stopped: timed out, cancelled, or failed for a reason of vmplan's own. */
+function withAbortReason(result: NodeResult, signal: AbortSignal): NodeResult {
+  const reason = signal.reason as AbortReason | undefined;
+  if (!signal.aborted || reason === undefined) return result;
+  if (reason.kind === 'timeout')
+    return {
+      ...result,
+      status: 'timed_out',
+      message: `timed out after ${reason.minutes} minute(s); stopped`,
+    };
+  return { ...result, status: reason.kind === 'cancel' ? 'cancelled' : 'failed', message: reason.message };
+}
+
+/**
+ * What a node does when its log cannot be written (the disk is full): the job is stopped and fails, saying why,
+ * and the problem is vmplan's own (exit 3); the run goes on to end with terminal records.
+ */
+function stopOnLogFailure(
+  node: PlanNode,
+  controller: AbortController,
+  options: EngineOptions,
+): (error: NodeJS.ErrnoException) => void {
+  return (error) => {
+    const space = isOutOfSpace(error) ? ': the state folder is out of space' : '';
+    const message = `vmplan could not write this job's log (${error.code ?? error.message}${space}); the job was stopped`;
+    options.store.addInfrastructureProblem(`${nodeLabel(node)}: ${message}`);
+    controller.abort({ kind: 'infrastructure', message } satisfies AbortReason);
+  };
+}
+
 /** Runs one node to its terminal result: its logs, its timeout, and an abort turned into timed_out or cancelled. */
 export async function runNode(
   plan: Plan,
@@ -28,12 +77,7 @@ export async function runNode(
 ): Promise<NodeResult> {
   const nodeDir = options.layout.nodeDir(options.store.runId, node);
   mkdirSync(nodeDir, { recursive: true });
-  const live = options.progress.liveSink(node);
-  const log = new JobLog(join(nodeDir, 'host.log'), options.masker, live, options.verbose === true);
-  const guestLog =
-    node.kind === 'execute' && node.type === 'vm_command'
-      ? new JobLog(join(nodeDir, 'guest.log'), options.masker, live)
-      : undefined;
+  const { log, guestLog } = nodeLogs(node, nodeDir, controller, options);
   const timeoutMinutes = node.kind === 'execute' ? node.timeoutMinutes : IMAGE_PREPARE_TIMEOUT_MINUTES;
   const timer = setTimeout(
     () => controller.abort({ kind: 'timeout', minutes: timeoutMinutes } satisfies AbortReason),
@@ -62,13 +106,7 @@ export async function runNode(
     clearTimeout(timer);
   }
 
-  const reason = controller.signal.reason as AbortReason | undefined;
-  if (controller.signal.aborted && reason !== undefined) {
-    result =
-      reason.kind === 'timeout'
-        ? { ...result, status: 'timed_out', message: `timed out after ${reason.minutes} minute(s); stopped` }
-        : { ...result, status: 'cancelled', message: reason.message };
-  }
+  result = withAbortReason(result, controller.signal);
   if (result.message !== null && result.status !== 'passed')
     await log.note(`vmplan: ${result.status}: ${result.message}`).catch(() => undefined);
   await log.close();

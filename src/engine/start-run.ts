@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import type { Executor as ExecutorName } from '../config/schema.js';
 import { InputError, type Problem } from '../errors.js';
@@ -8,6 +8,7 @@ import { writePlan } from '../plan/io.js';
 import type { Plan } from '../plan/schema.js';
 import type { TrustPolicy } from '../plan/trust.js';
 import { newRunId, type StateLayout } from '../records/layout.js';
+import { reserveRunSpace, type SpaceReserve } from '../records/reserve.js';
 import type { RunRecord } from '../records/schema.js';
 import { RunStore } from '../records/store.js';
 import { Masker } from '../util/mask.js';
@@ -172,7 +173,16 @@ function createRun(options: StartRunOptions, secrets: Record<string, string>): R
   ensureStateDir(layout.root);
   const runId = newRunId();
   mkdirSync(layout.runDir(runId), { recursive: true });
-  writePlan(layout.planFile(runId), plan, Object.values(secrets));
+  // First, so that a job filling the disk later cannot keep this run's records from ending terminal.
+  let reserve: SpaceReserve;
+  try {
+    reserve = reserveRunSpace(layout.runDir(runId));
+    writePlan(layout.planFile(runId), plan, Object.values(secrets));
+  } catch (error) {
+    // Nothing of this run exists yet: leave no folder behind.
+    rmSync(layout.runDir(runId), { recursive: true, force: true });
+    throw error;
+  }
   return RunStore.create(
     layout,
     {
@@ -191,6 +201,7 @@ function createRun(options: StartRunOptions, secrets: Record<string, string>): R
       },
     },
     plan,
+    reserve,
   );
 }
 
@@ -205,6 +216,7 @@ function finishAfterError(store: RunStore, error: unknown, phase: RunPhase, opti
       : phase === 'run'
         ? `vmplan error during the run (its jobs were stopped): ${reason}`
         : `a record of the finished run could not be written: ${reason}`;
+  if (!cancelled && !(error instanceof InputError)) store.addInfrastructureProblem(message);
   try {
     store.finish(
       cancelled ? 'cancelled' : 'failed',

@@ -3,7 +3,11 @@ import type { ExecuteNode, Plan } from '../plan/schema.js';
 import type { JobLog } from '../records/job-log.js';
 
 /** Why a node's abort signal fired: its own timeout, or the run being cancelled (signal, fail-fast). */
-export type AbortReason = { kind: 'timeout'; minutes: number } | { kind: 'cancel'; message: string };
+export type AbortReason =
+  | { kind: 'timeout'; minutes: number }
+  | { kind: 'cancel'; message: string }
+  /** vmplan itself could not go on with the job (its log cannot be written): the job fails. */
+  | { kind: 'infrastructure'; message: string };
 
 /** The run's workspace: the one snapshot of the repository every job starts from. */
 export interface RunWorkspace {

@@ -12,6 +12,8 @@ export interface RunningProcess {
   group: boolean;
   /** A control socket the executor can stop the process through (vfkit's REST API), or null. */
   restSocket: string | null;
+  /** The cgroup holding everything the process started (Linux host jobs), or null/absent. */
+  cgroup?: string | null;
 }
 
 /** A setting an executor offers, as a CLI flag (`--name`) and an action input (`name`). */

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { isOutOfSpace } from '../errors.js';
 import type { ExecuteNode, Plan } from '../plan/schema.js';
 import type { StateLayout } from '../records/layout.js';
 import type { NodeRecord } from '../records/schema.js';
@@ -47,7 +48,14 @@ export function collectRun(
   const annotations = executeNodes.flatMap((node) => tracker.annotations(node));
   const runDir = layout.runDir(record.runId);
   const resultsPath = join(runDir, 'results.json');
-  writeResults(resultsPath, buildResults(basePlanId, plan.scope.shard, record, jobs, annotations));
+  try {
+    writeResults(resultsPath, buildResults(basePlanId, plan.scope.shard, record, jobs, annotations));
+  } catch (error) {
+    if (!isOutOfSpace(error)) throw error;
+    store.addInfrastructureProblem(
+      `results.json could not be written: the state folder is out of space (${(error as NodeJS.ErrnoException).code})`,
+    );
+  }
   return {
     plan,
     record,
@@ -58,5 +66,6 @@ export function collectRun(
     resultsPath,
     runDir,
     signal,
+    infrastructure: [...store.infrastructureProblems],
   };
 }

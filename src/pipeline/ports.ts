@@ -32,6 +32,8 @@ export interface CollectedRun {
   runDir: string;
   /** The signal that stopped the run, if one did. */
   signal: NodeJS.Signals | undefined;
+  /** Problems of vmplan's own (a full disk, a record it could not write); empty when there were none. */
+  infrastructure: string[];
 }
 
 /**

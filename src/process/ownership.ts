@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { RunningProcess } from '../executors/descriptor.js';
+import { JobCgroup } from './cgroup.js';
 import { liveGroupMembers, type StopResult, stopProcessGroup } from './process-tree.js';
 
 /** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
@@ -103,6 +104,11 @@ export function killRecordedProcessNow(recorded: RunningProcess, runDir: string)
 export const processGroupLeftovers = {
   async stopLeftovers(recorded: RunningProcess, runDir: string): Promise<void> {
     await stopRecordedProcess(recorded, runDir);
+    // What left the group (setsid, daemons) is still in the job's cgroup.
+    if (recorded.cgroup) await JobCgroup.at(recorded.cgroup)?.remove();
   },
-  killLeftoversNow: killRecordedProcessNow,
+  killLeftoversNow(recorded: RunningProcess, runDir: string): void {
+    killRecordedProcessNow(recorded, runDir);
+    if (recorded.cgroup) JobCgroup.at(recorded.cgroup)?.killNow();
+  },
 };

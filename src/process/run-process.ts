@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobLog } from '../records/job-log.js';
+import { commandInCgroup, type JobCgroup } from './cgroup.js';
 import { killLeftovers, type StopResult, stopProcessGroup } from './process-tree.js';
 
 /** How a process group ended. */
@@ -14,6 +15,8 @@ export interface ProcessResult {
   stopped: StopResult | undefined;
   /** Processes still alive in the group after the main one exited (background jobs), killed. */
   leftovers: number;
+  /** Processes that had left the group (setsid, daemons) but not the job's cgroup, killed. */
+  escaped: number;
 }
 
 /** Options for running a command in its own process group. */
@@ -26,6 +29,8 @@ export interface ProcessOptions {
   killGraceMs: () => number;
   /** Called with the group id once the process runs (so others can record or stop it). */
   onStart?: (pgid: number) => void;
+  /** A cgroup to run the command in: whatever is left in it when the command ends is killed too. */
+  cgroup?: JobCgroup;
 }
 
 /**
@@ -38,7 +43,9 @@ export async function runProcessGroup(
   args: string[],
   options: ProcessOptions,
 ): Promise<ProcessResult> {
-  const child = spawn(command, args, {
+  const [program, programArgs] =
+    options.cgroup === undefined ? [command, args] : commandInCgroup(options.cgroup, command, args);
+  const child = spawn(program, programArgs, {
     cwd: options.cwd,
     env: options.env,
     detached: true,
@@ -57,7 +64,7 @@ export async function runProcessGroup(
 
   const spawnError = await spawned;
   if (spawnError !== undefined) {
-    return { exitCode: null, signal: null, spawnError, stopped: undefined, leftovers: 0 };
+    return { exitCode: null, signal: null, spawnError, stopped: undefined, leftovers: 0, escaped: 0 };
   }
   const pgid = child.pid!;
   options.onStart?.(pgid);
@@ -73,6 +80,7 @@ export async function runProcessGroup(
   options.signal.removeEventListener('abort', onAbort);
   const stopped = stopping === undefined ? undefined : await stopping;
   const leftovers = await killLeftovers(pgid);
+  const escaped = (await options.cgroup?.killAll()) ?? 0;
 
   // Output ends when every holder of the pipes is gone; something that escaped the group (setsid) may keep
   // them open, so don't wait forever.
@@ -92,5 +100,5 @@ export async function runProcessGroup(
       'vmplan: output still open 2 s after the job ended (a process escaped the job); stopped reading it',
     );
   }
-  return { exitCode: exit.code, signal: exit.signal, spawnError: undefined, stopped, leftovers };
+  return { exitCode: exit.code, signal: exit.signal, spawnError: undefined, stopped, leftovers, escaped };
 }

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
@@ -22,6 +21,8 @@ export interface LiveSink {
 export class JobLog {
   private readonly file: WriteStream;
   private closed = false;
+  /** Why the log file cannot be written any more (a full disk), once that happened. */
+  private failure: NodeJS.ErrnoException | undefined;
 
   constructor(
     path: string,
@@ -29,9 +30,19 @@ export class JobLog {
     private readonly live: LiveSink | undefined,
     /** Whether details (command lines, VM process chatter) are shown live too, not only written to the file. */
     private readonly verbose = false,
+    /** Told once when the file cannot be written (ENOSPC, EIO): further lines go live only. */
+    private readonly onFailure?: (error: NodeJS.ErrnoException) => void,
   ) {
     mkdirSync(dirname(path), { recursive: true });
     this.file = createWriteStream(path, { flags: 'a' });
+    this.file.on('error', (error) => this.fail(error));
+  }
+
+  private fail(error: NodeJS.ErrnoException): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    this.file.destroy();
+    this.onFailure?.(error);
   }
 
   /** Masks secret values in a text that did not come through the log (e.g. a message from the guest). */
@@ -96,15 +107,20 @@ export class JobLog {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.failure !== undefined) return;
+    const ended = new Promise<void>((resolve) => {
+      this.file.once('finish', resolve);
+      this.file.once('close', resolve);
+    });
     this.file.end();
-    await once(this.file, 'finish');
+    await ended;
   }
 
   private async writeLines(lines: string[], showLive: boolean): Promise<void> {
     if (lines.length === 0 || this.closed) return;
     const text = `${lines.map((line) => this.masker.mask(line)).join('\n')}\n`;
     const waits: Promise<unknown>[] = [];
-    if (!this.file.write(text)) waits.push(once(this.file, 'drain'));
+    if (this.failure === undefined && !this.file.write(text)) waits.push(drainedOrGone(this.file));
     const live = showLive ? this.live?.write(text) : undefined;
     if (live !== undefined) waits.push(live);
     await Promise.all(waits);

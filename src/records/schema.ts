@@ -60,6 +60,11 @@ export const NodeRecordSchema = z.strictObject({
       pid: z.number().int().positive(),
       group: z.boolean().describe('pid leads a process group: stop the whole group.'),
       restSocket: z.string().nullable().describe('vfkit REST socket, for a HardStop.'),
+      cgroup: z
+        .string()
+        .nullable()
+        .optional()
+        .describe('Linux host jobs: the cgroup holding everything the job started (killed whole).'),
     })
     .nullable()
     .optional()

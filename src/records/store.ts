@@ -1,11 +1,12 @@
 import { readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { InternalError } from '../errors.js';
+import { InternalError, isOutOfSpace } from '../errors.js';
 import type { Plan, PlanNode } from '../plan/schema.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { readJsonFile } from '../util/read-json.js';
 import type { StateLayout } from './layout.js';
+import type { SpaceReserve } from './reserve.js';
 import {
   type NodeRecord,
   NodeRecordSchema,
@@ -38,6 +39,8 @@ export class RunStore {
   private run: RunRecord;
   private readonly nodes = new Map<string, NodeRecord>();
   private readonly nodeFolders = new Map<string, string>();
+  private reserve: SpaceReserve | undefined;
+  private readonly problems: string[] = [];
 
   private constructor(
     private readonly layout: StateLayout,
@@ -46,8 +49,17 @@ export class RunStore {
     this.run = run;
   }
 
-  /** Creates run.json (`running`) and a `pending` status.json for every node of the plan. */
-  static create(layout: StateLayout, start: RunStart, plan: Plan, now: Date = new Date()): RunStore {
+  /**
+   * Creates run.json (`running`) and a `pending` status.json for every node of the plan. `reserve` is space set
+   * aside for the records, given back when the disk fills up.
+   */
+  static create(
+    layout: StateLayout,
+    start: RunStart,
+    plan: Plan,
+    reserve?: SpaceReserve,
+    now: Date = new Date(),
+  ): RunStore {
     const store = new RunStore(layout, {
       schemaVersion: RECORD_SCHEMA_VERSION,
       ...start,
@@ -59,10 +71,24 @@ export class RunStore {
       message: null,
       counts: {},
     });
+    store.reserve = reserve;
     for (const node of plan.nodes) store.addNode(node);
     store.writeRun();
     for (const node of plan.nodes) store.writeNode(node.id);
     return store;
+  }
+
+  /**
+   * Problems of vmplan's own during the run (a log or record it could not write), as opposed to jobs failing:
+   * they make the CLI exit 3.
+   */
+  get infrastructureProblems(): readonly string[] {
+    return this.problems;
+  }
+
+  /** Records a problem of vmplan's own (see infrastructureProblems). */
+  addInfrastructureProblem(message: string): void {
+    if (!this.problems.includes(message)) this.problems.push(message);
   }
 
   /** A store over records read back from disk. */
@@ -179,6 +205,8 @@ export class RunStore {
       durationMs: Math.max(0, now.getTime() - Date.parse(this.run.startedAt)),
     });
     this.writeRun();
+    // The records are final: what was set aside for them can go to what comes next (results.json).
+    this.reserve?.release();
     if (unwritable !== undefined) throw unwritable;
   }
 
@@ -208,12 +236,26 @@ export class RunStore {
   }
 
   private writeRun(): void {
-    writeJsonAtomic(this.layout.runRecord(this.run.runId), this.run);
+    this.write(this.layout.runRecord(this.run.runId), this.run);
   }
 
   private writeNode(nodeId: string): void {
     const folder = this.nodeFolders.get(nodeId)!;
-    writeJsonAtomic(join(this.layout.runDir(this.run.runId), folder, 'status.json'), this.nodes.get(nodeId));
+    this.write(join(this.layout.runDir(this.run.runId), folder, 'status.json'), this.nodes.get(nodeId));
+  }
+
+  /** Writes a record; when the disk is full, gives back the reserved space once and tries again. */
+  private write(path: string, value: unknown): void {
+    try {
+      writeJsonAtomic(path, value);
+    } catch (error) {
+      if (!isOutOfSpace(error)) throw error;
+      this.addInfrastructureProblem(
+        `the state folder ran out of space (${(error as NodeJS.ErrnoException).code}) while writing ${path}`,
+      );
+      if (this.reserve?.release() !== true) throw error;
+      writeJsonAtomic(path, value);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../errors.js';
+import { InfrastructureError, InputError, isOutOfSpace } from '../errors.js';
+import { writeFileAtomic } from './atomic-write.js';
 
 /** Folders vmplan keeps inside a state folder; each must be a folder if it exists. */
 const STATE_SUBFOLDERS = ['runs', 'cache', 'plans'];
@@ -15,7 +16,15 @@ export function ensureStateDir(path: string): string {
   const problem = stateDirProblem(path);
   if (problem !== undefined) throw new InputError(`state folder ${path}: ${problem}`);
   const ignore = join(path, '.gitignore');
-  if (!existsSync(ignore)) writeFileSync(ignore, '# Created by vmplan: everything here is local state.\n*\n');
+  try {
+    if (!existsSync(ignore))
+      writeFileAtomic(ignore, '# Created by vmplan: everything here is local state.\n*\n');
+  } catch (error) {
+    if (!isOutOfSpace(error)) throw error;
+    throw new InfrastructureError(
+      `state folder ${path} is out of space (${(error as NodeJS.ErrnoException).code}): free some (vmplan gc) and run again`,
+    );
+  }
   return path;
 }
 

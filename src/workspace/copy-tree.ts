@@ -14,8 +14,6 @@ export interface CopyStats {
   directories: number;
   symlinks: number;
   excluded: number;
-  /** Total size of the files copied (apparent bytes), when `measure` was asked for. */
-  bytes: number;
   method: 'clone' | 'copy';
   /** Which implementation copied: GNU cp for whole clean subtrees, or per-file copies from Node. */
   engine: 'gnu-cp' | 'node';
@@ -32,8 +30,6 @@ export interface CopyTreeOptions {
   forceCopy?: boolean;
   /** Stops the copy (a cancelled run must not wait for a large tree); the copy then rejects. */
   signal?: AbortSignal;
-  /** Add up the files' sizes (one lstat per file) into `bytes`. */
-  measure?: boolean;
 }
 
 /** A scanned folder: its kept entries and whether anything below it was left out. */
@@ -74,13 +70,12 @@ export async function copyTree(
     directories: 0,
     symlinks: 0,
     excluded: 0,
-    bytes: 0,
     method: 'copy',
     engine: 'node',
     ms: 0,
   };
   const signal = options.signal ?? new AbortController().signal;
-  const root = await scan(source, options, stats, signal);
+  const root = await scan(source, options.exclude, stats, signal);
   // Measured (bench/snapshot.ts): where files clone, one GNU cp per clean subtree is fastest; where they must be
   // copied byte by byte, Node's parallel per-file copies beat a single cp process.
   const clones = options.forceCopy !== true && (await probeClone(source, root, target));
@@ -99,15 +94,13 @@ export async function copyTree(
 /** Reads the whole tree (names and types only), applying excludes and refusing special files. */
 async function scan(
   source: string,
-  options: CopyTreeOptions,
+  exclude: CopyTreeOptions['exclude'],
   stats: CopyStats,
   signal: AbortSignal,
 ): Promise<Folder> {
-  const { exclude, measure } = options;
   const info = await lstat(source);
   if (!info.isDirectory()) {
     stats.files++;
-    stats.bytes += measure === true ? info.size : 0;
     return { relative: '', files: [], folders: [], whole: true };
   }
   const visit = async (relative: string): Promise<Folder> => {
@@ -136,12 +129,6 @@ async function scan(
             'Exclude it (workspace.exclude in the jobs file) or remove it.',
         );
       }
-    }
-    if (measure === true) {
-      const sizes = await Promise.all(
-        folder.files.map(async (name) => (await lstat(join(source, relative, name))).size),
-      );
-      for (const size of sizes) stats.bytes += size;
     }
     folder.folders = await Promise.all(children);
     if (folder.folders.some((child) => !child.whole)) folder.whole = false;

@@ -1,5 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createExcluder } from './exclude.js';
+
+const execFileAsync = promisify(execFile);
 
 /**
  * What git would commit in a folder: tracked files plus untracked files that are not ignored (.gitignore,
@@ -22,9 +25,15 @@ export function isGitWorkTree(folder: string): boolean {
 }
 
 /** Asks git what it would commit in `folder`; `includeIgnored` patterns (gitignore-style) bring ignored paths back. */
-export function gitView(folder: string, includeIgnored: readonly string[]): GitView {
-  const kept = listPaths(folder, ['--cached', '--others', '--exclude-standard']);
-  const ignoredEntries = listPaths(folder, ['--others', '--ignored', '--exclude-standard', '--directory']);
+export async function gitView(
+  folder: string,
+  includeIgnored: readonly string[],
+  signal: AbortSignal,
+): Promise<GitView> {
+  const [kept, ignoredEntries] = await Promise.all([
+    listPaths(folder, ['--cached', '--others', '--exclude-standard'], signal),
+    listPaths(folder, ['--others', '--ignored', '--exclude-standard', '--directory'], signal),
+  ]);
   const files = new Set<string>();
   const wholeFolders = new Set<string>();
   for (const path of kept) {
@@ -42,7 +51,12 @@ export function gitView(folder: string, includeIgnored: readonly string[]): GitV
       (isFolder ? wholeFolders : files).add(path);
     } else if (isFolder && includeIgnored.some((pattern) => mayMatchInside(pattern, path))) {
       // A pattern names something inside this collapsed ignored folder: ask git for its files one by one.
-      for (const inner of listPaths(folder, ['--others', '--ignored', '--exclude-standard', '--', entry])) {
+      const inside = await listPaths(
+        folder,
+        ['--others', '--ignored', '--exclude-standard', '--', entry],
+        signal,
+      );
+      for (const inner of inside) {
         if (matchesWithAncestors(bringBack, inner, false)) files.add(inner);
       }
       ignored.push(entry);
@@ -77,20 +91,24 @@ export function gitViewExcluder(view: GitView): (relativePath: string, isDirecto
   };
 }
 
-/** `git ls-files -z` with `args`, in `folder`; throws with git's message when git fails. */
-function listPaths(folder: string, args: string[]): string[] {
-  const result = spawnSync('git', ['ls-files', '-z', ...args], {
-    cwd: folder,
-    encoding: 'utf8',
-    maxBuffer: 1024 * 1024 * 1024,
-  });
-  if (result.error !== undefined) throw new Error(`cannot run git: ${result.error.message}`);
-  if (result.status !== 0) {
+/** `git ls-files -z` with `args`, in `folder`; throws with git's message when git fails. Stops git on abort. */
+async function listPaths(folder: string, args: string[], signal: AbortSignal): Promise<string[]> {
+  let stdout: string;
+  try {
+    ({ stdout } = await execFileAsync('git', ['ls-files', '-z', ...args], {
+      cwd: folder,
+      encoding: 'utf8',
+      maxBuffer: 1024 * 1024 * 1024,
+      signal,
+    }));
+  } catch (error) {
+    signal.throwIfAborted();
+    const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
     throw new Error(
-      `git ls-files in ${folder} failed: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.status}`}`,
+      `git ls-files in ${folder} failed: ${stderr.split('\n').pop() || (error as Error).message}`,
     );
   }
-  return result.stdout.split('\0').filter((path) => path !== '');
+  return stdout.split('\0').filter((path) => path !== '');
 }
 
 /** A gitignore-style match of the path itself or any folder above it. */

@@ -107,13 +107,17 @@ describe.skipIf(guest === undefined)(
     });
 
     it('stops a VM past its timeout with a REST HardStop and records timed_out', async () => {
-      const project = vmProject(`  hang: { run: "echo started; sleep 300", timeout-minutes: 0.1 }
+      // The timeout counts from the job's start, boot included: 18 s leaves a TCG boot on a loaded 2-core machine
+      // (measured up to ~8 s) room to print its "started" before the HardStop, which the test then waits for.
+      const project = vmProject(`  hang: { run: "echo started; sleep 300", timeout-minutes: 0.3 }
 `);
-      const result = await run(project);
+      const vmplan = spawnVmplan(['run', '--vfkit-path', VFKIT_SHIM], { cwd: project.root });
+      await vmplan.waitFor(/^started$/m, 60_000);
+      const result = await vmplan.done;
       expect(result.code).toBe(1);
       expect(project.jobStatus('hang')).toMatchObject({
         status: 'timed_out',
-        message: 'timed out after 0.1 minute(s); stopped',
+        message: 'timed out after 0.3 minute(s); stopped',
       });
       expect(readFileSync(jobFile(project, 'hang', 'host.log'), 'utf8')).toContain(
         'vmplan: asked vfkit for a HardStop',

@@ -97,7 +97,16 @@ describe('the executor table', () => {
       nodes: ['job:hello'],
     });
 
-    const run = vmplan(['run', 'jobs.yml', '--workspace', '.', '--state-dir', 'state', '--fake-greeting', 'hi']);
+    const run = vmplan([
+      'run',
+      'jobs.yml',
+      '--workspace',
+      '.',
+      '--state-dir',
+      'state',
+      '--fake-greeting',
+      'hi',
+    ]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('hello from the fake executor');

@@ -5,7 +5,9 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/plan/schema.js';
 import { makeSnapshot } from '../../src/workspace/snapshot.js';
+import { canMountBtrfs, mountLoopBtrfs } from '../support/btrfs.js';
 import { runVmplan } from '../support/cli.js';
+import { prerequisite } from '../support/prerequisites.js';
 import { testProject } from '../support/project.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-snapshot-'));
@@ -89,7 +91,7 @@ describe('the workspace snapshot', () => {
         'private/',
       ]),
     );
-    expect(notes).toMatch(/Snapshot: 4 files, \d+ bytes in \d+ ms/);
+    expect(notes).toMatch(/Snapshot: 4 files, [\d.]+ (bytes|KB) in \d+ ms/);
     expect(notes).toContain(
       'left out as ignored by git: build/, debug.log, dist/, local-notes.txt, node_modules/ and 1 more',
     );
@@ -168,3 +170,27 @@ describe('vmplan run and the workspace', () => {
     expect(readFileSync(join(root, 'marker.txt'), 'utf8')).toBe('from the named folder');
   });
 });
+
+describe.skipIf(!prerequisite('root and btrfs-progs (a loop btrfs for the clone path)', canMountBtrfs()))(
+  'on a filesystem that clones (btrfs here, APFS on a Mac)',
+  () => {
+    it("the snapshot and every host job's copy are copy-on-write clones", async () => {
+      const btrfs = mountLoopBtrfs();
+      try {
+        const root = join(btrfs.path, 'repo');
+        writeTree(root, {
+          '.github/vmplan.yml':
+            'version: 1\ndefaults: { executor: host }\njobs:\n  a: { run: cat data.txt }\n  b: { run: cat data.txt }\n',
+          'data.txt': 'cloned data',
+        });
+        git(root, 'init', '-q');
+        const result = await runVmplan(['run'], { cwd: root });
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stdout).toMatch(/Snapshot: .* \(copy-on-write clones\)/);
+        expect(result.stdout.match(/workspace ready in \d+ ms \(copy-on-write clone\)/g)).toHaveLength(2);
+      } finally {
+        btrfs.unmount();
+      }
+    });
+  },
+);

@@ -31,6 +31,7 @@ function createStore(runId: string): RunStore {
       options: { maxParallel: null, failFast: true, executor: null },
     },
     plan,
+    undefined,
     new Date('2026-11-29T10:00:00.000Z'),
   );
 }

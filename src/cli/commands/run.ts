@@ -173,6 +173,12 @@ export async function executePlan(
   );
   if (json) printJson(io, 'run', run.record.status === 'passed', { run: run.record, nodes: run.nodes });
   if (run.signal !== undefined) return signalExitCode(run.signal);
+  if (run.infrastructure.length > 0) {
+    io.stderr(
+      `vmplan could not do its own work on this machine (exit ${EXIT.infrastructure}):\n${run.infrastructure.map((problem) => `  - ${problem}`).join('\n')}\n`,
+    );
+    return EXIT.infrastructure;
+  }
   return run.record.status === 'passed' ? EXIT.ok : EXIT.failed;
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { JobCgroup } from '../../process/cgroup.js';
 import { NODE_DIR_VARIABLE, processGroupLeftovers } from '../../process/ownership.js';
 import { runProcessGroup } from '../../process/run-process.js';
 import { collectJobOutputs } from '../../workspace/collect.js';
@@ -19,6 +20,38 @@ export class HostExecutor implements JobExecutor {
   readonly name = 'host' as const;
 
   constructor(private readonly inheritedEnv: NodeJS.ProcessEnv = process.env) {}
+
+  /**
+   * Runs the job's script as a process group, on Linux inside a cgroup of its own so that nothing it starts —
+   * not even a daemon that left the group — outlives it. Where no cgroup can be made, the log says so.
+   */
+  private async runScript(context: JobContext, script: string, workdir: string, env: NodeJS.ProcessEnv) {
+    const cgroup = JobCgroup.create();
+    const inCgroup = cgroup instanceof JobCgroup ? cgroup : undefined;
+    if (inCgroup === undefined) {
+      await context.log.detail(
+        `vmplan: no cgroup for this job (${(cgroup as { reason: string }).reason}); processes that leave its process group (setsid, daemons) are not tracked and can outlive it`,
+      );
+    }
+    try {
+      const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
+        cwd: workdir,
+        env,
+        log: context.log,
+        signal: context.signal,
+        killGraceMs: context.killGraceMs,
+        cgroup: inCgroup,
+        onStart: (pgid) =>
+          context.onProcess({ pid: pgid, group: true, restSocket: null, cgroup: inCgroup?.path ?? null }),
+      });
+      await noteLeftovers(context.log, result, cgroup);
+      return result;
+    } finally {
+      if (inCgroup !== undefined && !(await inCgroup.remove())) {
+        await context.log.note(`vmplan: the job's cgroup ${inCgroup.path} did not empty; it was left behind`);
+      }
+    }
+  }
 
   async runJob(context: JobContext): Promise<JobOutcome> {
     const { node, jobDir, log } = context;
@@ -43,17 +76,7 @@ export class HostExecutor implements JobExecutor {
       [NODE_DIR_VARIABLE]: jobDir,
     });
 
-    const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
-      cwd: workdir,
-      env,
-      log,
-      signal: context.signal,
-      killGraceMs: context.killGraceMs,
-      onStart: (pgid) => context.onProcess({ pid: pgid, group: true, restSocket: null }),
-    });
-    if (result.leftovers > 0) {
-      await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in the background`);
-    }
+    const result = await this.runScript(context, script, workdir, env);
 
     const notes = await collectJobOutputs(
       { artifacts: workspace, reports: workspace },
@@ -68,6 +91,25 @@ export class HostExecutor implements JobExecutor {
       await rm(workspace, { recursive: true, force: true });
     }
     return outcome;
+  }
+}
+
+/** Says what was killed when the job ended, only as far as it is known (no cgroup: escapees are not seen). */
+async function noteLeftovers(
+  log: JobContext['log'],
+  result: Awaited<ReturnType<typeof runProcessGroup>>,
+  cgroup: JobCgroup | { reason: string },
+): Promise<void> {
+  const tracked = cgroup instanceof JobCgroup;
+  if (result.leftovers > 0) {
+    await log.note(
+      `vmplan: killed ${result.leftovers} process(es) the job left running in its process group${tracked ? '' : ' (processes that left the group are not tracked on this host)'}`,
+    );
+  }
+  if (result.escaped > 0) {
+    await log.note(
+      `vmplan: killed ${result.escaped} process(es) that left the job's process group (setsid, daemons)`,
+    );
   }
 }
 
