@@ -26,7 +26,7 @@ beforeAll(async () => {
     runtimeToken: TwirpArtifacts.token('run-a', 'job-a'),
     apiUrl: github.apiUrl,
   };
-}, 60_000);
+});
 
 afterAll(async () => {
   await github?.stop();

@@ -13,7 +13,7 @@ const flags = mkdtempSync(join(tmpdir(), 'vmplan-scale-flags-'));
 
 beforeAll(async () => {
   services = await startGitHubServices({ apiListsArtifacts: true });
-}, 60_000);
+});
 
 afterAll(async () => {
   await services?.stop();

@@ -65,7 +65,7 @@ export function spawnVmplan(args: string[], options: CliOptions = {}): CliProces
   return {
     child,
     output: () => ({ stdout, stderr }),
-    waitFor(text, timeoutMs = 20_000) {
+    waitFor(text, timeoutMs = 60_000) {
       const matches = () => (typeof text === 'string' ? stdout.includes(text) : text.test(stdout));
       return new Promise<void>((resolve, reject) => {
         if (matches()) return resolve();
