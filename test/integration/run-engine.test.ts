@@ -111,6 +111,25 @@ jobs:
     expect(processesWith(mark)).toEqual([]);
   });
 
+  it('a job that times out triggers fail-fast too', async () => {
+    const mark = marker();
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  hangs: { run: sleep 300, timeout-minutes: 0.01 }
+  slow:
+    run: ${longLived(mark)}
+`);
+    const result = await runVmplan(['run', '--max-parallel', '2'], { cwd: project.root });
+    expect(result.code).toBe(1);
+    expect(project.jobStatus('hangs')).toMatchObject({ status: 'timed_out' });
+    expect(project.jobStatus('slow')).toMatchObject({
+      status: 'cancelled',
+      message: 'fail-fast after "hangs" timed out',
+    });
+    expect(processesWith(mark)).toEqual([]);
+  });
+
   it('with --no-fail-fast, independent jobs keep going', async () => {
     const project = testProject(`version: 1
 defaults: { executor: host }
@@ -140,6 +159,9 @@ jobs:
     expect(result.code).toBe(1);
     const status = project.jobStatus('hang');
     expect(status).toMatchObject({ status: 'timed_out', message: 'timed out after 0.02 minute(s); stopped' });
+    // It was allowed its full 1.2 s (a lower bound holds on a busy machine; the message alone would not notice a
+    // timeout counted in the wrong unit).
+    expect(status.durationMs).toBeGreaterThanOrEqual(1_200);
     expect(processesWith(mark)).toEqual([]);
     const log = readFileSync(
       join(project.root, `.vmplan/runs/${project.latestRun()}/jobs/hang/host.log`),

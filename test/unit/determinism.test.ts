@@ -4,7 +4,8 @@ import { stringify } from 'yaml';
 import { parseJobsFile } from '../../src/config/parse.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { serializePlan } from '../../src/plan/io.js';
-import { context } from '../support/jobs.js';
+import { parseShard, shardPlan } from '../../src/plan/shard.js';
+import { context, jobs } from '../support/jobs.js';
 
 /** A random but valid jobs file as plain data: jobs may need any earlier job, so there are no cycles. */
 const jobsFileArbitrary = fc
@@ -84,6 +85,24 @@ describe('plan determinism', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('changes the planId with everything that changes what runs: selection, changes, executor, shard, workspace', () => {
+    const config = jobs(
+      "version: 1\ndefaults: { executor: host }\njobs:\n  a: { run: x }\n  b: { run: y, paths: ['src/**'] }\n",
+    );
+    const base = buildPlan(config, context());
+    const variants = {
+      selection: buildPlan(config, context({ only: ['a'] })),
+      changes: buildPlan(config, context({ changes: { known: true, source: 'test', files: ['README.md'] } })),
+      executor: buildPlan(config, context({ executor: 'qemu' })),
+      shard: shardPlan(base, parseShard('1/2'), base.createdAt),
+      workspace: buildPlan({ ...config, workspace: { 'include-ignored': ['dist/'] } }, context()),
+      source: buildPlan(config, context({ source: { ...context().source, commit: 'c'.repeat(40) } })),
+    };
+    for (const [what, plan] of Object.entries(variants)) expect(plan.planId, what).not.toBe(base.planId);
+    // ...and not with the timestamp.
+    expect(buildPlan(config, context({ createdAt: '2030-01-01T00:00:00.000Z' })).planId).toBe(base.planId);
   });
 
   it('changes the planId when a planned job changes', () => {

@@ -17,6 +17,12 @@ describe('Masker', () => {
     expect(masker.mask('got line two here')).toBe('got *** here');
     expect(new Masker(['', ' ']).empty).toBe(true);
   });
+
+  it('masks a secret printed several times on one line, and next to itself', () => {
+    const masker = new Masker(['tok-9f8e7d']);
+    expect(masker.mask('a tok-9f8e7d b tok-9f8e7d c tok-9f8e7d')).toBe('a *** b *** c ***');
+    expect(masker.mask('tok-9f8e7dtok-9f8e7d')).toBe('******');
+  });
 });
 
 describe('JobLog', () => {

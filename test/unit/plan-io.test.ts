@@ -128,6 +128,24 @@ jobs:
     expect(() => writePlan(path, leaky, ['unrelated-secret'])).not.toThrow();
   });
 
+  it('refuses secrets that JSON escapes: quotes, backslashes, line breaks (a PEM key, a JSON credential)', () => {
+    for (const secret of [
+      'pa"ss"word-1',
+      'C:\\keys\\prod-key',
+      '-----BEGIN KEY-----\nMIIB-abc\n-----END KEY-----',
+    ]) {
+      const leaky = buildPlan(
+        jobs(
+          `version: 1\njobs:\n  j:\n    executor: host\n    secrets: [TOKEN]\n    run: ${JSON.stringify(`use ${secret}`)}\n`,
+        ),
+        context(),
+      );
+      const path = join(folder, 'escaped.json');
+      expect(() => writePlan(path, leaky, [secret]), secret).toThrow(/would contain the value of a secret/);
+      expect(() => readFileSync(path)).toThrow(/ENOENT/);
+    }
+  });
+
   it('never replaces the file with a plan that fails validation', () => {
     const path = join(folder, 'atomic.json');
     writePlan(path, plan);

@@ -101,6 +101,19 @@ describe('RunStore', () => {
     expect(b).toMatchObject({ status: 'cancelled', message: 'cancelled: received SIGINT' });
   });
 
+  it('ends run.json terminal even when a node record can no longer be written', () => {
+    const store = createStore('20261129T100000Z-00000005');
+    store.start('job:a');
+    // The node's folder is replaced by a file (a job destroyed it): its status.json cannot be written.
+    const nodeDir = join(layout.runDir(store.runId), 'jobs', 'a');
+    rmSync(nodeDir, { recursive: true, force: true });
+    writeFileSync(nodeDir, '');
+    expect(() => store.finish('failed', 'vmplan error')).toThrow();
+    expect(readRunRecord(layout, store.runId)).toMatchObject({ status: 'failed', message: 'vmplan error' });
+    const b = JSON.parse(readFileSync(join(layout.runDir(store.runId), 'jobs', 'b', 'status.json'), 'utf8'));
+    expect(b.status).toBe('cancelled');
+  });
+
   it('rejects records that are not valid, naming the file', () => {
     const store = createStore('20261129T100000Z-00000004');
     const path = layout.runRecord(store.runId);

@@ -78,6 +78,24 @@ describe('Scheduler', () => {
     ]);
   });
 
+  it('skips a chain of dependents transitively when its first job fails', () => {
+    const scheduler = new Scheduler(plan.nodes, { slots: 10, cpus: 64, memoryMiB: 65536 });
+    scheduler.takeStartable();
+    scheduler.complete('image:small', 'passed');
+    scheduler.complete('image:big', 'passed');
+    expect(ids(scheduler.takeStartable())).toContain('job:build');
+    // build → unit → e2e: both later links are skipped at once, each naming its own need.
+    const skipped = scheduler.complete('job:build', 'failed');
+    expect(skipped).toEqual([
+      { nodeId: 'job:unit', message: 'needs "build", which failed' },
+      { nodeId: 'job:e2e', message: expect.stringMatching(/^needs "unit", which (was )?skipped/) },
+    ]);
+    for (const other of ['job:lint', 'job:fmt', 'job:heavy-a', 'job:heavy-b'])
+      scheduler.complete(other, 'passed');
+    expect(scheduler.takeStartable()).toEqual([]);
+    expect(scheduler.done).toBe(true);
+  });
+
   it('starts nothing after stop and reports what will never run', () => {
     const scheduler = new Scheduler(plan.nodes, { slots: 10, cpus: 64, memoryMiB: 65536 });
     scheduler.takeStartable();
