@@ -1,5 +1,7 @@
 // The fast tier (`npm run test:fast`): unit tests and the integration tests that need no VM and no long waits,
 // for feedback while editing. No test guest is built. The whole suite (`npm test`) stays what CI runs.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -24,6 +26,8 @@ export default defineConfig({
     // Safety nets, not measurements: generous enough for a busy 2-core machine (tests wait for events; timing
     // is measured in bench/).
     testTimeout: 120_000,
+    // Never the real per-user cache folder: tests that need a cache name theirs (test/support/cli.ts).
+    env: { VMPLAN_CACHE_DIR: join(tmpdir(), `vmplan-test-cache-${process.pid}`) },
     hookTimeout: 180_000,
   },
 });

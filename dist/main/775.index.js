@@ -19,6 +19,8 @@ var external_node_crypto_ = __webpack_require__(77598);
 var external_node_fs_ = __webpack_require__(73024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(76760);
+// EXTERNAL MODULE: ./src/util/lease.ts
+var lease = __webpack_require__(4390);
 // EXTERNAL MODULE: ./src/util/mask-file.ts
 var mask_file = __webpack_require__(77969);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -323,6 +325,7 @@ function buildVmSpec(input) {
 
 
 
+
 /**
  * Runs one job in a throw-away VM: writes the guest files (job share), gives the VM its workspace (the run's
  * snapshot for an overlay, or a per-job copy) and a clone of the root disk, boots it, streams guest.log, stops
@@ -356,8 +359,12 @@ async function runVmJob(context, launcher, settings) {
             name: cache.name,
             hostPath: (0,external_node_path_.join)(context.sharedCachesDir, cache.name),
         }));
+        // Leased until the run ends, so gc never removes a cache a job is using.
         for (const cache of caches)
-            prepareCacheFolder(cache.hostPath);
+            await (0,lease/* withLock */.kK)(cache.hostPath, () => {
+                prepareCacheFolder(cache.hostPath);
+                (0,lease/* takeLease */._e)(cache.hostPath);
+            });
         const spec = buildVmSpec({
             node,
             image,

@@ -32764,7 +32764,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 50548:
+/***/ 29896:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32905,6 +32905,275 @@ async function listArtifacts(source, prefix) {
 async function downloadArtifact(source, id, folder) {
     const artifacts = await client();
     await artifacts.downloadArtifact(id, { path: folder, ...findBy(source) });
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+;// CONCATENATED MODULE: ./src/util/bytes.ts
+const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+/** A size for people: "812 bytes", "14.2 MB", "1.3 GB" (powers of 1000, like Finder and `du -h --si`). */
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1000 && unit < UNITS.length - 1) {
+        value /= 1000;
+        unit++;
+    }
+    return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${UNITS[unit]}`;
+}
+const SIZE_UNITS = {
+    '': 1,
+    b: 1,
+    byte: 1,
+    bytes: 1,
+    k: 1e3,
+    kb: 1e3,
+    m: 1e6,
+    mb: 1e6,
+    g: 1e9,
+    gb: 1e9,
+    t: 1e12,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
+};
+/**
+ * A size people write ("20GB", "500 MB", "1.5GiB", "0") in bytes, or undefined when it is not one. KB/MB/GB are
+ * powers of 1000 (as formatBytes prints them), KiB/MiB/GiB powers of 1024.
+ */
+function parseBytes(text) {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+    const unit = match === null ? undefined : SIZE_UNITS[match[2].toLowerCase()];
+    return match === null || unit === undefined ? undefined : Math.round(Number(match[1]) * unit);
+}
+
+// EXTERNAL MODULE: ./src/util/canonical-json.ts
+var canonical_json = __nccwpck_require__(71989);
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(31421);
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(57975);
+;// CONCATENATED MODULE: ./src/util/disk.ts
+
+
+
+const execFileAsync = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+/**
+ * The space a folder's files take, from `du -sk` (POSIX, so the same on macOS): one process the signal stops,
+ * instead of a stat per file in this one. Sparse files count what they use, not their length.
+ */
+async function diskUsage(folder, signal) {
+    const { stdout } = await execFileAsync('du', ['-sk', folder], {
+        encoding: 'utf8',
+        ...(signal ? { signal } : {}),
+    });
+    return Number.parseInt(stdout, 10) * 1024;
+}
+/** Bytes an unprivileged process may still write on the filesystem holding `path`. */
+function freeBytes(path) {
+    const stats = (0,external_node_fs_.statfsSync)(path);
+    return stats.bavail * stats.bsize;
+}
+
+// EXTERNAL MODULE: ./src/util/lease.ts
+var lease = __nccwpck_require__(4390);
+;// CONCATENATED MODULE: ./src/images/cache-gc.ts
+
+
+
+
+
+
+
+
+/**
+ * The items to remove to meet a budget, least recently used first: every unused item older than the age limit,
+ * then unused items by last use until the rest fits the size. An item in use is never chosen, even when the
+ * budget then cannot be met.
+ */
+function choosePrunes(items, budget, nowMs) {
+    const oldestFirst = [...items].sort((a, b) => a.lastUsedMs - b.lastUsedMs || (0,canonical_json/* compareText */.n6)(a.path, b.path));
+    const chosen = new Set();
+    if (budget.maxAgeMs !== undefined) {
+        for (const item of oldestFirst)
+            if (!item.inUse && nowMs - item.lastUsedMs > budget.maxAgeMs)
+                chosen.add(item);
+    }
+    if (budget.maxBytes !== undefined) {
+        let total = items.reduce((sum, item) => sum + (chosen.has(item) ? 0 : item.bytes), 0);
+        for (const item of oldestFirst) {
+            if (total <= budget.maxBytes)
+                break;
+            if (item.inUse || chosen.has(item))
+                continue;
+            chosen.add(item);
+            total -= item.bytes;
+        }
+    }
+    return oldestFirst.filter((item) => chosen.has(item));
+}
+/** The image cache entries and named caches in a cache folder, with their size, last use and whether in use. */
+async function listCacheItems(cacheDir, signal) {
+    const found = [];
+    const images = (0,external_node_path_.join)(cacheDir, 'images');
+    for (const key of entries(images))
+        found.push({
+            kind: 'image',
+            label: `image ${imageName((0,external_node_path_.join)(images, key))} (key ${key})`,
+            path: (0,external_node_path_.join)(images, key),
+        });
+    const shared = (0,external_node_path_.join)(cacheDir, 'shared');
+    for (const scope of entries(shared))
+        for (const trust of entries((0,external_node_path_.join)(shared, scope)))
+            for (const name of entries((0,external_node_path_.join)(shared, scope, trust)))
+                found.push({
+                    kind: 'cache',
+                    label: `cache ${name} (${scope}, ${trust})`,
+                    path: (0,external_node_path_.join)(shared, scope, trust, name),
+                });
+    const items = [];
+    for (const item of found) {
+        try {
+            items.push({
+                ...item,
+                bytes: await diskUsage(item.path, signal),
+                lastUsedMs: (0,external_node_fs_.statSync)(item.path).mtimeMs,
+                inUse: inUse(item.path),
+            });
+        }
+        catch (error) {
+            if (signal?.aborted)
+                throw error;
+            // removed meanwhile
+        }
+    }
+    return items;
+}
+/**
+ * Removes the items a budget does not allow (see choosePrunes). Each is removed holding its lock and only while
+ * no live lease holds it, so a run never loses an image or cache it is using; it is renamed away first, so a run
+ * that comes next builds or fills a fresh one instead of finding half of it. Leftovers of crashed builds go too.
+ */
+async function pruneCache(cacheDir, budget, options = {}) {
+    const items = await listCacheItems(cacheDir, options.signal);
+    const chosen = choosePrunes(items, budget, options.nowMs ?? Date.now());
+    const removed = [];
+    const skipped = [];
+    for (const item of chosen) {
+        if (options.dryRun === true || removeUnused(item.path))
+            removed.push(item);
+        else
+            skipped.push(item);
+    }
+    if (options.dryRun !== true)
+        removeLeftovers(cacheDir);
+    const keptBytes = items.reduce((sum, item) => sum + (removed.includes(item) ? 0 : item.bytes), 0);
+    return { removed, skipped, keptBytes };
+}
+/** One line per item, for people: `image guest (key 3f2a…): 1.2 GB, last used 3 days ago`. */
+function describeItem(item, nowMs) {
+    const days = Math.floor((nowMs - item.lastUsedMs) / 86_400_000);
+    const when = days < 1 ? 'today' : days === 1 ? 'yesterday' : `${days} days ago`;
+    return `${item.label}: ${formatBytes(item.bytes)}, last used ${when}${item.inUse ? ' (in use)' : ''}`;
+}
+/** Removes one entry unless it is in use; true when it is gone. */
+function removeUnused(path) {
+    if (!(0,lease/* tryLock */.bh)(path))
+        return false;
+    let away;
+    try {
+        if ((0,lease/* liveLeases */._c)(path).length > 0)
+            return false;
+        away = `${path}.pruned-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+        (0,external_node_fs_.renameSync)(path, away);
+    }
+    catch (error) {
+        if (error.code !== 'ENOENT')
+            throw error;
+    }
+    finally {
+        (0,lease/* unlock */.Tl)(path);
+    }
+    if (away !== undefined)
+        (0,external_node_fs_.rmSync)(away, { recursive: true, force: true });
+    (0,external_node_fs_.rmSync)(`${path}.leases`, { recursive: true, force: true });
+    return true;
+}
+/** Half-built image entries and half-removed items whose process died (no lock guards them). */
+function removeLeftovers(cacheDir) {
+    const shared = (0,external_node_path_.join)(cacheDir, 'shared');
+    const folders = [(0,external_node_path_.join)(cacheDir, 'images')];
+    for (const scope of entries(shared))
+        for (const trust of entries((0,external_node_path_.join)(shared, scope)))
+            folders.push((0,external_node_path_.join)(shared, scope, trust));
+    for (const folder of folders) {
+        if (!(0,external_node_fs_.existsSync)(folder))
+            continue;
+        for (const name of (0,external_node_fs_.readdirSync)(folder)) {
+            const match = /^(.+)\.(?:tmp|pruned)-[0-9a-f]+$/.exec(name);
+            if (match === null)
+                continue;
+            const owner = (0,external_node_path_.join)(folder, match[1]);
+            if (!(0,lease/* tryLock */.bh)(owner))
+                continue; // a build of that key is running: its output is not a leftover
+            try {
+                (0,external_node_fs_.rmSync)((0,external_node_path_.join)(folder, name), { recursive: true, force: true });
+            }
+            finally {
+                (0,lease/* unlock */.Tl)(owner);
+            }
+        }
+    }
+}
+function inUse(path) {
+    const holder = (0,lease/* lockHolder */.ms)(path);
+    return (holder !== undefined && (0,lease/* holderAlive */.OK)(holder)) || (0,lease/* liveLeases */._c)(path).length > 0;
+}
+/** Folder names in a folder that are entries, not bookkeeping. */
+function entries(folder) {
+    try {
+        return (0,external_node_fs_.readdirSync)(folder, { withFileTypes: true })
+            .filter((entry) => entry.isDirectory() && !(0,lease/* isBookkeeping */.rU)(entry.name))
+            .map((entry) => entry.name)
+            .sort(canonical_json/* compareText */.n6);
+    }
+    catch {
+        return [];
+    }
+}
+function imageName(entry) {
+    try {
+        return String(JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(entry, 'entry.json'), 'utf8')).image);
+    }
+    catch {
+        return '(unfinished)';
+    }
+}
+/**
+ * Refuses a run that cannot fit before it starts: when a folder it writes to (state, cache) has less than
+ * `minFreeBytes` free, an InfrastructureError says how much is free and which cache items `vmplan gc` would remove
+ * (least recently used first, never one in use) to make room.
+ */
+async function checkFreeSpace(folders, cacheDir, minFreeBytes) {
+    for (const folder of folders) {
+        const free = freeBytes(folder.path);
+        if (free >= minFreeBytes)
+            continue;
+        const items = await listCacheItems(cacheDir);
+        const total = items.reduce((sum, item) => sum + item.bytes, 0);
+        const now = Date.now();
+        const sameDisk = (0,external_node_fs_.statSync)(folder.path).dev === (0,external_node_fs_.statSync)(cacheDir).dev;
+        const prunes = sameDisk
+            ? choosePrunes(items, { maxBytes: Math.max(0, total - (minFreeBytes - free)) }, now)
+            : [];
+        const freed = prunes.reduce((sum, item) => sum + item.bytes, 0);
+        const advice = prunes.length === 0
+            ? 'vmplan gc cannot free enough there: free space on that disk'
+            : `vmplan gc --max-size ${formatBytes(total - freed).replace(/ /g, '')} would free ${formatBytes(freed)} by removing ${prunes.map((item) => describeItem(item, now)).join('; ')}${free + freed < minFreeBytes ? ' (still not enough)' : ''}`;
+        throw new errors/* InfrastructureError */.EN(`only ${formatBytes(free)} free for the ${folder.what} ${folder.path}; a run needs ${formatBytes(minFreeBytes)} (--min-free, input min-free). ${advice}`);
+    }
 }
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
@@ -33444,8 +33713,6 @@ function reportFormat(name) {
 /** Format names, in registry order. */
 const REPORT_FORMAT_NAMES = REPORT_FORMATS.map((format) => format.name);
 
-// EXTERNAL MODULE: ./src/util/canonical-json.ts
-var canonical_json = __nccwpck_require__(71989);
 ;// CONCATENATED MODULE: ./src/util/graph.ts
 /**
  * Visits a dependency graph depth-first, calling `done(id)` once per reachable id after every id it depends on
@@ -34503,8 +34770,6 @@ function readPlan(path, name = path) {
     return parsePlan(bytes.toString('utf8'), name);
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
 ;// CONCATENATED MODULE: ./src/records/schema.ts
 
 
@@ -34603,19 +34868,25 @@ const schema_RunRecordSchema = schemas/* strictObject */.rej({
 
 
 
-/** Where everything of a state folder lives: `runs/<runId>/...` and `cache/`. All paths come from here. */
+/**
+ * Where everything lives: per-run data in the state folder (`runs/<runId>/...`, plans, downloads) and what
+ * outlives runs in the cache folder (images, named caches, durations). All paths come from here.
+ */
 class StateLayout {
     root;
-    constructor(root) {
+    /** The cache folder: given, or `cache/` inside the state folder (tests, and state folders made before the split). */
+    cacheDir;
+    constructor(root, cacheDir) {
         this.root = root;
+        this.cacheDir = cacheDir ?? (0,external_node_path_.join)(root, 'cache');
     }
     /** Folder holding one folder per run. */
     get runsDir() {
         return (0,external_node_path_.join)(this.root, 'runs');
     }
-    /** Folder for caches shared between runs (images, snapshots' helpers). */
-    get cacheDir() {
-        return (0,external_node_path_.join)(this.root, 'cache');
+    /** Recorded job durations, to balance shards. */
+    get durationsFile() {
+        return (0,external_node_path_.join)(this.cacheDir, 'durations.json');
     }
     /** A run's folder; the id is validated so a user-given id can never point elsewhere. */
     runDir(runId) {
@@ -35013,18 +35284,19 @@ var mask = __nccwpck_require__(56934);
 
 
 
+
 /** Folders vmplan keeps inside a state folder; each must be a folder if it exists. */
-const STATE_SUBFOLDERS = ['runs', 'cache', 'plans'];
+const STATE_SUBFOLDERS = ['runs', 'cache', 'plans', 'images', 'shared'];
 /**
  * Creates a vmplan state folder that git ignores on its own (a `.gitignore` of `*` inside it), so runs,
  * plans and caches never show up as changes or get committed, whatever the repository's own ignore rules.
  * A state folder that cannot be one (a file in its place or in place of `runs`, no write permission) is an
  * InputError naming the folder and what is wrong, before anything is written.
  */
-function ensureStateDir(path) {
+function ensureStateDir(path, what = 'state folder') {
     const problem = stateDirProblem(path);
     if (problem !== undefined)
-        throw new errors/* InputError */.dz(`state folder ${path}: ${problem}`);
+        throw new errors/* InputError */.dz(`${what} ${path}: ${problem}`);
     const ignore = (0,external_node_path_.join)(path, '.gitignore');
     try {
         if (!(0,external_node_fs_.existsSync)(ignore))
@@ -35033,7 +35305,7 @@ function ensureStateDir(path) {
     catch (error) {
         if (!(0,errors/* isOutOfSpace */.mK)(error))
             throw error;
-        throw new errors/* InfrastructureError */.EN(`state folder ${path} is out of space (${error.code}): free some (vmplan gc) and run again`);
+        throw new errors/* InfrastructureError */.EN(`${what} ${path} is out of space (${error.code}): free some (vmplan gc) and run again`);
     }
     return path;
 }
@@ -35067,26 +35339,23 @@ function stateDirProblem(path) {
     }
     return undefined;
 }
+/**
+ * The per-user folder for what outlives runs (the image cache, named caches, recorded durations): VMPLAN_CACHE_DIR,
+ * else `~/Library/Caches/vmplan` on macOS and `$XDG_CACHE_HOME/vmplan` (or `~/.cache/vmplan`) elsewhere. Never
+ * under a runner's RUNNER_TEMP, which the runner empties before and after every job.
+ */
+function defaultCacheDir(env, platform = process.platform, home = env.HOME ?? (0,external_node_os_.homedir)()) {
+    if (env.VMPLAN_CACHE_DIR !== undefined && env.VMPLAN_CACHE_DIR !== '')
+        return env.VMPLAN_CACHE_DIR;
+    if (platform === 'darwin')
+        return (0,external_node_path_.join)(home, 'Library', 'Caches', 'vmplan');
+    const xdg = env.XDG_CACHE_HOME;
+    // The XDG spec: a relative XDG_CACHE_HOME is invalid and ignored.
+    return (0,external_node_path_.join)(xdg !== undefined && (0,external_node_path_.isAbsolute)(xdg) ? xdg : (0,external_node_path_.join)(home, '.cache'), 'vmplan');
+}
 
 // EXTERNAL MODULE: ./src/workspace/copy-tree.ts + 1 modules
 var copy_tree = __nccwpck_require__(57919);
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(31421);
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(57975);
-;// CONCATENATED MODULE: ./src/util/bytes.ts
-const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-/** A size for people: "812 bytes", "14.2 MB", "1.3 GB" (powers of 1000, like Finder and `du -h --si`). */
-function formatBytes(bytes) {
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1000 && unit < UNITS.length - 1) {
-        value /= 1000;
-        unit++;
-    }
-    return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${UNITS[unit]}`;
-}
-
 ;// CONCATENATED MODULE: ./src/workspace/exclude.ts
 
 /**
@@ -35110,7 +35379,7 @@ function createExcluder(patterns) {
 
 
 
-const execFileAsync = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+const git_view_execFileAsync = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
 /** True when `folder` is inside a git work tree (and git is installed). */
 function isGitWorkTree(folder) {
     const result = (0,external_node_child_process_.spawnSync)('git', ['rev-parse', '--is-inside-work-tree'], { cwd: folder, encoding: 'utf8' });
@@ -35185,7 +35454,7 @@ function gitViewExcluder(view) {
 async function listPaths(folder, args, signal) {
     let stdout;
     try {
-        ({ stdout } = await execFileAsync('git', ['ls-files', '-z', ...args], {
+        ({ stdout } = await git_view_execFileAsync('git', ['ls-files', '-z', ...args], {
             cwd: folder,
             encoding: 'utf8',
             maxBuffer: 1024 * 1024 * 1024,
@@ -35224,8 +35493,6 @@ function mayMatchInside(pattern, folder) {
 
 
 
-
-const snapshot_execFileAsync = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
 /** Snapshots above this size get a hint about what to leave out. */
 const LARGE_SNAPSHOT_BYTES = 1024 ** 3;
 /** Ignored entries named in the snapshot line; the rest are counted. */
@@ -35271,14 +35538,6 @@ function snapshotLine(stats, bytes, ignored) {
     const named = ignored.slice(0, IGNORED_NAMED).join(', ');
     const more = ignored.length > IGNORED_NAMED ? ` and ${ignored.length - IGNORED_NAMED} more` : '';
     return `${line}; left out as ignored by git: ${named}${more} (workspace.include-ignored brings paths back)`;
-}
-/**
- * The space a folder's files take, from `du -sk` (POSIX, so the same on macOS): one process that the run's
- * signal stops, instead of a stat per file in this one.
- */
-async function diskUsage(folder, signal) {
-    const { stdout } = await snapshot_execFileAsync('du', ['-sk', folder], { signal, encoding: 'utf8' });
-    return Number.parseInt(stdout, 10) * 1024;
 }
 function describeList(prefix, items) {
     return items.length === 0 ? '' : `${prefix} ${items.join(', ')}`;
@@ -36133,8 +36392,6 @@ function runWorkspace(snapshotDir) {
 
 // EXTERNAL MODULE: external "node:timers/promises"
 var promises_ = __nccwpck_require__(58500);
-// EXTERNAL MODULE: ./src/process/ownership.ts
-var ownership = __nccwpck_require__(22228);
 ;// CONCATENATED MODULE: ./src/images/contract.ts
 /** Why an image could not be prepared, in words for the user: the image node fails with this message. */
 class ImageProblem extends Error {
@@ -36162,12 +36419,6 @@ const CacheEntrySchema = schemas/* strictObject */.rej({
     createdAt: datetime(),
     buildMs: schemas/* number */.aig().int().nonnegative(),
     inputs: schemas/* array */.YOg(schemas/* strictObject */.rej({ path: schemas/* string */.YjP(), sha256: schemas/* string */.YjP() })),
-});
-/** Who holds a build lock. */
-const LockOwnerSchema = schemas/* strictObject */.rej({
-    pid: schemas/* number */.aig().int(),
-    hostname: schemas/* string */.YjP(),
-    startedAt: schemas/* string */.YjP(),
 });
 /** Hashes a file's content without reading it into memory at once. */
 async function hashFile(path) {
@@ -36278,46 +36529,39 @@ class ImageCache {
         }
     }
     /**
+     * The entry for a key, marked in use by this process (a lease gc respects until the run ends), or undefined
+     * when there is none. Waits while another process holds the entry's lock (a build, or gc removing it).
+     */
+    async use(key, options) {
+        (0,external_node_fs_.mkdirSync)(this.folder, { recursive: true });
+        await this.lock(key, options);
+        try {
+            const entry = this.lookup(key);
+            if (entry !== undefined)
+                (0,lease/* takeLease */._e)(this.entryDir(key));
+            return entry;
+        }
+        finally {
+            (0,lease/* unlock */.Tl)(this.entryDir(key));
+        }
+    }
+    /**
      * Builds an entry with `build(outputFolder)` unless it exists, holding a lock so that concurrent runs on one
      * machine build a key once and the others wait. A lock whose owner died is taken over. `build` throws
      * (an ImageProblem for a failure the user can fix) and leaves nothing behind in the cache when it does.
+     * The entry returned is leased to this process (see `use`).
      */
     async getOrBuild(key, describe, build, options) {
         (0,external_node_fs_.mkdirSync)(this.folder, { recursive: true });
         removeOldTombstones(this.folder, key);
-        const existing = this.lookup(key);
-        if (existing !== undefined)
-            return { entry: existing, cached: true };
-        const lock = (0,external_node_path_.join)(this.folder, `${key}.lock`);
-        let waited = false;
-        for (;;) {
-            if (options.signal.aborted)
-                throw new ImageProblem('stopped while waiting for the image cache lock');
-            if (this.tryLock(lock))
-                break;
-            // The inode first: a takeover is only ever of the lock whose owner was read (see takeOverStaleLock).
-            const inode = inodeOf(lock);
-            const owner = readOwner(lock);
-            if (inode !== undefined &&
-                owner !== undefined &&
-                owner.hostname === (0,external_node_os_.hostname)() &&
-                (owner.pid <= 0 || !(0,ownership/* processAlive */.FN)(owner.pid))) {
-                takeOverStaleLock(lock, inode, owner);
-                continue;
-            }
-            if (!waited) {
-                options.onWait(`vmplan: waiting for ${owner === undefined ? 'another vmplan' : `vmplan (pid ${owner.pid})`}, which is building this image`);
-                waited = true;
-            }
-            await (0,promises_.setTimeout)(options.pollMs ?? 250);
-            const built = this.lookup(key);
-            if (built !== undefined)
-                return { entry: built, cached: true };
-        }
+        const target = this.entryDir(key);
+        await this.lock(key, options);
         try {
             const done = this.lookup(key);
-            if (done !== undefined)
+            if (done !== undefined) {
+                (0,lease/* takeLease */._e)(target);
                 return { entry: done, cached: true };
+            }
             const out = (0,external_node_path_.join)(this.folder, `${key}.tmp-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
             (0,external_node_fs_.mkdirSync)(out, { recursive: true });
             const started = Date.now();
@@ -36335,27 +36579,39 @@ class ImageCache {
                 buildMs: Date.now() - started,
             };
             (0,atomic_write/* writeJsonAtomic */.q)((0,external_node_path_.join)(out, 'entry.json'), entry);
-            (0,external_node_fs_.rmSync)(this.entryDir(key), { recursive: true, force: true });
-            (0,external_node_fs_.renameSync)(out, this.entryDir(key));
+            (0,external_node_fs_.rmSync)(target, { recursive: true, force: true });
+            (0,external_node_fs_.renameSync)(out, target);
+            (0,lease/* takeLease */._e)(target);
             return { entry, cached: false };
         }
         finally {
-            (0,external_node_fs_.rmSync)(lock, { recursive: true, force: true });
+            (0,lease/* unlock */.Tl)(target);
         }
     }
-    tryLock(lock) {
-        try {
-            (0,external_node_fs_.mkdirSync)(lock);
+    /** Takes a key's lock, waiting for a live holder and taking over the lock of one that died on this machine. */
+    async lock(key, options) {
+        const target = this.entryDir(key);
+        const lock = (0,lease/* lockOf */.Vx)(target);
+        let waited = false;
+        for (;;) {
+            if (options.signal.aborted)
+                throw new ImageProblem('stopped while waiting for the image cache lock');
+            if ((0,lease/* tryLock */.bh)(target))
+                return;
+            // The inode first: a takeover is only ever of the lock whose owner was read (see takeOverStaleLock).
+            const inode = inodeOf(lock);
+            const owner = readOwner(lock);
+            if (inode !== undefined && owner !== undefined && !(0,lease/* holderAlive */.OK)(owner)) {
+                takeOverStaleLock(lock, inode, owner);
+                continue;
+            }
+            // Locks are also held for moments (a lease, gc): only a missing entry means someone is building it.
+            if (!waited && this.lookup(key) === undefined) {
+                options.onWait(`vmplan: waiting for ${owner === undefined ? 'another vmplan' : `vmplan (pid ${owner.pid})`}, which is building this image`);
+                waited = true;
+            }
+            await (0,promises_.setTimeout)(options.pollMs ?? 250);
         }
-        catch {
-            return false;
-        }
-        (0,atomic_write/* writeJsonAtomic */.q)((0,external_node_path_.join)(lock, 'owner.json'), {
-            pid: process.pid,
-            hostname: (0,external_node_os_.hostname)(),
-            startedAt: new Date().toISOString(),
-        });
-        return true;
     }
 }
 /** How long the tombstone of a taken-over lock is kept (it stops a second waiter from taking over a new lock). */
@@ -36405,7 +36661,7 @@ function removeOldTombstones(folder, key) {
 }
 function readOwner(lock) {
     try {
-        return LockOwnerSchema.parse(JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(lock, 'owner.json'), 'utf8')));
+        return lease/* HolderSchema */.Cg.parse(JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(lock, 'owner.json'), 'utf8')));
     }
     catch {
         // Just created (owner.json not written yet) or damaged: a lock this old without an owner is stale.
@@ -36639,6 +36895,8 @@ var executor = __nccwpck_require__(65164);
 var job_env = __nccwpck_require__(62855);
 // EXTERNAL MODULE: ./src/plan/image-users.ts
 var image_users = __nccwpck_require__(53423);
+// EXTERNAL MODULE: ./src/process/ownership.ts
+var ownership = __nccwpck_require__(22228);
 // EXTERNAL MODULE: ./src/process/run-process.ts + 1 modules
 var run_process = __nccwpck_require__(69250);
 ;// CONCATENATED MODULE: ./src/images/verify.ts
@@ -36787,7 +37045,10 @@ class HostImagePreparer {
             throw new ImageProblem(`a ${node.type} image is never prepared on the host in an untrusted run`);
         const { key } = await cache_imageCacheKey(node, context.repositoryRoot);
         const cache = new ImageCache((0,external_node_path_.join)(this.cacheDir, 'images'));
-        const entry = cache.lookup(key);
+        const entry = await cache.use(key, {
+            signal: context.signal,
+            onWait: (message) => void log.note(message),
+        });
         const dir = cache.entryDir(key);
         if (entry === undefined || missingOutputs(dir) !== undefined)
             throw new ImageProblem(`image "${node.image}" (key ${key}) is not in the image cache, and an untrusted run never builds one`);
@@ -37739,6 +38000,12 @@ function finishQuietly(store, message) {
 
 
 
+
+
+
+
+/** The free space a run with VM jobs needs by default. */
+const DEFAULT_MIN_FREE_BYTES = 2e9;
 /**
  * The run pipeline shared by the CLI and the action: execute the plan (signals, progress, check runs), collect
  * what it left (reports, annotations, results.json), upload, report. The caller made the plan and supplies the
@@ -37765,6 +38032,7 @@ async function execute(request, ports, tracker, signals) {
             repositoryRoot: request.repositoryRoot,
             cacheDir: layout.cacheDir,
         });
+        await checkRoom(request);
         await startRun({
             plan,
             planPath: request.planPath,
@@ -37791,9 +38059,23 @@ async function execute(request, ports, tracker, signals) {
     }
     finally {
         signals.uninstall();
+        // The run is over: the images and caches it used may be pruned again.
+        (0,lease/* releaseLeases */.Rc)();
     }
     // startRun returns only once run.json exists and is finished (it throws when nothing could be created).
     return store;
+}
+/** The state and cache folders exist and have room for the run (a run that cannot fit never starts). */
+async function checkRoom({ plan, layout, minFreeBytes }) {
+    ensureStateDir(layout.root);
+    ensureStateDir(layout.cacheDir, 'cache folder');
+    const needed = minFreeBytes ?? (plan.nodes.some((node) => isVmExecutor(node.executor)) ? DEFAULT_MIN_FREE_BYTES : 0);
+    if (needed === 0)
+        return;
+    await checkFreeSpace([
+        { what: 'state folder', path: layout.root },
+        { what: 'cache folder', path: layout.cacheDir },
+    ], layout.cacheDir, needed);
 }
 /** A progress reporter that also tells the pipeline's hooks (after the caller's own lines). */
 function withHooks(inner, hooks, store) {
@@ -38813,9 +39095,21 @@ const OWN_INPUTS = {
         default: 'true',
     },
     'state-dir': {
-        description: 'Where runs, logs and caches are kept on the runner.',
+        description: "Where this workflow run's runs, plans and logs are kept on the runner (emptied with RUNNER_TEMP after the job; the cache-dir keeps what outlives runs).",
         // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression the runner fills in
         default: '${{ runner.temp }}/vmplan',
+    },
+    'cache-dir': {
+        description: "Where what outlives workflow runs is kept - the image cache, named caches, recorded durations. Default - the runner user's cache folder (~/Library/Caches/vmplan on macOS, $XDG_CACHE_HOME/vmplan or ~/.cache/vmplan on Linux), or VMPLAN_CACHE_DIR.",
+        default: '',
+    },
+    'cache-max-size': {
+        description: 'After each run, prune the cache-dir to this size, least recently used first and never what a running job uses (e.g. 20GB, 500MB; 0 empties it of unused entries; empty - no pruning).',
+        default: '20GB',
+    },
+    'min-free': {
+        description: 'Free space the state and cache folders need before a run starts, or the run is refused with what pruning would free (e.g. 5GB). Default - 2 GB when a job runs in a VM, no check otherwise.',
+        default: '',
     },
     plan: {
         description: 'A plan.json to execute instead of planning (for example one downloaded from an earlier run, or made by a plan-only step).',
@@ -38914,6 +39208,22 @@ const STATE = {
 
 
 
+
+/** A size (`20GB`, `500 MB`, `1.5GiB`, `0`) in bytes; empty is undefined. */
+const sizeInput = schemas/* string */.YjP()
+    .trim()
+    .transform((value, context) => {
+    if (value === '')
+        return undefined;
+    const bytes = parseBytes(value);
+    if (bytes !== undefined)
+        return bytes;
+    context.addIssue({
+        code: 'custom',
+        message: `expected a size such as 20GB or 500MB, found ${describeValue(value)}`,
+    });
+    return core_core/* NEVER */.tm;
+});
 const booleanInput = schemas/* string */.YjP()
     .trim()
     .transform((value, context) => {
@@ -38962,6 +39272,11 @@ const ActionInputsSchema = schemas/* object */.Ikc({
         .transform((value) => (value === '' ? undefined : Number(value))),
     'fail-fast': booleanInput,
     'state-dir': schemas/* string */.YjP().trim(),
+    'cache-dir': schemas/* string */.YjP()
+        .trim()
+        .transform((value) => (value === '' ? undefined : value)),
+    'cache-max-size': sizeInput,
+    'min-free': sizeInput,
     plan: schemas/* string */.YjP()
         .trim()
         .transform((value) => (value === '' ? undefined : value)),
@@ -39759,7 +40074,7 @@ async function reportStep(inputs, context, layout, log) {
 }
 /** Writes the passed jobs' durations (job id → ms) for the next plan's shards; returns the file's path. */
 function writeDurations(layout, jobs) {
-    const path = (0,external_node_path_.join)(layout.root, 'durations.json');
+    const path = layout.durationsFile;
     (0,atomic_write/* writeJsonAtomic */.q)(path, Object.fromEntries(jobs.flatMap((job) => job.status === 'passed' && job.durationMs !== null ? [[job.job, job.durationMs]] : [])));
     return path;
 }
@@ -39917,6 +40232,8 @@ async function uploadRunArtifacts(run, setting) {
 
 
 
+
+
 /** The action's main step: plan, publish the plan, run it, report — or, with `mode: report`, merge shards' results. */
 async function mainStep() {
     const log = new ActionsLog();
@@ -39926,8 +40243,9 @@ async function mainStep() {
             stateDir: (0,external_node_path_.join)(env.RUNNER_TEMP ?? (0,external_node_os_.tmpdir)(), 'vmplan'),
         });
         const context = workflowContext(env, readEventPayload(env.GITHUB_EVENT_PATH));
-        const layout = new StateLayout((0,external_node_path_.resolve)(context.workspace, inputs['state-dir']));
+        const layout = new StateLayout((0,external_node_path_.resolve)(context.workspace, inputs['state-dir']), (0,external_node_path_.resolve)(context.workspace, inputs['cache-dir'] ?? defaultCacheDir(env)));
         ensureStateDir(layout.root);
+        ensureStateDir(layout.cacheDir, 'cache folder');
         lib_core/* saveState */.LZ(STATE.stateDir, layout.root);
         if (inputs.mode === 'report')
             await reportStep(inputs, context, layout, log);
@@ -39991,7 +40309,27 @@ async function runStep(inputs, context, layout, log) {
         makeChecks: checkRunsFactory(inputs, context, log),
         artifactsAvailable: process.env.ACTIONS_RUNTIME_TOKEN !== undefined,
     });
-    await runPipeline(runRequest(planned, inputs, context, { layout, planPath }), ports);
+    try {
+        await runPipeline(runRequest(planned, inputs, context, { layout, planPath }), ports);
+    }
+    finally {
+        await pruneAfterRun(inputs, layout, log);
+    }
+}
+/** Keeps the cache folder within `cache-max-size` after a run; a prune that fails only warns. */
+async function pruneAfterRun(inputs, layout, log) {
+    const maxBytes = inputs['cache-max-size'];
+    if (maxBytes === undefined)
+        return;
+    try {
+        const pruned = await pruneCache(layout.cacheDir, { maxBytes });
+        const now = Date.now();
+        const removed = pruned.removed.map((item) => `  removed ${describeItem(item, now)}`);
+        log.line(`Cache ${layout.cacheDir}: ${formatBytes(pruned.keptBytes)} kept (cache-max-size ${formatBytes(maxBytes)})${removed.length > 0 ? `\n${removed.join('\n')}` : ''}`);
+    }
+    catch (error) {
+        log.command(() => lib_core/* warning */.$e(`vmplan: could not prune the cache folder: ${error.message}`));
+    }
 }
 /** What the pipeline runs and how, from the inputs and the workflow run. */
 function runRequest(planned, inputs, context, where) {
@@ -40009,6 +40347,7 @@ function runRequest(planned, inputs, context, where) {
         locate: planned.locate,
         // Step debug logging (ACTIONS_STEP_DEBUG) shows the details too; they are always in the logs artifact.
         verbose: lib_core/* isDebug */._o(),
+        ...(inputs['min-free'] === undefined ? {} : { minFreeBytes: inputs['min-free'] }),
         trust: decideTrust(inputs.trust, { event: context.event, forkPullRequest: context.pullRequestFromElsewhere }, { imagePaths: inputs['trusted-image-paths'], network: inputs['untrusted-network'] }),
         signals: { reason: (signal) => `received ${signal} (the workflow was cancelled)` },
     };
@@ -40344,7 +40683,7 @@ function hostJobEnvironment(inherited, node, secrets, vmplan) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(50548);
+/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(29896);
 // The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
 
 await (0,_action_main_step_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStep */ .U)();
@@ -40587,7 +40926,6 @@ function commandInCgroup(cgroup, command, args) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   FN: () => (/* binding */ processAlive),
 /* harmony export */   FV: () => (/* binding */ processGroupLeftovers),
 /* harmony export */   Kf: () => (/* binding */ killRecordedProcessNow),
 /* harmony export */   gi: () => (/* binding */ NODE_DIR_VARIABLE),
@@ -40604,16 +40942,6 @@ function commandInCgroup(cgroup, command, args) {
 
 
 
-/** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
-function processAlive(pid) {
-    try {
-        process.kill(pid, 0);
-        return true;
-    }
-    catch (error) {
-        return error.code === 'EPERM';
-    }
-}
 /** A process's command line, or undefined when it is gone (or cannot be read). */
 function commandLineOf(pid) {
     if (process.platform === 'linux') {
@@ -41078,6 +41406,192 @@ function sha256(data) {
 /** Orders strings by UTF-16 code units, the same on every machine and locale (unlike localeCompare). */
 function compareText(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
+}
+
+
+/***/ }),
+
+/***/ 4390:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cg: () => (/* binding */ HolderSchema),
+/* harmony export */   OK: () => (/* binding */ holderAlive),
+/* harmony export */   Rc: () => (/* binding */ releaseLeases),
+/* harmony export */   Tl: () => (/* binding */ unlock),
+/* harmony export */   Vx: () => (/* binding */ lockOf),
+/* harmony export */   _c: () => (/* binding */ liveLeases),
+/* harmony export */   _e: () => (/* binding */ takeLease),
+/* harmony export */   bh: () => (/* binding */ tryLock),
+/* harmony export */   kK: () => (/* binding */ withLock),
+/* harmony export */   ms: () => (/* binding */ lockHolder),
+/* harmony export */   rU: () => (/* binding */ isBookkeeping)
+/* harmony export */ });
+/* unused harmony exports processAlive, thisHolder */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(48161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(58500);
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_timers_promises__WEBPACK_IMPORTED_MODULE_4__);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(92857);
+/* harmony import */ var _atomic_write_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(95105);
+
+
+
+
+
+
+
+// A cached folder (an image cache entry, a named cache) is "in use" while a live process holds a lease on it: a
+// file in `<folder>.leases/`. Leases are taken, and gc removes folders, only while holding `<folder>.lock` (an
+// exclusive mkdir), so gc never removes a folder between a run's check and its use.
+/** Who holds a lock or a lease. */
+const HolderSchema = zod__WEBPACK_IMPORTED_MODULE_6__/* .strictObject */ .rej({
+    pid: zod__WEBPACK_IMPORTED_MODULE_6__/* .number */ .aig().int(),
+    hostname: zod__WEBPACK_IMPORTED_MODULE_6__/* .string */ .YjP(),
+    startedAt: zod__WEBPACK_IMPORTED_MODULE_6__/* .string */ .YjP(),
+});
+/** Whether a process exists (EPERM: it does, owned by someone else). */
+function processAlive(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
+}
+/** This process, as a lock or lease holder. */
+function thisHolder() {
+    return { pid: process.pid, hostname: (0,node_os__WEBPACK_IMPORTED_MODULE_2__.hostname)(), startedAt: new Date().toISOString() };
+}
+/** Whether a holder may still be using what it holds: alive here, or on another host (which cannot be asked). */
+function holderAlive(holder) {
+    return holder.hostname !== (0,node_os__WEBPACK_IMPORTED_MODULE_2__.hostname)() || (holder.pid > 0 && processAlive(holder.pid));
+}
+/** The lock folder that guards `target`. */
+function lockOf(target) {
+    return `${target}.lock`;
+}
+/** Takes `target`'s lock if it is free (an exclusive mkdir, then who holds it); false when someone holds it. */
+function tryLock(target) {
+    const lock = lockOf(target);
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)((0,node_path__WEBPACK_IMPORTED_MODULE_3__.dirname)(lock), { recursive: true });
+    try {
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(lock);
+    }
+    catch {
+        return false;
+    }
+    (0,_atomic_write_js__WEBPACK_IMPORTED_MODULE_5__/* .writeJsonAtomic */ .q)((0,node_path__WEBPACK_IMPORTED_MODULE_3__.join)(lock, 'owner.json'), thisHolder());
+    return true;
+}
+/** Releases a lock this process took. */
+function unlock(target) {
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmSync)(lockOf(target), { recursive: true, force: true });
+}
+/** Who holds `target`'s lock, when it is readable. */
+function lockHolder(target) {
+    try {
+        return HolderSchema.parse(JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_3__.join)(lockOf(target), 'owner.json'), 'utf8')));
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Runs `work` holding `target`'s lock, waiting while another process holds it. A lock whose holder died on this
+ * machine (or that never got a holder within a minute) is removed; the locks this module takes are held for
+ * milliseconds, so waiting is rare.
+ */
+async function withLock(target, work, options = {}) {
+    for (;;) {
+        options.signal?.throwIfAborted();
+        if (tryLock(target))
+            break;
+        const holder = lockHolder(target);
+        if (holder === undefined ? fileAgeMs(lockOf(target)) > 60_000 : !holderAlive(holder))
+            unlock(target);
+        else
+            await (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_4__.setTimeout)(options.pollMs ?? 100);
+    }
+    try {
+        return work();
+    }
+    finally {
+        unlock(target);
+    }
+}
+function fileAgeMs(path) {
+    try {
+        return Date.now() - (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.statSync)(path).mtimeMs;
+    }
+    catch {
+        return 0;
+    }
+}
+/** Leases this process holds, released together at the end of a run (or when the process exits). */
+const held = new Set();
+let releaseOnExit = false;
+/**
+ * Marks `target` in use by this process and as just used (its mtime: gc removes the least recently used first).
+ * Call it holding `target`'s lock. Returns the lease file.
+ */
+function takeLease(target) {
+    const folder = `${target}.leases`;
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(folder, { recursive: true });
+    const lease = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.join)(folder, `${process.pid}-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(4).toString('hex')}.json`);
+    (0,_atomic_write_js__WEBPACK_IMPORTED_MODULE_5__/* .writeJsonAtomic */ .q)(lease, thisHolder());
+    const now = new Date();
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.utimesSync)(target, now, now);
+    held.add(lease);
+    if (!releaseOnExit) {
+        releaseOnExit = true;
+        process.once('exit', releaseLeases);
+    }
+    return lease;
+}
+/** Releases every lease this process holds (a run is over: what it used may be pruned). */
+function releaseLeases() {
+    for (const lease of held)
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmSync)(lease, { force: true });
+    held.clear();
+}
+/** The live leases on `target`; leases of processes that died on this machine are removed on the way. */
+function liveLeases(target) {
+    const folder = `${target}.leases`;
+    let names;
+    try {
+        names = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readdirSync)(folder);
+    }
+    catch {
+        return [];
+    }
+    const live = [];
+    for (const name of names) {
+        const path = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.join)(folder, name);
+        let holder;
+        try {
+            holder = HolderSchema.parse(JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(path, 'utf8')));
+        }
+        catch {
+            holder = undefined; // being written, or damaged: a damaged lease holds nothing
+        }
+        if (holder !== undefined && holderAlive(holder))
+            live.push(holder);
+        else if (holder !== undefined || fileAgeMs(path) > 60_000)
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmSync)(path, { force: true });
+    }
+    return live;
+}
+/** Whether a name in a cache folder is bookkeeping (a lock, leases, a build or removal in progress), not an entry. */
+function isBookkeeping(name) {
+    return /\.(lock|leases)$|\.lock\.stale-|\.tmp-|\.pruned-|\.nix-result$/.test((0,node_path__WEBPACK_IMPORTED_MODULE_3__.basename)(name));
 }
 
 

@@ -19,6 +19,8 @@ var external_node_crypto_ = __webpack_require__(7598);
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
+// EXTERNAL MODULE: ./src/util/lease.ts
+var lease = __webpack_require__(4390);
 // EXTERNAL MODULE: ./src/util/mask-file.ts + 1 modules
 var mask_file = __webpack_require__(684);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -548,6 +550,7 @@ function buildVmSpec(input) {
 
 
 
+
 /**
  * Runs one job in a throw-away VM: writes the guest files (job share), gives the VM its workspace (the run's
  * snapshot for an overlay, or a per-job copy) and a clone of the root disk, boots it, streams guest.log, stops
@@ -581,8 +584,12 @@ async function runVmJob(context, launcher, settings) {
             name: cache.name,
             hostPath: (0,external_node_path_.join)(context.sharedCachesDir, cache.name),
         }));
+        // Leased until the run ends, so gc never removes a cache a job is using.
         for (const cache of caches)
-            prepareCacheFolder(cache.hostPath);
+            await (0,lease/* withLock */.kK)(cache.hostPath, () => {
+                prepareCacheFolder(cache.hostPath);
+                (0,lease/* takeLease */._e)(cache.hostPath);
+            });
         const spec = buildVmSpec({
             node,
             image,
@@ -805,143 +812,6 @@ function executorsUsing(plan, node) {
 
 /***/ }),
 
-/***/ 684:
-/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
-
-
-// EXPORTS
-__webpack_require__.d(__webpack_exports__, {
-  B: () => (/* binding */ maskFileInPlace)
-});
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(7598);
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __webpack_require__(8474);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __webpack_require__(3024);
-;// CONCATENATED MODULE: ./src/util/mask.ts
-/** What replaces a secret value in any text vmplan prints or writes. */
-const MASK = '***';
-/**
- * Replaces secret values in text. Multi-line secrets are also masked line by line, since output is
- * processed a line at a time.
- */
-class Masker {
-    values;
-    constructor(secrets) {
-        const values = new Set();
-        for (const secret of secrets) {
-            if (secret.trim() === '')
-                continue;
-            values.add(secret);
-            for (const line of secret.split(/\r?\n/))
-                if (line.trim() !== '')
-                    values.add(line);
-        }
-        // Longest first, so a secret containing another is masked whole.
-        this.values = [...values].sort((a, b) => b.length - a.length);
-    }
-    /** True when there is nothing to mask. */
-    get empty() {
-        return this.values.length === 0;
-    }
-    /** Length of the longest secret value (0 when there are none). */
-    get longest() {
-        return this.values[0]?.length ?? 0;
-    }
-    /**
-     * Where to cut `text` near `at` without splitting a secret value: at `at`, or earlier, at the start of a value
-     * that would straddle the cut. `text` must extend at least `longest` characters past `at`.
-     */
-    safeCut(text, at) {
-        let cut = at;
-        for (let moved = true; moved;) {
-            moved = false;
-            for (const value of this.values) {
-                // Only an occurrence starting in the last value.length - 1 characters before the cut can straddle it.
-                const from = Math.max(0, cut - value.length + 1);
-                const found = text.slice(from, cut + value.length - 1).indexOf(value);
-                if (found !== -1 && from + found < cut) {
-                    cut = from + found;
-                    moved = true;
-                }
-            }
-        }
-        // Only a secret longer than a whole piece could start at 0; cut where asked rather than loop forever.
-        return cut > 0 ? cut : at;
-    }
-    /** The text with every secret value replaced by ***. */
-    mask(text) {
-        let result = text;
-        for (const value of this.values)
-            if (result.includes(value))
-                result = result.split(value).join(MASK);
-        return result;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/util/mask-file.ts
-
-
-
-
-/**
- * Masks secret values in a file in place, whatever it holds: bytes are read as latin1 (one character per byte)
- * and the secrets' UTF-8 bytes are matched the same way, so every other byte comes back unchanged and binary files
- * survive. Streams in chunks, never cutting through a value. Only a regular file (never through a link) is
- * touched; the new content replaces the old with a rename. Returns true when something was masked.
- */
-async function maskFileInPlace(path, secrets) {
-    const masker = new Masker(secrets.map((secret) => Buffer.from(secret, 'utf8').toString('latin1')));
-    if (masker.empty)
-        return false;
-    const info = (0,external_node_fs_.lstatSync)(path);
-    if (!info.isFile())
-        return false;
-    // A name of our own beside it: the folder's other names may be a guest's choice.
-    const temp = `${path}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.vmplan-masking`;
-    const out = (0,external_node_fs_.createWriteStream)(temp, { mode: info.mode & 0o777, flags: 'wx' });
-    let carry = '';
-    let changed = false;
-    const emit = async (text) => {
-        const masked = masker.mask(text);
-        if (masked !== text)
-            changed = true;
-        if (!out.write(Buffer.from(masked, 'latin1')))
-            await (0,external_node_events_.once)(out, 'drain');
-    };
-    try {
-        for await (const chunk of (0,external_node_fs_.createReadStream)(path, { encoding: 'latin1', highWaterMark: 1 << 20 })) {
-            const text = carry + chunk;
-            const keep = masker.longest;
-            if (text.length <= keep * 2) {
-                carry = text;
-                continue;
-            }
-            const cut = masker.safeCut(text, text.length - keep);
-            await emit(text.slice(0, cut));
-            carry = text.slice(cut);
-        }
-        await emit(carry);
-        out.end();
-        await (0,external_node_events_.once)(out, 'finish');
-    }
-    catch (error) {
-        out.destroy();
-        (0,external_node_fs_.rmSync)(temp, { force: true });
-        throw error;
-    }
-    if (changed)
-        (0,external_node_fs_.renameSync)(temp, path);
-    else
-        (0,external_node_fs_.rmSync)(temp, { force: true });
-    return changed;
-}
-
-
-/***/ }),
-
 /***/ 7728:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
@@ -967,140 +837,6 @@ function shortSocketDir(base = '/tmp') {
         throw new Error(`${dir} must belong to uid ${uid} with mode 0700 (it holds VM control sockets); remove it and retry`);
     }
     return dir;
-}
-
-
-/***/ }),
-
-/***/ 8479:
-/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   W: () => (/* binding */ collectJobOutputs)
-/* harmony export */ });
-/* unused harmony export collectMatches */
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__webpack_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__webpack_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(4006);
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__webpack_require__.n(picomatch__WEBPACK_IMPORTED_MODULE_4__);
-/* harmony import */ var _util_mask_file_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(684);
-
-
-
-
-
-/** What an entry is, in words, when it is neither a regular file nor a folder. */
-function specialKind(entry) {
-    if (entry.isSymbolicLink())
-        return 'a symbolic link';
-    if (entry.isFIFO())
-        return 'a named pipe';
-    if (entry.isSocket())
-        return 'a socket';
-    return 'a device file';
-}
-/**
- * Copies the files and folders of `root` matching any of the globs into `destination`, keeping their relative
- * paths. A glob that names a folder brings the whole folder. The tree is the guest's (or a job's): no symlink is
- * followed at any component — not `root` itself, not a folder on the way to a match — and only regular files
- * and folders are copied; links, pipes, sockets and devices are skipped and listed. Copies are the runner's
- * files: permission bits only (never setuid, setgid or sticky), with the given secret values masked.
- */
-async function collectMatches(root, globs, destination, secrets = []) {
-    const result = { paths: [], unmatched: [], skipped: [] };
-    const rootInfo = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(root).catch(() => undefined);
-    if (rootInfo === undefined || !rootInfo.isDirectory()) {
-        if (rootInfo !== undefined)
-            result.skipped.push({ path: '.', kind: specialKind(rootInfo) });
-        result.unmatched.push(...globs);
-        return result;
-    }
-    for (const glob of globs) {
-        const pattern = glob.replace(/\/+$/, '');
-        const matches = picomatch__WEBPACK_IMPORTED_MODULE_4___default()(pattern, { dot: true });
-        const base = picomatch__WEBPACK_IMPORTED_MODULE_4___default().scan(pattern).base;
-        const found = [];
-        const foundPaths = [];
-        // Only real folders are entered (readdir's types are lstat's), from the root down.
-        const walk = async (relative) => {
-            const entries = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(relative === '' ? root : (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(root, relative), { withFileTypes: true });
-            for (const entry of entries) {
-                const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
-                const onTheWay = base === '' || base === path || base.startsWith(`${path}/`) || path.startsWith(`${base}/`);
-                if (!onTheWay)
-                    continue;
-                if (matches(path)) {
-                    found.push(entry);
-                    foundPaths.push(path);
-                }
-                else if (entry.isDirectory())
-                    await walk(path);
-            }
-        };
-        await walk('');
-        if (found.length === 0)
-            result.unmatched.push(glob);
-        for (const [index, relative] of foundPaths.entries()) {
-            if (result.paths.includes(relative) || result.skipped.some((entry) => entry.path === relative))
-                continue;
-            if (await copyEntry(root, relative, found[index], { destination, secrets }, result))
-                result.paths.push(relative);
-        }
-    }
-    return result;
-}
-/** Copies one matched entry (a folder: everything in it) as regular files and folders only; false if skipped. */
-async function copyEntry(root, relative, entry, into, result) {
-    const { destination } = into;
-    if (entry.isDirectory()) {
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(destination, relative), { recursive: true });
-        for (const child of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(root, relative), { withFileTypes: true }))
-            await copyEntry(root, `${relative}/${child.name}`, child, into, result);
-        return true;
-    }
-    if (!entry.isFile()) {
-        result.skipped.push({ path: relative, kind: specialKind(entry) });
-        return false;
-    }
-    const from = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(root, relative);
-    const to = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(destination, relative);
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.dirname)(to), { recursive: true });
-    // Checked again right before the copy: the entry must still be a regular file, not a link put in its place.
-    const info = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(from);
-    if (!info.isFile()) {
-        result.skipped.push({ path: relative, kind: specialKind(info) });
-        return false;
-    }
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.copyFile)(from, to, node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.COPYFILE_FICLONE);
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(to, info.mode & 0o777);
-    // Reports feed annotations, check runs and results.json, and both are uploaded: no secret value stays in them.
-    await (0,_util_mask_file_js__WEBPACK_IMPORTED_MODULE_3__/* .maskFileInPlace */ .B)(to, into.secrets);
-    return true;
-}
-/**
- * Brings a job's declared outputs into its folder: what its `artifacts` globs match (under `roots.artifacts`)
- * into artifacts/, what its report globs match (under `roots.reports`) into reports/. Returns notes for the
- * log: patterns that matched nothing, and entries left behind (names quoted, so they stay on one line).
- */
-async function collectJobOutputs(roots, globs, jobDir, secrets) {
-    const notes = [];
-    for (const [patterns, folder, what] of [
-        [globs.artifacts, 'artifacts', 'artifact'],
-        [globs.reports, 'reports', 'report'],
-    ]) {
-        if (patterns.length === 0)
-            continue;
-        const collected = await collectMatches(roots[folder], patterns, (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, folder), secrets);
-        if (collected.unmatched.length > 0)
-            notes.push(`vmplan: no ${what} matched ${collected.unmatched.map((glob) => JSON.stringify(glob)).join(', ')}`);
-        for (const skipped of collected.skipped)
-            notes.push(`vmplan: left ${JSON.stringify(skipped.path)} behind: it is ${skipped.kind}, and only regular files and folders are brought back`);
-    }
-    return notes;
 }
 
 

@@ -33246,7 +33246,7 @@ const host = {
     defaultOn: [],
     guestArchs: [],
     options: [],
-    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(736)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6736))).runtime,
+    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(646), __nccwpck_require__.e(736)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6736))).runtime,
 };
 
 ;// CONCATENATED MODULE: ./src/executors/kernel-format.ts
@@ -33320,7 +33320,7 @@ const qemu = {
     guestArchs: ['arm64', 'amd64'],
     kernelProblem: (path, arch) => kernelProblem(path, arch, { compressedArm64: true, executor: 'qemu' }),
     options: [KEEP_FAILED_DISKS],
-    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(632), __nccwpck_require__.e(151)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6151))).runtime,
+    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(646), __nccwpck_require__.e(632), __nccwpck_require__.e(151)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6151))).runtime,
 };
 
 ;// CONCATENATED MODULE: ./src/executors/vfkit/descriptor.ts
@@ -33350,7 +33350,7 @@ const vfkit = {
         },
         KEEP_FAILED_DISKS,
     ],
-    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(632), __nccwpck_require__.e(620)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9620))).runtime,
+    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(646), __nccwpck_require__.e(632), __nccwpck_require__.e(620)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9620))).runtime,
 };
 
 ;// CONCATENATED MODULE: ./src/executors/table.ts
@@ -42082,8 +42082,6 @@ function readPlan(path, name = path) {
     return parsePlan(bytes.toString('utf8'), name);
 }
 
-// EXTERNAL MODULE: ./src/process/ownership.ts
-var ownership = __nccwpck_require__(2228);
 ;// CONCATENATED MODULE: ./src/util/read-json.ts
 
 
@@ -42459,6 +42457,8 @@ function openRunStore(layout, runId, plan) {
 /** run.json and status.json, as messages name them. */
 const RECORD = { kind: 'vmplan record' };
 
+// EXTERNAL MODULE: ./src/util/lease.ts
+var lease = __nccwpck_require__(4390);
 ;// CONCATENATED MODULE: ./src/engine/reconcile.ts
 
 
@@ -42471,7 +42471,7 @@ function isAbandoned(run) {
     return (run.status === 'running' &&
         run.host.hostname === (0,external_node_os_.hostname)() &&
         run.host.pid !== process.pid &&
-        !(0,ownership/* processAlive */.FN)(run.host.pid));
+        !(0,lease/* processAlive */.FN)(run.host.pid));
 }
 /**
  * Reads a run record and, when its vmplan process died without finishing it (SIGKILL, power loss), finishes
@@ -42662,19 +42662,25 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 
 
 
-/** Where everything of a state folder lives: `runs/<runId>/...` and `cache/`. All paths come from here. */
+/**
+ * Where everything lives: per-run data in the state folder (`runs/<runId>/...`, plans, downloads) and what
+ * outlives runs in the cache folder (images, named caches, durations). All paths come from here.
+ */
 class StateLayout {
     root;
-    constructor(root) {
+    /** The cache folder: given, or `cache/` inside the state folder (tests, and state folders made before the split). */
+    cacheDir;
+    constructor(root, cacheDir) {
         this.root = root;
+        this.cacheDir = cacheDir ?? (0,external_node_path_.join)(root, 'cache');
     }
     /** Folder holding one folder per run. */
     get runsDir() {
         return (0,external_node_path_.join)(this.root, 'runs');
     }
-    /** Folder for caches shared between runs (images, snapshots' helpers). */
-    get cacheDir() {
-        return (0,external_node_path_.join)(this.root, 'cache');
+    /** Recorded job durations, to balance shards. */
+    get durationsFile() {
+        return (0,external_node_path_.join)(this.cacheDir, 'durations.json');
     }
     /** A run's folder; the id is validated so a user-given id can never point elsewhere. */
     runDir(runId) {
@@ -42785,9 +42791,21 @@ const OWN_INPUTS = {
         default: 'true',
     },
     'state-dir': {
-        description: 'Where runs, logs and caches are kept on the runner.',
+        description: "Where this workflow run's runs, plans and logs are kept on the runner (emptied with RUNNER_TEMP after the job; the cache-dir keeps what outlives runs).",
         // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression the runner fills in
         default: '${{ runner.temp }}/vmplan',
+    },
+    'cache-dir': {
+        description: "Where what outlives workflow runs is kept - the image cache, named caches, recorded durations. Default - the runner user's cache folder (~/Library/Caches/vmplan on macOS, $XDG_CACHE_HOME/vmplan or ~/.cache/vmplan on Linux), or VMPLAN_CACHE_DIR.",
+        default: '',
+    },
+    'cache-max-size': {
+        description: 'After each run, prune the cache-dir to this size, least recently used first and never what a running job uses (e.g. 20GB, 500MB; 0 empties it of unused entries; empty - no pruning).',
+        default: '20GB',
+    },
+    'min-free': {
+        description: 'Free space the state and cache folders need before a run starts, or the run is refused with what pruning would free (e.g. 5GB). Default - 2 GB when a job runs in a VM, no check otherwise.',
+        default: '',
     },
     plan: {
         description: 'A plan.json to execute instead of planning (for example one downloaded from an earlier run, or made by a plan-only step).',
@@ -43139,453 +43157,6 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3537:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   gj: () => (/* binding */ JobCgroup),
-/* harmony export */   xy: () => (/* binding */ commandInCgroup)
-/* harmony export */ });
-/* unused harmony export cgroupSupport */
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8500);
-/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_timers_promises__WEBPACK_IMPORTED_MODULE_3__);
-
-
-
-
-/** How long to wait for killed processes to leave their cgroup before giving up on removing it. */
-const EMPTY_WAIT_MS = 5_000;
-let cached;
-/**
- * Finds where vmplan may create cgroups: below its own cgroup in the cgroup v2 hierarchy (Linux only), when it
- * may write there (root, or a delegated subtree such as a systemd user service).
- */
-function cgroupSupport() {
-    cached ??= detectSupport();
-    return cached;
-}
-function detectSupport() {
-    if (process.platform !== 'linux')
-        return { available: false, reason: `${process.platform} has no cgroups` };
-    let mountinfo;
-    let own;
-    try {
-        mountinfo = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)('/proc/self/mountinfo', 'utf8');
-        own = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)('/proc/self/cgroup', 'utf8')
-            .split('\n')
-            .find((line) => line.startsWith('0::'))
-            ?.slice(3);
-    }
-    catch (error) {
-        return { available: false, reason: `cannot read /proc (${error.code})` };
-    }
-    const mount = mountinfo
-        .split('\n')
-        .map((line) => line.split(' '))
-        .find((fields) => fields[fields.indexOf('-') + 1] === 'cgroup2')?.[4];
-    if (mount === undefined || own === undefined)
-        return { available: false, reason: 'no cgroup v2 hierarchy is mounted' };
-    const parent = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(mount, own).replace(/\/+$/, '');
-    try {
-        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.accessSync)(parent, node_fs__WEBPACK_IMPORTED_MODULE_1__.constants.W_OK);
-        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.accessSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(parent, 'cgroup.procs'), node_fs__WEBPACK_IMPORTED_MODULE_1__.constants.W_OK);
-    }
-    catch {
-        return {
-            available: false,
-            reason: `vmplan may not create cgroups in ${parent} (not root, not delegated)`,
-        };
-    }
-    return { available: true, parent };
-}
-/**
- * A cgroup holding one host job and everything it starts — also what leaves the job's process group (setsid,
- * double forks, daemons) — so that all of it can be killed when the job ends.
- */
-class JobCgroup {
-    path;
-    constructor(path) {
-        this.path = path;
-    }
-    /** Makes a new, empty cgroup for a job, or says why none can be made here. */
-    static create(support = cgroupSupport()) {
-        if (!support.available)
-            return { reason: support.reason };
-        const path = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(support.parent, `vmplan-${process.pid}-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(4).toString('hex')}`);
-        try {
-            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(path);
-        }
-        catch (error) {
-            return {
-                reason: `cannot create a cgroup in ${support.parent} (${error.code})`,
-            };
-        }
-        return new JobCgroup(path);
-    }
-    /**
-     * An existing job cgroup named in a record, to kill what a vmplan that died left in it; undefined for a path
-     * that is not one vmplan makes (a record is never trusted to name any other cgroup).
-     */
-    static at(path) {
-        const support = cgroupSupport();
-        if (!support.available)
-            return undefined;
-        const name = path.slice(support.parent.length + 1);
-        if (!path.startsWith(`${support.parent}/`) || !/^vmplan-\d+-[0-9a-f]{8}$/.test(name))
-            return undefined;
-        return new JobCgroup(path);
-    }
-    /** The file a process writes "0" to in order to move itself in (its children follow it). */
-    get procsFile() {
-        return (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.procs');
-    }
-    /** Processes in the cgroup now. */
-    members() {
-        try {
-            return (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(this.procsFile, 'utf8')
-                .split('\n')
-                .filter((line) => line !== '')
-                .map(Number);
-        }
-        catch {
-            return [];
-        }
-    }
-    /**
-     * SIGKILLs every process in the cgroup (`cgroup.kill`, which no process can dodge by forking; on kernels before
-     * 5.14 freeze, kill each, thaw) and waits until it is empty. Returns how many there were.
-     */
-    async killAll() {
-        const members = this.members();
-        if (members.length === 0)
-            return 0;
-        if ((0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.kill'))) {
-            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.kill'), '1');
-        }
-        else {
-            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.freeze'), '1');
-            for (const pid of this.members()) {
-                try {
-                    process.kill(pid, 'SIGKILL');
-                }
-                catch {
-                    // gone already
-                }
-            }
-            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.freeze'), '0');
-        }
-        await this.emptied();
-        return members.length;
-    }
-    /** SIGKILLs every process in the cgroup at once, synchronously (for a vmplan process that is exiting). */
-    killNow() {
-        try {
-            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.writeFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.kill'), '1');
-        }
-        catch {
-            for (const pid of this.members()) {
-                try {
-                    process.kill(pid, 'SIGKILL');
-                }
-                catch {
-                    // gone already
-                }
-            }
-        }
-    }
-    /** Kills what is left and removes the cgroup (best effort: a cgroup that will not empty is left, and said). */
-    async remove() {
-        if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)(this.path))
-            return true;
-        await this.killAll();
-        try {
-            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmdirSync)(this.path);
-            return true;
-        }
-        catch {
-            return false;
-        }
-    }
-    async emptied() {
-        const deadline = Date.now() + EMPTY_WAIT_MS;
-        while (Date.now() < deadline) {
-            let events = '';
-            try {
-                events = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(this.path, 'cgroup.events'), 'utf8');
-            }
-            catch {
-                return;
-            }
-            if (/^populated 0$/m.test(events))
-                return;
-            await (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_3__.setTimeout)(10);
-        }
-    }
-}
-/**
- * The command that runs `command args` inside a cgroup: a shell moves itself in (writing "0" to cgroup.procs)
- * before it execs the command, so not even the command's first child can start outside it.
- */
-function commandInCgroup(cgroup, command, args) {
-    return [
-        '/bin/sh',
-        [
-            '-c',
-            'echo 0 > "$0" || { echo "vmplan: could not enter the job\'s cgroup" >&2; exit 125; }; exec "$@"',
-            cgroup.procsFile,
-            command,
-            ...args,
-        ],
-    ];
-}
-
-
-/***/ }),
-
-/***/ 2228:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   FN: () => (/* binding */ processAlive),
-/* harmony export */   FV: () => (/* binding */ processGroupLeftovers),
-/* harmony export */   Kf: () => (/* binding */ killRecordedProcessNow),
-/* harmony export */   gi: () => (/* binding */ NODE_DIR_VARIABLE),
-/* harmony export */   w4: () => (/* binding */ stopRecordedProcess)
-/* harmony export */ });
-/* unused harmony exports commandLineOf, belongsToRun */
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _cgroup_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3537);
-/* harmony import */ var _process_tree_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6841);
-
-
-
-
-/** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
-function processAlive(pid) {
-    try {
-        process.kill(pid, 0);
-        return true;
-    }
-    catch (error) {
-        return error.code === 'EPERM';
-    }
-}
-/** A process's command line, or undefined when it is gone (or cannot be read). */
-function commandLineOf(pid) {
-    if (process.platform === 'linux') {
-        try {
-            return (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-        }
-        catch {
-            return undefined;
-        }
-    }
-    const result = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawnSync)('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
-    return result.status === 0 ? result.stdout.trim() : undefined;
-}
-/** The variable every process vmplan starts for a node carries: the node's folder (inherited by its children). */
-const NODE_DIR_VARIABLE = 'VMPLAN_NODE_DIR';
-/** A process's environment as text (`NAME=value` per line), or undefined when it cannot be read. */
-function environmentOf(pid) {
-    if (process.platform === 'linux') {
-        try {
-            return (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(`/proc/${pid}/environ`, 'utf8').split('\0').join('\n');
-        }
-        catch {
-            return undefined;
-        }
-    }
-    // macOS: ps -E appends the environment to the command.
-    const result = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawnSync)('ps', ['-E', '-ww', '-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
-    return result.status === 0 ? result.stdout.replaceAll(' ', '\n') : undefined;
-}
-/**
- * Whether a live process was started by vmplan for this run: its command line names the run folder (VMs, job
- * scripts), or its environment carries a node folder of the run (anything a job or an image build started).
- */
-function belongsToRun(pid, runDir) {
-    if (commandLineOf(pid)?.includes(runDir) === true)
-        return true;
-    const environment = environmentOf(pid);
-    return environment?.split('\n').some((line) => line.startsWith(`${NODE_DIR_VARIABLE}=${runDir}/`)) === true;
-}
-/**
- * Whether the recorded process group is still the run's: its leader belongs to the run, or — when the leader is
- * gone — a live member does (a pid is never a new group's id while members of the old group live, but a group
- * of strangers can take a pid once they are all gone: never signal one without a member that proves it).
- */
-function groupIsOurs(recorded, runDir) {
-    if (commandLineOf(recorded.pid) !== undefined)
-        return belongsToRun(recorded.pid, runDir);
-    return recorded.group && (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_3__/* .liveGroupMembers */ .h_)(recorded.pid).some((pid) => belongsToRun(pid, runDir));
-}
-/**
- * Stops what a node record says is running — only if it still belongs to the run, so a recycled pid is never
- * killed. `first` runs before any signal once ownership is proven (e.g. a VM's own stop request).
- */
-async function stopRecordedProcess(recorded, runDir, options = {}) {
-    const graceMs = options.graceMs ?? 2_000;
-    if (commandLineOf(recorded.pid) === undefined && (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_3__/* .liveGroupMembers */ .h_)(recorded.pid).length === 0)
-        return 'already-gone';
-    if (!groupIsOurs(recorded, runDir))
-        return 'not-ours';
-    await options.first?.();
-    if (recorded.group)
-        return (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_3__/* .stopProcessGroup */ .VK)(recorded.pid, graceMs);
-    try {
-        process.kill(recorded.pid, 'SIGKILL');
-        return 'killed';
-    }
-    catch {
-        return 'already-gone';
-    }
-}
-/**
- * Kills what a node record says is running, at once and synchronously (SIGKILL to its process group): for the
- * last moments of a vmplan process that is exiting and cannot wait for a graceful stop.
- */
-function killRecordedProcessNow(recorded, runDir) {
-    if (!groupIsOurs(recorded, runDir))
-        return;
-    try {
-        process.kill(recorded.group ? -recorded.pid : recorded.pid, 'SIGKILL');
-    }
-    catch {
-        // already gone
-    }
-}
-/** How executors whose leftovers are plain process groups stop them (their ExecutorRuntime's part). */
-const processGroupLeftovers = {
-    async stopLeftovers(recorded, runDir) {
-        await stopRecordedProcess(recorded, runDir);
-        // What left the group (setsid, daemons) is still in the job's cgroup.
-        if (recorded.cgroup)
-            await _cgroup_js__WEBPACK_IMPORTED_MODULE_2__/* .JobCgroup */ .gj.at(recorded.cgroup)?.remove();
-    },
-    killLeftoversNow(recorded, runDir) {
-        killRecordedProcessNow(recorded, runDir);
-        if (recorded.cgroup)
-            _cgroup_js__WEBPACK_IMPORTED_MODULE_2__/* .JobCgroup */ .gj.at(recorded.cgroup)?.killNow();
-    },
-};
-
-
-/***/ }),
-
-/***/ 6841:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   BR: () => (/* binding */ killLeftovers),
-/* harmony export */   VK: () => (/* binding */ stopProcessGroup),
-/* harmony export */   h_: () => (/* binding */ liveGroupMembers)
-/* harmony export */ });
-/* unused harmony export waitForGroupExit */
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8500);
-/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_timers_promises__WEBPACK_IMPORTED_MODULE_2__);
-
-
-
-/** Live (non-zombie) process ids in a process group. Zombies are already dead; they only await reaping. */
-function liveGroupMembers(pgid) {
-    if (process.platform === 'linux')
-        return linuxGroupMembers(pgid);
-    const result = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawnSync)('ps', ['-A', '-o', 'pid=,pgid=,stat='], { encoding: 'utf8' });
-    if (result.status !== 0)
-        return groupExists(pgid) ? [pgid] : [];
-    return result.stdout
-        .split('\n')
-        .map((line) => line.trim().split(/\s+/))
-        .filter(([pid, group, stat]) => pid !== undefined && Number(group) === pgid && !stat?.startsWith('Z'))
-        .map(([pid]) => Number(pid));
-}
-function linuxGroupMembers(pgid) {
-    const members = [];
-    for (const name of (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readdirSync)('/proc')) {
-        if (!/^\d+$/.test(name))
-            continue;
-        let stat;
-        try {
-            stat = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(`/proc/${name}/stat`, 'utf8');
-        }
-        catch {
-            continue; // exited meanwhile
-        }
-        // Format: pid (comm) state ppid pgrp ...; comm may contain spaces and parentheses.
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (fields[0] !== 'Z' && Number(fields[2]) === pgid)
-            members.push(Number(name));
-    }
-    return members;
-}
-function groupExists(pgid) {
-    try {
-        process.kill(-pgid, 0);
-        return true;
-    }
-    catch (error) {
-        return error.code === 'EPERM';
-    }
-}
-function signalGroup(pgid, signal) {
-    try {
-        process.kill(-pgid, signal);
-    }
-    catch (error) {
-        if (error.code !== 'ESRCH')
-            throw error;
-    }
-}
-/** Waits until no live process is left in the group, up to `timeoutMs`; true when the group is gone. */
-async function waitForGroupExit(pgid, timeoutMs) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        if (liveGroupMembers(pgid).length === 0)
-            return true;
-        if (Date.now() >= deadline)
-            return false;
-        await (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_2__.setTimeout)(25);
-    }
-}
-/**
- * Stops a whole process group: SIGTERM, up to `graceMs` for it to exit, then SIGKILL, then verifies that no
- * live process is left. 'survived' means something ignored SIGKILL (e.g. stuck in the kernel) — reported, not hidden.
- */
-async function stopProcessGroup(pgid, graceMs) {
-    if (liveGroupMembers(pgid).length === 0)
-        return 'already-gone';
-    signalGroup(pgid, 'SIGTERM');
-    if (await waitForGroupExit(pgid, graceMs))
-        return 'terminated';
-    signalGroup(pgid, 'SIGKILL');
-    return (await waitForGroupExit(pgid, 2_000)) ? 'killed' : 'survived';
-}
-/** Kills whatever is left of a group at once (after its leader exited: background processes of a job). */
-async function killLeftovers(pgid) {
-    const left = liveGroupMembers(pgid);
-    if (left.length === 0)
-        return 0;
-    signalGroup(pgid, 'SIGKILL');
-    await waitForGroupExit(pgid, 2_000);
-    return left.length;
-}
-
-
-/***/ }),
-
 /***/ 5105:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -43758,6 +43329,184 @@ function sha256(data) {
 /** Orders strings by UTF-16 code units, the same on every machine and locale (unlike localeCompare). */
 function compareText(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
+}
+
+
+/***/ }),
+
+/***/ 4390:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   FN: () => (/* binding */ processAlive),
+/* harmony export */   _e: () => (/* binding */ takeLease),
+/* harmony export */   kK: () => (/* binding */ withLock)
+/* harmony export */ });
+/* unused harmony exports HolderSchema, thisHolder, holderAlive, lockOf, tryLock, unlock, lockHolder, releaseLeases, liveLeases, isBookkeeping */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8500);
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_timers_promises__WEBPACK_IMPORTED_MODULE_4__);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(2857);
+/* harmony import */ var _atomic_write_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5105);
+
+
+
+
+
+
+
+// A cached folder (an image cache entry, a named cache) is "in use" while a live process holds a lease on it: a
+// file in `<folder>.leases/`. Leases are taken, and gc removes folders, only while holding `<folder>.lock` (an
+// exclusive mkdir), so gc never removes a folder between a run's check and its use.
+/** Who holds a lock or a lease. */
+const HolderSchema = zod__WEBPACK_IMPORTED_MODULE_6__/* .strictObject */ .rej({
+    pid: zod__WEBPACK_IMPORTED_MODULE_6__/* .number */ .aig().int(),
+    hostname: zod__WEBPACK_IMPORTED_MODULE_6__/* .string */ .YjP(),
+    startedAt: zod__WEBPACK_IMPORTED_MODULE_6__/* .string */ .YjP(),
+});
+/** Whether a process exists (EPERM: it does, owned by someone else). */
+function processAlive(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
+}
+/** This process, as a lock or lease holder. */
+function thisHolder() {
+    return { pid: process.pid, hostname: (0,node_os__WEBPACK_IMPORTED_MODULE_2__.hostname)(), startedAt: new Date().toISOString() };
+}
+/** Whether a holder may still be using what it holds: alive here, or on another host (which cannot be asked). */
+function holderAlive(holder) {
+    return holder.hostname !== (0,node_os__WEBPACK_IMPORTED_MODULE_2__.hostname)() || (holder.pid > 0 && processAlive(holder.pid));
+}
+/** The lock folder that guards `target`. */
+function lockOf(target) {
+    return `${target}.lock`;
+}
+/** Takes `target`'s lock if it is free (an exclusive mkdir, then who holds it); false when someone holds it. */
+function tryLock(target) {
+    const lock = lockOf(target);
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)((0,node_path__WEBPACK_IMPORTED_MODULE_3__.dirname)(lock), { recursive: true });
+    try {
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(lock);
+    }
+    catch {
+        return false;
+    }
+    (0,_atomic_write_js__WEBPACK_IMPORTED_MODULE_5__/* .writeJsonAtomic */ .q)((0,node_path__WEBPACK_IMPORTED_MODULE_3__.join)(lock, 'owner.json'), thisHolder());
+    return true;
+}
+/** Releases a lock this process took. */
+function unlock(target) {
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmSync)(lockOf(target), { recursive: true, force: true });
+}
+/** Who holds `target`'s lock, when it is readable. */
+function lockHolder(target) {
+    try {
+        return HolderSchema.parse(JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)((0,node_path__WEBPACK_IMPORTED_MODULE_3__.join)(lockOf(target), 'owner.json'), 'utf8')));
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Runs `work` holding `target`'s lock, waiting while another process holds it. A lock whose holder died on this
+ * machine (or that never got a holder within a minute) is removed; the locks this module takes are held for
+ * milliseconds, so waiting is rare.
+ */
+async function withLock(target, work, options = {}) {
+    for (;;) {
+        options.signal?.throwIfAborted();
+        if (tryLock(target))
+            break;
+        const holder = lockHolder(target);
+        if (holder === undefined ? fileAgeMs(lockOf(target)) > 60_000 : !holderAlive(holder))
+            unlock(target);
+        else
+            await (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_4__.setTimeout)(options.pollMs ?? 100);
+    }
+    try {
+        return work();
+    }
+    finally {
+        unlock(target);
+    }
+}
+function fileAgeMs(path) {
+    try {
+        return Date.now() - (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.statSync)(path).mtimeMs;
+    }
+    catch {
+        return 0;
+    }
+}
+/** Leases this process holds, released together at the end of a run (or when the process exits). */
+const held = new Set();
+let releaseOnExit = false;
+/**
+ * Marks `target` in use by this process and as just used (its mtime: gc removes the least recently used first).
+ * Call it holding `target`'s lock. Returns the lease file.
+ */
+function takeLease(target) {
+    const folder = `${target}.leases`;
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(folder, { recursive: true });
+    const lease = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.join)(folder, `${process.pid}-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(4).toString('hex')}.json`);
+    (0,_atomic_write_js__WEBPACK_IMPORTED_MODULE_5__/* .writeJsonAtomic */ .q)(lease, thisHolder());
+    const now = new Date();
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.utimesSync)(target, now, now);
+    held.add(lease);
+    if (!releaseOnExit) {
+        releaseOnExit = true;
+        process.once('exit', releaseLeases);
+    }
+    return lease;
+}
+/** Releases every lease this process holds (a run is over: what it used may be pruned). */
+function releaseLeases() {
+    for (const lease of held)
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmSync)(lease, { force: true });
+    held.clear();
+}
+/** The live leases on `target`; leases of processes that died on this machine are removed on the way. */
+function liveLeases(target) {
+    const folder = `${target}.leases`;
+    let names;
+    try {
+        names = readdirSync(folder);
+    }
+    catch {
+        return [];
+    }
+    const live = [];
+    for (const name of names) {
+        const path = join(folder, name);
+        let holder;
+        try {
+            holder = HolderSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+        }
+        catch {
+            holder = undefined; // being written, or damaged: a damaged lease holds nothing
+        }
+        if (holder !== undefined && holderAlive(holder))
+            live.push(holder);
+        else if (holder !== undefined || fileAgeMs(path) > 60_000)
+            rmSync(path, { force: true });
+    }
+    return live;
+}
+/** Whether a name in a cache folder is bookkeeping (a lock, leases, a build or removal in progress), not an entry. */
+function isBookkeeping(name) {
+    return /\.(lock|leases)$|\.lock\.stale-|\.tmp-|\.pruned-|\.nix-result$/.test(basename(name));
 }
 
 

@@ -5,8 +5,24 @@ import { InputError, type Problem } from '../errors.js';
 import { executorOptions } from '../executors/catalog.js';
 import { parseShard } from '../plan/shard.js';
 import { TrustSettingSchema } from '../plan/trust.js';
+import { parseBytes } from '../util/bytes.js';
 import { describeValue } from '../util/describe.js';
 import { INPUTS } from './metadata.js';
+
+/** A size (`20GB`, `500 MB`, `1.5GiB`, `0`) in bytes; empty is undefined. */
+const sizeInput = z
+  .string()
+  .trim()
+  .transform((value, context) => {
+    if (value === '') return undefined;
+    const bytes = parseBytes(value);
+    if (bytes !== undefined) return bytes;
+    context.addIssue({
+      code: 'custom',
+      message: `expected a size such as 20GB or 500MB, found ${describeValue(value)}`,
+    });
+    return z.NEVER;
+  });
 
 const booleanInput = z
   .string()
@@ -68,6 +84,12 @@ export const ActionInputsSchema = z.object({
     .transform((value) => (value === '' ? undefined : Number(value))),
   'fail-fast': booleanInput,
   'state-dir': z.string().trim(),
+  'cache-dir': z
+    .string()
+    .trim()
+    .transform((value) => (value === '' ? undefined : value)),
+  'cache-max-size': sizeInput,
+  'min-free': sizeInput,
   plan: z
     .string()
     .trim()

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { InfrastructureError, InputError } from '../errors.js';
 import { artifactName, uploadJsonArtifact } from '../github/artifacts.js';
+import { describeItem, pruneCache } from '../images/cache-gc.js';
 import { type RunRequest, runPipeline } from '../pipeline/run.js';
 import { writePlan } from '../plan/io.js';
 import type { Plan } from '../plan/schema.js';
@@ -11,7 +12,8 @@ import { jobGroups } from '../plan/shard.js';
 import { decideTrust } from '../plan/trust.js';
 import { StateLayout } from '../records/layout.js';
 import { buildSummary } from '../report/summary.js';
-import { ensureStateDir } from '../util/state-dir.js';
+import { formatBytes } from '../util/bytes.js';
+import { defaultCacheDir, ensureStateDir } from '../util/state-dir.js';
 import { ActionsLog } from './actions-log.js';
 import { checkRunsFactory } from './check-runs.js';
 import { type ActionInputs, executorInputs, readInputs } from './inputs.js';
@@ -31,8 +33,12 @@ export async function mainStep(): Promise<void> {
       stateDir: join(env.RUNNER_TEMP ?? tmpdir(), 'vmplan'),
     });
     const context = workflowContext(env, readEventPayload(env.GITHUB_EVENT_PATH));
-    const layout = new StateLayout(resolve(context.workspace, inputs['state-dir']));
+    const layout = new StateLayout(
+      resolve(context.workspace, inputs['state-dir']),
+      resolve(context.workspace, inputs['cache-dir'] ?? defaultCacheDir(env)),
+    );
     ensureStateDir(layout.root);
+    ensureStateDir(layout.cacheDir, 'cache folder');
     core.saveState(STATE.stateDir, layout.root);
     if (inputs.mode === 'report') await reportStep(inputs, context, layout, log);
     else await runStep(inputs, context, layout, log);
@@ -94,7 +100,27 @@ async function runStep(
     makeChecks: checkRunsFactory(inputs, context, log),
     artifactsAvailable: process.env.ACTIONS_RUNTIME_TOKEN !== undefined,
   });
-  await runPipeline(runRequest(planned, inputs, context, { layout, planPath }), ports);
+  try {
+    await runPipeline(runRequest(planned, inputs, context, { layout, planPath }), ports);
+  } finally {
+    await pruneAfterRun(inputs, layout, log);
+  }
+}
+
+/** Keeps the cache folder within `cache-max-size` after a run; a prune that fails only warns. */
+async function pruneAfterRun(inputs: ActionInputs, layout: StateLayout, log: ActionsLog): Promise<void> {
+  const maxBytes = inputs['cache-max-size'];
+  if (maxBytes === undefined) return;
+  try {
+    const pruned = await pruneCache(layout.cacheDir, { maxBytes });
+    const now = Date.now();
+    const removed = pruned.removed.map((item) => `  removed ${describeItem(item, now)}`);
+    log.line(
+      `Cache ${layout.cacheDir}: ${formatBytes(pruned.keptBytes)} kept (cache-max-size ${formatBytes(maxBytes)})${removed.length > 0 ? `\n${removed.join('\n')}` : ''}`,
+    );
+  } catch (error) {
+    log.command(() => core.warning(`vmplan: could not prune the cache folder: ${(error as Error).message}`));
+  }
 }
 
 /** What the pipeline runs and how, from the inputs and the workflow run. */
@@ -118,6 +144,7 @@ function runRequest(
     locate: planned.locate,
     // Step debug logging (ACTIONS_STEP_DEBUG) shows the details too; they are always in the logs artifact.
     verbose: core.isDebug(),
+    ...(inputs['min-free'] === undefined ? {} : { minFreeBytes: inputs['min-free'] }),
     trust: decideTrust(
       inputs.trust,
       { event: context.event, forkPullRequest: context.pullRequestFromElsewhere },

@@ -39,9 +39,25 @@ const OWN_INPUTS = {
     default: 'true',
   },
   'state-dir': {
-    description: 'Where runs, logs and caches are kept on the runner.',
+    description:
+      "Where this workflow run's runs, plans and logs are kept on the runner (emptied with RUNNER_TEMP after the job; the cache-dir keeps what outlives runs).",
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression the runner fills in
     default: '${{ runner.temp }}/vmplan',
+  },
+  'cache-dir': {
+    description:
+      "Where what outlives workflow runs is kept - the image cache, named caches, recorded durations. Default - the runner user's cache folder (~/Library/Caches/vmplan on macOS, $XDG_CACHE_HOME/vmplan or ~/.cache/vmplan on Linux), or VMPLAN_CACHE_DIR.",
+    default: '',
+  },
+  'cache-max-size': {
+    description:
+      'After each run, prune the cache-dir to this size, least recently used first and never what a running job uses (e.g. 20GB, 500MB; 0 empties it of unused entries; empty - no pruning).',
+    default: '20GB',
+  },
+  'min-free': {
+    description:
+      'Free space the state and cache folders need before a run starts, or the run is refused with what pruning would free (e.g. 5GB). Default - 2 GB when a job runs in a VM, no check otherwise.',
+    default: '',
   },
   plan: {
     description:

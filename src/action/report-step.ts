@@ -65,7 +65,7 @@ export async function reportStep(
 
 /** Writes the passed jobs' durations (job id → ms) for the next plan's shards; returns the file's path. */
 function writeDurations(layout: StateLayout, jobs: JobReport[]): string {
-  const path = join(layout.root, 'durations.json');
+  const path = layout.durationsFile;
   writeJsonAtomic(
     path,
     Object.fromEntries(

@@ -76,9 +76,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'gc',
     operands: '',
-    summary: 'Delete old runs (never a running one).',
+    summary: 'Delete old runs and prune the image and named caches (never what a run is using).',
     flags: GC_FLAGS,
-    examples: ['vmplan gc --keep 20'],
+    examples: [
+      'vmplan gc --keep 20',
+      'vmplan gc --max-size 20GB --max-age 30',
+      'vmplan gc --max-size 0 --dry-run',
+    ],
     run: gcCommand,
   },
   {

@@ -2,10 +2,10 @@ import { hostname } from 'node:os';
 import { isOutOfSpace } from '../errors.js';
 import { runtimeOf } from '../executors/available.js';
 import { readPlan } from '../plan/io.js';
-import { processAlive } from '../process/ownership.js';
 import type { StateLayout } from '../records/layout.js';
 import type { RunRecord } from '../records/schema.js';
 import { openRunStore, type RunStore, readRunRecord } from '../records/store.js';
+import { processAlive } from '../util/lease.js';
 
 /** True when the run is recorded as running but its vmplan process on this machine is gone. */
 export function isAbandoned(run: RunRecord): boolean {

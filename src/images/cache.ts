@@ -16,9 +16,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import type { PrepareNode } from '../plan/schema.js';
-import { processAlive } from '../process/ownership.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { compareText, sha256 } from '../util/canonical-json.js';
+import { type Holder, HolderSchema, holderAlive, lockOf, takeLease, tryLock, unlock } from '../util/lease.js';
 import { VMPLAN_VERSION } from '../version.js';
 import { ImageProblem } from './contract.js';
 
@@ -33,13 +33,6 @@ export const CacheEntrySchema = z.strictObject({
 });
 /** A cache entry's record. */
 export type CacheEntry = z.infer<typeof CacheEntrySchema>;
-
-/** Who holds a build lock. */
-const LockOwnerSchema = z.strictObject({
-  pid: z.number().int(),
-  hostname: z.string(),
-  startedAt: z.string(),
-});
 
 /** Hashes a file's content without reading it into memory at once. */
 export async function hashFile(path: string): Promise<string> {
@@ -146,50 +139,43 @@ export class ImageCache {
   }
 
   /**
+   * The entry for a key, marked in use by this process (a lease gc respects until the run ends), or undefined
+   * when there is none. Waits while another process holds the entry's lock (a build, or gc removing it).
+   */
+  async use(key: string, options: LockOptions): Promise<CacheEntry | undefined> {
+    mkdirSync(this.folder, { recursive: true });
+    await this.lock(key, options);
+    try {
+      const entry = this.lookup(key);
+      if (entry !== undefined) takeLease(this.entryDir(key));
+      return entry;
+    } finally {
+      unlock(this.entryDir(key));
+    }
+  }
+
+  /**
    * Builds an entry with `build(outputFolder)` unless it exists, holding a lock so that concurrent runs on one
    * machine build a key once and the others wait. A lock whose owner died is taken over. `build` throws
    * (an ImageProblem for a failure the user can fix) and leaves nothing behind in the cache when it does.
+   * The entry returned is leased to this process (see `use`).
    */
   async getOrBuild(
     key: string,
     describe: Omit<CacheEntry, 'key' | 'createdAt' | 'buildMs'>,
     build: (out: string) => Promise<void>,
-    options: { signal: AbortSignal; onWait: (message: string) => void; pollMs?: number },
+    options: LockOptions,
   ): Promise<{ entry: CacheEntry; cached: boolean }> {
     mkdirSync(this.folder, { recursive: true });
     removeOldTombstones(this.folder, key);
-    const existing = this.lookup(key);
-    if (existing !== undefined) return { entry: existing, cached: true };
-    const lock = join(this.folder, `${key}.lock`);
-    let waited = false;
-    for (;;) {
-      if (options.signal.aborted) throw new ImageProblem('stopped while waiting for the image cache lock');
-      if (this.tryLock(lock)) break;
-      // The inode first: a takeover is only ever of the lock whose owner was read (see takeOverStaleLock).
-      const inode = inodeOf(lock);
-      const owner = readOwner(lock);
-      if (
-        inode !== undefined &&
-        owner !== undefined &&
-        owner.hostname === hostname() &&
-        (owner.pid <= 0 || !processAlive(owner.pid))
-      ) {
-        takeOverStaleLock(lock, inode, owner);
-        continue;
-      }
-      if (!waited) {
-        options.onWait(
-          `vmplan: waiting for ${owner === undefined ? 'another vmplan' : `vmplan (pid ${owner.pid})`}, which is building this image`,
-        );
-        waited = true;
-      }
-      await sleep(options.pollMs ?? 250);
-      const built = this.lookup(key);
-      if (built !== undefined) return { entry: built, cached: true };
-    }
+    const target = this.entryDir(key);
+    await this.lock(key, options);
     try {
       const done = this.lookup(key);
-      if (done !== undefined) return { entry: done, cached: true };
+      if (done !== undefined) {
+        takeLease(target);
+        return { entry: done, cached: true };
+      }
       const out = join(this.folder, `${key}.tmp-${randomBytes(4).toString('hex')}`);
       mkdirSync(out, { recursive: true });
       const started = Date.now();
@@ -206,27 +192,47 @@ export class ImageCache {
         buildMs: Date.now() - started,
       };
       writeJsonAtomic(join(out, 'entry.json'), entry);
-      rmSync(this.entryDir(key), { recursive: true, force: true });
-      renameSync(out, this.entryDir(key));
+      rmSync(target, { recursive: true, force: true });
+      renameSync(out, target);
+      takeLease(target);
       return { entry, cached: false };
     } finally {
-      rmSync(lock, { recursive: true, force: true });
+      unlock(target);
     }
   }
 
-  private tryLock(lock: string): boolean {
-    try {
-      mkdirSync(lock);
-    } catch {
-      return false;
+  /** Takes a key's lock, waiting for a live holder and taking over the lock of one that died on this machine. */
+  private async lock(key: string, options: LockOptions): Promise<void> {
+    const target = this.entryDir(key);
+    const lock = lockOf(target);
+    let waited = false;
+    for (;;) {
+      if (options.signal.aborted) throw new ImageProblem('stopped while waiting for the image cache lock');
+      if (tryLock(target)) return;
+      // The inode first: a takeover is only ever of the lock whose owner was read (see takeOverStaleLock).
+      const inode = inodeOf(lock);
+      const owner = readOwner(lock);
+      if (inode !== undefined && owner !== undefined && !holderAlive(owner)) {
+        takeOverStaleLock(lock, inode, owner);
+        continue;
+      }
+      // Locks are also held for moments (a lease, gc): only a missing entry means someone is building it.
+      if (!waited && this.lookup(key) === undefined) {
+        options.onWait(
+          `vmplan: waiting for ${owner === undefined ? 'another vmplan' : `vmplan (pid ${owner.pid})`}, which is building this image`,
+        );
+        waited = true;
+      }
+      await sleep(options.pollMs ?? 250);
     }
-    writeJsonAtomic(join(lock, 'owner.json'), {
-      pid: process.pid,
-      hostname: hostname(),
-      startedAt: new Date().toISOString(),
-    });
-    return true;
   }
+}
+
+/** How a cache operation waits for a key's lock. */
+export interface LockOptions {
+  signal: AbortSignal;
+  onWait: (message: string) => void;
+  pollMs?: number;
 }
 
 /** How long the tombstone of a taken-over lock is kept (it stops a second waiter from taking over a new lock). */
@@ -238,7 +244,7 @@ const TOMBSTONE_MS = 10 * 60_000;
  * waiters that saw the same dead lock exactly one claims it, and only that one moves the lock into it. The
  * others find the claim and go back to waiting, so none of them can move a new, live lock.
  */
-function takeOverStaleLock(lock: string, inode: number, owner: z.infer<typeof LockOwnerSchema>): void {
+function takeOverStaleLock(lock: string, inode: number, owner: Holder): void {
   const tombstone = `${lock}.stale-${inode}-${owner.pid}-${sha256(owner.startedAt).slice(0, 8)}`;
   try {
     mkdirSync(tombstone);
@@ -272,9 +278,9 @@ function removeOldTombstones(folder: string, key: string): void {
   }
 }
 
-function readOwner(lock: string): z.infer<typeof LockOwnerSchema> | undefined {
+function readOwner(lock: string): Holder | undefined {
   try {
-    return LockOwnerSchema.parse(JSON.parse(readFileSync(join(lock, 'owner.json'), 'utf8')));
+    return HolderSchema.parse(JSON.parse(readFileSync(join(lock, 'owner.json'), 'utf8')));
   } catch {
     // Just created (owner.json not written yet) or damaged: a lock this old without an owner is stale.
     try {

@@ -119,7 +119,10 @@ export class HostImagePreparer implements ImagePreparer {
       throw new ImageProblem(`a ${node.type} image is never prepared on the host in an untrusted run`);
     const { key } = await imageCacheKey(node, context.repositoryRoot);
     const cache = new ImageCache(join(this.cacheDir, 'images'));
-    const entry = cache.lookup(key);
+    const entry = await cache.use(key, {
+      signal: context.signal,
+      onWait: (message) => void log.note(message),
+    });
     const dir = cache.entryDir(key);
     if (entry === undefined || missingOutputs(dir) !== undefined)
       throw new ImageProblem(

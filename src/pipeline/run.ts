@@ -2,13 +2,17 @@ import type { ProgressReporter } from '../engine/run-plan.js';
 import { startRun } from '../engine/start-run.js';
 import { enforceTrust } from '../engine/trust-check.js';
 import { availableExecutors } from '../executors/available.js';
+import { isVmExecutor } from '../executors/catalog.js';
 import type { ExecutorSettings } from '../executors/descriptor.js';
+import { checkFreeSpace } from '../images/cache-gc.js';
 import { HostImagePreparer } from '../images/preparer.js';
 import type { Plan } from '../plan/schema.js';
 import type { TrustPolicy } from '../plan/trust.js';
 import type { StateLayout } from '../records/layout.js';
 import type { RunStore } from '../records/store.js';
 import type { JobLocation } from '../report/annotations.js';
+import { releaseLeases } from '../util/lease.js';
+import { ensureStateDir } from '../util/state-dir.js';
 import { collectRun } from './collect.js';
 import { JobTracker } from './job-tracker.js';
 import type { CollectedRun, NodeHooks, RunPorts } from './ports.js';
@@ -39,7 +43,15 @@ export interface RunRequest {
   /** Show details live (VM command lines and VM process output). */
   verbose?: boolean;
   signals: SignalWording;
+  /**
+   * Free space the state and cache folders must have for the run to start (see checkFreeSpace). Default: 2 GB
+   * when a job runs in a VM (images, root disk clones), none for host-only runs (their records are reserved).
+   */
+  minFreeBytes?: number;
 }
+
+/** The free space a run with VM jobs needs by default. */
+export const DEFAULT_MIN_FREE_BYTES = 2e9;
 
 /**
  * The run pipeline shared by the CLI and the action: execute the plan (signals, progress, check runs), collect
@@ -80,6 +92,7 @@ async function execute(
       repositoryRoot: request.repositoryRoot,
       cacheDir: layout.cacheDir,
     });
+    await checkRoom(request);
     await startRun({
       plan,
       planPath: request.planPath,
@@ -108,9 +121,28 @@ async function execute(
     });
   } finally {
     signals.uninstall();
+    // The run is over: the images and caches it used may be pruned again.
+    releaseLeases();
   }
   // startRun returns only once run.json exists and is finished (it throws when nothing could be created).
   return store!;
+}
+
+/** The state and cache folders exist and have room for the run (a run that cannot fit never starts). */
+async function checkRoom({ plan, layout, minFreeBytes }: RunRequest): Promise<void> {
+  ensureStateDir(layout.root);
+  ensureStateDir(layout.cacheDir, 'cache folder');
+  const needed =
+    minFreeBytes ?? (plan.nodes.some((node) => isVmExecutor(node.executor)) ? DEFAULT_MIN_FREE_BYTES : 0);
+  if (needed === 0) return;
+  await checkFreeSpace(
+    [
+      { what: 'state folder', path: layout.root },
+      { what: 'cache folder', path: layout.cacheDir },
+    ],
+    layout.cacheDir,
+    needed,
+  );
 }
 
 /** A progress reporter that also tells the pipeline's hooks (after the caller's own lines). */

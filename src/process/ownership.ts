@@ -4,16 +4,6 @@ import type { RunningProcess } from '../executors/descriptor.js';
 import { JobCgroup } from './cgroup.js';
 import { liveGroupMembers, type StopResult, stopProcessGroup } from './process-tree.js';
 
-/** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** A process's command line, or undefined when it is gone (or cannot be read). */
 export function commandLineOf(pid: number): string | undefined {
   if (process.platform === 'linux') {

@@ -4,18 +4,29 @@ import { InputError } from '../errors.js';
 import type { PlanNode } from '../plan/schema.js';
 import { RUN_ID_PATTERN } from './schema.js';
 
-/** Where everything of a state folder lives: `runs/<runId>/...` and `cache/`. All paths come from here. */
+/**
+ * Where everything lives: per-run data in the state folder (`runs/<runId>/...`, plans, downloads) and what
+ * outlives runs in the cache folder (images, named caches, durations). All paths come from here.
+ */
 export class StateLayout {
-  constructor(readonly root: string) {}
+  /** The cache folder: given, or `cache/` inside the state folder (tests, and state folders made before the split). */
+  readonly cacheDir: string;
+
+  constructor(
+    readonly root: string,
+    cacheDir?: string,
+  ) {
+    this.cacheDir = cacheDir ?? join(root, 'cache');
+  }
 
   /** Folder holding one folder per run. */
   get runsDir(): string {
     return join(this.root, 'runs');
   }
 
-  /** Folder for caches shared between runs (images, snapshots' helpers). */
-  get cacheDir(): string {
-    return join(this.root, 'cache');
+  /** Recorded job durations, to balance shards. */
+  get durationsFile(): string {
+    return join(this.cacheDir, 'durations.json');
   }
 
   /** A run's folder; the id is validated so a user-given id can never point elsewhere. */

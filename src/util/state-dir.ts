@@ -1,10 +1,11 @@
 import { accessSync, constants, existsSync, lstatSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { InfrastructureError, InputError, isOutOfSpace } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 /** Folders vmplan keeps inside a state folder; each must be a folder if it exists. */
-const STATE_SUBFOLDERS = ['runs', 'cache', 'plans'];
+const STATE_SUBFOLDERS = ['runs', 'cache', 'plans', 'images', 'shared'];
 
 /**
  * Creates a vmplan state folder that git ignores on its own (a `.gitignore` of `*` inside it), so runs,
@@ -12,9 +13,9 @@ const STATE_SUBFOLDERS = ['runs', 'cache', 'plans'];
  * A state folder that cannot be one (a file in its place or in place of `runs`, no write permission) is an
  * InputError naming the folder and what is wrong, before anything is written.
  */
-export function ensureStateDir(path: string): string {
+export function ensureStateDir(path: string, what = 'state folder'): string {
   const problem = stateDirProblem(path);
-  if (problem !== undefined) throw new InputError(`state folder ${path}: ${problem}`);
+  if (problem !== undefined) throw new InputError(`${what} ${path}: ${problem}`);
   const ignore = join(path, '.gitignore');
   try {
     if (!existsSync(ignore))
@@ -22,7 +23,7 @@ export function ensureStateDir(path: string): string {
   } catch (error) {
     if (!isOutOfSpace(error)) throw error;
     throw new InfrastructureError(
-      `state folder ${path} is out of space (${(error as NodeJS.ErrnoException).code}): free some (vmplan gc) and run again`,
+      `${what} ${path} is out of space (${(error as NodeJS.ErrnoException).code}): free some (vmplan gc) and run again`,
     );
   }
   return path;
@@ -51,4 +52,21 @@ function stateDirProblem(path: string): string | undefined {
     return 'is not writable (vmplan writes runs, logs and caches there)';
   }
   return undefined;
+}
+
+/**
+ * The per-user folder for what outlives runs (the image cache, named caches, recorded durations): VMPLAN_CACHE_DIR,
+ * else `~/Library/Caches/vmplan` on macOS and `$XDG_CACHE_HOME/vmplan` (or `~/.cache/vmplan`) elsewhere. Never
+ * under a runner's RUNNER_TEMP, which the runner empties before and after every job.
+ */
+export function defaultCacheDir(
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform,
+  home: string = env.HOME ?? homedir(),
+): string {
+  if (env.VMPLAN_CACHE_DIR !== undefined && env.VMPLAN_CACHE_DIR !== '') return env.VMPLAN_CACHE_DIR;
+  if (platform === 'darwin') return join(home, 'Library', 'Caches', 'vmplan');
+  const xdg = env.XDG_CACHE_HOME;
+  // The XDG spec: a relative XDG_CACHE_HOME is invalid and ignored.
+  return join(xdg !== undefined && isAbsolute(xdg) ? xdg : join(home, '.cache'), 'vmplan');
 }

@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import { isAbsolute, relative, sep } from 'node:path';
-import { promisify } from 'node:util';
 import type { Plan } from '../plan/schema.js';
 import { formatBytes } from '../util/bytes.js';
+import { diskUsage } from '../util/disk.js';
 import { type CopyStats, copyTree } from './copy-tree.js';
 import { createExcluder } from './exclude.js';
 import { gitView, gitViewExcluder, isGitWorkTree } from './git-view.js';
-
-const execFileAsync = promisify(execFile);
 
 /** Snapshots above this size get a hint about what to leave out. */
 const LARGE_SNAPSHOT_BYTES = 1024 ** 3;
@@ -82,15 +79,6 @@ export function snapshotLine(stats: CopyStats, bytes: number, ignored: readonly 
   const named = ignored.slice(0, IGNORED_NAMED).join(', ');
   const more = ignored.length > IGNORED_NAMED ? ` and ${ignored.length - IGNORED_NAMED} more` : '';
   return `${line}; left out as ignored by git: ${named}${more} (workspace.include-ignored brings paths back)`;
-}
-
-/**
- * The space a folder's files take, from `du -sk` (POSIX, so the same on macOS): one process that the run's
- * signal stops, instead of a stat per file in this one.
- */
-async function diskUsage(folder: string, signal: AbortSignal): Promise<number> {
-  const { stdout } = await execFileAsync('du', ['-sk', folder], { signal, encoding: 'utf8' });
-  return Number.parseInt(stdout, 10) * 1024;
 }
 
 function describeList(prefix: string, items: readonly string[]): string {

@@ -612,4 +612,58 @@ jobs:
       expect(post.code).toBe(0);
     },
   );
+
+  it.skipIf(guest === undefined)(
+    'keeps the image cache and named caches across workflow runs (RUNNER_TEMP emptied): the second run reuses both',
+    async () => {
+      const home = mkdtempSync(join(tmpdir(), 'vmplan-runner-home-'));
+      const builds = join(home, 'builds.log');
+      const workspace = makeWorkspace({
+        '.github/vmplan.yml': `version: 1
+images:
+  cached:
+    arch: arm64
+    cpus: 1
+    memory: 512
+    cmdline: "quiet cryptomgr.notests"
+    build:
+      run: echo built >> ${builds}; cp ${guest}/kernel ${guest}/initrd "$VMPLAN_IMAGE_OUT/"
+defaults: { image: cached, executor: vfkit }
+jobs:
+  remember:
+    run: 'echo run >> /var/cache/seen/runs; echo "runs this cache saw: $(wc -l < /var/cache/seen/runs)"'
+    caches: { seen: /var/cache/seen }
+`,
+      });
+      // Two workflow runs on one machine: each harness has its own RUNNER_TEMP (the runner empties it); the
+      // cache folder is the runner user's default one (HOME), as on a self-hosted Mac.
+      const run = async (runId: string) => {
+        const harness = new ActionHarness(
+          workspace.root,
+          { 'vfkit-path': VFKIT_SHIM, 'github-token': 'test-token' },
+          { HOME: home, VMPLAN_CACHE_DIR: '', GITHUB_RUN_ID: runId },
+          { name: 'push', payload: {} },
+          servicesForNewRun(),
+        );
+        const { main } = await harness.runBoth();
+        expect(main.code, main.stdout).toBe(0);
+        return { main, temp: harness.temp };
+      };
+      const first = await run('5001');
+      expect(first.main.stdout).toContain('runs this cache saw: 1');
+      expect(first.main.stdout).toMatch(/image "cached" built in [\d.]+ s and cached/);
+      const second = await run('5002');
+      expect(second.temp).not.toBe(first.temp);
+      expect(second.main.stdout).toMatch(/image "cached" from the cache \(key [0-9a-f]+/);
+      expect(second.main.stdout).toContain('runs this cache saw: 2');
+      expect(readFileSync(builds, 'utf8').trim().split('\n')).toHaveLength(1);
+      // The per-user default, not RUNNER_TEMP: what the README promises for a self-hosted runner.
+      expect(
+        readdirSync(join(home, '.cache/vmplan/images')).some((name) => /^[0-9a-f]{32}$/.test(name)),
+      ).toBe(true);
+      expect(second.main.stdout).toMatch(
+        /Cache .*\.cache\/vmplan: [\d.]+ (MB|KB|GB) kept \(cache-max-size 20\.0 GB\)/,
+      );
+    },
+  );
 });

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, runVmplan, spawnVmplan, TSX_LOADER } from '../support/cli.js';
+import { REPO_ROOT, runVmplan, spawnVmplan, TSX_LOADER, testCacheDir } from '../support/cli.js';
 import { prerequisite } from '../support/prerequisites.js';
 import { testProject } from '../support/project.js';
 
@@ -40,7 +40,7 @@ function runOnTerminal(
     .join(' ');
   const child = spawn('script', ['-qfec', command, '/dev/null'], {
     cwd,
-    env: { ...process.env, ...env },
+    env: { ...process.env, VMPLAN_CACHE_DIR: testCacheDir(args, cwd), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

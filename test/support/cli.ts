@@ -1,4 +1,5 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
@@ -34,15 +35,26 @@ export interface CliProcess {
   done: Promise<CliResult>;
 }
 
+/**
+ * Where a test's CLI keeps its cache unless the test says otherwise: inside its state folder, as before the
+ * per-user cache folder existed, so tests never share (or leave behind) images and caches in the real one.
+ */
+export function testCacheDir(args: readonly string[], cwd: string): string {
+  const given = args.indexOf('--state-dir');
+  const state = given === -1 ? join(cwd, '.vmplan') : resolve(cwd, args[given + 1] ?? '.vmplan');
+  return join(state, 'cache');
+}
+
 /** Starts the vmplan CLI (from source, or the committed bundle) as a real child process. */
 export function spawnVmplan(args: string[], options: CliOptions = {}): CliProcess {
   const entry =
     options.bundle === true
       ? [`${REPO_ROOT}bin/vmplan.js`]
       : ['--import', TSX_LOADER, `${REPO_ROOT}src/cli.ts`];
+  const cwd = options.cwd ?? REPO_ROOT;
   const child = spawn(process.execPath, [...entry, ...args], {
-    cwd: options.cwd ?? REPO_ROOT,
-    env: { ...process.env, ...options.env },
+    cwd,
+    env: { ...process.env, VMPLAN_CACHE_DIR: testCacheDir(args, cwd), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

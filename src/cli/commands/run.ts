@@ -14,6 +14,8 @@ import { decideTrust, type TrustPolicy } from '../../plan/trust.js';
 import { StateLayout } from '../../records/layout.js';
 import { renderRunTable } from '../../records/render.js';
 import type { RunStore } from '../../records/store.js';
+import { parseBytes } from '../../util/bytes.js';
+import { defaultCacheDir } from '../../util/state-dir.js';
 import { listOption, parseCommandArgs } from '../args.js';
 import { failureDetail } from '../failure-detail.js';
 import { type CliIo, EXIT } from '../io.js';
@@ -22,6 +24,16 @@ import { consoleProgress } from '../progress.js';
 import type { FlagSpec, Flags } from '../spec.js';
 import { terminalMode } from '../terminal.js';
 import { planFromArgs, planningOptions } from './plan.js';
+
+/** The --cache-dir flag (run, rerun, gc). */
+export const CACHE_DIR = {
+  'cache-dir': {
+    type: 'string',
+    value: 'DIR',
+    description:
+      'Where images, named caches and durations are kept across runs (default VMPLAN_CACHE_DIR, else ~/Library/Caches/vmplan on macOS, ~/.cache/vmplan on Linux).',
+  },
+} as const satisfies Flags;
 
 /** Flags of commands that run a plan (run, rerun). */
 export const runningOptions = {
@@ -35,7 +47,14 @@ export const runningOptions = {
   'state-dir': {
     type: 'string',
     value: 'DIR',
-    description: 'Where runs, logs and caches are kept (default .vmplan at the repository root).',
+    description: 'Where runs and logs are kept (default .vmplan at the repository root).',
+  },
+  ...CACHE_DIR,
+  'min-free': {
+    type: 'string',
+    value: 'SIZE',
+    description:
+      'Free space the state and cache folders need before a run starts (default 2GB when a job runs in a VM; 0: no check).',
   },
   quiet: { type: 'boolean', description: "Print progress lines only, not the jobs' output." },
   verbose: {
@@ -89,10 +108,14 @@ export const RUN_FLAGS = {
   },
 } as const satisfies Flags;
 
-/** The state folder: --state-dir, else `.vmplan` at the repository root. */
-export function stateLayout(io: CliIo, stateDir: string | undefined): StateLayout {
+/**
+ * The state folder (--state-dir, else `.vmplan` at the repository root) and the cache folder (--cache-dir, else the
+ * per-user one: see defaultCacheDir).
+ */
+export function stateLayout(io: CliIo, stateDir: string | undefined, cacheDir?: string): StateLayout {
   return new StateLayout(
     stateDir === undefined ? resolve(repositoryRoot(io.cwd), '.vmplan') : resolve(io.cwd, stateDir),
+    resolve(io.cwd, cacheDir ?? defaultCacheDir(io.env)),
   );
 }
 
@@ -134,7 +157,7 @@ export async function executePlan(
   if (values['fail-fast'] === true && values['no-fail-fast'] === true) {
     throw new InputError('use --fail-fast or --no-fail-fast, not both');
   }
-  const layout = stateLayout(io, values['state-dir']);
+  const layout = stateLayout(io, values['state-dir'], values['cache-dir']);
   const json = values.json === true;
   const workspace = workspaceRoot(io, values.workspace, rerun !== undefined);
   const run = await runPipeline(
@@ -160,6 +183,7 @@ export async function executePlan(
       locate: () => undefined,
       trust: trustFromFlags(values),
       verbose: values.verbose === true,
+      ...minFree(values['min-free']),
       signals: {
         reason: (signal) => `received ${signal}`,
         announce: (signal) => io.stderr(`\nvmplan: received ${signal}, stopping every job...\n`),
@@ -235,6 +259,8 @@ type RunningValues = {
   'fail-fast'?: boolean;
   'no-fail-fast'?: boolean;
   'state-dir'?: string;
+  'cache-dir'?: string;
+  'min-free'?: string;
   quiet?: boolean;
   trust?: string;
   'trusted-image-path'?: string[];
@@ -305,4 +331,13 @@ function stdoutStream(io: CliIo): NodeJS.WritableStream {
     return true;
   };
   return { write } as unknown as NodeJS.WritableStream;
+}
+
+/** --min-free SIZE, checked. */
+function minFree(given: string | undefined): { minFreeBytes?: number } {
+  if (given === undefined) return {};
+  const bytes = parseBytes(given);
+  if (bytes === undefined)
+    throw new InputError(`--min-free: expected a size such as 5GB or 500MB, found "${given}"`);
+  return { minFreeBytes: bytes };
 }

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { reconcileRun } from '../../engine/reconcile.js';
 import { InputError } from '../../errors.js';
+import { describeItem, pruneCache } from '../../images/cache-gc.js';
 import { readPlan } from '../../plan/io.js';
 import { selectFromPlan } from '../../plan/select.js';
 import type { StateLayout } from '../../records/layout.js';
@@ -9,12 +10,13 @@ import { formatDuration, renderRunTable, textTable } from '../../records/render.
 import type { RunRecord } from '../../records/schema.js';
 import { statusLabel } from '../../records/status-words.js';
 import { listRunIds, readNodeRecords } from '../../records/store.js';
+import { formatBytes, parseBytes } from '../../util/bytes.js';
 import { didYouMean } from '../../util/suggest.js';
 import { parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
 import { JSON_FLAG, printJson } from '../json.js';
 import type { Flags } from '../spec.js';
-import { executePlan, runningOptions, stateLayout } from './run.js';
+import { CACHE_DIR, executePlan, runningOptions, stateLayout } from './run.js';
 
 const STATE_DIR = {
   'state-dir': {
@@ -37,7 +39,20 @@ export const LOGS_FLAGS = {
 /** The flags of `vmplan gc`. */
 export const GC_FLAGS = {
   ...STATE_DIR,
-  keep: { type: 'string', value: 'N', description: 'How many of the newest runs to keep (required).' },
+  ...CACHE_DIR,
+  keep: { type: 'string', value: 'N', description: 'How many of the newest runs to keep.' },
+  'max-size': {
+    type: 'string',
+    value: 'SIZE',
+    description:
+      'Prune the cache folder (images, named caches) to this size, least recently used first (e.g. 20GB).',
+  },
+  'max-age': {
+    type: 'string',
+    value: 'DAYS',
+    description: 'Prune cache entries not used for this many days.',
+  },
+  'dry-run': { type: 'boolean', description: 'Say what would be deleted; delete nothing.' },
 } as const satisfies Flags;
 
 /** The flags of `vmplan rerun`. */
@@ -167,13 +182,55 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
 /** How long a run folder without run.json is taken for a run being created, not a broken one. */
 const STARTING_RUN_GRACE_MS = 10 * 60_000;
 
-/** `vmplan gc --keep N`: deletes all but the newest N runs; never a running run or a snapshot still in use. */
+/**
+ * `vmplan gc [--keep N] [--max-size SIZE] [--max-age DAYS] [--dry-run]`: deletes all but the newest N runs (never a
+ * running run or a snapshot still in use) and prunes the cache folder (never an image or cache a run is using).
+ */
 export async function gcCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs('gc', args, GC_FLAGS);
-  if (values.keep === undefined || !/^\d+$/.test(values.keep))
-    throw new InputError('vmplan gc: --keep N is required (N ≥ 0)');
-  const keep = Number(values.keep);
-  const layout = stateLayout(io, values['state-dir']);
+  const keep = wholeNumber('--keep N', values.keep);
+  const maxAgeDays = wholeNumber('--max-age DAYS', values['max-age']);
+  const maxBytes = values['max-size'] === undefined ? undefined : parseBytes(values['max-size']);
+  if (values['max-size'] !== undefined && maxBytes === undefined)
+    throw new InputError(
+      `vmplan gc: --max-size: expected a size such as 20GB or 500MB, found "${values['max-size']}"`,
+    );
+  if (keep === undefined && maxBytes === undefined && maxAgeDays === undefined)
+    throw new InputError(
+      'vmplan gc: say what to delete: --keep N (runs), --max-size SIZE or --max-age DAYS (caches)',
+    );
+  const layout = stateLayout(io, values['state-dir'], values['cache-dir']);
+  const dryRun = values['dry-run'] === true;
+  const verb = dryRun ? 'Would delete' : 'Deleted';
+  if (keep !== undefined) {
+    const doomed = await runsToDelete(layout, keep);
+    if (!dryRun) for (const id of doomed) rmSync(layout.runDir(id), { recursive: true, force: true });
+    const total = listRunIds(layout).length;
+    io.stdout(
+      `${verb} ${doomed.length} run(s); ${total - (dryRun ? doomed.length : 0)} kept in ${layout.runsDir}\n`,
+    );
+  }
+  if (maxBytes !== undefined || maxAgeDays !== undefined) {
+    const now = Date.now();
+    const result = await pruneCache(
+      layout.cacheDir,
+      {
+        ...(maxBytes === undefined ? {} : { maxBytes }),
+        ...(maxAgeDays === undefined ? {} : { maxAgeMs: maxAgeDays * 86_400_000 }),
+      },
+      { dryRun, nowMs: now },
+    );
+    for (const item of result.removed) io.stdout(`${verb} ${describeItem(item, now)}\n`);
+    for (const item of result.skipped) io.stdout(`Kept ${describeItem(item, now)}: a run started using it\n`);
+    io.stdout(
+      `Cache ${layout.cacheDir}: ${verb.toLowerCase()} ${result.removed.length} item(s), ${formatBytes(result.keptBytes)} ${dryRun ? 'would be ' : ''}kept\n`,
+    );
+  }
+  return EXIT.ok;
+}
+
+/** The runs `gc --keep N` deletes: all but the newest N, never a running one or a snapshot a kept rerun uses. */
+async function runsToDelete(layout: StateLayout, keep: number): Promise<string[]> {
   const ids = listRunIds(layout);
   const runs = new Map<string, RunRecord | undefined>();
   for (const id of ids) runs.set(id, await reconcileRun(layout, id).catch(() => undefined));
@@ -189,15 +246,15 @@ export async function gcCommand(args: string[], io: CliIo): Promise<number> {
     const snapshotRun = runs.get(id)?.snapshotRun;
     if (snapshotRun !== undefined) kept.add(snapshotRun);
   }
-  let deleted = 0;
-  for (const id of ids) {
-    if (kept.has(id)) continue;
-    rmSync(layout.runDir(id), { recursive: true, force: true });
-    deleted++;
-  }
-  const remaining = existsSync(layout.runsDir) ? readdirSync(layout.runsDir).length : 0;
-  io.stdout(`Deleted ${deleted} run(s); ${remaining} kept in ${layout.runsDir}\n`);
-  return EXIT.ok;
+  return ids.filter((id) => !kept.has(id));
+}
+
+/** An optional whole-number flag, checked. */
+function wholeNumber(flag: string, given: string | undefined): number | undefined {
+  if (given === undefined) return undefined;
+  if (!/^\d+$/.test(given))
+    throw new InputError(`vmplan gc: ${flag}: expected a whole number ≥ 0, found "${given}"`);
+  return Number(given);
 }
 
 /** `vmplan rerun RUN [--failed]`: runs a run's plan again on its snapshot, or only the jobs that did not pass. */

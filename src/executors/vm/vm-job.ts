@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { JobLog } from '../../records/job-log.js';
+import { takeLease, withLock } from '../../util/lease.js';
 import { maskFileInPlace } from '../../util/mask-file.js';
 import { cloneFile } from '../../workspace/clone-file.js';
 import { collectJobOutputs } from '../../workspace/collect.js';
@@ -92,7 +93,12 @@ export async function runVmJob(
       name: cache.name,
       hostPath: join(context.sharedCachesDir, cache.name),
     }));
-    for (const cache of caches) prepareCacheFolder(cache.hostPath);
+    // Leased until the run ends, so gc never removes a cache a job is using.
+    for (const cache of caches)
+      await withLock(cache.hostPath, () => {
+        prepareCacheFolder(cache.hostPath);
+        takeLease(cache.hostPath);
+      });
     const spec = buildVmSpec({
       node,
       image,

@@ -105,6 +105,8 @@ export class ActionHarness {
       GITHUB_STATE: this.files.state,
       GITHUB_STEP_SUMMARY: this.files.summary,
       RUNNER_TEMP: this.temp,
+      // Tests keep their caches apart (a test of the real default sets VMPLAN_CACHE_DIR to '' and HOME).
+      VMPLAN_CACHE_DIR: join(this.temp, 'cache'),
       NO_PROXY: '127.0.0.1,localhost',
       ...(this.services.resultsUrl === undefined ? {} : { ACTIONS_RESULTS_URL: this.services.resultsUrl }),
       ...(this.services.runtimeToken === undefined
