@@ -32764,7 +32764,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 29896:
+/***/ 60107:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -38698,6 +38698,46 @@ function lazyOctokit(token, baseUrl) {
     };
 }
 
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(73136);
+;// CONCATENATED MODULE: ./src/action/cli-on-path.ts
+
+
+
+
+
+/** The action's own `bin/vmplan.js` (found from this module, in the sources or the bundle), or undefined. */
+function actionCliScript() {
+    let folder = (0,external_node_path_.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url));
+    for (let i = 0; i < 5; i++) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(folder, 'bin', 'vmplan.js')))
+            return (0,external_node_path_.join)(folder, 'bin', 'vmplan.js');
+        folder = (0,external_node_path_.dirname)(folder);
+    }
+    return undefined;
+}
+/** A path in single quotes for sh (a quote inside closes, escapes and reopens). */
+function shellQuoted(path) {
+    return `'${path.replaceAll("'", `'\\''`)}'`;
+}
+/**
+ * Puts this action's `vmplan` on PATH for the job's later steps (`vmplan image build`, `vmplan gc`, …), the same
+ * version as the action, without installing anything: a small wrapper that runs the action's CLI bundle with the
+ * runner's own Node (a self-hosted Mac need not have `node` on PATH). Returns the wrapper's folder.
+ */
+function putCliOnPath(runnerTemp) {
+    const script = actionCliScript();
+    if (script === undefined)
+        return undefined;
+    const folder = (0,external_node_path_.join)(runnerTemp, 'vmplan-bin');
+    (0,external_node_fs_.mkdirSync)(folder, { recursive: true });
+    const wrapper = (0,external_node_path_.join)(folder, 'vmplan');
+    (0,atomic_write/* writeFileAtomic */.Z)(wrapper, `#!/bin/sh\nexec ${shellQuoted(process.execPath)} ${shellQuoted(script)} "$@"\n`);
+    (0,external_node_fs_.chmodSync)(wrapper, 0o755);
+    lib_core/* addPath */.fM(folder);
+    return folder;
+}
+
 // EXTERNAL MODULE: ./node_modules/zod/v4/core/core.js
 var core_core = __nccwpck_require__(88532);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -40234,6 +40274,7 @@ async function uploadRunArtifacts(run, setting) {
 
 
 
+
 /** The action's main step: plan, publish the plan, run it, report — or, with `mode: report`, merge shards' results. */
 async function mainStep() {
     const log = new ActionsLog();
@@ -40246,6 +40287,7 @@ async function mainStep() {
         const layout = new StateLayout((0,external_node_path_.resolve)(context.workspace, inputs['state-dir']), (0,external_node_path_.resolve)(context.workspace, inputs['cache-dir'] ?? defaultCacheDir(env)));
         ensureStateDir(layout.root);
         ensureStateDir(layout.cacheDir, 'cache folder');
+        putCliOnPath(env.RUNNER_TEMP ?? (0,external_node_os_.tmpdir)());
         lib_core/* saveState */.LZ(STATE.stateDir, layout.root);
         if (inputs.mode === 'report')
             await reportStep(inputs, context, layout, log);
@@ -40683,7 +40725,7 @@ function hostJobEnvironment(inherited, node, secrets, vmplan) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(29896);
+/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(60107);
 // The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
 
 await (0,_action_main_step_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStep */ .U)();
@@ -51057,6 +51099,7 @@ exports.visitAsync = visitAsync;
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  fM: () => (/* binding */ addPath),
   Yz: () => (/* binding */ core_debug),
   N4: () => (/* binding */ endGroup),
   z3: () => (/* binding */ error),
@@ -51073,7 +51116,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, group, markdownSummary, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, group, markdownSummary, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(70857);
@@ -51793,12 +51836,12 @@ function core_setSecret(secret) {
 function addPath(inputPath) {
     const filePath = process.env['GITHUB_PATH'] || '';
     if (filePath) {
-        issueFileCommand('PATH', inputPath);
+        file_command_issueFileCommand('PATH', inputPath);
     }
     else {
-        issueCommand('add-path', {}, inputPath);
+        command_issueCommand('add-path', {}, inputPath);
     }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+    process.env['PATH'] = `${inputPath}${external_path_.delimiter}${process.env['PATH']}`;
 }
 /**
  * Gets the value of an input.

@@ -16,6 +16,7 @@ import { formatBytes } from '../util/bytes.js';
 import { defaultCacheDir, ensureStateDir } from '../util/state-dir.js';
 import { ActionsLog } from './actions-log.js';
 import { checkRunsFactory } from './check-runs.js';
+import { putCliOnPath } from './cli-on-path.js';
 import { type ActionInputs, executorInputs, readInputs } from './inputs.js';
 import { STATE, setOutput } from './metadata.js';
 import { failOnInputError, writeSummary } from './outputs.js';
@@ -39,6 +40,7 @@ export async function mainStep(): Promise<void> {
     );
     ensureStateDir(layout.root);
     ensureStateDir(layout.cacheDir, 'cache folder');
+    putCliOnPath(env.RUNNER_TEMP ?? tmpdir());
     core.saveState(STATE.stateDir, layout.root);
     if (inputs.mode === 'report') await reportStep(inputs, context, layout, log);
     else await runStep(inputs, context, layout, log);

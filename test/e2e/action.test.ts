@@ -193,6 +193,30 @@ describe('the action, run as the runner runs it (from the current source)', () =
     expect(post.stdout).toMatch(/run \S+ ended passed; nothing left running/);
   });
 
+  it("puts its own vmplan on PATH for later steps, run by the runner's Node (none needed on PATH)", async () => {
+    const workspace = makeWorkspace({ '.github/vmplan.yml': JOBS });
+    const harness = new ActionHarness(
+      workspace.root,
+      { 'plan-only': 'true' },
+      {},
+      { name: 'push', payload: {} },
+      servicesForNewRun(),
+    );
+    const main = await harness.start('main').done;
+    expect(main.code, main.stdout).toBe(0);
+    expect(main.paths).toHaveLength(1);
+    const vmplan = join(main.paths[0]!, 'vmplan');
+    // A later step: PATH without node; the wrapper names the runner's Node itself.
+    const later = (args: string[]) =>
+      execFileSync(vmplan, args, {
+        cwd: workspace.root,
+        env: { PATH: '/nonexistent', HOME: harness.temp },
+        encoding: 'utf8',
+      });
+    expect(later(['--version']).trim()).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+    expect(later(['plan', '--only', 'unit'])).toMatch(/2 job\(s\), 0 image\(s\)/);
+  });
+
   it('fails the step on a failed job: annotation on the job definition, failure check run, outputs, summary', async () => {
     const workspace = makeWorkspace({
       '.github/vmplan.yml': `version: 1

@@ -15,6 +15,8 @@ export interface StepResult {
   outputs: Record<string, string>;
   state: Record<string, string>;
   summary: string;
+  /** Folders the step added to PATH for later steps (GITHUB_PATH). */
+  paths: string[];
 }
 
 /** The servers and ids a simulated workflow run talks to. */
@@ -59,7 +61,7 @@ export class ActionHarness {
   readonly temp: string;
   /** What starts the steps: the source (default) or the committed bundle. */
   entry: ActionEntry = 'source';
-  private readonly files: { output: string; state: string; summary: string; event: string };
+  private readonly files: { output: string; state: string; summary: string; event: string; path: string };
 
   constructor(
     readonly workspace: string,
@@ -74,8 +76,10 @@ export class ActionHarness {
       state: join(this.temp, 'state'),
       summary: join(this.temp, 'summary.md'),
       event: join(this.temp, 'event.json'),
+      path: join(this.temp, 'path'),
     };
-    for (const file of [this.files.output, this.files.state, this.files.summary]) writeFileSync(file, '');
+    for (const file of [this.files.output, this.files.state, this.files.summary, this.files.path])
+      writeFileSync(file, '');
     writeFileSync(this.files.event, JSON.stringify(event.payload));
     this.eventName = event.name;
   }
@@ -104,6 +108,7 @@ export class ActionHarness {
       GITHUB_OUTPUT: this.files.output,
       GITHUB_STATE: this.files.state,
       GITHUB_STEP_SUMMARY: this.files.summary,
+      GITHUB_PATH: this.files.path,
       RUNNER_TEMP: this.temp,
       // Tests keep their caches apart (a test of the real default sets VMPLAN_CACHE_DIR to '' and HOME).
       VMPLAN_CACHE_DIR: join(this.temp, 'cache'),
@@ -143,6 +148,7 @@ export class ActionHarness {
           outputs: parseFileCommands(readFileSync(this.files.output, 'utf8')),
           state: parseFileCommands(readFileSync(this.files.state, 'utf8')),
           summary: readFileSync(this.files.summary, 'utf8'),
+          paths: readFileSync(this.files.path, 'utf8').split('\n').filter(Boolean),
         }),
       );
     });
