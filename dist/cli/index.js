@@ -4403,7 +4403,7 @@ exports.basename = (path, { windows } = {}) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1604);
-/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3840);
+/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9301);
 // The local CLI: `vmplan plan|show|validate|schema ...`.
 
 
@@ -4456,7 +4456,7 @@ function quietOnClose(stream) {
 
 /***/ }),
 
-/***/ 3840:
+/***/ 9301:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4522,189 +4522,449 @@ function didYouMean(word, candidates) {
 /** vmplan's version, recorded in every plan (kept in step with package.json by a test). */
 const VMPLAN_VERSION = '0.1.0';
 
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 6 modules
+var schemas = __nccwpck_require__(6921);
+// EXTERNAL MODULE: ./src/executors/vfkit/executor.ts + 3 modules
+var executor = __nccwpck_require__(5294);
+;// CONCATENATED MODULE: ./src/util/bytes.ts
+const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+/** A size for people: "812 bytes", "14.2 MB", "1.3 GB" (powers of 1000, like Finder and `du -h --si`). */
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1000 && unit < UNITS.length - 1) {
+        value /= 1000;
+        unit++;
+    }
+    return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${UNITS[unit]}`;
+}
+const SIZE_UNITS = {
+    '': 1,
+    b: 1,
+    byte: 1,
+    bytes: 1,
+    k: 1e3,
+    kb: 1e3,
+    m: 1e6,
+    mb: 1e6,
+    g: 1e9,
+    gb: 1e9,
+    t: 1e12,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
+};
+/**
+ * A size people write ("20GB", "500 MB", "1.5GiB", "0") in bytes, or undefined when it is not one. KB/MB/GB are
+ * powers of 1000 (as formatBytes prints them), KiB/MiB/GiB powers of 1024.
+ */
+function parseBytes(text) {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+    const unit = match === null ? undefined : SIZE_UNITS[match[2].toLowerCase()];
+    return match === null || unit === undefined ? undefined : Math.round(Number(match[1]) * unit);
+}
+
+;// CONCATENATED MODULE: ./src/doctor/checks.ts
+
+
+
+// What `vmplan doctor` concludes from what it found on the host. Pure: the facts (command outputs, paths, sizes)
+// are gathered elsewhere (facts.ts), so every conclusion is tested against recorded outputs from real Macs.
+/** What doctor found on the host: raw command outputs and paths, not yet judged. */
+const HostFactsSchema = schemas/* strictObject */.rej({
+    platform: schemas/* string */.YjP(),
+    arch: schemas/* string */.YjP(),
+    /** `sysctl -n sysctl.proc_translated` on macOS: "1" under Rosetta. */
+    translated: schemas/* string */.YjP().optional(),
+    /** `sw_vers -productVersion` on macOS. */
+    macosVersion: schemas/* string */.YjP().optional(),
+    /** Which executors the checks are for (doctor: all that can run here; a run: the plan's). */
+    executors: schemas/* array */.YOg(schemas/* string */.YjP()),
+    vfkit: schemas/* strictObject */.rej({
+        path: schemas/* string */.YjP().optional(),
+        versionOutput: schemas/* string */.YjP().optional(),
+        /** `codesign -d --entitlements - PATH` (stdout and stderr). */
+        entitlementsOutput: schemas/* string */.YjP().optional(),
+    })
+        .optional(),
+    /** The runner's install folder and `bin/Runner.Listener --version`. */
+    runner: schemas/* strictObject */.rej({ dir: schemas/* string */.YjP(), versionOutput: schemas/* string */.YjP().optional() }).optional(),
+    kvm: schemas/* strictObject */.rej({ usable: schemas/* boolean */.zMY(), why: schemas/* string */.YjP().optional() }).optional(),
+    qemu: schemas/* array */.YOg(schemas/* strictObject */.rej({ binary: schemas/* string */.YjP(), versionOutput: schemas/* string */.YjP().optional() })).optional(),
+    virtiofsd: schemas/* string */.YjP().nullable().optional(),
+    folders: schemas/* array */.YOg(schemas/* strictObject */.rej({
+        what: schemas/* string */.YjP(),
+        path: schemas/* string */.YjP(),
+        freeBytes: schemas/* number */.aig().optional(),
+        problem: schemas/* string */.YjP().optional(),
+        /** Emptied by the runner before and after every job. */
+        underRunnerTemp: schemas/* boolean */.zMY(),
+        /** Meant to outlive runs (the cache folder). */
+        persistent: schemas/* boolean */.zMY(),
+    })),
+});
+/** The oldest runner that runs node24 actions (2.327.1); GitHub refuses runners older than 2.329.0 since 2026-03-02. */
+const MIN_RUNNER_VERSION = [2, 329, 0];
+/** The oldest macOS vfkit's Linux guest features need. */
+const MIN_MACOS_MAJOR = 13;
+/** Free space below which doctor warns (a run with VM jobs needs 2 GB by default). */
+const LOW_FREE_BYTES = 10e9;
+/** Every check that applies to these facts, in a fixed order. */
+function checkHost(facts) {
+    const checks = [];
+    if (facts.platform === 'darwin')
+        checks.push(...macChecks(facts));
+    if (facts.executors.includes('vfkit'))
+        checks.push(...vfkitChecks(facts));
+    if (facts.executors.includes('qemu'))
+        checks.push(...qemuChecks(facts));
+    if (facts.runner !== undefined)
+        checks.push(runnerCheck(facts.runner));
+    checks.push(...folderChecks(facts));
+    return checks;
+}
+function macChecks(facts) {
+    const checks = [];
+    const major = Number(facts.macosVersion?.trim().split('.')[0]);
+    checks.push(Number.isNaN(major) || facts.macosVersion === undefined
+        ? { id: 'macos', status: 'warn', summary: 'cannot tell the macOS version (sw_vers gave nothing)' }
+        : major >= MIN_MACOS_MAJOR
+            ? { id: 'macos', status: 'ok', summary: `macOS ${facts.macosVersion.trim()}` }
+            : {
+                id: 'macos',
+                status: 'fail',
+                summary: `macOS ${facts.macosVersion.trim()} is too old for vfkit's Linux guests`,
+                fix: `update to macOS ${MIN_MACOS_MAJOR} or newer`,
+            });
+    if (facts.translated?.trim() === '1')
+        checks.push({
+            id: 'apple-silicon',
+            status: 'fail',
+            summary: 'vmplan runs under Rosetta (an x64 Node on Apple silicon): vfkit would be started as x64',
+            fix: 'use an arm64 Node (the runner for macOS ARM64, or Homebrew on /opt/homebrew)',
+        });
+    else
+        checks.push(facts.arch === 'arm64'
+            ? { id: 'apple-silicon', status: 'ok', summary: 'Apple silicon' }
+            : {
+                id: 'apple-silicon',
+                status: 'fail',
+                summary: 'an Intel Mac: vmplan boots arm64 guests, which need Apple silicon',
+                fix: 'run vmplan on an Apple silicon Mac (M1 or newer)',
+            });
+    return checks;
+}
+function vfkitChecks(facts) {
+    const vfkit = facts.vfkit;
+    if (vfkit?.path === undefined)
+        return [
+            {
+                id: 'vfkit',
+                status: 'fail',
+                summary: 'vfkit is not installed (or not on PATH)',
+                fix: 'brew install vfkit (or give --vfkit-path / the vfkit-path input)',
+            },
+        ];
+    const version = (0,executor.parseVfkitVersion)(vfkit.versionOutput ?? '');
+    const minimum = executor.MIN_VFKIT_VERSION.join('.');
+    const checks = [
+        version === undefined
+            ? {
+                id: 'vfkit',
+                status: 'fail',
+                summary: `cannot tell the version of ${vfkit.path} (vfkit --version printed ${JSON.stringify((vfkit.versionOutput ?? '').trim().slice(0, 60))})`,
+                fix: 'install a vfkit release: brew install vfkit',
+            }
+            : compareVersions(version, executor.MIN_VFKIT_VERSION) < 0
+                ? {
+                    id: 'vfkit',
+                    status: 'fail',
+                    summary: `vfkit ${version.join('.')} at ${vfkit.path} is too old (vmplan needs ${minimum} or newer)`,
+                    fix: 'brew upgrade vfkit',
+                }
+                : { id: 'vfkit', status: 'ok', summary: `vfkit ${version.join('.')} at ${vfkit.path}` },
+    ];
+    if (facts.platform === 'darwin')
+        checks.push(entitlementCheck(vfkit.path, vfkit.entitlementsOutput ?? ''));
+    return checks;
+}
+/** Whether codesign's output grants the virtualization entitlement (new `[Key]/[Bool]` or old XML plist form). */
+function hasVirtualizationEntitlement(output) {
+    const at = output.indexOf('com.apple.security.virtualization');
+    if (at === -1)
+        return false;
+    // The key's value is the first boolean after it.
+    const value = /\[Bool\]\s*(true|false)|<(true|false)\s*\/>/.exec(output.slice(at));
+    return (value?.[1] ?? value?.[2]) === 'true';
+}
+function entitlementCheck(path, output) {
+    if (hasVirtualizationEntitlement(output))
+        return {
+            id: 'vfkit-entitlement',
+            status: 'ok',
+            summary: 'vfkit is signed with com.apple.security.virtualization',
+        };
+    return {
+        id: 'vfkit-entitlement',
+        status: 'fail',
+        summary: `${path} is not signed with the com.apple.security.virtualization entitlement: macOS will refuse to start its VMs`,
+        fix: "install Homebrew's build (brew install vfkit), or sign yours: codesign --entitlements vf.entitlements -s - PATH",
+    };
+}
+function qemuChecks(facts) {
+    const checks = [];
+    for (const qemu of facts.qemu ?? []) {
+        const version = /version (\d+\.\d+(?:\.\d+)?)/.exec(qemu.versionOutput ?? '')?.[1];
+        const packageName = qemu.binary.includes('aarch64') ? 'qemu-system-arm' : 'qemu-system-x86';
+        checks.push(version === undefined
+            ? {
+                id: qemu.binary,
+                status: 'warn',
+                summary: `${qemu.binary} is not installed: guests of that architecture cannot boot here`,
+                fix: `apt-get install ${packageName}`,
+            }
+            : { id: qemu.binary, status: 'ok', summary: `${qemu.binary} (QEMU ${version})` });
+    }
+    if (facts.kvm !== undefined)
+        checks.push(facts.kvm.usable
+            ? { id: 'kvm', status: 'ok', summary: '/dev/kvm is usable: native guests run at hardware speed' }
+            : {
+                id: 'kvm',
+                status: 'warn',
+                summary: `no KVM (${facts.kvm.why ?? 'unknown'}): guests run emulated (TCG), many times slower`,
+                fix: 'give the runner user access to /dev/kvm (the kvm group), or run on a machine with virtualization',
+            });
+    if (facts.virtiofsd !== undefined)
+        checks.push(facts.virtiofsd === null
+            ? {
+                id: 'virtiofsd',
+                status: 'warn',
+                summary: 'no usable virtiofsd: folders are shared over 9p (slower for many small files)',
+                fix: 'install virtiofsd (Debian: the qemu-system-common package ships one that runs as root)',
+            }
+            : { id: 'virtiofsd', status: 'ok', summary: `virtiofsd at ${facts.virtiofsd}` });
+    return checks;
+}
+/** `Runner.Listener --version` prints e.g. `2.329.0`. */
+function parseRunnerVersion(output) {
+    const match = /(\d+)\.(\d+)\.(\d+)/.exec(output);
+    return match === null ? undefined : [Number(match[1]), Number(match[2]), Number(match[3])];
+}
+function runnerCheck(runner) {
+    const version = parseRunnerVersion(runner.versionOutput ?? '');
+    const minimum = MIN_RUNNER_VERSION.join('.');
+    if (version === undefined)
+        return {
+            id: 'runner',
+            status: 'warn',
+            summary: `cannot tell the runner's version in ${runner.dir}`,
+            fix: `make sure the runner is ${minimum} or newer (node24 actions need 2.327.1; GitHub refuses older than 2.329.0)`,
+        };
+    return compareVersions(version, MIN_RUNNER_VERSION) < 0
+        ? {
+            id: 'runner',
+            status: 'fail',
+            summary: `the runner in ${runner.dir} is ${version.join('.')}: node24 actions need 2.327.1, and GitHub refuses runners older than 2.329.0`,
+            fix: `update the runner to ${minimum} or newer (it updates itself when allowed; or download a release)`,
+        }
+        : { id: 'runner', status: 'ok', summary: `runner ${version.join('.')} in ${runner.dir}` };
+}
+function folderChecks(facts) {
+    const checks = [];
+    for (const folder of facts.folders) {
+        const id = `${folder.what.replace(/ /g, '-')}`;
+        if (folder.problem !== undefined) {
+            checks.push({ id, status: 'fail', summary: `${folder.what} ${folder.path}: ${folder.problem}` });
+            continue;
+        }
+        if (folder.persistent && folder.underRunnerTemp) {
+            checks.push({
+                id,
+                status: 'warn',
+                summary: `${folder.what} ${folder.path} is under RUNNER_TEMP, which the runner empties before and after every job: images and caches would never be reused`,
+                fix: 'leave cache-dir empty (the per-user cache folder) or point it outside RUNNER_TEMP',
+            });
+            continue;
+        }
+        const free = folder.freeBytes;
+        checks.push(free !== undefined && free < LOW_FREE_BYTES
+            ? {
+                id,
+                status: 'warn',
+                summary: `${folder.what} ${folder.path}: only ${formatBytes(free)} free`,
+                fix: 'free space, or prune: vmplan gc --keep 20 --max-size 20GB',
+            }
+            : {
+                id,
+                status: 'ok',
+                summary: `${folder.what} ${folder.path}${free === undefined ? '' : `: ${formatBytes(free)} free`}`,
+            });
+    }
+    return checks;
+}
+/** Negative, zero or positive as `a` is older than, the same as or newer than `b`. */
+function compareVersions(a, b) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+        const difference = (a[i] ?? 0) - (b[i] ?? 0);
+        if (difference !== 0)
+            return difference;
+    }
+    return 0;
+}
+const MARKS = { ok: '✔', warn: '!', fail: '✘' };
+/** Doctor's report for a terminal: one line per check, a fix under each problem, and a verdict. */
+function renderChecks(checks) {
+    const lines = checks.flatMap((check) => [
+        `${MARKS[check.status]} ${check.summary}`,
+        ...(check.fix === undefined || check.status === 'ok' ? [] : [`    fix: ${check.fix}`]),
+    ]);
+    return `${lines.join('\n')}\n\n${verdict(checks)}\n`;
+}
+/** Doctor's report for a job summary (Markdown): the problems first, then what is fine. */
+function checksMarkdown(checks) {
+    const order = { fail: 0, warn: 1, ok: 2 };
+    const rows = [...checks]
+        .sort((a, b) => order[a.status] - order[b.status])
+        .map((check) => `| ${MARKS[check.status]} | ${check.summary.replaceAll('|', '\\|')} | ${(check.fix ?? '').replaceAll('|', '\\|')} |`);
+    return `### vmplan doctor: ${verdict(checks)}\n\n| | found | fix |\n| --- | --- | --- |\n${rows.join('\n')}\n`;
+}
+/** `3 checks passed`, or how many problems there are. */
+function verdict(checks) {
+    const failed = checks.filter((check) => check.status === 'fail').length;
+    const warned = checks.filter((check) => check.status === 'warn').length;
+    if (failed > 0)
+        return `${failed} problem(s) stop vmplan on this host${warned > 0 ? `, ${warned} warning(s)` : ''}`;
+    return warned > 0 ? `ready, with ${warned} warning(s)` : `ready (${checks.length} checks passed)`;
+}
+
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: external "node:url"
-const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+// EXTERNAL MODULE: ./src/executors/qemu/accel.ts
+var accel = __nccwpck_require__(2339);
+// EXTERNAL MODULE: ./src/executors/qemu/vm.ts
+var vm = __nccwpck_require__(8334);
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
-;// CONCATENATED MODULE: ./src/cli/args.ts
+;// CONCATENATED MODULE: ./src/util/disk.ts
 
 
-/** Parses a command's flags strictly; unknown flags and missing values become InputErrors naming the command. */
-function parseCommandArgs(command, args, options) {
-    try {
-        return (0,external_node_util_.parseArgs)({ args, options, allowPositionals: true, strict: true });
-    }
-    catch (error) {
-        throw new errors/* InputError */.dz(`vmplan ${command}: ${error.message.split('\n')[0]} (see vmplan ${command.split(' ')[0]} --help)`);
-    }
+
+const execFileAsync = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+/**
+ * The space a folder's files take, from `du -sk` (POSIX, so the same on macOS): one process the signal stops,
+ * instead of a stat per file in this one. Sparse files count what they use, not their length.
+ */
+async function diskUsage(folder, signal) {
+    const { stdout } = await execFileAsync('du', ['-sk', folder], {
+        encoding: 'utf8',
+        ...(signal ? { signal } : {}),
+    });
+    return Number.parseInt(stdout, 10) * 1024;
 }
-/** Splits repeated and comma-separated values: `--only a --only b,c` → [a, b, c]. */
-function listOption(values) {
-    if (values === undefined)
+/** Bytes an unprivileged process may still write on the filesystem holding `path`. */
+function freeBytes(path) {
+    const stats = (0,external_node_fs_.statfsSync)(path);
+    return stats.bavail * stats.bsize;
+}
+
+;// CONCATENATED MODULE: ./src/doctor/facts.ts
+
+
+
+
+
+
+
+/** Runs a command for its output (stdout and stderr), or undefined when it cannot run; never longer than 10 s. */
+function output(command, args) {
+    const result = (0,external_node_child_process_.spawnSync)(command, args, { encoding: 'utf8', timeout: 10_000 });
+    if (result.error !== undefined)
         return undefined;
-    return values
-        .flatMap((value) => value.split(','))
-        .map((value) => value.trim())
-        .filter((value) => value !== '');
+    return `${result.stdout ?? ''}${result.stderr ?? ''}`;
 }
-
-// EXTERNAL MODULE: ./src/cli/io.ts
-var cli_io = __nccwpck_require__(1604);
-;// CONCATENATED MODULE: ./src/cli/commands/image.ts
-
-
-
-
-
-
-
-/** The guest/ folder that ships with vmplan (found from this module, in the sources or the bundle). */
-function guestFolder() {
-    let folder = (0,external_node_path_.dirname)((0,external_node_url_namespaceObject.fileURLToPath)(import.meta.url));
-    for (let i = 0; i < 6; i++) {
-        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(folder, 'guest', 'build-debian-guest.sh')))
-            return (0,external_node_path_.join)(folder, 'guest');
+/** Gathers what the checks judge: command outputs, paths and free space. Runs nothing that changes the host. */
+function gatherFacts(options) {
+    const { env } = options;
+    const facts = {
+        platform: process.platform,
+        arch: process.arch,
+        executors: options.executors,
+        folders: options.folders.map((folder) => folderFacts(folder, env.RUNNER_TEMP)),
+    };
+    if (process.platform === 'darwin') {
+        facts.macosVersion = output('sw_vers', ['-productVersion']) ?? '';
+        facts.translated = output('sysctl', ['-n', 'sysctl.proc_translated']) ?? '';
+    }
+    if (options.executors.includes('vfkit')) {
+        const path = (0,executor.findExecutable)(options.vfkitPath ?? 'vfkit', env);
+        facts.vfkit =
+            path === undefined
+                ? {}
+                : {
+                    path,
+                    versionOutput: output(path, ['--version']) ?? '',
+                    ...(process.platform === 'darwin'
+                        ? { entitlementsOutput: output('codesign', ['-d', '--entitlements', '-', path]) ?? '' }
+                        : {}),
+                };
+    }
+    if (options.executors.includes('qemu')) {
+        facts.qemu = ['qemu-system-aarch64', 'qemu-system-x86_64'].map((binary) => {
+            const path = (0,executor.findExecutable)(binary, env);
+            const versionOutput = path === undefined ? undefined : output(path, ['--version']);
+            return versionOutput === undefined ? { binary } : { binary, versionOutput };
+        });
+        const native = process.arch === 'arm64' ? 'arm64' : 'amd64';
+        const why = process.platform === 'linux' ? (0,accel/* kvmBlocker */.HC)(native) : 'not Linux';
+        facts.kvm = why === undefined ? { usable: true } : { usable: false, why };
+        facts.virtiofsd = (0,vm/* findVirtiofsd */.UY)()?.path ?? null;
+    }
+    const runnerDir = options.runnerDir ?? findRunnerDir(env);
+    if (runnerDir !== undefined) {
+        const listener = (0,external_node_path_.join)(runnerDir, 'bin', 'Runner.Listener');
+        const versionOutput = (0,external_node_fs_.existsSync)(listener) ? output(listener, ['--version']) : undefined;
+        facts.runner = versionOutput === undefined ? { dir: runnerDir } : { dir: runnerDir, versionOutput };
+    }
+    return facts;
+}
+/**
+ * The GitHub Actions runner's install folder, when vmplan runs under one: an ancestor of the Node running it (the
+ * runner's own `externals/node24`), or two levels above RUNNER_WORKSPACE (`<runner>/_work/<repo>`).
+ */
+function findRunnerDir(env) {
+    const candidates = [];
+    let folder = (0,external_node_path_.dirname)(process.execPath);
+    for (let i = 0; i < 5; i++) {
+        candidates.push(folder);
         folder = (0,external_node_path_.dirname)(folder);
     }
-    throw new Error("cannot find vmplan's guest/ folder next to the program");
+    if (env.RUNNER_WORKSPACE !== undefined)
+        candidates.push((0,external_node_path_.resolve)(env.RUNNER_WORKSPACE, '..', '..'));
+    return candidates.find((dir) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, 'bin', 'Runner.Listener')));
 }
-/** The flags of `vmplan image build`. */
-const IMAGE_FLAGS = {
-    arch: {
-        type: 'string',
-        value: 'arm64|amd64',
-        choices: ['arm64', 'amd64'],
-        description: 'Guest architecture (required).',
-    },
-    out: { type: 'string', value: 'DIR', description: 'Where to write kernel, initrd and disk.' },
-    suite: { type: 'string', value: 'S', description: 'debian: the Debian suite (default bookworm).' },
-    packages: { type: 'string', value: '"..."', description: 'debian: extra packages, space-separated.' },
-    setup: { type: 'string', value: 'FILE', description: 'debian: a script run in the image as root.' },
-    size: { type: 'string', value: 'SIZE', description: 'debian: the root disk size (default 8G).' },
-    mirror: { type: 'string', value: 'URL', description: 'debian: the Debian mirror to use.' },
-    cache: { type: 'string', value: 'DIR', description: 'debian: a folder caching downloaded packages.' },
-};
-/**
- * `vmplan image build debian --arch arm64|amd64 [--suite S] [--packages "..."] [--setup FILE] [--size 8G] --out DIR`
- * and `vmplan image build test-guest --arch ...`: builds a guest image with the scripts in guest/.
- */
-async function imageCommand(args, io) {
-    const [verb, kind, ...rest] = args;
-    if (verb !== 'build' || (kind !== 'debian' && kind !== 'test-guest')) {
-        throw new errors/* InputError */.dz('usage: vmplan image build debian|test-guest --arch arm64|amd64 [flags] (see vmplan image --help)');
+function folderFacts(folder, runnerTemp) {
+    const inside = runnerTemp === undefined ? undefined : (0,external_node_path_.relative)((0,external_node_path_.resolve)(runnerTemp), (0,external_node_path_.resolve)(folder.path));
+    const underRunnerTemp = inside !== undefined && !inside.startsWith('..') && !(0,external_node_path_.isAbsolute)(inside);
+    const base = { what: folder.what, path: folder.path, persistent: folder.persistent, underRunnerTemp };
+    // The folder, or the nearest folder above it that exists (it will be created there).
+    let existing = folder.path;
+    while (!(0,external_node_fs_.existsSync)(existing) && (0,external_node_path_.dirname)(existing) !== existing)
+        existing = (0,external_node_path_.dirname)(existing);
+    try {
+        if (!(0,external_node_fs_.statSync)(existing).isDirectory())
+            return { ...base, problem: `${existing} is a file, not a folder` };
+        (0,external_node_fs_.accessSync)(existing, external_node_fs_.constants.W_OK);
     }
-    const { values } = parseCommandArgs('image build', rest, IMAGE_FLAGS);
-    if (values.arch !== 'arm64' && values.arch !== 'amd64')
-        throw new errors/* InputError */.dz('vmplan image build: --arch arm64 or --arch amd64 is required');
-    const script = (0,external_node_path_.join)(guestFolder(), kind === 'debian' ? 'build-debian-guest.sh' : 'build-test-guest.sh');
-    const scriptArgs = ['--arch', values.arch];
-    if (kind === 'debian') {
-        if (values.out === undefined)
-            throw new errors/* InputError */.dz('vmplan image build debian: --out DIR is required');
-        scriptArgs.push('--out', (0,external_node_path_.resolve)(io.cwd, values.out));
-        for (const name of ['suite', 'packages', 'size', 'mirror'])
-            if (values[name] !== undefined)
-                scriptArgs.push(`--${name}`, values[name]);
-        if (values.setup !== undefined)
-            scriptArgs.push('--setup', (0,external_node_path_.resolve)(io.cwd, values.setup));
+    catch {
+        return { ...base, problem: `${existing} is not writable by this user` };
     }
-    if (values.cache !== undefined)
-        scriptArgs.push('--cache', (0,external_node_path_.resolve)(io.cwd, values.cache));
-    const child = (0,external_node_child_process_.spawn)(script, scriptArgs, { cwd: io.cwd, env: io.env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let last = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-        last += chunk;
-    });
-    const code = await new Promise((done) => child.on('close', (exit) => done(exit ?? 1)));
-    const folder = last.trim().split('\n').pop() ?? '';
-    if (code !== 0)
-        return cli_io/* EXIT */.d.failed;
-    // test-guest builds into its cache: copy where --out says, when asked.
-    if (kind === 'test-guest' && values.out !== undefined) {
-        const { cpSync, mkdirSync } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 3024, 23));
-        const out = (0,external_node_path_.resolve)(io.cwd, values.out);
-        mkdirSync(out, { recursive: true });
-        for (const file of ['kernel', 'initrd'])
-            cpSync((0,external_node_path_.join)(folder, file), (0,external_node_path_.join)(out, file));
-        io.stdout(`${out}\n`);
-        return cli_io/* EXIT */.d.ok;
-    }
-    io.stdout(`${folder}\n`);
-    return cli_io/* EXIT */.d.ok;
-}
-
-// EXTERNAL MODULE: ./src/util/canonical-json.ts
-var canonical_json = __nccwpck_require__(1989);
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/config/locate.ts
-
-/** Finds line/column positions for document paths in a parsed YAML/JSON document. */
-class Locator {
-    file;
-    document;
-    lineCounter;
-    constructor(file, document, lineCounter) {
-        this.file = file;
-        this.document = document;
-        this.lineCounter = lineCounter;
-    }
-    /** Fills in file, line and column for a problem from its path (the nearest existing node when the path is missing). */
-    locate(problem) {
-        const offset = this.offsetOf(problem.path ?? [], problem.at ?? 'value');
-        if (offset === undefined)
-            return { ...problem, file: this.file };
-        const { line, col } = this.lineCounter.linePos(offset);
-        return { ...problem, file: this.file, line, column: col };
-    }
-    offsetOf(path, at) {
-        let node = this.document.contents;
-        let offset = rangeStart(node);
-        for (let i = 0; i < path.length; i++) {
-            node = this.resolve(node);
-            const segment = path[i];
-            const last = i === path.length - 1;
-            if ((0,dist/* isMap */.jh)(node)) {
-                // The last pair with the key: it is the one whose value counts when a key is repeated.
-                const pair = node.items.filter((item) => keyText(item.key) === String(segment)).at(-1);
-                if (pair === undefined)
-                    return offset;
-                if (last && at === 'key')
-                    return rangeStart(pair.key) ?? offset;
-                node = pair.value;
-                // `key:` with no value has no value node: point at the key instead.
-                offset = rangeStart(node) ?? rangeStart(pair.key) ?? offset;
-            }
-            else if ((0,dist/* isSeq */.oP)(node) && typeof segment === 'number') {
-                node = node.items[segment];
-                if (node === undefined)
-                    return offset;
-                offset = rangeStart(node) ?? offset;
-            }
-            else {
-                return offset;
-            }
-        }
-        return offset;
-    }
-    resolve(node) {
-        return (0,dist/* isAlias */.Vj)(node) ? node.resolve(this.document) : node;
-    }
-}
-function keyText(key) {
-    if ((0,dist/* isScalar */.jn)(key))
-        return String(key.value);
-    return typeof key === 'string' ? key : undefined;
-}
-function rangeStart(node) {
-    const range = node?.range;
-    return range?.[0];
+    return { ...base, freeBytes: freeBytes(existing) };
 }
 
 ;// CONCATENATED MODULE: ./src/executors/host/descriptor.ts
@@ -4796,7 +5056,7 @@ const qemu = {
     guestArchs: ['arm64', 'amd64'],
     kernelProblem: (path, arch) => kernelProblem(path, arch, { compressedArm64: true, executor: 'qemu' }),
     options: [KEEP_FAILED_DISKS],
-    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(775), __nccwpck_require__.e(151)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6151))).runtime,
+    load: async () => (await __nccwpck_require__.e(/* import() */ 94).then(__nccwpck_require__.bind(__nccwpck_require__, 3094))).runtime,
 };
 
 ;// CONCATENATED MODULE: ./src/executors/vfkit/descriptor.ts
@@ -4826,7 +5086,7 @@ const vfkit = {
         },
         KEEP_FAILED_DISKS,
     ],
-    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(775), __nccwpck_require__.e(620)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9620))).runtime,
+    load: async () => (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5294))).runtime,
 };
 
 ;// CONCATENATED MODULE: ./src/executors/table.ts
@@ -4877,12 +5137,381 @@ function executorOptions() {
     return [...options.values()];
 }
 
-// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 6 modules
-var schemas = __nccwpck_require__(6921);
-;// CONCATENATED MODULE: ./src/executors/descriptor.ts
-/** Guest CPU architectures vmplan knows (the jobs file's `arch`). */
-const GUEST_ARCHS = ['arm64', 'amd64'];
+;// CONCATENATED MODULE: ./src/cli/args.ts
 
+
+/** Parses a command's flags strictly; unknown flags and missing values become InputErrors naming the command. */
+function parseCommandArgs(command, args, options) {
+    try {
+        return (0,external_node_util_.parseArgs)({ args, options, allowPositionals: true, strict: true });
+    }
+    catch (error) {
+        throw new errors/* InputError */.dz(`vmplan ${command}: ${error.message.split('\n')[0]} (see vmplan ${command.split(' ')[0]} --help)`);
+    }
+}
+/** Splits repeated and comma-separated values: `--only a --only b,c` → [a, b, c]. */
+function listOption(values) {
+    if (values === undefined)
+        return undefined;
+    return values
+        .flatMap((value) => value.split(','))
+        .map((value) => value.trim())
+        .filter((value) => value !== '');
+}
+
+// EXTERNAL MODULE: ./src/cli/io.ts
+var cli_io = __nccwpck_require__(1604);
+;// CONCATENATED MODULE: ./src/cli/json.ts
+/** Version of the JSON documents `--json` prints (docs/cli-json.md); bumped on any incompatible change. */
+const CLI_JSON_VERSION = 1;
+/** The `--json` flag, shared by every command that has it. */
+const JSON_FLAG = {
+    json: {
+        type: 'boolean',
+        description: 'Print one JSON document on stdout (docs/cli-json.md); human text and job output go to stderr.',
+    },
+};
+/** Whether a command that has `--json` was asked for it (then runCli prints a refusal as a document too). */
+function wantsJson(flags, args) {
+    return 'json' in flags && args.includes('--json');
+}
+/** The io a command uses for human text in --json mode: everything on stderr, stdout kept for the document. */
+function humanIo(io, json) {
+    if (!json)
+        return io;
+    return { ...io, stdout: io.stderr, stdoutStream: io.stderrStream };
+}
+/** Prints a command's JSON document: `{ "vmplan": 1, "command": ..., "ok": ..., ...body }`. */
+function printJson(io, command, ok, body) {
+    io.stdout(`${JSON.stringify({ vmplan: CLI_JSON_VERSION, command, ok, ...body }, null, 2)}\n`);
+}
+/** The document of a command refused for bad input: its problems, located as in the text form. */
+function problemsDocument(problems) {
+    return {
+        problems: problems.map((problem) => ({
+            file: problem.file ?? null,
+            line: problem.line ?? null,
+            column: problem.column ?? null,
+            path: problem.path ?? null,
+            message: problem.message,
+        })),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/context/git.ts
+
+/** Runs git in a folder and returns its trimmed stdout, or undefined when git fails or is missing. */
+function git(cwd, args) {
+    const result = (0,external_node_child_process_.spawnSync)('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    if (result.status !== 0 || result.error !== undefined)
+        return undefined;
+    return result.stdout.trim();
+}
+/** Like `git`, but throws with git's own message on failure. */
+function gitOrThrow(cwd, args) {
+    const result = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    if (result.error !== undefined)
+        throw new Error(`cannot run git: ${result.error.message}`);
+    if (result.status !== 0) {
+        throw new Error(`git ${args.join(' ')} failed: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.status}`}`);
+    }
+    return result.stdout.trim();
+}
+/** Splits git's NUL- or newline-separated file lists. */
+function fileList(output) {
+    if (output === undefined || output === '')
+        return [];
+    return output.split(/\0|\n/).filter((line) => line !== '');
+}
+
+;// CONCATENATED MODULE: ./src/context/local-context.ts
+
+
+
+
+/** The executor a host platform runs VMs with by default. */
+function platformExecutor(platform = process.platform) {
+    return defaultExecutorFor(platform);
+}
+/** The repository root containing `cwd` (git's top level), or `cwd` itself outside git. */
+function repositoryRoot(cwd) {
+    return gitTopLevel(cwd) ?? cwd;
+}
+/** The top of the git work tree containing `cwd`, or undefined outside git. */
+function gitTopLevel(cwd) {
+    return git(cwd, ['rev-parse', '--show-toplevel']);
+}
+/** Source facts for a local run: repository (from the origin remote), HEAD commit and branch. */
+function localSource(cwd) {
+    const remote = git(cwd, ['remote', 'get-url', 'origin']);
+    return {
+        repository: remote === undefined ? null : repositoryFromRemote(remote),
+        commit: git(cwd, ['rev-parse', '--verify', '-q', 'HEAD']) ?? null,
+        ref: git(cwd, ['symbolic-ref', '-q', 'HEAD']) ?? null,
+        event: 'local',
+    };
+}
+/** `owner/name` from a GitHub-style remote URL (https or ssh), else the URL without credentials. */
+function repositoryFromRemote(remote) {
+    const match = /[:/]([^/:]+\/[^/]+?)(?:\.git)?\/?$/.exec(remote);
+    return match?.[1] ?? remote.replace(/\/\/[^@/]*@/, '//');
+}
+/**
+ * Changed files for `paths` filters: from a file (one path per line), or from git against a base ref
+ * (committed changes since the merge base, plus uncommitted and untracked files).
+ */
+function localChanges(cwd, options) {
+    if (options.changedFilesPath !== undefined) {
+        let text;
+        try {
+            text = (0,external_node_fs_.readFileSync)(options.changedFilesPath, 'utf8');
+        }
+        catch (error) {
+            throw new errors/* InputError */.dz(`--changed-files ${options.changedFilesPath}: cannot read (${error.code})`);
+        }
+        const files = text
+            .split(/\r?\n/)
+            .map((line) => line.trim())
+            .filter((line) => line !== '');
+        return { known: true, source: `file ${options.changedFilesPath}`, files };
+    }
+    if (options.base !== undefined) {
+        const mergeBase = git(cwd, ['merge-base', options.base, 'HEAD']);
+        if (mergeBase === undefined)
+            throw new errors/* InputError */.dz(`--base ${options.base}: not a commit git can find here`);
+        const changed = fileList(git(cwd, ['diff', '--name-only', '-z', mergeBase]));
+        const untracked = fileList(git(cwd, ['ls-files', '--others', '--exclude-standard', '-z']));
+        return {
+            known: true,
+            source: `git diff ${options.base} (merge base ${mergeBase.slice(0, 12)})`,
+            files: [...changed, ...untracked],
+        };
+    }
+    return { known: false, reason: 'no --base or --changed-files given' };
+}
+/** The plan timestamp: SOURCE_DATE_EPOCH when set (reproducible output), else now. */
+function planTimestamp(env = process.env, now = new Date()) {
+    const epoch = env.SOURCE_DATE_EPOCH;
+    if (epoch !== undefined && /^\d+$/.test(epoch))
+        return new Date(Number(epoch) * 1000).toISOString();
+    return now.toISOString();
+}
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: ./node_modules/zod/v4/core/registries.js
+var registries = __nccwpck_require__(9396);
+;// CONCATENATED MODULE: ./src/util/describe.ts
+/** A short rendering of any value for "found ..." parts of error messages. */
+function describeValue(value) {
+    if (value === undefined)
+        return 'nothing';
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'a list';
+    if (typeof value === 'object')
+        return 'a mapping';
+    if (typeof value === 'string')
+        return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+    return String(value);
+}
+/** What YAML and JSON users call each type zod names, for "expected ..., found ..." messages. */
+const TYPE_WORDS = {
+    record: 'a mapping (key: value lines)',
+    object: 'a mapping (key: value lines)',
+    array: 'a list (- item lines, or [a, b])',
+    string: 'a string',
+    number: 'a number',
+    boolean: 'true or false',
+    int: 'a whole number',
+};
+/**
+ * A zod issue's message in the user's words: wrong types say what was expected and what was found, never zod's
+ * own text ("expected record, received null"); other issues carry the message their schema gave them.
+ * The input must have been parsed with `reportInput: true`.
+ */
+function issueMessage(issue) {
+    // A schema's own message stays; zod's defaults all start with "Invalid input".
+    if (issue.code !== 'invalid_type' || !issue.message.startsWith('Invalid input'))
+        return issue.message;
+    return `expected ${TYPE_WORDS[issue.expected] ?? issue.expected}, found ${describeValue(issue.input)}`;
+}
+
+;// CONCATENATED MODULE: ./src/config/zod-problems.ts
+
+
+
+/**
+ * Turns zod issues into human problems: one per unknown key, "missing required field" for absent ones,
+ * the most plausible branch of a failed union instead of all of them, and "did you mean" for typos.
+ */
+function zodIssuesToProblems(issues, rootSchema, rootInput) {
+    const problems = [];
+    for (const issue of issues)
+        convertIssue(issue, [], rootSchema, rootInput, problems);
+    return problems;
+}
+function convertIssue(issue, prefix, rootSchema, rootInput, out) {
+    const path = [...prefix, ...issue.path];
+    switch (issue.code) {
+        case 'unrecognized_keys': {
+            const known = objectKeysAt(rootSchema, path);
+            for (const key of issue.keys) {
+                out.push({
+                    path: [...path, key],
+                    at: 'key',
+                    message: `unknown key "${key}"${didYouMean(key, known)}`,
+                });
+            }
+            return;
+        }
+        case 'invalid_key': {
+            const inner = issue.issues[0];
+            out.push({ path, at: 'key', message: inner?.message ?? issue.message });
+            return;
+        }
+        case 'invalid_union': {
+            const branch = chooseUnionBranch(issue, rootSchema, path, rootInput);
+            if (branch === undefined) {
+                out.push({ path, message: issue.message });
+                return;
+            }
+            for (const inner of branch)
+                convertIssue(inner, path, rootSchema, rootInput, out);
+            return;
+        }
+        default:
+            if (isMissing(rootInput, path)) {
+                out.push({
+                    path: path.slice(0, -1),
+                    message: `missing required field "${String(path[path.length - 1])}"`,
+                });
+                return;
+            }
+            out.push({ path, message: issueMessage(issue) });
+    }
+}
+/**
+ * Picks the union branch the user most plausibly meant: for image definitions, the one selected by the
+ * keys present; otherwise the branch with the fewest problems. `undefined` means no branch stands out
+ * (e.g. the value has the wrong type for every branch), and the union's own message is used.
+ */
+function chooseUnionBranch(issue, rootSchema, path, rootInput) {
+    const branches = issue.errors;
+    if (branches.length === 0)
+        return undefined;
+    const input = valueAt(rootInput, path);
+    const keyed = unionBranchKeysAt(rootSchema, path);
+    if (keyed !== undefined && isPlainObject(input)) {
+        const present = keyed.branches.map((keys) => keys.some((key) => key in input));
+        const chosen = present.flatMap((isPresent, index) => (isPresent ? [index] : []));
+        if (chosen.length === 1)
+            return branches[chosen[0]];
+        const found = keyed.branches.flatMap((keys) => keys.filter((key) => key in input).slice(0, 1));
+        const what = chosen.length === 0 ? 'none of them' : `${found.map((key) => `"${key}"`).join(' and ')}`;
+        return [
+            {
+                code: 'custom',
+                path: [],
+                message: `expected exactly one of ${keyed.describe}; found ${what}`,
+                input,
+            },
+        ];
+    }
+    const allRootTypeErrors = branches.every((branch) => branch.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+    if (allRootTypeErrors)
+        return undefined;
+    const fewest = Math.min(...branches.map((branch) => branch.length));
+    const best = branches.filter((branch) => branch.length === fewest);
+    return best.length === 1 ? best[0] : undefined;
+}
+/** True when the path names a key its parent object does not have. */
+function isMissing(root, path) {
+    if (path.length === 0)
+        return false;
+    const parent = valueAt(root, path.slice(0, -1));
+    return isPlainObject(parent) && !(String(path[path.length - 1]) in parent);
+}
+/** Reads the value at a path in plain data. */
+function valueAt(root, path) {
+    let value = root;
+    for (const segment of path) {
+        if (value === null || typeof value !== 'object')
+            return undefined;
+        value = value[segment];
+    }
+    return value;
+}
+function isPlainObject(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+/** The schema found by following a data path (through optional, records, arrays and unions). */
+function schemasAt(schema, path) {
+    let current = [schema];
+    for (const segment of path) {
+        current = current.flatMap((candidate) => childSchemas(candidate, segment));
+    }
+    return current.flatMap(unwrap);
+}
+/** The schemas a value is checked against once wrappers (optional, default, pipe, union…) are looked through. */
+function unwrap(schema) {
+    if (schema instanceof schemas/* ZodOptional */.IiU ||
+        schema instanceof schemas/* ZodNullable */.l1C ||
+        schema instanceof schemas/* ZodDefault */.XiL ||
+        schema instanceof schemas/* ZodReadonly */.EVz ||
+        schema instanceof schemas/* ZodNonOptional */.vZX)
+        return unwrap(schema.unwrap());
+    if (schema instanceof schemas/* ZodPipe */.utH)
+        return unwrap(schema.in);
+    if (schema instanceof schemas/* ZodUnion */.fZ7)
+        return schema.options.flatMap(unwrap);
+    return [schema];
+}
+/** The schemas of a child value: an object's property, a record's values, an array's items. */
+function childSchemas(schema, segment) {
+    return unwrap(schema).flatMap((candidate) => {
+        if (candidate instanceof schemas/* ZodObject */.bvH) {
+            const child = candidate.shape[String(segment)];
+            return child === undefined ? [] : [child];
+        }
+        if (candidate instanceof schemas/* ZodRecord */.b8S)
+            return [candidate.valueType];
+        if (candidate instanceof schemas/* ZodArray */.naA)
+            return [candidate.element];
+        return [];
+    });
+}
+/** Keys any object schema at this path accepts (for "did you mean"). */
+function objectKeysAt(rootSchema, path) {
+    const keys = new Set();
+    for (const schema of schemasAt(rootSchema, path)) {
+        if (schema instanceof schemas/* ZodObject */.bvH)
+            for (const key of Object.keys(schema.shape))
+                keys.add(key);
+    }
+    return [...keys];
+}
+/** Branch-selecting keys registered for the union at this path, if any. */
+function unionBranchKeysAt(rootSchema, path) {
+    let candidates = [rootSchema];
+    for (const segment of path)
+        candidates = candidates.flatMap((candidate) => childSchemas(candidate, segment));
+    for (const candidate of candidates.flatMap(unwrapOptional)) {
+        const keys = branchKeys.get(candidate);
+        if (keys !== undefined)
+            return keys;
+    }
+    return undefined;
+}
+function unwrapOptional(schema) {
+    return schema instanceof schemas/* ZodOptional */.IiU ? unwrapOptional(schema.unwrap()) : [schema];
+}
+/** Unions of objects whose branch is chosen by the keys present (e.g. image definitions). */
+const branchKeys = registries/* registry */.u5();
+
+// EXTERNAL MODULE: ./src/util/atomic-write.ts
+var atomic_write = __nccwpck_require__(5105);
 ;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/util.js
 
 
@@ -12278,219 +12907,84 @@ function reportFormat(name) {
 /** Format names, in registry order. */
 const REPORT_FORMAT_NAMES = REPORT_FORMATS.map((format) => format.name);
 
-;// CONCATENATED MODULE: ./src/util/describe.ts
-/** A short rendering of any value for "found ..." parts of error messages. */
-function describeValue(value) {
-    if (value === undefined)
-        return 'nothing';
-    if (value === null)
-        return 'null';
-    if (Array.isArray(value))
-        return 'a list';
-    if (typeof value === 'object')
-        return 'a mapping';
-    if (typeof value === 'string')
-        return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-    return String(value);
-}
-/** What YAML and JSON users call each type zod names, for "expected ..., found ..." messages. */
-const TYPE_WORDS = {
-    record: 'a mapping (key: value lines)',
-    object: 'a mapping (key: value lines)',
-    array: 'a list (- item lines, or [a, b])',
-    string: 'a string',
-    number: 'a number',
-    boolean: 'true or false',
-    int: 'a whole number',
-};
+// EXTERNAL MODULE: ./src/util/canonical-json.ts
+var canonical_json = __nccwpck_require__(1989);
+;// CONCATENATED MODULE: ./src/util/graph.ts
 /**
- * A zod issue's message in the user's words: wrong types say what was expected and what was found, never zod's
- * own text ("expected record, received null"); other issues carry the message their schema gave them.
- * The input must have been parsed with `reportInput: true`.
+ * Visits a dependency graph depth-first, calling `done(id)` once per reachable id after every id it depends on
+ * (post-order). Iterative, so a 20,000-long chain cannot overflow the call stack; ids on a cycle are visited
+ * once (cycles are reported by the jobs-file checks before any plan is built).
  */
-function issueMessage(issue) {
-    // A schema's own message stays; zod's defaults all start with "Invalid input".
-    if (issue.code !== 'invalid_type' || !issue.message.startsWith('Invalid input'))
-        return issue.message;
-    return `expected ${TYPE_WORDS[issue.expected] ?? issue.expected}, found ${describeValue(issue.input)}`;
+function postOrder(roots, dependencies, done) {
+    const seen = new Set();
+    for (const root of roots) {
+        if (seen.has(root))
+            continue;
+        seen.add(root);
+        const frames = [{ id: root, left: [...dependencies(root)].reverse() }];
+        while (frames.length > 0) {
+            const frame = frames[frames.length - 1];
+            const next = frame.left.pop();
+            if (next === undefined) {
+                frames.pop();
+                done(frame.id);
+            }
+            else if (!seen.has(next)) {
+                seen.add(next);
+                frames.push({ id: next, left: [...dependencies(next)].reverse() });
+            }
+        }
+    }
 }
+
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(4006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+;// CONCATENATED MODULE: ./src/plan/paths-filter.ts
+
+/**
+ * GitHub-style `paths` filtering: a file counts when the last pattern that matches it is positive
+ * (patterns starting with "!" exclude). Returns the first changed file that counts, or undefined.
+ */
+function firstMatchingFile(patterns, files) {
+    const matchers = patterns.map((pattern) => {
+        const negated = pattern.startsWith('!');
+        return { negated, matches: picomatch_default()(negated ? pattern.slice(1) : pattern, { dot: true }) };
+    });
+    return files.find((file) => {
+        let included = false;
+        for (const matcher of matchers)
+            if (matcher.matches(file))
+                included = !matcher.negated;
+        return included;
+    });
+}
+
+// EXTERNAL MODULE: ./node_modules/zod/v4/core/api.js
+var api = __nccwpck_require__(3759);
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
+
+
+
+function datetime(params) {
+    return api/* _isoDateTime */.G1(schemas/* ZodISODateTime */.You, params);
+}
+function date(params) {
+    return core._isoDate(ZodISODate, params);
+}
+function time(params) {
+    return core._isoTime(ZodISOTime, params);
+}
+function duration(params) {
+    return core._isoDuration(ZodISODuration, params);
+}
+
+;// CONCATENATED MODULE: ./src/executors/descriptor.ts
+/** Guest CPU architectures vmplan knows (the jobs file's `arch`). */
+const GUEST_ARCHS = ['arm64', 'amd64'];
 
 // EXTERNAL MODULE: ./src/config/runner-variables.ts
 var runner_variables = __nccwpck_require__(2282);
-// EXTERNAL MODULE: ./node_modules/zod/v4/core/registries.js
-var registries = __nccwpck_require__(9396);
-;// CONCATENATED MODULE: ./src/config/zod-problems.ts
-
-
-
-/**
- * Turns zod issues into human problems: one per unknown key, "missing required field" for absent ones,
- * the most plausible branch of a failed union instead of all of them, and "did you mean" for typos.
- */
-function zodIssuesToProblems(issues, rootSchema, rootInput) {
-    const problems = [];
-    for (const issue of issues)
-        convertIssue(issue, [], rootSchema, rootInput, problems);
-    return problems;
-}
-function convertIssue(issue, prefix, rootSchema, rootInput, out) {
-    const path = [...prefix, ...issue.path];
-    switch (issue.code) {
-        case 'unrecognized_keys': {
-            const known = objectKeysAt(rootSchema, path);
-            for (const key of issue.keys) {
-                out.push({
-                    path: [...path, key],
-                    at: 'key',
-                    message: `unknown key "${key}"${didYouMean(key, known)}`,
-                });
-            }
-            return;
-        }
-        case 'invalid_key': {
-            const inner = issue.issues[0];
-            out.push({ path, at: 'key', message: inner?.message ?? issue.message });
-            return;
-        }
-        case 'invalid_union': {
-            const branch = chooseUnionBranch(issue, rootSchema, path, rootInput);
-            if (branch === undefined) {
-                out.push({ path, message: issue.message });
-                return;
-            }
-            for (const inner of branch)
-                convertIssue(inner, path, rootSchema, rootInput, out);
-            return;
-        }
-        default:
-            if (isMissing(rootInput, path)) {
-                out.push({
-                    path: path.slice(0, -1),
-                    message: `missing required field "${String(path[path.length - 1])}"`,
-                });
-                return;
-            }
-            out.push({ path, message: issueMessage(issue) });
-    }
-}
-/**
- * Picks the union branch the user most plausibly meant: for image definitions, the one selected by the
- * keys present; otherwise the branch with the fewest problems. `undefined` means no branch stands out
- * (e.g. the value has the wrong type for every branch), and the union's own message is used.
- */
-function chooseUnionBranch(issue, rootSchema, path, rootInput) {
-    const branches = issue.errors;
-    if (branches.length === 0)
-        return undefined;
-    const input = valueAt(rootInput, path);
-    const keyed = unionBranchKeysAt(rootSchema, path);
-    if (keyed !== undefined && isPlainObject(input)) {
-        const present = keyed.branches.map((keys) => keys.some((key) => key in input));
-        const chosen = present.flatMap((isPresent, index) => (isPresent ? [index] : []));
-        if (chosen.length === 1)
-            return branches[chosen[0]];
-        const found = keyed.branches.flatMap((keys) => keys.filter((key) => key in input).slice(0, 1));
-        const what = chosen.length === 0 ? 'none of them' : `${found.map((key) => `"${key}"`).join(' and ')}`;
-        return [
-            {
-                code: 'custom',
-                path: [],
-                message: `expected exactly one of ${keyed.describe}; found ${what}`,
-                input,
-            },
-        ];
-    }
-    const allRootTypeErrors = branches.every((branch) => branch.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
-    if (allRootTypeErrors)
-        return undefined;
-    const fewest = Math.min(...branches.map((branch) => branch.length));
-    const best = branches.filter((branch) => branch.length === fewest);
-    return best.length === 1 ? best[0] : undefined;
-}
-/** True when the path names a key its parent object does not have. */
-function isMissing(root, path) {
-    if (path.length === 0)
-        return false;
-    const parent = valueAt(root, path.slice(0, -1));
-    return isPlainObject(parent) && !(String(path[path.length - 1]) in parent);
-}
-/** Reads the value at a path in plain data. */
-function valueAt(root, path) {
-    let value = root;
-    for (const segment of path) {
-        if (value === null || typeof value !== 'object')
-            return undefined;
-        value = value[segment];
-    }
-    return value;
-}
-function isPlainObject(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-/** The schema found by following a data path (through optional, records, arrays and unions). */
-function schemasAt(schema, path) {
-    let current = [schema];
-    for (const segment of path) {
-        current = current.flatMap((candidate) => childSchemas(candidate, segment));
-    }
-    return current.flatMap(unwrap);
-}
-/** The schemas a value is checked against once wrappers (optional, default, pipe, union…) are looked through. */
-function unwrap(schema) {
-    if (schema instanceof schemas/* ZodOptional */.IiU ||
-        schema instanceof schemas/* ZodNullable */.l1C ||
-        schema instanceof schemas/* ZodDefault */.XiL ||
-        schema instanceof schemas/* ZodReadonly */.EVz ||
-        schema instanceof schemas/* ZodNonOptional */.vZX)
-        return unwrap(schema.unwrap());
-    if (schema instanceof schemas/* ZodPipe */.utH)
-        return unwrap(schema.in);
-    if (schema instanceof schemas/* ZodUnion */.fZ7)
-        return schema.options.flatMap(unwrap);
-    return [schema];
-}
-/** The schemas of a child value: an object's property, a record's values, an array's items. */
-function childSchemas(schema, segment) {
-    return unwrap(schema).flatMap((candidate) => {
-        if (candidate instanceof schemas/* ZodObject */.bvH) {
-            const child = candidate.shape[String(segment)];
-            return child === undefined ? [] : [child];
-        }
-        if (candidate instanceof schemas/* ZodRecord */.b8S)
-            return [candidate.valueType];
-        if (candidate instanceof schemas/* ZodArray */.naA)
-            return [candidate.element];
-        return [];
-    });
-}
-/** Keys any object schema at this path accepts (for "did you mean"). */
-function objectKeysAt(rootSchema, path) {
-    const keys = new Set();
-    for (const schema of schemasAt(rootSchema, path)) {
-        if (schema instanceof schemas/* ZodObject */.bvH)
-            for (const key of Object.keys(schema.shape))
-                keys.add(key);
-    }
-    return [...keys];
-}
-/** Branch-selecting keys registered for the union at this path, if any. */
-function unionBranchKeysAt(rootSchema, path) {
-    let candidates = [rootSchema];
-    for (const segment of path)
-        candidates = candidates.flatMap((candidate) => childSchemas(candidate, segment));
-    for (const candidate of candidates.flatMap(unwrapOptional)) {
-        const keys = branchKeys.get(candidate);
-        if (keys !== undefined)
-            return keys;
-    }
-    return undefined;
-}
-function unwrapOptional(schema) {
-    return schema instanceof schemas/* ZodOptional */.IiU ? unwrapOptional(schema.unwrap()) : [schema];
-}
-/** Unions of objects whose branch is chosen by the keys present (e.g. image definitions). */
-const branchKeys = registries/* registry */.u5();
-
 ;// CONCATENATED MODULE: ./src/config/schema.ts
 
 
@@ -12745,381 +13239,6 @@ const JobsFileSchema = schemas/* strictObject */.rej({
         .refine((jobs) => Object.keys(jobs).length > 0, { error: 'expected at least one job' }),
 })
     .describe('vmplan jobs file: guest images and the CI jobs that run in them.');
-
-;// CONCATENATED MODULE: ./src/config/references.ts
-
-
-
-/**
- * Checks what the schema alone cannot: `needs` naming real jobs (no self-dependency, no cycles), images that
- * exist, VM jobs that have an image, and names not given twice. Works on raw data so it can run even when the
- * schema found other problems, and every problem is reported in one pass.
- */
-function checkReferences(data) {
-    const root = asRecord(data);
-    const jobs = asRecord(root.jobs);
-    const images = asRecord(root.images);
-    const defaults = asRecord(root.defaults);
-    const jobIds = Object.keys(jobs);
-    const validJobIds = jobIds.filter((id) => JOB_ID_PATTERN.test(id));
-    const imageNames = Object.keys(images);
-    const problems = [];
-    const loose = new Map();
-    for (const id of jobIds)
-        loose.set(id, readLooseJob(jobs[id]));
-    checkImageReference(defaults.image, ['defaults', 'image'], imageNames, problems);
-    for (const [id, job] of loose) {
-        const seen = new Set();
-        for (const need of job.needs) {
-            const path = need.index === undefined ? ['jobs', id, 'needs'] : ['jobs', id, 'needs', need.index];
-            if (need.id === id)
-                problems.push({ path, message: `job "${id}" cannot need itself` });
-            else if (!loose.has(need.id)) {
-                // An id that is not even well-formed gets the schema's message alone; suggestions are only valid ids.
-                if (JOB_ID_PATTERN.test(need.id))
-                    problems.push({ path, message: `unknown job "${need.id}"${didYouMean(need.id, validJobIds)}` });
-            }
-            else if (seen.has(need.id))
-                problems.push({ path, message: `"${need.id}" is listed twice` });
-            seen.add(need.id);
-        }
-        checkImageReference(job.image, ['jobs', id, 'image'], imageNames, problems);
-        const executor = job.executor ?? defaults.executor;
-        if (typeof executor === 'string' &&
-            EXECUTOR_NAMES.includes(executor) &&
-            isVmExecutor(executor) &&
-            job.image === undefined &&
-            defaults.image === undefined) {
-            problems.push({
-                path: ['jobs', id],
-                message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image`,
-            });
-        }
-        const envNames = new Set(Object.keys(job.env));
-        const secretNames = new Set();
-        job.secrets.forEach((name, index) => {
-            if (typeof name !== 'string')
-                return;
-            const path = ['jobs', id, 'secrets', index];
-            if (secretNames.has(name))
-                problems.push({ path, message: `secret "${name}" is listed twice` });
-            else if (envNames.has(name)) {
-                problems.push({ path, message: `"${name}" is both a literal env variable and a secret: keep one` });
-            }
-            secretNames.add(name);
-        });
-    }
-    problems.push(...findCycles(loose));
-    return problems;
-}
-function checkImageReference(image, path, imageNames, problems) {
-    if (typeof image !== 'string' || imageNames.includes(image) || !JOB_ID_PATTERN.test(image))
-        return;
-    const valid = imageNames.filter((name) => JOB_ID_PATTERN.test(name));
-    const hint = valid.length === 0 ? ' (no images are defined under "images")' : didYouMean(image, valid);
-    problems.push({ path, message: `unknown image "${image}"${hint}` });
-}
-/** Every dependency cycle once, printed from its smallest job id: `a → b → c → a`. */
-function findCycles(jobs) {
-    const state = new Map();
-    const stack = [];
-    const reported = new Set();
-    const problems = [];
-    // Depth-first with an explicit stack (a 20,000-job chain must not overflow the call stack): each frame is a job
-    // and the needs left to look at; `stack` is the path from the root, to name a cycle when one closes.
-    const visit = (root) => {
-        const frames = [];
-        const enter = (id) => {
-            state.set(id, 'visiting');
-            stack.push(id);
-            const needs = [...new Set((jobs.get(id)?.needs ?? []).map((need) => need.id))].sort();
-            frames.push({ id, next: needs.reverse() });
-        };
-        enter(root);
-        while (frames.length > 0) {
-            const frame = frames[frames.length - 1];
-            const next = frame.next.pop();
-            if (next === undefined) {
-                frames.pop();
-                stack.pop();
-                state.set(frame.id, 'done');
-                continue;
-            }
-            if (next === frame.id || !jobs.has(next))
-                continue; // reported elsewhere
-            const nextState = state.get(next);
-            if (nextState === 'visiting')
-                reportCycle(stack.slice(stack.indexOf(next)));
-            else if (nextState === undefined)
-                enter(next);
-        }
-    };
-    const reportCycle = (cycle) => {
-        const start = cycle.indexOf([...cycle].sort()[0]);
-        const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
-        const key = rotated.join('\u0000');
-        if (reported.has(key))
-            return;
-        reported.add(key);
-        problems.push({
-            path: ['jobs', rotated[0], 'needs'],
-            message: rotated.length <= 12
-                ? `dependency cycle: ${[...rotated, rotated[0]].join(' → ')}`
-                : `dependency cycle of ${rotated.length} jobs: ${rotated.slice(0, 10).join(' → ')} → … → ${rotated.at(-1)} → ${rotated[0]}`,
-        });
-    };
-    for (const id of [...jobs.keys()].sort())
-        if (!state.has(id))
-            visit(id);
-    return problems;
-}
-function readLooseJob(value) {
-    const job = asRecord(value);
-    const needs = [];
-    if (typeof job.needs === 'string')
-        needs.push({ id: job.needs, index: undefined });
-    else if (Array.isArray(job.needs)) {
-        job.needs.forEach((id, index) => {
-            if (typeof id === 'string')
-                needs.push({ id, index });
-        });
-    }
-    return {
-        needs,
-        image: job.image,
-        executor: job.executor,
-        env: asRecord(job.env),
-        secrets: Array.isArray(job.secrets) ? job.secrets : [],
-    };
-}
-function asRecord(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-        ? value
-        : {};
-}
-
-;// CONCATENATED MODULE: ./src/config/parse.ts
-
-
-
-
-
-
-/**
- * Parses and validates a jobs file (YAML or JSON). Collects every problem in one pass — syntax,
- * schema, references, cycles — and throws one InputError listing them with file:line:column.
- */
-function parseJobsFile(text, file) {
-    const lineCounter = new dist/* LineCounter */.HN();
-    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: false });
-    const locator = new Locator(file, document, lineCounter);
-    const syntaxProblems = document.errors.map((error) => {
-        const { line, col } = lineCounter.linePos(error.pos[0]);
-        return { file, line, column: col, message: `invalid YAML: ${error.message.split('\n')[0]}` };
-    });
-    if (syntaxProblems.length > 0)
-        throw new errors/* InputError */.dz((0,errors/* sortProblems */.dS)(syntaxProblems));
-    // A repeated key is an error, but the rest of the file can still be checked (the last value stands in).
-    const duplicates = duplicateKeys(document, lineCounter, file);
-    const data = resolveAliases(document, lineCounter, file);
-    if (data === null || data === undefined) {
-        throw new errors/* InputError */.dz([
-            ...duplicates,
-            { file, message: 'the file is empty: expected a mapping with "version" and "jobs"' },
-        ]);
-    }
-    if (typeof data !== 'object' || Array.isArray(data)) {
-        throw new errors/* InputError */.dz([
-            ...duplicates,
-            locator.locate({ message: 'expected a mapping with "version" and "jobs" at the top level' }),
-        ]);
-    }
-    const result = JobsFileSchema.safeParse(data, { reportInput: true });
-    const problems = [
-        ...(result.success ? [] : zodIssuesToProblems(result.error.issues, JobsFileSchema, data)),
-        ...checkReferences(data),
-    ];
-    if (problems.length > 0 || duplicates.length > 0 || !result.success)
-        throw new errors/* InputError */.dz((0,errors/* sortProblems */.dS)([...duplicates, ...problems.map((p) => locator.locate(p))]));
-    return { file, config: result.data, locator };
-}
-/**
- * Every repeated key in every mapping (a job id given twice would otherwise silently replace the first), with
- * its document path. Done here in one linear walk: the yaml library's own check compares each key with every other.
- */
-function duplicateKeys(document, lineCounter, file) {
-    const problems = [];
-    const walk = (node, path) => {
-        if ((0,dist/* isSeq */.oP)(node)) {
-            for (const [index, item] of node.items.entries())
-                walk(item, [...path, index]);
-            return;
-        }
-        if (!(0,dist/* isMap */.jh)(node))
-            return;
-        const seen = new Set();
-        for (const pair of node.items) {
-            if (!(0,dist/* isPair */.tO)(pair))
-                continue;
-            const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
-            if (key === undefined)
-                continue;
-            if (seen.has(key)) {
-                const { line, col } = lineCounter.linePos(pair.key.range?.[0] ?? 0);
-                problems.push({
-                    file,
-                    line,
-                    column: col,
-                    path: [...path, key],
-                    message: `duplicate key ${JSON.stringify(key)}: each key (and each job id) may appear only once`,
-                });
-            }
-            seen.add(key);
-            walk(pair.value, [...path, key]);
-        }
-    };
-    walk(document.contents, []);
-    return problems;
-}
-/** Most alias uses a jobs file may have: far more than any real one, far less than a "billion laughs" needs. */
-const MAX_ALIAS_USES = 1000;
-/**
- * The document as plain data. Alias expansion is bounded: a file that would expand past the bound (an alias
- * bomb, or simply thousands of alias uses) is refused with the place of its first alias, not a crash.
- */
-function resolveAliases(document, lineCounter, file) {
-    try {
-        return document.toJS({ maxAliasCount: MAX_ALIAS_USES });
-    }
-    catch (error) {
-        if (!(error instanceof ReferenceError))
-            throw error;
-        let first;
-        (0,dist/* visit */.YR)(document, {
-            Alias(_, node) {
-                if (node.range !== undefined && node.range !== null)
-                    first = lineCounter.linePos(node.range[0]);
-                return dist/* visit */.YR.BREAK;
-            },
-        });
-        throw new errors/* InputError */.dz([
-            {
-                file,
-                line: first?.line,
-                column: first?.col,
-                message: `too many YAML alias uses (the file expands past ${MAX_ALIAS_USES}): write the values out, or use fewer aliases`,
-            },
-        ]);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/config/load.ts
-
-
-
-
-/** The default jobs file, relative to the repository root. */
-const DEFAULT_JOBS_FILE = '.github/vmplan.yml';
-/** Jobs files larger than this are refused before parsing. */
-const MAX_JOBS_FILE_BYTES = 4 * 1024 * 1024;
-/** Reads, parses and validates a jobs file from disk. `name` is how messages and the plan refer to it. */
-function loadJobsFile(path, name = path) {
-    let bytes;
-    try {
-        bytes = (0,external_node_fs_.readFileSync)(path);
-    }
-    catch (error) {
-        const code = error.code;
-        const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
-        throw new errors/* InputError */.dz([{ file: name, message: `cannot read the jobs file: ${why}` }]);
-    }
-    return loadJobsText(bytes, name);
-}
-/** Parses jobs file content that did not come from a file (e.g. the action's inline `jobs` input). */
-function loadJobsText(content, name) {
-    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    if (bytes.length > MAX_JOBS_FILE_BYTES) {
-        throw new errors/* InputError */.dz([
-            {
-                file: name,
-                message: `the jobs file is ${bytes.length} bytes; at most ${MAX_JOBS_FILE_BYTES} are read`,
-            },
-        ]);
-    }
-    return { ...parseJobsFile(bytes.toString('utf8'), name), sha256: (0,canonical_json/* sha256 */.sc)(bytes) };
-}
-
-// EXTERNAL MODULE: ./src/util/atomic-write.ts
-var atomic_write = __nccwpck_require__(5105);
-;// CONCATENATED MODULE: ./src/util/graph.ts
-/**
- * Visits a dependency graph depth-first, calling `done(id)` once per reachable id after every id it depends on
- * (post-order). Iterative, so a 20,000-long chain cannot overflow the call stack; ids on a cycle are visited
- * once (cycles are reported by the jobs-file checks before any plan is built).
- */
-function postOrder(roots, dependencies, done) {
-    const seen = new Set();
-    for (const root of roots) {
-        if (seen.has(root))
-            continue;
-        seen.add(root);
-        const frames = [{ id: root, left: [...dependencies(root)].reverse() }];
-        while (frames.length > 0) {
-            const frame = frames[frames.length - 1];
-            const next = frame.left.pop();
-            if (next === undefined) {
-                frames.pop();
-                done(frame.id);
-            }
-            else if (!seen.has(next)) {
-                seen.add(next);
-                frames.push({ id: next, left: [...dependencies(next)].reverse() });
-            }
-        }
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/picomatch/index.js
-var picomatch = __nccwpck_require__(4006);
-var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
-;// CONCATENATED MODULE: ./src/plan/paths-filter.ts
-
-/**
- * GitHub-style `paths` filtering: a file counts when the last pattern that matches it is positive
- * (patterns starting with "!" exclude). Returns the first changed file that counts, or undefined.
- */
-function firstMatchingFile(patterns, files) {
-    const matchers = patterns.map((pattern) => {
-        const negated = pattern.startsWith('!');
-        return { negated, matches: picomatch_default()(negated ? pattern.slice(1) : pattern, { dot: true }) };
-    });
-    return files.find((file) => {
-        let included = false;
-        for (const matcher of matchers)
-            if (matcher.matches(file))
-                included = !matcher.negated;
-        return included;
-    });
-}
-
-// EXTERNAL MODULE: ./node_modules/zod/v4/core/api.js
-var api = __nccwpck_require__(3759);
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
-
-
-
-function datetime(params) {
-    return api/* _isoDateTime */.G1(schemas/* ZodISODateTime */.You, params);
-}
-function date(params) {
-    return core._isoDate(ZodISODate, params);
-}
-function time(params) {
-    return core._isoTime(ZodISOTime, params);
-}
-function duration(params) {
-    return core._isoDuration(ZodISODuration, params);
-}
 
 ;// CONCATENATED MODULE: ./src/plan/schema.ts
 
@@ -13843,417 +13962,8 @@ function readPlan(path, name = path) {
     return parsePlan(bytes.toString('utf8'), name);
 }
 
-;// CONCATENATED MODULE: ./src/plan/render.ts
-/**
- * A readable, stable text view of a plan: source, scope, stages with their nodes, exclusions, and what the plan
- * requires of the machine that runs it. Given an environment, it also says whether each secret is set there.
- */
-function renderPlan(plan, here) {
-    const lines = [];
-    const jobs = plan.nodes.filter((node) => node.kind === 'execute').length;
-    const images = plan.nodes.length - jobs;
-    lines.push(`Plan ${plan.planId.slice(0, 12)}  (schema ${plan.schemaVersion}, vmplan ${plan.generator.version}, created ${plan.createdAt})`);
-    lines.push(`  ${jobs} job(s), ${images} image(s), ${plan.stages.length} stage(s), ${plan.excluded.length} excluded`);
-    lines.push(`Source:    ${renderSource(plan)}`);
-    lines.push(`Jobs file: ${plan.source.jobsFile} (sha256 ${plan.source.jobsFileSha256.slice(0, 12)})`);
-    lines.push(`Selection: ${plan.scope.only === null ? 'all jobs' : `only ${plan.scope.only.join(', ')} (and what they need)`}`);
-    const changes = plan.scope.changes;
-    lines.push(`Changes:   ${changes.known ? `${changes.files.length} changed file(s) from ${changes.source}` : `unknown (${changes.reason}); paths filters not applied`}`);
-    if (plan.scope.executor !== null)
-        lines.push(`Executor:  ${plan.scope.executor} (forced)`);
-    const byId = new Map(plan.nodes.map((node) => [node.id, node]));
-    const width = Math.max(8, ...plan.nodes.map((node) => node.id.length));
-    plan.stages.forEach((stage, index) => {
-        lines.push('', `Stage ${index + 1}`);
-        for (const id of stage)
-            lines.push(`  ${renderNode(byId.get(id), width)}`);
-    });
-    if (plan.excluded.length > 0) {
-        lines.push('', 'Excluded');
-        const excludedWidth = Math.max(...plan.excluded.map((entry) => entry.job.length));
-        for (const entry of plan.excluded)
-            lines.push(`  ${entry.job.padEnd(excludedWidth)}  ${entry.message}`);
-    }
-    if (plan.preconditions.length > 0) {
-        lines.push('', 'Requires');
-        for (const precondition of plan.preconditions)
-            lines.push(`  ${renderPrecondition(precondition, here)}`);
-    }
-    return `${lines.join('\n')}\n`;
-}
-function renderSource(plan) {
-    const { repository, commit, ref, event } = plan.source;
-    const parts = [repository ?? '(local)', commit === null ? null : `@ ${commit.slice(0, 12)}`];
-    const details = [ref, event].filter((part) => part !== null);
-    return `${parts.filter(Boolean).join(' ')}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
-}
-function renderNode(node, width) {
-    const id = node.id.padEnd(width);
-    return node.kind === 'prepare' ? renderPrepare(node, id) : renderExecute(node, id);
-}
-function renderPrepare(node, id) {
-    const what = node.type === 'files'
-        ? `files ${node.kernel}`
-        : node.type === 'build'
-            ? `build: ${firstLine(node.run)}`
-            : `nix ${node.installable}`;
-    return `${id}  prepare ${node.arch}  ${what}  [cache ${node.cacheKey.slice(0, 8)}, used by ${node.usedBy.length}]`;
-}
-function renderExecute(node, id) {
-    const parts = [node.executor.padEnd(5)];
-    if (node.image !== null)
-        parts.push(`${node.image} ${node.cpus} cpu ${node.memory} MiB`);
-    parts.push(`timeout ${node.timeoutMinutes}m`);
-    if (node.needs.length > 0)
-        parts.push(`needs ${node.needs.join(', ')}`);
-    if (node.secrets.length > 0)
-        parts.push(`secrets ${node.secrets.join(', ')}`);
-    if (node.runAsRoot)
-        parts.push('as root');
-    if (node.writableWorkspace)
-        parts.push('writable workspace');
-    return `${id}  ${parts.join('  ')}\n  ${' '.repeat(id.length)}  $ ${firstLine(node.command)}`;
-}
-function renderPrecondition(precondition, here) {
-    const count = `${precondition.nodes.length} node(s)`;
-    switch (precondition.kind) {
-        case 'executor':
-            return `the ${precondition.executor} executor (${count})`;
-        case 'secret': {
-            const now = here === undefined
-                ? ''
-                : (here.env[precondition.name] ?? '') === ''
-                    ? ' — not set here'
-                    : ' — set here';
-            return `secret ${precondition.name} in the environment (${precondition.nodes.join(', ')})${now}`;
-        }
-        case 'host-arch':
-            return `an ${precondition.arch} host (vfkit runs guests of the host's architecture; ${count})`;
-    }
-}
-function firstLine(script) {
-    const lines = script.trim().split('\n');
-    const first = lines[0].length > 80 ? `${lines[0].slice(0, 77)}...` : lines[0];
-    return lines.length > 1 ? `${first}  (+${lines.length - 1} line(s))` : first;
-}
-
-// EXTERNAL MODULE: ./node_modules/zod/v4/core/json-schema-processors.js
-var json_schema_processors = __nccwpck_require__(8439);
-;// CONCATENATED MODULE: ./src/schema-export.ts
-
-
-
-/** The JSON Schemas vmplan publishes, by name. */
-const PUBLISHED_SCHEMAS = { jobs: JobsFileSchema, plan: PlanSchema };
-/** JSON Schema (draft 2020-12) for a published format, generated from its zod schema. */
-function jsonSchemaFor(name) {
-    const schema = json_schema_processors/* toJSONSchema */.bl(PUBLISHED_SCHEMAS[name], {
-        io: 'input',
-        target: 'draft-2020-12',
-        unrepresentable: 'any',
-    });
-    return { ...schema, $id: `https://vmplan.dev/schema/${name}.schema.json`, title: `vmplan ${name}` };
-}
-/** The text of `schema/<name>.schema.json` as committed. */
-function jsonSchemaText(name) {
-    return `${JSON.stringify(jsonSchemaFor(name), null, 2)}\n`;
-}
-
-;// CONCATENATED MODULE: ./src/cli/json.ts
-/** Version of the JSON documents `--json` prints (docs/cli-json.md); bumped on any incompatible change. */
-const CLI_JSON_VERSION = 1;
-/** The `--json` flag, shared by every command that has it. */
-const JSON_FLAG = {
-    json: {
-        type: 'boolean',
-        description: 'Print one JSON document on stdout (docs/cli-json.md); human text and job output go to stderr.',
-    },
-};
-/** Whether a command that has `--json` was asked for it (then runCli prints a refusal as a document too). */
-function wantsJson(flags, args) {
-    return 'json' in flags && args.includes('--json');
-}
-/** The io a command uses for human text in --json mode: everything on stderr, stdout kept for the document. */
-function humanIo(io, json) {
-    if (!json)
-        return io;
-    return { ...io, stdout: io.stderr, stdoutStream: io.stderrStream };
-}
-/** Prints a command's JSON document: `{ "vmplan": 1, "command": ..., "ok": ..., ...body }`. */
-function printJson(io, command, ok, body) {
-    io.stdout(`${JSON.stringify({ vmplan: CLI_JSON_VERSION, command, ok, ...body }, null, 2)}\n`);
-}
-/** The document of a command refused for bad input: its problems, located as in the text form. */
-function problemsDocument(problems) {
-    return {
-        problems: problems.map((problem) => ({
-            file: problem.file ?? null,
-            line: problem.line ?? null,
-            column: problem.column ?? null,
-            path: problem.path ?? null,
-            message: problem.message,
-        })),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/context/git.ts
-
-/** Runs git in a folder and returns its trimmed stdout, or undefined when git fails or is missing. */
-function git(cwd, args) {
-    const result = (0,external_node_child_process_.spawnSync)('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-    if (result.status !== 0 || result.error !== undefined)
-        return undefined;
-    return result.stdout.trim();
-}
-/** Like `git`, but throws with git's own message on failure. */
-function gitOrThrow(cwd, args) {
-    const result = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-    if (result.error !== undefined)
-        throw new Error(`cannot run git: ${result.error.message}`);
-    if (result.status !== 0) {
-        throw new Error(`git ${args.join(' ')} failed: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.status}`}`);
-    }
-    return result.stdout.trim();
-}
-/** Splits git's NUL- or newline-separated file lists. */
-function fileList(output) {
-    if (output === undefined || output === '')
-        return [];
-    return output.split(/\0|\n/).filter((line) => line !== '');
-}
-
-;// CONCATENATED MODULE: ./src/context/local-context.ts
-
-
-
-
-/** The executor a host platform runs VMs with by default. */
-function platformExecutor(platform = process.platform) {
-    return defaultExecutorFor(platform);
-}
-/** The repository root containing `cwd` (git's top level), or `cwd` itself outside git. */
-function repositoryRoot(cwd) {
-    return gitTopLevel(cwd) ?? cwd;
-}
-/** The top of the git work tree containing `cwd`, or undefined outside git. */
-function gitTopLevel(cwd) {
-    return git(cwd, ['rev-parse', '--show-toplevel']);
-}
-/** Source facts for a local run: repository (from the origin remote), HEAD commit and branch. */
-function localSource(cwd) {
-    const remote = git(cwd, ['remote', 'get-url', 'origin']);
-    return {
-        repository: remote === undefined ? null : repositoryFromRemote(remote),
-        commit: git(cwd, ['rev-parse', '--verify', '-q', 'HEAD']) ?? null,
-        ref: git(cwd, ['symbolic-ref', '-q', 'HEAD']) ?? null,
-        event: 'local',
-    };
-}
-/** `owner/name` from a GitHub-style remote URL (https or ssh), else the URL without credentials. */
-function repositoryFromRemote(remote) {
-    const match = /[:/]([^/:]+\/[^/]+?)(?:\.git)?\/?$/.exec(remote);
-    return match?.[1] ?? remote.replace(/\/\/[^@/]*@/, '//');
-}
-/**
- * Changed files for `paths` filters: from a file (one path per line), or from git against a base ref
- * (committed changes since the merge base, plus uncommitted and untracked files).
- */
-function localChanges(cwd, options) {
-    if (options.changedFilesPath !== undefined) {
-        let text;
-        try {
-            text = (0,external_node_fs_.readFileSync)(options.changedFilesPath, 'utf8');
-        }
-        catch (error) {
-            throw new errors/* InputError */.dz(`--changed-files ${options.changedFilesPath}: cannot read (${error.code})`);
-        }
-        const files = text
-            .split(/\r?\n/)
-            .map((line) => line.trim())
-            .filter((line) => line !== '');
-        return { known: true, source: `file ${options.changedFilesPath}`, files };
-    }
-    if (options.base !== undefined) {
-        const mergeBase = git(cwd, ['merge-base', options.base, 'HEAD']);
-        if (mergeBase === undefined)
-            throw new errors/* InputError */.dz(`--base ${options.base}: not a commit git can find here`);
-        const changed = fileList(git(cwd, ['diff', '--name-only', '-z', mergeBase]));
-        const untracked = fileList(git(cwd, ['ls-files', '--others', '--exclude-standard', '-z']));
-        return {
-            known: true,
-            source: `git diff ${options.base} (merge base ${mergeBase.slice(0, 12)})`,
-            files: [...changed, ...untracked],
-        };
-    }
-    return { known: false, reason: 'no --base or --changed-files given' };
-}
-/** The plan timestamp: SOURCE_DATE_EPOCH when set (reproducible output), else now. */
-function planTimestamp(env = process.env, now = new Date()) {
-    const epoch = env.SOURCE_DATE_EPOCH;
-    if (epoch !== undefined && /^\d+$/.test(epoch))
-        return new Date(Number(epoch) * 1000).toISOString();
-    return now.toISOString();
-}
-
-;// CONCATENATED MODULE: ./src/plan/secrets.ts
-/** Values of the secrets a plan names, as set in the environment (to make sure none leaks into plan.json). */
-function secretValuesOf(plan, env) {
-    return plan.preconditions.flatMap((p) => (p.kind === 'secret' && env[p.name] ? [env[p.name]] : []));
-}
-
-;// CONCATENATED MODULE: ./src/util/read-json.ts
-
-
-
-/**
- * Reads a JSON file and validates it with `schema`. Every failure — unreadable, too large, not JSON, not the
- * schema — is an InputError naming the file (`name`), what it should be and what is wrong.
- */
-function read_json_readJsonFile(path, schema, how, name = path) {
-    let text;
-    try {
-        if (how.maxBytes !== undefined && (0,external_node_fs_.statSync)(path).size > how.maxBytes)
-            throw new errors/* InputError */.dz([{ file: name, message: `more than ${how.maxBytes} bytes: not a ${how.kind}` }]);
-        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
-    }
-    catch (error) {
-        if (error instanceof errors/* InputError */.dz)
-            throw error;
-        throw new errors/* InputError */.dz([
-            {
-                file: name,
-                message: `cannot read the ${how.kind}: ${error.code ?? error}`,
-            },
-        ]);
-    }
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch (error) {
-        throw new errors/* InputError */.dz([
-            { file: name, message: `not a ${how.kind}: invalid JSON (${error.message})` },
-        ]);
-    }
-    return validateJson(data, schema, how, name);
-}
-/** Validates parsed JSON with `schema`; a mismatch is an InputError naming the file, the field and the problem. */
-function validateJson(data, schema, how, name) {
-    const parsed = schema.safeParse(data, { reportInput: true });
-    if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new errors/* InputError */.dz([
-            {
-                file: name,
-                message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${issueMessage(issue)}`,
-            },
-        ]);
-    }
-    return parsed.data;
-}
-
-;// CONCATENATED MODULE: ./src/results/merge.ts
-/** A job's report from its result. */
-function jobReportFromResult(job, result) {
-    const { annotations: _annotations, ...report } = result;
-    return { job, ...report };
-}
-/**
- * Merges the results of a plan's shards (or of one runner). Results of another plan are ignored with a note; a
- * shard that ran more than once (GitHub's "re-run failed jobs") counts with its latest results; a job reported
- * by two different shards is a conflict (kept: the first, noted); a job nobody reported — a shard that never
- * uploaded results — counts as not run, so a missing shard can never look like success.
- */
-function mergeResults(plan, given) {
-    const problems = [];
-    const all = latestPerShard(given, problems);
-    const byJob = new Map();
-    const seenShards = new Set();
-    let shardCount;
-    let cancelled = false;
-    for (const results of all) {
-        const from = results.shard === null ? `run ${results.runId}` : `shard ${results.shard.index}/${results.shard.count}`;
-        if (results.planId !== plan.planId) {
-            problems.push(`results of ${from} belong to plan ${results.planId.slice(0, 12)}, not ${plan.planId.slice(0, 12)}: ignored`);
-            continue;
-        }
-        if (results.shard !== null) {
-            seenShards.add(results.shard.index);
-            shardCount = results.shard.count;
-        }
-        if (results.status === 'cancelled')
-            cancelled = true;
-        for (const [job, result] of Object.entries(results.jobs)) {
-            const existing = byJob.get(job);
-            if (existing !== undefined) {
-                problems.push(`job "${job}" was reported by both ${existing.from} and ${from}: kept the result of ${existing.from}`);
-                continue;
-            }
-            byJob.set(job, { result, from });
-        }
-    }
-    if (shardCount !== undefined) {
-        for (let index = 1; index <= shardCount; index++) {
-            if (!seenShards.has(index))
-                problems.push(`no results from shard ${index}/${shardCount} (it did not finish or did not upload results.json)`);
-        }
-    }
-    const executeNodes = plan.nodes.filter((node) => node.kind === 'execute');
-    const jobs = executeNodes.map((node) => {
-        const found = byJob.get(node.job);
-        if (found !== undefined)
-            return jobReportFromResult(node.job, found.result);
-        return {
-            job: node.job,
-            description: node.description,
-            executor: node.executor,
-            status: 'skipped',
-            durationMs: null,
-            exitCode: null,
-            message: 'no result: the runner that had this job did not report (see the notes above)',
-            logTail: '',
-            logTruncated: false,
-        };
-    });
-    const annotations = executeNodes.flatMap((node) => byJob.get(node.job)?.result.annotations ?? []);
-    const allPassed = jobs.every((job) => job.status === 'passed');
-    return {
-        status: cancelled ? 'cancelled' : allPassed ? 'passed' : 'failed',
-        jobs,
-        annotations,
-        problems,
-    };
-}
-/** Recorded durations of passed jobs, from results, to balance the next shards. */
-function durationsFrom(all) {
-    const durations = {};
-    for (const results of all) {
-        for (const [job, result] of Object.entries(results.jobs)) {
-            if (result.status === 'passed' && result.durationMs !== null)
-                durations[job] = result.durationMs;
-        }
-    }
-    return durations;
-}
-/** Of the results of one shard (or of the whole plan) uploaded several times, the latest; noted. */
-function latestPerShard(all, problems) {
-    const latest = new Map();
-    const key = (results) => `${results.planId}:${results.shard === null ? 'whole' : `${results.shard.index}/${results.shard.count}`}`;
-    for (const results of all) {
-        const seen = latest.get(key(results));
-        if (seen === undefined || Date.parse(results.startedAt) > Date.parse(seen.startedAt))
-            latest.set(key(results), results);
-    }
-    for (const results of all) {
-        const kept = latest.get(key(results));
-        if (kept === results)
-            continue;
-        const what = results.shard === null ? 'the plan' : `shard ${results.shard.index}/${results.shard.count}`;
-        problems.push(`${what} ran again (run ${kept.runId}): its earlier results (run ${results.runId}) were replaced`);
-    }
-    return all.filter((results) => latest.get(key(results)) === results);
-}
-
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/records/schema.ts
 
 
@@ -14347,357 +14057,6 @@ const RunRecordSchema = schemas/* strictObject */.rej({
         .describe('Jobs (execute nodes) by status.'),
 });
 
-;// CONCATENATED MODULE: ./src/results/schema.ts
-
-
-
-
-/** Format version of results.json. */
-const RESULTS_SCHEMA_VERSION = 1;
-/** Largest results.json read. */
-const schema_MAX_RESULTS_BYTES = 64 * 1024 * 1024;
-const AnnotationSchema = schemas/* strictObject */.rej({
-    level: schemas/* enum */.k5n(['error', 'warning', 'notice']),
-    title: schemas/* string */.YjP(),
-    message: schemas/* string */.YjP(),
-    file: schemas/* string */.YjP().optional(),
-    line: schemas/* number */.aig().int().positive().optional(),
-    column: schemas/* number */.aig().int().positive().optional(),
-    job: schemas/* string */.YjP(),
-    kind: schemas/* enum */.k5n(['job', 'diagnostic']),
-});
-/** One job's result, with what the reports need (so a report job can work from results alone). */
-const JobResultSchema = schemas/* strictObject */.rej({
-    status: NodeStatusSchema,
-    description: schemas/* string */.YjP(),
-    executor: schemas/* enum */.k5n(EXECUTOR_NAMES),
-    durationMs: schemas/* number */.aig().int().nonnegative().nullable(),
-    exitCode: schemas/* number */.aig().int().nullable(),
-    message: schemas/* string */.YjP().nullable(),
-    logTail: schemas/* string */.YjP().describe("The end of the job's log (masked), for summaries."),
-    logTruncated: schemas/* boolean */.zMY(),
-    annotations: schemas/* array */.YOg(AnnotationSchema),
-});
-/** `results.json`: what one runner (one shard) ran of a plan, uploaded as an artifact. */
-const schema_ResultsSchema = schemas/* strictObject */.rej({
-    schemaVersion: schemas/* literal */.euz(RESULTS_SCHEMA_VERSION),
-    planId: schemas/* string */.YjP()
-        .regex(/^[0-9a-f]{64}$/)
-        .describe('The plan the runner was given (before sharding).'),
-    shard: schemas/* strictObject */.rej({ index: schemas/* number */.aig().int().positive(), count: schemas/* number */.aig().int().positive() })
-        .nullable(),
-    runId: schemas/* string */.YjP(),
-    status: schemas/* enum */.k5n(['passed', 'failed', 'cancelled']),
-    startedAt: schemas/* string */.YjP(),
-    finishedAt: schemas/* string */.YjP().nullable(),
-    jobs: schemas/* record */.g1P(schemas/* string */.YjP().regex(JOB_ID_PATTERN), JobResultSchema),
-});
-
-;// CONCATENATED MODULE: ./src/results/durations.ts
-
-
-
-
-/** A `{ job: ms }` map, as the report step writes it. */
-const DurationsMapSchema = schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* number */.aig().nonnegative());
-/** Recorded job durations to balance shards: from a results.json of an earlier run, or a `{ job: ms }` map. */
-function readDurations(path, name = path) {
-    const data = read_json_readJsonFile(path, schemas/* unknown */.L5J(), { kind: 'durations file', maxBytes: schema_MAX_RESULTS_BYTES }, name);
-    if (typeof data === 'object' && data !== null && 'schemaVersion' in data)
-        return durationsFrom([validateJson(data, schema_ResultsSchema, { kind: 'results.json' }, name)]);
-    return validateJson(data, DurationsMapSchema, { kind: 'map of job id to milliseconds' }, name);
-}
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-;// CONCATENATED MODULE: ./src/util/state-dir.ts
-
-
-
-
-
-/** Folders vmplan keeps inside a state folder; each must be a folder if it exists. */
-const STATE_SUBFOLDERS = ['runs', 'cache', 'plans', 'images', 'shared'];
-/**
- * Creates a vmplan state folder that git ignores on its own (a `.gitignore` of `*` inside it), so runs,
- * plans and caches never show up as changes or get committed, whatever the repository's own ignore rules.
- * A state folder that cannot be one (a file in its place or in place of `runs`, no write permission) is an
- * InputError naming the folder and what is wrong, before anything is written.
- */
-function ensureStateDir(path, what = 'state folder') {
-    const problem = stateDirProblem(path);
-    if (problem !== undefined)
-        throw new errors/* InputError */.dz(`${what} ${path}: ${problem}`);
-    const ignore = (0,external_node_path_.join)(path, '.gitignore');
-    try {
-        if (!(0,external_node_fs_.existsSync)(ignore))
-            (0,atomic_write/* writeFileAtomic */.Z)(ignore, '# Created by vmplan: everything here is local state.\n*\n');
-    }
-    catch (error) {
-        if (!(0,errors/* isOutOfSpace */.mK)(error))
-            throw error;
-        throw new errors/* InfrastructureError */.EN(`${what} ${path} is out of space (${error.code}): free some (vmplan gc) and run again`);
-    }
-    return path;
-}
-/** What makes a folder unusable as a state folder (creating it when missing), or undefined. */
-function stateDirProblem(path) {
-    try {
-        (0,external_node_fs_.mkdirSync)(path, { recursive: true });
-    }
-    catch (error) {
-        const code = error.code;
-        if (code === 'EEXIST' || code === 'ENOTDIR')
-            return 'it, or a folder above it, is a file';
-        if (code === 'EACCES' || code === 'EPERM')
-            return 'cannot be created here (permission denied)';
-        if (code === 'EROFS')
-            return 'is on a read-only filesystem';
-        return `cannot be created (${code ?? error.message})`;
-    }
-    if (!(0,external_node_fs_.lstatSync)(path).isDirectory())
-        return 'is not a folder';
-    for (const name of STATE_SUBFOLDERS) {
-        const sub = (0,external_node_path_.join)(path, name);
-        if ((0,external_node_fs_.existsSync)(sub) && !(0,external_node_fs_.lstatSync)(sub).isDirectory())
-            return `${name} is not a folder (move it away: vmplan keeps its ${name} there)`;
-    }
-    try {
-        (0,external_node_fs_.accessSync)(path, external_node_fs_.constants.W_OK);
-    }
-    catch {
-        return 'is not writable (vmplan writes runs, logs and caches there)';
-    }
-    return undefined;
-}
-/**
- * The per-user folder for what outlives runs (the image cache, named caches, recorded durations): VMPLAN_CACHE_DIR,
- * else `~/Library/Caches/vmplan` on macOS and `$XDG_CACHE_HOME/vmplan` (or `~/.cache/vmplan`) elsewhere. Never
- * under a runner's RUNNER_TEMP, which the runner empties before and after every job.
- */
-function defaultCacheDir(env, platform = process.platform, home = env.HOME ?? (0,external_node_os_.homedir)()) {
-    if (env.VMPLAN_CACHE_DIR !== undefined && env.VMPLAN_CACHE_DIR !== '')
-        return env.VMPLAN_CACHE_DIR;
-    if (platform === 'darwin')
-        return (0,external_node_path_.join)(home, 'Library', 'Caches', 'vmplan');
-    const xdg = env.XDG_CACHE_HOME;
-    // The XDG spec: a relative XDG_CACHE_HOME is invalid and ignored.
-    return (0,external_node_path_.join)(xdg !== undefined && (0,external_node_path_.isAbsolute)(xdg) ? xdg : (0,external_node_path_.join)(home, '.cache'), 'vmplan');
-}
-
-;// CONCATENATED MODULE: ./src/cli/commands/plan.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Where `vmplan plan` writes by default. */
-const DEFAULT_PLAN_OUT = '.vmplan/plan.json';
-/** Flags shared by every command that plans (plan, run). */
-const planningOptions = {
-    only: {
-        type: 'string',
-        multiple: true,
-        value: 'A,B',
-        description: 'Plan only these jobs and what they need (repeatable, comma-separated).',
-    },
-    'changed-files': {
-        type: 'string',
-        value: 'FILE',
-        description: 'A file listing the changed files (one path per line) for `paths` filters.',
-    },
-    base: { type: 'string', value: 'REF', description: 'Diff against this git ref for `paths` filters.' },
-    executor: {
-        type: 'string',
-        value: EXECUTOR_NAMES.join('|'),
-        choices: EXECUTOR_NAMES,
-        description: 'Force an executor for VM jobs, or `host` for everything.',
-    },
-    durations: {
-        type: 'string',
-        value: 'FILE',
-        description: 'Recorded job durations (results.json or durations.json) to balance shards.',
-    },
-};
-/** The flags of `vmplan plan`. */
-const PLAN_FLAGS = {
-    ...planningOptions,
-    out: {
-        type: 'string',
-        value: 'PATH|-',
-        description: `Where to write plan.json (default ${DEFAULT_PLAN_OUT}; - for stdout).`,
-    },
-    ...JSON_FLAG,
-};
-/** Plans a jobs file from the command line's view of the world (git, flags, platform). */
-function planFromArgs(io, file, values) {
-    if (values['changed-files'] !== undefined && values.base !== undefined) {
-        throw new errors/* InputError */.dz('use either --changed-files or --base, not both');
-    }
-    let executor = null;
-    if (values.executor !== undefined) {
-        const parsed = ExecutorSchema.safeParse(values.executor);
-        if (!parsed.success)
-            throw new errors/* InputError */.dz(`--executor: ${parsed.error.issues[0]?.message}`);
-        executor = parsed.data;
-    }
-    const root = repositoryRoot(io.cwd);
-    const path = (0,external_node_path_.resolve)(io.cwd, file ?? DEFAULT_JOBS_FILE);
-    const name = displayName(root, path);
-    const loaded = loadJobsFile(path, name);
-    const only = listOption(values.only);
-    return locatedIn(loaded.locator, () => buildPlan(loaded.config, {
-        source: localSource(io.cwd),
-        jobsFile: { name, sha256: loaded.sha256 },
-        changes: localChanges(io.cwd, {
-            changedFilesPath: values['changed-files'] === undefined ? undefined : (0,external_node_path_.resolve)(io.cwd, values['changed-files']),
-            base: values.base,
-        }),
-        ...(only === undefined ? {} : { only }),
-        ...(executor === null ? {} : { executor }),
-        ...(values.durations === undefined
-            ? {}
-            : { durations: readDurations((0,external_node_path_.resolve)(io.cwd, values.durations), values.durations) }),
-        defaultExecutor: platformExecutor(),
-        createdAt: planTimestamp(io.env),
-    }));
-}
-/** Runs `plan` and gives its problems about the jobs file (those with a path) their file, line and column. */
-function locatedIn(locator, plan) {
-    try {
-        return plan();
-    }
-    catch (error) {
-        if (!(error instanceof errors/* InputError */.dz))
-            throw error;
-        throw new errors/* InputError */.dz(error.problems.map((problem) => problem.path !== undefined && problem.line === undefined ? locator.locate(problem) : problem));
-    }
-}
-/** `vmplan plan [FILE] [--only JOB...] [--changed-files FILE | --base REF] [--executor X] [--out PATH|-]` */
-function planCommand(args, io) {
-    const { values, positionals } = parseCommandArgs('plan', args, PLAN_FLAGS);
-    if (positionals.length > 1)
-        throw new errors/* InputError */.dz(`vmplan plan: expected one jobs file, got ${positionals.length}`);
-    if (values.json === true && values.out === '-')
-        throw new errors/* InputError */.dz('vmplan plan: --out - prints the plan itself; --json prints a document around it: use one');
-    const plan = planFromArgs(io, positionals[0], values);
-    const secretValues = secretValuesOf(plan, io.env);
-    if (values.out === '-') {
-        io.stdout(serializePlan(plan, secretValues));
-        return cli_io/* EXIT */.d.ok;
-    }
-    const out = (0,external_node_path_.resolve)(io.cwd, values.out ?? DEFAULT_PLAN_OUT);
-    if (values.out === undefined)
-        ensureStateDir((0,external_node_path_.dirname)(out));
-    writePlan(out, plan, secretValues);
-    if (values.json === true) {
-        printJson(io, 'plan', true, { path: out, plan });
-        return cli_io/* EXIT */.d.ok;
-    }
-    io.stdout(renderPlan(plan, { env: io.env }));
-    io.stdout(`\nWrote ${(0,external_node_path_.relative)(io.cwd, out) || out}\n`);
-    return cli_io/* EXIT */.d.ok;
-}
-/** A path relative to the repository root with forward slashes, or absolute when outside it. */
-function displayName(root, path) {
-    const fromRoot = (0,external_node_path_.relative)(root, path);
-    if (fromRoot.startsWith('..') || (0,external_node_path_.isAbsolute)(fromRoot))
-        return path;
-    return fromRoot.split(external_node_path_.sep).join('/');
-}
-
-;// CONCATENATED MODULE: ./src/cli/commands/inspect.ts
-
-
-
-
-
-
-
-
-
-
-
-/** The flags of `vmplan show`. */
-const SHOW_FLAGS = {
-    json: { type: 'boolean', description: 'Print the plan as JSON instead of its stages.' },
-};
-/**
- * A plan.json as it is, or the plan a jobs file makes now (planned exactly as `vmplan plan` would, so every
- * check `plan` makes applies). Default: the repository's jobs file.
- */
-function planOf(io, command, positionals) {
-    if (positionals.length > 1)
-        throw new errors/* InputError */.dz(`vmplan ${command}: expected one file (a jobs file or a plan.json), got ${positionals.length}`);
-    const file = positionals[0] ?? DEFAULT_JOBS_FILE;
-    const path = (0,external_node_path_.resolve)(io.cwd, file);
-    if (looksLikePlan(path, file))
-        return { plan: readPlan(path, file), file, kind: 'plan' };
-    return { plan: planFromArgs(io, file, {}), file, kind: 'jobs file' };
-}
-/** `vmplan show [FILE] [--json]`: renders a plan.json (e.g. downloaded from a workflow run) or a jobs file's plan. */
-function showCommand(args, io) {
-    const { values, positionals } = parseCommandArgs('show', args, SHOW_FLAGS);
-    const { plan } = planOf(io, 'show', positionals);
-    io.stdout(values.json === true ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan, { env: io.env }));
-    return cli_io/* EXIT */.d.ok;
-}
-/** The flags of `vmplan validate`. */
-const VALIDATE_FLAGS = JSON_FLAG;
-/** `vmplan validate [FILE]`: checks a jobs file (everything `plan` checks) or a plan.json; runs nothing. */
-function validateCommand(args, io) {
-    const { values, positionals } = parseCommandArgs('validate', args, VALIDATE_FLAGS);
-    const { plan, file, kind } = planOf(io, 'validate', positionals);
-    const jobs = plan.nodes.filter((node) => node.kind === 'execute').length + plan.excluded.length;
-    const images = plan.nodes.filter((node) => node.kind === 'prepare').length;
-    if (values.json === true) {
-        printJson(io, 'validate', true, { file, kind, planId: plan.planId, jobs, images });
-        return cli_io/* EXIT */.d.ok;
-    }
-    io.stdout(kind === 'plan'
-        ? `${file}: valid plan ${plan.planId.slice(0, 12)} (${plan.nodes.length} node(s))\n`
-        : `${file}: valid jobs file (${jobs} job(s), ${images} image(s) in use)\n`);
-    return cli_io/* EXIT */.d.ok;
-}
-/** `vmplan schema jobs|plan`: prints a JSON Schema for editors and other tools. */
-function schemaCommand(args, io) {
-    const { positionals } = parseCommandArgs('schema', args, {});
-    const name = positionals[0];
-    if (positionals.length !== 1 || name === undefined || !(name in PUBLISHED_SCHEMAS)) {
-        throw new errors/* InputError */.dz(`vmplan schema: expected one of ${Object.keys(PUBLISHED_SCHEMAS).join(', ')}`);
-    }
-    io.stdout(jsonSchemaText(name));
-    return cli_io/* EXIT */.d.ok;
-}
-/**
- * Whether to read a file as a plan: a JSON object naming "planId", or it is named `.json` and is not a jobs file
- * written as JSON (no "jobs") — so a broken plan.json gets the plan reader's located error. A text search, not a
- * parse: the plan reader parses it once (a job id can never be "planId": ids are lowercase).
- */
-function looksLikePlan(path, name) {
-    let text;
-    try {
-        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
-    }
-    catch {
-        return false; // let the jobs-file loader report the read error
-    }
-    const json = /^\s*\{/.test(text);
-    return (json && text.includes('"planId"')) || (name.endsWith('.json') && !text.includes('"jobs"'));
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/records/layout.ts
 
 
@@ -14828,6 +14187,57 @@ function reserveRunSpace(runDir) {
             throw error;
         throw new errors/* InfrastructureError */.EN(`not enough free space for a run's records in ${runDir}: vmplan sets ${RESERVE_BYTES / 1024} KiB aside per run (${error.code}). Free some space (vmplan gc) and run again.`);
     }
+}
+
+;// CONCATENATED MODULE: ./src/util/read-json.ts
+
+
+
+/**
+ * Reads a JSON file and validates it with `schema`. Every failure — unreadable, too large, not JSON, not the
+ * schema — is an InputError naming the file (`name`), what it should be and what is wrong.
+ */
+function read_json_readJsonFile(path, schema, how, name = path) {
+    let text;
+    try {
+        if (how.maxBytes !== undefined && (0,external_node_fs_.statSync)(path).size > how.maxBytes)
+            throw new errors/* InputError */.dz([{ file: name, message: `more than ${how.maxBytes} bytes: not a ${how.kind}` }]);
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        if (error instanceof errors/* InputError */.dz)
+            throw error;
+        throw new errors/* InputError */.dz([
+            {
+                file: name,
+                message: `cannot read the ${how.kind}: ${error.code ?? error}`,
+            },
+        ]);
+    }
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (error) {
+        throw new errors/* InputError */.dz([
+            { file: name, message: `not a ${how.kind}: invalid JSON (${error.message})` },
+        ]);
+    }
+    return validateJson(data, schema, how, name);
+}
+/** Validates parsed JSON with `schema`; a mismatch is an InputError naming the file, the field and the problem. */
+function validateJson(data, schema, how, name) {
+    const parsed = schema.safeParse(data, { reportInput: true });
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new errors/* InputError */.dz([
+            {
+                file: name,
+                message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${issueMessage(issue)}`,
+            },
+        ]);
+    }
+    return parsed.data;
 }
 
 ;// CONCATENATED MODULE: ./src/records/store.ts
@@ -15063,70 +14473,83 @@ const RECORD = { kind: 'vmplan record' };
 
 // EXTERNAL MODULE: ./src/util/mask.ts
 var mask = __nccwpck_require__(6934);
+;// CONCATENATED MODULE: ./src/util/state-dir.ts
+
+
+
+
+
+/** Folders vmplan keeps inside a state folder; each must be a folder if it exists. */
+const STATE_SUBFOLDERS = ['runs', 'cache', 'plans', 'images', 'shared'];
+/**
+ * Creates a vmplan state folder that git ignores on its own (a `.gitignore` of `*` inside it), so runs,
+ * plans and caches never show up as changes or get committed, whatever the repository's own ignore rules.
+ * A state folder that cannot be one (a file in its place or in place of `runs`, no write permission) is an
+ * InputError naming the folder and what is wrong, before anything is written.
+ */
+function ensureStateDir(path, what = 'state folder') {
+    const problem = stateDirProblem(path);
+    if (problem !== undefined)
+        throw new errors/* InputError */.dz(`${what} ${path}: ${problem}`);
+    const ignore = (0,external_node_path_.join)(path, '.gitignore');
+    try {
+        if (!(0,external_node_fs_.existsSync)(ignore))
+            (0,atomic_write/* writeFileAtomic */.Z)(ignore, '# Created by vmplan: everything here is local state.\n*\n');
+    }
+    catch (error) {
+        if (!(0,errors/* isOutOfSpace */.mK)(error))
+            throw error;
+        throw new errors/* InfrastructureError */.EN(`${what} ${path} is out of space (${error.code}): free some (vmplan gc) and run again`);
+    }
+    return path;
+}
+/** What makes a folder unusable as a state folder (creating it when missing), or undefined. */
+function stateDirProblem(path) {
+    try {
+        (0,external_node_fs_.mkdirSync)(path, { recursive: true });
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'EEXIST' || code === 'ENOTDIR')
+            return 'it, or a folder above it, is a file';
+        if (code === 'EACCES' || code === 'EPERM')
+            return 'cannot be created here (permission denied)';
+        if (code === 'EROFS')
+            return 'is on a read-only filesystem';
+        return `cannot be created (${code ?? error.message})`;
+    }
+    if (!(0,external_node_fs_.lstatSync)(path).isDirectory())
+        return 'is not a folder';
+    for (const name of STATE_SUBFOLDERS) {
+        const sub = (0,external_node_path_.join)(path, name);
+        if ((0,external_node_fs_.existsSync)(sub) && !(0,external_node_fs_.lstatSync)(sub).isDirectory())
+            return `${name} is not a folder (move it away: vmplan keeps its ${name} there)`;
+    }
+    try {
+        (0,external_node_fs_.accessSync)(path, external_node_fs_.constants.W_OK);
+    }
+    catch {
+        return 'is not writable (vmplan writes runs, logs and caches there)';
+    }
+    return undefined;
+}
+/**
+ * The per-user folder for what outlives runs (the image cache, named caches, recorded durations): VMPLAN_CACHE_DIR,
+ * else `~/Library/Caches/vmplan` on macOS and `$XDG_CACHE_HOME/vmplan` (or `~/.cache/vmplan`) elsewhere. Never
+ * under a runner's RUNNER_TEMP, which the runner empties before and after every job.
+ */
+function defaultCacheDir(env, platform = process.platform, home = env.HOME ?? (0,external_node_os_.homedir)()) {
+    if (env.VMPLAN_CACHE_DIR !== undefined && env.VMPLAN_CACHE_DIR !== '')
+        return env.VMPLAN_CACHE_DIR;
+    if (platform === 'darwin')
+        return (0,external_node_path_.join)(home, 'Library', 'Caches', 'vmplan');
+    const xdg = env.XDG_CACHE_HOME;
+    // The XDG spec: a relative XDG_CACHE_HOME is invalid and ignored.
+    return (0,external_node_path_.join)(xdg !== undefined && (0,external_node_path_.isAbsolute)(xdg) ? xdg : (0,external_node_path_.join)(home, '.cache'), 'vmplan');
+}
+
 // EXTERNAL MODULE: ./src/workspace/copy-tree.ts + 1 modules
 var copy_tree = __nccwpck_require__(7919);
-;// CONCATENATED MODULE: ./src/util/bytes.ts
-const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-/** A size for people: "812 bytes", "14.2 MB", "1.3 GB" (powers of 1000, like Finder and `du -h --si`). */
-function formatBytes(bytes) {
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1000 && unit < UNITS.length - 1) {
-        value /= 1000;
-        unit++;
-    }
-    return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${UNITS[unit]}`;
-}
-const SIZE_UNITS = {
-    '': 1,
-    b: 1,
-    byte: 1,
-    bytes: 1,
-    k: 1e3,
-    kb: 1e3,
-    m: 1e6,
-    mb: 1e6,
-    g: 1e9,
-    gb: 1e9,
-    t: 1e12,
-    tb: 1e12,
-    kib: 2 ** 10,
-    mib: 2 ** 20,
-    gib: 2 ** 30,
-    tib: 2 ** 40,
-};
-/**
- * A size people write ("20GB", "500 MB", "1.5GiB", "0") in bytes, or undefined when it is not one. KB/MB/GB are
- * powers of 1000 (as formatBytes prints them), KiB/MiB/GiB powers of 1024.
- */
-function parseBytes(text) {
-    const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-    const unit = match === null ? undefined : SIZE_UNITS[match[2].toLowerCase()];
-    return match === null || unit === undefined ? undefined : Math.round(Number(match[1]) * unit);
-}
-
-;// CONCATENATED MODULE: ./src/util/disk.ts
-
-
-
-const execFileAsync = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
-/**
- * The space a folder's files take, from `du -sk` (POSIX, so the same on macOS): one process the signal stops,
- * instead of a stat per file in this one. Sparse files count what they use, not their length.
- */
-async function diskUsage(folder, signal) {
-    const { stdout } = await execFileAsync('du', ['-sk', folder], {
-        encoding: 'utf8',
-        ...(signal ? { signal } : {}),
-    });
-    return Number.parseInt(stdout, 10) * 1024;
-}
-/** Bytes an unprivileged process may still write on the filesystem holding `path`. */
-function freeBytes(path) {
-    const stats = (0,external_node_fs_.statfsSync)(path);
-    return stats.bavail * stats.bsize;
-}
-
 ;// CONCATENATED MODULE: ./src/workspace/exclude.ts
 
 /**
@@ -16860,7 +16283,7 @@ async function checkFreeSpace(folders, cacheDir, minFreeBytes) {
 }
 
 // EXTERNAL MODULE: ./src/executors/host/executor.ts
-var executor = __nccwpck_require__(5164);
+var host_executor = __nccwpck_require__(5164);
 // EXTERNAL MODULE: ./src/executors/job-env.ts
 var job_env = __nccwpck_require__(2855);
 // EXTERNAL MODULE: ./src/plan/image-users.ts
@@ -17032,7 +16455,7 @@ class HostImagePreparer {
     }
     /** Runs the image's build command on the host with VMPLAN_IMAGE_OUT set; throws an ImageProblem saying why not. */
     async build(context, command, out) {
-        const result = await (0,run_process/* runProcessGroup */.M)(executor.HOST_SHELL[0], [...executor.HOST_SHELL.slice(1), '-c', command], {
+        const result = await (0,run_process/* runProcessGroup */.M)(host_executor.HOST_SHELL[0], [...host_executor.HOST_SHELL.slice(1), '-c', command], {
             cwd: context.repositoryRoot,
             env: {
                 ...(0,job_env/* inheritableEnvironment */.lO)(this.env),
@@ -17578,6 +17001,52 @@ function filesUnder(folder) {
         .map((entry) => (0,external_node_path_.join)(entry.parentPath, entry.name))
         .sort((a, b) => (0,canonical_json/* compareText */.n6)((0,external_node_path_.relative)(folder, a), (0,external_node_path_.relative)(folder, b)));
 }
+
+;// CONCATENATED MODULE: ./src/results/schema.ts
+
+
+
+
+/** Format version of results.json. */
+const RESULTS_SCHEMA_VERSION = 1;
+/** Largest results.json read. */
+const schema_MAX_RESULTS_BYTES = 64 * 1024 * 1024;
+const AnnotationSchema = schemas/* strictObject */.rej({
+    level: schemas/* enum */.k5n(['error', 'warning', 'notice']),
+    title: schemas/* string */.YjP(),
+    message: schemas/* string */.YjP(),
+    file: schemas/* string */.YjP().optional(),
+    line: schemas/* number */.aig().int().positive().optional(),
+    column: schemas/* number */.aig().int().positive().optional(),
+    job: schemas/* string */.YjP(),
+    kind: schemas/* enum */.k5n(['job', 'diagnostic']),
+});
+/** One job's result, with what the reports need (so a report job can work from results alone). */
+const JobResultSchema = schemas/* strictObject */.rej({
+    status: NodeStatusSchema,
+    description: schemas/* string */.YjP(),
+    executor: schemas/* enum */.k5n(EXECUTOR_NAMES),
+    durationMs: schemas/* number */.aig().int().nonnegative().nullable(),
+    exitCode: schemas/* number */.aig().int().nullable(),
+    message: schemas/* string */.YjP().nullable(),
+    logTail: schemas/* string */.YjP().describe("The end of the job's log (masked), for summaries."),
+    logTruncated: schemas/* boolean */.zMY(),
+    annotations: schemas/* array */.YOg(AnnotationSchema),
+});
+/** `results.json`: what one runner (one shard) ran of a plan, uploaded as an artifact. */
+const schema_ResultsSchema = schemas/* strictObject */.rej({
+    schemaVersion: schemas/* literal */.euz(RESULTS_SCHEMA_VERSION),
+    planId: schemas/* string */.YjP()
+        .regex(/^[0-9a-f]{64}$/)
+        .describe('The plan the runner was given (before sharding).'),
+    shard: schemas/* strictObject */.rej({ index: schemas/* number */.aig().int().positive(), count: schemas/* number */.aig().int().positive() })
+        .nullable(),
+    runId: schemas/* string */.YjP(),
+    status: schemas/* enum */.k5n(['passed', 'failed', 'cancelled']),
+    startedAt: schemas/* string */.YjP(),
+    finishedAt: schemas/* string */.YjP().nullable(),
+    jobs: schemas/* record */.g1P(schemas/* string */.YjP().regex(JOB_ID_PATTERN), JobResultSchema),
+});
 
 ;// CONCATENATED MODULE: ./src/results/build.ts
 
@@ -18431,6 +17900,723 @@ function statusLine(state, now, columns) {
     return line.length <= width ? line : `${line.slice(0, width - 1)}…`;
 }
 
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/config/locate.ts
+
+/** Finds line/column positions for document paths in a parsed YAML/JSON document. */
+class Locator {
+    file;
+    document;
+    lineCounter;
+    constructor(file, document, lineCounter) {
+        this.file = file;
+        this.document = document;
+        this.lineCounter = lineCounter;
+    }
+    /** Fills in file, line and column for a problem from its path (the nearest existing node when the path is missing). */
+    locate(problem) {
+        const offset = this.offsetOf(problem.path ?? [], problem.at ?? 'value');
+        if (offset === undefined)
+            return { ...problem, file: this.file };
+        const { line, col } = this.lineCounter.linePos(offset);
+        return { ...problem, file: this.file, line, column: col };
+    }
+    offsetOf(path, at) {
+        let node = this.document.contents;
+        let offset = rangeStart(node);
+        for (let i = 0; i < path.length; i++) {
+            node = this.resolve(node);
+            const segment = path[i];
+            const last = i === path.length - 1;
+            if ((0,dist/* isMap */.jh)(node)) {
+                // The last pair with the key: it is the one whose value counts when a key is repeated.
+                const pair = node.items.filter((item) => keyText(item.key) === String(segment)).at(-1);
+                if (pair === undefined)
+                    return offset;
+                if (last && at === 'key')
+                    return rangeStart(pair.key) ?? offset;
+                node = pair.value;
+                // `key:` with no value has no value node: point at the key instead.
+                offset = rangeStart(node) ?? rangeStart(pair.key) ?? offset;
+            }
+            else if ((0,dist/* isSeq */.oP)(node) && typeof segment === 'number') {
+                node = node.items[segment];
+                if (node === undefined)
+                    return offset;
+                offset = rangeStart(node) ?? offset;
+            }
+            else {
+                return offset;
+            }
+        }
+        return offset;
+    }
+    resolve(node) {
+        return (0,dist/* isAlias */.Vj)(node) ? node.resolve(this.document) : node;
+    }
+}
+function keyText(key) {
+    if ((0,dist/* isScalar */.jn)(key))
+        return String(key.value);
+    return typeof key === 'string' ? key : undefined;
+}
+function rangeStart(node) {
+    const range = node?.range;
+    return range?.[0];
+}
+
+;// CONCATENATED MODULE: ./src/config/references.ts
+
+
+
+/**
+ * Checks what the schema alone cannot: `needs` naming real jobs (no self-dependency, no cycles), images that
+ * exist, VM jobs that have an image, and names not given twice. Works on raw data so it can run even when the
+ * schema found other problems, and every problem is reported in one pass.
+ */
+function checkReferences(data) {
+    const root = asRecord(data);
+    const jobs = asRecord(root.jobs);
+    const images = asRecord(root.images);
+    const defaults = asRecord(root.defaults);
+    const jobIds = Object.keys(jobs);
+    const validJobIds = jobIds.filter((id) => JOB_ID_PATTERN.test(id));
+    const imageNames = Object.keys(images);
+    const problems = [];
+    const loose = new Map();
+    for (const id of jobIds)
+        loose.set(id, readLooseJob(jobs[id]));
+    checkImageReference(defaults.image, ['defaults', 'image'], imageNames, problems);
+    for (const [id, job] of loose) {
+        const seen = new Set();
+        for (const need of job.needs) {
+            const path = need.index === undefined ? ['jobs', id, 'needs'] : ['jobs', id, 'needs', need.index];
+            if (need.id === id)
+                problems.push({ path, message: `job "${id}" cannot need itself` });
+            else if (!loose.has(need.id)) {
+                // An id that is not even well-formed gets the schema's message alone; suggestions are only valid ids.
+                if (JOB_ID_PATTERN.test(need.id))
+                    problems.push({ path, message: `unknown job "${need.id}"${didYouMean(need.id, validJobIds)}` });
+            }
+            else if (seen.has(need.id))
+                problems.push({ path, message: `"${need.id}" is listed twice` });
+            seen.add(need.id);
+        }
+        checkImageReference(job.image, ['jobs', id, 'image'], imageNames, problems);
+        const executor = job.executor ?? defaults.executor;
+        if (typeof executor === 'string' &&
+            EXECUTOR_NAMES.includes(executor) &&
+            isVmExecutor(executor) &&
+            job.image === undefined &&
+            defaults.image === undefined) {
+            problems.push({
+                path: ['jobs', id],
+                message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image`,
+            });
+        }
+        const envNames = new Set(Object.keys(job.env));
+        const secretNames = new Set();
+        job.secrets.forEach((name, index) => {
+            if (typeof name !== 'string')
+                return;
+            const path = ['jobs', id, 'secrets', index];
+            if (secretNames.has(name))
+                problems.push({ path, message: `secret "${name}" is listed twice` });
+            else if (envNames.has(name)) {
+                problems.push({ path, message: `"${name}" is both a literal env variable and a secret: keep one` });
+            }
+            secretNames.add(name);
+        });
+    }
+    problems.push(...findCycles(loose));
+    return problems;
+}
+function checkImageReference(image, path, imageNames, problems) {
+    if (typeof image !== 'string' || imageNames.includes(image) || !JOB_ID_PATTERN.test(image))
+        return;
+    const valid = imageNames.filter((name) => JOB_ID_PATTERN.test(name));
+    const hint = valid.length === 0 ? ' (no images are defined under "images")' : didYouMean(image, valid);
+    problems.push({ path, message: `unknown image "${image}"${hint}` });
+}
+/** Every dependency cycle once, printed from its smallest job id: `a → b → c → a`. */
+function findCycles(jobs) {
+    const state = new Map();
+    const stack = [];
+    const reported = new Set();
+    const problems = [];
+    // Depth-first with an explicit stack (a 20,000-job chain must not overflow the call stack): each frame is a job
+    // and the needs left to look at; `stack` is the path from the root, to name a cycle when one closes.
+    const visit = (root) => {
+        const frames = [];
+        const enter = (id) => {
+            state.set(id, 'visiting');
+            stack.push(id);
+            const needs = [...new Set((jobs.get(id)?.needs ?? []).map((need) => need.id))].sort();
+            frames.push({ id, next: needs.reverse() });
+        };
+        enter(root);
+        while (frames.length > 0) {
+            const frame = frames[frames.length - 1];
+            const next = frame.next.pop();
+            if (next === undefined) {
+                frames.pop();
+                stack.pop();
+                state.set(frame.id, 'done');
+                continue;
+            }
+            if (next === frame.id || !jobs.has(next))
+                continue; // reported elsewhere
+            const nextState = state.get(next);
+            if (nextState === 'visiting')
+                reportCycle(stack.slice(stack.indexOf(next)));
+            else if (nextState === undefined)
+                enter(next);
+        }
+    };
+    const reportCycle = (cycle) => {
+        const start = cycle.indexOf([...cycle].sort()[0]);
+        const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
+        const key = rotated.join('\u0000');
+        if (reported.has(key))
+            return;
+        reported.add(key);
+        problems.push({
+            path: ['jobs', rotated[0], 'needs'],
+            message: rotated.length <= 12
+                ? `dependency cycle: ${[...rotated, rotated[0]].join(' → ')}`
+                : `dependency cycle of ${rotated.length} jobs: ${rotated.slice(0, 10).join(' → ')} → … → ${rotated.at(-1)} → ${rotated[0]}`,
+        });
+    };
+    for (const id of [...jobs.keys()].sort())
+        if (!state.has(id))
+            visit(id);
+    return problems;
+}
+function readLooseJob(value) {
+    const job = asRecord(value);
+    const needs = [];
+    if (typeof job.needs === 'string')
+        needs.push({ id: job.needs, index: undefined });
+    else if (Array.isArray(job.needs)) {
+        job.needs.forEach((id, index) => {
+            if (typeof id === 'string')
+                needs.push({ id, index });
+        });
+    }
+    return {
+        needs,
+        image: job.image,
+        executor: job.executor,
+        env: asRecord(job.env),
+        secrets: Array.isArray(job.secrets) ? job.secrets : [],
+    };
+}
+function asRecord(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+        ? value
+        : {};
+}
+
+;// CONCATENATED MODULE: ./src/config/parse.ts
+
+
+
+
+
+
+/**
+ * Parses and validates a jobs file (YAML or JSON). Collects every problem in one pass — syntax,
+ * schema, references, cycles — and throws one InputError listing them with file:line:column.
+ */
+function parseJobsFile(text, file) {
+    const lineCounter = new dist/* LineCounter */.HN();
+    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: false });
+    const locator = new Locator(file, document, lineCounter);
+    const syntaxProblems = document.errors.map((error) => {
+        const { line, col } = lineCounter.linePos(error.pos[0]);
+        return { file, line, column: col, message: `invalid YAML: ${error.message.split('\n')[0]}` };
+    });
+    if (syntaxProblems.length > 0)
+        throw new errors/* InputError */.dz((0,errors/* sortProblems */.dS)(syntaxProblems));
+    // A repeated key is an error, but the rest of the file can still be checked (the last value stands in).
+    const duplicates = duplicateKeys(document, lineCounter, file);
+    const data = resolveAliases(document, lineCounter, file);
+    if (data === null || data === undefined) {
+        throw new errors/* InputError */.dz([
+            ...duplicates,
+            { file, message: 'the file is empty: expected a mapping with "version" and "jobs"' },
+        ]);
+    }
+    if (typeof data !== 'object' || Array.isArray(data)) {
+        throw new errors/* InputError */.dz([
+            ...duplicates,
+            locator.locate({ message: 'expected a mapping with "version" and "jobs" at the top level' }),
+        ]);
+    }
+    const result = JobsFileSchema.safeParse(data, { reportInput: true });
+    const problems = [
+        ...(result.success ? [] : zodIssuesToProblems(result.error.issues, JobsFileSchema, data)),
+        ...checkReferences(data),
+    ];
+    if (problems.length > 0 || duplicates.length > 0 || !result.success)
+        throw new errors/* InputError */.dz((0,errors/* sortProblems */.dS)([...duplicates, ...problems.map((p) => locator.locate(p))]));
+    return { file, config: result.data, locator };
+}
+/**
+ * Every repeated key in every mapping (a job id given twice would otherwise silently replace the first), with
+ * its document path. Done here in one linear walk: the yaml library's own check compares each key with every other.
+ */
+function duplicateKeys(document, lineCounter, file) {
+    const problems = [];
+    const walk = (node, path) => {
+        if ((0,dist/* isSeq */.oP)(node)) {
+            for (const [index, item] of node.items.entries())
+                walk(item, [...path, index]);
+            return;
+        }
+        if (!(0,dist/* isMap */.jh)(node))
+            return;
+        const seen = new Set();
+        for (const pair of node.items) {
+            if (!(0,dist/* isPair */.tO)(pair))
+                continue;
+            const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : undefined;
+            if (key === undefined)
+                continue;
+            if (seen.has(key)) {
+                const { line, col } = lineCounter.linePos(pair.key.range?.[0] ?? 0);
+                problems.push({
+                    file,
+                    line,
+                    column: col,
+                    path: [...path, key],
+                    message: `duplicate key ${JSON.stringify(key)}: each key (and each job id) may appear only once`,
+                });
+            }
+            seen.add(key);
+            walk(pair.value, [...path, key]);
+        }
+    };
+    walk(document.contents, []);
+    return problems;
+}
+/** Most alias uses a jobs file may have: far more than any real one, far less than a "billion laughs" needs. */
+const MAX_ALIAS_USES = 1000;
+/**
+ * The document as plain data. Alias expansion is bounded: a file that would expand past the bound (an alias
+ * bomb, or simply thousands of alias uses) is refused with the place of its first alias, not a crash.
+ */
+function resolveAliases(document, lineCounter, file) {
+    try {
+        return document.toJS({ maxAliasCount: MAX_ALIAS_USES });
+    }
+    catch (error) {
+        if (!(error instanceof ReferenceError))
+            throw error;
+        let first;
+        (0,dist/* visit */.YR)(document, {
+            Alias(_, node) {
+                if (node.range !== undefined && node.range !== null)
+                    first = lineCounter.linePos(node.range[0]);
+                return dist/* visit */.YR.BREAK;
+            },
+        });
+        throw new errors/* InputError */.dz([
+            {
+                file,
+                line: first?.line,
+                column: first?.col,
+                message: `too many YAML alias uses (the file expands past ${MAX_ALIAS_USES}): write the values out, or use fewer aliases`,
+            },
+        ]);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/config/load.ts
+
+
+
+
+/** The default jobs file, relative to the repository root. */
+const DEFAULT_JOBS_FILE = '.github/vmplan.yml';
+/** Jobs files larger than this are refused before parsing. */
+const MAX_JOBS_FILE_BYTES = 4 * 1024 * 1024;
+/** Reads, parses and validates a jobs file from disk. `name` is how messages and the plan refer to it. */
+function loadJobsFile(path, name = path) {
+    let bytes;
+    try {
+        bytes = (0,external_node_fs_.readFileSync)(path);
+    }
+    catch (error) {
+        const code = error.code;
+        const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
+        throw new errors/* InputError */.dz([{ file: name, message: `cannot read the jobs file: ${why}` }]);
+    }
+    return loadJobsText(bytes, name);
+}
+/** Parses jobs file content that did not come from a file (e.g. the action's inline `jobs` input). */
+function loadJobsText(content, name) {
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    if (bytes.length > MAX_JOBS_FILE_BYTES) {
+        throw new errors/* InputError */.dz([
+            {
+                file: name,
+                message: `the jobs file is ${bytes.length} bytes; at most ${MAX_JOBS_FILE_BYTES} are read`,
+            },
+        ]);
+    }
+    return { ...parseJobsFile(bytes.toString('utf8'), name), sha256: (0,canonical_json/* sha256 */.sc)(bytes) };
+}
+
+;// CONCATENATED MODULE: ./src/plan/render.ts
+/**
+ * A readable, stable text view of a plan: source, scope, stages with their nodes, exclusions, and what the plan
+ * requires of the machine that runs it. Given an environment, it also says whether each secret is set there.
+ */
+function renderPlan(plan, here) {
+    const lines = [];
+    const jobs = plan.nodes.filter((node) => node.kind === 'execute').length;
+    const images = plan.nodes.length - jobs;
+    lines.push(`Plan ${plan.planId.slice(0, 12)}  (schema ${plan.schemaVersion}, vmplan ${plan.generator.version}, created ${plan.createdAt})`);
+    lines.push(`  ${jobs} job(s), ${images} image(s), ${plan.stages.length} stage(s), ${plan.excluded.length} excluded`);
+    lines.push(`Source:    ${renderSource(plan)}`);
+    lines.push(`Jobs file: ${plan.source.jobsFile} (sha256 ${plan.source.jobsFileSha256.slice(0, 12)})`);
+    lines.push(`Selection: ${plan.scope.only === null ? 'all jobs' : `only ${plan.scope.only.join(', ')} (and what they need)`}`);
+    const changes = plan.scope.changes;
+    lines.push(`Changes:   ${changes.known ? `${changes.files.length} changed file(s) from ${changes.source}` : `unknown (${changes.reason}); paths filters not applied`}`);
+    if (plan.scope.executor !== null)
+        lines.push(`Executor:  ${plan.scope.executor} (forced)`);
+    const byId = new Map(plan.nodes.map((node) => [node.id, node]));
+    const width = Math.max(8, ...plan.nodes.map((node) => node.id.length));
+    plan.stages.forEach((stage, index) => {
+        lines.push('', `Stage ${index + 1}`);
+        for (const id of stage)
+            lines.push(`  ${renderNode(byId.get(id), width)}`);
+    });
+    if (plan.excluded.length > 0) {
+        lines.push('', 'Excluded');
+        const excludedWidth = Math.max(...plan.excluded.map((entry) => entry.job.length));
+        for (const entry of plan.excluded)
+            lines.push(`  ${entry.job.padEnd(excludedWidth)}  ${entry.message}`);
+    }
+    if (plan.preconditions.length > 0) {
+        lines.push('', 'Requires');
+        for (const precondition of plan.preconditions)
+            lines.push(`  ${renderPrecondition(precondition, here)}`);
+    }
+    return `${lines.join('\n')}\n`;
+}
+function renderSource(plan) {
+    const { repository, commit, ref, event } = plan.source;
+    const parts = [repository ?? '(local)', commit === null ? null : `@ ${commit.slice(0, 12)}`];
+    const details = [ref, event].filter((part) => part !== null);
+    return `${parts.filter(Boolean).join(' ')}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
+}
+function renderNode(node, width) {
+    const id = node.id.padEnd(width);
+    return node.kind === 'prepare' ? renderPrepare(node, id) : renderExecute(node, id);
+}
+function renderPrepare(node, id) {
+    const what = node.type === 'files'
+        ? `files ${node.kernel}`
+        : node.type === 'build'
+            ? `build: ${firstLine(node.run)}`
+            : `nix ${node.installable}`;
+    return `${id}  prepare ${node.arch}  ${what}  [cache ${node.cacheKey.slice(0, 8)}, used by ${node.usedBy.length}]`;
+}
+function renderExecute(node, id) {
+    const parts = [node.executor.padEnd(5)];
+    if (node.image !== null)
+        parts.push(`${node.image} ${node.cpus} cpu ${node.memory} MiB`);
+    parts.push(`timeout ${node.timeoutMinutes}m`);
+    if (node.needs.length > 0)
+        parts.push(`needs ${node.needs.join(', ')}`);
+    if (node.secrets.length > 0)
+        parts.push(`secrets ${node.secrets.join(', ')}`);
+    if (node.runAsRoot)
+        parts.push('as root');
+    if (node.writableWorkspace)
+        parts.push('writable workspace');
+    return `${id}  ${parts.join('  ')}\n  ${' '.repeat(id.length)}  $ ${firstLine(node.command)}`;
+}
+function renderPrecondition(precondition, here) {
+    const count = `${precondition.nodes.length} node(s)`;
+    switch (precondition.kind) {
+        case 'executor':
+            return `the ${precondition.executor} executor (${count})`;
+        case 'secret': {
+            const now = here === undefined
+                ? ''
+                : (here.env[precondition.name] ?? '') === ''
+                    ? ' — not set here'
+                    : ' — set here';
+            return `secret ${precondition.name} in the environment (${precondition.nodes.join(', ')})${now}`;
+        }
+        case 'host-arch':
+            return `an ${precondition.arch} host (vfkit runs guests of the host's architecture; ${count})`;
+    }
+}
+function firstLine(script) {
+    const lines = script.trim().split('\n');
+    const first = lines[0].length > 80 ? `${lines[0].slice(0, 77)}...` : lines[0];
+    return lines.length > 1 ? `${first}  (+${lines.length - 1} line(s))` : first;
+}
+
+;// CONCATENATED MODULE: ./src/plan/secrets.ts
+/** Values of the secrets a plan names, as set in the environment (to make sure none leaks into plan.json). */
+function secretValuesOf(plan, env) {
+    return plan.preconditions.flatMap((p) => (p.kind === 'secret' && env[p.name] ? [env[p.name]] : []));
+}
+
+;// CONCATENATED MODULE: ./src/results/merge.ts
+/** A job's report from its result. */
+function jobReportFromResult(job, result) {
+    const { annotations: _annotations, ...report } = result;
+    return { job, ...report };
+}
+/**
+ * Merges the results of a plan's shards (or of one runner). Results of another plan are ignored with a note; a
+ * shard that ran more than once (GitHub's "re-run failed jobs") counts with its latest results; a job reported
+ * by two different shards is a conflict (kept: the first, noted); a job nobody reported — a shard that never
+ * uploaded results — counts as not run, so a missing shard can never look like success.
+ */
+function mergeResults(plan, given) {
+    const problems = [];
+    const all = latestPerShard(given, problems);
+    const byJob = new Map();
+    const seenShards = new Set();
+    let shardCount;
+    let cancelled = false;
+    for (const results of all) {
+        const from = results.shard === null ? `run ${results.runId}` : `shard ${results.shard.index}/${results.shard.count}`;
+        if (results.planId !== plan.planId) {
+            problems.push(`results of ${from} belong to plan ${results.planId.slice(0, 12)}, not ${plan.planId.slice(0, 12)}: ignored`);
+            continue;
+        }
+        if (results.shard !== null) {
+            seenShards.add(results.shard.index);
+            shardCount = results.shard.count;
+        }
+        if (results.status === 'cancelled')
+            cancelled = true;
+        for (const [job, result] of Object.entries(results.jobs)) {
+            const existing = byJob.get(job);
+            if (existing !== undefined) {
+                problems.push(`job "${job}" was reported by both ${existing.from} and ${from}: kept the result of ${existing.from}`);
+                continue;
+            }
+            byJob.set(job, { result, from });
+        }
+    }
+    if (shardCount !== undefined) {
+        for (let index = 1; index <= shardCount; index++) {
+            if (!seenShards.has(index))
+                problems.push(`no results from shard ${index}/${shardCount} (it did not finish or did not upload results.json)`);
+        }
+    }
+    const executeNodes = plan.nodes.filter((node) => node.kind === 'execute');
+    const jobs = executeNodes.map((node) => {
+        const found = byJob.get(node.job);
+        if (found !== undefined)
+            return jobReportFromResult(node.job, found.result);
+        return {
+            job: node.job,
+            description: node.description,
+            executor: node.executor,
+            status: 'skipped',
+            durationMs: null,
+            exitCode: null,
+            message: 'no result: the runner that had this job did not report (see the notes above)',
+            logTail: '',
+            logTruncated: false,
+        };
+    });
+    const annotations = executeNodes.flatMap((node) => byJob.get(node.job)?.result.annotations ?? []);
+    const allPassed = jobs.every((job) => job.status === 'passed');
+    return {
+        status: cancelled ? 'cancelled' : allPassed ? 'passed' : 'failed',
+        jobs,
+        annotations,
+        problems,
+    };
+}
+/** Recorded durations of passed jobs, from results, to balance the next shards. */
+function durationsFrom(all) {
+    const durations = {};
+    for (const results of all) {
+        for (const [job, result] of Object.entries(results.jobs)) {
+            if (result.status === 'passed' && result.durationMs !== null)
+                durations[job] = result.durationMs;
+        }
+    }
+    return durations;
+}
+/** Of the results of one shard (or of the whole plan) uploaded several times, the latest; noted. */
+function latestPerShard(all, problems) {
+    const latest = new Map();
+    const key = (results) => `${results.planId}:${results.shard === null ? 'whole' : `${results.shard.index}/${results.shard.count}`}`;
+    for (const results of all) {
+        const seen = latest.get(key(results));
+        if (seen === undefined || Date.parse(results.startedAt) > Date.parse(seen.startedAt))
+            latest.set(key(results), results);
+    }
+    for (const results of all) {
+        const kept = latest.get(key(results));
+        if (kept === results)
+            continue;
+        const what = results.shard === null ? 'the plan' : `shard ${results.shard.index}/${results.shard.count}`;
+        problems.push(`${what} ran again (run ${kept.runId}): its earlier results (run ${results.runId}) were replaced`);
+    }
+    return all.filter((results) => latest.get(key(results)) === results);
+}
+
+;// CONCATENATED MODULE: ./src/results/durations.ts
+
+
+
+
+/** A `{ job: ms }` map, as the report step writes it. */
+const DurationsMapSchema = schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* number */.aig().nonnegative());
+/** Recorded job durations to balance shards: from a results.json of an earlier run, or a `{ job: ms }` map. */
+function readDurations(path, name = path) {
+    const data = read_json_readJsonFile(path, schemas/* unknown */.L5J(), { kind: 'durations file', maxBytes: schema_MAX_RESULTS_BYTES }, name);
+    if (typeof data === 'object' && data !== null && 'schemaVersion' in data)
+        return durationsFrom([validateJson(data, schema_ResultsSchema, { kind: 'results.json' }, name)]);
+    return validateJson(data, DurationsMapSchema, { kind: 'map of job id to milliseconds' }, name);
+}
+
+;// CONCATENATED MODULE: ./src/cli/commands/plan.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Where `vmplan plan` writes by default. */
+const DEFAULT_PLAN_OUT = '.vmplan/plan.json';
+/** Flags shared by every command that plans (plan, run). */
+const planningOptions = {
+    only: {
+        type: 'string',
+        multiple: true,
+        value: 'A,B',
+        description: 'Plan only these jobs and what they need (repeatable, comma-separated).',
+    },
+    'changed-files': {
+        type: 'string',
+        value: 'FILE',
+        description: 'A file listing the changed files (one path per line) for `paths` filters.',
+    },
+    base: { type: 'string', value: 'REF', description: 'Diff against this git ref for `paths` filters.' },
+    executor: {
+        type: 'string',
+        value: EXECUTOR_NAMES.join('|'),
+        choices: EXECUTOR_NAMES,
+        description: 'Force an executor for VM jobs, or `host` for everything.',
+    },
+    durations: {
+        type: 'string',
+        value: 'FILE',
+        description: 'Recorded job durations (results.json or durations.json) to balance shards.',
+    },
+};
+/** The flags of `vmplan plan`. */
+const PLAN_FLAGS = {
+    ...planningOptions,
+    out: {
+        type: 'string',
+        value: 'PATH|-',
+        description: `Where to write plan.json (default ${DEFAULT_PLAN_OUT}; - for stdout).`,
+    },
+    ...JSON_FLAG,
+};
+/** Plans a jobs file from the command line's view of the world (git, flags, platform). */
+function planFromArgs(io, file, values) {
+    if (values['changed-files'] !== undefined && values.base !== undefined) {
+        throw new errors/* InputError */.dz('use either --changed-files or --base, not both');
+    }
+    let executor = null;
+    if (values.executor !== undefined) {
+        const parsed = ExecutorSchema.safeParse(values.executor);
+        if (!parsed.success)
+            throw new errors/* InputError */.dz(`--executor: ${parsed.error.issues[0]?.message}`);
+        executor = parsed.data;
+    }
+    const root = repositoryRoot(io.cwd);
+    const path = (0,external_node_path_.resolve)(io.cwd, file ?? DEFAULT_JOBS_FILE);
+    const name = displayName(root, path);
+    const loaded = loadJobsFile(path, name);
+    const only = listOption(values.only);
+    return locatedIn(loaded.locator, () => buildPlan(loaded.config, {
+        source: localSource(io.cwd),
+        jobsFile: { name, sha256: loaded.sha256 },
+        changes: localChanges(io.cwd, {
+            changedFilesPath: values['changed-files'] === undefined ? undefined : (0,external_node_path_.resolve)(io.cwd, values['changed-files']),
+            base: values.base,
+        }),
+        ...(only === undefined ? {} : { only }),
+        ...(executor === null ? {} : { executor }),
+        ...(values.durations === undefined
+            ? {}
+            : { durations: readDurations((0,external_node_path_.resolve)(io.cwd, values.durations), values.durations) }),
+        defaultExecutor: platformExecutor(),
+        createdAt: planTimestamp(io.env),
+    }));
+}
+/** Runs `plan` and gives its problems about the jobs file (those with a path) their file, line and column. */
+function locatedIn(locator, plan) {
+    try {
+        return plan();
+    }
+    catch (error) {
+        if (!(error instanceof errors/* InputError */.dz))
+            throw error;
+        throw new errors/* InputError */.dz(error.problems.map((problem) => problem.path !== undefined && problem.line === undefined ? locator.locate(problem) : problem));
+    }
+}
+/** `vmplan plan [FILE] [--only JOB...] [--changed-files FILE | --base REF] [--executor X] [--out PATH|-]` */
+function planCommand(args, io) {
+    const { values, positionals } = parseCommandArgs('plan', args, PLAN_FLAGS);
+    if (positionals.length > 1)
+        throw new errors/* InputError */.dz(`vmplan plan: expected one jobs file, got ${positionals.length}`);
+    if (values.json === true && values.out === '-')
+        throw new errors/* InputError */.dz('vmplan plan: --out - prints the plan itself; --json prints a document around it: use one');
+    const plan = planFromArgs(io, positionals[0], values);
+    const secretValues = secretValuesOf(plan, io.env);
+    if (values.out === '-') {
+        io.stdout(serializePlan(plan, secretValues));
+        return cli_io/* EXIT */.d.ok;
+    }
+    const out = (0,external_node_path_.resolve)(io.cwd, values.out ?? DEFAULT_PLAN_OUT);
+    if (values.out === undefined)
+        ensureStateDir((0,external_node_path_.dirname)(out));
+    writePlan(out, plan, secretValues);
+    if (values.json === true) {
+        printJson(io, 'plan', true, { path: out, plan });
+        return cli_io/* EXIT */.d.ok;
+    }
+    io.stdout(renderPlan(plan, { env: io.env }));
+    io.stdout(`\nWrote ${(0,external_node_path_.relative)(io.cwd, out) || out}\n`);
+    return cli_io/* EXIT */.d.ok;
+}
+/** A path relative to the repository root with forward slashes, or absolute when outside it. */
+function displayName(root, path) {
+    const fromRoot = (0,external_node_path_.relative)(root, path);
+    if (fromRoot.startsWith('..') || (0,external_node_path_.isAbsolute)(fromRoot))
+        return path;
+    return fromRoot.split(external_node_path_.sep).join('/');
+}
+
 ;// CONCATENATED MODULE: ./src/cli/commands/run.ts
 
 
@@ -18714,6 +18900,253 @@ function minFree(given) {
     if (bytes === undefined)
         throw new errors/* InputError */.dz(`--min-free: expected a size such as 5GB or 500MB, found "${given}"`);
     return { minFreeBytes: bytes };
+}
+
+;// CONCATENATED MODULE: ./src/cli/commands/doctor.ts
+
+
+
+
+
+
+
+
+/** The flags of `vmplan doctor`. */
+const DOCTOR_FLAGS = {
+    executor: {
+        type: 'string',
+        value: 'vfkit|qemu',
+        choices: ['vfkit', 'qemu'],
+        description: "The executor to check for (default: this platform's, vfkit on macOS and qemu on Linux).",
+    },
+    'vfkit-path': {
+        type: 'string',
+        value: 'PATH',
+        description: 'The vfkit binary to check (default: vfkit on PATH).',
+    },
+    'runner-dir': {
+        type: 'string',
+        value: 'DIR',
+        description: "The GitHub Actions runner's install folder, to check its version (default: found when run by one).",
+    },
+    'state-dir': {
+        type: 'string',
+        value: 'DIR',
+        description: 'The state folder to check (default .vmplan at the repository root).',
+    },
+    ...CACHE_DIR,
+    ...JSON_FLAG,
+};
+/** `vmplan doctor`: checks this host for what vmplan needs and says how to fix each problem; exit 1 on a problem. */
+async function doctorCommand(args, io) {
+    const { values, positionals } = parseCommandArgs('doctor', args, DOCTOR_FLAGS);
+    if (positionals.length > 0)
+        throw new errors/* InputError */.dz(`vmplan doctor takes no operands (got ${positionals.join(' ')})`);
+    const layout = stateLayout(io, values['state-dir'], values['cache-dir']);
+    const facts = gatherFacts({
+        executors: [values.executor ?? defaultExecutorFor(process.platform)],
+        env: io.env,
+        ...(values['vfkit-path'] === undefined ? {} : { vfkitPath: values['vfkit-path'] }),
+        ...(values['runner-dir'] === undefined ? {} : { runnerDir: values['runner-dir'] }),
+        folders: [
+            { what: 'state folder', path: layout.root, persistent: false },
+            { what: 'cache folder', path: layout.cacheDir, persistent: true },
+        ],
+    });
+    const checks = checkHost(facts);
+    const ok = checks.every((check) => check.status !== 'fail');
+    if (values.json === true)
+        printJson(io, 'doctor', ok, { checks, facts });
+    else
+        io.stdout(renderChecks(checks));
+    return ok ? cli_io/* EXIT */.d.ok : cli_io/* EXIT */.d.failed;
+}
+
+;// CONCATENATED MODULE: external "node:url"
+const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+;// CONCATENATED MODULE: ./src/cli/commands/image.ts
+
+
+
+
+
+
+
+/** The guest/ folder that ships with vmplan (found from this module, in the sources or the bundle). */
+function guestFolder() {
+    let folder = (0,external_node_path_.dirname)((0,external_node_url_namespaceObject.fileURLToPath)(import.meta.url));
+    for (let i = 0; i < 6; i++) {
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(folder, 'guest', 'build-debian-guest.sh')))
+            return (0,external_node_path_.join)(folder, 'guest');
+        folder = (0,external_node_path_.dirname)(folder);
+    }
+    throw new Error("cannot find vmplan's guest/ folder next to the program");
+}
+/** The flags of `vmplan image build`. */
+const IMAGE_FLAGS = {
+    arch: {
+        type: 'string',
+        value: 'arm64|amd64',
+        choices: ['arm64', 'amd64'],
+        description: 'Guest architecture (required).',
+    },
+    out: { type: 'string', value: 'DIR', description: 'Where to write kernel, initrd and disk.' },
+    suite: { type: 'string', value: 'S', description: 'debian: the Debian suite (default bookworm).' },
+    packages: { type: 'string', value: '"..."', description: 'debian: extra packages, space-separated.' },
+    setup: { type: 'string', value: 'FILE', description: 'debian: a script run in the image as root.' },
+    size: { type: 'string', value: 'SIZE', description: 'debian: the root disk size (default 8G).' },
+    mirror: { type: 'string', value: 'URL', description: 'debian: the Debian mirror to use.' },
+    cache: { type: 'string', value: 'DIR', description: 'debian: a folder caching downloaded packages.' },
+};
+/**
+ * `vmplan image build debian --arch arm64|amd64 [--suite S] [--packages "..."] [--setup FILE] [--size 8G] --out DIR`
+ * and `vmplan image build test-guest --arch ...`: builds a guest image with the scripts in guest/.
+ */
+async function imageCommand(args, io) {
+    const [verb, kind, ...rest] = args;
+    if (verb !== 'build' || (kind !== 'debian' && kind !== 'test-guest')) {
+        throw new errors/* InputError */.dz('usage: vmplan image build debian|test-guest --arch arm64|amd64 [flags] (see vmplan image --help)');
+    }
+    const { values } = parseCommandArgs('image build', rest, IMAGE_FLAGS);
+    if (values.arch !== 'arm64' && values.arch !== 'amd64')
+        throw new errors/* InputError */.dz('vmplan image build: --arch arm64 or --arch amd64 is required');
+    const script = (0,external_node_path_.join)(guestFolder(), kind === 'debian' ? 'build-debian-guest.sh' : 'build-test-guest.sh');
+    const scriptArgs = ['--arch', values.arch];
+    if (kind === 'debian') {
+        if (values.out === undefined)
+            throw new errors/* InputError */.dz('vmplan image build debian: --out DIR is required');
+        scriptArgs.push('--out', (0,external_node_path_.resolve)(io.cwd, values.out));
+        for (const name of ['suite', 'packages', 'size', 'mirror'])
+            if (values[name] !== undefined)
+                scriptArgs.push(`--${name}`, values[name]);
+        if (values.setup !== undefined)
+            scriptArgs.push('--setup', (0,external_node_path_.resolve)(io.cwd, values.setup));
+    }
+    if (values.cache !== undefined)
+        scriptArgs.push('--cache', (0,external_node_path_.resolve)(io.cwd, values.cache));
+    const child = (0,external_node_child_process_.spawn)(script, scriptArgs, { cwd: io.cwd, env: io.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let last = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+        last += chunk;
+    });
+    const code = await new Promise((done) => child.on('close', (exit) => done(exit ?? 1)));
+    const folder = last.trim().split('\n').pop() ?? '';
+    if (code !== 0)
+        return cli_io/* EXIT */.d.failed;
+    // test-guest builds into its cache: copy where --out says, when asked.
+    if (kind === 'test-guest' && values.out !== undefined) {
+        const { cpSync, mkdirSync } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 3024, 23));
+        const out = (0,external_node_path_.resolve)(io.cwd, values.out);
+        mkdirSync(out, { recursive: true });
+        for (const file of ['kernel', 'initrd'])
+            cpSync((0,external_node_path_.join)(folder, file), (0,external_node_path_.join)(out, file));
+        io.stdout(`${out}\n`);
+        return cli_io/* EXIT */.d.ok;
+    }
+    io.stdout(`${folder}\n`);
+    return cli_io/* EXIT */.d.ok;
+}
+
+// EXTERNAL MODULE: ./node_modules/zod/v4/core/json-schema-processors.js
+var json_schema_processors = __nccwpck_require__(8439);
+;// CONCATENATED MODULE: ./src/schema-export.ts
+
+
+
+/** The JSON Schemas vmplan publishes, by name. */
+const PUBLISHED_SCHEMAS = { jobs: JobsFileSchema, plan: PlanSchema };
+/** JSON Schema (draft 2020-12) for a published format, generated from its zod schema. */
+function jsonSchemaFor(name) {
+    const schema = json_schema_processors/* toJSONSchema */.bl(PUBLISHED_SCHEMAS[name], {
+        io: 'input',
+        target: 'draft-2020-12',
+        unrepresentable: 'any',
+    });
+    return { ...schema, $id: `https://vmplan.dev/schema/${name}.schema.json`, title: `vmplan ${name}` };
+}
+/** The text of `schema/<name>.schema.json` as committed. */
+function jsonSchemaText(name) {
+    return `${JSON.stringify(jsonSchemaFor(name), null, 2)}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/cli/commands/inspect.ts
+
+
+
+
+
+
+
+
+
+
+
+/** The flags of `vmplan show`. */
+const SHOW_FLAGS = {
+    json: { type: 'boolean', description: 'Print the plan as JSON instead of its stages.' },
+};
+/**
+ * A plan.json as it is, or the plan a jobs file makes now (planned exactly as `vmplan plan` would, so every
+ * check `plan` makes applies). Default: the repository's jobs file.
+ */
+function planOf(io, command, positionals) {
+    if (positionals.length > 1)
+        throw new errors/* InputError */.dz(`vmplan ${command}: expected one file (a jobs file or a plan.json), got ${positionals.length}`);
+    const file = positionals[0] ?? DEFAULT_JOBS_FILE;
+    const path = (0,external_node_path_.resolve)(io.cwd, file);
+    if (looksLikePlan(path, file))
+        return { plan: readPlan(path, file), file, kind: 'plan' };
+    return { plan: planFromArgs(io, file, {}), file, kind: 'jobs file' };
+}
+/** `vmplan show [FILE] [--json]`: renders a plan.json (e.g. downloaded from a workflow run) or a jobs file's plan. */
+function showCommand(args, io) {
+    const { values, positionals } = parseCommandArgs('show', args, SHOW_FLAGS);
+    const { plan } = planOf(io, 'show', positionals);
+    io.stdout(values.json === true ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan, { env: io.env }));
+    return cli_io/* EXIT */.d.ok;
+}
+/** The flags of `vmplan validate`. */
+const VALIDATE_FLAGS = JSON_FLAG;
+/** `vmplan validate [FILE]`: checks a jobs file (everything `plan` checks) or a plan.json; runs nothing. */
+function validateCommand(args, io) {
+    const { values, positionals } = parseCommandArgs('validate', args, VALIDATE_FLAGS);
+    const { plan, file, kind } = planOf(io, 'validate', positionals);
+    const jobs = plan.nodes.filter((node) => node.kind === 'execute').length + plan.excluded.length;
+    const images = plan.nodes.filter((node) => node.kind === 'prepare').length;
+    if (values.json === true) {
+        printJson(io, 'validate', true, { file, kind, planId: plan.planId, jobs, images });
+        return cli_io/* EXIT */.d.ok;
+    }
+    io.stdout(kind === 'plan'
+        ? `${file}: valid plan ${plan.planId.slice(0, 12)} (${plan.nodes.length} node(s))\n`
+        : `${file}: valid jobs file (${jobs} job(s), ${images} image(s) in use)\n`);
+    return cli_io/* EXIT */.d.ok;
+}
+/** `vmplan schema jobs|plan`: prints a JSON Schema for editors and other tools. */
+function schemaCommand(args, io) {
+    const { positionals } = parseCommandArgs('schema', args, {});
+    const name = positionals[0];
+    if (positionals.length !== 1 || name === undefined || !(name in PUBLISHED_SCHEMAS)) {
+        throw new errors/* InputError */.dz(`vmplan schema: expected one of ${Object.keys(PUBLISHED_SCHEMAS).join(', ')}`);
+    }
+    io.stdout(jsonSchemaText(name));
+    return cli_io/* EXIT */.d.ok;
+}
+/**
+ * Whether to read a file as a plan: a JSON object naming "planId", or it is named `.json` and is not a jobs file
+ * written as JSON (no "jobs") — so a broken plan.json gets the plan reader's located error. A text search, not a
+ * parse: the plan reader parses it once (a job id can never be "planId": ids are lowercase).
+ */
+function looksLikePlan(path, name) {
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch {
+        return false; // let the jobs-file loader report the read error
+    }
+    const json = /^\s*\{/.test(text);
+    return (json && text.includes('"planId"')) || (name.endsWith('.json') && !text.includes('"jobs"'));
 }
 
 ;// CONCATENATED MODULE: ./src/engine/reconcile.ts
@@ -19031,13 +19464,13 @@ async function rerunCommand(args, io) {
 const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'];
 /** Words shells must not expand: single-quoted, with single quotes escaped the POSIX way. */
 const quote = (text) => `'${text.replaceAll("'", "'\\''")}'`;
-/** Every flag that takes a value, with the values to offer (empty: a file name). */
+/** Every flag that takes a value, by command (`run --executor`), with the values to offer (empty: a file name). */
 function valueFlags(commands) {
     const flags = new Map();
     for (const command of commands)
         for (const [name, flag] of Object.entries(command.flags))
             if (flag.type === 'string')
-                flags.set(name, flag.choices ?? []);
+                flags.set(`${command.name} --${name}`, flag.choices ?? []);
     return flags;
 }
 /** bash: commands, each command's flags, and the choices of flags that have them; file names otherwise. */
@@ -19050,9 +19483,9 @@ function bashScript(commands) {
     })
         .join('\n');
     const choices = [...valueFlags(commands)]
-        .map(([name, values]) => values.length > 0
-        ? `    --${name}) COMPREPLY=($(compgen -W ${quote(values.join(' '))} -- "$cur")); return ;;`
-        : `    --${name}) COMPREPLY=($(compgen -f -- "$cur")); return ;;`)
+        .map(([key, values]) => values.length > 0
+        ? `    ${quote(key)}) COMPREPLY=($(compgen -W ${quote(values.join(' '))} -- "$cur")); return ;;`
+        : `    ${quote(key)}) COMPREPLY=($(compgen -f -- "$cur")); return ;;`)
         .join('\n');
     return `# vmplan completion for bash: eval "$(vmplan completion bash)"
 _vmplan() {
@@ -19066,7 +19499,8 @@ _vmplan() {
     completion) COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur")); return ;;
 ${perCommand}
   esac
-  case "$prev" in
+  # A flag's values are its command's: \`run --executor\` and \`doctor --executor\` offer different ones.
+  case "\${COMP_WORDS[1]} $prev" in
 ${choices}
   esac
   if [[ "$cur" == -* ]]; then
@@ -19193,6 +19627,7 @@ function commandHelp(spec) {
 
 
 
+
 /** Every command, in the order help lists them. */
 const COMMANDS = [
     {
@@ -19238,6 +19673,14 @@ const COMMANDS = [
         flags: RERUN_FLAGS,
         examples: ['vmplan rerun latest --failed'],
         run: rerunCommand,
+    },
+    {
+        name: 'doctor',
+        operands: '',
+        summary: 'Check this host for what vmplan needs (vfkit, macOS, QEMU, KVM, the runner, disk) and say how to fix it.',
+        flags: DOCTOR_FLAGS,
+        examples: ['vmplan doctor', 'vmplan doctor --json --runner-dir ~/actions-runner'],
+        run: doctorCommand,
     },
     {
         name: 'gc',
@@ -19649,6 +20092,1311 @@ function vmplanVariables(runId, node, workspace) {
  */
 function hostJobEnvironment(inherited, node, secrets, vmplan) {
     return { ...inheritableEnvironment(inherited), ...node.env, ...secrets, ...vmplan };
+}
+
+
+/***/ }),
+
+/***/ 2339:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   HC: () => (/* binding */ kvmBlocker),
+/* harmony export */   ug: () => (/* binding */ chooseAccel)
+/* harmony export */ });
+/* unused harmony exports hostArch, kvmProbeBoot */
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var _util_atomic_write_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5105);
+/* harmony import */ var _args_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9126);
+
+
+
+
+
+
+/** The guest architecture this host runs natively. */
+function hostArch() {
+    return process.arch === 'arm64' ? 'arm64' : process.arch === 'x64' ? 'amd64' : undefined;
+}
+/** Why KVM cannot be used, from what the machine says without booting anything; undefined when it may work. */
+function kvmBlocker(arch) {
+    if (hostArch() !== arch)
+        return `the guest is ${arch} and the host ${process.arch}: emulated (TCG)`;
+    try {
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.accessSync)('/dev/kvm', node_fs__WEBPACK_IMPORTED_MODULE_1__.constants.R_OK | node_fs__WEBPACK_IMPORTED_MODULE_1__.constants.W_OK);
+    }
+    catch {
+        return 'no usable /dev/kvm';
+    }
+    if (arch === 'amd64') {
+        const cpuinfo = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)('/proc/cpuinfo', 'utf8');
+        // /dev/kvm can exist without hardware virtualization (e.g. a paravirtual KVM in a cloud VM): check the flags.
+        if (!/^flags\s*:.*\b(vmx|svm)\b/m.test(cpuinfo))
+            return 'the CPU flags have no vmx/svm';
+    }
+    return undefined;
+}
+/**
+ * Boots the kernel under KVM with an init that does not exist: a working KVM panics and exits in about a
+ * second; a broken one (nested virtualization gone wrong) crawls and misses the deadline.
+ */
+async function kvmProbeBoot(arch, kernel, initrd, deadlineMs = 20_000) {
+    const args = (0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuArgs */ .Y)({
+        name: 'kvm-probe',
+        arch,
+        cpus: 1,
+        memoryMiB: 256,
+        kernel,
+        initrd,
+        cmdline: 'panic=-1 rdinit=/vmplan-kvm-probe-no-such-init',
+        disk: null,
+        shares: [],
+        consoleLog: '/dev/null',
+        restSocket: '',
+        pidFile: (0,node_path__WEBPACK_IMPORTED_MODULE_3__.join)((0,node_os__WEBPACK_IMPORTED_MODULE_2__.tmpdir)(), `vmplan-kvm-probe-${process.pid}.pid`),
+        network: false,
+    }, { accel: 'kvm', shares: '9p' });
+    const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)((0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuBinary */ .Q)(arch), args, { stdio: 'ignore' });
+    const exited = new Promise((resolve) => {
+        child.once('exit', (code) => resolve(code));
+        child.once('error', () => resolve('no-start'));
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
+    const started = Date.now();
+    const code = await exited;
+    clearTimeout(timer);
+    // QEMU that cannot start says nothing about KVM: no verdict (and nothing to cache).
+    if (code === 'no-start')
+        return undefined;
+    return code === 0 && Date.now() - started < deadlineMs;
+}
+/** The accelerator for a guest: KVM when it is present and a probe boot proves it works (cached), else TCG. */
+async function chooseAccel(arch, probe, cacheDir, probeBoot = kvmProbeBoot, blockerOf = kvmBlocker) {
+    const blocker = blockerOf(arch);
+    if (blocker !== undefined)
+        return { accel: 'tcg', reason: blocker };
+    const cacheFile = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.join)(cacheDir, 'qemu-accel.json');
+    const key = `${arch}:${(0,node_os__WEBPACK_IMPORTED_MODULE_2__.release)()}`;
+    let cache = {};
+    try {
+        cache = JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(cacheFile, 'utf8'));
+    }
+    catch {
+        // no cache yet
+    }
+    if (cache[key] === undefined) {
+        const verdict = await probeBoot(arch, probe.kernel, probe.initrd);
+        if (verdict === undefined)
+            return { accel: 'tcg', reason: 'the KVM probe boot could not start QEMU' };
+        cache[key] = verdict;
+        (0,_util_atomic_write_js__WEBPACK_IMPORTED_MODULE_4__/* .writeJsonAtomic */ .q)(cacheFile, cache);
+    }
+    return cache[key]
+        ? { accel: 'kvm', reason: 'KVM probe boot succeeded' }
+        : { accel: 'tcg', reason: `KVM is present but a probe boot failed (cached in ${cacheFile})` };
+}
+
+
+/***/ }),
+
+/***/ 9126:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Q: () => (/* binding */ qemuBinary),
+/* harmony export */   Y: () => (/* binding */ qemuArgs)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+
+/** The QEMU binary for a guest architecture. */
+function qemuBinary(arch) {
+    return arch === 'arm64' ? 'qemu-system-aarch64' : 'qemu-system-x86_64';
+}
+/** QEMU option values escape a comma by doubling it. */
+function value(text) {
+    return text.replaceAll(',', ',,');
+}
+/**
+ * The QEMU command line for a VM spec: the same devices vfkit gives a guest as far as QEMU has them — a virtio
+ * console on hvc0 written to a file, virtio-rng, virtio-blk, shares with the same tags, NAT networking — with no
+ * graphics and no reboot (a guest power-off or panic ends QEMU).
+ */
+function qemuArgs(spec, options) {
+    const machine = spec.arch === 'arm64' ? 'virt' : 'q35';
+    const memoryBackend = options.shares === 'virtiofs';
+    const args = [
+        '-M',
+        memoryBackend ? `${machine},memory-backend=mem` : machine,
+        '-accel',
+        options.accel,
+        ...cpuArgs(spec.arch, options.accel),
+        '-m',
+        `${spec.memoryMiB}M`,
+        '-smp',
+        String(spec.cpus),
+        '-nodefaults',
+        '-no-user-config',
+        '-display',
+        'none',
+        '-no-reboot',
+        '-kernel',
+        spec.kernel,
+        '-initrd',
+        spec.initrd,
+        '-append',
+        spec.cmdline,
+    ];
+    if (memoryBackend)
+        args.push('-object', `memory-backend-memfd,id=mem,size=${spec.memoryMiB}M,share=on`);
+    args.push('-device', 'virtio-serial-pci', '-chardev', `file,id=console0,path=${value(spec.consoleLog)}`);
+    args.push('-device', 'virtconsole,chardev=console0', '-device', 'virtio-rng-pci');
+    if (spec.disk !== null) {
+        args.push('-drive', `file=${value(spec.disk)},format=raw,if=none,id=disk0`, '-device', 'virtio-blk-pci,drive=disk0');
+    }
+    spec.shares.forEach((share, index) => {
+        args.push(...shareArgs(share, index, options));
+    });
+    if (spec.network)
+        args.push('-netdev', 'user,id=net0', '-device', 'virtio-net-pci,netdev=net0');
+    args.push('-pidfile', spec.pidFile);
+    return args;
+}
+function cpuArgs(arch, accel) {
+    if (accel === 'kvm')
+        return ['-cpu', 'host'];
+    // cortex-a57 emulates several times faster than -cpu max (measured: 4 s vs 14-18 s to boot).
+    return arch === 'arm64' ? ['-cpu', 'cortex-a57'] : [];
+}
+function shareArgs(share, index, options) {
+    if (options.shares === 'virtiofs') {
+        const socket = options.virtiofsSockets?.[share.tag];
+        if (socket === undefined)
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InternalError */ .Gd(`no virtiofsd socket for share ${share.tag}`);
+        return [
+            '-chardev',
+            `socket,id=fs${index},path=${value(socket)}`,
+            '-device',
+            `vhost-user-fs-pci,chardev=fs${index},tag=${value(share.tag)}`,
+        ];
+    }
+    return [
+        '-fsdev',
+        `local,id=fs${index},path=${value(share.hostPath)},security_model=none${share.readOnly ? ',readonly=on' : ''}`,
+        '-device',
+        `virtio-9p-pci,fsdev=fs${index},mount_tag=${value(share.tag)}`,
+    ];
+}
+
+
+/***/ }),
+
+/***/ 8334:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   G5: () => (/* binding */ startQemuVm),
+/* harmony export */   UY: () => (/* binding */ findVirtiofsd)
+/* harmony export */ });
+/* unused harmony export virtiofsdArgs */
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8500);
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_timers_promises__WEBPACK_IMPORTED_MODULE_4__);
+/* harmony import */ var _args_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9126);
+
+
+
+
+
+
+const VIRTIOFSD_CANDIDATES = ['/usr/libexec/virtiofsd', '/usr/lib/qemu/virtiofsd', '/usr/lib/virtiofsd'];
+/** Finds a usable virtiofsd, or undefined (QEMU then shares folders over 9p). */
+function findVirtiofsd() {
+    for (const path of VIRTIOFSD_CANDIDATES) {
+        if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_2__.existsSync)(path))
+            continue;
+        const version = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawnSync)(path, ['--version'], { encoding: 'utf8' });
+        const text = `${version.stdout}${version.stderr}`;
+        if (/QEMU|version 7\.|version 8\./.test(text)) {
+            // The C daemon must run as root (it chroots into the shared folder).
+            if (process.getuid?.() === 0)
+                return { path, flavour: 'c' };
+            continue;
+        }
+        if (version.status === 0)
+            return { path, flavour: 'rust' };
+    }
+    return undefined;
+}
+/** The command line of one virtiofsd serving `folder` on `socket`. */
+function virtiofsdArgs(daemon, socket, folder) {
+    if (daemon.flavour === 'c') {
+        return [
+            `--socket-path=${socket}`,
+            '-o',
+            `source=${folder}`,
+            '-o',
+            'cache=auto',
+            '-o',
+            'sandbox=chroot',
+            '-o',
+            'log_level=warn',
+        ];
+    }
+    const sandbox = process.getuid?.() === 0 ? 'chroot' : 'none';
+    return [
+        `--socket-path=${socket}`,
+        `--shared-dir=${folder}`,
+        '--cache=auto',
+        `--sandbox=${sandbox}`,
+        '--log-level=warn',
+    ];
+}
+/**
+ * Boots a VM spec with QEMU: one virtiofsd per share when available (the same virtiofs mounts the guest does
+ * under vfkit), else 9p. QEMU exits when the guest powers off (or panics, with panic=-1 and -no-reboot).
+ */
+async function startQemuVm(spec, options) {
+    const ownGroup = options.ownGroup ?? true;
+    const helpers = [];
+    const sockets = {};
+    let stderr = '';
+    const keepTail = (chunk) => {
+        stderr = (stderr + chunk.toString('utf8')).slice(-8192);
+    };
+    const stopHelpers = async () => {
+        for (const helper of helpers)
+            if (helper.exitCode === null && helper.signalCode === null)
+                helper.kill('SIGKILL');
+        await Promise.all(helpers.map((helper) => helper.exitCode === null && helper.signalCode === null ? once(helper) : undefined));
+        for (const socket of Object.values(sockets))
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.rmSync)(socket, { force: true });
+    };
+    if (options.virtiofsd !== undefined) {
+        for (const share of spec.shares) {
+            const socket = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.join)(options.socketDir, `${(0,node_crypto__WEBPACK_IMPORTED_MODULE_1__.randomBytes)(6).toString('hex')}-${share.tag}.vfs.sock`);
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.rmSync)(socket, { force: true });
+            sockets[share.tag] = socket;
+            const helper = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(options.virtiofsd.path, virtiofsdArgs(options.virtiofsd, socket, share.hostPath), {
+                stdio: ['ignore', 'pipe', 'pipe'],
+            });
+            // virtiofsd is chatty even at warn level; keep its last words for errors only.
+            helper.stdout?.resume();
+            helper.stderr?.on('data', keepTail);
+            helpers.push(helper);
+        }
+        const ready = await waitFor(() => Object.values(sockets).every((socket) => (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.existsSync)(socket)), 5_000);
+        if (!ready) {
+            await stopHelpers();
+            throw new Error(`virtiofsd did not start within 5 s (${stderr.trim().split('\n').pop() ?? 'no message'}); set VMPLAN_QEMU_SHARES=9p to share folders over 9p instead`);
+        }
+    }
+    const args = (0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuArgs */ .Y)(spec, {
+        accel: options.accel,
+        shares: options.virtiofsd === undefined ? '9p' : 'virtiofs',
+        virtiofsSockets: sockets,
+    });
+    const binary = (0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuBinary */ .Q)(spec.arch);
+    const qemu = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
+    qemu.stdout?.pipe(options.output.stream());
+    qemu.stderr?.on('data', keepTail);
+    qemu.stderr?.pipe(options.output.stream());
+    const spawnError = await new Promise((resolve) => {
+        qemu.once('spawn', () => resolve(undefined));
+        qemu.once('error', resolve);
+    });
+    if (spawnError !== undefined) {
+        await stopHelpers();
+        throw new Error(`cannot start ${binary}: ${spawnError.message}`);
+    }
+    const exited = new Promise((resolve) => {
+        qemu.once('exit', (code, signal) => {
+            // virtiofsd exits when QEMU disconnects: give it a moment, then make sure of it (9p has no helpers).
+            void (helpers.length === 0 ? Promise.resolve() : (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_4__.setTimeout)(500).then(stopHelpers)).then(() => resolve({ code, signal }));
+        });
+    });
+    let stopping;
+    return {
+        qemu,
+        pid: qemu.pid,
+        exited,
+        command: [binary, ...args],
+        stderrTail: () => stderr,
+        stop(graceMs) {
+            stopping ??= (async () => {
+                if (qemu.exitCode === null && qemu.signalCode === null)
+                    qemu.kill('SIGTERM');
+                const done = await Promise.race([exited.then(() => true), (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_4__.setTimeout)(graceMs).then(() => false)]);
+                if (!done) {
+                    try {
+                        if (ownGroup)
+                            process.kill(-qemu.pid, 'SIGKILL');
+                        else
+                            qemu.kill('SIGKILL');
+                    }
+                    catch {
+                        // already gone
+                    }
+                }
+                await exited;
+            })();
+            return stopping;
+        },
+    };
+}
+function once(child) {
+    return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+async function waitFor(condition, timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+        if (condition())
+            return true;
+        await (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_4__.setTimeout)(20);
+    }
+    return condition();
+}
+
+
+/***/ }),
+
+/***/ 5294:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+// ESM COMPAT FLAG
+__nccwpck_require__.r(__webpack_exports__);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  MIN_VFKIT_VERSION: () => (/* binding */ MIN_VFKIT_VERSION),
+  VfkitExecutor: () => (/* binding */ VfkitExecutor),
+  findExecutable: () => (/* binding */ findExecutable),
+  parseVfkitVersion: () => (/* binding */ parseVfkitVersion),
+  runtime: () => (/* binding */ runtime)
+});
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:timers/promises"
+var promises_ = __nccwpck_require__(8500);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/plan/image-users.ts
+var image_users = __nccwpck_require__(3423);
+// EXTERNAL MODULE: ./src/process/ownership.ts
+var ownership = __nccwpck_require__(2228);
+// EXTERNAL MODULE: ./src/util/short-socket-dir.ts
+var short_socket_dir = __nccwpck_require__(7728);
+// EXTERNAL MODULE: ./src/executors/vm/vm-job.ts + 6 modules
+var vm_job = __nccwpck_require__(4754);
+;// CONCATENATED MODULE: ./src/executors/vfkit/args.ts
+/** A VM spec that vfkit's command line cannot express; never passed through half-right. */
+class VfkitArgumentError extends Error {
+    name = 'VfkitArgumentError';
+}
+/** vfkit's limit for a unix socket path in --restful-uri. */
+const MAX_SOCKET_PATH_BYTES = 103;
+/** The virtualization framework's limit for a virtio-fs tag. */
+const MAX_TAG_BYTES = 35;
+/**
+ * The vfkit command line for a VM, following vfkit's grammar exactly (v0.6.x): `--bootloader` elements split on
+ * commas outside double quotes (so an element with a comma is quoted, and a double quote cannot be expressed);
+ * `--device` values split on every comma (so no value may contain one); memory in MiB as a plain integer.
+ */
+function vfkitArgs(spec) {
+    if (!Number.isInteger(spec.cpus) || spec.cpus < 1)
+        throw new VfkitArgumentError(`cpus must be a whole number ≥ 1, got ${spec.cpus}`);
+    if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 1) {
+        throw new VfkitArgumentError(`memory must be a whole number of MiB, got ${spec.memoryMiB}`);
+    }
+    const args = ['--cpus', String(spec.cpus), '--memory', String(spec.memoryMiB)];
+    args.push('--bootloader', [
+        'linux',
+        bootloaderElement('kernel', absolute('kernel', spec.kernel)),
+        bootloaderElement('initrd', absolute('initrd', spec.initrd)),
+        bootloaderElement('cmdline', spec.cmdline, true),
+    ].join(','));
+    args.push('--device', 'virtio-rng');
+    args.push('--device', device('virtio-serial', [['logFilePath', absolute('console log', spec.consoleLog)]]));
+    if (spec.disk !== null)
+        args.push('--device', device('virtio-blk', [['path', absolute('disk', spec.disk)]]));
+    for (const share of spec.shares) {
+        args.push('--device', device('virtio-fs', [
+            ['sharedDir', absolute(`share ${share.tag}`, share.hostPath)],
+            ['mountTag', tag(share.tag)],
+        ]));
+    }
+    if (spec.network)
+        args.push('--device', 'virtio-net,nat');
+    args.push('--restful-uri', `unix://${socketPath(spec.restSocket)}`);
+    args.push('--pidfile', absolute('pidfile', spec.pidFile));
+    return args;
+}
+/** One `key=value` element of --bootloader, quoted when it holds a comma (or always, for the cmdline). */
+function bootloaderElement(key, value, alwaysQuote = false) {
+    if (value.includes('"')) {
+        throw new VfkitArgumentError(`the ${key} ${JSON.stringify(value)} contains a double quote, which vfkit's --bootloader cannot express`);
+    }
+    if (/[\r\n\0]/.test(value))
+        throw new VfkitArgumentError(`the ${key} contains a line break or NUL`);
+    const element = `${key}=${value}`;
+    return alwaysQuote || value.includes(',') ? `"${element}"` : element;
+}
+/** A --device value: vfkit splits it on every comma, with no quoting, so values may not hold one. */
+function device(kind, options) {
+    for (const [key, value] of options) {
+        if (value.includes(',')) {
+            throw new VfkitArgumentError(`vfkit cannot take ${key} ${JSON.stringify(value)}: --device values cannot contain a comma`);
+        }
+        if (value === '')
+            throw new VfkitArgumentError(`${kind} ${key} is empty`);
+    }
+    return [kind, ...options.map(([key, value]) => `${key}=${value}`)].join(',');
+}
+function absolute(what, path) {
+    if (!path.startsWith('/'))
+        throw new VfkitArgumentError(`the ${what} path must be absolute, got ${JSON.stringify(path)}`);
+    return path;
+}
+function tag(value) {
+    const bytes = Buffer.byteLength(value);
+    if (bytes === 0 || bytes > MAX_TAG_BYTES) {
+        throw new VfkitArgumentError(`virtio-fs tag ${JSON.stringify(value)} is ${bytes} bytes; it must be 1-${MAX_TAG_BYTES}`);
+    }
+    return value;
+}
+function socketPath(path) {
+    absolute('REST socket', path);
+    const bytes = Buffer.byteLength(path);
+    if (bytes > MAX_SOCKET_PATH_BYTES) {
+        throw new VfkitArgumentError(`REST socket path is ${bytes} bytes; vfkit allows at most ${MAX_SOCKET_PATH_BYTES}: ${path}`);
+    }
+    return path;
+}
+
+;// CONCATENATED MODULE: external "node:http"
+const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+;// CONCATENATED MODULE: ./src/executors/vfkit/rest.ts
+
+/** Speaks HTTP over vfkit's unix socket (`--restful-uri unix:///...`). */
+async function vfkitRequest(socketPath, method, path, body, timeoutMs = 2_000) {
+    return new Promise((resolve, reject) => {
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        const req = (0,external_node_http_namespaceObject.request)({
+            socketPath,
+            method,
+            path,
+            headers: payload === undefined
+                ? {}
+                : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+            timeout: timeoutMs,
+        }, (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk) => {
+                text += chunk;
+            });
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+        });
+        req.on('timeout', () => req.destroy(new Error(`no answer from vfkit on ${socketPath} within ${timeoutMs} ms`)));
+        req.on('error', reject);
+        req.end(payload);
+    });
+}
+/** Asks vfkit to change the VM's state; true when vfkit accepted (202). */
+async function setVfkitState(socketPath, state) {
+    try {
+        const response = await vfkitRequest(socketPath, 'POST', '/vm/state', { state });
+        return response.status === 202 || response.status === 200;
+    }
+    catch {
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/executors/vfkit/executor.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/** The oldest vfkit vmplan drives: --pidfile and a reliable SIGTERM came with 0.6.2. */
+const MIN_VFKIT_VERSION = [0, 6, 2];
+/** Finds an executable on PATH (or checks a given path); undefined when there is none. */
+function findExecutable(name, env = process.env) {
+    const candidates = name.includes('/')
+        ? [(0,external_node_path_.resolve)(name)]
+        : (env.PATH ?? '')
+            .split(external_node_path_.delimiter)
+            .filter(Boolean)
+            .map((dir) => (0,external_node_path_.join)(dir, name));
+    for (const candidate of candidates) {
+        try {
+            (0,external_node_fs_.accessSync)(candidate, external_node_fs_.constants.X_OK);
+            return (0,external_node_path_.isAbsolute)(candidate) ? candidate : (0,external_node_path_.resolve)(candidate);
+        }
+        catch {
+            // keep looking
+        }
+    }
+    return undefined;
+}
+/** Parses `vfkit version: v0.6.4` into [0, 6, 4]. */
+function parseVfkitVersion(output) {
+    const match = /version:?\s*v?(\d+)\.(\d+)\.(\d+)/.exec(output);
+    return match === null ? undefined : [Number(match[1]), Number(match[2]), Number(match[3])];
+}
+function atLeast(version, minimum) {
+    for (let i = 0; i < minimum.length; i++) {
+        if ((version[i] ?? 0) !== minimum[i])
+            return (version[i] ?? 0) > minimum[i];
+    }
+    return true;
+}
+/**
+ * Runs jobs in vfkit VMs on an Apple Silicon Mac (Apple's Virtualization framework): each job boots its own
+ * guest, shares its folders over virtio-fs, and is stopped through vfkit's REST API (HardStop), then SIGTERM,
+ * then SIGKILL.
+ */
+class VfkitExecutor {
+    options;
+    name = 'vfkit';
+    writableFolders = new Map();
+    binary;
+    constructor(options = {}) {
+        this.options = options;
+    }
+    async preflight(plan) {
+        const wanted = this.options.vfkitPath ?? 'vfkit';
+        const binary = findExecutable(wanted, this.options.env);
+        if (binary === undefined) {
+            throw new errors/* InputError */.dz(this.options.vfkitPath === undefined
+                ? 'vfkit is not installed (or not on PATH): install it with `brew install vfkit` (needs macOS 13+ on Apple Silicon), or pass --vfkit-path'
+                : `--vfkit-path ${this.options.vfkitPath}: no executable there`);
+        }
+        const output = (0,external_node_child_process_.spawnSync)(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+        const version = parseVfkitVersion(`${output.stdout}${output.stderr}`);
+        if (version === undefined) {
+            throw new errors/* InputError */.dz(`cannot tell the version of ${binary} (it printed ${JSON.stringify(`${output.stdout}${output.stderr}`.trim().slice(0, 80))}); vmplan needs vfkit ${MIN_VFKIT_VERSION.join('.')} or newer: install a release (brew install vfkit)`);
+        }
+        if (!atLeast(version, MIN_VFKIT_VERSION)) {
+            throw new errors/* InputError */.dz(`vfkit ${version.join('.')} is too old: vmplan needs ${MIN_VFKIT_VERSION.join('.')} or newer (brew upgrade vfkit)`);
+        }
+        if (process.platform === 'darwin') {
+            const problems = [];
+            const major = Number((0,external_node_os_.release)().split('.')[0]);
+            if (major < 22)
+                problems.push(`vfkit needs macOS 13 or newer; this Mac runs Darwin ${(0,external_node_os_.release)()}: update macOS`);
+            if (process.arch !== 'arm64')
+                problems.push('vmplan runs vfkit guests on Apple Silicon only; this Mac is Intel');
+            // vfkit cannot emulate: guests must match the Mac (arm64).
+            for (const node of plan.nodes) {
+                if (node.kind === 'prepare' &&
+                    node.arch !== 'arm64' &&
+                    (0,image_users/* executorsUsing */.T)(plan, node).includes('vfkit')) {
+                    problems.push(`image "${node.image}" is ${node.arch}; vfkit on Apple Silicon boots arm64 guests only`);
+                }
+            }
+            if (problems.length > 0)
+                throw new errors/* InputError */.dz(problems.map((message) => ({ message })));
+        }
+        this.binary = binary;
+    }
+    async runJob(context) {
+        const binary = this.binary ?? findExecutable(this.options.vfkitPath ?? 'vfkit', this.options.env);
+        if (binary === undefined)
+            return { status: 'failed', exitCode: null, message: 'vfkit is not installed' };
+        const launcher = {
+            name: 'vfkit',
+            restControlled: true,
+            // virtio-fs under vfkit has no read-only export: every job gets its own clone of the snapshot.
+            enforcesReadOnlyShares: false,
+            launch: (spec, log) => launchVfkit(binary, spec, log),
+            failureMessage(exit, stderrTail) {
+                const error = stderrTail
+                    .split('\n')
+                    .map((line) => /^Error: (.*)$/.exec(line.trim())?.[1])
+                    .filter(Boolean)
+                    .pop();
+                if (error !== undefined)
+                    return `vfkit failed: ${error}`;
+                return `vfkit exited with ${exit.code === null ? `signal ${exit.signal}` : `code ${exit.code}`} (see host.log)`;
+            },
+        };
+        return (0,vm_job/* runVmJob */.q)(context, launcher, {
+            socketDir: (0,short_socket_dir/* shortSocketDir */.B)(),
+            workspaceMode: context.plan.workspace.mode,
+            writableFolders: this.writableFolders,
+            keepFailedDisks: this.options.keepFailedDisks === true,
+        });
+    }
+}
+/** Starts vfkit with stdin closed and its output in host.log. */
+async function launchVfkit(binary, spec, log) {
+    const args = vfkitArgs(spec);
+    await log.detail(`vmplan: ${[binary, ...args].map((arg) => (/[\s"]/.test(arg) ? `'${arg}'` : arg)).join(' ')}`);
+    const child = (0,external_node_child_process_.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stderr = '';
+    child.stdout.pipe(log.detailInput());
+    child.stderr.on('data', (chunk) => {
+        stderr = (stderr + chunk.toString('utf8')).slice(-8192);
+    });
+    child.stderr.pipe(log.detailInput());
+    const spawnError = await new Promise((resolve) => {
+        child.once('spawn', () => resolve(undefined));
+        child.once('error', resolve);
+    });
+    if (spawnError !== undefined)
+        throw new Error(`cannot start ${binary}: ${spawnError.message}`);
+    const exited = new Promise((resolve) => {
+        child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    const gone = () => child.exitCode !== null || child.signalCode !== null;
+    const waitExit = (ms) => Promise.race([exited.then(() => true), (0,promises_.setTimeout)(ms).then(() => false)]);
+    let stopping;
+    return {
+        pid: child.pid,
+        exited,
+        stderrTail: () => stderr,
+        stop(graceMs) {
+            stopping ??= (async () => {
+                // HardStop over REST ends the VM at once; vfkit then exits on its own.
+                if (!gone() && (await setVfkitState(spec.restSocket, 'HardStop'))) {
+                    await log.note('vmplan: asked vfkit for a HardStop');
+                    if (await waitExit(2_000))
+                        return;
+                }
+                if (!gone())
+                    child.kill('SIGTERM');
+                if (await waitExit(graceMs))
+                    return;
+                await log.note('vmplan: vfkit did not stop; SIGKILL');
+                try {
+                    process.kill(-child.pid, 'SIGKILL');
+                }
+                catch {
+                    // already gone
+                }
+                await exited;
+            })();
+            return stopping;
+        },
+    };
+}
+/** The vfkit executor's runtime (see ./descriptor.ts). */
+const runtime = {
+    create(settings) {
+        const path = settings.options['vfkit-path'];
+        const vfkitPath = typeof path === 'string' && path !== '' ? path : undefined;
+        return new VfkitExecutor({
+            // A path with a slash is relative to where vmplan was started; a bare name is looked up on PATH.
+            vfkitPath: vfkitPath?.includes('/') === true ? (0,external_node_path_.resolve)(settings.base, vfkitPath) : vfkitPath,
+            env: settings.env,
+            keepFailedDisks: settings.options['keep-failed-disks'] === true,
+        });
+    },
+    async stopLeftovers(recorded, runDir) {
+        const socket = recorded.restSocket;
+        // HardStop over its REST socket first, as when vmplan stops a VM itself.
+        await (0,ownership/* stopRecordedProcess */.w4)(recorded, runDir, {
+            first: async () => (socket === null ? undefined : setVfkitState(socket, 'HardStop')),
+        });
+        // vfkit leaves its socket behind when it is killed; the next vfkit could not bind a stale one.
+        if (socket !== null)
+            (0,external_node_fs_.rmSync)(socket, { force: true });
+    },
+    killLeftoversNow: ownership/* killRecordedProcessNow */.Kf,
+};
+
+
+/***/ }),
+
+/***/ 4754:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  q: () => (/* binding */ runVmJob)
+});
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./src/util/lease.ts
+var lease = __nccwpck_require__(4390);
+// EXTERNAL MODULE: ./src/util/mask-file.ts + 1 modules
+var mask_file = __nccwpck_require__(7261);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: ./src/workspace/copy-tree.ts + 1 modules
+var copy_tree = __nccwpck_require__(7919);
+;// CONCATENATED MODULE: ./src/workspace/clone-file.ts
+
+
+
+
+/**
+ * Duplicates a (large, often sparse) file such as a root disk: a copy-on-write clone where the filesystem can
+ * (APFS, btrfs, xfs: instant, no space used), else a sparse copy (holes stay holes), else a plain copy.
+ */
+async function cloneFile(source, target) {
+    try {
+        await (0,promises_.copyFile)(source, target, external_node_fs_.constants.COPYFILE_FICLONE_FORCE);
+        return 'clone';
+    }
+    catch {
+        // not supported here: fall through
+    }
+    if ((0,copy_tree/* hasGnuCp */.U)()) {
+        const result = (0,external_node_child_process_.spawnSync)('cp', ['--sparse=always', '--', source, target], { encoding: 'utf8' });
+        if (result.status === 0)
+            return 'sparse-copy';
+    }
+    await (0,promises_.copyFile)(source, target);
+    return 'copy';
+}
+
+// EXTERNAL MODULE: ./src/workspace/collect.ts
+var collect = __nccwpck_require__(8479);
+;// CONCATENATED MODULE: ./src/workspace/sanitize.ts
+
+
+
+// On Linux, /proc/self/fd/<fd> names an open folder itself: looking names up under it is openat(), so a guest
+// that swaps a folder for a link while we walk (a cache another running job shares) cannot steer us elsewhere.
+const FD_PATHS = (0,external_node_fs_.existsSync)('/proc/self/fd');
+const OPEN_NOFOLLOW = external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK;
+/**
+ * Makes a folder a guest or job wrote into safe for the host to keep and upload: pipes, sockets and device nodes
+ * are removed, and so are symlinks unless `keepLinks` (a cache's links are only ever followed inside a guest);
+ * setuid, setgid and sticky bits are cleared. Never follows a link: each entry is opened with O_NOFOLLOW and
+ * changed through that handle, and folders are entered through their handles where the OS allows it.
+ * Returns the relative paths removed.
+ */
+async function sanitizeTree(folder, options = {}) {
+    const removed = [];
+    const top = await (0,promises_.lstat)(folder).catch(() => undefined);
+    if (top === undefined || !top.isDirectory())
+        return removed;
+    const visit = async (here, relative) => {
+        for (const entry of await (0,promises_.readdir)(here, { withFileTypes: true })) {
+            const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+            const full = (0,external_node_path_.join)(here, entry.name);
+            if (entry.isSymbolicLink() && options.keepLinks === true)
+                continue;
+            if (!entry.isFile() && !entry.isDirectory()) {
+                // unlink never follows; a folder put in its place since is left alone (rm without recursive refuses it).
+                await (0,promises_.rm)(full, { force: true }).catch(() => undefined);
+                removed.push(path);
+                continue;
+            }
+            const handle = await (0,promises_.open)(full, OPEN_NOFOLLOW).catch(() => undefined);
+            if (handle === undefined)
+                continue; // replaced by a link (ELOOP) or gone since the listing
+            try {
+                const info = await handle.stat();
+                if (!info.isFile() && !info.isDirectory())
+                    continue;
+                if ((info.mode & 0o7000) !== 0)
+                    await handle.chmod(info.mode & 0o777);
+                if (info.isDirectory())
+                    await visit(FD_PATHS ? `/proc/self/fd/${handle.fd}` : full, path);
+            }
+            finally {
+                await handle.close();
+            }
+        }
+    };
+    await visit(folder, '');
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/guest-files.ts
+
+
+/** Quotes a value for POSIX sh: single quotes, with embedded ones closed, escaped and reopened. */
+function shellQuote(value) {
+    return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+/** `NAME='value'` lines that the guest agent sources. */
+function envFileText(variables) {
+    return Object.keys(variables)
+        .sort()
+        .map((name) => `${name}=${shellQuote(variables[name])}\n`)
+        .join('');
+}
+/**
+ * A `find -path` pattern matching at least what a workspace glob matches: `**` and braces widen to `*` (which
+ * crosses "/" in find). The host filters what comes back with the exact glob.
+ */
+function globToFindPattern(glob) {
+    const widened = glob
+        .replace(/\/+$/, '')
+        .replaceAll('**/', '*')
+        .replaceAll('**', '*')
+        .replace(/\{[^}]*\}/g, '*');
+    return `./${widened}`;
+}
+/** Writes the job's guest folder (the vmplan-job share): job.env, env, secrets.env (0600), command.sh. */
+function writeGuestFiles(folder, settings, secrets) {
+    const { node } = settings;
+    (0,external_node_fs_.mkdirSync)(folder, { recursive: true, mode: 0o700 });
+    const jobEnv = envFileText({
+        VMPLAN_JOB: node.job,
+        VMPLAN_WORKDIR: node.workingDirectory,
+        VMPLAN_TIMEOUT_SECONDS: String(settings.timeoutSeconds),
+        VMPLAN_RUN_AS_ROOT: node.runAsRoot ? '1' : '0',
+        VMPLAN_WORKSPACE_MODE: settings.workspaceMode,
+        VMPLAN_WRITABLE_WORKSPACE: node.writableWorkspace ? '1' : '0',
+        VMPLAN_COLLECT_ARTIFACTS: node.artifacts.map(globToFindPattern).join('\n'),
+        VMPLAN_COLLECT_REPORTS: Object.values(node.reports).flat().map(globToFindPattern).join('\n'),
+        // One "name path" per line: share vmplan-cache-<name> goes at path.
+        VMPLAN_CACHES: node.caches.map((cache) => `${cache.name} ${cache.guestPath}`).join('\n'),
+    });
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'job.env'), jobEnv);
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'env'), envFileText({ ...node.env, VMPLAN_JOB: node.job }));
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'command.sh'), `${node.command}\n`);
+    const secretsFile = (0,external_node_path_.join)(folder, 'secrets.env');
+    (0,external_node_fs_.writeFileSync)(secretsFile, envFileText(secrets), { mode: 0o600 });
+    (0,external_node_fs_.chmodSync)(secretsFile, 0o600);
+}
+
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 6 modules
+var schemas = __nccwpck_require__(6921);
+;// CONCATENATED MODULE: ./src/executors/vm/guest-result.ts
+
+
+/** Largest result.json the host reads: it is a few hundred bytes when honest. */
+const MAX_RESULT_BYTES = 64 * 1024;
+/** `result.json` as the guest agent writes it (docs/guest-protocol.md). Untrusted: validated strictly. */
+const GuestResultSchema = schemas/* strictObject */.rej({
+    version: schemas/* literal */.euz(1),
+    status: schemas/* enum */.k5n(['passed', 'failed', 'timed_out', 'error']),
+    exitCode: schemas/* number */.aig().int().min(0).max(255).nullable(),
+    startedAt: schemas/* string */.YjP().max(64).nullable(),
+    finishedAt: schemas/* string */.YjP().max(64),
+    message: schemas/* string */.YjP().max(4096).nullable(),
+});
+/**
+ * Reads the guest's result.json as untrusted input: a regular file only (never through a symlink the guest
+ * planted), at most MAX_RESULT_BYTES, valid JSON matching the schema.
+ */
+function readGuestResult(path) {
+    let fd;
+    try {
+        fd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK);
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOENT')
+            return { kind: 'missing' };
+        if (code === 'ELOOP')
+            return { kind: 'invalid', problem: 'result.json is a symlink' };
+        return { kind: 'invalid', problem: `result.json cannot be read (${code})` };
+    }
+    try {
+        const info = (0,external_node_fs_.fstatSync)(fd);
+        if (!info.isFile())
+            return { kind: 'invalid', problem: 'result.json is not a regular file' };
+        if (info.size > MAX_RESULT_BYTES) {
+            return {
+                kind: 'invalid',
+                problem: `result.json is ${info.size} bytes, more than the ${MAX_RESULT_BYTES} allowed`,
+            };
+        }
+        const buffer = Buffer.alloc(Number(info.size));
+        const read = (0,external_node_fs_.readSync)(fd, buffer, 0, buffer.length, 0);
+        let data;
+        try {
+            data = JSON.parse(buffer.subarray(0, read).toString('utf8'));
+        }
+        catch (error) {
+            return { kind: 'invalid', problem: `result.json is not valid JSON (${error.message})` };
+        }
+        const parsed = GuestResultSchema.safeParse(data);
+        if (!parsed.success) {
+            const issue = parsed.error.issues[0];
+            const where = issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';
+            return {
+                kind: 'invalid',
+                problem: `result.json does not match the guest protocol (${where}${issue.message})`,
+            };
+        }
+        return { kind: 'ok', result: parsed.data };
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+}
+
+// EXTERNAL MODULE: external "node:timers/promises"
+var external_node_timers_promises_ = __nccwpck_require__(8500);
+;// CONCATENATED MODULE: ./src/executors/vm/tail-file.ts
+
+
+/** How often a growing file is polled: live enough for a human, cheap for the host. */
+const POLL_MS = 100;
+const CHUNK = 256 * 1024;
+/**
+ * Follows a file a guest writes (guest.log on the job share) into a stream, until `stop` resolves; then reads
+ * what is left and ends the stream. Never follows a symlink (the guest controls that folder).
+ */
+async function followFile(path, into, stop) {
+    let offset = 0;
+    let stopped = false;
+    void stop.then(() => {
+        stopped = true;
+    });
+    const buffer = Buffer.alloc(CHUNK);
+    const drain = async () => {
+        let fd;
+        try {
+            fd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK);
+        }
+        catch {
+            return; // not there yet, or not a file we read
+        }
+        try {
+            if (!(0,external_node_fs_.fstatSync)(fd).isFile())
+                return;
+            for (;;) {
+                const read = (0,external_node_fs_.readSync)(fd, buffer, 0, CHUNK, offset);
+                if (read <= 0)
+                    return;
+                offset += read;
+                if (!into.write(Buffer.from(buffer.subarray(0, read))))
+                    await new Promise((resolve) => into.once('drain', resolve));
+            }
+        }
+        finally {
+            (0,external_node_fs_.closeSync)(fd);
+        }
+    };
+    while (!stopped) {
+        await drain();
+        await Promise.race([(0,external_node_timers_promises_.setTimeout)(POLL_MS), stop]);
+    }
+    await drain();
+    await new Promise((resolve) => into.end(resolve));
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/vm-spec.ts
+/** Share tags of the guest protocol (docs/guest-protocol.md). */
+const SHARE_TAGS = { job: 'vmplan-job', work: 'vmplan-work' };
+/** Tag prefix of a job's caches: `vmplan-cache-<name>` (names of at most 22 bytes keep tags under 36). */
+const CACHE_TAG_PREFIX = 'vmplan-cache-';
+/** Kernel arguments every vmplan guest boots with: the console on hvc0, and a panic ends the VM at once. */
+const BASE_CMDLINE = 'console=hvc0 panic=-1';
+/** Builds the VM spec of an execute node from its prepared image and the host paths the job uses. */
+function buildVmSpec(input) {
+    const { node, image } = input;
+    return {
+        name: node.job,
+        arch: image.arch,
+        cpus: node.cpus ?? 2,
+        memoryMiB: node.memory ?? 2048,
+        kernel: image.kernel,
+        initrd: image.initrd,
+        cmdline: [BASE_CMDLINE, image.cmdline ?? ''].join(' ').trim(),
+        disk: input.disk,
+        shares: [
+            { tag: SHARE_TAGS.job, hostPath: input.jobShare, readOnly: false },
+            { tag: SHARE_TAGS.work, hostPath: input.workShare, readOnly: !input.workShareWritable },
+            ...(input.caches ?? []).map((cache) => ({
+                tag: `${CACHE_TAG_PREFIX}${cache.name}`,
+                hostPath: cache.hostPath,
+                readOnly: false,
+            })),
+        ],
+        consoleLog: input.consoleLog,
+        restSocket: input.restSocket,
+        pidFile: input.pidFile,
+        network: input.network ?? true,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/vm-job.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Runs one job in a throw-away VM: writes the guest files (job share), gives the VM its workspace (the run's
+ * snapshot for an overlay, or a per-job copy) and a clone of the root disk, boots it, streams guest.log, stops
+ * it on timeout or cancellation, then reads the untrusted result.json and brings artifacts back.
+ */
+async function runVmJob(context, launcher, settings) {
+    const { node, jobDir, log, image } = context;
+    if (image === undefined)
+        return { status: 'failed', exitCode: null, message: `image "${node.image}" was not prepared` };
+    const guestDir = (0,external_node_path_.join)(jobDir, 'guest');
+    const socket = (0,external_node_path_.join)(settings.socketDir, `${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.sock`);
+    const pidFile = (0,external_node_path_.join)(jobDir, `${launcher.name}.pid`);
+    const consoleLog = (0,external_node_path_.join)(jobDir, 'console.log');
+    let disk = null;
+    let view;
+    let passed = false;
+    writeGuestFiles(guestDir, { node, timeoutSeconds: Math.ceil(node.timeoutMinutes * 60), workspaceMode: settings.workspaceMode }, context.secrets);
+    try {
+        const workShare = settings.workspaceMode === 'overlay' && launcher.enforcesReadOnlyShares
+            ? context.workspace.snapshotDir
+            : await jobWorkShare(context, settings.workspaceMode);
+        if (settings.workspaceMode !== 'copy' && workShare !== context.workspace.snapshotDir)
+            view = workShare;
+        await ensureGuestWritable(workShare, settings.writableFolders);
+        if (image.disk !== null) {
+            disk = (0,external_node_path_.join)(jobDir, 'disk.img');
+            const method = await cloneFile(image.disk, disk);
+            await log.note(`vmplan: root disk ready (${method})`);
+        }
+        const caches = node.caches.map((cache) => ({
+            name: cache.name,
+            hostPath: (0,external_node_path_.join)(context.sharedCachesDir, cache.name),
+        }));
+        // Leased until the run ends, so gc never removes a cache a job is using.
+        for (const cache of caches)
+            await (0,lease/* withLock */.kK)(cache.hostPath, () => {
+                prepareCacheFolder(cache.hostPath);
+                (0,lease/* takeLease */._e)(cache.hostPath);
+            });
+        const spec = buildVmSpec({
+            node,
+            image,
+            caches,
+            jobShare: guestDir,
+            workShare,
+            workShareWritable: settings.workspaceMode === 'copy',
+            disk,
+            consoleLog,
+            restSocket: socket,
+            pidFile,
+            network: context.network,
+        });
+        (0,external_node_fs_.rmSync)(socket, { force: true });
+        if (context.signal.aborted)
+            return { status: 'failed', exitCode: null, message: 'stopped before the VM started' };
+        const vm = await launcher.launch(spec, log);
+        // Started detached: the VM process leads its own group (the vfkit shim or QEMU with its helpers).
+        context.onProcess({ pid: vm.pid, group: true, restSocket: launcher.restControlled ? socket : null });
+        let stopping;
+        const onAbort = () => {
+            stopping ??= vm.stop(context.killGraceMs());
+        };
+        if (context.signal.aborted)
+            onAbort();
+        else
+            context.signal.addEventListener('abort', onAbort, { once: true });
+        const following = context.guestLog === undefined
+            ? Promise.resolve()
+            : followFile((0,external_node_path_.join)(guestDir, 'guest.log'), context.guestLog.input(), vm.exited);
+        const exit = await vm.exited;
+        context.signal.removeEventListener('abort', onAbort);
+        await stopping;
+        await following;
+        // The console mirrors the job's output: masked like it.
+        if ((0,external_node_fs_.existsSync)(consoleLog))
+            await (0,mask_file/* maskFileInPlace */.B)(consoleLog, Object.values(context.secrets));
+        await bringBack(context, guestDir);
+        await sweepCaches(caches, log);
+        if (context.signal.aborted)
+            return { status: 'failed', exitCode: null, message: 'stopped' };
+        if (exit.code !== 0) {
+            return { status: 'failed', exitCode: null, message: launcher.failureMessage(exit, vm.stderrTail()) };
+        }
+        const outcome = outcomeFromResult((0,external_node_path_.join)(guestDir, 'result.json'), log);
+        passed = outcome.status === 'passed';
+        return outcome;
+    }
+    finally {
+        (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, 'secrets.env'), { force: true });
+        // The guest's own copy of its output is unmasked; the job's guest.log is the masked one.
+        (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, 'guest.log'), { force: true });
+        if (disk !== null) {
+            if (settings.keepFailedDisks && !passed)
+                await log.note(`vmplan: kept the failed job's root disk: ${disk}`);
+            else
+                (0,external_node_fs_.rmSync)(disk, { force: true });
+        }
+        (0,external_node_fs_.rmSync)(socket, { force: true });
+        (0,external_node_fs_.rmSync)(pidFile, { force: true });
+        if (view !== undefined)
+            (0,external_node_fs_.rmSync)(view, { recursive: true, force: true });
+    }
+}
+/** The job's outcome from result.json, which the guest wrote and nothing vouches for. */
+function outcomeFromResult(path, log) {
+    const read = readGuestResult(path);
+    if (read.kind === 'missing') {
+        return {
+            status: 'failed',
+            exitCode: null,
+            message: 'the guest stopped without a result (see guest.log and console.log)',
+        };
+    }
+    if (read.kind === 'invalid')
+        return { status: 'failed', exitCode: null, message: `invalid result from the guest: ${read.problem}` };
+    const { result } = read;
+    const message = result.message === null ? null : log.mask(stripControlCharacters(result.message));
+    switch (result.status) {
+        case 'passed':
+            return { status: 'passed', exitCode: result.exitCode ?? 0, message: null };
+        case 'timed_out':
+            return { status: 'timed_out', exitCode: result.exitCode, message };
+        case 'error':
+            return { status: 'failed', exitCode: null, message: message ?? 'the guest could not run the job' };
+        default:
+            return {
+                status: 'failed',
+                exitCode: result.exitCode,
+                message: message ?? `exited with code ${result.exitCode}`,
+            };
+    }
+}
+/**
+ * The folder shared as the job's workspace when the launcher cannot keep a share read-only: a root guest can
+ * remount any share read-write (virtio-fs has no read-only export under vfkit), so each job gets its own clone,
+ * and nothing it does reaches another job or the host's snapshot. `copy` mode keeps the clone as the job's workspace; the overlay's
+ * view (`snapshot-view`) is dropped when the job ends.
+ */
+async function jobWorkShare(context, mode) {
+    const share = (0,external_node_path_.join)(context.jobDir, mode === 'copy' ? 'workspace' : 'snapshot-view');
+    const copy = await context.workspace.jobCopy(share);
+    const what = mode === 'copy' ? 'workspace copy' : "the job's view of the snapshot";
+    await context.log.note(`vmplan: ${what} ready in ${copy.ms} ms (${copy.method})`);
+    return share;
+}
+/** Caches outlive the job and are read by later ones: no device, pipe or setuid file may stay in them. */
+async function sweepCaches(caches, log) {
+    for (const cache of caches) {
+        const removed = await sanitizeTree(cache.hostPath, { keepLinks: true });
+        if (removed.length > 0)
+            await log.note(`vmplan: removed ${removed.length} device(s), pipe(s) or socket(s) from cache ${cache.name}`);
+    }
+}
+/** An entry's own type and mode (a symlink is reported as one), or undefined when there is none. */
+function lstatOrUndefined(path) {
+    try {
+        return (0,external_node_fs_.lstatSync)(path);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Copies what the guest collected, filtered by the job's exact globs, and its workspace changes. */
+async function bringBack(context, guestDir) {
+    const { node, jobDir, log } = context;
+    // The guest copied at least what the globs match into its share; keep exactly what they match.
+    const roots = { artifacts: (0,external_node_path_.join)(guestDir, 'artifacts'), reports: (0,external_node_path_.join)(guestDir, 'reports') };
+    const notes = await (0,collect/* collectJobOutputs */.W)(roots, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir, Object.values(context.secrets));
+    if (notes.length > 0)
+        await log.note(notes.join('\n'));
+    for (const folder of Object.values(roots))
+        (0,external_node_fs_.rmSync)(folder, { recursive: true, force: true });
+    // What stays of the share (result.json, logs) is kept and uploaded: no link, pipe or device may stay in it.
+    const removed = await sanitizeTree(guestDir);
+    // result.json is kept and uploaded with the logs: its message is the guest's words, secrets included.
+    if (lstatOrUndefined((0,external_node_path_.join)(guestDir, 'result.json'))?.isFile() === true)
+        await (0,mask_file/* maskFileInPlace */.B)((0,external_node_path_.join)(guestDir, 'result.json'), Object.values(context.secrets));
+    if (removed.length > 0)
+        await log.note(`vmplan: removed ${removed.length} link(s), pipe(s) or device(s) the guest left in its share: ${removed
+            .slice(0, 5)
+            .map((path) => JSON.stringify(path))
+            .join(', ')}`);
+    // The guest wrote these too: kept only as what they claim to be (a folder, a file), never as a link.
+    for (const [name, isExpected] of [
+        ['workspace-changes', (info) => info.isDirectory()],
+        ['workspace-deleted.txt', (info) => info.isFile()],
+    ]) {
+        const info = lstatOrUndefined((0,external_node_path_.join)(guestDir, name));
+        if (info === undefined)
+            continue;
+        if (isExpected(info)) {
+            (0,external_node_fs_.renameSync)((0,external_node_path_.join)(guestDir, name), (0,external_node_path_.join)(jobDir, name));
+            // The guest's files become the runner's: as root, the guest user's uid could be a real user here.
+            if (process.getuid?.() === 0)
+                (0,external_node_child_process_.spawnSync)('chown', ['-R', '-h', '0:0', (0,external_node_path_.join)(jobDir, name)]);
+        }
+        else {
+            (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, name), { recursive: true, force: true });
+            await log.note(`vmplan: left the guest's ${name} behind: it is not a plain ${name.endsWith('.txt') ? 'file' : 'folder'}`);
+        }
+    }
+}
+/**
+ * A cache's host folder, created on first use. Running as root (a Linux runner), it is handed to the guest
+ * user (uid 1000) as the workspace is; what the guest writes inside then belongs to that user already.
+ */
+function prepareCacheFolder(path) {
+    if ((0,external_node_fs_.existsSync)(path))
+        return;
+    (0,external_node_fs_.mkdirSync)(path, { recursive: true });
+    if (process.getuid?.() === 0)
+        (0,external_node_fs_.chownSync)(path, 1000, 1000);
+}
+/**
+ * When vmplan runs as root (CI containers), the snapshot belongs to root and the guest's unprivileged job user
+ * could not write its workspace: hand the folder to uid 1000, the user the guest agent then runs as. Once per folder.
+ */
+async function ensureGuestWritable(folder, done) {
+    if (process.getuid?.() !== 0)
+        return;
+    let pending = done.get(folder);
+    if (pending === undefined) {
+        pending = Promise.resolve().then(() => {
+            const result = (0,external_node_child_process_.spawnSync)('chown', ['-R', '-h', '1000:1000', folder], { encoding: 'utf8' });
+            if (result.status !== 0)
+                throw new Error(`cannot hand the workspace to the guest user: ${result.stderr.trim()}`);
+        });
+        done.set(folder, pending);
+    }
+    await pending;
+}
+/** Replaces control characters (from an untrusted message) with spaces. */
+function stripControlCharacters(text) {
+    return [...text]
+        .map((char) => (char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f ? ' ' : char))
+        .join('');
 }
 
 
@@ -20707,6 +22455,36 @@ class Masker {
 
 /***/ }),
 
+/***/ 7728:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   B: () => (/* binding */ shortSocketDir)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+
+
+/**
+ * A short, private folder for unix sockets: socket paths are limited to ~103 bytes, and run folders can be
+ * deep (macOS temp folders alone are ~50). `/tmp/vmplan-<uid>`, mode 0700, owned by this user.
+ */
+function shortSocketDir(base = '/tmp') {
+    const uid = process.getuid?.() ?? 0;
+    const dir = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(base, `vmplan-${uid}`);
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.mkdirSync)(dir, { recursive: true, mode: 0o700 });
+    const info = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.statSync)(dir);
+    if (info.uid !== uid || (info.mode & 0o077) !== 0) {
+        throw new Error(`${dir} must belong to uid ${uid} with mode 0700 (it holds VM control sockets); remove it and retry`);
+    }
+    return dir;
+}
+
+
+/***/ }),
+
 /***/ 8479:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -21140,13 +22918,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-
-/***/ }),
-
-/***/ 7067:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 
 /***/ }),
 

@@ -32764,7 +32764,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 60107:
+/***/ 68678:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33520,7 +33520,7 @@ const qemu = {
     guestArchs: ['arm64', 'amd64'],
     kernelProblem: (path, arch) => kernelProblem(path, arch, { compressedArm64: true, executor: 'qemu' }),
     options: [KEEP_FAILED_DISKS],
-    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(775), __nccwpck_require__.e(151)]).then(__nccwpck_require__.bind(__nccwpck_require__, 96151))).runtime,
+    load: async () => (await __nccwpck_require__.e(/* import() */ 94).then(__nccwpck_require__.bind(__nccwpck_require__, 43094))).runtime,
 };
 
 ;// CONCATENATED MODULE: ./src/executors/vfkit/descriptor.ts
@@ -33550,7 +33550,7 @@ const vfkit = {
         },
         KEEP_FAILED_DISKS,
     ],
-    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(775), __nccwpck_require__.e(620)]).then(__nccwpck_require__.bind(__nccwpck_require__, 59620))).runtime,
+    load: async () => (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 59620))).runtime,
 };
 
 ;// CONCATENATED MODULE: ./src/executors/table.ts
@@ -38738,6 +38738,379 @@ function putCliOnPath(runnerTemp) {
     return folder;
 }
 
+// EXTERNAL MODULE: ./src/executors/vfkit/executor.ts + 2 modules
+var vfkit_executor = __nccwpck_require__(59620);
+;// CONCATENATED MODULE: ./src/doctor/checks.ts
+
+
+
+// What `vmplan doctor` concludes from what it found on the host. Pure: the facts (command outputs, paths, sizes)
+// are gathered elsewhere (facts.ts), so every conclusion is tested against recorded outputs from real Macs.
+/** What doctor found on the host: raw command outputs and paths, not yet judged. */
+const HostFactsSchema = schemas/* strictObject */.rej({
+    platform: schemas/* string */.YjP(),
+    arch: schemas/* string */.YjP(),
+    /** `sysctl -n sysctl.proc_translated` on macOS: "1" under Rosetta. */
+    translated: schemas/* string */.YjP().optional(),
+    /** `sw_vers -productVersion` on macOS. */
+    macosVersion: schemas/* string */.YjP().optional(),
+    /** Which executors the checks are for (doctor: all that can run here; a run: the plan's). */
+    executors: schemas/* array */.YOg(schemas/* string */.YjP()),
+    vfkit: schemas/* strictObject */.rej({
+        path: schemas/* string */.YjP().optional(),
+        versionOutput: schemas/* string */.YjP().optional(),
+        /** `codesign -d --entitlements - PATH` (stdout and stderr). */
+        entitlementsOutput: schemas/* string */.YjP().optional(),
+    })
+        .optional(),
+    /** The runner's install folder and `bin/Runner.Listener --version`. */
+    runner: schemas/* strictObject */.rej({ dir: schemas/* string */.YjP(), versionOutput: schemas/* string */.YjP().optional() }).optional(),
+    kvm: schemas/* strictObject */.rej({ usable: schemas/* boolean */.zMY(), why: schemas/* string */.YjP().optional() }).optional(),
+    qemu: schemas/* array */.YOg(schemas/* strictObject */.rej({ binary: schemas/* string */.YjP(), versionOutput: schemas/* string */.YjP().optional() })).optional(),
+    virtiofsd: schemas/* string */.YjP().nullable().optional(),
+    folders: schemas/* array */.YOg(schemas/* strictObject */.rej({
+        what: schemas/* string */.YjP(),
+        path: schemas/* string */.YjP(),
+        freeBytes: schemas/* number */.aig().optional(),
+        problem: schemas/* string */.YjP().optional(),
+        /** Emptied by the runner before and after every job. */
+        underRunnerTemp: schemas/* boolean */.zMY(),
+        /** Meant to outlive runs (the cache folder). */
+        persistent: schemas/* boolean */.zMY(),
+    })),
+});
+/** The oldest runner that runs node24 actions (2.327.1); GitHub refuses runners older than 2.329.0 since 2026-03-02. */
+const MIN_RUNNER_VERSION = [2, 329, 0];
+/** The oldest macOS vfkit's Linux guest features need. */
+const MIN_MACOS_MAJOR = 13;
+/** Free space below which doctor warns (a run with VM jobs needs 2 GB by default). */
+const LOW_FREE_BYTES = 10e9;
+/** Every check that applies to these facts, in a fixed order. */
+function checkHost(facts) {
+    const checks = [];
+    if (facts.platform === 'darwin')
+        checks.push(...macChecks(facts));
+    if (facts.executors.includes('vfkit'))
+        checks.push(...vfkitChecks(facts));
+    if (facts.executors.includes('qemu'))
+        checks.push(...qemuChecks(facts));
+    if (facts.runner !== undefined)
+        checks.push(runnerCheck(facts.runner));
+    checks.push(...folderChecks(facts));
+    return checks;
+}
+function macChecks(facts) {
+    const checks = [];
+    const major = Number(facts.macosVersion?.trim().split('.')[0]);
+    checks.push(Number.isNaN(major) || facts.macosVersion === undefined
+        ? { id: 'macos', status: 'warn', summary: 'cannot tell the macOS version (sw_vers gave nothing)' }
+        : major >= MIN_MACOS_MAJOR
+            ? { id: 'macos', status: 'ok', summary: `macOS ${facts.macosVersion.trim()}` }
+            : {
+                id: 'macos',
+                status: 'fail',
+                summary: `macOS ${facts.macosVersion.trim()} is too old for vfkit's Linux guests`,
+                fix: `update to macOS ${MIN_MACOS_MAJOR} or newer`,
+            });
+    if (facts.translated?.trim() === '1')
+        checks.push({
+            id: 'apple-silicon',
+            status: 'fail',
+            summary: 'vmplan runs under Rosetta (an x64 Node on Apple silicon): vfkit would be started as x64',
+            fix: 'use an arm64 Node (the runner for macOS ARM64, or Homebrew on /opt/homebrew)',
+        });
+    else
+        checks.push(facts.arch === 'arm64'
+            ? { id: 'apple-silicon', status: 'ok', summary: 'Apple silicon' }
+            : {
+                id: 'apple-silicon',
+                status: 'fail',
+                summary: 'an Intel Mac: vmplan boots arm64 guests, which need Apple silicon',
+                fix: 'run vmplan on an Apple silicon Mac (M1 or newer)',
+            });
+    return checks;
+}
+function vfkitChecks(facts) {
+    const vfkit = facts.vfkit;
+    if (vfkit?.path === undefined)
+        return [
+            {
+                id: 'vfkit',
+                status: 'fail',
+                summary: 'vfkit is not installed (or not on PATH)',
+                fix: 'brew install vfkit (or give --vfkit-path / the vfkit-path input)',
+            },
+        ];
+    const version = (0,vfkit_executor.parseVfkitVersion)(vfkit.versionOutput ?? '');
+    const minimum = vfkit_executor.MIN_VFKIT_VERSION.join('.');
+    const checks = [
+        version === undefined
+            ? {
+                id: 'vfkit',
+                status: 'fail',
+                summary: `cannot tell the version of ${vfkit.path} (vfkit --version printed ${JSON.stringify((vfkit.versionOutput ?? '').trim().slice(0, 60))})`,
+                fix: 'install a vfkit release: brew install vfkit',
+            }
+            : compareVersions(version, vfkit_executor.MIN_VFKIT_VERSION) < 0
+                ? {
+                    id: 'vfkit',
+                    status: 'fail',
+                    summary: `vfkit ${version.join('.')} at ${vfkit.path} is too old (vmplan needs ${minimum} or newer)`,
+                    fix: 'brew upgrade vfkit',
+                }
+                : { id: 'vfkit', status: 'ok', summary: `vfkit ${version.join('.')} at ${vfkit.path}` },
+    ];
+    if (facts.platform === 'darwin')
+        checks.push(entitlementCheck(vfkit.path, vfkit.entitlementsOutput ?? ''));
+    return checks;
+}
+/** Whether codesign's output grants the virtualization entitlement (new `[Key]/[Bool]` or old XML plist form). */
+function hasVirtualizationEntitlement(output) {
+    const at = output.indexOf('com.apple.security.virtualization');
+    if (at === -1)
+        return false;
+    // The key's value is the first boolean after it.
+    const value = /\[Bool\]\s*(true|false)|<(true|false)\s*\/>/.exec(output.slice(at));
+    return (value?.[1] ?? value?.[2]) === 'true';
+}
+function entitlementCheck(path, output) {
+    if (hasVirtualizationEntitlement(output))
+        return {
+            id: 'vfkit-entitlement',
+            status: 'ok',
+            summary: 'vfkit is signed with com.apple.security.virtualization',
+        };
+    return {
+        id: 'vfkit-entitlement',
+        status: 'fail',
+        summary: `${path} is not signed with the com.apple.security.virtualization entitlement: macOS will refuse to start its VMs`,
+        fix: "install Homebrew's build (brew install vfkit), or sign yours: codesign --entitlements vf.entitlements -s - PATH",
+    };
+}
+function qemuChecks(facts) {
+    const checks = [];
+    for (const qemu of facts.qemu ?? []) {
+        const version = /version (\d+\.\d+(?:\.\d+)?)/.exec(qemu.versionOutput ?? '')?.[1];
+        const packageName = qemu.binary.includes('aarch64') ? 'qemu-system-arm' : 'qemu-system-x86';
+        checks.push(version === undefined
+            ? {
+                id: qemu.binary,
+                status: 'warn',
+                summary: `${qemu.binary} is not installed: guests of that architecture cannot boot here`,
+                fix: `apt-get install ${packageName}`,
+            }
+            : { id: qemu.binary, status: 'ok', summary: `${qemu.binary} (QEMU ${version})` });
+    }
+    if (facts.kvm !== undefined)
+        checks.push(facts.kvm.usable
+            ? { id: 'kvm', status: 'ok', summary: '/dev/kvm is usable: native guests run at hardware speed' }
+            : {
+                id: 'kvm',
+                status: 'warn',
+                summary: `no KVM (${facts.kvm.why ?? 'unknown'}): guests run emulated (TCG), many times slower`,
+                fix: 'give the runner user access to /dev/kvm (the kvm group), or run on a machine with virtualization',
+            });
+    if (facts.virtiofsd !== undefined)
+        checks.push(facts.virtiofsd === null
+            ? {
+                id: 'virtiofsd',
+                status: 'warn',
+                summary: 'no usable virtiofsd: folders are shared over 9p (slower for many small files)',
+                fix: 'install virtiofsd (Debian: the qemu-system-common package ships one that runs as root)',
+            }
+            : { id: 'virtiofsd', status: 'ok', summary: `virtiofsd at ${facts.virtiofsd}` });
+    return checks;
+}
+/** `Runner.Listener --version` prints e.g. `2.329.0`. */
+function parseRunnerVersion(output) {
+    const match = /(\d+)\.(\d+)\.(\d+)/.exec(output);
+    return match === null ? undefined : [Number(match[1]), Number(match[2]), Number(match[3])];
+}
+function runnerCheck(runner) {
+    const version = parseRunnerVersion(runner.versionOutput ?? '');
+    const minimum = MIN_RUNNER_VERSION.join('.');
+    if (version === undefined)
+        return {
+            id: 'runner',
+            status: 'warn',
+            summary: `cannot tell the runner's version in ${runner.dir}`,
+            fix: `make sure the runner is ${minimum} or newer (node24 actions need 2.327.1; GitHub refuses older than 2.329.0)`,
+        };
+    return compareVersions(version, MIN_RUNNER_VERSION) < 0
+        ? {
+            id: 'runner',
+            status: 'fail',
+            summary: `the runner in ${runner.dir} is ${version.join('.')}: node24 actions need 2.327.1, and GitHub refuses runners older than 2.329.0`,
+            fix: `update the runner to ${minimum} or newer (it updates itself when allowed; or download a release)`,
+        }
+        : { id: 'runner', status: 'ok', summary: `runner ${version.join('.')} in ${runner.dir}` };
+}
+function folderChecks(facts) {
+    const checks = [];
+    for (const folder of facts.folders) {
+        const id = `${folder.what.replace(/ /g, '-')}`;
+        if (folder.problem !== undefined) {
+            checks.push({ id, status: 'fail', summary: `${folder.what} ${folder.path}: ${folder.problem}` });
+            continue;
+        }
+        if (folder.persistent && folder.underRunnerTemp) {
+            checks.push({
+                id,
+                status: 'warn',
+                summary: `${folder.what} ${folder.path} is under RUNNER_TEMP, which the runner empties before and after every job: images and caches would never be reused`,
+                fix: 'leave cache-dir empty (the per-user cache folder) or point it outside RUNNER_TEMP',
+            });
+            continue;
+        }
+        const free = folder.freeBytes;
+        checks.push(free !== undefined && free < LOW_FREE_BYTES
+            ? {
+                id,
+                status: 'warn',
+                summary: `${folder.what} ${folder.path}: only ${formatBytes(free)} free`,
+                fix: 'free space, or prune: vmplan gc --keep 20 --max-size 20GB',
+            }
+            : {
+                id,
+                status: 'ok',
+                summary: `${folder.what} ${folder.path}${free === undefined ? '' : `: ${formatBytes(free)} free`}`,
+            });
+    }
+    return checks;
+}
+/** Negative, zero or positive as `a` is older than, the same as or newer than `b`. */
+function compareVersions(a, b) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+        const difference = (a[i] ?? 0) - (b[i] ?? 0);
+        if (difference !== 0)
+            return difference;
+    }
+    return 0;
+}
+const MARKS = { ok: '✔', warn: '!', fail: '✘' };
+/** Doctor's report for a terminal: one line per check, a fix under each problem, and a verdict. */
+function renderChecks(checks) {
+    const lines = checks.flatMap((check) => [
+        `${MARKS[check.status]} ${check.summary}`,
+        ...(check.fix === undefined || check.status === 'ok' ? [] : [`    fix: ${check.fix}`]),
+    ]);
+    return `${lines.join('\n')}\n\n${verdict(checks)}\n`;
+}
+/** Doctor's report for a job summary (Markdown): the problems first, then what is fine. */
+function checksMarkdown(checks) {
+    const order = { fail: 0, warn: 1, ok: 2 };
+    const rows = [...checks]
+        .sort((a, b) => order[a.status] - order[b.status])
+        .map((check) => `| ${MARKS[check.status]} | ${check.summary.replaceAll('|', '\\|')} | ${(check.fix ?? '').replaceAll('|', '\\|')} |`);
+    return `### vmplan doctor: ${verdict(checks)}\n\n| | found | fix |\n| --- | --- | --- |\n${rows.join('\n')}\n`;
+}
+/** `3 checks passed`, or how many problems there are. */
+function verdict(checks) {
+    const failed = checks.filter((check) => check.status === 'fail').length;
+    const warned = checks.filter((check) => check.status === 'warn').length;
+    if (failed > 0)
+        return `${failed} problem(s) stop vmplan on this host${warned > 0 ? `, ${warned} warning(s)` : ''}`;
+    return warned > 0 ? `ready, with ${warned} warning(s)` : `ready (${checks.length} checks passed)`;
+}
+
+// EXTERNAL MODULE: ./src/executors/qemu/accel.ts
+var accel = __nccwpck_require__(52339);
+// EXTERNAL MODULE: ./src/executors/qemu/vm.ts
+var vm = __nccwpck_require__(38334);
+;// CONCATENATED MODULE: ./src/doctor/facts.ts
+
+
+
+
+
+
+
+/** Runs a command for its output (stdout and stderr), or undefined when it cannot run; never longer than 10 s. */
+function output(command, args) {
+    const result = (0,external_node_child_process_.spawnSync)(command, args, { encoding: 'utf8', timeout: 10_000 });
+    if (result.error !== undefined)
+        return undefined;
+    return `${result.stdout ?? ''}${result.stderr ?? ''}`;
+}
+/** Gathers what the checks judge: command outputs, paths and free space. Runs nothing that changes the host. */
+function gatherFacts(options) {
+    const { env } = options;
+    const facts = {
+        platform: process.platform,
+        arch: process.arch,
+        executors: options.executors,
+        folders: options.folders.map((folder) => folderFacts(folder, env.RUNNER_TEMP)),
+    };
+    if (process.platform === 'darwin') {
+        facts.macosVersion = output('sw_vers', ['-productVersion']) ?? '';
+        facts.translated = output('sysctl', ['-n', 'sysctl.proc_translated']) ?? '';
+    }
+    if (options.executors.includes('vfkit')) {
+        const path = (0,vfkit_executor.findExecutable)(options.vfkitPath ?? 'vfkit', env);
+        facts.vfkit =
+            path === undefined
+                ? {}
+                : {
+                    path,
+                    versionOutput: output(path, ['--version']) ?? '',
+                    ...(process.platform === 'darwin'
+                        ? { entitlementsOutput: output('codesign', ['-d', '--entitlements', '-', path]) ?? '' }
+                        : {}),
+                };
+    }
+    if (options.executors.includes('qemu')) {
+        facts.qemu = ['qemu-system-aarch64', 'qemu-system-x86_64'].map((binary) => {
+            const path = (0,vfkit_executor.findExecutable)(binary, env);
+            const versionOutput = path === undefined ? undefined : output(path, ['--version']);
+            return versionOutput === undefined ? { binary } : { binary, versionOutput };
+        });
+        const native = process.arch === 'arm64' ? 'arm64' : 'amd64';
+        const why = process.platform === 'linux' ? (0,accel/* kvmBlocker */.HC)(native) : 'not Linux';
+        facts.kvm = why === undefined ? { usable: true } : { usable: false, why };
+        facts.virtiofsd = (0,vm/* findVirtiofsd */.UY)()?.path ?? null;
+    }
+    const runnerDir = options.runnerDir ?? findRunnerDir(env);
+    if (runnerDir !== undefined) {
+        const listener = (0,external_node_path_.join)(runnerDir, 'bin', 'Runner.Listener');
+        const versionOutput = (0,external_node_fs_.existsSync)(listener) ? output(listener, ['--version']) : undefined;
+        facts.runner = versionOutput === undefined ? { dir: runnerDir } : { dir: runnerDir, versionOutput };
+    }
+    return facts;
+}
+/**
+ * The GitHub Actions runner's install folder, when vmplan runs under one: an ancestor of the Node running it (the
+ * runner's own `externals/node24`), or two levels above RUNNER_WORKSPACE (`<runner>/_work/<repo>`).
+ */
+function findRunnerDir(env) {
+    const candidates = [];
+    let folder = (0,external_node_path_.dirname)(process.execPath);
+    for (let i = 0; i < 5; i++) {
+        candidates.push(folder);
+        folder = (0,external_node_path_.dirname)(folder);
+    }
+    if (env.RUNNER_WORKSPACE !== undefined)
+        candidates.push((0,external_node_path_.resolve)(env.RUNNER_WORKSPACE, '..', '..'));
+    return candidates.find((dir) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, 'bin', 'Runner.Listener')));
+}
+function folderFacts(folder, runnerTemp) {
+    const inside = runnerTemp === undefined ? undefined : (0,external_node_path_.relative)((0,external_node_path_.resolve)(runnerTemp), (0,external_node_path_.resolve)(folder.path));
+    const underRunnerTemp = inside !== undefined && !inside.startsWith('..') && !(0,external_node_path_.isAbsolute)(inside);
+    const base = { what: folder.what, path: folder.path, persistent: folder.persistent, underRunnerTemp };
+    // The folder, or the nearest folder above it that exists (it will be created there).
+    let existing = folder.path;
+    while (!(0,external_node_fs_.existsSync)(existing) && (0,external_node_path_.dirname)(existing) !== existing)
+        existing = (0,external_node_path_.dirname)(existing);
+    try {
+        if (!(0,external_node_fs_.statSync)(existing).isDirectory())
+            return { ...base, problem: `${existing} is a file, not a folder` };
+        (0,external_node_fs_.accessSync)(existing, external_node_fs_.constants.W_OK);
+    }
+    catch {
+        return { ...base, problem: `${existing} is not writable by this user` };
+    }
+    return { ...base, freeBytes: freeBytes(existing) };
+}
+
 // EXTERNAL MODULE: ./node_modules/zod/v4/core/core.js
 var core_core = __nccwpck_require__(88532);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -39488,6 +39861,40 @@ function failOnInputError(error) {
     }
     const rest = error.problems.slice(WORKFLOW_ANNOTATIONS_PER_LEVEL - 1).map(errors/* formatProblem */.Vw);
     lib_core/* setFailed */.C1(`vmplan: ${error.problems.length} problem(s) in the input, nothing ran${rest.length === 0 ? '' : `; also:\n${rest.join('\n')}`}`);
+}
+
+;// CONCATENATED MODULE: ./src/action/host-preflight.ts
+
+
+
+
+
+
+/**
+ * The action's preflight: `vmplan doctor`'s checks for what this plan needs on this runner (its VM executors, the
+ * runner's version, the state and cache folders). Warnings go to the log; a problem fails the step before anything
+ * runs, with the doctor's table (and each fix) in the job summary. Returns whether the run may go ahead.
+ */
+async function hostPreflight(plan, inputs, layout, log) {
+    const vfkitPath = executorInputs(inputs)['vfkit-path'];
+    const checks = checkHost(gatherFacts({
+        executors: [...new Set(plan.nodes.map((node) => node.executor))].filter(isVmExecutor),
+        env: process.env,
+        ...(typeof vfkitPath === 'string' && vfkitPath !== '' ? { vfkitPath } : {}),
+        folders: [
+            { what: 'state folder', path: layout.root, persistent: false },
+            { what: 'cache folder', path: layout.cacheDir, persistent: true },
+        ],
+    }));
+    for (const check of checks)
+        if (check.status === 'warn')
+            log.command(() => lib_core/* warning */.$e(`vmplan doctor: ${check.summary}${check.fix === undefined ? '' : ` (fix: ${check.fix})`}`));
+    if (checks.every((check) => check.status !== 'fail'))
+        return true;
+    await writeSummary(checksMarkdown(checks));
+    const problems = checks.filter((check) => check.status === 'fail');
+    log.command(() => lib_core/* setFailed */.C1(`vmplan: this runner cannot run the plan (${verdict(checks)}):\n${problems.map((check) => `  - ${check.summary}${check.fix === undefined ? '' : `; fix: ${check.fix}`}`).join('\n')}`));
+    return false;
 }
 
 ;// CONCATENATED MODULE: ./src/context/git.ts
@@ -40275,6 +40682,7 @@ async function uploadRunArtifacts(run, setting) {
 
 
 
+
 /** The action's main step: plan, publish the plan, run it, report — or, with `mode: report`, merge shards' results. */
 async function mainStep() {
     const log = new ActionsLog();
@@ -40351,6 +40759,10 @@ async function runStep(inputs, context, layout, log) {
         makeChecks: checkRunsFactory(inputs, context, log),
         artifactsAvailable: process.env.ACTIONS_RUNTIME_TOKEN !== undefined,
     });
+    if (!(await hostPreflight(planned.plan, inputs, layout, log))) {
+        setOutput('status', 'failed');
+        return;
+    }
     try {
         await runPipeline(runRequest(planned, inputs, context, { layout, planPath }), ports);
     }
@@ -40721,11 +41133,1316 @@ function hostJobEnvironment(inherited, node, secrets, vmplan) {
 
 /***/ }),
 
+/***/ 52339:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   HC: () => (/* binding */ kvmBlocker),
+/* harmony export */   ug: () => (/* binding */ chooseAccel)
+/* harmony export */ });
+/* unused harmony exports hostArch, kvmProbeBoot */
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(48161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var _util_atomic_write_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(95105);
+/* harmony import */ var _args_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(89126);
+
+
+
+
+
+
+/** The guest architecture this host runs natively. */
+function hostArch() {
+    return process.arch === 'arm64' ? 'arm64' : process.arch === 'x64' ? 'amd64' : undefined;
+}
+/** Why KVM cannot be used, from what the machine says without booting anything; undefined when it may work. */
+function kvmBlocker(arch) {
+    if (hostArch() !== arch)
+        return `the guest is ${arch} and the host ${process.arch}: emulated (TCG)`;
+    try {
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.accessSync)('/dev/kvm', node_fs__WEBPACK_IMPORTED_MODULE_1__.constants.R_OK | node_fs__WEBPACK_IMPORTED_MODULE_1__.constants.W_OK);
+    }
+    catch {
+        return 'no usable /dev/kvm';
+    }
+    if (arch === 'amd64') {
+        const cpuinfo = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)('/proc/cpuinfo', 'utf8');
+        // /dev/kvm can exist without hardware virtualization (e.g. a paravirtual KVM in a cloud VM): check the flags.
+        if (!/^flags\s*:.*\b(vmx|svm)\b/m.test(cpuinfo))
+            return 'the CPU flags have no vmx/svm';
+    }
+    return undefined;
+}
+/**
+ * Boots the kernel under KVM with an init that does not exist: a working KVM panics and exits in about a
+ * second; a broken one (nested virtualization gone wrong) crawls and misses the deadline.
+ */
+async function kvmProbeBoot(arch, kernel, initrd, deadlineMs = 20_000) {
+    const args = (0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuArgs */ .Y)({
+        name: 'kvm-probe',
+        arch,
+        cpus: 1,
+        memoryMiB: 256,
+        kernel,
+        initrd,
+        cmdline: 'panic=-1 rdinit=/vmplan-kvm-probe-no-such-init',
+        disk: null,
+        shares: [],
+        consoleLog: '/dev/null',
+        restSocket: '',
+        pidFile: (0,node_path__WEBPACK_IMPORTED_MODULE_3__.join)((0,node_os__WEBPACK_IMPORTED_MODULE_2__.tmpdir)(), `vmplan-kvm-probe-${process.pid}.pid`),
+        network: false,
+    }, { accel: 'kvm', shares: '9p' });
+    const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)((0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuBinary */ .Q)(arch), args, { stdio: 'ignore' });
+    const exited = new Promise((resolve) => {
+        child.once('exit', (code) => resolve(code));
+        child.once('error', () => resolve('no-start'));
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
+    const started = Date.now();
+    const code = await exited;
+    clearTimeout(timer);
+    // QEMU that cannot start says nothing about KVM: no verdict (and nothing to cache).
+    if (code === 'no-start')
+        return undefined;
+    return code === 0 && Date.now() - started < deadlineMs;
+}
+/** The accelerator for a guest: KVM when it is present and a probe boot proves it works (cached), else TCG. */
+async function chooseAccel(arch, probe, cacheDir, probeBoot = kvmProbeBoot, blockerOf = kvmBlocker) {
+    const blocker = blockerOf(arch);
+    if (blocker !== undefined)
+        return { accel: 'tcg', reason: blocker };
+    const cacheFile = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.join)(cacheDir, 'qemu-accel.json');
+    const key = `${arch}:${(0,node_os__WEBPACK_IMPORTED_MODULE_2__.release)()}`;
+    let cache = {};
+    try {
+        cache = JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(cacheFile, 'utf8'));
+    }
+    catch {
+        // no cache yet
+    }
+    if (cache[key] === undefined) {
+        const verdict = await probeBoot(arch, probe.kernel, probe.initrd);
+        if (verdict === undefined)
+            return { accel: 'tcg', reason: 'the KVM probe boot could not start QEMU' };
+        cache[key] = verdict;
+        (0,_util_atomic_write_js__WEBPACK_IMPORTED_MODULE_4__/* .writeJsonAtomic */ .q)(cacheFile, cache);
+    }
+    return cache[key]
+        ? { accel: 'kvm', reason: 'KVM probe boot succeeded' }
+        : { accel: 'tcg', reason: `KVM is present but a probe boot failed (cached in ${cacheFile})` };
+}
+
+
+/***/ }),
+
+/***/ 89126:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Q: () => (/* binding */ qemuBinary),
+/* harmony export */   Y: () => (/* binding */ qemuArgs)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(83916);
+
+/** The QEMU binary for a guest architecture. */
+function qemuBinary(arch) {
+    return arch === 'arm64' ? 'qemu-system-aarch64' : 'qemu-system-x86_64';
+}
+/** QEMU option values escape a comma by doubling it. */
+function value(text) {
+    return text.replaceAll(',', ',,');
+}
+/**
+ * The QEMU command line for a VM spec: the same devices vfkit gives a guest as far as QEMU has them — a virtio
+ * console on hvc0 written to a file, virtio-rng, virtio-blk, shares with the same tags, NAT networking — with no
+ * graphics and no reboot (a guest power-off or panic ends QEMU).
+ */
+function qemuArgs(spec, options) {
+    const machine = spec.arch === 'arm64' ? 'virt' : 'q35';
+    const memoryBackend = options.shares === 'virtiofs';
+    const args = [
+        '-M',
+        memoryBackend ? `${machine},memory-backend=mem` : machine,
+        '-accel',
+        options.accel,
+        ...cpuArgs(spec.arch, options.accel),
+        '-m',
+        `${spec.memoryMiB}M`,
+        '-smp',
+        String(spec.cpus),
+        '-nodefaults',
+        '-no-user-config',
+        '-display',
+        'none',
+        '-no-reboot',
+        '-kernel',
+        spec.kernel,
+        '-initrd',
+        spec.initrd,
+        '-append',
+        spec.cmdline,
+    ];
+    if (memoryBackend)
+        args.push('-object', `memory-backend-memfd,id=mem,size=${spec.memoryMiB}M,share=on`);
+    args.push('-device', 'virtio-serial-pci', '-chardev', `file,id=console0,path=${value(spec.consoleLog)}`);
+    args.push('-device', 'virtconsole,chardev=console0', '-device', 'virtio-rng-pci');
+    if (spec.disk !== null) {
+        args.push('-drive', `file=${value(spec.disk)},format=raw,if=none,id=disk0`, '-device', 'virtio-blk-pci,drive=disk0');
+    }
+    spec.shares.forEach((share, index) => {
+        args.push(...shareArgs(share, index, options));
+    });
+    if (spec.network)
+        args.push('-netdev', 'user,id=net0', '-device', 'virtio-net-pci,netdev=net0');
+    args.push('-pidfile', spec.pidFile);
+    return args;
+}
+function cpuArgs(arch, accel) {
+    if (accel === 'kvm')
+        return ['-cpu', 'host'];
+    // cortex-a57 emulates several times faster than -cpu max (measured: 4 s vs 14-18 s to boot).
+    return arch === 'arm64' ? ['-cpu', 'cortex-a57'] : [];
+}
+function shareArgs(share, index, options) {
+    if (options.shares === 'virtiofs') {
+        const socket = options.virtiofsSockets?.[share.tag];
+        if (socket === undefined)
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InternalError */ .Gd(`no virtiofsd socket for share ${share.tag}`);
+        return [
+            '-chardev',
+            `socket,id=fs${index},path=${value(socket)}`,
+            '-device',
+            `vhost-user-fs-pci,chardev=fs${index},tag=${value(share.tag)}`,
+        ];
+    }
+    return [
+        '-fsdev',
+        `local,id=fs${index},path=${value(share.hostPath)},security_model=none${share.readOnly ? ',readonly=on' : ''}`,
+        '-device',
+        `virtio-9p-pci,fsdev=fs${index},mount_tag=${value(share.tag)}`,
+    ];
+}
+
+
+/***/ }),
+
+/***/ 38334:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   G5: () => (/* binding */ startQemuVm),
+/* harmony export */   UY: () => (/* binding */ findVirtiofsd)
+/* harmony export */ });
+/* unused harmony export virtiofsdArgs */
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(77598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(58500);
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_timers_promises__WEBPACK_IMPORTED_MODULE_4__);
+/* harmony import */ var _args_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(89126);
+
+
+
+
+
+
+const VIRTIOFSD_CANDIDATES = ['/usr/libexec/virtiofsd', '/usr/lib/qemu/virtiofsd', '/usr/lib/virtiofsd'];
+/** Finds a usable virtiofsd, or undefined (QEMU then shares folders over 9p). */
+function findVirtiofsd() {
+    for (const path of VIRTIOFSD_CANDIDATES) {
+        if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_2__.existsSync)(path))
+            continue;
+        const version = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawnSync)(path, ['--version'], { encoding: 'utf8' });
+        const text = `${version.stdout}${version.stderr}`;
+        if (/QEMU|version 7\.|version 8\./.test(text)) {
+            // The C daemon must run as root (it chroots into the shared folder).
+            if (process.getuid?.() === 0)
+                return { path, flavour: 'c' };
+            continue;
+        }
+        if (version.status === 0)
+            return { path, flavour: 'rust' };
+    }
+    return undefined;
+}
+/** The command line of one virtiofsd serving `folder` on `socket`. */
+function virtiofsdArgs(daemon, socket, folder) {
+    if (daemon.flavour === 'c') {
+        return [
+            `--socket-path=${socket}`,
+            '-o',
+            `source=${folder}`,
+            '-o',
+            'cache=auto',
+            '-o',
+            'sandbox=chroot',
+            '-o',
+            'log_level=warn',
+        ];
+    }
+    const sandbox = process.getuid?.() === 0 ? 'chroot' : 'none';
+    return [
+        `--socket-path=${socket}`,
+        `--shared-dir=${folder}`,
+        '--cache=auto',
+        `--sandbox=${sandbox}`,
+        '--log-level=warn',
+    ];
+}
+/**
+ * Boots a VM spec with QEMU: one virtiofsd per share when available (the same virtiofs mounts the guest does
+ * under vfkit), else 9p. QEMU exits when the guest powers off (or panics, with panic=-1 and -no-reboot).
+ */
+async function startQemuVm(spec, options) {
+    const ownGroup = options.ownGroup ?? true;
+    const helpers = [];
+    const sockets = {};
+    let stderr = '';
+    const keepTail = (chunk) => {
+        stderr = (stderr + chunk.toString('utf8')).slice(-8192);
+    };
+    const stopHelpers = async () => {
+        for (const helper of helpers)
+            if (helper.exitCode === null && helper.signalCode === null)
+                helper.kill('SIGKILL');
+        await Promise.all(helpers.map((helper) => helper.exitCode === null && helper.signalCode === null ? once(helper) : undefined));
+        for (const socket of Object.values(sockets))
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.rmSync)(socket, { force: true });
+    };
+    if (options.virtiofsd !== undefined) {
+        for (const share of spec.shares) {
+            const socket = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.join)(options.socketDir, `${(0,node_crypto__WEBPACK_IMPORTED_MODULE_1__.randomBytes)(6).toString('hex')}-${share.tag}.vfs.sock`);
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.rmSync)(socket, { force: true });
+            sockets[share.tag] = socket;
+            const helper = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(options.virtiofsd.path, virtiofsdArgs(options.virtiofsd, socket, share.hostPath), {
+                stdio: ['ignore', 'pipe', 'pipe'],
+            });
+            // virtiofsd is chatty even at warn level; keep its last words for errors only.
+            helper.stdout?.resume();
+            helper.stderr?.on('data', keepTail);
+            helpers.push(helper);
+        }
+        const ready = await waitFor(() => Object.values(sockets).every((socket) => (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.existsSync)(socket)), 5_000);
+        if (!ready) {
+            await stopHelpers();
+            throw new Error(`virtiofsd did not start within 5 s (${stderr.trim().split('\n').pop() ?? 'no message'}); set VMPLAN_QEMU_SHARES=9p to share folders over 9p instead`);
+        }
+    }
+    const args = (0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuArgs */ .Y)(spec, {
+        accel: options.accel,
+        shares: options.virtiofsd === undefined ? '9p' : 'virtiofs',
+        virtiofsSockets: sockets,
+    });
+    const binary = (0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuBinary */ .Q)(spec.arch);
+    const qemu = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
+    qemu.stdout?.pipe(options.output.stream());
+    qemu.stderr?.on('data', keepTail);
+    qemu.stderr?.pipe(options.output.stream());
+    const spawnError = await new Promise((resolve) => {
+        qemu.once('spawn', () => resolve(undefined));
+        qemu.once('error', resolve);
+    });
+    if (spawnError !== undefined) {
+        await stopHelpers();
+        throw new Error(`cannot start ${binary}: ${spawnError.message}`);
+    }
+    const exited = new Promise((resolve) => {
+        qemu.once('exit', (code, signal) => {
+            // virtiofsd exits when QEMU disconnects: give it a moment, then make sure of it (9p has no helpers).
+            void (helpers.length === 0 ? Promise.resolve() : (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_4__.setTimeout)(500).then(stopHelpers)).then(() => resolve({ code, signal }));
+        });
+    });
+    let stopping;
+    return {
+        qemu,
+        pid: qemu.pid,
+        exited,
+        command: [binary, ...args],
+        stderrTail: () => stderr,
+        stop(graceMs) {
+            stopping ??= (async () => {
+                if (qemu.exitCode === null && qemu.signalCode === null)
+                    qemu.kill('SIGTERM');
+                const done = await Promise.race([exited.then(() => true), (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_4__.setTimeout)(graceMs).then(() => false)]);
+                if (!done) {
+                    try {
+                        if (ownGroup)
+                            process.kill(-qemu.pid, 'SIGKILL');
+                        else
+                            qemu.kill('SIGKILL');
+                    }
+                    catch {
+                        // already gone
+                    }
+                }
+                await exited;
+            })();
+            return stopping;
+        },
+    };
+}
+function once(child) {
+    return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+async function waitFor(condition, timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+        if (condition())
+            return true;
+        await (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_4__.setTimeout)(20);
+    }
+    return condition();
+}
+
+
+/***/ }),
+
+/***/ 59620:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+// ESM COMPAT FLAG
+__nccwpck_require__.r(__webpack_exports__);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  MIN_VFKIT_VERSION: () => (/* binding */ MIN_VFKIT_VERSION),
+  VfkitExecutor: () => (/* binding */ VfkitExecutor),
+  findExecutable: () => (/* binding */ findExecutable),
+  parseVfkitVersion: () => (/* binding */ parseVfkitVersion),
+  runtime: () => (/* binding */ runtime)
+});
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(31421);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: external "node:timers/promises"
+var promises_ = __nccwpck_require__(58500);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(83916);
+// EXTERNAL MODULE: ./src/plan/image-users.ts
+var image_users = __nccwpck_require__(53423);
+// EXTERNAL MODULE: ./src/process/ownership.ts
+var ownership = __nccwpck_require__(22228);
+// EXTERNAL MODULE: ./src/util/short-socket-dir.ts
+var short_socket_dir = __nccwpck_require__(77728);
+// EXTERNAL MODULE: ./src/executors/vm/vm-job.ts + 6 modules
+var vm_job = __nccwpck_require__(54754);
+;// CONCATENATED MODULE: ./src/executors/vfkit/args.ts
+/** A VM spec that vfkit's command line cannot express; never passed through half-right. */
+class VfkitArgumentError extends Error {
+    name = 'VfkitArgumentError';
+}
+/** vfkit's limit for a unix socket path in --restful-uri. */
+const MAX_SOCKET_PATH_BYTES = 103;
+/** The virtualization framework's limit for a virtio-fs tag. */
+const MAX_TAG_BYTES = 35;
+/**
+ * The vfkit command line for a VM, following vfkit's grammar exactly (v0.6.x): `--bootloader` elements split on
+ * commas outside double quotes (so an element with a comma is quoted, and a double quote cannot be expressed);
+ * `--device` values split on every comma (so no value may contain one); memory in MiB as a plain integer.
+ */
+function vfkitArgs(spec) {
+    if (!Number.isInteger(spec.cpus) || spec.cpus < 1)
+        throw new VfkitArgumentError(`cpus must be a whole number ≥ 1, got ${spec.cpus}`);
+    if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 1) {
+        throw new VfkitArgumentError(`memory must be a whole number of MiB, got ${spec.memoryMiB}`);
+    }
+    const args = ['--cpus', String(spec.cpus), '--memory', String(spec.memoryMiB)];
+    args.push('--bootloader', [
+        'linux',
+        bootloaderElement('kernel', absolute('kernel', spec.kernel)),
+        bootloaderElement('initrd', absolute('initrd', spec.initrd)),
+        bootloaderElement('cmdline', spec.cmdline, true),
+    ].join(','));
+    args.push('--device', 'virtio-rng');
+    args.push('--device', device('virtio-serial', [['logFilePath', absolute('console log', spec.consoleLog)]]));
+    if (spec.disk !== null)
+        args.push('--device', device('virtio-blk', [['path', absolute('disk', spec.disk)]]));
+    for (const share of spec.shares) {
+        args.push('--device', device('virtio-fs', [
+            ['sharedDir', absolute(`share ${share.tag}`, share.hostPath)],
+            ['mountTag', tag(share.tag)],
+        ]));
+    }
+    if (spec.network)
+        args.push('--device', 'virtio-net,nat');
+    args.push('--restful-uri', `unix://${socketPath(spec.restSocket)}`);
+    args.push('--pidfile', absolute('pidfile', spec.pidFile));
+    return args;
+}
+/** One `key=value` element of --bootloader, quoted when it holds a comma (or always, for the cmdline). */
+function bootloaderElement(key, value, alwaysQuote = false) {
+    if (value.includes('"')) {
+        throw new VfkitArgumentError(`the ${key} ${JSON.stringify(value)} contains a double quote, which vfkit's --bootloader cannot express`);
+    }
+    if (/[\r\n\0]/.test(value))
+        throw new VfkitArgumentError(`the ${key} contains a line break or NUL`);
+    const element = `${key}=${value}`;
+    return alwaysQuote || value.includes(',') ? `"${element}"` : element;
+}
+/** A --device value: vfkit splits it on every comma, with no quoting, so values may not hold one. */
+function device(kind, options) {
+    for (const [key, value] of options) {
+        if (value.includes(',')) {
+            throw new VfkitArgumentError(`vfkit cannot take ${key} ${JSON.stringify(value)}: --device values cannot contain a comma`);
+        }
+        if (value === '')
+            throw new VfkitArgumentError(`${kind} ${key} is empty`);
+    }
+    return [kind, ...options.map(([key, value]) => `${key}=${value}`)].join(',');
+}
+function absolute(what, path) {
+    if (!path.startsWith('/'))
+        throw new VfkitArgumentError(`the ${what} path must be absolute, got ${JSON.stringify(path)}`);
+    return path;
+}
+function tag(value) {
+    const bytes = Buffer.byteLength(value);
+    if (bytes === 0 || bytes > MAX_TAG_BYTES) {
+        throw new VfkitArgumentError(`virtio-fs tag ${JSON.stringify(value)} is ${bytes} bytes; it must be 1-${MAX_TAG_BYTES}`);
+    }
+    return value;
+}
+function socketPath(path) {
+    absolute('REST socket', path);
+    const bytes = Buffer.byteLength(path);
+    if (bytes > MAX_SOCKET_PATH_BYTES) {
+        throw new VfkitArgumentError(`REST socket path is ${bytes} bytes; vfkit allows at most ${MAX_SOCKET_PATH_BYTES}: ${path}`);
+    }
+    return path;
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(37067);
+;// CONCATENATED MODULE: ./src/executors/vfkit/rest.ts
+
+/** Speaks HTTP over vfkit's unix socket (`--restful-uri unix:///...`). */
+async function vfkitRequest(socketPath, method, path, body, timeoutMs = 2_000) {
+    return new Promise((resolve, reject) => {
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        const req = (0,external_node_http_.request)({
+            socketPath,
+            method,
+            path,
+            headers: payload === undefined
+                ? {}
+                : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+            timeout: timeoutMs,
+        }, (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk) => {
+                text += chunk;
+            });
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+        });
+        req.on('timeout', () => req.destroy(new Error(`no answer from vfkit on ${socketPath} within ${timeoutMs} ms`)));
+        req.on('error', reject);
+        req.end(payload);
+    });
+}
+/** Asks vfkit to change the VM's state; true when vfkit accepted (202). */
+async function setVfkitState(socketPath, state) {
+    try {
+        const response = await vfkitRequest(socketPath, 'POST', '/vm/state', { state });
+        return response.status === 202 || response.status === 200;
+    }
+    catch {
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/executors/vfkit/executor.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/** The oldest vfkit vmplan drives: --pidfile and a reliable SIGTERM came with 0.6.2. */
+const MIN_VFKIT_VERSION = [0, 6, 2];
+/** Finds an executable on PATH (or checks a given path); undefined when there is none. */
+function findExecutable(name, env = process.env) {
+    const candidates = name.includes('/')
+        ? [(0,external_node_path_.resolve)(name)]
+        : (env.PATH ?? '')
+            .split(external_node_path_.delimiter)
+            .filter(Boolean)
+            .map((dir) => (0,external_node_path_.join)(dir, name));
+    for (const candidate of candidates) {
+        try {
+            (0,external_node_fs_.accessSync)(candidate, external_node_fs_.constants.X_OK);
+            return (0,external_node_path_.isAbsolute)(candidate) ? candidate : (0,external_node_path_.resolve)(candidate);
+        }
+        catch {
+            // keep looking
+        }
+    }
+    return undefined;
+}
+/** Parses `vfkit version: v0.6.4` into [0, 6, 4]. */
+function parseVfkitVersion(output) {
+    const match = /version:?\s*v?(\d+)\.(\d+)\.(\d+)/.exec(output);
+    return match === null ? undefined : [Number(match[1]), Number(match[2]), Number(match[3])];
+}
+function atLeast(version, minimum) {
+    for (let i = 0; i < minimum.length; i++) {
+        if ((version[i] ?? 0) !== minimum[i])
+            return (version[i] ?? 0) > minimum[i];
+    }
+    return true;
+}
+/**
+ * Runs jobs in vfkit VMs on an Apple Silicon Mac (Apple's Virtualization framework): each job boots its own
+ * guest, shares its folders over virtio-fs, and is stopped through vfkit's REST API (HardStop), then SIGTERM,
+ * then SIGKILL.
+ */
+class VfkitExecutor {
+    options;
+    name = 'vfkit';
+    writableFolders = new Map();
+    binary;
+    constructor(options = {}) {
+        this.options = options;
+    }
+    async preflight(plan) {
+        const wanted = this.options.vfkitPath ?? 'vfkit';
+        const binary = findExecutable(wanted, this.options.env);
+        if (binary === undefined) {
+            throw new errors/* InputError */.dz(this.options.vfkitPath === undefined
+                ? 'vfkit is not installed (or not on PATH): install it with `brew install vfkit` (needs macOS 13+ on Apple Silicon), or pass --vfkit-path'
+                : `--vfkit-path ${this.options.vfkitPath}: no executable there`);
+        }
+        const output = (0,external_node_child_process_.spawnSync)(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+        const version = parseVfkitVersion(`${output.stdout}${output.stderr}`);
+        if (version === undefined) {
+            throw new errors/* InputError */.dz(`cannot tell the version of ${binary} (it printed ${JSON.stringify(`${output.stdout}${output.stderr}`.trim().slice(0, 80))}); vmplan needs vfkit ${MIN_VFKIT_VERSION.join('.')} or newer: install a release (brew install vfkit)`);
+        }
+        if (!atLeast(version, MIN_VFKIT_VERSION)) {
+            throw new errors/* InputError */.dz(`vfkit ${version.join('.')} is too old: vmplan needs ${MIN_VFKIT_VERSION.join('.')} or newer (brew upgrade vfkit)`);
+        }
+        if (process.platform === 'darwin') {
+            const problems = [];
+            const major = Number((0,external_node_os_.release)().split('.')[0]);
+            if (major < 22)
+                problems.push(`vfkit needs macOS 13 or newer; this Mac runs Darwin ${(0,external_node_os_.release)()}: update macOS`);
+            if (process.arch !== 'arm64')
+                problems.push('vmplan runs vfkit guests on Apple Silicon only; this Mac is Intel');
+            // vfkit cannot emulate: guests must match the Mac (arm64).
+            for (const node of plan.nodes) {
+                if (node.kind === 'prepare' &&
+                    node.arch !== 'arm64' &&
+                    (0,image_users/* executorsUsing */.T)(plan, node).includes('vfkit')) {
+                    problems.push(`image "${node.image}" is ${node.arch}; vfkit on Apple Silicon boots arm64 guests only`);
+                }
+            }
+            if (problems.length > 0)
+                throw new errors/* InputError */.dz(problems.map((message) => ({ message })));
+        }
+        this.binary = binary;
+    }
+    async runJob(context) {
+        const binary = this.binary ?? findExecutable(this.options.vfkitPath ?? 'vfkit', this.options.env);
+        if (binary === undefined)
+            return { status: 'failed', exitCode: null, message: 'vfkit is not installed' };
+        const launcher = {
+            name: 'vfkit',
+            restControlled: true,
+            // virtio-fs under vfkit has no read-only export: every job gets its own clone of the snapshot.
+            enforcesReadOnlyShares: false,
+            launch: (spec, log) => launchVfkit(binary, spec, log),
+            failureMessage(exit, stderrTail) {
+                const error = stderrTail
+                    .split('\n')
+                    .map((line) => /^Error: (.*)$/.exec(line.trim())?.[1])
+                    .filter(Boolean)
+                    .pop();
+                if (error !== undefined)
+                    return `vfkit failed: ${error}`;
+                return `vfkit exited with ${exit.code === null ? `signal ${exit.signal}` : `code ${exit.code}`} (see host.log)`;
+            },
+        };
+        return (0,vm_job/* runVmJob */.q)(context, launcher, {
+            socketDir: (0,short_socket_dir/* shortSocketDir */.B)(),
+            workspaceMode: context.plan.workspace.mode,
+            writableFolders: this.writableFolders,
+            keepFailedDisks: this.options.keepFailedDisks === true,
+        });
+    }
+}
+/** Starts vfkit with stdin closed and its output in host.log. */
+async function launchVfkit(binary, spec, log) {
+    const args = vfkitArgs(spec);
+    await log.detail(`vmplan: ${[binary, ...args].map((arg) => (/[\s"]/.test(arg) ? `'${arg}'` : arg)).join(' ')}`);
+    const child = (0,external_node_child_process_.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stderr = '';
+    child.stdout.pipe(log.detailInput());
+    child.stderr.on('data', (chunk) => {
+        stderr = (stderr + chunk.toString('utf8')).slice(-8192);
+    });
+    child.stderr.pipe(log.detailInput());
+    const spawnError = await new Promise((resolve) => {
+        child.once('spawn', () => resolve(undefined));
+        child.once('error', resolve);
+    });
+    if (spawnError !== undefined)
+        throw new Error(`cannot start ${binary}: ${spawnError.message}`);
+    const exited = new Promise((resolve) => {
+        child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    const gone = () => child.exitCode !== null || child.signalCode !== null;
+    const waitExit = (ms) => Promise.race([exited.then(() => true), (0,promises_.setTimeout)(ms).then(() => false)]);
+    let stopping;
+    return {
+        pid: child.pid,
+        exited,
+        stderrTail: () => stderr,
+        stop(graceMs) {
+            stopping ??= (async () => {
+                // HardStop over REST ends the VM at once; vfkit then exits on its own.
+                if (!gone() && (await setVfkitState(spec.restSocket, 'HardStop'))) {
+                    await log.note('vmplan: asked vfkit for a HardStop');
+                    if (await waitExit(2_000))
+                        return;
+                }
+                if (!gone())
+                    child.kill('SIGTERM');
+                if (await waitExit(graceMs))
+                    return;
+                await log.note('vmplan: vfkit did not stop; SIGKILL');
+                try {
+                    process.kill(-child.pid, 'SIGKILL');
+                }
+                catch {
+                    // already gone
+                }
+                await exited;
+            })();
+            return stopping;
+        },
+    };
+}
+/** The vfkit executor's runtime (see ./descriptor.ts). */
+const runtime = {
+    create(settings) {
+        const path = settings.options['vfkit-path'];
+        const vfkitPath = typeof path === 'string' && path !== '' ? path : undefined;
+        return new VfkitExecutor({
+            // A path with a slash is relative to where vmplan was started; a bare name is looked up on PATH.
+            vfkitPath: vfkitPath?.includes('/') === true ? (0,external_node_path_.resolve)(settings.base, vfkitPath) : vfkitPath,
+            env: settings.env,
+            keepFailedDisks: settings.options['keep-failed-disks'] === true,
+        });
+    },
+    async stopLeftovers(recorded, runDir) {
+        const socket = recorded.restSocket;
+        // HardStop over its REST socket first, as when vmplan stops a VM itself.
+        await (0,ownership/* stopRecordedProcess */.w4)(recorded, runDir, {
+            first: async () => (socket === null ? undefined : setVfkitState(socket, 'HardStop')),
+        });
+        // vfkit leaves its socket behind when it is killed; the next vfkit could not bind a stale one.
+        if (socket !== null)
+            (0,external_node_fs_.rmSync)(socket, { force: true });
+    },
+    killLeftoversNow: ownership/* killRecordedProcessNow */.Kf,
+};
+
+
+/***/ }),
+
+/***/ 54754:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  q: () => (/* binding */ runVmJob)
+});
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(31421);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: ./src/util/lease.ts
+var lease = __nccwpck_require__(4390);
+// EXTERNAL MODULE: ./src/util/mask-file.ts
+var mask_file = __nccwpck_require__(77969);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: ./src/workspace/copy-tree.ts + 1 modules
+var copy_tree = __nccwpck_require__(57919);
+;// CONCATENATED MODULE: ./src/workspace/clone-file.ts
+
+
+
+
+/**
+ * Duplicates a (large, often sparse) file such as a root disk: a copy-on-write clone where the filesystem can
+ * (APFS, btrfs, xfs: instant, no space used), else a sparse copy (holes stay holes), else a plain copy.
+ */
+async function cloneFile(source, target) {
+    try {
+        await (0,promises_.copyFile)(source, target, external_node_fs_.constants.COPYFILE_FICLONE_FORCE);
+        return 'clone';
+    }
+    catch {
+        // not supported here: fall through
+    }
+    if ((0,copy_tree/* hasGnuCp */.U)()) {
+        const result = (0,external_node_child_process_.spawnSync)('cp', ['--sparse=always', '--', source, target], { encoding: 'utf8' });
+        if (result.status === 0)
+            return 'sparse-copy';
+    }
+    await (0,promises_.copyFile)(source, target);
+    return 'copy';
+}
+
+// EXTERNAL MODULE: ./src/workspace/collect.ts
+var collect = __nccwpck_require__(48479);
+;// CONCATENATED MODULE: ./src/workspace/sanitize.ts
+
+
+
+// On Linux, /proc/self/fd/<fd> names an open folder itself: looking names up under it is openat(), so a guest
+// that swaps a folder for a link while we walk (a cache another running job shares) cannot steer us elsewhere.
+const FD_PATHS = (0,external_node_fs_.existsSync)('/proc/self/fd');
+const OPEN_NOFOLLOW = external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK;
+/**
+ * Makes a folder a guest or job wrote into safe for the host to keep and upload: pipes, sockets and device nodes
+ * are removed, and so are symlinks unless `keepLinks` (a cache's links are only ever followed inside a guest);
+ * setuid, setgid and sticky bits are cleared. Never follows a link: each entry is opened with O_NOFOLLOW and
+ * changed through that handle, and folders are entered through their handles where the OS allows it.
+ * Returns the relative paths removed.
+ */
+async function sanitizeTree(folder, options = {}) {
+    const removed = [];
+    const top = await (0,promises_.lstat)(folder).catch(() => undefined);
+    if (top === undefined || !top.isDirectory())
+        return removed;
+    const visit = async (here, relative) => {
+        for (const entry of await (0,promises_.readdir)(here, { withFileTypes: true })) {
+            const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+            const full = (0,external_node_path_.join)(here, entry.name);
+            if (entry.isSymbolicLink() && options.keepLinks === true)
+                continue;
+            if (!entry.isFile() && !entry.isDirectory()) {
+                // unlink never follows; a folder put in its place since is left alone (rm without recursive refuses it).
+                await (0,promises_.rm)(full, { force: true }).catch(() => undefined);
+                removed.push(path);
+                continue;
+            }
+            const handle = await (0,promises_.open)(full, OPEN_NOFOLLOW).catch(() => undefined);
+            if (handle === undefined)
+                continue; // replaced by a link (ELOOP) or gone since the listing
+            try {
+                const info = await handle.stat();
+                if (!info.isFile() && !info.isDirectory())
+                    continue;
+                if ((info.mode & 0o7000) !== 0)
+                    await handle.chmod(info.mode & 0o777);
+                if (info.isDirectory())
+                    await visit(FD_PATHS ? `/proc/self/fd/${handle.fd}` : full, path);
+            }
+            finally {
+                await handle.close();
+            }
+        }
+    };
+    await visit(folder, '');
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/guest-files.ts
+
+
+/** Quotes a value for POSIX sh: single quotes, with embedded ones closed, escaped and reopened. */
+function shellQuote(value) {
+    return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+/** `NAME='value'` lines that the guest agent sources. */
+function envFileText(variables) {
+    return Object.keys(variables)
+        .sort()
+        .map((name) => `${name}=${shellQuote(variables[name])}\n`)
+        .join('');
+}
+/**
+ * A `find -path` pattern matching at least what a workspace glob matches: `**` and braces widen to `*` (which
+ * crosses "/" in find). The host filters what comes back with the exact glob.
+ */
+function globToFindPattern(glob) {
+    const widened = glob
+        .replace(/\/+$/, '')
+        .replaceAll('**/', '*')
+        .replaceAll('**', '*')
+        .replace(/\{[^}]*\}/g, '*');
+    return `./${widened}`;
+}
+/** Writes the job's guest folder (the vmplan-job share): job.env, env, secrets.env (0600), command.sh. */
+function writeGuestFiles(folder, settings, secrets) {
+    const { node } = settings;
+    (0,external_node_fs_.mkdirSync)(folder, { recursive: true, mode: 0o700 });
+    const jobEnv = envFileText({
+        VMPLAN_JOB: node.job,
+        VMPLAN_WORKDIR: node.workingDirectory,
+        VMPLAN_TIMEOUT_SECONDS: String(settings.timeoutSeconds),
+        VMPLAN_RUN_AS_ROOT: node.runAsRoot ? '1' : '0',
+        VMPLAN_WORKSPACE_MODE: settings.workspaceMode,
+        VMPLAN_WRITABLE_WORKSPACE: node.writableWorkspace ? '1' : '0',
+        VMPLAN_COLLECT_ARTIFACTS: node.artifacts.map(globToFindPattern).join('\n'),
+        VMPLAN_COLLECT_REPORTS: Object.values(node.reports).flat().map(globToFindPattern).join('\n'),
+        // One "name path" per line: share vmplan-cache-<name> goes at path.
+        VMPLAN_CACHES: node.caches.map((cache) => `${cache.name} ${cache.guestPath}`).join('\n'),
+    });
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'job.env'), jobEnv);
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'env'), envFileText({ ...node.env, VMPLAN_JOB: node.job }));
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'command.sh'), `${node.command}\n`);
+    const secretsFile = (0,external_node_path_.join)(folder, 'secrets.env');
+    (0,external_node_fs_.writeFileSync)(secretsFile, envFileText(secrets), { mode: 0o600 });
+    (0,external_node_fs_.chmodSync)(secretsFile, 0o600);
+}
+
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
+var schemas = __nccwpck_require__(92857);
+;// CONCATENATED MODULE: ./src/executors/vm/guest-result.ts
+
+
+/** Largest result.json the host reads: it is a few hundred bytes when honest. */
+const MAX_RESULT_BYTES = 64 * 1024;
+/** `result.json` as the guest agent writes it (docs/guest-protocol.md). Untrusted: validated strictly. */
+const GuestResultSchema = schemas/* strictObject */.rej({
+    version: schemas/* literal */.euz(1),
+    status: schemas/* enum */.k5n(['passed', 'failed', 'timed_out', 'error']),
+    exitCode: schemas/* number */.aig().int().min(0).max(255).nullable(),
+    startedAt: schemas/* string */.YjP().max(64).nullable(),
+    finishedAt: schemas/* string */.YjP().max(64),
+    message: schemas/* string */.YjP().max(4096).nullable(),
+});
+/**
+ * Reads the guest's result.json as untrusted input: a regular file only (never through a symlink the guest
+ * planted), at most MAX_RESULT_BYTES, valid JSON matching the schema.
+ */
+function readGuestResult(path) {
+    let fd;
+    try {
+        fd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK);
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOENT')
+            return { kind: 'missing' };
+        if (code === 'ELOOP')
+            return { kind: 'invalid', problem: 'result.json is a symlink' };
+        return { kind: 'invalid', problem: `result.json cannot be read (${code})` };
+    }
+    try {
+        const info = (0,external_node_fs_.fstatSync)(fd);
+        if (!info.isFile())
+            return { kind: 'invalid', problem: 'result.json is not a regular file' };
+        if (info.size > MAX_RESULT_BYTES) {
+            return {
+                kind: 'invalid',
+                problem: `result.json is ${info.size} bytes, more than the ${MAX_RESULT_BYTES} allowed`,
+            };
+        }
+        const buffer = Buffer.alloc(Number(info.size));
+        const read = (0,external_node_fs_.readSync)(fd, buffer, 0, buffer.length, 0);
+        let data;
+        try {
+            data = JSON.parse(buffer.subarray(0, read).toString('utf8'));
+        }
+        catch (error) {
+            return { kind: 'invalid', problem: `result.json is not valid JSON (${error.message})` };
+        }
+        const parsed = GuestResultSchema.safeParse(data);
+        if (!parsed.success) {
+            const issue = parsed.error.issues[0];
+            const where = issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';
+            return {
+                kind: 'invalid',
+                problem: `result.json does not match the guest protocol (${where}${issue.message})`,
+            };
+        }
+        return { kind: 'ok', result: parsed.data };
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+}
+
+// EXTERNAL MODULE: external "node:timers/promises"
+var external_node_timers_promises_ = __nccwpck_require__(58500);
+;// CONCATENATED MODULE: ./src/executors/vm/tail-file.ts
+
+
+/** How often a growing file is polled: live enough for a human, cheap for the host. */
+const POLL_MS = 100;
+const CHUNK = 256 * 1024;
+/**
+ * Follows a file a guest writes (guest.log on the job share) into a stream, until `stop` resolves; then reads
+ * what is left and ends the stream. Never follows a symlink (the guest controls that folder).
+ */
+async function followFile(path, into, stop) {
+    let offset = 0;
+    let stopped = false;
+    void stop.then(() => {
+        stopped = true;
+    });
+    const buffer = Buffer.alloc(CHUNK);
+    const drain = async () => {
+        let fd;
+        try {
+            fd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK);
+        }
+        catch {
+            return; // not there yet, or not a file we read
+        }
+        try {
+            if (!(0,external_node_fs_.fstatSync)(fd).isFile())
+                return;
+            for (;;) {
+                const read = (0,external_node_fs_.readSync)(fd, buffer, 0, CHUNK, offset);
+                if (read <= 0)
+                    return;
+                offset += read;
+                if (!into.write(Buffer.from(buffer.subarray(0, read))))
+                    await new Promise((resolve) => into.once('drain', resolve));
+            }
+        }
+        finally {
+            (0,external_node_fs_.closeSync)(fd);
+        }
+    };
+    while (!stopped) {
+        await drain();
+        await Promise.race([(0,external_node_timers_promises_.setTimeout)(POLL_MS), stop]);
+    }
+    await drain();
+    await new Promise((resolve) => into.end(resolve));
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/vm-spec.ts
+/** Share tags of the guest protocol (docs/guest-protocol.md). */
+const SHARE_TAGS = { job: 'vmplan-job', work: 'vmplan-work' };
+/** Tag prefix of a job's caches: `vmplan-cache-<name>` (names of at most 22 bytes keep tags under 36). */
+const CACHE_TAG_PREFIX = 'vmplan-cache-';
+/** Kernel arguments every vmplan guest boots with: the console on hvc0, and a panic ends the VM at once. */
+const BASE_CMDLINE = 'console=hvc0 panic=-1';
+/** Builds the VM spec of an execute node from its prepared image and the host paths the job uses. */
+function buildVmSpec(input) {
+    const { node, image } = input;
+    return {
+        name: node.job,
+        arch: image.arch,
+        cpus: node.cpus ?? 2,
+        memoryMiB: node.memory ?? 2048,
+        kernel: image.kernel,
+        initrd: image.initrd,
+        cmdline: [BASE_CMDLINE, image.cmdline ?? ''].join(' ').trim(),
+        disk: input.disk,
+        shares: [
+            { tag: SHARE_TAGS.job, hostPath: input.jobShare, readOnly: false },
+            { tag: SHARE_TAGS.work, hostPath: input.workShare, readOnly: !input.workShareWritable },
+            ...(input.caches ?? []).map((cache) => ({
+                tag: `${CACHE_TAG_PREFIX}${cache.name}`,
+                hostPath: cache.hostPath,
+                readOnly: false,
+            })),
+        ],
+        consoleLog: input.consoleLog,
+        restSocket: input.restSocket,
+        pidFile: input.pidFile,
+        network: input.network ?? true,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm/vm-job.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Runs one job in a throw-away VM: writes the guest files (job share), gives the VM its workspace (the run's
+ * snapshot for an overlay, or a per-job copy) and a clone of the root disk, boots it, streams guest.log, stops
+ * it on timeout or cancellation, then reads the untrusted result.json and brings artifacts back.
+ */
+async function runVmJob(context, launcher, settings) {
+    const { node, jobDir, log, image } = context;
+    if (image === undefined)
+        return { status: 'failed', exitCode: null, message: `image "${node.image}" was not prepared` };
+    const guestDir = (0,external_node_path_.join)(jobDir, 'guest');
+    const socket = (0,external_node_path_.join)(settings.socketDir, `${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.sock`);
+    const pidFile = (0,external_node_path_.join)(jobDir, `${launcher.name}.pid`);
+    const consoleLog = (0,external_node_path_.join)(jobDir, 'console.log');
+    let disk = null;
+    let view;
+    let passed = false;
+    writeGuestFiles(guestDir, { node, timeoutSeconds: Math.ceil(node.timeoutMinutes * 60), workspaceMode: settings.workspaceMode }, context.secrets);
+    try {
+        const workShare = settings.workspaceMode === 'overlay' && launcher.enforcesReadOnlyShares
+            ? context.workspace.snapshotDir
+            : await jobWorkShare(context, settings.workspaceMode);
+        if (settings.workspaceMode !== 'copy' && workShare !== context.workspace.snapshotDir)
+            view = workShare;
+        await ensureGuestWritable(workShare, settings.writableFolders);
+        if (image.disk !== null) {
+            disk = (0,external_node_path_.join)(jobDir, 'disk.img');
+            const method = await cloneFile(image.disk, disk);
+            await log.note(`vmplan: root disk ready (${method})`);
+        }
+        const caches = node.caches.map((cache) => ({
+            name: cache.name,
+            hostPath: (0,external_node_path_.join)(context.sharedCachesDir, cache.name),
+        }));
+        // Leased until the run ends, so gc never removes a cache a job is using.
+        for (const cache of caches)
+            await (0,lease/* withLock */.kK)(cache.hostPath, () => {
+                prepareCacheFolder(cache.hostPath);
+                (0,lease/* takeLease */._e)(cache.hostPath);
+            });
+        const spec = buildVmSpec({
+            node,
+            image,
+            caches,
+            jobShare: guestDir,
+            workShare,
+            workShareWritable: settings.workspaceMode === 'copy',
+            disk,
+            consoleLog,
+            restSocket: socket,
+            pidFile,
+            network: context.network,
+        });
+        (0,external_node_fs_.rmSync)(socket, { force: true });
+        if (context.signal.aborted)
+            return { status: 'failed', exitCode: null, message: 'stopped before the VM started' };
+        const vm = await launcher.launch(spec, log);
+        // Started detached: the VM process leads its own group (the vfkit shim or QEMU with its helpers).
+        context.onProcess({ pid: vm.pid, group: true, restSocket: launcher.restControlled ? socket : null });
+        let stopping;
+        const onAbort = () => {
+            stopping ??= vm.stop(context.killGraceMs());
+        };
+        if (context.signal.aborted)
+            onAbort();
+        else
+            context.signal.addEventListener('abort', onAbort, { once: true });
+        const following = context.guestLog === undefined
+            ? Promise.resolve()
+            : followFile((0,external_node_path_.join)(guestDir, 'guest.log'), context.guestLog.input(), vm.exited);
+        const exit = await vm.exited;
+        context.signal.removeEventListener('abort', onAbort);
+        await stopping;
+        await following;
+        // The console mirrors the job's output: masked like it.
+        if ((0,external_node_fs_.existsSync)(consoleLog))
+            await (0,mask_file/* maskFileInPlace */.B)(consoleLog, Object.values(context.secrets));
+        await bringBack(context, guestDir);
+        await sweepCaches(caches, log);
+        if (context.signal.aborted)
+            return { status: 'failed', exitCode: null, message: 'stopped' };
+        if (exit.code !== 0) {
+            return { status: 'failed', exitCode: null, message: launcher.failureMessage(exit, vm.stderrTail()) };
+        }
+        const outcome = outcomeFromResult((0,external_node_path_.join)(guestDir, 'result.json'), log);
+        passed = outcome.status === 'passed';
+        return outcome;
+    }
+    finally {
+        (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, 'secrets.env'), { force: true });
+        // The guest's own copy of its output is unmasked; the job's guest.log is the masked one.
+        (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, 'guest.log'), { force: true });
+        if (disk !== null) {
+            if (settings.keepFailedDisks && !passed)
+                await log.note(`vmplan: kept the failed job's root disk: ${disk}`);
+            else
+                (0,external_node_fs_.rmSync)(disk, { force: true });
+        }
+        (0,external_node_fs_.rmSync)(socket, { force: true });
+        (0,external_node_fs_.rmSync)(pidFile, { force: true });
+        if (view !== undefined)
+            (0,external_node_fs_.rmSync)(view, { recursive: true, force: true });
+    }
+}
+/** The job's outcome from result.json, which the guest wrote and nothing vouches for. */
+function outcomeFromResult(path, log) {
+    const read = readGuestResult(path);
+    if (read.kind === 'missing') {
+        return {
+            status: 'failed',
+            exitCode: null,
+            message: 'the guest stopped without a result (see guest.log and console.log)',
+        };
+    }
+    if (read.kind === 'invalid')
+        return { status: 'failed', exitCode: null, message: `invalid result from the guest: ${read.problem}` };
+    const { result } = read;
+    const message = result.message === null ? null : log.mask(stripControlCharacters(result.message));
+    switch (result.status) {
+        case 'passed':
+            return { status: 'passed', exitCode: result.exitCode ?? 0, message: null };
+        case 'timed_out':
+            return { status: 'timed_out', exitCode: result.exitCode, message };
+        case 'error':
+            return { status: 'failed', exitCode: null, message: message ?? 'the guest could not run the job' };
+        default:
+            return {
+                status: 'failed',
+                exitCode: result.exitCode,
+                message: message ?? `exited with code ${result.exitCode}`,
+            };
+    }
+}
+/**
+ * The folder shared as the job's workspace when the launcher cannot keep a share read-only: a root guest can
+ * remount any share read-write (virtio-fs has no read-only export under vfkit), so each job gets its own clone,
+ * and nothing it does reaches another job or the host's snapshot. `copy` mode keeps the clone as the job's workspace; the overlay's
+ * view (`snapshot-view`) is dropped when the job ends.
+ */
+async function jobWorkShare(context, mode) {
+    const share = (0,external_node_path_.join)(context.jobDir, mode === 'copy' ? 'workspace' : 'snapshot-view');
+    const copy = await context.workspace.jobCopy(share);
+    const what = mode === 'copy' ? 'workspace copy' : "the job's view of the snapshot";
+    await context.log.note(`vmplan: ${what} ready in ${copy.ms} ms (${copy.method})`);
+    return share;
+}
+/** Caches outlive the job and are read by later ones: no device, pipe or setuid file may stay in them. */
+async function sweepCaches(caches, log) {
+    for (const cache of caches) {
+        const removed = await sanitizeTree(cache.hostPath, { keepLinks: true });
+        if (removed.length > 0)
+            await log.note(`vmplan: removed ${removed.length} device(s), pipe(s) or socket(s) from cache ${cache.name}`);
+    }
+}
+/** An entry's own type and mode (a symlink is reported as one), or undefined when there is none. */
+function lstatOrUndefined(path) {
+    try {
+        return (0,external_node_fs_.lstatSync)(path);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Copies what the guest collected, filtered by the job's exact globs, and its workspace changes. */
+async function bringBack(context, guestDir) {
+    const { node, jobDir, log } = context;
+    // The guest copied at least what the globs match into its share; keep exactly what they match.
+    const roots = { artifacts: (0,external_node_path_.join)(guestDir, 'artifacts'), reports: (0,external_node_path_.join)(guestDir, 'reports') };
+    const notes = await (0,collect/* collectJobOutputs */.W)(roots, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir, Object.values(context.secrets));
+    if (notes.length > 0)
+        await log.note(notes.join('\n'));
+    for (const folder of Object.values(roots))
+        (0,external_node_fs_.rmSync)(folder, { recursive: true, force: true });
+    // What stays of the share (result.json, logs) is kept and uploaded: no link, pipe or device may stay in it.
+    const removed = await sanitizeTree(guestDir);
+    // result.json is kept and uploaded with the logs: its message is the guest's words, secrets included.
+    if (lstatOrUndefined((0,external_node_path_.join)(guestDir, 'result.json'))?.isFile() === true)
+        await (0,mask_file/* maskFileInPlace */.B)((0,external_node_path_.join)(guestDir, 'result.json'), Object.values(context.secrets));
+    if (removed.length > 0)
+        await log.note(`vmplan: removed ${removed.length} link(s), pipe(s) or device(s) the guest left in its share: ${removed
+            .slice(0, 5)
+            .map((path) => JSON.stringify(path))
+            .join(', ')}`);
+    // The guest wrote these too: kept only as what they claim to be (a folder, a file), never as a link.
+    for (const [name, isExpected] of [
+        ['workspace-changes', (info) => info.isDirectory()],
+        ['workspace-deleted.txt', (info) => info.isFile()],
+    ]) {
+        const info = lstatOrUndefined((0,external_node_path_.join)(guestDir, name));
+        if (info === undefined)
+            continue;
+        if (isExpected(info)) {
+            (0,external_node_fs_.renameSync)((0,external_node_path_.join)(guestDir, name), (0,external_node_path_.join)(jobDir, name));
+            // The guest's files become the runner's: as root, the guest user's uid could be a real user here.
+            if (process.getuid?.() === 0)
+                (0,external_node_child_process_.spawnSync)('chown', ['-R', '-h', '0:0', (0,external_node_path_.join)(jobDir, name)]);
+        }
+        else {
+            (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, name), { recursive: true, force: true });
+            await log.note(`vmplan: left the guest's ${name} behind: it is not a plain ${name.endsWith('.txt') ? 'file' : 'folder'}`);
+        }
+    }
+}
+/**
+ * A cache's host folder, created on first use. Running as root (a Linux runner), it is handed to the guest
+ * user (uid 1000) as the workspace is; what the guest writes inside then belongs to that user already.
+ */
+function prepareCacheFolder(path) {
+    if ((0,external_node_fs_.existsSync)(path))
+        return;
+    (0,external_node_fs_.mkdirSync)(path, { recursive: true });
+    if (process.getuid?.() === 0)
+        (0,external_node_fs_.chownSync)(path, 1000, 1000);
+}
+/**
+ * When vmplan runs as root (CI containers), the snapshot belongs to root and the guest's unprivileged job user
+ * could not write its workspace: hand the folder to uid 1000, the user the guest agent then runs as. Once per folder.
+ */
+async function ensureGuestWritable(folder, done) {
+    if (process.getuid?.() !== 0)
+        return;
+    let pending = done.get(folder);
+    if (pending === undefined) {
+        pending = Promise.resolve().then(() => {
+            const result = (0,external_node_child_process_.spawnSync)('chown', ['-R', '-h', '1000:1000', folder], { encoding: 'utf8' });
+            if (result.status !== 0)
+                throw new Error(`cannot hand the workspace to the guest user: ${result.stderr.trim()}`);
+        });
+        done.set(folder, pending);
+    }
+    await pending;
+}
+/** Replaces control characters (from an untrusted message) with spaces. */
+function stripControlCharacters(text) {
+    return [...text]
+        .map((char) => (char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f ? ' ' : char))
+        .join('');
+}
+
+
+/***/ }),
+
 /***/ 41730:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(60107);
+/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(68678);
 // The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
 
 await (0,_action_main_step_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStep */ .U)();
@@ -41777,6 +43494,36 @@ class Masker {
                 result = result.split(value).join(MASK);
         return result;
     }
+}
+
+
+/***/ }),
+
+/***/ 77728:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   B: () => (/* binding */ shortSocketDir)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+
+
+/**
+ * A short, private folder for unix sockets: socket paths are limited to ~103 bytes, and run folders can be
+ * deep (macOS temp folders alone are ~50). `/tmp/vmplan-<uid>`, mode 0700, owned by this user.
+ */
+function shortSocketDir(base = '/tmp') {
+    const uid = process.getuid?.() ?? 0;
+    const dir = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(base, `vmplan-${uid}`);
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.mkdirSync)(dir, { recursive: true, mode: 0o700 });
+    const info = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.statSync)(dir);
+    if (info.uid !== uid || (info.mode & 0o077) !== 0) {
+        throw new Error(`${dir} must belong to uid ${uid} with mode 0700 (it holds VM control sockets); remove it and retry`);
+    }
+    return dir;
 }
 
 

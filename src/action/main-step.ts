@@ -17,6 +17,7 @@ import { defaultCacheDir, ensureStateDir } from '../util/state-dir.js';
 import { ActionsLog } from './actions-log.js';
 import { checkRunsFactory } from './check-runs.js';
 import { putCliOnPath } from './cli-on-path.js';
+import { hostPreflight } from './host-preflight.js';
 import { type ActionInputs, executorInputs, readInputs } from './inputs.js';
 import { STATE, setOutput } from './metadata.js';
 import { failOnInputError, writeSummary } from './outputs.js';
@@ -102,6 +103,10 @@ async function runStep(
     makeChecks: checkRunsFactory(inputs, context, log),
     artifactsAvailable: process.env.ACTIONS_RUNTIME_TOKEN !== undefined,
   });
+  if (!(await hostPreflight(planned.plan, inputs, layout, log))) {
+    setOutput('status', 'failed');
+    return;
+  }
   try {
     await runPipeline(runRequest(planned, inputs, context, { layout, planPath }), ports);
   } finally {

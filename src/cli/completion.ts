@@ -8,12 +8,12 @@ export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
 /** Words shells must not expand: single-quoted, with single quotes escaped the POSIX way. */
 const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
 
-/** Every flag that takes a value, with the values to offer (empty: a file name). */
+/** Every flag that takes a value, by command (`run --executor`), with the values to offer (empty: a file name). */
 function valueFlags(commands: readonly CommandSpec[]): Map<string, readonly string[]> {
   const flags = new Map<string, readonly string[]>();
   for (const command of commands)
     for (const [name, flag] of Object.entries(command.flags))
-      if (flag.type === 'string') flags.set(name, flag.choices ?? []);
+      if (flag.type === 'string') flags.set(`${command.name} --${name}`, flag.choices ?? []);
   return flags;
 }
 
@@ -27,10 +27,10 @@ function bashScript(commands: readonly CommandSpec[]): string {
     })
     .join('\n');
   const choices = [...valueFlags(commands)]
-    .map(([name, values]) =>
+    .map(([key, values]) =>
       values.length > 0
-        ? `    --${name}) COMPREPLY=($(compgen -W ${quote(values.join(' '))} -- "$cur")); return ;;`
-        : `    --${name}) COMPREPLY=($(compgen -f -- "$cur")); return ;;`,
+        ? `    ${quote(key)}) COMPREPLY=($(compgen -W ${quote(values.join(' '))} -- "$cur")); return ;;`
+        : `    ${quote(key)}) COMPREPLY=($(compgen -f -- "$cur")); return ;;`,
     )
     .join('\n');
   return `# vmplan completion for bash: eval "$(vmplan completion bash)"
@@ -45,7 +45,8 @@ _vmplan() {
     completion) COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur")); return ;;
 ${perCommand}
   esac
-  case "$prev" in
+  # A flag's values are its command's: \`run --executor\` and \`doctor --executor\` offer different ones.
+  case "\${COMP_WORDS[1]} $prev" in
 ${choices}
   esac
   if [[ "$cur" == -* ]]; then

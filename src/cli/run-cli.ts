@@ -1,6 +1,7 @@
 import { InfrastructureError, InputError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 import { VMPLAN_VERSION } from '../version.js';
+import { DOCTOR_FLAGS, doctorCommand } from './commands/doctor.js';
 import { IMAGE_FLAGS, imageCommand } from './commands/image.js';
 import {
   SHOW_FLAGS,
@@ -72,6 +73,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: RERUN_FLAGS,
     examples: ['vmplan rerun latest --failed'],
     run: rerunCommand,
+  },
+  {
+    name: 'doctor',
+    operands: '',
+    summary:
+      'Check this host for what vmplan needs (vfkit, macOS, QEMU, KVM, the runner, disk) and say how to fix it.',
+    flags: DOCTOR_FLAGS,
+    examples: ['vmplan doctor', 'vmplan doctor --json --runner-dir ~/actions-runner'],
+    run: doctorCommand,
   },
   {
     name: 'gc',

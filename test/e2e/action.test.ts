@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -215,6 +215,42 @@ describe('the action, run as the runner runs it (from the current source)', () =
       });
     expect(later(['--version']).trim()).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
     expect(later(['plan', '--only', 'unit'])).toMatch(/2 job\(s\), 0 image\(s\)/);
+  });
+
+  it("runs the doctor's checks first: a vfkit too old fails the step with the fix in the summary, running nothing", async () => {
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': `version: 1
+images:
+  tiny: { arch: arm64, kernel: /nonexistent/kernel, initrd: /nonexistent/initrd }
+jobs:
+  in-vm: { run: echo never, image: tiny, executor: vfkit }
+`,
+    });
+    const oldVfkit = join(workspace.root, 'old-vfkit');
+    writeFileSync(oldVfkit, '#!/bin/sh\necho "vfkit version: v0.5.1"\n');
+    chmodSync(oldVfkit, 0o755);
+    const harness = new ActionHarness(
+      workspace.root,
+      { 'vfkit-path': oldVfkit },
+      {},
+      { name: 'push', payload: {} },
+      servicesForNewRun(),
+    );
+    const main = await harness.start('main').done;
+    expect(main.code).toBe(1);
+    expect(
+      errors(main.commands)
+        .map((c) => c.message)
+        .join('\n'),
+    ).toMatch(
+      /this runner cannot run the plan \(1 problem\(s\) stop vmplan on this host\):\n {2}- vfkit 0\.5\.1 at .*old-vfkit is too old \(vmplan needs 0\.6\.2 or newer\); fix: brew upgrade vfkit/,
+    );
+    expect(main.summary).toContain('### vmplan doctor: 1 problem(s) stop vmplan on this host');
+    expect(main.summary).toMatch(/\| ✘ \| vfkit 0\.5\.1 at .* is too old .* \| brew upgrade vfkit \|/);
+    expect(main.stdout).not.toContain('▶ in-vm');
+    expect(main.outputs.status).toBe('failed');
+    // The plan was still published: what would have run can be read.
+    expect(main.outputs['plan-id']).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('fails the step on a failed job: annotation on the job definition, failure check run, outputs, summary', async () => {

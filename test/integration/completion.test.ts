@@ -47,6 +47,8 @@ describe('vmplan completion bash', () => {
       for (const flag of Object.keys(command.flags)) expect(offered).toContain(`--${flag}`);
     }
     expect(complete(file, ['vmplan', 'run', '--executor', ''])).toEqual(['host', 'vfkit', 'qemu']);
+    // Values are the command's own: doctor checks VM executors only.
+    expect(complete(file, ['vmplan', 'doctor', '--executor', ''])).toEqual(['vfkit', 'qemu']);
     expect(complete(file, ['vmplan', 'run', '--trust', 'un'])).toEqual(['untrusted']);
     expect(complete(file, ['vmplan', 'completion', ''])).toEqual(['bash', 'zsh', 'fish']);
   });

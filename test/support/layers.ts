@@ -21,7 +21,7 @@ export const LAYERS: Layer[] = [
   { name: 'plan', paths: [/^plan\//, /^schema-export\.ts$/] },
   { name: 'state and reports', paths: [/^records\//, /^results\//, /^report\//, /^context\//] },
   { name: 'machines', paths: [/^workspace\//, /^process\//, /^images\//, /^executors\//] },
-  { name: 'engine', paths: [/^engine\//] },
+  { name: 'engine', paths: [/^engine\//, /^doctor\//] },
   { name: 'pipeline', paths: [/^pipeline\//] },
   { name: 'edges', paths: [/^action\//, /^cli\//] },
   { name: 'entry points', paths: [/^main\.ts$/, /^post\.ts$/, /^cli\.ts$/] },

@@ -110,8 +110,9 @@ export class ActionHarness {
       GITHUB_STEP_SUMMARY: this.files.summary,
       GITHUB_PATH: this.files.path,
       RUNNER_TEMP: this.temp,
-      // Tests keep their caches apart (a test of the real default sets VMPLAN_CACHE_DIR to '' and HOME).
-      VMPLAN_CACHE_DIR: join(this.temp, 'cache'),
+      // Tests keep their caches apart (a test of the real default sets VMPLAN_CACHE_DIR to '' and HOME), and
+      // outside RUNNER_TEMP, where the doctor's preflight would warn that it does not last.
+      VMPLAN_CACHE_DIR: `${this.temp}-cache`,
       NO_PROXY: '127.0.0.1,localhost',
       ...(this.services.resultsUrl === undefined ? {} : { ACTIONS_RESULTS_URL: this.services.resultsUrl }),
       ...(this.services.runtimeToken === undefined
