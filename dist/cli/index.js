@@ -4403,7 +4403,7 @@ exports.basename = (path, { windows } = {}) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1604);
-/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9301);
+/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8565);
 // The local CLI: `vmplan plan|show|validate|schema ...`.
 
 
@@ -4456,7 +4456,7 @@ function quietOnClose(stream) {
 
 /***/ }),
 
-/***/ 9301:
+/***/ 8565:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -5295,6 +5295,40 @@ function planTimestamp(env = process.env, now = new Date()) {
     if (epoch !== undefined && /^\d+$/.test(epoch))
         return new Date(Number(epoch) * 1000).toISOString();
     return now.toISOString();
+}
+
+// EXTERNAL MODULE: ./src/util/canonical-json.ts
+var canonical_json = __nccwpck_require__(1989);
+;// CONCATENATED MODULE: ./src/context/plan-drift.ts
+
+
+
+
+/**
+ * How this checkout differs from the one a plan was made on (`vmplan run --plan` of a plan from a workflow run):
+ * another commit, or a jobs file with other bytes. Warnings, not errors: reproducing a CI run on a laptop with
+ * local changes is the point; the user should know which jobs file and which files the jobs see.
+ */
+function planDrift(plan, root) {
+    const warnings = [];
+    const head = git(root, ['rev-parse', '--verify', '-q', 'HEAD']);
+    if (plan.source.commit !== null && head !== undefined && head !== plan.source.commit)
+        warnings.push(`the plan was made at commit ${plan.source.commit.slice(0, 12)}; this checkout is at ${head.slice(0, 12)}: the jobs run on this checkout's files (git checkout ${plan.source.commit.slice(0, 12)} to run them on the plan's)`);
+    const name = plan.source.jobsFile;
+    if (name === 'inline')
+        return warnings;
+    let bytes;
+    try {
+        bytes = (0,external_node_fs_.readFileSync)((0,external_node_path_.resolve)(root, name));
+    }
+    catch {
+        bytes = undefined;
+    }
+    if (bytes === undefined)
+        warnings.push(`the plan's jobs file ${name} is not in this checkout`);
+    else if ((0,canonical_json/* sha256 */.sc)(bytes) !== plan.source.jobsFileSha256)
+        warnings.push(`${name} changed since the plan was made (sha256 ${plan.source.jobsFileSha256.slice(0, 12)}, now ${(0,canonical_json/* sha256 */.sc)(bytes).slice(0, 12)}): the plan runs the jobs as they were; vmplan run ${name} plans them again`);
+    return warnings;
 }
 
 // EXTERNAL MODULE: external "node:os"
@@ -12907,8 +12941,6 @@ function reportFormat(name) {
 /** Format names, in registry order. */
 const REPORT_FORMAT_NAMES = REPORT_FORMATS.map((format) => format.name);
 
-// EXTERNAL MODULE: ./src/util/canonical-json.ts
-var canonical_json = __nccwpck_require__(1989);
 ;// CONCATENATED MODULE: ./src/util/graph.ts
 /**
  * Visits a dependency graph depth-first, calling `done(id)` once per reachable id after every id it depends on
@@ -17487,6 +17519,69 @@ function withHooks(inner, hooks, store) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/plan/retarget.ts
+
+
+/**
+ * Runs a plan made elsewhere with another executor, as planning with `--executor` would have: a VM executor
+ * replaces every VM executor (images and jobs unchanged: the same guest boots under QEMU instead of vfkit); `host`
+ * runs every job on the host, and the images only VM jobs needed are dropped. Jobs the plan runs on the host stay
+ * there (they have no image to boot). Stages, preconditions and the planId are recomputed.
+ */
+function retargetPlan(plan, executor, createdAt) {
+    const moved = [];
+    const before = new Set();
+    let nodes = plan.nodes.map((node) => {
+        if (node.kind !== 'execute' || !isVmExecutor(node.executor) || node.executor === executor)
+            return node;
+        moved.push(node);
+        before.add(node.executor);
+        return isVmExecutor(executor) ? { ...node, executor } : onHost(node);
+    });
+    if (moved.length === 0)
+        return { plan, change: undefined };
+    if (!isVmExecutor(executor)) {
+        // An image is kept for the jobs still booting it (none, unless the plan mixes in host jobs only).
+        const users = (id) => nodes.filter((node) => node.dependsOn.includes(id)).map((node) => node.id);
+        nodes = nodes.flatMap((node) => {
+            if (node.kind !== 'prepare')
+                return [node];
+            const usedBy = users(node.id);
+            return usedBy.length === 0 ? [] : [{ ...node, usedBy }];
+        });
+    }
+    const ordered = orderNodes(nodes);
+    const body = {
+        ...plan,
+        scope: { ...plan.scope, executor },
+        preconditions: buildPreconditions(ordered.nodes),
+        stages: ordered.stages,
+        nodes: ordered.nodes,
+    };
+    const jobs = moved.map((node) => node.job);
+    const shown = jobs.length <= 5 ? jobs.join(', ') : `${jobs.slice(0, 5).join(', ')}, …`;
+    const how = isVmExecutor(executor)
+        ? `run with ${executor} instead`
+        : 'run on the host instead, without a VM';
+    return {
+        plan: { ...body, planId: planIdOf(body), createdAt },
+        change: `plan made for ${[...before].sort().join(' and ')}: ${moved.length} VM job(s) (${shown}) ${how}`,
+    };
+}
+/** A VM job as a host job: no image, CPUs, memory or guest network of its own. */
+function onHost(node) {
+    const { network: _network, ...rest } = node;
+    return {
+        ...rest,
+        executor: HOST_EXECUTOR,
+        type: 'host_command',
+        image: null,
+        cpus: null,
+        memory: null,
+        dependsOn: node.dependsOn.filter((id) => !id.startsWith('image:')),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/plan/select.ts
 
 
@@ -18522,7 +18617,7 @@ const planningOptions = {
         type: 'string',
         value: EXECUTOR_NAMES.join('|'),
         choices: EXECUTOR_NAMES,
-        description: 'Force an executor for VM jobs, or `host` for everything.',
+        description: 'Force an executor for VM jobs, or `host` for everything (with --plan: run a plan made for another executor).',
     },
     durations: {
         type: 'string',
@@ -18541,17 +18636,21 @@ const PLAN_FLAGS = {
     ...JSON_FLAG,
 };
 /** Plans a jobs file from the command line's view of the world (git, flags, platform). */
+/** --executor NAME, checked against the executor table. */
+function executorFlag(given) {
+    if (given === undefined)
+        return undefined;
+    const parsed = ExecutorSchema.safeParse(given);
+    if (!parsed.success)
+        throw new errors/* InputError */.dz(`--executor: ${parsed.error.issues[0]?.message}`);
+    return parsed.data;
+}
+/** Plans a jobs file from command-line flags. */
 function planFromArgs(io, file, values) {
     if (values['changed-files'] !== undefined && values.base !== undefined) {
         throw new errors/* InputError */.dz('use either --changed-files or --base, not both');
     }
-    let executor = null;
-    if (values.executor !== undefined) {
-        const parsed = ExecutorSchema.safeParse(values.executor);
-        if (!parsed.success)
-            throw new errors/* InputError */.dz(`--executor: ${parsed.error.issues[0]?.message}`);
-        executor = parsed.data;
-    }
+    const executor = executorFlag(values.executor) ?? null;
     const root = repositoryRoot(io.cwd);
     const path = (0,external_node_path_.resolve)(io.cwd, file ?? DEFAULT_JOBS_FILE);
     const name = displayName(root, path);
@@ -18618,6 +18717,8 @@ function displayName(root, path) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/commands/run.ts
+
+
 
 
 
@@ -18731,11 +18832,20 @@ async function runCommand(args, io) {
     if (values.plan !== undefined) {
         if (positionals.length > 0)
             throw new errors/* InputError */.dz('vmplan run: give a jobs file or --plan, not both');
-        for (const flag of ['changed-files', 'base', 'executor', 'durations']) {
+        for (const flag of ['changed-files', 'base', 'durations']) {
             if (values[flag] !== undefined)
                 throw new errors/* InputError */.dz(`vmplan run: --${flag} applies when planning; a --plan is already planned`);
         }
         plan = readPlan((0,external_node_path_.resolve)(io.cwd, values.plan), values.plan);
+        const human = humanIo(io, values.json === true);
+        for (const warning of planDrift(plan, values.workspace === undefined ? repositoryRoot(io.cwd) : (0,external_node_path_.resolve)(io.cwd, values.workspace)))
+            human.stderr(`vmplan: warning: ${warning}\n`);
+        const executor = executorFlag(values.executor);
+        if (executor !== undefined) {
+            const retargeted = retargetPlan(plan, executor, new Date().toISOString());
+            plan = retargeted.plan;
+            human.stderr(`vmplan: ${retargeted.change ?? `--executor ${values.executor}: the plan already runs every job so`}\n`);
+        }
         const only = listOption(values.only);
         if (only !== undefined)
             plan = selectFromPlan(plan, only, `not selected (--only ${only.join(', ')})`, new Date().toISOString());

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { INPUT_NAMES } from '../../src/action/inputs.js';
 import { INPUTS, OUTPUTS } from '../../src/action/metadata.js';
 import { updateReadme } from '../../src/action/readme-sections.js';
+import { unknownInputProblems, unzippedDownloadProblems } from '../support/example-workflows.js';
 
 const errorsOf = (result: { context: { errors: { getErrors(): { message: string }[] } } }) =>
   result.context.errors.getErrors().map((error) => error.message);
@@ -74,6 +75,52 @@ describe('example workflows', () => {
       expect(result.value).toBeDefined();
     });
   }
+
+  for (const file of readdirSync('examples/workflows').filter((name) => name.endsWith('.yml'))) {
+    it(`examples/workflows/${file} gives vmplan only real inputs, and downloads its artifacts with a version that can`, () => {
+      const text = readFileSync(`examples/workflows/${file}`, 'utf8');
+      expect(unknownInputProblems(text, INPUT_NAMES)).toEqual([]);
+      expect(unzippedDownloadProblems(text)).toEqual([]);
+    });
+  }
+
+  it('those checks catch an old download-artifact fetching a vmplan artifact, and a made-up input', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, as an example writes it
+    const planArtifact = '          name: ${{ needs.plan.outputs.plan-artifact }}';
+    const workflow = (uses: string, withBlock: string) => `on: push
+jobs:
+  run:
+    runs-on: [self-hosted, macOS]
+    steps:
+      - uses: ${uses}
+        with:
+${withBlock}
+      - uses: OWNER/vmplan@v1
+        with:
+          plan: plan.json
+          state-folder: /tmp/x
+`;
+    expect(unzippedDownloadProblems(workflow('actions/download-artifact@v4', planArtifact))).toEqual([
+      "jobs.run.steps[0]: actions/download-artifact@v4 cannot download vmplan's unzipped artifacts (it unzips everything); use actions/download-artifact@v8",
+    ]);
+    expect(
+      unzippedDownloadProblems(
+        workflow('actions/download-artifact@v7', "          pattern: 'vmplan-results-*'"),
+      ),
+    ).toHaveLength(1);
+    // Every artifact of the run, vmplan's among them.
+    expect(
+      unzippedDownloadProblems(workflow('actions/download-artifact@v4', '          path: all')),
+    ).toHaveLength(1);
+    // Someone else's zipped artifact is fine with any version; v8 fetches vmplan's.
+    expect(
+      unzippedDownloadProblems(workflow('actions/download-artifact@v4', '          name: guest-image')),
+    ).toEqual([]);
+    expect(unzippedDownloadProblems(workflow('actions/download-artifact@v8', planArtifact))).toEqual([]);
+    expect(
+      unknownInputProblems(workflow('actions/checkout@v4', '          fetch-depth: 0'), INPUT_NAMES),
+    ).toEqual(['jobs.run.steps[1]: vmplan has no input "state-folder"']);
+  });
 
   it('the parser does reject a broken workflow (the check can fail)', () => {
     const result = parseWorkflow(

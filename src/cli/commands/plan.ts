@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { DEFAULT_JOBS_FILE, loadJobsFile } from '../../config/load.js';
-import { ExecutorSchema } from '../../config/schema.js';
+import { type Executor, ExecutorSchema } from '../../config/schema.js';
 import {
   localChanges,
   localSource,
@@ -43,7 +43,8 @@ export const planningOptions = {
     type: 'string',
     value: EXECUTOR_NAMES.join('|'),
     choices: EXECUTOR_NAMES,
-    description: 'Force an executor for VM jobs, or `host` for everything.',
+    description:
+      'Force an executor for VM jobs, or `host` for everything (with --plan: run a plan made for another executor).',
   },
   durations: {
     type: 'string',
@@ -64,6 +65,15 @@ export const PLAN_FLAGS = {
 } as const satisfies Flags;
 
 /** Plans a jobs file from the command line's view of the world (git, flags, platform). */
+/** --executor NAME, checked against the executor table. */
+export function executorFlag(given: string | undefined): Executor | undefined {
+  if (given === undefined) return undefined;
+  const parsed = ExecutorSchema.safeParse(given);
+  if (!parsed.success) throw new InputError(`--executor: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+/** Plans a jobs file from command-line flags. */
 export function planFromArgs(
   io: CliIo,
   file: string | undefined,
@@ -72,12 +82,7 @@ export function planFromArgs(
   if (values['changed-files'] !== undefined && values.base !== undefined) {
     throw new InputError('use either --changed-files or --base, not both');
   }
-  let executor: Plan['scope']['executor'] = null;
-  if (values.executor !== undefined) {
-    const parsed = ExecutorSchema.safeParse(values.executor);
-    if (!parsed.success) throw new InputError(`--executor: ${parsed.error.issues[0]?.message}`);
-    executor = parsed.data;
-  }
+  const executor = executorFlag(values.executor) ?? null;
   const root = repositoryRoot(io.cwd);
   const path = resolve(io.cwd, file ?? DEFAULT_JOBS_FILE);
   const name = displayName(root, path);

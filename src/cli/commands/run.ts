@@ -1,12 +1,14 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gitTopLevel, repositoryRoot } from '../../context/local-context.js';
+import { planDrift } from '../../context/plan-drift.js';
 import { InputError } from '../../errors.js';
 import { executorOptions } from '../../executors/catalog.js';
 import type { RunPorts } from '../../pipeline/ports.js';
 import { runPipeline } from '../../pipeline/run.js';
 import { signalExitCode } from '../../pipeline/signals.js';
 import { readPlan } from '../../plan/io.js';
+import { retargetPlan } from '../../plan/retarget.js';
 import type { Plan } from '../../plan/schema.js';
 import { selectFromPlan } from '../../plan/select.js';
 import { parseShard, shardPlan } from '../../plan/shard.js';
@@ -23,7 +25,7 @@ import { humanIo, JSON_FLAG, printJson } from '../json.js';
 import { consoleProgress } from '../progress.js';
 import type { FlagSpec, Flags } from '../spec.js';
 import { terminalMode } from '../terminal.js';
-import { planFromArgs, planningOptions } from './plan.js';
+import { executorFlag, planFromArgs, planningOptions } from './plan.js';
 
 /** The --cache-dir flag (run, rerun, gc). */
 export const CACHE_DIR = {
@@ -128,11 +130,25 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   let planPath: string;
   if (values.plan !== undefined) {
     if (positionals.length > 0) throw new InputError('vmplan run: give a jobs file or --plan, not both');
-    for (const flag of ['changed-files', 'base', 'executor', 'durations'] as const) {
+    for (const flag of ['changed-files', 'base', 'durations'] as const) {
       if (values[flag] !== undefined)
         throw new InputError(`vmplan run: --${flag} applies when planning; a --plan is already planned`);
     }
     plan = readPlan(resolve(io.cwd, values.plan), values.plan);
+    const human = humanIo(io, values.json === true);
+    for (const warning of planDrift(
+      plan,
+      values.workspace === undefined ? repositoryRoot(io.cwd) : resolve(io.cwd, values.workspace),
+    ))
+      human.stderr(`vmplan: warning: ${warning}\n`);
+    const executor = executorFlag(values.executor);
+    if (executor !== undefined) {
+      const retargeted = retargetPlan(plan, executor, new Date().toISOString());
+      plan = retargeted.plan;
+      human.stderr(
+        `vmplan: ${retargeted.change ?? `--executor ${values.executor}: the plan already runs every job so`}\n`,
+      );
+    }
     const only = listOption(values.only);
     if (only !== undefined)
       plan = selectFromPlan(plan, only, `not selected (--only ${only.join(', ')})`, new Date().toISOString());
