@@ -15,6 +15,7 @@ export const LAYERS: Layer[] = [
       /^executors\/[^/]+\/descriptor\.ts$/,
       /^parsers\//,
       /^github\//,
+      /^oci\//,
     ],
   },
   { name: 'config', paths: [/^config\//] },
