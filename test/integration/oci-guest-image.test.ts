@@ -1,0 +1,146 @@
+// Guest images through a real registry: pushed as an OCI artifact with the root disk in content-addressed
+// chunks, pulled back byte for byte and sparse; a changed image moves only its changed chunks.
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryClient } from '../../src/oci/client.js';
+import { CHUNK_BYTES, pullGuestImage, pushGuestImage } from '../../src/oci/guest-image.js';
+import { commandWorks, prerequisite } from '../support/prerequisites.js';
+import { startRegistry, type TestRegistry } from '../support/registry.js';
+
+const folder = mkdtempSync(join(tmpdir(), 'vmplan-oci-image-'));
+let registry: TestRegistry;
+const available = prerequisite(
+  'docker-registry (the docker-registry package)',
+  commandWorks('docker-registry', ['--version']),
+);
+beforeAll(async () => {
+  if (available) registry = await startRegistry();
+});
+afterAll(async () => {
+  await registry?.stop();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+const DISK_BYTES = 8 * CHUNK_BYTES;
+
+/** Writes `bytes` at the start of a disk chunk (the rest of the disk stays a hole). */
+function writeChunk(disk: string, chunk: number, bytes: Buffer): void {
+  const fd = openSync(disk, 'r+');
+  writeSync(fd, bytes, 0, bytes.length, chunk * CHUNK_BYTES);
+  closeSync(fd);
+}
+
+/** An image folder: kernel, initrd and a sparse disk with data in chunks 0 and 3, and chunk 5 a copy of chunk 0. */
+function imageFolder(name: string): string {
+  const dir = join(folder, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'kernel'), randomBytes(1_000_000));
+  writeFileSync(join(dir, 'initrd'), randomBytes(400_000));
+  const disk = join(dir, 'disk');
+  writeFileSync(disk, '');
+  truncateSync(disk, DISK_BYTES);
+  const first = randomBytes(1_500_000);
+  writeChunk(disk, 0, first);
+  writeChunk(disk, 3, randomBytes(700_000));
+  writeChunk(disk, 5, first);
+  return dir;
+}
+
+const same = (a: string, b: string) => readFileSync(a).equals(readFileSync(b));
+const allocated = (path: string) => statSync(path).blocks * 512;
+
+describe.skipIf(!available)('guest images in an OCI registry', () => {
+  it('push, pull by tag and by digest: the same bytes, the disk sparse; a one-chunk change moves one chunk', async () => {
+    const image = imageFolder('v1');
+    const pusher = new RegistryClient({ registry: registry.host, repository: 'acme/guest' }, undefined);
+    const first = await pushGuestImage(pusher, image, '1.0');
+    // config + kernel + initrd + chunks 0, 3 and 5 (5 repeats 0: one blob, sent once); holes are not stored.
+    expect(first.blobs).toBe(6);
+    expect(first.moved).toBe(5);
+    // Everything once: kernel, initrd, two full chunks and the small config.
+    expect(first.bytes - (1_000_000 + 400_000 + 2 * CHUNK_BYTES)).toBeGreaterThan(0);
+    expect(first.bytes - (1_000_000 + 400_000 + 2 * CHUNK_BYTES)).toBeLessThan(200);
+
+    const store = join(folder, 'blobs');
+    const puller = new RegistryClient({ registry: registry.host, repository: 'acme/guest' }, undefined);
+    const byTag = await pullGuestImage(puller, '1.0', join(folder, 'out-tag'), store);
+    expect(byTag.digest).toBe(first.digest);
+    for (const name of ['kernel', 'initrd', 'disk'])
+      expect(same(join(image, name), join(folder, 'out-tag', name))).toBe(true);
+    expect(statSync(join(folder, 'out-tag', 'disk')).size).toBe(DISK_BYTES);
+    expect(allocated(join(folder, 'out-tag', 'disk'))).toBeLessThan(4 * CHUNK_BYTES);
+    const byDigest = await pullGuestImage(puller, first.digest, join(folder, 'out-digest'), store);
+    expect(byDigest.moved).toBe(0);
+    expect(same(join(image, 'disk'), join(folder, 'out-digest', 'disk'))).toBe(true);
+
+    // One package changes: chunk 3 gets new bytes. The push sends that chunk only; a pull fetches it only.
+    writeChunk(join(image, 'disk'), 3, randomBytes(700_000));
+    const sentBefore = pusher.bytesSent;
+    const second = await pushGuestImage(pusher, image, '1.1');
+    expect(second.moved).toBe(1);
+    expect(pusher.bytesSent - sentBefore).toBe(CHUNK_BYTES);
+    const receivedBefore = puller.bytesReceived;
+    const update = await pullGuestImage(puller, '1.1', join(folder, 'out-1.1'), store);
+    expect(update.moved).toBe(1);
+    expect(puller.bytesReceived - receivedBefore).toBe(CHUNK_BYTES);
+    expect(same(join(image, 'disk'), join(folder, 'out-1.1', 'disk'))).toBe(true);
+  });
+
+  it('resumes an interrupted pull from the blob it stopped in, and refuses a corrupted chunk by name', async () => {
+    const image = imageFolder('resume');
+    const client = new RegistryClient({ registry: registry.host, repository: 'acme/resume' }, undefined);
+    const pushed = await pushGuestImage(client, image, 'r1');
+    const manifest = JSON.parse((await client.getManifest('r1')).bytes.toString('utf8')) as {
+      config: { size: number };
+      layers: { digest: string; size: number; mediaType: string }[];
+    };
+    const chunk = manifest.layers.find((layer) => layer.mediaType.endsWith('disk.chunk.v1'))!;
+    // A pull that stopped half-way through a chunk left its partial blob behind.
+    const store = join(folder, 'resume-blobs');
+    mkdirSync(store);
+    const partial = join(store, `${chunk.digest.replace(':', '-')}.partial`);
+    const disk = readFileSync(join(image, 'disk'));
+    writeFileSync(partial, disk.subarray(0, CHUNK_BYTES / 2));
+    const puller = new RegistryClient({ registry: registry.host, repository: 'acme/resume' }, undefined);
+    const pulled = await pullGuestImage(puller, pushed.digest, join(folder, 'resumed'), store);
+    expect(same(join(image, 'disk'), join(folder, 'resumed', 'disk'))).toBe(true);
+    // Only the rest of the interrupted chunk, then everything else once (chunk 5 repeats chunk 0).
+    expect(pulled.bytes).toBe(manifest.config.size + 1_000_000 + 400_000 + CHUNK_BYTES / 2 + CHUNK_BYTES);
+
+    // A chunk corrupted in the registry's store: refused, named, nothing written as the image's disk.
+    const victim = manifest.layers.filter((layer) => layer.mediaType.endsWith('disk.chunk.v1'))[1]!;
+    const data = join(
+      registry.root,
+      'docker/registry/v2/blobs/sha256',
+      victim.digest.slice(7, 9),
+      victim.digest.slice(7),
+      'data',
+    );
+    writeFileSync(data, randomBytes(victim.size));
+    const error = await pullGuestImage(
+      puller,
+      pushed.digest,
+      join(folder, 'corrupt'),
+      join(folder, 'corrupt-blobs'),
+    ).then(
+      () => new Error('the pull succeeded'),
+      (caught: unknown) => caught as Error,
+    );
+    expect(error.message).toContain(`blob ${victim.digest} arrived with digest`);
+    expect(() => statSync(join(folder, 'corrupt', 'disk'))).toThrow();
+  });
+});
