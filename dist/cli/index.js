@@ -4403,7 +4403,7 @@ exports.basename = (path, { windows } = {}) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1604);
-/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8565);
+/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4965);
 // The local CLI: `vmplan plan|show|validate|schema ...`.
 
 
@@ -4456,7 +4456,7 @@ function quietOnClose(stream) {
 
 /***/ }),
 
-/***/ 8565:
+/***/ 4965:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -16322,8 +16322,8 @@ var job_env = __nccwpck_require__(2855);
 var image_users = __nccwpck_require__(3423);
 // EXTERNAL MODULE: ./src/process/ownership.ts
 var ownership = __nccwpck_require__(2228);
-// EXTERNAL MODULE: ./src/process/run-process.ts + 1 modules
-var run_process = __nccwpck_require__(9250);
+// EXTERNAL MODULE: ./src/process/run-process.ts
+var run_process = __nccwpck_require__(5820);
 ;// CONCATENATED MODULE: ./src/images/verify.ts
 
 
@@ -19074,7 +19074,515 @@ async function doctorCommand(args, io) {
 
 ;// CONCATENATED MODULE: external "node:url"
 const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+// EXTERNAL MODULE: external "node:stream/promises"
+var external_node_stream_promises_ = __nccwpck_require__(6466);
+;// CONCATENATED MODULE: ./src/oci/client.ts
+
+
+
+
+/** A registry's own error (the distribution spec's codes: BLOB_UNKNOWN, MANIFEST_UNKNOWN, UNAUTHORIZED, DENIED, …). */
+class RegistryError extends Error {
+    status;
+    code;
+    name = 'RegistryError';
+    constructor(message, status, code) {
+        super(message);
+        this.status = status;
+        this.code = code;
+    }
+}
+/** Media types a manifest is asked for in (OCI first). */
+const MANIFEST_TYPES = [
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.oci.image.index.v1+json',
+];
+/** sha256 digest of bytes, as the spec writes it. */
+function digestOf(bytes) {
+    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+}
+/**
+ * A client for one repository of a registry, following the distribution spec: blobs pushed with POST then PUT
+ * (skipped when HEAD finds them), manifests PUT by tag or digest; pulls verify every digest. Loopback registries
+ * are spoken to over http, everything else over https. Authenticates on the registry's challenge: basic, or a
+ * bearer token from its realm with the credentials (how GHCR takes a GitHub token).
+ */
+class RegistryClient {
+    reference;
+    credentials;
+    authorization;
+    /** Bytes of blobs actually sent (skipped blobs send none): what a second push saved. */
+    bytesSent = 0;
+    /** Bytes of blobs actually received. */
+    bytesReceived = 0;
+    constructor(reference, credentials) {
+        this.reference = reference;
+        this.credentials = credentials;
+    }
+    get base() {
+        const host = this.reference.registry;
+        const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
+        return `${loopback ? 'http' : 'https'}://${host}/v2/${this.reference.repository}`;
+    }
+    /** Whether the registry has a blob. */
+    async hasBlob(digest) {
+        const response = await this.request('HEAD', `/blobs/${digest}`, {}, [200, 404]);
+        return response.status === 200;
+    }
+    /** Uploads a blob unless the registry has it; returns whether it was sent. */
+    async pushBlob(digest, body) {
+        if (await this.hasBlob(digest))
+            return false;
+        const started = await this.request('POST', '/blobs/uploads/', {}, [202]);
+        const location = started.headers.get('location');
+        if (location === null)
+            throw new RegistryError('the registry gave no upload location', 202, undefined);
+        const url = new URL(location, this.base);
+        url.searchParams.set('digest', digest);
+        const size = 'bytes' in body ? body.bytes.length : body.size;
+        const payload = 'bytes' in body
+            ? body.bytes
+            : external_node_stream_namespaceObject.Readable.toWeb((0,external_node_fs_.createReadStream)(body.file, { start: body.start, end: body.start + body.size - 1 }));
+        await this.request('PUT', url.toString(), {
+            body: payload,
+            headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+            duplex: 'half',
+        }, [201]);
+        this.bytesSent += size;
+        return true;
+    }
+    /** Stores a manifest under a tag or digest; returns its digest. */
+    async putManifest(reference, bytes, mediaType) {
+        await this.request('PUT', `/manifests/${reference}`, { body: bytes, headers: { 'content-type': mediaType } }, [201]);
+        return digestOf(bytes);
+    }
+    /** Fetches a manifest by tag or digest; a digest reference is checked against the bytes served. */
+    async getManifest(reference) {
+        const response = await this.request('GET', `/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES.join(', ') } }, [200]);
+        const bytes = Buffer.from(await response.arrayBuffer());
+        const digest = digestOf(bytes);
+        if (reference.startsWith('sha256:') && digest !== reference)
+            throw new RegistryError(`manifest ${reference} arrived with digest ${digest}: refused`, 200, 'DIGEST_INVALID');
+        return { digest, mediaType: response.headers.get('content-type') ?? '', bytes };
+    }
+    /**
+     * Downloads a blob into `file`, continuing after `have` bytes already there (an interrupted pull) with a Range
+     * request when the registry honours it, then checks the whole file's digest.
+     */
+    async fetchBlob(digest, file, have = 0) {
+        const headers = have > 0 ? { range: `bytes=${have}-` } : {};
+        const response = await this.request('GET', `/blobs/${digest}`, { headers }, [200, 206]);
+        const resumed = response.status === 206;
+        if (response.body === null)
+            throw new RegistryError(`blob ${digest} came without a body`, response.status, undefined);
+        let received = 0;
+        const counter = new TransformStream({
+            transform: (chunk, controller) => {
+                received += chunk.length;
+                controller.enqueue(chunk);
+            },
+        });
+        await (0,external_node_stream_promises_.pipeline)(external_node_stream_namespaceObject.Readable.fromWeb(response.body.pipeThrough(counter)), (0,external_node_fs_.createWriteStream)(file, resumed ? { flags: 'a' } : { flags: 'w' }));
+        this.bytesReceived += received;
+        const actual = await fileDigest(file);
+        if (actual !== digest)
+            throw new RegistryError(`blob ${digest} arrived with digest ${actual}: refused (corrupt or tampered)`, 200, 'DIGEST_INVALID');
+    }
+    /** One request, authenticating once on a 401 challenge; a status not in `ok` is a RegistryError. */
+    async request(method, path, init, ok) {
+        const url = path.startsWith('http') ? path : `${this.base}${path}`;
+        const send = () => fetch(url, {
+            method,
+            ...init,
+            headers: {
+                ...init.headers,
+                ...(this.authorization === undefined ? {} : { authorization: this.authorization }),
+            },
+        }).catch((error) => {
+            const cause = error.cause?.message ?? error.message;
+            throw new RegistryError(`cannot reach ${this.reference.registry} (${cause})`, 0, 'UNREACHABLE');
+        });
+        let response = await send();
+        if (response.status === 401 && this.authorization === undefined) {
+            this.authorization = await this.answerChallenge(response.headers.get('www-authenticate') ?? '');
+            await response.body?.cancel();
+            if (init.body !== undefined && !(init.body instanceof Buffer))
+                throw new RegistryError('authentication needed mid-upload', 401, 'UNAUTHORIZED');
+            response = await send();
+        }
+        if (ok.includes(response.status))
+            return response;
+        throw await registryError(method, url, response);
+    }
+    /** The Authorization header a challenge asks for: basic with the credentials, or a bearer token from the realm. */
+    async answerChallenge(challenge) {
+        const basic = this.credentials === undefined
+            ? undefined
+            : `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
+        if (/^basic/i.test(challenge)) {
+            if (basic === undefined)
+                throw new RegistryError(`${this.reference.registry} needs a login (no credentials found)`, 401, 'UNAUTHORIZED');
+            return basic;
+        }
+        const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1], match[2]]));
+        if (!/^bearer/i.test(challenge) || params.realm === undefined)
+            throw new RegistryError(`${this.reference.registry} asked for authentication vmplan does not speak: ${challenge}`, 401, 'UNAUTHORIZED');
+        const realm = new URL(params.realm);
+        if (params.service !== undefined)
+            realm.searchParams.set('service', params.service);
+        realm.searchParams.set('scope', params.scope ?? `repository:${this.reference.repository}:pull,push`);
+        const response = await fetch(realm, basic === undefined ? {} : { headers: { authorization: basic } });
+        if (!response.ok)
+            throw new RegistryError(`${realm.host} refused a token (HTTP ${response.status})`, response.status, 'UNAUTHORIZED');
+        const body = (await response.json());
+        const token = body.token ?? body.access_token;
+        if (token === undefined)
+            throw new RegistryError(`${realm.host} gave no token`, response.status, 'UNAUTHORIZED');
+        return `Bearer ${token}`;
+    }
+}
+/** A file's sha256 digest, streamed. */
+async function fileDigest(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    if ((0,external_node_fs_.statSync)(file).size > 0)
+        for await (const chunk of (0,external_node_fs_.createReadStream)(file))
+            hash.update(chunk);
+    return `sha256:${hash.digest('hex')}`;
+}
+/** A RegistryError from a failed response, with the spec's error code and message when the body has them. */
+async function registryError(method, url, response) {
+    let code;
+    let detail = '';
+    try {
+        const body = (await response.json());
+        code = body.errors?.[0]?.code;
+        detail = body.errors?.map((error) => `${error.code}: ${error.message}`).join('; ') ?? '';
+    }
+    catch {
+        // no JSON body (HEAD, proxies)
+    }
+    return new RegistryError(`${method} ${url}: HTTP ${response.status}${detail === '' ? '' : ` (${detail})`}`, response.status, code);
+}
+
+;// CONCATENATED MODULE: ./src/oci/credentials.ts
+
+
+
+/**
+ * Credentials for a registry: for GHCR the workflow's token (GITHUB_TOKEN, as GITHUB_ACTOR); otherwise the standard
+ * docker config file (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`, as `docker login` writes it).
+ * Credential helpers (`credsStore`, `credHelpers`) are not run: vmplan starts no programs a config names.
+ */
+function credentialsFor(registry, env, home = (0,external_node_os_.homedir)()) {
+    if (registry === 'ghcr.io' && env.GITHUB_TOKEN !== undefined && env.GITHUB_TOKEN !== '')
+        return { username: env.GITHUB_ACTOR ?? 'x-access-token', password: env.GITHUB_TOKEN };
+    const file = (0,external_node_path_.join)(env.DOCKER_CONFIG ?? (0,external_node_path_.join)(home, '.docker'), 'config.json');
+    let config;
+    try {
+        config = JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+    const entry = Object.entries(config.auths ?? {}).find(([key]) => key.replace(/^https?:\/\//, '').replace(/\/.*$/, '') === registry)?.[1];
+    if (entry === undefined)
+        return undefined;
+    if (entry.username !== undefined && entry.password !== undefined)
+        return { username: entry.username, password: entry.password };
+    if (entry.auth === undefined)
+        return undefined;
+    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon === -1 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+;// CONCATENATED MODULE: ./src/oci/guest-image.ts
+
+
+
+
+// A vmplan guest image as an OCI artifact: an image manifest with its own artifactType; the kernel and initrd are
+// one layer each, the root disk is cut into fixed-size chunks, each a layer named by its content, so a push or
+// pull of a changed image moves only the chunks that changed, and chunks of zeros are not stored at all (the
+// disk stays sparse on the way back).
+/** The artifact type of a vmplan guest image. */
+const GUEST_ARTIFACT_TYPE = 'application/vnd.vmplan.guest.v1';
+/** Media types of its parts. */
+const MEDIA = {
+    manifest: 'application/vnd.oci.image.manifest.v1+json',
+    config: 'application/vnd.vmplan.guest.config.v1+json',
+    kernel: 'application/vnd.vmplan.guest.kernel.v1',
+    initrd: 'application/vnd.vmplan.guest.initrd.v1',
+    diskChunk: 'application/vnd.vmplan.guest.disk.chunk.v1',
+};
+/** Root disks are cut into chunks of this size (the last one shorter). */
+const CHUNK_BYTES = 32 * 1024 * 1024;
+/** The config blob: what a pull needs to put the parts back together. */
+const GuestConfigSchema = schemas/* strictObject */.rej({
+    vmplan: schemas/* literal */.euz(1),
+    disk: schemas/* strictObject */.rej({ size: schemas/* number */.aig().int().nonnegative(), chunkBytes: schemas/* number */.aig().int().positive() })
+        .nullable(),
+});
+const DescriptorSchema = schemas/* object */.Ikc({
+    mediaType: schemas/* string */.YjP(),
+    digest: schemas/* string */.YjP().regex(/^sha256:[a-f0-9]{64}$/),
+    size: schemas/* number */.aig().int().nonnegative(),
+    annotations: schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* string */.YjP()).optional(),
+});
+/** The manifest fields a pull reads (validated: a registry's answer is input). */
+const GuestManifestSchema = schemas/* object */.Ikc({
+    schemaVersion: schemas/* literal */.euz(2),
+    mediaType: schemas/* literal */.euz(MEDIA.manifest),
+    artifactType: schemas/* literal */.euz(GUEST_ARTIFACT_TYPE),
+    config: DescriptorSchema,
+    layers: schemas/* array */.YOg(DescriptorSchema),
+});
+/** Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest digest. */
+async function pushGuestImage(client, folder, tag) {
+    const parts = [];
+    for (const [name, mediaType] of [
+        ['kernel', MEDIA.kernel],
+        ['initrd', MEDIA.initrd],
+    ]) {
+        const file = (0,external_node_path_.join)(folder, name);
+        parts.push({ mediaType, file, start: 0, size: (0,external_node_fs_.statSync)(file).size, digest: await fileDigest(file) });
+    }
+    const disk = (0,external_node_path_.join)(folder, 'disk');
+    const size = (0,external_node_fs_.existsSync)(disk) ? (0,external_node_fs_.statSync)(disk).size : undefined;
+    if (size !== undefined)
+        parts.push(...diskChunks(disk, size));
+    const config = Buffer.from(JSON.stringify({ vmplan: 1, disk: size === undefined ? null : { size, chunkBytes: CHUNK_BYTES } }));
+    const before = client.bytesSent;
+    let moved = 0;
+    if (await client.pushBlob(digestOf(config), { bytes: config }))
+        moved++;
+    // A chunk that repeats in the disk is one blob: the registry has it after its first upload.
+    for (const part of parts)
+        if (await client.pushBlob(part.digest, { file: part.file, start: part.start, size: part.size }))
+            moved++;
+    const manifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA.manifest,
+        artifactType: GUEST_ARTIFACT_TYPE,
+        config: { mediaType: MEDIA.config, digest: digestOf(config), size: config.length },
+        layers: parts.map((part) => ({
+            mediaType: part.mediaType,
+            digest: part.digest,
+            size: part.size,
+            ...(part.offset === undefined ? {} : { annotations: { 'vmplan.offset': String(part.offset) } }),
+        })),
+    }));
+    const digest = await client.putManifest(tag ?? digestOf(manifest), manifest, MEDIA.manifest);
+    return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before };
+}
+/** The disk's chunks that hold data, with their digests; chunks of zeros are left out (holes). */
+function diskChunks(disk, size) {
+    const parts = [];
+    const buffer = Buffer.alloc(CHUNK_BYTES);
+    const fd = (0,external_node_fs_.openSync)(disk, 'r');
+    try {
+        for (let offset = 0; offset < size; offset += CHUNK_BYTES) {
+            const length = Math.min(CHUNK_BYTES, size - offset);
+            const chunk = buffer.subarray(0, length);
+            readFully(fd, chunk, offset);
+            if (isZero(chunk))
+                continue;
+            parts.push({
+                mediaType: MEDIA.diskChunk,
+                file: disk,
+                start: offset,
+                size: length,
+                digest: digestOf(chunk),
+                offset,
+            });
+        }
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+    return parts;
+}
+/**
+ * Pulls a guest image into `out` (kernel, initrd, disk): every blob verified; blobs are kept by digest in
+ * `blobStore` while downloading, so an interrupted pull resumes where it stopped, and a chunk the image repeats is
+ * downloaded once. The disk is written sparse: holes stay holes.
+ */
+async function pullGuestImage(client, reference, out, blobStore) {
+    const fetched = await client.getManifest(reference);
+    const parsed = GuestManifestSchema.safeParse(JSON.parse(fetched.bytes.toString('utf8')));
+    if (!parsed.success)
+        throw new Error(`${reference} is not a vmplan guest image (artifactType ${GUEST_ARTIFACT_TYPE}): ${parsed.error.issues[0]?.message}`);
+    const manifest = parsed.data;
+    (0,external_node_fs_.mkdirSync)(out, { recursive: true });
+    (0,external_node_fs_.mkdirSync)(blobStore, { recursive: true });
+    const before = client.bytesReceived;
+    let moved = 0;
+    const blob = async (digest) => {
+        const done = (0,external_node_path_.join)(blobStore, digest.replace(':', '-'));
+        if ((0,external_node_fs_.existsSync)(done))
+            return done;
+        const partial = `${done}.partial`;
+        await client.fetchBlob(digest, partial, (0,external_node_fs_.existsSync)(partial) ? (0,external_node_fs_.statSync)(partial).size : 0);
+        (0,external_node_fs_.renameSync)(partial, done);
+        moved++;
+        return done;
+    };
+    const config = GuestConfigSchema.parse(JSON.parse((0,external_node_fs_.readFileSync)(await blob(manifest.config.digest), 'utf8')));
+    for (const [name, mediaType] of [
+        ['kernel', MEDIA.kernel],
+        ['initrd', MEDIA.initrd],
+    ]) {
+        const layer = manifest.layers.find((candidate) => candidate.mediaType === mediaType);
+        if (layer === undefined)
+            throw new Error(`${reference} has no ${name}`);
+        (0,external_node_fs_.rmSync)((0,external_node_path_.join)(out, name), { force: true });
+        (0,external_node_fs_.copyFileSync)(await blob(layer.digest), (0,external_node_path_.join)(out, name));
+    }
+    if (config.disk !== null) {
+        const disk = (0,external_node_path_.join)(out, 'disk.partial');
+        const fd = (0,external_node_fs_.openSync)(disk, 'w');
+        try {
+            (0,external_node_fs_.ftruncateSync)(fd, config.disk.size);
+            for (const layer of manifest.layers.filter((candidate) => candidate.mediaType === MEDIA.diskChunk)) {
+                const offset = Number(layer.annotations?.['vmplan.offset']);
+                if (!Number.isInteger(offset) || offset < 0 || offset + layer.size > config.disk.size)
+                    throw new Error(`${reference}: disk chunk ${layer.digest} has no valid offset`);
+                writeAt(fd, (0,external_node_fs_.readFileSync)(await blob(layer.digest)), offset);
+            }
+        }
+        finally {
+            (0,external_node_fs_.closeSync)(fd);
+        }
+        (0,external_node_fs_.renameSync)(disk, (0,external_node_path_.join)(out, 'disk'));
+    }
+    return {
+        digest: fetched.digest,
+        blobs: manifest.layers.length + 1,
+        moved,
+        bytes: client.bytesReceived - before,
+    };
+}
+function readFully(fd, buffer, position) {
+    let done = 0;
+    while (done < buffer.length) {
+        const read = (0,external_node_fs_.readSync)(fd, buffer, done, buffer.length - done, position + done);
+        if (read === 0)
+            throw new Error('unexpected end of file');
+        done += read;
+    }
+}
+function writeAt(fd, bytes, position) {
+    let done = 0;
+    while (done < bytes.length)
+        done += (0,external_node_fs_.writeSync)(fd, bytes, done, bytes.length - done, position + done);
+}
+/** Zeros to compare chunks against (memcmp speed). */
+const ZEROS = Buffer.alloc(CHUNK_BYTES);
+function isZero(chunk) {
+    return chunk.equals(ZEROS.subarray(0, chunk.length));
+}
+
+;// CONCATENATED MODULE: ./src/oci/reference.ts
+
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/**
+ * Parses an image reference as the distribution spec names them. The registry must be explicit (a host with a
+ * dot or a port, or localhost): vmplan never guesses Docker Hub. `what` names the reference in errors.
+ */
+function parseReference(text, what = 'image reference') {
+    const fail = (why) => {
+        throw new errors/* InputError */.dz(`${what} "${text}": ${why} (expected e.g. ghcr.io/org/guest:1.2 or ghcr.io/org/guest@sha256:…)`);
+    };
+    let rest = text.trim();
+    let digest;
+    const at = rest.indexOf('@');
+    if (at !== -1) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        if (!DIGEST.test(digest))
+            fail(`"${digest}" is not a sha256 digest`);
+    }
+    const slash = rest.indexOf('/');
+    if (slash === -1)
+        fail('no registry host');
+    const registry = rest.slice(0, slash);
+    if (!/[.:]/.test(registry) && registry !== 'localhost')
+        fail(`"${registry}" is not a registry host (name it: ghcr.io/…)`);
+    let path = rest.slice(slash + 1);
+    let tag;
+    const colon = path.lastIndexOf(':');
+    if (colon !== -1) {
+        tag = path.slice(colon + 1);
+        path = path.slice(0, colon);
+        if (!TAG.test(tag))
+            fail(`"${tag}" is not a valid tag`);
+    }
+    if (path === '' || !path.split('/').every((part) => COMPONENT.test(part)))
+        fail(`"${path}" is not a repository name (lower-case letters, digits, . _ - and /)`);
+    if (tag === undefined && digest === undefined)
+        fail('no tag or digest');
+    return { registry, repository: path, tag, digest };
+}
+/** The reference as text: `registry/repository[:tag][@digest]`. */
+function formatReference(reference) {
+    return `${reference.registry}/${reference.repository}${reference.tag === undefined ? '' : `:${reference.tag}`}${reference.digest === undefined ? '' : `@${reference.digest}`}`;
+}
+
+;// CONCATENATED MODULE: ./src/cli/commands/image-registry.ts
+
+
+
+
+
+
+
+
+
+
+/** A transfer, for people: `pushed 2 of 9 blobs (64.0 MB) in 3.1 s`. */
+function transferLine(verb, transfer, ms) {
+    return `${verb} ${transfer.moved} of ${transfer.blobs} blob(s) (${formatBytes(transfer.bytes)}) in ${(ms / 1000).toFixed(1)} s`;
+}
+/** `vmplan image push DIR REF`: pushes a guest image folder (kernel, initrd, disk) to a registry; prints its digest. */
+async function imagePush(args, io) {
+    const [dir, ref, ...extra] = args;
+    if (dir === undefined || ref === undefined || extra.length > 0)
+        throw new errors/* InputError */.dz('usage: vmplan image push DIR REF (a folder with kernel, initrd and maybe disk; e.g. ghcr.io/org/guest:1.2)');
+    const folder = (0,external_node_path_.resolve)(io.cwd, dir);
+    for (const name of ['kernel', 'initrd'])
+        if (!(0,external_node_fs_.existsSync)((0,external_node_path_.join)(folder, name)) || !(0,external_node_fs_.statSync)((0,external_node_path_.join)(folder, name)).isFile())
+            throw new errors/* InputError */.dz(`vmplan image push: ${dir} has no ${name} (expected a folder made by vmplan image build)`);
+    const reference = parseReference(ref);
+    if (reference.digest !== undefined)
+        throw new errors/* InputError */.dz('vmplan image push: push to a tag; the digest is what the push prints');
+    const client = new RegistryClient(reference, credentialsFor(reference.registry, io.env));
+    const started = Date.now();
+    const pushed = await pushGuestImage(client, folder, reference.tag);
+    io.stderr(`${transferLine('pushed', pushed, Date.now() - started)}\n`);
+    io.stdout(`${formatReference({ ...reference, digest: pushed.digest })}\n`);
+    return cli_io/* EXIT */.d.ok;
+}
+/** `vmplan image pull REF --out DIR`: pulls a guest image, verified, resuming an interrupted pull. */
+async function imagePull(args, out, cacheDir, io) {
+    const [ref, ...extra] = args;
+    if (ref === undefined || extra.length > 0 || out === undefined)
+        throw new errors/* InputError */.dz('usage: vmplan image pull REF --out DIR');
+    const reference = parseReference(ref);
+    const client = new RegistryClient(reference, credentialsFor(reference.registry, io.env));
+    const store = (0,external_node_path_.join)((0,external_node_path_.resolve)(io.cwd, cacheDir ?? defaultCacheDir(io.env)), 'oci-blobs');
+    const started = Date.now();
+    const pulled = await pullGuestImage(client, reference.digest ?? reference.tag, (0,external_node_path_.resolve)(io.cwd, out), store);
+    io.stderr(`${transferLine('pulled', pulled, Date.now() - started)}\n`);
+    io.stdout(`${formatReference({ ...reference, digest: pulled.digest })}\n`);
+    return cli_io/* EXIT */.d.ok;
+}
+
 ;// CONCATENATED MODULE: ./src/cli/commands/image.ts
+
+
+
 
 
 
@@ -19107,6 +19615,7 @@ const IMAGE_FLAGS = {
     size: { type: 'string', value: 'SIZE', description: 'debian: the root disk size (default 8G).' },
     mirror: { type: 'string', value: 'URL', description: 'debian: the Debian mirror to use.' },
     cache: { type: 'string', value: 'DIR', description: 'debian: a folder caching downloaded packages.' },
+    ...CACHE_DIR,
 };
 /**
  * `vmplan image build debian --arch arm64|amd64 [--suite S] [--packages "..."] [--setup FILE] [--size 8G] --out DIR`
@@ -19114,8 +19623,22 @@ const IMAGE_FLAGS = {
  */
 async function imageCommand(args, io) {
     const [verb, kind, ...rest] = args;
+    if (verb === 'push' || verb === 'pull') {
+        const { values, positionals } = parseCommandArgs(`image ${verb}`, args.slice(1), IMAGE_FLAGS);
+        try {
+            return await (verb === 'push'
+                ? imagePush(positionals, io)
+                : imagePull(positionals, values.out, values['cache-dir'], io));
+        }
+        catch (error) {
+            if (!(error instanceof RegistryError))
+                throw error;
+            io.stderr(`vmplan image ${verb}: ${error.message}\n`);
+            return cli_io/* EXIT */.d.failed;
+        }
+    }
     if (verb !== 'build' || (kind !== 'debian' && kind !== 'test-guest')) {
-        throw new errors/* InputError */.dz('usage: vmplan image build debian|test-guest --arch arm64|amd64 [flags] (see vmplan image --help)');
+        throw new errors/* InputError */.dz('usage: vmplan image build debian|test-guest --arch arm64|amd64 [flags], vmplan image push DIR REF, vmplan image pull REF --out DIR (see vmplan image --help)');
     }
     const { values } = parseCommandArgs('image build', rest, IMAGE_FLAGS);
     if (values.arch !== 'arm64' && values.arch !== 'amd64')
@@ -19806,10 +20329,14 @@ const COMMANDS = [
     },
     {
         name: 'image',
-        operands: 'build debian|test-guest',
-        summary: "Build a guest image with the scripts in vmplan's guest/ folder.",
+        operands: 'build debian|test-guest | push DIR REF | pull REF',
+        summary: "Build a guest image with the scripts in vmplan's guest/ folder; push it to or pull it from an OCI registry.",
         flags: IMAGE_FLAGS,
-        examples: ['vmplan image build debian --arch arm64 --out guest-image --packages "nodejs npm"'],
+        examples: [
+            'vmplan image build debian --arch arm64 --out guest-image --packages "nodejs npm"',
+            'vmplan image push guest-image ghcr.io/acme/guest:1.2',
+            'vmplan image pull ghcr.io/acme/guest@sha256:… --out guest-image',
+        ],
         run: imageCommand,
     },
     {
@@ -20057,7 +20584,7 @@ __nccwpck_require__.r(__webpack_exports__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
 /* harmony import */ var _process_cgroup_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3537);
 /* harmony import */ var _process_ownership_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2228);
-/* harmony import */ var _process_run_process_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9250);
+/* harmony import */ var _process_run_process_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5820);
 /* harmony import */ var _workspace_collect_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8479);
 /* harmony import */ var _job_env_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(2855);
 
@@ -21968,26 +22495,20 @@ async function killLeftovers(pgid) {
 
 /***/ }),
 
-/***/ 9250:
+/***/ 5820:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  M: () => (/* binding */ runProcessGroup)
-});
-
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(1421);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-// EXTERNAL MODULE: external "node:timers/promises"
-var promises_ = __nccwpck_require__(8500);
-// EXTERNAL MODULE: ./src/process/cgroup.ts
-var cgroup = __nccwpck_require__(3537);
-// EXTERNAL MODULE: ./src/process/process-tree.ts
-var process_tree = __nccwpck_require__(6841);
-;// CONCATENATED MODULE: ./src/process/run-process.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   M: () => (/* binding */ runProcessGroup)
+/* harmony export */ });
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6466);
+/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_stream_promises__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8500);
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_timers_promises__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _cgroup_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3537);
+/* harmony import */ var _process_tree_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6841);
 
 
 
@@ -21999,8 +22520,8 @@ var process_tree = __nccwpck_require__(6841);
  * whatever it left running in its group is killed, so a job never outlives itself.
  */
 async function runProcessGroup(command, args, options) {
-    const [program, programArgs] = options.cgroup === undefined ? [command, args] : (0,cgroup/* commandInCgroup */.xy)(options.cgroup, command, args);
-    const child = (0,external_node_child_process_.spawn)(program, programArgs, {
+    const [program, programArgs] = options.cgroup === undefined ? [command, args] : (0,_cgroup_js__WEBPACK_IMPORTED_MODULE_3__/* .commandInCgroup */ .xy)(options.cgroup, command, args);
+    const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(program, programArgs, {
         cwd: options.cwd,
         env: options.env,
         detached: true,
@@ -22023,7 +22544,7 @@ async function runProcessGroup(command, args, options) {
     options.onStart?.(pgid);
     let stopping;
     const onAbort = () => {
-        stopping ??= (0,process_tree/* stopProcessGroup */.VK)(pgid, options.killGraceMs());
+        stopping ??= (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_4__/* .stopProcessGroup */ .VK)(pgid, options.killGraceMs());
     };
     if (options.signal.aborted)
         onAbort();
@@ -22032,14 +22553,14 @@ async function runProcessGroup(command, args, options) {
     const exit = await exited;
     options.signal.removeEventListener('abort', onAbort);
     const stopped = stopping === undefined ? undefined : await stopping;
-    const leftovers = await (0,process_tree/* killLeftovers */.BR)(pgid);
+    const leftovers = await (0,_process_tree_js__WEBPACK_IMPORTED_MODULE_4__/* .killLeftovers */ .BR)(pgid);
     const escaped = (await options.cgroup?.killAll()) ?? 0;
     // Output ends when every holder of the pipes is gone; something that escaped the group (setsid) may keep
     // them open, so don't wait forever.
-    const drained = Promise.all([(0,promises_namespaceObject.finished)(stdout), (0,promises_namespaceObject.finished)(stderr)]).then(() => true, () => true);
+    const drained = Promise.all([(0,node_stream_promises__WEBPACK_IMPORTED_MODULE_1__.finished)(stdout), (0,node_stream_promises__WEBPACK_IMPORTED_MODULE_1__.finished)(stderr)]).then(() => true, () => true);
     // The 2 s wait is cancelled once output ends, so nothing outlives the job (a pending timer keeps Node alive).
     const giveUp = new AbortController();
-    const waited = (0,promises_.setTimeout)(2_000, false, { signal: giveUp.signal }).catch(() => true);
+    const waited = (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_2__.setTimeout)(2_000, false, { signal: giveUp.signal }).catch(() => true);
     const complete = await Promise.race([drained, waited]);
     giveUp.abort();
     if (!complete) {
@@ -23042,6 +23563,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+
+/***/ }),
+
+/***/ 6466:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 
 /***/ }),
 
@@ -31656,6 +32184,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   k5n: () => (/* binding */ _enum),
   euz: () => (/* binding */ literal),
   aig: () => (/* binding */ number),
+  Ikc: () => (/* binding */ object),
   jgl: () => (/* binding */ partialRecord),
   g1P: () => (/* binding */ record),
   rej: () => (/* binding */ strictObject),
@@ -31664,7 +32193,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   L5J: () => (/* binding */ unknown)
 });
 
-// UNUSED EXPORTS: ZodAny, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNull, ZodNumber, ZodNumberFormat, ZodPrefault, ZodPreprocess, ZodPromise, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, looseObject, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, object, optional, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
+// UNUSED EXPORTS: ZodAny, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNull, ZodNumber, ZodNumberFormat, ZodPrefault, ZodPreprocess, ZodPromise, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, looseObject, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, optional, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/core/core.js
 var core_core = __nccwpck_require__(8532);
@@ -33547,7 +34076,7 @@ function object(shape, params) {
     const def = {
         type: "object",
         shape: shape ?? {},
-        ...util.normalizeParams(params),
+        ...core_util/* normalizeParams */.A2(params),
     };
     return new ZodObject(def);
 }

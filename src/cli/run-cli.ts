@@ -97,10 +97,15 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'image',
-    operands: 'build debian|test-guest',
-    summary: "Build a guest image with the scripts in vmplan's guest/ folder.",
+    operands: 'build debian|test-guest | push DIR REF | pull REF',
+    summary:
+      "Build a guest image with the scripts in vmplan's guest/ folder; push it to or pull it from an OCI registry.",
     flags: IMAGE_FLAGS,
-    examples: ['vmplan image build debian --arch arm64 --out guest-image --packages "nodejs npm"'],
+    examples: [
+      'vmplan image build debian --arch arm64 --out guest-image --packages "nodejs npm"',
+      'vmplan image push guest-image ghcr.io/acme/guest:1.2',
+      'vmplan image pull ghcr.io/acme/guest@sha256:… --out guest-image',
+    ],
     run: imageCommand,
   },
   {

@@ -179,7 +179,10 @@ export class RegistryClient {
           ...init.headers,
           ...(this.authorization === undefined ? {} : { authorization: this.authorization }),
         },
-      } as RequestInit);
+      } as RequestInit).catch((error: Error) => {
+        const cause = (error.cause as Error | undefined)?.message ?? error.message;
+        throw new RegistryError(`cannot reach ${this.reference.registry} (${cause})`, 0, 'UNREACHABLE');
+      });
     let response = await send();
     if (response.status === 401 && this.authorization === undefined) {
       this.authorization = await this.answerChallenge(response.headers.get('www-authenticate') ?? '');

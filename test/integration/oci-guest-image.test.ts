@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/oci/client.js';
 import { CHUNK_BYTES, pullGuestImage, pushGuestImage } from '../../src/oci/guest-image.js';
+import { runVmplan } from '../support/cli.js';
 import { commandWorks, prerequisite } from '../support/prerequisites.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
@@ -142,5 +143,57 @@ describe.skipIf(!available)('guest images in an OCI registry', () => {
     );
     expect(error.message).toContain(`blob ${victim.digest} arrived with digest`);
     expect(() => statSync(join(folder, 'corrupt', 'disk'))).toThrow();
+  });
+});
+
+describe.skipIf(!available)('vmplan image push and pull', () => {
+  it('push a folder to a registry behind a docker login, pull it by the digest it printed, resuming nothing twice', async () => {
+    const locked = await startRegistry({ name: 'ci', password: 'pass-word' });
+    try {
+      const home = join(folder, 'home');
+      mkdirSync(join(home, '.docker'), { recursive: true });
+      writeFileSync(
+        join(home, '.docker/config.json'),
+        JSON.stringify({
+          auths: { [locked.host]: { auth: Buffer.from('ci:pass-word').toString('base64') } },
+        }),
+      );
+      const image = imageFolder('cli');
+      const env = { HOME: home, VMPLAN_CACHE_DIR: join(folder, 'cli-cache') };
+      const pushed = await runVmplan(['image', 'push', image, `${locked.host}/acme/cli:1.0`], {
+        cwd: folder,
+        env,
+      });
+      expect(pushed.code, pushed.stderr).toBe(0);
+      expect(pushed.stderr).toMatch(/^pushed 5 of 6 blob\(s\) \([\d.]+ MB\) in [\d.]+ s$/m);
+      const reference = pushed.stdout.trim();
+      expect(reference).toMatch(new RegExp(`^${locked.host}/acme/cli:1\\.0@sha256:[0-9a-f]{64}$`));
+      const pulled = await runVmplan(['image', 'pull', reference, '--out', 'pulled'], { cwd: folder, env });
+      expect(pulled.code, pulled.stderr).toBe(0);
+      expect(pulled.stdout.trim()).toBe(reference);
+      for (const name of ['kernel', 'initrd', 'disk'])
+        expect(same(join(image, name), join(folder, 'pulled', name))).toBe(true);
+      const again = await runVmplan(['image', 'pull', reference, '--out', 'pulled-again'], {
+        cwd: folder,
+        env,
+      });
+      expect(again.stderr).toMatch(/^pulled 0 of 6 blob\(s\)/m);
+      const anonymous = await runVmplan(['image', 'pull', reference, '--out', 'x'], {
+        cwd: folder,
+        env: { HOME: join(folder, 'nobody'), VMPLAN_CACHE_DIR: join(folder, 'other-cache') },
+      });
+      expect(anonymous.code).toBe(1);
+      expect(anonymous.stderr).toBe(
+        `vmplan image pull: ${locked.host} needs a login (no credentials found)\n`,
+      );
+      const nowhere = await runVmplan(['image', 'pull', '127.0.0.1:9/acme/cli:1.0', '--out', 'x'], {
+        cwd: folder,
+        env,
+      });
+      expect(nowhere.code).toBe(1);
+      expect(nowhere.stderr).toMatch(/^vmplan image pull: cannot reach 127\.0\.0\.1:9 \(.+\)\n$/);
+    } finally {
+      await locked.stop();
+    }
   });
 });

@@ -3,9 +3,12 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../errors.js';
+import { RegistryError } from '../../oci/client.js';
 import { parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
 import type { Flags } from '../spec.js';
+import { imagePull, imagePush } from './image-registry.js';
+import { CACHE_DIR } from './run.js';
 
 /** The guest/ folder that ships with vmplan (found from this module, in the sources or the bundle). */
 export function guestFolder(): string {
@@ -32,6 +35,7 @@ export const IMAGE_FLAGS = {
   size: { type: 'string', value: 'SIZE', description: 'debian: the root disk size (default 8G).' },
   mirror: { type: 'string', value: 'URL', description: 'debian: the Debian mirror to use.' },
   cache: { type: 'string', value: 'DIR', description: 'debian: a folder caching downloaded packages.' },
+  ...CACHE_DIR,
 } as const satisfies Flags;
 
 /**
@@ -40,9 +44,21 @@ export const IMAGE_FLAGS = {
  */
 export async function imageCommand(args: string[], io: CliIo): Promise<number> {
   const [verb, kind, ...rest] = args;
+  if (verb === 'push' || verb === 'pull') {
+    const { values, positionals } = parseCommandArgs(`image ${verb}`, args.slice(1), IMAGE_FLAGS);
+    try {
+      return await (verb === 'push'
+        ? imagePush(positionals, io)
+        : imagePull(positionals, values.out, values['cache-dir'], io));
+    } catch (error) {
+      if (!(error instanceof RegistryError)) throw error;
+      io.stderr(`vmplan image ${verb}: ${error.message}\n`);
+      return EXIT.failed;
+    }
+  }
   if (verb !== 'build' || (kind !== 'debian' && kind !== 'test-guest')) {
     throw new InputError(
-      'usage: vmplan image build debian|test-guest --arch arm64|amd64 [flags] (see vmplan image --help)',
+      'usage: vmplan image build debian|test-guest --arch arm64|amd64 [flags], vmplan image push DIR REF, vmplan image pull REF --out DIR (see vmplan image --help)',
     );
   }
   const { values } = parseCommandArgs('image build', rest, IMAGE_FLAGS);

@@ -1,0 +1,45 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { credentialsFor } from '../../src/oci/credentials.js';
+
+const home = mkdtempSync(join(tmpdir(), 'vmplan-docker-config-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+mkdirSync(join(home, '.docker'));
+writeFileSync(
+  join(home, '.docker/config.json'),
+  JSON.stringify({
+    auths: {
+      'registry.example.com': { auth: Buffer.from('robot:pa:ss').toString('base64') },
+      'https://ghcr.io': { auth: Buffer.from('octocat:ghp_fromlogin').toString('base64') },
+      'quay.io': { username: 'q', password: 'qp' },
+      'helper.example.com': {},
+    },
+    credsStore: 'osxkeychain',
+  }),
+);
+
+describe('registry credentials', () => {
+  it("uses the workflow's token for GHCR, as the workflow's actor", () => {
+    expect(credentialsFor('ghcr.io', { GITHUB_TOKEN: 'ghs_abc', GITHUB_ACTOR: 'ci-bot' }, home)).toEqual({
+      username: 'ci-bot',
+      password: 'ghs_abc',
+    });
+  });
+
+  it('reads docker login entries (auth or username/password, with or without a scheme), splitting at the first colon', () => {
+    expect(credentialsFor('registry.example.com', {}, home)).toEqual({
+      username: 'robot',
+      password: 'pa:ss',
+    });
+    expect(credentialsFor('ghcr.io', {}, home)).toEqual({ username: 'octocat', password: 'ghp_fromlogin' });
+    expect(credentialsFor('quay.io', {}, home)).toEqual({ username: 'q', password: 'qp' });
+    expect(credentialsFor('quay.io', { DOCKER_CONFIG: join(home, 'elsewhere') }, home)).toBeUndefined();
+  });
+
+  it('finds none for a registry nobody logged in to, or one behind a credential helper it does not run', () => {
+    expect(credentialsFor('other.example.com', {}, home)).toBeUndefined();
+    expect(credentialsFor('helper.example.com', {}, home)).toBeUndefined();
+  });
+});
