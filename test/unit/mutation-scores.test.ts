@@ -26,3 +26,38 @@ describe('mutation scores per module', () => {
     ]);
   });
 });
+
+describe("CI's mutation gate", () => {
+  it('tests the modules a change touched, with the config’s own globs', async () => {
+    const { touchedModules, mutateGlobs } = await import('../../scripts/mutate-changed.js');
+    expect(
+      touchedModules(['src/plan/build.ts', 'src/plan/io.ts', 'src/cli/run-cli.ts', 'src/util/bytes.ts']),
+    ).toEqual(['plan', 'util']);
+    expect(touchedModules(['src/cli/run-cli.ts', 'README.md'])).toEqual([]);
+    const globs = [
+      'src/plan/**/*.ts',
+      'src/util/**/*.ts',
+      'src/executors/job-env.ts',
+      'src/executors/qemu/args.ts',
+    ];
+    expect(mutateGlobs(globs, ['executors', 'util'])).toEqual([
+      'src/util/**/*.ts',
+      'src/executors/job-env.ts',
+      'src/executors/qemu/args.ts',
+    ]);
+  });
+
+  it('fails a module below its own threshold, 85% for a module without one', async () => {
+    const { belowThreshold } = await import('../../scripts/mutate-changed.js');
+    expect(
+      belowThreshold(
+        [
+          { module: 'plan', score: 79.5 },
+          { module: 'util', score: 84.9 },
+          { module: 'report', score: 91 },
+        ],
+        { plan: 78, report: 85 },
+      ),
+    ).toEqual(['util: mutation score 84.9% is below its threshold 85%']);
+  });
+});
