@@ -4403,7 +4403,7 @@ exports.basename = (path, { windows } = {}) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1604);
-/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4965);
+/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7507);
 // The local CLI: `vmplan plan|show|validate|schema ...`.
 
 
@@ -4456,7 +4456,7 @@ function quietOnClose(stream) {
 
 /***/ }),
 
-/***/ 4965:
+/***/ 7507:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -13015,9 +13015,68 @@ function duration(params) {
 /** Guest CPU architectures vmplan knows (the jobs file's `arch`). */
 const GUEST_ARCHS = ['arm64', 'amd64'];
 
+;// CONCATENATED MODULE: ./src/oci/reference.ts
+
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/**
+ * Parses an image reference as the distribution spec names them. The registry must be explicit (a host with a
+ * dot or a port, or localhost): vmplan never guesses Docker Hub. `what` names the reference in errors.
+ */
+function parseReference(text, what = 'image reference') {
+    const fail = (why) => {
+        throw new errors/* InputError */.dz(`${what} "${text}": ${why} (expected e.g. ghcr.io/org/guest:1.2 or ghcr.io/org/guest@sha256:…)`);
+    };
+    let rest = text.trim();
+    let digest;
+    const at = rest.indexOf('@');
+    if (at !== -1) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        if (!DIGEST.test(digest))
+            fail(`"${digest}" is not a sha256 digest`);
+    }
+    const slash = rest.indexOf('/');
+    if (slash === -1)
+        fail('no registry host');
+    const registry = rest.slice(0, slash);
+    if (!/[.:]/.test(registry) && registry !== 'localhost')
+        fail(`"${registry}" is not a registry host (name it: ghcr.io/…)`);
+    let path = rest.slice(slash + 1);
+    let tag;
+    const colon = path.lastIndexOf(':');
+    if (colon !== -1) {
+        tag = path.slice(colon + 1);
+        path = path.slice(0, colon);
+        if (!TAG.test(tag))
+            fail(`"${tag}" is not a valid tag`);
+    }
+    if (path === '' || !path.split('/').every((part) => COMPONENT.test(part)))
+        fail(`"${path}" is not a repository name (lower-case letters, digits, . _ - and /)`);
+    if (tag === undefined && digest === undefined)
+        fail('no tag or digest');
+    return { registry, repository: path, tag, digest };
+}
+/** The reference as text: `registry/repository[:tag][@digest]`. */
+function formatReference(reference) {
+    return `${reference.registry}/${reference.repository}${reference.tag === undefined ? '' : `:${reference.tag}`}${reference.digest === undefined ? '' : `@${reference.digest}`}`;
+}
+/** Why a text is not an image reference, or undefined when it is one (for schemas, which must not throw). */
+function referenceProblem(text) {
+    try {
+        parseReference(text);
+        return undefined;
+    }
+    catch (error) {
+        return error.message.replace(/^image reference "[^"]*": /, '');
+    }
+}
+
 // EXTERNAL MODULE: ./src/config/runner-variables.ts
 var runner_variables = __nccwpck_require__(2282);
 ;// CONCATENATED MODULE: ./src/config/schema.ts
+
 
 
 
@@ -13183,11 +13242,23 @@ const NixImageSchema = schemas/* strictObject */.rej({
     nix: NonEmptyStringSchema.describe('A nix installable, e.g. ".#vmplan-guest"; its output holds kernel, initrd and optional disk.'),
 })
     .describe('A guest image built with nix.');
-/** One guest image definition: prebuilt files, a build command, or a nix installable. */
-const ImageSchema = schemas/* union */.KCZ([FilesImageSchema, BuildImageSchema, NixImageSchema])
+/** An image pulled from an OCI registry, where `vmplan image push` put it. */
+const OciImageSchema = schemas/* strictObject */.rej({
+    ...imageCommon,
+    oci: schemas/* string */.YjP()
+        .superRefine((text, context) => {
+        const problem = referenceProblem(text);
+        if (problem !== undefined)
+            context.addIssue({ code: 'custom', message: problem });
+    })
+        .describe('An image reference: registry/repository with a tag, a digest or both (ghcr.io/org/guest:1.2@sha256:…); a tag is resolved to a digest once per plan.'),
+})
+    .describe('A guest image from an OCI registry (pushed with vmplan image push).');
+/** One guest image definition: prebuilt files, a build command, a nix installable, or an OCI image. */
+const ImageSchema = schemas/* union */.KCZ([FilesImageSchema, BuildImageSchema, NixImageSchema, OciImageSchema])
     .register(branchKeys, {
-    branches: [['kernel', 'initrd', 'disk'], ['build'], ['nix']],
-    describe: '"kernel"/"initrd" (prebuilt files), "build" (a host command) or "nix" (a nix installable)',
+    branches: [['kernel', 'initrd', 'disk'], ['build'], ['nix'], ['oci']],
+    describe: '"kernel"/"initrd" (prebuilt files), "build" (a host command), "nix" (a nix installable) or "oci" (an image in a registry)',
 });
 const NeedsSchema = schemas/* union */.KCZ([JobIdSchema, schemas/* array */.YOg(JobIdSchema)], {
     error: (issue) => `expected a job id or a list of job ids, found ${describeValue(issue.input)}`,
@@ -13376,11 +13447,22 @@ const NixPrepareNodeSchema = schemas/* strictObject */.rej({
     ...prepareCommon,
     installable: schemas/* string */.YjP(),
 });
+/** Prepare node: an image pulled from an OCI registry, always by digest (exact bytes). */
+const OciPrepareNodeSchema = schemas/* strictObject */.rej({
+    kind: schemas/* literal */.euz('prepare'),
+    type: schemas/* literal */.euz('oci'),
+    ...prepareCommon,
+    reference: schemas/* string */.YjP().describe('The reference as the jobs file gives it.'),
+    digest: schemas/* string */.YjP()
+        .regex(/^sha256:[a-f0-9]{64}$/)
+        .describe('The manifest digest pulled: given, or the tag resolved once when the plan was made.'),
+});
 /** A node that produces a guest image, shared by every job using that image. */
 const PrepareNodeSchema = schemas/* discriminatedUnion */.gMt('type', [
     FilesPrepareNodeSchema,
     BuildPrepareNodeSchema,
     NixPrepareNodeSchema,
+    OciPrepareNodeSchema,
 ]);
 /** A node that runs one job's command, in a VM or on the host. */
 const ExecuteNodeSchema = schemas/* strictObject */.rej({
@@ -13538,7 +13620,7 @@ function buildPlan(config, context) {
     const executeNodes = included.map((id) => buildExecuteNode(config, id, needsOf(id), context, problems));
     if (problems.length > 0)
         throw new errors/* InputError */.dz(problems);
-    const prepareNodes = buildPrepareNodes(config, executeNodes);
+    const prepareNodes = buildPrepareNodes(config, executeNodes, context);
     const { nodes, stages } = orderNodes([...prepareNodes, ...executeNodes]);
     const body = {
         schemaVersion: PLAN_SCHEMA_VERSION,
@@ -13680,7 +13762,7 @@ function buildExecuteNode(config, id, needs, context, problems) {
     };
 }
 /** One prepare node per distinct image used by a VM job, shared by all of them. */
-function buildPrepareNodes(config, executeNodes) {
+function buildPrepareNodes(config, executeNodes, context) {
     const users = new Map();
     for (const node of executeNodes) {
         if (node.image === null)
@@ -13690,10 +13772,10 @@ function buildPrepareNodes(config, executeNodes) {
     return [...users.keys()].sort().map((name) => {
         const image = config.images[name];
         const usedBy = users.get(name).map((node) => node.id);
-        return prepareNode(name, image, usedBy);
+        return prepareNode(name, image, usedBy, context);
     });
 }
-function prepareNode(name, image, usedBy) {
+function prepareNode(name, image, usedBy, context) {
     const common = {
         id: `image:${name}`,
         description: image.description ?? `Prepare image "${name}"`,
@@ -13713,7 +13795,19 @@ function prepareNode(name, image, usedBy) {
         const build = typeof image.build === 'string' ? { run: image.build, inputs: [] } : image.build;
         return { ...common, type: 'build', run: build.run, inputs: build.inputs ?? [] };
     }
-    return { ...common, type: 'nix', installable: image.nix };
+    if ('nix' in image)
+        return { ...common, type: 'nix', installable: image.nix };
+    // Always by digest, so the plan names exact bytes: the reference's own, or its tag resolved by the caller.
+    const digest = /@(sha256:[a-f0-9]{64})$/.exec(image.oci)?.[1] ?? context.ociDigests?.[image.oci];
+    if (digest === undefined)
+        throw new errors/* InputError */.dz(`images.${name}.oci: the tag of ${image.oci} was not resolved to a digest`);
+    return {
+        ...common,
+        cacheKey: (0,canonical_json/* sha256 */.sc)((0,canonical_json/* canonicalJson */.dj)({ v: 1, oci: digest })),
+        type: 'oci',
+        reference: image.oci,
+        digest,
+    };
 }
 /** A cache key from what determines an image's files (not its cpus/memory/description). */
 function imageCacheKey(image) {
@@ -15643,7 +15737,7 @@ class ImageProblem extends Error {
 const CacheEntrySchema = schemas/* strictObject */.rej({
     key: schemas/* string */.YjP(),
     image: schemas/* string */.YjP(),
-    type: schemas/* enum */.k5n(['files', 'build', 'nix']),
+    type: schemas/* enum */.k5n(['files', 'build', 'nix', 'oci']),
     createdAt: datetime(),
     buildMs: schemas/* number */.aig().int().nonnegative(),
     inputs: schemas/* array */.YOg(schemas/* strictObject */.rej({ path: schemas/* string */.YjP(), sha256: schemas/* string */.YjP() })),
@@ -16318,6 +16412,414 @@ async function checkFreeSpace(folders, cacheDir, minFreeBytes) {
 var host_executor = __nccwpck_require__(5164);
 // EXTERNAL MODULE: ./src/executors/job-env.ts
 var job_env = __nccwpck_require__(2855);
+// EXTERNAL MODULE: external "node:stream/promises"
+var external_node_stream_promises_ = __nccwpck_require__(6466);
+;// CONCATENATED MODULE: ./src/oci/client.ts
+
+
+
+
+/** A registry's own error (the distribution spec's codes: BLOB_UNKNOWN, MANIFEST_UNKNOWN, UNAUTHORIZED, DENIED, …). */
+class RegistryError extends Error {
+    status;
+    code;
+    name = 'RegistryError';
+    constructor(message, status, code) {
+        super(message);
+        this.status = status;
+        this.code = code;
+    }
+}
+/** Media types a manifest is asked for in (OCI first). */
+const MANIFEST_TYPES = [
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.oci.image.index.v1+json',
+];
+/** sha256 digest of bytes, as the spec writes it. */
+function digestOf(bytes) {
+    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+}
+/**
+ * A client for one repository of a registry, following the distribution spec: blobs pushed with POST then PUT
+ * (skipped when HEAD finds them), manifests PUT by tag or digest; pulls verify every digest. Loopback registries
+ * are spoken to over http, everything else over https. Authenticates on the registry's challenge: basic, or a
+ * bearer token from its realm with the credentials (how GHCR takes a GitHub token).
+ */
+class RegistryClient {
+    reference;
+    credentials;
+    authorization;
+    /** Bytes of blobs actually sent (skipped blobs send none): what a second push saved. */
+    bytesSent = 0;
+    /** Bytes of blobs actually received. */
+    bytesReceived = 0;
+    constructor(reference, credentials) {
+        this.reference = reference;
+        this.credentials = credentials;
+    }
+    get base() {
+        const host = this.reference.registry;
+        const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
+        return `${loopback ? 'http' : 'https'}://${host}/v2/${this.reference.repository}`;
+    }
+    /** Whether the registry has a blob. */
+    async hasBlob(digest) {
+        const response = await this.request('HEAD', `/blobs/${digest}`, {}, [200, 404]);
+        return response.status === 200;
+    }
+    /** Uploads a blob unless the registry has it; returns whether it was sent. */
+    async pushBlob(digest, body) {
+        if (await this.hasBlob(digest))
+            return false;
+        const started = await this.request('POST', '/blobs/uploads/', {}, [202]);
+        const location = started.headers.get('location');
+        if (location === null)
+            throw new RegistryError('the registry gave no upload location', 202, undefined);
+        const url = new URL(location, this.base);
+        url.searchParams.set('digest', digest);
+        const size = 'bytes' in body ? body.bytes.length : body.size;
+        const payload = 'bytes' in body
+            ? body.bytes
+            : external_node_stream_namespaceObject.Readable.toWeb((0,external_node_fs_.createReadStream)(body.file, { start: body.start, end: body.start + body.size - 1 }));
+        await this.request('PUT', url.toString(), {
+            body: payload,
+            headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+            duplex: 'half',
+        }, [201]);
+        this.bytesSent += size;
+        return true;
+    }
+    /** Stores a manifest under a tag or digest; returns its digest. */
+    async putManifest(reference, bytes, mediaType) {
+        await this.request('PUT', `/manifests/${reference}`, { body: bytes, headers: { 'content-type': mediaType } }, [201]);
+        return digestOf(bytes);
+    }
+    /** Fetches a manifest by tag or digest; a digest reference is checked against the bytes served. */
+    async getManifest(reference) {
+        const response = await this.request('GET', `/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES.join(', ') } }, [200]);
+        const bytes = Buffer.from(await response.arrayBuffer());
+        const digest = digestOf(bytes);
+        if (reference.startsWith('sha256:') && digest !== reference)
+            throw new RegistryError(`manifest ${reference} arrived with digest ${digest}: refused`, 200, 'DIGEST_INVALID');
+        return { digest, mediaType: response.headers.get('content-type') ?? '', bytes };
+    }
+    /**
+     * Downloads a blob into `file`, continuing after `have` bytes already there (an interrupted pull) with a Range
+     * request when the registry honours it, then checks the whole file's digest.
+     */
+    async fetchBlob(digest, file, have = 0) {
+        const headers = have > 0 ? { range: `bytes=${have}-` } : {};
+        const response = await this.request('GET', `/blobs/${digest}`, { headers }, [200, 206]);
+        const resumed = response.status === 206;
+        if (response.body === null)
+            throw new RegistryError(`blob ${digest} came without a body`, response.status, undefined);
+        let received = 0;
+        const counter = new TransformStream({
+            transform: (chunk, controller) => {
+                received += chunk.length;
+                controller.enqueue(chunk);
+            },
+        });
+        await (0,external_node_stream_promises_.pipeline)(external_node_stream_namespaceObject.Readable.fromWeb(response.body.pipeThrough(counter)), (0,external_node_fs_.createWriteStream)(file, resumed ? { flags: 'a' } : { flags: 'w' }));
+        this.bytesReceived += received;
+        const actual = await fileDigest(file);
+        if (actual !== digest)
+            throw new RegistryError(`blob ${digest} arrived with digest ${actual}: refused (corrupt or tampered)`, 200, 'DIGEST_INVALID');
+    }
+    /** One request, authenticating once on a 401 challenge; a status not in `ok` is a RegistryError. */
+    async request(method, path, init, ok) {
+        const url = path.startsWith('http') ? path : `${this.base}${path}`;
+        const send = () => fetch(url, {
+            method,
+            ...init,
+            headers: {
+                ...init.headers,
+                ...(this.authorization === undefined ? {} : { authorization: this.authorization }),
+            },
+        }).catch((error) => {
+            const cause = error.cause?.message ?? error.message;
+            throw new RegistryError(`cannot reach ${this.reference.registry} (${cause})`, 0, 'UNREACHABLE');
+        });
+        let response = await send();
+        if (response.status === 401 && this.authorization === undefined) {
+            this.authorization = await this.answerChallenge(response.headers.get('www-authenticate') ?? '');
+            await response.body?.cancel();
+            if (init.body !== undefined && !(init.body instanceof Buffer))
+                throw new RegistryError('authentication needed mid-upload', 401, 'UNAUTHORIZED');
+            response = await send();
+        }
+        if (ok.includes(response.status))
+            return response;
+        throw await registryError(method, url, response);
+    }
+    /** The Authorization header a challenge asks for: basic with the credentials, or a bearer token from the realm. */
+    async answerChallenge(challenge) {
+        const basic = this.credentials === undefined
+            ? undefined
+            : `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
+        if (/^basic/i.test(challenge)) {
+            if (basic === undefined)
+                throw new RegistryError(`${this.reference.registry} needs a login (no credentials found)`, 401, 'UNAUTHORIZED');
+            return basic;
+        }
+        const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1], match[2]]));
+        if (!/^bearer/i.test(challenge) || params.realm === undefined)
+            throw new RegistryError(`${this.reference.registry} asked for authentication vmplan does not speak: ${challenge}`, 401, 'UNAUTHORIZED');
+        const realm = new URL(params.realm);
+        if (params.service !== undefined)
+            realm.searchParams.set('service', params.service);
+        realm.searchParams.set('scope', params.scope ?? `repository:${this.reference.repository}:pull,push`);
+        const response = await fetch(realm, basic === undefined ? {} : { headers: { authorization: basic } });
+        if (!response.ok)
+            throw new RegistryError(`${realm.host} refused a token (HTTP ${response.status})`, response.status, 'UNAUTHORIZED');
+        const body = (await response.json());
+        const token = body.token ?? body.access_token;
+        if (token === undefined)
+            throw new RegistryError(`${realm.host} gave no token`, response.status, 'UNAUTHORIZED');
+        return `Bearer ${token}`;
+    }
+}
+/** A file's sha256 digest, streamed. */
+async function fileDigest(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    if ((0,external_node_fs_.statSync)(file).size > 0)
+        for await (const chunk of (0,external_node_fs_.createReadStream)(file))
+            hash.update(chunk);
+    return `sha256:${hash.digest('hex')}`;
+}
+/** A RegistryError from a failed response, with the spec's error code and message when the body has them. */
+async function registryError(method, url, response) {
+    let code;
+    let detail = '';
+    try {
+        const body = (await response.json());
+        code = body.errors?.[0]?.code;
+        detail = body.errors?.map((error) => `${error.code}: ${error.message}`).join('; ') ?? '';
+    }
+    catch {
+        // no JSON body (HEAD, proxies)
+    }
+    return new RegistryError(`${method} ${url}: HTTP ${response.status}${detail === '' ? '' : ` (${detail})`}`, response.status, code);
+}
+
+;// CONCATENATED MODULE: ./src/oci/credentials.ts
+
+
+
+/**
+ * Credentials for a registry: for GHCR the workflow's token (GITHUB_TOKEN, as GITHUB_ACTOR); otherwise the standard
+ * docker config file (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`, as `docker login` writes it).
+ * Credential helpers (`credsStore`, `credHelpers`) are not run: vmplan starts no programs a config names.
+ */
+function credentialsFor(registry, env, home = (0,external_node_os_.homedir)()) {
+    if (registry === 'ghcr.io' && env.GITHUB_TOKEN !== undefined && env.GITHUB_TOKEN !== '')
+        return { username: env.GITHUB_ACTOR ?? 'x-access-token', password: env.GITHUB_TOKEN };
+    const file = (0,external_node_path_.join)(env.DOCKER_CONFIG ?? (0,external_node_path_.join)(home, '.docker'), 'config.json');
+    let config;
+    try {
+        config = JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+    const entry = Object.entries(config.auths ?? {}).find(([key]) => key.replace(/^https?:\/\//, '').replace(/\/.*$/, '') === registry)?.[1];
+    if (entry === undefined)
+        return undefined;
+    if (entry.username !== undefined && entry.password !== undefined)
+        return { username: entry.username, password: entry.password };
+    if (entry.auth === undefined)
+        return undefined;
+    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon === -1 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+;// CONCATENATED MODULE: ./src/oci/guest-image.ts
+
+
+
+
+// A vmplan guest image as an OCI artifact: an image manifest with its own artifactType; the kernel and initrd are
+// one layer each, the root disk is cut into fixed-size chunks, each a layer named by its content, so a push or
+// pull of a changed image moves only the chunks that changed, and chunks of zeros are not stored at all (the
+// disk stays sparse on the way back).
+/** The artifact type of a vmplan guest image. */
+const GUEST_ARTIFACT_TYPE = 'application/vnd.vmplan.guest.v1';
+/** Media types of its parts. */
+const MEDIA = {
+    manifest: 'application/vnd.oci.image.manifest.v1+json',
+    config: 'application/vnd.vmplan.guest.config.v1+json',
+    kernel: 'application/vnd.vmplan.guest.kernel.v1',
+    initrd: 'application/vnd.vmplan.guest.initrd.v1',
+    diskChunk: 'application/vnd.vmplan.guest.disk.chunk.v1',
+};
+/** Root disks are cut into chunks of this size (the last one shorter). */
+const CHUNK_BYTES = 32 * 1024 * 1024;
+/** The config blob: what a pull needs to put the parts back together. */
+const GuestConfigSchema = schemas/* strictObject */.rej({
+    vmplan: schemas/* literal */.euz(1),
+    disk: schemas/* strictObject */.rej({ size: schemas/* number */.aig().int().nonnegative(), chunkBytes: schemas/* number */.aig().int().positive() })
+        .nullable(),
+});
+const DescriptorSchema = schemas/* object */.Ikc({
+    mediaType: schemas/* string */.YjP(),
+    digest: schemas/* string */.YjP().regex(/^sha256:[a-f0-9]{64}$/),
+    size: schemas/* number */.aig().int().nonnegative(),
+    annotations: schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* string */.YjP()).optional(),
+});
+/** The manifest fields a pull reads (validated: a registry's answer is input). */
+const GuestManifestSchema = schemas/* object */.Ikc({
+    schemaVersion: schemas/* literal */.euz(2),
+    mediaType: schemas/* literal */.euz(MEDIA.manifest),
+    artifactType: schemas/* literal */.euz(GUEST_ARTIFACT_TYPE),
+    config: DescriptorSchema,
+    layers: schemas/* array */.YOg(DescriptorSchema),
+});
+/** Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest digest. */
+async function pushGuestImage(client, folder, tag) {
+    const parts = [];
+    for (const [name, mediaType] of [
+        ['kernel', MEDIA.kernel],
+        ['initrd', MEDIA.initrd],
+    ]) {
+        const file = (0,external_node_path_.join)(folder, name);
+        parts.push({ mediaType, file, start: 0, size: (0,external_node_fs_.statSync)(file).size, digest: await fileDigest(file) });
+    }
+    const disk = (0,external_node_path_.join)(folder, 'disk');
+    const size = (0,external_node_fs_.existsSync)(disk) ? (0,external_node_fs_.statSync)(disk).size : undefined;
+    if (size !== undefined)
+        parts.push(...diskChunks(disk, size));
+    const config = Buffer.from(JSON.stringify({ vmplan: 1, disk: size === undefined ? null : { size, chunkBytes: CHUNK_BYTES } }));
+    const before = client.bytesSent;
+    let moved = 0;
+    if (await client.pushBlob(digestOf(config), { bytes: config }))
+        moved++;
+    // A chunk that repeats in the disk is one blob: the registry has it after its first upload.
+    for (const part of parts)
+        if (await client.pushBlob(part.digest, { file: part.file, start: part.start, size: part.size }))
+            moved++;
+    const manifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA.manifest,
+        artifactType: GUEST_ARTIFACT_TYPE,
+        config: { mediaType: MEDIA.config, digest: digestOf(config), size: config.length },
+        layers: parts.map((part) => ({
+            mediaType: part.mediaType,
+            digest: part.digest,
+            size: part.size,
+            ...(part.offset === undefined ? {} : { annotations: { 'vmplan.offset': String(part.offset) } }),
+        })),
+    }));
+    const digest = await client.putManifest(tag ?? digestOf(manifest), manifest, MEDIA.manifest);
+    return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before };
+}
+/** The disk's chunks that hold data, with their digests; chunks of zeros are left out (holes). */
+function diskChunks(disk, size) {
+    const parts = [];
+    const buffer = Buffer.alloc(CHUNK_BYTES);
+    const fd = (0,external_node_fs_.openSync)(disk, 'r');
+    try {
+        for (let offset = 0; offset < size; offset += CHUNK_BYTES) {
+            const length = Math.min(CHUNK_BYTES, size - offset);
+            const chunk = buffer.subarray(0, length);
+            readFully(fd, chunk, offset);
+            if (isZero(chunk))
+                continue;
+            parts.push({
+                mediaType: MEDIA.diskChunk,
+                file: disk,
+                start: offset,
+                size: length,
+                digest: digestOf(chunk),
+                offset,
+            });
+        }
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+    return parts;
+}
+/**
+ * Pulls a guest image into `out` (kernel, initrd, disk): every blob verified; blobs are kept by digest in
+ * `blobStore` while downloading, so an interrupted pull resumes where it stopped, and a chunk the image repeats is
+ * downloaded once. The disk is written sparse: holes stay holes.
+ */
+async function pullGuestImage(client, reference, out, blobStore) {
+    const fetched = await client.getManifest(reference);
+    const parsed = GuestManifestSchema.safeParse(JSON.parse(fetched.bytes.toString('utf8')));
+    if (!parsed.success)
+        throw new Error(`${reference} is not a vmplan guest image (artifactType ${GUEST_ARTIFACT_TYPE}): ${parsed.error.issues[0]?.message}`);
+    const manifest = parsed.data;
+    (0,external_node_fs_.mkdirSync)(out, { recursive: true });
+    (0,external_node_fs_.mkdirSync)(blobStore, { recursive: true });
+    const before = client.bytesReceived;
+    let moved = 0;
+    const blob = async (digest) => {
+        const done = (0,external_node_path_.join)(blobStore, digest.replace(':', '-'));
+        if ((0,external_node_fs_.existsSync)(done))
+            return done;
+        const partial = `${done}.partial`;
+        await client.fetchBlob(digest, partial, (0,external_node_fs_.existsSync)(partial) ? (0,external_node_fs_.statSync)(partial).size : 0);
+        (0,external_node_fs_.renameSync)(partial, done);
+        moved++;
+        return done;
+    };
+    const config = GuestConfigSchema.parse(JSON.parse((0,external_node_fs_.readFileSync)(await blob(manifest.config.digest), 'utf8')));
+    for (const [name, mediaType] of [
+        ['kernel', MEDIA.kernel],
+        ['initrd', MEDIA.initrd],
+    ]) {
+        const layer = manifest.layers.find((candidate) => candidate.mediaType === mediaType);
+        if (layer === undefined)
+            throw new Error(`${reference} has no ${name}`);
+        (0,external_node_fs_.rmSync)((0,external_node_path_.join)(out, name), { force: true });
+        (0,external_node_fs_.copyFileSync)(await blob(layer.digest), (0,external_node_path_.join)(out, name));
+    }
+    if (config.disk !== null) {
+        const disk = (0,external_node_path_.join)(out, 'disk.partial');
+        const fd = (0,external_node_fs_.openSync)(disk, 'w');
+        try {
+            (0,external_node_fs_.ftruncateSync)(fd, config.disk.size);
+            for (const layer of manifest.layers.filter((candidate) => candidate.mediaType === MEDIA.diskChunk)) {
+                const offset = Number(layer.annotations?.['vmplan.offset']);
+                if (!Number.isInteger(offset) || offset < 0 || offset + layer.size > config.disk.size)
+                    throw new Error(`${reference}: disk chunk ${layer.digest} has no valid offset`);
+                writeAt(fd, (0,external_node_fs_.readFileSync)(await blob(layer.digest)), offset);
+            }
+        }
+        finally {
+            (0,external_node_fs_.closeSync)(fd);
+        }
+        (0,external_node_fs_.renameSync)(disk, (0,external_node_path_.join)(out, 'disk'));
+    }
+    return {
+        digest: fetched.digest,
+        blobs: manifest.layers.length + 1,
+        moved,
+        bytes: client.bytesReceived - before,
+    };
+}
+function readFully(fd, buffer, position) {
+    let done = 0;
+    while (done < buffer.length) {
+        const read = (0,external_node_fs_.readSync)(fd, buffer, done, buffer.length - done, position + done);
+        if (read === 0)
+            throw new Error('unexpected end of file');
+        done += read;
+    }
+}
+function writeAt(fd, bytes, position) {
+    let done = 0;
+    while (done < bytes.length)
+        done += (0,external_node_fs_.writeSync)(fd, bytes, done, bytes.length - done, position + done);
+}
+/** Zeros to compare chunks against (memcmp speed). */
+const ZEROS = Buffer.alloc(CHUNK_BYTES);
+function isZero(chunk) {
+    return chunk.equals(ZEROS.subarray(0, chunk.length));
+}
+
 // EXTERNAL MODULE: ./src/plan/image-users.ts
 var image_users = __nccwpck_require__(3423);
 // EXTERNAL MODULE: ./src/process/ownership.ts
@@ -16376,6 +16878,11 @@ function imageProblems(image, executors) {
 
 
 
+
+
+
+
+
 const preparer_execFileAsync = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
 /** nix build and installables like .#guest are the nix-command and flakes features (experimental before 2.24). */
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
@@ -16398,7 +16905,11 @@ class HostImagePreparer {
     }
     async prepare(context) {
         try {
-            const { files, cached } = context.node.type === 'files' ? await this.givenFiles(context) : await this.cachedBuild(context);
+            const { files, cached } = context.node.type === 'files'
+                ? await this.givenFiles(context)
+                : context.node.type === 'oci'
+                    ? await this.pulled(context)
+                    : await this.cachedBuild(context);
             const { node } = context;
             const image = { name: node.image, arch: node.arch, ...files, cmdline: node.cmdline };
             const problems = imageProblems(image, (0,image_users/* executorsUsing */.T)(context.plan, node));
@@ -16430,11 +16941,44 @@ class HostImagePreparer {
             await log.note(`vmplan: image "${node.image}": ${fingerprint}`);
         return { files, cached: false };
     }
+    /**
+     * An `oci` image: pulled by digest into the image cache once (verified, resumable: blobs are kept under
+     * `oci-blobs/`), then served from there. Pulling runs nothing on the host, so untrusted runs may pull too, but
+     * anonymously: a jobs file of theirs never gets the runner's registry credentials.
+     */
+    async pulled(context) {
+        const { node, log } = context;
+        if (node.type !== 'oci')
+            throw new errors/* InternalError */.Gd(`image ${node.image} is not an oci image`);
+        const { key } = await cache_imageCacheKey(node, context.repositoryRoot);
+        const cache = new ImageCache((0,external_node_path_.join)(this.cacheDir, 'images'));
+        const reference = parseReference(node.reference, `images.${node.image}.oci`);
+        const client = new RegistryClient(reference, this.options.buildOnHost ? credentialsFor(reference.registry, this.env) : undefined);
+        const result = await cache
+            .getOrBuild(key, { image: node.image, type: 'oci', inputs: [] }, async (out) => {
+            const pulled = await pullGuestImage(client, node.digest, out, (0,external_node_path_.join)(this.cacheDir, 'oci-blobs'));
+            await log.note(`vmplan: image "${node.image}": pulled ${pulled.moved} of ${pulled.blobs} blob(s) (${formatBytes(pulled.bytes)}) of ${reference.registry}/${reference.repository}@${node.digest}`);
+        }, { signal: context.signal, onWait: (message) => void log.note(message) })
+            .catch((error) => {
+            if (error instanceof RegistryError)
+                throw new ImageProblem(`image "${node.image}": ${error.message}`);
+            throw error;
+        });
+        if (result.cached)
+            await log.note(`vmplan: image "${node.image}" from the cache (${node.digest})`);
+        const dir = cache.entryDir(key);
+        const files = {
+            kernel: (0,external_node_path_.join)(dir, 'kernel'),
+            initrd: (0,external_node_path_.join)(dir, 'initrd'),
+            disk: (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, 'disk')) ? (0,external_node_path_.join)(dir, 'disk') : null,
+        };
+        return { files, cached: result.cached };
+    }
     /** A `build` or `nix` image: from the cache, or built into it (again, when a cached entry lost its files). */
     async cachedBuild(context) {
         const { node, log } = context;
-        if (node.type === 'files')
-            throw new errors/* InternalError */.Gd(`image ${node.image} is a files image`);
+        if (node.type === 'files' || node.type === 'oci')
+            throw new errors/* InternalError */.Gd(`image ${node.image} is not built on the host`);
         if (!this.options.buildOnHost)
             return this.cachedOnly(context);
         const derivation = node.type === 'nix' ? await this.nixDerivation(context, node.installable) : undefined;
@@ -18364,6 +18908,34 @@ function loadJobsText(content, name) {
     return { ...parseJobsFile(bytes.toString('utf8'), name), sha256: (0,canonical_json/* sha256 */.sc)(bytes) };
 }
 
+;// CONCATENATED MODULE: ./src/context/oci-tags.ts
+
+
+
+
+/**
+ * Resolves the `oci:` image references that name only a tag to the digests they point at now, once per plan, so
+ * the plan names exact bytes (`ociDigests` of PlanContext). References with a digest need no registry.
+ */
+async function resolveOciTags(config, env) {
+    const digests = {};
+    for (const [name, image] of Object.entries(config.images ?? {})) {
+        if (!('oci' in image) || image.oci.includes('@') || digests[image.oci] !== undefined)
+            continue;
+        const reference = parseReference(image.oci, `images.${name}.oci`);
+        const client = new RegistryClient(reference, credentialsFor(reference.registry, env));
+        try {
+            digests[image.oci] = (await client.getManifest(reference.tag)).digest;
+        }
+        catch (error) {
+            if (!(error instanceof RegistryError))
+                throw error;
+            throw new errors/* InputError */.dz(`images.${name}.oci: cannot resolve ${image.oci} to a digest: ${error.message}`);
+        }
+    }
+    return digests;
+}
+
 ;// CONCATENATED MODULE: ./src/plan/render.ts
 /**
  * A readable, stable text view of a plan: source, scope, stages with their nodes, exclusions, and what the plan
@@ -18417,7 +18989,9 @@ function renderPrepare(node, id) {
         ? `files ${node.kernel}`
         : node.type === 'build'
             ? `build: ${firstLine(node.run)}`
-            : `nix ${node.installable}`;
+            : node.type === 'nix'
+                ? `nix ${node.installable}`
+                : `oci ${node.reference.split('@')[0]}@${node.digest.slice(0, 19)}`;
     return `${id}  prepare ${node.arch}  ${what}  [cache ${node.cacheKey.slice(0, 8)}, used by ${node.usedBy.length}]`;
 }
 function renderExecute(node, id) {
@@ -18597,6 +19171,7 @@ function readDurations(path, name = path) {
 
 
 
+
 /** Where `vmplan plan` writes by default. */
 const DEFAULT_PLAN_OUT = '.vmplan/plan.json';
 /** Flags shared by every command that plans (plan, run). */
@@ -18646,7 +19221,7 @@ function executorFlag(given) {
     return parsed.data;
 }
 /** Plans a jobs file from command-line flags. */
-function planFromArgs(io, file, values) {
+async function planFromArgs(io, file, values) {
     if (values['changed-files'] !== undefined && values.base !== undefined) {
         throw new errors/* InputError */.dz('use either --changed-files or --base, not both');
     }
@@ -18656,7 +19231,9 @@ function planFromArgs(io, file, values) {
     const name = displayName(root, path);
     const loaded = loadJobsFile(path, name);
     const only = listOption(values.only);
+    const ociDigests = await resolveOciTags(loaded.config, io.env);
     return locatedIn(loaded.locator, () => buildPlan(loaded.config, {
+        ociDigests,
         source: localSource(io.cwd),
         jobsFile: { name, sha256: loaded.sha256 },
         changes: localChanges(io.cwd, {
@@ -18684,13 +19261,13 @@ function locatedIn(locator, plan) {
     }
 }
 /** `vmplan plan [FILE] [--only JOB...] [--changed-files FILE | --base REF] [--executor X] [--out PATH|-]` */
-function planCommand(args, io) {
+async function planCommand(args, io) {
     const { values, positionals } = parseCommandArgs('plan', args, PLAN_FLAGS);
     if (positionals.length > 1)
         throw new errors/* InputError */.dz(`vmplan plan: expected one jobs file, got ${positionals.length}`);
     if (values.json === true && values.out === '-')
         throw new errors/* InputError */.dz('vmplan plan: --out - prints the plan itself; --json prints a document around it: use one');
-    const plan = planFromArgs(io, positionals[0], values);
+    const plan = await planFromArgs(io, positionals[0], values);
     const secretValues = secretValuesOf(plan, io.env);
     if (values.out === '-') {
         io.stdout(serializePlan(plan, secretValues));
@@ -18852,7 +19429,7 @@ async function runCommand(args, io) {
         planPath = values.plan;
     }
     else {
-        plan = planFromArgs(io, positionals[0], values);
+        plan = await planFromArgs(io, positionals[0], values);
         planPath = plan.source.jobsFile;
     }
     if (values.shard !== undefined)
@@ -19074,462 +19651,6 @@ async function doctorCommand(args, io) {
 
 ;// CONCATENATED MODULE: external "node:url"
 const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
-// EXTERNAL MODULE: external "node:stream/promises"
-var external_node_stream_promises_ = __nccwpck_require__(6466);
-;// CONCATENATED MODULE: ./src/oci/client.ts
-
-
-
-
-/** A registry's own error (the distribution spec's codes: BLOB_UNKNOWN, MANIFEST_UNKNOWN, UNAUTHORIZED, DENIED, …). */
-class RegistryError extends Error {
-    status;
-    code;
-    name = 'RegistryError';
-    constructor(message, status, code) {
-        super(message);
-        this.status = status;
-        this.code = code;
-    }
-}
-/** Media types a manifest is asked for in (OCI first). */
-const MANIFEST_TYPES = [
-    'application/vnd.oci.image.manifest.v1+json',
-    'application/vnd.oci.image.index.v1+json',
-];
-/** sha256 digest of bytes, as the spec writes it. */
-function digestOf(bytes) {
-    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
-}
-/**
- * A client for one repository of a registry, following the distribution spec: blobs pushed with POST then PUT
- * (skipped when HEAD finds them), manifests PUT by tag or digest; pulls verify every digest. Loopback registries
- * are spoken to over http, everything else over https. Authenticates on the registry's challenge: basic, or a
- * bearer token from its realm with the credentials (how GHCR takes a GitHub token).
- */
-class RegistryClient {
-    reference;
-    credentials;
-    authorization;
-    /** Bytes of blobs actually sent (skipped blobs send none): what a second push saved. */
-    bytesSent = 0;
-    /** Bytes of blobs actually received. */
-    bytesReceived = 0;
-    constructor(reference, credentials) {
-        this.reference = reference;
-        this.credentials = credentials;
-    }
-    get base() {
-        const host = this.reference.registry;
-        const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
-        return `${loopback ? 'http' : 'https'}://${host}/v2/${this.reference.repository}`;
-    }
-    /** Whether the registry has a blob. */
-    async hasBlob(digest) {
-        const response = await this.request('HEAD', `/blobs/${digest}`, {}, [200, 404]);
-        return response.status === 200;
-    }
-    /** Uploads a blob unless the registry has it; returns whether it was sent. */
-    async pushBlob(digest, body) {
-        if (await this.hasBlob(digest))
-            return false;
-        const started = await this.request('POST', '/blobs/uploads/', {}, [202]);
-        const location = started.headers.get('location');
-        if (location === null)
-            throw new RegistryError('the registry gave no upload location', 202, undefined);
-        const url = new URL(location, this.base);
-        url.searchParams.set('digest', digest);
-        const size = 'bytes' in body ? body.bytes.length : body.size;
-        const payload = 'bytes' in body
-            ? body.bytes
-            : external_node_stream_namespaceObject.Readable.toWeb((0,external_node_fs_.createReadStream)(body.file, { start: body.start, end: body.start + body.size - 1 }));
-        await this.request('PUT', url.toString(), {
-            body: payload,
-            headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-            duplex: 'half',
-        }, [201]);
-        this.bytesSent += size;
-        return true;
-    }
-    /** Stores a manifest under a tag or digest; returns its digest. */
-    async putManifest(reference, bytes, mediaType) {
-        await this.request('PUT', `/manifests/${reference}`, { body: bytes, headers: { 'content-type': mediaType } }, [201]);
-        return digestOf(bytes);
-    }
-    /** Fetches a manifest by tag or digest; a digest reference is checked against the bytes served. */
-    async getManifest(reference) {
-        const response = await this.request('GET', `/manifests/${reference}`, { headers: { accept: MANIFEST_TYPES.join(', ') } }, [200]);
-        const bytes = Buffer.from(await response.arrayBuffer());
-        const digest = digestOf(bytes);
-        if (reference.startsWith('sha256:') && digest !== reference)
-            throw new RegistryError(`manifest ${reference} arrived with digest ${digest}: refused`, 200, 'DIGEST_INVALID');
-        return { digest, mediaType: response.headers.get('content-type') ?? '', bytes };
-    }
-    /**
-     * Downloads a blob into `file`, continuing after `have` bytes already there (an interrupted pull) with a Range
-     * request when the registry honours it, then checks the whole file's digest.
-     */
-    async fetchBlob(digest, file, have = 0) {
-        const headers = have > 0 ? { range: `bytes=${have}-` } : {};
-        const response = await this.request('GET', `/blobs/${digest}`, { headers }, [200, 206]);
-        const resumed = response.status === 206;
-        if (response.body === null)
-            throw new RegistryError(`blob ${digest} came without a body`, response.status, undefined);
-        let received = 0;
-        const counter = new TransformStream({
-            transform: (chunk, controller) => {
-                received += chunk.length;
-                controller.enqueue(chunk);
-            },
-        });
-        await (0,external_node_stream_promises_.pipeline)(external_node_stream_namespaceObject.Readable.fromWeb(response.body.pipeThrough(counter)), (0,external_node_fs_.createWriteStream)(file, resumed ? { flags: 'a' } : { flags: 'w' }));
-        this.bytesReceived += received;
-        const actual = await fileDigest(file);
-        if (actual !== digest)
-            throw new RegistryError(`blob ${digest} arrived with digest ${actual}: refused (corrupt or tampered)`, 200, 'DIGEST_INVALID');
-    }
-    /** One request, authenticating once on a 401 challenge; a status not in `ok` is a RegistryError. */
-    async request(method, path, init, ok) {
-        const url = path.startsWith('http') ? path : `${this.base}${path}`;
-        const send = () => fetch(url, {
-            method,
-            ...init,
-            headers: {
-                ...init.headers,
-                ...(this.authorization === undefined ? {} : { authorization: this.authorization }),
-            },
-        }).catch((error) => {
-            const cause = error.cause?.message ?? error.message;
-            throw new RegistryError(`cannot reach ${this.reference.registry} (${cause})`, 0, 'UNREACHABLE');
-        });
-        let response = await send();
-        if (response.status === 401 && this.authorization === undefined) {
-            this.authorization = await this.answerChallenge(response.headers.get('www-authenticate') ?? '');
-            await response.body?.cancel();
-            if (init.body !== undefined && !(init.body instanceof Buffer))
-                throw new RegistryError('authentication needed mid-upload', 401, 'UNAUTHORIZED');
-            response = await send();
-        }
-        if (ok.includes(response.status))
-            return response;
-        throw await registryError(method, url, response);
-    }
-    /** The Authorization header a challenge asks for: basic with the credentials, or a bearer token from the realm. */
-    async answerChallenge(challenge) {
-        const basic = this.credentials === undefined
-            ? undefined
-            : `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
-        if (/^basic/i.test(challenge)) {
-            if (basic === undefined)
-                throw new RegistryError(`${this.reference.registry} needs a login (no credentials found)`, 401, 'UNAUTHORIZED');
-            return basic;
-        }
-        const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1], match[2]]));
-        if (!/^bearer/i.test(challenge) || params.realm === undefined)
-            throw new RegistryError(`${this.reference.registry} asked for authentication vmplan does not speak: ${challenge}`, 401, 'UNAUTHORIZED');
-        const realm = new URL(params.realm);
-        if (params.service !== undefined)
-            realm.searchParams.set('service', params.service);
-        realm.searchParams.set('scope', params.scope ?? `repository:${this.reference.repository}:pull,push`);
-        const response = await fetch(realm, basic === undefined ? {} : { headers: { authorization: basic } });
-        if (!response.ok)
-            throw new RegistryError(`${realm.host} refused a token (HTTP ${response.status})`, response.status, 'UNAUTHORIZED');
-        const body = (await response.json());
-        const token = body.token ?? body.access_token;
-        if (token === undefined)
-            throw new RegistryError(`${realm.host} gave no token`, response.status, 'UNAUTHORIZED');
-        return `Bearer ${token}`;
-    }
-}
-/** A file's sha256 digest, streamed. */
-async function fileDigest(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    if ((0,external_node_fs_.statSync)(file).size > 0)
-        for await (const chunk of (0,external_node_fs_.createReadStream)(file))
-            hash.update(chunk);
-    return `sha256:${hash.digest('hex')}`;
-}
-/** A RegistryError from a failed response, with the spec's error code and message when the body has them. */
-async function registryError(method, url, response) {
-    let code;
-    let detail = '';
-    try {
-        const body = (await response.json());
-        code = body.errors?.[0]?.code;
-        detail = body.errors?.map((error) => `${error.code}: ${error.message}`).join('; ') ?? '';
-    }
-    catch {
-        // no JSON body (HEAD, proxies)
-    }
-    return new RegistryError(`${method} ${url}: HTTP ${response.status}${detail === '' ? '' : ` (${detail})`}`, response.status, code);
-}
-
-;// CONCATENATED MODULE: ./src/oci/credentials.ts
-
-
-
-/**
- * Credentials for a registry: for GHCR the workflow's token (GITHUB_TOKEN, as GITHUB_ACTOR); otherwise the standard
- * docker config file (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`, as `docker login` writes it).
- * Credential helpers (`credsStore`, `credHelpers`) are not run: vmplan starts no programs a config names.
- */
-function credentialsFor(registry, env, home = (0,external_node_os_.homedir)()) {
-    if (registry === 'ghcr.io' && env.GITHUB_TOKEN !== undefined && env.GITHUB_TOKEN !== '')
-        return { username: env.GITHUB_ACTOR ?? 'x-access-token', password: env.GITHUB_TOKEN };
-    const file = (0,external_node_path_.join)(env.DOCKER_CONFIG ?? (0,external_node_path_.join)(home, '.docker'), 'config.json');
-    let config;
-    try {
-        config = JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
-    }
-    catch {
-        return undefined;
-    }
-    const entry = Object.entries(config.auths ?? {}).find(([key]) => key.replace(/^https?:\/\//, '').replace(/\/.*$/, '') === registry)?.[1];
-    if (entry === undefined)
-        return undefined;
-    if (entry.username !== undefined && entry.password !== undefined)
-        return { username: entry.username, password: entry.password };
-    if (entry.auth === undefined)
-        return undefined;
-    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    return colon === -1 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
-
-;// CONCATENATED MODULE: ./src/oci/guest-image.ts
-
-
-
-
-// A vmplan guest image as an OCI artifact: an image manifest with its own artifactType; the kernel and initrd are
-// one layer each, the root disk is cut into fixed-size chunks, each a layer named by its content, so a push or
-// pull of a changed image moves only the chunks that changed, and chunks of zeros are not stored at all (the
-// disk stays sparse on the way back).
-/** The artifact type of a vmplan guest image. */
-const GUEST_ARTIFACT_TYPE = 'application/vnd.vmplan.guest.v1';
-/** Media types of its parts. */
-const MEDIA = {
-    manifest: 'application/vnd.oci.image.manifest.v1+json',
-    config: 'application/vnd.vmplan.guest.config.v1+json',
-    kernel: 'application/vnd.vmplan.guest.kernel.v1',
-    initrd: 'application/vnd.vmplan.guest.initrd.v1',
-    diskChunk: 'application/vnd.vmplan.guest.disk.chunk.v1',
-};
-/** Root disks are cut into chunks of this size (the last one shorter). */
-const CHUNK_BYTES = 32 * 1024 * 1024;
-/** The config blob: what a pull needs to put the parts back together. */
-const GuestConfigSchema = schemas/* strictObject */.rej({
-    vmplan: schemas/* literal */.euz(1),
-    disk: schemas/* strictObject */.rej({ size: schemas/* number */.aig().int().nonnegative(), chunkBytes: schemas/* number */.aig().int().positive() })
-        .nullable(),
-});
-const DescriptorSchema = schemas/* object */.Ikc({
-    mediaType: schemas/* string */.YjP(),
-    digest: schemas/* string */.YjP().regex(/^sha256:[a-f0-9]{64}$/),
-    size: schemas/* number */.aig().int().nonnegative(),
-    annotations: schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* string */.YjP()).optional(),
-});
-/** The manifest fields a pull reads (validated: a registry's answer is input). */
-const GuestManifestSchema = schemas/* object */.Ikc({
-    schemaVersion: schemas/* literal */.euz(2),
-    mediaType: schemas/* literal */.euz(MEDIA.manifest),
-    artifactType: schemas/* literal */.euz(GUEST_ARTIFACT_TYPE),
-    config: DescriptorSchema,
-    layers: schemas/* array */.YOg(DescriptorSchema),
-});
-/** Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest digest. */
-async function pushGuestImage(client, folder, tag) {
-    const parts = [];
-    for (const [name, mediaType] of [
-        ['kernel', MEDIA.kernel],
-        ['initrd', MEDIA.initrd],
-    ]) {
-        const file = (0,external_node_path_.join)(folder, name);
-        parts.push({ mediaType, file, start: 0, size: (0,external_node_fs_.statSync)(file).size, digest: await fileDigest(file) });
-    }
-    const disk = (0,external_node_path_.join)(folder, 'disk');
-    const size = (0,external_node_fs_.existsSync)(disk) ? (0,external_node_fs_.statSync)(disk).size : undefined;
-    if (size !== undefined)
-        parts.push(...diskChunks(disk, size));
-    const config = Buffer.from(JSON.stringify({ vmplan: 1, disk: size === undefined ? null : { size, chunkBytes: CHUNK_BYTES } }));
-    const before = client.bytesSent;
-    let moved = 0;
-    if (await client.pushBlob(digestOf(config), { bytes: config }))
-        moved++;
-    // A chunk that repeats in the disk is one blob: the registry has it after its first upload.
-    for (const part of parts)
-        if (await client.pushBlob(part.digest, { file: part.file, start: part.start, size: part.size }))
-            moved++;
-    const manifest = Buffer.from(JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MEDIA.manifest,
-        artifactType: GUEST_ARTIFACT_TYPE,
-        config: { mediaType: MEDIA.config, digest: digestOf(config), size: config.length },
-        layers: parts.map((part) => ({
-            mediaType: part.mediaType,
-            digest: part.digest,
-            size: part.size,
-            ...(part.offset === undefined ? {} : { annotations: { 'vmplan.offset': String(part.offset) } }),
-        })),
-    }));
-    const digest = await client.putManifest(tag ?? digestOf(manifest), manifest, MEDIA.manifest);
-    return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before };
-}
-/** The disk's chunks that hold data, with their digests; chunks of zeros are left out (holes). */
-function diskChunks(disk, size) {
-    const parts = [];
-    const buffer = Buffer.alloc(CHUNK_BYTES);
-    const fd = (0,external_node_fs_.openSync)(disk, 'r');
-    try {
-        for (let offset = 0; offset < size; offset += CHUNK_BYTES) {
-            const length = Math.min(CHUNK_BYTES, size - offset);
-            const chunk = buffer.subarray(0, length);
-            readFully(fd, chunk, offset);
-            if (isZero(chunk))
-                continue;
-            parts.push({
-                mediaType: MEDIA.diskChunk,
-                file: disk,
-                start: offset,
-                size: length,
-                digest: digestOf(chunk),
-                offset,
-            });
-        }
-    }
-    finally {
-        (0,external_node_fs_.closeSync)(fd);
-    }
-    return parts;
-}
-/**
- * Pulls a guest image into `out` (kernel, initrd, disk): every blob verified; blobs are kept by digest in
- * `blobStore` while downloading, so an interrupted pull resumes where it stopped, and a chunk the image repeats is
- * downloaded once. The disk is written sparse: holes stay holes.
- */
-async function pullGuestImage(client, reference, out, blobStore) {
-    const fetched = await client.getManifest(reference);
-    const parsed = GuestManifestSchema.safeParse(JSON.parse(fetched.bytes.toString('utf8')));
-    if (!parsed.success)
-        throw new Error(`${reference} is not a vmplan guest image (artifactType ${GUEST_ARTIFACT_TYPE}): ${parsed.error.issues[0]?.message}`);
-    const manifest = parsed.data;
-    (0,external_node_fs_.mkdirSync)(out, { recursive: true });
-    (0,external_node_fs_.mkdirSync)(blobStore, { recursive: true });
-    const before = client.bytesReceived;
-    let moved = 0;
-    const blob = async (digest) => {
-        const done = (0,external_node_path_.join)(blobStore, digest.replace(':', '-'));
-        if ((0,external_node_fs_.existsSync)(done))
-            return done;
-        const partial = `${done}.partial`;
-        await client.fetchBlob(digest, partial, (0,external_node_fs_.existsSync)(partial) ? (0,external_node_fs_.statSync)(partial).size : 0);
-        (0,external_node_fs_.renameSync)(partial, done);
-        moved++;
-        return done;
-    };
-    const config = GuestConfigSchema.parse(JSON.parse((0,external_node_fs_.readFileSync)(await blob(manifest.config.digest), 'utf8')));
-    for (const [name, mediaType] of [
-        ['kernel', MEDIA.kernel],
-        ['initrd', MEDIA.initrd],
-    ]) {
-        const layer = manifest.layers.find((candidate) => candidate.mediaType === mediaType);
-        if (layer === undefined)
-            throw new Error(`${reference} has no ${name}`);
-        (0,external_node_fs_.rmSync)((0,external_node_path_.join)(out, name), { force: true });
-        (0,external_node_fs_.copyFileSync)(await blob(layer.digest), (0,external_node_path_.join)(out, name));
-    }
-    if (config.disk !== null) {
-        const disk = (0,external_node_path_.join)(out, 'disk.partial');
-        const fd = (0,external_node_fs_.openSync)(disk, 'w');
-        try {
-            (0,external_node_fs_.ftruncateSync)(fd, config.disk.size);
-            for (const layer of manifest.layers.filter((candidate) => candidate.mediaType === MEDIA.diskChunk)) {
-                const offset = Number(layer.annotations?.['vmplan.offset']);
-                if (!Number.isInteger(offset) || offset < 0 || offset + layer.size > config.disk.size)
-                    throw new Error(`${reference}: disk chunk ${layer.digest} has no valid offset`);
-                writeAt(fd, (0,external_node_fs_.readFileSync)(await blob(layer.digest)), offset);
-            }
-        }
-        finally {
-            (0,external_node_fs_.closeSync)(fd);
-        }
-        (0,external_node_fs_.renameSync)(disk, (0,external_node_path_.join)(out, 'disk'));
-    }
-    return {
-        digest: fetched.digest,
-        blobs: manifest.layers.length + 1,
-        moved,
-        bytes: client.bytesReceived - before,
-    };
-}
-function readFully(fd, buffer, position) {
-    let done = 0;
-    while (done < buffer.length) {
-        const read = (0,external_node_fs_.readSync)(fd, buffer, done, buffer.length - done, position + done);
-        if (read === 0)
-            throw new Error('unexpected end of file');
-        done += read;
-    }
-}
-function writeAt(fd, bytes, position) {
-    let done = 0;
-    while (done < bytes.length)
-        done += (0,external_node_fs_.writeSync)(fd, bytes, done, bytes.length - done, position + done);
-}
-/** Zeros to compare chunks against (memcmp speed). */
-const ZEROS = Buffer.alloc(CHUNK_BYTES);
-function isZero(chunk) {
-    return chunk.equals(ZEROS.subarray(0, chunk.length));
-}
-
-;// CONCATENATED MODULE: ./src/oci/reference.ts
-
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-/**
- * Parses an image reference as the distribution spec names them. The registry must be explicit (a host with a
- * dot or a port, or localhost): vmplan never guesses Docker Hub. `what` names the reference in errors.
- */
-function parseReference(text, what = 'image reference') {
-    const fail = (why) => {
-        throw new errors/* InputError */.dz(`${what} "${text}": ${why} (expected e.g. ghcr.io/org/guest:1.2 or ghcr.io/org/guest@sha256:…)`);
-    };
-    let rest = text.trim();
-    let digest;
-    const at = rest.indexOf('@');
-    if (at !== -1) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        if (!DIGEST.test(digest))
-            fail(`"${digest}" is not a sha256 digest`);
-    }
-    const slash = rest.indexOf('/');
-    if (slash === -1)
-        fail('no registry host');
-    const registry = rest.slice(0, slash);
-    if (!/[.:]/.test(registry) && registry !== 'localhost')
-        fail(`"${registry}" is not a registry host (name it: ghcr.io/…)`);
-    let path = rest.slice(slash + 1);
-    let tag;
-    const colon = path.lastIndexOf(':');
-    if (colon !== -1) {
-        tag = path.slice(colon + 1);
-        path = path.slice(0, colon);
-        if (!TAG.test(tag))
-            fail(`"${tag}" is not a valid tag`);
-    }
-    if (path === '' || !path.split('/').every((part) => COMPONENT.test(part)))
-        fail(`"${path}" is not a repository name (lower-case letters, digits, . _ - and /)`);
-    if (tag === undefined && digest === undefined)
-        fail('no tag or digest');
-    return { registry, repository: path, tag, digest };
-}
-/** The reference as text: `registry/repository[:tag][@digest]`. */
-function formatReference(reference) {
-    return `${reference.registry}/${reference.repository}${reference.tag === undefined ? '' : `:${reference.tag}`}${reference.digest === undefined ? '' : `@${reference.digest}`}`;
-}
-
 ;// CONCATENATED MODULE: ./src/cli/commands/image-registry.ts
 
 
@@ -19722,28 +19843,28 @@ const SHOW_FLAGS = {
  * A plan.json as it is, or the plan a jobs file makes now (planned exactly as `vmplan plan` would, so every
  * check `plan` makes applies). Default: the repository's jobs file.
  */
-function planOf(io, command, positionals) {
+async function planOf(io, command, positionals) {
     if (positionals.length > 1)
         throw new errors/* InputError */.dz(`vmplan ${command}: expected one file (a jobs file or a plan.json), got ${positionals.length}`);
     const file = positionals[0] ?? DEFAULT_JOBS_FILE;
     const path = (0,external_node_path_.resolve)(io.cwd, file);
     if (looksLikePlan(path, file))
         return { plan: readPlan(path, file), file, kind: 'plan' };
-    return { plan: planFromArgs(io, file, {}), file, kind: 'jobs file' };
+    return { plan: await planFromArgs(io, file, {}), file, kind: 'jobs file' };
 }
 /** `vmplan show [FILE] [--json]`: renders a plan.json (e.g. downloaded from a workflow run) or a jobs file's plan. */
-function showCommand(args, io) {
+async function showCommand(args, io) {
     const { values, positionals } = parseCommandArgs('show', args, SHOW_FLAGS);
-    const { plan } = planOf(io, 'show', positionals);
+    const { plan } = await planOf(io, 'show', positionals);
     io.stdout(values.json === true ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan, { env: io.env }));
     return cli_io/* EXIT */.d.ok;
 }
 /** The flags of `vmplan validate`. */
 const VALIDATE_FLAGS = JSON_FLAG;
 /** `vmplan validate [FILE]`: checks a jobs file (everything `plan` checks) or a plan.json; runs nothing. */
-function validateCommand(args, io) {
+async function validateCommand(args, io) {
     const { values, positionals } = parseCommandArgs('validate', args, VALIDATE_FLAGS);
-    const { plan, file, kind } = planOf(io, 'validate', positionals);
+    const { plan, file, kind } = await planOf(io, 'validate', positionals);
     const jobs = plan.nodes.filter((node) => node.kind === 'execute').length + plan.excluded.length;
     const images = plan.nodes.filter((node) => node.kind === 'prepare').length;
     if (values.json === true) {

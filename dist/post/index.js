@@ -30260,7 +30260,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7600:
+/***/ 2625:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41103,9 +41103,68 @@ function duration(params) {
 /** Guest CPU architectures vmplan knows (the jobs file's `arch`). */
 const GUEST_ARCHS = ['arm64', 'amd64'];
 
+;// CONCATENATED MODULE: ./src/oci/reference.ts
+
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/**
+ * Parses an image reference as the distribution spec names them. The registry must be explicit (a host with a
+ * dot or a port, or localhost): vmplan never guesses Docker Hub. `what` names the reference in errors.
+ */
+function parseReference(text, what = 'image reference') {
+    const fail = (why) => {
+        throw new errors/* InputError */.dz(`${what} "${text}": ${why} (expected e.g. ghcr.io/org/guest:1.2 or ghcr.io/org/guest@sha256:…)`);
+    };
+    let rest = text.trim();
+    let digest;
+    const at = rest.indexOf('@');
+    if (at !== -1) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        if (!DIGEST.test(digest))
+            fail(`"${digest}" is not a sha256 digest`);
+    }
+    const slash = rest.indexOf('/');
+    if (slash === -1)
+        fail('no registry host');
+    const registry = rest.slice(0, slash);
+    if (!/[.:]/.test(registry) && registry !== 'localhost')
+        fail(`"${registry}" is not a registry host (name it: ghcr.io/…)`);
+    let path = rest.slice(slash + 1);
+    let tag;
+    const colon = path.lastIndexOf(':');
+    if (colon !== -1) {
+        tag = path.slice(colon + 1);
+        path = path.slice(0, colon);
+        if (!TAG.test(tag))
+            fail(`"${tag}" is not a valid tag`);
+    }
+    if (path === '' || !path.split('/').every((part) => COMPONENT.test(part)))
+        fail(`"${path}" is not a repository name (lower-case letters, digits, . _ - and /)`);
+    if (tag === undefined && digest === undefined)
+        fail('no tag or digest');
+    return { registry, repository: path, tag, digest };
+}
+/** The reference as text: `registry/repository[:tag][@digest]`. */
+function formatReference(reference) {
+    return `${reference.registry}/${reference.repository}${reference.tag === undefined ? '' : `:${reference.tag}`}${reference.digest === undefined ? '' : `@${reference.digest}`}`;
+}
+/** Why a text is not an image reference, or undefined when it is one (for schemas, which must not throw). */
+function referenceProblem(text) {
+    try {
+        parseReference(text);
+        return undefined;
+    }
+    catch (error) {
+        return error.message.replace(/^image reference "[^"]*": /, '');
+    }
+}
+
 // EXTERNAL MODULE: ./src/config/runner-variables.ts
 var runner_variables = __nccwpck_require__(2282);
 ;// CONCATENATED MODULE: ./src/config/schema.ts
+
 
 
 
@@ -41271,11 +41330,23 @@ const NixImageSchema = schemas/* strictObject */.rej({
     nix: NonEmptyStringSchema.describe('A nix installable, e.g. ".#vmplan-guest"; its output holds kernel, initrd and optional disk.'),
 })
     .describe('A guest image built with nix.');
-/** One guest image definition: prebuilt files, a build command, or a nix installable. */
-const ImageSchema = schemas/* union */.KCZ([FilesImageSchema, BuildImageSchema, NixImageSchema])
+/** An image pulled from an OCI registry, where `vmplan image push` put it. */
+const OciImageSchema = schemas/* strictObject */.rej({
+    ...imageCommon,
+    oci: schemas/* string */.YjP()
+        .superRefine((text, context) => {
+        const problem = referenceProblem(text);
+        if (problem !== undefined)
+            context.addIssue({ code: 'custom', message: problem });
+    })
+        .describe('An image reference: registry/repository with a tag, a digest or both (ghcr.io/org/guest:1.2@sha256:…); a tag is resolved to a digest once per plan.'),
+})
+    .describe('A guest image from an OCI registry (pushed with vmplan image push).');
+/** One guest image definition: prebuilt files, a build command, a nix installable, or an OCI image. */
+const ImageSchema = schemas/* union */.KCZ([FilesImageSchema, BuildImageSchema, NixImageSchema, OciImageSchema])
     .register(branchKeys, {
-    branches: [['kernel', 'initrd', 'disk'], ['build'], ['nix']],
-    describe: '"kernel"/"initrd" (prebuilt files), "build" (a host command) or "nix" (a nix installable)',
+    branches: [['kernel', 'initrd', 'disk'], ['build'], ['nix'], ['oci']],
+    describe: '"kernel"/"initrd" (prebuilt files), "build" (a host command), "nix" (a nix installable) or "oci" (an image in a registry)',
 });
 const NeedsSchema = schemas/* union */.KCZ([JobIdSchema, schemas/* array */.YOg(JobIdSchema)], {
     error: (issue) => `expected a job id or a list of job ids, found ${describeValue(issue.input)}`,
@@ -41464,11 +41535,22 @@ const NixPrepareNodeSchema = schemas/* strictObject */.rej({
     ...prepareCommon,
     installable: schemas/* string */.YjP(),
 });
+/** Prepare node: an image pulled from an OCI registry, always by digest (exact bytes). */
+const OciPrepareNodeSchema = schemas/* strictObject */.rej({
+    kind: schemas/* literal */.euz('prepare'),
+    type: schemas/* literal */.euz('oci'),
+    ...prepareCommon,
+    reference: schemas/* string */.YjP().describe('The reference as the jobs file gives it.'),
+    digest: schemas/* string */.YjP()
+        .regex(/^sha256:[a-f0-9]{64}$/)
+        .describe('The manifest digest pulled: given, or the tag resolved once when the plan was made.'),
+});
 /** A node that produces a guest image, shared by every job using that image. */
 const PrepareNodeSchema = schemas/* discriminatedUnion */.gMt('type', [
     FilesPrepareNodeSchema,
     BuildPrepareNodeSchema,
     NixPrepareNodeSchema,
+    OciPrepareNodeSchema,
 ]);
 /** A node that runs one job's command, in a VM or on the host. */
 const ExecuteNodeSchema = schemas/* strictObject */.rej({
@@ -41626,7 +41708,7 @@ function buildPlan(config, context) {
     const executeNodes = included.map((id) => buildExecuteNode(config, id, needsOf(id), context, problems));
     if (problems.length > 0)
         throw new InputError(problems);
-    const prepareNodes = buildPrepareNodes(config, executeNodes);
+    const prepareNodes = buildPrepareNodes(config, executeNodes, context);
     const { nodes, stages } = orderNodes([...prepareNodes, ...executeNodes]);
     const body = {
         schemaVersion: PLAN_SCHEMA_VERSION,
@@ -41768,7 +41850,7 @@ function buildExecuteNode(config, id, needs, context, problems) {
     };
 }
 /** One prepare node per distinct image used by a VM job, shared by all of them. */
-function buildPrepareNodes(config, executeNodes) {
+function buildPrepareNodes(config, executeNodes, context) {
     const users = new Map();
     for (const node of executeNodes) {
         if (node.image === null)
@@ -41778,10 +41860,10 @@ function buildPrepareNodes(config, executeNodes) {
     return [...users.keys()].sort().map((name) => {
         const image = config.images[name];
         const usedBy = users.get(name).map((node) => node.id);
-        return prepareNode(name, image, usedBy);
+        return prepareNode(name, image, usedBy, context);
     });
 }
-function prepareNode(name, image, usedBy) {
+function prepareNode(name, image, usedBy, context) {
     const common = {
         id: `image:${name}`,
         description: image.description ?? `Prepare image "${name}"`,
@@ -41801,7 +41883,19 @@ function prepareNode(name, image, usedBy) {
         const build = typeof image.build === 'string' ? { run: image.build, inputs: [] } : image.build;
         return { ...common, type: 'build', run: build.run, inputs: build.inputs ?? [] };
     }
-    return { ...common, type: 'nix', installable: image.nix };
+    if ('nix' in image)
+        return { ...common, type: 'nix', installable: image.nix };
+    // Always by digest, so the plan names exact bytes: the reference's own, or its tag resolved by the caller.
+    const digest = /@(sha256:[a-f0-9]{64})$/.exec(image.oci)?.[1] ?? context.ociDigests?.[image.oci];
+    if (digest === undefined)
+        throw new InputError(`images.${name}.oci: the tag of ${image.oci} was not resolved to a digest`);
+    return {
+        ...common,
+        cacheKey: sha256(canonicalJson({ v: 1, oci: digest })),
+        type: 'oci',
+        reference: image.oci,
+        digest,
+    };
 }
 /** A cache key from what determines an image's files (not its cpus/memory/description). */
 function imageCacheKey(image) {
@@ -43147,7 +43241,7 @@ function sortProblems(problems) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7600);
+/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2625);
 // The GitHub Action's post step: stop what a cancelled run left behind, finish its records and check runs.
 
 await (0,_action_post_step_js__WEBPACK_IMPORTED_MODULE_0__/* .postStep */ .F)();

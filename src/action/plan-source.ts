@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type LoadedJobsFile, loadJobsFile, loadJobsText } from '../config/load.js';
 import { platformExecutor } from '../context/local-context.js';
+import { resolveOciTags } from '../context/oci-tags.js';
 import { InputError } from '../errors.js';
 import { type ArtifactSource, downloadArtifact, listArtifacts } from '../github/artifacts.js';
 import { buildPlan, planIdOf } from '../plan/build.js';
@@ -117,7 +118,9 @@ async function madeBase(inputs: ActionInputs, context: WorkflowContext, notes: s
   const loaded: LoadedJobsFile = inline
     ? loadJobsText(inputs.jobs, 'input "jobs"')
     : loadJobsFile(resolve(context.workspace, inputs.jobs), inputs.jobs);
+  const ociDigests = await resolveOciTags(loaded.config, process.env);
   const base = buildPlan(loaded.config, {
+    ociDigests,
     source: planSource(context),
     jobsFile: { name: inline ? 'inline' : inputs.jobs, sha256: loaded.sha256 },
     changes: await changedFiles(context),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EXECUTOR_NAMES, EXECUTORS } from '../executors/catalog.js';
 import { GUEST_ARCHS } from '../executors/descriptor.js';
+import { referenceProblem } from '../oci/reference.js';
 import { REPORT_FORMATS } from '../parsers/formats/registry.js';
 import { describeValue } from '../util/describe.js';
 import { runnerOnlyReason } from './runner-variables.js';
@@ -236,12 +237,29 @@ export const NixImageSchema = z
   })
   .describe('A guest image built with nix.');
 
-/** One guest image definition: prebuilt files, a build command, or a nix installable. */
+/** An image pulled from an OCI registry, where `vmplan image push` put it. */
+export const OciImageSchema = z
+  .strictObject({
+    ...imageCommon,
+    oci: z
+      .string()
+      .superRefine((text, context) => {
+        const problem = referenceProblem(text);
+        if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+      })
+      .describe(
+        'An image reference: registry/repository with a tag, a digest or both (ghcr.io/org/guest:1.2@sha256:…); a tag is resolved to a digest once per plan.',
+      ),
+  })
+  .describe('A guest image from an OCI registry (pushed with vmplan image push).');
+
+/** One guest image definition: prebuilt files, a build command, a nix installable, or an OCI image. */
 export const ImageSchema = z
-  .union([FilesImageSchema, BuildImageSchema, NixImageSchema])
+  .union([FilesImageSchema, BuildImageSchema, NixImageSchema, OciImageSchema])
   .register(branchKeys, {
-    branches: [['kernel', 'initrd', 'disk'], ['build'], ['nix']],
-    describe: '"kernel"/"initrd" (prebuilt files), "build" (a host command) or "nix" (a nix installable)',
+    branches: [['kernel', 'initrd', 'disk'], ['build'], ['nix'], ['oci']],
+    describe:
+      '"kernel"/"initrd" (prebuilt files), "build" (a host command), "nix" (a nix installable) or "oci" (an image in a registry)',
   });
 /** A parsed image definition. */
 export type ImageDefinition = z.infer<typeof ImageSchema>;

@@ -26,7 +26,7 @@ import { ImageProblem } from './contract.js';
 export const CacheEntrySchema = z.strictObject({
   key: z.string(),
   image: z.string(),
-  type: z.enum(['files', 'build', 'nix']),
+  type: z.enum(['files', 'build', 'nix', 'oci']),
   createdAt: z.iso.datetime(),
   buildMs: z.number().int().nonnegative(),
   inputs: z.array(z.strictObject({ path: z.string(), sha256: z.string() })),

@@ -6,9 +6,14 @@ import { InternalError } from '../errors.js';
 import type { PreparedImage } from '../executors/contract.js';
 import { HOST_SHELL } from '../executors/host/executor.js';
 import { inheritableEnvironment } from '../executors/job-env.js';
+import { RegistryClient, RegistryError } from '../oci/client.js';
+import { credentialsFor } from '../oci/credentials.js';
+import { pullGuestImage } from '../oci/guest-image.js';
+import { parseReference } from '../oci/reference.js';
 import { executorsUsing } from '../plan/image-users.js';
 import { NODE_DIR_VARIABLE } from '../process/ownership.js';
 import { runProcessGroup } from '../process/run-process.js';
+import { formatBytes } from '../util/bytes.js';
 import { hashFile, ImageCache, imageCacheKey } from './cache.js';
 import { type ImagePreparer, ImageProblem, type PrepareContext, type PrepareOutcome } from './contract.js';
 import { imageProblems } from './verify.js';
@@ -41,7 +46,11 @@ export class HostImagePreparer implements ImagePreparer {
   async prepare(context: PrepareContext): Promise<PrepareOutcome> {
     try {
       const { files, cached } =
-        context.node.type === 'files' ? await this.givenFiles(context) : await this.cachedBuild(context);
+        context.node.type === 'files'
+          ? await this.givenFiles(context)
+          : context.node.type === 'oci'
+            ? await this.pulled(context)
+            : await this.cachedBuild(context);
       const { node } = context;
       const image: PreparedImage = { name: node.image, arch: node.arch, ...files, cmdline: node.cmdline };
       const problems = imageProblems(image, executorsUsing(context.plan, node));
@@ -71,10 +80,52 @@ export class HostImagePreparer implements ImagePreparer {
     return { files, cached: false };
   }
 
+  /**
+   * An `oci` image: pulled by digest into the image cache once (verified, resumable: blobs are kept under
+   * `oci-blobs/`), then served from there. Pulling runs nothing on the host, so untrusted runs may pull too, but
+   * anonymously: a jobs file of theirs never gets the runner's registry credentials.
+   */
+  private async pulled(context: PrepareContext): Promise<{ files: ImageFiles; cached: boolean }> {
+    const { node, log } = context;
+    if (node.type !== 'oci') throw new InternalError(`image ${node.image} is not an oci image`);
+    const { key } = await imageCacheKey(node, context.repositoryRoot);
+    const cache = new ImageCache(join(this.cacheDir, 'images'));
+    const reference = parseReference(node.reference, `images.${node.image}.oci`);
+    const client = new RegistryClient(
+      reference,
+      this.options.buildOnHost ? credentialsFor(reference.registry, this.env) : undefined,
+    );
+    const result = await cache
+      .getOrBuild(
+        key,
+        { image: node.image, type: 'oci', inputs: [] },
+        async (out) => {
+          const pulled = await pullGuestImage(client, node.digest, out, join(this.cacheDir, 'oci-blobs'));
+          await log.note(
+            `vmplan: image "${node.image}": pulled ${pulled.moved} of ${pulled.blobs} blob(s) (${formatBytes(pulled.bytes)}) of ${reference.registry}/${reference.repository}@${node.digest}`,
+          );
+        },
+        { signal: context.signal, onWait: (message) => void log.note(message) },
+      )
+      .catch((error: unknown) => {
+        if (error instanceof RegistryError) throw new ImageProblem(`image "${node.image}": ${error.message}`);
+        throw error;
+      });
+    if (result.cached) await log.note(`vmplan: image "${node.image}" from the cache (${node.digest})`);
+    const dir = cache.entryDir(key);
+    const files = {
+      kernel: join(dir, 'kernel'),
+      initrd: join(dir, 'initrd'),
+      disk: existsSync(join(dir, 'disk')) ? join(dir, 'disk') : null,
+    };
+    return { files, cached: result.cached };
+  }
+
   /** A `build` or `nix` image: from the cache, or built into it (again, when a cached entry lost its files). */
   private async cachedBuild(context: PrepareContext): Promise<{ files: ImageFiles; cached: boolean }> {
     const { node, log } = context;
-    if (node.type === 'files') throw new InternalError(`image ${node.image} is a files image`);
+    if (node.type === 'files' || node.type === 'oci')
+      throw new InternalError(`image ${node.image} is not built on the host`);
     if (!this.options.buildOnHost) return this.cachedOnly(context);
     const derivation = node.type === 'nix' ? await this.nixDerivation(context, node.installable) : undefined;
     const { key, inputs } = await imageCacheKey(node, context.repositoryRoot, derivation);

@@ -55,3 +55,13 @@ export function parseReference(text: string, what = 'image reference'): ImageRef
 export function formatReference(reference: ImageReference): string {
   return `${reference.registry}/${reference.repository}${reference.tag === undefined ? '' : `:${reference.tag}`}${reference.digest === undefined ? '' : `@${reference.digest}`}`;
 }
+
+/** Why a text is not an image reference, or undefined when it is one (for schemas, which must not throw). */
+export function referenceProblem(text: string): string | undefined {
+  try {
+    parseReference(text);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.replace(/^image reference "[^"]*": /, '');
+  }
+}

@@ -36,6 +36,8 @@ export interface PlanContext {
   defaultExecutor: Executor;
   /** Recorded durations (ms) of earlier runs, to balance shards of this plan. */
   durations?: Readonly<Record<string, number>>;
+  /** Digests of the `oci:` image references that name only a tag, resolved by the caller (planning stays pure). */
+  ociDigests?: Readonly<Record<string, string>>;
   /** Timestamp to record; not part of the plan id. */
   createdAt: string;
 }
@@ -58,7 +60,7 @@ export function buildPlan(config: JobsFile, context: PlanContext): Plan {
   const executeNodes = included.map((id) => buildExecuteNode(config, id, needsOf(id), context, problems));
   if (problems.length > 0) throw new InputError(problems);
 
-  const prepareNodes = buildPrepareNodes(config, executeNodes);
+  const prepareNodes = buildPrepareNodes(config, executeNodes, context);
   const { nodes, stages } = orderNodes([...prepareNodes, ...executeNodes]);
 
   const body: PlanBody = {
@@ -228,7 +230,11 @@ function buildExecuteNode(
 }
 
 /** One prepare node per distinct image used by a VM job, shared by all of them. */
-function buildPrepareNodes(config: JobsFile, executeNodes: ExecuteNode[]): PrepareNode[] {
+function buildPrepareNodes(
+  config: JobsFile,
+  executeNodes: ExecuteNode[],
+  context: PlanContext,
+): PrepareNode[] {
   const users = new Map<string, ExecuteNode[]>();
   for (const node of executeNodes) {
     if (node.image === null) continue;
@@ -237,11 +243,16 @@ function buildPrepareNodes(config: JobsFile, executeNodes: ExecuteNode[]): Prepa
   return [...users.keys()].sort().map((name) => {
     const image = config.images![name]!;
     const usedBy = users.get(name)!.map((node) => node.id);
-    return prepareNode(name, image, usedBy);
+    return prepareNode(name, image, usedBy, context);
   });
 }
 
-function prepareNode(name: string, image: ImageDefinition, usedBy: string[]): PrepareNode {
+function prepareNode(
+  name: string,
+  image: ImageDefinition,
+  usedBy: string[],
+  context: PlanContext,
+): PrepareNode {
   const common = {
     id: `image:${name}`,
     description: image.description ?? `Prepare image "${name}"`,
@@ -261,7 +272,18 @@ function prepareNode(name: string, image: ImageDefinition, usedBy: string[]): Pr
     const build = typeof image.build === 'string' ? { run: image.build, inputs: [] } : image.build;
     return { ...common, type: 'build', run: build.run, inputs: build.inputs ?? [] };
   }
-  return { ...common, type: 'nix', installable: image.nix };
+  if ('nix' in image) return { ...common, type: 'nix', installable: image.nix };
+  // Always by digest, so the plan names exact bytes: the reference's own, or its tag resolved by the caller.
+  const digest = /@(sha256:[a-f0-9]{64})$/.exec(image.oci)?.[1] ?? context.ociDigests?.[image.oci];
+  if (digest === undefined)
+    throw new InputError(`images.${name}.oci: the tag of ${image.oci} was not resolved to a digest`);
+  return {
+    ...common,
+    cacheKey: sha256(canonicalJson({ v: 1, oci: digest })),
+    type: 'oci',
+    reference: image.oci,
+    digest,
+  };
 }
 
 /** A cache key from what determines an image's files (not its cpus/memory/description). */

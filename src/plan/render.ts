@@ -62,7 +62,9 @@ function renderPrepare(node: PrepareNode, id: string): string {
       ? `files ${node.kernel}`
       : node.type === 'build'
         ? `build: ${firstLine(node.run)}`
-        : `nix ${node.installable}`;
+        : node.type === 'nix'
+          ? `nix ${node.installable}`
+          : `oci ${node.reference.split('@')[0]}@${node.digest.slice(0, 19)}`;
   return `${id}  prepare ${node.arch}  ${what}  [cache ${node.cacheKey.slice(0, 8)}, used by ${node.usedBy.length}]`;
 }
 

@@ -150,11 +150,24 @@ export const NixPrepareNodeSchema = z.strictObject({
   installable: z.string(),
 });
 
+/** Prepare node: an image pulled from an OCI registry, always by digest (exact bytes). */
+export const OciPrepareNodeSchema = z.strictObject({
+  kind: z.literal('prepare'),
+  type: z.literal('oci'),
+  ...prepareCommon,
+  reference: z.string().describe('The reference as the jobs file gives it.'),
+  digest: z
+    .string()
+    .regex(/^sha256:[a-f0-9]{64}$/)
+    .describe('The manifest digest pulled: given, or the tag resolved once when the plan was made.'),
+});
+
 /** A node that produces a guest image, shared by every job using that image. */
 export const PrepareNodeSchema = z.discriminatedUnion('type', [
   FilesPrepareNodeSchema,
   BuildPrepareNodeSchema,
   NixPrepareNodeSchema,
+  OciPrepareNodeSchema,
 ]);
 /** A prepare node. */
 export type PrepareNode = z.infer<typeof PrepareNodeSchema>;

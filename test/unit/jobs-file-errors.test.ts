@@ -294,7 +294,7 @@ jobs:
   unit: { run: x }
 `,
     errors: [
-      '.github/vmplan.yml:4:5 images.debian: expected exactly one of "kernel"/"initrd" (prebuilt files), "build" (a host command) or "nix" (a nix installable); found "build" and "nix"',
+      '.github/vmplan.yml:4:5 images.debian: expected exactly one of "kernel"/"initrd" (prebuilt files), "build" (a host command), "nix" (a nix installable) or "oci" (an image in a registry); found "build" and "nix"',
     ],
   },
   {
@@ -306,7 +306,21 @@ jobs:
   unit: { run: x }
 `,
     errors: [
-      '.github/vmplan.yml:3:11 images.debian: expected exactly one of "kernel"/"initrd" (prebuilt files), "build" (a host command) or "nix" (a nix installable); found none of them',
+      '.github/vmplan.yml:3:11 images.debian: expected exactly one of "kernel"/"initrd" (prebuilt files), "build" (a host command), "nix" (a nix installable) or "oci" (an image in a registry); found none of them',
+    ],
+  },
+  {
+    name: 'oci image whose reference names no registry or no tag',
+    yaml: `version: 1
+images:
+  debian: { arch: arm64, oci: "debian:12" }
+  other: { arch: arm64, oci: "ghcr.io/acme/guest" }
+jobs:
+  unit: { run: x, image: debian }
+`,
+    errors: [
+      '.github/vmplan.yml:3:31 images.debian.oci: no registry host (expected e.g. ghcr.io/org/guest:1.2 or ghcr.io/org/guest@sha256:…)',
+      '.github/vmplan.yml:4:30 images.other.oci: no tag or digest (expected e.g. ghcr.io/org/guest:1.2 or ghcr.io/org/guest@sha256:…)',
     ],
   },
   {

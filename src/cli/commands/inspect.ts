@@ -21,11 +21,11 @@ export const SHOW_FLAGS = {
  * A plan.json as it is, or the plan a jobs file makes now (planned exactly as `vmplan plan` would, so every
  * check `plan` makes applies). Default: the repository's jobs file.
  */
-function planOf(
+async function planOf(
   io: CliIo,
   command: string,
   positionals: string[],
-): { plan: Plan; file: string; kind: string } {
+): Promise<{ plan: Plan; file: string; kind: string }> {
   if (positionals.length > 1)
     throw new InputError(
       `vmplan ${command}: expected one file (a jobs file or a plan.json), got ${positionals.length}`,
@@ -33,13 +33,13 @@ function planOf(
   const file = positionals[0] ?? DEFAULT_JOBS_FILE;
   const path = resolve(io.cwd, file);
   if (looksLikePlan(path, file)) return { plan: readPlan(path, file), file, kind: 'plan' };
-  return { plan: planFromArgs(io, file, {}), file, kind: 'jobs file' };
+  return { plan: await planFromArgs(io, file, {}), file, kind: 'jobs file' };
 }
 
 /** `vmplan show [FILE] [--json]`: renders a plan.json (e.g. downloaded from a workflow run) or a jobs file's plan. */
-export function showCommand(args: string[], io: CliIo): number {
+export async function showCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('show', args, SHOW_FLAGS);
-  const { plan } = planOf(io, 'show', positionals);
+  const { plan } = await planOf(io, 'show', positionals);
   io.stdout(values.json === true ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan, { env: io.env }));
   return EXIT.ok;
 }
@@ -48,9 +48,9 @@ export function showCommand(args: string[], io: CliIo): number {
 export const VALIDATE_FLAGS = JSON_FLAG;
 
 /** `vmplan validate [FILE]`: checks a jobs file (everything `plan` checks) or a plan.json; runs nothing. */
-export function validateCommand(args: string[], io: CliIo): number {
+export async function validateCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('validate', args, VALIDATE_FLAGS);
-  const { plan, file, kind } = planOf(io, 'validate', positionals);
+  const { plan, file, kind } = await planOf(io, 'validate', positionals);
   const jobs = plan.nodes.filter((node) => node.kind === 'execute').length + plan.excluded.length;
   const images = plan.nodes.filter((node) => node.kind === 'prepare').length;
   if (values.json === true) {

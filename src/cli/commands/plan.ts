@@ -8,6 +8,7 @@ import {
   platformExecutor,
   repositoryRoot,
 } from '../../context/local-context.js';
+import { resolveOciTags } from '../../context/oci-tags.js';
 import { InputError, type Problem } from '../../errors.js';
 import { EXECUTOR_NAMES } from '../../executors/catalog.js';
 import { buildPlan } from '../../plan/build.js';
@@ -74,11 +75,11 @@ export function executorFlag(given: string | undefined): Executor | undefined {
 }
 
 /** Plans a jobs file from command-line flags. */
-export function planFromArgs(
+export async function planFromArgs(
   io: CliIo,
   file: string | undefined,
   values: { only?: string[]; 'changed-files'?: string; base?: string; executor?: string; durations?: string },
-): Plan {
+): Promise<Plan> {
   if (values['changed-files'] !== undefined && values.base !== undefined) {
     throw new InputError('use either --changed-files or --base, not both');
   }
@@ -88,8 +89,10 @@ export function planFromArgs(
   const name = displayName(root, path);
   const loaded = loadJobsFile(path, name);
   const only = listOption(values.only);
+  const ociDigests = await resolveOciTags(loaded.config, io.env);
   return locatedIn(loaded.locator, () =>
     buildPlan(loaded.config, {
+      ociDigests,
       source: localSource(io.cwd),
       jobsFile: { name, sha256: loaded.sha256 },
       changes: localChanges(io.cwd, {
@@ -123,7 +126,7 @@ function locatedIn<T>(locator: { locate(problem: Problem): Problem }, plan: () =
 }
 
 /** `vmplan plan [FILE] [--only JOB...] [--changed-files FILE | --base REF] [--executor X] [--out PATH|-]` */
-export function planCommand(args: string[], io: CliIo): number {
+export async function planCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('plan', args, PLAN_FLAGS);
   if (positionals.length > 1)
     throw new InputError(`vmplan plan: expected one jobs file, got ${positionals.length}`);
@@ -131,7 +134,7 @@ export function planCommand(args: string[], io: CliIo): number {
     throw new InputError(
       'vmplan plan: --out - prints the plan itself; --json prints a document around it: use one',
     );
-  const plan = planFromArgs(io, positionals[0], values);
+  const plan = await planFromArgs(io, positionals[0], values);
   const secretValues = secretValuesOf(plan, io.env);
   if (values.out === '-') {
     io.stdout(serializePlan(plan, secretValues));
