@@ -16675,19 +16675,27 @@ const GuestManifestSchema = schemas/* object */.Ikc({
     config: DescriptorSchema,
     layers: schemas/* array */.YOg(DescriptorSchema),
 });
-/** Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest digest. */
-async function pushGuestImage(client, folder, tag) {
-    const parts = [];
-    for (const [name, mediaType] of [
-        ['kernel', MEDIA.kernel],
-        ['initrd', MEDIA.initrd],
-    ]) {
-        const file = (0,external_node_path_.join)(folder, name);
-        parts.push({ mediaType, file, start: 0, size: (0,external_node_fs_.statSync)(file).size, digest: await fileDigest(file) });
-    }
+/** The files of an image folder. */
+function folderFiles(folder) {
     const disk = (0,external_node_path_.join)(folder, 'disk');
-    const size = (0,external_node_fs_.existsSync)(disk) ? (0,external_node_fs_.statSync)(disk).size : undefined;
-    if (size !== undefined)
+    return {
+        kernel: (0,external_node_path_.join)(folder, 'kernel'),
+        initrd: (0,external_node_path_.join)(folder, 'initrd'),
+        disk: (0,external_node_fs_.existsSync)(disk) ? disk : null,
+    };
+}
+/** Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest digest. */
+async function pushGuestImage(client, image, tag) {
+    const files = typeof image === 'string' ? folderFiles(image) : image;
+    const parts = [];
+    for (const [file, mediaType] of [
+        [files.kernel, MEDIA.kernel],
+        [files.initrd, MEDIA.initrd],
+    ])
+        parts.push({ mediaType, file, start: 0, size: (0,external_node_fs_.statSync)(file).size, digest: await fileDigest(file) });
+    const disk = files.disk;
+    const size = disk === null ? undefined : (0,external_node_fs_.statSync)(disk).size;
+    if (disk !== null && size !== undefined)
         parts.push(...diskChunks(disk, size));
     const config = Buffer.from(JSON.stringify({ vmplan: 1, disk: size === undefined ? null : { size, chunkBytes: CHUNK_BYTES } }));
     const before = client.bytesSent;
@@ -19662,28 +19670,66 @@ const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impor
 
 
 
+
+
+
+
 /** A transfer, for people: `pushed 2 of 9 blobs (64.0 MB) in 3.1 s`. */
 function transferLine(verb, transfer, ms) {
     return `${verb} ${transfer.moved} of ${transfer.blobs} blob(s) (${formatBytes(transfer.bytes)}) in ${(ms / 1000).toFixed(1)} s`;
 }
-/** `vmplan image push DIR REF`: pushes a guest image folder (kernel, initrd, disk) to a registry; prints its digest. */
-async function imagePush(args, io) {
-    const [dir, ref, ...extra] = args;
-    if (dir === undefined || ref === undefined || extra.length > 0)
-        throw new errors/* InputError */.dz('usage: vmplan image push DIR REF (a folder with kernel, initrd and maybe disk; e.g. ghcr.io/org/guest:1.2)');
-    const folder = (0,external_node_path_.resolve)(io.cwd, dir);
-    for (const name of ['kernel', 'initrd'])
-        if (!(0,external_node_fs_.existsSync)((0,external_node_path_.join)(folder, name)) || !(0,external_node_fs_.statSync)((0,external_node_path_.join)(folder, name)).isFile())
-            throw new errors/* InputError */.dz(`vmplan image push: ${dir} has no ${name} (expected a folder made by vmplan image build)`);
+/**
+ * `vmplan image push IMAGE REF`: pushes a guest image to a registry and prints its reference with the digest.
+ * IMAGE is a folder (kernel, initrd, maybe disk: what vmplan image build writes) or an image of the jobs file: its
+ * files, or for a build or nix image the image cache's entry (a run prepares it first).
+ */
+async function imagePush(args, io, cacheDir) {
+    const [image, ref, ...extra] = args;
+    if (image === undefined || ref === undefined || extra.length > 0)
+        throw new errors/* InputError */.dz('usage: vmplan image push IMAGE REF (IMAGE: a folder with kernel, initrd and maybe disk, or an image of the jobs file; REF e.g. ghcr.io/org/guest:1.2)');
     const reference = parseReference(ref);
     if (reference.digest !== undefined)
         throw new errors/* InputError */.dz('vmplan image push: push to a tag; the digest is what the push prints');
+    const files = await imageFiles(io, image, cacheDir);
+    for (const [name, path] of [
+        ['kernel', files.kernel],
+        ['initrd', files.initrd],
+    ])
+        if (!(0,external_node_fs_.existsSync)(path) || !(0,external_node_fs_.statSync)(path).isFile())
+            throw new errors/* InputError */.dz(`vmplan image push: ${image} has no ${name} (${path})`);
     const client = new RegistryClient(reference, credentialsFor(reference.registry, io.env));
     const started = Date.now();
-    const pushed = await pushGuestImage(client, folder, reference.tag);
+    const pushed = await pushGuestImage(client, files, reference.tag);
     io.stderr(`${transferLine('pushed', pushed, Date.now() - started)}\n`);
     io.stdout(`${formatReference({ ...reference, digest: pushed.digest })}\n`);
     return cli_io/* EXIT */.d.ok;
+}
+/** Where an image's files are: a folder given, or an image of the jobs file (prepared into the cache for builds). */
+async function imageFiles(io, image, cacheDir) {
+    const folder = (0,external_node_path_.resolve)(io.cwd, image);
+    if ((0,external_node_fs_.existsSync)(folder) && (0,external_node_fs_.statSync)(folder).isDirectory())
+        return folderFiles(folder);
+    const plan = await planFromArgs(io, undefined, {});
+    const node = plan.nodes.find((candidate) => candidate.kind === 'prepare' && candidate.image === image);
+    if (node === undefined || node.kind !== 'prepare')
+        throw new errors/* InputError */.dz(`vmplan image push: "${image}" is neither a folder nor an image a job of the jobs file uses${didYouMean(image, plan.nodes.flatMap((n) => (n.kind === 'prepare' ? [n.image] : [])))}`);
+    const root = repositoryRoot(io.cwd);
+    if (node.type === 'files')
+        return {
+            kernel: (0,external_node_path_.resolve)(root, node.kernel),
+            initrd: (0,external_node_path_.resolve)(root, node.initrd),
+            disk: node.disk === null ? null : (0,external_node_path_.resolve)(root, node.disk),
+        };
+    if (node.type === 'oci')
+        throw new errors/* InputError */.dz(`vmplan image push: image "${image}" already comes from ${node.reference}`);
+    if (node.type === 'nix')
+        throw new errors/* InputError */.dz(`vmplan image push: image "${image}" is built by nix: push its output, vmplan image push "$(nix build --print-out-paths ${node.installable})" REF`);
+    // A build image's cache entry, keyed as a run keys it.
+    const { key } = await cache_imageCacheKey(node, root);
+    const base = (0,external_node_path_.join)((0,external_node_path_.resolve)(io.cwd, cacheDir ?? defaultCacheDir(io.env)), 'images', key);
+    if (!(0,external_node_fs_.existsSync)((0,external_node_path_.join)(base, 'kernel')))
+        throw new errors/* InputError */.dz(`vmplan image push: image "${image}" is not prepared in the image cache yet (key ${key}): vmplan run prepares it first`);
+    return folderFiles(base);
 }
 /** `vmplan image pull REF --out DIR`: pulls a guest image, verified, resuming an interrupted pull. */
 async function imagePull(args, out, cacheDir, io) {
@@ -19748,7 +19794,7 @@ async function imageCommand(args, io) {
         const { values, positionals } = parseCommandArgs(`image ${verb}`, args.slice(1), IMAGE_FLAGS);
         try {
             return await (verb === 'push'
-                ? imagePush(positionals, io)
+                ? imagePush(positionals, io, values['cache-dir'])
                 : imagePull(positionals, values.out, values['cache-dir'], io));
         }
         catch (error) {

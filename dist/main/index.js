@@ -37250,19 +37250,27 @@ const GuestManifestSchema = schemas/* object */.Ikc({
     config: DescriptorSchema,
     layers: schemas/* array */.YOg(DescriptorSchema),
 });
-/** Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest digest. */
-async function pushGuestImage(client, folder, tag) {
-    const parts = [];
-    for (const [name, mediaType] of [
-        ['kernel', MEDIA.kernel],
-        ['initrd', MEDIA.initrd],
-    ]) {
-        const file = join(folder, name);
-        parts.push({ mediaType, file, start: 0, size: statSync(file).size, digest: await fileDigest(file) });
-    }
+/** The files of an image folder. */
+function folderFiles(folder) {
     const disk = join(folder, 'disk');
-    const size = existsSync(disk) ? statSync(disk).size : undefined;
-    if (size !== undefined)
+    return {
+        kernel: join(folder, 'kernel'),
+        initrd: join(folder, 'initrd'),
+        disk: existsSync(disk) ? disk : null,
+    };
+}
+/** Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest digest. */
+async function pushGuestImage(client, image, tag) {
+    const files = typeof image === 'string' ? folderFiles(image) : image;
+    const parts = [];
+    for (const [file, mediaType] of [
+        [files.kernel, MEDIA.kernel],
+        [files.initrd, MEDIA.initrd],
+    ])
+        parts.push({ mediaType, file, start: 0, size: statSync(file).size, digest: await fileDigest(file) });
+    const disk = files.disk;
+    const size = disk === null ? undefined : statSync(disk).size;
+    if (disk !== null && size !== undefined)
         parts.push(...diskChunks(disk, size));
     const config = Buffer.from(JSON.stringify({ vmplan: 1, disk: size === undefined ? null : { size, chunkBytes: CHUNK_BYTES } }));
     const before = client.bytesSent;

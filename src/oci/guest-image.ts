@@ -78,23 +78,39 @@ interface Part {
   offset?: number;
 }
 
+/** An image's files: where a folder has them (`kernel`, `initrd`, maybe `disk`), or where a jobs file names them. */
+export interface GuestFiles {
+  kernel: string;
+  initrd: string;
+  disk: string | null;
+}
+
+/** The files of an image folder. */
+export function folderFiles(folder: string): GuestFiles {
+  const disk = join(folder, 'disk');
+  return {
+    kernel: join(folder, 'kernel'),
+    initrd: join(folder, 'initrd'),
+    disk: existsSync(disk) ? disk : null,
+  };
+}
+
 /** Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest digest. */
 export async function pushGuestImage(
   client: RegistryClient,
-  folder: string,
+  image: string | GuestFiles,
   tag: string | undefined,
 ): Promise<Transfer> {
+  const files = typeof image === 'string' ? folderFiles(image) : image;
   const parts: Part[] = [];
-  for (const [name, mediaType] of [
-    ['kernel', MEDIA.kernel],
-    ['initrd', MEDIA.initrd],
-  ] as const) {
-    const file = join(folder, name);
+  for (const [file, mediaType] of [
+    [files.kernel, MEDIA.kernel],
+    [files.initrd, MEDIA.initrd],
+  ] as const)
     parts.push({ mediaType, file, start: 0, size: statSync(file).size, digest: await fileDigest(file) });
-  }
-  const disk = join(folder, 'disk');
-  const size = existsSync(disk) ? statSync(disk).size : undefined;
-  if (size !== undefined) parts.push(...diskChunks(disk, size));
+  const disk = files.disk;
+  const size = disk === null ? undefined : statSync(disk).size;
+  if (disk !== null && size !== undefined) parts.push(...diskChunks(disk, size));
   const config = Buffer.from(
     JSON.stringify({ vmplan: 1, disk: size === undefined ? null : { size, chunkBytes: CHUNK_BYTES } }),
   );

@@ -147,6 +147,45 @@ describe.skipIf(!available)('guest images in an OCI registry', () => {
 });
 
 describe.skipIf(!available)('vmplan image push and pull', () => {
+  it('pushes an image of the jobs file by its name; a build image only once a run prepared it', async () => {
+    const root = join(folder, 'repo');
+    const image = imageFolder('named');
+    mkdirSync(join(root, '.github'), { recursive: true });
+    writeFileSync(
+      join(root, '.github/vmplan.yml'),
+      `version: 1
+images:
+  tiny: { arch: arm64, kernel: ${image}/kernel, initrd: ${image}/initrd }
+  built: { arch: arm64, build: "cp ${image}/kernel ${image}/initrd $VMPLAN_IMAGE_OUT/" }
+jobs:
+  a: { run: "true", image: tiny, executor: qemu }
+  b: { run: "true", image: built, executor: qemu }
+`,
+    );
+    const env = { VMPLAN_CACHE_DIR: join(folder, 'named-cache') };
+    const pushed = await runVmplan(['image', 'push', 'tiny', `${registry.host}/acme/named:1`], {
+      cwd: root,
+      env,
+    });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(pushed.stderr).toMatch(/^pushed 3 of 3 blob\(s\)/m);
+    const notYet = await runVmplan(['image', 'push', 'built', `${registry.host}/acme/named:2`], {
+      cwd: root,
+      env,
+    });
+    expect(notYet.code).toBe(2);
+    expect(notYet.stderr).toMatch(
+      /image "built" is not prepared in the image cache yet \(key [0-9a-f]{32}\): vmplan run prepares it first/,
+    );
+    const typo = await runVmplan(['image', 'push', 'tinny', `${registry.host}/acme/named:3`], {
+      cwd: root,
+      env,
+    });
+    expect(typo.stderr).toContain(
+      '"tinny" is neither a folder nor an image a job of the jobs file uses (did you mean "tiny"?)',
+    );
+  });
+
   it('push a folder to a registry behind a docker login, pull it by the digest it printed, resuming nothing twice', async () => {
     const locked = await startRegistry({ name: 'ci', password: 'pass-word' });
     try {

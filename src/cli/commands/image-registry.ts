@@ -1,41 +1,92 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { repositoryRoot } from '../../context/local-context.js';
 import { InputError } from '../../errors.js';
+import { imageCacheKey } from '../../images/cache.js';
 import { RegistryClient } from '../../oci/client.js';
 import { credentialsFor } from '../../oci/credentials.js';
-import { pullGuestImage, pushGuestImage, type Transfer } from '../../oci/guest-image.js';
+import {
+  folderFiles,
+  type GuestFiles,
+  pullGuestImage,
+  pushGuestImage,
+  type Transfer,
+} from '../../oci/guest-image.js';
 import { formatReference, parseReference } from '../../oci/reference.js';
 import { formatBytes } from '../../util/bytes.js';
 import { defaultCacheDir } from '../../util/state-dir.js';
+import { didYouMean } from '../../util/suggest.js';
 import { type CliIo, EXIT } from '../io.js';
+import { planFromArgs } from './plan.js';
 
 /** A transfer, for people: `pushed 2 of 9 blobs (64.0 MB) in 3.1 s`. */
 function transferLine(verb: string, transfer: Transfer, ms: number): string {
   return `${verb} ${transfer.moved} of ${transfer.blobs} blob(s) (${formatBytes(transfer.bytes)}) in ${(ms / 1000).toFixed(1)} s`;
 }
 
-/** `vmplan image push DIR REF`: pushes a guest image folder (kernel, initrd, disk) to a registry; prints its digest. */
-export async function imagePush(args: string[], io: CliIo): Promise<number> {
-  const [dir, ref, ...extra] = args;
-  if (dir === undefined || ref === undefined || extra.length > 0)
+/**
+ * `vmplan image push IMAGE REF`: pushes a guest image to a registry and prints its reference with the digest.
+ * IMAGE is a folder (kernel, initrd, maybe disk: what vmplan image build writes) or an image of the jobs file: its
+ * files, or for a build or nix image the image cache's entry (a run prepares it first).
+ */
+export async function imagePush(args: string[], io: CliIo, cacheDir: string | undefined): Promise<number> {
+  const [image, ref, ...extra] = args;
+  if (image === undefined || ref === undefined || extra.length > 0)
     throw new InputError(
-      'usage: vmplan image push DIR REF (a folder with kernel, initrd and maybe disk; e.g. ghcr.io/org/guest:1.2)',
+      'usage: vmplan image push IMAGE REF (IMAGE: a folder with kernel, initrd and maybe disk, or an image of the jobs file; REF e.g. ghcr.io/org/guest:1.2)',
     );
-  const folder = resolve(io.cwd, dir);
-  for (const name of ['kernel', 'initrd'])
-    if (!existsSync(join(folder, name)) || !statSync(join(folder, name)).isFile())
-      throw new InputError(
-        `vmplan image push: ${dir} has no ${name} (expected a folder made by vmplan image build)`,
-      );
   const reference = parseReference(ref);
   if (reference.digest !== undefined)
     throw new InputError('vmplan image push: push to a tag; the digest is what the push prints');
+  const files = await imageFiles(io, image, cacheDir);
+  for (const [name, path] of [
+    ['kernel', files.kernel],
+    ['initrd', files.initrd],
+  ] as const)
+    if (!existsSync(path) || !statSync(path).isFile())
+      throw new InputError(`vmplan image push: ${image} has no ${name} (${path})`);
   const client = new RegistryClient(reference, credentialsFor(reference.registry, io.env));
   const started = Date.now();
-  const pushed = await pushGuestImage(client, folder, reference.tag);
+  const pushed = await pushGuestImage(client, files, reference.tag);
   io.stderr(`${transferLine('pushed', pushed, Date.now() - started)}\n`);
   io.stdout(`${formatReference({ ...reference, digest: pushed.digest })}\n`);
   return EXIT.ok;
+}
+
+/** Where an image's files are: a folder given, or an image of the jobs file (prepared into the cache for builds). */
+async function imageFiles(io: CliIo, image: string, cacheDir: string | undefined): Promise<GuestFiles> {
+  const folder = resolve(io.cwd, image);
+  if (existsSync(folder) && statSync(folder).isDirectory()) return folderFiles(folder);
+  const plan = await planFromArgs(io, undefined, {});
+  const node = plan.nodes.find((candidate) => candidate.kind === 'prepare' && candidate.image === image);
+  if (node === undefined || node.kind !== 'prepare')
+    throw new InputError(
+      `vmplan image push: "${image}" is neither a folder nor an image a job of the jobs file uses${didYouMean(
+        image,
+        plan.nodes.flatMap((n) => (n.kind === 'prepare' ? [n.image] : [])),
+      )}`,
+    );
+  const root = repositoryRoot(io.cwd);
+  if (node.type === 'files')
+    return {
+      kernel: resolve(root, node.kernel),
+      initrd: resolve(root, node.initrd),
+      disk: node.disk === null ? null : resolve(root, node.disk),
+    };
+  if (node.type === 'oci')
+    throw new InputError(`vmplan image push: image "${image}" already comes from ${node.reference}`);
+  if (node.type === 'nix')
+    throw new InputError(
+      `vmplan image push: image "${image}" is built by nix: push its output, vmplan image push "$(nix build --print-out-paths ${node.installable})" REF`,
+    );
+  // A build image's cache entry, keyed as a run keys it.
+  const { key } = await imageCacheKey(node, root);
+  const base = join(resolve(io.cwd, cacheDir ?? defaultCacheDir(io.env)), 'images', key);
+  if (!existsSync(join(base, 'kernel')))
+    throw new InputError(
+      `vmplan image push: image "${image}" is not prepared in the image cache yet (key ${key}): vmplan run prepares it first`,
+    );
+  return folderFiles(base);
 }
 
 /** `vmplan image pull REF --out DIR`: pulls a guest image, verified, resuming an interrupted pull. */

@@ -48,7 +48,7 @@ export async function imageCommand(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandArgs(`image ${verb}`, args.slice(1), IMAGE_FLAGS);
     try {
       return await (verb === 'push'
-        ? imagePush(positionals, io)
+        ? imagePush(positionals, io, values['cache-dir'])
         : imagePull(positionals, values.out, values['cache-dir'], io));
     } catch (error) {
       if (!(error instanceof RegistryError)) throw error;
