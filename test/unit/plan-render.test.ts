@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { buildPlan } from '../../src/plan/build.js';
+import { renderPlan } from '../../src/plan/render.js';
+import type { Plan } from '../../src/plan/schema.js';
+import { VMPLAN_VERSION } from '../../src/version.js';
+import { context, jobs } from '../support/jobs.js';
+
+// One jobs file with every kind of image and every job attribute `vmplan plan` and `vmplan show` print.
+const CONFIG = jobs(`version: 1
+images:
+  debian:
+    arch: arm64
+    build: { run: "./guest/build.sh --with-a-very-long-argument-list that goes on and on and on until it passes eighty\\nsecond line", inputs: [guest/**] }
+  alpine:
+    arch: arm64
+    kernel: images/alpine/Image
+    initrd: images/alpine/initrd
+  nixed:
+    arch: arm64
+    nix: .#guest
+  pulled:
+    arch: arm64
+    oci: "ghcr.io/acme/guest:1.2@sha256:${'c'.repeat(64)}"
+jobs:
+  build:
+    run: cargo build
+    image: pulled
+  unit:
+    run: |
+      cargo test --lib
+      echo done
+    needs: build
+    secrets: [CARGO_TOKEN, NPM_TOKEN]
+    run-as-root: true
+    image: nixed
+  integration:
+    run: cargo test
+    needs: [build, unit]
+    memory: 8192
+    cpus: 3
+    image: debian
+    timeout-minutes: 7
+    writable-workspace: true
+  lint:
+    run: cargo clippy
+    image: alpine
+    paths: ["src/**"]
+  docs:
+    run: mdbook build
+    executor: host
+    paths: [docs/**]
+  a-job-with-a-long-name:
+    run: make
+    image: debian
+`);
+
+const cacheKey = (plan: Plan, id: string) => {
+  const node = plan.nodes.find((candidate) => candidate.id === id);
+  return node?.kind === 'prepare' ? node.cacheKey.slice(0, 8) : 'missing';
+};
+
+describe('renderPlan', () => {
+  it('prints the source, scope, every stage with its nodes, exclusions and requirements', () => {
+    const plan = buildPlan(
+      CONFIG,
+      context({ changes: { known: true, source: 'git diff main...HEAD', files: ['src/a.rs', 'README.md'] } }),
+    );
+    const key = (id: string) => cacheKey(plan, id);
+    expect(renderPlan(plan, { env: { CARGO_TOKEN: 'x', NPM_TOKEN: '' } })).toBe(
+      `Plan ${plan.planId.slice(0, 12)}  (schema 1, vmplan ${VMPLAN_VERSION}, created 2026-11-29T10:23:00.000Z)
+  5 job(s), 4 image(s), 4 stage(s), 1 excluded
+Source:    acme/app @ aaaaaaaaaaaa (refs/heads/main, push)
+Jobs file: .github/vmplan.yml (sha256 bbbbbbbbbbbb)
+Selection: all jobs
+Changes:   2 changed file(s) from git diff main...HEAD
+
+Stage 1
+  image:alpine                prepare arm64  files images/alpine/Image  [cache ${key('image:alpine')}, used by 1]
+  image:debian                prepare arm64  build: ./guest/build.sh --with-a-very-long-argument-list that goes on and on and on ...  (+1 line(s))  [cache ${key('image:debian')}, used by 2]
+  image:nixed                 prepare arm64  nix .#guest  [cache ${key('image:nixed')}, used by 1]
+  image:pulled                prepare arm64  oci ghcr.io/acme/guest:1.2@sha256:cccccccccccc  [cache ${key('image:pulled')}, used by 1]
+
+Stage 2
+  job:a-job-with-a-long-name  vfkit  debian 2 cpu 2048 MiB  timeout 60m
+                              $ make
+  job:build                   vfkit  pulled 2 cpu 2048 MiB  timeout 60m
+                              $ cargo build
+  job:lint                    vfkit  alpine 2 cpu 2048 MiB  timeout 60m
+                              $ cargo clippy
+
+Stage 3
+  job:unit                    vfkit  nixed 2 cpu 2048 MiB  timeout 60m  needs build  secrets CARGO_TOKEN, NPM_TOKEN  as root
+                              $ cargo test --lib  (+1 line(s))
+
+Stage 4
+  job:integration             vfkit  debian 3 cpu 8192 MiB  timeout 7m  needs build, unit  writable workspace
+                              $ cargo test
+
+Excluded
+  docs  no changed file matches paths (docs/**); 2 file(s) changed
+
+Requires
+  the vfkit executor (5 node(s))
+  an arm64 host (vfkit runs guests of the host's architecture; 5 node(s))
+  secret CARGO_TOKEN in the environment (job:unit) — set here
+  secret NPM_TOKEN in the environment (job:unit) — not set here
+`,
+    );
+  });
+
+  it('says what was selected and forced, names a local source, and leaves secrets unjudged without an environment', () => {
+    const plan = buildPlan(
+      CONFIG,
+      context({
+        only: ['unit'],
+        executor: 'qemu',
+        source: { repository: null, commit: null, ref: null, event: null },
+      }),
+    );
+    const key = (id: string) => cacheKey(plan, id);
+    expect(renderPlan(plan)).toBe(
+      `Plan ${plan.planId.slice(0, 12)}  (schema 1, vmplan ${VMPLAN_VERSION}, created 2026-11-29T10:23:00.000Z)
+  2 job(s), 2 image(s), 3 stage(s), 4 excluded
+Source:    (local)
+Jobs file: .github/vmplan.yml (sha256 bbbbbbbbbbbb)
+Selection: only unit (and what they need)
+Changes:   unknown (test); paths filters not applied
+Executor:  qemu (forced)
+
+Stage 1
+  image:nixed   prepare arm64  nix .#guest  [cache ${key('image:nixed')}, used by 1]
+  image:pulled  prepare arm64  oci ghcr.io/acme/guest:1.2@sha256:cccccccccccc  [cache ${key('image:pulled')}, used by 1]
+
+Stage 2
+  job:build     qemu   pulled 2 cpu 2048 MiB  timeout 60m
+                $ cargo build
+
+Stage 3
+  job:unit      qemu   nixed 2 cpu 2048 MiB  timeout 60m  needs build  secrets CARGO_TOKEN, NPM_TOKEN  as root
+                $ cargo test --lib  (+1 line(s))
+
+Excluded
+  a-job-with-a-long-name  not selected (--only unit)
+  docs                    not selected (--only unit)
+  integration             not selected (--only unit)
+  lint                    not selected (--only unit)
+
+Requires
+  the qemu executor (2 node(s))
+  secret CARGO_TOKEN in the environment (job:unit)
+  secret NPM_TOKEN in the environment (job:unit)
+`,
+    );
+  });
+
+  it('pads short node ids to a minimum column, and prints a host-only plan without images', () => {
+    const plan = buildPlan(
+      jobs('version: 1\njobs:\n  a:\n    run: echo hi\n    executor: host\n'),
+      context({ source: { repository: 'acme/app', commit: null, ref: 'refs/pull/7/merge', event: null } }),
+    );
+    expect(renderPlan(plan)).toBe(
+      `Plan ${plan.planId.slice(0, 12)}  (schema 1, vmplan ${VMPLAN_VERSION}, created 2026-11-29T10:23:00.000Z)
+  1 job(s), 0 image(s), 1 stage(s), 0 excluded
+Source:    acme/app (refs/pull/7/merge)
+Jobs file: .github/vmplan.yml (sha256 bbbbbbbbbbbb)
+Selection: all jobs
+Changes:   unknown (test); paths filters not applied
+
+Stage 1
+  job:a     host   timeout 60m
+            $ echo hi
+
+Requires
+  the host executor (1 node(s))
+`,
+    );
+  });
+});
