@@ -9,7 +9,7 @@ import { writePlan } from '../../src/plan/io.js';
 import { StateLayout } from '../../src/records/layout.js';
 import type { RunRecord } from '../../src/records/schema.js';
 import { RunStore, readNodeRecords, readRunRecord } from '../../src/records/store.js';
-import { context, jobs } from '../support/jobs.js';
+import { context, jobs, runStart } from '../support/jobs.js';
 
 // A run whose vmplan process died (SIGKILL, power loss) is finished as cancelled the next time anything reads it,
 // in-process here; test/integration/faults.test.ts kills a real vmplan for the same guarantee end to end.
@@ -32,21 +32,7 @@ function deadPid(): number {
 
 function startedRun(runId: string): RunStore {
   writePlan(layout.planFile(runId), plan);
-  const store = RunStore.create(
-    layout,
-    {
-      runId,
-      planId: plan.planId,
-      planPath: 'plan.json',
-      source: plan.source,
-      selection: null,
-      changes: plan.scope.changes,
-      rerunOf: null,
-      snapshotRun: runId,
-      options: { maxParallel: null, failFast: true, executor: null },
-    },
-    plan,
-  );
+  const store = RunStore.create(layout, runStart(plan, runId), plan);
   store.start('job:a');
   return store;
 }

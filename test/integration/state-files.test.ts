@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { InputError } from '../../src/errors.js';
 import { readJsonFile } from '../../src/util/read-json.js';
 import { shortSocketDir } from '../../src/util/short-socket-dir.js';
 import { defaultCacheDir, ensureStateDir } from '../../src/util/state-dir.js';
+import { refusalOf } from '../support/jobs.js';
 
 // The folders and files vmplan keeps its state in, on a real filesystem: where they go by default, what makes one
 // unusable (said before anything is written), and how a damaged record is named.
@@ -14,15 +14,7 @@ import { defaultCacheDir, ensureStateDir } from '../../src/util/state-dir.js';
 const root = mkdtempSync(join(tmpdir(), 'vmplan-state-files-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const refusal = (act: () => unknown): string => {
-  try {
-    act();
-  } catch (error) {
-    if (error instanceof InputError) return error.message;
-    throw error;
-  }
-  throw new Error('expected an InputError');
-};
+const refusal = refusalOf;
 
 describe('ensureStateDir', () => {
   it('creates the folder with a .gitignore that ignores everything, and keeps an existing one', () => {

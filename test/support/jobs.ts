@@ -2,6 +2,8 @@ import { parseJobsFile } from '../../src/config/parse.js';
 import type { JobsFile } from '../../src/config/schema.js';
 import { InputError } from '../../src/errors.js';
 import type { PlanContext } from '../../src/plan/build.js';
+import type { Plan } from '../../src/plan/schema.js';
+import type { RunStart } from '../../src/records/store.js';
 
 /** Parses a jobs file that must be valid. */
 export function jobs(text: string): JobsFile {
@@ -33,5 +35,20 @@ export function context(overrides: Partial<PlanContext> = {}): PlanContext {
     defaultExecutor: 'vfkit',
     createdAt: '2026-11-29T10:23:00.000Z',
     ...overrides,
+  };
+}
+
+/** How a plain run of `plan` starts (no selection, no rerun, default options), as RunStore.create takes it. */
+export function runStart(plan: Plan, runId: string): RunStart {
+  return {
+    runId,
+    planId: plan.planId,
+    planPath: 'plan.json',
+    source: plan.source,
+    selection: null,
+    changes: plan.scope.changes,
+    rerunOf: null,
+    snapshotRun: runId,
+    options: { maxParallel: null, failFast: true, executor: null },
   };
 }

@@ -6,7 +6,7 @@ import { InputError } from '../../src/errors.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { assertRunId, newRunId, StateLayout } from '../../src/records/layout.js';
 import { RunStore, readNodeRecords, readRunRecord } from '../../src/records/store.js';
-import { context, jobs } from '../support/jobs.js';
+import { context, jobs, runStart } from '../support/jobs.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vmplan-records-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -19,17 +19,7 @@ const plan = buildPlan(
 function createStore(runId: string): RunStore {
   return RunStore.create(
     layout,
-    {
-      runId,
-      planId: plan.planId,
-      planPath: 'plan.json',
-      source: plan.source,
-      selection: null,
-      changes: plan.scope.changes,
-      rerunOf: null,
-      snapshotRun: runId,
-      options: { maxParallel: null, failFast: true, executor: null },
-    },
+    runStart(plan, runId),
     plan,
     undefined,
     new Date('2026-11-29T10:00:00.000Z'),
