@@ -5,6 +5,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   readlinkSync,
   rmSync,
   statSync,
@@ -21,7 +22,15 @@ import { sanitizeTree } from '../../src/workspace/sanitize.js';
 // real special files and modes here, made the way a root guest could.
 
 const root = mkdtempSync(join(tmpdir(), 'vmplan-sanitize-'));
+const OUTSIDE_FILE = join(root, 'outside-setuid');
+const OUTSIDE_DIR = join(root, 'outside-dir');
+writeFileSync(OUTSIDE_FILE, 'host file');
+chmodSync(OUTSIDE_FILE, 0o4755);
+mkdirSync(OUTSIDE_DIR);
+chmodSync(OUTSIDE_DIR, 0o1777);
+execFileSync('mkfifo', [join(OUTSIDE_DIR, 'fifo')]);
 const servers: Server[] = [];
+const mode = (path: string) => statSync(path).mode & 0o7777;
 afterAll(() => {
   for (const server of servers) server.close();
   rmSync(root, { recursive: true, force: true });
@@ -44,34 +53,52 @@ async function hostileTree(name: string): Promise<string> {
   chmodSync(join(top, 'deep'), 0o1777);
   execFileSync('mkfifo', [join(top, 'deep/er/fifo')]);
   await listeningSocket(join(top, 'deep/sock'));
-  symlinkSync('/etc/passwd', join(top, 'link-out'));
+  // Links a guest made to host things it would like changed: a setuid file and a folder holding a pipe.
+  symlinkSync(OUTSIDE_FILE, join(top, 'link-out'));
+  symlinkSync(OUTSIDE_DIR, join(top, 'deep/link-dir'));
   symlinkSync('plain.txt', join(top, 'deep/link-in'));
   return top;
 }
 
-const mode = (path: string) => statSync(path).mode & 0o7777;
+/** What sanitizing must never reach through a link: still a setuid file and a folder with its pipe. */
+function expectOutsideUntouched(): void {
+  expect(mode(OUTSIDE_FILE)).toBe(0o4755);
+  expect(readFileSync(OUTSIDE_FILE, 'utf8')).toBe('host file');
+  expect(mode(OUTSIDE_DIR)).toBe(0o1777);
+  expect(lstatSync(join(OUTSIDE_DIR, 'fifo')).isFIFO()).toBe(true);
+}
 
 describe('sanitizeTree', () => {
   it('removes pipes, sockets and links, clears setuid, setgid and sticky bits, and keeps the rest', async () => {
     const top = await hostileTree('all');
+    const plainMode = mode(join(top, 'plain.txt'));
     const removed = await sanitizeTree(top);
-    expect(removed.sort()).toEqual(['deep/er/fifo', 'deep/link-in', 'deep/sock', 'link-out']);
+    expect(removed.sort()).toEqual([
+      'deep/er/fifo',
+      'deep/link-dir',
+      'deep/link-in',
+      'deep/sock',
+      'link-out',
+    ]);
     for (const path of removed) expect(existsSync(join(top, path))).toBe(false);
     expect(mode(join(top, 'setuid'))).toBe(0o755);
     expect(mode(join(top, 'deep/er/setgid'))).toBe(0o640);
     expect(mode(join(top, 'deep'))).toBe(0o777);
-    expect(mode(join(top, 'plain.txt'))).toBe(statSync(join(top, 'plain.txt')).mode & 0o777);
-    // The link's target outside was never touched.
-    expect(existsSync('/etc/passwd')).toBe(true);
+    expect(mode(join(top, 'plain.txt'))).toBe(plainMode);
+    expect(readFileSync(join(top, 'plain.txt'), 'utf8')).toBe('kept');
+    expectOutsideUntouched();
   });
 
   it("keeps a cache's links when asked, still removing the other special files", async () => {
     const top = await hostileTree('links');
     const removed = await sanitizeTree(top, { keepLinks: true });
     expect(removed.sort()).toEqual(['deep/er/fifo', 'deep/sock']);
-    expect(readlinkSync(join(top, 'link-out'))).toBe('/etc/passwd');
+    expect(readlinkSync(join(top, 'link-out'))).toBe(OUTSIDE_FILE);
+    expect(readlinkSync(join(top, 'deep/link-dir'))).toBe(OUTSIDE_DIR);
     expect(lstatSync(join(top, 'deep/link-in')).isSymbolicLink()).toBe(true);
     expect(mode(join(top, 'setuid'))).toBe(0o755);
+    // Kept links are never followed: the host file keeps its setuid bit, the host folder its pipe.
+    expectOutsideUntouched();
   });
 
   it('does nothing to a missing folder, a file, or a link to a folder', async () => {

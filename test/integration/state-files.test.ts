@@ -14,8 +14,6 @@ import { refusalOf } from '../support/jobs.js';
 const root = mkdtempSync(join(tmpdir(), 'vmplan-state-files-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const refusal = refusalOf;
-
 describe('ensureStateDir', () => {
   it('creates the folder with a .gitignore that ignores everything, and keeps an existing one', () => {
     const path = join(root, 'fresh/state');
@@ -30,17 +28,17 @@ describe('ensureStateDir', () => {
 
   it('names the folder and what is wrong when it cannot be one', () => {
     writeFileSync(join(root, 'a-file'), 'x');
-    expect(refusal(() => ensureStateDir(join(root, 'a-file')))).toBe(
+    expect(refusalOf(() => ensureStateDir(join(root, 'a-file')))).toBe(
       `state folder ${join(root, 'a-file')}: it, or a folder above it, is a file`,
     );
-    expect(refusal(() => ensureStateDir(join(root, 'a-file/below'), 'cache folder'))).toBe(
+    expect(refusalOf(() => ensureStateDir(join(root, 'a-file/below'), 'cache folder'))).toBe(
       `cache folder ${join(root, 'a-file/below')}: it, or a folder above it, is a file`,
     );
     for (const name of ['runs', 'cache', 'plans', 'images', 'shared']) {
       const path = join(root, `with-${name}`);
       mkdirSync(path);
       writeFileSync(join(path, name), 'x');
-      expect(refusal(() => ensureStateDir(path))).toBe(
+      expect(refusalOf(() => ensureStateDir(path))).toBe(
         `state folder ${path}: ${name} is not a folder (move it away: vmplan keeps its ${name} there)`,
       );
     }
@@ -98,24 +96,24 @@ describe('readJsonFile', () => {
 
   it('names the file and the problem: missing, too large, not JSON, not the schema', () => {
     const path = join(root, 'bad.json');
-    expect(refusal(() => readJsonFile(path, schema, how, 'bad.json'))).toBe(
+    expect(refusalOf(() => readJsonFile(path, schema, how, 'bad.json'))).toBe(
       'bad.json: cannot read the test record: ENOENT',
     );
     writeFileSync(path, `{"version":1,"name":"${'x'.repeat(60)}"}`);
-    expect(refusal(() => readJsonFile(path, schema, how, 'bad.json'))).toBe(
+    expect(refusalOf(() => readJsonFile(path, schema, how, 'bad.json'))).toBe(
       'bad.json: more than 64 bytes: not a test record',
     );
     expect(readJsonFile(path, schema, { kind: 'test record' })).toMatchObject({ version: 1 });
     writeFileSync(path, '{"version":1,');
-    expect(refusal(() => readJsonFile(path, schema, how, 'bad.json'))).toMatch(
+    expect(refusalOf(() => readJsonFile(path, schema, how, 'bad.json'))).toMatch(
       /^bad\.json: not a test record: invalid JSON \(.+\)$/,
     );
     writeFileSync(path, '{"version":1,"name":7}');
-    expect(refusal(() => readJsonFile(path, schema, how))).toMatch(
+    expect(refusalOf(() => readJsonFile(path, schema, how))).toMatch(
       new RegExp(`^${path.replaceAll('.', '\\.')}: not a valid test record: name: .*string.*$`),
     );
     writeFileSync(path, '[]');
-    expect(refusal(() => readJsonFile(path, schema, how, 'bad.json'))).toMatch(
+    expect(refusalOf(() => readJsonFile(path, schema, how, 'bad.json'))).toMatch(
       /^bad\.json: not a valid test record: \(top\): /,
     );
   });

@@ -18,6 +18,10 @@ import { context, jobs } from '../support/jobs.js';
 // The trust rules in-process (no action, no processes): which events are trusted, and what an untrusted plan may
 // boot. test/security/trust-policy.test.ts drives the same rules through the action entry point.
 
+/** An untrusted policy (no event), booting host image files only from `paths`. */
+const untrusted = (paths: string[] = []) =>
+  decideTrust('untrusted', { event: null, forkPullRequest: false }, { imagePaths: paths });
+
 describe('trust: auto', () => {
   const decided = (event: string | null, forkPullRequest = false) =>
     decideTrust('auto', { event, forkPullRequest }, { imagePaths: [] });
@@ -122,8 +126,7 @@ jobs:
   const plan = buildPlan(jobs(yaml), context());
 
   it('lists host jobs and nix images as located problems, and every image file to check', () => {
-    const policy = decideTrust('untrusted', { event: null, forkPullRequest: false }, { imagePaths: [] });
-    const { problems, files } = untrustedPlanProblems(plan, policy);
+    const { problems, files } = untrustedPlanProblems(plan, untrusted());
     expect(problems).toEqual([
       {
         file: '.github/vmplan.yml',
@@ -152,8 +155,6 @@ jobs:
 });
 
 describe('image sources of an untrusted run', () => {
-  const untrusted = (paths: string[] = []) =>
-    decideTrust('untrusted', { event: null, forkPullRequest: false }, { imagePaths: paths });
   const refusal = async (yaml: string, root: string, cacheDir: string, paths: string[] = []) => {
     const plan = buildPlan(jobs(yaml), context());
     try {

@@ -24,7 +24,7 @@ const parseJunit = (job: string, xml: string, relativize: Relativize) => {
 
 import type { JobReport } from '../../src/report/model.js';
 import { buildSummary } from '../../src/report/summary.js';
-import { context, jobs } from '../support/jobs.js';
+import { context, jobs, runStart } from '../support/jobs.js';
 
 const files = new Set([
   'src/main.rs',
@@ -256,17 +256,9 @@ describe('buildSummary', () => {
     context({ changes: { known: true, source: 'test', files: ['src/a.c'] } }),
   );
   const run = {
+    ...runStart(plan, '20261129T100000Z-00000001'),
     schemaVersion: 1 as const,
-    runId: '20261129T100000Z-00000001',
     status: 'failed' as const,
-    planId: plan.planId,
-    planPath: 'plan.json',
-    source: plan.source,
-    selection: null,
-    changes: plan.scope.changes,
-    rerunOf: null,
-    snapshotRun: '20261129T100000Z-00000001',
-    options: { maxParallel: null, failFast: true, executor: null },
     host: { hostname: 'mac', pid: 1, platform: 'darwin', arch: 'arm64' },
     startedAt: '2026-11-29T10:00:00.000Z',
     finishedAt: '2026-11-29T10:01:00.000Z',
