@@ -18923,22 +18923,27 @@ function loadJobsText(content, name) {
 
 /**
  * Resolves the `oci:` image references that name only a tag to the digests they point at now, once per plan, so
- * the plan names exact bytes (`ociDigests` of PlanContext). References with a digest need no registry.
+ * the plan names exact bytes (`ociDigests` of PlanContext). References with a digest need no registry. An
+ * untrusted run asks anonymously: a jobs file of someone else's never gets the runner's registry credentials
+ * (the same rule as pulling the image).
  */
-async function resolveOciTags(config, env) {
+async function resolveOciTags(config, env, trust) {
     const digests = {};
     for (const [name, image] of Object.entries(config.images ?? {})) {
         if (!('oci' in image) || image.oci.includes('@') || digests[image.oci] !== undefined)
             continue;
         const reference = parseReference(image.oci, `images.${name}.oci`);
-        const client = new RegistryClient(reference, credentialsFor(reference.registry, env));
+        const client = new RegistryClient(reference, trust.trusted ? credentialsFor(reference.registry, env) : undefined);
         try {
             digests[image.oci] = (await client.getManifest(reference.tag)).digest;
         }
         catch (error) {
             if (!(error instanceof RegistryError))
                 throw error;
-            throw new errors/* InputError */.dz(`images.${name}.oci: cannot resolve ${image.oci} to a digest: ${error.message}`);
+            const anonymous = trust.trusted
+                ? ''
+                : ' (an untrusted run asks the registry anonymously: pin the image by digest, tag@sha256:…, or make it public)';
+            throw new errors/* InputError */.dz(`images.${name}.oci: cannot resolve ${image.oci} to a digest: ${error.message}${anonymous}`);
         }
     }
     return digests;
@@ -19218,7 +19223,8 @@ const PLAN_FLAGS = {
     },
     ...JSON_FLAG,
 };
-/** Plans a jobs file from the command line's view of the world (git, flags, platform). */
+/** The trust of planning on a developer's machine (their own jobs file): tags resolve with their credentials. */
+const LOCAL_TRUST = { trusted: true };
 /** --executor NAME, checked against the executor table. */
 function executorFlag(given) {
     if (given === undefined)
@@ -19228,8 +19234,8 @@ function executorFlag(given) {
         throw new errors/* InputError */.dz(`--executor: ${parsed.error.issues[0]?.message}`);
     return parsed.data;
 }
-/** Plans a jobs file from command-line flags. */
-async function planFromArgs(io, file, values) {
+/** Plans a jobs file from the command line's view of the world (git, flags, platform), asking registries as `trust` allows. */
+async function planFromArgs(io, file, values, trust) {
     if (values['changed-files'] !== undefined && values.base !== undefined) {
         throw new errors/* InputError */.dz('use either --changed-files or --base, not both');
     }
@@ -19239,7 +19245,7 @@ async function planFromArgs(io, file, values) {
     const name = displayName(root, path);
     const loaded = loadJobsFile(path, name);
     const only = listOption(values.only);
-    const ociDigests = await resolveOciTags(loaded.config, io.env);
+    const ociDigests = await resolveOciTags(loaded.config, io.env, trust);
     return locatedIn(loaded.locator, () => buildPlan(loaded.config, {
         ociDigests,
         source: localSource(io.cwd),
@@ -19275,7 +19281,7 @@ async function planCommand(args, io) {
         throw new errors/* InputError */.dz(`vmplan plan: expected one jobs file, got ${positionals.length}`);
     if (values.json === true && values.out === '-')
         throw new errors/* InputError */.dz('vmplan plan: --out - prints the plan itself; --json prints a document around it: use one');
-    const plan = await planFromArgs(io, positionals[0], values);
+    const plan = await planFromArgs(io, positionals[0], values, LOCAL_TRUST);
     const secretValues = secretValuesOf(plan, io.env);
     if (values.out === '-') {
         io.stdout(serializePlan(plan, secretValues));
@@ -19437,7 +19443,7 @@ async function runCommand(args, io) {
         planPath = values.plan;
     }
     else {
-        plan = await planFromArgs(io, positionals[0], values);
+        plan = await planFromArgs(io, positionals[0], values, trustFromFlags(values));
         planPath = plan.source.jobsFile;
     }
     if (values.shard !== undefined)
@@ -19673,9 +19679,9 @@ const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impor
 
 
 
-
 /** A transfer, for people: `pushed 2 of 9 blobs (64.0 MB) in 3.1 s`. */
-function transferLine(verb, transfer, ms) {
+function transferLine(verb, done) {
+    const { transfer, ms } = done;
     return `${verb} ${transfer.moved} of ${transfer.blobs} blob(s) (${formatBytes(transfer.bytes)}) in ${(ms / 1000).toFixed(1)} s`;
 }
 /**
@@ -19700,16 +19706,18 @@ async function imagePush(args, io, cacheDir) {
     const client = new RegistryClient(reference, credentialsFor(reference.registry, io.env));
     const started = Date.now();
     const pushed = await pushGuestImage(client, files, reference.tag);
-    io.stderr(`${transferLine('pushed', pushed, Date.now() - started)}\n`);
-    io.stdout(`${formatReference({ ...reference, digest: pushed.digest })}\n`);
-    return cli_io/* EXIT */.d.ok;
+    return {
+        reference: formatReference({ ...reference, digest: pushed.digest }),
+        transfer: pushed,
+        ms: Date.now() - started,
+    };
 }
 /** Where an image's files are: a folder given, or an image of the jobs file (prepared into the cache for builds). */
 async function imageFiles(io, image, cacheDir) {
     const folder = (0,external_node_path_.resolve)(io.cwd, image);
     if ((0,external_node_fs_.existsSync)(folder) && (0,external_node_fs_.statSync)(folder).isDirectory())
         return folderFiles(folder);
-    const plan = await planFromArgs(io, undefined, {});
+    const plan = await planFromArgs(io, undefined, {}, LOCAL_TRUST);
     const node = plan.nodes.find((candidate) => candidate.kind === 'prepare' && candidate.image === image);
     if (node === undefined || node.kind !== 'prepare')
         throw new errors/* InputError */.dz(`vmplan image push: "${image}" is neither a folder nor an image a job of the jobs file uses${didYouMean(image, plan.nodes.flatMap((n) => (n.kind === 'prepare' ? [n.image] : [])))}`);
@@ -19740,13 +19748,18 @@ async function imagePull(args, out, cacheDir, io) {
     const client = new RegistryClient(reference, credentialsFor(reference.registry, io.env));
     const store = (0,external_node_path_.join)((0,external_node_path_.resolve)(io.cwd, cacheDir ?? defaultCacheDir(io.env)), 'oci-blobs');
     const started = Date.now();
-    const pulled = await pullGuestImage(client, reference.digest ?? reference.tag, (0,external_node_path_.resolve)(io.cwd, out), store);
-    io.stderr(`${transferLine('pulled', pulled, Date.now() - started)}\n`);
-    io.stdout(`${formatReference({ ...reference, digest: pulled.digest })}\n`);
-    return cli_io/* EXIT */.d.ok;
+    const folder = (0,external_node_path_.resolve)(io.cwd, out);
+    const pulled = await pullGuestImage(client, reference.digest ?? reference.tag, folder, store);
+    return {
+        reference: formatReference({ ...reference, digest: pulled.digest }),
+        transfer: pulled,
+        ms: Date.now() - started,
+        out: folder,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/cli/commands/image.ts
+
 
 
 
@@ -19783,6 +19796,7 @@ const IMAGE_FLAGS = {
     mirror: { type: 'string', value: 'URL', description: 'debian: the Debian mirror to use.' },
     cache: { type: 'string', value: 'DIR', description: 'debian: a folder caching downloaded packages.' },
     ...CACHE_DIR,
+    ...JSON_FLAG,
 };
 /**
  * `vmplan image build debian --arch arm64|amd64 [--suite S] [--packages "..."] [--setup FILE] [--size 8G] --out DIR`
@@ -19792,8 +19806,10 @@ async function imageCommand(args, io) {
     const [verb, kind, ...rest] = args;
     if (verb === 'push' || verb === 'pull') {
         const { values, positionals } = parseCommandArgs(`image ${verb}`, args.slice(1), IMAGE_FLAGS);
+        const json = values.json === true;
+        let done;
         try {
-            return await (verb === 'push'
+            done = await (verb === 'push'
                 ? imagePush(positionals, io, values['cache-dir'])
                 : imagePull(positionals, values.out, values['cache-dir'], io));
         }
@@ -19801,8 +19817,25 @@ async function imageCommand(args, io) {
             if (!(error instanceof RegistryError))
                 throw error;
             io.stderr(`vmplan image ${verb}: ${error.message}\n`);
+            if (json)
+                printJson(io, 'image', false, { action: verb, error: error.message });
             return cli_io/* EXIT */.d.failed;
         }
+        io.stderr(`${transferLine(verb === 'push' ? 'pushed' : 'pulled', done)}\n`);
+        if (json)
+            printJson(io, 'image', true, {
+                action: verb,
+                reference: done.reference,
+                digest: done.transfer.digest,
+                ...(done.out === undefined ? {} : { out: done.out }),
+                blobs: done.transfer.blobs,
+                moved: done.transfer.moved,
+                bytes: done.transfer.bytes,
+                ms: done.ms,
+            });
+        else
+            io.stdout(`${done.reference}\n`);
+        return cli_io/* EXIT */.d.ok;
     }
     if (verb !== 'build' || (kind !== 'debian' && kind !== 'test-guest')) {
         throw new errors/* InputError */.dz('usage: vmplan image build debian|test-guest --arch arm64|amd64 [flags], vmplan image push DIR REF, vmplan image pull REF --out DIR (see vmplan image --help)');
@@ -19824,26 +19857,32 @@ async function imageCommand(args, io) {
     }
     if (values.cache !== undefined)
         scriptArgs.push('--cache', (0,external_node_path_.resolve)(io.cwd, values.cache));
+    // The script's own progress goes to stderr; its last stdout line is the folder it wrote.
     const child = (0,external_node_child_process_.spawn)(script, scriptArgs, { cwd: io.cwd, env: io.env, stdio: ['ignore', 'pipe', 'inherit'] });
     let last = '';
     child.stdout.setEncoding('utf8').on('data', (chunk) => {
         last += chunk;
     });
     const code = await new Promise((done) => child.on('close', (exit) => done(exit ?? 1)));
-    const folder = last.trim().split('\n').pop() ?? '';
-    if (code !== 0)
+    const json = values.json === true;
+    if (code !== 0) {
+        if (json)
+            printJson(io, 'image', false, { action: 'build', error: `${script} exited with code ${code}` });
         return cli_io/* EXIT */.d.failed;
+    }
+    let folder = last.trim().split('\n').pop() ?? '';
     // test-guest builds into its cache: copy where --out says, when asked.
     if (kind === 'test-guest' && values.out !== undefined) {
-        const { cpSync, mkdirSync } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 3024, 23));
         const out = (0,external_node_path_.resolve)(io.cwd, values.out);
-        mkdirSync(out, { recursive: true });
+        (0,external_node_fs_.mkdirSync)(out, { recursive: true });
         for (const file of ['kernel', 'initrd'])
-            cpSync((0,external_node_path_.join)(folder, file), (0,external_node_path_.join)(out, file));
-        io.stdout(`${out}\n`);
-        return cli_io/* EXIT */.d.ok;
+            (0,external_node_fs_.cpSync)((0,external_node_path_.join)(folder, file), (0,external_node_path_.join)(out, file));
+        folder = out;
     }
-    io.stdout(`${folder}\n`);
+    if (json)
+        printJson(io, 'image', true, { action: 'build', kind, arch: values.arch, out: folder });
+    else
+        io.stdout(`${folder}\n`);
     return cli_io/* EXIT */.d.ok;
 }
 
@@ -19896,7 +19935,7 @@ async function planOf(io, command, positionals) {
     const path = (0,external_node_path_.resolve)(io.cwd, file);
     if (looksLikePlan(path, file))
         return { plan: readPlan(path, file), file, kind: 'plan' };
-    return { plan: await planFromArgs(io, file, {}), file, kind: 'jobs file' };
+    return { plan: await planFromArgs(io, file, {}, LOCAL_TRUST), file, kind: 'jobs file' };
 }
 /** `vmplan show [FILE] [--json]`: renders a plan.json (e.g. downloaded from a workflow run) or a jobs file's plan. */
 async function showCommand(args, io) {
@@ -20044,6 +20083,7 @@ const GC_FLAGS = {
         description: 'Prune cache entries not used for this many days.',
     },
     'dry-run': { type: 'boolean', description: 'Say what would be deleted; delete nothing.' },
+    ...JSON_FLAG,
 };
 /** The flags of `vmplan rerun`. */
 const RERUN_FLAGS = {
@@ -20179,15 +20219,20 @@ async function gcCommand(args, io) {
         throw new errors/* InputError */.dz('vmplan gc: say what to delete: --keep N (runs), --max-size SIZE or --max-age DAYS (caches)');
     const layout = stateLayout(io, values['state-dir'], values['cache-dir']);
     const dryRun = values['dry-run'] === true;
+    const json = values.json === true;
+    const human = humanIo(io, json);
     const verb = dryRun ? 'Would delete' : 'Deleted';
+    let runs = null;
     if (keep !== undefined) {
         const doomed = await runsToDelete(layout, keep);
         if (!dryRun)
             for (const id of doomed)
                 (0,external_node_fs_.rmSync)(layout.runDir(id), { recursive: true, force: true });
-        const total = listRunIds(layout).length;
-        io.stdout(`${verb} ${doomed.length} run(s); ${total - (dryRun ? doomed.length : 0)} kept in ${layout.runsDir}\n`);
+        const kept = listRunIds(layout).length - (dryRun ? doomed.length : 0);
+        runs = { folder: layout.runsDir, deleted: doomed, kept };
+        human.stdout(`${verb} ${doomed.length} run(s); ${kept} kept in ${layout.runsDir}\n`);
     }
+    let cache = null;
     if (maxBytes !== undefined || maxAgeDays !== undefined) {
         const now = Date.now();
         const result = await pruneCache(layout.cacheDir, {
@@ -20195,12 +20240,31 @@ async function gcCommand(args, io) {
             ...(maxAgeDays === undefined ? {} : { maxAgeMs: maxAgeDays * 86_400_000 }),
         }, { dryRun, nowMs: now });
         for (const item of result.removed)
-            io.stdout(`${verb} ${describeItem(item, now)}\n`);
+            human.stdout(`${verb} ${describeItem(item, now)}\n`);
         for (const item of result.skipped)
-            io.stdout(`Kept ${describeItem(item, now)}: a run started using it\n`);
-        io.stdout(`Cache ${layout.cacheDir}: ${verb.toLowerCase()} ${result.removed.length} item(s), ${formatBytes(result.keptBytes)} ${dryRun ? 'would be ' : ''}kept\n`);
+            human.stdout(`Kept ${describeItem(item, now)}: a run started using it\n`);
+        human.stdout(`Cache ${layout.cacheDir}: ${verb.toLowerCase()} ${result.removed.length} item(s), ${formatBytes(result.keptBytes)} ${dryRun ? 'would be ' : ''}kept\n`);
+        cache = {
+            folder: layout.cacheDir,
+            removed: result.removed.map(itemDocument),
+            skipped: result.skipped.map(itemDocument),
+            keptBytes: result.keptBytes,
+        };
     }
+    if (json)
+        printJson(io, 'gc', true, { dryRun, runs, cache });
     return cli_io/* EXIT */.d.ok;
+}
+/** A cache item in `gc --json`: what it is, where, how big, when last used. */
+function itemDocument(item) {
+    return {
+        kind: item.kind,
+        label: item.label,
+        path: item.path,
+        bytes: item.bytes,
+        lastUsed: new Date(item.lastUsedMs).toISOString(),
+        inUse: item.inUse,
+    };
 }
 /** The runs `gc --keep N` deletes: all but the newest N, never a running one or a snapshot a kept rerun uses. */
 async function runsToDelete(layout, keep) {
@@ -42381,36 +42445,6 @@ function constantCatch(value) {
 /******/ 			() => (module);
 /******/ 		__nccwpck_require__.d(getter, { a: getter });
 /******/ 		return getter;
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/create fake namespace object */
-/******/ (() => {
-/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
-/******/ 	var leafPrototypes;
-/******/ 	// create a fake namespace object
-/******/ 	// mode & 1: value is a module id, require it
-/******/ 	// mode & 2: merge all properties of value into the ns
-/******/ 	// mode & 4: return value when already ns object
-/******/ 	// mode & 16: return value when it's Promise-like
-/******/ 	// mode & 8|1: behave like require
-/******/ 	__nccwpck_require__.t = function(value, mode) {
-/******/ 		if(mode & 1) value = this(value);
-/******/ 		if(mode & 8) return value;
-/******/ 		if(typeof value === 'object' && value) {
-/******/ 			if((mode & 4) && value.__esModule) return value;
-/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
-/******/ 		}
-/******/ 		var ns = Object.create(null);
-/******/ 		__nccwpck_require__.r(ns);
-/******/ 		var def = {};
-/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
-/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
-/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
-/******/ 		}
-/******/ 		def['default'] = () => (value);
-/******/ 		__nccwpck_require__.d(ns, def);
-/******/ 		return ns;
 /******/ 	};
 /******/ })();
 /******/ 

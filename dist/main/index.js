@@ -40555,22 +40555,27 @@ function planTimestamp(env = process.env, now = new Date()) {
 
 /**
  * Resolves the `oci:` image references that name only a tag to the digests they point at now, once per plan, so
- * the plan names exact bytes (`ociDigests` of PlanContext). References with a digest need no registry.
+ * the plan names exact bytes (`ociDigests` of PlanContext). References with a digest need no registry. An
+ * untrusted run asks anonymously: a jobs file of someone else's never gets the runner's registry credentials
+ * (the same rule as pulling the image).
  */
-async function resolveOciTags(config, env) {
+async function resolveOciTags(config, env, trust) {
     const digests = {};
     for (const [name, image] of Object.entries(config.images ?? {})) {
         if (!('oci' in image) || image.oci.includes('@') || digests[image.oci] !== undefined)
             continue;
         const reference = parseReference(image.oci, `images.${name}.oci`);
-        const client = new RegistryClient(reference, credentialsFor(reference.registry, env));
+        const client = new RegistryClient(reference, trust.trusted ? credentialsFor(reference.registry, env) : undefined);
         try {
             digests[image.oci] = (await client.getManifest(reference.tag)).digest;
         }
         catch (error) {
             if (!(error instanceof RegistryError))
                 throw error;
-            throw new errors/* InputError */.dz(`images.${name}.oci: cannot resolve ${image.oci} to a digest: ${error.message}`);
+            const anonymous = trust.trusted
+                ? ''
+                : ' (an untrusted run asks the registry anonymously: pin the image by digest, tag@sha256:…, or make it public)';
+            throw new errors/* InputError */.dz(`images.${name}.oci: cannot resolve ${image.oci} to a digest: ${error.message}${anonymous}`);
         }
     }
     return digests;
@@ -40821,7 +40826,7 @@ function readEventPayload(path) {
  * The plan for this step: made from the jobs input; or read from the `plan` input; or, with `rerun-failed-from`,
  * the plan of that workflow run narrowed to the jobs that did not pass there. Then `only` and `shard` narrow it.
  */
-async function planForRun(inputs, context, workFolder) {
+async function planForRun(inputs, context, workFolder, trust) {
     if (inputs.durations !== undefined &&
         (inputs.plan !== undefined || inputs['rerun-failed-from'] !== undefined)) {
         throw new errors/* InputError */.dz('input "durations": durations are recorded in the plan when it is made (so every shard splits it the same way); give them to the step that plans');
@@ -40831,7 +40836,7 @@ async function planForRun(inputs, context, workFolder) {
         ? await rerunBase(inputs, context, inputs['rerun-failed-from'], workFolder)
         : inputs.plan !== undefined
             ? givenBase(context, inputs.plan)
-            : await madeBase(inputs, context, notes);
+            : await madeBase(inputs, context, notes, trust);
     let base = source.base;
     if (inputs.only !== undefined && (inputs.plan !== undefined || source.rerunOf !== undefined)) {
         base = selectFromPlan(base, inputs.only, `not selected (input only: ${inputs.only.join(', ')})`, new Date().toISOString());
@@ -40864,12 +40869,12 @@ function givenBase(context, path) {
     return { base, publish: false, locate: jobsFileLocator(base, context.workspace), rerunOf: undefined };
 }
 /** A plan made here from the `jobs` input (a path or inline YAML). */
-async function madeBase(inputs, context, notes) {
+async function madeBase(inputs, context, notes, trust) {
     const inline = isInlineJobs(inputs.jobs);
     const loaded = inline
         ? loadJobsText(inputs.jobs, 'input "jobs"')
         : loadJobsFile((0,external_node_path_.resolve)(context.workspace, inputs.jobs), inputs.jobs);
-    const ociDigests = await resolveOciTags(loaded.config, process.env);
+    const ociDigests = await resolveOciTags(loaded.config, process.env, trust);
     const base = buildPlan(loaded.config, {
         ociDigests,
         source: planSource(context),
@@ -41312,7 +41317,8 @@ function artifactNames(context, inputs) {
 async function runStep(inputs, context, layout, log) {
     const names = artifactNames(context, inputs);
     // Only a rerun downloads anything into it (and creates it then).
-    const planned = await planForRun(inputs, context, (0,external_node_path_.join)(layout.root, 'downloads', `${Date.now()}`));
+    const trust = trustOf(inputs, context);
+    const planned = await planForRun(inputs, context, (0,external_node_path_.join)(layout.root, 'downloads', `${Date.now()}`), trust);
     for (const note of planned.notes)
         log.command(() => lib_core/* notice */.lm(note));
     const secretValues = secretValuesOf(planned.plan, process.env);
@@ -41347,7 +41353,7 @@ async function runStep(inputs, context, layout, log) {
         return;
     }
     try {
-        await runPipeline(runRequest(planned, inputs, context, { layout, planPath }), ports);
+        await runPipeline(runRequest(planned, inputs, context, { layout, planPath, trust }), ports);
     }
     finally {
         await pruneAfterRun(inputs, layout, log);
@@ -41368,6 +41374,10 @@ async function pruneAfterRun(inputs, layout, log) {
         log.command(() => lib_core/* warning */.$e(`vmplan: could not prune the cache folder: ${error.message}`));
     }
 }
+/** How far this workflow run's code is trusted (decided before planning: an untrusted plan asks registries anonymously). */
+function trustOf(inputs, context) {
+    return decideTrust(inputs.trust, { event: context.event, forkPullRequest: context.pullRequestFromElsewhere }, { imagePaths: inputs['trusted-image-paths'], network: inputs['untrusted-network'] });
+}
 /** What the pipeline runs and how, from the inputs and the workflow run. */
 function runRequest(planned, inputs, context, where) {
     return {
@@ -41385,7 +41395,7 @@ function runRequest(planned, inputs, context, where) {
         // Step debug logging (ACTIONS_STEP_DEBUG) shows the details too; they are always in the logs artifact.
         verbose: lib_core/* isDebug */._o(),
         ...(inputs['min-free'] === undefined ? {} : { minFreeBytes: inputs['min-free'] }),
-        trust: decideTrust(inputs.trust, { event: context.event, forkPullRequest: context.pullRequestFromElsewhere }, { imagePaths: inputs['trusted-image-paths'], network: inputs['untrusted-network'] }),
+        trust: where.trust,
         signals: { reason: (signal) => `received ${signal} (the workflow was cancelled)` },
     };
 }

@@ -9,7 +9,7 @@ import { writePlan } from '../plan/io.js';
 import type { Plan } from '../plan/schema.js';
 import { secretValuesOf } from '../plan/secrets.js';
 import { jobGroups } from '../plan/shard.js';
-import { decideTrust } from '../plan/trust.js';
+import { decideTrust, type TrustPolicy } from '../plan/trust.js';
 import { StateLayout } from '../records/layout.js';
 import { buildSummary } from '../report/summary.js';
 import { formatBytes } from '../util/bytes.js';
@@ -75,7 +75,8 @@ async function runStep(
 ): Promise<void> {
   const names = artifactNames(context, inputs);
   // Only a rerun downloads anything into it (and creates it then).
-  const planned = await planForRun(inputs, context, join(layout.root, 'downloads', `${Date.now()}`));
+  const trust = trustOf(inputs, context);
+  const planned = await planForRun(inputs, context, join(layout.root, 'downloads', `${Date.now()}`), trust);
   for (const note of planned.notes) log.command(() => core.notice(note));
   const secretValues = secretValuesOf(planned.plan, process.env);
   log.command(() => {
@@ -108,7 +109,7 @@ async function runStep(
     return;
   }
   try {
-    await runPipeline(runRequest(planned, inputs, context, { layout, planPath }), ports);
+    await runPipeline(runRequest(planned, inputs, context, { layout, planPath, trust }), ports);
   } finally {
     await pruneAfterRun(inputs, layout, log);
   }
@@ -130,12 +131,21 @@ async function pruneAfterRun(inputs: ActionInputs, layout: StateLayout, log: Act
   }
 }
 
+/** How far this workflow run's code is trusted (decided before planning: an untrusted plan asks registries anonymously). */
+function trustOf(inputs: ActionInputs, context: WorkflowContext): TrustPolicy {
+  return decideTrust(
+    inputs.trust,
+    { event: context.event, forkPullRequest: context.pullRequestFromElsewhere },
+    { imagePaths: inputs['trusted-image-paths'], network: inputs['untrusted-network'] },
+  );
+}
+
 /** What the pipeline runs and how, from the inputs and the workflow run. */
 function runRequest(
   planned: PlanForRun,
   inputs: ActionInputs,
   context: WorkflowContext,
-  where: { layout: StateLayout; planPath: string },
+  where: { layout: StateLayout; planPath: string; trust: TrustPolicy },
 ): RunRequest {
   return {
     plan: planned.plan,
@@ -152,11 +162,7 @@ function runRequest(
     // Step debug logging (ACTIONS_STEP_DEBUG) shows the details too; they are always in the logs artifact.
     verbose: core.isDebug(),
     ...(inputs['min-free'] === undefined ? {} : { minFreeBytes: inputs['min-free'] }),
-    trust: decideTrust(
-      inputs.trust,
-      { event: context.event, forkPullRequest: context.pullRequestFromElsewhere },
-      { imagePaths: inputs['trusted-image-paths'], network: inputs['untrusted-network'] },
-    ),
+    trust: where.trust,
     signals: { reason: (signal) => `received ${signal} (the workflow was cancelled)` },
   };
 }

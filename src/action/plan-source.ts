@@ -41,6 +41,7 @@ export async function planForRun(
   inputs: ActionInputs,
   context: WorkflowContext,
   workFolder: string,
+  trust: { trusted: boolean },
 ): Promise<PlanForRun> {
   if (
     inputs.durations !== undefined &&
@@ -56,7 +57,7 @@ export async function planForRun(
       ? await rerunBase(inputs, context, inputs['rerun-failed-from'], workFolder)
       : inputs.plan !== undefined
         ? givenBase(context, inputs.plan)
-        : await madeBase(inputs, context, notes);
+        : await madeBase(inputs, context, notes, trust);
   let base = source.base;
   if (inputs.only !== undefined && (inputs.plan !== undefined || source.rerunOf !== undefined)) {
     base = selectFromPlan(
@@ -113,12 +114,17 @@ function givenBase(context: WorkflowContext, path: string): BasePlan {
 }
 
 /** A plan made here from the `jobs` input (a path or inline YAML). */
-async function madeBase(inputs: ActionInputs, context: WorkflowContext, notes: string[]): Promise<BasePlan> {
+async function madeBase(
+  inputs: ActionInputs,
+  context: WorkflowContext,
+  notes: string[],
+  trust: { trusted: boolean },
+): Promise<BasePlan> {
   const inline = isInlineJobs(inputs.jobs);
   const loaded: LoadedJobsFile = inline
     ? loadJobsText(inputs.jobs, 'input "jobs"')
     : loadJobsFile(resolve(context.workspace, inputs.jobs), inputs.jobs);
-  const ociDigests = await resolveOciTags(loaded.config, process.env);
+  const ociDigests = await resolveOciTags(loaded.config, process.env, trust);
   const base = buildPlan(loaded.config, {
     ociDigests,
     source: planSource(context),

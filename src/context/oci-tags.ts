@@ -6,22 +6,33 @@ import { parseReference } from '../oci/reference.js';
 
 /**
  * Resolves the `oci:` image references that name only a tag to the digests they point at now, once per plan, so
- * the plan names exact bytes (`ociDigests` of PlanContext). References with a digest need no registry.
+ * the plan names exact bytes (`ociDigests` of PlanContext). References with a digest need no registry. An
+ * untrusted run asks anonymously: a jobs file of someone else's never gets the runner's registry credentials
+ * (the same rule as pulling the image).
  */
 export async function resolveOciTags(
   config: JobsFile,
   env: NodeJS.ProcessEnv,
+  trust: { trusted: boolean },
 ): Promise<Record<string, string>> {
   const digests: Record<string, string> = {};
   for (const [name, image] of Object.entries(config.images ?? {})) {
     if (!('oci' in image) || image.oci.includes('@') || digests[image.oci] !== undefined) continue;
     const reference = parseReference(image.oci, `images.${name}.oci`);
-    const client = new RegistryClient(reference, credentialsFor(reference.registry, env));
+    const client = new RegistryClient(
+      reference,
+      trust.trusted ? credentialsFor(reference.registry, env) : undefined,
+    );
     try {
       digests[image.oci] = (await client.getManifest(reference.tag!)).digest;
     } catch (error) {
       if (!(error instanceof RegistryError)) throw error;
-      throw new InputError(`images.${name}.oci: cannot resolve ${image.oci} to a digest: ${error.message}`);
+      const anonymous = trust.trusted
+        ? ''
+        : ' (an untrusted run asks the registry anonymously: pin the image by digest, tag@sha256:…, or make it public)';
+      throw new InputError(
+        `images.${name}.oci: cannot resolve ${image.oci} to a digest: ${error.message}${anonymous}`,
+      );
     }
   }
   return digests;

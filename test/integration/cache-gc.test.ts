@@ -92,6 +92,45 @@ describe('vmplan gc of the cache folder', () => {
     expect(readdirSync(join(c.cache, 'images')).filter((name) => name.includes('.pruned-'))).toEqual([]);
   });
 
+  it('--json: one document on stdout naming every removed and kept-in-use item; a refusal is a document too', async () => {
+    const c = cacheFolder('json');
+    const result = await runVmplan(
+      ['gc', '--cache-dir', c.cache, '--max-age', '15', '--keep', '0', '--json'],
+      {
+        cwd: folder,
+      },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const document = JSON.parse(result.stdout);
+    expect(document).toMatchObject({ vmplan: 1, command: 'gc', ok: true, dryRun: false });
+    expect(document.runs).toEqual({ folder: join(folder, '.vmplan/runs'), deleted: [], kept: 0 });
+    expect(document.cache.folder).toBe(c.cache);
+    expect(document.cache.removed).toEqual([
+      {
+        kind: 'image',
+        label: `image old (key ${'a'.repeat(32)})`,
+        path: c.old,
+        bytes: expect.any(Number),
+        lastUsed: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        inUse: false,
+      },
+    ]);
+    expect(document.cache.removed[0].bytes).toBeGreaterThanOrEqual(300 * 1024);
+    expect(Date.now() - Date.parse(document.cache.removed[0].lastUsed)).toBeGreaterThan(19 * DAY);
+    expect(document.cache.skipped).toEqual([]);
+    expect(existsSync(c.old)).toBe(false);
+    // The human lines went to stderr.
+    expect(result.stderr).toMatch(/^Deleted image old/m);
+
+    const refused = await runVmplan(['gc', '--max-size', 'lots', '--json'], { cwd: folder });
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.stdout)).toMatchObject({
+      command: 'gc',
+      ok: false,
+      problems: [{ message: expect.stringContaining('--max-size: expected a size') }],
+    });
+  });
+
   it('removes entries unused for --max-age days', async () => {
     const c = cacheFolder('age');
     const result = await runVmplan(['gc', '--cache-dir', c.cache, '--max-age', '15'], { cwd: folder });

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runVmplan } from '../support/cli.js';
 import { testProject } from '../support/project.js';
+import { testGuest } from '../support/vm.js';
 
 /** The one JSON document a --json command printed on stdout. */
 const documentOf = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
@@ -64,4 +66,29 @@ describe('--json', () => {
     });
     expect(bad.stderr).toContain('bad.yml:3:27 jobs.unit.needs[0]: unknown job "nope"');
   });
+
+  it.skipIf(testGuest() === undefined)(
+    'image build: the folder written, as a document; human progress on stderr',
+    async () => {
+      const project = testProject(jobs);
+      const built = await runVmplan(
+        ['image', 'build', 'test-guest', '--arch', 'arm64', '--out', 'guest', '--json'],
+        { cwd: project.root },
+      );
+      expect(built.code, built.stderr).toBe(0);
+      expect(documentOf(built.stdout)).toEqual({
+        vmplan: 1,
+        command: 'image',
+        ok: true,
+        action: 'build',
+        kind: 'test-guest',
+        arch: 'arm64',
+        out: `${project.root}/guest`,
+      });
+      expect(readFileSync(`${project.root}/guest/kernel`).equals(readFileSync(`${testGuest()}/kernel`))).toBe(
+        true,
+      );
+      expect(built.stderr).toContain('build-test-guest:');
+    },
+  );
 });

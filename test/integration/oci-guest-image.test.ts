@@ -19,6 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/oci/client.js';
 import { CHUNK_BYTES, pullGuestImage, pushGuestImage } from '../../src/oci/guest-image.js';
 import { runVmplan } from '../support/cli.js';
+import { ActionHarness, makeWorkspace } from '../support/github/action-harness.js';
+import { parseWorkflowCommands } from '../support/github/workflow-commands.js';
 import { commandWorks, prerequisite } from '../support/prerequisites.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
@@ -212,11 +214,24 @@ jobs:
       expect(pulled.stdout.trim()).toBe(reference);
       for (const name of ['kernel', 'initrd', 'disk'])
         expect(same(join(image, name), join(folder, 'pulled', name))).toBe(true);
-      const again = await runVmplan(['image', 'pull', reference, '--out', 'pulled-again'], {
+      const again = await runVmplan(['image', 'pull', reference, '--out', 'pulled-again', '--json'], {
         cwd: folder,
         env,
       });
       expect(again.stderr).toMatch(/^pulled 0 of 6 blob\(s\)/m);
+      expect(JSON.parse(again.stdout)).toEqual({
+        vmplan: 1,
+        command: 'image',
+        ok: true,
+        action: 'pull',
+        reference,
+        digest: reference.split('@')[1],
+        out: join(folder, 'pulled-again'),
+        blobs: 6,
+        moved: 0,
+        bytes: 0,
+        ms: expect.any(Number),
+      });
       const anonymous = await runVmplan(['image', 'pull', reference, '--out', 'x'], {
         cwd: folder,
         env: { HOME: join(folder, 'nobody'), VMPLAN_CACHE_DIR: join(folder, 'other-cache') },
@@ -225,12 +240,92 @@ jobs:
       expect(anonymous.stderr).toBe(
         `vmplan image pull: ${locked.host} needs a login (no credentials found)\n`,
       );
+      const anonymousJson = await runVmplan(['image', 'pull', reference, '--out', 'x', '--json'], {
+        cwd: folder,
+        env: { HOME: join(folder, 'nobody'), VMPLAN_CACHE_DIR: join(folder, 'other-cache') },
+      });
+      expect(anonymousJson.code).toBe(1);
+      expect(JSON.parse(anonymousJson.stdout)).toEqual({
+        vmplan: 1,
+        command: 'image',
+        ok: false,
+        action: 'pull',
+        error: `${locked.host} needs a login (no credentials found)`,
+      });
       const nowhere = await runVmplan(['image', 'pull', '127.0.0.1:9/acme/cli:1.0', '--out', 'x'], {
         cwd: folder,
         env,
       });
       expect(nowhere.code).toBe(1);
       expect(nowhere.stderr).toMatch(/^vmplan image pull: cannot reach 127\.0\.0\.1:9 \(.+\)\n$/);
+    } finally {
+      await locked.stop();
+    }
+  });
+
+  it("an untrusted run resolves a tag anonymously: a login on the runner never serves someone else's jobs file", async () => {
+    const locked = await startRegistry({ name: 'ci', password: 'pass-word' });
+    try {
+      const home = join(folder, 'login-home');
+      mkdirSync(join(home, '.docker'), { recursive: true });
+      writeFileSync(
+        join(home, '.docker/config.json'),
+        JSON.stringify({ auths: { [locked.host]: { username: 'ci', password: 'pass-word' } } }),
+      );
+      const pushed = await runVmplan(
+        ['image', 'push', imageFolder('private'), `${locked.host}/acme/private:2`, '--json'],
+        { cwd: folder, env: { HOME: home } },
+      );
+      expect(pushed.code, pushed.stderr).toBe(0);
+      const document = JSON.parse(pushed.stdout);
+      expect(document).toMatchObject({ command: 'image', ok: true, action: 'push', blobs: 6, moved: 5 });
+      expect(document.bytes).toBeGreaterThan(1_400_000 + 700_000 + 1_000_000);
+      const digest: string = document.digest;
+      expect(document.reference).toBe(`${locked.host}/acme/private:2@${digest}`);
+      const jobsFile = `version: 1
+images:
+  private: { arch: arm64, oci: "${locked.host}/acme/private:2" }
+defaults: { image: private, executor: qemu }
+jobs:
+  hello: { run: echo hello }
+`;
+      const workspace = makeWorkspace({ '.github/vmplan.yml': jobsFile });
+      const env = { HOME: home, VMPLAN_CACHE_DIR: join(folder, 'login-cache') };
+
+      // The developer's own plan uses their login and names the digest.
+      const planned = await runVmplan(['plan', '--out', '-'], { cwd: workspace.root, env });
+      expect(planned.code, planned.stderr).toBe(0);
+      expect(JSON.parse(planned.stdout).nodes).toContainEqual(
+        expect.objectContaining({ id: 'image:private', type: 'oci', digest }),
+      );
+      // The same jobs file run untrusted asks without the login, and says so.
+      const untrusted = await runVmplan(['run', '--trust', 'untrusted', '--state-dir', join(folder, 'u')], {
+        cwd: workspace.root,
+        env,
+      });
+      expect(untrusted.code).toBe(2);
+      expect(untrusted.stderr).toContain(
+        `images.private.oci: cannot resolve ${locked.host}/acme/private:2 to a digest: ${locked.host} needs a login (no credentials found) (an untrusted run asks the registry anonymously`,
+      );
+
+      // The action on a pull request from a fork: the same anonymous question, before anything runs.
+      const payload = {
+        pull_request: {
+          head: { sha: 'f'.repeat(40), ref: 'feature', repo: { full_name: 'someone/widgets' } },
+          base: { sha: 'e'.repeat(40), repo: { full_name: 'acme/widgets' } },
+        },
+      };
+      const fork = new ActionHarness(workspace.root, { 'github-token': 'read-only' }, env, {
+        name: 'pull_request',
+        payload,
+      });
+      const main = await fork.start('main').done;
+      expect(main.code).toBe(1);
+      const errors = parseWorkflowCommands(main.stdout).filter((c) => c.command === 'error');
+      expect(errors.map((e) => e.message).join('\n')).toContain(
+        `cannot resolve ${locked.host}/acme/private:2 to a digest: ${locked.host} needs a login (no credentials found) (an untrusted run asks the registry anonymously`,
+      );
+      expect(main.stdout).not.toContain('▶ hello');
     } finally {
       await locked.stop();
     }

@@ -4,7 +4,8 @@ import { prerequisite } from './prerequisites.js';
 
 /** The test guest folder (kernel, initrd), or undefined when VM tests cannot run here (they then skip; CI fails). */
 export function testGuest(): string | undefined {
-  const guest = inject('testGuest');
+  // The fast tier runs no global setup, so nothing was provided: no guest there.
+  const guest = inject('testGuest') ?? { missing: 'the fast tier (npm run test:fast) builds no test guest' };
   if ('path' in guest) return guest.path;
   prerequisite(`the VM test guest: ${guest.missing}`, false);
   return undefined;

@@ -16,11 +16,21 @@ import { formatReference, parseReference } from '../../oci/reference.js';
 import { formatBytes } from '../../util/bytes.js';
 import { defaultCacheDir } from '../../util/state-dir.js';
 import { didYouMean } from '../../util/suggest.js';
-import { type CliIo, EXIT } from '../io.js';
-import { planFromArgs } from './plan.js';
+import type { CliIo } from '../io.js';
+import { LOCAL_TRUST, planFromArgs } from './plan.js';
+
+/** What a push or pull did: the reference with its digest, and what moved. */
+export interface TransferDone {
+  reference: string;
+  transfer: Transfer;
+  ms: number;
+  /** A pull: the folder written. */
+  out?: string;
+}
 
 /** A transfer, for people: `pushed 2 of 9 blobs (64.0 MB) in 3.1 s`. */
-function transferLine(verb: string, transfer: Transfer, ms: number): string {
+export function transferLine(verb: string, done: TransferDone): string {
+  const { transfer, ms } = done;
   return `${verb} ${transfer.moved} of ${transfer.blobs} blob(s) (${formatBytes(transfer.bytes)}) in ${(ms / 1000).toFixed(1)} s`;
 }
 
@@ -29,7 +39,11 @@ function transferLine(verb: string, transfer: Transfer, ms: number): string {
  * IMAGE is a folder (kernel, initrd, maybe disk: what vmplan image build writes) or an image of the jobs file: its
  * files, or for a build or nix image the image cache's entry (a run prepares it first).
  */
-export async function imagePush(args: string[], io: CliIo, cacheDir: string | undefined): Promise<number> {
+export async function imagePush(
+  args: string[],
+  io: CliIo,
+  cacheDir: string | undefined,
+): Promise<TransferDone> {
   const [image, ref, ...extra] = args;
   if (image === undefined || ref === undefined || extra.length > 0)
     throw new InputError(
@@ -48,16 +62,18 @@ export async function imagePush(args: string[], io: CliIo, cacheDir: string | un
   const client = new RegistryClient(reference, credentialsFor(reference.registry, io.env));
   const started = Date.now();
   const pushed = await pushGuestImage(client, files, reference.tag);
-  io.stderr(`${transferLine('pushed', pushed, Date.now() - started)}\n`);
-  io.stdout(`${formatReference({ ...reference, digest: pushed.digest })}\n`);
-  return EXIT.ok;
+  return {
+    reference: formatReference({ ...reference, digest: pushed.digest }),
+    transfer: pushed,
+    ms: Date.now() - started,
+  };
 }
 
 /** Where an image's files are: a folder given, or an image of the jobs file (prepared into the cache for builds). */
 async function imageFiles(io: CliIo, image: string, cacheDir: string | undefined): Promise<GuestFiles> {
   const folder = resolve(io.cwd, image);
   if (existsSync(folder) && statSync(folder).isDirectory()) return folderFiles(folder);
-  const plan = await planFromArgs(io, undefined, {});
+  const plan = await planFromArgs(io, undefined, {}, LOCAL_TRUST);
   const node = plan.nodes.find((candidate) => candidate.kind === 'prepare' && candidate.image === image);
   if (node === undefined || node.kind !== 'prepare')
     throw new InputError(
@@ -95,7 +111,7 @@ export async function imagePull(
   out: string | undefined,
   cacheDir: string | undefined,
   io: CliIo,
-): Promise<number> {
+): Promise<TransferDone> {
   const [ref, ...extra] = args;
   if (ref === undefined || extra.length > 0 || out === undefined)
     throw new InputError('usage: vmplan image pull REF --out DIR');
@@ -103,13 +119,12 @@ export async function imagePull(
   const client = new RegistryClient(reference, credentialsFor(reference.registry, io.env));
   const store = join(resolve(io.cwd, cacheDir ?? defaultCacheDir(io.env)), 'oci-blobs');
   const started = Date.now();
-  const pulled = await pullGuestImage(
-    client,
-    reference.digest ?? reference.tag!,
-    resolve(io.cwd, out),
-    store,
-  );
-  io.stderr(`${transferLine('pulled', pulled, Date.now() - started)}\n`);
-  io.stdout(`${formatReference({ ...reference, digest: pulled.digest })}\n`);
-  return EXIT.ok;
+  const folder = resolve(io.cwd, out);
+  const pulled = await pullGuestImage(client, reference.digest ?? reference.tag!, folder, store);
+  return {
+    reference: formatReference({ ...reference, digest: pulled.digest }),
+    transfer: pulled,
+    ms: Date.now() - started,
+    out: folder,
+  };
 }

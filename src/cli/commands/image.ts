@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../errors.js';
 import { RegistryError } from '../../oci/client.js';
 import { parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
+import { JSON_FLAG, printJson } from '../json.js';
 import type { Flags } from '../spec.js';
-import { imagePull, imagePush } from './image-registry.js';
+import { imagePull, imagePush, type TransferDone, transferLine } from './image-registry.js';
 import { CACHE_DIR } from './run.js';
 
 /** The guest/ folder that ships with vmplan (found from this module, in the sources or the bundle). */
@@ -36,6 +37,7 @@ export const IMAGE_FLAGS = {
   mirror: { type: 'string', value: 'URL', description: 'debian: the Debian mirror to use.' },
   cache: { type: 'string', value: 'DIR', description: 'debian: a folder caching downloaded packages.' },
   ...CACHE_DIR,
+  ...JSON_FLAG,
 } as const satisfies Flags;
 
 /**
@@ -46,15 +48,32 @@ export async function imageCommand(args: string[], io: CliIo): Promise<number> {
   const [verb, kind, ...rest] = args;
   if (verb === 'push' || verb === 'pull') {
     const { values, positionals } = parseCommandArgs(`image ${verb}`, args.slice(1), IMAGE_FLAGS);
+    const json = values.json === true;
+    let done: TransferDone;
     try {
-      return await (verb === 'push'
+      done = await (verb === 'push'
         ? imagePush(positionals, io, values['cache-dir'])
         : imagePull(positionals, values.out, values['cache-dir'], io));
     } catch (error) {
       if (!(error instanceof RegistryError)) throw error;
       io.stderr(`vmplan image ${verb}: ${error.message}\n`);
+      if (json) printJson(io, 'image', false, { action: verb, error: error.message });
       return EXIT.failed;
     }
+    io.stderr(`${transferLine(verb === 'push' ? 'pushed' : 'pulled', done)}\n`);
+    if (json)
+      printJson(io, 'image', true, {
+        action: verb,
+        reference: done.reference,
+        digest: done.transfer.digest,
+        ...(done.out === undefined ? {} : { out: done.out }),
+        blobs: done.transfer.blobs,
+        moved: done.transfer.moved,
+        bytes: done.transfer.bytes,
+        ms: done.ms,
+      });
+    else io.stdout(`${done.reference}\n`);
+    return EXIT.ok;
   }
   if (verb !== 'build' || (kind !== 'debian' && kind !== 'test-guest')) {
     throw new InputError(
@@ -74,23 +93,27 @@ export async function imageCommand(args: string[], io: CliIo): Promise<number> {
     if (values.setup !== undefined) scriptArgs.push('--setup', resolve(io.cwd, values.setup));
   }
   if (values.cache !== undefined) scriptArgs.push('--cache', resolve(io.cwd, values.cache));
+  // The script's own progress goes to stderr; its last stdout line is the folder it wrote.
   const child = spawn(script, scriptArgs, { cwd: io.cwd, env: io.env, stdio: ['ignore', 'pipe', 'inherit'] });
   let last = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     last += chunk;
   });
   const code = await new Promise<number>((done) => child.on('close', (exit) => done(exit ?? 1)));
-  const folder = last.trim().split('\n').pop() ?? '';
-  if (code !== 0) return EXIT.failed;
+  const json = values.json === true;
+  if (code !== 0) {
+    if (json) printJson(io, 'image', false, { action: 'build', error: `${script} exited with code ${code}` });
+    return EXIT.failed;
+  }
+  let folder = last.trim().split('\n').pop() ?? '';
   // test-guest builds into its cache: copy where --out says, when asked.
   if (kind === 'test-guest' && values.out !== undefined) {
-    const { cpSync, mkdirSync } = await import('node:fs');
     const out = resolve(io.cwd, values.out);
     mkdirSync(out, { recursive: true });
     for (const file of ['kernel', 'initrd']) cpSync(join(folder, file), join(out, file));
-    io.stdout(`${out}\n`);
-    return EXIT.ok;
+    folder = out;
   }
-  io.stdout(`${folder}\n`);
+  if (json) printJson(io, 'image', true, { action: 'build', kind, arch: values.arch, out: folder });
+  else io.stdout(`${folder}\n`);
   return EXIT.ok;
 }

@@ -10,7 +10,7 @@ import { parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
 import { JSON_FLAG, printJson } from '../json.js';
 import type { Flags } from '../spec.js';
-import { planFromArgs } from './plan.js';
+import { LOCAL_TRUST, planFromArgs } from './plan.js';
 
 /** The flags of `vmplan show`. */
 export const SHOW_FLAGS = {
@@ -33,7 +33,7 @@ async function planOf(
   const file = positionals[0] ?? DEFAULT_JOBS_FILE;
   const path = resolve(io.cwd, file);
   if (looksLikePlan(path, file)) return { plan: readPlan(path, file), file, kind: 'plan' };
-  return { plan: await planFromArgs(io, file, {}), file, kind: 'jobs file' };
+  return { plan: await planFromArgs(io, file, {}, LOCAL_TRUST), file, kind: 'jobs file' };
 }
 
 /** `vmplan show [FILE] [--json]`: renders a plan.json (e.g. downloaded from a workflow run) or a jobs file's plan. */

@@ -65,7 +65,9 @@ export const PLAN_FLAGS = {
   ...JSON_FLAG,
 } as const satisfies Flags;
 
-/** Plans a jobs file from the command line's view of the world (git, flags, platform). */
+/** The trust of planning on a developer's machine (their own jobs file): tags resolve with their credentials. */
+export const LOCAL_TRUST = { trusted: true } as const;
+
 /** --executor NAME, checked against the executor table. */
 export function executorFlag(given: string | undefined): Executor | undefined {
   if (given === undefined) return undefined;
@@ -74,11 +76,12 @@ export function executorFlag(given: string | undefined): Executor | undefined {
   return parsed.data;
 }
 
-/** Plans a jobs file from command-line flags. */
+/** Plans a jobs file from the command line's view of the world (git, flags, platform), asking registries as `trust` allows. */
 export async function planFromArgs(
   io: CliIo,
   file: string | undefined,
   values: { only?: string[]; 'changed-files'?: string; base?: string; executor?: string; durations?: string },
+  trust: { trusted: boolean },
 ): Promise<Plan> {
   if (values['changed-files'] !== undefined && values.base !== undefined) {
     throw new InputError('use either --changed-files or --base, not both');
@@ -89,7 +92,7 @@ export async function planFromArgs(
   const name = displayName(root, path);
   const loaded = loadJobsFile(path, name);
   const only = listOption(values.only);
-  const ociDigests = await resolveOciTags(loaded.config, io.env);
+  const ociDigests = await resolveOciTags(loaded.config, io.env, trust);
   return locatedIn(loaded.locator, () =>
     buildPlan(loaded.config, {
       ociDigests,
@@ -134,7 +137,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<number> {
     throw new InputError(
       'vmplan plan: --out - prints the plan itself; --json prints a document around it: use one',
     );
-  const plan = await planFromArgs(io, positionals[0], values);
+  const plan = await planFromArgs(io, positionals[0], values, LOCAL_TRUST);
   const secretValues = secretValuesOf(plan, io.env);
   if (values.out === '-') {
     io.stdout(serializePlan(plan, secretValues));

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { reconcileRun } from '../../engine/reconcile.js';
 import { InputError } from '../../errors.js';
-import { describeItem, pruneCache } from '../../images/cache-gc.js';
+import { type CacheItem, describeItem, pruneCache } from '../../images/cache-gc.js';
 import { readPlan } from '../../plan/io.js';
 import { selectFromPlan } from '../../plan/select.js';
 import type { StateLayout } from '../../records/layout.js';
@@ -14,7 +14,7 @@ import { formatBytes, parseBytes } from '../../util/bytes.js';
 import { didYouMean } from '../../util/suggest.js';
 import { parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
-import { JSON_FLAG, printJson } from '../json.js';
+import { humanIo, JSON_FLAG, printJson } from '../json.js';
 import type { Flags } from '../spec.js';
 import { CACHE_DIR, executePlan, runningOptions, stateLayout } from './run.js';
 
@@ -53,6 +53,7 @@ export const GC_FLAGS = {
     description: 'Prune cache entries not used for this many days.',
   },
   'dry-run': { type: 'boolean', description: 'Say what would be deleted; delete nothing.' },
+  ...JSON_FLAG,
 } as const satisfies Flags;
 
 /** The flags of `vmplan rerun`. */
@@ -201,15 +202,18 @@ export async function gcCommand(args: string[], io: CliIo): Promise<number> {
     );
   const layout = stateLayout(io, values['state-dir'], values['cache-dir']);
   const dryRun = values['dry-run'] === true;
+  const json = values.json === true;
+  const human = humanIo(io, json);
   const verb = dryRun ? 'Would delete' : 'Deleted';
+  let runs: { folder: string; deleted: string[]; kept: number } | null = null;
   if (keep !== undefined) {
     const doomed = await runsToDelete(layout, keep);
     if (!dryRun) for (const id of doomed) rmSync(layout.runDir(id), { recursive: true, force: true });
-    const total = listRunIds(layout).length;
-    io.stdout(
-      `${verb} ${doomed.length} run(s); ${total - (dryRun ? doomed.length : 0)} kept in ${layout.runsDir}\n`,
-    );
+    const kept = listRunIds(layout).length - (dryRun ? doomed.length : 0);
+    runs = { folder: layout.runsDir, deleted: doomed, kept };
+    human.stdout(`${verb} ${doomed.length} run(s); ${kept} kept in ${layout.runsDir}\n`);
   }
+  let cache: Record<string, unknown> | null = null;
   if (maxBytes !== undefined || maxAgeDays !== undefined) {
     const now = Date.now();
     const result = await pruneCache(
@@ -220,13 +224,33 @@ export async function gcCommand(args: string[], io: CliIo): Promise<number> {
       },
       { dryRun, nowMs: now },
     );
-    for (const item of result.removed) io.stdout(`${verb} ${describeItem(item, now)}\n`);
-    for (const item of result.skipped) io.stdout(`Kept ${describeItem(item, now)}: a run started using it\n`);
-    io.stdout(
+    for (const item of result.removed) human.stdout(`${verb} ${describeItem(item, now)}\n`);
+    for (const item of result.skipped)
+      human.stdout(`Kept ${describeItem(item, now)}: a run started using it\n`);
+    human.stdout(
       `Cache ${layout.cacheDir}: ${verb.toLowerCase()} ${result.removed.length} item(s), ${formatBytes(result.keptBytes)} ${dryRun ? 'would be ' : ''}kept\n`,
     );
+    cache = {
+      folder: layout.cacheDir,
+      removed: result.removed.map(itemDocument),
+      skipped: result.skipped.map(itemDocument),
+      keptBytes: result.keptBytes,
+    };
   }
+  if (json) printJson(io, 'gc', true, { dryRun, runs, cache });
   return EXIT.ok;
+}
+
+/** A cache item in `gc --json`: what it is, where, how big, when last used. */
+function itemDocument(item: CacheItem): Record<string, unknown> {
+  return {
+    kind: item.kind,
+    label: item.label,
+    path: item.path,
+    bytes: item.bytes,
+    lastUsed: new Date(item.lastUsedMs).toISOString(),
+    inUse: item.inUse,
+  };
 }
 
 /** The runs `gc --keep N` deletes: all but the newest N, never a running one or a snapshot a kept rerun uses. */
