@@ -17421,12 +17421,14 @@ function dedupe(diagnostics) {
  * repository itself) and keeps only paths that exist in the repository snapshot.
  */
 function relativizer(prefixes, exists, workingDirectory = '.') {
-    const roots = prefixes.map((prefix) => (prefix.endsWith('/') ? prefix : `${prefix}/`));
+    // Longest first: the job's workspace usually lies inside the repository (the CLI's state folder is `.vmplan`),
+    // and a path there is relative to the workspace, not to the repository.
+    const roots = prefixes
+        .map((prefix) => (prefix.endsWith('/') ? prefix : `${prefix}/`))
+        .sort((a, b) => b.length - a.length);
     return (path) => {
-        let relative;
-        for (const root of roots)
-            if (path.startsWith(root))
-                relative = path.slice(root.length);
+        const root = roots.find((candidate) => path.startsWith(candidate));
+        let relative = root === undefined ? undefined : path.slice(root.length);
         if (relative === undefined) {
             if (path.startsWith('/'))
                 return undefined;

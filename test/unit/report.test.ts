@@ -120,6 +120,19 @@ describe('parseDiagnostics', () => {
   });
 });
 
+describe('relativizer', () => {
+  it('takes the longest root a path is under: a job workspace inside the repository counts from the workspace', () => {
+    const inside = relativizer(['/workspace', '/repo/.vmplan/runs/r/jobs/unit/workspace', '/repo'], (path) =>
+      files.has(path),
+    );
+    expect(inside('/repo/.vmplan/runs/r/jobs/unit/workspace/src/app.c')).toBe('src/app.c');
+    expect(inside('/repo/src/app.c')).toBe('src/app.c');
+    expect(inside('/workspace/src/main.rs')).toBe('src/main.rs');
+    expect(inside('/elsewhere/src/app.c')).toBeUndefined();
+    expect(inside('/repo/.vmplan/runs/r/jobs/unit/workspace/src/missing.c')).toBeUndefined();
+  });
+});
+
 describe('parseJunit', () => {
   it('turns failed and errored cases into diagnostics, placed by attributes or the failure text', () => {
     const xml = `<?xml version="1.0"?>
