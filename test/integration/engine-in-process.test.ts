@@ -1,0 +1,226 @@
+// startRun called in this process with real host jobs: what a cancelled run, a failed setup, an engine error and
+// a refused preflight leave behind (records, processes, folders). The CLI tests cover the same through a child
+// process; these make the engine's own code visible to mutation testing.
+
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ProgressReporter } from '../../src/engine/run-plan.js';
+import { startRun } from '../../src/engine/start-run.js';
+import { InputError } from '../../src/errors.js';
+import { availableExecutors } from '../../src/executors/available.js';
+import { buildPlan } from '../../src/plan/build.js';
+import type { Plan } from '../../src/plan/schema.js';
+import { decideTrust } from '../../src/plan/trust.js';
+import { StateLayout } from '../../src/records/layout.js';
+import type { NodeRecord, RunRecord } from '../../src/records/schema.js';
+import type { RunStore } from '../../src/records/store.js';
+import { context, jobs } from '../support/jobs.js';
+import { processesWith } from '../support/processes.js';
+import { testProject } from '../support/project.js';
+
+const marker = () => `vmplan-engine-${randomBytes(4).toString('hex')}`;
+/** A command that lives for minutes, findable by its marker in the process list. */
+const longLived = (mark: string) => `node -e "setTimeout(() => {}, 300000)" ${mark}`;
+
+/** Waits for a file to appear (a job's own signal that it is running). */
+async function fileAppears(path: string): Promise<void> {
+  while (!existsSync(path)) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+interface Started {
+  plan: Plan;
+  layout: StateLayout;
+  notes: string[];
+  finished: string[];
+  store: () => RunStore;
+  root: string;
+}
+
+/** Starts a run of a jobs file in a fresh project, in this process; returns its promise and what it tells. */
+async function start(
+  yaml: string,
+  options: {
+    signal?: AbortSignal;
+    env?: NodeJS.ProcessEnv;
+    maxParallel?: number;
+    rerun?: { of: string; snapshotRun: string | undefined };
+    setup?: (root: string) => void;
+    onStarted?: (job: string) => void;
+  } = {},
+): Promise<Started & { done: Promise<RunRecord> }> {
+  const project = testProject(yaml, 'vmplan-engine-');
+  options.setup?.(project.root);
+  const plan = buildPlan(jobs(yaml), context());
+  const layout = new StateLayout(join(project.root, '.vmplan'));
+  const notes: string[] = [];
+  const finished: string[] = [];
+  let store: RunStore | undefined;
+  const progress: ProgressReporter = {
+    nodeStarted: (node) => options.onStarted?.(node.kind === 'execute' ? node.job : node.image),
+    nodeFinished: (node, record: NodeRecord) => finished.push(`${node.id} ${record.status}`),
+    liveSink: () => undefined,
+  };
+  const env = { ...process.env, ...options.env };
+  const done = startRun({
+    plan,
+    planPath: 'plan.json',
+    layout,
+    repositoryRoot: project.root,
+    env,
+    executors: await availableExecutors(['host'], {
+      env,
+      cacheDir: layout.cacheDir,
+      base: project.root,
+      options: {},
+    }),
+    preparer: undefined,
+    maxParallel: options.maxParallel,
+    failFast: true,
+    rerun: options.rerun,
+    progress,
+    trust: decideTrust('trusted', { event: null, forkPullRequest: false }, { imagePaths: [] }),
+    note: (line) => notes.push(line),
+    signal: options.signal ?? new AbortController().signal,
+    onCreated: (created) => {
+      store = created;
+    },
+    timeoutGraceMs: 1000,
+    cancelGraceMs: 1000,
+  });
+  return { plan, layout, notes, finished, store: () => store!, root: project.root, done };
+}
+
+const statusOf = (layout: StateLayout, run: RunRecord, job: string): NodeRecord =>
+  JSON.parse(readFileSync(join(layout.runDir(run.runId), 'jobs', job, 'status.json'), 'utf8'));
+
+describe('startRun, in process', () => {
+  it('a cancelled run stops its running job (the process is gone), cancels what waited, and says why', async () => {
+    const mark = marker();
+    const controller = new AbortController();
+    let started: () => void = () => undefined;
+    const slowStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const run = await start(
+      `version: 1
+defaults: { executor: host }
+jobs:
+  slow: { run: 'touch "$VMPLAN_WORKSPACE/../running"; ${longLived(mark)}' }
+  after: { run: echo after, needs: slow }
+`,
+      { signal: controller.signal, onStarted: (job) => job === 'slow' && started() },
+    );
+    await slowStarted;
+    await fileAppears(join(run.layout.runDir(run.store().runId), 'jobs/slow/running'));
+    expect(processesWith(mark)).toHaveLength(1);
+    controller.abort('the user pressed Ctrl-C');
+    const record = await run.done;
+    expect(record).toMatchObject({ status: 'cancelled', message: 'cancelled: the user pressed Ctrl-C' });
+    expect(record.finishedAt).not.toBeNull();
+    expect(statusOf(run.layout, record, 'slow')).toMatchObject({
+      status: 'cancelled',
+      message: 'cancelled: the user pressed Ctrl-C',
+      process: null,
+    });
+    expect(statusOf(run.layout, record, 'after')).toMatchObject({
+      status: 'cancelled',
+      message: 'cancelled: the user pressed Ctrl-C',
+    });
+    expect(processesWith(mark)).toEqual([]);
+    expect(run.finished.sort()).toEqual(['job:after cancelled', 'job:slow cancelled']);
+  });
+
+  it('a run cancelled before it starts runs nothing and ends cancelled', async () => {
+    const controller = new AbortController();
+    controller.abort('stopped early');
+    const run = await start(
+      'version: 1\ndefaults: { executor: host }\njobs:\n  one: { run: touch "$VMPLAN_WORKSPACE/../ran" }\n',
+      { signal: controller.signal },
+    );
+    const record = await run.done;
+    expect(record.status).toBe('cancelled');
+    expect(existsSync(join(run.layout.runDir(record.runId), 'jobs/one/ran'))).toBe(false);
+    expect(statusOf(run.layout, record, 'one').status).toBe('cancelled');
+  });
+
+  it('a setup failure (the snapshot refuses a named pipe) ends the run failed and every node skipped, saying why', async () => {
+    const run = await start(
+      'version: 1\ndefaults: { executor: host }\njobs:\n  a: { run: echo a }\n  b: { run: echo b, needs: a }\n',
+      {
+        setup: (root) => {
+          execFileSync('mkfifo', [join(root, 'fifo')]);
+          rmSync(join(root, '.git'), { recursive: true });
+        },
+      },
+    );
+    const record = await run.done;
+    expect(record.status).toBe('failed');
+    expect(record.message).toMatch(/^run setup failed: workspace snapshot: fifo is a named pipe;/);
+    for (const job of ['a', 'b'])
+      expect(statusOf(run.layout, record, job)).toMatchObject({ status: 'skipped', message: record.message });
+    // The user's workspace is at fault, not vmplan: the note is the refusal itself, no infrastructure problem.
+    expect(run.notes.at(-1)).toBe(record.message!.replace(/^run setup failed: /, ''));
+    expect(run.store().infrastructureProblems).toEqual([]);
+  });
+
+  it('an engine error while jobs run (a record that cannot be written) stops them and ends every record', async () => {
+    const mark = marker();
+    const run = await start(
+      `version: 1
+defaults: { executor: host }
+jobs:
+  a: { run: 'sleep 0.5; d=$(dirname "$VMPLAN_WORKSPACE"); cd /; rm -rf "$d"; touch "$d"' }
+  long: { run: '${longLived(mark)}' }
+`,
+      { maxParallel: 2 },
+    );
+    const record = await run.done;
+    expect(record.status).toBe('failed');
+    expect(record.message).toMatch(/^vmplan error during the run \(its jobs were stopped\): .*jobs\/a/);
+    expect(statusOf(run.layout, record, 'long')).toMatchObject({ status: 'cancelled', process: null });
+    expect(processesWith(mark)).toEqual([]);
+    expect(run.store().infrastructureProblems).toEqual([record.message]);
+  });
+
+  it('refuses before creating anything: a missing secret, an executor not here, a VM larger than the machine', async () => {
+    const run = await start(
+      `version: 1
+images:
+  big: { arch: arm64, kernel: k, initrd: i, cpus: 64, memory: 1048576 }
+jobs:
+  deploy: { run: echo, secrets: [API_TOKEN], executor: host }
+  vm: { run: echo, image: big, executor: qemu }
+`,
+      { env: { API_TOKEN: '' } },
+    );
+    const refusal = await run.done.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(InputError);
+    const messages = (refusal as InputError).problems.map((problem) => problem.message);
+    expect(messages.map((message) => message.replace(/\d+/g, 'N')).sort()).toEqual([
+      'job:vm asks for N CPUs; this machine has N',
+      'job:vm asks for N MiB of memory; at most N MiB can go to guests here',
+      'secret API_TOKEN is not set in the environment (needed by job:deploy)',
+      'the qemu executor is not available here (needed by N job(s)); run with --executor host, or on a machine that has it',
+    ]);
+    expect(messages).toContain(
+      'the qemu executor is not available here (needed by 1 job(s)); run with --executor host, or on a machine that has it',
+    );
+    expect(existsSync(run.layout.runsDir)).toBe(false);
+  });
+
+  it('a rerun whose snapshot is gone is refused before a run exists', async () => {
+    const run = await start('version: 1\ndefaults: { executor: host }\njobs:\n  one: { run: echo }\n', {
+      rerun: { of: '20261203T100000Z-00000001', snapshotRun: '20261203T100000Z-00000001' },
+    });
+    await expect(run.done).rejects.toThrow(
+      'run 20261203T100000Z-00000001 has no snapshot left to rerun (was it garbage-collected?)',
+    );
+    expect(existsSync(run.layout.runsDir)).toBe(false);
+  });
+});
