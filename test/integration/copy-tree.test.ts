@@ -5,6 +5,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -53,7 +54,71 @@ function makeSource(name: string): string {
   return root;
 }
 
+/** Every entry under a folder with what a copy must keep: type, permission bits, mtime, link target, content. */
+function describeTree(root: string, skip: (path: string) => boolean = () => false): string[] {
+  const lines: string[] = [];
+  const walk = (relative: string) => {
+    const path = relative === '' ? root : join(root, relative);
+    const info = lstatSync(path);
+    const mode = (info.mode & 0o7777).toString(8);
+    const when = info.mtime.toISOString();
+    if (info.isSymbolicLink()) lines.push(`${relative} -> ${readlinkSync(path)}`);
+    else if (info.isDirectory()) {
+      lines.push(`${relative}/ ${mode} ${when}`);
+      for (const name of readdirSync(path).sort()) {
+        const child = relative === '' ? name : `${relative}/${name}`;
+        if (!skip(child)) walk(child);
+      }
+    } else lines.push(`${relative} ${mode} ${when} ${readFileSync(path, 'utf8')}`);
+  };
+  walk('');
+  return lines;
+}
+
+/** Gives folders their own modes and times (set deepest first: adding entries changes a folder's mtime). */
+function ageFolders(root: string, folders: Record<string, number>): void {
+  const entries = Object.entries(folders).sort(([a], [b]) => b.length - a.length);
+  entries.forEach(([path, mode], i) => {
+    chmodSync(join(root, path), mode);
+    const when = new Date(Date.UTC(2021, 0, 1 + i, 12));
+    utimesSync(join(root, path), when, when);
+  });
+}
+
 describe.each(['gnu-cp', 'node'] as const)('copyTree with the %s engine', (engine) => {
+  it('makes an exact copy: every file, folder and link with its mode and time, minus only the excludes', async () => {
+    const source = makeSource(`exact-${engine}`);
+    ageFolders(source, {
+      src: 0o750,
+      'src/deep': 0o700,
+      'src/deep/nested': 0o755,
+      packages: 0o751,
+      'packages/a': 0o755,
+      docs: 0o750,
+      'docs/dist': 0o755,
+      '': 0o755,
+    });
+    const excluded = ['.git', 'packages/a/node_modules', 'target', 'dist'];
+    const target = join(folder, `exact-${engine}-copy`);
+    const stats = await copyTree(source, target, {
+      engine,
+      exclude: createExcluder(['.git', 'node_modules/', 'target/', '/dist/']),
+    });
+    expect(describeTree(target)).toEqual(describeTree(source, (path) => excluded.includes(path)));
+    expect(stats).toMatchObject({ files: 6, directories: 8, symlinks: 4, excluded: 4, engine });
+    expect(stats.ms).toBeGreaterThanOrEqual(0);
+    expect(stats.ms).toBeLessThan(60_000);
+  });
+
+  it('makes an exact copy of a tree with nothing excluded (one cp for all of it)', async () => {
+    const source = makeSource(`exact-whole-${engine}`);
+    ageFolders(source, { src: 0o700, 'src/deep': 0o750, '': 0o755 });
+    const target = join(folder, `exact-whole-${engine}-copy`);
+    const stats = await copyTree(source, target, { engine });
+    expect(describeTree(target)).toEqual(describeTree(source));
+    expect(stats).toMatchObject({ files: 10, directories: 14, symlinks: 4, excluded: 0 });
+  });
+
   it('copies files, folders and symlinks (as symlinks), keeping modes and times, honouring excludes', async () => {
     const source = makeSource(`a-${engine}`);
     const target = join(folder, `a-${engine}-copy`);
@@ -109,6 +174,19 @@ describe.each(['gnu-cp', 'node'] as const)('copyTree with the %s engine', (engin
 });
 
 describe('copyTree paths', () => {
+  it('chooses Node per-file copies where files cannot be cloned (this ext4 or tmpfs), and says so', async () => {
+    const stats = await copyTree(makeSource('default-engine'), join(folder, 'default-engine-copy'));
+    expect(stats).toMatchObject({ engine: 'node', method: 'copy' });
+    expect(readdirSync(folder).filter((name) => name.includes('.clone-probe-'))).toEqual([]);
+  });
+
+  it('copies an empty folder, which has no file to probe cloning with', async () => {
+    mkdirSync(join(folder, 'empty/inner'), { recursive: true });
+    const stats = await copyTree(join(folder, 'empty'), join(folder, 'empty-copy'));
+    expect(stats).toMatchObject({ files: 0, directories: 2, method: 'copy', engine: 'node' });
+    expect(statSync(join(folder, 'empty-copy/inner')).isDirectory()).toBe(true);
+  });
+
   it('reports the plain copy path on a filesystem that cannot clone, or when cloning is forced off', async () => {
     const stats = await copyTree(makeSource('b'), join(folder, 'b-copy'), {
       engine: 'node',
@@ -145,6 +223,21 @@ describe.skipIf(!prerequisite('root and btrfs-progs (a loop btrfs for the clone 
     });
     afterAll(() => btrfs?.unmount());
 
+    it('chooses one GNU cp per clean subtree where files clone, and reports the clone path', async () => {
+      const source = join(btrfs.path, 'src-default');
+      mkdirSync(join(source, 'deep/er'), { recursive: true });
+      writeFileSync(join(source, 'deep/er/file'), 'x');
+      mkdirSync(join(source, 'skip'));
+      writeFileSync(join(source, 'skip/no'), 'x');
+      const stats = await copyTree(source, join(btrfs.path, 'copy-default'), {
+        exclude: createExcluder(['skip/']),
+      });
+      expect(stats).toMatchObject({ engine: 'gnu-cp', method: 'clone', files: 1, excluded: 1 });
+      expect(readFileSync(join(btrfs.path, 'copy-default/deep/er/file'), 'utf8')).toBe('x');
+      const forced = await copyTree(source, join(btrfs.path, 'copy-forced'), { forceCopy: true });
+      expect(forced).toMatchObject({ engine: 'node', method: 'copy' });
+    });
+
     it.each(['gnu-cp', 'node'] as const)('clones files with the %s engine', async (engine) => {
       const source = join(btrfs.path, `src-${engine}`);
       mkdirSync(join(source, 'a/b'), { recursive: true });
@@ -157,6 +250,7 @@ describe.skipIf(!prerequisite('root and btrfs-progs (a loop btrfs for the clone 
         exclude: createExcluder(['skip/']),
       });
       expect(stats.method).toBe('clone');
+      expect(existsSync(join(btrfs.path, `copy-${engine}/skip`))).toBe(false);
       expect(
         readFileSync(join(btrfs.path, `copy-${engine}/a/b/big.bin`)).equals(Buffer.alloc(8 * 1024 * 1024, 7)),
       ).toBe(true);
