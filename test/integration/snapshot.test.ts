@@ -91,6 +91,17 @@ describe('the workspace snapshot', () => {
         'private/',
       ]),
     );
+    expect(result.ignored).toEqual([
+      'build/',
+      'debug.log',
+      'dist/',
+      'local-notes.txt',
+      'node_modules/',
+      'private/',
+    ]);
+    expect(notes.split('\n')[0]).toBe(
+      `Snapshotting ${root}: the files git would commit, excluding .git, /.vmplan/`,
+    );
     expect(notes).toMatch(/Snapshot: 4 files, [\d.]+ (bytes|KB) in \d+ ms/);
     expect(notes).toContain(
       'left out as ignored by git: build/, debug.log, dist/, local-notes.txt, node_modules/ and 1 more',
@@ -99,10 +110,13 @@ describe('the workspace snapshot', () => {
 
   it('brings ignored paths back with include-ignored, and leaves out workspace.exclude on top', async () => {
     const root = makeRepository('include');
-    const { files, result } = await snapshot(root, {
+    const { files, result, notes } = await snapshot(root, {
       includeIgnored: ['dist/', 'build/gen/', '*.log'],
       exclude: ['docs/'],
     });
+    expect(notes.split('\n')[0]).toBe(
+      `Snapshotting ${root}: the files git would commit plus ignored dist/, build/gen/, *.log, excluding .git, docs/, /.vmplan/`,
+    );
     expect(files).toEqual([
       '.gitignore',
       'build/gen/keep.txt',
@@ -111,8 +125,36 @@ describe('the workspace snapshot', () => {
       'new-file.ts',
       'src/index.ts',
     ]);
-    expect(result.ignored).not.toContain('dist/');
-    expect(result.ignored).toContain('node_modules/');
+    // build/ is named as git reports it (the folder), although include-ignored brought build/gen/ back.
+    expect(result.ignored).toEqual(['build/', 'local-notes.txt', 'node_modules/', 'private/']);
+  });
+
+  it('never names the state folder among the ignored, and leaves a state folder elsewhere out of the excludes', async () => {
+    const root = makeRepository('state-ignored');
+    writeFileSync(join(root, '.gitignore'), 'node_modules/\ndist/\nbuild/\n*.log\n.vmplan/\n');
+    const { result, files } = await snapshot(root);
+    expect(result.ignored).toEqual([
+      'build/',
+      'debug.log',
+      'dist/',
+      'local-notes.txt',
+      'node_modules/',
+      'private/',
+    ]);
+    expect(files).not.toContain('.vmplan/runs/x');
+
+    const notes: string[] = [];
+    const target = join(folder, 'snap-state-elsewhere');
+    await makeSnapshot({
+      root,
+      target,
+      settings: { exclude: [], mode: 'overlay' },
+      stateRoot: join(folder, 'state-elsewhere'),
+      signal: new AbortController().signal,
+      note: (line) => notes.push(line),
+    });
+    expect(notes[0]).toBe(`Snapshotting ${root}: the files git would commit, excluding .git`);
+    expect(notes[1]).toMatch(/ignored by git: .*\.vmplan\//);
   });
 
   it('copies a nested repository whole, without its .git', async () => {
@@ -127,8 +169,14 @@ describe('the workspace snapshot', () => {
   it('outside git copies every file of the folder it was given, minus excludes', async () => {
     const root = join(folder, 'not-git');
     writeTree(root, { 'a.txt': 'a', 'node_modules/x.js': 'x', 'out/b.txt': 'b' });
-    const { files, result } = await snapshot(root, { exclude: ['out/'] });
+    const { files, result, notes } = await snapshot(root, { exclude: ['out/'] });
     expect(result.source).toBe('folder');
+    expect(result.ignored).toEqual([]);
+    expect(notes).toMatch(
+      new RegExp(
+        `^Snapshotting ${root} \\(not a git work tree: every file, excluding \\.git, out/, /\\.vmplan/\\)\nSnapshot: 2 files, [\\d.]+ (bytes|KB) in \\d+ ms \\(copied\\)$`,
+      ),
+    );
     expect(files).toEqual(['a.txt', 'node_modules/x.js']);
   });
 });
