@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { JobLog, MAX_LINE_CHARS } from '../../src/records/job-log.js';
+import { JobLog, MAX_LINE_CHARS, prefixLines, streamSink, writeOrWait } from '../../src/records/job-log.js';
 import { Masker } from '../../src/util/mask.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-log-'));
@@ -109,5 +109,103 @@ describe('JobLog', () => {
     await log.close();
     expect(maxPending).toBe(1);
     expect(readFileSync(path, 'utf8').split('\n')).toHaveLength(51);
+  });
+
+  it('keeps details in the file and shows them live only when verbose; vmplan notes always show', async () => {
+    for (const verbose of [false, true]) {
+      const path = join(folder, `detail-${verbose}.log`);
+      const live: string[] = [];
+      const log = new JobLog(path, new Masker(['pw1']), { write: (text) => void live.push(text) }, verbose);
+      await log.detail('qemu -m 512 pw1\nsecond');
+      await pipeline(Readable.from([Buffer.from('vm chatter pw1\n')]), log.detailInput());
+      await pipeline(Readable.from([Buffer.from('job says pw1\n')]), log.input());
+      await log.note('vmplan: stopping');
+      await log.close();
+      expect(readFileSync(path, 'utf8')).toBe(
+        'qemu -m 512 ***\nsecond\nvm chatter ***\njob says ***\nvmplan: stopping\n',
+      );
+      expect(live.join('')).toBe(
+        verbose
+          ? 'qemu -m 512 ***\nsecond\nvm chatter ***\njob says ***\nvmplan: stopping\n'
+          : 'job says ***\nvmplan: stopping\n',
+      );
+    }
+  });
+
+  it('strips only a carriage return that ends a line, and writes nothing after close', async () => {
+    const path = join(folder, 'cr.log');
+    const log = new JobLog(path, new Masker([]), undefined);
+    await pipeline(Readable.from([Buffer.from('a\rb\r\n\r\n')]), log.input());
+    await log.close();
+    await log.close();
+    await log.note('too late');
+    expect(readFileSync(path, 'utf8')).toBe('a\rb\n\n');
+  });
+
+  it('cuts a line only once it is longer than the limit', async () => {
+    const path = join(folder, 'exact.log');
+    const log = new JobLog(path, new Masker([]), undefined);
+    await pipeline(Readable.from([Buffer.alloc(MAX_LINE_CHARS, 'x'), Buffer.from('\n')]), log.input());
+    await log.close();
+    expect(readFileSync(path, 'utf8')).toBe(`${'x'.repeat(MAX_LINE_CHARS)}\n`);
+  });
+
+  it('when the file cannot be written (a full disk), says so once and keeps the live output going', async () => {
+    const failures: string[] = [];
+    const live: string[] = [];
+    const log = new JobLog(
+      '/dev/full',
+      new Masker([]),
+      { write: (text) => void live.push(text) },
+      false,
+      (error) => failures.push(error.code ?? ''),
+    );
+    await log.note('first');
+    await log.note('second');
+    await pipeline(Readable.from([Buffer.from('third\n')]), log.input());
+    await log.close();
+    expect(failures).toEqual(['ENOSPC']);
+    expect(live.join('')).toBe('first\nsecond\nthird\n');
+  });
+});
+
+describe('live sinks', () => {
+  it('prefixes every line of a text of whole lines, and leaves it alone without a prefix', () => {
+    expect(prefixLines('a\nb\n', '[unit] ')).toBe('[unit] a\n[unit] b\n');
+    expect(prefixLines('\n', '> ')).toBe('> \n');
+    expect(prefixLines('a\nb\n', '')).toBe('a\nb\n');
+  });
+
+  it('writes through a stream with the prefix, waiting only when the stream asks, and not at all once it is gone', async () => {
+    const received: string[] = [];
+    const slow = new Writable({
+      highWaterMark: 4,
+      write: (chunk, _encoding, callback) => {
+        received.push(String(chunk));
+        setTimeout(callback, 5);
+      },
+    });
+    const sink = streamSink(slow, '| ');
+    const first = sink.write('hello world\n');
+    expect(first).toBeInstanceOf(Promise);
+    await first;
+    const roomy = new PassThrough({ highWaterMark: 1 << 20 });
+    expect(writeOrWait(roomy, 'x\n')).toBeUndefined();
+    roomy.destroy();
+    expect(writeOrWait(roomy, 'y\n')).toBeUndefined();
+    expect(received).toEqual(['| hello world\n']);
+  });
+
+  it('stops waiting when the stream closes or fails instead of draining', async () => {
+    const stuck = new Writable({ highWaterMark: 1, write: () => undefined });
+    const waiting = writeOrWait(stuck, 'never drains\n');
+    expect(waiting).toBeInstanceOf(Promise);
+    stuck.destroy();
+    await waiting;
+    const failing = new Writable({ highWaterMark: 1, write: () => undefined });
+    failing.on('error', () => undefined);
+    const waitingForError = writeOrWait(failing, 'x\n');
+    failing.destroy(new Error('EPIPE'));
+    await waitingForError;
   });
 });
