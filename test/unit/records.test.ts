@@ -1,12 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { assertRunId, newRunId, StateLayout } from '../../src/records/layout.js';
-import { RunStore, readNodeRecords, readRunRecord } from '../../src/records/store.js';
+import { SpaceReserve } from '../../src/records/reserve.js';
+import { listRunIds, RunStore, readNodeRecords, readRunRecord } from '../../src/records/store.js';
 import { context, jobs, runStart } from '../support/jobs.js';
+import { prerequisite } from '../support/prerequisites.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vmplan-records-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -112,4 +115,114 @@ describe('RunStore', () => {
       new RegExp(`${path}: not a valid vmplan record`),
     );
   });
+
+  it('ends a pending node with the leftover status but a running one as cancelled; no message reads "run ended"', () => {
+    const store = createStore('20261129T100000Z-00000006');
+    store.start('job:a');
+    store.finish('failed', null, 'skipped');
+    const [a, b] = readNodeRecords(layout, store.runId, plan);
+    expect(a).toMatchObject({ status: 'cancelled', message: 'run ended' });
+    expect(a!.durationMs).not.toBeNull();
+    expect(b).toMatchObject({ status: 'skipped', message: 'run ended', durationMs: null, startedAt: null });
+    expect(readRunRecord(layout, store.runId)).toMatchObject({
+      message: null,
+      counts: { cancelled: 1, skipped: 1 },
+    });
+  });
+
+  it('counts jobs only, and only statuses that occur; VM jobs have a guest log, others none', () => {
+    const vmPlan = buildPlan(
+      jobs(`version: 1
+images:
+  guest: { arch: arm64, kernel: k, initrd: i }
+jobs:
+  host-job: { run: x, executor: host }
+  vm-job: { run: y, image: guest, executor: qemu }
+`),
+      context(),
+    );
+    const store = RunStore.create(layout, runStart(vmPlan, '20261129T100000Z-00000007'), vmPlan, undefined);
+    expect(store.allNodes().map((record) => [record.nodeId, record.logs])).toEqual([
+      ['image:guest', { host: 'images/guest/host.log', guest: null }],
+      ['job:host-job', { host: 'jobs/host-job/host.log', guest: null }],
+      ['job:vm-job', { host: 'jobs/vm-job/host.log', guest: 'jobs/vm-job/guest.log' }],
+    ]);
+    store.finishNode('image:guest', 'failed', { message: 'no kernel' });
+    store.finishNode('job:host-job', 'passed', { exitCode: 0 });
+    store.finish('failed', 'image "guest" failed', 'skipped');
+    expect(store.record.counts).toEqual({ passed: 1, skipped: 1 });
+  });
+
+  it('refuses a non-terminal finish and an unknown node, naming them', () => {
+    const store = createStore('20261129T100000Z-00000008');
+    expect(() => store.finishNode('job:a', 'running')).toThrow('running is not terminal');
+    expect(() => store.finishNode('job:nope', 'passed')).toThrow('no record for node job:nope');
+    expect(() => store.update('job:nope', { exitCode: 1 })).toThrow('no record for node job:nope');
+    expect(() => store.node('job:nope')).toThrow('no record for node job:nope');
+  });
+
+  it('keeps each infrastructure problem once', () => {
+    const store = createStore('20261129T100000Z-00000009');
+    store.addInfrastructureProblem('disk full');
+    store.addInfrastructureProblem('disk full');
+    store.addInfrastructureProblem('log lost');
+    expect(store.infrastructureProblems).toEqual(['disk full', 'log lost']);
+  });
+
+  it('lists run ids oldest first, ignoring other folders; none when there is no runs folder', () => {
+    const own = new StateLayout(join(root, 'listing'));
+    expect(listRunIds(own)).toEqual([]);
+    for (const name of ['20261129T100000Z-00000002', 'notes', '20261128T100000Z-00000009', '2026-x'])
+      mkdirSync(join(own.runsDir, name), { recursive: true });
+    expect(listRunIds(own)).toEqual(['20261128T100000Z-00000009', '20261129T100000Z-00000002']);
+  });
 });
+
+describe.skipIf(!prerequisite('root (to mount a small tmpfs as a full disk)', process.getuid?.() === 0))(
+  'RunStore on a full disk',
+  () => {
+    it('gives back its reserve once to end the run with terminal records, saying the disk ran out', () => {
+      const disk = join(root, 'full');
+      mkdirSync(disk);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', disk]);
+      try {
+        const full = new StateLayout(disk);
+        const runId = '20261129T100000Z-0000000a';
+        mkdirSync(full.runDir(runId), { recursive: true });
+        const reserve = SpaceReserve.create(full.runDir(runId));
+        const store = RunStore.create(full, runStart(plan, runId), plan, reserve);
+        // A job fills the rest of the disk.
+        expect(() => writeFileSync(join(disk, 'filler'), Buffer.alloc(4 * 1024 * 1024, 1))).toThrow(/ENOSPC/);
+        store.start('job:a');
+        store.finish('failed', 'the disk filled up');
+        expect(readRunRecord(full, runId)).toMatchObject({ status: 'failed', message: 'the disk filled up' });
+        expect(readNodeRecords(full, runId, plan).map((record) => record.status)).toEqual([
+          'cancelled',
+          'cancelled',
+        ]);
+        expect(store.infrastructureProblems).toHaveLength(1);
+        expect(store.infrastructureProblems[0]).toMatch(
+          /^the state folder ran out of space \(ENOSPC\) while writing .*jobs\/a\/status\.json$/,
+        );
+        expect(existsSync(join(full.runDir(runId), '.space-reserve'))).toBe(false);
+      } finally {
+        execFileSync('umount', [disk]);
+      }
+    });
+
+    it('without a reserve to give back, the write fails as it came', () => {
+      const disk = join(root, 'full-no-reserve');
+      mkdirSync(disk);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
+      try {
+        const full = new StateLayout(disk);
+        const store = RunStore.create(full, runStart(plan, '20261129T100000Z-0000000b'), plan, undefined);
+        expect(() => writeFileSync(join(disk, 'filler'), Buffer.alloc(2 * 1024 * 1024, 1))).toThrow(/ENOSPC/);
+        expect(() => store.start('job:a')).toThrow(/ENOSPC/);
+        expect(store.infrastructureProblems).toHaveLength(1);
+      } finally {
+        execFileSync('umount', [disk]);
+      }
+    });
+  },
+);
