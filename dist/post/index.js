@@ -33593,6 +33593,11 @@ function chooseUnionBranch(issue, rootSchema, path, rootInput) {
     const allRootTypeErrors = branches.every((branch) => branch.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
     if (allRootTypeErrors)
         return undefined;
+    // The value has the type of exactly one branch (a list for "a job id or a list of job ids"): its problems are
+    // inside that branch, and saying "expected a job id or a list" of a list would point nowhere.
+    const sameType = branches.filter((branch) => !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+    if (sameType.length === 1)
+        return sameType[0];
     const fewest = Math.min(...branches.map((branch) => branch.length));
     const best = branches.filter((branch) => branch.length === fewest);
     return best.length === 1 ? best[0] : undefined;
@@ -41189,7 +41194,8 @@ const ArchSchema = schemas/* enum */.k5n(GUEST_ARCHS, {
 })
     .describe('Guest CPU architecture. Apple Silicon Macs run arm64 guests.');
 /** A job id, as a definition key or a reference. */
-const JobIdSchema = schemas/* string */.YjP().regex(JOB_ID_PATTERN, {
+const JobIdSchema = schemas/* string */.YjP({ error: (issue) => `expected a job id, found ${describeValue(issue.input)}` })
+    .regex(JOB_ID_PATTERN, {
     error: (issue) => `invalid job id ${describeValue(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
 });
 /** An image name (same alphabet as job ids: it names cache folders). */
@@ -41343,7 +41349,9 @@ const OciImageSchema = schemas/* strictObject */.rej({
 })
     .describe('A guest image from an OCI registry (pushed with vmplan image push).');
 /** One guest image definition: prebuilt files, a build command, a nix installable, or an OCI image. */
-const ImageSchema = schemas/* union */.KCZ([FilesImageSchema, BuildImageSchema, NixImageSchema, OciImageSchema])
+const ImageSchema = schemas/* union */.KCZ([FilesImageSchema, BuildImageSchema, NixImageSchema, OciImageSchema], {
+    error: (issue) => `expected an image definition (a mapping with kernel and initrd, build, nix or oci), found ${describeValue(issue.input)}`,
+})
     .register(branchKeys, {
     branches: [['kernel', 'initrd', 'disk'], ['build'], ['nix'], ['oci']],
     describe: '"kernel"/"initrd" (prebuilt files), "build" (a host command), "nix" (a nix installable) or "oci" (an image in a registry)',

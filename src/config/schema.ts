@@ -34,10 +34,12 @@ export const ArchSchema = z
 export type Arch = z.infer<typeof ArchSchema>;
 
 /** A job id, as a definition key or a reference. */
-export const JobIdSchema = z.string().regex(JOB_ID_PATTERN, {
-  error: (issue) =>
-    `invalid job id ${describeValue(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
-});
+export const JobIdSchema = z
+  .string({ error: (issue) => `expected a job id, found ${describeValue(issue.input)}` })
+  .regex(JOB_ID_PATTERN, {
+    error: (issue) =>
+      `invalid job id ${describeValue(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
+  });
 
 /** An image name (same alphabet as job ids: it names cache folders). */
 export const ImageNameSchema = z.string().regex(JOB_ID_PATTERN, {
@@ -255,7 +257,10 @@ export const OciImageSchema = z
 
 /** One guest image definition: prebuilt files, a build command, a nix installable, or an OCI image. */
 export const ImageSchema = z
-  .union([FilesImageSchema, BuildImageSchema, NixImageSchema, OciImageSchema])
+  .union([FilesImageSchema, BuildImageSchema, NixImageSchema, OciImageSchema], {
+    error: (issue) =>
+      `expected an image definition (a mapping with kernel and initrd, build, nix or oci), found ${describeValue(issue.input)}`,
+  })
   .register(branchKeys, {
     branches: [['kernel', 'initrd', 'disk'], ['build'], ['nix'], ['oci']],
     describe:

@@ -108,6 +108,12 @@ function chooseUnionBranch(
     branch.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0),
   );
   if (allRootTypeErrors) return undefined;
+  // The value has the type of exactly one branch (a list for "a job id or a list of job ids"): its problems are
+  // inside that branch, and saying "expected a job id or a list" of a list would point nowhere.
+  const sameType = branches.filter(
+    (branch) => !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0),
+  );
+  if (sameType.length === 1) return sameType[0];
   const fewest = Math.min(...branches.map((branch) => branch.length));
   const best = branches.filter((branch) => branch.length === fewest);
   return best.length === 1 ? best[0] : undefined;

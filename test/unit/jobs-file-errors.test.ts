@@ -11,6 +11,31 @@ const IMAGE = `images:
 // Each case: a jobs file and the exact messages it must produce, with file:line:column.
 const cases: { name: string; yaml: string; errors: string[] }[] = [
   {
+    name: 'a union names the problem inside the branch the value is shaped like, else what it expected',
+    yaml: `version: 1
+images:
+  d: { arch: arm64, build: { run: "", inputs: [a] } }
+  e: { arch: arm64, build: { run: make, inputz: [a] } }
+  f: { arch: arm64, build: 42 }
+  g: 5
+jobs:
+  a: { run: x, executor: host }
+  u: { run: x, executor: host, needs: [1, a] }
+  v: { run: x, executor: host, needs: { a: 1 } }
+  w: { run: x, executor: host, env: { A: [1], B: { c: 1 }, C: 1, D: true } }
+`,
+    errors: [
+      '.github/vmplan.yml:3:35 images.d.build.run: expected a non-empty string',
+      '.github/vmplan.yml:4:41 images.e.build.inputz: unknown key "inputz" (did you mean "inputs"?)',
+      '.github/vmplan.yml:5:28 images.f.build: expected a command string or { run, inputs }, found 42',
+      '.github/vmplan.yml:6:6 images.g: expected an image definition (a mapping with kernel and initrd, build, nix or oci), found 5',
+      '.github/vmplan.yml:9:40 jobs.u.needs[0]: expected a job id, found 1',
+      '.github/vmplan.yml:10:39 jobs.v.needs: expected a job id or a list of job ids, found a mapping',
+      '.github/vmplan.yml:11:42 jobs.w.env.A: expected a string, number or boolean, found a list',
+      '.github/vmplan.yml:11:50 jobs.w.env.B: expected a string, number or boolean, found a mapping',
+    ],
+  },
+  {
     name: "wrong types in the words of YAML, never the validator's",
     yaml: `version: 1
 jobs:
