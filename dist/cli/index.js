@@ -18246,11 +18246,14 @@ function jobGroups(plan) {
  * count. Jobs without a record weigh the median.
  */
 function assignShards(plan, count, durations = plan.scope.durations) {
-    const known = Object.values(durations)
-        .filter((ms) => Number.isFinite(ms) && ms >= 0)
-        .sort((a, b) => a - b);
+    const usable = (ms) => ms !== undefined && Number.isFinite(ms) && ms >= 0;
+    const known = Object.values(durations).filter(usable).sort((a, b) => a - b);
     const typical = known.length === 0 ? 1 : known[Math.floor(known.length / 2)];
-    const weigh = (job) => (known.length === 0 ? 1 : (durations[job] ?? typical));
+    // A record that is not a duration (negative, not finite) counts as none: it would upset every sum it is in.
+    const weigh = (job) => {
+        const recorded = durations[job];
+        return known.length === 0 ? 1 : usable(recorded) ? recorded : typical;
+    };
     const groups = jobGroups(plan)
         .map((jobs) => ({ jobs, weight: jobs.reduce((sum, job) => sum + weigh(job), 0) }))
         .sort((a, b) => b.weight - a.weight || (0,canonical_json/* compareText */.n6)(a.jobs[0], b.jobs[0]));

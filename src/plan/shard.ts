@@ -67,11 +67,14 @@ export function assignShards(
   count: number,
   durations: Durations = plan.scope.durations,
 ): string[][] {
-  const known = Object.values(durations)
-    .filter((ms) => Number.isFinite(ms) && ms >= 0)
-    .sort((a, b) => a - b);
+  const usable = (ms: number | undefined): ms is number => ms !== undefined && Number.isFinite(ms) && ms >= 0;
+  const known = Object.values(durations).filter(usable).sort((a, b) => a - b);
   const typical = known.length === 0 ? 1 : known[Math.floor(known.length / 2)]!;
-  const weigh = (job: string) => (known.length === 0 ? 1 : (durations[job] ?? typical));
+  // A record that is not a duration (negative, not finite) counts as none: it would upset every sum it is in.
+  const weigh = (job: string) => {
+    const recorded = durations[job];
+    return known.length === 0 ? 1 : usable(recorded) ? recorded : typical;
+  };
   const groups = jobGroups(plan)
     .map((jobs) => ({ jobs, weight: jobs.reduce((sum, job) => sum + weigh(job), 0) }))
     .sort((a, b) => b.weight - a.weight || compareText(a.jobs[0]!, b.jobs[0]!));

@@ -26,8 +26,28 @@ const plan = buildPlan(jobsOfPlan, context());
 describe('parseShard', () => {
   it('reads i/n and refuses the rest', () => {
     expect(parseShard('2/3')).toEqual({ index: 2, count: 3 });
-    for (const bad of ['0/3', '4/3', '3', 'a/b', '1/0', '1/300'])
-      expect(() => parseShard(bad)).toThrow(InputError);
+    expect(parseShard(' 12 / 20 ')).toEqual({ index: 12, count: 20 });
+    expect(parseShard('1/1')).toEqual({ index: 1, count: 1 });
+    expect(parseShard('3/3')).toEqual({ index: 3, count: 3 });
+    expect(parseShard('256/256')).toEqual({ index: 256, count: 256 });
+    for (const bad of [
+      '0/3',
+      '4/3',
+      '3',
+      'a/b',
+      '1/0',
+      '1/257',
+      'x2/3',
+      '2/3x',
+      '2/ 3x',
+      '-1/3',
+      '2/3/4',
+      '',
+    ])
+      expect(() => parseShard(bad), bad).toThrow(InputError);
+    expect(() => parseShard('4/3')).toThrow(
+      'shard: expected "i/n" with 1 ≤ i ≤ n ≤ 256 (e.g. 2/3), found "4/3"',
+    );
   });
 });
 
@@ -51,6 +71,29 @@ describe('sharding', () => {
       ['docs', 'fmt', 'lint'],
     ]);
     expect(assignShards(plan, 3, durations)).toEqual([['build', 'e2e', 'unit'], ['lint'], ['docs', 'fmt']]);
+  });
+
+  it('weighs a job without a usable record as the median of the usable ones (negative, NaN and infinite are none)', () => {
+    // Usable records 100, 200, 900: the median is 200, and lint, docs (-5000) and fmt (NaN) weigh 200 each.
+    const durations = {
+      build: 100,
+      unit: 200,
+      e2e: 900,
+      docs: -5_000,
+      fmt: Number.NaN,
+      gone: Number.POSITIVE_INFINITY,
+    };
+    expect(assignShards(plan, 2, durations)).toEqual([
+      ['build', 'e2e', 'unit'],
+      ['docs', 'fmt', 'lint'],
+    ]);
+    expect(assignShards(plan, 3, durations)).toEqual([['build', 'e2e', 'unit'], ['docs', 'lint'], ['fmt']]);
+    // An even number of records takes the upper middle one (30, not 20): docs and fmt weigh 30, so after
+    // build+unit+e2e (60) and lint (35), docs joins lint (65) and fmt the first shard (60 < 65).
+    expect(assignShards(plan, 2, { build: 10, unit: 20, e2e: 30, lint: 35 })).toEqual([
+      ['build', 'e2e', 'fmt', 'unit'],
+      ['docs', 'lint'],
+    ]);
   });
 
   it('records durations in the plan, so every shard of it computes the same split from the plan alone', () => {
