@@ -34822,9 +34822,7 @@ function parsePlan(text, file) {
             locator.syntaxError() ?? { file, message: `not a plan: invalid JSON (${error.message})` },
         ]);
     }
-    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-        throw new errors/* InputError */.dz([{ file, message: 'not a plan: expected a JSON object' }]);
-    }
+    // The text starts with "{", so what parsed is an object.
     const version = data.schemaVersion;
     if (version !== PLAN_SCHEMA_VERSION) {
         const hint = typeof version === 'number' && version > PLAN_SCHEMA_VERSION

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CollectedRun } from '../../src/pipeline/ports.js';
-import { type RunPorts, runPipeline } from '../../src/pipeline/run.js';
+import type { CollectedRun, RunPorts } from '../../src/pipeline/ports.js';
+import { runPipeline } from '../../src/pipeline/run.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { Plan, PlanNode } from '../../src/plan/schema.js';
 import { decideTrust } from '../../src/plan/trust.js';

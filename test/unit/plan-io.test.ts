@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -91,6 +91,44 @@ jobs:
     ]);
   });
 
+  it('says nothing about upgrading for an older or odd format version', () => {
+    for (const [version, shown] of [
+      ['0', '0'],
+      ['"1"', '"1"'],
+      ['null', 'null'],
+    ])
+      expect(
+        planErrors(serializePlan(plan).replace('"schemaVersion": 1', `"schemaVersion": ${version}`)),
+      ).toEqual([
+        `plan.json:2:20 schemaVersion: not a plan this vmplan can read: schemaVersion ${shown}, expected 1`,
+      ]);
+  });
+
+  it('names the value it found where a field is wrong', () => {
+    const broken = serializePlan(plan).replace('"event": "push"', '"event": 42');
+    expect(planErrors(broken)).toEqual([
+      expect.stringMatching(/^plan\.json:\d+:\d+ source\.event: .*found 42$/),
+    ]);
+  });
+
+  it('refuses a file over 64 MiB before reading it as a plan', () => {
+    const path = join(folder, 'huge.json');
+    const fd = openSync(path, 'w');
+    writeSync(fd, '{');
+    writeSync(fd, ' '.repeat(1024), 64 * 1024 * 1024);
+    closeSync(fd);
+    expect(() => readPlan(path, 'huge.json')).toThrow(
+      `huge.json: not a plan: ${64 * 1024 * 1024 + 1024} bytes, more than the ${64 * 1024 * 1024} allowed`,
+    );
+    const exact = join(folder, 'exact.json');
+    const text = serializePlan(plan);
+    const padded = openSync(exact, 'w');
+    writeSync(padded, text);
+    writeSync(padded, ' '.repeat(64 * 1024 * 1024 - Buffer.byteLength(text)));
+    closeSync(padded);
+    expect(readPlan(exact).planId).toBe(plan.planId);
+  });
+
   it('locates schema problems by line and column', () => {
     const broken = serializePlan(plan).replaceAll('"timeoutMinutes": 60', '"timeoutMinutes": "soon"');
     const errors = planErrors(broken);
@@ -126,6 +164,16 @@ jobs:
     expect(() => writePlan(path, leaky, ['s3cr3t-value'])).toThrow(/would contain the value of a secret/);
     expect(() => readFileSync(path)).toThrow(/ENOENT/);
     expect(() => writePlan(path, leaky, ['unrelated-secret'])).not.toThrow();
+  });
+
+  it('checks secrets of four characters or more (shorter ones would match everywhere)', () => {
+    const short = buildPlan(
+      jobs('version: 1\njobs:\n  j: { run: "echo abcd", executor: host, secrets: [TOKEN] }\n'),
+      context(),
+    );
+    const path = join(folder, 'short.json');
+    expect(() => writePlan(path, short, ['abcd'])).toThrow(/would contain the value of a secret/);
+    expect(() => writePlan(path, short, ['abc'])).not.toThrow();
   });
 
   it('refuses secrets that JSON escapes: quotes, backslashes, line breaks (a PEM key, a JSON credential)', () => {
