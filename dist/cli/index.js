@@ -18245,7 +18245,9 @@ function jobGroups(plan) {
  */
 function assignShards(plan, count, durations = plan.scope.durations) {
     const usable = (ms) => ms !== undefined && Number.isFinite(ms) && ms >= 0;
-    const known = Object.values(durations).filter(usable).sort((a, b) => a - b);
+    const known = Object.values(durations)
+        .filter(usable)
+        .sort((a, b) => a - b);
     const typical = known.length === 0 ? 1 : known[Math.floor(known.length / 2)];
     // A record that is not a duration (negative, not finite) counts as none: it would upset every sum it is in.
     const weigh = (job) => {

@@ -68,7 +68,9 @@ export function assignShards(
   durations: Durations = plan.scope.durations,
 ): string[][] {
   const usable = (ms: number | undefined): ms is number => ms !== undefined && Number.isFinite(ms) && ms >= 0;
-  const known = Object.values(durations).filter(usable).sort((a, b) => a - b);
+  const known = Object.values(durations)
+    .filter(usable)
+    .sort((a, b) => a - b);
   const typical = known.length === 0 ? 1 : known[Math.floor(known.length / 2)]!;
   // A record that is not a duration (negative, not finite) counts as none: it would upset every sum it is in.
   const weigh = (job: string) => {
