@@ -1,4 +1,12 @@
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,5 +44,32 @@ describe('maskFileInPlace', () => {
     symlinkSync(target, join(folder, 'link.txt'));
     expect(await maskFileInPlace(join(folder, 'link.txt'), ['secret-value'])).toBe(false);
     expect(readFileSync(target, 'utf8')).toBe('secret-value\n');
+  });
+
+  it('keeps the file mode, replaces the file only when something was masked, and leaves no temporary file', async () => {
+    const changed = join(folder, 'mode.txt');
+    writeFileSync(changed, 'token=abc-secret-1\n');
+    chmodSync(changed, 0o640);
+    const before = statSync(changed).ino;
+    expect(await maskFileInPlace(changed, ['abc-secret-1'])).toBe(true);
+    expect(readFileSync(changed, 'utf8')).toBe('token=***\n');
+    expect(statSync(changed).mode & 0o777).toBe(0o640);
+    expect(statSync(changed).ino).not.toBe(before);
+
+    const same = join(folder, 'same.txt');
+    writeFileSync(same, 'clean\n');
+    const inode = statSync(same).ino;
+    expect(await maskFileInPlace(same, ['abc-secret-1'])).toBe(false);
+    expect(statSync(same).ino).toBe(inode);
+    expect(await maskFileInPlace(same, ['', '  '])).toBe(false);
+    expect(readdirSync(folder).filter((name) => name.includes('vmplan-masking'))).toEqual([]);
+  });
+
+  it('masks a small file shorter than twice the longest secret, and a folder is left alone', async () => {
+    const small = join(folder, 'small.txt');
+    writeFileSync(small, 'ab-secret-value-long-long');
+    expect(await maskFileInPlace(small, ['ab-secret-value-long-long', 'x'.repeat(40)])).toBe(true);
+    expect(readFileSync(small, 'utf8')).toBe('***');
+    expect(await maskFileInPlace(folder, ['anything'])).toBe(false);
   });
 });

@@ -25,6 +25,33 @@ describe('Masker', () => {
   });
 });
 
+describe('Masker.safeCut', () => {
+  it("cuts where asked unless a secret straddles the cut, then at the secret's start", () => {
+    const masker = new Masker(['SECRET']);
+    const text = 'xxxxSECRETyyyyyyyy';
+    expect([3, 4, 5, 9, 10, 11].map((at) => masker.safeCut(text, at))).toEqual([3, 4, 4, 4, 10, 11]);
+  });
+
+  it('moves again when the new cut splits another secret', () => {
+    const masker = new Masker(['abcd', 'cdef']);
+    expect(masker.safeCut('xxabcdefyyyy', 6)).toBe(2);
+    expect(masker.safeCut('xxabcdefyyyy', 8)).toBe(8);
+  });
+
+  it('cuts where asked when a secret would move the cut to the very start', () => {
+    expect(new Masker(['SECRET']).safeCut('SECRETxxxxxx', 3)).toBe(3);
+    expect(new Masker(['SECRET']).safeCut('xSECRETxxxxx', 3)).toBe(1);
+  });
+
+  it('masks the lines of a multi-line secret but never a blank or whitespace line of it', () => {
+    const masker = new Masker(['first-line\n   \n\nlast-line']);
+    expect(masker.longest).toBe('first-line\n   \n\nlast-line'.length);
+    expect(masker.mask('a first-line b\n   \nlast-line')).toBe('a *** b\n   \n***');
+    expect(masker.mask('x   y')).toBe('x   y');
+    expect(new Masker([]).longest).toBe(0);
+  });
+});
+
 describe('JobLog', () => {
   it('splits chunks into lines, masks across chunk boundaries, and forwards whole lines live', async () => {
     const path = join(folder, 'a.log');
