@@ -4,9 +4,9 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ProgressReporter } from '../../src/engine/run-plan.js';
 import { startRun } from '../../src/engine/start-run.js';
 import { InputError } from '../../src/errors.js';
@@ -18,6 +18,7 @@ import { StateLayout } from '../../src/records/layout.js';
 import type { NodeRecord, RunRecord } from '../../src/records/schema.js';
 import type { RunStore } from '../../src/records/store.js';
 import { context, jobs } from '../support/jobs.js';
+import { prerequisite } from '../support/prerequisites.js';
 import { processesWith } from '../support/processes.js';
 import { testProject } from '../support/project.js';
 
@@ -35,6 +36,8 @@ interface Started {
   layout: StateLayout;
   notes: string[];
   finished: string[];
+  /** What the jobs showed live. */
+  live: string[];
   store: () => RunStore;
   root: string;
 }
@@ -49,19 +52,23 @@ async function start(
     rerun?: { of: string; snapshotRun: string | undefined };
     setup?: (root: string) => void;
     onStarted?: (job: string) => void;
+    verbose?: boolean;
+    stateRoot?: (projectRoot: string) => string;
+    project?: { root: string };
   } = {},
 ): Promise<Started & { done: Promise<RunRecord> }> {
-  const project = testProject(yaml, 'vmplan-engine-');
+  const project = options.project ?? testProject(yaml, 'vmplan-engine-');
   options.setup?.(project.root);
   const plan = buildPlan(jobs(yaml), context());
-  const layout = new StateLayout(join(project.root, '.vmplan'));
+  const layout = new StateLayout(options.stateRoot?.(project.root) ?? join(project.root, '.vmplan'));
   const notes: string[] = [];
   const finished: string[] = [];
+  const live: string[] = [];
   let store: RunStore | undefined;
   const progress: ProgressReporter = {
     nodeStarted: (node) => options.onStarted?.(node.kind === 'execute' ? node.job : node.image),
     nodeFinished: (node, record: NodeRecord) => finished.push(`${node.id} ${record.status}`),
-    liveSink: () => undefined,
+    liveSink: () => ({ write: (text: string) => void live.push(text) }),
   };
   const env = { ...process.env, ...options.env };
   const done = startRun({
@@ -83,6 +90,7 @@ async function start(
     progress,
     trust: decideTrust('trusted', { event: null, forkPullRequest: false }, { imagePaths: [] }),
     note: (line) => notes.push(line),
+    verbose: options.verbose,
     signal: options.signal ?? new AbortController().signal,
     onCreated: (created) => {
       store = created;
@@ -90,7 +98,7 @@ async function start(
     timeoutGraceMs: 1000,
     cancelGraceMs: 1000,
   });
-  return { plan, layout, notes, finished, store: () => store!, root: project.root, done };
+  return { plan, layout, notes, finished, live, store: () => store!, root: project.root, done };
 }
 
 const statusOf = (layout: StateLayout, run: RunRecord, job: string): NodeRecord =>
@@ -223,4 +231,79 @@ jobs:
     );
     expect(existsSync(run.layout.runsDir)).toBe(false);
   });
+
+  it('a rerun reuses the snapshot of the run it repeats, and says so', async () => {
+    const yaml = 'version: 1\ndefaults: { executor: host }\njobs:\n  show: { run: cat version.txt }\n';
+    const first = await start(yaml, { setup: (root) => writeFileSync(join(root, 'version.txt'), 'one\n') });
+    const firstRecord = await first.done;
+    expect(first.live.join('')).toContain('one\n');
+    // The work tree moves on; the rerun still sees what the first run saw.
+    writeFileSync(join(first.root, 'version.txt'), 'two\n');
+    const rerun = await start(yaml, {
+      project: { root: first.root },
+      rerun: { of: firstRecord.runId, snapshotRun: firstRecord.runId },
+    });
+    const record = await rerun.done;
+    expect(record).toMatchObject({
+      status: 'passed',
+      rerunOf: firstRecord.runId,
+      snapshotRun: firstRecord.runId,
+    });
+    expect(rerun.notes).toEqual([`Reusing the workspace snapshot of run ${firstRecord.runId}`]);
+    expect(rerun.live.join('')).toContain('one\n');
+    expect(rerun.live.join('')).not.toContain('two');
+  });
+
+  it("a timed-out job's end is noted in its log and shown live after its own output", async () => {
+    const run = await start(
+      'version: 1\ndefaults: { executor: host }\njobs:\n  one: { run: echo job-output; sleep 30, timeout-minutes: 0.02 }\n',
+    );
+    const record = await run.done;
+    const log = readFileSync(join(run.layout.runDir(record.runId), 'jobs/one/host.log'), 'utf8');
+    const shown = run.live.join('');
+    expect(shown).toMatch(/job-output\n(.*\n)*vmplan: timed_out: timed out after 0\.02 minute\(s\); stopped/);
+    expect(log).toMatch(/job-output\n(.*\n)*vmplan: timed_out: timed out after 0\.02 minute\(s\); stopped/);
+    expect(statusOf(run.layout, record, 'one').message).toMatch(
+      /^timed out after 0\.02 minute\(s\); stopped/,
+    );
+  });
 });
+
+describe.skipIf(!prerequisite('root (to mount a small tmpfs as a full disk)', process.getuid?.() === 0))(
+  'startRun on a full disk',
+  () => {
+    const mounts: string[] = [];
+    afterAll(() => {
+      for (const path of mounts) execFileSync('umount', [path]);
+    });
+
+    it('a job that fills the state folder is stopped, says why, and the run ends terminal with the problem named', async () => {
+      const run = await start(
+        `version: 1
+defaults: { executor: host }
+jobs:
+  loud: { run: 'head -c 3000000 /dev/zero | tr "\\\\0" x | fold -w 100; sleep 30' }
+`,
+        {
+          stateRoot: (root) => {
+            const disk = join(root, 'small-disk');
+            mkdirSync(disk);
+            execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1200k', 'tmpfs', disk]);
+            mounts.push(disk);
+            return disk;
+          },
+        },
+      );
+      const record = await run.done;
+      expect(record.status).toBe('failed');
+      const loud = statusOf(run.layout, record, 'loud');
+      expect(loud.status).toBe('failed');
+      expect(loud.message).toBe(
+        "vmplan could not write this job's log (ENOSPC: the state folder is out of space); the job was stopped",
+      );
+      expect(run.store().infrastructureProblems).toContain(
+        "loud: vmplan could not write this job's log (ENOSPC: the state folder is out of space); the job was stopped",
+      );
+    });
+  },
+);
