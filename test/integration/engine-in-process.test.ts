@@ -26,9 +26,9 @@ const marker = () => `vmplan-engine-${randomBytes(4).toString('hex')}`;
 /** A command that lives for minutes, findable by its marker in the process list. */
 const longLived = (mark: string) => `node -e "setTimeout(() => {}, 300000)" ${mark}`;
 
-/** Waits for a file to appear (a job's own signal that it is running). */
-async function fileAppears(path: string): Promise<void> {
-  while (!existsSync(path)) await new Promise((resolve) => setTimeout(resolve, 20));
+/** Waits for a job's process to appear in the process list. */
+async function processAppears(mark: string): Promise<void> {
+  while (processesWith(mark).length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 interface Started {
@@ -116,13 +116,13 @@ describe('startRun, in process', () => {
       `version: 1
 defaults: { executor: host }
 jobs:
-  slow: { run: 'touch "$VMPLAN_WORKSPACE/../running"; ${longLived(mark)}' }
+  slow: { run: '${longLived(mark)}' }
   after: { run: echo after, needs: slow }
 `,
       { signal: controller.signal, onStarted: (job) => job === 'slow' && started() },
     );
     await slowStarted;
-    await fileAppears(join(run.layout.runDir(run.store().runId), 'jobs/slow/running'));
+    await processAppears(mark);
     expect(processesWith(mark)).toHaveLength(1);
     controller.abort('the user pressed Ctrl-C');
     const record = await run.done;
