@@ -36,11 +36,26 @@ export function testFailureDiagnostics(
 }
 
 function locate(testCase: TestCase, relativize: Relativize): { path: string; line: number } | undefined {
-  const file = testCase.file === null ? undefined : relativize(testCase.file);
+  const file = testCase.file === null ? undefined : relativizeBySuffix(testCase.file, relativize);
   if (file !== undefined && testCase.line !== null) return { path: file, line: testCase.line };
   for (const match of (testCase.details ?? '').matchAll(/(?:file:\/\/)?([\w./@-]+\.[A-Za-z]{1,5}):(\d+)/g)) {
     const path = relativize(match[1]!);
     if (path !== undefined) return { path, line: Number(match[2]) };
   }
   return file === undefined ? undefined : { path: file, line: 1 };
+}
+
+/**
+ * A report's file in the repository: as written, else (for a relative path such as Go's
+ * `example.com/mod/calc/calc_test.go`) the longest tail of it that is a repository file.
+ */
+function relativizeBySuffix(file: string, relativize: Relativize): string | undefined {
+  const direct = relativize(file);
+  if (direct !== undefined || file.startsWith('/')) return direct;
+  const parts = file.split('/');
+  for (let start = 1; start < parts.length; start++) {
+    const found = relativize(parts.slice(start).join('/'));
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
