@@ -1,0 +1,78 @@
+// Small utilities every record and plan depends on: canonical JSON (plan ids), text order, a concurrency
+// limiter (file copies), and the disk numbers the preflight reads.
+import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { canonicalJson, compareText, sha256 } from '../../src/util/canonical-json.js';
+import { diskUsage, freeBytes } from '../../src/util/disk.js';
+import { createLimiter } from '../../src/util/limit.js';
+
+const folder = mkdtempSync(join(tmpdir(), 'vmplan-util-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth, keeps array order, drops undefined members, keeps null', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null }, e: undefined })).toBe(
+      '{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}',
+    );
+    expect(canonicalJson([undefined, 'x'])).toBe('[null,"x"]');
+    expect(canonicalJson('text')).toBe('"text"');
+    expect(canonicalJson({ B: 1, a: 2, _: 3 })).toBe('{"B":1,"_":3,"a":2}');
+  });
+
+  it('gives the sha256 of text and bytes alike', () => {
+    expect(sha256('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(sha256(Buffer.from('abc'))).toBe(sha256('abc'));
+  });
+
+  it('orders text by code units whatever the locale', () => {
+    expect(['b', 'B', 'a', 'ä', 'A', 'a'].sort(compareText)).toEqual(['A', 'B', 'a', 'a', 'b', 'ä']);
+    expect(compareText('x', 'x')).toBe(0);
+    expect(compareText('a', 'b')).toBe(-1);
+    expect(compareText('b', 'a')).toBe(1);
+  });
+});
+
+describe('createLimiter', () => {
+  it('runs at most N at once, in the order asked, and frees a slot when a task fails', async () => {
+    const limit = createLimiter(2);
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    const gates: (() => void)[] = [];
+    const task = (index: number) =>
+      limit(async () => {
+        started.push(index);
+        running++;
+        most = Math.max(most, running);
+        await new Promise<void>((resolve) => gates.push(resolve));
+        running--;
+        if (index === 1) throw new Error('task 1 failed');
+        return index;
+      });
+    const results = [0, 1, 2, 3, 4].map((index) => task(index).catch((error: Error) => error.message));
+    // Let each waiting task through, one at a time, until all have run.
+    for (let released = 0; released < 5; released++) {
+      while (gates.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      expect(running).toBeLessThanOrEqual(2);
+      gates.shift()!();
+    }
+    expect(await Promise.all(results)).toEqual([0, 'task 1 failed', 2, 3, 4]);
+    expect(most).toBe(2);
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe('disk numbers', () => {
+  it('counts the blocks a folder uses (sparse files by what they use) and what is free', async () => {
+    writeFileSync(join(folder, 'data'), Buffer.alloc(256 * 1024, 1));
+    const used = await diskUsage(folder);
+    expect(used).toBeGreaterThanOrEqual(256 * 1024);
+    expect(used).toBeLessThan(1024 * 1024);
+    expect(used % 1024).toBe(0);
+    const stats = statfsSync(folder);
+    expect(freeBytes(folder)).toBe(stats.bavail * stats.bsize);
+    await expect(diskUsage(folder, AbortSignal.abort())).rejects.toThrow(/abort/i);
+  });
+});
