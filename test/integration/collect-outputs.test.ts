@@ -1,0 +1,185 @@
+// Bringing a job's artifacts and reports back from its (hostile) workspace: exactly what the globs name, as
+// regular files with permission bits only, secrets masked, and everything else left behind by name.
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { collectJobOutputs, collectMatches } from '../../src/workspace/collect.js';
+import { createExcluder } from '../../src/workspace/exclude.js';
+
+const folder = mkdtempSync(join(tmpdir(), 'vmplan-collect-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+/** Every file under a folder, relative, sorted. */
+function filesUnder(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(root.length + 1))
+    .sort();
+}
+
+function workspace(name: string): string {
+  const root = join(folder, name);
+  const files: Record<string, string> = {
+    'out/app': 'binary',
+    'out/lib/x.so': 'lib',
+    'out-other/y': 'not out/',
+    '.hidden/report.xml': '<testsuite/>',
+    'reports/unit.xml': '<testsuite name="unit"/>',
+    'reports/deep/e2e.xml': 'token=sk-live-123456',
+    'logs/a.log': 'a',
+    'src/main.c': 'int main;',
+  };
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  return root;
+}
+
+describe('collectMatches', () => {
+  it('brings exactly what the globs name (dot files too, a folder whole), with the relative paths', async () => {
+    const root = workspace('exact');
+    const destination = join(folder, 'exact-out');
+    const result = await collectMatches(
+      root,
+      ['out/', 'reports/**/*.xml', '.hidden/*.xml', 'nothing/**', 'src/*.h'],
+      destination,
+    );
+    expect([...result.paths].sort()).toEqual([
+      '.hidden/report.xml',
+      'out',
+      'reports/deep/e2e.xml',
+      'reports/unit.xml',
+    ]);
+    expect(result.unmatched).toEqual(['nothing/**', 'src/*.h']);
+    expect(result.skipped).toEqual([]);
+    expect(filesUnder(destination)).toEqual([
+      '.hidden/report.xml',
+      'out/app',
+      'out/lib/x.so',
+      'reports/deep/e2e.xml',
+      'reports/unit.xml',
+    ]);
+  });
+
+  it('keeps permission bits only (never setuid), and masks secrets in what it copies', async () => {
+    const root = workspace('modes');
+    chmodSync(join(root, 'out/app'), 0o4755);
+    chmodSync(join(root, 'out/lib/x.so'), 0o640);
+    const destination = join(folder, 'modes-out');
+    await collectMatches(root, ['out', 'reports/deep/*'], destination, ['sk-live-123456']);
+    expect(statSync(join(destination, 'out/app')).mode & 0o7777).toBe(0o755);
+    expect(statSync(join(destination, 'out/lib/x.so')).mode & 0o7777).toBe(0o640);
+    expect(readFileSync(join(destination, 'reports/deep/e2e.xml'), 'utf8')).toBe('token=***');
+    expect(readFileSync(join(root, 'reports/deep/e2e.xml'), 'utf8')).toBe('token=sk-live-123456');
+  });
+
+  it('leaves links, pipes and sockets behind by name, also inside a matched folder, and never follows a link', async () => {
+    const root = workspace('hostile');
+    const secretFile = join(folder, 'host-secret');
+    writeFileSync(secretFile, 'host only');
+    symlinkSync(secretFile, join(root, 'out/link-to-host'));
+    symlinkSync(folder, join(root, 'linked-folder'));
+    execFileSync('mkfifo', [join(root, 'out/pipe')]);
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(join(root, 'out/sock'), resolve));
+    try {
+      const destination = join(folder, 'hostile-out');
+      const result = await collectMatches(root, ['out', 'linked-folder/**', 'linked-folder'], destination);
+      expect(result.skipped.sort((a, b) => a.path.localeCompare(b.path))).toEqual([
+        { path: 'linked-folder', kind: 'a symbolic link' },
+        { path: 'out/link-to-host', kind: 'a symbolic link' },
+        { path: 'out/pipe', kind: 'a named pipe' },
+        { path: 'out/sock', kind: 'a socket' },
+      ]);
+      // linked-folder/** matches the link itself (** is zero or more folders): left behind once, by name.
+      expect(result.unmatched).toEqual([]);
+      expect(filesUnder(destination)).toEqual(['out/app', 'out/lib/x.so']);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a workspace root that is a link or missing brings nothing back', async () => {
+    symlinkSync(workspace('real-root'), join(folder, 'root-link'));
+    const linked = await collectMatches(join(folder, 'root-link'), ['out'], join(folder, 'root-link-out'));
+    expect(linked).toEqual({
+      paths: [],
+      unmatched: ['out'],
+      skipped: [{ path: '.', kind: 'a symbolic link' }],
+    });
+    const missing = await collectMatches(join(folder, 'missing'), ['out'], join(folder, 'missing-out'));
+    expect(missing).toEqual({ paths: [], unmatched: ['out'], skipped: [] });
+    expect(existsSync(join(folder, 'root-link-out'))).toBe(false);
+  });
+});
+
+describe('collectJobOutputs', () => {
+  it('artifacts and reports into their folders, with one note per pattern that matched nothing and per entry left', async () => {
+    const root = workspace('job');
+    symlinkSync('/etc/passwd', join(root, 'reports/passwd.xml'));
+    const jobDir = join(folder, 'job-dir');
+    const notes = await collectJobOutputs(
+      { artifacts: root, reports: root },
+      { artifacts: ['out/app', 'missing/*', 'gone'], reports: ['reports/*.xml'] },
+      jobDir,
+      [],
+    );
+    expect(notes).toEqual([
+      'vmplan: no artifact matched "missing/*", "gone"',
+      'vmplan: left "reports/passwd.xml" behind: it is a symbolic link, and only regular files and folders are brought back',
+    ]);
+    expect(filesUnder(jobDir)).toEqual(['artifacts/out/app', 'reports/reports/unit.xml']);
+    const none = await collectJobOutputs(
+      { artifacts: root, reports: root },
+      { artifacts: [], reports: [] },
+      join(folder, 'none'),
+      [],
+    );
+    expect(none).toEqual([]);
+    expect(existsSync(join(folder, 'none'))).toBe(false);
+  });
+});
+
+describe('createExcluder', () => {
+  it('matches names at any depth, folders only with a slash, anchored paths from the root, globs and dot files', () => {
+    const excluded = createExcluder(['node_modules/', '*.log', '/dist', 'build/out', '.cache', 'tmp*/']);
+    const cases: [string, boolean, boolean][] = [
+      ['node_modules', true, true],
+      ['a/b/node_modules', true, true],
+      ['node_modules', false, false],
+      ['x.log', false, true],
+      ['deep/er/x.log', false, true],
+      ['x.logs', false, false],
+      ['dist', true, true],
+      ['dist', false, true],
+      ['src/dist', true, false],
+      ['build/out', true, true],
+      ['a/build/out', true, false],
+      ['.cache', true, true],
+      ['a/.cache', false, true],
+      ['tmp1', true, true],
+      ['tmp1', false, false],
+      ['src', true, false],
+    ];
+    for (const [path, isDirectory, expected] of cases)
+      expect(excluded(path, isDirectory), `${path} (${isDirectory ? 'folder' : 'file'})`).toBe(expected);
+    expect(createExcluder(['build//'])('build', true)).toBe(true);
+    expect(createExcluder(['build//'])('a/build', true)).toBe(true);
+  });
+});
