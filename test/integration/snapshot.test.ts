@@ -33,14 +33,18 @@ function filesUnder(root: string): string[] {
     .sort();
 }
 
-async function snapshot(root: string, settings: Partial<Plan['workspace']> = {}) {
+async function snapshot(
+  root: string,
+  settings: Partial<Plan['workspace']> = {},
+  stateRoot = join(root, '.vmplan'),
+) {
   const target = join(folder, `snap-${Math.random().toString(36).slice(2)}`);
   const notes: string[] = [];
   const result = await makeSnapshot({
     root,
     target,
     settings: { exclude: [], mode: 'overlay', ...settings },
-    stateRoot: join(root, '.vmplan'),
+    stateRoot,
     signal: new AbortController().signal,
     note: (line) => notes.push(line),
   });
@@ -143,16 +147,8 @@ describe('the workspace snapshot', () => {
     ]);
     expect(files).not.toContain('.vmplan/runs/x');
 
-    const notes: string[] = [];
-    const target = join(folder, 'snap-state-elsewhere');
-    await makeSnapshot({
-      root,
-      target,
-      settings: { exclude: [], mode: 'overlay' },
-      stateRoot: join(folder, 'state-elsewhere'),
-      signal: new AbortController().signal,
-      note: (line) => notes.push(line),
-    });
+    const elsewhere = await snapshot(root, {}, join(folder, 'state-elsewhere'));
+    const notes = elsewhere.notes.split('\n');
     expect(notes[0]).toBe(`Snapshotting ${root}: the files git would commit, excluding .git`);
     expect(notes[1]).toMatch(/ignored by git: .*\.vmplan\//);
   });

@@ -3,7 +3,9 @@ import type { JobsFile } from '../../src/config/schema.js';
 import { InputError } from '../../src/errors.js';
 import type { PlanContext } from '../../src/plan/build.js';
 import type { Plan } from '../../src/plan/schema.js';
+import type { RunRecord } from '../../src/records/schema.js';
 import type { RunStart } from '../../src/records/store.js';
+import type { JobReport } from '../../src/report/model.js';
 
 /** Parses a jobs file that must be valid. */
 export function jobs(text: string): JobsFile {
@@ -50,5 +52,38 @@ export function runStart(plan: Plan, runId: string): RunStart {
     rerunOf: null,
     snapshotRun: runId,
     options: { maxParallel: null, failFast: true, executor: null },
+  };
+}
+
+/** A finished run record of `plan` (failed, 1m05s on a Mac), with overrides. */
+export function finishedRun(plan: Plan, overrides: Partial<RunRecord> = {}): RunRecord {
+  const runId = '20261203T100000Z-0000abcd';
+  return {
+    ...runStart(plan, runId),
+    schemaVersion: 1,
+    status: 'failed',
+    host: { hostname: 'mac', pid: 1, platform: 'darwin', arch: 'arm64' },
+    startedAt: '2026-12-03T10:00:00.000Z',
+    finishedAt: '2026-12-03T10:01:05.000Z',
+    durationMs: 65_000,
+    message: '"unit" failed',
+    counts: { failed: 1 },
+    ...overrides,
+  };
+}
+
+/** A job's report for the reports' tests (a failed vfkit job "unit"), with overrides. */
+export function jobReport(overrides: Partial<JobReport> = {}): JobReport {
+  return {
+    job: 'unit',
+    description: 'Unit tests',
+    executor: 'vfkit',
+    status: 'failed',
+    durationMs: 3400,
+    exitCode: 3,
+    message: 'exited with code 3',
+    logTail: 'line 1\nline 2\n',
+    logTruncated: false,
+    ...overrides,
   };
 }

@@ -9,20 +9,10 @@ import {
   checkRunOutput,
   checkRunStart,
 } from '../../src/report/check-runs.js';
-import type { JobReport } from '../../src/report/model.js';
+import { jobReport } from '../support/jobs.js';
 
-const job = (overrides: Partial<JobReport>): JobReport => ({
-  job: 'unit',
-  description: 'Unit tests',
-  executor: 'vfkit',
-  status: 'failed',
-  durationMs: 3400,
-  exitCode: 3,
-  message: 'exited with code 3',
-  logTail: 'line 1\n```\nline 2\n',
-  logTruncated: false,
-  ...overrides,
-});
+const job = (overrides: Parameters<typeof jobReport>[0]) =>
+  jobReport({ logTail: 'line 1\n```\nline 2\n', ...overrides });
 
 const annotation = (overrides: Partial<Annotation>): Annotation => ({
   level: 'error',

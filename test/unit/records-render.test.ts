@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../src/plan/build.js';
 import { formatDuration, renderRunTable, textTable } from '../../src/records/render.js';
 import type { NodeRecord, RunRecord } from '../../src/records/schema.js';
-import { context, jobs } from '../support/jobs.js';
+import { context, finishedRun, jobs } from '../support/jobs.js';
 
 describe('formatDuration', () => {
   it('switches unit exactly at a second, a minute and an hour', () => {
@@ -70,26 +70,8 @@ jobs:
     logs: { host: 'jobs/build/host.log', guest: null },
     ...overrides,
   });
-  const run = (overrides: Partial<RunRecord>): RunRecord => ({
-    schemaVersion: 1,
-    runId: '20261203T100000Z-0000abcd',
-    status: 'failed',
-    planId: plan.planId,
-    planPath: 'plan.json',
-    source: plan.source,
-    selection: null,
-    changes: plan.scope.changes,
-    rerunOf: null,
-    snapshotRun: '20261203T100000Z-0000abcd',
-    options: { maxParallel: null, failFast: true, executor: null },
-    host: { hostname: 'mac', pid: 1, platform: 'darwin', arch: 'arm64' },
-    startedAt: '2026-12-03T10:00:00.000Z',
-    finishedAt: '2026-12-03T10:01:05.000Z',
-    durationMs: 65_000,
-    message: '"unit" failed',
-    counts: { passed: 2, timed_out: 1 },
-    ...overrides,
-  });
+  const run = (overrides: Partial<RunRecord>): RunRecord =>
+    finishedRun(plan, { counts: { passed: 2, timed_out: 1 }, ...overrides });
 
   it('one row per node: images by name and whether cached, durations, exits, messages of nodes that did not pass', () => {
     const nodes = [

@@ -22,9 +22,8 @@ const parseJunit = (job: string, xml: string, relativize: Relativize) => {
   }
 };
 
-import type { JobReport } from '../../src/report/model.js';
 import { buildSummary } from '../../src/report/summary.js';
-import { context, jobs, runStart } from '../support/jobs.js';
+import { context, finishedRun, jobReport, jobs } from '../support/jobs.js';
 
 const files = new Set([
   'src/main.rs',
@@ -155,18 +154,7 @@ describe('parseJunit', () => {
   });
 });
 
-const report = (overrides: Partial<JobReport>): JobReport => ({
-  job: 'unit',
-  description: 'Unit tests',
-  executor: 'vfkit',
-  status: 'failed',
-  durationMs: 3400,
-  exitCode: 3,
-  message: 'exited with code 3',
-  logTail: 'line 1\nline 2\n',
-  logTruncated: false,
-  ...overrides,
-});
+const report = jobReport;
 
 describe('annotations', () => {
   it('gives each failed or timed-out job one annotation on its definition', () => {
@@ -268,17 +256,7 @@ describe('buildSummary', () => {
     ),
     context({ changes: { known: true, source: 'test', files: ['src/a.c'] } }),
   );
-  const run = {
-    ...runStart(plan, '20261129T100000Z-00000001'),
-    schemaVersion: 1 as const,
-    status: 'failed' as const,
-    host: { hostname: 'mac', pid: 1, platform: 'darwin', arch: 'arm64' },
-    startedAt: '2026-11-29T10:00:00.000Z',
-    finishedAt: '2026-11-29T10:01:00.000Z',
-    durationMs: 60_000,
-    message: '"unit" failed',
-    counts: { failed: 1 },
-  };
+  const run = finishedRun(plan);
 
   it('shows the table, the plan link, exclusions and the failed log', () => {
     const summary = buildSummary({

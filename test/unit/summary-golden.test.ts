@@ -5,7 +5,7 @@ import { buildPlan } from '../../src/plan/build.js';
 import type { RunRecord } from '../../src/records/schema.js';
 import type { JobReport } from '../../src/report/model.js';
 import { buildSummary } from '../../src/report/summary.js';
-import { context, jobs } from '../support/jobs.js';
+import { context, finishedRun, jobReport, jobs } from '../support/jobs.js';
 
 const plan = buildPlan(
   jobs(`version: 1
@@ -21,38 +21,25 @@ jobs:
   context({ changes: { known: true, source: 'test', files: ['src/a.c'] } }),
 );
 
-const run: RunRecord = {
-  schemaVersion: 1,
-  runId: '20261203T100000Z-0000abcd',
-  status: 'failed',
-  planId: plan.planId,
-  planPath: 'plan.json',
-  source: plan.source,
-  selection: null,
-  changes: plan.scope.changes,
-  rerunOf: null,
-  snapshotRun: '20261203T100000Z-0000abcd',
-  options: { maxParallel: null, failFast: true, executor: null },
-  host: { hostname: 'mac', pid: 1, platform: 'darwin', arch: 'arm64' },
-  startedAt: '2026-12-03T10:00:00.000Z',
+const run: RunRecord = finishedRun(plan, {
   finishedAt: '2026-12-03T10:02:05.000Z',
   durationMs: 125_000,
   message: '"unit" failed | see <logs>',
   counts: { passed: 2, failed: 1, timed_out: 1, skipped: 1 },
-};
-
-const job = (overrides: Partial<JobReport>): JobReport => ({
-  job: 'build',
-  description: '',
-  executor: 'host',
-  status: 'passed',
-  durationMs: 1500,
-  exitCode: 0,
-  message: null,
-  logTail: '',
-  logTruncated: false,
-  ...overrides,
 });
+
+const job = (overrides: Partial<JobReport>): JobReport =>
+  jobReport({
+    job: 'build',
+    description: '',
+    executor: 'host',
+    status: 'passed',
+    durationMs: 1500,
+    exitCode: 0,
+    message: null,
+    logTail: '',
+    ...overrides,
+  });
 
 const reports: JobReport[] = [
   job({}),
