@@ -105,6 +105,19 @@ jobs:
     errors: ['.github/vmplan.yml:4:23 jobs.a.needs: dependency cycle: a → c → b → a'],
   },
   {
+    name: 'a cycle of 12 jobs printed whole, one of 13 shortened',
+    yaml: `version: 1
+defaults: { executor: host }
+jobs:
+${Array.from({ length: 12 }, (_, i) => `  a${String(i).padStart(2, '0')}: { run: x, needs: a${String((i + 1) % 12).padStart(2, '0')} }`).join('\n')}
+${Array.from({ length: 13 }, (_, i) => `  b${String(i).padStart(2, '0')}: { run: x, needs: b${String((i + 1) % 13).padStart(2, '0')} }`).join('\n')}
+`,
+    errors: [
+      '.github/vmplan.yml:4:25 jobs.a00.needs: dependency cycle: a00 → a01 → a02 → a03 → a04 → a05 → a06 → a07 → a08 → a09 → a10 → a11 → a00',
+      '.github/vmplan.yml:16:25 jobs.b00.needs: dependency cycle of 13 jobs: b00 → b01 → b02 → b03 → b04 → b05 → b06 → b07 → b08 → b09 → … → b12 → b00',
+    ],
+  },
+  {
     name: 'a need listed twice',
     yaml: `version: 1
 defaults: { executor: host }

@@ -4,9 +4,11 @@ import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { formatBytes, parseBytes } from '../../src/util/bytes.js';
 import { canonicalJson, compareText, sha256 } from '../../src/util/canonical-json.js';
 import { diskUsage, freeBytes } from '../../src/util/disk.js';
 import { createLimiter } from '../../src/util/limit.js';
+import { closestMatch } from '../../src/util/suggest.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-util-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -74,5 +76,37 @@ describe('disk numbers', () => {
     const stats = statfsSync(folder);
     expect(freeBytes(folder)).toBe(stats.bavail * stats.bsize);
     await expect(diskUsage(folder, AbortSignal.abort())).rejects.toThrow(/abort/i);
+  });
+});
+
+describe('formatBytes and parseBytes', () => {
+  it('switches unit at each thousand and stops at TB, whatever the size', () => {
+    expect([0, 999, 1000, 1_234_567, 999_949_999, 1e12, 5e15].map(formatBytes)).toEqual([
+      '0 bytes',
+      '999 bytes',
+      '1.0 KB',
+      '1.2 MB',
+      '999.9 MB',
+      '1.0 TB',
+      '5000.0 TB',
+    ]);
+  });
+
+  it('reads sizes with decimals and spaces, and refuses what is not one', () => {
+    expect(parseBytes(' 1.25 GB ')).toBe(1.25e9);
+    expect(parseBytes('2TiB')).toBe(2 * 2 ** 40);
+    for (const bad of ['1.', '.5GB', '1e3', '-1GB', '1 2GB', '10 parsecs', 'GB'])
+      expect(parseBytes(bad), bad).toBeUndefined();
+  });
+});
+
+describe('closestMatch', () => {
+  it('suggests the nearest candidate within a third of the word, the first in order on a tie', () => {
+    expect(closestMatch('buidl', ['lint', 'build'])).toBe('build');
+    expect(closestMatch('cat', ['bat', 'cap'])).toBe('bat');
+    expect(closestMatch('cat', ['cap', 'bat'])).toBe('bat');
+    expect(closestMatch('timout', ['timeout-minutes', 'env'])).toBe('timeout-minutes');
+    expect(closestMatch('zzzzzz', ['build', 'lint'])).toBeUndefined();
+    expect(closestMatch('build', ['build'])).toBe('build');
   });
 });
