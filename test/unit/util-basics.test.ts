@@ -108,5 +108,9 @@ describe('closestMatch', () => {
     expect(closestMatch('timout', ['timeout-minutes', 'env'])).toBe('timeout-minutes');
     expect(closestMatch('zzzzzz', ['build', 'lint'])).toBeUndefined();
     expect(closestMatch('build', ['build'])).toBe('build');
+    // A first word of four letters counts ("tset" is two edits from "test", four from "test-unit").
+    expect(closestMatch('tset', ['test-unit'])).toBe('test-unit');
+    // Shorter first words do not: "abd" is one edit from "abc" but no typo of "abc-file".
+    expect(closestMatch('abd', ['abc-file'])).toBeUndefined();
   });
 });
