@@ -118,14 +118,16 @@ describe.skipIf(
 )('daemons a host job starts', () => {
   // A shell in a session of its own, deaf to SIGTERM and SIGHUP, carrying the mark in its command line.
   const daemon = (mark: string) =>
-    `setsid sh -c 'trap "" TERM HUP; sleep 300; : ${mark}' < /dev/null > /dev/null 2>&1 &`;
+    `setsid sh -c 'trap "" TERM HUP; touch daemon-ready; sleep 300; : ${mark}' < /dev/null > /dev/null 2>&1 &`;
+  // The job waits until the daemon is in its own session (on a busy machine the job could end first).
+  const untilDetached = 'while [ ! -e daemon-ready ]; do sleep 0.05; done';
 
   it('are killed when the job ends, even after setsid and ignoring SIGTERM, and the log says so', async () => {
     const mark = marker();
     const project = testProject(`version: 1
 defaults: { executor: host }
 jobs:
-  starts-a-daemon: { run: '${daemon(mark).replaceAll("'", "''")}' }
+  starts-a-daemon: { run: '${daemon(mark).replaceAll("'", "''")} ${untilDetached}' }
 `);
     const vmplan = spawnVmplan(['run'], { cwd: project.root });
     const result = await vmplan.done;
@@ -151,6 +153,7 @@ jobs:
   daemon-then-wait:
     run: |
       ${daemon(mark)}
+      ${untilDetached}
       echo daemon started
       sleep 300
 `);
