@@ -38061,7 +38061,7 @@ function testFailureDiagnostics(job, report, relativize) {
     return diagnostics;
 }
 function locate(testCase, relativize) {
-    const file = testCase.file === null ? undefined : relativize(testCase.file);
+    const file = testCase.file === null ? undefined : relativizeBySuffix(testCase.file, relativize);
     if (file !== undefined && testCase.line !== null)
         return { path: file, line: testCase.line };
     for (const match of (testCase.details ?? '').matchAll(/(?:file:\/\/)?([\w./@-]+\.[A-Za-z]{1,5}):(\d+)/g)) {
@@ -38070,6 +38070,22 @@ function locate(testCase, relativize) {
             return { path, line: Number(match[2]) };
     }
     return file === undefined ? undefined : { path: file, line: 1 };
+}
+/**
+ * A report's file in the repository: as written, else (for a relative path such as Go's
+ * `example.com/mod/calc/calc_test.go`) the longest tail of it that is a repository file.
+ */
+function relativizeBySuffix(file, relativize) {
+    const direct = relativize(file);
+    if (direct !== undefined || file.startsWith('/'))
+        return direct;
+    const parts = file.split('/');
+    for (let start = 1; start < parts.length; start++) {
+        const found = relativize(parts.slice(start).join('/'));
+        if (found !== undefined)
+            return found;
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/report/collect.ts
@@ -40587,7 +40603,7 @@ async function resolveOciTags(config, env, trust) {
                 throw error;
             const anonymous = trust.trusted
                 ? ''
-                : ' (an untrusted run asks the registry anonymously: pin the image by digest, tag@sha256:…, or make it public)';
+                : ' (an untrusted run asks the registry anonymously, and pulls anonymously too: the package must be public for runs of pull requests from forks)';
             throw new errors/* InputError */.dz(`images.${name}.oci: cannot resolve ${image.oci} to a digest: ${error.message}${anonymous}`);
         }
     }

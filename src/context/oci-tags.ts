@@ -29,7 +29,7 @@ export async function resolveOciTags(
       if (!(error instanceof RegistryError)) throw error;
       const anonymous = trust.trusted
         ? ''
-        : ' (an untrusted run asks the registry anonymously: pin the image by digest, tag@sha256:…, or make it public)';
+        : ' (an untrusted run asks the registry anonymously, and pulls anonymously too: the package must be public for runs of pull requests from forks)';
       throw new InputError(
         `images.${name}.oci: cannot resolve ${image.oci} to a digest: ${error.message}${anonymous}`,
       );
