@@ -17496,6 +17496,8 @@ function locate(testCase, relativize) {
     }
     return file === undefined ? undefined : { path: file, line: 1 };
 }
+/** Longest tails of a report's relative path tried against the repository. */
+const MAX_TAILS = 16;
 /**
  * A report's file in the repository: as written, else (for a relative path such as Go's
  * `example.com/mod/calc/calc_test.go`) the longest tail of it that is a repository file.
@@ -17505,7 +17507,8 @@ function relativizeBySuffix(file, relativize) {
     if (direct !== undefined || file.startsWith('/'))
         return direct;
     const parts = file.split('/');
-    for (let start = 1; start < parts.length; start++) {
+    // At most MAX_TAILS lookups per case: a report (the job's) may name a path of thousands of folders.
+    for (let start = Math.max(1, parts.length - MAX_TAILS); start < parts.length; start++) {
         const found = relativize(parts.slice(start).join('/'));
         if (found !== undefined)
             return found;

@@ -105,6 +105,22 @@ not ok 2 - broken yaml
     ]);
   });
 
+  it("reads a job's hostile report whole: a huge YAML block, absurd indentation, many points", () => {
+    // A block far longer than any tool writes is skipped (the point still counts); one of normal size is read.
+    const block = (lines: number) =>
+      `TAP version 13\nnot ok 1 - big\n  ---\n  error: 'x'\n${Array.from({ length: lines }, (_, i) => `  k${i}: 1\n`).join('')}  ...\n`;
+    expect(cases(tap.parse(block(150_000)))).toEqual([['', 'big', 'failed', null]]);
+    expect(cases(tap.parse(block(1_000)))).toEqual([['', 'big', 'failed', 'x']]);
+    const deep = `TAP version 13\n${' '.repeat(1_000_000)}ok 1 - far right\nok 1 - top\n`;
+    // Nesting deeper than any parent closes is kept, after the top level.
+    expect(cases(tap.parse(deep)).map(([suite, name]) => [suite, name])).toEqual([
+      ['', 'top'],
+      ['', 'far right'],
+    ]);
+    const many = `TAP version 13\n${Array.from({ length: 50_000 }, (_, i) => `ok ${i + 1} - t${i}\n  ---\n  duration_ms: 1\n  ...\n`).join('')}`;
+    expect(tap.parse(many).suites[0]!.cases).toHaveLength(50_000);
+  });
+
   it('refuses what is not TAP', () => {
     expect(() => tap.parse('<testsuite/>')).toThrow('not TAP: no "TAP version" line and no test points');
     expect(tap.parse('TAP version 14\n1..0 # nothing to do\n')).toEqual({ format: 'tap', suites: [] });
@@ -160,6 +176,17 @@ describe('go test -json', () => {
       ['example.com/m/a', '(package)', 'error', 'build failed: example.com/m/a [example.com/m/a.test]'],
       ['example.com/m/b', 'TestHang', 'error', 'panic: test timed out after 10m0s'],
     ]);
+  });
+
+  it('counts leaf tests among thousands of subtests', () => {
+    const lines = Array.from({ length: 20_000 }, (_, i) => [
+      `{"Action":"pass","Package":"p","Test":"TestT${i}/sub","Elapsed":0}`,
+      `{"Action":"pass","Package":"p","Test":"TestT${i}/sub/deeper","Elapsed":0}`,
+      `{"Action":"pass","Package":"p","Test":"TestT${i}","Elapsed":0}`,
+    ]).flat();
+    const leaves = goJson.parse(lines.join('\n')).suites[0]!.cases;
+    expect(leaves).toHaveLength(20_000);
+    expect(leaves[0]!.name).toBe('TestT0/sub/deeper');
   });
 
   it('refuses what is not go test -json', () => {

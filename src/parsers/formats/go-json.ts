@@ -82,7 +82,16 @@ function eventOf(line: string): Event | undefined {
 /** A package's suite: its leaf tests, and the package itself when it failed with no test to blame. */
 function suiteOf(pkg: string, tests: Map<string, Seen>): TestSuite {
   const names = [...tests.keys()].filter((name) => name !== '');
-  const leaves = names.filter((name) => !names.some((other) => other.startsWith(`${name}/`)));
+  // Tests with subtests (TestA of TestA/sub): every name's ancestors, in one pass (not each name against all).
+  const parents = new Set(
+    names.flatMap((name) =>
+      name
+        .split('/')
+        .slice(0, -1)
+        .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+    ),
+  );
+  const leaves = names.filter((name) => !parents.has(name));
   const cases = leaves.map((name) => testCase(pkg, name, tests.get(name)!));
   const own = tests.get('');
   const blamed = cases.some((c) => c.status === 'failed' || c.status === 'error');

@@ -11,6 +11,9 @@ interface Point {
   children: Point[];
 }
 
+/** Deepest subtest nesting kept apart; deeper points count as this deep. */
+const MAX_DEPTH = 32;
+
 const TEST_POINT = /^(not )?ok\b\s*(?:\d+)?\s*(?:- )?(.*)$/;
 const DIRECTIVE = /\s+#\s*(SKIP|TODO)\S*\s*(.*)$/i;
 
@@ -43,10 +46,10 @@ function readPoints(lines: string[]): { points: Point[]; sawTap: boolean } {
     const text = line.trim();
     if (/^TAP version \d+$/i.test(text)) sawTap = true;
     if (text === '---' && last !== undefined && indent > last.indent) {
-      const end = lines.findIndex((candidate, at) => at > index && candidate.trim() === '...');
-      const block = lines.slice(index + 1, end === -1 ? lines.length : end);
-      last.point.diagnostics = yamlBlock(block);
-      index = end === -1 ? lines.length : end;
+      let end = index + 1;
+      while (end < lines.length && lines[end]!.trim() !== '...') end++;
+      last.point.diagnostics = yamlBlock(lines.slice(index + 1, end));
+      index = end;
       continue;
     }
     const bail = /^Bail out!\s*(.*)$/.exec(text);
@@ -62,7 +65,8 @@ function readPoints(lines: string[]): { points: Point[]; sawTap: boolean } {
     }
     const match = TEST_POINT.exec(text);
     if (match === null) continue;
-    const level = Math.floor(indent / 4);
+    // Nesting past MAX_DEPTH (a hostile report's million spaces) counts as MAX_DEPTH.
+    const level = Math.min(Math.floor(indent / 4), MAX_DEPTH);
     while (levels.length <= level + 1) levels.push([]);
     const directive = DIRECTIVE.exec(match[2]!);
     const point: Point = {
@@ -83,11 +87,16 @@ function readPoints(lines: string[]): { points: Point[]; sawTap: boolean } {
   return { points: levels.flat(), sawTap };
 }
 
-/** A YAML diagnostics block, dedented; a block that is not YAML adds nothing. */
+/** Longest YAML diagnostics block read (node's are tens of lines); a longer one adds nothing. */
+const MAX_YAML_LINES = 2000;
+
+/** A YAML diagnostics block, dedented; a block that is not YAML, or too long to be one a tool wrote, adds nothing. */
 function yamlBlock(lines: string[]): Record<string, unknown> {
-  const indent = Math.min(
-    ...lines.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length),
-  );
+  // The YAML parser's work grows faster than the block (duplicate-key checks): a job's report must not stall it.
+  if (lines.length > MAX_YAML_LINES) return {};
+  // A loop, not Math.min(...lines): a block of a million lines would overflow the call stack.
+  let indent = Number.POSITIVE_INFINITY;
+  for (const l of lines) if (l.trim() !== '') indent = Math.min(indent, l.length - l.trimStart().length);
   try {
     const value: unknown = parseYaml(
       lines.map((l) => l.slice(Number.isFinite(indent) ? indent : 0)).join('\n'),
