@@ -1,12 +1,44 @@
-// Mutation testing of vmplan's core on the fast test tier (npm run mutate; npm run mutate -- --mutate 'src/util/**/*.ts'
-// for one module). Tests that only drive child processes cannot see the active mutant: the in-process tests carry
-// the score. Incremental: re-runs test only mutants whose code or tests changed (test/mutation/ is committed).
+// Mutation testing of vmplan's core, one module at a time (scripts/mutate.ts runs them: npm run mutate [MODULE...]).
+// Each module keeps its own incremental baseline, test/mutation/<module>.json (committed): a run re-tests only the
+// mutants whose code or covering tests changed, and a run cut short (a machine that stops) loses one module's
+// progress at most. VMPLAN_MUTATE_MODULE names the module; without it, every module in one run with a scratch
+// incremental file. Tests that only drive child processes cannot see the active mutant: the in-process tests carry
+// the score (vitest.mutation.config.ts leaves the others out).
+
+/** The core modules and what of each is mutated (the pure parts of src/executors count as one module). */
+export const MODULES = {
+  config: ['src/config/**/*.ts'],
+  plan: ['src/plan/**/*.ts'],
+  engine: ['src/engine/**/*.ts'],
+  records: ['src/records/**/*.ts'],
+  util: ['src/util/**/*.ts'],
+  report: ['src/report/**/*.ts'],
+  results: ['src/results/**/*.ts'],
+  workspace: ['src/workspace/**/*.ts'],
+  executors: [
+    'src/executors/job-env.ts',
+    'src/executors/phases.ts',
+    'src/executors/vm-options.ts',
+    'src/executors/qemu/args.ts',
+    'src/executors/vfkit/args.ts',
+    'src/executors/vm/guest-result.ts',
+    'src/executors/vm/vm-spec.ts',
+  ],
+};
+
+const only = process.env.VMPLAN_MUTATE_MODULE;
+if (only !== undefined && !Object.hasOwn(MODULES, only))
+  throw new Error(
+    `VMPLAN_MUTATE_MODULE: no module "${only}" (expected one of ${Object.keys(MODULES).join(', ')})`,
+  );
+const name = only ?? 'all';
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   packageManager: 'npm',
   testRunner: 'vitest',
   vitest: {
-    configFile: 'vitest.fast.config.ts',
+    configFile: 'vitest.mutation.config.ts',
   },
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.json',
@@ -14,38 +46,27 @@ export default {
     prioritizePerformanceOverAccuracy: true,
   },
   coverageAnalysis: 'perTest',
-  mutate: [
-    'src/config/**/*.ts',
-    'src/plan/**/*.ts',
-    'src/engine/**/*.ts',
-    'src/records/**/*.ts',
-    'src/util/**/*.ts',
-    'src/report/**/*.ts',
-    'src/results/**/*.ts',
-    'src/workspace/**/*.ts',
-    'src/executors/job-env.ts',
-    'src/executors/vm-options.ts',
-    'src/executors/qemu/args.ts',
-    'src/executors/vfkit/args.ts',
-    'src/executors/vm/guest-result.ts',
-    'src/executors/vm/vm-spec.ts',
-  ],
+  mutate: only === undefined ? Object.values(MODULES).flat() : MODULES[only],
   ignoreStatic: true,
   incremental: true,
-  incrementalFile: 'test/mutation/stryker-incremental.json',
+  incrementalFile:
+    only === undefined ? 'reports/mutation/all-incremental.json' : `test/mutation/${only}.json`,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: {
-    fileName: 'reports/mutation/index.html',
+    fileName: `reports/mutation/${name}.html`,
   },
   jsonReporter: {
-    fileName: 'reports/mutation/mutation.json',
+    fileName: `reports/mutation/${name}.json`,
   },
   thresholds: {
     high: 90,
     low: 85,
     break: null,
   },
-  concurrency: 2,
-  timeoutMS: 20000,
+  // Checkers first, then their share goes to test runners (Stryker frees them once checking is done).
+  concurrency: 3,
+  // A mutant that makes a test hang counts as killed once it overruns; 8 s beyond the normal time is plenty on an idle
+  // machine and keeps hanging mutants from dominating a run.
+  timeoutMS: 8000,
   tempDirName: '.stryker-tmp',
 };

@@ -69,6 +69,12 @@ const results: Results[] = Array.from({ length: SHARDS }, (_, i) => {
                   logTail: 'ok\n',
                   logTruncated: false,
                   annotations: [],
+                  tests: null,
+                  attempts: [],
+                  flaky: false,
+                  earlier: null,
+                  startedAt: null,
+                  phases: [],
                 },
               ],
             ]

@@ -1,4 +1,5 @@
 // Times one VM job from its start to its first output and its end (shared by the VM benchmarks).
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,8 +13,22 @@ import { HostImagePreparer } from '../src/images/preparer.js';
 import { buildPlan } from '../src/plan/build.js';
 import { trustedPolicy } from '../src/plan/trust.js';
 import { StateLayout } from '../src/records/layout.js';
+import type { NodeRecord } from '../src/records/schema.js';
+import { buildShimBundle } from '../test/support/vfkit-shim/build.js';
 
 const shim = resolve('test/support/vfkit');
+// The shim starts like the compiled vfkit it stands in for (not compiling itself first).
+buildShimBundle();
+
+/** The test guest's folder (kernel, initrd), built on first use and cached. */
+export function benchGuest(): string {
+  const output = execFileSync(
+    'guest/build-test-guest.sh',
+    ['--arch', 'arm64', '--cache', 'node_modules/.cache/vmplan-test-guest'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return resolve(output.trim().split('\n').pop()!);
+}
 
 /** Where a VM job's time went. */
 export interface Timing {
@@ -23,6 +38,10 @@ export interface Timing {
   hostLog: string;
   /** Workspace setup inside the guest (mounts, overlay), from the agent's console line. */
   guestSetupMs: number;
+  /** The job's recorded phases: milliseconds by phase name. */
+  phases: Record<string, number>;
+  /** What the command printed. */
+  guestLog: string;
 }
 
 /** Runs one job in a fresh project and times it from the node start to its first guest output and its end. */
@@ -32,6 +51,8 @@ export async function timeJob(
   files: (root: string) => void,
   mode: 'overlay' | 'copy',
   stateDir?: string,
+  /** The job's command; it must print "started" first. */
+  command = 'echo started',
 ): Promise<Timing> {
   const root = mkdtempSync(join(tmpdir(), 'vmplan-bench-vm-'));
   try {
@@ -41,7 +62,7 @@ images:
   ${imageYaml}
 workspace: { mode: ${mode} }
 jobs:
-  probe: { run: echo started, image: ${imageYaml.split(':')[0]}, executor: ${executor} }
+  probe: { run: ${JSON.stringify(command)}, image: ${imageYaml.split(':')[0]}, executor: ${executor} }
 `;
     const plan = buildPlan(parseJobsFile(yaml, 'bench.yml').config, {
       source: { repository: null, commit: null, ref: null, event: 'bench' },
@@ -93,12 +114,17 @@ jobs:
     if (run.status !== 'passed') throw new Error(`bench job ${run.status}: ${run.message}`);
     const hostLog = readFileSync(join(layout.runDir(run.runId), 'jobs/probe/host.log'), 'utf8');
     const consoleLog = readFileSync(join(layout.runDir(run.runId), 'jobs/probe/console.log'), 'utf8');
+    const record = JSON.parse(
+      readFileSync(join(layout.runDir(run.runId), 'jobs/probe/status.json'), 'utf8'),
+    ) as NodeRecord;
     return {
       startToCommand: firstOutput - started,
       commandToExit: finished - firstOutput,
       total: finished - started,
       hostLog,
       guestSetupMs: Number(/workspace ready \(\w+\) in (\d+) ms/.exec(consoleLog)?.[1] ?? Number.NaN),
+      phases: Object.fromEntries((record.phases ?? []).map((phase) => [phase.phase, phase.ms])),
+      guestLog: readFileSync(join(layout.runDir(run.runId), 'jobs/probe/guest.log'), 'utf8'),
     };
   } finally {
     rmSync(root, { recursive: true, force: true });

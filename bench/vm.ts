@@ -3,23 +3,12 @@
 //   qemu executor (TCG here; KVM where the machine has it);
 // - per-job workspace setup for a 50,000-file repository: overlay (the default) vs copy.
 // Needs the test guest (built on the fly, cached) and qemu-system-aarch64.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { median, table } from './support.js';
-import { type Timing, timeJob } from './support-vm.js';
+import { benchGuest, type Timing, timeJob } from './support-vm.js';
 
-const guest = execFileSync(
-  'guest/build-test-guest.sh',
-  ['--arch', 'arm64', '--cache', 'node_modules/.cache/vmplan-test-guest'],
-  {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-)
-  .trim()
-  .split('\n')
-  .pop()!;
+const guest = benchGuest();
 const tinyImage = `tiny: { arch: arm64, kernel: ${resolve(guest)}/kernel, initrd: ${resolve(guest)}/initrd, cpus: 1, memory: 512, cmdline: "quiet cryptomgr.notests" }`;
 
 const tiny = (root: string) => writeFileSync(join(root, 'README.md'), 'bench\n');

@@ -11,7 +11,30 @@ PUBLIC=/run/vmplan                 # readable by the job: its command
 STARTED=""
 RESULT_WRITTEN=0
 
-# Messages and the job's output go to the agent's stdout: the console (hvc0) in vmplan's guests.
+# Centiseconds since the kernel started (/proc/uptime has two decimals): the phases of the job on the guest's
+# clock, reported in result.json (the host ties them to its own clock).
+# `uptime_to NAME` sets NAME without starting a process (each one costs milliseconds in an emulated guest).
+uptime_to() {
+  if read -r up _ </proc/uptime 2>/dev/null; then
+    up="${up%.*}${up#*.}"
+    while [ "${#up}" -gt 1 ] && [ "${up#0}" != "$up" ]; do up="${up#0}"; done
+  else
+    up=null
+  fi
+  eval "$1=\$up"
+}
+uptime_to UP_STARTED
+# is_number VALUE: true for a whole number.
+is_number() {
+  case "$1" in '' | *[!0-9]*) return 1 ;; esac
+}
+UP_COMMAND=null
+UP_FINISHED=null
+
+# Messages and the job's output go to the agent's stdout: the console (hvc0) in vmplan's guests. Started with no
+# stdout at all (an init without a console), they go nowhere: a write error would stop the job's tee.
+{ : >&1; } 2>/dev/null || exec >/dev/null
+{ : >&2; } 2>/dev/null || exec 2>/dev/null
 say() { echo "vmplan-agent: $*"; }
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
@@ -26,8 +49,17 @@ write_result() {
   [ -n "$3" ] && message=$(json_string "$3")
   started=null
   [ -n "$STARTED" ] && started="\"$STARTED\""
-  printf '{"version":1,"status":"%s","exitCode":%s,"startedAt":%s,"finishedAt":"%s","message":%s}\n' \
-    "$1" "$2" "$started" "$(now)" "$message" >"$JOB/.result.json.tmp" &&
+  # The guest's times, only when each is a number (or null where the command never ran): a result must parse.
+  uptimes=""
+  uptime_to collected
+  if is_number "$UP_STARTED" && is_number "$collected" &&
+    { is_number "$UP_COMMAND" || [ "$UP_COMMAND" = null ]; } &&
+    { is_number "$UP_FINISHED" || [ "$UP_FINISHED" = null ]; }; then
+    uptimes=$(printf ',"uptimes":{"started":%s,"command":%s,"finished":%s,"collected":%s}' \
+      "$UP_STARTED" "$UP_COMMAND" "$UP_FINISHED" "$collected")
+  fi
+  printf '{"version":1,"status":"%s","exitCode":%s,"startedAt":%s,"finishedAt":"%s","message":%s%s}\n' \
+    "$1" "$2" "$started" "$(now)" "$message" "$uptimes" >"$JOB/.result.json.tmp" &&
     mv -f "$JOB/.result.json.tmp" "$JOB/result.json" && RESULT_WRITTEN=1
   sync
 }
@@ -49,10 +81,18 @@ setup_failed() {
   exit 1
 }
 
+# load_modules NAME...: the drivers a step needs, loaded when it needs them (a guest's init loads only what its
+# console needs: each module costs a noticeable part of a second in an emulated guest), in one modprobe. A no-op
+# for built-in drivers and loaded modules; images without modprobe load their own.
+load_modules() { modprobe -a "$@" 2>/dev/null; }
+
 # mount_share TAG DIR OPTIONS: virtiofs (vfkit, QEMU with virtiofsd), else 9p (QEMU without virtiofsd).
+VIRTIOFS_LOADED=""
 mount_share() {
   mkdir -p "$2"
+  [ -n "$VIRTIOFS_LOADED" ] || { load_modules virtiofs; VIRTIOFS_LOADED=1; }
   mount -t virtiofs -o "$3" "$1" "$2" 2>/dev/null && return 0
+  load_modules 9pnet_virtio 9p
   mount -t 9p -o "trans=virtio,version=9p2000.L,msize=262144,$3" "$1" "$2" 2>/dev/null && return 0
   return 1
 }
@@ -61,18 +101,29 @@ mkdir -p "$PRIVATE" && chmod 700 "$PRIVATE"
 mount_share vmplan-job "$JOB" rw || setup_failed "cannot mount the vmplan-job share"
 [ -r "$JOB/job.env" ] || setup_failed "no job.env in the vmplan-job share"
 # Settings written by the host (trusted): VMPLAN_JOB, VMPLAN_WORKDIR, VMPLAN_TIMEOUT_SECONDS, VMPLAN_RUN_AS_ROOT,
-# VMPLAN_WORKSPACE_MODE (overlay|copy), VMPLAN_WRITABLE_WORKSPACE, VMPLAN_COLLECT_ARTIFACTS, VMPLAN_COLLECT_REPORTS.
+# VMPLAN_WORKSPACE_MODE (overlay|copy), VMPLAN_WRITABLE_WORKSPACE, VMPLAN_COLLECT_ARTIFACTS, VMPLAN_COLLECT_REPORTS,
+# VMPLAN_COLLECT_OUTPUTS, VMPLAN_INPUTS (1: share vmplan-inputs goes over the snapshot), VMPLAN_NETWORK and
+# VMPLAN_DISK (1: the VM has a network device, a root disk; older hosts write neither: both assumed).
 . "$JOB/job.env"
 say "job $VMPLAN_JOB"
 
-# Networking when the VM has a NIC and no one else set it up (busybox guests).
+# Networking when the VM has a NIC and no one else set it up (busybox guests): in the background, while the
+# workspace is set up; the command waits for it.
 ip link set lo up 2>/dev/null
-DHCP=""
-if command -v udhcpc >/dev/null 2>&1; then DHCP=udhcpc; elif busybox udhcpc --help >/dev/null 2>&1; then DHCP="busybox udhcpc"; fi
-if [ -d /sys/class/net/eth0 ] && ! ip -4 addr show eth0 2>/dev/null | grep -q inet && [ -n "$DHCP" ]; then
-  ip link set eth0 up 2>/dev/null
-  $DHCP -i eth0 -n -q -t 5 -T 1 -s /usr/share/vmplan/udhcpc.script >/dev/null 2>&1 || say "no DHCP lease on eth0"
+if [ "${VMPLAN_NETWORK:-1}" = "1" ]; then
+  (
+    load_modules virtio_net
+    DHCP=""
+    if command -v udhcpc >/dev/null 2>&1; then DHCP=udhcpc; elif busybox udhcpc --help >/dev/null 2>&1; then DHCP="busybox udhcpc"; fi
+    if [ -d /sys/class/net/eth0 ] && ! ip -4 addr show eth0 2>/dev/null | grep -q inet && [ -n "$DHCP" ]; then
+      ip link set eth0 up 2>/dev/null
+      $DHCP -i eth0 -n -q -t 5 -T 1 -s /usr/share/vmplan/udhcpc.script >/dev/null 2>&1 || say "no DHCP lease on eth0"
+    fi
+  ) &
 fi
+# The root disk's drivers (a job may mount it) and the entropy source, also in the background.
+[ "${VMPLAN_DISK:-1}" = "1" ] && load_modules virtio_blk crc32c_generic ext4 &
+load_modules virtio_rng &
 
 # The user the job runs as: root, or "vmplan" with the uid that owns the workspace (so it can write there).
 workspace_owner() {
@@ -81,11 +132,8 @@ workspace_owner() {
   echo "$owner"
 }
 
-# Centiseconds since boot (/proc/uptime has two decimals), to time the workspace setup.
-uptime_cs() { read -r up _ </proc/uptime && echo "${up%.*}${up#*.}" | sed 's/^0*//; s/^$/0/'; }
-
 # The workspace: the snapshot read-only under a writable layer (overlay), or a per-job copy (copy).
-WORKSPACE_STARTED=$(uptime_cs)
+uptime_to WORKSPACE_STARTED
 case "$VMPLAN_WORKSPACE_MODE" in
 copy)
   mount_share vmplan-work "$WORKSPACE" rw || setup_failed "cannot mount the vmplan-work share"
@@ -94,8 +142,15 @@ copy)
 *)
   mount_share vmplan-work "$LOWER" ro || setup_failed "cannot mount the vmplan-work share"
   OWNER=$(workspace_owner "$LOWER")
+  LOWERS="$LOWER"
+  # The outputs of the jobs this one needs: a second read-only layer over the snapshot, at the same paths.
+  if [ "${VMPLAN_INPUTS:-0}" = "1" ]; then
+    mount_share vmplan-inputs "$PRIVATE/inputs" ro || setup_failed "cannot mount the vmplan-inputs share"
+    LOWERS="$PRIVATE/inputs:$LOWER"
+  fi
   # The writable layer lives on the guest's own disk when it has one, else in memory.
-  if [ "$(stat -f -c %T / 2>/dev/null)" = "tmpfs" ] || [ "$(stat -f -c %T / 2>/dev/null)" = "ramfs" ]; then
+  ROOT_FS=$(stat -f -c %T / 2>/dev/null)
+  if [ "$ROOT_FS" = "tmpfs" ] || [ "$ROOT_FS" = "ramfs" ]; then
     LAYER=/run/vmplan-layer
     mkdir -p "$LAYER" && mount -t tmpfs -o mode=0755 vmplan-layer "$LAYER" || setup_failed "cannot mount a tmpfs for the workspace"
   else
@@ -104,11 +159,13 @@ copy)
   fi
   mkdir -p "$LAYER/upper" "$LAYER/work" "$WORKSPACE"
   [ "$VMPLAN_RUN_AS_ROOT" = "1" ] || chown "$OWNER:$OWNER" "$LAYER/upper"
-  mount -t overlay overlay -o "lowerdir=$LOWER,upperdir=$LAYER/upper,workdir=$LAYER/work" "$WORKSPACE" ||
+  load_modules overlay
+  mount -t overlay overlay -o "lowerdir=$LOWERS,upperdir=$LAYER/upper,workdir=$LAYER/work" "$WORKSPACE" ||
     setup_failed "cannot mount the workspace overlay (is the overlay module loaded?)"
   ;;
 esac
-say "workspace ready (${VMPLAN_WORKSPACE_MODE:-overlay}) in $((($(uptime_cs) - WORKSPACE_STARTED) * 10)) ms"
+uptime_to WORKSPACE_READY
+say "workspace ready (${VMPLAN_WORKSPACE_MODE:-overlay}) in $(((WORKSPACE_READY - WORKSPACE_STARTED) * 10)) ms"
 
 if [ "$VMPLAN_RUN_AS_ROOT" = "1" ]; then
   RUN_USER=root
@@ -155,9 +212,13 @@ WORKDIR="$WORKSPACE/$VMPLAN_WORKDIR"
 [ -d "$WORKDIR" ] || setup_failed "working-directory \"$VMPLAN_WORKDIR\" does not exist in the workspace"
 if command -v bash >/dev/null 2>&1; then SHELL_CMD="bash --noprofile --norc -eo pipefail"; else SHELL_CMD="sh -e"; fi
 
+# The network and the disk's drivers, started in the background above, are ready before the command starts.
+wait
 say "running as $RUN_USER in $WORKDIR"
 STARTED=$(now)
 start_seconds=$(date +%s)
+# Creating guest.log is the event the host times: it ties the guest's clock to the host's.
+uptime_to UP_COMMAND
 : >"$JOB/guest.log"
 # The job's output goes to guest.log (streamed by the host) and the console; its exit status to a file.
 (
@@ -179,12 +240,14 @@ start_seconds=$(date +%s)
   echo $? >"$PRIVATE/exit-code"
 ) 2>&1 | tee -a "$JOB/guest.log"
 code=$(cat "$PRIVATE/exit-code" 2>/dev/null || echo 255)
+uptime_to UP_FINISHED
 elapsed=$(($(date +%s) - start_seconds))
 rm -f "$JOB/secrets.env"
 
 # collect FOLDER PATTERNS: copies what matches each fnmatch pattern (one per line) into the job share. The host
 # passes patterns that match at least what the user's globs match, and filters the copy exactly afterwards.
 collect() {
+  [ -n "$2" ] || return 0 # nothing asked: no pipeline to start
   echo "$2" | while IFS= read -r pattern; do
     [ -z "$pattern" ] && continue
     (cd "$WORKSPACE" && find . -path "$pattern" -prune -print 2>/dev/null) | while IFS= read -r path; do
@@ -194,6 +257,8 @@ collect() {
 }
 collect artifacts "${VMPLAN_COLLECT_ARTIFACTS:-}"
 collect reports "${VMPLAN_COLLECT_REPORTS:-}"
+# Outputs only of a job that passed: they are for the jobs that need it, which run only then.
+[ "$code" = "0" ] && collect outputs "${VMPLAN_COLLECT_OUTPUTS:-}"
 
 # writable-workspace with an overlay: bring the changed files back, and list what was deleted.
 if [ "${VMPLAN_WRITABLE_WORKSPACE:-0}" = "1" ] && [ -n "${LAYER:-}" ]; then

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { buildShimBundle } from './support/vfkit-shim/build.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,6 +16,7 @@ declare module 'vitest' {
 const TOOLS = ['apt-get', 'dpkg-deb', 'cpio', 'depmod', 'qemu-system-aarch64'];
 
 export default function setup(project: TestProject): void {
+  buildShimBundle();
   const missing = TOOLS.filter(
     (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0,
   );

@@ -32764,7 +32764,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 73631:
+/***/ 69606:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32773,21 +32773,12 @@ __nccwpck_require__.d(__webpack_exports__, {
   U: () => (/* binding */ mainStep)
 });
 
-// NAMESPACE OBJECT: ./src/executors/table.ts
-var table_namespaceObject = {};
-__nccwpck_require__.r(table_namespaceObject);
-__nccwpck_require__.d(table_namespaceObject, {
-  host: () => (host),
-  qemu: () => (qemu),
-  vfkit: () => (vfkit)
-});
-
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(48161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var lib_core = __nccwpck_require__(33838);
+var core = __nccwpck_require__(33838);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(83916);
 // EXTERNAL MODULE: external "node:fs"
@@ -32803,7 +32794,7 @@ function artifactName(...parts) {
 }
 async function client() {
     // Loaded on use: the artifact client (and the Azure SDK inside it) is most of the bundle's start-up cost.
-    const { DefaultArtifactClient } = await Promise.all(/* import() */[__nccwpck_require__.e(351), __nccwpck_require__.e(204)]).then(__nccwpck_require__.bind(__nccwpck_require__, 96204));
+    const { DefaultArtifactClient } = await Promise.all(/* import() */[__nccwpck_require__.e(351), __nccwpck_require__.e(253)]).then(__nccwpck_require__.bind(__nccwpck_require__, 95253));
     return new DefaultArtifactClient();
 }
 function isConflict(error) {
@@ -32869,7 +32860,7 @@ function listFiles(folder) {
     for (const entry of (0,external_node_fs_.readdirSync)(folder, { withFileTypes: true })) {
         const path = (0,external_node_path_.join)(folder, entry.name);
         if (entry.isDirectory()) {
-            if (['snapshot', 'snapshot-view', 'workspace', 'guest'].includes(entry.name)) {
+            if (['snapshot', 'snapshot-view', 'workspace', 'guest', 'outputs', 'inputs'].includes(entry.name)) {
                 // the snapshot and workspaces are the repository; guest/ holds inputs (its result.json is kept below)
                 if (entry.name === 'guest' && isRegularFile((0,external_node_path_.join)(path, 'result.json')))
                     files.push((0,external_node_path_.join)(path, 'result.json'));
@@ -33176,548 +33167,16 @@ async function checkFreeSpace(folders, cacheDir, minFreeBytes) {
     }
 }
 
-// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
-var schemas = __nccwpck_require__(92857);
-// EXTERNAL MODULE: ./node_modules/zod/v4/core/registries.js
-var registries = __nccwpck_require__(29396);
-;// CONCATENATED MODULE: ./src/util/describe.ts
-/** A short rendering of any value for "found ..." parts of error messages. */
-function describeValue(value) {
-    if (value === undefined)
-        return 'nothing';
-    if (value === null)
-        return 'null';
-    if (Array.isArray(value))
-        return 'a list';
-    if (typeof value === 'object')
-        return 'a mapping';
-    if (typeof value === 'string')
-        return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-    return String(value);
-}
-/** What YAML and JSON users call each type zod names, for "expected ..., found ..." messages. */
-const TYPE_WORDS = {
-    record: 'a mapping (key: value lines)',
-    object: 'a mapping (key: value lines)',
-    array: 'a list (- item lines, or [a, b])',
-    string: 'a string',
-    number: 'a number',
-    boolean: 'true or false',
-    int: 'a whole number',
-};
-/**
- * A zod issue's message in the user's words: wrong types say what was expected and what was found, never zod's
- * own text ("expected record, received null"); other issues carry the message their schema gave them.
- * The input must have been parsed with `reportInput: true`.
- */
-function issueMessage(issue) {
-    // A schema's own message stays; zod's defaults all start with "Invalid input".
-    if (issue.code !== 'invalid_type' || !issue.message.startsWith('Invalid input'))
-        return issue.message;
-    return `expected ${TYPE_WORDS[issue.expected] ?? issue.expected}, found ${describeValue(issue.input)}`;
-}
-
-;// CONCATENATED MODULE: ./src/util/suggest.ts
-/** Edit distance between two strings (Levenshtein), for "did you mean" hints. */
-function editDistance(a, b) {
-    if (a === b)
-        return 0;
-    let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j++) {
-            const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
-            current.push(Math.min(previous[j] + 1, current[j - 1] + 1, substitution));
-        }
-        previous = current;
-    }
-    return previous[b.length];
-}
-/** The closest candidate to `word`, if one is close enough to be a likely typo. */
-function closestMatch(word, candidates) {
-    const limit = Math.max(2, Math.floor(word.length / 3));
-    let best;
-    let bestDistance = Number.POSITIVE_INFINITY;
-    for (const candidate of [...candidates].sort()) {
-        // Also compare with the candidate's first word, so "timout" finds "timeout-minutes".
-        const firstWord = candidate.split(/[-_.]/)[0];
-        const distance = Math.min(editDistance(word.toLowerCase(), candidate.toLowerCase()), firstWord.length >= 4
-            ? editDistance(word.toLowerCase(), firstWord.toLowerCase())
-            : Number.POSITIVE_INFINITY);
-        if (distance < bestDistance) {
-            best = candidate;
-            bestDistance = distance;
-        }
-    }
-    return bestDistance <= limit ? best : undefined;
-}
-/** ` (did you mean "x"?)` when a close candidate exists, else an empty string. */
-function didYouMean(word, candidates) {
-    const match = closestMatch(word, candidates);
-    return match === undefined ? '' : ` (did you mean "${match}"?)`;
-}
-
-;// CONCATENATED MODULE: ./src/config/zod-problems.ts
-
-
-
-/**
- * Turns zod issues into human problems: one per unknown key, "missing required field" for absent ones,
- * the most plausible branch of a failed union instead of all of them, and "did you mean" for typos.
- */
-function zodIssuesToProblems(issues, rootSchema, rootInput) {
-    const problems = [];
-    for (const issue of issues)
-        convertIssue(issue, [], rootSchema, rootInput, problems);
-    return problems;
-}
-function convertIssue(issue, prefix, rootSchema, rootInput, out) {
-    const path = [...prefix, ...issue.path];
-    switch (issue.code) {
-        case 'unrecognized_keys': {
-            const known = objectKeysAt(rootSchema, path);
-            for (const key of issue.keys) {
-                out.push({
-                    path: [...path, key],
-                    at: 'key',
-                    message: `unknown key "${key}"${didYouMean(key, known)}`,
-                });
-            }
-            return;
-        }
-        case 'invalid_key': {
-            const inner = issue.issues[0];
-            out.push({ path, at: 'key', message: inner?.message ?? issue.message });
-            return;
-        }
-        case 'invalid_union': {
-            const branch = chooseUnionBranch(issue, rootSchema, path, rootInput);
-            if (branch === undefined) {
-                out.push({ path, message: issue.message });
-                return;
-            }
-            for (const inner of branch)
-                convertIssue(inner, path, rootSchema, rootInput, out);
-            return;
-        }
-        default:
-            if (isMissing(rootInput, path)) {
-                out.push({
-                    path: path.slice(0, -1),
-                    message: `missing required field "${String(path[path.length - 1])}"`,
-                });
-                return;
-            }
-            out.push({ path, message: issueMessage(issue) });
-    }
-}
-/**
- * Picks the union branch the user most plausibly meant: for image definitions, the one selected by the
- * keys present; otherwise the branch with the fewest problems. `undefined` means no branch stands out
- * (e.g. the value has the wrong type for every branch), and the union's own message is used.
- */
-function chooseUnionBranch(issue, rootSchema, path, rootInput) {
-    const branches = issue.errors;
-    if (branches.length === 0)
-        return undefined;
-    const input = valueAt(rootInput, path);
-    const keyed = unionBranchKeysAt(rootSchema, path);
-    if (keyed !== undefined && isPlainObject(input)) {
-        const present = keyed.branches.map((keys) => keys.some((key) => key in input));
-        const chosen = present.flatMap((isPresent, index) => (isPresent ? [index] : []));
-        if (chosen.length === 1)
-            return branches[chosen[0]];
-        const found = keyed.branches.flatMap((keys) => keys.filter((key) => key in input).slice(0, 1));
-        const what = chosen.length === 0 ? 'none of them' : `${found.map((key) => `"${key}"`).join(' and ')}`;
-        return [
-            {
-                code: 'custom',
-                path: [],
-                message: `expected exactly one of ${keyed.describe}; found ${what}`,
-                input,
-            },
-        ];
-    }
-    const allRootTypeErrors = branches.every((branch) => branch.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
-    if (allRootTypeErrors)
-        return undefined;
-    // The value has the type of exactly one branch (a list for "a job id or a list of job ids"): its problems are
-    // inside that branch, and saying "expected a job id or a list" of a list would point nowhere.
-    const sameType = branches.filter((branch) => !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
-    if (sameType.length === 1)
-        return sameType[0];
-    const fewest = Math.min(...branches.map((branch) => branch.length));
-    const best = branches.filter((branch) => branch.length === fewest);
-    return best.length === 1 ? best[0] : undefined;
-}
-/** True when the path names a key its parent object does not have. */
-function isMissing(root, path) {
-    if (path.length === 0)
-        return false;
-    const parent = valueAt(root, path.slice(0, -1));
-    return isPlainObject(parent) && !(String(path[path.length - 1]) in parent);
-}
-/** Reads the value at a path in plain data. */
-function valueAt(root, path) {
-    let value = root;
-    for (const segment of path) {
-        if (value === null || typeof value !== 'object')
-            return undefined;
-        value = value[segment];
-    }
-    return value;
-}
-function isPlainObject(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-/** The schema found by following a data path (through optional, records, arrays and unions). */
-function schemasAt(schema, path) {
-    let current = [schema];
-    for (const segment of path) {
-        current = current.flatMap((candidate) => childSchemas(candidate, segment));
-    }
-    return current.flatMap(unwrap);
-}
-/** The schemas a value is checked against once wrappers (optional, default, pipe, union…) are looked through. */
-function unwrap(schema) {
-    if (schema instanceof schemas/* ZodOptional */.IiU ||
-        schema instanceof schemas/* ZodNullable */.l1C ||
-        schema instanceof schemas/* ZodDefault */.XiL ||
-        schema instanceof schemas/* ZodReadonly */.EVz ||
-        schema instanceof schemas/* ZodNonOptional */.vZX)
-        return unwrap(schema.unwrap());
-    if (schema instanceof schemas/* ZodPipe */.utH)
-        return unwrap(schema.in);
-    if (schema instanceof schemas/* ZodUnion */.fZ7)
-        return schema.options.flatMap(unwrap);
-    return [schema];
-}
-/** The schemas of a child value: an object's property, a record's values, an array's items. */
-function childSchemas(schema, segment) {
-    return unwrap(schema).flatMap((candidate) => {
-        if (candidate instanceof schemas/* ZodObject */.bvH) {
-            const child = candidate.shape[String(segment)];
-            return child === undefined ? [] : [child];
-        }
-        if (candidate instanceof schemas/* ZodRecord */.b8S)
-            return [candidate.valueType];
-        if (candidate instanceof schemas/* ZodArray */.naA)
-            return [candidate.element];
-        return [];
-    });
-}
-/** Keys any object schema at this path accepts (for "did you mean"). */
-function objectKeysAt(rootSchema, path) {
-    const keys = new Set();
-    for (const schema of schemasAt(rootSchema, path)) {
-        if (schema instanceof schemas/* ZodObject */.bvH)
-            for (const key of Object.keys(schema.shape))
-                keys.add(key);
-    }
-    return [...keys];
-}
-/** Branch-selecting keys registered for the union at this path, if any. */
-function unionBranchKeysAt(rootSchema, path) {
-    let candidates = [rootSchema];
-    for (const segment of path)
-        candidates = candidates.flatMap((candidate) => childSchemas(candidate, segment));
-    for (const candidate of candidates.flatMap(unwrapOptional)) {
-        const keys = branchKeys.get(candidate);
-        if (keys !== undefined)
-            return keys;
-    }
-    return undefined;
-}
-function unwrapOptional(schema) {
-    return schema instanceof schemas/* ZodOptional */.IiU ? unwrapOptional(schema.unwrap()) : [schema];
-}
-/** Unions of objects whose branch is chosen by the keys present (e.g. image definitions). */
-const branchKeys = registries/* registry */.u5();
-
+// EXTERNAL MODULE: ./src/config/zod-problems.ts
+var zod_problems = __nccwpck_require__(95980);
 // EXTERNAL MODULE: ./src/util/atomic-write.ts
 var atomic_write = __nccwpck_require__(95105);
-;// CONCATENATED MODULE: ./src/executors/host/descriptor.ts
-/** The host executor: each job in a folder of its own on this machine, no VM. */
-const host = {
-    name: 'host',
-    order: 1,
-    summary: '"host" (directly on this machine, no VM)',
-    docs: {
-        where: 'anywhere',
-        isolation: 'a folder per job',
-        notes: 'no VM: for trusted work and trying a jobs file out',
-    },
-    isolation: 'host',
-    defaultOn: [],
-    guestArchs: [],
-    options: [],
-    load: async () => (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 65164))).runtime,
-};
-
-;// CONCATENATED MODULE: ./src/executors/kernel-format.ts
-
-/** Reads a kernel's format: arm64 Image ("ARMd" at 0x38), gzip, ELF vmlinux, x86 bzImage ("HdrS" at 0x202). */
-function kernelFormat(path) {
-    const head = Buffer.alloc(0x210);
-    const fd = (0,external_node_fs_.openSync)(path, 'r');
-    let read;
-    try {
-        read = (0,external_node_fs_.readSync)(fd, head, 0, head.length, 0);
-    }
-    finally {
-        (0,external_node_fs_.closeSync)(fd);
-    }
-    const bytes = head.subarray(0, read);
-    if (bytes.subarray(0x38, 0x3c).toString('latin1') === 'ARMd')
-        return 'arm64-image';
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b)
-        return 'gzip';
-    if (bytes.subarray(0, 4).toString('latin1') === '\x7fELF')
-        return 'elf';
-    if (bytes.subarray(0x202, 0x206).toString('latin1') === 'HdrS')
-        return 'bzimage';
-    if (bytes.subarray(0, 2).toString('latin1') === 'MZ' && bytes.subarray(4, 8).toString('latin1') === 'zimg')
-        return 'efi-zboot';
-    return 'unknown';
-}
-/**
- * Why a kernel cannot boot, or undefined when it can: arm64 wants an Image (gzip-compressed too when
- * `compressedArm64` — QEMU unpacks it, vfkit does not), amd64 a bzImage or an ELF vmlinux.
- */
-function kernelProblem(path, arch, boots) {
-    const format = kernelFormat(path);
-    if (arch === 'arm64') {
-        if (format === 'arm64-image')
-            return undefined;
-        if (!boots.compressedArm64) {
-            return `${path} is not an uncompressed arm64 Image (found ${format}); ${boots.executor} boots only uncompressed kernels: decompress it (e.g. gunzip) first`;
-        }
-        return format === 'gzip' ? undefined : `${path} is not an arm64 kernel Image (found ${format})`;
-    }
-    if (format === 'elf' || format === 'bzimage')
-        return undefined;
-    return `${path} is not an x86 kernel (bzImage or ELF vmlinux; found ${format})`;
-}
-
-;// CONCATENATED MODULE: ./src/executors/vm-options.ts
-/** The option every VM executor offers: keep a failed job's root disk clone to look into. */
-const KEEP_FAILED_DISKS = {
-    name: 'keep-failed-disks',
-    type: 'boolean',
-    description: 'Keep the root disk clone of a failed VM job in its folder, to look into (true or false).',
-};
-
-;// CONCATENATED MODULE: ./src/executors/qemu/descriptor.ts
-
-
-/** The qemu executor: a VM per job on Linux, with KVM when it works and emulation otherwise. */
-const qemu = {
-    name: 'qemu',
-    order: 3,
-    summary: '"qemu" (a VM on Linux)',
-    docs: {
-        where: 'Linux',
-        isolation: 'a VM per job',
-        notes: 'default on Linux; KVM or TCG; virtiofs (virtiofsd) or 9p shares',
-    },
-    isolation: 'vm',
-    defaultOn: ['linux'],
-    guestArchs: ['arm64', 'amd64'],
-    kernelProblem: (path, arch) => kernelProblem(path, arch, { compressedArm64: true, executor: 'qemu' }),
-    options: [KEEP_FAILED_DISKS],
-    load: async () => (await __nccwpck_require__.e(/* import() */ 94).then(__nccwpck_require__.bind(__nccwpck_require__, 43094))).runtime,
-};
-
-;// CONCATENATED MODULE: ./src/executors/vfkit/descriptor.ts
-
-
-/** The vfkit executor: a VM per job on an Apple Silicon Mac (Apple's Virtualization framework). */
-const vfkit = {
-    name: 'vfkit',
-    order: 2,
-    summary: '"vfkit" (a VM on a Mac)',
-    docs: {
-        where: 'self-hosted Apple Silicon Mac, macOS 13+',
-        isolation: "a VM per job (Apple's Virtualization framework)",
-        notes: 'default on macOS; `brew install vfkit` (0.6.2+)',
-    },
-    isolation: 'vm',
-    defaultOn: ['darwin'],
-    // The Virtualization framework cannot emulate: guests run on the Mac's own CPU.
-    guestArchs: 'host',
-    kernelProblem: (path, arch) => kernelProblem(path, arch, { compressedArm64: false, executor: 'vfkit' }),
-    options: [
-        {
-            name: 'vfkit-path',
-            type: 'string',
-            value: 'PATH',
-            description: 'The vfkit binary (default - vfkit on PATH).',
-        },
-        KEEP_FAILED_DISKS,
-    ],
-    load: async () => (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 59620))).runtime,
-};
-
-;// CONCATENATED MODULE: ./src/executors/table.ts
-// The executor table: one line per executor vmplan offers. Adding an executor is its descriptor file (see
-// ./descriptor.ts) plus one line here; everything else (the jobs-file enum, flags, inputs, docs, preflight,
-// stopping leftovers) reads the descriptors through ./catalog.ts.
-
-
-
-
-;// CONCATENATED MODULE: ./src/executors/catalog.ts
-
-
-/** Every executor, in listing order. */
-const EXECUTORS = Object.values(table_namespaceObject).sort((a, b) => a.order - b.order);
-/** Executor names in listing order (the jobs-file enum). */
-const EXECUTOR_NAMES = EXECUTORS.map((descriptor) => descriptor.name);
-/** The executor that runs things directly on this machine (image builds run there too). */
-const HOST_EXECUTOR = EXECUTORS.find((descriptor) => descriptor.isolation === 'host')
-    .name;
-/** The descriptor of an executor; an unknown name is a bug (names are validated where they enter). */
-function descriptorOf(name) {
-    const descriptor = EXECUTORS.find((candidate) => candidate.name === name);
-    if (descriptor === undefined)
-        throw new errors/* InternalError */.Gd(`no executor named "${name}" in the table`);
-    return descriptor;
-}
-/** True when the executor runs jobs in VMs (they need an image). */
-function isVmExecutor(name) {
-    return descriptorOf(name).isolation === 'vm';
-}
-/** The executor jobs use on a platform when they name none: the one that is default there, else the first host executor. */
-function defaultExecutorFor(platform) {
-    const found = EXECUTORS.find((descriptor) => descriptor.defaultOn.includes(platform));
-    return found === undefined ? HOST_EXECUTOR : found.name;
-}
-/** Whether an executor boots guests of an architecture on a host of another (`host`: only the host's own). */
-function bootsArch(name, arch, hostArch) {
-    const archs = descriptorOf(name).guestArchs;
-    return archs === 'host' ? hostArch === undefined || hostArch === arch : archs.includes(arch);
-}
-/** Every executor option, once each (VM executors share some), in listing order. */
-function executorOptions() {
-    const options = new Map();
-    for (const descriptor of EXECUTORS)
-        for (const option of descriptor.options)
-            options.set(option.name, option);
-    return [...options.values()];
-}
-
-// EXTERNAL MODULE: ./node_modules/fast-xml-parser/src/xmlparser/XMLParser.js + 23 modules
-var XMLParser = __nccwpck_require__(41143);
-;// CONCATENATED MODULE: ./src/parsers/formats/junit.ts
-
-const parser = new XMLParser/* default */.A({
-    ignoreAttributes: false,
-    // Attributes apart from elements: node --test writes both a `failure` attribute and a `<failure>` element.
-    attributeNamePrefix: '@',
-    textNodeName: '#text',
-    processEntities: true,
-    isArray: (name) => ['testsuite', 'testcase', 'failure', 'error', 'skipped'].includes(name),
-});
-/** JUnit XML, as Surefire, pytest, jest-junit, vitest, cargo-nextest, go-junit-report and node --test write it. */
-const junit = {
-    name: 'junit',
-    description: 'JUnit XML files (globs) to read for annotations.',
-    maxBytes: 16 * 1024 * 1024,
-    parse(content) {
-        let document;
-        try {
-            document = parser.parse(content);
-        }
-        catch (error) {
-            throw new Error(`not JUnit XML: ${error.message.split('\n')[0]}`);
-        }
-        return { format: 'junit', suites: collectSuites(document, '') };
-    },
-};
-/** Suites in document order; cases outside any suite form one unnamed suite. */
-function collectSuites(node, parentName) {
-    if (node === null || typeof node !== 'object')
-        return [];
-    if (Array.isArray(node))
-        return node.flatMap((item) => collectSuites(item, parentName));
-    const object = node;
-    const suites = [];
-    const own = asArray(object.testcase).filter(isNode);
-    if (own.length > 0) {
-        const name = typeof object['@name'] === 'string' ? object['@name'] : parentName;
-        suites.push({ name, durationMs: seconds(object['@time']), cases: own.map(testCase) });
-    }
-    const name = typeof object['@name'] === 'string' ? object['@name'] : parentName;
-    for (const [key, value] of Object.entries(object)) {
-        if (key !== 'testcase' && !key.startsWith('@'))
-            suites.push(...collectSuites(value, name));
-    }
-    return suites;
-}
-function testCase(node) {
-    const failure = asArray(node.failure)[0];
-    const error = asArray(node.error)[0];
-    const skipped = asArray(node.skipped)[0];
-    const problem = failure ?? error;
-    const status = failure !== undefined
-        ? 'failed'
-        : error !== undefined
-            ? 'error'
-            : skipped !== undefined
-                ? 'skipped'
-                : 'passed';
-    const about = problem ?? skipped;
-    const line = Number(node['@line']);
-    return {
-        name: String(node['@name'] ?? 'test'),
-        classname: String(node['@classname'] ?? ''),
-        status,
-        durationMs: seconds(node['@time']),
-        message: about === undefined ? null : textOf(about, '@message'),
-        details: problem === undefined ? null : bodyOf(problem),
-        file: typeof node['@file'] === 'string' && node['@file'] !== '' ? node['@file'] : null,
-        line: Number.isInteger(line) && line > 0 ? line : null,
-    };
-}
-/** An element's attribute, or null. */
-function textOf(element, attribute) {
-    if (element === null || typeof element !== 'object')
-        return null;
-    const value = element[attribute];
-    return typeof value === 'string' && value !== '' ? value : null;
-}
-/** An element's text content (the failure's stack trace), or null. */
-function bodyOf(element) {
-    const text = typeof element === 'string' ? element : String(element['#text'] ?? '');
-    return text.trim() === '' ? null : text;
-}
-function seconds(value) {
-    const number = Number(value);
-    return value === undefined || !Number.isFinite(number) || number < 0 ? null : Math.round(number * 1000);
-}
-function isNode(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-function asArray(value) {
-    if (value === undefined || value === null)
-        return [];
-    return Array.isArray(value) ? value : [value];
-}
-
-;// CONCATENATED MODULE: ./src/parsers/formats/registry.ts
-
-/**
- * Every test-report format, one line each, in the order the jobs-file schema lists them. Adding a format is its
- * module (a ReportFormat) plus one line here.
- */
-const REPORT_FORMATS = [junit];
-/** The format with this name; undefined for a name no format has. */
-function reportFormat(name) {
-    return REPORT_FORMATS.find((format) => format.name === name);
-}
-/** Format names, in registry order. */
-const REPORT_FORMAT_NAMES = REPORT_FORMATS.map((format) => format.name);
-
+// EXTERNAL MODULE: ./src/config/schema.ts + 1 modules
+var schema = __nccwpck_require__(24864);
+// EXTERNAL MODULE: ./src/executors/catalog.ts + 6 modules
+var catalog = __nccwpck_require__(66051);
+// EXTERNAL MODULE: ./src/parsers/formats/registry.ts + 3 modules
+var registry = __nccwpck_require__(88748);
 ;// CONCATENATED MODULE: ./src/util/graph.ts
 /**
  * Visits a dependency graph depth-first, calling `done(id)` once per reachable id after every id it depends on
@@ -33746,6 +33205,8 @@ function postOrder(roots, dependencies, done) {
     }
 }
 
+// EXTERNAL MODULE: ./src/util/suggest.ts
+var suggest = __nccwpck_require__(37406);
 ;// CONCATENATED MODULE: ./src/version.ts
 /** vmplan's version, recorded in every plan (kept in step with package.json by a test). */
 const VMPLAN_VERSION = '0.1.0';
@@ -33773,610 +33234,10 @@ function firstMatchingFile(patterns, files) {
     });
 }
 
-// EXTERNAL MODULE: ./node_modules/zod/v4/core/api.js
-var api = __nccwpck_require__(43759);
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
-
-
-
-function datetime(params) {
-    return api/* _isoDateTime */.G1(schemas/* ZodISODateTime */.You, params);
-}
-function date(params) {
-    return core._isoDate(ZodISODate, params);
-}
-function time(params) {
-    return core._isoTime(ZodISOTime, params);
-}
-function duration(params) {
-    return core._isoDuration(ZodISODuration, params);
-}
-
-;// CONCATENATED MODULE: ./src/executors/descriptor.ts
-/** Guest CPU architectures vmplan knows (the jobs file's `arch`). */
-const GUEST_ARCHS = ['arm64', 'amd64'];
-
-;// CONCATENATED MODULE: ./src/oci/reference.ts
-
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-/**
- * Parses an image reference as the distribution spec names them. The registry must be explicit (a host with a
- * dot or a port, or localhost): vmplan never guesses Docker Hub. `what` names the reference in errors.
- */
-function parseReference(text, what = 'image reference') {
-    const fail = (why) => {
-        throw new errors/* InputError */.dz(`${what} "${text}": ${why} (expected e.g. ghcr.io/org/guest:1.2 or ghcr.io/org/guest@sha256:…)`);
-    };
-    let rest = text.trim();
-    let digest;
-    const at = rest.indexOf('@');
-    if (at !== -1) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        if (!DIGEST.test(digest))
-            fail(`"${digest}" is not a sha256 digest`);
-    }
-    const slash = rest.indexOf('/');
-    if (slash === -1)
-        fail('no registry host');
-    const registry = rest.slice(0, slash);
-    if (!/[.:]/.test(registry) && registry !== 'localhost')
-        fail(`"${registry}" is not a registry host (name it: ghcr.io/…)`);
-    let path = rest.slice(slash + 1);
-    let tag;
-    const colon = path.lastIndexOf(':');
-    if (colon !== -1) {
-        tag = path.slice(colon + 1);
-        path = path.slice(0, colon);
-        if (!TAG.test(tag))
-            fail(`"${tag}" is not a valid tag`);
-    }
-    if (path === '' || !path.split('/').every((part) => COMPONENT.test(part)))
-        fail(`"${path}" is not a repository name (lower-case letters, digits, . _ - and /)`);
-    if (tag === undefined && digest === undefined)
-        fail('no tag or digest');
-    return { registry, repository: path, tag, digest };
-}
-/** The reference as text: `registry/repository[:tag][@digest]`. */
-function formatReference(reference) {
-    return `${reference.registry}/${reference.repository}${reference.tag === undefined ? '' : `:${reference.tag}`}${reference.digest === undefined ? '' : `@${reference.digest}`}`;
-}
-/** Why a text is not an image reference, or undefined when it is one (for schemas, which must not throw). */
-function referenceProblem(text) {
-    try {
-        parseReference(text);
-        return undefined;
-    }
-    catch (error) {
-        return error.message.replace(/^image reference "[^"]*": /, '');
-    }
-}
-
-// EXTERNAL MODULE: ./src/config/runner-variables.ts
-var runner_variables = __nccwpck_require__(12282);
-;// CONCATENATED MODULE: ./src/config/schema.ts
-
-
-
-
-
-
-
-
-/** Job ids become folder names, VM tags and check names, so they are kept to a safe alphabet. */
-const JOB_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-/** Environment variable names, for `env` keys and `secrets` entries. */
-const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Prefix of variables vmplan sets itself; users may not define them. */
-const RESERVED_ENV_PREFIX = 'VMPLAN_';
-/** The executors a job can run on: every executor of the table (src/executors/table.ts). */
-const ExecutorSchema = schemas/* enum */.k5n(EXECUTOR_NAMES, {
-    error: (issue) => `expected one of ${EXECUTOR_NAMES.map((name) => `"${name}"`).join(', ')}, found ${describeValue(issue.input)}`,
-})
-    .describe(`Where the job runs: ${EXECUTORS.map((executor) => executor.summary).join(', ')}.`);
-/** Guest CPU architectures. */
-const ArchSchema = schemas/* enum */.k5n(GUEST_ARCHS, {
-    error: (issue) => `expected "arm64" or "amd64", found ${describeValue(issue.input)}`,
-})
-    .describe('Guest CPU architecture. Apple Silicon Macs run arm64 guests.');
-/** A job id, as a definition key or a reference. */
-const JobIdSchema = schemas/* string */.YjP({ error: (issue) => `expected a job id, found ${describeValue(issue.input)}` })
-    .regex(JOB_ID_PATTERN, {
-    error: (issue) => `invalid job id ${describeValue(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
-});
-/** An image name (same alphabet as job ids: it names cache folders). */
-const ImageNameSchema = schemas/* string */.YjP().regex(JOB_ID_PATTERN, {
-    error: (issue) => `invalid image name ${describeValue(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
-});
-/** A variable name a job may set (`env` keys): not one of vmplan's own. */
-const EnvNameSchema = schemas/* string */.YjP()
-    .regex(ENV_NAME_PATTERN, {
-    error: (issue) => `invalid variable name ${describeValue(issue.input)}: expected letters, digits and "_", not starting with a digit`,
-})
-    .refine((name) => !name.startsWith(RESERVED_ENV_PREFIX), {
-    error: (issue) => `variable name ${describeValue(issue.input)} is reserved: names starting with VMPLAN_ are set by vmplan`,
-});
-/** A runner variable a job may be handed (`secrets` entries): never one of the runner's own credentials. */
-const SecretNameSchema = EnvNameSchema.superRefine((name, context) => {
-    const reason = (0,runner_variables/* runnerOnlyReason */.f)(name);
-    if (reason !== undefined)
-        context.addIssue({
-            code: 'custom',
-            input: name,
-            message: `${describeValue(name)} is never handed to a job: it is ${reason}. Store the value under a name of your own (e.g. a repository secret) and name that`,
-        });
-});
-const EnvSchema = schemas/* record */.g1P(EnvNameSchema, schemas/* union */.KCZ([schemas/* string */.YjP(), schemas/* number */.aig(), schemas/* boolean */.zMY()], {
-    error: (issue) => `expected a string, number or boolean, found ${describeValue(issue.input)}`,
-}))
-    .describe('Literal environment variables. Never put secret values here: use `secrets`.');
-/** A timeout in minutes: positive and at most a week (which also keeps it inside what a Node timer can wait). */
-const PositiveMinutesSchema = schemas/* number */.aig({ error: (issue) => `expected a positive number of minutes, found ${describeValue(issue.input)}` })
-    .positive({
-    error: (issue) => `expected a positive number of minutes, found ${describeValue(issue.input)}`,
-})
-    .max(7 * 24 * 60, { error: 'expected at most 10080 minutes (one week)' });
-/** A guest CPU count. */
-const CpusSchema = schemas/* number */.aig({ error: (issue) => `expected a whole number of CPUs, found ${describeValue(issue.input)}` })
-    .int({ error: (issue) => `expected a whole number of CPUs, found ${describeValue(issue.input)}` })
-    .min(1, { error: 'expected at least 1 CPU' })
-    .max(64, { error: 'expected at most 64 CPUs' });
-/** Guest memory in MiB. */
-const MemorySchema = schemas/* number */.aig({
-    error: (issue) => `expected memory in MiB as a whole number, found ${describeValue(issue.input)}`,
-})
-    .int({ error: (issue) => `expected memory in MiB as a whole number, found ${describeValue(issue.input)}` })
-    .min(256, { error: (issue) => `expected at least 256 MiB, found ${describeValue(issue.input)}` })
-    .max(1024 * 1024, { error: 'expected at most 1048576 MiB' })
-    .describe('Guest memory in MiB (a plain number: 2048, not "2G").');
-/** A path relative to the workspace that cannot climb out of it. Globs allowed. */
-const WorkspaceGlobSchema = schemas/* string */.YjP()
-    .min(1, { error: 'expected a non-empty path' })
-    .refine((value) => !value.startsWith('/') && !/^[A-Za-z]:/.test(value), {
-    error: (issue) => `expected a path relative to the workspace, found the absolute path ${describeValue(issue.input)}`,
-})
-    .refine((value) => !value.split('/').includes('..'), {
-    error: (issue) => `expected a path inside the workspace, found ${describeValue(issue.input)} (".." is not allowed)`,
-});
-/** A folder inside the workspace (no globs). */
-const WorkspacePathSchema = WorkspaceGlobSchema.refine((value) => !/[*?[\]{}]/.test(value), {
-    error: (issue) => `expected a plain path, found the glob ${describeValue(issue.input)}`,
-});
-/** Cache names become virtio-fs tags (`vmplan-cache-<name>`, at most 35 bytes) and folder names. */
-const CacheNameSchema = schemas/* string */.YjP().regex(/^[a-z0-9][a-z0-9_-]{0,21}$/, {
-    error: (issue) => `invalid cache name ${describeValue(issue.input)}: expected 1-22 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
-});
-/** Where a cache appears in the guest: an absolute folder, outside what the agent owns. */
-const GuestFolderSchema = schemas/* string */.YjP()
-    .regex(/^\/[A-Za-z0-9._@+/-]+$/, {
-    error: (issue) => `expected an absolute guest folder of letters, digits and . _ @ + - / (e.g. /home/vmplan/.npm), found ${describeValue(issue.input)}`,
-})
-    .refine((value) => !/(^|\/)\.\.?(\/|$)/.test(value) && !value.includes('//'), {
-    error: (issue) => `expected a plain absolute folder, found ${describeValue(issue.input)} (".", ".." and "//" are not allowed)`,
-})
-    .refine((value) => !/^\/(workspace|run|proc|sys|dev|tmp|var\/run)?\/?$/.test(value) &&
-    !/^\/(workspace|run|proc|sys|dev|var\/run)\//.test(value), {
-    error: (issue) => `${describeValue(issue.input)} is not a place for a cache: expected a folder outside /, /workspace, /run, /var/run, /proc, /sys, /dev and /tmp itself`,
-});
-/** A `paths` filter entry: a glob over changed files, `!` negates. */
-const PathFilterSchema = schemas/* string */.YjP()
-    .min(1, { error: 'expected a non-empty glob' })
-    .refine((value) => !value.replace(/^!/, '').startsWith('/'), {
-    error: (issue) => `expected a glob relative to the repository root, found ${describeValue(issue.input)}`,
-});
-/** A host path: absolute, or relative to the repository root without "..". */
-const HostPathSchema = schemas/* string */.YjP()
-    .min(1, { error: 'expected a non-empty path' })
-    .refine((value) => value.startsWith('/') || !value.split('/').includes('..'), {
-    error: (issue) => `expected an absolute path or a path inside the repository, found ${describeValue(issue.input)} (".." is not allowed)`,
-});
-const NonEmptyStringSchema = schemas/* string */.YjP({ error: (issue) => `expected a string, found ${describeValue(issue.input)}` })
-    .trim()
-    .min(1, { error: 'expected a non-empty string' });
-/** A kernel command line addition. */
-const CmdlineSchema = schemas/* string */.YjP({ error: (issue) => `expected a string, found ${describeValue(issue.input)}` })
-    .refine((value) => !value.includes('"'), {
-    error: 'a kernel command line cannot contain a double quote (vfkit has no way to pass one)',
-})
-    .describe('Extra kernel command line arguments, appended after the ones vmplan needs.');
-/** Guest networking: NAT (the default) or none at all (no network device in the guest). */
-const NetworkSchema = schemas/* enum */.k5n(['nat', 'none'], {
-    error: (issue) => `expected "nat" or "none", found ${describeValue(issue.input)}`,
-})
-    .describe('Guest networking: "nat" (default) or "none" (the guest has no network device).');
-const imageCommon = {
-    description: schemas/* string */.YjP().optional(),
-    network: NetworkSchema.optional(),
-    arch: ArchSchema,
-    cpus: CpusSchema.optional().describe('Guest CPUs (default 2).'),
-    memory: MemorySchema.optional(),
-    cmdline: CmdlineSchema.optional(),
-};
-/** An image made of prebuilt files on the host. */
-const FilesImageSchema = schemas/* strictObject */.rej({
-    ...imageCommon,
-    kernel: HostPathSchema.describe('Kernel (arm64: an uncompressed Image, as vfkit requires).'),
-    initrd: HostPathSchema.describe('Initial ramdisk.'),
-    disk: HostPathSchema.optional().describe('Raw root disk image; each job boots a copy-on-write clone.'),
-})
-    .describe('A guest image from prebuilt files.');
-/** An image produced by a host command writing into `$VMPLAN_IMAGE_OUT`. */
-const BuildImageSchema = schemas/* strictObject */.rej({
-    ...imageCommon,
-    build: schemas/* union */.KCZ([
-        NonEmptyStringSchema,
-        schemas/* strictObject */.rej({
-            run: NonEmptyStringSchema.describe('Shell script run on the host; writes kernel, initrd and optional disk into $VMPLAN_IMAGE_OUT.'),
-            inputs: schemas/* array */.YOg(WorkspaceGlobSchema)
-                .optional()
-                .describe('Files whose content is part of the cache key (globs, relative to the repository).'),
-        }),
-    ], {
-        error: (issue) => `expected a command string or { run, inputs }, found ${describeValue(issue.input)}`,
-    }),
-})
-    .describe('A guest image built by a host command.');
-/** An image built with `nix build`. */
-const NixImageSchema = schemas/* strictObject */.rej({
-    ...imageCommon,
-    nix: NonEmptyStringSchema.describe('A nix installable, e.g. ".#vmplan-guest"; its output holds kernel, initrd and optional disk.'),
-})
-    .describe('A guest image built with nix.');
-/** An image pulled from an OCI registry, where `vmplan image push` put it. */
-const OciImageSchema = schemas/* strictObject */.rej({
-    ...imageCommon,
-    oci: schemas/* string */.YjP()
-        .superRefine((text, context) => {
-        const problem = referenceProblem(text);
-        if (problem !== undefined)
-            context.addIssue({ code: 'custom', message: problem });
-    })
-        .describe('An image reference: registry/repository with a tag, a digest or both (ghcr.io/org/guest:1.2@sha256:…); a tag is resolved to a digest once per plan.'),
-})
-    .describe('A guest image from an OCI registry (pushed with vmplan image push).');
-/** One guest image definition: prebuilt files, a build command, a nix installable, or an OCI image. */
-const ImageSchema = schemas/* union */.KCZ([FilesImageSchema, BuildImageSchema, NixImageSchema, OciImageSchema], {
-    error: (issue) => `expected an image definition (a mapping with kernel and initrd, build, nix or oci), found ${describeValue(issue.input)}`,
-})
-    .register(branchKeys, {
-    branches: [['kernel', 'initrd', 'disk'], ['build'], ['nix'], ['oci']],
-    describe: '"kernel"/"initrd" (prebuilt files), "build" (a host command), "nix" (a nix installable) or "oci" (an image in a registry)',
-});
-const NeedsSchema = schemas/* union */.KCZ([JobIdSchema, schemas/* array */.YOg(JobIdSchema)], {
-    error: (issue) => `expected a job id or a list of job ids, found ${describeValue(issue.input)}`,
-});
-/** Test reports a job writes, by format: one optional list of globs per format of the registry. */
-const ReportsSchema = schemas/* strictObject */.rej(Object.fromEntries(REPORT_FORMATS.map((format) => [
-    format.name,
-    schemas/* array */.YOg(WorkspaceGlobSchema).optional().describe(format.description),
-])));
-/** One job: a shell script run in a fresh VM (or on the host). */
-const JobSchema = schemas/* strictObject */.rej({
-    run: NonEmptyStringSchema.describe('Shell script, run with `bash -e` (host) or `sh -e` (guest) in the workspace.'),
-    description: schemas/* string */.YjP().optional(),
-    image: ImageNameSchema.optional().describe('Guest image (default: defaults.image).'),
-    executor: ExecutorSchema.optional(),
-    needs: NeedsSchema.optional().describe('Jobs that must pass before this one starts.'),
-    'timeout-minutes': PositiveMinutesSchema.optional().describe('Minutes before the job is stopped (fractions allowed).'),
-    'working-directory': WorkspacePathSchema.optional().describe('Folder (relative to the repository root) the script starts in.'),
-    'writable-workspace': schemas/* boolean */.zMY()
-        .optional()
-        .describe("Bring the job's workspace changes back to the host (default false: changes stay in the VM)."),
-    'run-as-root': schemas/* boolean */.zMY()
-        .optional()
-        .describe('Run the script as root in the guest (default: an unprivileged user).'),
-    env: EnvSchema.optional(),
-    secrets: schemas/* array */.YOg(SecretNameSchema)
-        .optional()
-        .describe('Names of runner environment variables passed to the job; their values are never stored.'),
-    paths: schemas/* array */.YOg(PathFilterSchema)
-        .optional()
-        .describe('Run only when a changed file matches one of these globs ("!" excludes). Ignored when changes are unknown.'),
-    artifacts: schemas/* array */.YOg(WorkspaceGlobSchema)
-        .optional()
-        .describe('Workspace paths (globs) brought back after the job.'),
-    reports: ReportsSchema.optional(),
-    network: NetworkSchema.optional().describe('VM jobs: guest networking, "nat" or "none" (default: the image\'s, else nat).'),
-    caches: schemas/* record */.g1P(CacheNameSchema, GuestFolderSchema)
-        .optional()
-        .describe('VM jobs: named folders kept across runs on the host (state/cache/shared/<repository>/<trusted|untrusted>/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs of one repository and trust that name a cache share it, also while they run at once; untrusted runs never see what trusted runs keep there, and the other way round.'),
-    cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
-    memory: MemorySchema.optional().describe("Override the image's memory for this job."),
-})
-    .describe('A CI job.');
-/** Settings every job inherits unless it sets its own. */
-const DefaultsSchema = schemas/* strictObject */.rej({
-    image: ImageNameSchema.optional(),
-    'working-directory': WorkspacePathSchema.optional(),
-    executor: ExecutorSchema.optional(),
-    'timeout-minutes': PositiveMinutesSchema.optional(),
-    env: EnvSchema.optional(),
-});
-/** A gitignore-style pattern inside the repository. */
-const WorkspacePatternSchema = schemas/* string */.YjP()
-    .min(1, { error: 'expected a non-empty pattern' })
-    .refine((value) => !value.split('/').includes('..'), {
-    error: (issue) => `expected a pattern inside the repository, found ${describeValue(issue.input)}`,
-});
-/** How each job gets its copy of the repository. */
-const WorkspaceSettingsSchema = schemas/* strictObject */.rej({
-    exclude: schemas/* array */.YOg(WorkspacePatternSchema)
-        .optional()
-        .describe('Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"), on top of what git ignores. .git is always left out.'),
-    'include-ignored': schemas/* array */.YOg(WorkspacePatternSchema)
-        .optional()
-        .describe('Ignored by git but wanted in the snapshot, gitignore-style ("dist/", "/vendor/", "*.env.example"). In a git repository the snapshot holds what git would commit: tracked files and untracked files that are not ignored.'),
-    mode: schemas/* enum */.k5n(['overlay', 'copy'], {
-        error: (issue) => `expected "overlay" or "copy", found ${describeValue(issue.input)}`,
-    })
-        .optional()
-        .describe('VM jobs: "overlay" (default) mounts the one snapshot read-only under a per-job writable layer; "copy" gives each job its own clone (hard isolation, costs a copy per job).'),
-})
-    .describe('The workspace snapshot every job starts from.');
-/** The jobs file users write (`.github/vmplan.yml`). */
-const JobsFileSchema = schemas/* strictObject */.rej({
-    $schema: schemas/* string */.YjP().optional(),
-    version: schemas/* literal */.euz(1, { error: (issue) => `expected 1, found ${describeValue(issue.input)}` }),
-    images: schemas/* record */.g1P(ImageNameSchema, ImageSchema).optional(),
-    defaults: DefaultsSchema.optional(),
-    workspace: WorkspaceSettingsSchema.optional(),
-    jobs: schemas/* record */.g1P(JobIdSchema, JobSchema)
-        .refine((jobs) => Object.keys(jobs).length > 0, { error: 'expected at least one job' }),
-})
-    .describe('vmplan jobs file: guest images and the CI jobs that run in them.');
-
-;// CONCATENATED MODULE: ./src/plan/schema.ts
-
-// Every field a jobs file sets is checked here with the jobs file's own schema, so a hand-edited plan can
-// never carry what the jobs file would refuse (a plan's id detects accidents, not attackers).
-
-
-
-/** The plan format version; bumped on any incompatible change. */
-const PLAN_SCHEMA_VERSION = 1;
-const Sha256Schema = schemas/* string */.YjP().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
-/** A node id: `image:<name>` for prepare nodes, `job:<id>` for execute nodes. */
-const NodeIdSchema = schemas/* string */.YjP()
-    .regex(/^(image|job):[a-z0-9][a-z0-9_-]{0,62}$/, 'expected "image:<name>" or "job:<id>"');
-/** Where the plan came from: repository, commit, and the jobs file it was made of. */
-const PlanSourceSchema = schemas/* strictObject */.rej({
-    repository: schemas/* string */.YjP().nullable().describe('owner/name, when known'),
-    commit: schemas/* string */.YjP().nullable().describe('The commit the jobs run against (the PR head on pull requests).'),
-    ref: schemas/* string */.YjP().nullable(),
-    event: schemas/* string */.YjP().nullable(),
-    jobsFile: schemas/* string */.YjP().describe('The jobs file as named by the user, or "inline" for the action input.'),
-    jobsFileSha256: Sha256Schema,
-});
-/** What changed, as far as the planner knew (drives `paths` filters). */
-const ChangesSchema = schemas/* discriminatedUnion */.gMt('known', [
-    schemas/* strictObject */.rej({
-        known: schemas/* literal */.euz(true),
-        source: schemas/* string */.YjP().describe('How the list was obtained, e.g. "git diff abc..def" or a file name.'),
-        files: schemas/* array */.YOg(schemas/* string */.YjP()),
-    }),
-    schemas/* strictObject */.rej({
-        known: schemas/* literal */.euz(false),
-        reason: schemas/* string */.YjP().describe('Why the changed files are unknown; no job was filtered out by `paths`.'),
-    }),
-]);
-/** The selection and filters the plan was made under. */
-const PlanScopeSchema = schemas/* strictObject */.rej({
-    only: schemas/* array */.YOg(JobIdSchema)
-        .nullable()
-        .describe('Jobs selected with --only (their needs are added), or null for all.'),
-    shard: schemas/* strictObject */.rej({ index: schemas/* number */.aig().int().positive(), count: schemas/* number */.aig().int().positive() })
-        .nullable()
-        .describe('This plan is shard index/count of a larger plan (each job with what it needs in one shard).'),
-    executor: ExecutorSchema.nullable().describe('The executor forced for the run (--executor), or null.'),
-    defaultExecutor: ExecutorSchema.describe('The executor for jobs that name none (from the host platform).'),
-    changes: ChangesSchema,
-    durations: schemas/* record */.g1P(JobIdSchema, schemas/* number */.aig().int().nonnegative())
-        .describe('Recorded durations (ms) of earlier runs, by job: shards are balanced by them. Part of the plan so every shard of it computes the same split.'),
-});
-/** Something that must hold on the machine before any node runs; checked first, so nothing starts in vain. */
-const PreconditionSchema = schemas/* discriminatedUnion */.gMt('kind', [
-    schemas/* strictObject */.rej({
-        kind: schemas/* literal */.euz('executor'),
-        executor: ExecutorSchema,
-        nodes: schemas/* array */.YOg(NodeIdSchema),
-    }),
-    schemas/* strictObject */.rej({
-        kind: schemas/* literal */.euz('secret'),
-        name: SecretNameSchema.describe('A runner environment variable that must be set (its value is never stored).'),
-        nodes: schemas/* array */.YOg(NodeIdSchema),
-    }),
-    schemas/* strictObject */.rej({
-        kind: schemas/* literal */.euz('host-arch'),
-        arch: ArchSchema.describe('vfkit runs guests of the host architecture only.'),
-        nodes: schemas/* array */.YOg(NodeIdSchema),
-    }),
-]);
-const nodeCommon = {
-    id: NodeIdSchema,
-    description: schemas/* string */.YjP(),
-    executor: ExecutorSchema,
-    dependsOn: schemas/* array */.YOg(NodeIdSchema),
-};
-const prepareCommon = {
-    ...nodeCommon,
-    image: ImageNameSchema,
-    arch: ArchSchema,
-    cacheKey: Sha256Schema.describe('Derived from the image definition; the prepare step adds content fingerprints.'),
-    cmdline: CmdlineSchema.nullable(),
-    usedBy: schemas/* array */.YOg(NodeIdSchema),
-};
-/** Prepare node: an image from prebuilt files. */
-const FilesPrepareNodeSchema = schemas/* strictObject */.rej({
-    kind: schemas/* literal */.euz('prepare'),
-    type: schemas/* literal */.euz('files'),
-    ...prepareCommon,
-    kernel: HostPathSchema,
-    initrd: HostPathSchema,
-    disk: HostPathSchema.nullable(),
-});
-/** Prepare node: an image built by a host command. */
-const BuildPrepareNodeSchema = schemas/* strictObject */.rej({
-    kind: schemas/* literal */.euz('prepare'),
-    type: schemas/* literal */.euz('build'),
-    ...prepareCommon,
-    run: schemas/* string */.YjP(),
-    inputs: schemas/* array */.YOg(schemas/* string */.YjP()),
-});
-/** Prepare node: an image built with nix. */
-const NixPrepareNodeSchema = schemas/* strictObject */.rej({
-    kind: schemas/* literal */.euz('prepare'),
-    type: schemas/* literal */.euz('nix'),
-    ...prepareCommon,
-    installable: schemas/* string */.YjP(),
-});
-/** Prepare node: an image pulled from an OCI registry, always by digest (exact bytes). */
-const OciPrepareNodeSchema = schemas/* strictObject */.rej({
-    kind: schemas/* literal */.euz('prepare'),
-    type: schemas/* literal */.euz('oci'),
-    ...prepareCommon,
-    reference: schemas/* string */.YjP().describe('The reference as the jobs file gives it.'),
-    digest: schemas/* string */.YjP()
-        .regex(/^sha256:[a-f0-9]{64}$/)
-        .describe('The manifest digest pulled: given, or the tag resolved once when the plan was made.'),
-});
-/** A node that produces a guest image, shared by every job using that image. */
-const PrepareNodeSchema = schemas/* discriminatedUnion */.gMt('type', [
-    FilesPrepareNodeSchema,
-    BuildPrepareNodeSchema,
-    NixPrepareNodeSchema,
-    OciPrepareNodeSchema,
-]);
-/** A node that runs one job's command, in a VM or on the host. */
-const ExecuteNodeSchema = schemas/* strictObject */.rej({
-    kind: schemas/* literal */.euz('execute'),
-    type: schemas/* enum */.k5n(['vm_command', 'host_command']),
-    ...nodeCommon,
-    job: JobIdSchema,
-    needs: schemas/* array */.YOg(JobIdSchema),
-    image: ImageNameSchema.nullable(),
-    command: schemas/* string */.YjP(),
-    workingDirectory: schemas/* union */.KCZ([schemas/* literal */.euz('.'), WorkspacePathSchema])
-        .describe('Relative to the workspace root; "." for the root.'),
-    runAsRoot: schemas/* boolean */.zMY(),
-    timeoutMinutes: PositiveMinutesSchema,
-    writableWorkspace: schemas/* boolean */.zMY(),
-    env: schemas/* record */.g1P(EnvNameSchema, schemas/* string */.YjP()),
-    secrets: schemas/* array */.YOg(SecretNameSchema)
-        .describe('Names of runner variables passed to the job; values are never stored.'),
-    cpus: CpusSchema.nullable(),
-    memory: MemorySchema.nullable(),
-    artifacts: schemas/* array */.YOg(WorkspaceGlobSchema),
-    reports: schemas/* strictObject */.rej(Object.fromEntries(REPORT_FORMAT_NAMES.map((name) => [name, schemas/* array */.YOg(WorkspaceGlobSchema)])))
-        .describe('Test reports the job writes (globs), by format.'),
-    network: schemas/* literal */.euz('none')
-        .optional()
-        .describe('Present only for VM jobs without networking; absent means NAT (older plans read the same).'),
-    caches: schemas/* array */.YOg(schemas/* strictObject */.rej({ name: CacheNameSchema, guestPath: GuestFolderSchema }))
-        .describe('Host folders kept across runs (cache/shared/<repository>/<trust>/<name>), mounted at guestPath in the VM; by name.'),
-});
-/** Any plan node. */
-const PlanNodeSchema = schemas/* discriminatedUnion */.gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
-/** A job left out of the plan, and why. */
-const ExcludedJobSchema = schemas/* strictObject */.rej({
-    job: JobIdSchema,
-    reason: schemas/* enum */.k5n(['not-selected', 'paths', 'needs-excluded']),
-    message: schemas/* string */.YjP(),
-});
-/** The part of the plan its id is computed from (everything but planId and createdAt). */
-const PlanBodySchema = schemas/* strictObject */.rej({
-    schemaVersion: schemas/* literal */.euz(PLAN_SCHEMA_VERSION),
-    generator: schemas/* strictObject */.rej({ name: schemas/* literal */.euz('vmplan'), version: schemas/* string */.YjP() }),
-    source: PlanSourceSchema,
-    scope: PlanScopeSchema,
-    workspace: schemas/* strictObject */.rej({
-        exclude: schemas/* array */.YOg(schemas/* string */.YjP())
-            .describe('Patterns left out of the snapshot, besides .git and the state folder.'),
-        includeIgnored: schemas/* array */.YOg(schemas/* string */.YjP())
-            .optional()
-            .describe('Patterns git ignores that the snapshot still holds (absent: none).'),
-        mode: schemas/* enum */.k5n(['overlay', 'copy']),
-    }),
-    preconditions: schemas/* array */.YOg(PreconditionSchema),
-    stages: schemas/* array */.YOg(schemas/* array */.YOg(NodeIdSchema))
-        .describe('Nodes grouped by depth: a stage only needs earlier stages.'),
-    nodes: schemas/* array */.YOg(PlanNodeSchema).describe('Nodes in a stable topological order (stage, then id).'),
-    excluded: schemas/* array */.YOg(ExcludedJobSchema),
-});
-/** The staged run plan (`plan.json`): versioned, deterministic, free of secret values. */
-const PlanSchema = schemas/* strictObject */.rej({
-    schemaVersion: schemas/* literal */.euz(PLAN_SCHEMA_VERSION),
-    planId: Sha256Schema.describe('sha256 of the canonical JSON of the plan body (all but planId and createdAt).'),
-    createdAt: datetime(),
-    ...PlanBodySchema.omit({ schemaVersion: true }).shape,
-})
-    .superRefine((plan, context) => {
-    for (const message of planConsistencyProblems(plan))
-        context.addIssue({ code: 'custom', message });
-});
-/**
- * Structural rules zod's shapes cannot express: unique ids, dependencies that exist and come earlier,
- * stages that match the nodes, executors that match node types. Guards against hand-edited plans.
- */
-function planConsistencyProblems(plan) {
-    const problems = [];
-    const position = new Map();
-    plan.nodes.forEach((node, index) => {
-        if (position.has(node.id))
-            problems.push(`node "${node.id}" appears twice`);
-        position.set(node.id, index);
-    });
-    plan.nodes.forEach((node, index) => {
-        const expectedPrefix = node.kind === 'prepare' ? `image:${node.image}` : `job:${node.job}`;
-        if (node.id !== expectedPrefix)
-            problems.push(`node "${node.id}" should be named "${expectedPrefix}"`);
-        for (const dependency of node.dependsOn) {
-            const at = position.get(dependency);
-            if (at === undefined)
-                problems.push(`node "${node.id}" depends on "${dependency}", which is not in the plan`);
-            else if (at >= index)
-                problems.push(`node "${node.id}" depends on "${dependency}", which comes after it`);
-        }
-        if (node.kind === 'execute') {
-            const vm = isVmExecutor(node.executor);
-            if (vm !== (node.type === 'vm_command')) {
-                problems.push(`node "${node.id}" has type ${node.type} but executor ${node.executor}`);
-            }
-            if (vm && (node.image === null || !node.dependsOn.includes(`image:${node.image}`))) {
-                problems.push(`node "${node.id}" runs in a VM but does not depend on its image's prepare node`);
-            }
-            for (const need of node.needs) {
-                if (!node.dependsOn.includes(`job:${need}`))
-                    problems.push(`node "${node.id}" needs "${need}" but does not depend on it`);
-            }
-        }
-    });
-    const stageOf = new Map();
-    plan.stages.forEach((stage, index) => {
-        for (const id of stage)
-            stageOf.set(id, index);
-    });
-    for (const node of plan.nodes) {
-        for (const dependency of node.dependsOn) {
-            if ((stageOf.get(dependency) ?? -1) >= (stageOf.get(node.id) ?? -1)) {
-                problems.push(`node "${node.id}" is in the same stage as or an earlier stage than its dependency "${dependency}"`);
-            }
-        }
-    }
-    const staged = plan.stages.flat();
-    if (staged.length !== plan.nodes.length || staged.some((id, index) => plan.nodes[index]?.id !== id)) {
-        problems.push('stages do not list the nodes in plan order');
-    }
-    const planned = new Set(plan.nodes.flatMap((node) => (node.kind === 'execute' ? [node.job] : [])));
-    for (const excluded of plan.excluded) {
-        if (planned.has(excluded.job))
-            problems.push(`job "${excluded.job}" is both planned and excluded`);
-    }
-    return problems;
-}
-
+// EXTERNAL MODULE: ./src/plan/schema.ts
+var plan_schema = __nccwpck_require__(47684);
 ;// CONCATENATED MODULE: ./src/plan/build.ts
+
 
 
 
@@ -34407,7 +33268,7 @@ function buildPlan(config, context) {
     const prepareNodes = buildPrepareNodes(config, executeNodes, context);
     const { nodes, stages } = orderNodes([...prepareNodes, ...executeNodes]);
     const body = {
-        schemaVersion: PLAN_SCHEMA_VERSION,
+        schemaVersion: plan_schema/* PLAN_SCHEMA_VERSION */.jk,
         generator: { name: 'vmplan', version: VMPLAN_VERSION },
         source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
         scope: {
@@ -34447,7 +33308,7 @@ function selectJobs(config, only, jobIds, needsOf, excluded) {
         return new Set();
     const unknown = only.filter((id) => config.jobs[id] === undefined);
     if (unknown.length > 0) {
-        throw new errors/* InputError */.dz(unknown.map((id) => ({ message: `--only: unknown job "${id}"${didYouMean(id, jobIds)}` })));
+        throw new errors/* InputError */.dz(unknown.map((id) => ({ message: `--only: unknown job "${id}"${(0,suggest/* didYouMean */.au)(id, jobIds)}` })));
     }
     const selected = new Set();
     postOrder(only, needsOf, (id) => selected.add(id));
@@ -34493,14 +33354,14 @@ function resolveExecutor(job, config, context) {
     const configured = job.executor ?? config.defaults?.executor ?? context.defaultExecutor;
     if (context.executor === undefined)
         return configured;
-    if (!isVmExecutor(context.executor))
+    if (!(0,catalog/* isVmExecutor */.NA)(context.executor))
         return context.executor;
-    return isVmExecutor(configured) ? context.executor : configured;
+    return (0,catalog/* isVmExecutor */.NA)(configured) ? context.executor : configured;
 }
 function buildExecuteNode(config, id, needs, context, problems) {
     const job = config.jobs[id];
     const executor = resolveExecutor(job, config, context);
-    const vm = isVmExecutor(executor);
+    const vm = (0,catalog/* isVmExecutor */.NA)(executor);
     const imageName = vm ? (job.image ?? config.defaults?.image ?? null) : null;
     const image = imageName === null ? undefined : config.images?.[imageName];
     if (vm && image === undefined) {
@@ -34538,12 +33399,41 @@ function buildExecuteNode(config, id, needs, context, problems) {
         cpus: vm ? (job.cpus ?? image?.cpus ?? PLAN_DEFAULTS.cpus) : null,
         memory: vm ? (job.memory ?? image?.memory ?? PLAN_DEFAULTS.memory) : null,
         artifacts: job.artifacts ?? [],
-        reports: Object.fromEntries(REPORT_FORMAT_NAMES.map((name) => [name, job.reports?.[name] ?? []])),
+        reports: Object.fromEntries(registry/* REPORT_FORMAT_NAMES */.UZ.flatMap((name) => {
+            const globs = job.reports?.[name] ?? [];
+            return globs.length === 0 ? [] : [[name, globs]];
+        })),
         caches: Object.entries(job.caches ?? {})
             .map(([name, guestPath]) => ({ name, guestPath }))
             .sort((a, b) => (0,canonical_json/* compareText */.n6)(a.name, b.name)),
         ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' } : {}),
+        ...retryOf(job, config),
+        ...outputsOf(job, needs, config),
     };
+}
+/**
+ * A job's outputs (what it keeps for the jobs that need it) and what it receives (the outputs of the jobs it needs
+ * directly), each present only when there is something: plans without outputs keep their form.
+ */
+function outputsOf(job, needs, config) {
+    const outputs = job.outputs ?? [];
+    const receives = [...needs].sort(canonical_json/* compareText */.n6).flatMap((need) => {
+        const paths = config.jobs[need]?.outputs ?? [];
+        return paths.length === 0 ? [] : [{ from: need, paths }];
+    });
+    return {
+        ...(outputs.length === 0 ? {} : { outputs }),
+        ...(receives.length === 0 ? {} : { receives }),
+    };
+}
+/** A job's retry settings for its node: absent when it does not retry (so plans of jobs that never retry keep their form). */
+function retryOf(job, config) {
+    const retries = job.retries ?? config.defaults?.retries ?? 0;
+    if (retries === 0)
+        return {};
+    const on = job['retry-on'] ?? config.defaults?.['retry-on'] ?? schema/* RETRY_CAUSES */.SH;
+    // In the fixed order of RETRY_CAUSES: the same settings always make the same plan.
+    return { retry: { retries, on: schema/* RETRY_CAUSES */.SH.filter((cause) => on.includes(cause)) } };
 }
 /** One prepare node per distinct image used by a VM job, shared by all of them. */
 function buildPrepareNodes(config, executeNodes, context) {
@@ -34563,7 +33453,7 @@ function prepareNode(name, image, usedBy, context) {
     const common = {
         id: `image:${name}`,
         description: image.description ?? `Prepare image "${name}"`,
-        executor: HOST_EXECUTOR,
+        executor: catalog/* HOST_EXECUTOR */.Dx,
         dependsOn: [],
         kind: 'prepare',
         image: name,
@@ -34636,7 +33526,7 @@ function buildPreconditions(nodes) {
     for (const node of nodes) {
         if (node.kind !== 'prepare')
             continue;
-        const onHostArch = node.usedBy.filter((id) => descriptorOf(executorOf.get(id)).guestArchs === 'host');
+        const onHostArch = node.usedBy.filter((id) => (0,catalog/* descriptorOf */.nb)(executorOf.get(id)).guestArchs === 'host');
         for (const id of onHostArch)
             pushTo(hostArchs, node.arch, id);
     }
@@ -34772,7 +33662,7 @@ const MIN_SECRET_LENGTH = 4;
  * trailing newline. Refuses a plan whose id does not match its content or that contains a secret value.
  */
 function serializePlan(plan, secretValues = []) {
-    const result = PlanSchema.safeParse(plan);
+    const result = plan_schema/* PlanSchema */.fB.safeParse(plan);
     if (!result.success) {
         throw new errors/* InternalError */.Gd(`the planner produced an invalid plan:\n${result.error.message}`);
     }
@@ -34824,20 +33714,20 @@ function parsePlan(text, file) {
     }
     // The text starts with "{", so what parsed is an object.
     const version = data.schemaVersion;
-    if (version !== PLAN_SCHEMA_VERSION) {
-        const hint = typeof version === 'number' && version > PLAN_SCHEMA_VERSION
+    if (version !== plan_schema/* PLAN_SCHEMA_VERSION */.jk) {
+        const hint = typeof version === 'number' && version > plan_schema/* PLAN_SCHEMA_VERSION */.jk
             ? ': it was written by a newer vmplan, upgrade to read it'
             : '';
         throw new errors/* InputError */.dz([
             locator.locate({
                 path: ['schemaVersion'],
-                message: `not a plan this vmplan can read: schemaVersion ${JSON.stringify(version)}, expected ${PLAN_SCHEMA_VERSION}${hint}`,
+                message: `not a plan this vmplan can read: schemaVersion ${JSON.stringify(version)}, expected ${plan_schema/* PLAN_SCHEMA_VERSION */.jk}${hint}`,
             }),
         ]);
     }
-    const result = PlanSchema.safeParse(data, { reportInput: true });
+    const result = plan_schema/* PlanSchema */.fB.safeParse(data, { reportInput: true });
     if (!result.success) {
-        const problems = zodIssuesToProblems(result.error.issues, PlanSchema, data).map((p) => locator.locate(p));
+        const problems = (0,zod_problems/* zodIssuesToProblems */.$)(result.error.issues, plan_schema/* PlanSchema */.fB, data).map((p) => locator.locate(p));
         throw new errors/* InputError */.dz((0,errors/* sortProblems */.dS)(problems));
     }
     const expected = planIdOf(result.data);
@@ -34870,6 +33760,10 @@ function readPlan(path, name = path) {
     return parsePlan(bytes.toString('utf8'), name);
 }
 
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
+var schemas = __nccwpck_require__(92857);
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/iso.js
+var iso = __nccwpck_require__(64377);
 ;// CONCATENATED MODULE: ./src/records/schema.ts
 
 
@@ -34901,16 +33795,72 @@ const TERMINAL_NODE_STATUSES = [
 ];
 /** A run's status. */
 const RunStatusSchema = schemas/* enum */.k5n(['running', 'passed', 'failed', 'cancelled']);
+/**
+ * Where a job's time went, in order: host preparation (folders, clones, shares, virtiofsd), the hypervisor's
+ * start until the kernel runs, the kernel's boot until the guest agent starts, the agent's setup (mounts, overlay,
+ * user), the command, the guest's collection of results, the shutdown until the hypervisor exits, and the host's
+ * finishing work (bringing results back, masking). `vm` is a VM whose guest gave no timings (an older agent).
+ * Host jobs have prepare, command and finish.
+ */
+const PHASE_NAMES = [
+    'prepare',
+    'hypervisor',
+    'boot',
+    'setup',
+    'vm',
+    'command',
+    'collect',
+    'shutdown',
+    'finish',
+];
+/** One phase of a job, relative to the start of the job (or of its attempt). */
+const PhaseSchema = schemas/* strictObject */.rej({
+    phase: schemas/* enum */.k5n(PHASE_NAMES),
+    startMs: schemas/* number */.aig().int().nonnegative().describe('Milliseconds from the start of the job (or attempt).'),
+    ms: schemas/* number */.aig().int().nonnegative(),
+});
+/** Phases on the host's clock as recorded: milliseconds from `startedAt` (the job's, or its attempt's). */
+function phasesFrom(timed, startedAt) {
+    const origin = Date.parse(startedAt);
+    return timed.map(({ phase, start, end }) => ({
+        phase,
+        startMs: Math.max(0, Math.round(start - origin)),
+        ms: Math.max(0, Math.round(end - start)),
+    }));
+}
+/** One attempt of a job that ran more than once (retries). */
+const AttemptSchema = schemas/* strictObject */.rej({
+    attempt: schemas/* number */.aig().int().positive(),
+    status: schemas/* enum */.k5n(['passed', 'failed', 'timed_out', 'cancelled']),
+    cause: schemas/* enum */.k5n(schema/* RETRY_CAUSES */.SH)
+        .nullable()
+        .describe('Why it did not pass, as retry-on names it; null when it passed or was cancelled.'),
+    startedAt: iso/* datetime */.w$(),
+    finishedAt: iso/* datetime */.w$(),
+    durationMs: schemas/* number */.aig().int().nonnegative(),
+    exitCode: schemas/* number */.aig().int().nullable(),
+    message: schemas/* string */.YjP().nullable(),
+    folder: schemas/* string */.YjP()
+        .describe("Its logs, reports and artifacts, relative to the run folder (the last attempt's are the job's own)."),
+    phases: schemas/* array */.YOg(PhaseSchema).max(PHASE_NAMES.length).optional(),
+});
+/** How a job ended in the run a rerun repeats. */
+const EarlierResultSchema = schemas/* strictObject */.rej({
+    run: schemas/* string */.YjP().describe('A vmplan run id, or github-run:<id>.'),
+    status: NodeStatusSchema,
+    sameCode: schemas/* boolean */.zMY()
+        .describe('Both ran the same files (one snapshot, or one commit): a flip is chance, not a fix.'),
+});
 /** `status.json`: one node (job or image) of a run. */
 const schema_NodeRecordSchema = schemas/* strictObject */.rej({
     schemaVersion: schemas/* literal */.euz(RECORD_SCHEMA_VERSION),
-    nodeId: NodeIdSchema,
+    nodeId: plan_schema/* NodeIdSchema */.$w,
     kind: schemas/* enum */.k5n(['prepare', 'execute']),
-    job: schemas/* string */.YjP().regex(JOB_ID_PATTERN).nullable(),
-    executor: ExecutorSchema,
+    job: schemas/* string */.YjP().regex(schema/* JOB_ID_PATTERN */.BE).nullable(),
+    executor: schema/* ExecutorSchema */.pX,
     status: NodeStatusSchema,
-    startedAt: datetime().nullable(),
-    finishedAt: datetime().nullable(),
+    startedAt: iso/* datetime */.w$().nullable(),
+    finishedAt: iso/* datetime */.w$().nullable(),
     durationMs: schemas/* number */.aig().int().nonnegative().nullable(),
     exitCode: schemas/* number */.aig().int().nullable(),
     message: schemas/* string */.YjP().nullable(),
@@ -34929,6 +33879,13 @@ const schema_NodeRecordSchema = schemas/* strictObject */.rej({
         .nullable()
         .optional()
         .describe('What is running for the node, so it can be stopped if vmplan itself dies.'),
+    attempts: schemas/* array */.YOg(AttemptSchema)
+        .optional()
+        .describe('Jobs that ran more than once: every attempt in order, the last being the record itself.'),
+    phases: schemas/* array */.YOg(PhaseSchema)
+        .max(PHASE_NAMES.length)
+        .optional()
+        .describe("Where the job's time went (of its last attempt); absent for images and older records."),
 });
 /** `run.json`: one run of a plan. */
 const schema_RunRecordSchema = schemas/* strictObject */.rej({
@@ -34937,9 +33894,9 @@ const schema_RunRecordSchema = schemas/* strictObject */.rej({
     status: RunStatusSchema,
     planId: schemas/* string */.YjP(),
     planPath: schemas/* string */.YjP().describe('The plan as given (a file, or the jobs file it was made from).'),
-    source: PlanSourceSchema,
+    source: plan_schema/* PlanSourceSchema */.G,
     selection: schemas/* array */.YOg(schemas/* string */.YjP()).nullable(),
-    changes: ChangesSchema,
+    changes: plan_schema/* ChangesSchema */.X1,
     rerunOf: schemas/* string */.YjP()
         .nullable()
         .describe('The run this one repeats: a vmplan run id, or github-run:<id> for a workflow run (rerun-failed-from).'),
@@ -34947,7 +33904,7 @@ const schema_RunRecordSchema = schemas/* strictObject */.rej({
     options: schemas/* strictObject */.rej({
         maxParallel: schemas/* number */.aig().int().positive().nullable(),
         failFast: schemas/* boolean */.zMY(),
-        executor: ExecutorSchema.nullable(),
+        executor: schema/* ExecutorSchema */.pX.nullable(),
     }),
     host: schemas/* strictObject */.rej({
         hostname: schemas/* string */.YjP(),
@@ -34955,13 +33912,17 @@ const schema_RunRecordSchema = schemas/* strictObject */.rej({
         platform: schemas/* string */.YjP(),
         arch: schemas/* string */.YjP(),
     }),
-    startedAt: datetime(),
-    finishedAt: datetime().nullable(),
+    startedAt: iso/* datetime */.w$(),
+    finishedAt: iso/* datetime */.w$().nullable(),
     durationMs: schemas/* number */.aig().int().nonnegative().nullable(),
     message: schemas/* string */.YjP().nullable(),
     counts: schemas/* partialRecord */.jgl(NodeStatusSchema, schemas/* number */.aig().int().nonnegative())
         .describe('Jobs (execute nodes) by status.'),
 });
+/** A job that failed (or timed out) and then passed on a later attempt. */
+function schema_isFlaky(record) {
+    return record.status === 'passed' && (record.attempts?.length ?? 0) > 1;
+}
 
 ;// CONCATENATED MODULE: ./src/records/layout.ts
 
@@ -35000,6 +33961,10 @@ class StateLayout {
     /** The plan the run executes. */
     planFile(runId) {
         return (0,external_node_path_.join)(this.runDir(runId), 'plan.json');
+    }
+    /** A run's results.json (what its reports are made from, and what reruns read). */
+    resultsFile(runId) {
+        return (0,external_node_path_.join)(this.runDir(runId), 'results.json');
     }
     /** The run's workspace snapshot. */
     snapshotDir(runId) {
@@ -35095,6 +34060,8 @@ function reserveRunSpace(runDir) {
     }
 }
 
+// EXTERNAL MODULE: ./src/util/describe.ts
+var describe = __nccwpck_require__(27983);
 ;// CONCATENATED MODULE: ./src/util/read-json.ts
 
 
@@ -35139,7 +34106,7 @@ function validateJson(data, schema, how, name) {
         throw new errors/* InputError */.dz([
             {
                 file: name,
-                message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${issueMessage(issue)}`,
+                message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${(0,describe/* issueMessage */.u)(issue)}`,
             },
         ]);
     }
@@ -35415,7 +34382,7 @@ function stateDirProblem(path) {
         (0,external_node_fs_.mkdirSync)(path, { recursive: true });
     }
     catch (error) {
-        const code = error.code;
+        const code = mkdirErrorCode(path, error);
         if (code === 'EEXIST' || code === 'ENOTDIR')
             return 'it, or a folder above it, is a file';
         if (code === 'EACCES' || code === 'EPERM')
@@ -35438,6 +34405,25 @@ function stateDirProblem(path) {
         return 'is not writable (vmplan writes runs, logs and caches there)';
     }
     return undefined;
+}
+/**
+ * Why creating `path` failed. Node's recursive mkdir reports ENOENT for any failure below an existing folder (a
+ * read-only filesystem, say): creating the first missing folder on its own gives the real reason.
+ */
+function mkdirErrorCode(path, error) {
+    if (error.code !== 'ENOENT')
+        return error.code;
+    let missing = path;
+    while (!(0,external_node_fs_.existsSync)((0,external_node_path_.dirname)(missing)) && (0,external_node_path_.dirname)(missing) !== missing)
+        missing = (0,external_node_path_.dirname)(missing);
+    try {
+        (0,external_node_fs_.mkdirSync)(missing);
+        (0,external_node_fs_.rmdirSync)(missing);
+    }
+    catch (real) {
+        return real.code ?? error.code;
+    }
+    return error.code;
 }
 /**
  * The per-user folder for what outlives runs (the image cache, named caches, recorded durations): VMPLAN_CACHE_DIR,
@@ -35804,6 +34790,7 @@ function drainedOrGone(stream) {
 }
 
 ;// CONCATENATED MODULE: ./src/records/status-words.ts
+
 /** How a status reads in text: `timed_out` → `timed out`. */
 function status_words_statusLabel(status) {
     return status.replaceAll('_', ' ');
@@ -35832,8 +34819,24 @@ const STATUS_SYMBOL = {
 function nodeLabel(node) {
     return node.kind === 'execute' ? node.job : `image ${node.image}`;
 }
+/** How a job's attempts read after its status: " (flaky: passed on attempt 2 of 2)", " (3 attempts)", or "". */
+function attemptsNote(record) {
+    const attempts = record.attempts?.length ?? 0;
+    if (attempts <= 1)
+        return '';
+    return schema_isFlaky(record)
+        ? ` (flaky: passed on attempt ${attempts} of ${attempts})`
+        : ` (${attempts} attempts)`;
+}
+/** The line saying a job runs again: `attempt 1 of 3 failed (exit 1): retrying`. */
+function retryLine(attempt, of) {
+    const exit = attempt.exitCode === null ? '' : ` (exit ${attempt.exitCode})`;
+    const message = attempt.message === null ? '' : `: ${attempt.message}`;
+    return `attempt ${attempt.attempt} of ${of} ${status_words_statusLabel(attempt.status)}${exit}${message}; retrying`;
+}
 
 ;// CONCATENATED MODULE: ./src/engine/run-node.ts
+
 
 
 
@@ -35861,8 +34864,15 @@ function withAbortReason(result, signal) {
             ...result,
             status: 'timed_out',
             message: `timed out after ${reason.minutes} minute(s); stopped`,
+            cause: 'timeout',
         };
-    return { ...result, status: reason.kind === 'cancel' ? 'cancelled' : 'failed', message: reason.message };
+    // A cancellation, or vmplan's own trouble (its log could not be written): neither is the job's to retry.
+    return {
+        ...result,
+        status: reason.kind === 'cancel' ? 'cancelled' : 'failed',
+        message: reason.message,
+        cause: null,
+    };
 }
 /**
  * What a node does when its log cannot be written (the disk is full): the job is stopped and fails, saying why,
@@ -35876,11 +34886,103 @@ function stopOnLogFailure(node, controller, options) {
         controller.abort({ kind: 'infrastructure', message });
     };
 }
-/** Runs one node to its terminal result: its logs, its timeout, and an abort turned into timed_out or cancelled. */
+/**
+ * Runs one node to its terminal result. A job with `retry` runs again, in a fresh VM and workspace, while an
+ * attempt ends as its `retry-on` says and retries are left; each attempt's files are kept apart
+ * (jobs/<job>/attempts/<n>/) and recorded, and the run's own abort (fail-fast, cancel) ends the attempts.
+ */
 async function runNode(plan, node, controller, options, images) {
+    if (node.kind !== 'execute' || node.retry === undefined)
+        return runAttempt(plan, node, controller, options, images);
+    const retry = node.retry;
+    const attempts = [];
+    const nodeDir = options.layout.nodeDir(options.store.runId, node);
+    for (let number = 1;; number++) {
+        const startedAt = new Date();
+        // Each attempt has its own timeout; the node's controller (fail-fast, the run's cancel) stops any of them.
+        const attempt = new AbortController();
+        const follow = () => attempt.abort(controller.signal.reason);
+        if (controller.signal.aborted)
+            follow();
+        else
+            controller.signal.addEventListener('abort', follow, { once: true });
+        const earlier = attempts.at(-1);
+        const note = earlier === undefined
+            ? undefined
+            : `vmplan: attempt ${number} of ${retry.retries + 1} (${retryLine(earlier, retry.retries + 1).replace(/; retrying$/, '')}; its files: ${earlier.folder})`;
+        const result = await runAttempt(plan, node, attempt, options, images, note).finally(() => controller.signal.removeEventListener('abort', follow));
+        attempts.push(attemptOf(number, startedAt, result, (0,external_node_path_.relative)(options.layout.runDir(options.store.runId), nodeDir)));
+        const again = result.status !== 'passed' &&
+            !controller.signal.aborted &&
+            number <= retry.retries &&
+            result.cause !== null &&
+            retry.on.includes(result.cause);
+        if (!again)
+            return attempts.length === 1 ? result : { ...result, attempts };
+        try {
+            attempts[number - 1].folder = keepAttemptApart(options, nodeDir, number);
+        }
+        catch (error) {
+            // Without its own folder the next attempt would mix its files with this one's: stop here, saying why.
+            const why = `not retried: attempt ${number}'s files could not be kept apart (${error.message})`;
+            options.store.addInfrastructureProblem(`${nodeLabel(node)}: ${why}`);
+            const message = `${result.message ?? status_words_statusLabel(result.status)}; ${why}`;
+            return attempts.length === 1 ? { ...result, message } : { ...result, message, attempts };
+        }
+        options.store.update(node.id, { attempts });
+        options.progress.nodeRetrying?.(node, attempts[number - 1], retry.retries + 1);
+    }
+}
+/** The record of one finished attempt (its files in `folder`, relative to the run folder). */
+function attemptOf(number, startedAt, result, folder) {
+    const finishedAt = new Date();
+    return {
+        attempt: number,
+        status: result.status === 'passed' || result.status === 'timed_out' || result.status === 'cancelled'
+            ? result.status
+            : 'failed',
+        cause: result.status === 'passed' ? null : result.cause,
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        durationMs: Math.max(0, finishedAt.getTime() - startedAt.getTime()),
+        exitCode: result.exitCode,
+        message: result.message,
+        folder,
+        ...(result.phases === undefined ? {} : { phases: phasesFrom(result.phases, startedAt.toISOString()) }),
+    };
+}
+/**
+ * Moves an attempt's files (logs, reports, artifacts, the guest's result) to attempts/<n>/ so the next attempt
+ * starts from an empty job folder; its workspace is removed (the next attempt gets a fresh one). Returns the
+ * folder, relative to the run folder.
+ */
+function keepAttemptApart(options, nodeDir, number) {
+    const kept = (0,external_node_path_.join)(nodeDir, 'attempts', String(number));
+    (0,external_node_fs_.mkdirSync)(kept, { recursive: true });
+    for (const name of (0,external_node_fs_.readdirSync)(nodeDir)) {
+        if (name === 'attempts')
+            continue;
+        // rename never follows a link; a workspace can be large: removed, not kept.
+        if (name === 'workspace' || name === 'snapshot-view') {
+            try {
+                (0,external_node_fs_.rmSync)((0,external_node_path_.join)(nodeDir, name), { recursive: true, force: true });
+                continue;
+            }
+            catch {
+                // Not removable (held by a process that outlived the job): set aside with the attempt instead.
+            }
+        }
+        (0,external_node_fs_.renameSync)((0,external_node_path_.join)(nodeDir, name), (0,external_node_path_.join)(kept, name));
+    }
+    return (0,external_node_path_.relative)(options.layout.runDir(options.store.runId), kept);
+}
+/** Runs one attempt of a node to its terminal result: its logs, its timeout, and an abort turned into timed_out or cancelled. */
+async function runAttempt(plan, node, controller, options, images, firstNote) {
     const nodeDir = options.layout.nodeDir(options.store.runId, node);
     (0,external_node_fs_.mkdirSync)(nodeDir, { recursive: true });
     const { log, guestLog } = nodeLogs(node, nodeDir, controller, options);
+    if (firstNote !== undefined)
+        await log.note(firstNote).catch(() => undefined);
     const timeoutMinutes = node.kind === 'execute' ? node.timeoutMinutes : IMAGE_PREPARE_TIMEOUT_MINUTES;
     const timer = setTimeout(() => controller.abort({ kind: 'timeout', minutes: timeoutMinutes }), timeoutMinutes * 60_000);
     const graceFor = () => controller.signal.reason?.kind === 'timeout'
@@ -35899,6 +35001,8 @@ async function runNode(plan, node, controller, options, images) {
             exitCode: null,
             message: `vmplan error: ${error.message}`,
             cached: undefined,
+            // The machine under the job failed it (a disk clone, a share, the hypervisor's start).
+            cause: 'infrastructure',
         };
     }
     finally {
@@ -35917,6 +35021,7 @@ async function run_node_prepareNode(plan, node, controller, options, images, log
             exitCode: null,
             message: 'no image preparer is available in this build',
             cached: undefined,
+            cause: 'infrastructure',
         };
     }
     const outcome = await options.preparer.prepare({
@@ -35932,7 +35037,35 @@ async function run_node_prepareNode(plan, node, controller, options, images, log
     });
     if (outcome.status === 'passed' && outcome.image !== undefined)
         images.set(node.image, outcome.image);
-    return { status: outcome.status, exitCode: null, message: outcome.message, cached: outcome.cached };
+    return {
+        status: outcome.status,
+        exitCode: null,
+        message: outcome.message,
+        cached: outcome.cached,
+        cause: outcome.status === 'passed' ? null : 'failure',
+    };
+}
+/**
+ * Where the outputs of the jobs a node needs are (this run's job folders, or the earlier run a rerun took them
+ * from), or the failed result when one of them is not there.
+ */
+function neededOutputs(node, options) {
+    const inputs = (node.receives ?? []).map((received) => ({
+        from: received.from,
+        folder: (0,external_node_path_.join)(options.layout.runDir(received.run ?? options.store.runId), 'jobs', received.from, 'outputs'),
+    }));
+    const missing = (node.receives ?? [])
+        .filter((_, index) => !(0,external_node_fs_.existsSync)(inputs[index].folder))
+        .map((received) => `"${received.from}"${received.run === undefined ? '' : ` (kept by run ${received.run})`}`);
+    if (missing.length > 0)
+        return {
+            status: 'failed',
+            exitCode: null,
+            message: `the outputs of ${missing.join(', ')} are not there: its globs matched nothing, or that run was deleted`,
+            cached: undefined,
+            cause: null,
+        };
+    return inputs;
 }
 async function executeNode(plan, node, controller, options, images, log, guestLog, graceFor) {
     const executor = options.executors[node.executor];
@@ -35942,11 +35075,15 @@ async function executeNode(plan, node, controller, options, images, log, guestLo
             exitCode: null,
             message: `the ${node.executor} executor is not available here`,
             cached: undefined,
+            cause: 'infrastructure',
         };
     }
     const secrets = {};
     for (const name of node.secrets)
         secrets[name] = options.secrets[name] ?? '';
+    const inputs = neededOutputs(node, options);
+    if (!Array.isArray(inputs))
+        return inputs;
     const outcome = await executor.runJob({
         runId: options.store.runId,
         plan,
@@ -35963,8 +35100,20 @@ async function executeNode(plan, node, controller, options, images, log, guestLo
         guestLog,
         killGraceMs: graceFor,
         onProcess: (process) => options.store.update(node.id, { process }),
+        inputs,
     });
-    return { ...outcome, cached: undefined };
+    const { infrastructure, ...result } = outcome;
+    return {
+        ...result,
+        cached: undefined,
+        cause: outcome.status === 'passed'
+            ? null
+            : infrastructure === true
+                ? 'infrastructure'
+                : outcome.status === 'timed_out'
+                    ? 'timeout'
+                    : 'failure',
+    };
 }
 /**
  * Once a node is aborted, its executor has the grace period plus a margin to stop; after that the engine
@@ -35979,6 +35128,7 @@ async function withAbortDeadline(work, signal, graceFor) {
                 exitCode: null,
                 message: 'the executor did not stop in time',
                 cached: undefined,
+                cause: null,
             }), graceFor() + 2_500);
         };
         if (signal.aborted)
@@ -36149,6 +35299,7 @@ function describeOutcome(status) {
 ;// CONCATENATED MODULE: ./src/engine/run-plan.ts
 
 
+
 /**
  * Runs a plan's nodes with the scheduler: prepare nodes once, execute nodes when their dependencies passed,
  * timeouts and cancellation through abort signals, every transition recorded. Returns the run's status;
@@ -36226,10 +35377,15 @@ class PlanRun {
         this.running.delete(node.id);
         if (this.engineError !== undefined)
             return;
+        const startedAt = store.node(node.id).startedAt;
         store.finishNode(node.id, result.status, {
             exitCode: result.exitCode,
             message: result.message,
             cached: result.cached,
+            ...(result.attempts === undefined ? {} : { attempts: result.attempts }),
+            ...(result.phases === undefined || startedAt === null
+                ? {}
+                : { phases: phasesFrom(result.phases, startedAt) }),
         });
         progress.nodeFinished(node, store.node(node.id));
         this.finishSkipped(this.scheduler.complete(node.id, result.status));
@@ -36516,7 +35672,7 @@ const CacheEntrySchema = schemas/* strictObject */.rej({
     key: schemas/* string */.YjP(),
     image: schemas/* string */.YjP(),
     type: schemas/* enum */.k5n(['files', 'build', 'nix', 'oci']),
-    createdAt: datetime(),
+    createdAt: iso/* datetime */.w$(),
     buildMs: schemas/* number */.aig().int().nonnegative(),
     inputs: schemas/* array */.YOg(schemas/* strictObject */.rej({ path: schemas/* string */.YjP(), sha256: schemas/* string */.YjP() })),
 });
@@ -36801,7 +35957,7 @@ function untrustedPlanProblems(plan, policy) {
         return { problems, files };
     const file = plan.source.jobsFile;
     for (const node of plan.nodes) {
-        if (node.kind === 'execute' && !isVmExecutor(node.executor)) {
+        if (node.kind === 'execute' && !(0,catalog/* isVmExecutor */.NA)(node.executor)) {
             problems.push({
                 file,
                 path: ['jobs', node.job, 'executor'],
@@ -36979,7 +36135,7 @@ const loaded = new Map();
 async function runtimeOf(name) {
     let runtime = loaded.get(name);
     if (runtime === undefined) {
-        runtime = await descriptorOf(name).load();
+        runtime = await (0,catalog/* descriptorOf */.nb)(name).load();
         loaded.set(name, runtime);
     }
     return runtime;
@@ -37409,6 +36565,8 @@ function isZero(chunk) {
     return chunk.equals(ZEROS.subarray(0, chunk.length));
 }
 
+// EXTERNAL MODULE: ./src/oci/reference.ts
+var oci_reference = __nccwpck_require__(62148);
 // EXTERNAL MODULE: ./src/plan/image-users.ts
 var image_users = __nccwpck_require__(53423);
 // EXTERNAL MODULE: ./src/process/ownership.ts
@@ -37446,7 +36604,7 @@ function imageProblems(image, executors) {
     if (problems.length > 0)
         return problems;
     for (const executor of executors) {
-        const problem = descriptorOf(executor).kernelProblem?.(image.kernel, image.arch);
+        const problem = (0,catalog/* descriptorOf */.nb)(executor).kernelProblem?.(image.kernel, image.arch);
         if (problem !== undefined)
             problems.push(problem);
     }
@@ -37541,7 +36699,7 @@ class HostImagePreparer {
             throw new errors/* InternalError */.Gd(`image ${node.image} is not an oci image`);
         const { key } = await cache_imageCacheKey(node, context.repositoryRoot);
         const cache = new ImageCache((0,external_node_path_.join)(this.cacheDir, 'images'));
-        const reference = parseReference(node.reference, `images.${node.image}.oci`);
+        const reference = (0,oci_reference/* parseReference */.F2)(node.reference, `images.${node.image}.oci`);
         const client = new RegistryClient(reference, this.options.buildOnHost ? credentialsFor(reference.registry, this.env) : undefined);
         const result = await cache
             .getOrBuild(key, { image: node.image, type: 'oci', inputs: [] }, async (out) => {
@@ -37719,6 +36877,463 @@ function requireOutputs(folder, what) {
     const missing = missingOutputs(folder);
     if (missing !== undefined)
         throw new ImageProblem(`${what} did not produce ${missing.join(' and ')} (expected in $VMPLAN_IMAGE_OUT or the nix output)`);
+}
+
+;// CONCATENATED MODULE: ./src/parsers/model.ts
+
+/** How a test case ended. */
+const TestStatusSchema = schemas/* enum */.k5n(['passed', 'failed', 'error', 'skipped']);
+/** One test case of a report, as its tool wrote it (paths as printed, not yet made repository-relative). */
+const TestCaseSchema = schemas/* strictObject */.rej({
+    name: schemas/* string */.YjP(),
+    /** The class, module or suite path the tool groups the case under ("" when none). */
+    classname: schemas/* string */.YjP(),
+    status: TestStatusSchema,
+    durationMs: schemas/* number */.aig().nonnegative().nullable(),
+    /** The failure's one-line message (failed, error) or why it was skipped. */
+    message: schemas/* string */.YjP().nullable(),
+    /** The failure's details: stack trace, diff, captured output. */
+    details: schemas/* string */.YjP().nullable(),
+    file: schemas/* string */.YjP().nullable(),
+    line: schemas/* number */.aig().int().positive().nullable(),
+    /**
+     * How many times the tool itself ran it again after it failed, before this result (Surefire's and nextest's
+     * retries: `<flakyFailure>` when it then passed, `<rerunFailure>` when it failed again).
+     */
+    reruns: schemas/* number */.aig().int().nonnegative().optional(),
+});
+/** A test suite: a named group of cases. */
+const TestSuiteSchema = schemas/* strictObject */.rej({
+    name: schemas/* string */.YjP(),
+    durationMs: schemas/* number */.aig().nonnegative().nullable(),
+    cases: schemas/* array */.YOg(TestCaseSchema),
+});
+/** What one report file says: its suites, in the file's order. */
+const TestReportSchema = schemas/* strictObject */.rej({
+    format: schemas/* string */.YjP(),
+    suites: schemas/* array */.YOg(TestSuiteSchema),
+});
+/** How a case is named in reports: "classname › name", or the name alone (jest-junit repeats it as the class). */
+function testName(testCase) {
+    return testCase.classname === '' || testCase.classname === testCase.name
+        ? testCase.name
+        : `${testCase.classname} › ${testCase.name}`;
+}
+
+;// CONCATENATED MODULE: ./src/parsers/test-diagnostics.ts
+
+/**
+ * Failed and errored test cases as diagnostics: placed by the case's file/line, else by the first repository
+ * location in its failure text, else at the top of the case's file; cases with no repository location are left
+ * out (they have nowhere to point).
+ */
+function testFailureDiagnostics(job, report, relativize, findBySuffix) {
+    const diagnostics = [];
+    for (const suite of report.suites) {
+        for (const testCase of suite.cases) {
+            if (testCase.status !== 'failed' && testCase.status !== 'error')
+                continue;
+            const location = testLocation(testCase, relativize, findBySuffix);
+            if (location === undefined)
+                continue;
+            const name = testName(testCase);
+            diagnostics.push({
+                job,
+                path: location.path,
+                line: location.line,
+                column: undefined,
+                severity: 'error',
+                title: `test failed: ${name}`.slice(0, 255),
+                message: [testCase.message ?? '', (testCase.details ?? '').trim()]
+                    .filter((part) => part !== '')
+                    .join('\n\n') || 'failed',
+                tool: report.format,
+            });
+        }
+    }
+    return diagnostics;
+}
+/** How much of a failure's text is searched for places (its text is the job's: it can be megabytes). */
+const MAX_SCAN = 256 * 1024;
+/** Places looked at per failure. */
+const MAX_PLACES = 64;
+const PATH_LINE = /^(?:file:\/\/)?([\w./@-]+\.[A-Za-z]{1,5}):(\d+)/;
+const JVM_FILE = /^([\w$]+\.(?:java|kt|scala|groovy)):(\d+)$/;
+/**
+ * Places in a failure's text: `path:line` as most tools print it, and JVM stack frames `at pkg.Class.m(File.java:N)`.
+ * Linear in the text: split into tokens and lines first, each matched from its start only (a pattern searched
+ * anywhere in a long run of word characters backtracks quadratically).
+ */
+function placesIn(details, relativize, findBySuffix, goPackage) {
+    const text = details.slice(0, MAX_SCAN);
+    const places = [];
+    const inPackage = goPackage === undefined ? undefined : packageFiles(goPackage, relativize, findBySuffix);
+    for (const token of text.split(/[^\w./@:-]+/)) {
+        const match = PATH_LINE.exec(token);
+        const path = match === null ? undefined : (relativize(match[1]) ?? inPackage?.(match[1]));
+        if (path !== undefined)
+            places.push({ path, line: Number(match[2]) });
+        if (places.length >= MAX_PLACES)
+            return places;
+    }
+    if (findBySuffix === undefined)
+        return places;
+    for (const line of text.split('\n')) {
+        const frame = jvmFrame(line.trim());
+        if (frame === undefined)
+            continue;
+        const path = findBySuffix(frame.packagePath === '' ? frame.file : `${frame.packagePath}/${frame.file}`);
+        if (path !== undefined)
+            places.push({ path, line: frame.line, frameClass: frame.frameClass });
+        if (places.length >= MAX_PLACES)
+            break;
+    }
+    return places;
+}
+/**
+ * Go prints a test's own file without its folder (`calc_test.go:12: …`, in go-junit-report's XML too): such a name
+ * is looked up in the test's package, whose import path is the case's classname. Each name once, and at most
+ * MAX_PLACES names per failure: the text is the job's, and each lookup tries up to MAX_TAILS paths.
+ */
+function packageFiles(goPackage, relativize, findBySuffix) {
+    const found = new Map();
+    return (name) => {
+        if (name.includes('/') || !name.endsWith('.go'))
+            return undefined;
+        if (!found.has(name) && found.size < MAX_PLACES)
+            found.set(name, relativizeBySuffix(`${goPackage}/${name}`, relativize, findBySuffix));
+        return found.get(name);
+    };
+}
+/** A Go import path (`example.com/mod/calc`): where a Go test's bare file names live. */
+const GO_IMPORT_PATH = /^[\w.~-]+(\/[\w.~-]+)+$/;
+/** A JVM stack frame `at pkg.Class$Inner.method(File.java:12)`: the class, its package as a path, file, line. */
+function jvmFrame(line) {
+    if (!line.startsWith('at ') || !line.endsWith(')'))
+        return undefined;
+    const open = line.indexOf('(');
+    const location = JVM_FILE.exec(line.slice(open + 1, -1));
+    if (open < 0 || location === null)
+        return undefined;
+    const parts = line.slice(3, open).split('.');
+    if (parts.length < 2 || !parts.every((part) => /^[\w$<>]+$/.test(part)))
+        return undefined;
+    const frameClass = parts.slice(0, -1).join('.').replace(/\$.*$/, '');
+    return {
+        frameClass,
+        packagePath: frameClass.split('.').slice(0, -1).join('/'),
+        file: location[1],
+        line: Number(location[2]),
+    };
+}
+/**
+ * Where a failed test points in the repository: the failing line in the test's own file when its failure text
+ * shows one (the assertion), else the case's file/line; for a case without a file, the stack frame of its own
+ * class (JVM), else the first repository place in its failure text; else the top of its file.
+ */
+function testLocation(testCase, relativize, findBySuffix) {
+    const file = testCase.file === null ? undefined : relativizeBySuffix(testCase.file, relativize, findBySuffix);
+    const goPackage = GO_IMPORT_PATH.test(testCase.classname) ? testCase.classname : undefined;
+    const places = placesIn(testCase.details ?? '', relativize, findBySuffix, goPackage);
+    if (file !== undefined) {
+        const inFile = places.find((place) => place.path === file);
+        if (inFile !== undefined)
+            return { path: inFile.path, line: inFile.line };
+        if (testCase.line !== null)
+            return { path: file, line: testCase.line };
+    }
+    const ownFrame = places.find((place) => place.frameClass === testCase.classname.replace(/\$.*$/, ''));
+    const first = ownFrame ?? places[0];
+    if (first !== undefined)
+        return { path: first.path, line: first.line };
+    return file === undefined ? undefined : { path: file, line: 1 };
+}
+/** Longest tails of a report's relative path tried against the repository. */
+const MAX_TAILS = 16;
+/**
+ * A report's file in the repository: as written, else (for a relative path such as Go's
+ * `example.com/mod/calc/calc_test.go`) the longest tail of it that is a repository file.
+ */
+function relativizeBySuffix(file, relativize, findBySuffix) {
+    const direct = relativize(file);
+    if (direct !== undefined || file.startsWith('/'))
+        return direct;
+    const parts = file.split('/');
+    // At most MAX_TAILS lookups per case: a report (the job's) may name a path of thousands of folders.
+    for (let start = Math.max(1, parts.length - MAX_TAILS); start < parts.length; start++) {
+        const found = relativize(parts.slice(start).join('/'));
+        if (found !== undefined)
+            return found;
+    }
+    return findBySuffix?.(file.replace(/^(\.\/)+/, ''));
+}
+
+;// CONCATENATED MODULE: ./src/parsers/test-summary.ts
+
+
+
+/** Failed tests kept per job (the counts stay exact; the reports themselves are in the logs artifact). */
+const MAX_FAILED_TESTS = 50;
+/** Slowest tests kept per job. */
+const SLOWEST_TESTS = 5;
+/** Longest failure message kept. */
+const MAX_MESSAGE = 1000;
+/** Longest failure details (stack, diff) kept. */
+const MAX_DETAILS = 4000;
+/** Problems kept per job (reports unreadable, too large). */
+const MAX_PROBLEMS = 20;
+const count = schemas/* number */.aig().int().nonnegative();
+/** A failed (or errored) test, as the reports show it. */
+const FailedTestSchema = schemas/* strictObject */.rej({
+    /** "classname › name", or the name alone. */
+    test: schemas/* string */.YjP(),
+    suite: schemas/* string */.YjP(),
+    status: schemas/* enum */.k5n(['failed', 'error']),
+    message: schemas/* string */.YjP().nullable(),
+    details: schemas/* string */.YjP().nullable(),
+    /** Repository-relative place of the test or of its failure, when the report gives one. */
+    file: schemas/* string */.YjP().nullable(),
+    line: schemas/* number */.aig().int().positive().nullable(),
+    durationMs: schemas/* number */.aig().nonnegative().nullable(),
+});
+/** A job's tests: counts, time, the failures and the slowest tests, from every report it wrote. */
+const TestSummarySchema = schemas/* strictObject */.rej({
+    reports: count.describe('Report files read.'),
+    total: count,
+    passed: count,
+    /** Failed and errored. */
+    failed: count,
+    skipped: count,
+    durationMs: schemas/* number */.aig().nonnegative().nullable(),
+    failures: schemas/* array */.YOg(FailedTestSchema).max(MAX_FAILED_TESTS),
+    slowest: schemas/* array */.YOg(schemas/* strictObject */.rej({ test: schemas/* string */.YjP(), suite: schemas/* string */.YjP(), durationMs: schemas/* number */.aig().nonnegative() }))
+        .max(SLOWEST_TESTS),
+    /** Report files that could not be read, and why. */
+    problems: schemas/* array */.YOg(schemas/* string */.YjP()).max(MAX_PROBLEMS + 1),
+    /** Tests that failed in one attempt of the job and passed in another (retries), with each attempt's status. */
+    flaky: schemas/* array */.YOg(schemas/* strictObject */.rej({
+        test: schemas/* string */.YjP(),
+        suite: schemas/* string */.YjP(),
+        history: schemas/* array */.YOg(schemas/* enum */.k5n(['passed', 'failed', 'skipped', 'missing'])),
+    }))
+        .max(MAX_FAILED_TESTS)
+        .default([]),
+});
+/**
+ * One summary of a job's reports (in the order given): exact counts, the total time (each suite's own time, else
+ * its cases'), the first failures with their place in the repository, and the slowest tests.
+ */
+function summarizeTests(reports, relativize, problems = [], findBySuffix) {
+    const summary = {
+        reports: reports.length,
+        total: 0,
+        passed: 0,
+        failed: 0,
+        skipped: 0,
+        durationMs: null,
+        failures: [],
+        slowest: [],
+        flaky: [],
+        problems: problems.length > MAX_PROBLEMS
+            ? [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more`]
+            : problems,
+    };
+    const timed = [];
+    for (const report of reports) {
+        for (const suite of report.suites) {
+            const caseTime = suite.cases.reduce((sum, testCase) => (testCase.durationMs === null ? sum : (sum ?? 0) + testCase.durationMs), null);
+            const suiteTime = suite.durationMs ?? caseTime;
+            if (suiteTime !== null)
+                summary.durationMs = (summary.durationMs ?? 0) + suiteTime;
+            for (const testCase of suite.cases) {
+                summary.total++;
+                if (testCase.status === 'passed') {
+                    summary.passed++;
+                    // The tool ran it again after it failed, and it passed: flaky within one run of the job.
+                    if ((testCase.reruns ?? 0) > 0 && summary.flaky.length < MAX_FAILED_TESTS)
+                        summary.flaky.push({
+                            test: clip(testName(testCase), MAX_MESSAGE),
+                            suite: clip(suite.name, MAX_MESSAGE),
+                            history: [...Array(testCase.reruns).fill('failed'), 'passed'],
+                        });
+                }
+                else if (testCase.status === 'skipped')
+                    summary.skipped++;
+                else {
+                    summary.failed++;
+                    if (summary.failures.length < MAX_FAILED_TESTS)
+                        summary.failures.push(failedTest(testCase, suite.name, relativize, findBySuffix));
+                }
+                // Tests that took no measurable time are not "slow": listing them would only be noise.
+                if (testCase.durationMs !== null && testCase.durationMs > 0 && testCase.status !== 'skipped')
+                    timed.push({
+                        test: clip(testName(testCase), MAX_MESSAGE),
+                        suite: clip(suite.name, MAX_MESSAGE),
+                        durationMs: testCase.durationMs,
+                    });
+            }
+        }
+    }
+    summary.slowest = timed
+        .sort((a, b) => b.durationMs - a.durationMs || (a.test < b.test ? -1 : a.test > b.test ? 1 : 0))
+        .slice(0, SLOWEST_TESTS);
+    return summary;
+}
+function failedTest(testCase, suite, relativize, findBySuffix) {
+    const place = testLocation(testCase, relativize, findBySuffix);
+    return {
+        test: clip(testName(testCase), MAX_MESSAGE),
+        suite: clip(suite, MAX_MESSAGE),
+        status: testCase.status === 'error' ? 'error' : 'failed',
+        message: clip(testCase.message, MAX_MESSAGE),
+        details: clip(testCase.details, MAX_DETAILS),
+        file: place?.path ?? null,
+        line: place?.line ?? null,
+        durationMs: testCase.durationMs,
+    };
+}
+function clip(text, most) {
+    if (text === null)
+        return null;
+    return text.length <= most ? text : `${text.slice(0, most)}…`;
+}
+/** "12 passed, 1 failed, 2 skipped" (only the non-zero counts; "no tests" when there are none). */
+function testCounts(summary) {
+    const parts = [
+        summary.passed > 0 ? `${summary.passed} passed` : '',
+        summary.failed > 0 ? `${summary.failed} failed` : '',
+        summary.skipped > 0 ? `${summary.skipped} skipped` : '',
+    ].filter((part) => part !== '');
+    return parts.length === 0 ? 'no tests' : parts.join(', ');
+}
+/**
+ * Tests that both failed and passed across a job's attempts (each attempt's reports, in order), with their
+ * history: the first 50, in the order the reports first name them.
+ */
+function flakyTests(attempts) {
+    const histories = new Map();
+    attempts.forEach((reports, index) => {
+        for (const report of reports)
+            for (const suite of report.suites)
+                for (const testCase of suite.cases) {
+                    const test = clip(testName(testCase), MAX_MESSAGE);
+                    const key = `${suite.name}\u0000${test}`;
+                    let entry = histories.get(key);
+                    if (entry === undefined) {
+                        entry = { test, suite: clip(suite.name, MAX_MESSAGE), history: attempts.map(() => 'missing') };
+                        histories.set(key, entry);
+                    }
+                    const status = testCase.status === 'error' ? 'failed' : testCase.status;
+                    // A test reported twice in one attempt (two formats) counts as failed if either says so.
+                    if (entry.history[index] !== 'failed')
+                        entry.history[index] = status;
+                }
+    });
+    return [...histories.values()]
+        .filter((entry) => entry.history.includes('failed') && entry.history.includes('passed'))
+        .slice(0, MAX_FAILED_TESTS);
+}
+/**
+ * Tests that failed in the run a rerun repeats (its recorded failures) and passed in this one: flaky across
+ * runs, with the history failed → passed.
+ */
+function passedSince(earlierFailures, reports) {
+    if (earlierFailures.length === 0)
+        return [];
+    const failedBefore = new Set(earlierFailures.map((failure) => `${failure.suite}\u0000${failure.test}`));
+    const found = [];
+    const seen = new Set();
+    for (const report of reports)
+        for (const suite of report.suites)
+            for (const testCase of suite.cases) {
+                const test = clip(testName(testCase), MAX_MESSAGE);
+                const key = `${clip(suite.name, MAX_MESSAGE)}\u0000${test}`;
+                if (testCase.status !== 'passed' || !failedBefore.has(key) || seen.has(key))
+                    continue;
+                seen.add(key);
+                found.push({ test, suite: clip(suite.name, MAX_MESSAGE), history: ['failed', 'passed'] });
+            }
+    return found;
+}
+
+;// CONCATENATED MODULE: ./src/results/schema.ts
+
+
+
+
+
+/** Format version of results.json. */
+const RESULTS_SCHEMA_VERSION = 1;
+/** Largest results.json read. */
+const MAX_RESULTS_BYTES = 64 * 1024 * 1024;
+const AnnotationSchema = schemas/* strictObject */.rej({
+    level: schemas/* enum */.k5n(['error', 'warning', 'notice']),
+    title: schemas/* string */.YjP(),
+    message: schemas/* string */.YjP(),
+    file: schemas/* string */.YjP().optional(),
+    line: schemas/* number */.aig().int().positive().optional(),
+    column: schemas/* number */.aig().int().positive().optional(),
+    job: schemas/* string */.YjP(),
+    kind: schemas/* enum */.k5n(['job', 'diagnostic']),
+});
+/** One job's result, with what the reports need (so a report job can work from results alone). */
+const JobResultSchema = schemas/* strictObject */.rej({
+    status: NodeStatusSchema,
+    description: schemas/* string */.YjP(),
+    executor: schemas/* enum */.k5n(catalog/* EXECUTOR_NAMES */.Ts),
+    durationMs: schemas/* number */.aig().int().nonnegative().nullable(),
+    exitCode: schemas/* number */.aig().int().nullable(),
+    message: schemas/* string */.YjP().nullable(),
+    logTail: schemas/* string */.YjP().describe("The end of the job's log (masked), for summaries."),
+    logTruncated: schemas/* boolean */.zMY(),
+    annotations: schemas/* array */.YOg(AnnotationSchema),
+    attempts: schemas/* array */.YOg(AttemptSchema)
+        .default([])
+        .describe('Every attempt when the job ran more than once (retries); absent in older results.'),
+    flaky: schemas/* boolean */.zMY()
+        .default(false)
+        .describe('It failed, then passed: on a later attempt, or in this rerun of a run where it failed.'),
+    earlier: EarlierResultSchema.nullable()
+        .default(null)
+        .describe('For a rerun: how the job ended in the run this one repeats.'),
+    tests: TestSummarySchema.nullable()
+        .default(null)
+        .describe("What the job's test reports say (null when it names none; absent in older results)."),
+    startedAt: iso/* datetime */.w$()
+        .nullable()
+        .default(null)
+        .describe('When it started (null when it never did; absent in older results).'),
+    phases: schemas/* array */.YOg(PhaseSchema)
+        .max(PHASE_NAMES.length)
+        .default([])
+        .describe("Where its time went (its last attempt's), from startedAt; absent in older results."),
+});
+/** `results.json`: what one runner (one shard) ran of a plan, uploaded as an artifact. */
+const ResultsSchema = schemas/* strictObject */.rej({
+    schemaVersion: schemas/* literal */.euz(RESULTS_SCHEMA_VERSION),
+    planId: schemas/* string */.YjP()
+        .regex(/^[0-9a-f]{64}$/)
+        .describe('The plan the runner was given (before sharding).'),
+    shard: schemas/* strictObject */.rej({ index: schemas/* number */.aig().int().positive(), count: schemas/* number */.aig().int().positive() })
+        .nullable(),
+    runId: schemas/* string */.YjP(),
+    status: schemas/* enum */.k5n(['passed', 'failed', 'cancelled']),
+    startedAt: schemas/* string */.YjP(),
+    finishedAt: schemas/* string */.YjP().nullable(),
+    jobs: schemas/* record */.g1P(schemas/* string */.YjP().regex(schema/* JOB_ID_PATTERN */.BE), JobResultSchema),
+});
+
+;// CONCATENATED MODULE: ./src/results/io.ts
+
+
+
+/** Writes results.json atomically after validating it. */
+function writeResults(path, results) {
+    (0,atomic_write/* writeJsonAtomic */.q)(path, ResultsSchema.parse(results));
+}
+/** Reads and validates a results.json (an artifact from another runner: checked, never trusted blindly). */
+function readResults(path, name = path) {
+    return read_json_readJsonFile(path, ResultsSchema, { kind: 'results.json', maxBytes: MAX_RESULTS_BYTES }, name);
 }
 
 ;// CONCATENATED MODULE: ./src/parsers/diagnostics/rule.ts
@@ -38028,70 +37643,68 @@ function relativizer(prefixes, exists, workingDirectory = '.') {
     };
 }
 
-;// CONCATENATED MODULE: ./src/parsers/test-diagnostics.ts
+;// CONCATENATED MODULE: ./src/report/repo-files.ts
+
+
+
+/** Files indexed at most (a repository's snapshot; past this, suffixes are not looked up). */
+const MAX_FILES = 200_000;
 /**
- * Failed and errored test cases as diagnostics: placed by the case's file/line, else by the first repository
- * location in its failure text, else at the top of the case's file; cases with no repository location are left
- * out (they have nowhere to point).
+ * Finds repository files by the end of their path (a JVM stack frame names `calc/CalcTest.java`, the file is
+ * `src/test/java/calc/CalcTest.java`), from one walk of the run's snapshot made on the first lookup. Never follows
+ * a link; when several files match, the shortest path wins (then the first in order).
  */
-function testFailureDiagnostics(job, report, relativize) {
-    const diagnostics = [];
-    for (const suite of report.suites) {
-        for (const testCase of suite.cases) {
-            if (testCase.status !== 'failed' && testCase.status !== 'error')
-                continue;
-            const location = locate(testCase, relativize);
-            if (location === undefined)
-                continue;
-            const name = testCase.classname === '' ? testCase.name : `${testCase.classname} › ${testCase.name}`;
-            diagnostics.push({
-                job,
-                path: location.path,
-                line: location.line,
-                column: undefined,
-                severity: 'error',
-                title: `test failed: ${name}`.slice(0, 255),
-                message: [testCase.message ?? '', (testCase.details ?? '').trim()]
-                    .filter((part) => part !== '')
-                    .join('\n\n') || 'failed',
-                tool: report.format,
-            });
+function suffixFinder(root) {
+    // A run's snapshot never changes: every job of the run (and its diagnostics and test summary) shares one walk.
+    if (latest?.root === root)
+        return latest.find;
+    let byName;
+    const find = (suffix) => {
+        byName ??= indexByName(root);
+        const name = suffix.slice(suffix.lastIndexOf('/') + 1);
+        const candidates = (byName.get(name) ?? []).filter((path) => path === suffix || path.endsWith(`/${suffix}`));
+        return candidates.sort((a, b) => a.length - b.length || (0,canonical_json/* compareText */.n6)(a, b))[0];
+    };
+    latest = { root, find };
+    return find;
+}
+/** The finder of the snapshot looked at last (one run's at a time). */
+let latest;
+function indexByName(root) {
+    const byName = new Map();
+    const folders = [''];
+    let files = 0;
+    while (folders.length > 0 && files < MAX_FILES) {
+        const folder = folders.pop();
+        let entries;
+        try {
+            entries = (0,external_node_fs_.readdirSync)((0,external_node_path_.join)(root, folder), { withFileTypes: true });
+        }
+        catch {
+            continue;
+        }
+        for (const entry of entries) {
+            const path = folder === '' ? entry.name : `${folder}/${entry.name}`;
+            if (entry.isDirectory()) {
+                if (entry.name !== '.git')
+                    folders.push(path);
+            }
+            else if (entry.isFile()) {
+                byName.set(entry.name, [...(byName.get(entry.name) ?? []), path]);
+                if (++files >= MAX_FILES)
+                    break;
+            }
         }
     }
-    return diagnostics;
-}
-function locate(testCase, relativize) {
-    const file = testCase.file === null ? undefined : relativizeBySuffix(testCase.file, relativize);
-    if (file !== undefined && testCase.line !== null)
-        return { path: file, line: testCase.line };
-    for (const match of (testCase.details ?? '').matchAll(/(?:file:\/\/)?([\w./@-]+\.[A-Za-z]{1,5}):(\d+)/g)) {
-        const path = relativize(match[1]);
-        if (path !== undefined)
-            return { path, line: Number(match[2]) };
-    }
-    return file === undefined ? undefined : { path: file, line: 1 };
-}
-/** Longest tails of a report's relative path tried against the repository. */
-const MAX_TAILS = 16;
-/**
- * A report's file in the repository: as written, else (for a relative path such as Go's
- * `example.com/mod/calc/calc_test.go`) the longest tail of it that is a repository file.
- */
-function relativizeBySuffix(file, relativize) {
-    const direct = relativize(file);
-    if (direct !== undefined || file.startsWith('/'))
-        return direct;
-    const parts = file.split('/');
-    // At most MAX_TAILS lookups per case: a report (the job's) may name a path of thousands of folders.
-    for (let start = Math.max(1, parts.length - MAX_TAILS); start < parts.length; start++) {
-        const found = relativize(parts.slice(start).join('/'));
-        if (found !== undefined)
-            return found;
-    }
-    return undefined;
+    return byName;
 }
 
 ;// CONCATENATED MODULE: ./src/report/collect.ts
+
+
+
+
+
 
 
 
@@ -38128,7 +37741,7 @@ function mainLog(jobDir) {
     return (0,external_node_fs_.existsSync)(guest) && (0,external_node_fs_.statSync)(guest).size > 0 ? guest : (0,external_node_path_.join)(jobDir, 'host.log');
 }
 /** A job's report from its record and the end of its log. */
-function jobReport(layout, runId, node, record) {
+function jobReport(layout, runId, node, record, tests = null, earlier = null) {
     const tail = readTail(mainLog(layout.nodeDir(runId, node)), LOG_TAIL_BYTES);
     return {
         job: node.job,
@@ -38140,40 +37753,118 @@ function jobReport(layout, runId, node, record) {
         message: record.message,
         logTail: tail.text,
         logTruncated: tail.truncated,
+        tests,
+        attempts: record.attempts ?? [],
+        flaky: schema_isFlaky(record) ||
+            (record.status === 'passed' &&
+                earlier !== null &&
+                earlier.sameCode &&
+                ['failed', 'timed_out'].includes(earlier.status)),
+        earlier,
+        startedAt: record.startedAt,
+        phases: record.phases ?? [],
     };
+}
+/** Turns the paths a job's tools printed into repository paths (only files in the run's snapshot count). */
+function jobRelativizer(layout, runId, node, snapshotDir, repositoryRoot) {
+    return relativizer(['/workspace', (0,external_node_path_.join)(layout.nodeDir(runId, node), 'workspace'), snapshotDir, repositoryRoot], (path) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(snapshotDir, path)), node.workingDirectory);
+}
+/**
+ * The test reports a job left (each read with every format whose globs name it, in path order), and a line for
+ * each file that could not be read as its format or was too large.
+ */
+function readJobTestReports(layout, runId, node) {
+    return readTestReports((0,external_node_path_.join)(layout.nodeDir(runId, node), 'reports'), node);
+}
+/** The test reports in one folder (a job's, or one of its earlier attempts'), read as the job's globs say. */
+function readTestReports(folder, node) {
+    const reports = [];
+    const problems = [];
+    for (const file of filesUnder(folder)) {
+        const path = (0,external_node_path_.relative)(folder, file);
+        for (const format of formatsOf(node, path)) {
+            if ((0,external_node_fs_.statSync)(file).size > format.maxBytes) {
+                problems.push(`${path}: larger than ${formatBytes(format.maxBytes)}, not read as ${format.name}`);
+                continue;
+            }
+            try {
+                reports.push(format.parse((0,external_node_fs_.readFileSync)(file, 'utf8')));
+            }
+            catch (error) {
+                problems.push(`${path}: ${error.message.split('\n')[0].slice(0, 300)}`);
+            }
+        }
+    }
+    return { reports, problems };
 }
 /**
  * File/line diagnostics of a job: from the end of its logs and from its test reports (each read with the format
  * the jobs file named for it), with paths made relative to the repository (only files in the run's snapshot count).
  */
-function jobDiagnostics(layout, runId, node, snapshotDir, repositoryRoot) {
+function jobDiagnostics(layout, runId, node, snapshotDir, repositoryRoot, read = readJobTestReports(layout, runId, node)) {
     const jobDir = layout.nodeDir(runId, node);
-    const relativize = relativizer(['/workspace', (0,external_node_path_.join)(jobDir, 'workspace'), snapshotDir, repositoryRoot], (path) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(snapshotDir, path)), node.workingDirectory);
+    const relativize = jobRelativizer(layout, runId, node, snapshotDir, repositoryRoot);
+    const findBySuffix = suffixFinder(snapshotDir);
     const found = [];
     for (const log of ['guest.log', 'host.log']) {
         const { text } = readTail((0,external_node_path_.join)(jobDir, log), DIAGNOSTIC_SCAN_BYTES);
         if (text !== '')
             found.push(...parseDiagnostics(node.job, text, relativize));
     }
-    const reports = (0,external_node_path_.join)(jobDir, 'reports');
-    for (const file of filesUnder(reports)) {
-        for (const format of formatsOf(node, (0,external_node_path_.relative)(reports, file))) {
-            if ((0,external_node_fs_.statSync)(file).size > format.maxBytes)
-                continue;
-            try {
-                found.push(...testFailureDiagnostics(node.job, format.parse((0,external_node_fs_.readFileSync)(file, 'utf8')), relativize));
-            }
-            catch {
-                // Not a report of that format after all: nothing to annotate from it.
-            }
-        }
-    }
+    for (const report of read.reports)
+        found.push(...testFailureDiagnostics(node.job, report, relativize, findBySuffix));
     return dedupe(found);
+}
+/** A job's test summary from the reports it left; null when its jobs-file entry names no reports. */
+function jobTests(layout, runId, node, snapshotDir, repositoryRoot, earlierFailures = [], read) {
+    if ((0,plan_schema/* reportGlobs */.i9)(node).length === 0)
+        return null;
+    const relativize = jobRelativizer(layout, runId, node, snapshotDir, repositoryRoot);
+    try {
+        const { reports, problems: found } = read ?? readJobTestReports(layout, runId, node);
+        const problems = [...found];
+        if (reports.length === 0 && problems.length === 0)
+            problems.push(`no report file matched ${(0,plan_schema/* reportGlobs */.i9)(node).join(', ')}`);
+        const summary = summarizeTests(reports, relativize, problems, suffixFinder(snapshotDir));
+        const earlier = earlierAttemptFolders(layout.nodeDir(runId, node)).map((folder) => readTestReports((0,external_node_path_.join)(folder, 'reports'), node).reports);
+        // Flaky within the tool's own retries (summary.flaky), across the job's attempts, across runs: each once.
+        const seen = new Set();
+        const flaky = [
+            ...summary.flaky,
+            ...(earlier.length === 0 ? [] : flakyTests([...earlier, reports])),
+            ...passedSince(earlierFailures, reports),
+        ].filter((entry) => {
+            const key = `${entry.suite}\u0000${entry.test}`;
+            if (seen.has(key))
+                return false;
+            seen.add(key);
+            return true;
+        });
+        return flaky.length === summary.flaky.length
+            ? summary
+            : { ...summary, flaky: flaky.slice(0, MAX_FAILED_TESTS) };
+    }
+    catch (error) {
+        // The folder is the job's: whatever it holds, the run goes on and says why there are no results.
+        return summarizeTests([], relativize, [`the reports could not be read: ${error.message}`]);
+    }
+}
+/** The folders of a job's earlier attempts (attempts/1, attempts/2, …), in order. */
+function earlierAttemptFolders(nodeDir) {
+    const folder = (0,external_node_path_.join)(nodeDir, 'attempts');
+    if (!(0,external_node_fs_.existsSync)(folder))
+        return [];
+    return (0,external_node_fs_.readdirSync)(folder, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && /^[1-9]\d*$/.test(entry.name))
+        .map((entry) => Number(entry.name))
+        .sort((a, b) => a - b)
+        .map((number) => (0,external_node_path_.join)(folder, String(number)));
 }
 /** The formats whose globs (in the job's `reports`) match a collected report file. */
 function formatsOf(node, path) {
-    return Object.entries(node.reports).flatMap(([name, globs]) => {
-        const format = reportFormat(name);
+    return Object.entries(node.reports).flatMap(([name, given]) => {
+        const globs = given ?? [];
+        const format = (0,registry/* reportFormat */.aY)(name);
         const matches = globs.some((glob) => picomatch_default()(glob.replace(/\/+$/, ''), { dot: true })(path));
         const inFolder = globs.some((glob) => path.startsWith(`${glob.replace(/\/+$/, '')}/`));
         return format !== undefined && (matches || inFolder) ? [format] : [];
@@ -38188,51 +37879,279 @@ function filesUnder(folder) {
         .sort((a, b) => (0,canonical_json/* compareText */.n6)((0,external_node_path_.relative)(folder, a), (0,external_node_path_.relative)(folder, b)));
 }
 
-;// CONCATENATED MODULE: ./src/results/schema.ts
+;// CONCATENATED MODULE: ./src/records/render.ts
 
 
+/** 850 ms, 12.3 s, 4m 05s, 1h 02m. */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${ms} ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    const seconds = Math.round(ms / 1000);
+    if (seconds < 3600)
+        return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+    return `${Math.floor(seconds / 3600)}h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+/** A plain-text table with padded columns. */
+function textTable(header, rows) {
+    const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+    const line = (cells) => cells
+        .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column])))
+        .join('  ')
+        .trimEnd();
+    return [line(header), ...rows.map(line)].join('\n');
+}
+/** The final table of a run: one row per node, with status, duration, exit code and message. */
+function renderRunTable(run, nodes, plan) {
+    const byId = new Map(plan.nodes.map((node) => [node.id, node]));
+    const rows = nodes.map((record) => {
+        const node = byId.get(record.nodeId);
+        const name = node?.kind === 'prepare' ? `image ${node.image}` : (record.job ?? record.nodeId);
+        const status = record.status === 'passed' && record.cached === true
+            ? 'passed (cached)'
+            : isFlaky(record)
+                ? `passed (flaky, ${record.attempts.length} attempts)`
+                : (record.attempts?.length ?? 0) > 1
+                    ? `${record.status} (${record.attempts.length} attempts)`
+                    : record.status;
+        return [
+            name,
+            status,
+            record.durationMs === null ? '-' : formatDuration(record.durationMs),
+            record.exitCode === null ? '-' : String(record.exitCode),
+            record.executor,
+            record.status === 'passed' ? '' : (record.message ?? ''),
+        ];
+    });
+    const counts = Object.entries(run.counts)
+        .map(([status, count]) => `${count} ${statusLabel(status)}`)
+        .join(', ');
+    const duration = run.durationMs === null ? 'still running' : formatDuration(run.durationMs);
+    return [
+        textTable(['NODE', 'STATUS', 'DURATION', 'EXIT', 'EXECUTOR', 'MESSAGE'], rows),
+        '',
+        `Run ${run.runId}: ${run.status} (${counts || 'no jobs'}) in ${duration}${run.message === null ? '' : ` — ${run.message}`}`,
+    ].join('\n');
+}
+/** A phase's time: milliseconds under ten seconds ("120 ms", "2.31 s"), else as formatDuration. */
+function phaseTime(ms) {
+    if (ms < 1000)
+        return `${ms} ms`;
+    return ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : formatDuration(ms);
+}
+/**
+ * `vmplan status --timings`: a table per job of where its time went (phase, start from the job's start,
+ * duration, share of the job), its last attempt's when it retried; jobs without timings say so.
+ */
+function renderPhaseTables(nodes) {
+    const blocks = nodes.flatMap((record) => {
+        if (record.kind !== 'execute' || record.job === null || record.startedAt === null)
+            return [];
+        const total = record.durationMs === null ? '' : ` in ${phaseTime(record.durationMs)}`;
+        const attempts = (record.attempts?.length ?? 0) > 1 ? `, last of ${record.attempts.length} attempts` : '';
+        const title = `${record.job} (${record.executor}, ${statusLabel(record.status)}${total}${attempts})`;
+        const phases = record.phases ?? [];
+        if (phases.length === 0)
+            return [`${title}\n  no timings recorded`];
+        const whole = Math.max(1, ...phases.map((phase) => phase.startMs + phase.ms));
+        const rows = phases.map((phase) => [
+            phase.phase,
+            phaseTime(phase.startMs),
+            phaseTime(phase.ms),
+            `${Math.round((phase.ms / whole) * 100)}%`,
+        ]);
+        const table = textTable(['phase', 'start', 'duration', 'share'], rows)
+            .split('\n')
+            .map((line) => `  ${line}`)
+            .join('\n');
+        return [`${title}\n${table}`];
+    });
+    return blocks.length === 0 ? 'no job of this run started' : blocks.join('\n\n');
+}
+
+;// CONCATENATED MODULE: ./src/report/model.ts
+
+/** Statuses that fail a run. */
+const FAILING = ['failed', 'timed_out', 'cancelled', 'skipped'];
+/** formatDuration for reports, where columns read better in seconds: "0.4 s", "3.4 s", "2m 05s". */
+function shortDuration(ms) {
+    if (ms === null)
+        return '–';
+    return ms < 1000 ? `${(ms / 1000).toFixed(1)} s` : formatDuration(ms);
+}
+/** A test's duration: milliseconds under a second ("48 ms"), else as shortDuration. */
+function testDuration(ms) {
+    return ms !== null && ms < 1000 ? `${Math.round(ms)} ms` : shortDuration(ms);
+}
+
+;// CONCATENATED MODULE: ./src/report/timeline.ts
 
 
-/** Format version of results.json. */
-const RESULTS_SCHEMA_VERSION = 1;
-/** Largest results.json read. */
-const MAX_RESULTS_BYTES = 64 * 1024 * 1024;
-const AnnotationSchema = schemas/* strictObject */.rej({
-    level: schemas/* enum */.k5n(['error', 'warning', 'notice']),
-    title: schemas/* string */.YjP(),
-    message: schemas/* string */.YjP(),
-    file: schemas/* string */.YjP().optional(),
-    line: schemas/* number */.aig().int().positive().optional(),
-    column: schemas/* number */.aig().int().positive().optional(),
-    job: schemas/* string */.YjP(),
-    kind: schemas/* enum */.k5n(['job', 'diagnostic']),
-});
-/** One job's result, with what the reports need (so a report job can work from results alone). */
-const JobResultSchema = schemas/* strictObject */.rej({
-    status: NodeStatusSchema,
-    description: schemas/* string */.YjP(),
-    executor: schemas/* enum */.k5n(EXECUTOR_NAMES),
-    durationMs: schemas/* number */.aig().int().nonnegative().nullable(),
-    exitCode: schemas/* number */.aig().int().nullable(),
-    message: schemas/* string */.YjP().nullable(),
-    logTail: schemas/* string */.YjP().describe("The end of the job's log (masked), for summaries."),
-    logTruncated: schemas/* boolean */.zMY(),
-    annotations: schemas/* array */.YOg(AnnotationSchema),
-});
-/** `results.json`: what one runner (one shard) ran of a plan, uploaded as an artifact. */
-const ResultsSchema = schemas/* strictObject */.rej({
-    schemaVersion: schemas/* literal */.euz(RESULTS_SCHEMA_VERSION),
-    planId: schemas/* string */.YjP()
-        .regex(/^[0-9a-f]{64}$/)
-        .describe('The plan the runner was given (before sharding).'),
-    shard: schemas/* strictObject */.rej({ index: schemas/* number */.aig().int().positive(), count: schemas/* number */.aig().int().positive() })
-        .nullable(),
-    runId: schemas/* string */.YjP(),
-    status: schemas/* enum */.k5n(['passed', 'failed', 'cancelled']),
-    startedAt: schemas/* string */.YjP(),
-    finishedAt: schemas/* string */.YjP().nullable(),
-    jobs: schemas/* record */.g1P(schemas/* string */.YjP().regex(JOB_ID_PATTERN), JobResultSchema),
-});
+/** Most bars in the summary's Mermaid chart: GitHub renders a taller one unreadably small. */
+const MAX_GANTT_BARS = 40;
+/** Most bars in the HTML timeline. */
+const MAX_HTML_BARS = 2000;
+/** Fill colours of the phases in the HTML timeline. */
+const PHASE_COLOURS = {
+    prepare: '#9ca3af',
+    hypervisor: '#f59e0b',
+    boot: '#fb923c',
+    setup: '#a78bfa',
+    vm: '#fbbf24',
+    command: '#3b82f6',
+    collect: '#14b8a6',
+    shutdown: '#f472b6',
+    finish: '#6b7280',
+};
+/** The nodes that started, in start order (images first on ties): what the timeline draws. */
+function timelineBars(report) {
+    const bars = [];
+    for (const image of report.images ?? []) {
+        const start = image.startedAt == null ? Number.NaN : Date.parse(image.startedAt);
+        if (Number.isNaN(start) || image.durationMs === null)
+            continue;
+        bars.push({
+            label: `image ${image.image}`,
+            kind: 'image',
+            status: image.status,
+            start,
+            ms: image.durationMs,
+            phases: [],
+        });
+    }
+    for (const job of report.jobs) {
+        const start = job.startedAt == null ? Number.NaN : Date.parse(job.startedAt);
+        if (Number.isNaN(start) || job.durationMs === null)
+            continue;
+        bars.push({
+            label: `job ${job.job}`,
+            kind: 'job',
+            status: job.status,
+            start,
+            ms: job.durationMs,
+            phases: absolute(start, job.phases ?? []),
+        });
+    }
+    return bars.sort((a, b) => a.start - b.start || (a.kind === b.kind ? 0 : a.kind === 'image' ? -1 : 1));
+}
+function absolute(start, phases) {
+    return phases.map((phase) => ({ phase: phase.phase, start: start + phase.startMs, ms: phase.ms }));
+}
+/** Failed and timed-out bars are marked: they are what a reader looks for. */
+function failedBar(bar) {
+    return bar.status === 'failed' || bar.status === 'timed_out';
+}
+/**
+ * The bars a chart of at most `most` bars shows: the failed ones first, then the longest, drawn in start order;
+ * with how many were left out.
+ */
+function chartBars(bars, most) {
+    if (bars.length <= most)
+        return { shown: [...bars], left: 0 };
+    const ranked = [...bars].sort((a, b) => Number(failedBar(b)) - Number(failedBar(a)) || b.ms - a.ms || a.start - b.start);
+    const kept = new Set(ranked.slice(0, most));
+    return { shown: bars.filter((bar) => kept.has(bar)), left: bars.length - most };
+}
+/** A Mermaid name: no character Mermaid's gantt syntax gives a meaning to (`:`, `#`, `;`, line breaks…). */
+function mermaidName(text) {
+    return text.replace(/[^A-Za-z0-9 _.()-]/g, '_');
+}
+/**
+ * The run's timeline as a Mermaid `gantt` chart for the job summary (GitHub renders it): a section per node,
+ * a bar per phase (the whole node when its phases are unknown), failed nodes marked `crit`. At most `most` nodes
+ * (failed first, then the longest), saying how many more the HTML timeline has. Empty when nothing started.
+ */
+function ganttChart(report, most = MAX_GANTT_BARS) {
+    const bars = timelineBars(report);
+    if (bars.length === 0)
+        return [];
+    const { shown, left } = chartBars(bars, most);
+    const span = Math.max(...bars.map((bar) => bar.start + bar.ms)) - Math.min(...bars.map((bar) => bar.start));
+    const lines = [
+        '```mermaid',
+        'gantt',
+        '  dateFormat x',
+        `  axisFormat ${span >= 3_600_000 ? '%H:%M' : '%H:%M:%S'}`,
+    ];
+    for (const bar of shown) {
+        const tag = failedBar(bar) ? 'crit, ' : bar.status === 'passed' ? 'done, ' : 'active, ';
+        lines.push(`  section ${mermaidName(`${bar.label} (${status_words_statusLabel(bar.status)})`)}`);
+        const parts = bar.phases.filter((phase) => phase.ms > 0);
+        const pieces = parts.length === 0
+            ? [{ phase: bar.kind === 'image' ? 'prepare' : 'run', start: bar.start, ms: bar.ms }]
+            : parts;
+        for (const piece of pieces)
+            lines.push(`  ${mermaidName(`${piece.phase} ${testDuration(piece.ms)}`)} :${tag}${Math.round(piece.start)}, ${Math.round(piece.start + Math.max(1, piece.ms))}`);
+    }
+    lines.push('```');
+    if (left > 0)
+        lines.push('', `_${left} more node(s) not drawn (the chart shows the failed and the longest ${shown.length}); the HTML timeline in the logs artifact has all of them._`);
+    return lines;
+}
+function escapeXml(text) {
+    return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+/** Axis ticks: a round step giving about eight ticks over `span` milliseconds. */
+function tickStep(span) {
+    const steps = [
+        100, 250, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000,
+    ];
+    return steps.find((step) => span / step <= 8) ?? Math.ceil(span / 8 / 600_000) * 600_000;
+}
+/**
+ * The run's timeline as one self-contained HTML page with an SVG: a row per node (at most MAX_HTML_BARS, failed
+ * first then the longest, saying how many were left out), its phases coloured, failed rows outlined in red,
+ * each piece titled with its phase and duration. Every name is escaped: job names and messages come from the
+ * jobs file.
+ */
+function timelineHtml(report, title) {
+    const bars = timelineBars(report);
+    const { shown, left } = chartBars(bars, MAX_HTML_BARS);
+    const origin = bars.length === 0 ? 0 : Math.min(...bars.map((bar) => bar.start));
+    const span = Math.max(1, ...bars.map((bar) => bar.start + bar.ms - origin));
+    const labelWidth = 220;
+    const width = 1000;
+    const rowHeight = 20;
+    const top = 30;
+    const x = (at) => labelWidth + ((at - origin) / span) * (width - labelWidth - 10);
+    const svg = [];
+    const step = tickStep(span);
+    for (let tick = 0; tick <= span; tick += step) {
+        svg.push(`<line x1="${x(origin + tick).toFixed(1)}" y1="${top - 5}" x2="${x(origin + tick).toFixed(1)}" y2="${top + shown.length * rowHeight}" stroke="#e5e7eb"/>`, `<text x="${x(origin + tick).toFixed(1)}" y="${top - 10}" font-size="11" text-anchor="middle">${escapeXml(shortDuration(tick))}</text>`);
+    }
+    shown.forEach((bar, row) => {
+        const y = top + row * rowHeight;
+        const failed = failedBar(bar);
+        svg.push(`<text x="${labelWidth - 6}" y="${y + 14}" font-size="12" text-anchor="end"${failed ? ' fill="#b91c1c"' : ''}>${escapeXml(bar.label)}</text>`);
+        const pieces = bar.phases.length === 0 ? [{ phase: 'run', start: bar.start, ms: bar.ms }] : bar.phases;
+        for (const piece of pieces) {
+            const colour = piece.phase === 'run' ? '#60a5fa' : PHASE_COLOURS[piece.phase];
+            svg.push(`<rect x="${x(piece.start).toFixed(1)}" y="${y + 3}" width="${Math.max(0.5, x(piece.start + piece.ms) - x(piece.start)).toFixed(1)}" height="${rowHeight - 6}" fill="${colour}"><title>${escapeXml(`${bar.label}: ${piece.phase} ${testDuration(piece.ms)}`)}</title></rect>`);
+        }
+        svg.push(`<rect x="${x(bar.start).toFixed(1)}" y="${y + 2}" width="${Math.max(0.5, x(bar.start + bar.ms) - x(bar.start)).toFixed(1)}" height="${rowHeight - 4}" fill="none" stroke="${failed ? '#dc2626' : '#374151'}" stroke-width="${failed ? 2 : 0.5}"><title>${escapeXml(`${bar.label}: ${status_words_statusLabel(bar.status)} in ${shortDuration(bar.ms)}`)}</title></rect>`);
+    });
+    const height = top + shown.length * rowHeight + 10;
+    const legend = Object.entries(PHASE_COLOURS)
+        .map(([phase, colour]) => `<span><i style="background:${colour}"></i>${escapeXml(phase)}</span>`)
+        .join(' ');
+    return [
+        '<!doctype html>',
+        '<html lang="en"><head><meta charset="utf-8">',
+        `<title>${escapeXml(title)}</title>`,
+        '<style>body{font:14px system-ui,sans-serif;margin:1.5em}i{display:inline-block;width:12px;height:12px;margin:0 4px 0 10px;vertical-align:middle}svg text{font-family:ui-monospace,monospace}</style>',
+        '</head><body>',
+        `<h1>${escapeXml(title)}</h1>`,
+        `<p>${bars.length} node(s) over ${escapeXml(shortDuration(span))}; failed ones outlined in red. Hover a bar for its phase and duration.</p>`,
+        left > 0 ? `<p>${left} more node(s) not drawn (the failed and the longest ${shown.length} are).</p>` : '',
+        `<p>${legend}</p>`,
+        `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+        ...svg,
+        '</svg>',
+        '</body></html>',
+        '',
+    ].join('\n');
+}
 
 ;// CONCATENATED MODULE: ./src/results/build.ts
 
@@ -38268,26 +38187,21 @@ function buildResults(givenPlanId, shard, run, jobs, annotations) {
                         : job.logTail,
                     logTruncated: job.logTruncated || cut,
                     annotations: annotations.filter((annotation) => annotation.job === job.job),
+                    attempts: job.attempts,
+                    flaky: job.flaky,
+                    earlier: job.earlier,
+                    tests: job.tests,
+                    startedAt: job.startedAt ?? null,
+                    phases: job.phases ?? [],
                 },
             ];
         })),
     };
 }
 
-;// CONCATENATED MODULE: ./src/results/io.ts
-
-
-
-/** Writes results.json atomically after validating it. */
-function writeResults(path, results) {
-    (0,atomic_write/* writeJsonAtomic */.q)(path, ResultsSchema.parse(results));
-}
-/** Reads and validates a results.json (an artifact from another runner: checked, never trusted blindly). */
-function readResults(path, name = path) {
-    return read_json_readJsonFile(path, ResultsSchema, { kind: 'results.json', maxBytes: MAX_RESULTS_BYTES }, name);
-}
-
 ;// CONCATENATED MODULE: ./src/pipeline/collect.ts
+
+
 
 
 
@@ -38306,9 +38220,25 @@ function imageReports(plan, records) {
                 cached: image.cached === true,
                 durationMs: image.durationMs,
                 message: image.message,
+                startedAt: image.startedAt,
             },
         ];
     });
+}
+/** The run's HTML timeline, `timeline.html` in the run folder (and so in the logs artifact). */
+function timelinePath(runDir) {
+    return (0,external_node_path_.join)(runDir, 'timeline.html');
+}
+/** Writes the run's HTML timeline; a full disk is an infrastructure problem, not the end of the reports. */
+function writeTimeline(runDir, report, store) {
+    try {
+        (0,atomic_write/* writeFileAtomic */.Z)(timelinePath(runDir), timelineHtml(report, `vmplan run ${report.run?.runId ?? ''}`));
+    }
+    catch (error) {
+        if (!(0,errors/* isOutOfSpace */.mK)(error))
+            throw error;
+        store.addInfrastructureProblem(`timeline.html could not be written: the state folder is out of space (${error.code})`);
+    }
 }
 /**
  * What a finished run leaves for the reports, from its records: a report per job, the images, every
@@ -38319,10 +38249,10 @@ function collectRun(plan, basePlanId, store, layout, tracker, signal) {
     const records = store.allNodes();
     const byId = new Map(records.map((node) => [node.nodeId, node]));
     const executeNodes = plan.nodes.filter((node) => node.kind === 'execute');
-    const jobs = executeNodes.map((node) => jobReport(layout, record.runId, node, byId.get(node.id)));
+    const jobs = executeNodes.map((node) => jobReport(layout, record.runId, node, byId.get(node.id), tracker.tests(node), tracker.earlier(node)));
     const annotations = executeNodes.flatMap((node) => tracker.annotations(node));
     const runDir = layout.runDir(record.runId);
-    const resultsPath = (0,external_node_path_.join)(runDir, 'results.json');
+    const resultsPath = layout.resultsFile(record.runId);
     try {
         writeResults(resultsPath, buildResults(basePlanId, plan.scope.shard, record, jobs, annotations));
     }
@@ -38331,12 +38261,14 @@ function collectRun(plan, basePlanId, store, layout, tracker, signal) {
             throw error;
         store.addInfrastructureProblem(`results.json could not be written: the state folder is out of space (${error.code})`);
     }
+    const images = imageReports(plan, byId);
+    writeTimeline(runDir, { plan, run: record, jobs, images, links: {} }, store);
     return {
         plan,
         record,
         nodes: records,
         jobs,
-        images: imageReports(plan, byId),
+        images,
         annotations,
         resultsPath,
         runDir,
@@ -38430,6 +38362,7 @@ function lastLines(text, count) {
 ;// CONCATENATED MODULE: ./src/pipeline/job-tracker.ts
 
 
+
 /**
  * Follows a run's jobs as they start and end: each finished job's annotations (its failure, the diagnostics in its
  * log and test reports), worked out once, for its check run and the final reports; and the check-run requests
@@ -38439,14 +38372,26 @@ class JobTracker {
     layout;
     repositoryRoot;
     locate;
+    previous;
     store;
     checks;
     annotationsByJob = new Map();
+    testsByJob = new Map();
     pending = [];
-    constructor(layout, repositoryRoot, locate) {
+    constructor(layout, repositoryRoot, locate, 
+    /** For a rerun: the results of the run it repeats, when known (to tell what flipped). */
+    previous) {
         this.layout = layout;
         this.repositoryRoot = repositoryRoot;
         this.locate = locate;
+        this.previous = previous;
+    }
+    /** How a job ended in the run this one repeats; null when this is no rerun or that is not known. */
+    earlier(node) {
+        const result = this.previous?.jobs[node.job];
+        return result === undefined
+            ? null
+            : { run: this.previous.run, status: result.status, sameCode: this.previous.sameCode };
     }
     /** The run's records exist: from now on jobs can be reported (and check runs made, when there are any). */
     attach(store, checks) {
@@ -38461,7 +38406,11 @@ class JobTracker {
     finished(node, record) {
         if (node.kind !== 'execute')
             return;
-        const annotations = this.annotationsOf(node, record.status);
+        // Its reports are read once, for both its test summary and its annotations.
+        const ran = record.status === 'passed' || record.status === 'failed' || record.status === 'timed_out';
+        const read = ran && (0,plan_schema/* reportGlobs */.i9)(node).length > 0 ? this.readReports(node) : { reports: [], problems: [] };
+        this.testsByJob.set(node.job, ran ? this.testsOf(node, read) : null);
+        const annotations = this.annotationsOf(node, record.status, read);
         this.annotationsByJob.set(node.job, annotations);
         if (this.checks === undefined)
             return;
@@ -38472,22 +38421,42 @@ class JobTracker {
     annotations(node) {
         return this.annotationsByJob.get(node.job) ?? [];
     }
+    /** A job's test summary (null for jobs that name no reports or did not run). */
+    tests(node) {
+        return this.testsByJob.get(node.job) ?? null;
+    }
     /** Resolves once every check-run request made so far has settled. */
     async settled() {
         await Promise.all(this.pending);
     }
     reportOf(node) {
         const store = this.store;
-        return jobReport(this.layout, store.runId, node, store.node(node.id));
+        return jobReport(this.layout, store.runId, node, store.node(node.id), this.tests(node), this.earlier(node));
     }
-    annotationsOf(node, status) {
+    /** A job's test reports, or the reason they could not be read (the folder is the job's). */
+    readReports(node) {
+        try {
+            return readJobTestReports(this.layout, this.store.runId, node);
+        }
+        catch (error) {
+            return { reports: [], problems: [`the reports could not be read: ${error.message}`] };
+        }
+    }
+    testsOf(node, read) {
+        const store = this.store;
+        const snapshot = this.layout.snapshotDir(store.record.snapshotRun);
+        // Tests that passed after a change of code were fixed, not flaky.
+        const failedBefore = this.previous?.sameCode === true ? (this.previous.jobs[node.job]?.tests?.failures ?? []) : [];
+        return jobTests(this.layout, store.runId, node, snapshot, this.repositoryRoot, failedBefore, read);
+    }
+    annotationsOf(node, status, read) {
         if (status !== 'failed' && status !== 'timed_out')
             return [];
         const store = this.store;
         const snapshot = this.layout.snapshotDir(store.record.snapshotRun);
         return [
             ...jobAnnotations([this.reportOf(node)], this.locate),
-            ...diagnosticAnnotations(jobDiagnostics(this.layout, store.runId, node, snapshot, this.repositoryRoot)),
+            ...diagnosticAnnotations(jobDiagnostics(this.layout, store.runId, node, snapshot, this.repositoryRoot, read)),
         ];
     }
 }
@@ -38583,6 +38552,9 @@ function finishQuietly(store, message) {
 
 
 
+
+
+
 /** The free space a run with VM jobs needs by default. */
 const DEFAULT_MIN_FREE_BYTES = 2e9;
 /**
@@ -38591,7 +38563,7 @@ const DEFAULT_MIN_FREE_BYTES = 2e9;
  * ports for everything that differs.
  */
 async function runPipeline(request, ports) {
-    const tracker = new JobTracker(request.layout, request.repositoryRoot, request.locate);
+    const tracker = new JobTracker(request.layout, request.repositoryRoot, request.locate, earlierRun(request));
     const signals = new RunSignals(request.layout, request.signals);
     const record = await execute(request, ports, tracker, signals);
     const collected = collectRun(request.plan, request.basePlanId, record, request.layout, tracker, signals.signalled);
@@ -38599,6 +38571,24 @@ async function runPipeline(request, ports) {
     await tracker.settled();
     await ports.report(collected);
     return collected;
+}
+/** What the run a rerun repeats left: given by the caller, else its results.json in the state folder (if any). */
+function earlierRun({ rerun, layout }) {
+    if (rerun === undefined)
+        return undefined;
+    if (rerun.earlier !== undefined)
+        return { run: rerun.of, ...rerun.earlier };
+    if (!schema_RUN_ID_PATTERN.test(rerun.of))
+        return undefined;
+    const path = layout.resultsFile(rerun.of);
+    try {
+        // A local rerun runs on the snapshot of the run it repeats: the very same files.
+        return (0,external_node_fs_.existsSync)(path) ? { run: rerun.of, sameCode: true, jobs: readResults(path).jobs } : undefined;
+    }
+    catch {
+        // An unreadable earlier results.json only means nothing is known of what flipped.
+        return undefined;
+    }
 }
 /** Runs the plan to its end with signals handled; the records end terminal whatever happens. Returns them. */
 async function execute(request, ports, tracker, signals) {
@@ -38648,7 +38638,7 @@ async function execute(request, ports, tracker, signals) {
 async function checkRoom({ plan, layout, minFreeBytes }) {
     ensureStateDir(layout.root);
     ensureStateDir(layout.cacheDir, 'cache folder');
-    const needed = minFreeBytes ?? (plan.nodes.some((node) => isVmExecutor(node.executor)) ? DEFAULT_MIN_FREE_BYTES : 0);
+    const needed = minFreeBytes ?? (plan.nodes.some((node) => (0,catalog/* isVmExecutor */.NA)(node.executor)) ? DEFAULT_MIN_FREE_BYTES : 0);
     if (needed === 0)
         return;
     await checkFreeSpace([
@@ -38669,6 +38659,7 @@ function withHooks(inner, hooks, store) {
             inner.nodeFinished(node, record);
             hooks.finished(node, record);
         },
+        nodeRetrying: (node, attempt, of) => inner.nodeRetrying?.(node, attempt, of),
         liveSink: (node) => inner.liveSink(node),
     };
 }
@@ -38689,20 +38680,41 @@ function secretValuesOf(plan, env) {
  * of failed jobs, and shards). The result is a plan in its own right: stages, preconditions and planId are
  * recomputed, and the jobs left out are listed as excluded.
  */
-function selectFromPlan(plan, jobs, why, createdAt) {
+function selectFromPlan(plan, jobs, why, createdAt, 
+/** Jobs whose outputs an earlier run kept (job → that run): not run again, their outputs are used from there. */
+reuse = new Map()) {
     const executeById = new Map(plan.nodes.flatMap((node) => (node.kind === 'execute' ? [[node.job, node]] : [])));
     const unknown = jobs.filter((job) => !executeById.has(job));
     if (unknown.length > 0) {
         throw new errors/* InputError */.dz(unknown.map((job) => ({
-            message: `unknown job "${job}" in the plan${didYouMean(job, executeById.keys())}`,
+            message: `unknown job "${job}" in the plan${(0,suggest/* didYouMean */.au)(job, executeById.keys())}`,
         })));
     }
     const keep = new Set();
     const byId = new Map(plan.nodes.map((node) => [node.id, node]));
-    postOrder(jobs.map((job) => `job:${job}`), (id) => byId.get(id)?.dependsOn ?? [], (id) => keep.add(id));
+    // Only a job with outputs can stand in for its run: a job without any is run again (its effect is its passing).
+    const reused = (id) => {
+        const node = byId.get(id);
+        return (node?.kind === 'execute' &&
+            node.outputs !== undefined &&
+            reuse.has(node.job) &&
+            !jobs.includes(node.job));
+    };
+    postOrder(jobs.map((job) => `job:${job}`), (id) => (byId.get(id)?.dependsOn ?? []).filter((dependency) => !reused(dependency)), (id) => keep.add(id));
     const nodes = plan.nodes
         .filter((node) => keep.has(node.id))
-        .map((node) => node.kind === 'prepare' ? { ...node, usedBy: node.usedBy.filter((id) => keep.has(id)) } : node);
+        .map((node) => {
+        if (node.kind === 'prepare')
+            return { ...node, usedBy: node.usedBy.filter((id) => keep.has(id)) };
+        if (!node.dependsOn.some(reused))
+            return node;
+        // A need whose outputs an earlier run kept: no longer a node to wait for, its outputs come from that run.
+        return {
+            ...node,
+            dependsOn: node.dependsOn.filter((id) => !reused(id)),
+            receives: node.receives?.map((received) => reused(`job:${received.from}`) ? { ...received, run: reuse.get(received.from) } : received),
+        };
+    });
     const dropped = plan.nodes.flatMap((node) => node.kind === 'execute' && !keep.has(node.id)
         ? [
             {
@@ -38826,67 +38838,10 @@ function shardPlan(plan, spec, createdAt = plan.createdAt) {
     return { ...body, planId: planIdOf(body) };
 }
 
-;// CONCATENATED MODULE: ./src/records/render.ts
-
-/** 850 ms, 12.3 s, 4m 05s, 1h 02m. */
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${ms} ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
-    const seconds = Math.round(ms / 1000);
-    if (seconds < 3600)
-        return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
-    return `${Math.floor(seconds / 3600)}h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
-}
-/** A plain-text table with padded columns. */
-function textTable(header, rows) {
-    const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-    const line = (cells) => cells
-        .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column])))
-        .join('  ')
-        .trimEnd();
-    return [line(header), ...rows.map(line)].join('\n');
-}
-/** The final table of a run: one row per node, with status, duration, exit code and message. */
-function renderRunTable(run, nodes, plan) {
-    const byId = new Map(plan.nodes.map((node) => [node.id, node]));
-    const rows = nodes.map((record) => {
-        const node = byId.get(record.nodeId);
-        const name = node?.kind === 'prepare' ? `image ${node.image}` : (record.job ?? record.nodeId);
-        const status = record.status === 'passed' && record.cached === true ? 'passed (cached)' : record.status;
-        return [
-            name,
-            status,
-            record.durationMs === null ? '-' : formatDuration(record.durationMs),
-            record.exitCode === null ? '-' : String(record.exitCode),
-            record.executor,
-            record.status === 'passed' ? '' : (record.message ?? ''),
-        ];
-    });
-    const counts = Object.entries(run.counts)
-        .map(([status, count]) => `${count} ${statusLabel(status)}`)
-        .join(', ');
-    const duration = run.durationMs === null ? 'still running' : formatDuration(run.durationMs);
-    return [
-        textTable(['NODE', 'STATUS', 'DURATION', 'EXIT', 'EXECUTOR', 'MESSAGE'], rows),
-        '',
-        `Run ${run.runId}: ${run.status} (${counts || 'no jobs'}) in ${duration}${run.message === null ? '' : ` — ${run.message}`}`,
-    ].join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/report/model.ts
-
-/** Statuses that fail a run. */
-const FAILING = ['failed', 'timed_out', 'cancelled', 'skipped'];
-/** formatDuration for reports, where columns read better in seconds: "0.4 s", "3.4 s", "2m 05s". */
-function shortDuration(ms) {
-    if (ms === null)
-        return '–';
-    return ms < 1000 ? `${(ms / 1000).toFixed(1)} s` : formatDuration(ms);
-}
-
 ;// CONCATENATED MODULE: ./src/report/summary.ts
+
+
+
 
 
 
@@ -38918,7 +38873,7 @@ function buildSummary(report, budget = SUMMARY_BUDGET_BYTES) {
     if (run !== undefined)
         head.push(`Run \`${run.runId}\` in ${shortDuration(run.durationMs)}${run.message === null ? '' : ` — ${escapeCell(run.message)}`}.`);
     for (const note of capped(report.notes ?? [], 'note'))
-        head.push(`> ⚠️ ${escapeCell(clip(note))}`, '');
+        head.push(`> ⚠️ ${escapeCell(summary_clip(note))}`, '');
     if (report.images !== undefined && report.images.length > 0) {
         const images = report.images.map((image) => {
             const how = image.status !== 'passed'
@@ -38934,10 +38889,12 @@ function buildSummary(report, budget = SUMMARY_BUDGET_BYTES) {
         head.push(`Changed files unknown (${escapeCell(plan.scope.changes.reason)}): no job was filtered out by \`paths\`.`);
     head.push('');
     const logsLink = report.links.logs === undefined ? 'logs artifact' : `[logs](${report.links.logs})`;
-    const rows = report.jobs.map((job) => `| ${STATUS_ICON[job.status]} ${status_words_statusLabel(job.status)} | \`${job.job}\` | ${shortDuration(job.durationMs)} | ${job.exitCode ?? '–'} | ${job.executor} | ${report.links.logs === undefined ? '' : logsLink} |`);
+    // The tests column only when some job has test reports: most runs have none.
+    const withTests = report.jobs.some((job) => job.tests !== null);
+    const rows = report.jobs.map((job) => `| ${STATUS_ICON[job.status]} ${status_words_statusLabel(job.status)}${attemptsCell(job)} | \`${job.job}\` | ${shortDuration(job.durationMs)} | ${job.exitCode ?? '–'} | ${job.executor} |${withTests ? ` ${testsCell(job)} |` : ''} ${report.links.logs === undefined ? '' : logsLink} |`);
     const table = [
-        '| status | job | duration | exit | executor | logs |',
-        '| --- | --- | --- | --- | --- | --- |',
+        `| status | job | duration | exit | executor |${withTests ? ' tests |' : ''} logs |`,
+        `| --- | --- | --- | --- | --- |${withTests ? ' --- |' : ''} --- |`,
     ];
     const excluded = plan.excluded.length === 0
         ? []
@@ -38945,7 +38902,7 @@ function buildSummary(report, budget = SUMMARY_BUDGET_BYTES) {
             '',
             '<details><summary>Excluded jobs</summary>',
             '',
-            ...capped(plan.excluded.map((entry) => `- \`${entry.job}\`: ${escapeCell(clip(entry.message))}`), 'excluded job'),
+            ...capped(plan.excluded.map((entry) => `- \`${entry.job}\`: ${escapeCell(summary_clip(entry.message))}`), 'excluded job'),
             '',
             '</details>',
         ];
@@ -38955,17 +38912,25 @@ function buildSummary(report, budget = SUMMARY_BUDGET_BYTES) {
         : [
             '',
             '**Not run:**',
-            ...capped(skipped.map((job) => `- \`${job.job}\` ${job.status}: ${escapeCell(clip(job.message ?? ''))}`), 'job'),
+            ...capped(skipped.map((job) => `- \`${job.job}\` ${job.status}: ${escapeCell(summary_clip(job.message ?? ''))}`), 'job'),
         ];
     const failed = report.jobs.filter((job) => FAILING.includes(job.status) && job.status !== 'skipped' && job.status !== 'cancelled');
     const fixed = [...head, ...table];
-    const tail = [...skippedLines, ...excluded];
+    const tail = [
+        ...testSections(report.jobs, logsLink),
+        ...attemptSections(report.jobs),
+        ...timelineSection(report),
+        ...skippedLines,
+        ...excluded,
+    ];
     const size = (lines) => Buffer.byteLength(lines.join('\n'), 'utf8');
     // The table, trimmed when it alone would not fit.
     let shownRows = rows.slice(0, MAX_TABLE_ROWS);
     while (shownRows.length > 0 && size([...fixed, ...shownRows, ...tail]) > budget * 0.5)
         shownRows = shownRows.slice(0, Math.floor(shownRows.length / 2));
-    const rowsNote = shownRows.length < rows.length ? [`| … | ${rows.length - shownRows.length} more job(s) | | | | |`] : [];
+    const rowsNote = shownRows.length < rows.length
+        ? [`| … | ${rows.length - shownRows.length} more job(s) | | | |${withTests ? ' |' : ''} |`]
+        : [];
     const body = [...fixed, ...shownRows, ...rowsNote, ...tail];
     let remaining = budget - size(body) - 200;
     const sections = [];
@@ -38981,6 +38946,107 @@ function buildSummary(report, budget = SUMMARY_BUDGET_BYTES) {
     }
     return `${[...body, ...sections].join('\n')}\n`;
 }
+/** The run's timeline (a Mermaid gantt chart GitHub draws), when some node started. */
+function timelineSection(report) {
+    const chart = ganttChart(report);
+    return chart.length === 0
+        ? []
+        : ['', "**Timeline** (each node's phases; failed ones in red):", '', ...chart];
+}
+/** After a retried job's status: ", flaky (2 attempts)" or " (3 attempts)". */
+function attemptsCell(job) {
+    if (job.attempts.length <= 1)
+        return '';
+    return job.flaky ? `, flaky (${job.attempts.length} attempts)` : ` (${job.attempts.length} attempts)`;
+}
+/** Retried jobs, each attempt with its status, time and message, flaky jobs first. */
+function attemptSections(jobs) {
+    const retried = jobs
+        .filter((job) => job.attempts.length > 1)
+        .sort((a, b) => Number(b.flaky) - Number(a.flaky));
+    if (retried.length === 0)
+        return [];
+    const flaky = retried.filter((job) => job.flaky).length;
+    const lines = ['', `**Retried jobs** (${flaky} flaky):`];
+    for (const job of retried) {
+        const attempts = job.attempts.map((attempt) => {
+            const exit = attempt.exitCode === null ? '' : `, exit ${attempt.exitCode}`;
+            const why = attempt.status === 'passed' || attempt.message === null
+                ? ''
+                : `: ${clipTo(firstLine(attempt.message), 120)}`;
+            return `${attempt.attempt}. ${status_words_statusLabel(attempt.status)} in ${shortDuration(attempt.durationMs)}${exit}${escapeCell(why)}`;
+        });
+        lines.push(`- \`${job.job}\`${job.flaky ? ' — flaky' : ''}: ${attempts.join('; ')}`);
+    }
+    return capped(lines, 'retried job');
+}
+/** The tests cell of a job's row: "11 passed, 1 failed in 3.4 s", or "–". */
+function testsCell(job) {
+    if (job.tests === null)
+        return '–';
+    const time = job.tests.durationMs === null ? '' : ` in ${testDuration(job.tests.durationMs)}`;
+    const problems = job.tests.problems.length > 0 ? ' ⚠️' : '';
+    return `${testCounts(job.tests)}${time}${problems}`;
+}
+/** Failed tests shown across all jobs (each job keeps up to 50 in results.json). */
+const MAX_FAILED_TEST_ROWS = 50;
+/** Slowest tests shown across all jobs. */
+const SLOWEST_SHOWN = 10;
+/** Longest failure message in a table cell (its first line). */
+const MAX_CELL_MESSAGE = 200;
+/**
+ * The failed tests (job, test, first line of the message, file:line), the slowest tests, and the report files
+ * that could not be read; each bounded, with a note when cut.
+ */
+function testSections(jobs, logsLink) {
+    const withTests = jobs.filter((job) => job.tests !== null);
+    if (withTests.length === 0)
+        return [];
+    const lines = [];
+    const failed = withTests.flatMap((job) => job.tests.failures.map((failure) => ({ job: job.job, failure })));
+    const failedCount = withTests.reduce((sum, job) => sum + job.tests.failed, 0);
+    if (failedCount > 0) {
+        lines.push('', '**Failed tests:**', '', '| job | test | message | where |', '| --- | --- | --- | --- |');
+        for (const { job, failure } of failed.slice(0, MAX_FAILED_TEST_ROWS)) {
+            const where = failure.file === null ? '–' : `\`${failure.file}:${failure.line}\``;
+            const message = escapeCell(clipTo(firstLine(failure.message ?? failure.status), MAX_CELL_MESSAGE));
+            lines.push(`| \`${job}\` | ${escapeCell(clipTo(failure.test, MAX_CELL_MESSAGE))} | ${message} | ${where} |`);
+        }
+        const shown = Math.min(failed.length, MAX_FAILED_TEST_ROWS);
+        if (failedCount > shown)
+            lines.push('', `_${failedCount - shown} more failed test(s): the reports are in the ${logsLink}._`);
+    }
+    const flaky = withTests.flatMap((job) => job.tests.flaky.map((test) => ({ job: job.job, test })));
+    if (flaky.length > 0) {
+        lines.push('', '**Flaky tests** (failed in one attempt, passed in another):', '', '| job | test | attempts |', '| --- | --- | --- |');
+        for (const { job, test } of flaky.slice(0, MAX_FAILED_TEST_ROWS))
+            lines.push(`| \`${job}\` | ${escapeCell(clipTo(test.test, MAX_CELL_MESSAGE))} | ${test.history.map((status) => HISTORY_MARK[status]).join(' → ')} |`);
+        if (flaky.length > MAX_FAILED_TEST_ROWS)
+            lines.push('', `_${flaky.length - MAX_FAILED_TEST_ROWS} more flaky test(s)._`);
+    }
+    const slowest = withTests
+        .flatMap((job) => job.tests.slowest.map((test) => ({ job: job.job, test })))
+        .sort((a, b) => b.test.durationMs - a.test.durationMs || (0,canonical_json/* compareText */.n6)(a.job, b.job))
+        .slice(0, SLOWEST_SHOWN);
+    if (slowest.length > 0) {
+        lines.push('', '<details><summary>Slowest tests</summary>', '', '| job | test | duration |', '| --- | --- | --- |');
+        for (const { job, test } of slowest)
+            lines.push(`| \`${job}\` | ${escapeCell(clipTo(test.test, MAX_CELL_MESSAGE))} | ${testDuration(test.durationMs)} |`);
+        lines.push('', '</details>');
+    }
+    const problems = withTests.flatMap((job) => job.tests.problems.map((problem) => `- \`${job.job}\`: ${escapeCell(summary_clip(problem))}`));
+    if (problems.length > 0)
+        lines.push('', '**Test reports not read:**', ...capped(problems, 'problem'));
+    return lines;
+}
+/** A test's status in one attempt, in the flaky-tests table. */
+const HISTORY_MARK = { passed: '✅', failed: '❌', skipped: '↷', missing: '–' };
+function firstLine(text) {
+    return text.split('\n', 1)[0].trim();
+}
+function clipTo(text, most) {
+    return text.length <= most ? text : `${text.slice(0, most)}…`;
+}
 /** At most this many lines per list (excluded jobs, jobs not run, notes), so lists never crowd out the table. */
 const MAX_LIST_LINES = 200;
 /** Longest message shown per list line. */
@@ -38991,7 +39057,7 @@ function capped(lines, what) {
         return lines;
     return [...lines.slice(0, MAX_LIST_LINES), `- … and ${lines.length - MAX_LIST_LINES} more ${what}(s)`];
 }
-function clip(message) {
+function summary_clip(message) {
     return message.length <= MAX_LIST_MESSAGE ? message : `${message.slice(0, MAX_LIST_MESSAGE)}…`;
 }
 function planLine(plan, link) {
@@ -39072,7 +39138,7 @@ class ActionsLog {
     /** Shows a warning annotation, counted. */
     warning(message) {
         this.warnings++;
-        this.command(() => lib_core/* warning */.$e(message));
+        this.command(() => core/* warning */.$e(message));
     }
     /**
      * Writes one plain line, with commands stopped like job output: vmplan's own lines often quote what a job
@@ -39264,7 +39330,7 @@ function checkRunsFactory(inputs, context, log, headSha = context.headSha) {
         return undefined;
     }
     if (mode === 'auto' && context.forkPullRequest) {
-        log.command(() => lib_core/* notice */.lm('Check runs are off: a pull request from a fork gets a read-only token (results are in the summary and annotations).'));
+        log.command(() => core/* notice */.lm('Check runs are off: a pull request from a fork gets a read-only token (results are in the summary and annotations).'));
         return undefined;
     }
     const api = lazyOctokit(inputs['github-token'], context.apiUrl);
@@ -39318,7 +39384,7 @@ function putCliOnPath(runnerTemp) {
     const wrapper = (0,external_node_path_.join)(folder, 'vmplan');
     (0,atomic_write/* writeFileAtomic */.Z)(wrapper, `#!/bin/sh\nexec ${shellQuoted(process.execPath)} ${shellQuoted(script)} "$@"\n`);
     (0,external_node_fs_.chmodSync)(wrapper, 0o755);
-    lib_core/* addPath */.fM(folder);
+    core/* addPath */.fM(folder);
     return folder;
 }
 
@@ -39778,7 +39844,7 @@ function checkReferences(data) {
     const images = asRecord(root.images);
     const defaults = asRecord(root.defaults);
     const jobIds = Object.keys(jobs);
-    const validJobIds = jobIds.filter((id) => JOB_ID_PATTERN.test(id));
+    const validJobIds = jobIds.filter((id) => schema/* JOB_ID_PATTERN */.BE.test(id));
     const imageNames = Object.keys(images);
     const problems = [];
     const loose = new Map();
@@ -39793,8 +39859,8 @@ function checkReferences(data) {
                 problems.push({ path, message: `job "${id}" cannot need itself` });
             else if (!loose.has(need.id)) {
                 // An id that is not even well-formed gets the schema's message alone; suggestions are only valid ids.
-                if (JOB_ID_PATTERN.test(need.id))
-                    problems.push({ path, message: `unknown job "${need.id}"${didYouMean(need.id, validJobIds)}` });
+                if (schema/* JOB_ID_PATTERN */.BE.test(need.id))
+                    problems.push({ path, message: `unknown job "${need.id}"${(0,suggest/* didYouMean */.au)(need.id, validJobIds)}` });
             }
             else if (seen.has(need.id))
                 problems.push({ path, message: `"${need.id}" is listed twice` });
@@ -39803,8 +39869,8 @@ function checkReferences(data) {
         checkImageReference(job.image, ['jobs', id, 'image'], imageNames, problems);
         const executor = job.executor ?? defaults.executor;
         if (typeof executor === 'string' &&
-            EXECUTOR_NAMES.includes(executor) &&
-            isVmExecutor(executor) &&
+            catalog/* EXECUTOR_NAMES */.Ts.includes(executor) &&
+            (0,catalog/* isVmExecutor */.NA)(executor) &&
             job.image === undefined &&
             defaults.image === undefined) {
             problems.push({
@@ -39830,10 +39896,10 @@ function checkReferences(data) {
     return problems;
 }
 function checkImageReference(image, path, imageNames, problems) {
-    if (typeof image !== 'string' || imageNames.includes(image) || !JOB_ID_PATTERN.test(image))
+    if (typeof image !== 'string' || imageNames.includes(image) || !schema/* JOB_ID_PATTERN */.BE.test(image))
         return;
-    const valid = imageNames.filter((name) => JOB_ID_PATTERN.test(name));
-    const hint = valid.length === 0 ? ' (no images are defined under "images")' : didYouMean(image, valid);
+    const valid = imageNames.filter((name) => schema/* JOB_ID_PATTERN */.BE.test(name));
+    const hint = valid.length === 0 ? ' (no images are defined under "images")' : (0,suggest/* didYouMean */.au)(image, valid);
     problems.push({ path, message: `unknown image "${image}"${hint}` });
 }
 /** Every dependency cycle once, printed from its smallest job id: `a → b → c → a`. */
@@ -39951,9 +40017,9 @@ function parseJobsFile(text, file) {
             locator.locate({ message: 'expected a mapping with "version" and "jobs" at the top level' }),
         ]);
     }
-    const result = JobsFileSchema.safeParse(data, { reportInput: true });
+    const result = schema/* JobsFileSchema */.uq.safeParse(data, { reportInput: true });
     const problems = [
-        ...(result.success ? [] : zodIssuesToProblems(result.error.issues, JobsFileSchema, data)),
+        ...(result.success ? [] : (0,zod_problems/* zodIssuesToProblems */.$)(result.error.issues, schema/* JobsFileSchema */.uq, data)),
         ...checkReferences(data),
     ];
     if (problems.length > 0 || duplicates.length > 0 || !result.success)
@@ -40165,7 +40231,7 @@ const OWN_INPUTS = {
 /** Every input of action.yml: the action's own, then each executor option (`vfkit-path`, `keep-failed-disks`, ...). */
 const INPUTS = {
     ...OWN_INPUTS,
-    ...Object.fromEntries(executorOptions().map((option) => [
+    ...Object.fromEntries((0,catalog/* executorOptions */.Qc)().map((option) => [
         option.name,
         { description: option.description, default: option.type === 'boolean' ? 'false' : '' },
     ])),
@@ -40186,7 +40252,7 @@ const OUTPUTS = {
 };
 /** Sets an output (a name action.yml declares: a misspelt one does not compile). */
 function setOutput(name, value) {
-    lib_core/* setOutput */.uH(name, value);
+    core/* setOutput */.uH(name, value);
 }
 /** Names under which the main step leaves state for the post step (core.saveState → STATE_<name>). */
 const STATE = {
@@ -40217,7 +40283,7 @@ const sizeInput = schemas/* string */.YjP()
         return bytes;
     context.addIssue({
         code: 'custom',
-        message: `expected a size such as 20GB or 500MB, found ${describeValue(value)}`,
+        message: `expected a size such as 20GB or 500MB, found ${(0,describe/* describeValue */.b)(value)}`,
     });
     return core_core/* NEVER */.tm;
 });
@@ -40229,13 +40295,13 @@ const booleanInput = schemas/* string */.YjP()
         return true;
     if (['false', 'no', '0', ''].includes(normalized))
         return false;
-    context.addIssue({ code: 'custom', message: `expected true or false, found ${describeValue(value)}` });
+    context.addIssue({ code: 'custom', message: `expected true or false, found ${(0,describe/* describeValue */.b)(value)}` });
     return core_core/* NEVER */.tm;
 });
 const runIdInput = schemas/* string */.YjP()
     .trim()
     .refine((value) => value === '' || /^\d+$/.test(value), {
-    error: (issue) => `expected a workflow run id (a number), found ${describeValue(issue.input)}`,
+    error: (issue) => `expected a workflow run id (a number), found ${(0,describe/* describeValue */.b)(issue.input)}`,
 })
     .transform((value) => (value === '' ? undefined : Number(value)));
 const optionalString = schemas/* string */.YjP()
@@ -40243,7 +40309,7 @@ const optionalString = schemas/* string */.YjP()
     .transform((value) => (value === '' ? undefined : value));
 /** Inputs for the executors' options: a boolean or an optional string each. */
 function executorInputSchemas() {
-    return Object.fromEntries(executorOptions().map((option) => [
+    return Object.fromEntries((0,catalog/* executorOptions */.Qc)().map((option) => [
         option.name,
         option.type === 'boolean' ? booleanInput : optionalString,
     ]));
@@ -40260,11 +40326,11 @@ const ActionInputsSchema = schemas/* object */.Ikc({
     executor: schemas/* string */.YjP()
         .trim()
         .transform((value) => (value === '' || value === 'auto' ? undefined : value))
-        .pipe(ExecutorSchema.optional()),
+        .pipe(schema/* ExecutorSchema */.pX.optional()),
     'max-parallel': schemas/* string */.YjP()
         .trim()
         .refine((value) => value === '' || /^[1-9]\d*$/.test(value), {
-        error: (issue) => `expected a positive whole number, found ${describeValue(issue.input)}`,
+        error: (issue) => `expected a positive whole number, found ${(0,describe/* describeValue */.b)(issue.input)}`,
     })
         .transform((value) => (value === '' ? undefined : Number(value))),
     'fail-fast': booleanInput,
@@ -40279,15 +40345,15 @@ const ActionInputsSchema = schemas/* object */.Ikc({
         .transform((value) => (value === '' ? undefined : value)),
     'plan-only': booleanInput,
     'upload-logs': schemas/* enum */.k5n(['always', 'failure', 'never'], {
-        error: (issue) => `expected always, failure or never, found ${describeValue(issue.input)}`,
+        error: (issue) => `expected always, failure or never, found ${(0,describe/* describeValue */.b)(issue.input)}`,
     }),
     'check-runs': schemas/* enum */.k5n(['auto', 'true', 'false'], {
-        error: (issue) => `expected auto, true or false, found ${describeValue(issue.input)}`,
+        error: (issue) => `expected auto, true or false, found ${(0,describe/* describeValue */.b)(issue.input)}`,
     }),
     'github-token': schemas/* string */.YjP(),
     trust: TrustSettingSchema,
     'untrusted-network': schemas/* enum */.k5n(['nat', 'none'], {
-        error: (issue) => `expected nat or none, found ${describeValue(issue.input)}`,
+        error: (issue) => `expected nat or none, found ${(0,describe/* describeValue */.b)(issue.input)}`,
     }),
     'trusted-image-paths': schemas/* string */.YjP()
         .transform((value) => value
@@ -40295,12 +40361,12 @@ const ActionInputsSchema = schemas/* object */.Ikc({
         .map((path) => path.trim())
         .filter((path) => path !== ''))
         .pipe(schemas/* array */.YOg(schemas/* string */.YjP().refine((path) => path.startsWith('/'), {
-        error: (issue) => `expected absolute folders, found ${describeValue(issue.input)}`,
+        error: (issue) => `expected absolute folders, found ${(0,describe/* describeValue */.b)(issue.input)}`,
     }))),
     // The executors' own inputs (vfkit-path, keep-failed-disks, ...), from the executor table.
     ...executorInputSchemas(),
     mode: schemas/* enum */.k5n(['run', 'report'], {
-        error: (issue) => `expected run or report, found ${describeValue(issue.input)}`,
+        error: (issue) => `expected run or report, found ${(0,describe/* describeValue */.b)(issue.input)}`,
     }),
     shard: schemas/* string */.YjP()
         .trim()
@@ -40354,7 +40420,7 @@ function readInputs(get, defaults) {
 /** The values of the executors' options among the inputs, by option name. */
 function executorInputs(inputs) {
     const values = inputs;
-    return Object.fromEntries(executorOptions().map((option) => [option.name, values[option.name]]));
+    return Object.fromEntries((0,catalog/* executorOptions */.Qc)().map((option) => [option.name, values[option.name]]));
 }
 /**
  * An input's default as action.yml declares it, for when the runner gave none (a local run of the action). A
@@ -40392,11 +40458,11 @@ function emitAnnotations(log, annotations, taken) {
             };
             const message = clampMessage(annotation.message || annotation.title);
             if (annotation.level === 'error')
-                lib_core/* error */.z3(message, properties);
+                core/* error */.z3(message, properties);
             else if (annotation.level === 'warning')
-                lib_core/* warning */.$e(message, properties);
+                core/* warning */.$e(message, properties);
             else
-                lib_core/* notice */.lm(message, properties);
+                core/* notice */.lm(message, properties);
         }
     });
 }
@@ -40413,14 +40479,14 @@ function finishWithResults(status, jobs) {
     if (status !== 'passed') {
         const names = failedJobs.slice(0, 5).map((job) => `${job.job} (${status_words_statusLabel(job.status)})`);
         const what = status === 'cancelled' ? 'cancelled' : `${failedJobs.length} job(s) did not pass`;
-        lib_core/* setFailed */.C1(`vmplan: ${what}${names.length === 0 ? '' : `: ${names.join(', ')}`}${failedJobs.length > 5 ? ', …' : ''}`);
+        core/* setFailed */.C1(`vmplan: ${what}${names.length === 0 ? '' : `: ${names.join(', ')}`}${failedJobs.length > 5 ? ', …' : ''}`);
     }
 }
 /** Appends markdown to the step summary (when the runner provides one). */
 async function writeSummary(markdown) {
     if (process.env.GITHUB_STEP_SUMMARY === undefined)
         return;
-    await lib_core/* summary */.z.addRaw(markdown).write();
+    await core/* summary */.z.addRaw(markdown).write();
 }
 /**
  * Fails the step on bad input. Problems located in a file of the repository (the jobs file, given by path) become
@@ -40429,7 +40495,7 @@ async function writeSummary(markdown) {
 function failOnInputError(error) {
     const located = error.problems.filter((problem) => problem.file !== undefined && problem.line !== undefined && !problem.file.startsWith('input '));
     if (located.length === 0) {
-        lib_core/* setFailed */.C1(error.message);
+        core/* setFailed */.C1(error.message);
         return;
     }
     // Nine, so the step's own failure is the tenth error the runner keeps.
@@ -40441,10 +40507,10 @@ function failOnInputError(error) {
                 startLine: problem.line,
                 ...(problem.column === undefined ? {} : { startColumn: problem.column }),
             };
-        lib_core/* error */.z3((0,errors/* formatProblem */.Vw)(problem), { title: 'vmplan: invalid input', ...where });
+        core/* error */.z3((0,errors/* formatProblem */.Vw)(problem), { title: 'vmplan: invalid input', ...where });
     }
     const rest = error.problems.slice(WORKFLOW_ANNOTATIONS_PER_LEVEL - 1).map(errors/* formatProblem */.Vw);
-    lib_core/* setFailed */.C1(`vmplan: ${error.problems.length} problem(s) in the input, nothing ran${rest.length === 0 ? '' : `; also:\n${rest.join('\n')}`}`);
+    core/* setFailed */.C1(`vmplan: ${error.problems.length} problem(s) in the input, nothing ran${rest.length === 0 ? '' : `; also:\n${rest.join('\n')}`}`);
 }
 
 ;// CONCATENATED MODULE: ./src/action/host-preflight.ts
@@ -40462,7 +40528,7 @@ function failOnInputError(error) {
 async function hostPreflight(plan, inputs, layout, log) {
     const vfkitPath = executorInputs(inputs)['vfkit-path'];
     const checks = checkHost(gatherFacts({
-        executors: [...new Set(plan.nodes.map((node) => node.executor))].filter(isVmExecutor),
+        executors: [...new Set(plan.nodes.map((node) => node.executor))].filter(catalog/* isVmExecutor */.NA),
         env: process.env,
         ...(typeof vfkitPath === 'string' && vfkitPath !== '' ? { vfkitPath } : {}),
         folders: [
@@ -40472,12 +40538,12 @@ async function hostPreflight(plan, inputs, layout, log) {
     }));
     for (const check of checks)
         if (check.status === 'warn')
-            log.command(() => lib_core/* warning */.$e(`vmplan doctor: ${check.summary}${check.fix === undefined ? '' : ` (fix: ${check.fix})`}`));
+            log.command(() => core/* warning */.$e(`vmplan doctor: ${check.summary}${check.fix === undefined ? '' : ` (fix: ${check.fix})`}`));
     if (checks.every((check) => check.status !== 'fail'))
         return true;
     await writeSummary(checksMarkdown(checks));
     const problems = checks.filter((check) => check.status === 'fail');
-    log.command(() => lib_core/* setFailed */.C1(`vmplan: this runner cannot run the plan (${verdict(checks)}):\n${problems.map((check) => `  - ${check.summary}${check.fix === undefined ? '' : `; fix: ${check.fix}`}`).join('\n')}`));
+    log.command(() => core/* setFailed */.C1(`vmplan: this runner cannot run the plan (${verdict(checks)}):\n${problems.map((check) => `  - ${check.summary}${check.fix === undefined ? '' : `; fix: ${check.fix}`}`).join('\n')}`));
     return false;
 }
 
@@ -40514,7 +40580,7 @@ function git_fileList(output) {
 
 /** The executor a host platform runs VMs with by default. */
 function platformExecutor(platform = process.platform) {
-    return defaultExecutorFor(platform);
+    return (0,catalog/* defaultExecutorFor */.CF)(platform);
 }
 /** The repository root containing `cwd` (git's top level), or `cwd` itself outside git. */
 function repositoryRoot(cwd) {
@@ -40596,7 +40662,7 @@ async function resolveOciTags(config, env, trust) {
     for (const [name, image] of Object.entries(config.images ?? {})) {
         if (!('oci' in image) || image.oci.includes('@') || digests[image.oci] !== undefined)
             continue;
-        const reference = parseReference(image.oci, `images.${name}.oci`);
+        const reference = (0,oci_reference/* parseReference */.F2)(image.oci, `images.${name}.oci`);
         const client = new RegistryClient(reference, trust.trusted ? credentialsFor(reference.registry, env) : undefined);
         try {
             digests[image.oci] = (await client.getManifest(reference.tag)).digest;
@@ -40674,6 +40740,10 @@ function mergeResults(plan, given) {
             message: 'no result: the runner that had this job did not report (see the notes above)',
             logTail: '',
             logTruncated: false,
+            tests: null,
+            attempts: [],
+            flaky: false,
+            earlier: null,
         };
     });
     const annotations = executeNodes.flatMap((node) => byJob.get(node.job)?.result.annotations ?? []);
@@ -40879,9 +40949,8 @@ async function planForRun(inputs, context, workFolder, trust) {
 /** rerun-failed-from: that workflow run's plan, narrowed to the jobs that did not pass there, for this checkout. */
 async function rerunBase(inputs, context, runId, workFolder) {
     const { plan, results } = await planAndResultsOf(otherRun(inputs, context, runId), (0,external_node_path_.join)(workFolder, `rerun-${runId}`));
-    const notPassed = mergeResults(plan, results)
-        .jobs.filter((job) => job.status !== 'passed')
-        .map((job) => job.job);
+    const merged = mergeResults(plan, results).jobs;
+    const notPassed = merged.filter((job) => job.status !== 'passed').map((job) => job.job);
     if (notPassed.length === 0)
         throw new errors/* InputError */.dz(`every job of workflow run ${runId} passed: nothing to rerun`);
     const narrowed = selectFromPlan(plan, notPassed, `passed in workflow run ${runId}`, new Date().toISOString());
@@ -40893,6 +40962,11 @@ async function rerunBase(inputs, context, runId, workFolder) {
         publish: true,
         locate: jobsFileLocator(base, context.workspace),
         rerunOf: `github-run:${runId}`,
+        earlier: {
+            // Of the same commit, a job that passes now was flaky; after a new commit, it may have been fixed.
+            sameCode: plan.source.commit !== null && plan.source.commit === base.source.commit,
+            jobs: Object.fromEntries(merged.map((job) => [job.job, { status: job.status, tests: job.tests }])),
+        },
     };
 }
 /** The `plan` input: a plan made elsewhere (not published again). */
@@ -41014,6 +41088,7 @@ async function downloadJson(source, prefix, folder) {
 ;// CONCATENATED MODULE: ./src/report/check-runs.ts
 
 
+
 /** The Checks API takes at most this many annotations per request. */
 const CHECK_ANNOTATIONS_PER_REQUEST = 50;
 const MAX_OUTPUT_TEXT = 65_535;
@@ -41040,19 +41115,54 @@ function conclusionOf(status) {
 function checkRunOutput(job, annotationCount) {
     const exit = job.exitCode === null ? '' : ` (exit ${job.exitCode})`;
     const title = `${job.job}: ${status_words_statusLabel(job.status)}${exit} in ${shortDuration(job.durationMs)}`.slice(0, 255);
+    const tests = job.tests;
     const lines = [
         `**${job.description}** — ${status_words_statusLabel(job.status)} on ${job.executor} in ${shortDuration(job.durationMs)}${exit}.`,
         job.message === null || job.status === 'passed' ? '' : `\n${job.message}`,
+        tests === null
+            ? ''
+            : `\nTests: ${testCounts(tests)}${tests.durationMs === null ? '' : ` in ${testDuration(tests.durationMs)}`}.`,
+        job.attempts.length > 1
+            ? `\n${job.flaky ? 'Flaky: ' : ''}${job.attempts.length} attempts: ${job.attempts
+                .map((attempt) => `${status_words_statusLabel(attempt.status)} in ${shortDuration(attempt.durationMs)}`)
+                .join(', ')}.`
+            : '',
         annotationCount > 0 ? `\n${annotationCount} annotation(s).` : '',
     ];
     const summary = lines.join('').slice(0, MAX_OUTPUT_TEXT);
+    const failures = tests === null ? '' : failedTestsText(tests, Math.floor(MAX_OUTPUT_TEXT / 2));
     if (job.logTail === '')
-        return { title, summary };
+        return failures === '' ? { title, summary } : { title, summary, text: failures };
     const fence = '```';
-    const header = job.logTruncated ? 'End of the log:\n\n' : 'Log:\n\n';
+    const header = `${failures}${job.logTruncated ? 'End of the log:\n\n' : 'Log:\n\n'}`;
     const room = MAX_OUTPUT_TEXT - header.length - 2 * fence.length - 4;
     const tail = job.logTail.length > room ? job.logTail.slice(-room) : job.logTail;
     return { title, summary, text: `${header}${fence}\n${tail.replaceAll(fence, "'''")}\n${fence}` };
+}
+/**
+ * The failed tests as Markdown (name, place, message, details), within `room` characters: the tests that do not
+ * fit are counted in a closing line that says where the whole reports are.
+ */
+function failedTestsText(tests, room) {
+    if (tests.failed === 0)
+        return '';
+    const fence = '```';
+    const parts = [];
+    let used = 0;
+    let shown = 0;
+    const closing = (left) => `_${left} more failed test(s): the reports are in the logs artifact._\n\n`;
+    for (const failure of tests.failures) {
+        const where = failure.file === null ? '' : ` (\`${failure.file}:${failure.line}\`)`;
+        const body = [failure.message, failure.details].filter((text) => text !== null).join('\n\n');
+        const part = `### ${failure.test}${where}\n\n${body === '' ? '' : `${fence}text\n${body.replaceAll(fence, "'''")}\n${fence}\n`}\n`;
+        if (used + part.length + closing(tests.failed).length > room)
+            break;
+        parts.push(part);
+        used += part.length;
+        shown++;
+    }
+    const left = tests.failed - shown;
+    return `${parts.join('')}${left > 0 ? closing(left) : ''}`;
 }
 /** A running job's check run: its name and what it shows. */
 function checkRunStart(job) {
@@ -41171,7 +41281,7 @@ function actionsProgress(log, options) {
                 ? `${node.executor}${node.image === null ? '' : `, ${node.image}`}`
                 : node.executor;
             if (options.oneAtATime) {
-                log.command(() => lib_core/* startGroup */.Oh(`▶ ${nodeLabel(node)} (${where})`));
+                log.command(() => core/* startGroup */.Oh(`▶ ${nodeLabel(node)} (${where})`));
                 open.add(node.id);
             }
             else {
@@ -41180,19 +41290,22 @@ function actionsProgress(log, options) {
         },
         nodeFinished(node, record) {
             if (open.delete(node.id))
-                log.command(() => lib_core/* endGroup */.N4());
+                log.command(() => core/* endGroup */.N4());
             const duration = record.durationMs === null ? '' : ` in ${formatDuration(record.durationMs)}`;
             const message = record.status === 'passed' || record.message === null ? '' : `: ${record.message}`;
             const status = record.status === 'passed' && record.cached === true ? 'ready (cached)' : status_words_statusLabel(record.status);
-            log.line(`${STATUS_ICON[record.status]} ${nodeLabel(node)} ${status}${duration}${message}`);
+            log.line(`${STATUS_ICON[record.status]} ${nodeLabel(node)} ${status}${duration}${attemptsNote(record)}${message}`);
             if (!options.oneAtATime && node.kind === 'execute' && record.startedAt !== null) {
                 const tail = options.tail(node);
                 if (tail !== '') {
-                    log.command(() => lib_core/* startGroup */.Oh(`${nodeLabel(node)}: end of its log`));
+                    log.command(() => core/* startGroup */.Oh(`${nodeLabel(node)}: end of its log`));
                     void log.untrusted(tail.endsWith('\n') ? tail : `${tail}\n`);
-                    log.command(() => lib_core/* endGroup */.N4());
+                    log.command(() => core/* endGroup */.N4());
                 }
             }
+        },
+        nodeRetrying(node, attempt, of) {
+            log.line(`↻ ${nodeLabel(node)} ${retryLine(attempt, of)}`);
         },
         liveSink(node) {
             return log.sink(options.oneAtATime ? '' : `[${nodeLabel(node)}] `);
@@ -41227,8 +41340,8 @@ function actionPorts(plan, setting) {
         }),
         runCreated(store) {
             runId = store.runId;
-            lib_core/* saveState */.LZ(STATE.runDir, layout.runDir(store.runId));
-            lib_core/* saveState */.LZ(STATE.checksFile, (0,external_node_path_.join)(layout.runDir(store.runId), 'checks.json'));
+            core/* saveState */.LZ(STATE.runDir, layout.runDir(store.runId));
+            core/* saveState */.LZ(STATE.checksFile, (0,external_node_path_.join)(layout.runDir(store.runId), 'checks.json'));
             setOutput('run-id', store.runId);
         },
         checks(runDir) {
@@ -41308,7 +41421,7 @@ async function mainStep() {
     const log = new ActionsLog();
     try {
         const env = process.env;
-        const inputs = readInputs((name) => lib_core/* getInput */.V4(name), {
+        const inputs = readInputs((name) => core/* getInput */.V4(name), {
             stateDir: (0,external_node_path_.join)(env.RUNNER_TEMP ?? (0,external_node_os_.tmpdir)(), 'vmplan'),
         });
         const context = workflowContext(env, readEventPayload(env.GITHUB_EVENT_PATH));
@@ -41316,7 +41429,7 @@ async function mainStep() {
         ensureStateDir(layout.root);
         ensureStateDir(layout.cacheDir, 'cache folder');
         putCliOnPath(env.RUNNER_TEMP ?? (0,external_node_os_.tmpdir)());
-        lib_core/* saveState */.LZ(STATE.stateDir, layout.root);
+        core/* saveState */.LZ(STATE.stateDir, layout.root);
         if (inputs.mode === 'report')
             await reportStep(inputs, context, layout, log);
         else
@@ -41327,9 +41440,9 @@ async function mainStep() {
         if (error instanceof errors/* InputError */.dz)
             failOnInputError(error);
         else if (error instanceof errors/* InfrastructureError */.EN)
-            lib_core/* setFailed */.C1(`vmplan: ${error.message}`);
+            core/* setFailed */.C1(`vmplan: ${error.message}`);
         else
-            lib_core/* setFailed */.C1(`vmplan: ${error.stack ?? error}`);
+            core/* setFailed */.C1(`vmplan: ${error.stack ?? error}`);
     }
     finally {
         log.resume();
@@ -41352,11 +41465,11 @@ async function runStep(inputs, context, layout, log) {
     const trust = trustOf(inputs, context);
     const planned = await planForRun(inputs, context, (0,external_node_path_.join)(layout.root, 'downloads', `${Date.now()}`), trust);
     for (const note of planned.notes)
-        log.command(() => lib_core/* notice */.lm(note));
+        log.command(() => core/* notice */.lm(note));
     const secretValues = secretValuesOf(planned.plan, process.env);
     log.command(() => {
         for (const value of secretValues)
-            lib_core/* setSecret */.Pq(value);
+            core/* setSecret */.Pq(value);
     });
     // The plan this step executes (maybe a shard), apart from the one it publishes (the whole plan).
     const planPath = (0,external_node_path_.join)(layout.root, 'plans', 'executed', `${names.plan}.json`);
@@ -41403,7 +41516,7 @@ async function pruneAfterRun(inputs, layout, log) {
         log.line(`Cache ${layout.cacheDir}: ${formatBytes(pruned.keptBytes)} kept (cache-max-size ${formatBytes(maxBytes)})${removed.length > 0 ? `\n${removed.join('\n')}` : ''}`);
     }
     catch (error) {
-        log.command(() => lib_core/* warning */.$e(`vmplan: could not prune the cache folder: ${error.message}`));
+        log.command(() => core/* warning */.$e(`vmplan: could not prune the cache folder: ${error.message}`));
     }
 }
 /** How far this workflow run's code is trusted (decided before planning: an untrusted plan asks registries anonymously). */
@@ -41422,10 +41535,12 @@ function runRequest(planned, inputs, context, where) {
         executors: { base: context.workspace, options: executorInputs(inputs) },
         maxParallel: inputs['max-parallel'],
         failFast: inputs['fail-fast'],
-        rerun: planned.rerunOf === undefined ? undefined : { of: planned.rerunOf, snapshotRun: undefined },
+        rerun: planned.rerunOf === undefined
+            ? undefined
+            : { of: planned.rerunOf, snapshotRun: undefined, earlier: planned.earlier },
         locate: planned.locate,
         // Step debug logging (ACTIONS_STEP_DEBUG) shows the details too; they are always in the logs artifact.
-        verbose: lib_core/* isDebug */._o(),
+        verbose: core/* isDebug */._o(),
         ...(inputs['min-free'] === undefined ? {} : { minFreeBytes: inputs['min-free'] }),
         trust: where.trust,
         signals: { reason: (signal) => `received ${signal} (the workflow was cancelled)` },
@@ -41441,7 +41556,7 @@ function announceShard(planned, log) {
     if (jobs > 0)
         return;
     const groups = jobGroups(planned.basePlan).length;
-    log.command(() => lib_core/* notice */.lm(`shard ${shard.index}/${shard.count} has no jobs: the plan's jobs form ${groups} group(s) tied together by needs, and each group runs in one shard. Use at most ${groups} shard(s).`));
+    log.command(() => core/* notice */.lm(`shard ${shard.index}/${shard.count} has no jobs: the plan's jobs form ${groups} group(s) tied together by needs, and each group runs in one shard. Use at most ${groups} shard(s).`));
 }
 /** Uploads the whole plan as an artifact (when this step made it) and sets the plan-artifact outputs. */
 async function publishPlan(planned, where) {
@@ -41502,6 +41617,541 @@ function runnerOnlyReason(name) {
 function isRunnerOnly(name) {
     return runnerOnlyReason(name) !== undefined;
 }
+
+
+/***/ }),
+
+/***/ 24864:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  gS: () => (/* binding */ ArchSchema),
+  nr: () => (/* binding */ CacheNameSchema),
+  sg: () => (/* binding */ CmdlineSchema),
+  tC: () => (/* binding */ CpusSchema),
+  ek: () => (/* binding */ EnvNameSchema),
+  pX: () => (/* binding */ ExecutorSchema),
+  Y5: () => (/* binding */ GuestFolderSchema),
+  tH: () => (/* binding */ HostPathSchema),
+  Ov: () => (/* binding */ ImageNameSchema),
+  BE: () => (/* binding */ JOB_ID_PATTERN),
+  uB: () => (/* binding */ JobIdSchema),
+  uq: () => (/* binding */ JobsFileSchema),
+  kd: () => (/* binding */ MAX_RETRIES),
+  tS: () => (/* binding */ MemorySchema),
+  iy: () => (/* binding */ PositiveMinutesSchema),
+  SH: () => (/* binding */ RETRY_CAUSES),
+  $$: () => (/* binding */ SecretNameSchema),
+  RN: () => (/* binding */ WorkspaceGlobSchema),
+  wM: () => (/* binding */ WorkspacePathSchema)
+});
+
+// UNUSED EXPORTS: BuildImageSchema, DefaultsSchema, ENV_NAME_PATTERN, FilesImageSchema, ImageSchema, JobSchema, NetworkSchema, NixImageSchema, OciImageSchema, RESERVED_ENV_PREFIX, WorkspaceSettingsSchema
+
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
+var schemas = __nccwpck_require__(92857);
+// EXTERNAL MODULE: ./src/executors/catalog.ts + 6 modules
+var catalog = __nccwpck_require__(66051);
+;// CONCATENATED MODULE: ./src/executors/descriptor.ts
+/** Guest CPU architectures vmplan knows (the jobs file's `arch`). */
+const GUEST_ARCHS = ['arm64', 'amd64'];
+
+// EXTERNAL MODULE: ./src/oci/reference.ts
+var reference = __nccwpck_require__(62148);
+// EXTERNAL MODULE: ./src/parsers/formats/registry.ts + 3 modules
+var registry = __nccwpck_require__(88748);
+// EXTERNAL MODULE: ./src/util/describe.ts
+var describe = __nccwpck_require__(27983);
+// EXTERNAL MODULE: ./src/config/runner-variables.ts
+var runner_variables = __nccwpck_require__(12282);
+// EXTERNAL MODULE: ./src/config/zod-problems.ts
+var zod_problems = __nccwpck_require__(95980);
+;// CONCATENATED MODULE: ./src/config/schema.ts
+
+
+
+
+
+
+
+
+/** Job ids become folder names, VM tags and check names, so they are kept to a safe alphabet. */
+const JOB_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** Environment variable names, for `env` keys and `secrets` entries. */
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Prefix of variables vmplan sets itself; users may not define them. */
+const RESERVED_ENV_PREFIX = 'VMPLAN_';
+/** The executors a job can run on: every executor of the table (src/executors/table.ts). */
+const ExecutorSchema = schemas/* enum */.k5n(catalog/* EXECUTOR_NAMES */.Ts, {
+    error: (issue) => `expected one of ${catalog/* EXECUTOR_NAMES */.Ts.map((name) => `"${name}"`).join(', ')}, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .describe(`Where the job runs: ${catalog/* EXECUTORS */.RY.map((executor) => executor.summary).join(', ')}.`);
+/** Guest CPU architectures. */
+const ArchSchema = schemas/* enum */.k5n(GUEST_ARCHS, {
+    error: (issue) => `expected "arm64" or "amd64", found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .describe('Guest CPU architecture. Apple Silicon Macs run arm64 guests.');
+/** A job id, as a definition key or a reference. */
+const JobIdSchema = schemas/* string */.YjP({ error: (issue) => `expected a job id, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .regex(JOB_ID_PATTERN, {
+    error: (issue) => `invalid job id ${(0,describe/* describeValue */.b)(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
+});
+/** An image name (same alphabet as job ids: it names cache folders). */
+const ImageNameSchema = schemas/* string */.YjP().regex(JOB_ID_PATTERN, {
+    error: (issue) => `invalid image name ${(0,describe/* describeValue */.b)(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
+});
+/** A variable name a job may set (`env` keys): not one of vmplan's own. */
+const EnvNameSchema = schemas/* string */.YjP()
+    .regex(ENV_NAME_PATTERN, {
+    error: (issue) => `invalid variable name ${(0,describe/* describeValue */.b)(issue.input)}: expected letters, digits and "_", not starting with a digit`,
+})
+    .refine((name) => !name.startsWith(RESERVED_ENV_PREFIX), {
+    error: (issue) => `variable name ${(0,describe/* describeValue */.b)(issue.input)} is reserved: names starting with VMPLAN_ are set by vmplan`,
+});
+/** A runner variable a job may be handed (`secrets` entries): never one of the runner's own credentials. */
+const SecretNameSchema = EnvNameSchema.superRefine((name, context) => {
+    const reason = (0,runner_variables/* runnerOnlyReason */.f)(name);
+    if (reason !== undefined)
+        context.addIssue({
+            code: 'custom',
+            input: name,
+            message: `${(0,describe/* describeValue */.b)(name)} is never handed to a job: it is ${reason}. Store the value under a name of your own (e.g. a repository secret) and name that`,
+        });
+});
+const EnvSchema = schemas/* record */.g1P(EnvNameSchema, schemas/* union */.KCZ([schemas/* string */.YjP(), schemas/* number */.aig(), schemas/* boolean */.zMY()], {
+    error: (issue) => `expected a string, number or boolean, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+}))
+    .describe('Literal environment variables. Never put secret values here: use `secrets`.');
+/** A timeout in minutes: positive and at most a week (which also keeps it inside what a Node timer can wait). */
+const PositiveMinutesSchema = schemas/* number */.aig({ error: (issue) => `expected a positive number of minutes, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .positive({
+    error: (issue) => `expected a positive number of minutes, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .max(7 * 24 * 60, { error: 'expected at most 10080 minutes (one week)' });
+/** A guest CPU count. */
+const CpusSchema = schemas/* number */.aig({ error: (issue) => `expected a whole number of CPUs, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .int({ error: (issue) => `expected a whole number of CPUs, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .min(1, { error: 'expected at least 1 CPU' })
+    .max(64, { error: 'expected at most 64 CPUs' });
+/** Guest memory in MiB. */
+const MemorySchema = schemas/* number */.aig({
+    error: (issue) => `expected memory in MiB as a whole number, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .int({ error: (issue) => `expected memory in MiB as a whole number, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .min(256, { error: (issue) => `expected at least 256 MiB, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .max(1024 * 1024, { error: 'expected at most 1048576 MiB' })
+    .describe('Guest memory in MiB (a plain number: 2048, not "2G").');
+/** A path relative to the workspace that cannot climb out of it. Globs allowed. */
+const WorkspaceGlobSchema = schemas/* string */.YjP()
+    .min(1, { error: 'expected a non-empty path' })
+    .refine((value) => !value.startsWith('/') && !/^[A-Za-z]:/.test(value), {
+    error: (issue) => `expected a path relative to the workspace, found the absolute path ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .refine((value) => !value.split('/').includes('..'), {
+    error: (issue) => `expected a path inside the workspace, found ${(0,describe/* describeValue */.b)(issue.input)} (".." is not allowed)`,
+});
+/** A folder inside the workspace (no globs). */
+const WorkspacePathSchema = WorkspaceGlobSchema.refine((value) => !/[*?[\]{}]/.test(value), {
+    error: (issue) => `expected a plain path, found the glob ${(0,describe/* describeValue */.b)(issue.input)}`,
+});
+/** Cache names become virtio-fs tags (`vmplan-cache-<name>`, at most 35 bytes) and folder names. */
+const CacheNameSchema = schemas/* string */.YjP().regex(/^[a-z0-9][a-z0-9_-]{0,21}$/, {
+    error: (issue) => `invalid cache name ${(0,describe/* describeValue */.b)(issue.input)}: expected 1-22 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
+});
+/** Where a cache appears in the guest: an absolute folder, outside what the agent owns. */
+const GuestFolderSchema = schemas/* string */.YjP()
+    .regex(/^\/[A-Za-z0-9._@+/-]+$/, {
+    error: (issue) => `expected an absolute guest folder of letters, digits and . _ @ + - / (e.g. /home/vmplan/.npm), found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .refine((value) => !/(^|\/)\.\.?(\/|$)/.test(value) && !value.includes('//'), {
+    error: (issue) => `expected a plain absolute folder, found ${(0,describe/* describeValue */.b)(issue.input)} (".", ".." and "//" are not allowed)`,
+})
+    .refine((value) => !/^\/(workspace|run|proc|sys|dev|tmp|var\/run)?\/?$/.test(value) &&
+    !/^\/(workspace|run|proc|sys|dev|var\/run)\//.test(value), {
+    error: (issue) => `${(0,describe/* describeValue */.b)(issue.input)} is not a place for a cache: expected a folder outside /, /workspace, /run, /var/run, /proc, /sys, /dev and /tmp itself`,
+});
+/** A `paths` filter entry: a glob over changed files, `!` negates. */
+const PathFilterSchema = schemas/* string */.YjP()
+    .min(1, { error: 'expected a non-empty glob' })
+    .refine((value) => !value.replace(/^!/, '').startsWith('/'), {
+    error: (issue) => `expected a glob relative to the repository root, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+});
+/** A host path: absolute, or relative to the repository root without "..". */
+const HostPathSchema = schemas/* string */.YjP()
+    .min(1, { error: 'expected a non-empty path' })
+    .refine((value) => value.startsWith('/') || !value.split('/').includes('..'), {
+    error: (issue) => `expected an absolute path or a path inside the repository, found ${(0,describe/* describeValue */.b)(issue.input)} (".." is not allowed)`,
+});
+const NonEmptyStringSchema = schemas/* string */.YjP({ error: (issue) => `expected a string, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .trim()
+    .min(1, { error: 'expected a non-empty string' });
+/** A kernel command line addition. */
+const CmdlineSchema = schemas/* string */.YjP({ error: (issue) => `expected a string, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .refine((value) => !value.includes('"'), {
+    error: 'a kernel command line cannot contain a double quote (vfkit has no way to pass one)',
+})
+    .describe('Extra kernel command line arguments, appended after the ones vmplan needs.');
+/** Guest networking: NAT (the default) or none at all (no network device in the guest). */
+const NetworkSchema = schemas/* enum */.k5n(['nat', 'none'], {
+    error: (issue) => `expected "nat" or "none", found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .describe('Guest networking: "nat" (default) or "none" (the guest has no network device).');
+const imageCommon = {
+    description: schemas/* string */.YjP().optional(),
+    network: NetworkSchema.optional(),
+    arch: ArchSchema,
+    cpus: CpusSchema.optional().describe('Guest CPUs (default 2).'),
+    memory: MemorySchema.optional(),
+    cmdline: CmdlineSchema.optional(),
+};
+/** An image made of prebuilt files on the host. */
+const FilesImageSchema = schemas/* strictObject */.rej({
+    ...imageCommon,
+    kernel: HostPathSchema.describe('Kernel (arm64: an uncompressed Image, as vfkit requires).'),
+    initrd: HostPathSchema.describe('Initial ramdisk.'),
+    disk: HostPathSchema.optional().describe('Raw root disk image; each job boots a copy-on-write clone.'),
+})
+    .describe('A guest image from prebuilt files.');
+/** An image produced by a host command writing into `$VMPLAN_IMAGE_OUT`. */
+const BuildImageSchema = schemas/* strictObject */.rej({
+    ...imageCommon,
+    build: schemas/* union */.KCZ([
+        NonEmptyStringSchema,
+        schemas/* strictObject */.rej({
+            run: NonEmptyStringSchema.describe('Shell script run on the host; writes kernel, initrd and optional disk into $VMPLAN_IMAGE_OUT.'),
+            inputs: schemas/* array */.YOg(WorkspaceGlobSchema)
+                .optional()
+                .describe('Files whose content is part of the cache key (globs, relative to the repository).'),
+        }),
+    ], {
+        error: (issue) => `expected a command string or { run, inputs }, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+    }),
+})
+    .describe('A guest image built by a host command.');
+/** An image built with `nix build`. */
+const NixImageSchema = schemas/* strictObject */.rej({
+    ...imageCommon,
+    nix: NonEmptyStringSchema.describe('A nix installable, e.g. ".#vmplan-guest"; its output holds kernel, initrd and optional disk.'),
+})
+    .describe('A guest image built with nix.');
+/** An image pulled from an OCI registry, where `vmplan image push` put it. */
+const OciImageSchema = schemas/* strictObject */.rej({
+    ...imageCommon,
+    oci: schemas/* string */.YjP()
+        .superRefine((text, context) => {
+        const problem = (0,reference/* referenceProblem */.te)(text);
+        if (problem !== undefined)
+            context.addIssue({ code: 'custom', message: problem });
+    })
+        .describe('An image reference: registry/repository with a tag, a digest or both (ghcr.io/org/guest:1.2@sha256:…); a tag is resolved to a digest once per plan.'),
+})
+    .describe('A guest image from an OCI registry (pushed with vmplan image push).');
+/** One guest image definition: prebuilt files, a build command, a nix installable, or an OCI image. */
+const ImageSchema = schemas/* union */.KCZ([FilesImageSchema, BuildImageSchema, NixImageSchema, OciImageSchema], {
+    error: (issue) => `expected an image definition (a mapping with kernel and initrd, build, nix or oci), found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .register(zod_problems/* branchKeys */.N, {
+    branches: [['kernel', 'initrd', 'disk'], ['build'], ['nix'], ['oci']],
+    describe: '"kernel"/"initrd" (prebuilt files), "build" (a host command), "nix" (a nix installable) or "oci" (an image in a registry)',
+});
+const NeedsSchema = schemas/* union */.KCZ([JobIdSchema, schemas/* array */.YOg(JobIdSchema)], {
+    error: (issue) => `expected a job id or a list of job ids, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+});
+/** Test reports a job writes, by format: one optional list of globs per format of the registry. */
+const ReportsSchema = schemas/* strictObject */.rej(Object.fromEntries(registry/* REPORT_FORMATS */.EL.map((format) => [
+    format.name,
+    schemas/* array */.YOg(WorkspaceGlobSchema).optional().describe(format.description),
+])));
+/** Most retries a job may ask for (each attempt is a fresh VM: more would hide a broken job for hours). */
+const MAX_RETRIES = 5;
+/** What a retry may follow: the job failed, timed out, or the VM/host failed under it. */
+const RETRY_CAUSES = ['failure', 'timeout', 'infrastructure'];
+const RetriesSchema = schemas/* number */.aig({ error: (issue) => `expected a whole number of retries, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .int({ error: (issue) => `expected a whole number of retries, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .min(0, { error: (issue) => `expected 0 to ${MAX_RETRIES} retries, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .max(MAX_RETRIES, {
+    error: (issue) => `expected 0 to ${MAX_RETRIES} retries, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .describe(`Run the job again, in a fresh VM and workspace, up to this many times (0-${MAX_RETRIES}) when an attempt ends as retry-on says. A job that fails and then passes is flaky.`);
+const RetryOnSchema = schemas/* array */.YOg(schemas/* enum */.k5n(RETRY_CAUSES, {
+    error: (issue) => `expected one of ${RETRY_CAUSES.map((cause) => `"${cause}"`).join(', ')}, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+}))
+    .min(1, { error: 'expected at least one of "failure", "timeout", "infrastructure"' })
+    .refine((causes) => new Set(causes).size === causes.length, { error: 'expected each cause once' })
+    .describe('Which ends of an attempt are retried: "failure" (the command failed), "timeout", "infrastructure" (the VM did not boot, the hypervisor died, the guest wrote no result). Default: all three.');
+/** One job: a shell script run in a fresh VM (or on the host). */
+const JobSchema = schemas/* strictObject */.rej({
+    run: NonEmptyStringSchema.describe('Shell script, run with `bash -e` (host) or `sh -e` (guest) in the workspace.'),
+    description: schemas/* string */.YjP().optional(),
+    image: ImageNameSchema.optional().describe('Guest image (default: defaults.image).'),
+    executor: ExecutorSchema.optional(),
+    needs: NeedsSchema.optional().describe('Jobs that must pass before this one starts.'),
+    'timeout-minutes': PositiveMinutesSchema.optional().describe('Minutes before the job is stopped (fractions allowed).'),
+    'working-directory': WorkspacePathSchema.optional().describe('Folder (relative to the repository root) the script starts in.'),
+    'writable-workspace': schemas/* boolean */.zMY()
+        .optional()
+        .describe("Bring the job's workspace changes back to the host (default false: changes stay in the VM)."),
+    'run-as-root': schemas/* boolean */.zMY()
+        .optional()
+        .describe('Run the script as root in the guest (default: an unprivileged user).'),
+    env: EnvSchema.optional(),
+    secrets: schemas/* array */.YOg(SecretNameSchema)
+        .optional()
+        .describe('Names of runner environment variables passed to the job; their values are never stored.'),
+    paths: schemas/* array */.YOg(PathFilterSchema)
+        .optional()
+        .describe('Run only when a changed file matches one of these globs ("!" excludes). Ignored when changes are unknown.'),
+    artifacts: schemas/* array */.YOg(WorkspaceGlobSchema)
+        .optional()
+        .describe('Workspace paths (globs) brought back after the job.'),
+    reports: ReportsSchema.optional(),
+    outputs: schemas/* array */.YOg(WorkspaceGlobSchema)
+        .optional()
+        .describe('Workspace paths (globs) kept after the job passes and given to every job that needs it, read-only at the same paths (build once, test many).'),
+    network: NetworkSchema.optional().describe('VM jobs: guest networking, "nat" or "none" (default: the image\'s, else nat).'),
+    caches: schemas/* record */.g1P(CacheNameSchema, GuestFolderSchema)
+        .optional()
+        .describe('VM jobs: named folders kept across runs on the host (state/cache/shared/<repository>/<trusted|untrusted>/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs of one repository and trust that name a cache share it, also while they run at once; untrusted runs never see what trusted runs keep there, and the other way round.'),
+    retries: RetriesSchema.optional(),
+    'retry-on': RetryOnSchema.optional(),
+    cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
+    memory: MemorySchema.optional().describe("Override the image's memory for this job."),
+})
+    .describe('A CI job.');
+/** Settings every job inherits unless it sets its own. */
+const DefaultsSchema = schemas/* strictObject */.rej({
+    image: ImageNameSchema.optional(),
+    'working-directory': WorkspacePathSchema.optional(),
+    executor: ExecutorSchema.optional(),
+    'timeout-minutes': PositiveMinutesSchema.optional(),
+    env: EnvSchema.optional(),
+    retries: RetriesSchema.optional(),
+    'retry-on': RetryOnSchema.optional(),
+});
+/** A gitignore-style pattern inside the repository. */
+const WorkspacePatternSchema = schemas/* string */.YjP()
+    .min(1, { error: 'expected a non-empty pattern' })
+    .refine((value) => !value.split('/').includes('..'), {
+    error: (issue) => `expected a pattern inside the repository, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+});
+/** How each job gets its copy of the repository. */
+const WorkspaceSettingsSchema = schemas/* strictObject */.rej({
+    exclude: schemas/* array */.YOg(WorkspacePatternSchema)
+        .optional()
+        .describe('Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"), on top of what git ignores. .git is always left out.'),
+    'include-ignored': schemas/* array */.YOg(WorkspacePatternSchema)
+        .optional()
+        .describe('Ignored by git but wanted in the snapshot, gitignore-style ("dist/", "/vendor/", "*.env.example"). In a git repository the snapshot holds what git would commit: tracked files and untracked files that are not ignored.'),
+    mode: schemas/* enum */.k5n(['overlay', 'copy'], {
+        error: (issue) => `expected "overlay" or "copy", found ${(0,describe/* describeValue */.b)(issue.input)}`,
+    })
+        .optional()
+        .describe('VM jobs: "overlay" (default) mounts the one snapshot read-only under a per-job writable layer; "copy" gives each job its own clone (hard isolation, costs a copy per job).'),
+})
+    .describe('The workspace snapshot every job starts from.');
+/** The jobs file users write (`.github/vmplan.yml`). */
+const JobsFileSchema = schemas/* strictObject */.rej({
+    $schema: schemas/* string */.YjP().optional(),
+    version: schemas/* literal */.euz(1, { error: (issue) => `expected 1, found ${(0,describe/* describeValue */.b)(issue.input)}` }),
+    images: schemas/* record */.g1P(ImageNameSchema, ImageSchema).optional(),
+    defaults: DefaultsSchema.optional(),
+    workspace: WorkspaceSettingsSchema.optional(),
+    jobs: schemas/* record */.g1P(JobIdSchema, JobSchema)
+        .refine((jobs) => Object.keys(jobs).length > 0, { error: 'expected at least one job' }),
+})
+    .describe('vmplan jobs file: guest images and the CI jobs that run in them.');
+
+
+/***/ }),
+
+/***/ 95980:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $: () => (/* binding */ zodIssuesToProblems),
+/* harmony export */   N: () => (/* binding */ branchKeys)
+/* harmony export */ });
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(92857);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(29396);
+/* harmony import */ var _util_describe_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(27983);
+/* harmony import */ var _util_suggest_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(37406);
+
+
+
+/**
+ * Turns zod issues into human problems: one per unknown key, "missing required field" for absent ones,
+ * the most plausible branch of a failed union instead of all of them, and "did you mean" for typos.
+ */
+function zodIssuesToProblems(issues, rootSchema, rootInput) {
+    const problems = [];
+    for (const issue of issues)
+        convertIssue(issue, [], rootSchema, rootInput, problems);
+    return problems;
+}
+function convertIssue(issue, prefix, rootSchema, rootInput, out) {
+    const path = [...prefix, ...issue.path];
+    switch (issue.code) {
+        case 'unrecognized_keys': {
+            const known = objectKeysAt(rootSchema, path);
+            for (const key of issue.keys) {
+                out.push({
+                    path: [...path, key],
+                    at: 'key',
+                    message: `unknown key "${key}"${(0,_util_suggest_js__WEBPACK_IMPORTED_MODULE_1__/* .didYouMean */ .au)(key, known)}`,
+                });
+            }
+            return;
+        }
+        case 'invalid_key': {
+            const inner = issue.issues[0];
+            out.push({ path, at: 'key', message: inner?.message ?? issue.message });
+            return;
+        }
+        case 'invalid_union': {
+            const branch = chooseUnionBranch(issue, rootSchema, path, rootInput);
+            if (branch === undefined) {
+                out.push({ path, message: issue.message });
+                return;
+            }
+            for (const inner of branch)
+                convertIssue(inner, path, rootSchema, rootInput, out);
+            return;
+        }
+        default:
+            if (isMissing(rootInput, path)) {
+                out.push({
+                    path: path.slice(0, -1),
+                    message: `missing required field "${String(path[path.length - 1])}"`,
+                });
+                return;
+            }
+            out.push({ path, message: (0,_util_describe_js__WEBPACK_IMPORTED_MODULE_0__/* .issueMessage */ .u)(issue) });
+    }
+}
+/**
+ * Picks the union branch the user most plausibly meant: for image definitions, the one selected by the
+ * keys present; otherwise the branch with the fewest problems. `undefined` means no branch stands out
+ * (e.g. the value has the wrong type for every branch), and the union's own message is used.
+ */
+function chooseUnionBranch(issue, rootSchema, path, rootInput) {
+    const branches = issue.errors;
+    if (branches.length === 0)
+        return undefined;
+    const input = valueAt(rootInput, path);
+    const keyed = unionBranchKeysAt(rootSchema, path);
+    if (keyed !== undefined && isPlainObject(input)) {
+        const present = keyed.branches.map((keys) => keys.some((key) => key in input));
+        const chosen = present.flatMap((isPresent, index) => (isPresent ? [index] : []));
+        if (chosen.length === 1)
+            return branches[chosen[0]];
+        const found = keyed.branches.flatMap((keys) => keys.filter((key) => key in input).slice(0, 1));
+        const what = chosen.length === 0 ? 'none of them' : `${found.map((key) => `"${key}"`).join(' and ')}`;
+        return [
+            {
+                code: 'custom',
+                path: [],
+                message: `expected exactly one of ${keyed.describe}; found ${what}`,
+                input,
+            },
+        ];
+    }
+    const allRootTypeErrors = branches.every((branch) => branch.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+    if (allRootTypeErrors)
+        return undefined;
+    // The value has the type of exactly one branch (a list for "a job id or a list of job ids"): its problems are
+    // inside that branch, and saying "expected a job id or a list" of a list would point nowhere.
+    const sameType = branches.filter((branch) => !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+    if (sameType.length === 1)
+        return sameType[0];
+    const fewest = Math.min(...branches.map((branch) => branch.length));
+    const best = branches.filter((branch) => branch.length === fewest);
+    return best.length === 1 ? best[0] : undefined;
+}
+/** True when the path names a key its parent object does not have. */
+function isMissing(root, path) {
+    if (path.length === 0)
+        return false;
+    const parent = valueAt(root, path.slice(0, -1));
+    return isPlainObject(parent) && !(String(path[path.length - 1]) in parent);
+}
+/** Reads the value at a path in plain data. */
+function valueAt(root, path) {
+    let value = root;
+    for (const segment of path) {
+        if (value === null || typeof value !== 'object')
+            return undefined;
+        value = value[segment];
+    }
+    return value;
+}
+function isPlainObject(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+/** The schema found by following a data path (through optional, records, arrays and unions). */
+function schemasAt(schema, path) {
+    let current = [schema];
+    for (const segment of path) {
+        current = current.flatMap((candidate) => childSchemas(candidate, segment));
+    }
+    return current.flatMap(unwrap);
+}
+/** The schemas a value is checked against once wrappers (optional, default, pipe, union…) are looked through. */
+function unwrap(schema) {
+    if (schema instanceof zod__WEBPACK_IMPORTED_MODULE_2__/* .ZodOptional */ .IiU ||
+        schema instanceof zod__WEBPACK_IMPORTED_MODULE_2__/* .ZodNullable */ .l1C ||
+        schema instanceof zod__WEBPACK_IMPORTED_MODULE_2__/* .ZodDefault */ .XiL ||
+        schema instanceof zod__WEBPACK_IMPORTED_MODULE_2__/* .ZodReadonly */ .EVz ||
+        schema instanceof zod__WEBPACK_IMPORTED_MODULE_2__/* .ZodNonOptional */ .vZX)
+        return unwrap(schema.unwrap());
+    if (schema instanceof zod__WEBPACK_IMPORTED_MODULE_2__/* .ZodPipe */ .utH)
+        return unwrap(schema.in);
+    if (schema instanceof zod__WEBPACK_IMPORTED_MODULE_2__/* .ZodUnion */ .fZ7)
+        return schema.options.flatMap(unwrap);
+    return [schema];
+}
+/** The schemas of a child value: an object's property, a record's values, an array's items. */
+function childSchemas(schema, segment) {
+    return unwrap(schema).flatMap((candidate) => {
+        if (candidate instanceof zod__WEBPACK_IMPORTED_MODULE_2__/* .ZodObject */ .bvH) {
+            const child = candidate.shape[String(segment)];
+            return child === undefined ? [] : [child];
+        }
+        if (candidate instanceof zod__WEBPACK_IMPORTED_MODULE_2__/* .ZodRecord */ .b8S)
+            return [candidate.valueType];
+        if (candidate instanceof zod__WEBPACK_IMPORTED_MODULE_2__/* .ZodArray */ .naA)
+            return [candidate.element];
+        return [];
+    });
+}
+/** Keys any object schema at this path accepts (for "did you mean"). */
+function objectKeysAt(rootSchema, path) {
+    const keys = new Set();
+    for (const schema of schemasAt(rootSchema, path)) {
+        if (schema instanceof zod__WEBPACK_IMPORTED_MODULE_2__/* .ZodObject */ .bvH)
+            for (const key of Object.keys(schema.shape))
+                keys.add(key);
+    }
+    return [...keys];
+}
+/** Branch-selecting keys registered for the union at this path, if any. */
+function unionBranchKeysAt(rootSchema, path) {
+    let candidates = [rootSchema];
+    for (const segment of path)
+        candidates = candidates.flatMap((candidate) => childSchemas(candidate, segment));
+    for (const candidate of candidates.flatMap(unwrapOptional)) {
+        const keys = branchKeys.get(candidate);
+        if (keys !== undefined)
+            return keys;
+    }
+    return undefined;
+}
+function unwrapOptional(schema) {
+    return schema instanceof zod__WEBPACK_IMPORTED_MODULE_2__/* .ZodOptional */ .IiU ? unwrapOptional(schema.unwrap()) : [schema];
+}
+/** Unions of objects whose branch is chosen by the keys present (e.g. image definitions). */
+const branchKeys = zod__WEBPACK_IMPORTED_MODULE_3__/* .registry */ .u5();
 
 
 /***/ }),
@@ -41591,6 +42241,209 @@ function sortProblems(problems) {
 
 /***/ }),
 
+/***/ 66051:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  RY: () => (/* binding */ EXECUTORS),
+  Ts: () => (/* binding */ EXECUTOR_NAMES),
+  Dx: () => (/* binding */ HOST_EXECUTOR),
+  CF: () => (/* binding */ defaultExecutorFor),
+  nb: () => (/* binding */ descriptorOf),
+  Qc: () => (/* binding */ executorOptions),
+  NA: () => (/* binding */ isVmExecutor)
+});
+
+// UNUSED EXPORTS: bootsArch
+
+// NAMESPACE OBJECT: ./src/executors/table.ts
+var table_namespaceObject = {};
+__nccwpck_require__.r(table_namespaceObject);
+__nccwpck_require__.d(table_namespaceObject, {
+  host: () => (host),
+  qemu: () => (qemu),
+  vfkit: () => (vfkit)
+});
+
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(83916);
+;// CONCATENATED MODULE: ./src/executors/host/descriptor.ts
+/** The host executor: each job in a folder of its own on this machine, no VM. */
+const host = {
+    name: 'host',
+    order: 1,
+    summary: '"host" (directly on this machine, no VM)',
+    docs: {
+        where: 'anywhere',
+        isolation: 'a folder per job',
+        notes: 'no VM: for trusted work and trying a jobs file out',
+    },
+    isolation: 'host',
+    defaultOn: [],
+    guestArchs: [],
+    options: [],
+    load: async () => (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 65164))).runtime,
+};
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+;// CONCATENATED MODULE: ./src/executors/kernel-format.ts
+
+/** Reads a kernel's format: arm64 Image ("ARMd" at 0x38), gzip, ELF vmlinux, x86 bzImage ("HdrS" at 0x202). */
+function kernelFormat(path) {
+    const head = Buffer.alloc(0x210);
+    const fd = (0,external_node_fs_.openSync)(path, 'r');
+    let read;
+    try {
+        read = (0,external_node_fs_.readSync)(fd, head, 0, head.length, 0);
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+    const bytes = head.subarray(0, read);
+    if (bytes.subarray(0x38, 0x3c).toString('latin1') === 'ARMd')
+        return 'arm64-image';
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b)
+        return 'gzip';
+    if (bytes.subarray(0, 4).toString('latin1') === '\x7fELF')
+        return 'elf';
+    if (bytes.subarray(0x202, 0x206).toString('latin1') === 'HdrS')
+        return 'bzimage';
+    if (bytes.subarray(0, 2).toString('latin1') === 'MZ' && bytes.subarray(4, 8).toString('latin1') === 'zimg')
+        return 'efi-zboot';
+    return 'unknown';
+}
+/**
+ * Why a kernel cannot boot, or undefined when it can: arm64 wants an Image (gzip-compressed too when
+ * `compressedArm64` — QEMU unpacks it, vfkit does not), amd64 a bzImage or an ELF vmlinux.
+ */
+function kernelProblem(path, arch, boots) {
+    const format = kernelFormat(path);
+    if (arch === 'arm64') {
+        if (format === 'arm64-image')
+            return undefined;
+        if (!boots.compressedArm64) {
+            return `${path} is not an uncompressed arm64 Image (found ${format}); ${boots.executor} boots only uncompressed kernels: decompress it (e.g. gunzip) first`;
+        }
+        return format === 'gzip' ? undefined : `${path} is not an arm64 kernel Image (found ${format})`;
+    }
+    if (format === 'elf' || format === 'bzimage')
+        return undefined;
+    return `${path} is not an x86 kernel (bzImage or ELF vmlinux; found ${format})`;
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm-options.ts
+/** The option every VM executor offers: keep a failed job's root disk clone to look into. */
+const KEEP_FAILED_DISKS = {
+    name: 'keep-failed-disks',
+    type: 'boolean',
+    description: 'Keep the root disk clone of a failed VM job in its folder, to look into (true or false).',
+};
+
+;// CONCATENATED MODULE: ./src/executors/qemu/descriptor.ts
+
+
+/** The qemu executor: a VM per job on Linux, with KVM when it works and emulation otherwise. */
+const qemu = {
+    name: 'qemu',
+    order: 3,
+    summary: '"qemu" (a VM on Linux)',
+    docs: {
+        where: 'Linux',
+        isolation: 'a VM per job',
+        notes: 'default on Linux; KVM or TCG; virtiofs (virtiofsd) or 9p shares',
+    },
+    isolation: 'vm',
+    defaultOn: ['linux'],
+    guestArchs: ['arm64', 'amd64'],
+    kernelProblem: (path, arch) => kernelProblem(path, arch, { compressedArm64: true, executor: 'qemu' }),
+    options: [KEEP_FAILED_DISKS],
+    load: async () => (await __nccwpck_require__.e(/* import() */ 94).then(__nccwpck_require__.bind(__nccwpck_require__, 43094))).runtime,
+};
+
+;// CONCATENATED MODULE: ./src/executors/vfkit/descriptor.ts
+
+
+/** The vfkit executor: a VM per job on an Apple Silicon Mac (Apple's Virtualization framework). */
+const vfkit = {
+    name: 'vfkit',
+    order: 2,
+    summary: '"vfkit" (a VM on a Mac)',
+    docs: {
+        where: 'self-hosted Apple Silicon Mac, macOS 13+',
+        isolation: "a VM per job (Apple's Virtualization framework)",
+        notes: 'default on macOS; `brew install vfkit` (0.6.2+)',
+    },
+    isolation: 'vm',
+    defaultOn: ['darwin'],
+    // The Virtualization framework cannot emulate: guests run on the Mac's own CPU.
+    guestArchs: 'host',
+    kernelProblem: (path, arch) => kernelProblem(path, arch, { compressedArm64: false, executor: 'vfkit' }),
+    options: [
+        {
+            name: 'vfkit-path',
+            type: 'string',
+            value: 'PATH',
+            description: 'The vfkit binary (default - vfkit on PATH).',
+        },
+        KEEP_FAILED_DISKS,
+    ],
+    load: async () => (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 59620))).runtime,
+};
+
+;// CONCATENATED MODULE: ./src/executors/table.ts
+// The executor table: one line per executor vmplan offers. Adding an executor is its descriptor file (see
+// ./descriptor.ts) plus one line here; everything else (the jobs-file enum, flags, inputs, docs, preflight,
+// stopping leftovers) reads the descriptors through ./catalog.ts.
+
+
+
+
+;// CONCATENATED MODULE: ./src/executors/catalog.ts
+
+
+/** Every executor, in listing order. */
+const EXECUTORS = Object.values(table_namespaceObject).sort((a, b) => a.order - b.order);
+/** Executor names in listing order (the jobs-file enum). */
+const EXECUTOR_NAMES = EXECUTORS.map((descriptor) => descriptor.name);
+/** The executor that runs things directly on this machine (image builds run there too). */
+const HOST_EXECUTOR = EXECUTORS.find((descriptor) => descriptor.isolation === 'host')
+    .name;
+/** The descriptor of an executor; an unknown name is a bug (names are validated where they enter). */
+function descriptorOf(name) {
+    const descriptor = EXECUTORS.find((candidate) => candidate.name === name);
+    if (descriptor === undefined)
+        throw new errors/* InternalError */.Gd(`no executor named "${name}" in the table`);
+    return descriptor;
+}
+/** True when the executor runs jobs in VMs (they need an image). */
+function isVmExecutor(name) {
+    return descriptorOf(name).isolation === 'vm';
+}
+/** The executor jobs use on a platform when they name none: the one that is default there, else the first host executor. */
+function defaultExecutorFor(platform) {
+    const found = EXECUTORS.find((descriptor) => descriptor.defaultOn.includes(platform));
+    return found === undefined ? HOST_EXECUTOR : found.name;
+}
+/** Whether an executor boots guests of an architecture on a host of another (`host`: only the host's own). */
+function bootsArch(name, arch, hostArch) {
+    const archs = descriptorOf(name).guestArchs;
+    return archs === 'host' ? hostArch === undefined || hostArch === arch : archs.includes(arch);
+}
+/** Every executor option, once each (VM executors share some), in listing order. */
+function executorOptions() {
+    const options = new Map();
+    for (const descriptor of EXECUTORS)
+        for (const option of descriptor.options)
+            options.set(option.name, option);
+    return [...options.values()];
+}
+
+
+/***/ }),
+
 /***/ 65164:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -41606,11 +42459,17 @@ __nccwpck_require__.r(__webpack_exports__);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _process_cgroup_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(23537);
-/* harmony import */ var _process_ownership_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(22228);
-/* harmony import */ var _process_run_process_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(25820);
-/* harmony import */ var _workspace_collect_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(48479);
-/* harmony import */ var _job_env_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(62855);
+/* harmony import */ var _plan_schema_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(47684);
+/* harmony import */ var _process_cgroup_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(23537);
+/* harmony import */ var _process_ownership_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(22228);
+/* harmony import */ var _process_run_process_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(25820);
+/* harmony import */ var _workspace_collect_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(48479);
+/* harmony import */ var _workspace_inputs_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(5608);
+/* harmony import */ var _job_env_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(62855);
+/* harmony import */ var _phases_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(34688);
+
+
+
 
 
 
@@ -41636,13 +42495,13 @@ class HostExecutor {
      * not even a daemon that left the group — outlives it. Where no cgroup can be made, the log says so.
      */
     async runScript(context, script, workdir, env) {
-        const cgroup = _process_cgroup_js__WEBPACK_IMPORTED_MODULE_3__/* .JobCgroup */ .gj.create();
-        const inCgroup = cgroup instanceof _process_cgroup_js__WEBPACK_IMPORTED_MODULE_3__/* .JobCgroup */ .gj ? cgroup : undefined;
+        const cgroup = _process_cgroup_js__WEBPACK_IMPORTED_MODULE_4__/* .JobCgroup */ .gj.create();
+        const inCgroup = cgroup instanceof _process_cgroup_js__WEBPACK_IMPORTED_MODULE_4__/* .JobCgroup */ .gj ? cgroup : undefined;
         if (inCgroup === undefined) {
             await context.log.detail(`vmplan: no cgroup for this job (${cgroup.reason}); processes that leave its process group (setsid, daemons) are not tracked and can outlive it`);
         }
         try {
-            const result = await (0,_process_run_process_js__WEBPACK_IMPORTED_MODULE_5__/* .runProcessGroup */ .M)(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
+            const result = await (0,_process_run_process_js__WEBPACK_IMPORTED_MODULE_6__/* .runProcessGroup */ .M)(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
                 cwd: workdir,
                 env,
                 log: context.log,
@@ -41661,10 +42520,21 @@ class HostExecutor {
         }
     }
     async runJob(context) {
+        const start = Date.now();
+        const times = { command: null };
+        const outcome = await this.runTimedJob(context, times);
+        return { ...outcome, phases: (0,_phases_js__WEBPACK_IMPORTED_MODULE_10__/* .hostPhases */ .h)(start, times.command, Date.now()) };
+    }
+    /** Runs the job, setting when its command started and ended. */
+    async runTimedJob(context, times) {
         const { node, jobDir, log } = context;
         const workspace = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, 'workspace');
         const copy = await context.workspace.jobCopy(workspace);
         await log.note(`vmplan: workspace ready in ${copy.ms} ms (${copy.method === 'clone' ? 'copy-on-write clone' : 'copy'})`);
+        if (context.inputs.length > 0) {
+            const placed = await (0,_workspace_inputs_js__WEBPACK_IMPORTED_MODULE_8__/* .placeInputs */ .v)(context.inputs, workspace);
+            await log.note(`vmplan: outputs of ${context.inputs.map((input) => input.from).join(', ')} in the workspace (read-only): ${placed.paths.join(', ')}`);
+        }
         const workdir = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.resolve)(workspace, node.workingDirectory);
         if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync)(workdir) || !(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.statSync)(workdir).isDirectory()) {
             return {
@@ -41675,12 +42545,15 @@ class HostExecutor {
         }
         const script = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, 'run.sh');
         (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.writeFileSync)(script, `${node.command}\n`, { mode: 0o700 });
-        const env = (0,_job_env_js__WEBPACK_IMPORTED_MODULE_7__/* .hostJobEnvironment */ .nc)(this.inheritedEnv, node, context.secrets, {
-            ...(0,_job_env_js__WEBPACK_IMPORTED_MODULE_7__/* .vmplanVariables */ .OC)(context.runId, node, workspace),
-            [_process_ownership_js__WEBPACK_IMPORTED_MODULE_4__/* .NODE_DIR_VARIABLE */ .gi]: jobDir,
+        const env = (0,_job_env_js__WEBPACK_IMPORTED_MODULE_9__/* .hostJobEnvironment */ .nc)(this.inheritedEnv, node, context.secrets, {
+            ...(0,_job_env_js__WEBPACK_IMPORTED_MODULE_9__/* .vmplanVariables */ .OC)(context.runId, node, workspace),
+            [_process_ownership_js__WEBPACK_IMPORTED_MODULE_5__/* .NODE_DIR_VARIABLE */ .gi]: jobDir,
         });
+        const commandStart = Date.now();
         const result = await this.runScript(context, script, workdir, env);
-        const notes = await (0,_workspace_collect_js__WEBPACK_IMPORTED_MODULE_6__/* .collectJobOutputs */ .W)({ artifacts: workspace, reports: workspace }, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir, Object.values(context.secrets));
+        times.command = { start: commandStart, end: Date.now() };
+        const passed = result.exitCode === 0 && !context.signal.aborted;
+        const notes = await (0,_workspace_collect_js__WEBPACK_IMPORTED_MODULE_7__/* .collectJobOutputs */ .W)({ artifacts: workspace, reports: workspace, outputs: workspace }, { artifacts: node.artifacts, reports: (0,_plan_schema_js__WEBPACK_IMPORTED_MODULE_3__/* .reportGlobs */ .i9)(node), outputs: passed ? (node.outputs ?? []) : [] }, jobDir, Object.values(context.secrets));
         if (notes.length > 0)
             await log.note(notes.join('\n'));
         const outcome = toOutcome(result);
@@ -41693,7 +42566,7 @@ class HostExecutor {
 }
 /** Says what was killed when the job ended, only as far as it is known (no cgroup: escapees are not seen). */
 async function noteLeftovers(log, result, cgroup) {
-    const tracked = cgroup instanceof _process_cgroup_js__WEBPACK_IMPORTED_MODULE_3__/* .JobCgroup */ .gj;
+    const tracked = cgroup instanceof _process_cgroup_js__WEBPACK_IMPORTED_MODULE_4__/* .JobCgroup */ .gj;
     if (result.leftovers > 0) {
         await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in its process group${tracked ? '' : ' (processes that left the group are not tracked on this host)'}`);
     }
@@ -41714,7 +42587,7 @@ function toOutcome(result) {
 /** The host executor's runtime (see ./descriptor.ts). */
 const runtime = {
     create: (settings) => new HostExecutor(settings.env),
-    ..._process_ownership_js__WEBPACK_IMPORTED_MODULE_4__/* .processGroupLeftovers */ .FV,
+    ..._process_ownership_js__WEBPACK_IMPORTED_MODULE_5__/* .processGroupLeftovers */ .FV,
 };
 
 
@@ -41753,6 +42626,72 @@ function vmplanVariables(runId, node, workspace) {
  */
 function hostJobEnvironment(inherited, node, secrets, vmplan) {
     return { ...inheritableEnvironment(inherited), ...node.env, ...secrets, ...vmplan };
+}
+
+
+/***/ }),
+
+/***/ 34688:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K: () => (/* binding */ vmPhases),
+/* harmony export */   h: () => (/* binding */ hostPhases)
+/* harmony export */ });
+/**
+ * A VM job's phases on the host's clock. The guest's times are seconds since its kernel started (monotonic,
+ * from the untrusted result); one event both sides saw (guest.log created) ties the two clocks, and every
+ * guest time is kept between the hypervisor's start and exit, in order. Without that event or the guest's
+ * times, the VM is one `vm` phase.
+ */
+function vmPhases(times, uptimes) {
+    const phases = [];
+    const add = (phase, start, end) => {
+        phases.push({ phase, start, end: Math.max(start, end) });
+    };
+    if (times.launch === null) {
+        add('prepare', times.start, times.end);
+        return phases;
+    }
+    add('prepare', times.start, times.launch);
+    const exit = times.exit ?? times.end;
+    if (uptimes === undefined || uptimes.command === null || times.commandSeen === null) {
+        add('vm', times.launch, exit);
+    }
+    else {
+        // The kernel started `uptimes.command` before the host saw guest.log appear.
+        const kernel = clamp(times.commandSeen - uptimes.command * 10, times.launch, exit);
+        let last = kernel;
+        const at = (centiseconds) => {
+            if (centiseconds !== null)
+                last = clamp(kernel + centiseconds * 10, last, exit);
+            return last;
+        };
+        add('hypervisor', times.launch, kernel);
+        add('boot', kernel, at(uptimes.started));
+        add('setup', last, at(uptimes.command));
+        add('command', last, at(uptimes.finished));
+        add('collect', last, at(uptimes.collected));
+        add('shutdown', last, exit);
+    }
+    add('finish', exit, times.end);
+    return phases;
+}
+/**
+ * A host job's phases: preparing its workspace, its command, collecting its results; only `prepare` when the
+ * command never started.
+ */
+function hostPhases(start, command, end) {
+    if (command === null)
+        return [{ phase: 'prepare', start, end: Math.max(start, end) }];
+    return [
+        { phase: 'prepare', start, end: command.start },
+        { phase: 'command', start: command.start, end: command.end },
+        { phase: 'finish', start: command.end, end: Math.max(command.end, end) },
+    ];
+}
+function clamp(value, low, high) {
+    return Math.min(Math.max(value, low), Math.max(low, high));
 }
 
 
@@ -42071,6 +43010,7 @@ async function startQemuVm(spec, options) {
         virtiofsSockets: sockets,
     });
     const binary = (0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuBinary */ .Q)(spec.arch);
+    const spawnedAt = Date.now();
     const qemu = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
     qemu.stdout?.pipe(options.output.stream());
     qemu.stderr?.on('data', keepTail);
@@ -42085,8 +43025,11 @@ async function startQemuVm(spec, options) {
     }
     const exited = new Promise((resolve) => {
         qemu.once('exit', (code, signal) => {
-            // virtiofsd exits when QEMU disconnects: give it a moment, then make sure of it (9p has no helpers).
-            void (helpers.length === 0 ? Promise.resolve() : (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_4__.setTimeout)(500).then(stopHelpers)).then(() => resolve({ code, signal }));
+            // virtiofsd exits as soon as QEMU disconnects: wait for that (at most 500 ms), then make sure of it.
+            const helpersGone = Promise.all(helpers.map((helper) => helper.exitCode === null && helper.signalCode === null ? once(helper) : undefined));
+            void Promise.race([helpersGone, (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_4__.setTimeout)(500)])
+                .then(stopHelpers)
+                .then(() => resolve({ code, signal }));
         });
     });
     let stopping;
@@ -42095,6 +43038,7 @@ async function startQemuVm(spec, options) {
         pid: qemu.pid,
         exited,
         command: [binary, ...args],
+        spawnedAt,
         stderrTail: () => stderr,
         stop(graceMs) {
             stopping ??= (async () => {
@@ -42126,7 +43070,7 @@ async function waitFor(condition, timeoutMs) {
     while (Date.now() < deadline) {
         if (condition())
             return true;
-        await (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_4__.setTimeout)(20);
+        await (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_4__.setTimeout)(5); // virtiofsd binds its socket within milliseconds: a coarse poll would be most of the wait
     }
     return condition();
 }
@@ -42515,6 +43459,8 @@ var external_node_crypto_ = __nccwpck_require__(77598);
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: ./src/plan/schema.ts
+var schema = __nccwpck_require__(47684);
 // EXTERNAL MODULE: ./src/util/lease.ts
 var lease = __nccwpck_require__(4390);
 // EXTERNAL MODULE: ./src/util/mask-file.ts
@@ -42551,6 +43497,8 @@ async function cloneFile(source, target) {
 
 // EXTERNAL MODULE: ./src/workspace/collect.ts
 var collect = __nccwpck_require__(48479);
+// EXTERNAL MODULE: ./src/workspace/inputs.ts
+var inputs = __nccwpck_require__(5608);
 ;// CONCATENATED MODULE: ./src/workspace/sanitize.ts
 
 
@@ -42604,7 +43552,10 @@ async function sanitizeTree(folder, options = {}) {
     return removed;
 }
 
+// EXTERNAL MODULE: ./src/executors/phases.ts
+var phases = __nccwpck_require__(34688);
 ;// CONCATENATED MODULE: ./src/executors/vm/guest-files.ts
+
 
 
 /** Quotes a value for POSIX sh: single quotes, with embedded ones closed, escaped and reopened. */
@@ -42642,7 +43593,12 @@ function writeGuestFiles(folder, settings, secrets) {
         VMPLAN_WORKSPACE_MODE: settings.workspaceMode,
         VMPLAN_WRITABLE_WORKSPACE: node.writableWorkspace ? '1' : '0',
         VMPLAN_COLLECT_ARTIFACTS: node.artifacts.map(globToFindPattern).join('\n'),
-        VMPLAN_COLLECT_REPORTS: Object.values(node.reports).flat().map(globToFindPattern).join('\n'),
+        VMPLAN_COLLECT_REPORTS: (0,schema/* reportGlobs */.i9)(node).map(globToFindPattern).join('\n'),
+        VMPLAN_COLLECT_OUTPUTS: (node.outputs ?? []).map(globToFindPattern).join('\n'),
+        // Overlay mode: share vmplan-inputs goes over the snapshot (the outputs of the jobs it needs).
+        VMPLAN_INPUTS: settings.inputs ? '1' : '0',
+        VMPLAN_NETWORK: settings.network === false ? '0' : '1',
+        VMPLAN_DISK: settings.disk ? '1' : '0',
         // One "name path" per line: share vmplan-cache-<name> goes at path.
         VMPLAN_CACHES: node.caches.map((cache) => `${cache.name} ${cache.guestPath}`).join('\n'),
     });
@@ -42661,6 +43617,8 @@ var schemas = __nccwpck_require__(92857);
 
 /** Largest result.json the host reads: it is a few hundred bytes when honest. */
 const MAX_RESULT_BYTES = 64 * 1024;
+/** A time on the guest's clock: at most about 11 days of uptime. */
+const centiseconds = schemas/* number */.aig().int().min(0).max(100_000_000);
 /** `result.json` as the guest agent writes it (docs/guest-protocol.md). Untrusted: validated strictly. */
 const GuestResultSchema = schemas/* strictObject */.rej({
     version: schemas/* literal */.euz(1),
@@ -42669,6 +43627,14 @@ const GuestResultSchema = schemas/* strictObject */.rej({
     startedAt: schemas/* string */.YjP().max(64).nullable(),
     finishedAt: schemas/* string */.YjP().max(64),
     message: schemas/* string */.YjP().max(4096).nullable(),
+    uptimes: schemas/* strictObject */.rej({
+        started: centiseconds,
+        command: centiseconds.nullable(),
+        finished: centiseconds.nullable(),
+        collected: centiseconds,
+    })
+        .optional()
+        .describe("The guest's clock (centiseconds since its kernel started) when the agent started, the command started and ended, and the results were collected; older agents write none."),
 });
 /**
  * Reads the guest's result.json as untrusted input: a regular file only (never through a symlink the guest
@@ -42775,7 +43741,7 @@ async function followFile(path, into, stop) {
 
 ;// CONCATENATED MODULE: ./src/executors/vm/vm-spec.ts
 /** Share tags of the guest protocol (docs/guest-protocol.md). */
-const SHARE_TAGS = { job: 'vmplan-job', work: 'vmplan-work' };
+const SHARE_TAGS = { job: 'vmplan-job', work: 'vmplan-work', inputs: 'vmplan-inputs' };
 /** Tag prefix of a job's caches: `vmplan-cache-<name>` (names of at most 22 bytes keep tags under 36). */
 const CACHE_TAG_PREFIX = 'vmplan-cache-';
 /** Kernel arguments every vmplan guest boots with: the console on hvc0, and a panic ends the VM at once. */
@@ -42795,6 +43761,9 @@ function buildVmSpec(input) {
         shares: [
             { tag: SHARE_TAGS.job, hostPath: input.jobShare, readOnly: false },
             { tag: SHARE_TAGS.work, hostPath: input.workShare, readOnly: !input.workShareWritable },
+            ...(input.inputsShare === undefined
+                ? []
+                : [{ tag: SHARE_TAGS.inputs, hostPath: input.inputsShare, readOnly: true }]),
             ...(input.caches ?? []).map((cache) => ({
                 tag: `${CACHE_TAG_PREFIX}${cache.name}`,
                 hostPath: cache.hostPath,
@@ -42822,12 +43791,47 @@ function buildVmSpec(input) {
 
 
 
+
+
+
 /**
  * Runs one job in a throw-away VM: writes the guest files (job share), gives the VM its workspace (the run's
  * snapshot for an overlay, or a per-job copy) and a clone of the root disk, boots it, streams guest.log, stops
  * it on timeout or cancellation, then reads the untrusted result.json and brings artifacts back.
  */
 async function runVmJob(context, launcher, settings) {
+    const seen = { launch: null, exit: null, commandSeen: null, uptimes: undefined, unwatch: () => { } };
+    const start = Date.now();
+    try {
+        const outcome = await runTimedVmJob(context, launcher, settings, seen);
+        const { uptimes, launch, exit, commandSeen } = seen;
+        const times = { start, launch, exit, commandSeen, end: Date.now() };
+        return { ...outcome, phases: (0,phases/* vmPhases */.K)(times, uptimes) };
+    }
+    finally {
+        seen.unwatch();
+    }
+}
+/**
+ * Sets `seen.commandSeen` when the guest creates guest.log in its share (the agent does when the command starts):
+ * the one event both clocks see. Without file events here, the VM's phases are not split.
+ */
+function watchCommandStart(guestDir, seen) {
+    try {
+        const watcher = (0,external_node_fs_.watch)(guestDir, (_event, name) => {
+            if (name !== 'guest.log' || seen.commandSeen !== null)
+                return;
+            seen.commandSeen = Date.now();
+            watcher.close();
+        });
+        watcher.on('error', () => watcher.close());
+        seen.unwatch = () => watcher.close();
+    }
+    catch {
+        // no file events
+    }
+}
+async function runTimedVmJob(context, launcher, settings, seen) {
     const { node, jobDir, log, image } = context;
     if (image === undefined)
         return { status: 'failed', exitCode: null, message: `image "${node.image}" was not prepared` };
@@ -42838,7 +43842,14 @@ async function runVmJob(context, launcher, settings) {
     let disk = null;
     let view;
     let passed = false;
-    writeGuestFiles(guestDir, { node, timeoutSeconds: Math.ceil(node.timeoutMinutes * 60), workspaceMode: settings.workspaceMode }, context.secrets);
+    writeGuestFiles(guestDir, {
+        node,
+        timeoutSeconds: Math.ceil(node.timeoutMinutes * 60),
+        workspaceMode: settings.workspaceMode,
+        inputs: context.inputs.length > 0 && settings.workspaceMode !== 'copy',
+        network: context.network,
+        disk: image.disk !== null,
+    }, context.secrets);
     try {
         const workShare = settings.workspaceMode === 'overlay' && launcher.enforcesReadOnlyShares
             ? context.workspace.snapshotDir
@@ -42846,6 +43857,17 @@ async function runVmJob(context, launcher, settings) {
         if (settings.workspaceMode !== 'copy' && workShare !== context.workspace.snapshotDir)
             view = workShare;
         await ensureGuestWritable(workShare, settings.writableFolders);
+        // The outputs of the jobs it needs: in its own workspace copy, else in a folder the guest lays over the
+        // snapshot. Placed after the hand-over to the guest user, so they stay the runner's (read-only to the job).
+        let inputsShare;
+        if (context.inputs.length > 0) {
+            const into = settings.workspaceMode === 'copy' ? workShare : (0,external_node_path_.join)(jobDir, 'inputs');
+            (0,external_node_fs_.mkdirSync)(into, { recursive: true });
+            const placed = await (0,inputs/* placeInputs */.v)(context.inputs, into);
+            if (settings.workspaceMode !== 'copy')
+                inputsShare = into;
+            await log.note(`vmplan: outputs of ${context.inputs.map((input) => input.from).join(', ')} in the workspace (read-only): ${placed.paths.join(', ')}`);
+        }
         if (image.disk !== null) {
             disk = (0,external_node_path_.join)(jobDir, 'disk.img');
             const method = await cloneFile(image.disk, disk);
@@ -42868,6 +43890,7 @@ async function runVmJob(context, launcher, settings) {
             jobShare: guestDir,
             workShare,
             workShareWritable: settings.workspaceMode === 'copy',
+            inputsShare,
             disk,
             consoleLog,
             restSocket: socket,
@@ -42877,7 +43900,10 @@ async function runVmJob(context, launcher, settings) {
         (0,external_node_fs_.rmSync)(socket, { force: true });
         if (context.signal.aborted)
             return { status: 'failed', exitCode: null, message: 'stopped before the VM started' };
+        watchCommandStart(guestDir, seen);
+        const launchCalled = Date.now();
         const vm = await launcher.launch(spec, log);
+        seen.launch = vm.spawnedAt ?? launchCalled;
         // Started detached: the VM process leads its own group (the vfkit shim or QEMU with its helpers).
         context.onProcess({ pid: vm.pid, group: true, restSocket: launcher.restControlled ? socket : null });
         let stopping;
@@ -42892,6 +43918,8 @@ async function runVmJob(context, launcher, settings) {
             ? Promise.resolve()
             : followFile((0,external_node_path_.join)(guestDir, 'guest.log'), context.guestLog.input(), vm.exited);
         const exit = await vm.exited;
+        seen.exit = Date.now();
+        seen.unwatch();
         context.signal.removeEventListener('abort', onAbort);
         await stopping;
         await following;
@@ -42903,9 +43931,14 @@ async function runVmJob(context, launcher, settings) {
         if (context.signal.aborted)
             return { status: 'failed', exitCode: null, message: 'stopped' };
         if (exit.code !== 0) {
-            return { status: 'failed', exitCode: null, message: launcher.failureMessage(exit, vm.stderrTail()) };
+            return {
+                status: 'failed',
+                exitCode: null,
+                message: launcher.failureMessage(exit, vm.stderrTail()),
+                infrastructure: true,
+            };
         }
-        const outcome = outcomeFromResult((0,external_node_path_.join)(guestDir, 'result.json'), log);
+        const outcome = outcomeFromResult((0,external_node_path_.join)(guestDir, 'result.json'), log, seen);
         passed = outcome.status === 'passed';
         return outcome;
     }
@@ -42923,16 +43956,21 @@ async function runVmJob(context, launcher, settings) {
         (0,external_node_fs_.rmSync)(pidFile, { force: true });
         if (view !== undefined)
             (0,external_node_fs_.rmSync)(view, { recursive: true, force: true });
+        // The guest could write into its inputs share (vfkit cannot keep it read-only): nothing of it is kept.
+        (0,external_node_fs_.rmSync)((0,external_node_path_.join)(jobDir, 'inputs'), { recursive: true, force: true });
     }
 }
 /** The job's outcome from result.json, which the guest wrote and nothing vouches for. */
-function outcomeFromResult(path, log) {
+function outcomeFromResult(path, log, seen) {
     const read = readGuestResult(path);
+    if (read.kind === 'ok')
+        seen.uptimes = read.result.uptimes;
     if (read.kind === 'missing') {
         return {
             status: 'failed',
             exitCode: null,
             message: 'the guest stopped without a result (see guest.log and console.log)',
+            infrastructure: true,
         };
     }
     if (read.kind === 'invalid')
@@ -42988,8 +44026,14 @@ function lstatOrUndefined(path) {
 async function bringBack(context, guestDir) {
     const { node, jobDir, log } = context;
     // The guest copied at least what the globs match into its share; keep exactly what they match.
-    const roots = { artifacts: (0,external_node_path_.join)(guestDir, 'artifacts'), reports: (0,external_node_path_.join)(guestDir, 'reports') };
-    const notes = await (0,collect/* collectJobOutputs */.W)(roots, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir, Object.values(context.secrets));
+    const roots = {
+        artifacts: (0,external_node_path_.join)(guestDir, 'artifacts'),
+        reports: (0,external_node_path_.join)(guestDir, 'reports'),
+        outputs: (0,external_node_path_.join)(guestDir, 'outputs'),
+    };
+    // The agent collects outputs only after the command passed (and the engine gives them to dependents only then).
+    const outputs = (0,external_node_fs_.existsSync)(roots.outputs) ? (node.outputs ?? []) : [];
+    const notes = await (0,collect/* collectJobOutputs */.W)(roots, { artifacts: node.artifacts, reports: (0,schema/* reportGlobs */.i9)(node), outputs }, jobDir, Object.values(context.secrets));
     if (notes.length > 0)
         await log.note(notes.join('\n'));
     for (const folder of Object.values(roots))
@@ -43067,13 +44111,545 @@ function stripControlCharacters(text) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73631);
+/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(69606);
 // The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
 
 await (0,_action_main_step_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStep */ .U)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 62148:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   F2: () => (/* binding */ parseReference),
+/* harmony export */   te: () => (/* binding */ referenceProblem)
+/* harmony export */ });
+/* unused harmony export formatReference */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(83916);
+
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/**
+ * Parses an image reference as the distribution spec names them. The registry must be explicit (a host with a
+ * dot or a port, or localhost): vmplan never guesses Docker Hub. `what` names the reference in errors.
+ */
+function parseReference(text, what = 'image reference') {
+    const fail = (why) => {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(`${what} "${text}": ${why} (expected e.g. ghcr.io/org/guest:1.2 or ghcr.io/org/guest@sha256:…)`);
+    };
+    let rest = text.trim();
+    let digest;
+    const at = rest.indexOf('@');
+    if (at !== -1) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        if (!DIGEST.test(digest))
+            fail(`"${digest}" is not a sha256 digest`);
+    }
+    const slash = rest.indexOf('/');
+    if (slash === -1)
+        fail('no registry host');
+    const registry = rest.slice(0, slash);
+    if (!/[.:]/.test(registry) && registry !== 'localhost')
+        fail(`"${registry}" is not a registry host (name it: ghcr.io/…)`);
+    let path = rest.slice(slash + 1);
+    let tag;
+    const colon = path.lastIndexOf(':');
+    if (colon !== -1) {
+        tag = path.slice(colon + 1);
+        path = path.slice(0, colon);
+        if (!TAG.test(tag))
+            fail(`"${tag}" is not a valid tag`);
+    }
+    if (path === '' || !path.split('/').every((part) => COMPONENT.test(part)))
+        fail(`"${path}" is not a repository name (lower-case letters, digits, . _ - and /)`);
+    if (tag === undefined && digest === undefined)
+        fail('no tag or digest');
+    return { registry, repository: path, tag, digest };
+}
+/** The reference as text: `registry/repository[:tag][@digest]`. */
+function formatReference(reference) {
+    return `${reference.registry}/${reference.repository}${reference.tag === undefined ? '' : `:${reference.tag}`}${reference.digest === undefined ? '' : `@${reference.digest}`}`;
+}
+/** Why a text is not an image reference, or undefined when it is one (for schemas, which must not throw). */
+function referenceProblem(text) {
+    try {
+        parseReference(text);
+        return undefined;
+    }
+    catch (error) {
+        return error.message.replace(/^image reference "[^"]*": /, '');
+    }
+}
+
+
+/***/ }),
+
+/***/ 88748:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  EL: () => (/* binding */ REPORT_FORMATS),
+  UZ: () => (/* binding */ REPORT_FORMAT_NAMES),
+  aY: () => (/* binding */ reportFormat)
+});
+
+;// CONCATENATED MODULE: ./src/parsers/formats/go-json.ts
+/** A `file_test.go:12: message` line of a test's output (t.Error, t.Fatal, t.Skip). */
+const LOCATED = /^\s+([\w.-]+\.go):(\d+): ?(.*)$/;
+/**
+ * `go test -json` (test2json events, one JSON object per line): a suite per package, a case per test. A test with
+ * subtests counts through its subtests; a package that failed to build, or failed outside any test, is one
+ * errored case. File names are the package's import path plus the file (example.com/mod/calc/calc_test.go); the
+ * repository path is found by dropping leading segments.
+ */
+const goJson = {
+    name: 'go-json',
+    description: 'go test -json output files (globs).',
+    maxBytes: 64 * 1024 * 1024,
+    parse(content) {
+        const packages = new Map();
+        const seen = (pkg, test) => {
+            const tests = packages.get(pkg) ?? new Map();
+            packages.set(pkg, tests);
+            const entry = tests.get(test) ?? { status: undefined, elapsedMs: null, output: [] };
+            tests.set(test, entry);
+            return entry;
+        };
+        let events = 0;
+        for (const line of content.split('\n')) {
+            // Go before 1.24 prints a package's build failure as plain text among the events.
+            const buildFailed = /^FAIL\s+(\S+)\s+\[build failed\]\s*$/.exec(line);
+            if (buildFailed !== null) {
+                const entry = seen(buildFailed[1], '');
+                entry.status = 'error';
+                entry.output.push('build failed');
+                continue;
+            }
+            const event = eventOf(line);
+            if (event === undefined || event.Package === undefined)
+                continue;
+            events++;
+            const entry = seen(event.Package, event.Test ?? '');
+            if (event.Action === 'output' && event.Output !== undefined)
+                entry.output.push(event.Output);
+            const status = STATUS[event.Action ?? ''];
+            if (status !== undefined) {
+                entry.status = status === 'failed' && event.Test === undefined ? 'error' : status;
+                entry.elapsedMs = typeof event.Elapsed === 'number' ? Math.round(event.Elapsed * 1000) : null;
+                if (event.FailedBuild !== undefined)
+                    entry.output.push(`build failed: ${event.FailedBuild}`);
+            }
+        }
+        if (events === 0 && packages.size === 0)
+            throw new Error('not go test -json output: no test events');
+        return { format: 'go-json', suites: [...packages].map(([pkg, tests]) => suiteOf(pkg, tests)) };
+    },
+};
+const STATUS = { pass: 'passed', fail: 'failed', skip: 'skipped' };
+function eventOf(line) {
+    if (!line.startsWith('{'))
+        return undefined;
+    try {
+        const value = JSON.parse(line);
+        return value !== null && typeof value === 'object' ? value : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** A package's suite: its leaf tests, and the package itself when it failed with no test to blame. */
+function suiteOf(pkg, tests) {
+    const names = [...tests.keys()].filter((name) => name !== '');
+    // Tests with subtests (TestA of TestA/sub): every name's ancestors, in one pass (not each name against all).
+    const parents = new Set(names.flatMap((name) => name
+        .split('/')
+        .slice(0, -1)
+        .map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+    const leaves = names.filter((name) => !parents.has(name));
+    const cases = leaves.map((name) => testCase(pkg, name, tests.get(name)));
+    const own = tests.get('');
+    const blamed = cases.some((c) => c.status === 'failed' || c.status === 'error');
+    if (own?.status === 'error' && !blamed) {
+        cases.push({ ...testCase(pkg, '(package)', own), status: 'error' });
+    }
+    return { name: pkg, durationMs: own?.elapsedMs ?? null, cases };
+}
+function testCase(pkg, name, seen) {
+    const lines = seen.output
+        .join('')
+        .split('\n')
+        .filter((line) => !/^\s*(=== (RUN|PAUSE|CONT|NAME)|--- (PASS|FAIL|SKIP):)/.test(line));
+    const located = lines.map((line) => LOCATED.exec(line)).find((match) => match !== null);
+    const status = seen.status ?? 'error';
+    const text = lines.join('\n').trim();
+    return {
+        name,
+        classname: pkg,
+        status,
+        durationMs: seen.elapsedMs,
+        message: status === 'passed'
+            ? null
+            : ((located?.[3]?.trim() ||
+                text.split('\n')[0]?.trim() ||
+                (status === 'error' ? 'no result' : null)) ??
+                null),
+        details: status === 'passed' || status === 'skipped' || text === '' ? null : text,
+        file: located === undefined ? null : `${pkg}/${located[1]}`,
+        line: located === undefined ? null : Number(located[2]),
+    };
+}
+
+// EXTERNAL MODULE: ./node_modules/fast-xml-parser/src/xmlparser/XMLParser.js + 23 modules
+var XMLParser = __nccwpck_require__(41143);
+// EXTERNAL MODULE: ./node_modules/fast-xml-parser/src/fxp.js
+var fxp = __nccwpck_require__(75824);
+;// CONCATENATED MODULE: ./src/parsers/formats/junit.ts
+
+const parser = new XMLParser/* default */.A({
+    ignoreAttributes: false,
+    // Attributes apart from elements: node --test writes both a `failure` attribute and a `<failure>` element.
+    attributeNamePrefix: '@',
+    textNodeName: '#text',
+    processEntities: true,
+    // Character references (pytest writes a message's line breaks as &#10;).
+    htmlEntities: true,
+    isArray: (name) => [
+        'testsuite',
+        'testcase',
+        'failure',
+        'error',
+        'skipped',
+        'flakyFailure',
+        'flakyError',
+        'rerunFailure',
+        'rerunError',
+    ].includes(name),
+});
+/** JUnit XML, as Surefire, pytest, jest-junit, vitest, cargo-nextest, go-junit-report and node --test write it. */
+const junit = {
+    name: 'junit',
+    description: 'JUnit XML files (globs) to read for annotations.',
+    maxBytes: 16 * 1024 * 1024,
+    parse(content) {
+        const valid = fxp/* XMLValidator */.iI.validate(content);
+        if (valid !== true)
+            throw new Error(`not JUnit XML: ${valid.err.msg} (line ${valid.err.line})`);
+        let document;
+        try {
+            document = parser.parse(content);
+        }
+        catch (error) {
+            throw new Error(`not JUnit XML: ${error.message.split('\n')[0]}`);
+        }
+        if (!('testsuites' in document) && !('testsuite' in document))
+            throw new Error('not JUnit XML: its root is neither <testsuites> nor <testsuite>');
+        return { format: 'junit', suites: collectSuites(document, '') };
+    },
+};
+/** Suites in document order; cases outside any suite form one unnamed suite. */
+function collectSuites(node, parentName) {
+    if (node === null || typeof node !== 'object')
+        return [];
+    if (Array.isArray(node))
+        return node.flatMap((item) => collectSuites(item, parentName));
+    const object = node;
+    const suites = [];
+    const own = asArray(object.testcase).filter(isNode);
+    if (own.length > 0) {
+        const name = typeof object['@name'] === 'string' ? object['@name'] : parentName;
+        // pytest (its suite is named "pytest" unless configured) writes 0-based lines.
+        const lineBase = name === 'pytest' ? 0 : 1;
+        suites.push({
+            name,
+            durationMs: seconds(object['@time']),
+            cases: own.map((node) => junit_testCase(node, lineBase)),
+        });
+    }
+    const name = typeof object['@name'] === 'string' ? object['@name'] : parentName;
+    for (const [key, value] of Object.entries(object)) {
+        if (key !== 'testcase' && !key.startsWith('@'))
+            suites.push(...collectSuites(value, name));
+    }
+    return suites;
+}
+function junit_testCase(node, lineBase) {
+    const failure = asArray(node.failure)[0];
+    const error = asArray(node.error)[0];
+    const skipped = asArray(node.skipped)[0];
+    const problem = failure ?? error;
+    const status = failure !== undefined
+        ? 'failed'
+        : error !== undefined
+            ? 'error'
+            : skipped !== undefined
+                ? 'skipped'
+                : 'passed';
+    const about = problem ?? skipped;
+    const line = Number(node['@line']) + 1 - lineBase;
+    return {
+        name: String(node['@name'] ?? 'test'),
+        classname: String(node['@classname'] ?? ''),
+        status,
+        durationMs: seconds(node['@time']),
+        message: about === undefined ? null : messageOf(about),
+        details: problem === undefined ? null : bodyOf(problem),
+        file: typeof node['@file'] === 'string' && node['@file'] !== '' ? node['@file'] : null,
+        line: Number.isInteger(line) && line > 0 ? line : null,
+        ...reruns(node),
+    };
+}
+/**
+ * The tool's own retries of a case (Surefire's rerunFailingTestsCount, cargo-nextest's retries): a
+ * `<flakyFailure>`/`<flakyError>` per failed run of a case that then passed, `<rerunFailure>`/`<rerunError>`
+ * per failed rerun of one that kept failing.
+ */
+function reruns(node) {
+    const count = ['flakyFailure', 'flakyError', 'rerunFailure', 'rerunError'].reduce((sum, name) => sum + asArray(node[name]).length, 0);
+    return count === 0 ? {} : { reruns: count };
+}
+/** Messages that say only that the test failed (go-junit-report writes "Failed"): the details say more. */
+const PLACEHOLDER_MESSAGES = new Set(['failed', 'failure', 'skipped']);
+/** The first line of a Rust panic (cargo-nextest's failure text): the message is on the next line. */
+const RUST_PANIC_HEADER = /^thread '.*' panicked at \S+:\d+:\d+:$/;
+/**
+ * A failure's (or skip's) message: its `message` attribute, unless it is missing (jest-junit, cargo-nextest) or a
+ * placeholder (go-junit-report's "Failed"); then the first line of its text — without the `file_test.go:12: ` Go
+ * puts first, and past a Rust panic's `thread '…' panicked at file:line:col:` line.
+ */
+function messageOf(about) {
+    const attribute = textOf(about, '@message');
+    if (attribute !== null && !PLACEHOLDER_MESSAGES.has(attribute.trim().toLowerCase()))
+        return attribute;
+    const lines = (bodyOf(about) ?? '')
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '');
+    const line = RUST_PANIC_HEADER.test(lines[0] ?? '') && lines[1] !== undefined ? lines[1] : lines[0];
+    if (line === undefined)
+        return attribute;
+    return line.replace(/^[\w.-]+\.go:\d+: /, '') || line;
+}
+/** An element's attribute, or null. */
+function textOf(element, attribute) {
+    if (element === null || typeof element !== 'object')
+        return null;
+    const value = element[attribute];
+    return typeof value === 'string' && value !== '' ? value : null;
+}
+/** An element's text content (the failure's stack trace), or null. */
+function bodyOf(element) {
+    const text = typeof element === 'string' ? element : String(element['#text'] ?? '');
+    return text.trim() === '' ? null : text;
+}
+function seconds(value) {
+    const number = Number(value);
+    return value === undefined || !Number.isFinite(number) || number < 0 ? null : Math.round(number * 1000);
+}
+function isNode(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+function asArray(value) {
+    if (value === undefined || value === null)
+        return [];
+    return Array.isArray(value) ? value : [value];
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(38815);
+;// CONCATENATED MODULE: ./src/parsers/formats/tap.ts
+
+/** Deepest subtest nesting kept apart; deeper points count as this deep. */
+const MAX_DEPTH = 32;
+const TEST_POINT = /^(not )?ok\b\s*(?:\d+)?\s*(?:- )?(.*)$/;
+const DIRECTIVE = /\s+#\s*(SKIP|TODO)\S*\s*(.*)$/i;
+/**
+ * TAP 13 and 14 (node --test --test-reporter=tap, tape, prove, bats): test points with their YAML diagnostics;
+ * subtests, indented four spaces, become suites named by their parents. SKIP and TODO points count as skipped.
+ */
+const tap = {
+    name: 'tap',
+    description: 'TAP 13/14 output files (globs), e.g. node --test --test-reporter=tap.',
+    maxBytes: 16 * 1024 * 1024,
+    parse(content) {
+        const { points, sawTap } = readPoints(content.split(/\r?\n/));
+        if (!sawTap && points.length === 0)
+            throw new Error('not TAP: no "TAP version" line and no test points');
+        const suites = [];
+        collect(points, [], suites);
+        return { format: 'tap', suites };
+    },
+};
+/** The test points of a stream as a tree, by indentation; "Bail out!" ends it with an error point. */
+function readPoints(lines) {
+    // levels[i]: the points read so far at nesting level i (reset when a point one level up closes them).
+    const levels = [[]];
+    let sawTap = false;
+    let last;
+    for (let index = 0; index < lines.length; index++) {
+        const line = lines[index];
+        const indent = line.length - line.trimStart().length;
+        const text = line.trim();
+        if (/^TAP version \d+$/i.test(text))
+            sawTap = true;
+        if (text === '---' && last !== undefined && indent > last.indent) {
+            let end = index + 1;
+            while (end < lines.length && lines[end].trim() !== '...')
+                end++;
+            last.point.diagnostics = yamlBlock(lines.slice(index + 1, end));
+            index = end;
+            continue;
+        }
+        const bail = /^Bail out!\s*(.*)$/.exec(text);
+        if (bail !== null) {
+            levels[0].push({
+                ok: false,
+                description: `Bail out!${bail[1] === '' ? '' : ` ${bail[1]}`}`,
+                directive: undefined,
+                diagnostics: {},
+                children: [],
+            });
+            break;
+        }
+        const match = TEST_POINT.exec(text);
+        if (match === null)
+            continue;
+        // Nesting past MAX_DEPTH (a hostile report's million spaces) counts as MAX_DEPTH.
+        const level = Math.min(Math.floor(indent / 4), MAX_DEPTH);
+        while (levels.length <= level + 1)
+            levels.push([]);
+        const directive = DIRECTIVE.exec(match[2]);
+        const point = {
+            ok: match[1] === undefined,
+            description: (directive === null ? match[2] : match[2].slice(0, directive.index)).trim(),
+            directive: directive === null
+                ? undefined
+                : { kind: directive[1].toLowerCase() === 'skip' ? 'skip' : 'todo', reason: directive[2].trim() },
+            diagnostics: {},
+            // The points just read one level deeper are this point's subtests.
+            children: levels[level + 1].splice(0),
+        };
+        levels[level].push(point);
+        last = { point, indent };
+    }
+    // Points left at deeper levels had no closing parent (a stream cut short): keep them at the top.
+    return { points: levels.flat(), sawTap };
+}
+/** Longest YAML diagnostics block read (node's are tens of lines); a longer one adds nothing. */
+const MAX_YAML_LINES = 2000;
+/** A YAML diagnostics block, dedented; a block that is not YAML, or too long to be one a tool wrote, adds nothing. */
+function yamlBlock(lines) {
+    // The YAML parser's work grows faster than the block (duplicate-key checks): a job's report must not stall it.
+    if (lines.length > MAX_YAML_LINES)
+        return {};
+    // A loop, not Math.min(...lines): a block of a million lines would overflow the call stack.
+    let indent = Number.POSITIVE_INFINITY;
+    for (const l of lines)
+        if (l.trim() !== '')
+            indent = Math.min(indent, l.length - l.trimStart().length);
+    try {
+        const value = (0,dist/* parse */.qg)(lines.map((l) => l.slice(Number.isFinite(indent) ? indent : 0)).join('\n'));
+        return value !== null && typeof value === 'object' && !Array.isArray(value)
+            ? value
+            : {};
+    }
+    catch {
+        return {};
+    }
+}
+/** Leaf points become cases of the suite named by their parents; a parent that failed on its own is a case too. */
+function collect(points, path, suites) {
+    const name = path.join(' › ');
+    const cases = [];
+    for (const point of points) {
+        if (point.children.length === 0)
+            cases.push(tap_testCase(point, name));
+        else {
+            collect(point.children, [...path, point.description], suites);
+            // node --test fails a suite whose subtests failed ("subtestsFailed"); only a failure of its own (a hook)
+            // is news.
+            const ownFailure = !point.ok && point.diagnostics.failureType !== 'subtestsFailed';
+            if (ownFailure && point.directive === undefined)
+                cases.push(tap_testCase(point, name));
+        }
+    }
+    if (cases.length > 0)
+        suites.push({ name, durationMs: null, cases });
+}
+function tap_testCase(point, classname) {
+    const status = point.directive !== undefined ? 'skipped' : point.ok ? 'passed' : 'failed';
+    const d = point.diagnostics;
+    const error = tap_text(d.error) ?? tap_text(d.message);
+    const location = locationOf(tap_text(d.location) ?? tap_text(d.at));
+    const duration = Number(d.duration_ms);
+    return {
+        name: point.description === '' ? 'test' : point.description,
+        classname,
+        status,
+        durationMs: Number.isFinite(duration) && duration >= 0 ? Math.round(duration) : null,
+        message: point.directive !== undefined
+            ? point.directive.reason === ''
+                ? point.directive.kind
+                : `${point.directive.kind}: ${point.directive.reason}`
+            : point.ok
+                ? null
+                : (firstLine(error) ?? null),
+        details: point.ok || point.directive !== undefined ? null : details(error, tap_text(d.stack)),
+        file: location?.file ?? null,
+        line: location?.line ?? null,
+    };
+}
+/** `path:line:column` or `file:///path:line` as node writes `location`. */
+function locationOf(value) {
+    if (value === undefined)
+        return undefined;
+    const match = /^(?:file:\/\/)?(.+?):(\d+)(?::\d+)?$/.exec(value.trim());
+    if (match === null)
+        return undefined;
+    const line = Number(match[2]);
+    return line > 0 ? { file: match[1], line } : undefined;
+}
+function tap_text(value) {
+    if (typeof value === 'string')
+        return value === '' ? undefined : value;
+    if (typeof value === 'number' || typeof value === 'boolean')
+        return String(value);
+    return undefined;
+}
+function firstLine(value) {
+    return value
+        ?.split('\n')
+        .map((line) => line.trim())
+        .find((line) => line !== '');
+}
+function details(error, stack) {
+    const parts = [error?.trim(), stack?.trim()].filter((part) => part !== undefined && part !== '');
+    return parts.length === 0 ? null : parts.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/parsers/formats/registry.ts
+
+
+
+/**
+ * Every test-report format, one line each, in the order the jobs-file schema lists them. Adding a format is its
+ * module (a ReportFormat) plus one line here.
+ */
+const REPORT_FORMATS = [junit, tap, goJson];
+/** The format with this name; undefined for a name no format has. */
+function reportFormat(name) {
+    return REPORT_FORMATS.find((format) => format.name === name);
+}
+/** Format names, in registry order. */
+const REPORT_FORMAT_NAMES = REPORT_FORMATS.map((format) => format.name);
+
 
 /***/ }),
 
@@ -43092,6 +44668,304 @@ function executorsUsing(plan, node) {
             executors.add(user.executor);
     }
     return [...executors].sort();
+}
+
+
+/***/ }),
+
+/***/ 47684:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $w: () => (/* binding */ NodeIdSchema),
+/* harmony export */   G: () => (/* binding */ PlanSourceSchema),
+/* harmony export */   X1: () => (/* binding */ ChangesSchema),
+/* harmony export */   fB: () => (/* binding */ PlanSchema),
+/* harmony export */   i9: () => (/* binding */ reportGlobs),
+/* harmony export */   jk: () => (/* binding */ PLAN_SCHEMA_VERSION)
+/* harmony export */ });
+/* unused harmony exports PlanScopeSchema, PreconditionSchema, FilesPrepareNodeSchema, BuildPrepareNodeSchema, NixPrepareNodeSchema, OciPrepareNodeSchema, PrepareNodeSchema, ExecuteNodeSchema, PlanNodeSchema, ExcludedJobSchema, PlanBodySchema, planConsistencyProblems */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(92857);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(64377);
+/* harmony import */ var _config_schema_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(24864);
+/* harmony import */ var _executors_catalog_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(66051);
+/* harmony import */ var _parsers_formats_registry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(88748);
+
+// Every field a jobs file sets is checked here with the jobs file's own schema, so a hand-edited plan can
+// never carry what the jobs file would refuse (a plan's id detects accidents, not attackers).
+
+
+
+/** The plan format version; bumped on any incompatible change. */
+const PLAN_SCHEMA_VERSION = 1;
+const Sha256Schema = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
+/** A node id: `image:<name>` for prepare nodes, `job:<id>` for execute nodes. */
+const NodeIdSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
+    .regex(/^(image|job):[a-z0-9][a-z0-9_-]{0,62}$/, 'expected "image:<name>" or "job:<id>"');
+/** Where the plan came from: repository, commit, and the jobs file it was made of. */
+const PlanSourceSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    repository: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable().describe('owner/name, when known'),
+    commit: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable().describe('The commit the jobs run against (the PR head on pull requests).'),
+    ref: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable(),
+    event: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable(),
+    jobsFile: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('The jobs file as named by the user, or "inline" for the action input.'),
+    jobsFileSha256: Sha256Schema,
+});
+/** What changed, as far as the planner knew (drives `paths` filters). */
+const ChangesSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('known', [
+    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        known: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(true),
+        source: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('How the list was obtained, e.g. "git diff abc..def" or a file name.'),
+        files: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()),
+    }),
+    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        known: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(false),
+        reason: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('Why the changed files are unknown; no job was filtered out by `paths`.'),
+    }),
+]);
+/** The selection and filters the plan was made under. */
+const PlanScopeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    only: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB)
+        .nullable()
+        .describe('Jobs selected with --only (their needs are added), or null for all.'),
+    shard: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ index: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().positive(), count: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().positive() })
+        .nullable()
+        .describe('This plan is shard index/count of a larger plan (each job with what it needs in one shard).'),
+    executor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX.nullable().describe('The executor forced for the run (--executor), or null.'),
+    defaultExecutor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX.describe('The executor for jobs that name none (from the host platform).'),
+    changes: ChangesSchema,
+    durations: zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB, zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().nonnegative())
+        .describe('Recorded durations (ms) of earlier runs, by job: shards are balanced by them. Part of the plan so every shard of it computes the same split.'),
+});
+/** Something that must hold on the machine before any node runs; checked first, so nothing starts in vain. */
+const PreconditionSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('kind', [
+    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('executor'),
+        executor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX,
+        nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+    }),
+    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('secret'),
+        name: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .SecretNameSchema */ .$$.describe('A runner environment variable that must be set (its value is never stored).'),
+        nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+    }),
+    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('host-arch'),
+        arch: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ArchSchema */ .gS.describe('vfkit runs guests of the host architecture only.'),
+        nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+    }),
+]);
+const nodeCommon = {
+    id: NodeIdSchema,
+    description: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+    executor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX,
+    dependsOn: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+};
+const prepareCommon = {
+    ...nodeCommon,
+    image: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ImageNameSchema */ .Ov,
+    arch: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ArchSchema */ .gS,
+    cacheKey: Sha256Schema.describe('Derived from the image definition; the prepare step adds content fingerprints.'),
+    cmdline: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CmdlineSchema */ .sg.nullable(),
+    usedBy: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+};
+/** Prepare node: an image from prebuilt files. */
+const FilesPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('files'),
+    ...prepareCommon,
+    kernel: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .HostPathSchema */ .tH,
+    initrd: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .HostPathSchema */ .tH,
+    disk: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .HostPathSchema */ .tH.nullable(),
+});
+/** Prepare node: an image built by a host command. */
+const BuildPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('build'),
+    ...prepareCommon,
+    run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+    inputs: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()),
+});
+/** Prepare node: an image built with nix. */
+const NixPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('nix'),
+    ...prepareCommon,
+    installable: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+});
+/** Prepare node: an image pulled from an OCI registry, always by digest (exact bytes). */
+const OciPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('oci'),
+    ...prepareCommon,
+    reference: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('The reference as the jobs file gives it.'),
+    digest: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
+        .regex(/^sha256:[a-f0-9]{64}$/)
+        .describe('The manifest digest pulled: given, or the tag resolved once when the plan was made.'),
+});
+/** A node that produces a guest image, shared by every job using that image. */
+const PrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('type', [
+    FilesPrepareNodeSchema,
+    BuildPrepareNodeSchema,
+    NixPrepareNodeSchema,
+    OciPrepareNodeSchema,
+]);
+/** A node that runs one job's command, in a VM or on the host. */
+const ExecuteNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('execute'),
+    type: zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['vm_command', 'host_command']),
+    ...nodeCommon,
+    job: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB,
+    needs: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB),
+    image: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ImageNameSchema */ .Ov.nullable(),
+    command: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+    workingDirectory: zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('.'), _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspacePathSchema */ .wM])
+        .describe('Relative to the workspace root; "." for the root.'),
+    runAsRoot: zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY(),
+    timeoutMinutes: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .PositiveMinutesSchema */ .iy,
+    writableWorkspace: zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY(),
+    env: zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .EnvNameSchema */ .ek, zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()),
+    secrets: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .SecretNameSchema */ .$$)
+        .describe('Names of runner variables passed to the job; values are never stored.'),
+    cpus: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CpusSchema */ .tC.nullable(),
+    memory: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .MemorySchema */ .tS.nullable(),
+    artifacts: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN),
+    reports: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej(Object.fromEntries(_parsers_formats_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .REPORT_FORMAT_NAMES */ .UZ.map((name) => [name, zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN).optional()])))
+        .describe('Test reports the job writes (globs), by format; only the formats the job names (older plans list junit always, empty or not).'),
+    network: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('none')
+        .optional()
+        .describe('Present only for VM jobs without networking; absent means NAT (older plans read the same).'),
+    caches: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ name: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CacheNameSchema */ .nr, guestPath: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .GuestFolderSchema */ .Y5 }))
+        .describe('Host folders kept across runs (cache/shared/<repository>/<trust>/<name>), mounted at guestPath in the VM; by name.'),
+    outputs: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN)
+        .min(1)
+        .optional()
+        .describe('Present only for jobs with outputs: what is kept after the job passes, for the jobs that need it.'),
+    receives: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        from: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB,
+        paths: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN).min(1),
+        run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
+            .regex(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/)
+            .optional()
+            .describe('A rerun: the earlier run that kept these outputs (the job is not run again).'),
+    }))
+        .min(1)
+        .optional()
+        .describe('Present only for jobs that need jobs with outputs: whose outputs it sees in its workspace (read-only, at the same paths), by job.'),
+    retry: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        retries: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().min(1).max(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .MAX_RETRIES */ .kd),
+        on: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .RETRY_CAUSES */ .SH)).min(1),
+    })
+        .optional()
+        .describe('Present only for jobs that retry: how many times at most, after which ends of an attempt.'),
+});
+/** Any plan node. */
+const PlanNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
+/** A job left out of the plan, and why. */
+const ExcludedJobSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    job: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB,
+    reason: zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['not-selected', 'paths', 'needs-excluded']),
+    message: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+});
+/** The part of the plan its id is computed from (everything but planId and createdAt). */
+const PlanBodySchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(PLAN_SCHEMA_VERSION),
+    generator: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ name: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('vmplan'), version: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP() }),
+    source: PlanSourceSchema,
+    scope: PlanScopeSchema,
+    workspace: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        exclude: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP())
+            .describe('Patterns left out of the snapshot, besides .git and the state folder.'),
+        includeIgnored: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP())
+            .optional()
+            .describe('Patterns git ignores that the snapshot still holds (absent: none).'),
+        mode: zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['overlay', 'copy']),
+    }),
+    preconditions: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(PreconditionSchema),
+    stages: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema))
+        .describe('Nodes grouped by depth: a stage only needs earlier stages.'),
+    nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(PlanNodeSchema).describe('Nodes in a stable topological order (stage, then id).'),
+    excluded: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(ExcludedJobSchema),
+});
+/** The staged run plan (`plan.json`): versioned, deterministic, free of secret values. */
+const PlanSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(PLAN_SCHEMA_VERSION),
+    planId: Sha256Schema.describe('sha256 of the canonical JSON of the plan body (all but planId and createdAt).'),
+    createdAt: zod__WEBPACK_IMPORTED_MODULE_4__/* .datetime */ .w$(),
+    ...PlanBodySchema.omit({ schemaVersion: true }).shape,
+})
+    .superRefine((plan, context) => {
+    for (const message of planConsistencyProblems(plan))
+        context.addIssue({ code: 'custom', message });
+});
+/** Every report glob of a job, whatever its format (for collecting the files). */
+function reportGlobs(node) {
+    return Object.values(node.reports).flatMap((globs) => globs ?? []);
+}
+/**
+ * Structural rules zod's shapes cannot express: unique ids, dependencies that exist and come earlier,
+ * stages that match the nodes, executors that match node types. Guards against hand-edited plans.
+ */
+function planConsistencyProblems(plan) {
+    const problems = [];
+    const position = new Map();
+    plan.nodes.forEach((node, index) => {
+        if (position.has(node.id))
+            problems.push(`node "${node.id}" appears twice`);
+        position.set(node.id, index);
+    });
+    plan.nodes.forEach((node, index) => {
+        const expectedPrefix = node.kind === 'prepare' ? `image:${node.image}` : `job:${node.job}`;
+        if (node.id !== expectedPrefix)
+            problems.push(`node "${node.id}" should be named "${expectedPrefix}"`);
+        for (const dependency of node.dependsOn) {
+            const at = position.get(dependency);
+            if (at === undefined)
+                problems.push(`node "${node.id}" depends on "${dependency}", which is not in the plan`);
+            else if (at >= index)
+                problems.push(`node "${node.id}" depends on "${dependency}", which comes after it`);
+        }
+        if (node.kind === 'execute') {
+            const vm = (0,_executors_catalog_js__WEBPACK_IMPORTED_MODULE_1__/* .isVmExecutor */ .NA)(node.executor);
+            if (vm !== (node.type === 'vm_command')) {
+                problems.push(`node "${node.id}" has type ${node.type} but executor ${node.executor}`);
+            }
+            if (vm && (node.image === null || !node.dependsOn.includes(`image:${node.image}`))) {
+                problems.push(`node "${node.id}" runs in a VM but does not depend on its image's prepare node`);
+            }
+            for (const need of node.needs) {
+                const fromEarlierRun = node.receives?.some((received) => received.from === need && received.run !== undefined);
+                if (!node.dependsOn.includes(`job:${need}`) && !fromEarlierRun)
+                    problems.push(`node "${node.id}" needs "${need}" but does not depend on it`);
+            }
+            for (const received of node.receives ?? []) {
+                if (!node.needs.includes(received.from))
+                    problems.push(`node "${node.id}" receives the outputs of "${received.from}" but does not need it`);
+            }
+        }
+    });
+    const stageOf = new Map();
+    plan.stages.forEach((stage, index) => {
+        for (const id of stage)
+            stageOf.set(id, index);
+    });
+    for (const node of plan.nodes) {
+        for (const dependency of node.dependsOn) {
+            if ((stageOf.get(dependency) ?? -1) >= (stageOf.get(node.id) ?? -1)) {
+                problems.push(`node "${node.id}" is in the same stage as or an earlier stage than its dependency "${dependency}"`);
+            }
+        }
+    }
+    const staged = plan.stages.flat();
+    if (staged.length !== plan.nodes.length || staged.some((id, index) => plan.nodes[index]?.id !== id)) {
+        problems.push('stages do not list the nodes in plan order');
+    }
+    const planned = new Set(plan.nodes.flatMap((node) => (node.kind === 'execute' ? [node.job] : [])));
+    for (const excluded of plan.excluded) {
+        if (planned.has(excluded.job))
+            problems.push(`job "${excluded.job}" is both planned and excluded`);
+    }
+    return problems;
 }
 
 
@@ -43789,6 +45663,52 @@ function compareText(a, b) {
 
 /***/ }),
 
+/***/ 27983:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   b: () => (/* binding */ describeValue),
+/* harmony export */   u: () => (/* binding */ issueMessage)
+/* harmony export */ });
+/** A short rendering of any value for "found ..." parts of error messages. */
+function describeValue(value) {
+    if (value === undefined)
+        return 'nothing';
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'a list';
+    if (typeof value === 'object')
+        return 'a mapping';
+    if (typeof value === 'string')
+        return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+    return String(value);
+}
+/** What YAML and JSON users call each type zod names, for "expected ..., found ..." messages. */
+const TYPE_WORDS = {
+    record: 'a mapping (key: value lines)',
+    object: 'a mapping (key: value lines)',
+    array: 'a list (- item lines, or [a, b])',
+    string: 'a string',
+    number: 'a number',
+    boolean: 'true or false',
+    int: 'a whole number',
+};
+/**
+ * A zod issue's message in the user's words: wrong types say what was expected and what was found, never zod's
+ * own text ("expected record, received null"); other issues carry the message their schema gave them.
+ * The input must have been parsed with `reportInput: true`.
+ */
+function issueMessage(issue) {
+    // A schema's own message stays; zod's defaults all start with "Invalid input".
+    if (issue.code !== 'invalid_type' || !issue.message.startsWith('Invalid input'))
+        return issue.message;
+    return `expected ${TYPE_WORDS[issue.expected] ?? issue.expected}, found ${describeValue(issue.input)}`;
+}
+
+
+/***/ }),
+
 /***/ 4390:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -44148,6 +46068,55 @@ function shortSocketDir(base = '/tmp') {
 
 /***/ }),
 
+/***/ 37406:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   au: () => (/* binding */ didYouMean)
+/* harmony export */ });
+/* unused harmony exports editDistance, closestMatch */
+/** Edit distance between two strings (Levenshtein), for "did you mean" hints. */
+function editDistance(a, b) {
+    if (a === b)
+        return 0;
+    let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
+            current.push(Math.min(previous[j] + 1, current[j - 1] + 1, substitution));
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+/** The closest candidate to `word`, if one is close enough to be a likely typo. */
+function closestMatch(word, candidates) {
+    const limit = Math.max(2, Math.floor(word.length / 3));
+    let best;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    for (const candidate of [...candidates].sort()) {
+        // Also compare with the candidate's first word, so "timout" finds "timeout-minutes".
+        const firstWord = candidate.split(/[-_.]/)[0];
+        const distance = Math.min(editDistance(word.toLowerCase(), candidate.toLowerCase()), firstWord.length >= 4
+            ? editDistance(word.toLowerCase(), firstWord.toLowerCase())
+            : Number.POSITIVE_INFINITY);
+        if (distance < bestDistance) {
+            best = candidate;
+            bestDistance = distance;
+        }
+    }
+    return bestDistance <= limit ? best : undefined;
+}
+/** ` (did you mean "x"?)` when a close candidate exists, else an empty string. */
+function didYouMean(word, candidates) {
+    const match = closestMatch(word, candidates);
+    return match === undefined ? '' : ` (did you mean "${match}"?)`;
+}
+
+
+/***/ }),
+
 /***/ 48479:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -44221,7 +46190,9 @@ async function collectMatches(root, globs, destination, secrets = []) {
         if (found.length === 0)
             result.unmatched.push(glob);
         for (const [index, relative] of foundPaths.entries()) {
-            if (result.paths.includes(relative) || result.skipped.some((entry) => entry.path === relative))
+            // Already brought (or left behind), itself or in a folder brought whole: once is enough.
+            const covered = (path) => path === relative || relative.startsWith(`${path}/`);
+            if (result.paths.some(covered) || result.skipped.some((entry) => entry.path === relative))
                 continue;
             if (await copyEntry(root, relative, found[index], { destination, secrets }, result))
                 result.paths.push(relative);
@@ -44258,8 +46229,9 @@ async function copyEntry(root, relative, entry, into, result) {
     return true;
 }
 /**
- * Brings a job's declared outputs into its folder: what its `artifacts` globs match (under `roots.artifacts`)
- * into artifacts/, what its report globs match (under `roots.reports`) into reports/. Returns notes for the
+ * Brings what a job declared into its folder: what its `artifacts` globs match (under `roots.artifacts`) into
+ * artifacts/, what its report globs match (under `roots.reports`) into reports/, and (given only for a job that
+ * passed) what its `outputs` globs match into outputs/. Returns notes for the
  * log: patterns that matched nothing, and entries left behind (names quoted, so they stay on one line).
  */
 async function collectJobOutputs(roots, globs, jobDir, secrets) {
@@ -44267,10 +46239,13 @@ async function collectJobOutputs(roots, globs, jobDir, secrets) {
     for (const [patterns, folder, what] of [
         [globs.artifacts, 'artifacts', 'artifact'],
         [globs.reports, 'reports', 'report'],
+        [globs.outputs ?? [], 'outputs', 'output'],
     ]) {
         if (patterns.length === 0)
             continue;
-        const collected = await collectMatches(roots[folder], patterns, (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, folder), secrets);
+        // Outputs are build products for the jobs of this run (never uploaded): masking would corrupt them.
+        const root = roots[folder] ?? roots.artifacts;
+        const collected = await collectMatches(root, patterns, (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, folder), folder === 'outputs' ? [] : secrets);
         if (collected.unmatched.length > 0)
             notes.push(`vmplan: no ${what} matched ${collected.unmatched.map((glob) => JSON.stringify(glob)).join(', ')}`);
         for (const skipped of collected.skipped)
@@ -44544,6 +46519,70 @@ async function copyWithNode(source, target, root, forceCopy, signal) {
 }
 function baseName(relative) {
     return relative.slice(relative.lastIndexOf('/') + 1);
+}
+
+
+/***/ }),
+
+/***/ 5608:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   v: () => (/* binding */ placeInputs)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+
+
+
+/**
+ * Puts the outputs of the jobs a job needs into `target` (its workspace, or the folder a VM lays over its snapshot)
+ * at the same relative paths, read-only (no write bit on the files), copy-on-write where the filesystem can.
+ * Later inputs win over earlier ones and over the workspace's own files. The target is the repository's (hostile
+ * on a pull request): no symlink, file or special entry in the way is followed or kept — it is replaced by a real
+ * folder or file.
+ */
+async function placeInputs(inputs, target) {
+    const paths = new Set();
+    for (const input of inputs) {
+        for (const entry of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(input.folder, { withFileTypes: true })) {
+            await place(input.folder, target, entry.name);
+            paths.add(entry.name);
+        }
+    }
+    return { paths: [...paths].sort() };
+}
+/** Places one entry (a folder: all it holds), never through what is in the way at the destination. */
+async function place(source, target, relative) {
+    const from = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(source, relative);
+    const to = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(target, relative);
+    const info = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(from);
+    const existing = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(to).catch(() => undefined);
+    if (info.isDirectory()) {
+        if (existing !== undefined && !existing.isDirectory())
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm)(to, { force: true });
+        if (existing === undefined || !existing.isDirectory())
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir)(to);
+        else
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(to, 0o755);
+        for (const child of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(from))
+            await place(source, target, `${relative}/${child}`);
+        // Folders stay writable by their owner: a runner that is not root must still be able to delete the workspace
+        // (a file needs its folder's write bit to go). The files in them are what is read-only.
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(to, 0o755);
+        return;
+    }
+    // Outputs hold regular files and folders only (collected so); anything else is not placed.
+    if (!info.isFile())
+        return;
+    if (existing !== undefined)
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm)(to, { recursive: existing.isDirectory(), force: true });
+    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.copyFile)(from, to, node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.COPYFILE_FICLONE | node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.COPYFILE_EXCL);
+    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(to, info.mode & 0o555);
 }
 
 
@@ -47548,7 +49587,7 @@ __webpack_unused_export__ = cst;
 __webpack_unused_export__ = lexer.Lexer;
 exports.HN = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
-__webpack_unused_export__ = publicApi.parse;
+exports.qg = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
@@ -56491,6 +58530,26 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
+/***/ 75824:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   iI: () => (/* binding */ XMLValidator)
+/* harmony export */ });
+/* harmony import */ var _validator_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(61176);
+
+
+
+
+
+
+const XMLValidator = {
+  validate: _validator_js__WEBPACK_IMPORTED_MODULE_0__/* .validate */ .t
+}
+
+
+/***/ }),
+
 /***/ 90984:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -63844,6 +65903,34 @@ const sanitize = (str, production = 'name', { replacement = '_', asciiOnly = fal
 
   return result || replacement;
 };
+
+/***/ }),
+
+/***/ 64377:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   w$: () => (/* binding */ datetime)
+/* harmony export */ });
+/* unused harmony exports date, time, duration */
+/* harmony import */ var _core_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(43759);
+/* harmony import */ var _schemas_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(92857);
+
+
+
+function datetime(params) {
+    return _core_index_js__WEBPACK_IMPORTED_MODULE_0__/* ._isoDateTime */ .G1(_schemas_js__WEBPACK_IMPORTED_MODULE_1__/* .ZodISODateTime */ .You, params);
+}
+function date(params) {
+    return core._isoDate(ZodISODate, params);
+}
+function time(params) {
+    return core._isoTime(ZodISOTime, params);
+}
+function duration(params) {
+    return core._isoDuration(ZodISODuration, params);
+}
+
 
 /***/ }),
 

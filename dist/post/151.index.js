@@ -303,6 +303,7 @@ async function startQemuVm(spec, options) {
         virtiofsSockets: sockets,
     });
     const binary = qemuBinary(spec.arch);
+    const spawnedAt = Date.now();
     const qemu = (0,external_node_child_process_.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
     qemu.stdout?.pipe(options.output.stream());
     qemu.stderr?.on('data', keepTail);
@@ -317,8 +318,11 @@ async function startQemuVm(spec, options) {
     }
     const exited = new Promise((resolve) => {
         qemu.once('exit', (code, signal) => {
-            // virtiofsd exits when QEMU disconnects: give it a moment, then make sure of it (9p has no helpers).
-            void (helpers.length === 0 ? Promise.resolve() : (0,promises_.setTimeout)(500).then(stopHelpers)).then(() => resolve({ code, signal }));
+            // virtiofsd exits as soon as QEMU disconnects: wait for that (at most 500 ms), then make sure of it.
+            const helpersGone = Promise.all(helpers.map((helper) => helper.exitCode === null && helper.signalCode === null ? once(helper) : undefined));
+            void Promise.race([helpersGone, (0,promises_.setTimeout)(500)])
+                .then(stopHelpers)
+                .then(() => resolve({ code, signal }));
         });
     });
     let stopping;
@@ -327,6 +331,7 @@ async function startQemuVm(spec, options) {
         pid: qemu.pid,
         exited,
         command: [binary, ...args],
+        spawnedAt,
         stderrTail: () => stderr,
         stop(graceMs) {
             stopping ??= (async () => {
@@ -358,7 +363,7 @@ async function waitFor(condition, timeoutMs) {
     while (Date.now() < deadline) {
         if (condition())
             return true;
-        await (0,promises_.setTimeout)(20);
+        await (0,promises_.setTimeout)(5); // virtiofsd binds its socket within milliseconds: a coarse poll would be most of the wait
     }
     return condition();
 }

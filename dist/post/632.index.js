@@ -19,6 +19,8 @@ var external_node_crypto_ = __webpack_require__(7598);
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
+// EXTERNAL MODULE: ./src/plan/schema.ts
+var schema = __webpack_require__(7684);
 // EXTERNAL MODULE: ./src/util/lease.ts
 var lease = __webpack_require__(4390);
 // EXTERNAL MODULE: ./src/util/mask-file.ts + 1 modules
@@ -280,6 +282,8 @@ async function cloneFile(source, target) {
 
 // EXTERNAL MODULE: ./src/workspace/collect.ts
 var collect = __webpack_require__(8479);
+// EXTERNAL MODULE: ./src/workspace/inputs.ts
+var inputs = __webpack_require__(5608);
 ;// CONCATENATED MODULE: ./src/workspace/sanitize.ts
 
 
@@ -333,7 +337,10 @@ async function sanitizeTree(folder, options = {}) {
     return removed;
 }
 
+// EXTERNAL MODULE: ./src/executors/phases.ts
+var phases = __webpack_require__(4688);
 ;// CONCATENATED MODULE: ./src/executors/vm/guest-files.ts
+
 
 
 /** Quotes a value for POSIX sh: single quotes, with embedded ones closed, escaped and reopened. */
@@ -371,7 +378,12 @@ function writeGuestFiles(folder, settings, secrets) {
         VMPLAN_WORKSPACE_MODE: settings.workspaceMode,
         VMPLAN_WRITABLE_WORKSPACE: node.writableWorkspace ? '1' : '0',
         VMPLAN_COLLECT_ARTIFACTS: node.artifacts.map(globToFindPattern).join('\n'),
-        VMPLAN_COLLECT_REPORTS: Object.values(node.reports).flat().map(globToFindPattern).join('\n'),
+        VMPLAN_COLLECT_REPORTS: (0,schema/* reportGlobs */.i9)(node).map(globToFindPattern).join('\n'),
+        VMPLAN_COLLECT_OUTPUTS: (node.outputs ?? []).map(globToFindPattern).join('\n'),
+        // Overlay mode: share vmplan-inputs goes over the snapshot (the outputs of the jobs it needs).
+        VMPLAN_INPUTS: settings.inputs ? '1' : '0',
+        VMPLAN_NETWORK: settings.network === false ? '0' : '1',
+        VMPLAN_DISK: settings.disk ? '1' : '0',
         // One "name path" per line: share vmplan-cache-<name> goes at path.
         VMPLAN_CACHES: node.caches.map((cache) => `${cache.name} ${cache.guestPath}`).join('\n'),
     });
@@ -390,6 +402,8 @@ var schemas = __webpack_require__(2857);
 
 /** Largest result.json the host reads: it is a few hundred bytes when honest. */
 const MAX_RESULT_BYTES = 64 * 1024;
+/** A time on the guest's clock: at most about 11 days of uptime. */
+const centiseconds = schemas/* number */.aig().int().min(0).max(100_000_000);
 /** `result.json` as the guest agent writes it (docs/guest-protocol.md). Untrusted: validated strictly. */
 const GuestResultSchema = schemas/* strictObject */.rej({
     version: schemas/* literal */.euz(1),
@@ -398,6 +412,14 @@ const GuestResultSchema = schemas/* strictObject */.rej({
     startedAt: schemas/* string */.YjP().max(64).nullable(),
     finishedAt: schemas/* string */.YjP().max(64),
     message: schemas/* string */.YjP().max(4096).nullable(),
+    uptimes: schemas/* strictObject */.rej({
+        started: centiseconds,
+        command: centiseconds.nullable(),
+        finished: centiseconds.nullable(),
+        collected: centiseconds,
+    })
+        .optional()
+        .describe("The guest's clock (centiseconds since its kernel started) when the agent started, the command started and ended, and the results were collected; older agents write none."),
 });
 /**
  * Reads the guest's result.json as untrusted input: a regular file only (never through a symlink the guest
@@ -504,7 +526,7 @@ async function followFile(path, into, stop) {
 
 ;// CONCATENATED MODULE: ./src/executors/vm/vm-spec.ts
 /** Share tags of the guest protocol (docs/guest-protocol.md). */
-const SHARE_TAGS = { job: 'vmplan-job', work: 'vmplan-work' };
+const SHARE_TAGS = { job: 'vmplan-job', work: 'vmplan-work', inputs: 'vmplan-inputs' };
 /** Tag prefix of a job's caches: `vmplan-cache-<name>` (names of at most 22 bytes keep tags under 36). */
 const CACHE_TAG_PREFIX = 'vmplan-cache-';
 /** Kernel arguments every vmplan guest boots with: the console on hvc0, and a panic ends the VM at once. */
@@ -524,6 +546,9 @@ function buildVmSpec(input) {
         shares: [
             { tag: SHARE_TAGS.job, hostPath: input.jobShare, readOnly: false },
             { tag: SHARE_TAGS.work, hostPath: input.workShare, readOnly: !input.workShareWritable },
+            ...(input.inputsShare === undefined
+                ? []
+                : [{ tag: SHARE_TAGS.inputs, hostPath: input.inputsShare, readOnly: true }]),
             ...(input.caches ?? []).map((cache) => ({
                 tag: `${CACHE_TAG_PREFIX}${cache.name}`,
                 hostPath: cache.hostPath,
@@ -551,12 +576,47 @@ function buildVmSpec(input) {
 
 
 
+
+
+
 /**
  * Runs one job in a throw-away VM: writes the guest files (job share), gives the VM its workspace (the run's
  * snapshot for an overlay, or a per-job copy) and a clone of the root disk, boots it, streams guest.log, stops
  * it on timeout or cancellation, then reads the untrusted result.json and brings artifacts back.
  */
 async function runVmJob(context, launcher, settings) {
+    const seen = { launch: null, exit: null, commandSeen: null, uptimes: undefined, unwatch: () => { } };
+    const start = Date.now();
+    try {
+        const outcome = await runTimedVmJob(context, launcher, settings, seen);
+        const { uptimes, launch, exit, commandSeen } = seen;
+        const times = { start, launch, exit, commandSeen, end: Date.now() };
+        return { ...outcome, phases: (0,phases/* vmPhases */.K)(times, uptimes) };
+    }
+    finally {
+        seen.unwatch();
+    }
+}
+/**
+ * Sets `seen.commandSeen` when the guest creates guest.log in its share (the agent does when the command starts):
+ * the one event both clocks see. Without file events here, the VM's phases are not split.
+ */
+function watchCommandStart(guestDir, seen) {
+    try {
+        const watcher = (0,external_node_fs_.watch)(guestDir, (_event, name) => {
+            if (name !== 'guest.log' || seen.commandSeen !== null)
+                return;
+            seen.commandSeen = Date.now();
+            watcher.close();
+        });
+        watcher.on('error', () => watcher.close());
+        seen.unwatch = () => watcher.close();
+    }
+    catch {
+        // no file events
+    }
+}
+async function runTimedVmJob(context, launcher, settings, seen) {
     const { node, jobDir, log, image } = context;
     if (image === undefined)
         return { status: 'failed', exitCode: null, message: `image "${node.image}" was not prepared` };
@@ -567,7 +627,14 @@ async function runVmJob(context, launcher, settings) {
     let disk = null;
     let view;
     let passed = false;
-    writeGuestFiles(guestDir, { node, timeoutSeconds: Math.ceil(node.timeoutMinutes * 60), workspaceMode: settings.workspaceMode }, context.secrets);
+    writeGuestFiles(guestDir, {
+        node,
+        timeoutSeconds: Math.ceil(node.timeoutMinutes * 60),
+        workspaceMode: settings.workspaceMode,
+        inputs: context.inputs.length > 0 && settings.workspaceMode !== 'copy',
+        network: context.network,
+        disk: image.disk !== null,
+    }, context.secrets);
     try {
         const workShare = settings.workspaceMode === 'overlay' && launcher.enforcesReadOnlyShares
             ? context.workspace.snapshotDir
@@ -575,6 +642,17 @@ async function runVmJob(context, launcher, settings) {
         if (settings.workspaceMode !== 'copy' && workShare !== context.workspace.snapshotDir)
             view = workShare;
         await ensureGuestWritable(workShare, settings.writableFolders);
+        // The outputs of the jobs it needs: in its own workspace copy, else in a folder the guest lays over the
+        // snapshot. Placed after the hand-over to the guest user, so they stay the runner's (read-only to the job).
+        let inputsShare;
+        if (context.inputs.length > 0) {
+            const into = settings.workspaceMode === 'copy' ? workShare : (0,external_node_path_.join)(jobDir, 'inputs');
+            (0,external_node_fs_.mkdirSync)(into, { recursive: true });
+            const placed = await (0,inputs/* placeInputs */.v)(context.inputs, into);
+            if (settings.workspaceMode !== 'copy')
+                inputsShare = into;
+            await log.note(`vmplan: outputs of ${context.inputs.map((input) => input.from).join(', ')} in the workspace (read-only): ${placed.paths.join(', ')}`);
+        }
         if (image.disk !== null) {
             disk = (0,external_node_path_.join)(jobDir, 'disk.img');
             const method = await cloneFile(image.disk, disk);
@@ -597,6 +675,7 @@ async function runVmJob(context, launcher, settings) {
             jobShare: guestDir,
             workShare,
             workShareWritable: settings.workspaceMode === 'copy',
+            inputsShare,
             disk,
             consoleLog,
             restSocket: socket,
@@ -606,7 +685,10 @@ async function runVmJob(context, launcher, settings) {
         (0,external_node_fs_.rmSync)(socket, { force: true });
         if (context.signal.aborted)
             return { status: 'failed', exitCode: null, message: 'stopped before the VM started' };
+        watchCommandStart(guestDir, seen);
+        const launchCalled = Date.now();
         const vm = await launcher.launch(spec, log);
+        seen.launch = vm.spawnedAt ?? launchCalled;
         // Started detached: the VM process leads its own group (the vfkit shim or QEMU with its helpers).
         context.onProcess({ pid: vm.pid, group: true, restSocket: launcher.restControlled ? socket : null });
         let stopping;
@@ -621,6 +703,8 @@ async function runVmJob(context, launcher, settings) {
             ? Promise.resolve()
             : followFile((0,external_node_path_.join)(guestDir, 'guest.log'), context.guestLog.input(), vm.exited);
         const exit = await vm.exited;
+        seen.exit = Date.now();
+        seen.unwatch();
         context.signal.removeEventListener('abort', onAbort);
         await stopping;
         await following;
@@ -632,9 +716,14 @@ async function runVmJob(context, launcher, settings) {
         if (context.signal.aborted)
             return { status: 'failed', exitCode: null, message: 'stopped' };
         if (exit.code !== 0) {
-            return { status: 'failed', exitCode: null, message: launcher.failureMessage(exit, vm.stderrTail()) };
+            return {
+                status: 'failed',
+                exitCode: null,
+                message: launcher.failureMessage(exit, vm.stderrTail()),
+                infrastructure: true,
+            };
         }
-        const outcome = outcomeFromResult((0,external_node_path_.join)(guestDir, 'result.json'), log);
+        const outcome = outcomeFromResult((0,external_node_path_.join)(guestDir, 'result.json'), log, seen);
         passed = outcome.status === 'passed';
         return outcome;
     }
@@ -652,16 +741,21 @@ async function runVmJob(context, launcher, settings) {
         (0,external_node_fs_.rmSync)(pidFile, { force: true });
         if (view !== undefined)
             (0,external_node_fs_.rmSync)(view, { recursive: true, force: true });
+        // The guest could write into its inputs share (vfkit cannot keep it read-only): nothing of it is kept.
+        (0,external_node_fs_.rmSync)((0,external_node_path_.join)(jobDir, 'inputs'), { recursive: true, force: true });
     }
 }
 /** The job's outcome from result.json, which the guest wrote and nothing vouches for. */
-function outcomeFromResult(path, log) {
+function outcomeFromResult(path, log, seen) {
     const read = readGuestResult(path);
+    if (read.kind === 'ok')
+        seen.uptimes = read.result.uptimes;
     if (read.kind === 'missing') {
         return {
             status: 'failed',
             exitCode: null,
             message: 'the guest stopped without a result (see guest.log and console.log)',
+            infrastructure: true,
         };
     }
     if (read.kind === 'invalid')
@@ -717,8 +811,14 @@ function lstatOrUndefined(path) {
 async function bringBack(context, guestDir) {
     const { node, jobDir, log } = context;
     // The guest copied at least what the globs match into its share; keep exactly what they match.
-    const roots = { artifacts: (0,external_node_path_.join)(guestDir, 'artifacts'), reports: (0,external_node_path_.join)(guestDir, 'reports') };
-    const notes = await (0,collect/* collectJobOutputs */.W)(roots, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir, Object.values(context.secrets));
+    const roots = {
+        artifacts: (0,external_node_path_.join)(guestDir, 'artifacts'),
+        reports: (0,external_node_path_.join)(guestDir, 'reports'),
+        outputs: (0,external_node_path_.join)(guestDir, 'outputs'),
+    };
+    // The agent collects outputs only after the command passed (and the engine gives them to dependents only then).
+    const outputs = (0,external_node_fs_.existsSync)(roots.outputs) ? (node.outputs ?? []) : [];
+    const notes = await (0,collect/* collectJobOutputs */.W)(roots, { artifacts: node.artifacts, reports: (0,schema/* reportGlobs */.i9)(node), outputs }, jobDir, Object.values(context.secrets));
     if (notes.length > 0)
         await log.note(notes.join('\n'));
     for (const folder of Object.values(roots))

@@ -21,6 +21,8 @@ var external_node_fs_ = __webpack_require__(3024);
 var promises_ = __webpack_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
+// EXTERNAL MODULE: ./src/plan/schema.ts
+var schema = __webpack_require__(7684);
 // EXTERNAL MODULE: ./src/process/cgroup.ts
 var process_cgroup = __webpack_require__(3537);
 // EXTERNAL MODULE: ./src/process/ownership.ts
@@ -98,6 +100,8 @@ async function runProcessGroup(command, args, options) {
 
 // EXTERNAL MODULE: ./src/workspace/collect.ts
 var collect = __webpack_require__(8479);
+// EXTERNAL MODULE: ./src/workspace/inputs.ts
+var inputs = __webpack_require__(5608);
 // EXTERNAL MODULE: ./src/config/runner-variables.ts
 var runner_variables = __webpack_require__(2282);
 ;// CONCATENATED MODULE: ./src/executors/job-env.ts
@@ -127,7 +131,12 @@ function hostJobEnvironment(inherited, node, secrets, vmplan) {
     return { ...inheritableEnvironment(inherited), ...node.env, ...secrets, ...vmplan };
 }
 
+// EXTERNAL MODULE: ./src/executors/phases.ts
+var phases = __webpack_require__(4688);
 ;// CONCATENATED MODULE: ./src/executors/host/executor.ts
+
+
+
 
 
 
@@ -178,10 +187,21 @@ class HostExecutor {
         }
     }
     async runJob(context) {
+        const start = Date.now();
+        const times = { command: null };
+        const outcome = await this.runTimedJob(context, times);
+        return { ...outcome, phases: (0,phases/* hostPhases */.h)(start, times.command, Date.now()) };
+    }
+    /** Runs the job, setting when its command started and ended. */
+    async runTimedJob(context, times) {
         const { node, jobDir, log } = context;
         const workspace = (0,external_node_path_.join)(jobDir, 'workspace');
         const copy = await context.workspace.jobCopy(workspace);
         await log.note(`vmplan: workspace ready in ${copy.ms} ms (${copy.method === 'clone' ? 'copy-on-write clone' : 'copy'})`);
+        if (context.inputs.length > 0) {
+            const placed = await (0,inputs/* placeInputs */.v)(context.inputs, workspace);
+            await log.note(`vmplan: outputs of ${context.inputs.map((input) => input.from).join(', ')} in the workspace (read-only): ${placed.paths.join(', ')}`);
+        }
         const workdir = (0,external_node_path_.resolve)(workspace, node.workingDirectory);
         if (!(0,external_node_fs_.existsSync)(workdir) || !(0,external_node_fs_.statSync)(workdir).isDirectory()) {
             return {
@@ -196,8 +216,11 @@ class HostExecutor {
             ...vmplanVariables(context.runId, node, workspace),
             [ownership/* NODE_DIR_VARIABLE */.gi]: jobDir,
         });
+        const commandStart = Date.now();
         const result = await this.runScript(context, script, workdir, env);
-        const notes = await (0,collect/* collectJobOutputs */.W)({ artifacts: workspace, reports: workspace }, { artifacts: node.artifacts, reports: Object.values(node.reports).flat() }, jobDir, Object.values(context.secrets));
+        times.command = { start: commandStart, end: Date.now() };
+        const passed = result.exitCode === 0 && !context.signal.aborted;
+        const notes = await (0,collect/* collectJobOutputs */.W)({ artifacts: workspace, reports: workspace, outputs: workspace }, { artifacts: node.artifacts, reports: (0,schema/* reportGlobs */.i9)(node), outputs: passed ? (node.outputs ?? []) : [] }, jobDir, Object.values(context.secrets));
         if (notes.length > 0)
             await log.note(notes.join('\n'));
         const outcome = toOutcome(result);

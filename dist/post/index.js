@@ -30260,22 +30260,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2625:
+/***/ 4497:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   F: () => (/* binding */ postStep)
-});
-
-// NAMESPACE OBJECT: ./src/executors/table.ts
-var table_namespaceObject = {};
-__nccwpck_require__.r(table_namespaceObject);
-__nccwpck_require__.d(table_namespaceObject, {
-  host: () => (host),
-  qemu: () => (qemu),
-  vfkit: () => (vfkit)
 });
 
 // EXTERNAL MODULE: external "node:fs"
@@ -33231,176 +33222,8 @@ function getIDToken(aud) {
 var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/executors/host/descriptor.ts
-/** The host executor: each job in a folder of its own on this machine, no VM. */
-const host = {
-    name: 'host',
-    order: 1,
-    summary: '"host" (directly on this machine, no VM)',
-    docs: {
-        where: 'anywhere',
-        isolation: 'a folder per job',
-        notes: 'no VM: for trusted work and trying a jobs file out',
-    },
-    isolation: 'host',
-    defaultOn: [],
-    guestArchs: [],
-    options: [],
-    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(646), __nccwpck_require__.e(736)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6736))).runtime,
-};
-
-;// CONCATENATED MODULE: ./src/executors/kernel-format.ts
-
-/** Reads a kernel's format: arm64 Image ("ARMd" at 0x38), gzip, ELF vmlinux, x86 bzImage ("HdrS" at 0x202). */
-function kernelFormat(path) {
-    const head = Buffer.alloc(0x210);
-    const fd = (0,external_node_fs_.openSync)(path, 'r');
-    let read;
-    try {
-        read = (0,external_node_fs_.readSync)(fd, head, 0, head.length, 0);
-    }
-    finally {
-        (0,external_node_fs_.closeSync)(fd);
-    }
-    const bytes = head.subarray(0, read);
-    if (bytes.subarray(0x38, 0x3c).toString('latin1') === 'ARMd')
-        return 'arm64-image';
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b)
-        return 'gzip';
-    if (bytes.subarray(0, 4).toString('latin1') === '\x7fELF')
-        return 'elf';
-    if (bytes.subarray(0x202, 0x206).toString('latin1') === 'HdrS')
-        return 'bzimage';
-    if (bytes.subarray(0, 2).toString('latin1') === 'MZ' && bytes.subarray(4, 8).toString('latin1') === 'zimg')
-        return 'efi-zboot';
-    return 'unknown';
-}
-/**
- * Why a kernel cannot boot, or undefined when it can: arm64 wants an Image (gzip-compressed too when
- * `compressedArm64` — QEMU unpacks it, vfkit does not), amd64 a bzImage or an ELF vmlinux.
- */
-function kernelProblem(path, arch, boots) {
-    const format = kernelFormat(path);
-    if (arch === 'arm64') {
-        if (format === 'arm64-image')
-            return undefined;
-        if (!boots.compressedArm64) {
-            return `${path} is not an uncompressed arm64 Image (found ${format}); ${boots.executor} boots only uncompressed kernels: decompress it (e.g. gunzip) first`;
-        }
-        return format === 'gzip' ? undefined : `${path} is not an arm64 kernel Image (found ${format})`;
-    }
-    if (format === 'elf' || format === 'bzimage')
-        return undefined;
-    return `${path} is not an x86 kernel (bzImage or ELF vmlinux; found ${format})`;
-}
-
-;// CONCATENATED MODULE: ./src/executors/vm-options.ts
-/** The option every VM executor offers: keep a failed job's root disk clone to look into. */
-const KEEP_FAILED_DISKS = {
-    name: 'keep-failed-disks',
-    type: 'boolean',
-    description: 'Keep the root disk clone of a failed VM job in its folder, to look into (true or false).',
-};
-
-;// CONCATENATED MODULE: ./src/executors/qemu/descriptor.ts
-
-
-/** The qemu executor: a VM per job on Linux, with KVM when it works and emulation otherwise. */
-const qemu = {
-    name: 'qemu',
-    order: 3,
-    summary: '"qemu" (a VM on Linux)',
-    docs: {
-        where: 'Linux',
-        isolation: 'a VM per job',
-        notes: 'default on Linux; KVM or TCG; virtiofs (virtiofsd) or 9p shares',
-    },
-    isolation: 'vm',
-    defaultOn: ['linux'],
-    guestArchs: ['arm64', 'amd64'],
-    kernelProblem: (path, arch) => kernelProblem(path, arch, { compressedArm64: true, executor: 'qemu' }),
-    options: [KEEP_FAILED_DISKS],
-    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(646), __nccwpck_require__.e(632), __nccwpck_require__.e(151)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6151))).runtime,
-};
-
-;// CONCATENATED MODULE: ./src/executors/vfkit/descriptor.ts
-
-
-/** The vfkit executor: a VM per job on an Apple Silicon Mac (Apple's Virtualization framework). */
-const vfkit = {
-    name: 'vfkit',
-    order: 2,
-    summary: '"vfkit" (a VM on a Mac)',
-    docs: {
-        where: 'self-hosted Apple Silicon Mac, macOS 13+',
-        isolation: "a VM per job (Apple's Virtualization framework)",
-        notes: 'default on macOS; `brew install vfkit` (0.6.2+)',
-    },
-    isolation: 'vm',
-    defaultOn: ['darwin'],
-    // The Virtualization framework cannot emulate: guests run on the Mac's own CPU.
-    guestArchs: 'host',
-    kernelProblem: (path, arch) => kernelProblem(path, arch, { compressedArm64: false, executor: 'vfkit' }),
-    options: [
-        {
-            name: 'vfkit-path',
-            type: 'string',
-            value: 'PATH',
-            description: 'The vfkit binary (default - vfkit on PATH).',
-        },
-        KEEP_FAILED_DISKS,
-    ],
-    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(646), __nccwpck_require__.e(632), __nccwpck_require__.e(620)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9620))).runtime,
-};
-
-;// CONCATENATED MODULE: ./src/executors/table.ts
-// The executor table: one line per executor vmplan offers. Adding an executor is its descriptor file (see
-// ./descriptor.ts) plus one line here; everything else (the jobs-file enum, flags, inputs, docs, preflight,
-// stopping leftovers) reads the descriptors through ./catalog.ts.
-
-
-
-
-;// CONCATENATED MODULE: ./src/executors/catalog.ts
-
-
-/** Every executor, in listing order. */
-const EXECUTORS = Object.values(table_namespaceObject).sort((a, b) => a.order - b.order);
-/** Executor names in listing order (the jobs-file enum). */
-const EXECUTOR_NAMES = EXECUTORS.map((descriptor) => descriptor.name);
-/** The executor that runs things directly on this machine (image builds run there too). */
-const catalog_HOST_EXECUTOR = EXECUTORS.find((descriptor) => descriptor.isolation === 'host')
-    .name;
-/** The descriptor of an executor; an unknown name is a bug (names are validated where they enter). */
-function catalog_descriptorOf(name) {
-    const descriptor = EXECUTORS.find((candidate) => candidate.name === name);
-    if (descriptor === undefined)
-        throw new errors/* InternalError */.Gd(`no executor named "${name}" in the table`);
-    return descriptor;
-}
-/** True when the executor runs jobs in VMs (they need an image). */
-function catalog_isVmExecutor(name) {
-    return catalog_descriptorOf(name).isolation === 'vm';
-}
-/** The executor jobs use on a platform when they name none: the one that is default there, else the first host executor. */
-function defaultExecutorFor(platform) {
-    const found = EXECUTORS.find((descriptor) => descriptor.defaultOn.includes(platform));
-    return found === undefined ? catalog_HOST_EXECUTOR : found.name;
-}
-/** Whether an executor boots guests of an architecture on a host of another (`host`: only the host's own). */
-function bootsArch(name, arch, hostArch) {
-    const archs = catalog_descriptorOf(name).guestArchs;
-    return archs === 'host' ? hostArch === undefined || hostArch === arch : archs.includes(arch);
-}
-/** Every executor option, once each (VM executors share some), in listing order. */
-function executorOptions() {
-    const options = new Map();
-    for (const descriptor of EXECUTORS)
-        for (const option of descriptor.options)
-            options.set(option.name, option);
-    return [...options.values()];
-}
-
+// EXTERNAL MODULE: ./src/executors/catalog.ts + 6 modules
+var catalog = __nccwpck_require__(6051);
 ;// CONCATENATED MODULE: ./src/executors/available.ts
 
 /**
@@ -33418,7 +33241,7 @@ const loaded = new Map();
 async function runtimeOf(name) {
     let runtime = loaded.get(name);
     if (runtime === undefined) {
-        runtime = await catalog_descriptorOf(name).load();
+        runtime = await (0,catalog/* descriptorOf */.nb)(name).load();
         loaded.set(name, runtime);
     }
     return runtime;
@@ -33428,47 +33251,2015 @@ function loadedRuntimeOf(name) {
     return loaded.get(name);
 }
 
+// EXTERNAL MODULE: ./src/config/zod-problems.ts + 1 modules
+var zod_problems = __nccwpck_require__(9839);
+// EXTERNAL MODULE: ./src/util/atomic-write.ts
+var atomic_write = __nccwpck_require__(5105);
+// EXTERNAL MODULE: ./src/config/schema.ts + 2 modules
+var schema = __nccwpck_require__(4621);
+// EXTERNAL MODULE: ./src/parsers/formats/registry.ts + 33 modules
+var registry = __nccwpck_require__(6770);
+// EXTERNAL MODULE: ./src/util/canonical-json.ts
+var canonical_json = __nccwpck_require__(1989);
+// EXTERNAL MODULE: ./src/plan/schema.ts
+var plan_schema = __nccwpck_require__(7684);
+;// CONCATENATED MODULE: ./src/plan/build.ts
+
+
+
+
+
+
+
+
+
+
+/** Defaults for what a jobs file leaves out. */
+const PLAN_DEFAULTS = { timeoutMinutes: 60, cpus: 2, memory: 2048 };
+/**
+ * Builds the staged run plan from a validated jobs file. Pure: reads no files, runs nothing, and the same
+ * inputs always give the same plan (same planId, same bytes).
+ */
+function buildPlan(config, context) {
+    const jobIds = Object.keys(config.jobs).sort();
+    const needsOf = (id) => normalizeNeeds(config.jobs[id].needs);
+    const excluded = new Map();
+    const explicitlySelected = selectJobs(config, context.only, jobIds, needsOf, excluded);
+    applyPathFilters(config, context.changes, jobIds, explicitlySelected, excluded);
+    excludeDependents(jobIds, needsOf, excluded);
+    const included = jobIds.filter((id) => !excluded.has(id));
+    const problems = [];
+    const executeNodes = included.map((id) => buildExecuteNode(config, id, needsOf(id), context, problems));
+    if (problems.length > 0)
+        throw new InputError(problems);
+    const prepareNodes = buildPrepareNodes(config, executeNodes, context);
+    const { nodes, stages } = orderNodes([...prepareNodes, ...executeNodes]);
+    const body = {
+        schemaVersion: PLAN_SCHEMA_VERSION,
+        generator: { name: 'vmplan', version: VMPLAN_VERSION },
+        source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
+        scope: {
+            only: context.only === undefined ? null : [...new Set(context.only)].sort(),
+            shard: null,
+            executor: context.executor ?? null,
+            defaultExecutor: context.defaultExecutor,
+            changes: context.changes.known
+                ? { known: true, source: context.changes.source, files: [...new Set(context.changes.files)].sort() }
+                : context.changes,
+            durations: Object.fromEntries(included.flatMap((id) => {
+                const ms = context.durations?.[id];
+                return ms === undefined || !Number.isFinite(ms) || ms < 0 ? [] : [[id, Math.round(ms)]];
+            })),
+        },
+        workspace: workspaceOf(config),
+        preconditions: buildPreconditions(nodes),
+        stages,
+        nodes,
+        excluded: [...excluded.values()].sort((a, b) => compareText(a.job, b.job)),
+    };
+    return { ...body, planId: build_planIdOf(body), createdAt: context.createdAt };
+}
+/** The plan id: sha256 of the canonical JSON of everything but planId and createdAt. */
+function build_planIdOf(plan) {
+    const { planId: _id, createdAt: _at, ...body } = plan;
+    return (0,canonical_json/* sha256 */.sc)((0,canonical_json/* canonicalJson */.dj)(body));
+}
+function normalizeNeeds(needs) {
+    if (needs === undefined)
+        return [];
+    return [...new Set(typeof needs === 'string' ? [needs] : needs)].sort();
+}
+/** Marks jobs not reachable from --only as excluded; returns the jobs named explicitly. */
+function selectJobs(config, only, jobIds, needsOf, excluded) {
+    if (only === undefined)
+        return new Set();
+    const unknown = only.filter((id) => config.jobs[id] === undefined);
+    if (unknown.length > 0) {
+        throw new InputError(unknown.map((id) => ({ message: `--only: unknown job "${id}"${didYouMean(id, jobIds)}` })));
+    }
+    const selected = new Set();
+    postOrder(only, needsOf, (id) => selected.add(id));
+    const named = [...new Set(only)].sort().join(', ');
+    for (const id of jobIds) {
+        if (!selected.has(id))
+            excluded.set(id, { job: id, reason: 'not-selected', message: `not selected (--only ${named})` });
+    }
+    return new Set(only);
+}
+/** Excludes jobs whose `paths` match no changed file. Jobs named with --only are never filtered out. */
+function applyPathFilters(config, changes, jobIds, explicitlySelected, excluded) {
+    if (!changes.known)
+        return;
+    for (const id of jobIds) {
+        const paths = config.jobs[id].paths;
+        if (paths === undefined || excluded.has(id) || explicitlySelected.has(id))
+            continue;
+        if (firstMatchingFile(paths, changes.files) === undefined) {
+            excluded.set(id, {
+                job: id,
+                reason: 'paths',
+                message: `no changed file matches paths (${paths.join(', ')}); ${changes.files.length} file(s) changed`,
+            });
+        }
+    }
+}
+/** A job that needs an excluded job cannot run: exclude it too, saying which need was missing. */
+function excludeDependents(jobIds, needsOf, excluded) {
+    postOrder(jobIds, needsOf, (id) => {
+        if (excluded.has(id))
+            return;
+        const missing = needsOf(id).find((need) => excluded.has(need));
+        if (missing === undefined)
+            return;
+        const why = excluded.get(missing);
+        const because = why.reason === 'needs-excluded' ? 'was excluded' : `was excluded (${why.reason})`;
+        excluded.set(id, { job: id, reason: 'needs-excluded', message: `needs "${missing}", which ${because}` });
+    });
+}
+/** A forced executor replaces every executor of its kind: a host one runs everything there, a VM one every VM job. */
+function resolveExecutor(job, config, context) {
+    const configured = job.executor ?? config.defaults?.executor ?? context.defaultExecutor;
+    if (context.executor === undefined)
+        return configured;
+    if (!isVmExecutor(context.executor))
+        return context.executor;
+    return isVmExecutor(configured) ? context.executor : configured;
+}
+function buildExecuteNode(config, id, needs, context, problems) {
+    const job = config.jobs[id];
+    const executor = resolveExecutor(job, config, context);
+    const vm = isVmExecutor(executor);
+    const imageName = vm ? (job.image ?? config.defaults?.image ?? null) : null;
+    const image = imageName === null ? undefined : config.images?.[imageName];
+    if (vm && image === undefined) {
+        problems.push({
+            path: ['jobs', id],
+            at: 'key',
+            message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image (or run with --executor host)`,
+        });
+    }
+    const env = {};
+    const mergedEnv = { ...config.defaults?.env, ...job.env };
+    for (const name of Object.keys(mergedEnv).sort())
+        env[name] = String(mergedEnv[name]);
+    const dependsOn = [
+        ...(imageName === null ? [] : [`image:${imageName}`]),
+        ...needs.map((need) => `job:${need}`),
+    ].sort();
+    return {
+        id: `job:${id}`,
+        description: job.description ?? `Run job "${id}"`,
+        executor,
+        dependsOn,
+        kind: 'execute',
+        type: vm ? 'vm_command' : 'host_command',
+        job: id,
+        needs,
+        image: imageName,
+        command: job.run,
+        workingDirectory: job['working-directory'] ?? config.defaults?.['working-directory'] ?? '.',
+        runAsRoot: job['run-as-root'] ?? false,
+        timeoutMinutes: job['timeout-minutes'] ?? config.defaults?.['timeout-minutes'] ?? PLAN_DEFAULTS.timeoutMinutes,
+        writableWorkspace: job['writable-workspace'] ?? false,
+        env,
+        secrets: [...new Set(job.secrets ?? [])].sort(),
+        cpus: vm ? (job.cpus ?? image?.cpus ?? PLAN_DEFAULTS.cpus) : null,
+        memory: vm ? (job.memory ?? image?.memory ?? PLAN_DEFAULTS.memory) : null,
+        artifacts: job.artifacts ?? [],
+        reports: Object.fromEntries(REPORT_FORMAT_NAMES.flatMap((name) => {
+            const globs = job.reports?.[name] ?? [];
+            return globs.length === 0 ? [] : [[name, globs]];
+        })),
+        caches: Object.entries(job.caches ?? {})
+            .map(([name, guestPath]) => ({ name, guestPath }))
+            .sort((a, b) => compareText(a.name, b.name)),
+        ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' } : {}),
+        ...retryOf(job, config),
+        ...outputsOf(job, needs, config),
+    };
+}
+/**
+ * A job's outputs (what it keeps for the jobs that need it) and what it receives (the outputs of the jobs it needs
+ * directly), each present only when there is something: plans without outputs keep their form.
+ */
+function outputsOf(job, needs, config) {
+    const outputs = job.outputs ?? [];
+    const receives = [...needs].sort(compareText).flatMap((need) => {
+        const paths = config.jobs[need]?.outputs ?? [];
+        return paths.length === 0 ? [] : [{ from: need, paths }];
+    });
+    return {
+        ...(outputs.length === 0 ? {} : { outputs }),
+        ...(receives.length === 0 ? {} : { receives }),
+    };
+}
+/** A job's retry settings for its node: absent when it does not retry (so plans of jobs that never retry keep their form). */
+function retryOf(job, config) {
+    const retries = job.retries ?? config.defaults?.retries ?? 0;
+    if (retries === 0)
+        return {};
+    const on = job['retry-on'] ?? config.defaults?.['retry-on'] ?? RETRY_CAUSES;
+    // In the fixed order of RETRY_CAUSES: the same settings always make the same plan.
+    return { retry: { retries, on: RETRY_CAUSES.filter((cause) => on.includes(cause)) } };
+}
+/** One prepare node per distinct image used by a VM job, shared by all of them. */
+function buildPrepareNodes(config, executeNodes, context) {
+    const users = new Map();
+    for (const node of executeNodes) {
+        if (node.image === null)
+            continue;
+        pushTo(users, node.image, node);
+    }
+    return [...users.keys()].sort().map((name) => {
+        const image = config.images[name];
+        const usedBy = users.get(name).map((node) => node.id);
+        return prepareNode(name, image, usedBy, context);
+    });
+}
+function prepareNode(name, image, usedBy, context) {
+    const common = {
+        id: `image:${name}`,
+        description: image.description ?? `Prepare image "${name}"`,
+        executor: HOST_EXECUTOR,
+        dependsOn: [],
+        kind: 'prepare',
+        image: name,
+        arch: image.arch,
+        cacheKey: imageCacheKey(image),
+        cmdline: image.cmdline ?? null,
+        usedBy,
+    };
+    if ('kernel' in image) {
+        return { ...common, type: 'files', kernel: image.kernel, initrd: image.initrd, disk: image.disk ?? null };
+    }
+    if ('build' in image) {
+        const build = typeof image.build === 'string' ? { run: image.build, inputs: [] } : image.build;
+        return { ...common, type: 'build', run: build.run, inputs: build.inputs ?? [] };
+    }
+    if ('nix' in image)
+        return { ...common, type: 'nix', installable: image.nix };
+    // Always by digest, so the plan names exact bytes: the reference's own, or its tag resolved by the caller.
+    const digest = /@(sha256:[a-f0-9]{64})$/.exec(image.oci)?.[1] ?? context.ociDigests?.[image.oci];
+    if (digest === undefined)
+        throw new InputError(`images.${name}.oci: the tag of ${image.oci} was not resolved to a digest`);
+    return {
+        ...common,
+        cacheKey: sha256(canonicalJson({ v: 1, oci: digest })),
+        type: 'oci',
+        reference: image.oci,
+        digest,
+    };
+}
+/** A cache key from what determines an image's files (not its cpus/memory/description). */
+function imageCacheKey(image) {
+    const { description: _d, cpus: _c, memory: _m, cmdline: _k, network: _n, ...identity } = image;
+    return sha256(canonicalJson({ v: 1, ...identity }));
+}
+/**
+ * Orders nodes topologically: a node's stage is one more than its deepest dependency's, and within a
+ * stage nodes sort by id. Both `vmplan show` and plan diffs stay readable and stable.
+ */
+function orderNodes(nodes) {
+    const byId = new Map(nodes.map((node) => [node.id, node]));
+    const stageOf = new Map();
+    postOrder(nodes.map((node) => node.id), (id) => byId.get(id)?.dependsOn ?? [], (id) => {
+        const dependsOn = byId.get(id).dependsOn;
+        stageOf.set(id, dependsOn.reduce((deepest, need) => Math.max(deepest, stageOf.get(need) + 1), 0));
+    });
+    const stage = (id) => stageOf.get(id);
+    const ordered = [...nodes].sort((a, b) => stage(a.id) - stage(b.id) || compareText(a.id, b.id));
+    const stages = [];
+    for (const node of ordered) {
+        const index = stage(node.id);
+        if (stages[index] === undefined)
+            stages[index] = [];
+        stages[index].push(node.id);
+    }
+    return { nodes: ordered, stages };
+}
+/** What must hold before the plan's nodes can run: executors, vfkit host architecture, secrets. */
+function buildPreconditions(nodes) {
+    const executeNodes = nodes.filter((node) => node.kind === 'execute');
+    const executors = new Map();
+    const secrets = new Map();
+    for (const node of executeNodes) {
+        pushTo(executors, node.executor, node.id);
+        for (const name of node.secrets)
+            pushTo(secrets, name, node.id);
+    }
+    const executorOf = new Map(executeNodes.map((node) => [node.id, node.executor]));
+    // Executors that boot only the host's own architecture: the host must match each image they boot.
+    const hostArchs = new Map();
+    for (const node of nodes) {
+        if (node.kind !== 'prepare')
+            continue;
+        const onHostArch = node.usedBy.filter((id) => descriptorOf(executorOf.get(id)).guestArchs === 'host');
+        for (const id of onHostArch)
+            pushTo(hostArchs, node.arch, id);
+    }
+    return [
+        ...[...executors.keys()].sort().map((executor) => ({
+            kind: 'executor',
+            executor,
+            nodes: executors.get(executor).sort(),
+        })),
+        ...[...hostArchs.keys()].sort().map((arch) => ({
+            kind: 'host-arch',
+            arch: arch,
+            nodes: hostArchs.get(arch).sort(),
+        })),
+        ...[...secrets.keys()].sort().map((name) => ({
+            kind: 'secret',
+            name,
+            nodes: secrets.get(name).sort(),
+        })),
+    ];
+}
+function pushTo(map, key, value) {
+    const list = map.get(key);
+    if (list === undefined)
+        map.set(key, [value]);
+    else
+        list.push(value);
+}
+/** The plan's workspace settings; `includeIgnored` only when set, so plans without it keep their bytes and id. */
+function workspaceOf(config) {
+    const includeIgnored = config.workspace?.['include-ignored'] ?? [];
+    return {
+        exclude: config.workspace?.exclude ?? [],
+        ...(includeIgnored.length > 0 ? { includeIgnored } : {}),
+        mode: config.workspace?.mode ?? 'overlay',
+    };
+}
+
+// EXTERNAL MODULE: ./node_modules/jsonc-parser/lib/umd/main.js
+var main = __nccwpck_require__(9547);
+;// CONCATENATED MODULE: ./src/plan/json-locator.ts
+
+/** Strict JSON: no comments, no trailing commas (jsonc-parser is lenient unless told). */
+const STRICT = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false };
+/**
+ * Line and column of positions in a JSON text. Plans can be tens of MB, so nothing is parsed for positions until a
+ * problem needs one (the happy path is a plain JSON.parse).
+ */
+class JsonLocator {
+    file;
+    text;
+    tree;
+    lineStarts;
+    constructor(file, text) {
+        this.file = file;
+        this.text = text;
+    }
+    /** Fills in file, line and column for a problem from its path (the nearest existing node when the path is missing). */
+    locate(problem) {
+        this.tree ??= (0,main.parseTree)(this.text, [], STRICT);
+        if (this.tree === undefined)
+            return { ...problem, file: this.file };
+        const offset = this.offsetOf(problem.path ?? [], problem.at ?? 'value');
+        return { ...problem, file: this.file, ...this.position(offset) };
+    }
+    /** The first syntax error of the text, located; undefined when the text is valid JSON. */
+    syntaxError() {
+        const errors = [];
+        (0,main.parseTree)(this.text, errors, STRICT);
+        const first = errors[0];
+        if (first === undefined)
+            return undefined;
+        return {
+            file: this.file,
+            ...this.position(first.offset),
+            message: `not a plan: invalid JSON (${describeParseError((0,main.printParseErrorCode)(first.error))})`,
+        };
+    }
+    offsetOf(path, at) {
+        let found;
+        // The deepest node that exists on the way down the path.
+        for (let depth = path.length; depth >= 0 && found === undefined; depth--) {
+            found = (0,main.findNodeAtLocation)(this.tree, [...path.slice(0, depth)]);
+            if (found !== undefined && depth < path.length)
+                return found.offset;
+        }
+        if (found === undefined)
+            return 0;
+        if (at === 'key' && found.parent?.type === 'property')
+            return found.parent.children?.[0]?.offset ?? found.offset;
+        return found.offset;
+    }
+    position(offset) {
+        if (this.lineStarts === undefined) {
+            this.lineStarts = [0];
+            for (let index = this.text.indexOf('\n'); index !== -1; index = this.text.indexOf('\n', index + 1))
+                this.lineStarts.push(index + 1);
+        }
+        let low = 0;
+        let high = this.lineStarts.length - 1;
+        while (low < high) {
+            const middle = (low + high + 1) >> 1;
+            if (this.lineStarts[middle] <= offset)
+                low = middle;
+            else
+                high = middle - 1;
+        }
+        return { line: low + 1, column: offset - this.lineStarts[low] + 1 };
+    }
+}
+/** jsonc-parser's error codes in words: "PropertyNameExpected" → "property name expected". */
+function describeParseError(code) {
+    return code
+        .replace(/([a-z])([A-Z])/g, '$1 $2')
+        .toLowerCase()
+        .replace(/^invalid symbol$/, 'unexpected character');
+}
+
+;// CONCATENATED MODULE: ./src/plan/io.ts
+
+
+
+
+
+
+
+/** Largest plan.json vmplan will read (a plan of 10,000 jobs is a few MB). */
+const MAX_PLAN_BYTES = 64 * 1024 * 1024;
+/** Secret values shorter than this are not searched for (too likely to appear by chance). */
+const MIN_SECRET_LENGTH = 4;
+/**
+ * Validates a plan and renders it as plan.json bytes: key order fixed by the schema, two-space indent,
+ * trailing newline. Refuses a plan whose id does not match its content or that contains a secret value.
+ */
+function serializePlan(plan, secretValues = []) {
+    const result = PlanSchema.safeParse(plan);
+    if (!result.success) {
+        throw new InternalError(`the planner produced an invalid plan:\n${result.error.message}`);
+    }
+    if (planIdOf(result.data) !== result.data.planId)
+        throw new InternalError('planId does not match the plan');
+    const text = `${JSON.stringify(result.data, null, 2)}\n`;
+    assertNoSecretValues(text, secretValues);
+    return text;
+}
+/** Writes plan.json atomically after validating it (see serializePlan). */
+function writePlan(path, plan, secretValues = []) {
+    const text = serializePlan(plan, secretValues);
+    writeFileAtomic(path, text);
+    return text;
+}
+/**
+ * Throws when any secret value occurs in the text (e.g. a `${{ secrets.X }}` expanded by the workflow into an
+ * inline jobs definition). The message names no value.
+ */
+function assertNoSecretValues(text, secretValues) {
+    for (const value of secretValues) {
+        if (value.length < MIN_SECRET_LENGTH)
+            continue;
+        if (text.includes(value) || text.includes(JSON.stringify(value).slice(1, -1))) {
+            throw new InputError('the plan would contain the value of a secret (was a secret expanded into the jobs definition? ' +
+                'pass secrets by name with `secrets:` instead); nothing was written');
+        }
+    }
+}
+/**
+ * Parses and validates plan.json text. Plans are JSON only (never YAML: a YAML parser on a large or hostile file is
+ * slow and memory-hungry); positions are worked out only when there is a problem to locate.
+ */
+function parsePlan(text, file) {
+    const locator = new JsonLocator(file, text);
+    const start = /\S/.exec(text)?.[0];
+    if (start !== '{') {
+        const found = start === undefined ? 'an empty file' : `${JSON.stringify(start)} at the start`;
+        throw new errors/* InputError */.dz([{ file, line: 1, message: `not a plan: expected a JSON object, found ${found}` }]);
+    }
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (error) {
+        throw new errors/* InputError */.dz([
+            locator.syntaxError() ?? { file, message: `not a plan: invalid JSON (${error.message})` },
+        ]);
+    }
+    // The text starts with "{", so what parsed is an object.
+    const version = data.schemaVersion;
+    if (version !== plan_schema/* PLAN_SCHEMA_VERSION */.jk) {
+        const hint = typeof version === 'number' && version > plan_schema/* PLAN_SCHEMA_VERSION */.jk
+            ? ': it was written by a newer vmplan, upgrade to read it'
+            : '';
+        throw new errors/* InputError */.dz([
+            locator.locate({
+                path: ['schemaVersion'],
+                message: `not a plan this vmplan can read: schemaVersion ${JSON.stringify(version)}, expected ${plan_schema/* PLAN_SCHEMA_VERSION */.jk}${hint}`,
+            }),
+        ]);
+    }
+    const result = plan_schema/* PlanSchema */.fB.safeParse(data, { reportInput: true });
+    if (!result.success) {
+        const problems = (0,zod_problems/* zodIssuesToProblems */.$)(result.error.issues, plan_schema/* PlanSchema */.fB, data).map((p) => locator.locate(p));
+        throw new errors/* InputError */.dz((0,errors/* sortProblems */.dS)(problems));
+    }
+    const expected = build_planIdOf(result.data);
+    if (expected !== result.data.planId) {
+        throw new errors/* InputError */.dz([
+            locator.locate({
+                path: ['planId'],
+                message: `planId does not match the plan's content (expected ${expected}): the file was changed after it was written`,
+            }),
+        ]);
+    }
+    return result.data;
+}
+/** Reads and validates a plan.json file; `name` is how messages refer to it. */
+function readPlan(path, name = path) {
+    let bytes;
+    try {
+        bytes = (0,external_node_fs_.readFileSync)(path);
+    }
+    catch (error) {
+        throw new errors/* InputError */.dz([
+            { file: name, message: `cannot read the plan: ${error.code ?? error}` },
+        ]);
+    }
+    if (bytes.length > MAX_PLAN_BYTES) {
+        throw new errors/* InputError */.dz([
+            { file: name, message: `not a plan: ${bytes.length} bytes, more than the ${MAX_PLAN_BYTES} allowed` },
+        ]);
+    }
+    return parsePlan(bytes.toString('utf8'), name);
+}
+
+// EXTERNAL MODULE: ./src/util/describe.ts
+var describe = __nccwpck_require__(7983);
+;// CONCATENATED MODULE: ./src/util/read-json.ts
+
+
+
+/**
+ * Reads a JSON file and validates it with `schema`. Every failure — unreadable, too large, not JSON, not the
+ * schema — is an InputError naming the file (`name`), what it should be and what is wrong.
+ */
+function readJsonFile(path, schema, how, name = path) {
+    let text;
+    try {
+        if (how.maxBytes !== undefined && (0,external_node_fs_.statSync)(path).size > how.maxBytes)
+            throw new errors/* InputError */.dz([{ file: name, message: `more than ${how.maxBytes} bytes: not a ${how.kind}` }]);
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        if (error instanceof errors/* InputError */.dz)
+            throw error;
+        throw new errors/* InputError */.dz([
+            {
+                file: name,
+                message: `cannot read the ${how.kind}: ${error.code ?? error}`,
+            },
+        ]);
+    }
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (error) {
+        throw new errors/* InputError */.dz([
+            { file: name, message: `not a ${how.kind}: invalid JSON (${error.message})` },
+        ]);
+    }
+    return validateJson(data, schema, how, name);
+}
+/** Validates parsed JSON with `schema`; a mismatch is an InputError naming the file, the field and the problem. */
+function validateJson(data, schema, how, name) {
+    const parsed = schema.safeParse(data, { reportInput: true });
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new errors/* InputError */.dz([
+            {
+                file: name,
+                message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${(0,describe/* issueMessage */.u)(issue)}`,
+            },
+        ]);
+    }
+    return parsed.data;
+}
+
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
+var schemas = __nccwpck_require__(2857);
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/iso.js
+var iso = __nccwpck_require__(4377);
+;// CONCATENATED MODULE: ./src/records/schema.ts
+
+
+
+/** Record format version for run.json and status.json. */
+const RECORD_SCHEMA_VERSION = 1;
+/** Run ids sort by time: `20261129T102300Z-1a2b3c4d`. Validated wherever a user names a run. */
+const schema_RUN_ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
+/** A run id. */
+const RunIdSchema = schemas/* string */.YjP()
+    .regex(schema_RUN_ID_PATTERN, 'expected a run id like 20261129T102300Z-1a2b3c4d');
+/** A node's status. `pending` and `running` are the only non-terminal ones. */
+const NodeStatusSchema = schemas/* enum */.k5n([
+    'pending',
+    'running',
+    'passed',
+    'failed',
+    'timed_out',
+    'cancelled',
+    'skipped',
+]);
+/** Statuses a node ends in. */
+const TERMINAL_NODE_STATUSES = [
+    'passed',
+    'failed',
+    'timed_out',
+    'cancelled',
+    'skipped',
+];
+/** A run's status. */
+const RunStatusSchema = schemas/* enum */.k5n(['running', 'passed', 'failed', 'cancelled']);
+/**
+ * Where a job's time went, in order: host preparation (folders, clones, shares, virtiofsd), the hypervisor's
+ * start until the kernel runs, the kernel's boot until the guest agent starts, the agent's setup (mounts, overlay,
+ * user), the command, the guest's collection of results, the shutdown until the hypervisor exits, and the host's
+ * finishing work (bringing results back, masking). `vm` is a VM whose guest gave no timings (an older agent).
+ * Host jobs have prepare, command and finish.
+ */
+const PHASE_NAMES = [
+    'prepare',
+    'hypervisor',
+    'boot',
+    'setup',
+    'vm',
+    'command',
+    'collect',
+    'shutdown',
+    'finish',
+];
+/** One phase of a job, relative to the start of the job (or of its attempt). */
+const PhaseSchema = schemas/* strictObject */.rej({
+    phase: schemas/* enum */.k5n(PHASE_NAMES),
+    startMs: schemas/* number */.aig().int().nonnegative().describe('Milliseconds from the start of the job (or attempt).'),
+    ms: schemas/* number */.aig().int().nonnegative(),
+});
+/** Phases on the host's clock as recorded: milliseconds from `startedAt` (the job's, or its attempt's). */
+function phasesFrom(timed, startedAt) {
+    const origin = Date.parse(startedAt);
+    return timed.map(({ phase, start, end }) => ({
+        phase,
+        startMs: Math.max(0, Math.round(start - origin)),
+        ms: Math.max(0, Math.round(end - start)),
+    }));
+}
+/** One attempt of a job that ran more than once (retries). */
+const AttemptSchema = schemas/* strictObject */.rej({
+    attempt: schemas/* number */.aig().int().positive(),
+    status: schemas/* enum */.k5n(['passed', 'failed', 'timed_out', 'cancelled']),
+    cause: schemas/* enum */.k5n(schema/* RETRY_CAUSES */.SH)
+        .nullable()
+        .describe('Why it did not pass, as retry-on names it; null when it passed or was cancelled.'),
+    startedAt: iso/* datetime */.w$(),
+    finishedAt: iso/* datetime */.w$(),
+    durationMs: schemas/* number */.aig().int().nonnegative(),
+    exitCode: schemas/* number */.aig().int().nullable(),
+    message: schemas/* string */.YjP().nullable(),
+    folder: schemas/* string */.YjP()
+        .describe("Its logs, reports and artifacts, relative to the run folder (the last attempt's are the job's own)."),
+    phases: schemas/* array */.YOg(PhaseSchema).max(PHASE_NAMES.length).optional(),
+});
+/** How a job ended in the run a rerun repeats. */
+const EarlierResultSchema = schemas/* strictObject */.rej({
+    run: schemas/* string */.YjP().describe('A vmplan run id, or github-run:<id>.'),
+    status: NodeStatusSchema,
+    sameCode: schemas/* boolean */.zMY()
+        .describe('Both ran the same files (one snapshot, or one commit): a flip is chance, not a fix.'),
+});
+/** `status.json`: one node (job or image) of a run. */
+const NodeRecordSchema = schemas/* strictObject */.rej({
+    schemaVersion: schemas/* literal */.euz(RECORD_SCHEMA_VERSION),
+    nodeId: plan_schema/* NodeIdSchema */.$w,
+    kind: schemas/* enum */.k5n(['prepare', 'execute']),
+    job: schemas/* string */.YjP().regex(schema/* JOB_ID_PATTERN */.BE).nullable(),
+    executor: schema/* ExecutorSchema */.pX,
+    status: NodeStatusSchema,
+    startedAt: iso/* datetime */.w$().nullable(),
+    finishedAt: iso/* datetime */.w$().nullable(),
+    durationMs: schemas/* number */.aig().int().nonnegative().nullable(),
+    exitCode: schemas/* number */.aig().int().nullable(),
+    message: schemas/* string */.YjP().nullable(),
+    logs: schemas/* strictObject */.rej({ host: schemas/* string */.YjP(), guest: schemas/* string */.YjP().nullable() })
+        .describe('Paths relative to the run folder.'),
+    cached: schemas/* boolean */.zMY().optional().describe('Prepare nodes: the image came from the cache.'),
+    process: schemas/* strictObject */.rej({
+        pid: schemas/* number */.aig().int().positive(),
+        group: schemas/* boolean */.zMY().describe('pid leads a process group: stop the whole group.'),
+        restSocket: schemas/* string */.YjP().nullable().describe('vfkit REST socket, for a HardStop.'),
+        cgroup: schemas/* string */.YjP()
+            .nullable()
+            .optional()
+            .describe('Linux host jobs: the cgroup holding everything the job started (killed whole).'),
+    })
+        .nullable()
+        .optional()
+        .describe('What is running for the node, so it can be stopped if vmplan itself dies.'),
+    attempts: schemas/* array */.YOg(AttemptSchema)
+        .optional()
+        .describe('Jobs that ran more than once: every attempt in order, the last being the record itself.'),
+    phases: schemas/* array */.YOg(PhaseSchema)
+        .max(PHASE_NAMES.length)
+        .optional()
+        .describe("Where the job's time went (of its last attempt); absent for images and older records."),
+});
+/** `run.json`: one run of a plan. */
+const RunRecordSchema = schemas/* strictObject */.rej({
+    schemaVersion: schemas/* literal */.euz(RECORD_SCHEMA_VERSION),
+    runId: RunIdSchema,
+    status: RunStatusSchema,
+    planId: schemas/* string */.YjP(),
+    planPath: schemas/* string */.YjP().describe('The plan as given (a file, or the jobs file it was made from).'),
+    source: plan_schema/* PlanSourceSchema */.G,
+    selection: schemas/* array */.YOg(schemas/* string */.YjP()).nullable(),
+    changes: plan_schema/* ChangesSchema */.X1,
+    rerunOf: schemas/* string */.YjP()
+        .nullable()
+        .describe('The run this one repeats: a vmplan run id, or github-run:<id> for a workflow run (rerun-failed-from).'),
+    snapshotRun: RunIdSchema.describe('The run whose snapshot/ this run uses (itself, or the run it reruns).'),
+    options: schemas/* strictObject */.rej({
+        maxParallel: schemas/* number */.aig().int().positive().nullable(),
+        failFast: schemas/* boolean */.zMY(),
+        executor: schema/* ExecutorSchema */.pX.nullable(),
+    }),
+    host: schemas/* strictObject */.rej({
+        hostname: schemas/* string */.YjP(),
+        pid: schemas/* number */.aig().int(),
+        platform: schemas/* string */.YjP(),
+        arch: schemas/* string */.YjP(),
+    }),
+    startedAt: iso/* datetime */.w$(),
+    finishedAt: iso/* datetime */.w$().nullable(),
+    durationMs: schemas/* number */.aig().int().nonnegative().nullable(),
+    message: schemas/* string */.YjP().nullable(),
+    counts: schemas/* partialRecord */.jgl(NodeStatusSchema, schemas/* number */.aig().int().nonnegative())
+        .describe('Jobs (execute nodes) by status.'),
+});
+/** A job that failed (or timed out) and then passed on a later attempt. */
+function isFlaky(record) {
+    return record.status === 'passed' && (record.attempts?.length ?? 0) > 1;
+}
+
+;// CONCATENATED MODULE: ./src/records/store.ts
+
+
+
+
+
+
+
+/**
+ * The records of one run in memory and on disk: run.json plus one status.json per node, every write atomic.
+ * It guarantees the run can always be finished: `finishUnfinished` is synchronous so it also works from an
+ * exit handler.
+ */
+class RunStore {
+    layout;
+    run;
+    nodes = new Map();
+    nodeFolders = new Map();
+    reserve;
+    problems = [];
+    constructor(layout, run) {
+        this.layout = layout;
+        this.run = run;
+    }
+    /**
+     * Creates run.json (`running`) and a `pending` status.json for every node of the plan. `reserve` is space set
+     * aside for the records, given back when the disk fills up.
+     */
+    static create(layout, start, plan, reserve, now = new Date()) {
+        const store = new RunStore(layout, {
+            schemaVersion: RECORD_SCHEMA_VERSION,
+            ...start,
+            status: 'running',
+            host: { hostname: (0,external_node_os_.hostname)(), pid: process.pid, platform: process.platform, arch: process.arch },
+            startedAt: now.toISOString(),
+            finishedAt: null,
+            durationMs: null,
+            message: null,
+            counts: {},
+        });
+        store.reserve = reserve;
+        for (const node of plan.nodes)
+            store.addNode(node);
+        store.writeRun();
+        for (const node of plan.nodes)
+            store.writeNode(node.id);
+        return store;
+    }
+    /**
+     * Problems of vmplan's own during the run (a log or record it could not write), as opposed to jobs failing:
+     * they make the CLI exit 3.
+     */
+    get infrastructureProblems() {
+        return this.problems;
+    }
+    /** Records a problem of vmplan's own (see infrastructureProblems). */
+    addInfrastructureProblem(message) {
+        if (!this.problems.includes(message))
+            this.problems.push(message);
+    }
+    /** A store over records read back from disk. */
+    static fromRecords(layout, run, plan, nodes) {
+        const store = new RunStore(layout, run);
+        for (const node of plan.nodes)
+            store.addNode(node);
+        for (const record of nodes)
+            store.nodes.set(record.nodeId, record);
+        return store;
+    }
+    /** The run id. */
+    get runId() {
+        return this.run.runId;
+    }
+    /** A copy of the current run record. */
+    get record() {
+        return structuredClone(this.run);
+    }
+    /** A copy of a node's current record. */
+    node(nodeId) {
+        const record = this.nodes.get(nodeId);
+        if (record === undefined)
+            throw new errors/* InternalError */.Gd(`no record for node ${nodeId}`);
+        return structuredClone(record);
+    }
+    /** Every node record, in plan order. */
+    allNodes() {
+        return [...this.nodes.values()].map((record) => structuredClone(record));
+    }
+    /** Marks a node running now. */
+    start(nodeId, now = new Date()) {
+        this.update(nodeId, { status: 'running', startedAt: now.toISOString() });
+    }
+    /** Records a node's terminal status, computing finish time and duration. */
+    finishNode(nodeId, status, fields = {}, now = new Date()) {
+        if (!TERMINAL_NODE_STATUSES.includes(status))
+            throw new errors/* InternalError */.Gd(`${status} is not terminal`);
+        const current = this.nodes.get(nodeId);
+        if (current === undefined)
+            throw new errors/* InternalError */.Gd(`no record for node ${nodeId}`);
+        const startedAt = current.startedAt;
+        const record = {
+            ...current,
+            ...fields,
+            status,
+            process: null,
+            finishedAt: now.toISOString(),
+            durationMs: startedAt === null ? null : Math.max(0, now.getTime() - Date.parse(startedAt)),
+        };
+        this.nodes.set(nodeId, NodeRecordSchema.parse(record));
+        this.writeNode(nodeId);
+    }
+    /** Applies a non-terminal update to a node. */
+    update(nodeId, update) {
+        const current = this.nodes.get(nodeId);
+        if (current === undefined)
+            throw new errors/* InternalError */.Gd(`no record for node ${nodeId}`);
+        this.nodes.set(nodeId, NodeRecordSchema.parse({ ...current, ...update }));
+        this.writeNode(nodeId);
+    }
+    /** True once run.json holds a terminal status. */
+    get finished() {
+        return this.run.status !== 'running';
+    }
+    /**
+     * Ends the run: any node still pending or running is closed with `leftover` status and the message, then
+     * run.json gets its terminal status, counts and duration. Synchronous and idempotent.
+     */
+    finish(status, message, leftover = 'cancelled', now = new Date()) {
+        if (this.finished)
+            return;
+        let unwritable;
+        for (const record of this.nodes.values()) {
+            if (record.status === 'pending' || record.status === 'running') {
+                // One record that cannot be written (its folder gone, say) must not keep the others, or run.json, open.
+                try {
+                    this.finishNode(record.nodeId, record.status === 'running' ? 'cancelled' : leftover, { message: message ?? 'run ended' }, now);
+                }
+                catch (error) {
+                    unwritable ??= error;
+                }
+            }
+        }
+        const counts = {};
+        for (const status of TERMINAL_NODE_STATUSES) {
+            const count = [...this.nodes.values()].filter((record) => record.kind === 'execute' && record.status === status).length;
+            if (count > 0)
+                counts[status] = count;
+        }
+        this.run = RunRecordSchema.parse({
+            ...this.run,
+            status,
+            message,
+            counts,
+            finishedAt: now.toISOString(),
+            durationMs: Math.max(0, now.getTime() - Date.parse(this.run.startedAt)),
+        });
+        this.writeRun();
+        // The records are final: what was set aside for them can go to what comes next (results.json).
+        this.reserve?.release();
+        if (unwritable !== undefined)
+            throw unwritable;
+    }
+    addNode(node) {
+        const folder = this.layout.nodeFolder(node);
+        this.nodeFolders.set(node.id, folder);
+        this.nodes.set(node.id, NodeRecordSchema.parse({
+            schemaVersion: RECORD_SCHEMA_VERSION,
+            nodeId: node.id,
+            kind: node.kind,
+            job: node.kind === 'execute' ? node.job : null,
+            executor: node.executor,
+            status: 'pending',
+            startedAt: null,
+            finishedAt: null,
+            durationMs: null,
+            exitCode: null,
+            message: null,
+            logs: {
+                host: `${folder}/host.log`,
+                guest: node.kind === 'execute' && node.type === 'vm_command' ? `${folder}/guest.log` : null,
+            },
+        }));
+    }
+    writeRun() {
+        this.write(this.layout.runRecord(this.run.runId), this.run);
+    }
+    writeNode(nodeId) {
+        const folder = this.nodeFolders.get(nodeId);
+        this.write((0,external_node_path_.join)(this.layout.runDir(this.run.runId), folder, 'status.json'), this.nodes.get(nodeId));
+    }
+    /** Writes a record; when the disk is full, gives back the reserved space once and tries again. */
+    write(path, value) {
+        try {
+            (0,atomic_write/* writeJsonAtomic */.q)(path, value);
+        }
+        catch (error) {
+            if (!(0,errors/* isOutOfSpace */.mK)(error))
+                throw error;
+            this.addInfrastructureProblem(`the state folder ran out of space (${error.code}) while writing ${path}`);
+            if (this.reserve?.release() !== true)
+                throw error;
+            (0,atomic_write/* writeJsonAtomic */.q)(path, value);
+        }
+    }
+}
+/** Reads and validates a run record; a missing or invalid one is an InputError naming the file. */
+function readRunRecord(layout, runId) {
+    return readJsonFile(layout.runRecord(runId), RunRecordSchema, RECORD);
+}
+/** Reads and validates every node record of a run, in the order of the run's plan. */
+function readNodeRecords(layout, runId, plan) {
+    return plan.nodes.map((node) => readJsonFile((0,external_node_path_.join)(layout.nodeDir(runId, node), 'status.json'), NodeRecordSchema, RECORD));
+}
+/** Run ids in the state folder, oldest first (folders that are not run ids are ignored). */
+function listRunIds(layout) {
+    let names;
+    try {
+        names = readdirSync(layout.runsDir);
+    }
+    catch {
+        return [];
+    }
+    return names.filter((name) => RUN_ID_PATTERN.test(name)).sort();
+}
+/** Opens the records of an existing run (to finish one that was left running). */
+function openRunStore(layout, runId, plan) {
+    return RunStore.fromRecords(layout, readRunRecord(layout, runId), plan, readNodeRecords(layout, runId, plan));
+}
+/** run.json and status.json, as messages name them. */
+const RECORD = { kind: 'vmplan record' };
+
+// EXTERNAL MODULE: ./src/util/lease.ts
+var lease = __nccwpck_require__(4390);
+;// CONCATENATED MODULE: ./src/engine/reconcile.ts
+
+
+
+
+
+
+/** True when the run is recorded as running but its vmplan process on this machine is gone. */
+function isAbandoned(run) {
+    return (run.status === 'running' &&
+        run.host.hostname === (0,external_node_os_.hostname)() &&
+        run.host.pid !== process.pid &&
+        !(0,lease/* processAlive */.FN)(run.host.pid));
+}
+/**
+ * Reads a run record and, when its vmplan process died without finishing it (SIGKILL, power loss), finishes
+ * the records as cancelled with a message saying so. A run left `running` is never reported as running.
+ */
+async function reconcileRun(layout, runId) {
+    const run = readRunRecord(layout, runId);
+    if (!isAbandoned(run))
+        return run;
+    const store = openRunStore(layout, runId, readPlan(layout.planFile(runId)));
+    await stopLeftovers(store, layout.runDir(runId));
+    try {
+        store.finish('cancelled', `vmplan (pid ${run.host.pid}) ended without finishing the run`);
+    }
+    catch (error) {
+        // The records cannot be written now (a full disk): say what they will say, and finish them next time.
+        if (!(0,errors/* isOutOfSpace */.mK)(error))
+            throw error;
+        return {
+            ...store.record,
+            message: `${store.record.message ?? ''} (not yet written to run.json: the state folder is out of space)`,
+        };
+    }
+    return store.record;
+}
+/** Stops every process or VM the records say is still running for the run. */
+async function stopLeftovers(store, runDir) {
+    for (const record of store.allNodes()) {
+        if (record.status === 'running' && record.process) {
+            await (await runtimeOf(record.executor)).stopLeftovers(record.process, runDir);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/github/check-runs-client.ts
+
+
+/**
+ * One check run per job (`vmplan / <job>`) on the head commit: created in progress when the job starts,
+ * completed with its conclusion, summary and every annotation (50 per request). A 403 (a fork's read-only
+ * token) turns check runs off with one warning; check-run trouble never fails the job.
+ */
+class check_runs_client_CheckRunsClient {
+    api;
+    repository;
+    headSha;
+    indexFile;
+    warn;
+    enabled = true;
+    warned = false;
+    index;
+    /** Each job's requests, in order: a job may end before the request creating its check run has returned. */
+    queues = new Map();
+    constructor(api, repository, headSha, indexFile, warn) {
+        this.api = api;
+        this.repository = repository;
+        this.headSha = headSha;
+        this.indexFile = indexFile;
+        this.warn = warn;
+        this.index = readIndex(indexFile);
+    }
+    /** A job started: its check run, in progress. */
+    started(job, start, startedAt) {
+        return this.inOrder(job, async () => {
+            const { data } = await this.api.request('POST /repos/{owner}/{repo}/check-runs', {
+                ...this.repository,
+                name: start.name,
+                head_sha: this.headSha,
+                status: 'in_progress',
+                started_at: startedAt,
+                output: start.output,
+            });
+            this.remember(job, data.id, false);
+        });
+    }
+    /** A job ended (or never started): complete its check run with everything the reports know. */
+    finished(job, completion, completedAt) {
+        return this.inOrder(job, async () => {
+            const batches = completion.annotationBatches;
+            const output = completion.output;
+            const existing = this.index[job];
+            const body = {
+                ...this.repository,
+                name: completion.name,
+                status: 'completed',
+                conclusion: completion.conclusion,
+                completed_at: completedAt,
+                output: { ...output, ...(batches[0] === undefined ? {} : { annotations: batches[0] }) },
+            };
+            let id;
+            if (existing === undefined) {
+                const { data } = await this.api.request('POST /repos/{owner}/{repo}/check-runs', {
+                    ...body,
+                    head_sha: this.headSha,
+                });
+                id = data.id;
+            }
+            else {
+                id = existing.id;
+                await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+                    ...body,
+                    check_run_id: id,
+                });
+            }
+            // The Checks API appends the annotations of each further update.
+            for (const batch of batches.slice(1)) {
+                await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+                    ...this.repository,
+                    check_run_id: id,
+                    output: { title: output.title, summary: output.summary, annotations: batch },
+                });
+            }
+            this.remember(job, id, true);
+        });
+    }
+    /** Completes every check run still in progress as cancelled (the post step, after a cancelled workflow). */
+    async cancelUnfinished(completedAt) {
+        let cancelled = 0;
+        for (const [job, entry] of Object.entries(this.index)) {
+            if (entry.completed)
+                continue;
+            await this.inOrder(job, async () => {
+                await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+                    ...this.repository,
+                    check_run_id: entry.id,
+                    status: 'completed',
+                    conclusion: 'cancelled',
+                    completed_at: completedAt,
+                    output: {
+                        title: `${job}: cancelled`,
+                        summary: 'The workflow was cancelled before this job finished.',
+                    },
+                });
+                this.remember(job, entry.id, true);
+                cancelled++;
+            });
+        }
+        return cancelled;
+    }
+    /** Runs a job's request after that job's earlier ones (never in parallel with them). */
+    inOrder(job, work) {
+        const next = (this.queues.get(job) ?? Promise.resolve()).then(() => this.call(work));
+        this.queues.set(job, next);
+        return next;
+    }
+    async call(work) {
+        if (!this.enabled)
+            return;
+        try {
+            await work();
+        }
+        catch (error) {
+            // Requests of parallel jobs may all fail the same way; the first failure speaks for them.
+            if (!this.enabled)
+                return;
+            const status = error.status;
+            if (status === 403 || status === 404) {
+                this.enabled = false;
+                this.warn(`check runs are off: the token cannot write checks (${status}${status === 403 ? ', e.g. a pull request from a fork' : ''}); results are in the job summary and annotations. Grant "checks: write" to get one check run per job.`);
+                return;
+            }
+            if (!this.warned) {
+                this.warned = true;
+                this.warn(`a check-run request failed (${status ?? error.message}); results are in the job summary and annotations`);
+            }
+        }
+    }
+    remember(job, id, completed) {
+        this.index[job] = { id, completed };
+        (0,atomic_write/* writeJsonAtomic */.q)(this.indexFile, this.index);
+    }
+}
+function readIndex(path) {
+    if (!(0,external_node_fs_.existsSync)(path))
+        return {};
+    try {
+        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+    }
+    catch {
+        return {};
+    }
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/records/layout.ts
+
+
+
+
+/**
+ * Where everything lives: per-run data in the state folder (`runs/<runId>/...`, plans, downloads) and what
+ * outlives runs in the cache folder (images, named caches, durations). All paths come from here.
+ */
+class StateLayout {
+    root;
+    /** The cache folder: given, or `cache/` inside the state folder (tests, and state folders made before the split). */
+    cacheDir;
+    constructor(root, cacheDir) {
+        this.root = root;
+        this.cacheDir = cacheDir ?? (0,external_node_path_.join)(root, 'cache');
+    }
+    /** Folder holding one folder per run. */
+    get runsDir() {
+        return (0,external_node_path_.join)(this.root, 'runs');
+    }
+    /** Recorded job durations, to balance shards. */
+    get durationsFile() {
+        return (0,external_node_path_.join)(this.cacheDir, 'durations.json');
+    }
+    /** A run's folder; the id is validated so a user-given id can never point elsewhere. */
+    runDir(runId) {
+        assertRunId(runId);
+        return (0,external_node_path_.join)(this.runsDir, runId);
+    }
+    /** The run record. */
+    runRecord(runId) {
+        return (0,external_node_path_.join)(this.runDir(runId), 'run.json');
+    }
+    /** The plan the run executes. */
+    planFile(runId) {
+        return (0,external_node_path_.join)(this.runDir(runId), 'plan.json');
+    }
+    /** A run's results.json (what its reports are made from, and what reruns read). */
+    resultsFile(runId) {
+        return (0,external_node_path_.join)(this.runDir(runId), 'results.json');
+    }
+    /** The run's workspace snapshot. */
+    snapshotDir(runId) {
+        return (0,external_node_path_.join)(this.runDir(runId), 'snapshot');
+    }
+    /** A node's folder, relative to the run folder: `jobs/<job>` or `images/<image>`. */
+    nodeFolder(node) {
+        return node.kind === 'execute' ? `jobs/${node.job}` : `images/${node.image}`;
+    }
+    /** A node's folder. */
+    nodeDir(runId, node) {
+        return (0,external_node_path_.join)(this.runDir(runId), this.nodeFolder(node));
+    }
+}
+/** Throws an InputError unless `runId` is a well-formed run id (no paths, no traversal). */
+function assertRunId(runId) {
+    if (!schema_RUN_ID_PATTERN.test(runId)) {
+        throw new errors/* InputError */.dz(`"${runId}" is not a run id (expected e.g. 20261129T102300Z-1a2b3c4d; see vmplan list)`);
+    }
+}
+/**
+ * A new run id: UTC time to the second, then 8 hex digits — the milliseconds (3 digits) and 5 random ones — so
+ * ids sort by start time even for runs started within one second.
+ */
+function newRunId(now = new Date(), random = randomBytes(3).toString('hex')) {
+    const stamp = now
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z');
+    const milliseconds = now.getUTCMilliseconds().toString(16).padStart(3, '0');
+    return `${stamp}-${milliseconds}${random.slice(0, 5)}`;
+}
+
+;// CONCATENATED MODULE: ./src/action/check-runs.ts
+
+
+/** How to make the check-runs client once the run folder exists, or undefined when check runs are off. */
+function checkRunsFactory(inputs, context, log, headSha = context.headSha) {
+    const mode = inputs['check-runs'];
+    if (mode === 'false')
+        return undefined;
+    const [owner, repo] = (context.repository ?? '').split('/');
+    if (owner === undefined || repo === undefined || headSha === null || inputs['github-token'] === '') {
+        const missing = [
+            ...(owner === undefined || repo === undefined ? ['GITHUB_REPOSITORY (owner/name)'] : []),
+            ...(headSha === null ? ['the commit (GITHUB_SHA)'] : []),
+            ...(inputs['github-token'] === '' ? ['the github-token input'] : []),
+        ];
+        if (mode === 'true')
+            log.warning(`check runs are off: ${missing.join(', ')} missing`);
+        return undefined;
+    }
+    if (mode === 'auto' && context.forkPullRequest) {
+        log.command(() => core.notice('Check runs are off: a pull request from a fork gets a read-only token (results are in the summary and annotations).'));
+        return undefined;
+    }
+    const api = lazyOctokit(inputs['github-token'], context.apiUrl);
+    return (indexFile) => new CheckRunsClient(api, { owner, repo }, headSha, indexFile, (message) => log.warning(message));
+}
+/** Octokit, loaded on first use (most of @actions/github is not needed to start). */
+/** The Checks API through Octokit, loaded on the first request (most steps never make one). */
+function lazyOctokit(token, baseUrl) {
+    let octokit;
+    return {
+        async request(route, parameters) {
+            octokit ??= __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413)).then(({ getOctokit }) => getOctokit(token, { baseUrl }));
+            return (await octokit).request(route, parameters);
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/action/metadata.ts
+
+
+/** The action's own inputs (the executors' inputs come from the executor table, see INPUTS). */
+const OWN_INPUTS = {
+    jobs: {
+        description: 'The jobs file (a path relative to the workspace), or the jobs YAML itself written inline with `jobs: |`.',
+        default: '.github/vmplan.yml',
+    },
+    only: {
+        description: 'Run only these jobs (and what they need); comma- or newline-separated job ids.',
+        default: '',
+    },
+    executor: {
+        description: 'Force an executor for VM jobs (vfkit, qemu) or run everything on the host (host). Default - vfkit on macOS, qemu on Linux, unless the jobs file says otherwise.',
+        default: '',
+    },
+    'max-parallel': {
+        description: "Most jobs running at once. Default - the runner's CPU count (VMs never get more CPUs or memory than the machine has).",
+        default: '',
+    },
+    'fail-fast': {
+        description: 'After the first failure, start nothing new and cancel running jobs (true or false).',
+        default: 'true',
+    },
+    'state-dir': {
+        description: "Where this workflow run's runs, plans and logs are kept on the runner (emptied with RUNNER_TEMP after the job; the cache-dir keeps what outlives runs).",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression the runner fills in
+        default: '${{ runner.temp }}/vmplan',
+    },
+    'cache-dir': {
+        description: "Where what outlives workflow runs is kept - the image cache, named caches, recorded durations. Default - the runner user's cache folder (~/Library/Caches/vmplan on macOS, $XDG_CACHE_HOME/vmplan or ~/.cache/vmplan on Linux), or VMPLAN_CACHE_DIR.",
+        default: '',
+    },
+    'cache-max-size': {
+        description: 'After each run, prune the cache-dir to this size, least recently used first and never what a running job uses (e.g. 20GB, 500MB; 0 empties it of unused entries; empty - no pruning).',
+        default: '20GB',
+    },
+    'min-free': {
+        description: 'Free space the state and cache folders need before a run starts, or the run is refused with what pruning would free (e.g. 5GB). Default - 2 GB when a job runs in a VM, no check otherwise.',
+        default: '',
+    },
+    plan: {
+        description: 'A plan.json to execute instead of planning (for example one downloaded from an earlier run, or made by a plan-only step).',
+        default: '',
+    },
+    'plan-only': {
+        description: 'Only make and upload the plan; run nothing (true or false).',
+        default: 'false',
+    },
+    'upload-logs': {
+        description: "Upload each job's logs, result and artifacts as one artifact per run (always, failure, never).",
+        default: 'always',
+    },
+    trust: {
+        description: 'What the jobs file may do - auto (trusted only on push, schedule, dispatch, release and same-repository pull request events; untrusted for forks, pull_request_target, issue_comment, workflow_run and the rest), trusted, or untrusted (VM jobs only, no build commands or nix on the runner, image files only from trusted-image-paths or the repository). See docs/security.md.',
+        default: 'auto',
+    },
+    'trusted-image-paths': {
+        description: 'Host folders an untrusted run may boot prebuilt image files (kernel, initrd, disk) from; comma- or newline-separated absolute paths.',
+        default: '',
+    },
+    'untrusted-network': {
+        description: 'Guest networking for untrusted runs - nat (as the jobs file says) or none (no network device in any guest).',
+        default: 'nat',
+    },
+    'check-runs': {
+        description: 'One check run per job (auto - when the token can write checks; true; false).',
+        default: 'auto',
+    },
+    'github-token': {
+        description: 'Token for check runs (needs checks write).',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression the runner fills in
+        default: '${{ github.token }}',
+    },
+    mode: {
+        description: 'run (plan and run jobs) or report (merge the results.json artifacts of a workflow run into one summary, annotations and check runs).',
+        default: 'run',
+    },
+    shard: {
+        description: 'Run only shard i/n of the plan (e.g. 2/3): jobs are spread over n runners, each job with what it needs.',
+        default: '',
+    },
+    durations: {
+        description: 'A results.json from an earlier run (or a JSON map of job id to milliseconds), to balance shards by recorded durations.',
+        default: '',
+    },
+    'rerun-failed-from': {
+        description: 'A workflow run id - download its plan and results and run only the jobs that did not pass (and what they need).',
+        default: '',
+    },
+    'results-from': {
+        description: 'With mode: report - the workflow run whose results to merge (default - this run; e.g. the run that triggered a workflow_run).',
+        default: '',
+    },
+};
+/** Every input of action.yml: the action's own, then each executor option (`vfkit-path`, `keep-failed-disks`, ...). */
+const INPUTS = {
+    ...OWN_INPUTS,
+    ...Object.fromEntries((0,catalog/* executorOptions */.Qc)().map((option) => [
+        option.name,
+        { description: option.description, default: option.type === 'boolean' ? 'false' : '' },
+    ])),
+};
+/** Every output of action.yml, with its description. */
+const OUTPUTS = {
+    'plan-id': "The plan's id (sha256 of its content).",
+    'plan-path': 'Path of the plan.json on the runner.',
+    'plan-artifact-id': 'Id of the uploaded plan artifact.',
+    'plan-artifact-url': 'URL of the uploaded plan artifact.',
+    'plan-artifact-name': 'Name of the uploaded plan artifact (also its file name). Pass it to later jobs through job outputs: a re-run of failed jobs keeps the outputs of the planning job, so they still find its plan.',
+    'run-id': 'The vmplan run id (empty with plan-only).',
+    status: 'passed, failed or cancelled (planned with plan-only).',
+    passed: 'Number of jobs that passed.',
+    failed: 'Number of jobs that did not pass (failed, timed out, cancelled, skipped).',
+    'durations-path': "mode report: a JSON map of job id to milliseconds for the jobs that passed, to give the next plan's `durations` (carry it with actions/cache) so shards are balanced by recorded time.",
+    results: 'JSON: per job id, its status, duration (ms) and exit code.',
+};
+/** Sets an output (a name action.yml declares: a misspelt one does not compile). */
+function metadata_setOutput(name, value) {
+    core.setOutput(name, value);
+}
+/** Names under which the main step leaves state for the post step (core.saveState → STATE_<name>). */
+const STATE = {
+    stateDir: 'state-dir',
+    runDir: 'run-dir',
+    checksFile: 'checks-file',
+};
+
+;// CONCATENATED MODULE: ./src/action/workflow-context.ts
+
+const ZERO_SHA = /^0+$/;
+/** Reads the workflow context from the runner's environment and the event payload. Pure. */
+function workflowContext(env, payload) {
+    const event = env.GITHUB_EVENT_NAME ?? null;
+    const pullRequest = payload.pull_request;
+    const headSha = pullRequest?.head?.sha ?? env.GITHUB_SHA ?? null;
+    let diff;
+    if (pullRequest !== undefined) {
+        const base = pullRequest.base?.sha;
+        const head = pullRequest.head?.sha;
+        diff =
+            base !== undefined && head !== undefined
+                ? { base, head, mergeBase: true }
+                : { unknown: 'the pull request event has no base or head commit' };
+    }
+    else if (event === 'push') {
+        if (payload.before === undefined || payload.after === undefined)
+            diff = { unknown: 'the push event has no before/after commits' };
+        else if (ZERO_SHA.test(payload.before))
+            diff = { unknown: 'a new branch was pushed: there is no earlier commit to compare with' };
+        else
+            diff = { base: payload.before, head: payload.after, mergeBase: false };
+    }
+    else {
+        diff = { unknown: `changed files are not known for ${event ?? 'this'} events` };
+    }
+    const headRepo = pullRequest?.head?.repo?.full_name;
+    const baseRepo = pullRequest?.base?.repo?.full_name;
+    return {
+        repository: env.GITHUB_REPOSITORY ?? null,
+        headSha,
+        ref: pullRequest?.head?.ref === undefined ? (env.GITHUB_REF ?? null) : `refs/heads/${pullRequest.head.ref}`,
+        event,
+        runId: env.GITHUB_RUN_ID ?? null,
+        runAttempt: env.GITHUB_RUN_ATTEMPT ?? '1',
+        job: env.GITHUB_JOB ?? 'job',
+        serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
+        apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
+        workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+        // pull_request_target runs in the base repository with its token, so it can write checks.
+        forkPullRequest: event !== 'pull_request_target' &&
+            pullRequest !== undefined &&
+            headRepo !== undefined &&
+            baseRepo !== undefined &&
+            headRepo !== baseRepo,
+        pullRequestFromElsewhere: pullRequest !== undefined &&
+            (headRepo === undefined || baseRepo === undefined || headRepo !== baseRepo),
+        diff,
+    };
+}
+/** The plan's source from the workflow context. */
+function planSource(context) {
+    return { repository: context.repository, commit: context.headSha, ref: context.ref, event: context.event };
+}
+/** A link to a run's artifact on GitHub. */
+function artifactUrl(context, artifactId) {
+    if (context.repository === null || context.runId === null)
+        return undefined;
+    return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}/artifacts/${artifactId}`;
+}
+/** The event payload the runner wrote (GITHUB_EVENT_PATH), or an empty one. */
+function readEventPayload(path) {
+    if (path === undefined || !(0,external_node_fs_.existsSync)(path))
+        return {};
+    try {
+        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+    }
+    catch {
+        return {};
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/post-step.ts
+
+
+
+
+
+
+
+
+
+
+/**
+ * The action's post step (runs even when the workflow is cancelled): if the main step did not finish its run,
+ * stop whatever it left (VMs: HardStop → SIGTERM → SIGKILL; processes), mark unfinished jobs cancelled, finish
+ * run.json, and complete check runs left in progress as cancelled. A cancelled workflow leaves nothing behind.
+ */
+async function postStep() {
+    try {
+        const runDir = getState(STATE.runDir);
+        if (runDir === '') {
+            info('vmplan: no run was started; nothing to clean up');
+            return;
+        }
+        const layout = new StateLayout(getState(STATE.stateDir));
+        const runId = (0,external_node_path_.basename)(runDir);
+        const before = readRunRecord(layout, runId);
+        const run = await reconcileRun(layout, runId);
+        if (before.status === 'running')
+            info(`vmplan: run ${runId} was left running; stopped what it left and recorded it as ${run.status}`);
+        else
+            info(`vmplan: run ${runId} ended ${run.status}; nothing left running`);
+        const checksFile = getState(STATE.checksFile);
+        const token = getInput('github-token');
+        if (checksFile !== '' && (0,external_node_fs_.existsSync)(checksFile) && token !== '') {
+            const context = workflowContext(process.env, readEventPayload(process.env.GITHUB_EVENT_PATH));
+            const [owner, repo] = (context.repository ?? '').split('/');
+            if (owner !== undefined && repo !== undefined && context.headSha !== null) {
+                const checks = new check_runs_client_CheckRunsClient(lazyOctokit(token, context.apiUrl), { owner, repo }, context.headSha, checksFile, (message) => warning(message));
+                const cancelled = await checks.cancelUnfinished(new Date().toISOString());
+                if (cancelled > 0)
+                    info(`vmplan: completed ${cancelled} check run(s) left in progress as cancelled`);
+            }
+        }
+    }
+    catch (error) {
+        // Cleanup must never fail the job on its own account: say what happened.
+        warning(`vmplan post step: ${error.message}`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 2282:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   D: () => (/* binding */ isRunnerOnly),
+/* harmony export */   f: () => (/* binding */ runnerOnlyReason)
+/* harmony export */ });
+/**
+ * Variables of the runner that no job, image build or guest may see, whatever the jobs file asks: the runner's
+ * and the action's credentials (`ACTIONS_RUNTIME_TOKEN`, `ACTIONS_ID_TOKEN_REQUEST_*`, `INPUT_*` holds the
+ * github-token input, `STATE_*` the action's saved state), the token workflows conventionally export, and the
+ * files through which a step talks to the runner (writing `GITHUB_ENV` or `GITHUB_PATH` changes later steps).
+ */
+const RUNNER_ONLY = [
+    { pattern: /^ACTIONS_/, what: "the runner's own credentials and settings" },
+    { pattern: /^INPUT_/, what: "the action's inputs, which include its github-token" },
+    { pattern: /^STATE_/, what: "the action's saved state" },
+    {
+        pattern: /^(GITHUB_TOKEN|GH_TOKEN|GH_ENTERPRISE_TOKEN|GITHUB_ENTERPRISE_TOKEN)$/,
+        what: 'a GitHub token',
+    },
+    {
+        pattern: /^GITHUB_(ENV|OUTPUT|PATH|STATE|STEP_SUMMARY)$/,
+        what: 'a file through which a step changes the workflow',
+    },
+    { pattern: /^RUNNER_(TOKEN|TRACKING_ID)$/, what: "the runner's credentials" },
+];
+/** Why a variable is the runner's alone (to say so in an error), or undefined when a job may be given it. */
+function runnerOnlyReason(name) {
+    return RUNNER_ONLY.find((entry) => entry.pattern.test(name))?.what;
+}
+/** True for variables no job or image build ever inherits or is given. */
+function isRunnerOnly(name) {
+    return runnerOnlyReason(name) !== undefined;
+}
+
+
+/***/ }),
+
+/***/ 4621:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  gS: () => (/* binding */ ArchSchema),
+  nr: () => (/* binding */ CacheNameSchema),
+  sg: () => (/* binding */ CmdlineSchema),
+  tC: () => (/* binding */ CpusSchema),
+  ek: () => (/* binding */ EnvNameSchema),
+  pX: () => (/* binding */ ExecutorSchema),
+  Y5: () => (/* binding */ GuestFolderSchema),
+  tH: () => (/* binding */ HostPathSchema),
+  Ov: () => (/* binding */ ImageNameSchema),
+  BE: () => (/* binding */ JOB_ID_PATTERN),
+  uB: () => (/* binding */ JobIdSchema),
+  kd: () => (/* binding */ MAX_RETRIES),
+  tS: () => (/* binding */ MemorySchema),
+  iy: () => (/* binding */ PositiveMinutesSchema),
+  SH: () => (/* binding */ RETRY_CAUSES),
+  $$: () => (/* binding */ SecretNameSchema),
+  RN: () => (/* binding */ WorkspaceGlobSchema),
+  wM: () => (/* binding */ WorkspacePathSchema)
+});
+
+// UNUSED EXPORTS: BuildImageSchema, DefaultsSchema, ENV_NAME_PATTERN, FilesImageSchema, ImageSchema, JobSchema, JobsFileSchema, NetworkSchema, NixImageSchema, OciImageSchema, RESERVED_ENV_PREFIX, WorkspaceSettingsSchema
+
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
+var schemas = __nccwpck_require__(2857);
+// EXTERNAL MODULE: ./src/executors/catalog.ts + 6 modules
+var catalog = __nccwpck_require__(6051);
+;// CONCATENATED MODULE: ./src/executors/descriptor.ts
+/** Guest CPU architectures vmplan knows (the jobs file's `arch`). */
+const GUEST_ARCHS = ['arm64', 'amd64'];
+
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: ./src/oci/reference.ts
+
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/**
+ * Parses an image reference as the distribution spec names them. The registry must be explicit (a host with a
+ * dot or a port, or localhost): vmplan never guesses Docker Hub. `what` names the reference in errors.
+ */
+function parseReference(text, what = 'image reference') {
+    const fail = (why) => {
+        throw new errors/* InputError */.dz(`${what} "${text}": ${why} (expected e.g. ghcr.io/org/guest:1.2 or ghcr.io/org/guest@sha256:…)`);
+    };
+    let rest = text.trim();
+    let digest;
+    const at = rest.indexOf('@');
+    if (at !== -1) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        if (!DIGEST.test(digest))
+            fail(`"${digest}" is not a sha256 digest`);
+    }
+    const slash = rest.indexOf('/');
+    if (slash === -1)
+        fail('no registry host');
+    const registry = rest.slice(0, slash);
+    if (!/[.:]/.test(registry) && registry !== 'localhost')
+        fail(`"${registry}" is not a registry host (name it: ghcr.io/…)`);
+    let path = rest.slice(slash + 1);
+    let tag;
+    const colon = path.lastIndexOf(':');
+    if (colon !== -1) {
+        tag = path.slice(colon + 1);
+        path = path.slice(0, colon);
+        if (!TAG.test(tag))
+            fail(`"${tag}" is not a valid tag`);
+    }
+    if (path === '' || !path.split('/').every((part) => COMPONENT.test(part)))
+        fail(`"${path}" is not a repository name (lower-case letters, digits, . _ - and /)`);
+    if (tag === undefined && digest === undefined)
+        fail('no tag or digest');
+    return { registry, repository: path, tag, digest };
+}
+/** The reference as text: `registry/repository[:tag][@digest]`. */
+function formatReference(reference) {
+    return `${reference.registry}/${reference.repository}${reference.tag === undefined ? '' : `:${reference.tag}`}${reference.digest === undefined ? '' : `@${reference.digest}`}`;
+}
+/** Why a text is not an image reference, or undefined when it is one (for schemas, which must not throw). */
+function referenceProblem(text) {
+    try {
+        parseReference(text);
+        return undefined;
+    }
+    catch (error) {
+        return error.message.replace(/^image reference "[^"]*": /, '');
+    }
+}
+
+// EXTERNAL MODULE: ./src/parsers/formats/registry.ts + 33 modules
+var registry = __nccwpck_require__(6770);
+// EXTERNAL MODULE: ./src/util/describe.ts
+var describe = __nccwpck_require__(7983);
+// EXTERNAL MODULE: ./src/config/runner-variables.ts
+var runner_variables = __nccwpck_require__(2282);
+// EXTERNAL MODULE: ./src/config/zod-problems.ts + 1 modules
+var zod_problems = __nccwpck_require__(9839);
+;// CONCATENATED MODULE: ./src/config/schema.ts
+
+
+
+
+
+
+
+
+/** Job ids become folder names, VM tags and check names, so they are kept to a safe alphabet. */
+const JOB_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** Environment variable names, for `env` keys and `secrets` entries. */
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Prefix of variables vmplan sets itself; users may not define them. */
+const RESERVED_ENV_PREFIX = 'VMPLAN_';
+/** The executors a job can run on: every executor of the table (src/executors/table.ts). */
+const ExecutorSchema = schemas/* enum */.k5n(catalog/* EXECUTOR_NAMES */.Ts, {
+    error: (issue) => `expected one of ${catalog/* EXECUTOR_NAMES */.Ts.map((name) => `"${name}"`).join(', ')}, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .describe(`Where the job runs: ${catalog/* EXECUTORS */.RY.map((executor) => executor.summary).join(', ')}.`);
+/** Guest CPU architectures. */
+const ArchSchema = schemas/* enum */.k5n(GUEST_ARCHS, {
+    error: (issue) => `expected "arm64" or "amd64", found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .describe('Guest CPU architecture. Apple Silicon Macs run arm64 guests.');
+/** A job id, as a definition key or a reference. */
+const JobIdSchema = schemas/* string */.YjP({ error: (issue) => `expected a job id, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .regex(JOB_ID_PATTERN, {
+    error: (issue) => `invalid job id ${(0,describe/* describeValue */.b)(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
+});
+/** An image name (same alphabet as job ids: it names cache folders). */
+const ImageNameSchema = schemas/* string */.YjP().regex(JOB_ID_PATTERN, {
+    error: (issue) => `invalid image name ${(0,describe/* describeValue */.b)(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
+});
+/** A variable name a job may set (`env` keys): not one of vmplan's own. */
+const EnvNameSchema = schemas/* string */.YjP()
+    .regex(ENV_NAME_PATTERN, {
+    error: (issue) => `invalid variable name ${(0,describe/* describeValue */.b)(issue.input)}: expected letters, digits and "_", not starting with a digit`,
+})
+    .refine((name) => !name.startsWith(RESERVED_ENV_PREFIX), {
+    error: (issue) => `variable name ${(0,describe/* describeValue */.b)(issue.input)} is reserved: names starting with VMPLAN_ are set by vmplan`,
+});
+/** A runner variable a job may be handed (`secrets` entries): never one of the runner's own credentials. */
+const SecretNameSchema = EnvNameSchema.superRefine((name, context) => {
+    const reason = (0,runner_variables/* runnerOnlyReason */.f)(name);
+    if (reason !== undefined)
+        context.addIssue({
+            code: 'custom',
+            input: name,
+            message: `${(0,describe/* describeValue */.b)(name)} is never handed to a job: it is ${reason}. Store the value under a name of your own (e.g. a repository secret) and name that`,
+        });
+});
+const EnvSchema = schemas/* record */.g1P(EnvNameSchema, schemas/* union */.KCZ([schemas/* string */.YjP(), schemas/* number */.aig(), schemas/* boolean */.zMY()], {
+    error: (issue) => `expected a string, number or boolean, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+}))
+    .describe('Literal environment variables. Never put secret values here: use `secrets`.');
+/** A timeout in minutes: positive and at most a week (which also keeps it inside what a Node timer can wait). */
+const PositiveMinutesSchema = schemas/* number */.aig({ error: (issue) => `expected a positive number of minutes, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .positive({
+    error: (issue) => `expected a positive number of minutes, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .max(7 * 24 * 60, { error: 'expected at most 10080 minutes (one week)' });
+/** A guest CPU count. */
+const CpusSchema = schemas/* number */.aig({ error: (issue) => `expected a whole number of CPUs, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .int({ error: (issue) => `expected a whole number of CPUs, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .min(1, { error: 'expected at least 1 CPU' })
+    .max(64, { error: 'expected at most 64 CPUs' });
+/** Guest memory in MiB. */
+const MemorySchema = schemas/* number */.aig({
+    error: (issue) => `expected memory in MiB as a whole number, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .int({ error: (issue) => `expected memory in MiB as a whole number, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .min(256, { error: (issue) => `expected at least 256 MiB, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .max(1024 * 1024, { error: 'expected at most 1048576 MiB' })
+    .describe('Guest memory in MiB (a plain number: 2048, not "2G").');
+/** A path relative to the workspace that cannot climb out of it. Globs allowed. */
+const WorkspaceGlobSchema = schemas/* string */.YjP()
+    .min(1, { error: 'expected a non-empty path' })
+    .refine((value) => !value.startsWith('/') && !/^[A-Za-z]:/.test(value), {
+    error: (issue) => `expected a path relative to the workspace, found the absolute path ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .refine((value) => !value.split('/').includes('..'), {
+    error: (issue) => `expected a path inside the workspace, found ${(0,describe/* describeValue */.b)(issue.input)} (".." is not allowed)`,
+});
+/** A folder inside the workspace (no globs). */
+const WorkspacePathSchema = WorkspaceGlobSchema.refine((value) => !/[*?[\]{}]/.test(value), {
+    error: (issue) => `expected a plain path, found the glob ${(0,describe/* describeValue */.b)(issue.input)}`,
+});
+/** Cache names become virtio-fs tags (`vmplan-cache-<name>`, at most 35 bytes) and folder names. */
+const CacheNameSchema = schemas/* string */.YjP().regex(/^[a-z0-9][a-z0-9_-]{0,21}$/, {
+    error: (issue) => `invalid cache name ${(0,describe/* describeValue */.b)(issue.input)}: expected 1-22 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
+});
+/** Where a cache appears in the guest: an absolute folder, outside what the agent owns. */
+const GuestFolderSchema = schemas/* string */.YjP()
+    .regex(/^\/[A-Za-z0-9._@+/-]+$/, {
+    error: (issue) => `expected an absolute guest folder of letters, digits and . _ @ + - / (e.g. /home/vmplan/.npm), found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .refine((value) => !/(^|\/)\.\.?(\/|$)/.test(value) && !value.includes('//'), {
+    error: (issue) => `expected a plain absolute folder, found ${(0,describe/* describeValue */.b)(issue.input)} (".", ".." and "//" are not allowed)`,
+})
+    .refine((value) => !/^\/(workspace|run|proc|sys|dev|tmp|var\/run)?\/?$/.test(value) &&
+    !/^\/(workspace|run|proc|sys|dev|var\/run)\//.test(value), {
+    error: (issue) => `${(0,describe/* describeValue */.b)(issue.input)} is not a place for a cache: expected a folder outside /, /workspace, /run, /var/run, /proc, /sys, /dev and /tmp itself`,
+});
+/** A `paths` filter entry: a glob over changed files, `!` negates. */
+const PathFilterSchema = schemas/* string */.YjP()
+    .min(1, { error: 'expected a non-empty glob' })
+    .refine((value) => !value.replace(/^!/, '').startsWith('/'), {
+    error: (issue) => `expected a glob relative to the repository root, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+});
+/** A host path: absolute, or relative to the repository root without "..". */
+const HostPathSchema = schemas/* string */.YjP()
+    .min(1, { error: 'expected a non-empty path' })
+    .refine((value) => value.startsWith('/') || !value.split('/').includes('..'), {
+    error: (issue) => `expected an absolute path or a path inside the repository, found ${(0,describe/* describeValue */.b)(issue.input)} (".." is not allowed)`,
+});
+const NonEmptyStringSchema = schemas/* string */.YjP({ error: (issue) => `expected a string, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .trim()
+    .min(1, { error: 'expected a non-empty string' });
+/** A kernel command line addition. */
+const CmdlineSchema = schemas/* string */.YjP({ error: (issue) => `expected a string, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .refine((value) => !value.includes('"'), {
+    error: 'a kernel command line cannot contain a double quote (vfkit has no way to pass one)',
+})
+    .describe('Extra kernel command line arguments, appended after the ones vmplan needs.');
+/** Guest networking: NAT (the default) or none at all (no network device in the guest). */
+const NetworkSchema = schemas/* enum */.k5n(['nat', 'none'], {
+    error: (issue) => `expected "nat" or "none", found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .describe('Guest networking: "nat" (default) or "none" (the guest has no network device).');
+const imageCommon = {
+    description: schemas/* string */.YjP().optional(),
+    network: NetworkSchema.optional(),
+    arch: ArchSchema,
+    cpus: CpusSchema.optional().describe('Guest CPUs (default 2).'),
+    memory: MemorySchema.optional(),
+    cmdline: CmdlineSchema.optional(),
+};
+/** An image made of prebuilt files on the host. */
+const FilesImageSchema = schemas/* strictObject */.rej({
+    ...imageCommon,
+    kernel: HostPathSchema.describe('Kernel (arm64: an uncompressed Image, as vfkit requires).'),
+    initrd: HostPathSchema.describe('Initial ramdisk.'),
+    disk: HostPathSchema.optional().describe('Raw root disk image; each job boots a copy-on-write clone.'),
+})
+    .describe('A guest image from prebuilt files.');
+/** An image produced by a host command writing into `$VMPLAN_IMAGE_OUT`. */
+const BuildImageSchema = schemas/* strictObject */.rej({
+    ...imageCommon,
+    build: schemas/* union */.KCZ([
+        NonEmptyStringSchema,
+        schemas/* strictObject */.rej({
+            run: NonEmptyStringSchema.describe('Shell script run on the host; writes kernel, initrd and optional disk into $VMPLAN_IMAGE_OUT.'),
+            inputs: schemas/* array */.YOg(WorkspaceGlobSchema)
+                .optional()
+                .describe('Files whose content is part of the cache key (globs, relative to the repository).'),
+        }),
+    ], {
+        error: (issue) => `expected a command string or { run, inputs }, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+    }),
+})
+    .describe('A guest image built by a host command.');
+/** An image built with `nix build`. */
+const NixImageSchema = schemas/* strictObject */.rej({
+    ...imageCommon,
+    nix: NonEmptyStringSchema.describe('A nix installable, e.g. ".#vmplan-guest"; its output holds kernel, initrd and optional disk.'),
+})
+    .describe('A guest image built with nix.');
+/** An image pulled from an OCI registry, where `vmplan image push` put it. */
+const OciImageSchema = schemas/* strictObject */.rej({
+    ...imageCommon,
+    oci: schemas/* string */.YjP()
+        .superRefine((text, context) => {
+        const problem = referenceProblem(text);
+        if (problem !== undefined)
+            context.addIssue({ code: 'custom', message: problem });
+    })
+        .describe('An image reference: registry/repository with a tag, a digest or both (ghcr.io/org/guest:1.2@sha256:…); a tag is resolved to a digest once per plan.'),
+})
+    .describe('A guest image from an OCI registry (pushed with vmplan image push).');
+/** One guest image definition: prebuilt files, a build command, a nix installable, or an OCI image. */
+const ImageSchema = schemas/* union */.KCZ([FilesImageSchema, BuildImageSchema, NixImageSchema, OciImageSchema], {
+    error: (issue) => `expected an image definition (a mapping with kernel and initrd, build, nix or oci), found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .register(zod_problems/* branchKeys */.N, {
+    branches: [['kernel', 'initrd', 'disk'], ['build'], ['nix'], ['oci']],
+    describe: '"kernel"/"initrd" (prebuilt files), "build" (a host command), "nix" (a nix installable) or "oci" (an image in a registry)',
+});
+const NeedsSchema = schemas/* union */.KCZ([JobIdSchema, schemas/* array */.YOg(JobIdSchema)], {
+    error: (issue) => `expected a job id or a list of job ids, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+});
+/** Test reports a job writes, by format: one optional list of globs per format of the registry. */
+const ReportsSchema = schemas/* strictObject */.rej(Object.fromEntries(registry/* REPORT_FORMATS */.EL.map((format) => [
+    format.name,
+    schemas/* array */.YOg(WorkspaceGlobSchema).optional().describe(format.description),
+])));
+/** Most retries a job may ask for (each attempt is a fresh VM: more would hide a broken job for hours). */
+const MAX_RETRIES = 5;
+/** What a retry may follow: the job failed, timed out, or the VM/host failed under it. */
+const RETRY_CAUSES = ['failure', 'timeout', 'infrastructure'];
+const RetriesSchema = schemas/* number */.aig({ error: (issue) => `expected a whole number of retries, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .int({ error: (issue) => `expected a whole number of retries, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .min(0, { error: (issue) => `expected 0 to ${MAX_RETRIES} retries, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+    .max(MAX_RETRIES, {
+    error: (issue) => `expected 0 to ${MAX_RETRIES} retries, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .describe(`Run the job again, in a fresh VM and workspace, up to this many times (0-${MAX_RETRIES}) when an attempt ends as retry-on says. A job that fails and then passes is flaky.`);
+const RetryOnSchema = schemas/* array */.YOg(schemas/* enum */.k5n(RETRY_CAUSES, {
+    error: (issue) => `expected one of ${RETRY_CAUSES.map((cause) => `"${cause}"`).join(', ')}, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+}))
+    .min(1, { error: 'expected at least one of "failure", "timeout", "infrastructure"' })
+    .refine((causes) => new Set(causes).size === causes.length, { error: 'expected each cause once' })
+    .describe('Which ends of an attempt are retried: "failure" (the command failed), "timeout", "infrastructure" (the VM did not boot, the hypervisor died, the guest wrote no result). Default: all three.');
+/** One job: a shell script run in a fresh VM (or on the host). */
+const JobSchema = schemas/* strictObject */.rej({
+    run: NonEmptyStringSchema.describe('Shell script, run with `bash -e` (host) or `sh -e` (guest) in the workspace.'),
+    description: schemas/* string */.YjP().optional(),
+    image: ImageNameSchema.optional().describe('Guest image (default: defaults.image).'),
+    executor: ExecutorSchema.optional(),
+    needs: NeedsSchema.optional().describe('Jobs that must pass before this one starts.'),
+    'timeout-minutes': PositiveMinutesSchema.optional().describe('Minutes before the job is stopped (fractions allowed).'),
+    'working-directory': WorkspacePathSchema.optional().describe('Folder (relative to the repository root) the script starts in.'),
+    'writable-workspace': schemas/* boolean */.zMY()
+        .optional()
+        .describe("Bring the job's workspace changes back to the host (default false: changes stay in the VM)."),
+    'run-as-root': schemas/* boolean */.zMY()
+        .optional()
+        .describe('Run the script as root in the guest (default: an unprivileged user).'),
+    env: EnvSchema.optional(),
+    secrets: schemas/* array */.YOg(SecretNameSchema)
+        .optional()
+        .describe('Names of runner environment variables passed to the job; their values are never stored.'),
+    paths: schemas/* array */.YOg(PathFilterSchema)
+        .optional()
+        .describe('Run only when a changed file matches one of these globs ("!" excludes). Ignored when changes are unknown.'),
+    artifacts: schemas/* array */.YOg(WorkspaceGlobSchema)
+        .optional()
+        .describe('Workspace paths (globs) brought back after the job.'),
+    reports: ReportsSchema.optional(),
+    outputs: schemas/* array */.YOg(WorkspaceGlobSchema)
+        .optional()
+        .describe('Workspace paths (globs) kept after the job passes and given to every job that needs it, read-only at the same paths (build once, test many).'),
+    network: NetworkSchema.optional().describe('VM jobs: guest networking, "nat" or "none" (default: the image\'s, else nat).'),
+    caches: schemas/* record */.g1P(CacheNameSchema, GuestFolderSchema)
+        .optional()
+        .describe('VM jobs: named folders kept across runs on the host (state/cache/shared/<repository>/<trusted|untrusted>/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs of one repository and trust that name a cache share it, also while they run at once; untrusted runs never see what trusted runs keep there, and the other way round.'),
+    retries: RetriesSchema.optional(),
+    'retry-on': RetryOnSchema.optional(),
+    cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
+    memory: MemorySchema.optional().describe("Override the image's memory for this job."),
+})
+    .describe('A CI job.');
+/** Settings every job inherits unless it sets its own. */
+const DefaultsSchema = schemas/* strictObject */.rej({
+    image: ImageNameSchema.optional(),
+    'working-directory': WorkspacePathSchema.optional(),
+    executor: ExecutorSchema.optional(),
+    'timeout-minutes': PositiveMinutesSchema.optional(),
+    env: EnvSchema.optional(),
+    retries: RetriesSchema.optional(),
+    'retry-on': RetryOnSchema.optional(),
+});
+/** A gitignore-style pattern inside the repository. */
+const WorkspacePatternSchema = schemas/* string */.YjP()
+    .min(1, { error: 'expected a non-empty pattern' })
+    .refine((value) => !value.split('/').includes('..'), {
+    error: (issue) => `expected a pattern inside the repository, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+});
+/** How each job gets its copy of the repository. */
+const WorkspaceSettingsSchema = schemas/* strictObject */.rej({
+    exclude: schemas/* array */.YOg(WorkspacePatternSchema)
+        .optional()
+        .describe('Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"), on top of what git ignores. .git is always left out.'),
+    'include-ignored': schemas/* array */.YOg(WorkspacePatternSchema)
+        .optional()
+        .describe('Ignored by git but wanted in the snapshot, gitignore-style ("dist/", "/vendor/", "*.env.example"). In a git repository the snapshot holds what git would commit: tracked files and untracked files that are not ignored.'),
+    mode: schemas/* enum */.k5n(['overlay', 'copy'], {
+        error: (issue) => `expected "overlay" or "copy", found ${(0,describe/* describeValue */.b)(issue.input)}`,
+    })
+        .optional()
+        .describe('VM jobs: "overlay" (default) mounts the one snapshot read-only under a per-job writable layer; "copy" gives each job its own clone (hard isolation, costs a copy per job).'),
+})
+    .describe('The workspace snapshot every job starts from.');
+/** The jobs file users write (`.github/vmplan.yml`). */
+const JobsFileSchema = schemas/* strictObject */.rej({
+    $schema: schemas/* string */.YjP().optional(),
+    version: schemas/* literal */.euz(1, { error: (issue) => `expected 1, found ${(0,describe/* describeValue */.b)(issue.input)}` }),
+    images: schemas/* record */.g1P(ImageNameSchema, ImageSchema).optional(),
+    defaults: DefaultsSchema.optional(),
+    workspace: WorkspaceSettingsSchema.optional(),
+    jobs: schemas/* record */.g1P(JobIdSchema, JobSchema)
+        .refine((jobs) => Object.keys(jobs).length > 0, { error: 'expected at least one job' }),
+})
+    .describe('vmplan jobs file: guest images and the CI jobs that run in them.');
+
+
+/***/ }),
+
+/***/ 9839:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  N: () => (/* binding */ branchKeys),
+  $: () => (/* binding */ zodIssuesToProblems)
+});
+
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
 var schemas = __nccwpck_require__(2857);
 // EXTERNAL MODULE: ./node_modules/zod/v4/core/registries.js
 var registries = __nccwpck_require__(9396);
-;// CONCATENATED MODULE: ./src/util/describe.ts
-/** A short rendering of any value for "found ..." parts of error messages. */
-function describeValue(value) {
-    if (value === undefined)
-        return 'nothing';
-    if (value === null)
-        return 'null';
-    if (Array.isArray(value))
-        return 'a list';
-    if (typeof value === 'object')
-        return 'a mapping';
-    if (typeof value === 'string')
-        return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-    return String(value);
-}
-/** What YAML and JSON users call each type zod names, for "expected ..., found ..." messages. */
-const TYPE_WORDS = {
-    record: 'a mapping (key: value lines)',
-    object: 'a mapping (key: value lines)',
-    array: 'a list (- item lines, or [a, b])',
-    string: 'a string',
-    number: 'a number',
-    boolean: 'true or false',
-    int: 'a whole number',
-};
-/**
- * A zod issue's message in the user's words: wrong types say what was expected and what was found, never zod's
- * own text ("expected record, received null"); other issues carry the message their schema gave them.
- * The input must have been parsed with `reportInput: true`.
- */
-function issueMessage(issue) {
-    // A schema's own message stays; zod's defaults all start with "Invalid input".
-    if (issue.code !== 'invalid_type' || !issue.message.startsWith('Invalid input'))
-        return issue.message;
-    return `expected ${TYPE_WORDS[issue.expected] ?? issue.expected}, found ${describeValue(issue.input)}`;
-}
-
+// EXTERNAL MODULE: ./src/util/describe.ts
+var describe = __nccwpck_require__(7983);
 ;// CONCATENATED MODULE: ./src/util/suggest.ts
 /** Edit distance between two strings (Levenshtein), for "did you mean" hints. */
 function editDistance(a, b) {
@@ -33504,7 +35295,7 @@ function closestMatch(word, candidates) {
     return bestDistance <= limit ? best : undefined;
 }
 /** ` (did you mean "x"?)` when a close candidate exists, else an empty string. */
-function suggest_didYouMean(word, candidates) {
+function didYouMean(word, candidates) {
     const match = closestMatch(word, candidates);
     return match === undefined ? '' : ` (did you mean "${match}"?)`;
 }
@@ -33532,7 +35323,7 @@ function convertIssue(issue, prefix, rootSchema, rootInput, out) {
                 out.push({
                     path: [...path, key],
                     at: 'key',
-                    message: `unknown key "${key}"${suggest_didYouMean(key, known)}`,
+                    message: `unknown key "${key}"${didYouMean(key, known)}`,
                 });
             }
             return;
@@ -33560,7 +35351,7 @@ function convertIssue(issue, prefix, rootSchema, rootInput, out) {
                 });
                 return;
             }
-            out.push({ path, message: issueMessage(issue) });
+            out.push({ path, message: (0,describe/* issueMessage */.u)(issue) });
     }
 }
 /**
@@ -33686,8 +35477,411 @@ function unwrapOptional(schema) {
 /** Unions of objects whose branch is chosen by the keys present (e.g. image definitions). */
 const branchKeys = registries/* registry */.u5();
 
-// EXTERNAL MODULE: ./src/util/atomic-write.ts
-var atomic_write = __nccwpck_require__(5105);
+
+/***/ }),
+
+/***/ 3916:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Gd: () => (/* binding */ InternalError),
+/* harmony export */   dS: () => (/* binding */ sortProblems),
+/* harmony export */   dz: () => (/* binding */ InputError),
+/* harmony export */   mK: () => (/* binding */ isOutOfSpace)
+/* harmony export */ });
+/* unused harmony exports InfrastructureError, formatPath, formatProblem */
+/* harmony import */ var _util_canonical_json_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1989);
+
+/** Bad input (a jobs file, a plan, a flag): nothing ran. The CLI exits 2 for it. */
+class InputError extends Error {
+    /** Every problem found, in document order. */
+    problems;
+    constructor(problems) {
+        const list = typeof problems === 'string' ? [{ message: problems }] : problems;
+        super(list.map(formatProblem).join('\n'));
+        this.name = 'InputError';
+        this.problems = list;
+    }
+}
+/**
+ * vmplan could not do its own work on this machine (the state folder's disk is full, a record cannot be written):
+ * neither the user's input nor their jobs. The CLI exits 3 for it.
+ */
+class InfrastructureError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'InfrastructureError';
+    }
+}
+/** True for the errors a full disk or quota gives. */
+function isOutOfSpace(error) {
+    const code = error?.code;
+    return code === 'ENOSPC' || code === 'EDQUOT';
+}
+/**
+ * A bug in vmplan itself (an invariant broken, a record missing that must exist): never the user's input. The
+ * message says so, so a user reports it instead of trying to fix their jobs file.
+ */
+class InternalError extends Error {
+    constructor(message) {
+        super(`internal error: ${message} (this is a bug in vmplan: please report it)`);
+        this.name = 'InternalError';
+    }
+}
+/** Renders a path as `jobs.unit.needs[1]` (keys that are not plain words are quoted). */
+function formatPath(path) {
+    let text = '';
+    for (const segment of path) {
+        if (typeof segment === 'number')
+            text += `[${segment}]`;
+        else if (/^[A-Za-z0-9_$-]+$/.test(segment))
+            text += text === '' ? segment : `.${segment}`;
+        else
+            text += `[${JSON.stringify(segment)}]`;
+    }
+    return text;
+}
+/** Renders a problem as `file:line:col path: message`. */
+function formatProblem(problem) {
+    let location = problem.file ?? '';
+    if (problem.file !== undefined && problem.line !== undefined) {
+        location += `:${problem.line}`;
+        if (problem.column !== undefined)
+            location += `:${problem.column}`;
+    }
+    const path = problem.path !== undefined && problem.path.length > 0 ? formatPath(problem.path) : '';
+    const where = [location, path].filter((part) => part !== '').join(' ');
+    return where === '' ? problem.message : `${where}: ${problem.message}`;
+}
+/** Orders problems by position in the file, then path, so reports read top to bottom. */
+function sortProblems(problems) {
+    return [...problems].sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER) ||
+        (a.column ?? 0) - (b.column ?? 0) ||
+        (0,_util_canonical_json_js__WEBPACK_IMPORTED_MODULE_0__/* .compareText */ .n6)(formatPath(a.path ?? []), formatPath(b.path ?? [])));
+}
+
+
+/***/ }),
+
+/***/ 6051:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  RY: () => (/* binding */ EXECUTORS),
+  Ts: () => (/* binding */ EXECUTOR_NAMES),
+  nb: () => (/* binding */ descriptorOf),
+  Qc: () => (/* binding */ executorOptions),
+  NA: () => (/* binding */ isVmExecutor)
+});
+
+// UNUSED EXPORTS: HOST_EXECUTOR, bootsArch, defaultExecutorFor
+
+// NAMESPACE OBJECT: ./src/executors/table.ts
+var table_namespaceObject = {};
+__nccwpck_require__.r(table_namespaceObject);
+__nccwpck_require__.d(table_namespaceObject, {
+  host: () => (host),
+  qemu: () => (qemu),
+  vfkit: () => (vfkit)
+});
+
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: ./src/executors/host/descriptor.ts
+/** The host executor: each job in a folder of its own on this machine, no VM. */
+const host = {
+    name: 'host',
+    order: 1,
+    summary: '"host" (directly on this machine, no VM)',
+    docs: {
+        where: 'anywhere',
+        isolation: 'a folder per job',
+        notes: 'no VM: for trusted work and trying a jobs file out',
+    },
+    isolation: 'host',
+    defaultOn: [],
+    guestArchs: [],
+    options: [],
+    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(354), __nccwpck_require__.e(736)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6736))).runtime,
+};
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/executors/kernel-format.ts
+
+/** Reads a kernel's format: arm64 Image ("ARMd" at 0x38), gzip, ELF vmlinux, x86 bzImage ("HdrS" at 0x202). */
+function kernelFormat(path) {
+    const head = Buffer.alloc(0x210);
+    const fd = (0,external_node_fs_.openSync)(path, 'r');
+    let read;
+    try {
+        read = (0,external_node_fs_.readSync)(fd, head, 0, head.length, 0);
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+    const bytes = head.subarray(0, read);
+    if (bytes.subarray(0x38, 0x3c).toString('latin1') === 'ARMd')
+        return 'arm64-image';
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b)
+        return 'gzip';
+    if (bytes.subarray(0, 4).toString('latin1') === '\x7fELF')
+        return 'elf';
+    if (bytes.subarray(0x202, 0x206).toString('latin1') === 'HdrS')
+        return 'bzimage';
+    if (bytes.subarray(0, 2).toString('latin1') === 'MZ' && bytes.subarray(4, 8).toString('latin1') === 'zimg')
+        return 'efi-zboot';
+    return 'unknown';
+}
+/**
+ * Why a kernel cannot boot, or undefined when it can: arm64 wants an Image (gzip-compressed too when
+ * `compressedArm64` — QEMU unpacks it, vfkit does not), amd64 a bzImage or an ELF vmlinux.
+ */
+function kernelProblem(path, arch, boots) {
+    const format = kernelFormat(path);
+    if (arch === 'arm64') {
+        if (format === 'arm64-image')
+            return undefined;
+        if (!boots.compressedArm64) {
+            return `${path} is not an uncompressed arm64 Image (found ${format}); ${boots.executor} boots only uncompressed kernels: decompress it (e.g. gunzip) first`;
+        }
+        return format === 'gzip' ? undefined : `${path} is not an arm64 kernel Image (found ${format})`;
+    }
+    if (format === 'elf' || format === 'bzimage')
+        return undefined;
+    return `${path} is not an x86 kernel (bzImage or ELF vmlinux; found ${format})`;
+}
+
+;// CONCATENATED MODULE: ./src/executors/vm-options.ts
+/** The option every VM executor offers: keep a failed job's root disk clone to look into. */
+const KEEP_FAILED_DISKS = {
+    name: 'keep-failed-disks',
+    type: 'boolean',
+    description: 'Keep the root disk clone of a failed VM job in its folder, to look into (true or false).',
+};
+
+;// CONCATENATED MODULE: ./src/executors/qemu/descriptor.ts
+
+
+/** The qemu executor: a VM per job on Linux, with KVM when it works and emulation otherwise. */
+const qemu = {
+    name: 'qemu',
+    order: 3,
+    summary: '"qemu" (a VM on Linux)',
+    docs: {
+        where: 'Linux',
+        isolation: 'a VM per job',
+        notes: 'default on Linux; KVM or TCG; virtiofs (virtiofsd) or 9p shares',
+    },
+    isolation: 'vm',
+    defaultOn: ['linux'],
+    guestArchs: ['arm64', 'amd64'],
+    kernelProblem: (path, arch) => kernelProblem(path, arch, { compressedArm64: true, executor: 'qemu' }),
+    options: [KEEP_FAILED_DISKS],
+    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(354), __nccwpck_require__.e(632), __nccwpck_require__.e(151)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6151))).runtime,
+};
+
+;// CONCATENATED MODULE: ./src/executors/vfkit/descriptor.ts
+
+
+/** The vfkit executor: a VM per job on an Apple Silicon Mac (Apple's Virtualization framework). */
+const vfkit = {
+    name: 'vfkit',
+    order: 2,
+    summary: '"vfkit" (a VM on a Mac)',
+    docs: {
+        where: 'self-hosted Apple Silicon Mac, macOS 13+',
+        isolation: "a VM per job (Apple's Virtualization framework)",
+        notes: 'default on macOS; `brew install vfkit` (0.6.2+)',
+    },
+    isolation: 'vm',
+    defaultOn: ['darwin'],
+    // The Virtualization framework cannot emulate: guests run on the Mac's own CPU.
+    guestArchs: 'host',
+    kernelProblem: (path, arch) => kernelProblem(path, arch, { compressedArm64: false, executor: 'vfkit' }),
+    options: [
+        {
+            name: 'vfkit-path',
+            type: 'string',
+            value: 'PATH',
+            description: 'The vfkit binary (default - vfkit on PATH).',
+        },
+        KEEP_FAILED_DISKS,
+    ],
+    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(354), __nccwpck_require__.e(632), __nccwpck_require__.e(620)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9620))).runtime,
+};
+
+;// CONCATENATED MODULE: ./src/executors/table.ts
+// The executor table: one line per executor vmplan offers. Adding an executor is its descriptor file (see
+// ./descriptor.ts) plus one line here; everything else (the jobs-file enum, flags, inputs, docs, preflight,
+// stopping leftovers) reads the descriptors through ./catalog.ts.
+
+
+
+
+;// CONCATENATED MODULE: ./src/executors/catalog.ts
+
+
+/** Every executor, in listing order. */
+const EXECUTORS = Object.values(table_namespaceObject).sort((a, b) => a.order - b.order);
+/** Executor names in listing order (the jobs-file enum). */
+const EXECUTOR_NAMES = EXECUTORS.map((descriptor) => descriptor.name);
+/** The executor that runs things directly on this machine (image builds run there too). */
+const HOST_EXECUTOR = EXECUTORS.find((descriptor) => descriptor.isolation === 'host')
+    .name;
+/** The descriptor of an executor; an unknown name is a bug (names are validated where they enter). */
+function descriptorOf(name) {
+    const descriptor = EXECUTORS.find((candidate) => candidate.name === name);
+    if (descriptor === undefined)
+        throw new errors/* InternalError */.Gd(`no executor named "${name}" in the table`);
+    return descriptor;
+}
+/** True when the executor runs jobs in VMs (they need an image). */
+function isVmExecutor(name) {
+    return descriptorOf(name).isolation === 'vm';
+}
+/** The executor jobs use on a platform when they name none: the one that is default there, else the first host executor. */
+function defaultExecutorFor(platform) {
+    const found = EXECUTORS.find((descriptor) => descriptor.defaultOn.includes(platform));
+    return found === undefined ? HOST_EXECUTOR : found.name;
+}
+/** Whether an executor boots guests of an architecture on a host of another (`host`: only the host's own). */
+function bootsArch(name, arch, hostArch) {
+    const archs = descriptorOf(name).guestArchs;
+    return archs === 'host' ? hostArch === undefined || hostArch === arch : archs.includes(arch);
+}
+/** Every executor option, once each (VM executors share some), in listing order. */
+function executorOptions() {
+    const options = new Map();
+    for (const descriptor of EXECUTORS)
+        for (const option of descriptor.options)
+            options.set(option.name, option);
+    return [...options.values()];
+}
+
+
+/***/ }),
+
+/***/ 6770:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  EL: () => (/* binding */ REPORT_FORMATS),
+  UZ: () => (/* binding */ REPORT_FORMAT_NAMES)
+});
+
+// UNUSED EXPORTS: reportFormat
+
+;// CONCATENATED MODULE: ./src/parsers/formats/go-json.ts
+/** A `file_test.go:12: message` line of a test's output (t.Error, t.Fatal, t.Skip). */
+const LOCATED = /^\s+([\w.-]+\.go):(\d+): ?(.*)$/;
+/**
+ * `go test -json` (test2json events, one JSON object per line): a suite per package, a case per test. A test with
+ * subtests counts through its subtests; a package that failed to build, or failed outside any test, is one
+ * errored case. File names are the package's import path plus the file (example.com/mod/calc/calc_test.go); the
+ * repository path is found by dropping leading segments.
+ */
+const goJson = {
+    name: 'go-json',
+    description: 'go test -json output files (globs).',
+    maxBytes: 64 * 1024 * 1024,
+    parse(content) {
+        const packages = new Map();
+        const seen = (pkg, test) => {
+            const tests = packages.get(pkg) ?? new Map();
+            packages.set(pkg, tests);
+            const entry = tests.get(test) ?? { status: undefined, elapsedMs: null, output: [] };
+            tests.set(test, entry);
+            return entry;
+        };
+        let events = 0;
+        for (const line of content.split('\n')) {
+            // Go before 1.24 prints a package's build failure as plain text among the events.
+            const buildFailed = /^FAIL\s+(\S+)\s+\[build failed\]\s*$/.exec(line);
+            if (buildFailed !== null) {
+                const entry = seen(buildFailed[1], '');
+                entry.status = 'error';
+                entry.output.push('build failed');
+                continue;
+            }
+            const event = eventOf(line);
+            if (event === undefined || event.Package === undefined)
+                continue;
+            events++;
+            const entry = seen(event.Package, event.Test ?? '');
+            if (event.Action === 'output' && event.Output !== undefined)
+                entry.output.push(event.Output);
+            const status = STATUS[event.Action ?? ''];
+            if (status !== undefined) {
+                entry.status = status === 'failed' && event.Test === undefined ? 'error' : status;
+                entry.elapsedMs = typeof event.Elapsed === 'number' ? Math.round(event.Elapsed * 1000) : null;
+                if (event.FailedBuild !== undefined)
+                    entry.output.push(`build failed: ${event.FailedBuild}`);
+            }
+        }
+        if (events === 0 && packages.size === 0)
+            throw new Error('not go test -json output: no test events');
+        return { format: 'go-json', suites: [...packages].map(([pkg, tests]) => suiteOf(pkg, tests)) };
+    },
+};
+const STATUS = { pass: 'passed', fail: 'failed', skip: 'skipped' };
+function eventOf(line) {
+    if (!line.startsWith('{'))
+        return undefined;
+    try {
+        const value = JSON.parse(line);
+        return value !== null && typeof value === 'object' ? value : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** A package's suite: its leaf tests, and the package itself when it failed with no test to blame. */
+function suiteOf(pkg, tests) {
+    const names = [...tests.keys()].filter((name) => name !== '');
+    // Tests with subtests (TestA of TestA/sub): every name's ancestors, in one pass (not each name against all).
+    const parents = new Set(names.flatMap((name) => name
+        .split('/')
+        .slice(0, -1)
+        .map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+    const leaves = names.filter((name) => !parents.has(name));
+    const cases = leaves.map((name) => testCase(pkg, name, tests.get(name)));
+    const own = tests.get('');
+    const blamed = cases.some((c) => c.status === 'failed' || c.status === 'error');
+    if (own?.status === 'error' && !blamed) {
+        cases.push({ ...testCase(pkg, '(package)', own), status: 'error' });
+    }
+    return { name: pkg, durationMs: own?.elapsedMs ?? null, cases };
+}
+function testCase(pkg, name, seen) {
+    const lines = seen.output
+        .join('')
+        .split('\n')
+        .filter((line) => !/^\s*(=== (RUN|PAUSE|CONT|NAME)|--- (PASS|FAIL|SKIP):)/.test(line));
+    const located = lines.map((line) => LOCATED.exec(line)).find((match) => match !== null);
+    const status = seen.status ?? 'error';
+    const text = lines.join('\n').trim();
+    return {
+        name,
+        classname: pkg,
+        status,
+        durationMs: seen.elapsedMs,
+        message: status === 'passed'
+            ? null
+            : ((located?.[3]?.trim() ||
+                text.split('\n')[0]?.trim() ||
+                (status === 'error' ? 'no result' : null)) ??
+                null),
+        details: status === 'passed' || status === 'skipped' || text === '' ? null : text,
+        file: located === undefined ? null : `${pkg}/${located[1]}`,
+        line: located === undefined ? null : Number(located[2]),
+    };
+}
+
 ;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/util.js
 
 
@@ -40973,6 +43167,17 @@ class XMLParser {
         return XmlNode.getMetaDataSymbol();
     }
 }
+;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/fxp.js
+
+
+
+
+
+
+const XMLValidator = {
+  validate: validator_validate
+}
+
 ;// CONCATENATED MODULE: ./src/parsers/formats/junit.ts
 
 const parser = new XMLParser({
@@ -40981,7 +43186,19 @@ const parser = new XMLParser({
     attributeNamePrefix: '@',
     textNodeName: '#text',
     processEntities: true,
-    isArray: (name) => ['testsuite', 'testcase', 'failure', 'error', 'skipped'].includes(name),
+    // Character references (pytest writes a message's line breaks as &#10;).
+    htmlEntities: true,
+    isArray: (name) => [
+        'testsuite',
+        'testcase',
+        'failure',
+        'error',
+        'skipped',
+        'flakyFailure',
+        'flakyError',
+        'rerunFailure',
+        'rerunError',
+    ].includes(name),
 });
 /** JUnit XML, as Surefire, pytest, jest-junit, vitest, cargo-nextest, go-junit-report and node --test write it. */
 const junit = {
@@ -40989,6 +43206,9 @@ const junit = {
     description: 'JUnit XML files (globs) to read for annotations.',
     maxBytes: 16 * 1024 * 1024,
     parse(content) {
+        const valid = XMLValidator.validate(content);
+        if (valid !== true)
+            throw new Error(`not JUnit XML: ${valid.err.msg} (line ${valid.err.line})`);
         let document;
         try {
             document = parser.parse(content);
@@ -40996,6 +43216,8 @@ const junit = {
         catch (error) {
             throw new Error(`not JUnit XML: ${error.message.split('\n')[0]}`);
         }
+        if (!('testsuites' in document) && !('testsuite' in document))
+            throw new Error('not JUnit XML: its root is neither <testsuites> nor <testsuite>');
         return { format: 'junit', suites: collectSuites(document, '') };
     },
 };
@@ -41010,7 +43232,13 @@ function collectSuites(node, parentName) {
     const own = asArray(object.testcase).filter(isNode);
     if (own.length > 0) {
         const name = typeof object['@name'] === 'string' ? object['@name'] : parentName;
-        suites.push({ name, durationMs: seconds(object['@time']), cases: own.map(testCase) });
+        // pytest (its suite is named "pytest" unless configured) writes 0-based lines.
+        const lineBase = name === 'pytest' ? 0 : 1;
+        suites.push({
+            name,
+            durationMs: seconds(object['@time']),
+            cases: own.map((node) => junit_testCase(node, lineBase)),
+        });
     }
     const name = typeof object['@name'] === 'string' ? object['@name'] : parentName;
     for (const [key, value] of Object.entries(object)) {
@@ -41019,7 +43247,7 @@ function collectSuites(node, parentName) {
     }
     return suites;
 }
-function testCase(node) {
+function junit_testCase(node, lineBase) {
     const failure = asArray(node.failure)[0];
     const error = asArray(node.error)[0];
     const skipped = asArray(node.skipped)[0];
@@ -41032,17 +43260,49 @@ function testCase(node) {
                 ? 'skipped'
                 : 'passed';
     const about = problem ?? skipped;
-    const line = Number(node['@line']);
+    const line = Number(node['@line']) + 1 - lineBase;
     return {
         name: String(node['@name'] ?? 'test'),
         classname: String(node['@classname'] ?? ''),
         status,
         durationMs: seconds(node['@time']),
-        message: about === undefined ? null : textOf(about, '@message'),
+        message: about === undefined ? null : messageOf(about),
         details: problem === undefined ? null : bodyOf(problem),
         file: typeof node['@file'] === 'string' && node['@file'] !== '' ? node['@file'] : null,
         line: Number.isInteger(line) && line > 0 ? line : null,
+        ...reruns(node),
     };
+}
+/**
+ * The tool's own retries of a case (Surefire's rerunFailingTestsCount, cargo-nextest's retries): a
+ * `<flakyFailure>`/`<flakyError>` per failed run of a case that then passed, `<rerunFailure>`/`<rerunError>`
+ * per failed rerun of one that kept failing.
+ */
+function reruns(node) {
+    const count = ['flakyFailure', 'flakyError', 'rerunFailure', 'rerunError'].reduce((sum, name) => sum + asArray(node[name]).length, 0);
+    return count === 0 ? {} : { reruns: count };
+}
+/** Messages that say only that the test failed (go-junit-report writes "Failed"): the details say more. */
+const PLACEHOLDER_MESSAGES = new Set(['failed', 'failure', 'skipped']);
+/** The first line of a Rust panic (cargo-nextest's failure text): the message is on the next line. */
+const RUST_PANIC_HEADER = /^thread '.*' panicked at \S+:\d+:\d+:$/;
+/**
+ * A failure's (or skip's) message: its `message` attribute, unless it is missing (jest-junit, cargo-nextest) or a
+ * placeholder (go-junit-report's "Failed"); then the first line of its text — without the `file_test.go:12: ` Go
+ * puts first, and past a Rust panic's `thread '…' panicked at file:line:col:` line.
+ */
+function messageOf(about) {
+    const attribute = textOf(about, '@message');
+    if (attribute !== null && !PLACEHOLDER_MESSAGES.has(attribute.trim().toLowerCase()))
+        return attribute;
+    const lines = (bodyOf(about) ?? '')
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '');
+    const line = RUST_PANIC_HEADER.test(lines[0] ?? '') && lines[1] !== undefined ? lines[1] : lines[0];
+    if (line === undefined)
+        return attribute;
+    return line.replace(/^[\w.-]+\.go:\d+: /, '') || line;
 }
 /** An element's attribute, or null. */
 function textOf(element, attribute) {
@@ -41069,377 +43329,214 @@ function asArray(value) {
     return Array.isArray(value) ? value : [value];
 }
 
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/parsers/formats/tap.ts
+
+/** Deepest subtest nesting kept apart; deeper points count as this deep. */
+const MAX_DEPTH = 32;
+const TEST_POINT = /^(not )?ok\b\s*(?:\d+)?\s*(?:- )?(.*)$/;
+const DIRECTIVE = /\s+#\s*(SKIP|TODO)\S*\s*(.*)$/i;
+/**
+ * TAP 13 and 14 (node --test --test-reporter=tap, tape, prove, bats): test points with their YAML diagnostics;
+ * subtests, indented four spaces, become suites named by their parents. SKIP and TODO points count as skipped.
+ */
+const tap = {
+    name: 'tap',
+    description: 'TAP 13/14 output files (globs), e.g. node --test --test-reporter=tap.',
+    maxBytes: 16 * 1024 * 1024,
+    parse(content) {
+        const { points, sawTap } = readPoints(content.split(/\r?\n/));
+        if (!sawTap && points.length === 0)
+            throw new Error('not TAP: no "TAP version" line and no test points');
+        const suites = [];
+        collect(points, [], suites);
+        return { format: 'tap', suites };
+    },
+};
+/** The test points of a stream as a tree, by indentation; "Bail out!" ends it with an error point. */
+function readPoints(lines) {
+    // levels[i]: the points read so far at nesting level i (reset when a point one level up closes them).
+    const levels = [[]];
+    let sawTap = false;
+    let last;
+    for (let index = 0; index < lines.length; index++) {
+        const line = lines[index];
+        const indent = line.length - line.trimStart().length;
+        const text = line.trim();
+        if (/^TAP version \d+$/i.test(text))
+            sawTap = true;
+        if (text === '---' && last !== undefined && indent > last.indent) {
+            let end = index + 1;
+            while (end < lines.length && lines[end].trim() !== '...')
+                end++;
+            last.point.diagnostics = yamlBlock(lines.slice(index + 1, end));
+            index = end;
+            continue;
+        }
+        const bail = /^Bail out!\s*(.*)$/.exec(text);
+        if (bail !== null) {
+            levels[0].push({
+                ok: false,
+                description: `Bail out!${bail[1] === '' ? '' : ` ${bail[1]}`}`,
+                directive: undefined,
+                diagnostics: {},
+                children: [],
+            });
+            break;
+        }
+        const match = TEST_POINT.exec(text);
+        if (match === null)
+            continue;
+        // Nesting past MAX_DEPTH (a hostile report's million spaces) counts as MAX_DEPTH.
+        const level = Math.min(Math.floor(indent / 4), MAX_DEPTH);
+        while (levels.length <= level + 1)
+            levels.push([]);
+        const directive = DIRECTIVE.exec(match[2]);
+        const point = {
+            ok: match[1] === undefined,
+            description: (directive === null ? match[2] : match[2].slice(0, directive.index)).trim(),
+            directive: directive === null
+                ? undefined
+                : { kind: directive[1].toLowerCase() === 'skip' ? 'skip' : 'todo', reason: directive[2].trim() },
+            diagnostics: {},
+            // The points just read one level deeper are this point's subtests.
+            children: levels[level + 1].splice(0),
+        };
+        levels[level].push(point);
+        last = { point, indent };
+    }
+    // Points left at deeper levels had no closing parent (a stream cut short): keep them at the top.
+    return { points: levels.flat(), sawTap };
+}
+/** Longest YAML diagnostics block read (node's are tens of lines); a longer one adds nothing. */
+const MAX_YAML_LINES = 2000;
+/** A YAML diagnostics block, dedented; a block that is not YAML, or too long to be one a tool wrote, adds nothing. */
+function yamlBlock(lines) {
+    // The YAML parser's work grows faster than the block (duplicate-key checks): a job's report must not stall it.
+    if (lines.length > MAX_YAML_LINES)
+        return {};
+    // A loop, not Math.min(...lines): a block of a million lines would overflow the call stack.
+    let indent = Number.POSITIVE_INFINITY;
+    for (const l of lines)
+        if (l.trim() !== '')
+            indent = Math.min(indent, l.length - l.trimStart().length);
+    try {
+        const value = (0,dist/* parse */.qg)(lines.map((l) => l.slice(Number.isFinite(indent) ? indent : 0)).join('\n'));
+        return value !== null && typeof value === 'object' && !Array.isArray(value)
+            ? value
+            : {};
+    }
+    catch {
+        return {};
+    }
+}
+/** Leaf points become cases of the suite named by their parents; a parent that failed on its own is a case too. */
+function collect(points, path, suites) {
+    const name = path.join(' › ');
+    const cases = [];
+    for (const point of points) {
+        if (point.children.length === 0)
+            cases.push(tap_testCase(point, name));
+        else {
+            collect(point.children, [...path, point.description], suites);
+            // node --test fails a suite whose subtests failed ("subtestsFailed"); only a failure of its own (a hook)
+            // is news.
+            const ownFailure = !point.ok && point.diagnostics.failureType !== 'subtestsFailed';
+            if (ownFailure && point.directive === undefined)
+                cases.push(tap_testCase(point, name));
+        }
+    }
+    if (cases.length > 0)
+        suites.push({ name, durationMs: null, cases });
+}
+function tap_testCase(point, classname) {
+    const status = point.directive !== undefined ? 'skipped' : point.ok ? 'passed' : 'failed';
+    const d = point.diagnostics;
+    const error = tap_text(d.error) ?? tap_text(d.message);
+    const location = locationOf(tap_text(d.location) ?? tap_text(d.at));
+    const duration = Number(d.duration_ms);
+    return {
+        name: point.description === '' ? 'test' : point.description,
+        classname,
+        status,
+        durationMs: Number.isFinite(duration) && duration >= 0 ? Math.round(duration) : null,
+        message: point.directive !== undefined
+            ? point.directive.reason === ''
+                ? point.directive.kind
+                : `${point.directive.kind}: ${point.directive.reason}`
+            : point.ok
+                ? null
+                : (firstLine(error) ?? null),
+        details: point.ok || point.directive !== undefined ? null : details(error, tap_text(d.stack)),
+        file: location?.file ?? null,
+        line: location?.line ?? null,
+    };
+}
+/** `path:line:column` or `file:///path:line` as node writes `location`. */
+function locationOf(value) {
+    if (value === undefined)
+        return undefined;
+    const match = /^(?:file:\/\/)?(.+?):(\d+)(?::\d+)?$/.exec(value.trim());
+    if (match === null)
+        return undefined;
+    const line = Number(match[2]);
+    return line > 0 ? { file: match[1], line } : undefined;
+}
+function tap_text(value) {
+    if (typeof value === 'string')
+        return value === '' ? undefined : value;
+    if (typeof value === 'number' || typeof value === 'boolean')
+        return String(value);
+    return undefined;
+}
+function firstLine(value) {
+    return value
+        ?.split('\n')
+        .map((line) => line.trim())
+        .find((line) => line !== '');
+}
+function details(error, stack) {
+    const parts = [error?.trim(), stack?.trim()].filter((part) => part !== undefined && part !== '');
+    return parts.length === 0 ? null : parts.join('\n');
+}
+
 ;// CONCATENATED MODULE: ./src/parsers/formats/registry.ts
+
+
 
 /**
  * Every test-report format, one line each, in the order the jobs-file schema lists them. Adding a format is its
  * module (a ReportFormat) plus one line here.
  */
-const REPORT_FORMATS = [junit];
+const REPORT_FORMATS = [junit, tap, goJson];
 /** The format with this name; undefined for a name no format has. */
 function reportFormat(name) {
     return REPORT_FORMATS.find((format) => format.name === name);
 }
 /** Format names, in registry order. */
-const registry_REPORT_FORMAT_NAMES = REPORT_FORMATS.map((format) => format.name);
-
-// EXTERNAL MODULE: ./src/util/canonical-json.ts
-var canonical_json = __nccwpck_require__(1989);
-// EXTERNAL MODULE: ./node_modules/zod/v4/core/api.js
-var api = __nccwpck_require__(3759);
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
+const REPORT_FORMAT_NAMES = REPORT_FORMATS.map((format) => format.name);
 
 
+/***/ }),
 
-function datetime(params) {
-    return api/* _isoDateTime */.G1(schemas/* ZodISODateTime */.You, params);
-}
-function date(params) {
-    return core._isoDate(ZodISODate, params);
-}
-function time(params) {
-    return core._isoTime(ZodISOTime, params);
-}
-function duration(params) {
-    return core._isoDuration(ZodISODuration, params);
-}
+/***/ 7684:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-;// CONCATENATED MODULE: ./src/executors/descriptor.ts
-/** Guest CPU architectures vmplan knows (the jobs file's `arch`). */
-const GUEST_ARCHS = ['arm64', 'amd64'];
-
-;// CONCATENATED MODULE: ./src/oci/reference.ts
-
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-/**
- * Parses an image reference as the distribution spec names them. The registry must be explicit (a host with a
- * dot or a port, or localhost): vmplan never guesses Docker Hub. `what` names the reference in errors.
- */
-function parseReference(text, what = 'image reference') {
-    const fail = (why) => {
-        throw new errors/* InputError */.dz(`${what} "${text}": ${why} (expected e.g. ghcr.io/org/guest:1.2 or ghcr.io/org/guest@sha256:…)`);
-    };
-    let rest = text.trim();
-    let digest;
-    const at = rest.indexOf('@');
-    if (at !== -1) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        if (!DIGEST.test(digest))
-            fail(`"${digest}" is not a sha256 digest`);
-    }
-    const slash = rest.indexOf('/');
-    if (slash === -1)
-        fail('no registry host');
-    const registry = rest.slice(0, slash);
-    if (!/[.:]/.test(registry) && registry !== 'localhost')
-        fail(`"${registry}" is not a registry host (name it: ghcr.io/…)`);
-    let path = rest.slice(slash + 1);
-    let tag;
-    const colon = path.lastIndexOf(':');
-    if (colon !== -1) {
-        tag = path.slice(colon + 1);
-        path = path.slice(0, colon);
-        if (!TAG.test(tag))
-            fail(`"${tag}" is not a valid tag`);
-    }
-    if (path === '' || !path.split('/').every((part) => COMPONENT.test(part)))
-        fail(`"${path}" is not a repository name (lower-case letters, digits, . _ - and /)`);
-    if (tag === undefined && digest === undefined)
-        fail('no tag or digest');
-    return { registry, repository: path, tag, digest };
-}
-/** The reference as text: `registry/repository[:tag][@digest]`. */
-function formatReference(reference) {
-    return `${reference.registry}/${reference.repository}${reference.tag === undefined ? '' : `:${reference.tag}`}${reference.digest === undefined ? '' : `@${reference.digest}`}`;
-}
-/** Why a text is not an image reference, or undefined when it is one (for schemas, which must not throw). */
-function referenceProblem(text) {
-    try {
-        parseReference(text);
-        return undefined;
-    }
-    catch (error) {
-        return error.message.replace(/^image reference "[^"]*": /, '');
-    }
-}
-
-// EXTERNAL MODULE: ./src/config/runner-variables.ts
-var runner_variables = __nccwpck_require__(2282);
-;// CONCATENATED MODULE: ./src/config/schema.ts
-
-
-
-
-
-
-
-
-/** Job ids become folder names, VM tags and check names, so they are kept to a safe alphabet. */
-const JOB_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-/** Environment variable names, for `env` keys and `secrets` entries. */
-const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Prefix of variables vmplan sets itself; users may not define them. */
-const RESERVED_ENV_PREFIX = 'VMPLAN_';
-/** The executors a job can run on: every executor of the table (src/executors/table.ts). */
-const ExecutorSchema = schemas/* enum */.k5n(EXECUTOR_NAMES, {
-    error: (issue) => `expected one of ${EXECUTOR_NAMES.map((name) => `"${name}"`).join(', ')}, found ${describeValue(issue.input)}`,
-})
-    .describe(`Where the job runs: ${EXECUTORS.map((executor) => executor.summary).join(', ')}.`);
-/** Guest CPU architectures. */
-const ArchSchema = schemas/* enum */.k5n(GUEST_ARCHS, {
-    error: (issue) => `expected "arm64" or "amd64", found ${describeValue(issue.input)}`,
-})
-    .describe('Guest CPU architecture. Apple Silicon Macs run arm64 guests.');
-/** A job id, as a definition key or a reference. */
-const JobIdSchema = schemas/* string */.YjP({ error: (issue) => `expected a job id, found ${describeValue(issue.input)}` })
-    .regex(JOB_ID_PATTERN, {
-    error: (issue) => `invalid job id ${describeValue(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
-});
-/** An image name (same alphabet as job ids: it names cache folders). */
-const ImageNameSchema = schemas/* string */.YjP().regex(JOB_ID_PATTERN, {
-    error: (issue) => `invalid image name ${describeValue(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
-});
-/** A variable name a job may set (`env` keys): not one of vmplan's own. */
-const EnvNameSchema = schemas/* string */.YjP()
-    .regex(ENV_NAME_PATTERN, {
-    error: (issue) => `invalid variable name ${describeValue(issue.input)}: expected letters, digits and "_", not starting with a digit`,
-})
-    .refine((name) => !name.startsWith(RESERVED_ENV_PREFIX), {
-    error: (issue) => `variable name ${describeValue(issue.input)} is reserved: names starting with VMPLAN_ are set by vmplan`,
-});
-/** A runner variable a job may be handed (`secrets` entries): never one of the runner's own credentials. */
-const SecretNameSchema = EnvNameSchema.superRefine((name, context) => {
-    const reason = (0,runner_variables/* runnerOnlyReason */.f)(name);
-    if (reason !== undefined)
-        context.addIssue({
-            code: 'custom',
-            input: name,
-            message: `${describeValue(name)} is never handed to a job: it is ${reason}. Store the value under a name of your own (e.g. a repository secret) and name that`,
-        });
-});
-const EnvSchema = schemas/* record */.g1P(EnvNameSchema, schemas/* union */.KCZ([schemas/* string */.YjP(), schemas/* number */.aig(), schemas/* boolean */.zMY()], {
-    error: (issue) => `expected a string, number or boolean, found ${describeValue(issue.input)}`,
-}))
-    .describe('Literal environment variables. Never put secret values here: use `secrets`.');
-/** A timeout in minutes: positive and at most a week (which also keeps it inside what a Node timer can wait). */
-const PositiveMinutesSchema = schemas/* number */.aig({ error: (issue) => `expected a positive number of minutes, found ${describeValue(issue.input)}` })
-    .positive({
-    error: (issue) => `expected a positive number of minutes, found ${describeValue(issue.input)}`,
-})
-    .max(7 * 24 * 60, { error: 'expected at most 10080 minutes (one week)' });
-/** A guest CPU count. */
-const CpusSchema = schemas/* number */.aig({ error: (issue) => `expected a whole number of CPUs, found ${describeValue(issue.input)}` })
-    .int({ error: (issue) => `expected a whole number of CPUs, found ${describeValue(issue.input)}` })
-    .min(1, { error: 'expected at least 1 CPU' })
-    .max(64, { error: 'expected at most 64 CPUs' });
-/** Guest memory in MiB. */
-const MemorySchema = schemas/* number */.aig({
-    error: (issue) => `expected memory in MiB as a whole number, found ${describeValue(issue.input)}`,
-})
-    .int({ error: (issue) => `expected memory in MiB as a whole number, found ${describeValue(issue.input)}` })
-    .min(256, { error: (issue) => `expected at least 256 MiB, found ${describeValue(issue.input)}` })
-    .max(1024 * 1024, { error: 'expected at most 1048576 MiB' })
-    .describe('Guest memory in MiB (a plain number: 2048, not "2G").');
-/** A path relative to the workspace that cannot climb out of it. Globs allowed. */
-const WorkspaceGlobSchema = schemas/* string */.YjP()
-    .min(1, { error: 'expected a non-empty path' })
-    .refine((value) => !value.startsWith('/') && !/^[A-Za-z]:/.test(value), {
-    error: (issue) => `expected a path relative to the workspace, found the absolute path ${describeValue(issue.input)}`,
-})
-    .refine((value) => !value.split('/').includes('..'), {
-    error: (issue) => `expected a path inside the workspace, found ${describeValue(issue.input)} (".." is not allowed)`,
-});
-/** A folder inside the workspace (no globs). */
-const WorkspacePathSchema = WorkspaceGlobSchema.refine((value) => !/[*?[\]{}]/.test(value), {
-    error: (issue) => `expected a plain path, found the glob ${describeValue(issue.input)}`,
-});
-/** Cache names become virtio-fs tags (`vmplan-cache-<name>`, at most 35 bytes) and folder names. */
-const CacheNameSchema = schemas/* string */.YjP().regex(/^[a-z0-9][a-z0-9_-]{0,21}$/, {
-    error: (issue) => `invalid cache name ${describeValue(issue.input)}: expected 1-22 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
-});
-/** Where a cache appears in the guest: an absolute folder, outside what the agent owns. */
-const GuestFolderSchema = schemas/* string */.YjP()
-    .regex(/^\/[A-Za-z0-9._@+/-]+$/, {
-    error: (issue) => `expected an absolute guest folder of letters, digits and . _ @ + - / (e.g. /home/vmplan/.npm), found ${describeValue(issue.input)}`,
-})
-    .refine((value) => !/(^|\/)\.\.?(\/|$)/.test(value) && !value.includes('//'), {
-    error: (issue) => `expected a plain absolute folder, found ${describeValue(issue.input)} (".", ".." and "//" are not allowed)`,
-})
-    .refine((value) => !/^\/(workspace|run|proc|sys|dev|tmp|var\/run)?\/?$/.test(value) &&
-    !/^\/(workspace|run|proc|sys|dev|var\/run)\//.test(value), {
-    error: (issue) => `${describeValue(issue.input)} is not a place for a cache: expected a folder outside /, /workspace, /run, /var/run, /proc, /sys, /dev and /tmp itself`,
-});
-/** A `paths` filter entry: a glob over changed files, `!` negates. */
-const PathFilterSchema = schemas/* string */.YjP()
-    .min(1, { error: 'expected a non-empty glob' })
-    .refine((value) => !value.replace(/^!/, '').startsWith('/'), {
-    error: (issue) => `expected a glob relative to the repository root, found ${describeValue(issue.input)}`,
-});
-/** A host path: absolute, or relative to the repository root without "..". */
-const HostPathSchema = schemas/* string */.YjP()
-    .min(1, { error: 'expected a non-empty path' })
-    .refine((value) => value.startsWith('/') || !value.split('/').includes('..'), {
-    error: (issue) => `expected an absolute path or a path inside the repository, found ${describeValue(issue.input)} (".." is not allowed)`,
-});
-const NonEmptyStringSchema = schemas/* string */.YjP({ error: (issue) => `expected a string, found ${describeValue(issue.input)}` })
-    .trim()
-    .min(1, { error: 'expected a non-empty string' });
-/** A kernel command line addition. */
-const CmdlineSchema = schemas/* string */.YjP({ error: (issue) => `expected a string, found ${describeValue(issue.input)}` })
-    .refine((value) => !value.includes('"'), {
-    error: 'a kernel command line cannot contain a double quote (vfkit has no way to pass one)',
-})
-    .describe('Extra kernel command line arguments, appended after the ones vmplan needs.');
-/** Guest networking: NAT (the default) or none at all (no network device in the guest). */
-const NetworkSchema = schemas/* enum */.k5n(['nat', 'none'], {
-    error: (issue) => `expected "nat" or "none", found ${describeValue(issue.input)}`,
-})
-    .describe('Guest networking: "nat" (default) or "none" (the guest has no network device).');
-const imageCommon = {
-    description: schemas/* string */.YjP().optional(),
-    network: NetworkSchema.optional(),
-    arch: ArchSchema,
-    cpus: CpusSchema.optional().describe('Guest CPUs (default 2).'),
-    memory: MemorySchema.optional(),
-    cmdline: CmdlineSchema.optional(),
-};
-/** An image made of prebuilt files on the host. */
-const FilesImageSchema = schemas/* strictObject */.rej({
-    ...imageCommon,
-    kernel: HostPathSchema.describe('Kernel (arm64: an uncompressed Image, as vfkit requires).'),
-    initrd: HostPathSchema.describe('Initial ramdisk.'),
-    disk: HostPathSchema.optional().describe('Raw root disk image; each job boots a copy-on-write clone.'),
-})
-    .describe('A guest image from prebuilt files.');
-/** An image produced by a host command writing into `$VMPLAN_IMAGE_OUT`. */
-const BuildImageSchema = schemas/* strictObject */.rej({
-    ...imageCommon,
-    build: schemas/* union */.KCZ([
-        NonEmptyStringSchema,
-        schemas/* strictObject */.rej({
-            run: NonEmptyStringSchema.describe('Shell script run on the host; writes kernel, initrd and optional disk into $VMPLAN_IMAGE_OUT.'),
-            inputs: schemas/* array */.YOg(WorkspaceGlobSchema)
-                .optional()
-                .describe('Files whose content is part of the cache key (globs, relative to the repository).'),
-        }),
-    ], {
-        error: (issue) => `expected a command string or { run, inputs }, found ${describeValue(issue.input)}`,
-    }),
-})
-    .describe('A guest image built by a host command.');
-/** An image built with `nix build`. */
-const NixImageSchema = schemas/* strictObject */.rej({
-    ...imageCommon,
-    nix: NonEmptyStringSchema.describe('A nix installable, e.g. ".#vmplan-guest"; its output holds kernel, initrd and optional disk.'),
-})
-    .describe('A guest image built with nix.');
-/** An image pulled from an OCI registry, where `vmplan image push` put it. */
-const OciImageSchema = schemas/* strictObject */.rej({
-    ...imageCommon,
-    oci: schemas/* string */.YjP()
-        .superRefine((text, context) => {
-        const problem = referenceProblem(text);
-        if (problem !== undefined)
-            context.addIssue({ code: 'custom', message: problem });
-    })
-        .describe('An image reference: registry/repository with a tag, a digest or both (ghcr.io/org/guest:1.2@sha256:…); a tag is resolved to a digest once per plan.'),
-})
-    .describe('A guest image from an OCI registry (pushed with vmplan image push).');
-/** One guest image definition: prebuilt files, a build command, a nix installable, or an OCI image. */
-const ImageSchema = schemas/* union */.KCZ([FilesImageSchema, BuildImageSchema, NixImageSchema, OciImageSchema], {
-    error: (issue) => `expected an image definition (a mapping with kernel and initrd, build, nix or oci), found ${describeValue(issue.input)}`,
-})
-    .register(branchKeys, {
-    branches: [['kernel', 'initrd', 'disk'], ['build'], ['nix'], ['oci']],
-    describe: '"kernel"/"initrd" (prebuilt files), "build" (a host command), "nix" (a nix installable) or "oci" (an image in a registry)',
-});
-const NeedsSchema = schemas/* union */.KCZ([JobIdSchema, schemas/* array */.YOg(JobIdSchema)], {
-    error: (issue) => `expected a job id or a list of job ids, found ${describeValue(issue.input)}`,
-});
-/** Test reports a job writes, by format: one optional list of globs per format of the registry. */
-const ReportsSchema = schemas/* strictObject */.rej(Object.fromEntries(REPORT_FORMATS.map((format) => [
-    format.name,
-    schemas/* array */.YOg(WorkspaceGlobSchema).optional().describe(format.description),
-])));
-/** One job: a shell script run in a fresh VM (or on the host). */
-const JobSchema = schemas/* strictObject */.rej({
-    run: NonEmptyStringSchema.describe('Shell script, run with `bash -e` (host) or `sh -e` (guest) in the workspace.'),
-    description: schemas/* string */.YjP().optional(),
-    image: ImageNameSchema.optional().describe('Guest image (default: defaults.image).'),
-    executor: ExecutorSchema.optional(),
-    needs: NeedsSchema.optional().describe('Jobs that must pass before this one starts.'),
-    'timeout-minutes': PositiveMinutesSchema.optional().describe('Minutes before the job is stopped (fractions allowed).'),
-    'working-directory': WorkspacePathSchema.optional().describe('Folder (relative to the repository root) the script starts in.'),
-    'writable-workspace': schemas/* boolean */.zMY()
-        .optional()
-        .describe("Bring the job's workspace changes back to the host (default false: changes stay in the VM)."),
-    'run-as-root': schemas/* boolean */.zMY()
-        .optional()
-        .describe('Run the script as root in the guest (default: an unprivileged user).'),
-    env: EnvSchema.optional(),
-    secrets: schemas/* array */.YOg(SecretNameSchema)
-        .optional()
-        .describe('Names of runner environment variables passed to the job; their values are never stored.'),
-    paths: schemas/* array */.YOg(PathFilterSchema)
-        .optional()
-        .describe('Run only when a changed file matches one of these globs ("!" excludes). Ignored when changes are unknown.'),
-    artifacts: schemas/* array */.YOg(WorkspaceGlobSchema)
-        .optional()
-        .describe('Workspace paths (globs) brought back after the job.'),
-    reports: ReportsSchema.optional(),
-    network: NetworkSchema.optional().describe('VM jobs: guest networking, "nat" or "none" (default: the image\'s, else nat).'),
-    caches: schemas/* record */.g1P(CacheNameSchema, GuestFolderSchema)
-        .optional()
-        .describe('VM jobs: named folders kept across runs on the host (state/cache/shared/<repository>/<trusted|untrusted>/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs of one repository and trust that name a cache share it, also while they run at once; untrusted runs never see what trusted runs keep there, and the other way round.'),
-    cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
-    memory: MemorySchema.optional().describe("Override the image's memory for this job."),
-})
-    .describe('A CI job.');
-/** Settings every job inherits unless it sets its own. */
-const DefaultsSchema = schemas/* strictObject */.rej({
-    image: ImageNameSchema.optional(),
-    'working-directory': WorkspacePathSchema.optional(),
-    executor: ExecutorSchema.optional(),
-    'timeout-minutes': PositiveMinutesSchema.optional(),
-    env: EnvSchema.optional(),
-});
-/** A gitignore-style pattern inside the repository. */
-const WorkspacePatternSchema = schemas/* string */.YjP()
-    .min(1, { error: 'expected a non-empty pattern' })
-    .refine((value) => !value.split('/').includes('..'), {
-    error: (issue) => `expected a pattern inside the repository, found ${describeValue(issue.input)}`,
-});
-/** How each job gets its copy of the repository. */
-const WorkspaceSettingsSchema = schemas/* strictObject */.rej({
-    exclude: schemas/* array */.YOg(WorkspacePatternSchema)
-        .optional()
-        .describe('Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"), on top of what git ignores. .git is always left out.'),
-    'include-ignored': schemas/* array */.YOg(WorkspacePatternSchema)
-        .optional()
-        .describe('Ignored by git but wanted in the snapshot, gitignore-style ("dist/", "/vendor/", "*.env.example"). In a git repository the snapshot holds what git would commit: tracked files and untracked files that are not ignored.'),
-    mode: schemas/* enum */.k5n(['overlay', 'copy'], {
-        error: (issue) => `expected "overlay" or "copy", found ${describeValue(issue.input)}`,
-    })
-        .optional()
-        .describe('VM jobs: "overlay" (default) mounts the one snapshot read-only under a per-job writable layer; "copy" gives each job its own clone (hard isolation, costs a copy per job).'),
-})
-    .describe('The workspace snapshot every job starts from.');
-/** The jobs file users write (`.github/vmplan.yml`). */
-const JobsFileSchema = schemas/* strictObject */.rej({
-    $schema: schemas/* string */.YjP().optional(),
-    version: schemas/* literal */.euz(1, { error: (issue) => `expected 1, found ${describeValue(issue.input)}` }),
-    images: schemas/* record */.g1P(ImageNameSchema, ImageSchema).optional(),
-    defaults: DefaultsSchema.optional(),
-    workspace: WorkspaceSettingsSchema.optional(),
-    jobs: schemas/* record */.g1P(JobIdSchema, JobSchema)
-        .refine((jobs) => Object.keys(jobs).length > 0, { error: 'expected at least one job' }),
-})
-    .describe('vmplan jobs file: guest images and the CI jobs that run in them.');
-
-;// CONCATENATED MODULE: ./src/plan/schema.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $w: () => (/* binding */ NodeIdSchema),
+/* harmony export */   G: () => (/* binding */ PlanSourceSchema),
+/* harmony export */   X1: () => (/* binding */ ChangesSchema),
+/* harmony export */   fB: () => (/* binding */ PlanSchema),
+/* harmony export */   i9: () => (/* binding */ reportGlobs),
+/* harmony export */   jk: () => (/* binding */ PLAN_SCHEMA_VERSION)
+/* harmony export */ });
+/* unused harmony exports PlanScopeSchema, PreconditionSchema, FilesPrepareNodeSchema, BuildPrepareNodeSchema, NixPrepareNodeSchema, OciPrepareNodeSchema, PrepareNodeSchema, ExecuteNodeSchema, PlanNodeSchema, ExcludedJobSchema, PlanBodySchema, planConsistencyProblems */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2857);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4377);
+/* harmony import */ var _config_schema_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4621);
+/* harmony import */ var _executors_catalog_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6051);
+/* harmony import */ var _parsers_formats_registry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6770);
 
 // Every field a jobs file sets is checked here with the jobs file's own schema, so a hand-edited plan can
 // never carry what the jobs file would refuse (a plan's id detects accidents, not attackers).
@@ -41447,186 +43544,211 @@ const JobsFileSchema = schemas/* strictObject */.rej({
 
 
 /** The plan format version; bumped on any incompatible change. */
-const schema_PLAN_SCHEMA_VERSION = 1;
-const Sha256Schema = schemas/* string */.YjP().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
+const PLAN_SCHEMA_VERSION = 1;
+const Sha256Schema = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
 /** A node id: `image:<name>` for prepare nodes, `job:<id>` for execute nodes. */
-const NodeIdSchema = schemas/* string */.YjP()
+const NodeIdSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
     .regex(/^(image|job):[a-z0-9][a-z0-9_-]{0,62}$/, 'expected "image:<name>" or "job:<id>"');
 /** Where the plan came from: repository, commit, and the jobs file it was made of. */
-const PlanSourceSchema = schemas/* strictObject */.rej({
-    repository: schemas/* string */.YjP().nullable().describe('owner/name, when known'),
-    commit: schemas/* string */.YjP().nullable().describe('The commit the jobs run against (the PR head on pull requests).'),
-    ref: schemas/* string */.YjP().nullable(),
-    event: schemas/* string */.YjP().nullable(),
-    jobsFile: schemas/* string */.YjP().describe('The jobs file as named by the user, or "inline" for the action input.'),
+const PlanSourceSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    repository: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable().describe('owner/name, when known'),
+    commit: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable().describe('The commit the jobs run against (the PR head on pull requests).'),
+    ref: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable(),
+    event: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable(),
+    jobsFile: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('The jobs file as named by the user, or "inline" for the action input.'),
     jobsFileSha256: Sha256Schema,
 });
 /** What changed, as far as the planner knew (drives `paths` filters). */
-const ChangesSchema = schemas/* discriminatedUnion */.gMt('known', [
-    schemas/* strictObject */.rej({
-        known: schemas/* literal */.euz(true),
-        source: schemas/* string */.YjP().describe('How the list was obtained, e.g. "git diff abc..def" or a file name.'),
-        files: schemas/* array */.YOg(schemas/* string */.YjP()),
+const ChangesSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('known', [
+    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        known: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(true),
+        source: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('How the list was obtained, e.g. "git diff abc..def" or a file name.'),
+        files: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()),
     }),
-    schemas/* strictObject */.rej({
-        known: schemas/* literal */.euz(false),
-        reason: schemas/* string */.YjP().describe('Why the changed files are unknown; no job was filtered out by `paths`.'),
+    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        known: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(false),
+        reason: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('Why the changed files are unknown; no job was filtered out by `paths`.'),
     }),
 ]);
 /** The selection and filters the plan was made under. */
-const PlanScopeSchema = schemas/* strictObject */.rej({
-    only: schemas/* array */.YOg(JobIdSchema)
+const PlanScopeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    only: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB)
         .nullable()
         .describe('Jobs selected with --only (their needs are added), or null for all.'),
-    shard: schemas/* strictObject */.rej({ index: schemas/* number */.aig().int().positive(), count: schemas/* number */.aig().int().positive() })
+    shard: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ index: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().positive(), count: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().positive() })
         .nullable()
         .describe('This plan is shard index/count of a larger plan (each job with what it needs in one shard).'),
-    executor: ExecutorSchema.nullable().describe('The executor forced for the run (--executor), or null.'),
-    defaultExecutor: ExecutorSchema.describe('The executor for jobs that name none (from the host platform).'),
+    executor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX.nullable().describe('The executor forced for the run (--executor), or null.'),
+    defaultExecutor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX.describe('The executor for jobs that name none (from the host platform).'),
     changes: ChangesSchema,
-    durations: schemas/* record */.g1P(JobIdSchema, schemas/* number */.aig().int().nonnegative())
+    durations: zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB, zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().nonnegative())
         .describe('Recorded durations (ms) of earlier runs, by job: shards are balanced by them. Part of the plan so every shard of it computes the same split.'),
 });
 /** Something that must hold on the machine before any node runs; checked first, so nothing starts in vain. */
-const PreconditionSchema = schemas/* discriminatedUnion */.gMt('kind', [
-    schemas/* strictObject */.rej({
-        kind: schemas/* literal */.euz('executor'),
-        executor: ExecutorSchema,
-        nodes: schemas/* array */.YOg(NodeIdSchema),
+const PreconditionSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('kind', [
+    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('executor'),
+        executor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX,
+        nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
     }),
-    schemas/* strictObject */.rej({
-        kind: schemas/* literal */.euz('secret'),
-        name: SecretNameSchema.describe('A runner environment variable that must be set (its value is never stored).'),
-        nodes: schemas/* array */.YOg(NodeIdSchema),
+    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('secret'),
+        name: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .SecretNameSchema */ .$$.describe('A runner environment variable that must be set (its value is never stored).'),
+        nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
     }),
-    schemas/* strictObject */.rej({
-        kind: schemas/* literal */.euz('host-arch'),
-        arch: ArchSchema.describe('vfkit runs guests of the host architecture only.'),
-        nodes: schemas/* array */.YOg(NodeIdSchema),
+    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('host-arch'),
+        arch: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ArchSchema */ .gS.describe('vfkit runs guests of the host architecture only.'),
+        nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
     }),
 ]);
 const nodeCommon = {
     id: NodeIdSchema,
-    description: schemas/* string */.YjP(),
-    executor: ExecutorSchema,
-    dependsOn: schemas/* array */.YOg(NodeIdSchema),
+    description: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+    executor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX,
+    dependsOn: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
 };
 const prepareCommon = {
     ...nodeCommon,
-    image: ImageNameSchema,
-    arch: ArchSchema,
+    image: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ImageNameSchema */ .Ov,
+    arch: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ArchSchema */ .gS,
     cacheKey: Sha256Schema.describe('Derived from the image definition; the prepare step adds content fingerprints.'),
-    cmdline: CmdlineSchema.nullable(),
-    usedBy: schemas/* array */.YOg(NodeIdSchema),
+    cmdline: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CmdlineSchema */ .sg.nullable(),
+    usedBy: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
 };
 /** Prepare node: an image from prebuilt files. */
-const FilesPrepareNodeSchema = schemas/* strictObject */.rej({
-    kind: schemas/* literal */.euz('prepare'),
-    type: schemas/* literal */.euz('files'),
+const FilesPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('files'),
     ...prepareCommon,
-    kernel: HostPathSchema,
-    initrd: HostPathSchema,
-    disk: HostPathSchema.nullable(),
+    kernel: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .HostPathSchema */ .tH,
+    initrd: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .HostPathSchema */ .tH,
+    disk: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .HostPathSchema */ .tH.nullable(),
 });
 /** Prepare node: an image built by a host command. */
-const BuildPrepareNodeSchema = schemas/* strictObject */.rej({
-    kind: schemas/* literal */.euz('prepare'),
-    type: schemas/* literal */.euz('build'),
+const BuildPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('build'),
     ...prepareCommon,
-    run: schemas/* string */.YjP(),
-    inputs: schemas/* array */.YOg(schemas/* string */.YjP()),
+    run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+    inputs: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()),
 });
 /** Prepare node: an image built with nix. */
-const NixPrepareNodeSchema = schemas/* strictObject */.rej({
-    kind: schemas/* literal */.euz('prepare'),
-    type: schemas/* literal */.euz('nix'),
+const NixPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('nix'),
     ...prepareCommon,
-    installable: schemas/* string */.YjP(),
+    installable: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
 });
 /** Prepare node: an image pulled from an OCI registry, always by digest (exact bytes). */
-const OciPrepareNodeSchema = schemas/* strictObject */.rej({
-    kind: schemas/* literal */.euz('prepare'),
-    type: schemas/* literal */.euz('oci'),
+const OciPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('oci'),
     ...prepareCommon,
-    reference: schemas/* string */.YjP().describe('The reference as the jobs file gives it.'),
-    digest: schemas/* string */.YjP()
+    reference: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('The reference as the jobs file gives it.'),
+    digest: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
         .regex(/^sha256:[a-f0-9]{64}$/)
         .describe('The manifest digest pulled: given, or the tag resolved once when the plan was made.'),
 });
 /** A node that produces a guest image, shared by every job using that image. */
-const PrepareNodeSchema = schemas/* discriminatedUnion */.gMt('type', [
+const PrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('type', [
     FilesPrepareNodeSchema,
     BuildPrepareNodeSchema,
     NixPrepareNodeSchema,
     OciPrepareNodeSchema,
 ]);
 /** A node that runs one job's command, in a VM or on the host. */
-const ExecuteNodeSchema = schemas/* strictObject */.rej({
-    kind: schemas/* literal */.euz('execute'),
-    type: schemas/* enum */.k5n(['vm_command', 'host_command']),
+const ExecuteNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('execute'),
+    type: zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['vm_command', 'host_command']),
     ...nodeCommon,
-    job: JobIdSchema,
-    needs: schemas/* array */.YOg(JobIdSchema),
-    image: ImageNameSchema.nullable(),
-    command: schemas/* string */.YjP(),
-    workingDirectory: schemas/* union */.KCZ([schemas/* literal */.euz('.'), WorkspacePathSchema])
+    job: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB,
+    needs: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB),
+    image: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ImageNameSchema */ .Ov.nullable(),
+    command: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+    workingDirectory: zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('.'), _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspacePathSchema */ .wM])
         .describe('Relative to the workspace root; "." for the root.'),
-    runAsRoot: schemas/* boolean */.zMY(),
-    timeoutMinutes: PositiveMinutesSchema,
-    writableWorkspace: schemas/* boolean */.zMY(),
-    env: schemas/* record */.g1P(EnvNameSchema, schemas/* string */.YjP()),
-    secrets: schemas/* array */.YOg(SecretNameSchema)
+    runAsRoot: zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY(),
+    timeoutMinutes: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .PositiveMinutesSchema */ .iy,
+    writableWorkspace: zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY(),
+    env: zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .EnvNameSchema */ .ek, zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()),
+    secrets: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .SecretNameSchema */ .$$)
         .describe('Names of runner variables passed to the job; values are never stored.'),
-    cpus: CpusSchema.nullable(),
-    memory: MemorySchema.nullable(),
-    artifacts: schemas/* array */.YOg(WorkspaceGlobSchema),
-    reports: schemas/* strictObject */.rej(Object.fromEntries(registry_REPORT_FORMAT_NAMES.map((name) => [name, schemas/* array */.YOg(WorkspaceGlobSchema)])))
-        .describe('Test reports the job writes (globs), by format.'),
-    network: schemas/* literal */.euz('none')
+    cpus: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CpusSchema */ .tC.nullable(),
+    memory: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .MemorySchema */ .tS.nullable(),
+    artifacts: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN),
+    reports: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej(Object.fromEntries(_parsers_formats_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .REPORT_FORMAT_NAMES */ .UZ.map((name) => [name, zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN).optional()])))
+        .describe('Test reports the job writes (globs), by format; only the formats the job names (older plans list junit always, empty or not).'),
+    network: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('none')
         .optional()
         .describe('Present only for VM jobs without networking; absent means NAT (older plans read the same).'),
-    caches: schemas/* array */.YOg(schemas/* strictObject */.rej({ name: CacheNameSchema, guestPath: GuestFolderSchema }))
+    caches: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ name: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CacheNameSchema */ .nr, guestPath: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .GuestFolderSchema */ .Y5 }))
         .describe('Host folders kept across runs (cache/shared/<repository>/<trust>/<name>), mounted at guestPath in the VM; by name.'),
+    outputs: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN)
+        .min(1)
+        .optional()
+        .describe('Present only for jobs with outputs: what is kept after the job passes, for the jobs that need it.'),
+    receives: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        from: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB,
+        paths: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN).min(1),
+        run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
+            .regex(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/)
+            .optional()
+            .describe('A rerun: the earlier run that kept these outputs (the job is not run again).'),
+    }))
+        .min(1)
+        .optional()
+        .describe('Present only for jobs that need jobs with outputs: whose outputs it sees in its workspace (read-only, at the same paths), by job.'),
+    retry: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        retries: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().min(1).max(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .MAX_RETRIES */ .kd),
+        on: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .RETRY_CAUSES */ .SH)).min(1),
+    })
+        .optional()
+        .describe('Present only for jobs that retry: how many times at most, after which ends of an attempt.'),
 });
 /** Any plan node. */
-const PlanNodeSchema = schemas/* discriminatedUnion */.gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
+const PlanNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
 /** A job left out of the plan, and why. */
-const ExcludedJobSchema = schemas/* strictObject */.rej({
-    job: JobIdSchema,
-    reason: schemas/* enum */.k5n(['not-selected', 'paths', 'needs-excluded']),
-    message: schemas/* string */.YjP(),
+const ExcludedJobSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    job: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB,
+    reason: zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['not-selected', 'paths', 'needs-excluded']),
+    message: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
 });
 /** The part of the plan its id is computed from (everything but planId and createdAt). */
-const PlanBodySchema = schemas/* strictObject */.rej({
-    schemaVersion: schemas/* literal */.euz(schema_PLAN_SCHEMA_VERSION),
-    generator: schemas/* strictObject */.rej({ name: schemas/* literal */.euz('vmplan'), version: schemas/* string */.YjP() }),
+const PlanBodySchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(PLAN_SCHEMA_VERSION),
+    generator: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ name: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('vmplan'), version: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP() }),
     source: PlanSourceSchema,
     scope: PlanScopeSchema,
-    workspace: schemas/* strictObject */.rej({
-        exclude: schemas/* array */.YOg(schemas/* string */.YjP())
+    workspace: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        exclude: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP())
             .describe('Patterns left out of the snapshot, besides .git and the state folder.'),
-        includeIgnored: schemas/* array */.YOg(schemas/* string */.YjP())
+        includeIgnored: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP())
             .optional()
             .describe('Patterns git ignores that the snapshot still holds (absent: none).'),
-        mode: schemas/* enum */.k5n(['overlay', 'copy']),
+        mode: zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['overlay', 'copy']),
     }),
-    preconditions: schemas/* array */.YOg(PreconditionSchema),
-    stages: schemas/* array */.YOg(schemas/* array */.YOg(NodeIdSchema))
+    preconditions: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(PreconditionSchema),
+    stages: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema))
         .describe('Nodes grouped by depth: a stage only needs earlier stages.'),
-    nodes: schemas/* array */.YOg(PlanNodeSchema).describe('Nodes in a stable topological order (stage, then id).'),
-    excluded: schemas/* array */.YOg(ExcludedJobSchema),
+    nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(PlanNodeSchema).describe('Nodes in a stable topological order (stage, then id).'),
+    excluded: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(ExcludedJobSchema),
 });
 /** The staged run plan (`plan.json`): versioned, deterministic, free of secret values. */
-const schema_PlanSchema = schemas/* strictObject */.rej({
-    schemaVersion: schemas/* literal */.euz(schema_PLAN_SCHEMA_VERSION),
+const PlanSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(PLAN_SCHEMA_VERSION),
     planId: Sha256Schema.describe('sha256 of the canonical JSON of the plan body (all but planId and createdAt).'),
-    createdAt: datetime(),
+    createdAt: zod__WEBPACK_IMPORTED_MODULE_4__/* .datetime */ .w$(),
     ...PlanBodySchema.omit({ schemaVersion: true }).shape,
 })
     .superRefine((plan, context) => {
     for (const message of planConsistencyProblems(plan))
         context.addIssue({ code: 'custom', message });
 });
+/** Every report glob of a job, whatever its format (for collecting the files). */
+function reportGlobs(node) {
+    return Object.values(node.reports).flatMap((globs) => globs ?? []);
+}
 /**
  * Structural rules zod's shapes cannot express: unique ids, dependencies that exist and come earlier,
  * stages that match the nodes, executors that match node types. Guards against hand-edited plans.
@@ -41651,7 +43773,7 @@ function planConsistencyProblems(plan) {
                 problems.push(`node "${node.id}" depends on "${dependency}", which comes after it`);
         }
         if (node.kind === 'execute') {
-            const vm = catalog_isVmExecutor(node.executor);
+            const vm = (0,_executors_catalog_js__WEBPACK_IMPORTED_MODULE_1__/* .isVmExecutor */ .NA)(node.executor);
             if (vm !== (node.type === 'vm_command')) {
                 problems.push(`node "${node.id}" has type ${node.type} but executor ${node.executor}`);
             }
@@ -41659,8 +43781,13 @@ function planConsistencyProblems(plan) {
                 problems.push(`node "${node.id}" runs in a VM but does not depend on its image's prepare node`);
             }
             for (const need of node.needs) {
-                if (!node.dependsOn.includes(`job:${need}`))
+                const fromEarlierRun = node.receives?.some((received) => received.from === need && received.run !== undefined);
+                if (!node.dependsOn.includes(`job:${need}`) && !fromEarlierRun)
                     problems.push(`node "${node.id}" needs "${need}" but does not depend on it`);
+            }
+            for (const received of node.receives ?? []) {
+                if (!node.needs.includes(received.from))
+                    problems.push(`node "${node.id}" receives the outputs of "${received.from}" but does not need it`);
             }
         }
     });
@@ -41688,1558 +43815,6 @@ function planConsistencyProblems(plan) {
     return problems;
 }
 
-;// CONCATENATED MODULE: ./src/plan/build.ts
-
-
-
-
-
-
-
-
-
-/** Defaults for what a jobs file leaves out. */
-const PLAN_DEFAULTS = { timeoutMinutes: 60, cpus: 2, memory: 2048 };
-/**
- * Builds the staged run plan from a validated jobs file. Pure: reads no files, runs nothing, and the same
- * inputs always give the same plan (same planId, same bytes).
- */
-function buildPlan(config, context) {
-    const jobIds = Object.keys(config.jobs).sort();
-    const needsOf = (id) => normalizeNeeds(config.jobs[id].needs);
-    const excluded = new Map();
-    const explicitlySelected = selectJobs(config, context.only, jobIds, needsOf, excluded);
-    applyPathFilters(config, context.changes, jobIds, explicitlySelected, excluded);
-    excludeDependents(jobIds, needsOf, excluded);
-    const included = jobIds.filter((id) => !excluded.has(id));
-    const problems = [];
-    const executeNodes = included.map((id) => buildExecuteNode(config, id, needsOf(id), context, problems));
-    if (problems.length > 0)
-        throw new InputError(problems);
-    const prepareNodes = buildPrepareNodes(config, executeNodes, context);
-    const { nodes, stages } = orderNodes([...prepareNodes, ...executeNodes]);
-    const body = {
-        schemaVersion: PLAN_SCHEMA_VERSION,
-        generator: { name: 'vmplan', version: VMPLAN_VERSION },
-        source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
-        scope: {
-            only: context.only === undefined ? null : [...new Set(context.only)].sort(),
-            shard: null,
-            executor: context.executor ?? null,
-            defaultExecutor: context.defaultExecutor,
-            changes: context.changes.known
-                ? { known: true, source: context.changes.source, files: [...new Set(context.changes.files)].sort() }
-                : context.changes,
-            durations: Object.fromEntries(included.flatMap((id) => {
-                const ms = context.durations?.[id];
-                return ms === undefined || !Number.isFinite(ms) || ms < 0 ? [] : [[id, Math.round(ms)]];
-            })),
-        },
-        workspace: workspaceOf(config),
-        preconditions: buildPreconditions(nodes),
-        stages,
-        nodes,
-        excluded: [...excluded.values()].sort((a, b) => compareText(a.job, b.job)),
-    };
-    return { ...body, planId: build_planIdOf(body), createdAt: context.createdAt };
-}
-/** The plan id: sha256 of the canonical JSON of everything but planId and createdAt. */
-function build_planIdOf(plan) {
-    const { planId: _id, createdAt: _at, ...body } = plan;
-    return (0,canonical_json/* sha256 */.sc)((0,canonical_json/* canonicalJson */.dj)(body));
-}
-function normalizeNeeds(needs) {
-    if (needs === undefined)
-        return [];
-    return [...new Set(typeof needs === 'string' ? [needs] : needs)].sort();
-}
-/** Marks jobs not reachable from --only as excluded; returns the jobs named explicitly. */
-function selectJobs(config, only, jobIds, needsOf, excluded) {
-    if (only === undefined)
-        return new Set();
-    const unknown = only.filter((id) => config.jobs[id] === undefined);
-    if (unknown.length > 0) {
-        throw new InputError(unknown.map((id) => ({ message: `--only: unknown job "${id}"${didYouMean(id, jobIds)}` })));
-    }
-    const selected = new Set();
-    postOrder(only, needsOf, (id) => selected.add(id));
-    const named = [...new Set(only)].sort().join(', ');
-    for (const id of jobIds) {
-        if (!selected.has(id))
-            excluded.set(id, { job: id, reason: 'not-selected', message: `not selected (--only ${named})` });
-    }
-    return new Set(only);
-}
-/** Excludes jobs whose `paths` match no changed file. Jobs named with --only are never filtered out. */
-function applyPathFilters(config, changes, jobIds, explicitlySelected, excluded) {
-    if (!changes.known)
-        return;
-    for (const id of jobIds) {
-        const paths = config.jobs[id].paths;
-        if (paths === undefined || excluded.has(id) || explicitlySelected.has(id))
-            continue;
-        if (firstMatchingFile(paths, changes.files) === undefined) {
-            excluded.set(id, {
-                job: id,
-                reason: 'paths',
-                message: `no changed file matches paths (${paths.join(', ')}); ${changes.files.length} file(s) changed`,
-            });
-        }
-    }
-}
-/** A job that needs an excluded job cannot run: exclude it too, saying which need was missing. */
-function excludeDependents(jobIds, needsOf, excluded) {
-    postOrder(jobIds, needsOf, (id) => {
-        if (excluded.has(id))
-            return;
-        const missing = needsOf(id).find((need) => excluded.has(need));
-        if (missing === undefined)
-            return;
-        const why = excluded.get(missing);
-        const because = why.reason === 'needs-excluded' ? 'was excluded' : `was excluded (${why.reason})`;
-        excluded.set(id, { job: id, reason: 'needs-excluded', message: `needs "${missing}", which ${because}` });
-    });
-}
-/** A forced executor replaces every executor of its kind: a host one runs everything there, a VM one every VM job. */
-function resolveExecutor(job, config, context) {
-    const configured = job.executor ?? config.defaults?.executor ?? context.defaultExecutor;
-    if (context.executor === undefined)
-        return configured;
-    if (!isVmExecutor(context.executor))
-        return context.executor;
-    return isVmExecutor(configured) ? context.executor : configured;
-}
-function buildExecuteNode(config, id, needs, context, problems) {
-    const job = config.jobs[id];
-    const executor = resolveExecutor(job, config, context);
-    const vm = isVmExecutor(executor);
-    const imageName = vm ? (job.image ?? config.defaults?.image ?? null) : null;
-    const image = imageName === null ? undefined : config.images?.[imageName];
-    if (vm && image === undefined) {
-        problems.push({
-            path: ['jobs', id],
-            at: 'key',
-            message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image (or run with --executor host)`,
-        });
-    }
-    const env = {};
-    const mergedEnv = { ...config.defaults?.env, ...job.env };
-    for (const name of Object.keys(mergedEnv).sort())
-        env[name] = String(mergedEnv[name]);
-    const dependsOn = [
-        ...(imageName === null ? [] : [`image:${imageName}`]),
-        ...needs.map((need) => `job:${need}`),
-    ].sort();
-    return {
-        id: `job:${id}`,
-        description: job.description ?? `Run job "${id}"`,
-        executor,
-        dependsOn,
-        kind: 'execute',
-        type: vm ? 'vm_command' : 'host_command',
-        job: id,
-        needs,
-        image: imageName,
-        command: job.run,
-        workingDirectory: job['working-directory'] ?? config.defaults?.['working-directory'] ?? '.',
-        runAsRoot: job['run-as-root'] ?? false,
-        timeoutMinutes: job['timeout-minutes'] ?? config.defaults?.['timeout-minutes'] ?? PLAN_DEFAULTS.timeoutMinutes,
-        writableWorkspace: job['writable-workspace'] ?? false,
-        env,
-        secrets: [...new Set(job.secrets ?? [])].sort(),
-        cpus: vm ? (job.cpus ?? image?.cpus ?? PLAN_DEFAULTS.cpus) : null,
-        memory: vm ? (job.memory ?? image?.memory ?? PLAN_DEFAULTS.memory) : null,
-        artifacts: job.artifacts ?? [],
-        reports: Object.fromEntries(REPORT_FORMAT_NAMES.map((name) => [name, job.reports?.[name] ?? []])),
-        caches: Object.entries(job.caches ?? {})
-            .map(([name, guestPath]) => ({ name, guestPath }))
-            .sort((a, b) => compareText(a.name, b.name)),
-        ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' } : {}),
-    };
-}
-/** One prepare node per distinct image used by a VM job, shared by all of them. */
-function buildPrepareNodes(config, executeNodes, context) {
-    const users = new Map();
-    for (const node of executeNodes) {
-        if (node.image === null)
-            continue;
-        pushTo(users, node.image, node);
-    }
-    return [...users.keys()].sort().map((name) => {
-        const image = config.images[name];
-        const usedBy = users.get(name).map((node) => node.id);
-        return prepareNode(name, image, usedBy, context);
-    });
-}
-function prepareNode(name, image, usedBy, context) {
-    const common = {
-        id: `image:${name}`,
-        description: image.description ?? `Prepare image "${name}"`,
-        executor: HOST_EXECUTOR,
-        dependsOn: [],
-        kind: 'prepare',
-        image: name,
-        arch: image.arch,
-        cacheKey: imageCacheKey(image),
-        cmdline: image.cmdline ?? null,
-        usedBy,
-    };
-    if ('kernel' in image) {
-        return { ...common, type: 'files', kernel: image.kernel, initrd: image.initrd, disk: image.disk ?? null };
-    }
-    if ('build' in image) {
-        const build = typeof image.build === 'string' ? { run: image.build, inputs: [] } : image.build;
-        return { ...common, type: 'build', run: build.run, inputs: build.inputs ?? [] };
-    }
-    if ('nix' in image)
-        return { ...common, type: 'nix', installable: image.nix };
-    // Always by digest, so the plan names exact bytes: the reference's own, or its tag resolved by the caller.
-    const digest = /@(sha256:[a-f0-9]{64})$/.exec(image.oci)?.[1] ?? context.ociDigests?.[image.oci];
-    if (digest === undefined)
-        throw new InputError(`images.${name}.oci: the tag of ${image.oci} was not resolved to a digest`);
-    return {
-        ...common,
-        cacheKey: sha256(canonicalJson({ v: 1, oci: digest })),
-        type: 'oci',
-        reference: image.oci,
-        digest,
-    };
-}
-/** A cache key from what determines an image's files (not its cpus/memory/description). */
-function imageCacheKey(image) {
-    const { description: _d, cpus: _c, memory: _m, cmdline: _k, network: _n, ...identity } = image;
-    return sha256(canonicalJson({ v: 1, ...identity }));
-}
-/**
- * Orders nodes topologically: a node's stage is one more than its deepest dependency's, and within a
- * stage nodes sort by id. Both `vmplan show` and plan diffs stay readable and stable.
- */
-function orderNodes(nodes) {
-    const byId = new Map(nodes.map((node) => [node.id, node]));
-    const stageOf = new Map();
-    postOrder(nodes.map((node) => node.id), (id) => byId.get(id)?.dependsOn ?? [], (id) => {
-        const dependsOn = byId.get(id).dependsOn;
-        stageOf.set(id, dependsOn.reduce((deepest, need) => Math.max(deepest, stageOf.get(need) + 1), 0));
-    });
-    const stage = (id) => stageOf.get(id);
-    const ordered = [...nodes].sort((a, b) => stage(a.id) - stage(b.id) || compareText(a.id, b.id));
-    const stages = [];
-    for (const node of ordered) {
-        const index = stage(node.id);
-        if (stages[index] === undefined)
-            stages[index] = [];
-        stages[index].push(node.id);
-    }
-    return { nodes: ordered, stages };
-}
-/** What must hold before the plan's nodes can run: executors, vfkit host architecture, secrets. */
-function buildPreconditions(nodes) {
-    const executeNodes = nodes.filter((node) => node.kind === 'execute');
-    const executors = new Map();
-    const secrets = new Map();
-    for (const node of executeNodes) {
-        pushTo(executors, node.executor, node.id);
-        for (const name of node.secrets)
-            pushTo(secrets, name, node.id);
-    }
-    const executorOf = new Map(executeNodes.map((node) => [node.id, node.executor]));
-    // Executors that boot only the host's own architecture: the host must match each image they boot.
-    const hostArchs = new Map();
-    for (const node of nodes) {
-        if (node.kind !== 'prepare')
-            continue;
-        const onHostArch = node.usedBy.filter((id) => descriptorOf(executorOf.get(id)).guestArchs === 'host');
-        for (const id of onHostArch)
-            pushTo(hostArchs, node.arch, id);
-    }
-    return [
-        ...[...executors.keys()].sort().map((executor) => ({
-            kind: 'executor',
-            executor,
-            nodes: executors.get(executor).sort(),
-        })),
-        ...[...hostArchs.keys()].sort().map((arch) => ({
-            kind: 'host-arch',
-            arch: arch,
-            nodes: hostArchs.get(arch).sort(),
-        })),
-        ...[...secrets.keys()].sort().map((name) => ({
-            kind: 'secret',
-            name,
-            nodes: secrets.get(name).sort(),
-        })),
-    ];
-}
-function pushTo(map, key, value) {
-    const list = map.get(key);
-    if (list === undefined)
-        map.set(key, [value]);
-    else
-        list.push(value);
-}
-/** The plan's workspace settings; `includeIgnored` only when set, so plans without it keep their bytes and id. */
-function workspaceOf(config) {
-    const includeIgnored = config.workspace?.['include-ignored'] ?? [];
-    return {
-        exclude: config.workspace?.exclude ?? [],
-        ...(includeIgnored.length > 0 ? { includeIgnored } : {}),
-        mode: config.workspace?.mode ?? 'overlay',
-    };
-}
-
-// EXTERNAL MODULE: ./node_modules/jsonc-parser/lib/umd/main.js
-var main = __nccwpck_require__(9547);
-;// CONCATENATED MODULE: ./src/plan/json-locator.ts
-
-/** Strict JSON: no comments, no trailing commas (jsonc-parser is lenient unless told). */
-const STRICT = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false };
-/**
- * Line and column of positions in a JSON text. Plans can be tens of MB, so nothing is parsed for positions until a
- * problem needs one (the happy path is a plain JSON.parse).
- */
-class JsonLocator {
-    file;
-    text;
-    tree;
-    lineStarts;
-    constructor(file, text) {
-        this.file = file;
-        this.text = text;
-    }
-    /** Fills in file, line and column for a problem from its path (the nearest existing node when the path is missing). */
-    locate(problem) {
-        this.tree ??= (0,main.parseTree)(this.text, [], STRICT);
-        if (this.tree === undefined)
-            return { ...problem, file: this.file };
-        const offset = this.offsetOf(problem.path ?? [], problem.at ?? 'value');
-        return { ...problem, file: this.file, ...this.position(offset) };
-    }
-    /** The first syntax error of the text, located; undefined when the text is valid JSON. */
-    syntaxError() {
-        const errors = [];
-        (0,main.parseTree)(this.text, errors, STRICT);
-        const first = errors[0];
-        if (first === undefined)
-            return undefined;
-        return {
-            file: this.file,
-            ...this.position(first.offset),
-            message: `not a plan: invalid JSON (${describeParseError((0,main.printParseErrorCode)(first.error))})`,
-        };
-    }
-    offsetOf(path, at) {
-        let found;
-        // The deepest node that exists on the way down the path.
-        for (let depth = path.length; depth >= 0 && found === undefined; depth--) {
-            found = (0,main.findNodeAtLocation)(this.tree, [...path.slice(0, depth)]);
-            if (found !== undefined && depth < path.length)
-                return found.offset;
-        }
-        if (found === undefined)
-            return 0;
-        if (at === 'key' && found.parent?.type === 'property')
-            return found.parent.children?.[0]?.offset ?? found.offset;
-        return found.offset;
-    }
-    position(offset) {
-        if (this.lineStarts === undefined) {
-            this.lineStarts = [0];
-            for (let index = this.text.indexOf('\n'); index !== -1; index = this.text.indexOf('\n', index + 1))
-                this.lineStarts.push(index + 1);
-        }
-        let low = 0;
-        let high = this.lineStarts.length - 1;
-        while (low < high) {
-            const middle = (low + high + 1) >> 1;
-            if (this.lineStarts[middle] <= offset)
-                low = middle;
-            else
-                high = middle - 1;
-        }
-        return { line: low + 1, column: offset - this.lineStarts[low] + 1 };
-    }
-}
-/** jsonc-parser's error codes in words: "PropertyNameExpected" → "property name expected". */
-function describeParseError(code) {
-    return code
-        .replace(/([a-z])([A-Z])/g, '$1 $2')
-        .toLowerCase()
-        .replace(/^invalid symbol$/, 'unexpected character');
-}
-
-;// CONCATENATED MODULE: ./src/plan/io.ts
-
-
-
-
-
-
-
-/** Largest plan.json vmplan will read (a plan of 10,000 jobs is a few MB). */
-const MAX_PLAN_BYTES = 64 * 1024 * 1024;
-/** Secret values shorter than this are not searched for (too likely to appear by chance). */
-const MIN_SECRET_LENGTH = 4;
-/**
- * Validates a plan and renders it as plan.json bytes: key order fixed by the schema, two-space indent,
- * trailing newline. Refuses a plan whose id does not match its content or that contains a secret value.
- */
-function serializePlan(plan, secretValues = []) {
-    const result = PlanSchema.safeParse(plan);
-    if (!result.success) {
-        throw new InternalError(`the planner produced an invalid plan:\n${result.error.message}`);
-    }
-    if (planIdOf(result.data) !== result.data.planId)
-        throw new InternalError('planId does not match the plan');
-    const text = `${JSON.stringify(result.data, null, 2)}\n`;
-    assertNoSecretValues(text, secretValues);
-    return text;
-}
-/** Writes plan.json atomically after validating it (see serializePlan). */
-function writePlan(path, plan, secretValues = []) {
-    const text = serializePlan(plan, secretValues);
-    writeFileAtomic(path, text);
-    return text;
-}
-/**
- * Throws when any secret value occurs in the text (e.g. a `${{ secrets.X }}` expanded by the workflow into an
- * inline jobs definition). The message names no value.
- */
-function assertNoSecretValues(text, secretValues) {
-    for (const value of secretValues) {
-        if (value.length < MIN_SECRET_LENGTH)
-            continue;
-        if (text.includes(value) || text.includes(JSON.stringify(value).slice(1, -1))) {
-            throw new InputError('the plan would contain the value of a secret (was a secret expanded into the jobs definition? ' +
-                'pass secrets by name with `secrets:` instead); nothing was written');
-        }
-    }
-}
-/**
- * Parses and validates plan.json text. Plans are JSON only (never YAML: a YAML parser on a large or hostile file is
- * slow and memory-hungry); positions are worked out only when there is a problem to locate.
- */
-function parsePlan(text, file) {
-    const locator = new JsonLocator(file, text);
-    const start = /\S/.exec(text)?.[0];
-    if (start !== '{') {
-        const found = start === undefined ? 'an empty file' : `${JSON.stringify(start)} at the start`;
-        throw new errors/* InputError */.dz([{ file, line: 1, message: `not a plan: expected a JSON object, found ${found}` }]);
-    }
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch (error) {
-        throw new errors/* InputError */.dz([
-            locator.syntaxError() ?? { file, message: `not a plan: invalid JSON (${error.message})` },
-        ]);
-    }
-    // The text starts with "{", so what parsed is an object.
-    const version = data.schemaVersion;
-    if (version !== schema_PLAN_SCHEMA_VERSION) {
-        const hint = typeof version === 'number' && version > schema_PLAN_SCHEMA_VERSION
-            ? ': it was written by a newer vmplan, upgrade to read it'
-            : '';
-        throw new errors/* InputError */.dz([
-            locator.locate({
-                path: ['schemaVersion'],
-                message: `not a plan this vmplan can read: schemaVersion ${JSON.stringify(version)}, expected ${schema_PLAN_SCHEMA_VERSION}${hint}`,
-            }),
-        ]);
-    }
-    const result = schema_PlanSchema.safeParse(data, { reportInput: true });
-    if (!result.success) {
-        const problems = zodIssuesToProblems(result.error.issues, schema_PlanSchema, data).map((p) => locator.locate(p));
-        throw new errors/* InputError */.dz((0,errors/* sortProblems */.dS)(problems));
-    }
-    const expected = build_planIdOf(result.data);
-    if (expected !== result.data.planId) {
-        throw new errors/* InputError */.dz([
-            locator.locate({
-                path: ['planId'],
-                message: `planId does not match the plan's content (expected ${expected}): the file was changed after it was written`,
-            }),
-        ]);
-    }
-    return result.data;
-}
-/** Reads and validates a plan.json file; `name` is how messages refer to it. */
-function readPlan(path, name = path) {
-    let bytes;
-    try {
-        bytes = (0,external_node_fs_.readFileSync)(path);
-    }
-    catch (error) {
-        throw new errors/* InputError */.dz([
-            { file: name, message: `cannot read the plan: ${error.code ?? error}` },
-        ]);
-    }
-    if (bytes.length > MAX_PLAN_BYTES) {
-        throw new errors/* InputError */.dz([
-            { file: name, message: `not a plan: ${bytes.length} bytes, more than the ${MAX_PLAN_BYTES} allowed` },
-        ]);
-    }
-    return parsePlan(bytes.toString('utf8'), name);
-}
-
-;// CONCATENATED MODULE: ./src/util/read-json.ts
-
-
-
-/**
- * Reads a JSON file and validates it with `schema`. Every failure — unreadable, too large, not JSON, not the
- * schema — is an InputError naming the file (`name`), what it should be and what is wrong.
- */
-function readJsonFile(path, schema, how, name = path) {
-    let text;
-    try {
-        if (how.maxBytes !== undefined && (0,external_node_fs_.statSync)(path).size > how.maxBytes)
-            throw new errors/* InputError */.dz([{ file: name, message: `more than ${how.maxBytes} bytes: not a ${how.kind}` }]);
-        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
-    }
-    catch (error) {
-        if (error instanceof errors/* InputError */.dz)
-            throw error;
-        throw new errors/* InputError */.dz([
-            {
-                file: name,
-                message: `cannot read the ${how.kind}: ${error.code ?? error}`,
-            },
-        ]);
-    }
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch (error) {
-        throw new errors/* InputError */.dz([
-            { file: name, message: `not a ${how.kind}: invalid JSON (${error.message})` },
-        ]);
-    }
-    return validateJson(data, schema, how, name);
-}
-/** Validates parsed JSON with `schema`; a mismatch is an InputError naming the file, the field and the problem. */
-function validateJson(data, schema, how, name) {
-    const parsed = schema.safeParse(data, { reportInput: true });
-    if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new errors/* InputError */.dz([
-            {
-                file: name,
-                message: `not a valid ${how.kind}: ${issue.path.map(String).join('.') || '(top)'}: ${issueMessage(issue)}`,
-            },
-        ]);
-    }
-    return parsed.data;
-}
-
-;// CONCATENATED MODULE: ./src/records/schema.ts
-
-
-
-/** Record format version for run.json and status.json. */
-const RECORD_SCHEMA_VERSION = 1;
-/** Run ids sort by time: `20261129T102300Z-1a2b3c4d`. Validated wherever a user names a run. */
-const schema_RUN_ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
-/** A run id. */
-const RunIdSchema = schemas/* string */.YjP()
-    .regex(schema_RUN_ID_PATTERN, 'expected a run id like 20261129T102300Z-1a2b3c4d');
-/** A node's status. `pending` and `running` are the only non-terminal ones. */
-const NodeStatusSchema = schemas/* enum */.k5n([
-    'pending',
-    'running',
-    'passed',
-    'failed',
-    'timed_out',
-    'cancelled',
-    'skipped',
-]);
-/** Statuses a node ends in. */
-const TERMINAL_NODE_STATUSES = [
-    'passed',
-    'failed',
-    'timed_out',
-    'cancelled',
-    'skipped',
-];
-/** A run's status. */
-const RunStatusSchema = schemas/* enum */.k5n(['running', 'passed', 'failed', 'cancelled']);
-/** `status.json`: one node (job or image) of a run. */
-const NodeRecordSchema = schemas/* strictObject */.rej({
-    schemaVersion: schemas/* literal */.euz(RECORD_SCHEMA_VERSION),
-    nodeId: NodeIdSchema,
-    kind: schemas/* enum */.k5n(['prepare', 'execute']),
-    job: schemas/* string */.YjP().regex(JOB_ID_PATTERN).nullable(),
-    executor: ExecutorSchema,
-    status: NodeStatusSchema,
-    startedAt: datetime().nullable(),
-    finishedAt: datetime().nullable(),
-    durationMs: schemas/* number */.aig().int().nonnegative().nullable(),
-    exitCode: schemas/* number */.aig().int().nullable(),
-    message: schemas/* string */.YjP().nullable(),
-    logs: schemas/* strictObject */.rej({ host: schemas/* string */.YjP(), guest: schemas/* string */.YjP().nullable() })
-        .describe('Paths relative to the run folder.'),
-    cached: schemas/* boolean */.zMY().optional().describe('Prepare nodes: the image came from the cache.'),
-    process: schemas/* strictObject */.rej({
-        pid: schemas/* number */.aig().int().positive(),
-        group: schemas/* boolean */.zMY().describe('pid leads a process group: stop the whole group.'),
-        restSocket: schemas/* string */.YjP().nullable().describe('vfkit REST socket, for a HardStop.'),
-        cgroup: schemas/* string */.YjP()
-            .nullable()
-            .optional()
-            .describe('Linux host jobs: the cgroup holding everything the job started (killed whole).'),
-    })
-        .nullable()
-        .optional()
-        .describe('What is running for the node, so it can be stopped if vmplan itself dies.'),
-});
-/** `run.json`: one run of a plan. */
-const RunRecordSchema = schemas/* strictObject */.rej({
-    schemaVersion: schemas/* literal */.euz(RECORD_SCHEMA_VERSION),
-    runId: RunIdSchema,
-    status: RunStatusSchema,
-    planId: schemas/* string */.YjP(),
-    planPath: schemas/* string */.YjP().describe('The plan as given (a file, or the jobs file it was made from).'),
-    source: PlanSourceSchema,
-    selection: schemas/* array */.YOg(schemas/* string */.YjP()).nullable(),
-    changes: ChangesSchema,
-    rerunOf: schemas/* string */.YjP()
-        .nullable()
-        .describe('The run this one repeats: a vmplan run id, or github-run:<id> for a workflow run (rerun-failed-from).'),
-    snapshotRun: RunIdSchema.describe('The run whose snapshot/ this run uses (itself, or the run it reruns).'),
-    options: schemas/* strictObject */.rej({
-        maxParallel: schemas/* number */.aig().int().positive().nullable(),
-        failFast: schemas/* boolean */.zMY(),
-        executor: ExecutorSchema.nullable(),
-    }),
-    host: schemas/* strictObject */.rej({
-        hostname: schemas/* string */.YjP(),
-        pid: schemas/* number */.aig().int(),
-        platform: schemas/* string */.YjP(),
-        arch: schemas/* string */.YjP(),
-    }),
-    startedAt: datetime(),
-    finishedAt: datetime().nullable(),
-    durationMs: schemas/* number */.aig().int().nonnegative().nullable(),
-    message: schemas/* string */.YjP().nullable(),
-    counts: schemas/* partialRecord */.jgl(NodeStatusSchema, schemas/* number */.aig().int().nonnegative())
-        .describe('Jobs (execute nodes) by status.'),
-});
-
-;// CONCATENATED MODULE: ./src/records/store.ts
-
-
-
-
-
-
-
-/**
- * The records of one run in memory and on disk: run.json plus one status.json per node, every write atomic.
- * It guarantees the run can always be finished: `finishUnfinished` is synchronous so it also works from an
- * exit handler.
- */
-class RunStore {
-    layout;
-    run;
-    nodes = new Map();
-    nodeFolders = new Map();
-    reserve;
-    problems = [];
-    constructor(layout, run) {
-        this.layout = layout;
-        this.run = run;
-    }
-    /**
-     * Creates run.json (`running`) and a `pending` status.json for every node of the plan. `reserve` is space set
-     * aside for the records, given back when the disk fills up.
-     */
-    static create(layout, start, plan, reserve, now = new Date()) {
-        const store = new RunStore(layout, {
-            schemaVersion: RECORD_SCHEMA_VERSION,
-            ...start,
-            status: 'running',
-            host: { hostname: (0,external_node_os_.hostname)(), pid: process.pid, platform: process.platform, arch: process.arch },
-            startedAt: now.toISOString(),
-            finishedAt: null,
-            durationMs: null,
-            message: null,
-            counts: {},
-        });
-        store.reserve = reserve;
-        for (const node of plan.nodes)
-            store.addNode(node);
-        store.writeRun();
-        for (const node of plan.nodes)
-            store.writeNode(node.id);
-        return store;
-    }
-    /**
-     * Problems of vmplan's own during the run (a log or record it could not write), as opposed to jobs failing:
-     * they make the CLI exit 3.
-     */
-    get infrastructureProblems() {
-        return this.problems;
-    }
-    /** Records a problem of vmplan's own (see infrastructureProblems). */
-    addInfrastructureProblem(message) {
-        if (!this.problems.includes(message))
-            this.problems.push(message);
-    }
-    /** A store over records read back from disk. */
-    static fromRecords(layout, run, plan, nodes) {
-        const store = new RunStore(layout, run);
-        for (const node of plan.nodes)
-            store.addNode(node);
-        for (const record of nodes)
-            store.nodes.set(record.nodeId, record);
-        return store;
-    }
-    /** The run id. */
-    get runId() {
-        return this.run.runId;
-    }
-    /** A copy of the current run record. */
-    get record() {
-        return structuredClone(this.run);
-    }
-    /** A copy of a node's current record. */
-    node(nodeId) {
-        const record = this.nodes.get(nodeId);
-        if (record === undefined)
-            throw new errors/* InternalError */.Gd(`no record for node ${nodeId}`);
-        return structuredClone(record);
-    }
-    /** Every node record, in plan order. */
-    allNodes() {
-        return [...this.nodes.values()].map((record) => structuredClone(record));
-    }
-    /** Marks a node running now. */
-    start(nodeId, now = new Date()) {
-        this.update(nodeId, { status: 'running', startedAt: now.toISOString() });
-    }
-    /** Records a node's terminal status, computing finish time and duration. */
-    finishNode(nodeId, status, fields = {}, now = new Date()) {
-        if (!TERMINAL_NODE_STATUSES.includes(status))
-            throw new errors/* InternalError */.Gd(`${status} is not terminal`);
-        const current = this.nodes.get(nodeId);
-        if (current === undefined)
-            throw new errors/* InternalError */.Gd(`no record for node ${nodeId}`);
-        const startedAt = current.startedAt;
-        const record = {
-            ...current,
-            ...fields,
-            status,
-            process: null,
-            finishedAt: now.toISOString(),
-            durationMs: startedAt === null ? null : Math.max(0, now.getTime() - Date.parse(startedAt)),
-        };
-        this.nodes.set(nodeId, NodeRecordSchema.parse(record));
-        this.writeNode(nodeId);
-    }
-    /** Applies a non-terminal update to a node. */
-    update(nodeId, update) {
-        const current = this.nodes.get(nodeId);
-        if (current === undefined)
-            throw new errors/* InternalError */.Gd(`no record for node ${nodeId}`);
-        this.nodes.set(nodeId, NodeRecordSchema.parse({ ...current, ...update }));
-        this.writeNode(nodeId);
-    }
-    /** True once run.json holds a terminal status. */
-    get finished() {
-        return this.run.status !== 'running';
-    }
-    /**
-     * Ends the run: any node still pending or running is closed with `leftover` status and the message, then
-     * run.json gets its terminal status, counts and duration. Synchronous and idempotent.
-     */
-    finish(status, message, leftover = 'cancelled', now = new Date()) {
-        if (this.finished)
-            return;
-        let unwritable;
-        for (const record of this.nodes.values()) {
-            if (record.status === 'pending' || record.status === 'running') {
-                // One record that cannot be written (its folder gone, say) must not keep the others, or run.json, open.
-                try {
-                    this.finishNode(record.nodeId, record.status === 'running' ? 'cancelled' : leftover, { message: message ?? 'run ended' }, now);
-                }
-                catch (error) {
-                    unwritable ??= error;
-                }
-            }
-        }
-        const counts = {};
-        for (const status of TERMINAL_NODE_STATUSES) {
-            const count = [...this.nodes.values()].filter((record) => record.kind === 'execute' && record.status === status).length;
-            if (count > 0)
-                counts[status] = count;
-        }
-        this.run = RunRecordSchema.parse({
-            ...this.run,
-            status,
-            message,
-            counts,
-            finishedAt: now.toISOString(),
-            durationMs: Math.max(0, now.getTime() - Date.parse(this.run.startedAt)),
-        });
-        this.writeRun();
-        // The records are final: what was set aside for them can go to what comes next (results.json).
-        this.reserve?.release();
-        if (unwritable !== undefined)
-            throw unwritable;
-    }
-    addNode(node) {
-        const folder = this.layout.nodeFolder(node);
-        this.nodeFolders.set(node.id, folder);
-        this.nodes.set(node.id, NodeRecordSchema.parse({
-            schemaVersion: RECORD_SCHEMA_VERSION,
-            nodeId: node.id,
-            kind: node.kind,
-            job: node.kind === 'execute' ? node.job : null,
-            executor: node.executor,
-            status: 'pending',
-            startedAt: null,
-            finishedAt: null,
-            durationMs: null,
-            exitCode: null,
-            message: null,
-            logs: {
-                host: `${folder}/host.log`,
-                guest: node.kind === 'execute' && node.type === 'vm_command' ? `${folder}/guest.log` : null,
-            },
-        }));
-    }
-    writeRun() {
-        this.write(this.layout.runRecord(this.run.runId), this.run);
-    }
-    writeNode(nodeId) {
-        const folder = this.nodeFolders.get(nodeId);
-        this.write((0,external_node_path_.join)(this.layout.runDir(this.run.runId), folder, 'status.json'), this.nodes.get(nodeId));
-    }
-    /** Writes a record; when the disk is full, gives back the reserved space once and tries again. */
-    write(path, value) {
-        try {
-            (0,atomic_write/* writeJsonAtomic */.q)(path, value);
-        }
-        catch (error) {
-            if (!(0,errors/* isOutOfSpace */.mK)(error))
-                throw error;
-            this.addInfrastructureProblem(`the state folder ran out of space (${error.code}) while writing ${path}`);
-            if (this.reserve?.release() !== true)
-                throw error;
-            (0,atomic_write/* writeJsonAtomic */.q)(path, value);
-        }
-    }
-}
-/** Reads and validates a run record; a missing or invalid one is an InputError naming the file. */
-function readRunRecord(layout, runId) {
-    return readJsonFile(layout.runRecord(runId), RunRecordSchema, RECORD);
-}
-/** Reads and validates every node record of a run, in the order of the run's plan. */
-function readNodeRecords(layout, runId, plan) {
-    return plan.nodes.map((node) => readJsonFile((0,external_node_path_.join)(layout.nodeDir(runId, node), 'status.json'), NodeRecordSchema, RECORD));
-}
-/** Run ids in the state folder, oldest first (folders that are not run ids are ignored). */
-function listRunIds(layout) {
-    let names;
-    try {
-        names = readdirSync(layout.runsDir);
-    }
-    catch {
-        return [];
-    }
-    return names.filter((name) => RUN_ID_PATTERN.test(name)).sort();
-}
-/** Opens the records of an existing run (to finish one that was left running). */
-function openRunStore(layout, runId, plan) {
-    return RunStore.fromRecords(layout, readRunRecord(layout, runId), plan, readNodeRecords(layout, runId, plan));
-}
-/** run.json and status.json, as messages name them. */
-const RECORD = { kind: 'vmplan record' };
-
-// EXTERNAL MODULE: ./src/util/lease.ts
-var lease = __nccwpck_require__(4390);
-;// CONCATENATED MODULE: ./src/engine/reconcile.ts
-
-
-
-
-
-
-/** True when the run is recorded as running but its vmplan process on this machine is gone. */
-function isAbandoned(run) {
-    return (run.status === 'running' &&
-        run.host.hostname === (0,external_node_os_.hostname)() &&
-        run.host.pid !== process.pid &&
-        !(0,lease/* processAlive */.FN)(run.host.pid));
-}
-/**
- * Reads a run record and, when its vmplan process died without finishing it (SIGKILL, power loss), finishes
- * the records as cancelled with a message saying so. A run left `running` is never reported as running.
- */
-async function reconcileRun(layout, runId) {
-    const run = readRunRecord(layout, runId);
-    if (!isAbandoned(run))
-        return run;
-    const store = openRunStore(layout, runId, readPlan(layout.planFile(runId)));
-    await stopLeftovers(store, layout.runDir(runId));
-    try {
-        store.finish('cancelled', `vmplan (pid ${run.host.pid}) ended without finishing the run`);
-    }
-    catch (error) {
-        // The records cannot be written now (a full disk): say what they will say, and finish them next time.
-        if (!(0,errors/* isOutOfSpace */.mK)(error))
-            throw error;
-        return {
-            ...store.record,
-            message: `${store.record.message ?? ''} (not yet written to run.json: the state folder is out of space)`,
-        };
-    }
-    return store.record;
-}
-/** Stops every process or VM the records say is still running for the run. */
-async function stopLeftovers(store, runDir) {
-    for (const record of store.allNodes()) {
-        if (record.status === 'running' && record.process) {
-            await (await runtimeOf(record.executor)).stopLeftovers(record.process, runDir);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/github/check-runs-client.ts
-
-
-/**
- * One check run per job (`vmplan / <job>`) on the head commit: created in progress when the job starts,
- * completed with its conclusion, summary and every annotation (50 per request). A 403 (a fork's read-only
- * token) turns check runs off with one warning; check-run trouble never fails the job.
- */
-class check_runs_client_CheckRunsClient {
-    api;
-    repository;
-    headSha;
-    indexFile;
-    warn;
-    enabled = true;
-    warned = false;
-    index;
-    /** Each job's requests, in order: a job may end before the request creating its check run has returned. */
-    queues = new Map();
-    constructor(api, repository, headSha, indexFile, warn) {
-        this.api = api;
-        this.repository = repository;
-        this.headSha = headSha;
-        this.indexFile = indexFile;
-        this.warn = warn;
-        this.index = readIndex(indexFile);
-    }
-    /** A job started: its check run, in progress. */
-    started(job, start, startedAt) {
-        return this.inOrder(job, async () => {
-            const { data } = await this.api.request('POST /repos/{owner}/{repo}/check-runs', {
-                ...this.repository,
-                name: start.name,
-                head_sha: this.headSha,
-                status: 'in_progress',
-                started_at: startedAt,
-                output: start.output,
-            });
-            this.remember(job, data.id, false);
-        });
-    }
-    /** A job ended (or never started): complete its check run with everything the reports know. */
-    finished(job, completion, completedAt) {
-        return this.inOrder(job, async () => {
-            const batches = completion.annotationBatches;
-            const output = completion.output;
-            const existing = this.index[job];
-            const body = {
-                ...this.repository,
-                name: completion.name,
-                status: 'completed',
-                conclusion: completion.conclusion,
-                completed_at: completedAt,
-                output: { ...output, ...(batches[0] === undefined ? {} : { annotations: batches[0] }) },
-            };
-            let id;
-            if (existing === undefined) {
-                const { data } = await this.api.request('POST /repos/{owner}/{repo}/check-runs', {
-                    ...body,
-                    head_sha: this.headSha,
-                });
-                id = data.id;
-            }
-            else {
-                id = existing.id;
-                await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
-                    ...body,
-                    check_run_id: id,
-                });
-            }
-            // The Checks API appends the annotations of each further update.
-            for (const batch of batches.slice(1)) {
-                await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
-                    ...this.repository,
-                    check_run_id: id,
-                    output: { title: output.title, summary: output.summary, annotations: batch },
-                });
-            }
-            this.remember(job, id, true);
-        });
-    }
-    /** Completes every check run still in progress as cancelled (the post step, after a cancelled workflow). */
-    async cancelUnfinished(completedAt) {
-        let cancelled = 0;
-        for (const [job, entry] of Object.entries(this.index)) {
-            if (entry.completed)
-                continue;
-            await this.inOrder(job, async () => {
-                await this.api.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
-                    ...this.repository,
-                    check_run_id: entry.id,
-                    status: 'completed',
-                    conclusion: 'cancelled',
-                    completed_at: completedAt,
-                    output: {
-                        title: `${job}: cancelled`,
-                        summary: 'The workflow was cancelled before this job finished.',
-                    },
-                });
-                this.remember(job, entry.id, true);
-                cancelled++;
-            });
-        }
-        return cancelled;
-    }
-    /** Runs a job's request after that job's earlier ones (never in parallel with them). */
-    inOrder(job, work) {
-        const next = (this.queues.get(job) ?? Promise.resolve()).then(() => this.call(work));
-        this.queues.set(job, next);
-        return next;
-    }
-    async call(work) {
-        if (!this.enabled)
-            return;
-        try {
-            await work();
-        }
-        catch (error) {
-            // Requests of parallel jobs may all fail the same way; the first failure speaks for them.
-            if (!this.enabled)
-                return;
-            const status = error.status;
-            if (status === 403 || status === 404) {
-                this.enabled = false;
-                this.warn(`check runs are off: the token cannot write checks (${status}${status === 403 ? ', e.g. a pull request from a fork' : ''}); results are in the job summary and annotations. Grant "checks: write" to get one check run per job.`);
-                return;
-            }
-            if (!this.warned) {
-                this.warned = true;
-                this.warn(`a check-run request failed (${status ?? error.message}); results are in the job summary and annotations`);
-            }
-        }
-    }
-    remember(job, id, completed) {
-        this.index[job] = { id, completed };
-        (0,atomic_write/* writeJsonAtomic */.q)(this.indexFile, this.index);
-    }
-}
-function readIndex(path) {
-    if (!(0,external_node_fs_.existsSync)(path))
-        return {};
-    try {
-        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
-    }
-    catch {
-        return {};
-    }
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/records/layout.ts
-
-
-
-
-/**
- * Where everything lives: per-run data in the state folder (`runs/<runId>/...`, plans, downloads) and what
- * outlives runs in the cache folder (images, named caches, durations). All paths come from here.
- */
-class StateLayout {
-    root;
-    /** The cache folder: given, or `cache/` inside the state folder (tests, and state folders made before the split). */
-    cacheDir;
-    constructor(root, cacheDir) {
-        this.root = root;
-        this.cacheDir = cacheDir ?? (0,external_node_path_.join)(root, 'cache');
-    }
-    /** Folder holding one folder per run. */
-    get runsDir() {
-        return (0,external_node_path_.join)(this.root, 'runs');
-    }
-    /** Recorded job durations, to balance shards. */
-    get durationsFile() {
-        return (0,external_node_path_.join)(this.cacheDir, 'durations.json');
-    }
-    /** A run's folder; the id is validated so a user-given id can never point elsewhere. */
-    runDir(runId) {
-        assertRunId(runId);
-        return (0,external_node_path_.join)(this.runsDir, runId);
-    }
-    /** The run record. */
-    runRecord(runId) {
-        return (0,external_node_path_.join)(this.runDir(runId), 'run.json');
-    }
-    /** The plan the run executes. */
-    planFile(runId) {
-        return (0,external_node_path_.join)(this.runDir(runId), 'plan.json');
-    }
-    /** The run's workspace snapshot. */
-    snapshotDir(runId) {
-        return (0,external_node_path_.join)(this.runDir(runId), 'snapshot');
-    }
-    /** A node's folder, relative to the run folder: `jobs/<job>` or `images/<image>`. */
-    nodeFolder(node) {
-        return node.kind === 'execute' ? `jobs/${node.job}` : `images/${node.image}`;
-    }
-    /** A node's folder. */
-    nodeDir(runId, node) {
-        return (0,external_node_path_.join)(this.runDir(runId), this.nodeFolder(node));
-    }
-}
-/** Throws an InputError unless `runId` is a well-formed run id (no paths, no traversal). */
-function assertRunId(runId) {
-    if (!schema_RUN_ID_PATTERN.test(runId)) {
-        throw new errors/* InputError */.dz(`"${runId}" is not a run id (expected e.g. 20261129T102300Z-1a2b3c4d; see vmplan list)`);
-    }
-}
-/**
- * A new run id: UTC time to the second, then 8 hex digits — the milliseconds (3 digits) and 5 random ones — so
- * ids sort by start time even for runs started within one second.
- */
-function newRunId(now = new Date(), random = randomBytes(3).toString('hex')) {
-    const stamp = now
-        .toISOString()
-        .replace(/[-:]/g, '')
-        .replace(/\.\d+Z$/, 'Z');
-    const milliseconds = now.getUTCMilliseconds().toString(16).padStart(3, '0');
-    return `${stamp}-${milliseconds}${random.slice(0, 5)}`;
-}
-
-;// CONCATENATED MODULE: ./src/action/check-runs.ts
-
-
-/** How to make the check-runs client once the run folder exists, or undefined when check runs are off. */
-function checkRunsFactory(inputs, context, log, headSha = context.headSha) {
-    const mode = inputs['check-runs'];
-    if (mode === 'false')
-        return undefined;
-    const [owner, repo] = (context.repository ?? '').split('/');
-    if (owner === undefined || repo === undefined || headSha === null || inputs['github-token'] === '') {
-        const missing = [
-            ...(owner === undefined || repo === undefined ? ['GITHUB_REPOSITORY (owner/name)'] : []),
-            ...(headSha === null ? ['the commit (GITHUB_SHA)'] : []),
-            ...(inputs['github-token'] === '' ? ['the github-token input'] : []),
-        ];
-        if (mode === 'true')
-            log.warning(`check runs are off: ${missing.join(', ')} missing`);
-        return undefined;
-    }
-    if (mode === 'auto' && context.forkPullRequest) {
-        log.command(() => core.notice('Check runs are off: a pull request from a fork gets a read-only token (results are in the summary and annotations).'));
-        return undefined;
-    }
-    const api = lazyOctokit(inputs['github-token'], context.apiUrl);
-    return (indexFile) => new CheckRunsClient(api, { owner, repo }, headSha, indexFile, (message) => log.warning(message));
-}
-/** Octokit, loaded on first use (most of @actions/github is not needed to start). */
-/** The Checks API through Octokit, loaded on the first request (most steps never make one). */
-function lazyOctokit(token, baseUrl) {
-    let octokit;
-    return {
-        async request(route, parameters) {
-            octokit ??= __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413)).then(({ getOctokit }) => getOctokit(token, { baseUrl }));
-            return (await octokit).request(route, parameters);
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/action/metadata.ts
-
-
-/** The action's own inputs (the executors' inputs come from the executor table, see INPUTS). */
-const OWN_INPUTS = {
-    jobs: {
-        description: 'The jobs file (a path relative to the workspace), or the jobs YAML itself written inline with `jobs: |`.',
-        default: '.github/vmplan.yml',
-    },
-    only: {
-        description: 'Run only these jobs (and what they need); comma- or newline-separated job ids.',
-        default: '',
-    },
-    executor: {
-        description: 'Force an executor for VM jobs (vfkit, qemu) or run everything on the host (host). Default - vfkit on macOS, qemu on Linux, unless the jobs file says otherwise.',
-        default: '',
-    },
-    'max-parallel': {
-        description: "Most jobs running at once. Default - the runner's CPU count (VMs never get more CPUs or memory than the machine has).",
-        default: '',
-    },
-    'fail-fast': {
-        description: 'After the first failure, start nothing new and cancel running jobs (true or false).',
-        default: 'true',
-    },
-    'state-dir': {
-        description: "Where this workflow run's runs, plans and logs are kept on the runner (emptied with RUNNER_TEMP after the job; the cache-dir keeps what outlives runs).",
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression the runner fills in
-        default: '${{ runner.temp }}/vmplan',
-    },
-    'cache-dir': {
-        description: "Where what outlives workflow runs is kept - the image cache, named caches, recorded durations. Default - the runner user's cache folder (~/Library/Caches/vmplan on macOS, $XDG_CACHE_HOME/vmplan or ~/.cache/vmplan on Linux), or VMPLAN_CACHE_DIR.",
-        default: '',
-    },
-    'cache-max-size': {
-        description: 'After each run, prune the cache-dir to this size, least recently used first and never what a running job uses (e.g. 20GB, 500MB; 0 empties it of unused entries; empty - no pruning).',
-        default: '20GB',
-    },
-    'min-free': {
-        description: 'Free space the state and cache folders need before a run starts, or the run is refused with what pruning would free (e.g. 5GB). Default - 2 GB when a job runs in a VM, no check otherwise.',
-        default: '',
-    },
-    plan: {
-        description: 'A plan.json to execute instead of planning (for example one downloaded from an earlier run, or made by a plan-only step).',
-        default: '',
-    },
-    'plan-only': {
-        description: 'Only make and upload the plan; run nothing (true or false).',
-        default: 'false',
-    },
-    'upload-logs': {
-        description: "Upload each job's logs, result and artifacts as one artifact per run (always, failure, never).",
-        default: 'always',
-    },
-    trust: {
-        description: 'What the jobs file may do - auto (trusted only on push, schedule, dispatch, release and same-repository pull request events; untrusted for forks, pull_request_target, issue_comment, workflow_run and the rest), trusted, or untrusted (VM jobs only, no build commands or nix on the runner, image files only from trusted-image-paths or the repository). See docs/security.md.',
-        default: 'auto',
-    },
-    'trusted-image-paths': {
-        description: 'Host folders an untrusted run may boot prebuilt image files (kernel, initrd, disk) from; comma- or newline-separated absolute paths.',
-        default: '',
-    },
-    'untrusted-network': {
-        description: 'Guest networking for untrusted runs - nat (as the jobs file says) or none (no network device in any guest).',
-        default: 'nat',
-    },
-    'check-runs': {
-        description: 'One check run per job (auto - when the token can write checks; true; false).',
-        default: 'auto',
-    },
-    'github-token': {
-        description: 'Token for check runs (needs checks write).',
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression the runner fills in
-        default: '${{ github.token }}',
-    },
-    mode: {
-        description: 'run (plan and run jobs) or report (merge the results.json artifacts of a workflow run into one summary, annotations and check runs).',
-        default: 'run',
-    },
-    shard: {
-        description: 'Run only shard i/n of the plan (e.g. 2/3): jobs are spread over n runners, each job with what it needs.',
-        default: '',
-    },
-    durations: {
-        description: 'A results.json from an earlier run (or a JSON map of job id to milliseconds), to balance shards by recorded durations.',
-        default: '',
-    },
-    'rerun-failed-from': {
-        description: 'A workflow run id - download its plan and results and run only the jobs that did not pass (and what they need).',
-        default: '',
-    },
-    'results-from': {
-        description: 'With mode: report - the workflow run whose results to merge (default - this run; e.g. the run that triggered a workflow_run).',
-        default: '',
-    },
-};
-/** Every input of action.yml: the action's own, then each executor option (`vfkit-path`, `keep-failed-disks`, ...). */
-const INPUTS = {
-    ...OWN_INPUTS,
-    ...Object.fromEntries(executorOptions().map((option) => [
-        option.name,
-        { description: option.description, default: option.type === 'boolean' ? 'false' : '' },
-    ])),
-};
-/** Every output of action.yml, with its description. */
-const OUTPUTS = {
-    'plan-id': "The plan's id (sha256 of its content).",
-    'plan-path': 'Path of the plan.json on the runner.',
-    'plan-artifact-id': 'Id of the uploaded plan artifact.',
-    'plan-artifact-url': 'URL of the uploaded plan artifact.',
-    'plan-artifact-name': 'Name of the uploaded plan artifact (also its file name). Pass it to later jobs through job outputs: a re-run of failed jobs keeps the outputs of the planning job, so they still find its plan.',
-    'run-id': 'The vmplan run id (empty with plan-only).',
-    status: 'passed, failed or cancelled (planned with plan-only).',
-    passed: 'Number of jobs that passed.',
-    failed: 'Number of jobs that did not pass (failed, timed out, cancelled, skipped).',
-    'durations-path': "mode report: a JSON map of job id to milliseconds for the jobs that passed, to give the next plan's `durations` (carry it with actions/cache) so shards are balanced by recorded time.",
-    results: 'JSON: per job id, its status, duration (ms) and exit code.',
-};
-/** Sets an output (a name action.yml declares: a misspelt one does not compile). */
-function metadata_setOutput(name, value) {
-    core.setOutput(name, value);
-}
-/** Names under which the main step leaves state for the post step (core.saveState → STATE_<name>). */
-const STATE = {
-    stateDir: 'state-dir',
-    runDir: 'run-dir',
-    checksFile: 'checks-file',
-};
-
-;// CONCATENATED MODULE: ./src/action/workflow-context.ts
-
-const ZERO_SHA = /^0+$/;
-/** Reads the workflow context from the runner's environment and the event payload. Pure. */
-function workflowContext(env, payload) {
-    const event = env.GITHUB_EVENT_NAME ?? null;
-    const pullRequest = payload.pull_request;
-    const headSha = pullRequest?.head?.sha ?? env.GITHUB_SHA ?? null;
-    let diff;
-    if (pullRequest !== undefined) {
-        const base = pullRequest.base?.sha;
-        const head = pullRequest.head?.sha;
-        diff =
-            base !== undefined && head !== undefined
-                ? { base, head, mergeBase: true }
-                : { unknown: 'the pull request event has no base or head commit' };
-    }
-    else if (event === 'push') {
-        if (payload.before === undefined || payload.after === undefined)
-            diff = { unknown: 'the push event has no before/after commits' };
-        else if (ZERO_SHA.test(payload.before))
-            diff = { unknown: 'a new branch was pushed: there is no earlier commit to compare with' };
-        else
-            diff = { base: payload.before, head: payload.after, mergeBase: false };
-    }
-    else {
-        diff = { unknown: `changed files are not known for ${event ?? 'this'} events` };
-    }
-    const headRepo = pullRequest?.head?.repo?.full_name;
-    const baseRepo = pullRequest?.base?.repo?.full_name;
-    return {
-        repository: env.GITHUB_REPOSITORY ?? null,
-        headSha,
-        ref: pullRequest?.head?.ref === undefined ? (env.GITHUB_REF ?? null) : `refs/heads/${pullRequest.head.ref}`,
-        event,
-        runId: env.GITHUB_RUN_ID ?? null,
-        runAttempt: env.GITHUB_RUN_ATTEMPT ?? '1',
-        job: env.GITHUB_JOB ?? 'job',
-        serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
-        apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
-        workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
-        // pull_request_target runs in the base repository with its token, so it can write checks.
-        forkPullRequest: event !== 'pull_request_target' &&
-            pullRequest !== undefined &&
-            headRepo !== undefined &&
-            baseRepo !== undefined &&
-            headRepo !== baseRepo,
-        pullRequestFromElsewhere: pullRequest !== undefined &&
-            (headRepo === undefined || baseRepo === undefined || headRepo !== baseRepo),
-        diff,
-    };
-}
-/** The plan's source from the workflow context. */
-function planSource(context) {
-    return { repository: context.repository, commit: context.headSha, ref: context.ref, event: context.event };
-}
-/** A link to a run's artifact on GitHub. */
-function artifactUrl(context, artifactId) {
-    if (context.repository === null || context.runId === null)
-        return undefined;
-    return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}/artifacts/${artifactId}`;
-}
-/** The event payload the runner wrote (GITHUB_EVENT_PATH), or an empty one. */
-function readEventPayload(path) {
-    if (path === undefined || !(0,external_node_fs_.existsSync)(path))
-        return {};
-    try {
-        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
-    }
-    catch {
-        return {};
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/post-step.ts
-
-
-
-
-
-
-
-
-
-
-/**
- * The action's post step (runs even when the workflow is cancelled): if the main step did not finish its run,
- * stop whatever it left (VMs: HardStop → SIGTERM → SIGKILL; processes), mark unfinished jobs cancelled, finish
- * run.json, and complete check runs left in progress as cancelled. A cancelled workflow leaves nothing behind.
- */
-async function postStep() {
-    try {
-        const runDir = getState(STATE.runDir);
-        if (runDir === '') {
-            info('vmplan: no run was started; nothing to clean up');
-            return;
-        }
-        const layout = new StateLayout(getState(STATE.stateDir));
-        const runId = (0,external_node_path_.basename)(runDir);
-        const before = readRunRecord(layout, runId);
-        const run = await reconcileRun(layout, runId);
-        if (before.status === 'running')
-            info(`vmplan: run ${runId} was left running; stopped what it left and recorded it as ${run.status}`);
-        else
-            info(`vmplan: run ${runId} ended ${run.status}; nothing left running`);
-        const checksFile = getState(STATE.checksFile);
-        const token = getInput('github-token');
-        if (checksFile !== '' && (0,external_node_fs_.existsSync)(checksFile) && token !== '') {
-            const context = workflowContext(process.env, readEventPayload(process.env.GITHUB_EVENT_PATH));
-            const [owner, repo] = (context.repository ?? '').split('/');
-            if (owner !== undefined && repo !== undefined && context.headSha !== null) {
-                const checks = new check_runs_client_CheckRunsClient(lazyOctokit(token, context.apiUrl), { owner, repo }, context.headSha, checksFile, (message) => warning(message));
-                const cancelled = await checks.cancelUnfinished(new Date().toISOString());
-                if (cancelled > 0)
-                    info(`vmplan: completed ${cancelled} check run(s) left in progress as cancelled`);
-            }
-        }
-    }
-    catch (error) {
-        // Cleanup must never fail the job on its own account: say what happened.
-        warning(`vmplan post step: ${error.message}`);
-    }
-}
-
-
-/***/ }),
-
-/***/ 2282:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   D: () => (/* binding */ isRunnerOnly),
-/* harmony export */   f: () => (/* binding */ runnerOnlyReason)
-/* harmony export */ });
-/**
- * Variables of the runner that no job, image build or guest may see, whatever the jobs file asks: the runner's
- * and the action's credentials (`ACTIONS_RUNTIME_TOKEN`, `ACTIONS_ID_TOKEN_REQUEST_*`, `INPUT_*` holds the
- * github-token input, `STATE_*` the action's saved state), the token workflows conventionally export, and the
- * files through which a step talks to the runner (writing `GITHUB_ENV` or `GITHUB_PATH` changes later steps).
- */
-const RUNNER_ONLY = [
-    { pattern: /^ACTIONS_/, what: "the runner's own credentials and settings" },
-    { pattern: /^INPUT_/, what: "the action's inputs, which include its github-token" },
-    { pattern: /^STATE_/, what: "the action's saved state" },
-    {
-        pattern: /^(GITHUB_TOKEN|GH_TOKEN|GH_ENTERPRISE_TOKEN|GITHUB_ENTERPRISE_TOKEN)$/,
-        what: 'a GitHub token',
-    },
-    {
-        pattern: /^GITHUB_(ENV|OUTPUT|PATH|STATE|STEP_SUMMARY)$/,
-        what: 'a file through which a step changes the workflow',
-    },
-    { pattern: /^RUNNER_(TOKEN|TRACKING_ID)$/, what: "the runner's credentials" },
-];
-/** Why a variable is the runner's alone (to say so in an error), or undefined when a job may be given it. */
-function runnerOnlyReason(name) {
-    return RUNNER_ONLY.find((entry) => entry.pattern.test(name))?.what;
-}
-/** True for variables no job or image build ever inherits or is given. */
-function isRunnerOnly(name) {
-    return runnerOnlyReason(name) !== undefined;
-}
-
-
-/***/ }),
-
-/***/ 3916:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Gd: () => (/* binding */ InternalError),
-/* harmony export */   dS: () => (/* binding */ sortProblems),
-/* harmony export */   dz: () => (/* binding */ InputError),
-/* harmony export */   mK: () => (/* binding */ isOutOfSpace)
-/* harmony export */ });
-/* unused harmony exports InfrastructureError, formatPath, formatProblem */
-/* harmony import */ var _util_canonical_json_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1989);
-
-/** Bad input (a jobs file, a plan, a flag): nothing ran. The CLI exits 2 for it. */
-class InputError extends Error {
-    /** Every problem found, in document order. */
-    problems;
-    constructor(problems) {
-        const list = typeof problems === 'string' ? [{ message: problems }] : problems;
-        super(list.map(formatProblem).join('\n'));
-        this.name = 'InputError';
-        this.problems = list;
-    }
-}
-/**
- * vmplan could not do its own work on this machine (the state folder's disk is full, a record cannot be written):
- * neither the user's input nor their jobs. The CLI exits 3 for it.
- */
-class InfrastructureError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'InfrastructureError';
-    }
-}
-/** True for the errors a full disk or quota gives. */
-function isOutOfSpace(error) {
-    const code = error?.code;
-    return code === 'ENOSPC' || code === 'EDQUOT';
-}
-/**
- * A bug in vmplan itself (an invariant broken, a record missing that must exist): never the user's input. The
- * message says so, so a user reports it instead of trying to fix their jobs file.
- */
-class InternalError extends Error {
-    constructor(message) {
-        super(`internal error: ${message} (this is a bug in vmplan: please report it)`);
-        this.name = 'InternalError';
-    }
-}
-/** Renders a path as `jobs.unit.needs[1]` (keys that are not plain words are quoted). */
-function formatPath(path) {
-    let text = '';
-    for (const segment of path) {
-        if (typeof segment === 'number')
-            text += `[${segment}]`;
-        else if (/^[A-Za-z0-9_$-]+$/.test(segment))
-            text += text === '' ? segment : `.${segment}`;
-        else
-            text += `[${JSON.stringify(segment)}]`;
-    }
-    return text;
-}
-/** Renders a problem as `file:line:col path: message`. */
-function formatProblem(problem) {
-    let location = problem.file ?? '';
-    if (problem.file !== undefined && problem.line !== undefined) {
-        location += `:${problem.line}`;
-        if (problem.column !== undefined)
-            location += `:${problem.column}`;
-    }
-    const path = problem.path !== undefined && problem.path.length > 0 ? formatPath(problem.path) : '';
-    const where = [location, path].filter((part) => part !== '').join(' ');
-    return where === '' ? problem.message : `${where}: ${problem.message}`;
-}
-/** Orders problems by position in the file, then path, so reports read top to bottom. */
-function sortProblems(problems) {
-    return [...problems].sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER) ||
-        (a.column ?? 0) - (b.column ?? 0) ||
-        (0,_util_canonical_json_js__WEBPACK_IMPORTED_MODULE_0__/* .compareText */ .n6)(formatPath(a.path ?? []), formatPath(b.path ?? [])));
-}
-
 
 /***/ }),
 
@@ -43247,7 +43822,7 @@ function sortProblems(problems) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2625);
+/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4497);
 // The GitHub Action's post step: stop what a cancelled run left behind, finish its records and check runs.
 
 await (0,_action_post_step_js__WEBPACK_IMPORTED_MODULE_0__/* .postStep */ .F)();
@@ -43429,6 +44004,52 @@ function sha256(data) {
 /** Orders strings by UTF-16 code units, the same on every machine and locale (unlike localeCompare). */
 function compareText(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
+}
+
+
+/***/ }),
+
+/***/ 7983:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   b: () => (/* binding */ describeValue),
+/* harmony export */   u: () => (/* binding */ issueMessage)
+/* harmony export */ });
+/** A short rendering of any value for "found ..." parts of error messages. */
+function describeValue(value) {
+    if (value === undefined)
+        return 'nothing';
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'a list';
+    if (typeof value === 'object')
+        return 'a mapping';
+    if (typeof value === 'string')
+        return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+    return String(value);
+}
+/** What YAML and JSON users call each type zod names, for "expected ..., found ..." messages. */
+const TYPE_WORDS = {
+    record: 'a mapping (key: value lines)',
+    object: 'a mapping (key: value lines)',
+    array: 'a list (- item lines, or [a, b])',
+    string: 'a string',
+    number: 'a number',
+    boolean: 'true or false',
+    int: 'a whole number',
+};
+/**
+ * A zod issue's message in the user's words: wrong types say what was expected and what was found, never zod's
+ * own text ("expected record, received null"); other issues carry the message their schema gave them.
+ * The input must have been parsed with `reportInput: true`.
+ */
+function issueMessage(issue) {
+    // A schema's own message stays; zod's defaults all start with "Invalid input".
+    if (issue.code !== 'invalid_type' || !issue.message.startsWith('Invalid input'))
+        return issue.message;
+    return `expected ${TYPE_WORDS[issue.expected] ?? issue.expected}, found ${describeValue(issue.input)}`;
 }
 
 
@@ -43616,6 +44237,13 @@ function isBookkeeping(name) {
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+
+/***/ }),
+
+/***/ 181:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 
 /***/ }),
 
@@ -43850,6 +44478,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 
 /***/ }),
 
+/***/ 932:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
+
+/***/ }),
+
 /***/ 3193:
 /***/ ((module) => {
 
@@ -43868,6 +44503,8601 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 7349:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
+var YAMLMap = __nccwpck_require__(4454);
+var YAMLSeq = __nccwpck_require__(2223);
+var resolveBlockMap = __nccwpck_require__(7103);
+var resolveBlockSeq = __nccwpck_require__(334);
+var resolveFlowCollection = __nccwpck_require__(3142);
+
+function resolveCollection(CN, ctx, token, onError, tagName, tag) {
+    const coll = token.type === 'block-map'
+        ? resolveBlockMap.resolveBlockMap(CN, ctx, token, onError, tag)
+        : token.type === 'block-seq'
+            ? resolveBlockSeq.resolveBlockSeq(CN, ctx, token, onError, tag)
+            : resolveFlowCollection.resolveFlowCollection(CN, ctx, token, onError, tag);
+    const Coll = coll.constructor;
+    // If we got a tagName matching the class, or the tag name is '!',
+    // then use the tagName from the node class used to create it.
+    if (tagName === '!' || tagName === Coll.tagName) {
+        coll.tag = Coll.tagName;
+        return coll;
+    }
+    if (tagName)
+        coll.tag = tagName;
+    return coll;
+}
+function composeCollection(CN, ctx, token, props, onError) {
+    const tagToken = props.tag;
+    const tagName = !tagToken
+        ? null
+        : ctx.directives.tagName(tagToken.source, msg => onError(tagToken, 'TAG_RESOLVE_FAILED', msg));
+    if (token.type === 'block-seq') {
+        const { anchor, newlineAfterProp: nl } = props;
+        const lastProp = anchor && tagToken
+            ? anchor.offset > tagToken.offset
+                ? anchor
+                : tagToken
+            : (anchor ?? tagToken);
+        if (lastProp && (!nl || nl.offset < lastProp.offset)) {
+            const message = 'Missing newline after block sequence props';
+            onError(lastProp, 'MISSING_CHAR', message);
+        }
+    }
+    const expType = token.type === 'block-map'
+        ? 'map'
+        : token.type === 'block-seq'
+            ? 'seq'
+            : token.start.source === '{'
+                ? 'map'
+                : 'seq';
+    // shortcut: check if it's a generic YAMLMap or YAMLSeq
+    // before jumping into the custom tag logic.
+    if (!tagToken ||
+        !tagName ||
+        tagName === '!' ||
+        (tagName === YAMLMap.YAMLMap.tagName && expType === 'map') ||
+        (tagName === YAMLSeq.YAMLSeq.tagName && expType === 'seq')) {
+        return resolveCollection(CN, ctx, token, onError, tagName);
+    }
+    let tag = ctx.schema.tags.find(t => t.tag === tagName && t.collection === expType);
+    if (!tag) {
+        const kt = ctx.schema.knownTags[tagName];
+        if (kt?.collection === expType) {
+            ctx.schema.tags.push(Object.assign({}, kt, { default: false }));
+            tag = kt;
+        }
+        else {
+            if (kt) {
+                onError(tagToken, 'BAD_COLLECTION_TYPE', `${kt.tag} used for ${expType} collection, but expects ${kt.collection ?? 'scalar'}`, true);
+            }
+            else {
+                onError(tagToken, 'TAG_RESOLVE_FAILED', `Unresolved tag: ${tagName}`, true);
+            }
+            return resolveCollection(CN, ctx, token, onError, tagName);
+        }
+    }
+    const coll = resolveCollection(CN, ctx, token, onError, tagName, tag);
+    const res = tag.resolve?.(coll, msg => onError(tagToken, 'TAG_RESOLVE_FAILED', msg), ctx.options) ?? coll;
+    const node = identity.isNode(res)
+        ? res
+        : new Scalar.Scalar(res);
+    node.range = coll.range;
+    node.tag = tagName;
+    if (tag?.format)
+        node.format = tag.format;
+    return node;
+}
+
+exports.composeCollection = composeCollection;
+
+
+/***/ }),
+
+/***/ 3683:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var Document = __nccwpck_require__(3021);
+var composeNode = __nccwpck_require__(5937);
+var resolveEnd = __nccwpck_require__(7788);
+var resolveProps = __nccwpck_require__(4631);
+
+function composeDoc(options, directives, { offset, start, value, end }, onError) {
+    const opts = Object.assign({ _directives: directives }, options);
+    const doc = new Document.Document(undefined, opts);
+    const ctx = {
+        atKey: false,
+        atRoot: true,
+        directives: doc.directives,
+        options: doc.options,
+        schema: doc.schema
+    };
+    const props = resolveProps.resolveProps(start, {
+        indicator: 'doc-start',
+        next: value ?? end?.[0],
+        offset,
+        onError,
+        parentIndent: 0,
+        startOnNewline: true
+    });
+    if (props.found) {
+        doc.directives.docStart = true;
+        if (value &&
+            (value.type === 'block-map' || value.type === 'block-seq') &&
+            !props.hasNewline)
+            onError(props.end, 'MISSING_CHAR', 'Block collection cannot start on same line with directives-end marker');
+    }
+    // @ts-expect-error If Contents is set, let's trust the user
+    doc.contents = value
+        ? composeNode.composeNode(ctx, value, props, onError)
+        : composeNode.composeEmptyNode(ctx, props.end, start, null, props, onError);
+    const contentEnd = doc.contents.range[2];
+    const re = resolveEnd.resolveEnd(end, contentEnd, false, onError);
+    if (re.comment)
+        doc.comment = re.comment;
+    doc.range = [offset, contentEnd, re.offset];
+    return doc;
+}
+
+exports.composeDoc = composeDoc;
+
+
+/***/ }),
+
+/***/ 5937:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var Alias = __nccwpck_require__(4065);
+var identity = __nccwpck_require__(1127);
+var composeCollection = __nccwpck_require__(7349);
+var composeScalar = __nccwpck_require__(5413);
+var resolveEnd = __nccwpck_require__(7788);
+var utilEmptyScalarPosition = __nccwpck_require__(2599);
+
+const CN = { composeNode, composeEmptyNode };
+function composeNode(ctx, token, props, onError) {
+    const atKey = ctx.atKey;
+    const { spaceBefore, comment, anchor, tag } = props;
+    let node;
+    let isSrcToken = true;
+    switch (token.type) {
+        case 'alias':
+            node = composeAlias(ctx, token, onError);
+            if (anchor || tag)
+                onError(token, 'ALIAS_PROPS', 'An alias node must not specify any properties');
+            break;
+        case 'scalar':
+        case 'single-quoted-scalar':
+        case 'double-quoted-scalar':
+        case 'block-scalar':
+            node = composeScalar.composeScalar(ctx, token, tag, onError);
+            if (anchor)
+                node.anchor = anchor.source.substring(1);
+            break;
+        case 'block-map':
+        case 'block-seq':
+        case 'flow-collection':
+            try {
+                node = composeCollection.composeCollection(CN, ctx, token, props, onError);
+                if (anchor)
+                    node.anchor = anchor.source.substring(1);
+            }
+            catch (error) {
+                // Almost certainly here due to a stack overflow
+                const message = error instanceof Error ? error.message : String(error);
+                onError(token, 'RESOURCE_EXHAUSTION', message);
+            }
+            break;
+        default: {
+            const message = token.type === 'error'
+                ? token.message
+                : `Unsupported token (type: ${token.type})`;
+            onError(token, 'UNEXPECTED_TOKEN', message);
+            isSrcToken = false;
+        }
+    }
+    node ?? (node = composeEmptyNode(ctx, token.offset, undefined, null, props, onError));
+    if (anchor && node.anchor === '')
+        onError(anchor, 'BAD_ALIAS', 'Anchor cannot be an empty string');
+    if (atKey &&
+        ctx.options.stringKeys &&
+        (!identity.isScalar(node) ||
+            typeof node.value !== 'string' ||
+            (node.tag && node.tag !== 'tag:yaml.org,2002:str'))) {
+        const msg = 'With stringKeys, all keys must be strings';
+        onError(tag ?? token, 'NON_STRING_KEY', msg);
+    }
+    if (spaceBefore)
+        node.spaceBefore = true;
+    if (comment) {
+        if (token.type === 'scalar' && token.source === '')
+            node.comment = comment;
+        else
+            node.commentBefore = comment;
+    }
+    // @ts-expect-error Type checking misses meaning of isSrcToken
+    if (ctx.options.keepSourceTokens && isSrcToken)
+        node.srcToken = token;
+    return node;
+}
+function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment, anchor, tag, end }, onError) {
+    const token = {
+        type: 'scalar',
+        offset: utilEmptyScalarPosition.emptyScalarPosition(offset, before, pos),
+        indent: -1,
+        source: ''
+    };
+    const node = composeScalar.composeScalar(ctx, token, tag, onError);
+    if (anchor) {
+        node.anchor = anchor.source.substring(1);
+        if (node.anchor === '')
+            onError(anchor, 'BAD_ALIAS', 'Anchor cannot be an empty string');
+    }
+    if (spaceBefore)
+        node.spaceBefore = true;
+    if (comment) {
+        node.comment = comment;
+        node.range[2] = end;
+    }
+    return node;
+}
+function composeAlias({ options }, { offset, source, end }, onError) {
+    const alias = new Alias.Alias(source.substring(1));
+    if (alias.source === '')
+        onError(offset, 'BAD_ALIAS', 'Alias cannot be an empty string');
+    if (alias.source.endsWith(':'))
+        onError(offset + source.length - 1, 'BAD_ALIAS', 'Alias ending in : is ambiguous', true);
+    const valueEnd = offset + source.length;
+    const re = resolveEnd.resolveEnd(end, valueEnd, options.strict, onError);
+    alias.range = [offset, valueEnd, re.offset];
+    if (re.comment)
+        alias.comment = re.comment;
+    return alias;
+}
+
+exports.composeEmptyNode = composeEmptyNode;
+exports.composeNode = composeNode;
+
+
+/***/ }),
+
+/***/ 5413:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
+var resolveBlockScalar = __nccwpck_require__(8913);
+var resolveFlowScalar = __nccwpck_require__(6842);
+
+function composeScalar(ctx, token, tagToken, onError) {
+    const { value, type, comment, range } = token.type === 'block-scalar'
+        ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError)
+        : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
+    const tagName = tagToken
+        ? ctx.directives.tagName(tagToken.source, msg => onError(tagToken, 'TAG_RESOLVE_FAILED', msg))
+        : null;
+    let tag;
+    if (ctx.options.stringKeys && ctx.atKey) {
+        tag = ctx.schema[identity.SCALAR];
+    }
+    else if (tagName)
+        tag = findScalarTagByName(ctx.schema, value, tagName, tagToken, onError);
+    else if (token.type === 'scalar')
+        tag = findScalarTagByTest(ctx, value, token, onError);
+    else
+        tag = ctx.schema[identity.SCALAR];
+    let scalar;
+    try {
+        const res = tag.resolve(value, msg => onError(tagToken ?? token, 'TAG_RESOLVE_FAILED', msg), ctx.options);
+        scalar = identity.isScalar(res) ? res : new Scalar.Scalar(res);
+    }
+    catch (error) {
+        const msg = error instanceof Error ? error.message : String(error);
+        onError(tagToken ?? token, 'TAG_RESOLVE_FAILED', msg);
+        scalar = new Scalar.Scalar(value);
+    }
+    scalar.range = range;
+    scalar.source = value;
+    if (type)
+        scalar.type = type;
+    if (tagName)
+        scalar.tag = tagName;
+    if (tag.format)
+        scalar.format = tag.format;
+    if (comment)
+        scalar.comment = comment;
+    return scalar;
+}
+function findScalarTagByName(schema, value, tagName, tagToken, onError) {
+    if (tagName === '!')
+        return schema[identity.SCALAR]; // non-specific tag
+    const matchWithTest = [];
+    for (const tag of schema.tags) {
+        if (!tag.collection && tag.tag === tagName) {
+            if (tag.default && tag.test)
+                matchWithTest.push(tag);
+            else
+                return tag;
+        }
+    }
+    for (const tag of matchWithTest)
+        if (tag.test?.test(value))
+            return tag;
+    const kt = schema.knownTags[tagName];
+    if (kt && !kt.collection) {
+        // Ensure that the known tag is available for stringifying,
+        // but does not get used by default.
+        schema.tags.push(Object.assign({}, kt, { default: false, test: undefined }));
+        return kt;
+    }
+    onError(tagToken, 'TAG_RESOLVE_FAILED', `Unresolved tag: ${tagName}`, tagName !== 'tag:yaml.org,2002:str');
+    return schema[identity.SCALAR];
+}
+function findScalarTagByTest({ atKey, directives, schema }, value, token, onError) {
+    const tag = schema.tags.find(tag => (tag.default === true || (atKey && tag.default === 'key')) &&
+        tag.test?.test(value)) || schema[identity.SCALAR];
+    if (schema.compat) {
+        const compat = schema.compat.find(tag => tag.default && tag.test?.test(value)) ??
+            schema[identity.SCALAR];
+        if (tag.tag !== compat.tag) {
+            const ts = directives.tagString(tag.tag);
+            const cs = directives.tagString(compat.tag);
+            const msg = `Value may be parsed as either ${ts} or ${cs}`;
+            onError(token, 'TAG_RESOLVE_FAILED', msg, true);
+        }
+    }
+    return tag;
+}
+
+exports.composeScalar = composeScalar;
+
+
+/***/ }),
+
+/***/ 9984:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var node_process = __nccwpck_require__(932);
+var directives = __nccwpck_require__(1342);
+var Document = __nccwpck_require__(3021);
+var errors = __nccwpck_require__(1464);
+var identity = __nccwpck_require__(1127);
+var composeDoc = __nccwpck_require__(3683);
+var resolveEnd = __nccwpck_require__(7788);
+
+function getErrorPos(src) {
+    if (typeof src === 'number')
+        return [src, src + 1];
+    if (Array.isArray(src))
+        return src.length === 2 ? src : [src[0], src[1]];
+    const { offset, source } = src;
+    return [offset, offset + (typeof source === 'string' ? source.length : 1)];
+}
+function parsePrelude(prelude) {
+    let comment = '';
+    let atComment = false;
+    let afterEmptyLine = false;
+    for (let i = 0; i < prelude.length; ++i) {
+        const source = prelude[i];
+        switch (source[0]) {
+            case '#':
+                comment +=
+                    (comment === '' ? '' : afterEmptyLine ? '\n\n' : '\n') +
+                        (source.substring(1) || ' ');
+                atComment = true;
+                afterEmptyLine = false;
+                break;
+            case '%':
+                if (prelude[i + 1]?.[0] !== '#')
+                    i += 1;
+                atComment = false;
+                break;
+            default:
+                // This may be wrong after doc-end, but in that case it doesn't matter
+                if (!atComment)
+                    afterEmptyLine = true;
+                atComment = false;
+        }
+    }
+    return { comment, afterEmptyLine };
+}
+/**
+ * Compose a stream of CST nodes into a stream of YAML Documents.
+ *
+ * ```ts
+ * import { Composer, Parser } from 'yaml'
+ *
+ * const src: string = ...
+ * const tokens = new Parser().parse(src)
+ * const docs = new Composer().compose(tokens)
+ * ```
+ */
+class Composer {
+    constructor(options = {}) {
+        this.doc = null;
+        this.atDirectives = false;
+        this.prelude = [];
+        this.errors = [];
+        this.warnings = [];
+        this.onError = (source, code, message, warning) => {
+            const pos = getErrorPos(source);
+            if (warning)
+                this.warnings.push(new errors.YAMLWarning(pos, code, message));
+            else
+                this.errors.push(new errors.YAMLParseError(pos, code, message));
+        };
+        // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
+        this.directives = new directives.Directives({ version: options.version || '1.2' });
+        this.options = options;
+    }
+    decorate(doc, afterDoc) {
+        const { comment, afterEmptyLine } = parsePrelude(this.prelude);
+        //console.log({ dc: doc.comment, prelude, comment })
+        if (comment) {
+            const dc = doc.contents;
+            if (afterDoc) {
+                doc.comment = doc.comment ? `${doc.comment}\n${comment}` : comment;
+            }
+            else if (afterEmptyLine || doc.directives.docStart || !dc) {
+                doc.commentBefore = comment;
+            }
+            else if (identity.isCollection(dc) && !dc.flow && dc.items.length > 0) {
+                let it = dc.items[0];
+                if (identity.isPair(it))
+                    it = it.key;
+                const cb = it.commentBefore;
+                it.commentBefore = cb ? `${comment}\n${cb}` : comment;
+            }
+            else {
+                const cb = dc.commentBefore;
+                dc.commentBefore = cb ? `${comment}\n${cb}` : comment;
+            }
+        }
+        if (afterDoc) {
+            for (let i = 0; i < this.errors.length; ++i)
+                doc.errors.push(this.errors[i]);
+            for (let i = 0; i < this.warnings.length; ++i)
+                doc.warnings.push(this.warnings[i]);
+        }
+        else {
+            doc.errors = this.errors;
+            doc.warnings = this.warnings;
+        }
+        this.prelude = [];
+        this.errors = [];
+        this.warnings = [];
+    }
+    /**
+     * Current stream status information.
+     *
+     * Mostly useful at the end of input for an empty stream.
+     */
+    streamInfo() {
+        return {
+            comment: parsePrelude(this.prelude).comment,
+            directives: this.directives,
+            errors: this.errors,
+            warnings: this.warnings
+        };
+    }
+    /**
+     * Compose tokens into documents.
+     *
+     * @param forceDoc - If the stream contains no document, still emit a final document including any comments and directives that would be applied to a subsequent document.
+     * @param endOffset - Should be set if `forceDoc` is also set, to set the document range end and to indicate errors correctly.
+     */
+    *compose(tokens, forceDoc = false, endOffset = -1) {
+        for (const token of tokens)
+            yield* this.next(token);
+        yield* this.end(forceDoc, endOffset);
+    }
+    /** Advance the composer by one CST token. */
+    *next(token) {
+        if (node_process.env.LOG_STREAM)
+            console.dir(token, { depth: null });
+        switch (token.type) {
+            case 'directive':
+                this.directives.add(token.source, (offset, message, warning) => {
+                    const pos = getErrorPos(token);
+                    pos[0] += offset;
+                    this.onError(pos, 'BAD_DIRECTIVE', message, warning);
+                });
+                this.prelude.push(token.source);
+                this.atDirectives = true;
+                break;
+            case 'document': {
+                const doc = composeDoc.composeDoc(this.options, this.directives, token, this.onError);
+                if (this.atDirectives && !doc.directives.docStart)
+                    this.onError(token, 'MISSING_CHAR', 'Missing directives-end/doc-start indicator line');
+                this.decorate(doc, false);
+                if (this.doc)
+                    yield this.doc;
+                this.doc = doc;
+                this.atDirectives = false;
+                break;
+            }
+            case 'byte-order-mark':
+            case 'space':
+                break;
+            case 'comment':
+            case 'newline':
+                this.prelude.push(token.source);
+                break;
+            case 'error': {
+                const msg = token.source
+                    ? `${token.message}: ${JSON.stringify(token.source)}`
+                    : token.message;
+                const error = new errors.YAMLParseError(getErrorPos(token), 'UNEXPECTED_TOKEN', msg);
+                if (this.atDirectives || !this.doc)
+                    this.errors.push(error);
+                else
+                    this.doc.errors.push(error);
+                break;
+            }
+            case 'doc-end': {
+                if (!this.doc) {
+                    const msg = 'Unexpected doc-end without preceding document';
+                    this.errors.push(new errors.YAMLParseError(getErrorPos(token), 'UNEXPECTED_TOKEN', msg));
+                    break;
+                }
+                this.doc.directives.docEnd = true;
+                const end = resolveEnd.resolveEnd(token.end, token.offset + token.source.length, this.doc.options.strict, this.onError);
+                this.decorate(this.doc, true);
+                if (end.comment) {
+                    const dc = this.doc.comment;
+                    this.doc.comment = dc ? `${dc}\n${end.comment}` : end.comment;
+                }
+                this.doc.range[2] = end.offset;
+                break;
+            }
+            default:
+                this.errors.push(new errors.YAMLParseError(getErrorPos(token), 'UNEXPECTED_TOKEN', `Unsupported token ${token.type}`));
+        }
+    }
+    /**
+     * Call at end of input to yield any remaining document.
+     *
+     * @param forceDoc - If the stream contains no document, still emit a final document including any comments and directives that would be applied to a subsequent document.
+     * @param endOffset - Should be set if `forceDoc` is also set, to set the document range end and to indicate errors correctly.
+     */
+    *end(forceDoc = false, endOffset = -1) {
+        if (this.doc) {
+            this.decorate(this.doc, true);
+            yield this.doc;
+            this.doc = null;
+        }
+        else if (forceDoc) {
+            const opts = Object.assign({ _directives: this.directives }, this.options);
+            const doc = new Document.Document(undefined, opts);
+            if (this.atDirectives)
+                this.onError(endOffset, 'MISSING_CHAR', 'Missing directives-end indicator line');
+            doc.range = [0, endOffset, endOffset];
+            this.decorate(doc, false);
+            yield doc;
+        }
+    }
+}
+
+exports.Composer = Composer;
+
+
+/***/ }),
+
+/***/ 7103:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var Pair = __nccwpck_require__(7165);
+var YAMLMap = __nccwpck_require__(4454);
+var resolveProps = __nccwpck_require__(4631);
+var utilContainsNewline = __nccwpck_require__(9499);
+var utilFlowIndentCheck = __nccwpck_require__(4051);
+var utilMapIncludes = __nccwpck_require__(1187);
+
+const startColMsg = 'All mapping items must start at the same column';
+function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
+    const NodeClass = tag?.nodeClass ?? YAMLMap.YAMLMap;
+    const map = new NodeClass(ctx.schema);
+    if (ctx.atRoot)
+        ctx.atRoot = false;
+    let offset = bm.offset;
+    let commentEnd = null;
+    for (const collItem of bm.items) {
+        const { start, key, sep, value } = collItem;
+        // key properties
+        const keyProps = resolveProps.resolveProps(start, {
+            indicator: 'explicit-key-ind',
+            next: key ?? sep?.[0],
+            offset,
+            onError,
+            parentIndent: bm.indent,
+            startOnNewline: true
+        });
+        const implicitKey = !keyProps.found;
+        if (implicitKey) {
+            if (key) {
+                if (key.type === 'block-seq')
+                    onError(offset, 'BLOCK_AS_IMPLICIT_KEY', 'A block sequence may not be used as an implicit map key');
+                else if ('indent' in key && key.indent !== bm.indent)
+                    onError(offset, 'BAD_INDENT', startColMsg);
+            }
+            if (!keyProps.anchor && !keyProps.tag && !sep) {
+                commentEnd = keyProps.end;
+                if (keyProps.comment) {
+                    if (map.comment)
+                        map.comment += '\n' + keyProps.comment;
+                    else
+                        map.comment = keyProps.comment;
+                }
+                continue;
+            }
+            if (keyProps.newlineAfterProp || utilContainsNewline.containsNewline(key)) {
+                onError(key ?? start[start.length - 1], 'MULTILINE_IMPLICIT_KEY', 'Implicit keys need to be on a single line');
+            }
+        }
+        else if (keyProps.found?.indent !== bm.indent) {
+            onError(offset, 'BAD_INDENT', startColMsg);
+        }
+        // key value
+        ctx.atKey = true;
+        const keyStart = keyProps.end;
+        const keyNode = key
+            ? composeNode(ctx, key, keyProps, onError)
+            : composeEmptyNode(ctx, keyStart, start, null, keyProps, onError);
+        if (ctx.schema.compat)
+            utilFlowIndentCheck.flowIndentCheck(bm.indent, key, onError);
+        ctx.atKey = false;
+        if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
+            onError(keyStart, 'DUPLICATE_KEY', 'Map keys must be unique');
+        // value properties
+        const valueProps = resolveProps.resolveProps(sep ?? [], {
+            indicator: 'map-value-ind',
+            next: value,
+            offset: keyNode.range[2],
+            onError,
+            parentIndent: bm.indent,
+            startOnNewline: !key || key.type === 'block-scalar'
+        });
+        offset = valueProps.end;
+        if (valueProps.found) {
+            if (implicitKey) {
+                if (value?.type === 'block-map' && !valueProps.hasNewline)
+                    onError(offset, 'BLOCK_AS_IMPLICIT_KEY', 'Nested mappings are not allowed in compact mappings');
+                if (ctx.options.strict &&
+                    keyProps.start < valueProps.found.offset - 1024)
+                    onError(keyNode.range, 'KEY_OVER_1024_CHARS', 'The : indicator must be at most 1024 chars after the start of an implicit block mapping key');
+            }
+            // value value
+            const valueNode = value
+                ? composeNode(ctx, value, valueProps, onError)
+                : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
+            if (ctx.schema.compat)
+                utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
+            offset = valueNode.range[2];
+            const pair = new Pair.Pair(keyNode, valueNode);
+            if (ctx.options.keepSourceTokens)
+                pair.srcToken = collItem;
+            map.items.push(pair);
+        }
+        else {
+            // key with no value
+            if (implicitKey)
+                onError(keyNode.range, 'MISSING_CHAR', 'Implicit map keys need to be followed by map values');
+            if (valueProps.comment) {
+                if (keyNode.comment)
+                    keyNode.comment += '\n' + valueProps.comment;
+                else
+                    keyNode.comment = valueProps.comment;
+            }
+            const pair = new Pair.Pair(keyNode);
+            if (ctx.options.keepSourceTokens)
+                pair.srcToken = collItem;
+            map.items.push(pair);
+        }
+    }
+    if (commentEnd && commentEnd < offset)
+        onError(commentEnd, 'IMPOSSIBLE', 'Map comment with trailing content');
+    map.range = [bm.offset, offset, commentEnd ?? offset];
+    return map;
+}
+
+exports.resolveBlockMap = resolveBlockMap;
+
+
+/***/ }),
+
+/***/ 8913:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var Scalar = __nccwpck_require__(3301);
+
+function resolveBlockScalar(ctx, scalar, onError) {
+    const start = scalar.offset;
+    const header = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
+    if (!header)
+        return { value: '', type: null, comment: '', range: [start, start, start] };
+    const type = header.mode === '>' ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
+    const lines = scalar.source ? splitLines(scalar.source) : [];
+    // determine the end of content & start of chomping
+    let chompStart = lines.length;
+    for (let i = lines.length - 1; i >= 0; --i) {
+        const content = lines[i][1];
+        if (content === '' || content === '\r')
+            chompStart = i;
+        else
+            break;
+    }
+    // shortcut for empty contents
+    if (chompStart === 0) {
+        const value = header.chomp === '+' && lines.length > 0
+            ? '\n'.repeat(Math.max(1, lines.length - 1))
+            : '';
+        let end = start + header.length;
+        if (scalar.source)
+            end += scalar.source.length;
+        return { value, type, comment: header.comment, range: [start, end, end] };
+    }
+    // find the indentation level to trim from start
+    let trimIndent = scalar.indent + header.indent;
+    let offset = scalar.offset + header.length;
+    let contentStart = 0;
+    for (let i = 0; i < chompStart; ++i) {
+        const [indent, content] = lines[i];
+        if (content === '' || content === '\r') {
+            if (header.indent === 0 && indent.length > trimIndent)
+                trimIndent = indent.length;
+        }
+        else {
+            if (indent.length < trimIndent) {
+                const message = 'Block scalars with more-indented leading empty lines must use an explicit indentation indicator';
+                onError(offset + indent.length, 'MISSING_CHAR', message);
+            }
+            if (header.indent === 0)
+                trimIndent = indent.length;
+            contentStart = i;
+            if (trimIndent === 0 && !ctx.atRoot) {
+                const message = 'Block scalar values in collections must be indented';
+                onError(offset, 'BAD_INDENT', message);
+            }
+            break;
+        }
+        offset += indent.length + content.length + 1;
+    }
+    // include trailing more-indented empty lines in content
+    for (let i = lines.length - 1; i >= chompStart; --i) {
+        if (lines[i][0].length > trimIndent)
+            chompStart = i + 1;
+    }
+    let value = '';
+    let sep = '';
+    let prevMoreIndented = false;
+    // leading whitespace is kept intact
+    for (let i = 0; i < contentStart; ++i)
+        value += lines[i][0].slice(trimIndent) + '\n';
+    for (let i = contentStart; i < chompStart; ++i) {
+        let [indent, content] = lines[i];
+        offset += indent.length + content.length + 1;
+        const crlf = content[content.length - 1] === '\r';
+        if (crlf)
+            content = content.slice(0, -1);
+        /* istanbul ignore if already caught in lexer */
+        if (content && indent.length < trimIndent) {
+            const src = header.indent
+                ? 'explicit indentation indicator'
+                : 'first line';
+            const message = `Block scalar lines must not be less indented than their ${src}`;
+            onError(offset - content.length - (crlf ? 2 : 1), 'BAD_INDENT', message);
+            indent = '';
+        }
+        if (type === Scalar.Scalar.BLOCK_LITERAL) {
+            value += sep + indent.slice(trimIndent) + content;
+            sep = '\n';
+        }
+        else if (indent.length > trimIndent || content[0] === '\t') {
+            // more-indented content within a folded block
+            if (sep === ' ')
+                sep = '\n';
+            else if (!prevMoreIndented && sep === '\n')
+                sep = '\n\n';
+            value += sep + indent.slice(trimIndent) + content;
+            sep = '\n';
+            prevMoreIndented = true;
+        }
+        else if (content === '') {
+            // empty line
+            if (sep === '\n')
+                value += '\n';
+            else
+                sep = '\n';
+        }
+        else {
+            value += sep + content;
+            sep = ' ';
+            prevMoreIndented = false;
+        }
+    }
+    switch (header.chomp) {
+        case '-':
+            break;
+        case '+':
+            for (let i = chompStart; i < lines.length; ++i)
+                value += '\n' + lines[i][0].slice(trimIndent);
+            if (value[value.length - 1] !== '\n')
+                value += '\n';
+            break;
+        default:
+            value += '\n';
+    }
+    const end = start + header.length + scalar.source.length;
+    return { value, type, comment: header.comment, range: [start, end, end] };
+}
+function parseBlockScalarHeader({ offset, props }, strict, onError) {
+    /* istanbul ignore if should not happen */
+    if (props[0].type !== 'block-scalar-header') {
+        onError(props[0], 'IMPOSSIBLE', 'Block scalar header not found');
+        return null;
+    }
+    const { source } = props[0];
+    const mode = source[0];
+    let indent = 0;
+    let chomp = '';
+    let error = -1;
+    for (let i = 1; i < source.length; ++i) {
+        const ch = source[i];
+        if (!chomp && (ch === '-' || ch === '+'))
+            chomp = ch;
+        else {
+            const n = Number(ch);
+            if (!indent && n)
+                indent = n;
+            else if (error === -1)
+                error = offset + i;
+        }
+    }
+    if (error !== -1)
+        onError(error, 'UNEXPECTED_TOKEN', `Block scalar header includes extra characters: ${source}`);
+    let hasSpace = false;
+    let comment = '';
+    let length = source.length;
+    for (let i = 1; i < props.length; ++i) {
+        const token = props[i];
+        switch (token.type) {
+            case 'space':
+                hasSpace = true;
+            // fallthrough
+            case 'newline':
+                length += token.source.length;
+                break;
+            case 'comment':
+                if (strict && !hasSpace) {
+                    const message = 'Comments must be separated from other tokens by white space characters';
+                    onError(token, 'MISSING_CHAR', message);
+                }
+                length += token.source.length;
+                comment = token.source.substring(1);
+                break;
+            case 'error':
+                onError(token, 'UNEXPECTED_TOKEN', token.message);
+                length += token.source.length;
+                break;
+            /* istanbul ignore next should not happen */
+            default: {
+                const message = `Unexpected token in block scalar header: ${token.type}`;
+                onError(token, 'UNEXPECTED_TOKEN', message);
+                const ts = token.source;
+                if (ts && typeof ts === 'string')
+                    length += ts.length;
+            }
+        }
+    }
+    return { mode, indent, chomp, comment, length };
+}
+/** @returns Array of lines split up as `[indent, content]` */
+function splitLines(source) {
+    const split = source.split(/\n( *)/);
+    const first = split[0];
+    const m = first.match(/^( *)/);
+    const line0 = m?.[1]
+        ? [m[1], first.slice(m[1].length)]
+        : ['', first];
+    const lines = [line0];
+    for (let i = 1; i < split.length; i += 2)
+        lines.push([split[i], split[i + 1]]);
+    return lines;
+}
+
+exports.resolveBlockScalar = resolveBlockScalar;
+
+
+/***/ }),
+
+/***/ 334:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var YAMLSeq = __nccwpck_require__(2223);
+var resolveProps = __nccwpck_require__(4631);
+var utilFlowIndentCheck = __nccwpck_require__(4051);
+
+function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
+    const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
+    const seq = new NodeClass(ctx.schema);
+    if (ctx.atRoot)
+        ctx.atRoot = false;
+    if (ctx.atKey)
+        ctx.atKey = false;
+    let offset = bs.offset;
+    let commentEnd = null;
+    for (const { start, value } of bs.items) {
+        const props = resolveProps.resolveProps(start, {
+            indicator: 'seq-item-ind',
+            next: value,
+            offset,
+            onError,
+            parentIndent: bs.indent,
+            startOnNewline: true
+        });
+        if (!props.found) {
+            if (props.anchor || props.tag || value) {
+                if (value?.type === 'block-seq')
+                    onError(props.end, 'BAD_INDENT', 'All sequence items must start at the same column');
+                else
+                    onError(offset, 'MISSING_CHAR', 'Sequence item without - indicator');
+            }
+            else {
+                commentEnd = props.end;
+                if (props.comment)
+                    seq.comment = props.comment;
+                continue;
+            }
+        }
+        const node = value
+            ? composeNode(ctx, value, props, onError)
+            : composeEmptyNode(ctx, props.end, start, null, props, onError);
+        if (ctx.schema.compat)
+            utilFlowIndentCheck.flowIndentCheck(bs.indent, value, onError);
+        offset = node.range[2];
+        seq.items.push(node);
+    }
+    seq.range = [bs.offset, offset, commentEnd ?? offset];
+    return seq;
+}
+
+exports.resolveBlockSeq = resolveBlockSeq;
+
+
+/***/ }),
+
+/***/ 7788:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+
+function resolveEnd(end, offset, reqSpace, onError) {
+    let comment = '';
+    if (end) {
+        let hasSpace = false;
+        let sep = '';
+        for (const token of end) {
+            const { source, type } = token;
+            switch (type) {
+                case 'space':
+                    hasSpace = true;
+                    break;
+                case 'comment': {
+                    if (reqSpace && !hasSpace)
+                        onError(token, 'MISSING_CHAR', 'Comments must be separated from other tokens by white space characters');
+                    const cb = source.substring(1) || ' ';
+                    if (!comment)
+                        comment = cb;
+                    else
+                        comment += sep + cb;
+                    sep = '';
+                    break;
+                }
+                case 'newline':
+                    if (comment)
+                        sep += source;
+                    hasSpace = true;
+                    break;
+                default:
+                    onError(token, 'UNEXPECTED_TOKEN', `Unexpected ${type} at node end`);
+            }
+            offset += source.length;
+        }
+    }
+    return { comment, offset };
+}
+
+exports.resolveEnd = resolveEnd;
+
+
+/***/ }),
+
+/***/ 3142:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var YAMLMap = __nccwpck_require__(4454);
+var YAMLSeq = __nccwpck_require__(2223);
+var resolveEnd = __nccwpck_require__(7788);
+var resolveProps = __nccwpck_require__(4631);
+var utilContainsNewline = __nccwpck_require__(9499);
+var utilMapIncludes = __nccwpck_require__(1187);
+
+const blockMsg = 'Block collections are not allowed within flow collections';
+const isBlock = (token) => token && (token.type === 'block-map' || token.type === 'block-seq');
+function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
+    const isMap = fc.start.source === '{';
+    const fcName = isMap ? 'flow map' : 'flow sequence';
+    const NodeClass = (tag?.nodeClass ?? (isMap ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq));
+    const coll = new NodeClass(ctx.schema);
+    coll.flow = true;
+    const atRoot = ctx.atRoot;
+    if (atRoot)
+        ctx.atRoot = false;
+    if (ctx.atKey)
+        ctx.atKey = false;
+    let offset = fc.offset + fc.start.source.length;
+    for (let i = 0; i < fc.items.length; ++i) {
+        const collItem = fc.items[i];
+        const { start, key, sep, value } = collItem;
+        const props = resolveProps.resolveProps(start, {
+            flow: fcName,
+            indicator: 'explicit-key-ind',
+            next: key ?? sep?.[0],
+            offset,
+            onError,
+            parentIndent: fc.indent,
+            startOnNewline: false
+        });
+        if (!props.found) {
+            if (!props.anchor && !props.tag && !sep && !value) {
+                if (i === 0 && props.comma)
+                    onError(props.comma, 'UNEXPECTED_TOKEN', `Unexpected , in ${fcName}`);
+                else if (i < fc.items.length - 1)
+                    onError(props.start, 'UNEXPECTED_TOKEN', `Unexpected empty item in ${fcName}`);
+                if (props.comment) {
+                    if (coll.comment)
+                        coll.comment += '\n' + props.comment;
+                    else
+                        coll.comment = props.comment;
+                }
+                offset = props.end;
+                continue;
+            }
+            if (!isMap && ctx.options.strict && utilContainsNewline.containsNewline(key))
+                onError(key, // checked by containsNewline()
+                'MULTILINE_IMPLICIT_KEY', 'Implicit keys of flow sequence pairs need to be on a single line');
+        }
+        if (i === 0) {
+            if (props.comma)
+                onError(props.comma, 'UNEXPECTED_TOKEN', `Unexpected , in ${fcName}`);
+        }
+        else {
+            if (!props.comma)
+                onError(props.start, 'MISSING_CHAR', `Missing , between ${fcName} items`);
+            if (props.comment) {
+                let prevItemComment = '';
+                loop: for (const st of start) {
+                    switch (st.type) {
+                        case 'comma':
+                        case 'space':
+                            break;
+                        case 'comment':
+                            prevItemComment = st.source.substring(1);
+                            break loop;
+                        default:
+                            break loop;
+                    }
+                }
+                if (prevItemComment) {
+                    let prev = coll.items[coll.items.length - 1];
+                    if (identity.isPair(prev))
+                        prev = prev.value ?? prev.key;
+                    if (prev.comment)
+                        prev.comment += '\n' + prevItemComment;
+                    else
+                        prev.comment = prevItemComment;
+                    props.comment = props.comment.substring(prevItemComment.length + 1);
+                }
+            }
+        }
+        if (!isMap && !sep && !props.found) {
+            // item is a value in a seq
+            // → key & sep are empty, start does not include ? or :
+            const valueNode = value
+                ? composeNode(ctx, value, props, onError)
+                : composeEmptyNode(ctx, props.end, sep, null, props, onError);
+            coll.items.push(valueNode);
+            offset = valueNode.range[2];
+            if (isBlock(value))
+                onError(valueNode.range, 'BLOCK_IN_FLOW', blockMsg);
+        }
+        else {
+            // item is a key+value pair
+            // key value
+            ctx.atKey = true;
+            const keyStart = props.end;
+            const keyNode = key
+                ? composeNode(ctx, key, props, onError)
+                : composeEmptyNode(ctx, keyStart, start, null, props, onError);
+            if (isBlock(key))
+                onError(keyNode.range, 'BLOCK_IN_FLOW', blockMsg);
+            ctx.atKey = false;
+            // value properties
+            const valueProps = resolveProps.resolveProps(sep ?? [], {
+                flow: fcName,
+                indicator: 'map-value-ind',
+                next: value,
+                offset: keyNode.range[2],
+                onError,
+                parentIndent: fc.indent,
+                startOnNewline: false
+            });
+            if (valueProps.found) {
+                if (!isMap && !props.found && ctx.options.strict) {
+                    if (sep)
+                        for (const st of sep) {
+                            if (st === valueProps.found)
+                                break;
+                            if (st.type === 'newline') {
+                                onError(st, 'MULTILINE_IMPLICIT_KEY', 'Implicit keys of flow sequence pairs need to be on a single line');
+                                break;
+                            }
+                        }
+                    if (props.start < valueProps.found.offset - 1024)
+                        onError(valueProps.found, 'KEY_OVER_1024_CHARS', 'The : indicator must be at most 1024 chars after the start of an implicit flow sequence key');
+                }
+            }
+            else if (value) {
+                if ('source' in value && value.source?.[0] === ':')
+                    onError(value, 'MISSING_CHAR', `Missing space after : in ${fcName}`);
+                else
+                    onError(valueProps.start, 'MISSING_CHAR', `Missing , or : between ${fcName} items`);
+            }
+            // value value
+            const valueNode = value
+                ? composeNode(ctx, value, valueProps, onError)
+                : valueProps.found
+                    ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError)
+                    : null;
+            if (valueNode) {
+                if (isBlock(value))
+                    onError(valueNode.range, 'BLOCK_IN_FLOW', blockMsg);
+            }
+            else if (valueProps.comment) {
+                if (keyNode.comment)
+                    keyNode.comment += '\n' + valueProps.comment;
+                else
+                    keyNode.comment = valueProps.comment;
+            }
+            const pair = new Pair.Pair(keyNode, valueNode);
+            if (ctx.options.keepSourceTokens)
+                pair.srcToken = collItem;
+            if (isMap) {
+                const map = coll;
+                if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
+                    onError(keyStart, 'DUPLICATE_KEY', 'Map keys must be unique');
+                map.items.push(pair);
+            }
+            else {
+                const map = new YAMLMap.YAMLMap(ctx.schema);
+                map.flow = true;
+                map.items.push(pair);
+                const endRange = (valueNode ?? keyNode).range;
+                map.range = [keyNode.range[0], endRange[1], endRange[2]];
+                coll.items.push(map);
+            }
+            offset = valueNode ? valueNode.range[2] : valueProps.end;
+        }
+    }
+    const expectedEnd = isMap ? '}' : ']';
+    const [ce, ...ee] = fc.end;
+    let cePos = offset;
+    if (ce?.source === expectedEnd)
+        cePos = ce.offset + ce.source.length;
+    else {
+        const name = fcName[0].toUpperCase() + fcName.substring(1);
+        const msg = atRoot
+            ? `${name} must end with a ${expectedEnd}`
+            : `${name} in block collection must be sufficiently indented and end with a ${expectedEnd}`;
+        onError(offset, atRoot ? 'MISSING_CHAR' : 'BAD_INDENT', msg);
+        if (ce && ce.source.length !== 1)
+            ee.unshift(ce);
+    }
+    if (ee.length > 0) {
+        const end = resolveEnd.resolveEnd(ee, cePos, ctx.options.strict, onError);
+        if (end.comment) {
+            if (coll.comment)
+                coll.comment += '\n' + end.comment;
+            else
+                coll.comment = end.comment;
+        }
+        coll.range = [fc.offset, cePos, end.offset];
+    }
+    else {
+        coll.range = [fc.offset, cePos, cePos];
+    }
+    return coll;
+}
+
+exports.resolveFlowCollection = resolveFlowCollection;
+
+
+/***/ }),
+
+/***/ 6842:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var Scalar = __nccwpck_require__(3301);
+var resolveEnd = __nccwpck_require__(7788);
+
+function resolveFlowScalar(scalar, strict, onError) {
+    const { offset, type, source, end } = scalar;
+    let _type;
+    let value;
+    const _onError = (rel, code, msg) => onError(offset + rel, code, msg);
+    switch (type) {
+        case 'scalar':
+            _type = Scalar.Scalar.PLAIN;
+            value = plainValue(source, _onError);
+            break;
+        case 'single-quoted-scalar':
+            _type = Scalar.Scalar.QUOTE_SINGLE;
+            value = singleQuotedValue(source, _onError);
+            break;
+        case 'double-quoted-scalar':
+            _type = Scalar.Scalar.QUOTE_DOUBLE;
+            value = doubleQuotedValue(source, _onError);
+            break;
+        /* istanbul ignore next should not happen */
+        default:
+            onError(scalar, 'UNEXPECTED_TOKEN', `Expected a flow scalar value, but found: ${type}`);
+            return {
+                value: '',
+                type: null,
+                comment: '',
+                range: [offset, offset + source.length, offset + source.length]
+            };
+    }
+    const valueEnd = offset + source.length;
+    const re = resolveEnd.resolveEnd(end, valueEnd, strict, onError);
+    return {
+        value,
+        type: _type,
+        comment: re.comment,
+        range: [offset, valueEnd, re.offset]
+    };
+}
+function plainValue(source, onError) {
+    let badChar = '';
+    switch (source[0]) {
+        /* istanbul ignore next should not happen */
+        case '\t':
+            badChar = 'a tab character';
+            break;
+        case ',':
+            badChar = 'flow indicator character ,';
+            break;
+        case '%':
+            badChar = 'directive indicator character %';
+            break;
+        case '|':
+        case '>': {
+            badChar = `block scalar indicator ${source[0]}`;
+            break;
+        }
+        case '@':
+        case '`': {
+            badChar = `reserved character ${source[0]}`;
+            break;
+        }
+    }
+    if (badChar)
+        onError(0, 'BAD_SCALAR_START', `Plain value cannot start with ${badChar}`);
+    return unfoldLines(source);
+}
+function singleQuotedValue(source, onError) {
+    if (source[source.length - 1] !== "'" || source.length === 1)
+        onError(source.length, 'MISSING_CHAR', "Missing closing 'quote");
+    return unfoldLines(source.slice(1, -1)).replace(/''/g, "'");
+}
+function unfoldLines(source) {
+    const line = /(.*?)\r?\n/sy;
+    let match = line.exec(source);
+    if (!match)
+        return source;
+    /**
+     * The negative lookbehinds in these RegExps are to
+     * prevent causing a polynomial search time in certain cases.
+     *
+     * The try-catch is for Safari < 16.4 and other old browsers:
+     * https://caniuse.com/js-regexp-lookbehind
+     */
+    let trimEnd, trimBoth;
+    try {
+        trimEnd = new RegExp('(?<![ \t])[ \t]+$');
+        trimBoth = new RegExp('^[ \t]+|(?<![ \t])[ \t]+$', 'g');
+    }
+    catch {
+        trimEnd = /[ \t]+$/;
+        trimBoth = /^[ \t]+|[ \t]+$/g;
+    }
+    let res = match[1].replace(trimEnd, '');
+    let sep = ' ';
+    let pos = line.lastIndex;
+    while ((match = line.exec(source))) {
+        const lm = match[1].replace(trimBoth, '');
+        if (lm === '') {
+            if (sep === '\n')
+                res += sep;
+            else
+                sep = '\n';
+        }
+        else {
+            res += sep + lm;
+            sep = ' ';
+        }
+        pos = line.lastIndex;
+    }
+    const last = /[ \t]*(.*)/sy;
+    last.lastIndex = pos;
+    match = last.exec(source);
+    return res + sep + (match?.[1] ?? '');
+}
+function doubleQuotedValue(source, onError) {
+    let res = '';
+    for (let i = 1; i < source.length - 1; ++i) {
+        const ch = source[i];
+        if (ch === '\r' && source[i + 1] === '\n')
+            continue;
+        if (ch === '\n') {
+            const { fold, offset } = foldNewline(source, i);
+            res += fold;
+            i = offset;
+        }
+        else if (ch === '\\') {
+            let next = source[++i];
+            const cc = escapeCodes[next];
+            if (cc)
+                res += cc;
+            else if (next === '\n') {
+                // skip escaped newlines, but still trim the following line
+                next = source[i + 1];
+                while (next === ' ' || next === '\t')
+                    next = source[++i + 1];
+            }
+            else if (next === '\r' && source[i + 1] === '\n') {
+                // skip escaped CRLF newlines, but still trim the following line
+                next = source[++i + 1];
+                while (next === ' ' || next === '\t')
+                    next = source[++i + 1];
+            }
+            else if (next === 'x' || next === 'u' || next === 'U') {
+                const length = next === 'x' ? 2 : next === 'u' ? 4 : 8;
+                res += parseCharCode(source, i + 1, length, onError);
+                i += length;
+            }
+            else {
+                const raw = source.substr(i - 1, 2);
+                onError(i - 1, 'BAD_DQ_ESCAPE', `Invalid escape sequence ${raw}`);
+                res += raw;
+            }
+        }
+        else if (ch === ' ' || ch === '\t') {
+            // trim trailing whitespace
+            const wsStart = i;
+            let next = source[i + 1];
+            while (next === ' ' || next === '\t')
+                next = source[++i + 1];
+            if (next !== '\n' && !(next === '\r' && source[i + 2] === '\n'))
+                res += i > wsStart ? source.slice(wsStart, i + 1) : ch;
+        }
+        else {
+            res += ch;
+        }
+    }
+    if (source[source.length - 1] !== '"' || source.length === 1)
+        onError(source.length, 'MISSING_CHAR', 'Missing closing "quote');
+    return res;
+}
+/**
+ * Fold a single newline into a space, multiple newlines to N - 1 newlines.
+ * Presumes `source[offset] === '\n'`
+ */
+function foldNewline(source, offset) {
+    let fold = '';
+    let ch = source[offset + 1];
+    while (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') {
+        if (ch === '\r' && source[offset + 2] !== '\n')
+            break;
+        if (ch === '\n')
+            fold += '\n';
+        offset += 1;
+        ch = source[offset + 1];
+    }
+    if (!fold)
+        fold = ' ';
+    return { fold, offset };
+}
+const escapeCodes = {
+    '0': '\0', // null character
+    a: '\x07', // bell character
+    b: '\b', // backspace
+    e: '\x1b', // escape character
+    f: '\f', // form feed
+    n: '\n', // line feed
+    r: '\r', // carriage return
+    t: '\t', // horizontal tab
+    v: '\v', // vertical tab
+    N: '\u0085', // Unicode next line
+    _: '\u00a0', // Unicode non-breaking space
+    L: '\u2028', // Unicode line separator
+    P: '\u2029', // Unicode paragraph separator
+    ' ': ' ',
+    '"': '"',
+    '/': '/',
+    '\\': '\\',
+    '\t': '\t'
+};
+function parseCharCode(source, offset, length, onError) {
+    const cc = source.substr(offset, length);
+    const ok = cc.length === length && /^[0-9a-fA-F]+$/.test(cc);
+    const code = ok ? parseInt(cc, 16) : NaN;
+    try {
+        return String.fromCodePoint(code);
+    }
+    catch {
+        const raw = source.substr(offset - 2, length + 2);
+        onError(offset - 2, 'BAD_DQ_ESCAPE', `Invalid escape sequence ${raw}`);
+        return raw;
+    }
+}
+
+exports.resolveFlowScalar = resolveFlowScalar;
+
+
+/***/ }),
+
+/***/ 4631:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+
+function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
+    let spaceBefore = false;
+    let atNewline = startOnNewline;
+    let hasSpace = startOnNewline;
+    let comment = '';
+    let commentSep = '';
+    let hasNewline = false;
+    let reqSpace = false;
+    let tab = null;
+    let anchor = null;
+    let tag = null;
+    let newlineAfterProp = null;
+    let comma = null;
+    let found = null;
+    let start = null;
+    for (const token of tokens) {
+        if (reqSpace) {
+            if (token.type !== 'space' &&
+                token.type !== 'newline' &&
+                token.type !== 'comma')
+                onError(token.offset, 'MISSING_CHAR', 'Tags and anchors must be separated from the next token by white space');
+            reqSpace = false;
+        }
+        if (tab) {
+            if (atNewline && token.type !== 'comment' && token.type !== 'newline') {
+                onError(tab, 'TAB_AS_INDENT', 'Tabs are not allowed as indentation');
+            }
+            tab = null;
+        }
+        switch (token.type) {
+            case 'space':
+                // At the doc level, tabs at line start may be parsed
+                // as leading white space rather than indentation.
+                // In a flow collection, only the parser handles indent.
+                if (!flow &&
+                    (indicator !== 'doc-start' || next?.type !== 'flow-collection') &&
+                    token.source.includes('\t')) {
+                    tab = token;
+                }
+                hasSpace = true;
+                break;
+            case 'comment': {
+                if (!hasSpace)
+                    onError(token, 'MISSING_CHAR', 'Comments must be separated from other tokens by white space characters');
+                const cb = token.source.substring(1) || ' ';
+                if (!comment)
+                    comment = cb;
+                else
+                    comment += commentSep + cb;
+                commentSep = '';
+                atNewline = false;
+                break;
+            }
+            case 'newline':
+                if (atNewline) {
+                    if (comment)
+                        comment += token.source;
+                    else if (!found || indicator !== 'seq-item-ind')
+                        spaceBefore = true;
+                }
+                else
+                    commentSep += token.source;
+                atNewline = true;
+                hasNewline = true;
+                if (anchor || tag)
+                    newlineAfterProp = token;
+                hasSpace = true;
+                break;
+            case 'anchor':
+                if (anchor)
+                    onError(token, 'MULTIPLE_ANCHORS', 'A node can have at most one anchor');
+                if (token.source.endsWith(':'))
+                    onError(token.offset + token.source.length - 1, 'BAD_ALIAS', 'Anchor ending in : is ambiguous', true);
+                anchor = token;
+                start ?? (start = token.offset);
+                atNewline = false;
+                hasSpace = false;
+                reqSpace = true;
+                break;
+            case 'tag': {
+                if (tag)
+                    onError(token, 'MULTIPLE_TAGS', 'A node can have at most one tag');
+                tag = token;
+                start ?? (start = token.offset);
+                atNewline = false;
+                hasSpace = false;
+                reqSpace = true;
+                break;
+            }
+            case indicator:
+                // Could here handle preceding comments differently
+                if (anchor || tag)
+                    onError(token, 'BAD_PROP_ORDER', `Anchors and tags must be after the ${token.source} indicator`);
+                if (found)
+                    onError(token, 'UNEXPECTED_TOKEN', `Unexpected ${token.source} in ${flow ?? 'collection'}`);
+                found = token;
+                atNewline =
+                    indicator === 'seq-item-ind' || indicator === 'explicit-key-ind';
+                hasSpace = false;
+                break;
+            case 'comma':
+                if (flow) {
+                    if (comma)
+                        onError(token, 'UNEXPECTED_TOKEN', `Unexpected , in ${flow}`);
+                    comma = token;
+                    atNewline = false;
+                    hasSpace = false;
+                    break;
+                }
+            // else fallthrough
+            default:
+                onError(token, 'UNEXPECTED_TOKEN', `Unexpected ${token.type} token`);
+                atNewline = false;
+                hasSpace = false;
+        }
+    }
+    const last = tokens[tokens.length - 1];
+    const end = last ? last.offset + last.source.length : offset;
+    if (reqSpace &&
+        next &&
+        next.type !== 'space' &&
+        next.type !== 'newline' &&
+        next.type !== 'comma' &&
+        (next.type !== 'scalar' || next.source !== '')) {
+        onError(next.offset, 'MISSING_CHAR', 'Tags and anchors must be separated from the next token by white space');
+    }
+    if (tab &&
+        ((atNewline && tab.indent <= parentIndent) ||
+            next?.type === 'block-map' ||
+            next?.type === 'block-seq'))
+        onError(tab, 'TAB_AS_INDENT', 'Tabs are not allowed as indentation');
+    return {
+        comma,
+        found,
+        spaceBefore,
+        comment,
+        hasNewline,
+        anchor,
+        tag,
+        newlineAfterProp,
+        end,
+        start: start ?? end
+    };
+}
+
+exports.resolveProps = resolveProps;
+
+
+/***/ }),
+
+/***/ 9499:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+
+function containsNewline(key) {
+    if (!key)
+        return null;
+    switch (key.type) {
+        case 'alias':
+        case 'scalar':
+        case 'double-quoted-scalar':
+        case 'single-quoted-scalar':
+            if (key.source.includes('\n'))
+                return true;
+            if (key.end)
+                for (const st of key.end)
+                    if (st.type === 'newline')
+                        return true;
+            return false;
+        case 'flow-collection':
+            for (const it of key.items) {
+                for (const st of it.start)
+                    if (st.type === 'newline')
+                        return true;
+                if (it.sep)
+                    for (const st of it.sep)
+                        if (st.type === 'newline')
+                            return true;
+                if (containsNewline(it.key) || containsNewline(it.value))
+                    return true;
+            }
+            return false;
+        default:
+            return true;
+    }
+}
+
+exports.containsNewline = containsNewline;
+
+
+/***/ }),
+
+/***/ 2599:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+
+function emptyScalarPosition(offset, before, pos) {
+    if (before) {
+        pos ?? (pos = before.length);
+        for (let i = pos - 1; i >= 0; --i) {
+            let st = before[i];
+            switch (st.type) {
+                case 'space':
+                case 'comment':
+                case 'newline':
+                    offset -= st.source.length;
+                    continue;
+            }
+            // Technically, an empty scalar is immediately after the last non-empty
+            // node, but it's more useful to place it after any whitespace.
+            st = before[++i];
+            while (st?.type === 'space') {
+                offset += st.source.length;
+                st = before[++i];
+            }
+            break;
+        }
+    }
+    return offset;
+}
+
+exports.emptyScalarPosition = emptyScalarPosition;
+
+
+/***/ }),
+
+/***/ 4051:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var utilContainsNewline = __nccwpck_require__(9499);
+
+function flowIndentCheck(indent, fc, onError) {
+    if (fc?.type === 'flow-collection') {
+        const end = fc.end[0];
+        if (end.indent === indent &&
+            (end.source === ']' || end.source === '}') &&
+            utilContainsNewline.containsNewline(fc)) {
+            const msg = 'Flow end indicator should be more indented than parent';
+            onError(end, 'BAD_INDENT', msg, true);
+        }
+    }
+}
+
+exports.flowIndentCheck = flowIndentCheck;
+
+
+/***/ }),
+
+/***/ 1187:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+
+function mapIncludes(ctx, items, search) {
+    const { uniqueKeys } = ctx.options;
+    if (uniqueKeys === false)
+        return false;
+    const isEqual = typeof uniqueKeys === 'function'
+        ? uniqueKeys
+        : (a, b) => a === b || (identity.isScalar(a) && identity.isScalar(b) && a.value === b.value);
+    return items.some(pair => isEqual(pair.key, search));
+}
+
+exports.mapIncludes = mapIncludes;
+
+
+/***/ }),
+
+/***/ 3021:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var Alias = __nccwpck_require__(4065);
+var Collection = __nccwpck_require__(101);
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var toJS = __nccwpck_require__(6424);
+var Schema = __nccwpck_require__(5840);
+var stringifyDocument = __nccwpck_require__(6829);
+var anchors = __nccwpck_require__(1596);
+var applyReviver = __nccwpck_require__(3661);
+var createNode = __nccwpck_require__(2404);
+var directives = __nccwpck_require__(1342);
+
+class Document {
+    constructor(value, replacer, options) {
+        /** A comment before this Document */
+        this.commentBefore = null;
+        /** A comment immediately after this Document */
+        this.comment = null;
+        /** Errors encountered during parsing. */
+        this.errors = [];
+        /** Warnings encountered during parsing. */
+        this.warnings = [];
+        Object.defineProperty(this, identity.NODE_TYPE, { value: identity.DOC });
+        let _replacer = null;
+        if (typeof replacer === 'function' || Array.isArray(replacer)) {
+            _replacer = replacer;
+        }
+        else if (options === undefined && replacer) {
+            options = replacer;
+            replacer = undefined;
+        }
+        const opt = Object.assign({
+            intAsBigInt: false,
+            keepSourceTokens: false,
+            logLevel: 'warn',
+            prettyErrors: true,
+            strict: true,
+            stringKeys: false,
+            uniqueKeys: true,
+            version: '1.2'
+        }, options);
+        this.options = opt;
+        let { version } = opt;
+        if (options?._directives) {
+            this.directives = options._directives.atDocument();
+            if (this.directives.yaml.explicit)
+                version = this.directives.yaml.version;
+        }
+        else
+            this.directives = new directives.Directives({ version });
+        this.setSchema(version, options);
+        // @ts-expect-error We can't really know that this matches Contents.
+        this.contents =
+            value === undefined ? null : this.createNode(value, _replacer, options);
+    }
+    /**
+     * Create a deep copy of this Document and its contents.
+     *
+     * Custom Node values that inherit from `Object` still refer to their original instances.
+     */
+    clone() {
+        const copy = Object.create(Document.prototype, {
+            [identity.NODE_TYPE]: { value: identity.DOC }
+        });
+        copy.commentBefore = this.commentBefore;
+        copy.comment = this.comment;
+        copy.errors = this.errors.slice();
+        copy.warnings = this.warnings.slice();
+        copy.options = Object.assign({}, this.options);
+        if (this.directives)
+            copy.directives = this.directives.clone();
+        copy.schema = this.schema.clone();
+        // @ts-expect-error We can't really know that this matches Contents.
+        copy.contents = identity.isNode(this.contents)
+            ? this.contents.clone(copy.schema)
+            : this.contents;
+        if (this.range)
+            copy.range = this.range.slice();
+        return copy;
+    }
+    /** Adds a value to the document. */
+    add(value) {
+        if (assertCollection(this.contents))
+            this.contents.add(value);
+    }
+    /** Adds a value to the document. */
+    addIn(path, value) {
+        if (assertCollection(this.contents))
+            this.contents.addIn(path, value);
+    }
+    /**
+     * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
+     *
+     * If `node` already has an anchor, `name` is ignored.
+     * Otherwise, the `node.anchor` value will be set to `name`,
+     * or if an anchor with that name is already present in the document,
+     * `name` will be used as a prefix for a new unique anchor.
+     * If `name` is undefined, the generated anchor will use 'a' as a prefix.
+     */
+    createAlias(node, name) {
+        if (!node.anchor) {
+            const prev = anchors.anchorNames(this);
+            node.anchor =
+                // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
+                !name || prev.has(name) ? anchors.findNewAnchor(name || 'a', prev) : name;
+        }
+        return new Alias.Alias(node.anchor);
+    }
+    createNode(value, replacer, options) {
+        let _replacer = undefined;
+        if (typeof replacer === 'function') {
+            value = replacer.call({ '': value }, '', value);
+            _replacer = replacer;
+        }
+        else if (Array.isArray(replacer)) {
+            const keyToStr = (v) => typeof v === 'number' || v instanceof String || v instanceof Number;
+            const asStr = replacer.filter(keyToStr).map(String);
+            if (asStr.length > 0)
+                replacer = replacer.concat(asStr);
+            _replacer = replacer;
+        }
+        else if (options === undefined && replacer) {
+            options = replacer;
+            replacer = undefined;
+        }
+        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag } = options ?? {};
+        const { onAnchor, setAnchors, sourceObjects } = anchors.createNodeAnchors(this, 
+        // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
+        anchorPrefix || 'a');
+        const ctx = {
+            aliasDuplicateObjects: aliasDuplicateObjects ?? true,
+            keepUndefined: keepUndefined ?? false,
+            onAnchor,
+            onTagObj,
+            replacer: _replacer,
+            schema: this.schema,
+            sourceObjects
+        };
+        const node = createNode.createNode(value, tag, ctx);
+        if (flow && identity.isCollection(node))
+            node.flow = true;
+        setAnchors();
+        return node;
+    }
+    /**
+     * Convert a key and a value into a `Pair` using the current schema,
+     * recursively wrapping all values as `Scalar` or `Collection` nodes.
+     */
+    createPair(key, value, options = {}) {
+        const k = this.createNode(key, null, options);
+        const v = this.createNode(value, null, options);
+        return new Pair.Pair(k, v);
+    }
+    /**
+     * Removes a value from the document.
+     * @returns `true` if the item was found and removed.
+     */
+    delete(key) {
+        return assertCollection(this.contents) ? this.contents.delete(key) : false;
+    }
+    /**
+     * Removes a value from the document.
+     * @returns `true` if the item was found and removed.
+     */
+    deleteIn(path) {
+        if (Collection.isEmptyPath(path)) {
+            if (this.contents == null)
+                return false;
+            // @ts-expect-error Presumed impossible if Strict extends false
+            this.contents = null;
+            return true;
+        }
+        return assertCollection(this.contents)
+            ? this.contents.deleteIn(path)
+            : false;
+    }
+    /**
+     * Returns item at `key`, or `undefined` if not found. By default unwraps
+     * scalar values from their surrounding node; to disable set `keepScalar` to
+     * `true` (collections are always returned intact).
+     */
+    get(key, keepScalar) {
+        return identity.isCollection(this.contents)
+            ? this.contents.get(key, keepScalar)
+            : undefined;
+    }
+    /**
+     * Returns item at `path`, or `undefined` if not found. By default unwraps
+     * scalar values from their surrounding node; to disable set `keepScalar` to
+     * `true` (collections are always returned intact).
+     */
+    getIn(path, keepScalar) {
+        if (Collection.isEmptyPath(path))
+            return !keepScalar && identity.isScalar(this.contents)
+                ? this.contents.value
+                : this.contents;
+        return identity.isCollection(this.contents)
+            ? this.contents.getIn(path, keepScalar)
+            : undefined;
+    }
+    /**
+     * Checks if the document includes a value with the key `key`.
+     */
+    has(key) {
+        return identity.isCollection(this.contents) ? this.contents.has(key) : false;
+    }
+    /**
+     * Checks if the document includes a value at `path`.
+     */
+    hasIn(path) {
+        if (Collection.isEmptyPath(path))
+            return this.contents !== undefined;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path) : false;
+    }
+    /**
+     * Sets a value in this document. For `!!set`, `value` needs to be a
+     * boolean to add/remove the item from the set.
+     */
+    set(key, value) {
+        if (this.contents == null) {
+            // @ts-expect-error We can't really know that this matches Contents.
+            this.contents = Collection.collectionFromPath(this.schema, [key], value);
+        }
+        else if (assertCollection(this.contents)) {
+            this.contents.set(key, value);
+        }
+    }
+    /**
+     * Sets a value in this document. For `!!set`, `value` needs to be a
+     * boolean to add/remove the item from the set.
+     */
+    setIn(path, value) {
+        if (Collection.isEmptyPath(path)) {
+            // @ts-expect-error We can't really know that this matches Contents.
+            this.contents = value;
+        }
+        else if (this.contents == null) {
+            // @ts-expect-error We can't really know that this matches Contents.
+            this.contents = Collection.collectionFromPath(this.schema, Array.from(path), value);
+        }
+        else if (assertCollection(this.contents)) {
+            this.contents.setIn(path, value);
+        }
+    }
+    /**
+     * Change the YAML version and schema used by the document.
+     * A `null` version disables support for directives, explicit tags, anchors, and aliases.
+     * It also requires the `schema` option to be given as a `Schema` instance value.
+     *
+     * Overrides all previously set schema options.
+     */
+    setSchema(version, options = {}) {
+        if (typeof version === 'number')
+            version = String(version);
+        let opt;
+        switch (version) {
+            case '1.1':
+                if (this.directives)
+                    this.directives.yaml.version = '1.1';
+                else
+                    this.directives = new directives.Directives({ version: '1.1' });
+                opt = { resolveKnownTags: false, schema: 'yaml-1.1' };
+                break;
+            case '1.2':
+            case 'next':
+                if (this.directives)
+                    this.directives.yaml.version = version;
+                else
+                    this.directives = new directives.Directives({ version });
+                opt = { resolveKnownTags: true, schema: 'core' };
+                break;
+            case null:
+                if (this.directives)
+                    delete this.directives;
+                opt = null;
+                break;
+            default: {
+                const sv = JSON.stringify(version);
+                throw new Error(`Expected '1.1', '1.2' or null as first argument, but found: ${sv}`);
+            }
+        }
+        // Not using `instanceof Schema` to allow for duck typing
+        if (options.schema instanceof Object)
+            this.schema = options.schema;
+        else if (opt)
+            this.schema = new Schema.Schema(Object.assign(opt, options));
+        else
+            throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
+    }
+    // json & jsonArg are only used from toJSON()
+    toJS({ json, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
+        const ctx = {
+            anchors: new Map(),
+            doc: this,
+            keep: !json,
+            mapAsMap: mapAsMap === true,
+            mapKeyWarned: false,
+            maxAliasCount: typeof maxAliasCount === 'number' ? maxAliasCount : 100
+        };
+        const res = toJS.toJS(this.contents, jsonArg ?? '', ctx);
+        if (typeof onAnchor === 'function')
+            for (const { count, res } of ctx.anchors.values())
+                onAnchor(res, count);
+        return typeof reviver === 'function'
+            ? applyReviver.applyReviver(reviver, { '': res }, '', res)
+            : res;
+    }
+    /**
+     * A JSON representation of the document `contents`.
+     *
+     * @param jsonArg Used by `JSON.stringify` to indicate the array index or
+     *   property name.
+     */
+    toJSON(jsonArg, onAnchor) {
+        return this.toJS({ json: true, jsonArg, mapAsMap: false, onAnchor });
+    }
+    /** A YAML representation of the document. */
+    toString(options = {}) {
+        if (this.errors.length > 0)
+            throw new Error('Document with errors cannot be stringified');
+        if ('indent' in options &&
+            (!Number.isInteger(options.indent) || Number(options.indent) <= 0)) {
+            const s = JSON.stringify(options.indent);
+            throw new Error(`"indent" option must be a positive integer, not ${s}`);
+        }
+        return stringifyDocument.stringifyDocument(this, options);
+    }
+}
+function assertCollection(contents) {
+    if (identity.isCollection(contents))
+        return true;
+    throw new Error('Expected a YAML collection as document contents');
+}
+
+exports.Document = Document;
+
+
+/***/ }),
+
+/***/ 1596:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+var visit = __nccwpck_require__(204);
+
+/**
+ * Verify that the input string is a valid anchor.
+ *
+ * Will throw on errors.
+ */
+function anchorIsValid(anchor) {
+    if (/[\x00-\x19\s,[\]{}]/.test(anchor)) {
+        const sa = JSON.stringify(anchor);
+        const msg = `Anchor must not contain whitespace or control characters: ${sa}`;
+        throw new Error(msg);
+    }
+    return true;
+}
+function anchorNames(root) {
+    const anchors = new Set();
+    visit.visit(root, {
+        Value(_key, node) {
+            if (node.anchor)
+                anchors.add(node.anchor);
+        }
+    });
+    return anchors;
+}
+/** Find a new anchor name with the given `prefix` and a one-indexed suffix. */
+function findNewAnchor(prefix, exclude) {
+    for (let i = 1; true; ++i) {
+        const name = `${prefix}${i}`;
+        if (!exclude.has(name))
+            return name;
+    }
+}
+function createNodeAnchors(doc, prefix) {
+    const aliasObjects = [];
+    const sourceObjects = new Map();
+    let prevAnchors = null;
+    return {
+        onAnchor: (source) => {
+            aliasObjects.push(source);
+            prevAnchors ?? (prevAnchors = anchorNames(doc));
+            const anchor = findNewAnchor(prefix, prevAnchors);
+            prevAnchors.add(anchor);
+            return anchor;
+        },
+        /**
+         * With circular references, the source node is only resolved after all
+         * of its child nodes are. This is why anchors are set only after all of
+         * the nodes have been created.
+         */
+        setAnchors: () => {
+            for (const source of aliasObjects) {
+                const ref = sourceObjects.get(source);
+                if (typeof ref === 'object' &&
+                    ref.anchor &&
+                    (identity.isScalar(ref.node) || identity.isCollection(ref.node))) {
+                    ref.node.anchor = ref.anchor;
+                }
+                else {
+                    const error = new Error('Failed to resolve repeated object (this should not happen)');
+                    error.source = source;
+                    throw error;
+                }
+            }
+        },
+        sourceObjects
+    };
+}
+
+exports.anchorIsValid = anchorIsValid;
+exports.anchorNames = anchorNames;
+exports.createNodeAnchors = createNodeAnchors;
+exports.findNewAnchor = findNewAnchor;
+
+
+/***/ }),
+
+/***/ 3661:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+
+/**
+ * Applies the JSON.parse reviver algorithm as defined in the ECMA-262 spec,
+ * in section 24.5.1.1 "Runtime Semantics: InternalizeJSONProperty" of the
+ * 2021 edition: https://tc39.es/ecma262/#sec-json.parse
+ *
+ * Includes extensions for handling Map and Set objects.
+ */
+function applyReviver(reviver, obj, key, val) {
+    if (val && typeof val === 'object') {
+        if (Array.isArray(val)) {
+            for (let i = 0, len = val.length; i < len; ++i) {
+                const v0 = val[i];
+                const v1 = applyReviver(reviver, val, String(i), v0);
+                // eslint-disable-next-line @typescript-eslint/no-array-delete
+                if (v1 === undefined)
+                    delete val[i];
+                else if (v1 !== v0)
+                    val[i] = v1;
+            }
+        }
+        else if (val instanceof Map) {
+            for (const k of Array.from(val.keys())) {
+                const v0 = val.get(k);
+                const v1 = applyReviver(reviver, val, k, v0);
+                if (v1 === undefined)
+                    val.delete(k);
+                else if (v1 !== v0)
+                    val.set(k, v1);
+            }
+        }
+        else if (val instanceof Set) {
+            for (const v0 of Array.from(val)) {
+                const v1 = applyReviver(reviver, val, v0, v0);
+                if (v1 === undefined)
+                    val.delete(v0);
+                else if (v1 !== v0) {
+                    val.delete(v0);
+                    val.add(v1);
+                }
+            }
+        }
+        else {
+            for (const [k, v0] of Object.entries(val)) {
+                const v1 = applyReviver(reviver, val, k, v0);
+                if (v1 === undefined)
+                    delete val[k];
+                else if (v1 !== v0)
+                    val[k] = v1;
+            }
+        }
+    }
+    return reviver.call(obj, key, val);
+}
+
+exports.applyReviver = applyReviver;
+
+
+/***/ }),
+
+/***/ 2404:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var Alias = __nccwpck_require__(4065);
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
+
+const defaultTagPrefix = 'tag:yaml.org,2002:';
+function findTagObject(value, tagName, tags) {
+    if (tagName) {
+        const match = tags.filter(t => t.tag === tagName);
+        const tagObj = match.find(t => !t.format) ?? match[0];
+        if (!tagObj)
+            throw new Error(`Tag ${tagName} not found`);
+        return tagObj;
+    }
+    return tags.find(t => t.identify?.(value) && !t.format);
+}
+function createNode(value, tagName, ctx) {
+    if (identity.isDocument(value))
+        value = value.contents;
+    if (identity.isNode(value))
+        return value;
+    if (identity.isPair(value)) {
+        const map = ctx.schema[identity.MAP].createNode?.(ctx.schema, null, ctx);
+        map.items.push(value);
+        return map;
+    }
+    if (value instanceof String ||
+        value instanceof Number ||
+        value instanceof Boolean ||
+        (typeof BigInt !== 'undefined' && value instanceof BigInt) // not supported everywhere
+    ) {
+        // https://tc39.es/ecma262/#sec-serializejsonproperty
+        value = value.valueOf();
+    }
+    const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
+    // Detect duplicate references to the same object & use Alias nodes for all
+    // after first. The `ref` wrapper allows for circular references to resolve.
+    let ref = undefined;
+    if (aliasDuplicateObjects && value && typeof value === 'object') {
+        ref = sourceObjects.get(value);
+        if (ref) {
+            ref.anchor ?? (ref.anchor = onAnchor(value));
+            return new Alias.Alias(ref.anchor);
+        }
+        else {
+            ref = { anchor: null, node: null };
+            sourceObjects.set(value, ref);
+        }
+    }
+    if (tagName?.startsWith('!!'))
+        tagName = defaultTagPrefix + tagName.slice(2);
+    let tagObj = findTagObject(value, tagName, schema.tags);
+    if (!tagObj) {
+        if (value && typeof value.toJSON === 'function') {
+            // eslint-disable-next-line @typescript-eslint/no-unsafe-call
+            value = value.toJSON();
+        }
+        if (!value || typeof value !== 'object') {
+            const node = new Scalar.Scalar(value);
+            if (ref)
+                ref.node = node;
+            return node;
+        }
+        tagObj =
+            value instanceof Map
+                ? schema[identity.MAP]
+                : Symbol.iterator in Object(value)
+                    ? schema[identity.SEQ]
+                    : schema[identity.MAP];
+    }
+    if (onTagObj) {
+        onTagObj(tagObj);
+        delete ctx.onTagObj;
+    }
+    const node = tagObj?.createNode
+        ? tagObj.createNode(ctx.schema, value, ctx)
+        : typeof tagObj?.nodeClass?.from === 'function'
+            ? tagObj.nodeClass.from(ctx.schema, value, ctx)
+            : new Scalar.Scalar(value);
+    if (tagName)
+        node.tag = tagName;
+    else if (!tagObj.default)
+        node.tag = tagObj.tag;
+    if (ref)
+        ref.node = node;
+    return node;
+}
+
+exports.createNode = createNode;
+
+
+/***/ }),
+
+/***/ 1342:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+var visit = __nccwpck_require__(204);
+
+const escapeChars = {
+    '!': '%21',
+    ',': '%2C',
+    '[': '%5B',
+    ']': '%5D',
+    '{': '%7B',
+    '}': '%7D'
+};
+const escapeTagName = (tn) => tn.replace(/[!,[\]{}]/g, ch => escapeChars[ch]);
+class Directives {
+    constructor(yaml, tags) {
+        /**
+         * The directives-end/doc-start marker `---`. If `null`, a marker may still be
+         * included in the document's stringified representation.
+         */
+        this.docStart = null;
+        /** The doc-end marker `...`.  */
+        this.docEnd = false;
+        this.yaml = Object.assign({}, Directives.defaultYaml, yaml);
+        this.tags = Object.assign({}, Directives.defaultTags, tags);
+    }
+    clone() {
+        const copy = new Directives(this.yaml, this.tags);
+        copy.docStart = this.docStart;
+        return copy;
+    }
+    /**
+     * During parsing, get a Directives instance for the current document and
+     * update the stream state according to the current version's spec.
+     */
+    atDocument() {
+        const res = new Directives(this.yaml, this.tags);
+        switch (this.yaml.version) {
+            case '1.1':
+                this.atNextDocument = true;
+                break;
+            case '1.2':
+                this.atNextDocument = false;
+                this.yaml = {
+                    explicit: Directives.defaultYaml.explicit,
+                    version: '1.2'
+                };
+                this.tags = Object.assign({}, Directives.defaultTags);
+                break;
+        }
+        return res;
+    }
+    /**
+     * @param onError - May be called even if the action was successful
+     * @returns `true` on success
+     */
+    add(line, onError) {
+        if (this.atNextDocument) {
+            this.yaml = { explicit: Directives.defaultYaml.explicit, version: '1.1' };
+            this.tags = Object.assign({}, Directives.defaultTags);
+            this.atNextDocument = false;
+        }
+        const parts = line.trim().split(/[ \t]+/);
+        const name = parts.shift();
+        switch (name) {
+            case '%TAG': {
+                if (parts.length !== 2) {
+                    onError(0, '%TAG directive should contain exactly two parts');
+                    if (parts.length < 2)
+                        return false;
+                }
+                const [handle, prefix] = parts;
+                this.tags[handle] = prefix;
+                return true;
+            }
+            case '%YAML': {
+                this.yaml.explicit = true;
+                if (parts.length !== 1) {
+                    onError(0, '%YAML directive should contain exactly one part');
+                    return false;
+                }
+                const [version] = parts;
+                if (version === '1.1' || version === '1.2') {
+                    this.yaml.version = version;
+                    return true;
+                }
+                else {
+                    const isValid = /^\d+\.\d+$/.test(version);
+                    onError(6, `Unsupported YAML version ${version}`, isValid);
+                    return false;
+                }
+            }
+            default:
+                onError(0, `Unknown directive ${name}`, true);
+                return false;
+        }
+    }
+    /**
+     * Resolves a tag, matching handles to those defined in %TAG directives.
+     *
+     * @returns Resolved tag, which may also be the non-specific tag `'!'` or a
+     *   `'!local'` tag, or `null` if unresolvable.
+     */
+    tagName(source, onError) {
+        if (source === '!')
+            return '!'; // non-specific tag
+        if (source[0] !== '!') {
+            onError(`Not a valid tag: ${source}`);
+            return null;
+        }
+        if (source[1] === '<') {
+            const verbatim = source.slice(2, -1);
+            if (verbatim === '!' || verbatim === '!!') {
+                onError(`Verbatim tags aren't resolved, so ${source} is invalid.`);
+                return null;
+            }
+            if (source[source.length - 1] !== '>')
+                onError('Verbatim tags must end with a >');
+            return verbatim;
+        }
+        const [, handle, suffix] = source.match(/^(.*!)([^!]*)$/s);
+        if (!suffix)
+            onError(`The ${source} tag has no suffix`);
+        const prefix = this.tags[handle];
+        if (prefix) {
+            try {
+                return prefix + decodeURIComponent(suffix);
+            }
+            catch (error) {
+                onError(String(error));
+                return null;
+            }
+        }
+        if (handle === '!')
+            return source; // local tag
+        onError(`Could not resolve tag: ${source}`);
+        return null;
+    }
+    /**
+     * Given a fully resolved tag, returns its printable string form,
+     * taking into account current tag prefixes and defaults.
+     */
+    tagString(tag) {
+        for (const [handle, prefix] of Object.entries(this.tags)) {
+            if (tag.startsWith(prefix))
+                return handle + escapeTagName(tag.substring(prefix.length));
+        }
+        return tag[0] === '!' ? tag : `!<${tag}>`;
+    }
+    toString(doc) {
+        const lines = this.yaml.explicit
+            ? [`%YAML ${this.yaml.version || '1.2'}`]
+            : [];
+        const tagEntries = Object.entries(this.tags);
+        let tagNames;
+        if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
+            const tags = {};
+            visit.visit(doc.contents, (_key, node) => {
+                if (identity.isNode(node) && node.tag)
+                    tags[node.tag] = true;
+            });
+            tagNames = Object.keys(tags);
+        }
+        else
+            tagNames = [];
+        for (const [handle, prefix] of tagEntries) {
+            if (handle === '!!' && prefix === 'tag:yaml.org,2002:')
+                continue;
+            if (!doc || tagNames.some(tn => tn.startsWith(prefix)))
+                lines.push(`%TAG ${handle} ${prefix}`);
+        }
+        return lines.join('\n');
+    }
+}
+Directives.defaultYaml = { explicit: false, version: '1.2' };
+Directives.defaultTags = { '!!': 'tag:yaml.org,2002:' };
+
+exports.Directives = Directives;
+
+
+/***/ }),
+
+/***/ 1464:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+
+class YAMLError extends Error {
+    constructor(name, pos, code, message) {
+        super();
+        this.name = name;
+        this.code = code;
+        this.message = message;
+        this.pos = pos;
+    }
+}
+class YAMLParseError extends YAMLError {
+    constructor(pos, code, message) {
+        super('YAMLParseError', pos, code, message);
+    }
+}
+class YAMLWarning extends YAMLError {
+    constructor(pos, code, message) {
+        super('YAMLWarning', pos, code, message);
+    }
+}
+const prettifyError = (src, lc) => (error) => {
+    if (error.pos[0] === -1)
+        return;
+    error.linePos = error.pos.map(pos => lc.linePos(pos));
+    const { line, col } = error.linePos[0];
+    error.message += ` at line ${line}, column ${col}`;
+    let ci = col - 1;
+    let lineStr = src
+        .substring(lc.lineStarts[line - 1], lc.lineStarts[line])
+        .replace(/[\n\r]+$/, '');
+    // Trim to max 80 chars, keeping col position near the middle
+    if (ci >= 60 && lineStr.length > 80) {
+        const trimStart = Math.min(ci - 39, lineStr.length - 79);
+        lineStr = '…' + lineStr.substring(trimStart);
+        ci -= trimStart - 1;
+    }
+    if (lineStr.length > 80)
+        lineStr = lineStr.substring(0, 79) + '…';
+    // Include previous line in context if pointing at line start
+    if (line > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
+        // Regexp won't match if start is trimmed
+        let prev = src.substring(lc.lineStarts[line - 2], lc.lineStarts[line - 1]);
+        if (prev.length > 80)
+            prev = prev.substring(0, 79) + '…\n';
+        lineStr = prev + lineStr;
+    }
+    if (/[^ ]/.test(lineStr)) {
+        let count = 1;
+        const end = error.linePos[1];
+        if (end?.line === line && end.col > col) {
+            count = Math.max(1, Math.min(end.col - col, 80 - ci));
+        }
+        const pointer = ' '.repeat(ci) + '^'.repeat(count);
+        error.message += `:\n\n${lineStr}\n${pointer}\n`;
+    }
+};
+
+exports.YAMLError = YAMLError;
+exports.YAMLParseError = YAMLParseError;
+exports.YAMLWarning = YAMLWarning;
+exports.prettifyError = prettifyError;
+
+
+/***/ }),
+
+/***/ 8815:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+var __webpack_unused_export__;
+
+
+var composer = __nccwpck_require__(9984);
+var Document = __nccwpck_require__(3021);
+var Schema = __nccwpck_require__(5840);
+var errors = __nccwpck_require__(1464);
+var Alias = __nccwpck_require__(4065);
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var Scalar = __nccwpck_require__(3301);
+var YAMLMap = __nccwpck_require__(4454);
+var YAMLSeq = __nccwpck_require__(2223);
+var cst = __nccwpck_require__(3461);
+var lexer = __nccwpck_require__(361);
+var lineCounter = __nccwpck_require__(6628);
+var parser = __nccwpck_require__(3456);
+var publicApi = __nccwpck_require__(4047);
+var visit = __nccwpck_require__(204);
+
+
+
+__webpack_unused_export__ = composer.Composer;
+__webpack_unused_export__ = Document.Document;
+__webpack_unused_export__ = Schema.Schema;
+__webpack_unused_export__ = errors.YAMLError;
+__webpack_unused_export__ = errors.YAMLParseError;
+__webpack_unused_export__ = errors.YAMLWarning;
+__webpack_unused_export__ = Alias.Alias;
+__webpack_unused_export__ = identity.isAlias;
+__webpack_unused_export__ = identity.isCollection;
+__webpack_unused_export__ = identity.isDocument;
+__webpack_unused_export__ = identity.isMap;
+__webpack_unused_export__ = identity.isNode;
+__webpack_unused_export__ = identity.isPair;
+__webpack_unused_export__ = identity.isScalar;
+__webpack_unused_export__ = identity.isSeq;
+__webpack_unused_export__ = Pair.Pair;
+__webpack_unused_export__ = Scalar.Scalar;
+__webpack_unused_export__ = YAMLMap.YAMLMap;
+__webpack_unused_export__ = YAMLSeq.YAMLSeq;
+__webpack_unused_export__ = cst;
+__webpack_unused_export__ = lexer.Lexer;
+__webpack_unused_export__ = lineCounter.LineCounter;
+__webpack_unused_export__ = parser.Parser;
+exports.qg = publicApi.parse;
+__webpack_unused_export__ = publicApi.parseAllDocuments;
+__webpack_unused_export__ = publicApi.parseDocument;
+__webpack_unused_export__ = publicApi.stringify;
+__webpack_unused_export__ = visit.visit;
+__webpack_unused_export__ = visit.visitAsync;
+
+
+/***/ }),
+
+/***/ 7249:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var node_process = __nccwpck_require__(932);
+
+function debug(logLevel, ...messages) {
+    if (logLevel === 'debug')
+        console.log(...messages);
+}
+function warn(logLevel, warning) {
+    if (logLevel === 'debug' || logLevel === 'warn') {
+        if (typeof node_process.emitWarning === 'function')
+            node_process.emitWarning(warning);
+        else
+            console.warn(warning);
+    }
+}
+
+exports.debug = debug;
+exports.warn = warn;
+
+
+/***/ }),
+
+/***/ 4065:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var anchors = __nccwpck_require__(1596);
+var visit = __nccwpck_require__(204);
+var identity = __nccwpck_require__(1127);
+var Node = __nccwpck_require__(6673);
+var toJS = __nccwpck_require__(6424);
+
+class Alias extends Node.NodeBase {
+    constructor(source) {
+        super(identity.ALIAS);
+        this.source = source;
+        Object.defineProperty(this, 'tag', {
+            set() {
+                throw new Error('Alias nodes cannot have tags');
+            }
+        });
+    }
+    /**
+     * Resolve the value of this alias within `doc`, finding the last
+     * instance of the `source` anchor before this node.
+     */
+    resolve(doc, ctx) {
+        if (ctx?.maxAliasCount === 0)
+            throw new ReferenceError('Alias resolution is disabled');
+        let nodes;
+        if (ctx?.aliasResolveCache) {
+            nodes = ctx.aliasResolveCache;
+        }
+        else {
+            nodes = [];
+            visit.visit(doc, {
+                Node: (_key, node) => {
+                    if (identity.isAlias(node) || identity.hasAnchor(node))
+                        nodes.push(node);
+                }
+            });
+            if (ctx)
+                ctx.aliasResolveCache = nodes;
+        }
+        let found = undefined;
+        for (const node of nodes) {
+            if (node === this)
+                break;
+            if (node.anchor === this.source)
+                found = node;
+        }
+        if (found && ctx) {
+            const { anchors, doc, maxAliasCount } = ctx;
+            let data = anchors.get(found);
+            if (!data) {
+                // Resolve anchors for Node.prototype.toJS()
+                toJS.toJS(found, null, ctx);
+                data = anchors.get(found);
+            }
+            /* istanbul ignore if */
+            if (data?.res === undefined) {
+                const msg = 'This should not happen: Alias anchor was not resolved?';
+                throw new ReferenceError(msg);
+            }
+            if (maxAliasCount >= 0) {
+                data.count += 1;
+                if (data.aliasCount === 0)
+                    data.aliasCount = getAliasCount(doc, found, anchors);
+                if (data.count * data.aliasCount > maxAliasCount) {
+                    const msg = 'Excessive alias count indicates a resource exhaustion attack';
+                    throw new ReferenceError(msg);
+                }
+            }
+        }
+        return found;
+    }
+    toJSON(_arg, ctx) {
+        if (!ctx)
+            return { source: this.source };
+        const source = this.resolve(ctx.doc, ctx);
+        if (!source) {
+            const msg = `Unresolved alias (the anchor must be set before the alias): ${this.source}`;
+            throw new ReferenceError(msg);
+        }
+        return ctx.anchors.get(source).res;
+    }
+    toString(ctx, _onComment, _onChompKeep) {
+        const src = `*${this.source}`;
+        if (ctx) {
+            anchors.anchorIsValid(this.source);
+            if (ctx.options.verifyAliasOrder && !ctx.anchors.has(this.source)) {
+                const msg = `Unresolved alias (the anchor must be set before the alias): ${this.source}`;
+                throw new Error(msg);
+            }
+            if (ctx.implicitKey)
+                return `${src} `;
+        }
+        return src;
+    }
+}
+function getAliasCount(doc, node, anchors) {
+    if (identity.isAlias(node)) {
+        const source = node.resolve(doc);
+        const anchor = anchors && source && anchors.get(source);
+        return anchor ? anchor.count * anchor.aliasCount : 0;
+    }
+    else if (identity.isCollection(node)) {
+        let count = 0;
+        for (const item of node.items) {
+            const c = getAliasCount(doc, item, anchors);
+            if (c > count)
+                count = c;
+        }
+        return count;
+    }
+    else if (identity.isPair(node)) {
+        const kc = getAliasCount(doc, node.key, anchors);
+        const vc = getAliasCount(doc, node.value, anchors);
+        return Math.max(kc, vc);
+    }
+    return 1;
+}
+
+exports.Alias = Alias;
+
+
+/***/ }),
+
+/***/ 101:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var createNode = __nccwpck_require__(2404);
+var identity = __nccwpck_require__(1127);
+var Node = __nccwpck_require__(6673);
+
+function collectionFromPath(schema, path, value) {
+    let v = value;
+    for (let i = path.length - 1; i >= 0; --i) {
+        const k = path[i];
+        if (typeof k === 'number' && Number.isInteger(k) && k >= 0) {
+            const a = [];
+            a[k] = v;
+            v = a;
+        }
+        else {
+            v = new Map([[k, v]]);
+        }
+    }
+    return createNode.createNode(v, undefined, {
+        aliasDuplicateObjects: false,
+        keepUndefined: false,
+        onAnchor: () => {
+            throw new Error('This should not happen, please report a bug.');
+        },
+        schema,
+        sourceObjects: new Map()
+    });
+}
+// Type guard is intentionally a little wrong so as to be more useful,
+// as it does not cover untypable empty non-string iterables (e.g. []).
+const isEmptyPath = (path) => path == null ||
+    (typeof path === 'object' && !!path[Symbol.iterator]().next().done);
+class Collection extends Node.NodeBase {
+    constructor(type, schema) {
+        super(type);
+        Object.defineProperty(this, 'schema', {
+            value: schema,
+            configurable: true,
+            enumerable: false,
+            writable: true
+        });
+    }
+    /**
+     * Create a copy of this collection.
+     *
+     * @param schema - If defined, overwrites the original's schema
+     */
+    clone(schema) {
+        const copy = Object.create(Object.getPrototypeOf(this), Object.getOwnPropertyDescriptors(this));
+        if (schema)
+            copy.schema = schema;
+        copy.items = copy.items.map(it => identity.isNode(it) || identity.isPair(it) ? it.clone(schema) : it);
+        if (this.range)
+            copy.range = this.range.slice();
+        return copy;
+    }
+    /**
+     * Adds a value to the collection. For `!!map` and `!!omap` the value must
+     * be a Pair instance or a `{ key, value }` object, which may not have a key
+     * that already exists in the map.
+     */
+    addIn(path, value) {
+        if (isEmptyPath(path))
+            this.add(value);
+        else {
+            const [key, ...rest] = path;
+            const node = this.get(key, true);
+            if (identity.isCollection(node))
+                node.addIn(rest, value);
+            else if (node === undefined && this.schema)
+                this.set(key, collectionFromPath(this.schema, rest, value));
+            else
+                throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+        }
+    }
+    /**
+     * Removes a value from the collection.
+     * @returns `true` if the item was found and removed.
+     */
+    deleteIn(path) {
+        const [key, ...rest] = path;
+        if (rest.length === 0)
+            return this.delete(key);
+        const node = this.get(key, true);
+        if (identity.isCollection(node))
+            return node.deleteIn(rest);
+        else
+            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+    }
+    /**
+     * Returns item at `key`, or `undefined` if not found. By default unwraps
+     * scalar values from their surrounding node; to disable set `keepScalar` to
+     * `true` (collections are always returned intact).
+     */
+    getIn(path, keepScalar) {
+        const [key, ...rest] = path;
+        const node = this.get(key, true);
+        if (rest.length === 0)
+            return !keepScalar && identity.isScalar(node) ? node.value : node;
+        else
+            return identity.isCollection(node) ? node.getIn(rest, keepScalar) : undefined;
+    }
+    hasAllNullValues(allowScalar) {
+        return this.items.every(node => {
+            if (!identity.isPair(node))
+                return false;
+            const n = node.value;
+            return (n == null ||
+                (allowScalar &&
+                    identity.isScalar(n) &&
+                    n.value == null &&
+                    !n.commentBefore &&
+                    !n.comment &&
+                    !n.tag));
+        });
+    }
+    /**
+     * Checks if the collection includes a value with the key `key`.
+     */
+    hasIn(path) {
+        const [key, ...rest] = path;
+        if (rest.length === 0)
+            return this.has(key);
+        const node = this.get(key, true);
+        return identity.isCollection(node) ? node.hasIn(rest) : false;
+    }
+    /**
+     * Sets a value in this collection. For `!!set`, `value` needs to be a
+     * boolean to add/remove the item from the set.
+     */
+    setIn(path, value) {
+        const [key, ...rest] = path;
+        if (rest.length === 0) {
+            this.set(key, value);
+        }
+        else {
+            const node = this.get(key, true);
+            if (identity.isCollection(node))
+                node.setIn(rest, value);
+            else if (node === undefined && this.schema)
+                this.set(key, collectionFromPath(this.schema, rest, value));
+            else
+                throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+        }
+    }
+}
+
+exports.Collection = Collection;
+exports.collectionFromPath = collectionFromPath;
+exports.isEmptyPath = isEmptyPath;
+
+
+/***/ }),
+
+/***/ 6673:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var applyReviver = __nccwpck_require__(3661);
+var identity = __nccwpck_require__(1127);
+var toJS = __nccwpck_require__(6424);
+
+class NodeBase {
+    constructor(type) {
+        Object.defineProperty(this, identity.NODE_TYPE, { value: type });
+    }
+    /** Create a copy of this node.  */
+    clone() {
+        const copy = Object.create(Object.getPrototypeOf(this), Object.getOwnPropertyDescriptors(this));
+        if (this.range)
+            copy.range = this.range.slice();
+        return copy;
+    }
+    /** A plain JavaScript representation of this node. */
+    toJS(doc, { mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
+        if (!identity.isDocument(doc))
+            throw new TypeError('A document argument is required');
+        const ctx = {
+            anchors: new Map(),
+            doc,
+            keep: true,
+            mapAsMap: mapAsMap === true,
+            mapKeyWarned: false,
+            maxAliasCount: typeof maxAliasCount === 'number' ? maxAliasCount : 100
+        };
+        const res = toJS.toJS(this, '', ctx);
+        if (typeof onAnchor === 'function')
+            for (const { count, res } of ctx.anchors.values())
+                onAnchor(res, count);
+        return typeof reviver === 'function'
+            ? applyReviver.applyReviver(reviver, { '': res }, '', res)
+            : res;
+    }
+}
+
+exports.NodeBase = NodeBase;
+
+
+/***/ }),
+
+/***/ 7165:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var createNode = __nccwpck_require__(2404);
+var stringifyPair = __nccwpck_require__(9748);
+var addPairToJSMap = __nccwpck_require__(7104);
+var identity = __nccwpck_require__(1127);
+
+function createPair(key, value, ctx) {
+    const k = createNode.createNode(key, undefined, ctx);
+    const v = createNode.createNode(value, undefined, ctx);
+    return new Pair(k, v);
+}
+class Pair {
+    constructor(key, value = null) {
+        Object.defineProperty(this, identity.NODE_TYPE, { value: identity.PAIR });
+        this.key = key;
+        this.value = value;
+    }
+    clone(schema) {
+        let { key, value } = this;
+        if (identity.isNode(key))
+            key = key.clone(schema);
+        if (identity.isNode(value))
+            value = value.clone(schema);
+        return new Pair(key, value);
+    }
+    toJSON(_, ctx) {
+        const pair = ctx?.mapAsMap ? new Map() : {};
+        return addPairToJSMap.addPairToJSMap(ctx, pair, this);
+    }
+    toString(ctx, onComment, onChompKeep) {
+        return ctx?.doc
+            ? stringifyPair.stringifyPair(this, ctx, onComment, onChompKeep)
+            : JSON.stringify(this);
+    }
+}
+
+exports.Pair = Pair;
+exports.createPair = createPair;
+
+
+/***/ }),
+
+/***/ 3301:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+var Node = __nccwpck_require__(6673);
+var toJS = __nccwpck_require__(6424);
+
+const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
+class Scalar extends Node.NodeBase {
+    constructor(value) {
+        super(identity.SCALAR);
+        this.value = value;
+    }
+    toJSON(arg, ctx) {
+        return ctx?.keep ? this.value : toJS.toJS(this.value, arg, ctx);
+    }
+    toString() {
+        return String(this.value);
+    }
+}
+Scalar.BLOCK_FOLDED = 'BLOCK_FOLDED';
+Scalar.BLOCK_LITERAL = 'BLOCK_LITERAL';
+Scalar.PLAIN = 'PLAIN';
+Scalar.QUOTE_DOUBLE = 'QUOTE_DOUBLE';
+Scalar.QUOTE_SINGLE = 'QUOTE_SINGLE';
+
+exports.Scalar = Scalar;
+exports.isScalarValue = isScalarValue;
+
+
+/***/ }),
+
+/***/ 4454:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var stringifyCollection = __nccwpck_require__(1212);
+var addPairToJSMap = __nccwpck_require__(7104);
+var Collection = __nccwpck_require__(101);
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var Scalar = __nccwpck_require__(3301);
+
+function findPair(items, key) {
+    const k = identity.isScalar(key) ? key.value : key;
+    for (const it of items) {
+        if (identity.isPair(it)) {
+            if (it.key === key || it.key === k)
+                return it;
+            if (identity.isScalar(it.key) && it.key.value === k)
+                return it;
+        }
+    }
+    return undefined;
+}
+class YAMLMap extends Collection.Collection {
+    static get tagName() {
+        return 'tag:yaml.org,2002:map';
+    }
+    constructor(schema) {
+        super(identity.MAP, schema);
+        this.items = [];
+    }
+    /**
+     * A generic collection parsing method that can be extended
+     * to other node classes that inherit from YAMLMap
+     */
+    static from(schema, obj, ctx) {
+        const { keepUndefined, replacer } = ctx;
+        const map = new this(schema);
+        const add = (key, value) => {
+            if (typeof replacer === 'function')
+                value = replacer.call(obj, key, value);
+            else if (Array.isArray(replacer) && !replacer.includes(key))
+                return;
+            if (value !== undefined || keepUndefined)
+                map.items.push(Pair.createPair(key, value, ctx));
+        };
+        if (obj instanceof Map) {
+            for (const [key, value] of obj)
+                add(key, value);
+        }
+        else if (obj && typeof obj === 'object') {
+            for (const key of Object.keys(obj))
+                add(key, obj[key]);
+        }
+        if (typeof schema.sortMapEntries === 'function') {
+            map.items.sort(schema.sortMapEntries);
+        }
+        return map;
+    }
+    /**
+     * Adds a value to the collection.
+     *
+     * @param overwrite - If not set `true`, using a key that is already in the
+     *   collection will throw. Otherwise, overwrites the previous value.
+     */
+    add(pair, overwrite) {
+        let _pair;
+        if (identity.isPair(pair))
+            _pair = pair;
+        else if (!pair || typeof pair !== 'object' || !('key' in pair)) {
+            // In TypeScript, this never happens.
+            _pair = new Pair.Pair(pair, pair?.value);
+        }
+        else
+            _pair = new Pair.Pair(pair.key, pair.value);
+        const prev = findPair(this.items, _pair.key);
+        const sortEntries = this.schema?.sortMapEntries;
+        if (prev) {
+            if (!overwrite)
+                throw new Error(`Key ${_pair.key} already set`);
+            // For scalars, keep the old node & its comments and anchors
+            if (identity.isScalar(prev.value) && Scalar.isScalarValue(_pair.value))
+                prev.value.value = _pair.value;
+            else
+                prev.value = _pair.value;
+        }
+        else if (sortEntries) {
+            const i = this.items.findIndex(item => sortEntries(_pair, item) < 0);
+            if (i === -1)
+                this.items.push(_pair);
+            else
+                this.items.splice(i, 0, _pair);
+        }
+        else {
+            this.items.push(_pair);
+        }
+    }
+    delete(key) {
+        const it = findPair(this.items, key);
+        if (!it)
+            return false;
+        const del = this.items.splice(this.items.indexOf(it), 1);
+        return del.length > 0;
+    }
+    get(key, keepScalar) {
+        const it = findPair(this.items, key);
+        const node = it?.value;
+        return (!keepScalar && identity.isScalar(node) ? node.value : node) ?? undefined;
+    }
+    has(key) {
+        return !!findPair(this.items, key);
+    }
+    set(key, value) {
+        this.add(new Pair.Pair(key, value), true);
+    }
+    /**
+     * @param ctx - Conversion context, originally set in Document#toJS()
+     * @param {Class} Type - If set, forces the returned collection type
+     * @returns Instance of Type, Map, or Object
+     */
+    toJSON(_, ctx, Type) {
+        const map = Type ? new Type() : ctx?.mapAsMap ? new Map() : {};
+        if (ctx?.onCreate)
+            ctx.onCreate(map);
+        for (const item of this.items)
+            addPairToJSMap.addPairToJSMap(ctx, map, item);
+        return map;
+    }
+    toString(ctx, onComment, onChompKeep) {
+        if (!ctx)
+            return JSON.stringify(this);
+        for (const item of this.items) {
+            if (!identity.isPair(item))
+                throw new Error(`Map items must all be pairs; found ${JSON.stringify(item)} instead`);
+        }
+        if (!ctx.allNullValues && this.hasAllNullValues(false))
+            ctx = Object.assign({}, ctx, { allNullValues: true });
+        return stringifyCollection.stringifyCollection(this, ctx, {
+            blockItemPrefix: '',
+            flowChars: { start: '{', end: '}' },
+            itemIndent: ctx.indent || '',
+            onChompKeep,
+            onComment
+        });
+    }
+}
+
+exports.YAMLMap = YAMLMap;
+exports.findPair = findPair;
+
+
+/***/ }),
+
+/***/ 2223:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var createNode = __nccwpck_require__(2404);
+var stringifyCollection = __nccwpck_require__(1212);
+var Collection = __nccwpck_require__(101);
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
+var toJS = __nccwpck_require__(6424);
+
+class YAMLSeq extends Collection.Collection {
+    static get tagName() {
+        return 'tag:yaml.org,2002:seq';
+    }
+    constructor(schema) {
+        super(identity.SEQ, schema);
+        this.items = [];
+    }
+    add(value) {
+        this.items.push(value);
+    }
+    /**
+     * Removes a value from the collection.
+     *
+     * `key` must contain a representation of an integer for this to succeed.
+     * It may be wrapped in a `Scalar`.
+     *
+     * @returns `true` if the item was found and removed.
+     */
+    delete(key) {
+        const idx = asItemIndex(key);
+        if (typeof idx !== 'number')
+            return false;
+        const del = this.items.splice(idx, 1);
+        return del.length > 0;
+    }
+    get(key, keepScalar) {
+        const idx = asItemIndex(key);
+        if (typeof idx !== 'number')
+            return undefined;
+        const it = this.items[idx];
+        return !keepScalar && identity.isScalar(it) ? it.value : it;
+    }
+    /**
+     * Checks if the collection includes a value with the key `key`.
+     *
+     * `key` must contain a representation of an integer for this to succeed.
+     * It may be wrapped in a `Scalar`.
+     */
+    has(key) {
+        const idx = asItemIndex(key);
+        return typeof idx === 'number' && idx < this.items.length;
+    }
+    /**
+     * Sets a value in this collection. For `!!set`, `value` needs to be a
+     * boolean to add/remove the item from the set.
+     *
+     * If `key` does not contain a representation of an integer, this will throw.
+     * It may be wrapped in a `Scalar`.
+     */
+    set(key, value) {
+        const idx = asItemIndex(key);
+        if (typeof idx !== 'number')
+            throw new Error(`Expected a valid index, not ${key}.`);
+        const prev = this.items[idx];
+        if (identity.isScalar(prev) && Scalar.isScalarValue(value))
+            prev.value = value;
+        else
+            this.items[idx] = value;
+    }
+    toJSON(_, ctx) {
+        const seq = [];
+        if (ctx?.onCreate)
+            ctx.onCreate(seq);
+        let i = 0;
+        for (const item of this.items)
+            seq.push(toJS.toJS(item, String(i++), ctx));
+        return seq;
+    }
+    toString(ctx, onComment, onChompKeep) {
+        if (!ctx)
+            return JSON.stringify(this);
+        return stringifyCollection.stringifyCollection(this, ctx, {
+            blockItemPrefix: '- ',
+            flowChars: { start: '[', end: ']' },
+            itemIndent: (ctx.indent || '') + '  ',
+            onChompKeep,
+            onComment
+        });
+    }
+    static from(schema, obj, ctx) {
+        const { replacer } = ctx;
+        const seq = new this(schema);
+        if (obj && Symbol.iterator in Object(obj)) {
+            let i = 0;
+            for (let it of obj) {
+                if (typeof replacer === 'function') {
+                    const key = obj instanceof Set ? it : String(i++);
+                    it = replacer.call(obj, key, it);
+                }
+                seq.items.push(createNode.createNode(it, undefined, ctx));
+            }
+        }
+        return seq;
+    }
+}
+function asItemIndex(key) {
+    let idx = identity.isScalar(key) ? key.value : key;
+    if (idx && typeof idx === 'string')
+        idx = Number(idx);
+    return typeof idx === 'number' && Number.isInteger(idx) && idx >= 0
+        ? idx
+        : null;
+}
+
+exports.YAMLSeq = YAMLSeq;
+
+
+/***/ }),
+
+/***/ 7104:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var log = __nccwpck_require__(7249);
+var merge = __nccwpck_require__(452);
+var stringify = __nccwpck_require__(2148);
+var identity = __nccwpck_require__(1127);
+var toJS = __nccwpck_require__(6424);
+
+function addPairToJSMap(ctx, map, { key, value }) {
+    if (identity.isNode(key) && key.addToJSMap)
+        key.addToJSMap(ctx, map, value);
+    // TODO: Should drop this special case for bare << handling
+    else if (merge.isMergeKey(ctx, key))
+        merge.addMergeToJSMap(ctx, map, value);
+    else {
+        const jsKey = toJS.toJS(key, '', ctx);
+        if (map instanceof Map) {
+            map.set(jsKey, toJS.toJS(value, jsKey, ctx));
+        }
+        else if (map instanceof Set) {
+            map.add(jsKey);
+        }
+        else {
+            const stringKey = stringifyKey(key, jsKey, ctx);
+            const jsValue = toJS.toJS(value, stringKey, ctx);
+            if (stringKey in map)
+                Object.defineProperty(map, stringKey, {
+                    value: jsValue,
+                    writable: true,
+                    enumerable: true,
+                    configurable: true
+                });
+            else
+                map[stringKey] = jsValue;
+        }
+    }
+    return map;
+}
+function stringifyKey(key, jsKey, ctx) {
+    if (jsKey === null)
+        return '';
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
+    if (typeof jsKey !== 'object')
+        return String(jsKey);
+    if (identity.isNode(key) && ctx?.doc) {
+        const strCtx = stringify.createStringifyContext(ctx.doc, {});
+        strCtx.anchors = new Set();
+        for (const node of ctx.anchors.keys())
+            strCtx.anchors.add(node.anchor);
+        strCtx.inFlow = true;
+        strCtx.inStringifyKey = true;
+        const strKey = key.toString(strCtx);
+        if (!ctx.mapKeyWarned) {
+            let jsonStr = JSON.stringify(strKey);
+            if (jsonStr.length > 40)
+                jsonStr = jsonStr.substring(0, 36) + '..."';
+            log.warn(ctx.doc.options.logLevel, `Keys with collection values will be stringified due to JS Object restrictions: ${jsonStr}. Set mapAsMap: true to use object keys.`);
+            ctx.mapKeyWarned = true;
+        }
+        return strKey;
+    }
+    return JSON.stringify(jsKey);
+}
+
+exports.addPairToJSMap = addPairToJSMap;
+
+
+/***/ }),
+
+/***/ 1127:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+
+const ALIAS = Symbol.for('yaml.alias');
+const DOC = Symbol.for('yaml.document');
+const MAP = Symbol.for('yaml.map');
+const PAIR = Symbol.for('yaml.pair');
+const SCALAR = Symbol.for('yaml.scalar');
+const SEQ = Symbol.for('yaml.seq');
+const NODE_TYPE = Symbol.for('yaml.node.type');
+const isAlias = (node) => !!node && typeof node === 'object' && node[NODE_TYPE] === ALIAS;
+const isDocument = (node) => !!node && typeof node === 'object' && node[NODE_TYPE] === DOC;
+const isMap = (node) => !!node && typeof node === 'object' && node[NODE_TYPE] === MAP;
+const isPair = (node) => !!node && typeof node === 'object' && node[NODE_TYPE] === PAIR;
+const isScalar = (node) => !!node && typeof node === 'object' && node[NODE_TYPE] === SCALAR;
+const isSeq = (node) => !!node && typeof node === 'object' && node[NODE_TYPE] === SEQ;
+function isCollection(node) {
+    if (node && typeof node === 'object')
+        switch (node[NODE_TYPE]) {
+            case MAP:
+            case SEQ:
+                return true;
+        }
+    return false;
+}
+function isNode(node) {
+    if (node && typeof node === 'object')
+        switch (node[NODE_TYPE]) {
+            case ALIAS:
+            case MAP:
+            case SCALAR:
+            case SEQ:
+                return true;
+        }
+    return false;
+}
+const hasAnchor = (node) => (isScalar(node) || isCollection(node)) && !!node.anchor;
+
+exports.ALIAS = ALIAS;
+exports.DOC = DOC;
+exports.MAP = MAP;
+exports.NODE_TYPE = NODE_TYPE;
+exports.PAIR = PAIR;
+exports.SCALAR = SCALAR;
+exports.SEQ = SEQ;
+exports.hasAnchor = hasAnchor;
+exports.isAlias = isAlias;
+exports.isCollection = isCollection;
+exports.isDocument = isDocument;
+exports.isMap = isMap;
+exports.isNode = isNode;
+exports.isPair = isPair;
+exports.isScalar = isScalar;
+exports.isSeq = isSeq;
+
+
+/***/ }),
+
+/***/ 6424:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+
+/**
+ * Recursively convert any node or its contents to native JavaScript
+ *
+ * @param value - The input value
+ * @param arg - If `value` defines a `toJSON()` method, use this
+ *   as its first argument
+ * @param ctx - Conversion context, originally set in Document#toJS(). If
+ *   `{ keep: true }` is not set, output should be suitable for JSON
+ *   stringification.
+ */
+function toJS(value, arg, ctx) {
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-return
+    if (Array.isArray(value))
+        return value.map((v, i) => toJS(v, String(i), ctx));
+    if (value && typeof value.toJSON === 'function') {
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-call
+        if (!ctx || !identity.hasAnchor(value))
+            return value.toJSON(arg, ctx);
+        const data = { aliasCount: 0, count: 1, res: undefined };
+        ctx.anchors.set(value, data);
+        ctx.onCreate = res => {
+            data.res = res;
+            delete ctx.onCreate;
+        };
+        const res = value.toJSON(arg, ctx);
+        if (ctx.onCreate)
+            ctx.onCreate(res);
+        return res;
+    }
+    if (typeof value === 'bigint' && !ctx?.keep)
+        return Number(value);
+    return value;
+}
+
+exports.toJS = toJS;
+
+
+/***/ }),
+
+/***/ 110:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var resolveBlockScalar = __nccwpck_require__(8913);
+var resolveFlowScalar = __nccwpck_require__(6842);
+var errors = __nccwpck_require__(1464);
+var stringifyString = __nccwpck_require__(3069);
+
+function resolveAsScalar(token, strict = true, onError) {
+    if (token) {
+        const _onError = (pos, code, message) => {
+            const offset = typeof pos === 'number' ? pos : Array.isArray(pos) ? pos[0] : pos.offset;
+            if (onError)
+                onError(offset, code, message);
+            else
+                throw new errors.YAMLParseError([offset, offset + 1], code, message);
+        };
+        switch (token.type) {
+            case 'scalar':
+            case 'single-quoted-scalar':
+            case 'double-quoted-scalar':
+                return resolveFlowScalar.resolveFlowScalar(token, strict, _onError);
+            case 'block-scalar':
+                return resolveBlockScalar.resolveBlockScalar({ options: { strict } }, token, _onError);
+        }
+    }
+    return null;
+}
+/**
+ * Create a new scalar token with `value`
+ *
+ * Values that represent an actual string but may be parsed as a different type should use a `type` other than `'PLAIN'`,
+ * as this function does not support any schema operations and won't check for such conflicts.
+ *
+ * @param value The string representation of the value, which will have its content properly indented.
+ * @param context.end Comments and whitespace after the end of the value, or after the block scalar header. If undefined, a newline will be added.
+ * @param context.implicitKey Being within an implicit key may affect the resolved type of the token's value.
+ * @param context.indent The indent level of the token.
+ * @param context.inFlow Is this scalar within a flow collection? This may affect the resolved type of the token's value.
+ * @param context.offset The offset position of the token.
+ * @param context.type The preferred type of the scalar token. If undefined, the previous type of the `token` will be used, defaulting to `'PLAIN'`.
+ */
+function createScalarToken(value, context) {
+    const { implicitKey = false, indent, inFlow = false, offset = -1, type = 'PLAIN' } = context;
+    const source = stringifyString.stringifyString({ type, value }, {
+        implicitKey,
+        indent: indent > 0 ? ' '.repeat(indent) : '',
+        inFlow,
+        options: { blockQuote: true, lineWidth: -1 }
+    });
+    const end = context.end ?? [
+        { type: 'newline', offset: -1, indent, source: '\n' }
+    ];
+    switch (source[0]) {
+        case '|':
+        case '>': {
+            const he = source.indexOf('\n');
+            const head = source.substring(0, he);
+            const body = source.substring(he + 1) + '\n';
+            const props = [
+                { type: 'block-scalar-header', offset, indent, source: head }
+            ];
+            if (!addEndtoBlockProps(props, end))
+                props.push({ type: 'newline', offset: -1, indent, source: '\n' });
+            return { type: 'block-scalar', offset, indent, props, source: body };
+        }
+        case '"':
+            return { type: 'double-quoted-scalar', offset, indent, source, end };
+        case "'":
+            return { type: 'single-quoted-scalar', offset, indent, source, end };
+        default:
+            return { type: 'scalar', offset, indent, source, end };
+    }
+}
+/**
+ * Set the value of `token` to the given string `value`, overwriting any previous contents and type that it may have.
+ *
+ * Best efforts are made to retain any comments previously associated with the `token`,
+ * though all contents within a collection's `items` will be overwritten.
+ *
+ * Values that represent an actual string but may be parsed as a different type should use a `type` other than `'PLAIN'`,
+ * as this function does not support any schema operations and won't check for such conflicts.
+ *
+ * @param token Any token. If it does not include an `indent` value, the value will be stringified as if it were an implicit key.
+ * @param value The string representation of the value, which will have its content properly indented.
+ * @param context.afterKey In most cases, values after a key should have an additional level of indentation.
+ * @param context.implicitKey Being within an implicit key may affect the resolved type of the token's value.
+ * @param context.inFlow Being within a flow collection may affect the resolved type of the token's value.
+ * @param context.type The preferred type of the scalar token. If undefined, the previous type of the `token` will be used, defaulting to `'PLAIN'`.
+ */
+function setScalarValue(token, value, context = {}) {
+    let { afterKey = false, implicitKey = false, inFlow = false, type } = context;
+    let indent = 'indent' in token ? token.indent : null;
+    if (afterKey && typeof indent === 'number')
+        indent += 2;
+    if (!type)
+        switch (token.type) {
+            case 'single-quoted-scalar':
+                type = 'QUOTE_SINGLE';
+                break;
+            case 'double-quoted-scalar':
+                type = 'QUOTE_DOUBLE';
+                break;
+            case 'block-scalar': {
+                const header = token.props[0];
+                if (header.type !== 'block-scalar-header')
+                    throw new Error('Invalid block scalar header');
+                type = header.source[0] === '>' ? 'BLOCK_FOLDED' : 'BLOCK_LITERAL';
+                break;
+            }
+            default:
+                type = 'PLAIN';
+        }
+    const source = stringifyString.stringifyString({ type, value }, {
+        implicitKey: implicitKey || indent === null,
+        indent: indent !== null && indent > 0 ? ' '.repeat(indent) : '',
+        inFlow,
+        options: { blockQuote: true, lineWidth: -1 }
+    });
+    switch (source[0]) {
+        case '|':
+        case '>':
+            setBlockScalarValue(token, source);
+            break;
+        case '"':
+            setFlowScalarValue(token, source, 'double-quoted-scalar');
+            break;
+        case "'":
+            setFlowScalarValue(token, source, 'single-quoted-scalar');
+            break;
+        default:
+            setFlowScalarValue(token, source, 'scalar');
+    }
+}
+function setBlockScalarValue(token, source) {
+    const he = source.indexOf('\n');
+    const head = source.substring(0, he);
+    const body = source.substring(he + 1) + '\n';
+    if (token.type === 'block-scalar') {
+        const header = token.props[0];
+        if (header.type !== 'block-scalar-header')
+            throw new Error('Invalid block scalar header');
+        header.source = head;
+        token.source = body;
+    }
+    else {
+        const { offset } = token;
+        const indent = 'indent' in token ? token.indent : -1;
+        const props = [
+            { type: 'block-scalar-header', offset, indent, source: head }
+        ];
+        if (!addEndtoBlockProps(props, 'end' in token ? token.end : undefined))
+            props.push({ type: 'newline', offset: -1, indent, source: '\n' });
+        for (const key of Object.keys(token))
+            if (key !== 'type' && key !== 'offset')
+                delete token[key];
+        Object.assign(token, { type: 'block-scalar', indent, props, source: body });
+    }
+}
+/** @returns `true` if last token is a newline */
+function addEndtoBlockProps(props, end) {
+    if (end)
+        for (const st of end)
+            switch (st.type) {
+                case 'space':
+                case 'comment':
+                    props.push(st);
+                    break;
+                case 'newline':
+                    props.push(st);
+                    return true;
+            }
+    return false;
+}
+function setFlowScalarValue(token, source, type) {
+    switch (token.type) {
+        case 'scalar':
+        case 'double-quoted-scalar':
+        case 'single-quoted-scalar':
+            token.type = type;
+            token.source = source;
+            break;
+        case 'block-scalar': {
+            const end = token.props.slice(1);
+            let oa = source.length;
+            if (token.props[0].type === 'block-scalar-header')
+                oa -= token.props[0].source.length;
+            for (const tok of end)
+                tok.offset += oa;
+            delete token.props;
+            Object.assign(token, { type, source, end });
+            break;
+        }
+        case 'block-map':
+        case 'block-seq': {
+            const offset = token.offset + source.length;
+            const nl = { type: 'newline', offset, indent: token.indent, source: '\n' };
+            delete token.items;
+            Object.assign(token, { type, source, end: [nl] });
+            break;
+        }
+        default: {
+            const indent = 'indent' in token ? token.indent : -1;
+            const end = 'end' in token && Array.isArray(token.end)
+                ? token.end.filter(st => st.type === 'space' ||
+                    st.type === 'comment' ||
+                    st.type === 'newline')
+                : [];
+            for (const key of Object.keys(token))
+                if (key !== 'type' && key !== 'offset')
+                    delete token[key];
+            Object.assign(token, { type, indent, source, end });
+        }
+    }
+}
+
+exports.createScalarToken = createScalarToken;
+exports.resolveAsScalar = resolveAsScalar;
+exports.setScalarValue = setScalarValue;
+
+
+/***/ }),
+
+/***/ 1733:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+
+/**
+ * Stringify a CST document, token, or collection item
+ *
+ * Fair warning: This applies no validation whatsoever, and
+ * simply concatenates the sources in their logical order.
+ */
+const stringify = (cst) => 'type' in cst ? stringifyToken(cst) : stringifyItem(cst);
+function stringifyToken(token) {
+    switch (token.type) {
+        case 'block-scalar': {
+            let res = '';
+            for (const tok of token.props)
+                res += stringifyToken(tok);
+            return res + token.source;
+        }
+        case 'block-map':
+        case 'block-seq': {
+            let res = '';
+            for (const item of token.items)
+                res += stringifyItem(item);
+            return res;
+        }
+        case 'flow-collection': {
+            let res = token.start.source;
+            for (const item of token.items)
+                res += stringifyItem(item);
+            for (const st of token.end)
+                res += st.source;
+            return res;
+        }
+        case 'document': {
+            let res = stringifyItem(token);
+            if (token.end)
+                for (const st of token.end)
+                    res += st.source;
+            return res;
+        }
+        default: {
+            let res = token.source;
+            if ('end' in token && token.end)
+                for (const st of token.end)
+                    res += st.source;
+            return res;
+        }
+    }
+}
+function stringifyItem({ start, key, sep, value }) {
+    let res = '';
+    for (const st of start)
+        res += st.source;
+    if (key)
+        res += stringifyToken(key);
+    if (sep)
+        for (const st of sep)
+            res += st.source;
+    if (value)
+        res += stringifyToken(value);
+    return res;
+}
+
+exports.stringify = stringify;
+
+
+/***/ }),
+
+/***/ 7715:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+
+const BREAK = Symbol('break visit');
+const SKIP = Symbol('skip children');
+const REMOVE = Symbol('remove item');
+/**
+ * Apply a visitor to a CST document or item.
+ *
+ * Walks through the tree (depth-first) starting from the root, calling a
+ * `visitor` function with two arguments when entering each item:
+ *   - `item`: The current item, which included the following members:
+ *     - `start: SourceToken[]` – Source tokens before the key or value,
+ *       possibly including its anchor or tag.
+ *     - `key?: Token | null` – Set for pair values. May then be `null`, if
+ *       the key before the `:` separator is empty.
+ *     - `sep?: SourceToken[]` – Source tokens between the key and the value,
+ *       which should include the `:` map value indicator if `value` is set.
+ *     - `value?: Token` – The value of a sequence item, or of a map pair.
+ *   - `path`: The steps from the root to the current node, as an array of
+ *     `['key' | 'value', number]` tuples.
+ *
+ * The return value of the visitor may be used to control the traversal:
+ *   - `undefined` (default): Do nothing and continue
+ *   - `visit.SKIP`: Do not visit the children of this token, continue with
+ *      next sibling
+ *   - `visit.BREAK`: Terminate traversal completely
+ *   - `visit.REMOVE`: Remove the current item, then continue with the next one
+ *   - `number`: Set the index of the next step. This is useful especially if
+ *     the index of the current token has changed.
+ *   - `function`: Define the next visitor for this item. After the original
+ *     visitor is called on item entry, next visitors are called after handling
+ *     a non-empty `key` and when exiting the item.
+ */
+function visit(cst, visitor) {
+    if ('type' in cst && cst.type === 'document')
+        cst = { start: cst.start, value: cst.value };
+    _visit(Object.freeze([]), cst, visitor);
+}
+// Without the `as symbol` casts, TS declares these in the `visit`
+// namespace using `var`, but then complains about that because
+// `unique symbol` must be `const`.
+/** Terminate visit traversal completely */
+visit.BREAK = BREAK;
+/** Do not visit the children of the current item */
+visit.SKIP = SKIP;
+/** Remove the current item */
+visit.REMOVE = REMOVE;
+/** Find the item at `path` from `cst` as the root */
+visit.itemAtPath = (cst, path) => {
+    let item = cst;
+    for (const [field, index] of path) {
+        const tok = item?.[field];
+        if (tok && 'items' in tok) {
+            item = tok.items[index];
+        }
+        else
+            return undefined;
+    }
+    return item;
+};
+/**
+ * Get the immediate parent collection of the item at `path` from `cst` as the root.
+ *
+ * Throws an error if the collection is not found, which should never happen if the item itself exists.
+ */
+visit.parentCollection = (cst, path) => {
+    const parent = visit.itemAtPath(cst, path.slice(0, -1));
+    const field = path[path.length - 1][0];
+    const coll = parent?.[field];
+    if (coll && 'items' in coll)
+        return coll;
+    throw new Error('Parent collection not found');
+};
+function _visit(path, item, visitor) {
+    let ctrl = visitor(item, path);
+    if (typeof ctrl === 'symbol')
+        return ctrl;
+    for (const field of ['key', 'value']) {
+        const token = item[field];
+        if (token && 'items' in token) {
+            for (let i = 0; i < token.items.length; ++i) {
+                const ci = _visit(Object.freeze(path.concat([[field, i]])), token.items[i], visitor);
+                if (typeof ci === 'number')
+                    i = ci - 1;
+                else if (ci === BREAK)
+                    return BREAK;
+                else if (ci === REMOVE) {
+                    token.items.splice(i, 1);
+                    i -= 1;
+                }
+            }
+            if (typeof ctrl === 'function' && field === 'key')
+                ctrl = ctrl(item, path);
+        }
+    }
+    return typeof ctrl === 'function' ? ctrl(item, path) : ctrl;
+}
+
+exports.visit = visit;
+
+
+/***/ }),
+
+/***/ 3461:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var cstScalar = __nccwpck_require__(110);
+var cstStringify = __nccwpck_require__(1733);
+var cstVisit = __nccwpck_require__(7715);
+
+/** The byte order mark */
+const BOM = '\u{FEFF}';
+/** Start of doc-mode */
+const DOCUMENT = '\x02'; // C0: Start of Text
+/** Unexpected end of flow-mode */
+const FLOW_END = '\x18'; // C0: Cancel
+/** Next token is a scalar value */
+const SCALAR = '\x1f'; // C0: Unit Separator
+/** @returns `true` if `token` is a flow or block collection */
+const isCollection = (token) => !!token && 'items' in token;
+/** @returns `true` if `token` is a flow or block scalar; not an alias */
+const isScalar = (token) => !!token &&
+    (token.type === 'scalar' ||
+        token.type === 'single-quoted-scalar' ||
+        token.type === 'double-quoted-scalar' ||
+        token.type === 'block-scalar');
+/* istanbul ignore next */
+/** Get a printable representation of a lexer token */
+function prettyToken(token) {
+    switch (token) {
+        case BOM:
+            return '<BOM>';
+        case DOCUMENT:
+            return '<DOC>';
+        case FLOW_END:
+            return '<FLOW_END>';
+        case SCALAR:
+            return '<SCALAR>';
+        default:
+            return JSON.stringify(token);
+    }
+}
+/** Identify the type of a lexer token. May return `null` for unknown tokens. */
+function tokenType(source) {
+    switch (source) {
+        case BOM:
+            return 'byte-order-mark';
+        case DOCUMENT:
+            return 'doc-mode';
+        case FLOW_END:
+            return 'flow-error-end';
+        case SCALAR:
+            return 'scalar';
+        case '---':
+            return 'doc-start';
+        case '...':
+            return 'doc-end';
+        case '':
+        case '\n':
+        case '\r\n':
+            return 'newline';
+        case '-':
+            return 'seq-item-ind';
+        case '?':
+            return 'explicit-key-ind';
+        case ':':
+            return 'map-value-ind';
+        case '{':
+            return 'flow-map-start';
+        case '}':
+            return 'flow-map-end';
+        case '[':
+            return 'flow-seq-start';
+        case ']':
+            return 'flow-seq-end';
+        case ',':
+            return 'comma';
+    }
+    switch (source[0]) {
+        case ' ':
+        case '\t':
+            return 'space';
+        case '#':
+            return 'comment';
+        case '%':
+            return 'directive-line';
+        case '*':
+            return 'alias';
+        case '&':
+            return 'anchor';
+        case '!':
+            return 'tag';
+        case "'":
+            return 'single-quoted-scalar';
+        case '"':
+            return 'double-quoted-scalar';
+        case '|':
+        case '>':
+            return 'block-scalar-header';
+    }
+    return null;
+}
+
+exports.createScalarToken = cstScalar.createScalarToken;
+exports.resolveAsScalar = cstScalar.resolveAsScalar;
+exports.setScalarValue = cstScalar.setScalarValue;
+exports.stringify = cstStringify.stringify;
+exports.visit = cstVisit.visit;
+exports.BOM = BOM;
+exports.DOCUMENT = DOCUMENT;
+exports.FLOW_END = FLOW_END;
+exports.SCALAR = SCALAR;
+exports.isCollection = isCollection;
+exports.isScalar = isScalar;
+exports.prettyToken = prettyToken;
+exports.tokenType = tokenType;
+
+
+/***/ }),
+
+/***/ 361:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var cst = __nccwpck_require__(3461);
+
+/*
+START -> stream
+
+stream
+  directive -> line-end -> stream
+  indent + line-end -> stream
+  [else] -> line-start
+
+line-end
+  comment -> line-end
+  newline -> .
+  input-end -> END
+
+line-start
+  doc-start -> doc
+  doc-end -> stream
+  [else] -> indent -> block-start
+
+block-start
+  seq-item-start -> block-start
+  explicit-key-start -> block-start
+  map-value-start -> block-start
+  [else] -> doc
+
+doc
+  line-end -> line-start
+  spaces -> doc
+  anchor -> doc
+  tag -> doc
+  flow-start -> flow -> doc
+  flow-end -> error -> doc
+  seq-item-start -> error -> doc
+  explicit-key-start -> error -> doc
+  map-value-start -> doc
+  alias -> doc
+  quote-start -> quoted-scalar -> doc
+  block-scalar-header -> line-end -> block-scalar(min) -> line-start
+  [else] -> plain-scalar(false, min) -> doc
+
+flow
+  line-end -> flow
+  spaces -> flow
+  anchor -> flow
+  tag -> flow
+  flow-start -> flow -> flow
+  flow-end -> .
+  seq-item-start -> error -> flow
+  explicit-key-start -> flow
+  map-value-start -> flow
+  alias -> flow
+  quote-start -> quoted-scalar -> flow
+  comma -> flow
+  [else] -> plain-scalar(true, 0) -> flow
+
+quoted-scalar
+  quote-end -> .
+  [else] -> quoted-scalar
+
+block-scalar(min)
+  newline + peek(indent < min) -> .
+  [else] -> block-scalar(min)
+
+plain-scalar(is-flow, min)
+  scalar-end(is-flow) -> .
+  peek(newline + (indent < min)) -> .
+  [else] -> plain-scalar(min)
+*/
+function isEmpty(ch) {
+    switch (ch) {
+        case undefined:
+        case ' ':
+        case '\n':
+        case '\r':
+        case '\t':
+            return true;
+        default:
+            return false;
+    }
+}
+const hexDigits = new Set('0123456789ABCDEFabcdef');
+const tagChars = new Set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-#;/?:@&=+$_.!~*'()");
+const flowIndicatorChars = new Set(',[]{}');
+const invalidAnchorChars = new Set(' ,[]{}\n\r\t');
+const isNotAnchorChar = (ch) => !ch || invalidAnchorChars.has(ch);
+/**
+ * Splits an input string into lexical tokens, i.e. smaller strings that are
+ * easily identifiable by `tokens.tokenType()`.
+ *
+ * Lexing starts always in a "stream" context. Incomplete input may be buffered
+ * until a complete token can be emitted.
+ *
+ * In addition to slices of the original input, the following control characters
+ * may also be emitted:
+ *
+ * - `\x02` (Start of Text): A document starts with the next token
+ * - `\x18` (Cancel): Unexpected end of flow-mode (indicates an error)
+ * - `\x1f` (Unit Separator): Next token is a scalar value
+ * - `\u{FEFF}` (Byte order mark): Emitted separately outside documents
+ */
+class Lexer {
+    constructor() {
+        /**
+         * Flag indicating whether the end of the current buffer marks the end of
+         * all input
+         */
+        this.atEnd = false;
+        /**
+         * Explicit indent set in block scalar header, as an offset from the current
+         * minimum indent, so e.g. set to 1 from a header `|2+`. Set to -1 if not
+         * explicitly set.
+         */
+        this.blockScalarIndent = -1;
+        /**
+         * Block scalars that include a + (keep) chomping indicator in their header
+         * include trailing empty lines, which are otherwise excluded from the
+         * scalar's contents.
+         */
+        this.blockScalarKeep = false;
+        /** Current input */
+        this.buffer = '';
+        /**
+         * Flag noting whether the map value indicator : can immediately follow this
+         * node within a flow context.
+         */
+        this.flowKey = false;
+        /** Count of surrounding flow collection levels. */
+        this.flowLevel = 0;
+        /**
+         * Minimum level of indentation required for next lines to be parsed as a
+         * part of the current scalar value.
+         */
+        this.indentNext = 0;
+        /** Indentation level of the current line. */
+        this.indentValue = 0;
+        /** Position of the next \n character. */
+        this.lineEndPos = null;
+        /** Stores the state of the lexer if reaching the end of incpomplete input */
+        this.next = null;
+        /** A pointer to `buffer`; the current position of the lexer. */
+        this.pos = 0;
+    }
+    /**
+     * Generate YAML tokens from the `source` string. If `incomplete`,
+     * a part of the last line may be left as a buffer for the next call.
+     *
+     * @returns A generator of lexical tokens
+     */
+    *lex(source, incomplete = false) {
+        if (source) {
+            if (typeof source !== 'string')
+                throw TypeError('source is not a string');
+            this.buffer = this.buffer ? this.buffer + source : source;
+            this.lineEndPos = null;
+        }
+        this.atEnd = !incomplete;
+        let next = this.next ?? 'stream';
+        while (next && (incomplete || this.hasChars(1)))
+            next = yield* this.parseNext(next);
+    }
+    atLineEnd() {
+        let i = this.pos;
+        let ch = this.buffer[i];
+        while (ch === ' ' || ch === '\t')
+            ch = this.buffer[++i];
+        if (!ch || ch === '#' || ch === '\n')
+            return true;
+        if (ch === '\r')
+            return this.buffer[i + 1] === '\n';
+        return false;
+    }
+    charAt(n) {
+        return this.buffer[this.pos + n];
+    }
+    continueScalar(offset) {
+        let ch = this.buffer[offset];
+        if (this.indentNext > 0) {
+            let indent = 0;
+            while (ch === ' ')
+                ch = this.buffer[++indent + offset];
+            if (ch === '\r') {
+                const next = this.buffer[indent + offset + 1];
+                if (next === '\n' || (!next && !this.atEnd))
+                    return offset + indent + 1;
+            }
+            return ch === '\n' || indent >= this.indentNext || (!ch && !this.atEnd)
+                ? offset + indent
+                : -1;
+        }
+        if (ch === '-' || ch === '.') {
+            const dt = this.buffer.substr(offset, 3);
+            if ((dt === '---' || dt === '...') && isEmpty(this.buffer[offset + 3]))
+                return -1;
+        }
+        return offset;
+    }
+    getLine() {
+        let end = this.lineEndPos;
+        if (typeof end !== 'number' || (end !== -1 && end < this.pos)) {
+            end = this.buffer.indexOf('\n', this.pos);
+            this.lineEndPos = end;
+        }
+        if (end === -1)
+            return this.atEnd ? this.buffer.substring(this.pos) : null;
+        if (this.buffer[end - 1] === '\r')
+            end -= 1;
+        return this.buffer.substring(this.pos, end);
+    }
+    hasChars(n) {
+        return this.pos + n <= this.buffer.length;
+    }
+    setNext(state) {
+        this.buffer = this.buffer.substring(this.pos);
+        this.pos = 0;
+        this.lineEndPos = null;
+        this.next = state;
+        return null;
+    }
+    peek(n) {
+        return this.buffer.substr(this.pos, n);
+    }
+    *parseNext(next) {
+        switch (next) {
+            case 'stream':
+                return yield* this.parseStream();
+            case 'line-start':
+                return yield* this.parseLineStart();
+            case 'block-start':
+                return yield* this.parseBlockStart();
+            case 'doc':
+                return yield* this.parseDocument();
+            case 'flow':
+                return yield* this.parseFlowCollection();
+            case 'quoted-scalar':
+                return yield* this.parseQuotedScalar();
+            case 'block-scalar':
+                return yield* this.parseBlockScalar();
+            case 'plain-scalar':
+                return yield* this.parsePlainScalar();
+        }
+    }
+    *parseStream() {
+        let line = this.getLine();
+        if (line === null)
+            return this.setNext('stream');
+        if (line[0] === cst.BOM) {
+            yield* this.pushCount(1);
+            line = line.substring(1);
+        }
+        if (line[0] === '%') {
+            let dirEnd = line.length;
+            let cs = line.indexOf('#');
+            while (cs !== -1) {
+                const ch = line[cs - 1];
+                if (ch === ' ' || ch === '\t') {
+                    dirEnd = cs - 1;
+                    break;
+                }
+                else {
+                    cs = line.indexOf('#', cs + 1);
+                }
+            }
+            while (true) {
+                const ch = line[dirEnd - 1];
+                if (ch === ' ' || ch === '\t')
+                    dirEnd -= 1;
+                else
+                    break;
+            }
+            const n = (yield* this.pushCount(dirEnd)) + (yield* this.pushSpaces(true));
+            yield* this.pushCount(line.length - n); // possible comment
+            this.pushNewline();
+            return 'stream';
+        }
+        if (this.atLineEnd()) {
+            const sp = yield* this.pushSpaces(true);
+            yield* this.pushCount(line.length - sp);
+            yield* this.pushNewline();
+            return 'stream';
+        }
+        yield cst.DOCUMENT;
+        return yield* this.parseLineStart();
+    }
+    *parseLineStart() {
+        const ch = this.charAt(0);
+        if (!ch && !this.atEnd)
+            return this.setNext('line-start');
+        if (ch === '-' || ch === '.') {
+            if (!this.atEnd && !this.hasChars(4))
+                return this.setNext('line-start');
+            const s = this.peek(3);
+            if ((s === '---' || s === '...') && isEmpty(this.charAt(3))) {
+                yield* this.pushCount(3);
+                this.indentValue = 0;
+                this.indentNext = 0;
+                return s === '---' ? 'doc' : 'stream';
+            }
+        }
+        this.indentValue = yield* this.pushSpaces(false);
+        if (this.indentNext > this.indentValue && !isEmpty(this.charAt(1)))
+            this.indentNext = this.indentValue;
+        return yield* this.parseBlockStart();
+    }
+    *parseBlockStart() {
+        const [ch0, ch1] = this.peek(2);
+        if (!ch1 && !this.atEnd)
+            return this.setNext('block-start');
+        if ((ch0 === '-' || ch0 === '?' || ch0 === ':') && isEmpty(ch1)) {
+            const n = (yield* this.pushCount(1)) + (yield* this.pushSpaces(true));
+            this.indentNext = this.indentValue + 1;
+            this.indentValue += n;
+            return 'block-start';
+        }
+        return 'doc';
+    }
+    *parseDocument() {
+        yield* this.pushSpaces(true);
+        const line = this.getLine();
+        if (line === null)
+            return this.setNext('doc');
+        let n = yield* this.pushIndicators();
+        switch (line[n]) {
+            case '#':
+                yield* this.pushCount(line.length - n);
+            // fallthrough
+            case undefined:
+                yield* this.pushNewline();
+                return yield* this.parseLineStart();
+            case '{':
+            case '[':
+                yield* this.pushCount(1);
+                this.flowKey = false;
+                this.flowLevel = 1;
+                return 'flow';
+            case '}':
+            case ']':
+                // this is an error
+                yield* this.pushCount(1);
+                return 'doc';
+            case '*':
+                yield* this.pushUntil(isNotAnchorChar);
+                return 'doc';
+            case '"':
+            case "'":
+                return yield* this.parseQuotedScalar();
+            case '|':
+            case '>':
+                n += yield* this.parseBlockScalarHeader();
+                n += yield* this.pushSpaces(true);
+                yield* this.pushCount(line.length - n);
+                yield* this.pushNewline();
+                return yield* this.parseBlockScalar();
+            default:
+                return yield* this.parsePlainScalar();
+        }
+    }
+    *parseFlowCollection() {
+        let nl, sp;
+        let indent = -1;
+        do {
+            nl = yield* this.pushNewline();
+            if (nl > 0) {
+                sp = yield* this.pushSpaces(false);
+                this.indentValue = indent = sp;
+            }
+            else {
+                sp = 0;
+            }
+            sp += yield* this.pushSpaces(true);
+        } while (nl + sp > 0);
+        const line = this.getLine();
+        if (line === null)
+            return this.setNext('flow');
+        if ((indent !== -1 && indent < this.indentNext && line[0] !== '#') ||
+            (indent === 0 &&
+                (line.startsWith('---') || line.startsWith('...')) &&
+                isEmpty(line[3]))) {
+            // Allowing for the terminal ] or } at the same (rather than greater)
+            // indent level as the initial [ or { is technically invalid, but
+            // failing here would be surprising to users.
+            const atFlowEndMarker = indent === this.indentNext - 1 &&
+                this.flowLevel === 1 &&
+                (line[0] === ']' || line[0] === '}');
+            if (!atFlowEndMarker) {
+                // this is an error
+                this.flowLevel = 0;
+                yield cst.FLOW_END;
+                return yield* this.parseLineStart();
+            }
+        }
+        let n = 0;
+        while (line[n] === ',') {
+            n += yield* this.pushCount(1);
+            n += yield* this.pushSpaces(true);
+            this.flowKey = false;
+        }
+        n += yield* this.pushIndicators();
+        switch (line[n]) {
+            case undefined:
+                return 'flow';
+            case '#':
+                yield* this.pushCount(line.length - n);
+                return 'flow';
+            case '{':
+            case '[':
+                yield* this.pushCount(1);
+                this.flowKey = false;
+                this.flowLevel += 1;
+                return 'flow';
+            case '}':
+            case ']':
+                yield* this.pushCount(1);
+                this.flowKey = true;
+                this.flowLevel -= 1;
+                return this.flowLevel ? 'flow' : 'doc';
+            case '*':
+                yield* this.pushUntil(isNotAnchorChar);
+                return 'flow';
+            case '"':
+            case "'":
+                this.flowKey = true;
+                return yield* this.parseQuotedScalar();
+            case ':': {
+                const next = this.charAt(1);
+                if (this.flowKey || isEmpty(next) || next === ',') {
+                    this.flowKey = false;
+                    yield* this.pushCount(1);
+                    yield* this.pushSpaces(true);
+                    return 'flow';
+                }
+            }
+            // fallthrough
+            default:
+                this.flowKey = false;
+                return yield* this.parsePlainScalar();
+        }
+    }
+    *parseQuotedScalar() {
+        const quote = this.charAt(0);
+        let end = this.buffer.indexOf(quote, this.pos + 1);
+        if (quote === "'") {
+            while (end !== -1 && this.buffer[end + 1] === "'")
+                end = this.buffer.indexOf("'", end + 2);
+        }
+        else {
+            // double-quote
+            while (end !== -1) {
+                let n = 0;
+                while (this.buffer[end - 1 - n] === '\\')
+                    n += 1;
+                if (n % 2 === 0)
+                    break;
+                end = this.buffer.indexOf('"', end + 1);
+            }
+        }
+        // Only looking for newlines within the quotes
+        const qb = this.buffer.substring(0, end);
+        let nl = qb.indexOf('\n', this.pos);
+        if (nl !== -1) {
+            while (nl !== -1) {
+                const cs = this.continueScalar(nl + 1);
+                if (cs === -1)
+                    break;
+                nl = qb.indexOf('\n', cs);
+            }
+            if (nl !== -1) {
+                // this is an error caused by an unexpected unindent
+                end = nl - (qb[nl - 1] === '\r' ? 2 : 1);
+            }
+        }
+        if (end === -1) {
+            if (!this.atEnd)
+                return this.setNext('quoted-scalar');
+            end = this.buffer.length;
+        }
+        yield* this.pushToIndex(end + 1, false);
+        return this.flowLevel ? 'flow' : 'doc';
+    }
+    *parseBlockScalarHeader() {
+        this.blockScalarIndent = -1;
+        this.blockScalarKeep = false;
+        let i = this.pos;
+        while (true) {
+            const ch = this.buffer[++i];
+            if (ch === '+')
+                this.blockScalarKeep = true;
+            else if (ch > '0' && ch <= '9')
+                this.blockScalarIndent = Number(ch) - 1;
+            else if (ch !== '-')
+                break;
+        }
+        return yield* this.pushUntil(ch => isEmpty(ch) || ch === '#');
+    }
+    *parseBlockScalar() {
+        let nl = this.pos - 1; // may be -1 if this.pos === 0
+        let indent = 0;
+        let ch;
+        loop: for (let i = this.pos; (ch = this.buffer[i]); ++i) {
+            switch (ch) {
+                case ' ':
+                    indent += 1;
+                    break;
+                case '\n':
+                    nl = i;
+                    indent = 0;
+                    break;
+                case '\r': {
+                    const next = this.buffer[i + 1];
+                    if (!next && !this.atEnd)
+                        return this.setNext('block-scalar');
+                    if (next === '\n')
+                        break;
+                } // fallthrough
+                default:
+                    break loop;
+            }
+        }
+        if (!ch && !this.atEnd)
+            return this.setNext('block-scalar');
+        if (indent >= this.indentNext) {
+            if (this.blockScalarIndent === -1)
+                this.indentNext = indent;
+            else {
+                this.indentNext =
+                    this.blockScalarIndent + (this.indentNext === 0 ? 1 : this.indentNext);
+            }
+            do {
+                const cs = this.continueScalar(nl + 1);
+                if (cs === -1)
+                    break;
+                nl = this.buffer.indexOf('\n', cs);
+            } while (nl !== -1);
+            if (nl === -1) {
+                if (!this.atEnd)
+                    return this.setNext('block-scalar');
+                nl = this.buffer.length;
+            }
+        }
+        // Trailing insufficiently indented tabs are invalid.
+        // To catch that during parsing, we include them in the block scalar value.
+        let i = nl + 1;
+        ch = this.buffer[i];
+        while (ch === ' ')
+            ch = this.buffer[++i];
+        if (ch === '\t') {
+            while (ch === '\t' || ch === ' ' || ch === '\r' || ch === '\n')
+                ch = this.buffer[++i];
+            nl = i - 1;
+        }
+        else if (!this.blockScalarKeep) {
+            do {
+                let i = nl - 1;
+                let ch = this.buffer[i];
+                if (ch === '\r')
+                    ch = this.buffer[--i];
+                const lastChar = i; // Drop the line if last char not more indented
+                while (ch === ' ')
+                    ch = this.buffer[--i];
+                if (ch === '\n' && i >= this.pos && i + 1 + indent > lastChar)
+                    nl = i;
+                else
+                    break;
+            } while (true);
+        }
+        yield cst.SCALAR;
+        yield* this.pushToIndex(nl + 1, true);
+        return yield* this.parseLineStart();
+    }
+    *parsePlainScalar() {
+        const inFlow = this.flowLevel > 0;
+        let end = this.pos - 1;
+        let i = this.pos - 1;
+        let ch;
+        while ((ch = this.buffer[++i])) {
+            if (ch === ':') {
+                const next = this.buffer[i + 1];
+                if (isEmpty(next) || (inFlow && flowIndicatorChars.has(next)))
+                    break;
+                end = i;
+            }
+            else if (isEmpty(ch)) {
+                let next = this.buffer[i + 1];
+                if (ch === '\r') {
+                    if (next === '\n') {
+                        i += 1;
+                        ch = '\n';
+                        next = this.buffer[i + 1];
+                    }
+                    else
+                        end = i;
+                }
+                if (next === '#' || (inFlow && flowIndicatorChars.has(next)))
+                    break;
+                if (ch === '\n') {
+                    const cs = this.continueScalar(i + 1);
+                    if (cs === -1)
+                        break;
+                    i = Math.max(i, cs - 2); // to advance, but still account for ' #'
+                }
+            }
+            else {
+                if (inFlow && flowIndicatorChars.has(ch))
+                    break;
+                end = i;
+            }
+        }
+        if (!ch && !this.atEnd)
+            return this.setNext('plain-scalar');
+        yield cst.SCALAR;
+        yield* this.pushToIndex(end + 1, true);
+        return inFlow ? 'flow' : 'doc';
+    }
+    *pushCount(n) {
+        if (n > 0) {
+            yield this.buffer.substr(this.pos, n);
+            this.pos += n;
+            return n;
+        }
+        return 0;
+    }
+    *pushToIndex(i, allowEmpty) {
+        const s = this.buffer.slice(this.pos, i);
+        if (s) {
+            yield s;
+            this.pos += s.length;
+            return s.length;
+        }
+        else if (allowEmpty)
+            yield '';
+        return 0;
+    }
+    *pushIndicators() {
+        let n = 0;
+        loop: while (true) {
+            switch (this.charAt(0)) {
+                case '!':
+                    n += yield* this.pushTag();
+                    n += yield* this.pushSpaces(true);
+                    continue loop;
+                case '&':
+                    n += yield* this.pushUntil(isNotAnchorChar);
+                    n += yield* this.pushSpaces(true);
+                    continue loop;
+                case '-': // this is an error
+                case '?': // this is an error outside flow collections
+                case ':': {
+                    const inFlow = this.flowLevel > 0;
+                    const ch1 = this.charAt(1);
+                    if (isEmpty(ch1) || (inFlow && flowIndicatorChars.has(ch1))) {
+                        if (!inFlow)
+                            this.indentNext = this.indentValue + 1;
+                        else if (this.flowKey)
+                            this.flowKey = false;
+                        n += yield* this.pushCount(1);
+                        n += yield* this.pushSpaces(true);
+                        continue loop;
+                    }
+                }
+            }
+            break loop;
+        }
+        return n;
+    }
+    *pushTag() {
+        if (this.charAt(1) === '<') {
+            let i = this.pos + 2;
+            let ch = this.buffer[i];
+            while (!isEmpty(ch) && ch !== '>')
+                ch = this.buffer[++i];
+            return yield* this.pushToIndex(ch === '>' ? i + 1 : i, false);
+        }
+        else {
+            let i = this.pos + 1;
+            let ch = this.buffer[i];
+            while (ch) {
+                if (tagChars.has(ch))
+                    ch = this.buffer[++i];
+                else if (ch === '%' &&
+                    hexDigits.has(this.buffer[i + 1]) &&
+                    hexDigits.has(this.buffer[i + 2])) {
+                    ch = this.buffer[(i += 3)];
+                }
+                else
+                    break;
+            }
+            return yield* this.pushToIndex(i, false);
+        }
+    }
+    *pushNewline() {
+        const ch = this.buffer[this.pos];
+        if (ch === '\n')
+            return yield* this.pushCount(1);
+        else if (ch === '\r' && this.charAt(1) === '\n')
+            return yield* this.pushCount(2);
+        else
+            return 0;
+    }
+    *pushSpaces(allowTabs) {
+        let i = this.pos - 1;
+        let ch;
+        do {
+            ch = this.buffer[++i];
+        } while (ch === ' ' || (allowTabs && ch === '\t'));
+        const n = i - this.pos;
+        if (n > 0) {
+            yield this.buffer.substr(this.pos, n);
+            this.pos = i;
+        }
+        return n;
+    }
+    *pushUntil(test) {
+        let i = this.pos;
+        let ch = this.buffer[i];
+        while (!test(ch))
+            ch = this.buffer[++i];
+        return yield* this.pushToIndex(i, false);
+    }
+}
+
+exports.Lexer = Lexer;
+
+
+/***/ }),
+
+/***/ 6628:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+
+/**
+ * Tracks newlines during parsing in order to provide an efficient API for
+ * determining the one-indexed `{ line, col }` position for any offset
+ * within the input.
+ */
+class LineCounter {
+    constructor() {
+        this.lineStarts = [];
+        /**
+         * Should be called in ascending order. Otherwise, call
+         * `lineCounter.lineStarts.sort()` before calling `linePos()`.
+         */
+        this.addNewLine = (offset) => this.lineStarts.push(offset);
+        /**
+         * Performs a binary search and returns the 1-indexed { line, col }
+         * position of `offset`. If `line === 0`, `addNewLine` has never been
+         * called or `offset` is before the first known newline.
+         */
+        this.linePos = (offset) => {
+            let low = 0;
+            let high = this.lineStarts.length;
+            while (low < high) {
+                const mid = (low + high) >> 1; // Math.floor((low + high) / 2)
+                if (this.lineStarts[mid] < offset)
+                    low = mid + 1;
+                else
+                    high = mid;
+            }
+            if (this.lineStarts[low] === offset)
+                return { line: low + 1, col: 1 };
+            if (low === 0)
+                return { line: 0, col: offset };
+            const start = this.lineStarts[low - 1];
+            return { line: low, col: offset - start + 1 };
+        };
+    }
+}
+
+exports.LineCounter = LineCounter;
+
+
+/***/ }),
+
+/***/ 3456:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var node_process = __nccwpck_require__(932);
+var cst = __nccwpck_require__(3461);
+var lexer = __nccwpck_require__(361);
+
+function includesToken(list, type) {
+    for (let i = 0; i < list.length; ++i)
+        if (list[i].type === type)
+            return true;
+    return false;
+}
+function findNonEmptyIndex(list) {
+    for (let i = 0; i < list.length; ++i) {
+        switch (list[i].type) {
+            case 'space':
+            case 'comment':
+            case 'newline':
+                break;
+            default:
+                return i;
+        }
+    }
+    return -1;
+}
+function isFlowToken(token) {
+    switch (token?.type) {
+        case 'alias':
+        case 'scalar':
+        case 'single-quoted-scalar':
+        case 'double-quoted-scalar':
+        case 'flow-collection':
+            return true;
+        default:
+            return false;
+    }
+}
+function getPrevProps(parent) {
+    switch (parent.type) {
+        case 'document':
+            return parent.start;
+        case 'block-map': {
+            const it = parent.items[parent.items.length - 1];
+            return it.sep ?? it.start;
+        }
+        case 'block-seq':
+            return parent.items[parent.items.length - 1].start;
+        /* istanbul ignore next should not happen */
+        default:
+            return [];
+    }
+}
+/** Note: May modify input array */
+function getFirstKeyStartProps(prev) {
+    if (prev.length === 0)
+        return [];
+    let i = prev.length;
+    loop: while (--i >= 0) {
+        switch (prev[i].type) {
+            case 'doc-start':
+            case 'explicit-key-ind':
+            case 'map-value-ind':
+            case 'seq-item-ind':
+            case 'newline':
+                break loop;
+        }
+    }
+    while (prev[++i]?.type === 'space') {
+        /* loop */
+    }
+    return prev.splice(i, prev.length);
+}
+function arrayPushArray(target, source) {
+    // May exhaust call stack with large `source` array
+    if (source.length < 1e5)
+        Array.prototype.push.apply(target, source);
+    else
+        for (let i = 0; i < source.length; ++i)
+            target.push(source[i]);
+}
+function fixFlowSeqItems(fc) {
+    if (fc.start.type === 'flow-seq-start') {
+        for (const it of fc.items) {
+            if (it.sep &&
+                !it.value &&
+                !includesToken(it.start, 'explicit-key-ind') &&
+                !includesToken(it.sep, 'map-value-ind')) {
+                if (it.key)
+                    it.value = it.key;
+                delete it.key;
+                if (isFlowToken(it.value)) {
+                    if (it.value.end)
+                        arrayPushArray(it.value.end, it.sep);
+                    else
+                        it.value.end = it.sep;
+                }
+                else
+                    arrayPushArray(it.start, it.sep);
+                delete it.sep;
+            }
+        }
+    }
+}
+/**
+ * A YAML concrete syntax tree (CST) parser
+ *
+ * ```ts
+ * const src: string = ...
+ * for (const token of new Parser().parse(src)) {
+ *   // token: Token
+ * }
+ * ```
+ *
+ * To use the parser with a user-provided lexer:
+ *
+ * ```ts
+ * function* parse(source: string, lexer: Lexer) {
+ *   const parser = new Parser()
+ *   for (const lexeme of lexer.lex(source))
+ *     yield* parser.next(lexeme)
+ *   yield* parser.end()
+ * }
+ *
+ * const src: string = ...
+ * const lexer = new Lexer()
+ * for (const token of parse(src, lexer)) {
+ *   // token: Token
+ * }
+ * ```
+ */
+class Parser {
+    /**
+     * @param onNewLine - If defined, called separately with the start position of
+     *   each new line (in `parse()`, including the start of input).
+     */
+    constructor(onNewLine) {
+        /** If true, space and sequence indicators count as indentation */
+        this.atNewLine = true;
+        /** If true, next token is a scalar value */
+        this.atScalar = false;
+        /** Current indentation level */
+        this.indent = 0;
+        /** Current offset since the start of parsing */
+        this.offset = 0;
+        /** On the same line with a block map key */
+        this.onKeyLine = false;
+        /** Top indicates the node that's currently being built */
+        this.stack = [];
+        /** The source of the current token, set in parse() */
+        this.source = '';
+        /** The type of the current token, set in parse() */
+        this.type = '';
+        // Must be defined after `next()`
+        this.lexer = new lexer.Lexer();
+        this.onNewLine = onNewLine;
+    }
+    /**
+     * Parse `source` as a YAML stream.
+     * If `incomplete`, a part of the last line may be left as a buffer for the next call.
+     *
+     * Errors are not thrown, but yielded as `{ type: 'error', message }` tokens.
+     *
+     * @returns A generator of tokens representing each directive, document, and other structure.
+     */
+    *parse(source, incomplete = false) {
+        if (this.onNewLine && this.offset === 0)
+            this.onNewLine(0);
+        for (const lexeme of this.lexer.lex(source, incomplete))
+            yield* this.next(lexeme);
+        if (!incomplete)
+            yield* this.end();
+    }
+    /**
+     * Advance the parser by the `source` of one lexical token.
+     */
+    *next(source) {
+        this.source = source;
+        if (node_process.env.LOG_TOKENS)
+            console.log('|', cst.prettyToken(source));
+        if (this.atScalar) {
+            this.atScalar = false;
+            yield* this.step();
+            this.offset += source.length;
+            return;
+        }
+        const type = cst.tokenType(source);
+        if (!type) {
+            const message = `Not a YAML token: ${source}`;
+            yield* this.pop({ type: 'error', offset: this.offset, message, source });
+            this.offset += source.length;
+        }
+        else if (type === 'scalar') {
+            this.atNewLine = false;
+            this.atScalar = true;
+            this.type = 'scalar';
+        }
+        else {
+            this.type = type;
+            yield* this.step();
+            switch (type) {
+                case 'newline':
+                    this.atNewLine = true;
+                    this.indent = 0;
+                    if (this.onNewLine)
+                        this.onNewLine(this.offset + source.length);
+                    break;
+                case 'space':
+                    if (this.atNewLine && source[0] === ' ')
+                        this.indent += source.length;
+                    break;
+                case 'explicit-key-ind':
+                case 'map-value-ind':
+                case 'seq-item-ind':
+                    if (this.atNewLine)
+                        this.indent += source.length;
+                    break;
+                case 'doc-mode':
+                case 'flow-error-end':
+                    return;
+                default:
+                    this.atNewLine = false;
+            }
+            this.offset += source.length;
+        }
+    }
+    /** Call at end of input to push out any remaining constructions */
+    *end() {
+        while (this.stack.length > 0)
+            yield* this.pop();
+    }
+    get sourceToken() {
+        const st = {
+            type: this.type,
+            offset: this.offset,
+            indent: this.indent,
+            source: this.source
+        };
+        return st;
+    }
+    *step() {
+        const top = this.peek(1);
+        if (this.type === 'doc-end' && top?.type !== 'doc-end') {
+            while (this.stack.length > 0)
+                yield* this.pop();
+            this.stack.push({
+                type: 'doc-end',
+                offset: this.offset,
+                source: this.source
+            });
+            return;
+        }
+        if (!top)
+            return yield* this.stream();
+        switch (top.type) {
+            case 'document':
+                return yield* this.document(top);
+            case 'alias':
+            case 'scalar':
+            case 'single-quoted-scalar':
+            case 'double-quoted-scalar':
+                return yield* this.scalar(top);
+            case 'block-scalar':
+                return yield* this.blockScalar(top);
+            case 'block-map':
+                return yield* this.blockMap(top);
+            case 'block-seq':
+                return yield* this.blockSequence(top);
+            case 'flow-collection':
+                return yield* this.flowCollection(top);
+            case 'doc-end':
+                return yield* this.documentEnd(top);
+        }
+        /* istanbul ignore next should not happen */
+        yield* this.pop();
+    }
+    peek(n) {
+        return this.stack[this.stack.length - n];
+    }
+    *pop(error) {
+        const token = error ?? this.stack.pop();
+        /* istanbul ignore if should not happen */
+        if (!token) {
+            const message = 'Tried to pop an empty stack';
+            yield { type: 'error', offset: this.offset, source: '', message };
+        }
+        else if (this.stack.length === 0) {
+            yield token;
+        }
+        else {
+            const top = this.peek(1);
+            if (token.type === 'block-scalar') {
+                // Block scalars use their parent rather than header indent
+                token.indent = 'indent' in top ? top.indent : 0;
+            }
+            else if (token.type === 'flow-collection' && top.type === 'document') {
+                // Ignore all indent for top-level flow collections
+                token.indent = 0;
+            }
+            if (token.type === 'flow-collection')
+                fixFlowSeqItems(token);
+            switch (top.type) {
+                case 'document':
+                    top.value = token;
+                    break;
+                case 'block-scalar':
+                    top.props.push(token); // error
+                    break;
+                case 'block-map': {
+                    const it = top.items[top.items.length - 1];
+                    if (it.value) {
+                        top.items.push({ start: [], key: token, sep: [] });
+                        this.onKeyLine = true;
+                        return;
+                    }
+                    else if (it.sep) {
+                        it.value = token;
+                    }
+                    else {
+                        Object.assign(it, { key: token, sep: [] });
+                        this.onKeyLine = !it.explicitKey;
+                        return;
+                    }
+                    break;
+                }
+                case 'block-seq': {
+                    const it = top.items[top.items.length - 1];
+                    if (it.value)
+                        top.items.push({ start: [], value: token });
+                    else
+                        it.value = token;
+                    break;
+                }
+                case 'flow-collection': {
+                    const it = top.items[top.items.length - 1];
+                    if (!it || it.value)
+                        top.items.push({ start: [], key: token, sep: [] });
+                    else if (it.sep)
+                        it.value = token;
+                    else
+                        Object.assign(it, { key: token, sep: [] });
+                    return;
+                }
+                /* istanbul ignore next should not happen */
+                default:
+                    yield* this.pop();
+                    yield* this.pop(token);
+            }
+            if ((top.type === 'document' ||
+                top.type === 'block-map' ||
+                top.type === 'block-seq') &&
+                (token.type === 'block-map' || token.type === 'block-seq')) {
+                const last = token.items[token.items.length - 1];
+                if (last &&
+                    !last.sep &&
+                    !last.value &&
+                    last.start.length > 0 &&
+                    findNonEmptyIndex(last.start) === -1 &&
+                    (token.indent === 0 ||
+                        last.start.every(st => st.type !== 'comment' || st.indent < token.indent))) {
+                    if (top.type === 'document')
+                        top.end = last.start;
+                    else
+                        top.items.push({ start: last.start });
+                    token.items.splice(-1, 1);
+                }
+            }
+        }
+    }
+    *stream() {
+        switch (this.type) {
+            case 'directive-line':
+                yield { type: 'directive', offset: this.offset, source: this.source };
+                return;
+            case 'byte-order-mark':
+            case 'space':
+            case 'comment':
+            case 'newline':
+                yield this.sourceToken;
+                return;
+            case 'doc-mode':
+            case 'doc-start': {
+                const doc = {
+                    type: 'document',
+                    offset: this.offset,
+                    start: []
+                };
+                if (this.type === 'doc-start')
+                    doc.start.push(this.sourceToken);
+                this.stack.push(doc);
+                return;
+            }
+        }
+        yield {
+            type: 'error',
+            offset: this.offset,
+            message: `Unexpected ${this.type} token in YAML stream`,
+            source: this.source
+        };
+    }
+    *document(doc) {
+        if (doc.value)
+            return yield* this.lineEnd(doc);
+        switch (this.type) {
+            case 'doc-start': {
+                if (findNonEmptyIndex(doc.start) !== -1) {
+                    yield* this.pop();
+                    yield* this.step();
+                }
+                else
+                    doc.start.push(this.sourceToken);
+                return;
+            }
+            case 'anchor':
+            case 'tag':
+            case 'space':
+            case 'comment':
+            case 'newline':
+                doc.start.push(this.sourceToken);
+                return;
+        }
+        const bv = this.startBlockValue(doc);
+        if (bv)
+            this.stack.push(bv);
+        else {
+            yield {
+                type: 'error',
+                offset: this.offset,
+                message: `Unexpected ${this.type} token in YAML document`,
+                source: this.source
+            };
+        }
+    }
+    *scalar(scalar) {
+        if (this.type === 'map-value-ind') {
+            const prev = getPrevProps(this.peek(2));
+            const start = getFirstKeyStartProps(prev);
+            let sep;
+            if (scalar.end) {
+                sep = scalar.end;
+                sep.push(this.sourceToken);
+                delete scalar.end;
+            }
+            else
+                sep = [this.sourceToken];
+            const map = {
+                type: 'block-map',
+                offset: scalar.offset,
+                indent: scalar.indent,
+                items: [{ start, key: scalar, sep }]
+            };
+            this.onKeyLine = true;
+            this.stack[this.stack.length - 1] = map;
+        }
+        else
+            yield* this.lineEnd(scalar);
+    }
+    *blockScalar(scalar) {
+        switch (this.type) {
+            case 'space':
+            case 'comment':
+            case 'newline':
+                scalar.props.push(this.sourceToken);
+                return;
+            case 'scalar':
+                scalar.source = this.source;
+                // block-scalar source includes trailing newline
+                this.atNewLine = true;
+                this.indent = 0;
+                if (this.onNewLine) {
+                    let nl = this.source.indexOf('\n') + 1;
+                    while (nl !== 0) {
+                        this.onNewLine(this.offset + nl);
+                        nl = this.source.indexOf('\n', nl) + 1;
+                    }
+                }
+                yield* this.pop();
+                break;
+            /* istanbul ignore next should not happen */
+            default:
+                yield* this.pop();
+                yield* this.step();
+        }
+    }
+    *blockMap(map) {
+        const it = map.items[map.items.length - 1];
+        // it.sep is true-ish if pair already has key or : separator
+        switch (this.type) {
+            case 'newline':
+                this.onKeyLine = false;
+                if (it.value) {
+                    const end = 'end' in it.value ? it.value.end : undefined;
+                    const last = Array.isArray(end) ? end[end.length - 1] : undefined;
+                    if (last?.type === 'comment')
+                        end?.push(this.sourceToken);
+                    else
+                        map.items.push({ start: [this.sourceToken] });
+                }
+                else if (it.sep) {
+                    it.sep.push(this.sourceToken);
+                }
+                else {
+                    it.start.push(this.sourceToken);
+                }
+                return;
+            case 'space':
+            case 'comment':
+                if (it.value) {
+                    map.items.push({ start: [this.sourceToken] });
+                }
+                else if (it.sep) {
+                    it.sep.push(this.sourceToken);
+                }
+                else {
+                    if (this.atIndentedComment(it.start, map.indent)) {
+                        const prev = map.items[map.items.length - 2];
+                        const end = prev?.value?.end;
+                        if (Array.isArray(end)) {
+                            arrayPushArray(end, it.start);
+                            end.push(this.sourceToken);
+                            map.items.pop();
+                            return;
+                        }
+                    }
+                    it.start.push(this.sourceToken);
+                }
+                return;
+        }
+        if (this.indent >= map.indent) {
+            const atMapIndent = !this.onKeyLine && this.indent === map.indent;
+            const atNextItem = atMapIndent &&
+                (it.sep || it.explicitKey) &&
+                this.type !== 'seq-item-ind';
+            // For empty nodes, assign newline-separated not indented empty tokens to following node
+            let start = [];
+            if (atNextItem && it.sep && !it.value) {
+                const nl = [];
+                for (let i = 0; i < it.sep.length; ++i) {
+                    const st = it.sep[i];
+                    switch (st.type) {
+                        case 'newline':
+                            nl.push(i);
+                            break;
+                        case 'space':
+                            break;
+                        case 'comment':
+                            if (st.indent > map.indent)
+                                nl.length = 0;
+                            break;
+                        default:
+                            nl.length = 0;
+                    }
+                }
+                if (nl.length >= 2)
+                    start = it.sep.splice(nl[1]);
+            }
+            switch (this.type) {
+                case 'anchor':
+                case 'tag':
+                    if (atNextItem || it.value) {
+                        start.push(this.sourceToken);
+                        map.items.push({ start });
+                        this.onKeyLine = true;
+                    }
+                    else if (it.sep) {
+                        it.sep.push(this.sourceToken);
+                    }
+                    else {
+                        it.start.push(this.sourceToken);
+                    }
+                    return;
+                case 'explicit-key-ind':
+                    if (!it.sep && !it.explicitKey) {
+                        it.start.push(this.sourceToken);
+                        it.explicitKey = true;
+                    }
+                    else if (atNextItem || it.value) {
+                        start.push(this.sourceToken);
+                        map.items.push({ start, explicitKey: true });
+                    }
+                    else {
+                        this.stack.push({
+                            type: 'block-map',
+                            offset: this.offset,
+                            indent: this.indent,
+                            items: [{ start: [this.sourceToken], explicitKey: true }]
+                        });
+                    }
+                    this.onKeyLine = true;
+                    return;
+                case 'map-value-ind':
+                    if (it.explicitKey) {
+                        if (!it.sep) {
+                            if (includesToken(it.start, 'newline')) {
+                                Object.assign(it, { key: null, sep: [this.sourceToken] });
+                            }
+                            else {
+                                const start = getFirstKeyStartProps(it.start);
+                                this.stack.push({
+                                    type: 'block-map',
+                                    offset: this.offset,
+                                    indent: this.indent,
+                                    items: [{ start, key: null, sep: [this.sourceToken] }]
+                                });
+                            }
+                        }
+                        else if (it.value) {
+                            map.items.push({ start: [], key: null, sep: [this.sourceToken] });
+                        }
+                        else if (includesToken(it.sep, 'map-value-ind')) {
+                            this.stack.push({
+                                type: 'block-map',
+                                offset: this.offset,
+                                indent: this.indent,
+                                items: [{ start, key: null, sep: [this.sourceToken] }]
+                            });
+                        }
+                        else if (isFlowToken(it.key) &&
+                            !includesToken(it.sep, 'newline')) {
+                            const start = getFirstKeyStartProps(it.start);
+                            const key = it.key;
+                            const sep = it.sep;
+                            sep.push(this.sourceToken);
+                            // @ts-expect-error type guard is wrong here
+                            delete it.key;
+                            // @ts-expect-error type guard is wrong here
+                            delete it.sep;
+                            this.stack.push({
+                                type: 'block-map',
+                                offset: this.offset,
+                                indent: this.indent,
+                                items: [{ start, key, sep }]
+                            });
+                        }
+                        else if (start.length > 0) {
+                            // Not actually at next item
+                            it.sep = it.sep.concat(start, this.sourceToken);
+                        }
+                        else {
+                            it.sep.push(this.sourceToken);
+                        }
+                    }
+                    else {
+                        if (!it.sep) {
+                            Object.assign(it, { key: null, sep: [this.sourceToken] });
+                        }
+                        else if (it.value || atNextItem) {
+                            map.items.push({ start, key: null, sep: [this.sourceToken] });
+                        }
+                        else if (includesToken(it.sep, 'map-value-ind')) {
+                            this.stack.push({
+                                type: 'block-map',
+                                offset: this.offset,
+                                indent: this.indent,
+                                items: [{ start: [], key: null, sep: [this.sourceToken] }]
+                            });
+                        }
+                        else {
+                            it.sep.push(this.sourceToken);
+                        }
+                    }
+                    this.onKeyLine = true;
+                    return;
+                case 'alias':
+                case 'scalar':
+                case 'single-quoted-scalar':
+                case 'double-quoted-scalar': {
+                    const fs = this.flowScalar(this.type);
+                    if (atNextItem || it.value) {
+                        map.items.push({ start, key: fs, sep: [] });
+                        this.onKeyLine = true;
+                    }
+                    else if (it.sep) {
+                        this.stack.push(fs);
+                    }
+                    else {
+                        Object.assign(it, { key: fs, sep: [] });
+                        this.onKeyLine = true;
+                    }
+                    return;
+                }
+                default: {
+                    const bv = this.startBlockValue(map);
+                    if (bv) {
+                        if (bv.type === 'block-seq') {
+                            if (!it.explicitKey &&
+                                it.sep &&
+                                !includesToken(it.sep, 'newline')) {
+                                yield* this.pop({
+                                    type: 'error',
+                                    offset: this.offset,
+                                    message: 'Unexpected block-seq-ind on same line with key',
+                                    source: this.source
+                                });
+                                return;
+                            }
+                        }
+                        else if (atMapIndent) {
+                            map.items.push({ start });
+                        }
+                        this.stack.push(bv);
+                        return;
+                    }
+                }
+            }
+        }
+        yield* this.pop();
+        yield* this.step();
+    }
+    *blockSequence(seq) {
+        const it = seq.items[seq.items.length - 1];
+        switch (this.type) {
+            case 'newline':
+                if (it.value) {
+                    const end = 'end' in it.value ? it.value.end : undefined;
+                    const last = Array.isArray(end) ? end[end.length - 1] : undefined;
+                    if (last?.type === 'comment')
+                        end?.push(this.sourceToken);
+                    else
+                        seq.items.push({ start: [this.sourceToken] });
+                }
+                else
+                    it.start.push(this.sourceToken);
+                return;
+            case 'space':
+            case 'comment':
+                if (it.value)
+                    seq.items.push({ start: [this.sourceToken] });
+                else {
+                    if (this.atIndentedComment(it.start, seq.indent)) {
+                        const prev = seq.items[seq.items.length - 2];
+                        const end = prev?.value?.end;
+                        if (Array.isArray(end)) {
+                            arrayPushArray(end, it.start);
+                            end.push(this.sourceToken);
+                            seq.items.pop();
+                            return;
+                        }
+                    }
+                    it.start.push(this.sourceToken);
+                }
+                return;
+            case 'anchor':
+            case 'tag':
+                if (it.value || this.indent <= seq.indent)
+                    break;
+                it.start.push(this.sourceToken);
+                return;
+            case 'seq-item-ind':
+                if (this.indent !== seq.indent)
+                    break;
+                if (it.value || includesToken(it.start, 'seq-item-ind'))
+                    seq.items.push({ start: [this.sourceToken] });
+                else
+                    it.start.push(this.sourceToken);
+                return;
+        }
+        if (this.indent > seq.indent) {
+            const bv = this.startBlockValue(seq);
+            if (bv) {
+                this.stack.push(bv);
+                return;
+            }
+        }
+        yield* this.pop();
+        yield* this.step();
+    }
+    *flowCollection(fc) {
+        const it = fc.items[fc.items.length - 1];
+        if (this.type === 'flow-error-end') {
+            let top;
+            do {
+                yield* this.pop();
+                top = this.peek(1);
+            } while (top?.type === 'flow-collection');
+        }
+        else if (fc.end.length === 0) {
+            switch (this.type) {
+                case 'comma':
+                case 'explicit-key-ind':
+                    if (!it || it.sep)
+                        fc.items.push({ start: [this.sourceToken] });
+                    else
+                        it.start.push(this.sourceToken);
+                    return;
+                case 'map-value-ind':
+                    if (!it || it.value)
+                        fc.items.push({ start: [], key: null, sep: [this.sourceToken] });
+                    else if (it.sep)
+                        it.sep.push(this.sourceToken);
+                    else
+                        Object.assign(it, { key: null, sep: [this.sourceToken] });
+                    return;
+                case 'space':
+                case 'comment':
+                case 'newline':
+                case 'anchor':
+                case 'tag':
+                    if (!it || it.value)
+                        fc.items.push({ start: [this.sourceToken] });
+                    else if (it.sep)
+                        it.sep.push(this.sourceToken);
+                    else
+                        it.start.push(this.sourceToken);
+                    return;
+                case 'alias':
+                case 'scalar':
+                case 'single-quoted-scalar':
+                case 'double-quoted-scalar': {
+                    const fs = this.flowScalar(this.type);
+                    if (!it || it.value)
+                        fc.items.push({ start: [], key: fs, sep: [] });
+                    else if (it.sep)
+                        this.stack.push(fs);
+                    else
+                        Object.assign(it, { key: fs, sep: [] });
+                    return;
+                }
+                case 'flow-map-end':
+                case 'flow-seq-end':
+                    fc.end.push(this.sourceToken);
+                    return;
+            }
+            const bv = this.startBlockValue(fc);
+            /* istanbul ignore else should not happen */
+            if (bv)
+                this.stack.push(bv);
+            else {
+                yield* this.pop();
+                yield* this.step();
+            }
+        }
+        else {
+            const parent = this.peek(2);
+            if (parent.type === 'block-map' &&
+                ((this.type === 'map-value-ind' && parent.indent === fc.indent) ||
+                    (this.type === 'newline' &&
+                        !parent.items[parent.items.length - 1].sep))) {
+                yield* this.pop();
+                yield* this.step();
+            }
+            else if (this.type === 'map-value-ind' &&
+                parent.type !== 'flow-collection') {
+                const prev = getPrevProps(parent);
+                const start = getFirstKeyStartProps(prev);
+                fixFlowSeqItems(fc);
+                const sep = fc.end.splice(1, fc.end.length);
+                sep.push(this.sourceToken);
+                const map = {
+                    type: 'block-map',
+                    offset: fc.offset,
+                    indent: fc.indent,
+                    items: [{ start, key: fc, sep }]
+                };
+                this.onKeyLine = true;
+                this.stack[this.stack.length - 1] = map;
+            }
+            else {
+                yield* this.lineEnd(fc);
+            }
+        }
+    }
+    flowScalar(type) {
+        if (this.onNewLine) {
+            let nl = this.source.indexOf('\n') + 1;
+            while (nl !== 0) {
+                this.onNewLine(this.offset + nl);
+                nl = this.source.indexOf('\n', nl) + 1;
+            }
+        }
+        return {
+            type,
+            offset: this.offset,
+            indent: this.indent,
+            source: this.source
+        };
+    }
+    startBlockValue(parent) {
+        switch (this.type) {
+            case 'alias':
+            case 'scalar':
+            case 'single-quoted-scalar':
+            case 'double-quoted-scalar':
+                return this.flowScalar(this.type);
+            case 'block-scalar-header':
+                return {
+                    type: 'block-scalar',
+                    offset: this.offset,
+                    indent: this.indent,
+                    props: [this.sourceToken],
+                    source: ''
+                };
+            case 'flow-map-start':
+            case 'flow-seq-start':
+                return {
+                    type: 'flow-collection',
+                    offset: this.offset,
+                    indent: this.indent,
+                    start: this.sourceToken,
+                    items: [],
+                    end: []
+                };
+            case 'seq-item-ind':
+                return {
+                    type: 'block-seq',
+                    offset: this.offset,
+                    indent: this.indent,
+                    items: [{ start: [this.sourceToken] }]
+                };
+            case 'explicit-key-ind': {
+                this.onKeyLine = true;
+                const prev = getPrevProps(parent);
+                const start = getFirstKeyStartProps(prev);
+                start.push(this.sourceToken);
+                return {
+                    type: 'block-map',
+                    offset: this.offset,
+                    indent: this.indent,
+                    items: [{ start, explicitKey: true }]
+                };
+            }
+            case 'map-value-ind': {
+                this.onKeyLine = true;
+                const prev = getPrevProps(parent);
+                const start = getFirstKeyStartProps(prev);
+                return {
+                    type: 'block-map',
+                    offset: this.offset,
+                    indent: this.indent,
+                    items: [{ start, key: null, sep: [this.sourceToken] }]
+                };
+            }
+        }
+        return null;
+    }
+    atIndentedComment(start, indent) {
+        if (this.type !== 'comment')
+            return false;
+        if (this.indent <= indent)
+            return false;
+        return start.every(st => st.type === 'newline' || st.type === 'space');
+    }
+    *documentEnd(docEnd) {
+        if (this.type !== 'doc-mode') {
+            if (docEnd.end)
+                docEnd.end.push(this.sourceToken);
+            else
+                docEnd.end = [this.sourceToken];
+            if (this.type === 'newline')
+                yield* this.pop();
+        }
+    }
+    *lineEnd(token) {
+        switch (this.type) {
+            case 'comma':
+            case 'doc-start':
+            case 'doc-end':
+            case 'flow-seq-end':
+            case 'flow-map-end':
+            case 'map-value-ind':
+                yield* this.pop();
+                yield* this.step();
+                break;
+            case 'newline':
+                this.onKeyLine = false;
+            // fallthrough
+            case 'space':
+            case 'comment':
+            default:
+                // all other values are errors
+                if (token.end)
+                    token.end.push(this.sourceToken);
+                else
+                    token.end = [this.sourceToken];
+                if (this.type === 'newline')
+                    yield* this.pop();
+        }
+    }
+}
+
+exports.Parser = Parser;
+
+
+/***/ }),
+
+/***/ 4047:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var composer = __nccwpck_require__(9984);
+var Document = __nccwpck_require__(3021);
+var errors = __nccwpck_require__(1464);
+var log = __nccwpck_require__(7249);
+var identity = __nccwpck_require__(1127);
+var lineCounter = __nccwpck_require__(6628);
+var parser = __nccwpck_require__(3456);
+
+function parseOptions(options) {
+    const prettyErrors = options.prettyErrors !== false;
+    const lineCounter$1 = options.lineCounter || (prettyErrors && new lineCounter.LineCounter()) || null;
+    return { lineCounter: lineCounter$1, prettyErrors };
+}
+/**
+ * Parse the input as a stream of YAML documents.
+ *
+ * Documents should be separated from each other by `...` or `---` marker lines.
+ *
+ * @returns If an empty `docs` array is returned, it will be of type
+ *   EmptyStream and contain additional stream information. In
+ *   TypeScript, you should use `'empty' in docs` as a type guard for it.
+ */
+function parseAllDocuments(source, options = {}) {
+    const { lineCounter, prettyErrors } = parseOptions(options);
+    const parser$1 = new parser.Parser(lineCounter?.addNewLine);
+    const composer$1 = new composer.Composer(options);
+    const docs = Array.from(composer$1.compose(parser$1.parse(source)));
+    if (prettyErrors && lineCounter)
+        for (const doc of docs) {
+            doc.errors.forEach(errors.prettifyError(source, lineCounter));
+            doc.warnings.forEach(errors.prettifyError(source, lineCounter));
+        }
+    if (docs.length > 0)
+        return docs;
+    return Object.assign([], { empty: true }, composer$1.streamInfo());
+}
+/** Parse an input string into a single YAML.Document */
+function parseDocument(source, options = {}) {
+    const { lineCounter, prettyErrors } = parseOptions(options);
+    const parser$1 = new parser.Parser(lineCounter?.addNewLine);
+    const composer$1 = new composer.Composer(options);
+    // `doc` is always set by compose.end(true) at the very latest
+    let doc = null;
+    for (const _doc of composer$1.compose(parser$1.parse(source), true, source.length)) {
+        if (!doc)
+            doc = _doc;
+        else if (doc.options.logLevel !== 'silent') {
+            doc.errors.push(new errors.YAMLParseError(_doc.range.slice(0, 2), 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+            break;
+        }
+    }
+    if (prettyErrors && lineCounter) {
+        doc.errors.forEach(errors.prettifyError(source, lineCounter));
+        doc.warnings.forEach(errors.prettifyError(source, lineCounter));
+    }
+    return doc;
+}
+function parse(src, reviver, options) {
+    let _reviver = undefined;
+    if (typeof reviver === 'function') {
+        _reviver = reviver;
+    }
+    else if (options === undefined && reviver && typeof reviver === 'object') {
+        options = reviver;
+    }
+    const doc = parseDocument(src, options);
+    if (!doc)
+        return null;
+    doc.warnings.forEach(warning => log.warn(doc.options.logLevel, warning));
+    if (doc.errors.length > 0) {
+        if (doc.options.logLevel !== 'silent')
+            throw doc.errors[0];
+        else
+            doc.errors = [];
+    }
+    return doc.toJS(Object.assign({ reviver: _reviver }, options));
+}
+function stringify(value, replacer, options) {
+    let _replacer = null;
+    if (typeof replacer === 'function' || Array.isArray(replacer)) {
+        _replacer = replacer;
+    }
+    else if (options === undefined && replacer) {
+        options = replacer;
+    }
+    if (typeof options === 'string')
+        options = options.length;
+    if (typeof options === 'number') {
+        const indent = Math.round(options);
+        options = indent < 1 ? undefined : indent > 8 ? { indent: 8 } : { indent };
+    }
+    if (value === undefined) {
+        const { keepUndefined } = options ?? replacer ?? {};
+        if (!keepUndefined)
+            return undefined;
+    }
+    if (identity.isDocument(value) && !_replacer)
+        return value.toString(options);
+    return new Document.Document(value, _replacer, options).toString(options);
+}
+
+exports.parse = parse;
+exports.parseAllDocuments = parseAllDocuments;
+exports.parseDocument = parseDocument;
+exports.stringify = stringify;
+
+
+/***/ }),
+
+/***/ 5840:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+var map = __nccwpck_require__(7451);
+var seq = __nccwpck_require__(1706);
+var string = __nccwpck_require__(6464);
+var tags = __nccwpck_require__(18);
+
+const sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+class Schema {
+    constructor({ compat, customTags, merge, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
+        this.compat = Array.isArray(compat)
+            ? tags.getTags(compat, 'compat')
+            : compat
+                ? tags.getTags(null, compat)
+                : null;
+        this.name = (typeof schema === 'string' && schema) || 'core';
+        this.knownTags = resolveKnownTags ? tags.coreKnownTags : {};
+        this.tags = tags.getTags(customTags, this.name, merge);
+        this.toStringOptions = toStringDefaults ?? null;
+        Object.defineProperty(this, identity.MAP, { value: map.map });
+        Object.defineProperty(this, identity.SCALAR, { value: string.string });
+        Object.defineProperty(this, identity.SEQ, { value: seq.seq });
+        // Used by createMap()
+        this.sortMapEntries =
+            typeof sortMapEntries === 'function'
+                ? sortMapEntries
+                : sortMapEntries === true
+                    ? sortMapEntriesByKey
+                    : null;
+    }
+    clone() {
+        const copy = Object.create(Schema.prototype, Object.getOwnPropertyDescriptors(this));
+        copy.tags = this.tags.slice();
+        return copy;
+    }
+}
+
+exports.Schema = Schema;
+
+
+/***/ }),
+
+/***/ 7451:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+var YAMLMap = __nccwpck_require__(4454);
+
+const map = {
+    collection: 'map',
+    default: true,
+    nodeClass: YAMLMap.YAMLMap,
+    tag: 'tag:yaml.org,2002:map',
+    resolve(map, onError) {
+        if (!identity.isMap(map))
+            onError('Expected a mapping for this tag');
+        return map;
+    },
+    createNode: (schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx)
+};
+
+exports.map = map;
+
+
+/***/ }),
+
+/***/ 3632:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var Scalar = __nccwpck_require__(3301);
+
+const nullTag = {
+    identify: value => value == null,
+    createNode: () => new Scalar.Scalar(null),
+    default: true,
+    tag: 'tag:yaml.org,2002:null',
+    test: /^(?:~|[Nn]ull|NULL)?$/,
+    resolve: () => new Scalar.Scalar(null),
+    stringify: ({ source }, ctx) => typeof source === 'string' && nullTag.test.test(source)
+        ? source
+        : ctx.options.nullStr
+};
+
+exports.nullTag = nullTag;
+
+
+/***/ }),
+
+/***/ 1706:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+var YAMLSeq = __nccwpck_require__(2223);
+
+const seq = {
+    collection: 'seq',
+    default: true,
+    nodeClass: YAMLSeq.YAMLSeq,
+    tag: 'tag:yaml.org,2002:seq',
+    resolve(seq, onError) {
+        if (!identity.isSeq(seq))
+            onError('Expected a sequence for this tag');
+        return seq;
+    },
+    createNode: (schema, obj, ctx) => YAMLSeq.YAMLSeq.from(schema, obj, ctx)
+};
+
+exports.seq = seq;
+
+
+/***/ }),
+
+/***/ 6464:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var stringifyString = __nccwpck_require__(3069);
+
+const string = {
+    identify: value => typeof value === 'string',
+    default: true,
+    tag: 'tag:yaml.org,2002:str',
+    resolve: str => str,
+    stringify(item, ctx, onComment, onChompKeep) {
+        ctx = Object.assign({ actualString: true }, ctx);
+        return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
+    }
+};
+
+exports.string = string;
+
+
+/***/ }),
+
+/***/ 3959:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var Scalar = __nccwpck_require__(3301);
+
+const boolTag = {
+    identify: value => typeof value === 'boolean',
+    default: true,
+    tag: 'tag:yaml.org,2002:bool',
+    test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
+    resolve: str => new Scalar.Scalar(str[0] === 't' || str[0] === 'T'),
+    stringify({ source, value }, ctx) {
+        if (source && boolTag.test.test(source)) {
+            const sv = source[0] === 't' || source[0] === 'T';
+            if (value === sv)
+                return source;
+        }
+        return value ? ctx.options.trueStr : ctx.options.falseStr;
+    }
+};
+
+exports.boolTag = boolTag;
+
+
+/***/ }),
+
+/***/ 8405:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var Scalar = __nccwpck_require__(3301);
+var stringifyNumber = __nccwpck_require__(8689);
+
+const floatNaN = {
+    identify: value => typeof value === 'number',
+    default: true,
+    tag: 'tag:yaml.org,2002:float',
+    test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
+    resolve: str => str.slice(-3).toLowerCase() === 'nan'
+        ? NaN
+        : str[0] === '-'
+            ? Number.NEGATIVE_INFINITY
+            : Number.POSITIVE_INFINITY,
+    stringify: stringifyNumber.stringifyNumber
+};
+const floatExp = {
+    identify: value => typeof value === 'number',
+    default: true,
+    tag: 'tag:yaml.org,2002:float',
+    format: 'EXP',
+    test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
+    resolve: str => parseFloat(str),
+    stringify(node) {
+        const num = Number(node.value);
+        return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
+    }
+};
+const float = {
+    identify: value => typeof value === 'number',
+    default: true,
+    tag: 'tag:yaml.org,2002:float',
+    test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
+    resolve(str) {
+        const node = new Scalar.Scalar(parseFloat(str));
+        const dot = str.indexOf('.');
+        if (dot !== -1 && str[str.length - 1] === '0')
+            node.minFractionDigits = str.length - dot - 1;
+        return node;
+    },
+    stringify: stringifyNumber.stringifyNumber
+};
+
+exports.float = float;
+exports.floatExp = floatExp;
+exports.floatNaN = floatNaN;
+
+
+/***/ }),
+
+/***/ 9874:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var stringifyNumber = __nccwpck_require__(8689);
+
+const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
+const intResolve = (str, offset, radix, { intAsBigInt }) => (intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix));
+function intStringify(node, radix, prefix) {
+    const { value } = node;
+    if (intIdentify(value) && value >= 0)
+        return prefix + value.toString(radix);
+    return stringifyNumber.stringifyNumber(node);
+}
+const intOct = {
+    identify: value => intIdentify(value) && value >= 0,
+    default: true,
+    tag: 'tag:yaml.org,2002:int',
+    format: 'OCT',
+    test: /^0o[0-7]+$/,
+    resolve: (str, _onError, opt) => intResolve(str, 2, 8, opt),
+    stringify: node => intStringify(node, 8, '0o')
+};
+const int = {
+    identify: intIdentify,
+    default: true,
+    tag: 'tag:yaml.org,2002:int',
+    test: /^[-+]?[0-9]+$/,
+    resolve: (str, _onError, opt) => intResolve(str, 0, 10, opt),
+    stringify: stringifyNumber.stringifyNumber
+};
+const intHex = {
+    identify: value => intIdentify(value) && value >= 0,
+    default: true,
+    tag: 'tag:yaml.org,2002:int',
+    format: 'HEX',
+    test: /^0x[0-9a-fA-F]+$/,
+    resolve: (str, _onError, opt) => intResolve(str, 2, 16, opt),
+    stringify: node => intStringify(node, 16, '0x')
+};
+
+exports.int = int;
+exports.intHex = intHex;
+exports.intOct = intOct;
+
+
+/***/ }),
+
+/***/ 896:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var map = __nccwpck_require__(7451);
+var _null = __nccwpck_require__(3632);
+var seq = __nccwpck_require__(1706);
+var string = __nccwpck_require__(6464);
+var bool = __nccwpck_require__(3959);
+var float = __nccwpck_require__(8405);
+var int = __nccwpck_require__(9874);
+
+const schema = [
+    map.map,
+    seq.seq,
+    string.string,
+    _null.nullTag,
+    bool.boolTag,
+    int.intOct,
+    int.int,
+    int.intHex,
+    float.floatNaN,
+    float.floatExp,
+    float.float
+];
+
+exports.schema = schema;
+
+
+/***/ }),
+
+/***/ 3559:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var Scalar = __nccwpck_require__(3301);
+var map = __nccwpck_require__(7451);
+var seq = __nccwpck_require__(1706);
+
+function intIdentify(value) {
+    return typeof value === 'bigint' || Number.isInteger(value);
+}
+const stringifyJSON = ({ value }) => JSON.stringify(value);
+const jsonScalars = [
+    {
+        identify: value => typeof value === 'string',
+        default: true,
+        tag: 'tag:yaml.org,2002:str',
+        resolve: str => str,
+        stringify: stringifyJSON
+    },
+    {
+        identify: value => value == null,
+        createNode: () => new Scalar.Scalar(null),
+        default: true,
+        tag: 'tag:yaml.org,2002:null',
+        test: /^null$/,
+        resolve: () => null,
+        stringify: stringifyJSON
+    },
+    {
+        identify: value => typeof value === 'boolean',
+        default: true,
+        tag: 'tag:yaml.org,2002:bool',
+        test: /^true$|^false$/,
+        resolve: str => str === 'true',
+        stringify: stringifyJSON
+    },
+    {
+        identify: intIdentify,
+        default: true,
+        tag: 'tag:yaml.org,2002:int',
+        test: /^-?(?:0|[1-9][0-9]*)$/,
+        resolve: (str, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str) : parseInt(str, 10),
+        stringify: ({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value)
+    },
+    {
+        identify: value => typeof value === 'number',
+        default: true,
+        tag: 'tag:yaml.org,2002:float',
+        test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
+        resolve: str => parseFloat(str),
+        stringify: stringifyJSON
+    }
+];
+const jsonError = {
+    default: true,
+    tag: '',
+    test: /^/,
+    resolve(str, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str)}`);
+        return str;
+    }
+};
+const schema = [map.map, seq.seq].concat(jsonScalars, jsonError);
+
+exports.schema = schema;
+
+
+/***/ }),
+
+/***/ 18:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var map = __nccwpck_require__(7451);
+var _null = __nccwpck_require__(3632);
+var seq = __nccwpck_require__(1706);
+var string = __nccwpck_require__(6464);
+var bool = __nccwpck_require__(3959);
+var float = __nccwpck_require__(8405);
+var int = __nccwpck_require__(9874);
+var schema = __nccwpck_require__(896);
+var schema$1 = __nccwpck_require__(3559);
+var binary = __nccwpck_require__(6083);
+var merge = __nccwpck_require__(452);
+var omap = __nccwpck_require__(303);
+var pairs = __nccwpck_require__(8385);
+var schema$2 = __nccwpck_require__(5913);
+var set = __nccwpck_require__(1528);
+var timestamp = __nccwpck_require__(4371);
+
+const schemas = new Map([
+    ['core', schema.schema],
+    ['failsafe', [map.map, seq.seq, string.string]],
+    ['json', schema$1.schema],
+    ['yaml11', schema$2.schema],
+    ['yaml-1.1', schema$2.schema]
+]);
+const tagsByName = {
+    binary: binary.binary,
+    bool: bool.boolTag,
+    float: float.float,
+    floatExp: float.floatExp,
+    floatNaN: float.floatNaN,
+    floatTime: timestamp.floatTime,
+    int: int.int,
+    intHex: int.intHex,
+    intOct: int.intOct,
+    intTime: timestamp.intTime,
+    map: map.map,
+    merge: merge.merge,
+    null: _null.nullTag,
+    omap: omap.omap,
+    pairs: pairs.pairs,
+    seq: seq.seq,
+    set: set.set,
+    timestamp: timestamp.timestamp
+};
+const coreKnownTags = {
+    'tag:yaml.org,2002:binary': binary.binary,
+    'tag:yaml.org,2002:merge': merge.merge,
+    'tag:yaml.org,2002:omap': omap.omap,
+    'tag:yaml.org,2002:pairs': pairs.pairs,
+    'tag:yaml.org,2002:set': set.set,
+    'tag:yaml.org,2002:timestamp': timestamp.timestamp
+};
+function getTags(customTags, schemaName, addMergeTag) {
+    const schemaTags = schemas.get(schemaName);
+    if (schemaTags && !customTags) {
+        return addMergeTag && !schemaTags.includes(merge.merge)
+            ? schemaTags.concat(merge.merge)
+            : schemaTags.slice();
+    }
+    let tags = schemaTags;
+    if (!tags) {
+        if (Array.isArray(customTags))
+            tags = [];
+        else {
+            const keys = Array.from(schemas.keys())
+                .filter(key => key !== 'yaml11')
+                .map(key => JSON.stringify(key))
+                .join(', ');
+            throw new Error(`Unknown schema "${schemaName}"; use one of ${keys} or define customTags array`);
+        }
+    }
+    if (Array.isArray(customTags)) {
+        for (const tag of customTags)
+            tags = tags.concat(tag);
+    }
+    else if (typeof customTags === 'function') {
+        tags = customTags(tags.slice());
+    }
+    if (addMergeTag)
+        tags = tags.concat(merge.merge);
+    return tags.reduce((tags, tag) => {
+        const tagObj = typeof tag === 'string' ? tagsByName[tag] : tag;
+        if (!tagObj) {
+            const tagName = JSON.stringify(tag);
+            const keys = Object.keys(tagsByName)
+                .map(key => JSON.stringify(key))
+                .join(', ');
+            throw new Error(`Unknown custom tag ${tagName}; use one of ${keys}`);
+        }
+        if (!tags.includes(tagObj))
+            tags.push(tagObj);
+        return tags;
+    }, []);
+}
+
+exports.coreKnownTags = coreKnownTags;
+exports.getTags = getTags;
+
+
+/***/ }),
+
+/***/ 6083:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var node_buffer = __nccwpck_require__(181);
+var Scalar = __nccwpck_require__(3301);
+var stringifyString = __nccwpck_require__(3069);
+
+const binary = {
+    identify: value => value instanceof Uint8Array, // Buffer inherits from Uint8Array
+    default: false,
+    tag: 'tag:yaml.org,2002:binary',
+    /**
+     * Returns a Buffer in node and an Uint8Array in browsers
+     *
+     * To use the resulting buffer as an image, you'll want to do something like:
+     *
+     *   const blob = new Blob([buffer], { type: 'image/jpeg' })
+     *   document.querySelector('#photo').src = URL.createObjectURL(blob)
+     */
+    resolve(src, onError) {
+        if (typeof node_buffer.Buffer === 'function') {
+            return node_buffer.Buffer.from(src, 'base64');
+        }
+        else if (typeof atob === 'function') {
+            // On IE 11, atob() can't handle newlines
+            const str = atob(src.replace(/[\n\r]/g, ''));
+            const buffer = new Uint8Array(str.length);
+            for (let i = 0; i < str.length; ++i)
+                buffer[i] = str.charCodeAt(i);
+            return buffer;
+        }
+        else {
+            onError('This environment does not support reading binary tags; either Buffer or atob is required');
+            return src;
+        }
+    },
+    stringify({ comment, type, value }, ctx, onComment, onChompKeep) {
+        if (!value)
+            return '';
+        const buf = value; // checked earlier by binary.identify()
+        let str;
+        if (typeof node_buffer.Buffer === 'function') {
+            str =
+                buf instanceof node_buffer.Buffer
+                    ? buf.toString('base64')
+                    : node_buffer.Buffer.from(buf.buffer).toString('base64');
+        }
+        else if (typeof btoa === 'function') {
+            let s = '';
+            for (let i = 0; i < buf.length; ++i)
+                s += String.fromCharCode(buf[i]);
+            str = btoa(s);
+        }
+        else {
+            throw new Error('This environment does not support writing binary tags; either Buffer or btoa is required');
+        }
+        type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
+        if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
+            const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
+            const n = Math.ceil(str.length / lineWidth);
+            const lines = new Array(n);
+            for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
+                lines[i] = str.substr(o, lineWidth);
+            }
+            str = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? '\n' : ' ');
+        }
+        return stringifyString.stringifyString({ comment, type, value: str }, ctx, onComment, onChompKeep);
+    }
+};
+
+exports.binary = binary;
+
+
+/***/ }),
+
+/***/ 8398:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var Scalar = __nccwpck_require__(3301);
+
+function boolStringify({ value, source }, ctx) {
+    const boolObj = value ? trueTag : falseTag;
+    if (source && boolObj.test.test(source))
+        return source;
+    return value ? ctx.options.trueStr : ctx.options.falseStr;
+}
+const trueTag = {
+    identify: value => value === true,
+    default: true,
+    tag: 'tag:yaml.org,2002:bool',
+    test: /^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/,
+    resolve: () => new Scalar.Scalar(true),
+    stringify: boolStringify
+};
+const falseTag = {
+    identify: value => value === false,
+    default: true,
+    tag: 'tag:yaml.org,2002:bool',
+    test: /^(?:N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/,
+    resolve: () => new Scalar.Scalar(false),
+    stringify: boolStringify
+};
+
+exports.falseTag = falseTag;
+exports.trueTag = trueTag;
+
+
+/***/ }),
+
+/***/ 5782:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var Scalar = __nccwpck_require__(3301);
+var stringifyNumber = __nccwpck_require__(8689);
+
+const floatNaN = {
+    identify: value => typeof value === 'number',
+    default: true,
+    tag: 'tag:yaml.org,2002:float',
+    test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
+    resolve: (str) => str.slice(-3).toLowerCase() === 'nan'
+        ? NaN
+        : str[0] === '-'
+            ? Number.NEGATIVE_INFINITY
+            : Number.POSITIVE_INFINITY,
+    stringify: stringifyNumber.stringifyNumber
+};
+const floatExp = {
+    identify: value => typeof value === 'number',
+    default: true,
+    tag: 'tag:yaml.org,2002:float',
+    format: 'EXP',
+    test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
+    resolve: (str) => parseFloat(str.replace(/_/g, '')),
+    stringify(node) {
+        const num = Number(node.value);
+        return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
+    }
+};
+const float = {
+    identify: value => typeof value === 'number',
+    default: true,
+    tag: 'tag:yaml.org,2002:float',
+    test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
+    resolve(str) {
+        const node = new Scalar.Scalar(parseFloat(str.replace(/_/g, '')));
+        const dot = str.indexOf('.');
+        if (dot !== -1) {
+            const f = str.substring(dot + 1).replace(/_/g, '');
+            if (f[f.length - 1] === '0')
+                node.minFractionDigits = f.length;
+        }
+        return node;
+    },
+    stringify: stringifyNumber.stringifyNumber
+};
+
+exports.float = float;
+exports.floatExp = floatExp;
+exports.floatNaN = floatNaN;
+
+
+/***/ }),
+
+/***/ 873:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var stringifyNumber = __nccwpck_require__(8689);
+
+const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
+function intResolve(str, offset, radix, { intAsBigInt }) {
+    const sign = str[0];
+    if (sign === '-' || sign === '+')
+        offset += 1;
+    str = str.substring(offset).replace(/_/g, '');
+    if (intAsBigInt) {
+        switch (radix) {
+            case 2:
+                str = `0b${str}`;
+                break;
+            case 8:
+                str = `0o${str}`;
+                break;
+            case 16:
+                str = `0x${str}`;
+                break;
+        }
+        const n = BigInt(str);
+        return sign === '-' ? BigInt(-1) * n : n;
+    }
+    const n = parseInt(str, radix);
+    return sign === '-' ? -1 * n : n;
+}
+function intStringify(node, radix, prefix) {
+    const { value } = node;
+    if (intIdentify(value)) {
+        const str = value.toString(radix);
+        return value < 0 ? '-' + prefix + str.substr(1) : prefix + str;
+    }
+    return stringifyNumber.stringifyNumber(node);
+}
+const intBin = {
+    identify: intIdentify,
+    default: true,
+    tag: 'tag:yaml.org,2002:int',
+    format: 'BIN',
+    test: /^[-+]?0b[0-1_]+$/,
+    resolve: (str, _onError, opt) => intResolve(str, 2, 2, opt),
+    stringify: node => intStringify(node, 2, '0b')
+};
+const intOct = {
+    identify: intIdentify,
+    default: true,
+    tag: 'tag:yaml.org,2002:int',
+    format: 'OCT',
+    test: /^[-+]?0[0-7_]+$/,
+    resolve: (str, _onError, opt) => intResolve(str, 1, 8, opt),
+    stringify: node => intStringify(node, 8, '0')
+};
+const int = {
+    identify: intIdentify,
+    default: true,
+    tag: 'tag:yaml.org,2002:int',
+    test: /^[-+]?[0-9][0-9_]*$/,
+    resolve: (str, _onError, opt) => intResolve(str, 0, 10, opt),
+    stringify: stringifyNumber.stringifyNumber
+};
+const intHex = {
+    identify: intIdentify,
+    default: true,
+    tag: 'tag:yaml.org,2002:int',
+    format: 'HEX',
+    test: /^[-+]?0x[0-9a-fA-F_]+$/,
+    resolve: (str, _onError, opt) => intResolve(str, 2, 16, opt),
+    stringify: node => intStringify(node, 16, '0x')
+};
+
+exports.int = int;
+exports.intBin = intBin;
+exports.intHex = intHex;
+exports.intOct = intOct;
+
+
+/***/ }),
+
+/***/ 452:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
+
+// If the value associated with a merge key is a single mapping node, each of
+// its key/value pairs is inserted into the current mapping, unless the key
+// already exists in it. If the value associated with the merge key is a
+// sequence, then this sequence is expected to contain mapping nodes and each
+// of these nodes is merged in turn according to its order in the sequence.
+// Keys in mapping nodes earlier in the sequence override keys specified in
+// later mapping nodes. -- http://yaml.org/type/merge.html
+const MERGE_KEY = '<<';
+const merge = {
+    identify: value => value === MERGE_KEY ||
+        (typeof value === 'symbol' && value.description === MERGE_KEY),
+    default: 'key',
+    tag: 'tag:yaml.org,2002:merge',
+    test: /^<<$/,
+    resolve: () => Object.assign(new Scalar.Scalar(Symbol(MERGE_KEY)), {
+        addToJSMap: addMergeToJSMap
+    }),
+    stringify: () => MERGE_KEY
+};
+const isMergeKey = (ctx, key) => (merge.identify(key) ||
+    (identity.isScalar(key) &&
+        (!key.type || key.type === Scalar.Scalar.PLAIN) &&
+        merge.identify(key.value))) &&
+    ctx?.doc.schema.tags.some(tag => tag.tag === merge.tag && tag.default);
+function addMergeToJSMap(ctx, map, value) {
+    const source = resolveAliasValue(ctx, value);
+    if (identity.isSeq(source))
+        for (const it of source.items)
+            mergeValue(ctx, map, it);
+    else if (Array.isArray(source))
+        for (const it of source)
+            mergeValue(ctx, map, it);
+    else
+        mergeValue(ctx, map, source);
+}
+function mergeValue(ctx, map, value) {
+    const source = resolveAliasValue(ctx, value);
+    if (!identity.isMap(source))
+        throw new Error('Merge sources must be maps or map aliases');
+    const srcMap = source.toJSON(null, ctx, Map);
+    for (const [key, value] of srcMap) {
+        if (map instanceof Map) {
+            if (!map.has(key))
+                map.set(key, value);
+        }
+        else if (map instanceof Set) {
+            map.add(key);
+        }
+        else if (!Object.prototype.hasOwnProperty.call(map, key)) {
+            Object.defineProperty(map, key, {
+                value,
+                writable: true,
+                enumerable: true,
+                configurable: true
+            });
+        }
+    }
+    return map;
+}
+function resolveAliasValue(ctx, value) {
+    return ctx && identity.isAlias(value) ? value.resolve(ctx.doc, ctx) : value;
+}
+
+exports.addMergeToJSMap = addMergeToJSMap;
+exports.isMergeKey = isMergeKey;
+exports.merge = merge;
+
+
+/***/ }),
+
+/***/ 303:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+var toJS = __nccwpck_require__(6424);
+var YAMLMap = __nccwpck_require__(4454);
+var YAMLSeq = __nccwpck_require__(2223);
+var pairs = __nccwpck_require__(8385);
+
+class YAMLOMap extends YAMLSeq.YAMLSeq {
+    constructor() {
+        super();
+        this.add = YAMLMap.YAMLMap.prototype.add.bind(this);
+        this.delete = YAMLMap.YAMLMap.prototype.delete.bind(this);
+        this.get = YAMLMap.YAMLMap.prototype.get.bind(this);
+        this.has = YAMLMap.YAMLMap.prototype.has.bind(this);
+        this.set = YAMLMap.YAMLMap.prototype.set.bind(this);
+        this.tag = YAMLOMap.tag;
+    }
+    /**
+     * If `ctx` is given, the return type is actually `Map<unknown, unknown>`,
+     * but TypeScript won't allow widening the signature of a child method.
+     */
+    toJSON(_, ctx) {
+        if (!ctx)
+            return super.toJSON(_);
+        const map = new Map();
+        if (ctx?.onCreate)
+            ctx.onCreate(map);
+        for (const pair of this.items) {
+            let key, value;
+            if (identity.isPair(pair)) {
+                key = toJS.toJS(pair.key, '', ctx);
+                value = toJS.toJS(pair.value, key, ctx);
+            }
+            else {
+                key = toJS.toJS(pair, '', ctx);
+            }
+            if (map.has(key))
+                throw new Error('Ordered maps must not include duplicate keys');
+            map.set(key, value);
+        }
+        return map;
+    }
+    static from(schema, iterable, ctx) {
+        const pairs$1 = pairs.createPairs(schema, iterable, ctx);
+        const omap = new this();
+        omap.items = pairs$1.items;
+        return omap;
+    }
+}
+YAMLOMap.tag = 'tag:yaml.org,2002:omap';
+const omap = {
+    collection: 'seq',
+    identify: value => value instanceof Map,
+    nodeClass: YAMLOMap,
+    default: false,
+    tag: 'tag:yaml.org,2002:omap',
+    resolve(seq, onError) {
+        const pairs$1 = pairs.resolvePairs(seq, onError);
+        const seenKeys = [];
+        for (const { key } of pairs$1.items) {
+            if (identity.isScalar(key)) {
+                if (seenKeys.includes(key.value)) {
+                    onError(`Ordered maps must not include duplicate keys: ${key.value}`);
+                }
+                else {
+                    seenKeys.push(key.value);
+                }
+            }
+        }
+        return Object.assign(new YAMLOMap(), pairs$1);
+    },
+    createNode: (schema, iterable, ctx) => YAMLOMap.from(schema, iterable, ctx)
+};
+
+exports.YAMLOMap = YAMLOMap;
+exports.omap = omap;
+
+
+/***/ }),
+
+/***/ 8385:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var Scalar = __nccwpck_require__(3301);
+var YAMLSeq = __nccwpck_require__(2223);
+
+function resolvePairs(seq, onError) {
+    if (identity.isSeq(seq)) {
+        for (let i = 0; i < seq.items.length; ++i) {
+            let item = seq.items[i];
+            if (identity.isPair(item))
+                continue;
+            else if (identity.isMap(item)) {
+                if (item.items.length > 1)
+                    onError('Each pair must have its own sequence indicator');
+                const pair = item.items[0] || new Pair.Pair(new Scalar.Scalar(null));
+                if (item.commentBefore)
+                    pair.key.commentBefore = pair.key.commentBefore
+                        ? `${item.commentBefore}\n${pair.key.commentBefore}`
+                        : item.commentBefore;
+                if (item.comment) {
+                    const cn = pair.value ?? pair.key;
+                    cn.comment = cn.comment
+                        ? `${item.comment}\n${cn.comment}`
+                        : item.comment;
+                }
+                item = pair;
+            }
+            seq.items[i] = identity.isPair(item) ? item : new Pair.Pair(item);
+        }
+    }
+    else
+        onError('Expected a sequence for this tag');
+    return seq;
+}
+function createPairs(schema, iterable, ctx) {
+    const { replacer } = ctx;
+    const pairs = new YAMLSeq.YAMLSeq(schema);
+    pairs.tag = 'tag:yaml.org,2002:pairs';
+    let i = 0;
+    if (iterable && Symbol.iterator in Object(iterable))
+        for (let it of iterable) {
+            if (typeof replacer === 'function')
+                it = replacer.call(iterable, String(i++), it);
+            let key, value;
+            if (Array.isArray(it)) {
+                if (it.length === 2) {
+                    key = it[0];
+                    value = it[1];
+                }
+                else
+                    throw new TypeError(`Expected [key, value] tuple: ${it}`);
+            }
+            else if (it && it instanceof Object) {
+                const keys = Object.keys(it);
+                if (keys.length === 1) {
+                    key = keys[0];
+                    value = it[key];
+                }
+                else {
+                    throw new TypeError(`Expected tuple with one key, not ${keys.length} keys`);
+                }
+            }
+            else {
+                key = it;
+            }
+            pairs.items.push(Pair.createPair(key, value, ctx));
+        }
+    return pairs;
+}
+const pairs = {
+    collection: 'seq',
+    default: false,
+    tag: 'tag:yaml.org,2002:pairs',
+    resolve: resolvePairs,
+    createNode: createPairs
+};
+
+exports.createPairs = createPairs;
+exports.pairs = pairs;
+exports.resolvePairs = resolvePairs;
+
+
+/***/ }),
+
+/***/ 5913:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var map = __nccwpck_require__(7451);
+var _null = __nccwpck_require__(3632);
+var seq = __nccwpck_require__(1706);
+var string = __nccwpck_require__(6464);
+var binary = __nccwpck_require__(6083);
+var bool = __nccwpck_require__(8398);
+var float = __nccwpck_require__(5782);
+var int = __nccwpck_require__(873);
+var merge = __nccwpck_require__(452);
+var omap = __nccwpck_require__(303);
+var pairs = __nccwpck_require__(8385);
+var set = __nccwpck_require__(1528);
+var timestamp = __nccwpck_require__(4371);
+
+const schema = [
+    map.map,
+    seq.seq,
+    string.string,
+    _null.nullTag,
+    bool.trueTag,
+    bool.falseTag,
+    int.intBin,
+    int.intOct,
+    int.int,
+    int.intHex,
+    float.floatNaN,
+    float.floatExp,
+    float.float,
+    binary.binary,
+    merge.merge,
+    omap.omap,
+    pairs.pairs,
+    set.set,
+    timestamp.intTime,
+    timestamp.floatTime,
+    timestamp.timestamp
+];
+
+exports.schema = schema;
+
+
+/***/ }),
+
+/***/ 1528:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var YAMLMap = __nccwpck_require__(4454);
+
+class YAMLSet extends YAMLMap.YAMLMap {
+    constructor(schema) {
+        super(schema);
+        this.tag = YAMLSet.tag;
+    }
+    add(key) {
+        let pair;
+        if (identity.isPair(key))
+            pair = key;
+        else if (key &&
+            typeof key === 'object' &&
+            'key' in key &&
+            'value' in key &&
+            key.value === null)
+            pair = new Pair.Pair(key.key, null);
+        else
+            pair = new Pair.Pair(key, null);
+        const prev = YAMLMap.findPair(this.items, pair.key);
+        if (!prev)
+            this.items.push(pair);
+    }
+    /**
+     * If `keepPair` is `true`, returns the Pair matching `key`.
+     * Otherwise, returns the value of that Pair's key.
+     */
+    get(key, keepPair) {
+        const pair = YAMLMap.findPair(this.items, key);
+        return !keepPair && identity.isPair(pair)
+            ? identity.isScalar(pair.key)
+                ? pair.key.value
+                : pair.key
+            : pair;
+    }
+    set(key, value) {
+        if (typeof value !== 'boolean')
+            throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value}`);
+        const prev = YAMLMap.findPair(this.items, key);
+        if (prev && !value) {
+            this.items.splice(this.items.indexOf(prev), 1);
+        }
+        else if (!prev && value) {
+            this.items.push(new Pair.Pair(key));
+        }
+    }
+    toJSON(_, ctx) {
+        return super.toJSON(_, ctx, Set);
+    }
+    toString(ctx, onComment, onChompKeep) {
+        if (!ctx)
+            return JSON.stringify(this);
+        if (this.hasAllNullValues(true))
+            return super.toString(Object.assign({}, ctx, { allNullValues: true }), onComment, onChompKeep);
+        else
+            throw new Error('Set items must all have null values');
+    }
+    static from(schema, iterable, ctx) {
+        const { replacer } = ctx;
+        const set = new this(schema);
+        if (iterable && Symbol.iterator in Object(iterable))
+            for (let value of iterable) {
+                if (typeof replacer === 'function')
+                    value = replacer.call(iterable, value, value);
+                set.items.push(Pair.createPair(value, null, ctx));
+            }
+        return set;
+    }
+}
+YAMLSet.tag = 'tag:yaml.org,2002:set';
+const set = {
+    collection: 'map',
+    identify: value => value instanceof Set,
+    nodeClass: YAMLSet,
+    default: false,
+    tag: 'tag:yaml.org,2002:set',
+    createNode: (schema, iterable, ctx) => YAMLSet.from(schema, iterable, ctx),
+    resolve(map, onError) {
+        if (identity.isMap(map)) {
+            if (map.hasAllNullValues(true))
+                return Object.assign(new YAMLSet(), map);
+            else
+                onError('Set items must all have null values');
+        }
+        else
+            onError('Expected a mapping for this tag');
+        return map;
+    }
+};
+
+exports.YAMLSet = YAMLSet;
+exports.set = set;
+
+
+/***/ }),
+
+/***/ 4371:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var stringifyNumber = __nccwpck_require__(8689);
+
+/** Internal types handle bigint as number, because TS can't figure it out. */
+function parseSexagesimal(str, asBigInt) {
+    const sign = str[0];
+    const parts = sign === '-' || sign === '+' ? str.substring(1) : str;
+    const num = (n) => asBigInt ? BigInt(n) : Number(n);
+    const res = parts
+        .replace(/_/g, '')
+        .split(':')
+        .reduce((res, p) => res * num(60) + num(p), num(0));
+    return (sign === '-' ? num(-1) * res : res);
+}
+/**
+ * hhhh:mm:ss.sss
+ *
+ * Internal types handle bigint as number, because TS can't figure it out.
+ */
+function stringifySexagesimal(node) {
+    let { value } = node;
+    let num = (n) => n;
+    if (typeof value === 'bigint')
+        num = n => BigInt(n);
+    else if (isNaN(value) || !isFinite(value))
+        return stringifyNumber.stringifyNumber(node);
+    let sign = '';
+    if (value < 0) {
+        sign = '-';
+        value *= num(-1);
+    }
+    const _60 = num(60);
+    const parts = [value % _60]; // seconds, including ms
+    if (value < 60) {
+        parts.unshift(0); // at least one : is required
+    }
+    else {
+        value = (value - parts[0]) / _60;
+        parts.unshift(value % _60); // minutes
+        if (value >= 60) {
+            value = (value - parts[0]) / _60;
+            parts.unshift(value); // hours
+        }
+    }
+    return (sign +
+        parts
+            .map(n => String(n).padStart(2, '0'))
+            .join(':')
+            .replace(/000000\d*$/, '') // % 60 may introduce error
+    );
+}
+const intTime = {
+    identify: value => typeof value === 'bigint' || Number.isInteger(value),
+    default: true,
+    tag: 'tag:yaml.org,2002:int',
+    format: 'TIME',
+    test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
+    resolve: (str, _onError, { intAsBigInt }) => parseSexagesimal(str, intAsBigInt),
+    stringify: stringifySexagesimal
+};
+const floatTime = {
+    identify: value => typeof value === 'number',
+    default: true,
+    tag: 'tag:yaml.org,2002:float',
+    format: 'TIME',
+    test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
+    resolve: str => parseSexagesimal(str, false),
+    stringify: stringifySexagesimal
+};
+const timestamp = {
+    identify: value => value instanceof Date,
+    default: true,
+    tag: 'tag:yaml.org,2002:timestamp',
+    // If the time zone is omitted, the timestamp is assumed to be specified in UTC. The time part
+    // may be omitted altogether, resulting in a date format. In such a case, the time part is
+    // assumed to be 00:00:00Z (start of day, UTC).
+    test: RegExp('^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})' + // YYYY-Mm-Dd
+        '(?:' + // time is optional
+        '(?:t|T|[ \\t]+)' + // t | T | whitespace
+        '([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)' + // Hh:Mm:Ss(.ss)?
+        '(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?' + // Z | +5 | -03:30
+        ')?$'),
+    resolve(str) {
+        const match = str.match(timestamp.test);
+        if (!match)
+            throw new Error('!!timestamp expects a date, starting with yyyy-mm-dd');
+        const [, year, month, day, hour, minute, second] = match.map(Number);
+        const millisec = match[7] ? Number((match[7] + '00').substr(1, 3)) : 0;
+        let date = Date.UTC(year, month - 1, day, hour || 0, minute || 0, second || 0, millisec);
+        const tz = match[8];
+        if (tz && tz !== 'Z') {
+            let d = parseSexagesimal(tz, false);
+            if (Math.abs(d) < 30)
+                d *= 60;
+            date -= 60000 * d;
+        }
+        return new Date(date);
+    },
+    stringify: ({ value }) => value?.toISOString().replace(/(T00:00:00)?\.000Z$/, '') ?? ''
+};
+
+exports.floatTime = floatTime;
+exports.intTime = intTime;
+exports.timestamp = timestamp;
+
+
+/***/ }),
+
+/***/ 4475:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+
+const FOLD_FLOW = 'flow';
+const FOLD_BLOCK = 'block';
+const FOLD_QUOTED = 'quoted';
+/**
+ * Tries to keep input at up to `lineWidth` characters, splitting only on spaces
+ * not followed by newlines or spaces unless `mode` is `'quoted'`. Lines are
+ * terminated with `\n` and started with `indent`.
+ */
+function foldFlowLines(text, indent, mode = 'flow', { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+    if (!lineWidth || lineWidth < 0)
+        return text;
+    if (lineWidth < minContentWidth)
+        minContentWidth = 0;
+    const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
+    if (text.length <= endStep)
+        return text;
+    const folds = [];
+    const escapedFolds = {};
+    let end = lineWidth - indent.length;
+    if (typeof indentAtStart === 'number') {
+        if (indentAtStart > lineWidth - Math.max(2, minContentWidth))
+            folds.push(0);
+        else
+            end = lineWidth - indentAtStart;
+    }
+    let split = undefined;
+    let prev = undefined;
+    let overflow = false;
+    let i = -1;
+    let escStart = -1;
+    let escEnd = -1;
+    if (mode === FOLD_BLOCK) {
+        i = consumeMoreIndentedLines(text, i, indent.length);
+        if (i !== -1)
+            end = i + endStep;
+    }
+    for (let ch; (ch = text[(i += 1)]);) {
+        if (mode === FOLD_QUOTED && ch === '\\') {
+            escStart = i;
+            switch (text[i + 1]) {
+                case 'x':
+                    i += 3;
+                    break;
+                case 'u':
+                    i += 5;
+                    break;
+                case 'U':
+                    i += 9;
+                    break;
+                default:
+                    i += 1;
+            }
+            escEnd = i;
+        }
+        if (ch === '\n') {
+            if (mode === FOLD_BLOCK)
+                i = consumeMoreIndentedLines(text, i, indent.length);
+            end = i + indent.length + endStep;
+            split = undefined;
+        }
+        else {
+            if (ch === ' ' &&
+                prev &&
+                prev !== ' ' &&
+                prev !== '\n' &&
+                prev !== '\t') {
+                // space surrounded by non-space can be replaced with newline + indent
+                const next = text[i + 1];
+                if (next && next !== ' ' && next !== '\n' && next !== '\t')
+                    split = i;
+            }
+            if (i >= end) {
+                if (split) {
+                    folds.push(split);
+                    end = split + endStep;
+                    split = undefined;
+                }
+                else if (mode === FOLD_QUOTED) {
+                    // white-space collected at end may stretch past lineWidth
+                    while (prev === ' ' || prev === '\t') {
+                        prev = ch;
+                        ch = text[(i += 1)];
+                        overflow = true;
+                    }
+                    // Account for newline escape, but don't break preceding escape
+                    const j = i > escEnd + 1 ? i - 2 : escStart - 1;
+                    // Bail out if lineWidth & minContentWidth are shorter than an escape string
+                    if (escapedFolds[j])
+                        return text;
+                    folds.push(j);
+                    escapedFolds[j] = true;
+                    end = j + endStep;
+                    split = undefined;
+                }
+                else {
+                    overflow = true;
+                }
+            }
+        }
+        prev = ch;
+    }
+    if (overflow && onOverflow)
+        onOverflow();
+    if (folds.length === 0)
+        return text;
+    if (onFold)
+        onFold();
+    let res = text.slice(0, folds[0]);
+    for (let i = 0; i < folds.length; ++i) {
+        const fold = folds[i];
+        const end = folds[i + 1] || text.length;
+        if (fold === 0)
+            res = `\n${indent}${text.slice(0, end)}`;
+        else {
+            if (mode === FOLD_QUOTED && escapedFolds[fold])
+                res += `${text[fold]}\\`;
+            res += `\n${indent}${text.slice(fold + 1, end)}`;
+        }
+    }
+    return res;
+}
+/**
+ * Presumes `i + 1` is at the start of a line
+ * @returns index of last newline in more-indented block
+ */
+function consumeMoreIndentedLines(text, i, indent) {
+    let end = i;
+    let start = i + 1;
+    let ch = text[start];
+    while (ch === ' ' || ch === '\t') {
+        if (i < start + indent) {
+            ch = text[++i];
+        }
+        else {
+            do {
+                ch = text[++i];
+            } while (ch && ch !== '\n');
+            end = i;
+            start = i + 1;
+            ch = text[start];
+        }
+    }
+    return end;
+}
+
+exports.FOLD_BLOCK = FOLD_BLOCK;
+exports.FOLD_FLOW = FOLD_FLOW;
+exports.FOLD_QUOTED = FOLD_QUOTED;
+exports.foldFlowLines = foldFlowLines;
+
+
+/***/ }),
+
+/***/ 2148:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var anchors = __nccwpck_require__(1596);
+var identity = __nccwpck_require__(1127);
+var stringifyComment = __nccwpck_require__(9799);
+var stringifyString = __nccwpck_require__(3069);
+
+function createStringifyContext(doc, options) {
+    const opt = Object.assign({
+        blockQuote: true,
+        commentString: stringifyComment.stringifyComment,
+        defaultKeyType: null,
+        defaultStringType: 'PLAIN',
+        directives: null,
+        doubleQuotedAsJSON: false,
+        doubleQuotedMinMultiLineLength: 40,
+        falseStr: 'false',
+        flowCollectionPadding: true,
+        indentSeq: true,
+        lineWidth: 80,
+        minContentWidth: 20,
+        nullStr: 'null',
+        simpleKeys: false,
+        singleQuote: null,
+        trailingComma: false,
+        trueStr: 'true',
+        verifyAliasOrder: true
+    }, doc.schema.toStringOptions, options);
+    let inFlow;
+    switch (opt.collectionStyle) {
+        case 'block':
+            inFlow = false;
+            break;
+        case 'flow':
+            inFlow = true;
+            break;
+        default:
+            inFlow = null;
+    }
+    return {
+        anchors: new Set(),
+        doc,
+        flowCollectionPadding: opt.flowCollectionPadding ? ' ' : '',
+        indent: '',
+        indentStep: typeof opt.indent === 'number' ? ' '.repeat(opt.indent) : '  ',
+        inFlow,
+        options: opt
+    };
+}
+function getTagObject(tags, item) {
+    if (item.tag) {
+        const match = tags.filter(t => t.tag === item.tag);
+        if (match.length > 0)
+            return match.find(t => t.format === item.format) ?? match[0];
+    }
+    let tagObj = undefined;
+    let obj;
+    if (identity.isScalar(item)) {
+        obj = item.value;
+        let match = tags.filter(t => t.identify?.(obj));
+        if (match.length > 1) {
+            const testMatch = match.filter(t => t.test);
+            if (testMatch.length > 0)
+                match = testMatch;
+        }
+        tagObj =
+            match.find(t => t.format === item.format) ?? match.find(t => !t.format);
+    }
+    else {
+        obj = item;
+        tagObj = tags.find(t => t.nodeClass && obj instanceof t.nodeClass);
+    }
+    if (!tagObj) {
+        const name = obj?.constructor?.name ?? (obj === null ? 'null' : typeof obj);
+        throw new Error(`Tag not resolved for ${name} value`);
+    }
+    return tagObj;
+}
+// needs to be called before value stringifier to allow for circular anchor refs
+function stringifyProps(node, tagObj, { anchors: anchors$1, doc }) {
+    if (!doc.directives)
+        return '';
+    const props = [];
+    const anchor = (identity.isScalar(node) || identity.isCollection(node)) && node.anchor;
+    if (anchor && anchors.anchorIsValid(anchor)) {
+        anchors$1.add(anchor);
+        props.push(`&${anchor}`);
+    }
+    const tag = node.tag ?? (tagObj.default ? null : tagObj.tag);
+    if (tag)
+        props.push(doc.directives.tagString(tag));
+    return props.join(' ');
+}
+function stringify(item, ctx, onComment, onChompKeep) {
+    if (identity.isPair(item))
+        return item.toString(ctx, onComment, onChompKeep);
+    if (identity.isAlias(item)) {
+        if (ctx.doc.directives)
+            return item.toString(ctx);
+        if (ctx.resolvedAliases?.has(item)) {
+            throw new TypeError(`Cannot stringify circular structure without alias nodes`);
+        }
+        else {
+            if (ctx.resolvedAliases)
+                ctx.resolvedAliases.add(item);
+            else
+                ctx.resolvedAliases = new Set([item]);
+            item = item.resolve(ctx.doc);
+        }
+    }
+    let tagObj = undefined;
+    const node = identity.isNode(item)
+        ? item
+        : ctx.doc.createNode(item, { onTagObj: o => (tagObj = o) });
+    tagObj ?? (tagObj = getTagObject(ctx.doc.schema.tags, node));
+    const props = stringifyProps(node, tagObj, ctx);
+    if (props.length > 0)
+        ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
+    const str = typeof tagObj.stringify === 'function'
+        ? tagObj.stringify(node, ctx, onComment, onChompKeep)
+        : identity.isScalar(node)
+            ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep)
+            : node.toString(ctx, onComment, onChompKeep);
+    if (!props)
+        return str;
+    return identity.isScalar(node) || str[0] === '{' || str[0] === '['
+        ? `${props} ${str}`
+        : `${props}\n${ctx.indent}${str}`;
+}
+
+exports.createStringifyContext = createStringifyContext;
+exports.stringify = stringify;
+
+
+/***/ }),
+
+/***/ 1212:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+var stringify = __nccwpck_require__(2148);
+var stringifyComment = __nccwpck_require__(9799);
+
+function stringifyCollection(collection, ctx, options) {
+    const flow = ctx.inFlow ?? collection.flow;
+    const stringify = flow ? stringifyFlowCollection : stringifyBlockCollection;
+    return stringify(collection, ctx, options);
+}
+function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
+    const { indent, options: { commentString } } = ctx;
+    const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
+    let chompKeep = false; // flag for the preceding node's status
+    const lines = [];
+    for (let i = 0; i < items.length; ++i) {
+        const item = items[i];
+        let comment = null;
+        if (identity.isNode(item)) {
+            if (!chompKeep && item.spaceBefore)
+                lines.push('');
+            addCommentBefore(ctx, lines, item.commentBefore, chompKeep);
+            if (item.comment)
+                comment = item.comment;
+        }
+        else if (identity.isPair(item)) {
+            const ik = identity.isNode(item.key) ? item.key : null;
+            if (ik) {
+                if (!chompKeep && ik.spaceBefore)
+                    lines.push('');
+                addCommentBefore(ctx, lines, ik.commentBefore, chompKeep);
+            }
+        }
+        chompKeep = false;
+        let str = stringify.stringify(item, itemCtx, () => (comment = null), () => (chompKeep = true));
+        if (comment)
+            str += stringifyComment.lineComment(str, itemIndent, commentString(comment));
+        if (chompKeep && comment)
+            chompKeep = false;
+        lines.push(blockItemPrefix + str);
+    }
+    let str;
+    if (lines.length === 0) {
+        str = flowChars.start + flowChars.end;
+    }
+    else {
+        str = lines[0];
+        for (let i = 1; i < lines.length; ++i) {
+            const line = lines[i];
+            str += line ? `\n${indent}${line}` : '\n';
+        }
+    }
+    if (comment) {
+        str += '\n' + stringifyComment.indentComment(commentString(comment), indent);
+        if (onComment)
+            onComment();
+    }
+    else if (chompKeep && onChompKeep)
+        onChompKeep();
+    return str;
+}
+function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
+    const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
+    itemIndent += indentStep;
+    const itemCtx = Object.assign({}, ctx, {
+        indent: itemIndent,
+        inFlow: true,
+        type: null
+    });
+    let reqNewline = false;
+    let linesAtValue = 0;
+    const lines = [];
+    for (let i = 0; i < items.length; ++i) {
+        const item = items[i];
+        let comment = null;
+        if (identity.isNode(item)) {
+            if (item.spaceBefore)
+                lines.push('');
+            addCommentBefore(ctx, lines, item.commentBefore, false);
+            if (item.comment)
+                comment = item.comment;
+        }
+        else if (identity.isPair(item)) {
+            const ik = identity.isNode(item.key) ? item.key : null;
+            if (ik) {
+                if (ik.spaceBefore)
+                    lines.push('');
+                addCommentBefore(ctx, lines, ik.commentBefore, false);
+                if (ik.comment)
+                    reqNewline = true;
+            }
+            const iv = identity.isNode(item.value) ? item.value : null;
+            if (iv) {
+                if (iv.comment)
+                    comment = iv.comment;
+                if (iv.commentBefore)
+                    reqNewline = true;
+            }
+            else if (item.value == null && ik?.comment) {
+                comment = ik.comment;
+            }
+        }
+        if (comment)
+            reqNewline = true;
+        let str = stringify.stringify(item, itemCtx, () => (comment = null));
+        reqNewline || (reqNewline = lines.length > linesAtValue || str.includes('\n'));
+        if (i < items.length - 1) {
+            str += ',';
+        }
+        else if (ctx.options.trailingComma) {
+            if (ctx.options.lineWidth > 0) {
+                reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) +
+                    (str.length + 2) >
+                    ctx.options.lineWidth);
+            }
+            if (reqNewline) {
+                str += ',';
+            }
+        }
+        if (comment)
+            str += stringifyComment.lineComment(str, itemIndent, commentString(comment));
+        lines.push(str);
+        linesAtValue = lines.length;
+    }
+    const { start, end } = flowChars;
+    if (lines.length === 0) {
+        return start + end;
+    }
+    else {
+        if (!reqNewline) {
+            const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
+            reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
+        }
+        if (reqNewline) {
+            let str = start;
+            for (const line of lines)
+                str += line ? `\n${indentStep}${indent}${line}` : '\n';
+            return `${str}\n${indent}${end}`;
+        }
+        else {
+            return `${start}${fcPadding}${lines.join(' ')}${fcPadding}${end}`;
+        }
+    }
+}
+function addCommentBefore({ indent, options: { commentString } }, lines, comment, chompKeep) {
+    if (comment && chompKeep)
+        comment = comment.replace(/^\n+/, '');
+    if (comment) {
+        const ic = stringifyComment.indentComment(commentString(comment), indent);
+        lines.push(ic.trimStart()); // Avoid double indent on first line
+    }
+}
+
+exports.stringifyCollection = stringifyCollection;
+
+
+/***/ }),
+
+/***/ 9799:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+
+/**
+ * Stringifies a comment.
+ *
+ * Empty comment lines are left empty,
+ * lines consisting of a single space are replaced by `#`,
+ * and all other lines are prefixed with a `#`.
+ */
+const stringifyComment = (str) => str.replace(/^(?!$)(?: $)?/gm, '#');
+function indentComment(comment, indent) {
+    if (/^\n+$/.test(comment))
+        return comment.substring(1);
+    return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
+}
+const lineComment = (str, indent, comment) => str.endsWith('\n')
+    ? indentComment(comment, indent)
+    : comment.includes('\n')
+        ? '\n' + indentComment(comment, indent)
+        : (str.endsWith(' ') ? '' : ' ') + comment;
+
+exports.indentComment = indentComment;
+exports.lineComment = lineComment;
+exports.stringifyComment = stringifyComment;
+
+
+/***/ }),
+
+/***/ 6829:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+var stringify = __nccwpck_require__(2148);
+var stringifyComment = __nccwpck_require__(9799);
+
+function stringifyDocument(doc, options) {
+    const lines = [];
+    let hasDirectives = options.directives === true;
+    if (options.directives !== false && doc.directives) {
+        const dir = doc.directives.toString(doc);
+        if (dir) {
+            lines.push(dir);
+            hasDirectives = true;
+        }
+        else if (doc.directives.docStart)
+            hasDirectives = true;
+    }
+    if (hasDirectives)
+        lines.push('---');
+    const ctx = stringify.createStringifyContext(doc, options);
+    const { commentString } = ctx.options;
+    if (doc.commentBefore) {
+        if (lines.length !== 1)
+            lines.unshift('');
+        const cs = commentString(doc.commentBefore);
+        lines.unshift(stringifyComment.indentComment(cs, ''));
+    }
+    let chompKeep = false;
+    let contentComment = null;
+    if (doc.contents) {
+        if (identity.isNode(doc.contents)) {
+            if (doc.contents.spaceBefore && hasDirectives)
+                lines.push('');
+            if (doc.contents.commentBefore) {
+                const cs = commentString(doc.contents.commentBefore);
+                lines.push(stringifyComment.indentComment(cs, ''));
+            }
+            // top-level block scalars need to be indented if followed by a comment
+            ctx.forceBlockIndent = !!doc.comment;
+            contentComment = doc.contents.comment;
+        }
+        const onChompKeep = contentComment ? undefined : () => (chompKeep = true);
+        let body = stringify.stringify(doc.contents, ctx, () => (contentComment = null), onChompKeep);
+        if (contentComment)
+            body += stringifyComment.lineComment(body, '', commentString(contentComment));
+        if ((body[0] === '|' || body[0] === '>') &&
+            lines[lines.length - 1] === '---') {
+            // Top-level block scalars with a preceding doc marker ought to use the
+            // same line for their header.
+            lines[lines.length - 1] = `--- ${body}`;
+        }
+        else
+            lines.push(body);
+    }
+    else {
+        lines.push(stringify.stringify(doc.contents, ctx));
+    }
+    if (doc.directives?.docEnd) {
+        if (doc.comment) {
+            const cs = commentString(doc.comment);
+            if (cs.includes('\n')) {
+                lines.push('...');
+                lines.push(stringifyComment.indentComment(cs, ''));
+            }
+            else {
+                lines.push(`... ${cs}`);
+            }
+        }
+        else {
+            lines.push('...');
+        }
+    }
+    else {
+        let dc = doc.comment;
+        if (dc && chompKeep)
+            dc = dc.replace(/^\n+/, '');
+        if (dc) {
+            if ((!chompKeep || contentComment) && lines[lines.length - 1] !== '')
+                lines.push('');
+            lines.push(stringifyComment.indentComment(commentString(dc), ''));
+        }
+    }
+    return lines.join('\n') + '\n';
+}
+
+exports.stringifyDocument = stringifyDocument;
+
+
+/***/ }),
+
+/***/ 8689:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+
+function stringifyNumber({ format, minFractionDigits, tag, value }) {
+    if (typeof value === 'bigint')
+        return String(value);
+    const num = typeof value === 'number' ? value : Number(value);
+    if (!isFinite(num))
+        return isNaN(num) ? '.nan' : num < 0 ? '-.inf' : '.inf';
+    let n = Object.is(value, -0) ? '-0' : JSON.stringify(value);
+    if (!format &&
+        minFractionDigits &&
+        (!tag || tag === 'tag:yaml.org,2002:float') &&
+        /^-?\d/.test(n) &&
+        !n.includes('e')) {
+        let i = n.indexOf('.');
+        if (i < 0) {
+            i = n.length;
+            n += '.';
+        }
+        let d = minFractionDigits - (n.length - i - 1);
+        while (d-- > 0)
+            n += '0';
+    }
+    return n;
+}
+
+exports.stringifyNumber = stringifyNumber;
+
+
+/***/ }),
+
+/***/ 9748:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
+var stringify = __nccwpck_require__(2148);
+var stringifyComment = __nccwpck_require__(9799);
+
+function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
+    const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
+    let keyComment = (identity.isNode(key) && key.comment) || null;
+    if (simpleKeys) {
+        if (keyComment) {
+            throw new Error('With simple keys, key nodes cannot have comments');
+        }
+        if (identity.isCollection(key) || (!identity.isNode(key) && typeof key === 'object')) {
+            const msg = 'With simple keys, collection cannot be used as a key value';
+            throw new Error(msg);
+        }
+    }
+    let explicitKey = !simpleKeys &&
+        (!key ||
+            (keyComment && value == null && !ctx.inFlow) ||
+            identity.isCollection(key) ||
+            (identity.isScalar(key)
+                ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL
+                : typeof key === 'object'));
+    ctx = Object.assign({}, ctx, {
+        allNullValues: false,
+        implicitKey: !explicitKey && (simpleKeys || !allNullValues),
+        indent: indent + indentStep
+    });
+    let keyCommentDone = false;
+    let chompKeep = false;
+    let str = stringify.stringify(key, ctx, () => (keyCommentDone = true), () => (chompKeep = true));
+    if (!explicitKey && !ctx.inFlow && str.length > 1024) {
+        if (simpleKeys)
+            throw new Error('With simple keys, single line scalar must not span more than 1024 characters');
+        explicitKey = true;
+    }
+    if (ctx.inFlow) {
+        if (allNullValues || value == null) {
+            if (keyCommentDone && onComment)
+                onComment();
+            return str === '' ? '?' : explicitKey ? `? ${str}` : str;
+        }
+    }
+    else if ((allNullValues && !simpleKeys) || (value == null && explicitKey)) {
+        str = `? ${str}`;
+        if (keyComment && !keyCommentDone) {
+            str += stringifyComment.lineComment(str, ctx.indent, commentString(keyComment));
+        }
+        else if (chompKeep && onChompKeep)
+            onChompKeep();
+        return str;
+    }
+    if (keyCommentDone)
+        keyComment = null;
+    if (explicitKey) {
+        if (keyComment)
+            str += stringifyComment.lineComment(str, ctx.indent, commentString(keyComment));
+        str = `? ${str}\n${indent}:`;
+    }
+    else {
+        str = `${str}:`;
+        if (keyComment)
+            str += stringifyComment.lineComment(str, ctx.indent, commentString(keyComment));
+    }
+    let vsb, vcb, valueComment;
+    if (identity.isNode(value)) {
+        vsb = !!value.spaceBefore;
+        vcb = value.commentBefore;
+        valueComment = value.comment;
+    }
+    else {
+        vsb = false;
+        vcb = null;
+        valueComment = null;
+        if (value && typeof value === 'object')
+            value = doc.createNode(value);
+    }
+    ctx.implicitKey = false;
+    if (!explicitKey && !keyComment && identity.isScalar(value))
+        ctx.indentAtStart = str.length + 1;
+    chompKeep = false;
+    if (!indentSeq &&
+        indentStep.length >= 2 &&
+        !ctx.inFlow &&
+        !explicitKey &&
+        identity.isSeq(value) &&
+        !value.flow &&
+        !value.tag &&
+        !value.anchor) {
+        // If indentSeq === false, consider '- ' as part of indentation where possible
+        ctx.indent = ctx.indent.substring(2);
+    }
+    let valueCommentDone = false;
+    const valueStr = stringify.stringify(value, ctx, () => (valueCommentDone = true), () => (chompKeep = true));
+    let ws = ' ';
+    if (keyComment || vsb || vcb) {
+        ws = vsb ? '\n' : '';
+        if (vcb) {
+            const cs = commentString(vcb);
+            ws += `\n${stringifyComment.indentComment(cs, ctx.indent)}`;
+        }
+        if (valueStr === '' && !ctx.inFlow) {
+            if (ws === '\n' && valueComment)
+                ws = '\n\n';
+        }
+        else {
+            ws += `\n${ctx.indent}`;
+        }
+    }
+    else if (!explicitKey && identity.isCollection(value)) {
+        const vs0 = valueStr[0];
+        const nl0 = valueStr.indexOf('\n');
+        const hasNewline = nl0 !== -1;
+        const flow = ctx.inFlow ?? value.flow ?? value.items.length === 0;
+        if (hasNewline || !flow) {
+            let hasPropsLine = false;
+            if (hasNewline && (vs0 === '&' || vs0 === '!')) {
+                let sp0 = valueStr.indexOf(' ');
+                if (vs0 === '&' &&
+                    sp0 !== -1 &&
+                    sp0 < nl0 &&
+                    valueStr[sp0 + 1] === '!') {
+                    sp0 = valueStr.indexOf(' ', sp0 + 1);
+                }
+                if (sp0 === -1 || nl0 < sp0)
+                    hasPropsLine = true;
+            }
+            if (!hasPropsLine)
+                ws = `\n${ctx.indent}`;
+        }
+    }
+    else if (valueStr === '' || valueStr[0] === '\n') {
+        ws = '';
+    }
+    str += ws + valueStr;
+    if (ctx.inFlow) {
+        if (valueCommentDone && onComment)
+            onComment();
+    }
+    else if (valueComment && !valueCommentDone) {
+        str += stringifyComment.lineComment(str, ctx.indent, commentString(valueComment));
+    }
+    else if (chompKeep && onChompKeep) {
+        onChompKeep();
+    }
+    return str;
+}
+
+exports.stringifyPair = stringifyPair;
+
+
+/***/ }),
+
+/***/ 3069:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var Scalar = __nccwpck_require__(3301);
+var foldFlowLines = __nccwpck_require__(4475);
+
+const getFoldOptions = (ctx, isBlock) => ({
+    indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
+    lineWidth: ctx.options.lineWidth,
+    minContentWidth: ctx.options.minContentWidth
+});
+// Also checks for lines starting with %, as parsing the output as YAML 1.1 will
+// presume that's starting a new document.
+const containsDocumentMarker = (str) => /^(%|---|\.\.\.)/m.test(str);
+function lineLengthOverLimit(str, lineWidth, indentLength) {
+    if (!lineWidth || lineWidth < 0)
+        return false;
+    const limit = lineWidth - indentLength;
+    const strLen = str.length;
+    if (strLen <= limit)
+        return false;
+    for (let i = 0, start = 0; i < strLen; ++i) {
+        if (str[i] === '\n') {
+            if (i - start > limit)
+                return true;
+            start = i + 1;
+            if (strLen - start <= limit)
+                return false;
+        }
+    }
+    return true;
+}
+function doubleQuotedString(value, ctx) {
+    const json = JSON.stringify(value);
+    if (ctx.options.doubleQuotedAsJSON)
+        return json;
+    const { implicitKey } = ctx;
+    const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
+    const indent = ctx.indent || (containsDocumentMarker(value) ? '  ' : '');
+    let str = '';
+    let start = 0;
+    for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
+        if (ch === ' ' && json[i + 1] === '\\' && json[i + 2] === 'n') {
+            // space before newline needs to be escaped to not be folded
+            str += json.slice(start, i) + '\\ ';
+            i += 1;
+            start = i;
+            ch = '\\';
+        }
+        if (ch === '\\')
+            switch (json[i + 1]) {
+                case 'u':
+                    {
+                        str += json.slice(start, i);
+                        const code = json.substr(i + 2, 4);
+                        switch (code) {
+                            case '0000':
+                                str += '\\0';
+                                break;
+                            case '0007':
+                                str += '\\a';
+                                break;
+                            case '000b':
+                                str += '\\v';
+                                break;
+                            case '001b':
+                                str += '\\e';
+                                break;
+                            case '0085':
+                                str += '\\N';
+                                break;
+                            case '00a0':
+                                str += '\\_';
+                                break;
+                            case '2028':
+                                str += '\\L';
+                                break;
+                            case '2029':
+                                str += '\\P';
+                                break;
+                            default:
+                                if (code.substr(0, 2) === '00')
+                                    str += '\\x' + code.substr(2);
+                                else
+                                    str += json.substr(i, 6);
+                        }
+                        i += 5;
+                        start = i + 1;
+                    }
+                    break;
+                case 'n':
+                    if (implicitKey ||
+                        json[i + 2] === '"' ||
+                        json.length < minMultiLineLength) {
+                        i += 1;
+                    }
+                    else {
+                        // folding will eat first newline
+                        str += json.slice(start, i) + '\n\n';
+                        while (json[i + 2] === '\\' &&
+                            json[i + 3] === 'n' &&
+                            json[i + 4] !== '"') {
+                            str += '\n';
+                            i += 2;
+                        }
+                        str += indent;
+                        // space after newline needs to be escaped to not be folded
+                        if (json[i + 2] === ' ')
+                            str += '\\';
+                        i += 1;
+                        start = i + 1;
+                    }
+                    break;
+                default:
+                    i += 1;
+            }
+    }
+    str = start ? str + json.slice(start) : json;
+    return implicitKey
+        ? str
+        : foldFlowLines.foldFlowLines(str, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+}
+function singleQuotedString(value, ctx) {
+    if (ctx.options.singleQuote === false ||
+        (ctx.implicitKey && value.includes('\n')) ||
+        /[ \t]\n|\n[ \t]/.test(value) // single quoted string can't have leading or trailing whitespace around newline
+    )
+        return doubleQuotedString(value, ctx);
+    const indent = ctx.indent || (containsDocumentMarker(value) ? '  ' : '');
+    const res = "'" + value.replace(/'/g, "''").replace(/\n+/g, `$&\n${indent}`) + "'";
+    return ctx.implicitKey
+        ? res
+        : foldFlowLines.foldFlowLines(res, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+}
+function quotedString(value, ctx) {
+    const { singleQuote } = ctx.options;
+    let qs;
+    if (singleQuote === false)
+        qs = doubleQuotedString;
+    else {
+        const hasDouble = value.includes('"');
+        const hasSingle = value.includes("'");
+        if (hasDouble && !hasSingle)
+            qs = singleQuotedString;
+        else if (hasSingle && !hasDouble)
+            qs = doubleQuotedString;
+        else
+            qs = singleQuote ? singleQuotedString : doubleQuotedString;
+    }
+    return qs(value, ctx);
+}
+// The negative lookbehind avoids a polynomial search,
+// but isn't supported yet on Safari: https://caniuse.com/js-regexp-lookbehind
+let blockEndNewlines;
+try {
+    blockEndNewlines = new RegExp('(^|(?<!\n))\n+(?!\n|$)', 'g');
+}
+catch {
+    blockEndNewlines = /\n+(?!\n|$)/g;
+}
+function blockString({ comment, type, value }, ctx, onComment, onChompKeep) {
+    const { blockQuote, commentString, lineWidth } = ctx.options;
+    // 1. Block can't end in whitespace unless the last line is non-empty.
+    // 2. Strings consisting of only whitespace are best rendered explicitly.
+    if (!blockQuote || /\n[\t ]+$/.test(value)) {
+        return quotedString(value, ctx);
+    }
+    const indent = ctx.indent ||
+        (ctx.forceBlockIndent || containsDocumentMarker(value) ? '  ' : '');
+    const literal = blockQuote === 'literal'
+        ? true
+        : blockQuote === 'folded' || type === Scalar.Scalar.BLOCK_FOLDED
+            ? false
+            : type === Scalar.Scalar.BLOCK_LITERAL
+                ? true
+                : !lineLengthOverLimit(value, lineWidth, indent.length);
+    if (!value)
+        return literal ? '|\n' : '>\n';
+    // determine chomping from whitespace at value end
+    let chomp;
+    let endStart;
+    for (endStart = value.length; endStart > 0; --endStart) {
+        const ch = value[endStart - 1];
+        if (ch !== '\n' && ch !== '\t' && ch !== ' ')
+            break;
+    }
+    let end = value.substring(endStart);
+    const endNlPos = end.indexOf('\n');
+    if (endNlPos === -1) {
+        chomp = '-'; // strip
+    }
+    else if (value === end || endNlPos !== end.length - 1) {
+        chomp = '+'; // keep
+        if (onChompKeep)
+            onChompKeep();
+    }
+    else {
+        chomp = ''; // clip
+    }
+    if (end) {
+        value = value.slice(0, -end.length);
+        if (end[end.length - 1] === '\n')
+            end = end.slice(0, -1);
+        end = end.replace(blockEndNewlines, `$&${indent}`);
+    }
+    // determine indent indicator from whitespace at value start
+    let startWithSpace = false;
+    let startEnd;
+    let startNlPos = -1;
+    for (startEnd = 0; startEnd < value.length; ++startEnd) {
+        const ch = value[startEnd];
+        if (ch === ' ')
+            startWithSpace = true;
+        else if (ch === '\n')
+            startNlPos = startEnd;
+        else
+            break;
+    }
+    let start = value.substring(0, startNlPos < startEnd ? startNlPos + 1 : startEnd);
+    if (start) {
+        value = value.substring(start.length);
+        start = start.replace(/\n+/g, `$&${indent}`);
+    }
+    const indentSize = indent ? '2' : '1'; // root is at -1
+    // Leading | or > is added later
+    let header = (startWithSpace ? indentSize : '') + chomp;
+    if (comment) {
+        header += ' ' + commentString(comment.replace(/ ?[\r\n]+/g, ' '));
+        if (onComment)
+            onComment();
+    }
+    if (!literal) {
+        const foldedValue = value
+            .replace(/\n+/g, '\n$&')
+            .replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, '$1$2') // more-indented lines aren't folded
+            //                ^ more-ind. ^ empty     ^ capture next empty lines only at end of indent
+            .replace(/\n+/g, `$&${indent}`);
+        let literalFallback = false;
+        const foldOptions = getFoldOptions(ctx, true);
+        if (blockQuote !== 'folded' && type !== Scalar.Scalar.BLOCK_FOLDED) {
+            foldOptions.onOverflow = () => {
+                literalFallback = true;
+            };
+        }
+        const body = foldFlowLines.foldFlowLines(`${start}${foldedValue}${end}`, indent, foldFlowLines.FOLD_BLOCK, foldOptions);
+        if (!literalFallback)
+            return `>${header}\n${indent}${body}`;
+    }
+    value = value.replace(/\n+/g, `$&${indent}`);
+    return `|${header}\n${indent}${start}${value}${end}`;
+}
+function plainString(item, ctx, onComment, onChompKeep) {
+    const { type, value } = item;
+    const { actualString, implicitKey, indent, indentStep, inFlow } = ctx;
+    if ((implicitKey && value.includes('\n')) ||
+        (inFlow && /[[\]{},]/.test(value))) {
+        return quotedString(value, ctx);
+    }
+    if (/^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/.test(value)) {
+        // not allowed:
+        // - '-' or '?'
+        // - start with an indicator character (except [?:-]) or /[?-] /
+        // - '\n ', ': ' or ' \n' anywhere
+        // - '#' not preceded by a non-space char
+        // - end with ' ' or ':'
+        return implicitKey || inFlow || !value.includes('\n')
+            ? quotedString(value, ctx)
+            : blockString(item, ctx, onComment, onChompKeep);
+    }
+    if (!implicitKey &&
+        !inFlow &&
+        type !== Scalar.Scalar.PLAIN &&
+        value.includes('\n')) {
+        // Where allowed & type not set explicitly, prefer block style for multiline strings
+        return blockString(item, ctx, onComment, onChompKeep);
+    }
+    if (containsDocumentMarker(value)) {
+        if (indent === '') {
+            ctx.forceBlockIndent = true;
+            return blockString(item, ctx, onComment, onChompKeep);
+        }
+        else if (implicitKey && indent === indentStep) {
+            return quotedString(value, ctx);
+        }
+    }
+    const str = value.replace(/\n+/g, `$&\n${indent}`);
+    // Verify that output will be parsed as a string, as e.g. plain numbers and
+    // booleans get parsed with those types in v1.2 (e.g. '42', 'true' & '0.9e-3'),
+    // and others in v1.1.
+    if (actualString) {
+        const test = (tag) => tag.default && tag.tag !== 'tag:yaml.org,2002:str' && tag.test?.test(str);
+        const { compat, tags } = ctx.doc.schema;
+        if (tags.some(test) || compat?.some(test))
+            return quotedString(value, ctx);
+    }
+    return implicitKey
+        ? str
+        : foldFlowLines.foldFlowLines(str, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+}
+function stringifyString(item, ctx, onComment, onChompKeep) {
+    const { implicitKey, inFlow } = ctx;
+    const ss = typeof item.value === 'string'
+        ? item
+        : Object.assign({}, item, { value: String(item.value) });
+    let { type } = item;
+    if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
+        // force double quotes on control characters & unpaired surrogates
+        if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(ss.value))
+            type = Scalar.Scalar.QUOTE_DOUBLE;
+    }
+    const _stringify = (_type) => {
+        switch (_type) {
+            case Scalar.Scalar.BLOCK_FOLDED:
+            case Scalar.Scalar.BLOCK_LITERAL:
+                return implicitKey || inFlow
+                    ? quotedString(ss.value, ctx) // blocks are not valid inside flow containers
+                    : blockString(ss, ctx, onComment, onChompKeep);
+            case Scalar.Scalar.QUOTE_DOUBLE:
+                return doubleQuotedString(ss.value, ctx);
+            case Scalar.Scalar.QUOTE_SINGLE:
+                return singleQuotedString(ss.value, ctx);
+            case Scalar.Scalar.PLAIN:
+                return plainString(ss, ctx, onComment, onChompKeep);
+            default:
+                return null;
+        }
+    };
+    let res = _stringify(type);
+    if (res === null) {
+        const { defaultKeyType, defaultStringType } = ctx.options;
+        const t = (implicitKey && defaultKeyType) || defaultStringType;
+        res = _stringify(t);
+        if (res === null)
+            throw new Error(`Unsupported default string type ${t}`);
+    }
+    return res;
+}
+
+exports.stringifyString = stringifyString;
+
+
+/***/ }),
+
+/***/ 204:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+var identity = __nccwpck_require__(1127);
+
+const BREAK = Symbol('break visit');
+const SKIP = Symbol('skip children');
+const REMOVE = Symbol('remove node');
+/**
+ * Apply a visitor to an AST node or document.
+ *
+ * Walks through the tree (depth-first) starting from `node`, calling a
+ * `visitor` function with three arguments:
+ *   - `key`: For sequence values and map `Pair`, the node's index in the
+ *     collection. Within a `Pair`, `'key'` or `'value'`, correspondingly.
+ *     `null` for the root node.
+ *   - `node`: The current node.
+ *   - `path`: The ancestry of the current node.
+ *
+ * The return value of the visitor may be used to control the traversal:
+ *   - `undefined` (default): Do nothing and continue
+ *   - `visit.SKIP`: Do not visit the children of this node, continue with next
+ *     sibling
+ *   - `visit.BREAK`: Terminate traversal completely
+ *   - `visit.REMOVE`: Remove the current node, then continue with the next one
+ *   - `Node`: Replace the current node, then continue by visiting it
+ *   - `number`: While iterating the items of a sequence or map, set the index
+ *     of the next step. This is useful especially if the index of the current
+ *     node has changed.
+ *
+ * If `visitor` is a single function, it will be called with all values
+ * encountered in the tree, including e.g. `null` values. Alternatively,
+ * separate visitor functions may be defined for each `Map`, `Pair`, `Seq`,
+ * `Alias` and `Scalar` node. To define the same visitor function for more than
+ * one node type, use the `Collection` (map and seq), `Value` (map, seq & scalar)
+ * and `Node` (alias, map, seq & scalar) targets. Of all these, only the most
+ * specific defined one will be used for each node.
+ */
+function visit(node, visitor) {
+    const visitor_ = initVisitor(visitor);
+    if (identity.isDocument(node)) {
+        const cd = visit_(null, node.contents, visitor_, Object.freeze([node]));
+        if (cd === REMOVE)
+            node.contents = null;
+    }
+    else
+        visit_(null, node, visitor_, Object.freeze([]));
+}
+// Without the `as symbol` casts, TS declares these in the `visit`
+// namespace using `var`, but then complains about that because
+// `unique symbol` must be `const`.
+/** Terminate visit traversal completely */
+visit.BREAK = BREAK;
+/** Do not visit the children of the current node */
+visit.SKIP = SKIP;
+/** Remove the current node */
+visit.REMOVE = REMOVE;
+function visit_(key, node, visitor, path) {
+    const ctrl = callVisitor(key, node, visitor, path);
+    if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
+        replaceNode(key, path, ctrl);
+        return visit_(key, ctrl, visitor, path);
+    }
+    if (typeof ctrl !== 'symbol') {
+        if (identity.isCollection(node)) {
+            path = Object.freeze(path.concat(node));
+            for (let i = 0; i < node.items.length; ++i) {
+                const ci = visit_(i, node.items[i], visitor, path);
+                if (typeof ci === 'number')
+                    i = ci - 1;
+                else if (ci === BREAK)
+                    return BREAK;
+                else if (ci === REMOVE) {
+                    node.items.splice(i, 1);
+                    i -= 1;
+                }
+            }
+        }
+        else if (identity.isPair(node)) {
+            path = Object.freeze(path.concat(node));
+            const ck = visit_('key', node.key, visitor, path);
+            if (ck === BREAK)
+                return BREAK;
+            else if (ck === REMOVE)
+                node.key = null;
+            const cv = visit_('value', node.value, visitor, path);
+            if (cv === BREAK)
+                return BREAK;
+            else if (cv === REMOVE)
+                node.value = null;
+        }
+    }
+    return ctrl;
+}
+/**
+ * Apply an async visitor to an AST node or document.
+ *
+ * Walks through the tree (depth-first) starting from `node`, calling a
+ * `visitor` function with three arguments:
+ *   - `key`: For sequence values and map `Pair`, the node's index in the
+ *     collection. Within a `Pair`, `'key'` or `'value'`, correspondingly.
+ *     `null` for the root node.
+ *   - `node`: The current node.
+ *   - `path`: The ancestry of the current node.
+ *
+ * The return value of the visitor may be used to control the traversal:
+ *   - `Promise`: Must resolve to one of the following values
+ *   - `undefined` (default): Do nothing and continue
+ *   - `visit.SKIP`: Do not visit the children of this node, continue with next
+ *     sibling
+ *   - `visit.BREAK`: Terminate traversal completely
+ *   - `visit.REMOVE`: Remove the current node, then continue with the next one
+ *   - `Node`: Replace the current node, then continue by visiting it
+ *   - `number`: While iterating the items of a sequence or map, set the index
+ *     of the next step. This is useful especially if the index of the current
+ *     node has changed.
+ *
+ * If `visitor` is a single function, it will be called with all values
+ * encountered in the tree, including e.g. `null` values. Alternatively,
+ * separate visitor functions may be defined for each `Map`, `Pair`, `Seq`,
+ * `Alias` and `Scalar` node. To define the same visitor function for more than
+ * one node type, use the `Collection` (map and seq), `Value` (map, seq & scalar)
+ * and `Node` (alias, map, seq & scalar) targets. Of all these, only the most
+ * specific defined one will be used for each node.
+ */
+async function visitAsync(node, visitor) {
+    const visitor_ = initVisitor(visitor);
+    if (identity.isDocument(node)) {
+        const cd = await visitAsync_(null, node.contents, visitor_, Object.freeze([node]));
+        if (cd === REMOVE)
+            node.contents = null;
+    }
+    else
+        await visitAsync_(null, node, visitor_, Object.freeze([]));
+}
+// Without the `as symbol` casts, TS declares these in the `visit`
+// namespace using `var`, but then complains about that because
+// `unique symbol` must be `const`.
+/** Terminate visit traversal completely */
+visitAsync.BREAK = BREAK;
+/** Do not visit the children of the current node */
+visitAsync.SKIP = SKIP;
+/** Remove the current node */
+visitAsync.REMOVE = REMOVE;
+async function visitAsync_(key, node, visitor, path) {
+    const ctrl = await callVisitor(key, node, visitor, path);
+    if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
+        replaceNode(key, path, ctrl);
+        return visitAsync_(key, ctrl, visitor, path);
+    }
+    if (typeof ctrl !== 'symbol') {
+        if (identity.isCollection(node)) {
+            path = Object.freeze(path.concat(node));
+            for (let i = 0; i < node.items.length; ++i) {
+                const ci = await visitAsync_(i, node.items[i], visitor, path);
+                if (typeof ci === 'number')
+                    i = ci - 1;
+                else if (ci === BREAK)
+                    return BREAK;
+                else if (ci === REMOVE) {
+                    node.items.splice(i, 1);
+                    i -= 1;
+                }
+            }
+        }
+        else if (identity.isPair(node)) {
+            path = Object.freeze(path.concat(node));
+            const ck = await visitAsync_('key', node.key, visitor, path);
+            if (ck === BREAK)
+                return BREAK;
+            else if (ck === REMOVE)
+                node.key = null;
+            const cv = await visitAsync_('value', node.value, visitor, path);
+            if (cv === BREAK)
+                return BREAK;
+            else if (cv === REMOVE)
+                node.value = null;
+        }
+    }
+    return ctrl;
+}
+function initVisitor(visitor) {
+    if (typeof visitor === 'object' &&
+        (visitor.Collection || visitor.Node || visitor.Value)) {
+        return Object.assign({
+            Alias: visitor.Node,
+            Map: visitor.Node,
+            Scalar: visitor.Node,
+            Seq: visitor.Node
+        }, visitor.Value && {
+            Map: visitor.Value,
+            Scalar: visitor.Value,
+            Seq: visitor.Value
+        }, visitor.Collection && {
+            Map: visitor.Collection,
+            Seq: visitor.Collection
+        }, visitor);
+    }
+    return visitor;
+}
+function callVisitor(key, node, visitor, path) {
+    if (typeof visitor === 'function')
+        return visitor(key, node, path);
+    if (identity.isMap(node))
+        return visitor.Map?.(key, node, path);
+    if (identity.isSeq(node))
+        return visitor.Seq?.(key, node, path);
+    if (identity.isPair(node))
+        return visitor.Pair?.(key, node, path);
+    if (identity.isScalar(node))
+        return visitor.Scalar?.(key, node, path);
+    if (identity.isAlias(node))
+        return visitor.Alias?.(key, node, path);
+    return undefined;
+}
+function replaceNode(key, path, node) {
+    const parent = path[path.length - 1];
+    if (identity.isCollection(parent)) {
+        parent.items[key] = node;
+    }
+    else if (identity.isPair(parent)) {
+        if (key === 'key')
+            parent.key = node;
+        else
+            parent.value = node;
+    }
+    else if (identity.isDocument(parent)) {
+        parent.contents = node;
+    }
+    else {
+        const pt = identity.isAlias(parent) ? 'alias' : 'scalar';
+        throw new Error(`Cannot replace node with ${pt} parent`);
+    }
+}
+
+exports.visit = visit;
+exports.visitAsync = visitAsync;
+
+
+/***/ }),
+
+/***/ 4377:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   w$: () => (/* binding */ datetime)
+/* harmony export */ });
+/* unused harmony exports date, time, duration */
+/* harmony import */ var _core_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3759);
+/* harmony import */ var _schemas_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2857);
+
+
+
+function datetime(params) {
+    return _core_index_js__WEBPACK_IMPORTED_MODULE_0__/* ._isoDateTime */ .G1(_schemas_js__WEBPACK_IMPORTED_MODULE_1__/* .ZodISODateTime */ .You, params);
+}
+function date(params) {
+    return core._isoDate(ZodISODate, params);
+}
+function time(params) {
+    return core._isoTime(ZodISOTime, params);
+}
+function duration(params) {
+    return core._isoDuration(ZodISODuration, params);
+}
+
 
 /***/ }),
 

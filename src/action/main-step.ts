@@ -157,7 +157,10 @@ function runRequest(
     executors: { base: context.workspace, options: executorInputs(inputs) },
     maxParallel: inputs['max-parallel'],
     failFast: inputs['fail-fast'],
-    rerun: planned.rerunOf === undefined ? undefined : { of: planned.rerunOf, snapshotRun: undefined },
+    rerun:
+      planned.rerunOf === undefined
+        ? undefined
+        : { of: planned.rerunOf, snapshotRun: undefined, earlier: planned.earlier },
     locate: planned.locate,
     // Step debug logging (ACTIONS_STEP_DEBUG) shows the details too; they are always in the logs artifact.
     verbose: core.isDebug(),

@@ -13,10 +13,13 @@ import { shardPlan } from '../plan/shard.js';
 import { readDurations } from '../results/durations.js';
 import { readResults } from '../results/io.js';
 import { mergeResults } from '../results/merge.js';
-import type { Results } from '../results/schema.js';
+import type { JobResult, Results } from '../results/schema.js';
 import { changedFiles } from './changed-files.js';
 import { type ActionInputs, isInlineJobs } from './inputs.js';
 import { planSource, type WorkflowContext } from './workflow-context.js';
+
+/** How a job ended in the run a rerun repeats: what tells a flaky job or test. */
+export type EarlierJob = Pick<JobResult, 'status' | 'tests'>;
 
 /** The plan a run step executes, and where it came from. */
 export interface PlanForRun {
@@ -29,6 +32,8 @@ export interface PlanForRun {
   locate: (job: string) => { file: string; line: number } | undefined;
   /** For rerun-failed-from: the workflow run repeated. */
   rerunOf: string | undefined;
+  /** For rerun-failed-from: how each job ended there (to tell the jobs and tests that flipped). */
+  earlier?: { sameCode: boolean; jobs: Readonly<Record<string, EarlierJob>> };
   /** Things the user should know about how the plan was made (shown as notices). */
   notes: string[];
 }
@@ -72,7 +77,7 @@ export async function planForRun(
 }
 
 /** Where a step's plan comes from, before `only` and `shard` narrow it. */
-type BasePlan = Pick<PlanForRun, 'publish' | 'locate' | 'rerunOf'> & { base: Plan };
+type BasePlan = Pick<PlanForRun, 'publish' | 'locate' | 'rerunOf' | 'earlier'> & { base: Plan };
 
 /** rerun-failed-from: that workflow run's plan, narrowed to the jobs that did not pass there, for this checkout. */
 async function rerunBase(
@@ -85,9 +90,8 @@ async function rerunBase(
     otherRun(inputs, context, runId),
     join(workFolder, `rerun-${runId}`),
   );
-  const notPassed = mergeResults(plan, results)
-    .jobs.filter((job) => job.status !== 'passed')
-    .map((job) => job.job);
+  const merged = mergeResults(plan, results).jobs;
+  const notPassed = merged.filter((job) => job.status !== 'passed').map((job) => job.job);
   if (notPassed.length === 0)
     throw new InputError(`every job of workflow run ${runId} passed: nothing to rerun`);
   const narrowed = selectFromPlan(
@@ -104,6 +108,11 @@ async function rerunBase(
     publish: true,
     locate: jobsFileLocator(base, context.workspace),
     rerunOf: `github-run:${runId}`,
+    earlier: {
+      // Of the same commit, a job that passes now was flaky; after a new commit, it may have been fixed.
+      sameCode: plan.source.commit !== null && plan.source.commit === base.source.commit,
+      jobs: Object.fromEntries(merged.map((job) => [job.job, { status: job.status, tests: job.tests }])),
+    },
   };
 }
 

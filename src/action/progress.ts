@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import type { ProgressReporter } from '../engine/run-plan.js';
 import type { PlanNode } from '../plan/schema.js';
 import { formatDuration } from '../records/render.js';
-import { nodeLabel, STATUS_ICON, statusLabel } from '../records/status-words.js';
+import { attemptsNote, nodeLabel, retryLine, STATUS_ICON, statusLabel } from '../records/status-words.js';
 import type { ActionsLog } from './actions-log.js';
 
 /**
@@ -37,7 +37,9 @@ export function actionsProgress(
       const message = record.status === 'passed' || record.message === null ? '' : `: ${record.message}`;
       const status =
         record.status === 'passed' && record.cached === true ? 'ready (cached)' : statusLabel(record.status);
-      log.line(`${STATUS_ICON[record.status]} ${nodeLabel(node)} ${status}${duration}${message}`);
+      log.line(
+        `${STATUS_ICON[record.status]} ${nodeLabel(node)} ${status}${duration}${attemptsNote(record)}${message}`,
+      );
       if (!options.oneAtATime && node.kind === 'execute' && record.startedAt !== null) {
         const tail = options.tail(node);
         if (tail !== '') {
@@ -46,6 +48,9 @@ export function actionsProgress(
           log.command(() => core.endGroup());
         }
       }
+    },
+    nodeRetrying(node, attempt, of) {
+      log.line(`↻ ${nodeLabel(node)} ${retryLine(attempt, of)}`);
     },
     liveSink(node) {
       return log.sink(options.oneAtATime ? '' : `[${nodeLabel(node)}] `);

@@ -2,8 +2,8 @@ import type { ProgressReporter } from '../engine/run-plan.js';
 import type { PlanNode } from '../plan/schema.js';
 import { type LiveSink, prefixLines, writeOrWait } from '../records/job-log.js';
 import { formatDuration } from '../records/render.js';
-import type { NodeRecord, NodeStatus } from '../records/schema.js';
-import { nodeLabel, STATUS_SYMBOL, statusLabel } from '../records/status-words.js';
+import type { Attempt, NodeRecord, NodeStatus } from '../records/schema.js';
+import { attemptsNote, nodeLabel, retryLine, STATUS_SYMBOL, statusLabel } from '../records/status-words.js';
 import { painter, type Style, type TerminalMode } from './terminal.js';
 
 /** Silence after which a running job gets a "still running" line. */
@@ -125,8 +125,11 @@ export function consoleProgress(
       const style = STATUS_STYLE[record.status];
       const detail = options.quiet ? options.failureDetail?.(node, record) : undefined;
       emit(
-        `${time()} ${paint(style, STATUS_SYMBOL[record.status])} ${paint('bold', nodeLabel(node))} ${paint(style, status)}${duration}${message}\n${detail ?? ''}`,
+        `${time()} ${paint(style, STATUS_SYMBOL[record.status])} ${paint('bold', nodeLabel(node))} ${paint(style, status)}${duration}${attemptsNote(record)}${message}\n${detail ?? ''}`,
       );
+    },
+    nodeRetrying(node: PlanNode, attempt: Attempt, of: number) {
+      emit(`${time()} ${paint('yellow', '↻')} ${paint('bold', nodeLabel(node))} ${retryLine(attempt, of)}\n`);
     },
     liveSink(node): LiveSink {
       const prefix = options.prefixOutput ? paint('cyan', `[${nodeLabel(node)}] `) : '';

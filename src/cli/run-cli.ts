@@ -11,10 +11,14 @@ import {
   validateCommand,
 } from './commands/inspect.js';
 import { PLAN_FLAGS, planCommand } from './commands/plan.js';
+import { REPORT_FLAGS, reportCommand } from './commands/report.js';
 import { RUN_FLAGS, runCommand } from './commands/run.js';
 import {
+  FLAKY_FLAGS,
+  flakyCommand,
   GC_FLAGS,
   gcCommand,
+  LIST_FLAGS,
   LOGS_FLAGS,
   listCommand,
   logsCommand,
@@ -53,11 +57,28 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'status',
     operands: '[RUN]',
-    summary: 'Show a run (default: the latest) as a table.',
+    summary: "Show a run (default: the latest) as a table, or where its jobs' time went (--timings).",
     flags: STATUS_FLAGS,
+    examples: ['vmplan status', 'vmplan status latest --timings'],
     run: statusCommand,
   },
-  { name: 'list', operands: '', summary: 'List runs, newest first.', flags: STATUS_FLAGS, run: listCommand },
+  { name: 'list', operands: '', summary: 'List runs, newest first.', flags: LIST_FLAGS, run: listCommand },
+  {
+    name: 'flaky',
+    operands: '',
+    summary: 'List the jobs and tests that flipped (failed, then passed) in recent runs.',
+    flags: FLAKY_FLAGS,
+    examples: ['vmplan flaky --runs 50'],
+    run: flakyCommand,
+  },
+  {
+    name: 'report',
+    operands: '[RUN]',
+    summary: "Write a run's job summary (Markdown), or its timeline as an HTML page (--html).",
+    flags: REPORT_FLAGS,
+    examples: ['vmplan report latest --out summary.md', 'vmplan report latest --html'],
+    run: reportCommand,
+  },
   {
     name: 'logs',
     operands: 'RUN [JOB]',

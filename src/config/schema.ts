@@ -283,6 +283,38 @@ const ReportsSchema = z.strictObject(
   ),
 );
 
+/** Most retries a job may ask for (each attempt is a fresh VM: more would hide a broken job for hours). */
+export const MAX_RETRIES = 5;
+
+/** What a retry may follow: the job failed, timed out, or the VM/host failed under it. */
+export const RETRY_CAUSES = ['failure', 'timeout', 'infrastructure'] as const;
+/** A cause `retry-on` names. */
+export type RetryCause = (typeof RETRY_CAUSES)[number];
+
+const RetriesSchema = z
+  .number({ error: (issue) => `expected a whole number of retries, found ${describeValue(issue.input)}` })
+  .int({ error: (issue) => `expected a whole number of retries, found ${describeValue(issue.input)}` })
+  .min(0, { error: (issue) => `expected 0 to ${MAX_RETRIES} retries, found ${describeValue(issue.input)}` })
+  .max(MAX_RETRIES, {
+    error: (issue) => `expected 0 to ${MAX_RETRIES} retries, found ${describeValue(issue.input)}`,
+  })
+  .describe(
+    `Run the job again, in a fresh VM and workspace, up to this many times (0-${MAX_RETRIES}) when an attempt ends as retry-on says. A job that fails and then passes is flaky.`,
+  );
+
+const RetryOnSchema = z
+  .array(
+    z.enum(RETRY_CAUSES, {
+      error: (issue) =>
+        `expected one of ${RETRY_CAUSES.map((cause) => `"${cause}"`).join(', ')}, found ${describeValue(issue.input)}`,
+    }),
+  )
+  .min(1, { error: 'expected at least one of "failure", "timeout", "infrastructure"' })
+  .refine((causes) => new Set(causes).size === causes.length, { error: 'expected each cause once' })
+  .describe(
+    'Which ends of an attempt are retried: "failure" (the command failed), "timeout", "infrastructure" (the VM did not boot, the hypervisor died, the guest wrote no result). Default: all three.',
+  );
+
 /** One job: a shell script run in a fresh VM (or on the host). */
 export const JobSchema = z
   .strictObject({
@@ -325,6 +357,12 @@ export const JobSchema = z
       .optional()
       .describe('Workspace paths (globs) brought back after the job.'),
     reports: ReportsSchema.optional(),
+    outputs: z
+      .array(WorkspaceGlobSchema)
+      .optional()
+      .describe(
+        'Workspace paths (globs) kept after the job passes and given to every job that needs it, read-only at the same paths (build once, test many).',
+      ),
     network: NetworkSchema.optional().describe(
       'VM jobs: guest networking, "nat" or "none" (default: the image\'s, else nat).',
     ),
@@ -334,6 +372,8 @@ export const JobSchema = z
       .describe(
         'VM jobs: named folders kept across runs on the host (state/cache/shared/<repository>/<trusted|untrusted>/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs of one repository and trust that name a cache share it, also while they run at once; untrusted runs never see what trusted runs keep there, and the other way round.',
       ),
+    retries: RetriesSchema.optional(),
+    'retry-on': RetryOnSchema.optional(),
     cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
     memory: MemorySchema.optional().describe("Override the image's memory for this job."),
   })
@@ -348,6 +388,8 @@ export const DefaultsSchema = z.strictObject({
   executor: ExecutorSchema.optional(),
   'timeout-minutes': PositiveMinutesSchema.optional(),
   env: EnvSchema.optional(),
+  retries: RetriesSchema.optional(),
+  'retry-on': RetryOnSchema.optional(),
 });
 
 /** A gitignore-style pattern inside the repository. */

@@ -1,12 +1,13 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { RetryCause } from '../config/schema.js';
 import { isOutOfSpace } from '../errors.js';
 import type { AbortReason, PreparedImage } from '../executors/contract.js';
 import type { ExecuteNode, Plan, PlanNode, PrepareNode } from '../plan/schema.js';
 import type { TrustPolicy } from '../plan/trust.js';
 import { JobLog } from '../records/job-log.js';
-import type { NodeStatus } from '../records/schema.js';
-import { nodeLabel } from '../records/status-words.js';
+import { type Attempt, type NodeStatus, phasesFrom, type TimedPhase } from '../records/schema.js';
+import { nodeLabel, retryLine, statusLabel } from '../records/status-words.js';
 import type { EngineOptions } from './run-plan.js';
 
 /** How long an image may take to prepare: a hung image build must not hold the run (and its Mac) forever. */
@@ -18,6 +19,12 @@ export interface NodeResult {
   exitCode: number | null;
   message: string | null;
   cached: boolean | undefined;
+  /** Why it did not pass, as `retry-on` names it; null when it passed, was cancelled, or vmplan itself failed it. */
+  cause: RetryCause | null;
+  /** Every attempt, when the job ran more than once. */
+  attempts?: Attempt[];
+  /** Where the (last attempt of the) job's time went, on the host's clock. */
+  phases?: TimedPhase[];
 }
 
 /** A node's logs: host.log, and guest.log for VM jobs; either failing to write stops the node. */
@@ -46,8 +53,15 @@ function withAbortReason(result: NodeResult, signal: AbortSignal): NodeResult {
       ...result,
       status: 'timed_out',
       message: `timed out after ${reason.minutes} minute(s); stopped`,
+      cause: 'timeout',
     };
-  return { ...result, status: reason.kind === 'cancel' ? 'cancelled' : 'failed', message: reason.message };
+  // A cancellation, or vmplan's own trouble (its log could not be written): neither is the job's to retry.
+  return {
+    ...result,
+    status: reason.kind === 'cancel' ? 'cancelled' : 'failed',
+    message: reason.message,
+    cause: null,
+  };
 }
 
 /**
@@ -67,7 +81,11 @@ function stopOnLogFailure(
   };
 }
 
-/** Runs one node to its terminal result: its logs, its timeout, and an abort turned into timed_out or cancelled. */
+/**
+ * Runs one node to its terminal result. A job with `retry` runs again, in a fresh VM and workspace, while an
+ * attempt ends as its `retry-on` says and retries are left; each attempt's files are kept apart
+ * (jobs/<job>/attempts/<n>/) and recorded, and the run's own abort (fail-fast, cancel) ends the attempts.
+ */
 export async function runNode(
   plan: Plan,
   node: PlanNode,
@@ -75,9 +93,107 @@ export async function runNode(
   options: EngineOptions,
   images: Map<string, PreparedImage>,
 ): Promise<NodeResult> {
+  if (node.kind !== 'execute' || node.retry === undefined)
+    return runAttempt(plan, node, controller, options, images);
+  const retry = node.retry;
+  const attempts: Attempt[] = [];
+  const nodeDir = options.layout.nodeDir(options.store.runId, node);
+  for (let number = 1; ; number++) {
+    const startedAt = new Date();
+    // Each attempt has its own timeout; the node's controller (fail-fast, the run's cancel) stops any of them.
+    const attempt = new AbortController();
+    const follow = () => attempt.abort(controller.signal.reason);
+    if (controller.signal.aborted) follow();
+    else controller.signal.addEventListener('abort', follow, { once: true });
+    const earlier = attempts.at(-1);
+    const note =
+      earlier === undefined
+        ? undefined
+        : `vmplan: attempt ${number} of ${retry.retries + 1} (${retryLine(earlier, retry.retries + 1).replace(/; retrying$/, '')}; its files: ${earlier.folder})`;
+    const result = await runAttempt(plan, node, attempt, options, images, note).finally(() =>
+      controller.signal.removeEventListener('abort', follow),
+    );
+    attempts.push(
+      attemptOf(number, startedAt, result, relative(options.layout.runDir(options.store.runId), nodeDir)),
+    );
+    const again =
+      result.status !== 'passed' &&
+      !controller.signal.aborted &&
+      number <= retry.retries &&
+      result.cause !== null &&
+      retry.on.includes(result.cause);
+    if (!again) return attempts.length === 1 ? result : { ...result, attempts };
+    try {
+      attempts[number - 1]!.folder = keepAttemptApart(options, nodeDir, number);
+    } catch (error) {
+      // Without its own folder the next attempt would mix its files with this one's: stop here, saying why.
+      const why = `not retried: attempt ${number}'s files could not be kept apart (${(error as Error).message})`;
+      options.store.addInfrastructureProblem(`${nodeLabel(node)}: ${why}`);
+      const message = `${result.message ?? statusLabel(result.status)}; ${why}`;
+      return attempts.length === 1 ? { ...result, message } : { ...result, message, attempts };
+    }
+    options.store.update(node.id, { attempts });
+    options.progress.nodeRetrying?.(node, attempts[number - 1]!, retry.retries + 1);
+  }
+}
+
+/** The record of one finished attempt (its files in `folder`, relative to the run folder). */
+function attemptOf(number: number, startedAt: Date, result: NodeResult, folder: string): Attempt {
+  const finishedAt = new Date();
+  return {
+    attempt: number,
+    status:
+      result.status === 'passed' || result.status === 'timed_out' || result.status === 'cancelled'
+        ? result.status
+        : 'failed',
+    cause: result.status === 'passed' ? null : result.cause,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: Math.max(0, finishedAt.getTime() - startedAt.getTime()),
+    exitCode: result.exitCode,
+    message: result.message,
+    folder,
+    ...(result.phases === undefined ? {} : { phases: phasesFrom(result.phases, startedAt.toISOString()) }),
+  };
+}
+
+/**
+ * Moves an attempt's files (logs, reports, artifacts, the guest's result) to attempts/<n>/ so the next attempt
+ * starts from an empty job folder; its workspace is removed (the next attempt gets a fresh one). Returns the
+ * folder, relative to the run folder.
+ */
+function keepAttemptApart(options: EngineOptions, nodeDir: string, number: number): string {
+  const kept = join(nodeDir, 'attempts', String(number));
+  mkdirSync(kept, { recursive: true });
+  for (const name of readdirSync(nodeDir)) {
+    if (name === 'attempts') continue;
+    // rename never follows a link; a workspace can be large: removed, not kept.
+    if (name === 'workspace' || name === 'snapshot-view') {
+      try {
+        rmSync(join(nodeDir, name), { recursive: true, force: true });
+        continue;
+      } catch {
+        // Not removable (held by a process that outlived the job): set aside with the attempt instead.
+      }
+    }
+    renameSync(join(nodeDir, name), join(kept, name));
+  }
+  return relative(options.layout.runDir(options.store.runId), kept);
+}
+
+/** Runs one attempt of a node to its terminal result: its logs, its timeout, and an abort turned into timed_out or cancelled. */
+async function runAttempt(
+  plan: Plan,
+  node: PlanNode,
+  controller: AbortController,
+  options: EngineOptions,
+  images: Map<string, PreparedImage>,
+  firstNote?: string,
+): Promise<NodeResult> {
   const nodeDir = options.layout.nodeDir(options.store.runId, node);
   mkdirSync(nodeDir, { recursive: true });
   const { log, guestLog } = nodeLogs(node, nodeDir, controller, options);
+  if (firstNote !== undefined) await log.note(firstNote).catch(() => undefined);
   const timeoutMinutes = node.kind === 'execute' ? node.timeoutMinutes : IMAGE_PREPARE_TIMEOUT_MINUTES;
   const timer = setTimeout(
     () => controller.abort({ kind: 'timeout', minutes: timeoutMinutes } satisfies AbortReason),
@@ -101,6 +217,8 @@ export async function runNode(
       exitCode: null,
       message: `vmplan error: ${(error as Error).message}`,
       cached: undefined,
+      // The machine under the job failed it (a disk clone, a share, the hypervisor's start).
+      cause: 'infrastructure',
     };
   } finally {
     clearTimeout(timer);
@@ -128,6 +246,7 @@ async function prepareNode(
       exitCode: null,
       message: 'no image preparer is available in this build',
       cached: undefined,
+      cause: 'infrastructure',
     };
   }
   const outcome = await options.preparer.prepare({
@@ -142,7 +261,46 @@ async function prepareNode(
     onProcess: (process) => options.store.update(node.id, { process }),
   });
   if (outcome.status === 'passed' && outcome.image !== undefined) images.set(node.image, outcome.image);
-  return { status: outcome.status, exitCode: null, message: outcome.message, cached: outcome.cached };
+  return {
+    status: outcome.status,
+    exitCode: null,
+    message: outcome.message,
+    cached: outcome.cached,
+    cause: outcome.status === 'passed' ? null : 'failure',
+  };
+}
+
+/**
+ * Where the outputs of the jobs a node needs are (this run's job folders, or the earlier run a rerun took them
+ * from), or the failed result when one of them is not there.
+ */
+function neededOutputs(
+  node: ExecuteNode,
+  options: EngineOptions,
+): { from: string; folder: string }[] | NodeResult {
+  const inputs = (node.receives ?? []).map((received) => ({
+    from: received.from,
+    folder: join(
+      options.layout.runDir(received.run ?? options.store.runId),
+      'jobs',
+      received.from,
+      'outputs',
+    ),
+  }));
+  const missing = (node.receives ?? [])
+    .filter((_, index) => !existsSync(inputs[index]!.folder))
+    .map(
+      (received) => `"${received.from}"${received.run === undefined ? '' : ` (kept by run ${received.run})`}`,
+    );
+  if (missing.length > 0)
+    return {
+      status: 'failed',
+      exitCode: null,
+      message: `the outputs of ${missing.join(', ')} are not there: its globs matched nothing, or that run was deleted`,
+      cached: undefined,
+      cause: null,
+    };
+  return inputs;
 }
 
 async function executeNode(
@@ -162,10 +320,13 @@ async function executeNode(
       exitCode: null,
       message: `the ${node.executor} executor is not available here`,
       cached: undefined,
+      cause: 'infrastructure',
     };
   }
   const secrets: Record<string, string> = {};
   for (const name of node.secrets) secrets[name] = options.secrets[name] ?? '';
+  const inputs = neededOutputs(node, options);
+  if (!Array.isArray(inputs)) return inputs;
   const outcome = await executor.runJob({
     runId: options.store.runId,
     plan,
@@ -183,8 +344,21 @@ async function executeNode(
     guestLog,
     killGraceMs: graceFor,
     onProcess: (process) => options.store.update(node.id, { process }),
+    inputs,
   });
-  return { ...outcome, cached: undefined };
+  const { infrastructure, ...result } = outcome;
+  return {
+    ...result,
+    cached: undefined,
+    cause:
+      outcome.status === 'passed'
+        ? null
+        : infrastructure === true
+          ? 'infrastructure'
+          : outcome.status === 'timed_out'
+            ? 'timeout'
+            : 'failure',
+  };
 }
 
 /**
@@ -206,6 +380,7 @@ async function withAbortDeadline(
             exitCode: null,
             message: 'the executor did not stop in time',
             cached: undefined,
+            cause: null,
           }),
         graceFor() + 2_500,
       );

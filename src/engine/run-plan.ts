@@ -5,7 +5,13 @@ import type { Plan, PlanNode } from '../plan/schema.js';
 import type { TrustPolicy } from '../plan/trust.js';
 import type { LiveSink } from '../records/job-log.js';
 import type { StateLayout } from '../records/layout.js';
-import type { NodeRecord, NodeStatus, RunStatus } from '../records/schema.js';
+import {
+  type Attempt,
+  type NodeRecord,
+  type NodeStatus,
+  phasesFrom,
+  type RunStatus,
+} from '../records/schema.js';
 import type { RunStore } from '../records/store.js';
 import type { Masker } from '../util/mask.js';
 import { type NodeResult, runNode } from './run-node.js';
@@ -15,6 +21,8 @@ import { type Capacity, Scheduler, type SkipDecision } from './scheduler.js';
 export interface ProgressReporter {
   nodeStarted(node: PlanNode): void;
   nodeFinished(node: PlanNode, record: NodeRecord): void;
+  /** A job's attempt ended as its retry-on says: it runs again (of at most `of` attempts). */
+  nodeRetrying?(node: PlanNode, attempt: Attempt, of: number): void;
   /** Live output of a node, or undefined to keep it in the log file only. */
   liveSink(node: PlanNode): LiveSink | undefined;
 }
@@ -129,10 +137,15 @@ class PlanRun {
     const { store, progress } = this.options;
     this.running.delete(node.id);
     if (this.engineError !== undefined) return;
+    const startedAt = store.node(node.id).startedAt;
     store.finishNode(node.id, result.status, {
       exitCode: result.exitCode,
       message: result.message,
       cached: result.cached,
+      ...(result.attempts === undefined ? {} : { attempts: result.attempts }),
+      ...(result.phases === undefined || startedAt === null
+        ? {}
+        : { phases: phasesFrom(result.phases, startedAt) }),
     });
     progress.nodeFinished(node, store.node(node.id));
     this.finishSkipped(this.scheduler.complete(node.id, result.status));

@@ -1,6 +1,7 @@
 import type { RunningProcess } from '../executors/descriptor.js';
 import type { ExecuteNode, Plan } from '../plan/schema.js';
 import type { JobLog } from '../records/job-log.js';
+import type { TimedPhase } from '../records/schema.js';
 
 /** Why a node's abort signal fired: its own timeout, or the run being cancelled (signal, fail-fast). */
 export type AbortReason =
@@ -58,6 +59,11 @@ export interface JobContext {
   killGraceMs: () => number;
   /** Records what runs for the job, so it can be stopped even if vmplan dies. */
   onProcess: (process: RunningProcess) => void;
+  /**
+   * The outputs of the jobs it needs (plan `receives`), in plan order: each a folder holding the paths that job
+   * kept, to put in this job's workspace read-only at the same paths.
+   */
+  inputs: readonly { from: string; folder: string }[];
 }
 
 /** What an executor reports about a job. The engine overrides the status when the job was aborted. */
@@ -66,6 +72,10 @@ export interface JobOutcome {
   status: 'passed' | 'failed' | 'timed_out';
   exitCode: number | null;
   message: string | null;
+  /** A failure of the machine under the job, not of its command: the VM did not boot or died, no result came back. */
+  infrastructure?: boolean;
+  /** Where the job's time went, in order (host clock, epoch milliseconds); see `PHASE_NAMES` in records. */
+  phases?: TimedPhase[];
 }
 
 /** Runs execute nodes somewhere: on the host or in a VM (see the executor table, src/executors/table.ts). */

@@ -78,7 +78,7 @@ function listFiles(folder: string): string[] {
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
     const path = join(folder, entry.name);
     if (entry.isDirectory()) {
-      if (['snapshot', 'snapshot-view', 'workspace', 'guest'].includes(entry.name)) {
+      if (['snapshot', 'snapshot-view', 'workspace', 'guest', 'outputs', 'inputs'].includes(entry.name)) {
         // the snapshot and workspaces are the repository; guest/ holds inputs (its result.json is kept below)
         if (entry.name === 'guest' && isRegularFile(join(path, 'result.json')))
           files.push(join(path, 'result.json'));

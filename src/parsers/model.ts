@@ -35,6 +35,11 @@ export const TestCaseSchema = z.strictObject({
   details: z.string().nullable(),
   file: z.string().nullable(),
   line: z.number().int().positive().nullable(),
+  /**
+   * How many times the tool itself ran it again after it failed, before this result (Surefire's and nextest's
+   * retries: `<flakyFailure>` when it then passed, `<rerunFailure>` when it failed again).
+   */
+  reruns: z.number().int().nonnegative().optional(),
 });
 /** A test case. */
 export type TestCase = z.infer<typeof TestCaseSchema>;
@@ -55,3 +60,10 @@ export const TestReportSchema = z.strictObject({
 });
 /** A parsed test report. */
 export type TestReport = z.infer<typeof TestReportSchema>;
+
+/** How a case is named in reports: "classname › name", or the name alone (jest-junit repeats it as the class). */
+export function testName(testCase: Pick<TestCase, 'classname' | 'name'>): string {
+  return testCase.classname === '' || testCase.classname === testCase.name
+    ? testCase.name
+    : `${testCase.classname} › ${testCase.name}`;
+}

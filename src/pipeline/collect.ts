@@ -5,14 +5,16 @@ import type { StateLayout } from '../records/layout.js';
 import type { NodeRecord } from '../records/schema.js';
 import type { RunStore } from '../records/store.js';
 import { jobReport } from '../report/collect.js';
-import type { ImageReport } from '../report/model.js';
+import type { ImageReport, RunReport } from '../report/model.js';
+import { timelineHtml } from '../report/timeline.js';
 import { buildResults } from '../results/build.js';
 import { writeResults } from '../results/io.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { JobTracker } from './job-tracker.js';
 import type { CollectedRun } from './ports.js';
 
 /** How a prepare node's image was made, for the summary's image table. */
-function imageReports(plan: Plan, records: ReadonlyMap<string, NodeRecord>): ImageReport[] {
+export function imageReports(plan: Plan, records: ReadonlyMap<string, NodeRecord>): ImageReport[] {
   return plan.nodes.flatMap((node) => {
     if (node.kind !== 'prepare') return [];
     const image = records.get(node.id)!;
@@ -23,9 +25,27 @@ function imageReports(plan: Plan, records: ReadonlyMap<string, NodeRecord>): Ima
         cached: image.cached === true,
         durationMs: image.durationMs,
         message: image.message,
+        startedAt: image.startedAt,
       },
     ];
   });
+}
+
+/** The run's HTML timeline, `timeline.html` in the run folder (and so in the logs artifact). */
+export function timelinePath(runDir: string): string {
+  return join(runDir, 'timeline.html');
+}
+
+/** Writes the run's HTML timeline; a full disk is an infrastructure problem, not the end of the reports. */
+function writeTimeline(runDir: string, report: RunReport, store: RunStore): void {
+  try {
+    writeFileAtomic(timelinePath(runDir), timelineHtml(report, `vmplan run ${report.run?.runId ?? ''}`));
+  } catch (error) {
+    if (!isOutOfSpace(error)) throw error;
+    store.addInfrastructureProblem(
+      `timeline.html could not be written: the state folder is out of space (${(error as NodeJS.ErrnoException).code})`,
+    );
+  }
 }
 
 /**
@@ -44,10 +64,12 @@ export function collectRun(
   const records = store.allNodes();
   const byId = new Map(records.map((node) => [node.nodeId, node]));
   const executeNodes = plan.nodes.filter((node): node is ExecuteNode => node.kind === 'execute');
-  const jobs = executeNodes.map((node) => jobReport(layout, record.runId, node, byId.get(node.id)!));
+  const jobs = executeNodes.map((node) =>
+    jobReport(layout, record.runId, node, byId.get(node.id)!, tracker.tests(node), tracker.earlier(node)),
+  );
   const annotations = executeNodes.flatMap((node) => tracker.annotations(node));
   const runDir = layout.runDir(record.runId);
-  const resultsPath = join(runDir, 'results.json');
+  const resultsPath = layout.resultsFile(record.runId);
   try {
     writeResults(resultsPath, buildResults(basePlanId, plan.scope.shard, record, jobs, annotations));
   } catch (error) {
@@ -56,12 +78,14 @@ export function collectRun(
       `results.json could not be written: the state folder is out of space (${(error as NodeJS.ErrnoException).code})`,
     );
   }
+  const images = imageReports(plan, byId);
+  writeTimeline(runDir, { plan, run: record, jobs, images, links: {} }, store);
   return {
     plan,
     record,
     nodes: records,
     jobs,
-    images: imageReports(plan, byId),
+    images,
     annotations,
     resultsPath,
     runDir,

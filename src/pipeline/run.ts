@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { ProgressReporter } from '../engine/run-plan.js';
 import { startRun } from '../engine/start-run.js';
 import { enforceTrust } from '../engine/trust-check.js';
@@ -9,12 +10,14 @@ import { HostImagePreparer } from '../images/preparer.js';
 import type { Plan } from '../plan/schema.js';
 import type { TrustPolicy } from '../plan/trust.js';
 import type { StateLayout } from '../records/layout.js';
+import { RUN_ID_PATTERN } from '../records/schema.js';
 import type { RunStore } from '../records/store.js';
 import type { JobLocation } from '../report/annotations.js';
+import { readResults } from '../results/io.js';
 import { releaseLeases } from '../util/lease.js';
 import { ensureStateDir } from '../util/state-dir.js';
 import { collectRun } from './collect.js';
-import { JobTracker } from './job-tracker.js';
+import { type EarlierRun, JobTracker } from './job-tracker.js';
 import type { CollectedRun, NodeHooks, RunPorts } from './ports.js';
 import { RunSignals, type SignalWording } from './signals.js';
 
@@ -35,7 +38,17 @@ export interface RunRequest {
   executors: Pick<ExecutorSettings, 'base' | 'options'>;
   maxParallel: number | undefined;
   failFast: boolean;
-  rerun: { of: string; snapshotRun: string | undefined } | undefined;
+  /**
+   * A rerun: the run it repeats, whose snapshot it uses, and (when the caller has them) that run's job results;
+   * for a local run they are read from its results.json.
+   */
+  rerun:
+    | {
+        of: string;
+        snapshotRun: string | undefined;
+        earlier?: Omit<EarlierRun, 'run'> | undefined;
+      }
+    | undefined;
   /** Where each job is defined, to put its failure annotation there. */
   locate: JobLocation;
   /** What the run may do. */
@@ -59,7 +72,7 @@ export const DEFAULT_MIN_FREE_BYTES = 2e9;
  * ports for everything that differs.
  */
 export async function runPipeline(request: RunRequest, ports: RunPorts): Promise<CollectedRun> {
-  const tracker = new JobTracker(request.layout, request.repositoryRoot, request.locate);
+  const tracker = new JobTracker(request.layout, request.repositoryRoot, request.locate, earlierRun(request));
   const signals = new RunSignals(request.layout, request.signals);
   const record = await execute(request, ports, tracker, signals);
   const collected = collectRun(
@@ -74,6 +87,21 @@ export async function runPipeline(request: RunRequest, ports: RunPorts): Promise
   await tracker.settled();
   await ports.report(collected);
   return collected;
+}
+
+/** What the run a rerun repeats left: given by the caller, else its results.json in the state folder (if any). */
+function earlierRun({ rerun, layout }: RunRequest): EarlierRun | undefined {
+  if (rerun === undefined) return undefined;
+  if (rerun.earlier !== undefined) return { run: rerun.of, ...rerun.earlier };
+  if (!RUN_ID_PATTERN.test(rerun.of)) return undefined;
+  const path = layout.resultsFile(rerun.of);
+  try {
+    // A local rerun runs on the snapshot of the run it repeats: the very same files.
+    return existsSync(path) ? { run: rerun.of, sameCode: true, jobs: readResults(path).jobs } : undefined;
+  } catch {
+    // An unreadable earlier results.json only means nothing is known of what flipped.
+    return undefined;
+  }
 }
 
 /** Runs the plan to its end with signals handled; the records end terminal whatever happens. Returns them. */
@@ -161,6 +189,7 @@ function withHooks(
       inner.nodeFinished(node, record);
       hooks.finished(node, record);
     },
+    nodeRetrying: (node, attempt, of) => inner.nodeRetrying?.(node, attempt, of),
     liveSink: (node) => inner.liveSink(node),
   };
 }

@@ -1,4 +1,10 @@
-import type { Executor, ImageDefinition, JobDefinition, JobsFile } from '../config/schema.js';
+import {
+  type Executor,
+  type ImageDefinition,
+  type JobDefinition,
+  type JobsFile,
+  RETRY_CAUSES,
+} from '../config/schema.js';
 import { InputError, type Problem } from '../errors.js';
 import { descriptorOf, HOST_EXECUTOR, isVmExecutor } from '../executors/catalog.js';
 import { REPORT_FORMAT_NAMES } from '../parsers/formats/registry.js';
@@ -221,12 +227,48 @@ function buildExecuteNode(
     cpus: vm ? (job.cpus ?? image?.cpus ?? PLAN_DEFAULTS.cpus) : null,
     memory: vm ? (job.memory ?? image?.memory ?? PLAN_DEFAULTS.memory) : null,
     artifacts: job.artifacts ?? [],
-    reports: Object.fromEntries(REPORT_FORMAT_NAMES.map((name) => [name, job.reports?.[name] ?? []])),
+    reports: Object.fromEntries(
+      REPORT_FORMAT_NAMES.flatMap((name) => {
+        const globs = job.reports?.[name] ?? [];
+        return globs.length === 0 ? [] : [[name, globs]];
+      }),
+    ),
     caches: Object.entries(job.caches ?? {})
       .map(([name, guestPath]) => ({ name, guestPath }))
       .sort((a, b) => compareText(a.name, b.name)),
     ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' as const } : {}),
+    ...retryOf(job, config),
+    ...outputsOf(job, needs, config),
   };
+}
+
+/**
+ * A job's outputs (what it keeps for the jobs that need it) and what it receives (the outputs of the jobs it needs
+ * directly), each present only when there is something: plans without outputs keep their form.
+ */
+function outputsOf(
+  job: JobDefinition,
+  needs: readonly string[],
+  config: JobsFile,
+): Pick<ExecuteNode, 'outputs' | 'receives'> {
+  const outputs = job.outputs ?? [];
+  const receives = [...needs].sort(compareText).flatMap((need) => {
+    const paths = config.jobs[need]?.outputs ?? [];
+    return paths.length === 0 ? [] : [{ from: need, paths }];
+  });
+  return {
+    ...(outputs.length === 0 ? {} : { outputs }),
+    ...(receives.length === 0 ? {} : { receives }),
+  };
+}
+
+/** A job's retry settings for its node: absent when it does not retry (so plans of jobs that never retry keep their form). */
+function retryOf(job: JobDefinition, config: JobsFile): Pick<ExecuteNode, 'retry'> {
+  const retries = job.retries ?? config.defaults?.retries ?? 0;
+  if (retries === 0) return {};
+  const on = job['retry-on'] ?? config.defaults?.['retry-on'] ?? RETRY_CAUSES;
+  // In the fixed order of RETRY_CAUSES: the same settings always make the same plan.
+  return { retry: { retries, on: RETRY_CAUSES.filter((cause) => on.includes(cause)) } };
 }
 
 /** One prepare node per distinct image used by a VM job, shared by all of them. */

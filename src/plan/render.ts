@@ -76,6 +76,10 @@ function renderExecute(node: ExecuteNode, id: string): string {
   if (node.secrets.length > 0) parts.push(`secrets ${node.secrets.join(', ')}`);
   if (node.runAsRoot) parts.push('as root');
   if (node.writableWorkspace) parts.push('writable workspace');
+  if (node.retry !== undefined) parts.push(`retries ${node.retry.retries} on ${node.retry.on.join('/')}`);
+  if (node.outputs !== undefined) parts.push(`outputs ${node.outputs.join(', ')}`);
+  for (const received of node.receives ?? [])
+    parts.push(`gets ${received.paths.join(', ')} from ${received.from}`);
   return `${id}  ${parts.join('  ')}\n  ${' '.repeat(id.length)}  $ ${firstLine(node.command)}`;
 }
 

@@ -12,8 +12,10 @@ import {
   HostPathSchema,
   ImageNameSchema,
   JobIdSchema,
+  MAX_RETRIES,
   MemorySchema,
   PositiveMinutesSchema,
+  RETRY_CAUSES,
   SecretNameSchema,
   WorkspaceGlobSchema,
   WorkspacePathSchema,
@@ -195,8 +197,12 @@ export const ExecuteNodeSchema = z.strictObject({
   memory: MemorySchema.nullable(),
   artifacts: z.array(WorkspaceGlobSchema),
   reports: z
-    .strictObject(Object.fromEntries(REPORT_FORMAT_NAMES.map((name) => [name, z.array(WorkspaceGlobSchema)])))
-    .describe('Test reports the job writes (globs), by format.'),
+    .strictObject(
+      Object.fromEntries(REPORT_FORMAT_NAMES.map((name) => [name, z.array(WorkspaceGlobSchema).optional()])),
+    )
+    .describe(
+      'Test reports the job writes (globs), by format; only the formats the job names (older plans list junit always, empty or not).',
+    ),
   network: z
     .literal('none')
     .optional()
@@ -206,6 +212,37 @@ export const ExecuteNodeSchema = z.strictObject({
     .describe(
       'Host folders kept across runs (cache/shared/<repository>/<trust>/<name>), mounted at guestPath in the VM; by name.',
     ),
+  outputs: z
+    .array(WorkspaceGlobSchema)
+    .min(1)
+    .optional()
+    .describe(
+      'Present only for jobs with outputs: what is kept after the job passes, for the jobs that need it.',
+    ),
+  receives: z
+    .array(
+      z.strictObject({
+        from: JobIdSchema,
+        paths: z.array(WorkspaceGlobSchema).min(1),
+        run: z
+          .string()
+          .regex(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/)
+          .optional()
+          .describe('A rerun: the earlier run that kept these outputs (the job is not run again).'),
+      }),
+    )
+    .min(1)
+    .optional()
+    .describe(
+      'Present only for jobs that need jobs with outputs: whose outputs it sees in its workspace (read-only, at the same paths), by job.',
+    ),
+  retry: z
+    .strictObject({
+      retries: z.number().int().min(1).max(MAX_RETRIES),
+      on: z.array(z.enum(RETRY_CAUSES)).min(1),
+    })
+    .optional()
+    .describe('Present only for jobs that retry: how many times at most, after which ends of an attempt.'),
 });
 /** An execute node. */
 export type ExecuteNode = z.infer<typeof ExecuteNodeSchema>;
@@ -263,6 +300,11 @@ export const PlanSchema = z
   .superRefine((plan, context) => {
     for (const message of planConsistencyProblems(plan)) context.addIssue({ code: 'custom', message });
   });
+/** Every report glob of a job, whatever its format (for collecting the files). */
+export function reportGlobs(node: { reports: Record<string, readonly string[] | undefined> }): string[] {
+  return Object.values(node.reports).flatMap((globs) => globs ?? []);
+}
+
 /** A validated plan. */
 export type Plan = z.infer<typeof PlanSchema>;
 
@@ -296,8 +338,15 @@ export function planConsistencyProblems(plan: Pick<Plan, 'nodes' | 'stages' | 'e
         problems.push(`node "${node.id}" runs in a VM but does not depend on its image's prepare node`);
       }
       for (const need of node.needs) {
-        if (!node.dependsOn.includes(`job:${need}`))
+        const fromEarlierRun = node.receives?.some(
+          (received) => received.from === need && received.run !== undefined,
+        );
+        if (!node.dependsOn.includes(`job:${need}`) && !fromEarlierRun)
           problems.push(`node "${node.id}" needs "${need}" but does not depend on it`);
+      }
+      for (const received of node.receives ?? []) {
+        if (!node.needs.includes(received.from))
+          problems.push(`node "${node.id}" receives the outputs of "${received.from}" but does not need it`);
       }
     }
   });

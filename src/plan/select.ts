@@ -14,6 +14,8 @@ export function selectFromPlan(
   jobs: readonly string[],
   why: string | ((job: string) => string),
   createdAt: string,
+  /** Jobs whose outputs an earlier run kept (job → that run): not run again, their outputs are used from there. */
+  reuse: ReadonlyMap<string, string> = new Map(),
 ): Plan {
   const executeById = new Map(
     plan.nodes.flatMap((node) => (node.kind === 'execute' ? [[node.job, node] as const] : [])),
@@ -28,17 +30,36 @@ export function selectFromPlan(
   }
   const keep = new Set<string>();
   const byId = new Map(plan.nodes.map((node) => [node.id, node]));
+  // Only a job with outputs can stand in for its run: a job without any is run again (its effect is its passing).
+  const reused = (id: string) => {
+    const node = byId.get(id);
+    return (
+      node?.kind === 'execute' &&
+      node.outputs !== undefined &&
+      reuse.has(node.job) &&
+      !jobs.includes(node.job)
+    );
+  };
   postOrder(
     jobs.map((job) => `job:${job}`),
-    (id) => byId.get(id)?.dependsOn ?? [],
+    (id) => (byId.get(id)?.dependsOn ?? []).filter((dependency) => !reused(dependency)),
     (id) => keep.add(id),
   );
 
   const nodes: PlanNode[] = plan.nodes
     .filter((node) => keep.has(node.id))
-    .map((node) =>
-      node.kind === 'prepare' ? { ...node, usedBy: node.usedBy.filter((id) => keep.has(id)) } : node,
-    );
+    .map((node) => {
+      if (node.kind === 'prepare') return { ...node, usedBy: node.usedBy.filter((id) => keep.has(id)) };
+      if (!node.dependsOn.some(reused)) return node;
+      // A need whose outputs an earlier run kept: no longer a node to wait for, its outputs come from that run.
+      return {
+        ...node,
+        dependsOn: node.dependsOn.filter((id) => !reused(id)),
+        receives: node.receives?.map((received) =>
+          reused(`job:${received.from}`) ? { ...received, run: reuse.get(received.from)! } : received,
+        ),
+      };
+    });
   const dropped: ExcludedJob[] = plan.nodes.flatMap((node) =>
     node.kind === 'execute' && !keep.has(node.id)
       ? [

@@ -45,6 +45,11 @@ export class StateLayout {
     return join(this.runDir(runId), 'plan.json');
   }
 
+  /** A run's results.json (what its reports are made from, and what reruns read). */
+  resultsFile(runId: string): string {
+    return join(this.runDir(runId), 'results.json');
+  }
+
   /** The run's workspace snapshot. */
   snapshotDir(runId: string): string {
     return join(this.runDir(runId), 'snapshot');

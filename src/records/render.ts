@@ -1,5 +1,5 @@
 import type { Plan } from '../plan/schema.js';
-import type { NodeRecord, RunRecord } from './schema.js';
+import { isFlaky, type NodeRecord, type RunRecord } from './schema.js';
 import { statusLabel } from './status-words.js';
 
 /** 850 ms, 12.3 s, 4m 05s, 1h 02m. */
@@ -30,7 +30,14 @@ export function renderRunTable(run: RunRecord, nodes: NodeRecord[], plan: Plan):
   const rows = nodes.map((record) => {
     const node = byId.get(record.nodeId);
     const name = node?.kind === 'prepare' ? `image ${node.image}` : (record.job ?? record.nodeId);
-    const status = record.status === 'passed' && record.cached === true ? 'passed (cached)' : record.status;
+    const status =
+      record.status === 'passed' && record.cached === true
+        ? 'passed (cached)'
+        : isFlaky(record)
+          ? `passed (flaky, ${record.attempts!.length} attempts)`
+          : (record.attempts?.length ?? 0) > 1
+            ? `${record.status} (${record.attempts!.length} attempts)`
+            : record.status;
     return [
       name,
       status,
@@ -49,4 +56,39 @@ export function renderRunTable(run: RunRecord, nodes: NodeRecord[], plan: Plan):
     '',
     `Run ${run.runId}: ${run.status} (${counts || 'no jobs'}) in ${duration}${run.message === null ? '' : ` — ${run.message}`}`,
   ].join('\n');
+}
+
+/** A phase's time: milliseconds under ten seconds ("120 ms", "2.31 s"), else as formatDuration. */
+function phaseTime(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  return ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : formatDuration(ms);
+}
+
+/**
+ * `vmplan status --timings`: a table per job of where its time went (phase, start from the job's start,
+ * duration, share of the job), its last attempt's when it retried; jobs without timings say so.
+ */
+export function renderPhaseTables(nodes: NodeRecord[]): string {
+  const blocks = nodes.flatMap((record) => {
+    if (record.kind !== 'execute' || record.job === null || record.startedAt === null) return [];
+    const total = record.durationMs === null ? '' : ` in ${phaseTime(record.durationMs)}`;
+    const attempts =
+      (record.attempts?.length ?? 0) > 1 ? `, last of ${record.attempts!.length} attempts` : '';
+    const title = `${record.job} (${record.executor}, ${statusLabel(record.status)}${total}${attempts})`;
+    const phases = record.phases ?? [];
+    if (phases.length === 0) return [`${title}\n  no timings recorded`];
+    const whole = Math.max(1, ...phases.map((phase) => phase.startMs + phase.ms));
+    const rows = phases.map((phase) => [
+      phase.phase,
+      phaseTime(phase.startMs),
+      phaseTime(phase.ms),
+      `${Math.round((phase.ms / whole) * 100)}%`,
+    ]);
+    const table = textTable(['phase', 'start', 'duration', 'share'], rows)
+      .split('\n')
+      .map((line) => `  ${line}`)
+      .join('\n');
+    return [`${title}\n${table}`];
+  });
+  return blocks.length === 0 ? 'no job of this run started' : blocks.join('\n\n');
 }

@@ -27,7 +27,10 @@ export type RunStart = Pick<
 
 /** Fields a node update may change. */
 export type NodeUpdate = Partial<
-  Pick<NodeRecord, 'status' | 'exitCode' | 'message' | 'cached' | 'startedAt' | 'process'>
+  Pick<
+    NodeRecord,
+    'status' | 'exitCode' | 'message' | 'cached' | 'startedAt' | 'process' | 'attempts' | 'phases'
+  >
 >;
 
 /**

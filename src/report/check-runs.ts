@@ -1,8 +1,9 @@
 import type { CheckRunCompletion, CheckRunOutput } from '../github/check-runs-client.js';
+import { type TestSummary, testCounts } from '../parsers/test-summary.js';
 import type { NodeStatus } from '../records/schema.js';
 import { statusLabel } from '../records/status-words.js';
 import type { Annotation } from './annotations.js';
-import { type JobReport, shortDuration } from './model.js';
+import { type JobReport, shortDuration, testDuration } from './model.js';
 
 /** The Checks API takes at most this many annotations per request. */
 export const CHECK_ANNOTATIONS_PER_REQUEST = 50;
@@ -48,18 +49,53 @@ export function checkRunOutput(job: JobReport, annotationCount: number): CheckRu
     0,
     255,
   );
+  const tests = job.tests;
   const lines = [
     `**${job.description}** — ${statusLabel(job.status)} on ${job.executor} in ${shortDuration(job.durationMs)}${exit}.`,
     job.message === null || job.status === 'passed' ? '' : `\n${job.message}`,
+    tests === null
+      ? ''
+      : `\nTests: ${testCounts(tests)}${tests.durationMs === null ? '' : ` in ${testDuration(tests.durationMs)}`}.`,
+    job.attempts.length > 1
+      ? `\n${job.flaky ? 'Flaky: ' : ''}${job.attempts.length} attempts: ${job.attempts
+          .map((attempt) => `${statusLabel(attempt.status)} in ${shortDuration(attempt.durationMs)}`)
+          .join(', ')}.`
+      : '',
     annotationCount > 0 ? `\n${annotationCount} annotation(s).` : '',
   ];
   const summary = lines.join('').slice(0, MAX_OUTPUT_TEXT);
-  if (job.logTail === '') return { title, summary };
+  const failures = tests === null ? '' : failedTestsText(tests, Math.floor(MAX_OUTPUT_TEXT / 2));
+  if (job.logTail === '') return failures === '' ? { title, summary } : { title, summary, text: failures };
   const fence = '```';
-  const header = job.logTruncated ? 'End of the log:\n\n' : 'Log:\n\n';
+  const header = `${failures}${job.logTruncated ? 'End of the log:\n\n' : 'Log:\n\n'}`;
   const room = MAX_OUTPUT_TEXT - header.length - 2 * fence.length - 4;
   const tail = job.logTail.length > room ? job.logTail.slice(-room) : job.logTail;
   return { title, summary, text: `${header}${fence}\n${tail.replaceAll(fence, "'''")}\n${fence}` };
+}
+
+/**
+ * The failed tests as Markdown (name, place, message, details), within `room` characters: the tests that do not
+ * fit are counted in a closing line that says where the whole reports are.
+ */
+export function failedTestsText(tests: TestSummary, room: number): string {
+  if (tests.failed === 0) return '';
+  const fence = '```';
+  const parts: string[] = [];
+  let used = 0;
+  let shown = 0;
+  const closing = (left: number) =>
+    `_${left} more failed test(s): the reports are in the logs artifact._\n\n`;
+  for (const failure of tests.failures) {
+    const where = failure.file === null ? '' : ` (\`${failure.file}:${failure.line}\`)`;
+    const body = [failure.message, failure.details].filter((text) => text !== null).join('\n\n');
+    const part = `### ${failure.test}${where}\n\n${body === '' ? '' : `${fence}text\n${body.replaceAll(fence, "'''")}\n${fence}\n`}\n`;
+    if (used + part.length + closing(tests.failed).length > room) break;
+    parts.push(part);
+    used += part.length;
+    shown++;
+  }
+  const left = tests.failed - shown;
+  return `${parts.join('')}${left > 0 ? closing(left) : ''}`;
 }
 
 /** A running job's check run: its name and what it shows. */

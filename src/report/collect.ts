@@ -3,13 +3,22 @@ import { join, relative } from 'node:path';
 import picomatch from 'picomatch';
 import { dedupe, parseDiagnostics, relativizer } from '../parsers/diagnostics/parse.js';
 import { reportFormat } from '../parsers/formats/registry.js';
-import type { Diagnostic } from '../parsers/model.js';
+import type { Diagnostic, TestReport } from '../parsers/model.js';
 import { testFailureDiagnostics } from '../parsers/test-diagnostics.js';
-import type { ExecuteNode } from '../plan/schema.js';
+import {
+  flakyTests,
+  MAX_FAILED_TESTS,
+  passedSince,
+  summarizeTests,
+  type TestSummary,
+} from '../parsers/test-summary.js';
+import { type ExecuteNode, reportGlobs } from '../plan/schema.js';
 import type { StateLayout } from '../records/layout.js';
-import type { NodeRecord } from '../records/schema.js';
+import { type EarlierResult, isFlaky, type NodeRecord } from '../records/schema.js';
+import { formatBytes } from '../util/bytes.js';
 import { compareText } from '../util/canonical-json.js';
 import type { JobReport } from './model.js';
+import { suffixFinder } from './repo-files.js';
 
 /** How much of the end of a log the reports show. */
 export const LOG_TAIL_BYTES = 64 * 1024;
@@ -45,6 +54,8 @@ export function jobReport(
   runId: string,
   node: ExecuteNode,
   record: NodeRecord,
+  tests: TestSummary | null = null,
+  earlier: EarlierResult | null = null,
 ): JobReport {
   const tail = readTail(mainLog(layout.nodeDir(runId, node)), LOG_TAIL_BYTES);
   return {
@@ -57,7 +68,66 @@ export function jobReport(
     message: record.message,
     logTail: tail.text,
     logTruncated: tail.truncated,
+    tests,
+    attempts: record.attempts ?? [],
+    flaky:
+      isFlaky(record) ||
+      (record.status === 'passed' &&
+        earlier !== null &&
+        earlier.sameCode &&
+        ['failed', 'timed_out'].includes(earlier.status)),
+    earlier,
+    startedAt: record.startedAt,
+    phases: record.phases ?? [],
   };
+}
+
+/** Turns the paths a job's tools printed into repository paths (only files in the run's snapshot count). */
+function jobRelativizer(
+  layout: StateLayout,
+  runId: string,
+  node: ExecuteNode,
+  snapshotDir: string,
+  repositoryRoot: string,
+) {
+  return relativizer(
+    ['/workspace', join(layout.nodeDir(runId, node), 'workspace'), snapshotDir, repositoryRoot],
+    (path) => existsSync(join(snapshotDir, path)),
+    node.workingDirectory,
+  );
+}
+
+/**
+ * The test reports a job left (each read with every format whose globs name it, in path order), and a line for
+ * each file that could not be read as its format or was too large.
+ */
+export function readJobTestReports(
+  layout: StateLayout,
+  runId: string,
+  node: ExecuteNode,
+): { reports: TestReport[]; problems: string[] } {
+  return readTestReports(join(layout.nodeDir(runId, node), 'reports'), node);
+}
+
+/** The test reports in one folder (a job's, or one of its earlier attempts'), read as the job's globs say. */
+function readTestReports(folder: string, node: ExecuteNode): { reports: TestReport[]; problems: string[] } {
+  const reports: TestReport[] = [];
+  const problems: string[] = [];
+  for (const file of filesUnder(folder)) {
+    const path = relative(folder, file);
+    for (const format of formatsOf(node, path)) {
+      if (statSync(file).size > format.maxBytes) {
+        problems.push(`${path}: larger than ${formatBytes(format.maxBytes)}, not read as ${format.name}`);
+        continue;
+      }
+      try {
+        reports.push(format.parse(readFileSync(file, 'utf8')));
+      } catch (error) {
+        problems.push(`${path}: ${(error as Error).message.split('\n')[0]!.slice(0, 300)}`);
+      }
+    }
+  }
+  return { reports, problems };
 }
 
 /**
@@ -70,35 +140,78 @@ export function jobDiagnostics(
   node: ExecuteNode,
   snapshotDir: string,
   repositoryRoot: string,
+  read: { reports: TestReport[] } = readJobTestReports(layout, runId, node),
 ): Diagnostic[] {
   const jobDir = layout.nodeDir(runId, node);
-  const relativize = relativizer(
-    ['/workspace', join(jobDir, 'workspace'), snapshotDir, repositoryRoot],
-    (path) => existsSync(join(snapshotDir, path)),
-    node.workingDirectory,
-  );
+  const relativize = jobRelativizer(layout, runId, node, snapshotDir, repositoryRoot);
+  const findBySuffix = suffixFinder(snapshotDir);
   const found: Diagnostic[] = [];
   for (const log of ['guest.log', 'host.log']) {
     const { text } = readTail(join(jobDir, log), DIAGNOSTIC_SCAN_BYTES);
     if (text !== '') found.push(...parseDiagnostics(node.job, text, relativize));
   }
-  const reports = join(jobDir, 'reports');
-  for (const file of filesUnder(reports)) {
-    for (const format of formatsOf(node, relative(reports, file))) {
-      if (statSync(file).size > format.maxBytes) continue;
-      try {
-        found.push(...testFailureDiagnostics(node.job, format.parse(readFileSync(file, 'utf8')), relativize));
-      } catch {
-        // Not a report of that format after all: nothing to annotate from it.
-      }
-    }
-  }
+  for (const report of read.reports)
+    found.push(...testFailureDiagnostics(node.job, report, relativize, findBySuffix));
   return dedupe(found);
+}
+
+/** A job's test summary from the reports it left; null when its jobs-file entry names no reports. */
+export function jobTests(
+  layout: StateLayout,
+  runId: string,
+  node: ExecuteNode,
+  snapshotDir: string,
+  repositoryRoot: string,
+  earlierFailures: readonly { test: string; suite: string }[] = [],
+  read?: { reports: TestReport[]; problems: string[] },
+): TestSummary | null {
+  if (reportGlobs(node).length === 0) return null;
+  const relativize = jobRelativizer(layout, runId, node, snapshotDir, repositoryRoot);
+  try {
+    const { reports, problems: found } = read ?? readJobTestReports(layout, runId, node);
+    const problems = [...found];
+    if (reports.length === 0 && problems.length === 0)
+      problems.push(`no report file matched ${reportGlobs(node).join(', ')}`);
+    const summary = summarizeTests(reports, relativize, problems, suffixFinder(snapshotDir));
+    const earlier = earlierAttemptFolders(layout.nodeDir(runId, node)).map(
+      (folder) => readTestReports(join(folder, 'reports'), node).reports,
+    );
+    // Flaky within the tool's own retries (summary.flaky), across the job's attempts, across runs: each once.
+    const seen = new Set<string>();
+    const flaky = [
+      ...summary.flaky,
+      ...(earlier.length === 0 ? [] : flakyTests([...earlier, reports])),
+      ...passedSince(earlierFailures, reports),
+    ].filter((entry) => {
+      const key = `${entry.suite}\u0000${entry.test}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    return flaky.length === summary.flaky.length
+      ? summary
+      : { ...summary, flaky: flaky.slice(0, MAX_FAILED_TESTS) };
+  } catch (error) {
+    // The folder is the job's: whatever it holds, the run goes on and says why there are no results.
+    return summarizeTests([], relativize, [`the reports could not be read: ${(error as Error).message}`]);
+  }
+}
+
+/** The folders of a job's earlier attempts (attempts/1, attempts/2, …), in order. */
+function earlierAttemptFolders(nodeDir: string): string[] {
+  const folder = join(nodeDir, 'attempts');
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && /^[1-9]\d*$/.test(entry.name))
+    .map((entry) => Number(entry.name))
+    .sort((a, b) => a - b)
+    .map((number) => join(folder, String(number)));
 }
 
 /** The formats whose globs (in the job's `reports`) match a collected report file. */
 function formatsOf(node: ExecuteNode, path: string) {
-  return Object.entries(node.reports).flatMap(([name, globs]) => {
+  return Object.entries(node.reports).flatMap(([name, given]) => {
+    const globs = given ?? [];
     const format = reportFormat(name);
     const matches = globs.some((glob) => picomatch(glob.replace(/\/+$/, ''), { dot: true })(path));
     const inFolder = globs.some((glob) => path.startsWith(`${glob.replace(/\/+$/, '')}/`));

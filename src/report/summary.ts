@@ -1,7 +1,10 @@
+import { testCounts } from '../parsers/test-summary.js';
 import type { Plan } from '../plan/schema.js';
 import { formatDuration } from '../records/render.js';
 import { STATUS_ICON, statusLabel } from '../records/status-words.js';
-import { FAILING, type JobReport, type RunReport, shortDuration } from './model.js';
+import { compareText } from '../util/canonical-json.js';
+import { FAILING, type JobReport, type RunReport, shortDuration, testDuration } from './model.js';
+import { ganttChart } from './timeline.js';
 
 /** GitHub drops a step summary over 1 MiB; stay well under it. */
 export const SUMMARY_BUDGET_BYTES = 1_000_000;
@@ -55,13 +58,15 @@ export function buildSummary(report: RunReport, budget = SUMMARY_BUDGET_BYTES): 
   head.push('');
 
   const logsLink = report.links.logs === undefined ? 'logs artifact' : `[logs](${report.links.logs})`;
+  // The tests column only when some job has test reports: most runs have none.
+  const withTests = report.jobs.some((job) => job.tests !== null);
   const rows = report.jobs.map(
     (job) =>
-      `| ${STATUS_ICON[job.status]} ${statusLabel(job.status)} | \`${job.job}\` | ${shortDuration(job.durationMs)} | ${job.exitCode ?? '–'} | ${job.executor} | ${report.links.logs === undefined ? '' : logsLink} |`,
+      `| ${STATUS_ICON[job.status]} ${statusLabel(job.status)}${attemptsCell(job)} | \`${job.job}\` | ${shortDuration(job.durationMs)} | ${job.exitCode ?? '–'} | ${job.executor} |${withTests ? ` ${testsCell(job)} |` : ''} ${report.links.logs === undefined ? '' : logsLink} |`,
   );
   const table = [
-    '| status | job | duration | exit | executor | logs |',
-    '| --- | --- | --- | --- | --- | --- |',
+    `| status | job | duration | exit | executor |${withTests ? ' tests |' : ''} logs |`,
+    `| --- | --- | --- | --- | --- |${withTests ? ' --- |' : ''} --- |`,
   ];
 
   const excluded =
@@ -95,7 +100,13 @@ export function buildSummary(report: RunReport, budget = SUMMARY_BUDGET_BYTES): 
     (job) => FAILING.includes(job.status) && job.status !== 'skipped' && job.status !== 'cancelled',
   );
   const fixed = [...head, ...table];
-  const tail = [...skippedLines, ...excluded];
+  const tail = [
+    ...testSections(report.jobs, logsLink),
+    ...attemptSections(report.jobs),
+    ...timelineSection(report),
+    ...skippedLines,
+    ...excluded,
+  ];
   const size = (lines: string[]) => Buffer.byteLength(lines.join('\n'), 'utf8');
 
   // The table, trimmed when it alone would not fit.
@@ -103,7 +114,9 @@ export function buildSummary(report: RunReport, budget = SUMMARY_BUDGET_BYTES): 
   while (shownRows.length > 0 && size([...fixed, ...shownRows, ...tail]) > budget * 0.5)
     shownRows = shownRows.slice(0, Math.floor(shownRows.length / 2));
   const rowsNote =
-    shownRows.length < rows.length ? [`| … | ${rows.length - shownRows.length} more job(s) | | | | |`] : [];
+    shownRows.length < rows.length
+      ? [`| … | ${rows.length - shownRows.length} more job(s) | | | |${withTests ? ' |' : ''} |`]
+      : [];
 
   const body = [...fixed, ...shownRows, ...rowsNote, ...tail];
   let remaining = budget - size(body) - 200;
@@ -119,6 +132,134 @@ export function buildSummary(report: RunReport, budget = SUMMARY_BUDGET_BYTES): 
     remaining -= bytes;
   }
   return `${[...body, ...sections].join('\n')}\n`;
+}
+
+/** The run's timeline (a Mermaid gantt chart GitHub draws), when some node started. */
+function timelineSection(report: RunReport): string[] {
+  const chart = ganttChart(report);
+  return chart.length === 0
+    ? []
+    : ['', "**Timeline** (each node's phases; failed ones in red):", '', ...chart];
+}
+
+/** After a retried job's status: ", flaky (2 attempts)" or " (3 attempts)". */
+function attemptsCell(job: JobReport): string {
+  if (job.attempts.length <= 1) return '';
+  return job.flaky ? `, flaky (${job.attempts.length} attempts)` : ` (${job.attempts.length} attempts)`;
+}
+
+/** Retried jobs, each attempt with its status, time and message, flaky jobs first. */
+function attemptSections(jobs: JobReport[]): string[] {
+  const retried = jobs
+    .filter((job) => job.attempts.length > 1)
+    .sort((a, b) => Number(b.flaky) - Number(a.flaky));
+  if (retried.length === 0) return [];
+  const flaky = retried.filter((job) => job.flaky).length;
+  const lines = ['', `**Retried jobs** (${flaky} flaky):`];
+  for (const job of retried) {
+    const attempts = job.attempts.map((attempt) => {
+      const exit = attempt.exitCode === null ? '' : `, exit ${attempt.exitCode}`;
+      const why =
+        attempt.status === 'passed' || attempt.message === null
+          ? ''
+          : `: ${clipTo(firstLine(attempt.message), 120)}`;
+      return `${attempt.attempt}. ${statusLabel(attempt.status)} in ${shortDuration(attempt.durationMs)}${exit}${escapeCell(why)}`;
+    });
+    lines.push(`- \`${job.job}\`${job.flaky ? ' — flaky' : ''}: ${attempts.join('; ')}`);
+  }
+  return capped(lines, 'retried job');
+}
+
+/** The tests cell of a job's row: "11 passed, 1 failed in 3.4 s", or "–". */
+function testsCell(job: JobReport): string {
+  if (job.tests === null) return '–';
+  const time = job.tests.durationMs === null ? '' : ` in ${testDuration(job.tests.durationMs)}`;
+  const problems = job.tests.problems.length > 0 ? ' ⚠️' : '';
+  return `${testCounts(job.tests)}${time}${problems}`;
+}
+
+/** Failed tests shown across all jobs (each job keeps up to 50 in results.json). */
+const MAX_FAILED_TEST_ROWS = 50;
+/** Slowest tests shown across all jobs. */
+const SLOWEST_SHOWN = 10;
+/** Longest failure message in a table cell (its first line). */
+const MAX_CELL_MESSAGE = 200;
+
+/**
+ * The failed tests (job, test, first line of the message, file:line), the slowest tests, and the report files
+ * that could not be read; each bounded, with a note when cut.
+ */
+function testSections(jobs: JobReport[], logsLink: string): string[] {
+  const withTests = jobs.filter((job) => job.tests !== null);
+  if (withTests.length === 0) return [];
+  const lines: string[] = [];
+  const failed = withTests.flatMap((job) =>
+    job.tests!.failures.map((failure) => ({ job: job.job, failure })),
+  );
+  const failedCount = withTests.reduce((sum, job) => sum + job.tests!.failed, 0);
+  if (failedCount > 0) {
+    lines.push('', '**Failed tests:**', '', '| job | test | message | where |', '| --- | --- | --- | --- |');
+    for (const { job, failure } of failed.slice(0, MAX_FAILED_TEST_ROWS)) {
+      const where = failure.file === null ? '–' : `\`${failure.file}:${failure.line}\``;
+      const message = escapeCell(clipTo(firstLine(failure.message ?? failure.status), MAX_CELL_MESSAGE));
+      lines.push(
+        `| \`${job}\` | ${escapeCell(clipTo(failure.test, MAX_CELL_MESSAGE))} | ${message} | ${where} |`,
+      );
+    }
+    const shown = Math.min(failed.length, MAX_FAILED_TEST_ROWS);
+    if (failedCount > shown)
+      lines.push('', `_${failedCount - shown} more failed test(s): the reports are in the ${logsLink}._`);
+  }
+  const flaky = withTests.flatMap((job) => job.tests!.flaky.map((test) => ({ job: job.job, test })));
+  if (flaky.length > 0) {
+    lines.push(
+      '',
+      '**Flaky tests** (failed in one attempt, passed in another):',
+      '',
+      '| job | test | attempts |',
+      '| --- | --- | --- |',
+    );
+    for (const { job, test } of flaky.slice(0, MAX_FAILED_TEST_ROWS))
+      lines.push(
+        `| \`${job}\` | ${escapeCell(clipTo(test.test, MAX_CELL_MESSAGE))} | ${test.history.map((status) => HISTORY_MARK[status]).join(' → ')} |`,
+      );
+    if (flaky.length > MAX_FAILED_TEST_ROWS)
+      lines.push('', `_${flaky.length - MAX_FAILED_TEST_ROWS} more flaky test(s)._`);
+  }
+  const slowest = withTests
+    .flatMap((job) => job.tests!.slowest.map((test) => ({ job: job.job, test })))
+    .sort((a, b) => b.test.durationMs - a.test.durationMs || compareText(a.job, b.job))
+    .slice(0, SLOWEST_SHOWN);
+  if (slowest.length > 0) {
+    lines.push(
+      '',
+      '<details><summary>Slowest tests</summary>',
+      '',
+      '| job | test | duration |',
+      '| --- | --- | --- |',
+    );
+    for (const { job, test } of slowest)
+      lines.push(
+        `| \`${job}\` | ${escapeCell(clipTo(test.test, MAX_CELL_MESSAGE))} | ${testDuration(test.durationMs)} |`,
+      );
+    lines.push('', '</details>');
+  }
+  const problems = withTests.flatMap((job) =>
+    job.tests!.problems.map((problem) => `- \`${job.job}\`: ${escapeCell(clip(problem))}`),
+  );
+  if (problems.length > 0) lines.push('', '**Test reports not read:**', ...capped(problems, 'problem'));
+  return lines;
+}
+
+/** A test's status in one attempt, in the flaky-tests table. */
+const HISTORY_MARK = { passed: '✅', failed: '❌', skipped: '↷', missing: '–' } as const;
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0]!.trim();
+}
+
+function clipTo(text: string, most: number): string {
+  return text.length <= most ? text : `${text.slice(0, most)}…`;
 }
 
 /** At most this many lines per list (excluded jobs, jobs not run, notes), so lists never crowd out the table. */

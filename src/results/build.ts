@@ -43,6 +43,12 @@ export function buildResults(
               : job.logTail,
             logTruncated: job.logTruncated || cut,
             annotations: annotations.filter((annotation) => annotation.job === job.job),
+            attempts: job.attempts,
+            flaky: job.flaky,
+            earlier: job.earlier,
+            tests: job.tests,
+            startedAt: job.startedAt ?? null,
+            phases: job.phases ?? [],
           },
         ];
       }),

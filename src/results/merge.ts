@@ -78,6 +78,10 @@ export function mergeResults(plan: Plan, given: Results[]): MergedResults {
       message: 'no result: the runner that had this job did not report (see the notes above)',
       logTail: '',
       logTruncated: false,
+      tests: null,
+      attempts: [],
+      flaky: false,
+      earlier: null,
     };
   });
   const annotations = executeNodes.flatMap((node) => byJob.get(node.job)?.result.annotations ?? []);

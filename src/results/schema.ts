@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { JOB_ID_PATTERN } from '../config/schema.js';
 import { EXECUTOR_NAMES } from '../executors/catalog.js';
-import { NodeStatusSchema } from '../records/schema.js';
+import { TestSummarySchema } from '../parsers/test-summary.js';
+import {
+  AttemptSchema,
+  EarlierResultSchema,
+  NodeStatusSchema,
+  PHASE_NAMES,
+  PhaseSchema,
+} from '../records/schema.js';
 
 /** Format version of results.json. */
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -30,6 +37,30 @@ export const JobResultSchema = z.strictObject({
   logTail: z.string().describe("The end of the job's log (masked), for summaries."),
   logTruncated: z.boolean(),
   annotations: z.array(AnnotationSchema),
+  attempts: z
+    .array(AttemptSchema)
+    .default([])
+    .describe('Every attempt when the job ran more than once (retries); absent in older results.'),
+  flaky: z
+    .boolean()
+    .default(false)
+    .describe('It failed, then passed: on a later attempt, or in this rerun of a run where it failed.'),
+  earlier: EarlierResultSchema.nullable()
+    .default(null)
+    .describe('For a rerun: how the job ended in the run this one repeats.'),
+  tests: TestSummarySchema.nullable()
+    .default(null)
+    .describe("What the job's test reports say (null when it names none; absent in older results)."),
+  startedAt: z.iso
+    .datetime()
+    .nullable()
+    .default(null)
+    .describe('When it started (null when it never did; absent in older results).'),
+  phases: z
+    .array(PhaseSchema)
+    .max(PHASE_NAMES.length)
+    .default([])
+    .describe("Where its time went (its last attempt's), from startedAt; absent in older results."),
 });
 /** A job's result. */
 export type JobResult = z.infer<typeof JobResultSchema>;

@@ -1,6 +1,6 @@
-import { accessSync, constants, existsSync, lstatSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, rmdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { InfrastructureError, InputError, isOutOfSpace } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 
@@ -34,7 +34,7 @@ function stateDirProblem(path: string): string | undefined {
   try {
     mkdirSync(path, { recursive: true });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = mkdirErrorCode(path, error as NodeJS.ErrnoException);
     if (code === 'EEXIST' || code === 'ENOTDIR') return 'it, or a folder above it, is a file';
     if (code === 'EACCES' || code === 'EPERM') return 'cannot be created here (permission denied)';
     if (code === 'EROFS') return 'is on a read-only filesystem';
@@ -52,6 +52,23 @@ function stateDirProblem(path: string): string | undefined {
     return 'is not writable (vmplan writes runs, logs and caches there)';
   }
   return undefined;
+}
+
+/**
+ * Why creating `path` failed. Node's recursive mkdir reports ENOENT for any failure below an existing folder (a
+ * read-only filesystem, say): creating the first missing folder on its own gives the real reason.
+ */
+function mkdirErrorCode(path: string, error: NodeJS.ErrnoException): string | undefined {
+  if (error.code !== 'ENOENT') return error.code;
+  let missing = path;
+  while (!existsSync(dirname(missing)) && dirname(missing) !== missing) missing = dirname(missing);
+  try {
+    mkdirSync(missing);
+    rmdirSync(missing);
+  } catch (real) {
+    return (real as NodeJS.ErrnoException).code ?? error.code;
+  }
+  return error.code;
 }
 
 /**

@@ -65,8 +65,9 @@ export async function collectMatches(
     await walk('');
     if (found.length === 0) result.unmatched.push(glob);
     for (const [index, relative] of foundPaths.entries()) {
-      if (result.paths.includes(relative) || result.skipped.some((entry) => entry.path === relative))
-        continue;
+      // Already brought (or left behind), itself or in a folder brought whole: once is enough.
+      const covered = (path: string) => path === relative || relative.startsWith(`${path}/`);
+      if (result.paths.some(covered) || result.skipped.some((entry) => entry.path === relative)) continue;
       if (await copyEntry(root, relative, found[index]!, { destination, secrets }, result))
         result.paths.push(relative);
     }
@@ -110,13 +111,14 @@ async function copyEntry(
 }
 
 /**
- * Brings a job's declared outputs into its folder: what its `artifacts` globs match (under `roots.artifacts`)
- * into artifacts/, what its report globs match (under `roots.reports`) into reports/. Returns notes for the
+ * Brings what a job declared into its folder: what its `artifacts` globs match (under `roots.artifacts`) into
+ * artifacts/, what its report globs match (under `roots.reports`) into reports/, and (given only for a job that
+ * passed) what its `outputs` globs match into outputs/. Returns notes for the
  * log: patterns that matched nothing, and entries left behind (names quoted, so they stay on one line).
  */
 export async function collectJobOutputs(
-  roots: { artifacts: string; reports: string },
-  globs: { artifacts: readonly string[]; reports: readonly string[] },
+  roots: { artifacts: string; reports: string; outputs?: string },
+  globs: { artifacts: readonly string[]; reports: readonly string[]; outputs?: readonly string[] },
   jobDir: string,
   secrets: readonly string[],
 ): Promise<string[]> {
@@ -124,9 +126,17 @@ export async function collectJobOutputs(
   for (const [patterns, folder, what] of [
     [globs.artifacts, 'artifacts', 'artifact'],
     [globs.reports, 'reports', 'report'],
+    [globs.outputs ?? [], 'outputs', 'output'],
   ] as const) {
     if (patterns.length === 0) continue;
-    const collected = await collectMatches(roots[folder], patterns, join(jobDir, folder), secrets);
+    // Outputs are build products for the jobs of this run (never uploaded): masking would corrupt them.
+    const root = roots[folder] ?? roots.artifacts;
+    const collected = await collectMatches(
+      root,
+      patterns,
+      join(jobDir, folder),
+      folder === 'outputs' ? [] : secrets,
+    );
     if (collected.unmatched.length > 0)
       notes.push(
         `vmplan: no ${what} matched ${collected.unmatched.map((glob) => JSON.stringify(glob)).join(', ')}`,

@@ -38,6 +38,11 @@ function servicesForNewRun() {
   return { ...services, runtimeToken: TwirpArtifacts.token(`run-${runCounter}`, `job-${runCounter}`) };
 }
 
+/** The action's steps for a push to the workspace's repository, with these inputs, in a new workflow run. */
+function onPush(root: string, inputs: Record<string, string>): ActionHarness {
+  return new ActionHarness(root, inputs, {}, { name: 'push', payload: {} }, servicesForNewRun());
+}
+
 const JOBS = `version: 1
 defaults: { executor: host }
 jobs:
@@ -75,13 +80,7 @@ jobs:
   long: { run: "node -e 'setTimeout(() => {}, 300000)' ${marker}" }
 `,
   });
-  const harness = new ActionHarness(
-    workspace.root,
-    { 'github-token': 'test-token' },
-    {},
-    { name: 'push', payload: {} },
-    servicesForNewRun(),
-  );
+  const harness = onPush(workspace.root, { 'github-token': 'test-token' });
   let started: () => void = () => undefined;
   const running = new Promise<void>((resolve) => {
     started = resolve;
@@ -99,13 +98,7 @@ const errors = (commands: WorkflowCommand[]) => commands.filter((c) => c.command
 describe('the committed bundle', () => {
   it('dist/index.js and dist/post.js run a plan with a host job end to end, as action.yml names them', async () => {
     const workspace = makeWorkspace({ '.github/vmplan.yml': JOBS, 'README.md': 'hi\n' });
-    const harness = new ActionHarness(
-      workspace.root,
-      { 'github-token': 'test-token', 'check-runs': 'false' },
-      {},
-      { name: 'push', payload: {} },
-      servicesForNewRun(),
-    );
+    const harness = onPush(workspace.root, { 'github-token': 'test-token', 'check-runs': 'false' });
     harness.entry = 'bundle';
     const { main, post } = await harness.runBoth();
     expect(main.code, main.stdout + main.stderr).toBe(0);
@@ -161,6 +154,7 @@ describe('the action, run as the runner runs it (from the current source)', () =
       expect.arrayContaining([
         'plan.json',
         'run.json',
+        'timeline.html',
         join('jobs', 'build', 'host.log'),
         join('jobs', 'build', 'artifacts', 'out', 'app'),
         join('jobs', 'unit', 'host.log'),
@@ -168,6 +162,11 @@ describe('the action, run as the runner runs it (from the current source)', () =
     );
     expect(logFiles.filter((file) => /(^|\/)(snapshot|workspace)(\/|$)/.test(file))).toEqual([]);
     expect(readFileSync(join(logsFolder, 'jobs', 'unit', 'host.log'), 'utf8')).toContain('testing');
+    // The run's timeline: a bar per job with its phases, in the artifact and as a gantt chart in the summary.
+    expect(readFileSync(join(logsFolder, 'timeline.html'), 'utf8')).toContain('job unit: command');
+    expect(main.summary).toMatch(
+      /```mermaid\ngantt\n[^`]*section job build \(passed\)\n {2}prepare [^`]*section job unit/,
+    );
 
     // A second use of the action in the same job never collides with the first one's artifacts.
     const again = await harness.start('main').done;
@@ -195,13 +194,7 @@ describe('the action, run as the runner runs it (from the current source)', () =
 
   it("puts its own vmplan on PATH for later steps, run by the runner's Node (none needed on PATH)", async () => {
     const workspace = makeWorkspace({ '.github/vmplan.yml': JOBS });
-    const harness = new ActionHarness(
-      workspace.root,
-      { 'plan-only': 'true' },
-      {},
-      { name: 'push', payload: {} },
-      servicesForNewRun(),
-    );
+    const harness = onPush(workspace.root, { 'plan-only': 'true' });
     const main = await harness.start('main').done;
     expect(main.code, main.stdout).toBe(0);
     expect(main.paths).toHaveLength(1);
@@ -229,13 +222,7 @@ jobs:
     const oldVfkit = join(workspace.root, 'old-vfkit');
     writeFileSync(oldVfkit, '#!/bin/sh\necho "vfkit version: v0.5.1"\n');
     chmodSync(oldVfkit, 0o755);
-    const harness = new ActionHarness(
-      workspace.root,
-      { 'vfkit-path': oldVfkit },
-      {},
-      { name: 'push', payload: {} },
-      servicesForNewRun(),
-    );
+    const harness = onPush(workspace.root, { 'vfkit-path': oldVfkit });
     const main = await harness.start('main').done;
     expect(main.code).toBe(1);
     expect(
@@ -266,13 +253,7 @@ jobs:
 `,
       'src/app.c': 'int main() {\n  int x = 1\n  return x;\n}\n',
     });
-    const harness = new ActionHarness(
-      workspace.root,
-      { 'github-token': 'test-token', 'fail-fast': 'false' },
-      {},
-      { name: 'push', payload: {} },
-      servicesForNewRun(),
-    );
+    const harness = onPush(workspace.root, { 'github-token': 'test-token', 'fail-fast': 'false' });
     const { main } = await harness.runBoth();
     expect(main.code).toBe(1);
     expect(main.outputs).toMatchObject({ status: 'failed', passed: '1', failed: '1' });
@@ -293,6 +274,126 @@ jobs:
     );
   });
 
+  it("test reports: the failed tests on their lines, in the summary, the check run's output and results.json", async () => {
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': `version: 1
+defaults: { executor: host }
+jobs:
+  pytest:
+    run: mkdir -p out && cp fixtures/pytest-junit.xml out/ && exit 1
+    reports: { junit: [out/*.xml] }
+`,
+      'fixtures/pytest-junit.xml': readFileSync(
+        new URL('../fixtures/tool-output/pytest-junit.xml', import.meta.url),
+        'utf8',
+      ),
+      'tests/test_calc.py': 'def test_adds():\n    pass\n',
+    });
+    const harness = onPush(workspace.root, { 'github-token': 'test-token' });
+    const { main } = await harness.runBoth();
+    expect(main.code).toBe(1);
+    const placed = errors(main.commands).filter((c) => c.properties.file === 'tests/test_calc.py');
+    expect(placed.map((c) => [c.properties.line, c.properties.title])).toEqual([
+      ['13', 'test failed: tests.test_calc › test_adds_negative (pytest)'],
+      ['26', 'test failed: tests.test_calc.TestDivide › test_by_zero (pytest)'],
+      ['31', 'test failed: tests.test_calc › test_uses_broken (pytest)'],
+    ]);
+    expect(main.summary).toMatch(
+      /\| ❌ failed \| `pytest` \| .* \| 2 passed, 3 failed, 1 skipped in \d+ ms \|/,
+    );
+    expect(main.summary).toContain(
+      '| `pytest` | tests.test_calc › test_adds_negative | assert -3 == -4 | `tests/test_calc.py:13` |',
+    );
+    const check = api.checkRun('vmplan / pytest', workspace.head)! as unknown as {
+      output: { summary: string; text: string };
+    };
+    expect(check.output.summary).toMatch(/\nTests: 2 passed, 3 failed, 1 skipped in \d+ ms\./);
+    expect(check.output.text).toMatch(
+      /^### tests\.test_calc › test_adds_negative \(`tests\/test_calc\.py:13`\)/,
+    );
+    const results = JSON.parse(main.outputs.results!);
+    expect(results.pytest).toMatchObject({ status: 'failed' });
+  });
+
+  it('retries: a job that fails, then passes is flaky in the log, the summary and its check run; the step passes', async () => {
+    const counter = join(mkdtempSync(join(tmpdir(), 'vmplan-action-retry-')), 'count');
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': `version: 1
+defaults: { executor: host }
+jobs:
+  flaky:
+    run: n=$(( $(cat ${counter} 2>/dev/null || echo 0) + 1 )); echo $n > ${counter}; [ $n -ge 2 ]
+    retries: 2
+`,
+    });
+    const harness = onPush(workspace.root, { 'github-token': 'test-token' });
+    const { main } = await harness.runBoth();
+    expect(main.code, main.stdout).toBe(0);
+    expect(main.stdout).toContain('↻ flaky attempt 1 of 3 failed (exit 1): exited with code 1; retrying');
+    expect(main.stdout).toMatch(/✅ flaky passed in [\d.]+ m?s \(flaky: passed on attempt 2 of 2\)/);
+    expect(main.summary).toMatch(/^\| ✅ passed, flaky \(2 attempts\) \| `flaky` \|/m);
+    expect(main.summary).toContain('**Retried jobs** (1 flaky):');
+    const check = api.checkRun('vmplan / flaky', workspace.head)! as unknown as {
+      conclusion: string;
+      output: { summary: string };
+    };
+    expect(check.conclusion).toBe('success');
+    expect(check.output.summary).toMatch(/\nFlaky: 2 attempts: failed in [\d.]+ s, passed in [\d.]+ s\./);
+  });
+
+  it('one run with all of it: a failing JUnit suite, a TAP suite, a flaky job and an outputs chain', async () => {
+    const counter = join(mkdtempSync(join(tmpdir(), 'vmplan-action-all-')), 'count');
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': `version: 1
+defaults: { executor: host }
+jobs:
+  build:
+    run: mkdir -p dist && echo "app v1" > dist/app
+    outputs: [dist/]
+  pytest:
+    run: mkdir -p out && cp fixtures/pytest-junit.xml out/ && cat dist/app && exit 1
+    needs: build
+    reports: { junit: [out/*.xml] }
+  node:
+    run: mkdir -p out && node --test --test-reporter=tap --test-reporter-destination=out/unit.tap test/math.test.mjs
+    needs: build
+    reports: { tap: [out/*.tap] }
+  flaky:
+    run: n=$(( $(cat ${counter} 2>/dev/null || echo 0) + 1 )); echo $n > ${counter}; [ $n -ge 2 ]
+    retries: 1
+`,
+      'fixtures/pytest-junit.xml': readFileSync(
+        new URL('../fixtures/tool-output/pytest-junit.xml', import.meta.url),
+        'utf8',
+      ),
+      'tests/test_calc.py': 'def test_adds():\n    pass\n',
+      'test/math.test.mjs': `import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+
+test('reads the build', () => {
+  assert.equal(readFileSync('dist/app', 'utf8'), 'app v1\\n');
+});
+
+test('adds', () => {
+  assert.equal(1 + 1, 3);
+});
+`,
+    });
+    const harness = onPush(workspace.root, { 'github-token': 'test-token', 'fail-fast': 'false' });
+    const { main } = await harness.runBoth();
+    expect(main.code).toBe(1);
+    expect(main.summary).toMatch(/^\| ✅ passed \| `build` \|/m);
+    expect(main.summary).toMatch(
+      /^\| ❌ failed \| `pytest` \| .* \| 2 passed, 3 failed, 1 skipped in \d+ ms \|/m,
+    );
+    expect(main.summary).toMatch(/^\| ❌ failed \| `node` \| .* \| 1 passed, 1 failed in \d+ ms \|/m);
+    expect(main.summary).toMatch(/^\| ✅ passed, flaky \(2 attempts\) \| `flaky` \|/m);
+    expect(main.summary).toMatch(/^\| `node` \| adds \| .* \| `test\/math\.test\.mjs:10` \|$/m);
+    // The example the docs show (and the closing note quotes): kept for reading.
+    writeFileSync(join(tmpdir(), 'vmplan-summary-example.md'), main.summary);
+  });
+
   it('never lets job output act as a workflow command', async () => {
     const workspace = makeWorkspace({
       '.github/vmplan.yml': `version: 1
@@ -307,13 +408,7 @@ jobs:
       echo "##[error]legacy syntax"
 `,
     });
-    const harness = new ActionHarness(
-      workspace.root,
-      { 'check-runs': 'false' },
-      {},
-      { name: 'push', payload: {} },
-      servicesForNewRun(),
-    );
+    const harness = onPush(workspace.root, { 'check-runs': 'false' });
     const main = await harness.start('main').done;
     expect(main.code).toBe(0);
     expect(main.stdout).toContain('::error title=fake::a job wrote this');
@@ -345,13 +440,7 @@ jobs:
 `,
       ...files,
     });
-    const harness = new ActionHarness(
-      workspace.root,
-      { 'github-token': 'test-token' },
-      {},
-      { name: 'push', payload: {} },
-      servicesForNewRun(),
-    );
+    const harness = onPush(workspace.root, { 'github-token': 'test-token' });
     const main = await harness.start('main').done;
     expect(main.code).toBe(1);
     const checkRun = api.checkRun('vmplan / noisy', workspace.head)!;
@@ -377,13 +466,7 @@ jobs:
   flood: { run: "head -c 50000000 /dev/zero | tr '\\\\0' y | fold -w 120; exit 1" }
 `,
     });
-    const harness = new ActionHarness(
-      workspace.root,
-      { 'check-runs': 'false', 'upload-logs': 'never' },
-      {},
-      { name: 'push', payload: {} },
-      servicesForNewRun(),
-    );
+    const harness = onPush(workspace.root, { 'check-runs': 'false', 'upload-logs': 'never' });
     const main = await harness.start('main').done;
     expect(main.code).toBe(1);
     expect(Buffer.byteLength(main.summary)).toBeLessThan(1024 * 1024);
@@ -568,13 +651,7 @@ jobs:
     const folder = await download(Number(planned.outputs['plan-artifact-id']), runServices.runtimeToken);
     const planFile = join(folder, 'vmplan-plan-vm-tests-attempt1.json');
     expect(existsSync(planFile)).toBe(true);
-    const runner = new ActionHarness(
-      workspace.root,
-      { plan: planFile, only: 'build', 'check-runs': 'false' },
-      {},
-      { name: 'push', payload: {} },
-      servicesForNewRun(),
-    );
+    const runner = onPush(workspace.root, { plan: planFile, only: 'build', 'check-runs': 'false' });
     const ran = await runner.start('main').done;
     expect(ran.code, ran.stdout).toBe(0);
     expect(JSON.parse(ran.outputs.results!)).toEqual({
@@ -584,13 +661,11 @@ jobs:
 
   it('rejects invalid inputs with a message naming each input, running nothing', async () => {
     const workspace = makeWorkspace({ '.github/vmplan.yml': JOBS });
-    const harness = new ActionHarness(
-      workspace.root,
-      { 'max-parallel': 'two', 'check-runs': 'maybe', executor: 'docker' },
-      {},
-      { name: 'push', payload: {} },
-      servicesForNewRun(),
-    );
+    const harness = onPush(workspace.root, {
+      'max-parallel': 'two',
+      'check-runs': 'maybe',
+      executor: 'docker',
+    });
     const main = await harness.start('main').done;
     expect(main.code).toBe(1);
     const message = errors(main.commands)
@@ -607,13 +682,7 @@ jobs:
       '.github/vmplan.yml':
         'version: 1\ndefaults: { executor: host }\njobs:\n  unit:\n    run: x\n    needs: [biuld]\n    timout: 3\n',
     });
-    const harness = new ActionHarness(
-      workspace.root,
-      {},
-      {},
-      { name: 'push', payload: {} },
-      servicesForNewRun(),
-    );
+    const harness = onPush(workspace.root, {});
     const main = await harness.start('main').done;
     expect(main.code).toBe(1);
     const located = errors(main.commands).filter((c) => c.properties.file === '.github/vmplan.yml');
@@ -630,13 +699,9 @@ jobs:
 
   it('locates errors in inline jobs YAML given with jobs: |', async () => {
     const workspace = makeWorkspace({ 'README.md': 'x\n' });
-    const harness = new ActionHarness(
-      workspace.root,
-      { jobs: 'version: 1\njobs:\n  unit: { run: x, needs: [biuld] }\n' },
-      {},
-      { name: 'push', payload: {} },
-      servicesForNewRun(),
-    );
+    const harness = onPush(workspace.root, {
+      jobs: 'version: 1\njobs:\n  unit: { run: x, needs: [biuld] }\n',
+    });
     const main = await harness.start('main').done;
     expect(main.code).toBe(1);
     expect(errors(main.commands).map((c) => c.message)).toContain(
@@ -658,13 +723,7 @@ jobs:
 `,
         'README.md': 'hi\n',
       });
-      const harness = new ActionHarness(
-        workspace.root,
-        { 'vfkit-path': VFKIT_SHIM, 'github-token': 'test-token' },
-        {},
-        { name: 'push', payload: {} },
-        servicesForNewRun(),
-      );
+      const harness = onPush(workspace.root, { 'vfkit-path': VFKIT_SHIM, 'github-token': 'test-token' });
       const { main, post } = await harness.runBoth();
       expect(main.code, main.stdout).toBe(0);
       expect(main.stdout).toContain('inside aarch64');

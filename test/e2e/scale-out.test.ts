@@ -182,6 +182,13 @@ describe('scaling out: shards, a merged report, reruns across workflow runs', ()
     expect(Object.keys(JSON.parse(rerun.outputs.results!))).toEqual(['flaky']);
     const runRecord = JSON.parse(readFileSync(join(rerun.state['run-dir']!, 'run.json'), 'utf8'));
     expect(runRecord.rerunOf).toBe(`github-run:${first.runId}`);
+    // It failed there and passes here, but on a new commit: fixed, not flaky.
+    const results = JSON.parse(readFileSync(join(rerun.state['run-dir']!, 'results.json'), 'utf8'));
+    expect(results.jobs.flaky).toMatchObject({
+      status: 'passed',
+      flaky: false,
+      earlier: { run: `github-run:${first.runId}`, status: 'failed', sameCode: false },
+    });
     const plan = JSON.parse(readFileSync(rerun.outputs['plan-path']!, 'utf8'));
     expect(plan.source.commit).toBe(git('rev-parse', 'HEAD'));
     expect(plan.excluded.find((entry: { job: string }) => entry.job === 'lint').message).toBe(

@@ -5,7 +5,7 @@ import { findVirtiofsd } from '../../src/executors/qemu/vm.js';
 import { runVmplan } from '../support/cli.js';
 import { processesWith } from '../support/processes.js';
 import { testProject } from '../support/project.js';
-import { testGuest, testImageYaml } from '../support/vm.js';
+import { testGuest, testImageYaml, vmPhasesOf } from '../support/vm.js';
 
 const guest = testGuest();
 
@@ -17,7 +17,7 @@ ${testImageYaml(guest!)}
 defaults: { image: tiny, executor: qemu }
 jobs:
   build:
-    run: echo "built on $(uname -m)" > out.txt && cat out.txt
+    run: sleep 1 && echo "built on $(uname -m)" > out.txt && cat out.txt
     artifacts: [out.txt]
   slow: { run: sleep 300, timeout-minutes: 0.1 }
 `);
@@ -36,9 +36,17 @@ jobs:
     expect(readFileSync(join(runDir, 'jobs/build/host.log'), 'utf8')).toMatch(
       new RegExp(`vmplan: arm64 guest with (TCG|KVM) \\(.*\\); shares over ${shares}`),
     );
+    // Where its time went, the guest's clock tied to the host's: the command slept 1 s of it.
+    expect(vmPhasesOf(project.jobStatus('build')).command).toBeGreaterThanOrEqual(1000);
     expect(project.jobStatus('slow')).toMatchObject({
       status: 'timed_out',
     });
+    // Stopped by the host: its guest reported no times, so the VM is one phase.
+    expect(project.jobStatus('slow').phases?.map((phase) => phase.phase)).toEqual([
+      'prepare',
+      'vm',
+      'finish',
+    ]);
     expect(processesWith(runDir).filter((p) => /qemu-system|virtiofsd/.test(p.command))).toEqual([]);
 
     // The same job over 9p, the fallback.

@@ -6,7 +6,7 @@ import type { NodeRecord } from '../../src/records/schema.js';
 import { runVmplan, spawnVmplan } from '../support/cli.js';
 import { processesWith } from '../support/processes.js';
 import { testProject } from '../support/project.js';
-import { testGuest, testImageYaml, VFKIT_SHIM } from '../support/vm.js';
+import { testGuest, testImageYaml, VFKIT_SHIM, vmPhasesOf } from '../support/vm.js';
 
 const guest = testGuest();
 
@@ -34,6 +34,34 @@ const leftoverVms = (project: ReturnType<typeof testProject>) =>
 describe.skipIf(guest === undefined)(
   'the vfkit executor, through the vfkit test shim, boots real guests',
   () => {
+    it('outputs: what one VM job built is in the workspace of the VM job that needs it, read-only to its user', async () => {
+      for (const mode of ['overlay', 'copy']) {
+        const project = vmProject(
+          `  build:
+    run: mkdir -p dist && echo "built in a VM" > dist/app && echo scratch > scratch.txt
+    outputs: [dist/]
+  check:
+    run: |
+      cat dist/app
+      test ! -e scratch.txt
+      if touch dist/app 2>/dev/null || touch dist/new 2>/dev/null; then echo writable; exit 1; fi
+      echo "read-only as $(id -un)"
+    needs: build
+`,
+          `workspace: { mode: ${mode} }`,
+        );
+        const result = await run(project);
+        expect(result.code, `${mode}: ${result.stdout}${result.stderr}`).toBe(0);
+        expect(readFileSync(jobFile(project, 'check', 'guest.log'), 'utf8'), mode).toBe(
+          'built in a VM\nread-only as vmplan\n',
+        );
+        expect(readFileSync(jobFile(project, 'build', 'outputs/dist/app'), 'utf8')).toBe('built in a VM\n');
+        expect(existsSync(jobFile(project, 'build', 'outputs/scratch.txt'))).toBe(false);
+        // The share the guest could write to is gone once its VM is.
+        expect(existsSync(jobFile(project, 'check', 'inputs'))).toBe(false);
+      }
+    });
+
     it('runs jobs in two VMs at once: a pass with env, output and artifacts, and a failure with its exit code', async () => {
       const project = vmProject(`  hello:
     run: |
@@ -46,7 +74,7 @@ describe.skipIf(guest === undefined)(
     secrets: [API_TOKEN]
     artifacts: ["out/**/*.txt"]
   broken:
-    run: echo "about to fail"; exit 3
+    run: sleep 1; echo "about to fail"; exit 3
 `);
       project.write('input.txt', 'from the workspace\n');
       const secret = 'vm-secret-4f9a1c';
@@ -60,6 +88,9 @@ describe.skipIf(guest === undefined)(
       const broken = project.jobStatus('broken');
       expect(hello).toMatchObject({ status: 'passed', exitCode: 0 });
       expect(broken).toMatchObject({ status: 'failed', exitCode: 3, message: 'exited with code 3' });
+      // Where their time went, each guest's clock tied to the host's: broken slept 1 s of its command.
+      vmPhasesOf(hello);
+      expect(vmPhasesOf(broken).command).toBeGreaterThanOrEqual(1000);
       // Both VMs ran at the same time.
       expect(Date.parse(hello.startedAt!)).toBeLessThan(Date.parse(broken.finishedAt!));
       expect(Date.parse(broken.startedAt!)).toBeLessThan(Date.parse(hello.finishedAt!));
@@ -296,7 +327,9 @@ jobs:
       execFileSync('mkfs.ext4', ['-q', '-F', '-d', content, join(project.root, 'disk.img')]);
       const result = await run(project, ['--no-fail-fast', '--max-parallel', '1', '--keep-failed-disks']);
       expect(result.code).toBe(1);
-      expect(project.jobStatus('a-scribble')).toMatchObject({ status: 'failed', exitCode: 1 });
+      const scribble = project.jobStatus('a-scribble');
+      // The message says why when the guest did not get to run the command (a failure to diagnose, not a pass).
+      expect(scribble, String(scribble.message)).toMatchObject({ status: 'failed', exitCode: 1 });
       expect(project.jobStatus('b-check')).toMatchObject({ status: 'passed' });
       expect(readFileSync(jobFile(project, 'b-check', 'guest.log'), 'utf8')).toContain('pristine disk');
       const debugfs = (image: string) =>

@@ -1,5 +1,6 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -65,10 +66,19 @@ describe('writeFileAtomic', () => {
   });
 
   it('writes through a character device and a pipe, whole, and through a link to a device', async () => {
-    writeFileAtomic('/dev/null', 'discarded');
-    symlinkSync('/dev/null', join(folder, 'null-link'));
+    // A private copy of /dev/null (root can make one): a broken write (a mutant, under mutation testing) replaces
+    // this node, never the machine's own /dev/null. Without root, the machine's is only read through a link.
+    const device = join(folder, 'null');
+    const ownDevice = spawnSync('mknod', ['-m', '666', device, 'c', '1', '3']).status === 0;
+    const target = ownDevice ? device : '/dev/null';
+    if (ownDevice) {
+      writeFileAtomic(device, 'discarded');
+      expect(lstatSync(device).isCharacterDevice()).toBe(true);
+    }
+    symlinkSync(target, join(folder, 'null-link'));
     writeFileAtomic(join(folder, 'null-link'), 'discarded too');
     expect(statSync(join(folder, 'null-link')).isCharacterDevice()).toBe(true);
+    expect(lstatSync(join(folder, 'null-link')).isSymbolicLink()).toBe(true);
 
     const fifo = join(folder, 'pipe');
     execFileSync('mkfifo', [fifo]);

@@ -48,6 +48,33 @@ describe('the end of CLI output', () => {
     expect(run.status).toBe('passed');
   });
 
+  it('vmplan run ends with the tests of each job with reports: counts, failed tests on their lines', async () => {
+    const project = testProject(
+      `version: 1
+defaults: { executor: host }
+jobs:
+  surefire:
+    run: mkdir -p target/surefire-reports && cp fixtures/TEST-calc.CalcTest.xml target/surefire-reports/
+    reports: { junit: [target/surefire-reports/] }
+`,
+    );
+    project.write(
+      'fixtures/TEST-calc.CalcTest.xml',
+      readFileSync(new URL('../fixtures/tool-output/surefire-junit5.xml', import.meta.url), 'utf8'),
+    );
+    project.write('src/test/java/calc/CalcTest.java', 'package calc;\n');
+    const result = await runVmplan(['run', '--quiet'], { cwd: project.root });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      [
+        'Tests of surefire: 1 passed, 2 failed, 1 skipped in 287 ms',
+        '  ✗ calc.CalcTest › dividesByZero (src/test/java/calc/CalcTest.java:25): / by zero',
+        '  ✗ calc.CalcTest › addsNegatives (src/test/java/calc/CalcTest.java:16): expected: <-4> but was: <-3>',
+        'Logs: vmplan logs ',
+      ].join('\n'),
+    );
+  });
+
   it('vmplan logs | head -1: the closed pipe ends output quietly, exit 0', async () => {
     const project = testProject(
       'version: 1\ndefaults: { executor: host }\njobs:\n  chatty: { run: "seq 1 200000" }\n',

@@ -11,6 +11,7 @@ import type { ProgressReporter } from '../../src/engine/run-plan.js';
 import { startRun } from '../../src/engine/start-run.js';
 import { InputError } from '../../src/errors.js';
 import { availableExecutors } from '../../src/executors/available.js';
+import type { JobExecutor, JobOutcome } from '../../src/executors/contract.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { Plan } from '../../src/plan/schema.js';
 import { decideTrust } from '../../src/plan/trust.js';
@@ -55,6 +56,8 @@ async function start(
     verbose?: boolean;
     stateRoot?: (projectRoot: string) => string;
     project?: { root: string };
+    /** An executor in place of the real host one (for outcomes a real job cannot produce on demand). */
+    host?: JobExecutor;
   } = {},
 ): Promise<Started & { done: Promise<RunRecord> }> {
   const project = options.project ?? testProject(yaml, 'vmplan-engine-');
@@ -77,12 +80,15 @@ async function start(
     layout,
     repositoryRoot: project.root,
     env,
-    executors: await availableExecutors(['host'], {
-      env,
-      cacheDir: layout.cacheDir,
-      base: project.root,
-      options: {},
-    }),
+    executors:
+      options.host !== undefined
+        ? { host: options.host }
+        : await availableExecutors(['host'], {
+            env,
+            cacheDir: layout.cacheDir,
+            base: project.root,
+            options: {},
+          }),
     preparer: undefined,
     maxParallel: options.maxParallel,
     failFast: true,
@@ -307,3 +313,56 @@ jobs:
     });
   },
 );
+
+describe('retries after the machine failed a job', () => {
+  it('retry-on: [infrastructure] retries a VM that died or a host error, never a failing command', async () => {
+    const script: Record<string, (JobOutcome | Error)[]> = {
+      'a-died': [
+        { status: 'failed', exitCode: null, message: 'the VM exited with 1', infrastructure: true },
+        { status: 'passed', exitCode: 0, message: null },
+      ],
+      'b-threw': [
+        new Error('could not clone the root disk'),
+        { status: 'passed', exitCode: 0, message: null },
+      ],
+      'c-failing': [
+        { status: 'failed', exitCode: 2, message: 'exited with code 2' },
+        { status: 'passed', exitCode: 0, message: null },
+      ],
+    };
+    const calls: string[] = [];
+    const host: JobExecutor = {
+      name: 'host',
+      async runJob(context) {
+        calls.push(context.node.job);
+        const next = script[context.node.job]!.shift()!;
+        if (next instanceof Error) throw next;
+        return next;
+      },
+    };
+    const run = await start(
+      `version: 1
+defaults: { executor: host, retries: 1, retry-on: [infrastructure] }
+jobs:
+  a-died: { run: x }
+  b-threw: { run: x }
+  c-failing: { run: x }
+`,
+      { host, maxParallel: 1 },
+    );
+    const record = await run.done;
+    const status = (job: string) => statusOf(run.layout, record, job);
+    expect(status('a-died').attempts!.map((a) => [a.status, a.cause])).toEqual([
+      ['failed', 'infrastructure'],
+      ['passed', null],
+    ]);
+    expect(status('b-threw').attempts!.map((a) => [a.status, a.cause, a.message])).toEqual([
+      ['failed', 'infrastructure', 'vmplan error: could not clone the root disk'],
+      ['passed', null, null],
+    ]);
+    expect(status('c-failing')).toMatchObject({ status: 'failed', exitCode: 2 });
+    expect(status('c-failing').attempts).toBeUndefined();
+    // One at a time, in id order (fail-fast stops nothing: the failing job runs last).
+    expect(calls).toEqual(['a-died', 'a-died', 'b-threw', 'b-threw', 'c-failing']);
+  });
+});

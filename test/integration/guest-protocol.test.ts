@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -105,14 +113,18 @@ describe('readGuestResult (untrusted input)', () => {
 
   it("accepts what the agent's own write_result writes (busybox sh), whatever the message holds", () => {
     const agent = readFileSync(join(REPO_ROOT, 'guest/vmplan-agent.sh'), 'utf8');
-    const functions = ['now', 'json_string', 'write_result']
+    const functions = ['now', 'json_string', 'uptime_to', 'is_number', 'write_result']
       .map((name) => new RegExp(`^${name}\\(\\) \\{[^]*?^\\}`, 'm').exec(agent)?.[0] ?? '')
       .join('\n');
     const job = mkdtempSync(join(folder, 'agent-job-'));
     const message = 'tab\there, bell\u0007, escape\u001b[31m, "quoted" back\\slash\nnew line é';
     execFileSync(
       'busybox',
-      ['sh', '-c', `${functions}\nSTARTED=2026-11-29T10:00:00Z\nwrite_result failed 3 "$MESSAGE"`],
+      [
+        'sh',
+        '-c',
+        `${functions}\nSTARTED=2026-11-29T10:00:00Z\nUP_STARTED=212\nUP_COMMAND=250\nUP_FINISHED=null\nwrite_result failed 3 "$MESSAGE"`,
+      ],
       { env: { PATH: process.env.PATH, JOB: job, MESSAGE: message } },
     );
     const read = readGuestResult(join(job, 'result.json'));
@@ -123,6 +135,18 @@ describe('readGuestResult (untrusted input)', () => {
     expect(read.kind === 'ok' && read.result.message).toBe(
       'tab here, bell , escape [31m, "quoted" back\\slash new line é',
     );
+    // Its times on the guest's clock: collected read from /proc/uptime when the result was written.
+    const uptimes = read.kind === 'ok' ? read.result.uptimes : undefined;
+    expect(uptimes).toMatchObject({ started: 212, command: 250, finished: null });
+    expect(uptimes?.collected).toBeGreaterThan(0);
+    // A time that is not a number (no /proc here, a bug) leaves the times out rather than break the result.
+    const broken = mkdtempSync(join(folder, 'agent-job-'));
+    execFileSync('busybox', ['sh', '-c', `${functions}\nUP_STARTED=\nwrite_result passed 0 ""`], {
+      env: { PATH: process.env.PATH, JOB: broken },
+    });
+    const without = readGuestResult(join(broken, 'result.json'));
+    expect(without).toMatchObject({ kind: 'ok', result: { status: 'passed' } });
+    expect(without.kind === 'ok' && without.result.uptimes).toBeUndefined();
   });
 
   it('says missing, never throws', () => {
@@ -166,4 +190,29 @@ describe('readGuestResult (untrusted input)', () => {
       kind: 'invalid',
     });
   });
+});
+
+describe("the guest inits' console", () => {
+  // A console node can exist a moment before it opens (hvc0 while its port binds, on a busy host): `exec` on it
+  // would end init, and the kernel panics. Both inits try each device with `opens` first.
+  it.runIf(process.getuid?.() === 0)(
+    'is a device that opens, never a node that does not, and never a file created by trying',
+    () => {
+      const nodes = mkdtempSync(join(folder, 'dev-'));
+      // A character device of no driver: the node is there, opening it fails (ENXIO), like hvc0 before its port.
+      execFileSync('mknod', [join(nodes, 'unbound'), 'c', '240', '240']);
+      for (const init of ['guest/test-guest-init.sh', 'guest/debian-init.sh']) {
+        const opens = /^opens\(\) \{.*\}/m.exec(readFileSync(join(REPO_ROOT, init), 'utf8'))?.[0];
+        expect(opens, init).toBeDefined();
+        const answer = (path: string) =>
+          execFileSync('busybox', ['sh', '-c', `${opens}\nopens "$1" && echo yes || echo no`, 'sh', path], {
+            encoding: 'utf8',
+          }).trim();
+        expect([answer('/dev/null'), answer(join(nodes, 'unbound')), answer(join(nodes, 'missing'))]).toEqual(
+          ['yes', 'no', 'no'],
+        );
+        expect(readdirSync(nodes)).toEqual(['unbound']);
+      }
+    },
+  );
 });

@@ -1,7 +1,8 @@
 // The run pipeline called in this process (not through the CLI) with real host jobs: real processes, files and
 // records. The CLI tests prove the same behaviour end to end; these let mutation testing see the engine, the
 // records and the report collection, which a child process hides from it.
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CollectedRun, RunPorts } from '../../src/pipeline/ports.js';
@@ -11,6 +12,8 @@ import type { Plan, PlanNode } from '../../src/plan/schema.js';
 import { decideTrust } from '../../src/plan/trust.js';
 import { StateLayout } from '../../src/records/layout.js';
 import type { NodeRecord } from '../../src/records/schema.js';
+import { buildSummary } from '../../src/report/summary.js';
+import { readResults } from '../../src/results/io.js';
 import { context, jobs } from '../support/jobs.js';
 import { testProject } from '../support/project.js';
 
@@ -39,9 +42,11 @@ async function runInProcess(
   yaml: string,
   options: { failFast?: boolean; maxParallel?: number; env?: NodeJS.ProcessEnv } = {},
   files: Record<string, string> = {},
+  setup?: (root: string) => void,
 ) {
   const project = testProject(yaml, 'vmplan-in-process-');
   for (const [path, content] of Object.entries(files)) project.write(path, content);
+  setup?.(project.root);
   const plan: Plan = buildPlan(jobs(yaml), context());
   const layout = new StateLayout(join(project.root, '.vmplan'));
   const recording = recordingPorts();
@@ -255,5 +260,273 @@ jobs:
     expect(Buffer.byteLength(report!.logTail)).toBeLessThanOrEqual(64 * 1024);
     expect(Buffer.byteLength(report!.logTail)).toBeGreaterThan(64 * 1024 - 100);
     expect(project.root).not.toBe('');
+  });
+
+  it('reads a TAP report node --test wrote in the job: the failed test on its failing line, tests in every report', async () => {
+    const { run, runDir } = await runInProcess(
+      `version: 1
+defaults: { executor: host }
+jobs:
+  node:
+    run: mkdir -p out && node --test --test-reporter=tap --test-reporter-destination=out/unit.tap test/math.test.mjs
+    reports: { tap: [out/*.tap] }
+  typo:
+    run: mkdir -p out && echo '<testsuite><testcase name="t"/>' > out/broken.xml
+    reports: { junit: [out/*.xml, results/*.xml] }
+  plain: { run: 'true' }
+  none: { run: 'true', reports: { junit: [results/*.xml] } }
+`,
+      { failFast: false },
+      {
+        'test/math.test.mjs': `import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+test('adds', () => {
+  assert.equal(1 + 1, 3);
+});
+
+test('passes', () => {});
+`,
+      },
+    );
+    expect(run.record.status).toBe('failed');
+    // The assertion's line (the test starts on line 4), found through the stack in the report.
+    expect(
+      run.annotations.filter((a) => a.kind === 'diagnostic').map((a) => [a.file, a.line, a.title]),
+    ).toEqual([['test/math.test.mjs', 5, 'test failed: adds (node)']]);
+    const tests = Object.fromEntries(run.jobs.map((job) => [job.job, job.tests]));
+    expect(tests.plain).toBeNull();
+    expect(tests.node).toMatchObject({
+      reports: 1,
+      total: 2,
+      passed: 1,
+      failed: 1,
+      skipped: 0,
+      problems: [],
+    });
+    expect(tests.node!.failures.map((f) => [f.test, f.file, f.line])).toEqual([
+      ['adds', 'test/math.test.mjs', 5],
+    ]);
+    expect(tests.typo).toMatchObject({ reports: 0, total: 0 });
+    expect(tests.typo!.problems).toEqual([
+      "out/broken.xml: not JUnit XML: Unclosed tag 'testsuite'. (line 1)",
+    ]);
+    expect(tests.none).toMatchObject({ reports: 0, problems: ['no report file matched results/*.xml'] });
+    // results.json carries the same, for the report job of a sharded run.
+    const results = readResults(join(runDir, 'results.json'));
+    expect(results.jobs.node!.tests).toEqual(tests.node);
+    expect(results.jobs.plain!.tests).toBeNull();
+    const summary = buildSummary({ plan: run.plan, run: run.record, jobs: run.jobs, links: {} });
+    expect(summary).toContain('| 1 passed, 1 failed in ');
+    expect(summary).toMatch(/^\| `node` \| adds \| .+ \| `test\/math\.test\.mjs:5` \|$/m);
+    expect(summary).toContain("- `typo`: out/broken.xml: not JUnit XML: Unclosed tag 'testsuite'. (line 1)");
+  });
+});
+
+describe('retries, in process', () => {
+  /** A script that fails (after printing a line) until it has run `passOn` times, counting in a file outside the workspace. */
+  const failUntil = (counter: string, passOn: number, extra = '') =>
+    `n=$(( $(cat ${counter} 2>/dev/null || echo 0) + 1 )); echo $n > ${counter}; echo "attempt $n"; ${extra} [ $n -ge ${passOn} ]`;
+
+  it('a job that fails, then passes is flaky: every attempt recorded, its files kept apart, the last one its own', async () => {
+    const counter = join(mkdtempSync(join(tmpdir(), 'vmplan-retry-')), 'count');
+    const { run, node, log, runDir } = await runInProcess(
+      `version: 1
+defaults: { executor: host }
+jobs:
+  flaky:
+    run: mkdir -p out && echo "attempt output" > out/a.txt && ${failUntil(counter, 2)}
+    retries: 2
+    artifacts: [out/]
+  steady: { run: echo steady, retries: 1 }
+`,
+    );
+    expect(run.record.status).toBe('passed');
+    const flaky = node('flaky');
+    expect(flaky.status).toBe('passed');
+    expect(flaky.attempts!.map((a) => [a.attempt, a.status, a.cause, a.exitCode])).toEqual([
+      [1, 'failed', 'failure', 1],
+      [2, 'passed', null, 0],
+    ]);
+    expect(flaky.attempts!.map((a) => a.folder)).toEqual(['jobs/flaky/attempts/1', 'jobs/flaky']);
+    for (const attempt of flaky.attempts!)
+      expect(Date.parse(attempt.finishedAt)).toBeGreaterThanOrEqual(Date.parse(attempt.startedAt));
+    // The first attempt's log and artifacts, apart; its workspace gone (the second had a fresh one).
+    expect(readFileSync(join(runDir, 'jobs/flaky/attempts/1/host.log'), 'utf8')).toContain('attempt 1');
+    expect(readFileSync(join(runDir, 'jobs/flaky/attempts/1/artifacts/out/a.txt'), 'utf8')).toBe(
+      'attempt output\n',
+    );
+    expect(existsSync(join(runDir, 'jobs/flaky/attempts/1/workspace'))).toBe(false);
+    expect(log('flaky')).toMatch(
+      /^vmplan: attempt 2 of 3 \(attempt 1 of 3 failed \(exit 1\): exited with code 1; its files: jobs\/flaky\/attempts\/1\)\n/m,
+    );
+    expect(log('flaky')).toContain('attempt 2');
+    expect(log('flaky')).not.toContain('attempt 1\n');
+    expect(node('steady').attempts).toBeUndefined();
+    const report = run.jobs.find((job) => job.job === 'flaky')!;
+    expect([report.flaky, report.attempts.length]).toEqual([true, 2]);
+    expect(readResults(join(runDir, 'results.json')).jobs.flaky).toMatchObject({
+      flaky: true,
+      status: 'passed',
+    });
+    const summary = buildSummary({ plan: run.plan, run: run.record, jobs: run.jobs, links: {} });
+    expect(summary).toMatch(/^\| ✅ passed, flaky \(2 attempts\) \| `flaky` \|/m);
+    expect(summary).toMatch(
+      /^- `flaky` — flaky: 1\. failed in [\d.]+ s, exit 1: exited with code 1; 2\. passed in [\d.]+ s, exit 0$/m,
+    );
+  });
+
+  it('retries up to the limit, only for the causes retry-on names; a timeout counts per attempt', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmplan-retry-'));
+    const { run, node } = await runInProcess(
+      `version: 1
+defaults: { executor: host }
+jobs:
+  broken:
+    run: ${failUntil(join(dir, 'broken'), 99)}
+    retries: 2
+  not-on-failure:
+    run: ${failUntil(join(dir, 'other'), 2)}
+    retries: 3
+    retry-on: [timeout]
+  slow-once:
+    run: ${failUntil(join(dir, 'slow'), 1, `[ $n -eq 1 ] && sleep 30;`)}
+    timeout-minutes: 0.1
+    retries: 1
+    retry-on: [timeout]
+`,
+      { failFast: false },
+    );
+    expect(node('broken').attempts!.map((a) => a.status)).toEqual(['failed', 'failed', 'failed']);
+    expect(node('broken').status).toBe('failed');
+    expect(readFileSync(join(dir, 'broken'), 'utf8').trim()).toBe('3');
+    // A failure is not a timeout: run once, no attempts recorded.
+    expect(node('not-on-failure')).toMatchObject({ status: 'failed', exitCode: 1 });
+    expect(node('not-on-failure').attempts).toBeUndefined();
+    const slow = node('slow-once');
+    expect(slow.attempts!.map((a) => [a.status, a.cause])).toEqual([
+      ['timed_out', 'timeout'],
+      ['passed', null],
+    ]);
+    // Each attempt had the whole timeout (6 s: room for the second one to start and pass on a busy machine).
+    expect(slow.attempts![0]!.durationMs).toBeGreaterThanOrEqual(6000);
+    expect(slow.status).toBe('passed');
+    const report = run.jobs.find((job) => job.job === 'broken')!;
+    expect(report.flaky).toBe(false);
+    expect(buildSummary({ plan: run.plan, run: run.record, jobs: run.jobs, links: {} })).toMatch(
+      /^\| ❌ failed \(3 attempts\) \| `broken` \|/m,
+    );
+  });
+
+  it("stops retrying, saying why, when an attempt's files cannot be kept apart", async () => {
+    const { run, node } = await runInProcess(
+      `version: 1
+defaults: { executor: host }
+jobs:
+  squatter:
+    run: touch ../attempts; exit 1
+    retries: 2
+`,
+    );
+    expect(node('squatter')).toMatchObject({ status: 'failed', exitCode: 1 });
+    expect(node('squatter').attempts).toBeUndefined();
+    expect(node('squatter').message).toMatch(
+      /^exited with code 1; not retried: attempt 1's files could not be kept apart \(ENOTDIR/,
+    );
+    expect(run.infrastructure).toEqual([expect.stringMatching(/^squatter: not retried: attempt 1's files/)]);
+  });
+
+  it('a test that failed in one attempt and passed in the next is a flaky test', async () => {
+    const counter = join(mkdtempSync(join(tmpdir(), 'vmplan-retry-')), 'count');
+    const report = (adds: string) =>
+      `<testsuite name="calc"><testcase classname="calc" name="adds">${adds}</testcase><testcase classname="calc" name="steady"/></testsuite>`;
+    const { run, log } = await runInProcess(
+      `version: 1
+defaults: { executor: host }
+jobs:
+  unit:
+    run: |
+      n=$(( $(cat ${counter} 2>/dev/null || echo 0) + 1 )); echo $n > ${counter}
+      mkdir -p out
+      if [ $n -eq 1 ]; then cp fail.xml out/junit.xml; exit 1; fi
+      cp pass.xml out/junit.xml
+    retries: 1
+    reports: { junit: [out/*.xml] }
+`,
+      {},
+      { 'fail.xml': report('<failure message="off by one"/>'), 'pass.xml': report('') },
+    );
+    expect(run.record.status, log('unit')).toBe('passed');
+    const tests = run.jobs[0]!.tests!;
+    expect([tests.passed, tests.failed]).toEqual([2, 0]);
+    expect(tests.flaky).toEqual([{ test: 'calc › adds', suite: 'calc', history: ['failed', 'passed'] }]);
+    const summary = buildSummary({ plan: run.plan, run: run.record, jobs: run.jobs, links: {} });
+    expect(summary).toContain('| `unit` | calc › adds | ❌ → ✅ |');
+  });
+});
+
+describe('outputs: build once, test many, in process', () => {
+  it('the outputs of a job that passed are in the workspace of each job that needs it, read-only, at the same paths', async () => {
+    const { run, node, log, runDir } = await runInProcess(
+      `version: 1
+defaults: { executor: host }
+jobs:
+  build:
+    run: mkdir -p dist/sub && echo app > dist/app && echo x > dist/sub/x && echo not kept > other.txt
+    outputs: [dist/]
+  test-a:
+    run: cat dist/app dist/sub/x && stat -c '%a %n' dist/app dist/sub dist/sub/x && test ! -e other.txt
+    needs: build
+  test-b: { run: 'cat dist/app', needs: build }
+  unrelated: { run: 'test ! -e dist/app' }
+`,
+      { maxParallel: 1 },
+    );
+    expect(run.plan.nodes.find((n) => n.id === 'job:test-a')).toMatchObject({
+      receives: [{ from: 'build', paths: ['dist/'] }],
+    });
+    expect(run.plan.nodes.find((n) => n.id === 'job:build')).toMatchObject({ outputs: ['dist/'] });
+    expect(run.record.status, log('test-a')).toBe('passed');
+    expect(log('test-a')).toContain('app\nx\n444 dist/app\n755 dist/sub\n444 dist/sub/x\n');
+    expect(log('test-a')).toMatch(/^vmplan: outputs of build in the workspace \(read-only\): dist$/m);
+    expect(node('test-b').status).toBe('passed');
+    expect(readFileSync(join(runDir, 'jobs/build/outputs/dist/app'), 'utf8')).toBe('app\n');
+    expect(existsSync(join(runDir, 'jobs/build/outputs/other.txt'))).toBe(false);
+    expect(node('unrelated').status).toBe('passed');
+  });
+
+  it("a job whose needed outputs matched nothing fails, saying so (the provider's log says what matched nothing)", async () => {
+    const { node, log } = await runInProcess(
+      `version: 1
+defaults: { executor: host }
+jobs:
+  build: { run: 'true', outputs: [dist/] }
+  use: { run: 'true', needs: build }
+`,
+    );
+    expect(node('build').status).toBe('passed');
+    expect(log('build')).toContain('vmplan: no output matched "dist/"');
+    expect(node('use')).toMatchObject({
+      status: 'failed',
+      message: 'the outputs of "build" are not there: its globs matched nothing, or that run was deleted',
+    });
+  });
+
+  it('places outputs over whatever the repository has there: a link is replaced, never followed', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'vmplan-outside-'));
+    const { run, log } = await runInProcess(
+      `version: 1
+defaults: { executor: host }
+jobs:
+  build: { run: 'rm -f dist && mkdir -p dist && echo built > dist/app', outputs: [dist/] }
+  use: { run: 'test ! -L dist && cat dist/app', needs: build }
+`,
+      {},
+      {},
+      (root) => symlinkSync(outside, join(root, 'dist')),
+    );
+    expect(run.record.status, log('use')).toBe('passed');
+    expect(log('use')).toContain('built\n');
+    expect(readdirSync(outside)).toEqual([]);
   });
 });

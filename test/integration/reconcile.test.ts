@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isAbandoned, reconcileRun } from '../../src/engine/reconcile.js';
+import { isAbandoned, reconcileRun, stopLeftovers } from '../../src/engine/reconcile.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { writePlan } from '../../src/plan/io.js';
 import { StateLayout } from '../../src/records/layout.js';
@@ -102,5 +102,41 @@ describe('isAbandoned', () => {
     expect(isAbandoned({ ...record, host: { ...record.host, pid: dead, hostname: 'elsewhere' } })).toBe(
       false,
     );
+  });
+});
+
+describe('stopLeftovers', () => {
+  /** A process in a group of its own, marked as the run's (as vmplan marks a job's processes). */
+  function markedProcess(runDir: string): ChildProcess {
+    return spawn('sleep', ['300'], {
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, VMPLAN_NODE_DIR: join(runDir, 'jobs/a') },
+    });
+  }
+  const gone = (child: ChildProcess) =>
+    new Promise<void>((resolve) =>
+      child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
+    );
+
+  it('stops what a running node recorded, and nothing a finished one did', async () => {
+    const runId = '20261204T130000Z-0000000c';
+    const store = startedRun(runId);
+    const runDir = layout.runDir(runId);
+    const running = markedProcess(runDir);
+    const finished = markedProcess(runDir);
+    try {
+      store.update('job:a', { process: { pid: running.pid!, group: true, restSocket: null } });
+      store.start('job:b');
+      store.update('job:b', { process: { pid: finished.pid!, group: true, restSocket: null } });
+      store.finishNode('job:b', 'passed');
+      await stopLeftovers(store, runDir);
+      await gone(running);
+      expect(running.signalCode).not.toBeNull();
+      expect(finished.exitCode === null && finished.signalCode === null).toBe(true);
+    } finally {
+      for (const child of [running, finished])
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 });

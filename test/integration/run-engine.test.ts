@@ -446,6 +446,109 @@ describe('vmplan rerun, status, logs, list, gc', () => {
   const outside = mkdtempSync(join(tmpdir(), 'vmplan-rerun-flag-'));
   afterAll(() => rmSync(outside, { recursive: true, force: true }));
 
+  it('a rerun that passes what failed marks the job and its tests flaky; vmplan flaky lists what flipped', async () => {
+    const flag = join(outside, 'fixed-tests');
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  unit:
+    run: |
+      mkdir -p out
+      if [ -e ${flag} ]; then cp pass.xml out/junit.xml; else cp fail.xml out/junit.xml; exit 1; fi
+    reports: { junit: [out/*.xml] }
+  retried:
+    run: |
+      n=$(( $(cat ${flag}.count 2>/dev/null || echo 0) + 1 )); echo $n > ${flag}.count; [ $n -ge 2 ]
+    retries: 1
+`);
+    const suite = (adds: string) =>
+      `<testsuite name="calc"><testcase classname="calc" name="adds">${adds}</testcase></testsuite>`;
+    project.write('fail.xml', suite('<failure message="off by one"/>'));
+    project.write('pass.xml', suite(''));
+    const first = await runVmplan(['run', '--quiet', '--no-fail-fast'], { cwd: project.root });
+    expect(first.code).toBe(1);
+    expect(first.stdout).toMatch(/retried +passed \(flaky, 2 attempts\)/);
+    const firstRun = project.latestRun();
+    writeFileSync(flag, '');
+    const rerun = await runVmplan(['rerun', firstRun, '--failed'], { cwd: project.root });
+    expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0);
+    const secondRun = project.latestRun();
+    const results = project.state<{
+      jobs: Record<string, { flaky: boolean; earlier: unknown; tests: { flaky: unknown[] } }>;
+    }>(`runs/${secondRun}/results.json`);
+    expect(results.jobs.unit).toMatchObject({
+      flaky: true,
+      earlier: { run: firstRun, status: 'failed' },
+      tests: { flaky: [{ test: 'calc › adds', suite: 'calc', history: ['failed', 'passed'] }] },
+    });
+    expect(rerun.stdout).toContain('  ~ flaky: calc › adds (failed, passed)');
+
+    const flaky = await runVmplan(['flaky'], { cwd: project.root });
+    expect(flaky.code).toBe(0);
+    const lines = flaky.stdout.split('\n');
+    expect(lines[0]).toBe(`Flaky in the last 2 run(s) in ${join(project.root, '.vmplan')}:`);
+    expect(lines.slice(1, 2)).toEqual([expect.stringMatching(/^JOB +TEST +HOW +RUNS$/)]);
+    expect(flaky.stdout).toMatch(
+      new RegExp(`retried +\\(the job\\) +passed on attempt 2 after failed +${firstRun}`),
+    );
+    expect(flaky.stdout).toMatch(
+      new RegExp(`unit +\\(the job\\) +failed in ${firstRun}, passed in its rerun +${secondRun}`),
+    );
+    expect(flaky.stdout).toMatch(
+      new RegExp(
+        `unit +\\(the job\\) +failed → passed on the snapshot of run ${firstRun} +${firstRun}, ${secondRun}`,
+      ),
+    );
+    expect(flaky.stdout).toMatch(new RegExp(`unit +calc › adds +failed → passed +${secondRun}`));
+    const json = JSON.parse(
+      (await runVmplan(['flaky', '--json', '--runs', '1'], { cwd: project.root })).stdout,
+    );
+    expect(json).toMatchObject({ command: 'flaky', ok: true, runs: [secondRun] });
+    expect(json.findings.map((f: { job: string; test: string | null }) => [f.job, f.test])).toEqual([
+      ['unit', null],
+      ['unit', 'calc › adds'],
+    ]);
+    const refused = await runVmplan(['flaky', '--runs', '0'], { cwd: project.root });
+    expect([refused.code, refused.stderr]).toEqual([
+      2,
+      '--runs: expected a positive whole number, found "0"\n',
+    ]);
+  });
+
+  it('rerun --failed reuses the outputs of jobs that passed: the build is not run again', async () => {
+    const flag = join(outside, 'fixed-outputs');
+    const builds = join(outside, 'builds');
+    const project = testProject(`version: 1
+defaults: { executor: host }
+jobs:
+  build:
+    run: echo build >> ${builds}; mkdir -p dist && echo app > dist/app
+    outputs: [dist/]
+  test:
+    run: cat dist/app && test -e ${flag}
+    needs: build
+`);
+    expect((await runVmplan(['run', '--quiet'], { cwd: project.root })).code).toBe(1);
+    const firstRun = project.latestRun();
+    writeFileSync(flag, '');
+    const rerun = await runVmplan(['rerun', firstRun, '--failed'], { cwd: project.root });
+    expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0);
+    const secondRun = project.latestRun();
+    const plan = project.state<{ nodes: { id: string; dependsOn: string[]; receives?: unknown }[] }>(
+      `runs/${secondRun}/plan.json`,
+    );
+    expect(plan.nodes.map((node) => [node.id, node.dependsOn, node.receives])).toEqual([
+      ['job:test', [], [{ from: 'build', paths: ['dist/'], run: firstRun }]],
+    ]);
+    expect(readFileSync(builds, 'utf8')).toBe('build\n');
+    expect(
+      readFileSync(join(project.root, `.vmplan/runs/${secondRun}/jobs/test/host.log`), 'utf8'),
+    ).toContain('app\n');
+    const shown = await runVmplan(['show', `.vmplan/runs/${firstRun}/plan.json`], { cwd: project.root });
+    expect(shown.stdout, shown.stderr).toMatch(/job:build +host +timeout 60m +outputs dist\//);
+    expect(shown.stdout).toMatch(/job:test +host +timeout 60m +needs build +gets dist\/ from build/);
+  });
+
   it('reruns only the jobs that did not pass, plus what they need, on the same snapshot', async () => {
     const flag = join(outside, 'fixed');
     const project = testProject(`version: 1

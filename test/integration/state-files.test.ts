@@ -1,4 +1,13 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -81,6 +90,12 @@ describe('shortSocketDir', () => {
     );
     chmodSync(dir, 0o702);
     expect(() => shortSocketDir(base)).toThrow(/must belong to uid/);
+    // Private, but someone else's (root can hand it over): refused as well.
+    chmodSync(dir, 0o700);
+    if (uid === 0) {
+      chownSync(dir, 4242, 4242);
+      expect(() => shortSocketDir(base)).toThrow(/must belong to uid 0/);
+    }
   });
 });
 
@@ -109,9 +124,12 @@ describe('readJsonFile', () => {
       /^bad\.json: not a test record: invalid JSON \(.+\)$/,
     );
     writeFileSync(path, '{"version":1,"name":7}');
-    expect(refusalOf(() => readJsonFile(path, schema, how))).toMatch(
-      new RegExp(`^${path.replaceAll('.', '\\.')}: not a valid test record: name: .*string.*$`),
+    expect(refusalOf(() => readJsonFile(path, schema, how))).toBe(
+      `${path}: not a valid test record: name: expected a string, found 7`,
     );
+    // Exactly the limit is still read.
+    writeFileSync(path, `{"version":1,"name":"${'x'.repeat(64 - '{"version":1,"name":""}'.length)}"}`);
+    expect(readJsonFile(path, schema, how).name).toHaveLength(64 - '{"version":1,"name":""}'.length);
     writeFileSync(path, '[]');
     expect(refusalOf(() => readJsonFile(path, schema, how, 'bad.json'))).toMatch(
       /^bad\.json: not a valid test record: \(top\): /,

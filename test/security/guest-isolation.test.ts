@@ -61,7 +61,8 @@ describe.skipIf(guest === undefined)('guests of untrusted runs', () => {
     network: none
     run: ls /sys/class/net
 `);
-    expect((await run(project, ['--max-parallel', '2'])).code).toBe(0);
+    const both = await run(project, ['--max-parallel', '2']);
+    expect(both.code, both.stdout + both.stderr).toBe(0);
     expect(guestLog(project, 'online').split(/\s+/).filter(Boolean).sort()).not.toEqual(['lo']);
     expect(guestLog(project, 'offline').split(/\s+/).filter(Boolean)).toEqual(['lo']);
     const held = await run(project, [

@@ -189,6 +189,27 @@ describe('image sources of an untrusted run', () => {
     );
   });
 
+  it('says which folders are trusted when it refuses a host file: the list, or that none are set', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-trust-repo-'));
+    expect(await refusal(filesImage('/srv/kernel'), root, root, ['/srv/images', '/opt/guests'])).toContain(
+      '/srv/kernel is a host path outside the trusted image folders (trusted-image-paths: they are /srv/images, /opt/guests); trust: untrusted',
+    );
+    expect(await refusal(filesImage('/srv/kernel'), root, root, [])).toContain(
+      '(trusted-image-paths: none are set)',
+    );
+  });
+
+  it('walks a repository path part by part, "." and empty parts included, and finds a link anywhere on it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-trust-repo-'));
+    mkdirSync(join(root, 'guest/deep'), { recursive: true });
+    writeFileSync(join(root, 'guest/deep/kernel'), 'kernel');
+    symlinkSync(join(root, 'guest/deep'), join(root, 'guest/link'));
+    expect(await refusal(filesImage('./guest//deep/./kernel'), root, root)).toBeUndefined();
+    expect(await refusal(filesImage('./guest//link/./kernel'), root, root)).toMatch(
+      /guest\/\/link\/\.\/kernel goes through a symbolic link in the repository/,
+    );
+  });
+
   it("boots the repository's own files, but not through a link in the repository", async () => {
     const root = mkdtempSync(join(tmpdir(), 'vmplan-trust-repo-'));
     mkdirSync(join(root, 'guest'));

@@ -1,9 +1,10 @@
 import { parseJobsFile } from '../../src/config/parse.js';
 import type { JobsFile } from '../../src/config/schema.js';
 import { InputError } from '../../src/errors.js';
+import type { TestSummary } from '../../src/parsers/test-summary.js';
 import type { PlanContext } from '../../src/plan/build.js';
 import type { Plan } from '../../src/plan/schema.js';
-import type { RunRecord } from '../../src/records/schema.js';
+import type { Attempt, RunRecord } from '../../src/records/schema.js';
 import type { RunStart } from '../../src/records/store.js';
 import type { JobReport } from '../../src/report/model.js';
 
@@ -84,6 +85,63 @@ export function jobReport(overrides: Partial<JobReport> = {}): JobReport {
     message: 'exited with code 3',
     logTail: 'line 1\nline 2\n',
     logTruncated: false,
+    tests: null,
+    attempts: [],
+    flaky: false,
+    earlier: null,
     ...overrides,
+  };
+}
+
+/** A job's test summary (1 passed, 1 failed, nothing else), with overrides. */
+export function testSummary(overrides: Partial<TestSummary> = {}): TestSummary {
+  return {
+    reports: 1,
+    total: 2,
+    passed: 1,
+    failed: 1,
+    skipped: 0,
+    durationMs: null,
+    failures: [],
+    slowest: [],
+    flaky: [],
+    problems: [],
+    ...overrides,
+  };
+}
+
+/** One failed test of a summary (test "t" of suite "s", nothing known but its name), with overrides. */
+export function failedTest(
+  overrides: Partial<TestSummary['failures'][number]> = {},
+): TestSummary['failures'][number] {
+  return {
+    test: 't',
+    suite: 's',
+    status: 'failed',
+    message: null,
+    details: null,
+    file: null,
+    line: null,
+    durationMs: null,
+    ...overrides,
+  };
+}
+
+/** Attempt `number` of a retried job: one second, failed with exit 1 unless it passed. */
+export function attempt(
+  number: number,
+  status: Attempt['status'] = 'failed',
+  message: string | null = null,
+): Attempt {
+  return {
+    attempt: number,
+    status,
+    cause: status === 'passed' ? null : 'failure',
+    startedAt: '2026-12-04T10:00:00.000Z',
+    finishedAt: '2026-12-04T10:00:01.000Z',
+    durationMs: 1000,
+    exitCode: status === 'passed' ? 0 : 1,
+    message,
+    folder: `attempts/${number}`,
   };
 }

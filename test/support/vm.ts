@@ -1,4 +1,5 @@
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
+import type { NodeRecord } from '../../src/records/schema.js';
 import { REPO_ROOT } from './cli.js';
 import { prerequisite } from './prerequisites.js';
 
@@ -17,4 +18,31 @@ export const VFKIT_SHIM = `${REPO_ROOT}test/support/vfkit`;
 /** A jobs-file image block booting the test guest. */
 export function testImageYaml(guest: string, name = 'tiny'): string {
   return `  ${name}: { arch: arm64, kernel: ${guest}/kernel, initrd: ${guest}/initrd, cpus: 1, memory: 512, cmdline: "quiet cryptomgr.notests" }`;
+}
+
+/**
+ * Checks a VM job's recorded phases: all of them in order (the guest's times tied to the host clock), each
+ * starting where the one before ended, all within the job; returns them by name.
+ */
+export function vmPhasesOf(record: NodeRecord): Record<string, number> {
+  const phases = record.phases ?? [];
+  expect(phases.map((phase) => phase.phase)).toEqual([
+    'prepare',
+    'hypervisor',
+    'boot',
+    'setup',
+    'command',
+    'collect',
+    'shutdown',
+    'finish',
+  ]);
+  for (let i = 1; i < phases.length; i++)
+    expect(Math.abs(phases[i]!.startMs - (phases[i - 1]!.startMs + phases[i - 1]!.ms))).toBeLessThanOrEqual(
+      1,
+    );
+  const last = phases.at(-1)!;
+  expect(last.startMs + last.ms).toBeLessThanOrEqual(record.durationMs! + 1);
+  // A kernel boots, and an agent sets up, in more than no time at all.
+  expect(phases.find((phase) => phase.phase === 'boot')!.ms).toBeGreaterThan(0);
+  return Object.fromEntries(phases.map((phase) => [phase.phase, phase.ms]));
 }

@@ -11,6 +11,27 @@ const IMAGE = `images:
 // Each case: a jobs file and the exact messages it must produce, with file:line:column.
 const cases: { name: string; yaml: string; errors: string[] }[] = [
   {
+    name: 'retries and retry-on: a whole number in range, known causes, each once, in jobs and defaults',
+    yaml: `version: 1
+defaults: { executor: host, retries: 9, retry-on: [] }
+jobs:
+  a: { run: x, retries: 1.5 }
+  b: { run: x, retries: -1, retry-on: [failure, flaky] }
+  c: { run: x, retries: "2", retry-on: [timeout, timeout] }
+  d: { run: x, retry-on: failure }
+`,
+    errors: [
+      '.github/vmplan.yml:2:38 defaults.retries: expected 0 to 5 retries, found 9',
+      '.github/vmplan.yml:2:51 defaults.retry-on: expected at least one of "failure", "timeout", "infrastructure"',
+      '.github/vmplan.yml:4:25 jobs.a.retries: expected a whole number of retries, found 1.5',
+      '.github/vmplan.yml:5:25 jobs.b.retries: expected 0 to 5 retries, found -1',
+      '.github/vmplan.yml:5:49 jobs.b.retry-on[1]: expected one of "failure", "timeout", "infrastructure", found "flaky"',
+      '.github/vmplan.yml:6:25 jobs.c.retries: expected a whole number of retries, found "2"',
+      '.github/vmplan.yml:6:40 jobs.c.retry-on: expected each cause once',
+      '.github/vmplan.yml:7:26 jobs.d.retry-on: expected a list (- item lines, or [a, b]), found "failure"',
+    ],
+  },
+  {
     name: 'a union names the problem inside the branch the value is shaped like, else what it expected',
     yaml: `version: 1
 images:

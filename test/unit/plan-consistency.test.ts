@@ -52,6 +52,23 @@ describe('planConsistencyProblems', () => {
       ['node "job:build" should be named "job:compile"'],
     ],
     [
+      'outputs received from a job it does not need',
+      (copy) => {
+        const unit = node(copy, 'job:unit');
+        if (unit.kind === 'execute') unit.receives = [{ from: 'docs', paths: ['dist/'] }];
+      },
+      ['node "job:unit" receives the outputs of "docs" but does not need it'],
+    ],
+    [
+      'a need it does not depend on, its outputs from no earlier run',
+      (copy) => {
+        const unit = node(copy, 'job:unit');
+        unit.dependsOn = unit.dependsOn.filter((id) => id !== 'job:build');
+        if (unit.kind === 'execute') unit.receives = [{ from: 'build', paths: ['dist/'] }];
+      },
+      ['node "job:unit" needs "build" but does not depend on it'],
+    ],
+    [
       'a dependency that is not in the plan',
       (copy) => node(copy, 'job:unit').dependsOn.push('job:ghost'),
       ['node "job:unit" depends on "job:ghost", which is not in the plan'],

@@ -2,7 +2,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildPlan } from '../../src/plan/build.js';
+import { buildPlan, planIdOf } from '../../src/plan/build.js';
 import { parsePlan, readPlan, serializePlan, writePlan } from '../../src/plan/io.js';
 import { context, jobs } from '../support/jobs.js';
 
@@ -55,6 +55,29 @@ jobs:
         ).planId
       }): the file was changed after it was written`,
     ]);
+  });
+
+  it('records only the report formats a job names, and still reads a plan that lists junit always', () => {
+    const withReports = buildPlan(
+      jobs(`version: 1
+jobs:
+  node: { run: node --test, executor: host, reports: { tap: [out/*.tap] } }
+  go: { run: go test -json ./... > go.json, executor: host, reports: { go-json: [go.json], junit: [] } }
+`),
+      context(),
+    );
+    expect(withReports.nodes.map((node) => (node.kind === 'execute' ? node.reports : null))).toEqual([
+      { 'go-json': ['go.json'] },
+      { tap: ['out/*.tap'] },
+    ]);
+    // An older plan: every job carried reports.junit, empty or not.
+    const older = JSON.parse(serializePlan(plan));
+    for (const node of older.nodes) if (node.kind === 'execute') node.reports = { junit: [] };
+    const { planId: _id, createdAt: _at, ...body } = older;
+    older.planId = planIdOf(body);
+    expect(parsePlan(JSON.stringify(older, null, 2), 'old.json').nodes[1]).toMatchObject({
+      reports: { junit: [] },
+    });
   });
 
   it('rejects text that is not JSON, saying where', () => {

@@ -90,7 +90,7 @@ describe('buildPlan', () => {
       cpus: 4,
       memory: 4096,
       artifacts: [],
-      reports: { junit: [] },
+      reports: {},
       caches: [
         { name: 'cargo', guestPath: '/home/vmplan/.cargo/registry' },
         { name: 'target', guestPath: '/home/vmplan/target' },
@@ -98,6 +98,64 @@ describe('buildPlan', () => {
     });
     expect(execute(plan.nodes, 'integration').memory).toBe(8192);
     expect(execute(plan.nodes, 'integration').caches).toEqual([]);
+  });
+
+  it('records retries only for jobs that retry: defaults inherited, causes in a fixed order, 0 turns them off', () => {
+    const plan = buildPlan(
+      jobs(`version: 1
+defaults: { executor: host, retries: 2 }
+jobs:
+  inherits: { run: x }
+  own: { run: x, retries: 1, retry-on: [timeout, failure] }
+  off: { run: x, retries: 0 }
+`),
+      context(),
+    );
+    expect(execute(plan.nodes, 'inherits').retry).toEqual({
+      retries: 2,
+      on: ['failure', 'timeout', 'infrastructure'],
+    });
+    expect(execute(plan.nodes, 'own').retry).toEqual({ retries: 1, on: ['failure', 'timeout'] });
+    expect('retry' in execute(plan.nodes, 'off')).toBe(false);
+    const reordered = buildPlan(
+      jobs(`version: 1
+defaults: { executor: host, retries: 2 }
+jobs:
+  inherits: { run: x }
+  own: { run: x, retries: 1, retry-on: [failure, timeout] }
+  off: { run: x, retries: 0 }
+`),
+      context(),
+    );
+    // The order retry-on lists causes in does not change the plan.
+    expect(reordered.nodes).toEqual(plan.nodes);
+    expect(reordered.planId).toBe(plan.planId);
+  });
+
+  it('records outputs, and for each job what it receives from the jobs it needs directly', () => {
+    const plan = buildPlan(
+      jobs(`version: 1
+defaults: { executor: host }
+jobs:
+  build: { run: x, outputs: [dist/, 'bin/*'] }
+  gen: { run: x, outputs: [gen/] }
+  plain: { run: x }
+  unit: { run: x, needs: [plain, gen, build] }
+  e2e: { run: x, needs: unit }
+`),
+      context(),
+    );
+    expect(execute(plan.nodes, 'build').outputs).toEqual(['dist/', 'bin/*']);
+    expect(execute(plan.nodes, 'unit').receives).toEqual([
+      { from: 'build', paths: ['dist/', 'bin/*'] },
+      { from: 'gen', paths: ['gen/'] },
+    ]);
+    // Direct needs only; no outputs, no field.
+    expect('receives' in execute(plan.nodes, 'e2e')).toBe(false);
+    expect('outputs' in execute(plan.nodes, 'plain')).toBe(false);
+    expect(() =>
+      buildPlan(jobs('version: 1\njobs:\n  a: { run: x, executor: host, outputs: [../up] }\n'), context()),
+    ).toThrow(/jobs\.a\.outputs\[0\]/);
   });
 
   it('orders nodes in stages, ties broken by id', () => {

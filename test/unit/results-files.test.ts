@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
+import type { TestSummary } from '../../src/parsers/test-summary.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { executorsUsing } from '../../src/plan/image-users.js';
 import type { RunRecord } from '../../src/records/schema.js';
@@ -53,6 +54,10 @@ const job = (name: string, overrides: Partial<JobReport> = {}): JobReport => ({
   message: null,
   logTail: 'ok\n',
   logTruncated: false,
+  tests: null,
+  attempts: [],
+  flaky: false,
+  earlier: null,
   ...overrides,
 });
 
@@ -70,13 +75,47 @@ const ANNOTATIONS: Annotation[] = [
   { level: 'warning', title: 'lint', message: 'w', job: 'lint', kind: 'diagnostic' },
 ];
 
+const TESTS: TestSummary = {
+  reports: 1,
+  total: 3,
+  passed: 1,
+  failed: 1,
+  skipped: 1,
+  durationMs: 40,
+  failures: [
+    {
+      test: 'calc › adds',
+      suite: 'calc',
+      status: 'failed',
+      message: 'expected 3',
+      details: null,
+      file: 'src/a.ts',
+      line: 3,
+      durationMs: 2,
+    },
+  ],
+  slowest: [{ test: 'calc › adds', suite: 'calc', durationMs: 2 }],
+  problems: [],
+  flaky: [],
+};
+
 describe('buildResults', () => {
   it("records every job with its status, log tail and own annotations, under the run's status", () => {
     const results = buildResults(
       'a'.repeat(64),
       { index: 2, count: 3 },
       RUN,
-      [job('lint'), job('unit', { status: 'failed', exitCode: 1, message: 'exited with code 1' })],
+      [
+        job('lint'),
+        job('unit', {
+          status: 'failed',
+          exitCode: 1,
+          message: 'exited with code 1',
+          tests: TESTS,
+          startedAt: '2026-11-29T10:00:01.000Z',
+          phases: [{ phase: 'command', startMs: 5, ms: 1100 }],
+        }),
+      ],
       ANNOTATIONS,
     );
     expect(results).toEqual({
@@ -98,6 +137,12 @@ describe('buildResults', () => {
           logTail: 'ok\n',
           logTruncated: false,
           annotations: [ANNOTATIONS[2]],
+          tests: null,
+          attempts: [],
+          flaky: false,
+          earlier: null,
+          startedAt: null,
+          phases: [],
         },
         unit: {
           status: 'failed',
@@ -109,6 +154,12 @@ describe('buildResults', () => {
           logTail: 'ok\n',
           logTruncated: false,
           annotations: [ANNOTATIONS[0], ANNOTATIONS[1]],
+          tests: TESTS,
+          attempts: [],
+          flaky: false,
+          earlier: null,
+          startedAt: '2026-11-29T10:00:01.000Z',
+          phases: [{ phase: 'command', startMs: 5, ms: 1100 }],
         },
       },
     });
@@ -146,12 +197,34 @@ describe('buildResults', () => {
 });
 
 describe('results.json files', () => {
-  const results = buildResults('a'.repeat(64), null, RUN, [job('unit')], []);
+  const results = buildResults('a'.repeat(64), null, RUN, [job('unit', { tests: TESTS })], []);
 
-  it('round-trips through a validated, atomic write', () => {
+  it('round-trips through a validated, atomic write, test results included', () => {
     const path = join(root, 'results.json');
     writeResults(path, results);
     expect(readResults(path)).toEqual(results);
+    expect(readResults(path).jobs.unit!.tests!.failures[0]!.file).toBe('src/a.ts');
+  });
+
+  it('reads results written before jobs had test results (no tests key) as having none', () => {
+    const path = join(root, 'old-results.json');
+    const { tests: _tests, ...old } = results.jobs.unit!;
+    writeFileSync(path, JSON.stringify({ ...results, jobs: { unit: old } }));
+    expect(readResults(path).jobs.unit!.tests).toBeNull();
+  });
+
+  it('refuses test results whose counts are not counts', () => {
+    const path = join(root, 'bad-tests.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        ...results,
+        jobs: { unit: { ...results.jobs.unit, tests: { ...TESTS, failed: -1 } } },
+      }),
+    );
+    expect(() => readResults(path, 'r.json')).toThrow(
+      /^r\.json: not a valid results\.json: jobs\.unit\.tests\.failed: /,
+    );
   });
 
   it('refuses to write or read one that is not valid, naming the file and field', () => {

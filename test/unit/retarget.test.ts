@@ -67,4 +67,21 @@ describe('running a plan made for one executor with another', () => {
     expect(same.change).toBeUndefined();
     expect(same.plan).toBe(plan);
   });
+
+  it('names at most five of the jobs it moved, and every executor the plan was made for', () => {
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const yaml = (count: number) =>
+      `version: 1\nimages:\n  debian: { arch: arm64, kernel: k, initrd: i }\ndefaults: { image: debian }\njobs:\n${names
+        .slice(0, count)
+        .map((name, index) => `  ${name}: { run: x, executor: ${index === 0 ? 'qemu' : 'vfkit'} }`)
+        .join('\n')}\n`;
+    const five = buildPlan(jobs(yaml(5)), context({ defaultExecutor: 'vfkit' }));
+    expect(retargetPlan(five, 'host', NOW).change).toBe(
+      'plan made for qemu and vfkit: 5 VM job(s) (a, b, c, d, e) run on the host instead, without a VM',
+    );
+    const six = buildPlan(jobs(yaml(6)), context({ defaultExecutor: 'vfkit' }));
+    expect(retargetPlan(six, 'host', NOW).change).toBe(
+      'plan made for qemu and vfkit: 6 VM job(s) (a, b, c, d, e, …) run on the host instead, without a VM',
+    );
+  });
 });

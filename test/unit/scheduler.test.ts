@@ -22,6 +22,20 @@ jobs:
 );
 const ids = (nodes: { id: string }[]) => nodes.map((node) => node.id);
 
+/** A scheduler of build, fmt and lint (1 CPU and 1024 MiB each) whose images are prepared: ready to start them. */
+function threeSmallJobs(capacity: ConstructorParameters<typeof Scheduler>[1]): Scheduler {
+  const scheduler = new Scheduler(
+    plan.nodes.filter(
+      (node) => node.kind === 'prepare' || ['job:build', 'job:fmt', 'job:lint'].includes(node.id),
+    ),
+    capacity,
+  );
+  scheduler.takeStartable();
+  scheduler.complete('image:big', 'passed');
+  scheduler.complete('image:small', 'passed');
+  return scheduler;
+}
+
 describe('Scheduler', () => {
   it('starts prepare nodes first, then jobs whose dependencies passed, in plan order', () => {
     const scheduler = new Scheduler(plan.nodes, { slots: 10, cpus: 64, memoryMiB: 65536 });
@@ -54,6 +68,30 @@ describe('Scheduler', () => {
     tight.complete('image:big', 'passed');
     tight.complete('image:small', 'passed');
     expect(ids(tight.takeStartable())).toEqual(['job:build']); // too big for the budget, but alone it still runs
+  });
+
+  it('fills CPUs and memory exactly, and gives both back when a node ends', () => {
+    // Small jobs take 1 CPU and 1024 MiB each: two fit exactly, a third waits for one to end.
+    const scheduler = threeSmallJobs({ slots: 10, cpus: 2, memoryMiB: 2048 });
+    expect(ids(scheduler.takeStartable())).toEqual(['job:build', 'job:fmt']);
+    expect(scheduler.takeStartable()).toEqual([]);
+    scheduler.complete('job:build', 'passed');
+    expect(ids(scheduler.takeStartable())).toEqual(['job:lint']);
+    const memoryBound = threeSmallJobs({ slots: 10, cpus: 64, memoryMiB: 2048 });
+    expect(ids(memoryBound.takeStartable())).toEqual(['job:build', 'job:fmt']);
+    memoryBound.complete('job:fmt', 'failed');
+    expect(ids(memoryBound.takeStartable())).toEqual(['job:lint']);
+    expect(memoryBound.done).toBe(false);
+    memoryBound.complete('job:build', 'passed');
+    memoryBound.complete('job:lint', 'passed');
+    expect(memoryBound.done).toBe(true);
+  });
+
+  it('after a stop, skips every pending node once, with the reason, and starts nothing', () => {
+    const scheduler = new Scheduler(plan.nodes, { slots: 10, cpus: 64, memoryMiB: 65536 });
+    expect(scheduler.stop('cancelled').map((skip) => skip.message)).toContain('not started: cancelled');
+    expect(scheduler.stop('fail-fast')).toEqual([]);
+    expect(scheduler.takeStartable()).toEqual([]);
   });
 
   it('honours the slot limit', () => {

@@ -31,6 +31,55 @@ describe('selectFromPlan', () => {
     expect(selected.planId).not.toBe(plan.planId);
   });
 
+  it('with outputs an earlier run kept: the job is not run again, the jobs that need it get them from that run', () => {
+    const withOutputs = buildPlan(
+      jobs(`version: 1
+defaults: { executor: host }
+jobs:
+  build: { run: x, outputs: [dist/] }
+  lint: { run: x }
+  unit: { run: x, needs: [build, lint] }
+  e2e: { run: x, needs: build }
+`),
+      context(),
+    );
+    const earlier = '20261204T100000Z-0000abcd';
+    const selected = selectFromPlan(
+      withOutputs,
+      ['unit'],
+      'passed in run X',
+      '2026-11-29T12:00:00.000Z',
+      new Map([
+        ['build', earlier],
+        ['lint', earlier],
+      ]),
+    );
+    // lint has no outputs: it runs again, whatever the map says; build's outputs come from the earlier run.
+    expect(selected.nodes.map((node) => [node.id, node.dependsOn])).toEqual([
+      ['job:lint', []],
+      ['job:unit', ['job:lint']],
+    ]);
+    expect(selected.nodes[1]).toMatchObject({
+      needs: ['build', 'lint'],
+      receives: [{ from: 'build', paths: ['dist/'], run: earlier }],
+    });
+    expect(PlanSchema.safeParse(selected).success).toBe(true);
+    expect(() => serializePlan(selected)).not.toThrow();
+    // A job selected itself runs again, even when the map names it.
+    const again = selectFromPlan(
+      withOutputs,
+      ['build', 'e2e'],
+      'x',
+      '2026-11-29T12:00:00.000Z',
+      new Map([['build', earlier]]),
+    );
+    expect(again.nodes.map((node) => [node.id, node.dependsOn])).toEqual([
+      ['job:build', []],
+      ['job:e2e', ['job:build']],
+    ]);
+    expect(again.nodes[1]).toMatchObject({ receives: [{ from: 'build', paths: ['dist/'] }] });
+  });
+
   it('drops users that are no longer in the plan from shared images', () => {
     const selected = selectFromPlan(plan, ['build'], 'x', plan.createdAt);
     const image = selected.nodes.find((node) => node.id === 'image:a');

@@ -163,6 +163,12 @@ describe('mergeResults', () => {
     logTail: '',
     logTruncated: false,
     annotations: [],
+    tests: null,
+    attempts: [],
+    flaky: false,
+    earlier: null,
+    startedAt: null,
+    phases: [],
   });
   const shardResults = (
     index: number,

@@ -47,8 +47,9 @@ describe('TAP from node --test', () => {
     expect(
       testFailureDiagnostics('unit', report, relativize).map((d) => [d.path, d.line, d.title, d.tool]),
     ).toEqual([
-      ['test/math.test.mjs', 16, 'test failed: math › nested › throws', 'tap'],
-      ['test/math.test.mjs', 8, 'test failed: math › multiplies', 'tap'],
+      // The failing line in the test's file, from the stack (the test starts a line above).
+      ['test/math.test.mjs', 17, 'test failed: math › nested › throws', 'tap'],
+      ['test/math.test.mjs', 9, 'test failed: math › multiplies', 'tap'],
     ]);
   });
 });

@@ -16,6 +16,7 @@ import { decideTrust, type TrustPolicy } from '../../plan/trust.js';
 import { StateLayout } from '../../records/layout.js';
 import { renderRunTable } from '../../records/render.js';
 import type { RunStore } from '../../records/store.js';
+import { testLines } from '../../report/test-lines.js';
 import { parseBytes } from '../../util/bytes.js';
 import { defaultCacheDir } from '../../util/state-dir.js';
 import { listOption, parseCommandArgs } from '../args.js';
@@ -315,6 +316,8 @@ function cliPorts(
     async report(run) {
       progress.stop();
       io.stdout(`\n${renderRunTable(run.record, run.nodes, plan)}\n`);
+      const tests = testLines(run.jobs);
+      if (tests.length > 0) io.stdout(`${tests.join('\n')}\n`);
       const defaultState = layout.root === resolve(repositoryRoot(io.cwd), '.vmplan');
       io.stdout(
         `Logs: vmplan logs ${run.record.runId} [JOB]${defaultState ? '' : ` --state-dir ${layout.root}`}\n`,

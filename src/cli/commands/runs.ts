@@ -6,10 +6,13 @@ import { type CacheItem, describeItem, pruneCache } from '../../images/cache-gc.
 import { readPlan } from '../../plan/io.js';
 import { selectFromPlan } from '../../plan/select.js';
 import type { StateLayout } from '../../records/layout.js';
-import { formatDuration, renderRunTable, textTable } from '../../records/render.js';
+import { formatDuration, renderPhaseTables, renderRunTable, textTable } from '../../records/render.js';
 import type { RunRecord } from '../../records/schema.js';
 import { statusLabel } from '../../records/status-words.js';
-import { listRunIds, readNodeRecords } from '../../records/store.js';
+import { listRunIds, readNodeRecords, readRunRecord } from '../../records/store.js';
+import { plain } from '../../report/test-lines.js';
+import { findFlaky, type RunResults } from '../../results/flaky.js';
+import { readResults } from '../../results/io.js';
 import { formatBytes, parseBytes } from '../../util/bytes.js';
 import { didYouMean } from '../../util/suggest.js';
 import { parseCommandArgs } from '../args.js';
@@ -18,7 +21,8 @@ import { humanIo, JSON_FLAG, printJson } from '../json.js';
 import type { Flags } from '../spec.js';
 import { CACHE_DIR, executePlan, runningOptions, stateLayout } from './run.js';
 
-const STATE_DIR = {
+/** `--state-dir`, for every command that reads runs. */
+export const STATE_DIR = {
   'state-dir': {
     type: 'string',
     value: 'DIR',
@@ -26,8 +30,18 @@ const STATE_DIR = {
   },
 } as const satisfies Flags;
 
-/** The flags of `vmplan status` and `vmplan list`. */
-export const STATUS_FLAGS = { ...STATE_DIR, ...JSON_FLAG } as const satisfies Flags;
+/** The flags of `vmplan list`. */
+export const LIST_FLAGS = { ...STATE_DIR, ...JSON_FLAG } as const satisfies Flags;
+
+/** The flags of `vmplan status`. */
+export const STATUS_FLAGS = {
+  ...LIST_FLAGS,
+  timings: {
+    type: 'boolean',
+    description:
+      "Where each job's time went: preparation, the hypervisor's start, boot, setup, the command, collection, shutdown.",
+  },
+} as const satisfies Flags;
 
 /** The flags of `vmplan logs`. */
 export const LOGS_FLAGS = {
@@ -97,6 +111,7 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
   const nodes = readNodeRecords(layout, runId, plan);
   const ok = run.status === 'passed' || run.status === 'running';
   if (values.json === true) printJson(io, 'status', ok, { run, nodes });
+  else if (values.timings === true) io.stdout(`${renderPhaseTables(nodes)}\n`);
   else {
     io.stdout(`${renderRunTable(run, nodes, plan)}\n`);
     if (run.rerunOf !== null) io.stdout(`Rerun of ${run.rerunOf}\n`);
@@ -106,7 +121,7 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
 
 /** `vmplan list [--state-dir DIR]`: every run, newest first. */
 export async function listCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseCommandArgs('list', args, STATUS_FLAGS);
+  const { values } = parseCommandArgs('list', args, LIST_FLAGS);
   const layout = stateLayout(io, values['state-dir']);
   const rows: string[][] = [];
   const runs: (RunRecord | { runId: string; unreadable: string })[] = [];
@@ -142,6 +157,57 @@ export async function listCommand(args: string[], io: CliIo): Promise<number> {
       ? `no runs in ${layout.root}\n`
       : `${textTable(['RUN', 'STATUS', 'JOBS', 'DURATION', 'PLAN', ''], rows)}\n`,
   );
+  return EXIT.ok;
+}
+
+/** The flags of `vmplan flaky`. */
+export const FLAKY_FLAGS = {
+  ...STATE_DIR,
+  runs: { type: 'string', value: 'N', description: 'How many of the newest runs to look at (default 20).' },
+  ...JSON_FLAG,
+} as const satisfies Flags;
+
+/**
+ * `vmplan flaky [--runs N]`: the jobs and tests that flipped in the newest N runs (a retry or a rerun that passed,
+ * a test that failed in one attempt and passed in another, runs of one snapshot that disagree).
+ */
+export async function flakyCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs('flaky', args, FLAKY_FLAGS);
+  if (!/^[1-9]\d*$/.test(values.runs ?? '20'))
+    throw new InputError(`--runs: expected a positive whole number, found "${values.runs}"`);
+  const count = Number(values.runs ?? '20');
+  const layout = stateLayout(io, values['state-dir']);
+  const runs: RunResults[] = [];
+  const unreadable: string[] = [];
+  const looked = listRunIds(layout).slice(-count);
+  for (const runId of looked) {
+    const path = layout.resultsFile(runId);
+    if (!existsSync(path)) continue;
+    try {
+      runs.push({ runId, snapshot: readRunRecord(layout, runId).snapshotRun, results: readResults(path) });
+    } catch (error) {
+      unreadable.push(`${runId}: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  const findings = findFlaky(runs);
+  if (values.json === true) {
+    printJson(io, 'flaky', true, { runs: runs.map((run) => run.runId), findings, unreadable });
+    return EXIT.ok;
+  }
+  for (const line of unreadable) io.stderr(`vmplan: skipped ${line}\n`);
+  const scope = `the last ${looked.length} run(s) in ${layout.root}`;
+  if (findings.length === 0) {
+    io.stdout(`Nothing flipped in ${scope}.\n`);
+    return EXIT.ok;
+  }
+  // Test names come from the jobs' reports: printed without their control characters.
+  const rows = findings.map((finding) => [
+    finding.job,
+    plain(finding.test ?? '(the job)'),
+    plain(finding.how),
+    finding.runs.join(', '),
+  ]);
+  io.stdout(`Flaky in ${scope}:\n${textTable(['JOB', 'TEST', 'HOW', 'RUNS'], rows)}\n`);
   return EXIT.ok;
 }
 
@@ -298,7 +364,18 @@ export async function rerunCommand(args: string[], io: CliIo): Promise<number> {
       io.stdout(`Every job of run ${runId} passed: nothing to rerun.\n`);
       return EXIT.ok;
     }
-    plan = selectFromPlan(plan, notPassed, `passed in run ${runId}`, new Date().toISOString());
+    // Jobs that passed and kept outputs there are not run again: the jobs that need them get those outputs.
+    const reuse = new Map(
+      readNodeRecords(layout, runId, plan).flatMap((record) =>
+        record.kind === 'execute' &&
+        record.status === 'passed' &&
+        record.job !== null &&
+        existsSync(join(layout.runDir(runId), 'jobs', record.job, 'outputs'))
+          ? [[record.job, runId] as const]
+          : [],
+      ),
+    );
+    plan = selectFromPlan(plan, notPassed, `passed in run ${runId}`, new Date().toISOString(), reuse);
   }
   const what = values.failed === true ? `the jobs of run ${runId} that did not pass` : `run ${runId}`;
   io.stdout(

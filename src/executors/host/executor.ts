@@ -1,13 +1,16 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { reportGlobs } from '../../plan/schema.js';
 import { JobCgroup } from '../../process/cgroup.js';
 import { NODE_DIR_VARIABLE, processGroupLeftovers } from '../../process/ownership.js';
 import { runProcessGroup } from '../../process/run-process.js';
 import { collectJobOutputs } from '../../workspace/collect.js';
+import { placeInputs } from '../../workspace/inputs.js';
 import type { JobContext, JobExecutor, JobOutcome } from '../contract.js';
 import type { ExecutorRuntime } from '../descriptor.js';
 import { hostJobEnvironment, vmplanVariables } from '../job-env.js';
+import { hostPhases } from '../phases.js';
 
 /** The shell a job's script runs with, as GitHub runs `shell: bash` steps. */
 export const HOST_SHELL = ['bash', '--noprofile', '--norc', '-eo', 'pipefail'] as const;
@@ -54,12 +57,29 @@ export class HostExecutor implements JobExecutor {
   }
 
   async runJob(context: JobContext): Promise<JobOutcome> {
+    const start = Date.now();
+    const times: { command: { start: number; end: number } | null } = { command: null };
+    const outcome = await this.runTimedJob(context, times);
+    return { ...outcome, phases: hostPhases(start, times.command, Date.now()) };
+  }
+
+  /** Runs the job, setting when its command started and ended. */
+  private async runTimedJob(
+    context: JobContext,
+    times: { command: { start: number; end: number } | null },
+  ): Promise<JobOutcome> {
     const { node, jobDir, log } = context;
     const workspace = join(jobDir, 'workspace');
     const copy = await context.workspace.jobCopy(workspace);
     await log.note(
       `vmplan: workspace ready in ${copy.ms} ms (${copy.method === 'clone' ? 'copy-on-write clone' : 'copy'})`,
     );
+    if (context.inputs.length > 0) {
+      const placed = await placeInputs(context.inputs, workspace);
+      await log.note(
+        `vmplan: outputs of ${context.inputs.map((input) => input.from).join(', ')} in the workspace (read-only): ${placed.paths.join(', ')}`,
+      );
+    }
 
     const workdir = resolve(workspace, node.workingDirectory);
     if (!existsSync(workdir) || !statSync(workdir).isDirectory()) {
@@ -76,11 +96,14 @@ export class HostExecutor implements JobExecutor {
       [NODE_DIR_VARIABLE]: jobDir,
     });
 
+    const commandStart = Date.now();
     const result = await this.runScript(context, script, workdir, env);
+    times.command = { start: commandStart, end: Date.now() };
 
+    const passed = result.exitCode === 0 && !context.signal.aborted;
     const notes = await collectJobOutputs(
-      { artifacts: workspace, reports: workspace },
-      { artifacts: node.artifacts, reports: Object.values(node.reports).flat() },
+      { artifacts: workspace, reports: workspace, outputs: workspace },
+      { artifacts: node.artifacts, reports: reportGlobs(node), outputs: passed ? (node.outputs ?? []) : [] },
       jobDir,
       Object.values(context.secrets),
     );

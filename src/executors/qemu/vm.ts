@@ -67,6 +67,8 @@ export interface QemuVm {
   stderrTail(): string;
   /** The QEMU command line, for logs. */
   command: string[];
+  /** When QEMU was started (epoch ms), its virtiofsd helpers ready. */
+  spawnedAt: number;
 }
 
 /** Where a VM's process output goes. */
@@ -136,6 +138,7 @@ export async function startQemuVm(
     virtiofsSockets: sockets,
   });
   const binary = qemuBinary(spec.arch);
+  const spawnedAt = Date.now();
   const qemu = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
   qemu.stdout?.pipe(options.output.stream());
   qemu.stderr?.on('data', keepTail);
@@ -150,10 +153,15 @@ export async function startQemuVm(
   }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     qemu.once('exit', (code, signal) => {
-      // virtiofsd exits when QEMU disconnects: give it a moment, then make sure of it (9p has no helpers).
-      void (helpers.length === 0 ? Promise.resolve() : sleep(500).then(stopHelpers)).then(() =>
-        resolve({ code, signal }),
+      // virtiofsd exits as soon as QEMU disconnects: wait for that (at most 500 ms), then make sure of it.
+      const helpersGone = Promise.all(
+        helpers.map((helper) =>
+          helper.exitCode === null && helper.signalCode === null ? once(helper) : undefined,
+        ),
       );
+      void Promise.race([helpersGone, sleep(500)])
+        .then(stopHelpers)
+        .then(() => resolve({ code, signal }));
     });
   });
   let stopping: Promise<void> | undefined;
@@ -162,6 +170,7 @@ export async function startQemuVm(
     pid: qemu.pid!,
     exited,
     command: [binary, ...args],
+    spawnedAt,
     stderrTail: () => stderr,
     stop(graceMs) {
       stopping ??= (async () => {
@@ -190,7 +199,7 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (condition()) return true;
-    await sleep(20);
+    await sleep(5); // virtiofsd binds its socket within milliseconds: a coarse poll would be most of the wait
   }
   return condition();
 }

@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExecuteNode } from '../../plan/schema.js';
+import { type ExecuteNode, reportGlobs } from '../../plan/schema.js';
 
 /** Quotes a value for POSIX sh: single quotes, with embedded ones closed, escaped and reopened. */
 export function shellQuote(value: string): string {
@@ -33,6 +33,12 @@ export interface GuestJobSettings {
   node: ExecuteNode;
   timeoutSeconds: number;
   workspaceMode: 'overlay' | 'copy';
+  /** The VM gets a vmplan-inputs share to lay over its snapshot. */
+  inputs?: boolean;
+  /** The VM has a network device (the agent loads its driver and asks for an address only then). */
+  network?: boolean;
+  /** The VM has a root disk (the agent loads the block and ext4 drivers only then). */
+  disk?: boolean;
 }
 
 /** Writes the job's guest folder (the vmplan-job share): job.env, env, secrets.env (0600), command.sh. */
@@ -51,7 +57,12 @@ export function writeGuestFiles(
     VMPLAN_WORKSPACE_MODE: settings.workspaceMode,
     VMPLAN_WRITABLE_WORKSPACE: node.writableWorkspace ? '1' : '0',
     VMPLAN_COLLECT_ARTIFACTS: node.artifacts.map(globToFindPattern).join('\n'),
-    VMPLAN_COLLECT_REPORTS: Object.values(node.reports).flat().map(globToFindPattern).join('\n'),
+    VMPLAN_COLLECT_REPORTS: reportGlobs(node).map(globToFindPattern).join('\n'),
+    VMPLAN_COLLECT_OUTPUTS: (node.outputs ?? []).map(globToFindPattern).join('\n'),
+    // Overlay mode: share vmplan-inputs goes over the snapshot (the outputs of the jobs it needs).
+    VMPLAN_INPUTS: settings.inputs ? '1' : '0',
+    VMPLAN_NETWORK: settings.network === false ? '0' : '1',
+    VMPLAN_DISK: settings.disk ? '1' : '0',
     // One "name path" per line: share vmplan-cache-<name> goes at path.
     VMPLAN_CACHES: node.caches.map((cache) => `${cache.name} ${cache.guestPath}`).join('\n'),
   });

@@ -4,6 +4,9 @@ import { z } from 'zod';
 /** Largest result.json the host reads: it is a few hundred bytes when honest. */
 export const MAX_RESULT_BYTES = 64 * 1024;
 
+/** A time on the guest's clock: at most about 11 days of uptime. */
+const centiseconds = z.number().int().min(0).max(100_000_000);
+
 /** `result.json` as the guest agent writes it (docs/guest-protocol.md). Untrusted: validated strictly. */
 export const GuestResultSchema = z.strictObject({
   version: z.literal(1),
@@ -12,7 +15,20 @@ export const GuestResultSchema = z.strictObject({
   startedAt: z.string().max(64).nullable(),
   finishedAt: z.string().max(64),
   message: z.string().max(4096).nullable(),
+  uptimes: z
+    .strictObject({
+      started: centiseconds,
+      command: centiseconds.nullable(),
+      finished: centiseconds.nullable(),
+      collected: centiseconds,
+    })
+    .optional()
+    .describe(
+      "The guest's clock (centiseconds since its kernel started) when the agent started, the command started and ended, and the results were collected; older agents write none.",
+    ),
 });
+/** The guest's own times (see GuestResultSchema's uptimes). */
+export type GuestUptimes = NonNullable<GuestResult['uptimes']>;
 /** A validated guest result. */
 export type GuestResult = z.infer<typeof GuestResultSchema>;
 

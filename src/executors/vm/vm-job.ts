@@ -1,16 +1,19 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, type Stats } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, type Stats, watch } from 'node:fs';
 import { join } from 'node:path';
+import { reportGlobs } from '../../plan/schema.js';
 import type { JobLog } from '../../records/job-log.js';
 import { takeLease, withLock } from '../../util/lease.js';
 import { maskFileInPlace } from '../../util/mask-file.js';
 import { cloneFile } from '../../workspace/clone-file.js';
 import { collectJobOutputs } from '../../workspace/collect.js';
+import { placeInputs } from '../../workspace/inputs.js';
 import { sanitizeTree } from '../../workspace/sanitize.js';
 import type { JobContext, JobOutcome } from '../contract.js';
+import { type VmJobTimes, vmPhases } from '../phases.js';
 import { writeGuestFiles } from './guest-files.js';
-import { readGuestResult } from './guest-result.js';
+import { type GuestUptimes, readGuestResult } from './guest-result.js';
 import { followFile } from './tail-file.js';
 import { buildVmSpec, type VmSpec } from './vm-spec.js';
 
@@ -23,6 +26,11 @@ export interface VmProcess {
   stop(graceMs: number): Promise<void>;
   /** The last lines the VM process wrote to stderr (for its error message). */
   stderrTail(): string;
+  /**
+   * When the hypervisor process itself was started (epoch ms), after its helpers (virtiofsd) were ready: the
+   * end of the host's preparation. Without it, the launch call is.
+   */
+  spawnedAt?: number;
 }
 
 /** Starts VMs from specs: vfkit on a Mac, QEMU on Linux. */
@@ -62,6 +70,49 @@ export async function runVmJob(
   launcher: VmLauncher,
   settings: VmJobSettings,
 ): Promise<JobOutcome> {
+  const seen: VmSeen = { launch: null, exit: null, commandSeen: null, uptimes: undefined, unwatch: () => {} };
+  const start = Date.now();
+  try {
+    const outcome = await runTimedVmJob(context, launcher, settings, seen);
+    const { uptimes, launch, exit, commandSeen } = seen;
+    const times = { start, launch, exit, commandSeen, end: Date.now() };
+    return { ...outcome, phases: vmPhases(times, uptimes) };
+  } finally {
+    seen.unwatch();
+  }
+}
+
+/** What runTimedVmJob saw happen, for the job's phases. */
+interface VmSeen extends Omit<VmJobTimes, 'start' | 'end'> {
+  uptimes: GuestUptimes | undefined;
+  /** Stops watching the job share. */
+  unwatch: () => void;
+}
+
+/**
+ * Sets `seen.commandSeen` when the guest creates guest.log in its share (the agent does when the command starts):
+ * the one event both clocks see. Without file events here, the VM's phases are not split.
+ */
+function watchCommandStart(guestDir: string, seen: VmSeen): void {
+  try {
+    const watcher = watch(guestDir, (_event, name) => {
+      if (name !== 'guest.log' || seen.commandSeen !== null) return;
+      seen.commandSeen = Date.now();
+      watcher.close();
+    });
+    watcher.on('error', () => watcher.close());
+    seen.unwatch = () => watcher.close();
+  } catch {
+    // no file events
+  }
+}
+
+async function runTimedVmJob(
+  context: JobContext,
+  launcher: VmLauncher,
+  settings: VmJobSettings,
+  seen: VmSeen,
+): Promise<JobOutcome> {
   const { node, jobDir, log, image } = context;
   if (image === undefined)
     return { status: 'failed', exitCode: null, message: `image "${node.image}" was not prepared` };
@@ -74,7 +125,14 @@ export async function runVmJob(
   let passed = false;
   writeGuestFiles(
     guestDir,
-    { node, timeoutSeconds: Math.ceil(node.timeoutMinutes * 60), workspaceMode: settings.workspaceMode },
+    {
+      node,
+      timeoutSeconds: Math.ceil(node.timeoutMinutes * 60),
+      workspaceMode: settings.workspaceMode,
+      inputs: context.inputs.length > 0 && settings.workspaceMode !== 'copy',
+      network: context.network,
+      disk: image.disk !== null,
+    },
     context.secrets,
   );
   try {
@@ -84,6 +142,18 @@ export async function runVmJob(
         : await jobWorkShare(context, settings.workspaceMode);
     if (settings.workspaceMode !== 'copy' && workShare !== context.workspace.snapshotDir) view = workShare;
     await ensureGuestWritable(workShare, settings.writableFolders);
+    // The outputs of the jobs it needs: in its own workspace copy, else in a folder the guest lays over the
+    // snapshot. Placed after the hand-over to the guest user, so they stay the runner's (read-only to the job).
+    let inputsShare: string | undefined;
+    if (context.inputs.length > 0) {
+      const into = settings.workspaceMode === 'copy' ? workShare : join(jobDir, 'inputs');
+      mkdirSync(into, { recursive: true });
+      const placed = await placeInputs(context.inputs, into);
+      if (settings.workspaceMode !== 'copy') inputsShare = into;
+      await log.note(
+        `vmplan: outputs of ${context.inputs.map((input) => input.from).join(', ')} in the workspace (read-only): ${placed.paths.join(', ')}`,
+      );
+    }
     if (image.disk !== null) {
       disk = join(jobDir, 'disk.img');
       const method = await cloneFile(image.disk, disk);
@@ -106,6 +176,7 @@ export async function runVmJob(
       jobShare: guestDir,
       workShare,
       workShareWritable: settings.workspaceMode === 'copy',
+      inputsShare,
       disk,
       consoleLog,
       restSocket: socket,
@@ -116,7 +187,10 @@ export async function runVmJob(
     if (context.signal.aborted)
       return { status: 'failed', exitCode: null, message: 'stopped before the VM started' };
 
+    watchCommandStart(guestDir, seen);
+    const launchCalled = Date.now();
     const vm = await launcher.launch(spec, log);
+    seen.launch = vm.spawnedAt ?? launchCalled;
     // Started detached: the VM process leads its own group (the vfkit shim or QEMU with its helpers).
     context.onProcess({ pid: vm.pid, group: true, restSocket: launcher.restControlled ? socket : null });
     let stopping: Promise<void> | undefined;
@@ -131,6 +205,8 @@ export async function runVmJob(
         ? Promise.resolve()
         : followFile(join(guestDir, 'guest.log'), context.guestLog.input(), vm.exited);
     const exit = await vm.exited;
+    seen.exit = Date.now();
+    seen.unwatch();
     context.signal.removeEventListener('abort', onAbort);
     await stopping;
     await following;
@@ -141,9 +217,14 @@ export async function runVmJob(
     await sweepCaches(caches, log);
     if (context.signal.aborted) return { status: 'failed', exitCode: null, message: 'stopped' };
     if (exit.code !== 0) {
-      return { status: 'failed', exitCode: null, message: launcher.failureMessage(exit, vm.stderrTail()) };
+      return {
+        status: 'failed',
+        exitCode: null,
+        message: launcher.failureMessage(exit, vm.stderrTail()),
+        infrastructure: true,
+      };
     }
-    const outcome = outcomeFromResult(join(guestDir, 'result.json'), log);
+    const outcome = outcomeFromResult(join(guestDir, 'result.json'), log, seen);
     passed = outcome.status === 'passed';
     return outcome;
   } finally {
@@ -158,17 +239,21 @@ export async function runVmJob(
     rmSync(socket, { force: true });
     rmSync(pidFile, { force: true });
     if (view !== undefined) rmSync(view, { recursive: true, force: true });
+    // The guest could write into its inputs share (vfkit cannot keep it read-only): nothing of it is kept.
+    rmSync(join(jobDir, 'inputs'), { recursive: true, force: true });
   }
 }
 
 /** The job's outcome from result.json, which the guest wrote and nothing vouches for. */
-function outcomeFromResult(path: string, log: JobLog): JobOutcome {
+function outcomeFromResult(path: string, log: JobLog, seen: VmSeen): JobOutcome {
   const read = readGuestResult(path);
+  if (read.kind === 'ok') seen.uptimes = read.result.uptimes;
   if (read.kind === 'missing') {
     return {
       status: 'failed',
       exitCode: null,
       message: 'the guest stopped without a result (see guest.log and console.log)',
+      infrastructure: true,
     };
   }
   if (read.kind === 'invalid')
@@ -229,10 +314,16 @@ function lstatOrUndefined(path: string): Stats | undefined {
 async function bringBack(context: JobContext, guestDir: string): Promise<void> {
   const { node, jobDir, log } = context;
   // The guest copied at least what the globs match into its share; keep exactly what they match.
-  const roots = { artifacts: join(guestDir, 'artifacts'), reports: join(guestDir, 'reports') };
+  const roots = {
+    artifacts: join(guestDir, 'artifacts'),
+    reports: join(guestDir, 'reports'),
+    outputs: join(guestDir, 'outputs'),
+  };
+  // The agent collects outputs only after the command passed (and the engine gives them to dependents only then).
+  const outputs = existsSync(roots.outputs) ? (node.outputs ?? []) : [];
   const notes = await collectJobOutputs(
     roots,
-    { artifacts: node.artifacts, reports: Object.values(node.reports).flat() },
+    { artifacts: node.artifacts, reports: reportGlobs(node), outputs },
     jobDir,
     Object.values(context.secrets),
   );

@@ -32,7 +32,7 @@ export interface VmSpec {
 }
 
 /** Share tags of the guest protocol (docs/guest-protocol.md). */
-export const SHARE_TAGS = { job: 'vmplan-job', work: 'vmplan-work' } as const;
+export const SHARE_TAGS = { job: 'vmplan-job', work: 'vmplan-work', inputs: 'vmplan-inputs' } as const;
 /** Tag prefix of a job's caches: `vmplan-cache-<name>` (names of at most 22 bytes keep tags under 36). */
 export const CACHE_TAG_PREFIX = 'vmplan-cache-';
 
@@ -46,6 +46,8 @@ export function buildVmSpec(input: {
   jobShare: string;
   workShare: string;
   workShareWritable: boolean;
+  /** The outputs of the jobs it needs, laid over the snapshot by the guest (overlay mode); absent without any. */
+  inputsShare?: string | undefined;
   disk: string | null;
   consoleLog: string;
   restSocket: string;
@@ -68,6 +70,9 @@ export function buildVmSpec(input: {
     shares: [
       { tag: SHARE_TAGS.job, hostPath: input.jobShare, readOnly: false },
       { tag: SHARE_TAGS.work, hostPath: input.workShare, readOnly: !input.workShareWritable },
+      ...(input.inputsShare === undefined
+        ? []
+        : [{ tag: SHARE_TAGS.inputs, hostPath: input.inputsShare, readOnly: true }]),
       ...(input.caches ?? []).map((cache) => ({
         tag: `${CACHE_TAG_PREFIX}${cache.name}`,
         hostPath: cache.hostPath,

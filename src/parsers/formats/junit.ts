@@ -1,4 +1,4 @@
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { TestCase, TestSuite } from '../model.js';
 import type { ReportFormat } from './format.js';
 
@@ -10,7 +10,20 @@ const parser = new XMLParser({
   attributeNamePrefix: '@',
   textNodeName: '#text',
   processEntities: true,
-  isArray: (name) => ['testsuite', 'testcase', 'failure', 'error', 'skipped'].includes(name),
+  // Character references (pytest writes a message's line breaks as &#10;).
+  htmlEntities: true,
+  isArray: (name) =>
+    [
+      'testsuite',
+      'testcase',
+      'failure',
+      'error',
+      'skipped',
+      'flakyFailure',
+      'flakyError',
+      'rerunFailure',
+      'rerunError',
+    ].includes(name),
 });
 
 /** JUnit XML, as Surefire, pytest, jest-junit, vitest, cargo-nextest, go-junit-report and node --test write it. */
@@ -19,12 +32,16 @@ export const junit: ReportFormat = {
   description: 'JUnit XML files (globs) to read for annotations.',
   maxBytes: 16 * 1024 * 1024,
   parse(content) {
+    const valid = XMLValidator.validate(content);
+    if (valid !== true) throw new Error(`not JUnit XML: ${valid.err.msg} (line ${valid.err.line})`);
     let document: Node;
     try {
       document = parser.parse(content) as Node;
     } catch (error) {
       throw new Error(`not JUnit XML: ${(error as Error).message.split('\n')[0]}`);
     }
+    if (!('testsuites' in document) && !('testsuite' in document))
+      throw new Error('not JUnit XML: its root is neither <testsuites> nor <testsuite>');
     return { format: 'junit', suites: collectSuites(document, '') };
   },
 };
@@ -38,7 +55,13 @@ function collectSuites(node: unknown, parentName: string): TestSuite[] {
   const own = asArray(object.testcase).filter(isNode);
   if (own.length > 0) {
     const name = typeof object['@name'] === 'string' ? object['@name'] : parentName;
-    suites.push({ name, durationMs: seconds(object['@time']), cases: own.map(testCase) });
+    // pytest (its suite is named "pytest" unless configured) writes 0-based lines.
+    const lineBase = name === 'pytest' ? 0 : 1;
+    suites.push({
+      name,
+      durationMs: seconds(object['@time']),
+      cases: own.map((node) => testCase(node, lineBase)),
+    });
   }
   const name = typeof object['@name'] === 'string' ? object['@name'] : parentName;
   for (const [key, value] of Object.entries(object)) {
@@ -47,7 +70,7 @@ function collectSuites(node: unknown, parentName: string): TestSuite[] {
   return suites;
 }
 
-function testCase(node: Node): TestCase {
+function testCase(node: Node, lineBase: number): TestCase {
   const failure = asArray(node.failure)[0];
   const error = asArray(node.error)[0];
   const skipped = asArray(node.skipped)[0];
@@ -61,17 +84,54 @@ function testCase(node: Node): TestCase {
           ? 'skipped'
           : 'passed';
   const about = problem ?? skipped;
-  const line = Number(node['@line']);
+  const line = Number(node['@line']) + 1 - lineBase;
   return {
     name: String(node['@name'] ?? 'test'),
     classname: String(node['@classname'] ?? ''),
     status,
     durationMs: seconds(node['@time']),
-    message: about === undefined ? null : textOf(about, '@message'),
+    message: about === undefined ? null : messageOf(about),
     details: problem === undefined ? null : bodyOf(problem),
     file: typeof node['@file'] === 'string' && node['@file'] !== '' ? node['@file'] : null,
     line: Number.isInteger(line) && line > 0 ? line : null,
+    ...reruns(node),
   };
+}
+
+/**
+ * The tool's own retries of a case (Surefire's rerunFailingTestsCount, cargo-nextest's retries): a
+ * `<flakyFailure>`/`<flakyError>` per failed run of a case that then passed, `<rerunFailure>`/`<rerunError>`
+ * per failed rerun of one that kept failing.
+ */
+function reruns(node: Node): { reruns?: number } {
+  const count = ['flakyFailure', 'flakyError', 'rerunFailure', 'rerunError'].reduce(
+    (sum, name) => sum + asArray(node[name]).length,
+    0,
+  );
+  return count === 0 ? {} : { reruns: count };
+}
+
+/** Messages that say only that the test failed (go-junit-report writes "Failed"): the details say more. */
+const PLACEHOLDER_MESSAGES = new Set(['failed', 'failure', 'skipped']);
+
+/** The first line of a Rust panic (cargo-nextest's failure text): the message is on the next line. */
+const RUST_PANIC_HEADER = /^thread '.*' panicked at \S+:\d+:\d+:$/;
+
+/**
+ * A failure's (or skip's) message: its `message` attribute, unless it is missing (jest-junit, cargo-nextest) or a
+ * placeholder (go-junit-report's "Failed"); then the first line of its text — without the `file_test.go:12: ` Go
+ * puts first, and past a Rust panic's `thread '…' panicked at file:line:col:` line.
+ */
+function messageOf(about: unknown): string | null {
+  const attribute = textOf(about, '@message');
+  if (attribute !== null && !PLACEHOLDER_MESSAGES.has(attribute.trim().toLowerCase())) return attribute;
+  const lines = (bodyOf(about) ?? '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const line = RUST_PANIC_HEADER.test(lines[0] ?? '') && lines[1] !== undefined ? lines[1] : lines[0];
+  if (line === undefined) return attribute;
+  return line.replace(/^[\w.-]+\.go:\d+: /, '') || line;
 }
 
 /** An element's attribute, or null. */

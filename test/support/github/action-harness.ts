@@ -1,8 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { REPO_ROOT, TSX_LOADER } from '../cli.js';
 import { parseFileCommands, parseWorkflowCommands, type WorkflowCommand } from './workflow-commands.js';
 
@@ -29,6 +30,7 @@ export interface RunnerServices {
 /** A workspace for a simulated job: a git repository with the given files, committed. */
 export function makeWorkspace(files: Record<string, string>): { root: string; head: string } {
   const root = mkdtempSync(join(tmpdir(), 'vmplan-action-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
   const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
   git('init', '-q', '-b', 'main');
   git('config', 'user.email', 'test@example.com');

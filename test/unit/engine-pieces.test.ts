@@ -1,0 +1,62 @@
+// The engine's small decisions, each on its own: where a repository's caches live, what a node takes from the
+// machine, what the machine offers, and how a dependency's end is worded in a skip reason.
+import { availableParallelism, totalmem } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { sharedCachesDir } from '../../src/engine/run-node.js';
+import { demandOf, describeOutcome } from '../../src/engine/scheduler.js';
+import { hostCapacity } from '../../src/engine/start-run.js';
+import { buildPlan } from '../../src/plan/build.js';
+import { trustedPolicy } from '../../src/plan/trust.js';
+import type { NodeStatus } from '../../src/records/schema.js';
+import { context, jobs } from '../support/jobs.js';
+
+describe("a repository's named caches", () => {
+  const untrusted = { trusted: false, reason: 'trust: untrusted (a fork)', imagePaths: [] };
+
+  it('live per repository and per trust level, the repository name made one safe folder name', () => {
+    expect(sharedCachesDir('/c', 'acme/widgets', trustedPolicy())).toBe('/c/shared/acme_widgets/trusted');
+    expect(sharedCachesDir('/c', 'acme/widgets', untrusted)).toBe('/c/shared/acme_widgets/untrusted');
+    expect(sharedCachesDir('/c', null, trustedPolicy())).toBe('/c/shared/local/trusted');
+    expect(sharedCachesDir('/c', '../../etc', untrusted)).toBe('/c/shared/__.._etc/untrusted');
+    expect(sharedCachesDir('/c', 'a b:c', untrusted)).toBe('/c/shared/a_b_c/untrusted');
+  });
+});
+
+describe('what a node takes from the machine', () => {
+  const plan = buildPlan(
+    jobs(`version: 1
+images:
+  guest: { arch: arm64, kernel: k, initrd: i }
+jobs:
+  small: { run: x, image: guest, executor: qemu, cpus: 3, memory: 768 }
+  plain: { run: x, image: guest, executor: qemu }
+  host: { run: x, executor: host }
+`),
+    context(),
+  );
+  const node = (id: string) => plan.nodes.find((one) => one.id === id)!;
+
+  it("a VM job its CPUs and memory (the plan's defaults when the job sets none); anything else nothing", () => {
+    expect(demandOf(node('job:small'))).toEqual({ cpus: 3, memoryMiB: 768 });
+    expect(demandOf(node('job:plain'))).toEqual({ cpus: 2, memoryMiB: 2048 });
+    expect(demandOf(node('job:host'))).toEqual({ cpus: 0, memoryMiB: 0 });
+    expect(demandOf(node('image:guest'))).toEqual({ cpus: 0, memoryMiB: 0 });
+  });
+
+  it('the machine offers its CPUs, its memory less 2 GiB (at least 1 GiB), and --max-parallel slots', () => {
+    const memoryMiB = Math.max(1024, Math.floor(totalmem() / 1024 / 1024) - 2048);
+    expect(hostCapacity(undefined)).toEqual({
+      slots: availableParallelism(),
+      cpus: availableParallelism(),
+      memoryMiB,
+    });
+    expect(hostCapacity(7)).toEqual({ slots: 7, cpus: availableParallelism(), memoryMiB });
+  });
+});
+
+describe('skip reasons', () => {
+  it('word how a dependency ended', () => {
+    const statuses: NodeStatus[] = ['timed_out', 'skipped', 'failed', 'cancelled'];
+    expect(statuses.map(describeOutcome)).toEqual(['timed out', 'was skipped', 'failed', 'cancelled']);
+  });
+});

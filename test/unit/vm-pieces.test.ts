@@ -1,0 +1,255 @@
+// The pure pieces of the VM executors at their edges: the spec a job's VM gets, the hypervisors' command lines
+// for what the main tests leave out, the environment a job inherits, and result.json read as hostile input.
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { inheritableEnvironment, vmplanVariables } from '../../src/executors/job-env.js';
+import { qemuArgs, qemuBinary } from '../../src/executors/qemu/args.js';
+import { MAX_TAG_BYTES, VfkitArgumentError, vfkitArgs } from '../../src/executors/vfkit/args.js';
+import { MAX_RESULT_BYTES, readGuestResult } from '../../src/executors/vm/guest-result.js';
+import { buildVmSpec, type VmSpec } from '../../src/executors/vm/vm-spec.js';
+import { buildPlan } from '../../src/plan/build.js';
+import type { ExecuteNode } from '../../src/plan/schema.js';
+import { descriptorsOn } from '../support/fds.js';
+import { context, jobs } from '../support/jobs.js';
+
+function node(yaml: string): ExecuteNode {
+  const plan = buildPlan(jobs(yaml), context());
+  const found = plan.nodes.find((one) => one.kind === 'execute');
+  if (found?.kind !== 'execute') throw new Error('no job');
+  return found;
+}
+
+const IMAGES = 'version: 1\nimages:\n  guest: { arch: arm64, kernel: k, initrd: i }\n';
+const image = {
+  name: 'guest',
+  arch: 'arm64' as const,
+  kernel: '/i/Image',
+  initrd: '/i/initrd',
+  disk: null,
+  cmdline: null,
+};
+const paths = {
+  jobShare: '/r/jobs/unit/guest',
+  workShare: '/r/snapshot',
+  disk: null,
+  consoleLog: '/r/jobs/unit/console.log',
+  restSocket: '/tmp/s.sock',
+  pidFile: '/r/jobs/unit/vm.pid',
+};
+
+describe("a job's VM spec", () => {
+  it('has the default size, the base kernel arguments, the job and work shares, and a network', () => {
+    const spec = buildVmSpec({
+      node: node(`${IMAGES}jobs:\n  unit: { run: make, image: guest, executor: qemu }\n`),
+      image,
+      ...paths,
+      workShareWritable: false,
+    });
+    expect(spec).toEqual({
+      name: 'unit',
+      arch: 'arm64',
+      cpus: 2,
+      memoryMiB: 2048,
+      kernel: '/i/Image',
+      initrd: '/i/initrd',
+      cmdline: 'console=hvc0 panic=-1',
+      disk: null,
+      shares: [
+        { tag: 'vmplan-job', hostPath: '/r/jobs/unit/guest', readOnly: false },
+        { tag: 'vmplan-work', hostPath: '/r/snapshot', readOnly: true },
+      ],
+      consoleLog: '/r/jobs/unit/console.log',
+      restSocket: '/tmp/s.sock',
+      pidFile: '/r/jobs/unit/vm.pid',
+      network: true,
+    });
+  });
+
+  it("takes the job's size, the image's arguments, a writable work share, the inputs and caches, no network", () => {
+    const spec = buildVmSpec({
+      node: node(
+        `${IMAGES}jobs:\n  unit: { run: make, image: guest, executor: qemu, cpus: 3, memory: 1024 }\n`,
+      ),
+      image: { ...image, cmdline: 'quiet' },
+      ...paths,
+      workShareWritable: true,
+      inputsShare: '/r/jobs/unit/inputs',
+      caches: [{ name: 'npm', hostPath: '/cache/npm' }],
+      network: false,
+    });
+    expect([spec.cpus, spec.memoryMiB, spec.cmdline, spec.network]).toEqual([
+      3,
+      1024,
+      'console=hvc0 panic=-1 quiet',
+      false,
+    ]);
+    expect(spec.shares).toEqual([
+      { tag: 'vmplan-job', hostPath: '/r/jobs/unit/guest', readOnly: false },
+      { tag: 'vmplan-work', hostPath: '/r/snapshot', readOnly: false },
+      { tag: 'vmplan-inputs', hostPath: '/r/jobs/unit/inputs', readOnly: true },
+      { tag: 'vmplan-cache-npm', hostPath: '/cache/npm', readOnly: false },
+    ]);
+  });
+});
+
+const SPEC: VmSpec = {
+  name: 'unit',
+  arch: 'arm64',
+  cpus: 1,
+  memoryMiB: 1,
+  kernel: '/k',
+  initrd: '/i',
+  cmdline: 'console=hvc0',
+  disk: null,
+  shares: [{ tag: 'w'.repeat(MAX_TAG_BYTES), hostPath: '/s', readOnly: true }],
+  consoleLog: '/c.log',
+  restSocket: '/tmp/r.sock',
+  pidFile: '/p.pid',
+  network: false,
+};
+
+describe('the hypervisor command lines', () => {
+  it('QEMU: the binary of the architecture, no network device without a network, the CPU model only for arm64 TCG', () => {
+    expect([qemuBinary('arm64'), qemuBinary('amd64')]).toEqual(['qemu-system-aarch64', 'qemu-system-x86_64']);
+    const arm = qemuArgs(SPEC, { accel: 'tcg', shares: '9p' });
+    expect(arm.join(' ')).not.toMatch(/netdev|virtio-net/);
+    expect(arm.slice(0, 6)).toEqual(['-M', 'virt', '-accel', 'tcg', '-cpu', 'cortex-a57']);
+    expect(qemuArgs({ ...SPEC, arch: 'amd64' }, { accel: 'tcg', shares: '9p' }).slice(0, 6)).toEqual([
+      '-M',
+      'q35',
+      '-accel',
+      'tcg',
+      '-m',
+      '1M',
+    ]);
+    const share = arm.indexOf('-fsdev');
+    expect(arm.slice(share, share + 4)).toEqual([
+      '-fsdev',
+      `local,id=fs0,path=/s,security_model=none,readonly=on`,
+      '-device',
+      `virtio-9p-pci,fsdev=fs0,mount_tag=${'w'.repeat(MAX_TAG_BYTES)}`,
+    ]);
+    expect(
+      qemuArgs(
+        { ...SPEC, shares: [{ tag: 't', hostPath: '/s', readOnly: false }] },
+        { accel: 'tcg', shares: '9p' },
+      ),
+    ).toContain('local,id=fs0,path=/s,security_model=none');
+    expect(() => qemuArgs(SPEC, { accel: 'tcg', shares: 'virtiofs', virtiofsSockets: {} })).toThrow(
+      `no virtiofsd socket for share ${'w'.repeat(MAX_TAG_BYTES)}`,
+    );
+  });
+
+  it('vfkit: the smallest VM it can express, and a named error for what it cannot', () => {
+    expect(vfkitArgs(SPEC).slice(0, 4)).toEqual(['--cpus', '1', '--memory', '1']);
+    const refused = (spec: Partial<VmSpec>) => {
+      try {
+        vfkitArgs({ ...SPEC, ...spec });
+      } catch (error) {
+        expect(error).toBeInstanceOf(VfkitArgumentError);
+        expect((error as Error).name).toBe('VfkitArgumentError');
+        return (error as Error).message;
+      }
+      throw new Error('not refused');
+    };
+    expect(refused({ cpus: 0 })).toBe('cpus must be a whole number ≥ 1, got 0');
+    expect(refused({ memoryMiB: 0 })).toBe('memory must be a whole number of MiB, got 0');
+    expect(
+      refused({ shares: [{ tag: 'w'.repeat(MAX_TAG_BYTES + 1), hostPath: '/s', readOnly: true }] }),
+    ).toMatch(/is 36 bytes; it must be 1-35$/);
+    expect(refused({ initrd: 'relative' })).toBe('the initrd path must be absolute, got "relative"');
+    expect(refused({ consoleLog: 'c.log' })).toBe('the console log path must be absolute, got "c.log"');
+    expect(refused({ disk: 'd.img' })).toBe('the disk path must be absolute, got "d.img"');
+    expect(refused({ shares: [{ tag: 't', hostPath: 's', readOnly: true }] })).toBe(
+      'the share t path must be absolute, got "s"',
+    );
+    expect(refused({ pidFile: 'p' })).toBe('the pidfile path must be absolute, got "p"');
+    expect(refused({ restSocket: 'r.sock' })).toBe('the REST socket path must be absolute, got "r.sock"');
+  });
+});
+
+describe('the environment a job inherits', () => {
+  it("drops vmplan's own variables and NODE_OPTIONS, nothing that only looks like them", () => {
+    const env = inheritableEnvironment({
+      PATH: '/bin',
+      VMPLAN_TOKEN: 'x',
+      NODE_OPTIONS: '--require evil',
+      NODE_OPTIONS_EXTRA: 'kept',
+      MY_VMPLAN_SETTING: 'kept',
+      EMPTY: undefined,
+    });
+    expect(env).toEqual({ PATH: '/bin', NODE_OPTIONS_EXTRA: 'kept', MY_VMPLAN_SETTING: 'kept' });
+  });
+
+  it('sets the same vmplan variables for every job', () => {
+    expect(
+      vmplanVariables('run-1', node(`${IMAGES}jobs:\n  unit: { run: make, executor: host }\n`), '/w'),
+    ).toEqual({
+      VMPLAN: '1',
+      VMPLAN_RUN_ID: 'run-1',
+      VMPLAN_JOB: 'unit',
+      VMPLAN_WORKSPACE: '/w',
+      CI: 'true',
+    });
+  });
+});
+
+describe('result.json from the guest', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'vmplan-result-'));
+  const write = (name: string, text: string) => {
+    writeFileSync(join(folder, name), text);
+    return join(folder, name);
+  };
+  const result = {
+    version: 1,
+    status: 'passed',
+    exitCode: 0,
+    startedAt: null,
+    finishedAt: '2026-12-04T10:00:00Z',
+    message: null,
+  };
+
+  it('is refused when it is not a file, cannot be opened, or is too large; a file of the limit is read', () => {
+    mkdirSync(join(folder, 'dir.json'));
+    expect(readGuestResult(join(folder, 'dir.json'))).toEqual({
+      kind: 'invalid',
+      problem: 'result.json is not a regular file',
+    });
+    const file = write('plain', '{}');
+    expect(readGuestResult(join(file, 'result.json'))).toEqual({
+      kind: 'invalid',
+      problem: 'result.json cannot be read (ENOTDIR)',
+    });
+    symlinkSync(join(folder, 'dir.json'), join(folder, 'link.json'));
+    expect(readGuestResult(join(folder, 'link.json'))).toEqual({
+      kind: 'invalid',
+      problem: 'result.json is a symlink',
+    });
+    const exact = JSON.stringify(result);
+    const padded = write('exact.json', exact + ' '.repeat(MAX_RESULT_BYTES - exact.length));
+    expect(readGuestResult(padded)).toMatchObject({ kind: 'ok' });
+  });
+
+  it('names the field that does not match the protocol, or only the message when the whole is wrong', () => {
+    expect(readGuestResult(write('field.json', JSON.stringify({ ...result, exitCode: 300 })))).toEqual({
+      kind: 'invalid',
+      problem: expect.stringMatching(/^result\.json does not match the guest protocol \(exitCode: \S/),
+    });
+    expect(readGuestResult(write('array.json', '[]'))).toEqual({
+      kind: 'invalid',
+      problem:
+        'result.json does not match the guest protocol (Invalid input: expected object, received array)',
+    });
+  });
+
+  it('closes every file it opens', () => {
+    const path = write('ok.json', JSON.stringify(result));
+    const open = () => descriptorsOn(path);
+    const before = open();
+    expect(before).toBe(0);
+    for (let i = 0; i < 30; i++) readGuestResult(path);
+    expect(open()).toBe(before);
+  });
+});

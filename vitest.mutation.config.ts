@@ -1,0 +1,26 @@
+// The tests Stryker runs against each mutant (stryker.config.mjs): the fast tier without the files that only
+// drive vmplan as a child process (or exercise no core module). A child process never sees the active mutant,
+// so those files cannot kill one; they would only lengthen every module's initial test run by minutes.
+import { defineConfig } from 'vitest/config';
+import fast from './vitest.fast.config.js';
+
+export default defineConfig({
+  ...fast,
+  test: {
+    ...fast.test,
+    exclude: [
+      ...(fast.test?.exclude ?? []),
+      'test/integration/cli-json.test.ts',
+      'test/integration/cli-plan.test.ts',
+      'test/integration/cli-terminal.test.ts',
+      'test/integration/cli-timings.test.ts',
+      'test/integration/cli-validate.test.ts',
+      'test/integration/doctor.test.ts',
+      'test/integration/npm-package.test.ts',
+      'test/integration/plan-elsewhere.test.ts',
+      'test/integration/state-folder.test.ts',
+      // In process, but on the OCI client (not a mutated module): no core mutant was ever covered by it.
+      'test/integration/oci-guest-image.test.ts',
+    ],
+  },
+});
