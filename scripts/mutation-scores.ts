@@ -1,7 +1,8 @@
-// Per-module mutation scores from Stryker's JSON report (reports/mutation/mutation.json), and the gate CI applies:
-// `tsx scripts/mutation-scores.ts [--min 85] [MODULE...]` prints a table and exits 1 when a named module (default:
-// every module in the report) scores below the minimum; `--write-thresholds` records each module's CI floor.
-import { readFileSync, writeFileSync } from 'node:fs';
+// Per-module mutation scores. Each module's run (scripts/mutate.ts) records its score, with the commit and date it was
+// measured at and how long it took, in test/mutation/scores.json (committed); scripts/mutation-report.ts prints them.
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { writeJsonAtomic } from '../src/util/atomic-write.js';
 
 /** The core modules mutation testing covers, as reported (the pure parts of src/executors count as one). */
 export const MODULES = [
@@ -16,9 +17,16 @@ export const MODULES = [
   'executors',
 ] as const;
 
-/** Stryker's report: only the fields read here. */
-interface MutationReport {
-  files: Record<string, { mutants: { status: string }[] }>;
+/** Where the scores are kept (committed). */
+export const SCORES_FILE = 'test/mutation/scores.json';
+
+/** Where each module's floor is kept (committed; checked locally by `mutate:scores --check`). */
+export const THRESHOLDS_FILE = 'test/mutation/thresholds.json';
+
+/** Stryker's report or incremental baseline: only the fields read here. */
+export interface MutationReport {
+  files: Record<string, { source?: string; mutants: { status: string; coveredBy?: string[] }[] }>;
+  testFiles?: Record<string, { source?: string; tests: { id: string }[] }>;
 }
 
 /** Counts of one module's mutants, and its score (killed or timed out, over all that were tested). */
@@ -29,6 +37,25 @@ export interface ModuleScore {
   noCoverage: number;
   score: number;
 }
+
+const moduleRecordSchema = z.strictObject({
+  score: z.number().min(0).max(100),
+  detected: z.int().nonnegative(),
+  survived: z.int().nonnegative(),
+  noCoverage: z.int().nonnegative(),
+  commit: z.string().min(1),
+  date: z.string().min(1),
+  minutes: z.number().nonnegative().nullable(),
+  tested: z.int().nonnegative().nullable(),
+});
+
+/** One module's recorded measurement: its score, the commit and date it was measured at, and what the run cost. */
+export type ModuleRecord = z.infer<typeof moduleRecordSchema>;
+
+const scoresSchema = z.partialRecord(z.enum(MODULES), moduleRecordSchema);
+
+/** The committed scores file: one record per module that was measured. */
+export type Scores = z.infer<typeof scoresSchema>;
 
 /** The module a source path belongs to (`src/plan/build.ts` → `plan`), or undefined outside the core. */
 export function moduleOf(path: string): string | undefined {
@@ -57,30 +84,65 @@ export function moduleScores(report: MutationReport): ModuleScore[] {
   return [...scores.values()].sort((a, b) => a.module.localeCompare(b.module));
 }
 
-function main(args: string[]): number {
-  const minIndex = args.indexOf('--min');
-  const min = minIndex === -1 ? 85 : Number(args[minIndex + 1]);
-  const named = args.filter((arg, index) => !arg.startsWith('--') && index !== minIndex + 1);
-  const report = JSON.parse(readFileSync('reports/mutation/mutation.json', 'utf8')) as MutationReport;
-  const scores = moduleScores(report).filter((score) => named.length === 0 || named.includes(score.module));
-  console.log('| module | score | detected | survived | no coverage |\n| --- | --- | --- | --- | --- |');
-  for (const score of scores) {
-    console.log(
-      `| ${score.module} | ${score.score.toFixed(1)}% | ${score.detected} | ${score.survived} | ${score.noCoverage} |`,
-    );
-  }
-  if (args.includes('--write-thresholds')) {
-    // Each module's floor for CI: what it scores now, up to the goal; a module never goes back below it.
-    const thresholds = Object.fromEntries(
-      scores.map((score) => [score.module, Math.min(min, Math.floor(score.score))]),
-    );
-    writeFileSync('test/mutation/thresholds.json', `${JSON.stringify(thresholds, null, 2)}\n`);
-    return 0;
-  }
-  const low = scores.filter((score) => score.score < min);
-  for (const score of low)
-    console.error(`${score.module}: mutation score ${score.score.toFixed(1)}% < ${min}%`);
-  return low.length === 0 ? 0 : 1;
+/** Reads the scores file (empty when there is none), refusing one that does not have the expected shape. */
+export function readScores(path = SCORES_FILE): Scores {
+  if (!existsSync(path)) return {};
+  const parsed = scoresSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success)
+    throw new Error(`${path}: not a scores file: ${z.prettifyError(parsed.error).replaceAll('\n', ' ')}`);
+  return parsed.data;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exit(main(process.argv.slice(2)));
+/** The scores with one module's record replaced, modules in their fixed order (a stable file to diff). */
+export function withModuleRecord(
+  scores: Scores,
+  module: (typeof MODULES)[number],
+  record: ModuleRecord,
+): Scores {
+  const next: Scores = { ...scores, [module]: moduleRecordSchema.parse(record) };
+  return Object.fromEntries(MODULES.flatMap((name) => (next[name] ? [[name, next[name]]] : [])));
+}
+
+/** Writes the scores file atomically. */
+export function writeScores(scores: Scores, path = SCORES_FILE): void {
+  writeJsonAtomic(path, scoresSchema.parse(scores));
+}
+
+/** The modules below their floor, as messages (a module without a floor has none). */
+export function belowFloor(scores: Scores, floors: Readonly<Record<string, number>>): string[] {
+  return MODULES.flatMap((module) => {
+    const record = scores[module];
+    const floor = floors[module];
+    return record !== undefined && floor !== undefined && record.score < floor
+      ? [`${module}: mutation score ${record.score.toFixed(1)}% is below its floor ${floor}%`]
+      : [];
+  });
+}
+
+/** The scores as a Markdown table; `staleness` says per module whether its baseline still matches the sources. */
+export function scoresTable(
+  scores: Scores,
+  floors: Readonly<Record<string, number>>,
+  staleness: Readonly<Record<string, string>>,
+): string {
+  const rows = MODULES.map((module) => {
+    const record = scores[module];
+    const floor = floors[module] === undefined ? '—' : `${floors[module]}%`;
+    if (record === undefined)
+      return `| ${module} | not measured | — | — | — | ${floor} | ${staleness[module] ?? '—'} |`;
+    const cost = record.minutes === null ? '—' : `${record.minutes} min`;
+    return `| ${module} | ${record.score.toFixed(1)}% | ${record.survived + record.noCoverage} | ${record.commit} ${record.date} | ${cost} | ${floor} | ${staleness[module] ?? '—'} |`;
+  });
+  return [
+    '| module | score | not detected | measured at | last run | floor | baseline |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
+}
+
+/** Each module's floor. */
+export function readFloors(path = THRESHOLDS_FILE): Record<string, number> {
+  return existsSync(path)
+    ? z.record(z.string(), z.number()).parse(JSON.parse(readFileSync(path, 'utf8')))
+    : {};
+}

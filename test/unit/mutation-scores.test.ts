@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { moduleOf, moduleScores } from '../../scripts/mutation-scores.js';
 
@@ -27,37 +30,169 @@ describe('mutation scores per module', () => {
   });
 });
 
-describe("CI's mutation gate", () => {
-  it('tests the modules a change touched, with the config’s own globs', async () => {
-    const { touchedModules, mutateGlobs } = await import('../../scripts/mutate-changed.js');
-    expect(
-      touchedModules(['src/plan/build.ts', 'src/plan/io.ts', 'src/cli/run-cli.ts', 'src/util/bytes.ts']),
-    ).toEqual(['plan', 'util']);
-    expect(touchedModules(['src/cli/run-cli.ts', 'README.md'])).toEqual([]);
-    const globs = [
-      'src/plan/**/*.ts',
-      'src/util/**/*.ts',
-      'src/executors/job-env.ts',
-      'src/executors/qemu/args.ts',
-    ];
-    expect(mutateGlobs(globs, ['executors', 'util'])).toEqual([
-      'src/util/**/*.ts',
-      'src/executors/job-env.ts',
-      'src/executors/qemu/args.ts',
-    ]);
+describe('the mutation tool (npm run mutate)', () => {
+  it("names the same modules as Stryker's configuration, and refuses an unknown one", async () => {
+    const { MODULES } = await import('../../scripts/mutation-scores.js');
+    const config = await import('../../stryker.config.mjs' as string);
+    expect(Object.keys(config.MODULES).sort()).toEqual([...MODULES].sort());
+    const { chosenModules } = await import('../../scripts/mutate.js');
+    expect(chosenModules([])).toEqual([...MODULES]);
+    expect(chosenModules(['util', '--dry-run', 'plan'])).toEqual(['util', 'plan']);
+    expect(() => chosenModules(['utils'])).toThrow('no module "utils"');
   });
 
-  it('fails a module below its own threshold, 85% for a module without one', async () => {
-    const { belowThreshold } = await import('../../scripts/mutate-changed.js');
+  it('forgets only the timed-out mutants of a baseline, so a later run tests them again', async () => {
+    const { withoutTimeouts } = await import('../../scripts/mutate.js');
+    const report = {
+      schemaVersion: '2',
+      files: {
+        'src/a.ts': {
+          source: 'x',
+          mutants: [{ status: 'Killed' }, { status: 'Timeout' }, { status: 'Survived' }],
+        },
+        'src/b.ts': { source: 'y', mutants: [{ status: 'Timeout' }] },
+      },
+    };
+    expect(withoutTimeouts(report)).toEqual({
+      report: {
+        schemaVersion: '2',
+        files: {
+          'src/a.ts': { source: 'x', mutants: [{ status: 'Killed' }, { status: 'Survived' }] },
+          'src/b.ts': { source: 'y', mutants: [] },
+        },
+      },
+      dropped: 2,
+    });
+  });
+
+  const mutant = (coveredBy: string[]) => ({ status: 'Killed', coveredBy });
+  const baseline = {
+    files: {
+      'src/plan/a.ts': { source: 'a1\na2', mutants: [mutant(['1']), mutant(['2']), mutant([])] },
+      'src/plan/b.ts': { source: 'b1\nb2', mutants: [mutant(['1', '3']), mutant(['3'])] },
+    },
+    testFiles: {
+      'test/one.test.ts': { source: 'one', tests: [{ id: '1' }, { id: '2' }] },
+      'test/three.test.ts': { source: 'three', tests: [{ id: '3' }] },
+    },
+  };
+
+  it('estimates nothing to test when no source and no covering test changed', async () => {
+    const { estimateRetest } = await import('../../scripts/mutation-estimate.js');
+    const estimate = estimateRetest(
+      baseline,
+      { 'src/plan/a.ts': 'a1\na2', 'src/plan/b.ts': 'b1\nb2' },
+      { 'test/one.test.ts': 'one', 'test/three.test.ts': 'three', 'test/other.test.ts': 'x' },
+    );
+    expect(estimate).toEqual({ known: 5, toTest: 0, changedSources: [], newSources: [], changedTests: [] });
+  });
+
+  it('counts every mutant of a changed file, and in unchanged files those a changed test covered', async () => {
+    const { estimateRetest } = await import('../../scripts/mutation-estimate.js');
+    // a.ts changed (3 mutants); in b.ts only the mutant covered by test 1 of the changed one.test.ts.
+    const estimate = estimateRetest(
+      baseline,
+      { 'src/plan/a.ts': 'a1\nchanged', 'src/plan/b.ts': 'b1\nb2' },
+      { 'test/one.test.ts': 'one, edited', 'test/three.test.ts': 'three' },
+    );
+    expect(estimate).toMatchObject({
+      toTest: 4,
+      changedSources: ['src/plan/a.ts'],
+      changedTests: ['test/one.test.ts'],
+    });
+    // A removed test file counts as changed: what it killed must be tested again.
     expect(
-      belowThreshold(
-        [
-          { module: 'plan', score: 79.5 },
-          { module: 'util', score: 84.9 },
-          { module: 'report', score: 91 },
-        ],
-        { plan: 78, report: 85 },
+      estimateRetest(
+        baseline,
+        { 'src/plan/a.ts': 'a1\na2', 'src/plan/b.ts': 'b1\nb2' },
+        { 'test/one.test.ts': 'one' },
       ),
-    ).toEqual(['util: mutation score 84.9% is below its threshold 85%']);
+    ).toMatchObject({ toTest: 2, changedTests: ['test/three.test.ts'] });
+  });
+
+  it("estimates a new file's mutants from the module's mutants per line, and everything without a baseline", async () => {
+    const { estimateRetest } = await import('../../scripts/mutation-estimate.js');
+    // 5 mutants over 4 lines: a new 8-line file is about 10.
+    const sources = {
+      'src/plan/a.ts': 'a1\na2',
+      'src/plan/b.ts': 'b1\nb2',
+      'src/plan/c.ts': '1\n2\n3\n4\n5\n6\n7\n8',
+    };
+    expect(
+      estimateRetest(baseline, sources, { 'test/one.test.ts': 'one', 'test/three.test.ts': 'three' }),
+    ).toMatchObject({
+      toTest: 10,
+      newSources: ['src/plan/c.ts'],
+    });
+    expect(estimateRetest(undefined, sources, {})).toMatchObject({
+      known: 0,
+      newSources: Object.keys(sources),
+    });
+  });
+
+  it("times an estimate at the pace of the module's last timed run, else a default pace", async () => {
+    const { estimateMinutes, DEFAULT_SECONDS_PER_MUTANT, describeEstimate } = await import(
+      '../../scripts/mutation-estimate.js'
+    );
+    const record = { score: 80, detected: 8, survived: 2, noCoverage: 0, commit: 'abc', date: '2026-12-07' };
+    // 600 mutants in 20 minutes: 2 s each, so 300 mutants take 10 minutes.
+    expect(estimateMinutes(300, { engine: { ...record, minutes: 20, tested: 600 } }, 'engine')).toBe(10);
+    expect(estimateMinutes(300, { engine: { ...record, minutes: null, tested: null } }, 'engine')).toBe(
+      Math.ceil((300 * DEFAULT_SECONDS_PER_MUTANT) / 60),
+    );
+    expect(
+      describeEstimate(
+        'plan',
+        { known: 90, toTest: 12, changedSources: ['a'], newSources: [], changedTests: ['t', 'u'] },
+        3,
+      ),
+    ).toBe('plan: 12 of 90 mutants to test (1 source file(s) changed, 2 test file(s) changed), ≈ 3 min');
+  });
+});
+
+describe('the committed scores file', () => {
+  const record = (score: number) => ({
+    score,
+    detected: 1,
+    survived: 0,
+    noCoverage: 0,
+    commit: 'abc123',
+    date: '2026-12-07',
+    minutes: 4.5,
+    tested: 100,
+  });
+
+  it('keeps one record per module in the fixed module order, and round-trips through the file', async () => {
+    const { withModuleRecord, writeScores, readScores, MODULES } = await import(
+      '../../scripts/mutation-scores.js'
+    );
+    const scores = withModuleRecord(withModuleRecord({}, 'workspace', record(60)), 'config', record(90));
+    expect(Object.keys(scores)).toEqual(['config', 'workspace']);
+    expect(Object.keys(scores)).toEqual(MODULES.filter((module) => module in scores));
+    const dir = mkdtempSync(join(tmpdir(), 'scores-'));
+    writeScores(scores, join(dir, 'scores.json'));
+    expect(readScores(join(dir, 'scores.json'))).toEqual(scores);
+    expect(readScores(join(dir, 'none.json'))).toEqual({});
+  });
+
+  it('refuses a scores file of another shape, naming the file and the field', async () => {
+    const { readScores } = await import('../../scripts/mutation-scores.js');
+    const dir = mkdtempSync(join(tmpdir(), 'scores-'));
+    writeFileSync(join(dir, 'scores.json'), JSON.stringify({ engine: { ...record(50), score: 'high' } }));
+    expect(() => readScores(join(dir, 'scores.json'))).toThrow(
+      /scores\.json: not a scores file: .*engine\.score/,
+    );
+  });
+
+  it('is checked against floors only where a module has both, and prints every module', async () => {
+    const { belowFloor, scoresTable } = await import('../../scripts/mutation-scores.js');
+    const scores = { plan: record(76.9), util: record(90), report: record(40) };
+    expect(belowFloor(scores, { plan: 77, util: 90, engine: 99 })).toEqual([
+      'plan: mutation score 76.9% is below its floor 77%',
+    ]);
+    const table = scoresTable(scores, { plan: 77 }, { plan: 'current' }).split('\n');
+    expect(table).toHaveLength(2 + 9);
+    expect(table).toContain('| plan | 76.9% | 0 | abc123 2026-12-07 | 4.5 min | 77% | current |');
+    expect(table).toContain('| engine | not measured | — | — | — | — | — |');
   });
 });

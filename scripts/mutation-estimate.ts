@@ -1,0 +1,150 @@
+// How much of a module's committed baseline (test/mutation/<module>.json, Stryker's incremental file) still holds:
+// which of its source and test files changed since, how many mutants a run will test again, and roughly how long
+// that takes. Stryker re-tests a mutant when its file changed or a test that covered it changed; mutants in new
+// files are estimated from the baseline's mutants per line. (Survivors that a new test file covers are tested too:
+// no estimate can know that coverage before the run.) Said before a run starts, so nobody starts hours of
+// mutation testing by accident.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { MODULES, type MutationReport, readScores, type Scores } from './mutation-scores.js';
+
+/** What a run of one module will re-test, against its baseline. */
+export interface RetestEstimate {
+  /** Mutants the baseline holds. */
+  known: number;
+  /** Mutants the run will test: those of changed or new source files and those a changed test covered. */
+  toTest: number;
+  changedSources: string[];
+  newSources: string[];
+  changedTests: string[];
+}
+
+const lineCount = (text: string) => text.split('\n').length;
+
+/**
+ * The mutants a run will test. `sources` and `tests` are the module's source files and the test files as they are
+ * now (path → text).
+ */
+export function estimateRetest(
+  baseline: MutationReport | undefined,
+  sources: Readonly<Record<string, string>>,
+  tests: Readonly<Record<string, string>>,
+): RetestEstimate {
+  const files = baseline?.files ?? {};
+  const testFiles = baseline?.testFiles ?? {};
+  const changedTests = Object.keys(testFiles)
+    .filter((path) => tests[path] !== testFiles[path]?.source)
+    .sort();
+  const changedTestIds = new Set(
+    changedTests.flatMap((path) => testFiles[path]?.tests.map((test) => test.id) ?? []),
+  );
+  let known = 0;
+  let baselineLines = 0;
+  for (const file of Object.values(files)) {
+    known += file.mutants.length;
+    baselineLines += lineCount(file.source ?? '');
+  }
+  const changedSources: string[] = [];
+  const newSources: string[] = [];
+  let toTest = 0;
+  for (const [path, text] of Object.entries(sources).sort(([a], [b]) => a.localeCompare(b))) {
+    const before = files[path];
+    if (before === undefined) {
+      newSources.push(path);
+      // No mutants of its own yet: as many per line as the module's known files have.
+      toTest += baselineLines === 0 ? 0 : Math.round((known / baselineLines) * lineCount(text));
+    } else if (before.source !== text) {
+      changedSources.push(path);
+      toTest += before.mutants.length;
+    } else {
+      toTest += before.mutants.filter((mutant) =>
+        (mutant.coveredBy ?? []).some((id) => changedTestIds.has(id)),
+      ).length;
+    }
+  }
+  return { known, toTest, changedSources, newSources, changedTests };
+}
+
+/** Seconds per tested mutant when a module has no timed run to go by (measured on 2 cores: the core's average). */
+export const DEFAULT_SECONDS_PER_MUTANT = 1.5;
+
+/** Roughly how many minutes testing `mutants` takes, at the pace of the module's last timed run. */
+export function estimateMinutes(mutants: number, scores: Scores, module: (typeof MODULES)[number]): number {
+  const last = scores[module];
+  const pace =
+    last?.minutes != null && last.tested != null && last.tested > 0
+      ? (last.minutes * 60) / last.tested
+      : DEFAULT_SECONDS_PER_MUTANT;
+  return Math.ceil((mutants * pace) / 60);
+}
+
+/** One line saying what a run of the module will do and roughly how long it takes. */
+export function describeEstimate(module: string, estimate: RetestEstimate, minutes: number): string {
+  if (estimate.known === 0)
+    return `${module}: no baseline: every mutant is tested (≈ ${estimate.toTest} mutants by size, ≈ ${minutes} min)`;
+  const why = [
+    estimate.changedSources.length > 0 ? `${estimate.changedSources.length} source file(s) changed` : '',
+    estimate.newSources.length > 0 ? `${estimate.newSources.length} new` : '',
+    estimate.changedTests.length > 0 ? `${estimate.changedTests.length} test file(s) changed` : '',
+  ].filter(Boolean);
+  return `${module}: ${estimate.toTest} of ${estimate.known} mutants to test${why.length > 0 ? ` (${why.join(', ')})` : ''}, ≈ ${minutes} min`;
+}
+
+/** A module's committed baseline. */
+export const baselineOf = (module: string) => `test/mutation/${module}.json`;
+
+/** Files in the checkout (tracked or not ignored) matching git pathspec globs, with their text. */
+function filesMatching(globs: readonly string[]): Record<string, string> {
+  const paths = execFileSync(
+    'git',
+    [
+      'ls-files',
+      '--cached',
+      '--others',
+      '--exclude-standard',
+      '--',
+      ...globs.map((glob) => `:(glob)${glob}`),
+    ],
+    { encoding: 'utf8' },
+  )
+    .split('\n')
+    .filter((path) => path !== '' && existsSync(path));
+  return Object.fromEntries(paths.map((path) => [path, readFileSync(path, 'utf8')]));
+}
+
+/** The mutation tests' files as they are now (what Stryker's vitest runs: every test file). */
+export function currentTests(): Record<string, string> {
+  return filesMatching(['test/**/*.test.ts']);
+}
+
+/** The module's source files as they are now (its globs in stryker.config.mjs). */
+export async function currentSources(module: string): Promise<Record<string, string>> {
+  const configModule: string = '../stryker.config.mjs';
+  const { MODULES: globs } = (await import(configModule)) as { MODULES: Record<string, string[]> };
+  return filesMatching(globs[module] ?? []);
+}
+
+/** The module's committed baseline, if it has one. */
+export function readBaseline(module: string): MutationReport | undefined {
+  const path = baselineOf(module);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as MutationReport) : undefined;
+}
+
+/** Per module: whether its baseline still matches the sources and tests (what a run would re-test). */
+export async function baselineStaleness(): Promise<Record<string, string>> {
+  const tests = currentTests();
+  const scores = readScores();
+  const entries = await Promise.all(
+    MODULES.map(async (module): Promise<[string, string]> => {
+      const baseline = readBaseline(module);
+      if (baseline === undefined) return [module, 'none'];
+      const estimate = estimateRetest(baseline, await currentSources(module), tests);
+      if (estimate.toTest === 0) return [module, 'current'];
+      return [
+        module,
+        `stale: ${estimate.toTest} to test, ≈ ${estimateMinutes(estimate.toTest, scores, module)} min`,
+      ];
+    }),
+  );
+  return Object.fromEntries(entries);
+}
