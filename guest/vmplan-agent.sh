@@ -228,6 +228,10 @@ uptime_to UP_COMMAND
   set +a
   export HOME="$RUN_HOME" USER="$RUN_USER" LOGNAME="$RUN_USER" CI=true VMPLAN=1 VMPLAN_WORKSPACE="$WORKSPACE"
   export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+  # The workspace (and its .git) belongs to the job user; root's git would call it "dubious ownership".
+  if [ "$RUN_USER" = root ] && [ -z "${GIT_CONFIG_COUNT:-}" ]; then
+    export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0="$WORKSPACE"
+  fi
   cd "$WORKDIR" || exit 125
   if [ "$RUN_USER" = root ]; then
     timeout -s TERM -k 5 "$VMPLAN_TIMEOUT_SECONDS" $SHELL_CMD "$PUBLIC/command.sh" </dev/null
@@ -263,8 +267,9 @@ collect reports "${VMPLAN_COLLECT_REPORTS:-}"
 # writable-workspace with an overlay: bring the changed files back, and list what was deleted.
 if [ "${VMPLAN_WRITABLE_WORKSPACE:-0}" = "1" ] && [ -n "${LAYER:-}" ]; then
   mkdir -p "$JOB/workspace-changes"
-  (cd "$LAYER/upper" && find . -type c) | sed 's|^\./||' >"$JOB/workspace-deleted.txt"
-  (cd "$LAYER/upper" && find . ! -type c ! -type d -print) | while IFS= read -r path; do
+  # .git is vmplan's view of the commit (git refreshes its index as it reads): never a change of the job's.
+  (cd "$LAYER/upper" && find . -path ./.git -prune -o -type c -print) | sed 's|^\./||' >"$JOB/workspace-deleted.txt"
+  (cd "$LAYER/upper" && find . -path ./.git -prune -o ! -type c ! -type d -print) | while IFS= read -r path; do
     mkdir -p "$JOB/workspace-changes/$(dirname "$path")" && cp -a "$LAYER/upper/$path" "$JOB/workspace-changes/$path"
   done
 fi

@@ -32764,7 +32764,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 69606:
+/***/ 98091:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33929,6 +33929,7 @@ function schema_isFlaky(record) {
 
 
 
+
 /**
  * Where everything lives: per-run data in the state folder (`runs/<runId>/...`, plans, downloads) and what
  * outlives runs in the cache folder (images, named caches, durations). All paths come from here.
@@ -33977,6 +33978,19 @@ class StateLayout {
     /** A node's folder. */
     nodeDir(runId, node) {
         return (0,external_node_path_.join)(this.runDir(runId), this.nodeFolder(node));
+    }
+    /**
+     * Where a host job's workspace may go, best first: its job folder's `workspace`, else (when a project of the
+     * user's is above that) the cache folder's `workspaces/`, else the temporary folder's (workspace/host-workspace.ts
+     * picks). Reports read paths the job printed against each.
+     */
+    hostWorkspaceCandidates(runId, job) {
+        assertRunId(runId);
+        return [
+            (0,external_node_path_.join)(this.runDir(runId), 'jobs', job, 'workspace'),
+            (0,external_node_path_.join)(this.cacheDir, 'workspaces', runId, job),
+            (0,external_node_path_.join)((0,external_node_os_.tmpdir)(), `vmplan-${(0,external_node_os_.userInfo)().uid}`, 'workspaces', runId, job),
+        ];
     }
 }
 /** Throws an InputError unless `runId` is a well-formed run id (no paths, no traversal). */
@@ -34442,6 +34456,8 @@ function defaultCacheDir(env, platform = process.platform, home = env.HOME ?? (0
 
 // EXTERNAL MODULE: ./src/workspace/copy-tree.ts + 1 modules
 var copy_tree = __nccwpck_require__(57919);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
 ;// CONCATENATED MODULE: ./src/workspace/exclude.ts
 
 /**
@@ -34459,6 +34475,73 @@ function createExcluder(patterns) {
         const name = relativePath.slice(relativePath.lastIndexOf('/') + 1);
         return rules.some((rule) => (!rule.directoryOnly || isDirectory) && rule.matches(rule.anchored ? relativePath : name));
     };
+}
+
+;// CONCATENATED MODULE: ./src/workspace/git-head.ts
+
+
+
+const git_head_execFileAsync = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+/**
+ * Git as a CI checkout gives it, without the user's repository: git itself, with no configuration of the user's
+ * (their `includeIf`, credentials or hooks must not change what a job's git does) and no repository above the
+ * folder it is asked about.
+ */
+function gitIsolated(cwd) {
+    return {
+        ...process.env,
+        GIT_CONFIG_NOSYSTEM: '1',
+        GIT_CONFIG_GLOBAL: '/dev/null',
+        GIT_CEILING_DIRECTORIES: (0,external_node_path_.join)(cwd, '..'),
+        GIT_TERMINAL_PROMPT: '0',
+    };
+}
+async function git_head_git(cwd, args, signal, env = process.env) {
+    const { stdout } = await git_head_execFileAsync('git', args, {
+        cwd,
+        env,
+        signal,
+        encoding: 'utf8',
+        maxBuffer: 16 * 1024 * 1024,
+    });
+    return stdout.trim();
+}
+/** The commit to give jobs: the plan's when the repository has it, else HEAD; undefined without commits. */
+async function chooseHead(root, planCommit, signal) {
+    const resolve = (rev) => git_head_git(root, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], signal).catch(() => '');
+    const commit = (planCommit ? await resolve(planCommit) : '') || (await resolve('HEAD'));
+    if (commit === '')
+        return undefined;
+    const branch = await git_head_git(root, ['symbolic-ref', '--short', '--quiet', 'HEAD'], signal).catch(() => '');
+    const head = branch === '' ? '' : await resolve(`refs/heads/${branch}`);
+    // Name the branch only when the commit is its tip (a plan made on an older commit is detached, as in CI).
+    return { commit, branch: branch !== '' && head === commit ? branch : undefined };
+}
+/**
+ * Gives a snapshot a `.git` of its own, as a shallow CI checkout has: HEAD is `planCommit` (or the repository's
+ * HEAD), `git log -1` shows it, and `git status` shows only what the snapshot has beyond the commit. Only that
+ * commit's objects are fetched (depth 1), never the history, the user's config, remotes, credentials or hooks.
+ * Returns what it made, or undefined when the repository has no commit to give.
+ */
+async function addGitHead(root, target, planCommit, signal) {
+    const head = await chooseHead(root, planCommit, signal);
+    if (head === undefined)
+        return undefined;
+    const env = gitIsolated(target);
+    await git_head_git(target, ['init', '--quiet', '--template=', target], signal, env);
+    // A local fetch of one commit at depth 1: its tree and blobs, and a shallow boundary instead of its parents.
+    await git_head_git(target, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--depth=1', root, head.commit], signal, env);
+    if (head.branch !== undefined) {
+        await git_head_git(target, ['update-ref', `refs/heads/${head.branch}`, head.commit], signal, env);
+        await git_head_git(target, ['symbolic-ref', 'HEAD', `refs/heads/${head.branch}`], signal, env);
+    }
+    else {
+        await git_head_git(target, ['update-ref', '--no-deref', 'HEAD', head.commit], signal, env);
+    }
+    await git_head_git(target, ['read-tree', head.commit], signal, env);
+    // Stat every file once now, so a job's first `git status` does not hash the whole tree (exit 1: files differ).
+    await git_head_git(target, ['update-index', '-q', '--refresh'], signal, env).catch(() => '');
+    return head;
 }
 
 ;// CONCATENATED MODULE: ./src/workspace/git-view.ts
@@ -34579,6 +34662,8 @@ function mayMatchInside(pattern, folder) {
 
 
 
+
+
 /** Snapshots above this size get a hint about what to leave out. */
 const LARGE_SNAPSHOT_BYTES = 1024 ** 3;
 /** Ignored entries named in the snapshot line; the rest are counted. */
@@ -34606,14 +34691,37 @@ async function makeSnapshot(request) {
         exclude: (path, isDirectory) => userExcluded(path, isDirectory) || outsideView?.(path, isDirectory) === true,
         signal: request.signal,
     });
+    const gitNote = git ? await giveGitHead(request) : undefined;
     const bytes = await diskUsage(request.target, request.signal);
     // The state folder is never in a snapshot; naming it among the ignored would only confuse.
     const ignored = (view?.ignored ?? []).filter((path) => !stateInside || !path.startsWith(`${stateRelative}/`));
     request.note(snapshotLine(stats, bytes, ignored));
+    if (gitNote !== undefined)
+        request.note(gitNote);
     if (bytes >= LARGE_SNAPSHOT_BYTES) {
         request.note(`The snapshot is ${formatBytes(bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`);
     }
     return { stats, source: git ? 'git' : 'folder', ignored };
+}
+/** Gives the snapshot its `.git` (HEAD at the plan's commit); the line saying what jobs see, or why no .git. */
+async function giveGitHead(request) {
+    try {
+        const head = await addGitHead(request.root, request.target, request.commit, request.signal);
+        return head === undefined
+            ? 'The repository has no commit yet: jobs get no .git'
+            : `Jobs see a git checkout of ${head.commit.slice(0, 12)}${head.branch === undefined ? ' (detached)' : ` on ${head.branch}`}, with this snapshot's changes uncommitted`;
+    }
+    catch (error) {
+        if (request.signal.aborted)
+            throw error;
+        await (0,promises_.rm)((0,external_node_path_.join)(request.target, '.git'), { recursive: true, force: true });
+        return `Jobs get no .git: git could not copy the commit (${firstLine(error)})`;
+    }
+}
+function firstLine(error) {
+    const stderr = error.stderr;
+    const text = typeof stderr === 'string' && stderr.trim() !== '' ? stderr : String(error.message);
+    return text.trim().split('\n')[0] ?? '';
 }
 /** "Snapshot: 812 files, 14.2 MB in 120 ms (copy-on-write clones); left out as ignored by git: node_modules/, ..." */
 function snapshotLine(stats, bytes, ignored) {
@@ -35090,6 +35198,7 @@ async function executeNode(plan, node, controller, options, images, log, guestLo
         node,
         jobDir: options.layout.nodeDir(options.store.runId, node),
         cacheDir: options.layout.cacheDir,
+        hostWorkspaces: options.layout.hostWorkspaceCandidates(options.store.runId, node.job),
         sharedCachesDir: sharedCachesDir(options.layout.cacheDir, plan.source.repository, options.trust),
         network: node.network !== 'none' && !(options.trust.trusted === false && options.trust.network === 'none'),
         workspace: options.workspace,
@@ -35626,6 +35735,7 @@ async function snapshotWorkspace(options, runId) {
         root: options.repositoryRoot,
         target,
         settings: options.plan.workspace,
+        commit: options.plan.source.commit,
         stateRoot: options.layout.root,
         signal: options.signal,
         note: options.note,
@@ -35647,7 +35757,7 @@ function runWorkspace(snapshotDir) {
 }
 
 // EXTERNAL MODULE: external "node:timers/promises"
-var promises_ = __nccwpck_require__(58500);
+var external_node_timers_promises_ = __nccwpck_require__(58500);
 ;// CONCATENATED MODULE: ./src/images/contract.ts
 /** Why an image could not be prepared, in words for the user: the image node fails with this message. */
 class ImageProblem extends Error {
@@ -35866,7 +35976,7 @@ class ImageCache {
                 options.onWait(`vmplan: waiting for ${owner === undefined ? 'another vmplan' : `vmplan (pid ${owner.pid})`}, which is building this image`);
                 waited = true;
             }
-            await (0,promises_.setTimeout)(options.pollMs ?? 250);
+            await (0,external_node_timers_promises_.setTimeout)(options.pollMs ?? 250);
         }
     }
 }
@@ -36145,8 +36255,8 @@ function loadedRuntimeOf(name) {
     return loaded.get(name);
 }
 
-// EXTERNAL MODULE: ./src/executors/host/executor.ts
-var executor = __nccwpck_require__(65164);
+// EXTERNAL MODULE: ./src/executors/host/executor.ts + 1 modules
+var executor = __nccwpck_require__(419);
 // EXTERNAL MODULE: ./src/executors/job-env.ts
 var job_env = __nccwpck_require__(62855);
 // EXTERNAL MODULE: external "node:stream/promises"
@@ -37767,7 +37877,7 @@ function jobReport(layout, runId, node, record, tests = null, earlier = null) {
 }
 /** Turns the paths a job's tools printed into repository paths (only files in the run's snapshot count). */
 function jobRelativizer(layout, runId, node, snapshotDir, repositoryRoot) {
-    return relativizer(['/workspace', (0,external_node_path_.join)(layout.nodeDir(runId, node), 'workspace'), snapshotDir, repositoryRoot], (path) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(snapshotDir, path)), node.workingDirectory);
+    return relativizer(['/workspace', ...layout.hostWorkspaceCandidates(runId, node.job), snapshotDir, repositoryRoot], (path) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(snapshotDir, path)), node.workingDirectory);
 }
 /**
  * The test reports a job left (each read with every format whose globs name it, in path order), and a line for
@@ -38582,8 +38692,10 @@ function earlierRun({ rerun, layout }) {
         return undefined;
     const path = layout.resultsFile(rerun.of);
     try {
-        // A local rerun runs on the snapshot of the run it repeats: the very same files.
-        return (0,external_node_fs_.existsSync)(path) ? { run: rerun.of, sameCode: true, jobs: readResults(path).jobs } : undefined;
+        // A local rerun on the snapshot of the run it repeats runs the very same files; one on a new snapshot (after a
+        // fix) does not, so a job passing there is not flaky.
+        const sameCode = rerun.snapshotRun !== undefined;
+        return (0,external_node_fs_.existsSync)(path) ? { run: rerun.of, sameCode, jobs: readResults(path).jobs } : undefined;
     }
     catch {
         // An unreadable earlier results.json only means nothing is known of what flipped.
@@ -38973,7 +39085,7 @@ function attemptSections(jobs) {
             const exit = attempt.exitCode === null ? '' : `, exit ${attempt.exitCode}`;
             const why = attempt.status === 'passed' || attempt.message === null
                 ? ''
-                : `: ${clipTo(firstLine(attempt.message), 120)}`;
+                : `: ${clipTo(summary_firstLine(attempt.message), 120)}`;
             return `${attempt.attempt}. ${status_words_statusLabel(attempt.status)} in ${shortDuration(attempt.durationMs)}${exit}${escapeCell(why)}`;
         });
         lines.push(`- \`${job.job}\`${job.flaky ? ' — flaky' : ''}: ${attempts.join('; ')}`);
@@ -39009,7 +39121,7 @@ function testSections(jobs, logsLink) {
         lines.push('', '**Failed tests:**', '', '| job | test | message | where |', '| --- | --- | --- | --- |');
         for (const { job, failure } of failed.slice(0, MAX_FAILED_TEST_ROWS)) {
             const where = failure.file === null ? '–' : `\`${failure.file}:${failure.line}\``;
-            const message = escapeCell(clipTo(firstLine(failure.message ?? failure.status), MAX_CELL_MESSAGE));
+            const message = escapeCell(clipTo(summary_firstLine(failure.message ?? failure.status), MAX_CELL_MESSAGE));
             lines.push(`| \`${job}\` | ${escapeCell(clipTo(failure.test, MAX_CELL_MESSAGE))} | ${message} | ${where} |`);
         }
         const shown = Math.min(failed.length, MAX_FAILED_TEST_ROWS);
@@ -39041,7 +39153,7 @@ function testSections(jobs, logsLink) {
 }
 /** A test's status in one attempt, in the flaky-tests table. */
 const HISTORY_MARK = { passed: '✅', failed: '❌', skipped: '↷', missing: '–' };
-function firstLine(text) {
+function summary_firstLine(text) {
     return text.split('\n', 1)[0].trim();
 }
 function clipTo(text, most) {
@@ -42284,7 +42396,7 @@ const host = {
     defaultOn: [],
     guestArchs: [],
     options: [],
-    load: async () => (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 65164))).runtime,
+    load: async () => (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 419))).runtime,
 };
 
 // EXTERNAL MODULE: external "node:fs"
@@ -42444,29 +42556,126 @@ function executorOptions() {
 
 /***/ }),
 
-/***/ 65164:
+/***/ 419:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
+// ESM COMPAT FLAG
 __nccwpck_require__.r(__webpack_exports__);
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   HOST_SHELL: () => (/* binding */ HOST_SHELL),
-/* harmony export */   HostExecutor: () => (/* binding */ HostExecutor),
-/* harmony export */   runtime: () => (/* binding */ runtime)
-/* harmony export */ });
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _plan_schema_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(47684);
-/* harmony import */ var _process_cgroup_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(23537);
-/* harmony import */ var _process_ownership_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(22228);
-/* harmony import */ var _process_run_process_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(25820);
-/* harmony import */ var _workspace_collect_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(48479);
-/* harmony import */ var _workspace_inputs_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(5608);
-/* harmony import */ var _job_env_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(62855);
-/* harmony import */ var _phases_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(34688);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  HOST_SHELL: () => (/* binding */ HOST_SHELL),
+  HostExecutor: () => (/* binding */ HostExecutor),
+  runtime: () => (/* binding */ runtime)
+});
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: ./src/plan/schema.ts
+var schema = __nccwpck_require__(47684);
+// EXTERNAL MODULE: ./src/process/cgroup.ts
+var process_cgroup = __nccwpck_require__(23537);
+// EXTERNAL MODULE: ./src/process/ownership.ts
+var ownership = __nccwpck_require__(22228);
+// EXTERNAL MODULE: ./src/process/run-process.ts
+var run_process = __nccwpck_require__(25820);
+// EXTERNAL MODULE: ./src/workspace/collect.ts
+var collect = __nccwpck_require__(48479);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+;// CONCATENATED MODULE: ./src/workspace/host-workspace.ts
+
+
+
+/**
+ * Files that make a folder a project to the tools a job runs: Node resolves `node_modules` of every folder above
+ * a script, git finds the nearest `.git`, Python, Cargo, Go and others look upwards for their project files. A
+ * host job's workspace must have none of them above it, or a job passes locally and fails in CI.
+ */
+const PROJECT_MARKERS = [
+    '.git',
+    'node_modules',
+    'package.json',
+    'pyproject.toml',
+    'setup.py',
+    'requirements.txt',
+    'Pipfile',
+    '.venv',
+    'Cargo.toml',
+    'go.mod',
+    'go.work',
+    'pom.xml',
+    'build.gradle',
+    'build.gradle.kts',
+    'Gemfile',
+    'composer.json',
+    'deno.json',
+    'tsconfig.json',
+];
+/** The nearest folder above `path` holding a project marker, and which, or undefined when there is none. */
+function projectAbove(path, exists = external_node_fs_.existsSync) {
+    for (let folder = (0,external_node_path_.dirname)(path);; folder = (0,external_node_path_.dirname)(folder)) {
+        const marker = PROJECT_MARKERS.find((name) => exists((0,external_node_path_.join)(folder, name)));
+        if (marker !== undefined)
+            return { folder, marker };
+        if ((0,external_node_path_.dirname)(folder) === folder)
+            return undefined;
+    }
+}
+/**
+ * The workspace of a host job, from the candidates the state layout names (StateLayout.hostWorkspaceCandidates):
+ * `<job folder>/workspace` when nothing above the job folder is a project, else under the cache folder (usually on
+ * the same volume as the checkout, so the copy is still a clone), else under the system's temporary folder. The state folder is usually inside the user's checkout, whose `node_modules`, `.git`
+ * and project files a job must not find. A kept workspace is moved back into the job's folder, so everything of a
+ * run stays in its folder.
+ */
+async function hostWorkspace(candidates) {
+    const inJobDir = candidates[0];
+    const above = projectAbove(inJobDir);
+    if (above === undefined) {
+        return {
+            path: inJobDir,
+            movedBecause: undefined,
+            finish: (keep) => (keep ? Promise.resolve() : (0,promises_.rm)(inJobDir, { recursive: true, force: true })),
+        };
+    }
+    const elsewhere = candidates.slice(1);
+    const path = elsewhere.find((candidate) => projectAbove(candidate) === undefined) ?? elsewhere.at(-1);
+    await (0,promises_.rm)(path, { recursive: true, force: true });
+    await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true, mode: 0o700 });
+    return {
+        path,
+        movedBecause: `${(0,external_node_path_.join)(above.folder, above.marker)} is above the job's folder`,
+        async finish(keep) {
+            if (keep)
+                await moveInto(path, inJobDir);
+            await (0,promises_.rm)(path, { recursive: true, force: true });
+            await (0,promises_.rmdir)((0,external_node_path_.dirname)(path)).catch(() => undefined);
+        },
+    };
+}
+/** Moves a folder, copying when it is on another filesystem. */
+async function moveInto(from, to) {
+    await (0,promises_.rm)(to, { recursive: true, force: true });
+    try {
+        await (0,promises_.rename)(from, to);
+    }
+    catch (error) {
+        if (error.code !== 'EXDEV')
+            throw error;
+        await (0,promises_.cp)(from, to, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    }
+}
+
+// EXTERNAL MODULE: ./src/workspace/inputs.ts
+var inputs = __nccwpck_require__(5608);
+// EXTERNAL MODULE: ./src/executors/job-env.ts
+var job_env = __nccwpck_require__(62855);
+// EXTERNAL MODULE: ./src/executors/phases.ts
+var phases = __nccwpck_require__(34688);
+;// CONCATENATED MODULE: ./src/executors/host/executor.ts
 
 
 
@@ -42495,13 +42704,13 @@ class HostExecutor {
      * not even a daemon that left the group — outlives it. Where no cgroup can be made, the log says so.
      */
     async runScript(context, script, workdir, env) {
-        const cgroup = _process_cgroup_js__WEBPACK_IMPORTED_MODULE_4__/* .JobCgroup */ .gj.create();
-        const inCgroup = cgroup instanceof _process_cgroup_js__WEBPACK_IMPORTED_MODULE_4__/* .JobCgroup */ .gj ? cgroup : undefined;
+        const cgroup = process_cgroup/* JobCgroup */.gj.create();
+        const inCgroup = cgroup instanceof process_cgroup/* JobCgroup */.gj ? cgroup : undefined;
         if (inCgroup === undefined) {
             await context.log.detail(`vmplan: no cgroup for this job (${cgroup.reason}); processes that leave its process group (setsid, daemons) are not tracked and can outlive it`);
         }
         try {
-            const result = await (0,_process_run_process_js__WEBPACK_IMPORTED_MODULE_6__/* .runProcessGroup */ .M)(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
+            const result = await (0,run_process/* runProcessGroup */.M)(HOST_SHELL[0], [...HOST_SHELL.slice(1), script], {
                 cwd: workdir,
                 env,
                 log: context.log,
@@ -42523,50 +42732,60 @@ class HostExecutor {
         const start = Date.now();
         const times = { command: null };
         const outcome = await this.runTimedJob(context, times);
-        return { ...outcome, phases: (0,_phases_js__WEBPACK_IMPORTED_MODULE_10__/* .hostPhases */ .h)(start, times.command, Date.now()) };
+        return { ...outcome, phases: (0,phases/* hostPhases */.h)(start, times.command, Date.now()) };
     }
     /** Runs the job, setting when its command started and ended. */
     async runTimedJob(context, times) {
+        const { node } = context;
+        const place = await hostWorkspace(context.hostWorkspaces);
+        let keep = true;
+        try {
+            const outcome = await this.runInWorkspace(context, place, times);
+            // Keep the workspace of a failed job (to look into) or of a job asking for its changes; drop the rest.
+            keep = !(outcome.status === 'passed' && !node.writableWorkspace && !context.signal.aborted);
+            return outcome;
+        }
+        finally {
+            await place.finish(keep);
+        }
+    }
+    /** Runs the job in its workspace, once that is ready. */
+    async runInWorkspace(context, place, times) {
         const { node, jobDir, log } = context;
-        const workspace = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, 'workspace');
+        const workspace = place.path;
         const copy = await context.workspace.jobCopy(workspace);
-        await log.note(`vmplan: workspace ready in ${copy.ms} ms (${copy.method === 'clone' ? 'copy-on-write clone' : 'copy'})`);
+        await log.note(`vmplan: workspace ready in ${copy.ms} ms (${copy.method === 'clone' ? 'copy-on-write clone' : 'copy'})${place.movedBecause === undefined ? '' : ` at ${workspace}, outside the repository (${place.movedBecause}; the job must not find it)`}`);
         if (context.inputs.length > 0) {
-            const placed = await (0,_workspace_inputs_js__WEBPACK_IMPORTED_MODULE_8__/* .placeInputs */ .v)(context.inputs, workspace);
+            const placed = await (0,inputs/* placeInputs */.v)(context.inputs, workspace);
             await log.note(`vmplan: outputs of ${context.inputs.map((input) => input.from).join(', ')} in the workspace (read-only): ${placed.paths.join(', ')}`);
         }
-        const workdir = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.resolve)(workspace, node.workingDirectory);
-        if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync)(workdir) || !(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.statSync)(workdir).isDirectory()) {
+        const workdir = (0,external_node_path_.resolve)(workspace, node.workingDirectory);
+        if (!(0,external_node_fs_.existsSync)(workdir) || !(0,external_node_fs_.statSync)(workdir).isDirectory()) {
             return {
                 status: 'failed',
                 exitCode: null,
                 message: `working-directory "${node.workingDirectory}" does not exist in the workspace`,
             };
         }
-        const script = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, 'run.sh');
-        (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.writeFileSync)(script, `${node.command}\n`, { mode: 0o700 });
-        const env = (0,_job_env_js__WEBPACK_IMPORTED_MODULE_9__/* .hostJobEnvironment */ .nc)(this.inheritedEnv, node, context.secrets, {
-            ...(0,_job_env_js__WEBPACK_IMPORTED_MODULE_9__/* .vmplanVariables */ .OC)(context.runId, node, workspace),
-            [_process_ownership_js__WEBPACK_IMPORTED_MODULE_5__/* .NODE_DIR_VARIABLE */ .gi]: jobDir,
+        const script = (0,external_node_path_.join)(jobDir, 'run.sh');
+        (0,external_node_fs_.writeFileSync)(script, `${node.command}\n`, { mode: 0o700 });
+        const env = (0,job_env/* hostJobEnvironment */.nc)(this.inheritedEnv, node, context.secrets, {
+            ...(0,job_env/* vmplanVariables */.OC)(context.runId, node, workspace),
+            [ownership/* NODE_DIR_VARIABLE */.gi]: jobDir,
         });
         const commandStart = Date.now();
         const result = await this.runScript(context, script, workdir, env);
         times.command = { start: commandStart, end: Date.now() };
         const passed = result.exitCode === 0 && !context.signal.aborted;
-        const notes = await (0,_workspace_collect_js__WEBPACK_IMPORTED_MODULE_7__/* .collectJobOutputs */ .W)({ artifacts: workspace, reports: workspace, outputs: workspace }, { artifacts: node.artifacts, reports: (0,_plan_schema_js__WEBPACK_IMPORTED_MODULE_3__/* .reportGlobs */ .i9)(node), outputs: passed ? (node.outputs ?? []) : [] }, jobDir, Object.values(context.secrets));
+        const notes = await (0,collect/* collectJobOutputs */.W)({ artifacts: workspace, reports: workspace, outputs: workspace }, { artifacts: node.artifacts, reports: (0,schema/* reportGlobs */.i9)(node), outputs: passed ? (node.outputs ?? []) : [] }, jobDir, Object.values(context.secrets));
         if (notes.length > 0)
             await log.note(notes.join('\n'));
-        const outcome = toOutcome(result);
-        // Keep the workspace of a failed job (to look into) or of a job asking for its changes; drop the rest.
-        if (outcome.status === 'passed' && !node.writableWorkspace && !context.signal.aborted) {
-            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm)(workspace, { recursive: true, force: true });
-        }
-        return outcome;
+        return toOutcome(result);
     }
 }
 /** Says what was killed when the job ended, only as far as it is known (no cgroup: escapees are not seen). */
 async function noteLeftovers(log, result, cgroup) {
-    const tracked = cgroup instanceof _process_cgroup_js__WEBPACK_IMPORTED_MODULE_4__/* .JobCgroup */ .gj;
+    const tracked = cgroup instanceof process_cgroup/* JobCgroup */.gj;
     if (result.leftovers > 0) {
         await log.note(`vmplan: killed ${result.leftovers} process(es) the job left running in its process group${tracked ? '' : ' (processes that left the group are not tracked on this host)'}`);
     }
@@ -42587,7 +42806,7 @@ function toOutcome(result) {
 /** The host executor's runtime (see ./descriptor.ts). */
 const runtime = {
     create: (settings) => new HostExecutor(settings.env),
-    ..._process_ownership_js__WEBPACK_IMPORTED_MODULE_5__/* .processGroupLeftovers */ .FV,
+    ...ownership/* processGroupLeftovers */.FV,
 };
 
 
@@ -44111,7 +44330,7 @@ function stripControlCharacters(text) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(69606);
+/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(98091);
 // The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
 
 await (0,_action_main_step_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStep */ .U)();

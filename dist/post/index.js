@@ -34440,6 +34440,7 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 
 
 
+
 /**
  * Where everything lives: per-run data in the state folder (`runs/<runId>/...`, plans, downloads) and what
  * outlives runs in the cache folder (images, named caches, durations). All paths come from here.
@@ -34488,6 +34489,19 @@ class StateLayout {
     /** A node's folder. */
     nodeDir(runId, node) {
         return (0,external_node_path_.join)(this.runDir(runId), this.nodeFolder(node));
+    }
+    /**
+     * Where a host job's workspace may go, best first: its job folder's `workspace`, else (when a project of the
+     * user's is above that) the cache folder's `workspaces/`, else the temporary folder's (workspace/host-workspace.ts
+     * picks). Reports read paths the job printed against each.
+     */
+    hostWorkspaceCandidates(runId, job) {
+        assertRunId(runId);
+        return [
+            (0,external_node_path_.join)(this.runDir(runId), 'jobs', job, 'workspace'),
+            (0,external_node_path_.join)(this.cacheDir, 'workspaces', runId, job),
+            (0,external_node_path_.join)((0,external_node_os_.tmpdir)(), `vmplan-${(0,external_node_os_.userInfo)().uid}`, 'workspaces', runId, job),
+        ];
     }
 }
 /** Throws an InputError unless `runId` is a well-formed run id (no paths, no traversal). */
@@ -35604,7 +35618,7 @@ const host = {
     defaultOn: [],
     guestArchs: [],
     options: [],
-    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(354), __nccwpck_require__.e(736)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6736))).runtime,
+    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(354), __nccwpck_require__.e(210)]).then(__nccwpck_require__.bind(__nccwpck_require__, 7210))).runtime,
 };
 
 // EXTERNAL MODULE: external "node:fs"

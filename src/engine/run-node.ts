@@ -333,6 +333,7 @@ async function executeNode(
     node,
     jobDir: options.layout.nodeDir(options.store.runId, node),
     cacheDir: options.layout.cacheDir,
+    hostWorkspaces: options.layout.hostWorkspaceCandidates(options.store.runId, node.job),
     sharedCachesDir: sharedCachesDir(options.layout.cacheDir, plan.source.repository, options.trust),
     network:
       node.network !== 'none' && !(options.trust.trusted === false && options.trust.network === 'none'),

@@ -237,6 +237,7 @@ async function snapshotWorkspace(options: StartRunOptions, runId: string): Promi
     root: options.repositoryRoot,
     target,
     settings: options.plan.workspace,
+    commit: options.plan.source.commit,
     stateRoot: options.layout.root,
     signal: options.signal,
     note: options.note,

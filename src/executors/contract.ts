@@ -37,6 +37,8 @@ export interface JobContext {
   jobDir: string;
   /** The state folder's cache/ (images, caches shared across runs). */
   cacheDir: string;
+  /** Where a host job's workspace may go, best first (StateLayout.hostWorkspaceCandidates). */
+  hostWorkspaces: readonly string[];
   /**
    * Where this job's named caches live: a namespace of the repository and the run's trust, so what an untrusted
    * run writes is never read by a trusted one.

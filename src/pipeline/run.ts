@@ -96,8 +96,10 @@ function earlierRun({ rerun, layout }: RunRequest): EarlierRun | undefined {
   if (!RUN_ID_PATTERN.test(rerun.of)) return undefined;
   const path = layout.resultsFile(rerun.of);
   try {
-    // A local rerun runs on the snapshot of the run it repeats: the very same files.
-    return existsSync(path) ? { run: rerun.of, sameCode: true, jobs: readResults(path).jobs } : undefined;
+    // A local rerun on the snapshot of the run it repeats runs the very same files; one on a new snapshot (after a
+    // fix) does not, so a job passing there is not flaky.
+    const sameCode = rerun.snapshotRun !== undefined;
+    return existsSync(path) ? { run: rerun.of, sameCode, jobs: readResults(path).jobs } : undefined;
   } catch {
     // An unreadable earlier results.json only means nothing is known of what flipped.
     return undefined;

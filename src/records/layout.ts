@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import type { PlanNode } from '../plan/schema.js';
@@ -63,6 +64,20 @@ export class StateLayout {
   /** A node's folder. */
   nodeDir(runId: string, node: PlanNode): string {
     return join(this.runDir(runId), this.nodeFolder(node));
+  }
+
+  /**
+   * Where a host job's workspace may go, best first: its job folder's `workspace`, else (when a project of the
+   * user's is above that) the cache folder's `workspaces/`, else the temporary folder's (workspace/host-workspace.ts
+   * picks). Reports read paths the job printed against each.
+   */
+  hostWorkspaceCandidates(runId: string, job: string): string[] {
+    assertRunId(runId);
+    return [
+      join(this.runDir(runId), 'jobs', job, 'workspace'),
+      join(this.cacheDir, 'workspaces', runId, job),
+      join(tmpdir(), `vmplan-${userInfo().uid}`, 'workspaces', runId, job),
+    ];
   }
 }
 

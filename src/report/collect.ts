@@ -91,7 +91,7 @@ function jobRelativizer(
   repositoryRoot: string,
 ) {
   return relativizer(
-    ['/workspace', join(layout.nodeDir(runId, node), 'workspace'), snapshotDir, repositoryRoot],
+    ['/workspace', ...layout.hostWorkspaceCandidates(runId, node.job), snapshotDir, repositoryRoot],
     (path) => existsSync(join(snapshotDir, path)),
     node.workingDirectory,
   );

@@ -1,9 +1,11 @@
-import { isAbsolute, relative, sep } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Plan } from '../plan/schema.js';
 import { formatBytes } from '../util/bytes.js';
 import { diskUsage } from '../util/disk.js';
 import { type CopyStats, copyTree } from './copy-tree.js';
 import { createExcluder } from './exclude.js';
+import { addGitHead } from './git-head.js';
 import { gitView, gitViewExcluder, isGitWorkTree } from './git-view.js';
 
 /** Snapshots above this size get a hint about what to leave out. */
@@ -17,6 +19,8 @@ export interface SnapshotRequest {
   root: string;
   target: string;
   settings: Plan['workspace'];
+  /** The commit the plan names: the snapshot's own `.git` has it as HEAD (see git-head.ts). */
+  commit?: string | null | undefined;
   /** The state folder: never part of the snapshot, even when it is inside the workspace. */
   stateRoot: string;
   signal: AbortSignal;
@@ -57,18 +61,40 @@ export async function makeSnapshot(request: SnapshotRequest): Promise<SnapshotRe
       userExcluded(path, isDirectory) || outsideView?.(path, isDirectory) === true,
     signal: request.signal,
   });
+  const gitNote = git ? await giveGitHead(request) : undefined;
   const bytes = await diskUsage(request.target, request.signal);
   // The state folder is never in a snapshot; naming it among the ignored would only confuse.
   const ignored = (view?.ignored ?? []).filter(
     (path) => !stateInside || !path.startsWith(`${stateRelative}/`),
   );
   request.note(snapshotLine(stats, bytes, ignored));
+  if (gitNote !== undefined) request.note(gitNote);
   if (bytes >= LARGE_SNAPSHOT_BYTES) {
     request.note(
       `The snapshot is ${formatBytes(bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`,
     );
   }
   return { stats, source: git ? 'git' : 'folder', ignored };
+}
+
+/** Gives the snapshot its `.git` (HEAD at the plan's commit); the line saying what jobs see, or why no .git. */
+async function giveGitHead(request: SnapshotRequest): Promise<string> {
+  try {
+    const head = await addGitHead(request.root, request.target, request.commit, request.signal);
+    return head === undefined
+      ? 'The repository has no commit yet: jobs get no .git'
+      : `Jobs see a git checkout of ${head.commit.slice(0, 12)}${head.branch === undefined ? ' (detached)' : ` on ${head.branch}`}, with this snapshot's changes uncommitted`;
+  } catch (error) {
+    if (request.signal.aborted) throw error;
+    await rm(join(request.target, '.git'), { recursive: true, force: true });
+    return `Jobs get no .git: git could not copy the commit (${firstLine(error)})`;
+  }
+}
+
+function firstLine(error: unknown): string {
+  const stderr = (error as { stderr?: unknown }).stderr;
+  const text = typeof stderr === 'string' && stderr.trim() !== '' ? stderr : String((error as Error).message);
+  return text.trim().split('\n')[0] ?? '';
 }
 
 /** "Snapshot: 812 files, 14.2 MB in 120 ms (copy-on-write clones); left out as ignored by git: node_modules/, ..." */

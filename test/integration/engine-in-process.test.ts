@@ -186,7 +186,7 @@ jobs:
       `version: 1
 defaults: { executor: host }
 jobs:
-  a: { run: 'sleep 0.5; d=$(dirname "$VMPLAN_WORKSPACE"); cd /; rm -rf "$d"; touch "$d"' }
+  a: { run: 'sleep 0.5; d=$VMPLAN_NODE_DIR; cd /; rm -rf "$d"; touch "$d"' }
   long: { run: '${longLived(mark)}' }
 `,
       { maxParallel: 2 },

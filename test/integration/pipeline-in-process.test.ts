@@ -424,7 +424,7 @@ jobs:
 defaults: { executor: host }
 jobs:
   squatter:
-    run: touch ../attempts; exit 1
+    run: touch "$VMPLAN_NODE_DIR/attempts"; exit 1
     retries: 2
 `,
     );

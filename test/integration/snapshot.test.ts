@@ -24,9 +24,12 @@ function git(root: string, ...args: string[]): void {
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: root });
 }
 
-/** Every file under `root`, relative, sorted (what a job would see). */
+/** Every file under `root`, relative, sorted (what a job would see), but the snapshot's own `.git`. */
 function filesUnder(root: string): string[] {
-  return execFileSync('find', ['.', '-type', 'f'], { cwd: root, encoding: 'utf8' })
+  return execFileSync('find', ['.', '-path', './.git', '-prune', '-o', '-type', 'f', '-print'], {
+    cwd: root,
+    encoding: 'utf8',
+  })
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => line.slice(2))
@@ -37,6 +40,7 @@ async function snapshot(
   root: string,
   settings: Partial<Plan['workspace']> = {},
   stateRoot = join(root, '.vmplan'),
+  commit?: string,
 ) {
   const target = join(folder, `snap-${Math.random().toString(36).slice(2)}`);
   const notes: string[] = [];
@@ -44,11 +48,12 @@ async function snapshot(
     root,
     target,
     settings: { exclude: [], mode: 'overlay', ...settings },
+    commit,
     stateRoot,
     signal: new AbortController().signal,
     note: (line) => notes.push(line),
   });
-  return { result, files: filesUnder(target), notes: notes.join('\n') };
+  return { result, target, files: filesUnder(target), notes: notes.join('\n') };
 }
 
 /** A repository with tracked, untracked, ignored (three ways) and deleted files. */
@@ -207,7 +212,9 @@ describe.skipIf(!prerequisite('root and btrfs-progs (a loop btrfs for the clone 
           'data.txt': 'cloned data',
         });
         git(root, 'init', '-q');
-        const result = await runVmplan(['run'], { cwd: root });
+        // The cache folder on the same volume, as ~/Library/Caches and a checkout under ~ are on a Mac: host jobs
+        // run there (nothing of the checkout above them) and are still clones.
+        const result = await runVmplan(['run', '--cache-dir', join(btrfs.path, 'cache')], { cwd: root });
         expect(result.code, result.stderr).toBe(0);
         expect(result.stdout).toMatch(/Snapshot: .* \(copy-on-write clones\)/);
         expect(result.stdout.match(/workspace ready in \d+ ms \(copy-on-write clone\)/g)).toHaveLength(2);
@@ -217,3 +224,56 @@ describe.skipIf(!prerequisite('root and btrfs-progs (a loop btrfs for the clone 
     });
   },
 );
+
+describe('the git checkout a job sees', () => {
+  const gitOut = (cwd: string, ...args: string[]) =>
+    execFileSync('git', args, {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, GIT_CEILING_DIRECTORIES: folder },
+    }).trim();
+
+  it("is the commit with the snapshot's changes uncommitted, one commit deep, with nothing of the user's git", async () => {
+    const root = makeRepository('checkout');
+    const first = gitOut(root, 'rev-parse', 'HEAD');
+    writeTree(root, { 'src/index.ts': 'changed in the second commit' });
+    git(root, 'commit', '-qam', 'second: the one jobs see');
+    git(root, 'remote', 'add', 'origin', 'https://user:token-of-the-user@example.com/repo.git');
+    const head = gitOut(root, 'rev-parse', 'HEAD');
+    writeTree(root, { 'docs/guide.md': 'changed, not committed' });
+    const { target, notes } = await snapshot(root);
+    expect(gitOut(target, 'rev-parse', 'HEAD')).toBe(head);
+    expect(gitOut(target, 'rev-parse', '--show-toplevel')).toBe(target);
+    expect(gitOut(target, 'log', '-1', '--format=%s')).toBe('second: the one jobs see');
+    // Only what the snapshot has beyond the commit: the uncommitted change and the untracked file.
+    const status = execFileSync('git', ['status', '--porcelain'], { cwd: target, encoding: 'utf8' });
+    expect(status.trimEnd().split('\n').sort()).toEqual([' M docs/guide.md', '?? new-file.ts']);
+    // One commit deep: the history is not copied, and neither is the user's config (remotes, credentials).
+    expect(gitOut(target, 'rev-parse', '--is-shallow-repository')).toBe('true');
+    expect(() => gitOut(target, 'cat-file', '-e', first)).toThrow();
+    expect(readFileSync(join(target, '.git/config'), 'utf8')).not.toContain('token-of-the-user');
+    expect(gitOut(target, 'symbolic-ref', '--short', 'HEAD')).toBe(
+      gitOut(root, 'symbolic-ref', '--short', 'HEAD'),
+    );
+    expect(notes).toContain(`Jobs see a git checkout of ${head.slice(0, 12)} on `);
+  });
+
+  it("is the plan's commit when the repository moved on since the plan, detached as in CI", async () => {
+    const root = makeRepository('moved-on');
+    const planned = gitOut(root, 'rev-parse', 'HEAD');
+    writeTree(root, { 'src/index.ts': 'a later commit' });
+    git(root, 'commit', '-qam', 'later');
+    const { target } = await snapshot(root, {}, join(root, '.vmplan'), planned);
+    expect(gitOut(target, 'rev-parse', 'HEAD')).toBe(planned);
+    expect(() => gitOut(target, 'symbolic-ref', '-q', 'HEAD')).toThrow();
+  });
+
+  it('is left out, saying so, for a repository without a commit', async () => {
+    const root = join(folder, 'no-commit');
+    writeTree(root, { 'a.txt': 'a' });
+    git(root, 'init', '-q');
+    const { target, notes } = await snapshot(root);
+    expect(existsSync(join(target, '.git'))).toBe(false);
+    expect(notes).toContain('The repository has no commit yet: jobs get no .git');
+  });
+});

@@ -168,7 +168,7 @@ export async function executePlan(
   plan: Plan,
   planPath: string,
   values: RunningValues,
-  rerun: { of: string; snapshotRun: string } | undefined,
+  rerun: { of: string; snapshotRun: string | undefined } | undefined,
 ): Promise<number> {
   const maxParallel = parseMaxParallel(values['max-parallel']);
   if (values['fail-fast'] === true && values['no-fail-fast'] === true) {
@@ -176,7 +176,7 @@ export async function executePlan(
   }
   const layout = stateLayout(io, values['state-dir'], values['cache-dir']);
   const json = values.json === true;
-  const workspace = workspaceRoot(io, values.workspace, rerun !== undefined);
+  const workspace = workspaceRoot(io, values.workspace, rerun?.snapshotRun !== undefined);
   const run = await runPipeline(
     {
       plan,
@@ -250,7 +250,7 @@ function workspaceRoot(io: CliIo, explicit: string | undefined, reusesSnapshot: 
 }
 
 /** --trust trusted|untrusted (default trusted: a developer runs their own code) and --trusted-image-path. */
-function trustFromFlags(values: RunningValues): TrustPolicy {
+export function trustFromFlags(values: RunningValues): TrustPolicy {
   const setting = values.trust;
   if (setting !== undefined && setting !== 'trusted' && setting !== 'untrusted')
     throw new InputError(`--trust: expected trusted or untrusted, found ${JSON.stringify(setting)}`);

@@ -1,9 +1,12 @@
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { repositoryRoot } from '../../context/local-context.js';
 import { reconcileRun } from '../../engine/reconcile.js';
 import { InputError } from '../../errors.js';
 import { type CacheItem, describeItem, pruneCache } from '../../images/cache-gc.js';
 import { readPlan } from '../../plan/io.js';
+import { retargetPlan } from '../../plan/retarget.js';
+import type { Plan } from '../../plan/schema.js';
 import { selectFromPlan } from '../../plan/select.js';
 import type { StateLayout } from '../../records/layout.js';
 import { formatDuration, renderPhaseTables, renderRunTable, textTable } from '../../records/render.js';
@@ -19,7 +22,8 @@ import { parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
 import { humanIo, JSON_FLAG, printJson } from '../json.js';
 import type { Flags } from '../spec.js';
-import { CACHE_DIR, executePlan, runningOptions, stateLayout } from './run.js';
+import { executorFlag, planFromArgs, planningOptions } from './plan.js';
+import { CACHE_DIR, executePlan, runningOptions, stateLayout, trustFromFlags } from './run.js';
 
 /** `--state-dir`, for every command that reads runs. */
 export const STATE_DIR = {
@@ -74,6 +78,12 @@ export const GC_FLAGS = {
 export const RERUN_FLAGS = {
   ...runningOptions,
   failed: { type: 'boolean', description: 'Rerun only the jobs that did not pass, and what they need.' },
+  current: {
+    type: 'boolean',
+    description:
+      'Run on the working tree as it is now (a new snapshot, planned from the jobs file as it is now), not on the snapshot of the run repeated.',
+  },
+  executor: planningOptions.executor,
 } as const satisfies Flags;
 
 /**
@@ -347,7 +357,11 @@ function wholeNumber(flag: string, given: string | undefined): number | undefine
   return Number(given);
 }
 
-/** `vmplan rerun RUN [--failed]`: runs a run's plan again on its snapshot, or only the jobs that did not pass. */
+/**
+ * `vmplan rerun RUN [--failed] [--current] [--executor X]`: runs a run again exactly as it ran (its plan on its
+ * snapshot), or with --current on the working tree as it is now (a new snapshot, planned from the jobs file as it
+ * is now: the rerun after a fix); --failed takes only the jobs that did not pass, and what they need.
+ */
 export async function rerunCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('rerun', args, RERUN_FLAGS);
   if (positionals.length !== 1) throw new InputError('vmplan rerun: expected one run id (or "latest")');
@@ -356,17 +370,24 @@ export async function rerunCommand(args: string[], io: CliIo): Promise<number> {
   const previous = await reconcileRun(layout, runId);
   if (previous.status === 'running') throw new InputError(`run ${runId} is still running`);
   let plan = readPlan(layout.planFile(runId));
+  const records = readNodeRecords(layout, runId, plan);
+  const notPassed = records.flatMap((record) =>
+    record.kind === 'execute' && record.status !== 'passed' && record.job !== null ? [record.job] : [],
+  );
+  if (values.failed === true && notPassed.length === 0) {
+    io.stdout(`Every job of run ${runId} passed: nothing to rerun.\n`);
+    return EXIT.ok;
+  }
+  const what =
+    values.failed === true
+      ? `the jobs of run ${runId} that did not pass (${notPassed.join(', ')})`
+      : `run ${runId}`;
+  if (values.current === true)
+    return rerunOnCurrentTree(io, plan, runId, what, values.failed === true ? notPassed : undefined, values);
   if (values.failed === true) {
-    const notPassed = readNodeRecords(layout, runId, plan).flatMap((record) =>
-      record.kind === 'execute' && record.status !== 'passed' && record.job !== null ? [record.job] : [],
-    );
-    if (notPassed.length === 0) {
-      io.stdout(`Every job of run ${runId} passed: nothing to rerun.\n`);
-      return EXIT.ok;
-    }
     // Jobs that passed and kept outputs there are not run again: the jobs that need them get those outputs.
     const reuse = new Map(
-      readNodeRecords(layout, runId, plan).flatMap((record) =>
+      records.flatMap((record) =>
         record.kind === 'execute' &&
         record.status === 'passed' &&
         record.job !== null &&
@@ -377,12 +398,49 @@ export async function rerunCommand(args: string[], io: CliIo): Promise<number> {
     );
     plan = selectFromPlan(plan, notPassed, `passed in run ${runId}`, new Date().toISOString(), reuse);
   }
-  const what = values.failed === true ? `the jobs of run ${runId} that did not pass` : `run ${runId}`;
+  plan = retargeted(io, plan, values.executor);
   io.stdout(
-    `Rerunning ${what} on that run's snapshot (the repository as it was then); vmplan run runs the current working tree.\n`,
+    `Rerunning ${what} exactly as it ran: its plan on its snapshot (the repository as it was then). To run on your working tree as it is now (after a fix), add --current.\n`,
   );
   return executePlan(io, plan, layout.planFile(runId), values, {
     of: runId,
     snapshotRun: previous.snapshotRun,
   });
+}
+
+/** A plan moved to another executor (--executor), saying what changed. */
+function retargeted(io: CliIo, plan: Plan, executor: string | undefined): Plan {
+  const target = executorFlag(executor);
+  if (target === undefined) return plan;
+  const moved = retargetPlan(plan, target, new Date().toISOString());
+  io.stderr(`vmplan: ${moved.change ?? `--executor ${executor}: the plan already runs every job so`}\n`);
+  return moved.plan;
+}
+
+/** Reruns a run's jobs (or `only` of them) on the working tree as it is now: a new plan and a new snapshot. */
+async function rerunOnCurrentTree(
+  io: CliIo,
+  earlier: Plan,
+  runId: string,
+  what: string,
+  only: string[] | undefined,
+  values: {
+    executor?: string;
+    trust?: string;
+    'trusted-image-path'?: string[];
+    'untrusted-network'?: string;
+  },
+): Promise<number> {
+  const jobs = only ?? earlier.nodes.flatMap((node) => (node.kind === 'execute' ? [node.job] : []));
+  const jobsFile = resolve(repositoryRoot(io.cwd), earlier.source.jobsFile);
+  const plan = await planFromArgs(
+    io,
+    jobsFile,
+    { only: jobs, executor: values.executor },
+    trustFromFlags(values),
+  );
+  io.stdout(
+    `Rerunning ${what} on the working tree as it is now: a new snapshot, planned from ${earlier.source.jobsFile} as it is now. Without --current, vmplan rerun repeats the run exactly as it ran.\n`,
+  );
+  return executePlan(io, plan, plan.source.jobsFile, values, { of: runId, snapshotRun: undefined });
 }

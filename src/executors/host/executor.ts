@@ -1,11 +1,11 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { reportGlobs } from '../../plan/schema.js';
 import { JobCgroup } from '../../process/cgroup.js';
 import { NODE_DIR_VARIABLE, processGroupLeftovers } from '../../process/ownership.js';
 import { runProcessGroup } from '../../process/run-process.js';
 import { collectJobOutputs } from '../../workspace/collect.js';
+import { type HostWorkspace, hostWorkspace } from '../../workspace/host-workspace.js';
 import { placeInputs } from '../../workspace/inputs.js';
 import type { JobContext, JobExecutor, JobOutcome } from '../contract.js';
 import type { ExecutorRuntime } from '../descriptor.js';
@@ -68,11 +68,30 @@ export class HostExecutor implements JobExecutor {
     context: JobContext,
     times: { command: { start: number; end: number } | null },
   ): Promise<JobOutcome> {
+    const { node } = context;
+    const place = await hostWorkspace(context.hostWorkspaces);
+    let keep = true;
+    try {
+      const outcome = await this.runInWorkspace(context, place, times);
+      // Keep the workspace of a failed job (to look into) or of a job asking for its changes; drop the rest.
+      keep = !(outcome.status === 'passed' && !node.writableWorkspace && !context.signal.aborted);
+      return outcome;
+    } finally {
+      await place.finish(keep);
+    }
+  }
+
+  /** Runs the job in its workspace, once that is ready. */
+  private async runInWorkspace(
+    context: JobContext,
+    place: HostWorkspace,
+    times: { command: { start: number; end: number } | null },
+  ): Promise<JobOutcome> {
     const { node, jobDir, log } = context;
-    const workspace = join(jobDir, 'workspace');
+    const workspace = place.path;
     const copy = await context.workspace.jobCopy(workspace);
     await log.note(
-      `vmplan: workspace ready in ${copy.ms} ms (${copy.method === 'clone' ? 'copy-on-write clone' : 'copy'})`,
+      `vmplan: workspace ready in ${copy.ms} ms (${copy.method === 'clone' ? 'copy-on-write clone' : 'copy'})${place.movedBecause === undefined ? '' : ` at ${workspace}, outside the repository (${place.movedBecause}; the job must not find it)`}`,
     );
     if (context.inputs.length > 0) {
       const placed = await placeInputs(context.inputs, workspace);
@@ -108,12 +127,7 @@ export class HostExecutor implements JobExecutor {
       Object.values(context.secrets),
     );
     if (notes.length > 0) await log.note(notes.join('\n'));
-    const outcome = toOutcome(result);
-    // Keep the workspace of a failed job (to look into) or of a job asking for its changes; drop the rest.
-    if (outcome.status === 'passed' && !node.writableWorkspace && !context.signal.aborted) {
-      await rm(workspace, { recursive: true, force: true });
-    }
-    return outcome;
+    return toOutcome(result);
   }
 }
 
