@@ -121,6 +121,21 @@ export const ActionInputsSchema = z.object({
         }),
       ),
     ),
+  'untrusted-secrets': z
+    .string()
+    .transform((value) =>
+      value
+        .split(/[,\n]/)
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+    )
+    .pipe(
+      z.array(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+          error: (issue) => `expected variable names, found ${describeValue(issue.input)}`,
+        }),
+      ),
+    ),
   // The executors' own inputs (vfkit-path, keep-failed-disks, ...), from the executor table.
   ...executorInputSchemas(),
   mode: z.enum(['run', 'report'], {

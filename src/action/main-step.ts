@@ -136,7 +136,11 @@ function trustOf(inputs: ActionInputs, context: WorkflowContext): TrustPolicy {
   return decideTrust(
     inputs.trust,
     { event: context.event, forkPullRequest: context.pullRequestFromElsewhere },
-    { imagePaths: inputs['trusted-image-paths'], network: inputs['untrusted-network'] },
+    {
+      imagePaths: inputs['trusted-image-paths'],
+      network: inputs['untrusted-network'],
+      untrustedSecrets: inputs['untrusted-secrets'],
+    },
   );
 }
 

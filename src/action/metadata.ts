@@ -88,6 +88,11 @@ const OWN_INPUTS = {
       'Guest networking for untrusted runs - nat (as the jobs file says) or none (no network device in any guest).',
     default: 'nat',
   },
+  'untrusted-secrets': {
+    description:
+      "Runner variables an untrusted run's jobs may still name under secrets (comma- or newline-separated names, e.g. NPM_READ_TOKEN); any other secrets entry refuses the untrusted run. Default: none - the pull request's code gets no secret.",
+    default: '',
+  },
   'check-runs': {
     description: 'One check run per job (auto - when the token can write checks; true; false).',
     default: 'auto',

@@ -345,7 +345,9 @@ export const JobSchema = z
     secrets: z
       .array(SecretNameSchema)
       .optional()
-      .describe('Names of runner environment variables passed to the job; their values are never stored.'),
+      .describe(
+        'Names of runner environment variables passed to the job; their values are never stored. An untrusted run refuses them unless the workflow allows the names (untrusted-secrets).',
+      ),
     paths: z
       .array(PathFilterSchema)
       .optional()
@@ -413,7 +415,7 @@ export const WorkspaceSettingsSchema = z
       .array(WorkspacePatternSchema)
       .optional()
       .describe(
-        'Ignored by git but wanted in the snapshot, gitignore-style ("dist/", "/vendor/", "*.env.example"). In a git repository the snapshot holds what git would commit: tracked files and untracked files that are not ignored.',
+        'Ignored by git but wanted in the snapshot, gitignore-style ("dist/", "/vendor/", "*.env.example"). In a git repository the snapshot holds what git would commit: tracked files and untracked files that are not ignored. An untrusted run refuses it and snapshots only tracked files.',
       ),
     mode: z
       .enum(['overlay', 'copy'], {

@@ -340,6 +340,7 @@ async function executeNode(
     workspace: options.workspace,
     image: node.image === null ? undefined : images.get(node.image),
     secrets,
+    runSecrets: Object.values(options.secrets),
     signal: controller.signal,
     log,
     guestLog,

@@ -111,7 +111,7 @@ export async function startRun(options: StartRunOptions): Promise<RunRecord> {
   const { plan, layout } = options;
   const capacity = hostCapacity(options.maxParallel);
   await preflightRun(plan, options.env, options.executors, capacity);
-  const secrets = secretsOf(plan, options.env);
+  const secrets = secretsOf(plan, options.env, options.trust);
   const snapshotRun = options.rerun?.snapshotRun;
   if (snapshotRun !== undefined && !existsSync(layout.snapshotDir(snapshotRun))) {
     throw new InputError(`run ${snapshotRun} has no snapshot left to rerun (was it garbage-collected?)`);
@@ -158,11 +158,16 @@ export async function startRun(options: StartRunOptions): Promise<RunRecord> {
 /** Where a run was when something went wrong: its message and what becomes of its unfinished nodes differ. */
 type RunPhase = 'setup' | 'run' | 'finish';
 
-/** Secret values by name, for the secrets the plan names (from the runner's environment). */
-function secretsOf(plan: Plan, env: NodeJS.ProcessEnv): Record<string, string> {
+/**
+ * Secret values by name, for the secrets the plan names (from the runner's environment). An untrusted run reads
+ * only the names the workflow allows it (enforceTrust has refused any other; this is the second lock).
+ */
+function secretsOf(plan: Plan, env: NodeJS.ProcessEnv, trust: TrustPolicy): Record<string, string> {
   const secrets: Record<string, string> = {};
   for (const precondition of plan.preconditions) {
-    if (precondition.kind === 'secret') secrets[precondition.name] = env[precondition.name] ?? '';
+    if (precondition.kind !== 'secret') continue;
+    if (!trust.trusted && !(trust.untrustedSecrets ?? []).includes(precondition.name)) continue;
+    secrets[precondition.name] = env[precondition.name] ?? '';
   }
   return secrets;
 }
@@ -238,6 +243,7 @@ async function snapshotWorkspace(options: StartRunOptions, runId: string): Promi
     target,
     settings: options.plan.workspace,
     commit: options.plan.source.commit,
+    trackedOnly: !options.trust.trusted,
     stateRoot: options.layout.root,
     signal: options.signal,
     note: options.note,

@@ -51,6 +51,8 @@ export interface JobContext {
   image: PreparedImage | undefined;
   /** Values of the secrets the job names, read from the environment. Never written anywhere unmasked. */
   secrets: Record<string, string>;
+  /** Every secret value of the run (not only this job's): masked in whatever the job leaves behind. */
+  runSecrets: readonly string[];
   /** Aborted on timeout or cancellation; `signal.reason` is an AbortReason. The executor must stop everything. */
   signal: AbortSignal;
   /** The job's host.log (and live output). */

@@ -11,6 +11,7 @@ import { credentialsFor } from '../oci/credentials.js';
 import { pullGuestImage } from '../oci/guest-image.js';
 import { parseReference } from '../oci/reference.js';
 import { executorsUsing } from '../plan/image-users.js';
+import { secretNamesOf } from '../plan/secrets.js';
 import { NODE_DIR_VARIABLE } from '../process/ownership.js';
 import { runProcessGroup } from '../process/run-process.js';
 import { formatBytes } from '../util/bytes.js';
@@ -195,7 +196,7 @@ export class HostImagePreparer implements ImagePreparer {
     const result = await runProcessGroup(HOST_SHELL[0], [...HOST_SHELL.slice(1), '-c', command], {
       cwd: context.repositoryRoot,
       env: {
-        ...inheritableEnvironment(this.env),
+        ...inheritableEnvironment(this.env, secretNamesOf(context.plan)),
         VMPLAN_IMAGE_OUT: out,
         VMPLAN_IMAGE_ARCH: context.node.arch,
         VMPLAN_IMAGE: context.node.image,
@@ -221,7 +222,7 @@ export class HostImagePreparer implements ImagePreparer {
         [...NIX_FEATURES, 'path-info', '--derivation', installable],
         {
           cwd: context.repositoryRoot,
-          env: inheritableEnvironment(this.env),
+          env: inheritableEnvironment(this.env, secretNamesOf(context.plan)),
           signal: context.signal,
           maxBuffer: 4 * 1024 * 1024,
         },
@@ -257,7 +258,10 @@ export class HostImagePreparer implements ImagePreparer {
       [...NIX_FEATURES, 'build', '--out-link', gcRoot, '--print-build-logs', installable],
       {
         cwd: context.repositoryRoot,
-        env: { ...inheritableEnvironment(this.env), [NODE_DIR_VARIABLE]: context.nodeDir },
+        env: {
+          ...inheritableEnvironment(this.env, secretNamesOf(context.plan)),
+          [NODE_DIR_VARIABLE]: context.nodeDir,
+        },
         log: context.log,
         signal: context.signal,
         killGraceMs: context.killGraceMs,

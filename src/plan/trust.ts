@@ -2,7 +2,7 @@ import { isAbsolute, normalize } from 'node:path';
 import { z } from 'zod';
 import type { Problem } from '../errors.js';
 import { isVmExecutor } from '../executors/catalog.js';
-import type { Plan, PrepareNode } from './schema.js';
+import type { ExecuteNode, Plan, PrepareNode } from './schema.js';
 
 /** The trust setting: `auto` decides from the event (untrusted for fork pull requests and pull_request_target). */
 export const TrustSettingSchema = z.enum(['auto', 'trusted', 'untrusted'], {
@@ -20,6 +20,8 @@ export interface TrustPolicy {
   imagePaths: readonly string[];
   /** Guest networking an untrusted run is held to: `none` takes every guest's network device away. */
   network?: 'nat' | 'none';
+  /** Runner variables an untrusted run's jobs may still name under `secrets:` (the workflow's `untrusted-secrets`). */
+  untrustedSecrets?: readonly string[];
 }
 
 /** A trusted policy: everything the jobs file asks for is allowed. */
@@ -35,10 +37,11 @@ export interface ImageFileUse {
 }
 
 /**
- * What an untrusted run may not do, found in the plan alone: run a job on the host, or prepare an image by
- * running something on the host other than looking it up in the image cache (nix evaluates the definition on
- * the host). Build images are allowed here and must come from the cache (checked when it can be looked at);
- * `files` images' paths are returned for the caller to check on disk.
+ * What an untrusted run may not do, found in the plan alone: run a job on the host, be handed a runner variable
+ * the workflow did not allow by name (`secrets:`), put files git ignores into the snapshot (`include-ignored`),
+ * or prepare an image by running something on the host other than looking it up in the image cache (nix
+ * evaluates the definition on the host). Build images are allowed here and must come from the cache (checked
+ * when it can be looked at); `files` images' paths are returned for the caller to check on disk.
  */
 export function untrustedPlanProblems(
   plan: Plan,
@@ -48,7 +51,9 @@ export function untrustedPlanProblems(
   const files: ImageFileUse[] = [];
   if (policy.trusted) return { problems, files };
   const file = plan.source.jobsFile;
+  problems.push(...untrustedWorkspaceProblems(plan, policy));
   for (const node of plan.nodes) {
+    if (node.kind === 'execute') problems.push(...untrustedSecretProblems(file, node, policy));
     if (node.kind === 'execute' && !isVmExecutor(node.executor)) {
       problems.push({
         file,
@@ -66,6 +71,35 @@ export function untrustedPlanProblems(
     if (node.kind === 'prepare' && node.type === 'files') files.push(...filesOf(node));
   }
   return { problems, files };
+}
+
+/** A job's `secrets:` an untrusted run does not hand over: every name the workflow did not allow. */
+function untrustedSecretProblems(file: string, node: ExecuteNode, policy: TrustPolicy): Problem[] {
+  const allowed = policy.untrustedSecrets ?? [];
+  const refused = node.secrets.filter((name) => !allowed.includes(name));
+  if (refused.length === 0) return [];
+  const list =
+    allowed.length === 0 ? 'none are' : `only ${allowed.join(', ')} ${allowed.length === 1 ? 'is' : 'are'}`;
+  return [
+    {
+      file,
+      path: ['jobs', node.job, 'secrets'],
+      message: `names the runner variable(s) ${refused.join(', ')}; ${policy.reason} hands no secret to a job unless the workflow allows it by name in untrusted-secrets (${list} allowed)`,
+    },
+  ];
+}
+
+/** Snapshot settings that bring host files beyond the commit's tree into an untrusted run's workspace. */
+function untrustedWorkspaceProblems(plan: Plan, policy: TrustPolicy): Problem[] {
+  const patterns = plan.workspace.includeIgnored ?? [];
+  if (patterns.length === 0) return [];
+  return [
+    {
+      file: plan.source.jobsFile,
+      path: ['workspace', 'include-ignored'],
+      message: `brings files git ignores (${patterns.join(', ')}) from the runner's checkout into the snapshot; ${policy.reason} snapshots only the files git tracks`,
+    },
+  ];
 }
 
 function filesOf(node: PrepareNode): ImageFileUse[] {
@@ -103,14 +137,20 @@ export interface TrustEvidence {
 export function decideTrust(
   setting: TrustSetting,
   evidence: TrustEvidence,
-  limits: { imagePaths: readonly string[]; network?: 'nat' | 'none' },
+  limits: {
+    imagePaths: readonly string[];
+    network?: 'nat' | 'none';
+    untrustedSecrets?: readonly string[];
+  },
 ): TrustPolicy {
   const imagePaths = limits.imagePaths.map((path) => normalize(path).replace(/(.)\/+$/, '$1'));
+  const untrustedSecrets = [...new Set(limits.untrustedSecrets ?? [])];
   const policy = (trusted: boolean, reason: string): TrustPolicy => ({
     trusted,
     reason,
     imagePaths,
     network: limits.network ?? 'nat',
+    ...(untrustedSecrets.length > 0 ? { untrustedSecrets } : {}),
   });
   if (setting === 'trusted') return policy(true, 'trust: trusted');
   if (setting === 'untrusted') return policy(false, 'trust: untrusted');

@@ -24,14 +24,20 @@ export function isGitWorkTree(folder: string): boolean {
   return result.status === 0 && result.stdout.trim() === 'true';
 }
 
-/** Asks git what it would commit in `folder`; `includeIgnored` patterns (gitignore-style) bring ignored paths back. */
+/**
+ * Asks git what it would commit in `folder`; `includeIgnored` patterns (gitignore-style) bring ignored paths back.
+ * `trackedOnly`: what git tracks, nothing untracked (includeIgnored is not read).
+ */
 export async function gitView(
   folder: string,
   includeIgnored: readonly string[],
   signal: AbortSignal,
+  options: { trackedOnly?: boolean } = {},
 ): Promise<GitView> {
+  const trackedOnly = options.trackedOnly === true;
+  const patterns = trackedOnly ? [] : includeIgnored;
   const [kept, ignoredEntries] = await Promise.all([
-    listPaths(folder, ['--cached', '--others', '--exclude-standard'], signal),
+    listPaths(folder, trackedOnly ? ['--cached'] : ['--cached', '--others', '--exclude-standard'], signal),
     listPaths(folder, ['--others', '--ignored', '--exclude-standard', '--directory'], signal),
   ]);
   const files = new Set<string>();
@@ -42,14 +48,14 @@ export async function gitView(
     if (path.endsWith('/')) wholeFolders.add(path.slice(0, -1));
     else files.add(path);
   }
-  const bringBack = createExcluder(includeIgnored);
+  const bringBack = createExcluder(patterns);
   const ignored: string[] = [];
   for (const entry of ignoredEntries) {
     const isFolder = entry.endsWith('/');
     const path = isFolder ? entry.slice(0, -1) : entry;
-    if (includeIgnored.length > 0 && matchesWithAncestors(bringBack, path, isFolder)) {
+    if (patterns.length > 0 && matchesWithAncestors(bringBack, path, isFolder)) {
       (isFolder ? wholeFolders : files).add(path);
-    } else if (isFolder && includeIgnored.some((pattern) => mayMatchInside(pattern, path))) {
+    } else if (isFolder && patterns.some((pattern) => mayMatchInside(pattern, path))) {
       // A pattern names something inside this collapsed ignored folder: ask git for its files one by one.
       const inside = await listPaths(
         folder,

@@ -21,6 +21,11 @@ export interface SnapshotRequest {
   settings: Plan['workspace'];
   /** The commit the plan names: the snapshot's own `.git` has it as HEAD (see git-head.ts). */
   commit?: string | null | undefined;
+  /**
+   * Only what git tracks (an untrusted run): untracked files of the runner's checkout — whatever earlier steps
+   * wrote there — stay out even when the pull request's .gitignore does not ignore them.
+   */
+  trackedOnly?: boolean;
   /** The state folder: never part of the snapshot, even when it is inside the workspace. */
   stateRoot: string;
   signal: AbortSignal;
@@ -38,7 +43,7 @@ export interface SnapshotResult {
 
 /**
  * Copies the workspace for a run. In a git work tree: what git would commit (tracked files and untracked files
- * that are not ignored), plus `include-ignored`, minus `exclude`; elsewhere every file minus `exclude`. `.git`
+ * that are not ignored), plus `include-ignored`, minus `exclude` (`trackedOnly`: tracked files minus `exclude`); elsewhere every file minus `exclude`. `.git`
  * and the state folder are always left out. Says what it left out and how big the snapshot is.
  */
 export async function makeSnapshot(request: SnapshotRequest): Promise<SnapshotResult> {
@@ -49,11 +54,14 @@ export async function makeSnapshot(request: SnapshotRequest): Promise<SnapshotRe
   if (stateInside) exclude.push(`/${stateRelative}/`);
   const userExcluded = createExcluder(exclude);
   const git = isGitWorkTree(root);
-  const view = git ? await gitView(root, settings.includeIgnored ?? [], request.signal) : undefined;
+  const trackedOnly = request.trackedOnly === true;
+  const includeIgnored = trackedOnly ? [] : (settings.includeIgnored ?? []);
+  const view = git ? await gitView(root, includeIgnored, request.signal, { trackedOnly }) : undefined;
   const outsideView = view === undefined ? undefined : gitViewExcluder(view);
+  const what = trackedOnly ? 'the files git tracks (untrusted run)' : 'the files git would commit';
   request.note(
     git
-      ? `Snapshotting ${root}: the files git would commit${describeList(' plus ignored', settings.includeIgnored ?? [])}, excluding ${exclude.join(', ')}`
+      ? `Snapshotting ${root}: ${what}${describeList(' plus ignored', includeIgnored)}, excluding ${exclude.join(', ')}`
       : `Snapshotting ${root} (not a git work tree: every file, excluding ${exclude.join(', ')})`,
   );
   const stats = await copyTree(root, request.target, {

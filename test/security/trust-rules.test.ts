@@ -272,3 +272,67 @@ describe('image sources of an untrusted run', () => {
     );
   });
 });
+
+describe('untrusted runs and secrets, and what the snapshot holds', () => {
+  const yaml = `version: 1
+images:
+  guest: { arch: arm64, kernel: k, initrd: i }
+workspace: { include-ignored: [runner.env, "dist/"] }
+jobs:
+  read: { image: guest, executor: qemu, secrets: [NPM_READ_TOKEN], run: "true" }
+  steal: { image: guest, executor: qemu, secrets: [OPERATOR_DEPLOY_KEY, NPM_READ_TOKEN], run: "true" }
+  plain: { image: guest, executor: qemu, run: "true" }
+`;
+  const plan = buildPlan(jobs(yaml), context());
+  const withSecrets = (names: string[]) =>
+    decideTrust(
+      'untrusted',
+      { event: null, forkPullRequest: false },
+      { imagePaths: [], untrustedSecrets: names },
+    );
+
+  it('refuses every secrets entry and include-ignored, each located, when the workflow allows no name', () => {
+    expect(untrustedPlanProblems(plan, untrusted()).problems).toEqual([
+      {
+        file: '.github/vmplan.yml',
+        path: ['workspace', 'include-ignored'],
+        message:
+          "brings files git ignores (runner.env, dist/) from the runner's checkout into the snapshot; trust: untrusted snapshots only the files git tracks",
+      },
+      {
+        file: '.github/vmplan.yml',
+        path: ['jobs', 'read', 'secrets'],
+        message:
+          'names the runner variable(s) NPM_READ_TOKEN; trust: untrusted hands no secret to a job unless the workflow allows it by name in untrusted-secrets (none are allowed)',
+      },
+      {
+        file: '.github/vmplan.yml',
+        path: ['jobs', 'steal', 'secrets'],
+        message:
+          'names the runner variable(s) NPM_READ_TOKEN, OPERATOR_DEPLOY_KEY; trust: untrusted hands no secret to a job unless the workflow allows it by name in untrusted-secrets (none are allowed)',
+      },
+    ]);
+  });
+
+  it('lets through exactly the allowed names', () => {
+    const problems = untrustedPlanProblems(plan, withSecrets(['NPM_READ_TOKEN'])).problems;
+    expect(problems.map((problem) => problem.path?.join('.'))).toEqual([
+      'workspace.include-ignored',
+      'jobs.steal.secrets',
+    ]);
+    expect(problems[1]!.message).toMatch(
+      /^names the runner variable\(s\) OPERATOR_DEPLOY_KEY; .*\(only NPM_READ_TOKEN is allowed\)$/,
+    );
+  });
+
+  it('a trusted run is not held to either, whatever untrusted-secrets says', () => {
+    expect(untrustedPlanProblems(plan, trustedPolicy()).problems).toEqual([]);
+    expect(
+      decideTrust(
+        'trusted',
+        { event: null, forkPullRequest: false },
+        { imagePaths: [], untrustedSecrets: ['A', 'A'] },
+      ),
+    ).toMatchObject({ trusted: true, untrustedSecrets: ['A'] });
+  });
+});

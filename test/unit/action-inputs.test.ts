@@ -26,6 +26,17 @@ describe('action inputs', () => {
     );
   });
 
+  it('reads untrusted-secrets as a list of variable names, refusing anything else', () => {
+    expect(read({ 'untrusted-secrets': 'NPM_READ_TOKEN, CARGO_READ\n' })['untrusted-secrets']).toEqual([
+      'NPM_READ_TOKEN',
+      'CARGO_READ',
+    ]);
+    expect(read({})['untrusted-secrets']).toEqual([]);
+    expect(() => read({ 'untrusted-secrets': 'NPM TOKEN' })).toThrow(
+      'input "untrusted-secrets": expected variable names, found "NPM TOKEN"',
+    );
+  });
+
   it('refuses a plan together with a jobs file', () => {
     expect(() => read({ plan: 'plan.json', jobs: 'ci/jobs.yml' })).toThrow(
       'inputs "plan" and "jobs" both given',

@@ -83,6 +83,13 @@ export const runningOptions = {
     choices: ['nat', 'none'],
     description: 'none: guests of untrusted runs get no network device.',
   },
+  'untrusted-secret': {
+    type: 'string',
+    multiple: true,
+    value: 'NAME',
+    description:
+      "A runner variable an untrusted run's jobs may still name under secrets (repeatable); any other refuses the run.",
+  },
   ...JSON_FLAG,
   // The executors' own flags (--vfkit-path, --keep-failed-disks, ...), from the executor table.
   ...(Object.fromEntries(
@@ -249,7 +256,7 @@ function workspaceRoot(io: CliIo, explicit: string | undefined, reusesSnapshot: 
   );
 }
 
-/** --trust trusted|untrusted (default trusted: a developer runs their own code) and --trusted-image-path. */
+/** --trust trusted|untrusted (default trusted: a developer runs their own code), --trusted-image-path, --untrusted-network and --untrusted-secret. */
 export function trustFromFlags(values: RunningValues): TrustPolicy {
   const setting = values.trust;
   if (setting !== undefined && setting !== 'trusted' && setting !== 'untrusted')
@@ -263,10 +270,14 @@ export function trustFromFlags(values: RunningValues): TrustPolicy {
     throw new InputError(
       `--trusted-image-path: expected an absolute folder, found ${JSON.stringify(relative)}`,
     );
+  const secrets = listOption(values['untrusted-secret']) ?? [];
+  const badName = secrets.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+  if (badName !== undefined)
+    throw new InputError(`--untrusted-secret: expected a variable name, found ${JSON.stringify(badName)}`);
   return decideTrust(
     setting ?? 'trusted',
     { event: null, forkPullRequest: false },
-    { imagePaths: paths, network },
+    { imagePaths: paths, network, untrustedSecrets: secrets },
   );
 }
 
@@ -282,6 +293,7 @@ type RunningValues = {
   trust?: string;
   'trusted-image-path'?: string[];
   'untrusted-network'?: string;
+  'untrusted-secret'?: string[];
   json?: boolean;
   verbose?: boolean;
   workspace?: string;

@@ -1,6 +1,7 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { reportGlobs } from '../../plan/schema.js';
+import { secretNamesOf } from '../../plan/secrets.js';
 import { JobCgroup } from '../../process/cgroup.js';
 import { NODE_DIR_VARIABLE, processGroupLeftovers } from '../../process/ownership.js';
 import { runProcessGroup } from '../../process/run-process.js';
@@ -110,10 +111,14 @@ export class HostExecutor implements JobExecutor {
     }
     const script = join(jobDir, 'run.sh');
     writeFileSync(script, `${node.command}\n`, { mode: 0o700 });
-    const env = hostJobEnvironment(this.inheritedEnv, node, context.secrets, {
-      ...vmplanVariables(context.runId, node, workspace),
-      [NODE_DIR_VARIABLE]: jobDir,
-    });
+    // A secret another job names is not this job's to inherit: it gets only the ones it names.
+    const env = hostJobEnvironment(
+      this.inheritedEnv,
+      node,
+      context.secrets,
+      { ...vmplanVariables(context.runId, node, workspace), [NODE_DIR_VARIABLE]: jobDir },
+      secretNamesOf(context.plan),
+    );
 
     const commandStart = Date.now();
     const result = await this.runScript(context, script, workdir, env);
@@ -124,7 +129,7 @@ export class HostExecutor implements JobExecutor {
       { artifacts: workspace, reports: workspace, outputs: workspace },
       { artifacts: node.artifacts, reports: reportGlobs(node), outputs: passed ? (node.outputs ?? []) : [] },
       jobDir,
-      Object.values(context.secrets),
+      context.runSecrets,
     );
     if (notes.length > 0) await log.note(notes.join('\n'));
     return toOutcome(result);

@@ -6,6 +6,7 @@ import { reportGlobs } from '../../plan/schema.js';
 import type { JobLog } from '../../records/job-log.js';
 import { takeLease, withLock } from '../../util/lease.js';
 import { maskFileInPlace } from '../../util/mask-file.js';
+import { maskTreeInPlace } from '../../util/mask-tree.js';
 import { cloneFile } from '../../workspace/clone-file.js';
 import { collectJobOutputs } from '../../workspace/collect.js';
 import { placeInputs } from '../../workspace/inputs.js';
@@ -211,7 +212,7 @@ async function runTimedVmJob(
     await stopping;
     await following;
     // The console mirrors the job's output: masked like it.
-    if (existsSync(consoleLog)) await maskFileInPlace(consoleLog, Object.values(context.secrets));
+    if (existsSync(consoleLog)) await maskFileInPlace(consoleLog, context.runSecrets);
 
     await bringBack(context, guestDir);
     await sweepCaches(caches, log);
@@ -325,7 +326,7 @@ async function bringBack(context: JobContext, guestDir: string): Promise<void> {
     roots,
     { artifacts: node.artifacts, reports: reportGlobs(node), outputs },
     jobDir,
-    Object.values(context.secrets),
+    context.runSecrets,
   );
   if (notes.length > 0) await log.note(notes.join('\n'));
   for (const folder of Object.values(roots)) rmSync(folder, { recursive: true, force: true });
@@ -333,7 +334,7 @@ async function bringBack(context: JobContext, guestDir: string): Promise<void> {
   const removed = await sanitizeTree(guestDir);
   // result.json is kept and uploaded with the logs: its message is the guest's words, secrets included.
   if (lstatOrUndefined(join(guestDir, 'result.json'))?.isFile() === true)
-    await maskFileInPlace(join(guestDir, 'result.json'), Object.values(context.secrets));
+    await maskFileInPlace(join(guestDir, 'result.json'), context.runSecrets);
   if (removed.length > 0)
     await log.note(
       `vmplan: removed ${removed.length} link(s), pipe(s) or device(s) the guest left in its share: ${removed
@@ -352,6 +353,9 @@ async function bringBack(context: JobContext, guestDir: string): Promise<void> {
       renameSync(join(guestDir, name), join(jobDir, name));
       // The guest's files become the runner's: as root, the guest user's uid could be a real user here.
       if (process.getuid?.() === 0) spawnSync('chown', ['-R', '-h', '0:0', join(jobDir, name)]);
+      // Uploaded with the logs: a token the job wrote into a file (.npmrc) is masked like an artifact's.
+      if (info.isDirectory()) await maskTreeInPlace(join(jobDir, name), context.runSecrets);
+      else await maskFileInPlace(join(jobDir, name), context.runSecrets);
     } else {
       rmSync(join(guestDir, name), { recursive: true, force: true });
       await log.note(
