@@ -3,6 +3,11 @@ import { z } from 'zod';
 import type { Problem } from '../errors.js';
 import { isVmExecutor } from '../executors/catalog.js';
 import type { Plan, PrepareNode } from './schema.js';
+import {
+  DEFAULT_UNTRUSTED_LIMITS,
+  type UntrustedLimits,
+  untrustedLimitProblems,
+} from './untrusted-limits.js';
 
 /** The trust setting: `auto` decides from the event (untrusted for fork pull requests and pull_request_target). */
 export const TrustSettingSchema = z.enum(['auto', 'trusted', 'untrusted'], {
@@ -20,6 +25,8 @@ export interface TrustPolicy {
   imagePaths: readonly string[];
   /** Guest networking an untrusted run is held to: `none` takes every guest's network device away. */
   network?: 'nat' | 'none';
+  /** Caps on what an untrusted run may ask for (jobs, memory, CPUs, timeouts); the defaults when absent. */
+  limits?: UntrustedLimits;
 }
 
 /** A trusted policy: everything the jobs file asks for is allowed. */
@@ -37,8 +44,9 @@ export interface ImageFileUse {
 /**
  * What an untrusted run may not do, found in the plan alone: run a job on the host, or prepare an image by
  * running something on the host other than looking it up in the image cache (nix evaluates the definition on
- * the host). Build images are allowed here and must come from the cache (checked when it can be looked at);
- * `files` images' paths are returned for the caller to check on disk.
+ * the host), or ask for more than the caps (`untrusted-limits`). Build images are allowed here and must come
+ * from the cache (checked when it can be looked at); `files` images' paths are returned for the caller to check
+ * on disk.
  */
 export function untrustedPlanProblems(
   plan: Plan,
@@ -65,6 +73,7 @@ export function untrustedPlanProblems(
     }
     if (node.kind === 'prepare' && node.type === 'files') files.push(...filesOf(node));
   }
+  problems.push(...untrustedLimitProblems(plan, policy.limits ?? DEFAULT_UNTRUSTED_LIMITS, policy.reason));
   return { problems, files };
 }
 
@@ -103,7 +112,7 @@ export interface TrustEvidence {
 export function decideTrust(
   setting: TrustSetting,
   evidence: TrustEvidence,
-  limits: { imagePaths: readonly string[]; network?: 'nat' | 'none' },
+  limits: { imagePaths: readonly string[]; network?: 'nat' | 'none'; caps?: UntrustedLimits },
 ): TrustPolicy {
   const imagePaths = limits.imagePaths.map((path) => normalize(path).replace(/(.)\/+$/, '$1'));
   const policy = (trusted: boolean, reason: string): TrustPolicy => ({
@@ -111,6 +120,7 @@ export function decideTrust(
     reason,
     imagePaths,
     network: limits.network ?? 'nat',
+    limits: limits.caps ?? DEFAULT_UNTRUSTED_LIMITS,
   });
   if (setting === 'trusted') return policy(true, 'trust: trusted');
   if (setting === 'untrusted') return policy(false, 'trust: untrusted');

@@ -13,6 +13,7 @@ import type { Plan } from '../../plan/schema.js';
 import { selectFromPlan } from '../../plan/select.js';
 import { parseShard, shardPlan } from '../../plan/shard.js';
 import { decideTrust, type TrustPolicy } from '../../plan/trust.js';
+import { untrustedLimitsFrom } from '../../plan/untrusted-limits.js';
 import { StateLayout } from '../../records/layout.js';
 import { renderRunTable } from '../../records/render.js';
 import type { RunStore } from '../../records/store.js';
@@ -82,6 +83,27 @@ export const runningOptions = {
     value: 'nat|none',
     choices: ['nat', 'none'],
     description: 'none: guests of untrusted runs get no network device.',
+  },
+  // Caps on untrusted runs (src/plan/untrusted-limits.ts).
+  'untrusted-max-jobs': {
+    type: 'string',
+    value: 'N',
+    description: 'Most jobs an untrusted run may run (default 50).',
+  },
+  'untrusted-max-memory': {
+    type: 'string',
+    value: 'SIZE',
+    description: 'Most guest memory per job of an untrusted run (default 8GiB; a plain number is MiB).',
+  },
+  'untrusted-max-cpus': {
+    type: 'string',
+    value: 'N',
+    description: 'Most guest CPUs per job of an untrusted run (default 4).',
+  },
+  'untrusted-max-timeout': {
+    type: 'string',
+    value: 'DURATION',
+    description: 'Longest job timeout of an untrusted run (default 2h; a plain number is minutes).',
   },
   ...JSON_FLAG,
   // The executors' own flags (--vfkit-path, --keep-failed-disks, ...), from the executor table.
@@ -249,7 +271,10 @@ function workspaceRoot(io: CliIo, explicit: string | undefined, reusesSnapshot: 
   );
 }
 
-/** --trust trusted|untrusted (default trusted: a developer runs their own code) and --trusted-image-path. */
+/**
+ * --trust trusted|untrusted (default trusted: a developer runs their own code), --trusted-image-path,
+ * --untrusted-network and the --untrusted-max-* caps.
+ */
 function trustFromFlags(values: RunningValues): TrustPolicy {
   const setting = values.trust;
   if (setting !== undefined && setting !== 'trusted' && setting !== 'untrusted')
@@ -263,10 +288,12 @@ function trustFromFlags(values: RunningValues): TrustPolicy {
     throw new InputError(
       `--trusted-image-path: expected an absolute folder, found ${JSON.stringify(relative)}`,
     );
+  const caps = untrustedLimitsFrom(values, '--');
+  if (caps.problems.length > 0) throw new InputError(caps.problems.join('\n'));
   return decideTrust(
     setting ?? 'trusted',
     { event: null, forkPullRequest: false },
-    { imagePaths: paths, network },
+    { imagePaths: paths, network, caps: caps.limits },
   );
 }
 
@@ -282,6 +309,10 @@ type RunningValues = {
   trust?: string;
   'trusted-image-path'?: string[];
   'untrusted-network'?: string;
+  'untrusted-max-jobs'?: string;
+  'untrusted-max-memory'?: string;
+  'untrusted-max-cpus'?: string;
+  'untrusted-max-timeout'?: string;
   json?: boolean;
   verbose?: boolean;
   workspace?: string;
