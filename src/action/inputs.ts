@@ -5,6 +5,7 @@ import { InputError, type Problem } from '../errors.js';
 import { executorOptions } from '../executors/catalog.js';
 import { parseShard } from '../plan/shard.js';
 import { TrustSettingSchema } from '../plan/trust.js';
+import { parseUntrustedLimit, type UntrustedLimitSetting } from '../plan/untrusted-limits.js';
 import { parseBytes } from '../util/bytes.js';
 import { describeValue } from '../util/describe.js';
 import { INPUTS } from './metadata.js';
@@ -159,7 +160,33 @@ export const ActionInputsSchema = z.object({
     .transform((value) => (value === '' ? undefined : value)),
   'rerun-failed-from': runIdInput,
   'results-from': runIdInput,
+  // Caps on untrusted runs, each a number (MiB, minutes) or undefined for the default.
+  ...untrustedLimitInputs(),
 });
+/** The `untrusted-max-*` inputs' schemas: text in the units people write, a number out. */
+function untrustedLimitInputs(): Record<UntrustedLimitSetting, z.ZodType<number | undefined, string>> {
+  const schema = (setting: UntrustedLimitSetting) =>
+    z
+      .string()
+      .trim()
+      .transform((value, context) => {
+        if (value === '') return undefined;
+        const parsed = parseUntrustedLimit(setting, value);
+        if (typeof parsed === 'number') return parsed;
+        context.addIssue({
+          code: 'custom',
+          message: `expected ${parsed.expected}, found ${describeValue(value)}`,
+        });
+        return z.NEVER;
+      });
+  return {
+    'untrusted-max-jobs': schema('untrusted-max-jobs'),
+    'untrusted-max-memory': schema('untrusted-max-memory'),
+    'untrusted-max-cpus': schema('untrusted-max-cpus'),
+    'untrusted-max-timeout': schema('untrusted-max-timeout'),
+  };
+}
+
 /** Validated action inputs. */
 export type ActionInputs = z.infer<typeof ActionInputsSchema>;
 

@@ -10,6 +10,7 @@ import type { Plan } from '../plan/schema.js';
 import { secretValuesOf } from '../plan/secrets.js';
 import { jobGroups } from '../plan/shard.js';
 import { decideTrust, type TrustPolicy } from '../plan/trust.js';
+import { DEFAULT_UNTRUSTED_LIMITS, type UntrustedLimits } from '../plan/untrusted-limits.js';
 import { StateLayout } from '../records/layout.js';
 import { buildSummary } from '../report/summary.js';
 import { formatBytes } from '../util/bytes.js';
@@ -140,8 +141,19 @@ function trustOf(inputs: ActionInputs, context: WorkflowContext): TrustPolicy {
       imagePaths: inputs['trusted-image-paths'],
       network: inputs['untrusted-network'],
       untrustedSecrets: inputs['untrusted-secrets'],
+      caps: untrustedCaps(inputs),
     },
   );
+}
+
+/** The `untrusted-max-*` inputs as caps (each unset one at its default). */
+function untrustedCaps(inputs: ActionInputs): UntrustedLimits {
+  return {
+    maxJobs: inputs['untrusted-max-jobs'] ?? DEFAULT_UNTRUSTED_LIMITS.maxJobs,
+    maxMemoryMiB: inputs['untrusted-max-memory'] ?? DEFAULT_UNTRUSTED_LIMITS.maxMemoryMiB,
+    maxCpus: inputs['untrusted-max-cpus'] ?? DEFAULT_UNTRUSTED_LIMITS.maxCpus,
+    maxTimeoutMinutes: inputs['untrusted-max-timeout'] ?? DEFAULT_UNTRUSTED_LIMITS.maxTimeoutMinutes,
+  };
 }
 
 /** What the pipeline runs and how, from the inputs and the workflow run. */

@@ -129,9 +129,35 @@ const OWN_INPUTS = {
   },
 } as const satisfies Record<string, InputDeclaration>;
 
-/** Every input of action.yml: the action's own, then each executor option (`vfkit-path`, `keep-failed-disks`, ...). */
+/** Caps on what an untrusted run may ask for (src/plan/untrusted-limits.ts; docs/security.md). */
+const UNTRUSTED_LIMIT_INPUTS = {
+  'untrusted-max-jobs': {
+    description: 'Most jobs an untrusted run may run; a plan with more is refused before anything runs.',
+    default: '50',
+  },
+  'untrusted-max-memory': {
+    description:
+      'Most guest memory a job of an untrusted run may ask for (a size such as 8GiB; a plain number is MiB).',
+    default: '8GiB',
+  },
+  'untrusted-max-cpus': {
+    description: 'Most guest CPUs a job of an untrusted run may ask for.',
+    default: '4',
+  },
+  'untrusted-max-timeout': {
+    description:
+      'Longest timeout-minutes a job of an untrusted run may ask for (such as 2h or 90m; a plain number is minutes).',
+    default: '2h',
+  },
+} as const satisfies Record<string, InputDeclaration>;
+
+/**
+ * Every input of action.yml: the action's own, the caps on untrusted runs, then each executor option
+ * (`vfkit-path`, `keep-failed-disks`, ...).
+ */
 export const INPUTS: Readonly<Record<string, InputDeclaration>> = {
   ...OWN_INPUTS,
+  ...UNTRUSTED_LIMIT_INPUTS,
   ...Object.fromEntries(
     executorOptions().map((option) => [
       option.name,

@@ -132,7 +132,7 @@ async function madeBase(
   const inline = isInlineJobs(inputs.jobs);
   const loaded: LoadedJobsFile = inline
     ? loadJobsText(inputs.jobs, 'input "jobs"')
-    : loadJobsFile(resolve(context.workspace, inputs.jobs), inputs.jobs);
+    : loadJobsFile(resolve(context.workspace, inputs.jobs), inputs.jobs, context.workspace);
   const ociDigests = await resolveOciTags(loaded.config, process.env, trust);
   const base = buildPlan(loaded.config, {
     ociDigests,
@@ -182,7 +182,7 @@ function jobsFileLocator(plan: Plan, workspace: string): PlanForRun['locate'] {
   if (!path.startsWith(`${resolve(workspace)}/`) || !existsSync(path)) return () => undefined;
   let loaded: LoadedJobsFile;
   try {
-    loaded = loadJobsFile(path, name);
+    loaded = loadJobsFile(path, name, workspace);
   } catch {
     return () => undefined;
   }

@@ -1,3 +1,5 @@
+import { terminalText } from '../util/control-text.js';
+
 /** What a CLI command may touch: its output streams, working folder and environment (injected for tests). */
 export interface CliIo {
   stdout: (text: string) => void;
@@ -14,7 +16,9 @@ export interface CliIo {
 export const EXIT = { ok: 0, failed: 1, invalidInput: 2, infrastructure: 3 } as const;
 
 /**
- * The real process's streams and environment. A reader that goes away (`vmplan logs … | head -1`) ends our output
+ * The real process's streams and environment. Everything written through `stdout`/`stderr` has its control
+ * characters made visible (SGR colours kept: `terminalText`), so job-derived text (`vmplan logs`, `status`, the
+ * run's table and messages) cannot set a title, a hyperlink or the clipboard, or clear the screen. A reader that goes away (`vmplan logs … | head -1`) ends our output
  * quietly: EPIPE stops further writes to that stream instead of crashing, and whatever runs keeps going and
  * finishes its records.
  */
@@ -37,6 +41,6 @@ function quietOnClose(stream: NodeJS.WriteStream): (text: string) => void {
     else throw error;
   });
   return (text) => {
-    if (!closed && !stream.destroyed) stream.write(text);
+    if (!closed && !stream.destroyed) stream.write(terminalText(text, { keepSgr: true }));
   };
 }

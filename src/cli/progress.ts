@@ -4,6 +4,7 @@ import { type LiveSink, prefixLines, writeOrWait } from '../records/job-log.js';
 import { formatDuration } from '../records/render.js';
 import type { Attempt, NodeRecord, NodeStatus } from '../records/schema.js';
 import { attemptsNote, nodeLabel, retryLine, STATUS_SYMBOL, statusLabel } from '../records/status-words.js';
+import { terminalText } from '../util/control-text.js';
 import { painter, type Style, type TerminalMode } from './terminal.js';
 
 /** Silence after which a running job gets a "still running" line. */
@@ -79,8 +80,9 @@ export function consoleProgress(
       Date.now(),
       options.mode.columns,
     );
-  /** Writes text above the status line, then draws the line again. */
-  const emit = (text: string): Promise<void> | undefined => {
+  /** Writes text above the status line (job output among it: controls made visible, SGR kept), then the line. */
+  const emit = (raw: string): Promise<void> | undefined => {
+    const text = terminalText(raw, { keepSgr: true });
     if (!options.mode.live || stopped) return writeOrWait(out, text);
     const line = running.size > 0 ? paint('dim', statusText()) : '';
     statusShown = line !== '';

@@ -8,7 +8,7 @@ import { parseReference } from '../oci/reference.js';
  * Resolves the `oci:` image references that name only a tag to the digests they point at now, once per plan, so
  * the plan names exact bytes (`ociDigests` of PlanContext). References with a digest need no registry. An
  * untrusted run asks anonymously: a jobs file of someone else's never gets the runner's registry credentials
- * (the same rule as pulling the image).
+ * (the same rule as pulling the image), and only over public addresses (`RegistryClient`'s `untrusted`).
  */
 export async function resolveOciTags(
   config: JobsFile,
@@ -22,6 +22,7 @@ export async function resolveOciTags(
     const client = new RegistryClient(
       reference,
       trust.trusted ? credentialsFor(reference.registry, env) : undefined,
+      { untrusted: !trust.trusted },
     );
     try {
       digests[image.oci] = (await client.getManifest(reference.tag!)).digest;

@@ -84,7 +84,7 @@ export class HostImagePreparer implements ImagePreparer {
   /**
    * An `oci` image: pulled by digest into the image cache once (verified, resumable: blobs are kept under
    * `oci-blobs/`), then served from there. Pulling runs nothing on the host, so untrusted runs may pull too, but
-   * anonymously: a jobs file of theirs never gets the runner's registry credentials.
+   * anonymously (a jobs file of theirs never gets the runner's registry credentials) and over public addresses only.
    */
   private async pulled(context: PrepareContext): Promise<{ files: ImageFiles; cached: boolean }> {
     const { node, log } = context;
@@ -95,6 +95,7 @@ export class HostImagePreparer implements ImagePreparer {
     const client = new RegistryClient(
       reference,
       this.options.buildOnHost ? credentialsFor(reference.registry, this.env) : undefined,
+      { untrusted: !this.options.buildOnHost },
     );
     const result = await cache
       .getOrBuild(

@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ImageReference } from './reference.js';
+import { guardedFetch } from './transport.js';
 
 /** A registry's own error (the distribution spec's codes: BLOB_UNKNOWN, MANIFEST_UNKNOWN, UNAUTHORIZED, DENIED, …). */
 export class RegistryError extends Error {
@@ -44,7 +45,10 @@ export function digestOf(bytes: Uint8Array): string {
  * A client for one repository of a registry, following the distribution spec: blobs pushed with POST then PUT
  * (skipped when HEAD finds them), manifests PUT by tag or digest; pulls verify every digest. Loopback registries
  * are spoken to over http, everything else over https. Authenticates on the registry's challenge: basic, or a
- * bearer token from its realm with the credentials (how GHCR takes a GitHub token).
+ * bearer token from its realm with the credentials (how GHCR takes a GitHub token). The realm must be on the
+ * registry's own origin or a known token service (`realmProblem`). With `untrusted`, it connects only to public
+ * addresses (the registry, its realm and every redirect; see `guardedFetch`). Errors never quote a registry's
+ * body: a status number and a distribution-spec error code at most.
  */
 export class RegistryClient {
   private authorization: string | undefined;
@@ -56,6 +60,7 @@ export class RegistryClient {
   constructor(
     private readonly reference: Pick<ImageReference, 'registry' | 'repository'>,
     private readonly credentials: Credentials | undefined,
+    private readonly options: { untrusted?: boolean } = {},
   ) {}
 
   private get base(): string {
@@ -171,28 +176,47 @@ export class RegistryClient {
     ok: number[],
   ): Promise<Response> {
     const url = path.startsWith('http') ? path : `${this.base}${path}`;
-    const send = () =>
-      fetch(url, {
-        method,
-        ...init,
-        headers: {
-          ...init.headers,
-          ...(this.authorization === undefined ? {} : { authorization: this.authorization }),
-        },
-      } as RequestInit).catch((error: Error) => {
-        const cause = (error.cause as Error | undefined)?.message ?? error.message;
-        throw new RegistryError(`cannot reach ${this.reference.registry} (${cause})`, 0, 'UNREACHABLE');
-      });
-    let response = await send();
+    const what = path.startsWith('http') ? `${this.base}/blobs/uploads/…` : url;
+    const headers = {
+      ...init.headers,
+      ...(this.authorization === undefined ? {} : { authorization: this.authorization }),
+    };
+    let response = await this.send(new URL(url), { method, ...init, headers });
     if (response.status === 401 && this.authorization === undefined) {
       this.authorization = await this.answerChallenge(response.headers.get('www-authenticate') ?? '');
       await response.body?.cancel();
       if (init.body !== undefined && !(init.body instanceof Buffer))
         throw new RegistryError('authentication needed mid-upload', 401, 'UNAUTHORIZED');
-      response = await send();
+      response = await this.send(new URL(url), {
+        method,
+        ...init,
+        headers: { ...headers, authorization: this.authorization },
+      });
     }
     if (ok.includes(response.status)) return response;
-    throw await registryError(method, url, response);
+    throw await registryError(method, what, response);
+  }
+
+  /** fetch, or for an untrusted run the guarded fetch (public addresses only); network failures in fixed words. */
+  private async send(
+    url: URL,
+    init: {
+      method: string;
+      body?: Buffer | ReadableStream;
+      headers: Record<string, string>;
+      duplex?: 'half';
+    },
+    host = this.reference.registry,
+  ): Promise<Response> {
+    try {
+      if (!this.options.untrusted) return await fetch(url, init as RequestInit);
+      if (init.body !== undefined)
+        throw new RegistryError('an untrusted run never uploads to a registry', 0, 'DENIED');
+      return await guardedFetch(url, { method: init.method, headers: init.headers });
+    } catch (error) {
+      if (error instanceof RegistryError) throw error;
+      throw new RegistryError(`cannot reach ${host} (${networkWords(error)})`, 0, 'UNREACHABLE');
+    }
   }
 
   /** The Authorization header a challenge asks for: basic with the credentials, or a bearer token from the realm. */
@@ -215,25 +239,98 @@ export class RegistryClient {
     );
     if (!/^bearer/i.test(challenge) || params.realm === undefined)
       throw new RegistryError(
-        `${this.reference.registry} asked for authentication vmplan does not speak: ${challenge}`,
+        `${this.reference.registry} asked for an authentication scheme vmplan does not speak (basic and bearer only)`,
         401,
         'UNAUTHORIZED',
       );
-    const realm = new URL(params.realm);
+    let realm: URL;
+    try {
+      realm = new URL(params.realm);
+    } catch {
+      throw new RegistryError(
+        `${this.reference.registry} named a token service that is not a URL`,
+        401,
+        'UNAUTHORIZED',
+      );
+    }
+    const problem = realmProblem(new URL(this.base), realm);
+    if (problem !== undefined)
+      throw new RegistryError(`${this.reference.registry} ${problem}: refused`, 401, 'UNAUTHORIZED');
     if (params.service !== undefined) realm.searchParams.set('service', params.service);
     realm.searchParams.set('scope', params.scope ?? `repository:${this.reference.repository}:pull,push`);
-    const response = await fetch(realm, basic === undefined ? {} : { headers: { authorization: basic } });
-    if (!response.ok)
+    const response = await this.send(
+      realm,
+      { method: 'GET', headers: basic === undefined ? {} : { authorization: basic } },
+      realm.host,
+    );
+    if (!response.ok) {
+      await response.body?.cancel();
       throw new RegistryError(
         `${realm.host} refused a token (HTTP ${response.status})`,
         response.status,
         'UNAUTHORIZED',
       );
-    const body = (await response.json()) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
-    if (token === undefined)
+    }
+    let token: unknown;
+    try {
+      const body = (await response.json()) as { token?: unknown; access_token?: unknown };
+      token = body.token ?? body.access_token;
+    } catch {
+      token = undefined;
+    }
+    if (typeof token !== 'string' || token === '' || /[^\x21-\x7e]/.test(token))
       throw new RegistryError(`${realm.host} gave no token`, response.status, 'UNAUTHORIZED');
     return `Bearer ${token}`;
+  }
+}
+
+/**
+ * Token services that answer for a registry on another host, the few public ones that need it (Docker Hub's).
+ * Everything else must keep its token service on its own origin, as GHCR (`ghcr.io/token`), Quay, GCR, ECR and
+ * Harbor do.
+ */
+export const KNOWN_TOKEN_SERVICES: Readonly<Record<string, readonly string[]>> = {
+  'docker.io': ['auth.docker.io'],
+  'registry-1.docker.io': ['auth.docker.io'],
+  'registry.gitlab.com': ['gitlab.com'],
+};
+
+/**
+ * Why a registry's bearer realm must not be asked for a token, or undefined: it must be on the registry's own
+ * origin, or be the https token service `KNOWN_TOKEN_SERVICES` lists for that registry. A realm elsewhere would
+ * make the runner send requests (and credentials) wherever a registry says.
+ */
+export function realmProblem(registry: URL, realm: URL): string | undefined {
+  if (realm.username !== '' || realm.password !== '')
+    return 'named a token service with a user name in its URL';
+  if (realm.origin === registry.origin) return undefined;
+  const known = KNOWN_TOKEN_SERVICES[registry.host] ?? [];
+  if (realm.protocol === 'https:' && realm.port === '' && known.includes(realm.hostname)) return undefined;
+  return "named a token service on another host (a realm must be on the registry's own host, or a known public token service)";
+}
+
+/** A network failure in fixed words: never the remote address, port or message. */
+function networkWords(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  const code = (error as { code?: unknown }).code ?? cause?.code;
+  switch (code) {
+    case 'EVMPLAN_NOT_PUBLIC':
+      return 'it is not a public address (loopback, private, link-local or reserved), and an untrusted run connects only to public addresses';
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'name not found';
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'timed out';
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return 'connection reset';
+    default:
+      return typeof code === 'string' && /^(ERR_TLS|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED)/.test(code)
+        ? 'TLS certificate not accepted'
+        : 'network error';
   }
 }
 
@@ -244,19 +341,39 @@ export async function fileDigest(file: string): Promise<string> {
   return `sha256:${hash.digest('hex')}`;
 }
 
-/** A RegistryError from a failed response, with the spec's error code and message when the body has them. */
-async function registryError(method: string, url: string, response: Response): Promise<RegistryError> {
+/** The distribution spec's error codes: the only words of a registry's error body an error repeats. */
+const SPEC_CODES = new Set([
+  'BLOB_UNKNOWN',
+  'BLOB_UPLOAD_INVALID',
+  'BLOB_UPLOAD_UNKNOWN',
+  'DIGEST_INVALID',
+  'MANIFEST_BLOB_UNKNOWN',
+  'MANIFEST_INVALID',
+  'MANIFEST_UNKNOWN',
+  'NAME_INVALID',
+  'NAME_UNKNOWN',
+  'SIZE_INVALID',
+  'UNAUTHORIZED',
+  'DENIED',
+  'UNSUPPORTED',
+  'TOOMANYREQUESTS',
+]);
+
+/**
+ * A RegistryError from a failed response: the status number and the spec's error code when the body has a
+ * known one. The body's messages are not repeated (a registry's words are input, not a diagnosis).
+ */
+async function registryError(method: string, what: string, response: Response): Promise<RegistryError> {
   let code: string | undefined;
-  let detail = '';
   try {
-    const body = (await response.json()) as { errors?: { code?: string; message?: string }[] };
-    code = body.errors?.[0]?.code;
-    detail = body.errors?.map((error) => `${error.code}: ${error.message}`).join('; ') ?? '';
+    const body = (await response.json()) as { errors?: { code?: unknown }[] };
+    const first = body.errors?.[0]?.code;
+    code = typeof first === 'string' && SPEC_CODES.has(first) ? first : undefined;
   } catch {
     // no JSON body (HEAD, proxies)
   }
   return new RegistryError(
-    `${method} ${url}: HTTP ${response.status}${detail === '' ? '' : ` (${detail})`}`,
+    `${method} ${what}: HTTP ${response.status}${code === undefined ? '' : ` (${code})`}`,
     response.status,
     code,
   );

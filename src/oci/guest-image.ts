@@ -176,10 +176,10 @@ export async function pullGuestImage(
   blobStore: string,
 ): Promise<Transfer> {
   const fetched = await client.getManifest(reference);
-  const parsed = GuestManifestSchema.safeParse(JSON.parse(fetched.bytes.toString('utf8')));
+  const parsed = GuestManifestSchema.safeParse(jsonOrUndefined(fetched.bytes));
   if (!parsed.success)
     throw new Error(
-      `${reference} is not a vmplan guest image (artifactType ${GUEST_ARTIFACT_TYPE}): ${parsed.error.issues[0]?.message}`,
+      `${reference} is not a vmplan guest image (an OCI image manifest with artifactType ${GUEST_ARTIFACT_TYPE})`,
     );
   const manifest = parsed.data;
   mkdirSync(out, { recursive: true });
@@ -195,9 +195,11 @@ export async function pullGuestImage(
     moved++;
     return done;
   };
-  const config = GuestConfigSchema.parse(
-    JSON.parse(readFileSync(await blob(manifest.config.digest), 'utf8')),
+  const parsedConfig = GuestConfigSchema.safeParse(
+    jsonOrUndefined(readFileSync(await blob(manifest.config.digest))),
   );
+  if (!parsedConfig.success) throw new Error(`${reference}: its config is not a vmplan guest config`);
+  const config = parsedConfig.data;
   for (const [name, mediaType] of [
     ['kernel', MEDIA.kernel],
     ['initrd', MEDIA.initrd],
@@ -229,6 +231,15 @@ export async function pullGuestImage(
     moved,
     bytes: client.bytesReceived - before,
   };
+}
+
+/** Bytes as JSON, or undefined: a parse error would quote the registry's bytes. */
+function jsonOrUndefined(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 function readFully(fd: number, buffer: Buffer, position: number): void {

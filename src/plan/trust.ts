@@ -3,6 +3,11 @@ import { z } from 'zod';
 import type { Problem } from '../errors.js';
 import { isVmExecutor } from '../executors/catalog.js';
 import type { ExecuteNode, Plan, PrepareNode } from './schema.js';
+import {
+  DEFAULT_UNTRUSTED_LIMITS,
+  type UntrustedLimits,
+  untrustedLimitProblems,
+} from './untrusted-limits.js';
 
 /** The trust setting: `auto` decides from the event (untrusted for fork pull requests and pull_request_target). */
 export const TrustSettingSchema = z.enum(['auto', 'trusted', 'untrusted'], {
@@ -22,6 +27,8 @@ export interface TrustPolicy {
   network?: 'nat' | 'none';
   /** Runner variables an untrusted run's jobs may still name under `secrets:` (the workflow's `untrusted-secrets`). */
   untrustedSecrets?: readonly string[];
+  /** Caps on what an untrusted run may ask for (jobs, memory, CPUs, timeouts); the defaults when absent. */
+  limits?: UntrustedLimits;
 }
 
 /** A trusted policy: everything the jobs file asks for is allowed. */
@@ -39,9 +46,10 @@ export interface ImageFileUse {
 /**
  * What an untrusted run may not do, found in the plan alone: run a job on the host, be handed a runner variable
  * the workflow did not allow by name (`secrets:`), put files git ignores into the snapshot (`include-ignored`),
- * or prepare an image by running something on the host other than looking it up in the image cache (nix
- * evaluates the definition on the host). Build images are allowed here and must come from the cache (checked
- * when it can be looked at); `files` images' paths are returned for the caller to check on disk.
+ * prepare an image by running something on the host other than looking it up in the image cache (nix evaluates
+ * the definition on the host), or ask for more than the caps (`untrusted-limits`). Build images are allowed here
+ * and must come from the cache (checked when it can be looked at); `files` images' paths are returned for the
+ * caller to check on disk.
  */
 export function untrustedPlanProblems(
   plan: Plan,
@@ -70,6 +78,7 @@ export function untrustedPlanProblems(
     }
     if (node.kind === 'prepare' && node.type === 'files') files.push(...filesOf(node));
   }
+  problems.push(...untrustedLimitProblems(plan, policy.limits ?? DEFAULT_UNTRUSTED_LIMITS, policy.reason));
   return { problems, files };
 }
 
@@ -141,6 +150,7 @@ export function decideTrust(
     imagePaths: readonly string[];
     network?: 'nat' | 'none';
     untrustedSecrets?: readonly string[];
+    caps?: UntrustedLimits;
   },
 ): TrustPolicy {
   const imagePaths = limits.imagePaths.map((path) => normalize(path).replace(/(.)\/+$/, '$1'));
@@ -151,6 +161,7 @@ export function decideTrust(
     imagePaths,
     network: limits.network ?? 'nat',
     ...(untrustedSecrets.length > 0 ? { untrustedSecrets } : {}),
+    limits: limits.caps ?? DEFAULT_UNTRUSTED_LIMITS,
   });
   if (setting === 'trusted') return policy(true, 'trust: trusted');
   if (setting === 'untrusted') return policy(false, 'trust: untrusted');

@@ -1,7 +1,11 @@
 import type { Diagnostic } from '../parsers/model.js';
+import { plainText } from './markdown.js';
 import type { JobReport } from './model.js';
 
-/** One annotation, before it becomes a workflow command or a check-run annotation. */
+/**
+ * One annotation, before it becomes a workflow command or a check-run annotation. GitHub shows annotations as
+ * plain text: job-derived titles and messages have their controls made visible and mentions broken (`plainText`).
+ */
 export interface Annotation {
   level: 'error' | 'warning' | 'notice';
   title: string;
@@ -38,7 +42,7 @@ export function jobAnnotations(jobs: JobReport[], locate: JobLocation): Annotati
       return {
         level: 'error' as const,
         title: `vmplan: ${job.job} ${what}`,
-        message: [job.message ?? '', tail].filter((part) => part !== '').join('\n'),
+        message: plainText([job.message ?? '', tail].filter((part) => part !== '').join('\n')),
         ...(location === undefined ? {} : { file: location.file, line: location.line }),
         job: job.job,
         kind: 'job' as const,
@@ -50,8 +54,8 @@ export function jobAnnotations(jobs: JobReport[], locate: JobLocation): Annotati
 export function diagnosticAnnotations(diagnostics: Diagnostic[]): Annotation[] {
   return diagnostics.map((diagnostic) => ({
     level: diagnostic.severity,
-    title: `${diagnostic.title} (${diagnostic.job})`,
-    message: diagnostic.message,
+    title: plainText(`${diagnostic.title} (${diagnostic.job})`),
+    message: plainText(diagnostic.message),
     file: diagnostic.path,
     line: diagnostic.line,
     ...(diagnostic.column === undefined ? {} : { column: diagnostic.column }),

@@ -3,6 +3,7 @@ import { type TestSummary, testCounts } from '../parsers/test-summary.js';
 import type { NodeStatus } from '../records/schema.js';
 import { statusLabel } from '../records/status-words.js';
 import type { Annotation } from './annotations.js';
+import { codeSpan, fencedText, markdownInline, markdownLines } from './markdown.js';
 import { type JobReport, shortDuration, testDuration } from './model.js';
 
 /** The Checks API takes at most this many annotations per request. */
@@ -51,8 +52,8 @@ export function checkRunOutput(job: JobReport, annotationCount: number): CheckRu
   );
   const tests = job.tests;
   const lines = [
-    `**${job.description}** — ${statusLabel(job.status)} on ${job.executor} in ${shortDuration(job.durationMs)}${exit}.`,
-    job.message === null || job.status === 'passed' ? '' : `\n${job.message}`,
+    `**${markdownInline(job.description)}** — ${statusLabel(job.status)} on ${job.executor} in ${shortDuration(job.durationMs)}${exit}.`,
+    job.message === null || job.status === 'passed' ? '' : `\n${markdownLines(job.message)}`,
     tests === null
       ? ''
       : `\nTests: ${testCounts(tests)}${tests.durationMs === null ? '' : ` in ${testDuration(tests.durationMs)}`}.`,
@@ -70,7 +71,7 @@ export function checkRunOutput(job: JobReport, annotationCount: number): CheckRu
   const header = `${failures}${job.logTruncated ? 'End of the log:\n\n' : 'Log:\n\n'}`;
   const room = MAX_OUTPUT_TEXT - header.length - 2 * fence.length - 4;
   const tail = job.logTail.length > room ? job.logTail.slice(-room) : job.logTail;
-  return { title, summary, text: `${header}${fence}\n${tail.replaceAll(fence, "'''")}\n${fence}` };
+  return { title, summary, text: `${header}${fence}\n${fencedText(tail)}\n${fence}` };
 }
 
 /**
@@ -86,9 +87,9 @@ export function failedTestsText(tests: TestSummary, room: number): string {
   const closing = (left: number) =>
     `_${left} more failed test(s): the reports are in the logs artifact._\n\n`;
   for (const failure of tests.failures) {
-    const where = failure.file === null ? '' : ` (\`${failure.file}:${failure.line}\`)`;
+    const where = failure.file === null ? '' : ` (${codeSpan(`${failure.file}:${failure.line}`)})`;
     const body = [failure.message, failure.details].filter((text) => text !== null).join('\n\n');
-    const part = `### ${failure.test}${where}\n\n${body === '' ? '' : `${fence}text\n${body.replaceAll(fence, "'''")}\n${fence}\n`}\n`;
+    const part = `### ${markdownInline(failure.test)}${where}\n\n${body === '' ? '' : `${fence}text\n${fencedText(body)}\n${fence}\n`}\n`;
     if (used + part.length + closing(tests.failed).length > room) break;
     parts.push(part);
     used += part.length;

@@ -3,6 +3,7 @@ import type { Plan } from '../plan/schema.js';
 import { formatDuration } from '../records/render.js';
 import { STATUS_ICON, statusLabel } from '../records/status-words.js';
 import { compareText } from '../util/canonical-json.js';
+import { codeSpan, fencedText, markdownInline } from './markdown.js';
 import { FAILING, type JobReport, type RunReport, shortDuration, testDuration } from './model.js';
 import { ganttChart } from './timeline.js';
 
@@ -200,7 +201,7 @@ function testSections(jobs: JobReport[], logsLink: string): string[] {
   if (failedCount > 0) {
     lines.push('', '**Failed tests:**', '', '| job | test | message | where |', '| --- | --- | --- | --- |');
     for (const { job, failure } of failed.slice(0, MAX_FAILED_TEST_ROWS)) {
-      const where = failure.file === null ? '–' : `\`${failure.file}:${failure.line}\``;
+      const where = failure.file === null ? '–' : codeSpan(`${failure.file}:${failure.line}`, true);
       const message = escapeCell(clipTo(firstLine(failure.message ?? failure.status), MAX_CELL_MESSAGE));
       lines.push(
         `| \`${job}\` | ${escapeCell(clipTo(failure.test, MAX_CELL_MESSAGE))} | ${message} | ${where} |`,
@@ -300,22 +301,19 @@ function failureSection(job: JobReport, maxLogBytes: number): string {
   const fence = '```';
   return [
     '',
-    `<details><summary>❌ <code>${job.job}</code> ${statusLabel(job.status)}${exit}${job.message === null ? '' : `: ${escapeHtml(job.message)}`}</summary>`,
+    `<details><summary>❌ <code>${job.job}</code> ${statusLabel(job.status)}${exit}${job.message === null ? '' : `: ${markdownInline(job.message)}`}</summary>`,
     '',
     trimmed ? '_The end of the log (the whole log is in the logs artifact):_' : '',
     '',
     `${fence}text`,
-    log.replaceAll(fence, "'''").trimEnd(),
+    fencedText(log).trimEnd(),
     fence,
     '',
     '</details>',
   ].join('\n');
 }
 
+/** Job-derived text in a cell or line of the summary: shown, never rendered (see markdown.ts). */
 function escapeCell(text: string): string {
-  return text.replace(/[|<>]/g, (char) => `\\${char}`);
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return markdownInline(text);
 }

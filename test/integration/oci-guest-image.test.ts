@@ -263,7 +263,9 @@ jobs:
     }
   });
 
-  it("an untrusted run resolves a tag anonymously: a login on the runner never serves someone else's jobs file", async () => {
+  // An untrusted run asks registries anonymously, and only on public addresses (test/security/registry-requests.test.ts):
+  // this local registry is refused before a request, so the runner's login cannot serve someone else's jobs file.
+  it("an untrusted run never takes a tag to the runner's local registry: a login there never serves someone else's jobs file", async () => {
     const locked = await startRegistry({ name: 'ci', password: 'pass-word' });
     try {
       const home = join(folder, 'login-home');
@@ -298,17 +300,17 @@ jobs:
       expect(JSON.parse(planned.stdout).nodes).toContainEqual(
         expect.objectContaining({ id: 'image:private', type: 'oci', digest }),
       );
-      // The same jobs file run untrusted asks without the login, and says so.
+      // The same jobs file run untrusted is refused before a request, and says so.
       const untrusted = await runVmplan(['run', '--trust', 'untrusted', '--state-dir', join(folder, 'u')], {
         cwd: workspace.root,
         env,
       });
       expect(untrusted.code).toBe(2);
       expect(untrusted.stderr).toContain(
-        `images.private.oci: cannot resolve ${locked.host}/acme/private:2 to a digest: ${locked.host} needs a login (no credentials found) (an untrusted run asks the registry anonymously`,
+        `images.private.oci: cannot resolve ${locked.host}/acme/private:2 to a digest: cannot reach ${locked.host} (it is not a public address`,
       );
 
-      // The action on a pull request from a fork: the same anonymous question, before anything runs.
+      // The action on a pull request from a fork: the same refusal, before anything runs.
       const payload = {
         pull_request: {
           head: { sha: 'f'.repeat(40), ref: 'feature', repo: { full_name: 'someone/widgets' } },
@@ -323,7 +325,7 @@ jobs:
       expect(main.code).toBe(1);
       const errors = parseWorkflowCommands(main.stdout).filter((c) => c.command === 'error');
       expect(errors.map((e) => e.message).join('\n')).toContain(
-        `cannot resolve ${locked.host}/acme/private:2 to a digest: ${locked.host} needs a login (no credentials found) (an untrusted run asks the registry anonymously`,
+        `cannot resolve ${locked.host}/acme/private:2 to a digest: cannot reach ${locked.host} (it is not a public address`,
       );
       expect(main.stdout).not.toContain('▶ hello');
     } finally {

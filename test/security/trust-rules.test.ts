@@ -13,6 +13,7 @@ import {
   trustedPolicy,
   untrustedPlanProblems,
 } from '../../src/plan/trust.js';
+import { DEFAULT_UNTRUSTED_LIMITS } from '../../src/plan/untrusted-limits.js';
 import { context, jobs } from '../support/jobs.js';
 
 // The trust rules in-process (no action, no processes): which events are trusted, and what an untrusted plan may
@@ -69,12 +70,14 @@ describe('trust: auto', () => {
       reason: 'trust: trusted',
       imagePaths: [],
       network: 'nat',
+      limits: DEFAULT_UNTRUSTED_LIMITS,
     });
     expect(decideTrust('untrusted', { event: 'push', forkPullRequest: false }, { imagePaths: [] })).toEqual({
       trusted: false,
       reason: 'trust: untrusted',
       imagePaths: [],
       network: 'nat',
+      limits: DEFAULT_UNTRUSTED_LIMITS,
     });
     expect(trustedPolicy()).toEqual({ trusted: true, reason: 'trust: trusted', imagePaths: [] });
     expect(trustedPolicy('trust: local run').reason).toBe('trust: local run');

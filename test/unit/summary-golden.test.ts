@@ -90,10 +90,10 @@ describe('the job summary, exactly', () => {
     expect(summary).toBe(`## vmplan run: failed — 2 passed, 1 failed, 1 timed out, 1 skipped
 
 Plan [\`${plan.planId.slice(0, 12)}\`](https://x/plan): 5 job(s), 0 image(s), 4 stage(s), 1 excluded.
-Run \`20261203T100000Z-0000abcd\` in 2m 05s — "unit" failed \\| see \\<logs\\>.
-> ⚠️ shard 2 did not report \\<results\\>
+Run \`20261203T100000Z-0000abcd\` in 2m 05s — "unit" failed &#124; see &lt;logs&gt;.
+> ⚠️ shard 2 did not report &lt;results&gt;
 
-Images: \`debian\` from the cache (12 ms), \`alpine\` built (1m 01s), \`nix\` failed: nix build \\| exited 1 (–), \`other\` skipped (–).
+Images: \`debian\` from the cache (12 ms), \`alpine\` built (1m 01s), \`nix\` failed: nix build &#124; exited 1 (–), \`other\` skipped (–).
 
 | status | job | duration | exit | executor | logs |
 | --- | --- | --- | --- | --- | --- |
@@ -144,7 +144,7 @@ waiting
     expect(buildSummary({ plan: unknown, run: undefined, jobs: [], links: {} })).toBe(`## vmplan plan
 
 Plan \`${unknown.planId.slice(0, 12)}\`: 1 job(s), 0 image(s), 1 stage(s), 0 excluded.
-Changed files unknown (a new branch \\| pushed): no job was filtered out by \`paths\`.
+Changed files unknown (a new branch &#124; pushed): no job was filtered out by \`paths\`.
 
 | status | job | duration | exit | executor | logs |
 | --- | --- | --- | --- | --- | --- |

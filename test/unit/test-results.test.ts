@@ -397,7 +397,7 @@ describe('the job summary with test results (golden)', () => {
     });
     expect(summary.match(/^\| `[ab]` \| t\d+ \| failed \| – \|$/gm)).toHaveLength(50);
     expect(summary).toContain('_30 more failed test(s): the reports are in the logs artifact._');
-    expect(summary).toContain('- `a`: reports/bad.xml: not JUnit XML: \\<b\\>');
+    expect(summary).toContain('- `a`: reports/bad.xml: not JUnit XML: &lt;b&gt;');
     expect(summary).toContain('| 40 failed in 40 ms ⚠️ |');
   });
 });

@@ -90,7 +90,8 @@ export async function planFromArgs(
   const root = repositoryRoot(io.cwd);
   const path = resolve(io.cwd, file ?? DEFAULT_JOBS_FILE);
   const name = displayName(root, path);
-  const loaded = loadJobsFile(path, name);
+  // A jobs file named inside the repository must stay there (no link out of it); one named elsewhere is the user's.
+  const loaded = loadJobsFile(path, name, name === path ? undefined : root);
   const only = listOption(values.only);
   const ociDigests = await resolveOciTags(loaded.config, io.env, trust);
   return locatedIn(loaded.locator, () =>

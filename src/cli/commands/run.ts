@@ -13,6 +13,7 @@ import type { Plan } from '../../plan/schema.js';
 import { selectFromPlan } from '../../plan/select.js';
 import { parseShard, shardPlan } from '../../plan/shard.js';
 import { decideTrust, type TrustPolicy } from '../../plan/trust.js';
+import { untrustedLimitsFrom } from '../../plan/untrusted-limits.js';
 import { StateLayout } from '../../records/layout.js';
 import { renderRunTable } from '../../records/render.js';
 import type { RunStore } from '../../records/store.js';
@@ -89,6 +90,27 @@ export const runningOptions = {
     value: 'NAME',
     description:
       "A runner variable an untrusted run's jobs may still name under secrets (repeatable); any other refuses the run.",
+  },
+  // Caps on untrusted runs (src/plan/untrusted-limits.ts).
+  'untrusted-max-jobs': {
+    type: 'string',
+    value: 'N',
+    description: 'Most jobs an untrusted run may run (default 50).',
+  },
+  'untrusted-max-memory': {
+    type: 'string',
+    value: 'SIZE',
+    description: 'Most guest memory per job of an untrusted run (default 8GiB; a plain number is MiB).',
+  },
+  'untrusted-max-cpus': {
+    type: 'string',
+    value: 'N',
+    description: 'Most guest CPUs per job of an untrusted run (default 4).',
+  },
+  'untrusted-max-timeout': {
+    type: 'string',
+    value: 'DURATION',
+    description: 'Longest job timeout of an untrusted run (default 2h; a plain number is minutes).',
   },
   ...JSON_FLAG,
   // The executors' own flags (--vfkit-path, --keep-failed-disks, ...), from the executor table.
@@ -256,7 +278,10 @@ function workspaceRoot(io: CliIo, explicit: string | undefined, reusesSnapshot: 
   );
 }
 
-/** --trust trusted|untrusted (default trusted: a developer runs their own code), --trusted-image-path, --untrusted-network and --untrusted-secret. */
+/**
+ * --trust trusted|untrusted (default trusted: a developer runs their own code), --trusted-image-path,
+ * --untrusted-network, --untrusted-secret and the --untrusted-max-* caps.
+ */
 export function trustFromFlags(values: RunningValues): TrustPolicy {
   const setting = values.trust;
   if (setting !== undefined && setting !== 'trusted' && setting !== 'untrusted')
@@ -274,10 +299,12 @@ export function trustFromFlags(values: RunningValues): TrustPolicy {
   const badName = secrets.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
   if (badName !== undefined)
     throw new InputError(`--untrusted-secret: expected a variable name, found ${JSON.stringify(badName)}`);
+  const caps = untrustedLimitsFrom(values, '--');
+  if (caps.problems.length > 0) throw new InputError(caps.problems.join('\n'));
   return decideTrust(
     setting ?? 'trusted',
     { event: null, forkPullRequest: false },
-    { imagePaths: paths, network, untrustedSecrets: secrets },
+    { imagePaths: paths, network, untrustedSecrets: secrets, caps: caps.limits },
   );
 }
 
@@ -294,6 +321,10 @@ type RunningValues = {
   'trusted-image-path'?: string[];
   'untrusted-network'?: string;
   'untrusted-secret'?: string[];
+  'untrusted-max-jobs'?: string;
+  'untrusted-max-memory'?: string;
+  'untrusted-max-cpus'?: string;
+  'untrusted-max-timeout'?: string;
   json?: boolean;
   verbose?: boolean;
   workspace?: string;

@@ -1,0 +1,158 @@
+// Hostile case (issue 28, class 6): an `oci:` image's registry answered with a Bearer realm on an internal
+// address, and the runner fetched it at plan time (even with `untrusted-network: none`) and put the answer into
+// its error. A realm must be on the registry's own origin (or a known public token service); an untrusted run
+// connects only to public addresses; errors repeat no remote body.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobsFile } from '../../src/config/schema.js';
+import { resolveOciTags } from '../../src/context/oci-tags.js';
+import { addressProblem } from '../../src/oci/address.js';
+import { RegistryClient, realmProblem } from '../../src/oci/client.js';
+import { pullGuestImage } from '../../src/oci/guest-image.js';
+
+const SECRET = 'INTERNAL-SECRET-7f3a';
+
+/** A local HTTP server that counts its requests. */
+async function serve(
+  handle: (path: string, response: import('node:http').ServerResponse) => void,
+): Promise<{ server: Server; host: string; hits: () => number }> {
+  let hits = 0;
+  const server = createServer((request, response) => {
+    hits++;
+    handle(request.url ?? '', response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, host: `127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits };
+}
+
+let internal: Awaited<ReturnType<typeof serve>>;
+let registry: Awaited<ReturnType<typeof serve>>;
+const folder = mkdtempSync(join(tmpdir(), 'vmplan-registry-requests-'));
+
+beforeAll(async () => {
+  // An internal service: it answers anything, with something the attacker would like to read.
+  internal = await serve((_path, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ token: SECRET, detail: SECRET }));
+  });
+  // A hostile registry: a Bearer realm pointing at the internal service, and bodies full of secrets.
+  registry = await serve((path, response) => {
+    if (path.includes('/manifests/realm')) {
+      response.writeHead(401, {
+        'www-authenticate': `Bearer realm="http://${internal.host}/token",service="x",scope="${SECRET}"`,
+      });
+      response.end();
+    } else if (path.includes('/manifests/html')) {
+      response.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
+      response.end(`<html>${SECRET}</html>`);
+    } else {
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: SECRET, detail: SECRET }] }),
+      );
+    }
+  });
+});
+afterAll(() => {
+  internal.server.close();
+  registry.server.close();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+const jobsFile = (oci: string) =>
+  ({ version: 1, images: { guest: { oci } }, jobs: {} }) as unknown as JobsFile;
+
+describe("a registry's realm, redirects and answers do not steer the runner", () => {
+  it('a realm on another host is never asked, even in a trusted run with credentials', async () => {
+    const before = internal.hits();
+    const client = new RegistryClient(
+      { registry: registry.host, repository: 'acme/guest' },
+      { username: 'operator', password: 'hunter2' },
+    );
+    const error = (await client.getManifest('realm').catch((caught: unknown) => caught)) as Error;
+    expect(error.message).toContain('named a token service on another host');
+    expect(error.message).not.toContain(SECRET);
+    expect(error.message).not.toContain(internal.host);
+    expect(internal.hits() - before).toBe(0);
+  });
+
+  it('an untrusted plan never connects to a loopback registry (by address or by name), and says why', async () => {
+    const before = registry.hits();
+    const port = registry.host.split(':')[1];
+    for (const host of [registry.host, `localhost:${port}`]) {
+      const error = (await resolveOciTags(jobsFile(`${host}/acme/guest:realm`), {}, { trusted: false }).catch(
+        (caught: unknown) => caught,
+      )) as Error;
+      expect(error.message).toContain(
+        `images.guest.oci: cannot resolve ${host}/acme/guest:realm to a digest`,
+      );
+      expect(error.message).toContain('not a public address');
+    }
+    expect(registry.hits() - before).toBe(0);
+    expect(internal.hits()).toBe(0);
+  });
+
+  it("a registry's error body, and a manifest that is not JSON, never reach the error message", async () => {
+    const client = new RegistryClient({ registry: registry.host, repository: 'acme/guest' }, undefined);
+    const missing = (await client.getManifest('gone').catch((caught: unknown) => caught)) as Error;
+    expect(missing.message).toMatch(/: HTTP 404 \(MANIFEST_UNKNOWN\)$/);
+    expect(missing.message).not.toContain(SECRET);
+    const html = (await pullGuestImage(client, 'html', join(folder, 'out'), join(folder, 'blobs')).catch(
+      (caught: unknown) => caught,
+    )) as Error;
+    expect(html.message).toContain('is not a vmplan guest image');
+    expect(html.message).not.toContain(SECRET);
+  });
+
+  it('a registry that cannot be reached is named in fixed words, without the system error', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    const client = new RegistryClient({ registry: host, repository: 'acme/guest' }, undefined);
+    const error = (await client.getManifest('1').catch((caught: unknown) => caught)) as Error;
+    expect(error.message).toBe(`cannot reach ${host} (connection refused)`);
+  });
+});
+
+describe('the rules, on their own', () => {
+  it('only public unicast addresses are public', () => {
+    for (const address of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.20.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      '::',
+      'fe80::1',
+      'fd00::1',
+      '::ffff:127.0.0.1',
+      '::ffff:169.254.169.254',
+      '64:ff9b::a9fe:a9fe',
+      '224.0.0.1',
+    ])
+      expect(addressProblem(address), address).toBeDefined();
+    for (const address of ['140.82.112.34', '2606:50c0:8000::154', '8.8.8.8'])
+      expect(addressProblem(address), address).toBeUndefined();
+  });
+
+  it("a realm is the registry's own origin or a known public token service", () => {
+    const ok = (registry: string, realm: string) => realmProblem(new URL(registry), new URL(realm));
+    expect(ok('https://ghcr.io/v2/org/guest', 'https://ghcr.io/token')).toBeUndefined();
+    expect(ok('https://registry-1.docker.io/v2/library/x', 'https://auth.docker.io/token')).toBeUndefined();
+    expect(ok('https://ghcr.io/v2/org/guest', 'https://auth.docker.io/token')).toBeDefined();
+    expect(ok('https://ghcr.io/v2/org/guest', 'http://ghcr.io/token')).toBeDefined();
+    expect(ok('https://ghcr.io/v2/org/guest', 'https://ghcr.io:8443/token')).toBeDefined();
+    expect(ok('https://registry-1.docker.io/v2/x', 'http://auth.docker.io/token')).toBeDefined();
+    expect(ok('http://127.0.0.1:5000/v2/x', 'http://127.0.0.1:5001/token')).toBeDefined();
+    expect(ok('https://ghcr.io/v2/org/guest', 'https://user:pw@ghcr.io/token')).toBeDefined();
+  });
+});
