@@ -76,7 +76,9 @@ export function parsePlan(text: string, file: string): Plan {
         ? ''
         : version > PLAN_SCHEMA_VERSION
           ? ': it was written by a newer vmplan, upgrade to read it'
-          : ': it was written by an older vmplan (before plans recorded the trust they were made under), plan again';
+          : version === 1
+            ? ': it was written by an older vmplan, before plans recorded the trust they were made under; plan again'
+            : '';
     throw new InputError([
       locator.locate({
         path: ['schemaVersion'],

@@ -3,9 +3,13 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEventPayload, workflowContext } from '../../src/action/workflow-context.js';
+import { fetchWorkflowRun } from '../../src/github/workflow-runs.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { writePlan } from '../../src/plan/io.js';
+import { otherRunTrust, recordedTrust } from '../../src/plan/run-trust.js';
 import type { PlanTrust } from '../../src/plan/schema.js';
+import { cappedBy, decideTrust } from '../../src/plan/trust.js';
 import { runVmplan } from '../support/cli.js';
 import { ActionHarness, makeWorkspace, type StepResult } from '../support/github/action-harness.js';
 import { type GitHubServices, startGitHubServices } from '../support/github/services.js';
@@ -253,49 +257,139 @@ describe('a plan made untrusted runs untrusted on the command line', () => {
 });
 
 describe('trust: auto fails closed on a pull request whose event payload cannot be read', () => {
-  const unreadable: [string, (path: string) => Record<string, string>, RegExp][] = [
-    [
-      'missing',
-      (path) => ({ GITHUB_EVENT_PATH: `${path}.missing` }),
-      /payload could not be read \(.*ENOENT\)/,
-    ],
-    [
-      'not JSON',
-      (path) => {
-        writeFileSync(path, '{"pull_request": ');
-        return { GITHUB_EVENT_PATH: path };
+  const env = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_REPOSITORY: 'acme/widgets' };
+  const trustFor = (path: string | undefined, event = 'pull_request') => {
+    const read = readEventPayload(path);
+    const ctx = workflowContext({ ...env, GITHUB_EVENT_NAME: event }, read.payload, read.unreadable);
+    return decideTrust(
+      'auto',
+      { event, forkPullRequest: ctx.pullRequestFromElsewhere, unknownOrigin: ctx.pullRequestOriginUnknown },
+      { imagePaths: [] },
+    );
+  };
+  const file = (text: string) => {
+    const path = join(folder, `event-${randomBytes(4).toString('hex')}.json`);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it('is untrusted when the payload is missing, not JSON, of the wrong shape, or has no pull request', () => {
+    const missing = join(folder, 'no-such-event.json');
+    const cases: [string | undefined, string][] = [
+      [undefined, 'the pull_request event payload is not given (GITHUB_EVENT_PATH is not set)'],
+      [missing, `the pull_request event payload could not be read (${missing}: ENOENT)`],
+      [folder, `the pull_request event payload could not be read (${folder}: EISDIR)`],
+      [file('{"pull_request": '), 'the pull_request event payload is not JSON'],
+      [file('[1]'), 'the pull_request event payload is not a valid event payload'],
+      [
+        file(JSON.stringify({ pull_request: { head: { repo: { full_name: 7 } } } })),
+        'the pull_request event payload is not a valid event payload',
+      ],
+      [file('{}'), 'the pull_request event payload has no pull_request'],
+    ];
+    for (const [path, reason] of cases) {
+      const policy = trustFor(path);
+      expect(policy.trusted, String(path)).toBe(false);
+      expect(policy.reason, String(path)).toContain(`trust: auto (untrusted: ${reason}`);
+    }
+    // The same for the review events auto otherwise trusts.
+    for (const event of ['pull_request_review', 'pull_request_review_comment'])
+      expect(trustFor(file('{}'), event).trusted, event).toBe(false);
+  });
+
+  it('still trusts a readable same-repository pull request, and a push without a payload', () => {
+    const sameRepo = file(
+      JSON.stringify({
+        pull_request: {
+          head: { sha: FORK_HEAD, repo: { full_name: 'acme/widgets' } },
+          base: { sha: 'e'.repeat(40), repo: { full_name: 'acme/widgets' } },
+        },
+      }),
+    );
+    expect(trustFor(sameRepo).trusted).toBe(true);
+    expect(trustFor(undefined, 'push').trusted).toBe(true);
+  });
+
+  it('refuses a host job through the action when the pull_request payload cannot be read', async () => {
+    const touched = marker();
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': `version: 1\njobs:\n  escape: { executor: host, run: touch ${touched} }\n`,
+    });
+    const result = await step(
+      workspace.root,
+      {},
+      { name: 'pull_request', payload: {} },
+      { GITHUB_EVENT_PATH: file('{"pull_request": ') },
+    ).done;
+    expect(result.code, result.stdout).toBe(1);
+    expect(errors(result).find((text) => text.includes('jobs.escape.executor'))).toMatch(
+      /runs on the runner itself \(executor host\); trust: auto \(untrusted: the pull_request event payload is not JSON \(.*\)\) allows VM executors only/,
+    );
+    expect(existsSync(touched)).toBe(false);
+  }, 60_000);
+});
+
+describe('the rules in-process', () => {
+  const run = (event: string, headRepository: string | null) => ({
+    runId: 77,
+    event,
+    headSha: FORK_HEAD,
+    headRepository,
+  });
+
+  it("judges another run by what GitHub says it was, with auto's allow-list", () => {
+    expect(otherRunTrust(run('pull_request', 'mallory/widgets'), 'acme/widgets')).toEqual({
+      trusted: false,
+      reason:
+        'rerunning workflow run 77 (a pull_request run of mallory/widgets: untrusted under trust: auto)',
+    });
+    expect(otherRunTrust(run('pull_request', null), 'acme/widgets').reason).toContain(
+      'a pull_request run of a repository that is gone: untrusted',
+    );
+    for (const event of ['pull_request_target', 'workflow_run', 'issue_comment', 'something_new'])
+      expect(otherRunTrust(run(event, 'acme/widgets'), 'acme/widgets').trusted, event).toBe(false);
+    for (const event of ['push', 'workflow_dispatch', 'pull_request'])
+      expect(otherRunTrust(run(event, 'acme/widgets'), 'acme/widgets').trusted, event).toBe(true);
+  });
+
+  it('only ever lowers trust', () => {
+    const trusted = decideTrust('trusted', { event: null, forkPullRequest: false }, { imagePaths: ['/i'] });
+    const untrusted = decideTrust('untrusted', { event: null, forkPullRequest: false }, { imagePaths: [] });
+    expect(cappedBy(trusted, { trusted: false, reason: 'why' })).toEqual({
+      ...trusted,
+      trusted: false,
+      reason: 'why',
+    });
+    expect(cappedBy(trusted, { trusted: true, reason: 'why' })).toBe(trusted);
+    expect(cappedBy(untrusted, { trusted: true, reason: 'why' })).toBe(untrusted);
+    expect(
+      recordedTrust({ trust: { trusted: false, reason: 'trust: untrusted' } }, '--trust trusted'),
+    ).toEqual({
+      trusted: false,
+      reason: 'running a plan made under trust: untrusted (--trust trusted overrides)',
+    });
+  });
+
+  it("reads only a well-formed answer of GitHub's workflow-run API, and says why otherwise", async () => {
+    const api = (answer: unknown) => ({
+      request: async () => {
+        if (answer instanceof Error) throw answer;
+        return { data: answer };
       },
-      /payload is not JSON/,
-    ],
-    [
-      'of the wrong shape',
-      (path) => {
-        writeFileSync(path, JSON.stringify({ pull_request: { head: { repo: { full_name: 7 } } } }));
-        return { GITHUB_EVENT_PATH: path };
-      },
-      /payload is not a valid event payload \(.* at pull_request\.head\.repo\.full_name/,
-    ],
-    ['without the pull request', () => ({}), /payload has no pull_request/],
-  ];
-  for (const [what, env, reason] of unreadable) {
-    it(`refuses a host job on pull_request when the payload is ${what}`, async () => {
-      const touched = marker();
-      const workspace = makeWorkspace({
-        '.github/vmplan.yml': `version: 1\njobs:\n  escape: { executor: host, run: touch ${touched} }\n`,
-      });
-      const result = await step(
-        workspace.root,
-        {},
-        { name: 'pull_request', payload: {} },
-        env(join(folder, `event-${randomBytes(4).toString('hex')}.json`)),
-      ).done;
-      expect(result.code, result.stdout).toBe(1);
-      const message = errors(result).find((text) => text.includes('jobs.escape.executor'));
-      expect(message).toMatch(
-        /runs on the runner itself \(executor host\); trust: auto \(untrusted: the pull_request event /,
-      );
-      expect(message).toMatch(reason);
-      expect(existsSync(touched)).toBe(false);
-    }, 60_000);
-  }
+    });
+    const where = { owner: 'acme', repo: 'widgets' };
+    await expect(
+      fetchWorkflowRun(
+        api({ event: 'push', head_sha: VICTIM, head_repository: { full_name: 'acme/widgets' } }),
+        where,
+        5,
+      ),
+    ).resolves.toEqual({ runId: 5, event: 'push', headSha: VICTIM, headRepository: 'acme/widgets' });
+    await expect(fetchWorkflowRun(api({ event: 'push', head_sha: 'HEAD' }), where, 5)).rejects.toThrow(
+      "cannot tell what workflow run 5 was: GitHub's answer has no valid head_sha (expected a commit id)",
+    );
+    await expect(
+      fetchWorkflowRun(api(Object.assign(new Error('Forbidden'), { status: 403 })), where, 5),
+    ).rejects.toThrow("GitHub's API answered 403 to GET /repos/acme/widgets/actions/runs/5");
+  });
 });
