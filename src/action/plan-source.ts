@@ -135,8 +135,9 @@ async function rerunBase(
     locate: jobsFileLocator(base, context.workspace),
     rerunOf: `github-run:${runId}`,
     earlier: {
-      // Of the same commit, a job that passes now was flaky; after a new commit, it may have been fixed.
-      sameCode: plan.source.commit !== null && plan.source.commit === base.source.commit,
+      // Of the same commit, a job that passes now was flaky; after a new commit, it may have been fixed. The
+      // commit that run ran is GitHub's word, not its plan's.
+      sameCode: facts.headSha === base.source.commit,
       jobs: Object.fromEntries(merged.map((job) => [job.job, { status: job.status, tests: job.tests }])),
     },
   };
