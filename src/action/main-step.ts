@@ -96,10 +96,12 @@ async function runStep(
   setOutput('plan-path', planPath);
   announceShard(planned, log);
   // A plan the trust policy refuses is never published: an artifact is what a later rerun-failed-from would run.
-  await enforceTrust(planned.basePlan, trust, {
-    repositoryRoot: context.workspace,
-    cacheDir: layout.cacheDir,
-  });
+  // (The pipeline checks the plan this step executes again, published or not.)
+  if (planned.publish)
+    await enforceTrust(planned.basePlan, trust, {
+      repositoryRoot: context.workspace,
+      cacheDir: layout.cacheDir,
+    });
   const links = await publishPlan(planned, { context, layout, log, name: names.plan, secretValues });
   if (inputs['plan-only']) {
     setOutput('status', 'planned');

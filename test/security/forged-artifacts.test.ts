@@ -254,6 +254,21 @@ describe('a plan made untrusted runs untrusted on the command line', () => {
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(existsSync(touched)).toBe(true);
   }, 60_000);
+
+  it("the action's plan input under trust: auto refuses its host job, even on a push", async () => {
+    const touched = marker();
+    const workspace = makeWorkspace({ 'README.md': 'hello\n' });
+    const result = await step(
+      workspace.root,
+      { plan: planMadeUntrusted(touched), 'check-runs': 'false' },
+      { name: 'push', payload: {} },
+    ).done;
+    expect(result.code, result.stdout).toBe(1);
+    expect(errors(result).join('\n')).toContain(
+      'jobs.escape.executor: runs on the runner itself (executor host); running a plan made under trust: auto (untrusted for a pull request from a fork) (trust: trusted overrides) allows VM executors only',
+    );
+    expect(existsSync(touched)).toBe(false);
+  }, 60_000);
 });
 
 describe('trust: auto fails closed on a pull request whose event payload cannot be read', () => {
