@@ -15,6 +15,7 @@ for (const count of [100, 1000, 10000]) {
   const context = {
     source: { repository: 'acme/mono', commit: 'a'.repeat(40), ref: 'refs/heads/main', event: 'push' },
     jobsFile: { name: 'vmplan.yml', sha256: 'b'.repeat(64) },
+    trust: { trusted: true, reason: 'trust: trusted' },
     // Unknown changes: nothing is filtered out, so every job is planned (the most work).
     changes: { known: false as const, reason: 'bench' },
     defaultExecutor: 'vfkit' as const,

@@ -19,6 +19,7 @@ const text = monorepoJobsFile(250); // 1,000 jobs
 const plan: Plan = buildPlan(parseJobsFile(text, 'bench.yml').config, {
   source: { repository: 'acme/mono', commit: 'a'.repeat(40), ref: 'refs/heads/main', event: 'push' },
   jobsFile: { name: 'bench.yml', sha256: 'b'.repeat(64) },
+  trust: { trusted: true, reason: 'trust: trusted' },
   changes: { known: false, reason: 'bench' },
   defaultExecutor: 'vfkit',
   createdAt: new Date().toISOString(),
@@ -140,6 +141,7 @@ function contextOf(source: Plan) {
       event: source.source.event,
     },
     jobsFile: { name: 'bench.yml', sha256: 'b'.repeat(64) },
+    trust: { trusted: true, reason: 'trust: trusted' },
     changes: { known: false as const, reason: 'bench' },
     defaultExecutor: 'vfkit' as const,
     createdAt: new Date().toISOString(),

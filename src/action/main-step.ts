@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
+import { enforceTrust } from '../engine/trust-check.js';
 import { InfrastructureError, InputError } from '../errors.js';
 import { artifactName, uploadJsonArtifact } from '../github/artifacts.js';
 import { describeItem, pruneCache } from '../images/cache-gc.js';
@@ -35,7 +36,8 @@ export async function mainStep(): Promise<void> {
     const inputs = readInputs((name) => core.getInput(name), {
       stateDir: join(env.RUNNER_TEMP ?? tmpdir(), 'vmplan'),
     });
-    const context = workflowContext(env, readEventPayload(env.GITHUB_EVENT_PATH));
+    const event = readEventPayload(env.GITHUB_EVENT_PATH);
+    const context = workflowContext(env, event.payload, event.unreadable);
     const layout = new StateLayout(
       resolve(context.workspace, inputs['state-dir']),
       resolve(context.workspace, inputs['cache-dir'] ?? defaultCacheDir(env)),
@@ -76,8 +78,13 @@ async function runStep(
 ): Promise<void> {
   const names = artifactNames(context, inputs);
   // Only a rerun downloads anything into it (and creates it then).
-  const trust = trustOf(inputs, context);
-  const planned = await planForRun(inputs, context, join(layout.root, 'downloads', `${Date.now()}`), trust);
+  const planned = await planForRun(
+    inputs,
+    context,
+    join(layout.root, 'downloads', `${Date.now()}`),
+    trustOf(inputs, context),
+  );
+  const trust = planned.trust;
   for (const note of planned.notes) log.command(() => core.notice(note));
   const secretValues = secretValuesOf(planned.plan, process.env);
   log.command(() => {
@@ -89,6 +96,13 @@ async function runStep(
   setOutput('plan-id', planned.plan.planId);
   setOutput('plan-path', planPath);
   announceShard(planned, log);
+  // A plan the trust policy refuses is never published: an artifact is what a later rerun-failed-from would run.
+  // (The pipeline checks the plan this step executes again, published or not.)
+  if (planned.publish)
+    await enforceTrust(planned.basePlan, trust, {
+      repositoryRoot: context.workspace,
+      cacheDir: layout.cacheDir,
+    });
   const links = await publishPlan(planned, { context, layout, log, name: names.plan, secretValues });
   if (inputs['plan-only']) {
     setOutput('status', 'planned');
@@ -136,7 +150,11 @@ async function pruneAfterRun(inputs: ActionInputs, layout: StateLayout, log: Act
 function trustOf(inputs: ActionInputs, context: WorkflowContext): TrustPolicy {
   return decideTrust(
     inputs.trust,
-    { event: context.event, forkPullRequest: context.pullRequestFromElsewhere },
+    {
+      event: context.event,
+      forkPullRequest: context.pullRequestFromElsewhere,
+      unknownOrigin: context.pullRequestOriginUnknown,
+    },
     {
       imagePaths: inputs['trusted-image-paths'],
       network: inputs['untrusted-network'],

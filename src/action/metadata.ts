@@ -119,12 +119,12 @@ const OWN_INPUTS = {
   },
   'rerun-failed-from': {
     description:
-      'A workflow run id - download its plan and results and run only the jobs that did not pass (and what they need).',
+      "A workflow run id - download its plan and results and run only the jobs that did not pass (and what they need). GitHub is asked what that run was first, and the rerun is no more trusted than it (a fork's run reruns untrusted).",
     default: '',
   },
   'results-from': {
     description:
-      'With mode: report - the workflow run whose results to merge (default - this run; e.g. the run that triggered a workflow_run).',
+      'With mode: report - the workflow run whose results to merge (default - this run; e.g. the run that triggered a workflow_run). Check runs go on the head commit GitHub names for that run.',
     default: '',
   },
 } as const satisfies Record<string, InputDeclaration>;

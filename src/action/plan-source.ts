@@ -7,15 +7,18 @@ import { InputError } from '../errors.js';
 import { type ArtifactSource, downloadArtifact, listArtifacts } from '../github/artifacts.js';
 import { buildPlan, planIdOf } from '../plan/build.js';
 import { readPlan } from '../plan/io.js';
+import { otherRunTrust, recordedTrust } from '../plan/run-trust.js';
 import type { Plan } from '../plan/schema.js';
 import { selectFromPlan } from '../plan/select.js';
 import { shardPlan } from '../plan/shard.js';
+import { cappedBy, type TrustPolicy } from '../plan/trust.js';
 import { readDurations } from '../results/durations.js';
 import { readResults } from '../results/io.js';
 import { mergeResults } from '../results/merge.js';
 import type { JobResult, Results } from '../results/schema.js';
 import { changedFiles } from './changed-files.js';
 import { type ActionInputs, isInlineJobs } from './inputs.js';
+import { otherRunFacts } from './other-run.js';
 import { planSource, type WorkflowContext } from './workflow-context.js';
 
 /** How a job ended in the run a rerun repeats: what tells a flaky job or test. */
@@ -36,6 +39,11 @@ export interface PlanForRun {
   earlier?: { sameCode: boolean; jobs: Readonly<Record<string, EarlierJob>> };
   /** Things the user should know about how the plan was made (shown as notices). */
   notes: string[];
+  /**
+   * What the run may do: this step's trust, no more than a rerun's earlier run (as GitHub says it was) and the
+   * trust a given or rerun plan was made under.
+   */
+  trust: TrustPolicy;
 }
 
 /**
@@ -46,7 +54,7 @@ export async function planForRun(
   inputs: ActionInputs,
   context: WorkflowContext,
   workFolder: string,
-  trust: { trusted: boolean },
+  trust: TrustPolicy,
 ): Promise<PlanForRun> {
   if (
     inputs.durations !== undefined &&
@@ -59,9 +67,9 @@ export async function planForRun(
   const notes: string[] = [];
   const source =
     inputs['rerun-failed-from'] !== undefined
-      ? await rerunBase(inputs, context, inputs['rerun-failed-from'], workFolder)
+      ? await rerunBase(inputs, context, inputs['rerun-failed-from'], { workFolder, trust })
       : inputs.plan !== undefined
-        ? givenBase(context, inputs.plan)
+        ? givenBase(context, inputs.plan, inputs.trust === 'auto' ? trust : undefined)
         : await madeBase(inputs, context, notes, trust);
   let base = source.base;
   if (inputs.only !== undefined && (inputs.plan !== undefined || source.rerunOf !== undefined)) {
@@ -73,22 +81,35 @@ export async function planForRun(
     );
   }
   const plan = inputs.shard === undefined ? base : shardPlan(base, inputs.shard, new Date().toISOString());
-  return { ...source, plan, basePlan: base, notes };
+  return { ...source, plan, basePlan: base, notes, trust: source.trust ?? trust };
 }
 
 /** Where a step's plan comes from, before `only` and `shard` narrow it. */
-type BasePlan = Pick<PlanForRun, 'publish' | 'locate' | 'rerunOf' | 'earlier'> & { base: Plan };
+type BasePlan = Pick<PlanForRun, 'publish' | 'locate' | 'rerunOf' | 'earlier'> & {
+  base: Plan;
+  /** The trust the step runs under, when the plan's source limits it. */
+  trust?: TrustPolicy;
+};
 
-/** rerun-failed-from: that workflow run's plan, narrowed to the jobs that did not pass there, for this checkout. */
+/**
+ * rerun-failed-from: that workflow run's plan, narrowed to the jobs that did not pass there, for this checkout.
+ * GitHub is asked first what that run was: the rerun is no more trusted than it (a fork's run's artifacts are the
+ * fork's), nor than its plan says it was made.
+ */
 async function rerunBase(
   inputs: ActionInputs,
   context: WorkflowContext,
   runId: number,
-  workFolder: string,
+  step: { workFolder: string; trust: TrustPolicy },
 ): Promise<BasePlan> {
+  const facts = await otherRunFacts(inputs, context, runId);
   const { plan, results } = await planAndResultsOf(
     otherRun(inputs, context, runId),
-    join(workFolder, `rerun-${runId}`),
+    join(step.workFolder, `rerun-${runId}`),
+  );
+  const trust = cappedBy(
+    cappedBy(step.trust, otherRunTrust(facts, context.repository ?? '')),
+    recordedTrust(plan),
   );
   const merged = mergeResults(plan, results).jobs;
   const notPassed = merged.filter((job) => job.status !== 'passed').map((job) => job.job);
@@ -101,25 +122,40 @@ async function rerunBase(
     new Date().toISOString(),
   );
   // It runs against this checkout: the plan says so (commit, ref, event of this workflow run).
-  const body = { ...narrowed, source: { ...narrowed.source, ...planSource(context) } };
+  const body = {
+    ...narrowed,
+    source: { ...narrowed.source, ...planSource(context) },
+    trust: { trusted: trust.trusted, reason: trust.reason },
+  };
   const base = { ...body, planId: planIdOf(body) };
   return {
     base,
+    trust,
     publish: true,
     locate: jobsFileLocator(base, context.workspace),
     rerunOf: `github-run:${runId}`,
     earlier: {
-      // Of the same commit, a job that passes now was flaky; after a new commit, it may have been fixed.
-      sameCode: plan.source.commit !== null && plan.source.commit === base.source.commit,
+      // Of the same commit, a job that passes now was flaky; after a new commit, it may have been fixed. The
+      // commit that run ran is GitHub's word, not its plan's.
+      sameCode: facts.headSha === base.source.commit,
       jobs: Object.fromEntries(merged.map((job) => [job.job, { status: job.status, tests: job.tests }])),
     },
   };
 }
 
-/** The `plan` input: a plan made elsewhere (not published again). */
-function givenBase(context: WorkflowContext, path: string): BasePlan {
+/**
+ * The `plan` input: a plan made elsewhere (not published again). Under `trust: auto` (`autoTrust` given) it runs
+ * no more trusted than it was made; an explicit trust input decides alone.
+ */
+function givenBase(context: WorkflowContext, path: string, autoTrust: TrustPolicy | undefined): BasePlan {
   const base = readPlan(resolve(context.workspace, path), path);
-  return { base, publish: false, locate: jobsFileLocator(base, context.workspace), rerunOf: undefined };
+  return {
+    base,
+    publish: false,
+    locate: jobsFileLocator(base, context.workspace),
+    rerunOf: undefined,
+    ...(autoTrust === undefined ? {} : { trust: cappedBy(autoTrust, recordedTrust(base, 'trust: trusted')) }),
+  };
 }
 
 /** A plan made here from the `jobs` input (a path or inline YAML). */
@@ -127,7 +163,7 @@ async function madeBase(
   inputs: ActionInputs,
   context: WorkflowContext,
   notes: string[],
-  trust: { trusted: boolean },
+  trust: TrustPolicy,
 ): Promise<BasePlan> {
   const inline = isInlineJobs(inputs.jobs);
   const loaded: LoadedJobsFile = inline
@@ -137,6 +173,7 @@ async function madeBase(
   const base = buildPlan(loaded.config, {
     ociDigests,
     source: planSource(context),
+    trust: { trusted: trust.trusted, reason: trust.reason },
     jobsFile: { name: inline ? 'inline' : inputs.jobs, sha256: loaded.sha256 },
     changes: await changedFiles(context),
     ...(inputs.only === undefined ? {} : { only: inputs.only }),

@@ -34,7 +34,8 @@ export async function postStep(): Promise<void> {
     const checksFile = core.getState(STATE.checksFile);
     const token = core.getInput('github-token');
     if (checksFile !== '' && existsSync(checksFile) && token !== '') {
-      const context = workflowContext(process.env, readEventPayload(process.env.GITHUB_EVENT_PATH));
+      const event = readEventPayload(process.env.GITHUB_EVENT_PATH);
+      const context = workflowContext(process.env, event.payload, event.unreadable);
       const [owner, repo] = (context.repository ?? '').split('/');
       if (owner !== undefined && repo !== undefined && context.headSha !== null) {
         const checks = new CheckRunsClient(

@@ -14,6 +14,7 @@ import type { ActionsLog } from './actions-log.js';
 import { checkRunsFactory } from './check-runs.js';
 import type { ActionInputs } from './inputs.js';
 import { setOutput } from './metadata.js';
+import { otherRunFacts } from './other-run.js';
 import { emitAnnotations, finishWithResults, writeSummary } from './outputs.js';
 import { otherRun, planAndResultsOf } from './plan-source.js';
 import type { WorkflowContext } from './workflow-context.js';
@@ -30,10 +31,10 @@ export async function reportStep(
   layout: StateLayout,
   log: ActionsLog,
 ): Promise<void> {
-  const source: ArtifactSource =
-    inputs['results-from'] === undefined
-      ? { kind: 'this-run' }
-      : otherRun(inputs, context, inputs['results-from']);
+  const from = inputs['results-from'];
+  // Another run's artifacts are its workflow's: GitHub says which commit it ran, before any of them is read.
+  const facts = from === undefined ? undefined : await otherRunFacts(inputs, context, from);
+  const source: ArtifactSource = from === undefined ? { kind: 'this-run' } : otherRun(inputs, context, from);
   const folder = join(layout.root, 'downloads', `report-${Date.now()}`);
   mkdirSync(folder, { recursive: true });
   const given =
@@ -44,7 +45,10 @@ export async function reportStep(
   log.line(`Merged ${results.length} results.json for plan ${plan.planId.slice(0, 12)}: ${merged.status}`);
   for (const note of [...problems, ...merged.problems]) log.line(`note: ${note}`);
   setOutput('durations-path', writeDurations(layout, merged.jobs));
-  const checks = checkRunsFactory(inputs, context, log, plan.source.commit)?.(join(folder, 'checks.json'));
+  // Check runs go on the commit GitHub names (this run's event, or the other run's head), never a plan's
+  // `source.commit`: a forged plan would put a check on any commit.
+  const headSha = facts === undefined ? context.headSha : facts.headSha;
+  const checks = checkRunsFactory(inputs, context, log, headSha)?.(join(folder, 'checks.json'));
   if (checks !== undefined) await completeCheckRuns(checks, merged.jobs, merged.annotations);
   emitAnnotations(log, merged.annotations, {
     warning: log.warnings,

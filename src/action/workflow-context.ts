@@ -1,5 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { PlanContext } from '../plan/build.js';
+import { PULL_REQUEST_EVENTS } from '../plan/trust.js';
 
 /** What the action knows about the workflow run it is part of. */
 export interface WorkflowContext {
@@ -18,23 +20,41 @@ export interface WorkflowContext {
   forkPullRequest: boolean;
   /** A pull request whose head is not in this repository (a fork, or a deleted one), whatever the event. */
   pullRequestFromElsewhere: boolean;
+  /** Why a pull request event's origin cannot be told (its payload unreadable or without the pull request). */
+  pullRequestOriginUnknown: string | undefined;
   /** Commits to diff for `paths` filters: base..head, or why they are unknown. */
   diff: { base: string; head: string; mergeBase: boolean } | { unknown: string };
 }
 
-interface EventPayload {
-  before?: string;
-  after?: string;
-  pull_request?: {
-    head?: { sha?: string; ref?: string; repo?: { full_name?: string } | null };
-    base?: { sha?: string; repo?: { full_name?: string } };
-  };
-}
+const RepoSchema = z.looseObject({ full_name: z.string().optional() });
+
+/** The fields of the event payload (GITHUB_EVENT_PATH) the action reads; any other field is ignored. */
+const EventPayloadSchema = z.looseObject({
+  before: z.string().optional(),
+  after: z.string().optional(),
+  pull_request: z
+    .looseObject({
+      head: z
+        .looseObject({ sha: z.string().optional(), ref: z.string().optional(), repo: RepoSchema.nullish() })
+        .optional(),
+      base: z.looseObject({ sha: z.string().optional(), repo: RepoSchema.optional() }).optional(),
+    })
+    .optional(),
+});
+/** An event payload, as far as the action reads it. */
+export type EventPayload = z.infer<typeof EventPayloadSchema>;
 
 const ZERO_SHA = /^0+$/;
 
-/** Reads the workflow context from the runner's environment and the event payload. Pure. */
-export function workflowContext(env: NodeJS.ProcessEnv, payload: EventPayload): WorkflowContext {
+/**
+ * Reads the workflow context from the runner's environment and the event payload (`unreadable`: why the payload
+ * could not be read, when it could not). Pure.
+ */
+export function workflowContext(
+  env: NodeJS.ProcessEnv,
+  payload: EventPayload,
+  unreadable?: string,
+): WorkflowContext {
   const event = env.GITHUB_EVENT_NAME ?? null;
   const pullRequest = payload.pull_request;
   const headSha = pullRequest?.head?.sha ?? env.GITHUB_SHA ?? null;
@@ -79,8 +99,17 @@ export function workflowContext(env: NodeJS.ProcessEnv, payload: EventPayload): 
     pullRequestFromElsewhere:
       pullRequest !== undefined &&
       (headRepo === undefined || baseRepo === undefined || headRepo !== baseRepo),
+    pullRequestOriginUnknown: originUnknown(event, pullRequest !== undefined, unreadable),
     diff,
   };
+}
+
+/** Why a pull request event cannot be shown to come from this repository, or undefined. */
+function originUnknown(event: string | null, hasPullRequest: boolean, unreadable: string | undefined) {
+  if (event === null || !PULL_REQUEST_EVENTS.has(event)) return undefined;
+  if (unreadable !== undefined) return `the ${event} event payload ${unreadable}`;
+  if (!hasPullRequest) return `the ${event} event payload has no pull_request`;
+  return undefined;
 }
 
 /** The plan's source from the workflow context. */
@@ -94,12 +123,31 @@ export function artifactUrl(context: WorkflowContext, artifactId: number): strin
   return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}/artifacts/${artifactId}`;
 }
 
-/** The event payload the runner wrote (GITHUB_EVENT_PATH), or an empty one. */
-export function readEventPayload(path: string | undefined): Record<string, unknown> {
-  if (path === undefined || !existsSync(path)) return {};
+/**
+ * The event payload the runner wrote (GITHUB_EVENT_PATH), or an empty one and why it could not be read (missing,
+ * unreadable, not JSON, fields of the wrong type): callers decide what an unknown event means (trust fails closed).
+ */
+export function readEventPayload(path: string | undefined): { payload: EventPayload; unreadable?: string } {
+  if (path === undefined || path === '')
+    return { payload: {}, unreadable: 'is not given (GITHUB_EVENT_PATH is not set)' };
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    return { payload: {}, unreadable: `could not be read (${path}: ${code})` };
   }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return { payload: {}, unreadable: `is not JSON (${path})` };
+  }
+  const parsed = EventPayloadSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const at = issue === undefined || issue.path.length === 0 ? '' : ` at ${issue.path.join('.')}`;
+    return { payload: {}, unreadable: `is not a valid event payload (${path}${at}: ${issue?.message})` };
+  }
+  return { payload: parsed.data };
 }

@@ -22,6 +22,7 @@ import {
   type PlanBody,
   type PlanNode,
   type PlanSource,
+  type PlanTrust,
   type Precondition,
   type PrepareNode,
 } from './schema.js';
@@ -33,6 +34,8 @@ export const PLAN_DEFAULTS = { timeoutMinutes: 60, cpus: 2, memory: 2048 } as co
 export interface PlanContext {
   source: Omit<PlanSource, 'jobsFile' | 'jobsFileSha256'>;
   jobsFile: { name: string; sha256: string };
+  /** The trust the plan is made under (recorded in it: a plan made untrusted later runs untrusted). */
+  trust: PlanTrust;
   changes: Changes;
   /** Jobs selected by the user (their needs are added); undefined selects every job. */
   only?: readonly string[];
@@ -73,6 +76,7 @@ export function buildPlan(config: JobsFile, context: PlanContext): Plan {
     schemaVersion: PLAN_SCHEMA_VERSION,
     generator: { name: 'vmplan', version: VMPLAN_VERSION },
     source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
+    trust: { trusted: context.trust.trusted, reason: context.trust.reason },
     scope: {
       only: context.only === undefined ? null : [...new Set(context.only)].sort(),
       shard: null,

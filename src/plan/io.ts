@@ -72,9 +72,13 @@ export function parsePlan(text: string, file: string): Plan {
   const version = (data as Record<string, unknown>).schemaVersion;
   if (version !== PLAN_SCHEMA_VERSION) {
     const hint =
-      typeof version === 'number' && version > PLAN_SCHEMA_VERSION
-        ? ': it was written by a newer vmplan, upgrade to read it'
-        : '';
+      typeof version !== 'number'
+        ? ''
+        : version > PLAN_SCHEMA_VERSION
+          ? ': it was written by a newer vmplan, upgrade to read it'
+          : version === 1
+            ? ': it was written by an older vmplan, before plans recorded the trust they were made under; plan again'
+            : '';
     throw new InputError([
       locator.locate({
         path: ['schemaVersion'],

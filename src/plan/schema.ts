@@ -23,8 +23,8 @@ import {
 import { isVmExecutor } from '../executors/catalog.js';
 import { REPORT_FORMAT_NAMES } from '../parsers/formats/registry.js';
 
-/** The plan format version; bumped on any incompatible change. */
-export const PLAN_SCHEMA_VERSION = 1;
+/** The plan format version; bumped on any incompatible change (2: plans record the trust they were made under). */
+export const PLAN_SCHEMA_VERSION = 2;
 
 const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
 
@@ -46,6 +46,23 @@ export const PlanSourceSchema = z.strictObject({
 });
 /** Where a plan came from. */
 export type PlanSource = z.infer<typeof PlanSourceSchema>;
+
+/**
+ * The trust a plan was made under. A record, not a credential (anyone can edit a plan): a plan is never run more
+ * trusted because of it, only less — a plan made untrusted runs untrusted unless the user says otherwise.
+ */
+export const PlanTrustSchema = z.strictObject({
+  trusted: z.boolean().describe('Whether the run that made the plan was trusted (docs/security.md).'),
+  reason: z
+    .string()
+    .min(1)
+    .max(500)
+    .describe(
+      'Why, in the words of the trust policy, e.g. "trust: auto (untrusted for a pull request from a fork)".',
+    ),
+});
+/** The trust a plan was made under. */
+export type PlanTrust = z.infer<typeof PlanTrustSchema>;
 
 /** What changed, as far as the planner knew (drives `paths` filters). */
 export const ChangesSchema = z.discriminatedUnion('known', [
@@ -266,6 +283,7 @@ export const PlanBodySchema = z.strictObject({
   schemaVersion: z.literal(PLAN_SCHEMA_VERSION),
   generator: z.strictObject({ name: z.literal('vmplan'), version: z.string() }),
   source: PlanSourceSchema,
+  trust: PlanTrustSchema,
   scope: PlanScopeSchema,
   workspace: z.strictObject({
     exclude: z

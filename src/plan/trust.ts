@@ -136,6 +136,8 @@ export interface TrustEvidence {
   event: string | null;
   /** A pull request whose head lives in another repository (a fork), or whose head repository is gone. */
   forkPullRequest: boolean;
+  /** Why a pull request's origin cannot be told (its event payload unreadable): then it is not trusted. */
+  unknownOrigin?: string;
 }
 
 /**
@@ -165,6 +167,9 @@ export function decideTrust(
   });
   if (setting === 'trusted') return policy(true, 'trust: trusted');
   if (setting === 'untrusted') return policy(false, 'trust: untrusted');
+  // Fail closed: a pull request that cannot be shown to come from this repository is treated as a fork's.
+  if (evidence.unknownOrigin !== undefined)
+    return policy(false, `trust: auto (untrusted: ${evidence.unknownOrigin})`);
   if (evidence.forkPullRequest)
     return policy(false, 'trust: auto (untrusted for a pull request from a fork)');
   if (evidence.event !== null && TRUSTED_EVENTS.has(evidence.event))
@@ -189,4 +194,21 @@ const TRUSTED_EVENTS = new Set([
   'pull_request',
   'pull_request_review',
   'pull_request_review_comment',
+]);
+
+/**
+ * A policy no more trusted than `limit` (another run's, or a plan's record): an untrusted limit makes the policy
+ * untrusted with the limit's reason; a trusted limit changes nothing (trust is never raised).
+ */
+export function cappedBy(policy: TrustPolicy, limit: { trusted: boolean; reason: string }): TrustPolicy {
+  if (!policy.trusted || limit.trusted) return policy;
+  return { ...policy, trusted: false, reason: limit.reason };
+}
+
+/** Pull request events: their code may come from a fork, which only their payload tells. */
+export const PULL_REQUEST_EVENTS: ReadonlySet<string> = new Set([
+  'pull_request',
+  'pull_request_review',
+  'pull_request_review_comment',
+  'pull_request_target',
 ]);

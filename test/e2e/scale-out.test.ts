@@ -23,6 +23,12 @@ afterAll(async () => {
 /** A simulated workflow run: its id, and a step runner whose artifacts belong to it. */
 function workflowRun(workspace: string) {
   const runId = nextRun++;
+  // GitHub's API knows the run: a push to this repository, of the commit checked out now.
+  services.api.workflowRuns.set(runId, {
+    event: 'push',
+    head_sha: execFileSync('git', ['rev-parse', 'HEAD'], { cwd: workspace, encoding: 'utf8' }).trim(),
+    head_repository: { full_name: 'acme/widgets' },
+  });
   const runServices = {
     resultsUrl: services.resultsUrl,
     apiUrl: services.apiUrl,

@@ -35,7 +35,7 @@ describe('--json', () => {
   it('plan and validate, and refused input as a problems document', async () => {
     const project = testProject(jobs);
     const plan = documentOf((await runVmplan(['plan', '--json'], { cwd: project.root })).stdout);
-    expect(plan).toMatchObject({ command: 'plan', ok: true, plan: { schemaVersion: 1 } });
+    expect(plan).toMatchObject({ command: 'plan', ok: true, plan: { schemaVersion: 2 } });
     const validated = documentOf((await runVmplan(['validate', '--json'], { cwd: project.root })).stdout);
     expect(validated).toEqual({
       vmplan: 1,

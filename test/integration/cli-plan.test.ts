@@ -144,7 +144,7 @@ describe('vmplan show / validate / schema', () => {
     await runVmplan(['plan'], { cwd: repo });
     const shown = await runVmplan(['show', '.vmplan/plan.json'], { cwd: repo });
     expect(shown.code).toBe(0);
-    expect(shown.stdout).toMatch(/^Plan [0-9a-f]{12} {2}\(schema 1/);
+    expect(shown.stdout).toMatch(/^Plan [0-9a-f]{12} {2}\(schema 2/);
     expect(shown.stdout).toContain('job:unit');
     const fromJobs = await runVmplan(['show', '.github/vmplan.yml'], { cwd: repo });
     expect(fromJobs.code, fromJobs.stderr).toBe(0);

@@ -34,6 +34,7 @@ export function context(overrides: Partial<PlanContext> = {}): PlanContext {
   return {
     source: { repository: 'acme/app', commit: 'a'.repeat(40), ref: 'refs/heads/main', event: 'push' },
     jobsFile: { name: '.github/vmplan.yml', sha256: 'b'.repeat(64) },
+    trust: { trusted: true, reason: 'trust: trusted' },
     changes: { known: false, reason: 'test' },
     defaultExecutor: 'vfkit',
     createdAt: '2026-11-29T10:23:00.000Z',

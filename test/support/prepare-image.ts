@@ -20,6 +20,7 @@ export async function prepareFirstImage(
   const plan = buildPlan(config, {
     source: { repository: null, commit: null, ref: null, event: 'test' },
     jobsFile: { name: 'vmplan.yml', sha256: '0'.repeat(64) },
+    trust: { trusted: true, reason: 'trust: trusted' },
     changes: { known: false, reason: 'test' },
     defaultExecutor: 'qemu',
     createdAt: new Date().toISOString(),

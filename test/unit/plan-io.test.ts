@@ -103,27 +103,34 @@ jobs:
 
   it('rejects a jobs file given as a plan', () => {
     expect(planErrors('{"version": 1, "jobs": {}}')).toEqual([
-      'plan.json:1:1 schemaVersion: not a plan this vmplan can read: schemaVersion undefined, expected 1',
+      'plan.json:1:1 schemaVersion: not a plan this vmplan can read: schemaVersion undefined, expected 2',
     ]);
   });
 
   it('tells the user to upgrade for a newer plan format', () => {
-    const newer = serializePlan(plan).replace('"schemaVersion": 1', '"schemaVersion": 2');
+    const newer = serializePlan(plan).replace('"schemaVersion": 2', '"schemaVersion": 3');
     expect(planErrors(newer)).toEqual([
-      'plan.json:2:20 schemaVersion: not a plan this vmplan can read: schemaVersion 2, expected 1: it was written by a newer vmplan, upgrade to read it',
+      'plan.json:2:20 schemaVersion: not a plan this vmplan can read: schemaVersion 3, expected 2: it was written by a newer vmplan, upgrade to read it',
+    ]);
+  });
+
+  it('tells the user to plan again for a plan of format 1 (it records no trust)', () => {
+    const older = serializePlan(plan).replace('"schemaVersion": 2', '"schemaVersion": 1');
+    expect(planErrors(older)).toEqual([
+      'plan.json:2:20 schemaVersion: not a plan this vmplan can read: schemaVersion 1, expected 2: it was written by an older vmplan, before plans recorded the trust they were made under; plan again',
     ]);
   });
 
   it('says nothing about upgrading for an older or odd format version', () => {
     for (const [version, shown] of [
       ['0', '0'],
-      ['"1"', '"1"'],
+      ['"2"', '"2"'],
       ['null', 'null'],
     ])
       expect(
-        planErrors(serializePlan(plan).replace('"schemaVersion": 1', `"schemaVersion": ${version}`)),
+        planErrors(serializePlan(plan).replace('"schemaVersion": 2', `"schemaVersion": ${version}`)),
       ).toEqual([
-        `plan.json:2:20 schemaVersion: not a plan this vmplan can read: schemaVersion ${shown}, expected 1`,
+        `plan.json:2:20 schemaVersion: not a plan this vmplan can read: schemaVersion ${shown}, expected 2`,
       ]);
   });
 

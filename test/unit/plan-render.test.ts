@@ -67,7 +67,7 @@ describe('renderPlan', () => {
     );
     const key = (id: string) => cacheKey(plan, id);
     expect(renderPlan(plan, { env: { CARGO_TOKEN: 'x', NPM_TOKEN: '' } })).toBe(
-      `Plan ${plan.planId.slice(0, 12)}  (schema 1, vmplan ${VMPLAN_VERSION}, created 2026-11-29T10:23:00.000Z)
+      `Plan ${plan.planId.slice(0, 12)}  (schema 2, vmplan ${VMPLAN_VERSION}, created 2026-11-29T10:23:00.000Z)
   5 job(s), 4 image(s), 4 stage(s), 1 excluded
 Source:    acme/app @ aaaaaaaaaaaa (refs/heads/main, push)
 Jobs file: .github/vmplan.yml (sha256 bbbbbbbbbbbb)
@@ -119,7 +119,7 @@ Requires
     );
     const key = (id: string) => cacheKey(plan, id);
     expect(renderPlan(plan)).toBe(
-      `Plan ${plan.planId.slice(0, 12)}  (schema 1, vmplan ${VMPLAN_VERSION}, created 2026-11-29T10:23:00.000Z)
+      `Plan ${plan.planId.slice(0, 12)}  (schema 2, vmplan ${VMPLAN_VERSION}, created 2026-11-29T10:23:00.000Z)
   2 job(s), 2 image(s), 3 stage(s), 4 excluded
 Source:    (local)
 Jobs file: .github/vmplan.yml (sha256 bbbbbbbbbbbb)
@@ -159,7 +159,7 @@ Requires
       context({ source: { repository: 'acme/app', commit: null, ref: 'refs/pull/7/merge', event: null } }),
     );
     expect(renderPlan(plan)).toBe(
-      `Plan ${plan.planId.slice(0, 12)}  (schema 1, vmplan ${VMPLAN_VERSION}, created 2026-11-29T10:23:00.000Z)
+      `Plan ${plan.planId.slice(0, 12)}  (schema 2, vmplan ${VMPLAN_VERSION}, created 2026-11-29T10:23:00.000Z)
   1 job(s), 0 image(s), 1 stage(s), 0 excluded
 Source:    acme/app (refs/pull/7/merge)
 Jobs file: .github/vmplan.yml (sha256 bbbbbbbbbbbb)

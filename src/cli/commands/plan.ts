@@ -14,7 +14,7 @@ import { EXECUTOR_NAMES } from '../../executors/catalog.js';
 import { buildPlan } from '../../plan/build.js';
 import { serializePlan, writePlan } from '../../plan/io.js';
 import { renderPlan } from '../../plan/render.js';
-import type { Plan } from '../../plan/schema.js';
+import type { Plan, PlanTrust } from '../../plan/schema.js';
 import { secretValuesOf } from '../../plan/secrets.js';
 import { readDurations } from '../../results/durations.js';
 import { ensureStateDir } from '../../util/state-dir.js';
@@ -66,7 +66,7 @@ export const PLAN_FLAGS = {
 } as const satisfies Flags;
 
 /** The trust of planning on a developer's machine (their own jobs file): tags resolve with their credentials. */
-export const LOCAL_TRUST = { trusted: true } as const;
+export const LOCAL_TRUST: PlanTrust = { trusted: true, reason: 'trust: trusted' };
 
 /** --executor NAME, checked against the executor table. */
 export function executorFlag(given: string | undefined): Executor | undefined {
@@ -81,7 +81,7 @@ export async function planFromArgs(
   io: CliIo,
   file: string | undefined,
   values: { only?: string[]; 'changed-files'?: string; base?: string; executor?: string; durations?: string },
-  trust: { trusted: boolean },
+  trust: PlanTrust,
 ): Promise<Plan> {
   if (values['changed-files'] !== undefined && values.base !== undefined) {
     throw new InputError('use either --changed-files or --base, not both');
@@ -98,6 +98,7 @@ export async function planFromArgs(
     buildPlan(loaded.config, {
       ociDigests,
       source: localSource(io.cwd),
+      trust: { trusted: trust.trusted, reason: trust.reason },
       jobsFile: { name, sha256: loaded.sha256 },
       changes: localChanges(io.cwd, {
         changedFilesPath:

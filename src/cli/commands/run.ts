@@ -9,10 +9,11 @@ import { runPipeline } from '../../pipeline/run.js';
 import { signalExitCode } from '../../pipeline/signals.js';
 import { readPlan } from '../../plan/io.js';
 import { retargetPlan } from '../../plan/retarget.js';
+import { recordedTrust } from '../../plan/run-trust.js';
 import type { Plan } from '../../plan/schema.js';
 import { selectFromPlan } from '../../plan/select.js';
 import { parseShard, shardPlan } from '../../plan/shard.js';
-import { decideTrust, type TrustPolicy } from '../../plan/trust.js';
+import { cappedBy, decideTrust, type TrustPolicy } from '../../plan/trust.js';
 import { untrustedLimitsFrom } from '../../plan/untrusted-limits.js';
 import { StateLayout } from '../../records/layout.js';
 import { renderRunTable } from '../../records/render.js';
@@ -227,7 +228,7 @@ export async function executePlan(
       failFast: values['no-fail-fast'] !== true,
       rerun,
       locate: () => undefined,
-      trust: trustFromFlags(values),
+      trust: trustForPlan(plan, values),
       verbose: values.verbose === true,
       ...minFree(values['min-free']),
       signals: {
@@ -306,6 +307,15 @@ export function trustFromFlags(values: RunningValues): TrustPolicy {
     { event: null, forkPullRequest: false },
     { imagePaths: paths, network, untrustedSecrets: secrets, caps: caps.limits },
   );
+}
+
+/**
+ * The trust a plan runs under: --trust when given; else no more trusted than the plan was made (a plan made
+ * untrusted, e.g. downloaded from a pull request's run, runs untrusted unless the user says --trust trusted).
+ */
+function trustForPlan(plan: Plan, values: RunningValues): TrustPolicy {
+  const policy = trustFromFlags(values);
+  return values.trust === undefined ? cappedBy(policy, recordedTrust(plan, '--trust trusted')) : policy;
 }
 
 /** Flag values of commands that run a plan (run, rerun). */

@@ -6,6 +6,14 @@ import addFormats from 'ajv-formats';
 import { REPO_ROOT } from '../cli.js';
 import type { TwirpArtifacts } from './twirp-artifacts.js';
 
+/** A workflow run as GitHub's API describes it (the fields vmplan reads). */
+export interface FakeWorkflowRun {
+  event: string;
+  head_sha: string;
+  /** null: the head repository was deleted. */
+  head_repository: { full_name: string } | null;
+}
+
 /** One request the fake received. */
 export interface ApiRequest {
   method: string;
@@ -30,6 +38,8 @@ export class FakeGitHubApi {
   readonly requests: ApiRequest[] = [];
   readonly checkRuns = new Map<number, Record<string, unknown> & { annotations: unknown[] }>();
   readonly rejected: { path: string; errors: unknown }[] = [];
+  /** The workflow runs GET /repos/{owner}/{repo}/actions/runs/{run_id} knows, by id (others are 404). */
+  readonly workflowRuns = new Map<number, FakeWorkflowRun>();
   forbid = false;
   /** Answers check-run creations this late, as a slow API does (a job may end before its run exists). */
   createDelayMs = 0;
@@ -51,6 +61,16 @@ export class FakeGitHubApi {
         response.end(JSON.stringify(value));
       };
       if (this.forbid) return reply(403, { message: 'Resource not accessible by integration' });
+      const workflowRun = /^\/repos\/([^/]+\/[^/]+)\/actions\/runs\/(\d+)$/.exec(path);
+      if (workflowRun !== null && request.method === 'GET') {
+        const run = this.workflowRuns.get(Number(workflowRun[2]));
+        if (run === undefined) return reply(404, { message: 'Not Found' });
+        return reply(200, {
+          id: Number(workflowRun[2]),
+          ...run,
+          repository: { full_name: workflowRun[1] },
+        });
+      }
       const runArtifacts = /^\/repos\/[^/]+\/[^/]+\/actions\/runs\/(\d+)\/artifacts(\?.*)?$/.exec(path);
       if (runArtifacts !== null && this.artifacts !== undefined) {
         // Workflow run N's artifacts are the fake's artifacts of backend run "run-N".
