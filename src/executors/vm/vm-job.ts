@@ -14,8 +14,9 @@ import type { JobContext, JobOutcome } from '../contract.js';
 import { type VmJobTimes, vmPhases } from '../phases.js';
 import { writeGuestFiles } from './guest-files.js';
 import { type GuestUptimes, readGuestResult } from './guest-result.js';
+import { type InertMounts, mountInert } from './inert-mounts.js';
 import { followFile } from './tail-file.js';
-import { buildVmSpec, type VmSpec } from './vm-spec.js';
+import { buildVmSpec, type VmShare, type VmSpec } from './vm-spec.js';
 
 /** A running VM process. */
 export interface VmProcess {
@@ -43,6 +44,11 @@ export interface VmLauncher {
    * (QEMU's 9p with readonly=on). Then a job can be given the run's snapshot itself instead of its own clone.
    */
   readonly enforcesReadOnlyShares: boolean;
+  /**
+   * True when the share server keeps a root guest's set-id bits on the host (QEMU's virtiofsd runs as root): the
+   * shares a guest can write are then bind-mounted `nosuid,nodev` on the host for as long as it can write them.
+   */
+  readonly sharesKeepSetId?: boolean;
   /** Starts the VM; throws with a clear message when it cannot even start. */
   launch(spec: VmSpec, log: JobLog): Promise<VmProcess>;
   /** Why the VM process failed, from its exit and stderr (e.g. vfkit's `Error: ...` line). */
@@ -123,6 +129,7 @@ async function runTimedVmJob(
   let disk: string | null = null;
   let view: string | undefined;
   let passed = false;
+  let disarm: (() => Promise<void>) | undefined;
   writeGuestFiles(
     guestDir,
     {
@@ -186,6 +193,7 @@ async function runTimedVmJob(
     rmSync(socket, { force: true });
     if (context.signal.aborted)
       return { status: 'failed', exitCode: null, message: 'stopped before the VM started' };
+    disarm = guardShares(writableShares(spec.shares, launcher), launcher, log);
 
     watchCommandStart(guestDir, seen);
     const launchCalled = Date.now();
@@ -213,8 +221,13 @@ async function runTimedVmJob(
     // The console mirrors the job's output: masked like it.
     if (existsSync(consoleLog)) await maskFileInPlace(consoleLog, Object.values(context.secrets));
 
-    await bringBack(context, guestDir);
-    await sweepCaches(caches, log);
+    // Nothing privileged stays once the guest is gone, whatever the collection then does.
+    await disarm();
+    try {
+      await bringBack(context, guestDir);
+    } finally {
+      await sweepCaches(caches, log);
+    }
     if (context.signal.aborted) return { status: 'failed', exitCode: null, message: 'stopped' };
     if (exit.code !== 0) {
       return {
@@ -228,6 +241,8 @@ async function runTimedVmJob(
     passed = outcome.status === 'passed';
     return outcome;
   } finally {
+    // A failure anywhere above (the launch, the log, the collection) still sweeps and unmounts the shares.
+    await disarm?.();
     rmSync(join(guestDir, 'secrets.env'), { force: true });
     // The guest's own copy of its output is unmasked; the job's guest.log is the masked one.
     rmSync(join(guestDir, 'guest.log'), { force: true });
@@ -242,6 +257,45 @@ async function runTimedVmJob(
     // The guest could write into its inputs share (vfkit cannot keep it read-only): nothing of it is kept.
     rmSync(join(jobDir, 'inputs'), { recursive: true, force: true });
   }
+}
+
+/** The host folders of the shares a (root) guest can write: all but those the hypervisor keeps read-only. */
+function writableShares(shares: readonly VmShare[], launcher: VmLauncher): string[] {
+  return shares
+    .filter((share) => !(share.readOnly && launcher.enforcesReadOnlyShares))
+    .map((share) => share.hostPath);
+}
+
+/**
+ * Guards the shares a guest can write from the moment it boots: `nosuid,nodev` mounts where the share server
+ * keeps set-id bits (see VmLauncher.sharesKeepSetId). Returns the sweep that clears any device node and set-id
+ * bit the guest left, then unmounts — run once, after the VM is gone, whatever failed.
+ */
+function guardShares(folders: string[], launcher: VmLauncher, log: JobLog): () => Promise<void> {
+  const mounts: InertMounts | undefined = launcher.sharesKeepSetId === true ? mountInert(folders) : undefined;
+  let done: Promise<void> | undefined;
+  return () => {
+    done ??= (async () => {
+      const removed: string[] = [];
+      try {
+        for (const folder of folders)
+          removed.push(
+            ...(await sanitizeTree(folder, { privilegedOnly: true })).map((path) => `${folder}/${path}`),
+          );
+      } finally {
+        const problems = mounts?.release() ?? [];
+        if (problems.length > 0) await log.note(`vmplan: ${problems.join('; ')}`);
+      }
+      if (removed.length > 0)
+        await log.note(
+          `vmplan: removed ${removed.length} device node(s) the guest made in its shares: ${removed
+            .slice(0, 5)
+            .map((path) => JSON.stringify(path))
+            .join(', ')}`,
+        );
+    })();
+    return done;
+  };
 }
 
 /** The job's outcome from result.json, which the guest wrote and nothing vouches for. */
