@@ -106,6 +106,7 @@ export class HostExecutor implements JobExecutor {
       { artifacts: node.artifacts, reports: reportGlobs(node), outputs: passed ? (node.outputs ?? []) : [] },
       jobDir,
       Object.values(context.secrets),
+      context.limits,
     );
     if (notes.length > 0) await log.note(notes.join('\n'));
     const outcome = toOutcome(result);

@@ -1,9 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, type Stats, watch } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  truncateSync,
+  watch,
+} from 'node:fs';
+import { basename, join } from 'node:path';
+import { DEFAULT_LIMITS } from '../../plan/limits.js';
 import { reportGlobs } from '../../plan/schema.js';
 import type { JobLog } from '../../records/job-log.js';
+import { formatBytes } from '../../util/bytes.js';
 import { takeLease, withLock } from '../../util/lease.js';
 import { maskFileInPlace } from '../../util/mask-file.js';
 import { cloneFile } from '../../workspace/clone-file.js';
@@ -126,6 +138,7 @@ async function runTimedVmJob(
   const socket = join(settings.socketDir, `${randomBytes(6).toString('hex')}.sock`);
   const pidFile = join(jobDir, `${launcher.name}.pid`);
   const consoleLog = join(jobDir, 'console.log');
+  const logBytes = (context.limits ?? DEFAULT_LIMITS).logBytes;
   let disk: string | null = null;
   let view: string | undefined;
   let passed = false;
@@ -211,14 +224,15 @@ async function runTimedVmJob(
     const following =
       context.guestLog === undefined
         ? Promise.resolve()
-        : followFile(join(guestDir, 'guest.log'), context.guestLog.input(), vm.exited);
+        : followFile(join(guestDir, 'guest.log'), context.guestLog.input(), vm.exited, logBytes);
     const exit = await vm.exited;
     seen.exit = Date.now();
     seen.unwatch();
     context.signal.removeEventListener('abort', onAbort);
     await stopping;
     await following;
-    // The console mirrors the job's output: masked like it.
+    // The console mirrors the job's output: capped and masked like it.
+    await capFile(consoleLog, logBytes, log);
     if (existsSync(consoleLog)) await maskFileInPlace(consoleLog, Object.values(context.secrets));
 
     // Nothing privileged stays once the guest is gone, whatever the collection then does.
@@ -257,6 +271,16 @@ async function runTimedVmJob(
     // The guest could write into its inputs share (vfkit cannot keep it read-only): nothing of it is kept.
     rmSync(join(jobDir, 'inputs'), { recursive: true, force: true });
   }
+}
+
+/** Cuts a log the guest wrote past `bytes` (a guest can print without end), saying so in the job's log. */
+async function capFile(path: string, bytes: number, log: JobLog): Promise<void> {
+  const info = lstatOrUndefined(path);
+  if (info === undefined || !info.isFile() || info.size <= bytes) return;
+  truncateSync(path, bytes);
+  await log.note(
+    `vmplan: ${basename(path)} cut at ${formatBytes(bytes)} of ${formatBytes(info.size)} (limits.log-bytes)`,
+  );
 }
 
 /** The host folders of the shares a (root) guest can write: all but those the hypervisor keeps read-only. */
@@ -380,6 +404,7 @@ async function bringBack(context: JobContext, guestDir: string): Promise<void> {
     { artifacts: node.artifacts, reports: reportGlobs(node), outputs },
     jobDir,
     Object.values(context.secrets),
+    context.limits ?? DEFAULT_LIMITS,
   );
   if (notes.length > 0) await log.note(notes.join('\n'));
   for (const folder of Object.values(roots)) rmSync(folder, { recursive: true, force: true });
