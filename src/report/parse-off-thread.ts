@@ -57,7 +57,8 @@ function startWorker(): Worker | null {
  * (each file is then one slice, bounded by the format's maxBytes). Throws the parser's own message.
  */
 export async function parseReportFile(format: ReportFormat, path: string): Promise<TestReport> {
-  worker ??= startWorker();
+  // Started once: null (no worker here, or it died) stays null.
+  if (worker === undefined) worker = startWorker();
   if (worker !== null) {
     const id = nextId++;
     const reply = await new Promise<Reply | null>((resolve) => {
