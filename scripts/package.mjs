@@ -1,9 +1,15 @@
 // Builds the committed bundles in dist/ with @vercel/ncc: one bundle per entry point, each in its own folder
 // so code-split chunks never collide, plus the two files action.yml names (dist/index.js, dist/post.js).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
-const entries = { main: 'src/main.ts', post: 'src/post.ts', cli: 'src/cli.ts' };
+const entries = {
+  main: 'src/main.ts',
+  post: 'src/post.ts',
+  cli: 'src/cli.ts',
+  // The report parser's worker thread (src/report/parse-off-thread.ts), copied next to each bundle below.
+  'parse-worker': 'src/report/parse-worker.ts',
+};
 const only = process.argv.slice(2);
 
 rmSync('dist', { recursive: true, force: only.length === 0 });
@@ -40,3 +46,8 @@ writeFileSync(
   'dist/post.js',
   "// The action's post step (action.yml: runs.post). Built by npm run package.\nimport './post/index.js';\n",
 );
+// Each bundle starts its report-parsing worker from its own folder (new URL('./parse-worker.js', import.meta.url)).
+if (existsSync('dist/parse-worker/index.js'))
+  for (const name of ['main', 'post', 'cli'])
+    if (existsSync(`dist/${name}`))
+      copyFileSync('dist/parse-worker/index.js', `dist/${name}/parse-worker.js`);

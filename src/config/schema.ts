@@ -3,6 +3,7 @@ import { EXECUTOR_NAMES, EXECUTORS } from '../executors/catalog.js';
 import { GUEST_ARCHS } from '../executors/descriptor.js';
 import { referenceProblem } from '../oci/reference.js';
 import { REPORT_FORMATS } from '../parsers/formats/registry.js';
+import { parseBytes } from '../util/bytes.js';
 import { describeValue } from '../util/describe.js';
 import { runnerOnlyReason } from './runner-variables.js';
 import { branchKeys } from './zod-problems.js';
@@ -315,6 +316,38 @@ const RetryOnSchema = z
     'Which ends of an attempt are retried: "failure" (the command failed), "timeout", "infrastructure" (the VM did not boot, the hypervisor died, the guest wrote no result). Default: all three.',
   );
 
+/** A size in bytes: a whole number, or a string such as "512MiB" or "2GB". */
+const ByteSizeSchema = z.union([
+  z.int().positive({ error: 'expected a positive number of bytes' }),
+  z.string().refine((text) => (parseBytes(text) ?? 0) > 0, {
+    error: (issue) => `expected a size such as "512MiB" or "2GB", found ${describeValue(issue.input)}`,
+  }),
+]);
+
+/** Caps on what one job brings back and writes: a runaway or hostile job stops at them, with a note in its log. */
+export const LimitsSchema = z
+  .strictObject({
+    'artifact-bytes': ByteSizeSchema.optional().describe(
+      'Bytes brought back from the job (artifacts, reports, outputs; a sparse file counts its allocated bytes). Default 8GiB; 1GiB in untrusted runs.',
+    ),
+    'artifact-files': z
+      .int()
+      .positive()
+      .optional()
+      .describe('Files brought back from the job. Default 50000; 10000 in untrusted runs.'),
+    'report-files': z
+      .int()
+      .positive()
+      .optional()
+      .describe('Test report files brought back and read. Default 2000; 500 in untrusted runs.'),
+    'log-bytes': ByteSizeSchema.optional().describe(
+      "Bytes kept of the guest's output (guest.log) and console (console.log). Default 256MiB; 64MiB in untrusted runs.",
+    ),
+  })
+  .describe('Caps on what a job brings back and logs (untrusted runs use the lower of these and their own).');
+/** A parsed `limits` block. */
+export type Limits = z.infer<typeof LimitsSchema>;
+
 /** One job: a shell script run in a fresh VM (or on the host). */
 export const JobSchema = z
   .strictObject({
@@ -378,6 +411,7 @@ export const JobSchema = z
     'retry-on': RetryOnSchema.optional(),
     cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
     memory: MemorySchema.optional().describe("Override the image's memory for this job."),
+    limits: LimitsSchema.optional(),
   })
   .describe('A CI job.');
 /** A parsed job definition. */
@@ -392,6 +426,7 @@ export const DefaultsSchema = z.strictObject({
   env: EnvSchema.optional(),
   retries: RetriesSchema.optional(),
   'retry-on': RetryOnSchema.optional(),
+  limits: LimitsSchema.optional(),
 });
 
 /** A gitignore-style pattern inside the repository. */

@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import type { RetryCause } from '../config/schema.js';
 import { isOutOfSpace } from '../errors.js';
 import type { AbortReason, PreparedImage } from '../executors/contract.js';
+import { effectiveLimits } from '../plan/limits.js';
 import type { ExecuteNode, Plan, PlanNode, PrepareNode } from '../plan/schema.js';
 import type { TrustPolicy } from '../plan/trust.js';
 import { JobLog } from '../records/job-log.js';
@@ -347,6 +348,7 @@ async function executeNode(
     killGraceMs: graceFor,
     onProcess: (process) => options.store.update(node.id, { process }),
     inputs,
+    limits: effectiveLimits(node.limits, options.trust.trusted),
   });
   const { infrastructure, ...result } = outcome;
   return {

@@ -1,4 +1,5 @@
 import type { RunningProcess } from '../executors/descriptor.js';
+import type { JobLimits } from '../plan/limits.js';
 import type { ExecuteNode, Plan } from '../plan/schema.js';
 import type { JobLog } from '../records/job-log.js';
 import type { TimedPhase } from '../records/schema.js';
@@ -68,6 +69,8 @@ export interface JobContext {
    * kept, to put in this job's workspace read-only at the same paths.
    */
   inputs: readonly { from: string; folder: string }[];
+  /** What the job may bring back and log (the plan's caps under the run's trust); the defaults when absent. */
+  limits?: JobLimits;
 }
 
 /** What an executor reports about a job. The engine overrides the status when the job was aborted. */

@@ -10,7 +10,7 @@ import {
   type JobLocation,
   jobAnnotations,
 } from '../report/annotations.js';
-import { jobDiagnostics, jobReport, jobTests, readJobTestReports } from '../report/collect.js';
+import { jobDiagnostics, jobReport, jobTests, readJobTestReportsOffThread } from '../report/collect.js';
 import type { JobReport } from '../report/model.js';
 import type { JobResult } from '../results/schema.js';
 import type { ChecksPort, NodeHooks } from './ports.js';
@@ -34,6 +34,7 @@ export class JobTracker implements NodeHooks {
   private readonly annotationsByJob = new Map<string, Annotation[]>();
   private readonly testsByJob = new Map<string, TestSummary | null>();
   private readonly pending: Promise<void>[] = [];
+  private readonly analysing: Promise<void>[] = [];
 
   constructor(
     private readonly layout: StateLayout,
@@ -64,9 +65,21 @@ export class JobTracker implements NodeHooks {
 
   finished(node: PlanNode, record: NodeRecord): void {
     if (node.kind !== 'execute') return;
+    // Read off the event loop (a job's report can take seconds to parse): other jobs' timeouts stay on time.
+    // Whatever its reports hold, the run goes on (each reader says why it found nothing).
+    this.analysing.push(this.analyse(node, record).catch(() => undefined));
+  }
+
+  /** Resolves once every finished job's reports are read: its tests and annotations are known. */
+  async analysed(): Promise<void> {
+    await Promise.all(this.analysing);
+  }
+
+  private async analyse(node: ExecuteNode, record: NodeRecord): Promise<void> {
     // Its reports are read once, for both its test summary and its annotations.
     const ran = record.status === 'passed' || record.status === 'failed' || record.status === 'timed_out';
-    const read = ran && reportGlobs(node).length > 0 ? this.readReports(node) : { reports: [], problems: [] };
+    const read =
+      ran && reportGlobs(node).length > 0 ? await this.readReports(node) : { reports: [], problems: [] };
     this.testsByJob.set(node.job, ran ? this.testsOf(node, read) : null);
     const annotations = this.annotationsOf(node, record.status, read);
     this.annotationsByJob.set(node.job, annotations);
@@ -103,9 +116,11 @@ export class JobTracker implements NodeHooks {
   }
 
   /** A job's test reports, or the reason they could not be read (the folder is the job's). */
-  private readReports(node: ExecuteNode): { reports: TestReport[]; problems: string[] } {
+  private async readReports(
+    node: ExecuteNode,
+  ): Promise<{ reports: TestReport[]; problems: string[]; earlier?: TestReport[][] }> {
     try {
-      return readJobTestReports(this.layout, this.store!.runId, node);
+      return await readJobTestReportsOffThread(this.layout, this.store!.runId, node);
     } catch (error) {
       return { reports: [], problems: [`the reports could not be read: ${(error as Error).message}`] };
     }
@@ -113,7 +128,7 @@ export class JobTracker implements NodeHooks {
 
   private testsOf(
     node: ExecuteNode,
-    read: { reports: TestReport[]; problems: string[] },
+    read: { reports: TestReport[]; problems: string[]; earlier?: TestReport[][] },
   ): TestSummary | null {
     const store = this.store!;
     const snapshot = this.layout.snapshotDir(store.record.snapshotRun);

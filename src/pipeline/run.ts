@@ -75,6 +75,7 @@ export async function runPipeline(request: RunRequest, ports: RunPorts): Promise
   const tracker = new JobTracker(request.layout, request.repositoryRoot, request.locate, earlierRun(request));
   const signals = new RunSignals(request.layout, request.signals);
   const record = await execute(request, ports, tracker, signals);
+  await tracker.analysed();
   const collected = collectRun(
     request.plan,
     request.basePlanId,

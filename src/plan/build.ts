@@ -12,6 +12,7 @@ import { canonicalJson, compareText, sha256 } from '../util/canonical-json.js';
 import { postOrder } from '../util/graph.js';
 import { didYouMean } from '../util/suggest.js';
 import { VMPLAN_VERSION } from '../version.js';
+import { plannedLimits } from './limits.js';
 import { firstMatchingFile } from './paths-filter.js';
 import {
   type Changes,
@@ -242,8 +243,15 @@ function buildExecuteNode(
       .sort((a, b) => compareText(a.name, b.name)),
     ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' as const } : {}),
     ...retryOf(job, config),
+    ...limitsOf(job, config),
     ...outputsOf(job, needs, config),
   };
+}
+
+/** A job's caps, present only when the jobs file sets any (plans without them keep their form). */
+function limitsOf(job: JobDefinition, config: JobsFile): Pick<ExecuteNode, 'limits'> {
+  const limits = plannedLimits(job.limits, config.defaults?.limits);
+  return limits === undefined ? {} : { limits };
 }
 
 /**

@@ -22,6 +22,7 @@ import {
 } from '../config/schema.js';
 import { isVmExecutor } from '../executors/catalog.js';
 import { REPORT_FORMAT_NAMES } from '../parsers/formats/registry.js';
+import { JobLimitsSchema } from './limits.js';
 
 /** The plan format version; bumped on any incompatible change (2: plans record the trust they were made under). */
 export const PLAN_SCHEMA_VERSION = 2;
@@ -253,6 +254,9 @@ export const ExecuteNodeSchema = z.strictObject({
     .describe(
       'Present only for jobs that need jobs with outputs: whose outputs it sees in its workspace (read-only, at the same paths), by job.',
     ),
+  limits: JobLimitsSchema.partial()
+    .optional()
+    .describe("Present only when the jobs file sets caps: the job's own limits (the rest are the defaults)."),
   retry: z
     .strictObject({
       retries: z.number().int().min(1).max(MAX_RETRIES),

@@ -18,6 +18,7 @@ import { type EarlierResult, isFlaky, type NodeRecord } from '../records/schema.
 import { formatBytes } from '../util/bytes.js';
 import { compareText } from '../util/canonical-json.js';
 import type { JobReport } from './model.js';
+import { parseReportFile } from './parse-off-thread.js';
 import { suffixFinder } from './repo-files.js';
 
 /** How much of the end of a log the reports show. */
@@ -131,6 +132,46 @@ function readTestReports(folder: string, node: ExecuteNode): { reports: TestRepo
 }
 
 /**
+ * A job's test reports, as readJobTestReports reads them, and its earlier attempts' — each file parsed off the
+ * event loop (parse-off-thread), so other jobs' timers fire on time while a huge report is read.
+ */
+export async function readJobTestReportsOffThread(
+  layout: StateLayout,
+  runId: string,
+  node: ExecuteNode,
+): Promise<{ reports: TestReport[]; problems: string[]; earlier: TestReport[][] }> {
+  const jobDir = layout.nodeDir(runId, node);
+  const own = await readTestReportsOffThread(join(jobDir, 'reports'), node);
+  const earlier: TestReport[][] = [];
+  for (const folder of earlierAttemptFolders(jobDir))
+    earlier.push((await readTestReportsOffThread(join(folder, 'reports'), node)).reports);
+  return { ...own, earlier };
+}
+
+async function readTestReportsOffThread(
+  folder: string,
+  node: ExecuteNode,
+): Promise<{ reports: TestReport[]; problems: string[] }> {
+  const reports: TestReport[] = [];
+  const problems: string[] = [];
+  for (const file of filesUnder(folder)) {
+    const path = relative(folder, file);
+    for (const format of formatsOf(node, path)) {
+      if (statSync(file).size > format.maxBytes) {
+        problems.push(`${path}: larger than ${formatBytes(format.maxBytes)}, not read as ${format.name}`);
+        continue;
+      }
+      try {
+        reports.push(await parseReportFile(format, file));
+      } catch (error) {
+        problems.push(`${path}: ${(error as Error).message.split('\n')[0]!.slice(0, 300)}`);
+      }
+    }
+  }
+  return { reports, problems };
+}
+
+/**
  * File/line diagnostics of a job: from the end of its logs and from its test reports (each read with the format
  * the jobs file named for it), with paths made relative to the repository (only files in the run's snapshot count).
  */
@@ -163,7 +204,7 @@ export function jobTests(
   snapshotDir: string,
   repositoryRoot: string,
   earlierFailures: readonly { test: string; suite: string }[] = [],
-  read?: { reports: TestReport[]; problems: string[] },
+  read?: { reports: TestReport[]; problems: string[]; earlier?: TestReport[][] },
 ): TestSummary | null {
   if (reportGlobs(node).length === 0) return null;
   const relativize = jobRelativizer(layout, runId, node, snapshotDir, repositoryRoot);
@@ -173,9 +214,11 @@ export function jobTests(
     if (reports.length === 0 && problems.length === 0)
       problems.push(`no report file matched ${reportGlobs(node).join(', ')}`);
     const summary = summarizeTests(reports, relativize, problems, suffixFinder(snapshotDir));
-    const earlier = earlierAttemptFolders(layout.nodeDir(runId, node)).map(
-      (folder) => readTestReports(join(folder, 'reports'), node).reports,
-    );
+    const earlier =
+      read?.earlier ??
+      earlierAttemptFolders(layout.nodeDir(runId, node)).map(
+        (folder) => readTestReports(join(folder, 'reports'), node).reports,
+      );
     // Flaky within the tool's own retries (summary.flaky), across the job's attempts, across runs: each once.
     const seen = new Set<string>();
     const flaky = [

@@ -10,11 +10,15 @@ const OPEN_NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NO
 /**
  * Makes a folder a guest or job wrote into safe for the host to keep and upload: pipes, sockets and device nodes
  * are removed, and so are symlinks unless `keepLinks` (a cache's links are only ever followed inside a guest);
- * setuid, setgid and sticky bits are cleared. Never follows a link: each entry is opened with O_NOFOLLOW and
+ * setuid, setgid and sticky bits are cleared. `privilegedOnly`: device nodes and set-id bits only (what grants
+ * privilege on the host), links, pipes and sockets left for the collection to name. Never follows a link: each entry is opened with O_NOFOLLOW and
  * changed through that handle, and folders are entered through their handles where the OS allows it.
  * Returns the relative paths removed.
  */
-export async function sanitizeTree(folder: string, options: { keepLinks?: boolean } = {}): Promise<string[]> {
+export async function sanitizeTree(
+  folder: string,
+  options: { keepLinks?: boolean; privilegedOnly?: boolean } = {},
+): Promise<string[]> {
   const removed: string[] = [];
   const top = await lstat(folder).catch(() => undefined);
   if (top === undefined || !top.isDirectory()) return removed;
@@ -22,7 +26,9 @@ export async function sanitizeTree(folder: string, options: { keepLinks?: boolea
     for (const entry of await readdir(here, { withFileTypes: true })) {
       const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
       const full = join(here, entry.name);
-      if (entry.isSymbolicLink() && options.keepLinks === true) continue;
+      if (entry.isSymbolicLink() && (options.keepLinks === true || options.privilegedOnly === true)) continue;
+      // Pipes and sockets grant nothing: left for the collection to name.
+      if ((entry.isFIFO() || entry.isSocket()) && options.privilegedOnly === true) continue;
       if (!entry.isFile() && !entry.isDirectory()) {
         // unlink never follows; a folder put in its place since is left alone (rm without recursive refuses it).
         await rm(full, { force: true }).catch(() => undefined);

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -11,13 +12,14 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collectJobOutputs, collectMatches } from '../../src/workspace/collect.js';
+import { collectBudget, collectJobOutputs, collectMatches } from '../../src/workspace/collect.js';
 import { createExcluder } from '../../src/workspace/exclude.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-collect-'));
@@ -123,10 +125,59 @@ describe('collectMatches', () => {
       paths: [],
       unmatched: ['out'],
       skipped: [{ path: '.', kind: 'a symbolic link' }],
+      refused: [],
     });
     const missing = await collectMatches(join(folder, 'missing'), ['out'], join(folder, 'missing-out'));
-    expect(missing).toEqual({ paths: [], unmatched: ['out'], skipped: [] });
+    expect(missing).toEqual({ paths: [], unmatched: ['out'], skipped: [], refused: [] });
     expect(existsSync(join(folder, 'root-link-out'))).toBe(false);
+  });
+});
+
+describe('collecting under limits', () => {
+  const roots: string[] = [];
+  afterAll(() => {
+    for (const root of roots) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('keeps a sparse file sparse, charges what it occupies, and brings a hard-linked file once', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-limits-'));
+    roots.push(root);
+    writeFileSync(join(root, 'sparse.img'), 'data');
+    truncateSync(join(root, 'sparse.img'), 256 * 2 ** 20);
+    writeFileSync(join(root, 'a.xml'), '<testsuite/>');
+    for (const name of ['b.xml', 'c.xml']) linkSync(join(root, 'a.xml'), join(root, name));
+    // A file longer than what is left is refused (reading its holes costs time too); this one fits.
+    const budget = collectBudget(512 * 2 ** 20, 100);
+    const got = await collectMatches(root, ['*.img', '*.xml'], join(root, 'out'), [], budget);
+    expect(got.paths).toEqual(['sparse.img', 'a.xml']);
+    expect(got.refused).toEqual([
+      { path: 'b.xml', why: 'it is a hard link to "a.xml", brought back once' },
+      { path: 'c.xml', why: 'it is a hard link to "a.xml", brought back once' },
+    ]);
+    const copy = statSync(join(root, 'out/sparse.img'));
+    expect(copy.size).toBe(256 * 2 ** 20);
+    expect(copy.blocks * 512).toBeLessThanOrEqual(2 ** 20);
+    expect(budget.files).toBe(98);
+    expect(budget.bytes).toBeGreaterThan(510 * 2 ** 20);
+  });
+
+  it('refuses files past the byte and file limits, saying which limit', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-limits-'));
+    roots.push(root);
+    writeFileSync(join(root, 'big.bin'), Buffer.alloc(64 * 1024, 1));
+    for (const name of ['1.xml', '2.xml', '3.xml']) writeFileSync(join(root, name), '<testsuite/>');
+    const notes = await collectJobOutputs(
+      { artifacts: root, reports: root },
+      { artifacts: ['big.bin'], reports: ['*.xml'] },
+      join(root, 'job'),
+      [],
+      { artifactBytes: 32 * 1024, artifactFiles: 100, reportFiles: 2 },
+    );
+    expect(notes).toEqual([
+      'vmplan: left artifact "big.bin" behind: it is 65.5 KB (65.5 KB on disk), over what limits.artifact-bytes leaves (32.8 KB)',
+      'vmplan: left report "3.xml" behind: the job brought back as many files as limits.report-files allows',
+    ]);
+    expect(readdirSync(join(root, 'job/reports')).sort()).toEqual(['1.xml', '2.xml']);
   });
 });
 

@@ -136,7 +136,7 @@ describe('the hypervisor command lines', () => {
         { ...SPEC, shares: [{ tag: 't', hostPath: '/s', readOnly: false }] },
         { accel: 'tcg', shares: '9p' },
       ),
-    ).toContain('local,id=fs0,path=/s,security_model=none');
+    ).toContain('local,id=fs0,path=/s,security_model=mapped-xattr,fmode=0755,dmode=0755');
     expect(() => qemuArgs(SPEC, { accel: 'tcg', shares: 'virtiofs', virtiofsSockets: {} })).toThrow(
       `no virtiofsd socket for share ${'w'.repeat(MAX_TAG_BYTES)}`,
     );

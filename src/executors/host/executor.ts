@@ -130,6 +130,7 @@ export class HostExecutor implements JobExecutor {
       { artifacts: node.artifacts, reports: reportGlobs(node), outputs: passed ? (node.outputs ?? []) : [] },
       jobDir,
       context.runSecrets,
+      context.limits,
     );
     if (notes.length > 0) await log.note(notes.join('\n'));
     return toOutcome(result);

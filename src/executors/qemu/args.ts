@@ -88,8 +88,18 @@ function shareArgs(share: VmShare, index: number, options: QemuOptions): string[
   }
   return [
     '-fsdev',
-    `local,id=fs${index},path=${value(share.hostPath)},security_model=none${share.readOnly ? ',readonly=on' : ''}`,
+    `local,id=fs${index},path=${value(share.hostPath)},${ninePModel(share.readOnly)}`,
     '-device',
     `virtio-9p-pci,fsdev=fs${index},mount_tag=${value(share.tag)}`,
   ];
+}
+
+/**
+ * A writable 9p share is `mapped-xattr`: QEMU creates every file as itself with a plain mode (0755 files, so a
+ * built program stays runnable on the host) and keeps the guest's owner, mode and special files in xattrs, so
+ * a root guest's `mknod` or `chmod u+s` never makes a device node or a set-id file on the host. A read-only
+ * share (`readonly=on`, enforced by QEMU) shows the host's owners and modes as they are.
+ */
+function ninePModel(readOnly: boolean): string {
+  return readOnly ? 'security_model=none,readonly=on' : 'security_model=mapped-xattr,fmode=0755,dmode=0755';
 }

@@ -59,6 +59,8 @@ export class QemuExecutor implements JobExecutor {
       restControlled: false,
       // 9p shares are exported with readonly=on: QEMU itself refuses the guest's writes. virtiofsd has no such mode.
       enforcesReadOnlyShares: virtiofsd === undefined,
+      // virtiofsd runs as root: without CAP_MKNOD it makes no device node, but it keeps a guest's chmod u+s.
+      sharesKeepSetId: virtiofsd !== undefined,
       async launch(spec, log) {
         if (!accels.has(spec.arch)) accels.set(spec.arch, chooseAccel(spec.arch, spec, cacheDir));
         const { accel, reason } = await accels.get(spec.arch)!;

@@ -45,6 +45,9 @@ export function virtiofsdArgs(daemon: Virtiofsd, socket: string, folder: string)
       'sandbox=chroot',
       '-o',
       'log_level=warn',
+      // A root guest's mknod makes no device node on the host (set-id bits need the nosuid mount: see vm-job).
+      '-o',
+      'modcaps=-mknod:-fsetid:-setfcap',
     ];
   }
   const sandbox = process.getuid?.() === 0 ? 'chroot' : 'none';
@@ -54,6 +57,7 @@ export function virtiofsdArgs(daemon: Virtiofsd, socket: string, folder: string)
     '--cache=auto',
     `--sandbox=${sandbox}`,
     '--log-level=warn',
+    '--modcaps=-mknod:-fsetid:-setfcap',
   ];
 }
 

@@ -8,10 +8,17 @@ const CHUNK = 256 * 1024;
 
 /**
  * Follows a file a guest writes (guest.log on the job share) into a stream, until `stop` resolves; then reads
- * what is left and ends the stream. Never follows a symlink (the guest controls that folder).
+ * what is left and ends the stream. Never follows a symlink (the guest controls that folder). At most
+ * `maxBytes` are copied (a guest can write without end, or a sparse file of any size): then one line says so.
  */
-export async function followFile(path: string, into: Writable, stop: Promise<unknown>): Promise<void> {
+export async function followFile(
+  path: string,
+  into: Writable,
+  stop: Promise<unknown>,
+  maxBytes = Number.MAX_SAFE_INTEGER,
+): Promise<void> {
   let offset = 0;
+  let cut = false;
   let stopped = false;
   void stop.then(() => {
     stopped = true;
@@ -27,7 +34,15 @@ export async function followFile(path: string, into: Writable, stop: Promise<unk
     try {
       if (!fstatSync(fd).isFile()) return;
       for (;;) {
-        const read = readSync(fd, buffer, 0, CHUNK, offset);
+        if (offset >= maxBytes) {
+          if (!cut)
+            into.write(
+              `\nvmplan: the guest's output was cut here, at ${maxBytes} bytes (limits.log-bytes)\n`,
+            );
+          cut = true;
+          return;
+        }
+        const read = readSync(fd, buffer, 0, Math.min(CHUNK, maxBytes - offset), offset);
         if (read <= 0) return;
         offset += read;
         if (!into.write(Buffer.from(buffer.subarray(0, read))))

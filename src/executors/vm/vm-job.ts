@@ -1,9 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, type Stats, watch } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  truncateSync,
+  watch,
+} from 'node:fs';
+import { basename, join } from 'node:path';
+import { DEFAULT_LIMITS } from '../../plan/limits.js';
 import { reportGlobs } from '../../plan/schema.js';
 import type { JobLog } from '../../records/job-log.js';
+import { formatBytes } from '../../util/bytes.js';
 import { takeLease, withLock } from '../../util/lease.js';
 import { maskFileInPlace } from '../../util/mask-file.js';
 import { maskTreeInPlace } from '../../util/mask-tree.js';
@@ -15,8 +27,9 @@ import type { JobContext, JobOutcome } from '../contract.js';
 import { type VmJobTimes, vmPhases } from '../phases.js';
 import { writeGuestFiles } from './guest-files.js';
 import { type GuestUptimes, readGuestResult } from './guest-result.js';
+import { type InertMounts, mountInert } from './inert-mounts.js';
 import { followFile } from './tail-file.js';
-import { buildVmSpec, type VmSpec } from './vm-spec.js';
+import { buildVmSpec, type VmShare, type VmSpec } from './vm-spec.js';
 
 /** A running VM process. */
 export interface VmProcess {
@@ -44,6 +57,11 @@ export interface VmLauncher {
    * (QEMU's 9p with readonly=on). Then a job can be given the run's snapshot itself instead of its own clone.
    */
   readonly enforcesReadOnlyShares: boolean;
+  /**
+   * True when the share server keeps a root guest's set-id bits on the host (QEMU's virtiofsd runs as root): the
+   * shares a guest can write are then bind-mounted `nosuid,nodev` on the host for as long as it can write them.
+   */
+  readonly sharesKeepSetId?: boolean;
   /** Starts the VM; throws with a clear message when it cannot even start. */
   launch(spec: VmSpec, log: JobLog): Promise<VmProcess>;
   /** Why the VM process failed, from its exit and stderr (e.g. vfkit's `Error: ...` line). */
@@ -121,9 +139,11 @@ async function runTimedVmJob(
   const socket = join(settings.socketDir, `${randomBytes(6).toString('hex')}.sock`);
   const pidFile = join(jobDir, `${launcher.name}.pid`);
   const consoleLog = join(jobDir, 'console.log');
+  const logBytes = (context.limits ?? DEFAULT_LIMITS).logBytes;
   let disk: string | null = null;
   let view: string | undefined;
   let passed = false;
+  let disarm: (() => Promise<void>) | undefined;
   writeGuestFiles(
     guestDir,
     {
@@ -187,6 +207,7 @@ async function runTimedVmJob(
     rmSync(socket, { force: true });
     if (context.signal.aborted)
       return { status: 'failed', exitCode: null, message: 'stopped before the VM started' };
+    disarm = guardShares(writableShares(spec.shares, launcher), launcher, log);
 
     watchCommandStart(guestDir, seen);
     const launchCalled = Date.now();
@@ -204,18 +225,24 @@ async function runTimedVmJob(
     const following =
       context.guestLog === undefined
         ? Promise.resolve()
-        : followFile(join(guestDir, 'guest.log'), context.guestLog.input(), vm.exited);
+        : followFile(join(guestDir, 'guest.log'), context.guestLog.input(), vm.exited, logBytes);
     const exit = await vm.exited;
     seen.exit = Date.now();
     seen.unwatch();
     context.signal.removeEventListener('abort', onAbort);
     await stopping;
     await following;
-    // The console mirrors the job's output: masked like it.
+    // The console mirrors the job's output: capped and masked like it.
+    await capFile(consoleLog, logBytes, log);
     if (existsSync(consoleLog)) await maskFileInPlace(consoleLog, context.runSecrets);
 
-    await bringBack(context, guestDir);
-    await sweepCaches(caches, log);
+    // Nothing privileged stays once the guest is gone, whatever the collection then does.
+    await disarm();
+    try {
+      await bringBack(context, guestDir);
+    } finally {
+      await sweepCaches(caches, log);
+    }
     if (context.signal.aborted) return { status: 'failed', exitCode: null, message: 'stopped' };
     if (exit.code !== 0) {
       return {
@@ -229,6 +256,8 @@ async function runTimedVmJob(
     passed = outcome.status === 'passed';
     return outcome;
   } finally {
+    // A failure anywhere above (the launch, the log, the collection) still sweeps and unmounts the shares.
+    await disarm?.();
     rmSync(join(guestDir, 'secrets.env'), { force: true });
     // The guest's own copy of its output is unmasked; the job's guest.log is the masked one.
     rmSync(join(guestDir, 'guest.log'), { force: true });
@@ -243,6 +272,55 @@ async function runTimedVmJob(
     // The guest could write into its inputs share (vfkit cannot keep it read-only): nothing of it is kept.
     rmSync(join(jobDir, 'inputs'), { recursive: true, force: true });
   }
+}
+
+/** Cuts a log the guest wrote past `bytes` (a guest can print without end), saying so in the job's log. */
+async function capFile(path: string, bytes: number, log: JobLog): Promise<void> {
+  const info = lstatOrUndefined(path);
+  if (info === undefined || !info.isFile() || info.size <= bytes) return;
+  truncateSync(path, bytes);
+  await log.note(
+    `vmplan: ${basename(path)} cut at ${formatBytes(bytes)} of ${formatBytes(info.size)} (limits.log-bytes)`,
+  );
+}
+
+/** The host folders of the shares a (root) guest can write: all but those the hypervisor keeps read-only. */
+function writableShares(shares: readonly VmShare[], launcher: VmLauncher): string[] {
+  return shares
+    .filter((share) => !(share.readOnly && launcher.enforcesReadOnlyShares))
+    .map((share) => share.hostPath);
+}
+
+/**
+ * Guards the shares a guest can write from the moment it boots: `nosuid,nodev` mounts where the share server
+ * keeps set-id bits (see VmLauncher.sharesKeepSetId). Returns the sweep that clears any device node and set-id
+ * bit the guest left, then unmounts — run once, after the VM is gone, whatever failed.
+ */
+function guardShares(folders: string[], launcher: VmLauncher, log: JobLog): () => Promise<void> {
+  const mounts: InertMounts | undefined = launcher.sharesKeepSetId === true ? mountInert(folders) : undefined;
+  let done: Promise<void> | undefined;
+  return () => {
+    done ??= (async () => {
+      const removed: string[] = [];
+      try {
+        for (const folder of folders)
+          removed.push(
+            ...(await sanitizeTree(folder, { privilegedOnly: true })).map((path) => `${folder}/${path}`),
+          );
+      } finally {
+        const problems = mounts?.release() ?? [];
+        if (problems.length > 0) await log.note(`vmplan: ${problems.join('; ')}`);
+      }
+      if (removed.length > 0)
+        await log.note(
+          `vmplan: removed ${removed.length} device node(s) the guest made in its shares: ${removed
+            .slice(0, 5)
+            .map((path) => JSON.stringify(path))
+            .join(', ')}`,
+        );
+    })();
+    return done;
+  };
 }
 
 /** The job's outcome from result.json, which the guest wrote and nothing vouches for. */
@@ -327,6 +405,7 @@ async function bringBack(context: JobContext, guestDir: string): Promise<void> {
     { artifacts: node.artifacts, reports: reportGlobs(node), outputs },
     jobDir,
     context.runSecrets,
+    context.limits ?? DEFAULT_LIMITS,
   );
   if (notes.length > 0) await log.note(notes.join('\n'));
   for (const folder of Object.values(roots)) rmSync(folder, { recursive: true, force: true });
