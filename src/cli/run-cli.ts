@@ -40,6 +40,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'Plan a jobs file, write plan.json atomically and print the stages.',
     flags: PLAN_FLAGS,
     examples: ['vmplan plan', 'vmplan plan --base origin/main --out -'],
+    completes: { operands: ['files'] },
     run: planCommand,
   },
   {
@@ -52,6 +53,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'vmplan run --executor host --only unit',
       'vmplan run --plan plan.json --shard 1/2',
     ],
+    completes: { operands: ['files'] },
     run: runCommand,
   },
   {
@@ -60,6 +62,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Show a run (default: the latest) as a table, or where its jobs' time went (--timings).",
     flags: STATUS_FLAGS,
     examples: ['vmplan status', 'vmplan status latest --timings'],
+    completes: { operands: ['runs'] },
     run: statusCommand,
   },
   { name: 'list', operands: '', summary: 'List runs, newest first.', flags: LIST_FLAGS, run: listCommand },
@@ -77,6 +80,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Write a run's job summary (Markdown), or its timeline as an HTML page (--html).",
     flags: REPORT_FLAGS,
     examples: ['vmplan report latest --out summary.md', 'vmplan report latest --html'],
+    completes: { operands: ['runs'] },
     run: reportCommand,
   },
   {
@@ -85,6 +89,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Print a job's logs (every job's, without JOB).",
     flags: LOGS_FLAGS,
     examples: ['vmplan logs latest unit --guest'],
+    completes: { operands: ['runs', 'none'] },
     run: logsCommand,
   },
   {
@@ -93,6 +98,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'Run a run again on the same snapshot.',
     flags: RERUN_FLAGS,
     examples: ['vmplan rerun latest --failed'],
+    completes: { operands: ['runs'] },
     run: rerunCommand,
   },
   {
@@ -127,6 +133,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       'vmplan image push guest-image ghcr.io/acme/guest:1.2',
       'vmplan image pull ghcr.io/acme/guest@sha256:… --out guest-image',
     ],
+    completes: {
+      operands: [['build', 'push', 'pull']],
+      after: { build: [['debian', 'test-guest']], push: ['dirs', 'none'], pull: ['none'] },
+    },
     run: imageCommand,
   },
   {
@@ -134,6 +144,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     operands: '[FILE]',
     summary: 'Show a plan.json (e.g. downloaded from a workflow run), or the plan a jobs file makes.',
     flags: SHOW_FLAGS,
+    completes: { operands: ['files'] },
     run: showCommand,
   },
   {
@@ -141,6 +152,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     operands: '[FILE]',
     summary: 'Check a jobs file (everything plan checks) or a plan.json, running nothing.',
     flags: VALIDATE_FLAGS,
+    completes: { operands: ['files'] },
     run: validateCommand,
   },
   {
@@ -149,6 +161,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'Print a shell completion script made from these declarations.',
     flags: {},
     examples: ['eval "$(vmplan completion bash)"   # in ~/.bashrc', 'vmplan completion fish | source'],
+    completes: { operands: [COMPLETION_SHELLS] },
     run: completionCommand,
   },
   {
@@ -156,6 +169,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     operands: 'jobs|plan',
     summary: 'Print the JSON Schema of the jobs file or of plan.json.',
     flags: {},
+    completes: { operands: [['jobs', 'plan']] },
     run: schemaCommand,
   },
 ];
