@@ -1,5 +1,5 @@
 import { InfrastructureError, InputError } from '../errors.js';
-import { didYouMean } from '../util/suggest.js';
+import { closestMatch } from '../util/suggest.js';
 import { VMPLAN_VERSION } from '../version.js';
 import { DOCTOR_FLAGS, doctorCommand } from './commands/doctor.js';
 import { IMAGE_FLAGS, imageCommand } from './commands/image.js';
@@ -197,6 +197,26 @@ export function usage(): string {
   ].join('\n');
 }
 
+/**
+ * One line for a first word that is no command: the likely command, or for a flag (`-v`) the likely top-level
+ * flag, else where the list is.
+ */
+export function unknownCommand(name: string): string {
+  if (name.startsWith('-')) {
+    const match = name === '-v' || name === '-V' ? '--version' : closestMatch(name, ['--help', '--version']);
+    return match === undefined
+      ? `vmplan: unknown flag ${name}; a command comes first (vmplan help lists the commands)`
+      : `vmplan: unknown flag ${name}; did you mean ${match}?`;
+  }
+  const match = closestMatch(
+    name,
+    COMMANDS.map((candidate) => candidate.name),
+  );
+  return match === undefined
+    ? `vmplan: unknown command "${name}"; vmplan help lists the commands`
+    : `vmplan: unknown command "${name}"; did you mean "${match}"? (vmplan help lists the commands)`;
+}
+
 /** Runs one CLI invocation and returns its exit code; InputErrors print their problems and give 2. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [name, ...args] = argv;
@@ -212,8 +232,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const command = COMMANDS.find((candidate) => candidate.name === name);
   if (command === undefined) {
-    const names = COMMANDS.map((candidate) => candidate.name);
-    io.stderr(`vmplan: unknown command "${name}"${didYouMean(name, names)}\n\n${usage()}`);
+    io.stderr(`${unknownCommand(name)}\n`);
     return EXIT.invalidInput;
   }
   if (args.includes('--help') || args.includes('-h')) return helpFor(name, io);
@@ -238,7 +257,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 function helpFor(name: string, io: CliIo): number {
   const command = COMMANDS.find((candidate) => candidate.name === name);
   if (command === undefined) {
-    io.stderr(`vmplan: unknown command "${name}"\n\n${usage()}`);
+    io.stderr(`${unknownCommand(name)}\n`);
     return EXIT.invalidInput;
   }
   io.stdout(commandHelp(command));
