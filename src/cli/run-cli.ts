@@ -105,7 +105,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'doctor',
     operands: '',
     summary:
-      'Check this host for what vmplan needs (vfkit, macOS, QEMU, KVM, the runner, disk) and say how to fix it.',
+      'Check this host for what vmplan needs (vfkit, macOS, QEMU, KVM, the runner, image build tools, disk) and say how to fix it.',
     flags: DOCTOR_FLAGS,
     examples: ['vmplan doctor', 'vmplan doctor --json --runner-dir ~/actions-runner'],
     run: doctorCommand,
