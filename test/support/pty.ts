@@ -19,7 +19,14 @@ export async function typeInShell(
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     output += chunk;
   });
-  const ran = () => [...output.matchAll(/^<.*>(?=\r?$)/gm)].map((match) => match[0]);
+  // The lines the function printed, whatever terminal sequences (bracketed paste off, a carriage return) the shell
+  // wrote before them on the same line.
+  const ran = () =>
+    output
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences are what is removed
+      .replace(/\x1b\[[?0-9;]*[A-Za-z]/g, '')
+      .split(/\r\n|\r|\n/)
+      .filter((line) => /^<.*>$/.test(line));
   const until = async (ready: () => boolean, what: string) => {
     const deadline = Date.now() + timeoutMs;
     while (!ready()) {
