@@ -8,6 +8,9 @@ vmplan_apt() {
   APT_DIR="$2/apt-$1"
   mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/archives/partial"
   APT_OPTS="-o APT::Architecture=$1 -o APT::Architectures::=$1 -o Dir::State::Lists=$APT_DIR/lists -o Dir::Cache=$APT_DIR -o Dir::Cache::archives=$APT_DIR/archives -o Debug::NoLocking=1"
+  # As root, apt drops to the _apt user to download, who cannot write the caller's folders: it warns and
+  # downloads as root anyway. Say so up front instead.
+  [ "$(id -u)" != 0 ] || APT_OPTS="$APT_OPTS -o APT::Sandbox::User=root"
   if [ -z "$(find "$APT_DIR/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -n 1)" ]; then
     echo "vmplan: updating $1 package lists" >&2
     # shellcheck disable=SC2086
@@ -74,6 +77,7 @@ vmplan_copy_modules() {
       esac
     done
   done
-  cp "$MODROOT/modules.builtin" "$MODROOT/modules.order" "$1/lib/modules/$KVER/" 2>/dev/null || true
+  # modules.builtin.modinfo too: depmod warns when it is missing.
+  cp "$MODROOT/modules.builtin" "$MODROOT/modules.builtin.modinfo" "$MODROOT/modules.order" "$1/lib/modules/$KVER/" 2>/dev/null || true
   "$DEPMOD" -b "$1" "$KVER"
 }

@@ -1,4 +1,4 @@
-import type { CommandSpec } from './spec.js';
+import { type CommandSpec, flagCompletion, type ValueCompletion } from './spec.js';
 
 /** Shells `vmplan completion` writes a script for. */
 export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'] as const;
@@ -8,58 +8,131 @@ export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
 /** Words shells must not expand: single-quoted, with single quotes escaped the POSIX way. */
 const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
 
-/** Every flag that takes a value, by command (`run --executor`), with the values to offer (empty: a file name). */
-function valueFlags(commands: readonly CommandSpec[]): Map<string, readonly string[]> {
-  const flags = new Map<string, readonly string[]>();
-  for (const command of commands)
-    for (const [name, flag] of Object.entries(command.flags))
-      if (flag.type === 'string') flags.set(`${command.name} --${name}`, flag.choices ?? []);
-  return flags;
+/** Every flag that takes a value, as `command --flag`, with what to offer for the value. */
+function valueFlags(commands: readonly CommandSpec[]): [string, ValueCompletion][] {
+  return commands.flatMap((command) =>
+    Object.entries(command.flags)
+      .filter(([, flag]) => flag.type === 'string')
+      .map(([name, flag]): [string, ValueCompletion] => [`${command.name} --${name}`, flagCompletion(flag)]),
+  );
 }
 
-/** bash: commands, each command's flags, and the choices of flags that have them; file names otherwise. */
+/** Each command's operand completions as `[key, what]`: `image:0` by position, `image:build:1` after a first word. */
+function operandKeys(command: CommandSpec): {
+  byFirst: [string, ValueCompletion][];
+  byPosition: [string, ValueCompletion][];
+} {
+  const spec = command.completes ?? { operands: [] };
+  const byPosition = spec.operands.map((what, i): [string, ValueCompletion] => [
+    `${command.name}:${i}`,
+    what,
+  ]);
+  const byFirst = Object.entries(spec.after ?? {}).flatMap(([first, rest]) =>
+    rest.map((what, i): [string, ValueCompletion] => [`${command.name}:${first}:${i + 1}`, what]),
+  );
+  return { byFirst, byPosition };
+}
+
+/** bash: the argument of `_vmplan_offer` for one kind of value. */
+const bashOffer = (what: ValueCompletion) => (typeof what === 'string' ? `:${what}` : quote(what.join(' ')));
+
+/** bash: commands, flags, flag values and operands (words, run ids, files, folders), each where it belongs. */
 function bashScript(commands: readonly CommandSpec[]): string {
-  const names = [...commands.map((command) => command.name), 'help'].join(' ');
+  const names = commands.map((command) => command.name);
   const perCommand = commands
     .map((command) => {
       const flags = Object.keys(command.flags).map((name) => `--${name}`);
-      return `    ${command.name}) flags=${quote([...flags, '--help'].join(' '))} ;;`;
+      const values = Object.entries(command.flags)
+        .filter(([, flag]) => flag.type === 'string')
+        .map(([name]) => `--${name}`);
+      return `    ${command.name}) flags=${quote([...flags, '--help'].join(' '))} values=${quote(` ${values.join(' ')} `)} ;;`;
     })
     .join('\n');
-  const choices = [...valueFlags(commands)]
-    .map(([key, values]) =>
-      values.length > 0
-        ? `    ${quote(key)}) COMPREPLY=($(compgen -W ${quote(values.join(' '))} -- "$cur")); return ;;`
-        : `    ${quote(key)}) COMPREPLY=($(compgen -f -- "$cur")); return ;;`,
-    )
-    .join('\n');
+  const arms = (pairs: [string, ValueCompletion][]) =>
+    pairs.map(([key, what]) => `    ${quote(key)}) _vmplan_offer ${bashOffer(what)} ;;`).join('\n');
+  const operands = commands.map(operandKeys);
   return `# vmplan completion for bash: eval "$(vmplan completion bash)"
+# The run ids in the state folder (--state-dir DIR when typed, else .vmplan at the repository root), and latest.
+_vmplan_runs() {
+  local dir="" i path runs="latest"
+  for ((i = 2; i < COMP_CWORD; i++)); do
+    if [ "\${COMP_WORDS[i]}" = --state-dir ]; then dir="\${COMP_WORDS[i+1]}"; fi
+  done
+  if [ -z "$dir" ]; then dir="$(git rev-parse --show-toplevel 2>/dev/null || pwd)/.vmplan"; fi
+  for path in "$dir"/runs/*/; do
+    if [ -d "$path" ]; then path="\${path%/}"; runs="$runs \${path##*/}"; fi
+  done
+  COMPREPLY=($(compgen -W "$runs" -- "$cur"))
+}
+# Offers one kind of value: words, run ids, file or folder names (a folder gets no space: completion goes on
+# into it), or nothing.
+_vmplan_offer() {
+  case "$1" in
+    :runs) _vmplan_runs ;;
+    :files) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")) ;;
+    :dirs) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")) ;;
+    :none) COMPREPLY=() ;;
+    *) COMPREPLY=($(compgen -W "$1" -- "$cur")) ;;
+  esac
+}
 _vmplan() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" flags=""
-  if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W ${quote(names)} -- "$cur"))
+  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" command="\${COMP_WORDS[1]}"
+  local flags="" values="" i word first="" count=0
+  COMPREPLY=()
+  if [ "$COMP_CWORD" -eq 1 ]; then _vmplan_offer ${quote([...names, 'help'].join(' '))}; return; fi
+  case "$command" in
+    help) if [ "$COMP_CWORD" -eq 2 ]; then _vmplan_offer ${quote(names.join(' '))}; fi; return ;;
+${perCommand}
+    *) return ;;
+  esac
+  # A flag's value is its command's: \`run --executor\` and \`doctor --executor\` offer different ones.
+  if [[ "$values" == *" $prev "* ]]; then
+    case "$command $prev" in
+${arms(valueFlags(commands))}
+    esac
     return
   fi
-  case "\${COMP_WORDS[1]}" in
-    help) COMPREPLY=($(compgen -W ${quote(commands.map((command) => command.name).join(' '))} -- "$cur")); return ;;
-    completion) COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur")); return ;;
-${perCommand}
+  if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "$flags" -- "$cur")); return; fi
+  # Which operand this is: the words typed so far that are neither flags nor a flag's value.
+  for ((i = 2; i < COMP_CWORD; i++)); do
+    word="\${COMP_WORDS[i]}"
+    if [[ "$word" == -* ]]; then
+      if [[ "$values" == *" $word "* ]]; then i=$((i + 1)); fi
+    else
+      if [ "$count" -eq 0 ]; then first="$word"; fi
+      count=$((count + 1))
+    fi
+  done
+  case "$command:$first:$count" in
+${arms(operands.flatMap((o) => o.byFirst))}
+    *)
+      case "$command:$count" in
+${arms(operands.flatMap((o) => o.byPosition))}
+      esac
+      ;;
   esac
-  # A flag's values are its command's: \`run --executor\` and \`doctor --executor\` offer different ones.
-  case "\${COMP_WORDS[1]} $prev" in
-${choices}
-  esac
-  if [[ "$cur" == -* ]]; then
-    COMPREPLY=($(compgen -W "$flags" -- "$cur"))
-  else
-    COMPREPLY=($(compgen -f -- "$cur"))
-  fi
 }
 complete -F _vmplan vmplan
 `;
 }
 
-/** zsh: a native completion function (_describe for commands, _arguments for each command's flags). */
+/** zsh: the `_arguments` action for one kind of value. */
+function zshAction(what: ValueCompletion): string {
+  if (what === 'runs') return '_vmplan_runs';
+  if (what === 'files') return '_files';
+  if (what === 'dirs') return '_files -/';
+  if (what === 'none') return ' ';
+  return `(${what.join(' ')})`;
+}
+
+/** zsh: the command that offers one kind of value, outside \`_arguments\`. */
+function zshCall(what: ValueCompletion): string {
+  if (what === 'none') return ':';
+  if (typeof what !== 'string') return `compadd -- ${what.join(' ')}`;
+  return zshAction(what);
+}
+
+/** zsh: a native completion function (_describe for commands, _arguments for each command's flags and operands). */
 function zshScript(commands: readonly CommandSpec[]): string {
   const zshEscape = (text: string) =>
     text.replaceAll('\\', '\\\\').replaceAll("'", "'\\''").replaceAll(':', '\\:');
@@ -67,19 +140,50 @@ function zshScript(commands: readonly CommandSpec[]): string {
   const described = commands.map(
     (command) => `    ${quote(`${command.name}:${command.summary.replaceAll(':', '\\:')}`)}`,
   );
+  const afterArms: string[] = [];
   const cases = commands
     .map((command) => {
       const specs = Object.entries(command.flags).map(([name, flag]) => {
         const text = bracket(flag.description);
         if (flag.type === 'boolean') return `'--${name}[${text}]'`;
-        const action = flag.choices === undefined ? '_files' : `(${flag.choices.join(' ')})`;
-        return `'${flag.multiple === true ? '*' : ''}--${name}[${text}]:${zshEscape(flag.value ?? 'value')}:${action}'`;
+        return `'${flag.multiple === true ? '*' : ''}--${name}[${text}]:${zshEscape(flag.value ?? 'value')}:${zshAction(flagCompletion(flag))}'`;
       });
-      return `    ${command.name}) _arguments ${[...specs, "'*:file:_files'"].join(' ')} ;;`;
+      const { byFirst } = operandKeys(command);
+      const operands = command.completes?.operands ?? [];
+      const positions = Math.max(operands.length, ...byFirst.map(([key]) => Number(key.split(':')[2]) + 1));
+      for (let i = 0; i < positions; i++) {
+        const what = operands[i];
+        const action =
+          i > 0 && byFirst.length > 0
+            ? `{_vmplan_after ${command.name} ${i}}`
+            : what === undefined
+              ? ' '
+              : zshAction(what);
+        specs.push(quote(`${i + 1}:operand:${action}`));
+      }
+      for (const [key, what] of byFirst) {
+        const [, first, position] = key.split(':');
+        afterArms.push(`    ${quote(`${command.name}:${first}:${position}`)}) ${zshCall(what)} ;;`);
+      }
+      return `    ${command.name}) _arguments ${specs.join(' ')} ;;`;
     })
     .join('\n');
   return `#compdef vmplan
 # vmplan completion for zsh: eval "$(vmplan completion zsh)", or save as _vmplan on your fpath
+# The run ids in the state folder (--state-dir DIR when typed, else .vmplan at the repository root), and latest.
+_vmplan_runs() {
+  local dir=\${opt_args[--state-dir]}
+  [[ -z $dir ]] && dir="$(git rev-parse --show-toplevel 2>/dev/null || pwd)/.vmplan"
+  local -a runs
+  runs=(latest \${~dir}/runs/*(N/:t))
+  compadd -a runs
+}
+# An operand that depends on the first one (\`image build\` offers image kinds, \`image push\` folders).
+_vmplan_after() {
+  case "$1:$line[1]:$2" in
+${afterArms.join('\n')}
+  esac
+}
 _vmplan() {
   local -a commands
   commands=(
@@ -93,8 +197,7 @@ ${described.join('\n')}
   words=("\${(@)words[2,-1]}")
   (( CURRENT-- ))
   case $words[1] in
-    help) _describe 'command' commands ;;
-    completion) _values 'shell' bash zsh fish ;;
+    help) (( CURRENT == 2 )) && _describe 'command' commands ;;
 ${cases}
   esac
 }
@@ -102,28 +205,79 @@ if [ "$funcstack[1]" = "_vmplan" ]; then _vmplan "$@"; else compdef _vmplan vmpl
 `;
 }
 
-/** fish: one `complete` line per command and per flag. */
+/** fish: the options of a `complete` line that offer one kind of value (`-x`: a value, nothing offered). */
+function fishOffer(what: ValueCompletion): string {
+  if (what === 'files') return '-r -F';
+  if (what === 'dirs') return "-x -a '(__fish_complete_directories (commandline -ct))'";
+  if (what === 'runs') return "-x -a '(__vmplan_runs)'";
+  if (what === 'none') return '-x';
+  return `-x -a ${quote(what.join(' '))}`;
+}
+
+/** fish: helpers that find the state folder's runs and which operand is being completed. */
+function fishHelpers(commands: readonly CommandSpec[]): string[] {
+  const values = valueFlags(commands).map(([key]) => quote(key));
+  return [
+    `set -g __vmplan_value_flags ${values.join(' ')}`,
+    '# The run ids in the state folder (--state-dir DIR when typed, else .vmplan at the repository root), and latest.',
+    'function __vmplan_runs',
+    '    set -l tokens (commandline -opc)',
+    '    set -l dir',
+    '    if set -l i (contains -i -- --state-dir $tokens)',
+    '        set dir $tokens[(math $i + 1)]',
+    '    end',
+    '    test -n "$dir"; or set dir (git rev-parse --show-toplevel 2>/dev/null; or pwd)/.vmplan',
+    '    echo latest',
+    '    for path in $dir/runs/*/',
+    '        basename $path',
+    '    end',
+    'end',
+    '# True when operand N (from 0) of COMMAND is being completed, after the first operand FIRST when given.',
+    'function __vmplan_operand --argument-names command position first',
+    '    set -l tokens (commandline -opc)',
+    '    test "$tokens[2]" = "$command"; or return 1',
+    '    set -l operands',
+    '    set -l skip 0',
+    '    for token in $tokens[3..-1]',
+    '        if test $skip = 1',
+    '            set skip 0',
+    '        else if string match -q -- "-*" $token',
+    '            contains -- "$command $token" $__vmplan_value_flags; and set skip 1',
+    '        else',
+    '            set -a operands $token',
+    '        end',
+    '    end',
+    '    test $skip = 0; and test (count $operands) -eq $position; or return 1',
+    '    test -z "$first"; or test "$operands[1]" = "$first"',
+    'end',
+  ];
+}
+
+/** fish: one `complete` line per command, per flag and per operand. */
 function fishScript(commands: readonly CommandSpec[]): string {
   const lines = [
     '# vmplan completion for fish: vmplan completion fish | source',
     'complete -c vmplan -f',
+    ...fishHelpers(commands),
     ...commands.map(
       (command) =>
         `complete -c vmplan -n __fish_use_subcommand -a ${command.name} -d ${quote(command.summary)}`,
     ),
     "complete -c vmplan -n __fish_use_subcommand -a help -d 'Explain a command and its flags'",
     `complete -c vmplan -n '__fish_seen_subcommand_from help' -a ${quote(commands.map((c) => c.name).join(' '))}`,
-    "complete -c vmplan -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'",
   ];
   for (const command of commands) {
-    lines.push(`complete -c vmplan -n '__fish_seen_subcommand_from ${command.name}' -F`);
+    const { byFirst, byPosition } = operandKeys(command);
+    for (const [key, what] of [...byPosition, ...byFirst]) {
+      const [name, ...rest] = key.split(':');
+      const condition = rest.length === 1 ? `${name} ${rest[0]}` : `${name} ${rest[1]} ${rest[0]}`;
+      if (what === 'none') continue;
+      // An operand is no option's value: no -r or -x.
+      const offer = fishOffer(what).replace(/^-[rx] /, '');
+      lines.push(`complete -c vmplan -n ${quote(`__vmplan_operand ${condition}`)} ${offer}`);
+    }
     for (const [name, flag] of Object.entries(command.flags)) {
-      const value =
-        flag.type === 'boolean'
-          ? ''
-          : flag.choices === undefined
-            ? ' -r -F'
-            : ` -x -a ${quote(flag.choices.join(' '))}`;
+      const value = flag.type === 'boolean' ? '' : ` ${fishOffer(flagCompletion(flag))}`;
       lines.push(
         `complete -c vmplan -n '__fish_seen_subcommand_from ${command.name}' -l ${name}${value} -d ${quote(flag.description)}`,
       );

@@ -8,6 +8,9 @@ const TAIL_LINES = 20;
 /** Diagnostics shown under it. */
 const DIAGNOSTICS_SHOWN = 10;
 
+/** A text's lines, split at \\n, \\r\\n and a lone \\r alike. */
+const splitLines = (text: string): string[] => text.split(/\r\n|\r|\n/);
+
 /**
  * What `--quiet` prints under a job that failed or timed out: the end of its log and the file:line problems vmplan
  * found in it, so a quiet run still says why without a second command.
@@ -43,14 +46,21 @@ export function failureDetail(
       out.push('found in it:');
       for (const found of diagnostics.slice(0, DIAGNOSTICS_SHOWN)) {
         const where = `${found.path}:${found.line}${found.column === undefined ? '' : `:${found.column}`}`;
+        // A test failure's message spans lines (JUnit's text): its first line here, the rest indented under it.
+        const [first = '', ...more] = splitLines(found.message).filter((line) => line.trim() !== '');
         out.push(
-          `  ${where}: ${found.severity}: ${found.message}${found.title === '' ? '' : ` (${found.title})`}`,
+          `  ${where}: ${found.severity}: ${first}${found.title === '' ? '' : ` (${found.title})`}`,
+          ...more.map((line) => `      ${line}`),
         );
       }
       if (diagnostics.length > DIAGNOSTICS_SHOWN)
         out.push(`  and ${diagnostics.length - DIAGNOSTICS_SHOWN} more`);
     }
     out.push(`whole log: vmplan logs ${current.runId} ${node.job}`);
-    return `${out.map((line) => `    │ ${line}`).join('\n')}\n`;
+    // Every line in the box: a line break (or carriage return) inside one would start a line outside it.
+    return `${out
+      .flatMap(splitLines)
+      .map((line) => `    │ ${line}`)
+      .join('\n')}\n`;
   };
 }

@@ -1,5 +1,5 @@
 import { InfrastructureError, InputError } from '../errors.js';
-import { didYouMean } from '../util/suggest.js';
+import { closestMatch } from '../util/suggest.js';
 import { VMPLAN_VERSION } from '../version.js';
 import { DOCTOR_FLAGS, doctorCommand } from './commands/doctor.js';
 import { IMAGE_FLAGS, imageCommand } from './commands/image.js';
@@ -40,6 +40,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'Plan a jobs file, write plan.json atomically and print the stages.',
     flags: PLAN_FLAGS,
     examples: ['vmplan plan', 'vmplan plan --base origin/main --out -'],
+    completes: { operands: ['files'] },
     run: planCommand,
   },
   {
@@ -52,6 +53,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'vmplan run --executor host --only unit',
       'vmplan run --plan plan.json --shard 1/2',
     ],
+    completes: { operands: ['files'] },
     run: runCommand,
   },
   {
@@ -60,6 +62,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Show a run (default: the latest) as a table, or where its jobs' time went (--timings).",
     flags: STATUS_FLAGS,
     examples: ['vmplan status', 'vmplan status latest --timings'],
+    completes: { operands: ['runs'] },
     run: statusCommand,
   },
   { name: 'list', operands: '', summary: 'List runs, newest first.', flags: LIST_FLAGS, run: listCommand },
@@ -77,6 +80,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Write a run's job summary (Markdown), or its timeline as an HTML page (--html).",
     flags: REPORT_FLAGS,
     examples: ['vmplan report latest --out summary.md', 'vmplan report latest --html'],
+    completes: { operands: ['runs'] },
     run: reportCommand,
   },
   {
@@ -85,6 +89,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Print a job's logs (every job's, without JOB).",
     flags: LOGS_FLAGS,
     examples: ['vmplan logs latest unit --guest'],
+    completes: { operands: ['runs', 'none'] },
     run: logsCommand,
   },
   {
@@ -93,13 +98,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'Run a run again on the same snapshot.',
     flags: RERUN_FLAGS,
     examples: ['vmplan rerun latest --failed'],
+    completes: { operands: ['runs'] },
     run: rerunCommand,
   },
   {
     name: 'doctor',
     operands: '',
     summary:
-      'Check this host for what vmplan needs (vfkit, macOS, QEMU, KVM, the runner, disk) and say how to fix it.',
+      'Check this host for what vmplan needs (vfkit, macOS, QEMU, KVM, the runner, image build tools, disk) and say how to fix it.',
     flags: DOCTOR_FLAGS,
     examples: ['vmplan doctor', 'vmplan doctor --json --runner-dir ~/actions-runner'],
     run: doctorCommand,
@@ -127,6 +133,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       'vmplan image push guest-image ghcr.io/acme/guest:1.2',
       'vmplan image pull ghcr.io/acme/guest@sha256:… --out guest-image',
     ],
+    completes: {
+      operands: [['build', 'push', 'pull']],
+      after: { build: [['debian', 'test-guest']], push: ['dirs', 'none'], pull: ['none'] },
+    },
     run: imageCommand,
   },
   {
@@ -134,6 +144,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     operands: '[FILE]',
     summary: 'Show a plan.json (e.g. downloaded from a workflow run), or the plan a jobs file makes.',
     flags: SHOW_FLAGS,
+    completes: { operands: ['files'] },
     run: showCommand,
   },
   {
@@ -141,6 +152,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     operands: '[FILE]',
     summary: 'Check a jobs file (everything plan checks) or a plan.json, running nothing.',
     flags: VALIDATE_FLAGS,
+    completes: { operands: ['files'] },
     run: validateCommand,
   },
   {
@@ -149,6 +161,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'Print a shell completion script made from these declarations.',
     flags: {},
     examples: ['eval "$(vmplan completion bash)"   # in ~/.bashrc', 'vmplan completion fish | source'],
+    completes: { operands: [COMPLETION_SHELLS] },
     run: completionCommand,
   },
   {
@@ -156,6 +169,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     operands: 'jobs|plan',
     summary: 'Print the JSON Schema of the jobs file or of plan.json.',
     flags: {},
+    completes: { operands: [['jobs', 'plan']] },
     run: schemaCommand,
   },
 ];
@@ -183,6 +197,26 @@ export function usage(): string {
   ].join('\n');
 }
 
+/**
+ * One line for a first word that is no command: the likely command, or for a flag (`-v`) the likely top-level
+ * flag, else where the list is.
+ */
+export function unknownCommand(name: string): string {
+  if (name.startsWith('-')) {
+    const match = name === '-v' || name === '-V' ? '--version' : closestMatch(name, ['--help', '--version']);
+    return match === undefined
+      ? `vmplan: unknown flag ${name}; a command comes first (vmplan help lists the commands)`
+      : `vmplan: unknown flag ${name}; did you mean ${match}?`;
+  }
+  const match = closestMatch(
+    name,
+    COMMANDS.map((candidate) => candidate.name),
+  );
+  return match === undefined
+    ? `vmplan: unknown command "${name}"; vmplan help lists the commands`
+    : `vmplan: unknown command "${name}"; did you mean "${match}"? (vmplan help lists the commands)`;
+}
+
 /** Runs one CLI invocation and returns its exit code; InputErrors print their problems and give 2. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [name, ...args] = argv;
@@ -198,8 +232,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const command = COMMANDS.find((candidate) => candidate.name === name);
   if (command === undefined) {
-    const names = COMMANDS.map((candidate) => candidate.name);
-    io.stderr(`vmplan: unknown command "${name}"${didYouMean(name, names)}\n\n${usage()}`);
+    io.stderr(`${unknownCommand(name)}\n`);
     return EXIT.invalidInput;
   }
   if (args.includes('--help') || args.includes('-h')) return helpFor(name, io);
@@ -224,7 +257,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 function helpFor(name: string, io: CliIo): number {
   const command = COMMANDS.find((candidate) => candidate.name === name);
   if (command === undefined) {
-    io.stderr(`vmplan: unknown command "${name}"\n\n${usage()}`);
+    io.stderr(`${unknownCommand(name)}\n`);
     return EXIT.invalidInput;
   }
   io.stdout(commandHelp(command));

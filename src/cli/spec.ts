@@ -9,6 +9,17 @@ export interface FlagSpec {
   /** Values to offer in shell completion. */
   choices?: readonly string[];
   description: string;
+  /** What completion offers for the value: by default files for FILE/PATH values, folders for DIR, else nothing. */
+  completes?: ValueCompletion;
+}
+
+/** What shell completion offers for a value: fixed words, run ids, file names, folder names, or nothing. */
+export type ValueCompletion = readonly string[] | 'runs' | 'files' | 'dirs' | 'none';
+
+/** What completion offers for a command's operands, by position; `after` replaces positions 2+ by the first word. */
+export interface OperandCompletions {
+  operands: readonly ValueCompletion[];
+  after?: Readonly<Record<string, readonly ValueCompletion[]>>;
 }
 
 /** A command's flags by name. */
@@ -23,6 +34,8 @@ export interface CommandSpec {
   summary: string;
   flags: Flags;
   examples?: readonly string[];
+  /** What completion offers for the operands (default: nothing). */
+  completes?: OperandCompletions;
   run(args: string[], io: CliIo): number | Promise<number>;
 }
 
@@ -54,4 +67,13 @@ export function commandHelp(spec: CommandSpec): string {
     lines.push('', 'Examples:', ...spec.examples.map((example) => `  ${example}`));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** What completion offers for a string flag's value: its choices, files, folders, or nothing (numbers, refs). */
+export function flagCompletion(flag: FlagSpec): ValueCompletion {
+  if (flag.completes !== undefined) return flag.completes;
+  if (flag.choices !== undefined) return flag.choices;
+  if (flag.value === 'DIR') return 'dirs';
+  if (flag.value !== undefined && /^(FILE|PATH)\b|\.json$/.test(flag.value)) return 'files';
+  return 'none';
 }

@@ -24,7 +24,18 @@ export const HostFactsSchema = z.strictObject({
     })
     .optional(),
   /** The runner's install folder and `bin/Runner.Listener --version`. */
-  runner: z.strictObject({ dir: z.string(), versionOutput: z.string().optional() }).optional(),
+  runner: z
+    .strictObject({
+      dir: z.string(),
+      versionOutput: z.string().optional(),
+      /** What is not there: the folder itself, or its bin/Runner.Listener. */
+      missing: z.enum(['folder', 'listener']).optional(),
+    })
+    .optional(),
+  /** What `vmplan image build` needs (Linux only): each tool's path or null, and whether this is root. */
+  imageBuild: z
+    .strictObject({ tools: z.record(z.string(), z.string().nullable()), root: z.boolean() })
+    .optional(),
   kvm: z.strictObject({ usable: z.boolean(), why: z.string().optional() }).optional(),
   qemu: z.array(z.strictObject({ binary: z.string(), versionOutput: z.string().optional() })).optional(),
   virtiofsd: z.string().nullable().optional(),
@@ -70,6 +81,7 @@ export function checkHost(facts: HostFacts): Check[] {
   if (facts.executors.includes('vfkit')) checks.push(...vfkitChecks(facts));
   if (facts.executors.includes('qemu')) checks.push(...qemuChecks(facts));
   if (facts.runner !== undefined) checks.push(runnerCheck(facts.runner));
+  if (facts.imageBuild !== undefined) checks.push(imageBuildCheck(facts.imageBuild));
   checks.push(...folderChecks(facts));
   return checks;
 }
@@ -112,6 +124,15 @@ function macChecks(facts: HostFacts): Check[] {
 
 function vfkitChecks(facts: HostFacts): Check[] {
   const vfkit = facts.vfkit;
+  if (vfkit?.path === undefined && facts.platform !== 'darwin')
+    return [
+      {
+        id: 'vfkit',
+        status: 'fail',
+        summary: `vfkit needs macOS (Apple's Virtualization framework); this is ${facts.platform}`,
+        fix: 'run vfkit jobs on an Apple silicon Mac; here, use the qemu executor (--executor qemu)',
+      },
+    ];
   if (vfkit?.path === undefined)
     return [
       {
@@ -209,6 +230,36 @@ function qemuChecks(facts: HostFacts): Check[] {
   return checks;
 }
 
+/** The tools `vmplan image build` runs, by the package that has them on Debian and Ubuntu. */
+export const IMAGE_BUILD_TOOLS: Readonly<Record<string, string>> = {
+  'apt-get': 'apt',
+  'dpkg-deb': 'dpkg',
+  mmdebstrap: 'mmdebstrap',
+  cpio: 'cpio',
+  depmod: 'kmod',
+  'mkfs.ext4': 'e2fsprogs',
+};
+
+/** Image builds (`vmplan image build debian|test-guest`): their tools, and root for a Debian root disk. */
+function imageBuildCheck(build: NonNullable<HostFacts['imageBuild']>): Check {
+  const missing = Object.keys(IMAGE_BUILD_TOOLS).filter((tool) => (build.tools[tool] ?? null) === null);
+  if (missing.length > 0)
+    return {
+      id: 'image-build',
+      status: 'warn',
+      summary: `vmplan image build needs ${missing.join(', ')}: not found`,
+      fix: `sudo apt-get install ${[...new Set(missing.map((tool) => IMAGE_BUILD_TOOLS[tool]))].join(' ')}`,
+    };
+  if (!build.root)
+    return {
+      id: 'image-build',
+      status: 'warn',
+      summary: 'vmplan image build debian needs root (it builds a Debian root file system); this is not root',
+      fix: 'run image builds as root (sudo vmplan image build debian …, or a build image on a root runner)',
+    };
+  return { id: 'image-build', status: 'ok', summary: 'image build tools: all found, running as root' };
+}
+
 /** `Runner.Listener --version` prints e.g. `2.329.0`. */
 export function parseRunnerVersion(output: string): [number, number, number] | undefined {
   const match = /(\d+)\.(\d+)\.(\d+)/.exec(output);
@@ -216,6 +267,20 @@ export function parseRunnerVersion(output: string): [number, number, number] | u
 }
 
 function runnerCheck(runner: NonNullable<HostFacts['runner']>): Check {
+  if (runner.missing === 'folder')
+    return {
+      id: 'runner',
+      status: 'fail',
+      summary: `the runner folder ${runner.dir} does not exist`,
+      fix: "give --runner-dir the runner's install folder (the one with run.sh and bin/Runner.Listener)",
+    };
+  if (runner.missing === 'listener')
+    return {
+      id: 'runner',
+      status: 'fail',
+      summary: `${runner.dir} is not a runner's install folder (no bin/Runner.Listener)`,
+      fix: "give --runner-dir the runner's install folder (the one with run.sh and bin/Runner.Listener)",
+    };
   const version = parseRunnerVersion(runner.versionOutput ?? '');
   const minimum = MIN_RUNNER_VERSION.join('.');
   if (version === undefined)

@@ -5,7 +5,7 @@ import { kvmBlocker } from '../executors/qemu/accel.js';
 import { findVirtiofsd } from '../executors/qemu/vm.js';
 import { findExecutable } from '../executors/vfkit/executor.js';
 import { freeBytes } from '../util/disk.js';
-import type { HostFacts } from './checks.js';
+import { type HostFacts, IMAGE_BUILD_TOOLS } from './checks.js';
 
 /** Where doctor looks, and for which executors. */
 export interface FactOptions {
@@ -15,6 +15,8 @@ export interface FactOptions {
   /** The runner's install folder, when known; else it is looked for (see findRunnerDir). */
   runnerDir?: string;
   folders: { what: string; path: string; persistent: boolean }[];
+  /** Also look for what image builds need (doctor; the action's preflight does not build images). */
+  imageBuild?: boolean;
 }
 
 /** Runs a command for its output (stdout and stderr), or undefined when it cannot run; never longer than 10 s. */
@@ -62,12 +64,33 @@ export function gatherFacts(options: FactOptions): HostFacts {
     facts.virtiofsd = findVirtiofsd()?.path ?? null;
   }
   const runnerDir = options.runnerDir ?? findRunnerDir(env);
-  if (runnerDir !== undefined) {
-    const listener = join(runnerDir, 'bin', 'Runner.Listener');
-    const versionOutput = existsSync(listener) ? output(listener, ['--version']) : undefined;
-    facts.runner = versionOutput === undefined ? { dir: runnerDir } : { dir: runnerDir, versionOutput };
-  }
+  if (runnerDir !== undefined) facts.runner = runnerFacts(runnerDir);
+  if (options.imageBuild === true && process.platform === 'linux') facts.imageBuild = imageBuildFacts(env);
   return facts;
+}
+
+/** The runner folder: whether it and its Runner.Listener exist, and what `Runner.Listener --version` says. */
+function runnerFacts(dir: string): NonNullable<HostFacts['runner']> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return { dir, missing: 'folder' };
+  const listener = join(dir, 'bin', 'Runner.Listener');
+  if (!existsSync(listener)) return { dir, missing: 'listener' };
+  const versionOutput = output(listener, ['--version']);
+  return versionOutput === undefined ? { dir } : { dir, versionOutput };
+}
+
+/** Where each image build tool is (PATH; depmod and mkfs.ext4 also in /sbin, as the guest scripts look). */
+function imageBuildFacts(env: NodeJS.ProcessEnv): NonNullable<HostFacts['imageBuild']> {
+  const tools: Record<string, string | null> = {};
+  for (const tool of Object.keys(IMAGE_BUILD_TOOLS)) {
+    const found =
+      tool === 'mmdebstrap'
+        ? (findExecutable('mmdebstrap', env) ?? findExecutable('debootstrap', env))
+        : findExecutable(tool, env);
+    const sbin =
+      tool === 'depmod' ? ['/sbin/depmod', '/usr/sbin/depmod'].find((path) => existsSync(path)) : undefined;
+    tools[tool] = found ?? sbin ?? null;
+  }
+  return { tools, root: process.getuid?.() === 0 };
 }
 
 /**

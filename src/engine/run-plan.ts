@@ -179,7 +179,7 @@ class PlanRun {
 
   /** The run was cancelled (a signal): nothing new starts, what runs is stopped. */
   private abortRun(): void {
-    const message = `cancelled: ${String(this.options.signal.reason ?? 'vmplan was stopped')}`;
+    const message = String(this.options.signal.reason ?? 'vmplan was stopped');
     this.finishSkipped(
       this.scheduler.stop(message).map((decision) => ({ ...decision, message })),
       'cancelled',
@@ -197,7 +197,7 @@ class PlanRun {
   private outcome(): { status: RunStatus; message: string | null } {
     const { signal, store } = this.options;
     if (signal.aborted)
-      return { status: 'cancelled', message: `cancelled: ${String(signal.reason ?? 'vmplan was stopped')}` };
+      return { status: 'cancelled', message: String(signal.reason ?? 'vmplan was stopped') };
     const jobs = store.allNodes().filter((record) => record.kind === 'execute');
     if (jobs.every((record) => record.status === 'passed') && this.failure === undefined)
       return { status: 'passed', message: null };

@@ -215,7 +215,7 @@ function finishAfterError(store: RunStore, error: unknown, phase: RunPhase, opti
   const cancelled = options.signal.aborted;
   const reason = (error as Error).message;
   const message = cancelled
-    ? `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`
+    ? String(options.signal.reason ?? 'vmplan was stopped')
     : phase === 'setup'
       ? `run setup failed: ${reason}`
       : phase === 'run'

@@ -59,7 +59,7 @@ export class RunSignals {
     if (this.signalled !== undefined) {
       // A second signal: kill what runs, finish the records now and leave.
       this.killWhatRuns();
-      finishQuietly(this.store, `cancelled: received ${this.signalled}, then ${signal}`);
+      finishQuietly(this.store, `received ${this.signalled}, then ${signal}`);
       process.exit(signalExitCode(signal));
     }
     this.signalled = signal;

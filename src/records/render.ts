@@ -1,5 +1,5 @@
 import type { Plan } from '../plan/schema.js';
-import { isFlaky, type NodeRecord, type RunRecord } from './schema.js';
+import { isFlaky, type NodeRecord, type NodeStatus, type RunRecord } from './schema.js';
 import { statusLabel } from './status-words.js';
 
 /** 850 ms, 12.3 s, 4m 05s, 1h 02m. */
@@ -24,8 +24,59 @@ export function textTable(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-/** The final table of a run: one row per node, with status, duration, exit code and message. */
-export function renderRunTable(run: RunRecord, nodes: NodeRecord[], plan: Plan): string {
+/** The order job counts read in: outcomes first, then what is still to come. */
+const COUNT_ORDER: readonly NodeStatus[] = [
+  'passed',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'skipped',
+  'running',
+  'pending',
+];
+
+/** A run's jobs by status: the recorded counts of a finished run, counted from the jobs' records while it runs. */
+export function jobCounts(run: RunRecord, nodes: readonly NodeRecord[]): string {
+  const counts: Partial<Record<string, number>> = { ...run.counts };
+  if (run.status === 'running') {
+    for (const key of Object.keys(counts)) delete counts[key];
+    for (const record of nodes)
+      if (record.kind === 'execute') counts[record.status] = (counts[record.status] ?? 0) + 1;
+  }
+  const order = [
+    ...COUNT_ORDER,
+    ...Object.keys(counts).filter((status) => !COUNT_ORDER.includes(status as NodeStatus)),
+  ];
+  return order
+    .filter((status) => (counts[status] ?? 0) > 0)
+    .map((status) => `${counts[status]} ${statusLabel(status)}`)
+    .join(', ');
+}
+
+/** How long a run took, or has been running: `1m 05s`, `running for 12.0 s`. */
+export function runDuration(run: RunRecord, now: Date = new Date()): string {
+  if (run.durationMs !== null) return formatDuration(run.durationMs);
+  return `running for ${formatDuration(Math.max(0, now.getTime() - Date.parse(run.startedAt)))}`;
+}
+
+/** A node's duration cell: its time, how long it has run so far, or `-`. */
+function nodeDuration(record: NodeRecord, now: Date): string {
+  if (record.durationMs !== null) return formatDuration(record.durationMs);
+  if (record.status === 'running' && record.startedAt !== null)
+    return `${formatDuration(Math.max(0, now.getTime() - Date.parse(record.startedAt)))} so far`;
+  return '-';
+}
+
+/**
+ * The table of a run: one row per node, with status, duration, exit code and message, then a line on the run
+ * (while it runs: its jobs so far, `Run …: running for 12.0 s (1 passed, 1 running, 2 pending)`).
+ */
+export function renderRunTable(
+  run: RunRecord,
+  nodes: NodeRecord[],
+  plan: Plan,
+  now: Date = new Date(),
+): string {
   const byId = new Map(plan.nodes.map((node) => [node.id, node]));
   const rows = nodes.map((record) => {
     const node = byId.get(record.nodeId);
@@ -41,21 +92,21 @@ export function renderRunTable(run: RunRecord, nodes: NodeRecord[], plan: Plan):
     return [
       name,
       status,
-      record.durationMs === null ? '-' : formatDuration(record.durationMs),
+      nodeDuration(record, now),
       record.exitCode === null ? '-' : String(record.exitCode),
       record.executor,
       record.status === 'passed' ? '' : (record.message ?? ''),
     ];
   });
-  const counts = Object.entries(run.counts)
-    .map(([status, count]) => `${count} ${statusLabel(status)}`)
-    .join(', ');
-  const duration = run.durationMs === null ? 'still running' : formatDuration(run.durationMs);
-  return [
-    textTable(['NODE', 'STATUS', 'DURATION', 'EXIT', 'EXECUTOR', 'MESSAGE'], rows),
-    '',
-    `Run ${run.runId}: ${run.status} (${counts || 'no jobs'}) in ${duration}${run.message === null ? '' : ` — ${run.message}`}`,
-  ].join('\n');
+  const counts = jobCounts(run, nodes) || 'no jobs';
+  const message = run.message === null ? '' : ` — ${run.message}`;
+  const summary =
+    run.status === 'running'
+      ? `Run ${run.runId}: ${runDuration(run, now)} (${counts})${message}`
+      : `Run ${run.runId}: ${run.status} (${counts}) in ${runDuration(run, now)}${message}`;
+  return [textTable(['NODE', 'STATUS', 'DURATION', 'EXIT', 'EXECUTOR', 'MESSAGE'], rows), '', summary].join(
+    '\n',
+  );
 }
 
 /** A phase's time: milliseconds under ten seconds ("120 ms", "2.31 s"), else as formatDuration. */

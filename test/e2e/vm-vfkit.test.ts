@@ -364,7 +364,7 @@ jobs:
       for (const job of ['one', 'two'])
         expect(project.jobStatus(job)).toMatchObject({
           status: 'cancelled',
-          message: 'cancelled: received SIGTERM',
+          message: 'received SIGTERM',
         });
       expect(project.state(`runs/${project.latestRun()}/run.json`)).toMatchObject({ status: 'cancelled' });
       expect(leftoverVms(project)).toEqual([]);

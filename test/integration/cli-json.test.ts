@@ -47,6 +47,16 @@ describe('--json', () => {
       jobs: 2,
       images: 0,
     });
+    const shown = await runVmplan(['show', '--json'], { cwd: project.root });
+    expect(shown.code).toBe(0);
+    expect(documentOf(shown.stdout)).toEqual({
+      vmplan: 1,
+      command: 'show',
+      ok: true,
+      file: '.github/vmplan.yml',
+      kind: 'jobs file',
+      plan: { ...(plan.plan as object), createdAt: expect.any(String) },
+    });
     project.write('bad.yml', 'version: 1\njobs:\n  unit: { run: x, needs: [nope], executor: host }\n');
     const bad = await runVmplan(['validate', 'bad.yml', '--json'], { cwd: project.root });
     expect(bad.code).toBe(2);

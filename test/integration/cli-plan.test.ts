@@ -121,7 +121,7 @@ describe('vmplan plan', () => {
 
   it('exits 2 for unknown flags, missing files and bad executors', async () => {
     expect((await runVmplan(['plan', '--frobnicate'], { cwd: repo })).stderr).toMatch(
-      /vmplan plan: Unknown option '--frobnicate'/,
+      /unknown flag --frobnicate for vmplan plan; see vmplan plan --help/,
     );
     const missing = await runVmplan(['plan', 'nope.yml'], { cwd: repo });
     expect([missing.code, missing.stderr]).toEqual([

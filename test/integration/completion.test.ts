@@ -1,29 +1,63 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
-import { COMMANDS, runCli } from '../../src/cli/run-cli.js';
+import { COMMANDS } from '../../src/cli/run-cli.js';
+import { REPO_ROOT, TSX_LOADER } from '../support/cli.js';
 import { commandWorks, prerequisite } from '../support/prerequisites.js';
+import { typeInShell } from '../support/pty.js';
 
 // The completion scripts, made from the command declarations, run in the real shells.
 
+/** The completion script for a shell, as the CLI (a child process) prints it, in a file. */
 async function script(shell: string): Promise<string> {
-  let out = '';
-  const io: CliIo = {
-    stdout: (text) => {
-      out += text;
+  const out = execFileSync(
+    process.execPath,
+    ['--import', TSX_LOADER, `${REPO_ROOT}src/cli.ts`, 'completion', shell],
+    {
+      encoding: 'utf8',
     },
-    stderr: () => undefined,
-    cwd: process.cwd(),
-    env: {},
-  };
-  expect(await runCli(['completion', shell], io)).toBe(0);
+  );
   const file = join(mkdtempSync(join(tmpdir(), 'vmplan-completion-')), `vmplan.${shell}`);
   writeFileSync(file, out);
   return file;
 }
+
+/** A repository with a folder, a file starting the same way, and one run in its state folder. */
+function project(): string {
+  const root = mkdtempSync(join(tmpdir(), 'vmplan-completion-project-'));
+  mkdirSync(join(root, 'examples'));
+  writeFileSync(join(root, 'examples', 'jobs.yml'), 'version: 1\n');
+  writeFileSync(join(root, 'exfile'), '');
+  mkdirSync(join(root, '.vmplan', 'runs', '20261201T000000Z-aaaaaaaa'), { recursive: true });
+  execFileSync('git', ['init', '-q', root]);
+  return root;
+}
+
+/** An rc file: the completion script, a `vmplan` that prints its arguments as `<a><b>`, the test's prompt. */
+function rcFile(scriptFile: string, root: string, before = ''): string {
+  const rc = join(mkdtempSync(join(tmpdir(), 'vmplan-completion-rc-')), 'rc');
+  writeFileSync(
+    rc,
+    `${before}source ${scriptFile}\nvmplan() { printf '<%s>' "$@"; echo; }\ncd ${root}\nPS1='READY> '\n`,
+  );
+  return rc;
+}
+
+/** What Tab does in a real terminal: each line typed (tabs are Tab presses) and what it ran. */
+const TYPED: [string, string][] = [
+  // A folder gets no space: completion goes on into it.
+  ['vmplan run exa\tX', '<run><examples/X>'],
+  ['vmplan image bu\t', '<image><build>'],
+  ['vmplan image build deb\t', '<image><build><debian>'],
+  ['vmplan schema p\t', '<schema><plan>'],
+  ['vmplan logs 2026\t', '<logs><20261201T000000Z-aaaaaaaa>'],
+  ['vmplan status la\t', '<status><latest>'],
+  // Numbers are not file names: Tab offers nothing.
+  ['vmplan gc --keep ex\t\t', '<gc><--keep><ex>'],
+  ['vmplan run --shard ex\t\t', '<run><--shard><ex>'],
+];
 
 describe('vmplan completion bash', () => {
   /** What bash offers for the words typed so far (the last one being completed). */
@@ -52,6 +86,43 @@ describe('vmplan completion bash', () => {
     expect(complete(file, ['vmplan', 'run', '--trust', 'un'])).toEqual(['untrusted']);
     expect(complete(file, ['vmplan', 'completion', ''])).toEqual(['bash', 'zsh', 'fish']);
   });
+
+  it('offers subcommands, run ids and nothing for numbers where it used to offer files', async () => {
+    const file = await script('bash');
+    const root = project();
+    const inProject = (words: string[]) => {
+      const cwd = process.cwd();
+      process.chdir(root);
+      try {
+        return complete(file, words);
+      } finally {
+        process.chdir(cwd);
+      }
+    };
+    expect(inProject(['vmplan', 'image', ''])).toEqual(['build', 'push', 'pull']);
+    expect(inProject(['vmplan', 'image', '--arch', 'arm64', 'build', ''])).toEqual(['debian', 'test-guest']);
+    expect(inProject(['vmplan', 'image', 'pull', ''])).toEqual([]);
+    expect(inProject(['vmplan', 'schema', ''])).toEqual(['jobs', 'plan']);
+    expect(inProject(['vmplan', 'logs', ''])).toEqual(['latest', '20261201T000000Z-aaaaaaaa']);
+    expect(inProject(['vmplan', 'logs', 'latest', ''])).toEqual([]);
+    expect(inProject(['vmplan', 'list', ''])).toEqual([]);
+    expect(inProject(['vmplan', 'gc', '--keep', ''])).toEqual([]);
+    expect(inProject(['vmplan', 'gc', '--max-size', ''])).toEqual([]);
+    expect(inProject(['vmplan', 'run', '--shard', ''])).toEqual([]);
+    expect(inProject(['vmplan', 'run', '--plan', 'ex'])).toEqual(['examples', 'exfile']);
+    expect(inProject(['vmplan', 'gc', '--state-dir', 'ex'])).toEqual(['examples']);
+    expect(inProject(['vmplan', 'run', 'ex'])).toEqual(['examples', 'exfile']);
+  });
+
+  it('in a terminal, completes into folders and offers nothing for numbers', async () => {
+    const rc = rcFile(await script('bash'), project());
+    const ran = await typeInShell(
+      `bash --noprofile --rcfile ${rc} -i`,
+      {},
+      TYPED.map(([line]) => line),
+    );
+    expect(ran).toEqual(TYPED.map(([, result]) => result));
+  });
 });
 
 describe.skipIf(!prerequisite('fish (shell completion tests)', commandWorks('fish')))(
@@ -70,6 +141,26 @@ describe.skipIf(!prerequisite('fish (shell completion tests)', commandWorks('fis
       ).toEqual(['host', 'qemu', 'vfkit']);
       expect(complete('vmplan plan --ou')).toContain('--out');
     });
+
+    it('offers subcommands, run ids, folders, and nothing for numbers', async () => {
+      const file = await script('fish');
+      const root = project();
+      const complete = (line: string) =>
+        execFileSync('fish', ['-c', `source ${file}; complete -C '${line}'`], { encoding: 'utf8', cwd: root })
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split('\t')[0]);
+      expect(complete('vmplan image ')).toEqual(['build', 'pull', 'push']);
+      expect(complete('vmplan image build ')).toEqual(['debian', 'test-guest']);
+      expect(complete('vmplan image push ex')).toEqual(['examples/']);
+      expect(complete('vmplan schema ')).toEqual(['jobs', 'plan']);
+      expect(complete('vmplan logs ')).toEqual(['20261201T000000Z-aaaaaaaa', 'latest']);
+      expect(complete('vmplan logs latest ')).toEqual([]);
+      expect(complete('vmplan gc --keep ')).toEqual([]);
+      expect(complete('vmplan run --shard ')).toEqual([]);
+      expect(complete('vmplan list ')).toEqual([]);
+      expect(complete('vmplan run ex')).toEqual(['examples/', 'exfile']);
+    });
   },
 );
 
@@ -85,6 +176,18 @@ describe.skipIf(!prerequisite('zsh (shell completion tests)', commandWorks('zsh'
         expect(text).toContain(`'${command.name}:`);
         for (const flag of Object.keys(command.flags)) expect(text).toMatch(new RegExp(`'\\*?--${flag}\\[`));
       }
+    });
+
+    it('in a terminal, completes into folders, subcommands and run ids, and offers nothing for numbers', async () => {
+      const home = mkdtempSync(join(tmpdir(), 'vmplan-completion-zdot-'));
+      const rc = rcFile(await script('zsh'), project(), 'autoload -Uz compinit && compinit -u -D\n');
+      writeFileSync(join(home, '.zshrc'), `source ${rc}\n`);
+      const ran = await typeInShell(
+        'zsh -i',
+        { ZDOTDIR: home },
+        TYPED.map(([line]) => line),
+      );
+      expect(ran).toEqual(TYPED.map(([, result]) => result));
     });
   },
 );

@@ -1,6 +1,6 @@
 // vmplan doctor's Linux checks run for real here (QEMU, KVM, virtiofsd, folders); the Mac's are unit-tested
 // against recorded outputs (test/unit/doctor.test.ts).
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -78,5 +78,53 @@ describe('vmplan doctor on this Linux host', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^! cache folder .*vmplan-cache is under RUNNER_TEMP/m);
     expect(result.stdout).toMatch(/^✘ state folder .*blocked\/state: .*blocked is a file, not a folder$/m);
+  });
+
+  it('fails a --runner-dir that does not exist or is no runner folder', async () => {
+    const missing = join(folder, 'no-such-runner');
+    const gone = await runVmplan(['doctor', '--runner-dir', missing], { cwd: folder });
+    expect(gone.code).toBe(1);
+    expect(gone.stdout).toContain(
+      `✘ the runner folder ${missing} does not exist\n    fix: give --runner-dir the runner's install folder (the one with run.sh and bin/Runner.Listener)\n`,
+    );
+    const empty = mkdtempSync(join(folder, 'not-a-runner-'));
+    const other = await runVmplan(['doctor', '--runner-dir', empty], { cwd: folder });
+    expect(other.code).toBe(1);
+    expect(other.stdout).toContain(`✘ ${empty} is not a runner's install folder (no bin/Runner.Listener)\n`);
+  });
+
+  it('says vfkit needs macOS when asked for it on Linux (not brew install vfkit)', async () => {
+    const result = await runVmplan(['doctor', '--executor', 'vfkit'], {
+      cwd: folder,
+      env: { PATH: '/usr/bin:/bin' },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      "✘ vfkit needs macOS (Apple's Virtualization framework); this is linux\n    fix: run vfkit jobs on an Apple silicon Mac; here, use the qemu executor (--executor qemu)\n",
+    );
+    expect(result.stdout).not.toContain('brew');
+  });
+
+  it('checks the tools image builds need, and says which package has each missing one', async () => {
+    const bin = mkdtempSync(join(folder, 'bin-'));
+    symlinkSync('/usr/bin/cpio', join(bin, 'cpio'));
+    const result = await runVmplan(['doctor', '--json'], { cwd: folder, env: { PATH: bin } });
+    const checks = (JSON.parse(result.stdout) as { checks: { id: string }[] }).checks;
+    const depmodInSbin = ['/sbin/depmod', '/usr/sbin/depmod'].some((path) => existsSync(path));
+    const missing = ['apt-get', 'dpkg-deb', 'mmdebstrap', ...(depmodInSbin ? [] : ['depmod']), 'mkfs.ext4'];
+    const packages = ['apt', 'dpkg', 'mmdebstrap', ...(depmodInSbin ? [] : ['kmod']), 'e2fsprogs'];
+    expect(checks.find((check) => check.id === 'image-build')).toEqual({
+      id: 'image-build',
+      status: 'warn',
+      summary: `vmplan image build needs ${missing.join(', ')}: not found`,
+      fix: `sudo apt-get install ${packages.join(' ')}`,
+    });
+    const full = await runVmplan(['doctor'], { cwd: folder });
+    const root = process.getuid?.() === 0;
+    expect(full.stdout).toContain(
+      root
+        ? '✔ image build tools: all found, running as root\n'
+        : '! vmplan image build debian needs root (it builds a Debian root file system); this is not root\n',
+    );
   });
 });

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/cli.js';
 
@@ -56,5 +56,35 @@ describe('the npm package', () => {
     expect(plan).toMatch(/2 job\(s\), 0 image\(s\), 2 stage\(s\)/);
     expect(JSON.parse(readFileSync(join(project, '.vmplan/plan.json'), 'utf8')).nodes).toHaveLength(2);
     expect(vmplan(['image', '--help'])).toContain('vmplan image build debian');
+  });
+
+  it('holds every file its README and docs link to (docs/, examples/, schema/, guest/)', () => {
+    const packed = JSON.parse(npm(['pack', REPO_ROOT, '--dry-run', '--json'], folder)) as {
+      files: { path: string }[];
+    }[];
+    const files = new Set(packed[0]!.files.map((file) => file.path));
+    const folders = new Set(
+      [...files].flatMap((path) =>
+        path
+          .split('/')
+          .slice(0, -1)
+          .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+      ),
+    );
+    const documents = [...files].filter((path) => path.endsWith('.md'));
+    expect(documents).toEqual(expect.arrayContaining(['README.md', 'docs/security.md', 'docs/cli-json.md']));
+    const broken: string[] = [];
+    let links = 0;
+    for (const document of documents) {
+      const text = readFileSync(join(REPO_ROOT, document), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)\s#]+)(#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/.test(target!)) continue; // https:, mailto:
+        links++;
+        const resolved = posix.normalize(posix.join(posix.dirname(document), target!)).replace(/\/$/, '');
+        if (!files.has(resolved) && !folders.has(resolved)) broken.push(`${document} → ${target}`);
+      }
+    }
+    expect(links).toBeGreaterThan(20);
+    expect(broken).toEqual([]);
   });
 });

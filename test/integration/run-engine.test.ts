@@ -210,12 +210,12 @@ jobs:
     const runId = project.latestRun();
     expect(project.state(`runs/${runId}/run.json`)).toMatchObject({
       status: 'cancelled',
-      message: 'cancelled: received SIGTERM',
+      message: 'received SIGTERM',
     });
     for (const job of ['one', 'two']) {
       expect(project.jobStatus(job, runId)).toMatchObject({
         status: 'cancelled',
-        message: 'cancelled: received SIGTERM',
+        message: 'received SIGTERM',
       });
     }
     expect(project.jobStatus('three', runId)).toMatchObject({ status: 'cancelled' });
@@ -269,7 +269,7 @@ jobs:
     const runId = project.latestRun();
     expect(project.state(`runs/${runId}/run.json`)).toMatchObject({
       status: 'cancelled',
-      message: 'cancelled: received SIGTERM, then SIGINT',
+      message: 'received SIGTERM, then SIGINT',
     });
     expect(project.jobStatus('stubborn', runId)).toMatchObject({ status: 'cancelled', process: null });
   });

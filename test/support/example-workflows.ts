@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 /** One step of a workflow job, as far as these checks read it. */
 interface Step {
   uses?: string;
+  run?: string;
   with?: Record<string, unknown>;
 }
 
@@ -46,5 +47,47 @@ export function unknownInputProblems(text: string, inputs: readonly string[]): s
           .filter((key) => !inputs.includes(key))
           .map((key) => `jobs.${job}.steps[${index}]: vmplan has no input "${key}"`)
       : [],
+  );
+}
+
+/**
+ * The first major version of each action the examples use that runs on node24 (GitHub moves actions off node20;
+ * a node20 action warns now and stops working later). Actions not listed are not checked.
+ */
+export const FIRST_NODE24: Readonly<Record<string, number>> = {
+  'actions/checkout': 5,
+  'actions/cache': 5,
+  'actions/cache/restore': 5,
+  'actions/cache/save': 5,
+  'actions/upload-artifact': 6,
+  'actions/download-artifact': 7,
+  'actions/setup-node': 5,
+  'actions/github-script': 8,
+};
+
+/** Steps using a version of a known action that still runs on node20. */
+export function node20Problems(text: string): string[] {
+  const problems: string[] = [];
+  for (const { job, index, step } of stepsOf(text)) {
+    const match = /^([^@]+)@v?(\d+)/.exec(step.uses ?? '');
+    const first = match === null ? undefined : FIRST_NODE24[match[1]!];
+    if (first !== undefined && Number(match![2]) < first)
+      problems.push(
+        `jobs.${job}.steps[${index}]: ${step.uses} runs on node20; use ${match![1]}@v${first} or newer`,
+      );
+  }
+  return problems;
+}
+
+/**
+ * `run:` scripts with a `${{ }}` expression in them: its value becomes script text before the shell sees it, so an
+ * output holding JSON (or quotes, or `$(…)`) breaks the script or runs as code. Pass values through `env:`.
+ */
+export function expressionInRunProblems(text: string): string[] {
+  return stepsOf(text).flatMap(({ job, index, step }) =>
+    [...(step.run ?? '').matchAll(/\$\{\{(.*?)\}\}/g)].map(
+      ([, expression]) =>
+        `jobs.${job}.steps[${index}]: run: has \${{${expression}}}; pass it through env: and use "$NAME"`,
+    ),
   );
 }

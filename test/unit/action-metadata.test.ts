@@ -6,7 +6,12 @@ import { parse } from 'yaml';
 import { INPUT_NAMES } from '../../src/action/inputs.js';
 import { INPUTS, OUTPUTS } from '../../src/action/metadata.js';
 import { updateReadme } from '../../src/action/readme-sections.js';
-import { unknownInputProblems, unzippedDownloadProblems } from '../support/example-workflows.js';
+import {
+  expressionInRunProblems,
+  node20Problems,
+  unknownInputProblems,
+  unzippedDownloadProblems,
+} from '../support/example-workflows.js';
 
 const errorsOf = (result: { context: { errors: { getErrors(): { message: string }[] } } }) =>
   result.context.errors.getErrors().map((error) => error.message);
@@ -83,6 +88,38 @@ describe('example workflows', () => {
       expect(unzippedDownloadProblems(text)).toEqual([]);
     });
   }
+
+  for (const file of readdirSync('examples/workflows').filter((name) => name.endsWith('.yml'))) {
+    it(`examples/workflows/${file} uses node24 actions and keeps expressions out of run: scripts`, () => {
+      const text = readFileSync(`examples/workflows/${file}`, 'utf8');
+      expect(node20Problems(text)).toEqual([]);
+      expect(expressionInRunProblems(text)).toEqual([]);
+    });
+  }
+
+  it('those checks catch a node20 checkout and an output pasted into a script', () => {
+    const workflow = `on: push
+jobs:
+  run:
+    runs-on: ubuntu-24.04
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/cache/save@v5
+        with: { path: x, key: y }
+      - id: vmplan
+        uses: OWNER/vmplan@v1
+      - run: echo "\${{ steps.vmplan.outputs.results }}"
+      - env: { RESULTS: "\${{ steps.vmplan.outputs.results }}" }
+        run: echo "$RESULTS"
+`;
+    expect(node20Problems(workflow)).toEqual([
+      'jobs.run.steps[0]: actions/checkout@v4 runs on node20; use actions/checkout@v5 or newer',
+    ]);
+    expect(expressionInRunProblems(workflow)).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, as the problem quotes it
+      'jobs.run.steps[3]: run: has ${{ steps.vmplan.outputs.results }}; pass it through env: and use "$NAME"',
+    ]);
+  });
 
   it('those checks catch an old download-artifact fetching a vmplan artifact, and a made-up input', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, as an example writes it

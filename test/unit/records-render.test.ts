@@ -107,20 +107,63 @@ jobs:
     );
   });
 
-  it('a prepared image that was not cached, a node the plan does not know, a run still running without counts', () => {
+  it('a prepared image that was not cached, a node the plan does not know, a finished run without counts', () => {
     const nodes = [
       record({ nodeId: 'image:guest', kind: 'prepare', job: null, executor: 'qemu', cached: false }),
       record({ nodeId: 'job:gone', job: null, status: 'failed', exitCode: 3, message: null }),
     ];
-    expect(
-      renderRunTable(run({ status: 'running', durationMs: null, message: null, counts: {} }), nodes, plan),
-    ).toBe(
+    expect(renderRunTable(run({ status: 'cancelled', message: null, counts: {} }), nodes, plan)).toBe(
       [
         'NODE         STATUS  DURATION  EXIT  EXECUTOR  MESSAGE',
         'image guest  passed  1.3 s     0     qemu',
         'job:gone     failed  1.3 s     3     host',
         '',
-        'Run 20261203T100000Z-0000abcd: running (no jobs) in still running',
+        'Run 20261203T100000Z-0000abcd: cancelled (no jobs) in 1m 05s',
+      ].join('\n'),
+    );
+  });
+
+  it('a run still running: its jobs so far, how long each has run, and how long the run has', () => {
+    const nodes = [
+      record({}),
+      record({
+        nodeId: 'job:unit',
+        job: 'unit',
+        executor: 'qemu',
+        status: 'running',
+        startedAt: '2026-12-03T10:00:02.000Z',
+        finishedAt: null,
+        durationMs: null,
+        exitCode: null,
+        message: null,
+      }),
+      record({
+        nodeId: 'job:docs',
+        job: 'docs',
+        status: 'pending',
+        startedAt: null,
+        finishedAt: null,
+        durationMs: null,
+        exitCode: null,
+        message: null,
+      }),
+    ];
+    const now = new Date('2026-12-03T10:00:12.000Z');
+    expect(
+      renderRunTable(
+        run({ status: 'running', durationMs: null, message: null, counts: {} }),
+        nodes,
+        plan,
+        now,
+      ),
+    ).toBe(
+      [
+        'NODE   STATUS   DURATION       EXIT  EXECUTOR  MESSAGE',
+        'build  passed   1.3 s          0     host',
+        'unit   running  10.0 s so far  -     qemu',
+        'docs   pending  -              -     host',
+        '',
+        'Run 20261203T100000Z-0000abcd: running for 12.0 s (1 passed, 1 running, 1 pending)',
       ].join('\n'),
     );
   });

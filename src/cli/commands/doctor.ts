@@ -51,6 +51,7 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<number> 
       { what: 'state folder', path: layout.root, persistent: false },
       { what: 'cache folder', path: layout.cacheDir, persistent: true },
     ],
+    imageBuild: true,
   });
   const checks = checkHost(facts);
   const ok = checks.every((check) => check.status !== 'fail');

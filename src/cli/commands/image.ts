@@ -114,6 +114,8 @@ export async function imageCommand(args: string[], io: CliIo): Promise<number> {
     folder = out;
   }
   if (json) printJson(io, 'image', true, { action: 'build', kind, arch: values.arch, out: folder });
-  else io.stdout(`${folder}\n`);
+  // With --out the caller named the folder (an image build node's temporary one, say): printing it back would
+  // be a bare path in the build's log. Without, the folder in the cache is the answer.
+  else if (values.out === undefined) io.stdout(`${folder}\n`);
   return EXIT.ok;
 }

@@ -14,7 +14,10 @@ import { LOCAL_TRUST, planFromArgs } from './plan.js';
 
 /** The flags of `vmplan show`. */
 export const SHOW_FLAGS = {
-  json: { type: 'boolean', description: 'Print the plan as JSON instead of its stages.' },
+  json: {
+    type: 'boolean',
+    description: 'Print one JSON document (docs/cli-json.md) with the plan, instead of its stages.',
+  },
 } as const satisfies Flags;
 
 /**
@@ -39,8 +42,9 @@ async function planOf(
 /** `vmplan show [FILE] [--json]`: renders a plan.json (e.g. downloaded from a workflow run) or a jobs file's plan. */
 export async function showCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('show', args, SHOW_FLAGS);
-  const { plan } = await planOf(io, 'show', positionals);
-  io.stdout(values.json === true ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan, { env: io.env }));
+  const { plan, file, kind } = await planOf(io, 'show', positionals);
+  if (values.json === true) printJson(io, 'show', true, { file, kind, plan });
+  else io.stdout(renderPlan(plan, { env: io.env }));
   return EXIT.ok;
 }
 

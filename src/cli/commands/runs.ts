@@ -9,9 +9,14 @@ import { retargetPlan } from '../../plan/retarget.js';
 import type { Plan } from '../../plan/schema.js';
 import { selectFromPlan } from '../../plan/select.js';
 import type { StateLayout } from '../../records/layout.js';
-import { formatDuration, renderPhaseTables, renderRunTable, textTable } from '../../records/render.js';
-import type { RunRecord } from '../../records/schema.js';
-import { statusLabel } from '../../records/status-words.js';
+import {
+  jobCounts,
+  renderPhaseTables,
+  renderRunTable,
+  runDuration,
+  textTable,
+} from '../../records/render.js';
+import type { NodeRecord, RunRecord } from '../../records/schema.js';
 import { listRunIds, readNodeRecords, readRunRecord } from '../../records/store.js';
 import { plain } from '../../report/test-lines.js';
 import { findFlaky, type RunResults } from '../../results/flaky.js';
@@ -129,6 +134,15 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
   return ok ? EXIT.ok : EXIT.failed;
 }
 
+/** The jobs' records of a run that is still running (none when they cannot be read: list still lists it). */
+function runningNodes(layout: StateLayout, runId: string): NodeRecord[] {
+  try {
+    return readNodeRecords(layout, runId, readPlan(layout.planFile(runId)));
+  } catch {
+    return [];
+  }
+}
+
 /** `vmplan list [--state-dir DIR]`: every run, newest first. */
 export async function listCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs('list', args, LIST_FLAGS);
@@ -146,14 +160,11 @@ export async function listCommand(args: string[], io: CliIo): Promise<number> {
       continue;
     }
     runs.push(run);
-    const counts = Object.entries(run.counts)
-      .map(([status, count]) => `${count} ${statusLabel(status)}`)
-      .join(', ');
     rows.push([
       runId,
       run.status,
-      counts,
-      run.durationMs === null ? '-' : formatDuration(run.durationMs),
+      jobCounts(run, run.status === 'running' ? runningNodes(layout, runId) : []),
+      runDuration(run),
       run.planId.slice(0, 12),
       run.rerunOf === null ? '' : `rerun of ${run.rerunOf}`,
     ]);
