@@ -16,7 +16,7 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony import */ var _plan_image_users_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(3423);
 /* harmony import */ var _process_ownership_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(2228);
 /* harmony import */ var _util_short_socket_dir_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(7728);
-/* harmony import */ var _vm_vm_job_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(4754);
+/* harmony import */ var _vm_vm_job_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(155);
 /* harmony import */ var _accel_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(2339);
 /* harmony import */ var _args_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(9126);
 /* harmony import */ var _vm_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(8334);
@@ -67,6 +67,8 @@ class QemuExecutor {
             restControlled: false,
             // 9p shares are exported with readonly=on: QEMU itself refuses the guest's writes. virtiofsd has no such mode.
             enforcesReadOnlyShares: virtiofsd === undefined,
+            // virtiofsd runs as root: without CAP_MKNOD it makes no device node, but it keeps a guest's chmod u+s.
+            sharesKeepSetId: virtiofsd !== undefined,
             async launch(spec, log) {
                 if (!accels.has(spec.arch))
                     accels.set(spec.arch, (0,_accel_js__WEBPACK_IMPORTED_MODULE_5__/* .chooseAccel */ .ug)(spec.arch, spec, cacheDir));

@@ -4403,7 +4403,7 @@ exports.basename = (path, { windows } = {}) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1604);
-/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7972);
+/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3884);
 // The local CLI: `vmplan plan|show|validate|schema ...`.
 
 
@@ -4421,10 +4421,14 @@ __webpack_async_result__();
 /* harmony export */   W: () => (/* binding */ processIo),
 /* harmony export */   d: () => (/* binding */ EXIT)
 /* harmony export */ });
+/* harmony import */ var _util_control_text_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2421);
+
 /** Exit codes: 0 ok, 1 a run failed, 2 invalid input, 3 vmplan could not do its own work (e.g. disk full). */
 const EXIT = { ok: 0, failed: 1, invalidInput: 2, infrastructure: 3 };
 /**
- * The real process's streams and environment. A reader that goes away (`vmplan logs … | head -1`) ends our output
+ * The real process's streams and environment. Everything written through `stdout`/`stderr` has its control
+ * characters made visible (SGR colours kept: `terminalText`), so job-derived text (`vmplan logs`, `status`, the
+ * run's table and messages) cannot set a title, a hyperlink or the clipboard, or clear the screen. A reader that goes away (`vmplan logs … | head -1`) ends our output
  * quietly: EPIPE stops further writes to that stream instead of crashing, and whatever runs keeps going and
  * finishes its records.
  */
@@ -4449,14 +4453,14 @@ function quietOnClose(stream) {
     });
     return (text) => {
         if (!closed && !stream.destroyed)
-            stream.write(text);
+            stream.write((0,_util_control_text_js__WEBPACK_IMPORTED_MODULE_0__/* .terminalText */ .e)(text, { keepSgr: true }));
     };
 }
 
 
 /***/ }),
 
-/***/ 7972:
+/***/ 3884:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4465,7 +4469,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   ak: () => (/* binding */ runCli)
 });
 
-// UNUSED EXPORTS: COMMANDS, usage
+// UNUSED EXPORTS: COMMANDS, unknownCommand, usage
 
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
@@ -4477,48 +4481,10 @@ const VMPLAN_VERSION = '0.1.0';
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 6 modules
 var schemas = __nccwpck_require__(6921);
-// EXTERNAL MODULE: ./src/executors/vfkit/executor.ts + 3 modules
-var executor = __nccwpck_require__(5294);
-;// CONCATENATED MODULE: ./src/util/bytes.ts
-const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-/** A size for people: "812 bytes", "14.2 MB", "1.3 GB" (powers of 1000, like Finder and `du -h --si`). */
-function formatBytes(bytes) {
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1000 && unit < UNITS.length - 1) {
-        value /= 1000;
-        unit++;
-    }
-    return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${UNITS[unit]}`;
-}
-const SIZE_UNITS = {
-    '': 1,
-    b: 1,
-    byte: 1,
-    bytes: 1,
-    k: 1e3,
-    kb: 1e3,
-    m: 1e6,
-    mb: 1e6,
-    g: 1e9,
-    gb: 1e9,
-    t: 1e12,
-    tb: 1e12,
-    kib: 2 ** 10,
-    mib: 2 ** 20,
-    gib: 2 ** 30,
-    tib: 2 ** 40,
-};
-/**
- * A size people write ("20GB", "500 MB", "1.5GiB", "0") in bytes, or undefined when it is not one. KB/MB/GB are
- * powers of 1000 (as formatBytes prints them), KiB/MiB/GiB powers of 1024.
- */
-function parseBytes(text) {
-    const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-    const unit = match === null ? undefined : SIZE_UNITS[match[2].toLowerCase()];
-    return match === null || unit === undefined ? undefined : Math.round(Number(match[1]) * unit);
-}
-
+// EXTERNAL MODULE: ./src/executors/vfkit/executor.ts + 2 modules
+var executor = __nccwpck_require__(9620);
+// EXTERNAL MODULE: ./src/util/bytes.ts
+var util_bytes = __nccwpck_require__(1671);
 ;// CONCATENATED MODULE: ./src/doctor/checks.ts
 
 
@@ -4543,7 +4509,16 @@ const HostFactsSchema = schemas/* strictObject */.rej({
     })
         .optional(),
     /** The runner's install folder and `bin/Runner.Listener --version`. */
-    runner: schemas/* strictObject */.rej({ dir: schemas/* string */.YjP(), versionOutput: schemas/* string */.YjP().optional() }).optional(),
+    runner: schemas/* strictObject */.rej({
+        dir: schemas/* string */.YjP(),
+        versionOutput: schemas/* string */.YjP().optional(),
+        /** What is not there: the folder itself, or its bin/Runner.Listener. */
+        missing: schemas/* enum */.k5n(['folder', 'listener']).optional(),
+    })
+        .optional(),
+    /** What `vmplan image build` needs (Linux only): each tool's path or null, and whether this is root. */
+    imageBuild: schemas/* strictObject */.rej({ tools: schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* string */.YjP().nullable()), root: schemas/* boolean */.zMY() })
+        .optional(),
     kvm: schemas/* strictObject */.rej({ usable: schemas/* boolean */.zMY(), why: schemas/* string */.YjP().optional() }).optional(),
     qemu: schemas/* array */.YOg(schemas/* strictObject */.rej({ binary: schemas/* string */.YjP(), versionOutput: schemas/* string */.YjP().optional() })).optional(),
     virtiofsd: schemas/* string */.YjP().nullable().optional(),
@@ -4575,6 +4550,8 @@ function checkHost(facts) {
         checks.push(...qemuChecks(facts));
     if (facts.runner !== undefined)
         checks.push(runnerCheck(facts.runner));
+    if (facts.imageBuild !== undefined)
+        checks.push(imageBuildCheck(facts.imageBuild));
     checks.push(...folderChecks(facts));
     return checks;
 }
@@ -4611,6 +4588,15 @@ function macChecks(facts) {
 }
 function vfkitChecks(facts) {
     const vfkit = facts.vfkit;
+    if (vfkit?.path === undefined && facts.platform !== 'darwin')
+        return [
+            {
+                id: 'vfkit',
+                status: 'fail',
+                summary: `vfkit needs macOS (Apple's Virtualization framework); this is ${facts.platform}`,
+                fix: 'run vfkit jobs on an Apple silicon Mac; here, use the qemu executor (--executor qemu)',
+            },
+        ];
     if (vfkit?.path === undefined)
         return [
             {
@@ -4700,12 +4686,54 @@ function qemuChecks(facts) {
             : { id: 'virtiofsd', status: 'ok', summary: `virtiofsd at ${facts.virtiofsd}` });
     return checks;
 }
+/** The tools `vmplan image build` runs, by the package that has them on Debian and Ubuntu. */
+const IMAGE_BUILD_TOOLS = {
+    'apt-get': 'apt',
+    'dpkg-deb': 'dpkg',
+    mmdebstrap: 'mmdebstrap',
+    cpio: 'cpio',
+    depmod: 'kmod',
+    'mkfs.ext4': 'e2fsprogs',
+};
+/** Image builds (`vmplan image build debian|test-guest`): their tools, and root for a Debian root disk. */
+function imageBuildCheck(build) {
+    const missing = Object.keys(IMAGE_BUILD_TOOLS).filter((tool) => (build.tools[tool] ?? null) === null);
+    if (missing.length > 0)
+        return {
+            id: 'image-build',
+            status: 'warn',
+            summary: `vmplan image build needs ${missing.join(', ')}: not found`,
+            fix: `sudo apt-get install ${[...new Set(missing.map((tool) => IMAGE_BUILD_TOOLS[tool]))].join(' ')}`,
+        };
+    if (!build.root)
+        return {
+            id: 'image-build',
+            status: 'warn',
+            summary: 'vmplan image build debian needs root (it builds a Debian root file system); this is not root',
+            fix: 'run image builds as root (sudo vmplan image build debian …, or a build image on a root runner)',
+        };
+    return { id: 'image-build', status: 'ok', summary: 'image build tools: all found, running as root' };
+}
 /** `Runner.Listener --version` prints e.g. `2.329.0`. */
 function parseRunnerVersion(output) {
     const match = /(\d+)\.(\d+)\.(\d+)/.exec(output);
     return match === null ? undefined : [Number(match[1]), Number(match[2]), Number(match[3])];
 }
 function runnerCheck(runner) {
+    if (runner.missing === 'folder')
+        return {
+            id: 'runner',
+            status: 'fail',
+            summary: `the runner folder ${runner.dir} does not exist`,
+            fix: "give --runner-dir the runner's install folder (the one with run.sh and bin/Runner.Listener)",
+        };
+    if (runner.missing === 'listener')
+        return {
+            id: 'runner',
+            status: 'fail',
+            summary: `${runner.dir} is not a runner's install folder (no bin/Runner.Listener)`,
+            fix: "give --runner-dir the runner's install folder (the one with run.sh and bin/Runner.Listener)",
+        };
     const version = parseRunnerVersion(runner.versionOutput ?? '');
     const minimum = MIN_RUNNER_VERSION.join('.');
     if (version === undefined)
@@ -4746,13 +4774,13 @@ function folderChecks(facts) {
             ? {
                 id,
                 status: 'warn',
-                summary: `${folder.what} ${folder.path}: only ${formatBytes(free)} free`,
+                summary: `${folder.what} ${folder.path}: only ${(0,util_bytes/* formatBytes */.z)(free)} free`,
                 fix: 'free space, or prune: vmplan gc --keep 20 --max-size 20GB',
             }
             : {
                 id,
                 status: 'ok',
-                summary: `${folder.what} ${folder.path}${free === undefined ? '' : `: ${formatBytes(free)} free`}`,
+                summary: `${folder.what} ${folder.path}${free === undefined ? '' : `: ${(0,util_bytes/* formatBytes */.z)(free)} free`}`,
             });
     }
     return checks;
@@ -4834,6 +4862,7 @@ function freeBytes(path) {
 
 
 
+
 /** Runs a command for its output (stdout and stderr), or undefined when it cannot run; never longer than 10 s. */
 function output(command, args) {
     const result = (0,external_node_child_process_.spawnSync)(command, args, { encoding: 'utf8', timeout: 10_000 });
@@ -4879,12 +4908,33 @@ function gatherFacts(options) {
         facts.virtiofsd = (0,vm/* findVirtiofsd */.UY)()?.path ?? null;
     }
     const runnerDir = options.runnerDir ?? findRunnerDir(env);
-    if (runnerDir !== undefined) {
-        const listener = (0,external_node_path_.join)(runnerDir, 'bin', 'Runner.Listener');
-        const versionOutput = (0,external_node_fs_.existsSync)(listener) ? output(listener, ['--version']) : undefined;
-        facts.runner = versionOutput === undefined ? { dir: runnerDir } : { dir: runnerDir, versionOutput };
-    }
+    if (runnerDir !== undefined)
+        facts.runner = runnerFacts(runnerDir);
+    if (options.imageBuild === true && process.platform === 'linux')
+        facts.imageBuild = imageBuildFacts(env);
     return facts;
+}
+/** The runner folder: whether it and its Runner.Listener exist, and what `Runner.Listener --version` says. */
+function runnerFacts(dir) {
+    if (!(0,external_node_fs_.existsSync)(dir) || !(0,external_node_fs_.statSync)(dir).isDirectory())
+        return { dir, missing: 'folder' };
+    const listener = (0,external_node_path_.join)(dir, 'bin', 'Runner.Listener');
+    if (!(0,external_node_fs_.existsSync)(listener))
+        return { dir, missing: 'listener' };
+    const versionOutput = output(listener, ['--version']);
+    return versionOutput === undefined ? { dir } : { dir, versionOutput };
+}
+/** Where each image build tool is (PATH; depmod and mkfs.ext4 also in /sbin, as the guest scripts look). */
+function imageBuildFacts(env) {
+    const tools = {};
+    for (const tool of Object.keys(IMAGE_BUILD_TOOLS)) {
+        const found = tool === 'mmdebstrap'
+            ? ((0,executor.findExecutable)('mmdebstrap', env) ?? (0,executor.findExecutable)('debootstrap', env))
+            : (0,executor.findExecutable)(tool, env);
+        const sbin = tool === 'depmod' ? ['/sbin/depmod', '/usr/sbin/depmod'].find((path) => (0,external_node_fs_.existsSync)(path)) : undefined;
+        tools[tool] = found ?? sbin ?? null;
+    }
+    return { tools, root: process.getuid?.() === 0 };
 }
 /**
  * The GitHub Actions runner's install folder, when vmplan runs under one: an ancestor of the Node running it (the
@@ -4925,14 +4975,34 @@ var catalog = __nccwpck_require__(6051);
 ;// CONCATENATED MODULE: ./src/cli/args.ts
 
 
+
 /** Parses a command's flags strictly; unknown flags and missing values become InputErrors naming the command. */
 function parseCommandArgs(command, args, options) {
     try {
         return (0,external_node_util_.parseArgs)({ args, options, allowPositionals: true, strict: true });
     }
     catch (error) {
-        throw new errors/* InputError */.dz(`vmplan ${command}: ${error.message.split('\n')[0]} (see vmplan ${command.split(' ')[0]} --help)`);
+        throw new errors/* InputError */.dz(flagProblem(command, error, options));
     }
+}
+/**
+ * node:util's parse error, said in vmplan's words: `unknown flag --exector for vmplan run; did you mean
+ * --executor?`, a flag missing its value, a switch given one. Anything else keeps node's first line.
+ */
+function flagProblem(command, error, options) {
+    const help = `see vmplan ${command.split(' ')[0]} --help`;
+    const flag = /'(-{1,2}[^'\s<=]+)/.exec(error.message)?.[1];
+    if (flag === undefined)
+        return `vmplan ${command}: ${error.message.split('\n')[0]} (${help})`;
+    if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+        const known = ['--help', ...Object.keys(options).map((name) => `--${name}`)];
+        const match = (0,suggest/* closestMatch */.h0)(flag, known);
+        return `unknown flag ${flag} for vmplan ${command}; ${match === undefined ? help : `did you mean ${match}?`}`;
+    }
+    const name = flag.replace(/^-+/, '');
+    if (options[name]?.type === 'boolean')
+        return `flag ${flag} for vmplan ${command} takes no value (${help})`;
+    return `flag ${flag} for vmplan ${command} needs a value: ${flag} VALUE (${help})`;
 }
 /** Splits repeated and comma-separated values: `--only a --only b,c` → [a, b, c]. */
 function listOption(values) {
@@ -5154,6 +5224,8 @@ function postOrder(roots, dependencies, done) {
     }
 }
 
+// EXTERNAL MODULE: ./src/plan/limits.ts
+var plan_limits = __nccwpck_require__(8079);
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
@@ -5190,6 +5262,7 @@ var plan_schema = __nccwpck_require__(7684);
 
 
 
+
 /** Defaults for what a jobs file leaves out. */
 const PLAN_DEFAULTS = { timeoutMinutes: 60, cpus: 2, memory: 2048 };
 /**
@@ -5214,6 +5287,7 @@ function buildPlan(config, context) {
         schemaVersion: plan_schema/* PLAN_SCHEMA_VERSION */.jk,
         generator: { name: 'vmplan', version: VMPLAN_VERSION },
         source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
+        trust: { trusted: context.trust.trusted, reason: context.trust.reason },
         scope: {
             only: context.only === undefined ? null : [...new Set(context.only)].sort(),
             shard: null,
@@ -5351,8 +5425,14 @@ function buildExecuteNode(config, id, needs, context, problems) {
             .sort((a, b) => (0,canonical_json/* compareText */.n6)(a.name, b.name)),
         ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' } : {}),
         ...retryOf(job, config),
+        ...limitsOf(job, config),
         ...outputsOf(job, needs, config),
     };
+}
+/** A job's caps, present only when the jobs file sets any (plans without them keep their form). */
+function limitsOf(job, config) {
+    const limits = (0,plan_limits/* plannedLimits */.Pz)(job.limits, config.defaults?.limits);
+    return limits === undefined ? {} : { limits };
 }
 /**
  * A job's outputs (what it keeps for the jobs that need it) and what it receives (the outputs of the jobs it needs
@@ -5658,9 +5738,13 @@ function parsePlan(text, file) {
     // The text starts with "{", so what parsed is an object.
     const version = data.schemaVersion;
     if (version !== plan_schema/* PLAN_SCHEMA_VERSION */.jk) {
-        const hint = typeof version === 'number' && version > plan_schema/* PLAN_SCHEMA_VERSION */.jk
-            ? ': it was written by a newer vmplan, upgrade to read it'
-            : '';
+        const hint = typeof version !== 'number'
+            ? ''
+            : version > plan_schema/* PLAN_SCHEMA_VERSION */.jk
+                ? ': it was written by a newer vmplan, upgrade to read it'
+                : version === 1
+                    ? ': it was written by an older vmplan, before plans recorded the trust they were made under; plan again'
+                    : '';
         throw new errors/* InputError */.dz([
             locator.locate({
                 path: ['schemaVersion'],
@@ -6497,10 +6581,15 @@ function isGitWorkTree(folder) {
     const result = (0,external_node_child_process_.spawnSync)('git', ['rev-parse', '--is-inside-work-tree'], { cwd: folder, encoding: 'utf8' });
     return result.status === 0 && result.stdout.trim() === 'true';
 }
-/** Asks git what it would commit in `folder`; `includeIgnored` patterns (gitignore-style) bring ignored paths back. */
-async function gitView(folder, includeIgnored, signal) {
+/**
+ * Asks git what it would commit in `folder`; `includeIgnored` patterns (gitignore-style) bring ignored paths back.
+ * `trackedOnly`: what git tracks, nothing untracked (includeIgnored is not read).
+ */
+async function gitView(folder, includeIgnored, signal, options = {}) {
+    const trackedOnly = options.trackedOnly === true;
+    const patterns = trackedOnly ? [] : includeIgnored;
     const [kept, ignoredEntries] = await Promise.all([
-        listPaths(folder, ['--cached', '--others', '--exclude-standard'], signal),
+        listPaths(folder, trackedOnly ? ['--cached'] : ['--cached', '--others', '--exclude-standard'], signal),
         listPaths(folder, ['--others', '--ignored', '--exclude-standard', '--directory'], signal),
     ]);
     const files = new Set();
@@ -6513,15 +6602,15 @@ async function gitView(folder, includeIgnored, signal) {
         else
             files.add(path);
     }
-    const bringBack = createExcluder(includeIgnored);
+    const bringBack = createExcluder(patterns);
     const ignored = [];
     for (const entry of ignoredEntries) {
         const isFolder = entry.endsWith('/');
         const path = isFolder ? entry.slice(0, -1) : entry;
-        if (includeIgnored.length > 0 && matchesWithAncestors(bringBack, path, isFolder)) {
+        if (patterns.length > 0 && matchesWithAncestors(bringBack, path, isFolder)) {
             (isFolder ? wholeFolders : files).add(path);
         }
-        else if (isFolder && includeIgnored.some((pattern) => mayMatchInside(pattern, path))) {
+        else if (isFolder && patterns.some((pattern) => mayMatchInside(pattern, path))) {
             // A pattern names something inside this collapsed ignored folder: ask git for its files one by one.
             const inside = await listPaths(folder, ['--others', '--ignored', '--exclude-standard', '--', entry], signal);
             for (const inner of inside) {
@@ -6613,7 +6702,7 @@ const LARGE_SNAPSHOT_BYTES = 1024 ** 3;
 const IGNORED_NAMED = 5;
 /**
  * Copies the workspace for a run. In a git work tree: what git would commit (tracked files and untracked files
- * that are not ignored), plus `include-ignored`, minus `exclude`; elsewhere every file minus `exclude`. `.git`
+ * that are not ignored), plus `include-ignored`, minus `exclude` (`trackedOnly`: tracked files minus `exclude`); elsewhere every file minus `exclude`. `.git`
  * and the state folder are always left out. Says what it left out and how big the snapshot is.
  */
 async function makeSnapshot(request) {
@@ -6625,10 +6714,13 @@ async function makeSnapshot(request) {
         exclude.push(`/${stateRelative}/`);
     const userExcluded = createExcluder(exclude);
     const git = isGitWorkTree(root);
-    const view = git ? await gitView(root, settings.includeIgnored ?? [], request.signal) : undefined;
+    const trackedOnly = request.trackedOnly === true;
+    const includeIgnored = trackedOnly ? [] : (settings.includeIgnored ?? []);
+    const view = git ? await gitView(root, includeIgnored, request.signal, { trackedOnly }) : undefined;
     const outsideView = view === undefined ? undefined : gitViewExcluder(view);
+    const what = trackedOnly ? 'the files git tracks (untrusted run)' : 'the files git would commit';
     request.note(git
-        ? `Snapshotting ${root}: the files git would commit${describeList(' plus ignored', settings.includeIgnored ?? [])}, excluding ${exclude.join(', ')}`
+        ? `Snapshotting ${root}: ${what}${describeList(' plus ignored', includeIgnored)}, excluding ${exclude.join(', ')}`
         : `Snapshotting ${root} (not a git work tree: every file, excluding ${exclude.join(', ')})`);
     const stats = await (0,copy_tree/* copyTree */.E)(root, request.target, {
         exclude: (path, isDirectory) => userExcluded(path, isDirectory) || outsideView?.(path, isDirectory) === true,
@@ -6642,7 +6734,7 @@ async function makeSnapshot(request) {
     if (gitNote !== undefined)
         request.note(gitNote);
     if (bytes >= LARGE_SNAPSHOT_BYTES) {
-        request.note(`The snapshot is ${formatBytes(bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`);
+        request.note(`The snapshot is ${(0,util_bytes/* formatBytes */.z)(bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`);
     }
     return { stats, source: git ? 'git' : 'folder', ignored };
 }
@@ -6669,7 +6761,7 @@ function firstLine(error) {
 /** "Snapshot: 812 files, 14.2 MB in 120 ms (copy-on-write clones); left out as ignored by git: node_modules/, ..." */
 function snapshotLine(stats, bytes, ignored) {
     const how = stats.method === 'clone' ? 'copy-on-write clones' : 'copied';
-    const line = `Snapshot: ${stats.files} files, ${formatBytes(bytes)} in ${stats.ms} ms (${how})`;
+    const line = `Snapshot: ${stats.files} files, ${(0,util_bytes/* formatBytes */.z)(bytes)} in ${stats.ms} ms (${how})`;
     if (ignored.length === 0)
         return line;
     const named = ignored.slice(0, IGNORED_NAMED).join(', ');
@@ -6887,6 +6979,7 @@ function retryLine(attempt, of) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/run-node.ts
+
 
 
 
@@ -7147,12 +7240,14 @@ async function executeNode(plan, node, controller, options, images, log, guestLo
         workspace: options.workspace,
         image: node.image === null ? undefined : images.get(node.image),
         secrets,
+        runSecrets: Object.values(options.secrets),
         signal: controller.signal,
         log,
         guestLog,
         killGraceMs: graceFor,
         onProcess: (process) => options.store.update(node.id, { process }),
         inputs,
+        limits: (0,plan_limits/* effectiveLimits */.WB)(node.limits, options.trust.trusted),
     });
     const { infrastructure, ...result } = outcome;
     return {
@@ -7468,7 +7563,7 @@ class PlanRun {
     }
     /** The run was cancelled (a signal): nothing new starts, what runs is stopped. */
     abortRun() {
-        const message = `cancelled: ${String(this.options.signal.reason ?? 'vmplan was stopped')}`;
+        const message = String(this.options.signal.reason ?? 'vmplan was stopped');
         this.finishSkipped(this.scheduler.stop(message).map((decision) => ({ ...decision, message })), 'cancelled');
         this.cancelAll(message);
         this.wake();
@@ -7481,7 +7576,7 @@ class PlanRun {
     outcome() {
         const { signal, store } = this.options;
         if (signal.aborted)
-            return { status: 'cancelled', message: `cancelled: ${String(signal.reason ?? 'vmplan was stopped')}` };
+            return { status: 'cancelled', message: String(signal.reason ?? 'vmplan was stopped') };
         const jobs = store.allNodes().filter((record) => record.kind === 'execute');
         if (jobs.every((record) => record.status === 'passed') && this.failure === undefined)
             return { status: 'passed', message: null };
@@ -7561,7 +7656,7 @@ async function startRun(options) {
     const { plan, layout } = options;
     const capacity = hostCapacity(options.maxParallel);
     await preflightRun(plan, options.env, options.executors, capacity);
-    const secrets = secretsOf(plan, options.env);
+    const secrets = secretsOf(plan, options.env, options.trust);
     const snapshotRun = options.rerun?.snapshotRun;
     if (snapshotRun !== undefined && !(0,external_node_fs_.existsSync)(layout.snapshotDir(snapshotRun))) {
         throw new errors/* InputError */.dz(`run ${snapshotRun} has no snapshot left to rerun (was it garbage-collected?)`);
@@ -7605,12 +7700,18 @@ async function startRun(options) {
     }
     return store.record;
 }
-/** Secret values by name, for the secrets the plan names (from the runner's environment). */
-function secretsOf(plan, env) {
+/**
+ * Secret values by name, for the secrets the plan names (from the runner's environment). An untrusted run reads
+ * only the names the workflow allows it (enforceTrust has refused any other; this is the second lock).
+ */
+function secretsOf(plan, env, trust) {
     const secrets = {};
     for (const precondition of plan.preconditions) {
-        if (precondition.kind === 'secret')
-            secrets[precondition.name] = env[precondition.name] ?? '';
+        if (precondition.kind !== 'secret')
+            continue;
+        if (!trust.trusted && !(trust.untrustedSecrets ?? []).includes(precondition.name))
+            continue;
+        secrets[precondition.name] = env[precondition.name] ?? '';
     }
     return secrets;
 }
@@ -7652,7 +7753,7 @@ function finishAfterError(store, error, phase, options) {
     const cancelled = options.signal.aborted;
     const reason = error.message;
     const message = cancelled
-        ? `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`
+        ? String(options.signal.reason ?? 'vmplan was stopped')
         : phase === 'setup'
             ? `run setup failed: ${reason}`
             : phase === 'run'
@@ -7679,6 +7780,7 @@ async function snapshotWorkspace(options, runId) {
         target,
         settings: options.plan.workspace,
         commit: options.plan.source.commit,
+        trackedOnly: !options.trust.trusted,
         stateRoot: options.layout.root,
         signal: options.signal,
         note: options.note,
@@ -7987,7 +8089,102 @@ function readOwner(lock) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/plan/untrusted-limits.ts
+
+
+/**
+ * What an untrusted run may ask of the runner at most: a pull request's jobs file could otherwise ask for 500 jobs
+ * of 64 CPUs, 1 TiB and a week each. Set by the operator (`untrusted-max-*` inputs, `--untrusted-max-*` flags).
+ */
+const UntrustedLimitsSchema = schemas/* strictObject */.rej({
+    /** Jobs in the plan run. */
+    maxJobs: schemas/* number */.aig().int().positive(),
+    /** A job's guest memory, MiB. */
+    maxMemoryMiB: schemas/* number */.aig().int().positive(),
+    /** A job's guest CPUs. */
+    maxCpus: schemas/* number */.aig().int().positive(),
+    /** A job's timeout, minutes. */
+    maxTimeoutMinutes: schemas/* number */.aig().positive(),
+});
+/** The caps when the operator sets none: 50 jobs, 8 GiB, 4 CPUs, 2 hours. */
+const DEFAULT_UNTRUSTED_LIMITS = {
+    maxJobs: 50,
+    maxMemoryMiB: 8192,
+    maxCpus: 4,
+    maxTimeoutMinutes: 120,
+};
+/** The settings, by the name of their input (`--` before it for the flag), in the order they are documented. */
+const UNTRUSTED_LIMIT_SETTINGS = {
+    'untrusted-max-jobs': { key: 'maxJobs', what: 'a whole number of jobs, e.g. 50' },
+    'untrusted-max-memory': { key: 'maxMemoryMiB', what: 'a size such as 8GiB or 4096 (MiB)' },
+    'untrusted-max-cpus': { key: 'maxCpus', what: 'a whole number of CPUs, e.g. 4' },
+    'untrusted-max-timeout': { key: 'maxTimeoutMinutes', what: 'a duration such as 2h or 90m (minutes)' },
+};
+/** A setting's text as its number (MiB, minutes), or the words saying what was expected. */
+function parseUntrustedLimit(setting, text) {
+    const value = text.trim();
+    const expected = { expected: UNTRUSTED_LIMIT_SETTINGS[setting].what };
+    let parsed;
+    if (setting === 'untrusted-max-jobs' || setting === 'untrusted-max-cpus')
+        parsed = /^\d+$/.test(value) ? Number(value) : undefined;
+    else if (setting === 'untrusted-max-memory') {
+        const bytes = /^\d+$/.test(value) ? Number(value) * 2 ** 20 : (0,util_bytes/* parseBytes */.C)(value);
+        parsed = bytes === undefined ? undefined : Math.floor(bytes / 2 ** 20);
+    }
+    else {
+        const match = /^(\d+(?:\.\d+)?)\s*(m|min|h)?$/i.exec(value);
+        parsed = match === null ? undefined : Number(match[1]) * (match[2]?.toLowerCase() === 'h' ? 60 : 1);
+    }
+    return parsed === undefined || !(parsed > 0) ? expected : parsed;
+}
+/**
+ * Limits from settings given as text (unset or empty ones keep their default); a setting that is not a value
+ * of its kind is a problem naming it (`prefix` is `--` for flags, '' for inputs).
+ */
+function untrustedLimitsFrom(settings, prefix = '') {
+    const limits = { ...DEFAULT_UNTRUSTED_LIMITS };
+    const problems = [];
+    for (const setting of Object.keys(UNTRUSTED_LIMIT_SETTINGS)) {
+        const text = settings[setting];
+        if (text === undefined || text.trim() === '')
+            continue;
+        const parsed = parseUntrustedLimit(setting, text);
+        if (typeof parsed === 'number')
+            limits[UNTRUSTED_LIMIT_SETTINGS[setting].key] = parsed;
+        else
+            problems.push(`${prefix}${setting}: expected ${parsed.expected}, found ${JSON.stringify(text)}`);
+    }
+    return { limits, problems };
+}
+/** What in the plan goes over the caps: one located problem each (the job count on `jobs`). */
+function untrustedLimitProblems(plan, limits, reason) {
+    const file = plan.source.jobsFile;
+    const problems = [];
+    const jobs = plan.nodes.filter((node) => node.kind === 'execute');
+    if (jobs.length > limits.maxJobs)
+        problems.push({
+            file,
+            path: ['jobs'],
+            message: `${jobs.length} jobs to run; ${reason} runs at most ${limits.maxJobs} (untrusted-max-jobs)`,
+        });
+    for (const node of jobs) {
+        const over = (field, asked, most, setting) => problems.push({
+            file,
+            path: ['jobs', node.job, field],
+            message: `asks for ${asked}; ${reason} allows at most ${most} (${setting})`,
+        });
+        if (node.memory !== null && node.memory > limits.maxMemoryMiB)
+            over('memory', `${node.memory} MiB`, `${limits.maxMemoryMiB} MiB`, 'untrusted-max-memory');
+        if (node.cpus !== null && node.cpus > limits.maxCpus)
+            over('cpus', `${node.cpus} CPUs`, `${limits.maxCpus}`, 'untrusted-max-cpus');
+        if (node.timeoutMinutes > limits.maxTimeoutMinutes)
+            over('timeout-minutes', `${node.timeoutMinutes} minutes`, `${limits.maxTimeoutMinutes} minutes`, 'untrusted-max-timeout');
+    }
+    return problems;
+}
+
 ;// CONCATENATED MODULE: ./src/plan/trust.ts
+
 
 
 
@@ -8000,10 +8197,12 @@ function trustedPolicy(reason = 'trust: trusted') {
     return { trusted: true, reason, imagePaths: [] };
 }
 /**
- * What an untrusted run may not do, found in the plan alone: run a job on the host, or prepare an image by
- * running something on the host other than looking it up in the image cache (nix evaluates the definition on
- * the host). Build images are allowed here and must come from the cache (checked when it can be looked at);
- * `files` images' paths are returned for the caller to check on disk.
+ * What an untrusted run may not do, found in the plan alone: run a job on the host, be handed a runner variable
+ * the workflow did not allow by name (`secrets:`), put files git ignores into the snapshot (`include-ignored`),
+ * prepare an image by running something on the host other than looking it up in the image cache (nix evaluates
+ * the definition on the host), or ask for more than the caps (`untrusted-limits`). Build images are allowed here
+ * and must come from the cache (checked when it can be looked at); `files` images' paths are returned for the
+ * caller to check on disk.
  */
 function untrustedPlanProblems(plan, policy) {
     const problems = [];
@@ -8011,7 +8210,10 @@ function untrustedPlanProblems(plan, policy) {
     if (policy.trusted)
         return { problems, files };
     const file = plan.source.jobsFile;
+    problems.push(...untrustedWorkspaceProblems(plan, policy));
     for (const node of plan.nodes) {
+        if (node.kind === 'execute')
+            problems.push(...untrustedSecretProblems(file, node, policy));
         if (node.kind === 'execute' && !(0,catalog/* isVmExecutor */.NA)(node.executor)) {
             problems.push({
                 file,
@@ -8029,7 +8231,36 @@ function untrustedPlanProblems(plan, policy) {
         if (node.kind === 'prepare' && node.type === 'files')
             files.push(...filesOf(node));
     }
+    problems.push(...untrustedLimitProblems(plan, policy.limits ?? DEFAULT_UNTRUSTED_LIMITS, policy.reason));
     return { problems, files };
+}
+/** A job's `secrets:` an untrusted run does not hand over: every name the workflow did not allow. */
+function untrustedSecretProblems(file, node, policy) {
+    const allowed = policy.untrustedSecrets ?? [];
+    const refused = node.secrets.filter((name) => !allowed.includes(name));
+    if (refused.length === 0)
+        return [];
+    const list = allowed.length === 0 ? 'none are' : `only ${allowed.join(', ')} ${allowed.length === 1 ? 'is' : 'are'}`;
+    return [
+        {
+            file,
+            path: ['jobs', node.job, 'secrets'],
+            message: `names the runner variable(s) ${refused.join(', ')}; ${policy.reason} hands no secret to a job unless the workflow allows it by name in untrusted-secrets (${list} allowed)`,
+        },
+    ];
+}
+/** Snapshot settings that bring host files beyond the commit's tree into an untrusted run's workspace. */
+function untrustedWorkspaceProblems(plan, policy) {
+    const patterns = plan.workspace.includeIgnored ?? [];
+    if (patterns.length === 0)
+        return [];
+    return [
+        {
+            file: plan.source.jobsFile,
+            path: ['workspace', 'include-ignored'],
+            message: `brings files git ignores (${patterns.join(', ')}) from the runner's checkout into the snapshot; ${policy.reason} snapshots only the files git tracks`,
+        },
+    ];
 }
 function filesOf(node) {
     if (node.type !== 'files')
@@ -8057,18 +8288,24 @@ function insideFolders(path, folders) {
  * repository's own (see TRUSTED_EVENTS), so untrusted for pull requests from forks, `pull_request_target` (the
  * base repository's credentials next to the pull request's code), `issue_comment`, `workflow_run` and the rest.
  */
-function decideTrust(setting, evidence, limits) {
+function trust_decideTrust(setting, evidence, limits) {
     const imagePaths = limits.imagePaths.map((path) => (0,external_node_path_.normalize)(path).replace(/(.)\/+$/, '$1'));
+    const untrustedSecrets = [...new Set(limits.untrustedSecrets ?? [])];
     const policy = (trusted, reason) => ({
         trusted,
         reason,
         imagePaths,
         network: limits.network ?? 'nat',
+        ...(untrustedSecrets.length > 0 ? { untrustedSecrets } : {}),
+        limits: limits.caps ?? DEFAULT_UNTRUSTED_LIMITS,
     });
     if (setting === 'trusted')
         return policy(true, 'trust: trusted');
     if (setting === 'untrusted')
         return policy(false, 'trust: untrusted');
+    // Fail closed: a pull request that cannot be shown to come from this repository is treated as a fork's.
+    if (evidence.unknownOrigin !== undefined)
+        return policy(false, `trust: auto (untrusted: ${evidence.unknownOrigin})`);
     if (evidence.forkPullRequest)
         return policy(false, 'trust: auto (untrusted for a pull request from a fork)');
     if (evidence.event !== null && TRUSTED_EVENTS.has(evidence.event))
@@ -8092,6 +8329,22 @@ const TRUSTED_EVENTS = new Set([
     'pull_request',
     'pull_request_review',
     'pull_request_review_comment',
+]);
+/**
+ * A policy no more trusted than `limit` (another run's, or a plan's record): an untrusted limit makes the policy
+ * untrusted with the limit's reason; a trusted limit changes nothing (trust is never raised).
+ */
+function cappedBy(policy, limit) {
+    if (!policy.trusted || limit.trusted)
+        return policy;
+    return { ...policy, trusted: false, reason: limit.reason };
+}
+/** Pull request events: their code may come from a fork, which only their payload tells. */
+const PULL_REQUEST_EVENTS = new Set([
+    'pull_request',
+    'pull_request_review',
+    'pull_request_review_comment',
+    'pull_request_target',
 ]);
 
 ;// CONCATENATED MODULE: ./src/engine/trust-check.ts
@@ -8297,7 +8550,7 @@ async function pruneCache(cacheDir, budget, options = {}) {
 function describeItem(item, nowMs) {
     const days = Math.floor((nowMs - item.lastUsedMs) / 86_400_000);
     const when = days < 1 ? 'today' : days === 1 ? 'yesterday' : `${days} days ago`;
-    return `${item.label}: ${formatBytes(item.bytes)}, last used ${when}${item.inUse ? ' (in use)' : ''}`;
+    return `${item.label}: ${(0,util_bytes/* formatBytes */.z)(item.bytes)}, last used ${when}${item.inUse ? ' (in use)' : ''}`;
 }
 /** Removes one entry unless it is in use; true when it is gone. */
 function removeUnused(path) {
@@ -8392,8 +8645,8 @@ async function checkFreeSpace(folders, cacheDir, minFreeBytes) {
         const freed = prunes.reduce((sum, item) => sum + item.bytes, 0);
         const advice = prunes.length === 0
             ? 'vmplan gc cannot free enough there: free space on that disk'
-            : `vmplan gc --max-size ${formatBytes(total - freed).replace(/ /g, '')} would free ${formatBytes(freed)} by removing ${prunes.map((item) => describeItem(item, now)).join('; ')}${free + freed < minFreeBytes ? ' (still not enough)' : ''}`;
-        throw new errors/* InfrastructureError */.EN(`only ${formatBytes(free)} free for the ${folder.what} ${folder.path}; a run needs ${formatBytes(minFreeBytes)} (--min-free, input min-free). ${advice}`);
+            : `vmplan gc --max-size ${(0,util_bytes/* formatBytes */.z)(total - freed).replace(/ /g, '')} would free ${(0,util_bytes/* formatBytes */.z)(freed)} by removing ${prunes.map((item) => describeItem(item, now)).join('; ')}${free + freed < minFreeBytes ? ' (still not enough)' : ''}`;
+        throw new errors/* InfrastructureError */.EN(`only ${(0,util_bytes/* formatBytes */.z)(free)} free for the ${folder.what} ${folder.path}; a run needs ${(0,util_bytes/* formatBytes */.z)(minFreeBytes)} (--min-free, input min-free). ${advice}`);
     }
 }
 
@@ -8403,7 +8656,159 @@ var host_executor = __nccwpck_require__(419);
 var job_env = __nccwpck_require__(2855);
 // EXTERNAL MODULE: external "node:stream/promises"
 var external_node_stream_promises_ = __nccwpck_require__(6466);
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+;// CONCATENATED MODULE: external "node:dns"
+const external_node_dns_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
+;// CONCATENATED MODULE: ./src/oci/address.ts
+
+
+// Where an untrusted run's registry traffic may go: public unicast addresses only. A jobs file of someone else's
+// names the registry, and the registry names its token service and redirects: without this check either could
+// point the runner at its own loopback services, the LAN or a cloud metadata endpoint.
+const NOT_PUBLIC = new external_node_net_namespaceObject.BlockList();
+for (const [network, prefix] of [
+    ['0.0.0.0', 8], // "this" network
+    ['10.0.0.0', 8], // private
+    ['100.64.0.0', 10], // carrier-grade NAT
+    ['127.0.0.0', 8], // loopback
+    ['169.254.0.0', 16], // link-local (cloud metadata services)
+    ['172.16.0.0', 12], // private
+    ['192.0.0.0', 24], // IETF protocol assignments
+    ['192.0.2.0', 24], // documentation
+    ['192.168.0.0', 16], // private
+    ['198.18.0.0', 15], // benchmarking
+    ['198.51.100.0', 24], // documentation
+    ['203.0.113.0', 24], // documentation
+    ['224.0.0.0', 4], // multicast
+    ['240.0.0.0', 4], // reserved, broadcast
+])
+    NOT_PUBLIC.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of [
+    ['::', 128], // unspecified
+    ['::1', 128], // loopback
+    ['64:ff9b::', 96], // NAT64: an IPv4 address in disguise
+    ['100::', 64], // discard
+    ['2001:db8::', 32], // documentation
+    ['2002::', 16], // 6to4: an IPv4 address in disguise
+    ['fc00::', 7], // unique local
+    ['fe80::', 10], // link-local
+    ['fec0::', 10], // site-local (deprecated)
+    ['ff00::', 8], // multicast
+])
+    NOT_PUBLIC.addSubnet(network, prefix, 'ipv6');
+/** Why an untrusted run must not connect to this IP address (loopback, private, link-local, reserved), or undefined. */
+function addressProblem(address) {
+    const family = (0,external_node_net_namespaceObject.isIP)(address);
+    if (family === 0)
+        return 'is not an IP address';
+    // BlockList matches IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) against the IPv4 rules.
+    return NOT_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6')
+        ? 'is not a public address (loopback, private, link-local or reserved)'
+        : undefined;
+}
+/** The error a refused address gives: fixed wording, no address (which would tell what a name resolves to). */
+class PrivateAddressError extends Error {
+    host;
+    name = 'PrivateAddressError';
+    code = 'EVMPLAN_NOT_PUBLIC';
+    constructor(host) {
+        super(`${host} is not a public address (loopback, private, link-local or reserved)`);
+        this.host = host;
+    }
+}
+/**
+ * A `lookup` for `http.request` that resolves a name and refuses it when any of its addresses is not public: the
+ * check is made on the addresses the socket then connects to, so a name that resolves differently the second
+ * time (DNS rebinding) gains nothing.
+ */
+function publicOnlyLookup(hostname, options, callback) {
+    (0,external_node_dns_namespaceObject.lookup)(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => {
+        if (error !== null)
+            return callback(error, []);
+        if (addresses.length === 0 || addresses.some((entry) => addressProblem(entry.address) !== undefined))
+            return callback(new PrivateAddressError(hostname), []);
+        if (options.all === true)
+            return callback(null, addresses);
+        const first = addresses[0];
+        callback(null, first.address, first.family);
+    });
+}
+
+;// CONCATENATED MODULE: ./src/oci/transport.ts
+
+
+
+
+
+/** How many redirects a guarded request follows. */
+const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/**
+ * `fetch` for untrusted runs: connects only to public addresses (every address a name resolves to is checked
+ * at connect time; an IP literal is checked before) and follows redirects itself, checking each target the same
+ * way and dropping the Authorization header when a redirect leaves the origin.
+ */
+async function guardedFetch(url, init) {
+    let current = url;
+    let headers = { ...init.headers };
+    let method = init.method;
+    for (let hop = 0;; hop++) {
+        const response = await requestOnce(current, method, headers);
+        const location = response.headers.location;
+        if (!REDIRECTS.has(response.statusCode ?? 0) || typeof location !== 'string')
+            return toResponse(response, method);
+        response.resume();
+        if (hop >= MAX_REDIRECTS)
+            throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+        const next = new URL(location, current);
+        if (next.protocol !== 'https:' && next.protocol !== 'http:')
+            throw new Error('a redirect to another scheme');
+        if (next.origin !== current.origin) {
+            const { authorization: _dropped, ...rest } = headers;
+            headers = rest;
+        }
+        if (response.statusCode === 303)
+            method = 'GET';
+        current = next;
+    }
+}
+/** One request to a checked address. */
+function requestOnce(url, method, headers) {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if ((0,external_node_net_namespaceObject.isIP)(host) !== 0 && addressProblem(host) !== undefined)
+        return Promise.reject(new PrivateAddressError(url.hostname));
+    const send = url.protocol === 'https:' ? external_node_https_namespaceObject.request : external_node_http_.request;
+    return new Promise((resolve, reject) => {
+        const request = send(url, { method, headers, lookup: publicOnlyLookup }, resolve);
+        request.once('error', reject);
+        request.end();
+    });
+}
+/** A Node response as a fetch Response (status, headers, streamed body). */
+function toResponse(message, method) {
+    const status = message.statusCode ?? 0;
+    if (status < 200 || status > 599) {
+        message.resume();
+        throw new Error('an answer that is not HTTP');
+    }
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(message.headers))
+        for (const one of Array.isArray(value) ? value : [value])
+            if (one !== undefined)
+                headers.append(name, one);
+    const empty = method === 'HEAD' || [204, 205, 304].includes(status);
+    if (empty)
+        message.resume();
+    return new Response(empty ? null : external_node_stream_namespaceObject.Readable.toWeb(message), { status, headers });
+}
+
 ;// CONCATENATED MODULE: ./src/oci/client.ts
+
 
 
 
@@ -8432,19 +8837,24 @@ function digestOf(bytes) {
  * A client for one repository of a registry, following the distribution spec: blobs pushed with POST then PUT
  * (skipped when HEAD finds them), manifests PUT by tag or digest; pulls verify every digest. Loopback registries
  * are spoken to over http, everything else over https. Authenticates on the registry's challenge: basic, or a
- * bearer token from its realm with the credentials (how GHCR takes a GitHub token).
+ * bearer token from its realm with the credentials (how GHCR takes a GitHub token). The realm must be on the
+ * registry's own origin or a known token service (`realmProblem`). With `untrusted`, it connects only to public
+ * addresses (the registry, its realm and every redirect; see `guardedFetch`). Errors never quote a registry's
+ * body: a status number and a distribution-spec error code at most.
  */
 class RegistryClient {
     reference;
     credentials;
+    options;
     authorization;
     /** Bytes of blobs actually sent (skipped blobs send none): what a second push saved. */
     bytesSent = 0;
     /** Bytes of blobs actually received. */
     bytesReceived = 0;
-    constructor(reference, credentials) {
+    constructor(reference, credentials, options = {}) {
         this.reference = reference;
         this.credentials = credentials;
+        this.options = options;
     }
     get base() {
         const host = this.reference.registry;
@@ -8518,28 +8928,41 @@ class RegistryClient {
     /** One request, authenticating once on a 401 challenge; a status not in `ok` is a RegistryError. */
     async request(method, path, init, ok) {
         const url = path.startsWith('http') ? path : `${this.base}${path}`;
-        const send = () => fetch(url, {
-            method,
-            ...init,
-            headers: {
-                ...init.headers,
-                ...(this.authorization === undefined ? {} : { authorization: this.authorization }),
-            },
-        }).catch((error) => {
-            const cause = error.cause?.message ?? error.message;
-            throw new RegistryError(`cannot reach ${this.reference.registry} (${cause})`, 0, 'UNREACHABLE');
-        });
-        let response = await send();
+        const what = path.startsWith('http') ? `${this.base}/blobs/uploads/…` : url;
+        const headers = {
+            ...init.headers,
+            ...(this.authorization === undefined ? {} : { authorization: this.authorization }),
+        };
+        let response = await this.send(new URL(url), { method, ...init, headers });
         if (response.status === 401 && this.authorization === undefined) {
             this.authorization = await this.answerChallenge(response.headers.get('www-authenticate') ?? '');
             await response.body?.cancel();
             if (init.body !== undefined && !(init.body instanceof Buffer))
                 throw new RegistryError('authentication needed mid-upload', 401, 'UNAUTHORIZED');
-            response = await send();
+            response = await this.send(new URL(url), {
+                method,
+                ...init,
+                headers: { ...headers, authorization: this.authorization },
+            });
         }
         if (ok.includes(response.status))
             return response;
-        throw await registryError(method, url, response);
+        throw await registryError(method, what, response);
+    }
+    /** fetch, or for an untrusted run the guarded fetch (public addresses only); network failures in fixed words. */
+    async send(url, init, host = this.reference.registry) {
+        try {
+            if (!this.options.untrusted)
+                return await fetch(url, init);
+            if (init.body !== undefined)
+                throw new RegistryError('an untrusted run never uploads to a registry', 0, 'DENIED');
+            return await guardedFetch(url, { method: init.method, headers: init.headers });
+        }
+        catch (error) {
+            if (error instanceof RegistryError)
+                throw error;
+            throw new RegistryError(`cannot reach ${host} (${networkWords(error)})`, 0, 'UNREACHABLE');
+        }
     }
     /** The Authorization header a challenge asks for: basic with the credentials, or a bearer token from the realm. */
     async answerChallenge(challenge) {
@@ -8553,19 +8976,85 @@ class RegistryClient {
         }
         const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1], match[2]]));
         if (!/^bearer/i.test(challenge) || params.realm === undefined)
-            throw new RegistryError(`${this.reference.registry} asked for authentication vmplan does not speak: ${challenge}`, 401, 'UNAUTHORIZED');
-        const realm = new URL(params.realm);
+            throw new RegistryError(`${this.reference.registry} asked for an authentication scheme vmplan does not speak (basic and bearer only)`, 401, 'UNAUTHORIZED');
+        let realm;
+        try {
+            realm = new URL(params.realm);
+        }
+        catch {
+            throw new RegistryError(`${this.reference.registry} named a token service that is not a URL`, 401, 'UNAUTHORIZED');
+        }
+        const problem = realmProblem(new URL(this.base), realm);
+        if (problem !== undefined)
+            throw new RegistryError(`${this.reference.registry} ${problem}: refused`, 401, 'UNAUTHORIZED');
         if (params.service !== undefined)
             realm.searchParams.set('service', params.service);
         realm.searchParams.set('scope', params.scope ?? `repository:${this.reference.repository}:pull,push`);
-        const response = await fetch(realm, basic === undefined ? {} : { headers: { authorization: basic } });
-        if (!response.ok)
+        const response = await this.send(realm, { method: 'GET', headers: basic === undefined ? {} : { authorization: basic } }, realm.host);
+        if (!response.ok) {
+            await response.body?.cancel();
             throw new RegistryError(`${realm.host} refused a token (HTTP ${response.status})`, response.status, 'UNAUTHORIZED');
-        const body = (await response.json());
-        const token = body.token ?? body.access_token;
-        if (token === undefined)
+        }
+        let token;
+        try {
+            const body = (await response.json());
+            token = body.token ?? body.access_token;
+        }
+        catch {
+            token = undefined;
+        }
+        if (typeof token !== 'string' || token === '' || /[^\x21-\x7e]/.test(token))
             throw new RegistryError(`${realm.host} gave no token`, response.status, 'UNAUTHORIZED');
         return `Bearer ${token}`;
+    }
+}
+/**
+ * Token services that answer for a registry on another host, the few public ones that need it (Docker Hub's).
+ * Everything else must keep its token service on its own origin, as GHCR (`ghcr.io/token`), Quay, GCR, ECR and
+ * Harbor do.
+ */
+const KNOWN_TOKEN_SERVICES = {
+    'docker.io': ['auth.docker.io'],
+    'registry-1.docker.io': ['auth.docker.io'],
+    'registry.gitlab.com': ['gitlab.com'],
+};
+/**
+ * Why a registry's bearer realm must not be asked for a token, or undefined: it must be on the registry's own
+ * origin, or be the https token service `KNOWN_TOKEN_SERVICES` lists for that registry. A realm elsewhere would
+ * make the runner send requests (and credentials) wherever a registry says.
+ */
+function realmProblem(registry, realm) {
+    if (realm.username !== '' || realm.password !== '')
+        return 'named a token service with a user name in its URL';
+    if (realm.origin === registry.origin)
+        return undefined;
+    const known = KNOWN_TOKEN_SERVICES[registry.host] ?? [];
+    if (realm.protocol === 'https:' && realm.port === '' && known.includes(realm.hostname))
+        return undefined;
+    return "named a token service on another host (a realm must be on the registry's own host, or a known public token service)";
+}
+/** A network failure in fixed words: never the remote address, port or message. */
+function networkWords(error) {
+    const cause = error.cause;
+    const code = error.code ?? cause?.code;
+    switch (code) {
+        case 'EVMPLAN_NOT_PUBLIC':
+            return 'it is not a public address (loopback, private, link-local or reserved), and an untrusted run connects only to public addresses';
+        case 'ECONNREFUSED':
+            return 'connection refused';
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+            return 'name not found';
+        case 'ETIMEDOUT':
+        case 'UND_ERR_CONNECT_TIMEOUT':
+            return 'timed out';
+        case 'ECONNRESET':
+        case 'UND_ERR_SOCKET':
+            return 'connection reset';
+        default:
+            return typeof code === 'string' && /^(ERR_TLS|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED)/.test(code)
+                ? 'TLS certificate not accepted'
+                : 'network error';
     }
 }
 /** A file's sha256 digest, streamed. */
@@ -8576,19 +9065,38 @@ async function fileDigest(file) {
             hash.update(chunk);
     return `sha256:${hash.digest('hex')}`;
 }
-/** A RegistryError from a failed response, with the spec's error code and message when the body has them. */
-async function registryError(method, url, response) {
+/** The distribution spec's error codes: the only words of a registry's error body an error repeats. */
+const SPEC_CODES = new Set([
+    'BLOB_UNKNOWN',
+    'BLOB_UPLOAD_INVALID',
+    'BLOB_UPLOAD_UNKNOWN',
+    'DIGEST_INVALID',
+    'MANIFEST_BLOB_UNKNOWN',
+    'MANIFEST_INVALID',
+    'MANIFEST_UNKNOWN',
+    'NAME_INVALID',
+    'NAME_UNKNOWN',
+    'SIZE_INVALID',
+    'UNAUTHORIZED',
+    'DENIED',
+    'UNSUPPORTED',
+    'TOOMANYREQUESTS',
+]);
+/**
+ * A RegistryError from a failed response: the status number and the spec's error code when the body has a
+ * known one. The body's messages are not repeated (a registry's words are input, not a diagnosis).
+ */
+async function registryError(method, what, response) {
     let code;
-    let detail = '';
     try {
         const body = (await response.json());
-        code = body.errors?.[0]?.code;
-        detail = body.errors?.map((error) => `${error.code}: ${error.message}`).join('; ') ?? '';
+        const first = body.errors?.[0]?.code;
+        code = typeof first === 'string' && SPEC_CODES.has(first) ? first : undefined;
     }
     catch {
         // no JSON body (HEAD, proxies)
     }
-    return new RegistryError(`${method} ${url}: HTTP ${response.status}${detail === '' ? '' : ` (${detail})`}`, response.status, code);
+    return new RegistryError(`${method} ${what}: HTTP ${response.status}${code === undefined ? '' : ` (${code})`}`, response.status, code);
 }
 
 ;// CONCATENATED MODULE: ./src/oci/credentials.ts
@@ -8744,9 +9252,9 @@ function diskChunks(disk, size) {
  */
 async function pullGuestImage(client, reference, out, blobStore) {
     const fetched = await client.getManifest(reference);
-    const parsed = GuestManifestSchema.safeParse(JSON.parse(fetched.bytes.toString('utf8')));
+    const parsed = GuestManifestSchema.safeParse(jsonOrUndefined(fetched.bytes));
     if (!parsed.success)
-        throw new Error(`${reference} is not a vmplan guest image (artifactType ${GUEST_ARTIFACT_TYPE}): ${parsed.error.issues[0]?.message}`);
+        throw new Error(`${reference} is not a vmplan guest image (an OCI image manifest with artifactType ${GUEST_ARTIFACT_TYPE})`);
     const manifest = parsed.data;
     (0,external_node_fs_.mkdirSync)(out, { recursive: true });
     (0,external_node_fs_.mkdirSync)(blobStore, { recursive: true });
@@ -8762,7 +9270,10 @@ async function pullGuestImage(client, reference, out, blobStore) {
         moved++;
         return done;
     };
-    const config = GuestConfigSchema.parse(JSON.parse((0,external_node_fs_.readFileSync)(await blob(manifest.config.digest), 'utf8')));
+    const parsedConfig = GuestConfigSchema.safeParse(jsonOrUndefined((0,external_node_fs_.readFileSync)(await blob(manifest.config.digest))));
+    if (!parsedConfig.success)
+        throw new Error(`${reference}: its config is not a vmplan guest config`);
+    const config = parsedConfig.data;
     for (const [name, mediaType] of [
         ['kernel', MEDIA.kernel],
         ['initrd', MEDIA.initrd],
@@ -8797,6 +9308,15 @@ async function pullGuestImage(client, reference, out, blobStore) {
         bytes: client.bytesReceived - before,
     };
 }
+/** Bytes as JSON, or undefined: a parse error would quote the registry's bytes. */
+function jsonOrUndefined(bytes) {
+    try {
+        return JSON.parse(bytes.toString('utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
 function readFully(fd, buffer, position) {
     let done = 0;
     while (done < buffer.length) {
@@ -8821,6 +9341,8 @@ function isZero(chunk) {
 var oci_reference = __nccwpck_require__(2148);
 // EXTERNAL MODULE: ./src/plan/image-users.ts
 var image_users = __nccwpck_require__(3423);
+// EXTERNAL MODULE: ./src/plan/secrets.ts
+var secrets = __nccwpck_require__(4682);
 // EXTERNAL MODULE: ./src/process/ownership.ts
 var ownership = __nccwpck_require__(2228);
 // EXTERNAL MODULE: ./src/process/run-process.ts
@@ -8864,6 +9386,7 @@ function imageProblems(image, executors) {
 }
 
 ;// CONCATENATED MODULE: ./src/images/preparer.ts
+
 
 
 
@@ -8943,7 +9466,7 @@ class HostImagePreparer {
     /**
      * An `oci` image: pulled by digest into the image cache once (verified, resumable: blobs are kept under
      * `oci-blobs/`), then served from there. Pulling runs nothing on the host, so untrusted runs may pull too, but
-     * anonymously: a jobs file of theirs never gets the runner's registry credentials.
+     * anonymously (a jobs file of theirs never gets the runner's registry credentials) and over public addresses only.
      */
     async pulled(context) {
         const { node, log } = context;
@@ -8952,11 +9475,11 @@ class HostImagePreparer {
         const { key } = await cache_imageCacheKey(node, context.repositoryRoot);
         const cache = new ImageCache((0,external_node_path_.join)(this.cacheDir, 'images'));
         const reference = (0,oci_reference/* parseReference */.F2)(node.reference, `images.${node.image}.oci`);
-        const client = new RegistryClient(reference, this.options.buildOnHost ? credentialsFor(reference.registry, this.env) : undefined);
+        const client = new RegistryClient(reference, this.options.buildOnHost ? credentialsFor(reference.registry, this.env) : undefined, { untrusted: !this.options.buildOnHost });
         const result = await cache
             .getOrBuild(key, { image: node.image, type: 'oci', inputs: [] }, async (out) => {
             const pulled = await pullGuestImage(client, node.digest, out, (0,external_node_path_.join)(this.cacheDir, 'oci-blobs'));
-            await log.note(`vmplan: image "${node.image}": pulled ${pulled.moved} of ${pulled.blobs} blob(s) (${formatBytes(pulled.bytes)}) of ${reference.registry}/${reference.repository}@${node.digest}`);
+            await log.note(`vmplan: image "${node.image}": pulled ${pulled.moved} of ${pulled.blobs} blob(s) (${(0,util_bytes/* formatBytes */.z)(pulled.bytes)}) of ${reference.registry}/${reference.repository}@${node.digest}`);
         }, { signal: context.signal, onWait: (message) => void log.note(message) })
             .catch((error) => {
             if (error instanceof RegistryError)
@@ -9033,7 +9556,7 @@ class HostImagePreparer {
         const result = await (0,run_process/* runProcessGroup */.M)(host_executor.HOST_SHELL[0], [...host_executor.HOST_SHELL.slice(1), '-c', command], {
             cwd: context.repositoryRoot,
             env: {
-                ...(0,job_env/* inheritableEnvironment */.lO)(this.env),
+                ...(0,job_env/* inheritableEnvironment */.lO)(this.env, (0,secrets/* secretNamesOf */.G)(context.plan)),
                 VMPLAN_IMAGE_OUT: out,
                 VMPLAN_IMAGE_ARCH: context.node.arch,
                 VMPLAN_IMAGE: context.node.image,
@@ -9055,7 +9578,7 @@ class HostImagePreparer {
         try {
             const { stdout } = await preparer_execFileAsync('nix', [...NIX_FEATURES, 'path-info', '--derivation', installable], {
                 cwd: context.repositoryRoot,
-                env: (0,job_env/* inheritableEnvironment */.lO)(this.env),
+                env: (0,job_env/* inheritableEnvironment */.lO)(this.env, (0,secrets/* secretNamesOf */.G)(context.plan)),
                 signal: context.signal,
                 maxBuffer: 4 * 1024 * 1024,
             });
@@ -9084,7 +9607,10 @@ class HostImagePreparer {
         const link = (0,external_node_path_.join)(out, 'result');
         const result = await (0,run_process/* runProcessGroup */.M)('nix', [...NIX_FEATURES, 'build', '--out-link', gcRoot, '--print-build-logs', installable], {
             cwd: context.repositoryRoot,
-            env: { ...(0,job_env/* inheritableEnvironment */.lO)(this.env), [ownership/* NODE_DIR_VARIABLE */.gi]: context.nodeDir },
+            env: {
+                ...(0,job_env/* inheritableEnvironment */.lO)(this.env, (0,secrets/* secretNamesOf */.G)(context.plan)),
+                [ownership/* NODE_DIR_VARIABLE */.gi]: context.nodeDir,
+            },
             log: context.log,
             signal: context.signal,
             killGraceMs: context.killGraceMs,
@@ -9895,6 +10421,82 @@ function relativizer(prefixes, exists, workingDirectory = '.') {
     };
 }
 
+;// CONCATENATED MODULE: external "node:worker_threads"
+const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+;// CONCATENATED MODULE: ./src/report/parse-off-thread.ts
+
+
+
+
+/** The parse worker (one per process, started on first use), or null where it cannot run (then: in-thread). */
+let worker;
+const waiting = new Map();
+let nextId = 1;
+/** The worker's file name: a variable, so a bundler leaves the URL to runtime (npm run package builds it). */
+const WORKER = 'parse-worker.js';
+/**
+ * Where the worker is: next to this module — the TypeScript source under tsx (which loads it by its .js name), or
+ * the worker bundle scripts/package.mjs puts next to each bundle; undefined when neither is there.
+ */
+function workerFile() {
+    const url = new URL(`./${WORKER}`, import.meta.url);
+    const source = new URL(`./${WORKER.replace(/\.js$/, '.ts')}`, import.meta.url);
+    return (0,external_node_fs_.existsSync)(url) ? url : (0,external_node_fs_.existsSync)(source) ? url : undefined;
+}
+function startWorker() {
+    try {
+        const file = workerFile();
+        if (file === undefined)
+            return null;
+        const started = new external_node_worker_threads_namespaceObject.Worker(file);
+        started.unref();
+        started.on('message', (reply) => {
+            waiting.get(reply.id)?.resolve(reply);
+            waiting.delete(reply.id);
+            if (waiting.size === 0)
+                started.unref();
+        });
+        // A worker that cannot load (no such file in this build) or dies: what it had is parsed in-thread.
+        const fail = () => {
+            worker = null;
+            for (const entry of waiting.values())
+                entry.resolve(null);
+            waiting.clear();
+        };
+        started.on('error', fail);
+        started.on('exit', fail);
+        return started;
+    }
+    catch {
+        return null;
+    }
+}
+/**
+ * Parses one report file as `format` without holding the event loop: in a worker thread, so other jobs'
+ * timers fire on time however long a hostile report takes. Where no worker can start, in-thread after yielding
+ * (each file is then one slice, bounded by the format's maxBytes). Throws the parser's own message.
+ */
+async function parseReportFile(format, path) {
+    // Started once: null (no worker here, or it died) stays null.
+    if (worker === undefined)
+        worker = startWorker();
+    if (worker !== null) {
+        const id = nextId++;
+        const reply = await new Promise((resolve) => {
+            waiting.set(id, { resolve });
+            worker.ref();
+            worker.postMessage({ id, format: format.name, path });
+        });
+        if (reply !== null) {
+            if ('error' in reply)
+                throw new Error(reply.error);
+            return reply.report;
+        }
+    }
+    await (0,external_node_timers_promises_.setImmediate)();
+    return format.parse(await (0,promises_.readFile)(path, 'utf8'));
+}
+
 ;// CONCATENATED MODULE: ./src/report/repo-files.ts
 
 
@@ -9952,6 +10554,7 @@ function indexByName(root) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/collect.ts
+
 
 
 
@@ -10036,11 +10639,43 @@ function readTestReports(folder, node) {
         const path = (0,external_node_path_.relative)(folder, file);
         for (const format of formatsOf(node, path)) {
             if ((0,external_node_fs_.statSync)(file).size > format.maxBytes) {
-                problems.push(`${path}: larger than ${formatBytes(format.maxBytes)}, not read as ${format.name}`);
+                problems.push(`${path}: larger than ${(0,util_bytes/* formatBytes */.z)(format.maxBytes)}, not read as ${format.name}`);
                 continue;
             }
             try {
                 reports.push(format.parse((0,external_node_fs_.readFileSync)(file, 'utf8')));
+            }
+            catch (error) {
+                problems.push(`${path}: ${error.message.split('\n')[0].slice(0, 300)}`);
+            }
+        }
+    }
+    return { reports, problems };
+}
+/**
+ * A job's test reports, as readJobTestReports reads them, and its earlier attempts' — each file parsed off the
+ * event loop (parse-off-thread), so other jobs' timers fire on time while a huge report is read.
+ */
+async function readJobTestReportsOffThread(layout, runId, node) {
+    const jobDir = layout.nodeDir(runId, node);
+    const own = await readTestReportsOffThread((0,external_node_path_.join)(jobDir, 'reports'), node);
+    const earlier = [];
+    for (const folder of earlierAttemptFolders(jobDir))
+        earlier.push((await readTestReportsOffThread((0,external_node_path_.join)(folder, 'reports'), node)).reports);
+    return { ...own, earlier };
+}
+async function readTestReportsOffThread(folder, node) {
+    const reports = [];
+    const problems = [];
+    for (const file of filesUnder(folder)) {
+        const path = (0,external_node_path_.relative)(folder, file);
+        for (const format of formatsOf(node, path)) {
+            if ((0,external_node_fs_.statSync)(file).size > format.maxBytes) {
+                problems.push(`${path}: larger than ${(0,util_bytes/* formatBytes */.z)(format.maxBytes)}, not read as ${format.name}`);
+                continue;
+            }
+            try {
+                reports.push(await parseReportFile(format, file));
             }
             catch (error) {
                 problems.push(`${path}: ${error.message.split('\n')[0].slice(0, 300)}`);
@@ -10078,7 +10713,8 @@ function jobTests(layout, runId, node, snapshotDir, repositoryRoot, earlierFailu
         if (reports.length === 0 && problems.length === 0)
             problems.push(`no report file matched ${(0,plan_schema/* reportGlobs */.i9)(node).join(', ')}`);
         const summary = summarizeTests(reports, relativize, problems, suffixFinder(snapshotDir));
-        const earlier = earlierAttemptFolders(layout.nodeDir(runId, node)).map((folder) => readTestReports((0,external_node_path_.join)(folder, 'reports'), node).reports);
+        const earlier = read?.earlier ??
+            earlierAttemptFolders(layout.nodeDir(runId, node)).map((folder) => readTestReports((0,external_node_path_.join)(folder, 'reports'), node).reports);
         // Flaky within the tool's own retries (summary.flaky), across the job's attempts, across runs: each once.
         const seen = new Set();
         const flaky = [
@@ -10154,8 +10790,54 @@ function textTable(header, rows) {
         .trimEnd();
     return [line(header), ...rows.map(line)].join('\n');
 }
-/** The final table of a run: one row per node, with status, duration, exit code and message. */
-function renderRunTable(run, nodes, plan) {
+/** The order job counts read in: outcomes first, then what is still to come. */
+const COUNT_ORDER = [
+    'passed',
+    'failed',
+    'timed_out',
+    'cancelled',
+    'skipped',
+    'running',
+    'pending',
+];
+/** A run's jobs by status: the recorded counts of a finished run, counted from the jobs' records while it runs. */
+function jobCounts(run, nodes) {
+    const counts = { ...run.counts };
+    if (run.status === 'running') {
+        for (const key of Object.keys(counts))
+            delete counts[key];
+        for (const record of nodes)
+            if (record.kind === 'execute')
+                counts[record.status] = (counts[record.status] ?? 0) + 1;
+    }
+    const order = [
+        ...COUNT_ORDER,
+        ...Object.keys(counts).filter((status) => !COUNT_ORDER.includes(status)),
+    ];
+    return order
+        .filter((status) => (counts[status] ?? 0) > 0)
+        .map((status) => `${counts[status]} ${statusLabel(status)}`)
+        .join(', ');
+}
+/** How long a run took, or has been running: `1m 05s`, `running for 12.0 s`. */
+function runDuration(run, now = new Date()) {
+    if (run.durationMs !== null)
+        return formatDuration(run.durationMs);
+    return `running for ${formatDuration(Math.max(0, now.getTime() - Date.parse(run.startedAt)))}`;
+}
+/** A node's duration cell: its time, how long it has run so far, or `-`. */
+function nodeDuration(record, now) {
+    if (record.durationMs !== null)
+        return formatDuration(record.durationMs);
+    if (record.status === 'running' && record.startedAt !== null)
+        return `${formatDuration(Math.max(0, now.getTime() - Date.parse(record.startedAt)))} so far`;
+    return '-';
+}
+/**
+ * The table of a run: one row per node, with status, duration, exit code and message, then a line on the run
+ * (while it runs: its jobs so far, `Run …: running for 12.0 s (1 passed, 1 running, 2 pending)`).
+ */
+function renderRunTable(run, nodes, plan, now = new Date()) {
     const byId = new Map(plan.nodes.map((node) => [node.id, node]));
     const rows = nodes.map((record) => {
         const node = byId.get(record.nodeId);
@@ -10170,21 +10852,18 @@ function renderRunTable(run, nodes, plan) {
         return [
             name,
             status,
-            record.durationMs === null ? '-' : formatDuration(record.durationMs),
+            nodeDuration(record, now),
             record.exitCode === null ? '-' : String(record.exitCode),
             record.executor,
             record.status === 'passed' ? '' : (record.message ?? ''),
         ];
     });
-    const counts = Object.entries(run.counts)
-        .map(([status, count]) => `${count} ${statusLabel(status)}`)
-        .join(', ');
-    const duration = run.durationMs === null ? 'still running' : formatDuration(run.durationMs);
-    return [
-        textTable(['NODE', 'STATUS', 'DURATION', 'EXIT', 'EXECUTOR', 'MESSAGE'], rows),
-        '',
-        `Run ${run.runId}: ${run.status} (${counts || 'no jobs'}) in ${duration}${run.message === null ? '' : ` — ${run.message}`}`,
-    ].join('\n');
+    const counts = jobCounts(run, nodes) || 'no jobs';
+    const message = run.message === null ? '' : ` — ${run.message}`;
+    const summary = run.status === 'running'
+        ? `Run ${run.runId}: ${runDuration(run, now)} (${counts})${message}`
+        : `Run ${run.runId}: ${run.status} (${counts}) in ${runDuration(run, now)}${message}`;
+    return [textTable(['NODE', 'STATUS', 'DURATION', 'EXIT', 'EXECUTOR', 'MESSAGE'], rows), '', summary].join('\n');
 }
 /** A phase's time: milliseconds under ten seconds ("120 ms", "2.31 s"), else as formatDuration. */
 function phaseTime(ms) {
@@ -10529,7 +11208,74 @@ function collectRun(plan, basePlanId, store, layout, tracker, signal) {
     };
 }
 
+// EXTERNAL MODULE: ./src/util/control-text.ts
+var control_text = __nccwpck_require__(2421);
+;// CONCATENATED MODULE: ./src/report/markdown.ts
+
+// Text a job controls (result messages, test names and messages, descriptions, notes) goes into GitHub Markdown:
+// the step summary and check runs. GitHub renders raw HTML there (<img>, <details>), @mentions notify people,
+// #123 links issues, and headings, lists and links change the page. Escaped, such text is shown, never obeyed.
+/**
+ * Characters that make HTML, tables, code, headings, references or links in GitHub Markdown, as HTML entities.
+ * Emphasis (`*`, `_`, `~`) is left alone: it changes how text looks, not what the page does.
+ */
+const ENTITIES = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '|': '&#124;',
+    '`': '&#96;',
+    '#': '&#35;',
+    '[': '&#91;',
+    ']': '&#93;',
+    '\\': '&#92;',
+};
+/** A zero-width space after every `@`: the text still reads `@name`, but GitHub mentions nobody. */
+function breakMentions(text) {
+    return text.replace(/@(?!\u200b)/g, '@\u200b');
+}
+/**
+ * Job-derived text for one line of GitHub Markdown (a table cell, a list item, a summary line): controls made
+ * visible, line breaks as spaces, every Markdown and HTML character an entity, mentions broken.
+ */
+function markdownInline(text) {
+    const flat = (0,control_text/* terminalText */.e)(text.replace(/\r?\n/g, ' '));
+    return breakMentions(flat.replace(/[&<>|`#[\]\\]/g, (char) => ENTITIES[char]));
+}
+/**
+ * Job-derived text of several lines for GitHub Markdown: each line as `markdownInline`, a leading `-`, `+`, `*`,
+ * `=` or `1.` escaped too (lists and underline headings), lines kept apart.
+ */
+function markdownLines(text) {
+    return text
+        .split(/\r?\n/)
+        .map((line) => markdownInline(line)
+        .replace(/^(\s*)([-+*=])/, (_all, space, char) => `${space}&#${char.charCodeAt(0)};`)
+        .replace(/^(\s*\d+)([.])/, '$1&#46;'))
+        .join('\n');
+}
+/**
+ * Job-derived text in a code span: HTML and mentions are inert there, but a backtick would end it and a line
+ * break would end the line. In a table cell, `|` is escaped as the table needs.
+ */
+function codeSpan(text, inTable = false) {
+    const inner = (0,control_text/* terminalText */.e)(text.replace(/\r?\n/g, ' ')).replace(/`/g, "'");
+    return `\`${inTable ? inner.replace(/\|/g, '\\|') : inner}\``;
+}
+/** Job-derived text in a fenced code block opened with ``` : no closing fence inside, controls visible. */
+function fencedText(text) {
+    return (0,control_text/* terminalText */.e)(text).replaceAll('```', "'''");
+}
+/**
+ * Job-derived text GitHub shows as plain text (annotation messages and titles): controls made visible (line breaks
+ * kept), mentions broken; HTML is not rendered there, so it is left as it is.
+ */
+function plainText(text) {
+    return breakMentions((0,control_text/* terminalText */.e)(text));
+}
+
 ;// CONCATENATED MODULE: ./src/report/annotations.ts
+
 /** The runner keeps this many annotations per level and step; more go to check runs only. */
 const WORKFLOW_ANNOTATIONS_PER_LEVEL = 10;
 /** The runner truncates annotation messages to this length. */
@@ -10549,7 +11295,7 @@ function jobAnnotations(jobs, locate) {
         return {
             level: 'error',
             title: `vmplan: ${job.job} ${what}`,
-            message: [job.message ?? '', tail].filter((part) => part !== '').join('\n'),
+            message: plainText([job.message ?? '', tail].filter((part) => part !== '').join('\n')),
             ...(location === undefined ? {} : { file: location.file, line: location.line }),
             job: job.job,
             kind: 'job',
@@ -10560,8 +11306,8 @@ function jobAnnotations(jobs, locate) {
 function diagnosticAnnotations(diagnostics) {
     return diagnostics.map((diagnostic) => ({
         level: diagnostic.severity,
-        title: `${diagnostic.title} (${diagnostic.job})`,
-        message: diagnostic.message,
+        title: plainText(`${diagnostic.title} (${diagnostic.job})`),
+        message: plainText(diagnostic.message),
         file: diagnostic.path,
         line: diagnostic.line,
         ...(diagnostic.column === undefined ? {} : { column: diagnostic.column }),
@@ -10630,6 +11376,7 @@ class JobTracker {
     annotationsByJob = new Map();
     testsByJob = new Map();
     pending = [];
+    analysing = [];
     constructor(layout, repositoryRoot, locate, 
     /** For a rerun: the results of the run it repeats, when known (to tell what flipped). */
     previous) {
@@ -10658,9 +11405,18 @@ class JobTracker {
     finished(node, record) {
         if (node.kind !== 'execute')
             return;
+        // Read off the event loop (a job's report can take seconds to parse): other jobs' timeouts stay on time.
+        // Whatever its reports hold, the run goes on (each reader says why it found nothing).
+        this.analysing.push(this.analyse(node, record).catch(() => undefined));
+    }
+    /** Resolves once every finished job's reports are read: its tests and annotations are known. */
+    async analysed() {
+        await Promise.all(this.analysing);
+    }
+    async analyse(node, record) {
         // Its reports are read once, for both its test summary and its annotations.
         const ran = record.status === 'passed' || record.status === 'failed' || record.status === 'timed_out';
-        const read = ran && (0,plan_schema/* reportGlobs */.i9)(node).length > 0 ? this.readReports(node) : { reports: [], problems: [] };
+        const read = ran && (0,plan_schema/* reportGlobs */.i9)(node).length > 0 ? await this.readReports(node) : { reports: [], problems: [] };
         this.testsByJob.set(node.job, ran ? this.testsOf(node, read) : null);
         const annotations = this.annotationsOf(node, record.status, read);
         this.annotationsByJob.set(node.job, annotations);
@@ -10686,9 +11442,9 @@ class JobTracker {
         return jobReport(this.layout, store.runId, node, store.node(node.id), this.tests(node), this.earlier(node));
     }
     /** A job's test reports, or the reason they could not be read (the folder is the job's). */
-    readReports(node) {
+    async readReports(node) {
         try {
-            return readJobTestReports(this.layout, this.store.runId, node);
+            return await readJobTestReportsOffThread(this.layout, this.store.runId, node);
         }
         catch (error) {
             return { reports: [], problems: [`the reports could not be read: ${error.message}`] };
@@ -10762,7 +11518,7 @@ class RunSignals {
         if (this.signalled !== undefined) {
             // A second signal: kill what runs, finish the records now and leave.
             this.killWhatRuns();
-            finishQuietly(this.store, `cancelled: received ${this.signalled}, then ${signal}`);
+            finishQuietly(this.store, `received ${this.signalled}, then ${signal}`);
             process.exit(signalExitCode(signal));
         }
         this.signalled = signal;
@@ -10818,6 +11574,7 @@ async function runPipeline(request, ports) {
     const tracker = new JobTracker(request.layout, request.repositoryRoot, request.locate, earlierRun(request));
     const signals = new RunSignals(request.layout, request.signals);
     const record = await execute(request, ports, tracker, signals);
+    await tracker.analysed();
     const collected = collectRun(request.plan, request.basePlanId, record, request.layout, tracker, signals.signalled);
     await ports.upload?.(collected);
     await tracker.settled();
@@ -10979,6 +11736,32 @@ function onHost(node) {
         memory: null,
         dependsOn: node.dependsOn.filter((id) => !id.startsWith('image:')),
     };
+}
+
+;// CONCATENATED MODULE: ./src/plan/run-trust.ts
+
+/**
+ * How far another workflow run's artifacts (its plan, results, logs) are trusted: `auto`'s verdict on what
+ * GitHub says the run was — a fork's pull request, pull_request_target, workflow_run or an unknown event are
+ * untrusted, whatever this step's own trust setting (the artifacts are that run's author's, not this workflow's).
+ */
+function otherRunTrust(run, repository) {
+    const verdict = decideTrust('auto', { event: run.event, forkPullRequest: run.headRepository !== repository }, { imagePaths: [] });
+    const from = run.headRepository ?? 'a repository that is gone';
+    return {
+        trusted: verdict.trusted,
+        reason: `rerunning workflow run ${run.runId} (a ${run.event} run of ${from}: ${verdict.trusted ? 'trusted' : 'untrusted'} under trust: auto)`,
+    };
+}
+/**
+ * The limit a plan's own record puts on running it (none when it was made trusted); `override` names the
+ * setting that lifts it, where one does.
+ */
+function recordedTrust(plan, override) {
+    if (plan.trust.trusted)
+        return plan.trust;
+    const lifted = override === undefined ? '' : ` (${override} overrides)`;
+    return { trusted: false, reason: `running a plan made under ${plan.trust.reason}${lifted}` };
 }
 
 ;// CONCATENATED MODULE: ./src/plan/select.ts
@@ -11193,6 +11976,8 @@ function testLines(jobs) {
 const TAIL_LINES = 20;
 /** Diagnostics shown under it. */
 const DIAGNOSTICS_SHOWN = 10;
+/** A text's lines, split at \\n, \\r\\n and a lone \\r alike. */
+const splitLines = (text) => text.split(/\r\n|\r|\n/);
 /**
  * What `--quiet` prints under a job that failed or timed out: the end of its log and the file:line problems vmplan
  * found in it, so a quiet run still says why without a second command.
@@ -11217,13 +12002,19 @@ function failureDetail(layout, run, repositoryRoot) {
             out.push('found in it:');
             for (const found of diagnostics.slice(0, DIAGNOSTICS_SHOWN)) {
                 const where = `${found.path}:${found.line}${found.column === undefined ? '' : `:${found.column}`}`;
-                out.push(`  ${where}: ${found.severity}: ${found.message}${found.title === '' ? '' : ` (${found.title})`}`);
+                // A test failure's message spans lines (JUnit's text): its first line here, the rest indented under it.
+                const [first = '', ...more] = splitLines(found.message).filter((line) => line.trim() !== '');
+                out.push(`  ${where}: ${found.severity}: ${first}${found.title === '' ? '' : ` (${found.title})`}`, ...more.map((line) => `      ${line}`));
             }
             if (diagnostics.length > DIAGNOSTICS_SHOWN)
                 out.push(`  and ${diagnostics.length - DIAGNOSTICS_SHOWN} more`);
         }
         out.push(`whole log: vmplan logs ${current.runId} ${node.job}`);
-        return `${out.map((line) => `    │ ${line}`).join('\n')}\n`;
+        // Every line in the box: a line break (or carriage return) inside one would start a line outside it.
+        return `${out
+            .flatMap(splitLines)
+            .map((line) => `    │ ${line}`)
+            .join('\n')}\n`;
     };
 }
 
@@ -11272,6 +12063,7 @@ function painter(mode) {
 
 
 
+
 /** Silence after which a running job gets a "still running" line. */
 const HEARTBEAT_MS = 30_000;
 /** How often the live status line is redrawn. */
@@ -11303,8 +12095,9 @@ function consoleProgress(out, options) {
     let stopped = false;
     const time = () => paint('gray', new Date().toISOString().slice(11, 19));
     const statusText = () => statusLine({ running: [...running.values()], finished, total: options.total, startedAt }, Date.now(), options.mode.columns);
-    /** Writes text above the status line, then draws the line again. */
-    const emit = (text) => {
+    /** Writes text above the status line (job output among it: controls made visible, SGR kept), then the line. */
+    const emit = (raw) => {
+        const text = (0,control_text/* terminalText */.e)(raw, { keepSgr: true });
         if (!options.mode.live || stopped)
             return writeOrWait(out, text);
         const line = running.size > 0 ? paint('dim', statusText()) : '';
@@ -11750,22 +12543,86 @@ function resolveAliases(document, lineCounter, file) {
 
 
 
+
 /** The default jobs file, relative to the repository root. */
 const DEFAULT_JOBS_FILE = '.github/vmplan.yml';
 /** Jobs files larger than this are refused before parsing. */
 const MAX_JOBS_FILE_BYTES = 4 * 1024 * 1024;
-/** Reads, parses and validates a jobs file from disk. `name` is how messages and the plan refer to it. */
-function loadJobsFile(path, name = path) {
-    let bytes;
+/**
+ * Reads, parses and validates a jobs file from disk. `name` is how messages and the plan refer to it. With
+ * `repository`, the file's real path must be inside the repository's (a link that leads out is refused before a
+ * byte is read). Only a regular file is read, checked on the opened descriptor, and never more than the limit:
+ * a link to `/dev/zero`, a FIFO or a device is refused, not read.
+ */
+function loadJobsFile(path, name = path, repository) {
+    return loadJobsText(readJobsFile(path, name, repository), name);
+}
+/** The bytes of a jobs file: a regular file (inside `repository`, when given) of at most the limit. */
+function readJobsFile(path, name, repository) {
+    const fail = (why) => {
+        throw new errors/* InputError */.dz([{ file: name, message: `cannot read the jobs file: ${why}` }]);
+    };
+    const real = realOrFail(path, fail);
+    if (repository !== undefined) {
+        const root = realOrFail(repository, fail);
+        if (real !== root && !real.startsWith(root.endsWith(external_node_path_.sep) ? root : `${root}${external_node_path_.sep}`))
+            fail('it is a symbolic link to a file outside the repository (the jobs file must be a file in the repository)');
+    }
+    let fd;
     try {
-        bytes = (0,external_node_fs_.readFileSync)(path);
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: the path is already the real one.
+        fd = (0,external_node_fs_.openSync)(real, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK);
     }
     catch (error) {
-        const code = error.code;
-        const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
-        throw new errors/* InputError */.dz([{ file: name, message: `cannot read the jobs file: ${why}` }]);
+        return fail(errorWords(error));
     }
-    return loadJobsText(bytes, name);
+    try {
+        const stat = (0,external_node_fs_.fstatSync)(fd);
+        if (stat.isDirectory())
+            fail('is a directory');
+        if (!stat.isFile())
+            fail(`is not a regular file (${kindOf(stat)})`);
+        if (stat.size > MAX_JOBS_FILE_BYTES)
+            fail(tooBig(stat.size));
+        // Read at most one byte more than the limit, whatever the size said (a file can grow while it is read).
+        const buffer = Buffer.alloc(Math.min(stat.size, MAX_JOBS_FILE_BYTES) + 1);
+        let length = 0;
+        for (let read = -1; read !== 0 && length < buffer.length; length += read)
+            read = (0,external_node_fs_.readSync)(fd, buffer, length, buffer.length - length, null);
+        if (length > MAX_JOBS_FILE_BYTES)
+            fail(tooBig(length));
+        return buffer.subarray(0, length);
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+}
+/** A path with its links resolved, or the loader's failure. */
+function realOrFail(path, fail) {
+    try {
+        return (0,external_node_fs_.realpathSync)(path);
+    }
+    catch (error) {
+        return fail(errorWords(error));
+    }
+}
+function errorWords(error) {
+    const code = error.code;
+    return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
+}
+function kindOf(stat) {
+    if (stat.isFIFO())
+        return 'a FIFO';
+    if (stat.isCharacterDevice())
+        return 'a character device';
+    if (stat.isBlockDevice())
+        return 'a block device';
+    if (stat.isSocket())
+        return 'a socket';
+    return 'not a file';
+}
+function tooBig(size) {
+    return `it is ${size} bytes or more; at most ${MAX_JOBS_FILE_BYTES} are read`;
 }
 /** Parses jobs file content that did not come from a file (e.g. the action's inline `jobs` input). */
 function loadJobsText(content, name) {
@@ -11790,7 +12647,7 @@ function loadJobsText(content, name) {
  * Resolves the `oci:` image references that name only a tag to the digests they point at now, once per plan, so
  * the plan names exact bytes (`ociDigests` of PlanContext). References with a digest need no registry. An
  * untrusted run asks anonymously: a jobs file of someone else's never gets the runner's registry credentials
- * (the same rule as pulling the image).
+ * (the same rule as pulling the image), and only over public addresses (`RegistryClient`'s `untrusted`).
  */
 async function resolveOciTags(config, env, trust) {
     const digests = {};
@@ -11798,7 +12655,7 @@ async function resolveOciTags(config, env, trust) {
         if (!('oci' in image) || image.oci.includes('@') || digests[image.oci] !== undefined)
             continue;
         const reference = (0,oci_reference/* parseReference */.F2)(image.oci, `images.${name}.oci`);
-        const client = new RegistryClient(reference, trust.trusted ? credentialsFor(reference.registry, env) : undefined);
+        const client = new RegistryClient(reference, trust.trusted ? credentialsFor(reference.registry, env) : undefined, { untrusted: !trust.trusted });
         try {
             digests[image.oci] = (await client.getManifest(reference.tag)).digest;
         }
@@ -11914,12 +12771,6 @@ function render_firstLine(script) {
     const lines = script.trim().split('\n');
     const first = lines[0].length > 80 ? `${lines[0].slice(0, 77)}...` : lines[0];
     return lines.length > 1 ? `${first}  (+${lines.length - 1} line(s))` : first;
-}
-
-;// CONCATENATED MODULE: ./src/plan/secrets.ts
-/** Values of the secrets a plan names, as set in the environment (to make sure none leaks into plan.json). */
-function secretValuesOf(plan, env) {
-    return plan.preconditions.flatMap((p) => (p.kind === 'secret' && env[p.name] ? [env[p.name]] : []));
 }
 
 ;// CONCATENATED MODULE: ./src/results/merge.ts
@@ -12099,7 +12950,7 @@ const PLAN_FLAGS = {
     ...JSON_FLAG,
 };
 /** The trust of planning on a developer's machine (their own jobs file): tags resolve with their credentials. */
-const LOCAL_TRUST = { trusted: true };
+const LOCAL_TRUST = { trusted: true, reason: 'trust: trusted' };
 /** --executor NAME, checked against the executor table. */
 function executorFlag(given) {
     if (given === undefined)
@@ -12118,12 +12969,14 @@ async function planFromArgs(io, file, values, trust) {
     const root = repositoryRoot(io.cwd);
     const path = (0,external_node_path_.resolve)(io.cwd, file ?? DEFAULT_JOBS_FILE);
     const name = displayName(root, path);
-    const loaded = loadJobsFile(path, name);
+    // A jobs file named inside the repository must stay there (no link out of it); one named elsewhere is the user's.
+    const loaded = loadJobsFile(path, name, name === path ? undefined : root);
     const only = listOption(values.only);
     const ociDigests = await resolveOciTags(loaded.config, io.env, trust);
     return locatedIn(loaded.locator, () => buildPlan(loaded.config, {
         ociDigests,
         source: localSource(io.cwd),
+        trust: { trusted: trust.trusted, reason: trust.reason },
         jobsFile: { name, sha256: loaded.sha256 },
         changes: localChanges(io.cwd, {
             changedFilesPath: values['changed-files'] === undefined ? undefined : (0,external_node_path_.resolve)(io.cwd, values['changed-files']),
@@ -12157,7 +13010,7 @@ async function planCommand(args, io) {
     if (values.json === true && values.out === '-')
         throw new errors/* InputError */.dz('vmplan plan: --out - prints the plan itself; --json prints a document around it: use one');
     const plan = await planFromArgs(io, positionals[0], values, LOCAL_TRUST);
-    const secretValues = secretValuesOf(plan, io.env);
+    const secretValues = (0,secrets/* secretValuesOf */.W)(plan, io.env);
     if (values.out === '-') {
         io.stdout(serializePlan(plan, secretValues));
         return cli_io/* EXIT */.d.ok;
@@ -12183,6 +13036,8 @@ function displayName(root, path) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/commands/run.ts
+
+
 
 
 
@@ -12258,6 +13113,33 @@ const runningOptions = {
         value: 'nat|none',
         choices: ['nat', 'none'],
         description: 'none: guests of untrusted runs get no network device.',
+    },
+    'untrusted-secret': {
+        type: 'string',
+        multiple: true,
+        value: 'NAME',
+        description: "A runner variable an untrusted run's jobs may still name under secrets (repeatable); any other refuses the run.",
+    },
+    // Caps on untrusted runs (src/plan/untrusted-limits.ts).
+    'untrusted-max-jobs': {
+        type: 'string',
+        value: 'N',
+        description: 'Most jobs an untrusted run may run (default 50).',
+    },
+    'untrusted-max-memory': {
+        type: 'string',
+        value: 'SIZE',
+        description: 'Most guest memory per job of an untrusted run (default 8GiB; a plain number is MiB).',
+    },
+    'untrusted-max-cpus': {
+        type: 'string',
+        value: 'N',
+        description: 'Most guest CPUs per job of an untrusted run (default 4).',
+    },
+    'untrusted-max-timeout': {
+        type: 'string',
+        value: 'DURATION',
+        description: 'Longest job timeout of an untrusted run (default 2h; a plain number is minutes).',
     },
     ...JSON_FLAG,
     // The executors' own flags (--vfkit-path, --keep-failed-disks, ...), from the executor table.
@@ -12353,7 +13235,7 @@ async function executePlan(io, plan, planPath, values, rerun) {
         failFast: values['no-fail-fast'] !== true,
         rerun,
         locate: () => undefined,
-        trust: trustFromFlags(values),
+        trust: trustForPlan(plan, values),
         verbose: values.verbose === true,
         ...minFree(values['min-free']),
         signals: {
@@ -12401,7 +13283,10 @@ function workspaceRoot(io, explicit, reusesSnapshot) {
         '(it snapshots what git would commit). Run inside a repository, or name the folder to copy with ' +
         '--workspace DIR (every file in it, minus workspace.exclude).');
 }
-/** --trust trusted|untrusted (default trusted: a developer runs their own code) and --trusted-image-path. */
+/**
+ * --trust trusted|untrusted (default trusted: a developer runs their own code), --trusted-image-path,
+ * --untrusted-network, --untrusted-secret and the --untrusted-max-* caps.
+ */
 function trustFromFlags(values) {
     const setting = values.trust;
     if (setting !== undefined && setting !== 'trusted' && setting !== 'untrusted')
@@ -12413,7 +13298,22 @@ function trustFromFlags(values) {
     const relative = paths.find((path) => !path.startsWith('/'));
     if (relative !== undefined)
         throw new errors/* InputError */.dz(`--trusted-image-path: expected an absolute folder, found ${JSON.stringify(relative)}`);
-    return decideTrust(setting ?? 'trusted', { event: null, forkPullRequest: false }, { imagePaths: paths, network });
+    const secrets = listOption(values['untrusted-secret']) ?? [];
+    const badName = secrets.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+    if (badName !== undefined)
+        throw new errors/* InputError */.dz(`--untrusted-secret: expected a variable name, found ${JSON.stringify(badName)}`);
+    const caps = untrustedLimitsFrom(values, '--');
+    if (caps.problems.length > 0)
+        throw new errors/* InputError */.dz(caps.problems.join('\n'));
+    return trust_decideTrust(setting ?? 'trusted', { event: null, forkPullRequest: false }, { imagePaths: paths, network, untrustedSecrets: secrets, caps: caps.limits });
+}
+/**
+ * The trust a plan runs under: --trust when given; else no more trusted than the plan was made (a plan made
+ * untrusted, e.g. downloaded from a pull request's run, runs untrusted unless the user says --trust trusted).
+ */
+function trustForPlan(plan, values) {
+    const policy = trustFromFlags(values);
+    return values.trust === undefined ? cappedBy(policy, recordedTrust(plan, '--trust trusted')) : policy;
 }
 /** The CLI's side of the run pipeline: lines on stdout, live job output, the table at the end. */
 function cliPorts(io, plan, layout, options) {
@@ -12476,7 +13376,7 @@ function stdoutStream(io) {
 function minFree(given) {
     if (given === undefined)
         return {};
-    const bytes = parseBytes(given);
+    const bytes = (0,util_bytes/* parseBytes */.C)(given);
     if (bytes === undefined)
         throw new errors/* InputError */.dz(`--min-free: expected a size such as 5GB or 500MB, found "${given}"`);
     return { minFreeBytes: bytes };
@@ -12532,6 +13432,7 @@ async function doctorCommand(args, io) {
             { what: 'state folder', path: layout.root, persistent: false },
             { what: 'cache folder', path: layout.cacheDir, persistent: true },
         ],
+        imageBuild: true,
     });
     const checks = checkHost(facts);
     const ok = checks.every((check) => check.status !== 'fail');
@@ -12561,7 +13462,7 @@ const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impor
 /** A transfer, for people: `pushed 2 of 9 blobs (64.0 MB) in 3.1 s`. */
 function transferLine(verb, done) {
     const { transfer, ms } = done;
-    return `${verb} ${transfer.moved} of ${transfer.blobs} blob(s) (${formatBytes(transfer.bytes)}) in ${(ms / 1000).toFixed(1)} s`;
+    return `${verb} ${transfer.moved} of ${transfer.blobs} blob(s) (${(0,util_bytes/* formatBytes */.z)(transfer.bytes)}) in ${(ms / 1000).toFixed(1)} s`;
 }
 /**
  * `vmplan image push IMAGE REF`: pushes a guest image to a registry and prints its reference with the digest.
@@ -12760,7 +13661,9 @@ async function imageCommand(args, io) {
     }
     if (json)
         printJson(io, 'image', true, { action: 'build', kind, arch: values.arch, out: folder });
-    else
+    // With --out the caller named the folder (an image build node's temporary one, say): printing it back would
+    // be a bare path in the build's log. Without, the folder in the cache is the answer.
+    else if (values.out === undefined)
         io.stdout(`${folder}\n`);
     return cli_io/* EXIT */.d.ok;
 }
@@ -12801,7 +13704,10 @@ function jsonSchemaText(name) {
 
 /** The flags of `vmplan show`. */
 const SHOW_FLAGS = {
-    json: { type: 'boolean', description: 'Print the plan as JSON instead of its stages.' },
+    json: {
+        type: 'boolean',
+        description: 'Print one JSON document (docs/cli-json.md) with the plan, instead of its stages.',
+    },
 };
 /**
  * A plan.json as it is, or the plan a jobs file makes now (planned exactly as `vmplan plan` would, so every
@@ -12819,8 +13725,11 @@ async function planOf(io, command, positionals) {
 /** `vmplan show [FILE] [--json]`: renders a plan.json (e.g. downloaded from a workflow run) or a jobs file's plan. */
 async function showCommand(args, io) {
     const { values, positionals } = parseCommandArgs('show', args, SHOW_FLAGS);
-    const { plan } = await planOf(io, 'show', positionals);
-    io.stdout(values.json === true ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan, { env: io.env }));
+    const { plan, file, kind } = await planOf(io, 'show', positionals);
+    if (values.json === true)
+        printJson(io, 'show', true, { file, kind, plan });
+    else
+        io.stdout(renderPlan(plan, { env: io.env }));
     return cli_io/* EXIT */.d.ok;
 }
 /** The flags of `vmplan validate`. */
@@ -12915,6 +13824,7 @@ async function stopLeftovers(store, runDir) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
+
 
 
 
@@ -13084,7 +13994,7 @@ function testSections(jobs, logsLink) {
     if (failedCount > 0) {
         lines.push('', '**Failed tests:**', '', '| job | test | message | where |', '| --- | --- | --- | --- |');
         for (const { job, failure } of failed.slice(0, MAX_FAILED_TEST_ROWS)) {
-            const where = failure.file === null ? '–' : `\`${failure.file}:${failure.line}\``;
+            const where = failure.file === null ? '–' : codeSpan(`${failure.file}:${failure.line}`, true);
             const message = escapeCell(clipTo(summary_firstLine(failure.message ?? failure.status), MAX_CELL_MESSAGE));
             lines.push(`| \`${job}\` | ${escapeCell(clipTo(failure.test, MAX_CELL_MESSAGE))} | ${message} | ${where} |`);
         }
@@ -13157,22 +14067,20 @@ function failureSection(job, maxLogBytes) {
     const fence = '```';
     return [
         '',
-        `<details><summary>❌ <code>${job.job}</code> ${statusLabel(job.status)}${exit}${job.message === null ? '' : `: ${escapeHtml(job.message)}`}</summary>`,
+        `<details><summary>❌ <code>${job.job}</code> ${statusLabel(job.status)}${exit}${job.message === null ? '' : `: ${markdownInline(job.message)}`}</summary>`,
         '',
         trimmed ? '_The end of the log (the whole log is in the logs artifact):_' : '',
         '',
         `${fence}text`,
-        log.replaceAll(fence, "'''").trimEnd(),
+        fencedText(log).trimEnd(),
         fence,
         '',
         '</details>',
     ].join('\n');
 }
+/** Job-derived text in a cell or line of the summary: shown, never rendered (see markdown.ts). */
 function escapeCell(text) {
-    return text.replace(/[|<>]/g, (char) => `\\${char}`);
-}
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return markdownInline(text);
 }
 
 ;// CONCATENATED MODULE: ./src/results/flaky.ts
@@ -13264,7 +14172,6 @@ function flippedOnOneSnapshot(ordered) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/commands/runs.ts
-
 
 
 
@@ -13381,6 +14288,15 @@ async function statusCommand(args, io) {
     }
     return ok ? cli_io/* EXIT */.d.ok : cli_io/* EXIT */.d.failed;
 }
+/** The jobs' records of a run that is still running (none when they cannot be read: list still lists it). */
+function runningNodes(layout, runId) {
+    try {
+        return readNodeRecords(layout, runId, readPlan(layout.planFile(runId)));
+    }
+    catch {
+        return [];
+    }
+}
 /** `vmplan list [--state-dir DIR]`: every run, newest first. */
 async function listCommand(args, io) {
     const { values } = parseCommandArgs('list', args, LIST_FLAGS);
@@ -13399,14 +14315,11 @@ async function listCommand(args, io) {
             continue;
         }
         runs.push(run);
-        const counts = Object.entries(run.counts)
-            .map(([status, count]) => `${count} ${statusLabel(status)}`)
-            .join(', ');
         rows.push([
             runId,
             run.status,
-            counts,
-            run.durationMs === null ? '-' : formatDuration(run.durationMs),
+            jobCounts(run, run.status === 'running' ? runningNodes(layout, runId) : []),
+            runDuration(run),
             run.planId.slice(0, 12),
             run.rerunOf === null ? '' : `rerun of ${run.rerunOf}`,
         ]);
@@ -13514,7 +14427,7 @@ async function gcCommand(args, io) {
     const { values } = parseCommandArgs('gc', args, GC_FLAGS);
     const keep = wholeNumber('--keep N', values.keep);
     const maxAgeDays = wholeNumber('--max-age DAYS', values['max-age']);
-    const maxBytes = values['max-size'] === undefined ? undefined : parseBytes(values['max-size']);
+    const maxBytes = values['max-size'] === undefined ? undefined : (0,util_bytes/* parseBytes */.C)(values['max-size']);
     if (values['max-size'] !== undefined && maxBytes === undefined)
         throw new errors/* InputError */.dz(`vmplan gc: --max-size: expected a size such as 20GB or 500MB, found "${values['max-size']}"`);
     if (keep === undefined && maxBytes === undefined && maxAgeDays === undefined)
@@ -13545,7 +14458,7 @@ async function gcCommand(args, io) {
             human.stdout(`${verb} ${describeItem(item, now)}\n`);
         for (const item of result.skipped)
             human.stdout(`Kept ${describeItem(item, now)}: a run started using it\n`);
-        human.stdout(`Cache ${layout.cacheDir}: ${verb.toLowerCase()} ${result.removed.length} item(s), ${formatBytes(result.keptBytes)} ${dryRun ? 'would be ' : ''}kept\n`);
+        human.stdout(`Cache ${layout.cacheDir}: ${verb.toLowerCase()} ${result.removed.length} item(s), ${(0,util_bytes/* formatBytes */.z)(result.keptBytes)} ${dryRun ? 'would be ' : ''}kept\n`);
         cache = {
             folder: layout.cacheDir,
             removed: result.removed.map(itemDocument),
@@ -13731,131 +14644,6 @@ async function reportCommand(args, io) {
     return cli_io/* EXIT */.d.ok;
 }
 
-;// CONCATENATED MODULE: ./src/cli/completion.ts
-/** Shells `vmplan completion` writes a script for. */
-const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'];
-/** Words shells must not expand: single-quoted, with single quotes escaped the POSIX way. */
-const quote = (text) => `'${text.replaceAll("'", "'\\''")}'`;
-/** Every flag that takes a value, by command (`run --executor`), with the values to offer (empty: a file name). */
-function valueFlags(commands) {
-    const flags = new Map();
-    for (const command of commands)
-        for (const [name, flag] of Object.entries(command.flags))
-            if (flag.type === 'string')
-                flags.set(`${command.name} --${name}`, flag.choices ?? []);
-    return flags;
-}
-/** bash: commands, each command's flags, and the choices of flags that have them; file names otherwise. */
-function bashScript(commands) {
-    const names = [...commands.map((command) => command.name), 'help'].join(' ');
-    const perCommand = commands
-        .map((command) => {
-        const flags = Object.keys(command.flags).map((name) => `--${name}`);
-        return `    ${command.name}) flags=${quote([...flags, '--help'].join(' '))} ;;`;
-    })
-        .join('\n');
-    const choices = [...valueFlags(commands)]
-        .map(([key, values]) => values.length > 0
-        ? `    ${quote(key)}) COMPREPLY=($(compgen -W ${quote(values.join(' '))} -- "$cur")); return ;;`
-        : `    ${quote(key)}) COMPREPLY=($(compgen -f -- "$cur")); return ;;`)
-        .join('\n');
-    return `# vmplan completion for bash: eval "$(vmplan completion bash)"
-_vmplan() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" flags=""
-  if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W ${quote(names)} -- "$cur"))
-    return
-  fi
-  case "\${COMP_WORDS[1]}" in
-    help) COMPREPLY=($(compgen -W ${quote(commands.map((command) => command.name).join(' '))} -- "$cur")); return ;;
-    completion) COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur")); return ;;
-${perCommand}
-  esac
-  # A flag's values are its command's: \`run --executor\` and \`doctor --executor\` offer different ones.
-  case "\${COMP_WORDS[1]} $prev" in
-${choices}
-  esac
-  if [[ "$cur" == -* ]]; then
-    COMPREPLY=($(compgen -W "$flags" -- "$cur"))
-  else
-    COMPREPLY=($(compgen -f -- "$cur"))
-  fi
-}
-complete -F _vmplan vmplan
-`;
-}
-/** zsh: a native completion function (_describe for commands, _arguments for each command's flags). */
-function zshScript(commands) {
-    const zshEscape = (text) => text.replaceAll('\\', '\\\\').replaceAll("'", "'\\''").replaceAll(':', '\\:');
-    const bracket = (text) => zshEscape(text).replaceAll('[', '\\[').replaceAll(']', '\\]');
-    const described = commands.map((command) => `    ${quote(`${command.name}:${command.summary.replaceAll(':', '\\:')}`)}`);
-    const cases = commands
-        .map((command) => {
-        const specs = Object.entries(command.flags).map(([name, flag]) => {
-            const text = bracket(flag.description);
-            if (flag.type === 'boolean')
-                return `'--${name}[${text}]'`;
-            const action = flag.choices === undefined ? '_files' : `(${flag.choices.join(' ')})`;
-            return `'${flag.multiple === true ? '*' : ''}--${name}[${text}]:${zshEscape(flag.value ?? 'value')}:${action}'`;
-        });
-        return `    ${command.name}) _arguments ${[...specs, "'*:file:_files'"].join(' ')} ;;`;
-    })
-        .join('\n');
-    return `#compdef vmplan
-# vmplan completion for zsh: eval "$(vmplan completion zsh)", or save as _vmplan on your fpath
-_vmplan() {
-  local -a commands
-  commands=(
-${described.join('\n')}
-    'help:Explain a command and its flags'
-  )
-  if (( CURRENT == 2 )); then
-    _describe 'command' commands
-    return
-  fi
-  words=("\${(@)words[2,-1]}")
-  (( CURRENT-- ))
-  case $words[1] in
-    help) _describe 'command' commands ;;
-    completion) _values 'shell' bash zsh fish ;;
-${cases}
-  esac
-}
-if [ "$funcstack[1]" = "_vmplan" ]; then _vmplan "$@"; else compdef _vmplan vmplan; fi
-`;
-}
-/** fish: one `complete` line per command and per flag. */
-function fishScript(commands) {
-    const lines = [
-        '# vmplan completion for fish: vmplan completion fish | source',
-        'complete -c vmplan -f',
-        ...commands.map((command) => `complete -c vmplan -n __fish_use_subcommand -a ${command.name} -d ${quote(command.summary)}`),
-        "complete -c vmplan -n __fish_use_subcommand -a help -d 'Explain a command and its flags'",
-        `complete -c vmplan -n '__fish_seen_subcommand_from help' -a ${quote(commands.map((c) => c.name).join(' '))}`,
-        "complete -c vmplan -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'",
-    ];
-    for (const command of commands) {
-        lines.push(`complete -c vmplan -n '__fish_seen_subcommand_from ${command.name}' -F`);
-        for (const [name, flag] of Object.entries(command.flags)) {
-            const value = flag.type === 'boolean'
-                ? ''
-                : flag.choices === undefined
-                    ? ' -r -F'
-                    : ` -x -a ${quote(flag.choices.join(' '))}`;
-            lines.push(`complete -c vmplan -n '__fish_seen_subcommand_from ${command.name}' -l ${name}${value} -d ${quote(flag.description)}`);
-        }
-    }
-    return `${lines.join('\n')}\n`;
-}
-/** The completion script for a shell, made from the command declarations. */
-function completionScript(shell, commands) {
-    if (shell === 'bash')
-        return bashScript(commands);
-    if (shell === 'zsh')
-        return zshScript(commands);
-    return fishScript(commands);
-}
-
 ;// CONCATENATED MODULE: ./src/cli/spec.ts
 /** `--name VALUE` or `--name` for a flag. */
 function flagUsage(name, flag) {
@@ -13885,6 +14673,296 @@ function commandHelp(spec) {
     }
     return `${lines.join('\n')}\n`;
 }
+/** What completion offers for a string flag's value: its choices, files, folders, or nothing (numbers, refs). */
+function flagCompletion(flag) {
+    if (flag.completes !== undefined)
+        return flag.completes;
+    if (flag.choices !== undefined)
+        return flag.choices;
+    if (flag.value === 'DIR')
+        return 'dirs';
+    if (flag.value !== undefined && /^(FILE|PATH)\b|\.json$/.test(flag.value))
+        return 'files';
+    return 'none';
+}
+
+;// CONCATENATED MODULE: ./src/cli/completion.ts
+
+/** Shells `vmplan completion` writes a script for. */
+const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'];
+/** Words shells must not expand: single-quoted, with single quotes escaped the POSIX way. */
+const quote = (text) => `'${text.replaceAll("'", "'\\''")}'`;
+/** Every flag that takes a value, as `command --flag`, with what to offer for the value. */
+function valueFlags(commands) {
+    return commands.flatMap((command) => Object.entries(command.flags)
+        .filter(([, flag]) => flag.type === 'string')
+        .map(([name, flag]) => [`${command.name} --${name}`, flagCompletion(flag)]));
+}
+/** Each command's operand completions as `[key, what]`: `image:0` by position, `image:build:1` after a first word. */
+function operandKeys(command) {
+    const spec = command.completes ?? { operands: [] };
+    const byPosition = spec.operands.map((what, i) => [
+        `${command.name}:${i}`,
+        what,
+    ]);
+    const byFirst = Object.entries(spec.after ?? {}).flatMap(([first, rest]) => rest.map((what, i) => [`${command.name}:${first}:${i + 1}`, what]));
+    return { byFirst, byPosition };
+}
+/** bash: the argument of `_vmplan_offer` for one kind of value. */
+const bashOffer = (what) => (typeof what === 'string' ? `:${what}` : quote(what.join(' ')));
+/** bash: commands, flags, flag values and operands (words, run ids, files, folders), each where it belongs. */
+function bashScript(commands) {
+    const names = commands.map((command) => command.name);
+    const perCommand = commands
+        .map((command) => {
+        const flags = Object.keys(command.flags).map((name) => `--${name}`);
+        const values = Object.entries(command.flags)
+            .filter(([, flag]) => flag.type === 'string')
+            .map(([name]) => `--${name}`);
+        return `    ${command.name}) flags=${quote([...flags, '--help'].join(' '))} values=${quote(` ${values.join(' ')} `)} ;;`;
+    })
+        .join('\n');
+    const arms = (pairs) => pairs.map(([key, what]) => `    ${quote(key)}) _vmplan_offer ${bashOffer(what)} ;;`).join('\n');
+    const operands = commands.map(operandKeys);
+    return `# vmplan completion for bash: eval "$(vmplan completion bash)"
+# The run ids in the state folder (--state-dir DIR when typed, else .vmplan at the repository root), and latest.
+_vmplan_runs() {
+  local dir="" i path runs="latest"
+  for ((i = 2; i < COMP_CWORD; i++)); do
+    if [ "\${COMP_WORDS[i]}" = --state-dir ]; then dir="\${COMP_WORDS[i+1]}"; fi
+  done
+  if [ -z "$dir" ]; then dir="$(git rev-parse --show-toplevel 2>/dev/null || pwd)/.vmplan"; fi
+  for path in "$dir"/runs/*/; do
+    if [ -d "$path" ]; then path="\${path%/}"; runs="$runs \${path##*/}"; fi
+  done
+  COMPREPLY=($(compgen -W "$runs" -- "$cur"))
+}
+# Offers one kind of value: words, run ids, file or folder names (a folder gets no space: completion goes on
+# into it), or nothing.
+_vmplan_offer() {
+  case "$1" in
+    :runs) _vmplan_runs ;;
+    :files) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")) ;;
+    :dirs) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")) ;;
+    :none) COMPREPLY=() ;;
+    *) COMPREPLY=($(compgen -W "$1" -- "$cur")) ;;
+  esac
+}
+_vmplan() {
+  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" command="\${COMP_WORDS[1]}"
+  local flags="" values="" i word first="" count=0
+  COMPREPLY=()
+  if [ "$COMP_CWORD" -eq 1 ]; then _vmplan_offer ${quote([...names, 'help'].join(' '))}; return; fi
+  case "$command" in
+    help) if [ "$COMP_CWORD" -eq 2 ]; then _vmplan_offer ${quote(names.join(' '))}; fi; return ;;
+${perCommand}
+    *) return ;;
+  esac
+  # A flag's value is its command's: \`run --executor\` and \`doctor --executor\` offer different ones.
+  if [[ "$values" == *" $prev "* ]]; then
+    case "$command $prev" in
+${arms(valueFlags(commands))}
+    esac
+    return
+  fi
+  if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "$flags" -- "$cur")); return; fi
+  # Which operand this is: the words typed so far that are neither flags nor a flag's value.
+  for ((i = 2; i < COMP_CWORD; i++)); do
+    word="\${COMP_WORDS[i]}"
+    if [[ "$word" == -* ]]; then
+      if [[ "$values" == *" $word "* ]]; then i=$((i + 1)); fi
+    else
+      if [ "$count" -eq 0 ]; then first="$word"; fi
+      count=$((count + 1))
+    fi
+  done
+  case "$command:$first:$count" in
+${arms(operands.flatMap((o) => o.byFirst))}
+    *)
+      case "$command:$count" in
+${arms(operands.flatMap((o) => o.byPosition))}
+      esac
+      ;;
+  esac
+}
+complete -F _vmplan vmplan
+`;
+}
+/** zsh: the `_arguments` action for one kind of value. */
+function zshAction(what) {
+    if (what === 'runs')
+        return '_vmplan_runs';
+    if (what === 'files')
+        return '_files';
+    if (what === 'dirs')
+        return '_files -/';
+    if (what === 'none')
+        return ' ';
+    return `(${what.join(' ')})`;
+}
+/** zsh: the command that offers one kind of value, outside \`_arguments\`. */
+function zshCall(what) {
+    if (what === 'none')
+        return ':';
+    if (typeof what !== 'string')
+        return `compadd -- ${what.join(' ')}`;
+    return zshAction(what);
+}
+/** zsh: a native completion function (_describe for commands, _arguments for each command's flags and operands). */
+function zshScript(commands) {
+    const zshEscape = (text) => text.replaceAll('\\', '\\\\').replaceAll("'", "'\\''").replaceAll(':', '\\:');
+    const bracket = (text) => zshEscape(text).replaceAll('[', '\\[').replaceAll(']', '\\]');
+    const described = commands.map((command) => `    ${quote(`${command.name}:${command.summary.replaceAll(':', '\\:')}`)}`);
+    const afterArms = [];
+    const cases = commands
+        .map((command) => {
+        const specs = Object.entries(command.flags).map(([name, flag]) => {
+            const text = bracket(flag.description);
+            if (flag.type === 'boolean')
+                return `'--${name}[${text}]'`;
+            return `'${flag.multiple === true ? '*' : ''}--${name}[${text}]:${zshEscape(flag.value ?? 'value')}:${zshAction(flagCompletion(flag))}'`;
+        });
+        const { byFirst } = operandKeys(command);
+        const operands = command.completes?.operands ?? [];
+        const positions = Math.max(operands.length, ...byFirst.map(([key]) => Number(key.split(':')[2]) + 1));
+        for (let i = 0; i < positions; i++) {
+            const what = operands[i];
+            const action = i > 0 && byFirst.length > 0
+                ? `{_vmplan_after ${command.name} ${i}}`
+                : what === undefined
+                    ? ' '
+                    : zshAction(what);
+            specs.push(quote(`${i + 1}:operand:${action}`));
+        }
+        for (const [key, what] of byFirst) {
+            const [, first, position] = key.split(':');
+            afterArms.push(`    ${quote(`${command.name}:${first}:${position}`)}) ${zshCall(what)} ;;`);
+        }
+        return `    ${command.name}) _arguments ${specs.join(' ')} ;;`;
+    })
+        .join('\n');
+    return `#compdef vmplan
+# vmplan completion for zsh: eval "$(vmplan completion zsh)", or save as _vmplan on your fpath
+# The run ids in the state folder (--state-dir DIR when typed, else .vmplan at the repository root), and latest.
+_vmplan_runs() {
+  local dir=\${opt_args[--state-dir]}
+  [[ -z $dir ]] && dir="$(git rev-parse --show-toplevel 2>/dev/null || pwd)/.vmplan"
+  local -a runs
+  runs=(latest \${~dir}/runs/*(N/:t))
+  compadd -a runs
+}
+# An operand that depends on the first one (\`image build\` offers image kinds, \`image push\` folders).
+_vmplan_after() {
+  case "$1:$line[1]:$2" in
+${afterArms.join('\n')}
+  esac
+}
+_vmplan() {
+  local -a commands
+  commands=(
+${described.join('\n')}
+    'help:Explain a command and its flags'
+  )
+  if (( CURRENT == 2 )); then
+    _describe 'command' commands
+    return
+  fi
+  words=("\${(@)words[2,-1]}")
+  (( CURRENT-- ))
+  case $words[1] in
+    help) (( CURRENT == 2 )) && _describe 'command' commands ;;
+${cases}
+  esac
+}
+if [ "$funcstack[1]" = "_vmplan" ]; then _vmplan "$@"; else compdef _vmplan vmplan; fi
+`;
+}
+/** fish: the options of a `complete` line that offer one kind of value (`-x`: a value, nothing offered). */
+function fishOffer(what) {
+    if (what === 'files')
+        return '-r -F';
+    if (what === 'dirs')
+        return "-x -a '(__fish_complete_directories (commandline -ct))'";
+    if (what === 'runs')
+        return "-x -a '(__vmplan_runs)'";
+    if (what === 'none')
+        return '-x';
+    return `-x -a ${quote(what.join(' '))}`;
+}
+/** fish: helpers that find the state folder's runs and which operand is being completed. */
+function fishHelpers(commands) {
+    const values = valueFlags(commands).map(([key]) => quote(key));
+    return [
+        `set -g __vmplan_value_flags ${values.join(' ')}`,
+        '# The run ids in the state folder (--state-dir DIR when typed, else .vmplan at the repository root), and latest.',
+        'function __vmplan_runs',
+        '    set -l tokens (commandline -opc)',
+        '    set -l dir',
+        '    if set -l i (contains -i -- --state-dir $tokens)',
+        '        set dir $tokens[(math $i + 1)]',
+        '    end',
+        '    test -n "$dir"; or set dir (git rev-parse --show-toplevel 2>/dev/null; or pwd)/.vmplan',
+        '    echo latest',
+        '    for path in $dir/runs/*/',
+        '        basename $path',
+        '    end',
+        'end',
+        '# True when operand N (from 0) of COMMAND is being completed, after the first operand FIRST when given.',
+        'function __vmplan_operand --argument-names command position first',
+        '    set -l tokens (commandline -opc)',
+        '    test "$tokens[2]" = "$command"; or return 1',
+        '    set -l operands',
+        '    set -l skip 0',
+        '    for token in $tokens[3..-1]',
+        '        if test $skip = 1',
+        '            set skip 0',
+        '        else if string match -q -- "-*" $token',
+        '            contains -- "$command $token" $__vmplan_value_flags; and set skip 1',
+        '        else',
+        '            set -a operands $token',
+        '        end',
+        '    end',
+        '    test $skip = 0; and test (count $operands) -eq $position; or return 1',
+        '    test -z "$first"; or test "$operands[1]" = "$first"',
+        'end',
+    ];
+}
+/** fish: one `complete` line per command, per flag and per operand. */
+function fishScript(commands) {
+    const lines = [
+        '# vmplan completion for fish: vmplan completion fish | source',
+        'complete -c vmplan -f',
+        ...fishHelpers(commands),
+        ...commands.map((command) => `complete -c vmplan -n __fish_use_subcommand -a ${command.name} -d ${quote(command.summary)}`),
+        "complete -c vmplan -n __fish_use_subcommand -a help -d 'Explain a command and its flags'",
+        `complete -c vmplan -n '__fish_seen_subcommand_from help' -a ${quote(commands.map((c) => c.name).join(' '))}`,
+    ];
+    for (const command of commands) {
+        const { byFirst, byPosition } = operandKeys(command);
+        for (const [key, what] of [...byPosition, ...byFirst]) {
+            const [name, ...rest] = key.split(':');
+            const condition = rest.length === 1 ? `${name} ${rest[0]}` : `${name} ${rest[1]} ${rest[0]}`;
+            if (what === 'none')
+                continue;
+            // An operand is no option's value: no -r or -x.
+            const offer = fishOffer(what).replace(/^-[rx] /, '');
+            lines.push(`complete -c vmplan -n ${quote(`__vmplan_operand ${condition}`)} ${offer}`);
+        }
+        for (const [name, flag] of Object.entries(command.flags)) {
+            const value = flag.type === 'boolean' ? '' : ` ${fishOffer(flagCompletion(flag))}`;
+            lines.push(`complete -c vmplan -n '__fish_seen_subcommand_from ${command.name}' -l ${name}${value} -d ${quote(flag.description)}`);
+        }
+    }
+    return `${lines.join('\n')}\n`;
+}
+/** The completion script for a shell, made from the command declarations. */
+function completionScript(shell, commands) {
+    if (shell === 'bash')
+        return bashScript(commands);
+    if (shell === 'zsh')
+        return zshScript(commands);
+    return fishScript(commands);
+}
 
 ;// CONCATENATED MODULE: ./src/cli/run-cli.ts
 
@@ -13909,6 +14987,7 @@ const COMMANDS = [
         summary: 'Plan a jobs file, write plan.json atomically and print the stages.',
         flags: PLAN_FLAGS,
         examples: ['vmplan plan', 'vmplan plan --base origin/main --out -'],
+        completes: { operands: ['files'] },
         run: planCommand,
     },
     {
@@ -13921,6 +15000,7 @@ const COMMANDS = [
             'vmplan run --executor host --only unit',
             'vmplan run --plan plan.json --shard 1/2',
         ],
+        completes: { operands: ['files'] },
         run: runCommand,
     },
     {
@@ -13929,6 +15009,7 @@ const COMMANDS = [
         summary: "Show a run (default: the latest) as a table, or where its jobs' time went (--timings).",
         flags: STATUS_FLAGS,
         examples: ['vmplan status', 'vmplan status latest --timings'],
+        completes: { operands: ['runs'] },
         run: statusCommand,
     },
     { name: 'list', operands: '', summary: 'List runs, newest first.', flags: LIST_FLAGS, run: listCommand },
@@ -13946,6 +15027,7 @@ const COMMANDS = [
         summary: "Write a run's job summary (Markdown), or its timeline as an HTML page (--html).",
         flags: REPORT_FLAGS,
         examples: ['vmplan report latest --out summary.md', 'vmplan report latest --html'],
+        completes: { operands: ['runs'] },
         run: reportCommand,
     },
     {
@@ -13954,6 +15036,7 @@ const COMMANDS = [
         summary: "Print a job's logs (every job's, without JOB).",
         flags: LOGS_FLAGS,
         examples: ['vmplan logs latest unit --guest'],
+        completes: { operands: ['runs', 'none'] },
         run: logsCommand,
     },
     {
@@ -13962,12 +15045,13 @@ const COMMANDS = [
         summary: 'Run a run again on the same snapshot.',
         flags: RERUN_FLAGS,
         examples: ['vmplan rerun latest --failed'],
+        completes: { operands: ['runs'] },
         run: rerunCommand,
     },
     {
         name: 'doctor',
         operands: '',
-        summary: 'Check this host for what vmplan needs (vfkit, macOS, QEMU, KVM, the runner, disk) and say how to fix it.',
+        summary: 'Check this host for what vmplan needs (vfkit, macOS, QEMU, KVM, the runner, image build tools, disk) and say how to fix it.',
         flags: DOCTOR_FLAGS,
         examples: ['vmplan doctor', 'vmplan doctor --json --runner-dir ~/actions-runner'],
         run: doctorCommand,
@@ -13994,6 +15078,10 @@ const COMMANDS = [
             'vmplan image push guest-image ghcr.io/acme/guest:1.2',
             'vmplan image pull ghcr.io/acme/guest@sha256:… --out guest-image',
         ],
+        completes: {
+            operands: [['build', 'push', 'pull']],
+            after: { build: [['debian', 'test-guest']], push: ['dirs', 'none'], pull: ['none'] },
+        },
         run: imageCommand,
     },
     {
@@ -14001,6 +15089,7 @@ const COMMANDS = [
         operands: '[FILE]',
         summary: 'Show a plan.json (e.g. downloaded from a workflow run), or the plan a jobs file makes.',
         flags: SHOW_FLAGS,
+        completes: { operands: ['files'] },
         run: showCommand,
     },
     {
@@ -14008,6 +15097,7 @@ const COMMANDS = [
         operands: '[FILE]',
         summary: 'Check a jobs file (everything plan checks) or a plan.json, running nothing.',
         flags: VALIDATE_FLAGS,
+        completes: { operands: ['files'] },
         run: validateCommand,
     },
     {
@@ -14016,6 +15106,7 @@ const COMMANDS = [
         summary: 'Print a shell completion script made from these declarations.',
         flags: {},
         examples: ['eval "$(vmplan completion bash)"   # in ~/.bashrc', 'vmplan completion fish | source'],
+        completes: { operands: [COMPLETION_SHELLS] },
         run: completionCommand,
     },
     {
@@ -14023,6 +15114,7 @@ const COMMANDS = [
         operands: 'jobs|plan',
         summary: 'Print the JSON Schema of the jobs file or of plan.json.',
         flags: {},
+        completes: { operands: [['jobs', 'plan']] },
         run: schemaCommand,
     },
 ];
@@ -14047,6 +15139,22 @@ function usage() {
         '',
     ].join('\n');
 }
+/**
+ * One line for a first word that is no command: the likely command, or for a flag (`-v`) the likely top-level
+ * flag, else where the list is.
+ */
+function unknownCommand(name) {
+    if (name.startsWith('-')) {
+        const match = name === '-v' || name === '-V' ? '--version' : (0,suggest/* closestMatch */.h0)(name, ['--help', '--version']);
+        return match === undefined
+            ? `vmplan: unknown flag ${name}; a command comes first (vmplan help lists the commands)`
+            : `vmplan: unknown flag ${name}; did you mean ${match}?`;
+    }
+    const match = (0,suggest/* closestMatch */.h0)(name, COMMANDS.map((candidate) => candidate.name));
+    return match === undefined
+        ? `vmplan: unknown command "${name}"; vmplan help lists the commands`
+        : `vmplan: unknown command "${name}"; did you mean "${match}"? (vmplan help lists the commands)`;
+}
 /** Runs one CLI invocation and returns its exit code; InputErrors print their problems and give 2. */
 async function runCli(argv, io) {
     const [name, ...args] = argv;
@@ -14063,8 +15171,7 @@ async function runCli(argv, io) {
     }
     const command = COMMANDS.find((candidate) => candidate.name === name);
     if (command === undefined) {
-        const names = COMMANDS.map((candidate) => candidate.name);
-        io.stderr(`vmplan: unknown command "${name}"${(0,suggest/* didYouMean */.au)(name, names)}\n\n${usage()}`);
+        io.stderr(`${unknownCommand(name)}\n`);
         return cli_io/* EXIT */.d.invalidInput;
     }
     if (args.includes('--help') || args.includes('-h'))
@@ -14091,7 +15198,7 @@ async function runCli(argv, io) {
 function helpFor(name, io) {
     const command = COMMANDS.find((candidate) => candidate.name === name);
     if (command === undefined) {
-        io.stderr(`vmplan: unknown command "${name}"\n\n${usage()}`);
+        io.stderr(`${unknownCommand(name)}\n`);
         return cli_io/* EXIT */.d.invalidInput;
     }
     io.stdout(commandHelp(command));
@@ -14167,7 +15274,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   wM: () => (/* binding */ WorkspacePathSchema)
 });
 
-// UNUSED EXPORTS: BuildImageSchema, DefaultsSchema, ENV_NAME_PATTERN, FilesImageSchema, ImageSchema, JobSchema, NetworkSchema, NixImageSchema, OciImageSchema, RESERVED_ENV_PREFIX, WorkspaceSettingsSchema
+// UNUSED EXPORTS: BuildImageSchema, DefaultsSchema, ENV_NAME_PATTERN, FilesImageSchema, ImageSchema, JobSchema, LimitsSchema, NetworkSchema, NixImageSchema, OciImageSchema, RESERVED_ENV_PREFIX, WorkspaceSettingsSchema
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 6 modules
 var schemas = __nccwpck_require__(6921);
@@ -14181,6 +15288,8 @@ const GUEST_ARCHS = ['arm64', 'amd64'];
 var reference = __nccwpck_require__(2148);
 // EXTERNAL MODULE: ./src/parsers/formats/registry.ts + 33 modules
 var registry = __nccwpck_require__(6770);
+// EXTERNAL MODULE: ./src/util/bytes.ts
+var bytes = __nccwpck_require__(1671);
 // EXTERNAL MODULE: ./src/util/describe.ts
 var describe = __nccwpck_require__(7983);
 // EXTERNAL MODULE: ./src/config/runner-variables.ts
@@ -14188,6 +15297,7 @@ var runner_variables = __nccwpck_require__(2282);
 // EXTERNAL MODULE: ./src/config/zod-problems.ts
 var zod_problems = __nccwpck_require__(5980);
 ;// CONCATENATED MODULE: ./src/config/schema.ts
+
 
 
 
@@ -14400,6 +15510,27 @@ const RetryOnSchema = schemas/* array */.YOg(schemas/* enum */.k5n(RETRY_CAUSES,
     .min(1, { error: 'expected at least one of "failure", "timeout", "infrastructure"' })
     .refine((causes) => new Set(causes).size === causes.length, { error: 'expected each cause once' })
     .describe('Which ends of an attempt are retried: "failure" (the command failed), "timeout", "infrastructure" (the VM did not boot, the hypervisor died, the guest wrote no result). Default: all three.');
+/** A size in bytes: a whole number, or a string such as "512MiB" or "2GB". */
+const ByteSizeSchema = schemas/* union */.KCZ([
+    schemas/* int */.Whr().positive({ error: 'expected a positive number of bytes' }),
+    schemas/* string */.YjP().refine((text) => ((0,bytes/* parseBytes */.C)(text) ?? 0) > 0, {
+        error: (issue) => `expected a size such as "512MiB" or "2GB", found ${(0,describe/* describeValue */.b)(issue.input)}`,
+    }),
+]);
+/** Caps on what one job brings back and writes: a runaway or hostile job stops at them, with a note in its log. */
+const LimitsSchema = schemas/* strictObject */.rej({
+    'artifact-bytes': ByteSizeSchema.optional().describe('Bytes brought back from the job (artifacts, reports, outputs; a sparse file counts its allocated bytes). Default 8GiB; 1GiB in untrusted runs.'),
+    'artifact-files': schemas/* int */.Whr()
+        .positive()
+        .optional()
+        .describe('Files brought back from the job. Default 50000; 10000 in untrusted runs.'),
+    'report-files': schemas/* int */.Whr()
+        .positive()
+        .optional()
+        .describe('Test report files brought back and read. Default 2000; 500 in untrusted runs.'),
+    'log-bytes': ByteSizeSchema.optional().describe("Bytes kept of the guest's output (guest.log) and console (console.log). Default 256MiB; 64MiB in untrusted runs."),
+})
+    .describe('Caps on what a job brings back and logs (untrusted runs use the lower of these and their own).');
 /** One job: a shell script run in a fresh VM (or on the host). */
 const JobSchema = schemas/* strictObject */.rej({
     run: NonEmptyStringSchema.describe('Shell script, run with `bash -e` (host) or `sh -e` (guest) in the workspace.'),
@@ -14418,7 +15549,7 @@ const JobSchema = schemas/* strictObject */.rej({
     env: EnvSchema.optional(),
     secrets: schemas/* array */.YOg(SecretNameSchema)
         .optional()
-        .describe('Names of runner environment variables passed to the job; their values are never stored.'),
+        .describe('Names of runner environment variables passed to the job; their values are never stored. An untrusted run refuses them unless the workflow allows the names (untrusted-secrets).'),
     paths: schemas/* array */.YOg(PathFilterSchema)
         .optional()
         .describe('Run only when a changed file matches one of these globs ("!" excludes). Ignored when changes are unknown.'),
@@ -14437,6 +15568,7 @@ const JobSchema = schemas/* strictObject */.rej({
     'retry-on': RetryOnSchema.optional(),
     cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
     memory: MemorySchema.optional().describe("Override the image's memory for this job."),
+    limits: LimitsSchema.optional(),
 })
     .describe('A CI job.');
 /** Settings every job inherits unless it sets its own. */
@@ -14448,6 +15580,7 @@ const DefaultsSchema = schemas/* strictObject */.rej({
     env: EnvSchema.optional(),
     retries: RetriesSchema.optional(),
     'retry-on': RetryOnSchema.optional(),
+    limits: LimitsSchema.optional(),
 });
 /** A gitignore-style pattern inside the repository. */
 const WorkspacePatternSchema = schemas/* string */.YjP()
@@ -14462,7 +15595,7 @@ const WorkspaceSettingsSchema = schemas/* strictObject */.rej({
         .describe('Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"), on top of what git ignores. .git is always left out.'),
     'include-ignored': schemas/* array */.YOg(WorkspacePatternSchema)
         .optional()
-        .describe('Ignored by git but wanted in the snapshot, gitignore-style ("dist/", "/vendor/", "*.env.example"). In a git repository the snapshot holds what git would commit: tracked files and untracked files that are not ignored.'),
+        .describe('Ignored by git but wanted in the snapshot, gitignore-style ("dist/", "/vendor/", "*.env.example"). In a git repository the snapshot holds what git would commit: tracked files and untracked files that are not ignored. An untrusted run refuses it and snapshots only tracked files.'),
     mode: schemas/* enum */.k5n(['overlay', 'copy'], {
         error: (issue) => `expected "overlay" or "copy", found ${(0,describe/* describeValue */.b)(issue.input)}`,
     })
@@ -14908,7 +16041,7 @@ const vfkit = {
         },
         KEEP_FAILED_DISKS,
     ],
-    load: async () => (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5294))).runtime,
+    load: async () => (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 9620))).runtime,
 };
 
 ;// CONCATENATED MODULE: ./src/executors/table.ts
@@ -14981,14 +16114,16 @@ var external_node_fs_ = __nccwpck_require__(3024);
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./src/plan/schema.ts
 var schema = __nccwpck_require__(7684);
+// EXTERNAL MODULE: ./src/plan/secrets.ts
+var secrets = __nccwpck_require__(4682);
 // EXTERNAL MODULE: ./src/process/cgroup.ts
 var process_cgroup = __nccwpck_require__(3537);
 // EXTERNAL MODULE: ./src/process/ownership.ts
 var ownership = __nccwpck_require__(2228);
 // EXTERNAL MODULE: ./src/process/run-process.ts
 var run_process = __nccwpck_require__(5820);
-// EXTERNAL MODULE: ./src/workspace/collect.ts
-var collect = __nccwpck_require__(8479);
+// EXTERNAL MODULE: ./src/workspace/collect.ts + 1 modules
+var collect = __nccwpck_require__(3204);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./src/workspace/host-workspace.ts
@@ -15093,6 +16228,7 @@ var phases = __nccwpck_require__(4688);
 
 
 
+
 /** The shell a job's script runs with, as GitHub runs `shell: bash` steps. */
 const HOST_SHELL = ['bash', '--noprofile', '--norc', '-eo', 'pipefail'];
 /**
@@ -15175,15 +16311,13 @@ class HostExecutor {
         }
         const script = (0,external_node_path_.join)(jobDir, 'run.sh');
         (0,external_node_fs_.writeFileSync)(script, `${node.command}\n`, { mode: 0o700 });
-        const env = (0,job_env/* hostJobEnvironment */.nc)(this.inheritedEnv, node, context.secrets, {
-            ...(0,job_env/* vmplanVariables */.OC)(context.runId, node, workspace),
-            [ownership/* NODE_DIR_VARIABLE */.gi]: jobDir,
-        });
+        // A secret another job names is not this job's to inherit: it gets only the ones it names.
+        const env = (0,job_env/* hostJobEnvironment */.nc)(this.inheritedEnv, node, context.secrets, { ...(0,job_env/* vmplanVariables */.OC)(context.runId, node, workspace), [ownership/* NODE_DIR_VARIABLE */.gi]: jobDir }, (0,secrets/* secretNamesOf */.G)(context.plan));
         const commandStart = Date.now();
         const result = await this.runScript(context, script, workdir, env);
         times.command = { start: commandStart, end: Date.now() };
         const passed = result.exitCode === 0 && !context.signal.aborted;
-        const notes = await (0,collect/* collectJobOutputs */.W)({ artifacts: workspace, reports: workspace, outputs: workspace }, { artifacts: node.artifacts, reports: (0,schema/* reportGlobs */.i9)(node), outputs: passed ? (node.outputs ?? []) : [] }, jobDir, Object.values(context.secrets));
+        const notes = await (0,collect/* collectJobOutputs */.Wr)({ artifacts: workspace, reports: workspace, outputs: workspace }, { artifacts: node.artifacts, reports: (0,schema/* reportGlobs */.i9)(node), outputs: passed ? (node.outputs ?? []) : [] }, jobDir, context.runSecrets, context.limits);
         if (notes.length > 0)
             await log.note(notes.join('\n'));
         return toOutcome(result);
@@ -15231,12 +16365,16 @@ const runtime = {
 /**
  * The runner's environment without what no job or image build may inherit: the runner's credentials and
  * workflow files (see runner-variables.ts), vmplan's own variables and NODE_OPTIONS (which would change how a
- * job's node runs). Jobs get secrets only by naming them.
+ * job's node runs), and the `withheld` names — the secrets the plan's jobs name (see secretNamesOf), which reach
+ * a job only when it names them itself.
  */
-function inheritableEnvironment(inherited) {
+function inheritableEnvironment(inherited, withheld = new Set()) {
     const env = {};
     for (const [name, value] of Object.entries(inherited)) {
-        if (value !== undefined && !(0,_config_runner_variables_js__WEBPACK_IMPORTED_MODULE_0__/* .isRunnerOnly */ .D)(name) && !/^(VMPLAN_|NODE_OPTIONS$)/.test(name))
+        if (value !== undefined &&
+            !(0,_config_runner_variables_js__WEBPACK_IMPORTED_MODULE_0__/* .isRunnerOnly */ .D)(name) &&
+            !withheld.has(name) &&
+            !/^(VMPLAN_|NODE_OPTIONS$)/.test(name))
             env[name] = value;
     }
     return env;
@@ -15246,11 +16384,12 @@ function vmplanVariables(runId, node, workspace) {
     return { VMPLAN: '1', VMPLAN_RUN_ID: runId, VMPLAN_JOB: node.job, VMPLAN_WORKSPACE: workspace, CI: 'true' };
 }
 /**
- * The environment of a job run on the host: the runner's environment minus credentials, then the job's
- * literal env, its named secrets and vmplan's variables (later ones win).
+ * The environment of a job run on the host: the runner's environment minus credentials and minus every secret
+ * another job of the plan names (`planSecrets`), then the job's literal env, its own named secrets and vmplan's
+ * variables (later ones win).
  */
-function hostJobEnvironment(inherited, node, secrets, vmplan) {
-    return { ...inheritableEnvironment(inherited), ...node.env, ...secrets, ...vmplan };
+function hostJobEnvironment(inherited, node, secrets, vmplan, planSecrets = new Set()) {
+    return { ...inheritableEnvironment(inherited, planSecrets), ...node.env, ...secrets, ...vmplan };
 }
 
 
@@ -15513,10 +16652,19 @@ function shareArgs(share, index, options) {
     }
     return [
         '-fsdev',
-        `local,id=fs${index},path=${value(share.hostPath)},security_model=none${share.readOnly ? ',readonly=on' : ''}`,
+        `local,id=fs${index},path=${value(share.hostPath)},${ninePModel(share.readOnly)}`,
         '-device',
         `virtio-9p-pci,fsdev=fs${index},mount_tag=${value(share.tag)}`,
     ];
+}
+/**
+ * A writable 9p share is `mapped-xattr`: QEMU creates every file as itself with a plain mode (0755 files, so a
+ * built program stays runnable on the host) and keeps the guest's owner, mode and special files in xattrs, so
+ * a root guest's `mknod` or `chmod u+s` never makes a device node or a set-id file on the host. A read-only
+ * share (`readonly=on`, enforced by QEMU) shows the host's owners and modes as they are.
+ */
+function ninePModel(readOnly) {
+    return readOnly ? 'security_model=none,readonly=on' : 'security_model=mapped-xattr,fmode=0755,dmode=0755';
 }
 
 
@@ -15579,6 +16727,9 @@ function virtiofsdArgs(daemon, socket, folder) {
             'sandbox=chroot',
             '-o',
             'log_level=warn',
+            // A root guest's mknod makes no device node on the host (set-id bits need the nosuid mount: see vm-job).
+            '-o',
+            'modcaps=-mknod:-fsetid:-setfcap',
         ];
     }
     const sandbox = process.getuid?.() === 0 ? 'chroot' : 'none';
@@ -15588,6 +16739,7 @@ function virtiofsdArgs(daemon, socket, folder) {
         '--cache=auto',
         `--sandbox=${sandbox}`,
         '--log-level=warn',
+        '--modcaps=-mknod:-fsetid:-setfcap',
     ];
 }
 /**
@@ -15703,7 +16855,7 @@ async function waitFor(condition, timeoutMs) {
 
 /***/ }),
 
-/***/ 5294:
+/***/ 9620:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 // ESM COMPAT FLAG
@@ -15736,8 +16888,8 @@ var image_users = __nccwpck_require__(3423);
 var ownership = __nccwpck_require__(2228);
 // EXTERNAL MODULE: ./src/util/short-socket-dir.ts
 var short_socket_dir = __nccwpck_require__(7728);
-// EXTERNAL MODULE: ./src/executors/vm/vm-job.ts + 6 modules
-var vm_job = __nccwpck_require__(4754);
+// EXTERNAL MODULE: ./src/executors/vm/vm-job.ts + 8 modules
+var vm_job = __nccwpck_require__(155);
 ;// CONCATENATED MODULE: ./src/executors/vfkit/args.ts
 /** A VM spec that vfkit's command line cannot express; never passed through half-right. */
 class VfkitArgumentError extends Error {
@@ -15823,15 +16975,15 @@ function socketPath(path) {
     return path;
 }
 
-;// CONCATENATED MODULE: external "node:http"
-const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: ./src/executors/vfkit/rest.ts
 
 /** Speaks HTTP over vfkit's unix socket (`--restful-uri unix:///...`). */
 async function vfkitRequest(socketPath, method, path, body, timeoutMs = 2_000) {
     return new Promise((resolve, reject) => {
         const payload = body === undefined ? undefined : JSON.stringify(body);
-        const req = (0,external_node_http_namespaceObject.request)({
+        const req = (0,external_node_http_.request)({
             socketPath,
             method,
             path,
@@ -16067,7 +17219,7 @@ const runtime = {
 
 /***/ }),
 
-/***/ 4754:
+/***/ 155:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -16084,12 +17236,59 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./src/plan/limits.ts
+var limits = __nccwpck_require__(8079);
 // EXTERNAL MODULE: ./src/plan/schema.ts
 var schema = __nccwpck_require__(7684);
+// EXTERNAL MODULE: ./src/util/bytes.ts
+var util_bytes = __nccwpck_require__(1671);
 // EXTERNAL MODULE: ./src/util/lease.ts
 var lease = __nccwpck_require__(4390);
 // EXTERNAL MODULE: ./src/util/mask-file.ts + 1 modules
 var mask_file = __nccwpck_require__(7261);
+// EXTERNAL MODULE: ./src/util/mask.ts
+var mask = __nccwpck_require__(6934);
+;// CONCATENATED MODULE: ./src/util/mask-tree.ts
+
+
+
+
+/**
+ * Masks secret values in every regular file under `folder` (bytes as bytes, see maskFileInPlace) and in the names
+ * of its entries. Nothing is followed: links, pipes and devices are left as they are (the caller has swept them),
+ * and folders are entered only as what lstat says they are. Returns how many files or names were masked.
+ */
+async function maskTreeInPlace(folder, secrets) {
+    const masker = new mask/* Masker */.G(secrets);
+    if (masker.empty || !(0,external_node_fs_.lstatSync)(folder, { throwIfNoEntry: false })?.isDirectory())
+        return 0;
+    let masked = 0;
+    const walk = async (dir) => {
+        for (const entry of (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })) {
+            let path = (0,external_node_path_.join)(dir, entry.name);
+            const name = masker.mask(entry.name);
+            if (name !== entry.name) {
+                path = freeName(dir, name);
+                (0,external_node_fs_.renameSync)((0,external_node_path_.join)(dir, entry.name), path);
+                masked++;
+            }
+            if (entry.isDirectory())
+                await walk(path);
+            else if (entry.isFile() && (await (0,mask_file/* maskFileInPlace */.B)(path, secrets)))
+                masked++;
+        }
+    };
+    await walk(folder);
+    return masked;
+}
+/** `name` in `dir`, or `name.2`, `name.3`, ... when that is taken (two names may mask alike). */
+function freeName(dir, name) {
+    let candidate = (0,external_node_path_.join)(dir, name);
+    for (let n = 2; (0,external_node_fs_.lstatSync)(candidate, { throwIfNoEntry: false }) !== undefined; n++)
+        candidate = (0,external_node_path_.join)(dir, `${name}.${n}`);
+    return candidate;
+}
+
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: ./src/workspace/copy-tree.ts + 1 modules
@@ -16120,8 +17319,8 @@ async function cloneFile(source, target) {
     return 'copy';
 }
 
-// EXTERNAL MODULE: ./src/workspace/collect.ts
-var collect = __nccwpck_require__(8479);
+// EXTERNAL MODULE: ./src/workspace/collect.ts + 1 modules
+var collect = __nccwpck_require__(3204);
 // EXTERNAL MODULE: ./src/workspace/inputs.ts
 var inputs = __nccwpck_require__(5608);
 ;// CONCATENATED MODULE: ./src/workspace/sanitize.ts
@@ -16135,7 +17334,8 @@ const OPEN_NOFOLLOW = external_node_fs_.constants.O_RDONLY | external_node_fs_.c
 /**
  * Makes a folder a guest or job wrote into safe for the host to keep and upload: pipes, sockets and device nodes
  * are removed, and so are symlinks unless `keepLinks` (a cache's links are only ever followed inside a guest);
- * setuid, setgid and sticky bits are cleared. Never follows a link: each entry is opened with O_NOFOLLOW and
+ * setuid, setgid and sticky bits are cleared. `privilegedOnly`: device nodes and set-id bits only (what grants
+ * privilege on the host), links, pipes and sockets left for the collection to name. Never follows a link: each entry is opened with O_NOFOLLOW and
  * changed through that handle, and folders are entered through their handles where the OS allows it.
  * Returns the relative paths removed.
  */
@@ -16148,7 +17348,10 @@ async function sanitizeTree(folder, options = {}) {
         for (const entry of await (0,promises_.readdir)(here, { withFileTypes: true })) {
             const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
             const full = (0,external_node_path_.join)(here, entry.name);
-            if (entry.isSymbolicLink() && options.keepLinks === true)
+            if (entry.isSymbolicLink() && (options.keepLinks === true || options.privilegedOnly === true))
+                continue;
+            // Pipes and sockets grant nothing: left for the collection to name.
+            if ((entry.isFIFO() || entry.isSocket()) && options.privilegedOnly === true)
                 continue;
             if (!entry.isFile() && !entry.isDirectory()) {
                 // unlink never follows; a folder put in its place since is left alone (rm without recursive refuses it).
@@ -16313,6 +17516,47 @@ function readGuestResult(path) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/executors/vm/inert-mounts.ts
+
+/** Runs `mount`/`umount`; the trimmed stderr when it failed, else undefined. */
+function run(command, args) {
+    const result = (0,external_node_child_process_.spawnSync)(command, args, { encoding: 'utf8' });
+    if (result.error !== undefined)
+        return result.error.message;
+    return result.status === 0 ? undefined : result.stderr.trim() || `exit ${String(result.status)}`;
+}
+/**
+ * Makes each folder a `nosuid,nodev` bind mount of itself (Linux, as root): whatever a guest's share server
+ * creates there — a set-id file, a device node — is inert for every process on the host from the moment it
+ * exists, until the job's sweep has cleared it and `release` unmounts. A mount that fails undoes the others and
+ * throws with the folder and mount's own words.
+ */
+function mountInert(folders) {
+    const mounted = [];
+    const release = () => {
+        const problems = [];
+        for (const folder of [...mounted].reverse()) {
+            const failed = run('umount', [folder]);
+            // Busy (a helper not yet gone): detach it; the mount stays nosuid,nodev until the last user is.
+            if (failed !== undefined && run('umount', ['-l', folder]) !== undefined)
+                problems.push(`cannot unmount ${folder}: ${failed}`);
+        }
+        mounted.length = 0;
+        return problems;
+    };
+    for (const folder of folders) {
+        const bound = run('mount', ['--bind', folder, folder]);
+        if (bound === undefined)
+            mounted.push(folder);
+        const why = bound ?? run('mount', ['-o', 'remount,bind,nosuid,nodev', folder]);
+        if (why !== undefined) {
+            release();
+            throw new Error(`cannot make the shared folder ${folder} nosuid,nodev (${why}): vmplan needs to mount (root with CAP_SYS_ADMIN) to share folders over virtiofs safely; set VMPLAN_QEMU_SHARES=9p to share them over 9p instead`);
+        }
+    }
+    return { folders: [...mounted], release };
+}
+
 // EXTERNAL MODULE: external "node:timers/promises"
 var external_node_timers_promises_ = __nccwpck_require__(8500);
 ;// CONCATENATED MODULE: ./src/executors/vm/tail-file.ts
@@ -16323,10 +17567,12 @@ const POLL_MS = 100;
 const CHUNK = 256 * 1024;
 /**
  * Follows a file a guest writes (guest.log on the job share) into a stream, until `stop` resolves; then reads
- * what is left and ends the stream. Never follows a symlink (the guest controls that folder).
+ * what is left and ends the stream. Never follows a symlink (the guest controls that folder). At most
+ * `maxBytes` are copied (a guest can write without end, or a sparse file of any size): then one line says so.
  */
-async function followFile(path, into, stop) {
+async function followFile(path, into, stop, maxBytes = Number.MAX_SAFE_INTEGER) {
     let offset = 0;
+    let cut = false;
     let stopped = false;
     void stop.then(() => {
         stopped = true;
@@ -16344,7 +17590,13 @@ async function followFile(path, into, stop) {
             if (!(0,external_node_fs_.fstatSync)(fd).isFile())
                 return;
             for (;;) {
-                const read = (0,external_node_fs_.readSync)(fd, buffer, 0, CHUNK, offset);
+                if (offset >= maxBytes) {
+                    if (!cut)
+                        into.write(`\nvmplan: the guest's output was cut here, at ${maxBytes} bytes (limits.log-bytes)\n`);
+                    cut = true;
+                    return;
+                }
+                const read = (0,external_node_fs_.readSync)(fd, buffer, 0, Math.min(CHUNK, maxBytes - offset), offset);
                 if (read <= 0)
                     return;
                 offset += read;
@@ -16419,6 +17671,10 @@ function buildVmSpec(input) {
 
 
 
+
+
+
+
 /**
  * Runs one job in a throw-away VM: writes the guest files (job share), gives the VM its workspace (the run's
  * snapshot for an overlay, or a per-job copy) and a clone of the root disk, boots it, streams guest.log, stops
@@ -16464,9 +17720,11 @@ async function runTimedVmJob(context, launcher, settings, seen) {
     const socket = (0,external_node_path_.join)(settings.socketDir, `${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.sock`);
     const pidFile = (0,external_node_path_.join)(jobDir, `${launcher.name}.pid`);
     const consoleLog = (0,external_node_path_.join)(jobDir, 'console.log');
+    const logBytes = (context.limits ?? limits/* DEFAULT_LIMITS */.dR).logBytes;
     let disk = null;
     let view;
     let passed = false;
+    let disarm;
     writeGuestFiles(guestDir, {
         node,
         timeoutSeconds: Math.ceil(node.timeoutMinutes * 60),
@@ -16525,6 +17783,7 @@ async function runTimedVmJob(context, launcher, settings, seen) {
         (0,external_node_fs_.rmSync)(socket, { force: true });
         if (context.signal.aborted)
             return { status: 'failed', exitCode: null, message: 'stopped before the VM started' };
+        disarm = guardShares(writableShares(spec.shares, launcher), launcher, log);
         watchCommandStart(guestDir, seen);
         const launchCalled = Date.now();
         const vm = await launcher.launch(spec, log);
@@ -16541,18 +17800,25 @@ async function runTimedVmJob(context, launcher, settings, seen) {
             context.signal.addEventListener('abort', onAbort, { once: true });
         const following = context.guestLog === undefined
             ? Promise.resolve()
-            : followFile((0,external_node_path_.join)(guestDir, 'guest.log'), context.guestLog.input(), vm.exited);
+            : followFile((0,external_node_path_.join)(guestDir, 'guest.log'), context.guestLog.input(), vm.exited, logBytes);
         const exit = await vm.exited;
         seen.exit = Date.now();
         seen.unwatch();
         context.signal.removeEventListener('abort', onAbort);
         await stopping;
         await following;
-        // The console mirrors the job's output: masked like it.
+        // The console mirrors the job's output: capped and masked like it.
+        await capFile(consoleLog, logBytes, log);
         if ((0,external_node_fs_.existsSync)(consoleLog))
-            await (0,mask_file/* maskFileInPlace */.B)(consoleLog, Object.values(context.secrets));
-        await bringBack(context, guestDir);
-        await sweepCaches(caches, log);
+            await (0,mask_file/* maskFileInPlace */.B)(consoleLog, context.runSecrets);
+        // Nothing privileged stays once the guest is gone, whatever the collection then does.
+        await disarm();
+        try {
+            await bringBack(context, guestDir);
+        }
+        finally {
+            await sweepCaches(caches, log);
+        }
         if (context.signal.aborted)
             return { status: 'failed', exitCode: null, message: 'stopped' };
         if (exit.code !== 0) {
@@ -16568,6 +17834,8 @@ async function runTimedVmJob(context, launcher, settings, seen) {
         return outcome;
     }
     finally {
+        // A failure anywhere above (the launch, the log, the collection) still sweeps and unmounts the shares.
+        await disarm?.();
         (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, 'secrets.env'), { force: true });
         // The guest's own copy of its output is unmasked; the job's guest.log is the masked one.
         (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, 'guest.log'), { force: true });
@@ -16584,6 +17852,49 @@ async function runTimedVmJob(context, launcher, settings, seen) {
         // The guest could write into its inputs share (vfkit cannot keep it read-only): nothing of it is kept.
         (0,external_node_fs_.rmSync)((0,external_node_path_.join)(jobDir, 'inputs'), { recursive: true, force: true });
     }
+}
+/** Cuts a log the guest wrote past `bytes` (a guest can print without end), saying so in the job's log. */
+async function capFile(path, bytes, log) {
+    const info = lstatOrUndefined(path);
+    if (info === undefined || !info.isFile() || info.size <= bytes)
+        return;
+    (0,external_node_fs_.truncateSync)(path, bytes);
+    await log.note(`vmplan: ${(0,external_node_path_.basename)(path)} cut at ${(0,util_bytes/* formatBytes */.z)(bytes)} of ${(0,util_bytes/* formatBytes */.z)(info.size)} (limits.log-bytes)`);
+}
+/** The host folders of the shares a (root) guest can write: all but those the hypervisor keeps read-only. */
+function writableShares(shares, launcher) {
+    return shares
+        .filter((share) => !(share.readOnly && launcher.enforcesReadOnlyShares))
+        .map((share) => share.hostPath);
+}
+/**
+ * Guards the shares a guest can write from the moment it boots: `nosuid,nodev` mounts where the share server
+ * keeps set-id bits (see VmLauncher.sharesKeepSetId). Returns the sweep that clears any device node and set-id
+ * bit the guest left, then unmounts — run once, after the VM is gone, whatever failed.
+ */
+function guardShares(folders, launcher, log) {
+    const mounts = launcher.sharesKeepSetId === true ? mountInert(folders) : undefined;
+    let done;
+    return () => {
+        done ??= (async () => {
+            const removed = [];
+            try {
+                for (const folder of folders)
+                    removed.push(...(await sanitizeTree(folder, { privilegedOnly: true })).map((path) => `${folder}/${path}`));
+            }
+            finally {
+                const problems = mounts?.release() ?? [];
+                if (problems.length > 0)
+                    await log.note(`vmplan: ${problems.join('; ')}`);
+            }
+            if (removed.length > 0)
+                await log.note(`vmplan: removed ${removed.length} device node(s) the guest made in its shares: ${removed
+                    .slice(0, 5)
+                    .map((path) => JSON.stringify(path))
+                    .join(', ')}`);
+        })();
+        return done;
+    };
 }
 /** The job's outcome from result.json, which the guest wrote and nothing vouches for. */
 function outcomeFromResult(path, log, seen) {
@@ -16658,7 +17969,7 @@ async function bringBack(context, guestDir) {
     };
     // The agent collects outputs only after the command passed (and the engine gives them to dependents only then).
     const outputs = (0,external_node_fs_.existsSync)(roots.outputs) ? (node.outputs ?? []) : [];
-    const notes = await (0,collect/* collectJobOutputs */.W)(roots, { artifacts: node.artifacts, reports: (0,schema/* reportGlobs */.i9)(node), outputs }, jobDir, Object.values(context.secrets));
+    const notes = await (0,collect/* collectJobOutputs */.Wr)(roots, { artifacts: node.artifacts, reports: (0,schema/* reportGlobs */.i9)(node), outputs }, jobDir, context.runSecrets, context.limits ?? limits/* DEFAULT_LIMITS */.dR);
     if (notes.length > 0)
         await log.note(notes.join('\n'));
     for (const folder of Object.values(roots))
@@ -16667,7 +17978,7 @@ async function bringBack(context, guestDir) {
     const removed = await sanitizeTree(guestDir);
     // result.json is kept and uploaded with the logs: its message is the guest's words, secrets included.
     if (lstatOrUndefined((0,external_node_path_.join)(guestDir, 'result.json'))?.isFile() === true)
-        await (0,mask_file/* maskFileInPlace */.B)((0,external_node_path_.join)(guestDir, 'result.json'), Object.values(context.secrets));
+        await (0,mask_file/* maskFileInPlace */.B)((0,external_node_path_.join)(guestDir, 'result.json'), context.runSecrets);
     if (removed.length > 0)
         await log.note(`vmplan: removed ${removed.length} link(s), pipe(s) or device(s) the guest left in its share: ${removed
             .slice(0, 5)
@@ -16686,6 +17997,11 @@ async function bringBack(context, guestDir) {
             // The guest's files become the runner's: as root, the guest user's uid could be a real user here.
             if (process.getuid?.() === 0)
                 (0,external_node_child_process_.spawnSync)('chown', ['-R', '-h', '0:0', (0,external_node_path_.join)(jobDir, name)]);
+            // Uploaded with the logs: a token the job wrote into a file (.npmrc) is masked like an artifact's.
+            if (info.isDirectory())
+                await maskTreeInPlace((0,external_node_path_.join)(jobDir, name), context.runSecrets);
+            else
+                await (0,mask_file/* maskFileInPlace */.B)((0,external_node_path_.join)(jobDir, name), context.runSecrets);
         }
         else {
             (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, name), { recursive: true, force: true });
@@ -24576,6 +25892,74 @@ function executorsUsing(plan, node) {
 
 /***/ }),
 
+/***/ 8079:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $S: () => (/* binding */ JobLimitsSchema),
+/* harmony export */   Pz: () => (/* binding */ plannedLimits),
+/* harmony export */   WB: () => (/* binding */ effectiveLimits),
+/* harmony export */   dR: () => (/* binding */ DEFAULT_LIMITS)
+/* harmony export */ });
+/* unused harmony export UNTRUSTED_LIMITS */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6921);
+/* harmony import */ var _util_bytes_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1671);
+
+
+/** A job's caps as the plan holds them (each present only when the jobs file set it) and as a run uses them. */
+const JobLimitsSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
+    artifactBytes: zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr().positive().describe('Bytes brought back (allocated bytes of each file).'),
+    artifactFiles: zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr().positive().describe('Files brought back.'),
+    reportFiles: zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr().positive().describe('Test report files brought back and read.'),
+    logBytes: zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr().positive().describe('Bytes kept of guest.log, and of console.log.'),
+});
+/** The caps of a trusted run's job that sets none: enough for a large real project. */
+const DEFAULT_LIMITS = {
+    artifactBytes: 8 * 2 ** 30,
+    artifactFiles: 50_000,
+    reportFiles: 2_000,
+    logBytes: 256 * 2 ** 20,
+};
+/** The most an untrusted run's job gets, whatever its jobs file says. */
+const UNTRUSTED_LIMITS = {
+    artifactBytes: 2 ** 30,
+    artifactFiles: 10_000,
+    reportFiles: 500,
+    logBytes: 64 * 2 ** 20,
+};
+/** The caps a jobs file sets for a job (its own over `defaults.limits`), for the plan; undefined when none. */
+function plannedLimits(job, defaults) {
+    const merged = { ...defaults, ...job };
+    const bytes = (value) => value === undefined ? undefined : typeof value === 'number' ? value : (0,_util_bytes_js__WEBPACK_IMPORTED_MODULE_0__/* .parseBytes */ .C)(value);
+    const planned = {};
+    const artifactBytes = bytes(merged['artifact-bytes']);
+    if (artifactBytes !== undefined)
+        planned.artifactBytes = artifactBytes;
+    if (merged['artifact-files'] !== undefined)
+        planned.artifactFiles = merged['artifact-files'];
+    if (merged['report-files'] !== undefined)
+        planned.reportFiles = merged['report-files'];
+    const logBytes = bytes(merged['log-bytes']);
+    if (logBytes !== undefined)
+        planned.logBytes = logBytes;
+    return Object.keys(planned).length === 0 ? undefined : planned;
+}
+/** The caps a job runs with: the plan's over the defaults, and never above UNTRUSTED_LIMITS in an untrusted run. */
+function effectiveLimits(planned, trusted) {
+    const limits = { ...DEFAULT_LIMITS, ...planned };
+    if (trusted)
+        return limits;
+    return {
+        artifactBytes: Math.min(limits.artifactBytes, UNTRUSTED_LIMITS.artifactBytes),
+        artifactFiles: Math.min(limits.artifactFiles, UNTRUSTED_LIMITS.artifactFiles),
+        reportFiles: Math.min(limits.reportFiles, UNTRUSTED_LIMITS.reportFiles),
+        logBytes: Math.min(limits.logBytes, UNTRUSTED_LIMITS.logBytes),
+    };
+}
+
+
+/***/ }),
+
 /***/ 7684:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -24587,82 +25971,95 @@ function executorsUsing(plan, node) {
 /* harmony export */   i9: () => (/* binding */ reportGlobs),
 /* harmony export */   jk: () => (/* binding */ PLAN_SCHEMA_VERSION)
 /* harmony export */ });
-/* unused harmony exports PlanScopeSchema, PreconditionSchema, FilesPrepareNodeSchema, BuildPrepareNodeSchema, NixPrepareNodeSchema, OciPrepareNodeSchema, PrepareNodeSchema, ExecuteNodeSchema, PlanNodeSchema, ExcludedJobSchema, PlanBodySchema, planConsistencyProblems */
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6921);
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4377);
+/* unused harmony exports PlanTrustSchema, PlanScopeSchema, PreconditionSchema, FilesPrepareNodeSchema, BuildPrepareNodeSchema, NixPrepareNodeSchema, OciPrepareNodeSchema, PrepareNodeSchema, ExecuteNodeSchema, PlanNodeSchema, ExcludedJobSchema, PlanBodySchema, planConsistencyProblems */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6921);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(4377);
 /* harmony import */ var _config_schema_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4864);
 /* harmony import */ var _executors_catalog_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6051);
 /* harmony import */ var _parsers_formats_registry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6770);
+/* harmony import */ var _limits_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8079);
 
 // Every field a jobs file sets is checked here with the jobs file's own schema, so a hand-edited plan can
 // never carry what the jobs file would refuse (a plan's id detects accidents, not attackers).
 
 
 
-/** The plan format version; bumped on any incompatible change. */
-const PLAN_SCHEMA_VERSION = 1;
-const Sha256Schema = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
+
+/** The plan format version; bumped on any incompatible change (2: plans record the trust they were made under). */
+const PLAN_SCHEMA_VERSION = 2;
+const Sha256Schema = zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
 /** A node id: `image:<name>` for prepare nodes, `job:<id>` for execute nodes. */
-const NodeIdSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
+const NodeIdSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()
     .regex(/^(image|job):[a-z0-9][a-z0-9_-]{0,62}$/, 'expected "image:<name>" or "job:<id>"');
 /** Where the plan came from: repository, commit, and the jobs file it was made of. */
-const PlanSourceSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    repository: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable().describe('owner/name, when known'),
-    commit: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable().describe('The commit the jobs run against (the PR head on pull requests).'),
-    ref: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable(),
-    event: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable(),
-    jobsFile: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('The jobs file as named by the user, or "inline" for the action input.'),
+const PlanSourceSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    repository: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().nullable().describe('owner/name, when known'),
+    commit: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().nullable().describe('The commit the jobs run against (the PR head on pull requests).'),
+    ref: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().nullable(),
+    event: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().nullable(),
+    jobsFile: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().describe('The jobs file as named by the user, or "inline" for the action input.'),
     jobsFileSha256: Sha256Schema,
 });
+/**
+ * The trust a plan was made under. A record, not a credential (anyone can edit a plan): a plan is never run more
+ * trusted because of it, only less — a plan made untrusted runs untrusted unless the user says otherwise.
+ */
+const PlanTrustSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    trusted: zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY().describe('Whether the run that made the plan was trusted (docs/security.md).'),
+    reason: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()
+        .min(1)
+        .max(500)
+        .describe('Why, in the words of the trust policy, e.g. "trust: auto (untrusted for a pull request from a fork)".'),
+});
 /** What changed, as far as the planner knew (drives `paths` filters). */
-const ChangesSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('known', [
-    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        known: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(true),
-        source: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('How the list was obtained, e.g. "git diff abc..def" or a file name.'),
-        files: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()),
+const ChangesSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .discriminatedUnion */ .gMt('known', [
+    zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        known: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(true),
+        source: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().describe('How the list was obtained, e.g. "git diff abc..def" or a file name.'),
+        files: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()),
     }),
-    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        known: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(false),
-        reason: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('Why the changed files are unknown; no job was filtered out by `paths`.'),
+    zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        known: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(false),
+        reason: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().describe('Why the changed files are unknown; no job was filtered out by `paths`.'),
     }),
 ]);
 /** The selection and filters the plan was made under. */
-const PlanScopeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    only: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB)
+const PlanScopeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    only: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB)
         .nullable()
         .describe('Jobs selected with --only (their needs are added), or null for all.'),
-    shard: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ index: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().positive(), count: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().positive() })
+    shard: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({ index: zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig().int().positive(), count: zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig().int().positive() })
         .nullable()
         .describe('This plan is shard index/count of a larger plan (each job with what it needs in one shard).'),
     executor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX.nullable().describe('The executor forced for the run (--executor), or null.'),
     defaultExecutor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX.describe('The executor for jobs that name none (from the host platform).'),
     changes: ChangesSchema,
-    durations: zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB, zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().nonnegative())
+    durations: zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB, zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig().int().nonnegative())
         .describe('Recorded durations (ms) of earlier runs, by job: shards are balanced by them. Part of the plan so every shard of it computes the same split.'),
 });
 /** Something that must hold on the machine before any node runs; checked first, so nothing starts in vain. */
-const PreconditionSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('kind', [
-    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('executor'),
+const PreconditionSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .discriminatedUnion */ .gMt('kind', [
+    zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('executor'),
         executor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX,
-        nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+        nodes: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema),
     }),
-    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('secret'),
+    zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('secret'),
         name: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .SecretNameSchema */ .$$.describe('A runner environment variable that must be set (its value is never stored).'),
-        nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+        nodes: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema),
     }),
-    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('host-arch'),
+    zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('host-arch'),
         arch: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ArchSchema */ .gS.describe('vfkit runs guests of the host architecture only.'),
-        nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+        nodes: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema),
     }),
 ]);
 const nodeCommon = {
     id: NodeIdSchema,
-    description: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+    description: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(),
     executor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX,
-    dependsOn: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+    dependsOn: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema),
 };
 const prepareCommon = {
     ...nodeCommon,
@@ -24670,84 +26067,84 @@ const prepareCommon = {
     arch: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ArchSchema */ .gS,
     cacheKey: Sha256Schema.describe('Derived from the image definition; the prepare step adds content fingerprints.'),
     cmdline: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CmdlineSchema */ .sg.nullable(),
-    usedBy: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+    usedBy: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema),
 };
 /** Prepare node: an image from prebuilt files. */
-const FilesPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
-    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('files'),
+const FilesPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('files'),
     ...prepareCommon,
     kernel: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .HostPathSchema */ .tH,
     initrd: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .HostPathSchema */ .tH,
     disk: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .HostPathSchema */ .tH.nullable(),
 });
 /** Prepare node: an image built by a host command. */
-const BuildPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
-    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('build'),
+const BuildPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('build'),
     ...prepareCommon,
-    run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
-    inputs: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()),
+    run: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(),
+    inputs: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()),
 });
 /** Prepare node: an image built with nix. */
-const NixPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
-    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('nix'),
+const NixPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('nix'),
     ...prepareCommon,
-    installable: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+    installable: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(),
 });
 /** Prepare node: an image pulled from an OCI registry, always by digest (exact bytes). */
-const OciPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
-    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('oci'),
+const OciPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('oci'),
     ...prepareCommon,
-    reference: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('The reference as the jobs file gives it.'),
-    digest: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
+    reference: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().describe('The reference as the jobs file gives it.'),
+    digest: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()
         .regex(/^sha256:[a-f0-9]{64}$/)
         .describe('The manifest digest pulled: given, or the tag resolved once when the plan was made.'),
 });
 /** A node that produces a guest image, shared by every job using that image. */
-const PrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('type', [
+const PrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .discriminatedUnion */ .gMt('type', [
     FilesPrepareNodeSchema,
     BuildPrepareNodeSchema,
     NixPrepareNodeSchema,
     OciPrepareNodeSchema,
 ]);
 /** A node that runs one job's command, in a VM or on the host. */
-const ExecuteNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('execute'),
-    type: zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['vm_command', 'host_command']),
+const ExecuteNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('execute'),
+    type: zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['vm_command', 'host_command']),
     ...nodeCommon,
     job: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB,
-    needs: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB),
+    needs: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB),
     image: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ImageNameSchema */ .Ov.nullable(),
-    command: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
-    workingDirectory: zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('.'), _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspacePathSchema */ .wM])
+    command: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(),
+    workingDirectory: zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('.'), _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspacePathSchema */ .wM])
         .describe('Relative to the workspace root; "." for the root.'),
-    runAsRoot: zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY(),
+    runAsRoot: zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY(),
     timeoutMinutes: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .PositiveMinutesSchema */ .iy,
-    writableWorkspace: zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY(),
-    env: zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .EnvNameSchema */ .ek, zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()),
-    secrets: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .SecretNameSchema */ .$$)
+    writableWorkspace: zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY(),
+    env: zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .EnvNameSchema */ .ek, zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()),
+    secrets: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .SecretNameSchema */ .$$)
         .describe('Names of runner variables passed to the job; values are never stored.'),
     cpus: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CpusSchema */ .tC.nullable(),
     memory: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .MemorySchema */ .tS.nullable(),
-    artifacts: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN),
-    reports: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej(Object.fromEntries(_parsers_formats_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .REPORT_FORMAT_NAMES */ .UZ.map((name) => [name, zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN).optional()])))
+    artifacts: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN),
+    reports: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej(Object.fromEntries(_parsers_formats_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .REPORT_FORMAT_NAMES */ .UZ.map((name) => [name, zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN).optional()])))
         .describe('Test reports the job writes (globs), by format; only the formats the job names (older plans list junit always, empty or not).'),
-    network: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('none')
+    network: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('none')
         .optional()
         .describe('Present only for VM jobs without networking; absent means NAT (older plans read the same).'),
-    caches: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ name: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CacheNameSchema */ .nr, guestPath: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .GuestFolderSchema */ .Y5 }))
+    caches: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({ name: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CacheNameSchema */ .nr, guestPath: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .GuestFolderSchema */ .Y5 }))
         .describe('Host folders kept across runs (cache/shared/<repository>/<trust>/<name>), mounted at guestPath in the VM; by name.'),
-    outputs: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN)
+    outputs: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN)
         .min(1)
         .optional()
         .describe('Present only for jobs with outputs: what is kept after the job passes, for the jobs that need it.'),
-    receives: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    receives: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
         from: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB,
-        paths: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN).min(1),
-        run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
+        paths: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN).min(1),
+        run: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()
             .regex(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/)
             .optional()
             .describe('A rerun: the earlier run that kept these outputs (the job is not run again).'),
@@ -24755,46 +26152,50 @@ const ExecuteNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .r
         .min(1)
         .optional()
         .describe('Present only for jobs that need jobs with outputs: whose outputs it sees in its workspace (read-only, at the same paths), by job.'),
-    retry: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        retries: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().min(1).max(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .MAX_RETRIES */ .kd),
-        on: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .RETRY_CAUSES */ .SH)).min(1),
+    limits: _limits_js__WEBPACK_IMPORTED_MODULE_3__/* .JobLimitsSchema */ .$S.partial()
+        .optional()
+        .describe("Present only when the jobs file sets caps: the job's own limits (the rest are the defaults)."),
+    retry: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        retries: zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig().int().min(1).max(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .MAX_RETRIES */ .kd),
+        on: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .RETRY_CAUSES */ .SH)).min(1),
     })
         .optional()
         .describe('Present only for jobs that retry: how many times at most, after which ends of an attempt.'),
 });
 /** Any plan node. */
-const PlanNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
+const PlanNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .discriminatedUnion */ .gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
 /** A job left out of the plan, and why. */
-const ExcludedJobSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+const ExcludedJobSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
     job: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB,
-    reason: zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['not-selected', 'paths', 'needs-excluded']),
-    message: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+    reason: zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['not-selected', 'paths', 'needs-excluded']),
+    message: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(),
 });
 /** The part of the plan its id is computed from (everything but planId and createdAt). */
-const PlanBodySchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(PLAN_SCHEMA_VERSION),
-    generator: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ name: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('vmplan'), version: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP() }),
+const PlanBodySchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(PLAN_SCHEMA_VERSION),
+    generator: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({ name: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('vmplan'), version: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP() }),
     source: PlanSourceSchema,
+    trust: PlanTrustSchema,
     scope: PlanScopeSchema,
-    workspace: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        exclude: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP())
+    workspace: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        exclude: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP())
             .describe('Patterns left out of the snapshot, besides .git and the state folder.'),
-        includeIgnored: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP())
+        includeIgnored: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP())
             .optional()
             .describe('Patterns git ignores that the snapshot still holds (absent: none).'),
-        mode: zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['overlay', 'copy']),
+        mode: zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['overlay', 'copy']),
     }),
-    preconditions: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(PreconditionSchema),
-    stages: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema))
+    preconditions: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(PreconditionSchema),
+    stages: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema))
         .describe('Nodes grouped by depth: a stage only needs earlier stages.'),
-    nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(PlanNodeSchema).describe('Nodes in a stable topological order (stage, then id).'),
-    excluded: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(ExcludedJobSchema),
+    nodes: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(PlanNodeSchema).describe('Nodes in a stable topological order (stage, then id).'),
+    excluded: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(ExcludedJobSchema),
 });
 /** The staged run plan (`plan.json`): versioned, deterministic, free of secret values. */
-const PlanSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(PLAN_SCHEMA_VERSION),
+const PlanSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(PLAN_SCHEMA_VERSION),
     planId: Sha256Schema.describe('sha256 of the canonical JSON of the plan body (all but planId and createdAt).'),
-    createdAt: zod__WEBPACK_IMPORTED_MODULE_4__/* .datetime */ .w$(),
+    createdAt: zod__WEBPACK_IMPORTED_MODULE_5__/* .datetime */ .w$(),
     ...PlanBodySchema.omit({ schemaVersion: true }).shape,
 })
     .superRefine((plan, context) => {
@@ -24869,6 +26270,25 @@ function planConsistencyProblems(plan) {
             problems.push(`job "${excluded.job}" is both planned and excluded`);
     }
     return problems;
+}
+
+
+/***/ }),
+
+/***/ 4682:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   G: () => (/* binding */ secretNamesOf),
+/* harmony export */   W: () => (/* binding */ secretValuesOf)
+/* harmony export */ });
+/** Values of the secrets a plan names, as set in the environment (to make sure none leaks into plan.json). */
+function secretValuesOf(plan, env) {
+    return plan.preconditions.flatMap((p) => (p.kind === 'secret' && env[p.name] ? [env[p.name]] : []));
+}
+/** Names of the runner variables any job of the plan names under `secrets:` (withheld from everything else). */
+function secretNamesOf(plan) {
+    return new Set(plan.preconditions.flatMap((p) => (p.kind === 'secret' ? [p.name] : [])));
 }
 
 
@@ -25525,6 +26945,55 @@ function syncFolder(folder) {
 
 /***/ }),
 
+/***/ 1671:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   C: () => (/* binding */ parseBytes),
+/* harmony export */   z: () => (/* binding */ formatBytes)
+/* harmony export */ });
+const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+/** A size for people: "812 bytes", "14.2 MB", "1.3 GB" (powers of 1000, like Finder and `du -h --si`). */
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1000 && unit < UNITS.length - 1) {
+        value /= 1000;
+        unit++;
+    }
+    return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${UNITS[unit]}`;
+}
+const SIZE_UNITS = {
+    '': 1,
+    b: 1,
+    byte: 1,
+    bytes: 1,
+    k: 1e3,
+    kb: 1e3,
+    m: 1e6,
+    mb: 1e6,
+    g: 1e9,
+    gb: 1e9,
+    t: 1e12,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
+};
+/**
+ * A size people write ("20GB", "500 MB", "1.5GiB", "0") in bytes, or undefined when it is not one. KB/MB/GB are
+ * powers of 1000 (as formatBytes prints them), KiB/MiB/GiB powers of 1024.
+ */
+function parseBytes(text) {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+    const unit = match === null ? undefined : SIZE_UNITS[match[2].toLowerCase()];
+    return match === null || unit === undefined ? undefined : Math.round(Number(match[1]) * unit);
+}
+
+
+/***/ }),
+
 /***/ 1989:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -25561,6 +27030,44 @@ function sha256(data) {
 /** Orders strings by UTF-16 code units, the same on every machine and locale (unlike localeCompare). */
 function compareText(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
+}
+
+
+/***/ }),
+
+/***/ 2421:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ terminalText)
+/* harmony export */ });
+// Job output and every text a job controls are shown to people: on a terminal, where control sequences act (OSC 0/2
+// set the window title, OSC 8 makes hyperlinks, OSC 52 writes the clipboard, CSI clears the screen or moves the
+// cursor), and in GitHub's Markdown. Here they are made visible instead: ESC becomes ␛, C0 controls their Control
+// Pictures (␇, ␈, …), C1 controls and bidirectional overrides their code point (<U+009B>, <U+202E>). Line feeds
+// and tabs stay; a carriage return stays only as part of CRLF.
+/** SGR (colours and type styles): `ESC [ digits;… m`, the one sequence kept where asked. */
+const SGR = '\\x1b\\[[0-9;:]{0,64}m';
+/** Controls other than LF and TAB; CR not before LF; C1; the Unicode bidi overrides and isolates. */
+const CONTROL = '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]|\\r(?!\\n)';
+const WITH_SGR = new RegExp(`${SGR}|${CONTROL}`, 'g');
+const WITHOUT_SGR = new RegExp(CONTROL, 'g');
+/** One control character as visible text. */
+function visible(char) {
+    const code = char.charCodeAt(0);
+    if (code < 0x20)
+        return String.fromCharCode(0x2400 + code);
+    if (code === 0x7f)
+        return '␡';
+    return `<U+${code.toString(16).toUpperCase().padStart(4, '0')}>`;
+}
+/**
+ * Text safe to write to a terminal: every control character except LF, TAB and the CR of a CRLF made visible, so
+ * no escape sequence acts; with `keepSgr`, well-formed SGR sequences (colours, bold) stay as they are.
+ */
+function terminalText(text, options = {}) {
+    const pattern = options.keepSgr === true ? WITH_SGR : WITHOUT_SGR;
+    return text.replace(pattern, (match) => (match.length > 1 && match !== '\r' ? match : visible(match)));
 }
 
 
@@ -25981,9 +27488,10 @@ function shortSocketDir(base = '/tmp') {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   au: () => (/* binding */ didYouMean)
+/* harmony export */   au: () => (/* binding */ didYouMean),
+/* harmony export */   h0: () => (/* binding */ closestMatch)
 /* harmony export */ });
-/* unused harmony exports editDistance, closestMatch */
+/* unused harmony export editDistance */
 /** Edit distance between two strings (Levenshtein), for "did you mean" hints. */
 function editDistance(a, b) {
     if (a === b)
@@ -26026,27 +27534,111 @@ function didYouMean(word, candidates) {
 
 /***/ }),
 
-/***/ 8479:
+/***/ 3204:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   W: () => (/* binding */ collectJobOutputs)
-/* harmony export */ });
-/* unused harmony export collectMatches */
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4006);
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(picomatch__WEBPACK_IMPORTED_MODULE_4__);
-/* harmony import */ var _util_mask_file_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7261);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Wr: () => (/* binding */ collectJobOutputs)
+});
+
+// UNUSED EXPORTS: collectBudget, collectMatches
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(4006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+// EXTERNAL MODULE: ./src/util/bytes.ts
+var bytes = __nccwpck_require__(1671);
+// EXTERNAL MODULE: ./src/util/mask-file.ts + 1 modules
+var mask_file = __nccwpck_require__(7261);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/workspace/sparse-copy.ts
+
+
+const CHUNK = 1024 * 1024;
+const ZEROS = Buffer.alloc(CHUNK);
+/**
+ * Copies a regular file without writing its holes out: cloned copy-on-write where the filesystem can (a clone
+ * keeps the holes), else read in 1 MiB chunks of which only those holding a non-zero byte are written, the
+ * length set at the end. So a sparse file stays sparse, and a file of zeros takes no space. Yields between chunks.
+ */
+async function copySparse(from, to) {
+    try {
+        await (0,promises_.copyFile)(from, to, external_node_fs_.constants.COPYFILE_FICLONE_FORCE);
+        return;
+    }
+    catch {
+        // no clones here: copy the data, skipping zeros
+    }
+    const source = await (0,promises_.open)(from, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW);
+    try {
+        const target = await (0,promises_.open)(to, 'w');
+        try {
+            const buffer = Buffer.alloc(CHUNK);
+            let position = 0;
+            for (;;) {
+                const { bytesRead } = await source.read(buffer, 0, CHUNK, position);
+                if (bytesRead === 0)
+                    break;
+                const chunk = buffer.subarray(0, bytesRead);
+                if (chunk.compare(ZEROS, 0, bytesRead) !== 0)
+                    await target.write(chunk, 0, bytesRead, position);
+                position += bytesRead;
+            }
+            await target.truncate(position);
+        }
+        finally {
+            await target.close();
+        }
+    }
+    finally {
+        await source.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/workspace/collect.ts
 
 
 
 
 
+
+/** A budget for one job's collection. */
+function collectBudget(bytes, files, names) {
+    return {
+        bytes,
+        files,
+        linked: new Map(),
+        names: names ?? { bytes: 'limits.artifact-bytes', files: 'limits.artifact-files' },
+    };
+}
+/** Why a file is not brought back under the budget (and takes its share of it when it is); undefined: bring it. */
+function charge(budget, info, relative) {
+    if (info.nlink > 1) {
+        const first = budget.linked.get(`${info.dev}:${info.ino}`);
+        if (first !== undefined)
+            return `it is a hard link to ${JSON.stringify(first)}, brought back once`;
+    }
+    if (budget.files <= 0)
+        return `the job brought back as many files as ${budget.names.files} allows`;
+    // What the file occupies: its data, not the holes of a sparse file (the copy keeps them holes).
+    const occupied = Math.min(info.size, info.blocks * 512);
+    if (info.size > budget.bytes || occupied > budget.bytes)
+        return `it is ${(0,bytes/* formatBytes */.z)(info.size)} (${(0,bytes/* formatBytes */.z)(occupied)} on disk), over what ${budget.names.bytes} leaves (${(0,bytes/* formatBytes */.z)(budget.bytes)})`;
+    budget.files -= 1;
+    budget.bytes -= occupied;
+    if (info.nlink > 1)
+        budget.linked.set(`${info.dev}:${info.ino}`, relative);
+    return undefined;
+}
+/** How many left-behind entries of one kind the job's log names. */
+const MAX_NOTES = 50;
 /** What an entry is, in words, when it is neither a regular file nor a folder. */
 function specialKind(entry) {
     if (entry.isSymbolicLink())
@@ -26062,11 +27654,13 @@ function specialKind(entry) {
  * paths. A glob that names a folder brings the whole folder. The tree is the guest's (or a job's): no symlink is
  * followed at any component — not `root` itself, not a folder on the way to a match — and only regular files
  * and folders are copied; links, pipes, sockets and devices are skipped and listed. Copies are the runner's
- * files: permission bits only (never setuid, setgid or sticky), with the given secret values masked.
+ * files: permission bits only (never setuid, setgid or sticky), with the given secret values masked, holes kept.
+ * With a budget, files past its bytes or count, and second links to one file, are left behind and listed.
  */
-async function collectMatches(root, globs, destination, secrets = []) {
-    const result = { paths: [], unmatched: [], skipped: [] };
-    const rootInfo = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(root).catch(() => undefined);
+async function collectMatches(root, globs, destination, secrets = [], budget) {
+    const result = { paths: [], unmatched: [], skipped: [], refused: [] };
+    const limit = budget ?? collectBudget(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    const rootInfo = await (0,promises_.lstat)(root).catch(() => undefined);
     if (rootInfo === undefined || !rootInfo.isDirectory()) {
         if (rootInfo !== undefined)
             result.skipped.push({ path: '.', kind: specialKind(rootInfo) });
@@ -26075,13 +27669,13 @@ async function collectMatches(root, globs, destination, secrets = []) {
     }
     for (const glob of globs) {
         const pattern = glob.replace(/\/+$/, '');
-        const matches = picomatch__WEBPACK_IMPORTED_MODULE_4___default()(pattern, { dot: true });
-        const base = picomatch__WEBPACK_IMPORTED_MODULE_4___default().scan(pattern).base;
+        const matches = picomatch_default()(pattern, { dot: true });
+        const base = picomatch_default().scan(pattern).base;
         const found = [];
         const foundPaths = [];
         // Only real folders are entered (readdir's types are lstat's), from the root down.
         const walk = async (relative) => {
-            const entries = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(relative === '' ? root : (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(root, relative), { withFileTypes: true });
+            const entries = await (0,promises_.readdir)(relative === '' ? root : (0,external_node_path_.join)(root, relative), { withFileTypes: true });
             for (const entry of entries) {
                 const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
                 const onTheWay = base === '' || base === path || base.startsWith(`${path}/`) || path.startsWith(`${base}/`);
@@ -26103,7 +27697,7 @@ async function collectMatches(root, globs, destination, secrets = []) {
             const covered = (path) => path === relative || relative.startsWith(`${path}/`);
             if (result.paths.some(covered) || result.skipped.some((entry) => entry.path === relative))
                 continue;
-            if (await copyEntry(root, relative, found[index], { destination, secrets }, result))
+            if (await copyEntry(root, relative, found[index], { destination, secrets, budget: limit }, result))
                 result.paths.push(relative);
         }
     }
@@ -26113,8 +27707,8 @@ async function collectMatches(root, globs, destination, secrets = []) {
 async function copyEntry(root, relative, entry, into, result) {
     const { destination } = into;
     if (entry.isDirectory()) {
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(destination, relative), { recursive: true });
-        for (const child of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(root, relative), { withFileTypes: true }))
+        await (0,promises_.mkdir)((0,external_node_path_.join)(destination, relative), { recursive: true });
+        for (const child of await (0,promises_.readdir)((0,external_node_path_.join)(root, relative), { withFileTypes: true }))
             await copyEntry(root, `${relative}/${child.name}`, child, into, result);
         return true;
     }
@@ -26122,19 +27716,24 @@ async function copyEntry(root, relative, entry, into, result) {
         result.skipped.push({ path: relative, kind: specialKind(entry) });
         return false;
     }
-    const from = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(root, relative);
-    const to = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(destination, relative);
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.dirname)(to), { recursive: true });
+    const from = (0,external_node_path_.join)(root, relative);
+    const to = (0,external_node_path_.join)(destination, relative);
+    await (0,promises_.mkdir)((0,external_node_path_.dirname)(to), { recursive: true });
     // Checked again right before the copy: the entry must still be a regular file, not a link put in its place.
-    const info = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(from);
+    const info = await (0,promises_.lstat)(from);
     if (!info.isFile()) {
         result.skipped.push({ path: relative, kind: specialKind(info) });
         return false;
     }
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.copyFile)(from, to, node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.COPYFILE_FICLONE);
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(to, info.mode & 0o777);
+    const refused = charge(into.budget, info, relative);
+    if (refused !== undefined) {
+        result.refused.push({ path: relative, why: refused });
+        return false;
+    }
+    await copySparse(from, to);
+    await (0,promises_.chmod)(to, info.mode & 0o777);
     // Reports feed annotations, check runs and results.json, and both are uploaded: no secret value stays in them.
-    await (0,_util_mask_file_js__WEBPACK_IMPORTED_MODULE_3__/* .maskFileInPlace */ .B)(to, into.secrets);
+    await (0,mask_file/* maskFileInPlace */.B)(to, into.secrets);
     return true;
 }
 /**
@@ -26143,8 +27742,13 @@ async function copyEntry(root, relative, entry, into, result) {
  * passed) what its `outputs` globs match into outputs/. Returns notes for the
  * log: patterns that matched nothing, and entries left behind (names quoted, so they stay on one line).
  */
-async function collectJobOutputs(roots, globs, jobDir, secrets) {
+async function collectJobOutputs(roots, globs, jobDir, secrets, limits = {
+    artifactBytes: Number.MAX_SAFE_INTEGER,
+    artifactFiles: Number.MAX_SAFE_INTEGER,
+    reportFiles: Number.MAX_SAFE_INTEGER,
+}) {
     const notes = [];
+    const shared = collectBudget(limits.artifactBytes, limits.artifactFiles);
     for (const [patterns, folder, what] of [
         [globs.artifacts, 'artifacts', 'artifact'],
         [globs.reports, 'reports', 'report'],
@@ -26154,11 +27758,30 @@ async function collectJobOutputs(roots, globs, jobDir, secrets) {
             continue;
         // Outputs are build products for the jobs of this run (never uploaded): masking would corrupt them.
         const root = roots[folder] ?? roots.artifacts;
-        const collected = await collectMatches(root, patterns, (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, folder), folder === 'outputs' ? [] : secrets);
+        // Reports are read after the job: their count has a cap of its own, within the job's.
+        const budget = folder === 'reports'
+            ? {
+                ...shared,
+                files: Math.min(shared.files, limits.reportFiles),
+                names: { ...shared.names, files: 'limits.report-files' },
+            }
+            : shared;
+        const filesBefore = budget.files;
+        const collected = await collectMatches(root, patterns, (0,external_node_path_.join)(jobDir, folder), folder === 'outputs' ? [] : secrets, budget);
+        if (budget !== shared) {
+            shared.files -= filesBefore - budget.files;
+            shared.bytes = budget.bytes;
+        }
         if (collected.unmatched.length > 0)
             notes.push(`vmplan: no ${what} matched ${collected.unmatched.map((glob) => JSON.stringify(glob)).join(', ')}`);
-        for (const skipped of collected.skipped)
-            notes.push(`vmplan: left ${JSON.stringify(skipped.path)} behind: it is ${skipped.kind}, and only regular files and folders are brought back`);
+        const left = [
+            ...collected.skipped.map((skipped) => `vmplan: left ${JSON.stringify(skipped.path)} behind: it is ${skipped.kind}, and only regular files and folders are brought back`),
+            ...collected.refused.map((refused) => `vmplan: left ${what} ${JSON.stringify(refused.path)} behind: ${refused.why}`),
+        ];
+        // A hostile job can leave millions: the log names the first ones and counts the rest.
+        notes.push(...left.slice(0, MAX_NOTES));
+        if (left.length > MAX_NOTES)
+            notes.push(`vmplan: left ${left.length - MAX_NOTES} more ${what} entries behind (not listed)`);
     }
     return notes;
 }
@@ -26529,6 +28152,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
+/***/ 7067:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 
 /***/ }),
 
@@ -35190,6 +36820,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   zMY: () => (/* binding */ schemas_boolean),
   gMt: () => (/* binding */ discriminatedUnion),
   k5n: () => (/* binding */ _enum),
+  Whr: () => (/* binding */ schemas_int),
   euz: () => (/* binding */ literal),
   aig: () => (/* binding */ number),
   Ikc: () => (/* binding */ object),
@@ -35201,7 +36832,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   L5J: () => (/* binding */ unknown)
 });
 
-// UNUSED EXPORTS: ZodAny, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNull, ZodNumber, ZodNumberFormat, ZodPrefault, ZodPreprocess, ZodPromise, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, looseObject, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, optional, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
+// UNUSED EXPORTS: ZodAny, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNull, ZodNumber, ZodNumberFormat, ZodPrefault, ZodPreprocess, ZodPromise, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, looseObject, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, optional, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/core/core.js
 var core_core = __nccwpck_require__(8532);

@@ -32764,7 +32764,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 98091:
+/***/ 73672:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32779,10 +32779,656 @@ var external_node_os_ = __nccwpck_require__(48161);
 var external_node_path_ = __nccwpck_require__(76760);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var core = __nccwpck_require__(33838);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(83916);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(83916);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+// EXTERNAL MODULE: external "node:timers/promises"
+var promises_ = __nccwpck_require__(58500);
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(14006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
+var schemas = __nccwpck_require__(92857);
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/iso.js
+var iso = __nccwpck_require__(64377);
+// EXTERNAL MODULE: ./src/util/atomic-write.ts
+var atomic_write = __nccwpck_require__(95105);
+// EXTERNAL MODULE: ./src/util/canonical-json.ts
+var canonical_json = __nccwpck_require__(71989);
+// EXTERNAL MODULE: ./src/util/lease.ts
+var lease = __nccwpck_require__(4390);
+;// CONCATENATED MODULE: ./src/version.ts
+/** vmplan's version, recorded in every plan (kept in step with package.json by a test). */
+const VMPLAN_VERSION = '0.1.0';
+
+;// CONCATENATED MODULE: ./src/images/contract.ts
+/** Why an image could not be prepared, in words for the user: the image node fails with this message. */
+class ImageProblem extends Error {
+    name = 'ImageProblem';
+}
+
+;// CONCATENATED MODULE: ./src/images/cache.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/** What a cache entry records next to the image files. */
+const CacheEntrySchema = schemas/* strictObject */.rej({
+    key: schemas/* string */.YjP(),
+    image: schemas/* string */.YjP(),
+    type: schemas/* enum */.k5n(['files', 'build', 'nix', 'oci']),
+    createdAt: iso/* datetime */.w$(),
+    buildMs: schemas/* number */.aig().int().nonnegative(),
+    inputs: schemas/* array */.YOg(schemas/* strictObject */.rej({ path: schemas/* string */.YjP(), sha256: schemas/* string */.YjP() })),
+});
+/** Hashes a file's content without reading it into memory at once. */
+async function hashFile(path) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+/** Files of `root` matching the globs, relative, sorted (the inputs of a build image). */
+function matchingFiles(root, globs) {
+    if (globs.length === 0)
+        return [];
+    const matches = picomatch_default()([...globs], { dot: true });
+    const found = [];
+    const walk = (relative) => {
+        for (const entry of (0,external_node_fs_.readdirSync)(relative === '' ? root : (0,external_node_path_.join)(root, relative), { withFileTypes: true })) {
+            const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+            if (entry.name === '.git' || entry.name === 'node_modules' || entry.name === '.vmplan')
+                continue;
+            if (entry.isDirectory())
+                walk(path);
+            else if (entry.isFile() && matches(path))
+                found.push(path);
+        }
+    };
+    walk('');
+    return found.sort(canonical_json/* compareText */.n6);
+}
+/**
+ * Repository files a build command names (`./ci/make-image.sh`, `bash scripts/guest.sh`), relative, sorted —
+ * not files it writes (redirection targets, `tee` arguments).
+ */
+function filesNamedIn(command, repositoryRoot) {
+    const root = (0,external_node_path_.resolve)(repositoryRoot);
+    const found = new Set();
+    const read = command
+        .replace(/(?:\d*>>?|&>>?|>\|)\s*[^\s;&|()<>]+/g, ' ')
+        .replace(/\btee\s+(?:-a\s+)?[^\s;&|()<>]+/g, ' ');
+    for (const token of read.split(/[\s;&|()<>`"'=]+/)) {
+        if (token === '' || token.startsWith('-') || token.startsWith('$'))
+            continue;
+        const path = (0,external_node_path_.resolve)(root, token);
+        const inside = (0,external_node_path_.relative)(root, path);
+        if (inside === '' || inside.startsWith('..') || (0,external_node_path_.isAbsolute)(inside))
+            continue;
+        try {
+            // Followed only while it stays in the repository: a link out of it (a pull request's) is never read.
+            const real = (0,external_node_fs_.realpathSync)(path);
+            const realInside = (0,external_node_path_.relative)((0,external_node_fs_.realpathSync)(root), real);
+            if (realInside.startsWith('..') || (0,external_node_path_.isAbsolute)(realInside))
+                continue;
+            if ((0,external_node_fs_.statSync)(real).isFile())
+                found.add(inside.split('\\').join('/'));
+        }
+        catch {
+            // not a file of the repository
+        }
+    }
+    return [...found].sort(canonical_json/* compareText */.n6);
+}
+/**
+ * The cache key of a prepare node: its definition key (from the plan), plus for a build the content of the files
+ * it names (its `inputs` globs and the repository files its command mentions) and, when the command runs vmplan's
+ * own image builder, the vmplan version (its scripts and guest agent go into the image); for nix, the derivation
+ * (so a changed flake or source rebuilds). Editing what an image is made of rebuilds it; nothing else does.
+ */
+async function imageCacheKey(node, repositoryRoot, nixDerivation) {
+    const inputs = [];
+    if (node.type === 'build') {
+        const files = new Set([
+            ...matchingFiles(repositoryRoot, node.inputs),
+            ...filesNamedIn(node.run, repositoryRoot),
+        ]);
+        for (const path of [...files].sort(canonical_json/* compareText */.n6))
+            inputs.push({ path, sha256: await hashFile((0,external_node_path_.join)(repositoryRoot, path)) });
+        if (/\bvmplan\b/.test(node.run))
+            inputs.push({ path: `vmplan ${VMPLAN_VERSION}`, sha256: (0,canonical_json/* sha256 */.sc)(VMPLAN_VERSION) });
+    }
+    if (nixDerivation !== undefined)
+        inputs.push({ path: nixDerivation, sha256: (0,canonical_json/* sha256 */.sc)(nixDerivation) });
+    const key = (0,canonical_json/* sha256 */.sc)(JSON.stringify({ definition: node.cacheKey, arch: node.arch, inputs })).slice(0, 32);
+    return { key, inputs };
+}
+/** Image cache: `cache/images/<key>/` holds kernel, initrd, disk and entry.json; builds are published atomically. */
+class ImageCache {
+    folder;
+    constructor(folder) {
+        this.folder = folder;
+    }
+    /** Folder of a finished entry. */
+    entryDir(key) {
+        return (0,external_node_path_.join)(this.folder, key);
+    }
+    /** Forgets an entry (a damaged one, to build it again). */
+    remove(key) {
+        (0,external_node_fs_.rmSync)(this.entryDir(key), { recursive: true, force: true });
+    }
+    /** The entry for a key when it is complete, else undefined. */
+    lookup(key) {
+        const file = (0,external_node_path_.join)(this.entryDir(key), 'entry.json');
+        if (!(0,external_node_fs_.existsSync)(file))
+            return undefined;
+        try {
+            return CacheEntrySchema.parse(JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8')));
+        }
+        catch {
+            return undefined; // a damaged entry is rebuilt
+        }
+    }
+    /**
+     * The entry for a key, marked in use by this process (a lease gc respects until the run ends), or undefined
+     * when there is none. Waits while another process holds the entry's lock (a build, or gc removing it).
+     */
+    async use(key, options) {
+        (0,external_node_fs_.mkdirSync)(this.folder, { recursive: true });
+        await this.lock(key, options);
+        try {
+            const entry = this.lookup(key);
+            if (entry !== undefined)
+                (0,lease/* takeLease */._e)(this.entryDir(key));
+            return entry;
+        }
+        finally {
+            (0,lease/* unlock */.Tl)(this.entryDir(key));
+        }
+    }
+    /**
+     * Builds an entry with `build(outputFolder)` unless it exists, holding a lock so that concurrent runs on one
+     * machine build a key once and the others wait. A lock whose owner died is taken over. `build` throws
+     * (an ImageProblem for a failure the user can fix) and leaves nothing behind in the cache when it does.
+     * The entry returned is leased to this process (see `use`).
+     */
+    async getOrBuild(key, describe, build, options) {
+        (0,external_node_fs_.mkdirSync)(this.folder, { recursive: true });
+        removeOldTombstones(this.folder, key);
+        const target = this.entryDir(key);
+        await this.lock(key, options);
+        try {
+            const done = this.lookup(key);
+            if (done !== undefined) {
+                (0,lease/* takeLease */._e)(target);
+                return { entry: done, cached: true };
+            }
+            const out = (0,external_node_path_.join)(this.folder, `${key}.tmp-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+            (0,external_node_fs_.mkdirSync)(out, { recursive: true });
+            const started = Date.now();
+            try {
+                await build(out);
+            }
+            catch (error) {
+                (0,external_node_fs_.rmSync)(out, { recursive: true, force: true });
+                throw error;
+            }
+            const entry = {
+                ...describe,
+                key,
+                createdAt: new Date().toISOString(),
+                buildMs: Date.now() - started,
+            };
+            (0,atomic_write/* writeJsonAtomic */.q)((0,external_node_path_.join)(out, 'entry.json'), entry);
+            (0,external_node_fs_.rmSync)(target, { recursive: true, force: true });
+            (0,external_node_fs_.renameSync)(out, target);
+            (0,lease/* takeLease */._e)(target);
+            return { entry, cached: false };
+        }
+        finally {
+            (0,lease/* unlock */.Tl)(target);
+        }
+    }
+    /** Takes a key's lock, waiting for a live holder and taking over the lock of one that died on this machine. */
+    async lock(key, options) {
+        const target = this.entryDir(key);
+        const lock = (0,lease/* lockOf */.Vx)(target);
+        let waited = false;
+        for (;;) {
+            if (options.signal.aborted)
+                throw new ImageProblem('stopped while waiting for the image cache lock');
+            if ((0,lease/* tryLock */.bh)(target))
+                return;
+            // The inode first: a takeover is only ever of the lock whose owner was read (see takeOverStaleLock).
+            const inode = inodeOf(lock);
+            const owner = readOwner(lock);
+            if (inode !== undefined && owner !== undefined && !(0,lease/* holderAlive */.OK)(owner)) {
+                takeOverStaleLock(lock, inode, owner);
+                continue;
+            }
+            // Locks are also held for moments (a lease, gc): only a missing entry means someone is building it.
+            if (!waited && this.lookup(key) === undefined) {
+                options.onWait(`vmplan: waiting for ${owner === undefined ? 'another vmplan' : `vmplan (pid ${owner.pid})`}, which is building this image`);
+                waited = true;
+            }
+            await (0,promises_.setTimeout)(options.pollMs ?? 250);
+        }
+    }
+}
+/** How long the tombstone of a taken-over lock is kept (it stops a second waiter from taking over a new lock). */
+const TOMBSTONE_MS = 10 * 60_000;
+/**
+ * Takes over a lock whose builder died, without ever taking a live one. The waiter first claims a tombstone named
+ * after the dead lock (its inode and owner, read before anything else) with an exclusive mkdir: of several
+ * waiters that saw the same dead lock exactly one claims it, and only that one moves the lock into it. The
+ * others find the claim and go back to waiting, so none of them can move a new, live lock.
+ */
+function takeOverStaleLock(lock, inode, owner) {
+    const tombstone = `${lock}.stale-${inode}-${owner.pid}-${(0,canonical_json/* sha256 */.sc)(owner.startedAt).slice(0, 8)}`;
+    try {
+        (0,external_node_fs_.mkdirSync)(tombstone);
+    }
+    catch {
+        return; // another waiter claimed this dead lock
+    }
+    try {
+        (0,external_node_fs_.renameSync)(lock, (0,external_node_path_.join)(tombstone, 'lock'));
+    }
+    catch {
+        // gone already
+    }
+}
+function inodeOf(path) {
+    try {
+        return (0,external_node_fs_.statSync)(path).ino;
+    }
+    catch {
+        return undefined;
+    }
+}
+function removeOldTombstones(folder, key) {
+    for (const name of (0,external_node_fs_.readdirSync)(folder)) {
+        if (!name.startsWith(`${key}.lock.stale-`))
+            continue;
+        const path = (0,external_node_path_.join)(folder, name);
+        try {
+            if (Date.now() - (0,external_node_fs_.statSync)(path).mtimeMs > TOMBSTONE_MS)
+                (0,external_node_fs_.rmSync)(path, { recursive: true, force: true });
+        }
+        catch {
+            // removed meanwhile
+        }
+    }
+}
+function readOwner(lock) {
+    try {
+        return lease/* HolderSchema */.Cg.parse(JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(lock, 'owner.json'), 'utf8')));
+    }
+    catch {
+        // Just created (owner.json not written yet) or damaged: a lock this old without an owner is stale.
+        try {
+            if (Date.now() - (0,external_node_fs_.statSync)(lock).mtimeMs > 60_000)
+                return { pid: 0, hostname: (0,external_node_os_.hostname)(), startedAt: '' };
+        }
+        catch {
+            // gone
+        }
+        return undefined;
+    }
+}
+
+// EXTERNAL MODULE: ./src/executors/catalog.ts + 6 modules
+var catalog = __nccwpck_require__(66051);
+// EXTERNAL MODULE: ./src/util/bytes.ts
+var util_bytes = __nccwpck_require__(1671);
+;// CONCATENATED MODULE: ./src/plan/untrusted-limits.ts
+
+
+/**
+ * What an untrusted run may ask of the runner at most: a pull request's jobs file could otherwise ask for 500 jobs
+ * of 64 CPUs, 1 TiB and a week each. Set by the operator (`untrusted-max-*` inputs, `--untrusted-max-*` flags).
+ */
+const UntrustedLimitsSchema = schemas/* strictObject */.rej({
+    /** Jobs in the plan run. */
+    maxJobs: schemas/* number */.aig().int().positive(),
+    /** A job's guest memory, MiB. */
+    maxMemoryMiB: schemas/* number */.aig().int().positive(),
+    /** A job's guest CPUs. */
+    maxCpus: schemas/* number */.aig().int().positive(),
+    /** A job's timeout, minutes. */
+    maxTimeoutMinutes: schemas/* number */.aig().positive(),
+});
+/** The caps when the operator sets none: 50 jobs, 8 GiB, 4 CPUs, 2 hours. */
+const DEFAULT_UNTRUSTED_LIMITS = {
+    maxJobs: 50,
+    maxMemoryMiB: 8192,
+    maxCpus: 4,
+    maxTimeoutMinutes: 120,
+};
+/** The settings, by the name of their input (`--` before it for the flag), in the order they are documented. */
+const UNTRUSTED_LIMIT_SETTINGS = {
+    'untrusted-max-jobs': { key: 'maxJobs', what: 'a whole number of jobs, e.g. 50' },
+    'untrusted-max-memory': { key: 'maxMemoryMiB', what: 'a size such as 8GiB or 4096 (MiB)' },
+    'untrusted-max-cpus': { key: 'maxCpus', what: 'a whole number of CPUs, e.g. 4' },
+    'untrusted-max-timeout': { key: 'maxTimeoutMinutes', what: 'a duration such as 2h or 90m (minutes)' },
+};
+/** A setting's text as its number (MiB, minutes), or the words saying what was expected. */
+function parseUntrustedLimit(setting, text) {
+    const value = text.trim();
+    const expected = { expected: UNTRUSTED_LIMIT_SETTINGS[setting].what };
+    let parsed;
+    if (setting === 'untrusted-max-jobs' || setting === 'untrusted-max-cpus')
+        parsed = /^\d+$/.test(value) ? Number(value) : undefined;
+    else if (setting === 'untrusted-max-memory') {
+        const bytes = /^\d+$/.test(value) ? Number(value) * 2 ** 20 : (0,util_bytes/* parseBytes */.C)(value);
+        parsed = bytes === undefined ? undefined : Math.floor(bytes / 2 ** 20);
+    }
+    else {
+        const match = /^(\d+(?:\.\d+)?)\s*(m|min|h)?$/i.exec(value);
+        parsed = match === null ? undefined : Number(match[1]) * (match[2]?.toLowerCase() === 'h' ? 60 : 1);
+    }
+    return parsed === undefined || !(parsed > 0) ? expected : parsed;
+}
+/**
+ * Limits from settings given as text (unset or empty ones keep their default); a setting that is not a value
+ * of its kind is a problem naming it (`prefix` is `--` for flags, '' for inputs).
+ */
+function untrustedLimitsFrom(settings, prefix = '') {
+    const limits = { ...DEFAULT_UNTRUSTED_LIMITS };
+    const problems = [];
+    for (const setting of Object.keys(UNTRUSTED_LIMIT_SETTINGS)) {
+        const text = settings[setting];
+        if (text === undefined || text.trim() === '')
+            continue;
+        const parsed = parseUntrustedLimit(setting, text);
+        if (typeof parsed === 'number')
+            limits[UNTRUSTED_LIMIT_SETTINGS[setting].key] = parsed;
+        else
+            problems.push(`${prefix}${setting}: expected ${parsed.expected}, found ${JSON.stringify(text)}`);
+    }
+    return { limits, problems };
+}
+/** What in the plan goes over the caps: one located problem each (the job count on `jobs`). */
+function untrustedLimitProblems(plan, limits, reason) {
+    const file = plan.source.jobsFile;
+    const problems = [];
+    const jobs = plan.nodes.filter((node) => node.kind === 'execute');
+    if (jobs.length > limits.maxJobs)
+        problems.push({
+            file,
+            path: ['jobs'],
+            message: `${jobs.length} jobs to run; ${reason} runs at most ${limits.maxJobs} (untrusted-max-jobs)`,
+        });
+    for (const node of jobs) {
+        const over = (field, asked, most, setting) => problems.push({
+            file,
+            path: ['jobs', node.job, field],
+            message: `asks for ${asked}; ${reason} allows at most ${most} (${setting})`,
+        });
+        if (node.memory !== null && node.memory > limits.maxMemoryMiB)
+            over('memory', `${node.memory} MiB`, `${limits.maxMemoryMiB} MiB`, 'untrusted-max-memory');
+        if (node.cpus !== null && node.cpus > limits.maxCpus)
+            over('cpus', `${node.cpus} CPUs`, `${limits.maxCpus}`, 'untrusted-max-cpus');
+        if (node.timeoutMinutes > limits.maxTimeoutMinutes)
+            over('timeout-minutes', `${node.timeoutMinutes} minutes`, `${limits.maxTimeoutMinutes} minutes`, 'untrusted-max-timeout');
+    }
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/plan/trust.ts
+
+
+
+
+/** The trust setting: `auto` decides from the event (untrusted for fork pull requests and pull_request_target). */
+const TrustSettingSchema = schemas/* enum */.k5n(['auto', 'trusted', 'untrusted'], {
+    error: (issue) => `expected auto, trusted or untrusted, found ${JSON.stringify(issue.input)}`,
+});
+/** A trusted policy: everything the jobs file asks for is allowed. */
+function trustedPolicy(reason = 'trust: trusted') {
+    return { trusted: true, reason, imagePaths: [] };
+}
+/**
+ * What an untrusted run may not do, found in the plan alone: run a job on the host, be handed a runner variable
+ * the workflow did not allow by name (`secrets:`), put files git ignores into the snapshot (`include-ignored`),
+ * prepare an image by running something on the host other than looking it up in the image cache (nix evaluates
+ * the definition on the host), or ask for more than the caps (`untrusted-limits`). Build images are allowed here
+ * and must come from the cache (checked when it can be looked at); `files` images' paths are returned for the
+ * caller to check on disk.
+ */
+function untrustedPlanProblems(plan, policy) {
+    const problems = [];
+    const files = [];
+    if (policy.trusted)
+        return { problems, files };
+    const file = plan.source.jobsFile;
+    problems.push(...untrustedWorkspaceProblems(plan, policy));
+    for (const node of plan.nodes) {
+        if (node.kind === 'execute')
+            problems.push(...untrustedSecretProblems(file, node, policy));
+        if (node.kind === 'execute' && !(0,catalog/* isVmExecutor */.NA)(node.executor)) {
+            problems.push({
+                file,
+                path: ['jobs', node.job, 'executor'],
+                message: `runs on the runner itself (executor ${node.executor}); ${policy.reason} allows VM executors only`,
+            });
+        }
+        if (node.kind === 'prepare' && node.type === 'nix') {
+            problems.push({
+                file,
+                path: ['images', node.image, 'nix'],
+                message: `a nix image is evaluated and built on the runner; ${policy.reason} boots only cached build images and prebuilt files from the trusted image folders`,
+            });
+        }
+        if (node.kind === 'prepare' && node.type === 'files')
+            files.push(...filesOf(node));
+    }
+    problems.push(...untrustedLimitProblems(plan, policy.limits ?? DEFAULT_UNTRUSTED_LIMITS, policy.reason));
+    return { problems, files };
+}
+/** A job's `secrets:` an untrusted run does not hand over: every name the workflow did not allow. */
+function untrustedSecretProblems(file, node, policy) {
+    const allowed = policy.untrustedSecrets ?? [];
+    const refused = node.secrets.filter((name) => !allowed.includes(name));
+    if (refused.length === 0)
+        return [];
+    const list = allowed.length === 0 ? 'none are' : `only ${allowed.join(', ')} ${allowed.length === 1 ? 'is' : 'are'}`;
+    return [
+        {
+            file,
+            path: ['jobs', node.job, 'secrets'],
+            message: `names the runner variable(s) ${refused.join(', ')}; ${policy.reason} hands no secret to a job unless the workflow allows it by name in untrusted-secrets (${list} allowed)`,
+        },
+    ];
+}
+/** Snapshot settings that bring host files beyond the commit's tree into an untrusted run's workspace. */
+function untrustedWorkspaceProblems(plan, policy) {
+    const patterns = plan.workspace.includeIgnored ?? [];
+    if (patterns.length === 0)
+        return [];
+    return [
+        {
+            file: plan.source.jobsFile,
+            path: ['workspace', 'include-ignored'],
+            message: `brings files git ignores (${patterns.join(', ')}) from the runner's checkout into the snapshot; ${policy.reason} snapshots only the files git tracks`,
+        },
+    ];
+}
+function filesOf(node) {
+    if (node.type !== 'files')
+        return [];
+    const uses = [
+        { image: node.image, field: 'kernel', path: node.kernel },
+        { image: node.image, field: 'initrd', path: node.initrd },
+    ];
+    if (node.disk !== null)
+        uses.push({ image: node.image, field: 'disk', path: node.disk });
+    return uses;
+}
+/** True when an absolute path lies inside one of the folders (compared as normalized paths). */
+function insideFolders(path, folders) {
+    if (!(0,external_node_path_.isAbsolute)(path))
+        return false;
+    const normalized = (0,external_node_path_.normalize)(path);
+    return folders.some((folder) => {
+        const root = (0,external_node_path_.normalize)(folder).replace(/\/+$/, '');
+        return normalized.startsWith(`${root}/`);
+    });
+}
+/**
+ * The policy for a run: `trusted` and `untrusted` as given; `auto` is trusted only on events whose code is the
+ * repository's own (see TRUSTED_EVENTS), so untrusted for pull requests from forks, `pull_request_target` (the
+ * base repository's credentials next to the pull request's code), `issue_comment`, `workflow_run` and the rest.
+ */
+function decideTrust(setting, evidence, limits) {
+    const imagePaths = limits.imagePaths.map((path) => (0,external_node_path_.normalize)(path).replace(/(.)\/+$/, '$1'));
+    const untrustedSecrets = [...new Set(limits.untrustedSecrets ?? [])];
+    const policy = (trusted, reason) => ({
+        trusted,
+        reason,
+        imagePaths,
+        network: limits.network ?? 'nat',
+        ...(untrustedSecrets.length > 0 ? { untrustedSecrets } : {}),
+        limits: limits.caps ?? DEFAULT_UNTRUSTED_LIMITS,
+    });
+    if (setting === 'trusted')
+        return policy(true, 'trust: trusted');
+    if (setting === 'untrusted')
+        return policy(false, 'trust: untrusted');
+    // Fail closed: a pull request that cannot be shown to come from this repository is treated as a fork's.
+    if (evidence.unknownOrigin !== undefined)
+        return policy(false, `trust: auto (untrusted: ${evidence.unknownOrigin})`);
+    if (evidence.forkPullRequest)
+        return policy(false, 'trust: auto (untrusted for a pull request from a fork)');
+    if (evidence.event !== null && TRUSTED_EVENTS.has(evidence.event))
+        return policy(true, `trust: auto (trusted on ${evidence.event})`);
+    // An allow-list, not a deny-list: pull_request_target, issue_comment, workflow_run and any event added later
+    // can carry someone else's code, so they are untrusted unless the workflow says trust: trusted.
+    return policy(false, `trust: auto (untrusted on ${evidence.event ?? 'an unknown event'})`);
+}
+/**
+ * Events whose code is the repository's own: pushes and the like, and pull requests from a branch of the same
+ * repository (whose authors can push to it anyway). Fork pull requests are caught before this list is read.
+ */
+const TRUSTED_EVENTS = new Set([
+    'push',
+    'schedule',
+    'workflow_dispatch',
+    'repository_dispatch',
+    'merge_group',
+    'release',
+    'create',
+    'pull_request',
+    'pull_request_review',
+    'pull_request_review_comment',
+]);
+/**
+ * A policy no more trusted than `limit` (another run's, or a plan's record): an untrusted limit makes the policy
+ * untrusted with the limit's reason; a trusted limit changes nothing (trust is never raised).
+ */
+function cappedBy(policy, limit) {
+    if (!policy.trusted || limit.trusted)
+        return policy;
+    return { ...policy, trusted: false, reason: limit.reason };
+}
+/** Pull request events: their code may come from a fork, which only their payload tells. */
+const PULL_REQUEST_EVENTS = new Set([
+    'pull_request',
+    'pull_request_review',
+    'pull_request_review_comment',
+    'pull_request_target',
+]);
+
+;// CONCATENATED MODULE: ./src/engine/trust-check.ts
+
+
+
+
+
+/**
+ * Enforces the trust policy before anything runs: an untrusted run has VM jobs only, boots build images only
+ * from the image cache (never runs a build command), and prebuilt image files only from the trusted image
+ * folders or from inside the repository (no symlink on the way out). Throws one InputError naming the policy.
+ */
+async function enforceTrust(plan, policy, where) {
+    if (policy.trusted)
+        return;
+    const { problems, files } = untrustedPlanProblems(plan, policy);
+    for (const use of files) {
+        const problem = imageFileProblem(use, policy, where.repositoryRoot);
+        if (problem !== undefined)
+            problems.push({ file: plan.source.jobsFile, path: ['images', use.image, use.field], message: problem });
+    }
+    problems.push(...(await uncachedBuildImages(plan, policy, where)));
+    if (problems.length > 0)
+        throw new errors/* InputError */.dz(problems);
+}
+/** Why an untrusted run may not boot this file, or undefined. */
+function imageFileProblem(use, policy, repositoryRoot) {
+    if ((0,external_node_path_.isAbsolute)(use.path)) {
+        // A missing file keeps its own path: the image check says so later, if the folder is allowed at all.
+        const real = realOrSelf(use.path);
+        // The real path must be inside a trusted folder's real path (the folder itself may be reached through a link).
+        if (insideFolders(use.path, policy.imagePaths) && insideFolders(real, policy.imagePaths.map(realOrSelf)))
+            return undefined;
+        const allowed = policy.imagePaths.length === 0 ? 'none are set' : `they are ${policy.imagePaths.join(', ')}`;
+        return `${use.path} is a host path outside the trusted image folders (trusted-image-paths: ${allowed}); ${policy.reason} boots host files only from there`;
+    }
+    // Inside the repository: the pull request's own file is guest content, but no component may lead elsewhere.
+    let path = repositoryRoot;
+    for (const part of use.path.split('/').filter((segment) => segment !== '' && segment !== '.')) {
+        path = (0,external_node_path_.join)(path, part);
+        let stat;
+        try {
+            stat = (0,external_node_fs_.lstatSync)(path);
+        }
+        catch {
+            return undefined; // missing: reported by the image check
+        }
+        if (stat.isSymbolicLink())
+            return `${use.path} goes through a symbolic link in the repository; ${policy.reason} boots repository files only when no part of their path is a link`;
+    }
+    return undefined;
+}
+/** A path with every link resolved, or as given when it does not exist. */
+function realOrSelf(path) {
+    try {
+        return (0,external_node_fs_.realpathSync)(path);
+    }
+    catch {
+        return path;
+    }
+}
+/** Build images an untrusted run would have to build (it never does): located problems. */
+async function uncachedBuildImages(plan, policy, where) {
+    const problems = [];
+    const cache = new ImageCache((0,external_node_path_.join)(where.cacheDir, 'images'));
+    for (const node of plan.nodes) {
+        if (node.kind !== 'prepare' || node.type !== 'build')
+            continue;
+        const { key } = await imageCacheKey(node, where.repositoryRoot);
+        if (cache.lookup(key) !== undefined)
+            continue;
+        problems.push({
+            file: plan.source.jobsFile,
+            path: ['images', node.image, 'build'],
+            message: `not in the image cache (key ${key}), and ${policy.reason} never runs build commands on the runner: let a trusted run (e.g. a push to the default branch) build this definition first`,
+        });
+    }
+    return problems;
+}
+
 ;// CONCATENATED MODULE: ./src/github/artifacts.ts
 
 
@@ -32898,50 +33544,6 @@ async function downloadArtifact(source, id, folder) {
     await artifacts.downloadArtifact(id, { path: folder, ...findBy(source) });
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
-;// CONCATENATED MODULE: ./src/util/bytes.ts
-const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-/** A size for people: "812 bytes", "14.2 MB", "1.3 GB" (powers of 1000, like Finder and `du -h --si`). */
-function formatBytes(bytes) {
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1000 && unit < UNITS.length - 1) {
-        value /= 1000;
-        unit++;
-    }
-    return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${UNITS[unit]}`;
-}
-const SIZE_UNITS = {
-    '': 1,
-    b: 1,
-    byte: 1,
-    bytes: 1,
-    k: 1e3,
-    kb: 1e3,
-    m: 1e6,
-    mb: 1e6,
-    g: 1e9,
-    gb: 1e9,
-    t: 1e12,
-    tb: 1e12,
-    kib: 2 ** 10,
-    mib: 2 ** 20,
-    gib: 2 ** 30,
-    tib: 2 ** 40,
-};
-/**
- * A size people write ("20GB", "500 MB", "1.5GiB", "0") in bytes, or undefined when it is not one. KB/MB/GB are
- * powers of 1000 (as formatBytes prints them), KiB/MiB/GiB powers of 1024.
- */
-function parseBytes(text) {
-    const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-    const unit = match === null ? undefined : SIZE_UNITS[match[2].toLowerCase()];
-    return match === null || unit === undefined ? undefined : Math.round(Number(match[1]) * unit);
-}
-
-// EXTERNAL MODULE: ./src/util/canonical-json.ts
-var canonical_json = __nccwpck_require__(71989);
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
 // EXTERNAL MODULE: external "node:util"
@@ -32968,8 +33570,6 @@ function freeBytes(path) {
     return stats.bavail * stats.bsize;
 }
 
-// EXTERNAL MODULE: ./src/util/lease.ts
-var lease = __nccwpck_require__(4390);
 ;// CONCATENATED MODULE: ./src/images/cache-gc.ts
 
 
@@ -33067,7 +33667,7 @@ async function pruneCache(cacheDir, budget, options = {}) {
 function describeItem(item, nowMs) {
     const days = Math.floor((nowMs - item.lastUsedMs) / 86_400_000);
     const when = days < 1 ? 'today' : days === 1 ? 'yesterday' : `${days} days ago`;
-    return `${item.label}: ${formatBytes(item.bytes)}, last used ${when}${item.inUse ? ' (in use)' : ''}`;
+    return `${item.label}: ${(0,util_bytes/* formatBytes */.z)(item.bytes)}, last used ${when}${item.inUse ? ' (in use)' : ''}`;
 }
 /** Removes one entry unless it is in use; true when it is gone. */
 function removeUnused(path) {
@@ -33162,19 +33762,15 @@ async function checkFreeSpace(folders, cacheDir, minFreeBytes) {
         const freed = prunes.reduce((sum, item) => sum + item.bytes, 0);
         const advice = prunes.length === 0
             ? 'vmplan gc cannot free enough there: free space on that disk'
-            : `vmplan gc --max-size ${formatBytes(total - freed).replace(/ /g, '')} would free ${formatBytes(freed)} by removing ${prunes.map((item) => describeItem(item, now)).join('; ')}${free + freed < minFreeBytes ? ' (still not enough)' : ''}`;
-        throw new errors/* InfrastructureError */.EN(`only ${formatBytes(free)} free for the ${folder.what} ${folder.path}; a run needs ${formatBytes(minFreeBytes)} (--min-free, input min-free). ${advice}`);
+            : `vmplan gc --max-size ${(0,util_bytes/* formatBytes */.z)(total - freed).replace(/ /g, '')} would free ${(0,util_bytes/* formatBytes */.z)(freed)} by removing ${prunes.map((item) => describeItem(item, now)).join('; ')}${free + freed < minFreeBytes ? ' (still not enough)' : ''}`;
+        throw new errors/* InfrastructureError */.EN(`only ${(0,util_bytes/* formatBytes */.z)(free)} free for the ${folder.what} ${folder.path}; a run needs ${(0,util_bytes/* formatBytes */.z)(minFreeBytes)} (--min-free, input min-free). ${advice}`);
     }
 }
 
 // EXTERNAL MODULE: ./src/config/zod-problems.ts
 var zod_problems = __nccwpck_require__(95980);
-// EXTERNAL MODULE: ./src/util/atomic-write.ts
-var atomic_write = __nccwpck_require__(95105);
 // EXTERNAL MODULE: ./src/config/schema.ts + 1 modules
 var schema = __nccwpck_require__(24864);
-// EXTERNAL MODULE: ./src/executors/catalog.ts + 6 modules
-var catalog = __nccwpck_require__(66051);
 // EXTERNAL MODULE: ./src/parsers/formats/registry.ts + 3 modules
 var registry = __nccwpck_require__(88748);
 ;// CONCATENATED MODULE: ./src/util/graph.ts
@@ -33207,13 +33803,8 @@ function postOrder(roots, dependencies, done) {
 
 // EXTERNAL MODULE: ./src/util/suggest.ts
 var suggest = __nccwpck_require__(37406);
-;// CONCATENATED MODULE: ./src/version.ts
-/** vmplan's version, recorded in every plan (kept in step with package.json by a test). */
-const VMPLAN_VERSION = '0.1.0';
-
-// EXTERNAL MODULE: ./node_modules/picomatch/index.js
-var picomatch = __nccwpck_require__(14006);
-var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+// EXTERNAL MODULE: ./src/plan/limits.ts
+var plan_limits = __nccwpck_require__(98079);
 ;// CONCATENATED MODULE: ./src/plan/paths-filter.ts
 
 /**
@@ -33237,6 +33828,7 @@ function firstMatchingFile(patterns, files) {
 // EXTERNAL MODULE: ./src/plan/schema.ts
 var plan_schema = __nccwpck_require__(47684);
 ;// CONCATENATED MODULE: ./src/plan/build.ts
+
 
 
 
@@ -33271,6 +33863,7 @@ function buildPlan(config, context) {
         schemaVersion: plan_schema/* PLAN_SCHEMA_VERSION */.jk,
         generator: { name: 'vmplan', version: VMPLAN_VERSION },
         source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
+        trust: { trusted: context.trust.trusted, reason: context.trust.reason },
         scope: {
             only: context.only === undefined ? null : [...new Set(context.only)].sort(),
             shard: null,
@@ -33408,8 +34001,14 @@ function buildExecuteNode(config, id, needs, context, problems) {
             .sort((a, b) => (0,canonical_json/* compareText */.n6)(a.name, b.name)),
         ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' } : {}),
         ...retryOf(job, config),
+        ...limitsOf(job, config),
         ...outputsOf(job, needs, config),
     };
+}
+/** A job's caps, present only when the jobs file sets any (plans without them keep their form). */
+function limitsOf(job, config) {
+    const limits = (0,plan_limits/* plannedLimits */.Pz)(job.limits, config.defaults?.limits);
+    return limits === undefined ? {} : { limits };
 }
 /**
  * A job's outputs (what it keeps for the jobs that need it) and what it receives (the outputs of the jobs it needs
@@ -33458,7 +34057,7 @@ function prepareNode(name, image, usedBy, context) {
         kind: 'prepare',
         image: name,
         arch: image.arch,
-        cacheKey: imageCacheKey(image),
+        cacheKey: build_imageCacheKey(image),
         cmdline: image.cmdline ?? null,
         usedBy,
     };
@@ -33484,7 +34083,7 @@ function prepareNode(name, image, usedBy, context) {
     };
 }
 /** A cache key from what determines an image's files (not its cpus/memory/description). */
-function imageCacheKey(image) {
+function build_imageCacheKey(image) {
     const { description: _d, cpus: _c, memory: _m, cmdline: _k, network: _n, ...identity } = image;
     return (0,canonical_json/* sha256 */.sc)((0,canonical_json/* canonicalJson */.dj)({ v: 1, ...identity }));
 }
@@ -33715,9 +34314,13 @@ function parsePlan(text, file) {
     // The text starts with "{", so what parsed is an object.
     const version = data.schemaVersion;
     if (version !== plan_schema/* PLAN_SCHEMA_VERSION */.jk) {
-        const hint = typeof version === 'number' && version > plan_schema/* PLAN_SCHEMA_VERSION */.jk
-            ? ': it was written by a newer vmplan, upgrade to read it'
-            : '';
+        const hint = typeof version !== 'number'
+            ? ''
+            : version > plan_schema/* PLAN_SCHEMA_VERSION */.jk
+                ? ': it was written by a newer vmplan, upgrade to read it'
+                : version === 1
+                    ? ': it was written by an older vmplan, before plans recorded the trust they were made under; plan again'
+                    : '';
         throw new errors/* InputError */.dz([
             locator.locate({
                 path: ['schemaVersion'],
@@ -33760,10 +34363,6 @@ function readPlan(path, name = path) {
     return parsePlan(bytes.toString('utf8'), name);
 }
 
-// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
-var schemas = __nccwpck_require__(92857);
-// EXTERNAL MODULE: ./node_modules/zod/v4/classic/iso.js
-var iso = __nccwpck_require__(64377);
 ;// CONCATENATED MODULE: ./src/records/schema.ts
 
 
@@ -34457,7 +35056,7 @@ function defaultCacheDir(env, platform = process.platform, home = env.HOME ?? (0
 // EXTERNAL MODULE: ./src/workspace/copy-tree.ts + 1 modules
 var copy_tree = __nccwpck_require__(57919);
 // EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
+var external_node_fs_promises_ = __nccwpck_require__(51455);
 ;// CONCATENATED MODULE: ./src/workspace/exclude.ts
 
 /**
@@ -34554,10 +35153,15 @@ function isGitWorkTree(folder) {
     const result = (0,external_node_child_process_.spawnSync)('git', ['rev-parse', '--is-inside-work-tree'], { cwd: folder, encoding: 'utf8' });
     return result.status === 0 && result.stdout.trim() === 'true';
 }
-/** Asks git what it would commit in `folder`; `includeIgnored` patterns (gitignore-style) bring ignored paths back. */
-async function gitView(folder, includeIgnored, signal) {
+/**
+ * Asks git what it would commit in `folder`; `includeIgnored` patterns (gitignore-style) bring ignored paths back.
+ * `trackedOnly`: what git tracks, nothing untracked (includeIgnored is not read).
+ */
+async function gitView(folder, includeIgnored, signal, options = {}) {
+    const trackedOnly = options.trackedOnly === true;
+    const patterns = trackedOnly ? [] : includeIgnored;
     const [kept, ignoredEntries] = await Promise.all([
-        listPaths(folder, ['--cached', '--others', '--exclude-standard'], signal),
+        listPaths(folder, trackedOnly ? ['--cached'] : ['--cached', '--others', '--exclude-standard'], signal),
         listPaths(folder, ['--others', '--ignored', '--exclude-standard', '--directory'], signal),
     ]);
     const files = new Set();
@@ -34570,15 +35174,15 @@ async function gitView(folder, includeIgnored, signal) {
         else
             files.add(path);
     }
-    const bringBack = createExcluder(includeIgnored);
+    const bringBack = createExcluder(patterns);
     const ignored = [];
     for (const entry of ignoredEntries) {
         const isFolder = entry.endsWith('/');
         const path = isFolder ? entry.slice(0, -1) : entry;
-        if (includeIgnored.length > 0 && matchesWithAncestors(bringBack, path, isFolder)) {
+        if (patterns.length > 0 && matchesWithAncestors(bringBack, path, isFolder)) {
             (isFolder ? wholeFolders : files).add(path);
         }
-        else if (isFolder && includeIgnored.some((pattern) => mayMatchInside(pattern, path))) {
+        else if (isFolder && patterns.some((pattern) => mayMatchInside(pattern, path))) {
             // A pattern names something inside this collapsed ignored folder: ask git for its files one by one.
             const inside = await listPaths(folder, ['--others', '--ignored', '--exclude-standard', '--', entry], signal);
             for (const inner of inside) {
@@ -34670,7 +35274,7 @@ const LARGE_SNAPSHOT_BYTES = 1024 ** 3;
 const IGNORED_NAMED = 5;
 /**
  * Copies the workspace for a run. In a git work tree: what git would commit (tracked files and untracked files
- * that are not ignored), plus `include-ignored`, minus `exclude`; elsewhere every file minus `exclude`. `.git`
+ * that are not ignored), plus `include-ignored`, minus `exclude` (`trackedOnly`: tracked files minus `exclude`); elsewhere every file minus `exclude`. `.git`
  * and the state folder are always left out. Says what it left out and how big the snapshot is.
  */
 async function makeSnapshot(request) {
@@ -34682,10 +35286,13 @@ async function makeSnapshot(request) {
         exclude.push(`/${stateRelative}/`);
     const userExcluded = createExcluder(exclude);
     const git = isGitWorkTree(root);
-    const view = git ? await gitView(root, settings.includeIgnored ?? [], request.signal) : undefined;
+    const trackedOnly = request.trackedOnly === true;
+    const includeIgnored = trackedOnly ? [] : (settings.includeIgnored ?? []);
+    const view = git ? await gitView(root, includeIgnored, request.signal, { trackedOnly }) : undefined;
     const outsideView = view === undefined ? undefined : gitViewExcluder(view);
+    const what = trackedOnly ? 'the files git tracks (untrusted run)' : 'the files git would commit';
     request.note(git
-        ? `Snapshotting ${root}: the files git would commit${describeList(' plus ignored', settings.includeIgnored ?? [])}, excluding ${exclude.join(', ')}`
+        ? `Snapshotting ${root}: ${what}${describeList(' plus ignored', includeIgnored)}, excluding ${exclude.join(', ')}`
         : `Snapshotting ${root} (not a git work tree: every file, excluding ${exclude.join(', ')})`);
     const stats = await (0,copy_tree/* copyTree */.E)(root, request.target, {
         exclude: (path, isDirectory) => userExcluded(path, isDirectory) || outsideView?.(path, isDirectory) === true,
@@ -34699,7 +35306,7 @@ async function makeSnapshot(request) {
     if (gitNote !== undefined)
         request.note(gitNote);
     if (bytes >= LARGE_SNAPSHOT_BYTES) {
-        request.note(`The snapshot is ${formatBytes(bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`);
+        request.note(`The snapshot is ${(0,util_bytes/* formatBytes */.z)(bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`);
     }
     return { stats, source: git ? 'git' : 'folder', ignored };
 }
@@ -34714,7 +35321,7 @@ async function giveGitHead(request) {
     catch (error) {
         if (request.signal.aborted)
             throw error;
-        await (0,promises_.rm)((0,external_node_path_.join)(request.target, '.git'), { recursive: true, force: true });
+        await (0,external_node_fs_promises_.rm)((0,external_node_path_.join)(request.target, '.git'), { recursive: true, force: true });
         return `Jobs get no .git: git could not copy the commit (${firstLine(error)})`;
     }
 }
@@ -34726,7 +35333,7 @@ function firstLine(error) {
 /** "Snapshot: 812 files, 14.2 MB in 120 ms (copy-on-write clones); left out as ignored by git: node_modules/, ..." */
 function snapshotLine(stats, bytes, ignored) {
     const how = stats.method === 'clone' ? 'copy-on-write clones' : 'copied';
-    const line = `Snapshot: ${stats.files} files, ${formatBytes(bytes)} in ${stats.ms} ms (${how})`;
+    const line = `Snapshot: ${stats.files} files, ${(0,util_bytes/* formatBytes */.z)(bytes)} in ${stats.ms} ms (${how})`;
     if (ignored.length === 0)
         return line;
     const named = ignored.slice(0, IGNORED_NAMED).join(', ');
@@ -34944,6 +35551,7 @@ function retryLine(attempt, of) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/run-node.ts
+
 
 
 
@@ -35204,12 +35812,14 @@ async function executeNode(plan, node, controller, options, images, log, guestLo
         workspace: options.workspace,
         image: node.image === null ? undefined : images.get(node.image),
         secrets,
+        runSecrets: Object.values(options.secrets),
         signal: controller.signal,
         log,
         guestLog,
         killGraceMs: graceFor,
         onProcess: (process) => options.store.update(node.id, { process }),
         inputs,
+        limits: (0,plan_limits/* effectiveLimits */.WB)(node.limits, options.trust.trusted),
     });
     const { infrastructure, ...result } = outcome;
     return {
@@ -35525,7 +36135,7 @@ class PlanRun {
     }
     /** The run was cancelled (a signal): nothing new starts, what runs is stopped. */
     abortRun() {
-        const message = `cancelled: ${String(this.options.signal.reason ?? 'vmplan was stopped')}`;
+        const message = String(this.options.signal.reason ?? 'vmplan was stopped');
         this.finishSkipped(this.scheduler.stop(message).map((decision) => ({ ...decision, message })), 'cancelled');
         this.cancelAll(message);
         this.wake();
@@ -35538,7 +36148,7 @@ class PlanRun {
     outcome() {
         const { signal, store } = this.options;
         if (signal.aborted)
-            return { status: 'cancelled', message: `cancelled: ${String(signal.reason ?? 'vmplan was stopped')}` };
+            return { status: 'cancelled', message: String(signal.reason ?? 'vmplan was stopped') };
         const jobs = store.allNodes().filter((record) => record.kind === 'execute');
         if (jobs.every((record) => record.status === 'passed') && this.failure === undefined)
             return { status: 'passed', message: null };
@@ -35618,7 +36228,7 @@ async function startRun(options) {
     const { plan, layout } = options;
     const capacity = hostCapacity(options.maxParallel);
     await preflightRun(plan, options.env, options.executors, capacity);
-    const secrets = secretsOf(plan, options.env);
+    const secrets = secretsOf(plan, options.env, options.trust);
     const snapshotRun = options.rerun?.snapshotRun;
     if (snapshotRun !== undefined && !(0,external_node_fs_.existsSync)(layout.snapshotDir(snapshotRun))) {
         throw new errors/* InputError */.dz(`run ${snapshotRun} has no snapshot left to rerun (was it garbage-collected?)`);
@@ -35662,12 +36272,18 @@ async function startRun(options) {
     }
     return store.record;
 }
-/** Secret values by name, for the secrets the plan names (from the runner's environment). */
-function secretsOf(plan, env) {
+/**
+ * Secret values by name, for the secrets the plan names (from the runner's environment). An untrusted run reads
+ * only the names the workflow allows it (enforceTrust has refused any other; this is the second lock).
+ */
+function secretsOf(plan, env, trust) {
     const secrets = {};
     for (const precondition of plan.preconditions) {
-        if (precondition.kind === 'secret')
-            secrets[precondition.name] = env[precondition.name] ?? '';
+        if (precondition.kind !== 'secret')
+            continue;
+        if (!trust.trusted && !(trust.untrustedSecrets ?? []).includes(precondition.name))
+            continue;
+        secrets[precondition.name] = env[precondition.name] ?? '';
     }
     return secrets;
 }
@@ -35709,7 +36325,7 @@ function finishAfterError(store, error, phase, options) {
     const cancelled = options.signal.aborted;
     const reason = error.message;
     const message = cancelled
-        ? `cancelled: ${String(options.signal.reason ?? 'vmplan was stopped')}`
+        ? String(options.signal.reason ?? 'vmplan was stopped')
         : phase === 'setup'
             ? `run setup failed: ${reason}`
             : phase === 'run'
@@ -35736,6 +36352,7 @@ async function snapshotWorkspace(options, runId) {
         target,
         settings: options.plan.workspace,
         commit: options.plan.source.commit,
+        trackedOnly: !options.trust.trusted,
         stateRoot: options.layout.root,
         signal: options.signal,
         note: options.note,
@@ -35754,478 +36371,6 @@ function runWorkspace(snapshotDir) {
             return { ms: stats.ms, method: stats.method };
         },
     };
-}
-
-// EXTERNAL MODULE: external "node:timers/promises"
-var external_node_timers_promises_ = __nccwpck_require__(58500);
-;// CONCATENATED MODULE: ./src/images/contract.ts
-/** Why an image could not be prepared, in words for the user: the image node fails with this message. */
-class ImageProblem extends Error {
-    name = 'ImageProblem';
-}
-
-;// CONCATENATED MODULE: ./src/images/cache.ts
-
-
-
-
-
-
-
-
-
-
-
-
-/** What a cache entry records next to the image files. */
-const CacheEntrySchema = schemas/* strictObject */.rej({
-    key: schemas/* string */.YjP(),
-    image: schemas/* string */.YjP(),
-    type: schemas/* enum */.k5n(['files', 'build', 'nix', 'oci']),
-    createdAt: iso/* datetime */.w$(),
-    buildMs: schemas/* number */.aig().int().nonnegative(),
-    inputs: schemas/* array */.YOg(schemas/* strictObject */.rej({ path: schemas/* string */.YjP(), sha256: schemas/* string */.YjP() })),
-});
-/** Hashes a file's content without reading it into memory at once. */
-async function hashFile(path) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
-        hash.update(chunk);
-    return hash.digest('hex');
-}
-/** Files of `root` matching the globs, relative, sorted (the inputs of a build image). */
-function matchingFiles(root, globs) {
-    if (globs.length === 0)
-        return [];
-    const matches = picomatch_default()([...globs], { dot: true });
-    const found = [];
-    const walk = (relative) => {
-        for (const entry of (0,external_node_fs_.readdirSync)(relative === '' ? root : (0,external_node_path_.join)(root, relative), { withFileTypes: true })) {
-            const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
-            if (entry.name === '.git' || entry.name === 'node_modules' || entry.name === '.vmplan')
-                continue;
-            if (entry.isDirectory())
-                walk(path);
-            else if (entry.isFile() && matches(path))
-                found.push(path);
-        }
-    };
-    walk('');
-    return found.sort(canonical_json/* compareText */.n6);
-}
-/**
- * Repository files a build command names (`./ci/make-image.sh`, `bash scripts/guest.sh`), relative, sorted —
- * not files it writes (redirection targets, `tee` arguments).
- */
-function filesNamedIn(command, repositoryRoot) {
-    const root = (0,external_node_path_.resolve)(repositoryRoot);
-    const found = new Set();
-    const read = command
-        .replace(/(?:\d*>>?|&>>?|>\|)\s*[^\s;&|()<>]+/g, ' ')
-        .replace(/\btee\s+(?:-a\s+)?[^\s;&|()<>]+/g, ' ');
-    for (const token of read.split(/[\s;&|()<>`"'=]+/)) {
-        if (token === '' || token.startsWith('-') || token.startsWith('$'))
-            continue;
-        const path = (0,external_node_path_.resolve)(root, token);
-        const inside = (0,external_node_path_.relative)(root, path);
-        if (inside === '' || inside.startsWith('..') || (0,external_node_path_.isAbsolute)(inside))
-            continue;
-        try {
-            // Followed only while it stays in the repository: a link out of it (a pull request's) is never read.
-            const real = (0,external_node_fs_.realpathSync)(path);
-            const realInside = (0,external_node_path_.relative)((0,external_node_fs_.realpathSync)(root), real);
-            if (realInside.startsWith('..') || (0,external_node_path_.isAbsolute)(realInside))
-                continue;
-            if ((0,external_node_fs_.statSync)(real).isFile())
-                found.add(inside.split('\\').join('/'));
-        }
-        catch {
-            // not a file of the repository
-        }
-    }
-    return [...found].sort(canonical_json/* compareText */.n6);
-}
-/**
- * The cache key of a prepare node: its definition key (from the plan), plus for a build the content of the files
- * it names (its `inputs` globs and the repository files its command mentions) and, when the command runs vmplan's
- * own image builder, the vmplan version (its scripts and guest agent go into the image); for nix, the derivation
- * (so a changed flake or source rebuilds). Editing what an image is made of rebuilds it; nothing else does.
- */
-async function cache_imageCacheKey(node, repositoryRoot, nixDerivation) {
-    const inputs = [];
-    if (node.type === 'build') {
-        const files = new Set([
-            ...matchingFiles(repositoryRoot, node.inputs),
-            ...filesNamedIn(node.run, repositoryRoot),
-        ]);
-        for (const path of [...files].sort(canonical_json/* compareText */.n6))
-            inputs.push({ path, sha256: await hashFile((0,external_node_path_.join)(repositoryRoot, path)) });
-        if (/\bvmplan\b/.test(node.run))
-            inputs.push({ path: `vmplan ${VMPLAN_VERSION}`, sha256: (0,canonical_json/* sha256 */.sc)(VMPLAN_VERSION) });
-    }
-    if (nixDerivation !== undefined)
-        inputs.push({ path: nixDerivation, sha256: (0,canonical_json/* sha256 */.sc)(nixDerivation) });
-    const key = (0,canonical_json/* sha256 */.sc)(JSON.stringify({ definition: node.cacheKey, arch: node.arch, inputs })).slice(0, 32);
-    return { key, inputs };
-}
-/** Image cache: `cache/images/<key>/` holds kernel, initrd, disk and entry.json; builds are published atomically. */
-class ImageCache {
-    folder;
-    constructor(folder) {
-        this.folder = folder;
-    }
-    /** Folder of a finished entry. */
-    entryDir(key) {
-        return (0,external_node_path_.join)(this.folder, key);
-    }
-    /** Forgets an entry (a damaged one, to build it again). */
-    remove(key) {
-        (0,external_node_fs_.rmSync)(this.entryDir(key), { recursive: true, force: true });
-    }
-    /** The entry for a key when it is complete, else undefined. */
-    lookup(key) {
-        const file = (0,external_node_path_.join)(this.entryDir(key), 'entry.json');
-        if (!(0,external_node_fs_.existsSync)(file))
-            return undefined;
-        try {
-            return CacheEntrySchema.parse(JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8')));
-        }
-        catch {
-            return undefined; // a damaged entry is rebuilt
-        }
-    }
-    /**
-     * The entry for a key, marked in use by this process (a lease gc respects until the run ends), or undefined
-     * when there is none. Waits while another process holds the entry's lock (a build, or gc removing it).
-     */
-    async use(key, options) {
-        (0,external_node_fs_.mkdirSync)(this.folder, { recursive: true });
-        await this.lock(key, options);
-        try {
-            const entry = this.lookup(key);
-            if (entry !== undefined)
-                (0,lease/* takeLease */._e)(this.entryDir(key));
-            return entry;
-        }
-        finally {
-            (0,lease/* unlock */.Tl)(this.entryDir(key));
-        }
-    }
-    /**
-     * Builds an entry with `build(outputFolder)` unless it exists, holding a lock so that concurrent runs on one
-     * machine build a key once and the others wait. A lock whose owner died is taken over. `build` throws
-     * (an ImageProblem for a failure the user can fix) and leaves nothing behind in the cache when it does.
-     * The entry returned is leased to this process (see `use`).
-     */
-    async getOrBuild(key, describe, build, options) {
-        (0,external_node_fs_.mkdirSync)(this.folder, { recursive: true });
-        removeOldTombstones(this.folder, key);
-        const target = this.entryDir(key);
-        await this.lock(key, options);
-        try {
-            const done = this.lookup(key);
-            if (done !== undefined) {
-                (0,lease/* takeLease */._e)(target);
-                return { entry: done, cached: true };
-            }
-            const out = (0,external_node_path_.join)(this.folder, `${key}.tmp-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
-            (0,external_node_fs_.mkdirSync)(out, { recursive: true });
-            const started = Date.now();
-            try {
-                await build(out);
-            }
-            catch (error) {
-                (0,external_node_fs_.rmSync)(out, { recursive: true, force: true });
-                throw error;
-            }
-            const entry = {
-                ...describe,
-                key,
-                createdAt: new Date().toISOString(),
-                buildMs: Date.now() - started,
-            };
-            (0,atomic_write/* writeJsonAtomic */.q)((0,external_node_path_.join)(out, 'entry.json'), entry);
-            (0,external_node_fs_.rmSync)(target, { recursive: true, force: true });
-            (0,external_node_fs_.renameSync)(out, target);
-            (0,lease/* takeLease */._e)(target);
-            return { entry, cached: false };
-        }
-        finally {
-            (0,lease/* unlock */.Tl)(target);
-        }
-    }
-    /** Takes a key's lock, waiting for a live holder and taking over the lock of one that died on this machine. */
-    async lock(key, options) {
-        const target = this.entryDir(key);
-        const lock = (0,lease/* lockOf */.Vx)(target);
-        let waited = false;
-        for (;;) {
-            if (options.signal.aborted)
-                throw new ImageProblem('stopped while waiting for the image cache lock');
-            if ((0,lease/* tryLock */.bh)(target))
-                return;
-            // The inode first: a takeover is only ever of the lock whose owner was read (see takeOverStaleLock).
-            const inode = inodeOf(lock);
-            const owner = readOwner(lock);
-            if (inode !== undefined && owner !== undefined && !(0,lease/* holderAlive */.OK)(owner)) {
-                takeOverStaleLock(lock, inode, owner);
-                continue;
-            }
-            // Locks are also held for moments (a lease, gc): only a missing entry means someone is building it.
-            if (!waited && this.lookup(key) === undefined) {
-                options.onWait(`vmplan: waiting for ${owner === undefined ? 'another vmplan' : `vmplan (pid ${owner.pid})`}, which is building this image`);
-                waited = true;
-            }
-            await (0,external_node_timers_promises_.setTimeout)(options.pollMs ?? 250);
-        }
-    }
-}
-/** How long the tombstone of a taken-over lock is kept (it stops a second waiter from taking over a new lock). */
-const TOMBSTONE_MS = 10 * 60_000;
-/**
- * Takes over a lock whose builder died, without ever taking a live one. The waiter first claims a tombstone named
- * after the dead lock (its inode and owner, read before anything else) with an exclusive mkdir: of several
- * waiters that saw the same dead lock exactly one claims it, and only that one moves the lock into it. The
- * others find the claim and go back to waiting, so none of them can move a new, live lock.
- */
-function takeOverStaleLock(lock, inode, owner) {
-    const tombstone = `${lock}.stale-${inode}-${owner.pid}-${(0,canonical_json/* sha256 */.sc)(owner.startedAt).slice(0, 8)}`;
-    try {
-        (0,external_node_fs_.mkdirSync)(tombstone);
-    }
-    catch {
-        return; // another waiter claimed this dead lock
-    }
-    try {
-        (0,external_node_fs_.renameSync)(lock, (0,external_node_path_.join)(tombstone, 'lock'));
-    }
-    catch {
-        // gone already
-    }
-}
-function inodeOf(path) {
-    try {
-        return (0,external_node_fs_.statSync)(path).ino;
-    }
-    catch {
-        return undefined;
-    }
-}
-function removeOldTombstones(folder, key) {
-    for (const name of (0,external_node_fs_.readdirSync)(folder)) {
-        if (!name.startsWith(`${key}.lock.stale-`))
-            continue;
-        const path = (0,external_node_path_.join)(folder, name);
-        try {
-            if (Date.now() - (0,external_node_fs_.statSync)(path).mtimeMs > TOMBSTONE_MS)
-                (0,external_node_fs_.rmSync)(path, { recursive: true, force: true });
-        }
-        catch {
-            // removed meanwhile
-        }
-    }
-}
-function readOwner(lock) {
-    try {
-        return lease/* HolderSchema */.Cg.parse(JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(lock, 'owner.json'), 'utf8')));
-    }
-    catch {
-        // Just created (owner.json not written yet) or damaged: a lock this old without an owner is stale.
-        try {
-            if (Date.now() - (0,external_node_fs_.statSync)(lock).mtimeMs > 60_000)
-                return { pid: 0, hostname: (0,external_node_os_.hostname)(), startedAt: '' };
-        }
-        catch {
-            // gone
-        }
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/plan/trust.ts
-
-
-
-/** The trust setting: `auto` decides from the event (untrusted for fork pull requests and pull_request_target). */
-const TrustSettingSchema = schemas/* enum */.k5n(['auto', 'trusted', 'untrusted'], {
-    error: (issue) => `expected auto, trusted or untrusted, found ${JSON.stringify(issue.input)}`,
-});
-/** A trusted policy: everything the jobs file asks for is allowed. */
-function trustedPolicy(reason = 'trust: trusted') {
-    return { trusted: true, reason, imagePaths: [] };
-}
-/**
- * What an untrusted run may not do, found in the plan alone: run a job on the host, or prepare an image by
- * running something on the host other than looking it up in the image cache (nix evaluates the definition on
- * the host). Build images are allowed here and must come from the cache (checked when it can be looked at);
- * `files` images' paths are returned for the caller to check on disk.
- */
-function untrustedPlanProblems(plan, policy) {
-    const problems = [];
-    const files = [];
-    if (policy.trusted)
-        return { problems, files };
-    const file = plan.source.jobsFile;
-    for (const node of plan.nodes) {
-        if (node.kind === 'execute' && !(0,catalog/* isVmExecutor */.NA)(node.executor)) {
-            problems.push({
-                file,
-                path: ['jobs', node.job, 'executor'],
-                message: `runs on the runner itself (executor ${node.executor}); ${policy.reason} allows VM executors only`,
-            });
-        }
-        if (node.kind === 'prepare' && node.type === 'nix') {
-            problems.push({
-                file,
-                path: ['images', node.image, 'nix'],
-                message: `a nix image is evaluated and built on the runner; ${policy.reason} boots only cached build images and prebuilt files from the trusted image folders`,
-            });
-        }
-        if (node.kind === 'prepare' && node.type === 'files')
-            files.push(...filesOf(node));
-    }
-    return { problems, files };
-}
-function filesOf(node) {
-    if (node.type !== 'files')
-        return [];
-    const uses = [
-        { image: node.image, field: 'kernel', path: node.kernel },
-        { image: node.image, field: 'initrd', path: node.initrd },
-    ];
-    if (node.disk !== null)
-        uses.push({ image: node.image, field: 'disk', path: node.disk });
-    return uses;
-}
-/** True when an absolute path lies inside one of the folders (compared as normalized paths). */
-function insideFolders(path, folders) {
-    if (!(0,external_node_path_.isAbsolute)(path))
-        return false;
-    const normalized = (0,external_node_path_.normalize)(path);
-    return folders.some((folder) => {
-        const root = (0,external_node_path_.normalize)(folder).replace(/\/+$/, '');
-        return normalized.startsWith(`${root}/`);
-    });
-}
-/**
- * The policy for a run: `trusted` and `untrusted` as given; `auto` is trusted only on events whose code is the
- * repository's own (see TRUSTED_EVENTS), so untrusted for pull requests from forks, `pull_request_target` (the
- * base repository's credentials next to the pull request's code), `issue_comment`, `workflow_run` and the rest.
- */
-function decideTrust(setting, evidence, limits) {
-    const imagePaths = limits.imagePaths.map((path) => (0,external_node_path_.normalize)(path).replace(/(.)\/+$/, '$1'));
-    const policy = (trusted, reason) => ({
-        trusted,
-        reason,
-        imagePaths,
-        network: limits.network ?? 'nat',
-    });
-    if (setting === 'trusted')
-        return policy(true, 'trust: trusted');
-    if (setting === 'untrusted')
-        return policy(false, 'trust: untrusted');
-    if (evidence.forkPullRequest)
-        return policy(false, 'trust: auto (untrusted for a pull request from a fork)');
-    if (evidence.event !== null && TRUSTED_EVENTS.has(evidence.event))
-        return policy(true, `trust: auto (trusted on ${evidence.event})`);
-    // An allow-list, not a deny-list: pull_request_target, issue_comment, workflow_run and any event added later
-    // can carry someone else's code, so they are untrusted unless the workflow says trust: trusted.
-    return policy(false, `trust: auto (untrusted on ${evidence.event ?? 'an unknown event'})`);
-}
-/**
- * Events whose code is the repository's own: pushes and the like, and pull requests from a branch of the same
- * repository (whose authors can push to it anyway). Fork pull requests are caught before this list is read.
- */
-const TRUSTED_EVENTS = new Set([
-    'push',
-    'schedule',
-    'workflow_dispatch',
-    'repository_dispatch',
-    'merge_group',
-    'release',
-    'create',
-    'pull_request',
-    'pull_request_review',
-    'pull_request_review_comment',
-]);
-
-;// CONCATENATED MODULE: ./src/engine/trust-check.ts
-
-
-
-
-
-/**
- * Enforces the trust policy before anything runs: an untrusted run has VM jobs only, boots build images only
- * from the image cache (never runs a build command), and prebuilt image files only from the trusted image
- * folders or from inside the repository (no symlink on the way out). Throws one InputError naming the policy.
- */
-async function enforceTrust(plan, policy, where) {
-    if (policy.trusted)
-        return;
-    const { problems, files } = untrustedPlanProblems(plan, policy);
-    for (const use of files) {
-        const problem = imageFileProblem(use, policy, where.repositoryRoot);
-        if (problem !== undefined)
-            problems.push({ file: plan.source.jobsFile, path: ['images', use.image, use.field], message: problem });
-    }
-    problems.push(...(await uncachedBuildImages(plan, policy, where)));
-    if (problems.length > 0)
-        throw new errors/* InputError */.dz(problems);
-}
-/** Why an untrusted run may not boot this file, or undefined. */
-function imageFileProblem(use, policy, repositoryRoot) {
-    if ((0,external_node_path_.isAbsolute)(use.path)) {
-        // A missing file keeps its own path: the image check says so later, if the folder is allowed at all.
-        const real = realOrSelf(use.path);
-        // The real path must be inside a trusted folder's real path (the folder itself may be reached through a link).
-        if (insideFolders(use.path, policy.imagePaths) && insideFolders(real, policy.imagePaths.map(realOrSelf)))
-            return undefined;
-        const allowed = policy.imagePaths.length === 0 ? 'none are set' : `they are ${policy.imagePaths.join(', ')}`;
-        return `${use.path} is a host path outside the trusted image folders (trusted-image-paths: ${allowed}); ${policy.reason} boots host files only from there`;
-    }
-    // Inside the repository: the pull request's own file is guest content, but no component may lead elsewhere.
-    let path = repositoryRoot;
-    for (const part of use.path.split('/').filter((segment) => segment !== '' && segment !== '.')) {
-        path = (0,external_node_path_.join)(path, part);
-        let stat;
-        try {
-            stat = (0,external_node_fs_.lstatSync)(path);
-        }
-        catch {
-            return undefined; // missing: reported by the image check
-        }
-        if (stat.isSymbolicLink())
-            return `${use.path} goes through a symbolic link in the repository; ${policy.reason} boots repository files only when no part of their path is a link`;
-    }
-    return undefined;
-}
-/** A path with every link resolved, or as given when it does not exist. */
-function realOrSelf(path) {
-    try {
-        return (0,external_node_fs_.realpathSync)(path);
-    }
-    catch {
-        return path;
-    }
-}
-/** Build images an untrusted run would have to build (it never does): located problems. */
-async function uncachedBuildImages(plan, policy, where) {
-    const problems = [];
-    const cache = new ImageCache((0,external_node_path_.join)(where.cacheDir, 'images'));
-    for (const node of plan.nodes) {
-        if (node.kind !== 'prepare' || node.type !== 'build')
-            continue;
-        const { key } = await cache_imageCacheKey(node, where.repositoryRoot);
-        if (cache.lookup(key) !== undefined)
-            continue;
-        problems.push({
-            file: plan.source.jobsFile,
-            path: ['images', node.image, 'build'],
-            message: `not in the image cache (key ${key}), and ${policy.reason} never runs build commands on the runner: let a trusted run (e.g. a push to the default branch) build this definition first`,
-        });
-    }
-    return problems;
 }
 
 ;// CONCATENATED MODULE: ./src/executors/available.ts
@@ -36261,7 +36406,159 @@ var executor = __nccwpck_require__(419);
 var job_env = __nccwpck_require__(62855);
 // EXTERNAL MODULE: external "node:stream/promises"
 var external_node_stream_promises_ = __nccwpck_require__(46466);
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(37067);
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __nccwpck_require__(44708);
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(77030);
+// EXTERNAL MODULE: external "node:dns"
+var external_node_dns_ = __nccwpck_require__(40610);
+;// CONCATENATED MODULE: ./src/oci/address.ts
+
+
+// Where an untrusted run's registry traffic may go: public unicast addresses only. A jobs file of someone else's
+// names the registry, and the registry names its token service and redirects: without this check either could
+// point the runner at its own loopback services, the LAN or a cloud metadata endpoint.
+const NOT_PUBLIC = new external_node_net_.BlockList();
+for (const [network, prefix] of [
+    ['0.0.0.0', 8], // "this" network
+    ['10.0.0.0', 8], // private
+    ['100.64.0.0', 10], // carrier-grade NAT
+    ['127.0.0.0', 8], // loopback
+    ['169.254.0.0', 16], // link-local (cloud metadata services)
+    ['172.16.0.0', 12], // private
+    ['192.0.0.0', 24], // IETF protocol assignments
+    ['192.0.2.0', 24], // documentation
+    ['192.168.0.0', 16], // private
+    ['198.18.0.0', 15], // benchmarking
+    ['198.51.100.0', 24], // documentation
+    ['203.0.113.0', 24], // documentation
+    ['224.0.0.0', 4], // multicast
+    ['240.0.0.0', 4], // reserved, broadcast
+])
+    NOT_PUBLIC.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of [
+    ['::', 128], // unspecified
+    ['::1', 128], // loopback
+    ['64:ff9b::', 96], // NAT64: an IPv4 address in disguise
+    ['100::', 64], // discard
+    ['2001:db8::', 32], // documentation
+    ['2002::', 16], // 6to4: an IPv4 address in disguise
+    ['fc00::', 7], // unique local
+    ['fe80::', 10], // link-local
+    ['fec0::', 10], // site-local (deprecated)
+    ['ff00::', 8], // multicast
+])
+    NOT_PUBLIC.addSubnet(network, prefix, 'ipv6');
+/** Why an untrusted run must not connect to this IP address (loopback, private, link-local, reserved), or undefined. */
+function addressProblem(address) {
+    const family = (0,external_node_net_.isIP)(address);
+    if (family === 0)
+        return 'is not an IP address';
+    // BlockList matches IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) against the IPv4 rules.
+    return NOT_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6')
+        ? 'is not a public address (loopback, private, link-local or reserved)'
+        : undefined;
+}
+/** The error a refused address gives: fixed wording, no address (which would tell what a name resolves to). */
+class PrivateAddressError extends Error {
+    host;
+    name = 'PrivateAddressError';
+    code = 'EVMPLAN_NOT_PUBLIC';
+    constructor(host) {
+        super(`${host} is not a public address (loopback, private, link-local or reserved)`);
+        this.host = host;
+    }
+}
+/**
+ * A `lookup` for `http.request` that resolves a name and refuses it when any of its addresses is not public: the
+ * check is made on the addresses the socket then connects to, so a name that resolves differently the second
+ * time (DNS rebinding) gains nothing.
+ */
+function publicOnlyLookup(hostname, options, callback) {
+    (0,external_node_dns_.lookup)(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => {
+        if (error !== null)
+            return callback(error, []);
+        if (addresses.length === 0 || addresses.some((entry) => addressProblem(entry.address) !== undefined))
+            return callback(new PrivateAddressError(hostname), []);
+        if (options.all === true)
+            return callback(null, addresses);
+        const first = addresses[0];
+        callback(null, first.address, first.family);
+    });
+}
+
+;// CONCATENATED MODULE: ./src/oci/transport.ts
+
+
+
+
+
+/** How many redirects a guarded request follows. */
+const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/**
+ * `fetch` for untrusted runs: connects only to public addresses (every address a name resolves to is checked
+ * at connect time; an IP literal is checked before) and follows redirects itself, checking each target the same
+ * way and dropping the Authorization header when a redirect leaves the origin.
+ */
+async function guardedFetch(url, init) {
+    let current = url;
+    let headers = { ...init.headers };
+    let method = init.method;
+    for (let hop = 0;; hop++) {
+        const response = await requestOnce(current, method, headers);
+        const location = response.headers.location;
+        if (!REDIRECTS.has(response.statusCode ?? 0) || typeof location !== 'string')
+            return toResponse(response, method);
+        response.resume();
+        if (hop >= MAX_REDIRECTS)
+            throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+        const next = new URL(location, current);
+        if (next.protocol !== 'https:' && next.protocol !== 'http:')
+            throw new Error('a redirect to another scheme');
+        if (next.origin !== current.origin) {
+            const { authorization: _dropped, ...rest } = headers;
+            headers = rest;
+        }
+        if (response.statusCode === 303)
+            method = 'GET';
+        current = next;
+    }
+}
+/** One request to a checked address. */
+function requestOnce(url, method, headers) {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if ((0,external_node_net_.isIP)(host) !== 0 && addressProblem(host) !== undefined)
+        return Promise.reject(new PrivateAddressError(url.hostname));
+    const send = url.protocol === 'https:' ? external_node_https_.request : external_node_http_.request;
+    return new Promise((resolve, reject) => {
+        const request = send(url, { method, headers, lookup: publicOnlyLookup }, resolve);
+        request.once('error', reject);
+        request.end();
+    });
+}
+/** A Node response as a fetch Response (status, headers, streamed body). */
+function toResponse(message, method) {
+    const status = message.statusCode ?? 0;
+    if (status < 200 || status > 599) {
+        message.resume();
+        throw new Error('an answer that is not HTTP');
+    }
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(message.headers))
+        for (const one of Array.isArray(value) ? value : [value])
+            if (one !== undefined)
+                headers.append(name, one);
+    const empty = method === 'HEAD' || [204, 205, 304].includes(status);
+    if (empty)
+        message.resume();
+    return new Response(empty ? null : external_node_stream_.Readable.toWeb(message), { status, headers });
+}
+
 ;// CONCATENATED MODULE: ./src/oci/client.ts
+
 
 
 
@@ -36290,19 +36587,24 @@ function client_digestOf(bytes) {
  * A client for one repository of a registry, following the distribution spec: blobs pushed with POST then PUT
  * (skipped when HEAD finds them), manifests PUT by tag or digest; pulls verify every digest. Loopback registries
  * are spoken to over http, everything else over https. Authenticates on the registry's challenge: basic, or a
- * bearer token from its realm with the credentials (how GHCR takes a GitHub token).
+ * bearer token from its realm with the credentials (how GHCR takes a GitHub token). The realm must be on the
+ * registry's own origin or a known token service (`realmProblem`). With `untrusted`, it connects only to public
+ * addresses (the registry, its realm and every redirect; see `guardedFetch`). Errors never quote a registry's
+ * body: a status number and a distribution-spec error code at most.
  */
 class RegistryClient {
     reference;
     credentials;
+    options;
     authorization;
     /** Bytes of blobs actually sent (skipped blobs send none): what a second push saved. */
     bytesSent = 0;
     /** Bytes of blobs actually received. */
     bytesReceived = 0;
-    constructor(reference, credentials) {
+    constructor(reference, credentials, options = {}) {
         this.reference = reference;
         this.credentials = credentials;
+        this.options = options;
     }
     get base() {
         const host = this.reference.registry;
@@ -36376,28 +36678,41 @@ class RegistryClient {
     /** One request, authenticating once on a 401 challenge; a status not in `ok` is a RegistryError. */
     async request(method, path, init, ok) {
         const url = path.startsWith('http') ? path : `${this.base}${path}`;
-        const send = () => fetch(url, {
-            method,
-            ...init,
-            headers: {
-                ...init.headers,
-                ...(this.authorization === undefined ? {} : { authorization: this.authorization }),
-            },
-        }).catch((error) => {
-            const cause = error.cause?.message ?? error.message;
-            throw new RegistryError(`cannot reach ${this.reference.registry} (${cause})`, 0, 'UNREACHABLE');
-        });
-        let response = await send();
+        const what = path.startsWith('http') ? `${this.base}/blobs/uploads/…` : url;
+        const headers = {
+            ...init.headers,
+            ...(this.authorization === undefined ? {} : { authorization: this.authorization }),
+        };
+        let response = await this.send(new URL(url), { method, ...init, headers });
         if (response.status === 401 && this.authorization === undefined) {
             this.authorization = await this.answerChallenge(response.headers.get('www-authenticate') ?? '');
             await response.body?.cancel();
             if (init.body !== undefined && !(init.body instanceof Buffer))
                 throw new RegistryError('authentication needed mid-upload', 401, 'UNAUTHORIZED');
-            response = await send();
+            response = await this.send(new URL(url), {
+                method,
+                ...init,
+                headers: { ...headers, authorization: this.authorization },
+            });
         }
         if (ok.includes(response.status))
             return response;
-        throw await registryError(method, url, response);
+        throw await registryError(method, what, response);
+    }
+    /** fetch, or for an untrusted run the guarded fetch (public addresses only); network failures in fixed words. */
+    async send(url, init, host = this.reference.registry) {
+        try {
+            if (!this.options.untrusted)
+                return await fetch(url, init);
+            if (init.body !== undefined)
+                throw new RegistryError('an untrusted run never uploads to a registry', 0, 'DENIED');
+            return await guardedFetch(url, { method: init.method, headers: init.headers });
+        }
+        catch (error) {
+            if (error instanceof RegistryError)
+                throw error;
+            throw new RegistryError(`cannot reach ${host} (${networkWords(error)})`, 0, 'UNREACHABLE');
+        }
     }
     /** The Authorization header a challenge asks for: basic with the credentials, or a bearer token from the realm. */
     async answerChallenge(challenge) {
@@ -36411,19 +36726,85 @@ class RegistryClient {
         }
         const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1], match[2]]));
         if (!/^bearer/i.test(challenge) || params.realm === undefined)
-            throw new RegistryError(`${this.reference.registry} asked for authentication vmplan does not speak: ${challenge}`, 401, 'UNAUTHORIZED');
-        const realm = new URL(params.realm);
+            throw new RegistryError(`${this.reference.registry} asked for an authentication scheme vmplan does not speak (basic and bearer only)`, 401, 'UNAUTHORIZED');
+        let realm;
+        try {
+            realm = new URL(params.realm);
+        }
+        catch {
+            throw new RegistryError(`${this.reference.registry} named a token service that is not a URL`, 401, 'UNAUTHORIZED');
+        }
+        const problem = realmProblem(new URL(this.base), realm);
+        if (problem !== undefined)
+            throw new RegistryError(`${this.reference.registry} ${problem}: refused`, 401, 'UNAUTHORIZED');
         if (params.service !== undefined)
             realm.searchParams.set('service', params.service);
         realm.searchParams.set('scope', params.scope ?? `repository:${this.reference.repository}:pull,push`);
-        const response = await fetch(realm, basic === undefined ? {} : { headers: { authorization: basic } });
-        if (!response.ok)
+        const response = await this.send(realm, { method: 'GET', headers: basic === undefined ? {} : { authorization: basic } }, realm.host);
+        if (!response.ok) {
+            await response.body?.cancel();
             throw new RegistryError(`${realm.host} refused a token (HTTP ${response.status})`, response.status, 'UNAUTHORIZED');
-        const body = (await response.json());
-        const token = body.token ?? body.access_token;
-        if (token === undefined)
+        }
+        let token;
+        try {
+            const body = (await response.json());
+            token = body.token ?? body.access_token;
+        }
+        catch {
+            token = undefined;
+        }
+        if (typeof token !== 'string' || token === '' || /[^\x21-\x7e]/.test(token))
             throw new RegistryError(`${realm.host} gave no token`, response.status, 'UNAUTHORIZED');
         return `Bearer ${token}`;
+    }
+}
+/**
+ * Token services that answer for a registry on another host, the few public ones that need it (Docker Hub's).
+ * Everything else must keep its token service on its own origin, as GHCR (`ghcr.io/token`), Quay, GCR, ECR and
+ * Harbor do.
+ */
+const KNOWN_TOKEN_SERVICES = {
+    'docker.io': ['auth.docker.io'],
+    'registry-1.docker.io': ['auth.docker.io'],
+    'registry.gitlab.com': ['gitlab.com'],
+};
+/**
+ * Why a registry's bearer realm must not be asked for a token, or undefined: it must be on the registry's own
+ * origin, or be the https token service `KNOWN_TOKEN_SERVICES` lists for that registry. A realm elsewhere would
+ * make the runner send requests (and credentials) wherever a registry says.
+ */
+function realmProblem(registry, realm) {
+    if (realm.username !== '' || realm.password !== '')
+        return 'named a token service with a user name in its URL';
+    if (realm.origin === registry.origin)
+        return undefined;
+    const known = KNOWN_TOKEN_SERVICES[registry.host] ?? [];
+    if (realm.protocol === 'https:' && realm.port === '' && known.includes(realm.hostname))
+        return undefined;
+    return "named a token service on another host (a realm must be on the registry's own host, or a known public token service)";
+}
+/** A network failure in fixed words: never the remote address, port or message. */
+function networkWords(error) {
+    const cause = error.cause;
+    const code = error.code ?? cause?.code;
+    switch (code) {
+        case 'EVMPLAN_NOT_PUBLIC':
+            return 'it is not a public address (loopback, private, link-local or reserved), and an untrusted run connects only to public addresses';
+        case 'ECONNREFUSED':
+            return 'connection refused';
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+            return 'name not found';
+        case 'ETIMEDOUT':
+        case 'UND_ERR_CONNECT_TIMEOUT':
+            return 'timed out';
+        case 'ECONNRESET':
+        case 'UND_ERR_SOCKET':
+            return 'connection reset';
+        default:
+            return typeof code === 'string' && /^(ERR_TLS|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED)/.test(code)
+                ? 'TLS certificate not accepted'
+                : 'network error';
     }
 }
 /** A file's sha256 digest, streamed. */
@@ -36434,19 +36815,38 @@ async function client_fileDigest(file) {
             hash.update(chunk);
     return `sha256:${hash.digest('hex')}`;
 }
-/** A RegistryError from a failed response, with the spec's error code and message when the body has them. */
-async function registryError(method, url, response) {
+/** The distribution spec's error codes: the only words of a registry's error body an error repeats. */
+const SPEC_CODES = new Set([
+    'BLOB_UNKNOWN',
+    'BLOB_UPLOAD_INVALID',
+    'BLOB_UPLOAD_UNKNOWN',
+    'DIGEST_INVALID',
+    'MANIFEST_BLOB_UNKNOWN',
+    'MANIFEST_INVALID',
+    'MANIFEST_UNKNOWN',
+    'NAME_INVALID',
+    'NAME_UNKNOWN',
+    'SIZE_INVALID',
+    'UNAUTHORIZED',
+    'DENIED',
+    'UNSUPPORTED',
+    'TOOMANYREQUESTS',
+]);
+/**
+ * A RegistryError from a failed response: the status number and the spec's error code when the body has a
+ * known one. The body's messages are not repeated (a registry's words are input, not a diagnosis).
+ */
+async function registryError(method, what, response) {
     let code;
-    let detail = '';
     try {
         const body = (await response.json());
-        code = body.errors?.[0]?.code;
-        detail = body.errors?.map((error) => `${error.code}: ${error.message}`).join('; ') ?? '';
+        const first = body.errors?.[0]?.code;
+        code = typeof first === 'string' && SPEC_CODES.has(first) ? first : undefined;
     }
     catch {
         // no JSON body (HEAD, proxies)
     }
-    return new RegistryError(`${method} ${url}: HTTP ${response.status}${detail === '' ? '' : ` (${detail})`}`, response.status, code);
+    return new RegistryError(`${method} ${what}: HTTP ${response.status}${code === undefined ? '' : ` (${code})`}`, response.status, code);
 }
 
 ;// CONCATENATED MODULE: ./src/oci/credentials.ts
@@ -36602,9 +37002,9 @@ function diskChunks(disk, size) {
  */
 async function pullGuestImage(client, reference, out, blobStore) {
     const fetched = await client.getManifest(reference);
-    const parsed = GuestManifestSchema.safeParse(JSON.parse(fetched.bytes.toString('utf8')));
+    const parsed = GuestManifestSchema.safeParse(jsonOrUndefined(fetched.bytes));
     if (!parsed.success)
-        throw new Error(`${reference} is not a vmplan guest image (artifactType ${GUEST_ARTIFACT_TYPE}): ${parsed.error.issues[0]?.message}`);
+        throw new Error(`${reference} is not a vmplan guest image (an OCI image manifest with artifactType ${GUEST_ARTIFACT_TYPE})`);
     const manifest = parsed.data;
     (0,external_node_fs_.mkdirSync)(out, { recursive: true });
     (0,external_node_fs_.mkdirSync)(blobStore, { recursive: true });
@@ -36620,7 +37020,10 @@ async function pullGuestImage(client, reference, out, blobStore) {
         moved++;
         return done;
     };
-    const config = GuestConfigSchema.parse(JSON.parse((0,external_node_fs_.readFileSync)(await blob(manifest.config.digest), 'utf8')));
+    const parsedConfig = GuestConfigSchema.safeParse(jsonOrUndefined((0,external_node_fs_.readFileSync)(await blob(manifest.config.digest))));
+    if (!parsedConfig.success)
+        throw new Error(`${reference}: its config is not a vmplan guest config`);
+    const config = parsedConfig.data;
     for (const [name, mediaType] of [
         ['kernel', MEDIA.kernel],
         ['initrd', MEDIA.initrd],
@@ -36655,6 +37058,15 @@ async function pullGuestImage(client, reference, out, blobStore) {
         bytes: client.bytesReceived - before,
     };
 }
+/** Bytes as JSON, or undefined: a parse error would quote the registry's bytes. */
+function jsonOrUndefined(bytes) {
+    try {
+        return JSON.parse(bytes.toString('utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
 function readFully(fd, buffer, position) {
     let done = 0;
     while (done < buffer.length) {
@@ -36679,6 +37091,8 @@ function isZero(chunk) {
 var oci_reference = __nccwpck_require__(62148);
 // EXTERNAL MODULE: ./src/plan/image-users.ts
 var image_users = __nccwpck_require__(53423);
+// EXTERNAL MODULE: ./src/plan/secrets.ts
+var secrets = __nccwpck_require__(64682);
 // EXTERNAL MODULE: ./src/process/ownership.ts
 var ownership = __nccwpck_require__(22228);
 // EXTERNAL MODULE: ./src/process/run-process.ts
@@ -36722,6 +37136,7 @@ function imageProblems(image, executors) {
 }
 
 ;// CONCATENATED MODULE: ./src/images/preparer.ts
+
 
 
 
@@ -36801,20 +37216,20 @@ class HostImagePreparer {
     /**
      * An `oci` image: pulled by digest into the image cache once (verified, resumable: blobs are kept under
      * `oci-blobs/`), then served from there. Pulling runs nothing on the host, so untrusted runs may pull too, but
-     * anonymously: a jobs file of theirs never gets the runner's registry credentials.
+     * anonymously (a jobs file of theirs never gets the runner's registry credentials) and over public addresses only.
      */
     async pulled(context) {
         const { node, log } = context;
         if (node.type !== 'oci')
             throw new errors/* InternalError */.Gd(`image ${node.image} is not an oci image`);
-        const { key } = await cache_imageCacheKey(node, context.repositoryRoot);
+        const { key } = await imageCacheKey(node, context.repositoryRoot);
         const cache = new ImageCache((0,external_node_path_.join)(this.cacheDir, 'images'));
         const reference = (0,oci_reference/* parseReference */.F2)(node.reference, `images.${node.image}.oci`);
-        const client = new RegistryClient(reference, this.options.buildOnHost ? credentialsFor(reference.registry, this.env) : undefined);
+        const client = new RegistryClient(reference, this.options.buildOnHost ? credentialsFor(reference.registry, this.env) : undefined, { untrusted: !this.options.buildOnHost });
         const result = await cache
             .getOrBuild(key, { image: node.image, type: 'oci', inputs: [] }, async (out) => {
             const pulled = await pullGuestImage(client, node.digest, out, (0,external_node_path_.join)(this.cacheDir, 'oci-blobs'));
-            await log.note(`vmplan: image "${node.image}": pulled ${pulled.moved} of ${pulled.blobs} blob(s) (${formatBytes(pulled.bytes)}) of ${reference.registry}/${reference.repository}@${node.digest}`);
+            await log.note(`vmplan: image "${node.image}": pulled ${pulled.moved} of ${pulled.blobs} blob(s) (${(0,util_bytes/* formatBytes */.z)(pulled.bytes)}) of ${reference.registry}/${reference.repository}@${node.digest}`);
         }, { signal: context.signal, onWait: (message) => void log.note(message) })
             .catch((error) => {
             if (error instanceof RegistryError)
@@ -36839,7 +37254,7 @@ class HostImagePreparer {
         if (!this.options.buildOnHost)
             return this.cachedOnly(context);
         const derivation = node.type === 'nix' ? await this.nixDerivation(context, node.installable) : undefined;
-        const { key, inputs } = await cache_imageCacheKey(node, context.repositoryRoot, derivation);
+        const { key, inputs } = await imageCacheKey(node, context.repositoryRoot, derivation);
         const cache = new ImageCache((0,external_node_path_.join)(this.cacheDir, 'images'));
         const dir = cache.entryDir(key);
         const base = node.type === 'nix' ? (0,external_node_path_.join)(dir, 'result') : dir;
@@ -36869,7 +37284,7 @@ class HostImagePreparer {
         const { node, log } = context;
         if (node.type !== 'build')
             throw new ImageProblem(`a ${node.type} image is never prepared on the host in an untrusted run`);
-        const { key } = await cache_imageCacheKey(node, context.repositoryRoot);
+        const { key } = await imageCacheKey(node, context.repositoryRoot);
         const cache = new ImageCache((0,external_node_path_.join)(this.cacheDir, 'images'));
         const entry = await cache.use(key, {
             signal: context.signal,
@@ -36891,7 +37306,7 @@ class HostImagePreparer {
         const result = await (0,run_process/* runProcessGroup */.M)(executor.HOST_SHELL[0], [...executor.HOST_SHELL.slice(1), '-c', command], {
             cwd: context.repositoryRoot,
             env: {
-                ...(0,job_env/* inheritableEnvironment */.lO)(this.env),
+                ...(0,job_env/* inheritableEnvironment */.lO)(this.env, (0,secrets/* secretNamesOf */.G)(context.plan)),
                 VMPLAN_IMAGE_OUT: out,
                 VMPLAN_IMAGE_ARCH: context.node.arch,
                 VMPLAN_IMAGE: context.node.image,
@@ -36913,7 +37328,7 @@ class HostImagePreparer {
         try {
             const { stdout } = await preparer_execFileAsync('nix', [...NIX_FEATURES, 'path-info', '--derivation', installable], {
                 cwd: context.repositoryRoot,
-                env: (0,job_env/* inheritableEnvironment */.lO)(this.env),
+                env: (0,job_env/* inheritableEnvironment */.lO)(this.env, (0,secrets/* secretNamesOf */.G)(context.plan)),
                 signal: context.signal,
                 maxBuffer: 4 * 1024 * 1024,
             });
@@ -36942,7 +37357,10 @@ class HostImagePreparer {
         const link = (0,external_node_path_.join)(out, 'result');
         const result = await (0,run_process/* runProcessGroup */.M)('nix', [...NIX_FEATURES, 'build', '--out-link', gcRoot, '--print-build-logs', installable], {
             cwd: context.repositoryRoot,
-            env: { ...(0,job_env/* inheritableEnvironment */.lO)(this.env), [ownership/* NODE_DIR_VARIABLE */.gi]: context.nodeDir },
+            env: {
+                ...(0,job_env/* inheritableEnvironment */.lO)(this.env, (0,secrets/* secretNamesOf */.G)(context.plan)),
+                [ownership/* NODE_DIR_VARIABLE */.gi]: context.nodeDir,
+            },
             log: context.log,
             signal: context.signal,
             killGraceMs: context.killGraceMs,
@@ -37753,6 +38171,82 @@ function relativizer(prefixes, exists, workingDirectory = '.') {
     };
 }
 
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(75919);
+;// CONCATENATED MODULE: ./src/report/parse-off-thread.ts
+
+
+
+
+/** The parse worker (one per process, started on first use), or null where it cannot run (then: in-thread). */
+let worker;
+const waiting = new Map();
+let nextId = 1;
+/** The worker's file name: a variable, so a bundler leaves the URL to runtime (npm run package builds it). */
+const WORKER = 'parse-worker.js';
+/**
+ * Where the worker is: next to this module — the TypeScript source under tsx (which loads it by its .js name), or
+ * the worker bundle scripts/package.mjs puts next to each bundle; undefined when neither is there.
+ */
+function workerFile() {
+    const url = new URL(`./${WORKER}`, import.meta.url);
+    const source = new URL(`./${WORKER.replace(/\.js$/, '.ts')}`, import.meta.url);
+    return (0,external_node_fs_.existsSync)(url) ? url : (0,external_node_fs_.existsSync)(source) ? url : undefined;
+}
+function startWorker() {
+    try {
+        const file = workerFile();
+        if (file === undefined)
+            return null;
+        const started = new external_node_worker_threads_.Worker(file);
+        started.unref();
+        started.on('message', (reply) => {
+            waiting.get(reply.id)?.resolve(reply);
+            waiting.delete(reply.id);
+            if (waiting.size === 0)
+                started.unref();
+        });
+        // A worker that cannot load (no such file in this build) or dies: what it had is parsed in-thread.
+        const fail = () => {
+            worker = null;
+            for (const entry of waiting.values())
+                entry.resolve(null);
+            waiting.clear();
+        };
+        started.on('error', fail);
+        started.on('exit', fail);
+        return started;
+    }
+    catch {
+        return null;
+    }
+}
+/**
+ * Parses one report file as `format` without holding the event loop: in a worker thread, so other jobs'
+ * timers fire on time however long a hostile report takes. Where no worker can start, in-thread after yielding
+ * (each file is then one slice, bounded by the format's maxBytes). Throws the parser's own message.
+ */
+async function parseReportFile(format, path) {
+    // Started once: null (no worker here, or it died) stays null.
+    if (worker === undefined)
+        worker = startWorker();
+    if (worker !== null) {
+        const id = nextId++;
+        const reply = await new Promise((resolve) => {
+            waiting.set(id, { resolve });
+            worker.ref();
+            worker.postMessage({ id, format: format.name, path });
+        });
+        if (reply !== null) {
+            if ('error' in reply)
+                throw new Error(reply.error);
+            return reply.report;
+        }
+    }
+    await (0,promises_.setImmediate)();
+    return format.parse(await (0,external_node_fs_promises_.readFile)(path, 'utf8'));
+}
+
 ;// CONCATENATED MODULE: ./src/report/repo-files.ts
 
 
@@ -37810,6 +38304,7 @@ function indexByName(root) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/collect.ts
+
 
 
 
@@ -37894,11 +38389,43 @@ function readTestReports(folder, node) {
         const path = (0,external_node_path_.relative)(folder, file);
         for (const format of formatsOf(node, path)) {
             if ((0,external_node_fs_.statSync)(file).size > format.maxBytes) {
-                problems.push(`${path}: larger than ${formatBytes(format.maxBytes)}, not read as ${format.name}`);
+                problems.push(`${path}: larger than ${(0,util_bytes/* formatBytes */.z)(format.maxBytes)}, not read as ${format.name}`);
                 continue;
             }
             try {
                 reports.push(format.parse((0,external_node_fs_.readFileSync)(file, 'utf8')));
+            }
+            catch (error) {
+                problems.push(`${path}: ${error.message.split('\n')[0].slice(0, 300)}`);
+            }
+        }
+    }
+    return { reports, problems };
+}
+/**
+ * A job's test reports, as readJobTestReports reads them, and its earlier attempts' — each file parsed off the
+ * event loop (parse-off-thread), so other jobs' timers fire on time while a huge report is read.
+ */
+async function readJobTestReportsOffThread(layout, runId, node) {
+    const jobDir = layout.nodeDir(runId, node);
+    const own = await readTestReportsOffThread((0,external_node_path_.join)(jobDir, 'reports'), node);
+    const earlier = [];
+    for (const folder of earlierAttemptFolders(jobDir))
+        earlier.push((await readTestReportsOffThread((0,external_node_path_.join)(folder, 'reports'), node)).reports);
+    return { ...own, earlier };
+}
+async function readTestReportsOffThread(folder, node) {
+    const reports = [];
+    const problems = [];
+    for (const file of filesUnder(folder)) {
+        const path = (0,external_node_path_.relative)(folder, file);
+        for (const format of formatsOf(node, path)) {
+            if ((0,external_node_fs_.statSync)(file).size > format.maxBytes) {
+                problems.push(`${path}: larger than ${(0,util_bytes/* formatBytes */.z)(format.maxBytes)}, not read as ${format.name}`);
+                continue;
+            }
+            try {
+                reports.push(await parseReportFile(format, file));
             }
             catch (error) {
                 problems.push(`${path}: ${error.message.split('\n')[0].slice(0, 300)}`);
@@ -37936,7 +38463,8 @@ function jobTests(layout, runId, node, snapshotDir, repositoryRoot, earlierFailu
         if (reports.length === 0 && problems.length === 0)
             problems.push(`no report file matched ${(0,plan_schema/* reportGlobs */.i9)(node).join(', ')}`);
         const summary = summarizeTests(reports, relativize, problems, suffixFinder(snapshotDir));
-        const earlier = earlierAttemptFolders(layout.nodeDir(runId, node)).map((folder) => readTestReports((0,external_node_path_.join)(folder, 'reports'), node).reports);
+        const earlier = read?.earlier ??
+            earlierAttemptFolders(layout.nodeDir(runId, node)).map((folder) => readTestReports((0,external_node_path_.join)(folder, 'reports'), node).reports);
         // Flaky within the tool's own retries (summary.flaky), across the job's attempts, across runs: each once.
         const seen = new Set();
         const flaky = [
@@ -38012,8 +38540,54 @@ function textTable(header, rows) {
         .trimEnd();
     return [line(header), ...rows.map(line)].join('\n');
 }
-/** The final table of a run: one row per node, with status, duration, exit code and message. */
-function renderRunTable(run, nodes, plan) {
+/** The order job counts read in: outcomes first, then what is still to come. */
+const COUNT_ORDER = (/* unused pure expression or super */ null && ([
+    'passed',
+    'failed',
+    'timed_out',
+    'cancelled',
+    'skipped',
+    'running',
+    'pending',
+]));
+/** A run's jobs by status: the recorded counts of a finished run, counted from the jobs' records while it runs. */
+function jobCounts(run, nodes) {
+    const counts = { ...run.counts };
+    if (run.status === 'running') {
+        for (const key of Object.keys(counts))
+            delete counts[key];
+        for (const record of nodes)
+            if (record.kind === 'execute')
+                counts[record.status] = (counts[record.status] ?? 0) + 1;
+    }
+    const order = [
+        ...COUNT_ORDER,
+        ...Object.keys(counts).filter((status) => !COUNT_ORDER.includes(status)),
+    ];
+    return order
+        .filter((status) => (counts[status] ?? 0) > 0)
+        .map((status) => `${counts[status]} ${statusLabel(status)}`)
+        .join(', ');
+}
+/** How long a run took, or has been running: `1m 05s`, `running for 12.0 s`. */
+function runDuration(run, now = new Date()) {
+    if (run.durationMs !== null)
+        return formatDuration(run.durationMs);
+    return `running for ${formatDuration(Math.max(0, now.getTime() - Date.parse(run.startedAt)))}`;
+}
+/** A node's duration cell: its time, how long it has run so far, or `-`. */
+function nodeDuration(record, now) {
+    if (record.durationMs !== null)
+        return formatDuration(record.durationMs);
+    if (record.status === 'running' && record.startedAt !== null)
+        return `${formatDuration(Math.max(0, now.getTime() - Date.parse(record.startedAt)))} so far`;
+    return '-';
+}
+/**
+ * The table of a run: one row per node, with status, duration, exit code and message, then a line on the run
+ * (while it runs: its jobs so far, `Run …: running for 12.0 s (1 passed, 1 running, 2 pending)`).
+ */
+function renderRunTable(run, nodes, plan, now = new Date()) {
     const byId = new Map(plan.nodes.map((node) => [node.id, node]));
     const rows = nodes.map((record) => {
         const node = byId.get(record.nodeId);
@@ -38028,21 +38602,18 @@ function renderRunTable(run, nodes, plan) {
         return [
             name,
             status,
-            record.durationMs === null ? '-' : formatDuration(record.durationMs),
+            nodeDuration(record, now),
             record.exitCode === null ? '-' : String(record.exitCode),
             record.executor,
             record.status === 'passed' ? '' : (record.message ?? ''),
         ];
     });
-    const counts = Object.entries(run.counts)
-        .map(([status, count]) => `${count} ${statusLabel(status)}`)
-        .join(', ');
-    const duration = run.durationMs === null ? 'still running' : formatDuration(run.durationMs);
-    return [
-        textTable(['NODE', 'STATUS', 'DURATION', 'EXIT', 'EXECUTOR', 'MESSAGE'], rows),
-        '',
-        `Run ${run.runId}: ${run.status} (${counts || 'no jobs'}) in ${duration}${run.message === null ? '' : ` — ${run.message}`}`,
-    ].join('\n');
+    const counts = jobCounts(run, nodes) || 'no jobs';
+    const message = run.message === null ? '' : ` — ${run.message}`;
+    const summary = run.status === 'running'
+        ? `Run ${run.runId}: ${runDuration(run, now)} (${counts})${message}`
+        : `Run ${run.runId}: ${run.status} (${counts}) in ${runDuration(run, now)}${message}`;
+    return [textTable(['NODE', 'STATUS', 'DURATION', 'EXIT', 'EXECUTOR', 'MESSAGE'], rows), '', summary].join('\n');
 }
 /** A phase's time: milliseconds under ten seconds ("120 ms", "2.31 s"), else as formatDuration. */
 function phaseTime(ms) {
@@ -38387,7 +38958,102 @@ function collectRun(plan, basePlanId, store, layout, tracker, signal) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/util/control-text.ts
+// Job output and every text a job controls are shown to people: on a terminal, where control sequences act (OSC 0/2
+// set the window title, OSC 8 makes hyperlinks, OSC 52 writes the clipboard, CSI clears the screen or moves the
+// cursor), and in GitHub's Markdown. Here they are made visible instead: ESC becomes ␛, C0 controls their Control
+// Pictures (␇, ␈, …), C1 controls and bidirectional overrides their code point (<U+009B>, <U+202E>). Line feeds
+// and tabs stay; a carriage return stays only as part of CRLF.
+/** SGR (colours and type styles): `ESC [ digits;… m`, the one sequence kept where asked. */
+const SGR = '\\x1b\\[[0-9;:]{0,64}m';
+/** Controls other than LF and TAB; CR not before LF; C1; the Unicode bidi overrides and isolates. */
+const CONTROL = '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]|\\r(?!\\n)';
+const WITH_SGR = new RegExp(`${SGR}|${CONTROL}`, 'g');
+const WITHOUT_SGR = new RegExp(CONTROL, 'g');
+/** One control character as visible text. */
+function visible(char) {
+    const code = char.charCodeAt(0);
+    if (code < 0x20)
+        return String.fromCharCode(0x2400 + code);
+    if (code === 0x7f)
+        return '␡';
+    return `<U+${code.toString(16).toUpperCase().padStart(4, '0')}>`;
+}
+/**
+ * Text safe to write to a terminal: every control character except LF, TAB and the CR of a CRLF made visible, so
+ * no escape sequence acts; with `keepSgr`, well-formed SGR sequences (colours, bold) stay as they are.
+ */
+function terminalText(text, options = {}) {
+    const pattern = options.keepSgr === true ? WITH_SGR : WITHOUT_SGR;
+    return text.replace(pattern, (match) => (match.length > 1 && match !== '\r' ? match : visible(match)));
+}
+
+;// CONCATENATED MODULE: ./src/report/markdown.ts
+
+// Text a job controls (result messages, test names and messages, descriptions, notes) goes into GitHub Markdown:
+// the step summary and check runs. GitHub renders raw HTML there (<img>, <details>), @mentions notify people,
+// #123 links issues, and headings, lists and links change the page. Escaped, such text is shown, never obeyed.
+/**
+ * Characters that make HTML, tables, code, headings, references or links in GitHub Markdown, as HTML entities.
+ * Emphasis (`*`, `_`, `~`) is left alone: it changes how text looks, not what the page does.
+ */
+const ENTITIES = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '|': '&#124;',
+    '`': '&#96;',
+    '#': '&#35;',
+    '[': '&#91;',
+    ']': '&#93;',
+    '\\': '&#92;',
+};
+/** A zero-width space after every `@`: the text still reads `@name`, but GitHub mentions nobody. */
+function breakMentions(text) {
+    return text.replace(/@(?!\u200b)/g, '@\u200b');
+}
+/**
+ * Job-derived text for one line of GitHub Markdown (a table cell, a list item, a summary line): controls made
+ * visible, line breaks as spaces, every Markdown and HTML character an entity, mentions broken.
+ */
+function markdownInline(text) {
+    const flat = terminalText(text.replace(/\r?\n/g, ' '));
+    return breakMentions(flat.replace(/[&<>|`#[\]\\]/g, (char) => ENTITIES[char]));
+}
+/**
+ * Job-derived text of several lines for GitHub Markdown: each line as `markdownInline`, a leading `-`, `+`, `*`,
+ * `=` or `1.` escaped too (lists and underline headings), lines kept apart.
+ */
+function markdownLines(text) {
+    return text
+        .split(/\r?\n/)
+        .map((line) => markdownInline(line)
+        .replace(/^(\s*)([-+*=])/, (_all, space, char) => `${space}&#${char.charCodeAt(0)};`)
+        .replace(/^(\s*\d+)([.])/, '$1&#46;'))
+        .join('\n');
+}
+/**
+ * Job-derived text in a code span: HTML and mentions are inert there, but a backtick would end it and a line
+ * break would end the line. In a table cell, `|` is escaped as the table needs.
+ */
+function codeSpan(text, inTable = false) {
+    const inner = terminalText(text.replace(/\r?\n/g, ' ')).replace(/`/g, "'");
+    return `\`${inTable ? inner.replace(/\|/g, '\\|') : inner}\``;
+}
+/** Job-derived text in a fenced code block opened with ``` : no closing fence inside, controls visible. */
+function fencedText(text) {
+    return terminalText(text).replaceAll('```', "'''");
+}
+/**
+ * Job-derived text GitHub shows as plain text (annotation messages and titles): controls made visible (line breaks
+ * kept), mentions broken; HTML is not rendered there, so it is left as it is.
+ */
+function plainText(text) {
+    return breakMentions(terminalText(text));
+}
+
 ;// CONCATENATED MODULE: ./src/report/annotations.ts
+
 /** The runner keeps this many annotations per level and step; more go to check runs only. */
 const WORKFLOW_ANNOTATIONS_PER_LEVEL = 10;
 /** The runner truncates annotation messages to this length. */
@@ -38407,7 +39073,7 @@ function jobAnnotations(jobs, locate) {
         return {
             level: 'error',
             title: `vmplan: ${job.job} ${what}`,
-            message: [job.message ?? '', tail].filter((part) => part !== '').join('\n'),
+            message: plainText([job.message ?? '', tail].filter((part) => part !== '').join('\n')),
             ...(location === undefined ? {} : { file: location.file, line: location.line }),
             job: job.job,
             kind: 'job',
@@ -38418,8 +39084,8 @@ function jobAnnotations(jobs, locate) {
 function diagnosticAnnotations(diagnostics) {
     return diagnostics.map((diagnostic) => ({
         level: diagnostic.severity,
-        title: `${diagnostic.title} (${diagnostic.job})`,
-        message: diagnostic.message,
+        title: plainText(`${diagnostic.title} (${diagnostic.job})`),
+        message: plainText(diagnostic.message),
         file: diagnostic.path,
         line: diagnostic.line,
         ...(diagnostic.column === undefined ? {} : { column: diagnostic.column }),
@@ -38488,6 +39154,7 @@ class JobTracker {
     annotationsByJob = new Map();
     testsByJob = new Map();
     pending = [];
+    analysing = [];
     constructor(layout, repositoryRoot, locate, 
     /** For a rerun: the results of the run it repeats, when known (to tell what flipped). */
     previous) {
@@ -38516,9 +39183,18 @@ class JobTracker {
     finished(node, record) {
         if (node.kind !== 'execute')
             return;
+        // Read off the event loop (a job's report can take seconds to parse): other jobs' timeouts stay on time.
+        // Whatever its reports hold, the run goes on (each reader says why it found nothing).
+        this.analysing.push(this.analyse(node, record).catch(() => undefined));
+    }
+    /** Resolves once every finished job's reports are read: its tests and annotations are known. */
+    async analysed() {
+        await Promise.all(this.analysing);
+    }
+    async analyse(node, record) {
         // Its reports are read once, for both its test summary and its annotations.
         const ran = record.status === 'passed' || record.status === 'failed' || record.status === 'timed_out';
-        const read = ran && (0,plan_schema/* reportGlobs */.i9)(node).length > 0 ? this.readReports(node) : { reports: [], problems: [] };
+        const read = ran && (0,plan_schema/* reportGlobs */.i9)(node).length > 0 ? await this.readReports(node) : { reports: [], problems: [] };
         this.testsByJob.set(node.job, ran ? this.testsOf(node, read) : null);
         const annotations = this.annotationsOf(node, record.status, read);
         this.annotationsByJob.set(node.job, annotations);
@@ -38544,9 +39220,9 @@ class JobTracker {
         return jobReport(this.layout, store.runId, node, store.node(node.id), this.tests(node), this.earlier(node));
     }
     /** A job's test reports, or the reason they could not be read (the folder is the job's). */
-    readReports(node) {
+    async readReports(node) {
         try {
-            return readJobTestReports(this.layout, this.store.runId, node);
+            return await readJobTestReportsOffThread(this.layout, this.store.runId, node);
         }
         catch (error) {
             return { reports: [], problems: [`the reports could not be read: ${error.message}`] };
@@ -38620,7 +39296,7 @@ class RunSignals {
         if (this.signalled !== undefined) {
             // A second signal: kill what runs, finish the records now and leave.
             this.killWhatRuns();
-            finishQuietly(this.store, `cancelled: received ${this.signalled}, then ${signal}`);
+            finishQuietly(this.store, `received ${this.signalled}, then ${signal}`);
             process.exit(signalExitCode(signal));
         }
         this.signalled = signal;
@@ -38676,6 +39352,7 @@ async function runPipeline(request, ports) {
     const tracker = new JobTracker(request.layout, request.repositoryRoot, request.locate, earlierRun(request));
     const signals = new RunSignals(request.layout, request.signals);
     const record = await execute(request, ports, tracker, signals);
+    await tracker.analysed();
     const collected = collectRun(request.plan, request.basePlanId, record, request.layout, tracker, signals.signalled);
     await ports.upload?.(collected);
     await tracker.settled();
@@ -38774,12 +39451,6 @@ function withHooks(inner, hooks, store) {
         nodeRetrying: (node, attempt, of) => inner.nodeRetrying?.(node, attempt, of),
         liveSink: (node) => inner.liveSink(node),
     };
-}
-
-;// CONCATENATED MODULE: ./src/plan/secrets.ts
-/** Values of the secrets a plan names, as set in the environment (to make sure none leaks into plan.json). */
-function secretValuesOf(plan, env) {
-    return plan.preconditions.flatMap((p) => (p.kind === 'secret' && env[p.name] ? [env[p.name]] : []));
 }
 
 ;// CONCATENATED MODULE: ./src/plan/select.ts
@@ -38957,6 +39628,7 @@ function shardPlan(plan, spec, createdAt = plan.createdAt) {
 
 
 
+
 /** GitHub drops a step summary over 1 MiB; stay well under it. */
 const SUMMARY_BUDGET_BYTES = 1_000_000;
 /** At most this much of each failed job's log goes into the summary. */
@@ -39120,7 +39792,7 @@ function testSections(jobs, logsLink) {
     if (failedCount > 0) {
         lines.push('', '**Failed tests:**', '', '| job | test | message | where |', '| --- | --- | --- | --- |');
         for (const { job, failure } of failed.slice(0, MAX_FAILED_TEST_ROWS)) {
-            const where = failure.file === null ? '–' : `\`${failure.file}:${failure.line}\``;
+            const where = failure.file === null ? '–' : codeSpan(`${failure.file}:${failure.line}`, true);
             const message = escapeCell(clipTo(summary_firstLine(failure.message ?? failure.status), MAX_CELL_MESSAGE));
             lines.push(`| \`${job}\` | ${escapeCell(clipTo(failure.test, MAX_CELL_MESSAGE))} | ${message} | ${where} |`);
         }
@@ -39193,22 +39865,20 @@ function failureSection(job, maxLogBytes) {
     const fence = '```';
     return [
         '',
-        `<details><summary>❌ <code>${job.job}</code> ${status_words_statusLabel(job.status)}${exit}${job.message === null ? '' : `: ${escapeHtml(job.message)}`}</summary>`,
+        `<details><summary>❌ <code>${job.job}</code> ${status_words_statusLabel(job.status)}${exit}${job.message === null ? '' : `: ${markdownInline(job.message)}`}</summary>`,
         '',
         trimmed ? '_The end of the log (the whole log is in the logs artifact):_' : '',
         '',
         `${fence}text`,
-        log.replaceAll(fence, "'''").trimEnd(),
+        fencedText(log).trimEnd(),
         fence,
         '',
         '</details>',
     ].join('\n');
 }
+/** Job-derived text in a cell or line of the summary: shown, never rendered (see markdown.ts). */
 function escapeCell(text) {
-    return text.replace(/[|<>]/g, (char) => `\\${char}`);
-}
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return markdownInline(text);
 }
 
 // EXTERNAL MODULE: external "node:events"
@@ -39526,7 +40196,16 @@ const HostFactsSchema = schemas/* strictObject */.rej({
     })
         .optional(),
     /** The runner's install folder and `bin/Runner.Listener --version`. */
-    runner: schemas/* strictObject */.rej({ dir: schemas/* string */.YjP(), versionOutput: schemas/* string */.YjP().optional() }).optional(),
+    runner: schemas/* strictObject */.rej({
+        dir: schemas/* string */.YjP(),
+        versionOutput: schemas/* string */.YjP().optional(),
+        /** What is not there: the folder itself, or its bin/Runner.Listener. */
+        missing: schemas/* enum */.k5n(['folder', 'listener']).optional(),
+    })
+        .optional(),
+    /** What `vmplan image build` needs (Linux only): each tool's path or null, and whether this is root. */
+    imageBuild: schemas/* strictObject */.rej({ tools: schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* string */.YjP().nullable()), root: schemas/* boolean */.zMY() })
+        .optional(),
     kvm: schemas/* strictObject */.rej({ usable: schemas/* boolean */.zMY(), why: schemas/* string */.YjP().optional() }).optional(),
     qemu: schemas/* array */.YOg(schemas/* strictObject */.rej({ binary: schemas/* string */.YjP(), versionOutput: schemas/* string */.YjP().optional() })).optional(),
     virtiofsd: schemas/* string */.YjP().nullable().optional(),
@@ -39558,6 +40237,8 @@ function checkHost(facts) {
         checks.push(...qemuChecks(facts));
     if (facts.runner !== undefined)
         checks.push(runnerCheck(facts.runner));
+    if (facts.imageBuild !== undefined)
+        checks.push(imageBuildCheck(facts.imageBuild));
     checks.push(...folderChecks(facts));
     return checks;
 }
@@ -39594,6 +40275,15 @@ function macChecks(facts) {
 }
 function vfkitChecks(facts) {
     const vfkit = facts.vfkit;
+    if (vfkit?.path === undefined && facts.platform !== 'darwin')
+        return [
+            {
+                id: 'vfkit',
+                status: 'fail',
+                summary: `vfkit needs macOS (Apple's Virtualization framework); this is ${facts.platform}`,
+                fix: 'run vfkit jobs on an Apple silicon Mac; here, use the qemu executor (--executor qemu)',
+            },
+        ];
     if (vfkit?.path === undefined)
         return [
             {
@@ -39683,12 +40373,54 @@ function qemuChecks(facts) {
             : { id: 'virtiofsd', status: 'ok', summary: `virtiofsd at ${facts.virtiofsd}` });
     return checks;
 }
+/** The tools `vmplan image build` runs, by the package that has them on Debian and Ubuntu. */
+const IMAGE_BUILD_TOOLS = {
+    'apt-get': 'apt',
+    'dpkg-deb': 'dpkg',
+    mmdebstrap: 'mmdebstrap',
+    cpio: 'cpio',
+    depmod: 'kmod',
+    'mkfs.ext4': 'e2fsprogs',
+};
+/** Image builds (`vmplan image build debian|test-guest`): their tools, and root for a Debian root disk. */
+function imageBuildCheck(build) {
+    const missing = Object.keys(IMAGE_BUILD_TOOLS).filter((tool) => (build.tools[tool] ?? null) === null);
+    if (missing.length > 0)
+        return {
+            id: 'image-build',
+            status: 'warn',
+            summary: `vmplan image build needs ${missing.join(', ')}: not found`,
+            fix: `sudo apt-get install ${[...new Set(missing.map((tool) => IMAGE_BUILD_TOOLS[tool]))].join(' ')}`,
+        };
+    if (!build.root)
+        return {
+            id: 'image-build',
+            status: 'warn',
+            summary: 'vmplan image build debian needs root (it builds a Debian root file system); this is not root',
+            fix: 'run image builds as root (sudo vmplan image build debian …, or a build image on a root runner)',
+        };
+    return { id: 'image-build', status: 'ok', summary: 'image build tools: all found, running as root' };
+}
 /** `Runner.Listener --version` prints e.g. `2.329.0`. */
 function parseRunnerVersion(output) {
     const match = /(\d+)\.(\d+)\.(\d+)/.exec(output);
     return match === null ? undefined : [Number(match[1]), Number(match[2]), Number(match[3])];
 }
 function runnerCheck(runner) {
+    if (runner.missing === 'folder')
+        return {
+            id: 'runner',
+            status: 'fail',
+            summary: `the runner folder ${runner.dir} does not exist`,
+            fix: "give --runner-dir the runner's install folder (the one with run.sh and bin/Runner.Listener)",
+        };
+    if (runner.missing === 'listener')
+        return {
+            id: 'runner',
+            status: 'fail',
+            summary: `${runner.dir} is not a runner's install folder (no bin/Runner.Listener)`,
+            fix: "give --runner-dir the runner's install folder (the one with run.sh and bin/Runner.Listener)",
+        };
     const version = parseRunnerVersion(runner.versionOutput ?? '');
     const minimum = MIN_RUNNER_VERSION.join('.');
     if (version === undefined)
@@ -39729,13 +40461,13 @@ function folderChecks(facts) {
             ? {
                 id,
                 status: 'warn',
-                summary: `${folder.what} ${folder.path}: only ${formatBytes(free)} free`,
+                summary: `${folder.what} ${folder.path}: only ${(0,util_bytes/* formatBytes */.z)(free)} free`,
                 fix: 'free space, or prune: vmplan gc --keep 20 --max-size 20GB',
             }
             : {
                 id,
                 status: 'ok',
-                summary: `${folder.what} ${folder.path}${free === undefined ? '' : `: ${formatBytes(free)} free`}`,
+                summary: `${folder.what} ${folder.path}${free === undefined ? '' : `: ${(0,util_bytes/* formatBytes */.z)(free)} free`}`,
             });
     }
     return checks;
@@ -39780,6 +40512,7 @@ var accel = __nccwpck_require__(52339);
 // EXTERNAL MODULE: ./src/executors/qemu/vm.ts
 var vm = __nccwpck_require__(38334);
 ;// CONCATENATED MODULE: ./src/doctor/facts.ts
+
 
 
 
@@ -39832,12 +40565,33 @@ function gatherFacts(options) {
         facts.virtiofsd = (0,vm/* findVirtiofsd */.UY)()?.path ?? null;
     }
     const runnerDir = options.runnerDir ?? findRunnerDir(env);
-    if (runnerDir !== undefined) {
-        const listener = (0,external_node_path_.join)(runnerDir, 'bin', 'Runner.Listener');
-        const versionOutput = (0,external_node_fs_.existsSync)(listener) ? output(listener, ['--version']) : undefined;
-        facts.runner = versionOutput === undefined ? { dir: runnerDir } : { dir: runnerDir, versionOutput };
-    }
+    if (runnerDir !== undefined)
+        facts.runner = runnerFacts(runnerDir);
+    if (options.imageBuild === true && process.platform === 'linux')
+        facts.imageBuild = imageBuildFacts(env);
     return facts;
+}
+/** The runner folder: whether it and its Runner.Listener exist, and what `Runner.Listener --version` says. */
+function runnerFacts(dir) {
+    if (!(0,external_node_fs_.existsSync)(dir) || !(0,external_node_fs_.statSync)(dir).isDirectory())
+        return { dir, missing: 'folder' };
+    const listener = (0,external_node_path_.join)(dir, 'bin', 'Runner.Listener');
+    if (!(0,external_node_fs_.existsSync)(listener))
+        return { dir, missing: 'listener' };
+    const versionOutput = output(listener, ['--version']);
+    return versionOutput === undefined ? { dir } : { dir, versionOutput };
+}
+/** Where each image build tool is (PATH; depmod and mkfs.ext4 also in /sbin, as the guest scripts look). */
+function imageBuildFacts(env) {
+    const tools = {};
+    for (const tool of Object.keys(IMAGE_BUILD_TOOLS)) {
+        const found = tool === 'mmdebstrap'
+            ? ((0,vfkit_executor.findExecutable)('mmdebstrap', env) ?? (0,vfkit_executor.findExecutable)('debootstrap', env))
+            : (0,vfkit_executor.findExecutable)(tool, env);
+        const sbin = tool === 'depmod' ? ['/sbin/depmod', '/usr/sbin/depmod'].find((path) => (0,external_node_fs_.existsSync)(path)) : undefined;
+        tools[tool] = found ?? sbin ?? null;
+    }
+    return { tools, root: process.getuid?.() === 0 };
 }
 /**
  * The GitHub Actions runner's install folder, when vmplan runs under one: an ancestor of the Node running it (the
@@ -40213,22 +40967,86 @@ function resolveAliases(document, lineCounter, file) {
 
 
 
+
 /** The default jobs file, relative to the repository root. */
 const DEFAULT_JOBS_FILE = '.github/vmplan.yml';
 /** Jobs files larger than this are refused before parsing. */
 const MAX_JOBS_FILE_BYTES = 4 * 1024 * 1024;
-/** Reads, parses and validates a jobs file from disk. `name` is how messages and the plan refer to it. */
-function loadJobsFile(path, name = path) {
-    let bytes;
+/**
+ * Reads, parses and validates a jobs file from disk. `name` is how messages and the plan refer to it. With
+ * `repository`, the file's real path must be inside the repository's (a link that leads out is refused before a
+ * byte is read). Only a regular file is read, checked on the opened descriptor, and never more than the limit:
+ * a link to `/dev/zero`, a FIFO or a device is refused, not read.
+ */
+function loadJobsFile(path, name = path, repository) {
+    return loadJobsText(readJobsFile(path, name, repository), name);
+}
+/** The bytes of a jobs file: a regular file (inside `repository`, when given) of at most the limit. */
+function readJobsFile(path, name, repository) {
+    const fail = (why) => {
+        throw new errors/* InputError */.dz([{ file: name, message: `cannot read the jobs file: ${why}` }]);
+    };
+    const real = realOrFail(path, fail);
+    if (repository !== undefined) {
+        const root = realOrFail(repository, fail);
+        if (real !== root && !real.startsWith(root.endsWith(external_node_path_.sep) ? root : `${root}${external_node_path_.sep}`))
+            fail('it is a symbolic link to a file outside the repository (the jobs file must be a file in the repository)');
+    }
+    let fd;
     try {
-        bytes = (0,external_node_fs_.readFileSync)(path);
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: the path is already the real one.
+        fd = (0,external_node_fs_.openSync)(real, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK);
     }
     catch (error) {
-        const code = error.code;
-        const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
-        throw new errors/* InputError */.dz([{ file: name, message: `cannot read the jobs file: ${why}` }]);
+        return fail(errorWords(error));
     }
-    return loadJobsText(bytes, name);
+    try {
+        const stat = (0,external_node_fs_.fstatSync)(fd);
+        if (stat.isDirectory())
+            fail('is a directory');
+        if (!stat.isFile())
+            fail(`is not a regular file (${kindOf(stat)})`);
+        if (stat.size > MAX_JOBS_FILE_BYTES)
+            fail(tooBig(stat.size));
+        // Read at most one byte more than the limit, whatever the size said (a file can grow while it is read).
+        const buffer = Buffer.alloc(Math.min(stat.size, MAX_JOBS_FILE_BYTES) + 1);
+        let length = 0;
+        for (let read = -1; read !== 0 && length < buffer.length; length += read)
+            read = (0,external_node_fs_.readSync)(fd, buffer, length, buffer.length - length, null);
+        if (length > MAX_JOBS_FILE_BYTES)
+            fail(tooBig(length));
+        return buffer.subarray(0, length);
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+}
+/** A path with its links resolved, or the loader's failure. */
+function realOrFail(path, fail) {
+    try {
+        return (0,external_node_fs_.realpathSync)(path);
+    }
+    catch (error) {
+        return fail(errorWords(error));
+    }
+}
+function errorWords(error) {
+    const code = error.code;
+    return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
+}
+function kindOf(stat) {
+    if (stat.isFIFO())
+        return 'a FIFO';
+    if (stat.isCharacterDevice())
+        return 'a character device';
+    if (stat.isBlockDevice())
+        return 'a block device';
+    if (stat.isSocket())
+        return 'a socket';
+    return 'not a file';
+}
+function tooBig(size) {
+    return `it is ${size} bytes or more; at most ${MAX_JOBS_FILE_BYTES} are read`;
 }
 /** Parses jobs file content that did not come from a file (e.g. the action's inline `jobs` input). */
 function loadJobsText(content, name) {
@@ -40310,6 +41128,10 @@ const OWN_INPUTS = {
         description: 'Guest networking for untrusted runs - nat (as the jobs file says) or none (no network device in any guest).',
         default: 'nat',
     },
+    'untrusted-secrets': {
+        description: "Runner variables an untrusted run's jobs may still name under secrets (comma- or newline-separated names, e.g. NPM_READ_TOKEN); any other secrets entry refuses the untrusted run. Default: none - the pull request's code gets no secret.",
+        default: '',
+    },
     'check-runs': {
         description: 'One check run per job (auto - when the token can write checks; true; false).',
         default: 'auto',
@@ -40332,17 +41154,40 @@ const OWN_INPUTS = {
         default: '',
     },
     'rerun-failed-from': {
-        description: 'A workflow run id - download its plan and results and run only the jobs that did not pass (and what they need).',
+        description: "A workflow run id - download its plan and results and run only the jobs that did not pass (and what they need). GitHub is asked what that run was first, and the rerun is no more trusted than it (a fork's run reruns untrusted).",
         default: '',
     },
     'results-from': {
-        description: 'With mode: report - the workflow run whose results to merge (default - this run; e.g. the run that triggered a workflow_run).',
+        description: 'With mode: report - the workflow run whose results to merge (default - this run; e.g. the run that triggered a workflow_run). Check runs go on the head commit GitHub names for that run.',
         default: '',
     },
 };
-/** Every input of action.yml: the action's own, then each executor option (`vfkit-path`, `keep-failed-disks`, ...). */
+/** Caps on what an untrusted run may ask for (src/plan/untrusted-limits.ts; docs/security.md). */
+const UNTRUSTED_LIMIT_INPUTS = {
+    'untrusted-max-jobs': {
+        description: 'Most jobs an untrusted run may run; a plan with more is refused before anything runs.',
+        default: '50',
+    },
+    'untrusted-max-memory': {
+        description: 'Most guest memory a job of an untrusted run may ask for (a size such as 8GiB; a plain number is MiB).',
+        default: '8GiB',
+    },
+    'untrusted-max-cpus': {
+        description: 'Most guest CPUs a job of an untrusted run may ask for.',
+        default: '4',
+    },
+    'untrusted-max-timeout': {
+        description: 'Longest timeout-minutes a job of an untrusted run may ask for (such as 2h or 90m; a plain number is minutes).',
+        default: '2h',
+    },
+};
+/**
+ * Every input of action.yml: the action's own, the caps on untrusted runs, then each executor option
+ * (`vfkit-path`, `keep-failed-disks`, ...).
+ */
 const INPUTS = {
     ...OWN_INPUTS,
+    ...UNTRUSTED_LIMIT_INPUTS,
     ...Object.fromEntries((0,catalog/* executorOptions */.Qc)().map((option) => [
         option.name,
         { description: option.description, default: option.type === 'boolean' ? 'false' : '' },
@@ -40384,13 +41229,14 @@ const STATE = {
 
 
 
+
 /** A size (`20GB`, `500 MB`, `1.5GiB`, `0`) in bytes; empty is undefined. */
 const sizeInput = schemas/* string */.YjP()
     .trim()
     .transform((value, context) => {
     if (value === '')
         return undefined;
-    const bytes = parseBytes(value);
+    const bytes = (0,util_bytes/* parseBytes */.C)(value);
     if (bytes !== undefined)
         return bytes;
     context.addIssue({
@@ -40475,6 +41321,14 @@ const ActionInputsSchema = schemas/* object */.Ikc({
         .pipe(schemas/* array */.YOg(schemas/* string */.YjP().refine((path) => path.startsWith('/'), {
         error: (issue) => `expected absolute folders, found ${(0,describe/* describeValue */.b)(issue.input)}`,
     }))),
+    'untrusted-secrets': schemas/* string */.YjP()
+        .transform((value) => value
+        .split(/[,\n]/)
+        .map((name) => name.trim())
+        .filter((name) => name !== ''))
+        .pipe(schemas/* array */.YOg(schemas/* string */.YjP().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+        error: (issue) => `expected variable names, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+    }))),
     // The executors' own inputs (vfkit-path, keep-failed-disks, ...), from the executor table.
     ...executorInputSchemas(),
     mode: schemas/* enum */.k5n(['run', 'report'], {
@@ -40498,7 +41352,32 @@ const ActionInputsSchema = schemas/* object */.Ikc({
         .transform((value) => (value === '' ? undefined : value)),
     'rerun-failed-from': runIdInput,
     'results-from': runIdInput,
+    // Caps on untrusted runs, each a number (MiB, minutes) or undefined for the default.
+    ...untrustedLimitInputs(),
 });
+/** The `untrusted-max-*` inputs' schemas: text in the units people write, a number out. */
+function untrustedLimitInputs() {
+    const schema = (setting) => schemas/* string */.YjP()
+        .trim()
+        .transform((value, context) => {
+        if (value === '')
+            return undefined;
+        const parsed = parseUntrustedLimit(setting, value);
+        if (typeof parsed === 'number')
+            return parsed;
+        context.addIssue({
+            code: 'custom',
+            message: `expected ${parsed.expected}, found ${(0,describe/* describeValue */.b)(value)}`,
+        });
+        return core_core/* NEVER */.tm;
+    });
+    return {
+        'untrusted-max-jobs': schema('untrusted-max-jobs'),
+        'untrusted-max-memory': schema('untrusted-max-memory'),
+        'untrusted-max-cpus': schema('untrusted-max-cpus'),
+        'untrusted-max-timeout': schema('untrusted-max-timeout'),
+    };
+}
 /** Input names, as action.yml declares them. */
 const INPUT_NAMES = Object.keys(ActionInputsSchema.shape);
 /**
@@ -40767,7 +41646,7 @@ function planTimestamp(env = process.env, now = new Date()) {
  * Resolves the `oci:` image references that name only a tag to the digests they point at now, once per plan, so
  * the plan names exact bytes (`ociDigests` of PlanContext). References with a digest need no registry. An
  * untrusted run asks anonymously: a jobs file of someone else's never gets the runner's registry credentials
- * (the same rule as pulling the image).
+ * (the same rule as pulling the image), and only over public addresses (`RegistryClient`'s `untrusted`).
  */
 async function resolveOciTags(config, env, trust) {
     const digests = {};
@@ -40775,7 +41654,7 @@ async function resolveOciTags(config, env, trust) {
         if (!('oci' in image) || image.oci.includes('@') || digests[image.oci] !== undefined)
             continue;
         const reference = (0,oci_reference/* parseReference */.F2)(image.oci, `images.${name}.oci`);
-        const client = new RegistryClient(reference, trust.trusted ? credentialsFor(reference.registry, env) : undefined);
+        const client = new RegistryClient(reference, trust.trusted ? credentialsFor(reference.registry, env) : undefined, { untrusted: !trust.trusted });
         try {
             digests[image.oci] = (await client.getManifest(reference.tag)).digest;
         }
@@ -40789,6 +41668,32 @@ async function resolveOciTags(config, env, trust) {
         }
     }
     return digests;
+}
+
+;// CONCATENATED MODULE: ./src/plan/run-trust.ts
+
+/**
+ * How far another workflow run's artifacts (its plan, results, logs) are trusted: `auto`'s verdict on what
+ * GitHub says the run was — a fork's pull request, pull_request_target, workflow_run or an unknown event are
+ * untrusted, whatever this step's own trust setting (the artifacts are that run's author's, not this workflow's).
+ */
+function otherRunTrust(run, repository) {
+    const verdict = decideTrust('auto', { event: run.event, forkPullRequest: run.headRepository !== repository }, { imagePaths: [] });
+    const from = run.headRepository ?? 'a repository that is gone';
+    return {
+        trusted: verdict.trusted,
+        reason: `rerunning workflow run ${run.runId} (a ${run.event} run of ${from}: ${verdict.trusted ? 'trusted' : 'untrusted'} under trust: auto)`,
+    };
+}
+/**
+ * The limit a plan's own record puts on running it (none when it was made trusted); `override` names the
+ * setting that lifts it, where one does.
+ */
+function recordedTrust(plan, override) {
+    if (plan.trust.trusted)
+        return plan.trust;
+    const lifted = override === undefined ? '' : ` (${override} overrides)`;
+    return { trusted: false, reason: `running a plan made under ${plan.trust.reason}${lifted}` };
 }
 
 ;// CONCATENATED MODULE: ./src/results/merge.ts
@@ -40944,11 +41849,85 @@ async function changedFiles(context) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/github/workflow-runs.ts
+
+
+/** The fields of GitHub's workflow-run object vmplan reads (GET /repos/{owner}/{repo}/actions/runs/{run_id}). */
+const WorkflowRunSchema = schemas/* object */.Ikc({
+    event: schemas/* string */.YjP().min(1),
+    head_sha: schemas/* string */.YjP().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a commit id'),
+    // null when the head repository was deleted (a fork that is gone).
+    head_repository: schemas/* object */.Ikc({ full_name: schemas/* string */.YjP().min(1) })
+        .nullable()
+        .optional(),
+});
+/**
+ * Asks GitHub what workflow run `runId` of a repository was. Throws an InputError saying why when the API does not
+ * answer with a run (no token, no such run, a token without `actions: read`): callers fail closed on it.
+ */
+async function fetchWorkflowRun(api, repository, runId) {
+    const route = 'GET /repos/{owner}/{repo}/actions/runs/{run_id}';
+    const cannot = (why) => new errors/* InputError */.dz(`cannot tell what workflow run ${runId} was: ${why}. vmplan uses another run's artifacts only once GitHub says whose code that run ran (the github-token needs actions: read)`);
+    let data;
+    try {
+        ({ data } = await api.request(route, { ...repository, run_id: runId }));
+    }
+    catch (error) {
+        const status = error.status;
+        throw cannot(`GitHub's API answered ${status ?? `with an error: ${error.message}`} to GET /repos/${repository.owner}/${repository.repo}/actions/runs/${runId}`);
+    }
+    const parsed = WorkflowRunSchema.safeParse(data);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw cannot(`GitHub's answer has no valid ${issue?.path.join('.') || 'run'} (${issue?.message})`);
+    }
+    return {
+        runId,
+        event: parsed.data.event,
+        headSha: parsed.data.head_sha,
+        headRepository: parsed.data.head_repository?.full_name ?? null,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/action/other-run.ts
+
+
+
+/**
+ * What GitHub says another workflow run of this repository was (event, head commit, head repository), asked
+ * before any of its artifacts is used: its artifacts were written by its own workflow, which a fork's pull request
+ * controls. Throws an InputError when GitHub cannot say (nothing of the run is used then).
+ */
+async function otherRunFacts(inputs, context, runId) {
+    const [owner, repo] = (context.repository ?? '').split('/');
+    if (owner === undefined || repo === undefined || inputs['github-token'] === '') {
+        throw new errors/* InputError */.dz(`cannot tell what workflow run ${runId} was: asking GitHub needs the repository (GITHUB_REPOSITORY) and the github-token input (with actions: read)`);
+    }
+    return fetchWorkflowRun(lazyOctokit(inputs['github-token'], context.apiUrl), { owner, repo }, runId);
+}
+
 ;// CONCATENATED MODULE: ./src/action/workflow-context.ts
 
+
+
+const RepoSchema = schemas/* looseObject */._H3({ full_name: schemas/* string */.YjP().optional() });
+/** The fields of the event payload (GITHUB_EVENT_PATH) the action reads; any other field is ignored. */
+const EventPayloadSchema = schemas/* looseObject */._H3({
+    before: schemas/* string */.YjP().optional(),
+    after: schemas/* string */.YjP().optional(),
+    pull_request: schemas/* looseObject */._H3({
+        head: schemas/* looseObject */._H3({ sha: schemas/* string */.YjP().optional(), ref: schemas/* string */.YjP().optional(), repo: RepoSchema.nullish() })
+            .optional(),
+        base: schemas/* looseObject */._H3({ sha: schemas/* string */.YjP().optional(), repo: RepoSchema.optional() }).optional(),
+    })
+        .optional(),
+});
 const ZERO_SHA = /^0+$/;
-/** Reads the workflow context from the runner's environment and the event payload. Pure. */
-function workflowContext(env, payload) {
+/**
+ * Reads the workflow context from the runner's environment and the event payload (`unreadable`: why the payload
+ * could not be read, when it could not). Pure.
+ */
+function workflowContext(env, payload, unreadable) {
     const event = env.GITHUB_EVENT_NAME ?? null;
     const pullRequest = payload.pull_request;
     const headSha = pullRequest?.head?.sha ?? env.GITHUB_SHA ?? null;
@@ -40993,8 +41972,19 @@ function workflowContext(env, payload) {
             headRepo !== baseRepo,
         pullRequestFromElsewhere: pullRequest !== undefined &&
             (headRepo === undefined || baseRepo === undefined || headRepo !== baseRepo),
+        pullRequestOriginUnknown: originUnknown(event, pullRequest !== undefined, unreadable),
         diff,
     };
+}
+/** Why a pull request event cannot be shown to come from this repository, or undefined. */
+function originUnknown(event, hasPullRequest, unreadable) {
+    if (event === null || !PULL_REQUEST_EVENTS.has(event))
+        return undefined;
+    if (unreadable !== undefined)
+        return `the ${event} event payload ${unreadable}`;
+    if (!hasPullRequest)
+        return `the ${event} event payload has no pull_request`;
+    return undefined;
 }
 /** The plan's source from the workflow context. */
 function planSource(context) {
@@ -41006,19 +41996,41 @@ function artifactUrl(context, artifactId) {
         return undefined;
     return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}/artifacts/${artifactId}`;
 }
-/** The event payload the runner wrote (GITHUB_EVENT_PATH), or an empty one. */
+/**
+ * The event payload the runner wrote (GITHUB_EVENT_PATH), or an empty one and why it could not be read (missing,
+ * unreadable, not JSON, fields of the wrong type): callers decide what an unknown event means (trust fails closed).
+ */
 function readEventPayload(path) {
-    if (path === undefined || !(0,external_node_fs_.existsSync)(path))
-        return {};
+    if (path === undefined || path === '')
+        return { payload: {}, unreadable: 'is not given (GITHUB_EVENT_PATH is not set)' };
+    let text;
     try {
-        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        const code = error.code ?? error.message;
+        return { payload: {}, unreadable: `could not be read (${path}: ${code})` };
+    }
+    let data;
+    try {
+        data = JSON.parse(text);
     }
     catch {
-        return {};
+        return { payload: {}, unreadable: `is not JSON (${path})` };
     }
+    const parsed = EventPayloadSchema.safeParse(data);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const at = issue === undefined || issue.path.length === 0 ? '' : ` at ${issue.path.join('.')}`;
+        return { payload: {}, unreadable: `is not a valid event payload (${path}${at}: ${issue?.message})` };
+    }
+    return { payload: parsed.data };
 }
 
 ;// CONCATENATED MODULE: ./src/action/plan-source.ts
+
+
+
 
 
 
@@ -41047,55 +42059,77 @@ async function planForRun(inputs, context, workFolder, trust) {
     }
     const notes = [];
     const source = inputs['rerun-failed-from'] !== undefined
-        ? await rerunBase(inputs, context, inputs['rerun-failed-from'], workFolder)
+        ? await rerunBase(inputs, context, inputs['rerun-failed-from'], { workFolder, trust })
         : inputs.plan !== undefined
-            ? givenBase(context, inputs.plan)
+            ? givenBase(context, inputs.plan, inputs.trust === 'auto' ? trust : undefined)
             : await madeBase(inputs, context, notes, trust);
     let base = source.base;
     if (inputs.only !== undefined && (inputs.plan !== undefined || source.rerunOf !== undefined)) {
         base = selectFromPlan(base, inputs.only, `not selected (input only: ${inputs.only.join(', ')})`, new Date().toISOString());
     }
     const plan = inputs.shard === undefined ? base : shardPlan(base, inputs.shard, new Date().toISOString());
-    return { ...source, plan, basePlan: base, notes };
+    return { ...source, plan, basePlan: base, notes, trust: source.trust ?? trust };
 }
-/** rerun-failed-from: that workflow run's plan, narrowed to the jobs that did not pass there, for this checkout. */
-async function rerunBase(inputs, context, runId, workFolder) {
-    const { plan, results } = await planAndResultsOf(otherRun(inputs, context, runId), (0,external_node_path_.join)(workFolder, `rerun-${runId}`));
+/**
+ * rerun-failed-from: that workflow run's plan, narrowed to the jobs that did not pass there, for this checkout.
+ * GitHub is asked first what that run was: the rerun is no more trusted than it (a fork's run's artifacts are the
+ * fork's), nor than its plan says it was made.
+ */
+async function rerunBase(inputs, context, runId, step) {
+    const facts = await otherRunFacts(inputs, context, runId);
+    const { plan, results } = await planAndResultsOf(otherRun(inputs, context, runId), (0,external_node_path_.join)(step.workFolder, `rerun-${runId}`));
+    const trust = cappedBy(cappedBy(step.trust, otherRunTrust(facts, context.repository ?? '')), recordedTrust(plan));
     const merged = mergeResults(plan, results).jobs;
     const notPassed = merged.filter((job) => job.status !== 'passed').map((job) => job.job);
     if (notPassed.length === 0)
         throw new errors/* InputError */.dz(`every job of workflow run ${runId} passed: nothing to rerun`);
     const narrowed = selectFromPlan(plan, notPassed, `passed in workflow run ${runId}`, new Date().toISOString());
     // It runs against this checkout: the plan says so (commit, ref, event of this workflow run).
-    const body = { ...narrowed, source: { ...narrowed.source, ...planSource(context) } };
+    const body = {
+        ...narrowed,
+        source: { ...narrowed.source, ...planSource(context) },
+        trust: { trusted: trust.trusted, reason: trust.reason },
+    };
     const base = { ...body, planId: planIdOf(body) };
     return {
         base,
+        trust,
         publish: true,
         locate: jobsFileLocator(base, context.workspace),
         rerunOf: `github-run:${runId}`,
         earlier: {
-            // Of the same commit, a job that passes now was flaky; after a new commit, it may have been fixed.
-            sameCode: plan.source.commit !== null && plan.source.commit === base.source.commit,
+            // Of the same commit, a job that passes now was flaky; after a new commit, it may have been fixed. The
+            // commit that run ran is GitHub's word, not its plan's.
+            sameCode: facts.headSha === base.source.commit,
             jobs: Object.fromEntries(merged.map((job) => [job.job, { status: job.status, tests: job.tests }])),
         },
     };
 }
-/** The `plan` input: a plan made elsewhere (not published again). */
-function givenBase(context, path) {
+/**
+ * The `plan` input: a plan made elsewhere (not published again). Under `trust: auto` (`autoTrust` given) it runs
+ * no more trusted than it was made; an explicit trust input decides alone.
+ */
+function givenBase(context, path, autoTrust) {
     const base = readPlan((0,external_node_path_.resolve)(context.workspace, path), path);
-    return { base, publish: false, locate: jobsFileLocator(base, context.workspace), rerunOf: undefined };
+    return {
+        base,
+        publish: false,
+        locate: jobsFileLocator(base, context.workspace),
+        rerunOf: undefined,
+        ...(autoTrust === undefined ? {} : { trust: cappedBy(autoTrust, recordedTrust(base, 'trust: trusted')) }),
+    };
 }
 /** A plan made here from the `jobs` input (a path or inline YAML). */
 async function madeBase(inputs, context, notes, trust) {
     const inline = isInlineJobs(inputs.jobs);
     const loaded = inline
         ? loadJobsText(inputs.jobs, 'input "jobs"')
-        : loadJobsFile((0,external_node_path_.resolve)(context.workspace, inputs.jobs), inputs.jobs);
+        : loadJobsFile((0,external_node_path_.resolve)(context.workspace, inputs.jobs), inputs.jobs, context.workspace);
     const ociDigests = await resolveOciTags(loaded.config, process.env, trust);
     const base = buildPlan(loaded.config, {
         ociDigests,
         source: planSource(context),
+        trust: { trusted: trust.trusted, reason: trust.reason },
         jobsFile: { name: inline ? 'inline' : inputs.jobs, sha256: loaded.sha256 },
         changes: await changedFiles(context),
         ...(inputs.only === undefined ? {} : { only: inputs.only }),
@@ -41139,7 +42173,7 @@ function jobsFileLocator(plan, workspace) {
         return () => undefined;
     let loaded;
     try {
-        loaded = loadJobsFile(path, name);
+        loaded = loadJobsFile(path, name, workspace);
     }
     catch {
         return () => undefined;
@@ -41201,6 +42235,7 @@ async function downloadJson(source, prefix, folder) {
 
 
 
+
 /** The Checks API takes at most this many annotations per request. */
 const CHECK_ANNOTATIONS_PER_REQUEST = 50;
 const MAX_OUTPUT_TEXT = 65_535;
@@ -41229,8 +42264,8 @@ function checkRunOutput(job, annotationCount) {
     const title = `${job.job}: ${status_words_statusLabel(job.status)}${exit} in ${shortDuration(job.durationMs)}`.slice(0, 255);
     const tests = job.tests;
     const lines = [
-        `**${job.description}** — ${status_words_statusLabel(job.status)} on ${job.executor} in ${shortDuration(job.durationMs)}${exit}.`,
-        job.message === null || job.status === 'passed' ? '' : `\n${job.message}`,
+        `**${markdownInline(job.description)}** — ${status_words_statusLabel(job.status)} on ${job.executor} in ${shortDuration(job.durationMs)}${exit}.`,
+        job.message === null || job.status === 'passed' ? '' : `\n${markdownLines(job.message)}`,
         tests === null
             ? ''
             : `\nTests: ${testCounts(tests)}${tests.durationMs === null ? '' : ` in ${testDuration(tests.durationMs)}`}.`,
@@ -41249,7 +42284,7 @@ function checkRunOutput(job, annotationCount) {
     const header = `${failures}${job.logTruncated ? 'End of the log:\n\n' : 'Log:\n\n'}`;
     const room = MAX_OUTPUT_TEXT - header.length - 2 * fence.length - 4;
     const tail = job.logTail.length > room ? job.logTail.slice(-room) : job.logTail;
-    return { title, summary, text: `${header}${fence}\n${tail.replaceAll(fence, "'''")}\n${fence}` };
+    return { title, summary, text: `${header}${fence}\n${fencedText(tail)}\n${fence}` };
 }
 /**
  * The failed tests as Markdown (name, place, message, details), within `room` characters: the tests that do not
@@ -41264,9 +42299,9 @@ function failedTestsText(tests, room) {
     let shown = 0;
     const closing = (left) => `_${left} more failed test(s): the reports are in the logs artifact._\n\n`;
     for (const failure of tests.failures) {
-        const where = failure.file === null ? '' : ` (\`${failure.file}:${failure.line}\`)`;
+        const where = failure.file === null ? '' : ` (${codeSpan(`${failure.file}:${failure.line}`)})`;
         const body = [failure.message, failure.details].filter((text) => text !== null).join('\n\n');
-        const part = `### ${failure.test}${where}\n\n${body === '' ? '' : `${fence}text\n${body.replaceAll(fence, "'''")}\n${fence}\n`}\n`;
+        const part = `### ${markdownInline(failure.test)}${where}\n\n${body === '' ? '' : `${fence}text\n${fencedText(body)}\n${fence}\n`}\n`;
         if (used + part.length + closing(tests.failed).length > room)
             break;
         parts.push(part);
@@ -41324,6 +42359,7 @@ function checkAnnotationBatches(annotations) {
 
 
 
+
 /**
  * `mode: report`: downloads every results.json of a workflow run (this one, or `results-from` — e.g. the run that
  * triggered a workflow_run, so fork PRs get check runs from a workflow with a write token), merges them over the
@@ -41331,9 +42367,10 @@ function checkAnnotationBatches(annotations) {
  * makes its jobs count as not run. The passed jobs' durations are written for the next plan's shards.
  */
 async function reportStep(inputs, context, layout, log) {
-    const source = inputs['results-from'] === undefined
-        ? { kind: 'this-run' }
-        : otherRun(inputs, context, inputs['results-from']);
+    const from = inputs['results-from'];
+    // Another run's artifacts are its workflow's: GitHub says which commit it ran, before any of them is read.
+    const facts = from === undefined ? undefined : await otherRunFacts(inputs, context, from);
+    const source = from === undefined ? { kind: 'this-run' } : otherRun(inputs, context, from);
     const folder = (0,external_node_path_.join)(layout.root, 'downloads', `report-${Date.now()}`);
     (0,external_node_fs_.mkdirSync)(folder, { recursive: true });
     const given = inputs.plan === undefined ? undefined : readPlan((0,external_node_path_.resolve)(context.workspace, inputs.plan), inputs.plan);
@@ -41344,7 +42381,10 @@ async function reportStep(inputs, context, layout, log) {
     for (const note of [...problems, ...merged.problems])
         log.line(`note: ${note}`);
     setOutput('durations-path', writeDurations(layout, merged.jobs));
-    const checks = checkRunsFactory(inputs, context, log, plan.source.commit)?.((0,external_node_path_.join)(folder, 'checks.json'));
+    // Check runs go on the commit GitHub names (this run's event, or the other run's head), never a plan's
+    // `source.commit`: a forged plan would put a check on any commit.
+    const headSha = facts === undefined ? context.headSha : facts.headSha;
+    const checks = checkRunsFactory(inputs, context, log, headSha)?.((0,external_node_path_.join)(folder, 'checks.json'));
     if (checks !== undefined)
         await completeCheckRuns(checks, merged.jobs, merged.annotations);
     emitAnnotations(log, merged.annotations, {
@@ -41528,6 +42568,8 @@ async function uploadRunArtifacts(run, setting) {
 
 
 
+
+
 /** The action's main step: plan, publish the plan, run it, report — or, with `mode: report`, merge shards' results. */
 async function mainStep() {
     const log = new ActionsLog();
@@ -41536,7 +42578,8 @@ async function mainStep() {
         const inputs = readInputs((name) => core/* getInput */.V4(name), {
             stateDir: (0,external_node_path_.join)(env.RUNNER_TEMP ?? (0,external_node_os_.tmpdir)(), 'vmplan'),
         });
-        const context = workflowContext(env, readEventPayload(env.GITHUB_EVENT_PATH));
+        const event = readEventPayload(env.GITHUB_EVENT_PATH);
+        const context = workflowContext(env, event.payload, event.unreadable);
         const layout = new StateLayout((0,external_node_path_.resolve)(context.workspace, inputs['state-dir']), (0,external_node_path_.resolve)(context.workspace, inputs['cache-dir'] ?? defaultCacheDir(env)));
         ensureStateDir(layout.root);
         ensureStateDir(layout.cacheDir, 'cache folder');
@@ -41574,11 +42617,11 @@ function artifactNames(context, inputs) {
 async function runStep(inputs, context, layout, log) {
     const names = artifactNames(context, inputs);
     // Only a rerun downloads anything into it (and creates it then).
-    const trust = trustOf(inputs, context);
-    const planned = await planForRun(inputs, context, (0,external_node_path_.join)(layout.root, 'downloads', `${Date.now()}`), trust);
+    const planned = await planForRun(inputs, context, (0,external_node_path_.join)(layout.root, 'downloads', `${Date.now()}`), trustOf(inputs, context));
+    const trust = planned.trust;
     for (const note of planned.notes)
         log.command(() => core/* notice */.lm(note));
-    const secretValues = secretValuesOf(planned.plan, process.env);
+    const secretValues = (0,secrets/* secretValuesOf */.W)(planned.plan, process.env);
     log.command(() => {
         for (const value of secretValues)
             core/* setSecret */.Pq(value);
@@ -41589,6 +42632,13 @@ async function runStep(inputs, context, layout, log) {
     setOutput('plan-id', planned.plan.planId);
     setOutput('plan-path', planPath);
     announceShard(planned, log);
+    // A plan the trust policy refuses is never published: an artifact is what a later rerun-failed-from would run.
+    // (The pipeline checks the plan this step executes again, published or not.)
+    if (planned.publish)
+        await enforceTrust(planned.basePlan, trust, {
+            repositoryRoot: context.workspace,
+            cacheDir: layout.cacheDir,
+        });
     const links = await publishPlan(planned, { context, layout, log, name: names.plan, secretValues });
     if (inputs['plan-only']) {
         setOutput('status', 'planned');
@@ -41625,7 +42675,7 @@ async function pruneAfterRun(inputs, layout, log) {
         const pruned = await pruneCache(layout.cacheDir, { maxBytes });
         const now = Date.now();
         const removed = pruned.removed.map((item) => `  removed ${describeItem(item, now)}`);
-        log.line(`Cache ${layout.cacheDir}: ${formatBytes(pruned.keptBytes)} kept (cache-max-size ${formatBytes(maxBytes)})${removed.length > 0 ? `\n${removed.join('\n')}` : ''}`);
+        log.line(`Cache ${layout.cacheDir}: ${(0,util_bytes/* formatBytes */.z)(pruned.keptBytes)} kept (cache-max-size ${(0,util_bytes/* formatBytes */.z)(maxBytes)})${removed.length > 0 ? `\n${removed.join('\n')}` : ''}`);
     }
     catch (error) {
         log.command(() => core/* warning */.$e(`vmplan: could not prune the cache folder: ${error.message}`));
@@ -41633,7 +42683,25 @@ async function pruneAfterRun(inputs, layout, log) {
 }
 /** How far this workflow run's code is trusted (decided before planning: an untrusted plan asks registries anonymously). */
 function trustOf(inputs, context) {
-    return decideTrust(inputs.trust, { event: context.event, forkPullRequest: context.pullRequestFromElsewhere }, { imagePaths: inputs['trusted-image-paths'], network: inputs['untrusted-network'] });
+    return decideTrust(inputs.trust, {
+        event: context.event,
+        forkPullRequest: context.pullRequestFromElsewhere,
+        unknownOrigin: context.pullRequestOriginUnknown,
+    }, {
+        imagePaths: inputs['trusted-image-paths'],
+        network: inputs['untrusted-network'],
+        untrustedSecrets: inputs['untrusted-secrets'],
+        caps: untrustedCaps(inputs),
+    });
+}
+/** The `untrusted-max-*` inputs as caps (each unset one at its default). */
+function untrustedCaps(inputs) {
+    return {
+        maxJobs: inputs['untrusted-max-jobs'] ?? DEFAULT_UNTRUSTED_LIMITS.maxJobs,
+        maxMemoryMiB: inputs['untrusted-max-memory'] ?? DEFAULT_UNTRUSTED_LIMITS.maxMemoryMiB,
+        maxCpus: inputs['untrusted-max-cpus'] ?? DEFAULT_UNTRUSTED_LIMITS.maxCpus,
+        maxTimeoutMinutes: inputs['untrusted-max-timeout'] ?? DEFAULT_UNTRUSTED_LIMITS.maxTimeoutMinutes,
+    };
 }
 /** What the pipeline runs and how, from the inputs and the workflow run. */
 function runRequest(planned, inputs, context, where) {
@@ -41760,7 +42828,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   wM: () => (/* binding */ WorkspacePathSchema)
 });
 
-// UNUSED EXPORTS: BuildImageSchema, DefaultsSchema, ENV_NAME_PATTERN, FilesImageSchema, ImageSchema, JobSchema, NetworkSchema, NixImageSchema, OciImageSchema, RESERVED_ENV_PREFIX, WorkspaceSettingsSchema
+// UNUSED EXPORTS: BuildImageSchema, DefaultsSchema, ENV_NAME_PATTERN, FilesImageSchema, ImageSchema, JobSchema, LimitsSchema, NetworkSchema, NixImageSchema, OciImageSchema, RESERVED_ENV_PREFIX, WorkspaceSettingsSchema
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
 var schemas = __nccwpck_require__(92857);
@@ -41774,6 +42842,8 @@ const GUEST_ARCHS = ['arm64', 'amd64'];
 var reference = __nccwpck_require__(62148);
 // EXTERNAL MODULE: ./src/parsers/formats/registry.ts + 3 modules
 var registry = __nccwpck_require__(88748);
+// EXTERNAL MODULE: ./src/util/bytes.ts
+var bytes = __nccwpck_require__(1671);
 // EXTERNAL MODULE: ./src/util/describe.ts
 var describe = __nccwpck_require__(27983);
 // EXTERNAL MODULE: ./src/config/runner-variables.ts
@@ -41781,6 +42851,7 @@ var runner_variables = __nccwpck_require__(12282);
 // EXTERNAL MODULE: ./src/config/zod-problems.ts
 var zod_problems = __nccwpck_require__(95980);
 ;// CONCATENATED MODULE: ./src/config/schema.ts
+
 
 
 
@@ -41993,6 +43064,27 @@ const RetryOnSchema = schemas/* array */.YOg(schemas/* enum */.k5n(RETRY_CAUSES,
     .min(1, { error: 'expected at least one of "failure", "timeout", "infrastructure"' })
     .refine((causes) => new Set(causes).size === causes.length, { error: 'expected each cause once' })
     .describe('Which ends of an attempt are retried: "failure" (the command failed), "timeout", "infrastructure" (the VM did not boot, the hypervisor died, the guest wrote no result). Default: all three.');
+/** A size in bytes: a whole number, or a string such as "512MiB" or "2GB". */
+const ByteSizeSchema = schemas/* union */.KCZ([
+    schemas/* int */.Whr().positive({ error: 'expected a positive number of bytes' }),
+    schemas/* string */.YjP().refine((text) => ((0,bytes/* parseBytes */.C)(text) ?? 0) > 0, {
+        error: (issue) => `expected a size such as "512MiB" or "2GB", found ${(0,describe/* describeValue */.b)(issue.input)}`,
+    }),
+]);
+/** Caps on what one job brings back and writes: a runaway or hostile job stops at them, with a note in its log. */
+const LimitsSchema = schemas/* strictObject */.rej({
+    'artifact-bytes': ByteSizeSchema.optional().describe('Bytes brought back from the job (artifacts, reports, outputs; a sparse file counts its allocated bytes). Default 8GiB; 1GiB in untrusted runs.'),
+    'artifact-files': schemas/* int */.Whr()
+        .positive()
+        .optional()
+        .describe('Files brought back from the job. Default 50000; 10000 in untrusted runs.'),
+    'report-files': schemas/* int */.Whr()
+        .positive()
+        .optional()
+        .describe('Test report files brought back and read. Default 2000; 500 in untrusted runs.'),
+    'log-bytes': ByteSizeSchema.optional().describe("Bytes kept of the guest's output (guest.log) and console (console.log). Default 256MiB; 64MiB in untrusted runs."),
+})
+    .describe('Caps on what a job brings back and logs (untrusted runs use the lower of these and their own).');
 /** One job: a shell script run in a fresh VM (or on the host). */
 const JobSchema = schemas/* strictObject */.rej({
     run: NonEmptyStringSchema.describe('Shell script, run with `bash -e` (host) or `sh -e` (guest) in the workspace.'),
@@ -42011,7 +43103,7 @@ const JobSchema = schemas/* strictObject */.rej({
     env: EnvSchema.optional(),
     secrets: schemas/* array */.YOg(SecretNameSchema)
         .optional()
-        .describe('Names of runner environment variables passed to the job; their values are never stored.'),
+        .describe('Names of runner environment variables passed to the job; their values are never stored. An untrusted run refuses them unless the workflow allows the names (untrusted-secrets).'),
     paths: schemas/* array */.YOg(PathFilterSchema)
         .optional()
         .describe('Run only when a changed file matches one of these globs ("!" excludes). Ignored when changes are unknown.'),
@@ -42030,6 +43122,7 @@ const JobSchema = schemas/* strictObject */.rej({
     'retry-on': RetryOnSchema.optional(),
     cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
     memory: MemorySchema.optional().describe("Override the image's memory for this job."),
+    limits: LimitsSchema.optional(),
 })
     .describe('A CI job.');
 /** Settings every job inherits unless it sets its own. */
@@ -42041,6 +43134,7 @@ const DefaultsSchema = schemas/* strictObject */.rej({
     env: EnvSchema.optional(),
     retries: RetriesSchema.optional(),
     'retry-on': RetryOnSchema.optional(),
+    limits: LimitsSchema.optional(),
 });
 /** A gitignore-style pattern inside the repository. */
 const WorkspacePatternSchema = schemas/* string */.YjP()
@@ -42055,7 +43149,7 @@ const WorkspaceSettingsSchema = schemas/* strictObject */.rej({
         .describe('Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"), on top of what git ignores. .git is always left out.'),
     'include-ignored': schemas/* array */.YOg(WorkspacePatternSchema)
         .optional()
-        .describe('Ignored by git but wanted in the snapshot, gitignore-style ("dist/", "/vendor/", "*.env.example"). In a git repository the snapshot holds what git would commit: tracked files and untracked files that are not ignored.'),
+        .describe('Ignored by git but wanted in the snapshot, gitignore-style ("dist/", "/vendor/", "*.env.example"). In a git repository the snapshot holds what git would commit: tracked files and untracked files that are not ignored. An untrusted run refuses it and snapshots only tracked files.'),
     mode: schemas/* enum */.k5n(['overlay', 'copy'], {
         error: (issue) => `expected "overlay" or "copy", found ${(0,describe/* describeValue */.b)(issue.input)}`,
     })
@@ -42575,14 +43669,16 @@ var external_node_fs_ = __nccwpck_require__(73024);
 var external_node_path_ = __nccwpck_require__(76760);
 // EXTERNAL MODULE: ./src/plan/schema.ts
 var schema = __nccwpck_require__(47684);
+// EXTERNAL MODULE: ./src/plan/secrets.ts
+var secrets = __nccwpck_require__(64682);
 // EXTERNAL MODULE: ./src/process/cgroup.ts
 var process_cgroup = __nccwpck_require__(23537);
 // EXTERNAL MODULE: ./src/process/ownership.ts
 var ownership = __nccwpck_require__(22228);
 // EXTERNAL MODULE: ./src/process/run-process.ts
 var run_process = __nccwpck_require__(25820);
-// EXTERNAL MODULE: ./src/workspace/collect.ts
-var collect = __nccwpck_require__(48479);
+// EXTERNAL MODULE: ./src/workspace/collect.ts + 1 modules
+var collect = __nccwpck_require__(13204);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
 ;// CONCATENATED MODULE: ./src/workspace/host-workspace.ts
@@ -42687,6 +43783,7 @@ var phases = __nccwpck_require__(34688);
 
 
 
+
 /** The shell a job's script runs with, as GitHub runs `shell: bash` steps. */
 const HOST_SHELL = ['bash', '--noprofile', '--norc', '-eo', 'pipefail'];
 /**
@@ -42769,15 +43866,13 @@ class HostExecutor {
         }
         const script = (0,external_node_path_.join)(jobDir, 'run.sh');
         (0,external_node_fs_.writeFileSync)(script, `${node.command}\n`, { mode: 0o700 });
-        const env = (0,job_env/* hostJobEnvironment */.nc)(this.inheritedEnv, node, context.secrets, {
-            ...(0,job_env/* vmplanVariables */.OC)(context.runId, node, workspace),
-            [ownership/* NODE_DIR_VARIABLE */.gi]: jobDir,
-        });
+        // A secret another job names is not this job's to inherit: it gets only the ones it names.
+        const env = (0,job_env/* hostJobEnvironment */.nc)(this.inheritedEnv, node, context.secrets, { ...(0,job_env/* vmplanVariables */.OC)(context.runId, node, workspace), [ownership/* NODE_DIR_VARIABLE */.gi]: jobDir }, (0,secrets/* secretNamesOf */.G)(context.plan));
         const commandStart = Date.now();
         const result = await this.runScript(context, script, workdir, env);
         times.command = { start: commandStart, end: Date.now() };
         const passed = result.exitCode === 0 && !context.signal.aborted;
-        const notes = await (0,collect/* collectJobOutputs */.W)({ artifacts: workspace, reports: workspace, outputs: workspace }, { artifacts: node.artifacts, reports: (0,schema/* reportGlobs */.i9)(node), outputs: passed ? (node.outputs ?? []) : [] }, jobDir, Object.values(context.secrets));
+        const notes = await (0,collect/* collectJobOutputs */.Wr)({ artifacts: workspace, reports: workspace, outputs: workspace }, { artifacts: node.artifacts, reports: (0,schema/* reportGlobs */.i9)(node), outputs: passed ? (node.outputs ?? []) : [] }, jobDir, context.runSecrets, context.limits);
         if (notes.length > 0)
             await log.note(notes.join('\n'));
         return toOutcome(result);
@@ -42825,12 +43920,16 @@ const runtime = {
 /**
  * The runner's environment without what no job or image build may inherit: the runner's credentials and
  * workflow files (see runner-variables.ts), vmplan's own variables and NODE_OPTIONS (which would change how a
- * job's node runs). Jobs get secrets only by naming them.
+ * job's node runs), and the `withheld` names — the secrets the plan's jobs name (see secretNamesOf), which reach
+ * a job only when it names them itself.
  */
-function inheritableEnvironment(inherited) {
+function inheritableEnvironment(inherited, withheld = new Set()) {
     const env = {};
     for (const [name, value] of Object.entries(inherited)) {
-        if (value !== undefined && !(0,_config_runner_variables_js__WEBPACK_IMPORTED_MODULE_0__/* .isRunnerOnly */ .D)(name) && !/^(VMPLAN_|NODE_OPTIONS$)/.test(name))
+        if (value !== undefined &&
+            !(0,_config_runner_variables_js__WEBPACK_IMPORTED_MODULE_0__/* .isRunnerOnly */ .D)(name) &&
+            !withheld.has(name) &&
+            !/^(VMPLAN_|NODE_OPTIONS$)/.test(name))
             env[name] = value;
     }
     return env;
@@ -42840,11 +43939,12 @@ function vmplanVariables(runId, node, workspace) {
     return { VMPLAN: '1', VMPLAN_RUN_ID: runId, VMPLAN_JOB: node.job, VMPLAN_WORKSPACE: workspace, CI: 'true' };
 }
 /**
- * The environment of a job run on the host: the runner's environment minus credentials, then the job's
- * literal env, its named secrets and vmplan's variables (later ones win).
+ * The environment of a job run on the host: the runner's environment minus credentials and minus every secret
+ * another job of the plan names (`planSecrets`), then the job's literal env, its own named secrets and vmplan's
+ * variables (later ones win).
  */
-function hostJobEnvironment(inherited, node, secrets, vmplan) {
-    return { ...inheritableEnvironment(inherited), ...node.env, ...secrets, ...vmplan };
+function hostJobEnvironment(inherited, node, secrets, vmplan, planSecrets = new Set()) {
+    return { ...inheritableEnvironment(inherited, planSecrets), ...node.env, ...secrets, ...vmplan };
 }
 
 
@@ -43107,10 +44207,19 @@ function shareArgs(share, index, options) {
     }
     return [
         '-fsdev',
-        `local,id=fs${index},path=${value(share.hostPath)},security_model=none${share.readOnly ? ',readonly=on' : ''}`,
+        `local,id=fs${index},path=${value(share.hostPath)},${ninePModel(share.readOnly)}`,
         '-device',
         `virtio-9p-pci,fsdev=fs${index},mount_tag=${value(share.tag)}`,
     ];
+}
+/**
+ * A writable 9p share is `mapped-xattr`: QEMU creates every file as itself with a plain mode (0755 files, so a
+ * built program stays runnable on the host) and keeps the guest's owner, mode and special files in xattrs, so
+ * a root guest's `mknod` or `chmod u+s` never makes a device node or a set-id file on the host. A read-only
+ * share (`readonly=on`, enforced by QEMU) shows the host's owners and modes as they are.
+ */
+function ninePModel(readOnly) {
+    return readOnly ? 'security_model=none,readonly=on' : 'security_model=mapped-xattr,fmode=0755,dmode=0755';
 }
 
 
@@ -43173,6 +44282,9 @@ function virtiofsdArgs(daemon, socket, folder) {
             'sandbox=chroot',
             '-o',
             'log_level=warn',
+            // A root guest's mknod makes no device node on the host (set-id bits need the nosuid mount: see vm-job).
+            '-o',
+            'modcaps=-mknod:-fsetid:-setfcap',
         ];
     }
     const sandbox = process.getuid?.() === 0 ? 'chroot' : 'none';
@@ -43182,6 +44294,7 @@ function virtiofsdArgs(daemon, socket, folder) {
         '--cache=auto',
         `--sandbox=${sandbox}`,
         '--log-level=warn',
+        '--modcaps=-mknod:-fsetid:-setfcap',
     ];
 }
 /**
@@ -43330,8 +44443,8 @@ var image_users = __nccwpck_require__(53423);
 var ownership = __nccwpck_require__(22228);
 // EXTERNAL MODULE: ./src/util/short-socket-dir.ts
 var short_socket_dir = __nccwpck_require__(77728);
-// EXTERNAL MODULE: ./src/executors/vm/vm-job.ts + 6 modules
-var vm_job = __nccwpck_require__(54754);
+// EXTERNAL MODULE: ./src/executors/vm/vm-job.ts + 8 modules
+var vm_job = __nccwpck_require__(80155);
 ;// CONCATENATED MODULE: ./src/executors/vfkit/args.ts
 /** A VM spec that vfkit's command line cannot express; never passed through half-right. */
 class VfkitArgumentError extends Error {
@@ -43661,7 +44774,7 @@ const runtime = {
 
 /***/ }),
 
-/***/ 54754:
+/***/ 80155:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43678,12 +44791,59 @@ var external_node_crypto_ = __nccwpck_require__(77598);
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: ./src/plan/limits.ts
+var limits = __nccwpck_require__(98079);
 // EXTERNAL MODULE: ./src/plan/schema.ts
 var schema = __nccwpck_require__(47684);
+// EXTERNAL MODULE: ./src/util/bytes.ts
+var util_bytes = __nccwpck_require__(1671);
 // EXTERNAL MODULE: ./src/util/lease.ts
 var lease = __nccwpck_require__(4390);
 // EXTERNAL MODULE: ./src/util/mask-file.ts
 var mask_file = __nccwpck_require__(77969);
+// EXTERNAL MODULE: ./src/util/mask.ts
+var mask = __nccwpck_require__(56934);
+;// CONCATENATED MODULE: ./src/util/mask-tree.ts
+
+
+
+
+/**
+ * Masks secret values in every regular file under `folder` (bytes as bytes, see maskFileInPlace) and in the names
+ * of its entries. Nothing is followed: links, pipes and devices are left as they are (the caller has swept them),
+ * and folders are entered only as what lstat says they are. Returns how many files or names were masked.
+ */
+async function maskTreeInPlace(folder, secrets) {
+    const masker = new mask/* Masker */.G(secrets);
+    if (masker.empty || !(0,external_node_fs_.lstatSync)(folder, { throwIfNoEntry: false })?.isDirectory())
+        return 0;
+    let masked = 0;
+    const walk = async (dir) => {
+        for (const entry of (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })) {
+            let path = (0,external_node_path_.join)(dir, entry.name);
+            const name = masker.mask(entry.name);
+            if (name !== entry.name) {
+                path = freeName(dir, name);
+                (0,external_node_fs_.renameSync)((0,external_node_path_.join)(dir, entry.name), path);
+                masked++;
+            }
+            if (entry.isDirectory())
+                await walk(path);
+            else if (entry.isFile() && (await (0,mask_file/* maskFileInPlace */.B)(path, secrets)))
+                masked++;
+        }
+    };
+    await walk(folder);
+    return masked;
+}
+/** `name` in `dir`, or `name.2`, `name.3`, ... when that is taken (two names may mask alike). */
+function freeName(dir, name) {
+    let candidate = (0,external_node_path_.join)(dir, name);
+    for (let n = 2; (0,external_node_fs_.lstatSync)(candidate, { throwIfNoEntry: false }) !== undefined; n++)
+        candidate = (0,external_node_path_.join)(dir, `${name}.${n}`);
+    return candidate;
+}
+
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
 // EXTERNAL MODULE: ./src/workspace/copy-tree.ts + 1 modules
@@ -43714,8 +44874,8 @@ async function cloneFile(source, target) {
     return 'copy';
 }
 
-// EXTERNAL MODULE: ./src/workspace/collect.ts
-var collect = __nccwpck_require__(48479);
+// EXTERNAL MODULE: ./src/workspace/collect.ts + 1 modules
+var collect = __nccwpck_require__(13204);
 // EXTERNAL MODULE: ./src/workspace/inputs.ts
 var inputs = __nccwpck_require__(5608);
 ;// CONCATENATED MODULE: ./src/workspace/sanitize.ts
@@ -43729,7 +44889,8 @@ const OPEN_NOFOLLOW = external_node_fs_.constants.O_RDONLY | external_node_fs_.c
 /**
  * Makes a folder a guest or job wrote into safe for the host to keep and upload: pipes, sockets and device nodes
  * are removed, and so are symlinks unless `keepLinks` (a cache's links are only ever followed inside a guest);
- * setuid, setgid and sticky bits are cleared. Never follows a link: each entry is opened with O_NOFOLLOW and
+ * setuid, setgid and sticky bits are cleared. `privilegedOnly`: device nodes and set-id bits only (what grants
+ * privilege on the host), links, pipes and sockets left for the collection to name. Never follows a link: each entry is opened with O_NOFOLLOW and
  * changed through that handle, and folders are entered through their handles where the OS allows it.
  * Returns the relative paths removed.
  */
@@ -43742,7 +44903,10 @@ async function sanitizeTree(folder, options = {}) {
         for (const entry of await (0,promises_.readdir)(here, { withFileTypes: true })) {
             const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
             const full = (0,external_node_path_.join)(here, entry.name);
-            if (entry.isSymbolicLink() && options.keepLinks === true)
+            if (entry.isSymbolicLink() && (options.keepLinks === true || options.privilegedOnly === true))
+                continue;
+            // Pipes and sockets grant nothing: left for the collection to name.
+            if ((entry.isFIFO() || entry.isSocket()) && options.privilegedOnly === true)
                 continue;
             if (!entry.isFile() && !entry.isDirectory()) {
                 // unlink never follows; a folder put in its place since is left alone (rm without recursive refuses it).
@@ -43907,6 +45071,47 @@ function readGuestResult(path) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/executors/vm/inert-mounts.ts
+
+/** Runs `mount`/`umount`; the trimmed stderr when it failed, else undefined. */
+function run(command, args) {
+    const result = (0,external_node_child_process_.spawnSync)(command, args, { encoding: 'utf8' });
+    if (result.error !== undefined)
+        return result.error.message;
+    return result.status === 0 ? undefined : result.stderr.trim() || `exit ${String(result.status)}`;
+}
+/**
+ * Makes each folder a `nosuid,nodev` bind mount of itself (Linux, as root): whatever a guest's share server
+ * creates there — a set-id file, a device node — is inert for every process on the host from the moment it
+ * exists, until the job's sweep has cleared it and `release` unmounts. A mount that fails undoes the others and
+ * throws with the folder and mount's own words.
+ */
+function mountInert(folders) {
+    const mounted = [];
+    const release = () => {
+        const problems = [];
+        for (const folder of [...mounted].reverse()) {
+            const failed = run('umount', [folder]);
+            // Busy (a helper not yet gone): detach it; the mount stays nosuid,nodev until the last user is.
+            if (failed !== undefined && run('umount', ['-l', folder]) !== undefined)
+                problems.push(`cannot unmount ${folder}: ${failed}`);
+        }
+        mounted.length = 0;
+        return problems;
+    };
+    for (const folder of folders) {
+        const bound = run('mount', ['--bind', folder, folder]);
+        if (bound === undefined)
+            mounted.push(folder);
+        const why = bound ?? run('mount', ['-o', 'remount,bind,nosuid,nodev', folder]);
+        if (why !== undefined) {
+            release();
+            throw new Error(`cannot make the shared folder ${folder} nosuid,nodev (${why}): vmplan needs to mount (root with CAP_SYS_ADMIN) to share folders over virtiofs safely; set VMPLAN_QEMU_SHARES=9p to share them over 9p instead`);
+        }
+    }
+    return { folders: [...mounted], release };
+}
+
 // EXTERNAL MODULE: external "node:timers/promises"
 var external_node_timers_promises_ = __nccwpck_require__(58500);
 ;// CONCATENATED MODULE: ./src/executors/vm/tail-file.ts
@@ -43917,10 +45122,12 @@ const POLL_MS = 100;
 const CHUNK = 256 * 1024;
 /**
  * Follows a file a guest writes (guest.log on the job share) into a stream, until `stop` resolves; then reads
- * what is left and ends the stream. Never follows a symlink (the guest controls that folder).
+ * what is left and ends the stream. Never follows a symlink (the guest controls that folder). At most
+ * `maxBytes` are copied (a guest can write without end, or a sparse file of any size): then one line says so.
  */
-async function followFile(path, into, stop) {
+async function followFile(path, into, stop, maxBytes = Number.MAX_SAFE_INTEGER) {
     let offset = 0;
+    let cut = false;
     let stopped = false;
     void stop.then(() => {
         stopped = true;
@@ -43938,7 +45145,13 @@ async function followFile(path, into, stop) {
             if (!(0,external_node_fs_.fstatSync)(fd).isFile())
                 return;
             for (;;) {
-                const read = (0,external_node_fs_.readSync)(fd, buffer, 0, CHUNK, offset);
+                if (offset >= maxBytes) {
+                    if (!cut)
+                        into.write(`\nvmplan: the guest's output was cut here, at ${maxBytes} bytes (limits.log-bytes)\n`);
+                    cut = true;
+                    return;
+                }
+                const read = (0,external_node_fs_.readSync)(fd, buffer, 0, Math.min(CHUNK, maxBytes - offset), offset);
                 if (read <= 0)
                     return;
                 offset += read;
@@ -44013,6 +45226,10 @@ function buildVmSpec(input) {
 
 
 
+
+
+
+
 /**
  * Runs one job in a throw-away VM: writes the guest files (job share), gives the VM its workspace (the run's
  * snapshot for an overlay, or a per-job copy) and a clone of the root disk, boots it, streams guest.log, stops
@@ -44058,9 +45275,11 @@ async function runTimedVmJob(context, launcher, settings, seen) {
     const socket = (0,external_node_path_.join)(settings.socketDir, `${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.sock`);
     const pidFile = (0,external_node_path_.join)(jobDir, `${launcher.name}.pid`);
     const consoleLog = (0,external_node_path_.join)(jobDir, 'console.log');
+    const logBytes = (context.limits ?? limits/* DEFAULT_LIMITS */.dR).logBytes;
     let disk = null;
     let view;
     let passed = false;
+    let disarm;
     writeGuestFiles(guestDir, {
         node,
         timeoutSeconds: Math.ceil(node.timeoutMinutes * 60),
@@ -44119,6 +45338,7 @@ async function runTimedVmJob(context, launcher, settings, seen) {
         (0,external_node_fs_.rmSync)(socket, { force: true });
         if (context.signal.aborted)
             return { status: 'failed', exitCode: null, message: 'stopped before the VM started' };
+        disarm = guardShares(writableShares(spec.shares, launcher), launcher, log);
         watchCommandStart(guestDir, seen);
         const launchCalled = Date.now();
         const vm = await launcher.launch(spec, log);
@@ -44135,18 +45355,25 @@ async function runTimedVmJob(context, launcher, settings, seen) {
             context.signal.addEventListener('abort', onAbort, { once: true });
         const following = context.guestLog === undefined
             ? Promise.resolve()
-            : followFile((0,external_node_path_.join)(guestDir, 'guest.log'), context.guestLog.input(), vm.exited);
+            : followFile((0,external_node_path_.join)(guestDir, 'guest.log'), context.guestLog.input(), vm.exited, logBytes);
         const exit = await vm.exited;
         seen.exit = Date.now();
         seen.unwatch();
         context.signal.removeEventListener('abort', onAbort);
         await stopping;
         await following;
-        // The console mirrors the job's output: masked like it.
+        // The console mirrors the job's output: capped and masked like it.
+        await capFile(consoleLog, logBytes, log);
         if ((0,external_node_fs_.existsSync)(consoleLog))
-            await (0,mask_file/* maskFileInPlace */.B)(consoleLog, Object.values(context.secrets));
-        await bringBack(context, guestDir);
-        await sweepCaches(caches, log);
+            await (0,mask_file/* maskFileInPlace */.B)(consoleLog, context.runSecrets);
+        // Nothing privileged stays once the guest is gone, whatever the collection then does.
+        await disarm();
+        try {
+            await bringBack(context, guestDir);
+        }
+        finally {
+            await sweepCaches(caches, log);
+        }
         if (context.signal.aborted)
             return { status: 'failed', exitCode: null, message: 'stopped' };
         if (exit.code !== 0) {
@@ -44162,6 +45389,8 @@ async function runTimedVmJob(context, launcher, settings, seen) {
         return outcome;
     }
     finally {
+        // A failure anywhere above (the launch, the log, the collection) still sweeps and unmounts the shares.
+        await disarm?.();
         (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, 'secrets.env'), { force: true });
         // The guest's own copy of its output is unmasked; the job's guest.log is the masked one.
         (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, 'guest.log'), { force: true });
@@ -44178,6 +45407,49 @@ async function runTimedVmJob(context, launcher, settings, seen) {
         // The guest could write into its inputs share (vfkit cannot keep it read-only): nothing of it is kept.
         (0,external_node_fs_.rmSync)((0,external_node_path_.join)(jobDir, 'inputs'), { recursive: true, force: true });
     }
+}
+/** Cuts a log the guest wrote past `bytes` (a guest can print without end), saying so in the job's log. */
+async function capFile(path, bytes, log) {
+    const info = lstatOrUndefined(path);
+    if (info === undefined || !info.isFile() || info.size <= bytes)
+        return;
+    (0,external_node_fs_.truncateSync)(path, bytes);
+    await log.note(`vmplan: ${(0,external_node_path_.basename)(path)} cut at ${(0,util_bytes/* formatBytes */.z)(bytes)} of ${(0,util_bytes/* formatBytes */.z)(info.size)} (limits.log-bytes)`);
+}
+/** The host folders of the shares a (root) guest can write: all but those the hypervisor keeps read-only. */
+function writableShares(shares, launcher) {
+    return shares
+        .filter((share) => !(share.readOnly && launcher.enforcesReadOnlyShares))
+        .map((share) => share.hostPath);
+}
+/**
+ * Guards the shares a guest can write from the moment it boots: `nosuid,nodev` mounts where the share server
+ * keeps set-id bits (see VmLauncher.sharesKeepSetId). Returns the sweep that clears any device node and set-id
+ * bit the guest left, then unmounts — run once, after the VM is gone, whatever failed.
+ */
+function guardShares(folders, launcher, log) {
+    const mounts = launcher.sharesKeepSetId === true ? mountInert(folders) : undefined;
+    let done;
+    return () => {
+        done ??= (async () => {
+            const removed = [];
+            try {
+                for (const folder of folders)
+                    removed.push(...(await sanitizeTree(folder, { privilegedOnly: true })).map((path) => `${folder}/${path}`));
+            }
+            finally {
+                const problems = mounts?.release() ?? [];
+                if (problems.length > 0)
+                    await log.note(`vmplan: ${problems.join('; ')}`);
+            }
+            if (removed.length > 0)
+                await log.note(`vmplan: removed ${removed.length} device node(s) the guest made in its shares: ${removed
+                    .slice(0, 5)
+                    .map((path) => JSON.stringify(path))
+                    .join(', ')}`);
+        })();
+        return done;
+    };
 }
 /** The job's outcome from result.json, which the guest wrote and nothing vouches for. */
 function outcomeFromResult(path, log, seen) {
@@ -44252,7 +45524,7 @@ async function bringBack(context, guestDir) {
     };
     // The agent collects outputs only after the command passed (and the engine gives them to dependents only then).
     const outputs = (0,external_node_fs_.existsSync)(roots.outputs) ? (node.outputs ?? []) : [];
-    const notes = await (0,collect/* collectJobOutputs */.W)(roots, { artifacts: node.artifacts, reports: (0,schema/* reportGlobs */.i9)(node), outputs }, jobDir, Object.values(context.secrets));
+    const notes = await (0,collect/* collectJobOutputs */.Wr)(roots, { artifacts: node.artifacts, reports: (0,schema/* reportGlobs */.i9)(node), outputs }, jobDir, context.runSecrets, context.limits ?? limits/* DEFAULT_LIMITS */.dR);
     if (notes.length > 0)
         await log.note(notes.join('\n'));
     for (const folder of Object.values(roots))
@@ -44261,7 +45533,7 @@ async function bringBack(context, guestDir) {
     const removed = await sanitizeTree(guestDir);
     // result.json is kept and uploaded with the logs: its message is the guest's words, secrets included.
     if (lstatOrUndefined((0,external_node_path_.join)(guestDir, 'result.json'))?.isFile() === true)
-        await (0,mask_file/* maskFileInPlace */.B)((0,external_node_path_.join)(guestDir, 'result.json'), Object.values(context.secrets));
+        await (0,mask_file/* maskFileInPlace */.B)((0,external_node_path_.join)(guestDir, 'result.json'), context.runSecrets);
     if (removed.length > 0)
         await log.note(`vmplan: removed ${removed.length} link(s), pipe(s) or device(s) the guest left in its share: ${removed
             .slice(0, 5)
@@ -44280,6 +45552,11 @@ async function bringBack(context, guestDir) {
             // The guest's files become the runner's: as root, the guest user's uid could be a real user here.
             if (process.getuid?.() === 0)
                 (0,external_node_child_process_.spawnSync)('chown', ['-R', '-h', '0:0', (0,external_node_path_.join)(jobDir, name)]);
+            // Uploaded with the logs: a token the job wrote into a file (.npmrc) is masked like an artifact's.
+            if (info.isDirectory())
+                await maskTreeInPlace((0,external_node_path_.join)(jobDir, name), context.runSecrets);
+            else
+                await (0,mask_file/* maskFileInPlace */.B)((0,external_node_path_.join)(jobDir, name), context.runSecrets);
         }
         else {
             (0,external_node_fs_.rmSync)((0,external_node_path_.join)(guestDir, name), { recursive: true, force: true });
@@ -44330,7 +45607,7 @@ function stripControlCharacters(text) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(98091);
+/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73672);
 // The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
 
 await (0,_action_main_step_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStep */ .U)();
@@ -44892,6 +46169,74 @@ function executorsUsing(plan, node) {
 
 /***/ }),
 
+/***/ 98079:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $S: () => (/* binding */ JobLimitsSchema),
+/* harmony export */   Pz: () => (/* binding */ plannedLimits),
+/* harmony export */   WB: () => (/* binding */ effectiveLimits),
+/* harmony export */   dR: () => (/* binding */ DEFAULT_LIMITS)
+/* harmony export */ });
+/* unused harmony export UNTRUSTED_LIMITS */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(92857);
+/* harmony import */ var _util_bytes_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1671);
+
+
+/** A job's caps as the plan holds them (each present only when the jobs file set it) and as a run uses them. */
+const JobLimitsSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
+    artifactBytes: zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr().positive().describe('Bytes brought back (allocated bytes of each file).'),
+    artifactFiles: zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr().positive().describe('Files brought back.'),
+    reportFiles: zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr().positive().describe('Test report files brought back and read.'),
+    logBytes: zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr().positive().describe('Bytes kept of guest.log, and of console.log.'),
+});
+/** The caps of a trusted run's job that sets none: enough for a large real project. */
+const DEFAULT_LIMITS = {
+    artifactBytes: 8 * 2 ** 30,
+    artifactFiles: 50_000,
+    reportFiles: 2_000,
+    logBytes: 256 * 2 ** 20,
+};
+/** The most an untrusted run's job gets, whatever its jobs file says. */
+const UNTRUSTED_LIMITS = {
+    artifactBytes: 2 ** 30,
+    artifactFiles: 10_000,
+    reportFiles: 500,
+    logBytes: 64 * 2 ** 20,
+};
+/** The caps a jobs file sets for a job (its own over `defaults.limits`), for the plan; undefined when none. */
+function plannedLimits(job, defaults) {
+    const merged = { ...defaults, ...job };
+    const bytes = (value) => value === undefined ? undefined : typeof value === 'number' ? value : (0,_util_bytes_js__WEBPACK_IMPORTED_MODULE_0__/* .parseBytes */ .C)(value);
+    const planned = {};
+    const artifactBytes = bytes(merged['artifact-bytes']);
+    if (artifactBytes !== undefined)
+        planned.artifactBytes = artifactBytes;
+    if (merged['artifact-files'] !== undefined)
+        planned.artifactFiles = merged['artifact-files'];
+    if (merged['report-files'] !== undefined)
+        planned.reportFiles = merged['report-files'];
+    const logBytes = bytes(merged['log-bytes']);
+    if (logBytes !== undefined)
+        planned.logBytes = logBytes;
+    return Object.keys(planned).length === 0 ? undefined : planned;
+}
+/** The caps a job runs with: the plan's over the defaults, and never above UNTRUSTED_LIMITS in an untrusted run. */
+function effectiveLimits(planned, trusted) {
+    const limits = { ...DEFAULT_LIMITS, ...planned };
+    if (trusted)
+        return limits;
+    return {
+        artifactBytes: Math.min(limits.artifactBytes, UNTRUSTED_LIMITS.artifactBytes),
+        artifactFiles: Math.min(limits.artifactFiles, UNTRUSTED_LIMITS.artifactFiles),
+        reportFiles: Math.min(limits.reportFiles, UNTRUSTED_LIMITS.reportFiles),
+        logBytes: Math.min(limits.logBytes, UNTRUSTED_LIMITS.logBytes),
+    };
+}
+
+
+/***/ }),
+
 /***/ 47684:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -44903,82 +46248,95 @@ function executorsUsing(plan, node) {
 /* harmony export */   i9: () => (/* binding */ reportGlobs),
 /* harmony export */   jk: () => (/* binding */ PLAN_SCHEMA_VERSION)
 /* harmony export */ });
-/* unused harmony exports PlanScopeSchema, PreconditionSchema, FilesPrepareNodeSchema, BuildPrepareNodeSchema, NixPrepareNodeSchema, OciPrepareNodeSchema, PrepareNodeSchema, ExecuteNodeSchema, PlanNodeSchema, ExcludedJobSchema, PlanBodySchema, planConsistencyProblems */
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(92857);
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(64377);
+/* unused harmony exports PlanTrustSchema, PlanScopeSchema, PreconditionSchema, FilesPrepareNodeSchema, BuildPrepareNodeSchema, NixPrepareNodeSchema, OciPrepareNodeSchema, PrepareNodeSchema, ExecuteNodeSchema, PlanNodeSchema, ExcludedJobSchema, PlanBodySchema, planConsistencyProblems */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(92857);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(64377);
 /* harmony import */ var _config_schema_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(24864);
 /* harmony import */ var _executors_catalog_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(66051);
 /* harmony import */ var _parsers_formats_registry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(88748);
+/* harmony import */ var _limits_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(98079);
 
 // Every field a jobs file sets is checked here with the jobs file's own schema, so a hand-edited plan can
 // never carry what the jobs file would refuse (a plan's id detects accidents, not attackers).
 
 
 
-/** The plan format version; bumped on any incompatible change. */
-const PLAN_SCHEMA_VERSION = 1;
-const Sha256Schema = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
+
+/** The plan format version; bumped on any incompatible change (2: plans record the trust they were made under). */
+const PLAN_SCHEMA_VERSION = 2;
+const Sha256Schema = zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
 /** A node id: `image:<name>` for prepare nodes, `job:<id>` for execute nodes. */
-const NodeIdSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
+const NodeIdSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()
     .regex(/^(image|job):[a-z0-9][a-z0-9_-]{0,62}$/, 'expected "image:<name>" or "job:<id>"');
 /** Where the plan came from: repository, commit, and the jobs file it was made of. */
-const PlanSourceSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    repository: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable().describe('owner/name, when known'),
-    commit: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable().describe('The commit the jobs run against (the PR head on pull requests).'),
-    ref: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable(),
-    event: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable(),
-    jobsFile: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('The jobs file as named by the user, or "inline" for the action input.'),
+const PlanSourceSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    repository: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().nullable().describe('owner/name, when known'),
+    commit: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().nullable().describe('The commit the jobs run against (the PR head on pull requests).'),
+    ref: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().nullable(),
+    event: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().nullable(),
+    jobsFile: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().describe('The jobs file as named by the user, or "inline" for the action input.'),
     jobsFileSha256: Sha256Schema,
 });
+/**
+ * The trust a plan was made under. A record, not a credential (anyone can edit a plan): a plan is never run more
+ * trusted because of it, only less — a plan made untrusted runs untrusted unless the user says otherwise.
+ */
+const PlanTrustSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    trusted: zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY().describe('Whether the run that made the plan was trusted (docs/security.md).'),
+    reason: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()
+        .min(1)
+        .max(500)
+        .describe('Why, in the words of the trust policy, e.g. "trust: auto (untrusted for a pull request from a fork)".'),
+});
 /** What changed, as far as the planner knew (drives `paths` filters). */
-const ChangesSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('known', [
-    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        known: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(true),
-        source: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('How the list was obtained, e.g. "git diff abc..def" or a file name.'),
-        files: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()),
+const ChangesSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .discriminatedUnion */ .gMt('known', [
+    zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        known: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(true),
+        source: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().describe('How the list was obtained, e.g. "git diff abc..def" or a file name.'),
+        files: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()),
     }),
-    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        known: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(false),
-        reason: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('Why the changed files are unknown; no job was filtered out by `paths`.'),
+    zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        known: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(false),
+        reason: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().describe('Why the changed files are unknown; no job was filtered out by `paths`.'),
     }),
 ]);
 /** The selection and filters the plan was made under. */
-const PlanScopeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    only: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB)
+const PlanScopeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    only: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB)
         .nullable()
         .describe('Jobs selected with --only (their needs are added), or null for all.'),
-    shard: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ index: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().positive(), count: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().positive() })
+    shard: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({ index: zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig().int().positive(), count: zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig().int().positive() })
         .nullable()
         .describe('This plan is shard index/count of a larger plan (each job with what it needs in one shard).'),
     executor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX.nullable().describe('The executor forced for the run (--executor), or null.'),
     defaultExecutor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX.describe('The executor for jobs that name none (from the host platform).'),
     changes: ChangesSchema,
-    durations: zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB, zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().nonnegative())
+    durations: zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB, zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig().int().nonnegative())
         .describe('Recorded durations (ms) of earlier runs, by job: shards are balanced by them. Part of the plan so every shard of it computes the same split.'),
 });
 /** Something that must hold on the machine before any node runs; checked first, so nothing starts in vain. */
-const PreconditionSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('kind', [
-    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('executor'),
+const PreconditionSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .discriminatedUnion */ .gMt('kind', [
+    zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('executor'),
         executor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX,
-        nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+        nodes: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema),
     }),
-    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('secret'),
+    zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('secret'),
         name: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .SecretNameSchema */ .$$.describe('A runner environment variable that must be set (its value is never stored).'),
-        nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+        nodes: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema),
     }),
-    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('host-arch'),
+    zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('host-arch'),
         arch: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ArchSchema */ .gS.describe('vfkit runs guests of the host architecture only.'),
-        nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+        nodes: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema),
     }),
 ]);
 const nodeCommon = {
     id: NodeIdSchema,
-    description: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+    description: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(),
     executor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX,
-    dependsOn: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+    dependsOn: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema),
 };
 const prepareCommon = {
     ...nodeCommon,
@@ -44986,84 +46344,84 @@ const prepareCommon = {
     arch: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ArchSchema */ .gS,
     cacheKey: Sha256Schema.describe('Derived from the image definition; the prepare step adds content fingerprints.'),
     cmdline: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CmdlineSchema */ .sg.nullable(),
-    usedBy: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+    usedBy: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema),
 };
 /** Prepare node: an image from prebuilt files. */
-const FilesPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
-    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('files'),
+const FilesPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('files'),
     ...prepareCommon,
     kernel: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .HostPathSchema */ .tH,
     initrd: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .HostPathSchema */ .tH,
     disk: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .HostPathSchema */ .tH.nullable(),
 });
 /** Prepare node: an image built by a host command. */
-const BuildPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
-    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('build'),
+const BuildPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('build'),
     ...prepareCommon,
-    run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
-    inputs: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()),
+    run: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(),
+    inputs: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()),
 });
 /** Prepare node: an image built with nix. */
-const NixPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
-    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('nix'),
+const NixPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('nix'),
     ...prepareCommon,
-    installable: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+    installable: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(),
 });
 /** Prepare node: an image pulled from an OCI registry, always by digest (exact bytes). */
-const OciPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
-    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('oci'),
+const OciPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('oci'),
     ...prepareCommon,
-    reference: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('The reference as the jobs file gives it.'),
-    digest: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
+    reference: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().describe('The reference as the jobs file gives it.'),
+    digest: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()
         .regex(/^sha256:[a-f0-9]{64}$/)
         .describe('The manifest digest pulled: given, or the tag resolved once when the plan was made.'),
 });
 /** A node that produces a guest image, shared by every job using that image. */
-const PrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('type', [
+const PrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .discriminatedUnion */ .gMt('type', [
     FilesPrepareNodeSchema,
     BuildPrepareNodeSchema,
     NixPrepareNodeSchema,
     OciPrepareNodeSchema,
 ]);
 /** A node that runs one job's command, in a VM or on the host. */
-const ExecuteNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('execute'),
-    type: zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['vm_command', 'host_command']),
+const ExecuteNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('execute'),
+    type: zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['vm_command', 'host_command']),
     ...nodeCommon,
     job: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB,
-    needs: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB),
+    needs: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB),
     image: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ImageNameSchema */ .Ov.nullable(),
-    command: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
-    workingDirectory: zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('.'), _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspacePathSchema */ .wM])
+    command: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(),
+    workingDirectory: zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('.'), _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspacePathSchema */ .wM])
         .describe('Relative to the workspace root; "." for the root.'),
-    runAsRoot: zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY(),
+    runAsRoot: zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY(),
     timeoutMinutes: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .PositiveMinutesSchema */ .iy,
-    writableWorkspace: zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY(),
-    env: zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .EnvNameSchema */ .ek, zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()),
-    secrets: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .SecretNameSchema */ .$$)
+    writableWorkspace: zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY(),
+    env: zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .EnvNameSchema */ .ek, zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()),
+    secrets: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .SecretNameSchema */ .$$)
         .describe('Names of runner variables passed to the job; values are never stored.'),
     cpus: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CpusSchema */ .tC.nullable(),
     memory: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .MemorySchema */ .tS.nullable(),
-    artifacts: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN),
-    reports: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej(Object.fromEntries(_parsers_formats_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .REPORT_FORMAT_NAMES */ .UZ.map((name) => [name, zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN).optional()])))
+    artifacts: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN),
+    reports: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej(Object.fromEntries(_parsers_formats_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .REPORT_FORMAT_NAMES */ .UZ.map((name) => [name, zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN).optional()])))
         .describe('Test reports the job writes (globs), by format; only the formats the job names (older plans list junit always, empty or not).'),
-    network: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('none')
+    network: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('none')
         .optional()
         .describe('Present only for VM jobs without networking; absent means NAT (older plans read the same).'),
-    caches: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ name: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CacheNameSchema */ .nr, guestPath: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .GuestFolderSchema */ .Y5 }))
+    caches: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({ name: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CacheNameSchema */ .nr, guestPath: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .GuestFolderSchema */ .Y5 }))
         .describe('Host folders kept across runs (cache/shared/<repository>/<trust>/<name>), mounted at guestPath in the VM; by name.'),
-    outputs: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN)
+    outputs: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN)
         .min(1)
         .optional()
         .describe('Present only for jobs with outputs: what is kept after the job passes, for the jobs that need it.'),
-    receives: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    receives: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
         from: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB,
-        paths: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN).min(1),
-        run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
+        paths: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN).min(1),
+        run: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()
             .regex(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/)
             .optional()
             .describe('A rerun: the earlier run that kept these outputs (the job is not run again).'),
@@ -45071,46 +46429,50 @@ const ExecuteNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .r
         .min(1)
         .optional()
         .describe('Present only for jobs that need jobs with outputs: whose outputs it sees in its workspace (read-only, at the same paths), by job.'),
-    retry: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        retries: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().min(1).max(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .MAX_RETRIES */ .kd),
-        on: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .RETRY_CAUSES */ .SH)).min(1),
+    limits: _limits_js__WEBPACK_IMPORTED_MODULE_3__/* .JobLimitsSchema */ .$S.partial()
+        .optional()
+        .describe("Present only when the jobs file sets caps: the job's own limits (the rest are the defaults)."),
+    retry: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        retries: zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig().int().min(1).max(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .MAX_RETRIES */ .kd),
+        on: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .RETRY_CAUSES */ .SH)).min(1),
     })
         .optional()
         .describe('Present only for jobs that retry: how many times at most, after which ends of an attempt.'),
 });
 /** Any plan node. */
-const PlanNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
+const PlanNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .discriminatedUnion */ .gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
 /** A job left out of the plan, and why. */
-const ExcludedJobSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+const ExcludedJobSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
     job: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB,
-    reason: zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['not-selected', 'paths', 'needs-excluded']),
-    message: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+    reason: zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['not-selected', 'paths', 'needs-excluded']),
+    message: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(),
 });
 /** The part of the plan its id is computed from (everything but planId and createdAt). */
-const PlanBodySchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(PLAN_SCHEMA_VERSION),
-    generator: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ name: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('vmplan'), version: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP() }),
+const PlanBodySchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(PLAN_SCHEMA_VERSION),
+    generator: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({ name: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('vmplan'), version: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP() }),
     source: PlanSourceSchema,
+    trust: PlanTrustSchema,
     scope: PlanScopeSchema,
-    workspace: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        exclude: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP())
+    workspace: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        exclude: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP())
             .describe('Patterns left out of the snapshot, besides .git and the state folder.'),
-        includeIgnored: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP())
+        includeIgnored: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP())
             .optional()
             .describe('Patterns git ignores that the snapshot still holds (absent: none).'),
-        mode: zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['overlay', 'copy']),
+        mode: zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['overlay', 'copy']),
     }),
-    preconditions: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(PreconditionSchema),
-    stages: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema))
+    preconditions: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(PreconditionSchema),
+    stages: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema))
         .describe('Nodes grouped by depth: a stage only needs earlier stages.'),
-    nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(PlanNodeSchema).describe('Nodes in a stable topological order (stage, then id).'),
-    excluded: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(ExcludedJobSchema),
+    nodes: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(PlanNodeSchema).describe('Nodes in a stable topological order (stage, then id).'),
+    excluded: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(ExcludedJobSchema),
 });
 /** The staged run plan (`plan.json`): versioned, deterministic, free of secret values. */
-const PlanSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(PLAN_SCHEMA_VERSION),
+const PlanSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(PLAN_SCHEMA_VERSION),
     planId: Sha256Schema.describe('sha256 of the canonical JSON of the plan body (all but planId and createdAt).'),
-    createdAt: zod__WEBPACK_IMPORTED_MODULE_4__/* .datetime */ .w$(),
+    createdAt: zod__WEBPACK_IMPORTED_MODULE_5__/* .datetime */ .w$(),
     ...PlanBodySchema.omit({ schemaVersion: true }).shape,
 })
     .superRefine((plan, context) => {
@@ -45185,6 +46547,25 @@ function planConsistencyProblems(plan) {
             problems.push(`job "${excluded.job}" is both planned and excluded`);
     }
     return problems;
+}
+
+
+/***/ }),
+
+/***/ 64682:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   G: () => (/* binding */ secretNamesOf),
+/* harmony export */   W: () => (/* binding */ secretValuesOf)
+/* harmony export */ });
+/** Values of the secrets a plan names, as set in the environment (to make sure none leaks into plan.json). */
+function secretValuesOf(plan, env) {
+    return plan.preconditions.flatMap((p) => (p.kind === 'secret' && env[p.name] ? [env[p.name]] : []));
+}
+/** Names of the runner variables any job of the plan names under `secrets:` (withheld from everything else). */
+function secretNamesOf(plan) {
+    return new Set(plan.preconditions.flatMap((p) => (p.kind === 'secret' ? [p.name] : [])));
 }
 
 
@@ -45841,6 +47222,55 @@ function syncFolder(folder) {
 
 /***/ }),
 
+/***/ 1671:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   C: () => (/* binding */ parseBytes),
+/* harmony export */   z: () => (/* binding */ formatBytes)
+/* harmony export */ });
+const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+/** A size for people: "812 bytes", "14.2 MB", "1.3 GB" (powers of 1000, like Finder and `du -h --si`). */
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1000 && unit < UNITS.length - 1) {
+        value /= 1000;
+        unit++;
+    }
+    return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${UNITS[unit]}`;
+}
+const SIZE_UNITS = {
+    '': 1,
+    b: 1,
+    byte: 1,
+    bytes: 1,
+    k: 1e3,
+    kb: 1e3,
+    m: 1e6,
+    mb: 1e6,
+    g: 1e9,
+    gb: 1e9,
+    t: 1e12,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
+};
+/**
+ * A size people write ("20GB", "500 MB", "1.5GiB", "0") in bytes, or undefined when it is not one. KB/MB/GB are
+ * powers of 1000 (as formatBytes prints them), KiB/MiB/GiB powers of 1024.
+ */
+function parseBytes(text) {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+    const unit = match === null ? undefined : SIZE_UNITS[match[2].toLowerCase()];
+    return match === null || unit === undefined ? undefined : Math.round(Number(match[1]) * unit);
+}
+
+
+/***/ }),
+
 /***/ 71989:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -46336,27 +47766,111 @@ function didYouMean(word, candidates) {
 
 /***/ }),
 
-/***/ 48479:
+/***/ 13204:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   W: () => (/* binding */ collectJobOutputs)
-/* harmony export */ });
-/* unused harmony export collectMatches */
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(14006);
-/* harmony import */ var picomatch__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(picomatch__WEBPACK_IMPORTED_MODULE_4__);
-/* harmony import */ var _util_mask_file_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(77969);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Wr: () => (/* binding */ collectJobOutputs)
+});
+
+// UNUSED EXPORTS: collectBudget, collectMatches
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(14006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+// EXTERNAL MODULE: ./src/util/bytes.ts
+var bytes = __nccwpck_require__(1671);
+// EXTERNAL MODULE: ./src/util/mask-file.ts
+var mask_file = __nccwpck_require__(77969);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+;// CONCATENATED MODULE: ./src/workspace/sparse-copy.ts
+
+
+const CHUNK = 1024 * 1024;
+const ZEROS = Buffer.alloc(CHUNK);
+/**
+ * Copies a regular file without writing its holes out: cloned copy-on-write where the filesystem can (a clone
+ * keeps the holes), else read in 1 MiB chunks of which only those holding a non-zero byte are written, the
+ * length set at the end. So a sparse file stays sparse, and a file of zeros takes no space. Yields between chunks.
+ */
+async function copySparse(from, to) {
+    try {
+        await (0,promises_.copyFile)(from, to, external_node_fs_.constants.COPYFILE_FICLONE_FORCE);
+        return;
+    }
+    catch {
+        // no clones here: copy the data, skipping zeros
+    }
+    const source = await (0,promises_.open)(from, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW);
+    try {
+        const target = await (0,promises_.open)(to, 'w');
+        try {
+            const buffer = Buffer.alloc(CHUNK);
+            let position = 0;
+            for (;;) {
+                const { bytesRead } = await source.read(buffer, 0, CHUNK, position);
+                if (bytesRead === 0)
+                    break;
+                const chunk = buffer.subarray(0, bytesRead);
+                if (chunk.compare(ZEROS, 0, bytesRead) !== 0)
+                    await target.write(chunk, 0, bytesRead, position);
+                position += bytesRead;
+            }
+            await target.truncate(position);
+        }
+        finally {
+            await target.close();
+        }
+    }
+    finally {
+        await source.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/workspace/collect.ts
 
 
 
 
 
+
+/** A budget for one job's collection. */
+function collectBudget(bytes, files, names) {
+    return {
+        bytes,
+        files,
+        linked: new Map(),
+        names: names ?? { bytes: 'limits.artifact-bytes', files: 'limits.artifact-files' },
+    };
+}
+/** Why a file is not brought back under the budget (and takes its share of it when it is); undefined: bring it. */
+function charge(budget, info, relative) {
+    if (info.nlink > 1) {
+        const first = budget.linked.get(`${info.dev}:${info.ino}`);
+        if (first !== undefined)
+            return `it is a hard link to ${JSON.stringify(first)}, brought back once`;
+    }
+    if (budget.files <= 0)
+        return `the job brought back as many files as ${budget.names.files} allows`;
+    // What the file occupies: its data, not the holes of a sparse file (the copy keeps them holes).
+    const occupied = Math.min(info.size, info.blocks * 512);
+    if (info.size > budget.bytes || occupied > budget.bytes)
+        return `it is ${(0,bytes/* formatBytes */.z)(info.size)} (${(0,bytes/* formatBytes */.z)(occupied)} on disk), over what ${budget.names.bytes} leaves (${(0,bytes/* formatBytes */.z)(budget.bytes)})`;
+    budget.files -= 1;
+    budget.bytes -= occupied;
+    if (info.nlink > 1)
+        budget.linked.set(`${info.dev}:${info.ino}`, relative);
+    return undefined;
+}
+/** How many left-behind entries of one kind the job's log names. */
+const MAX_NOTES = 50;
 /** What an entry is, in words, when it is neither a regular file nor a folder. */
 function specialKind(entry) {
     if (entry.isSymbolicLink())
@@ -46372,11 +47886,13 @@ function specialKind(entry) {
  * paths. A glob that names a folder brings the whole folder. The tree is the guest's (or a job's): no symlink is
  * followed at any component — not `root` itself, not a folder on the way to a match — and only regular files
  * and folders are copied; links, pipes, sockets and devices are skipped and listed. Copies are the runner's
- * files: permission bits only (never setuid, setgid or sticky), with the given secret values masked.
+ * files: permission bits only (never setuid, setgid or sticky), with the given secret values masked, holes kept.
+ * With a budget, files past its bytes or count, and second links to one file, are left behind and listed.
  */
-async function collectMatches(root, globs, destination, secrets = []) {
-    const result = { paths: [], unmatched: [], skipped: [] };
-    const rootInfo = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(root).catch(() => undefined);
+async function collectMatches(root, globs, destination, secrets = [], budget) {
+    const result = { paths: [], unmatched: [], skipped: [], refused: [] };
+    const limit = budget ?? collectBudget(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    const rootInfo = await (0,promises_.lstat)(root).catch(() => undefined);
     if (rootInfo === undefined || !rootInfo.isDirectory()) {
         if (rootInfo !== undefined)
             result.skipped.push({ path: '.', kind: specialKind(rootInfo) });
@@ -46385,13 +47901,13 @@ async function collectMatches(root, globs, destination, secrets = []) {
     }
     for (const glob of globs) {
         const pattern = glob.replace(/\/+$/, '');
-        const matches = picomatch__WEBPACK_IMPORTED_MODULE_4___default()(pattern, { dot: true });
-        const base = picomatch__WEBPACK_IMPORTED_MODULE_4___default().scan(pattern).base;
+        const matches = picomatch_default()(pattern, { dot: true });
+        const base = picomatch_default().scan(pattern).base;
         const found = [];
         const foundPaths = [];
         // Only real folders are entered (readdir's types are lstat's), from the root down.
         const walk = async (relative) => {
-            const entries = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(relative === '' ? root : (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(root, relative), { withFileTypes: true });
+            const entries = await (0,promises_.readdir)(relative === '' ? root : (0,external_node_path_.join)(root, relative), { withFileTypes: true });
             for (const entry of entries) {
                 const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
                 const onTheWay = base === '' || base === path || base.startsWith(`${path}/`) || path.startsWith(`${base}/`);
@@ -46413,7 +47929,7 @@ async function collectMatches(root, globs, destination, secrets = []) {
             const covered = (path) => path === relative || relative.startsWith(`${path}/`);
             if (result.paths.some(covered) || result.skipped.some((entry) => entry.path === relative))
                 continue;
-            if (await copyEntry(root, relative, found[index], { destination, secrets }, result))
+            if (await copyEntry(root, relative, found[index], { destination, secrets, budget: limit }, result))
                 result.paths.push(relative);
         }
     }
@@ -46423,8 +47939,8 @@ async function collectMatches(root, globs, destination, secrets = []) {
 async function copyEntry(root, relative, entry, into, result) {
     const { destination } = into;
     if (entry.isDirectory()) {
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(destination, relative), { recursive: true });
-        for (const child of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(root, relative), { withFileTypes: true }))
+        await (0,promises_.mkdir)((0,external_node_path_.join)(destination, relative), { recursive: true });
+        for (const child of await (0,promises_.readdir)((0,external_node_path_.join)(root, relative), { withFileTypes: true }))
             await copyEntry(root, `${relative}/${child.name}`, child, into, result);
         return true;
     }
@@ -46432,19 +47948,24 @@ async function copyEntry(root, relative, entry, into, result) {
         result.skipped.push({ path: relative, kind: specialKind(entry) });
         return false;
     }
-    const from = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(root, relative);
-    const to = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(destination, relative);
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.dirname)(to), { recursive: true });
+    const from = (0,external_node_path_.join)(root, relative);
+    const to = (0,external_node_path_.join)(destination, relative);
+    await (0,promises_.mkdir)((0,external_node_path_.dirname)(to), { recursive: true });
     // Checked again right before the copy: the entry must still be a regular file, not a link put in its place.
-    const info = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(from);
+    const info = await (0,promises_.lstat)(from);
     if (!info.isFile()) {
         result.skipped.push({ path: relative, kind: specialKind(info) });
         return false;
     }
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.copyFile)(from, to, node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.COPYFILE_FICLONE);
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(to, info.mode & 0o777);
+    const refused = charge(into.budget, info, relative);
+    if (refused !== undefined) {
+        result.refused.push({ path: relative, why: refused });
+        return false;
+    }
+    await copySparse(from, to);
+    await (0,promises_.chmod)(to, info.mode & 0o777);
     // Reports feed annotations, check runs and results.json, and both are uploaded: no secret value stays in them.
-    await (0,_util_mask_file_js__WEBPACK_IMPORTED_MODULE_3__/* .maskFileInPlace */ .B)(to, into.secrets);
+    await (0,mask_file/* maskFileInPlace */.B)(to, into.secrets);
     return true;
 }
 /**
@@ -46453,8 +47974,13 @@ async function copyEntry(root, relative, entry, into, result) {
  * passed) what its `outputs` globs match into outputs/. Returns notes for the
  * log: patterns that matched nothing, and entries left behind (names quoted, so they stay on one line).
  */
-async function collectJobOutputs(roots, globs, jobDir, secrets) {
+async function collectJobOutputs(roots, globs, jobDir, secrets, limits = {
+    artifactBytes: Number.MAX_SAFE_INTEGER,
+    artifactFiles: Number.MAX_SAFE_INTEGER,
+    reportFiles: Number.MAX_SAFE_INTEGER,
+}) {
     const notes = [];
+    const shared = collectBudget(limits.artifactBytes, limits.artifactFiles);
     for (const [patterns, folder, what] of [
         [globs.artifacts, 'artifacts', 'artifact'],
         [globs.reports, 'reports', 'report'],
@@ -46464,11 +47990,30 @@ async function collectJobOutputs(roots, globs, jobDir, secrets) {
             continue;
         // Outputs are build products for the jobs of this run (never uploaded): masking would corrupt them.
         const root = roots[folder] ?? roots.artifacts;
-        const collected = await collectMatches(root, patterns, (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(jobDir, folder), folder === 'outputs' ? [] : secrets);
+        // Reports are read after the job: their count has a cap of its own, within the job's.
+        const budget = folder === 'reports'
+            ? {
+                ...shared,
+                files: Math.min(shared.files, limits.reportFiles),
+                names: { ...shared.names, files: 'limits.report-files' },
+            }
+            : shared;
+        const filesBefore = budget.files;
+        const collected = await collectMatches(root, patterns, (0,external_node_path_.join)(jobDir, folder), folder === 'outputs' ? [] : secrets, budget);
+        if (budget !== shared) {
+            shared.files -= filesBefore - budget.files;
+            shared.bytes = budget.bytes;
+        }
         if (collected.unmatched.length > 0)
             notes.push(`vmplan: no ${what} matched ${collected.unmatched.map((glob) => JSON.stringify(glob)).join(', ')}`);
-        for (const skipped of collected.skipped)
-            notes.push(`vmplan: left ${JSON.stringify(skipped.path)} behind: it is ${skipped.kind}, and only regular files and folders are brought back`);
+        const left = [
+            ...collected.skipped.map((skipped) => `vmplan: left ${JSON.stringify(skipped.path)} behind: it is ${skipped.kind}, and only regular files and folders are brought back`),
+            ...collected.refused.map((refused) => `vmplan: left ${what} ${JSON.stringify(refused.path)} behind: ${refused.why}`),
+        ];
+        // A hostile job can leave millions: the log names the first ones and counts the rest.
+        notes.push(...left.slice(0, MAX_NOTES));
+        if (left.length > MAX_NOTES)
+            notes.push(`vmplan: left ${left.length - MAX_NOTES} more ${what} entries behind (not listed)`);
     }
     return notes;
 }
@@ -66174,7 +67719,9 @@ __nccwpck_require__.d(__webpack_exports__, {
   zMY: () => (/* binding */ schemas_boolean),
   gMt: () => (/* binding */ discriminatedUnion),
   k5n: () => (/* binding */ _enum),
+  Whr: () => (/* binding */ schemas_int),
   euz: () => (/* binding */ literal),
+  _H3: () => (/* binding */ looseObject),
   aig: () => (/* binding */ number),
   Ikc: () => (/* binding */ object),
   jgl: () => (/* binding */ partialRecord),
@@ -66185,7 +67732,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   L5J: () => (/* binding */ unknown)
 });
 
-// UNUSED EXPORTS: ZodAny, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNull, ZodNumber, ZodNumberFormat, ZodPrefault, ZodPreprocess, ZodPromise, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, looseObject, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, optional, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
+// UNUSED EXPORTS: ZodAny, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNull, ZodNumber, ZodNumberFormat, ZodPrefault, ZodPreprocess, ZodPromise, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, optional, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/core/core.js
 var core_core = __nccwpck_require__(88532);
@@ -72268,7 +73815,7 @@ function looseObject(shape, params) {
         type: "object",
         shape,
         catchall: unknown(),
-        ...util.normalizeParams(params),
+        ...core_util/* normalizeParams */.A2(params),
     });
 }
 const ZodUnion = /*@__PURE__*/ core_core/* $constructor */.xI("ZodUnion", (inst, def) => {

@@ -24,8 +24,8 @@ var image_users = __webpack_require__(3423);
 var ownership = __webpack_require__(2228);
 // EXTERNAL MODULE: ./src/util/short-socket-dir.ts
 var short_socket_dir = __webpack_require__(7728);
-// EXTERNAL MODULE: ./src/executors/vm/vm-job.ts + 7 modules
-var vm_job = __webpack_require__(7423);
+// EXTERNAL MODULE: ./src/executors/vm/vm-job.ts + 9 modules
+var vm_job = __webpack_require__(586);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:os"
@@ -109,10 +109,19 @@ function shareArgs(share, index, options) {
     }
     return [
         '-fsdev',
-        `local,id=fs${index},path=${value(share.hostPath)},security_model=none${share.readOnly ? ',readonly=on' : ''}`,
+        `local,id=fs${index},path=${value(share.hostPath)},${ninePModel(share.readOnly)}`,
         '-device',
         `virtio-9p-pci,fsdev=fs${index},mount_tag=${value(share.tag)}`,
     ];
+}
+/**
+ * A writable 9p share is `mapped-xattr`: QEMU creates every file as itself with a plain mode (0755 files, so a
+ * built program stays runnable on the host) and keeps the guest's owner, mode and special files in xattrs, so
+ * a root guest's `mknod` or `chmod u+s` never makes a device node or a set-id file on the host. A read-only
+ * share (`readonly=on`, enforced by QEMU) shows the host's owners and modes as they are.
+ */
+function ninePModel(readOnly) {
+    return readOnly ? 'security_model=none,readonly=on' : 'security_model=mapped-xattr,fmode=0755,dmode=0755';
 }
 
 ;// CONCATENATED MODULE: ./src/executors/qemu/accel.ts
@@ -247,6 +256,9 @@ function virtiofsdArgs(daemon, socket, folder) {
             'sandbox=chroot',
             '-o',
             'log_level=warn',
+            // A root guest's mknod makes no device node on the host (set-id bits need the nosuid mount: see vm-job).
+            '-o',
+            'modcaps=-mknod:-fsetid:-setfcap',
         ];
     }
     const sandbox = process.getuid?.() === 0 ? 'chroot' : 'none';
@@ -256,6 +268,7 @@ function virtiofsdArgs(daemon, socket, folder) {
         '--cache=auto',
         `--sandbox=${sandbox}`,
         '--log-level=warn',
+        '--modcaps=-mknod:-fsetid:-setfcap',
     ];
 }
 /**
@@ -416,6 +429,8 @@ class QemuExecutor {
             restControlled: false,
             // 9p shares are exported with readonly=on: QEMU itself refuses the guest's writes. virtiofsd has no such mode.
             enforcesReadOnlyShares: virtiofsd === undefined,
+            // virtiofsd runs as root: without CAP_MKNOD it makes no device node, but it keeps a guest's chmod u+s.
+            sharesKeepSetId: virtiofsd !== undefined,
             async launch(spec, log) {
                 if (!accels.has(spec.arch))
                     accels.set(spec.arch, chooseAccel(spec.arch, spec, cacheDir));

@@ -35,8 +35,8 @@ var image_users = __webpack_require__(3423);
 var ownership = __webpack_require__(2228);
 // EXTERNAL MODULE: ./src/util/short-socket-dir.ts
 var short_socket_dir = __webpack_require__(7728);
-// EXTERNAL MODULE: ./src/executors/vm/vm-job.ts + 7 modules
-var vm_job = __webpack_require__(7423);
+// EXTERNAL MODULE: ./src/executors/vm/vm-job.ts + 9 modules
+var vm_job = __webpack_require__(586);
 ;// CONCATENATED MODULE: ./src/executors/vfkit/args.ts
 /** A VM spec that vfkit's command line cannot express; never passed through half-right. */
 class VfkitArgumentError extends Error {

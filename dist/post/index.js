@@ -30260,7 +30260,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4497:
+/***/ 6033:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33261,9 +33261,12 @@ var schema = __nccwpck_require__(4621);
 var registry = __nccwpck_require__(6770);
 // EXTERNAL MODULE: ./src/util/canonical-json.ts
 var canonical_json = __nccwpck_require__(1989);
+// EXTERNAL MODULE: ./src/plan/limits.ts
+var limits = __nccwpck_require__(8079);
 // EXTERNAL MODULE: ./src/plan/schema.ts
 var plan_schema = __nccwpck_require__(7684);
 ;// CONCATENATED MODULE: ./src/plan/build.ts
+
 
 
 
@@ -33298,6 +33301,7 @@ function buildPlan(config, context) {
         schemaVersion: PLAN_SCHEMA_VERSION,
         generator: { name: 'vmplan', version: VMPLAN_VERSION },
         source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
+        trust: { trusted: context.trust.trusted, reason: context.trust.reason },
         scope: {
             only: context.only === undefined ? null : [...new Set(context.only)].sort(),
             shard: null,
@@ -33435,8 +33439,14 @@ function buildExecuteNode(config, id, needs, context, problems) {
             .sort((a, b) => compareText(a.name, b.name)),
         ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' } : {}),
         ...retryOf(job, config),
+        ...limitsOf(job, config),
         ...outputsOf(job, needs, config),
     };
+}
+/** A job's caps, present only when the jobs file sets any (plans without them keep their form). */
+function limitsOf(job, config) {
+    const limits = plannedLimits(job.limits, config.defaults?.limits);
+    return limits === undefined ? {} : { limits };
 }
 /**
  * A job's outputs (what it keeps for the jobs that need it) and what it receives (the outputs of the jobs it needs
@@ -33742,9 +33752,13 @@ function parsePlan(text, file) {
     // The text starts with "{", so what parsed is an object.
     const version = data.schemaVersion;
     if (version !== plan_schema/* PLAN_SCHEMA_VERSION */.jk) {
-        const hint = typeof version === 'number' && version > plan_schema/* PLAN_SCHEMA_VERSION */.jk
-            ? ': it was written by a newer vmplan, upgrade to read it'
-            : '';
+        const hint = typeof version !== 'number'
+            ? ''
+            : version > plan_schema/* PLAN_SCHEMA_VERSION */.jk
+                ? ': it was written by a newer vmplan, upgrade to read it'
+                : version === 1
+                    ? ': it was written by an older vmplan, before plans recorded the trust they were made under; plan again'
+                    : '';
         throw new errors/* InputError */.dz([
             locator.locate({
                 path: ['schemaVersion'],
@@ -34627,6 +34641,10 @@ const OWN_INPUTS = {
         description: 'Guest networking for untrusted runs - nat (as the jobs file says) or none (no network device in any guest).',
         default: 'nat',
     },
+    'untrusted-secrets': {
+        description: "Runner variables an untrusted run's jobs may still name under secrets (comma- or newline-separated names, e.g. NPM_READ_TOKEN); any other secrets entry refuses the untrusted run. Default: none - the pull request's code gets no secret.",
+        default: '',
+    },
     'check-runs': {
         description: 'One check run per job (auto - when the token can write checks; true; false).',
         default: 'auto',
@@ -34649,17 +34667,40 @@ const OWN_INPUTS = {
         default: '',
     },
     'rerun-failed-from': {
-        description: 'A workflow run id - download its plan and results and run only the jobs that did not pass (and what they need).',
+        description: "A workflow run id - download its plan and results and run only the jobs that did not pass (and what they need). GitHub is asked what that run was first, and the rerun is no more trusted than it (a fork's run reruns untrusted).",
         default: '',
     },
     'results-from': {
-        description: 'With mode: report - the workflow run whose results to merge (default - this run; e.g. the run that triggered a workflow_run).',
+        description: 'With mode: report - the workflow run whose results to merge (default - this run; e.g. the run that triggered a workflow_run). Check runs go on the head commit GitHub names for that run.',
         default: '',
     },
 };
-/** Every input of action.yml: the action's own, then each executor option (`vfkit-path`, `keep-failed-disks`, ...). */
+/** Caps on what an untrusted run may ask for (src/plan/untrusted-limits.ts; docs/security.md). */
+const UNTRUSTED_LIMIT_INPUTS = {
+    'untrusted-max-jobs': {
+        description: 'Most jobs an untrusted run may run; a plan with more is refused before anything runs.',
+        default: '50',
+    },
+    'untrusted-max-memory': {
+        description: 'Most guest memory a job of an untrusted run may ask for (a size such as 8GiB; a plain number is MiB).',
+        default: '8GiB',
+    },
+    'untrusted-max-cpus': {
+        description: 'Most guest CPUs a job of an untrusted run may ask for.',
+        default: '4',
+    },
+    'untrusted-max-timeout': {
+        description: 'Longest timeout-minutes a job of an untrusted run may ask for (such as 2h or 90m; a plain number is minutes).',
+        default: '2h',
+    },
+};
+/**
+ * Every input of action.yml: the action's own, the caps on untrusted runs, then each executor option
+ * (`vfkit-path`, `keep-failed-disks`, ...).
+ */
 const INPUTS = {
     ...OWN_INPUTS,
+    ...UNTRUSTED_LIMIT_INPUTS,
     ...Object.fromEntries((0,catalog/* executorOptions */.Qc)().map((option) => [
         option.name,
         { description: option.description, default: option.type === 'boolean' ? 'false' : '' },
@@ -34690,11 +34731,288 @@ const STATE = {
     checksFile: 'checks-file',
 };
 
+// EXTERNAL MODULE: ./src/util/bytes.ts
+var bytes = __nccwpck_require__(1671);
+;// CONCATENATED MODULE: ./src/plan/untrusted-limits.ts
+
+
+/**
+ * What an untrusted run may ask of the runner at most: a pull request's jobs file could otherwise ask for 500 jobs
+ * of 64 CPUs, 1 TiB and a week each. Set by the operator (`untrusted-max-*` inputs, `--untrusted-max-*` flags).
+ */
+const UntrustedLimitsSchema = schemas/* strictObject */.rej({
+    /** Jobs in the plan run. */
+    maxJobs: schemas/* number */.aig().int().positive(),
+    /** A job's guest memory, MiB. */
+    maxMemoryMiB: schemas/* number */.aig().int().positive(),
+    /** A job's guest CPUs. */
+    maxCpus: schemas/* number */.aig().int().positive(),
+    /** A job's timeout, minutes. */
+    maxTimeoutMinutes: schemas/* number */.aig().positive(),
+});
+/** The caps when the operator sets none: 50 jobs, 8 GiB, 4 CPUs, 2 hours. */
+const untrusted_limits_DEFAULT_UNTRUSTED_LIMITS = {
+    maxJobs: 50,
+    maxMemoryMiB: 8192,
+    maxCpus: 4,
+    maxTimeoutMinutes: 120,
+};
+/** The settings, by the name of their input (`--` before it for the flag), in the order they are documented. */
+const UNTRUSTED_LIMIT_SETTINGS = {
+    'untrusted-max-jobs': { key: 'maxJobs', what: 'a whole number of jobs, e.g. 50' },
+    'untrusted-max-memory': { key: 'maxMemoryMiB', what: 'a size such as 8GiB or 4096 (MiB)' },
+    'untrusted-max-cpus': { key: 'maxCpus', what: 'a whole number of CPUs, e.g. 4' },
+    'untrusted-max-timeout': { key: 'maxTimeoutMinutes', what: 'a duration such as 2h or 90m (minutes)' },
+};
+/** A setting's text as its number (MiB, minutes), or the words saying what was expected. */
+function parseUntrustedLimit(setting, text) {
+    const value = text.trim();
+    const expected = { expected: UNTRUSTED_LIMIT_SETTINGS[setting].what };
+    let parsed;
+    if (setting === 'untrusted-max-jobs' || setting === 'untrusted-max-cpus')
+        parsed = /^\d+$/.test(value) ? Number(value) : undefined;
+    else if (setting === 'untrusted-max-memory') {
+        const bytes = /^\d+$/.test(value) ? Number(value) * 2 ** 20 : parseBytes(value);
+        parsed = bytes === undefined ? undefined : Math.floor(bytes / 2 ** 20);
+    }
+    else {
+        const match = /^(\d+(?:\.\d+)?)\s*(m|min|h)?$/i.exec(value);
+        parsed = match === null ? undefined : Number(match[1]) * (match[2]?.toLowerCase() === 'h' ? 60 : 1);
+    }
+    return parsed === undefined || !(parsed > 0) ? expected : parsed;
+}
+/**
+ * Limits from settings given as text (unset or empty ones keep their default); a setting that is not a value
+ * of its kind is a problem naming it (`prefix` is `--` for flags, '' for inputs).
+ */
+function untrustedLimitsFrom(settings, prefix = '') {
+    const limits = { ...untrusted_limits_DEFAULT_UNTRUSTED_LIMITS };
+    const problems = [];
+    for (const setting of Object.keys(UNTRUSTED_LIMIT_SETTINGS)) {
+        const text = settings[setting];
+        if (text === undefined || text.trim() === '')
+            continue;
+        const parsed = parseUntrustedLimit(setting, text);
+        if (typeof parsed === 'number')
+            limits[UNTRUSTED_LIMIT_SETTINGS[setting].key] = parsed;
+        else
+            problems.push(`${prefix}${setting}: expected ${parsed.expected}, found ${JSON.stringify(text)}`);
+    }
+    return { limits, problems };
+}
+/** What in the plan goes over the caps: one located problem each (the job count on `jobs`). */
+function untrusted_limits_untrustedLimitProblems(plan, limits, reason) {
+    const file = plan.source.jobsFile;
+    const problems = [];
+    const jobs = plan.nodes.filter((node) => node.kind === 'execute');
+    if (jobs.length > limits.maxJobs)
+        problems.push({
+            file,
+            path: ['jobs'],
+            message: `${jobs.length} jobs to run; ${reason} runs at most ${limits.maxJobs} (untrusted-max-jobs)`,
+        });
+    for (const node of jobs) {
+        const over = (field, asked, most, setting) => problems.push({
+            file,
+            path: ['jobs', node.job, field],
+            message: `asks for ${asked}; ${reason} allows at most ${most} (${setting})`,
+        });
+        if (node.memory !== null && node.memory > limits.maxMemoryMiB)
+            over('memory', `${node.memory} MiB`, `${limits.maxMemoryMiB} MiB`, 'untrusted-max-memory');
+        if (node.cpus !== null && node.cpus > limits.maxCpus)
+            over('cpus', `${node.cpus} CPUs`, `${limits.maxCpus}`, 'untrusted-max-cpus');
+        if (node.timeoutMinutes > limits.maxTimeoutMinutes)
+            over('timeout-minutes', `${node.timeoutMinutes} minutes`, `${limits.maxTimeoutMinutes} minutes`, 'untrusted-max-timeout');
+    }
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/plan/trust.ts
+
+
+
+
+/** The trust setting: `auto` decides from the event (untrusted for fork pull requests and pull_request_target). */
+const TrustSettingSchema = schemas/* enum */.k5n(['auto', 'trusted', 'untrusted'], {
+    error: (issue) => `expected auto, trusted or untrusted, found ${JSON.stringify(issue.input)}`,
+});
+/** A trusted policy: everything the jobs file asks for is allowed. */
+function trustedPolicy(reason = 'trust: trusted') {
+    return { trusted: true, reason, imagePaths: [] };
+}
+/**
+ * What an untrusted run may not do, found in the plan alone: run a job on the host, be handed a runner variable
+ * the workflow did not allow by name (`secrets:`), put files git ignores into the snapshot (`include-ignored`),
+ * prepare an image by running something on the host other than looking it up in the image cache (nix evaluates
+ * the definition on the host), or ask for more than the caps (`untrusted-limits`). Build images are allowed here
+ * and must come from the cache (checked when it can be looked at); `files` images' paths are returned for the
+ * caller to check on disk.
+ */
+function untrustedPlanProblems(plan, policy) {
+    const problems = [];
+    const files = [];
+    if (policy.trusted)
+        return { problems, files };
+    const file = plan.source.jobsFile;
+    problems.push(...untrustedWorkspaceProblems(plan, policy));
+    for (const node of plan.nodes) {
+        if (node.kind === 'execute')
+            problems.push(...untrustedSecretProblems(file, node, policy));
+        if (node.kind === 'execute' && !isVmExecutor(node.executor)) {
+            problems.push({
+                file,
+                path: ['jobs', node.job, 'executor'],
+                message: `runs on the runner itself (executor ${node.executor}); ${policy.reason} allows VM executors only`,
+            });
+        }
+        if (node.kind === 'prepare' && node.type === 'nix') {
+            problems.push({
+                file,
+                path: ['images', node.image, 'nix'],
+                message: `a nix image is evaluated and built on the runner; ${policy.reason} boots only cached build images and prebuilt files from the trusted image folders`,
+            });
+        }
+        if (node.kind === 'prepare' && node.type === 'files')
+            files.push(...filesOf(node));
+    }
+    problems.push(...untrustedLimitProblems(plan, policy.limits ?? DEFAULT_UNTRUSTED_LIMITS, policy.reason));
+    return { problems, files };
+}
+/** A job's `secrets:` an untrusted run does not hand over: every name the workflow did not allow. */
+function untrustedSecretProblems(file, node, policy) {
+    const allowed = policy.untrustedSecrets ?? [];
+    const refused = node.secrets.filter((name) => !allowed.includes(name));
+    if (refused.length === 0)
+        return [];
+    const list = allowed.length === 0 ? 'none are' : `only ${allowed.join(', ')} ${allowed.length === 1 ? 'is' : 'are'}`;
+    return [
+        {
+            file,
+            path: ['jobs', node.job, 'secrets'],
+            message: `names the runner variable(s) ${refused.join(', ')}; ${policy.reason} hands no secret to a job unless the workflow allows it by name in untrusted-secrets (${list} allowed)`,
+        },
+    ];
+}
+/** Snapshot settings that bring host files beyond the commit's tree into an untrusted run's workspace. */
+function untrustedWorkspaceProblems(plan, policy) {
+    const patterns = plan.workspace.includeIgnored ?? [];
+    if (patterns.length === 0)
+        return [];
+    return [
+        {
+            file: plan.source.jobsFile,
+            path: ['workspace', 'include-ignored'],
+            message: `brings files git ignores (${patterns.join(', ')}) from the runner's checkout into the snapshot; ${policy.reason} snapshots only the files git tracks`,
+        },
+    ];
+}
+function filesOf(node) {
+    if (node.type !== 'files')
+        return [];
+    const uses = [
+        { image: node.image, field: 'kernel', path: node.kernel },
+        { image: node.image, field: 'initrd', path: node.initrd },
+    ];
+    if (node.disk !== null)
+        uses.push({ image: node.image, field: 'disk', path: node.disk });
+    return uses;
+}
+/** True when an absolute path lies inside one of the folders (compared as normalized paths). */
+function insideFolders(path, folders) {
+    if (!isAbsolute(path))
+        return false;
+    const normalized = normalize(path);
+    return folders.some((folder) => {
+        const root = normalize(folder).replace(/\/+$/, '');
+        return normalized.startsWith(`${root}/`);
+    });
+}
+/**
+ * The policy for a run: `trusted` and `untrusted` as given; `auto` is trusted only on events whose code is the
+ * repository's own (see TRUSTED_EVENTS), so untrusted for pull requests from forks, `pull_request_target` (the
+ * base repository's credentials next to the pull request's code), `issue_comment`, `workflow_run` and the rest.
+ */
+function decideTrust(setting, evidence, limits) {
+    const imagePaths = limits.imagePaths.map((path) => normalize(path).replace(/(.)\/+$/, '$1'));
+    const untrustedSecrets = [...new Set(limits.untrustedSecrets ?? [])];
+    const policy = (trusted, reason) => ({
+        trusted,
+        reason,
+        imagePaths,
+        network: limits.network ?? 'nat',
+        ...(untrustedSecrets.length > 0 ? { untrustedSecrets } : {}),
+        limits: limits.caps ?? DEFAULT_UNTRUSTED_LIMITS,
+    });
+    if (setting === 'trusted')
+        return policy(true, 'trust: trusted');
+    if (setting === 'untrusted')
+        return policy(false, 'trust: untrusted');
+    // Fail closed: a pull request that cannot be shown to come from this repository is treated as a fork's.
+    if (evidence.unknownOrigin !== undefined)
+        return policy(false, `trust: auto (untrusted: ${evidence.unknownOrigin})`);
+    if (evidence.forkPullRequest)
+        return policy(false, 'trust: auto (untrusted for a pull request from a fork)');
+    if (evidence.event !== null && TRUSTED_EVENTS.has(evidence.event))
+        return policy(true, `trust: auto (trusted on ${evidence.event})`);
+    // An allow-list, not a deny-list: pull_request_target, issue_comment, workflow_run and any event added later
+    // can carry someone else's code, so they are untrusted unless the workflow says trust: trusted.
+    return policy(false, `trust: auto (untrusted on ${evidence.event ?? 'an unknown event'})`);
+}
+/**
+ * Events whose code is the repository's own: pushes and the like, and pull requests from a branch of the same
+ * repository (whose authors can push to it anyway). Fork pull requests are caught before this list is read.
+ */
+const TRUSTED_EVENTS = new Set([
+    'push',
+    'schedule',
+    'workflow_dispatch',
+    'repository_dispatch',
+    'merge_group',
+    'release',
+    'create',
+    'pull_request',
+    'pull_request_review',
+    'pull_request_review_comment',
+]);
+/**
+ * A policy no more trusted than `limit` (another run's, or a plan's record): an untrusted limit makes the policy
+ * untrusted with the limit's reason; a trusted limit changes nothing (trust is never raised).
+ */
+function cappedBy(policy, limit) {
+    if (!policy.trusted || limit.trusted)
+        return policy;
+    return { ...policy, trusted: false, reason: limit.reason };
+}
+/** Pull request events: their code may come from a fork, which only their payload tells. */
+const PULL_REQUEST_EVENTS = new Set([
+    'pull_request',
+    'pull_request_review',
+    'pull_request_review_comment',
+    'pull_request_target',
+]);
+
 ;// CONCATENATED MODULE: ./src/action/workflow-context.ts
 
+
+
+const RepoSchema = schemas/* looseObject */._H3({ full_name: schemas/* string */.YjP().optional() });
+/** The fields of the event payload (GITHUB_EVENT_PATH) the action reads; any other field is ignored. */
+const EventPayloadSchema = schemas/* looseObject */._H3({
+    before: schemas/* string */.YjP().optional(),
+    after: schemas/* string */.YjP().optional(),
+    pull_request: schemas/* looseObject */._H3({
+        head: schemas/* looseObject */._H3({ sha: schemas/* string */.YjP().optional(), ref: schemas/* string */.YjP().optional(), repo: RepoSchema.nullish() })
+            .optional(),
+        base: schemas/* looseObject */._H3({ sha: schemas/* string */.YjP().optional(), repo: RepoSchema.optional() }).optional(),
+    })
+        .optional(),
+});
 const ZERO_SHA = /^0+$/;
-/** Reads the workflow context from the runner's environment and the event payload. Pure. */
-function workflowContext(env, payload) {
+/**
+ * Reads the workflow context from the runner's environment and the event payload (`unreadable`: why the payload
+ * could not be read, when it could not). Pure.
+ */
+function workflowContext(env, payload, unreadable) {
     const event = env.GITHUB_EVENT_NAME ?? null;
     const pullRequest = payload.pull_request;
     const headSha = pullRequest?.head?.sha ?? env.GITHUB_SHA ?? null;
@@ -34739,8 +35057,19 @@ function workflowContext(env, payload) {
             headRepo !== baseRepo,
         pullRequestFromElsewhere: pullRequest !== undefined &&
             (headRepo === undefined || baseRepo === undefined || headRepo !== baseRepo),
+        pullRequestOriginUnknown: originUnknown(event, pullRequest !== undefined, unreadable),
         diff,
     };
+}
+/** Why a pull request event cannot be shown to come from this repository, or undefined. */
+function originUnknown(event, hasPullRequest, unreadable) {
+    if (event === null || !PULL_REQUEST_EVENTS.has(event))
+        return undefined;
+    if (unreadable !== undefined)
+        return `the ${event} event payload ${unreadable}`;
+    if (!hasPullRequest)
+        return `the ${event} event payload has no pull_request`;
+    return undefined;
 }
 /** The plan's source from the workflow context. */
 function planSource(context) {
@@ -34752,16 +35081,35 @@ function artifactUrl(context, artifactId) {
         return undefined;
     return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}/artifacts/${artifactId}`;
 }
-/** The event payload the runner wrote (GITHUB_EVENT_PATH), or an empty one. */
+/**
+ * The event payload the runner wrote (GITHUB_EVENT_PATH), or an empty one and why it could not be read (missing,
+ * unreadable, not JSON, fields of the wrong type): callers decide what an unknown event means (trust fails closed).
+ */
 function readEventPayload(path) {
-    if (path === undefined || !(0,external_node_fs_.existsSync)(path))
-        return {};
+    if (path === undefined || path === '')
+        return { payload: {}, unreadable: 'is not given (GITHUB_EVENT_PATH is not set)' };
+    let text;
     try {
-        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        const code = error.code ?? error.message;
+        return { payload: {}, unreadable: `could not be read (${path}: ${code})` };
+    }
+    let data;
+    try {
+        data = JSON.parse(text);
     }
     catch {
-        return {};
+        return { payload: {}, unreadable: `is not JSON (${path})` };
     }
+    const parsed = EventPayloadSchema.safeParse(data);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const at = issue === undefined || issue.path.length === 0 ? '' : ` at ${issue.path.join('.')}`;
+        return { payload: {}, unreadable: `is not a valid event payload (${path}${at}: ${issue?.message})` };
+    }
+    return { payload: parsed.data };
 }
 
 ;// CONCATENATED MODULE: ./src/action/post-step.ts
@@ -34798,7 +35146,8 @@ async function postStep() {
         const checksFile = getState(STATE.checksFile);
         const token = getInput('github-token');
         if (checksFile !== '' && (0,external_node_fs_.existsSync)(checksFile) && token !== '') {
-            const context = workflowContext(process.env, readEventPayload(process.env.GITHUB_EVENT_PATH));
+            const event = readEventPayload(process.env.GITHUB_EVENT_PATH);
+            const context = workflowContext(process.env, event.payload, event.unreadable);
             const [owner, repo] = (context.repository ?? '').split('/');
             if (owner !== undefined && repo !== undefined && context.headSha !== null) {
                 const checks = new check_runs_client_CheckRunsClient(lazyOctokit(token, context.apiUrl), { owner, repo }, context.headSha, checksFile, (message) => warning(message));
@@ -34882,7 +35231,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   wM: () => (/* binding */ WorkspacePathSchema)
 });
 
-// UNUSED EXPORTS: BuildImageSchema, DefaultsSchema, ENV_NAME_PATTERN, FilesImageSchema, ImageSchema, JobSchema, JobsFileSchema, NetworkSchema, NixImageSchema, OciImageSchema, RESERVED_ENV_PREFIX, WorkspaceSettingsSchema
+// UNUSED EXPORTS: BuildImageSchema, DefaultsSchema, ENV_NAME_PATTERN, FilesImageSchema, ImageSchema, JobSchema, JobsFileSchema, LimitsSchema, NetworkSchema, NixImageSchema, OciImageSchema, RESERVED_ENV_PREFIX, WorkspaceSettingsSchema
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
 var schemas = __nccwpck_require__(2857);
@@ -34954,6 +35303,8 @@ function referenceProblem(text) {
 
 // EXTERNAL MODULE: ./src/parsers/formats/registry.ts + 33 modules
 var registry = __nccwpck_require__(6770);
+// EXTERNAL MODULE: ./src/util/bytes.ts
+var bytes = __nccwpck_require__(1671);
 // EXTERNAL MODULE: ./src/util/describe.ts
 var describe = __nccwpck_require__(7983);
 // EXTERNAL MODULE: ./src/config/runner-variables.ts
@@ -34961,6 +35312,7 @@ var runner_variables = __nccwpck_require__(2282);
 // EXTERNAL MODULE: ./src/config/zod-problems.ts + 1 modules
 var zod_problems = __nccwpck_require__(9839);
 ;// CONCATENATED MODULE: ./src/config/schema.ts
+
 
 
 
@@ -35173,6 +35525,27 @@ const RetryOnSchema = schemas/* array */.YOg(schemas/* enum */.k5n(RETRY_CAUSES,
     .min(1, { error: 'expected at least one of "failure", "timeout", "infrastructure"' })
     .refine((causes) => new Set(causes).size === causes.length, { error: 'expected each cause once' })
     .describe('Which ends of an attempt are retried: "failure" (the command failed), "timeout", "infrastructure" (the VM did not boot, the hypervisor died, the guest wrote no result). Default: all three.');
+/** A size in bytes: a whole number, or a string such as "512MiB" or "2GB". */
+const ByteSizeSchema = schemas/* union */.KCZ([
+    schemas/* int */.Whr().positive({ error: 'expected a positive number of bytes' }),
+    schemas/* string */.YjP().refine((text) => ((0,bytes/* parseBytes */.C)(text) ?? 0) > 0, {
+        error: (issue) => `expected a size such as "512MiB" or "2GB", found ${(0,describe/* describeValue */.b)(issue.input)}`,
+    }),
+]);
+/** Caps on what one job brings back and writes: a runaway or hostile job stops at them, with a note in its log. */
+const LimitsSchema = schemas/* strictObject */.rej({
+    'artifact-bytes': ByteSizeSchema.optional().describe('Bytes brought back from the job (artifacts, reports, outputs; a sparse file counts its allocated bytes). Default 8GiB; 1GiB in untrusted runs.'),
+    'artifact-files': schemas/* int */.Whr()
+        .positive()
+        .optional()
+        .describe('Files brought back from the job. Default 50000; 10000 in untrusted runs.'),
+    'report-files': schemas/* int */.Whr()
+        .positive()
+        .optional()
+        .describe('Test report files brought back and read. Default 2000; 500 in untrusted runs.'),
+    'log-bytes': ByteSizeSchema.optional().describe("Bytes kept of the guest's output (guest.log) and console (console.log). Default 256MiB; 64MiB in untrusted runs."),
+})
+    .describe('Caps on what a job brings back and logs (untrusted runs use the lower of these and their own).');
 /** One job: a shell script run in a fresh VM (or on the host). */
 const JobSchema = schemas/* strictObject */.rej({
     run: NonEmptyStringSchema.describe('Shell script, run with `bash -e` (host) or `sh -e` (guest) in the workspace.'),
@@ -35191,7 +35564,7 @@ const JobSchema = schemas/* strictObject */.rej({
     env: EnvSchema.optional(),
     secrets: schemas/* array */.YOg(SecretNameSchema)
         .optional()
-        .describe('Names of runner environment variables passed to the job; their values are never stored.'),
+        .describe('Names of runner environment variables passed to the job; their values are never stored. An untrusted run refuses them unless the workflow allows the names (untrusted-secrets).'),
     paths: schemas/* array */.YOg(PathFilterSchema)
         .optional()
         .describe('Run only when a changed file matches one of these globs ("!" excludes). Ignored when changes are unknown.'),
@@ -35210,6 +35583,7 @@ const JobSchema = schemas/* strictObject */.rej({
     'retry-on': RetryOnSchema.optional(),
     cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
     memory: MemorySchema.optional().describe("Override the image's memory for this job."),
+    limits: LimitsSchema.optional(),
 })
     .describe('A CI job.');
 /** Settings every job inherits unless it sets its own. */
@@ -35221,6 +35595,7 @@ const DefaultsSchema = schemas/* strictObject */.rej({
     env: EnvSchema.optional(),
     retries: RetriesSchema.optional(),
     'retry-on': RetryOnSchema.optional(),
+    limits: LimitsSchema.optional(),
 });
 /** A gitignore-style pattern inside the repository. */
 const WorkspacePatternSchema = schemas/* string */.YjP()
@@ -35235,7 +35610,7 @@ const WorkspaceSettingsSchema = schemas/* strictObject */.rej({
         .describe('Left out of the workspace snapshot, gitignore-style ("target/", "node_modules/", "/dist"), on top of what git ignores. .git is always left out.'),
     'include-ignored': schemas/* array */.YOg(WorkspacePatternSchema)
         .optional()
-        .describe('Ignored by git but wanted in the snapshot, gitignore-style ("dist/", "/vendor/", "*.env.example"). In a git repository the snapshot holds what git would commit: tracked files and untracked files that are not ignored.'),
+        .describe('Ignored by git but wanted in the snapshot, gitignore-style ("dist/", "/vendor/", "*.env.example"). In a git repository the snapshot holds what git would commit: tracked files and untracked files that are not ignored. An untrusted run refuses it and snapshots only tracked files.'),
     mode: schemas/* enum */.k5n(['overlay', 'copy'], {
         error: (issue) => `expected "overlay" or "copy", found ${(0,describe/* describeValue */.b)(issue.input)}`,
     })
@@ -35618,7 +35993,7 @@ const host = {
     defaultOn: [],
     guestArchs: [],
     options: [],
-    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(354), __nccwpck_require__.e(210)]).then(__nccwpck_require__.bind(__nccwpck_require__, 7210))).runtime,
+    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(315), __nccwpck_require__.e(27)]).then(__nccwpck_require__.bind(__nccwpck_require__, 4027))).runtime,
 };
 
 // EXTERNAL MODULE: external "node:fs"
@@ -35694,7 +36069,7 @@ const qemu = {
     guestArchs: ['arm64', 'amd64'],
     kernelProblem: (path, arch) => kernelProblem(path, arch, { compressedArm64: true, executor: 'qemu' }),
     options: [KEEP_FAILED_DISKS],
-    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(354), __nccwpck_require__.e(632), __nccwpck_require__.e(151)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6151))).runtime,
+    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(315), __nccwpck_require__.e(895), __nccwpck_require__.e(151)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6151))).runtime,
 };
 
 ;// CONCATENATED MODULE: ./src/executors/vfkit/descriptor.ts
@@ -35724,7 +36099,7 @@ const vfkit = {
         },
         KEEP_FAILED_DISKS,
     ],
-    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(354), __nccwpck_require__.e(632), __nccwpck_require__.e(620)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9620))).runtime,
+    load: async () => (await Promise.all(/* import() */[__nccwpck_require__.e(6), __nccwpck_require__.e(315), __nccwpck_require__.e(895), __nccwpck_require__.e(620)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9620))).runtime,
 };
 
 ;// CONCATENATED MODULE: ./src/executors/table.ts
@@ -43534,6 +43909,72 @@ const REPORT_FORMAT_NAMES = REPORT_FORMATS.map((format) => format.name);
 
 /***/ }),
 
+/***/ 8079:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $S: () => (/* binding */ JobLimitsSchema),
+/* harmony export */   dR: () => (/* binding */ DEFAULT_LIMITS)
+/* harmony export */ });
+/* unused harmony exports UNTRUSTED_LIMITS, plannedLimits, effectiveLimits */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2857);
+/* harmony import */ var _util_bytes_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1671);
+
+
+/** A job's caps as the plan holds them (each present only when the jobs file set it) and as a run uses them. */
+const JobLimitsSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
+    artifactBytes: zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr().positive().describe('Bytes brought back (allocated bytes of each file).'),
+    artifactFiles: zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr().positive().describe('Files brought back.'),
+    reportFiles: zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr().positive().describe('Test report files brought back and read.'),
+    logBytes: zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr().positive().describe('Bytes kept of guest.log, and of console.log.'),
+});
+/** The caps of a trusted run's job that sets none: enough for a large real project. */
+const DEFAULT_LIMITS = {
+    artifactBytes: 8 * 2 ** 30,
+    artifactFiles: 50_000,
+    reportFiles: 2_000,
+    logBytes: 256 * 2 ** 20,
+};
+/** The most an untrusted run's job gets, whatever its jobs file says. */
+const UNTRUSTED_LIMITS = {
+    artifactBytes: 2 ** 30,
+    artifactFiles: 10_000,
+    reportFiles: 500,
+    logBytes: 64 * 2 ** 20,
+};
+/** The caps a jobs file sets for a job (its own over `defaults.limits`), for the plan; undefined when none. */
+function plannedLimits(job, defaults) {
+    const merged = { ...defaults, ...job };
+    const bytes = (value) => value === undefined ? undefined : typeof value === 'number' ? value : parseBytes(value);
+    const planned = {};
+    const artifactBytes = bytes(merged['artifact-bytes']);
+    if (artifactBytes !== undefined)
+        planned.artifactBytes = artifactBytes;
+    if (merged['artifact-files'] !== undefined)
+        planned.artifactFiles = merged['artifact-files'];
+    if (merged['report-files'] !== undefined)
+        planned.reportFiles = merged['report-files'];
+    const logBytes = bytes(merged['log-bytes']);
+    if (logBytes !== undefined)
+        planned.logBytes = logBytes;
+    return Object.keys(planned).length === 0 ? undefined : planned;
+}
+/** The caps a job runs with: the plan's over the defaults, and never above UNTRUSTED_LIMITS in an untrusted run. */
+function effectiveLimits(planned, trusted) {
+    const limits = { ...DEFAULT_LIMITS, ...planned };
+    if (trusted)
+        return limits;
+    return {
+        artifactBytes: Math.min(limits.artifactBytes, UNTRUSTED_LIMITS.artifactBytes),
+        artifactFiles: Math.min(limits.artifactFiles, UNTRUSTED_LIMITS.artifactFiles),
+        reportFiles: Math.min(limits.reportFiles, UNTRUSTED_LIMITS.reportFiles),
+        logBytes: Math.min(limits.logBytes, UNTRUSTED_LIMITS.logBytes),
+    };
+}
+
+
+/***/ }),
+
 /***/ 7684:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -43545,82 +43986,95 @@ const REPORT_FORMAT_NAMES = REPORT_FORMATS.map((format) => format.name);
 /* harmony export */   i9: () => (/* binding */ reportGlobs),
 /* harmony export */   jk: () => (/* binding */ PLAN_SCHEMA_VERSION)
 /* harmony export */ });
-/* unused harmony exports PlanScopeSchema, PreconditionSchema, FilesPrepareNodeSchema, BuildPrepareNodeSchema, NixPrepareNodeSchema, OciPrepareNodeSchema, PrepareNodeSchema, ExecuteNodeSchema, PlanNodeSchema, ExcludedJobSchema, PlanBodySchema, planConsistencyProblems */
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2857);
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4377);
+/* unused harmony exports PlanTrustSchema, PlanScopeSchema, PreconditionSchema, FilesPrepareNodeSchema, BuildPrepareNodeSchema, NixPrepareNodeSchema, OciPrepareNodeSchema, PrepareNodeSchema, ExecuteNodeSchema, PlanNodeSchema, ExcludedJobSchema, PlanBodySchema, planConsistencyProblems */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2857);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(4377);
 /* harmony import */ var _config_schema_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4621);
 /* harmony import */ var _executors_catalog_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6051);
 /* harmony import */ var _parsers_formats_registry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6770);
+/* harmony import */ var _limits_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8079);
 
 // Every field a jobs file sets is checked here with the jobs file's own schema, so a hand-edited plan can
 // never carry what the jobs file would refuse (a plan's id detects accidents, not attackers).
 
 
 
-/** The plan format version; bumped on any incompatible change. */
-const PLAN_SCHEMA_VERSION = 1;
-const Sha256Schema = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
+
+/** The plan format version; bumped on any incompatible change (2: plans record the trust they were made under). */
+const PLAN_SCHEMA_VERSION = 2;
+const Sha256Schema = zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
 /** A node id: `image:<name>` for prepare nodes, `job:<id>` for execute nodes. */
-const NodeIdSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
+const NodeIdSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()
     .regex(/^(image|job):[a-z0-9][a-z0-9_-]{0,62}$/, 'expected "image:<name>" or "job:<id>"');
 /** Where the plan came from: repository, commit, and the jobs file it was made of. */
-const PlanSourceSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    repository: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable().describe('owner/name, when known'),
-    commit: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable().describe('The commit the jobs run against (the PR head on pull requests).'),
-    ref: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable(),
-    event: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable(),
-    jobsFile: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('The jobs file as named by the user, or "inline" for the action input.'),
+const PlanSourceSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    repository: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().nullable().describe('owner/name, when known'),
+    commit: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().nullable().describe('The commit the jobs run against (the PR head on pull requests).'),
+    ref: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().nullable(),
+    event: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().nullable(),
+    jobsFile: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().describe('The jobs file as named by the user, or "inline" for the action input.'),
     jobsFileSha256: Sha256Schema,
 });
+/**
+ * The trust a plan was made under. A record, not a credential (anyone can edit a plan): a plan is never run more
+ * trusted because of it, only less — a plan made untrusted runs untrusted unless the user says otherwise.
+ */
+const PlanTrustSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    trusted: zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY().describe('Whether the run that made the plan was trusted (docs/security.md).'),
+    reason: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()
+        .min(1)
+        .max(500)
+        .describe('Why, in the words of the trust policy, e.g. "trust: auto (untrusted for a pull request from a fork)".'),
+});
 /** What changed, as far as the planner knew (drives `paths` filters). */
-const ChangesSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('known', [
-    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        known: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(true),
-        source: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('How the list was obtained, e.g. "git diff abc..def" or a file name.'),
-        files: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()),
+const ChangesSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .discriminatedUnion */ .gMt('known', [
+    zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        known: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(true),
+        source: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().describe('How the list was obtained, e.g. "git diff abc..def" or a file name.'),
+        files: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()),
     }),
-    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        known: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(false),
-        reason: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('Why the changed files are unknown; no job was filtered out by `paths`.'),
+    zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        known: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(false),
+        reason: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().describe('Why the changed files are unknown; no job was filtered out by `paths`.'),
     }),
 ]);
 /** The selection and filters the plan was made under. */
-const PlanScopeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    only: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB)
+const PlanScopeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    only: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB)
         .nullable()
         .describe('Jobs selected with --only (their needs are added), or null for all.'),
-    shard: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ index: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().positive(), count: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().positive() })
+    shard: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({ index: zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig().int().positive(), count: zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig().int().positive() })
         .nullable()
         .describe('This plan is shard index/count of a larger plan (each job with what it needs in one shard).'),
     executor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX.nullable().describe('The executor forced for the run (--executor), or null.'),
     defaultExecutor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX.describe('The executor for jobs that name none (from the host platform).'),
     changes: ChangesSchema,
-    durations: zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB, zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().nonnegative())
+    durations: zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB, zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig().int().nonnegative())
         .describe('Recorded durations (ms) of earlier runs, by job: shards are balanced by them. Part of the plan so every shard of it computes the same split.'),
 });
 /** Something that must hold on the machine before any node runs; checked first, so nothing starts in vain. */
-const PreconditionSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('kind', [
-    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('executor'),
+const PreconditionSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .discriminatedUnion */ .gMt('kind', [
+    zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('executor'),
         executor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX,
-        nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+        nodes: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema),
     }),
-    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('secret'),
+    zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('secret'),
         name: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .SecretNameSchema */ .$$.describe('A runner environment variable that must be set (its value is never stored).'),
-        nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+        nodes: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema),
     }),
-    zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('host-arch'),
+    zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('host-arch'),
         arch: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ArchSchema */ .gS.describe('vfkit runs guests of the host architecture only.'),
-        nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+        nodes: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema),
     }),
 ]);
 const nodeCommon = {
     id: NodeIdSchema,
-    description: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+    description: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(),
     executor: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ExecutorSchema */ .pX,
-    dependsOn: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+    dependsOn: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema),
 };
 const prepareCommon = {
     ...nodeCommon,
@@ -43628,84 +44082,84 @@ const prepareCommon = {
     arch: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ArchSchema */ .gS,
     cacheKey: Sha256Schema.describe('Derived from the image definition; the prepare step adds content fingerprints.'),
     cmdline: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CmdlineSchema */ .sg.nullable(),
-    usedBy: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema),
+    usedBy: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema),
 };
 /** Prepare node: an image from prebuilt files. */
-const FilesPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
-    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('files'),
+const FilesPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('files'),
     ...prepareCommon,
     kernel: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .HostPathSchema */ .tH,
     initrd: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .HostPathSchema */ .tH,
     disk: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .HostPathSchema */ .tH.nullable(),
 });
 /** Prepare node: an image built by a host command. */
-const BuildPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
-    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('build'),
+const BuildPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('build'),
     ...prepareCommon,
-    run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
-    inputs: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()),
+    run: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(),
+    inputs: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()),
 });
 /** Prepare node: an image built with nix. */
-const NixPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
-    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('nix'),
+const NixPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('nix'),
     ...prepareCommon,
-    installable: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+    installable: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(),
 });
 /** Prepare node: an image pulled from an OCI registry, always by digest (exact bytes). */
-const OciPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('prepare'),
-    type: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('oci'),
+const OciPrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('prepare'),
+    type: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('oci'),
     ...prepareCommon,
-    reference: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().describe('The reference as the jobs file gives it.'),
-    digest: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
+    reference: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().describe('The reference as the jobs file gives it.'),
+    digest: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()
         .regex(/^sha256:[a-f0-9]{64}$/)
         .describe('The manifest digest pulled: given, or the tag resolved once when the plan was made.'),
 });
 /** A node that produces a guest image, shared by every job using that image. */
-const PrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('type', [
+const PrepareNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .discriminatedUnion */ .gMt('type', [
     FilesPrepareNodeSchema,
     BuildPrepareNodeSchema,
     NixPrepareNodeSchema,
     OciPrepareNodeSchema,
 ]);
 /** A node that runs one job's command, in a VM or on the host. */
-const ExecuteNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    kind: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('execute'),
-    type: zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['vm_command', 'host_command']),
+const ExecuteNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    kind: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('execute'),
+    type: zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['vm_command', 'host_command']),
     ...nodeCommon,
     job: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB,
-    needs: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB),
+    needs: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB),
     image: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .ImageNameSchema */ .Ov.nullable(),
-    command: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
-    workingDirectory: zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('.'), _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspacePathSchema */ .wM])
+    command: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(),
+    workingDirectory: zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('.'), _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspacePathSchema */ .wM])
         .describe('Relative to the workspace root; "." for the root.'),
-    runAsRoot: zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY(),
+    runAsRoot: zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY(),
     timeoutMinutes: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .PositiveMinutesSchema */ .iy,
-    writableWorkspace: zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY(),
-    env: zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .EnvNameSchema */ .ek, zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()),
-    secrets: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .SecretNameSchema */ .$$)
+    writableWorkspace: zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY(),
+    env: zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .EnvNameSchema */ .ek, zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()),
+    secrets: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .SecretNameSchema */ .$$)
         .describe('Names of runner variables passed to the job; values are never stored.'),
     cpus: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CpusSchema */ .tC.nullable(),
     memory: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .MemorySchema */ .tS.nullable(),
-    artifacts: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN),
-    reports: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej(Object.fromEntries(_parsers_formats_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .REPORT_FORMAT_NAMES */ .UZ.map((name) => [name, zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN).optional()])))
+    artifacts: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN),
+    reports: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej(Object.fromEntries(_parsers_formats_registry_js__WEBPACK_IMPORTED_MODULE_2__/* .REPORT_FORMAT_NAMES */ .UZ.map((name) => [name, zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN).optional()])))
         .describe('Test reports the job writes (globs), by format; only the formats the job names (older plans list junit always, empty or not).'),
-    network: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('none')
+    network: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('none')
         .optional()
         .describe('Present only for VM jobs without networking; absent means NAT (older plans read the same).'),
-    caches: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ name: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CacheNameSchema */ .nr, guestPath: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .GuestFolderSchema */ .Y5 }))
+    caches: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({ name: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .CacheNameSchema */ .nr, guestPath: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .GuestFolderSchema */ .Y5 }))
         .describe('Host folders kept across runs (cache/shared/<repository>/<trust>/<name>), mounted at guestPath in the VM; by name.'),
-    outputs: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN)
+    outputs: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN)
         .min(1)
         .optional()
         .describe('Present only for jobs with outputs: what is kept after the job passes, for the jobs that need it.'),
-    receives: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    receives: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
         from: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB,
-        paths: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN).min(1),
-        run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()
+        paths: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .WorkspaceGlobSchema */ .RN).min(1),
+        run: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP()
             .regex(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/)
             .optional()
             .describe('A rerun: the earlier run that kept these outputs (the job is not run again).'),
@@ -43713,46 +44167,50 @@ const ExecuteNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .r
         .min(1)
         .optional()
         .describe('Present only for jobs that need jobs with outputs: whose outputs it sees in its workspace (read-only, at the same paths), by job.'),
-    retry: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        retries: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().min(1).max(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .MAX_RETRIES */ .kd),
-        on: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .RETRY_CAUSES */ .SH)).min(1),
+    limits: _limits_js__WEBPACK_IMPORTED_MODULE_3__/* .JobLimitsSchema */ .$S.partial()
+        .optional()
+        .describe("Present only when the jobs file sets caps: the job's own limits (the rest are the defaults)."),
+    retry: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        retries: zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig().int().min(1).max(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .MAX_RETRIES */ .kd),
+        on: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(_config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .RETRY_CAUSES */ .SH)).min(1),
     })
         .optional()
         .describe('Present only for jobs that retry: how many times at most, after which ends of an attempt.'),
 });
 /** Any plan node. */
-const PlanNodeSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .discriminatedUnion */ .gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
+const PlanNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .discriminatedUnion */ .gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
 /** A job left out of the plan, and why. */
-const ExcludedJobSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+const ExcludedJobSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
     job: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB,
-    reason: zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['not-selected', 'paths', 'needs-excluded']),
-    message: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(),
+    reason: zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['not-selected', 'paths', 'needs-excluded']),
+    message: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(),
 });
 /** The part of the plan its id is computed from (everything but planId and createdAt). */
-const PlanBodySchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(PLAN_SCHEMA_VERSION),
-    generator: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ name: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz('vmplan'), version: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP() }),
+const PlanBodySchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(PLAN_SCHEMA_VERSION),
+    generator: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({ name: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('vmplan'), version: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP() }),
     source: PlanSourceSchema,
+    trust: PlanTrustSchema,
     scope: PlanScopeSchema,
-    workspace: zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        exclude: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP())
+    workspace: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        exclude: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP())
             .describe('Patterns left out of the snapshot, besides .git and the state folder.'),
-        includeIgnored: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP())
+        includeIgnored: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP())
             .optional()
             .describe('Patterns git ignores that the snapshot still holds (absent: none).'),
-        mode: zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['overlay', 'copy']),
+        mode: zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['overlay', 'copy']),
     }),
-    preconditions: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(PreconditionSchema),
-    stages: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(NodeIdSchema))
+    preconditions: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(PreconditionSchema),
+    stages: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(NodeIdSchema))
         .describe('Nodes grouped by depth: a stage only needs earlier stages.'),
-    nodes: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(PlanNodeSchema).describe('Nodes in a stable topological order (stage, then id).'),
-    excluded: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(ExcludedJobSchema),
+    nodes: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(PlanNodeSchema).describe('Nodes in a stable topological order (stage, then id).'),
+    excluded: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(ExcludedJobSchema),
 });
 /** The staged run plan (`plan.json`): versioned, deterministic, free of secret values. */
-const PlanSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(PLAN_SCHEMA_VERSION),
+const PlanSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    schemaVersion: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(PLAN_SCHEMA_VERSION),
     planId: Sha256Schema.describe('sha256 of the canonical JSON of the plan body (all but planId and createdAt).'),
-    createdAt: zod__WEBPACK_IMPORTED_MODULE_4__/* .datetime */ .w$(),
+    createdAt: zod__WEBPACK_IMPORTED_MODULE_5__/* .datetime */ .w$(),
     ...PlanBodySchema.omit({ schemaVersion: true }).shape,
 })
     .superRefine((plan, context) => {
@@ -43836,7 +44294,7 @@ function planConsistencyProblems(plan) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4497);
+/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6033);
 // The GitHub Action's post step: stop what a cancelled run left behind, finish its records and check runs.
 
 await (0,_action_post_step_js__WEBPACK_IMPORTED_MODULE_0__/* .postStep */ .F)();
@@ -43977,6 +44435,55 @@ function syncFolder(folder) {
         if (fd !== undefined)
             (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.closeSync)(fd);
     }
+}
+
+
+/***/ }),
+
+/***/ 1671:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   C: () => (/* binding */ parseBytes),
+/* harmony export */   z: () => (/* binding */ formatBytes)
+/* harmony export */ });
+const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+/** A size for people: "812 bytes", "14.2 MB", "1.3 GB" (powers of 1000, like Finder and `du -h --si`). */
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1000 && unit < UNITS.length - 1) {
+        value /= 1000;
+        unit++;
+    }
+    return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${UNITS[unit]}`;
+}
+const SIZE_UNITS = {
+    '': 1,
+    b: 1,
+    byte: 1,
+    bytes: 1,
+    k: 1e3,
+    kb: 1e3,
+    m: 1e6,
+    mb: 1e6,
+    g: 1e9,
+    gb: 1e9,
+    t: 1e12,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
+};
+/**
+ * A size people write ("20GB", "500 MB", "1.5GiB", "0") in bytes, or undefined when it is not one. KB/MB/GB are
+ * powers of 1000 (as formatBytes prints them), KiB/MiB/GiB powers of 1024.
+ */
+function parseBytes(text) {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+    const unit = match === null ? undefined : SIZE_UNITS[match[2].toLowerCase()];
+    return match === null || unit === undefined ? undefined : Math.round(Number(match[1]) * unit);
 }
 
 
@@ -53136,7 +53643,9 @@ __nccwpck_require__.d(__webpack_exports__, {
   zMY: () => (/* binding */ schemas_boolean),
   gMt: () => (/* binding */ discriminatedUnion),
   k5n: () => (/* binding */ _enum),
+  Whr: () => (/* binding */ schemas_int),
   euz: () => (/* binding */ literal),
+  _H3: () => (/* binding */ looseObject),
   aig: () => (/* binding */ number),
   jgl: () => (/* binding */ partialRecord),
   g1P: () => (/* binding */ record),
@@ -53145,7 +53654,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   KCZ: () => (/* binding */ union)
 });
 
-// UNUSED EXPORTS: ZodAny, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNull, ZodNumber, ZodNumberFormat, ZodPrefault, ZodPreprocess, ZodPromise, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, looseObject, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, object, optional, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, unknown, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
+// UNUSED EXPORTS: ZodAny, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNull, ZodNumber, ZodNumberFormat, ZodPrefault, ZodPreprocess, ZodPromise, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, object, optional, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, unknown, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/core/core.js
 var core_core = __nccwpck_require__(8532);
@@ -59228,7 +59737,7 @@ function looseObject(shape, params) {
         type: "object",
         shape,
         catchall: unknown(),
-        ...util.normalizeParams(params),
+        ...core_util/* normalizeParams */.A2(params),
     });
 }
 const ZodUnion = /*@__PURE__*/ core_core/* $constructor */.xI("ZodUnion", (inst, def) => {
