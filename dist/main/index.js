@@ -32764,7 +32764,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 73672:
+/***/ 64929:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32800,10 +32800,8 @@ var atomic_write = __nccwpck_require__(95105);
 var canonical_json = __nccwpck_require__(71989);
 // EXTERNAL MODULE: ./src/util/lease.ts
 var lease = __nccwpck_require__(4390);
-;// CONCATENATED MODULE: ./src/version.ts
-/** vmplan's version, recorded in every plan (kept in step with package.json by a test). */
-const VMPLAN_VERSION = '0.1.0';
-
+// EXTERNAL MODULE: ./src/version.ts
+var version = __nccwpck_require__(311);
 ;// CONCATENATED MODULE: ./src/images/contract.ts
 /** Why an image could not be prepared, in words for the user: the image node fails with this message. */
 class ImageProblem extends Error {
@@ -32907,7 +32905,7 @@ async function imageCacheKey(node, repositoryRoot, nixDerivation) {
         for (const path of [...files].sort(canonical_json/* compareText */.n6))
             inputs.push({ path, sha256: await hashFile((0,external_node_path_.join)(repositoryRoot, path)) });
         if (/\bvmplan\b/.test(node.run))
-            inputs.push({ path: `vmplan ${VMPLAN_VERSION}`, sha256: (0,canonical_json/* sha256 */.sc)(VMPLAN_VERSION) });
+            inputs.push({ path: `vmplan ${version/* VMPLAN_VERSION */.U}`, sha256: (0,canonical_json/* sha256 */.sc)(version/* VMPLAN_VERSION */.U) });
     }
     if (nixDerivation !== undefined)
         inputs.push({ path: nixDerivation, sha256: (0,canonical_json/* sha256 */.sc)(nixDerivation) });
@@ -33769,401 +33767,8 @@ async function checkFreeSpace(folders, cacheDir, minFreeBytes) {
 
 // EXTERNAL MODULE: ./src/config/zod-problems.ts
 var zod_problems = __nccwpck_require__(95980);
-// EXTERNAL MODULE: ./src/config/schema.ts + 1 modules
-var schema = __nccwpck_require__(24864);
-// EXTERNAL MODULE: ./src/parsers/formats/registry.ts + 3 modules
-var registry = __nccwpck_require__(88748);
-;// CONCATENATED MODULE: ./src/util/graph.ts
-/**
- * Visits a dependency graph depth-first, calling `done(id)` once per reachable id after every id it depends on
- * (post-order). Iterative, so a 20,000-long chain cannot overflow the call stack; ids on a cycle are visited
- * once (cycles are reported by the jobs-file checks before any plan is built).
- */
-function postOrder(roots, dependencies, done) {
-    const seen = new Set();
-    for (const root of roots) {
-        if (seen.has(root))
-            continue;
-        seen.add(root);
-        const frames = [{ id: root, left: [...dependencies(root)].reverse() }];
-        while (frames.length > 0) {
-            const frame = frames[frames.length - 1];
-            const next = frame.left.pop();
-            if (next === undefined) {
-                frames.pop();
-                done(frame.id);
-            }
-            else if (!seen.has(next)) {
-                seen.add(next);
-                frames.push({ id: next, left: [...dependencies(next)].reverse() });
-            }
-        }
-    }
-}
-
-// EXTERNAL MODULE: ./src/util/suggest.ts
-var suggest = __nccwpck_require__(37406);
-// EXTERNAL MODULE: ./src/plan/limits.ts
-var plan_limits = __nccwpck_require__(98079);
-;// CONCATENATED MODULE: ./src/plan/paths-filter.ts
-
-/**
- * GitHub-style `paths` filtering: a file counts when the last pattern that matches it is positive
- * (patterns starting with "!" exclude). Returns the first changed file that counts, or undefined.
- */
-function firstMatchingFile(patterns, files) {
-    const matchers = patterns.map((pattern) => {
-        const negated = pattern.startsWith('!');
-        return { negated, matches: picomatch_default()(negated ? pattern.slice(1) : pattern, { dot: true }) };
-    });
-    return files.find((file) => {
-        let included = false;
-        for (const matcher of matchers)
-            if (matcher.matches(file))
-                included = !matcher.negated;
-        return included;
-    });
-}
-
-// EXTERNAL MODULE: ./src/plan/schema.ts
-var plan_schema = __nccwpck_require__(47684);
-;// CONCATENATED MODULE: ./src/plan/build.ts
-
-
-
-
-
-
-
-
-
-
-
-/** Defaults for what a jobs file leaves out. */
-const PLAN_DEFAULTS = { timeoutMinutes: 60, cpus: 2, memory: 2048 };
-/**
- * Builds the staged run plan from a validated jobs file. Pure: reads no files, runs nothing, and the same
- * inputs always give the same plan (same planId, same bytes).
- */
-function buildPlan(config, context) {
-    const jobIds = Object.keys(config.jobs).sort();
-    const needsOf = (id) => normalizeNeeds(config.jobs[id].needs);
-    const excluded = new Map();
-    const explicitlySelected = selectJobs(config, context.only, jobIds, needsOf, excluded);
-    applyPathFilters(config, context.changes, jobIds, explicitlySelected, excluded);
-    excludeDependents(jobIds, needsOf, excluded);
-    const included = jobIds.filter((id) => !excluded.has(id));
-    const problems = [];
-    const executeNodes = included.map((id) => buildExecuteNode(config, id, needsOf(id), context, problems));
-    if (problems.length > 0)
-        throw new errors/* InputError */.dz(problems);
-    const prepareNodes = buildPrepareNodes(config, executeNodes, context);
-    const { nodes, stages } = orderNodes([...prepareNodes, ...executeNodes]);
-    const body = {
-        schemaVersion: plan_schema/* PLAN_SCHEMA_VERSION */.jk,
-        generator: { name: 'vmplan', version: VMPLAN_VERSION },
-        source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
-        trust: { trusted: context.trust.trusted, reason: context.trust.reason },
-        scope: {
-            only: context.only === undefined ? null : [...new Set(context.only)].sort(),
-            shard: null,
-            executor: context.executor ?? null,
-            defaultExecutor: context.defaultExecutor,
-            changes: context.changes.known
-                ? { known: true, source: context.changes.source, files: [...new Set(context.changes.files)].sort() }
-                : context.changes,
-            durations: Object.fromEntries(included.flatMap((id) => {
-                const ms = context.durations?.[id];
-                return ms === undefined || !Number.isFinite(ms) || ms < 0 ? [] : [[id, Math.round(ms)]];
-            })),
-        },
-        workspace: workspaceOf(config),
-        preconditions: buildPreconditions(nodes),
-        stages,
-        nodes,
-        excluded: [...excluded.values()].sort((a, b) => (0,canonical_json/* compareText */.n6)(a.job, b.job)),
-    };
-    return { ...body, planId: planIdOf(body), createdAt: context.createdAt };
-}
-/** The plan id: sha256 of the canonical JSON of everything but planId and createdAt. */
-function planIdOf(plan) {
-    const { planId: _id, createdAt: _at, ...body } = plan;
-    return (0,canonical_json/* sha256 */.sc)((0,canonical_json/* canonicalJson */.dj)(body));
-}
-function normalizeNeeds(needs) {
-    if (needs === undefined)
-        return [];
-    return [...new Set(typeof needs === 'string' ? [needs] : needs)].sort();
-}
-/** Marks jobs not reachable from --only as excluded; returns the jobs named explicitly. */
-function selectJobs(config, only, jobIds, needsOf, excluded) {
-    if (only === undefined)
-        return new Set();
-    const unknown = only.filter((id) => config.jobs[id] === undefined);
-    if (unknown.length > 0) {
-        throw new errors/* InputError */.dz(unknown.map((id) => ({ message: `--only: unknown job "${id}"${(0,suggest/* didYouMean */.au)(id, jobIds)}` })));
-    }
-    const selected = new Set();
-    postOrder(only, needsOf, (id) => selected.add(id));
-    const named = [...new Set(only)].sort().join(', ');
-    for (const id of jobIds) {
-        if (!selected.has(id))
-            excluded.set(id, { job: id, reason: 'not-selected', message: `not selected (--only ${named})` });
-    }
-    return new Set(only);
-}
-/** Excludes jobs whose `paths` match no changed file. Jobs named with --only are never filtered out. */
-function applyPathFilters(config, changes, jobIds, explicitlySelected, excluded) {
-    if (!changes.known)
-        return;
-    for (const id of jobIds) {
-        const paths = config.jobs[id].paths;
-        if (paths === undefined || excluded.has(id) || explicitlySelected.has(id))
-            continue;
-        if (firstMatchingFile(paths, changes.files) === undefined) {
-            excluded.set(id, {
-                job: id,
-                reason: 'paths',
-                message: `no changed file matches paths (${paths.join(', ')}); ${changes.files.length} file(s) changed`,
-            });
-        }
-    }
-}
-/** A job that needs an excluded job cannot run: exclude it too, saying which need was missing. */
-function excludeDependents(jobIds, needsOf, excluded) {
-    postOrder(jobIds, needsOf, (id) => {
-        if (excluded.has(id))
-            return;
-        const missing = needsOf(id).find((need) => excluded.has(need));
-        if (missing === undefined)
-            return;
-        const why = excluded.get(missing);
-        const because = why.reason === 'needs-excluded' ? 'was excluded' : `was excluded (${why.reason})`;
-        excluded.set(id, { job: id, reason: 'needs-excluded', message: `needs "${missing}", which ${because}` });
-    });
-}
-/** A forced executor replaces every executor of its kind: a host one runs everything there, a VM one every VM job. */
-function resolveExecutor(job, config, context) {
-    const configured = job.executor ?? config.defaults?.executor ?? context.defaultExecutor;
-    if (context.executor === undefined)
-        return configured;
-    if (!(0,catalog/* isVmExecutor */.NA)(context.executor))
-        return context.executor;
-    return (0,catalog/* isVmExecutor */.NA)(configured) ? context.executor : configured;
-}
-function buildExecuteNode(config, id, needs, context, problems) {
-    const job = config.jobs[id];
-    const executor = resolveExecutor(job, config, context);
-    const vm = (0,catalog/* isVmExecutor */.NA)(executor);
-    const imageName = vm ? (job.image ?? config.defaults?.image ?? null) : null;
-    const image = imageName === null ? undefined : config.images?.[imageName];
-    if (vm && image === undefined) {
-        problems.push({
-            path: ['jobs', id],
-            at: 'key',
-            message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image (or run with --executor host)`,
-        });
-    }
-    const env = {};
-    const mergedEnv = { ...config.defaults?.env, ...job.env };
-    for (const name of Object.keys(mergedEnv).sort())
-        env[name] = String(mergedEnv[name]);
-    const dependsOn = [
-        ...(imageName === null ? [] : [`image:${imageName}`]),
-        ...needs.map((need) => `job:${need}`),
-    ].sort();
-    return {
-        id: `job:${id}`,
-        description: job.description ?? `Run job "${id}"`,
-        executor,
-        dependsOn,
-        kind: 'execute',
-        type: vm ? 'vm_command' : 'host_command',
-        job: id,
-        needs,
-        image: imageName,
-        command: job.run,
-        workingDirectory: job['working-directory'] ?? config.defaults?.['working-directory'] ?? '.',
-        runAsRoot: job['run-as-root'] ?? false,
-        timeoutMinutes: job['timeout-minutes'] ?? config.defaults?.['timeout-minutes'] ?? PLAN_DEFAULTS.timeoutMinutes,
-        writableWorkspace: job['writable-workspace'] ?? false,
-        env,
-        secrets: [...new Set(job.secrets ?? [])].sort(),
-        cpus: vm ? (job.cpus ?? image?.cpus ?? PLAN_DEFAULTS.cpus) : null,
-        memory: vm ? (job.memory ?? image?.memory ?? PLAN_DEFAULTS.memory) : null,
-        artifacts: job.artifacts ?? [],
-        reports: Object.fromEntries(registry/* REPORT_FORMAT_NAMES */.UZ.flatMap((name) => {
-            const globs = job.reports?.[name] ?? [];
-            return globs.length === 0 ? [] : [[name, globs]];
-        })),
-        caches: Object.entries(job.caches ?? {})
-            .map(([name, guestPath]) => ({ name, guestPath }))
-            .sort((a, b) => (0,canonical_json/* compareText */.n6)(a.name, b.name)),
-        ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' } : {}),
-        ...retryOf(job, config),
-        ...limitsOf(job, config),
-        ...outputsOf(job, needs, config),
-    };
-}
-/** A job's caps, present only when the jobs file sets any (plans without them keep their form). */
-function limitsOf(job, config) {
-    const limits = (0,plan_limits/* plannedLimits */.Pz)(job.limits, config.defaults?.limits);
-    return limits === undefined ? {} : { limits };
-}
-/**
- * A job's outputs (what it keeps for the jobs that need it) and what it receives (the outputs of the jobs it needs
- * directly), each present only when there is something: plans without outputs keep their form.
- */
-function outputsOf(job, needs, config) {
-    const outputs = job.outputs ?? [];
-    const receives = [...needs].sort(canonical_json/* compareText */.n6).flatMap((need) => {
-        const paths = config.jobs[need]?.outputs ?? [];
-        return paths.length === 0 ? [] : [{ from: need, paths }];
-    });
-    return {
-        ...(outputs.length === 0 ? {} : { outputs }),
-        ...(receives.length === 0 ? {} : { receives }),
-    };
-}
-/** A job's retry settings for its node: absent when it does not retry (so plans of jobs that never retry keep their form). */
-function retryOf(job, config) {
-    const retries = job.retries ?? config.defaults?.retries ?? 0;
-    if (retries === 0)
-        return {};
-    const on = job['retry-on'] ?? config.defaults?.['retry-on'] ?? schema/* RETRY_CAUSES */.SH;
-    // In the fixed order of RETRY_CAUSES: the same settings always make the same plan.
-    return { retry: { retries, on: schema/* RETRY_CAUSES */.SH.filter((cause) => on.includes(cause)) } };
-}
-/** One prepare node per distinct image used by a VM job, shared by all of them. */
-function buildPrepareNodes(config, executeNodes, context) {
-    const users = new Map();
-    for (const node of executeNodes) {
-        if (node.image === null)
-            continue;
-        pushTo(users, node.image, node);
-    }
-    return [...users.keys()].sort().map((name) => {
-        const image = config.images[name];
-        const usedBy = users.get(name).map((node) => node.id);
-        return prepareNode(name, image, usedBy, context);
-    });
-}
-function prepareNode(name, image, usedBy, context) {
-    const common = {
-        id: `image:${name}`,
-        description: image.description ?? `Prepare image "${name}"`,
-        executor: catalog/* HOST_EXECUTOR */.Dx,
-        dependsOn: [],
-        kind: 'prepare',
-        image: name,
-        arch: image.arch,
-        cacheKey: build_imageCacheKey(image),
-        cmdline: image.cmdline ?? null,
-        usedBy,
-    };
-    if ('kernel' in image) {
-        return { ...common, type: 'files', kernel: image.kernel, initrd: image.initrd, disk: image.disk ?? null };
-    }
-    if ('build' in image) {
-        const build = typeof image.build === 'string' ? { run: image.build, inputs: [] } : image.build;
-        return { ...common, type: 'build', run: build.run, inputs: build.inputs ?? [] };
-    }
-    if ('nix' in image)
-        return { ...common, type: 'nix', installable: image.nix };
-    // Always by digest, so the plan names exact bytes: the reference's own, or its tag resolved by the caller.
-    const digest = /@(sha256:[a-f0-9]{64})$/.exec(image.oci)?.[1] ?? context.ociDigests?.[image.oci];
-    if (digest === undefined)
-        throw new errors/* InputError */.dz(`images.${name}.oci: the tag of ${image.oci} was not resolved to a digest`);
-    return {
-        ...common,
-        cacheKey: (0,canonical_json/* sha256 */.sc)((0,canonical_json/* canonicalJson */.dj)({ v: 1, oci: digest })),
-        type: 'oci',
-        reference: image.oci,
-        digest,
-    };
-}
-/** A cache key from what determines an image's files (not its cpus/memory/description). */
-function build_imageCacheKey(image) {
-    const { description: _d, cpus: _c, memory: _m, cmdline: _k, network: _n, ...identity } = image;
-    return (0,canonical_json/* sha256 */.sc)((0,canonical_json/* canonicalJson */.dj)({ v: 1, ...identity }));
-}
-/**
- * Orders nodes topologically: a node's stage is one more than its deepest dependency's, and within a
- * stage nodes sort by id. Both `vmplan show` and plan diffs stay readable and stable.
- */
-function orderNodes(nodes) {
-    const byId = new Map(nodes.map((node) => [node.id, node]));
-    const stageOf = new Map();
-    postOrder(nodes.map((node) => node.id), (id) => byId.get(id)?.dependsOn ?? [], (id) => {
-        const dependsOn = byId.get(id).dependsOn;
-        stageOf.set(id, dependsOn.reduce((deepest, need) => Math.max(deepest, stageOf.get(need) + 1), 0));
-    });
-    const stage = (id) => stageOf.get(id);
-    const ordered = [...nodes].sort((a, b) => stage(a.id) - stage(b.id) || (0,canonical_json/* compareText */.n6)(a.id, b.id));
-    const stages = [];
-    for (const node of ordered) {
-        const index = stage(node.id);
-        if (stages[index] === undefined)
-            stages[index] = [];
-        stages[index].push(node.id);
-    }
-    return { nodes: ordered, stages };
-}
-/** What must hold before the plan's nodes can run: executors, vfkit host architecture, secrets. */
-function buildPreconditions(nodes) {
-    const executeNodes = nodes.filter((node) => node.kind === 'execute');
-    const executors = new Map();
-    const secrets = new Map();
-    for (const node of executeNodes) {
-        pushTo(executors, node.executor, node.id);
-        for (const name of node.secrets)
-            pushTo(secrets, name, node.id);
-    }
-    const executorOf = new Map(executeNodes.map((node) => [node.id, node.executor]));
-    // Executors that boot only the host's own architecture: the host must match each image they boot.
-    const hostArchs = new Map();
-    for (const node of nodes) {
-        if (node.kind !== 'prepare')
-            continue;
-        const onHostArch = node.usedBy.filter((id) => (0,catalog/* descriptorOf */.nb)(executorOf.get(id)).guestArchs === 'host');
-        for (const id of onHostArch)
-            pushTo(hostArchs, node.arch, id);
-    }
-    return [
-        ...[...executors.keys()].sort().map((executor) => ({
-            kind: 'executor',
-            executor,
-            nodes: executors.get(executor).sort(),
-        })),
-        ...[...hostArchs.keys()].sort().map((arch) => ({
-            kind: 'host-arch',
-            arch: arch,
-            nodes: hostArchs.get(arch).sort(),
-        })),
-        ...[...secrets.keys()].sort().map((name) => ({
-            kind: 'secret',
-            name,
-            nodes: secrets.get(name).sort(),
-        })),
-    ];
-}
-function pushTo(map, key, value) {
-    const list = map.get(key);
-    if (list === undefined)
-        map.set(key, [value]);
-    else
-        list.push(value);
-}
-/** The plan's workspace settings; `includeIgnored` only when set, so plans without it keep their bytes and id. */
-function workspaceOf(config) {
-    const includeIgnored = config.workspace?.['include-ignored'] ?? [];
-    return {
-        exclude: config.workspace?.exclude ?? [],
-        ...(includeIgnored.length > 0 ? { includeIgnored } : {}),
-        mode: config.workspace?.mode ?? 'overlay',
-    };
-}
-
+// EXTERNAL MODULE: ./src/plan/build.ts + 1 modules
+var build = __nccwpck_require__(48214);
 // EXTERNAL MODULE: ./node_modules/jsonc-parser/lib/umd/main.js
 var main = __nccwpck_require__(99547);
 ;// CONCATENATED MODULE: ./src/plan/json-locator.ts
@@ -34244,6 +33849,8 @@ function describeParseError(code) {
         .replace(/^invalid symbol$/, 'unexpected character');
 }
 
+// EXTERNAL MODULE: ./src/plan/schema.ts
+var schema = __nccwpck_require__(47684);
 ;// CONCATENATED MODULE: ./src/plan/io.ts
 
 
@@ -34261,11 +33868,11 @@ const MIN_SECRET_LENGTH = 4;
  * trailing newline. Refuses a plan whose id does not match its content or that contains a secret value.
  */
 function serializePlan(plan, secretValues = []) {
-    const result = plan_schema/* PlanSchema */.fB.safeParse(plan);
+    const result = schema/* PlanSchema */.fB.safeParse(plan);
     if (!result.success) {
         throw new errors/* InternalError */.Gd(`the planner produced an invalid plan:\n${result.error.message}`);
     }
-    if (planIdOf(result.data) !== result.data.planId)
+    if ((0,build/* planIdOf */.C3)(result.data) !== result.data.planId)
         throw new errors/* InternalError */.Gd('planId does not match the plan');
     const text = `${JSON.stringify(result.data, null, 2)}\n`;
     assertNoSecretValues(text, secretValues);
@@ -34313,10 +33920,10 @@ function parsePlan(text, file) {
     }
     // The text starts with "{", so what parsed is an object.
     const version = data.schemaVersion;
-    if (version !== plan_schema/* PLAN_SCHEMA_VERSION */.jk) {
+    if (version !== schema/* PLAN_SCHEMA_VERSION */.jk) {
         const hint = typeof version !== 'number'
             ? ''
-            : version > plan_schema/* PLAN_SCHEMA_VERSION */.jk
+            : version > schema/* PLAN_SCHEMA_VERSION */.jk
                 ? ': it was written by a newer vmplan, upgrade to read it'
                 : version === 1
                     ? ': it was written by an older vmplan, before plans recorded the trust they were made under; plan again'
@@ -34324,16 +33931,16 @@ function parsePlan(text, file) {
         throw new errors/* InputError */.dz([
             locator.locate({
                 path: ['schemaVersion'],
-                message: `not a plan this vmplan can read: schemaVersion ${JSON.stringify(version)}, expected ${plan_schema/* PLAN_SCHEMA_VERSION */.jk}${hint}`,
+                message: `not a plan this vmplan can read: schemaVersion ${JSON.stringify(version)}, expected ${schema/* PLAN_SCHEMA_VERSION */.jk}${hint}`,
             }),
         ]);
     }
-    const result = plan_schema/* PlanSchema */.fB.safeParse(data, { reportInput: true });
+    const result = schema/* PlanSchema */.fB.safeParse(data, { reportInput: true });
     if (!result.success) {
-        const problems = (0,zod_problems/* zodIssuesToProblems */.$)(result.error.issues, plan_schema/* PlanSchema */.fB, data).map((p) => locator.locate(p));
+        const problems = (0,zod_problems/* zodIssuesToProblems */.$)(result.error.issues, schema/* PlanSchema */.fB, data).map((p) => locator.locate(p));
         throw new errors/* InputError */.dz((0,errors/* sortProblems */.dS)(problems));
     }
-    const expected = planIdOf(result.data);
+    const expected = (0,build/* planIdOf */.C3)(result.data);
     if (expected !== result.data.planId) {
         throw new errors/* InputError */.dz([
             locator.locate({
@@ -34363,6 +33970,8 @@ function readPlan(path, name = path) {
     return parsePlan(bytes.toString('utf8'), name);
 }
 
+// EXTERNAL MODULE: ./src/config/schema.ts + 1 modules
+var config_schema = __nccwpck_require__(24864);
 ;// CONCATENATED MODULE: ./src/records/schema.ts
 
 
@@ -34431,7 +34040,7 @@ function phasesFrom(timed, startedAt) {
 const AttemptSchema = schemas/* strictObject */.rej({
     attempt: schemas/* number */.aig().int().positive(),
     status: schemas/* enum */.k5n(['passed', 'failed', 'timed_out', 'cancelled']),
-    cause: schemas/* enum */.k5n(schema/* RETRY_CAUSES */.SH)
+    cause: schemas/* enum */.k5n(config_schema/* RETRY_CAUSES */.SH)
         .nullable()
         .describe('Why it did not pass, as retry-on names it; null when it passed or was cancelled.'),
     startedAt: iso/* datetime */.w$(),
@@ -34453,10 +34062,10 @@ const EarlierResultSchema = schemas/* strictObject */.rej({
 /** `status.json`: one node (job or image) of a run. */
 const schema_NodeRecordSchema = schemas/* strictObject */.rej({
     schemaVersion: schemas/* literal */.euz(RECORD_SCHEMA_VERSION),
-    nodeId: plan_schema/* NodeIdSchema */.$w,
+    nodeId: schema/* NodeIdSchema */.$w,
     kind: schemas/* enum */.k5n(['prepare', 'execute']),
-    job: schemas/* string */.YjP().regex(schema/* JOB_ID_PATTERN */.BE).nullable(),
-    executor: schema/* ExecutorSchema */.pX,
+    job: schemas/* string */.YjP().regex(config_schema/* JOB_ID_PATTERN */.BE).nullable(),
+    executor: config_schema/* ExecutorSchema */.pX,
     status: NodeStatusSchema,
     startedAt: iso/* datetime */.w$().nullable(),
     finishedAt: iso/* datetime */.w$().nullable(),
@@ -34493,9 +34102,9 @@ const schema_RunRecordSchema = schemas/* strictObject */.rej({
     status: RunStatusSchema,
     planId: schemas/* string */.YjP(),
     planPath: schemas/* string */.YjP().describe('The plan as given (a file, or the jobs file it was made from).'),
-    source: plan_schema/* PlanSourceSchema */.G,
+    source: schema/* PlanSourceSchema */.G,
     selection: schemas/* array */.YOg(schemas/* string */.YjP()).nullable(),
-    changes: plan_schema/* ChangesSchema */.X1,
+    changes: schema/* ChangesSchema */.X1,
     rerunOf: schemas/* string */.YjP()
         .nullable()
         .describe('The run this one repeats: a vmplan run id, or github-run:<id> for a workflow run (rerun-failed-from).'),
@@ -34503,7 +34112,7 @@ const schema_RunRecordSchema = schemas/* strictObject */.rej({
     options: schemas/* strictObject */.rej({
         maxParallel: schemas/* number */.aig().int().positive().nullable(),
         failFast: schemas/* boolean */.zMY(),
-        executor: schema/* ExecutorSchema */.pX.nullable(),
+        executor: config_schema/* ExecutorSchema */.pX.nullable(),
     }),
     host: schemas/* strictObject */.rej({
         hostname: schemas/* string */.YjP(),
@@ -35344,6 +34953,8 @@ function describeList(prefix, items) {
     return items.length === 0 ? '' : `${prefix} ${items.join(', ')}`;
 }
 
+// EXTERNAL MODULE: ./src/plan/limits.ts
+var limits = __nccwpck_require__(98079);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
 // EXTERNAL MODULE: external "node:string_decoder"
@@ -35707,7 +35318,7 @@ async function runAttempt(plan, node, controller, options, images, firstNote) {
     let result;
     try {
         const work = node.kind === 'prepare'
-            ? run_node_prepareNode(plan, node, controller, options, images, log, graceFor)
+            ? prepareNode(plan, node, controller, options, images, log, graceFor)
             : executeNode(plan, node, controller, options, images, log, guestLog, graceFor);
         result = await withAbortDeadline(work, controller.signal, graceFor);
     }
@@ -35730,7 +35341,7 @@ async function runAttempt(plan, node, controller, options, images, firstNote) {
     await log.close();
     return result;
 }
-async function run_node_prepareNode(plan, node, controller, options, images, log, graceFor) {
+async function prepareNode(plan, node, controller, options, images, log, graceFor) {
     if (options.preparer === undefined) {
         return {
             status: 'failed',
@@ -35819,7 +35430,7 @@ async function executeNode(plan, node, controller, options, images, log, guestLo
         killGraceMs: graceFor,
         onProcess: (process) => options.store.update(node.id, { process }),
         inputs,
-        limits: (0,plan_limits/* effectiveLimits */.WB)(node.limits, options.trust.trusted),
+        limits: (0,limits/* effectiveLimits */.WB)(node.limits, options.trust.trusted),
     });
     const { infrastructure, ...result } = outcome;
     return {
@@ -35874,10 +35485,12 @@ function sharedCachesDir(cacheDir, repository, trust) {
 
 ;// CONCATENATED MODULE: ./src/engine/scheduler.ts
 
+
 /** What a node takes from the capacity while it runs. */
 function demandOf(node) {
     if (node.kind === 'execute' && node.type === 'vm_command')
-        return { cpus: node.cpus ?? 1, memoryMiB: node.memory ?? 0 };
+        // The planner always sets both; a hand-made plan without them gets what the VM would be given (vm-spec).
+        return { cpus: node.cpus ?? build/* PLAN_DEFAULTS */.zJ.cpus, memoryMiB: node.memory ?? build/* PLAN_DEFAULTS */.zJ.memory };
     return { cpus: 0, memoryMiB: 0 };
 }
 /**
@@ -37848,7 +37461,7 @@ const ResultsSchema = schemas/* strictObject */.rej({
     status: schemas/* enum */.k5n(['passed', 'failed', 'cancelled']),
     startedAt: schemas/* string */.YjP(),
     finishedAt: schemas/* string */.YjP().nullable(),
-    jobs: schemas/* record */.g1P(schemas/* string */.YjP().regex(schema/* JOB_ID_PATTERN */.BE), JobResultSchema),
+    jobs: schemas/* record */.g1P(schemas/* string */.YjP().regex(config_schema/* JOB_ID_PATTERN */.BE), JobResultSchema),
 });
 
 ;// CONCATENATED MODULE: ./src/results/io.ts
@@ -38171,6 +37784,8 @@ function relativizer(prefixes, exists, workingDirectory = '.') {
     };
 }
 
+// EXTERNAL MODULE: ./src/parsers/formats/registry.ts + 3 modules
+var registry = __nccwpck_require__(88748);
 // EXTERNAL MODULE: external "node:worker_threads"
 var external_node_worker_threads_ = __nccwpck_require__(75919);
 ;// CONCATENATED MODULE: ./src/report/parse-off-thread.ts
@@ -38454,14 +38069,14 @@ function jobDiagnostics(layout, runId, node, snapshotDir, repositoryRoot, read =
 }
 /** A job's test summary from the reports it left; null when its jobs-file entry names no reports. */
 function jobTests(layout, runId, node, snapshotDir, repositoryRoot, earlierFailures = [], read) {
-    if ((0,plan_schema/* reportGlobs */.i9)(node).length === 0)
+    if ((0,schema/* reportGlobs */.i9)(node).length === 0)
         return null;
     const relativize = jobRelativizer(layout, runId, node, snapshotDir, repositoryRoot);
     try {
         const { reports, problems: found } = read ?? readJobTestReports(layout, runId, node);
         const problems = [...found];
         if (reports.length === 0 && problems.length === 0)
-            problems.push(`no report file matched ${(0,plan_schema/* reportGlobs */.i9)(node).join(', ')}`);
+            problems.push(`no report file matched ${(0,schema/* reportGlobs */.i9)(node).join(', ')}`);
         const summary = summarizeTests(reports, relativize, problems, suffixFinder(snapshotDir));
         const earlier = read?.earlier ??
             earlierAttemptFolders(layout.nodeDir(runId, node)).map((folder) => readTestReports((0,external_node_path_.join)(folder, 'reports'), node).reports);
@@ -39194,7 +38809,7 @@ class JobTracker {
     async analyse(node, record) {
         // Its reports are read once, for both its test summary and its annotations.
         const ran = record.status === 'passed' || record.status === 'failed' || record.status === 'timed_out';
-        const read = ran && (0,plan_schema/* reportGlobs */.i9)(node).length > 0 ? await this.readReports(node) : { reports: [], problems: [] };
+        const read = ran && (0,schema/* reportGlobs */.i9)(node).length > 0 ? await this.readReports(node) : { reports: [], problems: [] };
         this.testsByJob.set(node.job, ran ? this.testsOf(node, read) : null);
         const annotations = this.annotationsOf(node, record.status, read);
         this.annotationsByJob.set(node.job, annotations);
@@ -39453,6 +39068,10 @@ function withHooks(inner, hooks, store) {
     };
 }
 
+// EXTERNAL MODULE: ./src/util/graph.ts
+var graph = __nccwpck_require__(73104);
+// EXTERNAL MODULE: ./src/util/suggest.ts
+var suggest = __nccwpck_require__(37406);
 ;// CONCATENATED MODULE: ./src/plan/select.ts
 
 
@@ -39483,7 +39102,7 @@ reuse = new Map()) {
             reuse.has(node.job) &&
             !jobs.includes(node.job));
     };
-    postOrder(jobs.map((job) => `job:${job}`), (id) => (byId.get(id)?.dependsOn ?? []).filter((dependency) => !reused(dependency)), (id) => keep.add(id));
+    (0,graph/* postOrder */.b)(jobs.map((job) => `job:${job}`), (id) => (byId.get(id)?.dependsOn ?? []).filter((dependency) => !reused(dependency)), (id) => keep.add(id));
     const nodes = plan.nodes
         .filter((node) => keep.has(node.id))
         .map((node) => {
@@ -39507,16 +39126,16 @@ reuse = new Map()) {
             },
         ]
         : []);
-    const ordered = orderNodes(nodes);
+    const ordered = (0,build/* orderNodes */.Sm)(nodes);
     const body = {
         ...plan,
         scope: { ...plan.scope, only: [...new Set(jobs)].sort() },
-        preconditions: buildPreconditions(ordered.nodes),
+        preconditions: (0,build/* buildPreconditions */.Q)(ordered.nodes),
         stages: ordered.stages,
         nodes: ordered.nodes,
         excluded: [...plan.excluded, ...dropped].sort((a, b) => (a.job < b.job ? -1 : a.job > b.job ? 1 : 0)),
     };
-    return { ...body, planId: planIdOf(body), createdAt };
+    return { ...body, planId: (0,build/* planIdOf */.C3)(body), createdAt };
 }
 
 ;// CONCATENATED MODULE: ./src/plan/shard.ts
@@ -39618,7 +39237,7 @@ function shardPlan(plan, spec, createdAt = plan.createdAt) {
     const mine = assignment[spec.index - 1];
     const narrowed = selectFromPlan(plan, mine, (job) => `runs in shard ${shardOf.get(job)}/${spec.count}`, createdAt);
     const body = { ...narrowed, scope: { ...narrowed.scope, only: plan.scope.only, shard: spec } };
-    return { ...body, planId: planIdOf(body) };
+    return { ...body, planId: (0,build/* planIdOf */.C3)(body) };
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -40710,7 +40329,7 @@ function checkReferences(data) {
     const images = asRecord(root.images);
     const defaults = asRecord(root.defaults);
     const jobIds = Object.keys(jobs);
-    const validJobIds = jobIds.filter((id) => schema/* JOB_ID_PATTERN */.BE.test(id));
+    const validJobIds = jobIds.filter((id) => config_schema/* JOB_ID_PATTERN */.BE.test(id));
     const imageNames = Object.keys(images);
     const problems = [];
     const loose = new Map();
@@ -40725,7 +40344,7 @@ function checkReferences(data) {
                 problems.push({ path, message: `job "${id}" cannot need itself` });
             else if (!loose.has(need.id)) {
                 // An id that is not even well-formed gets the schema's message alone; suggestions are only valid ids.
-                if (schema/* JOB_ID_PATTERN */.BE.test(need.id))
+                if (config_schema/* JOB_ID_PATTERN */.BE.test(need.id))
                     problems.push({ path, message: `unknown job "${need.id}"${(0,suggest/* didYouMean */.au)(need.id, validJobIds)}` });
             }
             else if (seen.has(need.id))
@@ -40762,9 +40381,9 @@ function checkReferences(data) {
     return problems;
 }
 function checkImageReference(image, path, imageNames, problems) {
-    if (typeof image !== 'string' || imageNames.includes(image) || !schema/* JOB_ID_PATTERN */.BE.test(image))
+    if (typeof image !== 'string' || imageNames.includes(image) || !config_schema/* JOB_ID_PATTERN */.BE.test(image))
         return;
-    const valid = imageNames.filter((name) => schema/* JOB_ID_PATTERN */.BE.test(name));
+    const valid = imageNames.filter((name) => config_schema/* JOB_ID_PATTERN */.BE.test(name));
     const hint = valid.length === 0 ? ' (no images are defined under "images")' : (0,suggest/* didYouMean */.au)(image, valid);
     problems.push({ path, message: `unknown image "${image}"${hint}` });
 }
@@ -40883,9 +40502,9 @@ function parseJobsFile(text, file) {
             locator.locate({ message: 'expected a mapping with "version" and "jobs" at the top level' }),
         ]);
     }
-    const result = schema/* JobsFileSchema */.uq.safeParse(data, { reportInput: true });
+    const result = config_schema/* JobsFileSchema */.uq.safeParse(data, { reportInput: true });
     const problems = [
-        ...(result.success ? [] : (0,zod_problems/* zodIssuesToProblems */.$)(result.error.issues, schema/* JobsFileSchema */.uq, data)),
+        ...(result.success ? [] : (0,zod_problems/* zodIssuesToProblems */.$)(result.error.issues, config_schema/* JobsFileSchema */.uq, data)),
         ...checkReferences(data),
     ];
     if (problems.length > 0 || duplicates.length > 0 || !result.success)
@@ -41284,7 +40903,7 @@ const ActionInputsSchema = schemas/* object */.Ikc({
     executor: schemas/* string */.YjP()
         .trim()
         .transform((value) => (value === '' || value === 'auto' ? undefined : value))
-        .pipe(schema/* ExecutorSchema */.pX.optional()),
+        .pipe(config_schema/* ExecutorSchema */.pX.optional()),
     'max-parallel': schemas/* string */.YjP()
         .trim()
         .refine((value) => value === '' || /^[1-9]\d*$/.test(value), {
@@ -42090,7 +41709,7 @@ async function rerunBase(inputs, context, runId, step) {
         source: { ...narrowed.source, ...planSource(context) },
         trust: { trusted: trust.trusted, reason: trust.reason },
     };
-    const base = { ...body, planId: planIdOf(body) };
+    const base = { ...body, planId: (0,build/* planIdOf */.C3)(body) };
     return {
         base,
         trust,
@@ -42126,7 +41745,7 @@ async function madeBase(inputs, context, notes, trust) {
         ? loadJobsText(inputs.jobs, 'input "jobs"')
         : loadJobsFile((0,external_node_path_.resolve)(context.workspace, inputs.jobs), inputs.jobs, context.workspace);
     const ociDigests = await resolveOciTags(loaded.config, process.env, trust);
-    const base = buildPlan(loaded.config, {
+    const base = (0,build/* buildPlan */.Gg)(loaded.config, {
         ociDigests,
         source: planSource(context),
         trust: { trusted: trust.trusted, reason: trust.reason },
@@ -45171,7 +44790,10 @@ async function followFile(path, into, stop, maxBytes = Number.MAX_SAFE_INTEGER) 
     await new Promise((resolve) => into.end(resolve));
 }
 
+// EXTERNAL MODULE: ./src/plan/build.ts + 1 modules
+var build = __nccwpck_require__(48214);
 ;// CONCATENATED MODULE: ./src/executors/vm/vm-spec.ts
+
 /** Share tags of the guest protocol (docs/guest-protocol.md). */
 const SHARE_TAGS = { job: 'vmplan-job', work: 'vmplan-work', inputs: 'vmplan-inputs' };
 /** Tag prefix of a job's caches: `vmplan-cache-<name>` (names of at most 22 bytes keep tags under 36). */
@@ -45184,8 +44806,8 @@ function buildVmSpec(input) {
     return {
         name: node.job,
         arch: image.arch,
-        cpus: node.cpus ?? 2,
-        memoryMiB: node.memory ?? 2048,
+        cpus: node.cpus ?? build/* PLAN_DEFAULTS */.zJ.cpus,
+        memoryMiB: node.memory ?? build/* PLAN_DEFAULTS */.zJ.memory,
         kernel: image.kernel,
         initrd: image.initrd,
         cmdline: [BASE_CMDLINE, image.cmdline ?? ''].join(' ').trim(),
@@ -45607,7 +45229,7 @@ function stripControlCharacters(text) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73672);
+/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(64929);
 // The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
 
 await (0,_action_main_step_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStep */ .U)();
@@ -46145,6 +45767,404 @@ function reportFormat(name) {
 }
 /** Format names, in registry order. */
 const REPORT_FORMAT_NAMES = REPORT_FORMATS.map((format) => format.name);
+
+
+/***/ }),
+
+/***/ 48214:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  zJ: () => (/* binding */ PLAN_DEFAULTS),
+  Gg: () => (/* binding */ buildPlan),
+  Q: () => (/* binding */ buildPreconditions),
+  Sm: () => (/* binding */ orderNodes),
+  C3: () => (/* binding */ planIdOf)
+});
+
+// UNUSED EXPORTS: imageCacheKey
+
+// EXTERNAL MODULE: ./src/config/schema.ts + 1 modules
+var schema = __nccwpck_require__(24864);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(83916);
+// EXTERNAL MODULE: ./src/executors/catalog.ts + 6 modules
+var catalog = __nccwpck_require__(66051);
+// EXTERNAL MODULE: ./src/parsers/formats/registry.ts + 3 modules
+var registry = __nccwpck_require__(88748);
+// EXTERNAL MODULE: ./src/util/canonical-json.ts
+var canonical_json = __nccwpck_require__(71989);
+// EXTERNAL MODULE: ./src/util/graph.ts
+var graph = __nccwpck_require__(73104);
+// EXTERNAL MODULE: ./src/util/suggest.ts
+var suggest = __nccwpck_require__(37406);
+// EXTERNAL MODULE: ./src/version.ts
+var version = __nccwpck_require__(311);
+// EXTERNAL MODULE: ./src/plan/limits.ts
+var plan_limits = __nccwpck_require__(98079);
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(14006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+;// CONCATENATED MODULE: ./src/plan/paths-filter.ts
+
+/**
+ * GitHub-style `paths` filtering: a file counts when the last pattern that matches it is positive
+ * (patterns starting with "!" exclude). Returns the first changed file that counts, or undefined.
+ */
+function firstMatchingFile(patterns, files) {
+    const matchers = patterns.map((pattern) => {
+        const negated = pattern.startsWith('!');
+        return { negated, matches: picomatch_default()(negated ? pattern.slice(1) : pattern, { dot: true }) };
+    });
+    return files.find((file) => {
+        let included = false;
+        for (const matcher of matchers)
+            if (matcher.matches(file))
+                included = !matcher.negated;
+        return included;
+    });
+}
+
+// EXTERNAL MODULE: ./src/plan/schema.ts
+var plan_schema = __nccwpck_require__(47684);
+;// CONCATENATED MODULE: ./src/plan/build.ts
+
+
+
+
+
+
+
+
+
+
+
+/** Defaults for what a jobs file leaves out. */
+const PLAN_DEFAULTS = { timeoutMinutes: 60, cpus: 2, memory: 2048 };
+/**
+ * Builds the staged run plan from a validated jobs file. Pure: reads no files, runs nothing, and the same
+ * inputs always give the same plan (same planId, same bytes).
+ */
+function buildPlan(config, context) {
+    const jobIds = Object.keys(config.jobs).sort();
+    const needsOf = (id) => normalizeNeeds(config.jobs[id].needs);
+    const excluded = new Map();
+    const explicitlySelected = selectJobs(config, context.only, jobIds, needsOf, excluded);
+    applyPathFilters(config, context.changes, jobIds, explicitlySelected, excluded);
+    excludeDependents(jobIds, needsOf, excluded);
+    const included = jobIds.filter((id) => !excluded.has(id));
+    const problems = [];
+    const executeNodes = included.map((id) => buildExecuteNode(config, id, needsOf(id), context, problems));
+    if (problems.length > 0)
+        throw new errors/* InputError */.dz(problems);
+    const prepareNodes = buildPrepareNodes(config, executeNodes, context);
+    const { nodes, stages } = orderNodes([...prepareNodes, ...executeNodes]);
+    const body = {
+        schemaVersion: plan_schema/* PLAN_SCHEMA_VERSION */.jk,
+        generator: { name: 'vmplan', version: version/* VMPLAN_VERSION */.U },
+        source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
+        trust: { trusted: context.trust.trusted, reason: context.trust.reason },
+        scope: {
+            only: context.only === undefined ? null : [...new Set(context.only)].sort(),
+            shard: null,
+            executor: context.executor ?? null,
+            defaultExecutor: context.defaultExecutor,
+            changes: context.changes.known
+                ? { known: true, source: context.changes.source, files: [...new Set(context.changes.files)].sort() }
+                : context.changes,
+            durations: Object.fromEntries(included.flatMap((id) => {
+                const ms = context.durations?.[id];
+                return ms === undefined || !Number.isFinite(ms) || ms < 0 ? [] : [[id, Math.round(ms)]];
+            })),
+        },
+        workspace: workspaceOf(config),
+        preconditions: buildPreconditions(nodes),
+        stages,
+        nodes,
+        excluded: [...excluded.values()].sort((a, b) => (0,canonical_json/* compareText */.n6)(a.job, b.job)),
+    };
+    return { ...body, planId: planIdOf(body), createdAt: context.createdAt };
+}
+/** The plan id: sha256 of the canonical JSON of everything but planId and createdAt. */
+function planIdOf(plan) {
+    const { planId: _id, createdAt: _at, ...body } = plan;
+    return (0,canonical_json/* sha256 */.sc)((0,canonical_json/* canonicalJson */.dj)(body));
+}
+function normalizeNeeds(needs) {
+    if (needs === undefined)
+        return [];
+    return [...new Set(typeof needs === 'string' ? [needs] : needs)].sort();
+}
+/** Marks jobs not reachable from --only as excluded; returns the jobs named explicitly. */
+function selectJobs(config, only, jobIds, needsOf, excluded) {
+    if (only === undefined)
+        return new Set();
+    const unknown = only.filter((id) => config.jobs[id] === undefined);
+    if (unknown.length > 0) {
+        throw new errors/* InputError */.dz(unknown.map((id) => ({ message: `--only: unknown job "${id}"${(0,suggest/* didYouMean */.au)(id, jobIds)}` })));
+    }
+    const selected = new Set();
+    (0,graph/* postOrder */.b)(only, needsOf, (id) => selected.add(id));
+    const named = [...new Set(only)].sort().join(', ');
+    for (const id of jobIds) {
+        if (!selected.has(id))
+            excluded.set(id, { job: id, reason: 'not-selected', message: `not selected (--only ${named})` });
+    }
+    return new Set(only);
+}
+/** Excludes jobs whose `paths` match no changed file. Jobs named with --only are never filtered out. */
+function applyPathFilters(config, changes, jobIds, explicitlySelected, excluded) {
+    if (!changes.known)
+        return;
+    for (const id of jobIds) {
+        const paths = config.jobs[id].paths;
+        if (paths === undefined || excluded.has(id) || explicitlySelected.has(id))
+            continue;
+        if (firstMatchingFile(paths, changes.files) === undefined) {
+            excluded.set(id, {
+                job: id,
+                reason: 'paths',
+                message: `no changed file matches paths (${paths.join(', ')}); ${changes.files.length} file(s) changed`,
+            });
+        }
+    }
+}
+/** A job that needs an excluded job cannot run: exclude it too, saying which need was missing. */
+function excludeDependents(jobIds, needsOf, excluded) {
+    (0,graph/* postOrder */.b)(jobIds, needsOf, (id) => {
+        if (excluded.has(id))
+            return;
+        const missing = needsOf(id).find((need) => excluded.has(need));
+        if (missing === undefined)
+            return;
+        const why = excluded.get(missing);
+        const because = why.reason === 'needs-excluded' ? 'was excluded' : `was excluded (${why.reason})`;
+        excluded.set(id, { job: id, reason: 'needs-excluded', message: `needs "${missing}", which ${because}` });
+    });
+}
+/** A forced executor replaces every executor of its kind: a host one runs everything there, a VM one every VM job. */
+function resolveExecutor(job, config, context) {
+    const configured = job.executor ?? config.defaults?.executor ?? context.defaultExecutor;
+    if (context.executor === undefined)
+        return configured;
+    if (!(0,catalog/* isVmExecutor */.NA)(context.executor))
+        return context.executor;
+    return (0,catalog/* isVmExecutor */.NA)(configured) ? context.executor : configured;
+}
+function buildExecuteNode(config, id, needs, context, problems) {
+    const job = config.jobs[id];
+    const executor = resolveExecutor(job, config, context);
+    const vm = (0,catalog/* isVmExecutor */.NA)(executor);
+    const imageName = vm ? (job.image ?? config.defaults?.image ?? null) : null;
+    const image = imageName === null ? undefined : config.images?.[imageName];
+    if (vm && image === undefined) {
+        problems.push({
+            path: ['jobs', id],
+            at: 'key',
+            message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image (or run with --executor host)`,
+        });
+    }
+    const env = {};
+    const mergedEnv = { ...config.defaults?.env, ...job.env };
+    for (const name of Object.keys(mergedEnv).sort())
+        env[name] = String(mergedEnv[name]);
+    const dependsOn = [
+        ...(imageName === null ? [] : [`image:${imageName}`]),
+        ...needs.map((need) => `job:${need}`),
+    ].sort();
+    return {
+        id: `job:${id}`,
+        description: job.description ?? `Run job "${id}"`,
+        executor,
+        dependsOn,
+        kind: 'execute',
+        type: vm ? 'vm_command' : 'host_command',
+        job: id,
+        needs,
+        image: imageName,
+        command: job.run,
+        workingDirectory: job['working-directory'] ?? config.defaults?.['working-directory'] ?? '.',
+        runAsRoot: job['run-as-root'] ?? false,
+        timeoutMinutes: job['timeout-minutes'] ?? config.defaults?.['timeout-minutes'] ?? PLAN_DEFAULTS.timeoutMinutes,
+        writableWorkspace: job['writable-workspace'] ?? false,
+        env,
+        secrets: [...new Set(job.secrets ?? [])].sort(),
+        cpus: vm ? (job.cpus ?? image?.cpus ?? PLAN_DEFAULTS.cpus) : null,
+        memory: vm ? (job.memory ?? image?.memory ?? PLAN_DEFAULTS.memory) : null,
+        artifacts: job.artifacts ?? [],
+        reports: Object.fromEntries(registry/* REPORT_FORMAT_NAMES */.UZ.flatMap((name) => {
+            const globs = job.reports?.[name] ?? [];
+            return globs.length === 0 ? [] : [[name, globs]];
+        })),
+        caches: Object.entries(job.caches ?? {})
+            .map(([name, guestPath]) => ({ name, guestPath }))
+            .sort((a, b) => (0,canonical_json/* compareText */.n6)(a.name, b.name)),
+        ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' } : {}),
+        ...retryOf(job, config),
+        ...limitsOf(job, config),
+        ...outputsOf(job, needs, config),
+    };
+}
+/** A job's caps, present only when the jobs file sets any (plans without them keep their form). */
+function limitsOf(job, config) {
+    const limits = (0,plan_limits/* plannedLimits */.Pz)(job.limits, config.defaults?.limits);
+    return limits === undefined ? {} : { limits };
+}
+/**
+ * A job's outputs (what it keeps for the jobs that need it) and what it receives (the outputs of the jobs it needs
+ * directly), each present only when there is something: plans without outputs keep their form.
+ */
+function outputsOf(job, needs, config) {
+    const outputs = job.outputs ?? [];
+    const receives = [...needs].sort(canonical_json/* compareText */.n6).flatMap((need) => {
+        const paths = config.jobs[need]?.outputs ?? [];
+        return paths.length === 0 ? [] : [{ from: need, paths }];
+    });
+    return {
+        ...(outputs.length === 0 ? {} : { outputs }),
+        ...(receives.length === 0 ? {} : { receives }),
+    };
+}
+/** A job's retry settings for its node: absent when it does not retry (so plans of jobs that never retry keep their form). */
+function retryOf(job, config) {
+    const retries = job.retries ?? config.defaults?.retries ?? 0;
+    if (retries === 0)
+        return {};
+    const on = job['retry-on'] ?? config.defaults?.['retry-on'] ?? schema/* RETRY_CAUSES */.SH;
+    // In the fixed order of RETRY_CAUSES: the same settings always make the same plan.
+    return { retry: { retries, on: schema/* RETRY_CAUSES */.SH.filter((cause) => on.includes(cause)) } };
+}
+/** One prepare node per distinct image used by a VM job, shared by all of them. */
+function buildPrepareNodes(config, executeNodes, context) {
+    const users = new Map();
+    for (const node of executeNodes) {
+        if (node.image === null)
+            continue;
+        pushTo(users, node.image, node);
+    }
+    return [...users.keys()].sort().map((name) => {
+        const image = config.images[name];
+        const usedBy = users.get(name).map((node) => node.id);
+        return prepareNode(name, image, usedBy, context);
+    });
+}
+function prepareNode(name, image, usedBy, context) {
+    const common = {
+        id: `image:${name}`,
+        description: image.description ?? `Prepare image "${name}"`,
+        executor: catalog/* HOST_EXECUTOR */.Dx,
+        dependsOn: [],
+        kind: 'prepare',
+        image: name,
+        arch: image.arch,
+        cacheKey: imageCacheKey(image),
+        cmdline: image.cmdline ?? null,
+        usedBy,
+    };
+    if ('kernel' in image) {
+        return { ...common, type: 'files', kernel: image.kernel, initrd: image.initrd, disk: image.disk ?? null };
+    }
+    if ('build' in image) {
+        const build = typeof image.build === 'string' ? { run: image.build, inputs: [] } : image.build;
+        return { ...common, type: 'build', run: build.run, inputs: build.inputs ?? [] };
+    }
+    if ('nix' in image)
+        return { ...common, type: 'nix', installable: image.nix };
+    // Always by digest, so the plan names exact bytes: the reference's own, or its tag resolved by the caller.
+    const digest = /@(sha256:[a-f0-9]{64})$/.exec(image.oci)?.[1] ?? context.ociDigests?.[image.oci];
+    if (digest === undefined)
+        throw new errors/* InputError */.dz(`images.${name}.oci: the tag of ${image.oci} was not resolved to a digest`);
+    return {
+        ...common,
+        cacheKey: (0,canonical_json/* sha256 */.sc)((0,canonical_json/* canonicalJson */.dj)({ v: 1, oci: digest })),
+        type: 'oci',
+        reference: image.oci,
+        digest,
+    };
+}
+/** A cache key from what determines an image's files (not its cpus/memory/description). */
+function imageCacheKey(image) {
+    const { description: _d, cpus: _c, memory: _m, cmdline: _k, network: _n, ...identity } = image;
+    return (0,canonical_json/* sha256 */.sc)((0,canonical_json/* canonicalJson */.dj)({ v: 1, ...identity }));
+}
+/**
+ * Orders nodes topologically: a node's stage is one more than its deepest dependency's, and within a
+ * stage nodes sort by id. Both `vmplan show` and plan diffs stay readable and stable.
+ */
+function orderNodes(nodes) {
+    const byId = new Map(nodes.map((node) => [node.id, node]));
+    const stageOf = new Map();
+    (0,graph/* postOrder */.b)(nodes.map((node) => node.id), (id) => byId.get(id)?.dependsOn ?? [], (id) => {
+        const dependsOn = byId.get(id).dependsOn;
+        stageOf.set(id, dependsOn.reduce((deepest, need) => Math.max(deepest, stageOf.get(need) + 1), 0));
+    });
+    const stage = (id) => stageOf.get(id);
+    const ordered = [...nodes].sort((a, b) => stage(a.id) - stage(b.id) || (0,canonical_json/* compareText */.n6)(a.id, b.id));
+    const stages = [];
+    for (const node of ordered) {
+        const index = stage(node.id);
+        if (stages[index] === undefined)
+            stages[index] = [];
+        stages[index].push(node.id);
+    }
+    return { nodes: ordered, stages };
+}
+/** What must hold before the plan's nodes can run: executors, vfkit host architecture, secrets. */
+function buildPreconditions(nodes) {
+    const executeNodes = nodes.filter((node) => node.kind === 'execute');
+    const executors = new Map();
+    const secrets = new Map();
+    for (const node of executeNodes) {
+        pushTo(executors, node.executor, node.id);
+        for (const name of node.secrets)
+            pushTo(secrets, name, node.id);
+    }
+    const executorOf = new Map(executeNodes.map((node) => [node.id, node.executor]));
+    // Executors that boot only the host's own architecture: the host must match each image they boot.
+    const hostArchs = new Map();
+    for (const node of nodes) {
+        if (node.kind !== 'prepare')
+            continue;
+        const onHostArch = node.usedBy.filter((id) => (0,catalog/* descriptorOf */.nb)(executorOf.get(id)).guestArchs === 'host');
+        for (const id of onHostArch)
+            pushTo(hostArchs, node.arch, id);
+    }
+    return [
+        ...[...executors.keys()].sort().map((executor) => ({
+            kind: 'executor',
+            executor,
+            nodes: executors.get(executor).sort(),
+        })),
+        ...[...hostArchs.keys()].sort().map((arch) => ({
+            kind: 'host-arch',
+            arch: arch,
+            nodes: hostArchs.get(arch).sort(),
+        })),
+        ...[...secrets.keys()].sort().map((name) => ({
+            kind: 'secret',
+            name,
+            nodes: secrets.get(name).sort(),
+        })),
+    ];
+}
+function pushTo(map, key, value) {
+    const list = map.get(key);
+    if (list === undefined)
+        map.set(key, [value]);
+    else
+        list.push(value);
+}
+/** The plan's workspace settings; `includeIgnored` only when set, so plans without it keep their bytes and id. */
+function workspaceOf(config) {
+    const includeIgnored = config.workspace?.['include-ignored'] ?? [];
+    return {
+        exclude: config.workspace?.exclude ?? [],
+        ...(includeIgnored.length > 0 ? { includeIgnored } : {}),
+        mode: config.workspace?.mode ?? 'overlay',
+    };
+}
 
 
 /***/ }),
@@ -47358,6 +47378,42 @@ function issueMessage(issue) {
 
 /***/ }),
 
+/***/ 73104:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   b: () => (/* binding */ postOrder)
+/* harmony export */ });
+/**
+ * Visits a dependency graph depth-first, calling `done(id)` once per reachable id after every id it depends on
+ * (post-order). Iterative, so a 20,000-long chain cannot overflow the call stack; ids on a cycle are visited
+ * once (cycles are reported by the jobs-file checks before any plan is built).
+ */
+function postOrder(roots, dependencies, done) {
+    const seen = new Set();
+    for (const root of roots) {
+        if (seen.has(root))
+            continue;
+        seen.add(root);
+        const frames = [{ id: root, left: [...dependencies(root)].reverse() }];
+        while (frames.length > 0) {
+            const frame = frames[frames.length - 1];
+            const next = frame.left.pop();
+            if (next === undefined) {
+                frames.pop();
+                done(frame.id);
+            }
+            else if (!seen.has(next)) {
+                seen.add(next);
+                frames.push({ id: next, left: [...dependencies(next)].reverse() });
+            }
+        }
+    }
+}
+
+
+/***/ }),
+
 /***/ 4390:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -47762,6 +47818,18 @@ function didYouMean(word, candidates) {
     const match = closestMatch(word, candidates);
     return match === undefined ? '' : ` (did you mean "${match}"?)`;
 }
+
+
+/***/ }),
+
+/***/ 311:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   U: () => (/* binding */ VMPLAN_VERSION)
+/* harmony export */ });
+/** vmplan's version, recorded in every plan (kept in step with package.json by a test). */
+const VMPLAN_VERSION = '0.1.0';
 
 
 /***/ }),

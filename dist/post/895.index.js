@@ -624,7 +624,10 @@ async function followFile(path, into, stop, maxBytes = Number.MAX_SAFE_INTEGER) 
     await new Promise((resolve) => into.end(resolve));
 }
 
+// EXTERNAL MODULE: ./src/plan/build.ts
+var build = __webpack_require__(6595);
 ;// CONCATENATED MODULE: ./src/executors/vm/vm-spec.ts
+
 /** Share tags of the guest protocol (docs/guest-protocol.md). */
 const SHARE_TAGS = { job: 'vmplan-job', work: 'vmplan-work', inputs: 'vmplan-inputs' };
 /** Tag prefix of a job's caches: `vmplan-cache-<name>` (names of at most 22 bytes keep tags under 36). */
@@ -637,8 +640,8 @@ function buildVmSpec(input) {
     return {
         name: node.job,
         arch: image.arch,
-        cpus: node.cpus ?? 2,
-        memoryMiB: node.memory ?? 2048,
+        cpus: node.cpus ?? build/* PLAN_DEFAULTS */.zJ.cpus,
+        memoryMiB: node.memory ?? build/* PLAN_DEFAULTS */.zJ.memory,
         kernel: image.kernel,
         initrd: image.initrd,
         cmdline: [BASE_CMDLINE, image.cmdline ?? ''].join(' ').trim(),

@@ -30260,7 +30260,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6033:
+/***/ 4203:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33255,353 +33255,8 @@ function loadedRuntimeOf(name) {
 var zod_problems = __nccwpck_require__(9839);
 // EXTERNAL MODULE: ./src/util/atomic-write.ts
 var atomic_write = __nccwpck_require__(5105);
-// EXTERNAL MODULE: ./src/config/schema.ts + 2 modules
-var schema = __nccwpck_require__(4621);
-// EXTERNAL MODULE: ./src/parsers/formats/registry.ts + 33 modules
-var registry = __nccwpck_require__(6770);
-// EXTERNAL MODULE: ./src/util/canonical-json.ts
-var canonical_json = __nccwpck_require__(1989);
-// EXTERNAL MODULE: ./src/plan/limits.ts
-var limits = __nccwpck_require__(8079);
-// EXTERNAL MODULE: ./src/plan/schema.ts
-var plan_schema = __nccwpck_require__(7684);
-;// CONCATENATED MODULE: ./src/plan/build.ts
-
-
-
-
-
-
-
-
-
-
-
-/** Defaults for what a jobs file leaves out. */
-const PLAN_DEFAULTS = { timeoutMinutes: 60, cpus: 2, memory: 2048 };
-/**
- * Builds the staged run plan from a validated jobs file. Pure: reads no files, runs nothing, and the same
- * inputs always give the same plan (same planId, same bytes).
- */
-function buildPlan(config, context) {
-    const jobIds = Object.keys(config.jobs).sort();
-    const needsOf = (id) => normalizeNeeds(config.jobs[id].needs);
-    const excluded = new Map();
-    const explicitlySelected = selectJobs(config, context.only, jobIds, needsOf, excluded);
-    applyPathFilters(config, context.changes, jobIds, explicitlySelected, excluded);
-    excludeDependents(jobIds, needsOf, excluded);
-    const included = jobIds.filter((id) => !excluded.has(id));
-    const problems = [];
-    const executeNodes = included.map((id) => buildExecuteNode(config, id, needsOf(id), context, problems));
-    if (problems.length > 0)
-        throw new InputError(problems);
-    const prepareNodes = buildPrepareNodes(config, executeNodes, context);
-    const { nodes, stages } = orderNodes([...prepareNodes, ...executeNodes]);
-    const body = {
-        schemaVersion: PLAN_SCHEMA_VERSION,
-        generator: { name: 'vmplan', version: VMPLAN_VERSION },
-        source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
-        trust: { trusted: context.trust.trusted, reason: context.trust.reason },
-        scope: {
-            only: context.only === undefined ? null : [...new Set(context.only)].sort(),
-            shard: null,
-            executor: context.executor ?? null,
-            defaultExecutor: context.defaultExecutor,
-            changes: context.changes.known
-                ? { known: true, source: context.changes.source, files: [...new Set(context.changes.files)].sort() }
-                : context.changes,
-            durations: Object.fromEntries(included.flatMap((id) => {
-                const ms = context.durations?.[id];
-                return ms === undefined || !Number.isFinite(ms) || ms < 0 ? [] : [[id, Math.round(ms)]];
-            })),
-        },
-        workspace: workspaceOf(config),
-        preconditions: buildPreconditions(nodes),
-        stages,
-        nodes,
-        excluded: [...excluded.values()].sort((a, b) => compareText(a.job, b.job)),
-    };
-    return { ...body, planId: build_planIdOf(body), createdAt: context.createdAt };
-}
-/** The plan id: sha256 of the canonical JSON of everything but planId and createdAt. */
-function build_planIdOf(plan) {
-    const { planId: _id, createdAt: _at, ...body } = plan;
-    return (0,canonical_json/* sha256 */.sc)((0,canonical_json/* canonicalJson */.dj)(body));
-}
-function normalizeNeeds(needs) {
-    if (needs === undefined)
-        return [];
-    return [...new Set(typeof needs === 'string' ? [needs] : needs)].sort();
-}
-/** Marks jobs not reachable from --only as excluded; returns the jobs named explicitly. */
-function selectJobs(config, only, jobIds, needsOf, excluded) {
-    if (only === undefined)
-        return new Set();
-    const unknown = only.filter((id) => config.jobs[id] === undefined);
-    if (unknown.length > 0) {
-        throw new InputError(unknown.map((id) => ({ message: `--only: unknown job "${id}"${didYouMean(id, jobIds)}` })));
-    }
-    const selected = new Set();
-    postOrder(only, needsOf, (id) => selected.add(id));
-    const named = [...new Set(only)].sort().join(', ');
-    for (const id of jobIds) {
-        if (!selected.has(id))
-            excluded.set(id, { job: id, reason: 'not-selected', message: `not selected (--only ${named})` });
-    }
-    return new Set(only);
-}
-/** Excludes jobs whose `paths` match no changed file. Jobs named with --only are never filtered out. */
-function applyPathFilters(config, changes, jobIds, explicitlySelected, excluded) {
-    if (!changes.known)
-        return;
-    for (const id of jobIds) {
-        const paths = config.jobs[id].paths;
-        if (paths === undefined || excluded.has(id) || explicitlySelected.has(id))
-            continue;
-        if (firstMatchingFile(paths, changes.files) === undefined) {
-            excluded.set(id, {
-                job: id,
-                reason: 'paths',
-                message: `no changed file matches paths (${paths.join(', ')}); ${changes.files.length} file(s) changed`,
-            });
-        }
-    }
-}
-/** A job that needs an excluded job cannot run: exclude it too, saying which need was missing. */
-function excludeDependents(jobIds, needsOf, excluded) {
-    postOrder(jobIds, needsOf, (id) => {
-        if (excluded.has(id))
-            return;
-        const missing = needsOf(id).find((need) => excluded.has(need));
-        if (missing === undefined)
-            return;
-        const why = excluded.get(missing);
-        const because = why.reason === 'needs-excluded' ? 'was excluded' : `was excluded (${why.reason})`;
-        excluded.set(id, { job: id, reason: 'needs-excluded', message: `needs "${missing}", which ${because}` });
-    });
-}
-/** A forced executor replaces every executor of its kind: a host one runs everything there, a VM one every VM job. */
-function resolveExecutor(job, config, context) {
-    const configured = job.executor ?? config.defaults?.executor ?? context.defaultExecutor;
-    if (context.executor === undefined)
-        return configured;
-    if (!isVmExecutor(context.executor))
-        return context.executor;
-    return isVmExecutor(configured) ? context.executor : configured;
-}
-function buildExecuteNode(config, id, needs, context, problems) {
-    const job = config.jobs[id];
-    const executor = resolveExecutor(job, config, context);
-    const vm = isVmExecutor(executor);
-    const imageName = vm ? (job.image ?? config.defaults?.image ?? null) : null;
-    const image = imageName === null ? undefined : config.images?.[imageName];
-    if (vm && image === undefined) {
-        problems.push({
-            path: ['jobs', id],
-            at: 'key',
-            message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image (or run with --executor host)`,
-        });
-    }
-    const env = {};
-    const mergedEnv = { ...config.defaults?.env, ...job.env };
-    for (const name of Object.keys(mergedEnv).sort())
-        env[name] = String(mergedEnv[name]);
-    const dependsOn = [
-        ...(imageName === null ? [] : [`image:${imageName}`]),
-        ...needs.map((need) => `job:${need}`),
-    ].sort();
-    return {
-        id: `job:${id}`,
-        description: job.description ?? `Run job "${id}"`,
-        executor,
-        dependsOn,
-        kind: 'execute',
-        type: vm ? 'vm_command' : 'host_command',
-        job: id,
-        needs,
-        image: imageName,
-        command: job.run,
-        workingDirectory: job['working-directory'] ?? config.defaults?.['working-directory'] ?? '.',
-        runAsRoot: job['run-as-root'] ?? false,
-        timeoutMinutes: job['timeout-minutes'] ?? config.defaults?.['timeout-minutes'] ?? PLAN_DEFAULTS.timeoutMinutes,
-        writableWorkspace: job['writable-workspace'] ?? false,
-        env,
-        secrets: [...new Set(job.secrets ?? [])].sort(),
-        cpus: vm ? (job.cpus ?? image?.cpus ?? PLAN_DEFAULTS.cpus) : null,
-        memory: vm ? (job.memory ?? image?.memory ?? PLAN_DEFAULTS.memory) : null,
-        artifacts: job.artifacts ?? [],
-        reports: Object.fromEntries(REPORT_FORMAT_NAMES.flatMap((name) => {
-            const globs = job.reports?.[name] ?? [];
-            return globs.length === 0 ? [] : [[name, globs]];
-        })),
-        caches: Object.entries(job.caches ?? {})
-            .map(([name, guestPath]) => ({ name, guestPath }))
-            .sort((a, b) => compareText(a.name, b.name)),
-        ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' } : {}),
-        ...retryOf(job, config),
-        ...limitsOf(job, config),
-        ...outputsOf(job, needs, config),
-    };
-}
-/** A job's caps, present only when the jobs file sets any (plans without them keep their form). */
-function limitsOf(job, config) {
-    const limits = plannedLimits(job.limits, config.defaults?.limits);
-    return limits === undefined ? {} : { limits };
-}
-/**
- * A job's outputs (what it keeps for the jobs that need it) and what it receives (the outputs of the jobs it needs
- * directly), each present only when there is something: plans without outputs keep their form.
- */
-function outputsOf(job, needs, config) {
-    const outputs = job.outputs ?? [];
-    const receives = [...needs].sort(compareText).flatMap((need) => {
-        const paths = config.jobs[need]?.outputs ?? [];
-        return paths.length === 0 ? [] : [{ from: need, paths }];
-    });
-    return {
-        ...(outputs.length === 0 ? {} : { outputs }),
-        ...(receives.length === 0 ? {} : { receives }),
-    };
-}
-/** A job's retry settings for its node: absent when it does not retry (so plans of jobs that never retry keep their form). */
-function retryOf(job, config) {
-    const retries = job.retries ?? config.defaults?.retries ?? 0;
-    if (retries === 0)
-        return {};
-    const on = job['retry-on'] ?? config.defaults?.['retry-on'] ?? RETRY_CAUSES;
-    // In the fixed order of RETRY_CAUSES: the same settings always make the same plan.
-    return { retry: { retries, on: RETRY_CAUSES.filter((cause) => on.includes(cause)) } };
-}
-/** One prepare node per distinct image used by a VM job, shared by all of them. */
-function buildPrepareNodes(config, executeNodes, context) {
-    const users = new Map();
-    for (const node of executeNodes) {
-        if (node.image === null)
-            continue;
-        pushTo(users, node.image, node);
-    }
-    return [...users.keys()].sort().map((name) => {
-        const image = config.images[name];
-        const usedBy = users.get(name).map((node) => node.id);
-        return prepareNode(name, image, usedBy, context);
-    });
-}
-function prepareNode(name, image, usedBy, context) {
-    const common = {
-        id: `image:${name}`,
-        description: image.description ?? `Prepare image "${name}"`,
-        executor: HOST_EXECUTOR,
-        dependsOn: [],
-        kind: 'prepare',
-        image: name,
-        arch: image.arch,
-        cacheKey: imageCacheKey(image),
-        cmdline: image.cmdline ?? null,
-        usedBy,
-    };
-    if ('kernel' in image) {
-        return { ...common, type: 'files', kernel: image.kernel, initrd: image.initrd, disk: image.disk ?? null };
-    }
-    if ('build' in image) {
-        const build = typeof image.build === 'string' ? { run: image.build, inputs: [] } : image.build;
-        return { ...common, type: 'build', run: build.run, inputs: build.inputs ?? [] };
-    }
-    if ('nix' in image)
-        return { ...common, type: 'nix', installable: image.nix };
-    // Always by digest, so the plan names exact bytes: the reference's own, or its tag resolved by the caller.
-    const digest = /@(sha256:[a-f0-9]{64})$/.exec(image.oci)?.[1] ?? context.ociDigests?.[image.oci];
-    if (digest === undefined)
-        throw new InputError(`images.${name}.oci: the tag of ${image.oci} was not resolved to a digest`);
-    return {
-        ...common,
-        cacheKey: sha256(canonicalJson({ v: 1, oci: digest })),
-        type: 'oci',
-        reference: image.oci,
-        digest,
-    };
-}
-/** A cache key from what determines an image's files (not its cpus/memory/description). */
-function imageCacheKey(image) {
-    const { description: _d, cpus: _c, memory: _m, cmdline: _k, network: _n, ...identity } = image;
-    return sha256(canonicalJson({ v: 1, ...identity }));
-}
-/**
- * Orders nodes topologically: a node's stage is one more than its deepest dependency's, and within a
- * stage nodes sort by id. Both `vmplan show` and plan diffs stay readable and stable.
- */
-function orderNodes(nodes) {
-    const byId = new Map(nodes.map((node) => [node.id, node]));
-    const stageOf = new Map();
-    postOrder(nodes.map((node) => node.id), (id) => byId.get(id)?.dependsOn ?? [], (id) => {
-        const dependsOn = byId.get(id).dependsOn;
-        stageOf.set(id, dependsOn.reduce((deepest, need) => Math.max(deepest, stageOf.get(need) + 1), 0));
-    });
-    const stage = (id) => stageOf.get(id);
-    const ordered = [...nodes].sort((a, b) => stage(a.id) - stage(b.id) || compareText(a.id, b.id));
-    const stages = [];
-    for (const node of ordered) {
-        const index = stage(node.id);
-        if (stages[index] === undefined)
-            stages[index] = [];
-        stages[index].push(node.id);
-    }
-    return { nodes: ordered, stages };
-}
-/** What must hold before the plan's nodes can run: executors, vfkit host architecture, secrets. */
-function buildPreconditions(nodes) {
-    const executeNodes = nodes.filter((node) => node.kind === 'execute');
-    const executors = new Map();
-    const secrets = new Map();
-    for (const node of executeNodes) {
-        pushTo(executors, node.executor, node.id);
-        for (const name of node.secrets)
-            pushTo(secrets, name, node.id);
-    }
-    const executorOf = new Map(executeNodes.map((node) => [node.id, node.executor]));
-    // Executors that boot only the host's own architecture: the host must match each image they boot.
-    const hostArchs = new Map();
-    for (const node of nodes) {
-        if (node.kind !== 'prepare')
-            continue;
-        const onHostArch = node.usedBy.filter((id) => descriptorOf(executorOf.get(id)).guestArchs === 'host');
-        for (const id of onHostArch)
-            pushTo(hostArchs, node.arch, id);
-    }
-    return [
-        ...[...executors.keys()].sort().map((executor) => ({
-            kind: 'executor',
-            executor,
-            nodes: executors.get(executor).sort(),
-        })),
-        ...[...hostArchs.keys()].sort().map((arch) => ({
-            kind: 'host-arch',
-            arch: arch,
-            nodes: hostArchs.get(arch).sort(),
-        })),
-        ...[...secrets.keys()].sort().map((name) => ({
-            kind: 'secret',
-            name,
-            nodes: secrets.get(name).sort(),
-        })),
-    ];
-}
-function pushTo(map, key, value) {
-    const list = map.get(key);
-    if (list === undefined)
-        map.set(key, [value]);
-    else
-        list.push(value);
-}
-/** The plan's workspace settings; `includeIgnored` only when set, so plans without it keep their bytes and id. */
-function workspaceOf(config) {
-    const includeIgnored = config.workspace?.['include-ignored'] ?? [];
-    return {
-        exclude: config.workspace?.exclude ?? [],
-        ...(includeIgnored.length > 0 ? { includeIgnored } : {}),
-        mode: config.workspace?.mode ?? 'overlay',
-    };
-}
-
+// EXTERNAL MODULE: ./src/plan/build.ts
+var build = __nccwpck_require__(6595);
 // EXTERNAL MODULE: ./node_modules/jsonc-parser/lib/umd/main.js
 var main = __nccwpck_require__(9547);
 ;// CONCATENATED MODULE: ./src/plan/json-locator.ts
@@ -33682,6 +33337,8 @@ function describeParseError(code) {
         .replace(/^invalid symbol$/, 'unexpected character');
 }
 
+// EXTERNAL MODULE: ./src/plan/schema.ts
+var schema = __nccwpck_require__(7684);
 ;// CONCATENATED MODULE: ./src/plan/io.ts
 
 
@@ -33751,10 +33408,10 @@ function parsePlan(text, file) {
     }
     // The text starts with "{", so what parsed is an object.
     const version = data.schemaVersion;
-    if (version !== plan_schema/* PLAN_SCHEMA_VERSION */.jk) {
+    if (version !== schema/* PLAN_SCHEMA_VERSION */.jk) {
         const hint = typeof version !== 'number'
             ? ''
-            : version > plan_schema/* PLAN_SCHEMA_VERSION */.jk
+            : version > schema/* PLAN_SCHEMA_VERSION */.jk
                 ? ': it was written by a newer vmplan, upgrade to read it'
                 : version === 1
                     ? ': it was written by an older vmplan, before plans recorded the trust they were made under; plan again'
@@ -33762,16 +33419,16 @@ function parsePlan(text, file) {
         throw new errors/* InputError */.dz([
             locator.locate({
                 path: ['schemaVersion'],
-                message: `not a plan this vmplan can read: schemaVersion ${JSON.stringify(version)}, expected ${plan_schema/* PLAN_SCHEMA_VERSION */.jk}${hint}`,
+                message: `not a plan this vmplan can read: schemaVersion ${JSON.stringify(version)}, expected ${schema/* PLAN_SCHEMA_VERSION */.jk}${hint}`,
             }),
         ]);
     }
-    const result = plan_schema/* PlanSchema */.fB.safeParse(data, { reportInput: true });
+    const result = schema/* PlanSchema */.fB.safeParse(data, { reportInput: true });
     if (!result.success) {
-        const problems = (0,zod_problems/* zodIssuesToProblems */.$)(result.error.issues, plan_schema/* PlanSchema */.fB, data).map((p) => locator.locate(p));
+        const problems = (0,zod_problems/* zodIssuesToProblems */.$)(result.error.issues, schema/* PlanSchema */.fB, data).map((p) => locator.locate(p));
         throw new errors/* InputError */.dz((0,errors/* sortProblems */.dS)(problems));
     }
-    const expected = build_planIdOf(result.data);
+    const expected = (0,build/* planIdOf */.C3)(result.data);
     if (expected !== result.data.planId) {
         throw new errors/* InputError */.dz([
             locator.locate({
@@ -33858,6 +33515,8 @@ function validateJson(data, schema, how, name) {
 var schemas = __nccwpck_require__(2857);
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/iso.js
 var iso = __nccwpck_require__(4377);
+// EXTERNAL MODULE: ./src/config/schema.ts + 2 modules
+var config_schema = __nccwpck_require__(4621);
 ;// CONCATENATED MODULE: ./src/records/schema.ts
 
 
@@ -33926,7 +33585,7 @@ function phasesFrom(timed, startedAt) {
 const AttemptSchema = schemas/* strictObject */.rej({
     attempt: schemas/* number */.aig().int().positive(),
     status: schemas/* enum */.k5n(['passed', 'failed', 'timed_out', 'cancelled']),
-    cause: schemas/* enum */.k5n(schema/* RETRY_CAUSES */.SH)
+    cause: schemas/* enum */.k5n(config_schema/* RETRY_CAUSES */.SH)
         .nullable()
         .describe('Why it did not pass, as retry-on names it; null when it passed or was cancelled.'),
     startedAt: iso/* datetime */.w$(),
@@ -33948,10 +33607,10 @@ const EarlierResultSchema = schemas/* strictObject */.rej({
 /** `status.json`: one node (job or image) of a run. */
 const NodeRecordSchema = schemas/* strictObject */.rej({
     schemaVersion: schemas/* literal */.euz(RECORD_SCHEMA_VERSION),
-    nodeId: plan_schema/* NodeIdSchema */.$w,
+    nodeId: schema/* NodeIdSchema */.$w,
     kind: schemas/* enum */.k5n(['prepare', 'execute']),
-    job: schemas/* string */.YjP().regex(schema/* JOB_ID_PATTERN */.BE).nullable(),
-    executor: schema/* ExecutorSchema */.pX,
+    job: schemas/* string */.YjP().regex(config_schema/* JOB_ID_PATTERN */.BE).nullable(),
+    executor: config_schema/* ExecutorSchema */.pX,
     status: NodeStatusSchema,
     startedAt: iso/* datetime */.w$().nullable(),
     finishedAt: iso/* datetime */.w$().nullable(),
@@ -33988,9 +33647,9 @@ const RunRecordSchema = schemas/* strictObject */.rej({
     status: RunStatusSchema,
     planId: schemas/* string */.YjP(),
     planPath: schemas/* string */.YjP().describe('The plan as given (a file, or the jobs file it was made from).'),
-    source: plan_schema/* PlanSourceSchema */.G,
+    source: schema/* PlanSourceSchema */.G,
     selection: schemas/* array */.YOg(schemas/* string */.YjP()).nullable(),
-    changes: plan_schema/* ChangesSchema */.X1,
+    changes: schema/* ChangesSchema */.X1,
     rerunOf: schemas/* string */.YjP()
         .nullable()
         .describe('The run this one repeats: a vmplan run id, or github-run:<id> for a workflow run (rerun-failed-from).'),
@@ -33998,7 +33657,7 @@ const RunRecordSchema = schemas/* strictObject */.rej({
     options: schemas/* strictObject */.rej({
         maxParallel: schemas/* number */.aig().int().positive().nullable(),
         failFast: schemas/* boolean */.zMY(),
-        executor: schema/* ExecutorSchema */.pX.nullable(),
+        executor: config_schema/* ExecutorSchema */.pX.nullable(),
     }),
     host: schemas/* strictObject */.rej({
         hostname: schemas/* string */.YjP(),
@@ -43909,6 +43568,360 @@ const REPORT_FORMAT_NAMES = REPORT_FORMATS.map((format) => format.name);
 
 /***/ }),
 
+/***/ 6595:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   C3: () => (/* binding */ planIdOf),
+/* harmony export */   zJ: () => (/* binding */ PLAN_DEFAULTS)
+/* harmony export */ });
+/* unused harmony exports buildPlan, imageCacheKey, orderNodes, buildPreconditions */
+/* harmony import */ var _config_schema_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4621);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
+/* harmony import */ var _executors_catalog_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6051);
+/* harmony import */ var _parsers_formats_registry_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6770);
+/* harmony import */ var _util_canonical_json_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1989);
+/* harmony import */ var _limits_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8079);
+/* harmony import */ var _schema_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7684);
+
+
+
+
+
+
+
+
+
+
+
+/** Defaults for what a jobs file leaves out. */
+const PLAN_DEFAULTS = { timeoutMinutes: 60, cpus: 2, memory: 2048 };
+/**
+ * Builds the staged run plan from a validated jobs file. Pure: reads no files, runs nothing, and the same
+ * inputs always give the same plan (same planId, same bytes).
+ */
+function buildPlan(config, context) {
+    const jobIds = Object.keys(config.jobs).sort();
+    const needsOf = (id) => normalizeNeeds(config.jobs[id].needs);
+    const excluded = new Map();
+    const explicitlySelected = selectJobs(config, context.only, jobIds, needsOf, excluded);
+    applyPathFilters(config, context.changes, jobIds, explicitlySelected, excluded);
+    excludeDependents(jobIds, needsOf, excluded);
+    const included = jobIds.filter((id) => !excluded.has(id));
+    const problems = [];
+    const executeNodes = included.map((id) => buildExecuteNode(config, id, needsOf(id), context, problems));
+    if (problems.length > 0)
+        throw new InputError(problems);
+    const prepareNodes = buildPrepareNodes(config, executeNodes, context);
+    const { nodes, stages } = orderNodes([...prepareNodes, ...executeNodes]);
+    const body = {
+        schemaVersion: PLAN_SCHEMA_VERSION,
+        generator: { name: 'vmplan', version: VMPLAN_VERSION },
+        source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
+        trust: { trusted: context.trust.trusted, reason: context.trust.reason },
+        scope: {
+            only: context.only === undefined ? null : [...new Set(context.only)].sort(),
+            shard: null,
+            executor: context.executor ?? null,
+            defaultExecutor: context.defaultExecutor,
+            changes: context.changes.known
+                ? { known: true, source: context.changes.source, files: [...new Set(context.changes.files)].sort() }
+                : context.changes,
+            durations: Object.fromEntries(included.flatMap((id) => {
+                const ms = context.durations?.[id];
+                return ms === undefined || !Number.isFinite(ms) || ms < 0 ? [] : [[id, Math.round(ms)]];
+            })),
+        },
+        workspace: workspaceOf(config),
+        preconditions: buildPreconditions(nodes),
+        stages,
+        nodes,
+        excluded: [...excluded.values()].sort((a, b) => compareText(a.job, b.job)),
+    };
+    return { ...body, planId: planIdOf(body), createdAt: context.createdAt };
+}
+/** The plan id: sha256 of the canonical JSON of everything but planId and createdAt. */
+function planIdOf(plan) {
+    const { planId: _id, createdAt: _at, ...body } = plan;
+    return (0,_util_canonical_json_js__WEBPACK_IMPORTED_MODULE_4__/* .sha256 */ .sc)((0,_util_canonical_json_js__WEBPACK_IMPORTED_MODULE_4__/* .canonicalJson */ .dj)(body));
+}
+function normalizeNeeds(needs) {
+    if (needs === undefined)
+        return [];
+    return [...new Set(typeof needs === 'string' ? [needs] : needs)].sort();
+}
+/** Marks jobs not reachable from --only as excluded; returns the jobs named explicitly. */
+function selectJobs(config, only, jobIds, needsOf, excluded) {
+    if (only === undefined)
+        return new Set();
+    const unknown = only.filter((id) => config.jobs[id] === undefined);
+    if (unknown.length > 0) {
+        throw new InputError(unknown.map((id) => ({ message: `--only: unknown job "${id}"${didYouMean(id, jobIds)}` })));
+    }
+    const selected = new Set();
+    postOrder(only, needsOf, (id) => selected.add(id));
+    const named = [...new Set(only)].sort().join(', ');
+    for (const id of jobIds) {
+        if (!selected.has(id))
+            excluded.set(id, { job: id, reason: 'not-selected', message: `not selected (--only ${named})` });
+    }
+    return new Set(only);
+}
+/** Excludes jobs whose `paths` match no changed file. Jobs named with --only are never filtered out. */
+function applyPathFilters(config, changes, jobIds, explicitlySelected, excluded) {
+    if (!changes.known)
+        return;
+    for (const id of jobIds) {
+        const paths = config.jobs[id].paths;
+        if (paths === undefined || excluded.has(id) || explicitlySelected.has(id))
+            continue;
+        if (firstMatchingFile(paths, changes.files) === undefined) {
+            excluded.set(id, {
+                job: id,
+                reason: 'paths',
+                message: `no changed file matches paths (${paths.join(', ')}); ${changes.files.length} file(s) changed`,
+            });
+        }
+    }
+}
+/** A job that needs an excluded job cannot run: exclude it too, saying which need was missing. */
+function excludeDependents(jobIds, needsOf, excluded) {
+    postOrder(jobIds, needsOf, (id) => {
+        if (excluded.has(id))
+            return;
+        const missing = needsOf(id).find((need) => excluded.has(need));
+        if (missing === undefined)
+            return;
+        const why = excluded.get(missing);
+        const because = why.reason === 'needs-excluded' ? 'was excluded' : `was excluded (${why.reason})`;
+        excluded.set(id, { job: id, reason: 'needs-excluded', message: `needs "${missing}", which ${because}` });
+    });
+}
+/** A forced executor replaces every executor of its kind: a host one runs everything there, a VM one every VM job. */
+function resolveExecutor(job, config, context) {
+    const configured = job.executor ?? config.defaults?.executor ?? context.defaultExecutor;
+    if (context.executor === undefined)
+        return configured;
+    if (!isVmExecutor(context.executor))
+        return context.executor;
+    return isVmExecutor(configured) ? context.executor : configured;
+}
+function buildExecuteNode(config, id, needs, context, problems) {
+    const job = config.jobs[id];
+    const executor = resolveExecutor(job, config, context);
+    const vm = isVmExecutor(executor);
+    const imageName = vm ? (job.image ?? config.defaults?.image ?? null) : null;
+    const image = imageName === null ? undefined : config.images?.[imageName];
+    if (vm && image === undefined) {
+        problems.push({
+            path: ['jobs', id],
+            at: 'key',
+            message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image (or run with --executor host)`,
+        });
+    }
+    const env = {};
+    const mergedEnv = { ...config.defaults?.env, ...job.env };
+    for (const name of Object.keys(mergedEnv).sort())
+        env[name] = String(mergedEnv[name]);
+    const dependsOn = [
+        ...(imageName === null ? [] : [`image:${imageName}`]),
+        ...needs.map((need) => `job:${need}`),
+    ].sort();
+    return {
+        id: `job:${id}`,
+        description: job.description ?? `Run job "${id}"`,
+        executor,
+        dependsOn,
+        kind: 'execute',
+        type: vm ? 'vm_command' : 'host_command',
+        job: id,
+        needs,
+        image: imageName,
+        command: job.run,
+        workingDirectory: job['working-directory'] ?? config.defaults?.['working-directory'] ?? '.',
+        runAsRoot: job['run-as-root'] ?? false,
+        timeoutMinutes: job['timeout-minutes'] ?? config.defaults?.['timeout-minutes'] ?? PLAN_DEFAULTS.timeoutMinutes,
+        writableWorkspace: job['writable-workspace'] ?? false,
+        env,
+        secrets: [...new Set(job.secrets ?? [])].sort(),
+        cpus: vm ? (job.cpus ?? image?.cpus ?? PLAN_DEFAULTS.cpus) : null,
+        memory: vm ? (job.memory ?? image?.memory ?? PLAN_DEFAULTS.memory) : null,
+        artifacts: job.artifacts ?? [],
+        reports: Object.fromEntries(REPORT_FORMAT_NAMES.flatMap((name) => {
+            const globs = job.reports?.[name] ?? [];
+            return globs.length === 0 ? [] : [[name, globs]];
+        })),
+        caches: Object.entries(job.caches ?? {})
+            .map(([name, guestPath]) => ({ name, guestPath }))
+            .sort((a, b) => compareText(a.name, b.name)),
+        ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' } : {}),
+        ...retryOf(job, config),
+        ...limitsOf(job, config),
+        ...outputsOf(job, needs, config),
+    };
+}
+/** A job's caps, present only when the jobs file sets any (plans without them keep their form). */
+function limitsOf(job, config) {
+    const limits = plannedLimits(job.limits, config.defaults?.limits);
+    return limits === undefined ? {} : { limits };
+}
+/**
+ * A job's outputs (what it keeps for the jobs that need it) and what it receives (the outputs of the jobs it needs
+ * directly), each present only when there is something: plans without outputs keep their form.
+ */
+function outputsOf(job, needs, config) {
+    const outputs = job.outputs ?? [];
+    const receives = [...needs].sort(compareText).flatMap((need) => {
+        const paths = config.jobs[need]?.outputs ?? [];
+        return paths.length === 0 ? [] : [{ from: need, paths }];
+    });
+    return {
+        ...(outputs.length === 0 ? {} : { outputs }),
+        ...(receives.length === 0 ? {} : { receives }),
+    };
+}
+/** A job's retry settings for its node: absent when it does not retry (so plans of jobs that never retry keep their form). */
+function retryOf(job, config) {
+    const retries = job.retries ?? config.defaults?.retries ?? 0;
+    if (retries === 0)
+        return {};
+    const on = job['retry-on'] ?? config.defaults?.['retry-on'] ?? RETRY_CAUSES;
+    // In the fixed order of RETRY_CAUSES: the same settings always make the same plan.
+    return { retry: { retries, on: RETRY_CAUSES.filter((cause) => on.includes(cause)) } };
+}
+/** One prepare node per distinct image used by a VM job, shared by all of them. */
+function buildPrepareNodes(config, executeNodes, context) {
+    const users = new Map();
+    for (const node of executeNodes) {
+        if (node.image === null)
+            continue;
+        pushTo(users, node.image, node);
+    }
+    return [...users.keys()].sort().map((name) => {
+        const image = config.images[name];
+        const usedBy = users.get(name).map((node) => node.id);
+        return prepareNode(name, image, usedBy, context);
+    });
+}
+function prepareNode(name, image, usedBy, context) {
+    const common = {
+        id: `image:${name}`,
+        description: image.description ?? `Prepare image "${name}"`,
+        executor: HOST_EXECUTOR,
+        dependsOn: [],
+        kind: 'prepare',
+        image: name,
+        arch: image.arch,
+        cacheKey: imageCacheKey(image),
+        cmdline: image.cmdline ?? null,
+        usedBy,
+    };
+    if ('kernel' in image) {
+        return { ...common, type: 'files', kernel: image.kernel, initrd: image.initrd, disk: image.disk ?? null };
+    }
+    if ('build' in image) {
+        const build = typeof image.build === 'string' ? { run: image.build, inputs: [] } : image.build;
+        return { ...common, type: 'build', run: build.run, inputs: build.inputs ?? [] };
+    }
+    if ('nix' in image)
+        return { ...common, type: 'nix', installable: image.nix };
+    // Always by digest, so the plan names exact bytes: the reference's own, or its tag resolved by the caller.
+    const digest = /@(sha256:[a-f0-9]{64})$/.exec(image.oci)?.[1] ?? context.ociDigests?.[image.oci];
+    if (digest === undefined)
+        throw new InputError(`images.${name}.oci: the tag of ${image.oci} was not resolved to a digest`);
+    return {
+        ...common,
+        cacheKey: sha256(canonicalJson({ v: 1, oci: digest })),
+        type: 'oci',
+        reference: image.oci,
+        digest,
+    };
+}
+/** A cache key from what determines an image's files (not its cpus/memory/description). */
+function imageCacheKey(image) {
+    const { description: _d, cpus: _c, memory: _m, cmdline: _k, network: _n, ...identity } = image;
+    return sha256(canonicalJson({ v: 1, ...identity }));
+}
+/**
+ * Orders nodes topologically: a node's stage is one more than its deepest dependency's, and within a
+ * stage nodes sort by id. Both `vmplan show` and plan diffs stay readable and stable.
+ */
+function orderNodes(nodes) {
+    const byId = new Map(nodes.map((node) => [node.id, node]));
+    const stageOf = new Map();
+    postOrder(nodes.map((node) => node.id), (id) => byId.get(id)?.dependsOn ?? [], (id) => {
+        const dependsOn = byId.get(id).dependsOn;
+        stageOf.set(id, dependsOn.reduce((deepest, need) => Math.max(deepest, stageOf.get(need) + 1), 0));
+    });
+    const stage = (id) => stageOf.get(id);
+    const ordered = [...nodes].sort((a, b) => stage(a.id) - stage(b.id) || compareText(a.id, b.id));
+    const stages = [];
+    for (const node of ordered) {
+        const index = stage(node.id);
+        if (stages[index] === undefined)
+            stages[index] = [];
+        stages[index].push(node.id);
+    }
+    return { nodes: ordered, stages };
+}
+/** What must hold before the plan's nodes can run: executors, vfkit host architecture, secrets. */
+function buildPreconditions(nodes) {
+    const executeNodes = nodes.filter((node) => node.kind === 'execute');
+    const executors = new Map();
+    const secrets = new Map();
+    for (const node of executeNodes) {
+        pushTo(executors, node.executor, node.id);
+        for (const name of node.secrets)
+            pushTo(secrets, name, node.id);
+    }
+    const executorOf = new Map(executeNodes.map((node) => [node.id, node.executor]));
+    // Executors that boot only the host's own architecture: the host must match each image they boot.
+    const hostArchs = new Map();
+    for (const node of nodes) {
+        if (node.kind !== 'prepare')
+            continue;
+        const onHostArch = node.usedBy.filter((id) => descriptorOf(executorOf.get(id)).guestArchs === 'host');
+        for (const id of onHostArch)
+            pushTo(hostArchs, node.arch, id);
+    }
+    return [
+        ...[...executors.keys()].sort().map((executor) => ({
+            kind: 'executor',
+            executor,
+            nodes: executors.get(executor).sort(),
+        })),
+        ...[...hostArchs.keys()].sort().map((arch) => ({
+            kind: 'host-arch',
+            arch: arch,
+            nodes: hostArchs.get(arch).sort(),
+        })),
+        ...[...secrets.keys()].sort().map((name) => ({
+            kind: 'secret',
+            name,
+            nodes: secrets.get(name).sort(),
+        })),
+    ];
+}
+function pushTo(map, key, value) {
+    const list = map.get(key);
+    if (list === undefined)
+        map.set(key, [value]);
+    else
+        list.push(value);
+}
+/** The plan's workspace settings; `includeIgnored` only when set, so plans without it keep their bytes and id. */
+function workspaceOf(config) {
+    const includeIgnored = config.workspace?.['include-ignored'] ?? [];
+    return {
+        exclude: config.workspace?.exclude ?? [],
+        ...(includeIgnored.length > 0 ? { includeIgnored } : {}),
+        mode: config.workspace?.mode ?? 'overlay',
+    };
+}
+
+
+/***/ }),
+
 /***/ 8079:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -44294,7 +44307,7 @@ function planConsistencyProblems(plan) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6033);
+/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4203);
 // The GitHub Action's post step: stop what a cancelled run left behind, finish its records and check runs.
 
 await (0,_action_post_step_js__WEBPACK_IMPORTED_MODULE_0__/* .postStep */ .F)();

@@ -1,4 +1,5 @@
 import { InternalError } from '../errors.js';
+import { PLAN_DEFAULTS } from '../plan/build.js';
 import type { PlanNode } from '../plan/schema.js';
 import type { NodeStatus } from '../records/schema.js';
 
@@ -21,7 +22,8 @@ export interface SkipDecision {
 /** What a node takes from the capacity while it runs. */
 export function demandOf(node: PlanNode): { cpus: number; memoryMiB: number } {
   if (node.kind === 'execute' && node.type === 'vm_command')
-    return { cpus: node.cpus ?? 1, memoryMiB: node.memory ?? 0 };
+    // The planner always sets both; a hand-made plan without them gets what the VM would be given (vm-spec).
+    return { cpus: node.cpus ?? PLAN_DEFAULTS.cpus, memoryMiB: node.memory ?? PLAN_DEFAULTS.memory };
   return { cpus: 0, memoryMiB: 0 };
 }
 

@@ -132,16 +132,16 @@ jobs:
     expect(processesWith(mark)).toHaveLength(1);
     controller.abort('the user pressed Ctrl-C');
     const record = await run.done;
-    expect(record).toMatchObject({ status: 'cancelled', message: 'cancelled: the user pressed Ctrl-C' });
+    expect(record).toMatchObject({ status: 'cancelled', message: 'the user pressed Ctrl-C' });
     expect(record.finishedAt).not.toBeNull();
     expect(statusOf(run.layout, record, 'slow')).toMatchObject({
       status: 'cancelled',
-      message: 'cancelled: the user pressed Ctrl-C',
+      message: 'the user pressed Ctrl-C',
       process: null,
     });
     expect(statusOf(run.layout, record, 'after')).toMatchObject({
       status: 'cancelled',
-      message: 'cancelled: the user pressed Ctrl-C',
+      message: 'the user pressed Ctrl-C',
     });
     expect(processesWith(mark)).toEqual([]);
     expect(run.finished.sort()).toEqual(['job:after cancelled', 'job:slow cancelled']);

@@ -303,7 +303,7 @@ jobs:
     const project = testProject(`version: 1
 defaults: { executor: host }
 jobs:
-  a: { run: 'sleep 1; d=$(dirname "$VMPLAN_WORKSPACE"); cd /; rm -rf "$d"; touch "$d"' }
+  a: { run: 'sleep 1; d=$VMPLAN_NODE_DIR; cd /; rm -rf "$d"; touch "$d"' }
   long:
     run: ${longLived(mark)}
 `);

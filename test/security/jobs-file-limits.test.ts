@@ -156,9 +156,11 @@ describe('untrusted runs are capped', () => {
     );
     const plan = {
       source: { jobsFile: '.github/vmplan.yml' },
+      workspace: { exclude: [], mode: 'overlay' },
       nodes: Array.from({ length: 500 }, (_, n) => ({
         kind: 'execute',
         job: `j${n}`,
+        secrets: [],
         executor: 'qemu',
         memory: 20480,
         cpus: 32,

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { sharedCachesDir } from '../../src/engine/run-node.js';
 import { demandOf, describeOutcome } from '../../src/engine/scheduler.js';
 import { hostCapacity } from '../../src/engine/start-run.js';
+import { buildVmSpec } from '../../src/executors/vm/vm-spec.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { trustedPolicy } from '../../src/plan/trust.js';
 import type { NodeStatus } from '../../src/records/schema.js';
@@ -41,6 +42,24 @@ jobs:
     expect(demandOf(node('job:plain'))).toEqual({ cpus: 2, memoryMiB: 2048 });
     expect(demandOf(node('job:host'))).toEqual({ cpus: 0, memoryMiB: 0 });
     expect(demandOf(node('image:guest'))).toEqual({ cpus: 0, memoryMiB: 0 });
+  });
+
+  it('a hand-made plan without sizes takes what its VM will be given, not less', () => {
+    const plain = node('job:plain');
+    if (plain.kind !== 'execute') throw new Error('not a job');
+    const unsized = { ...plain, cpus: null, memory: null };
+    const spec = buildVmSpec({
+      node: unsized,
+      image: { name: 'guest', arch: 'arm64', kernel: '/k', initrd: '/i', disk: null, cmdline: null },
+      jobShare: '/j',
+      workShare: '/w',
+      disk: null,
+      consoleLog: '/c',
+      restSocket: '/s',
+      pidFile: '/p',
+      workShareWritable: false,
+    });
+    expect(demandOf(unsized)).toEqual({ cpus: spec.cpus, memoryMiB: spec.memoryMiB });
   });
 
   it('the machine offers its CPUs, its memory less 2 GiB (at least 1 GiB), and --max-parallel slots', () => {

@@ -1,3 +1,4 @@
+import { PLAN_DEFAULTS } from '../../plan/build.js';
 import type { ExecuteNode } from '../../plan/schema.js';
 import type { PreparedImage } from '../contract.js';
 
@@ -61,8 +62,8 @@ export function buildVmSpec(input: {
   return {
     name: node.job,
     arch: image.arch,
-    cpus: node.cpus ?? 2,
-    memoryMiB: node.memory ?? 2048,
+    cpus: node.cpus ?? PLAN_DEFAULTS.cpus,
+    memoryMiB: node.memory ?? PLAN_DEFAULTS.memory,
     kernel: image.kernel,
     initrd: image.initrd,
     cmdline: [BASE_CMDLINE, image.cmdline ?? ''].join(' ').trim(),
