@@ -33970,8 +33970,8 @@ function readPlan(path, name = path) {
     return parsePlan(bytes.toString('utf8'), name);
 }
 
-// EXTERNAL MODULE: ./src/config/schema.ts + 1 modules
-var config_schema = __nccwpck_require__(24864);
+// EXTERNAL MODULE: ./src/config/schema.ts + 2 modules
+var config_schema = __nccwpck_require__(12293);
 ;// CONCATENATED MODULE: ./src/records/schema.ts
 
 
@@ -42420,7 +42420,7 @@ function isRunnerOnly(name) {
 
 /***/ }),
 
-/***/ 24864:
+/***/ 12293:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42465,11 +42465,48 @@ var registry = __nccwpck_require__(88748);
 var bytes = __nccwpck_require__(1671);
 // EXTERNAL MODULE: ./src/util/describe.ts
 var describe = __nccwpck_require__(27983);
+;// CONCATENATED MODULE: ./src/config/glob-syntax.ts
+/**
+ * Why a glob cannot mean what it says, or undefined when it is well formed: an unclosed `[` character class or `{`
+ * alternation (`dist/[**`, `src/{a,b`). Glob libraries read such a pattern as literal text that matches nothing, so
+ * the mistake would only show as an artifact or report never found, or a `paths` filter that never fires.
+ */
+function globSyntaxProblem(glob) {
+    let braces = 0;
+    let bracketAt = -1;
+    for (let index = 0; index < glob.length; index++) {
+        const char = glob[index];
+        if (char === '\\') {
+            index++; // an escaped character is literal
+            continue;
+        }
+        if (bracketAt !== -1) {
+            // Inside a class: "]" closes it, unless it is the class's first character ("[]]" holds "]").
+            const first = index === bracketAt + 1 || (index === bracketAt + 2 && '!^'.includes(glob[bracketAt + 1]));
+            if (char === ']' && !first)
+                bracketAt = -1;
+            continue;
+        }
+        if (char === '[')
+            bracketAt = index;
+        else if (char === '{')
+            braces++;
+        else if (char === '}' && braces > 0)
+            braces--;
+    }
+    if (bracketAt !== -1)
+        return `the "[" at position ${bracketAt + 1} is never closed with "]"`;
+    if (braces > 0)
+        return `${braces === 1 ? 'a "{" is' : `${braces} "{" are`} never closed with "}"`;
+    return undefined;
+}
+
 // EXTERNAL MODULE: ./src/config/runner-variables.ts
 var runner_variables = __nccwpck_require__(12282);
 // EXTERNAL MODULE: ./src/config/zod-problems.ts
 var zod_problems = __nccwpck_require__(95980);
 ;// CONCATENATED MODULE: ./src/config/schema.ts
+
 
 
 
@@ -42553,6 +42590,9 @@ const WorkspaceGlobSchema = schemas/* string */.YjP()
 })
     .refine((value) => !value.split('/').includes('..'), {
     error: (issue) => `expected a path inside the workspace, found ${(0,describe/* describeValue */.b)(issue.input)} (".." is not allowed)`,
+})
+    .refine((value) => globSyntaxProblem(value) === undefined, {
+    error: (issue) => `expected a valid glob, found ${(0,describe/* describeValue */.b)(issue.input)}: ${globSyntaxProblem(String(issue.input))}`,
 });
 /** A folder inside the workspace (no globs). */
 const WorkspacePathSchema = WorkspaceGlobSchema.refine((value) => !/[*?[\]{}]/.test(value), {
@@ -42579,6 +42619,9 @@ const PathFilterSchema = schemas/* string */.YjP()
     .min(1, { error: 'expected a non-empty glob' })
     .refine((value) => !value.replace(/^!/, '').startsWith('/'), {
     error: (issue) => `expected a glob relative to the repository root, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .refine((value) => globSyntaxProblem(value) === undefined, {
+    error: (issue) => `expected a valid glob, found ${(0,describe/* describeValue */.b)(issue.input)}: ${globSyntaxProblem(String(issue.input))}`,
 });
 /** A host path: absolute, or relative to the repository root without "..". */
 const HostPathSchema = schemas/* string */.YjP()
@@ -45786,8 +45829,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: imageCacheKey
 
-// EXTERNAL MODULE: ./src/config/schema.ts + 1 modules
-var schema = __nccwpck_require__(24864);
+// EXTERNAL MODULE: ./src/config/schema.ts + 2 modules
+var schema = __nccwpck_require__(12293);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(83916);
 // EXTERNAL MODULE: ./src/executors/catalog.ts + 6 modules
@@ -46271,7 +46314,7 @@ function effectiveLimits(planned, trusted) {
 /* unused harmony exports PlanTrustSchema, PlanScopeSchema, PreconditionSchema, FilesPrepareNodeSchema, BuildPrepareNodeSchema, NixPrepareNodeSchema, OciPrepareNodeSchema, PrepareNodeSchema, ExecuteNodeSchema, PlanNodeSchema, ExcludedJobSchema, PlanBodySchema, planConsistencyProblems */
 /* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(92857);
 /* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(64377);
-/* harmony import */ var _config_schema_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(24864);
+/* harmony import */ var _config_schema_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(12293);
 /* harmony import */ var _executors_catalog_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(66051);
 /* harmony import */ var _parsers_formats_registry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(88748);
 /* harmony import */ var _limits_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(98079);

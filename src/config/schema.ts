@@ -5,6 +5,7 @@ import { referenceProblem } from '../oci/reference.js';
 import { REPORT_FORMATS } from '../parsers/formats/registry.js';
 import { parseBytes } from '../util/bytes.js';
 import { describeValue } from '../util/describe.js';
+import { globSyntaxProblem } from './glob-syntax.js';
 import { runnerOnlyReason } from './runner-variables.js';
 import { branchKeys } from './zod-problems.js';
 
@@ -116,6 +117,10 @@ export const WorkspaceGlobSchema = z
   .refine((value) => !value.split('/').includes('..'), {
     error: (issue) =>
       `expected a path inside the workspace, found ${describeValue(issue.input)} (".." is not allowed)`,
+  })
+  .refine((value) => globSyntaxProblem(value) === undefined, {
+    error: (issue) =>
+      `expected a valid glob, found ${describeValue(issue.input)}: ${globSyntaxProblem(String(issue.input))}`,
   });
 
 /** A folder inside the workspace (no globs). */
@@ -156,6 +161,10 @@ const PathFilterSchema = z
   .min(1, { error: 'expected a non-empty glob' })
   .refine((value) => !value.replace(/^!/, '').startsWith('/'), {
     error: (issue) => `expected a glob relative to the repository root, found ${describeValue(issue.input)}`,
+  })
+  .refine((value) => globSyntaxProblem(value) === undefined, {
+    error: (issue) =>
+      `expected a valid glob, found ${describeValue(issue.input)}: ${globSyntaxProblem(String(issue.input))}`,
   });
 
 /** A host path: absolute, or relative to the repository root without "..". */

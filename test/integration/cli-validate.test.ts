@@ -18,6 +18,24 @@ describe('vmplan validate and show', () => {
     expect(shown.stderr).toBe(validated.stderr);
   });
 
+  it('refuse a glob that can never match (an unclosed [ or {) in validate, plan and run, located, exit 2', async () => {
+    const project = testProject(
+      'version: 1\ndefaults: { executor: host }\njobs:\n  unit:\n    run: touch ran\n    artifacts: ["dist/[**"]\n    reports: { junit: ["src/{a,b"] }\n',
+    );
+    for (const command of ['validate', 'plan', 'run']) {
+      const result = await runVmplan([command], { cwd: project.root });
+      expect(result.code, command).toBe(2);
+      expect(result.stderr).toContain(
+        '.github/vmplan.yml:6:17 jobs.unit.artifacts[0]: expected a valid glob, found "dist/[**": the "[" at position 6 is never closed with "]"',
+      );
+      expect(result.stderr).toMatch(
+        /jobs\.unit\.reports\.junit\[0\]: expected a valid glob, found "src\/\{a,b"/,
+      );
+    }
+    // Nothing ran.
+    expect(project.latestRun()).toBeUndefined();
+  });
+
   it('say what a valid jobs file holds, and show its plan', async () => {
     const project = testProject(
       'version: 1\ndefaults: { executor: host }\njobs:\n  unit: { run: make test }\n',
