@@ -3,6 +3,7 @@ import {
   type ConcreteJob,
   type Executor,
   type ImageDefinition,
+  JOB_ID_PATTERN,
   type JobDefinition,
   type JobsFile,
   RETRY_CAUSES,
@@ -96,7 +97,17 @@ export function buildPlan(config: JobsFile, context: PlanContext): Plan {
     source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
     trust: { trusted: context.trust.trusted, reason: context.trust.reason },
     scope: {
-      only: context.only === undefined ? null : [...new Set(context.only)].sort(),
+      // A display name (`test (node 22, arm64)`) is recorded as its variant's id.
+      only:
+        context.only === undefined
+          ? null
+          : [
+              ...new Set(
+                context.only.map((name) =>
+                  JOB_ID_PATTERN.test(name) ? name : resolveJobName(name, expanded.variants)![0]!,
+                ),
+              ),
+            ].sort(),
       shard: null,
       executor: context.executor ?? null,
       defaultExecutor: context.defaultExecutor,

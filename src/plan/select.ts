@@ -1,3 +1,4 @@
+import { JOB_ID_PATTERN } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { postOrder } from '../util/graph.js';
 import { didYouMean } from '../util/suggest.js';
@@ -90,7 +91,13 @@ export function selectFromPlan(
   const ordered = orderNodes(nodes);
   const body = {
     ...plan,
-    scope: { ...plan.scope, only: [...new Set(jobs)].sort() },
+    scope: {
+      ...plan.scope,
+      // A display name (`test (node 22, arm64)`) is recorded as its variant's id.
+      only: [
+        ...new Set(jobs.map((job) => (JOB_ID_PATTERN.test(job) ? job : planJobsNamed(plan, job)[0]!))),
+      ].sort(),
+    },
     preconditions: buildPreconditions(ordered.nodes),
     stages: ordered.stages,
     nodes: ordered.nodes,
