@@ -4,7 +4,9 @@ import { renderPlan } from '../../src/plan/render.js';
 import { type ExecuteNode, PlanSchema } from '../../src/plan/schema.js';
 import { selectFromPlan } from '../../src/plan/select.js';
 import { assignShards, shardPlan } from '../../src/plan/shard.js';
-import { context, jobs, refusalOf } from '../support/jobs.js';
+import { checkRunCompletion, checkRunStart } from '../../src/report/check-runs.js';
+import { buildSummary } from '../../src/report/summary.js';
+import { context, finishedRun, jobReport, jobs, refusalOf } from '../support/jobs.js';
 
 const MATRIX = `version: 1
 images:
@@ -152,5 +154,20 @@ jobs:
     test-suite-13-amd64  test (suite 13, amd64)
     test-suite-13-arm64  test (suite 13, arm64)
 `);
+  });
+});
+
+describe('a variant in the reports', () => {
+  it('shows its display name next to its id in the summary and names its check run by it', () => {
+    const plan = buildPlan(config, context());
+    const report = jobReport({ job: 'test-suite-12-arm64', name: 'test (suite 12, arm64)' });
+    const summary = buildSummary({ plan, run: finishedRun(plan), jobs: [report, jobReport()], links: {} });
+    expect(summary).toContain('| `test-suite-12-arm64` test (suite 12, arm64) |');
+    expect(summary).toContain('| `unit` |');
+    expect(checkRunStart('test-suite-12-arm64', 'test (suite 12, arm64)').name).toBe(
+      'vmplan / test (suite 12, arm64)',
+    );
+    expect(checkRunCompletion(report, []).name).toBe('vmplan / test (suite 12, arm64)');
+    expect(checkRunCompletion(jobReport(), []).name).toBe('vmplan / unit');
   });
 });
