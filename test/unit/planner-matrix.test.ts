@@ -27,7 +27,7 @@ jobs:
     image: debian-\${{ matrix.suite }}
     run: ./test --arch \${{ matrix.arch }}
     env: { ARCH: "\${{ matrix.arch }}" }
-    paths: [src/\${{ matrix.arch }}/**]
+    paths: ["src/\${{ matrix.arch }}/**"]
   publish:
     run: ./publish
     image: debian-12
