@@ -104,7 +104,12 @@ export function matrixCombinations(matrix: Matrix, path: PathSegment[], problems
     for (const combination of matching) Object.assign(combination.values, entry);
     if (matching.length === 0) combinations.push({ values: { ...entry }, named: Object.keys(entry) });
   }
-  if (combinations.length === 0)
+  if (axisNames.length === 0 && combinations.length === 0)
+    problems.push({
+      path,
+      message: 'the matrix has no axes: expected at least one axis (name: [values]) or include',
+    });
+  else if (combinations.length === 0)
     problems.push({ path, message: 'the matrix makes no combinations (every one is excluded)' });
   if (combinations.length > MAX_MATRIX_COMBINATIONS)
     problems.push({ path, message: tooMany(combinations.length) });

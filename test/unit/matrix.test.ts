@@ -85,6 +85,14 @@ describe('matrixCombinations', () => {
       'exclude names "b", which is not an axis of the matrix (did you mean "a"?)',
       'the matrix makes no combinations (every one is excluded)',
     ]);
+    expect(combinations({ 'fail-fast': false }).problems.map((p) => p.message)).toEqual([
+      'the matrix has no axes: expected at least one axis (name: [values]) or include',
+    ]);
+    // Without axes, every include entry is a combination of its own, named by its keys.
+    expect(combinations({ include: [{ os: 'a' }, { os: 'b', n: 1 }] }).values).toEqual([
+      { os: 'a' },
+      { os: 'b', n: 1 },
+    ]);
   });
 });
 
