@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ActionInputsSchema } from '../../src/action/inputs.js';
+import { listOption } from '../../src/cli/args.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { renderPlan } from '../../src/plan/render.js';
 import { type ExecuteNode, PlanSchema } from '../../src/plan/schema.js';
@@ -169,5 +171,20 @@ describe('a variant in the reports', () => {
     );
     expect(checkRunCompletion(report, []).name).toBe('vmplan / test (suite 12, arm64)');
     expect(checkRunCompletion(jobReport(), []).name).toBe('vmplan / unit');
+  });
+});
+
+describe('naming a variant where names are lists', () => {
+  it("keeps the comma inside a display name: --only and the action's only input", () => {
+    expect(listOption(['test (node 22, arm64),lint', 'build'])).toEqual([
+      'test (node 22, arm64)',
+      'lint',
+      'build',
+    ]);
+    expect(ActionInputsSchema.shape.only.parse('test (node 22, arm64), lint\nbuild')).toEqual([
+      'test (node 22, arm64)',
+      'lint',
+      'build',
+    ]);
   });
 });
