@@ -41,6 +41,13 @@ jobs:
     });
     expect(result.stdout).toMatch(/test-beta-n-1 +failed +\d+(\.\d)? m?s +4 +host +exited with code 4/);
     expect(result.stdout).toContain(`Run ${runId}: failed (3 passed, 1 failed, 1 skipped)`);
+
+    // A rerun of what did not pass names the failed variant by its id ("after" needs every variant, so they run
+    // again with it, as any job's needs do).
+    const rerun = await runVmplan(['rerun', runId, '--failed'], { cwd: project.root });
+    expect(rerun.code).toBe(1);
+    expect(rerun.stdout).toContain('that did not pass (test-beta-n-1, after)');
+    expect(project.jobStatus('test-beta-n-1', project.latestRun()).status).toBe('failed');
   }, 60_000);
 
   it('starts a job that needs a matrix job only after every variant passed, and --only picks one variant', async () => {
