@@ -66,7 +66,8 @@ export const ActionInputsSchema = z.object({
     .string()
     .transform((value) =>
       value
-        .split(/[,\n]/)
+        // A comma inside parentheses belongs to a matrix variant's name: `test (node 22, arm64)`.
+        .split(/\n|,(?![^()\n]*\))/)
         .map((id) => id.trim())
         .filter((id) => id !== ''),
     )

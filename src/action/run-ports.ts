@@ -52,7 +52,7 @@ export function actionPorts(plan: Plan, setting: ActionRunSetting): RunPorts {
       const client = setting.makeChecks?.(join(runDir, 'checks.json'));
       if (client === undefined) return undefined;
       return {
-        started: (node, at) => client.started(node.job, checkRunStart(node.job), at),
+        started: (node, at) => client.started(node.job, checkRunStart(node.job, node.matrix?.name), at),
         finished: (report, annotations, at) =>
           client.finished(report.job, checkRunCompletion(report, annotations), at),
       };

@@ -34,8 +34,11 @@ export function flagProblem(command: string, error: Error & { code?: string }, o
 /** Splits repeated and comma-separated values: `--only a --only b,c` → [a, b, c]. */
 export function listOption(values: string[] | undefined): string[] | undefined {
   if (values === undefined) return undefined;
-  return values
-    .flatMap((value) => value.split(','))
-    .map((value) => value.trim())
-    .filter((value) => value !== '');
+  return (
+    values
+      // A comma inside parentheses belongs to a matrix variant's name: `test (node 22, arm64)`.
+      .flatMap((value) => value.split(/,(?![^()]*\))/))
+      .map((value) => value.trim())
+      .filter((value) => value !== '')
+  );
 }

@@ -11,6 +11,7 @@ import {
 } from 'yaml';
 import { InputError, type PathSegment, type Problem, sortProblems } from '../errors.js';
 import { Locator } from './locate.js';
+import { expandJobs } from './matrix.js';
 import { checkReferences } from './references.js';
 import { type JobsFile, JobsFileSchema } from './schema.js';
 import { zodIssuesToProblems } from './zod-problems.js';
@@ -58,6 +59,8 @@ export function parseJobsFile(text: string, file: string): ParsedJobsFile {
   const problems = [
     ...(result.success ? [] : zodIssuesToProblems(result.error.issues, JobsFileSchema, data)),
     ...checkReferences(data),
+    // Matrices and their substitutions can only be checked on a schema-valid file.
+    ...(result.success ? expandJobs(result.data).problems : []),
   ];
   if (problems.length > 0 || duplicates.length > 0 || !result.success)
     throw new InputError(sortProblems([...duplicates, ...problems.map((p) => locator.locate(p))]));

@@ -293,6 +293,72 @@ const ReportsSchema = z.strictObject(
   ),
 );
 
+/** Matches one `${{ matrix.AXIS }}` substitution (the only expression vmplan knows). */
+export const MATRIX_REFERENCE = /\$\{\{\s*matrix\.([A-Za-z0-9_-]*)\s*\}\}/g;
+/** Axis names: what `${{ matrix.NAME }}` can name. */
+export const AXIS_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** Most combinations one matrix may make (as GitHub). */
+export const MAX_MATRIX_COMBINATIONS = 256;
+/** The matrix keys that are not axes. */
+export const MATRIX_KEYWORDS = ['include', 'exclude', 'fail-fast'] as const;
+
+/** One value of a matrix axis. */
+export const MatrixValueSchema = z.union([z.string(), z.number(), z.boolean()], {
+  error: (issue) => `expected a string, number or boolean, found ${describeValue(issue.input)}`,
+});
+/** A matrix value. */
+export type MatrixValue = z.infer<typeof MatrixValueSchema>;
+
+const MatrixEntrySchema = z.record(z.string(), MatrixValueSchema, {
+  error: (issue) => `expected a mapping of axis: value, found ${describeValue(issue.input)}`,
+});
+
+/** A job's matrix: named axes with lists of values, plus `include`, `exclude` and `fail-fast` (as GitHub Actions). */
+export const MatrixSchema = z
+  .object({
+    include: z
+      .array(MatrixEntrySchema)
+      .optional()
+      .describe(
+        'Extra combinations, or extra values: an entry adds its keys to every combination whose axis values it matches (never overwriting them), and makes a new combination when it matches none.',
+      ),
+    exclude: z
+      .array(MatrixEntrySchema)
+      .optional()
+      .describe('Combinations left out: every combination matching all the values of an entry.'),
+    'fail-fast': z
+      .boolean()
+      .optional()
+      .describe(
+        "false: a failing variant does not stop the run's other jobs (default: the run's fail-fast).",
+      ),
+  })
+  .catchall(
+    z
+      .array(MatrixValueSchema, {
+        error: (issue) => `expected a list of values, found ${describeValue(issue.input)}`,
+      })
+      .min(1, { error: 'expected at least one value' }),
+  )
+  .describe(
+    "Run the job once per combination of these axes (name: [values]); ${{ matrix.NAME }} in run, env, image, description, cpus, memory, paths, artifacts and reports is the combination's value.",
+  );
+/** A parsed `matrix` block. */
+export type Matrix = z.infer<typeof MatrixSchema>;
+
+const MATRIX_TEMPLATE = /\$\{\{/;
+/** A field that also takes a `${{ matrix.AXIS }}` substitution (checked once the value is substituted). */
+function orTemplate<T extends z.ZodType>(schema: T, what: string) {
+  return z.union([
+    schema,
+    z
+      .string({ error: (issue) => `expected ${what}, found ${describeValue(issue.input)}` })
+      .regex(MATRIX_TEMPLATE, {
+        error: (issue) => `expected ${what} or \${{ matrix.AXIS }}, found ${describeValue(issue.input)}`,
+      }),
+  ]);
+}
+
 /** Most retries a job may ask for (each attempt is a fresh VM: more would hide a broken job for hours). */
 export const MAX_RETRIES = 5;
 
@@ -364,8 +430,18 @@ export const JobSchema = z
       'Shell script, run with `bash -e` (host) or `sh -e` (guest) in the workspace.',
     ),
     description: z.string().optional(),
-    image: ImageNameSchema.optional().describe('Guest image (default: defaults.image).'),
+    image: z
+      .string()
+      .regex(/^(?:[a-z0-9][a-z0-9_-]{0,62}$|.*\$\{\{)/, {
+        error: (issue) =>
+          `invalid image name ${describeValue(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
+      })
+      .optional()
+      .describe(
+        'Guest image (default: defaults.image); may be picked by a matrix value: debian-${{ matrix.suite }}.',
+      ),
     executor: ExecutorSchema.optional(),
+    matrix: MatrixSchema.optional(),
     needs: NeedsSchema.optional().describe('Jobs that must pass before this one starts.'),
     'timeout-minutes': PositiveMinutesSchema.optional().describe(
       'Minutes before the job is stopped (fractions allowed).',
@@ -418,13 +494,22 @@ export const JobSchema = z
       ),
     retries: RetriesSchema.optional(),
     'retry-on': RetryOnSchema.optional(),
-    cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
-    memory: MemorySchema.optional().describe("Override the image's memory for this job."),
+    cpus: orTemplate(CpusSchema, 'a whole number of CPUs')
+      .optional()
+      .describe("Override the image's CPU count for this job."),
+    memory: orTemplate(MemorySchema, 'memory in MiB as a whole number')
+      .optional()
+      .describe("Override the image's memory for this job."),
     limits: LimitsSchema.optional(),
   })
   .describe('A CI job.');
-/** A parsed job definition. */
+/** A parsed job definition, as written (matrix substitutions not yet made). */
 export type JobDefinition = z.infer<typeof JobSchema>;
+/** One variant of a job with its substitutions made: the matrix is gone and every field has its final type. */
+export type ConcreteJob = Omit<JobDefinition, 'matrix' | 'cpus' | 'memory'> & {
+  cpus?: number;
+  memory?: number;
+};
 
 /** Settings every job inherits unless it sets its own. */
 export const DefaultsSchema = z.strictObject({

@@ -153,7 +153,9 @@ class PlanRun {
       const label = node.kind === 'execute' ? `"${node.job}"` : `image "${node.image}"`;
       const what = `${label} ${result.status === 'timed_out' ? 'timed out' : 'failed'}`;
       this.failure ??= what;
-      if (this.options.failFast && !this.options.signal.aborted) {
+      // A variant of a matrix that says fail-fast: false fails alone (as on GitHub).
+      const alone = node.kind === 'execute' && node.matrix?.failFast === false;
+      if (this.options.failFast && !alone && !this.options.signal.aborted) {
         this.finishSkipped(this.scheduler.stop(`fail-fast after ${what}`));
         this.cancelAll(`fail-fast after ${what}`);
       }

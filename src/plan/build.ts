@@ -1,6 +1,9 @@
+import { expandJobs, type Variant } from '../config/matrix.js';
 import {
+  type ConcreteJob,
   type Executor,
   type ImageDefinition,
+  JOB_ID_PATTERN,
   type JobDefinition,
   type JobsFile,
   RETRY_CAUSES,
@@ -57,17 +60,32 @@ export interface PlanContext {
  * inputs always give the same plan (same planId, same bytes).
  */
 export function buildPlan(config: JobsFile, context: PlanContext): Plan {
-  const jobIds = Object.keys(config.jobs).sort();
-  const needsOf = (id: string): string[] => normalizeNeeds(config.jobs[id]!.needs);
+  const expanded = expandJobs(config);
+  if (expanded.problems.length > 0) throw new InputError(expanded.problems);
+  // From here on a "job" is a variant: a job of the file, or one combination of a matrix job.
+  const jobs = new Map([...expanded.variants.values()].flat().map((variant) => [variant.id, variant]));
+  const jobIds = [...jobs.keys()].sort(compareText);
+  const variantsOf = (job: string) => expanded.variants.get(job)?.map((variant) => variant.id) ?? [];
+  const needsOf = (id: string): string[] =>
+    [...new Set(normalizeNeeds(jobs.get(id)!.definition.needs).flatMap(variantsOf))].sort(compareText);
 
   const excluded = new Map<string, ExcludedJob>();
-  const explicitlySelected = selectJobs(config, context.only, jobIds, needsOf, excluded);
-  applyPathFilters(config, context.changes, jobIds, explicitlySelected, excluded);
+  const explicitlySelected = selectJobs(expanded.variants, jobs, context.only, jobIds, needsOf, excluded);
+  applyPathFilters(jobs, context.changes, jobIds, explicitlySelected, excluded);
   excludeDependents(jobIds, needsOf, excluded);
 
   const included = jobIds.filter((id) => !excluded.has(id));
   const problems: Problem[] = [];
-  const executeNodes = included.map((id) => buildExecuteNode(config, id, needsOf(id), context, problems));
+  const executeNodes = included.map((id) =>
+    buildExecuteNode(
+      config,
+      jobs.get(id)!,
+      needsOf(id),
+      (need) => jobs.get(need)?.definition,
+      context,
+      problems,
+    ),
+  );
   if (problems.length > 0) throw new InputError(problems);
 
   const prepareNodes = buildPrepareNodes(config, executeNodes, context);
@@ -79,7 +97,17 @@ export function buildPlan(config: JobsFile, context: PlanContext): Plan {
     source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
     trust: { trusted: context.trust.trusted, reason: context.trust.reason },
     scope: {
-      only: context.only === undefined ? null : [...new Set(context.only)].sort(),
+      // A display name (`test (node 22, arm64)`) is recorded as its variant's id.
+      only:
+        context.only === undefined
+          ? null
+          : [
+              ...new Set(
+                context.only.map((name) =>
+                  JOB_ID_PATTERN.test(name) ? name : resolveJobName(name, expanded.variants)![0]!,
+                ),
+              ),
+            ].sort(),
       shard: null,
       executor: context.executor ?? null,
       defaultExecutor: context.defaultExecutor,
@@ -113,34 +141,52 @@ function normalizeNeeds(needs: JobDefinition['needs']): string[] {
   return [...new Set(typeof needs === 'string' ? [needs] : needs)].sort();
 }
 
+/**
+ * The jobs a name given to --only means: a job of the file (every variant of a matrix job), or one variant by its
+ * id or its display name (`test (node 22, arm64)`); undefined when it names none.
+ */
+export function resolveJobName(
+  name: string,
+  variants: ReadonlyMap<string, readonly Variant[]>,
+): string[] | undefined {
+  const all = [...variants.values()].flat();
+  const ofJob = variants.get(name);
+  if (ofJob !== undefined) return ofJob.map((variant) => variant.id);
+  const one = all.find((variant) => variant.id === name || variant.name === name);
+  return one === undefined ? undefined : [one.id];
+}
+
 /** Marks jobs not reachable from --only as excluded; returns the jobs named explicitly. */
 function selectJobs(
-  config: JobsFile,
+  variants: ReadonlyMap<string, readonly Variant[]>,
+  jobs: ReadonlyMap<string, Variant>,
   only: readonly string[] | undefined,
   jobIds: string[],
   needsOf: (id: string) => string[],
   excluded: Map<string, ExcludedJob>,
 ): Set<string> {
   if (only === undefined) return new Set();
-  const unknown = only.filter((id) => config.jobs[id] === undefined);
+  const unknown = only.filter((name) => resolveJobName(name, variants) === undefined);
   if (unknown.length > 0) {
+    const names = [...new Set([...variants.keys(), ...jobs.keys()])];
     throw new InputError(
-      unknown.map((id) => ({ message: `--only: unknown job "${id}"${didYouMean(id, jobIds)}` })),
+      unknown.map((id) => ({ message: `--only: unknown job "${id}"${didYouMean(id, names)}` })),
     );
   }
+  const named = only.flatMap((name) => resolveJobName(name, variants)!);
   const selected = new Set<string>();
-  postOrder(only, needsOf, (id) => selected.add(id));
-  const named = [...new Set(only)].sort().join(', ');
+  postOrder(named, needsOf, (id) => selected.add(id));
+  const listed = [...new Set(only)].sort().join(', ');
   for (const id of jobIds) {
     if (!selected.has(id))
-      excluded.set(id, { job: id, reason: 'not-selected', message: `not selected (--only ${named})` });
+      excluded.set(id, { job: id, reason: 'not-selected', message: `not selected (--only ${listed})` });
   }
-  return new Set(only);
+  return new Set(named);
 }
 
 /** Excludes jobs whose `paths` match no changed file. Jobs named with --only are never filtered out. */
 function applyPathFilters(
-  config: JobsFile,
+  jobs: ReadonlyMap<string, Variant>,
   changes: Changes,
   jobIds: string[],
   explicitlySelected: Set<string>,
@@ -148,7 +194,7 @@ function applyPathFilters(
 ): void {
   if (!changes.known) return;
   for (const id of jobIds) {
-    const paths = config.jobs[id]!.paths;
+    const paths = jobs.get(id)!.definition.paths;
     if (paths === undefined || excluded.has(id) || explicitlySelected.has(id)) continue;
     if (firstMatchingFile(paths, changes.files) === undefined) {
       excluded.set(id, {
@@ -177,7 +223,7 @@ function excludeDependents(
 }
 
 /** A forced executor replaces every executor of its kind: a host one runs everything there, a VM one every VM job. */
-function resolveExecutor(job: JobDefinition, config: JobsFile, context: PlanContext): Executor {
+function resolveExecutor(job: ConcreteJob, config: JobsFile, context: PlanContext): Executor {
   const configured = job.executor ?? config.defaults?.executor ?? context.defaultExecutor;
   if (context.executor === undefined) return configured;
   if (!isVmExecutor(context.executor)) return context.executor;
@@ -186,21 +232,22 @@ function resolveExecutor(job: JobDefinition, config: JobsFile, context: PlanCont
 
 function buildExecuteNode(
   config: JobsFile,
-  id: string,
+  variant: Variant,
   needs: string[],
+  definitionOf: (job: string) => ConcreteJob | undefined,
   context: PlanContext,
   problems: Problem[],
 ): ExecuteNode {
-  const job = config.jobs[id]!;
+  const { id, definition: job } = variant;
   const executor = resolveExecutor(job, config, context);
   const vm = isVmExecutor(executor);
   const imageName = vm ? (job.image ?? config.defaults?.image ?? null) : null;
   const image = imageName === null ? undefined : config.images?.[imageName];
   if (vm && image === undefined) {
     problems.push({
-      path: ['jobs', id],
+      path: ['jobs', variant.job],
       at: 'key',
-      message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image (or run with --executor host)`,
+      message: `runs on ${executor}, which needs a guest image: set jobs.${variant.job}.image or defaults.image (or run with --executor host)`,
     });
   }
   const env: Record<string, string> = {};
@@ -213,7 +260,7 @@ function buildExecuteNode(
   ].sort();
   return {
     id: `job:${id}`,
-    description: job.description ?? `Run job "${id}"`,
+    description: job.description ?? `Run job "${variant.name}"`,
     executor,
     dependsOn,
     kind: 'execute',
@@ -242,14 +289,33 @@ function buildExecuteNode(
       .map(([name, guestPath]) => ({ name, guestPath }))
       .sort((a, b) => compareText(a.name, b.name)),
     ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' as const } : {}),
+    ...matrixOf(variant),
     ...retryOf(job, config),
     ...limitsOf(job, config),
-    ...outputsOf(job, needs, config),
+    ...outputsOf(job, needs, definitionOf),
+  };
+}
+
+/** A variant's matrix record (job, display name, values with keys sorted), absent for a job without a matrix. */
+function matrixOf(variant: Variant): Pick<ExecuteNode, 'matrix'> {
+  if (variant.values === undefined) return {};
+  const values = Object.fromEntries(
+    Object.keys(variant.values)
+      .sort(compareText)
+      .map((key) => [key, variant.values![key]!]),
+  );
+  return {
+    matrix: {
+      job: variant.job,
+      name: variant.name,
+      values,
+      ...(variant.failFast === false ? { failFast: false as const } : {}),
+    },
   };
 }
 
 /** A job's caps, present only when the jobs file sets any (plans without them keep their form). */
-function limitsOf(job: JobDefinition, config: JobsFile): Pick<ExecuteNode, 'limits'> {
+function limitsOf(job: ConcreteJob, config: JobsFile): Pick<ExecuteNode, 'limits'> {
   const limits = plannedLimits(job.limits, config.defaults?.limits);
   return limits === undefined ? {} : { limits };
 }
@@ -259,13 +325,13 @@ function limitsOf(job: JobDefinition, config: JobsFile): Pick<ExecuteNode, 'limi
  * directly), each present only when there is something: plans without outputs keep their form.
  */
 function outputsOf(
-  job: JobDefinition,
+  job: ConcreteJob,
   needs: readonly string[],
-  config: JobsFile,
+  definitionOf: (job: string) => ConcreteJob | undefined,
 ): Pick<ExecuteNode, 'outputs' | 'receives'> {
   const outputs = job.outputs ?? [];
   const receives = [...needs].sort(compareText).flatMap((need) => {
-    const paths = config.jobs[need]?.outputs ?? [];
+    const paths = definitionOf(need)?.outputs ?? [];
     return paths.length === 0 ? [] : [{ from: need, paths }];
   });
   return {
@@ -275,7 +341,7 @@ function outputsOf(
 }
 
 /** A job's retry settings for its node: absent when it does not retry (so plans of jobs that never retry keep their form). */
-function retryOf(job: JobDefinition, config: JobsFile): Pick<ExecuteNode, 'retry'> {
+function retryOf(job: ConcreteJob, config: JobsFile): Pick<ExecuteNode, 'retry'> {
   const retries = job.retries ?? config.defaults?.retries ?? 0;
   if (retries === 0) return {};
   const on = job['retry-on'] ?? config.defaults?.['retry-on'] ?? RETRY_CAUSES;

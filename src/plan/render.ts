@@ -32,6 +32,7 @@ export function renderPlan(plan: Plan, here?: { env: NodeJS.ProcessEnv }): strin
     for (const id of stage) lines.push(`  ${renderNode(byId.get(id)!, width)}`);
   });
 
+  lines.push(...renderMatrices(plan));
   if (plan.excluded.length > 0) {
     lines.push('', 'Excluded');
     const excludedWidth = Math.max(...plan.excluded.map((entry) => entry.job.length));
@@ -42,6 +43,25 @@ export function renderPlan(plan: Plan, here?: { env: NodeJS.ProcessEnv }): strin
     for (const precondition of plan.preconditions) lines.push(`  ${renderPrecondition(precondition, here)}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The variants of each matrix job, grouped under it: `test (4 variants)` then `test-node-22-arm64  test (node 22, arm64)`. */
+function renderMatrices(plan: Plan): string[] {
+  const byJob = new Map<string, ExecuteNode[]>();
+  for (const node of plan.nodes) {
+    if (node.kind !== 'execute' || node.matrix === undefined) continue;
+    byJob.set(node.matrix.job, [...(byJob.get(node.matrix.job) ?? []), node]);
+  }
+  if (byJob.size === 0) return [];
+  const lines = ['', 'Matrix jobs'];
+  for (const job of [...byJob.keys()].sort()) {
+    const variants = byJob.get(job)!.sort((a, b) => (a.job < b.job ? -1 : a.job > b.job ? 1 : 0));
+    const failFast = variants[0]!.matrix!.failFast === false ? ', fail-fast: false' : '';
+    lines.push(`  ${job} (${variants.length} variant(s)${failFast})`);
+    const width = Math.max(...variants.map((node) => node.job.length));
+    for (const node of variants) lines.push(`    ${node.job.padEnd(width)}  ${node.matrix!.name}`);
+  }
+  return lines;
 }
 
 function renderSource(plan: Plan): string {

@@ -13,6 +13,7 @@ import {
   ImageNameSchema,
   JobIdSchema,
   MAX_RETRIES,
+  MatrixValueSchema,
   MemorySchema,
   PositiveMinutesSchema,
   RETRY_CAUSES,
@@ -264,6 +265,20 @@ export const ExecuteNodeSchema = z.strictObject({
     })
     .optional()
     .describe('Present only for jobs that retry: how many times at most, after which ends of an attempt.'),
+  matrix: z
+    .strictObject({
+      job: JobIdSchema.describe('The matrix job of the jobs file this node is a variant of.'),
+      name: z.string().min(1).max(1000).describe('The display name, e.g. "test (node 22, arm64)".'),
+      values: z.record(z.string(), MatrixValueSchema).describe("The combination's values, by axis."),
+      failFast: z
+        .literal(false)
+        .optional()
+        .describe(
+          "Present when the matrix says fail-fast: false: this variant's failure stops nothing else.",
+        ),
+    })
+    .optional()
+    .describe('Present only for a variant of a matrix job: which job, its display name and its values.'),
 });
 /** An execute node. */
 export type ExecuteNode = z.infer<typeof ExecuteNodeSchema>;

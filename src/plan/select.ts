@@ -1,8 +1,20 @@
+import { JOB_ID_PATTERN } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { postOrder } from '../util/graph.js';
 import { didYouMean } from '../util/suggest.js';
 import { buildPreconditions, orderNodes, planIdOf } from './build.js';
 import type { ExcludedJob, Plan, PlanNode } from './schema.js';
+
+/**
+ * The planned jobs a name means: a planned job, every variant of a matrix job, or one variant by its display
+ * name (`test (node 22, arm64)`).
+ */
+export function planJobsNamed(plan: Plan, name: string): string[] {
+  const nodes = plan.nodes.flatMap((node) => (node.kind === 'execute' ? [node] : []));
+  if (nodes.some((node) => node.job === name)) return [name];
+  const variants = nodes.filter((node) => node.matrix?.job === name || node.matrix?.name === name);
+  return variants.map((node) => node.job);
+}
 
 /**
  * Narrows an existing plan to some of its jobs plus everything they need (for `--only` with `--plan`, reruns
@@ -20,14 +32,19 @@ export function selectFromPlan(
   const executeById = new Map(
     plan.nodes.flatMap((node) => (node.kind === 'execute' ? [[node.job, node] as const] : [])),
   );
-  const unknown = jobs.filter((job) => !executeById.has(job));
+  const unknown = jobs.filter((job) => planJobsNamed(plan, job).length === 0);
   if (unknown.length > 0) {
+    const names = new Set([
+      ...executeById.keys(),
+      ...[...executeById.values()].flatMap((n) => n.matrix?.job ?? []),
+    ]);
     throw new InputError(
       unknown.map((job) => ({
-        message: `unknown job "${job}" in the plan${didYouMean(job, executeById.keys())}`,
+        message: `unknown job "${job}" in the plan${didYouMean(job, names)}`,
       })),
     );
   }
+  const named = [...new Set(jobs.flatMap((job) => planJobsNamed(plan, job)))];
   const keep = new Set<string>();
   const byId = new Map(plan.nodes.map((node) => [node.id, node]));
   // Only a job with outputs can stand in for its run: a job without any is run again (its effect is its passing).
@@ -37,11 +54,11 @@ export function selectFromPlan(
       node?.kind === 'execute' &&
       node.outputs !== undefined &&
       reuse.has(node.job) &&
-      !jobs.includes(node.job)
+      !named.includes(node.job)
     );
   };
   postOrder(
-    jobs.map((job) => `job:${job}`),
+    named.map((job) => `job:${job}`),
     (id) => (byId.get(id)?.dependsOn ?? []).filter((dependency) => !reused(dependency)),
     (id) => keep.add(id),
   );
@@ -74,7 +91,13 @@ export function selectFromPlan(
   const ordered = orderNodes(nodes);
   const body = {
     ...plan,
-    scope: { ...plan.scope, only: [...new Set(jobs)].sort() },
+    scope: {
+      ...plan.scope,
+      // A display name (`test (node 22, arm64)`) is recorded as its variant's id.
+      only: [
+        ...new Set(jobs.map((job) => (JOB_ID_PATTERN.test(job) ? job : planJobsNamed(plan, job)[0]!))),
+      ].sort(),
+    },
     preconditions: buildPreconditions(ordered.nodes),
     stages: ordered.stages,
     nodes: ordered.nodes,

@@ -20,9 +20,9 @@ export interface CheckAnnotation {
   title?: string;
 }
 
-/** The check run's name for a job: `vmplan / unit`. */
-export function checkRunName(job: string): string {
-  return `vmplan / ${job}`;
+/** The check run's name for a job: `vmplan / unit`, or a matrix variant's display name `vmplan / test (node 22, arm64)`. */
+export function checkRunName(job: string, name?: string): string {
+  return `vmplan / ${name ?? job}`;
 }
 
 /** A job's status as a check-run conclusion. */
@@ -100,9 +100,9 @@ export function failedTestsText(tests: TestSummary, room: number): string {
 }
 
 /** A running job's check run: its name and what it shows. */
-export function checkRunStart(job: string): { name: string; output: CheckRunOutput } {
+export function checkRunStart(job: string, name?: string): { name: string; output: CheckRunOutput } {
   return {
-    name: checkRunName(job),
+    name: checkRunName(job, name),
     output: { title: `${job}: running`, summary: `vmplan is running \`${job}\`.` },
   };
 }
@@ -111,7 +111,7 @@ export function checkRunStart(job: string): { name: string; output: CheckRunOutp
 export function checkRunCompletion(report: JobReport, annotations: Annotation[]): CheckRunCompletion {
   const annotationBatches = checkAnnotationBatches(annotations);
   return {
-    name: checkRunName(report.job),
+    name: checkRunName(report.job, report.name),
     conclusion: conclusionOf(report.status),
     output: checkRunOutput(report, annotationBatches.flat().length),
     annotationBatches,

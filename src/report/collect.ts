@@ -61,6 +61,7 @@ export function jobReport(
   const tail = readTail(mainLog(layout.nodeDir(runId, node)), LOG_TAIL_BYTES);
   return {
     job: node.job,
+    ...(node.matrix === undefined ? {} : { name: node.matrix.name }),
     description: node.description,
     executor: node.executor,
     status: record.status,

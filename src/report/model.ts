@@ -7,6 +7,8 @@ import type { Attempt, EarlierResult, NodeStatus, Phase, RunRecord } from '../re
 /** What the reports say about one job (from its record and the end of its log). */
 export interface JobReport {
   job: string;
+  /** A matrix variant's display name (`test (node 22, arm64)`); absent for other jobs. */
+  name?: string;
   description: string;
   executor: ExecutorName;
   status: NodeStatus;

@@ -63,7 +63,7 @@ export function buildSummary(report: RunReport, budget = SUMMARY_BUDGET_BYTES): 
   const withTests = report.jobs.some((job) => job.tests !== null);
   const rows = report.jobs.map(
     (job) =>
-      `| ${STATUS_ICON[job.status]} ${statusLabel(job.status)}${attemptsCell(job)} | \`${job.job}\` | ${shortDuration(job.durationMs)} | ${job.exitCode ?? '–'} | ${job.executor} |${withTests ? ` ${testsCell(job)} |` : ''} ${report.links.logs === undefined ? '' : logsLink} |`,
+      `| ${STATUS_ICON[job.status]} ${statusLabel(job.status)}${attemptsCell(job)} | \`${job.job}\`${job.name === undefined ? '' : ` ${escapeCell(job.name)}`} | ${shortDuration(job.durationMs)} | ${job.exitCode ?? '–'} | ${job.executor} |${withTests ? ` ${testsCell(job)} |` : ''} ${report.links.logs === undefined ? '' : logsLink} |`,
   );
   const table = [
     `| status | job | duration | exit | executor |${withTests ? ' tests |' : ''} logs |`,

@@ -32,7 +32,8 @@ export const planningOptions = {
     type: 'string',
     multiple: true,
     value: 'A,B',
-    description: 'Plan only these jobs and what they need (repeatable, comma-separated).',
+    description:
+      'Plan only these jobs and what they need (repeatable, comma-separated; a matrix job means all its variants, a variant id or name such as "test (node 22, arm64)" one).',
   },
   'changed-files': {
     type: 'string',
