@@ -161,6 +161,16 @@ describe("a job's network: none beats its image's nat", () => {
 });
 
 describe('the hypervisor command lines', () => {
+  it("virtiofsd gets a shared folder with commas whole: escaped in the C daemon's -o, as is in the Rust one's flag", () => {
+    const folder = '/state,dir/runs/a,b\\c/guest';
+    expect(virtiofsdArgs({ path: '/usr/lib/qemu/virtiofsd', flavour: 'c' }, '/tmp/v.sock', folder)).toContain(
+      'source=/state\\,dir/runs/a\\,b\\\\c/guest',
+    );
+    expect(virtiofsdArgs({ path: '/usr/libexec/virtiofsd', flavour: 'rust' }, '/tmp/v.sock', folder)).toContain(
+      `--shared-dir=${folder}`,
+    );
+  });
+
   it('virtiofsd (both flavours) runs without the capabilities to make a device or keep a set-id bit', () => {
     for (const flavour of ['c', 'rust'] as const) {
       const args = virtiofsdArgs(
