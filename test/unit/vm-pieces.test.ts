@@ -166,9 +166,9 @@ describe('the hypervisor command lines', () => {
     expect(virtiofsdArgs({ path: '/usr/lib/qemu/virtiofsd', flavour: 'c' }, '/tmp/v.sock', folder)).toContain(
       'source=/state\\,dir/runs/a\\,b\\\\c/guest',
     );
-    expect(virtiofsdArgs({ path: '/usr/libexec/virtiofsd', flavour: 'rust' }, '/tmp/v.sock', folder)).toContain(
-      `--shared-dir=${folder}`,
-    );
+    expect(
+      virtiofsdArgs({ path: '/usr/libexec/virtiofsd', flavour: 'rust' }, '/tmp/v.sock', folder),
+    ).toContain(`--shared-dir=${folder}`);
   });
 
   it('virtiofsd (both flavours) runs without the capabilities to make a device or keep a set-id bit', () => {
