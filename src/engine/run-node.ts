@@ -336,8 +336,7 @@ async function executeNode(
     cacheDir: options.layout.cacheDir,
     hostWorkspaces: options.layout.hostWorkspaceCandidates(options.store.runId, node.job),
     sharedCachesDir: sharedCachesDir(options.layout.cacheDir, plan.source.repository, options.trust),
-    network:
-      node.network !== 'none' && !(options.trust.trusted === false && options.trust.network === 'none'),
+    network: guestNetwork(node, options.trust),
     workspace: options.workspace,
     image: node.image === null ? undefined : images.get(node.image),
     secrets,
@@ -397,6 +396,14 @@ async function withAbortDeadline(
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
+}
+
+/**
+ * Whether a VM job's guest gets a network device: not when the job (or, when it says nothing, its image) asks for
+ * `network: none`, nor in an untrusted run held to `untrusted-network: none`.
+ */
+export function guestNetwork(node: Pick<ExecuteNode, 'network'>, trust: TrustPolicy): boolean {
+  return node.network !== 'none' && !(trust.trusted === false && trust.network === 'none');
 }
 
 /**

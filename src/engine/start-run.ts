@@ -162,7 +162,7 @@ type RunPhase = 'setup' | 'run' | 'finish';
  * Secret values by name, for the secrets the plan names (from the runner's environment). An untrusted run reads
  * only the names the workflow allows it (enforceTrust has refused any other; this is the second lock).
  */
-function secretsOf(plan: Plan, env: NodeJS.ProcessEnv, trust: TrustPolicy): Record<string, string> {
+export function secretsOf(plan: Plan, env: NodeJS.ProcessEnv, trust: TrustPolicy): Record<string, string> {
   const secrets: Record<string, string> = {};
   for (const precondition of plan.preconditions) {
     if (precondition.kind !== 'secret') continue;

@@ -43,6 +43,9 @@ function imageFileProblem(
     return `${use.path} is a host path outside the trusted image folders (trusted-image-paths: ${allowed}); ${policy.reason} boots host files only from there`;
   }
   // Inside the repository: the pull request's own file is guest content, but no component may lead elsewhere.
+  // The schema refuses "..", in jobs files and plans alike; a plan that got here some other way is refused too.
+  if (use.path.split('/').includes('..'))
+    return `${use.path} climbs out of the repository (".."); ${policy.reason} boots repository files only from inside it`;
   let path = repositoryRoot;
   for (const part of use.path.split('/').filter((segment) => segment !== '' && segment !== '.')) {
     path = join(path, part);

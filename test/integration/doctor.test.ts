@@ -4,7 +4,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { VfkitExecutor } from '../../src/executors/vfkit/executor.js';
+import { buildPlan } from '../../src/plan/build.js';
 import { runVmplan } from '../support/cli.js';
+import { context, jobs } from '../support/jobs.js';
 import { VFKIT_SHIM } from '../support/vm.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-doctor-'));
@@ -126,5 +129,33 @@ describe('vmplan doctor on this Linux host', () => {
         ? '✔ image build tools: all found, running as root\n'
         : '! vmplan image build debian needs root (it builds a Debian root file system); this is not root\n',
     );
+  });
+});
+
+describe("the vfkit executor's preflight", () => {
+  /** A vfkit that prints `version` for --version. */
+  function fakeVfkit(version: string): string {
+    const path = join(mkdtempSync(join(folder, 'vfkit-')), 'vfkit');
+    writeFileSync(path, `#!/bin/sh\necho "vfkit version: v${version}"\n`);
+    chmodSync(path, 0o755);
+    return path;
+  }
+  const plan = buildPlan(
+    jobs(
+      'version: 1\nimages:\n  g: { arch: arm64, kernel: k, initrd: i }\njobs:\n  t: { image: g, executor: vfkit, run: make }\n',
+    ),
+    context(),
+  );
+
+  it('refuses vfkit 0.6.0 and 0.6.1 before any VM (vmplan passes --pidfile, new in 0.6.2), accepts 0.6.2', async () => {
+    for (const old of ['0.6.0', '0.6.1'])
+      await expect(new VfkitExecutor({ vfkitPath: fakeVfkit(old) }).preflight(plan)).rejects.toThrow(
+        `vfkit ${old} is too old: vmplan needs 0.6.2 or newer (brew upgrade vfkit)`,
+      );
+    // Off a Mac nothing else is checked: 0.6.2 passes preflight.
+    if (process.platform !== 'darwin')
+      await expect(
+        new VfkitExecutor({ vfkitPath: fakeVfkit('0.6.2') }).preflight(plan),
+      ).resolves.toBeUndefined();
   });
 });

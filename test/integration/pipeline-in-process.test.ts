@@ -154,6 +154,23 @@ jobs:
     expect(onDisk).toEqual(run.record);
   });
 
+  it("keeps a failed host job's workspace in jobs/<job>/workspace, with what the job left there; drops a passed one's", async () => {
+    const { node, runDir } = await runInProcess(
+      `version: 1
+defaults: { executor: host }
+jobs:
+  broken: { run: echo "half-built" > made-by-job.txt; exit 2 }
+  fine: { run: echo "done" > made-by-job.txt }
+`,
+      { failFast: false, maxParallel: 1 },
+    );
+    expect([node('broken').status, node('fine').status]).toEqual(['failed', 'passed']);
+    expect(readFileSync(join(runDir, 'jobs/broken/workspace/made-by-job.txt'), 'utf8')).toBe('half-built\n');
+    // The snapshot's files are there too: the workspace as the job left it.
+    expect(existsSync(join(runDir, 'jobs/broken/workspace/.github/vmplan.yml'))).toBe(true);
+    expect(existsSync(join(runDir, 'jobs/fine/workspace'))).toBe(false);
+  });
+
   it('fail-fast cancels a running job and skips what had not started, naming the failure', async () => {
     const { run, node } = await runInProcess(
       `version: 1

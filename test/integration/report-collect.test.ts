@@ -6,6 +6,8 @@ import { buildPlan } from '../../src/plan/build.js';
 import type { ExecuteNode } from '../../src/plan/schema.js';
 import { StateLayout } from '../../src/records/layout.js';
 import { type EarlierResult, type NodeRecord, RECORD_SCHEMA_VERSION } from '../../src/records/schema.js';
+import { jobAnnotations } from '../../src/report/annotations.js';
+import { checkRunOutput } from '../../src/report/check-runs.js';
 import {
   jobDiagnostics,
   jobReport,
@@ -14,8 +16,9 @@ import {
   readJobTestReports,
   readTail,
 } from '../../src/report/collect.js';
+import { buildSummary } from '../../src/report/summary.js';
 import { descriptorsOn } from '../support/fds.js';
-import { context, jobs } from '../support/jobs.js';
+import { context, finishedRun, jobs } from '../support/jobs.js';
 
 // What the reports read from a job's folder: real files in a real state folder, read back the way a run does.
 
@@ -116,6 +119,29 @@ describe("a job's report", () => {
     jobFile(UNIT, 'guest.log', `${'x'.repeat(LOG_TAIL_BYTES)}\nlast line\n`);
     const long = jobReport(layout, RUN, UNIT, record());
     expect([long.logTail, long.logTruncated]).toEqual(['last line\n', true]);
+  });
+
+  it('shows the host log for a VM job that failed before its guest printed anything, in the check run, annotation and summary', () => {
+    const yaml =
+      'version: 1\nimages:\n  g: { arch: arm64, kernel: k, initrd: i }\njobs:\n  unit: { run: make test, image: g, executor: qemu }\n';
+    const vm = nodeOf(yaml);
+    const why = 'qemu-system-aarch64: -kernel /i/Image: could not open kernel file';
+    jobFile(vm, 'host.log', `vmplan: starting qemu\n${why}\n`);
+    // The guest's log exists (it is opened when the job starts) and holds nothing.
+    jobFile(vm, 'guest.log', '');
+    const failed = record({
+      executor: 'qemu',
+      status: 'failed',
+      exitCode: null,
+      message: 'qemu exited with code 1',
+      logs: { host: 'jobs/unit/host.log', guest: 'jobs/unit/guest.log' },
+    });
+    const report = jobReport(layout, RUN, vm, failed);
+    expect(report.logTail).toBe(`vmplan: starting qemu\n${why}\n`);
+    expect(checkRunOutput(report, 1).text).toContain(why);
+    expect(jobAnnotations([report], () => undefined)[0]!.message).toContain(why);
+    const plan = buildPlan(jobs(yaml), context({ defaultExecutor: 'host' }));
+    expect(buildSummary({ plan, run: finishedRun(plan), jobs: [report], links: {} })).toContain(why);
   });
 
   it('carries the record: status, times, attempts and phases (none when the record has none)', () => {

@@ -80,6 +80,16 @@ describe('a plan is checked with the jobs file rules', () => {
       /workingDirectory.*"\.\." is not allowed/,
     ],
     [
+      'a working directory that climbs out from inside (src/../../..)',
+      (n) => (n.workingDirectory = 'src/../../../etc'),
+      /workingDirectory.*"\.\." is not allowed/,
+    ],
+    [
+      'artifacts that climb out from inside (out/../..)',
+      (n) => (n.artifacts = ['out/../../.ssh/*']),
+      /artifacts\[0\].*"\.\." is not allowed/,
+    ],
+    [
       'an absolute working directory',
       (n) => (n.workingDirectory = '/etc'),
       /workingDirectory.*absolute path/,

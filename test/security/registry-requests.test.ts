@@ -3,7 +3,7 @@
 // its error. A realm must be on the registry's own origin (or a known public token service); an untrusted run
 // connects only to public addresses; errors repeat no remote body.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobsFile } from '../../src/config/schema.js';
 import { resolveOciTags } from '../../src/context/oci-tags.js';
 import { addressProblem } from '../../src/oci/address.js';
-import { RegistryClient, realmProblem } from '../../src/oci/client.js';
+import { digestOf, RegistryClient, realmProblem } from '../../src/oci/client.js';
 import { pullGuestImage } from '../../src/oci/guest-image.js';
 
 const SECRET = 'INTERNAL-SECRET-7f3a';
@@ -117,6 +117,76 @@ describe("a registry's realm, redirects and answers do not steer the runner", ()
     const client = new RegistryClient({ registry: host, repository: 'acme/guest' }, undefined);
     const error = (await client.getManifest('1').catch((caught: unknown) => caught)) as Error;
     expect(error.message).toBe(`cannot reach ${host} (connection refused)`);
+  });
+});
+
+describe('a registry serves only the bytes it was asked for, or nothing is accepted', () => {
+  const GOOD = Buffer.from(Array.from({ length: 4096 }, (_, i) => i % 251));
+  const EVIL = Buffer.from(GOOD.map((byte, i) => (i >= 3000 ? byte ^ 0xff : byte)));
+  const manifest = Buffer.from('{"schemaVersion":2,"layers":[]}');
+  let lying: Server;
+  let host: string;
+  let ranges: (string | undefined)[] = [];
+
+  beforeAll(async () => {
+    // Repository acme/honest serves the real blob; every other one a blob whose tail is changed, and any
+    // manifest asked for comes back as another manifest. acme/ignores-range answers a Range with the whole blob.
+    lying = createServer((request, response) => {
+      const path = request.url ?? '';
+      if (path.includes('/manifests/')) {
+        response.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
+        response.end('{"schemaVersion":2,"layers":[{"evil":true}]}');
+        return;
+      }
+      ranges.push(request.headers.range);
+      const from = Number(/^bytes=(\d+)-$/.exec(request.headers.range ?? '')?.[1] ?? 0);
+      const body = path.includes('/acme/honest/') ? GOOD : EVIL;
+      if (from > 0 && !path.includes('/acme/ignores-range/')) {
+        response.writeHead(206, { 'content-range': `bytes ${from}-${body.length - 1}/${body.length}` });
+        response.end(body.subarray(from));
+      } else {
+        response.writeHead(200);
+        response.end(body);
+      }
+    });
+    await new Promise<void>((resolve) => lying.listen(0, '127.0.0.1', resolve));
+    host = `127.0.0.1:${(lying.address() as AddressInfo).port}`;
+  });
+  afterAll(() => lying?.close());
+
+  it('refuses a manifest asked for by digest when the bytes served have another digest', async () => {
+    const client = new RegistryClient({ registry: host, repository: 'acme/guest' }, undefined);
+    const wanted = digestOf(manifest);
+    await expect(client.getManifest(wanted)).rejects.toThrow(
+      new RegExp(`^manifest ${wanted} arrived with digest sha256:[0-9a-f]{64}: refused$`),
+    );
+  });
+
+  it('refuses a resumed blob download whose tail is not the blob, whether the registry honours the range or not', async () => {
+    const digest = digestOf(GOOD);
+    for (const repository of ['acme/tampered', 'acme/ignores-range']) {
+      const client = new RegistryClient({ registry: host, repository }, undefined);
+      const file = join(folder, `partial-${repository.replace('/', '-')}`);
+      // An interrupted pull left the first 2000 bytes, which are right.
+      writeFileSync(file, GOOD.subarray(0, 2000));
+      ranges = [];
+      const error = await client.fetchBlob(digest, file, 2000).catch((caught: unknown) => caught);
+      expect(ranges).toEqual(['bytes=2000-']);
+      expect((error as Error).message).toMatch(
+        new RegExp(
+          `^blob ${digest} arrived with digest sha256:[0-9a-f]{64}: refused \\(corrupt or tampered\\)$`,
+        ),
+      );
+    }
+  });
+
+  it('accepts a resumed download that completes the blob (the control)', async () => {
+    const client = new RegistryClient({ registry: host, repository: 'acme/honest' }, undefined);
+    const file = join(folder, 'partial-honest');
+    writeFileSync(file, GOOD.subarray(0, 2000));
+    await client.fetchBlob(digestOf(GOOD), file, 2000);
+    expect(readFileSync(file).equals(GOOD)).toBe(true);
+    expect(client.bytesReceived).toBe(GOOD.length - 2000);
   });
 });
 

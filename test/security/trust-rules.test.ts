@@ -6,6 +6,7 @@ import { enforceTrust } from '../../src/engine/trust-check.js';
 import { InputError } from '../../src/errors.js';
 import { ImageCache, imageCacheKey } from '../../src/images/cache.js';
 import { buildPlan } from '../../src/plan/build.js';
+import { parsePlan, serializePlan } from '../../src/plan/io.js';
 import {
   decideTrust,
   insideFolders,
@@ -14,7 +15,7 @@ import {
   untrustedPlanProblems,
 } from '../../src/plan/trust.js';
 import { DEFAULT_UNTRUSTED_LIMITS } from '../../src/plan/untrusted-limits.js';
-import { context, jobs } from '../support/jobs.js';
+import { context, jobs, jobsErrors } from '../support/jobs.js';
 
 // The trust rules in-process (no action, no processes): which events are trusted, and what an untrusted plan may
 // boot. test/security/trust-policy.test.ts drives the same rules through the action entry point.
@@ -211,6 +212,33 @@ describe('image sources of an untrusted run', () => {
     expect(await refusal(filesImage('./guest//link/./kernel'), root, root)).toMatch(
       /guest\/\/link\/\.\/kernel goes through a symbolic link in the repository/,
     );
+  });
+
+  it('never reads an image file above the repository through ".." inside a relative path (sub/../../outside)', async () => {
+    // The file exists outside the repository, so only the "..", not a missing file, can stop it.
+    const parent = mkdtempSync(join(tmpdir(), 'vmplan-trust-parent-'));
+    const root = join(parent, 'repo');
+    mkdirSync(join(root, 'sub'), { recursive: true });
+    writeFileSync(join(parent, 'outside'), "the runner's file");
+    for (const path of ['sub/../../outside', './sub/../../outside', 'sub/x/../../../outside']) {
+      // The jobs file refuses it, in trusted runs too (every run reads its image files on the runner).
+      expect(jobsErrors(filesImage(path), 'vmplan.yml')).toContain(
+        `vmplan.yml:3:29 images.g.kernel: expected an absolute path or a path inside the repository, found "${path}" (".." is not allowed)`,
+      );
+      // So does a plan.json edited to hold it.
+      const plan = buildPlan(jobs(filesImage('sub/kernel')), context());
+      const edited = serializePlan(plan).replaceAll('"sub/kernel"', JSON.stringify(path));
+      expect(() => parsePlan(edited, 'plan.json')).toThrow(
+        /kernel: expected an absolute path or a path inside/,
+      );
+      // And the untrusted run's check on disk, for a plan that reached it some other way.
+      const forged = structuredClone(plan);
+      for (const node of forged.nodes)
+        if (node.kind === 'prepare' && node.type === 'files') node.kernel = path;
+      await expect(
+        enforceTrust(forged, untrusted([]), { repositoryRoot: root, cacheDir: root }),
+      ).rejects.toThrow(`${path} climbs out of the repository`);
+    }
   });
 
   it("boots the repository's own files, but not through a link in the repository", async () => {

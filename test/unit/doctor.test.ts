@@ -48,6 +48,23 @@ function readyMac(): HostFacts {
 const byId = (checks: Check[], id: string) => checks.find((check) => check.id === id);
 
 describe('vmplan doctor on a Mac (recorded outputs)', () => {
+  it('fails vfkit before 0.6.2 (vmplan passes --pidfile, which came with 0.6.2), passes 0.6.2 and later', () => {
+    const vfkitCheck = (printed: string) => {
+      const facts = readyMac();
+      facts.vfkit = { ...facts.vfkit!, versionOutput: printed };
+      return byId(checkHost(facts), 'vfkit');
+    };
+    for (const old of ['0.5.9', '0.6.0', '0.6.1'])
+      expect(vfkitCheck(`vfkit version: v${old}\n`)).toEqual({
+        id: 'vfkit',
+        status: 'fail',
+        summary: `vfkit ${old} at /opt/homebrew/bin/vfkit is too old (vmplan needs 0.6.2 or newer)`,
+        fix: 'brew upgrade vfkit',
+      });
+    for (const good of ['0.6.2', '0.6.4', '0.7.0', '1.0.0'])
+      expect(vfkitCheck(`vfkit version: v${good}\n`)?.status).toBe('ok');
+  });
+
   it('passes a ready Mac mini, every check ok', () => {
     const checks = checkHost(readyMac());
     expect(checks.map((check) => [check.id, check.status])).toEqual([

@@ -4,7 +4,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { sharedCachesDir } from '../../src/engine/run-node.js';
 import { demandOf, describeOutcome } from '../../src/engine/scheduler.js';
-import { hostCapacity } from '../../src/engine/start-run.js';
+import { hostCapacity, secretsOf } from '../../src/engine/start-run.js';
 import { buildVmSpec } from '../../src/executors/vm/vm-spec.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { trustedPolicy } from '../../src/plan/trust.js';
@@ -77,5 +77,33 @@ describe('skip reasons', () => {
   it('word how a dependency ended', () => {
     const statuses: NodeStatus[] = ['timed_out', 'skipped', 'failed', 'cancelled'];
     expect(statuses.map(describeOutcome)).toEqual(['timed out', 'was skipped', 'failed', 'cancelled']);
+  });
+});
+
+describe("the secrets a run reads from the runner's environment", () => {
+  const plan = buildPlan(
+    jobs(`version: 1
+images:
+  g: { arch: arm64, kernel: k, initrd: i }
+jobs:
+  a: { run: x, image: g, executor: qemu, secrets: [NPM_READ_TOKEN, DEPLOY_KEY] }
+`),
+    context(),
+  );
+  const env = { NPM_READ_TOKEN: 'npm-read', DEPLOY_KEY: 'deploy-key', OTHER: 'other' };
+
+  it('an untrusted run reads only the names untrusted-secrets allows, even from a plan that got past the check', () => {
+    const untrusted = { ...trustedPolicy('trust: untrusted'), trusted: false };
+    expect(secretsOf(plan, env, { ...untrusted, untrustedSecrets: ['NPM_READ_TOKEN'] })).toEqual({
+      NPM_READ_TOKEN: 'npm-read',
+    });
+    expect(secretsOf(plan, env, untrusted)).toEqual({});
+  });
+
+  it('a trusted run reads every name its jobs ask for, and nothing else', () => {
+    expect(secretsOf(plan, env, trustedPolicy())).toEqual({
+      NPM_READ_TOKEN: 'npm-read',
+      DEPLOY_KEY: 'deploy-key',
+    });
   });
 });

@@ -28,6 +28,30 @@ describe('registry credentials', () => {
     });
   });
 
+  it("never hands the workflow's token to a registry whose name merely contains or ends in ghcr.io", () => {
+    const env = { GITHUB_TOKEN: 'ghs_workflow_token', GITHUB_ACTOR: 'ci-bot' };
+    const empty = join(home, 'no-docker-config');
+    for (const registry of [
+      'evilghcr.io',
+      'ghcr.io.evil.com',
+      'notghcr.io',
+      'x.ghcr.io',
+      'ghcr.io:5000',
+      'ghcr.iox',
+      'GHCR.IO.evil.com',
+    ]) {
+      const found = credentialsFor(registry, { ...env, DOCKER_CONFIG: empty }, home);
+      expect([registry, found]).toEqual([registry, undefined]);
+    }
+    // A docker login for ghcr.io is not one for a look-alike either.
+    expect(credentialsFor('evilghcr.io', {}, home)).toBeUndefined();
+    expect(credentialsFor('ghcr.io.evil.com', {}, home)).toBeUndefined();
+    // The control: GHCR itself gets it.
+    expect(credentialsFor('ghcr.io', { ...env, DOCKER_CONFIG: empty }, home)?.password).toBe(
+      'ghs_workflow_token',
+    );
+  });
+
   it('reads docker login entries (auth or username/password, with or without a scheme), splitting at the first colon', () => {
     expect(credentialsFor('registry.example.com', {}, home)).toEqual({
       username: 'robot',

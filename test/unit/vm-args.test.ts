@@ -282,6 +282,37 @@ describe('qemuArgs', () => {
     );
   });
 
+  it('doubles every comma of a path, not only the first (a path with two commas stays one option value)', () => {
+    const spec: VmSpec = {
+      ...SPEC,
+      disk: '/a,b,c/disk.img',
+      consoleLog: '/a,b,c/console,log',
+      shares: [
+        { tag: 'vmplan-job', hostPath: '/j,o,b', readOnly: false },
+        { tag: 'vmplan-work', hostPath: '/w,,x', readOnly: true },
+      ],
+    };
+    const nineP = qemuArgs(spec, { accel: 'tcg', shares: '9p' });
+    expect(nineP).toContain('file=/a,,b,,c/disk.img,format=raw,if=none,id=disk0');
+    expect(nineP).toContain('file,id=console0,path=/a,,b,,c/console,,log');
+    expect(nineP).toContain('local,id=fs0,path=/j,,o,,b,security_model=mapped-xattr,fmode=0755,dmode=0755');
+    expect(nineP).toContain('local,id=fs1,path=/w,,,,x,security_model=none,readonly=on');
+    const virtiofs = qemuArgs(spec, {
+      accel: 'tcg',
+      shares: 'virtiofs',
+      virtiofsSockets: { 'vmplan-job': '/s,o,c/job.sock', 'vmplan-work': '/s,o,c/work.sock' },
+    });
+    expect(virtiofs).toContain('socket,id=fs0,path=/s,,o,,c/job.sock');
+    expect(virtiofs).toContain('socket,id=fs1,path=/s,,o,,c/work.sock');
+    // Read back as QEMU does (",," is a comma, a single "," ends the value): every path comes back whole.
+    const optionValue = (option: string, key: string) =>
+      (new RegExp(`(?:^|,)${key}=((?:[^,]|,,)*)`).exec(option)?.[1] ?? '').replaceAll(',,', ',');
+    expect(nineP.filter((arg) => arg.startsWith('local,')).map((arg) => optionValue(arg, 'path'))).toEqual([
+      '/j,o,b',
+      '/w,,x',
+    ]);
+  });
+
   it('uses q35 and the host CPU under KVM, 9p with QEMU-enforced read-only, and escapes commas', () => {
     const args = qemuArgs(
       {

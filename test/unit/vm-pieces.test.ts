@@ -4,13 +4,16 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { guestNetwork } from '../../src/engine/run-node.js';
 import { inheritableEnvironment, vmplanVariables } from '../../src/executors/job-env.js';
 import { qemuArgs, qemuBinary } from '../../src/executors/qemu/args.js';
+import { virtiofsdArgs } from '../../src/executors/qemu/vm.js';
 import { MAX_TAG_BYTES, VfkitArgumentError, vfkitArgs } from '../../src/executors/vfkit/args.js';
 import { MAX_RESULT_BYTES, readGuestResult } from '../../src/executors/vm/guest-result.js';
 import { buildVmSpec, type VmSpec } from '../../src/executors/vm/vm-spec.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { ExecuteNode } from '../../src/plan/schema.js';
+import { type TrustPolicy, trustedPolicy } from '../../src/plan/trust.js';
 import { descriptorsOn } from '../support/fds.js';
 import { context, jobs } from '../support/jobs.js';
 
@@ -110,7 +113,77 @@ const SPEC: VmSpec = {
   network: false,
 };
 
+describe("a job's network: none beats its image's nat", () => {
+  const yaml = (image: string, job: string) =>
+    `version: 1\nimages:\n  guest: { arch: arm64, kernel: k, initrd: i${image} }\njobs:\n  unit: { run: make, image: guest, executor: qemu${job} }\n`;
+  const trusted = trustedPolicy();
+  const heldToNone = { ...trustedPolicy('trust: untrusted'), trusted: false, network: 'none' as const };
+  // What the guest sees: a network device on the hypervisor's command line, or none.
+  const devices = (job: ExecuteNode, trust: TrustPolicy = trusted) => {
+    const spec = buildVmSpec({
+      node: job,
+      image,
+      ...paths,
+      workShareWritable: false,
+      network: guestNetwork(job, trust),
+    });
+    return {
+      qemu: qemuArgs(spec, { accel: 'tcg', shares: '9p' }).filter((arg) => /^(user,|virtio-net)/.test(arg)),
+      vfkit: vfkitArgs(spec).filter((arg) => arg.startsWith('virtio-net')),
+    };
+  };
+
+  it('boots without a network device when the job says none, whatever the image says', () => {
+    for (const [imageSays, jobSays] of [
+      [', network: nat', ', network: none'],
+      ['', ', network: none'],
+      [', network: none', ''],
+    ]) {
+      const job = node(yaml(imageSays!, jobSays!));
+      expect([imageSays, jobSays, job.network]).toEqual([imageSays, jobSays, 'none']);
+      expect(devices(job)).toEqual({ qemu: [], vfkit: [] });
+    }
+  });
+
+  it('boots without one in an untrusted run held to untrusted-network: none, whatever the job says', () => {
+    for (const jobSays of ['', ', network: nat'])
+      expect(devices(node(yaml(', network: nat', jobSays)), heldToNone)).toEqual({ qemu: [], vfkit: [] });
+  });
+
+  it('keeps NAT when nothing says none (the control)', () => {
+    const job = node(yaml(', network: nat', ''));
+    expect(job.network).toBeUndefined();
+    const nat = { qemu: ['user,id=net0', 'virtio-net-pci,netdev=net0'], vfkit: ['virtio-net,nat'] };
+    expect(devices(job)).toEqual(nat);
+    // untrusted-network: none holds only untrusted runs.
+    expect(devices(job, { ...heldToNone, trusted: true })).toEqual(nat);
+  });
+});
+
 describe('the hypervisor command lines', () => {
+  it("virtiofsd gets a shared folder with commas whole: escaped in the C daemon's -o, as is in the Rust one's flag", () => {
+    const folder = '/state,dir/runs/a,b\\c/guest';
+    expect(virtiofsdArgs({ path: '/usr/lib/qemu/virtiofsd', flavour: 'c' }, '/tmp/v.sock', folder)).toContain(
+      'source=/state\\,dir/runs/a\\,b\\\\c/guest',
+    );
+    expect(
+      virtiofsdArgs({ path: '/usr/libexec/virtiofsd', flavour: 'rust' }, '/tmp/v.sock', folder),
+    ).toContain(`--shared-dir=${folder}`);
+  });
+
+  it('virtiofsd (both flavours) runs without the capabilities to make a device or keep a set-id bit', () => {
+    for (const flavour of ['c', 'rust'] as const) {
+      const args = virtiofsdArgs(
+        { path: '/usr/libexec/virtiofsd', flavour },
+        '/tmp/v.sock',
+        '/r/jobs/unit/guest',
+      );
+      expect(args.filter((arg) => arg.includes('modcaps'))).toEqual([
+        flavour === 'c' ? 'modcaps=-mknod:-fsetid:-setfcap' : '--modcaps=-mknod:-fsetid:-setfcap',
+      ]);
+    }
+  });
+
   it('QEMU: the binary of the architecture, no network device without a network, the CPU model only for arm64 TCG', () => {
     expect([qemuBinary('arm64'), qemuBinary('amd64')]).toEqual(['qemu-system-aarch64', 'qemu-system-x86_64']);
     const arm = qemuArgs(SPEC, { accel: 'tcg', shares: '9p' });

@@ -38,7 +38,8 @@ export function virtiofsdArgs(daemon: Virtiofsd, socket: string, folder: string)
     return [
       `--socket-path=${socket}`,
       '-o',
-      `source=${folder}`,
+      // -o values are split at commas, and a backslash escapes the next character (libfuse's option parser).
+      `source=${folder.replaceAll('\\', '\\\\').replaceAll(',', '\\,')}`,
       '-o',
       'cache=auto',
       '-o',
