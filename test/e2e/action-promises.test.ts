@@ -161,6 +161,31 @@ jobs:
   });
 });
 
+describe('upload-logs', () => {
+  it('failure uploads the logs artifact only when a job did not pass, never uploads none; results.json always', async () => {
+    const jobsFile = (run: string) =>
+      `version: 1\ndefaults: { executor: host }\njobs:\n  one: { run: ${run} }\n`;
+    const passing = makeWorkspace({ '.github/vmplan.yml': jobsFile('echo fine') });
+    const failing = makeWorkspace({ '.github/vmplan.yml': jobsFile('exit 1') });
+    for (const [workspace, policy, logs] of [
+      [passing, 'failure', false],
+      [failing, 'failure', true],
+      [failing, 'never', false],
+    ] as const) {
+      const { harness, backendRun } = step(workspace.root, { 'check-runs': 'false', 'upload-logs': policy });
+      const main = await harness.start('main').done;
+      expect(main.code, main.stdout).toBe(workspace === passing ? 0 : 1);
+      const uploaded = github.twirp.artifacts
+        .filter((a) => a.runBackendId === backendRun && a.finalized)
+        .map((a) => a.name.split('-')[1]);
+      expect(uploaded.sort(), `${policy}, ${workspace === passing ? 'passed' : 'failed'}`).toEqual(
+        logs ? ['logs', 'plan', 'results'] : ['plan', 'results'],
+      );
+      expect(main.summary.includes('[logs](')).toBe(logs);
+    }
+  });
+});
+
 describe('live logs', () => {
   /** The step's stdout from the line `from` to the first `to` after it (both excluded). */
   const between = (stdout: string, from: string, to: string) => {
