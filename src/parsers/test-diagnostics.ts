@@ -64,7 +64,14 @@ function placesIn(
   const inPackage = goPackage === undefined ? undefined : packageFiles(goPackage, relativize, findBySuffix);
   for (const token of text.split(/[^\w./@:-]+/)) {
     const match = PATH_LINE.exec(token);
-    const path = match === null ? undefined : (relativize(match[1]!) ?? inPackage?.(match[1]!));
+    const name = match?.[1];
+    // A Go test's bare file name is its package's file, never a file of that name at the repository root.
+    const path =
+      name === undefined
+        ? undefined
+        : inPackage !== undefined && isBareGoFile(name)
+          ? inPackage(name)
+          : relativize(name);
     if (path !== undefined) places.push({ path, line: Number(match![2]) });
     if (places.length >= MAX_PLACES) return places;
   }
@@ -79,6 +86,11 @@ function placesIn(
   return places;
 }
 
+/** A Go file named without its folder, as Go prints a test's own file (`calc_test.go`). */
+function isBareGoFile(name: string): boolean {
+  return !name.includes('/') && name.endsWith('.go');
+}
+
 /**
  * Go prints a test's own file without its folder (`calc_test.go:12: …`, in go-junit-report's XML too): such a name
  * is looked up in the test's package, whose import path is the case's classname. Each name once, and at most
@@ -91,7 +103,7 @@ function packageFiles(
 ): (name: string) => string | undefined {
   const found = new Map<string, string | undefined>();
   return (name) => {
-    if (name.includes('/') || !name.endsWith('.go')) return undefined;
+    if (!isBareGoFile(name)) return undefined;
     if (!found.has(name) && found.size < MAX_PLACES)
       found.set(name, relativizeBySuffix(`${goPackage}/${name}`, relativize, findBySuffix));
     return found.get(name);

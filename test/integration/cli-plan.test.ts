@@ -60,6 +60,44 @@ describe('vmplan plan', () => {
     ]);
   });
 
+  it('--base counts what the branch changed since it forked, not what the base gained after', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'vmplan-cli-base-'));
+    try {
+      const git = (...args: string[]) => execFileSync('git', args, { cwd: own, stdio: 'pipe' });
+      git('init', '-q', '-b', 'main');
+      git('config', 'user.email', 'test@example.com');
+      git('config', 'user.name', 'test');
+      mkdirSync(join(own, '.github'));
+      mkdirSync(join(own, 'docs'));
+      writeFileSync(join(own, '.github/vmplan.yml'), JOBS);
+      writeFileSync(join(own, 'docs/index.md'), '# docs\n');
+      git('add', '.');
+      git('commit', '-q', '-m', 'initial');
+      git('checkout', '-q', '-b', 'feature');
+      writeFileSync(join(own, 'src.c'), 'int main;\n');
+      git('add', '.');
+      git('commit', '-q', '-m', 'change code');
+      // main moves on after the fork point, with a change the branch never made.
+      git('checkout', '-q', 'main');
+      writeFileSync(join(own, 'docs/index.md'), '# docs, edited on main\n');
+      git('commit', '-q', '-am', 'docs on main');
+      git('checkout', '-q', 'feature');
+      const result = await runVmplan(['plan', '--base', 'main', '--out', '-'], { cwd: own });
+      expect(result.code, result.stderr).toBe(0);
+      const plan = JSON.parse(result.stdout);
+      expect(plan.scope.changes.files).toEqual(['src.c']);
+      expect(plan.excluded).toEqual([
+        {
+          job: 'docs',
+          reason: 'paths',
+          message: 'no changed file matches paths (docs/**); 1 file(s) changed',
+        },
+      ]);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
   it('reads changed files from a file and selects with --only', async () => {
     writeFileSync(join(repo, 'changed.txt'), 'docs/index.md\n');
     const result = await runVmplan(

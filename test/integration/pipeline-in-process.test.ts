@@ -1,12 +1,12 @@
 // The run pipeline called in this process (not through the CLI) with real host jobs: real processes, files and
 // records. The CLI tests prove the same behaviour end to end; these let mutation testing see the engine, the
 // records and the report collection, which a child process hides from it.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { CollectedRun, RunPorts } from '../../src/pipeline/ports.js';
-import { runPipeline } from '../../src/pipeline/run.js';
+import { type RunRequest, runPipeline } from '../../src/pipeline/run.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { Plan, PlanNode } from '../../src/plan/schema.js';
 import { decideTrust } from '../../src/plan/trust.js';
@@ -15,7 +15,9 @@ import type { NodeRecord } from '../../src/records/schema.js';
 import { buildSummary } from '../../src/report/summary.js';
 import { readResults } from '../../src/results/io.js';
 import { context, jobs } from '../support/jobs.js';
+import { prerequisite } from '../support/prerequisites.js';
 import { testProject } from '../support/project.js';
+import { withTmpfs } from '../support/tmpfs.js';
 
 /** Ports that keep what the pipeline tells them: notes, node events in order, the collected run. */
 function recordingPorts() {
@@ -37,6 +39,30 @@ function recordingPorts() {
   return { ports, events, notes, collected: () => collected! };
 }
 
+/** The request runInProcess gives the pipeline: a trusted run of `plan` in `root`, state in `layout`. */
+function pipelineRequest(
+  plan: Plan,
+  layout: StateLayout,
+  root: string,
+  options: { failFast?: boolean; maxParallel?: number; env?: NodeJS.ProcessEnv } = {},
+): RunRequest {
+  return {
+    plan,
+    basePlanId: plan.planId,
+    planPath: '.github/vmplan.yml',
+    layout,
+    repositoryRoot: root,
+    env: { ...process.env, ...options.env },
+    executors: { base: root, options: {} },
+    maxParallel: options.maxParallel,
+    failFast: options.failFast ?? true,
+    rerun: undefined,
+    locate: (job) => ({ file: '.github/vmplan.yml', line: job === 'build' ? 4 : 5 }),
+    trust: decideTrust('trusted', { event: null, forkPullRequest: false }, { imagePaths: [] }),
+    signals: { reason: (signal) => `received ${signal}` },
+  };
+}
+
 /** Runs a jobs file's plan in a fresh project, in this process. */
 async function runInProcess(
   yaml: string,
@@ -50,24 +76,7 @@ async function runInProcess(
   const plan: Plan = buildPlan(jobs(yaml), context());
   const layout = new StateLayout(join(project.root, '.vmplan'));
   const recording = recordingPorts();
-  const returned = await runPipeline(
-    {
-      plan,
-      basePlanId: plan.planId,
-      planPath: '.github/vmplan.yml',
-      layout,
-      repositoryRoot: project.root,
-      env: { ...process.env, ...options.env },
-      executors: { base: project.root, options: {} },
-      maxParallel: options.maxParallel,
-      failFast: options.failFast ?? true,
-      rerun: undefined,
-      locate: (job) => ({ file: '.github/vmplan.yml', line: job === 'build' ? 4 : 5 }),
-      trust: decideTrust('trusted', { event: null, forkPullRequest: false }, { imagePaths: [] }),
-      signals: { reason: (signal) => `received ${signal}` },
-    },
-    recording.ports,
-  );
+  const returned = await runPipeline(pipelineRequest(plan, layout, project.root, options), recording.ports);
   expect(recording.collected()).toBe(returned);
   const runDir = layout.runDir(returned.record.runId);
   const node = (job: string) => returned.nodes.find((record) => record.job === job)!;
@@ -547,3 +556,52 @@ jobs:
     expect(readdirSync(outside)).toEqual([]);
   });
 });
+
+describe.skipIf(!prerequisite('root (to mount a small tmpfs)', process.getuid?.() === 0))(
+  'the free-space check before a run, in process',
+  () => {
+    it('needs 2 GB by default when any job runs in a VM, also next to host jobs; a host-only run needs none', async () => {
+      const outside = mkdtempSync(join(tmpdir(), 'vmplan-min-free-'));
+      const marker = join(outside, 'ran');
+      const mixed = `version: 1
+images:
+  guest: { arch: arm64, kernel: images/Image, initrd: images/initrd }
+jobs:
+  on-host: { run: touch ${marker}, executor: host }
+  in-vm: { run: 'true', image: guest, executor: qemu }
+`;
+      const hostOnly = `version: 1
+jobs:
+  on-host: { run: touch ${marker}, executor: host }
+`;
+      const project = testProject(mixed, 'vmplan-min-free-');
+      onTestFinished(() => rmSync(outside, { recursive: true, force: true }));
+      // A 64 MB disk for the state and cache folders: room for a host run, not for the VM default of 2 GB.
+      await withTmpfs(outside, 'small-disk', 'size=64m', async (disk) => {
+        const layout = new StateLayout(join(disk, 'state'), join(disk, 'cache'));
+        const recording = recordingPorts();
+        const mixedPlan = buildPlan(jobs(mixed), context());
+        expect(mixedPlan.nodes.map((node) => node.executor)).toEqual(['host', 'host', 'qemu']);
+        await expect(
+          runPipeline(pipelineRequest(mixedPlan, layout, project.root), recording.ports),
+        ).rejects.toThrow(
+          new RegExp(
+            `^only [\\d.]+ MB free for the state folder ${join(disk, 'state')}; a run needs 2\\.0 GB`,
+          ),
+        );
+        // Refused before anything ran: no job, no run folder.
+        expect(recording.events).toEqual([]);
+        expect(existsSync(marker)).toBe(false);
+        expect(existsSync(layout.runsDir) ? readdirSync(layout.runsDir) : []).toEqual([]);
+
+        const hostPlan = buildPlan(jobs(hostOnly), context());
+        const ran = await runPipeline(
+          pipelineRequest(hostPlan, layout, project.root),
+          recordingPorts().ports,
+        );
+        expect(ran.record.status).toBe('passed');
+        expect(existsSync(marker)).toBe(true);
+      });
+    });
+  },
+);

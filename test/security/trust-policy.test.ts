@@ -14,6 +14,13 @@ const FORK_PR = {
     base: { sha: 'e'.repeat(40), repo: { full_name: 'acme/widgets' } },
   },
 };
+// A fork that was deleted while its pull request stayed open: GitHub sends the head repository as null.
+const DELETED_FORK_PR = {
+  pull_request: {
+    head: { sha: 'f'.repeat(40), ref: 'feature', repo: null },
+    base: { sha: 'e'.repeat(40), repo: { full_name: 'acme/widgets' } },
+  },
+};
 const SAME_REPO_PR = {
   pull_request: {
     head: { sha: 'f'.repeat(40), ref: 'feature', repo: { full_name: 'acme/widgets' } },
@@ -47,11 +54,17 @@ jobs:
 }
 
 describe('the action on untrusted events', () => {
-  for (const [event, payload, reason] of [
-    ['pull_request', FORK_PR, 'trust: auto (untrusted for a pull request from a fork)'],
-    ['pull_request_target', SAME_REPO_PR, 'trust: auto (untrusted on pull_request_target)'],
+  for (const [event, payload, reason, what] of [
+    ['pull_request', FORK_PR, 'trust: auto (untrusted for a pull request from a fork)', 'from a fork'],
+    [
+      'pull_request',
+      DELETED_FORK_PR,
+      'trust: auto (untrusted for a pull request from a fork)',
+      'whose head repository was deleted (head.repo: null)',
+    ],
+    ['pull_request_target', SAME_REPO_PR, 'trust: auto (untrusted on pull_request_target)', ''],
   ] as const) {
-    it(`refuses host jobs, host builds and host files on ${event}, running nothing`, async () => {
+    it(`refuses host jobs, host builds and host files on ${event}${what === '' ? '' : ` ${what}`}, running nothing`, async () => {
       const marker = join(tmpdir(), `vmplan-trust-${randomBytes(4).toString('hex')}`);
       const workspace = makeWorkspace({ '.github/vmplan.yml': hostileJobs(marker) });
       const harness = new ActionHarness(

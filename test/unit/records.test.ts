@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  opendirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -176,6 +184,22 @@ jobs:
       mkdirSync(join(own.runsDir, name), { recursive: true });
     expect(listRunIds(own)).toEqual(['20261128T100000Z-00000009', '20261129T100000Z-00000002']);
   });
+
+  it('lists run ids by time whatever order the folder lists them in', () => {
+    const own = new StateLayout(join(root, 'listing-order'));
+    // Twelve runs over two days, their folders made out of time order (so the folder's own order is not it).
+    const byTime = Array.from(
+      { length: 12 },
+      (_, i) =>
+        `202611${28 + (i >> 3)}T${String(9 + i).padStart(2, '0')}0000Z-${(0xf0 - i * 7).toString(16).padStart(8, '0')}`,
+    );
+    for (const index of [5, 11, 0, 7, 2, 9, 4, 1, 10, 3, 8, 6])
+      mkdirSync(join(own.runsDir, byTime[index]!), { recursive: true });
+    const folderOrder = directoryOrder(own.runsDir);
+    expect(folderOrder).not.toEqual(byTime);
+    expect(folderOrder).not.toEqual([...byTime].reverse());
+    expect(listRunIds(own)).toEqual(byTime);
+  });
 });
 
 describe.skipIf(!prerequisite('root (to mount a small tmpfs as a full disk)', process.getuid?.() === 0))(
@@ -226,3 +250,18 @@ describe.skipIf(!prerequisite('root (to mount a small tmpfs as a full disk)', pr
     });
   },
 );
+
+/**
+ * The names in a folder in the order the filesystem keeps them (ext4: hash order). Not readdirSync, which sorts
+ * by name (libuv's scandir): code that reads a folder another way sees this order.
+ */
+function directoryOrder(path: string): string[] {
+  const dir = opendirSync(path);
+  const names: string[] = [];
+  try {
+    for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) names.push(entry.name);
+  } finally {
+    dir.closeSync();
+  }
+  return names;
+}

@@ -153,12 +153,13 @@ describe('sharding', () => {
 });
 
 describe('mergeResults', () => {
-  const result = (status: 'passed' | 'failed') => ({
+  type JobStatus = 'passed' | 'failed' | 'cancelled' | 'skipped';
+  const result = (status: JobStatus) => ({
     status,
     description: 'd',
     executor: 'qemu' as const,
     durationMs: 10,
-    exitCode: status === 'passed' ? 0 : 1,
+    exitCode: status === 'passed' ? 0 : status === 'failed' ? 1 : null,
     message: null,
     logTail: '',
     logTruncated: false,
@@ -172,7 +173,7 @@ describe('mergeResults', () => {
   });
   const shardResults = (
     index: number,
-    jobsOf: Record<string, 'passed' | 'failed'>,
+    jobsOf: Record<string, JobStatus>,
     planId = plan.planId,
     startedAt = '2026-11-29T10:00:00Z',
   ): Results => ({
@@ -180,7 +181,11 @@ describe('mergeResults', () => {
     planId,
     shard: { index, count: 2 },
     runId: `20261129T100000Z-0000000${index}`,
-    status: Object.values(jobsOf).every((s) => s === 'passed') ? 'passed' : 'failed',
+    status: Object.values(jobsOf).every((s) => s === 'passed')
+      ? 'passed'
+      : Object.values(jobsOf).includes('cancelled')
+        ? 'cancelled'
+        : 'failed',
     startedAt,
     finishedAt: '2026-11-29T10:01:00Z',
     jobs: Object.fromEntries(Object.entries(jobsOf).map(([job, status]) => [job, result(status)])),
@@ -221,6 +226,46 @@ describe('mergeResults', () => {
     expect(mergeResults(plan, [shardResults(1, { build: 'passed' })]).problems).toContain(
       'no results from shard 2/2 (it did not finish or did not upload results.json)',
     );
+  });
+
+  it('a cancelled shard makes the merged run cancelled, not failed, and keeps its jobs cancelled and skipped', () => {
+    const cancelledShard = shardResults(1, { build: 'passed', unit: 'cancelled', e2e: 'skipped' });
+    expect(cancelledShard.status).toBe('cancelled');
+    const passedShard = shardResults(2, { docs: 'passed', fmt: 'passed', lint: 'passed' });
+    for (const order of [
+      [cancelledShard, passedShard],
+      [passedShard, cancelledShard],
+    ]) {
+      const merged = mergeResults(plan, order);
+      expect(merged.status).toBe('cancelled');
+      expect(merged.jobs.map((job) => [job.job, job.status])).toEqual([
+        ['build', 'passed'],
+        ['docs', 'passed'],
+        ['fmt', 'passed'],
+        ['lint', 'passed'],
+        ['unit', 'cancelled'],
+        ['e2e', 'skipped'],
+      ]);
+      expect(merged.problems).toEqual([]);
+    }
+    // A failed shard next to a cancelled one: the workflow was still cancelled.
+    const failedShard = shardResults(2, { docs: 'failed', fmt: 'passed', lint: 'passed' });
+    expect(mergeResults(plan, [failedShard, cancelledShard]).status).toBe('cancelled');
+    // Results of another plan that were cancelled say nothing about this one.
+    const elsewhere = shardResults(1, { build: 'cancelled' }, 'f'.repeat(64));
+    const finished = shardResults(1, { build: 'passed', unit: 'passed', e2e: 'passed' });
+    expect(mergeResults(plan, [elsewhere, finished, passedShard]).status).toBe('passed');
+    // A cancelled shard that was re-run to the end counts with its latest results.
+    const rerun = {
+      ...shardResults(
+        1,
+        { build: 'passed', unit: 'passed', e2e: 'passed' },
+        plan.planId,
+        '2026-11-29T10:30:00Z',
+      ),
+      runId: '20261129T103000Z-00000009',
+    };
+    expect(mergeResults(plan, [cancelledShard, rerun, passedShard]).status).toBe('passed');
   });
 
   it("counts a shard that ran again (GitHub's re-run failed jobs) with its latest results, whatever the order", () => {

@@ -198,6 +198,31 @@ describe('go-junit-report', () => {
     const elsewhere = relativizer(['/workspace'], (path) => path === 'other/calc_test.go');
     expect(summarizeTests([parsed], elsewhere, [], () => undefined).failures[0]!.file).toBeNull();
   });
+
+  it("places a bare file name in the test's package even when the repository root has a file of that name", () => {
+    const parsed = reportFormat('junit')!.parse(xml);
+    const files = ['calc_test.go', 'mod/calc/calc_test.go'];
+    const both = relativizer(['/workspace'], (path) => files.includes(path));
+    const suffix = (tail: string) => files.find((path) => path === tail || path.endsWith(`/${tail}`));
+    expect(testFailureDiagnostics('go', parsed, both, suffix).map((d) => `${d.path}:${d.line}`)).toEqual([
+      'mod/calc/calc_test.go:11',
+    ]);
+  });
+
+  it('finds the bare file of a package at the repository root (the module itself)', () => {
+    const root = xml.replaceAll('example.com/mod/calc', 'example.com/calc');
+    const parsed = reportFormat('junit')!.parse(root);
+    // The module is the repository: calc_test.go is at its root, and only there (no calc/ folder).
+    const files = ['go.mod', 'calc.go', 'calc_test.go'];
+    const atRoot = relativizer(['/workspace'], (path) => files.includes(path));
+    const suffix = (tail: string) => files.find((path) => path === tail || path.endsWith(`/${tail}`));
+    expect(failures(summarizeTests([parsed], atRoot, [], suffix))).toEqual([
+      ['example.com/calc › TestAdd', 'failed', 'calc_test.go:11', 'Add(2, 2) = 5, want 4'],
+    ]);
+    expect(testFailureDiagnostics('go', parsed, atRoot, suffix).map((d) => `${d.path}:${d.line}`)).toEqual([
+      'calc_test.go:11',
+    ]);
+  });
 });
 
 describe('cargo-nextest', () => {
