@@ -33384,6 +33384,9 @@ function imageFileProblem(use, policy, repositoryRoot) {
         return `${use.path} is a host path outside the trusted image folders (trusted-image-paths: ${allowed}); ${policy.reason} boots host files only from there`;
     }
     // Inside the repository: the pull request's own file is guest content, but no component may lead elsewhere.
+    // The schema refuses "..", in jobs files and plans alike; a plan that got here some other way is refused too.
+    if (use.path.split('/').includes('..'))
+        return `${use.path} climbs out of the repository (".."); ${policy.reason} boots repository files only from inside it`;
     let path = repositoryRoot;
     for (const part of use.path.split('/').filter((segment) => segment !== '' && segment !== '.')) {
         path = (0,external_node_path_.join)(path, part);
@@ -35419,7 +35422,7 @@ async function executeNode(plan, node, controller, options, images, log, guestLo
         cacheDir: options.layout.cacheDir,
         hostWorkspaces: options.layout.hostWorkspaceCandidates(options.store.runId, node.job),
         sharedCachesDir: sharedCachesDir(options.layout.cacheDir, plan.source.repository, options.trust),
-        network: node.network !== 'none' && !(options.trust.trusted === false && options.trust.network === 'none'),
+        network: guestNetwork(node, options.trust),
         workspace: options.workspace,
         image: node.image === null ? undefined : images.get(node.image),
         secrets,
@@ -35473,6 +35476,13 @@ async function withAbortDeadline(work, signal, graceFor) {
         if (timer !== undefined)
             clearTimeout(timer);
     }
+}
+/**
+ * Whether a VM job's guest gets a network device: not when the job (or, when it says nothing, its image) asks for
+ * `network: none`, nor in an untrusted run held to `untrusted-network: none`.
+ */
+function guestNetwork(node, trust) {
+    return node.network !== 'none' && !(trust.trusted === false && trust.network === 'none');
 }
 /**
  * The folder of a job's named caches: `cache/shared/<repository>/<trusted|untrusted>/`. Untrusted runs write only
@@ -35725,7 +35735,9 @@ class PlanRun {
             const label = node.kind === 'execute' ? `"${node.job}"` : `image "${node.image}"`;
             const what = `${label} ${result.status === 'timed_out' ? 'timed out' : 'failed'}`;
             this.failure ??= what;
-            if (this.options.failFast && !this.options.signal.aborted) {
+            // A variant of a matrix that says fail-fast: false fails alone (as on GitHub).
+            const alone = node.kind === 'execute' && node.matrix?.failFast === false;
+            if (this.options.failFast && !alone && !this.options.signal.aborted) {
                 this.finishSkipped(this.scheduler.stop(`fail-fast after ${what}`));
                 this.cancelAll(`fail-fast after ${what}`);
             }
@@ -37111,7 +37123,13 @@ function placesIn(details, relativize, findBySuffix, goPackage) {
     const inPackage = goPackage === undefined ? undefined : packageFiles(goPackage, relativize, findBySuffix);
     for (const token of text.split(/[^\w./@:-]+/)) {
         const match = PATH_LINE.exec(token);
-        const path = match === null ? undefined : (relativize(match[1]) ?? inPackage?.(match[1]));
+        const name = match?.[1];
+        // A Go test's bare file name is its package's file, never a file of that name at the repository root.
+        const path = name === undefined
+            ? undefined
+            : inPackage !== undefined && isBareGoFile(name)
+                ? inPackage(name)
+                : relativize(name);
         if (path !== undefined)
             places.push({ path, line: Number(match[2]) });
         if (places.length >= MAX_PLACES)
@@ -37131,6 +37149,10 @@ function placesIn(details, relativize, findBySuffix, goPackage) {
     }
     return places;
 }
+/** A Go file named without its folder, as Go prints a test's own file (`calc_test.go`). */
+function isBareGoFile(name) {
+    return !name.includes('/') && name.endsWith('.go');
+}
 /**
  * Go prints a test's own file without its folder (`calc_test.go:12: …`, in go-junit-report's XML too): such a name
  * is looked up in the test's package, whose import path is the case's classname. Each name once, and at most
@@ -37139,7 +37161,7 @@ function placesIn(details, relativize, findBySuffix, goPackage) {
 function packageFiles(goPackage, relativize, findBySuffix) {
     const found = new Map();
     return (name) => {
-        if (name.includes('/') || !name.endsWith('.go'))
+        if (!isBareGoFile(name))
             return undefined;
         if (!found.has(name) && found.size < MAX_PLACES)
             found.set(name, relativizeBySuffix(`${goPackage}/${name}`, relativize, findBySuffix));
@@ -37965,6 +37987,7 @@ function jobReport(layout, runId, node, record, tests = null, earlier = null) {
     const tail = readTail(mainLog(layout.nodeDir(runId, node)), LOG_TAIL_BYTES);
     return {
         job: node.job,
+        ...(node.matrix === undefined ? {} : { name: node.matrix.name }),
         description: node.description,
         executor: node.executor,
         status: record.status,
@@ -39077,6 +39100,18 @@ var suggest = __nccwpck_require__(37406);
 
 
 
+
+/**
+ * The planned jobs a name means: a planned job, every variant of a matrix job, or one variant by its display
+ * name (`test (node 22, arm64)`).
+ */
+function planJobsNamed(plan, name) {
+    const nodes = plan.nodes.flatMap((node) => (node.kind === 'execute' ? [node] : []));
+    if (nodes.some((node) => node.job === name))
+        return [name];
+    const variants = nodes.filter((node) => node.matrix?.job === name || node.matrix?.name === name);
+    return variants.map((node) => node.job);
+}
 /**
  * Narrows an existing plan to some of its jobs plus everything they need (for `--only` with `--plan`, reruns
  * of failed jobs, and shards). The result is a plan in its own right: stages, preconditions and planId are
@@ -39086,12 +39121,17 @@ function selectFromPlan(plan, jobs, why, createdAt,
 /** Jobs whose outputs an earlier run kept (job → that run): not run again, their outputs are used from there. */
 reuse = new Map()) {
     const executeById = new Map(plan.nodes.flatMap((node) => (node.kind === 'execute' ? [[node.job, node]] : [])));
-    const unknown = jobs.filter((job) => !executeById.has(job));
+    const unknown = jobs.filter((job) => planJobsNamed(plan, job).length === 0);
     if (unknown.length > 0) {
+        const names = new Set([
+            ...executeById.keys(),
+            ...[...executeById.values()].flatMap((n) => n.matrix?.job ?? []),
+        ]);
         throw new errors/* InputError */.dz(unknown.map((job) => ({
-            message: `unknown job "${job}" in the plan${(0,suggest/* didYouMean */.au)(job, executeById.keys())}`,
+            message: `unknown job "${job}" in the plan${(0,suggest/* didYouMean */.au)(job, names)}`,
         })));
     }
+    const named = [...new Set(jobs.flatMap((job) => planJobsNamed(plan, job)))];
     const keep = new Set();
     const byId = new Map(plan.nodes.map((node) => [node.id, node]));
     // Only a job with outputs can stand in for its run: a job without any is run again (its effect is its passing).
@@ -39100,9 +39140,9 @@ reuse = new Map()) {
         return (node?.kind === 'execute' &&
             node.outputs !== undefined &&
             reuse.has(node.job) &&
-            !jobs.includes(node.job));
+            !named.includes(node.job));
     };
-    (0,graph/* postOrder */.b)(jobs.map((job) => `job:${job}`), (id) => (byId.get(id)?.dependsOn ?? []).filter((dependency) => !reused(dependency)), (id) => keep.add(id));
+    (0,graph/* postOrder */.b)(named.map((job) => `job:${job}`), (id) => (byId.get(id)?.dependsOn ?? []).filter((dependency) => !reused(dependency)), (id) => keep.add(id));
     const nodes = plan.nodes
         .filter((node) => keep.has(node.id))
         .map((node) => {
@@ -39129,7 +39169,13 @@ reuse = new Map()) {
     const ordered = (0,build/* orderNodes */.Sm)(nodes);
     const body = {
         ...plan,
-        scope: { ...plan.scope, only: [...new Set(jobs)].sort() },
+        scope: {
+            ...plan.scope,
+            // A display name (`test (node 22, arm64)`) is recorded as its variant's id.
+            only: [
+                ...new Set(jobs.map((job) => (config_schema/* JOB_ID_PATTERN */.BE.test(job) ? job : planJobsNamed(plan, job)[0]))),
+            ].sort(),
+        },
         preconditions: (0,build/* buildPreconditions */.Q)(ordered.nodes),
         stages: ordered.stages,
         nodes: ordered.nodes,
@@ -39294,7 +39340,7 @@ function buildSummary(report, budget = SUMMARY_BUDGET_BYTES) {
     const logsLink = report.links.logs === undefined ? 'logs artifact' : `[logs](${report.links.logs})`;
     // The tests column only when some job has test reports: most runs have none.
     const withTests = report.jobs.some((job) => job.tests !== null);
-    const rows = report.jobs.map((job) => `| ${STATUS_ICON[job.status]} ${status_words_statusLabel(job.status)}${attemptsCell(job)} | \`${job.job}\` | ${shortDuration(job.durationMs)} | ${job.exitCode ?? '–'} | ${job.executor} |${withTests ? ` ${testsCell(job)} |` : ''} ${report.links.logs === undefined ? '' : logsLink} |`);
+    const rows = report.jobs.map((job) => `| ${STATUS_ICON[job.status]} ${status_words_statusLabel(job.status)}${attemptsCell(job)} | \`${job.job}\`${job.name === undefined ? '' : ` ${escapeCell(job.name)}`} | ${shortDuration(job.durationMs)} | ${job.exitCode ?? '–'} | ${job.executor} |${withTests ? ` ${testsCell(job)} |` : ''} ${report.links.logs === undefined ? '' : logsLink} |`);
     const table = [
         `| status | job | duration | exit | executor |${withTests ? ' tests |' : ''} logs |`,
         `| --- | --- | --- | --- | --- |${withTests ? ' --- |' : ''} --- |`,
@@ -40314,6 +40360,8 @@ function rangeStart(node) {
     return range?.[0];
 }
 
+// EXTERNAL MODULE: ./src/config/matrix.ts
+var matrix = __nccwpck_require__(23809);
 ;// CONCATENATED MODULE: ./src/config/references.ts
 
 
@@ -40473,6 +40521,7 @@ function asRecord(value) {
 
 
 
+
 /**
  * Parses and validates a jobs file (YAML or JSON). Collects every problem in one pass — syntax,
  * schema, references, cycles — and throws one InputError listing them with file:line:column.
@@ -40506,6 +40555,8 @@ function parseJobsFile(text, file) {
     const problems = [
         ...(result.success ? [] : (0,zod_problems/* zodIssuesToProblems */.$)(result.error.issues, config_schema/* JobsFileSchema */.uq, data)),
         ...checkReferences(data),
+        // Matrices and their substitutions can only be checked on a schema-valid file.
+        ...(result.success ? (0,matrix/* expandJobs */.Re)(result.data).problems : []),
     ];
     if (problems.length > 0 || duplicates.length > 0 || !result.success)
         throw new errors/* InputError */.dz((0,errors/* sortProblems */.dS)([...duplicates, ...problems.map((p) => locator.locate(p))]));
@@ -40896,7 +40947,8 @@ const ActionInputsSchema = schemas/* object */.Ikc({
     jobs: schemas/* string */.YjP().trim().min(1, { error: 'expected a path or inline YAML' }),
     only: schemas/* string */.YjP()
         .transform((value) => value
-        .split(/[,\n]/)
+        // A comma inside parentheses belongs to a matrix variant's name: `test (node 22, arm64)`.
+        .split(/\n|,(?![^()\n]*\))/)
         .map((id) => id.trim())
         .filter((id) => id !== ''))
         .transform((ids) => (ids.length === 0 ? undefined : ids)),
@@ -41858,9 +41910,9 @@ async function downloadJson(source, prefix, folder) {
 /** The Checks API takes at most this many annotations per request. */
 const CHECK_ANNOTATIONS_PER_REQUEST = 50;
 const MAX_OUTPUT_TEXT = 65_535;
-/** The check run's name for a job: `vmplan / unit`. */
-function checkRunName(job) {
-    return `vmplan / ${job}`;
+/** The check run's name for a job: `vmplan / unit`, or a matrix variant's display name `vmplan / test (node 22, arm64)`. */
+function checkRunName(job, name) {
+    return `vmplan / ${name ?? job}`;
 }
 /** A job's status as a check-run conclusion. */
 function conclusionOf(status) {
@@ -41931,9 +41983,9 @@ function failedTestsText(tests, room) {
     return `${parts.join('')}${left > 0 ? closing(left) : ''}`;
 }
 /** A running job's check run: its name and what it shows. */
-function checkRunStart(job) {
+function checkRunStart(job, name) {
     return {
-        name: checkRunName(job),
+        name: checkRunName(job, name),
         output: { title: `${job}: running`, summary: `vmplan is running \`${job}\`.` },
     };
 }
@@ -41941,7 +41993,7 @@ function checkRunStart(job) {
 function checkRunCompletion(report, annotations) {
     const annotationBatches = checkAnnotationBatches(annotations);
     return {
-        name: checkRunName(report.job),
+        name: checkRunName(report.job, report.name),
         conclusion: conclusionOf(report.status),
         output: checkRunOutput(report, annotationBatches.flat().length),
         annotationBatches,
@@ -42120,7 +42172,7 @@ function actionPorts(plan, setting) {
             if (client === undefined)
                 return undefined;
             return {
-                started: (node, at) => client.started(node.job, checkRunStart(node.job), at),
+                started: (node, at) => client.started(node.job, checkRunStart(node.job, node.matrix?.name), at),
                 finished: (report, annotations, at) => client.finished(report.job, checkRunCompletion(report, annotations), at),
             };
         },
@@ -42381,6 +42433,292 @@ async function publishPlan(planned, where) {
 
 /***/ }),
 
+/***/ 23809:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Re: () => (/* binding */ expandJobs)
+/* harmony export */ });
+/* unused harmony exports SUBSTITUTED_FIELDS, matrixCombinations, axesOf, variantName, variantIds, substitute, misplacedReferences */
+/* harmony import */ var _util_canonical_json_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(71989);
+/* harmony import */ var _util_suggest_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(37406);
+/* harmony import */ var _schema_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(12293);
+/* harmony import */ var _zod_problems_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(95980);
+
+
+
+
+/** The fields a `${{ matrix.AXIS }}` may appear in. */
+const SUBSTITUTED_FIELDS = [
+    'run',
+    'env',
+    'image',
+    'description',
+    'cpus',
+    'memory',
+    'paths',
+    'artifacts',
+    'reports',
+];
+// Expanding a product far past the limit only to count it would be a denial of service of the planner.
+const MAX_PRODUCT = 65_536;
+/**
+ * The combinations of a matrix, with GitHub's meaning: the product of the axes, minus every combination matching an
+ * `exclude` entry, then each `include` entry added to every original combination whose axis values it does not
+ * contradict (values an include added may be overwritten, original ones never), or made a new combination when
+ * it matches none.
+ */
+function matrixCombinations(matrix, path, problems) {
+    const axes = axesOf(matrix);
+    const axisNames = Object.keys(axes);
+    for (const name of axisNames) {
+        if (!_schema_js__WEBPACK_IMPORTED_MODULE_1__/* .AXIS_NAME_PATTERN */ .D4.test(name))
+            problems.push({
+                path: [...path, name],
+                at: 'key',
+                message: `invalid axis name ${JSON.stringify(name)}: expected letters, digits, "_" and "-", starting with a letter or "_"`,
+            });
+    }
+    const product = axisNames.reduce((size, name) => size * axes[name].length, axisNames.length === 0 ? 0 : 1);
+    if (product > MAX_PRODUCT) {
+        problems.push({ path, message: tooMany(product) });
+        return [];
+    }
+    let base = axisNames.length === 0 ? [] : [{}];
+    for (const name of axisNames)
+        base = base.flatMap((partial) => axes[name].map((value) => ({ ...partial, [name]: value })));
+    (matrix.exclude ?? []).forEach((entry, index) => {
+        for (const key of Object.keys(entry)) {
+            if (!axisNames.includes(key))
+                problems.push({
+                    path: [...path, 'exclude', index, key],
+                    at: 'key',
+                    message: `exclude names "${key}", which is not an axis of the matrix${(0,_util_suggest_js__WEBPACK_IMPORTED_MODULE_3__/* .didYouMean */ .au)(key, axisNames)}`,
+                });
+        }
+    });
+    const kept = base.filter((values) => !(matrix.exclude ?? []).some((entry) => Object.entries(entry).every(([k, v]) => values[k] === v)));
+    const combinations = kept.map((values) => ({ values, named: axisNames }));
+    const originals = [...combinations];
+    for (const entry of matrix.include ?? []) {
+        const matching = originals.filter((combination) => Object.entries(entry).every(([key, value]) => !axisNames.includes(key) || combination.values[key] === value));
+        for (const combination of matching)
+            Object.assign(combination.values, entry);
+        if (matching.length === 0)
+            combinations.push({ values: { ...entry }, named: Object.keys(entry) });
+    }
+    if (axisNames.length === 0 && combinations.length === 0)
+        problems.push({
+            path,
+            message: 'the matrix has no axes: expected at least one axis (name: [values]) or include',
+        });
+    else if (combinations.length === 0)
+        problems.push({ path, message: 'the matrix makes no combinations (every one is excluded)' });
+    if (combinations.length > _schema_js__WEBPACK_IMPORTED_MODULE_1__/* .MAX_MATRIX_COMBINATIONS */ .oj)
+        problems.push({ path, message: tooMany(combinations.length) });
+    return combinations;
+}
+function tooMany(count) {
+    return `the matrix makes ${count} combinations; at most ${_schema_js__WEBPACK_IMPORTED_MODULE_1__/* .MAX_MATRIX_COMBINATIONS */ .oj} are allowed: split the job or exclude some`;
+}
+/** A matrix's axes (every key but include, exclude and fail-fast), in the order the file gives them. */
+function axesOf(matrix) {
+    return Object.fromEntries(Object.entries(matrix).filter(([key]) => !_schema_js__WEBPACK_IMPORTED_MODULE_1__/* .MATRIX_KEYWORDS */ .HV.includes(key)));
+}
+/** A value in a name: a string as itself, a number or boolean after its axis (`node 22`, `debug true`). */
+function shown(key, value) {
+    return typeof value === 'string' ? value : `${key} ${String(value)}`;
+}
+/** The display name of a combination: `test (node 22, arm64)`. */
+function variantName(job, combination) {
+    return `${job} (${combination.named.map((key) => shown(key, combination.values[key])).join(', ')})`;
+}
+/** Lowercase a-z, 0-9, "_" and single dashes. */
+function slug(text) {
+    return text
+        .toLowerCase()
+        .replace(/[^a-z0-9_]+/g, '-')
+        .replace(/^-+|-+$/g, '');
+}
+/**
+ * Stable job ids for a job's combinations, from its id and the values that name each one (`test-node-22-arm64`):
+ * the same values always give the same id. An id too long, or the same as a sibling's, ends in a hash of the values.
+ */
+function variantIds(job, combinations) {
+    const plain = combinations.map((combination) => slug([job, ...combination.named.map((key) => slug(shown(key, combination.values[key])))].join('-')));
+    const count = new Map();
+    for (const id of plain)
+        count.set(id, (count.get(id) ?? 0) + 1);
+    return plain.map((id, index) => {
+        if (id.length <= 63 && id !== job && _schema_js__WEBPACK_IMPORTED_MODULE_1__/* .JOB_ID_PATTERN */ .BE.test(id) && count.get(id) === 1)
+            return id;
+        const hash = (0,_util_canonical_json_js__WEBPACK_IMPORTED_MODULE_0__/* .sha256 */ .sc)((0,_util_canonical_json_js__WEBPACK_IMPORTED_MODULE_0__/* .canonicalJson */ .dj)({ job, values: combinations[index].values })).slice(0, 8);
+        return `${id.slice(0, 54).replace(/[-_]+$/, '')}-${hash}`;
+    });
+}
+/** Replaces every `${{ matrix.AXIS }}` in a text; an unknown axis is a problem at `path`. */
+function substitute(text, values, path, problems) {
+    return text.replace(_schema_js__WEBPACK_IMPORTED_MODULE_1__/* .MATRIX_REFERENCE */ .SX, (whole, axis) => {
+        const value = values?.[axis];
+        if (value !== undefined)
+            return String(value);
+        problems.push({
+            path,
+            message: values === undefined
+                ? `${whole}: this job has no matrix`
+                : `${whole}: unknown matrix axis "${axis}"${(0,_util_suggest_js__WEBPACK_IMPORTED_MODULE_3__/* .didYouMean */ .au)(axis, Object.keys(values))}`,
+        });
+        return whole;
+    });
+}
+/** Every string below a value with a `${{ matrix.… }}` in it, with its path. */
+function references(value, path) {
+    if (typeof value === 'string')
+        return new RegExp(_schema_js__WEBPACK_IMPORTED_MODULE_1__/* .MATRIX_REFERENCE */ .SX.source).test(value) ? [path] : [];
+    if (Array.isArray(value))
+        return value.flatMap((item, index) => references(item, [...path, index]));
+    if (value !== null && typeof value === 'object')
+        return Object.entries(value).flatMap(([key, item]) => references(item, [...path, key]));
+    return [];
+}
+/** `${{ matrix.… }}` outside the fields that take it: in defaults, images, workspace, or another field of a job. */
+function misplacedReferences(config) {
+    const allowed = SUBSTITUTED_FIELDS.concat('matrix');
+    const found = [
+        ...['defaults', 'images', 'workspace'].flatMap((key) => references(config[key], [key])),
+        ...Object.entries(config.jobs).flatMap(([id, job]) => Object.entries(job).flatMap(([field, value]) => allowed.includes(field) ? [] : references(value, ['jobs', id, field]))),
+    ];
+    return found.map((path) => ({
+        path,
+        message: `\${{ matrix.… }} is not allowed here: only in a job's ${SUBSTITUTED_FIELDS.join(', ')}`,
+    }));
+}
+/** A job's definition with one combination's values substituted (before its final check). */
+function substituted(job, values, base, problems) {
+    const { matrix: _matrix, ...rest } = job;
+    const text = (value, field) => substitute(value, values, [...base, ...field], problems);
+    const list = (items, field) => items?.map((item, index) => text(item, [field, index]));
+    const number = (value, field) => {
+        if (typeof value !== 'string')
+            return value;
+        const result = text(value, [field]);
+        return /^\s*-?\d+(\.\d+)?\s*$/.test(result) ? Number(result) : result;
+    };
+    return {
+        ...rest,
+        run: text(job.run, ['run']),
+        ...(job.description === undefined ? {} : { description: text(job.description, ['description']) }),
+        ...(job.image === undefined ? {} : { image: text(job.image, ['image']) }),
+        ...(job.cpus === undefined ? {} : { cpus: number(job.cpus, 'cpus') }),
+        ...(job.memory === undefined ? {} : { memory: number(job.memory, 'memory') }),
+        ...(job.env === undefined
+            ? {}
+            : {
+                env: Object.fromEntries(Object.entries(job.env).map(([name, value]) => [
+                    name,
+                    typeof value === 'string' ? text(value, ['env', name]) : value,
+                ])),
+            }),
+        ...(job.paths === undefined ? {} : { paths: list(job.paths, 'paths') }),
+        ...(job.artifacts === undefined ? {} : { artifacts: list(job.artifacts, 'artifacts') }),
+        ...(job.reports === undefined
+            ? {}
+            : {
+                reports: Object.fromEntries(Object.entries(job.reports).map(([format, globs]) => [
+                    format,
+                    globs?.map((glob, index) => text(glob, ['reports', format, index])),
+                ])),
+            }),
+    };
+}
+/** Checks a substituted job again with the job schema, and that an image picked by a matrix value exists. */
+function checkVariant(data, job, config, base, label, problems) {
+    const image = data.image;
+    // An image picked by a matrix value must be one of the file's (a plain name was checked with the references).
+    if (typeof image === 'string' && image !== job.image && config.images?.[image] === undefined) {
+        const names = Object.keys(config.images ?? {});
+        problems.push({
+            path: [...base, 'image'],
+            message: `${label}unknown image "${image}"${names.length === 0 ? ' (no images are defined under "images")' : (0,_util_suggest_js__WEBPACK_IMPORTED_MODULE_3__/* .didYouMean */ .au)(image, names)}`,
+        });
+    }
+    const result = _schema_js__WEBPACK_IMPORTED_MODULE_1__/* .JobSchema */ .nu.safeParse(data, { reportInput: true });
+    if (!result.success) {
+        for (const problem of (0,_zod_problems_js__WEBPACK_IMPORTED_MODULE_2__/* .zodIssuesToProblems */ .$)(result.error.issues, _schema_js__WEBPACK_IMPORTED_MODULE_1__/* .JobSchema */ .nu, data))
+            problems.push({
+                ...problem,
+                path: [...base, ...(problem.path ?? [])],
+                message: `${label}${problem.message}`,
+            });
+        return undefined;
+    }
+    return result.data;
+}
+/**
+ * Every job of a jobs file as the jobs it runs: one variant per job without a matrix, one per combination of a
+ * matrix. Pure and deterministic; the problems are located by path (job, field) for the caller's locator.
+ */
+function expandJobs(config) {
+    const problems = misplacedReferences(config);
+    const variants = new Map();
+    const owner = new Map(Object.keys(config.jobs).map((id) => [id, id]));
+    for (const id of Object.keys(config.jobs).sort()) {
+        const job = config.jobs[id];
+        const base = ['jobs', id];
+        if (job.matrix === undefined) {
+            // Without a matrix every substitution is a mistake; the job itself passed the schema (and its cpus and
+            // memory, being no substitution, are numbers).
+            substituted(job, undefined, base, problems);
+            variants.set(id, [{ id, job: id, name: id, definition: job }]);
+            continue;
+        }
+        const combinations = matrixCombinations(job.matrix, [...base, 'matrix'], problems);
+        const ids = variantIds(id, combinations);
+        const list = [];
+        combinations.forEach((combination, index) => {
+            const name = variantName(id, combination);
+            const variantId = ids[index];
+            const clash = owner.get(variantId);
+            if (clash !== undefined) {
+                problems.push({
+                    path: [...base, 'matrix'],
+                    message: `variant "${name}" would be the job "${variantId}", which is ${clash === id ? 'also this job' : `the job "${clash}"`}: rename a job`,
+                });
+                return;
+            }
+            owner.set(variantId, id);
+            const data = substituted(job, combination.values, base, problems);
+            const definition = checkVariant(data, job, config, base, `variant "${name}": `, problems);
+            if (definition === undefined)
+                return;
+            list.push({
+                id: variantId,
+                job: id,
+                name,
+                values: combination.values,
+                ...(job.matrix['fail-fast'] === false ? { failFast: false } : {}),
+                definition,
+            });
+        });
+        variants.set(id, list);
+    }
+    return { variants, problems: dedupe(problems) };
+}
+/** One problem per path and message (an unknown axis in `run` is said once, not once per combination). */
+function dedupe(problems) {
+    const seen = new Set();
+    return problems.filter((problem) => {
+        const key = JSON.stringify([problem.path, problem.message]);
+        if (seen.has(key))
+            return false;
+        seen.add(key);
+        return true;
+    });
+}
+
+
+/***/ }),
+
 /***/ 12282:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -42426,6 +42764,7 @@ function isRunnerOnly(name) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  D4: () => (/* binding */ AXIS_NAME_PATTERN),
   gS: () => (/* binding */ ArchSchema),
   nr: () => (/* binding */ CacheNameSchema),
   sg: () => (/* binding */ CmdlineSchema),
@@ -42437,8 +42776,13 @@ __nccwpck_require__.d(__webpack_exports__, {
   Ov: () => (/* binding */ ImageNameSchema),
   BE: () => (/* binding */ JOB_ID_PATTERN),
   uB: () => (/* binding */ JobIdSchema),
+  nu: () => (/* binding */ JobSchema),
   uq: () => (/* binding */ JobsFileSchema),
+  HV: () => (/* binding */ MATRIX_KEYWORDS),
+  SX: () => (/* binding */ MATRIX_REFERENCE),
+  oj: () => (/* binding */ MAX_MATRIX_COMBINATIONS),
   kd: () => (/* binding */ MAX_RETRIES),
+  i$: () => (/* binding */ MatrixValueSchema),
   tS: () => (/* binding */ MemorySchema),
   iy: () => (/* binding */ PositiveMinutesSchema),
   SH: () => (/* binding */ RETRY_CAUSES),
@@ -42447,7 +42791,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   wM: () => (/* binding */ WorkspacePathSchema)
 });
 
-// UNUSED EXPORTS: BuildImageSchema, DefaultsSchema, ENV_NAME_PATTERN, FilesImageSchema, ImageSchema, JobSchema, LimitsSchema, NetworkSchema, NixImageSchema, OciImageSchema, RESERVED_ENV_PREFIX, WorkspaceSettingsSchema
+// UNUSED EXPORTS: BuildImageSchema, DefaultsSchema, ENV_NAME_PATTERN, FilesImageSchema, ImageSchema, LimitsSchema, MatrixSchema, NetworkSchema, NixImageSchema, OciImageSchema, RESERVED_ENV_PREFIX, WorkspaceSettingsSchema
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
 var schemas = __nccwpck_require__(92857);
@@ -42709,6 +43053,49 @@ const ReportsSchema = schemas/* strictObject */.rej(Object.fromEntries(registry/
     format.name,
     schemas/* array */.YOg(WorkspaceGlobSchema).optional().describe(format.description),
 ])));
+/** Matches one `${{ matrix.AXIS }}` substitution (the only expression vmplan knows). */
+const MATRIX_REFERENCE = /\$\{\{\s*matrix\.([A-Za-z0-9_-]*)\s*\}\}/g;
+/** Axis names: what `${{ matrix.NAME }}` can name. */
+const AXIS_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** Most combinations one matrix may make (as GitHub). */
+const MAX_MATRIX_COMBINATIONS = 256;
+/** The matrix keys that are not axes. */
+const MATRIX_KEYWORDS = ['include', 'exclude', 'fail-fast'];
+/** One value of a matrix axis. */
+const MatrixValueSchema = schemas/* union */.KCZ([schemas/* string */.YjP(), schemas/* number */.aig(), schemas/* boolean */.zMY()], {
+    error: (issue) => `expected a string, number or boolean, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+});
+const MatrixEntrySchema = schemas/* record */.g1P(schemas/* string */.YjP(), MatrixValueSchema, {
+    error: (issue) => `expected a mapping of axis: value, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+});
+/** A job's matrix: named axes with lists of values, plus `include`, `exclude` and `fail-fast` (as GitHub Actions). */
+const MatrixSchema = schemas/* object */.Ikc({
+    include: schemas/* array */.YOg(MatrixEntrySchema)
+        .optional()
+        .describe('Extra combinations, or extra values: an entry adds its keys to every combination whose axis values it matches (never overwriting them), and makes a new combination when it matches none.'),
+    exclude: schemas/* array */.YOg(MatrixEntrySchema)
+        .optional()
+        .describe('Combinations left out: every combination matching all the values of an entry.'),
+    'fail-fast': schemas/* boolean */.zMY()
+        .optional()
+        .describe("false: a failing variant does not stop the run's other jobs (default: the run's fail-fast)."),
+})
+    .catchall(schemas/* array */.YOg(MatrixValueSchema, {
+    error: (issue) => `expected a list of values, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .min(1, { error: 'expected at least one value' }))
+    .describe("Run the job once per combination of these axes (name: [values]); ${{ matrix.NAME }} in run, env, image, description, cpus, memory, paths, artifacts and reports is the combination's value.");
+const MATRIX_TEMPLATE = /\$\{\{/;
+/** A field that also takes a `${{ matrix.AXIS }}` substitution (checked once the value is substituted). */
+function orTemplate(schema, what) {
+    return schemas/* union */.KCZ([
+        schema,
+        schemas/* string */.YjP({ error: (issue) => `expected ${what}, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+            .regex(MATRIX_TEMPLATE, {
+            error: (issue) => `expected ${what} or \${{ matrix.AXIS }}, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+        }),
+    ]);
+}
 /** Most retries a job may ask for (each attempt is a fresh VM: more would hide a broken job for hours). */
 const MAX_RETRIES = 5;
 /** What a retry may follow: the job failed, timed out, or the VM/host failed under it. */
@@ -42751,8 +43138,14 @@ const LimitsSchema = schemas/* strictObject */.rej({
 const JobSchema = schemas/* strictObject */.rej({
     run: NonEmptyStringSchema.describe('Shell script, run with `bash -e` (host) or `sh -e` (guest) in the workspace.'),
     description: schemas/* string */.YjP().optional(),
-    image: ImageNameSchema.optional().describe('Guest image (default: defaults.image).'),
+    image: schemas/* string */.YjP()
+        .regex(/^(?:[a-z0-9][a-z0-9_-]{0,62}$|.*\$\{\{)/, {
+        error: (issue) => `invalid image name ${(0,describe/* describeValue */.b)(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
+    })
+        .optional()
+        .describe('Guest image (default: defaults.image); may be picked by a matrix value: debian-${{ matrix.suite }}.'),
     executor: ExecutorSchema.optional(),
+    matrix: MatrixSchema.optional(),
     needs: NeedsSchema.optional().describe('Jobs that must pass before this one starts.'),
     'timeout-minutes': PositiveMinutesSchema.optional().describe('Minutes before the job is stopped (fractions allowed).'),
     'working-directory': WorkspacePathSchema.optional().describe('Folder (relative to the repository root) the script starts in.'),
@@ -42782,8 +43175,12 @@ const JobSchema = schemas/* strictObject */.rej({
         .describe('VM jobs: named folders kept across runs on the host (state/cache/shared/<repository>/<trusted|untrusted>/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs of one repository and trust that name a cache share it, also while they run at once; untrusted runs never see what trusted runs keep there, and the other way round.'),
     retries: RetriesSchema.optional(),
     'retry-on': RetryOnSchema.optional(),
-    cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
-    memory: MemorySchema.optional().describe("Override the image's memory for this job."),
+    cpus: orTemplate(CpusSchema, 'a whole number of CPUs')
+        .optional()
+        .describe("Override the image's CPU count for this job."),
+    memory: orTemplate(MemorySchema, 'memory in MiB as a whole number')
+        .optional()
+        .describe("Override the image's memory for this job."),
     limits: LimitsSchema.optional(),
 })
     .describe('A CI job.');
@@ -43937,7 +44334,8 @@ function virtiofsdArgs(daemon, socket, folder) {
         return [
             `--socket-path=${socket}`,
             '-o',
-            `source=${folder}`,
+            // -o values are split at commas, and a backslash escapes the next character (libfuse's option parser).
+            `source=${folder.replaceAll('\\', '\\\\').replaceAll(',', '\\,')}`,
             '-o',
             'cache=auto',
             '-o',
@@ -45827,8 +46225,10 @@ __nccwpck_require__.d(__webpack_exports__, {
   C3: () => (/* binding */ planIdOf)
 });
 
-// UNUSED EXPORTS: imageCacheKey
+// UNUSED EXPORTS: imageCacheKey, resolveJobName
 
+// EXTERNAL MODULE: ./src/config/matrix.ts
+var matrix = __nccwpck_require__(23809);
 // EXTERNAL MODULE: ./src/config/schema.ts + 2 modules
 var schema = __nccwpck_require__(12293);
 // EXTERNAL MODULE: ./src/errors.ts
@@ -45884,6 +46284,7 @@ var plan_schema = __nccwpck_require__(47684);
 
 
 
+
 /** Defaults for what a jobs file leaves out. */
 const PLAN_DEFAULTS = { timeoutMinutes: 60, cpus: 2, memory: 2048 };
 /**
@@ -45891,15 +46292,21 @@ const PLAN_DEFAULTS = { timeoutMinutes: 60, cpus: 2, memory: 2048 };
  * inputs always give the same plan (same planId, same bytes).
  */
 function buildPlan(config, context) {
-    const jobIds = Object.keys(config.jobs).sort();
-    const needsOf = (id) => normalizeNeeds(config.jobs[id].needs);
+    const expanded = (0,matrix/* expandJobs */.Re)(config);
+    if (expanded.problems.length > 0)
+        throw new errors/* InputError */.dz(expanded.problems);
+    // From here on a "job" is a variant: a job of the file, or one combination of a matrix job.
+    const jobs = new Map([...expanded.variants.values()].flat().map((variant) => [variant.id, variant]));
+    const jobIds = [...jobs.keys()].sort(canonical_json/* compareText */.n6);
+    const variantsOf = (job) => expanded.variants.get(job)?.map((variant) => variant.id) ?? [];
+    const needsOf = (id) => [...new Set(normalizeNeeds(jobs.get(id).definition.needs).flatMap(variantsOf))].sort(canonical_json/* compareText */.n6);
     const excluded = new Map();
-    const explicitlySelected = selectJobs(config, context.only, jobIds, needsOf, excluded);
-    applyPathFilters(config, context.changes, jobIds, explicitlySelected, excluded);
+    const explicitlySelected = selectJobs(expanded.variants, jobs, context.only, jobIds, needsOf, excluded);
+    applyPathFilters(jobs, context.changes, jobIds, explicitlySelected, excluded);
     excludeDependents(jobIds, needsOf, excluded);
     const included = jobIds.filter((id) => !excluded.has(id));
     const problems = [];
-    const executeNodes = included.map((id) => buildExecuteNode(config, id, needsOf(id), context, problems));
+    const executeNodes = included.map((id) => buildExecuteNode(config, jobs.get(id), needsOf(id), (need) => jobs.get(need)?.definition, context, problems));
     if (problems.length > 0)
         throw new errors/* InputError */.dz(problems);
     const prepareNodes = buildPrepareNodes(config, executeNodes, context);
@@ -45910,7 +46317,12 @@ function buildPlan(config, context) {
         source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
         trust: { trusted: context.trust.trusted, reason: context.trust.reason },
         scope: {
-            only: context.only === undefined ? null : [...new Set(context.only)].sort(),
+            // A display name (`test (node 22, arm64)`) is recorded as its variant's id.
+            only: context.only === undefined
+                ? null
+                : [
+                    ...new Set(context.only.map((name) => schema/* JOB_ID_PATTERN */.BE.test(name) ? name : resolveJobName(name, expanded.variants)[0])),
+                ].sort(),
             shard: null,
             executor: context.executor ?? null,
             defaultExecutor: context.defaultExecutor,
@@ -45940,29 +46352,43 @@ function normalizeNeeds(needs) {
         return [];
     return [...new Set(typeof needs === 'string' ? [needs] : needs)].sort();
 }
+/**
+ * The jobs a name given to --only means: a job of the file (every variant of a matrix job), or one variant by its
+ * id or its display name (`test (node 22, arm64)`); undefined when it names none.
+ */
+function resolveJobName(name, variants) {
+    const all = [...variants.values()].flat();
+    const ofJob = variants.get(name);
+    if (ofJob !== undefined)
+        return ofJob.map((variant) => variant.id);
+    const one = all.find((variant) => variant.id === name || variant.name === name);
+    return one === undefined ? undefined : [one.id];
+}
 /** Marks jobs not reachable from --only as excluded; returns the jobs named explicitly. */
-function selectJobs(config, only, jobIds, needsOf, excluded) {
+function selectJobs(variants, jobs, only, jobIds, needsOf, excluded) {
     if (only === undefined)
         return new Set();
-    const unknown = only.filter((id) => config.jobs[id] === undefined);
+    const unknown = only.filter((name) => resolveJobName(name, variants) === undefined);
     if (unknown.length > 0) {
-        throw new errors/* InputError */.dz(unknown.map((id) => ({ message: `--only: unknown job "${id}"${(0,suggest/* didYouMean */.au)(id, jobIds)}` })));
+        const names = [...new Set([...variants.keys(), ...jobs.keys()])];
+        throw new errors/* InputError */.dz(unknown.map((id) => ({ message: `--only: unknown job "${id}"${(0,suggest/* didYouMean */.au)(id, names)}` })));
     }
+    const named = only.flatMap((name) => resolveJobName(name, variants));
     const selected = new Set();
-    (0,graph/* postOrder */.b)(only, needsOf, (id) => selected.add(id));
-    const named = [...new Set(only)].sort().join(', ');
+    (0,graph/* postOrder */.b)(named, needsOf, (id) => selected.add(id));
+    const listed = [...new Set(only)].sort().join(', ');
     for (const id of jobIds) {
         if (!selected.has(id))
-            excluded.set(id, { job: id, reason: 'not-selected', message: `not selected (--only ${named})` });
+            excluded.set(id, { job: id, reason: 'not-selected', message: `not selected (--only ${listed})` });
     }
-    return new Set(only);
+    return new Set(named);
 }
 /** Excludes jobs whose `paths` match no changed file. Jobs named with --only are never filtered out. */
-function applyPathFilters(config, changes, jobIds, explicitlySelected, excluded) {
+function applyPathFilters(jobs, changes, jobIds, explicitlySelected, excluded) {
     if (!changes.known)
         return;
     for (const id of jobIds) {
-        const paths = config.jobs[id].paths;
+        const paths = jobs.get(id).definition.paths;
         if (paths === undefined || excluded.has(id) || explicitlySelected.has(id))
             continue;
         if (firstMatchingFile(paths, changes.files) === undefined) {
@@ -45996,17 +46422,17 @@ function resolveExecutor(job, config, context) {
         return context.executor;
     return (0,catalog/* isVmExecutor */.NA)(configured) ? context.executor : configured;
 }
-function buildExecuteNode(config, id, needs, context, problems) {
-    const job = config.jobs[id];
+function buildExecuteNode(config, variant, needs, definitionOf, context, problems) {
+    const { id, definition: job } = variant;
     const executor = resolveExecutor(job, config, context);
     const vm = (0,catalog/* isVmExecutor */.NA)(executor);
     const imageName = vm ? (job.image ?? config.defaults?.image ?? null) : null;
     const image = imageName === null ? undefined : config.images?.[imageName];
     if (vm && image === undefined) {
         problems.push({
-            path: ['jobs', id],
+            path: ['jobs', variant.job],
             at: 'key',
-            message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image (or run with --executor host)`,
+            message: `runs on ${executor}, which needs a guest image: set jobs.${variant.job}.image or defaults.image (or run with --executor host)`,
         });
     }
     const env = {};
@@ -46019,7 +46445,7 @@ function buildExecuteNode(config, id, needs, context, problems) {
     ].sort();
     return {
         id: `job:${id}`,
-        description: job.description ?? `Run job "${id}"`,
+        description: job.description ?? `Run job "${variant.name}"`,
         executor,
         dependsOn,
         kind: 'execute',
@@ -46045,9 +46471,26 @@ function buildExecuteNode(config, id, needs, context, problems) {
             .map(([name, guestPath]) => ({ name, guestPath }))
             .sort((a, b) => (0,canonical_json/* compareText */.n6)(a.name, b.name)),
         ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' } : {}),
+        ...matrixOf(variant),
         ...retryOf(job, config),
         ...limitsOf(job, config),
-        ...outputsOf(job, needs, config),
+        ...outputsOf(job, needs, definitionOf),
+    };
+}
+/** A variant's matrix record (job, display name, values with keys sorted), absent for a job without a matrix. */
+function matrixOf(variant) {
+    if (variant.values === undefined)
+        return {};
+    const values = Object.fromEntries(Object.keys(variant.values)
+        .sort(canonical_json/* compareText */.n6)
+        .map((key) => [key, variant.values[key]]));
+    return {
+        matrix: {
+            job: variant.job,
+            name: variant.name,
+            values,
+            ...(variant.failFast === false ? { failFast: false } : {}),
+        },
     };
 }
 /** A job's caps, present only when the jobs file sets any (plans without them keep their form). */
@@ -46059,10 +46502,10 @@ function limitsOf(job, config) {
  * A job's outputs (what it keeps for the jobs that need it) and what it receives (the outputs of the jobs it needs
  * directly), each present only when there is something: plans without outputs keep their form.
  */
-function outputsOf(job, needs, config) {
+function outputsOf(job, needs, definitionOf) {
     const outputs = job.outputs ?? [];
     const receives = [...needs].sort(canonical_json/* compareText */.n6).flatMap((need) => {
-        const paths = config.jobs[need]?.outputs ?? [];
+        const paths = definitionOf(need)?.outputs ?? [];
         return paths.length === 0 ? [] : [{ from: need, paths }];
     });
     return {
@@ -46501,6 +46944,16 @@ const ExecuteNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .r
     })
         .optional()
         .describe('Present only for jobs that retry: how many times at most, after which ends of an attempt.'),
+    matrix: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        job: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB.describe('The matrix job of the jobs file this node is a variant of.'),
+        name: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().min(1).max(1000).describe('The display name, e.g. "test (node 22, arm64)".'),
+        values: zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(), _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .MatrixValueSchema */ .i$).describe("The combination's values, by axis."),
+        failFast: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(false)
+            .optional()
+            .describe("Present when the matrix says fail-fast: false: this variant's failure stops nothing else."),
+    })
+        .optional()
+        .describe('Present only for a variant of a matrix job: which job, its display name and its values.'),
 });
 /** Any plan node. */
 const PlanNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .discriminatedUnion */ .gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);

@@ -249,7 +249,8 @@ function virtiofsdArgs(daemon, socket, folder) {
         return [
             `--socket-path=${socket}`,
             '-o',
-            `source=${folder}`,
+            // -o values are split at commas, and a backslash escapes the next character (libfuse's option parser).
+            `source=${folder.replaceAll('\\', '\\\\').replaceAll(',', '\\,')}`,
             '-o',
             'cache=auto',
             '-o',

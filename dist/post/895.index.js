@@ -624,8 +624,8 @@ async function followFile(path, into, stop, maxBytes = Number.MAX_SAFE_INTEGER) 
     await new Promise((resolve) => into.end(resolve));
 }
 
-// EXTERNAL MODULE: ./src/plan/build.ts
-var build = __webpack_require__(6595);
+// EXTERNAL MODULE: ./src/plan/build.ts + 1 modules
+var build = __webpack_require__(4898);
 ;// CONCATENATED MODULE: ./src/executors/vm/vm-spec.ts
 
 /** Share tags of the guest protocol (docs/guest-protocol.md). */

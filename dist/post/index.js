@@ -33255,8 +33255,8 @@ function loadedRuntimeOf(name) {
 var zod_problems = __nccwpck_require__(9839);
 // EXTERNAL MODULE: ./src/util/atomic-write.ts
 var atomic_write = __nccwpck_require__(5105);
-// EXTERNAL MODULE: ./src/plan/build.ts
-var build = __nccwpck_require__(6595);
+// EXTERNAL MODULE: ./src/plan/build.ts + 1 modules
+var build = __nccwpck_require__(4898);
 // EXTERNAL MODULE: ./node_modules/jsonc-parser/lib/umd/main.js
 var main = __nccwpck_require__(9547);
 ;// CONCATENATED MODULE: ./src/plan/json-locator.ts
@@ -34882,6 +34882,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   BE: () => (/* binding */ JOB_ID_PATTERN),
   uB: () => (/* binding */ JobIdSchema),
   kd: () => (/* binding */ MAX_RETRIES),
+  i$: () => (/* binding */ MatrixValueSchema),
   tS: () => (/* binding */ MemorySchema),
   iy: () => (/* binding */ PositiveMinutesSchema),
   SH: () => (/* binding */ RETRY_CAUSES),
@@ -34890,7 +34891,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   wM: () => (/* binding */ WorkspacePathSchema)
 });
 
-// UNUSED EXPORTS: BuildImageSchema, DefaultsSchema, ENV_NAME_PATTERN, FilesImageSchema, ImageSchema, JobSchema, JobsFileSchema, LimitsSchema, NetworkSchema, NixImageSchema, OciImageSchema, RESERVED_ENV_PREFIX, WorkspaceSettingsSchema
+// UNUSED EXPORTS: AXIS_NAME_PATTERN, BuildImageSchema, DefaultsSchema, ENV_NAME_PATTERN, FilesImageSchema, ImageSchema, JobSchema, JobsFileSchema, LimitsSchema, MATRIX_KEYWORDS, MATRIX_REFERENCE, MAX_MATRIX_COMBINATIONS, MatrixSchema, NetworkSchema, NixImageSchema, OciImageSchema, RESERVED_ENV_PREFIX, WorkspaceSettingsSchema
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
 var schemas = __nccwpck_require__(2857);
@@ -35210,6 +35211,49 @@ const ReportsSchema = schemas/* strictObject */.rej(Object.fromEntries(registry/
     format.name,
     schemas/* array */.YOg(WorkspaceGlobSchema).optional().describe(format.description),
 ])));
+/** Matches one `${{ matrix.AXIS }}` substitution (the only expression vmplan knows). */
+const MATRIX_REFERENCE = /\$\{\{\s*matrix\.([A-Za-z0-9_-]*)\s*\}\}/g;
+/** Axis names: what `${{ matrix.NAME }}` can name. */
+const AXIS_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** Most combinations one matrix may make (as GitHub). */
+const MAX_MATRIX_COMBINATIONS = 256;
+/** The matrix keys that are not axes. */
+const MATRIX_KEYWORDS = (/* unused pure expression or super */ null && (['include', 'exclude', 'fail-fast']));
+/** One value of a matrix axis. */
+const MatrixValueSchema = schemas/* union */.KCZ([schemas/* string */.YjP(), schemas/* number */.aig(), schemas/* boolean */.zMY()], {
+    error: (issue) => `expected a string, number or boolean, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+});
+const MatrixEntrySchema = schemas/* record */.g1P(schemas/* string */.YjP(), MatrixValueSchema, {
+    error: (issue) => `expected a mapping of axis: value, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+});
+/** A job's matrix: named axes with lists of values, plus `include`, `exclude` and `fail-fast` (as GitHub Actions). */
+const MatrixSchema = schemas/* object */.Ikc({
+    include: schemas/* array */.YOg(MatrixEntrySchema)
+        .optional()
+        .describe('Extra combinations, or extra values: an entry adds its keys to every combination whose axis values it matches (never overwriting them), and makes a new combination when it matches none.'),
+    exclude: schemas/* array */.YOg(MatrixEntrySchema)
+        .optional()
+        .describe('Combinations left out: every combination matching all the values of an entry.'),
+    'fail-fast': schemas/* boolean */.zMY()
+        .optional()
+        .describe("false: a failing variant does not stop the run's other jobs (default: the run's fail-fast)."),
+})
+    .catchall(schemas/* array */.YOg(MatrixValueSchema, {
+    error: (issue) => `expected a list of values, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+})
+    .min(1, { error: 'expected at least one value' }))
+    .describe("Run the job once per combination of these axes (name: [values]); ${{ matrix.NAME }} in run, env, image, description, cpus, memory, paths, artifacts and reports is the combination's value.");
+const MATRIX_TEMPLATE = /\$\{\{/;
+/** A field that also takes a `${{ matrix.AXIS }}` substitution (checked once the value is substituted). */
+function orTemplate(schema, what) {
+    return schemas/* union */.KCZ([
+        schema,
+        schemas/* string */.YjP({ error: (issue) => `expected ${what}, found ${(0,describe/* describeValue */.b)(issue.input)}` })
+            .regex(MATRIX_TEMPLATE, {
+            error: (issue) => `expected ${what} or \${{ matrix.AXIS }}, found ${(0,describe/* describeValue */.b)(issue.input)}`,
+        }),
+    ]);
+}
 /** Most retries a job may ask for (each attempt is a fresh VM: more would hide a broken job for hours). */
 const MAX_RETRIES = 5;
 /** What a retry may follow: the job failed, timed out, or the VM/host failed under it. */
@@ -35252,8 +35296,14 @@ const LimitsSchema = schemas/* strictObject */.rej({
 const JobSchema = schemas/* strictObject */.rej({
     run: NonEmptyStringSchema.describe('Shell script, run with `bash -e` (host) or `sh -e` (guest) in the workspace.'),
     description: schemas/* string */.YjP().optional(),
-    image: ImageNameSchema.optional().describe('Guest image (default: defaults.image).'),
+    image: schemas/* string */.YjP()
+        .regex(/^(?:[a-z0-9][a-z0-9_-]{0,62}$|.*\$\{\{)/, {
+        error: (issue) => `invalid image name ${(0,describe/* describeValue */.b)(issue.input)}: expected 1-63 characters of a-z, 0-9, "-" and "_", starting with a letter or digit`,
+    })
+        .optional()
+        .describe('Guest image (default: defaults.image); may be picked by a matrix value: debian-${{ matrix.suite }}.'),
     executor: ExecutorSchema.optional(),
+    matrix: MatrixSchema.optional(),
     needs: NeedsSchema.optional().describe('Jobs that must pass before this one starts.'),
     'timeout-minutes': PositiveMinutesSchema.optional().describe('Minutes before the job is stopped (fractions allowed).'),
     'working-directory': WorkspacePathSchema.optional().describe('Folder (relative to the repository root) the script starts in.'),
@@ -35283,8 +35333,12 @@ const JobSchema = schemas/* strictObject */.rej({
         .describe('VM jobs: named folders kept across runs on the host (state/cache/shared/<repository>/<trusted|untrusted>/<name>) and mounted read-write at a guest folder, e.g. { npm: /home/vmplan/.npm }. Jobs of one repository and trust that name a cache share it, also while they run at once; untrusted runs never see what trusted runs keep there, and the other way round.'),
     retries: RetriesSchema.optional(),
     'retry-on': RetryOnSchema.optional(),
-    cpus: CpusSchema.optional().describe("Override the image's CPU count for this job."),
-    memory: MemorySchema.optional().describe("Override the image's memory for this job."),
+    cpus: orTemplate(CpusSchema, 'a whole number of CPUs')
+        .optional()
+        .describe("Override the image's CPU count for this job."),
+    memory: orTemplate(MemorySchema, 'memory in MiB as a whole number')
+        .optional()
+        .describe("Override the image's memory for this job."),
     limits: LimitsSchema.optional(),
 })
     .describe('A CI job.');
@@ -43611,21 +43665,309 @@ const REPORT_FORMAT_NAMES = REPORT_FORMATS.map((format) => format.name);
 
 /***/ }),
 
-/***/ 6595:
+/***/ 4898:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   C3: () => (/* binding */ planIdOf),
-/* harmony export */   zJ: () => (/* binding */ PLAN_DEFAULTS)
-/* harmony export */ });
-/* unused harmony exports buildPlan, imageCacheKey, orderNodes, buildPreconditions */
-/* harmony import */ var _config_schema_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4848);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
-/* harmony import */ var _executors_catalog_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6051);
-/* harmony import */ var _parsers_formats_registry_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6770);
-/* harmony import */ var _util_canonical_json_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1989);
-/* harmony import */ var _limits_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8079);
-/* harmony import */ var _schema_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7684);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  zJ: () => (/* binding */ PLAN_DEFAULTS),
+  C3: () => (/* binding */ planIdOf)
+});
+
+// UNUSED EXPORTS: buildPlan, buildPreconditions, imageCacheKey, orderNodes, resolveJobName
+
+// EXTERNAL MODULE: ./src/util/canonical-json.ts
+var canonical_json = __nccwpck_require__(1989);
+// EXTERNAL MODULE: ./src/config/schema.ts + 3 modules
+var schema = __nccwpck_require__(4848);
+// EXTERNAL MODULE: ./src/config/zod-problems.ts + 1 modules
+var zod_problems = __nccwpck_require__(9839);
+;// CONCATENATED MODULE: ./src/config/matrix.ts
+
+
+
+
+/** The fields a `${{ matrix.AXIS }}` may appear in. */
+const SUBSTITUTED_FIELDS = (/* unused pure expression or super */ null && ([
+    'run',
+    'env',
+    'image',
+    'description',
+    'cpus',
+    'memory',
+    'paths',
+    'artifacts',
+    'reports',
+]));
+// Expanding a product far past the limit only to count it would be a denial of service of the planner.
+const MAX_PRODUCT = 65_536;
+/**
+ * The combinations of a matrix, with GitHub's meaning: the product of the axes, minus every combination matching an
+ * `exclude` entry, then each `include` entry added to every original combination whose axis values it does not
+ * contradict (values an include added may be overwritten, original ones never), or made a new combination when
+ * it matches none.
+ */
+function matrixCombinations(matrix, path, problems) {
+    const axes = axesOf(matrix);
+    const axisNames = Object.keys(axes);
+    for (const name of axisNames) {
+        if (!AXIS_NAME_PATTERN.test(name))
+            problems.push({
+                path: [...path, name],
+                at: 'key',
+                message: `invalid axis name ${JSON.stringify(name)}: expected letters, digits, "_" and "-", starting with a letter or "_"`,
+            });
+    }
+    const product = axisNames.reduce((size, name) => size * axes[name].length, axisNames.length === 0 ? 0 : 1);
+    if (product > MAX_PRODUCT) {
+        problems.push({ path, message: tooMany(product) });
+        return [];
+    }
+    let base = axisNames.length === 0 ? [] : [{}];
+    for (const name of axisNames)
+        base = base.flatMap((partial) => axes[name].map((value) => ({ ...partial, [name]: value })));
+    (matrix.exclude ?? []).forEach((entry, index) => {
+        for (const key of Object.keys(entry)) {
+            if (!axisNames.includes(key))
+                problems.push({
+                    path: [...path, 'exclude', index, key],
+                    at: 'key',
+                    message: `exclude names "${key}", which is not an axis of the matrix${didYouMean(key, axisNames)}`,
+                });
+        }
+    });
+    const kept = base.filter((values) => !(matrix.exclude ?? []).some((entry) => Object.entries(entry).every(([k, v]) => values[k] === v)));
+    const combinations = kept.map((values) => ({ values, named: axisNames }));
+    const originals = [...combinations];
+    for (const entry of matrix.include ?? []) {
+        const matching = originals.filter((combination) => Object.entries(entry).every(([key, value]) => !axisNames.includes(key) || combination.values[key] === value));
+        for (const combination of matching)
+            Object.assign(combination.values, entry);
+        if (matching.length === 0)
+            combinations.push({ values: { ...entry }, named: Object.keys(entry) });
+    }
+    if (axisNames.length === 0 && combinations.length === 0)
+        problems.push({
+            path,
+            message: 'the matrix has no axes: expected at least one axis (name: [values]) or include',
+        });
+    else if (combinations.length === 0)
+        problems.push({ path, message: 'the matrix makes no combinations (every one is excluded)' });
+    if (combinations.length > MAX_MATRIX_COMBINATIONS)
+        problems.push({ path, message: tooMany(combinations.length) });
+    return combinations;
+}
+function tooMany(count) {
+    return `the matrix makes ${count} combinations; at most ${MAX_MATRIX_COMBINATIONS} are allowed: split the job or exclude some`;
+}
+/** A matrix's axes (every key but include, exclude and fail-fast), in the order the file gives them. */
+function axesOf(matrix) {
+    return Object.fromEntries(Object.entries(matrix).filter(([key]) => !MATRIX_KEYWORDS.includes(key)));
+}
+/** A value in a name: a string as itself, a number or boolean after its axis (`node 22`, `debug true`). */
+function shown(key, value) {
+    return typeof value === 'string' ? value : `${key} ${String(value)}`;
+}
+/** The display name of a combination: `test (node 22, arm64)`. */
+function variantName(job, combination) {
+    return `${job} (${combination.named.map((key) => shown(key, combination.values[key])).join(', ')})`;
+}
+/** Lowercase a-z, 0-9, "_" and single dashes. */
+function slug(text) {
+    return text
+        .toLowerCase()
+        .replace(/[^a-z0-9_]+/g, '-')
+        .replace(/^-+|-+$/g, '');
+}
+/**
+ * Stable job ids for a job's combinations, from its id and the values that name each one (`test-node-22-arm64`):
+ * the same values always give the same id. An id too long, or the same as a sibling's, ends in a hash of the values.
+ */
+function variantIds(job, combinations) {
+    const plain = combinations.map((combination) => slug([job, ...combination.named.map((key) => slug(shown(key, combination.values[key])))].join('-')));
+    const count = new Map();
+    for (const id of plain)
+        count.set(id, (count.get(id) ?? 0) + 1);
+    return plain.map((id, index) => {
+        if (id.length <= 63 && id !== job && JOB_ID_PATTERN.test(id) && count.get(id) === 1)
+            return id;
+        const hash = sha256(canonicalJson({ job, values: combinations[index].values })).slice(0, 8);
+        return `${id.slice(0, 54).replace(/[-_]+$/, '')}-${hash}`;
+    });
+}
+/** Replaces every `${{ matrix.AXIS }}` in a text; an unknown axis is a problem at `path`. */
+function substitute(text, values, path, problems) {
+    return text.replace(MATRIX_REFERENCE, (whole, axis) => {
+        const value = values?.[axis];
+        if (value !== undefined)
+            return String(value);
+        problems.push({
+            path,
+            message: values === undefined
+                ? `${whole}: this job has no matrix`
+                : `${whole}: unknown matrix axis "${axis}"${didYouMean(axis, Object.keys(values))}`,
+        });
+        return whole;
+    });
+}
+/** Every string below a value with a `${{ matrix.… }}` in it, with its path. */
+function references(value, path) {
+    if (typeof value === 'string')
+        return new RegExp(MATRIX_REFERENCE.source).test(value) ? [path] : [];
+    if (Array.isArray(value))
+        return value.flatMap((item, index) => references(item, [...path, index]));
+    if (value !== null && typeof value === 'object')
+        return Object.entries(value).flatMap(([key, item]) => references(item, [...path, key]));
+    return [];
+}
+/** `${{ matrix.… }}` outside the fields that take it: in defaults, images, workspace, or another field of a job. */
+function misplacedReferences(config) {
+    const allowed = SUBSTITUTED_FIELDS.concat('matrix');
+    const found = [
+        ...['defaults', 'images', 'workspace'].flatMap((key) => references(config[key], [key])),
+        ...Object.entries(config.jobs).flatMap(([id, job]) => Object.entries(job).flatMap(([field, value]) => allowed.includes(field) ? [] : references(value, ['jobs', id, field]))),
+    ];
+    return found.map((path) => ({
+        path,
+        message: `\${{ matrix.… }} is not allowed here: only in a job's ${SUBSTITUTED_FIELDS.join(', ')}`,
+    }));
+}
+/** A job's definition with one combination's values substituted (before its final check). */
+function substituted(job, values, base, problems) {
+    const { matrix: _matrix, ...rest } = job;
+    const text = (value, field) => substitute(value, values, [...base, ...field], problems);
+    const list = (items, field) => items?.map((item, index) => text(item, [field, index]));
+    const number = (value, field) => {
+        if (typeof value !== 'string')
+            return value;
+        const result = text(value, [field]);
+        return /^\s*-?\d+(\.\d+)?\s*$/.test(result) ? Number(result) : result;
+    };
+    return {
+        ...rest,
+        run: text(job.run, ['run']),
+        ...(job.description === undefined ? {} : { description: text(job.description, ['description']) }),
+        ...(job.image === undefined ? {} : { image: text(job.image, ['image']) }),
+        ...(job.cpus === undefined ? {} : { cpus: number(job.cpus, 'cpus') }),
+        ...(job.memory === undefined ? {} : { memory: number(job.memory, 'memory') }),
+        ...(job.env === undefined
+            ? {}
+            : {
+                env: Object.fromEntries(Object.entries(job.env).map(([name, value]) => [
+                    name,
+                    typeof value === 'string' ? text(value, ['env', name]) : value,
+                ])),
+            }),
+        ...(job.paths === undefined ? {} : { paths: list(job.paths, 'paths') }),
+        ...(job.artifacts === undefined ? {} : { artifacts: list(job.artifacts, 'artifacts') }),
+        ...(job.reports === undefined
+            ? {}
+            : {
+                reports: Object.fromEntries(Object.entries(job.reports).map(([format, globs]) => [
+                    format,
+                    globs?.map((glob, index) => text(glob, ['reports', format, index])),
+                ])),
+            }),
+    };
+}
+/** Checks a substituted job again with the job schema, and that an image picked by a matrix value exists. */
+function checkVariant(data, job, config, base, label, problems) {
+    const image = data.image;
+    // An image picked by a matrix value must be one of the file's (a plain name was checked with the references).
+    if (typeof image === 'string' && image !== job.image && config.images?.[image] === undefined) {
+        const names = Object.keys(config.images ?? {});
+        problems.push({
+            path: [...base, 'image'],
+            message: `${label}unknown image "${image}"${names.length === 0 ? ' (no images are defined under "images")' : didYouMean(image, names)}`,
+        });
+    }
+    const result = JobSchema.safeParse(data, { reportInput: true });
+    if (!result.success) {
+        for (const problem of zodIssuesToProblems(result.error.issues, JobSchema, data))
+            problems.push({
+                ...problem,
+                path: [...base, ...(problem.path ?? [])],
+                message: `${label}${problem.message}`,
+            });
+        return undefined;
+    }
+    return result.data;
+}
+/**
+ * Every job of a jobs file as the jobs it runs: one variant per job without a matrix, one per combination of a
+ * matrix. Pure and deterministic; the problems are located by path (job, field) for the caller's locator.
+ */
+function matrix_expandJobs(config) {
+    const problems = misplacedReferences(config);
+    const variants = new Map();
+    const owner = new Map(Object.keys(config.jobs).map((id) => [id, id]));
+    for (const id of Object.keys(config.jobs).sort()) {
+        const job = config.jobs[id];
+        const base = ['jobs', id];
+        if (job.matrix === undefined) {
+            // Without a matrix every substitution is a mistake; the job itself passed the schema (and its cpus and
+            // memory, being no substitution, are numbers).
+            substituted(job, undefined, base, problems);
+            variants.set(id, [{ id, job: id, name: id, definition: job }]);
+            continue;
+        }
+        const combinations = matrixCombinations(job.matrix, [...base, 'matrix'], problems);
+        const ids = variantIds(id, combinations);
+        const list = [];
+        combinations.forEach((combination, index) => {
+            const name = variantName(id, combination);
+            const variantId = ids[index];
+            const clash = owner.get(variantId);
+            if (clash !== undefined) {
+                problems.push({
+                    path: [...base, 'matrix'],
+                    message: `variant "${name}" would be the job "${variantId}", which is ${clash === id ? 'also this job' : `the job "${clash}"`}: rename a job`,
+                });
+                return;
+            }
+            owner.set(variantId, id);
+            const data = substituted(job, combination.values, base, problems);
+            const definition = checkVariant(data, job, config, base, `variant "${name}": `, problems);
+            if (definition === undefined)
+                return;
+            list.push({
+                id: variantId,
+                job: id,
+                name,
+                values: combination.values,
+                ...(job.matrix['fail-fast'] === false ? { failFast: false } : {}),
+                definition,
+            });
+        });
+        variants.set(id, list);
+    }
+    return { variants, problems: dedupe(problems) };
+}
+/** One problem per path and message (an unknown axis in `run` is said once, not once per combination). */
+function dedupe(problems) {
+    const seen = new Set();
+    return problems.filter((problem) => {
+        const key = JSON.stringify([problem.path, problem.message]);
+        if (seen.has(key))
+            return false;
+        seen.add(key);
+        return true;
+    });
+}
+
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/executors/catalog.ts + 6 modules
+var catalog = __nccwpck_require__(6051);
+// EXTERNAL MODULE: ./src/parsers/formats/registry.ts + 33 modules
+var registry = __nccwpck_require__(6770);
+// EXTERNAL MODULE: ./src/plan/limits.ts
+var limits = __nccwpck_require__(8079);
+// EXTERNAL MODULE: ./src/plan/schema.ts
+var plan_schema = __nccwpck_require__(7684);
+;// CONCATENATED MODULE: ./src/plan/build.ts
+
 
 
 
@@ -43644,15 +43986,21 @@ const PLAN_DEFAULTS = { timeoutMinutes: 60, cpus: 2, memory: 2048 };
  * inputs always give the same plan (same planId, same bytes).
  */
 function buildPlan(config, context) {
-    const jobIds = Object.keys(config.jobs).sort();
-    const needsOf = (id) => normalizeNeeds(config.jobs[id].needs);
+    const expanded = expandJobs(config);
+    if (expanded.problems.length > 0)
+        throw new InputError(expanded.problems);
+    // From here on a "job" is a variant: a job of the file, or one combination of a matrix job.
+    const jobs = new Map([...expanded.variants.values()].flat().map((variant) => [variant.id, variant]));
+    const jobIds = [...jobs.keys()].sort(compareText);
+    const variantsOf = (job) => expanded.variants.get(job)?.map((variant) => variant.id) ?? [];
+    const needsOf = (id) => [...new Set(normalizeNeeds(jobs.get(id).definition.needs).flatMap(variantsOf))].sort(compareText);
     const excluded = new Map();
-    const explicitlySelected = selectJobs(config, context.only, jobIds, needsOf, excluded);
-    applyPathFilters(config, context.changes, jobIds, explicitlySelected, excluded);
+    const explicitlySelected = selectJobs(expanded.variants, jobs, context.only, jobIds, needsOf, excluded);
+    applyPathFilters(jobs, context.changes, jobIds, explicitlySelected, excluded);
     excludeDependents(jobIds, needsOf, excluded);
     const included = jobIds.filter((id) => !excluded.has(id));
     const problems = [];
-    const executeNodes = included.map((id) => buildExecuteNode(config, id, needsOf(id), context, problems));
+    const executeNodes = included.map((id) => buildExecuteNode(config, jobs.get(id), needsOf(id), (need) => jobs.get(need)?.definition, context, problems));
     if (problems.length > 0)
         throw new InputError(problems);
     const prepareNodes = buildPrepareNodes(config, executeNodes, context);
@@ -43663,7 +44011,12 @@ function buildPlan(config, context) {
         source: { ...context.source, jobsFile: context.jobsFile.name, jobsFileSha256: context.jobsFile.sha256 },
         trust: { trusted: context.trust.trusted, reason: context.trust.reason },
         scope: {
-            only: context.only === undefined ? null : [...new Set(context.only)].sort(),
+            // A display name (`test (node 22, arm64)`) is recorded as its variant's id.
+            only: context.only === undefined
+                ? null
+                : [
+                    ...new Set(context.only.map((name) => JOB_ID_PATTERN.test(name) ? name : resolveJobName(name, expanded.variants)[0])),
+                ].sort(),
             shard: null,
             executor: context.executor ?? null,
             defaultExecutor: context.defaultExecutor,
@@ -43686,36 +44039,50 @@ function buildPlan(config, context) {
 /** The plan id: sha256 of the canonical JSON of everything but planId and createdAt. */
 function planIdOf(plan) {
     const { planId: _id, createdAt: _at, ...body } = plan;
-    return (0,_util_canonical_json_js__WEBPACK_IMPORTED_MODULE_4__/* .sha256 */ .sc)((0,_util_canonical_json_js__WEBPACK_IMPORTED_MODULE_4__/* .canonicalJson */ .dj)(body));
+    return (0,canonical_json/* sha256 */.sc)((0,canonical_json/* canonicalJson */.dj)(body));
 }
 function normalizeNeeds(needs) {
     if (needs === undefined)
         return [];
     return [...new Set(typeof needs === 'string' ? [needs] : needs)].sort();
 }
+/**
+ * The jobs a name given to --only means: a job of the file (every variant of a matrix job), or one variant by its
+ * id or its display name (`test (node 22, arm64)`); undefined when it names none.
+ */
+function resolveJobName(name, variants) {
+    const all = [...variants.values()].flat();
+    const ofJob = variants.get(name);
+    if (ofJob !== undefined)
+        return ofJob.map((variant) => variant.id);
+    const one = all.find((variant) => variant.id === name || variant.name === name);
+    return one === undefined ? undefined : [one.id];
+}
 /** Marks jobs not reachable from --only as excluded; returns the jobs named explicitly. */
-function selectJobs(config, only, jobIds, needsOf, excluded) {
+function selectJobs(variants, jobs, only, jobIds, needsOf, excluded) {
     if (only === undefined)
         return new Set();
-    const unknown = only.filter((id) => config.jobs[id] === undefined);
+    const unknown = only.filter((name) => resolveJobName(name, variants) === undefined);
     if (unknown.length > 0) {
-        throw new InputError(unknown.map((id) => ({ message: `--only: unknown job "${id}"${didYouMean(id, jobIds)}` })));
+        const names = [...new Set([...variants.keys(), ...jobs.keys()])];
+        throw new InputError(unknown.map((id) => ({ message: `--only: unknown job "${id}"${didYouMean(id, names)}` })));
     }
+    const named = only.flatMap((name) => resolveJobName(name, variants));
     const selected = new Set();
-    postOrder(only, needsOf, (id) => selected.add(id));
-    const named = [...new Set(only)].sort().join(', ');
+    postOrder(named, needsOf, (id) => selected.add(id));
+    const listed = [...new Set(only)].sort().join(', ');
     for (const id of jobIds) {
         if (!selected.has(id))
-            excluded.set(id, { job: id, reason: 'not-selected', message: `not selected (--only ${named})` });
+            excluded.set(id, { job: id, reason: 'not-selected', message: `not selected (--only ${listed})` });
     }
-    return new Set(only);
+    return new Set(named);
 }
 /** Excludes jobs whose `paths` match no changed file. Jobs named with --only are never filtered out. */
-function applyPathFilters(config, changes, jobIds, explicitlySelected, excluded) {
+function applyPathFilters(jobs, changes, jobIds, explicitlySelected, excluded) {
     if (!changes.known)
         return;
     for (const id of jobIds) {
-        const paths = config.jobs[id].paths;
+        const paths = jobs.get(id).definition.paths;
         if (paths === undefined || excluded.has(id) || explicitlySelected.has(id))
             continue;
         if (firstMatchingFile(paths, changes.files) === undefined) {
@@ -43749,17 +44116,17 @@ function resolveExecutor(job, config, context) {
         return context.executor;
     return isVmExecutor(configured) ? context.executor : configured;
 }
-function buildExecuteNode(config, id, needs, context, problems) {
-    const job = config.jobs[id];
+function buildExecuteNode(config, variant, needs, definitionOf, context, problems) {
+    const { id, definition: job } = variant;
     const executor = resolveExecutor(job, config, context);
     const vm = isVmExecutor(executor);
     const imageName = vm ? (job.image ?? config.defaults?.image ?? null) : null;
     const image = imageName === null ? undefined : config.images?.[imageName];
     if (vm && image === undefined) {
         problems.push({
-            path: ['jobs', id],
+            path: ['jobs', variant.job],
             at: 'key',
-            message: `runs on ${executor}, which needs a guest image: set jobs.${id}.image or defaults.image (or run with --executor host)`,
+            message: `runs on ${executor}, which needs a guest image: set jobs.${variant.job}.image or defaults.image (or run with --executor host)`,
         });
     }
     const env = {};
@@ -43772,7 +44139,7 @@ function buildExecuteNode(config, id, needs, context, problems) {
     ].sort();
     return {
         id: `job:${id}`,
-        description: job.description ?? `Run job "${id}"`,
+        description: job.description ?? `Run job "${variant.name}"`,
         executor,
         dependsOn,
         kind: 'execute',
@@ -43798,9 +44165,26 @@ function buildExecuteNode(config, id, needs, context, problems) {
             .map(([name, guestPath]) => ({ name, guestPath }))
             .sort((a, b) => compareText(a.name, b.name)),
         ...(vm && (job.network ?? image?.network) === 'none' ? { network: 'none' } : {}),
+        ...matrixOf(variant),
         ...retryOf(job, config),
         ...limitsOf(job, config),
-        ...outputsOf(job, needs, config),
+        ...outputsOf(job, needs, definitionOf),
+    };
+}
+/** A variant's matrix record (job, display name, values with keys sorted), absent for a job without a matrix. */
+function matrixOf(variant) {
+    if (variant.values === undefined)
+        return {};
+    const values = Object.fromEntries(Object.keys(variant.values)
+        .sort(compareText)
+        .map((key) => [key, variant.values[key]]));
+    return {
+        matrix: {
+            job: variant.job,
+            name: variant.name,
+            values,
+            ...(variant.failFast === false ? { failFast: false } : {}),
+        },
     };
 }
 /** A job's caps, present only when the jobs file sets any (plans without them keep their form). */
@@ -43812,10 +44196,10 @@ function limitsOf(job, config) {
  * A job's outputs (what it keeps for the jobs that need it) and what it receives (the outputs of the jobs it needs
  * directly), each present only when there is something: plans without outputs keep their form.
  */
-function outputsOf(job, needs, config) {
+function outputsOf(job, needs, definitionOf) {
     const outputs = job.outputs ?? [];
     const receives = [...needs].sort(compareText).flatMap((need) => {
-        const paths = config.jobs[need]?.outputs ?? [];
+        const paths = definitionOf(need)?.outputs ?? [];
         return paths.length === 0 ? [] : [{ from: need, paths }];
     });
     return {
@@ -44232,6 +44616,16 @@ const ExecuteNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .r
     })
         .optional()
         .describe('Present only for jobs that retry: how many times at most, after which ends of an attempt.'),
+    matrix: zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        job: _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .JobIdSchema */ .uB.describe('The matrix job of the jobs file this node is a variant of.'),
+        name: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP().min(1).max(1000).describe('The display name, e.g. "test (node 22, arm64)".'),
+        values: zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(), _config_schema_js__WEBPACK_IMPORTED_MODULE_0__/* .MatrixValueSchema */ .i$).describe("The combination's values, by axis."),
+        failFast: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(false)
+            .optional()
+            .describe("Present when the matrix says fail-fast: false: this variant's failure stops nothing else."),
+    })
+        .optional()
+        .describe('Present only for a variant of a matrix job: which job, its display name and its values.'),
 });
 /** Any plan node. */
 const PlanNodeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .discriminatedUnion */ .gMt('kind', [PrepareNodeSchema, ExecuteNodeSchema]);
@@ -53703,6 +54097,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   euz: () => (/* binding */ literal),
   _H3: () => (/* binding */ looseObject),
   aig: () => (/* binding */ number),
+  Ikc: () => (/* binding */ object),
   jgl: () => (/* binding */ partialRecord),
   g1P: () => (/* binding */ record),
   rej: () => (/* binding */ strictObject),
@@ -53710,7 +54105,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   KCZ: () => (/* binding */ union)
 });
 
-// UNUSED EXPORTS: ZodAny, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNull, ZodNumber, ZodNumberFormat, ZodPrefault, ZodPreprocess, ZodPromise, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, object, optional, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, unknown, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
+// UNUSED EXPORTS: ZodAny, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNull, ZodNumber, ZodNumberFormat, ZodPrefault, ZodPreprocess, ZodPromise, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, optional, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, unknown, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/core/core.js
 var core_core = __nccwpck_require__(8532);
@@ -59774,7 +60169,7 @@ function object(shape, params) {
     const def = {
         type: "object",
         shape: shape ?? {},
-        ...util.normalizeParams(params),
+        ...core_util/* normalizeParams */.A2(params),
     };
     return new ZodObject(def);
 }
