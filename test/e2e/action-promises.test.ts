@@ -353,3 +353,45 @@ jobs:
 function literally(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('matrix jobs through the action', () => {
+  it('runs each variant as a job of its own: a check run named after it, its own outputs entry, needs waits for all', async () => {
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': `version: 1
+defaults: { executor: host }
+jobs:
+  test:
+    matrix:
+      node: [20, 22]
+      os: [bookworm]
+      include:
+        - { node: 24, os: trixie }
+      fail-fast: false
+    run: 'echo "node=\${{ matrix.node }} os=\${{ matrix.os }}"; test \${{ matrix.node }} != 22'
+  after: { run: echo after, needs: test }
+`,
+    });
+    const { harness } = step(workspace.root, { 'max-parallel': '4' });
+    const main = await harness.start('main').done;
+    expect(main.code, main.stdout).toBe(1);
+    const results = JSON.parse(main.outputs.results!) as Record<string, { status: string }>;
+    expect(Object.fromEntries(Object.entries(results).map(([job, result]) => [job, result.status]))).toEqual({
+      'test-node-20-bookworm': 'passed',
+      'test-node-22-bookworm': 'failed',
+      'test-node-24-trixie': 'passed',
+      after: 'skipped',
+    });
+    // One check run per variant, named as people read it, each with its own conclusion.
+    expect(github.api.checkRun('vmplan / test (node 20, bookworm)', workspace.head)).toMatchObject({
+      conclusion: 'success',
+    });
+    expect(github.api.checkRun('vmplan / test (node 22, bookworm)', workspace.head)).toMatchObject({
+      conclusion: 'failure',
+    });
+    expect(github.api.checkRun('vmplan / test (node 24, trixie)', workspace.head)).toMatchObject({
+      conclusion: 'success',
+    });
+    // Each variant's own values reached its own command.
+    expect(main.stdout).toContain('node=24 os=trixie');
+  });
+});

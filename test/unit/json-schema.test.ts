@@ -17,6 +17,12 @@ import { context, jobs } from '../support/jobs.js';
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats.default(ajv);
 
+/** A published schema compiled once (ajv refuses a second schema with the same $id). */
+function compiled(name: PublishedSchemaName) {
+  const schema = jsonSchemaFor(name) as { $id?: string };
+  return (schema.$id === undefined ? undefined : ajv.getSchema(schema.$id)) ?? ajv.compile(schema);
+}
+
 describe('published JSON Schemas', () => {
   for (const name of Object.keys(PUBLISHED_SCHEMAS) as PublishedSchemaName[]) {
     it(`schema/${name}.schema.json is in sync with the zod schema (run npm run schemas)`, () => {
@@ -25,7 +31,7 @@ describe('published JSON Schemas', () => {
   }
 
   it('accepts the example jobs file and rejects what vmplan rejects', () => {
-    const validate = ajv.compile(jsonSchemaFor('jobs'));
+    const validate = compiled('jobs');
     const example = parse(readFileSync('examples/jobs.yml', 'utf8'));
     expect(validate(example), JSON.stringify(validate.errors)).toBe(true);
     expect(validate({ ...example, jobs: { unit: { run: 'x', timout: 3 } } })).toBe(false);
@@ -33,8 +39,27 @@ describe('published JSON Schemas', () => {
     expect(validate({ ...example, images: { d: { arch: 'arm64', memory: '2G', nix: '.#g' } } })).toBe(false);
   });
 
+  it('accepts the matrix example, which plans one job per combination left after exclude', () => {
+    const validate = compiled('jobs');
+    const text = readFileSync('examples/matrix.yml', 'utf8');
+    expect(validate(parse(text)), JSON.stringify(validate.errors)).toBe(true);
+    const plan = buildPlan(jobs(text), context());
+    const variants = plan.nodes.flatMap((node) =>
+      node.kind === 'execute' && node.matrix !== undefined ? [[node.job, node.matrix.name, node.image]] : [],
+    );
+    expect(variants).toEqual([
+      ['unit-bookworm-amd64', 'unit (bookworm, amd64)', 'bookworm-amd64'],
+      ['unit-bookworm-arm64', 'unit (bookworm, arm64)', 'bookworm-arm64'],
+      ['unit-trixie-arm64', 'unit (trixie, arm64)', 'trixie-arm64'],
+    ]);
+    const report = plan.nodes.find((node) => node.id === 'job:report');
+    expect(report?.needs).toEqual(['unit-bookworm-amd64', 'unit-bookworm-arm64', 'unit-trixie-arm64']);
+    const validatePlan = compiled('plan');
+    expect(validatePlan(JSON.parse(serializePlan(plan))), JSON.stringify(validatePlan.errors)).toBe(true);
+  });
+
   it('accepts a plan vmplan wrote', () => {
-    const validate = ajv.compile(jsonSchemaFor('plan'));
+    const validate = compiled('plan');
     const plan = buildPlan(jobs(readFileSync('examples/jobs.yml', 'utf8')), context());
     expect(validate(JSON.parse(serializePlan(plan))), JSON.stringify(validate.errors)).toBe(true);
   });
