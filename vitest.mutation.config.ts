@@ -19,6 +19,19 @@ export default defineConfig({
       'test/integration/npm-package.test.ts',
       'test/integration/plan-elsewhere.test.ts',
       'test/integration/state-folder.test.ts',
+      'test/integration/cli-errors.test.ts',
+      'test/integration/cli-noise.test.ts',
+      'test/integration/cli-run-order.test.ts',
+      'test/integration/cli-running.test.ts',
+      'test/integration/local-like-ci.test.ts',
+      'test/integration/matrix-run.test.ts',
+      // Drives shells in a pseudo-terminal and changes the working folder, which a worker thread cannot.
+      'test/integration/completion.test.ts',
+      // Boot guests (or skip without one): a child process either way.
+      'test/security/privileged-files.test.ts',
+      'test/security/unbounded-work.test.ts',
+      'test/security/untrusted-secrets.test.ts',
+      'test/security/job-text.test.ts',
       // In process, but on the OCI client (not a mutated module): no core mutant was ever covered by it.
       'test/integration/oci-guest-image.test.ts',
     ],
