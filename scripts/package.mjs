@@ -14,7 +14,8 @@ const only = process.argv.slice(2);
 
 rmSync('dist', { recursive: true, force: only.length === 0 });
 for (const [name, source] of Object.entries(entries)) {
-  if (only.length > 0 && !only.includes(name)) continue;
+  // The worker goes into every bundle's folder, so it is built whenever any bundle is.
+  if (only.length > 0 && !only.includes(name) && name !== 'parse-worker') continue;
   const started = Date.now();
   rmSync(`dist/${name}`, { recursive: true, force: true });
   execFileSync(
@@ -47,7 +48,7 @@ writeFileSync(
   "// The action's post step (action.yml: runs.post). Built by npm run package.\nimport './post/index.js';\n",
 );
 // Each bundle starts its report-parsing worker from its own folder (new URL('./parse-worker.js', import.meta.url)).
-if (existsSync('dist/parse-worker/index.js'))
-  for (const name of ['main', 'post', 'cli'])
-    if (existsSync(`dist/${name}`))
-      copyFileSync('dist/parse-worker/index.js', `dist/${name}/parse-worker.js`);
+// Its own build folder is only a step on the way: removed, so one copy per bundle is all dist/ holds.
+for (const name of ['main', 'post', 'cli'])
+  if (existsSync(`dist/${name}`)) copyFileSync('dist/parse-worker/index.js', `dist/${name}/parse-worker.js`);
+rmSync('dist/parse-worker', { recursive: true, force: true });

@@ -10272,24 +10272,31 @@ function jobRelativizer(layout, runId, node, snapshotDir, repositoryRoot) {
 function readJobTestReports(layout, runId, node) {
     return readTestReports((0,external_node_path_.join)(layout.nodeDir(runId, node), 'reports'), node);
 }
+/** Each report file in a folder with each format the job's globs read it as, or why it is not read (too large). */
+function reportReads(folder, node) {
+    return filesUnder(folder).flatMap((file) => {
+        const path = (0,external_node_path_.relative)(folder, file);
+        return formatsOf(node, path).map((format) => (0,external_node_fs_.statSync)(file).size > format.maxBytes
+            ? { problem: `${path}: larger than ${(0,util_bytes/* formatBytes */.z)(format.maxBytes)}, not read as ${format.name}` }
+            : { file, path, format });
+    });
+}
+/** A parser's refusal of a report file, as one short line. */
+const parseProblem = (path, error) => `${path}: ${error.message.split('\n')[0].slice(0, 300)}`;
 /** The test reports in one folder (a job's, or one of its earlier attempts'), read as the job's globs say. */
 function readTestReports(folder, node) {
     const reports = [];
     const problems = [];
-    for (const file of filesUnder(folder)) {
-        const path = (0,external_node_path_.relative)(folder, file);
-        for (const format of formatsOf(node, path)) {
-            if ((0,external_node_fs_.statSync)(file).size > format.maxBytes) {
-                problems.push(`${path}: larger than ${(0,util_bytes/* formatBytes */.z)(format.maxBytes)}, not read as ${format.name}`);
-                continue;
-            }
+    for (const read of reportReads(folder, node)) {
+        if ('problem' in read)
+            problems.push(read.problem);
+        else
             try {
-                reports.push(format.parse((0,external_node_fs_.readFileSync)(file, 'utf8')));
+                reports.push(read.format.parse((0,external_node_fs_.readFileSync)(read.file, 'utf8')));
             }
             catch (error) {
-                problems.push(`${path}: ${error.message.split('\n')[0].slice(0, 300)}`);
+                problems.push(parseProblem(read.path, error));
             }
-        }
     }
     return { reports, problems };
 }
@@ -10308,20 +10315,16 @@ async function readJobTestReportsOffThread(layout, runId, node) {
 async function readTestReportsOffThread(folder, node) {
     const reports = [];
     const problems = [];
-    for (const file of filesUnder(folder)) {
-        const path = (0,external_node_path_.relative)(folder, file);
-        for (const format of formatsOf(node, path)) {
-            if ((0,external_node_fs_.statSync)(file).size > format.maxBytes) {
-                problems.push(`${path}: larger than ${(0,util_bytes/* formatBytes */.z)(format.maxBytes)}, not read as ${format.name}`);
-                continue;
-            }
+    for (const read of reportReads(folder, node)) {
+        if ('problem' in read)
+            problems.push(read.problem);
+        else
             try {
-                reports.push(await parseReportFile(format, file));
+                reports.push(await parseReportFile(read.format, read.file));
             }
             catch (error) {
-                problems.push(`${path}: ${error.message.split('\n')[0].slice(0, 300)}`);
+                problems.push(parseProblem(read.path, error));
             }
-        }
     }
     return { reports, problems };
 }

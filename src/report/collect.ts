@@ -2,6 +2,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, s
 import { join, relative } from 'node:path';
 import picomatch from 'picomatch';
 import { dedupe, parseDiagnostics, relativizer } from '../parsers/diagnostics/parse.js';
+import type { ReportFormat } from '../parsers/formats/format.js';
 import { reportFormat } from '../parsers/formats/registry.js';
 import type { Diagnostic, TestReport } from '../parsers/model.js';
 import { testFailureDiagnostics } from '../parsers/test-diagnostics.js';
@@ -111,23 +112,37 @@ export function readJobTestReports(
   return readTestReports(join(layout.nodeDir(runId, node), 'reports'), node);
 }
 
+/** Each report file in a folder with each format the job's globs read it as, or why it is not read (too large). */
+function reportReads(
+  folder: string,
+  node: ExecuteNode,
+): ({ file: string; path: string; format: ReportFormat } | { problem: string })[] {
+  return filesUnder(folder).flatMap((file) => {
+    const path = relative(folder, file);
+    return formatsOf(node, path).map((format) =>
+      statSync(file).size > format.maxBytes
+        ? { problem: `${path}: larger than ${formatBytes(format.maxBytes)}, not read as ${format.name}` }
+        : { file, path, format },
+    );
+  });
+}
+
+/** A parser's refusal of a report file, as one short line. */
+const parseProblem = (path: string, error: unknown) =>
+  `${path}: ${(error as Error).message.split('\n')[0]!.slice(0, 300)}`;
+
 /** The test reports in one folder (a job's, or one of its earlier attempts'), read as the job's globs say. */
 function readTestReports(folder: string, node: ExecuteNode): { reports: TestReport[]; problems: string[] } {
   const reports: TestReport[] = [];
   const problems: string[] = [];
-  for (const file of filesUnder(folder)) {
-    const path = relative(folder, file);
-    for (const format of formatsOf(node, path)) {
-      if (statSync(file).size > format.maxBytes) {
-        problems.push(`${path}: larger than ${formatBytes(format.maxBytes)}, not read as ${format.name}`);
-        continue;
-      }
+  for (const read of reportReads(folder, node)) {
+    if ('problem' in read) problems.push(read.problem);
+    else
       try {
-        reports.push(format.parse(readFileSync(file, 'utf8')));
+        reports.push(read.format.parse(readFileSync(read.file, 'utf8')));
       } catch (error) {
-        problems.push(`${path}: ${(error as Error).message.split('\n')[0]!.slice(0, 300)}`);
+        problems.push(parseProblem(read.path, error));
       }
-    }
   }
   return { reports, problems };
 }
@@ -155,19 +170,14 @@ async function readTestReportsOffThread(
 ): Promise<{ reports: TestReport[]; problems: string[] }> {
   const reports: TestReport[] = [];
   const problems: string[] = [];
-  for (const file of filesUnder(folder)) {
-    const path = relative(folder, file);
-    for (const format of formatsOf(node, path)) {
-      if (statSync(file).size > format.maxBytes) {
-        problems.push(`${path}: larger than ${formatBytes(format.maxBytes)}, not read as ${format.name}`);
-        continue;
-      }
+  for (const read of reportReads(folder, node)) {
+    if ('problem' in read) problems.push(read.problem);
+    else
       try {
-        reports.push(await parseReportFile(format, file));
+        reports.push(await parseReportFile(read.format, read.file));
       } catch (error) {
-        problems.push(`${path}: ${(error as Error).message.split('\n')[0]!.slice(0, 300)}`);
+        problems.push(parseProblem(read.path, error));
       }
-    }
   }
   return { reports, problems };
 }
