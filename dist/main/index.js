@@ -34720,7 +34720,9 @@ async function git_head_git(cwd, args, signal, env = process.env) {
 /** The commit to give jobs: the plan's when the repository has it, else HEAD; undefined without commits. */
 async function chooseHead(root, planCommit, signal) {
     const resolve = (rev) => git_head_git(root, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], signal).catch(() => '');
-    const commit = (planCommit ? await resolve(planCommit) : '') || (await resolve('HEAD'));
+    // A plan can be edited: only a hex object name is handed to git, never text it could read as an option.
+    const named = planCommit != null && /^[0-9a-f]{7,64}$/.test(planCommit) ? await resolve(planCommit) : '';
+    const commit = named || (await resolve('HEAD'));
     if (commit === '')
         return undefined;
     const branch = await git_head_git(root, ['symbolic-ref', '--short', '--quiet', 'HEAD'], signal).catch(() => '');

@@ -44,7 +44,9 @@ async function chooseHead(
 ): Promise<GitHead | undefined> {
   const resolve = (rev: string) =>
     git(root, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], signal).catch(() => '');
-  const commit = (planCommit ? await resolve(planCommit) : '') || (await resolve('HEAD'));
+  // A plan can be edited: only a hex object name is handed to git, never text it could read as an option.
+  const named = planCommit != null && /^[0-9a-f]{7,64}$/.test(planCommit) ? await resolve(planCommit) : '';
+  const commit = named || (await resolve('HEAD'));
   if (commit === '') return undefined;
   const branch = await git(root, ['symbolic-ref', '--short', '--quiet', 'HEAD'], signal).catch(() => '');
   const head = branch === '' ? '' : await resolve(`refs/heads/${branch}`);

@@ -268,6 +268,15 @@ describe('the git checkout a job sees', () => {
     expect(() => gitOut(target, 'symbolic-ref', '-q', 'HEAD')).toThrow();
   });
 
+  it('hands git only a hex commit name from the plan: anything else falls back to HEAD', async () => {
+    const root = makeRepository('forged-commit');
+    const head = gitOut(root, 'rev-parse', 'HEAD');
+    const forged = join(folder, 'forged-output');
+    const { target } = await snapshot(root, {}, join(root, '.vmplan'), `--output=${forged}`);
+    expect(gitOut(target, 'rev-parse', 'HEAD')).toBe(head);
+    expect(existsSync(forged)).toBe(false);
+  });
+
   it('is left out, saying so, for a repository without a commit', async () => {
     const root = join(folder, 'no-commit');
     writeTree(root, { 'a.txt': 'a' });
