@@ -1,5 +1,6 @@
 import {
   chmodSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maskFileInPlace } from '../../src/util/mask-file.js';
+import { maskTreeInPlace } from '../../src/util/mask-tree.js';
 
 describe('maskFileInPlace', () => {
   const folder = mkdtempSync(join(tmpdir(), 'vmplan-mask-file-'));
@@ -71,5 +73,33 @@ describe('maskFileInPlace', () => {
     expect(await maskFileInPlace(small, ['ab-secret-value-long-long', 'x'.repeat(40)])).toBe(true);
     expect(readFileSync(small, 'utf8')).toBe('***');
     expect(await maskFileInPlace(folder, ['anything'])).toBe(false);
+  });
+});
+
+describe('maskTreeInPlace', () => {
+  it('masks the contents and the names of files and folders at every depth, two names masking alike kept apart, never following a link', async () => {
+    const secret = 'tok-SECRET-42';
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-mask-tree-'));
+    const outside = mkdtempSync(join(tmpdir(), 'vmplan-mask-tree-outside-'));
+    writeFileSync(join(outside, 'victim.txt'), `keep ${secret}\n`);
+    mkdirSync(join(root, `dir-${secret}`, 'deeper'), { recursive: true });
+    writeFileSync(join(root, `dir-${secret}`, 'deeper', 'notes.txt'), `a ${secret} b\n`);
+    writeFileSync(join(root, `name-${secret}.txt`), 'first\n');
+    writeFileSync(join(root, `name-${secret.toUpperCase()}.txt`), 'unrelated\n');
+    writeFileSync(join(root, 'name-***.txt'), 'taken\n');
+    symlinkSync(outside, join(root, 'link'));
+
+    const count = await maskTreeInPlace(root, [secret]);
+
+    expect(readdirSync(root).sort()).toEqual(
+      ['dir-***', 'link', 'name-***.txt', 'name-***.txt.2', `name-${secret.toUpperCase()}.txt`].sort(),
+    );
+    expect(readFileSync(join(root, 'dir-***', 'deeper', 'notes.txt'), 'utf8')).toBe('a *** b\n');
+    expect(readFileSync(join(root, 'name-***.txt'), 'utf8')).toBe('taken\n');
+    expect(readFileSync(join(root, 'name-***.txt.2'), 'utf8')).toBe('first\n');
+    // The link is left as it is, and what it points at is untouched.
+    expect(readFileSync(join(outside, 'victim.txt'), 'utf8')).toBe(`keep ${secret}\n`);
+    // Two names and one file's contents.
+    expect(count).toBe(3);
   });
 });

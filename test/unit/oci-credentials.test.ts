@@ -62,6 +62,28 @@ describe('registry credentials', () => {
     expect(credentialsFor('quay.io', { DOCKER_CONFIG: join(home, 'elsewhere') }, home)).toBeUndefined();
   });
 
+  it("never hands one registry's docker login to another whose name is part of it, or the same host on a port", () => {
+    // A login for registry.example.com is not one for example.com; one for quay.io.evil.com not one for quay.io.
+    const config = join(home, 'lookalikes');
+    mkdirSync(config);
+    writeFileSync(
+      join(config, 'config.json'),
+      JSON.stringify({
+        auths: {
+          'https://registry.example.com/v1/': { auth: Buffer.from('robot:secret1').toString('base64') },
+          'quay.io.evil.com': { username: 'e', password: 'secret2' },
+          'localhost:5000': { username: 'l', password: 'secret3' },
+        },
+      }),
+    );
+    for (const registry of ['example.com', 'quay.io', 'evil.com', 'localhost', 'localhost:500', 'io']) {
+      expect([registry, credentialsFor(registry, { DOCKER_CONFIG: config }, home)]).toEqual([registry, undefined]);
+    }
+    // The controls: each login still serves its own registry.
+    expect(credentialsFor('registry.example.com', { DOCKER_CONFIG: config }, home)?.password).toBe('secret1');
+    expect(credentialsFor('localhost:5000', { DOCKER_CONFIG: config }, home)?.password).toBe('secret3');
+  });
+
   it('finds none for a registry nobody logged in to, or one behind a credential helper it does not run', () => {
     expect(credentialsFor('other.example.com', {}, home)).toBeUndefined();
     expect(credentialsFor('helper.example.com', {}, home)).toBeUndefined();
