@@ -356,6 +356,16 @@ jobs:
     );
   });
 
+  it('allows a name only when it is listed whole: not a longer name it begins, ends or is part of', () => {
+    for (const allowed of ['NPM', 'NPM_READ', 'READ_TOKEN', 'TOKEN', 'NPM_READ_TOKEN_X', 'npm_read_token']) {
+      const problems = untrustedPlanProblems(plan, withSecrets([allowed])).problems;
+      expect([allowed, problems.map((problem) => problem.path?.join('.'))]).toEqual([
+        allowed,
+        ['workspace.include-ignored', 'jobs.read.secrets', 'jobs.steal.secrets'],
+      ]);
+    }
+  });
+
   it('a trusted run is not held to either, whatever untrusted-secrets says', () => {
     expect(untrustedPlanProblems(plan, trustedPolicy()).problems).toEqual([]);
     expect(

@@ -77,7 +77,10 @@ describe('registry credentials', () => {
       }),
     );
     for (const registry of ['example.com', 'quay.io', 'evil.com', 'localhost', 'localhost:500', 'io']) {
-      expect([registry, credentialsFor(registry, { DOCKER_CONFIG: config }, home)]).toEqual([registry, undefined]);
+      expect([registry, credentialsFor(registry, { DOCKER_CONFIG: config }, home)]).toEqual([
+        registry,
+        undefined,
+      ]);
     }
     // The controls: each login still serves its own registry.
     expect(credentialsFor('registry.example.com', { DOCKER_CONFIG: config }, home)?.password).toBe('secret1');
