@@ -228,6 +228,33 @@ describe('mergeResults', () => {
     );
   });
 
+  it('keeps the first result of a job two shards reported, and its annotations; annotations of jobs outside the plan are dropped, the rest in plan order', () => {
+    const note = (job: string) => ({
+      level: 'error' as const,
+      title: job,
+      message: `from ${job}`,
+      job,
+      kind: 'job' as const,
+    });
+    const first = shardResults(1, { build: 'passed', unit: 'failed', e2e: 'passed' });
+    first.jobs.unit!.annotations = [note('unit')];
+    first.jobs.build!.annotations = [note('build-first')];
+    const second = shardResults(2, { docs: 'failed', fmt: 'passed', lint: 'passed', build: 'failed' });
+    second.jobs.build!.annotations = [note('build-second')];
+    second.jobs.docs!.annotations = [note('docs')];
+    second.jobs.ghost = { ...result('failed'), annotations: [note('ghost')] };
+    const merged = mergeResults(plan, [second, first]);
+    const build = mergeResults(plan, [first, second]).jobs.find((job) => job.job === 'build');
+    expect(build?.status).toBe('passed');
+    expect(merged.jobs.find((job) => job.job === 'build')?.status).toBe('failed');
+    expect(merged.jobs.map((job) => job.job)).not.toContain('ghost');
+    expect(mergeResults(plan, [first, second]).annotations.map((a) => a.title)).toEqual([
+      'build-first',
+      'docs',
+      'unit',
+    ]);
+  });
+
   it('a cancelled shard makes the merged run cancelled, not failed, and keeps its jobs cancelled and skipped', () => {
     const cancelledShard = shardResults(1, { build: 'passed', unit: 'cancelled', e2e: 'skipped' });
     expect(cancelledShard.status).toBe('cancelled');
