@@ -2,10 +2,12 @@ import { existsSync } from 'node:fs';
 import type { ProgressReporter } from '../engine/run-plan.js';
 import { startRun } from '../engine/start-run.js';
 import { enforceTrust } from '../engine/trust-check.js';
+import { InputError } from '../errors.js';
 import { availableExecutors } from '../executors/available.js';
 import { isVmExecutor } from '../executors/catalog.js';
 import type { ExecutorSettings } from '../executors/descriptor.js';
 import { checkFreeSpace } from '../images/cache-gc.js';
+import { givenImageFileProblems } from '../images/given-files.js';
 import { HostImagePreparer } from '../images/preparer.js';
 import type { Plan } from '../plan/schema.js';
 import type { TrustPolicy } from '../plan/trust.js';
@@ -123,6 +125,9 @@ async function execute(
       repositoryRoot: request.repositoryRoot,
       cacheDir: layout.cacheDir,
     });
+    // Prebuilt image files are looked for here, on the machine that runs the plan (it may have been made elsewhere).
+    const missing = givenImageFileProblems(plan, request.repositoryRoot);
+    if (missing.length > 0) throw new InputError(missing);
     await checkRoom(request);
     await startRun({
       plan,

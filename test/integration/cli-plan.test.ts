@@ -19,6 +19,13 @@ jobs:
   docs: { run: make docs, executor: host, paths: [docs/**] }
 `;
 
+/** The image files the jobs file names: small dummies (planning checks they are there, never boots them). */
+function writeImages(dir: string): void {
+  mkdirSync(join(dir, 'images'));
+  writeFileSync(join(dir, 'images/Image'), 'kernel\n');
+  writeFileSync(join(dir, 'images/initrd'), 'initrd\n');
+}
+
 beforeAll(() => {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe' });
   git('init', '-q', '-b', 'main');
@@ -28,6 +35,7 @@ beforeAll(() => {
   mkdirSync(join(repo, '.github'));
   writeFileSync(join(repo, '.github/vmplan.yml'), JOBS);
   writeFileSync(join(repo, 'README.md'), 'hello\n');
+  writeImages(repo);
   git('add', '.');
   git('commit', '-q', '-m', 'initial');
   git('checkout', '-q', '-b', 'feature');
@@ -71,6 +79,7 @@ describe('vmplan plan', () => {
       mkdirSync(join(own, 'docs'));
       writeFileSync(join(own, '.github/vmplan.yml'), JOBS);
       writeFileSync(join(own, 'docs/index.md'), '# docs\n');
+      writeImages(own);
       git('add', '.');
       git('commit', '-q', '-m', 'initial');
       git('checkout', '-q', '-b', 'feature');

@@ -575,6 +575,8 @@ jobs:
   on-host: { run: touch ${marker}, executor: host }
 `;
       const project = testProject(mixed, 'vmplan-min-free-');
+      project.write('images/Image', 'kernel\n');
+      project.write('images/initrd', 'initrd\n');
       onTestFinished(() => rmSync(outside, { recursive: true, force: true }));
       // A 64 MB disk for the state and cache folders: room for a host run, not for the VM default of 2 GB.
       await withTmpfs(outside, 'small-disk', 'size=64m', async (disk) => {

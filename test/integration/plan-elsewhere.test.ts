@@ -1,15 +1,21 @@
 // Reproducing a CI run anywhere: `vmplan run --plan plan.json` of a plan made on another machine, for another
 // executor, at another commit.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runVmplan } from '../support/cli.js';
 import { testProject } from '../support/project.js';
 
+// The image folder of the machine that plans: there while planning, gone where the plan runs on the host.
+const images = mkdtempSync(join(tmpdir(), 'vmplan-elsewhere-images-'));
+writeFileSync(join(images, 'kernel'), 'kernel\n');
+writeFileSync(join(images, 'initrd'), 'initrd\n');
+
 const YAML = `version: 1
 images:
-  guest: { arch: arm64, kernel: /opt/vmplan/kernel, initrd: /opt/vmplan/initrd }
+  guest: { arch: arm64, kernel: ${images}/kernel, initrd: ${images}/initrd }
 defaults: { image: guest, executor: vfkit }
 jobs:
   build: { run: echo "built on $(uname -s)" }
@@ -29,6 +35,8 @@ describe('vmplan run --plan made elsewhere', () => {
     const planned = await runVmplan(['plan', '--executor', 'vfkit'], { cwd: project.root });
     expect(planned.code, planned.stderr).toBe(0);
     const made = JSON.parse(readFileSync(join(project.root, '.vmplan/plan.json'), 'utf8'));
+    // This machine has no such image files: a run on the host boots no image, so it needs none.
+    rmSync(images, { recursive: true, force: true });
     // The checkout moves on: a new commit that edits the jobs file.
     project.write('.github/vmplan.yml', YAML.replace('echo tested', 'echo tested again'));
     git('commit', '-qam', 'edit');

@@ -11,6 +11,7 @@ import {
 import { resolveOciTags } from '../../context/oci-tags.js';
 import { InputError, type Problem } from '../../errors.js';
 import { EXECUTOR_NAMES } from '../../executors/catalog.js';
+import { givenImageFileProblems } from '../../images/given-files.js';
 import { buildPlan } from '../../plan/build.js';
 import { serializePlan, writePlan } from '../../plan/io.js';
 import { renderPlan } from '../../plan/render.js';
@@ -83,6 +84,8 @@ export async function planFromArgs(
   file: string | undefined,
   values: { only?: string[]; 'changed-files'?: string; base?: string; executor?: string; durations?: string },
   trust: PlanTrust,
+  /** Where the plan's relative image paths resolve (default: the repository root); `run --workspace` gives its folder. */
+  imagesRoot?: string,
 ): Promise<Plan> {
   if (values['changed-files'] !== undefined && values.base !== undefined) {
     throw new InputError('use either --changed-files or --base, not both');
@@ -95,8 +98,8 @@ export async function planFromArgs(
   const loaded = loadJobsFile(path, name, name === path ? undefined : root);
   const only = listOption(values.only);
   const ociDigests = await resolveOciTags(loaded.config, io.env, trust);
-  return locatedIn(loaded.locator, () =>
-    buildPlan(loaded.config, {
+  return locatedIn(loaded.locator, () => {
+    const plan = buildPlan(loaded.config, {
       ociDigests,
       source: localSource(io.cwd),
       trust: { trusted: trust.trusted, reason: trust.reason },
@@ -113,8 +116,12 @@ export async function planFromArgs(
         : { durations: readDurations(resolve(io.cwd, values.durations), values.durations) }),
       defaultExecutor: platformExecutor(),
       createdAt: planTimestamp(io.env),
-    }),
-  );
+    });
+    // Prebuilt image files that are not there fail here, located, rather than when a job is about to boot them.
+    const missing = givenImageFileProblems(plan, imagesRoot ?? root);
+    if (missing.length > 0) throw new InputError(missing);
+    return plan;
+  });
 }
 
 /** Runs `plan` and gives its problems about the jobs file (those with a path) their file, line and column. */

@@ -185,7 +185,13 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       plan = selectFromPlan(plan, only, `not selected (--only ${only.join(', ')})`, new Date().toISOString());
     planPath = values.plan;
   } else {
-    plan = await planFromArgs(io, positionals[0], values, trustFromFlags(values));
+    plan = await planFromArgs(
+      io,
+      positionals[0],
+      values,
+      trustFromFlags(values),
+      values.workspace === undefined ? undefined : resolve(io.cwd, values.workspace),
+    );
     planPath = plan.source.jobsFile;
   }
   if (values.shard !== undefined) plan = shardPlan(plan, parseShard(values.shard), new Date().toISOString());
