@@ -1,6 +1,5 @@
 import {
   closeSync,
-  copyFileSync,
   existsSync,
   ftruncateSync,
   mkdirSync,
@@ -10,26 +9,44 @@ import {
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { digestOf, fileDigest, type RegistryClient } from './client.js';
+import { digestOf, fileDigest, type RegistryClient, RegistryError } from './client.js';
+import { gunzipPart, gzipPart } from './part-codec.js';
 
 // A vmplan guest image as an OCI artifact: an image manifest with its own artifactType; the kernel and initrd are
-// one layer each, the root disk is cut into fixed-size chunks, each a layer named by its content, so a push or
-// pull of a changed image moves only the chunks that changed, and chunks of zeros are not stored at all (the
-// disk stays sparse on the way back).
+// one layer each, the root disk is cut into chunks, each a layer named by its content, so a push or pull of a
+// changed image moves only the chunks that changed, and chunks of zeros are not stored at all (the disk stays
+// sparse on the way back). Every part is gzipped (`part-codec`); its annotations give the bytes it unpacks to
+// (size and sha256) and, for a chunk, where it goes on the disk. `oras pull` writes the parts out under their
+// titles (kernel.gz, initrd.gz, disk-OFFSET.gz) and `gunzip` reads them; crane and skopeo copy them as blobs.
+// Images pushed before compression (plain parts) still pull: their media types are read as they were.
 
 /** The artifact type of a vmplan guest image. */
 export const GUEST_ARTIFACT_TYPE = 'application/vnd.vmplan.guest.v1';
-/** Media types of its parts. */
+/** Media types of its parts: gzip, with the structured-syntax suffix +gzip (RFC 8460). */
 export const MEDIA = {
   manifest: 'application/vnd.oci.image.manifest.v1+json',
   config: 'application/vnd.vmplan.guest.config.v1+json',
+  kernel: 'application/vnd.vmplan.guest.kernel.v1+gzip',
+  initrd: 'application/vnd.vmplan.guest.initrd.v1+gzip',
+  diskChunk: 'application/vnd.vmplan.guest.disk.chunk.v1+gzip',
+} as const;
+/** Media types of parts pushed uncompressed (vmplan before compression): still read, never written. */
+export const PLAIN_MEDIA = {
   kernel: 'application/vnd.vmplan.guest.kernel.v1',
   initrd: 'application/vnd.vmplan.guest.initrd.v1',
   diskChunk: 'application/vnd.vmplan.guest.disk.chunk.v1',
+} as const;
+/** Annotations of a gzipped part: the bytes it unpacks to, and for a chunk its place on the disk. */
+export const ANNOTATION = {
+  size: 'vmplan.size',
+  digest: 'vmplan.digest',
+  offset: 'vmplan.offset',
+  title: 'org.opencontainers.image.title',
 } as const;
 
 /** Root disks are cut into chunks of this size (the last one shorter). */
@@ -49,6 +66,7 @@ const DescriptorSchema = z.object({
   size: z.number().int().nonnegative(),
   annotations: z.record(z.string(), z.string()).optional(),
 });
+type Descriptor = z.infer<typeof DescriptorSchema>;
 
 /** The manifest fields a pull reads (validated: a registry's answer is input). */
 export const GuestManifestSchema = z.object({
@@ -74,7 +92,9 @@ interface Part {
   file: string;
   start: number;
   size: number;
+  /** sha256 of the part's own (uncompressed) bytes. */
   digest: string;
+  title: string;
   offset?: number;
 }
 
@@ -95,7 +115,11 @@ export function folderFiles(folder: string): GuestFiles {
   };
 }
 
-/** Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest digest. */
+/**
+ * Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest
+ * digest. A part whose bytes the tag's current image already has keeps that image's compressed blob (found by
+ * the part's own digest), so an unchanged image pushes the same manifest, whichever zlib compressed it first.
+ */
 export async function pushGuestImage(
   client: RegistryClient,
   image: string | GuestFiles,
@@ -103,11 +127,18 @@ export async function pushGuestImage(
 ): Promise<Transfer> {
   const files = typeof image === 'string' ? folderFiles(image) : image;
   const parts: Part[] = [];
-  for (const [file, mediaType] of [
-    [files.kernel, MEDIA.kernel],
-    [files.initrd, MEDIA.initrd],
+  for (const [file, mediaType, title] of [
+    [files.kernel, MEDIA.kernel, 'kernel.gz'],
+    [files.initrd, MEDIA.initrd, 'initrd.gz'],
   ] as const)
-    parts.push({ mediaType, file, start: 0, size: statSync(file).size, digest: await fileDigest(file) });
+    parts.push({
+      mediaType,
+      file,
+      start: 0,
+      size: statSync(file).size,
+      digest: await fileDigest(file),
+      title,
+    });
   const disk = files.disk;
   const size = disk === null ? undefined : statSync(disk).size;
   if (disk !== null && size !== undefined) parts.push(...diskChunks(disk, size));
@@ -117,25 +148,78 @@ export async function pushGuestImage(
   const before = client.bytesSent;
   let moved = 0;
   if (await client.pushBlob(digestOf(config), { bytes: config })) moved++;
-  // A chunk that repeats in the disk is one blob: the registry has it after its first upload.
-  for (const part of parts)
-    if (await client.pushBlob(part.digest, { file: part.file, start: part.start, size: part.size })) moved++;
+  const known = await knownParts(client, tag);
+  const layers: Descriptor[] = [];
+  for (const part of parts) {
+    const key = `${part.mediaType} ${part.digest} ${part.size}`;
+    let blob = known.get(key);
+    if (blob === undefined || !(await client.hasBlob(blob.digest))) {
+      const bytes = gzipPart(readPart(part));
+      blob = { mediaType: part.mediaType, digest: digestOf(bytes), size: bytes.length };
+      if (await client.pushBlob(blob.digest, { bytes })) moved++;
+      // A chunk that repeats in the disk is one blob: compressed and sent once.
+      known.set(key, blob);
+    }
+    layers.push({
+      mediaType: part.mediaType,
+      digest: blob.digest,
+      size: blob.size,
+      annotations: {
+        [ANNOTATION.title]: part.title,
+        [ANNOTATION.size]: String(part.size),
+        [ANNOTATION.digest]: part.digest,
+        ...(part.offset === undefined ? {} : { [ANNOTATION.offset]: String(part.offset) }),
+      },
+    });
+  }
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: MEDIA.manifest,
       artifactType: GUEST_ARTIFACT_TYPE,
       config: { mediaType: MEDIA.config, digest: digestOf(config), size: config.length },
-      layers: parts.map((part) => ({
-        mediaType: part.mediaType,
-        digest: part.digest,
-        size: part.size,
-        ...(part.offset === undefined ? {} : { annotations: { 'vmplan.offset': String(part.offset) } }),
-      })),
+      layers,
     }),
   );
   const digest = await client.putManifest(tag ?? digestOf(manifest), manifest, MEDIA.manifest);
   return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before };
+}
+
+/** The compressed blobs of the image `tag` names now, by media type, own digest and size; none for a new tag. */
+async function knownParts(client: RegistryClient, tag: string | undefined): Promise<Map<string, Descriptor>> {
+  const known = new Map<string, Descriptor>();
+  if (tag === undefined) return known;
+  let bytes: Buffer;
+  try {
+    bytes = (await client.getManifest(tag)).bytes;
+  } catch (error) {
+    if (error instanceof RegistryError && error.status === 404) return known;
+    throw error;
+  }
+  const parsed = GuestManifestSchema.safeParse(jsonOrUndefined(bytes));
+  if (!parsed.success) return known;
+  for (const layer of parsed.data.layers) {
+    const { [ANNOTATION.digest]: digest, [ANNOTATION.size]: size } = layer.annotations ?? {};
+    if (digest !== undefined && size !== undefined)
+      known.set(`${layer.mediaType} ${digest} ${size}`, {
+        mediaType: layer.mediaType,
+        digest: layer.digest,
+        size: layer.size,
+      });
+  }
+  return known;
+}
+
+/** A part's bytes, read from its file. */
+function readPart(part: Part): Buffer {
+  const bytes = Buffer.alloc(part.size);
+  const fd = openSync(part.file, 'r');
+  try {
+    readFully(fd, bytes, part.start);
+  } finally {
+    closeSync(fd);
+  }
+  return bytes;
 }
 
 /** The disk's chunks that hold data, with their digests; chunks of zeros are left out (holes). */
@@ -155,6 +239,7 @@ function diskChunks(disk: string, size: number): Part[] {
         start: offset,
         size: length,
         digest: digestOf(chunk),
+        title: chunkTitle(offset),
         offset,
       });
     }
@@ -164,10 +249,36 @@ function diskChunks(disk: string, size: number): Part[] {
   return parts;
 }
 
+/** A chunk's file name for tools that write parts out by title: its disk offset, in fixed-width hex. */
+function chunkTitle(offset: number): string {
+  return `disk-${offset.toString(16).padStart(12, '0')}.gz`;
+}
+
+/** A layer's bytes as the image holds them: a gzipped part unpacked and checked against its annotations. */
+function layerBytes(layer: Descriptor, blob: Buffer, reference: string): Buffer {
+  if (!layer.mediaType.endsWith('+gzip')) return blob;
+  const { [ANNOTATION.size]: size, [ANNOTATION.digest]: digest } = layer.annotations ?? {};
+  const bytes = Number(size);
+  if (
+    !Number.isSafeInteger(bytes) ||
+    bytes < 0 ||
+    digest === undefined ||
+    !/^sha256:[a-f0-9]{64}$/.test(digest)
+  )
+    throw new Error(`${reference}: part ${layer.digest} does not say what it unpacks to`);
+  return gunzipPart(blob, bytes, digest, `${reference}: part ${layer.digest}`);
+}
+
+/** The size a layer has once unpacked. */
+function unpackedSize(layer: Descriptor): number {
+  return layer.mediaType.endsWith('+gzip') ? Number(layer.annotations?.[ANNOTATION.size]) : layer.size;
+}
+
 /**
- * Pulls a guest image into `out` (kernel, initrd, disk): every blob verified; blobs are kept by digest in
- * `blobStore` while downloading, so an interrupted pull resumes where it stopped, and a chunk the image repeats is
- * downloaded once. The disk is written sparse: holes stay holes.
+ * Pulls a guest image into `out` (kernel, initrd, disk): every blob verified as served, then every gzipped part
+ * against the size and digest its manifest gives; blobs are kept by digest in `blobStore` while downloading, so an
+ * interrupted pull resumes where it stopped, and a chunk the image repeats is downloaded once. The disk is
+ * written sparse: holes stay holes. Images of plain (uncompressed) parts, as vmplan pushed before, pull as well.
  */
 export async function pullGuestImage(
   client: RegistryClient,
@@ -200,25 +311,28 @@ export async function pullGuestImage(
   );
   if (!parsedConfig.success) throw new Error(`${reference}: its config is not a vmplan guest config`);
   const config = parsedConfig.data;
-  for (const [name, mediaType] of [
-    ['kernel', MEDIA.kernel],
-    ['initrd', MEDIA.initrd],
-  ] as const) {
-    const layer = manifest.layers.find((candidate) => candidate.mediaType === mediaType);
+  for (const name of ['kernel', 'initrd'] as const) {
+    const layer = manifest.layers.find(
+      (candidate) => candidate.mediaType === MEDIA[name] || candidate.mediaType === PLAIN_MEDIA[name],
+    );
     if (layer === undefined) throw new Error(`${reference} has no ${name}`);
     rmSync(join(out, name), { force: true });
-    copyFileSync(await blob(layer.digest), join(out, name));
+    writeFileSync(join(out, name), layerBytes(layer, readFileSync(await blob(layer.digest)), reference));
   }
   if (config.disk !== null) {
     const disk = join(out, 'disk.partial');
     const fd = openSync(disk, 'w');
     try {
       ftruncateSync(fd, config.disk.size);
-      for (const layer of manifest.layers.filter((candidate) => candidate.mediaType === MEDIA.diskChunk)) {
-        const offset = Number(layer.annotations?.['vmplan.offset']);
-        if (!Number.isInteger(offset) || offset < 0 || offset + layer.size > config.disk.size)
+      for (const layer of manifest.layers.filter(
+        (candidate) =>
+          candidate.mediaType === MEDIA.diskChunk || candidate.mediaType === PLAIN_MEDIA.diskChunk,
+      )) {
+        const offset = Number(layer.annotations?.[ANNOTATION.offset]);
+        const size = unpackedSize(layer);
+        if (!Number.isSafeInteger(offset) || offset < 0 || !(offset + size <= config.disk.size))
           throw new Error(`${reference}: disk chunk ${layer.digest} has no valid offset`);
-        writeAt(fd, readFileSync(await blob(layer.digest)), offset);
+        writeAt(fd, layerBytes(layer, readFileSync(await blob(layer.digest)), reference), offset);
       }
     } finally {
       closeSync(fd);

@@ -1,5 +1,6 @@
 // Guest images through a real registry: pushed as an OCI artifact with the root disk in content-addressed
 // chunks, pulled back byte for byte and sparse; a changed image moves only its changed chunks.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -16,8 +17,15 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryClient } from '../../src/oci/client.js';
-import { CHUNK_BYTES, pullGuestImage, pushGuestImage } from '../../src/oci/guest-image.js';
+import { digestOf, RegistryClient } from '../../src/oci/client.js';
+import {
+  CHUNK_BYTES,
+  GUEST_ARTIFACT_TYPE,
+  MEDIA,
+  PLAIN_MEDIA,
+  pullGuestImage,
+  pushGuestImage,
+} from '../../src/oci/guest-image.js';
 import { runVmplan } from '../support/cli.js';
 import { ActionHarness, makeWorkspace } from '../support/github/action-harness.js';
 import { parseWorkflowCommands } from '../support/github/workflow-commands.js';
@@ -63,6 +71,10 @@ function imageFolder(name: string): string {
   return dir;
 }
 
+/** Where the registry keeps a blob (to read or corrupt it behind its back). */
+const blobFile = (digest: string) =>
+  join(registry.root, 'docker/registry/v2/blobs/sha256', digest.slice(7, 9), digest.slice(7), 'data');
+
 const same = (a: string, b: string) => readFileSync(a).equals(readFileSync(b));
 const allocated = (path: string) => statSync(path).blocks * 512;
 
@@ -74,10 +86,10 @@ describe.skipIf(!available)('guest images in an OCI registry', () => {
     // config + kernel + initrd + chunks 0, 3 and 5 (5 repeats 0: one blob, sent once); holes are not stored.
     expect(first.blobs).toBe(6);
     expect(first.moved).toBe(5);
-    // Everything once: kernel, initrd, two full chunks and the small config.
-    expect(first.bytes - (1_000_000 + 400_000 + 2 * CHUNK_BYTES)).toBeGreaterThan(0);
-    expect(first.bytes - (1_000_000 + 400_000 + 2 * CHUNK_BYTES)).toBeLessThan(200);
-
+    // Everything once, gzipped: random bytes stay their size, a chunk's zeros after them nearly vanish.
+    const data = 1_000_000 + 400_000 + 1_500_000 + 700_000;
+    expect(first.bytes).toBeGreaterThan(data);
+    expect(first.bytes).toBeLessThan(data + 200_000);
     const store = join(folder, 'blobs');
     const puller = new RegistryClient({ registry: registry.host, repository: 'acme/guest' }, undefined);
     const byTag = await pullGuestImage(puller, '1.0', join(folder, 'out-tag'), store);
@@ -95,12 +107,17 @@ describe.skipIf(!available)('guest images in an OCI registry', () => {
     const sentBefore = pusher.bytesSent;
     const second = await pushGuestImage(pusher, image, '1.1');
     expect(second.moved).toBe(1);
-    expect(pusher.bytesSent - sentBefore).toBe(CHUNK_BYTES);
+    expect(pusher.bytesSent - sentBefore).toBeGreaterThan(700_000);
+    expect(pusher.bytesSent - sentBefore).toBeLessThan(800_000);
     const receivedBefore = puller.bytesReceived;
     const update = await pullGuestImage(puller, '1.1', join(folder, 'out-1.1'), store);
     expect(update.moved).toBe(1);
-    expect(puller.bytesReceived - receivedBefore).toBe(CHUNK_BYTES);
+    expect(puller.bytesReceived - receivedBefore).toBe(pusher.bytesSent - sentBefore);
     expect(same(join(image, 'disk'), join(folder, 'out-1.1', 'disk'))).toBe(true);
+
+    // The same image pushed again to its tag: the same manifest, nothing sent.
+    const again = await pushGuestImage(pusher, image, '1.1');
+    expect(again).toEqual({ digest: second.digest, blobs: 6, moved: 0, bytes: 0 });
   });
 
   it('resumes an interrupted pull from the blob it stopped in, and refuses a corrupted chunk by name', async () => {
@@ -111,29 +128,24 @@ describe.skipIf(!available)('guest images in an OCI registry', () => {
       config: { size: number };
       layers: { digest: string; size: number; mediaType: string }[];
     };
-    const chunk = manifest.layers.find((layer) => layer.mediaType.endsWith('disk.chunk.v1'))!;
+    const chunk = manifest.layers.find((layer) => layer.mediaType.includes('disk.chunk.v1'))!;
     // A pull that stopped half-way through a chunk left its partial blob behind.
     const store = join(folder, 'resume-blobs');
     mkdirSync(store);
     const partial = join(store, `${chunk.digest.replace(':', '-')}.partial`);
-    const disk = readFileSync(join(image, 'disk'));
-    writeFileSync(partial, disk.subarray(0, CHUNK_BYTES / 2));
+    const served = readFileSync(blobFile(chunk.digest));
+    writeFileSync(partial, served.subarray(0, Math.floor(chunk.size / 2)));
     const puller = new RegistryClient({ registry: registry.host, repository: 'acme/resume' }, undefined);
     const pulled = await pullGuestImage(puller, pushed.digest, join(folder, 'resumed'), store);
     expect(same(join(image, 'disk'), join(folder, 'resumed', 'disk'))).toBe(true);
     // Only the rest of the interrupted chunk, then everything else once (chunk 5 repeats chunk 0).
-    expect(pulled.bytes).toBe(manifest.config.size + 1_000_000 + 400_000 + CHUNK_BYTES / 2 + CHUNK_BYTES);
+    const blobs = new Map(manifest.layers.map((layer) => [layer.digest, layer.size]));
+    const total = manifest.config.size + [...blobs.values()].reduce((sum, size) => sum + size, 0);
+    expect(pulled.bytes).toBe(total - Math.floor(chunk.size / 2));
 
     // A chunk corrupted in the registry's store: refused, named, nothing written as the image's disk.
-    const victim = manifest.layers.filter((layer) => layer.mediaType.endsWith('disk.chunk.v1'))[1]!;
-    const data = join(
-      registry.root,
-      'docker/registry/v2/blobs/sha256',
-      victim.digest.slice(7, 9),
-      victim.digest.slice(7),
-      'data',
-    );
-    writeFileSync(data, randomBytes(victim.size));
+    const victim = manifest.layers.filter((layer) => layer.mediaType.includes('disk.chunk.v1'))[1]!;
+    writeFileSync(blobFile(victim.digest), randomBytes(victim.size));
     const error = await pullGuestImage(
       puller,
       pushed.digest,
@@ -145,6 +157,116 @@ describe.skipIf(!available)('guest images in an OCI registry', () => {
     );
     expect(error.message).toContain(`blob ${victim.digest} arrived with digest`);
     expect(() => statSync(join(folder, 'corrupt', 'disk'))).toThrow();
+  });
+});
+
+describe.skipIf(!available)('gzipped parts', () => {
+  it('every part is a gzip blob that gunzip reads, titled for oras; the manifest says what each unpacks to', async () => {
+    const image = imageFolder('gz');
+    const client = new RegistryClient({ registry: registry.host, repository: 'acme/gz' }, undefined);
+    await pushGuestImage(client, image, '1');
+    const manifest = JSON.parse((await client.getManifest('1')).bytes.toString('utf8')) as {
+      layers: { digest: string; size: number; mediaType: string; annotations: Record<string, string> }[];
+    };
+    expect(manifest.layers.map((layer) => layer.mediaType)).toEqual([
+      MEDIA.kernel,
+      MEDIA.initrd,
+      MEDIA.diskChunk,
+      MEDIA.diskChunk,
+      MEDIA.diskChunk,
+    ]);
+    expect(manifest.layers.map((layer) => layer.annotations['org.opencontainers.image.title'])).toEqual([
+      'kernel.gz',
+      'initrd.gz',
+      'disk-000000000000.gz',
+      `disk-${(3 * CHUNK_BYTES).toString(16).padStart(12, '0')}.gz`,
+      `disk-${(5 * CHUNK_BYTES).toString(16).padStart(12, '0')}.gz`,
+    ]);
+    // The registry stores the kernel gzipped; the system's gunzip gives back the kernel's bytes.
+    const kernel = manifest.layers[0]!;
+    const unpacked = execFileSync('gzip', ['-dc', blobFile(kernel.digest)]);
+    expect(unpacked.equals(readFileSync(join(image, 'kernel')))).toBe(true);
+    expect(kernel.annotations['vmplan.size']).toBe('1000000');
+    // A chunk of 1.5 MB of data then zeros is stored in about the data's size, not 32 MB.
+    expect(manifest.layers[2]!.size).toBeLessThan(1_600_000);
+    expect(manifest.layers[2]!.annotations['vmplan.size']).toBe(String(CHUNK_BYTES));
+  });
+
+  it('pulls an image of plain parts, as vmplan pushed them before compression', async () => {
+    const client = new RegistryClient({ registry: registry.host, repository: 'acme/plain' }, undefined);
+    const kernel = randomBytes(300_000);
+    const initrd = randomBytes(100_000);
+    const chunk = randomBytes(CHUNK_BYTES);
+    const config = Buffer.from(
+      JSON.stringify({ vmplan: 1, disk: { size: 2 * CHUNK_BYTES, chunkBytes: CHUNK_BYTES } }),
+    );
+    for (const bytes of [config, kernel, initrd, chunk]) await client.pushBlob(digestOf(bytes), { bytes });
+    const layer = (mediaType: string, bytes: Buffer, offset?: number) => ({
+      mediaType,
+      digest: digestOf(bytes),
+      size: bytes.length,
+      ...(offset === undefined ? {} : { annotations: { 'vmplan.offset': String(offset) } }),
+    });
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA.manifest,
+        artifactType: GUEST_ARTIFACT_TYPE,
+        config: { mediaType: MEDIA.config, digest: digestOf(config), size: config.length },
+        layers: [
+          layer(PLAIN_MEDIA.kernel, kernel),
+          layer(PLAIN_MEDIA.initrd, initrd),
+          layer(PLAIN_MEDIA.diskChunk, chunk, CHUNK_BYTES),
+        ],
+      }),
+    );
+    await client.putManifest('old', manifest, MEDIA.manifest);
+    const out = join(folder, 'plain-out');
+    await pullGuestImage(client, 'old', out, join(folder, 'plain-blobs'));
+    expect(readFileSync(join(out, 'kernel')).equals(kernel)).toBe(true);
+    expect(readFileSync(join(out, 'initrd')).equals(initrd)).toBe(true);
+    const disk = readFileSync(join(out, 'disk'));
+    expect(disk.length).toBe(2 * CHUNK_BYTES);
+    expect(disk.subarray(CHUNK_BYTES).equals(chunk)).toBe(true);
+    expect(disk.subarray(0, CHUNK_BYTES).every((byte) => byte === 0)).toBe(true);
+  });
+
+  it('refuses a gzip part that unpacks to more, or to other bytes, than its manifest says', async () => {
+    const client = new RegistryClient({ registry: registry.host, repository: 'acme/bomb' }, undefined);
+    const image = imageFolder('bomb');
+    await pushGuestImage(client, image, '1');
+    const manifest = JSON.parse((await client.getManifest('1')).bytes.toString('utf8'));
+    // The kernel claims 10 bytes: a pull stops unpacking at 11 and refuses it.
+    manifest.layers[0].annotations['vmplan.size'] = '10';
+    await client.putManifest('short', Buffer.from(JSON.stringify(manifest)), MEDIA.manifest);
+    const short = await pullGuestImage(
+      client,
+      'short',
+      join(folder, 'bomb-out'),
+      join(folder, 'bomb-blobs'),
+    ).then(
+      () => new Error('the pull succeeded'),
+      (caught: unknown) => caught as Error,
+    );
+    expect(short.message).toBe(
+      `short: part ${manifest.layers[0].digest} unpacks to more than the 10 bytes its manifest says`,
+    );
+    manifest.layers[0].annotations['vmplan.size'] = '1000000';
+    manifest.layers[0].annotations['vmplan.digest'] = `sha256:${'0'.repeat(64)}`;
+    await client.putManifest('other', Buffer.from(JSON.stringify(manifest)), MEDIA.manifest);
+    const other = await pullGuestImage(
+      client,
+      'other',
+      join(folder, 'bomb-out'),
+      join(folder, 'bomb-blobs'),
+    ).then(
+      () => new Error('the pull succeeded'),
+      (caught: unknown) => caught as Error,
+    );
+    expect(other.message).toMatch(
+      /^other: part sha256:[0-9a-f]{64} unpacks to digest sha256:[0-9a-f]{64}, not sha256:0{64}: refused$/,
+    );
+    expect(() => statSync(join(folder, 'bomb-out', 'disk'))).toThrow();
   });
 });
 
