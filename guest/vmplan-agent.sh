@@ -143,6 +143,15 @@ workspace_owner() {
   [ "$OWNER" = "0" ] && OWNER=1000
 }
 
+if [ "$VMPLAN_RUN_AS_ROOT" = "1" ]; then
+  RUN_USER=root
+  RUN_HOME=/root
+else
+  RUN_USER=vmplan
+  RUN_HOME=/home/vmplan
+fi
+FOLDERS_READY=""
+
 # The workspace: the snapshot read-only under a writable layer (overlay), or a per-job copy (copy).
 uptime_to WORKSPACE_STARTED
 case "$VMPLAN_WORKSPACE_MODE" in
@@ -159,19 +168,28 @@ copy)
     mount_share vmplan-inputs "$PRIVATE/inputs" ro || setup_failed "cannot mount the vmplan-inputs share"
     LOWERS="$PRIVATE/inputs:$LOWER"
   fi
-  # The writable layer lives on the guest's own disk when it has one, else in memory.
-  # The root file system's type, from /proc/mounts (the last entry for / is the one in use).
+  # The writable layer lives on the guest's own disk when it has one, else in memory: in /run when that is a
+  # tmpfs already (vmplan's inits mount one), else a tmpfs of its own. The types of / and /run from /proc/mounts
+  # (the last entry for a mount point is the one in use).
   ROOT_FS=""
-  while read -r _ mount_point fs_type _; do [ "$mount_point" = / ] && ROOT_FS=$fs_type; done </proc/mounts
+  RUN_FS=""
+  while read -r _ mount_point fs_type _; do
+    case "$mount_point" in /) ROOT_FS=$fs_type ;; /run) RUN_FS=$fs_type ;; esac
+  done </proc/mounts
   if [ "$ROOT_FS" = "rootfs" ] || [ "$ROOT_FS" = "tmpfs" ] || [ "$ROOT_FS" = "ramfs" ]; then
     LAYER=/run/vmplan-layer
-    mkdir -p "$LAYER" && mount -t tmpfs -o mode=0755 vmplan-layer "$LAYER" || setup_failed "cannot mount a tmpfs for the workspace"
+    if [ "$RUN_FS" != tmpfs ]; then
+      mkdir -p "$LAYER" && mount -t tmpfs -o mode=0755 vmplan-layer "$LAYER" || setup_failed "cannot mount a tmpfs for the workspace"
+    fi
   else
     LAYER=/var/lib/vmplan-layer
-    rm -rf "$LAYER" && mkdir -p "$LAYER"
+    rm -rf "$LAYER"
   fi
-  mkdir -p "$LAYER/upper" "$LAYER/work" "$WORKSPACE"
-  [ "$VMPLAN_RUN_AS_ROOT" = "1" ] || chown "$OWNER:$OWNER" "$LAYER/upper"
+  # The job's folders in one process (umask 022): the layer's, the workspace, the command's and the user's home;
+  # what the job user writes belongs to it.
+  mkdir -p "$LAYER/upper" "$LAYER/work" "$WORKSPACE" "$PUBLIC" "$RUN_HOME" || setup_failed "cannot create the workspace folders"
+  [ "$RUN_USER" = root ] || chown "$OWNER:$OWNER" "$LAYER/upper" "$RUN_HOME"
+  FOLDERS_READY=1
   load_modules overlay
   mount -t overlay overlay -o "lowerdir=$LOWERS,upperdir=$LAYER/upper,workdir=$LAYER/work" "$WORKSPACE" ||
     setup_failed "cannot mount the workspace overlay (is the overlay module loaded?)"
@@ -180,19 +198,14 @@ esac
 uptime_to WORKSPACE_READY
 say "workspace ready (${VMPLAN_WORKSPACE_MODE:-overlay}) in $(((WORKSPACE_READY - WORKSPACE_STARTED) * 10)) ms"
 
-if [ "$VMPLAN_RUN_AS_ROOT" = "1" ]; then
-  RUN_USER=root
-  RUN_HOME=/root
-else
-  RUN_USER=vmplan
-  RUN_HOME=/home/vmplan
+if [ "$RUN_USER" != root ]; then
   known=""
   while IFS=: read -r user _; do [ "$user" = vmplan ] && known=1; done </etc/passwd 2>/dev/null
   if [ -z "$known" ]; then
     echo "vmplan:x:$OWNER:$OWNER:vmplan job:$RUN_HOME:/bin/sh" >>/etc/passwd
     echo "vmplan:x:$OWNER:" >>/etc/group
   fi
-  mkdir -p "$RUN_HOME" && chown "$OWNER:$OWNER" "$RUN_HOME"
+  [ -n "$FOLDERS_READY" ] || { mkdir -p "$RUN_HOME" && chown "$OWNER:$OWNER" "$RUN_HOME"; }
 fi
 
 # Caches kept across runs: share vmplan-cache-<name> mounted read-write at its folder. Folders the agent creates
@@ -222,7 +235,7 @@ CACHES
 fi
 
 # Readable by the job, writable by root only (umask 022): a copy the job cannot change under the agent.
-mkdir -p -m 755 "$PUBLIC" && cat "$JOB/command.sh" >"$PUBLIC/command.sh" || setup_failed "no command.sh"
+{ [ -n "$FOLDERS_READY" ] || mkdir -p -m 755 "$PUBLIC"; } && cat "$JOB/command.sh" >"$PUBLIC/command.sh" || setup_failed "no command.sh"
 WORKDIR="$WORKSPACE/$VMPLAN_WORKDIR"
 [ -d "$WORKDIR" ] || setup_failed "working-directory \"$VMPLAN_WORKDIR\" does not exist in the workspace"
 if command -v bash >/dev/null 2>&1; then SHELL_CMD="bash --noprofile --norc -eo pipefail"; else SHELL_CMD="sh -e"; fi
