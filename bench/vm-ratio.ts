@@ -3,6 +3,7 @@
 // job ÷ bare boot is what vmplan adds per job; the goal is ≤ 1.3× for the qemu executor and for vfkit through the
 // test shim. `node --import tsx bench/vm-ratio.ts [RUNS]` (default 5; medians). Needs qemu-system-aarch64.
 import { spawnSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { median, table } from './support.js';
 import { benchGuest, timeJob } from './support-vm.js';
 
@@ -46,6 +47,9 @@ const files = () => undefined;
 const bare: number[] = [];
 const jobs: Record<'qemu' | 'vfkit', number[]> = { qemu: [], vfkit: [] };
 const phases: Record<'qemu' | 'vfkit', Record<string, number>[]> = { qemu: [], vfkit: [] };
+// The machine may be shared: the load says how far the absolute times are from an idle machine's (the ratios,
+// measured side by side, move less).
+const loadBefore = loadavg()[0]!;
 bareBootMs(); // warm-up: page cache, QEMU's own start
 for (let i = 0; i < runs; i++) {
   bare.push(bareBootMs());
@@ -57,6 +61,9 @@ for (let i = 0; i < runs; i++) {
 }
 const bareMedian = median(bare);
 console.log(`## bench/vm-ratio: a VM job running \`echo\` ÷ the bare boot to power-off (median of ${runs})`);
+console.log(
+  `load average (1 min) ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${availableParallelism()} cores`,
+);
 console.log(
   table(
     ['what', 'median', 'ratio'],

@@ -109,9 +109,15 @@ mkfs.ext4 -q -F -L vmplan-root -E lazy_itable_init=1 -d "$ROOTFS" "$OUT/disk"
 
 # The initrd: static busybox and the modules to reach the disk.
 INITRD="$WORK/initrd"
-mkdir -p "$INITRD/bin" "$INITRD/sbin" "$INITRD/usr/bin" "$INITRD/usr/sbin" "$INITRD/dev" "$INITRD/proc" "$INITRD/sys" "$INITRD/newroot" "$INITRD/etc"
+mkdir -p "$INITRD/bin" "$INITRD/usr" "$INITRD/dev" "$INITRD/proc" "$INITRD/sys" "$INITRD/newroot" "$INITRD/etc"
 cp "$BUSYBOX" "$INITRD/bin/busybox"
-ln -s busybox "$INITRD/bin/sh"
+# busybox's applets linked here, not by `busybox --install` at each boot (as in the test guest; see there).
+busybox_applets "$INITRD/bin/busybox" >"$WORK/applets"
+for applet in sh mount modprobe switch_root; do
+  grep -qx "$applet" "$WORK/applets" || { echo "build-debian-guest: no applet $applet in $BUSYBOX's table" >&2; exit 1; }
+done
+while read -r applet; do [ "$applet" = busybox ] || ln -s busybox "$INITRD/bin/$applet"; done <"$WORK/applets"
+ln -s bin "$INITRD/sbin" && ln -s ../bin "$INITRD/usr/bin" && ln -s ../bin "$INITRD/usr/sbin"
 cp "$HERE/debian-initrd-init.sh" "$INITRD/init"
 chmod 755 "$INITRD/init"
 mknod -m 600 "$INITRD/dev/console" c 5 1

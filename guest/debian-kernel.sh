@@ -65,7 +65,9 @@ vmplan_copy_modules() {
   mkdir -p "$1/lib/modules/$KVER" "$1/etc"
   : >"$1/etc/vmplan-modules"
   for module in $2; do
-    file=$(sed -n "s|^\(.*/$module\.ko[^:]*\):.*|\1|p" "$MODROOT/modules.dep" | head -n 1)
+    # A module's file may spell its name with dashes (virtio-rng.ko for virtio_rng): either matches.
+    pattern=$(echo "$module" | sed 's/[-_]/[-_]/g')
+    file=$(sed -n "s|^\(.*/$pattern\.ko[^:]*\):.*|\1|p" "$MODROOT/modules.dep" | head -n 1)
     [ -z "$file" ] && continue # built in, or absent
     echo "$module" >>"$1/etc/vmplan-modules"
     for needed in "$file" $(sed -n "s|^$file: *||p" "$MODROOT/modules.dep"); do
@@ -80,4 +82,12 @@ vmplan_copy_modules() {
   # modules.builtin.modinfo too: depmod warns when it is missing.
   cp "$MODROOT/modules.builtin" "$MODROOT/modules.builtin.modinfo" "$MODROOT/modules.order" "$1/lib/modules/$KVER/" 2>/dev/null || true
   "$DEPMOD" -b "$1" "$KVER"
+}
+
+# busybox_applets BUSYBOX: prints the applet names of a busybox binary of any architecture, one a line, from its
+# table of names (NUL-separated and sorted, so it starts with "[" and "[["); the binary is never run.
+busybox_applets() {
+  offset=$(LC_ALL=C grep -obUaP '\[\x00\[\[\x00' "$1" | head -n 1 | cut -d: -f1)
+  [ -n "$offset" ] || { echo "vmplan: no applet table found in $1" >&2; return 1; }
+  tail -c +$((offset + 1)) "$1" | head -c 65536 | tr '\0' '\n' | awk 'NF == 0 { exit } { print }'
 }

@@ -1,6 +1,8 @@
 #!/bin/sh
 # vmplan-agent: runs one vmplan job inside a Linux guest, writes result.json and powers the guest off.
 # POSIX sh; works with busybox. The contract it implements is docs/guest-protocol.md.
+# Its setup is on every job's path: each process it starts costs milliseconds in an emulated guest (about 6 ms
+# under TCG), so it prefers builtins (read, case, parameter expansion) to commands, and no subshells or pipes.
 set -u
 
 PRIVATE=/run/vmplan-root           # root-only: the job share is mounted in here, out of the job's reach
@@ -43,7 +45,7 @@ json_string() {
   printf '"%s"' "$(printf '%s' "$1" | tr '\001-\037' ' ' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')"
 }
 
-# write_result STATUS EXIT_CODE|null MESSAGE|"" — atomically (temp file, rename), then sync.
+# write_result STATUS EXIT_CODE|null MESSAGE|"" — atomically (temp file, rename); power_off syncs.
 write_result() {
   message=null
   [ -n "$3" ] && message=$(json_string "$3")
@@ -55,13 +57,11 @@ write_result() {
   if is_number "$UP_STARTED" && is_number "$collected" &&
     { is_number "$UP_COMMAND" || [ "$UP_COMMAND" = null ]; } &&
     { is_number "$UP_FINISHED" || [ "$UP_FINISHED" = null ]; }; then
-    uptimes=$(printf ',"uptimes":{"started":%s,"command":%s,"finished":%s,"collected":%s}' \
-      "$UP_STARTED" "$UP_COMMAND" "$UP_FINISHED" "$collected")
+    uptimes=",\"uptimes\":{\"started\":$UP_STARTED,\"command\":$UP_COMMAND,\"finished\":$UP_FINISHED,\"collected\":$collected}"
   fi
   printf '{"version":1,"status":"%s","exitCode":%s,"startedAt":%s,"finishedAt":"%s","message":%s%s}\n' \
     "$1" "$2" "$started" "$(now)" "$message" "$uptimes" >"$JOB/.result.json.tmp" &&
     mv -f "$JOB/.result.json.tmp" "$JOB/result.json" && RESULT_WRITTEN=1
-  sync
 }
 
 power_off() {
@@ -81,23 +81,32 @@ setup_failed() {
   exit 1
 }
 
-# load_modules NAME...: the drivers a step needs, loaded when it needs them (a guest's init loads only what its
-# console needs: each module costs a noticeable part of a second in an emulated guest), in one modprobe. A no-op
-# for built-in drivers and loaded modules; images without modprobe load their own.
-load_modules() { modprobe -a "$@" 2>/dev/null; }
+# load_modules NAME...: the drivers a step needs, in one modprobe, and none when all are loaded already (vmplan's
+# inits load the usual ones at boot, in one process; /sys/module/NAME is there once a module is loaded). Built-in
+# drivers without a /sys/module entry cost a modprobe that does nothing; images without modprobe load their own.
+# `missing NAME...` is true when one of them is not loaded.
+missing() {
+  for module in "$@"; do [ -d "/sys/module/$module" ] || return 0; done
+  return 1
+}
+load_modules() { ! missing "$@" || modprobe -a "$@" 2>/dev/null; }
 
 # mount_share TAG DIR OPTIONS: virtiofs (vfkit, QEMU with virtiofsd), else 9p (QEMU without virtiofsd).
-VIRTIOFS_LOADED=""
 mount_share() {
-  mkdir -p "$2"
-  [ -n "$VIRTIOFS_LOADED" ] || { load_modules virtiofs; VIRTIOFS_LOADED=1; }
+  [ -d "$2" ] || mkdir -p "$2"
+  load_modules virtiofs
   mount -t virtiofs -o "$3" "$1" "$2" 2>/dev/null && return 0
   load_modules 9pnet_virtio 9p
   mount -t 9p -o "trans=virtio,version=9p2000.L,msize=262144,$3" "$1" "$2" 2>/dev/null && return 0
   return 1
 }
 
-mkdir -p "$PRIVATE" && chmod 700 "$PRIVATE"
+# The private folder and the mount points in it, root-only: made in one process under umask 077 (a folder that
+# was there already is made root-only by chmod).
+[ -d "$PRIVATE" ] && chmod 700 "$PRIVATE"
+umask 077
+mkdir -p "$JOB" "$LOWER" || { umask 022; setup_failed "cannot create $PRIVATE"; }
+umask 022
 mount_share vmplan-job "$JOB" rw || setup_failed "cannot mount the vmplan-job share"
 [ -r "$JOB/job.env" ] || setup_failed "no job.env in the vmplan-job share"
 # Settings written by the host (trusted): VMPLAN_JOB, VMPLAN_WORKDIR, VMPLAN_TIMEOUT_SECONDS, VMPLAN_RUN_AS_ROOT,
@@ -115,50 +124,72 @@ if [ "${VMPLAN_NETWORK:-1}" = "1" ]; then
     load_modules virtio_net
     DHCP=""
     if command -v udhcpc >/dev/null 2>&1; then DHCP=udhcpc; elif busybox udhcpc --help >/dev/null 2>&1; then DHCP="busybox udhcpc"; fi
-    if [ -d /sys/class/net/eth0 ] && ! ip -4 addr show eth0 2>/dev/null | grep -q inet && [ -n "$DHCP" ]; then
+    if [ -d /sys/class/net/eth0 ] && [ -n "$DHCP" ] && case "$(ip -4 addr show eth0 2>/dev/null)" in *inet*) false ;; esac; then
       ip link set eth0 up 2>/dev/null
       $DHCP -i eth0 -n -q -t 5 -T 1 -s /usr/share/vmplan/udhcpc.script >/dev/null 2>&1 || say "no DHCP lease on eth0"
     fi
   ) &
 fi
 # The root disk's drivers (a job may mount it) and the entropy source, also in the background.
-[ "${VMPLAN_DISK:-1}" = "1" ] && load_modules virtio_blk crc32c_generic ext4 &
-load_modules virtio_rng &
+# (No process at all when they are loaded already: `&` alone starts one.)
+modules=virtio_rng
+[ "${VMPLAN_DISK:-1}" = "1" ] && modules="virtio_blk crc32c_generic ext4 $modules"
+# shellcheck disable=SC2086 # a list of names
+if missing $modules; then modprobe -a $modules 2>/dev/null & fi
 
 # The user the job runs as: root, or "vmplan" with the uid that owns the workspace (so it can write there).
 workspace_owner() {
-  owner=$(stat -c %u "$1")
-  [ "$owner" = "0" ] && owner=1000
-  echo "$owner"
+  OWNER=$(stat -c %u "$1")
+  [ "$OWNER" = "0" ] && OWNER=1000
 }
+
+if [ "$VMPLAN_RUN_AS_ROOT" = "1" ]; then
+  RUN_USER=root
+  RUN_HOME=/root
+else
+  RUN_USER=vmplan
+  RUN_HOME=/home/vmplan
+fi
+FOLDERS_READY=""
 
 # The workspace: the snapshot read-only under a writable layer (overlay), or a per-job copy (copy).
 uptime_to WORKSPACE_STARTED
 case "$VMPLAN_WORKSPACE_MODE" in
 copy)
   mount_share vmplan-work "$WORKSPACE" rw || setup_failed "cannot mount the vmplan-work share"
-  OWNER=$(workspace_owner "$WORKSPACE")
+  workspace_owner "$WORKSPACE"
   ;;
 *)
   mount_share vmplan-work "$LOWER" ro || setup_failed "cannot mount the vmplan-work share"
-  OWNER=$(workspace_owner "$LOWER")
+  workspace_owner "$LOWER"
   LOWERS="$LOWER"
   # The outputs of the jobs this one needs: a second read-only layer over the snapshot, at the same paths.
   if [ "${VMPLAN_INPUTS:-0}" = "1" ]; then
     mount_share vmplan-inputs "$PRIVATE/inputs" ro || setup_failed "cannot mount the vmplan-inputs share"
     LOWERS="$PRIVATE/inputs:$LOWER"
   fi
-  # The writable layer lives on the guest's own disk when it has one, else in memory.
-  ROOT_FS=$(stat -f -c %T / 2>/dev/null)
-  if [ "$ROOT_FS" = "tmpfs" ] || [ "$ROOT_FS" = "ramfs" ]; then
+  # The writable layer lives on the guest's own disk when it has one, else in memory: in /run when that is a
+  # tmpfs already (vmplan's inits mount one), else a tmpfs of its own. The types of / and /run from /proc/mounts
+  # (the last entry for a mount point is the one in use).
+  ROOT_FS=""
+  RUN_FS=""
+  while read -r _ mount_point fs_type _; do
+    case "$mount_point" in /) ROOT_FS=$fs_type ;; /run) RUN_FS=$fs_type ;; esac
+  done </proc/mounts
+  if [ "$ROOT_FS" = "rootfs" ] || [ "$ROOT_FS" = "tmpfs" ] || [ "$ROOT_FS" = "ramfs" ]; then
     LAYER=/run/vmplan-layer
-    mkdir -p "$LAYER" && mount -t tmpfs -o mode=0755 vmplan-layer "$LAYER" || setup_failed "cannot mount a tmpfs for the workspace"
+    if [ "$RUN_FS" != tmpfs ]; then
+      mkdir -p "$LAYER" && mount -t tmpfs -o mode=0755 vmplan-layer "$LAYER" || setup_failed "cannot mount a tmpfs for the workspace"
+    fi
   else
     LAYER=/var/lib/vmplan-layer
-    rm -rf "$LAYER" && mkdir -p "$LAYER"
+    rm -rf "$LAYER"
   fi
-  mkdir -p "$LAYER/upper" "$LAYER/work" "$WORKSPACE"
-  [ "$VMPLAN_RUN_AS_ROOT" = "1" ] || chown "$OWNER:$OWNER" "$LAYER/upper"
+  # The job's folders in one process (umask 022): the layer's, the workspace, the command's and the user's home;
+  # what the job user writes belongs to it.
+  mkdir -p "$LAYER/upper" "$LAYER/work" "$WORKSPACE" "$PUBLIC" "$RUN_HOME" || setup_failed "cannot create the workspace folders"
+  [ "$RUN_USER" = root ] || chown "$OWNER:$OWNER" "$LAYER/upper" "$RUN_HOME"
+  FOLDERS_READY=1
   load_modules overlay
   mount -t overlay overlay -o "lowerdir=$LOWERS,upperdir=$LAYER/upper,workdir=$LAYER/work" "$WORKSPACE" ||
     setup_failed "cannot mount the workspace overlay (is the overlay module loaded?)"
@@ -167,17 +198,14 @@ esac
 uptime_to WORKSPACE_READY
 say "workspace ready (${VMPLAN_WORKSPACE_MODE:-overlay}) in $(((WORKSPACE_READY - WORKSPACE_STARTED) * 10)) ms"
 
-if [ "$VMPLAN_RUN_AS_ROOT" = "1" ]; then
-  RUN_USER=root
-  RUN_HOME=/root
-else
-  RUN_USER=vmplan
-  RUN_HOME=/home/vmplan
-  if ! grep -q '^vmplan:' /etc/passwd 2>/dev/null; then
+if [ "$RUN_USER" != root ]; then
+  known=""
+  while IFS=: read -r user _; do [ "$user" = vmplan ] && known=1; done </etc/passwd 2>/dev/null
+  if [ -z "$known" ]; then
     echo "vmplan:x:$OWNER:$OWNER:vmplan job:$RUN_HOME:/bin/sh" >>/etc/passwd
     echo "vmplan:x:$OWNER:" >>/etc/group
   fi
-  mkdir -p "$RUN_HOME" && chown "$OWNER:$OWNER" "$RUN_HOME"
+  [ -n "$FOLDERS_READY" ] || { mkdir -p "$RUN_HOME" && chown "$OWNER:$OWNER" "$RUN_HOME"; }
 fi
 
 # Caches kept across runs: share vmplan-cache-<name> mounted read-write at its folder. Folders the agent creates
@@ -206,17 +234,20 @@ $VMPLAN_CACHES
 CACHES
 fi
 
-mkdir -p "$PUBLIC" && chmod 755 "$PUBLIC"
-cp "$JOB/command.sh" "$PUBLIC/command.sh" && chmod 644 "$PUBLIC/command.sh" || setup_failed "no command.sh"
+# Readable by the job, writable by root only (umask 022): a copy the job cannot change under the agent.
+{ [ -n "$FOLDERS_READY" ] || mkdir -p -m 755 "$PUBLIC"; } && cat "$JOB/command.sh" >"$PUBLIC/command.sh" || setup_failed "no command.sh"
 WORKDIR="$WORKSPACE/$VMPLAN_WORKDIR"
 [ -d "$WORKDIR" ] || setup_failed "working-directory \"$VMPLAN_WORKDIR\" does not exist in the workspace"
 if command -v bash >/dev/null 2>&1; then SHELL_CMD="bash --noprofile --norc -eo pipefail"; else SHELL_CMD="sh -e"; fi
 
+# setpriv from util-linux can drop to the user without PAM (minimal images have no PAM config for su); busybox's
+# cannot (no --reuid). Asked here, before the command's clock starts.
+SETPRIV=""
+[ "$RUN_USER" = root ] || case "$(setpriv --help 2>&1)" in *--reuid*) SETPRIV=1 ;; esac
 # The network and the disk's drivers, started in the background above, are ready before the command starts.
 wait
 say "running as $RUN_USER in $WORKDIR"
 STARTED=$(now)
-start_seconds=$(date +%s)
 # Creating guest.log is the event the host times: it ties the guest's clock to the host's.
 uptime_to UP_COMMAND
 : >"$JOB/guest.log"
@@ -235,17 +266,23 @@ uptime_to UP_COMMAND
   cd "$WORKDIR" || exit 125
   if [ "$RUN_USER" = root ]; then
     timeout -s TERM -k 5 "$VMPLAN_TIMEOUT_SECONDS" $SHELL_CMD "$PUBLIC/command.sh" </dev/null
-  elif setpriv --help 2>&1 | grep -q -- --reuid; then
-    # util-linux setpriv: drop to the user without PAM (minimal images have no PAM config for su).
+  elif [ -n "$SETPRIV" ]; then
     timeout -s TERM -k 5 "$VMPLAN_TIMEOUT_SECONDS" setpriv --reuid="$OWNER" --regid="$OWNER" --clear-groups $SHELL_CMD "$PUBLIC/command.sh" </dev/null
   else
     timeout -s TERM -k 5 "$VMPLAN_TIMEOUT_SECONDS" su -m -s /bin/sh "$RUN_USER" -c "exec $SHELL_CMD $PUBLIC/command.sh" </dev/null
   fi
   echo $? >"$PRIVATE/exit-code"
 ) 2>&1 | tee -a "$JOB/guest.log"
-code=$(cat "$PRIVATE/exit-code" 2>/dev/null || echo 255)
+code=255
+read -r code <"$PRIVATE/exit-code" 2>/dev/null
+is_number "$code" || code=255
 uptime_to UP_FINISHED
-elapsed=$(($(date +%s) - start_seconds))
+# Whole seconds the command ran, on the guest's monotonic clock (no `date` process, and no jump with the wall clock).
+if is_number "$UP_FINISHED" && is_number "$UP_COMMAND"; then
+  elapsed=$(((UP_FINISHED - UP_COMMAND) / 100))
+else
+  elapsed=$VMPLAN_TIMEOUT_SECONDS # no clock: an exit code of `timeout` is taken as the timeout it says it is
+fi
 rm -f "$JOB/secrets.env"
 
 # collect FOLDER PATTERNS: copies what matches each fnmatch pattern (one per line) into the job share. The host

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync, realpathSync } from 'node:fs';
 
 /** Host folders bind-mounted onto themselves `nosuid,nodev` while a guest can write them. */
 export interface InertMounts {
@@ -35,9 +36,12 @@ export function mountInert(folders: readonly string[]): InertMounts {
     return problems;
   };
   for (const folder of folders) {
-    const bound = run('mount', ['--bind', folder, folder]);
+    // util-linux binds and applies the flags in one call (one process: a job's start waits for these); a mount
+    // that bound without them (an older or other `mount`) gets the remount that sets them.
+    const bound = run('mount', ['--bind', '-o', 'nosuid,nodev', folder, folder]);
     if (bound === undefined) mounted.push(folder);
-    const why = bound ?? run('mount', ['-o', 'remount,bind,nosuid,nodev', folder]);
+    const why =
+      bound ?? (isInert(folder) ? undefined : run('mount', ['-o', 'remount,bind,nosuid,nodev', folder]));
     if (why !== undefined) {
       release();
       throw new Error(
@@ -46,4 +50,38 @@ export function mountInert(folders: readonly string[]): InertMounts {
     }
   }
   return { folders: [...mounted], release };
+}
+
+/** True when the mount on top at `folder` is `nosuid,nodev` (from /proc/self/mountinfo; false when unreadable). */
+export function isInert(folder: string, mountinfo = readMountinfo()): boolean {
+  let target: string;
+  try {
+    target = realpathSync(folder);
+  } catch {
+    return false;
+  }
+  // Fields: id, parent, device, root, mount point (spaces and the like as \ooo), mount options, ...; the
+  // last line for a mount point is the mount on top.
+  const options = mountinfo
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter((fields) => fields.length > 5 && unescapeMountPath(fields[4]!) === target)
+    .pop()?.[5]
+    ?.split(',');
+  return options?.includes('nosuid') === true && options.includes('nodev');
+}
+
+function readMountinfo(): string {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** A mountinfo path: the kernel writes space, tab, newline and backslash as \ooo. */
+function unescapeMountPath(path: string): string {
+  return path.replace(/\\([0-7]{3})/g, (_match, octal: string) =>
+    String.fromCharCode(Number.parseInt(octal, 8)),
+  );
 }
