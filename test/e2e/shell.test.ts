@@ -28,21 +28,27 @@ jobs:
   return project;
 }
 
+/** The newest run's folder. */
+function latestRunDir(root: string): string {
+  return join(root, '.vmplan/runs', readdirSync(join(root, '.vmplan/runs')).sort().pop()!);
+}
+
 /**
- * Opens `vmplan shell latest build` on a pseudo-terminal, types into the guest, leaves it, and checks what the
- * machine shows: the VM ran while the shell was open and nothing of it stays (processes, the shell's folder).
+ * Runs `vmplan ARGS` on a pseudo-terminal until the shell in the failed job's VM opens, types into the guest,
+ * leaves it, and checks what the machine shows: the VM ran while the shell was open and nothing of it stays
+ * (processes, the shell's folder, the job's record as it was). Returns vmplan's exit code.
  */
-async function shellInto(root: string, extra: string[], vmProcess: RegExp): Promise<void> {
-  const runDir = join(root, '.vmplan/runs', readdirSync(join(root, '.vmplan/runs')).sort().pop()!);
-  const jobRecord = readFileSync(join(runDir, 'jobs/build/status.json'), 'utf8');
-  const args = ['shell', 'latest', 'build', ...extra];
+async function shellInto(root: string, args: string[], vmProcess: RegExp): Promise<number | null> {
   const session = onTerminal(
     [process.execPath, '--import', TSX_LOADER, `${REPO_ROOT}src/cli.ts`, ...args],
     { TOKEN: SECRET, VMPLAN_CACHE_DIR: testCacheDir(args, root), CI: '', GITHUB_ACTIONS: '' },
     root,
   );
+  let runDir: string | undefined;
   try {
     await session.waitFor('vmplan-shell$ ');
+    runDir = latestRunDir(root);
+    const jobRecord = readFileSync(join(runDir, 'jobs/build/status.json'), 'utf8');
     // The VM runs, from the run's folder, while the shell is open.
     expect(processesWith(runDir).filter((p) => vmProcess.test(p.command)).length).toBeGreaterThan(0);
     const mark = session.screen().length;
@@ -58,14 +64,15 @@ async function shellInto(root: string, extra: string[], vmProcess: RegExp): Prom
     expect(shown).toContain('env=hello-from-env\n');
     expect(shown).not.toContain(SECRET);
     session.type('exit\n');
-    expect(await session.exited).toBe(0);
+    const code = await session.exited;
+    // Gone: the VM and its helpers, and the shell's temporary folder; the run's records are as they were.
+    expect(processesWith(runDir)).toEqual([]);
+    expect(readdirSync(runDir).filter((name) => name.startsWith('shell-'))).toEqual([]);
+    expect(readFileSync(join(runDir, 'jobs/build/status.json'), 'utf8')).toBe(jobRecord);
+    return code;
   } finally {
-    if (processesWith(runDir).length > 0) process.kill(session.pid, 'SIGKILL');
+    if (runDir !== undefined && processesWith(runDir).length > 0) process.kill(session.pid, 'SIGKILL');
   }
-  // Gone: the VM and its helpers, and the shell's temporary folder; the run's records are as they were.
-  expect(processesWith(runDir)).toEqual([]);
-  expect(readdirSync(runDir).filter((name) => name.startsWith('shell-'))).toEqual([]);
-  expect(readFileSync(join(runDir, 'jobs/build/status.json'), 'utf8')).toBe(jobRecord);
 }
 
 describe.skipIf(guest === undefined)('vmplan shell RUN JOB', () => {
@@ -73,7 +80,7 @@ describe.skipIf(guest === undefined)('vmplan shell RUN JOB', () => {
     const project = failingProject('qemu');
     const run = await runVmplan(['run'], { cwd: project.root, env: { TOKEN: SECRET } });
     expect(run.code, run.stdout + run.stderr).toBe(1);
-    await shellInto(project.root, [], /qemu-system/);
+    expect(await shellInto(project.root, ['shell', 'latest', 'build'], /qemu-system/)).toBe(0);
 
     // Without a terminal, or in GitHub Actions, no shell: a clear refusal and nothing boots.
     const piped = await runVmplan(['shell', 'latest', 'build'], { cwd: project.root });
@@ -84,6 +91,28 @@ describe.skipIf(guest === undefined)('vmplan shell RUN JOB', () => {
     expect(unknown.stderr).toMatch(/no job "buld".*build/);
   });
 
+  it('run --shell-on-failure opens the shell in the failed job once the run ends, and keeps its exit code', async () => {
+    const project = failingProject('qemu');
+    expect(await shellInto(project.root, ['run', '--shell-on-failure'], /qemu-system/)).toBe(1);
+    expect(project.jobStatus('build')).toMatchObject({ status: 'failed', exitCode: 3 });
+
+    // Refused before anything runs: without a terminal, in GitHub Actions, with --json.
+    const runs = readdirSync(join(project.root, '.vmplan/runs')).length;
+    for (const [env, args, message] of [
+      [{}, [], 'needs an interactive terminal'],
+      [{ GITHUB_ACTIONS: 'true' }, [], 'never offered in GitHub Actions'],
+      [{}, ['--json'], 'cannot be combined with --json'],
+    ] as const) {
+      const refused = await runVmplan(['run', '--shell-on-failure', ...args], {
+        cwd: project.root,
+        env: { TOKEN: SECRET, ...env },
+      });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr + refused.stdout).toContain(message);
+    }
+    expect(readdirSync(join(project.root, '.vmplan/runs'))).toHaveLength(runs);
+  });
+
   it('opens a shell through vfkit (virtio-serial,stdio; the test shim)', async () => {
     const project = failingProject('vfkit');
     const run = await runVmplan(['run', '--vfkit-path', VFKIT_SHIM], {
@@ -91,6 +120,7 @@ describe.skipIf(guest === undefined)('vmplan shell RUN JOB', () => {
       env: { TOKEN: SECRET },
     });
     expect(run.code, run.stdout + run.stderr).toBe(1);
-    await shellInto(project.root, ['--vfkit-path', VFKIT_SHIM], /vfkit-shim|qemu-system/);
+    const args = ['shell', 'latest', 'build', '--vfkit-path', VFKIT_SHIM];
+    expect(await shellInto(project.root, args, /vfkit-shim|qemu-system/)).toBe(0);
   });
 });
