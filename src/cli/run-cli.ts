@@ -90,7 +90,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Print a job's logs (every job's, without JOB).",
     flags: LOGS_FLAGS,
     examples: ['vmplan logs latest unit --guest'],
-    completes: { operands: ['runs', 'none'] },
+    completes: { operands: ['runs', 'jobs'] },
     run: logsCommand,
   },
   {
@@ -109,7 +109,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       "Open a shell in a fresh VM of a run's job: its image, workspace, user and env (no secrets); exit stops the VM.",
     flags: SHELL_FLAGS,
     examples: ['vmplan shell latest unit'],
-    completes: { operands: ['runs', 'none'] },
+    completes: { operands: ['runs', 'jobs'] },
     run: shellCommand,
   },
   {

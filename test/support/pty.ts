@@ -26,6 +26,8 @@ export async function typeInShell(
       // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences are what is removed
       .replace(/\x1b\[[?0-9;]*[A-Za-z]/g, '')
       .split(/\r\n|\r|\n/)
+      // Whole lines only: a line seen before its line break could be followed by the echo of the next one typed.
+      .slice(0, -1)
       .filter((line) => /^<.*>$/.test(line));
   const until = async (ready: () => boolean, what: string) => {
     const deadline = Date.now() + timeoutMs;
