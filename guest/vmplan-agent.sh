@@ -112,7 +112,8 @@ mount_share vmplan-job "$JOB" rw || setup_failed "cannot mount the vmplan-job sh
 # Settings written by the host (trusted): VMPLAN_JOB, VMPLAN_WORKDIR, VMPLAN_TIMEOUT_SECONDS, VMPLAN_RUN_AS_ROOT,
 # VMPLAN_WORKSPACE_MODE (overlay|copy), VMPLAN_WRITABLE_WORKSPACE, VMPLAN_COLLECT_ARTIFACTS, VMPLAN_COLLECT_REPORTS,
 # VMPLAN_COLLECT_OUTPUTS, VMPLAN_INPUTS (1: share vmplan-inputs goes over the snapshot), VMPLAN_NETWORK and
-# VMPLAN_DISK (1: the VM has a network device, a root disk; older hosts write neither: both assumed).
+# VMPLAN_DISK (1: the VM has a network device, a root disk; older hosts write neither: both assumed), VMPLAN_SHELL
+# (1: an interactive shell on the console instead of the command).
 . "$JOB/job.env"
 say "job $VMPLAN_JOB"
 
@@ -246,6 +247,35 @@ SETPRIV=""
 [ "$RUN_USER" = root ] || case "$(setpriv --help 2>&1)" in *--reuid*) SETPRIV=1 ;; esac
 # The network and the disk's drivers, started in the background above, are ready before the command starts.
 wait
+
+# VMPLAN_SHELL=1 (`vmplan shell`): no command, no result; an interactive shell on the console as the job's user,
+# in its working folder, with its env (never its secrets: the host writes none). Leaving it powers the guest off.
+if [ "${VMPLAN_SHELL:-0}" = "1" ]; then
+  if command -v bash >/dev/null 2>&1; then LOGIN_SHELL="bash --norc -i"; else LOGIN_SHELL="sh -i"; fi
+  # setsid -c: the console becomes the shell's controlling terminal (Ctrl-C and job control work).
+  CTTY=""
+  setsid --help 2>&1 | grep -q -- '-c' && CTTY="setsid -c"
+  say "shell as $RUN_USER in $WORKDIR; exit to stop the VM"
+  (
+    set -a
+    [ -r "$JOB/env" ] && . "$JOB/env"
+    set +a
+    export HOME="$RUN_HOME" USER="$RUN_USER" LOGNAME="$RUN_USER" CI=true VMPLAN=1 VMPLAN_WORKSPACE="$WORKSPACE"
+    export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" PS1='vmplan-shell$ '
+    [ -n "${TERM:-}" ] || export TERM=vt100
+    cd "$WORKDIR" || exit 125
+    if [ "$RUN_USER" = root ]; then
+      exec $CTTY $LOGIN_SHELL
+    elif setpriv --help 2>&1 | grep -q -- --reuid; then
+      exec $CTTY setpriv --reuid="$OWNER" --regid="$OWNER" --clear-groups $LOGIN_SHELL
+    else
+      exec $CTTY su -m -s /bin/sh "$RUN_USER" -c "exec $LOGIN_SHELL"
+    fi
+  )
+  say "shell ended"
+  power_off
+  exit 0
+fi
 say "running as $RUN_USER in $WORKDIR"
 STARTED=$(now)
 # Creating guest.log is the event the host times: it ties the guest's clock to the host's.

@@ -64,11 +64,34 @@ _vmplan_runs() {
   done
   COMPREPLY=($(compgen -W "$runs" -- "$cur"))
 }
+# The jobs of the run named by the first operand ($first, set by _vmplan; latest when none): its jobs/ folders.
+_vmplan_jobs() {
+  local dir="" i path run="$first" jobs=""
+  for ((i = 2; i < COMP_CWORD; i++)); do
+    if [ "\${COMP_WORDS[i]}" = --state-dir ]; then dir="\${COMP_WORDS[i+1]}"; fi
+  done
+  if [ -z "$dir" ]; then dir="$(git rev-parse --show-toplevel 2>/dev/null || pwd)/.vmplan"; fi
+  if [ -z "$run" ] || [ "$run" = latest ] || [ ! -d "$dir/runs/$run" ]; then
+    # latest, or the last run whose id starts so (as vmplan resolves a unique start)
+    local given="$run"; run=""
+    [ "$given" = latest ] && given=""
+    for path in "$dir"/runs/"$given"*/; do
+      if [ -d "$path" ]; then path="\${path%/}"; run="\${path##*/}"; fi
+    done
+  fi
+  if [ -n "$run" ]; then
+    for path in "$dir/runs/$run"/jobs/*/; do
+      if [ -d "$path" ]; then path="\${path%/}"; jobs="$jobs \${path##*/}"; fi
+    done
+  fi
+  COMPREPLY=($(compgen -W "$jobs" -- "$cur"))
+}
 # Offers one kind of value: words, run ids, file or folder names (a folder gets no space: completion goes on
 # into it), or nothing.
 _vmplan_offer() {
   case "$1" in
     :runs) _vmplan_runs ;;
+    :jobs) _vmplan_jobs ;;
     :files) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")) ;;
     :dirs) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")) ;;
     :none) COMPREPLY=() ;;
@@ -119,6 +142,7 @@ complete -F _vmplan vmplan
 /** zsh: the `_arguments` action for one kind of value. */
 function zshAction(what: ValueCompletion): string {
   if (what === 'runs') return '_vmplan_runs';
+  if (what === 'jobs') return '_vmplan_jobs';
   if (what === 'files') return '_files';
   if (what === 'dirs') return '_files -/';
   if (what === 'none') return ' ';
@@ -178,6 +202,19 @@ _vmplan_runs() {
   runs=(latest \${~dir}/runs/*(N/:t))
   compadd -a runs
 }
+# The jobs of the run named by the first operand (latest when none): its jobs/ folders.
+_vmplan_jobs() {
+  local dir=\${opt_args[--state-dir]} run=$line[1]
+  [[ -z $dir ]] && dir="$(git rev-parse --show-toplevel 2>/dev/null || pwd)/.vmplan"
+  local -a runs jobs
+  if [[ -z $run || $run == latest || ! -d \${~dir}/runs/$run ]]; then
+    [[ $run == latest ]] && run=""
+    runs=(\${~dir}/runs/$run*(N/:t))
+    run=\${runs[-1]}
+  fi
+  [[ -n $run ]] && jobs=(\${~dir}/runs/$run/jobs/*(N/:t))
+  compadd -a jobs
+}
 # An operand that depends on the first one (\`image build\` offers image kinds, \`image push\` folders).
 _vmplan_after() {
   case "$1:$line[1]:$2" in
@@ -210,6 +247,7 @@ function fishOffer(what: ValueCompletion): string {
   if (what === 'files') return '-r -F';
   if (what === 'dirs') return "-x -a '(__fish_complete_directories (commandline -ct))'";
   if (what === 'runs') return "-x -a '(__vmplan_runs)'";
+  if (what === 'jobs') return "-x -a '(__vmplan_jobs)'";
   if (what === 'none') return '-x';
   return `-x -a ${quote(what.join(' '))}`;
 }
@@ -229,6 +267,36 @@ function fishHelpers(commands: readonly CommandSpec[]): string[] {
     '    test -n "$dir"; or set dir (git rev-parse --show-toplevel 2>/dev/null; or pwd)/.vmplan',
     '    echo latest',
     '    for path in $dir/runs/*/',
+    '        basename $path',
+    '    end',
+    'end',
+    '# The jobs of the run named by the first operand (latest when none): its jobs/ folders.',
+    'function __vmplan_jobs',
+    '    set -l tokens (commandline -opc)',
+    '    set -l dir',
+    '    if set -l i (contains -i -- --state-dir $tokens)',
+    '        set dir $tokens[(math $i + 1)]',
+    '    end',
+    '    test -n "$dir"; or set dir (git rev-parse --show-toplevel 2>/dev/null; or pwd)/.vmplan',
+    '    set -l run',
+    '    set -l skip 0',
+    '    for token in $tokens[3..-1]',
+    '        if test $skip = 1',
+    '            set skip 0',
+    '        else if string match -q -- "-*" $token',
+    '            contains -- "$tokens[2] $token" $__vmplan_value_flags; and set skip 1',
+    '        else',
+    '            set run $token',
+    '            break',
+    '        end',
+    '    end',
+    '    if test -z "$run"; or test "$run" = latest; or not test -d $dir/runs/$run',
+    '        test "$run" = latest; and set run ""',
+    '        set -l runs $dir/runs/$run*/',
+    '        test (count $runs) -gt 0; or return',
+    '        set run (basename $runs[-1])',
+    '    end',
+    '    for path in $dir/runs/$run/jobs/*/',
     '        basename $path',
     '    end',
     'end',

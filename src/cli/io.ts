@@ -10,6 +10,8 @@ export interface CliIo {
   stdoutStream?: NodeJS.WritableStream;
   /** The real stderr stream, when there is one (where --json mode sends live job output). */
   stderrStream?: NodeJS.WritableStream;
+  /** Whether stdin and stdout are a terminal someone types at (what `vmplan shell` needs). */
+  interactive?: boolean;
 }
 
 /** Exit codes: 0 ok, 1 a run failed, 2 invalid input, 3 vmplan could not do its own work (e.g. disk full). */
@@ -30,6 +32,7 @@ export function processIo(): CliIo {
     env: process.env,
     stdoutStream: process.stdout,
     stderrStream: process.stderr,
+    interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
   };
 }
 

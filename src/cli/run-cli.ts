@@ -27,6 +27,7 @@ import {
   STATUS_FLAGS,
   statusCommand,
 } from './commands/runs.js';
+import { SHELL_FLAGS, shellCommand } from './commands/shell.js';
 import { COMPLETION_SHELLS, completionScript } from './completion.js';
 import { type CliIo, EXIT } from './io.js';
 import { printJson, problemsDocument, wantsJson } from './json.js';
@@ -89,7 +90,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Print a job's logs (every job's, without JOB).",
     flags: LOGS_FLAGS,
     examples: ['vmplan logs latest unit --guest'],
-    completes: { operands: ['runs', 'none'] },
+    completes: { operands: ['runs', 'jobs'] },
     run: logsCommand,
   },
   {
@@ -100,6 +101,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['vmplan rerun latest --failed'],
     completes: { operands: ['runs'] },
     run: rerunCommand,
+  },
+  {
+    name: 'shell',
+    operands: 'RUN JOB',
+    summary:
+      "Open a shell in a fresh VM of a run's job: its image, workspace, user and env (no secrets); exit stops the VM.",
+    flags: SHELL_FLAGS,
+    examples: ['vmplan shell latest unit'],
+    completes: { operands: ['runs', 'jobs'] },
+    run: shellCommand,
   },
   {
     name: 'doctor',

@@ -13,8 +13,11 @@ export interface FlagSpec {
   completes?: ValueCompletion;
 }
 
-/** What shell completion offers for a value: fixed words, run ids, file names, folder names, or nothing. */
-export type ValueCompletion = readonly string[] | 'runs' | 'files' | 'dirs' | 'none';
+/**
+ * What shell completion offers for a value: fixed words, run ids, the jobs of the run named by the first operand
+ * (its `jobs/` folders), file names, folder names, or nothing.
+ */
+export type ValueCompletion = readonly string[] | 'runs' | 'jobs' | 'files' | 'dirs' | 'none';
 
 /** What completion offers for a command's operands, by position; `after` replaces positions 2+ by the first word. */
 export interface OperandCompletions {

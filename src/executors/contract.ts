@@ -71,6 +71,12 @@ export interface JobContext {
   inputs: readonly { from: string; folder: string }[];
   /** What the job may bring back and log (the plan's caps under the run's trust); the defaults when absent. */
   limits?: JobLimits;
+  /**
+   * `vmplan shell`: instead of its command, the job's VM gives an interactive shell on this process's terminal
+   * (VM executors only). No secret reaches the guest, nothing is collected, and the workspace is always the job's
+   * own copy (workspace.jobCopy).
+   */
+  shell?: boolean;
 }
 
 /** What an executor reports about a job. The engine overrides the status when the job was aborted. */

@@ -30,7 +30,8 @@ function project(): string {
   mkdirSync(join(root, 'examples'));
   writeFileSync(join(root, 'examples', 'jobs.yml'), 'version: 1\n');
   writeFileSync(join(root, 'exfile'), '');
-  mkdirSync(join(root, '.vmplan', 'runs', '20261201T000000Z-aaaaaaaa'), { recursive: true });
+  for (const job of ['lint', 'unit'])
+    mkdirSync(join(root, '.vmplan', 'runs', '20261201T000000Z-aaaaaaaa', 'jobs', job), { recursive: true });
   execFileSync('git', ['init', '-q', root]);
   return root;
 }
@@ -54,6 +55,8 @@ const TYPED: [string, string][] = [
   ['vmplan schema p\t', '<schema><plan>'],
   ['vmplan logs 2026\t', '<logs><20261201T000000Z-aaaaaaaa>'],
   ['vmplan status la\t', '<status><latest>'],
+  // A run's jobs, after the run.
+  ['vmplan shell latest u\t', '<shell><latest><unit>'],
   // Numbers are not file names: Tab offers nothing.
   ['vmplan gc --keep ex\t\t', '<gc><--keep><ex>'],
   ['vmplan run --shard ex\t\t', '<run><--shard><ex>'],
@@ -104,7 +107,12 @@ describe('vmplan completion bash', () => {
     expect(inProject(['vmplan', 'image', 'pull', ''])).toEqual([]);
     expect(inProject(['vmplan', 'schema', ''])).toEqual(['jobs', 'plan']);
     expect(inProject(['vmplan', 'logs', ''])).toEqual(['latest', '20261201T000000Z-aaaaaaaa']);
-    expect(inProject(['vmplan', 'logs', 'latest', ''])).toEqual([]);
+    // The jobs of the run named before them: its job folders (latest, an id, or the start of one).
+    expect(inProject(['vmplan', 'logs', 'latest', ''])).toEqual(['lint', 'unit']);
+    expect(inProject(['vmplan', 'shell', '20261201T000000Z-aaaaaaaa', 'u'])).toEqual(['unit']);
+    expect(inProject(['vmplan', 'shell', '2026', ''])).toEqual(['lint', 'unit']);
+    expect(inProject(['vmplan', 'shell', 'nosuchrun', ''])).toEqual([]);
+    expect(inProject(['vmplan', 'shell', '--state-dir', 'elsewhere', 'latest', ''])).toEqual([]);
     expect(inProject(['vmplan', 'list', ''])).toEqual([]);
     expect(inProject(['vmplan', 'gc', '--keep', ''])).toEqual([]);
     expect(inProject(['vmplan', 'gc', '--max-size', ''])).toEqual([]);
@@ -155,7 +163,8 @@ describe.skipIf(!prerequisite('fish (shell completion tests)', commandWorks('fis
       expect(complete('vmplan image push ex')).toEqual(['examples/']);
       expect(complete('vmplan schema ')).toEqual(['jobs', 'plan']);
       expect(complete('vmplan logs ')).toEqual(['20261201T000000Z-aaaaaaaa', 'latest']);
-      expect(complete('vmplan logs latest ')).toEqual([]);
+      expect(complete('vmplan logs latest ')).toEqual(['lint', 'unit']);
+      expect(complete('vmplan shell 2026 ')).toEqual(['lint', 'unit']);
       expect(complete('vmplan gc --keep ')).toEqual([]);
       expect(complete('vmplan run --shard ')).toEqual([]);
       expect(complete('vmplan list ')).toEqual([]);

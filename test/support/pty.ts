@@ -26,6 +26,8 @@ export async function typeInShell(
       // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences are what is removed
       .replace(/\x1b\[[?0-9;]*[A-Za-z]/g, '')
       .split(/\r\n|\r|\n/)
+      // Whole lines only: a line seen before its line break could be followed by the echo of the next one typed.
+      .slice(0, -1)
       .filter((line) => /^<.*>$/.test(line));
   const until = async (ready: () => boolean, what: string) => {
     const deadline = Date.now() + timeoutMs;
@@ -46,4 +48,61 @@ export async function typeInShell(
   } finally {
     child.kill();
   }
+}
+
+/** A command running on a pseudo-terminal (util-linux `script`), typed into as a person would. */
+export interface TerminalSession {
+  /** Everything the terminal showed so far, terminal escape sequences removed. */
+  screen(): string;
+  /** Types text (end a line with "\n"). */
+  type(text: string): void;
+  /** Resolves once the screen shows `text` (after `from` characters of it); fails if the command ends first. */
+  waitFor(text: string | RegExp, from?: number, timeoutMs?: number): Promise<void>;
+  /** The command's exit code (script passes it on). */
+  exited: Promise<number | null>;
+  /** The pid of `script` (the command's session leader is its child). */
+  pid: number;
+}
+
+/** Starts `argv` on a pseudo-terminal, its environment `env` on top of this process's. */
+export function onTerminal(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): TerminalSession {
+  const quoted = argv.map((arg) => `'${arg.replaceAll("'", `'\\''`)}'`).join(' ');
+  // -e: script exits with the command's code.
+  const child = spawn('script', ['-q', '-e', '-c', quoted, '/dev/null'], {
+    env: { ...process.env, TERM: 'xterm', ...env },
+    cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let ended = false;
+  void exited.then(() => {
+    ended = true;
+  });
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences are what is removed
+  const screen = () => output.replace(/\x1b\[[?0-9;]*[A-Za-z]/g, '').replaceAll('\r', '');
+  return {
+    screen,
+    pid: child.pid!,
+    exited,
+    type: (text) => child.stdin.write(text),
+    async waitFor(text, from = 0, timeoutMs = 180_000) {
+      const deadline = Date.now() + timeoutMs;
+      const seen = () => {
+        const shown = screen().slice(from);
+        return typeof text === 'string' ? shown.includes(text) : text.test(shown);
+      };
+      while (!seen()) {
+        if (ended || Date.now() > deadline)
+          throw new Error(`the terminal did not show ${String(text)}; it showed:\n${screen()}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
 }

@@ -25,6 +25,16 @@ const SPEC: VmSpec = {
 };
 
 describe('vfkitArgs', () => {
+  it("gives an interactive console as vfkit's virtio-serial,stdio, which vfkit's grammar accepts (vmplan shell)", () => {
+    const args = vfkitArgs({ ...SPEC, console: 'stdio' });
+    expect(args).toContain('virtio-serial,stdio');
+    expect(args.join(' ')).not.toContain('logFilePath');
+    const devices = parseVfkitCommandLine(args).devices;
+    expect(devices.filter((device) => device.kind === 'virtio-serial')).toEqual([
+      { kind: 'virtio-serial', logFilePath: undefined, stdio: true, pty: false },
+    ]);
+  });
+
   it('builds the exact vfkit command line', () => {
     expect(vfkitArgs(SPEC)).toEqual([
       '--cpus',
@@ -280,6 +290,14 @@ describe('qemuArgs', () => {
         '-netdev user,id=net0 -device virtio-net-pci,netdev=net0 -pidfile /runs/r1/jobs/unit/vfkit.pid',
       ].join(' '),
     );
+  });
+
+  it("puts an interactive console on QEMU's stdio, with Ctrl-C going to the guest (vmplan shell)", () => {
+    const args = qemuArgs({ ...SPEC, console: 'stdio' }, { accel: 'tcg', shares: '9p' }).join(' ');
+    expect(args).toContain(
+      '-device virtio-serial-pci -chardev stdio,id=console0,signal=off -device virtconsole,chardev=console0',
+    );
+    expect(args).not.toContain('console.log');
   });
 
   it('doubles every comma of a path, not only the first (a path with two commas stays one option value)', () => {

@@ -1,10 +1,10 @@
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { gitTopLevel, repositoryRoot } from '../../context/local-context.js';
 import { planDrift } from '../../context/plan-drift.js';
 import { InputError } from '../../errors.js';
-import { executorOptions } from '../../executors/catalog.js';
-import type { RunPorts } from '../../pipeline/ports.js';
+import { executorOptions, isVmExecutor } from '../../executors/catalog.js';
+import type { CollectedRun, RunPorts } from '../../pipeline/ports.js';
 import { runPipeline } from '../../pipeline/run.js';
 import { signalExitCode } from '../../pipeline/signals.js';
 import { readPlan } from '../../plan/io.js';
@@ -29,6 +29,7 @@ import { consoleProgress } from '../progress.js';
 import type { FlagSpec, Flags } from '../spec.js';
 import { terminalMode } from '../terminal.js';
 import { executorFlag, planFromArgs, planningOptions } from './plan.js';
+import { openShell, shellRefusal } from './shell-session.js';
 
 /** The --cache-dir flag (run, rerun, gc). */
 export const CACHE_DIR = {
@@ -139,6 +140,11 @@ export const RUN_FLAGS = {
     description:
       "The folder jobs get as their workspace (default: the git repository's work tree, as git would commit it). Needed outside git.",
   },
+  'shell-on-failure': {
+    type: 'boolean',
+    description:
+      'When a VM job fails, open a shell in its VM once the run has ended (vmplan shell; its root disk as it ended). Interactive terminals only.',
+  },
 } as const satisfies Flags;
 
 /**
@@ -207,6 +213,14 @@ export async function executePlan(
   rerun: { of: string; snapshotRun: string | undefined } | undefined,
 ): Promise<number> {
   const maxParallel = parseMaxParallel(values['max-parallel']);
+  const shellOnFailure = values['shell-on-failure'] === true;
+  if (shellOnFailure) {
+    // Refused before anything runs: a shell needs a person at a terminal, and never runs in CI.
+    const refusal = values.json === true ? 'cannot be combined with --json' : shellRefusal(io);
+    if (refusal !== undefined) throw new InputError(`--shell-on-failure: ${refusal}`);
+  }
+  // The failed job's root disk is part of the VM state the shell opens: kept for it, removed after it.
+  const keepDisks = shellOnFailure && values['keep-failed-disks'] !== true;
   if (values['fail-fast'] === true && values['no-fail-fast'] === true) {
     throw new InputError('use --fail-fast or --no-fail-fast, not both');
   }
@@ -226,7 +240,9 @@ export async function executePlan(
         options: Object.fromEntries(
           executorOptions().map((option) => [
             option.name,
-            values[option.name] as string | boolean | undefined,
+            option.name === 'keep-failed-disks' && keepDisks
+              ? true
+              : (values[option.name] as string | boolean | undefined),
           ]),
         ),
       },
@@ -250,6 +266,7 @@ export async function executePlan(
   );
   if (json) printJson(io, 'run', run.record.status === 'passed', { run: run.record, nodes: run.nodes });
   if (run.signal !== undefined) return signalExitCode(run.signal);
+  if (shellOnFailure) await shellIntoFailure(io, layout, run, values, keepDisks);
   if (run.infrastructure.length > 0) {
     io.stderr(
       `vmplan could not do its own work on this machine (exit ${EXIT.infrastructure}):\n${run.infrastructure.map((problem) => `  - ${problem}`).join('\n')}\n`,
@@ -257,6 +274,38 @@ export async function executePlan(
     return EXIT.infrastructure;
   }
   return run.record.status === 'passed' ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * --shell-on-failure, once the run has ended: a shell in the first VM job that failed (or timed out), then the
+ * root disks kept only for it removed. The run's exit code stays the run's.
+ */
+async function shellIntoFailure(
+  io: CliIo,
+  layout: StateLayout,
+  run: CollectedRun,
+  values: RunningValues,
+  keptForShell: boolean,
+): Promise<void> {
+  const failed = run.nodes.find(
+    (node) =>
+      node.kind === 'execute' &&
+      node.job !== null &&
+      (node.status === 'failed' || node.status === 'timed_out') &&
+      isVmExecutor(node.executor),
+  );
+  try {
+    if (failed?.job == null) {
+      if (run.record.status !== 'passed') io.stderr('vmplan: no VM job failed: no shell to open\n');
+      return;
+    }
+    await openShell(io, layout, run.record.runId, failed.job, values);
+  } finally {
+    if (keptForShell)
+      for (const node of run.plan.nodes)
+        if (node.kind === 'execute')
+          rmSync(join(layout.nodeDir(run.record.runId, node), 'disk.img'), { force: true });
+  }
 }
 
 /**
@@ -344,6 +393,7 @@ type RunningValues = {
   json?: boolean;
   verbose?: boolean;
   workspace?: string;
+  'shell-on-failure'?: boolean;
   [executorOption: string]: string | boolean | string[] | undefined;
 };
 

@@ -51,7 +51,12 @@ export function qemuArgs(spec: VmSpec, options: QemuOptions): string[] {
     spec.cmdline,
   ];
   if (memoryBackend) args.push('-object', `memory-backend-memfd,id=mem,size=${spec.memoryMiB}M,share=on`);
-  args.push('-device', 'virtio-serial-pci', '-chardev', `file,id=console0,path=${value(spec.consoleLog)}`);
+  // signal=off: Ctrl-C typed in an interactive console goes to the guest, not to QEMU.
+  const chardev =
+    spec.console === 'stdio'
+      ? 'stdio,id=console0,signal=off'
+      : `file,id=console0,path=${value(spec.consoleLog)}`;
+  args.push('-device', 'virtio-serial-pci', '-chardev', chardev);
   args.push('-device', 'virtconsole,chardev=console0', '-device', 'virtio-rng-pci');
   if (spec.disk !== null) {
     args.push(

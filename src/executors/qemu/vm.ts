@@ -97,7 +97,9 @@ export async function startQemuVm(
     ownGroup?: boolean;
   },
 ): Promise<QemuVm> {
-  const ownGroup = options.ownGroup ?? true;
+  const interactive = spec.console === 'stdio';
+  // An interactive console stays in the caller's (foreground) group: a background group cannot read the terminal.
+  const ownGroup = !interactive && (options.ownGroup ?? true);
   const helpers: ChildProcess[] = [];
   const sockets: Record<string, string> = {};
   let stderr = '';
@@ -144,7 +146,10 @@ export async function startQemuVm(
   });
   const binary = qemuBinary(spec.arch);
   const spawnedAt = Date.now();
-  const qemu = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
+  const qemu = spawn(binary, args, {
+    stdio: interactive ? ['inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+    detached: ownGroup,
+  });
   qemu.stdout?.pipe(options.output.stream());
   qemu.stderr?.on('data', keepTail);
   qemu.stderr?.pipe(options.output.stream());

@@ -32,7 +32,13 @@ export function vfkitArgs(spec: VmSpec): string[] {
     ].join(','),
   );
   args.push('--device', 'virtio-rng');
-  args.push('--device', device('virtio-serial', [['logFilePath', absolute('console log', spec.consoleLog)]]));
+  // stdio: vfkit's own stdin and stdout are the console (it puts a terminal in raw mode itself).
+  args.push(
+    '--device',
+    spec.console === 'stdio'
+      ? 'virtio-serial,stdio'
+      : device('virtio-serial', [['logFilePath', absolute('console log', spec.consoleLog)]]),
+  );
   if (spec.disk !== null)
     args.push('--device', device('virtio-blk', [['path', absolute('disk', spec.disk)]]));
   for (const share of spec.shares) {

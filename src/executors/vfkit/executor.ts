@@ -145,13 +145,18 @@ async function launchVfkit(binary: string, spec: VmSpec, log: JobLog): Promise<V
   await log.detail(
     `vmplan: ${[binary, ...args].map((arg) => (/[\s"]/.test(arg) ? `'${arg}'` : arg)).join(' ')}`,
   );
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // An interactive console: vfkit reads and writes this process's terminal, from its (foreground) group.
+  const interactive = spec.console === 'stdio';
+  const child = spawn(binary, args, {
+    stdio: interactive ? ['inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+    detached: !interactive,
+  });
   let stderr = '';
-  child.stdout.pipe(log.detailInput());
-  child.stderr.on('data', (chunk: Buffer) => {
+  child.stdout?.pipe(log.detailInput());
+  child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-8192);
   });
-  child.stderr.pipe(log.detailInput());
+  child.stderr?.pipe(log.detailInput());
   const spawnError = await new Promise<Error | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));
     child.once('error', resolve);
@@ -178,7 +183,8 @@ async function launchVfkit(binary: string, spec: VmSpec, log: JobLog): Promise<V
         if (await waitExit(graceMs)) return;
         await log.note('vmplan: vfkit did not stop; SIGKILL');
         try {
-          process.kill(-child.pid!, 'SIGKILL');
+          if (interactive) child.kill('SIGKILL');
+          else process.kill(-child.pid!, 'SIGKILL');
         } catch {
           // already gone
         }

@@ -39,9 +39,11 @@ export interface GuestJobSettings {
   network?: boolean;
   /** The VM has a root disk (the agent loads the block and ext4 drivers only then). */
   disk?: boolean;
+  /** An interactive shell on the console instead of the command (`vmplan shell`). */
+  shell?: boolean;
 }
 
-/** Writes the job's guest folder (the vmplan-job share): job.env, env, secrets.env (0600), command.sh. */
+/** Writes the job's guest folder (the vmplan-job share): job.env, env, secrets.env (0600, not for a shell), command.sh. */
 export function writeGuestFiles(
   folder: string,
   settings: GuestJobSettings,
@@ -63,12 +65,15 @@ export function writeGuestFiles(
     VMPLAN_INPUTS: settings.inputs ? '1' : '0',
     VMPLAN_NETWORK: settings.network === false ? '0' : '1',
     VMPLAN_DISK: settings.disk ? '1' : '0',
+    VMPLAN_SHELL: settings.shell === true ? '1' : '0',
     // One "name path" per line: share vmplan-cache-<name> goes at path.
     VMPLAN_CACHES: node.caches.map((cache) => `${cache.name} ${cache.guestPath}`).join('\n'),
   });
   writeFileSync(join(folder, 'job.env'), jobEnv);
   writeFileSync(join(folder, 'env'), envFileText({ ...node.env, VMPLAN_JOB: node.job }));
   writeFileSync(join(folder, 'command.sh'), `${node.command}\n`);
+  // A shell never gets the job's secrets: the user typing in it is not the job.
+  if (settings.shell === true) return;
   const secretsFile = join(folder, 'secrets.env');
   writeFileSync(secretsFile, envFileText(secrets), { mode: 0o600 });
   chmodSync(secretsFile, 0o600);

@@ -129,10 +129,13 @@ function watchCommandStart(guestDir: string, seen: VmSeen): void {
 async function runTimedVmJob(
   context: JobContext,
   launcher: VmLauncher,
-  settings: VmJobSettings,
+  given: VmJobSettings,
   seen: VmSeen,
 ): Promise<JobOutcome> {
   const { node, jobDir, log, image } = context;
+  const shell = context.shell === true;
+  // A shell works on its own copy of the job's workspace (see JobContext.shell).
+  const settings: VmJobSettings = shell ? { ...given, workspaceMode: 'copy' } : given;
   if (image === undefined)
     return { status: 'failed', exitCode: null, message: `image "${node.image}" was not prepared` };
   const guestDir = join(jobDir, 'guest');
@@ -153,8 +156,9 @@ async function runTimedVmJob(
       inputs: context.inputs.length > 0 && settings.workspaceMode !== 'copy',
       network: context.network,
       disk: image.disk !== null,
+      shell,
     },
-    context.secrets,
+    shell ? {} : context.secrets,
   );
   try {
     const workShare =
@@ -203,6 +207,7 @@ async function runTimedVmJob(
       restSocket: socket,
       pidFile,
       network: context.network,
+      interactive: shell,
     });
     rmSync(socket, { force: true });
     if (context.signal.aborted)
@@ -232,6 +237,13 @@ async function runTimedVmJob(
     context.signal.removeEventListener('abort', onAbort);
     await stopping;
     await following;
+    if (shell) {
+      // Nothing to collect from a shell: its VM is gone, its shares are swept like a job's.
+      await disarm();
+      await sweepCaches(caches, log);
+      if (exit.code === 0) return { status: 'passed', exitCode: 0, message: null };
+      return { status: 'failed', exitCode: null, message: launcher.failureMessage(exit, vm.stderrTail()) };
+    }
     // The console mirrors the job's output: capped and masked like it.
     await capFile(consoleLog, logBytes, log);
     if (existsSync(consoleLog)) await maskFileInPlace(consoleLog, context.runSecrets);

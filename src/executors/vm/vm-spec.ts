@@ -25,6 +25,11 @@ export interface VmSpec {
   shares: VmShare[];
   /** File receiving the guest console (hvc0). */
   consoleLog: string;
+  /**
+   * `stdio`: the console is this process's own terminal instead of consoleLog (`vmplan shell`): the hypervisor
+   * reads and writes it, in this process's group (a background group could not read the terminal).
+   */
+  console?: 'stdio';
   /** Unix socket of vfkit's REST API (≤ 103 bytes). */
   restSocket: string;
   pidFile: string;
@@ -57,6 +62,8 @@ export function buildVmSpec(input: {
   caches?: { name: string; hostPath: string }[];
   /** NAT networking (default); false: no network device at all. */
   network?: boolean;
+  /** The console on this process's terminal (an interactive shell). */
+  interactive?: boolean;
 }): VmSpec {
   const { node, image } = input;
   return {
@@ -84,5 +91,6 @@ export function buildVmSpec(input: {
     restSocket: input.restSocket,
     pidFile: input.pidFile,
     network: input.network ?? true,
+    ...(input.interactive === true ? { console: 'stdio' as const } : {}),
   };
 }

@@ -8,8 +8,11 @@ import { buildSync } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Where the bundle goes (the wrapper script looks there). */
-export const SHIM_BUNDLE = join(here, '../../../node_modules/.cache/vmplan-vfkit-shim/main.mjs');
+/**
+ * Where the bundle goes (the wrapper script looks there): the checkout's own build/ (ignored by git), not
+ * node_modules, so checkouts sharing one node_modules (git worktrees) never run each other's shim.
+ */
+export const SHIM_BUNDLE = join(here, '../../../build/vfkit-shim/main.mjs');
 
 /** Bundles test/support/vfkit-shim/main.ts (and the vmplan modules it uses) into SHIM_BUNDLE, atomically. */
 export function buildShimBundle(): void {

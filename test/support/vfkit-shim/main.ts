@@ -82,9 +82,11 @@ function toSpec(config: VfkitConfig): VmSpec {
         spec.shares.push({ tag: device.mountTag, hostPath: device.sharedDir, readOnly: false });
         break;
       case 'virtio-serial':
-        if (device.logFilePath === undefined)
-          fail('the vfkit test shim emulates virtio-serial with logFilePath only');
-        spec.consoleLog = device.logFilePath;
+        // stdio: as vfkit, the console is the shim's own stdin and stdout (QEMU inherits them).
+        if (device.stdio) spec.console = 'stdio';
+        else if (device.logFilePath === undefined)
+          fail('the vfkit test shim emulates virtio-serial with logFilePath or stdio only');
+        else spec.consoleLog = device.logFilePath;
         break;
       case 'virtio-net':
         if (!device.nat) fail('the vfkit test shim emulates virtio-net,nat only');

@@ -1,0 +1,126 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, runVmplan, TSX_LOADER, testCacheDir } from '../support/cli.js';
+import { processesWith } from '../support/processes.js';
+import { testProject } from '../support/project.js';
+import { onTerminal } from '../support/pty.js';
+import { testGuest, testImageYaml, VFKIT_SHIM } from '../support/vm.js';
+
+const guest = testGuest();
+const SECRET = 'shell-secret-4f1c';
+
+/** A project whose job fails after changing its (writable) workspace; the job names a secret. */
+function failingProject(executor: 'qemu' | 'vfkit') {
+  const project = testProject(`version: 1
+images:
+${testImageYaml(guest!)}
+defaults: { image: tiny, executor: ${executor} }
+jobs:
+  build:
+    run: echo "changed by the job" > changed.txt && rm gone.txt && echo "token=$TOKEN" && exit 3
+    env: { GREETING: hello-from-env }
+    secrets: [TOKEN]
+    writable-workspace: true
+`);
+  project.write('marker.txt', 'from the snapshot\n');
+  project.write('gone.txt', 'deleted by the job\n');
+  return project;
+}
+
+/** The newest run's folder. */
+function latestRunDir(root: string): string {
+  return join(root, '.vmplan/runs', readdirSync(join(root, '.vmplan/runs')).sort().pop()!);
+}
+
+/**
+ * Runs `vmplan ARGS` on a pseudo-terminal until the shell in the failed job's VM opens, types into the guest,
+ * leaves it, and checks what the machine shows: the VM ran while the shell was open and nothing of it stays
+ * (processes, the shell's folder, the job's record as it was). Returns vmplan's exit code.
+ */
+async function shellInto(root: string, args: string[], vmProcess: RegExp): Promise<number | null> {
+  const session = onTerminal(
+    [process.execPath, '--import', TSX_LOADER, `${REPO_ROOT}src/cli.ts`, ...args],
+    { TOKEN: SECRET, VMPLAN_CACHE_DIR: testCacheDir(args, root), CI: '', GITHUB_ACTIONS: '' },
+    root,
+  );
+  let runDir: string | undefined;
+  try {
+    await session.waitFor('vmplan-shell$ ');
+    runDir = latestRunDir(root);
+    const jobRecord = readFileSync(join(runDir, 'jobs/build/status.json'), 'utf8');
+    // The VM runs, from the run's folder, while the shell is open.
+    expect(processesWith(runDir).filter((p) => vmProcess.test(p.command)).length).toBeGreaterThan(0);
+    const mark = session.screen().length;
+    session.type(
+      'cat marker.txt changed.txt; ls gone.txt; id -u; echo "secret=[$TOKEN]"; env | grep -c shell-secret; echo "env=$GREETING"; echo DONE-$((40+2))\n',
+    );
+    await session.waitFor('DONE-42', mark);
+    const shown = session.screen().slice(mark);
+    expect(shown).toContain('from the snapshot\nchanged by the job\n');
+    expect(shown).toMatch(/gone\.txt: No such file or directory/);
+    expect(shown).toMatch(/\n1000\n/);
+    expect(shown).toContain('secret=[]\n0\n');
+    expect(shown).toContain('env=hello-from-env\n');
+    expect(shown).not.toContain(SECRET);
+    session.type('exit\n');
+    const code = await session.exited;
+    // Gone: the VM and its helpers, and the shell's temporary folder; the run's records are as they were.
+    expect(processesWith(runDir)).toEqual([]);
+    expect(readdirSync(runDir).filter((name) => name.startsWith('shell-'))).toEqual([]);
+    expect(readFileSync(join(runDir, 'jobs/build/status.json'), 'utf8')).toBe(jobRecord);
+    return code;
+  } finally {
+    if (runDir !== undefined && processesWith(runDir).length > 0) process.kill(session.pid, 'SIGKILL');
+  }
+}
+
+describe.skipIf(guest === undefined)('vmplan shell RUN JOB', () => {
+  it('opens a shell in a QEMU VM of a failed job: its workspace, user and env, no secret; exit cleans up', async () => {
+    const project = failingProject('qemu');
+    const run = await runVmplan(['run'], { cwd: project.root, env: { TOKEN: SECRET } });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(await shellInto(project.root, ['shell', 'latest', 'build'], /qemu-system/)).toBe(0);
+
+    // Without a terminal, or in GitHub Actions, no shell: a clear refusal and nothing boots.
+    const piped = await runVmplan(['shell', 'latest', 'build'], { cwd: project.root });
+    expect(piped.code).toBe(2);
+    expect(piped.stderr).toContain('needs an interactive terminal');
+    const unknown = await runVmplan(['shell', 'latest', 'buld'], { cwd: project.root });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no job "buld".*build/);
+  });
+
+  it('run --shell-on-failure opens the shell in the failed job once the run ends, and keeps its exit code', async () => {
+    const project = failingProject('qemu');
+    expect(await shellInto(project.root, ['run', '--shell-on-failure'], /qemu-system/)).toBe(1);
+    expect(project.jobStatus('build')).toMatchObject({ status: 'failed', exitCode: 3 });
+
+    // Refused before anything runs: without a terminal, in GitHub Actions, with --json.
+    const runs = readdirSync(join(project.root, '.vmplan/runs')).length;
+    for (const [env, args, message] of [
+      [{}, [], 'needs an interactive terminal'],
+      [{ GITHUB_ACTIONS: 'true' }, [], 'never offered in GitHub Actions'],
+      [{}, ['--json'], 'cannot be combined with --json'],
+    ] as const) {
+      const refused = await runVmplan(['run', '--shell-on-failure', ...args], {
+        cwd: project.root,
+        env: { TOKEN: SECRET, ...env },
+      });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr + refused.stdout).toContain(message);
+    }
+    expect(readdirSync(join(project.root, '.vmplan/runs'))).toHaveLength(runs);
+  });
+
+  it('opens a shell through vfkit (virtio-serial,stdio; the test shim)', async () => {
+    const project = failingProject('vfkit');
+    const run = await runVmplan(['run', '--vfkit-path', VFKIT_SHIM], {
+      cwd: project.root,
+      env: { TOKEN: SECRET },
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const args = ['shell', 'latest', 'build', '--vfkit-path', VFKIT_SHIM];
+    expect(await shellInto(project.root, args, /vfkit-shim|qemu-system/)).toBe(0);
+  });
+});
