@@ -63,6 +63,13 @@ async function shellInto(root: string, args: string[], vmProcess: RegExp): Promi
     expect(shown).toContain('secret=[]\n0\n');
     expect(shown).toContain('env=hello-from-env\n');
     expect(shown).not.toContain(SECRET);
+    // Ctrl-C goes to the guest: it stops the command running there, and the shell stays.
+    const before = session.screen().length;
+    session.type('echo STARTED-$((2+3)); sleep 600\n');
+    await session.waitFor('STARTED-5', before);
+    session.type('\x03');
+    session.type('echo AFTER-$((1+1))\n');
+    await session.waitFor('AFTER-2', before);
     session.type('exit\n');
     const code = await session.exited;
     // Gone: the VM and its helpers, and the shell's temporary folder; the run's records are as they were.
