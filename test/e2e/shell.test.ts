@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, runVmplan, TSX_LOADER, testCacheDir } from '../support/cli.js';
@@ -63,6 +64,13 @@ async function shellInto(root: string, args: string[], vmProcess: RegExp): Promi
     expect(shown).toContain('secret=[]\n0\n');
     expect(shown).toContain('env=hello-from-env\n');
     expect(shown).not.toContain(SECRET);
+    // Ctrl-C goes to the guest: it stops the command running there, and the shell stays.
+    const before = session.screen().length;
+    session.type('echo STARTED-$((2+3)); sleep 600\n');
+    await session.waitFor('STARTED-5', before);
+    session.type('\x03');
+    session.type('echo AFTER-$((1+1))\n');
+    await session.waitFor('AFTER-2', before);
     session.type('exit\n');
     const code = await session.exited;
     // Gone: the VM and its helpers, and the shell's temporary folder; the run's records are as they were.
@@ -111,6 +119,53 @@ describe.skipIf(guest === undefined)('vmplan shell RUN JOB', () => {
       expect(refused.stderr + refused.stdout).toContain(message);
     }
     expect(readdirSync(join(project.root, '.vmplan/runs'))).toHaveLength(runs);
+  });
+
+  it("boots a clone of the failed job's kept root disk: the disk as the job left it, untouched by the shell", async () => {
+    const disks = mkdtempSync(join(tmpdir(), 'vmplan-shell-disk-'));
+    const image = join(disks, 'disk.img');
+    writeFileSync(image, Buffer.alloc(1024 * 1024));
+    const project = testProject(`version: 1
+images:
+  tiny: { arch: arm64, kernel: ${guest}/kernel, initrd: ${guest}/initrd, disk: ${image}, cpus: 1, memory: 512, cmdline: "quiet cryptomgr.notests" }
+defaults: { image: tiny, executor: qemu }
+jobs:
+  build:
+    run: printf job-was-here | dd of=/dev/vda conv=notrunc 2>/dev/null && sync && exit 4
+    run-as-root: true
+`);
+    try {
+      const run = await runVmplan(['run', '--keep-failed-disks'], { cwd: project.root });
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      const runDir = latestRunDir(project.root);
+      const kept = join(runDir, 'jobs/build/disk.img');
+      expect(readFileSync(kept).subarray(0, 12).toString()).toBe('job-was-here');
+      const args = ['shell', 'latest', 'build'];
+      const session = onTerminal(
+        [process.execPath, '--import', TSX_LOADER, `${REPO_ROOT}src/cli.ts`, ...args],
+        { VMPLAN_CACHE_DIR: testCacheDir(args, project.root), CI: '', GITHUB_ACTIONS: '' },
+        project.root,
+      );
+      try {
+        await session.waitFor('vmplan-shell$ ');
+        const mark = session.screen().length;
+        session.type(
+          'head -c 12 /dev/vda; echo; printf shell-wrote | dd of=/dev/vda conv=notrunc; sync; echo DONE-$((6*7))\n',
+        );
+        await session.waitFor('DONE-42', mark);
+        expect(session.screen().slice(mark)).toContain('\njob-was-here\n');
+        session.type('exit\n');
+        expect(await session.exited).toBe(0);
+      } finally {
+        if (processesWith(runDir).length > 0) process.kill(session.pid, 'SIGKILL');
+      }
+      // The shell wrote into its own clone: the kept disk and the image are as they were.
+      expect(readFileSync(kept).subarray(0, 12).toString()).toBe('job-was-here');
+      expect(readFileSync(image).equals(Buffer.alloc(1024 * 1024))).toBe(true);
+      expect(processesWith(runDir)).toEqual([]);
+    } finally {
+      rmSync(disks, { recursive: true, force: true });
+    }
   });
 
   it('opens a shell through vfkit (virtio-serial,stdio; the test shim)', async () => {

@@ -22,6 +22,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 interface Seen {
   jobEnv: string;
   secretsEnv: string | undefined;
+  /** Where the VM's console went. */
+  console: VmSpec['console'];
 }
 
 /** A launcher whose "VM" reads the job share, prints the secret on its console, and writes result.json. */
@@ -36,6 +38,7 @@ function pretendGuest(seen: Seen[], behaviour: 'passes' | 'cannot start' = 'pass
       seen.push({
         jobEnv: readFileSync(join(share, 'job.env'), 'utf8'),
         secretsEnv: existsSync(secrets) ? readFileSync(secrets, 'utf8') : undefined,
+        console: spec.console,
       });
       if (behaviour === 'cannot start') throw new Error('the hypervisor cannot start');
       writeFileSync(spec.consoleLog, `[    0.1] booting\nthe token is ${SECRET}, and again:${SECRET}\n`);
@@ -62,7 +65,7 @@ function pretendGuest(seen: Seen[], behaviour: 'passes' | 'cannot start' = 'pass
 }
 
 /** Runs one VM job of `yaml` (its only job) through the real host side, with `launcher` as the hypervisor. */
-async function runJob(yaml: string, launcher: VmLauncher) {
+async function runJob(yaml: string, launcher: VmLauncher, options: { shell?: boolean } = {}) {
   const plan = buildPlan(jobs(yaml), context({ defaultExecutor: 'qemu' }));
   const node = plan.nodes.find((one) => one.kind === 'execute');
   if (node?.kind !== 'execute') throw new Error('no job');
@@ -82,8 +85,11 @@ async function runJob(yaml: string, launcher: VmLauncher) {
     network: false,
     workspace: {
       snapshotDir,
-      jobCopy: async () => {
-        throw new Error('not used: the pretend launcher keeps shares read-only');
+      jobCopy: async (target) => {
+        // A shell always works on its own copy; a job here never needs one (the launcher keeps shares read-only).
+        if (options.shell !== true) throw new Error('not used: the pretend launcher keeps shares read-only');
+        mkdirSync(target, { recursive: true });
+        return { ms: 0, method: 'copy' };
       },
     },
     image: {
@@ -102,6 +108,7 @@ async function runJob(yaml: string, launcher: VmLauncher) {
     killGraceMs: () => 1000,
     onProcess: () => {},
     inputs: [],
+    ...(options.shell === true ? { shell: true } : {}),
   };
   const settings = {
     socketDir: dir,
@@ -141,6 +148,21 @@ describe('what the host writes for the guest agent', () => {
     expect(failed.outcome).toBeInstanceOf(Error);
     expect(seen[1]!.secretsEnv).toContain(SECRET);
     expect(existsSync(join(failed.jobDir, 'guest/secrets.env'))).toBe(false);
+  });
+
+  it("gives a shell's guest no secrets.env, though the job names a secret, and the terminal as its console", async () => {
+    const seen: Seen[] = [];
+    const shell = await runJob(jobsFile(''), pretendGuest(seen), { shell: true });
+    expect(shell.outcome).toMatchObject({ status: 'passed' });
+    expect(seen[0]!.secretsEnv).toBeUndefined();
+    expect(seen[0]!.jobEnv).toMatch(/^VMPLAN_SHELL='?1'?$/m);
+    expect(seen[0]!.jobEnv).toMatch(/^VMPLAN_WORKSPACE_MODE='?copy'?$/m);
+    expect(seen[0]!.console).toBe('stdio');
+    // A job's VM is the opposite: its secrets, its console in a file.
+    await runJob(jobsFile(''), pretendGuest(seen));
+    expect(seen[1]!.secretsEnv).toContain(SECRET);
+    expect(seen[1]!.jobEnv).toMatch(/^VMPLAN_SHELL='?0'?$/m);
+    expect(seen[1]!.console).toBeUndefined();
   });
 
   it("masks the guest's console log that is kept and uploaded", async () => {

@@ -300,6 +300,9 @@ async function shellIntoFailure(
       return;
     }
     await openShell(io, layout, run.record.runId, failed.job, values);
+  } catch (error) {
+    // The run's result stands whatever the shell met (an image gone from the cache, a VM that would not start).
+    io.stderr(`vmplan: no shell in job ${failed?.job ?? '?'}: ${(error as Error).message}\n`);
   } finally {
     if (keptForShell)
       for (const node of run.plan.nodes)

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { repositoryRoot } from '../../context/local-context.js';
 import { executorOptions } from '../../executors/catalog.js';
@@ -60,6 +61,8 @@ export async function openShell(
       signal: controller.signal,
     });
     if (outcome.status !== 'passed') {
+      // The VM did not end on its own (stopped, killed): the hypervisor may have left the terminal raw.
+      if (io.interactive === true) spawnSync('stty', ['sane'], { stdio: 'inherit' });
       io.stderr(`vmplan: the shell's VM failed: ${outcome.message ?? 'no reason given'}\n`);
       return EXIT.infrastructure;
     }
