@@ -4403,7 +4403,7 @@ exports.basename = (path, { windows } = {}) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cli_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1604);
-/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6360);
+/* harmony import */ var _cli_run_cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4132);
 // The local CLI: `vmplan plan|show|validate|schema ...`.
 
 
@@ -4440,6 +4440,7 @@ function processIo() {
         env: process.env,
         stdoutStream: process.stdout,
         stderrStream: process.stderr,
+        interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
     };
 }
 /** A writer for a stream that turns into a no-op once the other end is closed. */
@@ -4460,7 +4461,7 @@ function quietOnClose(stream) {
 
 /***/ }),
 
-/***/ 6360:
+/***/ 4132:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -8280,6 +8281,56 @@ async function checkFreeSpace(folders, cacheDir, minFreeBytes) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/images/given-files.ts
+
+
+/**
+ * The prebuilt image files a plan names that cannot be booted as given — missing, or not a regular file — located
+ * at the image's field in the jobs file, with the path as it resolves here (a repository path climbing out with
+ * `..` never gets this far: the jobs-file and plan schemas refuse it). Checked before anything runs, on the machine that runs it (a plan made elsewhere names paths
+ * of that machine's repository and image folders): `oci`, `build` and `nix` images are not files and pass.
+ */
+function givenImageFileProblems(plan, repositoryRoot) {
+    const problems = [];
+    for (const node of plan.nodes) {
+        if (node.kind !== 'prepare' || node.type !== 'files')
+            continue;
+        const fields = [
+            ['kernel', node.kernel],
+            ['initrd', node.initrd],
+            ['disk', node.disk],
+        ];
+        for (const [field, given] of fields) {
+            if (given === null)
+                continue;
+            const message = fileProblem(given, repositoryRoot);
+            if (message !== undefined)
+                problems.push({
+                    file: plan.source.jobsFile,
+                    path: ['images', node.image, field],
+                    message: `the ${field} of image "${node.image}": ${message}`,
+                });
+        }
+    }
+    return problems;
+}
+/** Why one given path is no image file, or undefined. */
+function fileProblem(given, repositoryRoot) {
+    const path = (0,external_node_path_.isAbsolute)(given) ? given : (0,external_node_path_.resolve)(repositoryRoot, given);
+    try {
+        const stat = (0,external_node_fs_.statSync)(path);
+        if (!stat.isFile())
+            return `${path} is not a regular file`;
+        return undefined;
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOENT' || code === 'ENOTDIR')
+            return `${path} does not exist`;
+        return `${path} cannot be read (${code ?? String(error)})`;
+    }
+}
+
 // EXTERNAL MODULE: ./src/executors/host/executor.ts + 1 modules
 var host_executor = __nccwpck_require__(419);
 // EXTERNAL MODULE: ./src/executors/job-env.ts
@@ -8761,24 +8812,85 @@ function credentialsFor(registry, env, home = (0,external_node_os_.homedir)()) {
     return colon === -1 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+;// CONCATENATED MODULE: external "node:zlib"
+const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+;// CONCATENATED MODULE: ./src/oci/part-codec.ts
+
+
+// How image parts travel: gzip (RFC 1952), which every registry tool and every Node since 0.x reads and writes
+// without a dependency (zstd would be smaller and faster, but Node 20's zlib has none). The bytes are made
+// reproducible: zlib leaves the header's time at 0, and the operating-system byte (which macOS builds of zlib
+// write as 19) is set to 3 here, so one input compresses to one digest on a Mac and on Linux alike.
+/** The compression level: close to level 9's size on disk images at a third of its time. */
+const LEVEL = 6;
+/** Offset of the operating-system byte in a gzip header (RFC 1952 §2.3). */
+const OS_BYTE = 9;
+/** RFC 1952's "Unix" operating-system code. */
+const OS_UNIX = 3;
+/** `bytes` gzipped, the same bytes on every platform for the same zlib. */
+function gzipPart(bytes) {
+    const out = (0,external_node_zlib_namespaceObject.gzipSync)(bytes, { level: LEVEL });
+    out[OS_BYTE] = OS_UNIX;
+    return out;
+}
+/**
+ * The bytes a gzipped part holds, which must be exactly `size` bytes with sha256 `digest` (the manifest's word
+ * for them): a larger stream stops at `size` + 1 bytes and is refused, so a hostile blob cannot fill memory.
+ */
+function gunzipPart(compressed, size, digest, what) {
+    let bytes;
+    try {
+        bytes = (0,external_node_zlib_namespaceObject.gunzipSync)(compressed, { maxOutputLength: Math.max(1, size + 1) });
+    }
+    catch (error) {
+        const tooBig = error.code === 'ERR_BUFFER_TOO_LARGE';
+        throw new Error(tooBig
+            ? `${what} unpacks to more than the ${size} bytes its manifest says`
+            : `${what} is not valid gzip`);
+    }
+    if (bytes.length !== size)
+        throw new Error(`${what} unpacks to ${bytes.length} bytes, not the ${size} its manifest says`);
+    const actual = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+    if (actual !== digest)
+        throw new Error(`${what} unpacks to digest ${actual}, not ${digest}: refused`);
+    return bytes;
+}
+
 ;// CONCATENATED MODULE: ./src/oci/guest-image.ts
 
 
 
 
+
 // A vmplan guest image as an OCI artifact: an image manifest with its own artifactType; the kernel and initrd are
-// one layer each, the root disk is cut into fixed-size chunks, each a layer named by its content, so a push or
-// pull of a changed image moves only the chunks that changed, and chunks of zeros are not stored at all (the
-// disk stays sparse on the way back).
+// one layer each, the root disk is cut into chunks, each a layer named by its content, so a push or pull of a
+// changed image moves only the chunks that changed, and chunks of zeros are not stored at all (the disk stays
+// sparse on the way back). Every part is gzipped (`part-codec`); its annotations give the bytes it unpacks to
+// (size and sha256) and, for a chunk, where it goes on the disk. `oras pull` writes the parts out under their
+// titles (kernel.gz, initrd.gz, disk-OFFSET.gz) and `gunzip` reads them; crane and skopeo copy them as blobs.
+// Images pushed before compression (plain parts) still pull: their media types are read as they were.
 /** The artifact type of a vmplan guest image. */
 const GUEST_ARTIFACT_TYPE = 'application/vnd.vmplan.guest.v1';
-/** Media types of its parts. */
+/** Media types of its parts: gzip, with the structured-syntax suffix +gzip (RFC 8460). */
 const MEDIA = {
     manifest: 'application/vnd.oci.image.manifest.v1+json',
     config: 'application/vnd.vmplan.guest.config.v1+json',
+    kernel: 'application/vnd.vmplan.guest.kernel.v1+gzip',
+    initrd: 'application/vnd.vmplan.guest.initrd.v1+gzip',
+    diskChunk: 'application/vnd.vmplan.guest.disk.chunk.v1+gzip',
+};
+/** Media types of parts pushed uncompressed (vmplan before compression): still read, never written. */
+const PLAIN_MEDIA = {
     kernel: 'application/vnd.vmplan.guest.kernel.v1',
     initrd: 'application/vnd.vmplan.guest.initrd.v1',
     diskChunk: 'application/vnd.vmplan.guest.disk.chunk.v1',
+};
+/** Annotations of a gzipped part: the bytes it unpacks to, and for a chunk its place on the disk. */
+const ANNOTATION = {
+    size: 'vmplan.size',
+    digest: 'vmplan.digest',
+    offset: 'vmplan.offset',
+    title: 'org.opencontainers.image.title',
 };
 /** Root disks are cut into chunks of this size (the last one shorter). */
 const CHUNK_BYTES = 32 * 1024 * 1024;
@@ -8811,15 +8923,26 @@ function folderFiles(folder) {
         disk: (0,external_node_fs_.existsSync)(disk) ? disk : null,
     };
 }
-/** Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest digest. */
+/**
+ * Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest
+ * digest. A part whose bytes the tag's current image already has keeps that image's compressed blob (found by
+ * the part's own digest), so an unchanged image pushes the same manifest, whichever zlib compressed it first.
+ */
 async function pushGuestImage(client, image, tag) {
     const files = typeof image === 'string' ? folderFiles(image) : image;
     const parts = [];
-    for (const [file, mediaType] of [
-        [files.kernel, MEDIA.kernel],
-        [files.initrd, MEDIA.initrd],
+    for (const [file, mediaType, title] of [
+        [files.kernel, MEDIA.kernel, 'kernel.gz'],
+        [files.initrd, MEDIA.initrd, 'initrd.gz'],
     ])
-        parts.push({ mediaType, file, start: 0, size: (0,external_node_fs_.statSync)(file).size, digest: await fileDigest(file) });
+        parts.push({
+            mediaType,
+            file,
+            start: 0,
+            size: (0,external_node_fs_.statSync)(file).size,
+            digest: await fileDigest(file),
+            title,
+        });
     const disk = files.disk;
     const size = disk === null ? undefined : (0,external_node_fs_.statSync)(disk).size;
     if (disk !== null && size !== undefined)
@@ -8829,24 +8952,80 @@ async function pushGuestImage(client, image, tag) {
     let moved = 0;
     if (await client.pushBlob(digestOf(config), { bytes: config }))
         moved++;
-    // A chunk that repeats in the disk is one blob: the registry has it after its first upload.
-    for (const part of parts)
-        if (await client.pushBlob(part.digest, { file: part.file, start: part.start, size: part.size }))
-            moved++;
+    const known = await knownParts(client, tag);
+    const layers = [];
+    for (const part of parts) {
+        const key = `${part.mediaType} ${part.digest} ${part.size}`;
+        let blob = known.get(key);
+        if (blob === undefined || !(await client.hasBlob(blob.digest))) {
+            const bytes = gzipPart(readPart(part));
+            blob = { mediaType: part.mediaType, digest: digestOf(bytes), size: bytes.length };
+            if (await client.pushBlob(blob.digest, { bytes }))
+                moved++;
+            // A chunk that repeats in the disk is one blob: compressed and sent once.
+            known.set(key, blob);
+        }
+        layers.push({
+            mediaType: part.mediaType,
+            digest: blob.digest,
+            size: blob.size,
+            annotations: {
+                [ANNOTATION.title]: part.title,
+                [ANNOTATION.size]: String(part.size),
+                [ANNOTATION.digest]: part.digest,
+                ...(part.offset === undefined ? {} : { [ANNOTATION.offset]: String(part.offset) }),
+            },
+        });
+    }
     const manifest = Buffer.from(JSON.stringify({
         schemaVersion: 2,
         mediaType: MEDIA.manifest,
         artifactType: GUEST_ARTIFACT_TYPE,
         config: { mediaType: MEDIA.config, digest: digestOf(config), size: config.length },
-        layers: parts.map((part) => ({
-            mediaType: part.mediaType,
-            digest: part.digest,
-            size: part.size,
-            ...(part.offset === undefined ? {} : { annotations: { 'vmplan.offset': String(part.offset) } }),
-        })),
+        layers,
     }));
     const digest = await client.putManifest(tag ?? digestOf(manifest), manifest, MEDIA.manifest);
     return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before };
+}
+/** The compressed blobs of the image `tag` names now, by media type, own digest and size; none for a new tag. */
+async function knownParts(client, tag) {
+    const known = new Map();
+    if (tag === undefined)
+        return known;
+    let bytes;
+    try {
+        bytes = (await client.getManifest(tag)).bytes;
+    }
+    catch (error) {
+        if (error instanceof RegistryError && error.status === 404)
+            return known;
+        throw error;
+    }
+    const parsed = GuestManifestSchema.safeParse(jsonOrUndefined(bytes));
+    if (!parsed.success)
+        return known;
+    for (const layer of parsed.data.layers) {
+        const { [ANNOTATION.digest]: digest, [ANNOTATION.size]: size } = layer.annotations ?? {};
+        if (digest !== undefined && size !== undefined)
+            known.set(`${layer.mediaType} ${digest} ${size}`, {
+                mediaType: layer.mediaType,
+                digest: layer.digest,
+                size: layer.size,
+            });
+    }
+    return known;
+}
+/** A part's bytes, read from its file. */
+function readPart(part) {
+    const bytes = Buffer.alloc(part.size);
+    const fd = (0,external_node_fs_.openSync)(part.file, 'r');
+    try {
+        readFully(fd, bytes, part.start);
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+    return bytes;
 }
 /** The disk's chunks that hold data, with their digests; chunks of zeros are left out (holes). */
 function diskChunks(disk, size) {
@@ -8866,6 +9045,7 @@ function diskChunks(disk, size) {
                 start: offset,
                 size: length,
                 digest: digestOf(chunk),
+                title: chunkTitle(offset),
                 offset,
             });
         }
@@ -8875,10 +9055,32 @@ function diskChunks(disk, size) {
     }
     return parts;
 }
+/** A chunk's file name for tools that write parts out by title: its disk offset, in fixed-width hex. */
+function chunkTitle(offset) {
+    return `disk-${offset.toString(16).padStart(12, '0')}.gz`;
+}
+/** A layer's bytes as the image holds them: a gzipped part unpacked and checked against its annotations. */
+function layerBytes(layer, blob, reference) {
+    if (!layer.mediaType.endsWith('+gzip'))
+        return blob;
+    const { [ANNOTATION.size]: size, [ANNOTATION.digest]: digest } = layer.annotations ?? {};
+    const bytes = Number(size);
+    if (!Number.isSafeInteger(bytes) ||
+        bytes < 0 ||
+        digest === undefined ||
+        !/^sha256:[a-f0-9]{64}$/.test(digest))
+        throw new Error(`${reference}: part ${layer.digest} does not say what it unpacks to`);
+    return gunzipPart(blob, bytes, digest, `${reference}: part ${layer.digest}`);
+}
+/** The size a layer has once unpacked. */
+function unpackedSize(layer) {
+    return layer.mediaType.endsWith('+gzip') ? Number(layer.annotations?.[ANNOTATION.size]) : layer.size;
+}
 /**
- * Pulls a guest image into `out` (kernel, initrd, disk): every blob verified; blobs are kept by digest in
- * `blobStore` while downloading, so an interrupted pull resumes where it stopped, and a chunk the image repeats is
- * downloaded once. The disk is written sparse: holes stay holes.
+ * Pulls a guest image into `out` (kernel, initrd, disk): every blob verified as served, then every gzipped part
+ * against the size and digest its manifest gives; blobs are kept by digest in `blobStore` while downloading, so an
+ * interrupted pull resumes where it stopped, and a chunk the image repeats is downloaded once. The disk is
+ * written sparse: holes stay holes. Images of plain (uncompressed) parts, as vmplan pushed before, pull as well.
  */
 async function pullGuestImage(client, reference, out, blobStore) {
     const fetched = await client.getManifest(reference);
@@ -8904,26 +9106,24 @@ async function pullGuestImage(client, reference, out, blobStore) {
     if (!parsedConfig.success)
         throw new Error(`${reference}: its config is not a vmplan guest config`);
     const config = parsedConfig.data;
-    for (const [name, mediaType] of [
-        ['kernel', MEDIA.kernel],
-        ['initrd', MEDIA.initrd],
-    ]) {
-        const layer = manifest.layers.find((candidate) => candidate.mediaType === mediaType);
+    for (const name of ['kernel', 'initrd']) {
+        const layer = manifest.layers.find((candidate) => candidate.mediaType === MEDIA[name] || candidate.mediaType === PLAIN_MEDIA[name]);
         if (layer === undefined)
             throw new Error(`${reference} has no ${name}`);
         (0,external_node_fs_.rmSync)((0,external_node_path_.join)(out, name), { force: true });
-        (0,external_node_fs_.copyFileSync)(await blob(layer.digest), (0,external_node_path_.join)(out, name));
+        (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(out, name), layerBytes(layer, (0,external_node_fs_.readFileSync)(await blob(layer.digest)), reference));
     }
     if (config.disk !== null) {
         const disk = (0,external_node_path_.join)(out, 'disk.partial');
         const fd = (0,external_node_fs_.openSync)(disk, 'w');
         try {
             (0,external_node_fs_.ftruncateSync)(fd, config.disk.size);
-            for (const layer of manifest.layers.filter((candidate) => candidate.mediaType === MEDIA.diskChunk)) {
-                const offset = Number(layer.annotations?.['vmplan.offset']);
-                if (!Number.isInteger(offset) || offset < 0 || offset + layer.size > config.disk.size)
+            for (const layer of manifest.layers.filter((candidate) => candidate.mediaType === MEDIA.diskChunk || candidate.mediaType === PLAIN_MEDIA.diskChunk)) {
+                const offset = Number(layer.annotations?.[ANNOTATION.offset]);
+                const size = unpackedSize(layer);
+                if (!Number.isSafeInteger(offset) || offset < 0 || !(offset + size <= config.disk.size))
                     throw new Error(`${reference}: disk chunk ${layer.digest} has no valid offset`);
-                writeAt(fd, (0,external_node_fs_.readFileSync)(await blob(layer.digest)), offset);
+                writeAt(fd, layerBytes(layer, (0,external_node_fs_.readFileSync)(await blob(layer.digest)), reference), offset);
             }
         }
         finally {
@@ -11209,6 +11409,8 @@ function finishQuietly(store, message) {
 
 
 
+
+
 /** The free space a run with VM jobs needs by default. */
 const DEFAULT_MIN_FREE_BYTES = 2e9;
 /**
@@ -11258,6 +11460,10 @@ async function execute(request, ports, tracker, signals) {
             repositoryRoot: request.repositoryRoot,
             cacheDir: layout.cacheDir,
         });
+        // Prebuilt image files are looked for here, on the machine that runs the plan (it may have been made elsewhere).
+        const missing = givenImageFileProblems(plan, request.repositoryRoot);
+        if (missing.length > 0)
+            throw new errors/* InputError */.dz(missing);
         await checkRoom(request);
         await startRun({
             plan,
@@ -12609,6 +12815,7 @@ function readDurations(path, name = path) {
 
 
 
+
 /** Where `vmplan plan` writes by default. */
 const DEFAULT_PLAN_OUT = '.vmplan/plan.json';
 /** Flags shared by every command that plans (plan, run). */
@@ -12659,7 +12866,9 @@ function executorFlag(given) {
     return parsed.data;
 }
 /** Plans a jobs file from the command line's view of the world (git, flags, platform), asking registries as `trust` allows. */
-async function planFromArgs(io, file, values, trust) {
+async function planFromArgs(io, file, values, trust, 
+/** Where the plan's relative image paths resolve (default: the repository root); `run --workspace` gives its folder. */
+imagesRoot) {
     if (values['changed-files'] !== undefined && values.base !== undefined) {
         throw new errors/* InputError */.dz('use either --changed-files or --base, not both');
     }
@@ -12671,23 +12880,30 @@ async function planFromArgs(io, file, values, trust) {
     const loaded = loadJobsFile(path, name, name === path ? undefined : root);
     const only = listOption(values.only);
     const ociDigests = await resolveOciTags(loaded.config, io.env, trust);
-    return locatedIn(loaded.locator, () => (0,build/* buildPlan */.Gg)(loaded.config, {
-        ociDigests,
-        source: localSource(io.cwd),
-        trust: { trusted: trust.trusted, reason: trust.reason },
-        jobsFile: { name, sha256: loaded.sha256 },
-        changes: localChanges(io.cwd, {
-            changedFilesPath: values['changed-files'] === undefined ? undefined : (0,external_node_path_.resolve)(io.cwd, values['changed-files']),
-            base: values.base,
-        }),
-        ...(only === undefined ? {} : { only }),
-        ...(executor === null ? {} : { executor }),
-        ...(values.durations === undefined
-            ? {}
-            : { durations: readDurations((0,external_node_path_.resolve)(io.cwd, values.durations), values.durations) }),
-        defaultExecutor: platformExecutor(),
-        createdAt: planTimestamp(io.env),
-    }));
+    return locatedIn(loaded.locator, () => {
+        const plan = (0,build/* buildPlan */.Gg)(loaded.config, {
+            ociDigests,
+            source: localSource(io.cwd),
+            trust: { trusted: trust.trusted, reason: trust.reason },
+            jobsFile: { name, sha256: loaded.sha256 },
+            changes: localChanges(io.cwd, {
+                changedFilesPath: values['changed-files'] === undefined ? undefined : (0,external_node_path_.resolve)(io.cwd, values['changed-files']),
+                base: values.base,
+            }),
+            ...(only === undefined ? {} : { only }),
+            ...(executor === null ? {} : { executor }),
+            ...(values.durations === undefined
+                ? {}
+                : { durations: readDurations((0,external_node_path_.resolve)(io.cwd, values.durations), values.durations) }),
+            defaultExecutor: platformExecutor(),
+            createdAt: planTimestamp(io.env),
+        });
+        // Prebuilt image files that are not there fail here, located, rather than when a job is about to boot them.
+        const missing = givenImageFileProblems(plan, imagesRoot ?? root);
+        if (missing.length > 0)
+            throw new errors/* InputError */.dz(missing);
+        return plan;
+    });
 }
 /** Runs `plan` and gives its problems about the jobs file (those with a path) their file, line and column. */
 function locatedIn(locator, plan) {
@@ -12733,7 +12949,288 @@ function displayName(root, path) {
     return fromRoot.split(external_node_path_.sep).join('/');
 }
 
+// EXTERNAL MODULE: ./src/workspace/inputs.ts
+var workspace_inputs = __nccwpck_require__(5608);
+;// CONCATENATED MODULE: ./src/workspace/replay-changes.ts
+
+
+
+/**
+ * Lays a job's recorded workspace changes (`writable-workspace`: the files it changed in workspace-changes/, the
+ * paths it deleted in workspace-deleted.txt) over a copy of the snapshot it ran on, so the copy is its workspace as
+ * the job left it. Both were written by the guest: changed files are placed as job inputs are (no link followed or
+ * kept; read-only), and a deletion is done only for a plain relative path none of whose folders is a link.
+ * Returns the number of paths changed and deleted.
+ */
+async function replayWorkspaceChanges(target, changes) {
+    let deleted = 0;
+    if (changes.deletedList !== undefined) {
+        const text = await (0,promises_.readFile)(changes.deletedList, 'utf8').catch(() => '');
+        for (const path of text.split('\n')) {
+            if (!isPlainRelative(path) || !(await foldersAreReal(target, path)))
+                continue;
+            await (0,promises_.rm)((0,external_node_path_.join)(target, path), { recursive: true, force: true });
+            deleted += 1;
+        }
+    }
+    let changed = 0;
+    if (changes.folder !== undefined && (await (0,promises_.lstat)(changes.folder).catch(() => undefined))?.isDirectory())
+        changed = (await (0,workspace_inputs/* placeInputs */.v)([{ from: 'workspace-changes', folder: changes.folder }], target)).paths
+            .length;
+    return { changed, deleted };
+}
+/** A relative path with no empty, `.` or `..` part. */
+function isPlainRelative(path) {
+    if (path === '' || path.startsWith('/'))
+        return false;
+    return path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+}
+/** Whether every folder on the way to `path` under `root` is a real folder (never a link out of the copy). */
+async function foldersAreReal(root, path) {
+    const parts = path.split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) {
+        const info = await (0,promises_.lstat)((0,external_node_path_.join)(root, ...parts.slice(0, i))).catch(() => undefined);
+        if (info === undefined || !info.isDirectory())
+            return false;
+    }
+    return true;
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/shell.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** The VM job of a run that a shell can open, or an InputError saying why not. */
+function shellableJob(plan, runId, job) {
+    const jobs = plan.nodes.flatMap((node) => (node.kind === 'execute' ? [node] : []));
+    const node = jobs.find((candidate) => candidate.job === job);
+    if (node === undefined)
+        throw new errors/* InputError */.dz(`run ${runId} has no job "${job}"${(0,suggest/* didYouMean */.au)(job, jobs.map((each) => each.job))}`);
+    if (!(0,catalog/* isVmExecutor */.NA)(node.executor) || node.image === null)
+        throw new errors/* InputError */.dz(`job "${job}" ran with the ${node.executor} executor, on this machine: vmplan shell opens a job's VM, so only VM jobs (vfkit, qemu) have one`);
+    return node;
+}
+/**
+ * Boots the VM of a run's job again with its workspace as the job had it (see jobShellWorkspace), the job's user,
+ * env (without its secrets), caches and network, and gives an interactive shell on this terminal. Everything it
+ * makes lives in a temporary folder of the run (`runs/<run>/shell-*`), removed when the shell ends.
+ */
+async function openJobShell(request) {
+    const { layout, runId, plan, job, env } = request;
+    const node = shellableJob(plan, runId, job);
+    const record = readRunRecord(layout, runId);
+    const snapshotDir = layout.snapshotDir(record.snapshotRun);
+    if (!(0,external_node_fs_.existsSync)(snapshotDir))
+        throw new errors/* InputError */.dz(`run ${runId} has no snapshot left (was it garbage-collected?): no workspace to open`);
+    const prepare = plan.nodes.find((each) => each.kind === 'prepare' && each.image === node.image);
+    if (prepare === undefined || prepare.kind !== 'prepare')
+        throw new errors/* InputError */.dz(`run ${runId}'s plan has no image "${node.image}" for job "${job}"`);
+    const trust = shell_recordedTrust(plan);
+    const masker = new mask/* Masker */.G((0,secrets/* secretValuesOf */.W)(plan, env));
+    const jobDir = layout.nodeDir(runId, node);
+    const shellDir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(layout.runDir(runId), `shell-${process.pid}-`));
+    const log = new JobLog((0,external_node_path_.join)(shellDir, 'host.log'), masker, request.live, request.verbose);
+    try {
+        const executor = (await runtimeOf(node.executor)).create({
+            env,
+            cacheDir: layout.cacheDir,
+            ...request.executors,
+        });
+        await executor.preflight?.(plan);
+        const image = await prepareImage(request, prepare, shellDir, masker);
+        // A failed job's root disk kept by --keep-failed-disks is its VM as it ended: boot (a clone of) that.
+        const keptDisk = (0,external_node_path_.join)(jobDir, 'disk.img');
+        const disk = image.disk !== null && (0,external_node_fs_.existsSync)(keptDisk) ? keptDisk : image.disk;
+        if (disk !== image.disk)
+            await log.note(`vmplan: the job's kept root disk: ${keptDisk}`);
+        const workspace = jobShellWorkspace(request, node, snapshotDir, jobDir, log);
+        return await executor.runJob({
+            runId,
+            plan,
+            node,
+            jobDir: (0,external_node_path_.join)(shellDir, 'job'),
+            cacheDir: layout.cacheDir,
+            hostWorkspaces: [],
+            sharedCachesDir: sharedCachesDir(layout.cacheDir, plan.source.repository, trust),
+            network: guestNetwork(node, trust),
+            workspace,
+            image: { ...image, disk },
+            secrets: {},
+            runSecrets: (0,secrets/* secretValuesOf */.W)(plan, env),
+            signal: request.signal,
+            log,
+            guestLog: undefined,
+            killGraceMs: () => 2_000,
+            onProcess: () => { },
+            inputs: [],
+            limits: (0,limits/* effectiveLimits */.WB)(node.limits, trust.trusted),
+            shell: true,
+        });
+    }
+    finally {
+        await log.close().catch(() => undefined);
+        (0,external_node_fs_.rmSync)(shellDir, { recursive: true, force: true });
+        (0,lease/* releaseLeases */.Rc)();
+    }
+}
+/** The run's trust, as its plan recorded it: an untrusted run's image is never built here, nor is it networked. */
+function shell_recordedTrust(plan) {
+    return plan.trust.trusted
+        ? { trusted: true, reason: plan.trust.reason, imagePaths: [] }
+        : { trusted: false, reason: plan.trust.reason, imagePaths: [], network: 'none' };
+}
+/** The job's image, as the run prepared it (from the image cache, or its files where the jobs file says). */
+async function prepareImage(request, node, shellDir, masker) {
+    const nodeDir = (0,external_node_path_.join)(shellDir, 'image');
+    (0,external_node_fs_.mkdirSync)(nodeDir, { recursive: true });
+    const log = new JobLog((0,external_node_path_.join)(nodeDir, 'host.log'), masker, request.live, request.verbose);
+    try {
+        const preparer = new HostImagePreparer(request.layout.cacheDir, request.env, {
+            buildOnHost: request.plan.trust.trusted,
+        });
+        const outcome = await preparer.prepare({
+            runId: request.runId,
+            plan: request.plan,
+            node,
+            nodeDir,
+            repositoryRoot: request.repositoryRoot,
+            signal: new AbortController().signal,
+            log,
+            killGraceMs: () => 2_000,
+            onProcess: () => { },
+        });
+        if (outcome.status !== 'passed' || outcome.image === undefined)
+            throw new errors/* InputError */.dz(`image "${node.image}" cannot be prepared: ${outcome.message ?? 'unknown reason'}`);
+        return outcome.image;
+    }
+    finally {
+        await log.close().catch(() => undefined);
+    }
+}
+/**
+ * The workspace a shell gets, as the job had it, always as a private copy (nothing done in the shell reaches the
+ * run): the job's own workspace when it kept one (workspace mode `copy`), else the snapshot the job ran on with the
+ * outputs of the jobs it needs placed as the job got them and, for a `writable-workspace` job, the changes it
+ * brought back replayed on top. An overlay job's other changes lived in its VM's memory and are gone.
+ */
+function jobShellWorkspace(request, node, snapshotDir, jobDir, log) {
+    const kept = (0,external_node_path_.join)(jobDir, 'workspace');
+    return {
+        snapshotDir,
+        async jobCopy(target) {
+            const started = performance.now();
+            if ((0,external_node_fs_.existsSync)(kept)) {
+                const stats = await (0,copy_tree/* copyTree */.E)(kept, target);
+                await log.note("vmplan: shell workspace: the job's own workspace copy, as it left it");
+                return { ms: stats.ms, method: stats.method };
+            }
+            const stats = await (0,copy_tree/* copyTree */.E)(snapshotDir, target);
+            const inputs = (node.receives ?? []).map((received) => ({
+                from: received.from,
+                folder: (0,external_node_path_.join)(request.layout.runDir(received.run ?? request.runId), 'jobs', received.from, 'outputs'),
+            }));
+            const present = inputs.filter((input) => (0,external_node_fs_.existsSync)(input.folder));
+            if (present.length > 0)
+                await (0,workspace_inputs/* placeInputs */.v)(present, target);
+            const replayed = await replayWorkspaceChanges(target, {
+                folder: (0,external_node_path_.join)(jobDir, 'workspace-changes'),
+                deletedList: (0,external_node_fs_.existsSync)((0,external_node_path_.join)(jobDir, 'workspace-deleted.txt'))
+                    ? (0,external_node_path_.join)(jobDir, 'workspace-deleted.txt')
+                    : undefined,
+            });
+            const changes = replayed.changed + replayed.deleted > 0
+                ? `, with the job's recorded changes (${replayed.changed} changed, ${replayed.deleted} deleted)`
+                : '';
+            const outputs = present.length > 0 ? `, the outputs of ${present.map((input) => input.from).join(', ')}` : '';
+            await log.note(`vmplan: shell workspace: the snapshot the job ran on${outputs}${changes}`);
+            return { ms: Math.round(performance.now() - started), method: stats.method };
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cli/commands/shell-session.ts
+
+
+
+
+
+
+
+/** The executors' options that mean something for a shell. */
+function shellExecutorOptions() {
+    return (0,catalog/* executorOptions */.Qc)().filter((option) => option.name !== 'keep-failed-disks');
+}
+/**
+ * Why a shell cannot be offered here, or undefined when it can: it needs a person at a terminal, and is never
+ * part of a CI run (a shell there would hang the job, or hand the runner to whoever can type into it).
+ */
+function shellRefusal(io) {
+    if (io.env.GITHUB_ACTIONS === 'true')
+        return "a shell into a job's VM is for a local terminal only; it is never offered in GitHub Actions (read the job's logs there: vmplan logs RUN JOB)";
+    if (io.interactive !== true)
+        return 'needs an interactive terminal (stdin and stdout a TTY) to type into the VM; read the logs instead: vmplan logs RUN JOB';
+    return undefined;
+}
+/** Opens the shell (the run and job checked), with vmplan's signals stopping the VM; the exit code of the command. */
+async function openShell(io, layout, runId, job, values) {
+    const plan = readPlan(layout.planFile(runId));
+    const controller = new AbortController();
+    const onSignal = (signal) => controller.abort({ kind: 'cancel', message: `received ${signal}` });
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const signal of signals)
+        process.on(signal, onSignal);
+    io.stderr(`vmplan: opening a shell in job ${job} of run ${runId} (exit leaves it and stops the VM)\n`);
+    try {
+        const outcome = await openJobShell({
+            layout,
+            runId,
+            plan,
+            job,
+            env: io.env,
+            repositoryRoot: repositoryRoot(io.cwd),
+            executors: {
+                base: (0,external_node_path_.resolve)(io.cwd),
+                options: Object.fromEntries((0,catalog/* executorOptions */.Qc)().map((option) => [
+                    option.name,
+                    values[option.name],
+                ])),
+            },
+            live: { write: (text) => io.stderr(text) },
+            verbose: values.verbose === true,
+            signal: controller.signal,
+        });
+        if (outcome.status !== 'passed') {
+            // The VM did not end on its own (stopped, killed): the hypervisor may have left the terminal raw.
+            if (io.interactive === true)
+                (0,external_node_child_process_.spawnSync)('stty', ['sane'], { stdio: 'inherit' });
+            io.stderr(`vmplan: the shell's VM failed: ${outcome.message ?? 'no reason given'}\n`);
+            return cli_io/* EXIT */.d.infrastructure;
+        }
+        io.stderr('vmplan: shell closed; the VM is stopped and its files removed\n');
+        return cli_io/* EXIT */.d.ok;
+    }
+    finally {
+        for (const signal of signals)
+            process.off(signal, onSignal);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/cli/commands/run.ts
+
 
 
 
@@ -12861,6 +13358,10 @@ const RUN_FLAGS = {
         value: 'DIR',
         description: "The folder jobs get as their workspace (default: the git repository's work tree, as git would commit it). Needed outside git.",
     },
+    'shell-on-failure': {
+        type: 'boolean',
+        description: 'When a VM job fails, open a shell in its VM once the run has ended (vmplan shell; its root disk as it ended). Interactive terminals only.',
+    },
 };
 /**
  * The state folder (--state-dir, else `.vmplan` at the repository root) and the cache folder (--cache-dir, else the
@@ -12899,7 +13400,7 @@ async function runCommand(args, io) {
         planPath = values.plan;
     }
     else {
-        plan = await planFromArgs(io, positionals[0], values, trustFromFlags(values));
+        plan = await planFromArgs(io, positionals[0], values, trustFromFlags(values), values.workspace === undefined ? undefined : (0,external_node_path_.resolve)(io.cwd, values.workspace));
         planPath = plan.source.jobsFile;
     }
     if (values.shard !== undefined)
@@ -12909,6 +13410,15 @@ async function runCommand(args, io) {
 /** Runs a plan from the command line through the run pipeline: progress, the final table and the exit code. */
 async function executePlan(io, plan, planPath, values, rerun) {
     const maxParallel = parseMaxParallel(values['max-parallel']);
+    const shellOnFailure = values['shell-on-failure'] === true;
+    if (shellOnFailure) {
+        // Refused before anything runs: a shell needs a person at a terminal, and never runs in CI.
+        const refusal = values.json === true ? 'cannot be combined with --json' : shellRefusal(io);
+        if (refusal !== undefined)
+            throw new errors/* InputError */.dz(`--shell-on-failure: ${refusal}`);
+    }
+    // The failed job's root disk is part of the VM state the shell opens: kept for it, removed after it.
+    const keepDisks = shellOnFailure && values['keep-failed-disks'] !== true;
     if (values['fail-fast'] === true && values['no-fail-fast'] === true) {
         throw new errors/* InputError */.dz('use --fail-fast or --no-fail-fast, not both');
     }
@@ -12926,7 +13436,9 @@ async function executePlan(io, plan, planPath, values, rerun) {
             base: io.cwd,
             options: Object.fromEntries((0,catalog/* executorOptions */.Qc)().map((option) => [
                 option.name,
-                values[option.name],
+                option.name === 'keep-failed-disks' && keepDisks
+                    ? true
+                    : values[option.name],
             ])),
         },
         maxParallel,
@@ -12949,11 +13461,41 @@ async function executePlan(io, plan, planPath, values, rerun) {
         printJson(io, 'run', run.record.status === 'passed', { run: run.record, nodes: run.nodes });
     if (run.signal !== undefined)
         return signalExitCode(run.signal);
+    if (shellOnFailure)
+        await shellIntoFailure(io, layout, run, values, keepDisks);
     if (run.infrastructure.length > 0) {
         io.stderr(`vmplan could not do its own work on this machine (exit ${cli_io/* EXIT */.d.infrastructure}):\n${run.infrastructure.map((problem) => `  - ${problem}`).join('\n')}\n`);
         return cli_io/* EXIT */.d.infrastructure;
     }
     return run.record.status === 'passed' ? cli_io/* EXIT */.d.ok : cli_io/* EXIT */.d.failed;
+}
+/**
+ * --shell-on-failure, once the run has ended: a shell in the first VM job that failed (or timed out), then the
+ * root disks kept only for it removed. The run's exit code stays the run's.
+ */
+async function shellIntoFailure(io, layout, run, values, keptForShell) {
+    const failed = run.nodes.find((node) => node.kind === 'execute' &&
+        node.job !== null &&
+        (node.status === 'failed' || node.status === 'timed_out') &&
+        (0,catalog/* isVmExecutor */.NA)(node.executor));
+    try {
+        if (failed?.job == null) {
+            if (run.record.status !== 'passed')
+                io.stderr('vmplan: no VM job failed: no shell to open\n');
+            return;
+        }
+        await openShell(io, layout, run.record.runId, failed.job, values);
+    }
+    catch (error) {
+        // The run's result stands whatever the shell met (an image gone from the cache, a VM that would not start).
+        io.stderr(`vmplan: no shell in job ${failed?.job ?? '?'}: ${error.message}\n`);
+    }
+    finally {
+        if (keptForShell)
+            for (const node of run.plan.nodes)
+                if (node.kind === 'execute')
+                    (0,external_node_fs_.rmSync)((0,external_node_path_.join)(layout.nodeDir(run.record.runId, node), 'disk.img'), { force: true });
+    }
 }
 /**
  * The folder snapshotted for the jobs: --workspace, else the git work tree around the current folder. Outside git
@@ -14342,6 +14884,41 @@ async function reportCommand(args, io) {
     return cli_io/* EXIT */.d.ok;
 }
 
+;// CONCATENATED MODULE: ./src/cli/commands/shell.ts
+
+
+
+
+
+
+
+/** The flags of `vmplan shell`. */
+const SHELL_FLAGS = {
+    ...STATE_DIR,
+    ...CACHE_DIR,
+    verbose: { type: 'boolean', description: 'Also show the VM command line and the VM process output.' },
+    // The executors' own flags (--vfkit-path, ...): the shell boots the job's VM as a run would. A shell's disk
+    // is never kept: it is a clone, of the job's kept disk when there is one.
+    ...Object.fromEntries(shellExecutorOptions().map((option) => [
+        option.name,
+        { type: option.type, value: option.value, description: option.description },
+    ])),
+};
+/** `vmplan shell RUN JOB`: a shell in a fresh VM of a run's job, its workspace as the job had it. */
+async function shellCommand(args, io) {
+    const { values, positionals } = parseCommandArgs('shell', args, SHELL_FLAGS);
+    if (positionals.length !== 2)
+        throw new errors/* InputError */.dz(`vmplan shell: expected RUN and JOB (e.g. vmplan shell latest unit), got ${positionals.length} operand(s)`);
+    const layout = stateLayout(io, values['state-dir'], values['cache-dir']);
+    const runId = resolveRunId(layout, positionals[0]);
+    const plan = readPlan(layout.planFile(runId));
+    shellableJob(plan, runId, positionals[1]);
+    const refusal = shellRefusal(io);
+    if (refusal !== undefined)
+        throw new errors/* InputError */.dz(`vmplan shell: ${refusal}`);
+    return openShell(io, layout, runId, positionals[1], values);
+}
+
 ;// CONCATENATED MODULE: ./src/cli/spec.ts
 /** `--name VALUE` or `--name` for a flag. */
 function flagUsage(name, flag) {
@@ -14435,11 +15012,34 @@ _vmplan_runs() {
   done
   COMPREPLY=($(compgen -W "$runs" -- "$cur"))
 }
+# The jobs of the run named by the first operand ($first, set by _vmplan; latest when none): its jobs/ folders.
+_vmplan_jobs() {
+  local dir="" i path run="$first" jobs=""
+  for ((i = 2; i < COMP_CWORD; i++)); do
+    if [ "\${COMP_WORDS[i]}" = --state-dir ]; then dir="\${COMP_WORDS[i+1]}"; fi
+  done
+  if [ -z "$dir" ]; then dir="$(git rev-parse --show-toplevel 2>/dev/null || pwd)/.vmplan"; fi
+  if [ -z "$run" ] || [ "$run" = latest ] || [ ! -d "$dir/runs/$run" ]; then
+    # latest, or the last run whose id starts so (as vmplan resolves a unique start)
+    local given="$run"; run=""
+    [ "$given" = latest ] && given=""
+    for path in "$dir"/runs/"$given"*/; do
+      if [ -d "$path" ]; then path="\${path%/}"; run="\${path##*/}"; fi
+    done
+  fi
+  if [ -n "$run" ]; then
+    for path in "$dir/runs/$run"/jobs/*/; do
+      if [ -d "$path" ]; then path="\${path%/}"; jobs="$jobs \${path##*/}"; fi
+    done
+  fi
+  COMPREPLY=($(compgen -W "$jobs" -- "$cur"))
+}
 # Offers one kind of value: words, run ids, file or folder names (a folder gets no space: completion goes on
 # into it), or nothing.
 _vmplan_offer() {
   case "$1" in
     :runs) _vmplan_runs ;;
+    :jobs) _vmplan_jobs ;;
     :files) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")) ;;
     :dirs) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")) ;;
     :none) COMPREPLY=() ;;
@@ -14490,6 +15090,8 @@ complete -F _vmplan vmplan
 function zshAction(what) {
     if (what === 'runs')
         return '_vmplan_runs';
+    if (what === 'jobs')
+        return '_vmplan_jobs';
     if (what === 'files')
         return '_files';
     if (what === 'dirs')
@@ -14549,6 +15151,19 @@ _vmplan_runs() {
   runs=(latest \${~dir}/runs/*(N/:t))
   compadd -a runs
 }
+# The jobs of the run named by the first operand (latest when none): its jobs/ folders.
+_vmplan_jobs() {
+  local dir=\${opt_args[--state-dir]} run=$line[1]
+  [[ -z $dir ]] && dir="$(git rev-parse --show-toplevel 2>/dev/null || pwd)/.vmplan"
+  local -a runs jobs
+  if [[ -z $run || $run == latest || ! -d \${~dir}/runs/$run ]]; then
+    [[ $run == latest ]] && run=""
+    runs=(\${~dir}/runs/$run*(N/:t))
+    run=\${runs[-1]}
+  fi
+  [[ -n $run ]] && jobs=(\${~dir}/runs/$run/jobs/*(N/:t))
+  compadd -a jobs
+}
 # An operand that depends on the first one (\`image build\` offers image kinds, \`image push\` folders).
 _vmplan_after() {
   case "$1:$line[1]:$2" in
@@ -14583,6 +15198,8 @@ function fishOffer(what) {
         return "-x -a '(__fish_complete_directories (commandline -ct))'";
     if (what === 'runs')
         return "-x -a '(__vmplan_runs)'";
+    if (what === 'jobs')
+        return "-x -a '(__vmplan_jobs)'";
     if (what === 'none')
         return '-x';
     return `-x -a ${quote(what.join(' '))}`;
@@ -14602,6 +15219,36 @@ function fishHelpers(commands) {
         '    test -n "$dir"; or set dir (git rev-parse --show-toplevel 2>/dev/null; or pwd)/.vmplan',
         '    echo latest',
         '    for path in $dir/runs/*/',
+        '        basename $path',
+        '    end',
+        'end',
+        '# The jobs of the run named by the first operand (latest when none): its jobs/ folders.',
+        'function __vmplan_jobs',
+        '    set -l tokens (commandline -opc)',
+        '    set -l dir',
+        '    if set -l i (contains -i -- --state-dir $tokens)',
+        '        set dir $tokens[(math $i + 1)]',
+        '    end',
+        '    test -n "$dir"; or set dir (git rev-parse --show-toplevel 2>/dev/null; or pwd)/.vmplan',
+        '    set -l run',
+        '    set -l skip 0',
+        '    for token in $tokens[3..-1]',
+        '        if test $skip = 1',
+        '            set skip 0',
+        '        else if string match -q -- "-*" $token',
+        '            contains -- "$tokens[2] $token" $__vmplan_value_flags; and set skip 1',
+        '        else',
+        '            set run $token',
+        '            break',
+        '        end',
+        '    end',
+        '    if test -z "$run"; or test "$run" = latest; or not test -d $dir/runs/$run',
+        '        test "$run" = latest; and set run ""',
+        '        set -l runs $dir/runs/$run*/',
+        '        test (count $runs) -gt 0; or return',
+        '        set run (basename $runs[-1])',
+        '    end',
+        '    for path in $dir/runs/$run/jobs/*/',
         '        basename $path',
         '    end',
         'end',
@@ -14677,6 +15324,7 @@ function completionScript(shell, commands) {
 
 
 
+
 /** Every command, in the order help lists them. */
 const COMMANDS = [
     {
@@ -14734,7 +15382,7 @@ const COMMANDS = [
         summary: "Print a job's logs (every job's, without JOB).",
         flags: LOGS_FLAGS,
         examples: ['vmplan logs latest unit --guest'],
-        completes: { operands: ['runs', 'none'] },
+        completes: { operands: ['runs', 'jobs'] },
         run: logsCommand,
     },
     {
@@ -14745,6 +15393,15 @@ const COMMANDS = [
         examples: ['vmplan rerun latest --failed'],
         completes: { operands: ['runs'] },
         run: rerunCommand,
+    },
+    {
+        name: 'shell',
+        operands: 'RUN JOB',
+        summary: "Open a shell in a fresh VM of a run's job: its image, workspace, user and env (no secrets); exit stops the VM.",
+        flags: SHELL_FLAGS,
+        examples: ['vmplan shell latest unit'],
+        completes: { operands: ['runs', 'jobs'] },
+        run: shellCommand,
     },
     {
         name: 'doctor',
@@ -16705,7 +17362,11 @@ function qemuArgs(spec, options) {
     ];
     if (memoryBackend)
         args.push('-object', `memory-backend-memfd,id=mem,size=${spec.memoryMiB}M,share=on`);
-    args.push('-device', 'virtio-serial-pci', '-chardev', `file,id=console0,path=${value(spec.consoleLog)}`);
+    // signal=off: Ctrl-C typed in an interactive console goes to the guest, not to QEMU.
+    const chardev = spec.console === 'stdio'
+        ? 'stdio,id=console0,signal=off'
+        : `file,id=console0,path=${value(spec.consoleLog)}`;
+    args.push('-device', 'virtio-serial-pci', '-chardev', chardev);
     args.push('-device', 'virtconsole,chardev=console0', '-device', 'virtio-rng-pci');
     if (spec.disk !== null) {
         args.push('-drive', `file=${value(spec.disk)},format=raw,if=none,id=disk0`, '-device', 'virtio-blk-pci,drive=disk0');
@@ -16834,7 +17495,9 @@ function virtiofsdArgs(daemon, socket, folder) {
  * under vfkit), else 9p. QEMU exits when the guest powers off (or panics, with panic=-1 and -no-reboot).
  */
 async function startQemuVm(spec, options) {
-    const ownGroup = options.ownGroup ?? true;
+    const interactive = spec.console === 'stdio';
+    // An interactive console stays in the caller's (foreground) group: a background group cannot read the terminal.
+    const ownGroup = !interactive && (options.ownGroup ?? true);
     const helpers = [];
     const sockets = {};
     let stderr = '';
@@ -16875,7 +17538,10 @@ async function startQemuVm(spec, options) {
     });
     const binary = (0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuBinary */ .Q)(spec.arch);
     const spawnedAt = Date.now();
-    const qemu = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
+    const qemu = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(binary, args, {
+        stdio: interactive ? ['inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+        detached: ownGroup,
+    });
     qemu.stdout?.pipe(options.output.stream());
     qemu.stderr?.on('data', keepTail);
     qemu.stderr?.pipe(options.output.stream());
@@ -17005,7 +17671,10 @@ function vfkitArgs(spec) {
         bootloaderElement('cmdline', spec.cmdline, true),
     ].join(','));
     args.push('--device', 'virtio-rng');
-    args.push('--device', device('virtio-serial', [['logFilePath', absolute('console log', spec.consoleLog)]]));
+    // stdio: vfkit's own stdin and stdout are the console (it puts a terminal in raw mode itself).
+    args.push('--device', spec.console === 'stdio'
+        ? 'virtio-serial,stdio'
+        : device('virtio-serial', [['logFilePath', absolute('console log', spec.consoleLog)]]));
     if (spec.disk !== null)
         args.push('--device', device('virtio-blk', [['path', absolute('disk', spec.disk)]]));
     for (const share of spec.shares) {
@@ -17230,13 +17899,18 @@ class VfkitExecutor {
 async function launchVfkit(binary, spec, log) {
     const args = vfkitArgs(spec);
     await log.detail(`vmplan: ${[binary, ...args].map((arg) => (/[\s"]/.test(arg) ? `'${arg}'` : arg)).join(' ')}`);
-    const child = (0,external_node_child_process_.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // An interactive console: vfkit reads and writes this process's terminal, from its (foreground) group.
+    const interactive = spec.console === 'stdio';
+    const child = (0,external_node_child_process_.spawn)(binary, args, {
+        stdio: interactive ? ['inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+        detached: !interactive,
+    });
     let stderr = '';
-    child.stdout.pipe(log.detailInput());
-    child.stderr.on('data', (chunk) => {
+    child.stdout?.pipe(log.detailInput());
+    child.stderr?.on('data', (chunk) => {
         stderr = (stderr + chunk.toString('utf8')).slice(-8192);
     });
-    child.stderr.pipe(log.detailInput());
+    child.stderr?.pipe(log.detailInput());
     const spawnError = await new Promise((resolve) => {
         child.once('spawn', () => resolve(undefined));
         child.once('error', resolve);
@@ -17267,7 +17941,10 @@ async function launchVfkit(binary, spec, log) {
                     return;
                 await log.note('vmplan: vfkit did not stop; SIGKILL');
                 try {
-                    process.kill(-child.pid, 'SIGKILL');
+                    if (interactive)
+                        child.kill('SIGKILL');
+                    else
+                        process.kill(-child.pid, 'SIGKILL');
                 }
                 catch {
                     // already gone
@@ -17496,7 +18173,7 @@ function globToFindPattern(glob) {
         .replace(/\{[^}]*\}/g, '*');
     return `./${widened}`;
 }
-/** Writes the job's guest folder (the vmplan-job share): job.env, env, secrets.env (0600), command.sh. */
+/** Writes the job's guest folder (the vmplan-job share): job.env, env, secrets.env (0600, not for a shell), command.sh. */
 function writeGuestFiles(folder, settings, secrets) {
     const { node } = settings;
     (0,external_node_fs_.mkdirSync)(folder, { recursive: true, mode: 0o700 });
@@ -17514,12 +18191,16 @@ function writeGuestFiles(folder, settings, secrets) {
         VMPLAN_INPUTS: settings.inputs ? '1' : '0',
         VMPLAN_NETWORK: settings.network === false ? '0' : '1',
         VMPLAN_DISK: settings.disk ? '1' : '0',
+        VMPLAN_SHELL: settings.shell === true ? '1' : '0',
         // One "name path" per line: share vmplan-cache-<name> goes at path.
         VMPLAN_CACHES: node.caches.map((cache) => `${cache.name} ${cache.guestPath}`).join('\n'),
     });
     (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'job.env'), jobEnv);
     (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'env'), envFileText({ ...node.env, VMPLAN_JOB: node.job }));
     (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'command.sh'), `${node.command}\n`);
+    // A shell never gets the job's secrets: the user typing in it is not the job.
+    if (settings.shell === true)
+        return;
     const secretsFile = (0,external_node_path_.join)(folder, 'secrets.env');
     (0,external_node_fs_.writeFileSync)(secretsFile, envFileText(secrets), { mode: 0o600 });
     (0,external_node_fs_.chmodSync)(secretsFile, 0o600);
@@ -17605,6 +18286,7 @@ function readGuestResult(path) {
 
 ;// CONCATENATED MODULE: ./src/executors/vm/inert-mounts.ts
 
+
 /** Runs `mount`/`umount`; the trimmed stderr when it failed, else undefined. */
 function run(command, args) {
     const result = (0,external_node_child_process_.spawnSync)(command, args, { encoding: 'utf8' });
@@ -17632,16 +18314,49 @@ function mountInert(folders) {
         return problems;
     };
     for (const folder of folders) {
-        const bound = run('mount', ['--bind', folder, folder]);
+        // util-linux binds and applies the flags in one call (one process: a job's start waits for these); a mount
+        // that bound without them (an older or other `mount`) gets the remount that sets them.
+        const bound = run('mount', ['--bind', '-o', 'nosuid,nodev', folder, folder]);
         if (bound === undefined)
             mounted.push(folder);
-        const why = bound ?? run('mount', ['-o', 'remount,bind,nosuid,nodev', folder]);
+        const why = bound ?? (isInert(folder) ? undefined : run('mount', ['-o', 'remount,bind,nosuid,nodev', folder]));
         if (why !== undefined) {
             release();
             throw new Error(`cannot make the shared folder ${folder} nosuid,nodev (${why}): vmplan needs to mount (root with CAP_SYS_ADMIN) to share folders over virtiofs safely; set VMPLAN_QEMU_SHARES=9p to share them over 9p instead`);
         }
     }
     return { folders: [...mounted], release };
+}
+/** True when the mount on top at `folder` is `nosuid,nodev` (from /proc/self/mountinfo; false when unreadable). */
+function isInert(folder, mountinfo = readMountinfo()) {
+    let target;
+    try {
+        target = (0,external_node_fs_.realpathSync)(folder);
+    }
+    catch {
+        return false;
+    }
+    // Fields: id, parent, device, root, mount point (spaces and the like as \ooo), mount options, ...; the
+    // last line for a mount point is the mount on top.
+    const options = mountinfo
+        .split('\n')
+        .map((line) => line.split(' '))
+        .filter((fields) => fields.length > 5 && unescapeMountPath(fields[4]) === target)
+        .pop()?.[5]
+        ?.split(',');
+    return options?.includes('nosuid') === true && options.includes('nodev');
+}
+function readMountinfo() {
+    try {
+        return (0,external_node_fs_.readFileSync)('/proc/self/mountinfo', 'utf8');
+    }
+    catch {
+        return '';
+    }
+}
+/** A mountinfo path: the kernel writes space, tab, newline and backslash as \ooo. */
+function unescapeMountPath(path) {
+    return path.replace(/\\([0-7]{3})/g, (_match, octal) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 
 // EXTERNAL MODULE: external "node:timers/promises"
@@ -17741,6 +18456,7 @@ function buildVmSpec(input) {
         restSocket: input.restSocket,
         pidFile: input.pidFile,
         network: input.network ?? true,
+        ...(input.interactive === true ? { console: 'stdio' } : {}),
     };
 }
 
@@ -17802,8 +18518,11 @@ function watchCommandStart(guestDir, seen) {
         // no file events
     }
 }
-async function runTimedVmJob(context, launcher, settings, seen) {
+async function runTimedVmJob(context, launcher, given, seen) {
     const { node, jobDir, log, image } = context;
+    const shell = context.shell === true;
+    // A shell works on its own copy of the job's workspace (see JobContext.shell).
+    const settings = shell ? { ...given, workspaceMode: 'copy' } : given;
     if (image === undefined)
         return { status: 'failed', exitCode: null, message: `image "${node.image}" was not prepared` };
     const guestDir = (0,external_node_path_.join)(jobDir, 'guest');
@@ -17822,7 +18541,8 @@ async function runTimedVmJob(context, launcher, settings, seen) {
         inputs: context.inputs.length > 0 && settings.workspaceMode !== 'copy',
         network: context.network,
         disk: image.disk !== null,
-    }, context.secrets);
+        shell,
+    }, shell ? {} : context.secrets);
     try {
         const workShare = settings.workspaceMode === 'overlay' && launcher.enforcesReadOnlyShares
             ? context.workspace.snapshotDir
@@ -17869,6 +18589,7 @@ async function runTimedVmJob(context, launcher, settings, seen) {
             restSocket: socket,
             pidFile,
             network: context.network,
+            interactive: shell,
         });
         (0,external_node_fs_.rmSync)(socket, { force: true });
         if (context.signal.aborted)
@@ -17897,6 +18618,14 @@ async function runTimedVmJob(context, launcher, settings, seen) {
         context.signal.removeEventListener('abort', onAbort);
         await stopping;
         await following;
+        if (shell) {
+            // Nothing to collect from a shell: its VM is gone, its shares are swept like a job's.
+            await disarm();
+            await sweepCaches(caches, log);
+            if (exit.code === 0)
+                return { status: 'passed', exitCode: 0, message: null };
+            return { status: 'failed', exitCode: null, message: launcher.failureMessage(exit, vm.stderrTail()) };
+        }
         // The console mirrors the job's output: capped and masked like it.
         await capFile(consoleLog, logBytes, log);
         if ((0,external_node_fs_.existsSync)(consoleLog))

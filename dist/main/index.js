@@ -32764,7 +32764,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 64929:
+/***/ 81076:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36027,6 +36027,56 @@ function loadedRuntimeOf(name) {
     return loaded.get(name);
 }
 
+;// CONCATENATED MODULE: ./src/images/given-files.ts
+
+
+/**
+ * The prebuilt image files a plan names that cannot be booted as given — missing, or not a regular file — located
+ * at the image's field in the jobs file, with the path as it resolves here (a repository path climbing out with
+ * `..` never gets this far: the jobs-file and plan schemas refuse it). Checked before anything runs, on the machine that runs it (a plan made elsewhere names paths
+ * of that machine's repository and image folders): `oci`, `build` and `nix` images are not files and pass.
+ */
+function givenImageFileProblems(plan, repositoryRoot) {
+    const problems = [];
+    for (const node of plan.nodes) {
+        if (node.kind !== 'prepare' || node.type !== 'files')
+            continue;
+        const fields = [
+            ['kernel', node.kernel],
+            ['initrd', node.initrd],
+            ['disk', node.disk],
+        ];
+        for (const [field, given] of fields) {
+            if (given === null)
+                continue;
+            const message = fileProblem(given, repositoryRoot);
+            if (message !== undefined)
+                problems.push({
+                    file: plan.source.jobsFile,
+                    path: ['images', node.image, field],
+                    message: `the ${field} of image "${node.image}": ${message}`,
+                });
+        }
+    }
+    return problems;
+}
+/** Why one given path is no image file, or undefined. */
+function fileProblem(given, repositoryRoot) {
+    const path = (0,external_node_path_.isAbsolute)(given) ? given : (0,external_node_path_.resolve)(repositoryRoot, given);
+    try {
+        const stat = (0,external_node_fs_.statSync)(path);
+        if (!stat.isFile())
+            return `${path} is not a regular file`;
+        return undefined;
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOENT' || code === 'ENOTDIR')
+            return `${path} does not exist`;
+        return `${path} cannot be read (${code ?? String(error)})`;
+    }
+}
+
 // EXTERNAL MODULE: ./src/executors/host/executor.ts + 1 modules
 var executor = __nccwpck_require__(419);
 // EXTERNAL MODULE: ./src/executors/job-env.ts
@@ -36191,7 +36241,7 @@ function toResponse(message, method) {
 
 
 /** A registry's own error (the distribution spec's codes: BLOB_UNKNOWN, MANIFEST_UNKNOWN, UNAUTHORIZED, DENIED, …). */
-class RegistryError extends Error {
+class client_RegistryError extends Error {
     status;
     code;
     name = 'RegistryError';
@@ -36250,7 +36300,7 @@ class RegistryClient {
         const started = await this.request('POST', '/blobs/uploads/', {}, [202]);
         const location = started.headers.get('location');
         if (location === null)
-            throw new RegistryError('the registry gave no upload location', 202, undefined);
+            throw new client_RegistryError('the registry gave no upload location', 202, undefined);
         const url = new URL(location, this.base);
         url.searchParams.set('digest', digest);
         const size = 'bytes' in body ? body.bytes.length : body.size;
@@ -36276,7 +36326,7 @@ class RegistryClient {
         const bytes = Buffer.from(await response.arrayBuffer());
         const digest = client_digestOf(bytes);
         if (reference.startsWith('sha256:') && digest !== reference)
-            throw new RegistryError(`manifest ${reference} arrived with digest ${digest}: refused`, 200, 'DIGEST_INVALID');
+            throw new client_RegistryError(`manifest ${reference} arrived with digest ${digest}: refused`, 200, 'DIGEST_INVALID');
         return { digest, mediaType: response.headers.get('content-type') ?? '', bytes };
     }
     /**
@@ -36288,7 +36338,7 @@ class RegistryClient {
         const response = await this.request('GET', `/blobs/${digest}`, { headers }, [200, 206]);
         const resumed = response.status === 206;
         if (response.body === null)
-            throw new RegistryError(`blob ${digest} came without a body`, response.status, undefined);
+            throw new client_RegistryError(`blob ${digest} came without a body`, response.status, undefined);
         let received = 0;
         const counter = new TransformStream({
             transform: (chunk, controller) => {
@@ -36300,7 +36350,7 @@ class RegistryClient {
         this.bytesReceived += received;
         const actual = await client_fileDigest(file);
         if (actual !== digest)
-            throw new RegistryError(`blob ${digest} arrived with digest ${actual}: refused (corrupt or tampered)`, 200, 'DIGEST_INVALID');
+            throw new client_RegistryError(`blob ${digest} arrived with digest ${actual}: refused (corrupt or tampered)`, 200, 'DIGEST_INVALID');
     }
     /** One request, authenticating once on a 401 challenge; a status not in `ok` is a RegistryError. */
     async request(method, path, init, ok) {
@@ -36315,7 +36365,7 @@ class RegistryClient {
             this.authorization = await this.answerChallenge(response.headers.get('www-authenticate') ?? '');
             await response.body?.cancel();
             if (init.body !== undefined && !(init.body instanceof Buffer))
-                throw new RegistryError('authentication needed mid-upload', 401, 'UNAUTHORIZED');
+                throw new client_RegistryError('authentication needed mid-upload', 401, 'UNAUTHORIZED');
             response = await this.send(new URL(url), {
                 method,
                 ...init,
@@ -36332,13 +36382,13 @@ class RegistryClient {
             if (!this.options.untrusted)
                 return await fetch(url, init);
             if (init.body !== undefined)
-                throw new RegistryError('an untrusted run never uploads to a registry', 0, 'DENIED');
+                throw new client_RegistryError('an untrusted run never uploads to a registry', 0, 'DENIED');
             return await guardedFetch(url, { method: init.method, headers: init.headers });
         }
         catch (error) {
-            if (error instanceof RegistryError)
+            if (error instanceof client_RegistryError)
                 throw error;
-            throw new RegistryError(`cannot reach ${host} (${networkWords(error)})`, 0, 'UNREACHABLE');
+            throw new client_RegistryError(`cannot reach ${host} (${networkWords(error)})`, 0, 'UNREACHABLE');
         }
     }
     /** The Authorization header a challenge asks for: basic with the credentials, or a bearer token from the realm. */
@@ -36348,29 +36398,29 @@ class RegistryClient {
             : `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
         if (/^basic/i.test(challenge)) {
             if (basic === undefined)
-                throw new RegistryError(`${this.reference.registry} needs a login (no credentials found)`, 401, 'UNAUTHORIZED');
+                throw new client_RegistryError(`${this.reference.registry} needs a login (no credentials found)`, 401, 'UNAUTHORIZED');
             return basic;
         }
         const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1], match[2]]));
         if (!/^bearer/i.test(challenge) || params.realm === undefined)
-            throw new RegistryError(`${this.reference.registry} asked for an authentication scheme vmplan does not speak (basic and bearer only)`, 401, 'UNAUTHORIZED');
+            throw new client_RegistryError(`${this.reference.registry} asked for an authentication scheme vmplan does not speak (basic and bearer only)`, 401, 'UNAUTHORIZED');
         let realm;
         try {
             realm = new URL(params.realm);
         }
         catch {
-            throw new RegistryError(`${this.reference.registry} named a token service that is not a URL`, 401, 'UNAUTHORIZED');
+            throw new client_RegistryError(`${this.reference.registry} named a token service that is not a URL`, 401, 'UNAUTHORIZED');
         }
         const problem = realmProblem(new URL(this.base), realm);
         if (problem !== undefined)
-            throw new RegistryError(`${this.reference.registry} ${problem}: refused`, 401, 'UNAUTHORIZED');
+            throw new client_RegistryError(`${this.reference.registry} ${problem}: refused`, 401, 'UNAUTHORIZED');
         if (params.service !== undefined)
             realm.searchParams.set('service', params.service);
         realm.searchParams.set('scope', params.scope ?? `repository:${this.reference.repository}:pull,push`);
         const response = await this.send(realm, { method: 'GET', headers: basic === undefined ? {} : { authorization: basic } }, realm.host);
         if (!response.ok) {
             await response.body?.cancel();
-            throw new RegistryError(`${realm.host} refused a token (HTTP ${response.status})`, response.status, 'UNAUTHORIZED');
+            throw new client_RegistryError(`${realm.host} refused a token (HTTP ${response.status})`, response.status, 'UNAUTHORIZED');
         }
         let token;
         try {
@@ -36381,7 +36431,7 @@ class RegistryClient {
             token = undefined;
         }
         if (typeof token !== 'string' || token === '' || /[^\x21-\x7e]/.test(token))
-            throw new RegistryError(`${realm.host} gave no token`, response.status, 'UNAUTHORIZED');
+            throw new client_RegistryError(`${realm.host} gave no token`, response.status, 'UNAUTHORIZED');
         return `Bearer ${token}`;
     }
 }
@@ -36473,7 +36523,7 @@ async function registryError(method, what, response) {
     catch {
         // no JSON body (HEAD, proxies)
     }
-    return new RegistryError(`${method} ${what}: HTTP ${response.status}${code === undefined ? '' : ` (${code})`}`, response.status, code);
+    return new client_RegistryError(`${method} ${what}: HTTP ${response.status}${code === undefined ? '' : ` (${code})`}`, response.status, code);
 }
 
 ;// CONCATENATED MODULE: ./src/oci/credentials.ts
@@ -36508,24 +36558,85 @@ function credentialsFor(registry, env, home = (0,external_node_os_.homedir)()) {
     return colon === -1 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(38522);
+;// CONCATENATED MODULE: ./src/oci/part-codec.ts
+
+
+// How image parts travel: gzip (RFC 1952), which every registry tool and every Node since 0.x reads and writes
+// without a dependency (zstd would be smaller and faster, but Node 20's zlib has none). The bytes are made
+// reproducible: zlib leaves the header's time at 0, and the operating-system byte (which macOS builds of zlib
+// write as 19) is set to 3 here, so one input compresses to one digest on a Mac and on Linux alike.
+/** The compression level: close to level 9's size on disk images at a third of its time. */
+const LEVEL = 6;
+/** Offset of the operating-system byte in a gzip header (RFC 1952 §2.3). */
+const OS_BYTE = 9;
+/** RFC 1952's "Unix" operating-system code. */
+const OS_UNIX = 3;
+/** `bytes` gzipped, the same bytes on every platform for the same zlib. */
+function part_codec_gzipPart(bytes) {
+    const out = gzipSync(bytes, { level: LEVEL });
+    out[OS_BYTE] = OS_UNIX;
+    return out;
+}
+/**
+ * The bytes a gzipped part holds, which must be exactly `size` bytes with sha256 `digest` (the manifest's word
+ * for them): a larger stream stops at `size` + 1 bytes and is refused, so a hostile blob cannot fill memory.
+ */
+function gunzipPart(compressed, size, digest, what) {
+    let bytes;
+    try {
+        bytes = (0,external_node_zlib_.gunzipSync)(compressed, { maxOutputLength: Math.max(1, size + 1) });
+    }
+    catch (error) {
+        const tooBig = error.code === 'ERR_BUFFER_TOO_LARGE';
+        throw new Error(tooBig
+            ? `${what} unpacks to more than the ${size} bytes its manifest says`
+            : `${what} is not valid gzip`);
+    }
+    if (bytes.length !== size)
+        throw new Error(`${what} unpacks to ${bytes.length} bytes, not the ${size} its manifest says`);
+    const actual = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+    if (actual !== digest)
+        throw new Error(`${what} unpacks to digest ${actual}, not ${digest}: refused`);
+    return bytes;
+}
+
 ;// CONCATENATED MODULE: ./src/oci/guest-image.ts
 
 
 
 
+
 // A vmplan guest image as an OCI artifact: an image manifest with its own artifactType; the kernel and initrd are
-// one layer each, the root disk is cut into fixed-size chunks, each a layer named by its content, so a push or
-// pull of a changed image moves only the chunks that changed, and chunks of zeros are not stored at all (the
-// disk stays sparse on the way back).
+// one layer each, the root disk is cut into chunks, each a layer named by its content, so a push or pull of a
+// changed image moves only the chunks that changed, and chunks of zeros are not stored at all (the disk stays
+// sparse on the way back). Every part is gzipped (`part-codec`); its annotations give the bytes it unpacks to
+// (size and sha256) and, for a chunk, where it goes on the disk. `oras pull` writes the parts out under their
+// titles (kernel.gz, initrd.gz, disk-OFFSET.gz) and `gunzip` reads them; crane and skopeo copy them as blobs.
+// Images pushed before compression (plain parts) still pull: their media types are read as they were.
 /** The artifact type of a vmplan guest image. */
 const GUEST_ARTIFACT_TYPE = 'application/vnd.vmplan.guest.v1';
-/** Media types of its parts. */
+/** Media types of its parts: gzip, with the structured-syntax suffix +gzip (RFC 8460). */
 const MEDIA = {
     manifest: 'application/vnd.oci.image.manifest.v1+json',
     config: 'application/vnd.vmplan.guest.config.v1+json',
+    kernel: 'application/vnd.vmplan.guest.kernel.v1+gzip',
+    initrd: 'application/vnd.vmplan.guest.initrd.v1+gzip',
+    diskChunk: 'application/vnd.vmplan.guest.disk.chunk.v1+gzip',
+};
+/** Media types of parts pushed uncompressed (vmplan before compression): still read, never written. */
+const PLAIN_MEDIA = {
     kernel: 'application/vnd.vmplan.guest.kernel.v1',
     initrd: 'application/vnd.vmplan.guest.initrd.v1',
     diskChunk: 'application/vnd.vmplan.guest.disk.chunk.v1',
+};
+/** Annotations of a gzipped part: the bytes it unpacks to, and for a chunk its place on the disk. */
+const ANNOTATION = {
+    size: 'vmplan.size',
+    digest: 'vmplan.digest',
+    offset: 'vmplan.offset',
+    title: 'org.opencontainers.image.title',
 };
 /** Root disks are cut into chunks of this size (the last one shorter). */
 const CHUNK_BYTES = 32 * 1024 * 1024;
@@ -36558,15 +36669,26 @@ function folderFiles(folder) {
         disk: existsSync(disk) ? disk : null,
     };
 }
-/** Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest digest. */
+/**
+ * Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest
+ * digest. A part whose bytes the tag's current image already has keeps that image's compressed blob (found by
+ * the part's own digest), so an unchanged image pushes the same manifest, whichever zlib compressed it first.
+ */
 async function pushGuestImage(client, image, tag) {
     const files = typeof image === 'string' ? folderFiles(image) : image;
     const parts = [];
-    for (const [file, mediaType] of [
-        [files.kernel, MEDIA.kernel],
-        [files.initrd, MEDIA.initrd],
+    for (const [file, mediaType, title] of [
+        [files.kernel, MEDIA.kernel, 'kernel.gz'],
+        [files.initrd, MEDIA.initrd, 'initrd.gz'],
     ])
-        parts.push({ mediaType, file, start: 0, size: statSync(file).size, digest: await fileDigest(file) });
+        parts.push({
+            mediaType,
+            file,
+            start: 0,
+            size: statSync(file).size,
+            digest: await fileDigest(file),
+            title,
+        });
     const disk = files.disk;
     const size = disk === null ? undefined : statSync(disk).size;
     if (disk !== null && size !== undefined)
@@ -36576,24 +36698,80 @@ async function pushGuestImage(client, image, tag) {
     let moved = 0;
     if (await client.pushBlob(digestOf(config), { bytes: config }))
         moved++;
-    // A chunk that repeats in the disk is one blob: the registry has it after its first upload.
-    for (const part of parts)
-        if (await client.pushBlob(part.digest, { file: part.file, start: part.start, size: part.size }))
-            moved++;
+    const known = await knownParts(client, tag);
+    const layers = [];
+    for (const part of parts) {
+        const key = `${part.mediaType} ${part.digest} ${part.size}`;
+        let blob = known.get(key);
+        if (blob === undefined || !(await client.hasBlob(blob.digest))) {
+            const bytes = gzipPart(readPart(part));
+            blob = { mediaType: part.mediaType, digest: digestOf(bytes), size: bytes.length };
+            if (await client.pushBlob(blob.digest, { bytes }))
+                moved++;
+            // A chunk that repeats in the disk is one blob: compressed and sent once.
+            known.set(key, blob);
+        }
+        layers.push({
+            mediaType: part.mediaType,
+            digest: blob.digest,
+            size: blob.size,
+            annotations: {
+                [ANNOTATION.title]: part.title,
+                [ANNOTATION.size]: String(part.size),
+                [ANNOTATION.digest]: part.digest,
+                ...(part.offset === undefined ? {} : { [ANNOTATION.offset]: String(part.offset) }),
+            },
+        });
+    }
     const manifest = Buffer.from(JSON.stringify({
         schemaVersion: 2,
         mediaType: MEDIA.manifest,
         artifactType: GUEST_ARTIFACT_TYPE,
         config: { mediaType: MEDIA.config, digest: digestOf(config), size: config.length },
-        layers: parts.map((part) => ({
-            mediaType: part.mediaType,
-            digest: part.digest,
-            size: part.size,
-            ...(part.offset === undefined ? {} : { annotations: { 'vmplan.offset': String(part.offset) } }),
-        })),
+        layers,
     }));
     const digest = await client.putManifest(tag ?? digestOf(manifest), manifest, MEDIA.manifest);
     return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before };
+}
+/** The compressed blobs of the image `tag` names now, by media type, own digest and size; none for a new tag. */
+async function knownParts(client, tag) {
+    const known = new Map();
+    if (tag === undefined)
+        return known;
+    let bytes;
+    try {
+        bytes = (await client.getManifest(tag)).bytes;
+    }
+    catch (error) {
+        if (error instanceof RegistryError && error.status === 404)
+            return known;
+        throw error;
+    }
+    const parsed = GuestManifestSchema.safeParse(jsonOrUndefined(bytes));
+    if (!parsed.success)
+        return known;
+    for (const layer of parsed.data.layers) {
+        const { [ANNOTATION.digest]: digest, [ANNOTATION.size]: size } = layer.annotations ?? {};
+        if (digest !== undefined && size !== undefined)
+            known.set(`${layer.mediaType} ${digest} ${size}`, {
+                mediaType: layer.mediaType,
+                digest: layer.digest,
+                size: layer.size,
+            });
+    }
+    return known;
+}
+/** A part's bytes, read from its file. */
+function readPart(part) {
+    const bytes = Buffer.alloc(part.size);
+    const fd = openSync(part.file, 'r');
+    try {
+        readFully(fd, bytes, part.start);
+    }
+    finally {
+        closeSync(fd);
+    }
+    return bytes;
 }
 /** The disk's chunks that hold data, with their digests; chunks of zeros are left out (holes). */
 function diskChunks(disk, size) {
@@ -36613,6 +36791,7 @@ function diskChunks(disk, size) {
                 start: offset,
                 size: length,
                 digest: digestOf(chunk),
+                title: chunkTitle(offset),
                 offset,
             });
         }
@@ -36622,10 +36801,32 @@ function diskChunks(disk, size) {
     }
     return parts;
 }
+/** A chunk's file name for tools that write parts out by title: its disk offset, in fixed-width hex. */
+function chunkTitle(offset) {
+    return `disk-${offset.toString(16).padStart(12, '0')}.gz`;
+}
+/** A layer's bytes as the image holds them: a gzipped part unpacked and checked against its annotations. */
+function layerBytes(layer, blob, reference) {
+    if (!layer.mediaType.endsWith('+gzip'))
+        return blob;
+    const { [ANNOTATION.size]: size, [ANNOTATION.digest]: digest } = layer.annotations ?? {};
+    const bytes = Number(size);
+    if (!Number.isSafeInteger(bytes) ||
+        bytes < 0 ||
+        digest === undefined ||
+        !/^sha256:[a-f0-9]{64}$/.test(digest))
+        throw new Error(`${reference}: part ${layer.digest} does not say what it unpacks to`);
+    return gunzipPart(blob, bytes, digest, `${reference}: part ${layer.digest}`);
+}
+/** The size a layer has once unpacked. */
+function unpackedSize(layer) {
+    return layer.mediaType.endsWith('+gzip') ? Number(layer.annotations?.[ANNOTATION.size]) : layer.size;
+}
 /**
- * Pulls a guest image into `out` (kernel, initrd, disk): every blob verified; blobs are kept by digest in
- * `blobStore` while downloading, so an interrupted pull resumes where it stopped, and a chunk the image repeats is
- * downloaded once. The disk is written sparse: holes stay holes.
+ * Pulls a guest image into `out` (kernel, initrd, disk): every blob verified as served, then every gzipped part
+ * against the size and digest its manifest gives; blobs are kept by digest in `blobStore` while downloading, so an
+ * interrupted pull resumes where it stopped, and a chunk the image repeats is downloaded once. The disk is
+ * written sparse: holes stay holes. Images of plain (uncompressed) parts, as vmplan pushed before, pull as well.
  */
 async function pullGuestImage(client, reference, out, blobStore) {
     const fetched = await client.getManifest(reference);
@@ -36651,26 +36852,24 @@ async function pullGuestImage(client, reference, out, blobStore) {
     if (!parsedConfig.success)
         throw new Error(`${reference}: its config is not a vmplan guest config`);
     const config = parsedConfig.data;
-    for (const [name, mediaType] of [
-        ['kernel', MEDIA.kernel],
-        ['initrd', MEDIA.initrd],
-    ]) {
-        const layer = manifest.layers.find((candidate) => candidate.mediaType === mediaType);
+    for (const name of ['kernel', 'initrd']) {
+        const layer = manifest.layers.find((candidate) => candidate.mediaType === MEDIA[name] || candidate.mediaType === PLAIN_MEDIA[name]);
         if (layer === undefined)
             throw new Error(`${reference} has no ${name}`);
         (0,external_node_fs_.rmSync)((0,external_node_path_.join)(out, name), { force: true });
-        (0,external_node_fs_.copyFileSync)(await blob(layer.digest), (0,external_node_path_.join)(out, name));
+        (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(out, name), layerBytes(layer, (0,external_node_fs_.readFileSync)(await blob(layer.digest)), reference));
     }
     if (config.disk !== null) {
         const disk = (0,external_node_path_.join)(out, 'disk.partial');
         const fd = (0,external_node_fs_.openSync)(disk, 'w');
         try {
             (0,external_node_fs_.ftruncateSync)(fd, config.disk.size);
-            for (const layer of manifest.layers.filter((candidate) => candidate.mediaType === MEDIA.diskChunk)) {
-                const offset = Number(layer.annotations?.['vmplan.offset']);
-                if (!Number.isInteger(offset) || offset < 0 || offset + layer.size > config.disk.size)
+            for (const layer of manifest.layers.filter((candidate) => candidate.mediaType === MEDIA.diskChunk || candidate.mediaType === PLAIN_MEDIA.diskChunk)) {
+                const offset = Number(layer.annotations?.[ANNOTATION.offset]);
+                const size = unpackedSize(layer);
+                if (!Number.isSafeInteger(offset) || offset < 0 || !(offset + size <= config.disk.size))
                     throw new Error(`${reference}: disk chunk ${layer.digest} has no valid offset`);
-                writeAt(fd, (0,external_node_fs_.readFileSync)(await blob(layer.digest)), offset);
+                writeAt(fd, layerBytes(layer, (0,external_node_fs_.readFileSync)(await blob(layer.digest)), reference), offset);
             }
         }
         finally {
@@ -36859,7 +37058,7 @@ class HostImagePreparer {
             await log.note(`vmplan: image "${node.image}": pulled ${pulled.moved} of ${pulled.blobs} blob(s) (${(0,util_bytes/* formatBytes */.z)(pulled.bytes)}) of ${reference.registry}/${reference.repository}@${node.digest}`);
         }, { signal: context.signal, onWait: (message) => void log.note(message) })
             .catch((error) => {
-            if (error instanceof RegistryError)
+            if (error instanceof client_RegistryError)
                 throw new ImageProblem(`image "${node.image}": ${error.message}`);
             throw error;
         });
@@ -38984,6 +39183,8 @@ function finishQuietly(store, message) {
 
 
 
+
+
 /** The free space a run with VM jobs needs by default. */
 const DEFAULT_MIN_FREE_BYTES = 2e9;
 /**
@@ -39033,6 +39234,10 @@ async function execute(request, ports, tracker, signals) {
             repositoryRoot: request.repositoryRoot,
             cacheDir: layout.cacheDir,
         });
+        // Prebuilt image files are looked for here, on the machine that runs the plan (it may have been made elsewhere).
+        const missing = givenImageFileProblems(plan, request.repositoryRoot);
+        if (missing.length > 0)
+            throw new errors/* InputError */.dz(missing);
         await checkRoom(request);
         await startRun({
             plan,
@@ -41335,7 +41540,7 @@ async function resolveOciTags(config, env, trust) {
             digests[image.oci] = (await client.getManifest(reference.tag)).digest;
         }
         catch (error) {
-            if (!(error instanceof RegistryError))
+            if (!(error instanceof client_RegistryError))
                 throw error;
             const anonymous = trust.trusted
                 ? ''
@@ -44238,7 +44443,11 @@ function qemuArgs(spec, options) {
     ];
     if (memoryBackend)
         args.push('-object', `memory-backend-memfd,id=mem,size=${spec.memoryMiB}M,share=on`);
-    args.push('-device', 'virtio-serial-pci', '-chardev', `file,id=console0,path=${value(spec.consoleLog)}`);
+    // signal=off: Ctrl-C typed in an interactive console goes to the guest, not to QEMU.
+    const chardev = spec.console === 'stdio'
+        ? 'stdio,id=console0,signal=off'
+        : `file,id=console0,path=${value(spec.consoleLog)}`;
+    args.push('-device', 'virtio-serial-pci', '-chardev', chardev);
     args.push('-device', 'virtconsole,chardev=console0', '-device', 'virtio-rng-pci');
     if (spec.disk !== null) {
         args.push('-drive', `file=${value(spec.disk)},format=raw,if=none,id=disk0`, '-device', 'virtio-blk-pci,drive=disk0');
@@ -44367,7 +44576,9 @@ function virtiofsdArgs(daemon, socket, folder) {
  * under vfkit), else 9p. QEMU exits when the guest powers off (or panics, with panic=-1 and -no-reboot).
  */
 async function startQemuVm(spec, options) {
-    const ownGroup = options.ownGroup ?? true;
+    const interactive = spec.console === 'stdio';
+    // An interactive console stays in the caller's (foreground) group: a background group cannot read the terminal.
+    const ownGroup = !interactive && (options.ownGroup ?? true);
     const helpers = [];
     const sockets = {};
     let stderr = '';
@@ -44408,7 +44619,10 @@ async function startQemuVm(spec, options) {
     });
     const binary = (0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuBinary */ .Q)(spec.arch);
     const spawnedAt = Date.now();
-    const qemu = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
+    const qemu = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(binary, args, {
+        stdio: interactive ? ['inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+        detached: ownGroup,
+    });
     qemu.stdout?.pipe(options.output.stream());
     qemu.stderr?.on('data', keepTail);
     qemu.stderr?.pipe(options.output.stream());
@@ -44538,7 +44752,10 @@ function vfkitArgs(spec) {
         bootloaderElement('cmdline', spec.cmdline, true),
     ].join(','));
     args.push('--device', 'virtio-rng');
-    args.push('--device', device('virtio-serial', [['logFilePath', absolute('console log', spec.consoleLog)]]));
+    // stdio: vfkit's own stdin and stdout are the console (it puts a terminal in raw mode itself).
+    args.push('--device', spec.console === 'stdio'
+        ? 'virtio-serial,stdio'
+        : device('virtio-serial', [['logFilePath', absolute('console log', spec.consoleLog)]]));
     if (spec.disk !== null)
         args.push('--device', device('virtio-blk', [['path', absolute('disk', spec.disk)]]));
     for (const share of spec.shares) {
@@ -44763,13 +44980,18 @@ class VfkitExecutor {
 async function launchVfkit(binary, spec, log) {
     const args = vfkitArgs(spec);
     await log.detail(`vmplan: ${[binary, ...args].map((arg) => (/[\s"]/.test(arg) ? `'${arg}'` : arg)).join(' ')}`);
-    const child = (0,external_node_child_process_.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // An interactive console: vfkit reads and writes this process's terminal, from its (foreground) group.
+    const interactive = spec.console === 'stdio';
+    const child = (0,external_node_child_process_.spawn)(binary, args, {
+        stdio: interactive ? ['inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+        detached: !interactive,
+    });
     let stderr = '';
-    child.stdout.pipe(log.detailInput());
-    child.stderr.on('data', (chunk) => {
+    child.stdout?.pipe(log.detailInput());
+    child.stderr?.on('data', (chunk) => {
         stderr = (stderr + chunk.toString('utf8')).slice(-8192);
     });
-    child.stderr.pipe(log.detailInput());
+    child.stderr?.pipe(log.detailInput());
     const spawnError = await new Promise((resolve) => {
         child.once('spawn', () => resolve(undefined));
         child.once('error', resolve);
@@ -44800,7 +45022,10 @@ async function launchVfkit(binary, spec, log) {
                     return;
                 await log.note('vmplan: vfkit did not stop; SIGKILL');
                 try {
-                    process.kill(-child.pid, 'SIGKILL');
+                    if (interactive)
+                        child.kill('SIGKILL');
+                    else
+                        process.kill(-child.pid, 'SIGKILL');
                 }
                 catch {
                     // already gone
@@ -45029,7 +45254,7 @@ function globToFindPattern(glob) {
         .replace(/\{[^}]*\}/g, '*');
     return `./${widened}`;
 }
-/** Writes the job's guest folder (the vmplan-job share): job.env, env, secrets.env (0600), command.sh. */
+/** Writes the job's guest folder (the vmplan-job share): job.env, env, secrets.env (0600, not for a shell), command.sh. */
 function writeGuestFiles(folder, settings, secrets) {
     const { node } = settings;
     (0,external_node_fs_.mkdirSync)(folder, { recursive: true, mode: 0o700 });
@@ -45047,12 +45272,16 @@ function writeGuestFiles(folder, settings, secrets) {
         VMPLAN_INPUTS: settings.inputs ? '1' : '0',
         VMPLAN_NETWORK: settings.network === false ? '0' : '1',
         VMPLAN_DISK: settings.disk ? '1' : '0',
+        VMPLAN_SHELL: settings.shell === true ? '1' : '0',
         // One "name path" per line: share vmplan-cache-<name> goes at path.
         VMPLAN_CACHES: node.caches.map((cache) => `${cache.name} ${cache.guestPath}`).join('\n'),
     });
     (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'job.env'), jobEnv);
     (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'env'), envFileText({ ...node.env, VMPLAN_JOB: node.job }));
     (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'command.sh'), `${node.command}\n`);
+    // A shell never gets the job's secrets: the user typing in it is not the job.
+    if (settings.shell === true)
+        return;
     const secretsFile = (0,external_node_path_.join)(folder, 'secrets.env');
     (0,external_node_fs_.writeFileSync)(secretsFile, envFileText(secrets), { mode: 0o600 });
     (0,external_node_fs_.chmodSync)(secretsFile, 0o600);
@@ -45138,6 +45367,7 @@ function readGuestResult(path) {
 
 ;// CONCATENATED MODULE: ./src/executors/vm/inert-mounts.ts
 
+
 /** Runs `mount`/`umount`; the trimmed stderr when it failed, else undefined. */
 function run(command, args) {
     const result = (0,external_node_child_process_.spawnSync)(command, args, { encoding: 'utf8' });
@@ -45165,16 +45395,49 @@ function mountInert(folders) {
         return problems;
     };
     for (const folder of folders) {
-        const bound = run('mount', ['--bind', folder, folder]);
+        // util-linux binds and applies the flags in one call (one process: a job's start waits for these); a mount
+        // that bound without them (an older or other `mount`) gets the remount that sets them.
+        const bound = run('mount', ['--bind', '-o', 'nosuid,nodev', folder, folder]);
         if (bound === undefined)
             mounted.push(folder);
-        const why = bound ?? run('mount', ['-o', 'remount,bind,nosuid,nodev', folder]);
+        const why = bound ?? (isInert(folder) ? undefined : run('mount', ['-o', 'remount,bind,nosuid,nodev', folder]));
         if (why !== undefined) {
             release();
             throw new Error(`cannot make the shared folder ${folder} nosuid,nodev (${why}): vmplan needs to mount (root with CAP_SYS_ADMIN) to share folders over virtiofs safely; set VMPLAN_QEMU_SHARES=9p to share them over 9p instead`);
         }
     }
     return { folders: [...mounted], release };
+}
+/** True when the mount on top at `folder` is `nosuid,nodev` (from /proc/self/mountinfo; false when unreadable). */
+function isInert(folder, mountinfo = readMountinfo()) {
+    let target;
+    try {
+        target = (0,external_node_fs_.realpathSync)(folder);
+    }
+    catch {
+        return false;
+    }
+    // Fields: id, parent, device, root, mount point (spaces and the like as \ooo), mount options, ...; the
+    // last line for a mount point is the mount on top.
+    const options = mountinfo
+        .split('\n')
+        .map((line) => line.split(' '))
+        .filter((fields) => fields.length > 5 && unescapeMountPath(fields[4]) === target)
+        .pop()?.[5]
+        ?.split(',');
+    return options?.includes('nosuid') === true && options.includes('nodev');
+}
+function readMountinfo() {
+    try {
+        return (0,external_node_fs_.readFileSync)('/proc/self/mountinfo', 'utf8');
+    }
+    catch {
+        return '';
+    }
+}
+/** A mountinfo path: the kernel writes space, tab, newline and backslash as \ooo. */
+function unescapeMountPath(path) {
+    return path.replace(/\\([0-7]{3})/g, (_match, octal) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 
 // EXTERNAL MODULE: external "node:timers/promises"
@@ -45274,6 +45537,7 @@ function buildVmSpec(input) {
         restSocket: input.restSocket,
         pidFile: input.pidFile,
         network: input.network ?? true,
+        ...(input.interactive === true ? { console: 'stdio' } : {}),
     };
 }
 
@@ -45335,8 +45599,11 @@ function watchCommandStart(guestDir, seen) {
         // no file events
     }
 }
-async function runTimedVmJob(context, launcher, settings, seen) {
+async function runTimedVmJob(context, launcher, given, seen) {
     const { node, jobDir, log, image } = context;
+    const shell = context.shell === true;
+    // A shell works on its own copy of the job's workspace (see JobContext.shell).
+    const settings = shell ? { ...given, workspaceMode: 'copy' } : given;
     if (image === undefined)
         return { status: 'failed', exitCode: null, message: `image "${node.image}" was not prepared` };
     const guestDir = (0,external_node_path_.join)(jobDir, 'guest');
@@ -45355,7 +45622,8 @@ async function runTimedVmJob(context, launcher, settings, seen) {
         inputs: context.inputs.length > 0 && settings.workspaceMode !== 'copy',
         network: context.network,
         disk: image.disk !== null,
-    }, context.secrets);
+        shell,
+    }, shell ? {} : context.secrets);
     try {
         const workShare = settings.workspaceMode === 'overlay' && launcher.enforcesReadOnlyShares
             ? context.workspace.snapshotDir
@@ -45402,6 +45670,7 @@ async function runTimedVmJob(context, launcher, settings, seen) {
             restSocket: socket,
             pidFile,
             network: context.network,
+            interactive: shell,
         });
         (0,external_node_fs_.rmSync)(socket, { force: true });
         if (context.signal.aborted)
@@ -45430,6 +45699,14 @@ async function runTimedVmJob(context, launcher, settings, seen) {
         context.signal.removeEventListener('abort', onAbort);
         await stopping;
         await following;
+        if (shell) {
+            // Nothing to collect from a shell: its VM is gone, its shares are swept like a job's.
+            await disarm();
+            await sweepCaches(caches, log);
+            if (exit.code === 0)
+                return { status: 'passed', exitCode: 0, message: null };
+            return { status: 'failed', exitCode: null, message: launcher.failureMessage(exit, vm.stderrTail()) };
+        }
         // The console mirrors the job's output: capped and masked like it.
         await capFile(consoleLog, logBytes, log);
         if ((0,external_node_fs_.existsSync)(consoleLog))
@@ -45675,7 +45952,7 @@ function stripControlCharacters(text) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(64929);
+/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(81076);
 // The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
 
 await (0,_action_main_step_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStep */ .U)();

@@ -76,7 +76,11 @@ function qemuArgs(spec, options) {
     ];
     if (memoryBackend)
         args.push('-object', `memory-backend-memfd,id=mem,size=${spec.memoryMiB}M,share=on`);
-    args.push('-device', 'virtio-serial-pci', '-chardev', `file,id=console0,path=${value(spec.consoleLog)}`);
+    // signal=off: Ctrl-C typed in an interactive console goes to the guest, not to QEMU.
+    const chardev = spec.console === 'stdio'
+        ? 'stdio,id=console0,signal=off'
+        : `file,id=console0,path=${value(spec.consoleLog)}`;
+    args.push('-device', 'virtio-serial-pci', '-chardev', chardev);
     args.push('-device', 'virtconsole,chardev=console0', '-device', 'virtio-rng-pci');
     if (spec.disk !== null) {
         args.push('-drive', `file=${value(spec.disk)},format=raw,if=none,id=disk0`, '-device', 'virtio-blk-pci,drive=disk0');
@@ -277,7 +281,9 @@ function virtiofsdArgs(daemon, socket, folder) {
  * under vfkit), else 9p. QEMU exits when the guest powers off (or panics, with panic=-1 and -no-reboot).
  */
 async function startQemuVm(spec, options) {
-    const ownGroup = options.ownGroup ?? true;
+    const interactive = spec.console === 'stdio';
+    // An interactive console stays in the caller's (foreground) group: a background group cannot read the terminal.
+    const ownGroup = !interactive && (options.ownGroup ?? true);
     const helpers = [];
     const sockets = {};
     let stderr = '';
@@ -318,7 +324,10 @@ async function startQemuVm(spec, options) {
     });
     const binary = qemuBinary(spec.arch);
     const spawnedAt = Date.now();
-    const qemu = (0,external_node_child_process_.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
+    const qemu = (0,external_node_child_process_.spawn)(binary, args, {
+        stdio: interactive ? ['inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+        detached: ownGroup,
+    });
     qemu.stdout?.pipe(options.output.stream());
     qemu.stderr?.on('data', keepTail);
     qemu.stderr?.pipe(options.output.stream());

@@ -65,7 +65,10 @@ function vfkitArgs(spec) {
         bootloaderElement('cmdline', spec.cmdline, true),
     ].join(','));
     args.push('--device', 'virtio-rng');
-    args.push('--device', device('virtio-serial', [['logFilePath', absolute('console log', spec.consoleLog)]]));
+    // stdio: vfkit's own stdin and stdout are the console (it puts a terminal in raw mode itself).
+    args.push('--device', spec.console === 'stdio'
+        ? 'virtio-serial,stdio'
+        : device('virtio-serial', [['logFilePath', absolute('console log', spec.consoleLog)]]));
     if (spec.disk !== null)
         args.push('--device', device('virtio-blk', [['path', absolute('disk', spec.disk)]]));
     for (const share of spec.shares) {
@@ -290,13 +293,18 @@ class VfkitExecutor {
 async function launchVfkit(binary, spec, log) {
     const args = vfkitArgs(spec);
     await log.detail(`vmplan: ${[binary, ...args].map((arg) => (/[\s"]/.test(arg) ? `'${arg}'` : arg)).join(' ')}`);
-    const child = (0,external_node_child_process_.spawn)(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // An interactive console: vfkit reads and writes this process's terminal, from its (foreground) group.
+    const interactive = spec.console === 'stdio';
+    const child = (0,external_node_child_process_.spawn)(binary, args, {
+        stdio: interactive ? ['inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+        detached: !interactive,
+    });
     let stderr = '';
-    child.stdout.pipe(log.detailInput());
-    child.stderr.on('data', (chunk) => {
+    child.stdout?.pipe(log.detailInput());
+    child.stderr?.on('data', (chunk) => {
         stderr = (stderr + chunk.toString('utf8')).slice(-8192);
     });
-    child.stderr.pipe(log.detailInput());
+    child.stderr?.pipe(log.detailInput());
     const spawnError = await new Promise((resolve) => {
         child.once('spawn', () => resolve(undefined));
         child.once('error', resolve);
@@ -327,7 +335,10 @@ async function launchVfkit(binary, spec, log) {
                     return;
                 await log.note('vmplan: vfkit did not stop; SIGKILL');
                 try {
-                    process.kill(-child.pid, 'SIGKILL');
+                    if (interactive)
+                        child.kill('SIGKILL');
+                    else
+                        process.kill(-child.pid, 'SIGKILL');
                 }
                 catch {
                     // already gone

@@ -417,7 +417,7 @@ function globToFindPattern(glob) {
         .replace(/\{[^}]*\}/g, '*');
     return `./${widened}`;
 }
-/** Writes the job's guest folder (the vmplan-job share): job.env, env, secrets.env (0600), command.sh. */
+/** Writes the job's guest folder (the vmplan-job share): job.env, env, secrets.env (0600, not for a shell), command.sh. */
 function writeGuestFiles(folder, settings, secrets) {
     const { node } = settings;
     (0,external_node_fs_.mkdirSync)(folder, { recursive: true, mode: 0o700 });
@@ -435,12 +435,16 @@ function writeGuestFiles(folder, settings, secrets) {
         VMPLAN_INPUTS: settings.inputs ? '1' : '0',
         VMPLAN_NETWORK: settings.network === false ? '0' : '1',
         VMPLAN_DISK: settings.disk ? '1' : '0',
+        VMPLAN_SHELL: settings.shell === true ? '1' : '0',
         // One "name path" per line: share vmplan-cache-<name> goes at path.
         VMPLAN_CACHES: node.caches.map((cache) => `${cache.name} ${cache.guestPath}`).join('\n'),
     });
     (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'job.env'), jobEnv);
     (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'env'), envFileText({ ...node.env, VMPLAN_JOB: node.job }));
     (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(folder, 'command.sh'), `${node.command}\n`);
+    // A shell never gets the job's secrets: the user typing in it is not the job.
+    if (settings.shell === true)
+        return;
     const secretsFile = (0,external_node_path_.join)(folder, 'secrets.env');
     (0,external_node_fs_.writeFileSync)(secretsFile, envFileText(secrets), { mode: 0o600 });
     (0,external_node_fs_.chmodSync)(secretsFile, 0o600);
@@ -526,6 +530,7 @@ function readGuestResult(path) {
 
 ;// CONCATENATED MODULE: ./src/executors/vm/inert-mounts.ts
 
+
 /** Runs `mount`/`umount`; the trimmed stderr when it failed, else undefined. */
 function run(command, args) {
     const result = (0,external_node_child_process_.spawnSync)(command, args, { encoding: 'utf8' });
@@ -553,16 +558,49 @@ function mountInert(folders) {
         return problems;
     };
     for (const folder of folders) {
-        const bound = run('mount', ['--bind', folder, folder]);
+        // util-linux binds and applies the flags in one call (one process: a job's start waits for these); a mount
+        // that bound without them (an older or other `mount`) gets the remount that sets them.
+        const bound = run('mount', ['--bind', '-o', 'nosuid,nodev', folder, folder]);
         if (bound === undefined)
             mounted.push(folder);
-        const why = bound ?? run('mount', ['-o', 'remount,bind,nosuid,nodev', folder]);
+        const why = bound ?? (isInert(folder) ? undefined : run('mount', ['-o', 'remount,bind,nosuid,nodev', folder]));
         if (why !== undefined) {
             release();
             throw new Error(`cannot make the shared folder ${folder} nosuid,nodev (${why}): vmplan needs to mount (root with CAP_SYS_ADMIN) to share folders over virtiofs safely; set VMPLAN_QEMU_SHARES=9p to share them over 9p instead`);
         }
     }
     return { folders: [...mounted], release };
+}
+/** True when the mount on top at `folder` is `nosuid,nodev` (from /proc/self/mountinfo; false when unreadable). */
+function isInert(folder, mountinfo = readMountinfo()) {
+    let target;
+    try {
+        target = (0,external_node_fs_.realpathSync)(folder);
+    }
+    catch {
+        return false;
+    }
+    // Fields: id, parent, device, root, mount point (spaces and the like as \ooo), mount options, ...; the
+    // last line for a mount point is the mount on top.
+    const options = mountinfo
+        .split('\n')
+        .map((line) => line.split(' '))
+        .filter((fields) => fields.length > 5 && unescapeMountPath(fields[4]) === target)
+        .pop()?.[5]
+        ?.split(',');
+    return options?.includes('nosuid') === true && options.includes('nodev');
+}
+function readMountinfo() {
+    try {
+        return (0,external_node_fs_.readFileSync)('/proc/self/mountinfo', 'utf8');
+    }
+    catch {
+        return '';
+    }
+}
+/** A mountinfo path: the kernel writes space, tab, newline and backslash as \ooo. */
+function unescapeMountPath(path) {
+    return path.replace(/\\([0-7]{3})/g, (_match, octal) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 
 // EXTERNAL MODULE: external "node:timers/promises"
@@ -662,6 +700,7 @@ function buildVmSpec(input) {
         restSocket: input.restSocket,
         pidFile: input.pidFile,
         network: input.network ?? true,
+        ...(input.interactive === true ? { console: 'stdio' } : {}),
     };
 }
 
@@ -723,8 +762,11 @@ function watchCommandStart(guestDir, seen) {
         // no file events
     }
 }
-async function runTimedVmJob(context, launcher, settings, seen) {
+async function runTimedVmJob(context, launcher, given, seen) {
     const { node, jobDir, log, image } = context;
+    const shell = context.shell === true;
+    // A shell works on its own copy of the job's workspace (see JobContext.shell).
+    const settings = shell ? { ...given, workspaceMode: 'copy' } : given;
     if (image === undefined)
         return { status: 'failed', exitCode: null, message: `image "${node.image}" was not prepared` };
     const guestDir = (0,external_node_path_.join)(jobDir, 'guest');
@@ -743,7 +785,8 @@ async function runTimedVmJob(context, launcher, settings, seen) {
         inputs: context.inputs.length > 0 && settings.workspaceMode !== 'copy',
         network: context.network,
         disk: image.disk !== null,
-    }, context.secrets);
+        shell,
+    }, shell ? {} : context.secrets);
     try {
         const workShare = settings.workspaceMode === 'overlay' && launcher.enforcesReadOnlyShares
             ? context.workspace.snapshotDir
@@ -790,6 +833,7 @@ async function runTimedVmJob(context, launcher, settings, seen) {
             restSocket: socket,
             pidFile,
             network: context.network,
+            interactive: shell,
         });
         (0,external_node_fs_.rmSync)(socket, { force: true });
         if (context.signal.aborted)
@@ -818,6 +862,14 @@ async function runTimedVmJob(context, launcher, settings, seen) {
         context.signal.removeEventListener('abort', onAbort);
         await stopping;
         await following;
+        if (shell) {
+            // Nothing to collect from a shell: its VM is gone, its shares are swept like a job's.
+            await disarm();
+            await sweepCaches(caches, log);
+            if (exit.code === 0)
+                return { status: 'passed', exitCode: 0, message: null };
+            return { status: 'failed', exitCode: null, message: launcher.failureMessage(exit, vm.stderrTail()) };
+        }
         // The console mirrors the job's output: capped and masked like it.
         await capFile(consoleLog, logBytes, log);
         if ((0,external_node_fs_.existsSync)(consoleLog))

@@ -73,10 +73,7 @@ export async function openJobShell(request: ShellRequest): Promise<JobOutcome> {
   const prepare = plan.nodes.find((each) => each.kind === 'prepare' && each.image === node.image);
   if (prepare === undefined || prepare.kind !== 'prepare')
     throw new InputError(`run ${runId}'s plan has no image "${node.image}" for job "${job}"`);
-  // The run's trust, as its plan recorded it: an untrusted run's image is never built here, nor is it networked.
-  const trust: TrustPolicy = plan.trust.trusted
-    ? { trusted: true, reason: plan.trust.reason, imagePaths: [] }
-    : { trusted: false, reason: plan.trust.reason, imagePaths: [], network: 'none' };
+  const trust = recordedTrust(plan);
   const masker = new Masker(secretValuesOf(plan, env));
   const jobDir = layout.nodeDir(runId, node);
   const shellDir = mkdtempSync(join(layout.runDir(runId), `shell-${process.pid}-`));
@@ -121,6 +118,13 @@ export async function openJobShell(request: ShellRequest): Promise<JobOutcome> {
     rmSync(shellDir, { recursive: true, force: true });
     releaseLeases();
   }
+}
+
+/** The run's trust, as its plan recorded it: an untrusted run's image is never built here, nor is it networked. */
+function recordedTrust(plan: Plan): TrustPolicy {
+  return plan.trust.trusted
+    ? { trusted: true, reason: plan.trust.reason, imagePaths: [] }
+    : { trusted: false, reason: plan.trust.reason, imagePaths: [], network: 'none' };
 }
 
 /** The job's image, as the run prepared it (from the image cache, or its files where the jobs file says). */
