@@ -201,7 +201,7 @@ say "workspace ready (${VMPLAN_WORKSPACE_MODE:-overlay}) in $(((WORKSPACE_READY 
 
 if [ "$RUN_USER" != root ]; then
   known=""
-  while IFS=: read -r user _; do [ "$user" = vmplan ] && known=1; done </etc/passwd 2>/dev/null
+  while IFS=: read -r user _; do [ "$user" = vmplan ] && known=1; done 2>/dev/null </etc/passwd
   if [ -z "$known" ]; then
     echo "vmplan:x:$OWNER:$OWNER:vmplan job:$RUN_HOME:/bin/sh" >>/etc/passwd
     echo "vmplan:x:$OWNER:" >>/etc/group
@@ -304,7 +304,7 @@ uptime_to UP_COMMAND
   echo $? >"$PRIVATE/exit-code"
 ) 2>&1 | tee -a "$JOB/guest.log"
 code=255
-read -r code <"$PRIVATE/exit-code" 2>/dev/null
+read -r code 2>/dev/null <"$PRIVATE/exit-code"
 is_number "$code" || code=255
 uptime_to UP_FINISHED
 # Whole seconds the command ran, on the guest's monotonic clock (no `date` process, and no jump with the wall clock).

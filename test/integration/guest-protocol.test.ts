@@ -16,6 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { envFileText, globToFindPattern, shellQuote } from '../../src/executors/vm/guest-files.js';
 import { MAX_RESULT_BYTES, readGuestResult } from '../../src/executors/vm/guest-result.js';
 import { REPO_ROOT } from '../support/cli.js';
+import { testGuest } from '../support/vm.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-guest-protocol-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -213,6 +214,45 @@ describe("the guest inits' console", () => {
         );
         expect(readdirSync(nodes)).toEqual(['unbound']);
       }
+    },
+  );
+});
+
+describe('the test guest initramfs', () => {
+  // Issue 15: every process costs milliseconds in an emulated guest, so the build does once what each boot did.
+  it.skipIf(testGuest() === undefined)(
+    'has busybox applets linked in (merged /usr), its init as /init, and the drivers every job uses in one modprobe',
+    () => {
+      const entries = execFileSync('cpio', ['-itv', '--quiet', '-F', join(testGuest()!, 'initrd')], {
+        encoding: 'utf8',
+      });
+      const link = (path: string) =>
+        new RegExp(`^l\\S+ .* ${path.replaceAll('.', '\\.')} -> (\\S+)$`, 'm').exec(entries)?.[1];
+      expect([link('bin/sh'), link('bin/mount'), link('bin/modprobe'), link('bin/udhcpc')]).toEqual([
+        'busybox',
+        'busybox',
+        'busybox',
+        'busybox',
+      ]);
+      expect([link('sbin'), link('usr/bin'), link('usr/sbin')]).toEqual(['bin', '../bin', '../bin']);
+      const initrd = mkdtempSync(join(folder, 'initrd-'));
+      execFileSync(
+        'cpio',
+        ['-id', '--quiet', '-F', join(testGuest()!, 'initrd'), 'init', 'etc/fstab', 'etc/vmplan-modules'],
+        {
+          cwd: initrd,
+        },
+      );
+      const init = readFileSync(join(initrd, 'init'), 'utf8');
+      expect(init).toBe(readFileSync(join(REPO_ROOT, 'guest/test-guest-init.sh'), 'utf8'));
+      expect(init).not.toMatch(/--install/);
+      expect(init.match(/^\s*modprobe /gm)).toHaveLength(1);
+      expect(readFileSync(join(initrd, 'etc/fstab'), 'utf8')).toMatch(/^proc \/proc proc/m);
+      // Each driver init loads is in the initramfs (virtio_rng's file is virtio-rng.ko).
+      const modules = readFileSync(join(initrd, 'etc/vmplan-modules'), 'utf8').split('\n');
+      const loaded = /^modprobe -a ([\w ]+?) 2>/m.exec(init)?.[1]?.split(' ');
+      expect(loaded).toEqual(expect.arrayContaining(['virtio_console', 'virtiofs', 'overlay', 'virtio_net']));
+      for (const module of loaded ?? []) expect(modules, module).toContain(module);
     },
   );
 });
