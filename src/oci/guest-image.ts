@@ -15,7 +15,7 @@ import {
 import { join } from 'node:path';
 import { z } from 'zod';
 import { chunkEnd, isZero, MAX_CHUNK, ZERO_BLOCK } from './chunking.js';
-import { digestOf, fileDigest, type RegistryClient, RegistryError } from './client.js';
+import { digestOf, type FetchedManifest, fileDigest, type RegistryClient, RegistryError } from './client.js';
 import { gunzipPart, gzipPart } from './part-codec.js';
 
 // A vmplan guest image as an OCI artifact: an image manifest with its own artifactType; the kernel and initrd are
@@ -118,16 +118,22 @@ export function folderFiles(folder: string): GuestFiles {
   };
 }
 
+/** What a push did: a Transfer, and whether the tag already named this very image (then nothing was written). */
+export interface PushTransfer extends Transfer {
+  unchanged: boolean;
+}
+
 /**
  * Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest
  * digest. A part whose bytes the tag's current image already has keeps that image's compressed blob (found by
- * the part's own digest), so an unchanged image pushes the same manifest, whichever zlib compressed it first.
+ * the part's own digest), so an unchanged image makes the same manifest, whichever zlib compressed it first; when
+ * the tag already names that manifest, nothing is written at all (`unchanged`).
  */
 export async function pushGuestImage(
   client: RegistryClient,
   image: string | GuestFiles,
   tag: string | undefined,
-): Promise<Transfer> {
+): Promise<PushTransfer> {
   const files = typeof image === 'string' ? folderFiles(image) : image;
   const parts: Part[] = [];
   for (const [file, mediaType, title] of [
@@ -149,7 +155,7 @@ export async function pushGuestImage(
   const before = client.bytesSent;
   let moved = 0;
   if (await client.pushBlob(digestOf(config), { bytes: config })) moved++;
-  const known = await knownParts(client, tag);
+  const { current, known } = await knownParts(client, tag);
   const layers: Descriptor[] = [];
   for (const part of parts) {
     const key = `${part.mediaType} ${part.digest} ${part.size}`;
@@ -182,23 +188,32 @@ export async function pushGuestImage(
       layers,
     }),
   );
-  const digest = await client.putManifest(tag ?? digestOf(manifest), manifest, MEDIA.manifest);
-  return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before };
+  const unchanged = current === digestOf(manifest);
+  const digest = unchanged
+    ? current
+    : await client.putManifest(tag ?? digestOf(manifest), manifest, MEDIA.manifest);
+  return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before, unchanged };
 }
 
-/** The compressed blobs of the image `tag` names now, by media type, own digest and size; none for a new tag. */
-async function knownParts(client: RegistryClient, tag: string | undefined): Promise<Map<string, Descriptor>> {
+/**
+ * The image `tag` names now: its manifest digest, and its compressed blobs by media type, own digest and size;
+ * nothing for a new tag.
+ */
+async function knownParts(
+  client: RegistryClient,
+  tag: string | undefined,
+): Promise<{ current: string | undefined; known: Map<string, Descriptor> }> {
   const known = new Map<string, Descriptor>();
-  if (tag === undefined) return known;
-  let bytes: Buffer;
+  if (tag === undefined) return { current: undefined, known };
+  let fetched: FetchedManifest;
   try {
-    bytes = (await client.getManifest(tag)).bytes;
+    fetched = await client.getManifest(tag);
   } catch (error) {
-    if (error instanceof RegistryError && error.status === 404) return known;
+    if (error instanceof RegistryError && error.status === 404) return { current: undefined, known };
     throw error;
   }
-  const parsed = GuestManifestSchema.safeParse(jsonOrUndefined(bytes));
-  if (!parsed.success) return known;
+  const parsed = GuestManifestSchema.safeParse(jsonOrUndefined(fetched.bytes));
+  if (!parsed.success) return { current: fetched.digest, known };
   for (const layer of parsed.data.layers) {
     const { [ANNOTATION.digest]: digest, [ANNOTATION.size]: size } = layer.annotations ?? {};
     if (digest !== undefined && size !== undefined)
@@ -208,7 +223,7 @@ async function knownParts(client: RegistryClient, tag: string | undefined): Prom
         size: layer.size,
       });
   }
-  return known;
+  return { current: fetched.digest, known };
 }
 
 /** A part's bytes, read from its file. */

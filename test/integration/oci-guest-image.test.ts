@@ -118,7 +118,7 @@ describe.skipIf(!available)('guest images in an OCI registry', () => {
 
     // The same image pushed again to its tag: the same manifest, nothing sent.
     const again = await pushGuestImage(pusher, image, '1.1');
-    expect(again).toEqual({ digest: second.digest, blobs: 6, moved: 0, bytes: 0 });
+    expect(again).toEqual({ digest: second.digest, blobs: 6, moved: 0, bytes: 0, unchanged: true });
   });
 
   it('data that moved on the disk keeps its chunks: an insertion sends the chunks around it, not what follows', async () => {
@@ -338,6 +338,38 @@ jobs:
     expect(typo.stderr).toContain(
       '"tinny" is neither a folder nor an image a job of the jobs file uses (did you mean "tiny"?)',
     );
+  });
+
+  it('pushes only when the digest changes: the same image again writes nothing, not even the tag', async () => {
+    const image = imageFolder('release');
+    const env = { VMPLAN_CACHE_DIR: join(folder, 'release-cache') };
+    const ref = `${registry.host}/acme/release:arm64`;
+    const push = async () => {
+      const result = await runVmplan(['image', 'push', image, ref, '--json'], { cwd: folder, env });
+      expect(result.code, result.stderr).toBe(0);
+      return JSON.parse(result.stdout);
+    };
+    const first = await push();
+    expect(first).toMatchObject({ unchanged: false, moved: 5 });
+    // The registry's record of what the tag names: written by each manifest PUT to the tag.
+    const link = join(
+      registry.root,
+      'docker/registry/v2/repositories/acme/release/_manifests/tags/arm64/current/link',
+    );
+    const written = statSync(link).mtimeMs;
+    const again = await runVmplan(['image', 'push', image, ref], { cwd: folder, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(
+      /^pushed 0 of 6 blob\(s\) \(0 bytes\) in [\d.]+ s: unchanged, the tag already names this image$/m,
+    );
+    expect(again.stdout.trim()).toBe(first.reference);
+    expect(statSync(link).mtimeMs).toBe(written);
+    // A changed image: pushed, and the tag moves.
+    writeChunk(join(image, 'disk'), 3, randomBytes(300_000));
+    const changed = await push();
+    expect(changed).toMatchObject({ unchanged: false, moved: 1 });
+    expect(changed.digest).not.toBe(first.digest);
+    expect(readFileSync(link, 'utf8')).toBe(changed.digest);
   });
 
   it('push a folder to a registry behind a docker login, pull it by the digest it printed, resuming nothing twice', async () => {
