@@ -10,6 +10,16 @@
 # so build arm64 images (for a Mac) on an arm64 Linux runner. --setup runs a script inside the new system
 # (chroot) after the packages are in. The folder gets `kernel`, `initrd`, `disk` and `image.env`.
 set -eu
+# Reproducible: the same inputs (this script, the packages the mirror serves — pin them with a snapshot mirror —
+# and the setup script) give the same kernel, initrd and disk, byte for byte, so the same image digest and
+# nothing to push. File times are SOURCE_DATE_EPOCH (a fixed default; mmdebstrap honours it too), the file
+# system's UUID and directory hash seed are fixed, mkfs.ext4 fills the disk in sorted order, and what a build
+# leaves that differs every time (logs, machine-id, SSH host keys, caches) is removed.
+umask 022
+SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1704067200}"
+export SOURCE_DATE_EPOCH
+# Fixed on purpose: every VM boots its own copy, and the initrd finds the root disk by device, not by UUID.
+DISK_UUID=5f2e1c0a-7d3b-4c1e-9a6f-766d706c616e
 
 ARCH=""
 OUT=""
@@ -37,7 +47,7 @@ case "$ARCH" in arm64 | amd64) ;; *) echo "build-debian-guest: --arch must be ar
 [ -n "$OUT" ] || { echo "build-debian-guest: --out DIR is required" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "build-debian-guest: must run as root (to build a Debian root file system)" >&2; exit 1; }
 [ -z "$SETUP" ] || [ -r "$SETUP" ] || { echo "build-debian-guest: --setup $SETUP: no such file" >&2; exit 2; }
-for tool in apt-get dpkg-deb cpio mkfs.ext4; do
+for tool in apt-get dpkg-deb cpio mkfs.ext4 debugfs dumpe2fs; do
   command -v "$tool" >/dev/null || { echo "build-debian-guest: needs $tool" >&2; exit 1; }
 done
 if command -v mmdebstrap >/dev/null; then BOOTSTRAP=mmdebstrap; elif command -v debootstrap >/dev/null; then BOOTSTRAP=debootstrap; else
@@ -100,12 +110,29 @@ if [ -n "$SETUP" ]; then
   rm -f "$ROOTFS/tmp/vmplan-setup"
 fi
 rm -rf "$ROOTFS/var/cache/apt/archives"/*.deb "$ROOTFS/var/lib/apt/lists"/*
+# What differs from one build to the next: logs and caches with times in them, identities made at random.
+rm -rf "$ROOTFS/var/cache/apt"/*.bin "$ROOTFS/var/cache/ldconfig/aux-cache" "$ROOTFS/var/cache/debconf"/*-old \
+  "$ROOTFS/var/lib/dpkg"/*-old "$ROOTFS/etc/ssh"/ssh_host_* "$ROOTFS/var/lib/dbus/machine-id" \
+  "$ROOTFS/root/.bash_history" "$ROOTFS/tmp"/* "$ROOTFS/var/tmp"/*
+find "$ROOTFS/var/log" -type f -exec truncate -s 0 {} +
+[ ! -e "$ROOTFS/etc/machine-id" ] || : >"$ROOTFS/etc/machine-id"
+find "$ROOTFS" -xdev -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 # The root disk: sparse, ext4, filled straight from the folder (no loop device, no mount).
 log "writing the $SIZE root disk"
 rm -f "$OUT/disk"
 truncate -s "$SIZE" "$OUT/disk"
-mkfs.ext4 -q -F -L vmplan-root -E lazy_itable_init=1 -d "$ROOTFS" "$OUT/disk"
+LC_ALL=C E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -F -L vmplan-root -U "$DISK_UUID" \
+  -E "lazy_itable_init=1,hash_seed=$DISK_UUID" -d "$ROOTFS" "$OUT/disk"
+# mkfs.ext4 -d (before e2fsprogs 1.47.1) copies each file's change time, which no one can set: set them all to
+# SOURCE_DATE_EPOCH. It numbers inodes in order, so the used ones are the root (2) and 11 up to the count in use.
+used=$(dumpe2fs -h "$OUT/disk" 2>/dev/null | awk -F: '/^Inode count/ { n = $2 } /^Free inodes/ { f = $2 } END { print n - f }')
+# The superblock's count of bytes ever written depends on how sparse the source files were: zeroed too.
+{
+  echo "sif <2> ctime @$SOURCE_DATE_EPOCH"
+  seq 11 "$used" | sed "s/.*/sif <&> ctime @$SOURCE_DATE_EPOCH/"
+  echo "ssv kbytes_written 0"
+} | E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH debugfs -w -f - "$OUT/disk" >/dev/null 2>&1
 
 # The initrd: static busybox and the modules to reach the disk.
 INITRD="$WORK/initrd"
@@ -123,7 +150,7 @@ chmod 755 "$INITRD/init"
 mknod -m 600 "$INITRD/dev/console" c 5 1
 # ext4 asks the crypto API for crc32c at mount time: a dependency modules.dep does not list.
 vmplan_copy_modules "$INITRD" "virtio_pci virtio_blk crc32c_generic ext4"
-(cd "$INITRD" && find . | LC_ALL=C sort | cpio -o -H newc --owner 0:0 --quiet) >"$OUT/initrd"
+vmplan_reproducible_cpio "$INITRD" "$OUT/initrd"
 
 cat >"$OUT/image.env" <<EOF
 ARCH=$ARCH

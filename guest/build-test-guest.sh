@@ -10,6 +10,11 @@
 # after a hash of this script, the agent and the exact package versions; a rebuild with the same inputs is a
 # no-op. The last line printed is the folder, which holds `kernel`, `initrd` and `image.env`.
 set -eu
+# Reproducible: the same inputs give the same bytes (so the same image digest, and nothing to push). Every file
+# time in the initrd is SOURCE_DATE_EPOCH (a fixed default), modes do not depend on the caller's umask.
+umask 022
+SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1704067200}"
+export SOURCE_DATE_EPOCH
 
 ARCH=""
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/vmplan/test-guest"
@@ -41,7 +46,7 @@ MODULES="virtio_pci virtio_mmio virtio_blk virtio_console virtio_net virtio_rng 
 KEY=$(
   {
     cat "$0" "$HERE/debian-kernel.sh" "$HERE/vmplan-agent.sh" "$HERE/test-guest-init.sh" "$HERE/udhcpc.script"
-    echo "$ARCH $KERNEL_PKG=$KERNEL_VERSION busybox-static=$BUSYBOX_VERSION $MODULES"
+    echo "$ARCH $KERNEL_PKG=$KERNEL_VERSION busybox-static=$BUSYBOX_VERSION $MODULES $SOURCE_DATE_EPOCH"
   } | sha256sum | cut -c1-16
 )
 OUT="$CACHE/$ARCH-$KEY"
@@ -91,7 +96,7 @@ echo "root:x:0:" >"$ROOT/etc/group"
 
 vmplan_copy_modules "$ROOT" "$MODULES"
 
-(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc --owner 0:0 --quiet) >out/initrd
+vmplan_reproducible_cpio "$ROOT" out/initrd
 cat >out/image.env <<EOF
 ARCH=$ARCH
 KERNEL_PACKAGE=$KERNEL_PKG=$KERNEL_VERSION

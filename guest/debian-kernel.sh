@@ -28,11 +28,17 @@ vmplan_apt() {
 # vmplan_fetch_kernel WORK: downloads and unpacks the kernel and busybox-static into WORK; sets KVER (the kernel
 # release), VMLINUZ, MODROOT (its modules folder) and BUSYBOX (a static busybox binary).
 vmplan_fetch_kernel() {
-  echo "vmplan: downloading $KERNEL_PKG $KERNEL_VERSION and busybox-static $BUSYBOX_VERSION" >&2
-  # shellcheck disable=SC2086
-  (cd "$1" && apt-get $APT_OPTS -qq download "$KERNEL_PKG" busybox-static) >&2
-  dpkg-deb -x "$(ls "$1"/linux-image-*.deb | head -n 1)" "$1/kernel-root"
-  dpkg-deb -x "$(ls "$1"/busybox-static_*.deb | head -n 1)" "$1/busybox-root"
+  # Kept per exact version beside the package lists: a rebuild (or a second architecture's) downloads nothing.
+  DEBS="$APT_DIR/debs/$KERNEL_PKG=$KERNEL_VERSION+busybox=$BUSYBOX_VERSION"
+  if [ ! -f "$DEBS/done" ]; then
+    echo "vmplan: downloading $KERNEL_PKG $KERNEL_VERSION and busybox-static $BUSYBOX_VERSION" >&2
+    rm -rf "$DEBS" && mkdir -p "$DEBS"
+    # shellcheck disable=SC2086
+    (cd "$DEBS" && apt-get $APT_OPTS -qq download "$KERNEL_PKG=$KERNEL_VERSION" "busybox-static=$BUSYBOX_VERSION") >&2
+    : >"$DEBS/done"
+  fi
+  dpkg-deb -x "$(ls "$DEBS"/linux-image-*.deb | head -n 1)" "$1/kernel-root"
+  dpkg-deb -x "$(ls "$DEBS"/busybox-static_*.deb | head -n 1)" "$1/busybox-root"
   KVER=$(ls "$1/kernel-root/boot" | sed -n 's/^vmlinuz-//p' | head -n 1)
   VMLINUZ="$1/kernel-root/boot/vmlinuz-$KVER"
   MODROOT="$1/kernel-root/lib/modules/$KVER"
@@ -90,4 +96,14 @@ busybox_applets() {
   offset=$(LC_ALL=C grep -obUaP '\[\x00\[\[\x00' "$1" | head -n 1 | cut -d: -f1)
   [ -n "$offset" ] || { echo "vmplan: no applet table found in $1" >&2; return 1; }
   tail -c +$((offset + 1)) "$1" | head -c 65536 | tr '\0' '\n' | awk 'NF == 0 { exit } { print }'
+}
+
+# vmplan_reproducible_cpio ROOT OUT: ROOT as a newc cpio archive at OUT that depends only on its content: names
+# sorted bytewise, every time SOURCE_DATE_EPOCH, owner root, inode and device numbers fixed (cpio --reproducible).
+vmplan_reproducible_cpio() {
+  find "$1" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+  reproducible=""
+  cpio --help 2>&1 | grep -q -- --reproducible && reproducible=--reproducible
+  # shellcheck disable=SC2086
+  (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --owner 0:0 $reproducible --quiet) >"$2"
 }

@@ -32764,7 +32764,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 81076:
+/***/ 49372:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36558,6 +36558,50 @@ function credentialsFor(registry, env, home = (0,external_node_os_.homedir)()) {
     return colon === -1 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+;// CONCATENATED MODULE: ./src/oci/chunking.ts
+
+// Content-defined chunk boundaries for root disks: a boundary falls where a rolling hash of the last 32 bytes
+// has its top bits zero, so it depends on the bytes around it and not on their offset. A file that moves on the
+// disk (something was inserted before it) is cut into the same chunks as before, and only the chunks around a
+// change are new. Runs of zeros (64 KiB blocks, aligned) end chunks too and are not stored: they are holes.
+/** A chunk is at least this long (unless its run of data is shorter)… */
+const MIN_CHUNK = (/* unused pure expression or super */ null && (512 * 1024));
+/** …and at most this long; on average about MIN_CHUNK + 1 MiB (a boundary is 1 in 2^20 bytes past the minimum). */
+const chunking_MAX_CHUNK = 8 * 1024 * 1024;
+/** Zeros are found in aligned blocks of this size. */
+const chunking_ZERO_BLOCK = (/* unused pure expression or super */ null && (64 * 1024));
+/** 20 top bits: each position past the minimum is a boundary with probability 2^-20. */
+const MASK = (/* unused pure expression or super */ null && (0xfffff000 | 0));
+/** The gear table: 256 fixed pseudo-random 32-bit numbers (changing them would re-cut every disk). */
+const GEAR = (() => {
+    const table = new Int32Array(256);
+    for (let byte = 0; byte < 256; byte++)
+        table[byte] = (0,external_node_crypto_.createHash)('sha256').update(`vmplan chunk gear ${byte}`).digest().readInt32LE(0);
+    return table;
+})();
+/**
+ * Where the chunk starting at `start` ends in `bytes[start, end)`: the first content-defined boundary past
+ * MIN_CHUNK, else MAX_CHUNK, else `end` (the data runs out first).
+ */
+function chunking_chunkEnd(bytes, start, end) {
+    const limit = Math.min(end, start + chunking_MAX_CHUNK);
+    if (limit - start <= MIN_CHUNK)
+        return limit;
+    let hash = 0;
+    for (let at = start + MIN_CHUNK; at < limit; at++) {
+        hash = ((hash << 1) + GEAR[bytes[at]]) | 0;
+        if ((hash & MASK) === 0)
+            return at + 1;
+    }
+    return limit;
+}
+/** Whether `bytes` are all zeros. */
+function chunking_isZero(bytes) {
+    const zeros = ZEROS.subarray(0, bytes.length);
+    return Buffer.compare(bytes, zeros) === 0;
+}
+const ZEROS = Buffer.alloc(chunking_MAX_CHUNK);
+
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(38522);
 ;// CONCATENATED MODULE: ./src/oci/part-codec.ts
@@ -36608,8 +36652,10 @@ function gunzipPart(compressed, size, digest, what) {
 
 
 
+
 // A vmplan guest image as an OCI artifact: an image manifest with its own artifactType; the kernel and initrd are
-// one layer each, the root disk is cut into chunks, each a layer named by its content, so a push or pull of a
+// one layer each, the root disk is cut into chunks where its content says (`chunking`), each a layer named by
+// its content, so a push or pull of a
 // changed image moves only the chunks that changed, and chunks of zeros are not stored at all (the disk stays
 // sparse on the way back). Every part is gzipped (`part-codec`); its annotations give the bytes it unpacks to
 // (size and sha256) and, for a chunk, where it goes on the disk. `oras pull` writes the parts out under their
@@ -36638,12 +36684,14 @@ const ANNOTATION = {
     offset: 'vmplan.offset',
     title: 'org.opencontainers.image.title',
 };
-/** Root disks are cut into chunks of this size (the last one shorter). */
-const CHUNK_BYTES = 32 * 1024 * 1024;
 /** The config blob: what a pull needs to put the parts back together. */
 const GuestConfigSchema = schemas/* strictObject */.rej({
     vmplan: schemas/* literal */.euz(1),
-    disk: schemas/* strictObject */.rej({ size: schemas/* number */.aig().int().nonnegative(), chunkBytes: schemas/* number */.aig().int().positive() })
+    disk: schemas/* strictObject */.rej({
+        size: schemas/* number */.aig().int().nonnegative(),
+        /** Fixed-size chunks of images pushed before content-defined chunks: read, no longer written. */
+        chunkBytes: schemas/* number */.aig().int().positive().optional(),
+    })
         .nullable(),
 });
 const DescriptorSchema = schemas/* object */.Ikc({
@@ -36672,7 +36720,8 @@ function folderFiles(folder) {
 /**
  * Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest
  * digest. A part whose bytes the tag's current image already has keeps that image's compressed blob (found by
- * the part's own digest), so an unchanged image pushes the same manifest, whichever zlib compressed it first.
+ * the part's own digest), so an unchanged image makes the same manifest, whichever zlib compressed it first; when
+ * the tag already names that manifest, nothing is written at all (`unchanged`).
  */
 async function pushGuestImage(client, image, tag) {
     const files = typeof image === 'string' ? folderFiles(image) : image;
@@ -36693,12 +36742,12 @@ async function pushGuestImage(client, image, tag) {
     const size = disk === null ? undefined : statSync(disk).size;
     if (disk !== null && size !== undefined)
         parts.push(...diskChunks(disk, size));
-    const config = Buffer.from(JSON.stringify({ vmplan: 1, disk: size === undefined ? null : { size, chunkBytes: CHUNK_BYTES } }));
+    const config = Buffer.from(JSON.stringify({ vmplan: 1, disk: size === undefined ? null : { size } }));
     const before = client.bytesSent;
     let moved = 0;
     if (await client.pushBlob(digestOf(config), { bytes: config }))
         moved++;
-    const known = await knownParts(client, tag);
+    const { current, known } = await knownParts(client, tag);
     const layers = [];
     for (const part of parts) {
         const key = `${part.mediaType} ${part.digest} ${part.size}`;
@@ -36730,26 +36779,32 @@ async function pushGuestImage(client, image, tag) {
         config: { mediaType: MEDIA.config, digest: digestOf(config), size: config.length },
         layers,
     }));
-    const digest = await client.putManifest(tag ?? digestOf(manifest), manifest, MEDIA.manifest);
-    return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before };
+    const unchanged = current === digestOf(manifest);
+    const digest = unchanged
+        ? current
+        : await client.putManifest(tag ?? digestOf(manifest), manifest, MEDIA.manifest);
+    return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before, unchanged };
 }
-/** The compressed blobs of the image `tag` names now, by media type, own digest and size; none for a new tag. */
+/**
+ * The image `tag` names now: its manifest digest, and its compressed blobs by media type, own digest and size;
+ * nothing for a new tag.
+ */
 async function knownParts(client, tag) {
     const known = new Map();
     if (tag === undefined)
-        return known;
-    let bytes;
+        return { current: undefined, known };
+    let fetched;
     try {
-        bytes = (await client.getManifest(tag)).bytes;
+        fetched = await client.getManifest(tag);
     }
     catch (error) {
         if (error instanceof RegistryError && error.status === 404)
-            return known;
+            return { current: undefined, known };
         throw error;
     }
-    const parsed = GuestManifestSchema.safeParse(jsonOrUndefined(bytes));
+    const parsed = GuestManifestSchema.safeParse(jsonOrUndefined(fetched.bytes));
     if (!parsed.success)
-        return known;
+        return { current: fetched.digest, known };
     for (const layer of parsed.data.layers) {
         const { [ANNOTATION.digest]: digest, [ANNOTATION.size]: size } = layer.annotations ?? {};
         if (digest !== undefined && size !== undefined)
@@ -36759,7 +36814,7 @@ async function knownParts(client, tag) {
                 size: layer.size,
             });
     }
-    return known;
+    return { current: fetched.digest, known };
 }
 /** A part's bytes, read from its file. */
 function readPart(part) {
@@ -36773,27 +36828,48 @@ function readPart(part) {
     }
     return bytes;
 }
-/** The disk's chunks that hold data, with their digests; chunks of zeros are left out (holes). */
+/**
+ * The disk's chunks that hold data, with their digests: cut where their content says (`chunking`), so data that
+ * moved on the disk is cut as before; runs of zeros are left out (holes).
+ */
 function diskChunks(disk, size) {
     const parts = [];
-    const buffer = Buffer.alloc(CHUNK_BYTES);
+    // Holds the disk from `windowStart`: at least a largest chunk and the zero block after it past any position.
+    const window = Buffer.alloc(4 * MAX_CHUNK);
+    let windowStart = 0;
+    let windowEnd = 0;
     const fd = openSync(disk, 'r');
     try {
-        for (let offset = 0; offset < size; offset += CHUNK_BYTES) {
-            const length = Math.min(CHUNK_BYTES, size - offset);
-            const chunk = buffer.subarray(0, length);
-            readFully(fd, chunk, offset);
-            if (isZero(chunk))
+        for (let position = 0; position < size;) {
+            if (position + MAX_CHUNK + ZERO_BLOCK > windowEnd && windowEnd < size) {
+                windowStart = position;
+                windowEnd = Math.min(size, position + window.length);
+                readFully(fd, window.subarray(0, windowEnd - windowStart), windowStart);
+            }
+            const at = (offset) => offset - windowStart;
+            const block = (offset) => window.subarray(at(offset), at(Math.min(size, offset + ZERO_BLOCK)));
+            if (position % ZERO_BLOCK === 0 && isZero(block(position))) {
+                position = Math.min(size, position + ZERO_BLOCK);
                 continue;
-            parts.push({
-                mediaType: MEDIA.diskChunk,
-                file: disk,
-                start: offset,
-                size: length,
-                digest: digestOf(chunk),
-                title: chunkTitle(offset),
-                offset,
-            });
+            }
+            // The data runs to the next aligned block of zeros (or as far as a chunk can reach).
+            const reach = Math.min(size, position + MAX_CHUNK);
+            let runEnd = Math.ceil(position / ZERO_BLOCK) * ZERO_BLOCK;
+            while (runEnd < reach && !isZero(block(runEnd)))
+                runEnd += ZERO_BLOCK;
+            const end = windowStart + chunkEnd(window, at(position), at(Math.min(runEnd, reach)));
+            const chunk = window.subarray(at(position), at(end));
+            if (!isZero(chunk))
+                parts.push({
+                    mediaType: MEDIA.diskChunk,
+                    file: disk,
+                    start: position,
+                    size: chunk.length,
+                    digest: digestOf(chunk),
+                    title: chunkTitle(position),
+                    offset: position,
+                });
+            position = end;
         }
     }
     finally {
@@ -36906,11 +36982,6 @@ function writeAt(fd, bytes, position) {
     let done = 0;
     while (done < bytes.length)
         done += (0,external_node_fs_.writeSync)(fd, bytes, done, bytes.length - done, position + done);
-}
-/** Zeros to compare chunks against (memcmp speed). */
-const ZEROS = Buffer.alloc(CHUNK_BYTES);
-function isZero(chunk) {
-    return chunk.equals(ZEROS.subarray(0, chunk.length));
 }
 
 // EXTERNAL MODULE: ./src/oci/reference.ts
@@ -45952,7 +46023,7 @@ function stripControlCharacters(text) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(81076);
+/* harmony import */ var _action_main_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(49372);
 // The GitHub Action's main step: plan, publish the plan, run every job, report (src/action/main-step.ts).
 
 await (0,_action_main_step_js__WEBPACK_IMPORTED_MODULE_0__/* .mainStep */ .U)();

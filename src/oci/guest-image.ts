@@ -14,11 +14,13 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { digestOf, fileDigest, type RegistryClient, RegistryError } from './client.js';
+import { chunkEnd, isZero, MAX_CHUNK, ZERO_BLOCK } from './chunking.js';
+import { digestOf, type FetchedManifest, fileDigest, type RegistryClient, RegistryError } from './client.js';
 import { gunzipPart, gzipPart } from './part-codec.js';
 
 // A vmplan guest image as an OCI artifact: an image manifest with its own artifactType; the kernel and initrd are
-// one layer each, the root disk is cut into chunks, each a layer named by its content, so a push or pull of a
+// one layer each, the root disk is cut into chunks where its content says (`chunking`), each a layer named by
+// its content, so a push or pull of a
 // changed image moves only the chunks that changed, and chunks of zeros are not stored at all (the disk stays
 // sparse on the way back). Every part is gzipped (`part-codec`); its annotations give the bytes it unpacks to
 // (size and sha256) and, for a chunk, where it goes on the disk. `oras pull` writes the parts out under their
@@ -49,14 +51,15 @@ export const ANNOTATION = {
   title: 'org.opencontainers.image.title',
 } as const;
 
-/** Root disks are cut into chunks of this size (the last one shorter). */
-export const CHUNK_BYTES = 32 * 1024 * 1024;
-
 /** The config blob: what a pull needs to put the parts back together. */
 export const GuestConfigSchema = z.strictObject({
   vmplan: z.literal(1),
   disk: z
-    .strictObject({ size: z.number().int().nonnegative(), chunkBytes: z.number().int().positive() })
+    .strictObject({
+      size: z.number().int().nonnegative(),
+      /** Fixed-size chunks of images pushed before content-defined chunks: read, no longer written. */
+      chunkBytes: z.number().int().positive().optional(),
+    })
     .nullable(),
 });
 
@@ -115,16 +118,22 @@ export function folderFiles(folder: string): GuestFiles {
   };
 }
 
+/** What a push did: a Transfer, and whether the tag already named this very image (then nothing was written). */
+export interface PushTransfer extends Transfer {
+  unchanged: boolean;
+}
+
 /**
  * Pushes a guest image folder (kernel, initrd, optional disk) as `tag` (or only by digest); returns the manifest
  * digest. A part whose bytes the tag's current image already has keeps that image's compressed blob (found by
- * the part's own digest), so an unchanged image pushes the same manifest, whichever zlib compressed it first.
+ * the part's own digest), so an unchanged image makes the same manifest, whichever zlib compressed it first; when
+ * the tag already names that manifest, nothing is written at all (`unchanged`).
  */
 export async function pushGuestImage(
   client: RegistryClient,
   image: string | GuestFiles,
   tag: string | undefined,
-): Promise<Transfer> {
+): Promise<PushTransfer> {
   const files = typeof image === 'string' ? folderFiles(image) : image;
   const parts: Part[] = [];
   for (const [file, mediaType, title] of [
@@ -142,13 +151,11 @@ export async function pushGuestImage(
   const disk = files.disk;
   const size = disk === null ? undefined : statSync(disk).size;
   if (disk !== null && size !== undefined) parts.push(...diskChunks(disk, size));
-  const config = Buffer.from(
-    JSON.stringify({ vmplan: 1, disk: size === undefined ? null : { size, chunkBytes: CHUNK_BYTES } }),
-  );
+  const config = Buffer.from(JSON.stringify({ vmplan: 1, disk: size === undefined ? null : { size } }));
   const before = client.bytesSent;
   let moved = 0;
   if (await client.pushBlob(digestOf(config), { bytes: config })) moved++;
-  const known = await knownParts(client, tag);
+  const { current, known } = await knownParts(client, tag);
   const layers: Descriptor[] = [];
   for (const part of parts) {
     const key = `${part.mediaType} ${part.digest} ${part.size}`;
@@ -181,23 +188,32 @@ export async function pushGuestImage(
       layers,
     }),
   );
-  const digest = await client.putManifest(tag ?? digestOf(manifest), manifest, MEDIA.manifest);
-  return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before };
+  const unchanged = current === digestOf(manifest);
+  const digest = unchanged
+    ? current
+    : await client.putManifest(tag ?? digestOf(manifest), manifest, MEDIA.manifest);
+  return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before, unchanged };
 }
 
-/** The compressed blobs of the image `tag` names now, by media type, own digest and size; none for a new tag. */
-async function knownParts(client: RegistryClient, tag: string | undefined): Promise<Map<string, Descriptor>> {
+/**
+ * The image `tag` names now: its manifest digest, and its compressed blobs by media type, own digest and size;
+ * nothing for a new tag.
+ */
+async function knownParts(
+  client: RegistryClient,
+  tag: string | undefined,
+): Promise<{ current: string | undefined; known: Map<string, Descriptor> }> {
   const known = new Map<string, Descriptor>();
-  if (tag === undefined) return known;
-  let bytes: Buffer;
+  if (tag === undefined) return { current: undefined, known };
+  let fetched: FetchedManifest;
   try {
-    bytes = (await client.getManifest(tag)).bytes;
+    fetched = await client.getManifest(tag);
   } catch (error) {
-    if (error instanceof RegistryError && error.status === 404) return known;
+    if (error instanceof RegistryError && error.status === 404) return { current: undefined, known };
     throw error;
   }
-  const parsed = GuestManifestSchema.safeParse(jsonOrUndefined(bytes));
-  if (!parsed.success) return known;
+  const parsed = GuestManifestSchema.safeParse(jsonOrUndefined(fetched.bytes));
+  if (!parsed.success) return { current: fetched.digest, known };
   for (const layer of parsed.data.layers) {
     const { [ANNOTATION.digest]: digest, [ANNOTATION.size]: size } = layer.annotations ?? {};
     if (digest !== undefined && size !== undefined)
@@ -207,7 +223,7 @@ async function knownParts(client: RegistryClient, tag: string | undefined): Prom
         size: layer.size,
       });
   }
-  return known;
+  return { current: fetched.digest, known };
 }
 
 /** A part's bytes, read from its file. */
@@ -222,26 +238,47 @@ function readPart(part: Part): Buffer {
   return bytes;
 }
 
-/** The disk's chunks that hold data, with their digests; chunks of zeros are left out (holes). */
+/**
+ * The disk's chunks that hold data, with their digests: cut where their content says (`chunking`), so data that
+ * moved on the disk is cut as before; runs of zeros are left out (holes).
+ */
 function diskChunks(disk: string, size: number): Part[] {
   const parts: Part[] = [];
-  const buffer = Buffer.alloc(CHUNK_BYTES);
+  // Holds the disk from `windowStart`: at least a largest chunk and the zero block after it past any position.
+  const window = Buffer.alloc(4 * MAX_CHUNK);
+  let windowStart = 0;
+  let windowEnd = 0;
   const fd = openSync(disk, 'r');
   try {
-    for (let offset = 0; offset < size; offset += CHUNK_BYTES) {
-      const length = Math.min(CHUNK_BYTES, size - offset);
-      const chunk = buffer.subarray(0, length);
-      readFully(fd, chunk, offset);
-      if (isZero(chunk)) continue;
-      parts.push({
-        mediaType: MEDIA.diskChunk,
-        file: disk,
-        start: offset,
-        size: length,
-        digest: digestOf(chunk),
-        title: chunkTitle(offset),
-        offset,
-      });
+    for (let position = 0; position < size; ) {
+      if (position + MAX_CHUNK + ZERO_BLOCK > windowEnd && windowEnd < size) {
+        windowStart = position;
+        windowEnd = Math.min(size, position + window.length);
+        readFully(fd, window.subarray(0, windowEnd - windowStart), windowStart);
+      }
+      const at = (offset: number) => offset - windowStart;
+      const block = (offset: number) => window.subarray(at(offset), at(Math.min(size, offset + ZERO_BLOCK)));
+      if (position % ZERO_BLOCK === 0 && isZero(block(position))) {
+        position = Math.min(size, position + ZERO_BLOCK);
+        continue;
+      }
+      // The data runs to the next aligned block of zeros (or as far as a chunk can reach).
+      const reach = Math.min(size, position + MAX_CHUNK);
+      let runEnd = Math.ceil(position / ZERO_BLOCK) * ZERO_BLOCK;
+      while (runEnd < reach && !isZero(block(runEnd))) runEnd += ZERO_BLOCK;
+      const end = windowStart + chunkEnd(window, at(position), at(Math.min(runEnd, reach)));
+      const chunk = window.subarray(at(position), at(end));
+      if (!isZero(chunk))
+        parts.push({
+          mediaType: MEDIA.diskChunk,
+          file: disk,
+          start: position,
+          size: chunk.length,
+          digest: digestOf(chunk),
+          title: chunkTitle(position),
+          offset: position,
+        });
+      position = end;
     }
   } finally {
     closeSync(fd);
@@ -368,11 +405,4 @@ function readFully(fd: number, buffer: Buffer, position: number): void {
 function writeAt(fd: number, bytes: Buffer, position: number): void {
   let done = 0;
   while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
-}
-
-/** Zeros to compare chunks against (memcmp speed). */
-const ZEROS = Buffer.alloc(CHUNK_BYTES);
-
-function isZero(chunk: Buffer): boolean {
-  return chunk.equals(ZEROS.subarray(0, chunk.length));
 }

@@ -19,7 +19,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestOf, RegistryClient } from '../../src/oci/client.js';
 import {
-  CHUNK_BYTES,
   GUEST_ARTIFACT_TYPE,
   MEDIA,
   PLAIN_MEDIA,
@@ -46,6 +45,8 @@ afterAll(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
+/** The test disks hold data in regions this far apart (each region's data one chunk: shorter than MIN_CHUNK). */
+const CHUNK_BYTES = 32 * 1024 * 1024;
 const DISK_BYTES = 8 * CHUNK_BYTES;
 
 /** Writes `bytes` at the start of a disk chunk (the rest of the disk stays a hole). */
@@ -55,7 +56,7 @@ function writeChunk(disk: string, chunk: number, bytes: Buffer): void {
   closeSync(fd);
 }
 
-/** An image folder: kernel, initrd and a sparse disk with data in chunks 0 and 3, and chunk 5 a copy of chunk 0. */
+/** An image folder: kernel, initrd and a sparse disk with data in regions 0 and 3, and region 5 a copy of region 0. */
 function imageFolder(name: string): string {
   const dir = join(folder, name);
   mkdirSync(dir);
@@ -64,9 +65,9 @@ function imageFolder(name: string): string {
   const disk = join(dir, 'disk');
   writeFileSync(disk, '');
   truncateSync(disk, DISK_BYTES);
-  const first = randomBytes(1_500_000);
+  const first = randomBytes(500_000);
   writeChunk(disk, 0, first);
-  writeChunk(disk, 3, randomBytes(700_000));
+  writeChunk(disk, 3, randomBytes(300_000));
   writeChunk(disk, 5, first);
   return dir;
 }
@@ -87,7 +88,7 @@ describe.skipIf(!available)('guest images in an OCI registry', () => {
     expect(first.blobs).toBe(6);
     expect(first.moved).toBe(5);
     // Everything once, gzipped: random bytes stay their size, a chunk's zeros after them nearly vanish.
-    const data = 1_000_000 + 400_000 + 1_500_000 + 700_000;
+    const data = 1_000_000 + 400_000 + 500_000 + 300_000;
     expect(first.bytes).toBeGreaterThan(data);
     expect(first.bytes).toBeLessThan(data + 200_000);
     const store = join(folder, 'blobs');
@@ -103,12 +104,12 @@ describe.skipIf(!available)('guest images in an OCI registry', () => {
     expect(same(join(image, 'disk'), join(folder, 'out-digest', 'disk'))).toBe(true);
 
     // One package changes: chunk 3 gets new bytes. The push sends that chunk only; a pull fetches it only.
-    writeChunk(join(image, 'disk'), 3, randomBytes(700_000));
+    writeChunk(join(image, 'disk'), 3, randomBytes(300_000));
     const sentBefore = pusher.bytesSent;
     const second = await pushGuestImage(pusher, image, '1.1');
     expect(second.moved).toBe(1);
-    expect(pusher.bytesSent - sentBefore).toBeGreaterThan(700_000);
-    expect(pusher.bytesSent - sentBefore).toBeLessThan(800_000);
+    expect(pusher.bytesSent - sentBefore).toBeGreaterThan(300_000);
+    expect(pusher.bytesSent - sentBefore).toBeLessThan(310_000);
     const receivedBefore = puller.bytesReceived;
     const update = await pullGuestImage(puller, '1.1', join(folder, 'out-1.1'), store);
     expect(update.moved).toBe(1);
@@ -117,7 +118,36 @@ describe.skipIf(!available)('guest images in an OCI registry', () => {
 
     // The same image pushed again to its tag: the same manifest, nothing sent.
     const again = await pushGuestImage(pusher, image, '1.1');
-    expect(again).toEqual({ digest: second.digest, blobs: 6, moved: 0, bytes: 0 });
+    expect(again).toEqual({ digest: second.digest, blobs: 6, moved: 0, bytes: 0, unchanged: true });
+  });
+
+  it('data that moved on the disk keeps its chunks: an insertion sends the chunks around it, not what follows', async () => {
+    const dir = join(folder, 'moved');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'kernel'), randomBytes(1000));
+    writeFileSync(join(dir, 'initrd'), randomBytes(1000));
+    const data = randomBytes(24 * 1024 * 1024);
+    const disk = join(dir, 'disk');
+    writeFileSync(disk, data);
+    truncateSync(disk, DISK_BYTES);
+    const client = new RegistryClient({ registry: registry.host, repository: 'acme/moved' }, undefined);
+    const first = await pushGuestImage(client, dir, '1');
+    // Like a file added to a filesystem: 4 KiB inserted at 5 MiB, everything after it 4 KiB further on.
+    const insertAt = 5 * 1024 * 1024;
+    writeFileSync(
+      disk,
+      Buffer.concat([data.subarray(0, insertAt), randomBytes(4096), data.subarray(insertAt)]),
+    );
+    truncateSync(disk, DISK_BYTES);
+    const sent = client.bytesSent;
+    const second = await pushGuestImage(client, dir, '2');
+    expect(first.blobs).toBeGreaterThan(10);
+    // The chunk holding the insertion, perhaps its neighbour: at most two 8 MiB chunks, not the 19 MiB after it.
+    expect(second.moved).toBeLessThanOrEqual(2);
+    expect(client.bytesSent - sent).toBeLessThan(2 * 8 * 1024 * 1024);
+    const out = join(folder, 'moved-out');
+    await pullGuestImage(client, '2', out, join(folder, 'moved-blobs'));
+    expect(same(disk, join(out, 'disk'))).toBe(true);
   });
 
   it('resumes an interrupted pull from the blob it stopped in, and refuses a corrupted chunk by name', async () => {
@@ -187,9 +217,9 @@ describe.skipIf(!available)('gzipped parts', () => {
     const unpacked = execFileSync('gzip', ['-dc', blobFile(kernel.digest)]);
     expect(unpacked.equals(readFileSync(join(image, 'kernel')))).toBe(true);
     expect(kernel.annotations['vmplan.size']).toBe('1000000');
-    // A chunk of 1.5 MB of data then zeros is stored in about the data's size, not 32 MB.
-    expect(manifest.layers[2]!.size).toBeLessThan(1_600_000);
-    expect(manifest.layers[2]!.annotations['vmplan.size']).toBe(String(CHUNK_BYTES));
+    // A chunk holds its data up to the next 64 KiB block of zeros: 500 kB, stored in about that.
+    expect(manifest.layers[2]!.annotations['vmplan.size']).toBe(String(8 * 64 * 1024));
+    expect(manifest.layers[2]!.size).toBeLessThan(520_000);
   });
 
   it('pulls an image of plain parts, as vmplan pushed them before compression', async () => {
@@ -310,6 +340,38 @@ jobs:
     );
   });
 
+  it('pushes only when the digest changes: the same image again writes nothing, not even the tag', async () => {
+    const image = imageFolder('release');
+    const env = { VMPLAN_CACHE_DIR: join(folder, 'release-cache') };
+    const ref = `${registry.host}/acme/release:arm64`;
+    const push = async () => {
+      const result = await runVmplan(['image', 'push', image, ref, '--json'], { cwd: folder, env });
+      expect(result.code, result.stderr).toBe(0);
+      return JSON.parse(result.stdout);
+    };
+    const first = await push();
+    expect(first).toMatchObject({ unchanged: false, moved: 5 });
+    // The registry's record of what the tag names: written by each manifest PUT to the tag.
+    const link = join(
+      registry.root,
+      'docker/registry/v2/repositories/acme/release/_manifests/tags/arm64/current/link',
+    );
+    const written = statSync(link).mtimeMs;
+    const again = await runVmplan(['image', 'push', image, ref], { cwd: folder, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(
+      /^pushed 0 of 6 blob\(s\) \(0 bytes\) in [\d.]+ s: unchanged, the tag already names this image$/m,
+    );
+    expect(again.stdout.trim()).toBe(first.reference);
+    expect(statSync(link).mtimeMs).toBe(written);
+    // A changed image: pushed, and the tag moves.
+    writeChunk(join(image, 'disk'), 3, randomBytes(300_000));
+    const changed = await push();
+    expect(changed).toMatchObject({ unchanged: false, moved: 1 });
+    expect(changed.digest).not.toBe(first.digest);
+    expect(readFileSync(link, 'utf8')).toBe(changed.digest);
+  });
+
   it('push a folder to a registry behind a docker login, pull it by the digest it printed, resuming nothing twice', async () => {
     const locked = await startRegistry({ name: 'ci', password: 'pass-word' });
     try {
@@ -403,7 +465,7 @@ jobs:
       expect(pushed.code, pushed.stderr).toBe(0);
       const document = JSON.parse(pushed.stdout);
       expect(document).toMatchObject({ command: 'image', ok: true, action: 'push', blobs: 6, moved: 5 });
-      expect(document.bytes).toBeGreaterThan(1_400_000 + 700_000 + 1_000_000);
+      expect(document.bytes).toBeGreaterThan(1_000_000 + 400_000 + 500_000 + 300_000);
       const digest: string = document.digest;
       expect(document.reference).toBe(`${locked.host}/acme/private:2@${digest}`);
       const jobsFile = `version: 1

@@ -39,6 +39,19 @@ describe('published JSON Schemas', () => {
     expect(validate({ ...example, images: { d: { arch: 'arm64', memory: '2G', nix: '.#g' } } })).toBe(false);
   });
 
+  it('accepts the published guest images example: each image one oci: line, every job on one of them', () => {
+    const validate = compiled('jobs');
+    const text = readFileSync('examples/guest-images/vmplan.yml', 'utf8');
+    const document = parse(text);
+    expect(validate(document), JSON.stringify(validate.errors)).toBe(true);
+    expect(Object.values(document.images).map((image) => Object.keys(image as object)[1])).toEqual([
+      'oci',
+      'oci',
+      'oci',
+    ]);
+    expect(Object.keys(jobs(text).jobs)).toEqual(['test', 'go', 'cargo', 'smoke']);
+  });
+
   it('accepts the matrix example, which plans one job per combination left after exclude', () => {
     const validate = compiled('jobs');
     const text = readFileSync('examples/matrix.yml', 'utf8');

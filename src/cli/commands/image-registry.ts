@@ -26,12 +26,15 @@ export interface TransferDone {
   ms: number;
   /** A pull: the folder written. */
   out?: string;
+  /** A push: the tag already named this very image, so nothing was written. */
+  unchanged?: boolean;
 }
 
 /** A transfer, for people: `pushed 2 of 9 blobs (64.0 MB) in 3.1 s`. */
 export function transferLine(verb: string, done: TransferDone): string {
   const { transfer, ms } = done;
-  return `${verb} ${transfer.moved} of ${transfer.blobs} blob(s) (${formatBytes(transfer.bytes)}) in ${(ms / 1000).toFixed(1)} s`;
+  const line = `${verb} ${transfer.moved} of ${transfer.blobs} blob(s) (${formatBytes(transfer.bytes)}) in ${(ms / 1000).toFixed(1)} s`;
+  return done.unchanged === true ? `${line}: unchanged, the tag already names this image` : line;
 }
 
 /**
@@ -66,6 +69,7 @@ export async function imagePush(
     reference: formatReference({ ...reference, digest: pushed.digest }),
     transfer: pushed,
     ms: Date.now() - started,
+    unchanged: pushed.unchanged,
   };
 }
 

@@ -67,6 +67,7 @@ export async function imageCommand(args: string[], io: CliIo): Promise<number> {
         reference: done.reference,
         digest: done.transfer.digest,
         ...(done.out === undefined ? {} : { out: done.out }),
+        ...(done.unchanged === undefined ? {} : { unchanged: done.unchanged }),
         blobs: done.transfer.blobs,
         moved: done.transfer.moved,
         bytes: done.transfer.bytes,
