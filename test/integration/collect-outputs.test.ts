@@ -18,7 +18,7 @@ import {
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { collectBudget, collectJobOutputs, collectMatches } from '../../src/workspace/collect.js';
 import { createExcluder } from '../../src/workspace/exclude.js';
 
@@ -178,6 +178,38 @@ describe('collecting under limits', () => {
       'vmplan: left report "3.xml" behind: the job brought back as many files as limits.report-files allows',
     ]);
     expect(readdirSync(join(root, 'job/reports')).sort()).toEqual(['1.xml', '2.xml']);
+  });
+});
+
+describe('collecting under limits, file after file', () => {
+  it('charges every file it brings to one byte budget shared by artifacts and reports, and one file budget', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-limits-sum-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    // Three files of 24 KiB against 64 KiB: two fit, the third is over what the first two left.
+    for (const name of ['a.bin', 'b.bin']) writeFileSync(join(root, name), Buffer.alloc(24 * 1024, 1));
+    writeFileSync(join(root, 'c.xml'), Buffer.alloc(24 * 1024, 0x41));
+    const notes = await collectJobOutputs(
+      { artifacts: root, reports: root },
+      { artifacts: ['a.bin', 'b.bin'], reports: ['c.xml'] },
+      join(root, 'job'),
+      [],
+      { artifactBytes: 64 * 1024, artifactFiles: 100, reportFiles: 10 },
+    );
+    expect(notes).toEqual([
+      expect.stringMatching(/^vmplan: left report "c\.xml" behind: .*limits\.artifact-bytes/),
+    ]);
+    expect(readdirSync(join(root, 'job/artifacts')).sort()).toEqual(['a.bin', 'b.bin']);
+    // The file budget is shared too: two artifacts use up artifact-files 2, the report is left behind.
+    const second = await collectJobOutputs(
+      { artifacts: root, reports: root },
+      { artifacts: ['a.bin', 'b.bin'], reports: ['c.xml'] },
+      join(root, 'job2'),
+      [],
+      { artifactBytes: 1024 * 1024, artifactFiles: 2, reportFiles: 10 },
+    );
+    expect(second).toEqual([
+      expect.stringMatching(/^vmplan: left report "c\.xml" behind: .*as many files as/),
+    ]);
   });
 });
 

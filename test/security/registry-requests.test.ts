@@ -13,7 +13,12 @@ import type { JobsFile } from '../../src/config/schema.js';
 import { resolveOciTags } from '../../src/context/oci-tags.js';
 import { addressProblem } from '../../src/oci/address.js';
 import { digestOf, RegistryClient, realmProblem } from '../../src/oci/client.js';
-import { pullGuestImage } from '../../src/oci/guest-image.js';
+import {
+  GUEST_ARTIFACT_TYPE,
+  GuestManifestSchema,
+  MEDIA,
+  pullGuestImage,
+} from '../../src/oci/guest-image.js';
 
 const SECRET = 'INTERNAL-SECRET-7f3a';
 
@@ -224,5 +229,29 @@ describe('the rules, on their own', () => {
     expect(ok('https://registry-1.docker.io/v2/x', 'http://auth.docker.io/token')).toBeDefined();
     expect(ok('http://127.0.0.1:5000/v2/x', 'http://127.0.0.1:5001/token')).toBeDefined();
     expect(ok('https://ghcr.io/v2/org/guest', 'https://user:pw@ghcr.io/token')).toBeDefined();
+  });
+});
+
+describe("a registry's manifest names blobs only by a real sha256", () => {
+  it('refuses a layer or config digest that is not sha256 and 64 hex digits: the blob store is keyed by it', () => {
+    const descriptor = (digest: string) => ({ mediaType: MEDIA.kernel, digest, size: 1 });
+    const manifest = (digest: string) => ({
+      schemaVersion: 2,
+      mediaType: MEDIA.manifest,
+      artifactType: GUEST_ARTIFACT_TYPE,
+      config: descriptor(`sha256:${'a'.repeat(64)}`),
+      layers: [descriptor(digest)],
+    });
+    expect(GuestManifestSchema.safeParse(manifest(`sha256:${'b'.repeat(64)}`)).success).toBe(true);
+    for (const digest of [
+      'sha256:../../../../home/runner/.bashrc',
+      `sha256:${'b'.repeat(63)}/`,
+      `sha256:${'B'.repeat(64)}`,
+      `sha512:${'b'.repeat(128)}`,
+      `sha256:${'b'.repeat(64)}\n`,
+      `sha256:${'b'.repeat(65)}`,
+    ]) {
+      expect([digest, GuestManifestSchema.safeParse(manifest(digest)).success]).toEqual([digest, false]);
+    }
   });
 });

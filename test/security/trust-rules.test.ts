@@ -14,7 +14,11 @@ import {
   trustedPolicy,
   untrustedPlanProblems,
 } from '../../src/plan/trust.js';
-import { DEFAULT_UNTRUSTED_LIMITS } from '../../src/plan/untrusted-limits.js';
+import {
+  DEFAULT_UNTRUSTED_LIMITS,
+  parseUntrustedLimit,
+  untrustedLimitProblems,
+} from '../../src/plan/untrusted-limits.js';
 import { context, jobs, jobsErrors } from '../support/jobs.js';
 
 // The trust rules in-process (no action, no processes): which events are trusted, and what an untrusted plan may
@@ -375,5 +379,49 @@ jobs:
         { imagePaths: [], untrustedSecrets: ['A', 'A'] },
       ),
     ).toMatchObject({ trusted: true, untrustedSecrets: ['A'] });
+  });
+});
+
+describe('the caps on an untrusted run, at their edges', () => {
+  const limits = { maxJobs: 2, maxMemoryMiB: 3072, maxCpus: 3, maxTimeoutMinutes: 90 };
+  const planOf = (job: string, count = 1) =>
+    buildPlan(
+      jobs(
+        `version: 1\nimages:\n  guest: { arch: arm64, kernel: k, initrd: i }\njobs:\n${Array.from(
+          { length: count },
+          (_, i) => `  j${i}: { image: guest, executor: qemu, run: "true"${job} }\n`,
+        ).join('')}`,
+      ),
+      context(),
+    );
+  const over = (job: string, count = 1) =>
+    untrustedLimitProblems(planOf(job, count), limits, 'trust: untrusted').map((p) => p.path?.join('.'));
+
+  it('allows exactly the cap and refuses one more: jobs, MiB, CPUs, minutes', () => {
+    expect(over(', memory: 3072, cpus: 3, timeout-minutes: 90', 2)).toEqual([]);
+    expect(over('', 3)).toEqual(['jobs']);
+    expect(over(', memory: 3073')).toEqual(['jobs.j0.memory']);
+    expect(over(', cpus: 4')).toEqual(['jobs.j0.cpus']);
+    expect(over(', timeout-minutes: 91')).toEqual(['jobs.j0.timeout-minutes']);
+  });
+
+  it('reads the settings in the units people write, and refuses zero, negative or unitless-wrong values', () => {
+    expect(parseUntrustedLimit('untrusted-max-jobs', ' 7 ')).toBe(7);
+    expect(parseUntrustedLimit('untrusted-max-memory', '4096')).toBe(4096);
+    expect(parseUntrustedLimit('untrusted-max-memory', '2GiB')).toBe(2048);
+    expect(parseUntrustedLimit('untrusted-max-timeout', '2h')).toBe(120);
+    expect(parseUntrustedLimit('untrusted-max-timeout', '90m')).toBe(90);
+    expect(parseUntrustedLimit('untrusted-max-timeout', '45')).toBe(45);
+    for (const [setting, text] of [
+      ['untrusted-max-jobs', '0'],
+      ['untrusted-max-cpus', '0'],
+      ['untrusted-max-jobs', '-1'],
+      ['untrusted-max-jobs', '1.5'],
+      ['untrusted-max-timeout', '0m'],
+      ['untrusted-max-timeout', '2d'],
+      ['untrusted-max-memory', '0'],
+    ] as const) {
+      expect([setting, text, typeof parseUntrustedLimit(setting, text)]).toEqual([setting, text, 'object']);
+    }
   });
 });

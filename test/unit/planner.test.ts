@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { buildPlan, planIdOf } from '../../src/plan/build.js';
+import { firstMatchingFile } from '../../src/plan/paths-filter.js';
 import { type ExecuteNode, type PlanNode, PlanSchema, type PrepareNode } from '../../src/plan/schema.js';
 import { context, jobs } from '../support/jobs.js';
 
@@ -231,6 +232,16 @@ jobs:
       const changes = { known: true as const, source: 'test', files: ['src/main.rs'] };
       const plan = buildPlan(WORKSPACE, context({ changes }));
       expect(plan.nodes.some((node) => node.id === 'job:lint')).toBe(true);
+    });
+
+    it('matches files in dot folders and dot files as GitHub does (.github/**, **/*.yml), and names the first file that counts', () => {
+      expect(firstMatchingFile(['**/*.yml'], ['README.md', '.github/vmplan.yml'])).toBe('.github/vmplan.yml');
+      expect(firstMatchingFile(['src/**'], ['src/.env.example'])).toBe('src/.env.example');
+      expect(firstMatchingFile(['*'], ['.gitignore'])).toBe('.gitignore');
+      expect(firstMatchingFile(['src/**', '!src/gen/**'], ['src/gen/a.rs', 'src/a.rs', 'src/b.rs'])).toBe(
+        'src/a.rs',
+      );
+      expect(firstMatchingFile(['src/**', '!src/gen/**'], ['src/gen/a.rs', 'docs/a.md'])).toBeUndefined();
     });
 
     it('filters nothing when the changed files are unknown', () => {

@@ -1,14 +1,16 @@
 // The pure pieces of the VM executors at their edges: the spec a job's VM gets, the hypervisors' command lines
 // for what the main tests leave out, the environment a job inherits, and result.json read as hostile input.
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { guestNetwork } from '../../src/engine/run-node.js';
-import { inheritableEnvironment, vmplanVariables } from '../../src/executors/job-env.js';
+import { hostJobEnvironment, inheritableEnvironment, vmplanVariables } from '../../src/executors/job-env.js';
 import { qemuArgs, qemuBinary } from '../../src/executors/qemu/args.js';
 import { virtiofsdArgs } from '../../src/executors/qemu/vm.js';
 import { MAX_TAG_BYTES, VfkitArgumentError, vfkitArgs } from '../../src/executors/vfkit/args.js';
+import { type GuestJobSettings, writeGuestFiles } from '../../src/executors/vm/guest-files.js';
 import { MAX_RESULT_BYTES, readGuestResult } from '../../src/executors/vm/guest-result.js';
 import { buildVmSpec, type VmSpec } from '../../src/executors/vm/vm-spec.js';
 import { buildPlan } from '../../src/plan/build.js';
@@ -324,5 +326,100 @@ describe('result.json from the guest', () => {
     expect(before).toBe(0);
     for (let i = 0; i < 30; i++) readGuestResult(path);
     expect(open()).toBe(before);
+  });
+});
+
+describe("a VM job's guest folder (what the guest agent reads)", () => {
+  /** The variables a file defines, as sh sources it (what the guest agent does). */
+  const sourced = (file: string): Record<string, string> => {
+    const out = execFileSync('sh', ['-c', 'set -a; . "$1"; env -0', 'sh', file], { env: {} }).toString();
+    return Object.fromEntries(
+      out
+        .split('\0')
+        .filter((line) => line.includes('='))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+  };
+  const write = (yaml: string, settings: Partial<GuestJobSettings>, secrets: Record<string, string> = {}) => {
+    const folder = join(mkdtempSync(join(tmpdir(), 'vmplan-guest-files-')), 'guest');
+    writeGuestFiles(
+      folder,
+      { node: node(`${IMAGES}jobs:\n${yaml}`), timeoutSeconds: 600, workspaceMode: 'overlay', ...settings },
+      secrets,
+    );
+    return folder;
+  };
+
+  it("tells the guest exactly the job's choices: root or not, a writable workspace or not, a network or not, a disk or not", () => {
+    const plain = sourced(
+      join(write('  unit: { run: make, image: guest, executor: qemu }\n', { network: false }), 'job.env'),
+    );
+    expect(plain).toMatchObject({
+      VMPLAN_JOB: 'unit',
+      VMPLAN_TIMEOUT_SECONDS: '600',
+      VMPLAN_RUN_AS_ROOT: '0',
+      VMPLAN_WRITABLE_WORKSPACE: '0',
+      VMPLAN_NETWORK: '0',
+      VMPLAN_DISK: '0',
+      VMPLAN_INPUTS: '0',
+      VMPLAN_WORKSPACE_MODE: 'overlay',
+    });
+    const chosen = sourced(
+      join(
+        write(
+          '  unit: { run: make, image: guest, executor: qemu, run-as-root: true, writable-workspace: true }\n',
+          { network: true, disk: true, inputs: true, workspaceMode: 'copy' },
+        ),
+        'job.env',
+      ),
+    );
+    expect(chosen).toMatchObject({
+      VMPLAN_RUN_AS_ROOT: '1',
+      VMPLAN_WRITABLE_WORKSPACE: '1',
+      VMPLAN_NETWORK: '1',
+      VMPLAN_DISK: '1',
+      VMPLAN_INPUTS: '1',
+      VMPLAN_WORKSPACE_MODE: 'copy',
+    });
+  });
+
+  it('keeps secrets in secrets.env alone, readable by the runner user only, in a folder only that user can enter', () => {
+    const folder = write(
+      '  unit: { run: make, image: guest, executor: qemu, env: { PLAIN: "a b" }, secrets: [TOKEN] }\n',
+      {},
+      { TOKEN: "s3cr'et $x" },
+    );
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+    expect(statSync(join(folder, 'secrets.env')).mode & 0o777).toBe(0o600);
+    expect(sourced(join(folder, 'secrets.env'))).toMatchObject({ TOKEN: "s3cr'et $x" });
+    expect(sourced(join(folder, 'env'))).toMatchObject({ PLAIN: 'a b', VMPLAN_JOB: 'unit' });
+    for (const name of ['env', 'job.env', 'command.sh'])
+      expect([name, readFileSync(join(folder, name), 'utf8').includes('s3cr')]).toEqual([name, false]);
+    expect(readFileSync(join(folder, 'command.sh'), 'utf8')).toBe('make\n');
+  });
+});
+
+describe("a host job's environment", () => {
+  it("is the runner's minus credentials and secrets other jobs name; then the job's env, its own secrets, and vmplan's variables, which win", () => {
+    const job = node(
+      `${IMAGES}jobs:\n  unit: { run: make, executor: host, env: { MODE: fast, CI: "false" }, secrets: [TOKEN] }\n`,
+    );
+    const env = hostJobEnvironment(
+      { PATH: '/bin', GITHUB_TOKEN: 'ghs_x', DEPLOY_KEY: 'other-jobs-secret', TOKEN: 'runner-token' },
+      job,
+      { TOKEN: 'runner-token' },
+      vmplanVariables('run-1', job, '/w'),
+      new Set(['DEPLOY_KEY', 'TOKEN']),
+    );
+    expect(env).toEqual({
+      PATH: '/bin',
+      MODE: 'fast',
+      TOKEN: 'runner-token',
+      CI: 'true',
+      VMPLAN: '1',
+      VMPLAN_RUN_ID: 'run-1',
+      VMPLAN_JOB: 'unit',
+      VMPLAN_WORKSPACE: '/w',
+    });
   });
 });
