@@ -10,6 +10,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -188,7 +189,10 @@ export async function pullGuestImage(
   let moved = 0;
   const blob = async (digest: string): Promise<string> => {
     const done = join(blobStore, digest.replace(':', '-'));
-    if (existsSync(done)) return done;
+    if (existsSync(done)) {
+      touch(done); // used again: the last gc removes (least recently used first)
+      return done;
+    }
     const partial = `${done}.partial`;
     await client.fetchBlob(digest, partial, existsSync(partial) ? statSync(partial).size : 0);
     renameSync(partial, done);
@@ -261,4 +265,10 @@ const ZEROS = Buffer.alloc(CHUNK_BYTES);
 
 function isZero(chunk: Buffer): boolean {
   return chunk.equals(ZEROS.subarray(0, chunk.length));
+}
+
+/** Marks a file as just used (its modification time). */
+function touch(path: string): void {
+  const now = new Date();
+  utimesSync(path, now, now);
 }

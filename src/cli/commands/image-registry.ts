@@ -14,6 +14,7 @@ import {
 } from '../../oci/guest-image.js';
 import { formatReference, parseReference } from '../../oci/reference.js';
 import { formatBytes } from '../../util/bytes.js';
+import { leaseFolder } from '../../util/lease.js';
 import { defaultCacheDir } from '../../util/state-dir.js';
 import { didYouMean } from '../../util/suggest.js';
 import type { CliIo } from '../io.js';
@@ -118,6 +119,7 @@ export async function imagePull(
   const reference = parseReference(ref);
   const client = new RegistryClient(reference, credentialsFor(reference.registry, io.env));
   const store = join(resolve(io.cwd, cacheDir ?? defaultCacheDir(io.env)), 'oci-blobs');
+  await leaseFolder(store);
   const started = Date.now();
   const folder = resolve(io.cwd, out);
   const pulled = await pullGuestImage(client, reference.digest ?? reference.tag!, folder, store);
