@@ -108,7 +108,7 @@ export class HostImagePreparer implements ImagePreparer {
           await leaseFolder(store, context.signal);
           const pulled = await pullGuestImage(client, node.digest, out, store);
           await log.note(
-            `vmplan: image "${node.image}": pulled ${pulled.moved} of ${pulled.blobs} blob(s) (${formatBytes(pulled.bytes)}) of ${reference.registry}/${reference.repository}@${node.digest}`,
+            `vmplan: image "${node.image}": fetched ${pulled.moved} of ${pulled.blobs} blob(s), ${formatBytes(pulled.bytes)} of ${formatBytes(pulled.totalBytes)}, of ${reference.registry}/${reference.repository}@${node.digest}`,
           );
         },
         { signal: context.signal, onWait: (message) => void log.note(message) },

@@ -67,6 +67,8 @@ export interface Transfer {
   blobs: number;
   moved: number;
   bytes: number;
+  /** Bytes of all the image's blobs: what `bytes` is a part of. */
+  totalBytes: number;
 }
 
 /** One part of the image on disk: a whole file, or a range of the disk. */
@@ -136,7 +138,8 @@ export async function pushGuestImage(
     }),
   );
   const digest = await client.putManifest(tag ?? digestOf(manifest), manifest, MEDIA.manifest);
-  return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before };
+  const totalBytes = parts.reduce((sum, part) => sum + part.size, config.length);
+  return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before, totalBytes };
 }
 
 /** The disk's chunks that hold data, with their digests; chunks of zeros are left out (holes). */
@@ -234,6 +237,16 @@ export async function pullGuestImage(
     blobs: manifest.layers.length + 1,
     moved,
     bytes: client.bytesReceived - before,
+    totalBytes: manifest.layers.reduce((sum, layer) => sum + layer.size, manifest.config.size),
+  };
+}
+
+/** How many blobs a guest image has and their bytes in all, from its manifest (for a pull that fetched nothing). */
+export function guestImageTotals(manifestBytes: Buffer): { blobs: number; totalBytes: number } {
+  const manifest = GuestManifestSchema.parse(jsonOrUndefined(manifestBytes));
+  return {
+    blobs: manifest.layers.length + 1,
+    totalBytes: manifest.layers.reduce((sum, layer) => sum + layer.size, manifest.config.size),
   };
 }
 

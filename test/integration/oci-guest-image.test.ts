@@ -170,7 +170,7 @@ jobs:
       env,
     });
     expect(pushed.code, pushed.stderr).toBe(0);
-    expect(pushed.stderr).toMatch(/^pushed 3 of 3 blob\(s\)/m);
+    expect(pushed.stderr).toMatch(/^sent 3 of 3 blob\(s\), /m);
     const notYet = await runVmplan(['image', 'push', 'built', `${registry.host}/acme/named:2`], {
       cwd: root,
       env,
@@ -206,7 +206,7 @@ jobs:
         env,
       });
       expect(pushed.code, pushed.stderr).toBe(0);
-      expect(pushed.stderr).toMatch(/^pushed 5 of 6 blob\(s\) \([\d.]+ MB\) in [\d.]+ s$/m);
+      expect(pushed.stderr).toMatch(/^sent 5 of 6 blob\(s\), [\d.]+ MB of [\d.]+ MB in [\d.]+ s$/m);
       const reference = pushed.stdout.trim();
       expect(reference).toMatch(new RegExp(`^${locked.host}/acme/cli:1\\.0@sha256:[0-9a-f]{64}$`));
       const pulled = await runVmplan(['image', 'pull', reference, '--out', 'pulled'], { cwd: folder, env });
@@ -218,7 +218,7 @@ jobs:
         cwd: folder,
         env,
       });
-      expect(again.stderr).toMatch(/^pulled 0 of 6 blob\(s\)/m);
+      expect(again.stderr).toMatch(/^fetched 0 of 6 blob\(s\), 0 bytes of [\d.]+ MB in /m);
       expect(JSON.parse(again.stdout)).toEqual({
         vmplan: 1,
         command: 'image',
@@ -230,6 +230,7 @@ jobs:
         blobs: 6,
         moved: 0,
         bytes: 0,
+        totalBytes: expect.any(Number),
         ms: expect.any(Number),
       });
       const anonymous = await runVmplan(['image', 'pull', reference, '--out', 'x'], {

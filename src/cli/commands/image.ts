@@ -62,7 +62,7 @@ export async function imageCommand(args: string[], io: CliIo): Promise<number> {
       if (json) printJson(io, 'image', false, { action: verb, error: error.message });
       return EXIT.failed;
     }
-    io.stderr(`${transferLine(verb === 'push' ? 'pushed' : 'pulled', done)}\n`);
+    io.stderr(`${transferLine(verb === 'push' ? 'sent' : 'fetched', done)}\n`);
     if (json)
       printJson(io, 'image', true, {
         action: verb,
@@ -72,6 +72,7 @@ export async function imageCommand(args: string[], io: CliIo): Promise<number> {
         blobs: done.transfer.blobs,
         moved: done.transfer.moved,
         bytes: done.transfer.bytes,
+        totalBytes: done.transfer.totalBytes,
         ms: done.ms,
       });
     else io.stdout(`${done.reference}\n`);
@@ -79,7 +80,7 @@ export async function imageCommand(args: string[], io: CliIo): Promise<number> {
   }
   if (verb !== 'build' || (kind !== 'debian' && kind !== 'test-guest')) {
     throw new InputError(
-      'usage: vmplan image build debian|test-guest --arch arm64|amd64 [flags], vmplan image push DIR REF, vmplan image pull REF --out DIR (see vmplan image --help)',
+      'usage: vmplan image build debian|test-guest --arch arm64|amd64 [flags], vmplan image push DIR REF, vmplan image pull REF [--out DIR] (see vmplan image --help)',
     );
   }
   const { values } = parseCommandArgs('image build', rest, IMAGE_FLAGS);
