@@ -60,7 +60,8 @@ async function pushPlain(client: RegistryClient, image: string, tag: string): Pr
   let moved = 0;
   const size = statSync(join(image, 'disk')).size;
   const config = Buffer.from(JSON.stringify({ vmplan: 1, disk: { size, chunkBytes: CHUNK_BYTES } }));
-  const layers: object[] = [];
+  const layers: { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }[] =
+    [];
   const push = async (mediaType: string, bytes: Buffer, offset?: number) => {
     const digest = digestOf(bytes);
     if (await client.pushBlob(digest, { bytes })) moved++;
@@ -92,7 +93,11 @@ async function pushPlain(client: RegistryClient, image: string, tag: string): Pr
     }),
   );
   const digest = await client.putManifest(tag, manifest, MEDIA.manifest);
-  return { digest, blobs: layers.length + 1, moved, bytes: client.bytesSent - before };
+  const totalBytes = layers.reduce(
+    (sum: number, layer) => sum + (layer as { size: number }).size,
+    config.length,
+  );
+  return { digest, blobs: layers.length + 1, moved, bytes: client.bytesSent - before, totalBytes };
 }
 
 /** Bytes the registry keeps for its blobs. */

@@ -32896,6 +32896,10 @@ function filesNamedIn(command, repositoryRoot) {
  * (so a changed flake or source rebuilds). Editing what an image is made of rebuilds it; nothing else does.
  */
 async function imageCacheKey(node, repositoryRoot, nixDerivation) {
+    // An oci image is its manifest's bytes: keyed by digest alone, so `vmplan image pull REF` fills the very entry a
+    // run of `oci: REF` uses, and a tag that moves never serves the bytes it pointed at before.
+    if (node.type === 'oci')
+        return { key: ociCacheKey(node.digest), inputs: [] };
     const inputs = [];
     if (node.type === 'build') {
         const files = new Set([
@@ -32911,6 +32915,10 @@ async function imageCacheKey(node, repositoryRoot, nixDerivation) {
         inputs.push({ path: nixDerivation, sha256: (0,canonical_json/* sha256 */.sc)(nixDerivation) });
     const key = (0,canonical_json/* sha256 */.sc)(JSON.stringify({ definition: node.cacheKey, arch: node.arch, inputs })).slice(0, 32);
     return { key, inputs };
+}
+/** The image cache key of a guest image in a registry: its manifest digest's. */
+function ociCacheKey(digest) {
+    return (0,canonical_json/* sha256 */.sc)(JSON.stringify({ oci: digest })).slice(0, 32);
 }
 /** Image cache: `cache/images/<key>/` holds kernel, initrd, disk and entry.json; builds are published atomically. */
 class ImageCache {
@@ -33581,6 +33589,12 @@ function freeBytes(path) {
 
 
 /**
+ * The kinds of things vmplan keeps in the cache folder: image cache entries (`images/`), named caches (`shared/`),
+ * OCI blobs (`oci-blobs/`), the image builders' package caches and test-guest builds (`debian-guest/`,
+ * `test-guest/`), host-job workspaces of runs (`workspaces/`), recorded durations and executor probes.
+ */
+const CACHE_KINDS = ['image', 'cache', 'blob', 'packages', 'workspace', 'durations', 'probe'];
+/**
  * The items to remove to meet a budget, least recently used first: every unused item older than the age limit,
  * then unused items by last use until the rest fits the size. An item in use is never chosen, even when the
  * budget then cannot be met.
@@ -33606,33 +33620,51 @@ function choosePrunes(items, budget, nowMs) {
     }
     return oldestFirst.filter((item) => chosen.has(item));
 }
-/** The image cache entries and named caches in a cache folder, with their size, last use and whether in use. */
+/** Folders of the image builders under the cache folder (guest/build-*-guest.sh --cache): packages and builds. */
+const PACKAGE_FOLDERS = ['debian-guest', 'test-guest'];
+/** Everything vmplan keeps in a cache folder, with its size, last use and whether it is in use. */
 async function listCacheItems(cacheDir, signal) {
     const found = [];
+    const own = (kind, label, path) => found.push({ kind, label, path, guard: path });
     const images = (0,external_node_path_.join)(cacheDir, 'images');
     for (const key of entries(images))
-        found.push({
-            kind: 'image',
-            label: `image ${imageName((0,external_node_path_.join)(images, key))} (key ${key})`,
-            path: (0,external_node_path_.join)(images, key),
-        });
+        own('image', `image ${imageName((0,external_node_path_.join)(images, key))} (key ${key})`, (0,external_node_path_.join)(images, key));
     const shared = (0,external_node_path_.join)(cacheDir, 'shared');
     for (const scope of entries(shared))
         for (const trust of entries((0,external_node_path_.join)(shared, scope)))
             for (const name of entries((0,external_node_path_.join)(shared, scope, trust)))
-                found.push({
-                    kind: 'cache',
-                    label: `cache ${name} (${scope}, ${trust})`,
-                    path: (0,external_node_path_.join)(shared, scope, trust, name),
-                });
+                own('cache', `cache ${name} (${scope}, ${trust})`, (0,external_node_path_.join)(shared, scope, trust, name));
+    const blobs = (0,external_node_path_.join)(cacheDir, 'oci-blobs');
+    for (const name of entries(blobs, true))
+        found.push({ kind: 'blob', label: `blob ${name}`, path: (0,external_node_path_.join)(blobs, name), guard: blobs });
+    for (const folder of PACKAGE_FOLDERS) {
+        const store = (0,external_node_path_.join)(cacheDir, folder);
+        for (const name of entries(store, true))
+            found.push({
+                kind: 'packages',
+                label: `packages ${folder}/${name}`,
+                path: (0,external_node_path_.join)(store, name),
+                guard: store,
+            });
+    }
+    const workspaces = (0,external_node_path_.join)(cacheDir, 'workspaces');
+    for (const run of entries(workspaces))
+        own('workspace', `workspace of run ${run}`, (0,external_node_path_.join)(workspaces, run));
+    for (const [kind, name] of [
+        ['durations', 'durations.json'],
+        ['probe', 'qemu-accel.json'],
+    ])
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(cacheDir, name)))
+            own(kind, `${kind} ${name}`, (0,external_node_path_.join)(cacheDir, name));
     const items = [];
     for (const item of found) {
         try {
+            const stat = (0,external_node_fs_.statSync)(item.path);
             items.push({
                 ...item,
-                bytes: await diskUsage(item.path, signal),
-                lastUsedMs: (0,external_node_fs_.statSync)(item.path).mtimeMs,
-                inUse: inUse(item.path),
+                bytes: stat.isDirectory() ? allocatedBytes(item.path, signal) : stat.blocks * 512,
+                lastUsedMs: item.kind === 'packages' ? newestIn(item.path, stat.mtimeMs) : stat.mtimeMs,
+                inUse: inUse(item.guard),
             });
         }
         catch (error) {
@@ -33644,6 +33676,55 @@ async function listCacheItems(cacheDir, signal) {
     return items;
 }
 /**
+ * The bytes a folder takes on disk (allocated blocks, as du counts them; links are not followed, a file linked
+ * twice counts once), walked in this process: one du process per item cost more than the walk itself.
+ */
+function allocatedBytes(root, signal) {
+    let total = 0;
+    const seen = new Set();
+    const stack = [root];
+    while (stack.length > 0) {
+        signal?.throwIfAborted();
+        const path = stack.pop();
+        let stat;
+        try {
+            stat = (0,external_node_fs_.lstatSync)(path);
+        }
+        catch {
+            continue; // removed meanwhile
+        }
+        if (stat.nlink > 1 && !stat.isDirectory()) {
+            const id = `${stat.dev}:${stat.ino}`;
+            if (seen.has(id))
+                continue;
+            seen.add(id);
+        }
+        total += stat.blocks * 512;
+        if (!stat.isDirectory())
+            continue;
+        try {
+            for (const name of (0,external_node_fs_.readdirSync)(path))
+                stack.push((0,external_node_path_.join)(path, name));
+        }
+        catch {
+            // unreadable or gone: what was counted stands
+        }
+    }
+    return total;
+}
+/** The newest modification of a folder or its direct children (apt writes into its subfolders, not the top). */
+function newestIn(path, ownMs) {
+    let newest = ownMs;
+    try {
+        for (const name of (0,external_node_fs_.readdirSync)(path))
+            newest = Math.max(newest, (0,external_node_fs_.statSync)((0,external_node_path_.join)(path, name)).mtimeMs);
+    }
+    catch {
+        // a file, or gone: its own time
+    }
+    return newest;
+}
+/**
  * Removes the items a budget does not allow (see choosePrunes). Each is removed holding its lock and only while
  * no live lease holds it, so a run never loses an image or cache it is using; it is renamed away first, so a run
  * that comes next builds or fills a fresh one instead of finding half of it. Leftovers of crashed builds go too.
@@ -33653,16 +33734,44 @@ async function pruneCache(cacheDir, budget, options = {}) {
     const chosen = choosePrunes(items, budget, options.nowMs ?? Date.now());
     const removed = [];
     const skipped = [];
-    for (const item of chosen) {
-        if (options.dryRun === true || removeUnused(item.path))
-            removed.push(item);
-        else
-            skipped.push(item);
+    if (options.dryRun === true)
+        removed.push(...chosen);
+    else {
+        // One lock per guard: a store's blobs go together, under its lock taken once.
+        const byGuard = new Map();
+        for (const item of chosen)
+            byGuard.set(item.guard, [...(byGuard.get(item.guard) ?? []), item]);
+        for (const [guard, group] of byGuard) {
+            const gone = removeUnused(guard, group);
+            for (const item of group)
+                (gone ? removed : skipped).push(item);
+        }
+        // In the order chosen (least recently used first), whatever the grouping.
+        removed.sort((a, b) => chosen.indexOf(a) - chosen.indexOf(b));
+        skipped.sort((a, b) => chosen.indexOf(a) - chosen.indexOf(b));
     }
     if (options.dryRun !== true)
         removeLeftovers(cacheDir);
     const keptBytes = items.reduce((sum, item) => sum + (removed.includes(item) ? 0 : item.bytes), 0);
-    return { removed, skipped, keptBytes };
+    const freedBytes = Object.fromEntries(CACHE_KINDS.map((kind) => [kind, 0]));
+    for (const item of removed)
+        freedBytes[item.kind] += item.bytes;
+    return { removed, skipped, keptBytes, freedBytes };
+}
+/** What each kind is called, for people. */
+const KIND_NAMES = {
+    image: 'images',
+    cache: 'named caches',
+    blob: 'OCI blobs',
+    packages: 'package caches',
+    workspace: 'workspaces',
+    durations: 'durations',
+    probe: 'probes',
+};
+/** What a prune freed per kind, for people: `freed images 1.2 GB, OCI blobs 809 MB` (or `freed nothing`). */
+function describeFreed(freed) {
+    const parts = CACHE_KINDS.filter((kind) => freed[kind] > 0).map((kind) => `${KIND_NAMES[kind]} ${(0,util_bytes/* formatBytes */.z)(freed[kind])}`);
+    return parts.length === 0 ? 'freed nothing' : `freed ${parts.join(', ')}`;
 }
 /** One line per item, for people: `image guest (key 3f2a…): 1.2 GB, last used 3 days ago`. */
 function describeItem(item, nowMs) {
@@ -33670,44 +33779,58 @@ function describeItem(item, nowMs) {
     const when = days < 1 ? 'today' : days === 1 ? 'yesterday' : `${days} days ago`;
     return `${item.label}: ${(0,util_bytes/* formatBytes */.z)(item.bytes)}, last used ${when}${item.inUse ? ' (in use)' : ''}`;
 }
-/** Removes one entry unless it is in use; true when it is gone. */
-function removeUnused(path) {
-    if (!(0,lease/* tryLock */.bh)(path))
+/** Removes items sharing a guard unless it is in use (a live lease, its lock held); true when they are gone. */
+function removeUnused(guard, items) {
+    if (!(0,lease/* tryLock */.bh)(guard))
         return false;
-    let away;
+    const away = [];
     try {
-        if ((0,lease/* liveLeases */._c)(path).length > 0)
+        if ((0,lease/* liveLeases */._c)(guard).length > 0)
             return false;
-        away = `${path}.pruned-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
-        (0,external_node_fs_.renameSync)(path, away);
-    }
-    catch (error) {
-        if (error.code !== 'ENOENT')
-            throw error;
+        for (const { path } of items) {
+            const to = `${path}.pruned-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+            try {
+                (0,external_node_fs_.renameSync)(path, to);
+                away.push(to);
+            }
+            catch (error) {
+                if (error.code !== 'ENOENT')
+                    throw error;
+            }
+        }
     }
     finally {
-        (0,lease/* unlock */.Tl)(path);
+        (0,lease/* unlock */.Tl)(guard);
     }
-    if (away !== undefined)
-        (0,external_node_fs_.rmSync)(away, { recursive: true, force: true });
-    (0,external_node_fs_.rmSync)(`${path}.leases`, { recursive: true, force: true });
+    for (const path of away)
+        (0,external_node_fs_.rmSync)(path, { recursive: true, force: true });
+    if (items.length === 1 && items[0].path === guard)
+        (0,external_node_fs_.rmSync)(`${guard}.leases`, { recursive: true, force: true });
     return true;
 }
 /** Half-built image entries and half-removed items whose process died (no lock guards them). */
 function removeLeftovers(cacheDir) {
     const shared = (0,external_node_path_.join)(cacheDir, 'shared');
-    const folders = [(0,external_node_path_.join)(cacheDir, 'images')];
+    // Each folder, and whether its entries guard themselves (or the folder guards them all: a store).
+    const folders = [
+        [(0,external_node_path_.join)(cacheDir, 'images'), true],
+        [(0,external_node_path_.join)(cacheDir, 'workspaces'), true],
+        [(0,external_node_path_.join)(cacheDir, 'oci-blobs'), false],
+        ...PACKAGE_FOLDERS.map((name) => [(0,external_node_path_.join)(cacheDir, name), false]),
+    ];
     for (const scope of entries(shared))
         for (const trust of entries((0,external_node_path_.join)(shared, scope)))
-            folders.push((0,external_node_path_.join)(shared, scope, trust));
-    for (const folder of folders) {
+            folders.push([(0,external_node_path_.join)(shared, scope, trust), true]);
+    for (const [folder, selfGuarded] of folders) {
         if (!(0,external_node_fs_.existsSync)(folder))
             continue;
         for (const name of (0,external_node_fs_.readdirSync)(folder)) {
+            if (selfGuarded && name.endsWith('.leases'))
+                removeOrphanLeases((0,external_node_path_.join)(folder, name.slice(0, -'.leases'.length)));
             const match = /^(.+)\.(?:tmp|pruned)-[0-9a-f]+$/.exec(name);
             if (match === null)
                 continue;
-            const owner = (0,external_node_path_.join)(folder, match[1]);
+            const owner = selfGuarded ? (0,external_node_path_.join)(folder, match[1]) : folder;
             if (!(0,lease/* tryLock */.bh)(owner))
                 continue; // a build of that key is running: its output is not a leftover
             try {
@@ -33719,15 +33842,27 @@ function removeLeftovers(cacheDir) {
         }
     }
 }
+/** The leases folder of an entry that is gone (a finished run's workspace), once no live process holds a lease. */
+function removeOrphanLeases(owner) {
+    if ((0,external_node_fs_.existsSync)(owner) || !(0,lease/* tryLock */.bh)(owner))
+        return;
+    try {
+        if ((0,lease/* liveLeases */._c)(owner).length === 0)
+            (0,external_node_fs_.rmSync)(`${owner}.leases`, { recursive: true, force: true });
+    }
+    finally {
+        (0,lease/* unlock */.Tl)(owner);
+    }
+}
 function inUse(path) {
     const holder = (0,lease/* lockHolder */.ms)(path);
     return (holder !== undefined && (0,lease/* holderAlive */.OK)(holder)) || (0,lease/* liveLeases */._c)(path).length > 0;
 }
-/** Folder names in a folder that are entries, not bookkeeping. */
-function entries(folder) {
+/** Names in a folder that are entries (folders; with `files`, files too), not bookkeeping. */
+function entries(folder, files = false) {
     try {
         return (0,external_node_fs_.readdirSync)(folder, { withFileTypes: true })
-            .filter((entry) => entry.isDirectory() && !(0,lease/* isBookkeeping */.rU)(entry.name))
+            .filter((entry) => (entry.isDirectory() || (files && entry.isFile())) && !(0,lease/* isBookkeeping */.rU)(entry.name))
             .map((entry) => entry.name)
             .sort(canonical_json/* compareText */.n6);
     }
@@ -36783,7 +36918,9 @@ async function pushGuestImage(client, image, tag) {
     const digest = unchanged
         ? current
         : await client.putManifest(tag ?? digestOf(manifest), manifest, MEDIA.manifest);
-    return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before, unchanged };
+    // Against what a push could send: every blob once, as the registry stores it (compressed), the config included.
+    const totalBytes = uniqueBlobBytes(layers) + config.length;
+    return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before, totalBytes, unchanged };
 }
 /**
  * The image `tag` names now: its manifest digest, and its compressed blobs by media type, own digest and size;
@@ -36916,8 +37053,10 @@ async function pullGuestImage(client, reference, out, blobStore) {
     let moved = 0;
     const blob = async (digest) => {
         const done = (0,external_node_path_.join)(blobStore, digest.replace(':', '-'));
-        if ((0,external_node_fs_.existsSync)(done))
+        if ((0,external_node_fs_.existsSync)(done)) {
+            touch(done); // used again: the last gc removes (least recently used first)
             return done;
+        }
         const partial = `${done}.partial`;
         await client.fetchBlob(digest, partial, (0,external_node_fs_.existsSync)(partial) ? (0,external_node_fs_.statSync)(partial).size : 0);
         (0,external_node_fs_.renameSync)(partial, done);
@@ -36958,7 +37097,21 @@ async function pullGuestImage(client, reference, out, blobStore) {
         blobs: manifest.layers.length + 1,
         moved,
         bytes: client.bytesReceived - before,
+        totalBytes: uniqueBlobBytes(manifest.layers) + manifest.config.size,
     };
+}
+/** How many blobs a guest image has and their bytes in all, from its manifest (for a pull that fetched nothing). */
+function guestImageTotals(manifestBytes) {
+    const manifest = GuestManifestSchema.parse(jsonOrUndefined(manifestBytes));
+    return {
+        blobs: manifest.layers.length + 1,
+        totalBytes: uniqueBlobBytes(manifest.layers) + manifest.config.size,
+    };
+}
+/** The bytes of the blobs the layers name, each blob once (a chunk the disk repeats is one blob). */
+function uniqueBlobBytes(layers) {
+    const sizes = new Map(layers.map((layer) => [layer.digest, layer.size]));
+    return [...sizes.values()].reduce((sum, size) => sum + size, 0);
 }
 /** Bytes as JSON, or undefined: a parse error would quote the registry's bytes. */
 function jsonOrUndefined(bytes) {
@@ -36982,6 +37135,11 @@ function writeAt(fd, bytes, position) {
     let done = 0;
     while (done < bytes.length)
         done += (0,external_node_fs_.writeSync)(fd, bytes, done, bytes.length - done, position + done);
+}
+/** Marks a file as just used (its modification time). */
+function touch(path) {
+    const now = new Date();
+    (0,external_node_fs_.utimesSync)(path, now, now);
 }
 
 // EXTERNAL MODULE: ./src/oci/reference.ts
@@ -37033,6 +37191,7 @@ function imageProblems(image, executors) {
 }
 
 ;// CONCATENATED MODULE: ./src/images/preparer.ts
+
 
 
 
@@ -37125,8 +37284,11 @@ class HostImagePreparer {
         const client = new RegistryClient(reference, this.options.buildOnHost ? credentialsFor(reference.registry, this.env) : undefined, { untrusted: !this.options.buildOnHost });
         const result = await cache
             .getOrBuild(key, { image: node.image, type: 'oci', inputs: [] }, async (out) => {
-            const pulled = await pullGuestImage(client, node.digest, out, (0,external_node_path_.join)(this.cacheDir, 'oci-blobs'));
-            await log.note(`vmplan: image "${node.image}": pulled ${pulled.moved} of ${pulled.blobs} blob(s) (${(0,util_bytes/* formatBytes */.z)(pulled.bytes)}) of ${reference.registry}/${reference.repository}@${node.digest}`);
+            const store = (0,external_node_path_.join)(this.cacheDir, 'oci-blobs');
+            // Held until the run ends: gc never removes a blob from under a pull.
+            await (0,lease/* leaseFolder */.HF)(store, context.signal);
+            const pulled = await pullGuestImage(client, node.digest, out, store);
+            await log.note(`vmplan: image "${node.image}": fetched ${pulled.moved} of ${pulled.blobs} blob(s), ${(0,util_bytes/* formatBytes */.z)(pulled.bytes)} of ${(0,util_bytes/* formatBytes */.z)(pulled.totalBytes)}, of ${reference.registry}/${reference.repository}@${node.digest}`);
         }, { signal: context.signal, onWait: (message) => void log.note(message) })
             .catch((error) => {
             if (error instanceof client_RegistryError)
@@ -42627,7 +42789,7 @@ async function pruneAfterRun(inputs, layout, log) {
         const pruned = await pruneCache(layout.cacheDir, { maxBytes });
         const now = Date.now();
         const removed = pruned.removed.map((item) => `  removed ${describeItem(item, now)}`);
-        log.line(`Cache ${layout.cacheDir}: ${(0,util_bytes/* formatBytes */.z)(pruned.keptBytes)} kept (cache-max-size ${(0,util_bytes/* formatBytes */.z)(maxBytes)})${removed.length > 0 ? `\n${removed.join('\n')}` : ''}`);
+        log.line(`Cache ${layout.cacheDir}: ${(0,util_bytes/* formatBytes */.z)(pruned.keptBytes)} kept (cache-max-size ${(0,util_bytes/* formatBytes */.z)(maxBytes)}); ${describeFreed(pruned.freedBytes)}${removed.length > 0 ? `\n${removed.join('\n')}` : ''}`);
     }
     catch (error) {
         log.command(() => core/* warning */.$e(`vmplan: could not prune the cache folder: ${error.message}`));
@@ -44021,7 +44183,10 @@ var run_process = __nccwpck_require__(25820);
 var collect = __nccwpck_require__(13204);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: ./src/util/lease.ts
+var lease = __nccwpck_require__(4390);
 ;// CONCATENATED MODULE: ./src/workspace/host-workspace.ts
+
 
 
 
@@ -44081,6 +44246,8 @@ async function hostWorkspace(candidates) {
     const path = elsewhere.find((candidate) => projectAbove(candidate) === undefined) ?? elsewhere.at(-1);
     await (0,promises_.rm)(path, { recursive: true, force: true });
     await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true, mode: 0o700 });
+    // The run's folder there is in use until the run ends: gc of the cache folder leaves it alone.
+    await (0,lease/* leaseFolder */.HF)((0,external_node_path_.dirname)(path));
     return {
         path,
         movedBecause: `${(0,external_node_path_.join)(above.folder, above.marker)} is above the job's folder`,
@@ -48268,6 +48435,7 @@ function postOrder(roots, dependencies, done) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Cg: () => (/* binding */ HolderSchema),
+/* harmony export */   HF: () => (/* binding */ leaseFolder),
 /* harmony export */   OK: () => (/* binding */ holderAlive),
 /* harmony export */   Rc: () => (/* binding */ releaseLeases),
 /* harmony export */   Tl: () => (/* binding */ unlock),
@@ -48407,6 +48575,14 @@ function takeLease(target) {
         process.once('exit', releaseLeases);
     }
     return lease;
+}
+/**
+ * Takes a lease on a folder (created if missing) holding its lock, waiting for the lock: for stores whose entries
+ * gc removes one by one (the OCI blob store, the image builders' package caches, a run's host workspaces).
+ */
+async function leaseFolder(target, signal) {
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(target, { recursive: true });
+    await withLock(target, () => takeLease(target), signal === undefined ? {} : { signal });
 }
 /** Releases every lease this process holds (a run is over: what it used may be pruned). */
 function releaseLeases() {

@@ -110,7 +110,10 @@ async function runProcessGroup(command, args, options) {
 var collect = __webpack_require__(3204);
 // EXTERNAL MODULE: external "node:fs/promises"
 var external_node_fs_promises_ = __webpack_require__(1455);
+// EXTERNAL MODULE: ./src/util/lease.ts
+var lease = __webpack_require__(4390);
 ;// CONCATENATED MODULE: ./src/workspace/host-workspace.ts
+
 
 
 
@@ -170,6 +173,8 @@ async function hostWorkspace(candidates) {
     const path = elsewhere.find((candidate) => projectAbove(candidate) === undefined) ?? elsewhere.at(-1);
     await (0,external_node_fs_promises_.rm)(path, { recursive: true, force: true });
     await (0,external_node_fs_promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true, mode: 0o700 });
+    // The run's folder there is in use until the run ends: gc of the cache folder leaves it alone.
+    await (0,lease/* leaseFolder */.HF)((0,external_node_path_.dirname)(path));
     return {
         path,
         movedBecause: `${(0,external_node_path_.join)(above.folder, above.marker)} is above the job's folder`,

@@ -45031,6 +45031,7 @@ function issueMessage(issue) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   FN: () => (/* binding */ processAlive),
+/* harmony export */   HF: () => (/* binding */ leaseFolder),
 /* harmony export */   _e: () => (/* binding */ takeLease),
 /* harmony export */   kK: () => (/* binding */ withLock)
 /* harmony export */ });
@@ -45162,6 +45163,14 @@ function takeLease(target) {
         process.once('exit', releaseLeases);
     }
     return lease;
+}
+/**
+ * Takes a lease on a folder (created if missing) holding its lock, waiting for the lock: for stores whose entries
+ * gc removes one by one (the OCI blob store, the image builders' package caches, a run's host workspaces).
+ */
+async function leaseFolder(target, signal) {
+    (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.mkdirSync)(target, { recursive: true });
+    await withLock(target, () => takeLease(target), signal === undefined ? {} : { signal });
 }
 /** Releases every lease this process holds (a run is over: what it used may be pruned). */
 function releaseLeases() {

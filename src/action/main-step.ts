@@ -4,7 +4,7 @@ import * as core from '@actions/core';
 import { enforceTrust } from '../engine/trust-check.js';
 import { InfrastructureError, InputError } from '../errors.js';
 import { artifactName, uploadJsonArtifact } from '../github/artifacts.js';
-import { describeItem, pruneCache } from '../images/cache-gc.js';
+import { describeFreed, describeItem, pruneCache } from '../images/cache-gc.js';
 import { type RunRequest, runPipeline } from '../pipeline/run.js';
 import { writePlan } from '../plan/io.js';
 import type { Plan } from '../plan/schema.js';
@@ -139,7 +139,7 @@ async function pruneAfterRun(inputs: ActionInputs, layout: StateLayout, log: Act
     const now = Date.now();
     const removed = pruned.removed.map((item) => `  removed ${describeItem(item, now)}`);
     log.line(
-      `Cache ${layout.cacheDir}: ${formatBytes(pruned.keptBytes)} kept (cache-max-size ${formatBytes(maxBytes)})${removed.length > 0 ? `\n${removed.join('\n')}` : ''}`,
+      `Cache ${layout.cacheDir}: ${formatBytes(pruned.keptBytes)} kept (cache-max-size ${formatBytes(maxBytes)}); ${describeFreed(pruned.freedBytes)}${removed.length > 0 ? `\n${removed.join('\n')}` : ''}`,
     );
   } catch (error) {
     log.command(() => core.warning(`vmplan: could not prune the cache folder: ${(error as Error).message}`));

@@ -142,6 +142,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: [
       'vmplan image build debian --arch arm64 --out guest-image --packages "nodejs npm"',
       'vmplan image push guest-image ghcr.io/acme/guest:1.2',
+      'vmplan image pull ghcr.io/acme/guest:1.2',
       'vmplan image pull ghcr.io/acme/guest@sha256:… --out guest-image',
     ],
     completes: {

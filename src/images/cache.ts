@@ -97,6 +97,9 @@ export async function imageCacheKey(
   repositoryRoot: string,
   nixDerivation?: string,
 ): Promise<{ key: string; inputs: CacheEntry['inputs'] }> {
+  // An oci image is its manifest's bytes: keyed by digest alone, so `vmplan image pull REF` fills the very entry a
+  // run of `oci: REF` uses, and a tag that moves never serves the bytes it pointed at before.
+  if (node.type === 'oci') return { key: ociCacheKey(node.digest), inputs: [] };
   const inputs: CacheEntry['inputs'] = [];
   if (node.type === 'build') {
     const files = new Set([
@@ -111,6 +114,11 @@ export async function imageCacheKey(
   if (nixDerivation !== undefined) inputs.push({ path: nixDerivation, sha256: sha256(nixDerivation) });
   const key = sha256(JSON.stringify({ definition: node.cacheKey, arch: node.arch, inputs })).slice(0, 32);
   return { key, inputs };
+}
+
+/** The image cache key of a guest image in a registry: its manifest digest's. */
+export function ociCacheKey(digest: string): string {
+  return sha256(JSON.stringify({ oci: digest })).slice(0, 32);
 }
 
 /** Image cache: `cache/images/<key>/` holds kernel, initrd, disk and entry.json; builds are published atomically. */

@@ -15,6 +15,7 @@ import { secretNamesOf } from '../plan/secrets.js';
 import { NODE_DIR_VARIABLE } from '../process/ownership.js';
 import { runProcessGroup } from '../process/run-process.js';
 import { formatBytes } from '../util/bytes.js';
+import { leaseFolder } from '../util/lease.js';
 import { hashFile, ImageCache, imageCacheKey } from './cache.js';
 import { type ImagePreparer, ImageProblem, type PrepareContext, type PrepareOutcome } from './contract.js';
 import { imageProblems } from './verify.js';
@@ -102,9 +103,12 @@ export class HostImagePreparer implements ImagePreparer {
         key,
         { image: node.image, type: 'oci', inputs: [] },
         async (out) => {
-          const pulled = await pullGuestImage(client, node.digest, out, join(this.cacheDir, 'oci-blobs'));
+          const store = join(this.cacheDir, 'oci-blobs');
+          // Held until the run ends: gc never removes a blob from under a pull.
+          await leaseFolder(store, context.signal);
+          const pulled = await pullGuestImage(client, node.digest, out, store);
           await log.note(
-            `vmplan: image "${node.image}": pulled ${pulled.moved} of ${pulled.blobs} blob(s) (${formatBytes(pulled.bytes)}) of ${reference.registry}/${reference.repository}@${node.digest}`,
+            `vmplan: image "${node.image}": fetched ${pulled.moved} of ${pulled.blobs} blob(s), ${formatBytes(pulled.bytes)} of ${formatBytes(pulled.totalBytes)}, of ${reference.registry}/${reference.repository}@${node.digest}`,
           );
         },
         { signal: context.signal, onWait: (message) => void log.note(message) },

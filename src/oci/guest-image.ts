@@ -9,6 +9,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -87,6 +88,8 @@ export interface Transfer {
   blobs: number;
   moved: number;
   bytes: number;
+  /** Bytes of all the image's blobs: what `bytes` is a part of. */
+  totalBytes: number;
 }
 
 /** One part of the image on disk: a whole file, or a range of the disk. */
@@ -192,7 +195,9 @@ export async function pushGuestImage(
   const digest = unchanged
     ? current
     : await client.putManifest(tag ?? digestOf(manifest), manifest, MEDIA.manifest);
-  return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before, unchanged };
+  // Against what a push could send: every blob once, as the registry stores it (compressed), the config included.
+  const totalBytes = uniqueBlobBytes(layers) + config.length;
+  return { digest, blobs: parts.length + 1, moved, bytes: client.bytesSent - before, totalBytes, unchanged };
 }
 
 /**
@@ -336,7 +341,10 @@ export async function pullGuestImage(
   let moved = 0;
   const blob = async (digest: string): Promise<string> => {
     const done = join(blobStore, digest.replace(':', '-'));
-    if (existsSync(done)) return done;
+    if (existsSync(done)) {
+      touch(done); // used again: the last gc removes (least recently used first)
+      return done;
+    }
     const partial = `${done}.partial`;
     await client.fetchBlob(digest, partial, existsSync(partial) ? statSync(partial).size : 0);
     renameSync(partial, done);
@@ -381,7 +389,23 @@ export async function pullGuestImage(
     blobs: manifest.layers.length + 1,
     moved,
     bytes: client.bytesReceived - before,
+    totalBytes: uniqueBlobBytes(manifest.layers) + manifest.config.size,
   };
+}
+
+/** How many blobs a guest image has and their bytes in all, from its manifest (for a pull that fetched nothing). */
+export function guestImageTotals(manifestBytes: Buffer): { blobs: number; totalBytes: number } {
+  const manifest = GuestManifestSchema.parse(jsonOrUndefined(manifestBytes));
+  return {
+    blobs: manifest.layers.length + 1,
+    totalBytes: uniqueBlobBytes(manifest.layers) + manifest.config.size,
+  };
+}
+
+/** The bytes of the blobs the layers name, each blob once (a chunk the disk repeats is one blob). */
+function uniqueBlobBytes(layers: readonly { digest: string; size: number }[]): number {
+  const sizes = new Map(layers.map((layer) => [layer.digest, layer.size]));
+  return [...sizes.values()].reduce((sum, size) => sum + size, 0);
 }
 
 /** Bytes as JSON, or undefined: a parse error would quote the registry's bytes. */
@@ -405,4 +429,10 @@ function readFully(fd: number, buffer: Buffer, position: number): void {
 function writeAt(fd: number, bytes: Buffer, position: number): void {
   let done = 0;
   while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+}
+
+/** Marks a file as just used (its modification time). */
+function touch(path: string): void {
+  const now = new Date();
+  utimesSync(path, now, now);
 }

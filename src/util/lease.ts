@@ -126,6 +126,15 @@ export function takeLease(target: string): string {
   return lease;
 }
 
+/**
+ * Takes a lease on a folder (created if missing) holding its lock, waiting for the lock: for stores whose entries
+ * gc removes one by one (the OCI blob store, the image builders' package caches, a run's host workspaces).
+ */
+export async function leaseFolder(target: string, signal?: AbortSignal): Promise<void> {
+  mkdirSync(target, { recursive: true });
+  await withLock(target, () => takeLease(target), signal === undefined ? {} : { signal });
+}
+
 /** Releases every lease this process holds (a run is over: what it used may be pruned). */
 export function releaseLeases(): void {
   for (const lease of held) rmSync(lease, { force: true });

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { leaseFolder } from '../util/lease.js';
 
 /**
  * Files that make a folder a project to the tools a job runs: Node resolves `node_modules` of every folder above
@@ -71,6 +72,8 @@ export async function hostWorkspace(candidates: readonly string[]): Promise<Host
   const path = elsewhere.find((candidate) => projectAbove(candidate) === undefined) ?? elsewhere.at(-1)!;
   await rm(path, { recursive: true, force: true });
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  // The run's folder there is in use until the run ends: gc of the cache folder leaves it alone.
+  await leaseFolder(dirname(path));
   return {
     path,
     movedBecause: `${join(above.folder, above.marker)} is above the job's folder`,

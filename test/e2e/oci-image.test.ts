@@ -49,7 +49,7 @@ jobs:
     const imageLog = () =>
       readFileSync(join(project.root, '.vmplan/runs', project.latestRun(), 'images/tiny/host.log'), 'utf8');
     expect(imageLog()).toMatch(
-      new RegExp(`pulled 3 of 3 blob\\(s\\) .* of ${registry.host}/acme/tiny@${pushed.digest}`),
+      new RegExp(`fetched 3 of 3 blob\\(s\\), .* of ${registry.host}/acme/tiny@${pushed.digest}`),
     );
     const second = await runVmplan(['run'], { cwd: project.root });
     expect(second.code, second.stderr).toBe(0);

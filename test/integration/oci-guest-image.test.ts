@@ -118,7 +118,19 @@ describe.skipIf(!available)('guest images in an OCI registry', () => {
 
     // The same image pushed again to its tag: the same manifest, nothing sent.
     const again = await pushGuestImage(pusher, image, '1.1');
-    expect(again).toEqual({ digest: second.digest, blobs: 6, moved: 0, bytes: 0, unchanged: true });
+    expect(again).toEqual({
+      digest: second.digest,
+      blobs: 6,
+      moved: 0,
+      bytes: 0,
+      totalBytes: second.totalBytes,
+      unchanged: true,
+    });
+    // The total is the image's blobs as stored: what a pull from nothing fetches, and push and pull agree on it.
+    expect(update.totalBytes).toBe(second.totalBytes);
+    const fresh = new RegistryClient({ registry: registry.host, repository: 'acme/guest' }, undefined);
+    const whole = await pullGuestImage(fresh, '1.1', join(folder, 'out-whole'), join(folder, 'store-whole'));
+    expect(whole.bytes).toBe(second.totalBytes);
   });
 
   it('data that moved on the disk keeps its chunks: an insertion sends the chunks around it, not what follows', async () => {
@@ -322,7 +334,7 @@ jobs:
       env,
     });
     expect(pushed.code, pushed.stderr).toBe(0);
-    expect(pushed.stderr).toMatch(/^pushed 3 of 3 blob\(s\)/m);
+    expect(pushed.stderr).toMatch(/^sent 3 of 3 blob\(s\), /m);
     const notYet = await runVmplan(['image', 'push', 'built', `${registry.host}/acme/named:2`], {
       cwd: root,
       env,
@@ -360,7 +372,7 @@ jobs:
     const again = await runVmplan(['image', 'push', image, ref], { cwd: folder, env });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(
-      /^pushed 0 of 6 blob\(s\) \(0 bytes\) in [\d.]+ s: unchanged, the tag already names this image$/m,
+      /^sent 0 of 6 blob\(s\), 0 bytes of [\d.]+ MB in [\d.]+ s: unchanged, the tag already names this image$/m,
     );
     expect(again.stdout.trim()).toBe(first.reference);
     expect(statSync(link).mtimeMs).toBe(written);
@@ -390,7 +402,7 @@ jobs:
         env,
       });
       expect(pushed.code, pushed.stderr).toBe(0);
-      expect(pushed.stderr).toMatch(/^pushed 5 of 6 blob\(s\) \([\d.]+ MB\) in [\d.]+ s$/m);
+      expect(pushed.stderr).toMatch(/^sent 5 of 6 blob\(s\), [\d.]+ MB of [\d.]+ MB in [\d.]+ s$/m);
       const reference = pushed.stdout.trim();
       expect(reference).toMatch(new RegExp(`^${locked.host}/acme/cli:1\\.0@sha256:[0-9a-f]{64}$`));
       const pulled = await runVmplan(['image', 'pull', reference, '--out', 'pulled'], { cwd: folder, env });
@@ -402,7 +414,7 @@ jobs:
         cwd: folder,
         env,
       });
-      expect(again.stderr).toMatch(/^pulled 0 of 6 blob\(s\)/m);
+      expect(again.stderr).toMatch(/^fetched 0 of 6 blob\(s\), 0 bytes of [\d.]+ MB in /m);
       expect(JSON.parse(again.stdout)).toEqual({
         vmplan: 1,
         command: 'image',
@@ -414,6 +426,7 @@ jobs:
         blobs: 6,
         moved: 0,
         bytes: 0,
+        totalBytes: expect.any(Number),
         ms: expect.any(Number),
       });
       const anonymous = await runVmplan(['image', 'pull', reference, '--out', 'x'], {

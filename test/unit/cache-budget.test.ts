@@ -11,6 +11,7 @@ function item(name: string, gb: number, daysAgo: number, inUse = false): CacheIt
     kind: 'image',
     label: name,
     path: `/c/images/${name}`,
+    guard: `/c/images/${name}`,
     bytes: gb * 1e9,
     lastUsedMs: NOW - daysAgo * DAY,
     inUse,

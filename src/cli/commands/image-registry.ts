@@ -2,18 +2,20 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { repositoryRoot } from '../../context/local-context.js';
 import { InputError } from '../../errors.js';
-import { imageCacheKey } from '../../images/cache.js';
+import { ImageCache, imageCacheKey, ociCacheKey } from '../../images/cache.js';
 import { RegistryClient } from '../../oci/client.js';
 import { credentialsFor } from '../../oci/credentials.js';
 import {
   folderFiles,
   type GuestFiles,
+  guestImageTotals,
   pullGuestImage,
   pushGuestImage,
   type Transfer,
 } from '../../oci/guest-image.js';
 import { formatReference, parseReference } from '../../oci/reference.js';
 import { formatBytes } from '../../util/bytes.js';
+import { leaseFolder } from '../../util/lease.js';
 import { defaultCacheDir } from '../../util/state-dir.js';
 import { didYouMean } from '../../util/suggest.js';
 import type { CliIo } from '../io.js';
@@ -30,10 +32,10 @@ export interface TransferDone {
   unchanged?: boolean;
 }
 
-/** A transfer, for people: `pushed 2 of 9 blobs (64.0 MB) in 3.1 s`. */
+/** A transfer, for people: `sent 2 of 9 blob(s), 64.0 MB of 809.0 MB in 3.1 s`. */
 export function transferLine(verb: string, done: TransferDone): string {
   const { transfer, ms } = done;
-  const line = `${verb} ${transfer.moved} of ${transfer.blobs} blob(s) (${formatBytes(transfer.bytes)}) in ${(ms / 1000).toFixed(1)} s`;
+  const line = `${verb} ${transfer.moved} of ${transfer.blobs} blob(s), ${formatBytes(transfer.bytes)} of ${formatBytes(transfer.totalBytes)} in ${(ms / 1000).toFixed(1)} s`;
   return done.unchanged === true ? `${line}: unchanged, the tag already names this image` : line;
 }
 
@@ -109,7 +111,10 @@ async function imageFiles(io: CliIo, image: string, cacheDir: string | undefined
   return folderFiles(base);
 }
 
-/** `vmplan image pull REF --out DIR`: pulls a guest image, verified, resuming an interrupted pull. */
+/**
+ * `vmplan image pull REF [--out DIR]`: pulls a guest image, verified, resuming an interrupted pull, into the image
+ * cache (the entry a run of `oci: REF` boots, so that run fetches nothing); `--out` writes its files there too.
+ */
 export async function imagePull(
   args: string[],
   out: string | undefined,
@@ -117,18 +122,38 @@ export async function imagePull(
   io: CliIo,
 ): Promise<TransferDone> {
   const [ref, ...extra] = args;
-  if (ref === undefined || extra.length > 0 || out === undefined)
-    throw new InputError('usage: vmplan image pull REF --out DIR');
+  if (ref === undefined || extra.length > 0) throw new InputError('usage: vmplan image pull REF [--out DIR]');
   const reference = parseReference(ref);
   const client = new RegistryClient(reference, credentialsFor(reference.registry, io.env));
-  const store = join(resolve(io.cwd, cacheDir ?? defaultCacheDir(io.env)), 'oci-blobs');
+  const cache = resolve(io.cwd, cacheDir ?? defaultCacheDir(io.env));
+  const store = join(cache, 'oci-blobs');
+  await leaseFolder(store);
   const started = Date.now();
-  const folder = resolve(io.cwd, out);
-  const pulled = await pullGuestImage(client, reference.digest ?? reference.tag!, folder, store);
+  const digest = reference.digest ?? (await client.getManifest(reference.tag!)).digest;
+  const images = new ImageCache(join(cache, 'images'));
+  const key = ociCacheKey(digest);
+  let transfer: Transfer | undefined;
+  const signal = new AbortController().signal;
+  await images.getOrBuild(
+    key,
+    { image: `${reference.registry}/${reference.repository}`, type: 'oci', inputs: [] },
+    async (entry) => {
+      transfer = await pullGuestImage(client, digest, entry, store);
+    },
+    { signal, onWait: (message) => io.stderr(`${message}\n`) },
+  );
+  // Already in the cache: nothing fetched, against the image's size as its manifest says.
+  transfer ??= { digest, moved: 0, bytes: 0, ...guestImageTotals((await client.getManifest(digest)).bytes) };
+  let folder: string | undefined;
+  if (out !== undefined) {
+    folder = resolve(io.cwd, out);
+    const written = await pullGuestImage(client, digest, folder, store);
+    transfer = { ...transfer, moved: transfer.moved + written.moved, bytes: transfer.bytes + written.bytes };
+  }
   return {
-    reference: formatReference({ ...reference, digest: pulled.digest }),
-    transfer: pulled,
+    reference: formatReference({ ...reference, digest }),
+    transfer,
     ms: Date.now() - started,
-    out: folder,
+    ...(folder === undefined ? {} : { out: folder }),
   };
 }

@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../errors.js';
 import { RegistryError } from '../../oci/client.js';
+import { leaseFolder } from '../../util/lease.js';
 import { parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
 import { JSON_FLAG, printJson } from '../json.js';
@@ -60,7 +62,7 @@ export async function imageCommand(args: string[], io: CliIo): Promise<number> {
       if (json) printJson(io, 'image', false, { action: verb, error: error.message });
       return EXIT.failed;
     }
-    io.stderr(`${transferLine(verb === 'push' ? 'pushed' : 'pulled', done)}\n`);
+    io.stderr(`${transferLine(verb === 'push' ? 'sent' : 'fetched', done)}\n`);
     if (json)
       printJson(io, 'image', true, {
         action: verb,
@@ -71,6 +73,7 @@ export async function imageCommand(args: string[], io: CliIo): Promise<number> {
         blobs: done.transfer.blobs,
         moved: done.transfer.moved,
         bytes: done.transfer.bytes,
+        totalBytes: done.transfer.totalBytes,
         ms: done.ms,
       });
     else io.stdout(`${done.reference}\n`);
@@ -78,7 +81,7 @@ export async function imageCommand(args: string[], io: CliIo): Promise<number> {
   }
   if (verb !== 'build' || (kind !== 'debian' && kind !== 'test-guest')) {
     throw new InputError(
-      'usage: vmplan image build debian|test-guest --arch arm64|amd64 [flags], vmplan image push DIR REF, vmplan image pull REF --out DIR (see vmplan image --help)',
+      'usage: vmplan image build debian|test-guest --arch arm64|amd64 [flags], vmplan image push DIR REF, vmplan image pull REF [--out DIR] (see vmplan image --help)',
     );
   }
   const { values } = parseCommandArgs('image build', rest, IMAGE_FLAGS);
@@ -93,7 +96,14 @@ export async function imageCommand(args: string[], io: CliIo): Promise<number> {
       if (values[name] !== undefined) scriptArgs.push(`--${name}`, values[name]!);
     if (values.setup !== undefined) scriptArgs.push('--setup', resolve(io.cwd, values.setup));
   }
-  if (values.cache !== undefined) scriptArgs.push('--cache', resolve(io.cwd, values.cache));
+  // The script's own default, named here so the folder can be leased: gc of the cache folder (where it usually is)
+  // leaves the packages and builds of a running build alone.
+  const cache =
+    values.cache !== undefined
+      ? resolve(io.cwd, values.cache)
+      : join(io.env.XDG_CACHE_HOME || join(io.env.HOME ?? homedir(), '.cache'), 'vmplan', `${kind}-guest`);
+  await leaseFolder(cache);
+  scriptArgs.push('--cache', cache);
   // The script's own progress goes to stderr; its last stdout line is the folder it wrote.
   const child = spawn(script, scriptArgs, { cwd: io.cwd, env: io.env, stdio: ['ignore', 'pipe', 'inherit'] });
   let last = '';

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { repositoryRoot } from '../../context/local-context.js';
 import { reconcileRun } from '../../engine/reconcile.js';
 import { InputError } from '../../errors.js';
-import { type CacheItem, describeItem, pruneCache } from '../../images/cache-gc.js';
+import { type CacheItem, describeFreed, describeItem, pruneCache } from '../../images/cache-gc.js';
 import { readPlan } from '../../plan/io.js';
 import { retargetPlan } from '../../plan/retarget.js';
 import type { Plan } from '../../plan/schema.js';
@@ -315,13 +315,14 @@ export async function gcCommand(args: string[], io: CliIo): Promise<number> {
     for (const item of result.skipped)
       human.stdout(`Kept ${describeItem(item, now)}: a run started using it\n`);
     human.stdout(
-      `Cache ${layout.cacheDir}: ${verb.toLowerCase()} ${result.removed.length} item(s), ${formatBytes(result.keptBytes)} ${dryRun ? 'would be ' : ''}kept\n`,
+      `Cache ${layout.cacheDir}: ${verb.toLowerCase()} ${result.removed.length} item(s), ${formatBytes(result.keptBytes)} ${dryRun ? 'would be ' : ''}kept; ${dryRun ? 'would have ' : ''}${describeFreed(result.freedBytes)}\n`,
     );
     cache = {
       folder: layout.cacheDir,
       removed: result.removed.map(itemDocument),
       skipped: result.skipped.map(itemDocument),
       keptBytes: result.keptBytes,
+      freedBytes: result.freedBytes,
     };
   }
   if (json) printJson(io, 'gc', true, { dryRun, runs, cache });
