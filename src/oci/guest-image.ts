@@ -92,6 +92,21 @@ export interface Transfer {
   totalBytes: number;
 }
 
+/**
+ * How far a push or pull is: blobs handled (sent, received, or found already there) of all, and bytes of bytes.
+ * A pull counts the blobs as stored (compressed); a push counts the image's own bytes read, as the compressed
+ * size of the whole is known only at the end.
+ */
+export interface TransferProgress {
+  done: number;
+  blobs: number;
+  bytes: number;
+  totalBytes: number;
+}
+
+/** Told after each blob; the first call (nothing done yet) comes before any blob moves. */
+export type OnProgress = (progress: TransferProgress) => void;
+
 /** One part of the image on disk: a whole file, or a range of the disk. */
 interface Part {
   mediaType: string;
@@ -136,6 +151,7 @@ export async function pushGuestImage(
   client: RegistryClient,
   image: string | GuestFiles,
   tag: string | undefined,
+  onProgress?: OnProgress,
 ): Promise<PushTransfer> {
   const files = typeof image === 'string' ? folderFiles(image) : image;
   const parts: Part[] = [];
@@ -157,7 +173,20 @@ export async function pushGuestImage(
   const config = Buffer.from(JSON.stringify({ vmplan: 1, disk: size === undefined ? null : { size } }));
   const before = client.bytesSent;
   let moved = 0;
+  const progress: TransferProgress = {
+    done: 0,
+    blobs: parts.length + 1,
+    bytes: 0,
+    totalBytes: config.length + parts.reduce((sum, part) => sum + part.size, 0),
+  };
+  const handled = (bytes: number) => {
+    progress.done++;
+    progress.bytes += bytes;
+    onProgress?.({ ...progress });
+  };
+  onProgress?.({ ...progress });
   if (await client.pushBlob(digestOf(config), { bytes: config })) moved++;
+  handled(config.length);
   const { current, known } = await knownParts(client, tag);
   const layers: Descriptor[] = [];
   for (const part of parts) {
@@ -170,6 +199,7 @@ export async function pushGuestImage(
       // A chunk that repeats in the disk is one blob: compressed and sent once.
       known.set(key, blob);
     }
+    handled(part.size);
     layers.push({
       mediaType: part.mediaType,
       digest: blob.digest,
@@ -327,6 +357,7 @@ export async function pullGuestImage(
   reference: string,
   out: string,
   blobStore: string,
+  onProgress?: OnProgress,
 ): Promise<Transfer> {
   const fetched = await client.getManifest(reference);
   const parsed = GuestManifestSchema.safeParse(jsonOrUndefined(fetched.bytes));
@@ -339,16 +370,30 @@ export async function pullGuestImage(
   mkdirSync(blobStore, { recursive: true });
   const before = client.bytesReceived;
   let moved = 0;
+  // Each layer counts as a blob (as `blobs` does); bytes count each blob once (as `totalBytes` does).
+  const sizes = new Map([manifest.config, ...manifest.layers].map((layer) => [layer.digest, layer.size]));
+  const progress: TransferProgress = {
+    done: 0,
+    blobs: manifest.layers.length + 1,
+    bytes: 0,
+    totalBytes: uniqueBlobBytes(manifest.layers) + manifest.config.size,
+  };
+  const counted = new Set<string>();
+  onProgress?.({ ...progress });
   const blob = async (digest: string): Promise<string> => {
     const done = join(blobStore, digest.replace(':', '-'));
-    if (existsSync(done)) {
+    if (existsSync(done))
       touch(done); // used again: the last gc removes (least recently used first)
-      return done;
+    else {
+      const partial = `${done}.partial`;
+      await client.fetchBlob(digest, partial, existsSync(partial) ? statSync(partial).size : 0);
+      renameSync(partial, done);
+      moved++;
     }
-    const partial = `${done}.partial`;
-    await client.fetchBlob(digest, partial, existsSync(partial) ? statSync(partial).size : 0);
-    renameSync(partial, done);
-    moved++;
+    progress.done++;
+    if (!counted.has(digest)) progress.bytes += sizes.get(digest) ?? 0;
+    counted.add(digest);
+    onProgress?.({ ...progress });
     return done;
   };
   const parsedConfig = GuestConfigSchema.safeParse(

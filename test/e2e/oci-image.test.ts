@@ -65,4 +65,40 @@ jobs:
       /images\.tiny\.oci: cannot resolve .*acme\/tiny:2 to a digest: .*MANIFEST_UNKNOWN/,
     );
   });
+  it('a run after `vmplan image pull` fetches no blob: a digest asks the registry nothing, a tag one manifest request', async () => {
+    const client = new RegistryClient({ registry: registry.host, repository: 'acme/pulled' }, undefined);
+    const pushed = await pushGuestImage(client, guest!, '1');
+    const tagged = `${registry.host}/acme/pulled:1`;
+    const project = testProject(`version: 1
+images:
+  tiny: { arch: arm64, oci: "${registry.host}/acme/pulled@${pushed.digest}", cpus: 1, memory: 512, cmdline: "quiet cryptomgr.notests" }
+defaults: { image: tiny, executor: qemu }
+jobs:
+  hello: { run: 'echo "hello from $(uname -m)"' }
+`);
+    // The pull fills the cache the project's runs use (the test CLI's cache is in the state folder it runs in).
+    const pull = await runVmplan(['image', 'pull', tagged], { cwd: project.root });
+    expect(pull.code, pull.stderr).toBe(0);
+    expect(pull.stderr).toMatch(/fetched 3 of 3 blob\(s\)/);
+    const imageLog = () =>
+      readFileSync(join(project.root, '.vmplan/runs', project.latestRun(), 'images/tiny/host.log'), 'utf8');
+
+    const before = (await registry.requests()).length;
+    const byDigest = await runVmplan(['run'], { cwd: project.root });
+    expect(byDigest.code, byDigest.stdout + byDigest.stderr).toBe(0);
+    expect(byDigest.stdout).toContain('hello from aarch64');
+    expect((await registry.requests()).slice(before)).toEqual([]);
+    expect(imageLog()).toContain(`vmplan: image "tiny" from the cache (${pushed.digest})`);
+
+    // A tag is resolved when planning (the plan names exact bytes): one manifest request, no blob.
+    project.write(
+      '.github/vmplan.yml',
+      readFileSync(join(project.root, '.github/vmplan.yml'), 'utf8').replace(`@${pushed.digest}`, ':1'),
+    );
+    const between = (await registry.requests()).length;
+    const byTag = await runVmplan(['run'], { cwd: project.root });
+    expect(byTag.code, byTag.stdout + byTag.stderr).toBe(0);
+    expect((await registry.requests()).slice(between)).toEqual(['GET /v2/acme/pulled/manifests/1']);
+    expect(imageLog()).toContain(`vmplan: image "tiny" from the cache (${pushed.digest})`);
+  });
 });

@@ -54,6 +54,8 @@ export async function typeInShell(
 export interface TerminalSession {
   /** Everything the terminal showed so far, terminal escape sequences removed. */
   screen(): string;
+  /** Everything written to the terminal so far, as written (escape sequences and carriage returns kept). */
+  raw(): string;
   /** Types text (end a line with "\n"). */
   type(text: string): void;
   /** Resolves once the screen shows `text` (after `from` characters of it); fails if the command ends first. */
@@ -89,6 +91,7 @@ export function onTerminal(argv: readonly string[], env: NodeJS.ProcessEnv, cwd:
   const screen = () => output.replace(/\x1b\[[?0-9;]*[A-Za-z]/g, '').replaceAll('\r', '');
   return {
     screen,
+    raw: () => output,
     pid: child.pid!,
     exited,
     type: (text) => child.stdin.write(text),

@@ -9,12 +9,14 @@ import {
   folderFiles,
   type GuestFiles,
   guestImageTotals,
+  type OnProgress,
   pullGuestImage,
   pushGuestImage,
   type Transfer,
 } from '../../oci/guest-image.js';
 import { formatReference, parseReference } from '../../oci/reference.js';
 import { formatBytes } from '../../util/bytes.js';
+import { terminalText } from '../../util/control-text.js';
 import { leaseFolder } from '../../util/lease.js';
 import { defaultCacheDir } from '../../util/state-dir.js';
 import { didYouMean } from '../../util/suggest.js';
@@ -39,6 +41,48 @@ export function transferLine(verb: string, done: TransferDone): string {
   return done.unchanged === true ? `${line}: unchanged, the tag already names this image` : line;
 }
 
+/** How often, at most, the progress line is redrawn (a pull of small blobs finishes hundreds a second). */
+const REDRAW_MS = 100;
+/** Erases the terminal row the cursor is on and returns to its start. */
+const CLEAR_ROW = '\r\x1b[2K';
+
+/** A push's or pull's progress line: what to tell it, and how to remove it before the final line. */
+export interface TransferProgressLine {
+  onProgress: OnProgress | undefined;
+  clear(): void;
+}
+
+/**
+ * Progress on a terminal while blobs move: one line rewritten in place, `pulling REF: 3 of 25 blob(s), 100.0 MB
+ * of 809.0 MB`. Without a stream (not a live terminal: a pipe, a log, CI, or --json), nothing: the line at the
+ * end says it all. Written to the stream itself: the carriage return is the point, and the label is made safe.
+ */
+export function transferProgressLine(
+  stream: NodeJS.WritableStream | undefined,
+  label: string,
+): TransferProgressLine {
+  if (stream === undefined) return { onProgress: undefined, clear: () => {} };
+  const safe = terminalText(label);
+  let shown = false;
+  let drawnAt = 0;
+  return {
+    onProgress(progress) {
+      const now = Date.now();
+      // The first and the last always; in between at most every REDRAW_MS.
+      if (shown && progress.done < progress.blobs && now - drawnAt < REDRAW_MS) return;
+      drawnAt = now;
+      shown = true;
+      stream.write(
+        `${CLEAR_ROW}${safe}: ${progress.done} of ${progress.blobs} blob(s), ${formatBytes(progress.bytes)} of ${formatBytes(progress.totalBytes)}`,
+      );
+    },
+    clear() {
+      if (shown) stream.write(CLEAR_ROW);
+      shown = false;
+    },
+  };
+}
+
 /**
  * `vmplan image push IMAGE REF`: pushes a guest image to a registry and prints its reference with the digest.
  * IMAGE is a folder (kernel, initrd, maybe disk: what vmplan image build writes) or an image of the jobs file: its
@@ -48,6 +92,7 @@ export async function imagePush(
   args: string[],
   io: CliIo,
   cacheDir: string | undefined,
+  onProgress?: OnProgress,
 ): Promise<TransferDone> {
   const [image, ref, ...extra] = args;
   if (image === undefined || ref === undefined || extra.length > 0)
@@ -66,7 +111,7 @@ export async function imagePush(
       throw new InputError(`vmplan image push: ${image} has no ${name} (${path})`);
   const client = new RegistryClient(reference, credentialsFor(reference.registry, io.env));
   const started = Date.now();
-  const pushed = await pushGuestImage(client, files, reference.tag);
+  const pushed = await pushGuestImage(client, files, reference.tag, onProgress);
   return {
     reference: formatReference({ ...reference, digest: pushed.digest }),
     transfer: pushed,
@@ -120,6 +165,7 @@ export async function imagePull(
   out: string | undefined,
   cacheDir: string | undefined,
   io: CliIo,
+  onProgress?: OnProgress,
 ): Promise<TransferDone> {
   const [ref, ...extra] = args;
   if (ref === undefined || extra.length > 0) throw new InputError('usage: vmplan image pull REF [--out DIR]');
@@ -138,7 +184,7 @@ export async function imagePull(
     key,
     { image: `${reference.registry}/${reference.repository}`, type: 'oci', inputs: [] },
     async (entry) => {
-      transfer = await pullGuestImage(client, digest, entry, store);
+      transfer = await pullGuestImage(client, digest, entry, store, onProgress);
     },
     { signal, onWait: (message) => io.stderr(`${message}\n`) },
   );
@@ -147,7 +193,7 @@ export async function imagePull(
   let folder: string | undefined;
   if (out !== undefined) {
     folder = resolve(io.cwd, out);
-    const written = await pullGuestImage(client, digest, folder, store);
+    const written = await pullGuestImage(client, digest, folder, store, onProgress);
     transfer = { ...transfer, moved: transfer.moved + written.moved, bytes: transfer.bytes + written.bytes };
   }
   return {

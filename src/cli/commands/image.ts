@@ -10,7 +10,14 @@ import { parseCommandArgs } from '../args.js';
 import { type CliIo, EXIT } from '../io.js';
 import { JSON_FLAG, printJson } from '../json.js';
 import type { Flags } from '../spec.js';
-import { imagePull, imagePush, type TransferDone, transferLine } from './image-registry.js';
+import { terminalMode } from '../terminal.js';
+import {
+  imagePull,
+  imagePush,
+  type TransferDone,
+  transferLine,
+  transferProgressLine,
+} from './image-registry.js';
 import { CACHE_DIR } from './run.js';
 
 /** The guest/ folder that ships with vmplan (found from this module, in the sources or the bundle). */
@@ -52,16 +59,24 @@ export async function imageCommand(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandArgs(`image ${verb}`, args.slice(1), IMAGE_FLAGS);
     const json = values.json === true;
     let done: TransferDone;
+    // A line rewritten while blobs move, on a terminal someone watches; never with --json.
+    const stream = io.stderrStream;
+    const progress = transferProgressLine(
+      !json && stream !== undefined && terminalMode(stream, io.env).live ? stream : undefined,
+      `${verb === 'push' ? 'pushing' : 'pulling'} ${(verb === 'push' ? positionals[1] : positionals[0]) ?? ''}`,
+    );
     try {
       done = await (verb === 'push'
-        ? imagePush(positionals, io, values['cache-dir'])
-        : imagePull(positionals, values.out, values['cache-dir'], io));
+        ? imagePush(positionals, io, values['cache-dir'], progress.onProgress)
+        : imagePull(positionals, values.out, values['cache-dir'], io, progress.onProgress));
     } catch (error) {
+      progress.clear();
       if (!(error instanceof RegistryError)) throw error;
       io.stderr(`vmplan image ${verb}: ${error.message}\n`);
       if (json) printJson(io, 'image', false, { action: verb, error: error.message });
       return EXIT.failed;
     }
+    progress.clear();
     io.stderr(`${transferLine(verb === 'push' ? 'sent' : 'fetched', done)}\n`);
     if (json)
       printJson(io, 'image', true, {
