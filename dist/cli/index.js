@@ -9112,7 +9112,7 @@ function folderFiles(folder) {
  * the part's own digest), so an unchanged image makes the same manifest, whichever zlib compressed it first; when
  * the tag already names that manifest, nothing is written at all (`unchanged`).
  */
-async function pushGuestImage(client, image, tag) {
+async function pushGuestImage(client, image, tag, onProgress) {
     const files = typeof image === 'string' ? folderFiles(image) : image;
     const parts = [];
     for (const [file, mediaType, title] of [
@@ -9134,8 +9134,21 @@ async function pushGuestImage(client, image, tag) {
     const config = Buffer.from(JSON.stringify({ vmplan: 1, disk: size === undefined ? null : { size } }));
     const before = client.bytesSent;
     let moved = 0;
+    const progress = {
+        done: 0,
+        blobs: parts.length + 1,
+        bytes: 0,
+        totalBytes: config.length + parts.reduce((sum, part) => sum + part.size, 0),
+    };
+    const handled = (bytes) => {
+        progress.done++;
+        progress.bytes += bytes;
+        onProgress?.({ ...progress });
+    };
+    onProgress?.({ ...progress });
     if (await client.pushBlob(digestOf(config), { bytes: config }))
         moved++;
+    handled(config.length);
     const { current, known } = await knownParts(client, tag);
     const layers = [];
     for (const part of parts) {
@@ -9149,6 +9162,7 @@ async function pushGuestImage(client, image, tag) {
             // A chunk that repeats in the disk is one blob: compressed and sent once.
             known.set(key, blob);
         }
+        handled(part.size);
         layers.push({
             mediaType: part.mediaType,
             digest: blob.digest,
@@ -9295,7 +9309,7 @@ function unpackedSize(layer) {
  * interrupted pull resumes where it stopped, and a chunk the image repeats is downloaded once. The disk is
  * written sparse: holes stay holes. Images of plain (uncompressed) parts, as vmplan pushed before, pull as well.
  */
-async function pullGuestImage(client, reference, out, blobStore) {
+async function pullGuestImage(client, reference, out, blobStore, onProgress) {
     const fetched = await client.getManifest(reference);
     const parsed = GuestManifestSchema.safeParse(jsonOrUndefined(fetched.bytes));
     if (!parsed.success)
@@ -9305,16 +9319,31 @@ async function pullGuestImage(client, reference, out, blobStore) {
     (0,external_node_fs_.mkdirSync)(blobStore, { recursive: true });
     const before = client.bytesReceived;
     let moved = 0;
+    // Each layer counts as a blob (as `blobs` does); bytes count each blob once (as `totalBytes` does).
+    const sizes = new Map([manifest.config, ...manifest.layers].map((layer) => [layer.digest, layer.size]));
+    const progress = {
+        done: 0,
+        blobs: manifest.layers.length + 1,
+        bytes: 0,
+        totalBytes: uniqueBlobBytes(manifest.layers) + manifest.config.size,
+    };
+    const counted = new Set();
+    onProgress?.({ ...progress });
     const blob = async (digest) => {
         const done = (0,external_node_path_.join)(blobStore, digest.replace(':', '-'));
-        if ((0,external_node_fs_.existsSync)(done)) {
+        if ((0,external_node_fs_.existsSync)(done))
             touch(done); // used again: the last gc removes (least recently used first)
-            return done;
+        else {
+            const partial = `${done}.partial`;
+            await client.fetchBlob(digest, partial, (0,external_node_fs_.existsSync)(partial) ? (0,external_node_fs_.statSync)(partial).size : 0);
+            (0,external_node_fs_.renameSync)(partial, done);
+            moved++;
         }
-        const partial = `${done}.partial`;
-        await client.fetchBlob(digest, partial, (0,external_node_fs_.existsSync)(partial) ? (0,external_node_fs_.statSync)(partial).size : 0);
-        (0,external_node_fs_.renameSync)(partial, done);
-        moved++;
+        progress.done++;
+        if (!counted.has(digest))
+            progress.bytes += sizes.get(digest) ?? 0;
+        counted.add(digest);
+        onProgress?.({ ...progress });
         return done;
     };
     const parsedConfig = GuestConfigSchema.safeParse(jsonOrUndefined((0,external_node_fs_.readFileSync)(await blob(manifest.config.digest))));
@@ -13933,18 +13962,51 @@ const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impor
 
 
 
+
 /** A transfer, for people: `sent 2 of 9 blob(s), 64.0 MB of 809.0 MB in 3.1 s`. */
 function transferLine(verb, done) {
     const { transfer, ms } = done;
     const line = `${verb} ${transfer.moved} of ${transfer.blobs} blob(s), ${(0,util_bytes/* formatBytes */.z)(transfer.bytes)} of ${(0,util_bytes/* formatBytes */.z)(transfer.totalBytes)} in ${(ms / 1000).toFixed(1)} s`;
     return done.unchanged === true ? `${line}: unchanged, the tag already names this image` : line;
 }
+/** How often, at most, the progress line is redrawn (a pull of small blobs finishes hundreds a second). */
+const image_registry_REDRAW_MS = 100;
+/** Erases the terminal row the cursor is on and returns to its start. */
+const image_registry_CLEAR_ROW = '\r\x1b[2K';
+/**
+ * Progress on a terminal while blobs move: one line rewritten in place, `pulling REF: 3 of 25 blob(s), 100.0 MB
+ * of 809.0 MB`. Without a stream (not a live terminal: a pipe, a log, CI, or --json), nothing: the line at the
+ * end says it all. Written to the stream itself: the carriage return is the point, and the label is made safe.
+ */
+function transferProgressLine(stream, label) {
+    if (stream === undefined)
+        return { onProgress: undefined, clear: () => { } };
+    const safe = (0,control_text/* terminalText */.e)(label);
+    let shown = false;
+    let drawnAt = 0;
+    return {
+        onProgress(progress) {
+            const now = Date.now();
+            // The first and the last always; in between at most every REDRAW_MS.
+            if (shown && progress.done < progress.blobs && now - drawnAt < image_registry_REDRAW_MS)
+                return;
+            drawnAt = now;
+            shown = true;
+            stream.write(`${image_registry_CLEAR_ROW}${safe}: ${progress.done} of ${progress.blobs} blob(s), ${(0,util_bytes/* formatBytes */.z)(progress.bytes)} of ${(0,util_bytes/* formatBytes */.z)(progress.totalBytes)}`);
+        },
+        clear() {
+            if (shown)
+                stream.write(image_registry_CLEAR_ROW);
+            shown = false;
+        },
+    };
+}
 /**
  * `vmplan image push IMAGE REF`: pushes a guest image to a registry and prints its reference with the digest.
  * IMAGE is a folder (kernel, initrd, maybe disk: what vmplan image build writes) or an image of the jobs file: its
  * files, or for a build or nix image the image cache's entry (a run prepares it first).
  */
-async function imagePush(args, io, cacheDir) {
+async function imagePush(args, io, cacheDir, onProgress) {
     const [image, ref, ...extra] = args;
     if (image === undefined || ref === undefined || extra.length > 0)
         throw new errors/* InputError */.dz('usage: vmplan image push IMAGE REF (IMAGE: a folder with kernel, initrd and maybe disk, or an image of the jobs file; REF e.g. ghcr.io/org/guest:1.2)');
@@ -13960,7 +14022,7 @@ async function imagePush(args, io, cacheDir) {
             throw new errors/* InputError */.dz(`vmplan image push: ${image} has no ${name} (${path})`);
     const client = new RegistryClient(reference, credentialsFor(reference.registry, io.env));
     const started = Date.now();
-    const pushed = await pushGuestImage(client, files, reference.tag);
+    const pushed = await pushGuestImage(client, files, reference.tag, onProgress);
     return {
         reference: (0,oci_reference/* formatReference */.FH)({ ...reference, digest: pushed.digest }),
         transfer: pushed,
@@ -13999,7 +14061,7 @@ async function imageFiles(io, image, cacheDir) {
  * `vmplan image pull REF [--out DIR]`: pulls a guest image, verified, resuming an interrupted pull, into the image
  * cache (the entry a run of `oci: REF` boots, so that run fetches nothing); `--out` writes its files there too.
  */
-async function imagePull(args, out, cacheDir, io) {
+async function imagePull(args, out, cacheDir, io, onProgress) {
     const [ref, ...extra] = args;
     if (ref === undefined || extra.length > 0)
         throw new errors/* InputError */.dz('usage: vmplan image pull REF [--out DIR]');
@@ -14015,14 +14077,14 @@ async function imagePull(args, out, cacheDir, io) {
     let transfer;
     const signal = new AbortController().signal;
     await images.getOrBuild(key, { image: `${reference.registry}/${reference.repository}`, type: 'oci', inputs: [] }, async (entry) => {
-        transfer = await pullGuestImage(client, digest, entry, store);
+        transfer = await pullGuestImage(client, digest, entry, store, onProgress);
     }, { signal, onWait: (message) => io.stderr(`${message}\n`) });
     // Already in the cache: nothing fetched, against the image's size as its manifest says.
     transfer ??= { digest, moved: 0, bytes: 0, ...guestImageTotals((await client.getManifest(digest)).bytes) };
     let folder;
     if (out !== undefined) {
         folder = (0,external_node_path_.resolve)(io.cwd, out);
-        const written = await pullGuestImage(client, digest, folder, store);
+        const written = await pullGuestImage(client, digest, folder, store, onProgress);
         transfer = { ...transfer, moved: transfer.moved + written.moved, bytes: transfer.bytes + written.bytes };
     }
     return {
@@ -14034,6 +14096,7 @@ async function imagePull(args, out, cacheDir, io) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/commands/image.ts
+
 
 
 
@@ -14085,12 +14148,16 @@ async function imageCommand(args, io) {
         const { values, positionals } = parseCommandArgs(`image ${verb}`, args.slice(1), IMAGE_FLAGS);
         const json = values.json === true;
         let done;
+        // A line rewritten while blobs move, on a terminal someone watches; never with --json.
+        const stream = io.stderrStream;
+        const progress = transferProgressLine(!json && stream !== undefined && terminalMode(stream, io.env).live ? stream : undefined, `${verb === 'push' ? 'pushing' : 'pulling'} ${(verb === 'push' ? positionals[1] : positionals[0]) ?? ''}`);
         try {
             done = await (verb === 'push'
-                ? imagePush(positionals, io, values['cache-dir'])
-                : imagePull(positionals, values.out, values['cache-dir'], io));
+                ? imagePush(positionals, io, values['cache-dir'], progress.onProgress)
+                : imagePull(positionals, values.out, values['cache-dir'], io, progress.onProgress));
         }
         catch (error) {
+            progress.clear();
             if (!(error instanceof RegistryError))
                 throw error;
             io.stderr(`vmplan image ${verb}: ${error.message}\n`);
@@ -14098,6 +14165,7 @@ async function imageCommand(args, io) {
                 printJson(io, 'image', false, { action: verb, error: error.message });
             return cli_io/* EXIT */.d.failed;
         }
+        progress.clear();
         io.stderr(`${transferLine(verb === 'push' ? 'sent' : 'fetched', done)}\n`);
         if (json)
             printJson(io, 'image', true, {

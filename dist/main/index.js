@@ -36858,7 +36858,7 @@ function folderFiles(folder) {
  * the part's own digest), so an unchanged image makes the same manifest, whichever zlib compressed it first; when
  * the tag already names that manifest, nothing is written at all (`unchanged`).
  */
-async function pushGuestImage(client, image, tag) {
+async function pushGuestImage(client, image, tag, onProgress) {
     const files = typeof image === 'string' ? folderFiles(image) : image;
     const parts = [];
     for (const [file, mediaType, title] of [
@@ -36880,8 +36880,21 @@ async function pushGuestImage(client, image, tag) {
     const config = Buffer.from(JSON.stringify({ vmplan: 1, disk: size === undefined ? null : { size } }));
     const before = client.bytesSent;
     let moved = 0;
+    const progress = {
+        done: 0,
+        blobs: parts.length + 1,
+        bytes: 0,
+        totalBytes: config.length + parts.reduce((sum, part) => sum + part.size, 0),
+    };
+    const handled = (bytes) => {
+        progress.done++;
+        progress.bytes += bytes;
+        onProgress?.({ ...progress });
+    };
+    onProgress?.({ ...progress });
     if (await client.pushBlob(digestOf(config), { bytes: config }))
         moved++;
+    handled(config.length);
     const { current, known } = await knownParts(client, tag);
     const layers = [];
     for (const part of parts) {
@@ -36895,6 +36908,7 @@ async function pushGuestImage(client, image, tag) {
             // A chunk that repeats in the disk is one blob: compressed and sent once.
             known.set(key, blob);
         }
+        handled(part.size);
         layers.push({
             mediaType: part.mediaType,
             digest: blob.digest,
@@ -37041,7 +37055,7 @@ function unpackedSize(layer) {
  * interrupted pull resumes where it stopped, and a chunk the image repeats is downloaded once. The disk is
  * written sparse: holes stay holes. Images of plain (uncompressed) parts, as vmplan pushed before, pull as well.
  */
-async function pullGuestImage(client, reference, out, blobStore) {
+async function pullGuestImage(client, reference, out, blobStore, onProgress) {
     const fetched = await client.getManifest(reference);
     const parsed = GuestManifestSchema.safeParse(jsonOrUndefined(fetched.bytes));
     if (!parsed.success)
@@ -37051,16 +37065,31 @@ async function pullGuestImage(client, reference, out, blobStore) {
     (0,external_node_fs_.mkdirSync)(blobStore, { recursive: true });
     const before = client.bytesReceived;
     let moved = 0;
+    // Each layer counts as a blob (as `blobs` does); bytes count each blob once (as `totalBytes` does).
+    const sizes = new Map([manifest.config, ...manifest.layers].map((layer) => [layer.digest, layer.size]));
+    const progress = {
+        done: 0,
+        blobs: manifest.layers.length + 1,
+        bytes: 0,
+        totalBytes: uniqueBlobBytes(manifest.layers) + manifest.config.size,
+    };
+    const counted = new Set();
+    onProgress?.({ ...progress });
     const blob = async (digest) => {
         const done = (0,external_node_path_.join)(blobStore, digest.replace(':', '-'));
-        if ((0,external_node_fs_.existsSync)(done)) {
+        if ((0,external_node_fs_.existsSync)(done))
             touch(done); // used again: the last gc removes (least recently used first)
-            return done;
+        else {
+            const partial = `${done}.partial`;
+            await client.fetchBlob(digest, partial, (0,external_node_fs_.existsSync)(partial) ? (0,external_node_fs_.statSync)(partial).size : 0);
+            (0,external_node_fs_.renameSync)(partial, done);
+            moved++;
         }
-        const partial = `${done}.partial`;
-        await client.fetchBlob(digest, partial, (0,external_node_fs_.existsSync)(partial) ? (0,external_node_fs_.statSync)(partial).size : 0);
-        (0,external_node_fs_.renameSync)(partial, done);
-        moved++;
+        progress.done++;
+        if (!counted.has(digest))
+            progress.bytes += sizes.get(digest) ?? 0;
+        counted.add(digest);
+        onProgress?.({ ...progress });
         return done;
     };
     const parsedConfig = GuestConfigSchema.safeParse(jsonOrUndefined((0,external_node_fs_.readFileSync)(await blob(manifest.config.digest))));
