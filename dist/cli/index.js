@@ -9286,8 +9286,16 @@ function diskChunks(disk, size) {
 function chunkTitle(offset) {
     return `disk-${offset.toString(16).padStart(12, '0')}.gz`;
 }
-/** A layer's bytes as the image holds them: a gzipped part unpacked and checked against its annotations. */
-function layerBytes(layer, blob, reference) {
+/**
+ * The most a gzipped part may unpack to, whatever its manifest says (the registry writes the manifest, so its
+ * sizes bound nothing): a kernel or initrd, and a disk chunk (vmplan cuts none larger than MAX_CHUNK).
+ */
+const UNPACKED_LIMIT = { bootFile: 512 * 1024 * 1024, diskChunk: MAX_CHUNK };
+/**
+ * A layer's bytes as the image holds them: a gzipped part unpacked and checked against its annotations, never
+ * unpacking more than `limit` bytes.
+ */
+function layerBytes(layer, blob, reference, limit) {
     if (!layer.mediaType.endsWith('+gzip'))
         return blob;
     const { [ANNOTATION.size]: size, [ANNOTATION.digest]: digest } = layer.annotations ?? {};
@@ -9297,6 +9305,8 @@ function layerBytes(layer, blob, reference) {
         digest === undefined ||
         !/^sha256:[a-f0-9]{64}$/.test(digest))
         throw new Error(`${reference}: part ${layer.digest} does not say what it unpacks to`);
+    if (bytes > limit)
+        throw new Error(`${reference}: part ${layer.digest} says it unpacks to ${bytes} bytes, over vmplan's ${limit}`);
     return gunzipPart(blob, bytes, digest, `${reference}: part ${layer.digest}`);
 }
 /** The size a layer has once unpacked. */
@@ -9355,7 +9365,8 @@ async function pullGuestImage(client, reference, out, blobStore, onProgress) {
         if (layer === undefined)
             throw new Error(`${reference} has no ${name}`);
         (0,external_node_fs_.rmSync)((0,external_node_path_.join)(out, name), { force: true });
-        (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(out, name), layerBytes(layer, (0,external_node_fs_.readFileSync)(await blob(layer.digest)), reference));
+        const bytes = layerBytes(layer, (0,external_node_fs_.readFileSync)(await blob(layer.digest)), reference, UNPACKED_LIMIT.bootFile);
+        (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(out, name), bytes);
     }
     if (config.disk !== null) {
         const disk = (0,external_node_path_.join)(out, 'disk.partial');
@@ -9367,7 +9378,8 @@ async function pullGuestImage(client, reference, out, blobStore, onProgress) {
                 const size = unpackedSize(layer);
                 if (!Number.isSafeInteger(offset) || offset < 0 || !(offset + size <= config.disk.size))
                     throw new Error(`${reference}: disk chunk ${layer.digest} has no valid offset`);
-                writeAt(fd, layerBytes(layer, (0,external_node_fs_.readFileSync)(await blob(layer.digest)), reference), offset);
+                const bytes = (0,external_node_fs_.readFileSync)(await blob(layer.digest));
+                writeAt(fd, layerBytes(layer, bytes, reference, UNPACKED_LIMIT.diskChunk), offset);
             }
         }
         finally {
@@ -13370,7 +13382,7 @@ async function prepareImage(request, node, shellDir, masker) {
             node,
             nodeDir,
             repositoryRoot: request.repositoryRoot,
-            signal: new AbortController().signal,
+            signal: request.signal,
             log,
             killGraceMs: () => 2_000,
             onProcess: () => { },
@@ -13721,8 +13733,12 @@ async function executePlan(io, plan, planPath, values, rerun) {
     }));
     if (json)
         printJson(io, 'run', run.record.status === 'passed', { run: run.record, nodes: run.nodes });
-    if (run.signal !== undefined)
+    if (run.signal !== undefined) {
+        // Stopped: no shell, and no disk kept only for one (every job stopped mid-way kept its clone).
+        if (keepDisks)
+            removeDisksKeptForShell(layout, run);
         return signalExitCode(run.signal);
+    }
     if (shellOnFailure)
         await shellIntoFailure(io, layout, run, values, keepDisks);
     if (run.infrastructure.length > 0) {
@@ -13754,10 +13770,14 @@ async function shellIntoFailure(io, layout, run, values, keptForShell) {
     }
     finally {
         if (keptForShell)
-            for (const node of run.plan.nodes)
-                if (node.kind === 'execute')
-                    (0,external_node_fs_.rmSync)((0,external_node_path_.join)(layout.nodeDir(run.record.runId, node), 'disk.img'), { force: true });
+            removeDisksKeptForShell(layout, run);
     }
+}
+/** The root disks --shell-on-failure alone kept (the user did not ask for --keep-failed-disks): removed. */
+function removeDisksKeptForShell(layout, run) {
+    for (const node of run.plan.nodes)
+        if (node.kind === 'execute')
+            (0,external_node_fs_.rmSync)((0,external_node_path_.join)(layout.nodeDir(run.record.runId, node), 'disk.img'), { force: true });
 }
 /**
  * The folder snapshotted for the jobs: --workspace, else the git work tree around the current folder. Outside git

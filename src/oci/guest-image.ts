@@ -326,8 +326,17 @@ function chunkTitle(offset: number): string {
   return `disk-${offset.toString(16).padStart(12, '0')}.gz`;
 }
 
-/** A layer's bytes as the image holds them: a gzipped part unpacked and checked against its annotations. */
-function layerBytes(layer: Descriptor, blob: Buffer, reference: string): Buffer {
+/**
+ * The most a gzipped part may unpack to, whatever its manifest says (the registry writes the manifest, so its
+ * sizes bound nothing): a kernel or initrd, and a disk chunk (vmplan cuts none larger than MAX_CHUNK).
+ */
+export const UNPACKED_LIMIT = { bootFile: 512 * 1024 * 1024, diskChunk: MAX_CHUNK } as const;
+
+/**
+ * A layer's bytes as the image holds them: a gzipped part unpacked and checked against its annotations, never
+ * unpacking more than `limit` bytes.
+ */
+function layerBytes(layer: Descriptor, blob: Buffer, reference: string, limit: number): Buffer {
   if (!layer.mediaType.endsWith('+gzip')) return blob;
   const { [ANNOTATION.size]: size, [ANNOTATION.digest]: digest } = layer.annotations ?? {};
   const bytes = Number(size);
@@ -338,6 +347,10 @@ function layerBytes(layer: Descriptor, blob: Buffer, reference: string): Buffer 
     !/^sha256:[a-f0-9]{64}$/.test(digest)
   )
     throw new Error(`${reference}: part ${layer.digest} does not say what it unpacks to`);
+  if (bytes > limit)
+    throw new Error(
+      `${reference}: part ${layer.digest} says it unpacks to ${bytes} bytes, over vmplan's ${limit}`,
+    );
   return gunzipPart(blob, bytes, digest, `${reference}: part ${layer.digest}`);
 }
 
@@ -407,7 +420,13 @@ export async function pullGuestImage(
     );
     if (layer === undefined) throw new Error(`${reference} has no ${name}`);
     rmSync(join(out, name), { force: true });
-    writeFileSync(join(out, name), layerBytes(layer, readFileSync(await blob(layer.digest)), reference));
+    const bytes = layerBytes(
+      layer,
+      readFileSync(await blob(layer.digest)),
+      reference,
+      UNPACKED_LIMIT.bootFile,
+    );
+    writeFileSync(join(out, name), bytes);
   }
   if (config.disk !== null) {
     const disk = join(out, 'disk.partial');
@@ -422,7 +441,8 @@ export async function pullGuestImage(
         const size = unpackedSize(layer);
         if (!Number.isSafeInteger(offset) || offset < 0 || !(offset + size <= config.disk.size))
           throw new Error(`${reference}: disk chunk ${layer.digest} has no valid offset`);
-        writeAt(fd, layerBytes(layer, readFileSync(await blob(layer.digest)), reference), offset);
+        const bytes = readFileSync(await blob(layer.digest));
+        writeAt(fd, layerBytes(layer, bytes, reference, UNPACKED_LIMIT.diskChunk), offset);
       }
     } finally {
       closeSync(fd);

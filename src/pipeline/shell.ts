@@ -147,7 +147,7 @@ async function prepareImage(
       node,
       nodeDir,
       repositoryRoot: request.repositoryRoot,
-      signal: new AbortController().signal,
+      signal: request.signal,
       log,
       killGraceMs: () => 2_000,
       onProcess: () => {},

@@ -1,6 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, runVmplan, TSX_LOADER, testCacheDir } from '../support/cli.js';
 import { processesWith } from '../support/processes.js';
@@ -164,6 +165,46 @@ jobs:
       expect(readFileSync(image).equals(Buffer.alloc(1024 * 1024))).toBe(true);
       expect(processesWith(runDir)).toEqual([]);
     } finally {
+      rmSync(disks, { recursive: true, force: true });
+    }
+  });
+
+  it('run --shell-on-failure stopped by Ctrl-C opens no shell and leaves no root disk it kept for one', async () => {
+    const disks = mkdtempSync(join(tmpdir(), 'vmplan-shell-stop-'));
+    const image = join(disks, 'disk.img');
+    writeFileSync(image, Buffer.alloc(1024 * 1024));
+    const project = testProject(`version: 1
+images:
+  tiny: { arch: arm64, kernel: ${guest}/kernel, initrd: ${guest}/initrd, disk: ${image}, cpus: 1, memory: 512, cmdline: "quiet cryptomgr.notests" }
+defaults: { image: tiny, executor: qemu }
+jobs:
+  build:
+    run: sleep 600
+`);
+    const args = ['run', '--shell-on-failure'];
+    const session = onTerminal(
+      [process.execPath, '--import', TSX_LOADER, `${REPO_ROOT}src/cli.ts`, ...args],
+      { VMPLAN_CACHE_DIR: testCacheDir(args, project.root), CI: '', GITHUB_ACTIONS: '' },
+      project.root,
+    );
+    let runDir: string | undefined;
+    try {
+      // The job's VM is up, booted from its own clone of the root disk: then Ctrl-C, as a user would.
+      for (;;) {
+        const runs = join(project.root, '.vmplan/runs');
+        runDir = existsSync(runs) && readdirSync(runs).length > 0 ? latestRunDir(project.root) : undefined;
+        if (runDir !== undefined && processesWith(runDir).some((p) => /qemu-system/.test(p.command))) break;
+        const ended = await Promise.race([session.exited.then(() => true), delay(50).then(() => false)]);
+        if (ended) throw new Error(`vmplan ended before the job's VM started:\n${session.screen()}`);
+      }
+      session.type('\x03');
+      expect(await session.exited).toBe(130);
+      expect(session.screen()).not.toContain('vmplan-shell$ ');
+      expect(processesWith(runDir)).toEqual([]);
+      expect(readdirSync(join(runDir, 'jobs/build'))).not.toContain('disk.img');
+      expect(readFileSync(image).equals(Buffer.alloc(1024 * 1024))).toBe(true);
+    } finally {
+      if (runDir !== undefined && processesWith(runDir).length > 0) process.kill(session.pid, 'SIGKILL');
       rmSync(disks, { recursive: true, force: true });
     }
   });

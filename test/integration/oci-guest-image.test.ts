@@ -24,6 +24,7 @@ import {
   PLAIN_MEDIA,
   pullGuestImage,
   pushGuestImage,
+  UNPACKED_LIMIT,
 } from '../../src/oci/guest-image.js';
 import { runVmplan } from '../support/cli.js';
 import { ActionHarness, makeWorkspace } from '../support/github/action-harness.js';
@@ -307,6 +308,23 @@ describe.skipIf(!available)('gzipped parts', () => {
     );
     expect(other.message).toMatch(
       /^other: part sha256:[0-9a-f]{64} unpacks to digest sha256:[0-9a-f]{64}, not sha256:0{64}: refused$/,
+    );
+    // A size the registry made up is no licence to unpack it: past vmplan's own limit nothing is unpacked at all.
+    const kernelLayer = (await client.getManifest('1')).bytes.toString('utf8');
+    const huge = JSON.parse(kernelLayer);
+    huge.layers[0].annotations['vmplan.size'] = String(UNPACKED_LIMIT.bootFile + 1);
+    await client.putManifest('huge', Buffer.from(JSON.stringify(huge)), MEDIA.manifest);
+    const refused = await pullGuestImage(
+      client,
+      'huge',
+      join(folder, 'bomb-out'),
+      join(folder, 'bomb-blobs'),
+    ).then(
+      () => new Error('the pull succeeded'),
+      (caught: unknown) => caught as Error,
+    );
+    expect(refused.message).toBe(
+      `huge: part ${huge.layers[0].digest} says it unpacks to ${UNPACKED_LIMIT.bootFile + 1} bytes, over vmplan's ${UNPACKED_LIMIT.bootFile}`,
     );
     expect(() => statSync(join(folder, 'bomb-out', 'disk'))).toThrow();
   });

@@ -265,7 +265,11 @@ export async function executePlan(
     }),
   );
   if (json) printJson(io, 'run', run.record.status === 'passed', { run: run.record, nodes: run.nodes });
-  if (run.signal !== undefined) return signalExitCode(run.signal);
+  if (run.signal !== undefined) {
+    // Stopped: no shell, and no disk kept only for one (every job stopped mid-way kept its clone).
+    if (keepDisks) removeDisksKeptForShell(layout, run);
+    return signalExitCode(run.signal);
+  }
   if (shellOnFailure) await shellIntoFailure(io, layout, run, values, keepDisks);
   if (run.infrastructure.length > 0) {
     io.stderr(
@@ -304,11 +308,15 @@ async function shellIntoFailure(
     // The run's result stands whatever the shell met (an image gone from the cache, a VM that would not start).
     io.stderr(`vmplan: no shell in job ${failed?.job ?? '?'}: ${(error as Error).message}\n`);
   } finally {
-    if (keptForShell)
-      for (const node of run.plan.nodes)
-        if (node.kind === 'execute')
-          rmSync(join(layout.nodeDir(run.record.runId, node), 'disk.img'), { force: true });
+    if (keptForShell) removeDisksKeptForShell(layout, run);
   }
+}
+
+/** The root disks --shell-on-failure alone kept (the user did not ask for --keep-failed-disks): removed. */
+function removeDisksKeptForShell(layout: StateLayout, run: CollectedRun): void {
+  for (const node of run.plan.nodes)
+    if (node.kind === 'execute')
+      rmSync(join(layout.nodeDir(run.record.runId, node), 'disk.img'), { force: true });
 }
 
 /**
