@@ -30,6 +30,21 @@ jobs:
   return project;
 }
 
+/** A project whose qemu job `build` (its YAML body `job`) boots a root disk of 1 MiB of zeros in a folder of its own. */
+function diskProject(job: string) {
+  const disks = mkdtempSync(join(tmpdir(), 'vmplan-shell-disk-'));
+  const image = join(disks, 'disk.img');
+  writeFileSync(image, Buffer.alloc(1024 * 1024));
+  const project = testProject(`version: 1
+images:
+  tiny: { arch: arm64, kernel: ${guest}/kernel, initrd: ${guest}/initrd, disk: ${image}, cpus: 1, memory: 512, cmdline: "quiet cryptomgr.notests" }
+defaults: { image: tiny, executor: qemu }
+jobs:
+  build:
+${job}`);
+  return { disks, image, project };
+}
+
 /** The newest run's folder. */
 function latestRunDir(root: string): string {
   return join(root, '.vmplan/runs', readdirSync(join(root, '.vmplan/runs')).sort().pop()!);
@@ -123,18 +138,9 @@ describe.skipIf(guest === undefined)('vmplan shell RUN JOB', () => {
   });
 
   it("boots a clone of the failed job's kept root disk: the disk as the job left it, untouched by the shell", async () => {
-    const disks = mkdtempSync(join(tmpdir(), 'vmplan-shell-disk-'));
-    const image = join(disks, 'disk.img');
-    writeFileSync(image, Buffer.alloc(1024 * 1024));
-    const project = testProject(`version: 1
-images:
-  tiny: { arch: arm64, kernel: ${guest}/kernel, initrd: ${guest}/initrd, disk: ${image}, cpus: 1, memory: 512, cmdline: "quiet cryptomgr.notests" }
-defaults: { image: tiny, executor: qemu }
-jobs:
-  build:
-    run: printf job-was-here | dd of=/dev/vda conv=notrunc 2>/dev/null && sync && exit 4
-    run-as-root: true
-`);
+    const { disks, image, project } = diskProject(
+      '    run: printf job-was-here | dd of=/dev/vda conv=notrunc 2>/dev/null && sync && exit 4\n    run-as-root: true\n',
+    );
     try {
       const run = await runVmplan(['run', '--keep-failed-disks'], { cwd: project.root });
       expect(run.code, run.stdout + run.stderr).toBe(1);
@@ -170,17 +176,7 @@ jobs:
   });
 
   it('run --shell-on-failure stopped by Ctrl-C opens no shell and leaves no root disk it kept for one', async () => {
-    const disks = mkdtempSync(join(tmpdir(), 'vmplan-shell-stop-'));
-    const image = join(disks, 'disk.img');
-    writeFileSync(image, Buffer.alloc(1024 * 1024));
-    const project = testProject(`version: 1
-images:
-  tiny: { arch: arm64, kernel: ${guest}/kernel, initrd: ${guest}/initrd, disk: ${image}, cpus: 1, memory: 512, cmdline: "quiet cryptomgr.notests" }
-defaults: { image: tiny, executor: qemu }
-jobs:
-  build:
-    run: sleep 600
-`);
+    const { disks, image, project } = diskProject('    run: sleep 600\n');
     const args = ['run', '--shell-on-failure'];
     const session = onTerminal(
       [process.execPath, '--import', TSX_LOADER, `${REPO_ROOT}src/cli.ts`, ...args],
