@@ -9,6 +9,7 @@ import { REPO_ROOT, runVmplan, TSX_LOADER } from '../support/cli.js';
 import { commandWorks, prerequisite } from '../support/prerequisites.js';
 import { onTerminal } from '../support/pty.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { seededBytes } from '../support/seeded-bytes.js';
 
 const available = prerequisite(
   'docker-registry and script (the docker-registry and util-linux packages)',
@@ -30,7 +31,7 @@ function imageFolder(): string {
   mkdirSync(image, { recursive: true });
   writeFileSync(join(image, 'kernel'), randomBytes(200_000));
   writeFileSync(join(image, 'initrd'), randomBytes(300_000));
-  writeFileSync(join(image, 'disk'), randomBytes(12_000_000));
+  writeFileSync(join(image, 'disk'), seededBytes(12_000_000, 0xd15c)); // seeded: the same chunks every run
   return image;
 }
 

@@ -2,19 +2,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { chunkEnd, isZero, MAX_CHUNK, MIN_CHUNK } from '../../src/oci/chunking.js';
-
-/** Deterministic pseudo-random bytes (xorshift32 from a seed), so the test cuts the same bytes every time. */
-function bytes(length: number, seed: number): Buffer {
-  const words = new Uint32Array(Math.ceil(length / 4));
-  let state = seed;
-  for (let index = 0; index < words.length; index++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    words[index] = state >>> 0;
-  }
-  return Buffer.from(words.buffer, 0, length);
-}
+import { seededBytes as bytes } from '../support/seeded-bytes.js';
 
 /** The chunks of `data`, as sha256 hex of each. */
 function chunks(data: Buffer): string[] {
