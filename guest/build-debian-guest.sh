@@ -59,6 +59,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$CACHE" "$OUT" && CACHE=$(cd "$CACHE" && pwd) && OUT=$(cd "$OUT" && pwd)
 log() { echo "build-debian-guest: $*" >&2; }
 . "$HERE/debian-kernel.sh"
+. "$HERE/disk-layers.sh"
 vmplan_apt "$ARCH" "$CACHE"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vmplan-debian-guest.XXXXXX")
@@ -100,7 +101,23 @@ chmod 755 "$ROOTFS/usr/lib/vmplan/vmplan-agent.sh" "$ROOTFS/usr/share/vmplan/udh
 echo vmplan-guest >"$ROOTFS/etc/hostname"
 printf 'nameserver 10.0.2.3\n' >"$ROOTFS/etc/resolv.conf"
 
+# vmplan_clean_tree DIR: removes what differs from one build to the next (logs and caches with times in them,
+# identities made at random) and sets every time to SOURCE_DATE_EPOCH.
+vmplan_clean_tree() {
+  rm -rf "$1/var/cache/apt/archives"/*.deb "$1/var/lib/apt/lists"/*
+  rm -rf "$1/var/cache/apt"/*.bin "$1/var/cache/ldconfig/aux-cache" "$1/var/cache/debconf"/*-old \
+    "$1/var/lib/dpkg"/*-old "$1/etc/ssh"/ssh_host_* "$1/var/lib/dbus/machine-id" \
+    "$1/root/.bash_history" "$1/tmp"/* "$1/var/tmp"/*
+  find "$1/var/log" -type f -exec truncate -s 0 {} +
+  [ ! -e "$1/etc/machine-id" ] || : >"$1/etc/machine-id"
+  find "$1" -xdev -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+}
+
+BASE=""
 if [ -n "$SETUP" ]; then
+  # The tree before the setup script: the disk's first layer (see disk-layers.sh).
+  BASE="$WORK/base"
+  cp -a "$ROOTFS" "$BASE"
   log "running $SETUP in the new system"
   cp "$SETUP" "$ROOTFS/tmp/vmplan-setup"
   chmod 755 "$ROOTFS/tmp/vmplan-setup"
@@ -108,31 +125,19 @@ if [ -n "$SETUP" ]; then
   chroot "$ROOTFS" /tmp/vmplan-setup >&2 || { umount "$ROOTFS/proc"; echo "build-debian-guest: the setup script failed" >&2; exit 1; }
   umount "$ROOTFS/proc"
   rm -f "$ROOTFS/tmp/vmplan-setup"
+  vmplan_clean_tree "$BASE"
 fi
-rm -rf "$ROOTFS/var/cache/apt/archives"/*.deb "$ROOTFS/var/lib/apt/lists"/*
-# What differs from one build to the next: logs and caches with times in them, identities made at random.
-rm -rf "$ROOTFS/var/cache/apt"/*.bin "$ROOTFS/var/cache/ldconfig/aux-cache" "$ROOTFS/var/cache/debconf"/*-old \
-  "$ROOTFS/var/lib/dpkg"/*-old "$ROOTFS/etc/ssh"/ssh_host_* "$ROOTFS/var/lib/dbus/machine-id" \
-  "$ROOTFS/root/.bash_history" "$ROOTFS/tmp"/* "$ROOTFS/var/tmp"/*
-find "$ROOTFS/var/log" -type f -exec truncate -s 0 {} +
-[ ! -e "$ROOTFS/etc/machine-id" ] || : >"$ROOTFS/etc/machine-id"
-find "$ROOTFS" -xdev -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+vmplan_clean_tree "$ROOTFS"
 
-# The root disk: sparse, ext4, filled straight from the folder (no loop device, no mount).
+# The root disk: sparse, ext4, filled straight from the folder (no loop device, no mount); with a setup script,
+# the packages' tree first and the script's changes written over it.
 log "writing the $SIZE root disk"
-rm -f "$OUT/disk"
-truncate -s "$SIZE" "$OUT/disk"
-LC_ALL=C E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -F -L vmplan-root -U "$DISK_UUID" \
-  -E "lazy_itable_init=1,hash_seed=$DISK_UUID" -d "$ROOTFS" "$OUT/disk"
-# mkfs.ext4 -d (before e2fsprogs 1.47.1) copies each file's change time, which no one can set: set them all to
-# SOURCE_DATE_EPOCH. It numbers inodes in order, so the used ones are the root (2) and 11 up to the count in use.
-used=$(dumpe2fs -h "$OUT/disk" 2>/dev/null | awk -F: '/^Inode count/ { n = $2 } /^Free inodes/ { f = $2 } END { print n - f }')
-# The superblock's count of bytes ever written depends on how sparse the source files were: zeroed too.
-{
-  echo "sif <2> ctime @$SOURCE_DATE_EPOCH"
-  seq 11 "$used" | sed "s/.*/sif <&> ctime @$SOURCE_DATE_EPOCH/"
-  echo "ssv kbytes_written 0"
-} | E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH debugfs -w -f - "$OUT/disk" >/dev/null 2>&1
+if [ -n "$BASE" ]; then
+  mkdir "$WORK/layers"
+  vmplan_layered_disk "$OUT/disk" "$SIZE" "$BASE" "$ROOTFS" "$WORK/layers"
+else
+  vmplan_make_disk "$OUT/disk" "$SIZE" "$ROOTFS"
+fi
 
 # The initrd: static busybox and the modules to reach the disk.
 INITRD="$WORK/initrd"
