@@ -112,15 +112,30 @@ mount_share vmplan-job "$JOB" rw || setup_failed "cannot mount the vmplan-job sh
 # Settings written by the host (trusted): VMPLAN_JOB, VMPLAN_WORKDIR, VMPLAN_TIMEOUT_SECONDS, VMPLAN_RUN_AS_ROOT,
 # VMPLAN_WORKSPACE_MODE (overlay|copy), VMPLAN_WRITABLE_WORKSPACE, VMPLAN_COLLECT_ARTIFACTS, VMPLAN_COLLECT_REPORTS,
 # VMPLAN_COLLECT_OUTPUTS, VMPLAN_INPUTS (1: share vmplan-inputs goes over the snapshot), VMPLAN_NETWORK and
-# VMPLAN_DISK (1: the VM has a network device, a root disk; older hosts write neither: both assumed), VMPLAN_SHELL
+# VMPLAN_DISK (1: the VM has a network device, a root disk; older hosts write neither: both assumed),
+# VMPLAN_NET_STATIC (the network's addresses when the hypervisor fixes them: no DHCP), VMPLAN_SHELL
 # (1: an interactive shell on the console instead of the command).
 . "$JOB/job.env"
 say "job $VMPLAN_JOB"
 
 # Networking when the VM has a NIC and no one else set it up (busybox guests): in the background, while the
-# workspace is set up; the command waits for it.
+# workspace is set up; the command waits for it. With VMPLAN_NET_STATIC ("address/prefix gateway dns": QEMU's user
+# network, which always gives these) the agent sets them itself: no DHCP round trip, three processes. An image
+# whose own init configured the NIC keeps its address (adding the same one again fails quietly).
 ip link set lo up 2>/dev/null
-if [ "${VMPLAN_NETWORK:-1}" = "1" ]; then
+if [ "${VMPLAN_NETWORK:-1}" = "1" ] && [ -n "${VMPLAN_NET_STATIC:-}" ]; then
+  (
+    load_modules virtio_net
+    # shellcheck disable=SC2086 # three words
+    set -- $VMPLAN_NET_STATIC
+    if [ -d /sys/class/net/eth0 ]; then
+      ip link set eth0 up 2>/dev/null
+      ip addr add "$1" dev eth0 2>/dev/null
+      ip route add default via "$2" dev eth0 2>/dev/null
+      echo "nameserver $3" >/etc/resolv.conf
+    fi
+  ) &
+elif [ "${VMPLAN_NETWORK:-1}" = "1" ]; then
   (
     load_modules virtio_net
     DHCP=""

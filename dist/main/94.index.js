@@ -44,10 +44,10 @@ class QemuExecutor {
     }
     async preflight(plan) {
         const archs = new Set(plan.nodes.flatMap((node) => node.kind === 'prepare' && (0,_plan_image_users_js__WEBPACK_IMPORTED_MODULE_8__/* .executorsUsing */ .T)(plan, node).includes('qemu') ? [node.arch] : []));
-        const missing = [...archs].filter((arch) => (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawnSync)((0,_args_js__WEBPACK_IMPORTED_MODULE_6__/* .qemuBinary */ .Q)(arch), ['--version'], { stdio: 'ignore' }).status !== 0);
+        const missing = [...archs].filter((arch) => (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawnSync)((0,_args_js__WEBPACK_IMPORTED_MODULE_6__/* .qemuBinary */ .Q$)(arch), ['--version'], { stdio: 'ignore' }).status !== 0);
         if (missing.length > 0) {
             throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(missing.map((arch) => ({
-                message: `${(0,_args_js__WEBPACK_IMPORTED_MODULE_6__/* .qemuBinary */ .Q)(arch)} is not installed (needed for ${arch} guests): apt-get install ${QEMU_PACKAGES[arch]}`,
+                message: `${(0,_args_js__WEBPACK_IMPORTED_MODULE_6__/* .qemuBinary */ .Q$)(arch)} is not installed (needed for ${arch} guests): apt-get install ${QEMU_PACKAGES[arch]}`,
             })));
         }
     }
@@ -69,6 +69,7 @@ class QemuExecutor {
             enforcesReadOnlyShares: virtiofsd === undefined,
             // virtiofsd runs as root: without CAP_MKNOD it makes no device node, but it keeps a guest's chmod u+s.
             sharesKeepSetId: virtiofsd !== undefined,
+            staticNetwork: _args_js__WEBPACK_IMPORTED_MODULE_6__/* .QEMU_USER_NETWORK */ .YH,
             async launch(spec, log) {
                 if (!accels.has(spec.arch))
                     accels.set(spec.arch, (0,_accel_js__WEBPACK_IMPORTED_MODULE_5__/* .chooseAccel */ .ug)(spec.arch, spec, cacheDir));

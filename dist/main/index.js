@@ -44615,7 +44615,7 @@ function kvmBlocker(arch) {
  * second; a broken one (nested virtualization gone wrong) crawls and misses the deadline.
  */
 async function kvmProbeBoot(arch, kernel, initrd, deadlineMs = 20_000) {
-    const args = (0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuArgs */ .Y)({
+    const args = (0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuArgs */ .YZ)({
         name: 'kvm-probe',
         arch,
         cpus: 1,
@@ -44630,7 +44630,7 @@ async function kvmProbeBoot(arch, kernel, initrd, deadlineMs = 20_000) {
         pidFile: (0,node_path__WEBPACK_IMPORTED_MODULE_3__.join)((0,node_os__WEBPACK_IMPORTED_MODULE_2__.tmpdir)(), `vmplan-kvm-probe-${process.pid}.pid`),
         network: false,
     }, { accel: 'kvm', shares: '9p' });
-    const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)((0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuBinary */ .Q)(arch), args, { stdio: 'ignore' });
+    const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)((0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuBinary */ .Q$)(arch), args, { stdio: 'ignore' });
     const exited = new Promise((resolve) => {
         child.once('exit', (code) => resolve(code));
         child.once('error', () => resolve('no-start'));
@@ -44677,11 +44677,18 @@ async function chooseAccel(arch, probe, cacheDir, probeBoot = kvmProbeBoot, bloc
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Q: () => (/* binding */ qemuBinary),
-/* harmony export */   Y: () => (/* binding */ qemuArgs)
+/* harmony export */   Q$: () => (/* binding */ qemuBinary),
+/* harmony export */   YH: () => (/* binding */ QEMU_USER_NETWORK),
+/* harmony export */   YZ: () => (/* binding */ qemuArgs)
 /* harmony export */ });
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(83916);
 
+/** QEMU's user network as vmplan pins it (its defaults, written out so the agent can rely on them). */
+const QEMU_USER_NETWORK = {
+    address: '10.0.2.15/24',
+    gateway: '10.0.2.2',
+    dns: '10.0.2.3',
+};
 /** The QEMU binary for a guest architecture. */
 function qemuBinary(arch) {
     return arch === 'arm64' ? 'qemu-system-aarch64' : 'qemu-system-x86_64';
@@ -44734,8 +44741,11 @@ function qemuArgs(spec, options) {
     spec.shares.forEach((share, index) => {
         args.push(...shareArgs(share, index, options));
     });
-    if (spec.network)
-        args.push('-netdev', 'user,id=net0', '-device', 'virtio-net-pci,netdev=net0');
+    if (spec.network) {
+        const { address, gateway, dns } = QEMU_USER_NETWORK;
+        const netdev = `user,id=net0,net=${address.replace(/\.\d+\//, '.0/')},host=${gateway},dns=${dns},dhcpstart=${address.split('/')[0]}`;
+        args.push('-netdev', netdev, '-device', 'virtio-net-pci,netdev=net0');
+    }
     args.push('-pidfile', spec.pidFile);
     return args;
 }
@@ -44891,12 +44901,12 @@ async function startQemuVm(spec, options) {
             throw new Error(`virtiofsd did not start within 5 s (${stderr.trim().split('\n').pop() ?? 'no message'}); set VMPLAN_QEMU_SHARES=9p to share folders over 9p instead`);
         }
     }
-    const args = (0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuArgs */ .Y)(spec, {
+    const args = (0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuArgs */ .YZ)(spec, {
         accel: options.accel,
         shares: options.virtiofsd === undefined ? '9p' : 'virtiofs',
         virtiofsSockets: sockets,
     });
-    const binary = (0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuBinary */ .Q)(spec.arch);
+    const binary = (0,_args_js__WEBPACK_IMPORTED_MODULE_5__/* .qemuBinary */ .Q$)(spec.arch);
     const spawnedAt = Date.now();
     const qemu = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(binary, args, {
         stdio: interactive ? ['inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],
@@ -45550,6 +45560,10 @@ function writeGuestFiles(folder, settings, secrets) {
         // Overlay mode: share vmplan-inputs goes over the snapshot (the outputs of the jobs it needs).
         VMPLAN_INPUTS: settings.inputs ? '1' : '0',
         VMPLAN_NETWORK: settings.network === false ? '0' : '1',
+        // "address/prefix gateway dns", or empty: ask DHCP.
+        VMPLAN_NET_STATIC: settings.network !== false && settings.staticNetwork !== undefined
+            ? `${settings.staticNetwork.address} ${settings.staticNetwork.gateway} ${settings.staticNetwork.dns}`
+            : '',
         VMPLAN_DISK: settings.disk ? '1' : '0',
         VMPLAN_SHELL: settings.shell === true ? '1' : '0',
         // One "name path" per line: share vmplan-cache-<name> goes at path.
@@ -45900,6 +45914,7 @@ async function runTimedVmJob(context, launcher, given, seen) {
         workspaceMode: settings.workspaceMode,
         inputs: context.inputs.length > 0 && settings.workspaceMode !== 'copy',
         network: context.network,
+        staticNetwork: context.network ? launcher.staticNetwork : undefined,
         disk: image.disk !== null,
         shell,
     }, shell ? {} : context.secrets);

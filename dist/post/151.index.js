@@ -36,6 +36,12 @@ var external_node_path_ = __webpack_require__(6760);
 var atomic_write = __webpack_require__(5105);
 ;// CONCATENATED MODULE: ./src/executors/qemu/args.ts
 
+/** QEMU's user network as vmplan pins it (its defaults, written out so the agent can rely on them). */
+const QEMU_USER_NETWORK = {
+    address: '10.0.2.15/24',
+    gateway: '10.0.2.2',
+    dns: '10.0.2.3',
+};
 /** The QEMU binary for a guest architecture. */
 function qemuBinary(arch) {
     return arch === 'arm64' ? 'qemu-system-aarch64' : 'qemu-system-x86_64';
@@ -88,8 +94,11 @@ function qemuArgs(spec, options) {
     spec.shares.forEach((share, index) => {
         args.push(...shareArgs(share, index, options));
     });
-    if (spec.network)
-        args.push('-netdev', 'user,id=net0', '-device', 'virtio-net-pci,netdev=net0');
+    if (spec.network) {
+        const { address, gateway, dns } = QEMU_USER_NETWORK;
+        const netdev = `user,id=net0,net=${address.replace(/\.\d+\//, '.0/')},host=${gateway},dns=${dns},dhcpstart=${address.split('/')[0]}`;
+        args.push('-netdev', netdev, '-device', 'virtio-net-pci,netdev=net0');
+    }
     args.push('-pidfile', spec.pidFile);
     return args;
 }
@@ -441,6 +450,7 @@ class QemuExecutor {
             enforcesReadOnlyShares: virtiofsd === undefined,
             // virtiofsd runs as root: without CAP_MKNOD it makes no device node, but it keeps a guest's chmod u+s.
             sharesKeepSetId: virtiofsd !== undefined,
+            staticNetwork: QEMU_USER_NETWORK,
             async launch(spec, log) {
                 if (!accels.has(spec.arch))
                     accels.set(spec.arch, chooseAccel(spec.arch, spec, cacheDir));

@@ -434,6 +434,10 @@ function writeGuestFiles(folder, settings, secrets) {
         // Overlay mode: share vmplan-inputs goes over the snapshot (the outputs of the jobs it needs).
         VMPLAN_INPUTS: settings.inputs ? '1' : '0',
         VMPLAN_NETWORK: settings.network === false ? '0' : '1',
+        // "address/prefix gateway dns", or empty: ask DHCP.
+        VMPLAN_NET_STATIC: settings.network !== false && settings.staticNetwork !== undefined
+            ? `${settings.staticNetwork.address} ${settings.staticNetwork.gateway} ${settings.staticNetwork.dns}`
+            : '',
         VMPLAN_DISK: settings.disk ? '1' : '0',
         VMPLAN_SHELL: settings.shell === true ? '1' : '0',
         // One "name path" per line: share vmplan-cache-<name> goes at path.
@@ -784,6 +788,7 @@ async function runTimedVmJob(context, launcher, given, seen) {
         workspaceMode: settings.workspaceMode,
         inputs: context.inputs.length > 0 && settings.workspaceMode !== 'copy',
         network: context.network,
+        staticNetwork: context.network ? launcher.staticNetwork : undefined,
         disk: image.disk !== null,
         shell,
     }, shell ? {} : context.secrets);

@@ -287,7 +287,7 @@ describe('qemuArgs', () => {
         '-drive file=/runs/r1/jobs/unit/disk.img,format=raw,if=none,id=disk0 -device virtio-blk-pci,drive=disk0',
         '-chardev socket,id=fs0,path=/tmp/v/job.sock -device vhost-user-fs-pci,chardev=fs0,tag=vmplan-job',
         '-chardev socket,id=fs1,path=/tmp/v/work.sock -device vhost-user-fs-pci,chardev=fs1,tag=vmplan-work',
-        '-netdev user,id=net0 -device virtio-net-pci,netdev=net0 -pidfile /runs/r1/jobs/unit/vfkit.pid',
+        '-netdev user,id=net0,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,dhcpstart=10.0.2.15 -device virtio-net-pci,netdev=net0 -pidfile /runs/r1/jobs/unit/vfkit.pid',
       ].join(' '),
     );
   });

@@ -155,7 +155,13 @@ describe("a job's network: none beats its image's nat", () => {
   it('keeps NAT when nothing says none (the control)', () => {
     const job = node(yaml(', network: nat', ''));
     expect(job.network).toBeUndefined();
-    const nat = { qemu: ['user,id=net0', 'virtio-net-pci,netdev=net0'], vfkit: ['virtio-net,nat'] };
+    const nat = {
+      qemu: [
+        'user,id=net0,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,dhcpstart=10.0.2.15',
+        'virtio-net-pci,netdev=net0',
+      ],
+      vfkit: ['virtio-net,nat'],
+    };
     expect(devices(job)).toEqual(nat);
     // untrusted-network: none holds only untrusted runs.
     expect(devices(job, { ...heldToNone, trusted: true })).toEqual(nat);
@@ -374,6 +380,7 @@ describe("a VM job's guest folder (what the guest agent reads)", () => {
       ),
     );
     expect(chosen).toMatchObject({
+      VMPLAN_NET_STATIC: '',
       VMPLAN_RUN_AS_ROOT: '1',
       VMPLAN_WRITABLE_WORKSPACE: '1',
       VMPLAN_NETWORK: '1',
@@ -381,6 +388,17 @@ describe("a VM job's guest folder (what the guest agent reads)", () => {
       VMPLAN_INPUTS: '1',
       VMPLAN_WORKSPACE_MODE: 'copy',
     });
+  });
+
+  it('gives the guest the addresses of a NAT that always hands out the same ones, and none without a network', () => {
+    const job = '  unit: { run: make, image: guest, executor: qemu }\n';
+    const fixed = { address: '10.0.2.15/24', gateway: '10.0.2.2', dns: '10.0.2.3' };
+    const env = (settings: Partial<GuestJobSettings>) => sourced(join(write(job, settings), 'job.env'));
+    expect(env({ network: true, staticNetwork: fixed }).VMPLAN_NET_STATIC).toBe(
+      '10.0.2.15/24 10.0.2.2 10.0.2.3',
+    );
+    expect(env({ network: false, staticNetwork: fixed }).VMPLAN_NET_STATIC).toBe('');
+    expect(env({ network: true }).VMPLAN_NET_STATIC).toBe('');
   });
 
   it('keeps secrets in secrets.env alone, readable by the runner user only, in a folder only that user can enter', () => {

@@ -1,5 +1,5 @@
 import { InternalError } from '../../errors.js';
-import type { VmShare, VmSpec } from '../vm/vm-spec.js';
+import type { StaticNetwork, VmShare, VmSpec } from '../vm/vm-spec.js';
 
 /** How a QEMU VM is accelerated and how it shares folders. */
 export interface QemuOptions {
@@ -9,6 +9,13 @@ export interface QemuOptions {
   /** virtiofsd socket per share tag (virtiofs only). */
   virtiofsSockets?: Record<string, string>;
 }
+
+/** QEMU's user network as vmplan pins it (its defaults, written out so the agent can rely on them). */
+export const QEMU_USER_NETWORK: StaticNetwork = {
+  address: '10.0.2.15/24',
+  gateway: '10.0.2.2',
+  dns: '10.0.2.3',
+};
 
 /** The QEMU binary for a guest architecture. */
 export function qemuBinary(arch: VmSpec['arch']): string {
@@ -69,7 +76,11 @@ export function qemuArgs(spec: VmSpec, options: QemuOptions): string[] {
   spec.shares.forEach((share, index) => {
     args.push(...shareArgs(share, index, options));
   });
-  if (spec.network) args.push('-netdev', 'user,id=net0', '-device', 'virtio-net-pci,netdev=net0');
+  if (spec.network) {
+    const { address, gateway, dns } = QEMU_USER_NETWORK;
+    const netdev = `user,id=net0,net=${address.replace(/\.\d+\//, '.0/')},host=${gateway},dns=${dns},dhcpstart=${address.split('/')[0]}`;
+    args.push('-netdev', netdev, '-device', 'virtio-net-pci,netdev=net0');
+  }
   args.push('-pidfile', spec.pidFile);
   return args;
 }

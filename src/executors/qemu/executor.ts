@@ -8,7 +8,7 @@ import type { JobContext, JobExecutor, JobOutcome } from '../contract.js';
 import type { ExecutorRuntime } from '../descriptor.js';
 import { runVmJob, type VmLauncher } from '../vm/vm-job.js';
 import { chooseAccel } from './accel.js';
-import { qemuBinary } from './args.js';
+import { QEMU_USER_NETWORK, qemuBinary } from './args.js';
 import { findVirtiofsd, startQemuVm } from './vm.js';
 
 /** Package that provides each QEMU binary on Debian/Ubuntu, for error messages. */
@@ -61,6 +61,7 @@ export class QemuExecutor implements JobExecutor {
       enforcesReadOnlyShares: virtiofsd === undefined,
       // virtiofsd runs as root: without CAP_MKNOD it makes no device node, but it keeps a guest's chmod u+s.
       sharesKeepSetId: virtiofsd !== undefined,
+      staticNetwork: QEMU_USER_NETWORK,
       async launch(spec, log) {
         if (!accels.has(spec.arch)) accels.set(spec.arch, chooseAccel(spec.arch, spec, cacheDir));
         const { accel, reason } = await accels.get(spec.arch)!;

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ExecuteNode, reportGlobs } from '../../plan/schema.js';
+import type { StaticNetwork } from './vm-spec.js';
 
 /** Quotes a value for POSIX sh: single quotes, with embedded ones closed, escaped and reopened. */
 export function shellQuote(value: string): string {
@@ -37,6 +38,8 @@ export interface GuestJobSettings {
   inputs?: boolean;
   /** The VM has a network device (the agent loads its driver and asks for an address only then). */
   network?: boolean;
+  /** Addresses to set without DHCP (the hypervisor's NAT always gives these). */
+  staticNetwork?: StaticNetwork;
   /** The VM has a root disk (the agent loads the block and ext4 drivers only then). */
   disk?: boolean;
   /** An interactive shell on the console instead of the command (`vmplan shell`). */
@@ -64,6 +67,11 @@ export function writeGuestFiles(
     // Overlay mode: share vmplan-inputs goes over the snapshot (the outputs of the jobs it needs).
     VMPLAN_INPUTS: settings.inputs ? '1' : '0',
     VMPLAN_NETWORK: settings.network === false ? '0' : '1',
+    // "address/prefix gateway dns", or empty: ask DHCP.
+    VMPLAN_NET_STATIC:
+      settings.network !== false && settings.staticNetwork !== undefined
+        ? `${settings.staticNetwork.address} ${settings.staticNetwork.gateway} ${settings.staticNetwork.dns}`
+        : '',
     VMPLAN_DISK: settings.disk ? '1' : '0',
     VMPLAN_SHELL: settings.shell === true ? '1' : '0',
     // One "name path" per line: share vmplan-cache-<name> goes at path.

@@ -29,7 +29,7 @@ import { writeGuestFiles } from './guest-files.js';
 import { type GuestUptimes, readGuestResult } from './guest-result.js';
 import { type InertMounts, mountInert } from './inert-mounts.js';
 import { followFile } from './tail-file.js';
-import { buildVmSpec, type VmShare, type VmSpec } from './vm-spec.js';
+import { buildVmSpec, type StaticNetwork, type VmShare, type VmSpec } from './vm-spec.js';
 
 /** A running VM process. */
 export interface VmProcess {
@@ -62,6 +62,8 @@ export interface VmLauncher {
    * shares a guest can write are then bind-mounted `nosuid,nodev` on the host for as long as it can write them.
    */
   readonly sharesKeepSetId?: boolean;
+  /** The addresses its NAT always gives the guest, when they are fixed: the agent sets them without DHCP. */
+  readonly staticNetwork?: StaticNetwork;
   /** Starts the VM; throws with a clear message when it cannot even start. */
   launch(spec: VmSpec, log: JobLog): Promise<VmProcess>;
   /** Why the VM process failed, from its exit and stderr (e.g. vfkit's `Error: ...` line). */
@@ -155,6 +157,7 @@ async function runTimedVmJob(
       workspaceMode: settings.workspaceMode,
       inputs: context.inputs.length > 0 && settings.workspaceMode !== 'copy',
       network: context.network,
+      staticNetwork: context.network ? launcher.staticNetwork : undefined,
       disk: image.disk !== null,
       shell,
     },

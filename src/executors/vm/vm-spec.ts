@@ -94,3 +94,14 @@ export function buildVmSpec(input: {
     ...(input.interactive === true ? { console: 'stdio' as const } : {}),
   };
 }
+
+/**
+ * Addresses a hypervisor's NAT always gives its guest (QEMU's user network, pinned on its command line): the
+ * agent sets them itself instead of asking DHCP, which under emulation costs a round trip and several processes.
+ */
+export interface StaticNetwork {
+  /** The guest's address with its prefix length, e.g. 10.0.2.15/24. */
+  address: string;
+  gateway: string;
+  dns: string;
+}
