@@ -15,7 +15,13 @@ import { InputError } from '../../src/errors.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { assertRunId, newRunId, StateLayout } from '../../src/records/layout.js';
 import { SpaceReserve } from '../../src/records/reserve.js';
-import { listRunIds, RunStore, readNodeRecords, readRunRecord } from '../../src/records/store.js';
+import {
+  listRunIds,
+  openRunStore,
+  RunStore,
+  readNodeRecords,
+  readRunRecord,
+} from '../../src/records/store.js';
 import { context, jobs, runStart } from '../support/jobs.js';
 import { prerequisite } from '../support/prerequisites.js';
 
@@ -113,6 +119,73 @@ describe('RunStore', () => {
     expect(readRunRecord(layout, store.runId)).toMatchObject({ status: 'failed', message: 'vmplan error' });
     const b = JSON.parse(readFileSync(join(layout.runDir(store.runId), 'jobs', 'b', 'status.json'), 'utf8'));
     expect(b.status).toBe('cancelled');
+  });
+
+  it('a write that fails for another reason than space keeps the reserve and is not called a full disk', () => {
+    const runId = '20261129T100000Z-0000000c';
+    mkdirSync(layout.runDir(runId), { recursive: true });
+    const reserve = SpaceReserve.create(layout.runDir(runId));
+    const store = RunStore.create(layout, runStart(plan, runId), plan, reserve);
+    // The job's folder is replaced by a file: its status.json cannot be written, whatever space there is.
+    const nodeDir = join(layout.runDir(runId), 'jobs', 'a');
+    rmSync(nodeDir, { recursive: true, force: true });
+    writeFileSync(nodeDir, '');
+    expect(() => store.start('job:a')).toThrow(/EEXIST|ENOTDIR/);
+    expect(store.infrastructureProblems).toEqual([]);
+    expect(existsSync(join(layout.runDir(runId), '.space-reserve'))).toBe(true);
+  });
+
+  it('gives the reserved space back once the records are final, also when the reserve file is gone already', () => {
+    for (const [runId, removedBefore] of [
+      ['20261129T100000Z-0000000d', false],
+      ['20261129T100000Z-0000000e', true],
+    ] as const) {
+      mkdirSync(layout.runDir(runId), { recursive: true });
+      const reserve = join(layout.runDir(runId), '.space-reserve');
+      const store = RunStore.create(
+        layout,
+        runStart(plan, runId),
+        plan,
+        SpaceReserve.create(layout.runDir(runId)),
+      );
+      store.start('job:a');
+      store.finishNode('job:a', 'passed', { exitCode: 0 });
+      expect(existsSync(reserve)).toBe(true);
+      // A host job may clean up its run's folder: ending the run must not fail for that.
+      if (removedBefore) rmSync(reserve);
+      store.finish('failed', '"b" failed', 'skipped');
+      expect(existsSync(reserve)).toBe(false);
+      expect(readRunRecord(layout, runId)).toMatchObject({
+        status: 'failed',
+        counts: { passed: 1, skipped: 1 },
+      });
+    }
+  });
+
+  it('a run opened from its records (to finish one left running) keeps what its jobs already recorded', () => {
+    const first = createStore('20261129T100000Z-0000000f');
+    first.start('job:a', new Date('2026-11-29T10:00:01.000Z'));
+    first.finishNode('job:a', 'passed', { exitCode: 0 }, new Date('2026-11-29T10:00:03.000Z'));
+    first.start('job:b', new Date('2026-11-29T10:00:04.000Z'));
+    // The process that ran it is gone; another opens the records and ends the run.
+    const reopened = openRunStore(layout, first.runId, plan);
+    expect(reopened.record).toEqual(first.record);
+    expect(reopened.allNodes()).toEqual(first.allNodes());
+    reopened.finish(
+      'cancelled',
+      'vmplan ended without finishing the run',
+      'cancelled',
+      new Date('2026-11-29T10:00:09.000Z'),
+    );
+    expect(readNodeRecords(layout, first.runId, plan)).toMatchObject([
+      { status: 'passed', exitCode: 0, durationMs: 2000, message: null },
+      { status: 'cancelled', durationMs: 5000, message: 'vmplan ended without finishing the run' },
+    ]);
+    expect(readRunRecord(layout, first.runId)).toMatchObject({
+      status: 'cancelled',
+      durationMs: 9000,
+      counts: { passed: 1, cancelled: 1 },
+    });
   });
 
   it('rejects records that are not valid, naming the file', () => {
