@@ -56,6 +56,46 @@ describe('run ids', () => {
   });
 });
 
+describe('the state folder', () => {
+  it('keeps each run as the README lays it out; what outlives runs goes to the cache folder', () => {
+    const vmPlan = buildPlan(
+      jobs(`version: 1
+images:
+  guest: { arch: arm64, kernel: k, initrd: i }
+jobs:
+  build: { run: make, executor: host }
+  unit: { run: make test, image: guest, executor: qemu }
+`),
+      context(),
+    );
+    const own = new StateLayout(join(root, 'laid-out'));
+    const runId = '20261129T100000Z-00000010';
+    const store = RunStore.create(own, runStart(vmPlan, runId), vmPlan, undefined);
+    store.finish('passed', null);
+    const run = join(own.root, 'runs', runId);
+    expect([
+      own.runRecord(runId),
+      own.planFile(runId),
+      own.resultsFile(runId),
+      own.snapshotDir(runId),
+    ]).toEqual(['run.json', 'plan.json', 'results.json', 'snapshot'].map((name) => join(run, name)));
+    for (const file of [
+      'run.json',
+      'jobs/build/status.json',
+      'jobs/unit/status.json',
+      'images/guest/status.json',
+    ])
+      expect(existsSync(join(run, file))).toBe(true);
+    expect(store.node('job:unit').logs).toEqual({ host: 'jobs/unit/host.log', guest: 'jobs/unit/guest.log' });
+    // Recorded durations outlive runs: in the cache folder, `cache/` inside the state folder unless one is given.
+    expect(own.cacheDir).toBe(join(own.root, 'cache'));
+    expect(own.durationsFile).toBe(join(own.root, 'cache', 'durations.json'));
+    const apart = new StateLayout(join(root, 'state'), join(root, 'elsewhere'));
+    expect(apart.durationsFile).toBe(join(root, 'elsewhere', 'durations.json'));
+    expect(apart.runsDir).toBe(join(root, 'state', 'runs'));
+  });
+});
+
 describe('RunStore', () => {
   it('writes a running run and pending nodes, then terminal records on finish', () => {
     const store = createStore('20261129T100000Z-00000001');
