@@ -1,7 +1,13 @@
 // The CLI's final table and the durations every report prints: exact text at each unit's boundary.
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../src/plan/build.js';
-import { formatDuration, renderPhaseTables, renderRunTable, textTable } from '../../src/records/render.js';
+import {
+  formatDuration,
+  jobCounts,
+  renderPhaseTables,
+  renderRunTable,
+  textTable,
+} from '../../src/records/render.js';
 import {
   type Attempt,
   type NodeRecord,
@@ -239,6 +245,45 @@ jobs:
       '',
       'Run 20261203T100000Z-0000abcd: running for 0 ms (1 running)',
     ]);
+  });
+});
+
+describe('jobCounts', () => {
+  const plan = buildPlan(
+    jobs('version: 1\ndefaults: { executor: host }\njobs:\n  a: { run: x }\n'),
+    context(),
+  );
+  const node = (job: string, status: NodeRecord['status']): NodeRecord => ({
+    schemaVersion: 1,
+    nodeId: `job:${job}`,
+    kind: 'execute',
+    job,
+    executor: 'host',
+    status,
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+    exitCode: null,
+    message: null,
+    logs: { host: `jobs/${job}/host.log`, guest: null },
+  });
+
+  it('reads outcomes first (passed, failed, timed out, cancelled, skipped), then what is still to come', () => {
+    // Whatever order the record or the jobs list them in.
+    const finished = finishedRun(plan, {
+      counts: { skipped: 5, cancelled: 4, timed_out: 3, failed: 2, passed: 1 },
+    });
+    expect(jobCounts(finished, [])).toBe('1 passed, 2 failed, 3 timed out, 4 cancelled, 5 skipped');
+    const running = finishedRun(plan, { status: 'running', durationMs: null, finishedAt: null, counts: {} });
+    const nodes = [
+      node('a', 'pending'),
+      node('b', 'running'),
+      node('c', 'skipped'),
+      node('d', 'cancelled'),
+      node('e', 'pending'),
+      node('f', 'failed'),
+    ];
+    expect(jobCounts(running, nodes)).toBe('1 failed, 1 cancelled, 1 skipped, 1 running, 2 pending');
   });
 });
 
