@@ -8,7 +8,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
@@ -93,6 +93,20 @@ jobs:
     const apart = new StateLayout(join(root, 'state'), join(root, 'elsewhere'));
     expect(apart.durationsFile).toBe(join(root, 'elsewhere', 'durations.json'));
     expect(apart.runsDir).toBe(join(root, 'state', 'runs'));
+  });
+});
+
+describe("a host job's workspace", () => {
+  it('may go, best first, to its job folder, the cache folder, or a folder of this user in the temporary folder', () => {
+    const own = new StateLayout(join(root, 'state'), join(root, 'cache-elsewhere'));
+    const runId = '20261129T100000Z-00000011';
+    expect(own.hostWorkspaceCandidates(runId, 'unit')).toEqual([
+      join(own.runDir(runId), 'jobs', 'unit', 'workspace'),
+      join(root, 'cache-elsewhere', 'workspaces', runId, 'unit'),
+      join(tmpdir(), `vmplan-${userInfo().uid}`, 'workspaces', runId, 'unit'),
+    ]);
+    // A run id is never a path: none of the places can be outside where they belong.
+    expect(() => own.hostWorkspaceCandidates('../../../etc', 'unit')).toThrow(/is not a run id/);
   });
 });
 
