@@ -44,6 +44,8 @@ export class RunStore {
   private readonly nodeFolders = new Map<string, string>();
   private reserve: SpaceReserve | undefined;
   private readonly problems: string[] = [];
+  /** The run ended in memory but its terminal run.json could not be written yet: the next finish tries again. */
+  private terminalUnwritten = false;
 
   private constructor(
     private readonly layout: StateLayout,
@@ -162,12 +164,13 @@ export class RunStore {
 
   /** True once run.json holds a terminal status. */
   get finished(): boolean {
-    return this.run.status !== 'running';
+    return this.run.status !== 'running' && !this.terminalUnwritten;
   }
 
   /**
    * Ends the run: any node still pending or running is closed with `leftover` status and the message, then
-   * run.json gets its terminal status, counts and duration. Synchronous and idempotent.
+   * run.json gets its terminal status, counts and duration. Synchronous and idempotent once run.json is written;
+   * until then each call tries again (with its own status and message).
    */
   finish(
     status: RunStatus,
@@ -207,7 +210,9 @@ export class RunStore {
       finishedAt: now.toISOString(),
       durationMs: Math.max(0, now.getTime() - Date.parse(this.run.startedAt)),
     });
+    this.terminalUnwritten = true;
     this.writeRun();
+    this.terminalUnwritten = false;
     // The records are final: what was set aside for them can go to what comes next (results.json).
     this.reserve?.release();
     if (unwritable !== undefined) throw unwritable;

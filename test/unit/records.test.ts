@@ -242,6 +242,28 @@ describe('RunStore', () => {
     });
   });
 
+  it('a run.json that could not be written terminal is written by the next finish, with what that one says', () => {
+    const store = createStore('20261129T100000Z-00000012');
+    store.start('job:a');
+    // Something is in run.json's place that a record cannot replace (a folder): ending the run cannot write it.
+    const path = layout.runRecord(store.runId);
+    rmSync(path);
+    mkdirSync(path);
+    expect(() => store.finish('passed', null)).toThrow(/run\.json/);
+    expect(store.finished).toBe(false);
+    rmSync(path, { recursive: true });
+    // The engine's second try says why the first failed; it is not skipped as if run.json were terminal.
+    store.finish('failed', 'a record of the finished run could not be written');
+    expect(store.finished).toBe(true);
+    expect(readRunRecord(layout, store.runId)).toMatchObject({
+      status: 'failed',
+      message: 'a record of the finished run could not be written',
+      counts: { cancelled: 2 },
+    });
+    store.finish('cancelled', 'late');
+    expect(readRunRecord(layout, store.runId).status).toBe('failed');
+  });
+
   it('rejects records that are not valid, naming the file', () => {
     const store = createStore('20261129T100000Z-00000004');
     const path = layout.runRecord(store.runId);
