@@ -101,6 +101,28 @@ describe('JobLog', () => {
     }
   });
 
+  it('never cuts an endless line between the two halves of a character (an emoji), nor moves a cut for others', async () => {
+    // The first and last characters beyond 16 bits, an emoji, and the 16-bit ones on either side of the halves.
+    const cases: [string, number][] = [
+      ['\u{10000}', MAX_LINE_CHARS - 1],
+      ['😀', MAX_LINE_CHARS - 1],
+      ['\u{10FFFD}', MAX_LINE_CHARS - 1],
+      ['\uD7FF', MAX_LINE_CHARS],
+      ['\uE000', MAX_LINE_CHARS],
+    ];
+    for (const [character, firstLine] of cases) {
+      const path = join(folder, `wide-${character.codePointAt(0)}.log`);
+      const log = new JobLog(path, new Masker([]), undefined);
+      const text = `${'x'.repeat(MAX_LINE_CHARS - 1)}${character}${'y'.repeat(MAX_LINE_CHARS)}`;
+      await pipeline(Readable.from([Buffer.from(text)]), log.input());
+      await log.close();
+      const lines = readFileSync(path, 'utf8').split('\n');
+      expect(lines[0]!.length).toBe(firstLine);
+      expect(lines.every((line) => line.length <= MAX_LINE_CHARS)).toBe(true);
+      expect(lines.join('') === text).toBe(true);
+    }
+  });
+
   it('cuts endless lines so memory stays bounded', async () => {
     const path = join(folder, 'c.log');
     const log = new JobLog(path, new Masker([]), undefined);
