@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { InternalError, isOutOfSpace } from '../errors.js';
+import { InfrastructureError, InputError, InternalError, isOutOfSpace } from '../errors.js';
 import type { Plan, PlanNode } from '../plan/schema.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { readJsonFile } from '../util/read-json.js';
@@ -257,6 +257,9 @@ export class RunStore {
     try {
       writeJsonAtomic(path, value);
     } catch (error) {
+      // Something in a record's place that cannot be replaced (a folder, a symlink a job put there) is vmplan's own
+      // trouble, as any record it cannot write: not the user's input.
+      if (error instanceof InputError) throw new InfrastructureError(error.message);
       if (!isOutOfSpace(error)) throw error;
       this.addInfrastructureProblem(
         `the state folder ran out of space (${(error as NodeJS.ErrnoException).code}) while writing ${path}`,

@@ -213,6 +213,9 @@ jobs:
     expect(
       run.notes.filter((note) => note.startsWith(`vmplan: a record could not be written: ${reason}`)),
     ).toHaveLength(1);
+    // vmplan's own trouble: the CLI exits 3 for it.
+    expect(run.store().infrastructureProblems).toEqual([record.message]);
+    expect(run.notes).toContain(`vmplan: ${record.message}`);
     expect(statusOf(run.layout, record, 'a').status).toBe('passed');
   });
 

@@ -6,12 +6,13 @@ import {
   opendirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
+import { InfrastructureError, InputError } from '../../src/errors.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { assertRunId, newRunId, StateLayout } from '../../src/records/layout.js';
 import { SpaceReserve } from '../../src/records/reserve.js';
@@ -262,6 +263,27 @@ describe('RunStore', () => {
     });
     store.finish('cancelled', 'late');
     expect(readRunRecord(layout, store.runId).status).toBe('failed');
+  });
+
+  it("a record that cannot be written because something else is in its place is vmplan's own trouble, not bad input", () => {
+    const store = createStore('20261129T100000Z-00000013');
+    // A host job replaced its status.json with a symlink to a file of the user's: never written through.
+    const status = join(layout.runDir(store.runId), 'jobs', 'a', 'status.json');
+    const elsewhere = join(root, 'users-file');
+    writeFileSync(elsewhere, 'keep');
+    rmSync(status);
+    symlinkSync(elsewhere, status);
+    let error: unknown;
+    try {
+      store.start('job:a');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InfrastructureError);
+    expect((error as Error).message).toBe(
+      `${status} is a symlink: vmplan does not write through symlinks to files; give the real path`,
+    );
+    expect(readFileSync(elsewhere, 'utf8')).toBe('keep');
   });
 
   it('rejects records that are not valid, naming the file', () => {
