@@ -150,7 +150,9 @@ export async function startRun(options: StartRunOptions): Promise<RunRecord> {
   } catch (error) {
     finishAfterError(store, error, phase, options);
   } finally {
-    store.finish('failed', 'run ended unexpectedly');
+    // Ends a run nothing tried to finish (an error in finishAfterError itself). A run.json that could not be
+    // written terminal was tried twice already, and said so: a third try would only bury the reason.
+    if (store.record.status === 'running') store.finish('failed', 'run ended unexpectedly');
   }
   return store.record;
 }

@@ -78,7 +78,9 @@ export class JobLog {
         }
         // Cut over-long lines, never inside a secret value (each piece is masked on its own).
         while (partial.length > MAX_LINE_CHARS + this.masker.longest) {
-          const cut = this.masker.safeCut(partial, MAX_LINE_CHARS);
+          let cut = this.masker.safeCut(partial, MAX_LINE_CHARS);
+          // Nor between the two halves of a character beyond 16 bits (an emoji): each half alone is written as �.
+          if (cut > 1 && isHighSurrogate(partial.charCodeAt(cut - 1))) cut--;
           lines.push(partial.slice(0, cut));
           partial = partial.slice(cut);
         }
@@ -125,6 +127,11 @@ export class JobLog {
     if (live !== undefined) waits.push(live);
     await Promise.all(waits);
   }
+}
+
+/** Whether a UTF-16 code unit is the first half of a surrogate pair. */
+function isHighSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdbff;
 }
 
 /** Puts `prefix` before every line of a text of whole lines. */

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { InternalError, isOutOfSpace } from '../errors.js';
+import { InfrastructureError, InputError, InternalError, isOutOfSpace } from '../errors.js';
 import type { Plan, PlanNode } from '../plan/schema.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { readJsonFile } from '../util/read-json.js';
@@ -44,6 +44,8 @@ export class RunStore {
   private readonly nodeFolders = new Map<string, string>();
   private reserve: SpaceReserve | undefined;
   private readonly problems: string[] = [];
+  /** The run ended in memory but its terminal run.json could not be written yet: the next finish tries again. */
+  private terminalUnwritten = false;
 
   private constructor(
     private readonly layout: StateLayout,
@@ -162,12 +164,13 @@ export class RunStore {
 
   /** True once run.json holds a terminal status. */
   get finished(): boolean {
-    return this.run.status !== 'running';
+    return this.run.status !== 'running' && !this.terminalUnwritten;
   }
 
   /**
    * Ends the run: any node still pending or running is closed with `leftover` status and the message, then
-   * run.json gets its terminal status, counts and duration. Synchronous and idempotent.
+   * run.json gets its terminal status, counts and duration. Synchronous and idempotent once run.json is written;
+   * until then each call tries again (with its own status and message).
    */
   finish(
     status: RunStatus,
@@ -207,7 +210,9 @@ export class RunStore {
       finishedAt: now.toISOString(),
       durationMs: Math.max(0, now.getTime() - Date.parse(this.run.startedAt)),
     });
+    this.terminalUnwritten = true;
     this.writeRun();
+    this.terminalUnwritten = false;
     // The records are final: what was set aside for them can go to what comes next (results.json).
     this.reserve?.release();
     if (unwritable !== undefined) throw unwritable;
@@ -252,6 +257,9 @@ export class RunStore {
     try {
       writeJsonAtomic(path, value);
     } catch (error) {
+      // Something in a record's place that cannot be replaced (a folder, a symlink a job put there) is vmplan's own
+      // trouble, as any record it cannot write: not the user's input.
+      if (error instanceof InputError) throw new InfrastructureError(error.message);
       if (!isOutOfSpace(error)) throw error;
       this.addInfrastructureProblem(
         `the state folder ran out of space (${(error as NodeJS.ErrnoException).code}) while writing ${path}`,

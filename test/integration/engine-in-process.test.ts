@@ -199,6 +199,26 @@ jobs:
     expect(run.store().infrastructureProblems).toEqual([record.message]);
   });
 
+  it('a run.json that cannot be written terminal: the run says it failed and why, not the outcome it could not record', async () => {
+    // The job puts a folder where run.json is: no record can replace it, so neither try to end the run can write.
+    const run = await start(`version: 1
+defaults: { executor: host }
+jobs:
+  a: { run: 'r="$VMPLAN_NODE_DIR/../../run.json"; rm "$r" && mkdir "$r"' }
+`);
+    const record = await run.done;
+    expect(record).toMatchObject({ status: 'failed', counts: { passed: 1 } });
+    const reason = `${join(run.layout.runDir(record.runId), 'run.json')} is a folder`;
+    expect(record.message).toMatch(`a record of the finished run could not be written: ${reason}`);
+    expect(
+      run.notes.filter((note) => note.startsWith(`vmplan: a record could not be written: ${reason}`)),
+    ).toHaveLength(1);
+    // vmplan's own trouble: the CLI exits 3 for it.
+    expect(run.store().infrastructureProblems).toEqual([record.message]);
+    expect(run.notes).toContain(`vmplan: ${record.message}`);
+    expect(statusOf(run.layout, record, 'a').status).toBe('passed');
+  });
+
   it('refuses before creating anything: a missing secret, an executor not here, a VM larger than the machine', async () => {
     const run = await start(
       `version: 1

@@ -101,6 +101,28 @@ describe('JobLog', () => {
     }
   });
 
+  it('never cuts an endless line between the two halves of a character (an emoji), nor moves a cut for others', async () => {
+    // The first and last characters beyond 16 bits, an emoji, and the 16-bit ones on either side of the halves.
+    const cases: [string, number][] = [
+      ['\u{10000}', MAX_LINE_CHARS - 1],
+      ['😀', MAX_LINE_CHARS - 1],
+      ['\u{10FFFD}', MAX_LINE_CHARS - 1],
+      ['\uD7FF', MAX_LINE_CHARS],
+      ['\uE000', MAX_LINE_CHARS],
+    ];
+    for (const [character, firstLine] of cases) {
+      const path = join(folder, `wide-${character.codePointAt(0)}.log`);
+      const log = new JobLog(path, new Masker([]), undefined);
+      const text = `${'x'.repeat(MAX_LINE_CHARS - 1)}${character}${'y'.repeat(MAX_LINE_CHARS)}`;
+      await pipeline(Readable.from([Buffer.from(text)]), log.input());
+      await log.close();
+      const lines = readFileSync(path, 'utf8').split('\n');
+      expect(lines[0]!.length).toBe(firstLine);
+      expect(lines.every((line) => line.length <= MAX_LINE_CHARS)).toBe(true);
+      expect(lines.join('') === text).toBe(true);
+    }
+  });
+
   it('cuts endless lines so memory stays bounded', async () => {
     const path = join(folder, 'c.log');
     const log = new JobLog(path, new Masker([]), undefined);
@@ -157,6 +179,24 @@ describe('JobLog', () => {
           : 'job says ***\nvmplan: stopping\n',
       );
     }
+  });
+
+  it('masks secrets in text that reaches it another way (a message from the guest)', () => {
+    const log = new JobLog(join(folder, 'mask.log'), new Masker(['s3cret']), undefined);
+    expect(log.mask('guest says: s3cret\nagain s3cret')).toBe('guest says: ***\nagain ***');
+    return log.close();
+  });
+
+  it('shows details live only when asked: a log made without saying so keeps them in the file', async () => {
+    const path = join(folder, 'detail-default.log');
+    const live: string[] = [];
+    const log = new JobLog(path, new Masker([]), { write: (text) => void live.push(text) });
+    await log.detail('qemu-system-aarch64 -m 512');
+    await pipeline(Readable.from([Buffer.from('vm chatter\n')]), log.detailInput());
+    await log.note('vmplan: stopping');
+    await log.close();
+    expect(readFileSync(path, 'utf8')).toBe('qemu-system-aarch64 -m 512\nvm chatter\nvmplan: stopping\n');
+    expect(live).toEqual(['vmplan: stopping\n']);
   });
 
   it('strips only a carriage return that ends a line, and writes nothing after close', async () => {
@@ -221,6 +261,27 @@ describe('live sinks', () => {
     roomy.destroy();
     expect(writeOrWait(roomy, 'y\n')).toBeUndefined();
     expect(received).toEqual(['| hello world\n']);
+  });
+
+  it('leaves no listener on the stream once a wait is over, however many writes waited', async () => {
+    const slow = new Writable({
+      highWaterMark: 1,
+      write: (_chunk, _encoding, callback) => setImmediate(callback),
+    });
+    const before = ['drain', 'close', 'error'].map((event) => slow.listenerCount(event));
+    // More waits than Node's default listener limit (10): a leak would also warn about it.
+    for (let i = 0; i < 25; i++) await writeOrWait(slow, `line ${i}\n`);
+    expect(['drain', 'close', 'error'].map((event) => slow.listenerCount(event))).toEqual(before);
+  });
+
+  it('stops waiting when a stream fails without ever closing', async () => {
+    const failing = new Writable({ highWaterMark: 1, emitClose: false, write: () => undefined });
+    failing.on('error', () => undefined);
+    const waiting = writeOrWait(failing, 'x\n');
+    expect(waiting).toBeInstanceOf(Promise);
+    failing.destroy(new Error('EPIPE'));
+    await waiting;
+    expect(['drain', 'close', 'error'].map((event) => failing.listenerCount(event))).toEqual([0, 0, 1]);
   });
 
   it('stops waiting when the stream closes or fails instead of draining', async () => {

@@ -6,16 +6,23 @@ import {
   opendirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
+import { InfrastructureError, InputError } from '../../src/errors.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { assertRunId, newRunId, StateLayout } from '../../src/records/layout.js';
 import { SpaceReserve } from '../../src/records/reserve.js';
-import { listRunIds, RunStore, readNodeRecords, readRunRecord } from '../../src/records/store.js';
+import {
+  listRunIds,
+  openRunStore,
+  RunStore,
+  readNodeRecords,
+  readRunRecord,
+} from '../../src/records/store.js';
 import { context, jobs, runStart } from '../support/jobs.js';
 import { prerequisite } from '../support/prerequisites.js';
 
@@ -47,6 +54,60 @@ describe('run ids', () => {
     expect([...ids].sort()).toEqual([ids[1], ids[3], ids[2], ids[0]]);
     expect(() => assertRunId('../../etc/passwd')).toThrow(InputError);
     expect(() => layout.runDir('20261129T102300Z-1a2b3c4d/../x')).toThrow(/is not a run id/);
+  });
+});
+
+describe('the state folder', () => {
+  it('keeps each run as the README lays it out; what outlives runs goes to the cache folder', () => {
+    const vmPlan = buildPlan(
+      jobs(`version: 1
+images:
+  guest: { arch: arm64, kernel: k, initrd: i }
+jobs:
+  build: { run: make, executor: host }
+  unit: { run: make test, image: guest, executor: qemu }
+`),
+      context(),
+    );
+    const own = new StateLayout(join(root, 'laid-out'));
+    const runId = '20261129T100000Z-00000010';
+    const store = RunStore.create(own, runStart(vmPlan, runId), vmPlan, undefined);
+    store.finish('passed', null);
+    const run = join(own.root, 'runs', runId);
+    expect([
+      own.runRecord(runId),
+      own.planFile(runId),
+      own.resultsFile(runId),
+      own.snapshotDir(runId),
+    ]).toEqual(['run.json', 'plan.json', 'results.json', 'snapshot'].map((name) => join(run, name)));
+    for (const file of [
+      'run.json',
+      'jobs/build/status.json',
+      'jobs/unit/status.json',
+      'images/guest/status.json',
+    ])
+      expect(existsSync(join(run, file))).toBe(true);
+    expect(store.node('job:unit').logs).toEqual({ host: 'jobs/unit/host.log', guest: 'jobs/unit/guest.log' });
+    // Recorded durations outlive runs: in the cache folder, `cache/` inside the state folder unless one is given.
+    expect(own.cacheDir).toBe(join(own.root, 'cache'));
+    expect(own.durationsFile).toBe(join(own.root, 'cache', 'durations.json'));
+    const apart = new StateLayout(join(root, 'state'), join(root, 'elsewhere'));
+    expect(apart.durationsFile).toBe(join(root, 'elsewhere', 'durations.json'));
+    expect(apart.runsDir).toBe(join(root, 'state', 'runs'));
+  });
+});
+
+describe("a host job's workspace", () => {
+  it('may go, best first, to its job folder, the cache folder, or a folder of this user in the temporary folder', () => {
+    const own = new StateLayout(join(root, 'state'), join(root, 'cache-elsewhere'));
+    const runId = '20261129T100000Z-00000011';
+    expect(own.hostWorkspaceCandidates(runId, 'unit')).toEqual([
+      join(own.runDir(runId), 'jobs', 'unit', 'workspace'),
+      join(root, 'cache-elsewhere', 'workspaces', runId, 'unit'),
+      join(tmpdir(), `vmplan-${userInfo().uid}`, 'workspaces', runId, 'unit'),
+    ]);
+    // A run id is never a path: none of the places can be outside where they belong.
+    expect(() => own.hostWorkspaceCandidates('../../../etc', 'unit')).toThrow(/is not a run id/);
   });
 });
 
@@ -113,6 +174,116 @@ describe('RunStore', () => {
     expect(readRunRecord(layout, store.runId)).toMatchObject({ status: 'failed', message: 'vmplan error' });
     const b = JSON.parse(readFileSync(join(layout.runDir(store.runId), 'jobs', 'b', 'status.json'), 'utf8'));
     expect(b.status).toBe('cancelled');
+  });
+
+  it('a write that fails for another reason than space keeps the reserve and is not called a full disk', () => {
+    const runId = '20261129T100000Z-0000000c';
+    mkdirSync(layout.runDir(runId), { recursive: true });
+    const reserve = SpaceReserve.create(layout.runDir(runId));
+    const store = RunStore.create(layout, runStart(plan, runId), plan, reserve);
+    // The job's folder is replaced by a file: its status.json cannot be written, whatever space there is.
+    const nodeDir = join(layout.runDir(runId), 'jobs', 'a');
+    rmSync(nodeDir, { recursive: true, force: true });
+    writeFileSync(nodeDir, '');
+    expect(() => store.start('job:a')).toThrow(/EEXIST|ENOTDIR/);
+    expect(store.infrastructureProblems).toEqual([]);
+    expect(existsSync(join(layout.runDir(runId), '.space-reserve'))).toBe(true);
+  });
+
+  it('gives the reserved space back once the records are final, also when the reserve file is gone already', () => {
+    for (const [runId, removedBefore] of [
+      ['20261129T100000Z-0000000d', false],
+      ['20261129T100000Z-0000000e', true],
+    ] as const) {
+      mkdirSync(layout.runDir(runId), { recursive: true });
+      const reserve = join(layout.runDir(runId), '.space-reserve');
+      const store = RunStore.create(
+        layout,
+        runStart(plan, runId),
+        plan,
+        SpaceReserve.create(layout.runDir(runId)),
+      );
+      store.start('job:a');
+      store.finishNode('job:a', 'passed', { exitCode: 0 });
+      expect(existsSync(reserve)).toBe(true);
+      // A host job may clean up its run's folder: ending the run must not fail for that.
+      if (removedBefore) rmSync(reserve);
+      store.finish('failed', '"b" failed', 'skipped');
+      expect(existsSync(reserve)).toBe(false);
+      expect(readRunRecord(layout, runId)).toMatchObject({
+        status: 'failed',
+        counts: { passed: 1, skipped: 1 },
+      });
+    }
+  });
+
+  it('a run opened from its records (to finish one left running) keeps what its jobs already recorded', () => {
+    const first = createStore('20261129T100000Z-0000000f');
+    first.start('job:a', new Date('2026-11-29T10:00:01.000Z'));
+    first.finishNode('job:a', 'passed', { exitCode: 0 }, new Date('2026-11-29T10:00:03.000Z'));
+    first.start('job:b', new Date('2026-11-29T10:00:04.000Z'));
+    // The process that ran it is gone; another opens the records and ends the run.
+    const reopened = openRunStore(layout, first.runId, plan);
+    expect(reopened.record).toEqual(first.record);
+    expect(reopened.allNodes()).toEqual(first.allNodes());
+    reopened.finish(
+      'cancelled',
+      'vmplan ended without finishing the run',
+      'cancelled',
+      new Date('2026-11-29T10:00:09.000Z'),
+    );
+    expect(readNodeRecords(layout, first.runId, plan)).toMatchObject([
+      { status: 'passed', exitCode: 0, durationMs: 2000, message: null },
+      { status: 'cancelled', durationMs: 5000, message: 'vmplan ended without finishing the run' },
+    ]);
+    expect(readRunRecord(layout, first.runId)).toMatchObject({
+      status: 'cancelled',
+      durationMs: 9000,
+      counts: { passed: 1, cancelled: 1 },
+    });
+  });
+
+  it('a run.json that could not be written terminal is written by the next finish, with what that one says', () => {
+    const store = createStore('20261129T100000Z-00000012');
+    store.start('job:a');
+    // Something is in run.json's place that a record cannot replace (a folder): ending the run cannot write it.
+    const path = layout.runRecord(store.runId);
+    rmSync(path);
+    mkdirSync(path);
+    expect(() => store.finish('passed', null)).toThrow(/run\.json/);
+    expect(store.finished).toBe(false);
+    rmSync(path, { recursive: true });
+    // The engine's second try says why the first failed; it is not skipped as if run.json were terminal.
+    store.finish('failed', 'a record of the finished run could not be written');
+    expect(store.finished).toBe(true);
+    expect(readRunRecord(layout, store.runId)).toMatchObject({
+      status: 'failed',
+      message: 'a record of the finished run could not be written',
+      counts: { cancelled: 2 },
+    });
+    store.finish('cancelled', 'late');
+    expect(readRunRecord(layout, store.runId).status).toBe('failed');
+  });
+
+  it("a record that cannot be written because something else is in its place is vmplan's own trouble, not bad input", () => {
+    const store = createStore('20261129T100000Z-00000013');
+    // A host job replaced its status.json with a symlink to a file of the user's: never written through.
+    const status = join(layout.runDir(store.runId), 'jobs', 'a', 'status.json');
+    const elsewhere = join(root, 'users-file');
+    writeFileSync(elsewhere, 'keep');
+    rmSync(status);
+    symlinkSync(elsewhere, status);
+    let error: unknown;
+    try {
+      store.start('job:a');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InfrastructureError);
+    expect((error as Error).message).toBe(
+      `${status} is a symlink: vmplan does not write through symlinks to files; give the real path`,
+    );
+    expect(readFileSync(elsewhere, 'utf8')).toBe('keep');
   });
 
   it('rejects records that are not valid, naming the file', () => {
