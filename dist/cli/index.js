@@ -5784,6 +5784,8 @@ class RunStore {
     nodeFolders = new Map();
     reserve;
     problems = [];
+    /** The run ended in memory but its terminal run.json could not be written yet: the next finish tries again. */
+    terminalUnwritten = false;
     constructor(layout, run) {
         this.layout = layout;
         this.run = run;
@@ -5885,11 +5887,12 @@ class RunStore {
     }
     /** True once run.json holds a terminal status. */
     get finished() {
-        return this.run.status !== 'running';
+        return this.run.status !== 'running' && !this.terminalUnwritten;
     }
     /**
      * Ends the run: any node still pending or running is closed with `leftover` status and the message, then
-     * run.json gets its terminal status, counts and duration. Synchronous and idempotent.
+     * run.json gets its terminal status, counts and duration. Synchronous and idempotent once run.json is written;
+     * until then each call tries again (with its own status and message).
      */
     finish(status, message, leftover = 'cancelled', now = new Date()) {
         if (this.finished)
@@ -5920,7 +5923,9 @@ class RunStore {
             finishedAt: now.toISOString(),
             durationMs: Math.max(0, now.getTime() - Date.parse(this.run.startedAt)),
         });
+        this.terminalUnwritten = true;
         this.writeRun();
+        this.terminalUnwritten = false;
         // The records are final: what was set aside for them can go to what comes next (results.json).
         this.reserve?.release();
         if (unwritable !== undefined)
@@ -5960,6 +5965,10 @@ class RunStore {
             (0,atomic_write/* writeJsonAtomic */.q)(path, value);
         }
         catch (error) {
+            // Something in a record's place that cannot be replaced (a folder, a symlink a job put there) is vmplan's own
+            // trouble, as any record it cannot write: not the user's input.
+            if (error instanceof errors/* InputError */.dz)
+                throw new errors/* InfrastructureError */.EN(error.message);
             if (!(0,errors/* isOutOfSpace */.mK)(error))
                 throw error;
             this.addInfrastructureProblem(`the state folder ran out of space (${error.code}) while writing ${path}`);
@@ -6464,7 +6473,10 @@ class JobLog {
                 }
                 // Cut over-long lines, never inside a secret value (each piece is masked on its own).
                 while (partial.length > MAX_LINE_CHARS + this.masker.longest) {
-                    const cut = this.masker.safeCut(partial, MAX_LINE_CHARS);
+                    let cut = this.masker.safeCut(partial, MAX_LINE_CHARS);
+                    // Nor between the two halves of a character beyond 16 bits (an emoji): each half alone is written as �.
+                    if (cut > 1 && isHighSurrogate(partial.charCodeAt(cut - 1)))
+                        cut--;
                     lines.push(partial.slice(0, cut));
                     partial = partial.slice(cut);
                 }
@@ -6512,6 +6524,10 @@ class JobLog {
             waits.push(live);
         await Promise.all(waits);
     }
+}
+/** Whether a UTF-16 code unit is the first half of a surrogate pair. */
+function isHighSurrogate(unit) {
+    return unit >= 0xd800 && unit <= 0xdbff;
 }
 /** Puts `prefix` before every line of a text of whole lines. */
 function prefixLines(text, prefix) {
@@ -7324,7 +7340,10 @@ async function startRun(options) {
         finishAfterError(store, error, phase, options);
     }
     finally {
-        store.finish('failed', 'run ended unexpectedly');
+        // Ends a run nothing tried to finish (an error in finishAfterError itself). A run.json that could not be
+        // written terminal was tried twice already, and said so: a third try would only bury the reason.
+        if (store.record.status === 'running')
+            store.finish('failed', 'run ended unexpectedly');
     }
     return store.record;
 }

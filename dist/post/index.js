@@ -33697,6 +33697,8 @@ class RunStore {
     nodeFolders = new Map();
     reserve;
     problems = [];
+    /** The run ended in memory but its terminal run.json could not be written yet: the next finish tries again. */
+    terminalUnwritten = false;
     constructor(layout, run) {
         this.layout = layout;
         this.run = run;
@@ -33798,11 +33800,12 @@ class RunStore {
     }
     /** True once run.json holds a terminal status. */
     get finished() {
-        return this.run.status !== 'running';
+        return this.run.status !== 'running' && !this.terminalUnwritten;
     }
     /**
      * Ends the run: any node still pending or running is closed with `leftover` status and the message, then
-     * run.json gets its terminal status, counts and duration. Synchronous and idempotent.
+     * run.json gets its terminal status, counts and duration. Synchronous and idempotent once run.json is written;
+     * until then each call tries again (with its own status and message).
      */
     finish(status, message, leftover = 'cancelled', now = new Date()) {
         if (this.finished)
@@ -33833,7 +33836,9 @@ class RunStore {
             finishedAt: now.toISOString(),
             durationMs: Math.max(0, now.getTime() - Date.parse(this.run.startedAt)),
         });
+        this.terminalUnwritten = true;
         this.writeRun();
+        this.terminalUnwritten = false;
         // The records are final: what was set aside for them can go to what comes next (results.json).
         this.reserve?.release();
         if (unwritable !== undefined)
@@ -33873,6 +33878,10 @@ class RunStore {
             (0,atomic_write/* writeJsonAtomic */.q)(path, value);
         }
         catch (error) {
+            // Something in a record's place that cannot be replaced (a folder, a symlink a job put there) is vmplan's own
+            // trouble, as any record it cannot write: not the user's input.
+            if (error instanceof errors/* InputError */.dz)
+                throw new errors/* InfrastructureError */.EN(error.message);
             if (!(0,errors/* isOutOfSpace */.mK)(error))
                 throw error;
             this.addInfrastructureProblem(`the state folder ran out of space (${error.code}) while writing ${path}`);
@@ -35629,12 +35638,13 @@ const branchKeys = registries/* registry */.u5();
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   EN: () => (/* binding */ InfrastructureError),
 /* harmony export */   Gd: () => (/* binding */ InternalError),
 /* harmony export */   dS: () => (/* binding */ sortProblems),
 /* harmony export */   dz: () => (/* binding */ InputError),
 /* harmony export */   mK: () => (/* binding */ isOutOfSpace)
 /* harmony export */ });
-/* unused harmony exports InfrastructureError, formatPath, formatProblem */
+/* unused harmony exports formatPath, formatProblem */
 /* harmony import */ var _util_canonical_json_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1989);
 
 /** Bad input (a jobs file, a plan, a flag): nothing ran. The CLI exits 2 for it. */

@@ -613,16 +613,19 @@ jobs:
   }, 60_000);
 
   it('gc never deletes a run that is still running', async () => {
+    // The job runs until the test lets it end (after gc): a fixed sleep could end first on a busy machine.
+    const release = join(mkdtempSync(join(tmpdir(), 'vmplan-gc-release-')), 'release');
     const project = testProject(`version: 1
 defaults: { executor: host }
 jobs:
-  slow: { run: sleep 3 }
+  slow: { run: "while [ ! -e ${release} ]; do sleep 0.05; done" }
 `);
     const finished = await runVmplan(['run', '--plan', '/dev/null'], { cwd: project.root });
     expect(finished.code).toBe(2);
     const vmplan = spawnVmplan(['run'], { cwd: project.root });
     await vmplan.waitFor('slow started');
     const gc = await runVmplan(['gc', '--keep', '0'], { cwd: project.root });
+    writeFileSync(release, '');
     expect(gc.stdout).toMatch(/^Deleted 0 run\(s\); 1 kept/);
     expect((await vmplan.done).code).toBe(0);
     // A folder without run.json yet is a run being created (kept); an old one is debris (deleted).
