@@ -83,6 +83,16 @@ jobs:
     logs: { host: 'jobs/build/host.log', guest: null },
     ...overrides,
   });
+  /** A node still running: no end, no duration, no exit, no message yet. */
+  const running = (overrides: Partial<NodeRecord>): NodeRecord =>
+    record({
+      status: 'running',
+      finishedAt: null,
+      durationMs: null,
+      exitCode: null,
+      message: null,
+      ...overrides,
+    });
   const run = (overrides: Partial<RunRecord>): RunRecord =>
     finishedRun(plan, { counts: { passed: 2, timed_out: 1 }, ...overrides });
 
@@ -139,16 +149,11 @@ jobs:
   it('a run still running: its jobs so far, how long each has run, and how long the run has', () => {
     const nodes = [
       record({}),
-      record({
+      running({
         nodeId: 'job:unit',
         job: 'unit',
         executor: 'qemu',
-        status: 'running',
         startedAt: '2026-12-03T10:00:02.000Z',
-        finishedAt: null,
-        durationMs: null,
-        exitCode: null,
-        message: null,
       }),
       record({
         nodeId: 'job:docs',
@@ -183,25 +188,15 @@ jobs:
 
   it('while a run runs, an image being prepared is no job, and a job retrying after one failure reads as running', () => {
     const nodes = [
-      record({
+      running({
         nodeId: 'image:guest',
         kind: 'prepare',
         job: null,
         executor: 'qemu',
-        status: 'running',
-        finishedAt: null,
-        durationMs: null,
-        exitCode: null,
-        message: null,
       }),
       // Its first attempt failed; the second runs (the engine records the attempts so far).
-      record({
-        status: 'running',
+      running({
         startedAt: '2026-12-03T10:00:11.500Z',
-        finishedAt: null,
-        durationMs: null,
-        exitCode: null,
-        message: null,
         attempts: [attempt(1, 'failed')],
       }),
     ];
@@ -225,13 +220,8 @@ jobs:
 
   it('a clock that went back (startedAt after now) reads as nothing so far, never a negative time', () => {
     const nodes = [
-      record({
-        status: 'running',
+      running({
         startedAt: '2026-12-03T10:00:30.000Z',
-        finishedAt: null,
-        durationMs: null,
-        exitCode: null,
-        message: null,
       }),
     ];
     const table = renderRunTable(
