@@ -42,6 +42,8 @@ export interface Timing {
   phases: Record<string, number>;
   /** What the command printed. */
   guestLog: string;
+  /** The test guest's init: the guest's uptime when the kernel handed over and when its drivers were in (ms). */
+  init: { kernelMs: number; driversMs: number };
 }
 
 /** Runs one job in a fresh project and times it from the node start to its first guest output and its end. */
@@ -126,8 +128,18 @@ jobs:
       guestSetupMs: Number(/workspace ready \(\w+\) in (\d+) ms/.exec(consoleLog)?.[1] ?? Number.NaN),
       phases: Object.fromEntries((record.phases ?? []).map((phase) => [phase.phase, phase.ms])),
       guestLog: readFileSync(join(layout.runDir(run.runId), 'jobs/probe/guest.log'), 'utf8'),
+      init: initTimes(consoleLog),
     };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** The test guest's init line (`the kernel handed over at X s, the drivers were in at Y s`), in milliseconds. */
+export function initTimes(consoleLog: string): { kernelMs: number; driversMs: number } {
+  const found = /the kernel handed over at ([\d.]+) s, the drivers were in at ([\d.]+) s/.exec(consoleLog);
+  return {
+    kernelMs: found === null ? Number.NaN : Number(found[1]) * 1000,
+    driversMs: found === null ? Number.NaN : Number(found[2]) * 1000,
+  };
 }

@@ -10,8 +10,11 @@ import { benchGuest, timeJob } from './support-vm.js';
 const runs = Number(process.argv[2] ?? 5);
 const guest = benchGuest();
 
-/** The hypervisor alone: the same machine, kernel and initrd as a vmplan job, booted into an immediate power-off. */
-function bareBootMs(): number {
+/**
+ * The hypervisor alone: the same machine, kernel and initrd as a vmplan job, booted into an immediate power-off.
+ * Its wall time, and the guest's clock at power-off (the kernel's own boot; the rest is QEMU starting).
+ */
+function bareBoot(): { ms: number; kernelMs: number } {
   const started = performance.now();
   const result = spawnSync(
     'qemu-system-aarch64',
@@ -39,24 +42,31 @@ function bareBootMs(): number {
     { encoding: 'utf8', timeout: 120_000 },
   );
   if (result.status !== 0) throw new Error(`bare boot failed (${result.status}): ${result.stderr}`);
-  return performance.now() - started;
+  const ms = performance.now() - started;
+  const powerOff = /\[\s*([\d.]+)\] reboot: Power down/.exec(result.stdout);
+  return { ms, kernelMs: powerOff === null ? Number.NaN : Number(powerOff[1]) * 1000 };
 }
 
 const image = `tiny: { arch: arm64, kernel: ${guest}/kernel, initrd: ${guest}/initrd, cpus: 1, memory: 512, cmdline: "quiet cryptomgr.notests" }`;
 const files = () => undefined;
 const bare: number[] = [];
+const bareKernel: number[] = [];
+const inits: Record<'qemu' | 'vfkit', { kernelMs: number; driversMs: number }[]> = { qemu: [], vfkit: [] };
 const jobs: Record<'qemu' | 'vfkit', number[]> = { qemu: [], vfkit: [] };
 const phases: Record<'qemu' | 'vfkit', Record<string, number>[]> = { qemu: [], vfkit: [] };
 // The machine may be shared: the load says how far the absolute times are from an idle machine's (the ratios,
 // measured side by side, move less).
 const loadBefore = loadavg()[0]!;
-bareBootMs(); // warm-up: page cache, QEMU's own start
+bareBoot(); // warm-up: page cache, QEMU's own start
 for (let i = 0; i < runs; i++) {
-  bare.push(bareBootMs());
+  const boot = bareBoot();
+  bare.push(boot.ms);
+  bareKernel.push(boot.kernelMs);
   for (const executor of ['qemu', 'vfkit'] as const) {
     const timing = await timeJob(image, executor, files, 'overlay');
     jobs[executor].push(timing.total);
     phases[executor].push(timing.phases);
+    inits[executor].push(timing.init);
   }
 }
 const bareMedian = median(bare);
@@ -90,6 +100,39 @@ console.log(
         (executor) => `${Math.round(median(phases[executor].map((byName) => byName[name] ?? 0)))} ms`,
       ),
     ]),
+  ),
+);
+
+// The boot phase split by the test guest's init (its console line): the kernel until it hands over to /init, then
+// init's drivers and console; against the bare boot's kernel, which reaches its power-off with no driver loaded.
+console.log('');
+console.log(
+  table(
+    ['boot, split', 'bare boot', 'qemu job', 'vfkit job'],
+    [
+      [
+        'QEMU start (wall time − guest clock)',
+        `${Math.round(median(bare.map((ms, index) => ms - bareKernel[index]!)))} ms`,
+        ...(['qemu', 'vfkit'] as const).map(
+          (executor) => `${Math.round(median(phases[executor].map((byName) => byName.hypervisor ?? 0)))} ms`,
+        ),
+      ],
+      [
+        'kernel until /init (bare: until power-off)',
+        `${Math.round(median(bareKernel))} ms`,
+        ...(['qemu', 'vfkit'] as const).map(
+          (executor) => `${Math.round(median(inits[executor].map((one) => one.kernelMs)))} ms`,
+        ),
+      ],
+      [
+        "init: the drivers' one modprobe, the console",
+        '-',
+        ...(['qemu', 'vfkit'] as const).map(
+          (executor) =>
+            `${Math.round(median(inits[executor].map((one) => one.driversMs - one.kernelMs)))} ms`,
+        ),
+      ],
+    ],
   ),
 );
 

@@ -1,6 +1,7 @@
 // The network a job's guest sees, through real guests: under QEMU the agent sets the addresses QEMU's user
 // network always gives (no DHCP), under vfkit (the shim) it asks DHCP; either way the job has its address, a
-// default route and a name server, and reaches a server on the host through the gateway.
+// default route and a name server, and reaches a server on the host through the gateway. The test guest's init
+// says on the console when the kernel handed over and when its drivers were in.
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -40,14 +41,18 @@ jobs:
       const args = executor === 'vfkit' ? ['run', '--vfkit-path', VFKIT_SHIM] : ['run'];
       const result = await runVmplan(args, { cwd: project.root });
       expect(result.code, result.stdout + result.stderr).toBe(0);
-      const log = readFileSync(
-        join(project.root, '.vmplan/runs', project.latestRun(), 'jobs/online/guest.log'),
-        'utf8',
-      );
+      const jobDir = join(project.root, '.vmplan/runs', project.latestRun(), 'jobs/online');
+      const log = readFileSync(join(jobDir, 'guest.log'), 'utf8');
       expect(log).toContain('inet 10.0.2.15/24');
       expect(log).toMatch(/^default via 10\.0\.2\.2 dev eth0/m);
       expect(log).toContain('nameserver 10.0.2.3');
       expect(log).toContain('hello from the host');
+      // The test guest's init says on the console where its boot went (the kernel, then its drivers).
+      const boot = /init: the kernel handed over at ([\d.]+) s, the drivers were in at ([\d.]+) s/.exec(
+        readFileSync(join(jobDir, 'console.log'), 'utf8'),
+      );
+      expect(Number(boot?.[1])).toBeGreaterThan(0);
+      expect(Number(boot?.[2])).toBeGreaterThanOrEqual(Number(boot?.[1]));
     },
     300_000,
   );
