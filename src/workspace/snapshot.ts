@@ -1,5 +1,5 @@
-import { rm } from 'node:fs/promises';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { realpath, rm } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import type { Plan } from '../plan/schema.js';
 import { formatBytes } from '../util/bytes.js';
 import { diskUsage } from '../util/disk.js';
@@ -49,8 +49,13 @@ export interface SnapshotResult {
 export async function makeSnapshot(request: SnapshotRequest): Promise<SnapshotResult> {
   const { root, settings } = request;
   const exclude = ['.git', ...settings.exclude];
-  const stateRelative = relative(root, request.stateRoot).split(sep).join('/');
-  const stateInside = stateRelative !== '' && !stateRelative.startsWith('..') && !isAbsolute(stateRelative);
+  // The folder the user named may be a link to their checkout (--workspace link): the snapshot copies the folder
+  // it leads to. Copied as a link, every job's workspace would be that link, and jobs would write into the checkout.
+  const source = await realpath(root);
+  const stateRoot = await realpath(request.stateRoot).catch(() => request.stateRoot);
+  const stateRelative = relative(source, stateRoot).split(sep).join('/');
+  // Inside unless it is the workspace itself or climbs out of it ("..", "../x"; a folder named "..x" is inside).
+  const stateInside = stateRelative !== '' && stateRelative !== '..' && !stateRelative.startsWith('../');
   if (stateInside) exclude.push(`/${stateRelative}/`);
   const userExcluded = createExcluder(exclude);
   const git = isGitWorkTree(root);
@@ -64,7 +69,7 @@ export async function makeSnapshot(request: SnapshotRequest): Promise<SnapshotRe
       ? `Snapshotting ${root}: ${what}${describeList(' plus ignored', includeIgnored)}, excluding ${exclude.join(', ')}`
       : `Snapshotting ${root} (not a git work tree: every file, excluding ${exclude.join(', ')})`,
   );
-  const stats = await copyTree(root, request.target, {
+  const stats = await copyTree(source, request.target, {
     exclude: (path, isDirectory) =>
       userExcluded(path, isDirectory) || outsideView?.(path, isDirectory) === true,
     signal: request.signal,

@@ -1,5 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -284,5 +295,107 @@ describe('the git checkout a job sees', () => {
     const { target, notes } = await snapshot(root);
     expect(existsSync(join(target, '.git'))).toBe(false);
     expect(notes).toContain('The repository has no commit yet: jobs get no .git');
+  });
+});
+
+describe('the snapshot at its edges', () => {
+  it('copies the folder a workspace link leads to: jobs never write through it into the checkout', async () => {
+    const real = makeRepository('linked-real');
+    const link = join(folder, 'linked-workspace');
+    symlinkSync(real, link);
+    const { target, files, result } = await snapshot(link, {}, join(real, '.vmplan'));
+    expect(lstatSync(target).isDirectory()).toBe(true);
+    expect(files).toEqual(['.gitignore', 'docs/guide.md', 'new-file.ts', 'src/index.ts']);
+    expect(result.source).toBe('git');
+    writeFileSync(join(target, 'src/index.ts'), 'a job wrote this');
+    expect(readFileSync(join(real, 'src/index.ts'), 'utf8')).toBe('tracked');
+  });
+
+  it('leaves out a state folder deep inside the workspace, or named like "..x", and never names what is in it', async () => {
+    const root = makeRepository('state-deep');
+    writeTree(root, {
+      'tmp/state/runs/r1/log.txt': 'state',
+      'tmp/kept.txt': 'kept',
+      '..state/runs/x': 'state',
+    });
+    writeFileSync(join(root, '.gitignore'), 'node_modules/\ndist/\nbuild/\n*.log\nstate/\n');
+    const deep = await snapshot(root, {}, join(root, 'tmp/state'));
+    expect(deep.files).toContain('tmp/kept.txt');
+    expect(deep.files.filter((path) => path.startsWith('tmp/state'))).toEqual([]);
+    expect(deep.result.ignored).not.toContain('tmp/state/');
+    expect(deep.notes.split('\n')[0]).toBe(
+      `Snapshotting ${root}: the files git would commit, excluding .git, /tmp/state/`,
+    );
+    const dotted = await snapshot(root, {}, join(root, '..state'));
+    expect(dotted.files.filter((path) => path.startsWith('..state'))).toEqual([]);
+    expect(dotted.notes.split('\n')[0]).toBe(
+      `Snapshotting ${root}: the files git would commit, excluding .git, /..state/`,
+    );
+  });
+
+  it('in an untrusted run holds only what git tracks, whatever include-ignored says, and says so', async () => {
+    const root = makeRepository('tracked-only');
+    const target = join(folder, 'tracked-only-snapshot');
+    const notes: string[] = [];
+    const result = await makeSnapshot({
+      root,
+      target,
+      settings: { exclude: ['docs/'], mode: 'overlay', includeIgnored: ['dist/'] },
+      trackedOnly: true,
+      stateRoot: join(root, '.vmplan'),
+      signal: new AbortController().signal,
+      note: (line) => notes.push(line),
+    });
+    expect(filesUnder(target)).toEqual(['.gitignore', 'src/index.ts']);
+    expect(result.source).toBe('git');
+    expect(notes[0]).toBe(
+      `Snapshotting ${root}: the files git tracks (untrusted run), excluding .git, docs/, /.vmplan/`,
+    );
+  });
+});
+
+describe('the git checkout a job sees, at its edges', () => {
+  const gitOut = (cwd: string, ...args: string[]) =>
+    execFileSync('git', args, {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, GIT_CEILING_DIRECTORIES: folder },
+    }).trim();
+
+  it("is the plan's commit named by an abbreviated hash; a commit the repository lacks falls back to HEAD", async () => {
+    const root = makeRepository('abbreviated');
+    const planned = gitOut(root, 'rev-parse', 'HEAD');
+    writeTree(root, { 'src/index.ts': 'a later commit' });
+    git(root, 'commit', '-qam', 'later');
+    const head = gitOut(root, 'rev-parse', 'HEAD');
+    const short = await snapshot(root, {}, join(root, '.vmplan'), planned.slice(0, 9));
+    expect(gitOut(short.target, 'rev-parse', 'HEAD')).toBe(planned);
+    expect(short.notes).toContain(`Jobs see a git checkout of ${planned.slice(0, 12)} (detached)`);
+    const unknown = await snapshot(
+      root,
+      {},
+      join(root, '.vmplan'),
+      'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef',
+    );
+    expect(gitOut(unknown.target, 'rev-parse', 'HEAD')).toBe(head);
+  });
+
+  it("has no hooks, templates or settings of the user's git", async () => {
+    const root = makeRepository('no-hooks');
+    const { target } = await snapshot(root);
+    expect(
+      readdirSync(join(target, '.git')).filter((name) => ['hooks', 'description'].includes(name)),
+    ).toEqual([]);
+  });
+
+  it('is left out, saying why, when git cannot copy the commit; the files are still there', async () => {
+    const root = makeRepository('broken');
+    // A blob of the commit lost from the repository: the work tree is fine, the commit cannot be copied.
+    const blob = gitOut(root, 'rev-parse', 'HEAD:docs/guide.md');
+    unlinkSync(join(root, '.git/objects', blob.slice(0, 2), blob.slice(2)));
+    const { target, files, notes } = await snapshot(root);
+    expect(files).toEqual(['.gitignore', 'docs/guide.md', 'new-file.ts', 'src/index.ts']);
+    expect(existsSync(join(target, '.git'))).toBe(false);
+    expect(notes).toMatch(/\nJobs get no \.git: git could not copy the commit \(.*\S.*\)$/);
   });
 });
