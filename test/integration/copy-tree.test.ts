@@ -14,6 +14,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -267,3 +268,148 @@ describe.skipIf(!prerequisite('root and btrfs-progs (a loop btrfs for the clone 
     });
   },
 );
+
+/** True when this process can make a device node (root with CAP_MKNOD): a guest running as root can. */
+function canMknod(): boolean {
+  const probe = join(folder, `mknod-probe-${process.pid}`);
+  try {
+    execFileSync('mknod', [probe, 'c', '1', '3'], { stdio: 'ignore' });
+    rmSync(probe);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.each(['gnu-cp', 'node'] as const)('copyTree with the %s engine, at its edges', (engine) => {
+  /** A tree with one clean subfolder and one holding an excluded file, so both whole and partial folders. */
+  function mixedTree(name: string): string {
+    const root = join(folder, name);
+    const files: Record<string, string> = {
+      'src/clean/deep/a.txt': 'a',
+      'src/clean/b.txt': 'b',
+      'src/gen/keep.txt': 'keep',
+      'src/gen/out.tmp': 'excluded',
+      'top.txt': 'top',
+    };
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(join(root, path, '..'), { recursive: true });
+      writeFileSync(join(root, path), content);
+    }
+    return root;
+  }
+  const withoutTmp = createExcluder(['*.tmp']);
+
+  it('copies everything beside a deep exclude: the clean subfolder whole, the other without what is excluded', async () => {
+    const source = mixedTree(`mixed-${engine}`);
+    const target = join(folder, `mixed-${engine}-copy`);
+    const stats = await copyTree(source, target, { engine, exclude: withoutTmp });
+    expect(describeTree(target)).toEqual(describeTree(source, (path) => path === 'src/gen/out.tmp'));
+    expect(stats).toMatchObject({
+      files: 4,
+      directories: 5,
+      symlinks: 0,
+      excluded: 1,
+      engine,
+      method: 'copy',
+    });
+  });
+
+  it('keeps folder modes the umask would cut (group-writable, sticky) and fills folders their owner cannot write', async () => {
+    for (const exclude of [withoutTmp, undefined]) {
+      const name = `modes-${engine}-${exclude === undefined ? 'whole' : 'partial'}`;
+      const source = mixedTree(name);
+      ageFolders(source, {
+        src: 0o775,
+        'src/gen': 0o777,
+        'src/clean': 0o1777,
+        'src/clean/deep': 0o555,
+        '': 0o770,
+      });
+      const target = join(folder, `${name}-copy`);
+      await copyTree(source, target, { engine, exclude });
+      expect(describeTree(target), name).toEqual(
+        describeTree(source, (path) => exclude !== undefined && path === 'src/gen/out.tmp'),
+      );
+    }
+  });
+
+  it('makes the target and the folders missing above it, for a whole tree, a partial one and a single file', async () => {
+    const source = mixedTree(`parents-${engine}`);
+    for (const [what, exclude] of [
+      ['whole', undefined],
+      ['partial', withoutTmp],
+    ] as const) {
+      const target = join(folder, `parents-${engine}-${what}/not/yet/there`);
+      await copyTree(source, target, { engine, exclude });
+      expect(readFileSync(join(target, 'src/clean/deep/a.txt'), 'utf8'), what).toBe('a');
+      expect(readFileSync(join(target, 'top.txt'), 'utf8'), what).toBe('top');
+    }
+    const single = await copyTree(join(source, 'top.txt'), join(folder, `parents-${engine}-single.txt`), {
+      engine,
+    });
+    expect(single).toMatchObject({ files: 1, directories: 0, symlinks: 0, excluded: 0 });
+    expect(readFileSync(join(folder, `parents-${engine}-single.txt`), 'utf8')).toBe('top');
+  });
+
+  it('copies a folder of more entries than one cp call takes, beside an excluded one', async () => {
+    const source = join(folder, `many-${engine}`);
+    mkdirSync(source);
+    for (let i = 0; i < 1201; i++) writeFileSync(join(source, `file-${i}.txt`), String(i));
+    writeFileSync(join(source, 'skip.tmp'), 'excluded');
+    const target = join(folder, `many-${engine}-copy`);
+    const stats = await copyTree(source, target, { engine, exclude: withoutTmp });
+    expect(stats).toMatchObject({ files: 1201, excluded: 1 });
+    const copied = readdirSync(target);
+    expect(copied).toHaveLength(1201);
+    expect(copied).not.toContain('skip.tmp');
+    expect(readFileSync(join(target, 'file-1200.txt'), 'utf8')).toBe('1200');
+  });
+
+  it('stops when the run is cancelled: the copy rejects instead of finishing', async () => {
+    for (const partial of [false, true]) {
+      const source = join(folder, `cancel-${engine}-${partial}`);
+      mkdirSync(source);
+      for (const name of ['a.txt', 'b.txt', 'c.tmp']) writeFileSync(join(source, name), name);
+      const cancel = new AbortController();
+      // Cancelled while the tree is read: the copy must not start (or go on) after it.
+      const exclude = (path: string) => {
+        cancel.abort();
+        return partial && path.endsWith('.tmp');
+      };
+      const target = join(folder, `cancel-${engine}-${partial}-copy`);
+      await expect(
+        copyTree(source, target, { engine, exclude, signal: cancel.signal }),
+      ).rejects.toMatchObject({
+        name: 'AbortError',
+      });
+      expect(existsSync(join(target, 'a.txt')) && existsSync(join(target, 'b.txt'))).toBe(false);
+    }
+  });
+
+  it('refuses a socket by name, with what to do, before copying anything', async () => {
+    const source = join(folder, `socket-${engine}`);
+    mkdirSync(join(source, 'run'), { recursive: true });
+    writeFileSync(join(source, 'a.txt'), 'a');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(join(source, 'run/agent.sock'), resolve));
+    try {
+      const target = join(folder, `socket-${engine}-copy`);
+      await expect(copyTree(source, target, { engine })).rejects.toThrow(
+        "workspace snapshot: run/agent.sock is a socket; only files, folders and symlinks can be copied into a job's workspace. Exclude it (workspace.exclude in the jobs file) or remove it.",
+      );
+      expect(existsSync(target)).toBe(false);
+    } finally {
+      server.close();
+    }
+  });
+
+  it.skipIf(!canMknod())('refuses a device file by name', async () => {
+    const source = join(folder, `device-${engine}`);
+    mkdirSync(source);
+    execFileSync('mknod', [join(source, 'null'), 'c', '1', '3']);
+    await expect(copyTree(source, join(folder, `device-${engine}-copy`), { engine })).rejects.toThrow(
+      'workspace snapshot: null is a device file; only files',
+    );
+  });
+});
