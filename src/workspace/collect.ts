@@ -61,8 +61,14 @@ export interface CollectResult {
   refused: { path: string; why: string }[];
 }
 
-/** What an entry is, in words, when it is neither a regular file nor a folder. */
-function specialKind(entry: { isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
+/** What an entry is, in words, when it is not a folder (where one was expected) or not a regular file. */
+function specialKind(entry: {
+  isFile(): boolean;
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+}): string {
+  if (entry.isFile()) return 'a file, not a folder';
   if (entry.isSymbolicLink()) return 'a symbolic link';
   if (entry.isFIFO()) return 'a named pipe';
   if (entry.isSocket()) return 'a socket';
