@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sanitizeTree } from '../../src/workspace/sanitize.js';
+import { descriptorsOn } from '../support/fds.js';
 
 // What a guest leaves in a folder the host keeps (outputs, logs, caches) is made plain before the host touches it:
 // real special files and modes here, made the way a root guest could.
@@ -111,5 +112,44 @@ describe('sanitizeTree', () => {
     symlinkSync(target, join(root, 'to-target'));
     expect(await sanitizeTree(join(root, 'to-target'))).toEqual([]);
     expect(existsSync(join(target, 'deep/er/fifo'))).toBe(true);
+  });
+});
+
+describe('sanitizeTree, privileges only', () => {
+  const asRoot = process.getuid?.() === 0;
+
+  it.skipIf(!asRoot)(
+    'removes device nodes and clears set-id bits, leaving links, pipes and sockets for the collection to name',
+    async () => {
+      const top = await hostileTree('privileged-only');
+      execFileSync('mknod', [join(top, 'deep/er/null'), 'c', '1', '3']);
+      const removed = await sanitizeTree(top, { privilegedOnly: true });
+      expect(removed).toEqual(['deep/er/null']);
+      expect(existsSync(join(top, 'deep/er/null'))).toBe(false);
+      expect(lstatSync(join(top, 'deep/er/fifo')).isFIFO()).toBe(true);
+      expect(lstatSync(join(top, 'deep/sock')).isSocket()).toBe(true);
+      expect(readlinkSync(join(top, 'link-out'))).toBe(OUTSIDE_FILE);
+      expect([mode(join(top, 'setuid')), mode(join(top, 'deep/er/setgid')), mode(join(top, 'deep'))]).toEqual(
+        [0o755, 0o640, 0o777],
+      );
+      expectOutsideUntouched();
+    },
+  );
+
+  it.skipIf(!asRoot)('removes device nodes by default too', async () => {
+    const top = await hostileTree('devices');
+    execFileSync('mknod', [join(top, 'disk'), 'b', '7', '200']);
+    const removed = await sanitizeTree(top);
+    expect(removed).toContain('disk');
+    expect(existsSync(join(top, 'disk'))).toBe(false);
+  });
+
+  it('closes every file and folder it opens', async () => {
+    const top = await hostileTree('descriptors');
+    for (let i = 0; i < 20; i++) writeFileSync(join(top, `deep/er/file-${i}`), 'x');
+    await sanitizeTree(top);
+    expect(descriptorsOn(join(top, 'plain.txt'))).toBe(0);
+    expect(descriptorsOn(join(top, 'deep/er/file-19'))).toBe(0);
+    expect(descriptorsOn(join(top, 'deep/er'))).toBe(0);
   });
 });
