@@ -388,6 +388,42 @@ describe('the git checkout a job sees, at its edges', () => {
     ).toEqual([]);
   });
 
+  it('is detached at the commit when the repository itself is detached', async () => {
+    const root = makeRepository('detached');
+    const head = gitOut(root, 'rev-parse', 'HEAD');
+    git(root, 'checkout', '-q', '--detach');
+    const { target, notes } = await snapshot(root);
+    expect(gitOut(target, 'rev-parse', 'HEAD')).toBe(head);
+    expect(() => gitOut(target, 'symbolic-ref', '-q', 'HEAD')).toThrow();
+    expect(notes).toContain(`Jobs see a git checkout of ${head.slice(0, 12)} (detached)`);
+  });
+
+  it("is made without the user's or the system's git configuration", async () => {
+    const root = makeRepository('user-config');
+    const head = gitOut(root, 'rev-parse', 'HEAD');
+    // Configuration that would send the commit's fetch to another repository, wherever git looks for it.
+    const home = join(folder, 'user-config-home');
+    mkdirSync(home);
+    const config = `[url "${join(folder, 'no-such-repository')}/"]\n\tinsteadOf = ${root}\n`;
+    for (const name of ['.gitconfig', 'global', 'system']) writeFileSync(join(home, name), config);
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      HOME: home,
+      XDG_CONFIG_HOME: home,
+      GIT_CONFIG_GLOBAL: join(home, 'global'),
+      GIT_CONFIG_SYSTEM: join(home, 'system'),
+    });
+    try {
+      const { target, notes } = await snapshot(root);
+      expect(notes).toContain(`Jobs see a git checkout of ${head.slice(0, 12)}`);
+      expect(gitOut(target, 'rev-parse', 'HEAD')).toBe(head);
+    } finally {
+      for (const name of ['HOME', 'XDG_CONFIG_HOME', 'GIT_CONFIG_GLOBAL', 'GIT_CONFIG_SYSTEM'])
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+    }
+  });
+
   it('is left out, saying why, when git cannot copy the commit; the files are still there', async () => {
     const root = makeRepository('broken');
     // A blob of the commit lost from the repository: the work tree is fine, the commit cannot be copied.
