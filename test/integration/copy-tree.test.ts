@@ -23,6 +23,7 @@ import { copyTree } from '../../src/workspace/copy-tree.js';
 import { createExcluder } from '../../src/workspace/exclude.js';
 import { canMountBtrfs, mountLoopBtrfs } from '../support/btrfs.js';
 import { prerequisite } from '../support/prerequisites.js';
+import { withTmpfs } from '../support/tmpfs.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-copy-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -238,6 +239,25 @@ describe.skipIf(!prerequisite('root and btrfs-progs (a loop btrfs for the clone 
       const forced = await copyTree(source, join(btrfs.path, 'copy-forced'), { forceCopy: true });
       expect(forced).toMatchObject({ engine: 'node', method: 'copy' });
     });
+
+    it.each(['gnu-cp', 'node'] as const)(
+      'copies what cannot be cloned (a mount of another filesystem inside) with the %s engine',
+      async (engine) => {
+        const source = join(btrfs.path, `mixed-fs-${engine}`);
+        mkdirSync(source, { recursive: true });
+        writeFileSync(join(source, 'on-btrfs.txt'), 'cloned');
+        await withTmpfs(source, 'tmp', 'size=1m', async (tmp) => {
+          writeFileSync(join(tmp, 'on-tmpfs.txt'), 'copied');
+          mkdirSync(join(tmp, 'deep'));
+          writeFileSync(join(tmp, 'deep/also.txt'), 'copied too');
+          const target = join(btrfs.path, `mixed-fs-${engine}-copy`);
+          await copyTree(source, target, { engine });
+          expect(readFileSync(join(target, 'on-btrfs.txt'), 'utf8')).toBe('cloned');
+          expect(readFileSync(join(target, 'tmp/on-tmpfs.txt'), 'utf8')).toBe('copied');
+          expect(readFileSync(join(target, 'tmp/deep/also.txt'), 'utf8')).toBe('copied too');
+        });
+      },
+    );
 
     it.each(['gnu-cp', 'node'] as const)('clones files with the %s engine', async (engine) => {
       const source = join(btrfs.path, `src-${engine}`);
