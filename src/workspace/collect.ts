@@ -106,7 +106,7 @@ export async function collectMatches(
     const foundPaths: string[] = [];
     // Only real folders are entered (readdir's types are lstat's), from the root down.
     const walk = async (relative: string): Promise<void> => {
-      const entries = await readdir(relative === '' ? root : join(root, relative), { withFileTypes: true });
+      const entries = await readdir(join(root, relative), { withFileTypes: true });
       for (const entry of entries) {
         const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
         const onTheWay =

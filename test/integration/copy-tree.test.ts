@@ -3,6 +3,7 @@ import {
   chmodSync,
   existsSync,
   lstatSync,
+  lutimesSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -53,6 +54,10 @@ function makeSource(name: string): string {
   symlinkSync('/etc/hostname', join(root, 'link-absolute'));
   symlinkSync('does/not/exist', join(root, 'link-dangling'));
   symlinkSync('src', join(root, 'link-folder'));
+  // Links have times of their own, kept like a file's.
+  const linked = new Date('2019-05-06T07:08:09Z');
+  for (const link of ['link-relative', 'link-absolute', 'link-dangling', 'link-folder'])
+    lutimesSync(join(root, link), linked, linked);
   return root;
 }
 
@@ -64,7 +69,7 @@ function describeTree(root: string, skip: (path: string) => boolean = () => fals
     const info = lstatSync(path);
     const mode = (info.mode & 0o7777).toString(8);
     const when = info.mtime.toISOString();
-    if (info.isSymbolicLink()) lines.push(`${relative} -> ${readlinkSync(path)}`);
+    if (info.isSymbolicLink()) lines.push(`${relative} -> ${readlinkSync(path)} ${when}`);
     else if (info.isDirectory()) {
       lines.push(`${relative}/ ${mode} ${when}`);
       for (const name of readdirSync(path).sort()) {
