@@ -293,13 +293,13 @@ describe('collecting at the edges', () => {
     }
   });
 
-  it('brings back a matched empty folder as an empty folder, and a glob with no fixed part from any depth', async () => {
+  it('brings back a matched empty folder as an empty folder (however many slashes end its glob), and a glob with no fixed part from any depth', async () => {
     const root = scratch();
     mkdirSync(join(root, 'ws/empty'), { recursive: true });
     mkdirSync(join(root, 'ws/a/b'), { recursive: true });
     writeFileSync(join(root, 'ws/a/b/deep.xml'), 'deep');
     writeFileSync(join(root, 'ws/top.xml'), 'top');
-    const got = await collectMatches(join(root, 'ws'), ['empty/', '**/*.xml'], join(root, 'out'));
+    const got = await collectMatches(join(root, 'ws'), ['empty//', '**/*.xml'], join(root, 'out'));
     expect(got.paths.sort()).toEqual(['a/b/deep.xml', 'empty', 'top.xml']);
     expect(readdirSync(join(root, 'out/empty'))).toEqual([]);
     expect(readFileSync(join(root, 'out/a/b/deep.xml'), 'utf8')).toBe('deep');
