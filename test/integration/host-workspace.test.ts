@@ -132,8 +132,12 @@ describe("a host job's workspace elsewhere, at its edges", () => {
           utimesSync(join(place.path, 'out/result.txt'), when, when);
           symlinkSync('out/result.txt', join(place.path, 'relative-link'));
           symlinkSync('/etc/hostname', join(place.path, 'absolute-link'));
+          // What an earlier attempt left in the job folder gives way to this one's workspace.
+          mkdirSync(join(base, 'state/runs/r1/jobs/unit/workspace'));
+          writeFileSync(join(base, 'state/runs/r1/jobs/unit/workspace/earlier.txt'), 'earlier');
           await place.finish(true);
           const kept = join(base, 'state/runs/r1/jobs/unit/workspace');
+          expect(existsSync(join(kept, 'earlier.txt'))).toBe(false);
           expect(readFileSync(join(kept, 'out/result.txt'), 'utf8')).toBe('the job left this');
           expect(statSync(join(kept, 'out/result.txt')).mtime.toISOString()).toBe(when.toISOString());
           expect(readlinkSync(join(kept, 'relative-link'))).toBe('out/result.txt');

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copySparse } from '../../src/workspace/sparse-copy.js';
 import { canMountBtrfs, mountLoopBtrfs } from '../support/btrfs.js';
+import { descriptorsOn } from '../support/fds.js';
 import { prerequisite } from '../support/prerequisites.js';
 
 const MiB = 1024 * 1024;
@@ -53,6 +54,8 @@ describe('copySparse where files cannot be cloned (this ext4 or tmpfs)', () => {
     expect(allocated(source)).toBeGreaterThanOrEqual(3 * MiB + MiB / 2);
     expect(allocated(copy)).toBeLessThanOrEqual(2 * MiB + 64 * 1024);
     expect(allocated(copy)).toBeGreaterThanOrEqual(2 * MiB);
+    // Both files are closed again.
+    expect([descriptorsOn(source), descriptorsOn(copy)]).toEqual([0, 0]);
   });
 
   it('copies a file of zeros as its length and no data, and an empty file as empty', async () => {
