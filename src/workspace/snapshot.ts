@@ -82,11 +82,8 @@ export async function makeSnapshot(request: SnapshotRequest): Promise<SnapshotRe
   );
   request.note(snapshotLine(stats, bytes, ignored));
   if (gitNote !== undefined) request.note(gitNote);
-  if (bytes >= LARGE_SNAPSHOT_BYTES) {
-    request.note(
-      `The snapshot is ${formatBytes(bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`,
-    );
-  }
+  const hint = largeSnapshotHint(bytes);
+  if (hint !== undefined) request.note(hint);
   return { stats, source: git ? 'git' : 'folder', ignored };
 }
 
@@ -118,6 +115,12 @@ export function snapshotLine(stats: CopyStats, bytes: number, ignored: readonly 
   const named = ignored.slice(0, IGNORED_NAMED).join(', ');
   const more = ignored.length > IGNORED_NAMED ? ` and ${ignored.length - IGNORED_NAMED} more` : '';
   return `${line}; left out as ignored by git: ${named}${more} (workspace.include-ignored brings paths back)`;
+}
+
+/** For a snapshot of 1 GiB or more, what to do about its size; undefined for a smaller one. */
+export function largeSnapshotHint(bytes: number): string | undefined {
+  if (bytes < LARGE_SNAPSHOT_BYTES) return undefined;
+  return `The snapshot is ${formatBytes(bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`;
 }
 
 function describeList(prefix: string, items: readonly string[]): string {

@@ -5,7 +5,7 @@ import type { CopyStats } from '../../src/workspace/copy-tree.js';
 import { createExcluder } from '../../src/workspace/exclude.js';
 import { type GitView, gitViewExcluder } from '../../src/workspace/git-view.js';
 import { PROJECT_MARKERS, projectAbove } from '../../src/workspace/host-workspace.js';
-import { snapshotLine } from '../../src/workspace/snapshot.js';
+import { largeSnapshotHint, snapshotLine } from '../../src/workspace/snapshot.js';
 
 describe("the copy's filter for a git view", () => {
   const view: GitView = {
@@ -116,6 +116,15 @@ describe('the snapshot line a run prints', () => {
     );
     expect(snapshotLine(stats('copy'), 1000, [...five, 'f/', 'g/'])).toBe(
       'Snapshot: 812 files, 1.0 KB in 120 ms (copied); left out as ignored by git: a/, b/, c.log, d/, e/ and 2 more (workspace.include-ignored brings paths back)',
+    );
+  });
+});
+
+describe('the hint about a large snapshot', () => {
+  it('comes from 1 GiB on, saying how big and what to do', () => {
+    expect(largeSnapshotHint(1024 ** 3 - 1)).toBeUndefined();
+    expect(largeSnapshotHint(1024 ** 3)).toBe(
+      'The snapshot is 1.1 GB: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.',
     );
   });
 });
