@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -23,7 +23,8 @@ import { collectMatches } from '../../src/workspace/collect.js';
 import { copyTree } from '../../src/workspace/copy-tree.js';
 import { createExcluder } from '../../src/workspace/exclude.js';
 import { canMountBtrfs, mountLoopBtrfs } from '../support/btrfs.js';
-import { prerequisite } from '../support/prerequisites.js';
+import { REPO_ROOT, TSX_LOADER } from '../support/cli.js';
+import { commandWorks, prerequisite } from '../support/prerequisites.js';
 import { withTmpfs } from '../support/tmpfs.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-copy-'));
@@ -340,7 +341,7 @@ describe.each(['gnu-cp', 'node'] as const)('copyTree with the %s engine, at its 
     });
   });
 
-  it('keeps folder modes the umask would cut (group-writable, sticky) and fills folders their owner cannot write', async () => {
+  it('keeps folder modes the umask would cut (group-writable, sticky) and read-only ones', async () => {
     for (const exclude of [withoutTmp, undefined]) {
       const name = `modes-${engine}-${exclude === undefined ? 'whole' : 'partial'}`;
       const source = mixedTree(name);
@@ -438,3 +439,66 @@ describe.each(['gnu-cp', 'node'] as const)('copyTree with the %s engine, at its 
     );
   });
 });
+
+describe.skipIf(process.getuid?.() !== 0 || !commandWorks('setpriv', ['--version']))(
+  'copyTree for a runner that is not root (a child process as nobody)',
+  () => {
+    it.each(['gnu-cp', 'node'] as const)(
+      'fills folders their owner cannot write, and gives them their modes (%s)',
+      async (engine) => {
+        const base = mkdtempSync(join(tmpdir(), 'vmplan-copy-unprivileged-'));
+        try {
+          const source = join(base, 'source');
+          for (const [path, content] of Object.entries({
+            'locked/a.txt': 'a',
+            'locked/inner/b.txt': 'b',
+            'locked/skip.tmp': 'excluded',
+            'open/c.txt': 'c',
+          })) {
+            mkdirSync(join(source, path, '..'), { recursive: true });
+            writeFileSync(join(source, path), content);
+          }
+          execFileSync('chown', ['-R', 'nobody:', base]);
+          chmodSync(join(source, 'locked/inner'), 0o555);
+          chmodSync(join(source, 'locked'), 0o555);
+          // As the runner user would: with an exclude (folders made one by one) and without (one cp for all).
+          const script = `
+            import { copyTree } from ${JSON.stringify(join(REPO_ROOT, 'src/workspace/copy-tree.ts'))};
+            const exclude = (path) => path.endsWith('.tmp');
+            await copyTree(${JSON.stringify(source)}, ${JSON.stringify(join(base, 'partial'))}, { engine: '${engine}', exclude });
+            await copyTree(${JSON.stringify(source)}, ${JSON.stringify(join(base, 'whole'))}, { engine: '${engine}' });
+          `;
+          const run = spawnSync(
+            'setpriv',
+            [
+              '--reuid=nobody',
+              '--regid=nogroup',
+              '--clear-groups',
+              process.execPath,
+              '--import',
+              TSX_LOADER,
+              '--input-type=module',
+              '-e',
+              script,
+            ],
+            { encoding: 'utf8', cwd: base, env: { ...process.env, HOME: base } },
+          );
+          expect(run.status, run.stderr).toBe(0);
+          for (const copy of ['partial', 'whole']) {
+            const target = join(base, copy);
+            expect(readFileSync(join(target, 'locked/inner/b.txt'), 'utf8'), copy).toBe('b');
+            expect(readFileSync(join(target, 'open/c.txt'), 'utf8'), copy).toBe('c');
+            expect([
+              statSync(join(target, 'locked')).mode & 0o777,
+              statSync(join(target, 'locked/inner')).mode & 0o777,
+            ]).toEqual([0o555, 0o555]);
+          }
+          expect(existsSync(join(base, 'partial/locked/skip.tmp'))).toBe(false);
+        } finally {
+          execFileSync('chmod', ['-R', 'u+w', base]);
+          rmSync(base, { recursive: true, force: true });
+        }
+      },
+    );
+  },
+);
