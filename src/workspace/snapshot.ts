@@ -104,7 +104,7 @@ async function giveGitHead(request: SnapshotRequest): Promise<string> {
 function firstLine(error: unknown): string {
   const stderr = (error as { stderr?: unknown }).stderr;
   const text = typeof stderr === 'string' && stderr.trim() !== '' ? stderr : String((error as Error).message);
-  return text.trim().split('\n')[0] ?? '';
+  return (text.trim().split('\n')[0] ?? '').trim();
 }
 
 /** "Snapshot: 812 files, 14.2 MB in 120 ms (copy-on-write clones); left out as ignored by git: node_modules/, ..." */

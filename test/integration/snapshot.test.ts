@@ -432,6 +432,10 @@ describe('the git checkout a job sees, at its edges', () => {
     const { target, files, notes } = await snapshot(root);
     expect(files).toEqual(['.gitignore', 'docs/guide.md', 'new-file.ts', 'src/index.ts']);
     expect(existsSync(join(target, '.git'))).toBe(false);
-    expect(notes).toMatch(/\nJobs get no \.git: git could not copy the commit \(.*\S.*\)$/);
+    // git's own words, on one line: which object it could not read.
+    const last = notes.split('\n').pop();
+    expect(last).toMatch(/^Jobs get no \.git: git could not copy the commit \(\S.*\S\)$/);
+    expect(last).toContain(blob);
+    expect(last).not.toContain('Command failed');
   });
 });
