@@ -210,6 +210,24 @@ describe('vmplan run and the workspace', () => {
   });
 });
 
+describe('vmplan run with --workspace naming a link', () => {
+  it("runs the job on a copy of the folder the link leads to: the job's writes never reach it", async () => {
+    const real = join(folder, 'cli-linked-real');
+    writeTree(real, { 'marker.txt': 'original' });
+    const cwd = join(folder, 'cli-linked-cwd');
+    writeTree(cwd, {
+      'jobs.yml':
+        'version: 1\njobs:\n  write:\n    executor: host\n    run: cat marker.txt; echo changed > marker.txt; echo new > new.txt\n',
+    });
+    symlinkSync(real, join(cwd, 'workspace-link'));
+    const ran = await runVmplan(['run', 'jobs.yml', '--workspace', 'workspace-link'], { cwd });
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toContain('original');
+    expect(readFileSync(join(real, 'marker.txt'), 'utf8')).toBe('original');
+    expect(existsSync(join(real, 'new.txt'))).toBe(false);
+  });
+});
+
 describe.skipIf(!prerequisite('root and btrfs-progs (a loop btrfs for the clone path)', canMountBtrfs()))(
   'on a filesystem that clones (btrfs here, APFS on a Mac)',
   () => {
