@@ -132,6 +132,20 @@ describe('placing the outputs of needed jobs, at the edges', () => {
     ]);
   });
 
+  it('names each placed path once, in order, whatever order the inputs hold them in', async () => {
+    const names = ['zeta', 'alpha', 'mu', 'beta', 'omega', 'delta', 'kappa'];
+    const first = tree('first', Object.fromEntries(names.map((name) => [name, name])));
+    const second = tree('second', { mu: 'again', aa: 'aa' });
+    const placed = await placeInputs(
+      [
+        { from: 'first', folder: first },
+        { from: 'second', folder: second },
+      ],
+      tree('workspace', {}),
+    );
+    expect(placed.paths).toEqual(['aa', 'alpha', 'beta', 'delta', 'kappa', 'mu', 'omega', 'zeta']);
+  });
+
   it('places nothing for no inputs or an empty output folder', async () => {
     const workspace = tree('workspace', { 'a.txt': 'a' });
     expect(await placeInputs([], workspace)).toEqual({ paths: [] });
