@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { execFile, spawnSync } from 'node:child_process';
 import { constants, type Dirent } from 'node:fs';
 import {
@@ -116,19 +117,29 @@ async function scan(
   }
   const visit = async (relative: string): Promise<Folder> => {
     signal.throwIfAborted();
-    const entries: Dirent[] = await readdir(join(source, relative), { withFileTypes: true });
+    const entries: Dirent<Buffer>[] = await readdir(join(source, relative), {
+      withFileTypes: true,
+      encoding: 'buffer',
+    });
     const folder: Folder = { relative, files: [], folders: [], whole: true };
     stats.directories++;
     const children: Promise<Folder>[] = [];
     for (const entry of entries) {
-      const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      const name = entry.name.toString('utf8');
+      const path = relative === '' ? name : `${relative}/${name}`;
       if (exclude?.(path, entry.isDirectory()) === true) {
         stats.excluded++;
         folder.whole = false;
+      } else if (!isUtf8(entry.name)) {
+        // As text the name would name no file: refused clearly rather than failing the copy half-way.
+        throw new InputError(
+          `workspace snapshot: ${JSON.stringify(path)} has a name that is not UTF-8, which vmplan cannot copy into a job's workspace. ` +
+            'Rename it, or exclude it (workspace.exclude in the jobs file).',
+        );
       } else if (entry.isDirectory()) {
         children.push(visit(path));
       } else if (entry.isFile() || entry.isSymbolicLink()) {
-        folder.files.push(entry.name);
+        folder.files.push(name);
         if (entry.isFile()) stats.files++;
         else stats.symlinks++;
       } else {

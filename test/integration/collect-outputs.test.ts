@@ -427,3 +427,29 @@ describe('collecting at the edges', () => {
     }
   });
 });
+
+describe('collecting names that are not UTF-8', () => {
+  it('leaves an entry named in other bytes behind, by name, and brings the rest back', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-collect-names-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    const latin1 = (path: string) => Buffer.from(join(root, path), 'latin1');
+    mkdirSync(join(root, 'out'));
+    writeFileSync(join(root, 'out/good.txt'), 'good');
+    writeFileSync(latin1('out/caf\xe9.txt'), 'latin-1 name');
+    mkdirSync(latin1('out/d\xe9j\xe0'));
+    writeFileSync(latin1('out/d\xe9j\xe0/inner.txt'), 'in a folder of that kind');
+    writeFileSync(latin1('top-\xff.xml'), '<testsuite/>');
+    const notes = await collectJobOutputs(
+      { artifacts: root, reports: root },
+      { artifacts: ['out'], reports: ['*.xml'] },
+      join(root, 'job'),
+      [],
+    );
+    expect(notes).toEqual([
+      'vmplan: left artifact "out/caf\uFFFD.txt" behind: its name is not UTF-8 (only UTF-8 names are brought back)',
+      'vmplan: left artifact "out/d\uFFFDj\uFFFD" behind: its name is not UTF-8 (only UTF-8 names are brought back)',
+      'vmplan: left report "top-\uFFFD.xml" behind: its name is not UTF-8 (only UTF-8 names are brought back)',
+    ]);
+    expect(filesUnder(join(root, 'job'))).toEqual(['artifacts/out/good.txt']);
+  });
+});

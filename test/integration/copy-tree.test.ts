@@ -502,3 +502,23 @@ describe.skipIf(process.getuid?.() !== 0 || !commandWorks('setpriv', ['--version
     );
   },
 );
+
+describe('copyTree and names that are not UTF-8', () => {
+  it.each(['gnu-cp', 'node'] as const)(
+    'refuses one by name, saying what to do, unless it is excluded (%s)',
+    async (engine) => {
+      const source = join(folder, `latin1-${engine}`);
+      mkdirSync(join(source, 'src'), { recursive: true });
+      writeFileSync(join(source, 'src/main.c'), 'int main;');
+      writeFileSync(Buffer.from(join(source, 'src/caf\xe9.txt'), 'latin1'), 'x');
+      await expect(copyTree(source, join(folder, `latin1-${engine}-copy`), { engine })).rejects.toThrow(
+        'workspace snapshot: "src/caf\uFFFD.txt" has a name that is not UTF-8, which vmplan cannot copy into a job\'s workspace. Rename it, or exclude it (workspace.exclude in the jobs file).',
+      );
+      expect(existsSync(join(folder, `latin1-${engine}-copy`))).toBe(false);
+      const target = join(folder, `latin1-${engine}-excluded`);
+      const stats = await copyTree(source, target, { engine, exclude: createExcluder(['*.txt']) });
+      expect(stats).toMatchObject({ files: 1, excluded: 1 });
+      expect(readdirSync(join(target, 'src'))).toEqual(['main.c']);
+    },
+  );
+});

@@ -153,3 +153,23 @@ describe('sanitizeTree, privileges only', () => {
     expect(descriptorsOn(join(top, 'deep/er'))).toBe(0);
   });
 });
+
+describe('sanitizeTree and names that are not UTF-8', () => {
+  it('removes a pipe and clears a setuid bit whatever bytes name them', async () => {
+    const top = join(root, 'latin1');
+    mkdirSync(join(top, 'deep'), { recursive: true });
+    const latin1 = (path: string) => Buffer.from(join(top, path), 'latin1');
+    // The shell makes the name from its bytes (a command-line argument from Node would be UTF-8).
+    execFileSync('sh', ['-c', 'mkfifo "$(printf \'deep/pipe-\\351\')"'], { cwd: top });
+    writeFileSync(latin1('deep/setuid-\xe9'), '#!/bin/sh\n');
+    chmodSync(latin1('deep/setuid-\xe9'), 0o4755);
+    mkdirSync(latin1('d\xe9j\xe0'));
+    writeFileSync(latin1('d\xe9j\xe0/setgid'), 'x');
+    chmodSync(latin1('d\xe9j\xe0/setgid'), 0o2755);
+    const removed = await sanitizeTree(top);
+    expect(removed).toEqual(['deep/pipe-\uFFFD']);
+    expect(existsSync(latin1('deep/pipe-\xe9'))).toBe(false);
+    expect(statSync(latin1('deep/setuid-\xe9')).mode & 0o7777).toBe(0o755);
+    expect(statSync(latin1('d\xe9j\xe0/setgid')).mode & 0o7777).toBe(0o755);
+  });
+});
