@@ -133,3 +133,26 @@ describe('replayWorkspaceChanges at its edges', () => {
     expect(readdirSync(target)).toEqual(['a.txt']);
   });
 });
+
+describe('replayWorkspaceChanges and names that are not UTF-8', () => {
+  it('lays a changed file and folder over the copy under the very bytes the job named them', async () => {
+    const target = folder();
+    const changes = folder();
+    const at = (root: string, ...parts: (string | number[])[]) =>
+      Buffer.concat([
+        Buffer.from(`${root}/`),
+        ...parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : Buffer.from(part))),
+      ]);
+    writeFileSync(at(changes, 'caf', [0xe9], '.txt'), 'latin-1 name');
+    mkdirSync(at(changes, 'd', [0xe9], 'j', [0xe0]));
+    writeFileSync(at(changes, 'd', [0xe9], 'j', [0xe0], '/inner.txt'), 'inside');
+    writeFileSync(at(changes, 'plain.txt'), 'plain');
+    expect(await replayWorkspaceChanges(target, { folder: changes, deletedList: undefined })).toEqual({
+      changed: 3,
+      deleted: 0,
+    });
+    expect(readFileSync(at(target, 'caf', [0xe9], '.txt'), 'utf8')).toBe('latin-1 name');
+    expect(readFileSync(at(target, 'd', [0xe9], 'j', [0xe0], '/inner.txt'), 'utf8')).toBe('inside');
+    expect(readFileSync(join(target, 'plain.txt'), 'utf8')).toBe('plain');
+  });
+});
