@@ -9,13 +9,16 @@ import { Masker } from './mask.js';
  * survive. Streams in chunks, never cutting through a value. Only a regular file (never through a link) is
  * touched; the new content replaces the old with a rename. Returns true when something was masked.
  */
-export async function maskFileInPlace(path: string, secrets: readonly string[]): Promise<boolean> {
+export async function maskFileInPlace(path: string | Buffer, secrets: readonly string[]): Promise<boolean> {
   const masker = new Masker(secrets.map((secret) => Buffer.from(secret, 'utf8').toString('latin1')));
   if (masker.empty) return false;
   const info = lstatSync(path);
   if (!info.isFile()) return false;
   // A name of our own beside it: the folder's other names may be a guest's choice.
-  const temp = `${path}.${randomBytes(6).toString('hex')}.vmplan-masking`;
+  const temp = Buffer.concat([
+    Buffer.from(path),
+    Buffer.from(`.${randomBytes(6).toString('hex')}.vmplan-masking`),
+  ]);
   const out = createWriteStream(temp, { mode: info.mode & 0o777, flags: 'wx' });
   let carry = '';
   let changed = false;

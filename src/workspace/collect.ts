@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Dirent } from 'node:fs';
 import { chmod, lstat, mkdir, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -49,6 +50,19 @@ function charge(budget: CollectBudget, info: import('node:fs').Stats, relative: 
 /** How many left-behind entries of one kind the job's log names. */
 const MAX_NOTES = 50;
 
+/** Why an entry whose name is not UTF-8 is left behind: as text its name would name no entry. */
+const NOT_UTF8 = 'its name is not UTF-8 (only UTF-8 names are brought back)';
+
+/** An entry's name as text, or undefined when its bytes are not UTF-8. */
+function textName(entry: Dirent<Buffer>): string | undefined {
+  return isUtf8(entry.name) ? entry.name.toString('utf8') : undefined;
+}
+
+/** Notes an entry left behind for its name, once. */
+function refuseName(result: CollectResult, path: string): void {
+  if (!result.refused.some((entry) => entry.path === path)) result.refused.push({ path, why: NOT_UTF8 });
+}
+
 /** What was brought back. */
 export interface CollectResult {
   /** Relative paths copied (folders count once). */
@@ -57,12 +71,18 @@ export interface CollectResult {
   unmatched: string[];
   /** Entries left behind because they are not regular files or folders, with what they were. */
   skipped: { path: string; kind: string }[];
-  /** Regular files left behind by the budget (over a limit, or a hard link already brought), with why. */
+  /** Entries left behind by the budget (over a limit, a hard link already brought) or for a name that is not UTF-8. */
   refused: { path: string; why: string }[];
 }
 
-/** What an entry is, in words, when it is neither a regular file nor a folder. */
-function specialKind(entry: { isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
+/** What an entry is, in words, when it is not a folder (where one was expected) or not a regular file. */
+function specialKind(entry: {
+  isFile(): boolean;
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+}): string {
+  if (entry.isFile()) return 'a file, not a folder';
   if (entry.isSymbolicLink()) return 'a symbolic link';
   if (entry.isFIFO()) return 'a named pipe';
   if (entry.isSocket()) return 'a socket';
@@ -96,24 +116,33 @@ export async function collectMatches(
     const pattern = glob.replace(/\/+$/, '');
     const matches = picomatch(pattern, { dot: true });
     const base = picomatch.scan(pattern).base;
-    const found: Dirent[] = [];
+    const found: Dirent<Buffer>[] = [];
     const foundPaths: string[] = [];
-    // Only real folders are entered (readdir's types are lstat's), from the root down.
+    let badNames = false;
+    // Only real folders are entered (readdir's types are lstat's), from the root down. Names are read as bytes: a
+    // guest's name that is not UTF-8 is left behind, named, instead of failing the whole collection.
     const walk = async (relative: string): Promise<void> => {
-      const entries = await readdir(relative === '' ? root : join(root, relative), { withFileTypes: true });
+      const entries = await readdir(join(root, relative), { withFileTypes: true, encoding: 'buffer' });
       for (const entry of entries) {
-        const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+        const name = textName(entry);
+        const text = name ?? entry.name.toString('utf8');
+        const path = relative === '' ? text : `${relative}/${text}`;
         const onTheWay =
           base === '' || base === path || base.startsWith(`${path}/`) || path.startsWith(`${base}/`);
         if (!onTheWay) continue;
-        if (matches(path)) {
+        if (name === undefined) {
+          if (matches(path)) {
+            refuseName(result, path);
+            badNames = true;
+          }
+        } else if (matches(path)) {
           found.push(entry);
           foundPaths.push(path);
         } else if (entry.isDirectory()) await walk(path);
       }
     };
     await walk('');
-    if (found.length === 0) result.unmatched.push(glob);
+    if (found.length === 0 && !badNames) result.unmatched.push(glob);
     for (const [index, relative] of foundPaths.entries()) {
       // Already brought (or left behind), itself or in a folder brought whole: once is enough.
       const covered = (path: string) => path === relative || relative.startsWith(`${path}/`);
@@ -129,15 +158,18 @@ export async function collectMatches(
 async function copyEntry(
   root: string,
   relative: string,
-  entry: Dirent,
+  entry: Dirent<Buffer>,
   into: { destination: string; secrets: readonly string[]; budget: CollectBudget },
   result: CollectResult,
 ): Promise<boolean> {
   const { destination } = into;
   if (entry.isDirectory()) {
     await mkdir(join(destination, relative), { recursive: true });
-    for (const child of await readdir(join(root, relative), { withFileTypes: true }))
-      await copyEntry(root, `${relative}/${child.name}`, child, into, result);
+    for (const child of await readdir(join(root, relative), { withFileTypes: true, encoding: 'buffer' })) {
+      const name = textName(child);
+      if (name === undefined) refuseName(result, `${relative}/${child.name.toString('utf8')}`);
+      else await copyEntry(root, `${relative}/${name}`, child, into, result);
+    }
     return true;
   }
   if (!entry.isFile()) {

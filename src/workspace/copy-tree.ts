@@ -1,6 +1,18 @@
+import { isUtf8 } from 'node:buffer';
 import { execFile, spawnSync } from 'node:child_process';
 import { constants, type Dirent } from 'node:fs';
-import { copyFile, lstat, lutimes, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  lstat,
+  lutimes,
+  mkdir,
+  readdir,
+  readlink,
+  rm,
+  symlink,
+  utimes,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { InputError } from '../errors.js';
@@ -105,21 +117,29 @@ async function scan(
   }
   const visit = async (relative: string): Promise<Folder> => {
     signal.throwIfAborted();
-    const entries: Dirent[] = await readdir(relative === '' ? source : join(source, relative), {
+    const entries: Dirent<Buffer>[] = await readdir(join(source, relative), {
       withFileTypes: true,
+      encoding: 'buffer',
     });
     const folder: Folder = { relative, files: [], folders: [], whole: true };
     stats.directories++;
     const children: Promise<Folder>[] = [];
     for (const entry of entries) {
-      const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      const name = entry.name.toString('utf8');
+      const path = relative === '' ? name : `${relative}/${name}`;
       if (exclude?.(path, entry.isDirectory()) === true) {
         stats.excluded++;
         folder.whole = false;
+      } else if (!isUtf8(entry.name)) {
+        // As text the name would name no file: refused clearly rather than failing the copy half-way.
+        throw new InputError(
+          `workspace snapshot: ${JSON.stringify(path)} has a name that is not UTF-8, which vmplan cannot copy into a job's workspace. ` +
+            'Rename it, or exclude it (workspace.exclude in the jobs file).',
+        );
       } else if (entry.isDirectory()) {
         children.push(visit(path));
       } else if (entry.isFile() || entry.isSymbolicLink()) {
-        folder.files.push(entry.name);
+        folder.files.push(name);
         if (entry.isFile()) stats.files++;
         else stats.symlinks++;
       } else {
@@ -153,9 +173,7 @@ async function probeClone(source: string, root: Folder, target: string): Promise
 }
 
 function firstFile(folder: Folder): string | undefined {
-  if (folder.files[0] !== undefined) {
-    return folder.relative === '' ? folder.files[0] : `${folder.relative}/${folder.files[0]}`;
-  }
+  if (folder.files[0] !== undefined) return join(folder.relative, folder.files[0]);
   for (const child of folder.folders) {
     const found = firstFile(child);
     if (found !== undefined) return found;
@@ -164,6 +182,12 @@ function firstFile(folder: Folder): string | undefined {
 }
 
 const GNU_CP_FLAGS = ['-R', '-P', '--preserve=mode,timestamps', '--reflink=auto'];
+/**
+ * The mode a folder is made with (and missing folders above the target); it gets its own once filled: mkdir's mode
+ * passes through the umask (a group-writable folder would lose its g+w), and a folder without its owner's write
+ * bit could not be filled.
+ */
+const WRITABLE_WHILE_FILLED = 0o700;
 
 async function copyWithGnuCp(
   source: string,
@@ -183,10 +207,9 @@ async function copyWithGnuCp(
   }
   const madeFolders: { path: string; from: string }[] = [];
   const visit = async (folder: Folder): Promise<void> => {
-    const from = folder.relative === '' ? source : join(source, folder.relative);
-    const to = folder.relative === '' ? target : join(target, folder.relative);
-    const info = await lstat(from);
-    await mkdir(to, { recursive: folder.relative === '', mode: info.mode & 0o7777 });
+    const from = join(source, folder.relative);
+    const to = join(target, folder.relative);
+    await mkdir(to, { recursive: folder.relative === '', mode: WRITABLE_WHILE_FILLED });
     madeFolders.push({ path: to, from });
     const whole = [
       ...folder.files,
@@ -194,17 +217,16 @@ async function copyWithGnuCp(
     ];
     for (let start = 0; start < whole.length; start += CP_BATCH) {
       const batch = whole.slice(start, start + CP_BATCH).map((name) => join(from, name));
-      await execFileAsync('cp', [...GNU_CP_FLAGS, '-t', to, '--', ...batch], {
-        maxBuffer: 16 * 1024 * 1024,
-        signal,
-      });
+      await execFileAsync('cp', [...GNU_CP_FLAGS, '-t', to, '--', ...batch], { signal });
     }
     for (const child of folder.folders) if (!child.whole) await visit(child);
   };
   await visit(root);
-  // Times of the folders created here, last: adding their entries changed them.
-  for (const folder of madeFolders.reverse()) {
+  // Modes and times of the folders created here, last: adding their entries changed the times, and a folder
+  // without its owner's write bit could not have been filled.
+  for (const folder of madeFolders) {
     const info = await lstat(folder.from);
+    await chmod(folder.path, info.mode & 0o7777);
     await utimes(folder.path, info.atime, info.mtime);
   }
 }
@@ -218,12 +240,12 @@ async function copyWithNode(
 ): Promise<'clone' | 'copy'> {
   let cloneWorks: boolean | undefined = forceCopy ? false : undefined;
   const limit = createLimiter(32);
-  const folderTimes: { path: string; atime: Date; mtime: Date }[] = [];
+  const madeFolders: { path: string; mode: number; atime: Date; mtime: Date }[] = [];
 
   const copyOne = async (relative: string): Promise<void> => {
     signal.throwIfAborted();
-    const from = relative === '' ? source : join(source, relative);
-    const to = relative === '' ? target : join(target, relative);
+    const from = join(source, relative);
+    const to = join(target, relative);
     const info = await lstat(from);
     if (info.isSymbolicLink()) {
       await symlink(await readlink(from), to);
@@ -246,14 +268,13 @@ async function copyWithNode(
   };
 
   const visit = async (folder: Folder): Promise<void> => {
-    const from = folder.relative === '' ? source : join(source, folder.relative);
-    const to = folder.relative === '' ? target : join(target, folder.relative);
+    const from = join(source, folder.relative);
+    const to = join(target, folder.relative);
     const info = await lstat(from);
-    await mkdir(to, { recursive: folder.relative === '', mode: info.mode & 0o7777 });
-    folderTimes.push({ path: to, atime: info.atime, mtime: info.mtime });
-    const prefix = folder.relative === '' ? '' : `${folder.relative}/`;
+    await mkdir(to, { recursive: folder.relative === '', mode: WRITABLE_WHILE_FILLED });
+    madeFolders.push({ path: to, mode: info.mode & 0o7777, atime: info.atime, mtime: info.mtime });
     await Promise.all([
-      ...folder.files.map((name) => limit(() => copyOne(`${prefix}${name}`))),
+      ...folder.files.map((name) => limit(() => copyOne(join(folder.relative, name)))),
       // Folders are walked outside the limiter so they never hold a slot while waiting on their children.
       ...folder.folders.map(visit),
     ]);
@@ -262,7 +283,11 @@ async function copyWithNode(
   const info = await lstat(source);
   if (!info.isDirectory()) await copyOne('');
   else await visit(root);
-  for (const folder of folderTimes.reverse()) await utimes(folder.path, folder.atime, folder.mtime);
+  // As with GNU cp: modes and times last (see copyWithGnuCp).
+  for (const folder of madeFolders) {
+    await chmod(folder.path, folder.mode);
+    await utimes(folder.path, folder.atime, folder.mtime);
+  }
   return (cloneWorks as boolean | undefined) === true ? 'clone' : 'copy';
 }
 

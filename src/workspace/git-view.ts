@@ -53,7 +53,7 @@ export async function gitView(
   for (const entry of ignoredEntries) {
     const isFolder = entry.endsWith('/');
     const path = isFolder ? entry.slice(0, -1) : entry;
-    if (patterns.length > 0 && matchesWithAncestors(bringBack, path, isFolder)) {
+    if (matchesWithAncestors(bringBack, path, isFolder)) {
       (isFolder ? wholeFolders : files).add(path);
     } else if (isFolder && patterns.some((pattern) => mayMatchInside(pattern, path))) {
       // A pattern names something inside this collapsed ignored folder: ask git for its files one by one.
@@ -70,7 +70,8 @@ export async function gitView(
       ignored.push(entry);
     }
   }
-  return { files, wholeFolders, ignored: ignored.sort() };
+  // git lists paths sorted, and they were read in its order.
+  return { files, wholeFolders, ignored };
 }
 
 /**
@@ -85,9 +86,8 @@ export function gitViewExcluder(view: GitView): (relativePath: string, isDirecto
     }
   }
   const insideWhole = (path: string): boolean => {
-    for (let slash = path.lastIndexOf('/'); slash !== -1; slash = path.lastIndexOf('/', slash - 1)) {
+    for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
       if (view.wholeFolders.has(path.slice(0, slash))) return true;
-      if (slash === 0) break;
     }
     return false;
   };

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { chmod, copyFile, lstat, mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+
+const SLASH = Buffer.from('/');
 
 /** What placing a job's inputs did: paths placed (relative, top-level entries of each input once). */
 export interface PlacedInputs {
@@ -20,25 +21,29 @@ export async function placeInputs(
 ): Promise<PlacedInputs> {
   const paths = new Set<string>();
   for (const input of inputs) {
-    for (const entry of await readdir(input.folder, { withFileTypes: true })) {
-      await place(input.folder, target, entry.name);
-      paths.add(entry.name);
+    for (const name of await readdir(input.folder, { encoding: 'buffer' })) {
+      await place(Buffer.from(input.folder), Buffer.from(target), name);
+      paths.add(name.toString('utf8'));
     }
   }
   return { paths: [...paths].sort() };
 }
 
-/** Places one entry (a folder: all it holds), never through what is in the way at the destination. */
-async function place(source: string, target: string, relative: string): Promise<void> {
-  const from = join(source, relative);
-  const to = join(target, relative);
+/**
+ * Places one entry (a folder: all it holds), never through what is in the way at the destination. Paths are bytes:
+ * a name a guest wrote into its workspace changes need not be UTF-8 (as text it would name no file).
+ */
+async function place(source: Buffer, target: Buffer, relative: Buffer): Promise<void> {
+  const from = Buffer.concat([source, SLASH, relative]);
+  const to = Buffer.concat([target, SLASH, relative]);
   const info = await lstat(from);
   const existing = await lstat(to).catch(() => undefined);
   if (info.isDirectory()) {
     if (existing !== undefined && !existing.isDirectory()) await rm(to, { force: true });
     if (existing === undefined || !existing.isDirectory()) await mkdir(to);
     else await chmod(to, 0o755);
-    for (const child of await readdir(from)) await place(source, target, `${relative}/${child}`);
+    for (const child of await readdir(from, { encoding: 'buffer' }))
+      await place(source, target, Buffer.concat([relative, SLASH, child]));
     // Folders stay writable by their owner: a runner that is not root must still be able to delete the workspace
     // (a file needs its folder's write bit to go). The files in them are what is read-only.
     await chmod(to, 0o755);

@@ -29,9 +29,8 @@ export async function replayWorkspaceChanges(
   return { changed, deleted };
 }
 
-/** A relative path with no empty, `.` or `..` part. */
+/** A relative path with no empty, `.` or `..` part (so neither empty nor absolute: those have an empty part). */
 function isPlainRelative(path: string): boolean {
-  if (path === '' || path.startsWith('/')) return false;
   return path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }
 

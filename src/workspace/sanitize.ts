@@ -1,11 +1,11 @@
 import { constants, existsSync } from 'node:fs';
 import { lstat, open, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 
 // On Linux, /proc/self/fd/<fd> names an open folder itself: looking names up under it is openat(), so a guest
 // that swaps a folder for a link while we walk (a cache another running job shares) cannot steer us elsewhere.
 const FD_PATHS = existsSync('/proc/self/fd');
 const OPEN_NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+const SLASH = Buffer.from('/');
 
 /**
  * Makes a folder a guest or job wrote into safe for the host to keep and upload: pipes, sockets and device nodes
@@ -22,10 +22,12 @@ export async function sanitizeTree(
   const removed: string[] = [];
   const top = await lstat(folder).catch(() => undefined);
   if (top === undefined || !top.isDirectory()) return removed;
-  const visit = async (here: string, relative: string): Promise<void> => {
-    for (const entry of await readdir(here, { withFileTypes: true })) {
-      const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
-      const full = join(here, entry.name);
+  // Paths are bytes: a guest's name that is not UTF-8 still names its entry (as text it would name none).
+  const visit = async (here: Buffer, relative: string): Promise<void> => {
+    for (const entry of await readdir(here, { withFileTypes: true, encoding: 'buffer' })) {
+      const text = entry.name.toString('utf8');
+      const path = relative === '' ? text : `${relative}/${text}`;
+      const full = Buffer.concat([here, SLASH, entry.name]);
       if (entry.isSymbolicLink() && (options.keepLinks === true || options.privilegedOnly === true)) continue;
       // Pipes and sockets grant nothing: left for the collection to name.
       if ((entry.isFIFO() || entry.isSocket()) && options.privilegedOnly === true) continue;
@@ -41,12 +43,13 @@ export async function sanitizeTree(
         const info = await handle.stat();
         if (!info.isFile() && !info.isDirectory()) continue;
         if ((info.mode & 0o7000) !== 0) await handle.chmod(info.mode & 0o777);
-        if (info.isDirectory()) await visit(FD_PATHS ? `/proc/self/fd/${handle.fd}` : full, path);
+        if (info.isDirectory())
+          await visit(FD_PATHS ? Buffer.from(`/proc/self/fd/${handle.fd}`) : full, path);
       } finally {
         await handle.close();
       }
     }
   };
-  await visit(folder, '');
+  await visit(Buffer.from(folder), '');
   return removed;
 }

@@ -1,5 +1,5 @@
-import { rm } from 'node:fs/promises';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { realpath, rm } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import type { Plan } from '../plan/schema.js';
 import { formatBytes } from '../util/bytes.js';
 import { diskUsage } from '../util/disk.js';
@@ -49,8 +49,13 @@ export interface SnapshotResult {
 export async function makeSnapshot(request: SnapshotRequest): Promise<SnapshotResult> {
   const { root, settings } = request;
   const exclude = ['.git', ...settings.exclude];
-  const stateRelative = relative(root, request.stateRoot).split(sep).join('/');
-  const stateInside = stateRelative !== '' && !stateRelative.startsWith('..') && !isAbsolute(stateRelative);
+  // The folder the user named may be a link to their checkout (--workspace link): the snapshot copies the folder
+  // it leads to. Copied as a link, every job's workspace would be that link, and jobs would write into the checkout.
+  const source = await realpath(root);
+  const stateRoot = await realpath(request.stateRoot).catch(() => request.stateRoot);
+  const stateRelative = relative(source, stateRoot).split(sep).join('/');
+  // Inside unless it is the workspace itself or climbs out of it ("..", "../x"; a folder named "..x" is inside).
+  const stateInside = stateRelative !== '' && stateRelative !== '..' && !stateRelative.startsWith('../');
   if (stateInside) exclude.push(`/${stateRelative}/`);
   const userExcluded = createExcluder(exclude);
   const git = isGitWorkTree(root);
@@ -64,7 +69,7 @@ export async function makeSnapshot(request: SnapshotRequest): Promise<SnapshotRe
       ? `Snapshotting ${root}: ${what}${describeList(' plus ignored', includeIgnored)}, excluding ${exclude.join(', ')}`
       : `Snapshotting ${root} (not a git work tree: every file, excluding ${exclude.join(', ')})`,
   );
-  const stats = await copyTree(root, request.target, {
+  const stats = await copyTree(source, request.target, {
     exclude: (path, isDirectory) =>
       userExcluded(path, isDirectory) || outsideView?.(path, isDirectory) === true,
     signal: request.signal,
@@ -77,11 +82,8 @@ export async function makeSnapshot(request: SnapshotRequest): Promise<SnapshotRe
   );
   request.note(snapshotLine(stats, bytes, ignored));
   if (gitNote !== undefined) request.note(gitNote);
-  if (bytes >= LARGE_SNAPSHOT_BYTES) {
-    request.note(
-      `The snapshot is ${formatBytes(bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`,
-    );
-  }
+  const hint = largeSnapshotHint(bytes);
+  if (hint !== undefined) request.note(hint);
   return { stats, source: git ? 'git' : 'folder', ignored };
 }
 
@@ -102,7 +104,7 @@ async function giveGitHead(request: SnapshotRequest): Promise<string> {
 function firstLine(error: unknown): string {
   const stderr = (error as { stderr?: unknown }).stderr;
   const text = typeof stderr === 'string' && stderr.trim() !== '' ? stderr : String((error as Error).message);
-  return text.trim().split('\n')[0] ?? '';
+  return (text.trim().split('\n')[0] ?? '').trim();
 }
 
 /** "Snapshot: 812 files, 14.2 MB in 120 ms (copy-on-write clones); left out as ignored by git: node_modules/, ..." */
@@ -113,6 +115,12 @@ export function snapshotLine(stats: CopyStats, bytes: number, ignored: readonly 
   const named = ignored.slice(0, IGNORED_NAMED).join(', ');
   const more = ignored.length > IGNORED_NAMED ? ` and ${ignored.length - IGNORED_NAMED} more` : '';
   return `${line}; left out as ignored by git: ${named}${more} (workspace.include-ignored brings paths back)`;
+}
+
+/** For a snapshot of 1 GiB or more, what to do about its size; undefined for a smaller one. */
+export function largeSnapshotHint(bytes: number): string | undefined {
+  if (bytes < LARGE_SNAPSHOT_BYTES) return undefined;
+  return `The snapshot is ${formatBytes(bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`;
 }
 
 function describeList(prefix: string, items: readonly string[]): string {

@@ -63,3 +63,26 @@ describe.skipIf(!prerequisite('root and btrfs-progs (a loop btrfs for the clone 
     });
   },
 );
+
+describe('cloning a disk image where this machine keeps its temporary files', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'vmplan-clone-tmp-'));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('gives the same bytes and length, the holes kept', async () => {
+    const image = sparseDisk(folder);
+    const copy = join(folder, 'copy.img');
+    const method = await cloneFile(image, copy);
+    expect(['clone', 'sparse-copy']).toContain(method);
+    expect(statSync(copy).size).toBe(64 * MiB);
+    expect(readFileSync(copy).subarray(0, 5).toString()).toBe('start');
+    expect(readFileSync(copy).subarray(-3).toString()).toBe('end');
+    expect(allocated(copy)).toBeLessThan(MiB);
+  });
+
+  it('fails, rather than say it copied, when the copy cannot be written', async () => {
+    const image = sparseDisk(mkdtempSync(join(folder, 'src-')));
+    await expect(cloneFile(image, join(folder, 'missing/folder/copy.img'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+  });
+});

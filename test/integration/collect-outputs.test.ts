@@ -267,3 +267,189 @@ describe('createExcluder', () => {
     expect(createExcluder(['build//'])('a/build', true)).toBe(true);
   });
 });
+
+describe('collecting at the edges', () => {
+  const made: string[] = [];
+  afterAll(() => {
+    for (const root of made) rmSync(root, { recursive: true, force: true });
+  });
+  const scratch = () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-collect-edges-'));
+    made.push(root);
+    return root;
+  };
+
+  it('a workspace root that is a pipe or a file brings nothing back and says what it is', async () => {
+    const root = scratch();
+    execFileSync('mkfifo', [join(root, 'pipe')]);
+    writeFileSync(join(root, 'file'), 'x');
+    for (const [name, kind] of [
+      ['pipe', 'a named pipe'],
+      ['file', 'a file, not a folder'],
+    ] as const) {
+      const got = await collectMatches(join(root, name), ['**'], join(root, `${name}-out`));
+      expect(got).toEqual({ paths: [], unmatched: ['**'], skipped: [{ path: '.', kind }], refused: [] });
+      expect(existsSync(join(root, `${name}-out`))).toBe(false);
+    }
+  });
+
+  it('brings back a matched empty folder as an empty folder (however many slashes end its glob), and a glob with no fixed part from any depth', async () => {
+    const root = scratch();
+    mkdirSync(join(root, 'ws/empty'), { recursive: true });
+    mkdirSync(join(root, 'ws/a/b'), { recursive: true });
+    writeFileSync(join(root, 'ws/a/b/deep.xml'), 'deep');
+    writeFileSync(join(root, 'ws/top.xml'), 'top');
+    const got = await collectMatches(join(root, 'ws'), ['empty//', '**/*.xml'], join(root, 'out'));
+    expect(got.paths.sort()).toEqual(['a/b/deep.xml', 'empty', 'top.xml']);
+    expect(readdirSync(join(root, 'out/empty'))).toEqual([]);
+    expect(readFileSync(join(root, 'out/a/b/deep.xml'), 'utf8')).toBe('deep');
+  });
+
+  it('charges a file up to exactly what is left, and refuses one byte more', async () => {
+    const root = scratch();
+    writeFileSync(join(root, 'exact.bin'), Buffer.alloc(100, 1));
+    writeFileSync(join(root, 'over.bin'), Buffer.alloc(101, 1));
+    const exact = collectBudget(100, 10);
+    expect((await collectMatches(root, ['exact.bin'], join(root, 'a'), [], exact)).paths).toEqual([
+      'exact.bin',
+    ]);
+    expect(exact).toMatchObject({ bytes: 0, files: 9 });
+    const over = collectBudget(100, 10);
+    const refused = await collectMatches(root, ['over.bin'], join(root, 'b'), [], over);
+    expect(refused.refused).toEqual([
+      {
+        path: 'over.bin',
+        why: 'it is 101 bytes (101 bytes on disk), over what limits.artifact-bytes leaves (100 bytes)',
+      },
+    ]);
+    expect(over).toMatchObject({ bytes: 100, files: 10 });
+  });
+
+  it('refuses a sparse file longer than what is left, though its data would fit (its holes cost time to read)', async () => {
+    const root = scratch();
+    writeFileSync(join(root, 'sparse.img'), 'data');
+    truncateSync(join(root, 'sparse.img'), 64 * 2 ** 20);
+    const budget = collectBudget(2 ** 20, 10);
+    const got = await collectMatches(root, ['sparse.img'], join(root, 'out'), [], budget);
+    expect(got.paths).toEqual([]);
+    expect(got.refused).toEqual([
+      {
+        path: 'sparse.img',
+        why: expect.stringMatching(/^it is 67\.1 MB \(.* on disk\), over what limits\.artifact-bytes leaves/),
+      },
+    ]);
+    expect(budget).toMatchObject({ bytes: 2 ** 20, files: 10 });
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('leaves a device file in a matched folder behind by name', async () => {
+    const root = scratch();
+    mkdirSync(join(root, 'out'));
+    writeFileSync(join(root, 'out/ok.txt'), 'ok');
+    execFileSync('mknod', [join(root, 'out/null'), 'c', '1', '3']);
+    const got = await collectMatches(root, ['out'], join(root, 'dest'));
+    expect(got.skipped).toEqual([{ path: 'out/null', kind: 'a device file' }]);
+    expect(readdirSync(join(root, 'dest/out'))).toEqual(['ok.txt']);
+  });
+
+  it('brings outputs from their own root unmasked (build products), artifacts masked, all under one file budget', async () => {
+    const root = scratch();
+    const workspace = join(root, 'workspace');
+    const outputs = join(root, 'outputs-root');
+    mkdirSync(join(workspace, 'reports'), { recursive: true });
+    mkdirSync(join(outputs, 'dist'), { recursive: true });
+    writeFileSync(join(workspace, 'app.log'), 'token=sk-1234567');
+    writeFileSync(join(workspace, 'reports/unit.xml'), '<testsuite/>');
+    writeFileSync(join(outputs, 'dist/app.js'), 'const token = "sk-1234567";');
+    writeFileSync(join(outputs, 'dist/extra.js'), 'extra');
+    writeFileSync(join(workspace, 'not-an-output.js'), 'from the workspace');
+    const jobDir = join(root, 'job');
+    const notes = await collectJobOutputs(
+      { artifacts: workspace, reports: workspace, outputs },
+      { artifacts: ['app.log'], reports: ['reports/*.xml'], outputs: ['dist/*.js', '*.js'] },
+      jobDir,
+      ['sk-1234567'],
+      // Three files in all: the artifact, the report, and one output.
+      { artifactBytes: 2 ** 20, artifactFiles: 3, reportFiles: 10 },
+    );
+    expect(readFileSync(join(jobDir, 'artifacts/app.log'), 'utf8')).toBe('token=***');
+    expect(readFileSync(join(jobDir, 'outputs/dist/app.js'), 'utf8')).toBe('const token = "sk-1234567";');
+    expect(existsSync(join(jobDir, 'outputs/not-an-output.js'))).toBe(false);
+    expect(notes).toEqual([
+      'vmplan: no output matched "*.js"',
+      'vmplan: left output "dist/extra.js" behind: the job brought back as many files as limits.artifact-files allows',
+    ]);
+  });
+
+  it('charges outputs the bytes the reports took: one byte budget for all three', async () => {
+    const root = scratch();
+    writeFileSync(join(root, 'report.xml'), Buffer.alloc(24 * 1024, 0x41));
+    writeFileSync(join(root, 'output.bin'), Buffer.alloc(24 * 1024, 1));
+    const notes = await collectJobOutputs(
+      { artifacts: root, reports: root },
+      { artifacts: [], reports: ['report.xml'], outputs: ['output.bin'] },
+      join(root, 'job'),
+      [],
+      { artifactBytes: 40 * 1024, artifactFiles: 10, reportFiles: 10 },
+    );
+    expect(notes).toEqual([
+      expect.stringMatching(/^vmplan: left output "output\.bin" behind: .*limits\.artifact-bytes/),
+    ]);
+  });
+
+  it('outputs come from the workspace when they have no root of their own', async () => {
+    const root = scratch();
+    writeFileSync(join(root, 'built.bin'), 'built');
+    await collectJobOutputs(
+      { artifacts: root, reports: root },
+      { artifacts: [], reports: [], outputs: ['built.bin'] },
+      join(root, 'job'),
+      [],
+    );
+    expect(readFileSync(join(root, 'job/outputs/built.bin'), 'utf8')).toBe('built');
+  });
+
+  it('names the first 50 entries left behind and counts the rest', async () => {
+    for (const count of [50, 53]) {
+      const root = scratch();
+      mkdirSync(join(root, 'out'));
+      for (let i = 0; i < count; i++)
+        symlinkSync('/etc/passwd', join(root, `out/link-${String(i).padStart(2, '0')}`));
+      const notes = await collectJobOutputs(
+        { artifacts: root, reports: root },
+        { artifacts: ['out'], reports: [] },
+        join(root, 'job'),
+        [],
+      );
+      expect(notes.slice(0, 50).every((note) => note.startsWith('vmplan: left "out/link-'))).toBe(true);
+      expect(notes.slice(50)).toEqual(
+        count === 50 ? [] : ['vmplan: left 3 more artifact entries behind (not listed)'],
+      );
+    }
+  });
+});
+
+describe('collecting names that are not UTF-8', () => {
+  it('leaves an entry named in other bytes behind, by name, and brings the rest back', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-collect-names-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    const latin1 = (path: string) => Buffer.from(join(root, path), 'latin1');
+    mkdirSync(join(root, 'out'));
+    writeFileSync(join(root, 'out/good.txt'), 'good');
+    writeFileSync(latin1('out/caf\xe9.txt'), 'latin-1 name');
+    mkdirSync(latin1('out/d\xe9j\xe0'));
+    writeFileSync(latin1('out/d\xe9j\xe0/inner.txt'), 'in a folder of that kind');
+    writeFileSync(latin1('top-\xff.xml'), '<testsuite/>');
+    const notes = await collectJobOutputs(
+      { artifacts: root, reports: root },
+      { artifacts: ['out'], reports: ['*.xml'] },
+      join(root, 'job'),
+      [],
+    );
+    expect(notes).toEqual([
+      'vmplan: left artifact "out/caf\uFFFD.txt" behind: its name is not UTF-8 (only UTF-8 names are brought back)',
+      'vmplan: left artifact "out/d\uFFFDj\uFFFD" behind: its name is not UTF-8 (only UTF-8 names are brought back)',
+      'vmplan: left report "top-\uFFFD.xml" behind: its name is not UTF-8 (only UTF-8 names are brought back)',
+    ]);
+    expect(filesUnder(join(root, 'job'))).toEqual(['artifacts/out/good.txt']);
+  });
+});

@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
   lstatSync,
+  lutimesSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -14,6 +15,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +23,9 @@ import { collectMatches } from '../../src/workspace/collect.js';
 import { copyTree } from '../../src/workspace/copy-tree.js';
 import { createExcluder } from '../../src/workspace/exclude.js';
 import { canMountBtrfs, mountLoopBtrfs } from '../support/btrfs.js';
-import { prerequisite } from '../support/prerequisites.js';
+import { REPO_ROOT, TSX_LOADER } from '../support/cli.js';
+import { commandWorks, prerequisite } from '../support/prerequisites.js';
+import { withTmpfs } from '../support/tmpfs.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-copy-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -51,6 +55,10 @@ function makeSource(name: string): string {
   symlinkSync('/etc/hostname', join(root, 'link-absolute'));
   symlinkSync('does/not/exist', join(root, 'link-dangling'));
   symlinkSync('src', join(root, 'link-folder'));
+  // Links have times of their own, kept like a file's.
+  const linked = new Date('2019-05-06T07:08:09Z');
+  for (const link of ['link-relative', 'link-absolute', 'link-dangling', 'link-folder'])
+    lutimesSync(join(root, link), linked, linked);
   return root;
 }
 
@@ -62,7 +70,7 @@ function describeTree(root: string, skip: (path: string) => boolean = () => fals
     const info = lstatSync(path);
     const mode = (info.mode & 0o7777).toString(8);
     const when = info.mtime.toISOString();
-    if (info.isSymbolicLink()) lines.push(`${relative} -> ${readlinkSync(path)}`);
+    if (info.isSymbolicLink()) lines.push(`${relative} -> ${readlinkSync(path)} ${when}`);
     else if (info.isDirectory()) {
       lines.push(`${relative}/ ${mode} ${when}`);
       for (const name of readdirSync(path).sort()) {
@@ -238,6 +246,25 @@ describe.skipIf(!prerequisite('root and btrfs-progs (a loop btrfs for the clone 
       expect(forced).toMatchObject({ engine: 'node', method: 'copy' });
     });
 
+    it.each(['gnu-cp', 'node'] as const)(
+      'copies what cannot be cloned (a mount of another filesystem inside) with the %s engine',
+      async (engine) => {
+        const source = join(btrfs.path, `mixed-fs-${engine}`);
+        mkdirSync(source, { recursive: true });
+        writeFileSync(join(source, 'on-btrfs.txt'), 'cloned');
+        await withTmpfs(source, 'tmp', 'size=1m', async (tmp) => {
+          writeFileSync(join(tmp, 'on-tmpfs.txt'), 'copied');
+          mkdirSync(join(tmp, 'deep'));
+          writeFileSync(join(tmp, 'deep/also.txt'), 'copied too');
+          const target = join(btrfs.path, `mixed-fs-${engine}-copy`);
+          await copyTree(source, target, { engine });
+          expect(readFileSync(join(target, 'on-btrfs.txt'), 'utf8')).toBe('cloned');
+          expect(readFileSync(join(target, 'tmp/on-tmpfs.txt'), 'utf8')).toBe('copied');
+          expect(readFileSync(join(target, 'tmp/deep/also.txt'), 'utf8')).toBe('copied too');
+        });
+      },
+    );
+
     it.each(['gnu-cp', 'node'] as const)('clones files with the %s engine', async (engine) => {
       const source = join(btrfs.path, `src-${engine}`);
       mkdirSync(join(source, 'a/b'), { recursive: true });
@@ -267,3 +294,231 @@ describe.skipIf(!prerequisite('root and btrfs-progs (a loop btrfs for the clone 
     });
   },
 );
+
+/** True when this process can make a device node (root with CAP_MKNOD): a guest running as root can. */
+function canMknod(): boolean {
+  const probe = join(folder, `mknod-probe-${process.pid}`);
+  try {
+    execFileSync('mknod', [probe, 'c', '1', '3'], { stdio: 'ignore' });
+    rmSync(probe);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.each(['gnu-cp', 'node'] as const)('copyTree with the %s engine, at its edges', (engine) => {
+  /** A tree with one clean subfolder and one holding an excluded file, so both whole and partial folders. */
+  function mixedTree(name: string): string {
+    const root = join(folder, name);
+    const files: Record<string, string> = {
+      'src/clean/deep/a.txt': 'a',
+      'src/clean/b.txt': 'b',
+      'src/gen/keep.txt': 'keep',
+      'src/gen/out.tmp': 'excluded',
+      'top.txt': 'top',
+    };
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(join(root, path, '..'), { recursive: true });
+      writeFileSync(join(root, path), content);
+    }
+    return root;
+  }
+  const withoutTmp = createExcluder(['*.tmp']);
+
+  it('copies everything beside a deep exclude: the clean subfolder whole, the other without what is excluded', async () => {
+    const source = mixedTree(`mixed-${engine}`);
+    const target = join(folder, `mixed-${engine}-copy`);
+    const stats = await copyTree(source, target, { engine, exclude: withoutTmp });
+    expect(describeTree(target)).toEqual(describeTree(source, (path) => path === 'src/gen/out.tmp'));
+    expect(stats).toMatchObject({
+      files: 4,
+      directories: 5,
+      symlinks: 0,
+      excluded: 1,
+      engine,
+      method: 'copy',
+    });
+  });
+
+  it('keeps folder modes the umask would cut (group-writable, sticky) and read-only ones', async () => {
+    for (const exclude of [withoutTmp, undefined]) {
+      const name = `modes-${engine}-${exclude === undefined ? 'whole' : 'partial'}`;
+      const source = mixedTree(name);
+      ageFolders(source, {
+        src: 0o775,
+        'src/gen': 0o777,
+        'src/clean': 0o1777,
+        'src/clean/deep': 0o555,
+        '': 0o770,
+      });
+      const target = join(folder, `${name}-copy`);
+      await copyTree(source, target, { engine, exclude });
+      expect(describeTree(target), name).toEqual(
+        describeTree(source, (path) => exclude !== undefined && path === 'src/gen/out.tmp'),
+      );
+    }
+  });
+
+  it('makes the target and the folders missing above it, for a whole tree, a partial one and a single file', async () => {
+    const source = mixedTree(`parents-${engine}`);
+    for (const [what, exclude] of [
+      ['whole', undefined],
+      ['partial', withoutTmp],
+    ] as const) {
+      const target = join(folder, `parents-${engine}-${what}/not/yet/there`);
+      await copyTree(source, target, { engine, exclude });
+      expect(readFileSync(join(target, 'src/clean/deep/a.txt'), 'utf8'), what).toBe('a');
+      expect(readFileSync(join(target, 'top.txt'), 'utf8'), what).toBe('top');
+    }
+    const single = await copyTree(join(source, 'top.txt'), join(folder, `parents-${engine}-single.txt`), {
+      engine,
+    });
+    expect(single).toMatchObject({ files: 1, directories: 0, symlinks: 0, excluded: 0 });
+    expect(readFileSync(join(folder, `parents-${engine}-single.txt`), 'utf8')).toBe('top');
+  });
+
+  it('copies a folder of more entries than one cp call takes, beside an excluded one', async () => {
+    const source = join(folder, `many-${engine}`);
+    mkdirSync(source);
+    for (let i = 0; i < 1201; i++) writeFileSync(join(source, `file-${i}.txt`), String(i));
+    writeFileSync(join(source, 'skip.tmp'), 'excluded');
+    const target = join(folder, `many-${engine}-copy`);
+    const stats = await copyTree(source, target, { engine, exclude: withoutTmp });
+    expect(stats).toMatchObject({ files: 1201, excluded: 1 });
+    const copied = readdirSync(target);
+    expect(copied).toHaveLength(1201);
+    expect(copied).not.toContain('skip.tmp');
+    expect(readFileSync(join(target, 'file-1200.txt'), 'utf8')).toBe('1200');
+  });
+
+  it('stops when the run is cancelled: the copy rejects instead of finishing', async () => {
+    for (const partial of [false, true]) {
+      const source = join(folder, `cancel-${engine}-${partial}`);
+      mkdirSync(source);
+      for (const name of ['a.txt', 'b.txt', 'c.tmp']) writeFileSync(join(source, name), name);
+      const cancel = new AbortController();
+      // Cancelled while the tree is read: the copy must not start (or go on) after it.
+      const exclude = (path: string) => {
+        cancel.abort();
+        return partial && path.endsWith('.tmp');
+      };
+      const target = join(folder, `cancel-${engine}-${partial}-copy`);
+      await expect(
+        copyTree(source, target, { engine, exclude, signal: cancel.signal }),
+      ).rejects.toMatchObject({
+        name: 'AbortError',
+      });
+      expect(existsSync(join(target, 'a.txt')) && existsSync(join(target, 'b.txt'))).toBe(false);
+    }
+  });
+
+  it('refuses a socket by name, with what to do, before copying anything', async () => {
+    const source = join(folder, `socket-${engine}`);
+    mkdirSync(join(source, 'run'), { recursive: true });
+    writeFileSync(join(source, 'a.txt'), 'a');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(join(source, 'run/agent.sock'), resolve));
+    try {
+      const target = join(folder, `socket-${engine}-copy`);
+      await expect(copyTree(source, target, { engine })).rejects.toThrow(
+        "workspace snapshot: run/agent.sock is a socket; only files, folders and symlinks can be copied into a job's workspace. Exclude it (workspace.exclude in the jobs file) or remove it.",
+      );
+      expect(existsSync(target)).toBe(false);
+    } finally {
+      server.close();
+    }
+  });
+
+  it.skipIf(!canMknod())('refuses a device file by name', async () => {
+    const source = join(folder, `device-${engine}`);
+    mkdirSync(source);
+    execFileSync('mknod', [join(source, 'null'), 'c', '1', '3']);
+    await expect(copyTree(source, join(folder, `device-${engine}-copy`), { engine })).rejects.toThrow(
+      'workspace snapshot: null is a device file; only files',
+    );
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0 || !commandWorks('setpriv', ['--version']))(
+  'copyTree for a runner that is not root (a child process as nobody)',
+  () => {
+    it.each(['gnu-cp', 'node'] as const)(
+      'fills folders their owner cannot write, and gives them their modes (%s)',
+      async (engine) => {
+        const base = mkdtempSync(join(tmpdir(), 'vmplan-copy-unprivileged-'));
+        try {
+          const source = join(base, 'source');
+          for (const [path, content] of Object.entries({
+            'locked/a.txt': 'a',
+            'locked/inner/b.txt': 'b',
+            'locked/skip.tmp': 'excluded',
+            'open/c.txt': 'c',
+          })) {
+            mkdirSync(join(source, path, '..'), { recursive: true });
+            writeFileSync(join(source, path), content);
+          }
+          execFileSync('chown', ['-R', 'nobody:', base]);
+          chmodSync(join(source, 'locked/inner'), 0o555);
+          chmodSync(join(source, 'locked'), 0o555);
+          // As the runner user would: with an exclude (folders made one by one) and without (one cp for all).
+          const script = `
+            import { copyTree } from ${JSON.stringify(join(REPO_ROOT, 'src/workspace/copy-tree.ts'))};
+            const exclude = (path) => path.endsWith('.tmp');
+            await copyTree(${JSON.stringify(source)}, ${JSON.stringify(join(base, 'partial'))}, { engine: '${engine}', exclude });
+            await copyTree(${JSON.stringify(source)}, ${JSON.stringify(join(base, 'whole'))}, { engine: '${engine}' });
+          `;
+          const run = spawnSync(
+            'setpriv',
+            [
+              '--reuid=nobody',
+              '--regid=nogroup',
+              '--clear-groups',
+              process.execPath,
+              '--import',
+              TSX_LOADER,
+              '--input-type=module',
+              '-e',
+              script,
+            ],
+            { encoding: 'utf8', cwd: base, env: { ...process.env, HOME: base } },
+          );
+          expect(run.status, run.stderr).toBe(0);
+          for (const copy of ['partial', 'whole']) {
+            const target = join(base, copy);
+            expect(readFileSync(join(target, 'locked/inner/b.txt'), 'utf8'), copy).toBe('b');
+            expect(readFileSync(join(target, 'open/c.txt'), 'utf8'), copy).toBe('c');
+            expect([
+              statSync(join(target, 'locked')).mode & 0o777,
+              statSync(join(target, 'locked/inner')).mode & 0o777,
+            ]).toEqual([0o555, 0o555]);
+          }
+          expect(existsSync(join(base, 'partial/locked/skip.tmp'))).toBe(false);
+        } finally {
+          execFileSync('chmod', ['-R', 'u+w', base]);
+          rmSync(base, { recursive: true, force: true });
+        }
+      },
+    );
+  },
+);
+
+describe('copyTree and names that are not UTF-8', () => {
+  it.each(['gnu-cp', 'node'] as const)(
+    'refuses one by name, saying what to do, unless it is excluded (%s)',
+    async (engine) => {
+      const source = join(folder, `latin1-${engine}`);
+      mkdirSync(join(source, 'src'), { recursive: true });
+      writeFileSync(join(source, 'src/main.c'), 'int main;');
+      writeFileSync(Buffer.from(join(source, 'src/caf\xe9.txt'), 'latin1'), 'x');
+      await expect(copyTree(source, join(folder, `latin1-${engine}-copy`), { engine })).rejects.toThrow(
+        'workspace snapshot: "src/caf\uFFFD.txt" has a name that is not UTF-8, which vmplan cannot copy into a job\'s workspace. Rename it, or exclude it (workspace.exclude in the jobs file).',
+      );
+      expect(existsSync(join(folder, `latin1-${engine}-copy`))).toBe(false);
+      const target = join(folder, `latin1-${engine}-excluded`);
+      const stats = await copyTree(source, target, { engine, exclude: createExcluder(['*.txt']) });
+      expect(stats).toMatchObject({ files: 1, excluded: 1 });
+      expect(readdirSync(join(target, 'src'))).toEqual(['main.c']);
+    },
+  );
+});

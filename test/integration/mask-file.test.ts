@@ -102,4 +102,31 @@ describe('maskTreeInPlace', () => {
     // Two names and one file's contents.
     expect(count).toBe(3);
   });
+
+  it('masks names that are not UTF-8, and everything past them, byte for byte', async () => {
+    const secret = 'pässwörd-7';
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-mask-tree-bytes-'));
+    // A guest's names are bytes: the secret's UTF-8 bytes beside a byte no UTF-8 text has.
+    const named = (...parts: (string | Buffer)[]) =>
+      Buffer.concat([
+        Buffer.from(`${root}/`),
+        ...parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : part)),
+      ]);
+    const odd = Buffer.from([0xff]);
+    writeFileSync(named(secret, odd, '.txt'), `value ${secret}\n`);
+    mkdirSync(named('d', odd, 'r-', secret));
+    writeFileSync(named('d', odd, 'r-', secret, '/inner.txt'), `inner ${secret}\n`);
+    writeFileSync(named('zz.npmrc'), `token=${secret}\n`);
+
+    const count = await maskTreeInPlace(root, [secret]);
+
+    const names = readdirSync(root, { encoding: 'buffer' })
+      .map((name) => name.toString('latin1'))
+      .sort();
+    expect(names).toEqual(['***\xff.txt', 'd\xffr-***', 'zz.npmrc']);
+    expect(readFileSync(named('***', odd, '.txt'), 'utf8')).toBe('value ***\n');
+    expect(readFileSync(named('d', odd, 'r-***/inner.txt'), 'utf8')).toBe('inner ***\n');
+    expect(readFileSync(join(root, 'zz.npmrc'), 'utf8')).toBe('token=***\n');
+    expect(count).toBe(5);
+  });
 });

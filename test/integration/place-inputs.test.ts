@@ -100,3 +100,58 @@ describe('placing the outputs of needed jobs', () => {
     expect(readlinkSync(join(build, 'dist/passwd'))).toBe('/etc/passwd');
   });
 });
+
+describe('placing the outputs of needed jobs, at the edges', () => {
+  it('replaces a link where a file goes, never writing the file it points to', async () => {
+    const outside = tree('outside', { 'VERSION.txt': 'outside, untouched' });
+    const build = tree('build', { VERSION: '2.0', 'dist/app.js': 'app' });
+    const workspace = tree('workspace', {});
+    symlinkSync(join(outside, 'VERSION.txt'), join(workspace, 'VERSION'));
+    mkdirSync(join(workspace, 'dist'));
+    symlinkSync(join(outside, 'VERSION.txt'), join(workspace, 'dist/app.js'));
+    await placeInputs([{ from: 'build', folder: build }], workspace);
+    for (const [path, text] of [
+      ['VERSION', '2.0'],
+      ['dist/app.js', 'app'],
+    ] as const) {
+      expect(lstatSync(join(workspace, path)).isFile(), path).toBe(true);
+      expect(readFileSync(join(workspace, path), 'utf8')).toBe(text);
+    }
+    expect(readFileSync(join(outside, 'VERSION.txt'), 'utf8')).toBe('outside, untouched');
+  });
+
+  it('takes the write bits away and keeps the read and execute bits a file had', async () => {
+    const build = tree('build', { 'private.key': 'k', 'tool.sh': '#!/bin/sh', 'open.txt': 'o' });
+    chmodSync(join(build, 'private.key'), 0o600);
+    chmodSync(join(build, 'tool.sh'), 0o750);
+    chmodSync(join(build, 'open.txt'), 0o666);
+    const workspace = tree('workspace', {});
+    await placeInputs([{ from: 'build', folder: build }], workspace);
+    expect(['private.key', 'tool.sh', 'open.txt'].map((name) => mode(join(workspace, name)))).toEqual([
+      0o400, 0o550, 0o444,
+    ]);
+  });
+
+  it('names each placed path once, in order, whatever order the inputs hold them in', async () => {
+    const names = ['zeta', 'alpha', 'mu', 'beta', 'omega', 'delta', 'kappa'];
+    const first = tree('first', Object.fromEntries(names.map((name) => [name, name])));
+    const second = tree('second', { mu: 'again', aa: 'aa' });
+    const placed = await placeInputs(
+      [
+        { from: 'first', folder: first },
+        { from: 'second', folder: second },
+      ],
+      tree('workspace', {}),
+    );
+    expect(placed.paths).toEqual(['aa', 'alpha', 'beta', 'delta', 'kappa', 'mu', 'omega', 'zeta']);
+  });
+
+  it('places nothing for no inputs or an empty output folder', async () => {
+    const workspace = tree('workspace', { 'a.txt': 'a' });
+    expect(await placeInputs([], workspace)).toEqual({ paths: [] });
+    expect(await placeInputs([{ from: 'empty', folder: tree('empty', {}) }], workspace)).toEqual({
+      paths: [],
+    });
+    expect(readFileSync(join(workspace, 'a.txt'), 'utf8')).toBe('a');
+  });
+});

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sanitizeTree } from '../../src/workspace/sanitize.js';
+import { descriptorsOn } from '../support/fds.js';
 
 // What a guest leaves in a folder the host keeps (outputs, logs, caches) is made plain before the host touches it:
 // real special files and modes here, made the way a root guest could.
@@ -111,5 +112,64 @@ describe('sanitizeTree', () => {
     symlinkSync(target, join(root, 'to-target'));
     expect(await sanitizeTree(join(root, 'to-target'))).toEqual([]);
     expect(existsSync(join(target, 'deep/er/fifo'))).toBe(true);
+  });
+});
+
+describe('sanitizeTree, privileges only', () => {
+  const asRoot = process.getuid?.() === 0;
+
+  it.skipIf(!asRoot)(
+    'removes device nodes and clears set-id bits, leaving links, pipes and sockets for the collection to name',
+    async () => {
+      const top = await hostileTree('privileged-only');
+      execFileSync('mknod', [join(top, 'deep/er/null'), 'c', '1', '3']);
+      const removed = await sanitizeTree(top, { privilegedOnly: true });
+      expect(removed).toEqual(['deep/er/null']);
+      expect(existsSync(join(top, 'deep/er/null'))).toBe(false);
+      expect(lstatSync(join(top, 'deep/er/fifo')).isFIFO()).toBe(true);
+      expect(lstatSync(join(top, 'deep/sock')).isSocket()).toBe(true);
+      expect(readlinkSync(join(top, 'link-out'))).toBe(OUTSIDE_FILE);
+      expect([mode(join(top, 'setuid')), mode(join(top, 'deep/er/setgid')), mode(join(top, 'deep'))]).toEqual(
+        [0o755, 0o640, 0o777],
+      );
+      expectOutsideUntouched();
+    },
+  );
+
+  it.skipIf(!asRoot)('removes device nodes by default too', async () => {
+    const top = await hostileTree('devices');
+    execFileSync('mknod', [join(top, 'disk'), 'b', '7', '200']);
+    const removed = await sanitizeTree(top);
+    expect(removed).toContain('disk');
+    expect(existsSync(join(top, 'disk'))).toBe(false);
+  });
+
+  it('closes every file and folder it opens', async () => {
+    const top = await hostileTree('descriptors');
+    for (let i = 0; i < 20; i++) writeFileSync(join(top, `deep/er/file-${i}`), 'x');
+    await sanitizeTree(top);
+    expect(descriptorsOn(join(top, 'plain.txt'))).toBe(0);
+    expect(descriptorsOn(join(top, 'deep/er/file-19'))).toBe(0);
+    expect(descriptorsOn(join(top, 'deep/er'))).toBe(0);
+  });
+});
+
+describe('sanitizeTree and names that are not UTF-8', () => {
+  it('removes a pipe and clears a setuid bit whatever bytes name them', async () => {
+    const top = join(root, 'latin1');
+    mkdirSync(join(top, 'deep'), { recursive: true });
+    const latin1 = (path: string) => Buffer.from(join(top, path), 'latin1');
+    // The shell makes the name from its bytes (a command-line argument from Node would be UTF-8).
+    execFileSync('sh', ['-c', 'mkfifo "$(printf \'deep/pipe-\\351\')"'], { cwd: top });
+    writeFileSync(latin1('deep/setuid-\xe9'), '#!/bin/sh\n');
+    chmodSync(latin1('deep/setuid-\xe9'), 0o4755);
+    mkdirSync(latin1('d\xe9j\xe0'));
+    writeFileSync(latin1('d\xe9j\xe0/setgid'), 'x');
+    chmodSync(latin1('d\xe9j\xe0/setgid'), 0o2755);
+    const removed = await sanitizeTree(top);
+    expect(removed).toEqual(['deep/pipe-\uFFFD']);
+    expect(existsSync(latin1('deep/pipe-\xe9'))).toBe(false);
+    expect(statSync(latin1('deep/setuid-\xe9')).mode & 0o7777).toBe(0o755);
+    expect(statSync(latin1('d\xe9j\xe0/setgid')).mode & 0o7777).toBe(0o755);
   });
 });

@@ -1,5 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -199,6 +210,24 @@ describe('vmplan run and the workspace', () => {
   });
 });
 
+describe('vmplan run with --workspace naming a link', () => {
+  it("runs the job on a copy of the folder the link leads to: the job's writes never reach it", async () => {
+    const real = join(folder, 'cli-linked-real');
+    writeTree(real, { 'marker.txt': 'original' });
+    const cwd = join(folder, 'cli-linked-cwd');
+    writeTree(cwd, {
+      'jobs.yml':
+        'version: 1\njobs:\n  write:\n    executor: host\n    run: cat marker.txt; echo changed > marker.txt; echo new > new.txt\n',
+    });
+    symlinkSync(real, join(cwd, 'workspace-link'));
+    const ran = await runVmplan(['run', 'jobs.yml', '--workspace', 'workspace-link'], { cwd });
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toContain('original');
+    expect(readFileSync(join(real, 'marker.txt'), 'utf8')).toBe('original');
+    expect(existsSync(join(real, 'new.txt'))).toBe(false);
+  });
+});
+
 describe.skipIf(!prerequisite('root and btrfs-progs (a loop btrfs for the clone path)', canMountBtrfs()))(
   'on a filesystem that clones (btrfs here, APFS on a Mac)',
   () => {
@@ -284,5 +313,147 @@ describe('the git checkout a job sees', () => {
     const { target, notes } = await snapshot(root);
     expect(existsSync(join(target, '.git'))).toBe(false);
     expect(notes).toContain('The repository has no commit yet: jobs get no .git');
+  });
+});
+
+describe('the snapshot at its edges', () => {
+  it('copies the folder a workspace link leads to: jobs never write through it into the checkout', async () => {
+    const real = makeRepository('linked-real');
+    const link = join(folder, 'linked-workspace');
+    symlinkSync(real, link);
+    const { target, files, result } = await snapshot(link, {}, join(real, '.vmplan'));
+    expect(lstatSync(target).isDirectory()).toBe(true);
+    expect(files).toEqual(['.gitignore', 'docs/guide.md', 'new-file.ts', 'src/index.ts']);
+    expect(result.source).toBe('git');
+    writeFileSync(join(target, 'src/index.ts'), 'a job wrote this');
+    expect(readFileSync(join(real, 'src/index.ts'), 'utf8')).toBe('tracked');
+  });
+
+  it('leaves out a state folder deep inside the workspace, or named like "..x", and never names what is in it', async () => {
+    const root = makeRepository('state-deep');
+    writeTree(root, {
+      'tmp/state/runs/r1/log.txt': 'state',
+      'tmp/kept.txt': 'kept',
+      '..state/runs/x': 'state',
+    });
+    writeFileSync(join(root, '.gitignore'), 'node_modules/\ndist/\nbuild/\n*.log\nstate/\n');
+    const deep = await snapshot(root, {}, join(root, 'tmp/state'));
+    expect(deep.files).toContain('tmp/kept.txt');
+    expect(deep.files.filter((path) => path.startsWith('tmp/state'))).toEqual([]);
+    expect(deep.result.ignored).not.toContain('tmp/state/');
+    expect(deep.notes.split('\n')[0]).toBe(
+      `Snapshotting ${root}: the files git would commit, excluding .git, /tmp/state/`,
+    );
+    const dotted = await snapshot(root, {}, join(root, '..state'));
+    expect(dotted.files.filter((path) => path.startsWith('..state'))).toEqual([]);
+    expect(dotted.notes.split('\n')[0]).toBe(
+      `Snapshotting ${root}: the files git would commit, excluding .git, /..state/`,
+    );
+  });
+
+  it('in an untrusted run holds only what git tracks, whatever include-ignored says, and says so', async () => {
+    const root = makeRepository('tracked-only');
+    const target = join(folder, 'tracked-only-snapshot');
+    const notes: string[] = [];
+    const result = await makeSnapshot({
+      root,
+      target,
+      settings: { exclude: ['docs/'], mode: 'overlay', includeIgnored: ['dist/'] },
+      trackedOnly: true,
+      stateRoot: join(root, '.vmplan'),
+      signal: new AbortController().signal,
+      note: (line) => notes.push(line),
+    });
+    expect(filesUnder(target)).toEqual(['.gitignore', 'src/index.ts']);
+    expect(result.source).toBe('git');
+    expect(notes[0]).toBe(
+      `Snapshotting ${root}: the files git tracks (untrusted run), excluding .git, docs/, /.vmplan/`,
+    );
+  });
+});
+
+describe('the git checkout a job sees, at its edges', () => {
+  const gitOut = (cwd: string, ...args: string[]) =>
+    execFileSync('git', args, {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, GIT_CEILING_DIRECTORIES: folder },
+    }).trim();
+
+  it("is the plan's commit named by an abbreviated hash; a commit the repository lacks falls back to HEAD", async () => {
+    const root = makeRepository('abbreviated');
+    const planned = gitOut(root, 'rev-parse', 'HEAD');
+    writeTree(root, { 'src/index.ts': 'a later commit' });
+    git(root, 'commit', '-qam', 'later');
+    const head = gitOut(root, 'rev-parse', 'HEAD');
+    const short = await snapshot(root, {}, join(root, '.vmplan'), planned.slice(0, 9));
+    expect(gitOut(short.target, 'rev-parse', 'HEAD')).toBe(planned);
+    expect(short.notes).toContain(`Jobs see a git checkout of ${planned.slice(0, 12)} (detached)`);
+    const unknown = await snapshot(
+      root,
+      {},
+      join(root, '.vmplan'),
+      'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef',
+    );
+    expect(gitOut(unknown.target, 'rev-parse', 'HEAD')).toBe(head);
+  });
+
+  it("has no hooks, templates or settings of the user's git", async () => {
+    const root = makeRepository('no-hooks');
+    const { target } = await snapshot(root);
+    expect(
+      readdirSync(join(target, '.git')).filter((name) => ['hooks', 'description'].includes(name)),
+    ).toEqual([]);
+  });
+
+  it('is detached at the commit when the repository itself is detached', async () => {
+    const root = makeRepository('detached');
+    const head = gitOut(root, 'rev-parse', 'HEAD');
+    git(root, 'checkout', '-q', '--detach');
+    const { target, notes } = await snapshot(root);
+    expect(gitOut(target, 'rev-parse', 'HEAD')).toBe(head);
+    expect(() => gitOut(target, 'symbolic-ref', '-q', 'HEAD')).toThrow();
+    expect(notes).toContain(`Jobs see a git checkout of ${head.slice(0, 12)} (detached)`);
+  });
+
+  it("is made without the user's or the system's git configuration", async () => {
+    const root = makeRepository('user-config');
+    const head = gitOut(root, 'rev-parse', 'HEAD');
+    // Configuration that would send the commit's fetch to another repository, wherever git looks for it.
+    const home = join(folder, 'user-config-home');
+    mkdirSync(home);
+    const config = `[url "${join(folder, 'no-such-repository')}/"]\n\tinsteadOf = ${root}\n`;
+    for (const name of ['.gitconfig', 'global', 'system']) writeFileSync(join(home, name), config);
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      HOME: home,
+      XDG_CONFIG_HOME: home,
+      GIT_CONFIG_GLOBAL: join(home, 'global'),
+      GIT_CONFIG_SYSTEM: join(home, 'system'),
+    });
+    try {
+      const { target, notes } = await snapshot(root);
+      expect(notes).toContain(`Jobs see a git checkout of ${head.slice(0, 12)}`);
+      expect(gitOut(target, 'rev-parse', 'HEAD')).toBe(head);
+    } finally {
+      for (const name of ['HOME', 'XDG_CONFIG_HOME', 'GIT_CONFIG_GLOBAL', 'GIT_CONFIG_SYSTEM'])
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+    }
+  });
+
+  it('is left out, saying why, when git cannot copy the commit; the files are still there', async () => {
+    const root = makeRepository('broken');
+    // A blob of the commit lost from the repository: the work tree is fine, the commit cannot be copied.
+    const blob = gitOut(root, 'rev-parse', 'HEAD:docs/guide.md');
+    unlinkSync(join(root, '.git/objects', blob.slice(0, 2), blob.slice(2)));
+    const { target, files, notes } = await snapshot(root);
+    expect(files).toEqual(['.gitignore', 'docs/guide.md', 'new-file.ts', 'src/index.ts']);
+    expect(existsSync(join(target, '.git'))).toBe(false);
+    // git's own words, on one line: which object it could not read.
+    const last = notes.split('\n').pop();
+    expect(last).toMatch(/^Jobs get no \.git: git could not copy the commit \(\S.*\S\)$/);
+    expect(last).toContain(blob);
+    expect(last).not.toContain('Command failed');
   });
 });
