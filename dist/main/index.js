@@ -34937,7 +34937,7 @@ async function gitView(folder, includeIgnored, signal, options = {}) {
     for (const entry of ignoredEntries) {
         const isFolder = entry.endsWith('/');
         const path = isFolder ? entry.slice(0, -1) : entry;
-        if (patterns.length > 0 && matchesWithAncestors(bringBack, path, isFolder)) {
+        if (matchesWithAncestors(bringBack, path, isFolder)) {
             (isFolder ? wholeFolders : files).add(path);
         }
         else if (isFolder && patterns.some((pattern) => mayMatchInside(pattern, path))) {
@@ -34953,7 +34953,8 @@ async function gitView(folder, includeIgnored, signal, options = {}) {
             ignored.push(entry);
         }
     }
-    return { files, wholeFolders, ignored: ignored.sort() };
+    // git lists paths sorted, and they were read in its order.
+    return { files, wholeFolders, ignored };
 }
 /**
  * The copy's filter for a git view: a path is left out unless it is a kept file, a folder on the way to one, or
@@ -34967,11 +34968,9 @@ function gitViewExcluder(view) {
         }
     }
     const insideWhole = (path) => {
-        for (let slash = path.lastIndexOf('/'); slash !== -1; slash = path.lastIndexOf('/', slash - 1)) {
+        for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
             if (view.wholeFolders.has(path.slice(0, slash)))
                 return true;
-            if (slash === 0)
-                break;
         }
         return false;
     };
@@ -35038,8 +35037,13 @@ const IGNORED_NAMED = 5;
 async function makeSnapshot(request) {
     const { root, settings } = request;
     const exclude = ['.git', ...settings.exclude];
-    const stateRelative = (0,external_node_path_.relative)(root, request.stateRoot).split(external_node_path_.sep).join('/');
-    const stateInside = stateRelative !== '' && !stateRelative.startsWith('..') && !(0,external_node_path_.isAbsolute)(stateRelative);
+    // The folder the user named may be a link to their checkout (--workspace link): the snapshot copies the folder
+    // it leads to. Copied as a link, every job's workspace would be that link, and jobs would write into the checkout.
+    const source = await (0,external_node_fs_promises_.realpath)(root);
+    const stateRoot = await (0,external_node_fs_promises_.realpath)(request.stateRoot).catch(() => request.stateRoot);
+    const stateRelative = (0,external_node_path_.relative)(source, stateRoot).split(external_node_path_.sep).join('/');
+    // Inside unless it is the workspace itself or climbs out of it ("..", "../x"; a folder named "..x" is inside).
+    const stateInside = stateRelative !== '' && stateRelative !== '..' && !stateRelative.startsWith('../');
     if (stateInside)
         exclude.push(`/${stateRelative}/`);
     const userExcluded = createExcluder(exclude);
@@ -35052,7 +35056,7 @@ async function makeSnapshot(request) {
     request.note(git
         ? `Snapshotting ${root}: ${what}${describeList(' plus ignored', includeIgnored)}, excluding ${exclude.join(', ')}`
         : `Snapshotting ${root} (not a git work tree: every file, excluding ${exclude.join(', ')})`);
-    const stats = await (0,copy_tree/* copyTree */.E)(root, request.target, {
+    const stats = await (0,copy_tree/* copyTree */.E)(source, request.target, {
         exclude: (path, isDirectory) => userExcluded(path, isDirectory) || outsideView?.(path, isDirectory) === true,
         signal: request.signal,
     });
@@ -35063,9 +35067,9 @@ async function makeSnapshot(request) {
     request.note(snapshotLine(stats, bytes, ignored));
     if (gitNote !== undefined)
         request.note(gitNote);
-    if (bytes >= LARGE_SNAPSHOT_BYTES) {
-        request.note(`The snapshot is ${(0,util_bytes/* formatBytes */.z)(bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`);
-    }
+    const hint = largeSnapshotHint(bytes);
+    if (hint !== undefined)
+        request.note(hint);
     return { stats, source: git ? 'git' : 'folder', ignored };
 }
 /** Gives the snapshot its `.git` (HEAD at the plan's commit); the line saying what jobs see, or why no .git. */
@@ -35086,7 +35090,7 @@ async function giveGitHead(request) {
 function firstLine(error) {
     const stderr = error.stderr;
     const text = typeof stderr === 'string' && stderr.trim() !== '' ? stderr : String(error.message);
-    return text.trim().split('\n')[0] ?? '';
+    return (text.trim().split('\n')[0] ?? '').trim();
 }
 /** "Snapshot: 812 files, 14.2 MB in 120 ms (copy-on-write clones); left out as ignored by git: node_modules/, ..." */
 function snapshotLine(stats, bytes, ignored) {
@@ -35097,6 +35101,12 @@ function snapshotLine(stats, bytes, ignored) {
     const named = ignored.slice(0, IGNORED_NAMED).join(', ');
     const more = ignored.length > IGNORED_NAMED ? ` and ${ignored.length - IGNORED_NAMED} more` : '';
     return `${line}; left out as ignored by git: ${named}${more} (workspace.include-ignored brings paths back)`;
+}
+/** For a snapshot of 1 GiB or more, what to do about its size; undefined for a smaller one. */
+function largeSnapshotHint(bytes) {
+    if (bytes < LARGE_SNAPSHOT_BYTES)
+        return undefined;
+    return `The snapshot is ${(0,util_bytes/* formatBytes */.z)(bytes)}: every job starts from it. Leave out what jobs do not need with workspace.exclude in the jobs file.`;
 }
 function describeList(prefix, items) {
     return items.length === 0 ? '' : `${prefix} ${items.join(', ')}`;
@@ -45405,24 +45415,28 @@ var mask = __nccwpck_require__(56934);
 
 
 
-
+const SLASH = Buffer.from('/');
 /**
  * Masks secret values in every regular file under `folder` (bytes as bytes, see maskFileInPlace) and in the names
  * of its entries. Nothing is followed: links, pipes and devices are left as they are (the caller has swept them),
- * and folders are entered only as what lstat says they are. Returns how many files or names were masked.
+ * and folders are entered only as what lstat says they are. Names are bytes too (a guest's need not be UTF-8: read
+ * as text, such a name would name no entry, and the walk would stop with secrets left). Returns how many files or
+ * names were masked.
  */
 async function maskTreeInPlace(folder, secrets) {
-    const masker = new mask/* Masker */.G(secrets);
+    // One character per byte, as maskFileInPlace reads contents: the secrets' UTF-8 bytes match in any name.
+    const masker = new mask/* Masker */.G(secrets.map((secret) => Buffer.from(secret, 'utf8').toString('latin1')));
     if (masker.empty || !(0,external_node_fs_.lstatSync)(folder, { throwIfNoEntry: false })?.isDirectory())
         return 0;
     let masked = 0;
     const walk = async (dir) => {
-        for (const entry of (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })) {
-            let path = (0,external_node_path_.join)(dir, entry.name);
-            const name = masker.mask(entry.name);
-            if (name !== entry.name) {
-                path = freeName(dir, name);
-                (0,external_node_fs_.renameSync)((0,external_node_path_.join)(dir, entry.name), path);
+        for (const entry of (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true, encoding: 'buffer' })) {
+            let path = Buffer.concat([dir, SLASH, entry.name]);
+            const name = masker.mask(entry.name.toString('latin1'));
+            if (name !== entry.name.toString('latin1')) {
+                const renamed = freeName(dir, Buffer.from(name, 'latin1'));
+                (0,external_node_fs_.renameSync)(path, renamed);
+                path = renamed;
                 masked++;
             }
             if (entry.isDirectory())
@@ -45431,14 +45445,15 @@ async function maskTreeInPlace(folder, secrets) {
                 masked++;
         }
     };
-    await walk(folder);
+    await walk(Buffer.from(folder));
     return masked;
 }
 /** `name` in `dir`, or `name.2`, `name.3`, ... when that is taken (two names may mask alike). */
 function freeName(dir, name) {
-    let candidate = (0,external_node_path_.join)(dir, name);
+    const at = (suffix) => Buffer.concat([dir, SLASH, name, Buffer.from(suffix)]);
+    let candidate = at('');
     for (let n = 2; (0,external_node_fs_.lstatSync)(candidate, { throwIfNoEntry: false }) !== undefined; n++)
-        candidate = (0,external_node_path_.join)(dir, `${name}.${n}`);
+        candidate = at(`.${n}`);
     return candidate;
 }
 
@@ -45479,11 +45494,11 @@ var inputs = __nccwpck_require__(5608);
 ;// CONCATENATED MODULE: ./src/workspace/sanitize.ts
 
 
-
 // On Linux, /proc/self/fd/<fd> names an open folder itself: looking names up under it is openat(), so a guest
 // that swaps a folder for a link while we walk (a cache another running job shares) cannot steer us elsewhere.
 const FD_PATHS = (0,external_node_fs_.existsSync)('/proc/self/fd');
 const OPEN_NOFOLLOW = external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK;
+const sanitize_SLASH = Buffer.from('/');
 /**
  * Makes a folder a guest or job wrote into safe for the host to keep and upload: pipes, sockets and device nodes
  * are removed, and so are symlinks unless `keepLinks` (a cache's links are only ever followed inside a guest);
@@ -45497,10 +45512,12 @@ async function sanitizeTree(folder, options = {}) {
     const top = await (0,promises_.lstat)(folder).catch(() => undefined);
     if (top === undefined || !top.isDirectory())
         return removed;
+    // Paths are bytes: a guest's name that is not UTF-8 still names its entry (as text it would name none).
     const visit = async (here, relative) => {
-        for (const entry of await (0,promises_.readdir)(here, { withFileTypes: true })) {
-            const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
-            const full = (0,external_node_path_.join)(here, entry.name);
+        for (const entry of await (0,promises_.readdir)(here, { withFileTypes: true, encoding: 'buffer' })) {
+            const text = entry.name.toString('utf8');
+            const path = relative === '' ? text : `${relative}/${text}`;
+            const full = Buffer.concat([here, sanitize_SLASH, entry.name]);
             if (entry.isSymbolicLink() && (options.keepLinks === true || options.privilegedOnly === true))
                 continue;
             // Pipes and sockets grant nothing: left for the collection to name.
@@ -45522,14 +45539,14 @@ async function sanitizeTree(folder, options = {}) {
                 if ((info.mode & 0o7000) !== 0)
                     await handle.chmod(info.mode & 0o777);
                 if (info.isDirectory())
-                    await visit(FD_PATHS ? `/proc/self/fd/${handle.fd}` : full, path);
+                    await visit(FD_PATHS ? Buffer.from(`/proc/self/fd/${handle.fd}`) : full, path);
             }
             finally {
                 await handle.close();
             }
         }
     };
-    await visit(folder, '');
+    await visit(Buffer.from(folder), '');
     return removed;
 }
 
@@ -48731,7 +48748,10 @@ async function maskFileInPlace(path, secrets) {
     if (!info.isFile())
         return false;
     // A name of our own beside it: the folder's other names may be a guest's choice.
-    const temp = `${path}.${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(6).toString('hex')}.vmplan-masking`;
+    const temp = Buffer.concat([
+        Buffer.from(path),
+        Buffer.from(`.${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(6).toString('hex')}.vmplan-masking`),
+    ]);
     const out = (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.createWriteStream)(temp, { mode: info.mode & 0o777, flags: 'wx' });
     let carry = '';
     let changed = false;
@@ -48945,6 +48965,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: collectBudget, collectMatches
 
+// EXTERNAL MODULE: external "node:buffer"
+var external_node_buffer_ = __nccwpck_require__(4573);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
 // EXTERNAL MODULE: external "node:path"
@@ -49009,6 +49031,7 @@ async function copySparse(from, to) {
 
 
 
+
 /** A budget for one job's collection. */
 function collectBudget(bytes, files, names) {
     return {
@@ -49039,8 +49062,21 @@ function charge(budget, info, relative) {
 }
 /** How many left-behind entries of one kind the job's log names. */
 const MAX_NOTES = 50;
-/** What an entry is, in words, when it is neither a regular file nor a folder. */
+/** Why an entry whose name is not UTF-8 is left behind: as text its name would name no entry. */
+const NOT_UTF8 = 'its name is not UTF-8 (only UTF-8 names are brought back)';
+/** An entry's name as text, or undefined when its bytes are not UTF-8. */
+function textName(entry) {
+    return (0,external_node_buffer_.isUtf8)(entry.name) ? entry.name.toString('utf8') : undefined;
+}
+/** Notes an entry left behind for its name, once. */
+function refuseName(result, path) {
+    if (!result.refused.some((entry) => entry.path === path))
+        result.refused.push({ path, why: NOT_UTF8 });
+}
+/** What an entry is, in words, when it is not a folder (where one was expected) or not a regular file. */
 function specialKind(entry) {
+    if (entry.isFile())
+        return 'a file, not a folder';
     if (entry.isSymbolicLink())
         return 'a symbolic link';
     if (entry.isFIFO())
@@ -49073,15 +49109,25 @@ async function collectMatches(root, globs, destination, secrets = [], budget) {
         const base = picomatch_default().scan(pattern).base;
         const found = [];
         const foundPaths = [];
-        // Only real folders are entered (readdir's types are lstat's), from the root down.
+        let badNames = false;
+        // Only real folders are entered (readdir's types are lstat's), from the root down. Names are read as bytes: a
+        // guest's name that is not UTF-8 is left behind, named, instead of failing the whole collection.
         const walk = async (relative) => {
-            const entries = await (0,promises_.readdir)(relative === '' ? root : (0,external_node_path_.join)(root, relative), { withFileTypes: true });
+            const entries = await (0,promises_.readdir)((0,external_node_path_.join)(root, relative), { withFileTypes: true, encoding: 'buffer' });
             for (const entry of entries) {
-                const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+                const name = textName(entry);
+                const text = name ?? entry.name.toString('utf8');
+                const path = relative === '' ? text : `${relative}/${text}`;
                 const onTheWay = base === '' || base === path || base.startsWith(`${path}/`) || path.startsWith(`${base}/`);
                 if (!onTheWay)
                     continue;
-                if (matches(path)) {
+                if (name === undefined) {
+                    if (matches(path)) {
+                        refuseName(result, path);
+                        badNames = true;
+                    }
+                }
+                else if (matches(path)) {
                     found.push(entry);
                     foundPaths.push(path);
                 }
@@ -49090,7 +49136,7 @@ async function collectMatches(root, globs, destination, secrets = [], budget) {
             }
         };
         await walk('');
-        if (found.length === 0)
+        if (found.length === 0 && !badNames)
             result.unmatched.push(glob);
         for (const [index, relative] of foundPaths.entries()) {
             // Already brought (or left behind), itself or in a folder brought whole: once is enough.
@@ -49108,8 +49154,13 @@ async function copyEntry(root, relative, entry, into, result) {
     const { destination } = into;
     if (entry.isDirectory()) {
         await (0,promises_.mkdir)((0,external_node_path_.join)(destination, relative), { recursive: true });
-        for (const child of await (0,promises_.readdir)((0,external_node_path_.join)(root, relative), { withFileTypes: true }))
-            await copyEntry(root, `${relative}/${child.name}`, child, into, result);
+        for (const child of await (0,promises_.readdir)((0,external_node_path_.join)(root, relative), { withFileTypes: true, encoding: 'buffer' })) {
+            const name = textName(child);
+            if (name === undefined)
+                refuseName(result, `${relative}/${child.name.toString('utf8')}`);
+            else
+                await copyEntry(root, `${relative}/${name}`, child, into, result);
+        }
         return true;
     }
     if (!entry.isFile()) {
@@ -49199,6 +49250,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   U: () => (/* binding */ hasGnuCp)
 });
 
+// EXTERNAL MODULE: external "node:buffer"
+var external_node_buffer_ = __nccwpck_require__(4573);
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
 // EXTERNAL MODULE: external "node:fs"
@@ -49231,6 +49284,7 @@ function createLimiter(concurrency) {
 }
 
 ;// CONCATENATED MODULE: ./src/workspace/copy-tree.ts
+
 
 
 
@@ -49292,23 +49346,30 @@ async function scan(source, exclude, stats, signal) {
     }
     const visit = async (relative) => {
         signal.throwIfAborted();
-        const entries = await (0,promises_.readdir)(relative === '' ? source : (0,external_node_path_.join)(source, relative), {
+        const entries = await (0,promises_.readdir)((0,external_node_path_.join)(source, relative), {
             withFileTypes: true,
+            encoding: 'buffer',
         });
         const folder = { relative, files: [], folders: [], whole: true };
         stats.directories++;
         const children = [];
         for (const entry of entries) {
-            const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+            const name = entry.name.toString('utf8');
+            const path = relative === '' ? name : `${relative}/${name}`;
             if (exclude?.(path, entry.isDirectory()) === true) {
                 stats.excluded++;
                 folder.whole = false;
+            }
+            else if (!(0,external_node_buffer_.isUtf8)(entry.name)) {
+                // As text the name would name no file: refused clearly rather than failing the copy half-way.
+                throw new errors/* InputError */.dz(`workspace snapshot: ${JSON.stringify(path)} has a name that is not UTF-8, which vmplan cannot copy into a job's workspace. ` +
+                    'Rename it, or exclude it (workspace.exclude in the jobs file).');
             }
             else if (entry.isDirectory()) {
                 children.push(visit(path));
             }
             else if (entry.isFile() || entry.isSymbolicLink()) {
-                folder.files.push(entry.name);
+                folder.files.push(name);
                 if (entry.isFile())
                     stats.files++;
                 else
@@ -49345,9 +49406,8 @@ async function probeClone(source, root, target) {
     }
 }
 function firstFile(folder) {
-    if (folder.files[0] !== undefined) {
-        return folder.relative === '' ? folder.files[0] : `${folder.relative}/${folder.files[0]}`;
-    }
+    if (folder.files[0] !== undefined)
+        return (0,external_node_path_.join)(folder.relative, folder.files[0]);
     for (const child of folder.folders) {
         const found = firstFile(child);
         if (found !== undefined)
@@ -49356,6 +49416,12 @@ function firstFile(folder) {
     return undefined;
 }
 const GNU_CP_FLAGS = ['-R', '-P', '--preserve=mode,timestamps', '--reflink=auto'];
+/**
+ * The mode a folder is made with (and missing folders above the target); it gets its own once filled: mkdir's mode
+ * passes through the umask (a group-writable folder would lose its g+w), and a folder without its owner's write
+ * bit could not be filled.
+ */
+const WRITABLE_WHILE_FILLED = 0o700;
 async function copyWithGnuCp(source, target, root, signal) {
     if (root.whole) {
         const info = await (0,promises_.lstat)(source);
@@ -49369,10 +49435,9 @@ async function copyWithGnuCp(source, target, root, signal) {
     }
     const madeFolders = [];
     const visit = async (folder) => {
-        const from = folder.relative === '' ? source : (0,external_node_path_.join)(source, folder.relative);
-        const to = folder.relative === '' ? target : (0,external_node_path_.join)(target, folder.relative);
-        const info = await (0,promises_.lstat)(from);
-        await (0,promises_.mkdir)(to, { recursive: folder.relative === '', mode: info.mode & 0o7777 });
+        const from = (0,external_node_path_.join)(source, folder.relative);
+        const to = (0,external_node_path_.join)(target, folder.relative);
+        await (0,promises_.mkdir)(to, { recursive: folder.relative === '', mode: WRITABLE_WHILE_FILLED });
         madeFolders.push({ path: to, from });
         const whole = [
             ...folder.files,
@@ -49380,30 +49445,29 @@ async function copyWithGnuCp(source, target, root, signal) {
         ];
         for (let start = 0; start < whole.length; start += CP_BATCH) {
             const batch = whole.slice(start, start + CP_BATCH).map((name) => (0,external_node_path_.join)(from, name));
-            await execFileAsync('cp', [...GNU_CP_FLAGS, '-t', to, '--', ...batch], {
-                maxBuffer: 16 * 1024 * 1024,
-                signal,
-            });
+            await execFileAsync('cp', [...GNU_CP_FLAGS, '-t', to, '--', ...batch], { signal });
         }
         for (const child of folder.folders)
             if (!child.whole)
                 await visit(child);
     };
     await visit(root);
-    // Times of the folders created here, last: adding their entries changed them.
-    for (const folder of madeFolders.reverse()) {
+    // Modes and times of the folders created here, last: adding their entries changed the times, and a folder
+    // without its owner's write bit could not have been filled.
+    for (const folder of madeFolders) {
         const info = await (0,promises_.lstat)(folder.from);
+        await (0,promises_.chmod)(folder.path, info.mode & 0o7777);
         await (0,promises_.utimes)(folder.path, info.atime, info.mtime);
     }
 }
 async function copyWithNode(source, target, root, forceCopy, signal) {
     let cloneWorks = forceCopy ? false : undefined;
     const limit = createLimiter(32);
-    const folderTimes = [];
+    const madeFolders = [];
     const copyOne = async (relative) => {
         signal.throwIfAborted();
-        const from = relative === '' ? source : (0,external_node_path_.join)(source, relative);
-        const to = relative === '' ? target : (0,external_node_path_.join)(target, relative);
+        const from = (0,external_node_path_.join)(source, relative);
+        const to = (0,external_node_path_.join)(target, relative);
         const info = await (0,promises_.lstat)(from);
         if (info.isSymbolicLink()) {
             await (0,promises_.symlink)(await (0,promises_.readlink)(from), to);
@@ -49428,14 +49492,13 @@ async function copyWithNode(source, target, root, forceCopy, signal) {
         await (0,promises_.utimes)(to, info.atime, info.mtime);
     };
     const visit = async (folder) => {
-        const from = folder.relative === '' ? source : (0,external_node_path_.join)(source, folder.relative);
-        const to = folder.relative === '' ? target : (0,external_node_path_.join)(target, folder.relative);
+        const from = (0,external_node_path_.join)(source, folder.relative);
+        const to = (0,external_node_path_.join)(target, folder.relative);
         const info = await (0,promises_.lstat)(from);
-        await (0,promises_.mkdir)(to, { recursive: folder.relative === '', mode: info.mode & 0o7777 });
-        folderTimes.push({ path: to, atime: info.atime, mtime: info.mtime });
-        const prefix = folder.relative === '' ? '' : `${folder.relative}/`;
+        await (0,promises_.mkdir)(to, { recursive: folder.relative === '', mode: WRITABLE_WHILE_FILLED });
+        madeFolders.push({ path: to, mode: info.mode & 0o7777, atime: info.atime, mtime: info.mtime });
         await Promise.all([
-            ...folder.files.map((name) => limit(() => copyOne(`${prefix}${name}`))),
+            ...folder.files.map((name) => limit(() => copyOne((0,external_node_path_.join)(folder.relative, name)))),
             // Folders are walked outside the limiter so they never hold a slot while waiting on their children.
             ...folder.folders.map(visit),
         ]);
@@ -49445,8 +49508,11 @@ async function copyWithNode(source, target, root, forceCopy, signal) {
         await copyOne('');
     else
         await visit(root);
-    for (const folder of folderTimes.reverse())
+    // As with GNU cp: modes and times last (see copyWithGnuCp).
+    for (const folder of madeFolders) {
+        await (0,promises_.chmod)(folder.path, folder.mode);
         await (0,promises_.utimes)(folder.path, folder.atime, folder.mtime);
+    }
     return cloneWorks === true ? 'clone' : 'copy';
 }
 function baseName(relative) {
@@ -49466,11 +49532,9 @@ function baseName(relative) {
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51455);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
 
 
-
+const SLASH = Buffer.from('/');
 /**
  * Puts the outputs of the jobs a job needs into `target` (its workspace, or the folder a VM lays over its snapshot)
  * at the same relative paths, read-only (no write bit on the files), copy-on-write where the filesystem can.
@@ -49481,17 +49545,20 @@ function baseName(relative) {
 async function placeInputs(inputs, target) {
     const paths = new Set();
     for (const input of inputs) {
-        for (const entry of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(input.folder, { withFileTypes: true })) {
-            await place(input.folder, target, entry.name);
-            paths.add(entry.name);
+        for (const name of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(input.folder, { encoding: 'buffer' })) {
+            await place(Buffer.from(input.folder), Buffer.from(target), name);
+            paths.add(name.toString('utf8'));
         }
     }
     return { paths: [...paths].sort() };
 }
-/** Places one entry (a folder: all it holds), never through what is in the way at the destination. */
+/**
+ * Places one entry (a folder: all it holds), never through what is in the way at the destination. Paths are bytes:
+ * a name a guest wrote into its workspace changes need not be UTF-8 (as text it would name no file).
+ */
 async function place(source, target, relative) {
-    const from = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(source, relative);
-    const to = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(target, relative);
+    const from = Buffer.concat([source, SLASH, relative]);
+    const to = Buffer.concat([target, SLASH, relative]);
     const info = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(from);
     const existing = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(to).catch(() => undefined);
     if (info.isDirectory()) {
@@ -49501,8 +49568,8 @@ async function place(source, target, relative) {
             await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir)(to);
         else
             await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(to, 0o755);
-        for (const child of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(from))
-            await place(source, target, `${relative}/${child}`);
+        for (const child of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(from, { encoding: 'buffer' }))
+            await place(source, target, Buffer.concat([relative, SLASH, child]));
         // Folders stay writable by their owner: a runner that is not root must still be able to delete the workspace
         // (a file needs its folder's write bit to go). The files in them are what is read-only.
         await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(to, 0o755);

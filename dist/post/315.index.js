@@ -535,7 +535,10 @@ async function maskFileInPlace(path, secrets) {
     if (!info.isFile())
         return false;
     // A name of our own beside it: the folder's other names may be a guest's choice.
-    const temp = `${path}.${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(6).toString('hex')}.vmplan-masking`;
+    const temp = Buffer.concat([
+        Buffer.from(path),
+        Buffer.from(`.${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(6).toString('hex')}.vmplan-masking`),
+    ]);
     const out = (0,node_fs__WEBPACK_IMPORTED_MODULE_2__.createWriteStream)(temp, { mode: info.mode & 0o777, flags: 'wx' });
     let carry = '';
     let changed = false;
@@ -658,6 +661,8 @@ __webpack_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: collectBudget, collectMatches
 
+// EXTERNAL MODULE: external "node:buffer"
+var external_node_buffer_ = __webpack_require__(4573);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(1455);
 // EXTERNAL MODULE: external "node:path"
@@ -722,6 +727,7 @@ async function copySparse(from, to) {
 
 
 
+
 /** A budget for one job's collection. */
 function collectBudget(bytes, files, names) {
     return {
@@ -752,8 +758,21 @@ function charge(budget, info, relative) {
 }
 /** How many left-behind entries of one kind the job's log names. */
 const MAX_NOTES = 50;
-/** What an entry is, in words, when it is neither a regular file nor a folder. */
+/** Why an entry whose name is not UTF-8 is left behind: as text its name would name no entry. */
+const NOT_UTF8 = 'its name is not UTF-8 (only UTF-8 names are brought back)';
+/** An entry's name as text, or undefined when its bytes are not UTF-8. */
+function textName(entry) {
+    return (0,external_node_buffer_.isUtf8)(entry.name) ? entry.name.toString('utf8') : undefined;
+}
+/** Notes an entry left behind for its name, once. */
+function refuseName(result, path) {
+    if (!result.refused.some((entry) => entry.path === path))
+        result.refused.push({ path, why: NOT_UTF8 });
+}
+/** What an entry is, in words, when it is not a folder (where one was expected) or not a regular file. */
 function specialKind(entry) {
+    if (entry.isFile())
+        return 'a file, not a folder';
     if (entry.isSymbolicLink())
         return 'a symbolic link';
     if (entry.isFIFO())
@@ -786,15 +805,25 @@ async function collectMatches(root, globs, destination, secrets = [], budget) {
         const base = picomatch_default().scan(pattern).base;
         const found = [];
         const foundPaths = [];
-        // Only real folders are entered (readdir's types are lstat's), from the root down.
+        let badNames = false;
+        // Only real folders are entered (readdir's types are lstat's), from the root down. Names are read as bytes: a
+        // guest's name that is not UTF-8 is left behind, named, instead of failing the whole collection.
         const walk = async (relative) => {
-            const entries = await (0,promises_.readdir)(relative === '' ? root : (0,external_node_path_.join)(root, relative), { withFileTypes: true });
+            const entries = await (0,promises_.readdir)((0,external_node_path_.join)(root, relative), { withFileTypes: true, encoding: 'buffer' });
             for (const entry of entries) {
-                const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+                const name = textName(entry);
+                const text = name ?? entry.name.toString('utf8');
+                const path = relative === '' ? text : `${relative}/${text}`;
                 const onTheWay = base === '' || base === path || base.startsWith(`${path}/`) || path.startsWith(`${base}/`);
                 if (!onTheWay)
                     continue;
-                if (matches(path)) {
+                if (name === undefined) {
+                    if (matches(path)) {
+                        refuseName(result, path);
+                        badNames = true;
+                    }
+                }
+                else if (matches(path)) {
                     found.push(entry);
                     foundPaths.push(path);
                 }
@@ -803,7 +832,7 @@ async function collectMatches(root, globs, destination, secrets = [], budget) {
             }
         };
         await walk('');
-        if (found.length === 0)
+        if (found.length === 0 && !badNames)
             result.unmatched.push(glob);
         for (const [index, relative] of foundPaths.entries()) {
             // Already brought (or left behind), itself or in a folder brought whole: once is enough.
@@ -821,8 +850,13 @@ async function copyEntry(root, relative, entry, into, result) {
     const { destination } = into;
     if (entry.isDirectory()) {
         await (0,promises_.mkdir)((0,external_node_path_.join)(destination, relative), { recursive: true });
-        for (const child of await (0,promises_.readdir)((0,external_node_path_.join)(root, relative), { withFileTypes: true }))
-            await copyEntry(root, `${relative}/${child.name}`, child, into, result);
+        for (const child of await (0,promises_.readdir)((0,external_node_path_.join)(root, relative), { withFileTypes: true, encoding: 'buffer' })) {
+            const name = textName(child);
+            if (name === undefined)
+                refuseName(result, `${relative}/${child.name.toString('utf8')}`);
+            else
+                await copyEntry(root, `${relative}/${name}`, child, into, result);
+        }
         return true;
     }
     if (!entry.isFile()) {
@@ -912,11 +946,9 @@ async function collectJobOutputs(roots, globs, jobDir, secrets, limits = {
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1455);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__webpack_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__webpack_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
 
 
-
+const SLASH = Buffer.from('/');
 /**
  * Puts the outputs of the jobs a job needs into `target` (its workspace, or the folder a VM lays over its snapshot)
  * at the same relative paths, read-only (no write bit on the files), copy-on-write where the filesystem can.
@@ -927,17 +959,20 @@ async function collectJobOutputs(roots, globs, jobDir, secrets, limits = {
 async function placeInputs(inputs, target) {
     const paths = new Set();
     for (const input of inputs) {
-        for (const entry of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(input.folder, { withFileTypes: true })) {
-            await place(input.folder, target, entry.name);
-            paths.add(entry.name);
+        for (const name of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(input.folder, { encoding: 'buffer' })) {
+            await place(Buffer.from(input.folder), Buffer.from(target), name);
+            paths.add(name.toString('utf8'));
         }
     }
     return { paths: [...paths].sort() };
 }
-/** Places one entry (a folder: all it holds), never through what is in the way at the destination. */
+/**
+ * Places one entry (a folder: all it holds), never through what is in the way at the destination. Paths are bytes:
+ * a name a guest wrote into its workspace changes need not be UTF-8 (as text it would name no file).
+ */
 async function place(source, target, relative) {
-    const from = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(source, relative);
-    const to = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(target, relative);
+    const from = Buffer.concat([source, SLASH, relative]);
+    const to = Buffer.concat([target, SLASH, relative]);
     const info = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(from);
     const existing = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat)(to).catch(() => undefined);
     if (info.isDirectory()) {
@@ -947,8 +982,8 @@ async function place(source, target, relative) {
             await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir)(to);
         else
             await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(to, 0o755);
-        for (const child of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(from))
-            await place(source, target, `${relative}/${child}`);
+        for (const child of await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir)(from, { encoding: 'buffer' }))
+            await place(source, target, Buffer.concat([relative, SLASH, child]));
         // Folders stay writable by their owner: a runner that is not root must still be able to delete the workspace
         // (a file needs its folder's write bit to go). The files in them are what is read-only.
         await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(to, 0o755);

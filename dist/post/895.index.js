@@ -35,24 +35,28 @@ var mask = __webpack_require__(6934);
 
 
 
-
+const SLASH = Buffer.from('/');
 /**
  * Masks secret values in every regular file under `folder` (bytes as bytes, see maskFileInPlace) and in the names
  * of its entries. Nothing is followed: links, pipes and devices are left as they are (the caller has swept them),
- * and folders are entered only as what lstat says they are. Returns how many files or names were masked.
+ * and folders are entered only as what lstat says they are. Names are bytes too (a guest's need not be UTF-8: read
+ * as text, such a name would name no entry, and the walk would stop with secrets left). Returns how many files or
+ * names were masked.
  */
 async function maskTreeInPlace(folder, secrets) {
-    const masker = new mask/* Masker */.G(secrets);
+    // One character per byte, as maskFileInPlace reads contents: the secrets' UTF-8 bytes match in any name.
+    const masker = new mask/* Masker */.G(secrets.map((secret) => Buffer.from(secret, 'utf8').toString('latin1')));
     if (masker.empty || !(0,external_node_fs_.lstatSync)(folder, { throwIfNoEntry: false })?.isDirectory())
         return 0;
     let masked = 0;
     const walk = async (dir) => {
-        for (const entry of (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })) {
-            let path = (0,external_node_path_.join)(dir, entry.name);
-            const name = masker.mask(entry.name);
-            if (name !== entry.name) {
-                path = freeName(dir, name);
-                (0,external_node_fs_.renameSync)((0,external_node_path_.join)(dir, entry.name), path);
+        for (const entry of (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true, encoding: 'buffer' })) {
+            let path = Buffer.concat([dir, SLASH, entry.name]);
+            const name = masker.mask(entry.name.toString('latin1'));
+            if (name !== entry.name.toString('latin1')) {
+                const renamed = freeName(dir, Buffer.from(name, 'latin1'));
+                (0,external_node_fs_.renameSync)(path, renamed);
+                path = renamed;
                 masked++;
             }
             if (entry.isDirectory())
@@ -61,24 +65,28 @@ async function maskTreeInPlace(folder, secrets) {
                 masked++;
         }
     };
-    await walk(folder);
+    await walk(Buffer.from(folder));
     return masked;
 }
 /** `name` in `dir`, or `name.2`, `name.3`, ... when that is taken (two names may mask alike). */
 function freeName(dir, name) {
-    let candidate = (0,external_node_path_.join)(dir, name);
+    const at = (suffix) => Buffer.concat([dir, SLASH, name, Buffer.from(suffix)]);
+    let candidate = at('');
     for (let n = 2; (0,external_node_fs_.lstatSync)(candidate, { throwIfNoEntry: false }) !== undefined; n++)
-        candidate = (0,external_node_path_.join)(dir, `${name}.${n}`);
+        candidate = at(`.${n}`);
     return candidate;
 }
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(1455);
+// EXTERNAL MODULE: external "node:buffer"
+var external_node_buffer_ = __webpack_require__(4573);
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __webpack_require__(7975);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(3916);
 ;// CONCATENATED MODULE: ./src/workspace/copy-tree.ts
+
 
 
 
@@ -140,23 +148,30 @@ async function scan(source, exclude, stats, signal) {
     }
     const visit = async (relative) => {
         signal.throwIfAborted();
-        const entries = await readdir(relative === '' ? source : join(source, relative), {
+        const entries = await readdir(join(source, relative), {
             withFileTypes: true,
+            encoding: 'buffer',
         });
         const folder = { relative, files: [], folders: [], whole: true };
         stats.directories++;
         const children = [];
         for (const entry of entries) {
-            const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+            const name = entry.name.toString('utf8');
+            const path = relative === '' ? name : `${relative}/${name}`;
             if (exclude?.(path, entry.isDirectory()) === true) {
                 stats.excluded++;
                 folder.whole = false;
+            }
+            else if (!isUtf8(entry.name)) {
+                // As text the name would name no file: refused clearly rather than failing the copy half-way.
+                throw new InputError(`workspace snapshot: ${JSON.stringify(path)} has a name that is not UTF-8, which vmplan cannot copy into a job's workspace. ` +
+                    'Rename it, or exclude it (workspace.exclude in the jobs file).');
             }
             else if (entry.isDirectory()) {
                 children.push(visit(path));
             }
             else if (entry.isFile() || entry.isSymbolicLink()) {
-                folder.files.push(entry.name);
+                folder.files.push(name);
                 if (entry.isFile())
                     stats.files++;
                 else
@@ -193,9 +208,8 @@ async function probeClone(source, root, target) {
     }
 }
 function firstFile(folder) {
-    if (folder.files[0] !== undefined) {
-        return folder.relative === '' ? folder.files[0] : `${folder.relative}/${folder.files[0]}`;
-    }
+    if (folder.files[0] !== undefined)
+        return join(folder.relative, folder.files[0]);
     for (const child of folder.folders) {
         const found = firstFile(child);
         if (found !== undefined)
@@ -204,6 +218,12 @@ function firstFile(folder) {
     return undefined;
 }
 const GNU_CP_FLAGS = (/* unused pure expression or super */ null && (['-R', '-P', '--preserve=mode,timestamps', '--reflink=auto']));
+/**
+ * The mode a folder is made with (and missing folders above the target); it gets its own once filled: mkdir's mode
+ * passes through the umask (a group-writable folder would lose its g+w), and a folder without its owner's write
+ * bit could not be filled.
+ */
+const WRITABLE_WHILE_FILLED = 0o700;
 async function copyWithGnuCp(source, target, root, signal) {
     if (root.whole) {
         const info = await lstat(source);
@@ -217,10 +237,9 @@ async function copyWithGnuCp(source, target, root, signal) {
     }
     const madeFolders = [];
     const visit = async (folder) => {
-        const from = folder.relative === '' ? source : join(source, folder.relative);
-        const to = folder.relative === '' ? target : join(target, folder.relative);
-        const info = await lstat(from);
-        await mkdir(to, { recursive: folder.relative === '', mode: info.mode & 0o7777 });
+        const from = join(source, folder.relative);
+        const to = join(target, folder.relative);
+        await mkdir(to, { recursive: folder.relative === '', mode: WRITABLE_WHILE_FILLED });
         madeFolders.push({ path: to, from });
         const whole = [
             ...folder.files,
@@ -228,30 +247,29 @@ async function copyWithGnuCp(source, target, root, signal) {
         ];
         for (let start = 0; start < whole.length; start += CP_BATCH) {
             const batch = whole.slice(start, start + CP_BATCH).map((name) => join(from, name));
-            await execFileAsync('cp', [...GNU_CP_FLAGS, '-t', to, '--', ...batch], {
-                maxBuffer: 16 * 1024 * 1024,
-                signal,
-            });
+            await execFileAsync('cp', [...GNU_CP_FLAGS, '-t', to, '--', ...batch], { signal });
         }
         for (const child of folder.folders)
             if (!child.whole)
                 await visit(child);
     };
     await visit(root);
-    // Times of the folders created here, last: adding their entries changed them.
-    for (const folder of madeFolders.reverse()) {
+    // Modes and times of the folders created here, last: adding their entries changed the times, and a folder
+    // without its owner's write bit could not have been filled.
+    for (const folder of madeFolders) {
         const info = await lstat(folder.from);
+        await chmod(folder.path, info.mode & 0o7777);
         await utimes(folder.path, info.atime, info.mtime);
     }
 }
 async function copyWithNode(source, target, root, forceCopy, signal) {
     let cloneWorks = forceCopy ? false : undefined;
     const limit = createLimiter(32);
-    const folderTimes = [];
+    const madeFolders = [];
     const copyOne = async (relative) => {
         signal.throwIfAborted();
-        const from = relative === '' ? source : join(source, relative);
-        const to = relative === '' ? target : join(target, relative);
+        const from = join(source, relative);
+        const to = join(target, relative);
         const info = await lstat(from);
         if (info.isSymbolicLink()) {
             await symlink(await readlink(from), to);
@@ -276,14 +294,13 @@ async function copyWithNode(source, target, root, forceCopy, signal) {
         await utimes(to, info.atime, info.mtime);
     };
     const visit = async (folder) => {
-        const from = folder.relative === '' ? source : join(source, folder.relative);
-        const to = folder.relative === '' ? target : join(target, folder.relative);
+        const from = join(source, folder.relative);
+        const to = join(target, folder.relative);
         const info = await lstat(from);
-        await mkdir(to, { recursive: folder.relative === '', mode: info.mode & 0o7777 });
-        folderTimes.push({ path: to, atime: info.atime, mtime: info.mtime });
-        const prefix = folder.relative === '' ? '' : `${folder.relative}/`;
+        await mkdir(to, { recursive: folder.relative === '', mode: WRITABLE_WHILE_FILLED });
+        madeFolders.push({ path: to, mode: info.mode & 0o7777, atime: info.atime, mtime: info.mtime });
         await Promise.all([
-            ...folder.files.map((name) => limit(() => copyOne(`${prefix}${name}`))),
+            ...folder.files.map((name) => limit(() => copyOne(join(folder.relative, name)))),
             // Folders are walked outside the limiter so they never hold a slot while waiting on their children.
             ...folder.folders.map(visit),
         ]);
@@ -293,8 +310,11 @@ async function copyWithNode(source, target, root, forceCopy, signal) {
         await copyOne('');
     else
         await visit(root);
-    for (const folder of folderTimes.reverse())
+    // As with GNU cp: modes and times last (see copyWithGnuCp).
+    for (const folder of madeFolders) {
+        await chmod(folder.path, folder.mode);
         await utimes(folder.path, folder.atime, folder.mtime);
+    }
     return cloneWorks === true ? 'clone' : 'copy';
 }
 function baseName(relative) {
@@ -334,11 +354,11 @@ var inputs = __webpack_require__(5608);
 ;// CONCATENATED MODULE: ./src/workspace/sanitize.ts
 
 
-
 // On Linux, /proc/self/fd/<fd> names an open folder itself: looking names up under it is openat(), so a guest
 // that swaps a folder for a link while we walk (a cache another running job shares) cannot steer us elsewhere.
 const FD_PATHS = (0,external_node_fs_.existsSync)('/proc/self/fd');
 const OPEN_NOFOLLOW = external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK;
+const sanitize_SLASH = Buffer.from('/');
 /**
  * Makes a folder a guest or job wrote into safe for the host to keep and upload: pipes, sockets and device nodes
  * are removed, and so are symlinks unless `keepLinks` (a cache's links are only ever followed inside a guest);
@@ -352,10 +372,12 @@ async function sanitizeTree(folder, options = {}) {
     const top = await (0,promises_.lstat)(folder).catch(() => undefined);
     if (top === undefined || !top.isDirectory())
         return removed;
+    // Paths are bytes: a guest's name that is not UTF-8 still names its entry (as text it would name none).
     const visit = async (here, relative) => {
-        for (const entry of await (0,promises_.readdir)(here, { withFileTypes: true })) {
-            const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
-            const full = (0,external_node_path_.join)(here, entry.name);
+        for (const entry of await (0,promises_.readdir)(here, { withFileTypes: true, encoding: 'buffer' })) {
+            const text = entry.name.toString('utf8');
+            const path = relative === '' ? text : `${relative}/${text}`;
+            const full = Buffer.concat([here, sanitize_SLASH, entry.name]);
             if (entry.isSymbolicLink() && (options.keepLinks === true || options.privilegedOnly === true))
                 continue;
             // Pipes and sockets grant nothing: left for the collection to name.
@@ -377,14 +399,14 @@ async function sanitizeTree(folder, options = {}) {
                 if ((info.mode & 0o7000) !== 0)
                     await handle.chmod(info.mode & 0o777);
                 if (info.isDirectory())
-                    await visit(FD_PATHS ? `/proc/self/fd/${handle.fd}` : full, path);
+                    await visit(FD_PATHS ? Buffer.from(`/proc/self/fd/${handle.fd}`) : full, path);
             }
             finally {
                 await handle.close();
             }
         }
     };
-    await visit(folder, '');
+    await visit(Buffer.from(folder), '');
     return removed;
 }
 
