@@ -435,6 +435,9 @@ jobs:
   });
 
   it('gives each job its own workspace: writes never leak between jobs or into the repository', async () => {
+    // The reader looks only once the writer has written (a marker outside the workspaces, not a 0.5 s guess that a
+    // busy machine could make the reader win, proving nothing).
+    const written = join(mkdtempSync(join(tmpdir(), 'vmplan-written-')), 'written');
     const project = testProject(`version: 1
 defaults: { executor: host }
 workspace: { exclude: [ignored/] }
@@ -444,7 +447,8 @@ jobs:
       test ! -e ignored && test ! -e .git && test ! -e .vmplan
       test "$(readlink link)" = shared.txt
       echo changed > shared.txt
-  reader: { run: 'sleep 0.5; grep -q original shared.txt', needs: [] }
+      touch ${written}
+  reader: { run: 'while [ ! -e ${written} ]; do sleep 0.05; done; grep -q original shared.txt', needs: [] }
   after: { run: 'grep -q original shared.txt', needs: writer }
 `);
     project.write('shared.txt', 'original\n');
