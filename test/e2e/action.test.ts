@@ -89,8 +89,25 @@ jobs:
     if (text.includes('▶ long')) started();
   });
   await running;
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // "▶ long" comes before the job's process: wait until it runs and its record names it (what the post step goes
+  // by), however long that takes on a busy machine.
+  while (!(processesWith(marker).length === 1 && longRecorded(harness.temp)))
+    await new Promise((resolve) => setTimeout(resolve, 20));
   return { harness, main, marker, head: workspace.head };
+}
+
+/** Whether the run's record of job "long" names its process (the state folder is RUNNER_TEMP/vmplan). */
+function longRecorded(runnerTemp: string): boolean {
+  const runs = join(runnerTemp, 'vmplan', 'runs');
+  if (!existsSync(runs)) return false;
+  return readdirSync(runs).some((run) => {
+    try {
+      const status = JSON.parse(readFileSync(join(runs, run, 'jobs/long/status.json'), 'utf8'));
+      return status.process != null;
+    } catch {
+      return false;
+    }
+  });
 }
 
 const errors = (commands: WorkflowCommand[]) => commands.filter((c) => c.command === 'error');

@@ -158,7 +158,9 @@ describe.skipIf(guest === undefined)(
     });
 
     it('escalates to SIGKILL when vfkit ignores HardStop and SIGTERM, leaving no VM, socket or pidfile', async () => {
-      const project = vmProject(`  hang: { run: "echo started; sleep 300", timeout-minutes: 0.05 }
+      // The timeout counts from the job's start, its setup included: 12 s (not 3) so that vfkit is running when it
+      // comes, even on a loaded 2-core machine (a timeout during setup would stop no vfkit).
+      const project = vmProject(`  hang: { run: "echo started; sleep 300", timeout-minutes: 0.2 }
 `);
       const result = await runVmplan(['run', '--vfkit-path', VFKIT_SHIM], {
         cwd: project.root,
