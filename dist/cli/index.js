@@ -6378,13 +6378,22 @@ async function giveGitHead(request) {
         if (request.signal.aborted)
             throw error;
         await (0,promises_.rm)((0,external_node_path_.join)(request.target, '.git'), { recursive: true, force: true });
-        return `Jobs get no .git: git could not copy the commit (${firstLine(error)})`;
+        return `Jobs get no .git: git could not copy the commit (${gitWords(error)})`;
     }
 }
-function firstLine(error) {
+/**
+ * git's own words, on one line: its first three lines of stderr. Its processes write them concurrently (a fetch
+ * prints the serving side's lines as they arrive), so the line that names the cause is not always the first.
+ */
+function gitWords(error) {
     const stderr = error.stderr;
     const text = typeof stderr === 'string' && stderr.trim() !== '' ? stderr : String(error.message);
-    return (text.trim().split('\n')[0] ?? '').trim();
+    return text
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '')
+        .slice(0, 3)
+        .join('; ');
 }
 /** "Snapshot: 812 files, 14.2 MB in 120 ms (copy-on-write clones); left out as ignored by git: node_modules/, ..." */
 function snapshotLine(stats, bytes, ignored) {
@@ -12930,7 +12939,7 @@ function renderPrepare(node, id) {
     const what = node.type === 'files'
         ? `files ${node.kernel}`
         : node.type === 'build'
-            ? `build: ${render_firstLine(node.run)}`
+            ? `build: ${firstLine(node.run)}`
             : node.type === 'nix'
                 ? `nix ${node.installable}`
                 : `oci ${node.reference.split('@')[0]}@${node.digest.slice(0, 19)}`;
@@ -12955,7 +12964,7 @@ function renderExecute(node, id) {
         parts.push(`outputs ${node.outputs.join(', ')}`);
     for (const received of node.receives ?? [])
         parts.push(`gets ${received.paths.join(', ')} from ${received.from}`);
-    return `${id}  ${parts.join('  ')}\n  ${' '.repeat(id.length)}  $ ${render_firstLine(node.command)}`;
+    return `${id}  ${parts.join('  ')}\n  ${' '.repeat(id.length)}  $ ${firstLine(node.command)}`;
 }
 function renderPrecondition(precondition, here) {
     const count = `${precondition.nodes.length} node(s)`;
@@ -12974,7 +12983,7 @@ function renderPrecondition(precondition, here) {
             return `an ${precondition.arch} host (vfkit runs guests of the host's architecture; ${count})`;
     }
 }
-function render_firstLine(script) {
+function firstLine(script) {
     const lines = script.trim().split('\n');
     const first = lines[0].length > 80 ? `${lines[0].slice(0, 77)}...` : lines[0];
     return lines.length > 1 ? `${first}  (+${lines.length - 1} line(s))` : first;
@@ -29646,6 +29655,9 @@ async function copyTree(source, target, options = {}) {
     // Measured (bench/snapshot.ts): where files clone, one GNU cp per clean subtree is fastest; where they must be
     // copied byte by byte, Node's parallel per-file copies beat a single cp process.
     const clones = options.forceCopy !== true && (await probeClone(source, root, target));
+    // Cancelled while the tree was read: nothing is copied. (A cp started with an aborted signal is killed a tick
+    // later, which on a busy machine can be after it copied a small tree.)
+    signal.throwIfAborted();
     const engine = options.engine ?? (clones && hasGnuCp() ? 'gnu-cp' : 'node');
     stats.engine = engine;
     if (engine === 'gnu-cp') {
@@ -29751,6 +29763,7 @@ async function copyWithGnuCp(source, target, root, signal) {
             return;
         }
         await (0,promises_.mkdir)(target, { recursive: true });
+        signal.throwIfAborted();
         await execFileAsync('cp', [...GNU_CP_FLAGS, '--', `${source}/.`, target], { signal });
         return;
     }
@@ -29766,6 +29779,7 @@ async function copyWithGnuCp(source, target, root, signal) {
         ];
         for (let start = 0; start < whole.length; start += CP_BATCH) {
             const batch = whole.slice(start, start + CP_BATCH).map((name) => (0,external_node_path_.join)(from, name));
+            signal.throwIfAborted();
             await execFileAsync('cp', [...GNU_CP_FLAGS, '-t', to, '--', ...batch], { signal });
         }
         for (const child of folder.folders)

@@ -35084,13 +35084,22 @@ async function giveGitHead(request) {
         if (request.signal.aborted)
             throw error;
         await (0,external_node_fs_promises_.rm)((0,external_node_path_.join)(request.target, '.git'), { recursive: true, force: true });
-        return `Jobs get no .git: git could not copy the commit (${firstLine(error)})`;
+        return `Jobs get no .git: git could not copy the commit (${gitWords(error)})`;
     }
 }
-function firstLine(error) {
+/**
+ * git's own words, on one line: its first three lines of stderr. Its processes write them concurrently (a fetch
+ * prints the serving side's lines as they arrive), so the line that names the cause is not always the first.
+ */
+function gitWords(error) {
     const stderr = error.stderr;
     const text = typeof stderr === 'string' && stderr.trim() !== '' ? stderr : String(error.message);
-    return (text.trim().split('\n')[0] ?? '').trim();
+    return text
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '')
+        .slice(0, 3)
+        .join('; ');
 }
 /** "Snapshot: 812 files, 14.2 MB in 120 ms (copy-on-write clones); left out as ignored by git: node_modules/, ..." */
 function snapshotLine(stats, bytes, ignored) {
@@ -39935,7 +39944,7 @@ function attemptSections(jobs) {
             const exit = attempt.exitCode === null ? '' : `, exit ${attempt.exitCode}`;
             const why = attempt.status === 'passed' || attempt.message === null
                 ? ''
-                : `: ${clipTo(summary_firstLine(attempt.message), 120)}`;
+                : `: ${clipTo(firstLine(attempt.message), 120)}`;
             return `${attempt.attempt}. ${status_words_statusLabel(attempt.status)} in ${shortDuration(attempt.durationMs)}${exit}${escapeCell(why)}`;
         });
         lines.push(`- \`${job.job}\`${job.flaky ? ' — flaky' : ''}: ${attempts.join('; ')}`);
@@ -39971,7 +39980,7 @@ function testSections(jobs, logsLink) {
         lines.push('', '**Failed tests:**', '', '| job | test | message | where |', '| --- | --- | --- | --- |');
         for (const { job, failure } of failed.slice(0, MAX_FAILED_TEST_ROWS)) {
             const where = failure.file === null ? '–' : codeSpan(`${failure.file}:${failure.line}`, true);
-            const message = escapeCell(clipTo(summary_firstLine(failure.message ?? failure.status), MAX_CELL_MESSAGE));
+            const message = escapeCell(clipTo(firstLine(failure.message ?? failure.status), MAX_CELL_MESSAGE));
             lines.push(`| \`${job}\` | ${escapeCell(clipTo(failure.test, MAX_CELL_MESSAGE))} | ${message} | ${where} |`);
         }
         const shown = Math.min(failed.length, MAX_FAILED_TEST_ROWS);
@@ -40003,7 +40012,7 @@ function testSections(jobs, logsLink) {
 }
 /** A test's status in one attempt, in the flaky-tests table. */
 const HISTORY_MARK = { passed: '✅', failed: '❌', skipped: '↷', missing: '–' };
-function summary_firstLine(text) {
+function firstLine(text) {
     return text.split('\n', 1)[0].trim();
 }
 function clipTo(text, most) {
@@ -49325,6 +49334,9 @@ async function copyTree(source, target, options = {}) {
     // Measured (bench/snapshot.ts): where files clone, one GNU cp per clean subtree is fastest; where they must be
     // copied byte by byte, Node's parallel per-file copies beat a single cp process.
     const clones = options.forceCopy !== true && (await probeClone(source, root, target));
+    // Cancelled while the tree was read: nothing is copied. (A cp started with an aborted signal is killed a tick
+    // later, which on a busy machine can be after it copied a small tree.)
+    signal.throwIfAborted();
     const engine = options.engine ?? (clones && hasGnuCp() ? 'gnu-cp' : 'node');
     stats.engine = engine;
     if (engine === 'gnu-cp') {
@@ -49430,6 +49442,7 @@ async function copyWithGnuCp(source, target, root, signal) {
             return;
         }
         await (0,promises_.mkdir)(target, { recursive: true });
+        signal.throwIfAborted();
         await execFileAsync('cp', [...GNU_CP_FLAGS, '--', `${source}/.`, target], { signal });
         return;
     }
@@ -49445,6 +49458,7 @@ async function copyWithGnuCp(source, target, root, signal) {
         ];
         for (let start = 0; start < whole.length; start += CP_BATCH) {
             const batch = whole.slice(start, start + CP_BATCH).map((name) => (0,external_node_path_.join)(from, name));
+            signal.throwIfAborted();
             await execFileAsync('cp', [...GNU_CP_FLAGS, '-t', to, '--', ...batch], { signal });
         }
         for (const child of folder.folders)

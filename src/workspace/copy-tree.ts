@@ -91,6 +91,9 @@ export async function copyTree(
   // Measured (bench/snapshot.ts): where files clone, one GNU cp per clean subtree is fastest; where they must be
   // copied byte by byte, Node's parallel per-file copies beat a single cp process.
   const clones = options.forceCopy !== true && (await probeClone(source, root, target));
+  // Cancelled while the tree was read: nothing is copied. (A cp started with an aborted signal is killed a tick
+  // later, which on a busy machine can be after it copied a small tree.)
+  signal.throwIfAborted();
   const engine = options.engine ?? (clones && hasGnuCp() ? 'gnu-cp' : 'node');
   stats.engine = engine;
   if (engine === 'gnu-cp') {
@@ -202,6 +205,7 @@ async function copyWithGnuCp(
       return;
     }
     await mkdir(target, { recursive: true });
+    signal.throwIfAborted();
     await execFileAsync('cp', [...GNU_CP_FLAGS, '--', `${source}/.`, target], { signal });
     return;
   }
@@ -217,6 +221,7 @@ async function copyWithGnuCp(
     ];
     for (let start = 0; start < whole.length; start += CP_BATCH) {
       const batch = whole.slice(start, start + CP_BATCH).map((name) => join(from, name));
+      signal.throwIfAborted();
       await execFileAsync('cp', [...GNU_CP_FLAGS, '-t', to, '--', ...batch], { signal });
     }
     for (const child of folder.folders) if (!child.whole) await visit(child);

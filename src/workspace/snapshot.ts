@@ -97,14 +97,23 @@ async function giveGitHead(request: SnapshotRequest): Promise<string> {
   } catch (error) {
     if (request.signal.aborted) throw error;
     await rm(join(request.target, '.git'), { recursive: true, force: true });
-    return `Jobs get no .git: git could not copy the commit (${firstLine(error)})`;
+    return `Jobs get no .git: git could not copy the commit (${gitWords(error)})`;
   }
 }
 
-function firstLine(error: unknown): string {
+/**
+ * git's own words, on one line: its first three lines of stderr. Its processes write them concurrently (a fetch
+ * prints the serving side's lines as they arrive), so the line that names the cause is not always the first.
+ */
+function gitWords(error: unknown): string {
   const stderr = (error as { stderr?: unknown }).stderr;
   const text = typeof stderr === 'string' && stderr.trim() !== '' ? stderr : String((error as Error).message);
-  return (text.trim().split('\n')[0] ?? '').trim();
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .slice(0, 3)
+    .join('; ');
 }
 
 /** "Snapshot: 812 files, 14.2 MB in 120 ms (copy-on-write clones); left out as ignored by git: node_modules/, ..." */
