@@ -1,27 +1,13 @@
-// What git would commit in a real repository, as the snapshot asks it: tracked and untracked-not-ignored files,
-// nested repositories whole, and ignored paths brought back by include-ignored with gitignore's rules (a name at
-// any depth, `name/` for folders only, a path anchored at the root), also from inside a folder git collapses.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gitView, isGitWorkTree } from '../../src/workspace/git-view.js';
+import { git, writeTree } from '../support/git-tree.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-git-view-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 const signal = new AbortController().signal;
-
-function writeTree(root: string, files: Record<string, string>): void {
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), content);
-  }
-}
-
-function git(root: string, ...args: string[]): void {
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: root });
-}
 
 /** A repository with tracked, untracked and ignored files, ignored folders git collapses, and a nested repository. */
 function repository(name: string): string {

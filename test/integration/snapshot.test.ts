@@ -12,28 +12,18 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/plan/schema.js';
 import { makeSnapshot } from '../../src/workspace/snapshot.js';
 import { canMountBtrfs, mountLoopBtrfs } from '../support/btrfs.js';
 import { runVmplan } from '../support/cli.js';
+import { git, writeTree } from '../support/git-tree.js';
 import { prerequisite } from '../support/prerequisites.js';
 import { testProject } from '../support/project.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-snapshot-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
-
-function writeTree(root: string, files: Record<string, string>): void {
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), content);
-  }
-}
-
-function git(root: string, ...args: string[]): void {
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: root });
-}
 
 /** Every file under `root`, relative, sorted (what a job would see), but the snapshot's own `.git`. */
 function filesUnder(root: string): string[] {
@@ -254,14 +244,15 @@ describe.skipIf(!prerequisite('root and btrfs-progs (a loop btrfs for the clone 
   },
 );
 
-describe('the git checkout a job sees', () => {
-  const gitOut = (cwd: string, ...args: string[]) =>
-    execFileSync('git', args, {
-      cwd,
-      encoding: 'utf8',
-      env: { ...process.env, GIT_CEILING_DIRECTORIES: folder },
-    }).trim();
+/** git's answer in a repository of the test folder (never a repository above it). */
+const gitOut = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_CEILING_DIRECTORIES: folder },
+  }).trim();
 
+describe('the git checkout a job sees', () => {
   it("is the commit with the snapshot's changes uncommitted, one commit deep, with nothing of the user's git", async () => {
     const root = makeRepository('checkout');
     const first = gitOut(root, 'rev-parse', 'HEAD');
@@ -373,13 +364,6 @@ describe('the snapshot at its edges', () => {
 });
 
 describe('the git checkout a job sees, at its edges', () => {
-  const gitOut = (cwd: string, ...args: string[]) =>
-    execFileSync('git', args, {
-      cwd,
-      encoding: 'utf8',
-      env: { ...process.env, GIT_CEILING_DIRECTORIES: folder },
-    }).trim();
-
   it("is the plan's commit named by an abbreviated hash; a commit the repository lacks falls back to HEAD", async () => {
     const root = makeRepository('abbreviated');
     const planned = gitOut(root, 'rev-parse', 'HEAD');
