@@ -33,6 +33,23 @@ if (only !== undefined && !Object.hasOwn(MODULES, only))
   );
 const name = only ?? 'all';
 
+// scripts/mutate.ts tests a long module in parts: VMPLAN_MUTATE_FILES names one part's files (one per line), each of
+// which must be the module's. Stryker keeps the baseline's results for the module's other files.
+const partFiles = (process.env.VMPLAN_MUTATE_FILES ?? '').split('\n').filter((file) => file !== '');
+if (partFiles.length > 0) {
+  if (only === undefined) throw new Error('VMPLAN_MUTATE_FILES: needs VMPLAN_MUTATE_MODULE');
+  const prefixes = MODULES[only].map((glob) => glob.replace(/\*\*\/\*\.ts$/, ''));
+  const outside = partFiles.filter(
+    (file) =>
+      !prefixes.some(
+        (prefix) =>
+          file === prefix || (prefix.endsWith('/') && file.startsWith(prefix) && file.endsWith('.ts')),
+      ),
+  );
+  if (outside.length > 0)
+    throw new Error(`VMPLAN_MUTATE_FILES: not files of module "${only}": ${outside.join(', ')}`);
+}
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   packageManager: 'npm',
@@ -46,7 +63,8 @@ export default {
     prioritizePerformanceOverAccuracy: true,
   },
   coverageAnalysis: 'perTest',
-  mutate: only === undefined ? Object.values(MODULES).flat() : MODULES[only],
+  mutate:
+    only === undefined ? Object.values(MODULES).flat() : partFiles.length > 0 ? partFiles : MODULES[only],
   ignoreStatic: true,
   incremental: true,
   incrementalFile:

@@ -1,9 +1,11 @@
 // `npm run mutate [-- MODULE...] [--dry-run] [--retest-timeouts]`: mutation testing of the core, one module after
 // another (default: all of them — hours), each against its own committed baseline test/mutation/<module>.json
 // (stryker.config.mjs), so a run tests only the mutants whose code or covering tests changed. Before each module it
-// says how many mutants it will test and roughly how long (`--dry-run`: only that); after each, it rewrites the
-// baseline and records the score, commit, date and duration in test/mutation/scores.json, so a long pass can be
-// stopped and resumed module by module. `--retest-timeouts`: mutants whose tests ran past Stryker's timeout count
+// says how many mutants it will test and roughly how long (`--dry-run`: only that). A module estimated over
+// PART_BUDGET_MINUTES is tested in parts, whole files each, one Stryker run per part; each run rewrites the baseline
+// (Stryker keeps the results of files outside a run), so a pass stopped at any point loses one part at most and a
+// rerun tests only what is left. After a module's last part it records the score, commit, date, duration and the
+// longest part in test/mutation/scores.json. `--retest-timeouts`: mutants whose tests ran past Stryker's timeout count
 // as killed; on a busy machine that may have been the load, so this forgets them and tests them again.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeJsonAtomic } from '../src/util/atomic-write.js';
@@ -15,6 +17,8 @@ import {
   estimateMinutes,
   estimateRetest,
   readBaseline,
+  secondsPerMutant,
+  splitIntoParts,
 } from './mutation-estimate.js';
 import { MODULES, moduleScores, readScores, withModuleRecord, writeScores } from './mutation-scores.js';
 
@@ -69,21 +73,45 @@ async function main(args: string[]): Promise<number> {
     const tests = currentTests();
     const estimate = estimateRetest(readBaseline(module), sources, tests);
     const minutes = estimateMinutes(estimate.toTest, readScores(), module);
+    const parts = splitIntoParts(estimate.byFile, secondsPerMutant(readScores(), module));
     console.log(`mutation: ${describeEstimate(module, estimate, minutes)}`);
+    if (parts.length > 1)
+      for (const [index, part] of parts.entries())
+        console.log(
+          `mutation: ${module} part ${index + 1}/${parts.length}: ${part.files.join(' ')} (≈ ${part.minutes} min)`,
+        );
     if (dryRun) continue;
     const started = Date.now();
-    const run = spawnSync('npx', ['stryker', 'run'], {
-      stdio: 'inherit',
-      env: { ...process.env, VMPLAN_MUTATE_MODULE: module },
-    });
+    let longestPart = 0;
+    let stopped = false;
+    for (const [index, part] of parts.entries()) {
+      const partStarted = Date.now();
+      const run = spawnSync('npx', ['stryker', 'run'], {
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          VMPLAN_MUTATE_MODULE: module,
+          // One part: the module's own globs (new files included); several: exactly this part's files.
+          ...(parts.length > 1 ? { VMPLAN_MUTATE_FILES: part.files.join('\n') } : {}),
+        },
+      });
+      longestPart = Math.max(longestPart, Date.now() - partStarted);
+      if (run.status !== 0) {
+        const which = parts.length > 1 ? ` part ${index + 1}/${parts.length}` : '';
+        console.error(`mutation: Stryker failed on ${module}${which} (exit ${run.status ?? run.signal})`);
+        stopped = true;
+        break;
+      }
+    }
     const after = readBaseline(module);
-    if (run.status !== 0 || after === undefined) {
-      console.error(`mutation: Stryker failed on ${module} (exit ${run.status ?? run.signal})`);
+    if (stopped || after === undefined) {
+      if (!stopped) console.error(`mutation: Stryker wrote no baseline for ${module}`);
       failed++;
       continue;
     }
     const [score] = moduleScores(after);
-    const took = Math.round((Date.now() - started) / 6_000) / 10;
+    const tenthsOfMinutes = (ms: number) => Math.round(ms / 6_000) / 10;
+    const took = tenthsOfMinutes(Date.now() - started);
     if (score === undefined) {
       console.log(`mutation: ${module} has no mutants`);
       continue;
@@ -97,10 +125,12 @@ async function main(args: string[]): Promise<number> {
         date: new Date(started).toISOString().slice(0, 10),
         minutes: took,
         tested: estimate.toTest,
+        parts: parts.length,
+        longestPartMinutes: tenthsOfMinutes(longestPart),
       }),
     );
     console.log(
-      `mutation: ${module} ${score.score.toFixed(1)}% in ${took} min (recorded in test/mutation/scores.json)`,
+      `mutation: ${module} ${score.score.toFixed(1)}% in ${took} min, ${parts.length} part(s) (recorded in test/mutation/scores.json)`,
     );
   }
   return failed === 0 ? 0 : 1;

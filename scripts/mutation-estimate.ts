@@ -14,6 +14,8 @@ export interface RetestEstimate {
   known: number;
   /** Mutants the run will test: those of changed or new source files and those a changed test covered. */
   toTest: number;
+  /** The same, per source file (every source file of the module, 0 when nothing in it is re-tested). */
+  byFile: Record<string, number>;
   changedSources: string[];
   newSources: string[];
   changedTests: string[];
@@ -46,23 +48,24 @@ export function estimateRetest(
   }
   const changedSources: string[] = [];
   const newSources: string[] = [];
-  let toTest = 0;
+  const byFile: Record<string, number> = {};
   for (const [path, text] of Object.entries(sources).sort(([a], [b]) => a.localeCompare(b))) {
     const before = files[path];
     if (before === undefined) {
       newSources.push(path);
       // No mutants of its own yet: as many per line as the module's known files have.
-      toTest += baselineLines === 0 ? 0 : Math.round((known / baselineLines) * lineCount(text));
+      byFile[path] = baselineLines === 0 ? 0 : Math.round((known / baselineLines) * lineCount(text));
     } else if (before.source !== text) {
       changedSources.push(path);
-      toTest += before.mutants.length;
+      byFile[path] = before.mutants.length;
     } else {
-      toTest += before.mutants.filter((mutant) =>
+      byFile[path] = before.mutants.filter((mutant) =>
         (mutant.coveredBy ?? []).some((id) => changedTestIds.has(id)),
       ).length;
     }
   }
-  return { known, toTest, changedSources, newSources, changedTests };
+  const toTest = Object.values(byFile).reduce((sum, count) => sum + count, 0);
+  return { known, toTest, byFile, changedSources, newSources, changedTests };
 }
 
 /**
@@ -71,14 +74,43 @@ export function estimateRetest(
  */
 export const DEFAULT_SECONDS_PER_MUTANT = 2.7;
 
+/** Seconds per tested mutant at the pace of the module's last timed run (a default when it has none). */
+export function secondsPerMutant(scores: Scores, module: (typeof MODULES)[number]): number {
+  const last = scores[module];
+  return last?.minutes != null && last.tested != null && last.tested > 0
+    ? (last.minutes * 60) / last.tested
+    : DEFAULT_SECONDS_PER_MUTANT;
+}
+
 /** Roughly how many minutes testing `mutants` takes, at the pace of the module's last timed run. */
 export function estimateMinutes(mutants: number, scores: Scores, module: (typeof MODULES)[number]): number {
-  const last = scores[module];
-  const pace =
-    last?.minutes != null && last.tested != null && last.tested > 0
-      ? (last.minutes * 60) / last.tested
-      : DEFAULT_SECONDS_PER_MUTANT;
-  return Math.ceil((mutants * pace) / 60);
+  return Math.ceil((mutants * secondsPerMutant(scores, module)) / 60);
+}
+
+/** How long one Stryker run may take: a module that needs longer is tested in parts (one run each). */
+export const PART_BUDGET_MINUTES = 25;
+
+/**
+ * The module's source files in parts of at most `budgetMinutes` of estimated work each, in path order (whole files:
+ * a line range would leave a mutant that spans its edge out of every part). Every file is in a part, even one with
+ * nothing estimated, so a survivor a new test covers is still tested again. A single file over the budget is a part
+ * of its own.
+ */
+export function splitIntoParts(
+  byFile: Readonly<Record<string, number>>,
+  secondsPerTested: number,
+  budgetMinutes = PART_BUDGET_MINUTES,
+): { files: string[]; minutes: number }[] {
+  const parts: { files: string[]; minutes: number }[] = [];
+  for (const path of Object.keys(byFile).sort((a, b) => a.localeCompare(b))) {
+    const minutes = ((byFile[path] ?? 0) * secondsPerTested) / 60;
+    const last = parts.at(-1);
+    if (last !== undefined && last.minutes + minutes <= budgetMinutes) {
+      last.files.push(path);
+      last.minutes += minutes;
+    } else parts.push({ files: [path], minutes });
+  }
+  return parts.map((part) => ({ ...part, minutes: Math.ceil(part.minutes) }));
 }
 
 /** One line saying what a run of the module will do and roughly how long it takes. */

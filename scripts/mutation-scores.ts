@@ -47,6 +47,10 @@ const moduleRecordSchema = z.strictObject({
   date: z.string().min(1),
   minutes: z.number().nonnegative().nullable(),
   tested: z.int().nonnegative().nullable(),
+  /** Stryker runs the module took (a module estimated over the per-run budget is tested in parts). */
+  parts: z.int().positive().optional(),
+  /** The longest of those runs, in minutes. */
+  longestPartMinutes: z.number().nonnegative().optional(),
 });
 
 /** One module's recorded measurement: its score, the commit and date it was measured at, and what the run cost. */
@@ -130,7 +134,11 @@ export function scoresTable(
     const floor = floors[module] === undefined ? '—' : `${floors[module]}%`;
     if (record === undefined)
       return `| ${module} | not measured | — | — | — | ${floor} | ${staleness[module] ?? '—'} |`;
-    const cost = record.minutes === null ? '—' : `${record.minutes} min`;
+    const parts =
+      record.parts !== undefined && record.parts > 1
+        ? ` in ${record.parts} parts (longest ${record.longestPartMinutes ?? '?'} min)`
+        : '';
+    const cost = record.minutes === null ? '—' : `${record.minutes} min${parts}`;
     return `| ${module} | ${record.score.toFixed(1)}% | ${record.survived + record.noCoverage} | ${record.commit} ${record.date} | ${cost} | ${floor} | ${staleness[module] ?? '—'} |`;
   });
   return [

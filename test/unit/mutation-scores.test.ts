@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { moduleOf, moduleScores } from '../../scripts/mutation-scores.js';
 
 describe('mutation scores per module', () => {
@@ -84,7 +84,14 @@ describe('the mutation tool (npm run mutate)', () => {
       { 'src/plan/a.ts': 'a1\na2', 'src/plan/b.ts': 'b1\nb2' },
       { 'test/one.test.ts': 'one', 'test/three.test.ts': 'three', 'test/other.test.ts': 'x' },
     );
-    expect(estimate).toEqual({ known: 5, toTest: 0, changedSources: [], newSources: [], changedTests: [] });
+    expect(estimate).toEqual({
+      known: 5,
+      toTest: 0,
+      byFile: { 'src/plan/a.ts': 0, 'src/plan/b.ts': 0 },
+      changedSources: [],
+      newSources: [],
+      changedTests: [],
+    });
   });
 
   it('counts every mutant of a changed file, and in unchanged files those a changed test covered', async () => {
@@ -97,6 +104,7 @@ describe('the mutation tool (npm run mutate)', () => {
     );
     expect(estimate).toMatchObject({
       toTest: 4,
+      byFile: { 'src/plan/a.ts': 3, 'src/plan/b.ts': 1 },
       changedSources: ['src/plan/a.ts'],
       changedTests: ['test/one.test.ts'],
     });
@@ -143,10 +151,68 @@ describe('the mutation tool (npm run mutate)', () => {
     expect(
       describeEstimate(
         'plan',
-        { known: 90, toTest: 12, changedSources: ['a'], newSources: [], changedTests: ['t', 'u'] },
+        {
+          known: 90,
+          toTest: 12,
+          byFile: {},
+          changedSources: ['a'],
+          newSources: [],
+          changedTests: ['t', 'u'],
+        },
         3,
       ),
     ).toBe('plan: 12 of 90 mutants to test (1 source file(s) changed, 2 test file(s) changed), ≈ 3 min');
+  });
+});
+
+describe('a long module tested in parts', () => {
+  it('packs whole files in path order into parts within the budget, every file in one part', async () => {
+    const { splitIntoParts } = await import('../../scripts/mutation-estimate.js');
+    // 6 s per mutant: 100 mutants are 10 minutes.
+    const parts = splitIntoParts(
+      { 'src/r/d.ts': 100, 'src/r/a.ts': 150, 'src/r/b.ts': 0, 'src/r/c.ts': 110, 'src/r/e.ts': 300 },
+      6,
+      25,
+    );
+    expect(parts).toEqual([
+      { files: ['src/r/a.ts', 'src/r/b.ts'], minutes: 15 },
+      { files: ['src/r/c.ts', 'src/r/d.ts'], minutes: 21 },
+      // One file over the budget is a part of its own: a line range could leave a spanning mutant out of every part.
+      { files: ['src/r/e.ts'], minutes: 30 },
+    ]);
+    const all = parts.flatMap((part) => part.files);
+    expect(all.sort()).toEqual(['src/r/a.ts', 'src/r/b.ts', 'src/r/c.ts', 'src/r/d.ts', 'src/r/e.ts']);
+    // A module within the budget is one part.
+    expect(splitIntoParts({ 'src/r/a.ts': 10, 'src/r/b.ts': 10 }, 6, 25)).toHaveLength(1);
+  });
+
+  it("gives Stryker only a part's files, and refuses a file of another module", async () => {
+    const load = async (module: string, files: string) => {
+      process.env.VMPLAN_MUTATE_MODULE = module;
+      process.env.VMPLAN_MUTATE_FILES = files;
+      try {
+        // The configuration reads the environment when it loads: load it afresh each time.
+        vi.resetModules();
+        const config = await import('../../stryker.config.mjs' as string);
+        return config.default as { mutate: string[]; incrementalFile: string };
+      } finally {
+        delete process.env.VMPLAN_MUTATE_MODULE;
+        delete process.env.VMPLAN_MUTATE_FILES;
+      }
+    };
+    const config = await load('report', 'src/report/summary.ts\nsrc/report/timeline.ts');
+    expect(config.mutate).toEqual(['src/report/summary.ts', 'src/report/timeline.ts']);
+    // The module's own baseline: Stryker keeps its results for the files outside this part.
+    expect(config.incrementalFile).toBe('test/mutation/report.json');
+    await expect(load('report', 'src/report/summary.ts\nsrc/plan/build.ts')).rejects.toThrow(
+      'not files of module "report": src/plan/build.ts',
+    );
+    await expect(load('executors', 'src/executors/qemu/args.ts\nsrc/executors/vm/runner.ts')).rejects.toThrow(
+      'src/executors/vm/runner.ts',
+    );
+    expect((await load('executors', 'src/executors/qemu/args.ts')).mutate).toEqual([
+      'src/executors/qemu/args.ts',
+    ]);
   });
 });
 
@@ -194,5 +260,7 @@ describe('the committed scores file', () => {
     expect(table).toHaveLength(2 + 9);
     expect(table).toContain('| plan | 76.9% | 0 | abc123 2026-12-07 | 4.5 min | 77% | current |');
     expect(table).toContain('| engine | not measured | — | — | — | — | — |');
+    const inParts = { report: { ...record(80), minutes: 61.5, parts: 3, longestPartMinutes: 24.2 } };
+    expect(scoresTable(inParts, {}, {})).toContain('| 61.5 min in 3 parts (longest 24.2 min) |');
   });
 });
