@@ -440,68 +440,70 @@ describe.each(['gnu-cp', 'node'] as const)('copyTree with the %s engine, at its 
   });
 });
 
-describe.skipIf(process.getuid?.() !== 0 || !commandWorks('setpriv', ['--version']))(
-  'copyTree for a runner that is not root (a child process as nobody)',
-  () => {
-    it.each(['gnu-cp', 'node'] as const)(
-      'fills folders their owner cannot write, and gives them their modes (%s)',
-      async (engine) => {
-        const base = mkdtempSync(join(tmpdir(), 'vmplan-copy-unprivileged-'));
-        try {
-          const source = join(base, 'source');
-          for (const [path, content] of Object.entries({
-            'locked/a.txt': 'a',
-            'locked/inner/b.txt': 'b',
-            'locked/skip.tmp': 'excluded',
-            'open/c.txt': 'c',
-          })) {
-            mkdirSync(join(source, path, '..'), { recursive: true });
-            writeFileSync(join(source, path), content);
-          }
-          execFileSync('chown', ['-R', 'nobody:', base]);
-          chmodSync(join(source, 'locked/inner'), 0o555);
-          chmodSync(join(source, 'locked'), 0o555);
-          // As the runner user would: with an exclude (folders made one by one) and without (one cp for all).
-          const script = `
+// Not under Stryker (vitest.mutation.config.ts): its sandbox is private to root, so nobody could not load the code.
+describe.skipIf(
+  process.getuid?.() !== 0 ||
+    !commandWorks('setpriv', ['--version']) ||
+    process.env.VMPLAN_MUTATION_SANDBOX === '1',
+)('copyTree for a runner that is not root (a child process as nobody)', () => {
+  it.each(['gnu-cp', 'node'] as const)(
+    'fills folders their owner cannot write, and gives them their modes (%s)',
+    async (engine) => {
+      const base = mkdtempSync(join(tmpdir(), 'vmplan-copy-unprivileged-'));
+      try {
+        const source = join(base, 'source');
+        for (const [path, content] of Object.entries({
+          'locked/a.txt': 'a',
+          'locked/inner/b.txt': 'b',
+          'locked/skip.tmp': 'excluded',
+          'open/c.txt': 'c',
+        })) {
+          mkdirSync(join(source, path, '..'), { recursive: true });
+          writeFileSync(join(source, path), content);
+        }
+        execFileSync('chown', ['-R', 'nobody:', base]);
+        chmodSync(join(source, 'locked/inner'), 0o555);
+        chmodSync(join(source, 'locked'), 0o555);
+        // As the runner user would: with an exclude (folders made one by one) and without (one cp for all).
+        const script = `
             import { copyTree } from ${JSON.stringify(join(REPO_ROOT, 'src/workspace/copy-tree.ts'))};
             const exclude = (path) => path.endsWith('.tmp');
             await copyTree(${JSON.stringify(source)}, ${JSON.stringify(join(base, 'partial'))}, { engine: '${engine}', exclude });
             await copyTree(${JSON.stringify(source)}, ${JSON.stringify(join(base, 'whole'))}, { engine: '${engine}' });
           `;
-          const run = spawnSync(
-            'setpriv',
-            [
-              '--reuid=nobody',
-              '--regid=nogroup',
-              '--clear-groups',
-              process.execPath,
-              '--import',
-              TSX_LOADER,
-              '--input-type=module',
-              '-e',
-              script,
-            ],
-            { encoding: 'utf8', cwd: base, env: { ...process.env, HOME: base } },
-          );
-          expect(run.status, run.stderr).toBe(0);
-          for (const copy of ['partial', 'whole']) {
-            const target = join(base, copy);
-            expect(readFileSync(join(target, 'locked/inner/b.txt'), 'utf8'), copy).toBe('b');
-            expect(readFileSync(join(target, 'open/c.txt'), 'utf8'), copy).toBe('c');
-            expect([
-              statSync(join(target, 'locked')).mode & 0o777,
-              statSync(join(target, 'locked/inner')).mode & 0o777,
-            ]).toEqual([0o555, 0o555]);
-          }
-          expect(existsSync(join(base, 'partial/locked/skip.tmp'))).toBe(false);
-        } finally {
-          execFileSync('chmod', ['-R', 'u+w', base]);
-          rmSync(base, { recursive: true, force: true });
+        const run = spawnSync(
+          'setpriv',
+          [
+            '--reuid=nobody',
+            '--regid=nogroup',
+            '--clear-groups',
+            process.execPath,
+            '--import',
+            TSX_LOADER,
+            '--input-type=module',
+            '-e',
+            script,
+          ],
+          { encoding: 'utf8', cwd: base, env: { ...process.env, HOME: base } },
+        );
+        expect(run.status, run.stderr).toBe(0);
+        for (const copy of ['partial', 'whole']) {
+          const target = join(base, copy);
+          expect(readFileSync(join(target, 'locked/inner/b.txt'), 'utf8'), copy).toBe('b');
+          expect(readFileSync(join(target, 'open/c.txt'), 'utf8'), copy).toBe('c');
+          expect([
+            statSync(join(target, 'locked')).mode & 0o777,
+            statSync(join(target, 'locked/inner')).mode & 0o777,
+          ]).toEqual([0o555, 0o555]);
         }
-      },
-    );
-  },
-);
+        expect(existsSync(join(base, 'partial/locked/skip.tmp'))).toBe(false);
+      } finally {
+        execFileSync('chmod', ['-R', 'u+w', base]);
+        rmSync(base, { recursive: true, force: true });
+      }
+    },
+  );
+});
 
 describe('copyTree and names that are not UTF-8', () => {
   it.each(['gnu-cp', 'node'] as const)(
