@@ -86,5 +86,8 @@ export default {
   // A mutant that makes a test hang counts as killed once it overruns; 8 s beyond the normal time is plenty on an idle
   // machine and keeps hanging mutants from dominating a run.
   timeoutMS: 8000,
+  // The initial run of every test with coverage takes ~3 minutes on an idle 2-core machine; Stryker's default limit
+  // (5 minutes) ended runs on a busy one before any mutant was tested.
+  dryRunTimeoutMinutes: 20,
   tempDirName: '.stryker-tmp',
 };
