@@ -54,11 +54,16 @@ interface Options {
   verbose?: boolean;
   timeoutGraceMs?: number;
   cancelGraceMs?: number;
+  /** Runs in this project (a rerun), not a fresh one. */
+  root?: string;
+  rerun?: { of: string; snapshotRun: string };
+  /** Told each note about the run itself, as it is made. */
+  onNote?: (line: string) => void;
 }
 
 /** Starts a run of a jobs file in a fresh project, in this process: its promise, and what it reported as it went. */
 async function start(yaml: string, options: Options = {}) {
-  const project = testProject(yaml, 'vmplan-guarantees-');
+  const project = { root: options.root ?? testProject(yaml, 'vmplan-guarantees-').root };
   const plan = buildPlan(jobs(yaml), context());
   const layout = new StateLayout(join(project.root, '.vmplan'));
   const events: string[] = [];
@@ -90,10 +95,13 @@ async function start(yaml: string, options: Options = {}) {
     preparer: options.preparer,
     maxParallel: options.maxParallel,
     failFast: options.failFast ?? true,
-    rerun: undefined,
+    rerun: options.rerun,
     progress,
     trust: decideTrust('trusted', { event: null, forkPullRequest: false }, { imagePaths: [] }),
-    note: (line) => notes.push(line),
+    note: (line) => {
+      notes.push(line);
+      options.onNote?.(line);
+    },
     verbose: options.verbose,
     signal: options.signal ?? new AbortController().signal,
     onCreated: (created) => {
@@ -105,7 +113,7 @@ async function start(yaml: string, options: Options = {}) {
   const jobDir = (record: RunRecord, job: string) => join(layout.runDir(record.runId), 'jobs', job);
   const status = (record: RunRecord, job: string): NodeRecord =>
     JSON.parse(readFileSync(join(jobDir(record, job), 'status.json'), 'utf8'));
-  return { done, events, live, notes, layout, store: () => store!, jobDir, status };
+  return { done, events, live, notes, layout, store: () => store!, jobDir, status, root: project.root };
 }
 
 describe('stopping a job: the grace it gets and what the engine waits for', () => {
@@ -460,5 +468,64 @@ describe('before and around the run', () => {
     expect(run.status(record, 'one')).toMatchObject({ status: 'cancelled', message: 'stopped early' });
     expect(run.store().infrastructureProblems).toEqual([]);
     expect(run.notes.filter((note) => note.startsWith('vmplan:'))).toEqual([]);
+  });
+});
+
+describe('where the time went', () => {
+  it("records a job's phases from its start, and each attempt's from the attempt's own start", async () => {
+    let calls = 0;
+    const host = scripted('host', async () => {
+      calls += 1;
+      const start = Date.now();
+      await sleep(200);
+      const phases = [{ phase: 'command' as const, start, end: Date.now() }];
+      return calls === 1
+        ? { status: 'failed', exitCode: 1, message: 'exited with code 1', phases }
+        : { status: 'passed', exitCode: 0, message: null, phases };
+    });
+    const run = await start(
+      'version: 1\ndefaults: { executor: host }\njobs:\n  one: { run: x, retries: 1 }\n',
+      {
+        executors: { host },
+      },
+    );
+    const record = await run.done;
+    const one = run.status(record, 'one');
+    expect(one.status).toBe('passed');
+    const command = (phases: { phase: string; ms: number; startMs: number }[] | undefined) =>
+      phases?.find((phase) => phase.phase === 'command');
+    // The second attempt's command ran after the first attempt's 200 ms: measured from the job's start.
+    expect(command(one.phases)).toMatchObject({ ms: expect.any(Number) });
+    expect(command(one.phases)!.ms).toBeGreaterThanOrEqual(150);
+    expect(command(one.phases)!.startMs).toBeGreaterThanOrEqual(150);
+    expect(command(one.attempts![0]!.phases)!.ms).toBeGreaterThanOrEqual(150);
+    expect(command(one.attempts![1]!.phases)!.ms).toBeGreaterThanOrEqual(150);
+  });
+});
+
+describe('a run stopped the moment its jobs would start', () => {
+  it('a rerun cancelled as it starts runs no job and ends cancelled, saying why', async () => {
+    let calls = 0;
+    const host = scripted('host', async () => {
+      calls += 1;
+      return { status: 'passed', exitCode: 0, message: null };
+    });
+    const yaml = 'version: 1\ndefaults: { executor: host }\njobs:\n  one: { run: x }\n';
+    const first = await start(yaml, { executors: { host } });
+    const firstRecord = await first.done;
+    expect(calls).toBe(1);
+    const controller = new AbortController();
+    const rerun = await start(yaml, {
+      executors: { host },
+      root: first.root,
+      rerun: { of: firstRecord.runId, snapshotRun: firstRecord.runId },
+      signal: controller.signal,
+      // The snapshot is reused, so nothing else notices the signal before the jobs would start.
+      onNote: (line) => line.startsWith('Reusing') && controller.abort('stopped at once'),
+    });
+    const record = await rerun.done;
+    expect(calls).toBe(1);
+    expect(record).toMatchObject({ status: 'cancelled', message: 'stopped at once' });
+    expect(rerun.status(record, 'one')).toMatchObject({ status: 'cancelled', message: 'stopped at once' });
   });
 });

@@ -94,6 +94,29 @@ describe('Scheduler', () => {
     expect(scheduler.takeStartable()).toEqual([]);
   });
 
+  it('is done only once no node is pending or running', () => {
+    const scheduler = new Scheduler(
+      plan.nodes.filter((node) => ['image:small', 'job:fmt'].includes(node.id)),
+      { slots: 4, cpus: 64, memoryMiB: 65536 },
+    );
+    const seen: [boolean, number][] = [[scheduler.done, scheduler.running]];
+    scheduler.takeStartable();
+    seen.push([scheduler.done, scheduler.running]);
+    scheduler.complete('image:small', 'passed');
+    seen.push([scheduler.done, scheduler.running]); // fmt pending
+    scheduler.takeStartable();
+    seen.push([scheduler.done, scheduler.running]);
+    scheduler.complete('job:fmt', 'failed');
+    seen.push([scheduler.done, scheduler.running]);
+    expect(seen).toEqual([
+      [false, 0],
+      [false, 1],
+      [false, 0],
+      [false, 1],
+      [true, 0],
+    ]);
+  });
+
   it('honours the slot limit', () => {
     const scheduler = new Scheduler(plan.nodes, { slots: 1, cpus: 64, memoryMiB: 65536 });
     expect(ids(scheduler.takeStartable())).toEqual(['image:big']);
