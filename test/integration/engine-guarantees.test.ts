@@ -529,3 +529,72 @@ describe('a run stopped the moment its jobs would start', () => {
     expect(rerun.status(record, 'one')).toMatchObject({ status: 'cancelled', message: 'stopped at once' });
   });
 });
+
+describe('fail-fast and a matrix', () => {
+  it("a variant of a matrix with fail-fast: false fails alone; the run's message names the first failure", async () => {
+    const ended = (run: { events: string[] }, id: string) =>
+      (async () => {
+        while (!run.events.some((event) => event.startsWith(`end job:${id} `))) await sleep(10);
+      })();
+    let run: Awaited<ReturnType<typeof start>> | undefined;
+    const host = scripted('host', async (job) => {
+      while (run === undefined || run.events.filter((event) => event.startsWith('start')).length < 4)
+        await sleep(10);
+      const id = job.node.job;
+      // test-n-1 fails, then test-n-2; test-n-3 and the other job are still running then, and pass.
+      if (id === 'test-n-2') await ended(run, 'test-n-1');
+      if (id === 'test-n-3' || id === 'other')
+        await Promise.race([ended(run, 'test-n-2'), abortOf(job.signal)]);
+      if (job.signal.aborted) return { status: 'failed', exitCode: 143, message: 'terminated' };
+      return id === 'test-n-1' || id === 'test-n-2'
+        ? { status: 'failed', exitCode: 1, message: 'exited with code 1' }
+        : { status: 'passed', exitCode: 0, message: null };
+    });
+    run = await start(
+      `version: 1
+defaults: { executor: host }
+jobs:
+  test:
+    matrix: { n: [1, 2, 3], fail-fast: false }
+    run: x
+  other: { run: x }
+`,
+      { executors: { host }, maxParallel: 4, failFast: true },
+    );
+    const record = await run.done;
+    const statuses = Object.fromEntries(
+      ['test-n-1', 'test-n-2', 'test-n-3', 'other'].map((id) => [id, run!.status(record, id).status]),
+    );
+    expect(statuses).toEqual({
+      'test-n-1': 'failed',
+      'test-n-2': 'failed',
+      'test-n-3': 'passed',
+      other: 'passed',
+    });
+    expect(record).toMatchObject({
+      status: 'failed',
+      message: '"test-n-1" failed; 2 of 4 job(s) did not pass',
+    });
+  });
+
+  it('a variant of a matrix that keeps fail-fast (the default) stops the run like any job', async () => {
+    let run: Awaited<ReturnType<typeof start>> | undefined;
+    const host = scripted('host', async (job) => {
+      while (run === undefined || run.events.filter((event) => event.startsWith('start')).length < 2)
+        await sleep(10);
+      if (job.node.job === 'test-n-1')
+        return { status: 'failed', exitCode: 1, message: 'exited with code 1' };
+      await abortOf(job.signal);
+      return { status: 'failed', exitCode: 143, message: 'terminated' };
+    });
+    run = await start(
+      'version: 1\ndefaults: { executor: host }\njobs:\n  test:\n    matrix: { n: [1, 2] }\n    run: x\n',
+      { executors: { host }, maxParallel: 2, failFast: true },
+    );
+    const record = await run.done;
+    expect(run.status(record, 'test-n-2')).toMatchObject({
+      status: 'cancelled',
+      message: 'fail-fast after "test-n-1" failed',
+    });
+  });
+});
