@@ -107,8 +107,9 @@ async function start(yaml: string, options: Options = {}) {
     onCreated: (created) => {
       store = created;
     },
-    timeoutGraceMs: options.timeoutGraceMs ?? 1000,
-    cancelGraceMs: options.cancelGraceMs ?? 1000,
+    // Short graces unless the test gives its own, or undefined for the engine's defaults.
+    timeoutGraceMs: 'timeoutGraceMs' in options ? options.timeoutGraceMs : 1000,
+    cancelGraceMs: 'cancelGraceMs' in options ? options.cancelGraceMs : 1000,
   });
   const jobDir = (record: RunRecord, job: string) => join(layout.runDir(record.runId), 'jobs', job);
   const status = (record: RunRecord, job: string): NodeRecord =>
@@ -117,7 +118,8 @@ async function start(yaml: string, options: Options = {}) {
 }
 
 describe('stopping a job: the grace it gets and what the engine waits for', () => {
-  it('a timed-out job is given the timeout grace to stop, a cancelled one the (shorter) cancel grace', async () => {
+  /** The grace each of two jobs was given to stop: "hangs" timed out, then "waits" was cancelled with the run. */
+  async function gracesGiven(grace: Pick<Options, 'timeoutGraceMs' | 'cancelGraceMs'>) {
     const graces: Record<string, number> = {};
     const host = scripted('host', async (job) => {
       await abortOf(job.signal);
@@ -132,22 +134,29 @@ jobs:
   hangs: { run: x, timeout-minutes: 0.01 }
   waits: { run: x }
 `,
-      {
-        executors: { host },
-        failFast: false,
-        maxParallel: 2,
-        signal: controller.signal,
-        timeoutGraceMs: 3000,
-        cancelGraceMs: 700,
-      },
+      { executors: { host }, failFast: false, maxParallel: 2, signal: controller.signal, ...grace },
     );
     // Once the timed-out job has ended, cancel the run: the other job is stopped as cancelled.
     while (!run.events.includes('end job:hangs timed_out')) await sleep(20);
     controller.abort('stop');
     const record = await run.done;
-    expect(graces).toEqual({ hangs: 3000, waits: 700 });
     expect(run.status(record, 'hangs')).toMatchObject({ status: 'timed_out' });
     expect(run.status(record, 'waits')).toMatchObject({ status: 'cancelled', message: 'stop' });
+    return graces;
+  }
+
+  it('a timed-out job is given the timeout grace to stop, a cancelled one the (shorter) cancel grace', async () => {
+    expect(await gracesGiven({ timeoutGraceMs: 3000, cancelGraceMs: 700 })).toEqual({
+      hangs: 3000,
+      waits: 700,
+    });
+  });
+
+  it("by default the README's graces: 5 s after a timeout, 2 s after a cancel", async () => {
+    expect(await gracesGiven({ timeoutGraceMs: undefined, cancelGraceMs: undefined })).toEqual({
+      hangs: 5000,
+      waits: 2000,
+    });
   });
 
   it('keeps the result of an executor that stopped within its grace (its exit code), and abandons one that never stops so the run still ends', async () => {
