@@ -77,6 +77,15 @@ describe('Scheduler', () => {
     expect(scheduler.takeStartable()).toEqual([]);
     scheduler.complete('job:build', 'passed');
     expect(ids(scheduler.takeStartable())).toEqual(['job:lint']);
+    // Each limit on its own holds: CPUs with memory to spare, and the slots with both to spare.
+    const cpuBound = threeSmallJobs({ slots: 10, cpus: 2, memoryMiB: 65536 });
+    expect(ids(cpuBound.takeStartable())).toEqual(['job:build', 'job:fmt']);
+    expect(cpuBound.takeStartable()).toEqual([]);
+    const slotBound = threeSmallJobs({ slots: 2, cpus: 64, memoryMiB: 65536 });
+    expect(ids(slotBound.takeStartable())).toEqual(['job:build', 'job:fmt']);
+    expect(slotBound.takeStartable()).toEqual([]);
+    slotBound.complete('job:fmt', 'passed');
+    expect(ids(slotBound.takeStartable())).toEqual(['job:lint']);
     const memoryBound = threeSmallJobs({ slots: 10, cpus: 64, memoryMiB: 2048 });
     expect(ids(memoryBound.takeStartable())).toEqual(['job:build', 'job:fmt']);
     memoryBound.complete('job:fmt', 'failed');
