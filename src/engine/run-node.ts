@@ -228,7 +228,8 @@ async function runAttempt(
   result = withAbortReason(result, controller.signal);
   if (result.message !== null && result.status !== 'passed')
     await log.note(`vmplan: ${result.status}: ${result.message}`).catch(() => undefined);
-  await log.close();
+  // Both files complete before the records say the node ended (the report reads them next), neither left open.
+  await Promise.all([log.close(), guestLog?.close()]);
   return result;
 }
 

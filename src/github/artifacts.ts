@@ -45,7 +45,7 @@ export async function uploadLogsArtifact(
   runDir: string,
   name: string,
 ): Promise<{ id: number; name: string }> {
-  const files = listFiles(runDir);
+  const files = logsArtifactFiles(runDir);
   const artifacts = await client();
   for (let attempt = 1; attempt <= 20; attempt++) {
     const candidate = attempt === 1 ? name : `${name}-${attempt}`;
@@ -72,7 +72,7 @@ function isRegularFile(path: string): boolean {
  * The regular files of a run folder to upload: never a symlink, pipe or device (readdir's types are lstat's,
  * and the artifact client's zip step would follow a link), never the snapshot, workspaces or guest inputs.
  */
-function listFiles(folder: string): string[] {
+export function logsArtifactFiles(folder: string): string[] {
   if (!existsSync(folder)) return [];
   const files: string[] = [];
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
@@ -84,7 +84,7 @@ function listFiles(folder: string): string[] {
           files.push(join(path, 'result.json'));
         continue;
       }
-      files.push(...listFiles(path));
+      files.push(...logsArtifactFiles(path));
     } else if (entry.isFile() && lstatSync(path).size > 0 && basename(path) !== 'secrets.env') {
       files.push(path);
     }

@@ -1,20 +1,24 @@
 import { execFileSync } from 'node:child_process';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import picomatch from 'picomatch';
 import { afterAll, describe, expect, it } from 'vitest';
 import { envFileText, globToFindPattern, shellQuote } from '../../src/executors/vm/guest-files.js';
 import { MAX_RESULT_BYTES, readGuestResult } from '../../src/executors/vm/guest-result.js';
+import { followFile } from '../../src/executors/vm/tail-file.js';
 import { REPO_ROOT } from '../support/cli.js';
 import { testGuest } from '../support/vm.js';
 
@@ -38,6 +42,25 @@ describe('env files for the guest agent', () => {
       { numRuns: 100 },
     );
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+  });
+
+  it('close every quote of a value: a value with several cannot run a command when the agent sources the file', () => {
+    const marker = join(folder, 'sourced-a-command');
+    const file = join(folder, 'quotes.env');
+    for (const value of [
+      "a'b'c",
+      `x'; touch ${marker}; '`,
+      `'$(touch ${marker})'`,
+      "''''",
+      `it's'; touch ${marker} #'`,
+    ]) {
+      writeFileSync(file, envFileText({ VALUE: value }));
+      const out = execFileSync('busybox', ['sh', '-c', `set -a; . "${file}"; printf %s "$VALUE"`], {
+        encoding: 'utf8',
+      });
+      expect(out).toBe(value);
+    }
+    expect(existsSync(marker)).toBe(false);
   });
 });
 
@@ -190,6 +213,39 @@ describe('readGuestResult (untrusted input)', () => {
     ).toMatchObject({
       kind: 'invalid',
     });
+  });
+});
+
+describe('following guest.log (the guest writes it)', () => {
+  /** What followFile copies of `path` into a stream, once the VM has already stopped. */
+  async function followed(path: string, maxBytes?: number): Promise<Buffer> {
+    const into = new PassThrough();
+    const chunks: Buffer[] = [];
+    into.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await followFile(path, into, Promise.resolve(), maxBytes);
+    return Buffer.concat(chunks);
+  }
+
+  it('copies the log, and never through a link the guest made (to a host secret)', async () => {
+    const dir = mkdtempSync(join(folder, 'follow-'));
+    writeFileSync(join(dir, 'host-secret'), 'HOST SECRET\n');
+    writeFileSync(join(dir, 'guest.log'), 'job output\n');
+    expect((await followed(join(dir, 'guest.log'))).toString()).toBe('job output\n');
+    symlinkSync(join(dir, 'host-secret'), join(dir, 'linked.log'));
+    expect((await followed(join(dir, 'linked.log'))).toString()).toBe('');
+  });
+
+  it('stops at log-bytes with one line saying where it was cut, however long the file is', async () => {
+    const dir = mkdtempSync(join(folder, 'follow-'));
+    const log = join(dir, 'guest.log');
+    writeFileSync(log, 'y'.repeat(100_000));
+    // Sparse and longer than any host would read: only the limit is.
+    truncateSync(log, 2 ** 40);
+    const copied = await followed(log, 4096);
+    expect(copied.subarray(0, 4096).toString()).toBe('y'.repeat(4096));
+    expect(copied.subarray(4096).toString()).toBe(
+      "\nvmplan: the guest's output was cut here, at 4096 bytes (limits.log-bytes)\n",
+    );
   });
 });
 

@@ -2,7 +2,18 @@
 // guest (the timeout the agent enforces, secrets.env) and what it keeps after the VM (console.log masked, no
 // secrets.env), observed in the files themselves. No hypervisor needed, so every such promise is checked on every
 // run; the VM tests (test/e2e, test/security) check the same through a real guest.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +21,7 @@ import type { JobContext } from '../../src/executors/contract.js';
 import { runVmJob, type VmLauncher, type VmProcess } from '../../src/executors/vm/vm-job.js';
 import type { VmSpec } from '../../src/executors/vm/vm-spec.js';
 import { buildPlan } from '../../src/plan/build.js';
+import { DEFAULT_LIMITS, type JobLimits } from '../../src/plan/limits.js';
 import { JobLog } from '../../src/records/job-log.js';
 import { Masker } from '../../src/util/mask.js';
 import { context, jobs } from '../support/jobs.js';
@@ -65,7 +77,11 @@ function pretendGuest(seen: Seen[], behaviour: 'passes' | 'cannot start' = 'pass
 }
 
 /** Runs one VM job of `yaml` (its only job) through the real host side, with `launcher` as the hypervisor. */
-async function runJob(yaml: string, launcher: VmLauncher, options: { shell?: boolean } = {}) {
+async function runJob(
+  yaml: string,
+  launcher: VmLauncher,
+  options: { shell?: boolean; limits?: JobLimits; disk?: string; keepFailedDisks?: boolean } = {},
+) {
   const plan = buildPlan(jobs(yaml), context({ defaultExecutor: 'qemu' }));
   const node = plan.nodes.find((one) => one.kind === 'execute');
   if (node?.kind !== 'execute') throw new Error('no job');
@@ -97,7 +113,7 @@ async function runJob(yaml: string, launcher: VmLauncher, options: { shell?: boo
       arch: 'arm64',
       kernel: '/i/Image',
       initrd: '/i/initrd',
-      disk: null,
+      disk: options.disk ?? null,
       cmdline: null,
     },
     secrets: Object.fromEntries(node.secrets.map((name) => [name, SECRET])),
@@ -109,13 +125,14 @@ async function runJob(yaml: string, launcher: VmLauncher, options: { shell?: boo
     onProcess: () => {},
     inputs: [],
     ...(options.shell === true ? { shell: true } : {}),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
   };
   const settings = {
     socketDir: dir,
     workspaceMode: 'overlay' as const,
     // Already handed to the guest user: no chown of the test's folders.
     writableFolders: new Map([[snapshotDir, Promise.resolve()]]),
-    keepFailedDisks: false,
+    keepFailedDisks: options.keepFailedDisks ?? false,
   };
   const outcome = await runVmJob(jobContext, launcher, settings).catch((error: unknown) => error);
   await log.close();
@@ -170,5 +187,186 @@ describe('what the host writes for the guest agent', () => {
     const kept = readFileSync(join(jobDir, 'console.log'), 'utf8');
     expect(kept).toBe('[    0.1] booting\nthe token is ***, and again:***\n');
     expect(kept).not.toContain(SECRET);
+  });
+});
+
+/** A launcher whose "VM" does to its job share what `act` does (as a hostile root guest may), then exits `code`. */
+function playGuest(act: (share: string, spec: VmSpec) => void, code = 0): VmLauncher {
+  return {
+    name: 'pretend',
+    restControlled: false,
+    enforcesReadOnlyShares: true,
+    async launch(spec: VmSpec): Promise<VmProcess> {
+      act(spec.shares.find((one) => one.tag === 'vmplan-job')!.hostPath, spec);
+      return {
+        pid: process.pid,
+        exited: Promise.resolve({ code, signal: null }),
+        stop: async () => {},
+        stderrTail: () => '',
+      };
+    },
+    failureMessage: (exit) => `the VM exited with code ${exit.code}`,
+  };
+}
+
+/** A result.json as the guest agent writes it, with `fields` over a passed one. */
+const resultJson = (fields: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    version: 1,
+    status: 'passed',
+    exitCode: 0,
+    startedAt: null,
+    finishedAt: new Date().toISOString(),
+    message: null,
+    ...fields,
+  });
+
+/** Every entry under `folder` that is neither a regular file nor a folder (links, pipes), by relative path. */
+function oddEntries(folder: string): string[] {
+  return readdirSync(folder, { recursive: true, encoding: 'utf8' }).filter((name) => {
+    const info = lstatSync(join(folder, name));
+    return !info.isFile() && !info.isDirectory();
+  });
+}
+
+describe('what the host keeps of what the guest left', () => {
+  it("keeps result.json masked, and takes the guest's message as text: masked, without control characters", async () => {
+    const { outcome, jobDir } = await runJob(
+      jobsFile(''),
+      playGuest((share) =>
+        writeFileSync(
+          join(share, 'result.json'),
+          resultJson({
+            status: 'failed',
+            exitCode: 3,
+            message: `deploy with ${SECRET}\u001b]0;owned\u0007 done`,
+          }),
+        ),
+      ),
+    );
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      exitCode: 3,
+      message: 'deploy with *** ]0;owned  done',
+    });
+    const kept = readFileSync(join(jobDir, 'guest/result.json'), 'utf8');
+    expect(kept).toContain('deploy with ***');
+    expect(kept).not.toContain(SECRET);
+  });
+
+  it("cuts console.log at log-bytes, masked, and says so in the job's log", async () => {
+    const line = `the guest prints ${SECRET} without end\n`;
+    const { jobDir } = await runJob(
+      jobsFile(''),
+      playGuest((share, spec) => {
+        writeFileSync(spec.consoleLog, line.repeat(2000));
+        writeFileSync(join(share, 'result.json'), resultJson());
+      }),
+      { limits: { ...DEFAULT_LIMITS, logBytes: 4096 } },
+    );
+    const kept = readFileSync(join(jobDir, 'console.log'), 'utf8');
+    expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(4096);
+    expect(kept.startsWith('the guest prints *** without end\n')).toBe(true);
+    expect(kept).not.toContain(SECRET);
+    expect(readFileSync(join(jobDir, 'host.log'), 'utf8')).toMatch(
+      /console\.log cut at 4\.1 KB of .* \(limits\.log-bytes\)/,
+    );
+  });
+
+  it("keeps no guest.log of the guest's own in the job share: it is unmasked (the job's guest.log is the masked copy)", async () => {
+    const { jobDir } = await runJob(
+      jobsFile(''),
+      playGuest((share) => {
+        writeFileSync(join(share, 'guest.log'), `printing ${SECRET}\n`);
+        writeFileSync(join(share, 'result.json'), resultJson());
+      }),
+    );
+    expect(existsSync(join(jobDir, 'guest/guest.log'))).toBe(false);
+    expect(existsSync(join(jobDir, 'guest/result.json'))).toBe(true);
+  });
+
+  it('fails a job whose hypervisor exited with an error, whatever its result.json says', async () => {
+    const { outcome } = await runJob(
+      jobsFile(''),
+      playGuest((share) => writeFileSync(join(share, 'result.json'), resultJson()), 1),
+    );
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      message: 'the VM exited with code 1',
+      infrastructure: true,
+    });
+  });
+
+  it('keeps workspace-changes only as a folder and workspace-deleted.txt only as a file, and clears the links and pipes the guest left', async () => {
+    const host = mkdtempSync(join(root, 'host-'));
+    writeFileSync(join(host, 'id_rsa'), 'HOST PRIVATE KEY');
+    const linked = await runJob(
+      jobsFile(''),
+      playGuest((share) => {
+        symlinkSync(host, join(share, 'workspace-changes'));
+        symlinkSync(join(host, 'id_rsa'), join(share, 'workspace-deleted.txt'));
+        symlinkSync(join(host, 'id_rsa'), join(share, 'notes.txt'));
+        execFileSync('mkfifo', [join(share, 'pipe')]);
+        writeFileSync(join(share, 'result.json'), resultJson());
+      }),
+    );
+    for (const name of ['workspace-changes', 'workspace-deleted.txt'])
+      expect(() => lstatSync(join(linked.jobDir, name)), name).toThrow(/ENOENT/);
+    expect(oddEntries(linked.jobDir)).toEqual([]);
+    expect(readFileSync(join(linked.jobDir, 'host.log'), 'utf8')).toContain(
+      'removed 4 link(s), pipe(s) or device(s) the guest left in its share',
+    );
+    // Each the other's kind: a file for the folder, a folder for the file.
+    const swapped = await runJob(
+      jobsFile(''),
+      playGuest((share) => {
+        writeFileSync(join(share, 'workspace-changes'), 'a file\n');
+        mkdirSync(join(share, 'workspace-deleted.txt'));
+        writeFileSync(join(share, 'result.json'), resultJson());
+      }),
+    );
+    for (const name of ['workspace-changes', 'workspace-deleted.txt'])
+      expect(() => lstatSync(join(swapped.jobDir, name)), name).toThrow(/ENOENT/);
+    const notes = readFileSync(join(swapped.jobDir, 'host.log'), 'utf8');
+    expect(notes).toContain("left the guest's workspace-changes behind: it is not a plain folder");
+    expect(notes).toContain("left the guest's workspace-deleted.txt behind: it is not a plain file");
+    // The host's folder is as it was.
+    expect(readdirSync(host)).toEqual(['id_rsa']);
+    // The control: a real folder and file are kept, masked.
+    const kept = await runJob(
+      jobsFile(''),
+      playGuest((share) => {
+        mkdirSync(join(share, 'workspace-changes'));
+        writeFileSync(join(share, 'workspace-changes/.npmrc'), `//registry/:_authToken=${SECRET}\n`);
+        writeFileSync(join(share, 'workspace-deleted.txt'), 'old.txt\n');
+        writeFileSync(join(share, 'result.json'), resultJson());
+      }),
+    );
+    expect(readFileSync(join(kept.jobDir, 'workspace-changes/.npmrc'), 'utf8')).toBe(
+      '//registry/:_authToken=***\n',
+    );
+    expect(readFileSync(join(kept.jobDir, 'workspace-deleted.txt'), 'utf8')).toBe('old.txt\n');
+  });
+
+  it("deletes the root disk's clone when the job passes, and keeps a failed job's only with keep-failed-disks", async () => {
+    const image = join(root, 'root.img');
+    writeFileSync(image, Buffer.alloc(64 * 1024, 7));
+    const ending = (status: string) =>
+      playGuest((share) =>
+        writeFileSync(
+          join(share, 'result.json'),
+          resultJson(status === 'passed' ? {} : { status, exitCode: 1 }),
+        ),
+      );
+    const kept = (run: { jobDir: string }) => existsSync(join(run.jobDir, 'disk.img'));
+    expect(kept(await runJob(jobsFile(''), ending('passed'), { disk: image, keepFailedDisks: true }))).toBe(
+      false,
+    );
+    expect(kept(await runJob(jobsFile(''), ending('failed'), { disk: image, keepFailedDisks: true }))).toBe(
+      true,
+    );
+    expect(kept(await runJob(jobsFile(''), ending('failed'), { disk: image }))).toBe(false);
+    // The image itself is never the guest's to change.
+    expect(readFileSync(image).equals(Buffer.alloc(64 * 1024, 7))).toBe(true);
   });
 });

@@ -114,6 +114,29 @@ describe("a registry's realm, redirects and answers do not steer the runner", ()
     expect(html.message).not.toContain(SECRET);
   });
 
+  it('a failed upload names the URL vmplan built, never the upload location the registry gave', async () => {
+    // Accepts an upload at a location full of secrets, then refuses the bytes.
+    const uploads = createServer((request, response) => {
+      if (request.method === 'HEAD') response.writeHead(404).end();
+      else if (request.method === 'POST')
+        response.writeHead(202, { location: `/upload/${SECRET}?_state=${SECRET}` }).end();
+      else
+        response.writeHead(400, { 'content-type': 'application/json' }).end('{"errors":[{"code":"DENIED"}]}');
+    });
+    await new Promise<void>((resolve) => uploads.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(uploads.address() as AddressInfo).port}`;
+    try {
+      const client = new RegistryClient({ registry: host, repository: 'acme/guest' }, undefined);
+      const bytes = Buffer.from('a layer');
+      const error = (await client
+        .pushBlob(digestOf(bytes), { bytes })
+        .catch((caught: unknown) => caught)) as Error;
+      expect(error.message).toBe(`PUT http://${host}/v2/acme/guest/blobs/uploads/…: HTTP 400 (DENIED)`);
+    } finally {
+      uploads.close();
+    }
+  });
+
   it('a registry that cannot be reached is named in fixed words, without the system error', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -213,6 +236,18 @@ describe('the rules, on their own', () => {
       '::ffff:169.254.169.254',
       '64:ff9b::a9fe:a9fe',
       '224.0.0.1',
+      // 6to4 (2002:7f00:1:: carries 127.0.0.1), multicast, reserved and documentation ranges, site-local.
+      '2002:7f00:1::1',
+      '2002:a9fe:a9fe::1',
+      'ff02::1',
+      '240.0.0.1',
+      '255.255.255.255',
+      '198.18.0.1',
+      '192.0.2.1',
+      '192.0.0.8',
+      'fec0::1',
+      '100::1',
+      '2001:db8::1',
     ])
       expect(addressProblem(address), address).toBeDefined();
     for (const address of ['140.82.112.34', '2606:50c0:8000::154', '8.8.8.8'])

@@ -176,6 +176,36 @@ describe('image sources of an untrusted run', () => {
   const filesImage = (kernel: string) =>
     `version: 1\nimages:\n  g: { arch: arm64, kernel: "${kernel}", initrd: "${kernel}" }\njobs:\n  t: { image: g, executor: qemu, run: "true" }\n`;
 
+  it('holds a trusted run to none of this: host files from anywhere, build images it has not built yet', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-trust-repo-'));
+    const cacheDir = mkdtempSync(join(tmpdir(), 'vmplan-trust-cache-'));
+    const plan = buildPlan(
+      jobs(`version: 1
+images:
+  host-files: { arch: arm64, kernel: /boot/vmlinuz, initrd: /boot/initrd.img }
+  built: { arch: arm64, build: make guest }
+jobs:
+  a: { image: host-files, executor: qemu, run: "true" }
+  b: { image: built, executor: qemu, run: "true" }
+`),
+      context(),
+    );
+    await expect(
+      enforceTrust(
+        plan,
+        decideTrust('trusted', { event: null, forkPullRequest: false }, { imagePaths: [] }),
+        {
+          repositoryRoot: root,
+          cacheDir,
+        },
+      ),
+    ).resolves.toBeUndefined();
+    // The same plan in an untrusted run (the control): both refused.
+    await expect(enforceTrust(plan, untrusted(), { repositoryRoot: root, cacheDir })).rejects.toThrow(
+      /images\.built\.build: not in the image cache/,
+    );
+  });
+
   it('boots files from the trusted image folders, never through a link that leaves them', async () => {
     const root = mkdtempSync(join(tmpdir(), 'vmplan-trust-repo-'));
     const trusted = mkdtempSync(join(tmpdir(), 'vmplan-trust-images-'));

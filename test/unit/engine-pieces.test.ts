@@ -4,7 +4,9 @@ import { availableParallelism, totalmem } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { sharedCachesDir } from '../../src/engine/run-node.js';
 import { demandOf, describeOutcome } from '../../src/engine/scheduler.js';
-import { hostCapacity, secretsOf } from '../../src/engine/start-run.js';
+import { hostCapacity, preflightRun, secretsOf } from '../../src/engine/start-run.js';
+import type { InputError } from '../../src/errors.js';
+import type { JobExecutor } from '../../src/executors/contract.js';
 import { buildVmSpec } from '../../src/executors/vm/vm-spec.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { trustedPolicy } from '../../src/plan/trust.js';
@@ -60,6 +62,25 @@ jobs:
       workShareWritable: false,
     });
     expect(demandOf(unsized)).toEqual({ cpus: spec.cpus, memoryMiB: spec.memoryMiB });
+  });
+
+  it('a VM exactly as large as what the machine offers runs; one CPU or one MiB more is refused before the run', async () => {
+    const idle = (name: string): JobExecutor => ({
+      name,
+      runJob: async () => ({ status: 'passed', exitCode: 0, message: null }),
+    });
+    const executors = { qemu: idle('qemu'), host: idle('host') };
+    const largest = { slots: 1, cpus: 3, memoryMiB: 2048 }; // "plain" takes the default 2048 MiB, "small" 3 CPUs
+    await expect(preflightRun(plan, {}, executors, largest)).resolves.toBeUndefined();
+    const refusal = async (capacity: typeof largest) =>
+      preflightRun(plan, {}, executors, capacity).then(
+        () => [],
+        (error: unknown) => (error as InputError).problems.map((problem) => problem.message),
+      );
+    expect(await refusal({ ...largest, cpus: 2 })).toEqual(['job:small asks for 3 CPUs; this machine has 2']);
+    expect(await refusal({ ...largest, memoryMiB: 2047 })).toEqual([
+      'job:plain asks for 2048 MiB of memory; at most 2047 MiB can go to guests here',
+    ]);
   });
 
   it('the machine offers its CPUs, its memory less 2 GiB (at least 1 GiB), and --max-parallel slots', () => {

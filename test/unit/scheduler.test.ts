@@ -77,6 +77,15 @@ describe('Scheduler', () => {
     expect(scheduler.takeStartable()).toEqual([]);
     scheduler.complete('job:build', 'passed');
     expect(ids(scheduler.takeStartable())).toEqual(['job:lint']);
+    // Each limit on its own holds: CPUs with memory to spare, and the slots with both to spare.
+    const cpuBound = threeSmallJobs({ slots: 10, cpus: 2, memoryMiB: 65536 });
+    expect(ids(cpuBound.takeStartable())).toEqual(['job:build', 'job:fmt']);
+    expect(cpuBound.takeStartable()).toEqual([]);
+    const slotBound = threeSmallJobs({ slots: 2, cpus: 64, memoryMiB: 65536 });
+    expect(ids(slotBound.takeStartable())).toEqual(['job:build', 'job:fmt']);
+    expect(slotBound.takeStartable()).toEqual([]);
+    slotBound.complete('job:fmt', 'passed');
+    expect(ids(slotBound.takeStartable())).toEqual(['job:lint']);
     const memoryBound = threeSmallJobs({ slots: 10, cpus: 64, memoryMiB: 2048 });
     expect(ids(memoryBound.takeStartable())).toEqual(['job:build', 'job:fmt']);
     memoryBound.complete('job:fmt', 'failed');
@@ -92,6 +101,29 @@ describe('Scheduler', () => {
     expect(scheduler.stop('cancelled').map((skip) => skip.message)).toContain('not started: cancelled');
     expect(scheduler.stop('fail-fast')).toEqual([]);
     expect(scheduler.takeStartable()).toEqual([]);
+  });
+
+  it('is done only once no node is pending or running', () => {
+    const scheduler = new Scheduler(
+      plan.nodes.filter((node) => ['image:small', 'job:fmt'].includes(node.id)),
+      { slots: 4, cpus: 64, memoryMiB: 65536 },
+    );
+    const seen: [boolean, number][] = [[scheduler.done, scheduler.running]];
+    scheduler.takeStartable();
+    seen.push([scheduler.done, scheduler.running]);
+    scheduler.complete('image:small', 'passed');
+    seen.push([scheduler.done, scheduler.running]); // fmt pending
+    scheduler.takeStartable();
+    seen.push([scheduler.done, scheduler.running]);
+    scheduler.complete('job:fmt', 'failed');
+    seen.push([scheduler.done, scheduler.running]);
+    expect(seen).toEqual([
+      [false, 0],
+      [false, 1],
+      [false, 0],
+      [false, 1],
+      [true, 0],
+    ]);
   });
 
   it('honours the slot limit', () => {

@@ -88,9 +88,9 @@ export class ActionHarness {
 
   private readonly eventName: string;
 
-  /** Starts a step; `onStdout` sees output as it comes (to signal mid-run). */
-  start(step: 'main' | 'post', state: Record<string, string> = {}, onStdout?: (text: string) => void) {
-    const env: NodeJS.ProcessEnv = {
+  /** The environment the runner gives a step (with the post step's STATE_* from `state`). */
+  environment(state: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       CI: 'true',
@@ -127,6 +127,11 @@ export class ActionHarness {
       ...Object.fromEntries(Object.entries(state).map(([name, value]) => [`STATE_${name}`, value])),
       ...this.env,
     };
+  }
+
+  /** Starts a step; `onStdout` sees output as it comes (to signal mid-run). */
+  start(step: 'main' | 'post', state: Record<string, string> = {}, onStdout?: (text: string) => void) {
+    const env = this.environment(state);
     const child = spawn(process.execPath, stepCommand(step, this.entry), {
       cwd: this.workspace,
       env,
@@ -142,20 +147,61 @@ export class ActionHarness {
       stderr += chunk;
     });
     const done = new Promise<StepResult>((resolve) => {
-      child.on('close', (code) =>
-        resolve({
-          code,
-          stdout,
-          stderr,
-          commands: parseWorkflowCommands(stdout),
-          outputs: parseFileCommands(readFileSync(this.files.output, 'utf8')),
-          state: parseFileCommands(readFileSync(this.files.state, 'utf8')),
-          summary: readFileSync(this.files.summary, 'utf8'),
-          paths: readFileSync(this.files.path, 'utf8').split('\n').filter(Boolean),
-        }),
-      );
+      child.on('close', (code) => resolve(this.result(code, stdout, stderr)));
     });
     return { child, done };
+  }
+
+  /** What the runner reads back after a step that exited with `code` and printed `stdout`. */
+  private result(code: number | null, stdout: string, stderr: string): StepResult {
+    return {
+      code,
+      stdout,
+      stderr,
+      commands: parseWorkflowCommands(stdout),
+      outputs: parseFileCommands(readFileSync(this.files.output, 'utf8')),
+      state: parseFileCommands(readFileSync(this.files.state, 'utf8')),
+      summary: readFileSync(this.files.summary, 'utf8'),
+      paths: readFileSync(this.files.path, 'utf8').split('\n').filter(Boolean),
+    };
+  }
+
+  /**
+   * Runs the main step in this process (mainStep from the source, as src/main.ts calls it), with the runner's
+   * environment in place of this process's and its stdout captured: mutation testing sees only code that runs
+   * in the test's own process. Steps run one at a time (the environment and stdout are the process's).
+   */
+  async runMainInProcess(): Promise<StepResult> {
+    const saved = { ...process.env };
+    const runnerOwned = /^(GITHUB_|INPUT_|ACTIONS_|RUNNER_|STATE_)/;
+    for (const name of Object.keys(process.env)) if (runnerOwned.test(name)) delete process.env[name];
+    Object.assign(process.env, this.environment());
+    const write = process.stdout.write;
+    const exitCode = process.exitCode;
+    process.exitCode = undefined;
+    let stdout = '';
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      stdout += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      (rest.find((arg) => typeof arg === 'function') as (() => void) | undefined)?.();
+      return true;
+    }) as typeof process.stdout.write;
+    // @actions/core keeps the summary file it first wrote to for the life of the process; a runner starts each
+    // step in a process of its own.
+    const core = await import('@actions/core');
+    (core.summary as unknown as { _filePath?: string })._filePath = undefined;
+    let code: number;
+    try {
+      const { mainStep } = await import('../../../src/action/main-step.js');
+      await mainStep();
+    } finally {
+      process.stdout.write = write;
+      // setFailed sets the exit code the step would end with.
+      code = Number(process.exitCode ?? 0);
+      process.exitCode = exitCode;
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+    }
+    return this.result(code, stdout, '');
   }
 
   /** Runs the main step, then the post step with the state the main step saved. */

@@ -1,3 +1,7 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 /** A workflow command the runner would act on. */
 export interface WorkflowCommand {
   command: string;
@@ -73,4 +77,47 @@ export function parseFileCommands(text: string): Record<string, string> {
     values[name] = value.join('\n');
   }
   return values;
+}
+
+/** What a piece of a step did, as the runner reads it back. */
+export interface StepPart {
+  stdout: string;
+  commands: WorkflowCommand[];
+  outputs: Record<string, string>;
+  /** The exit code the step would end with (1 once `core.setFailed` was called). */
+  exitCode: number;
+}
+
+/**
+ * Runs part of a step in this process with a fresh GITHUB_OUTPUT file and stdout captured: what a runner reads
+ * back from it. The process's exit code, stdout and environment are as they were afterwards.
+ */
+export async function asStepPart(run: () => void | Promise<void>): Promise<StepPart> {
+  const folder = mkdtempSync(join(tmpdir(), 'vmplan-step-'));
+  const output = join(folder, 'output');
+  writeFileSync(output, '');
+  const saved = process.env.GITHUB_OUTPUT;
+  process.env.GITHUB_OUTPUT = output;
+  const write = process.stdout.write;
+  const exitCode = process.exitCode;
+  process.exitCode = undefined;
+  let stdout = '';
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    stdout += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    (rest.find((arg) => typeof arg === 'function') as (() => void) | undefined)?.();
+    return true;
+  }) as typeof process.stdout.write;
+  let code: number;
+  try {
+    await run();
+  } finally {
+    process.stdout.write = write;
+    code = Number(process.exitCode ?? 0);
+    process.exitCode = exitCode;
+    if (saved === undefined) delete process.env.GITHUB_OUTPUT;
+    else process.env.GITHUB_OUTPUT = saved;
+  }
+  const outputs = parseFileCommands(readFileSync(output, 'utf8'));
+  rmSync(folder, { recursive: true, force: true });
+  return { stdout, commands: parseWorkflowCommands(stdout), outputs, exitCode: code };
 }

@@ -1,0 +1,93 @@
+// What a build image's cache key is made of, on real files: an untrusted run boots a build image only from the
+// entry a trusted run made of that very definition and those very input files, so every file the inputs match
+// (dot files too) must move the key, while nothing else (git's own folder, node_modules, a file outside the
+// repository reached through a link) may be read into it.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { filesNamedIn, imageCacheKey, matchingFiles } from '../../src/images/cache.js';
+import { buildPlan } from '../../src/plan/build.js';
+import type { PrepareNode } from '../../src/plan/schema.js';
+import { context, jobs } from '../support/jobs.js';
+
+const folder = mkdtempSync(join(tmpdir(), 'vmplan-image-cache-key-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+/** The prepare node of a build image with `run` and `inputs`. */
+function buildNode(run: string, inputs: string[]): PrepareNode {
+  const plan = buildPlan(
+    jobs(
+      `version: 1\nimages:\n  g:\n    arch: arm64\n    build:\n      run: ${JSON.stringify(run)}\n      inputs: ${JSON.stringify(inputs)}\njobs:\n  t: { image: g, executor: qemu, run: "true" }\n`,
+    ),
+    context(),
+  );
+  return plan.nodes.find((node): node is PrepareNode => node.kind === 'prepare')!;
+}
+
+/** Writes files (relative path → text) under root. */
+function write(root: string, files: Record<string, string>): void {
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+}
+
+describe("a build image's cache key", () => {
+  it('moves with every file its inputs match, dot files and dot folders included', async () => {
+    const root = join(folder, 'dots');
+    write(root, { 'ci/guest/setup.sh': 'v1', 'ci/guest/.env': 'A=1', 'ci/guest/.conf/apt.list': 'deb 1' });
+    const node = buildNode('make-image --out "$VMPLAN_IMAGE_OUT"', ['ci/guest/**']);
+    expect(matchingFiles(root, node.type === 'build' ? node.inputs : [])).toEqual([
+      'ci/guest/.conf/apt.list',
+      'ci/guest/.env',
+      'ci/guest/setup.sh',
+    ]);
+    const keys = [(await imageCacheKey(node, root)).key];
+    for (const [path, text] of [
+      ['ci/guest/.env', 'A=2'],
+      ['ci/guest/.conf/apt.list', 'deb 2'],
+      ['ci/guest/setup.sh', 'v2'],
+    ] as const) {
+      write(root, { [path]: text });
+      keys.push((await imageCacheKey(node, root)).key);
+    }
+    expect(new Set(keys).size).toBe(4);
+  });
+
+  it("never reads git's folder, node_modules or .vmplan into it, whatever the inputs match", async () => {
+    const root = join(folder, 'skipped');
+    write(root, {
+      'setup.sh': 'v1',
+      '.git/HEAD': 'ref: refs/heads/main',
+      'node_modules/x/index.js': '1',
+      '.vmplan/runs/r1/run.json': '{}',
+      'sub/.git/config': '[core]',
+    });
+    const node = buildNode('make-image', ['**']);
+    expect(matchingFiles(root, ['**'])).toEqual(['setup.sh']);
+    const before = (await imageCacheKey(node, root)).key;
+    write(root, {
+      '.git/HEAD': 'ref: refs/heads/other',
+      'node_modules/x/index.js': '2',
+      '.vmplan/runs/r2/run.json': '{}',
+    });
+    expect((await imageCacheKey(node, root)).key).toBe(before);
+  });
+
+  it('reads a file its command names only inside the repository: a link out of it is not part of the key', async () => {
+    const root = join(folder, 'linked');
+    write(root, { 'ci/make.sh': 'v1' });
+    const outside = join(folder, 'outside-secret.txt');
+    writeFileSync(outside, 'HOST SECRET');
+    symlinkSync(outside, join(root, 'ci/host.txt'));
+    expect(filesNamedIn('bash ci/make.sh ci/host.txt /etc/hostname ../outside-secret.txt', root)).toEqual([
+      'ci/make.sh',
+    ]);
+    const node = buildNode('bash ci/make.sh ci/host.txt', []);
+    const { key, inputs } = await imageCacheKey(node, root);
+    expect(inputs.map((input) => input.path)).toEqual(['ci/make.sh']);
+    writeFileSync(outside, 'ANOTHER HOST SECRET');
+    expect((await imageCacheKey(node, root)).key).toBe(key);
+  });
+});
