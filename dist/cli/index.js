@@ -6807,7 +6807,8 @@ async function runAttempt(plan, node, controller, options, images, firstNote) {
     result = withAbortReason(result, controller.signal);
     if (result.message !== null && result.status !== 'passed')
         await log.note(`vmplan: ${result.status}: ${result.message}`).catch(() => undefined);
-    await log.close();
+    // Both files complete before the records say the node ended (the report reads them next), neither left open.
+    await Promise.all([log.close(), guestLog?.close()]);
     return result;
 }
 async function prepareNode(plan, node, controller, options, images, log, graceFor) {

@@ -33480,7 +33480,7 @@ async function uploadJsonArtifact(path, name) {
 }
 /** Uploads a run's logs, results and job artifacts as one zip artifact. */
 async function uploadLogsArtifact(runDir, name) {
-    const files = listFiles(runDir);
+    const files = logsArtifactFiles(runDir);
     const artifacts = await client();
     for (let attempt = 1; attempt <= 20; attempt++) {
         const candidate = attempt === 1 ? name : `${name}-${attempt}`;
@@ -33508,7 +33508,7 @@ function isRegularFile(path) {
  * The regular files of a run folder to upload: never a symlink, pipe or device (readdir's types are lstat's,
  * and the artifact client's zip step would follow a link), never the snapshot, workspaces or guest inputs.
  */
-function listFiles(folder) {
+function logsArtifactFiles(folder) {
     if (!(0,external_node_fs_.existsSync)(folder))
         return [];
     const files = [];
@@ -33521,7 +33521,7 @@ function listFiles(folder) {
                     files.push((0,external_node_path_.join)(path, 'result.json'));
                 continue;
             }
-            files.push(...listFiles(path));
+            files.push(...logsArtifactFiles(path));
         }
         else if (entry.isFile() && (0,external_node_fs_.lstatSync)(path).size > 0 && (0,external_node_path_.basename)(path) !== 'secrets.env') {
             files.push(path);
@@ -35513,7 +35513,8 @@ async function runAttempt(plan, node, controller, options, images, firstNote) {
     result = withAbortReason(result, controller.signal);
     if (result.message !== null && result.status !== 'passed')
         await log.note(`vmplan: ${result.status}: ${result.message}`).catch(() => undefined);
-    await log.close();
+    // Both files complete before the records say the node ended (the report reads them next), neither left open.
+    await Promise.all([log.close(), guestLog?.close()]);
     return result;
 }
 async function prepareNode(plan, node, controller, options, images, log, graceFor) {
