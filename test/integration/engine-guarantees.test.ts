@@ -59,6 +59,8 @@ interface Options {
   rerun?: { of: string; snapshotRun: string };
   /** Told each note about the run itself, as it is made. */
   onNote?: (line: string) => void;
+  /** The runner's environment (secret values come from it). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Starts a run of a jobs file in a fresh project, in this process: its promise, and what it reported as it went. */
@@ -90,7 +92,7 @@ async function start(yaml: string, options: Options = {}) {
     planPath: 'plan.json',
     layout,
     repositoryRoot: project.root,
-    env: process.env,
+    env: options.env ?? process.env,
     executors,
     preparer: options.preparer,
     maxParallel: options.maxParallel,
@@ -604,6 +606,32 @@ jobs:
     expect(run.status(record, 'test-n-2')).toMatchObject({
       status: 'cancelled',
       message: 'fail-fast after "test-n-1" failed',
+    });
+  });
+});
+
+describe('secrets', () => {
+  it('a job gets only the secrets it names; every value of the run is masked in it', async () => {
+    const given: Record<string, { secrets: Record<string, string>; masked: readonly string[] }> = {};
+    const host = scripted('host', async (job) => {
+      given[job.node.job] = { secrets: { ...job.secrets }, masked: [...job.runSecrets].sort() };
+      return { status: 'passed', exitCode: 0, message: null };
+    });
+    const run = await start(
+      `version: 1
+defaults: { executor: host }
+jobs:
+  deploy: { run: x, secrets: [API_TOKEN] }
+  publish: { run: x, secrets: [NPM_TOKEN] }
+  build: { run: x }
+`,
+      { executors: { host }, env: { ...process.env, API_TOKEN: 'api-value', NPM_TOKEN: 'npm-value' } },
+    );
+    expect((await run.done).status).toBe('passed');
+    expect(given).toEqual({
+      deploy: { secrets: { API_TOKEN: 'api-value' }, masked: ['api-value', 'npm-value'] },
+      publish: { secrets: { NPM_TOKEN: 'npm-value' }, masked: ['api-value', 'npm-value'] },
+      build: { secrets: {}, masked: ['api-value', 'npm-value'] },
     });
   });
 });
