@@ -389,3 +389,36 @@ jobs:
     expect(errors(main.commands)).toEqual([]);
   });
 });
+
+describe('a matrix job', () => {
+  it("gets a check run per variant under the variant's name from the start, and a row and result each", async () => {
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': `version: 1
+defaults: { executor: host }
+jobs:
+  test:
+    matrix: { n: [1, 2] }
+    run: test \${{ matrix.n }} = 1
+`,
+    });
+    const main = await mainStep(workspace.root, { 'fail-fast': 'false' });
+    expect(main.code).toBe(1);
+    expect(main.outputs).toMatchObject({ status: 'failed', passed: '1', failed: '1' });
+    expect(Object.keys(JSON.parse(main.outputs.results!))).toEqual(['test-n-1', 'test-n-2']);
+    for (const [n, conclusion] of [
+      [1, 'success'],
+      [2, 'failure'],
+    ] as const) {
+      const name = `vmplan / test (n ${n})`;
+      const requests = checkRunRequests(name, workspace.head);
+      expect(requests.map((r) => `${r.method} ${r.body.name ?? ''} ${r.body.status}`)).toEqual([
+        `POST ${name} in_progress`,
+        `PATCH ${name} completed`,
+      ]);
+      expect(api.checkRun(name, workspace.head)!.conclusion).toBe(conclusion);
+    }
+    expect(main.summary).toContain('| ✅ passed | `test-n-1` test (n 1) |');
+    expect(main.summary).toContain('| ❌ failed | `test-n-2` test (n 2) |');
+    expect(errors(main.commands)[0]!.properties.title).toBe('vmplan: test-n-2 failed (exit 1)');
+  });
+});
