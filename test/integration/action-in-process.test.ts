@@ -20,14 +20,15 @@ afterAll(async () => {
 });
 
 /** The main step on a workspace with these inputs, against the Checks API at `url` (the shared fake unless told). */
-function mainStep(root: string, inputs: Record<string, string> = {}, url = apiUrl) {
-  return new ActionHarness(
-    root,
-    { 'github-token': 'test-token', ...inputs },
-    {},
-    { name: 'push', payload: {} },
-    { apiUrl: url },
-  ).runMainInProcess();
+function mainStep(
+  root: string,
+  inputs: Record<string, string> = {},
+  url = apiUrl,
+  event: { name: string; payload: unknown } = { name: 'push', payload: {} },
+) {
+  return new ActionHarness(root, { 'github-token': 'test-token', ...inputs }, {}, event, {
+    apiUrl: url,
+  }).runMainInProcess();
 }
 
 const errors = (commands: WorkflowCommand[]) => commands.filter((c) => c.command === 'error');
@@ -375,6 +376,41 @@ jobs:
     } finally {
       await forbidden.stop();
     }
+  });
+
+  it('are not asked for on a pull request from a fork in auto mode (its token is read-only), with a notice', async () => {
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': 'version: 1\ndefaults: { executor: host }\njobs:\n  a: { run: echo a }\n',
+    });
+    const payload = {
+      pull_request: {
+        head: { sha: workspace.head, ref: 'feature', repo: { full_name: 'someone/widgets' } },
+        base: { sha: 'e'.repeat(40), repo: { full_name: 'acme/widgets' } },
+      },
+    };
+    const before = api.requests.length;
+    const main = await mainStep(workspace.root, { trust: 'trusted' }, apiUrl, {
+      name: 'pull_request',
+      payload,
+    });
+    expect(main.code, main.stdout).toBe(0);
+    expect(api.requests.length).toBe(before);
+    expect(main.commands.filter((c) => c.command === 'notice').map((c) => c.message)).toContain(
+      'Check runs are off: a pull request from a fork gets a read-only token (results are in the summary and annotations).',
+    );
+  });
+
+  it('say what is missing when asked for without a token', async () => {
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': 'version: 1\ndefaults: { executor: host }\njobs:\n  a: { run: echo a }\n',
+    });
+    const before = api.requests.length;
+    const main = await mainStep(workspace.root, { 'check-runs': 'true', 'github-token': '' });
+    expect(main.code).toBe(0);
+    expect(api.requests.length).toBe(before);
+    expect(main.commands.filter((c) => c.command === 'warning').map((c) => c.message)).toContain(
+      'check runs are off: the github-token input missing',
+    );
   });
 
   it('are not asked for with check-runs: false', async () => {
