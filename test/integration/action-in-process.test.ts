@@ -2,6 +2,7 @@
 // workflow commands on stdout, the step summary — and every request the Checks API fake received. The e2e action
 // tests prove the same promises through `node src/main.ts`; these let mutation testing see the report, outputs and
 // check-run code, which a child process hides from it. Host jobs only: no VM boots here.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionHarness, makeWorkspace } from '../support/github/action-harness.js';
 import { type ApiRequest, FakeGitHubApi } from '../support/github/fake-github-api.js';
@@ -456,5 +457,47 @@ jobs:
     expect(main.summary).toContain('| ✅ passed | `test-n-1` test (n 1) |');
     expect(main.summary).toContain('| ❌ failed | `test-n-2` test (n 2) |');
     expect(errors(main.commands)[0]!.properties.title).toBe('vmplan: test-n-2 failed (exit 1)');
+  });
+});
+
+describe('the post step', () => {
+  it('completes as cancelled the check runs the main step left in progress, and only those', async () => {
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml':
+        'version: 1\ndefaults: { executor: host }\njobs:\n  a: { run: echo a }\n  b: { run: echo b }\n',
+    });
+    const harness = new ActionHarness(
+      workspace.root,
+      { 'github-token': 'test-token' },
+      {},
+      { name: 'push', payload: {} },
+      { apiUrl },
+    );
+    const main = await harness.runInProcess('main');
+    expect(main.code).toBe(0);
+    // As if the main step had been killed before it completed b's check run.
+    const index = main.state['checks-file']!;
+    const checks = JSON.parse(readFileSync(index, 'utf8')) as Record<
+      string,
+      { id: number; completed: boolean }
+    >;
+    expect(Object.values(checks).map((entry) => entry.completed)).toEqual([true, true]);
+    writeFileSync(index, JSON.stringify({ ...checks, b: { ...checks.b!, completed: false } }));
+    const before = api.requests.length;
+
+    const post = await harness.runInProcess('post', main.state);
+    expect(post.code).toBe(0);
+    expect(api.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+      `PATCH /repos/acme/widgets/check-runs/${checks.b!.id}`,
+    ]);
+    expect(api.checkRun('vmplan / b', workspace.head)).toMatchObject({
+      status: 'completed',
+      conclusion: 'cancelled',
+      output: { title: 'b: cancelled', summary: 'The workflow was cancelled before this job finished.' },
+    });
+    expect(api.checkRun('vmplan / a', workspace.head)).toMatchObject({ conclusion: 'success' });
+    expect(post.stdout).toContain('ended passed; nothing left running');
+    expect(post.stdout).toContain('vmplan: completed 1 check run(s) left in progress as cancelled');
+    expect(post.commands).toEqual([]);
   });
 });
