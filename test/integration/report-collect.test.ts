@@ -228,6 +228,13 @@ describe("reading a job's test reports", () => {
     expect(problems.filter((problem) => problem.startsWith('out/ok.tap: '))).toHaveLength(1);
   });
 
+  it("quotes the first 300 characters of a parser's complaint", () => {
+    jobFile(UNIT, 'reports/out/junit.xml', `<${'a'.repeat(400)}></${'b'.repeat(400)}>`);
+    expect(readJobTestReports(layout, RUN, UNIT).problems).toEqual([
+      `out/junit.xml: not JUnit XML: Expected closing tag '${'a'.repeat(300 - 37)}`,
+    ]);
+  });
+
   it('skips a file larger than its format reads, saying so', () => {
     const file = jobFile(UNIT, 'reports/out/junit.xml', junit({ fine: 'passed' }));
     truncateSync(file, 16 * 1024 * 1024 + 1);
