@@ -2,6 +2,7 @@
 // workflow commands on stdout, the step summary — and every request the Checks API fake received. The e2e action
 // tests prove the same promises through `node src/main.ts`; these let mutation testing see the report, outputs and
 // check-run code, which a child process hides from it. Host jobs only: no VM boots here.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionHarness, makeWorkspace } from '../support/github/action-harness.js';
 import { type ApiRequest, FakeGitHubApi } from '../support/github/fake-github-api.js';
@@ -20,14 +21,15 @@ afterAll(async () => {
 });
 
 /** The main step on a workspace with these inputs, against the Checks API at `url` (the shared fake unless told). */
-function mainStep(root: string, inputs: Record<string, string> = {}, url = apiUrl) {
-  return new ActionHarness(
-    root,
-    { 'github-token': 'test-token', ...inputs },
-    {},
-    { name: 'push', payload: {} },
-    { apiUrl: url },
-  ).runMainInProcess();
+function mainStep(
+  root: string,
+  inputs: Record<string, string> = {},
+  url = apiUrl,
+  event: { name: string; payload: unknown } = { name: 'push', payload: {} },
+) {
+  return new ActionHarness(root, { 'github-token': 'test-token', ...inputs }, {}, event, {
+    apiUrl: url,
+  }).runMainInProcess();
 }
 
 const errors = (commands: WorkflowCommand[]) => commands.filter((c) => c.command === 'error');
@@ -377,6 +379,41 @@ jobs:
     }
   });
 
+  it('are not asked for on a pull request from a fork in auto mode (its token is read-only), with a notice', async () => {
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': 'version: 1\ndefaults: { executor: host }\njobs:\n  a: { run: echo a }\n',
+    });
+    const payload = {
+      pull_request: {
+        head: { sha: workspace.head, ref: 'feature', repo: { full_name: 'someone/widgets' } },
+        base: { sha: 'e'.repeat(40), repo: { full_name: 'acme/widgets' } },
+      },
+    };
+    const before = api.requests.length;
+    const main = await mainStep(workspace.root, { trust: 'trusted' }, apiUrl, {
+      name: 'pull_request',
+      payload,
+    });
+    expect(main.code, main.stdout).toBe(0);
+    expect(api.requests.length).toBe(before);
+    expect(main.commands.filter((c) => c.command === 'notice').map((c) => c.message)).toContain(
+      'Check runs are off: a pull request from a fork gets a read-only token (results are in the summary and annotations).',
+    );
+  });
+
+  it('say what is missing when asked for without a token', async () => {
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': 'version: 1\ndefaults: { executor: host }\njobs:\n  a: { run: echo a }\n',
+    });
+    const before = api.requests.length;
+    const main = await mainStep(workspace.root, { 'check-runs': 'true', 'github-token': '' });
+    expect(main.code).toBe(0);
+    expect(api.requests.length).toBe(before);
+    expect(main.commands.filter((c) => c.command === 'warning').map((c) => c.message)).toContain(
+      'check runs are off: the github-token input missing',
+    );
+  });
+
   it('are not asked for with check-runs: false', async () => {
     const workspace = makeWorkspace({
       '.github/vmplan.yml': 'version: 1\ndefaults: { executor: host }\njobs:\n  a: { run: echo a }\n',
@@ -387,5 +424,80 @@ jobs:
     expect(main.outputs).toMatchObject({ status: 'passed', passed: '1', failed: '0' });
     expect(api.requests.length).toBe(before);
     expect(errors(main.commands)).toEqual([]);
+  });
+});
+
+describe('a matrix job', () => {
+  it("gets a check run per variant under the variant's name from the start, and a row and result each", async () => {
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml': `version: 1
+defaults: { executor: host }
+jobs:
+  test:
+    matrix: { n: [1, 2] }
+    run: test \${{ matrix.n }} = 1
+`,
+    });
+    const main = await mainStep(workspace.root, { 'fail-fast': 'false' });
+    expect(main.code).toBe(1);
+    expect(main.outputs).toMatchObject({ status: 'failed', passed: '1', failed: '1' });
+    expect(Object.keys(JSON.parse(main.outputs.results!))).toEqual(['test-n-1', 'test-n-2']);
+    for (const [n, conclusion] of [
+      [1, 'success'],
+      [2, 'failure'],
+    ] as const) {
+      const name = `vmplan / test (n ${n})`;
+      const requests = checkRunRequests(name, workspace.head);
+      expect(requests.map((r) => `${r.method} ${r.body.name ?? ''} ${r.body.status}`)).toEqual([
+        `POST ${name} in_progress`,
+        `PATCH ${name} completed`,
+      ]);
+      expect(api.checkRun(name, workspace.head)!.conclusion).toBe(conclusion);
+    }
+    expect(main.summary).toContain('| ✅ passed | `test-n-1` test (n 1) |');
+    expect(main.summary).toContain('| ❌ failed | `test-n-2` test (n 2) |');
+    expect(errors(main.commands)[0]!.properties.title).toBe('vmplan: test-n-2 failed (exit 1)');
+  });
+});
+
+describe('the post step', () => {
+  it('completes as cancelled the check runs the main step left in progress, and only those', async () => {
+    const workspace = makeWorkspace({
+      '.github/vmplan.yml':
+        'version: 1\ndefaults: { executor: host }\njobs:\n  a: { run: echo a }\n  b: { run: echo b }\n',
+    });
+    const harness = new ActionHarness(
+      workspace.root,
+      { 'github-token': 'test-token' },
+      {},
+      { name: 'push', payload: {} },
+      { apiUrl },
+    );
+    const main = await harness.runInProcess('main');
+    expect(main.code).toBe(0);
+    // As if the main step had been killed before it completed b's check run.
+    const index = main.state['checks-file']!;
+    const checks = JSON.parse(readFileSync(index, 'utf8')) as Record<
+      string,
+      { id: number; completed: boolean }
+    >;
+    expect(Object.values(checks).map((entry) => entry.completed)).toEqual([true, true]);
+    writeFileSync(index, JSON.stringify({ ...checks, b: { ...checks.b!, completed: false } }));
+    const before = api.requests.length;
+
+    const post = await harness.runInProcess('post', main.state);
+    expect(post.code).toBe(0);
+    expect(api.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+      `PATCH /repos/acme/widgets/check-runs/${checks.b!.id}`,
+    ]);
+    expect(api.checkRun('vmplan / b', workspace.head)).toMatchObject({
+      status: 'completed',
+      conclusion: 'cancelled',
+      output: { title: 'b: cancelled', summary: 'The workflow was cancelled before this job finished.' },
+    });
+    expect(api.checkRun('vmplan / a', workspace.head)).toMatchObject({ conclusion: 'success' });
+    expect(post.stdout).toContain('ended passed; nothing left running');
+    expect(post.stdout).toContain('vmplan: completed 1 check run(s) left in progress as cancelled');
+    expect(post.commands).toEqual([]);
   });
 });

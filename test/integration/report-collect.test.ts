@@ -121,6 +121,16 @@ describe("a job's report", () => {
     expect([long.logTail, long.logTruncated]).toEqual(['last line\n', true]);
   });
 
+  it('quotes the last 64 KiB of a longer log, from its first whole line', () => {
+    // 2000 lines of 100 bytes: the last 65,536 bytes start inside a line; the tail starts at the next one.
+    const lines = Array.from({ length: 2000 }, (_, i) => `${String(i).padStart(4, '0')} ${'y'.repeat(94)}\n`);
+    jobFile(UNIT, 'host.log', lines.join(''));
+    const report = jobReport(layout, RUN, UNIT, record());
+    expect(report.logTruncated).toBe(true);
+    expect(report.logTail.length).toBe(65_500);
+    expect(report.logTail.startsWith('1345 yyy')).toBe(true);
+  });
+
   it('shows the host log for a VM job that failed before its guest printed anything, in the check run, annotation and summary', () => {
     const yaml =
       'version: 1\nimages:\n  g: { arch: arm64, kernel: k, initrd: i }\njobs:\n  unit: { run: make test, image: g, executor: qemu }\n';
@@ -218,6 +228,13 @@ describe("reading a job's test reports", () => {
     expect(problems.filter((problem) => problem.startsWith('out/ok.tap: '))).toHaveLength(1);
   });
 
+  it("quotes the first 300 characters of a parser's complaint", () => {
+    jobFile(UNIT, 'reports/out/junit.xml', `<${'a'.repeat(400)}></${'b'.repeat(400)}>`);
+    expect(readJobTestReports(layout, RUN, UNIT).problems).toEqual([
+      `out/junit.xml: not JUnit XML: Expected closing tag '${'a'.repeat(300 - 37)}`,
+    ]);
+  });
+
   it('skips a file larger than its format reads, saying so', () => {
     const file = jobFile(UNIT, 'reports/out/junit.xml', junit({ fine: 'passed' }));
     truncateSync(file, 16 * 1024 * 1024 + 1);
@@ -291,6 +308,26 @@ describe("a job's test summary", () => {
 });
 
 describe("a job's diagnostics", () => {
+  it('are looked for in the last 8 MiB of a log, however much the job printed', () => {
+    const snapshot = join(root, 'snapshot');
+    write(join(snapshot, 'src/early.c'), '\n');
+    write(join(snapshot, 'src/late.c'), '\n');
+    /** Exactly `bytes` bytes of lines of at most 100 bytes. */
+    const filler = (bytes: number) =>
+      `${'z'.repeat(99)}\n`.repeat(Math.floor(bytes / 100)) +
+      (bytes % 100 === 0 ? '' : `${'z'.repeat((bytes % 100) - 1)}\n`);
+    const late = '/workspace/src/late.c:2:1: error: in time\n';
+    // The last 8 MiB start 50 bytes before the late line, in the middle of a line: that line is cut, the late
+    // line is the first one searched; the early one, 1,000 bytes further back, is not searched.
+    jobFile(
+      UNIT,
+      'host.log',
+      `/workspace/src/early.c:1:1: error: too early\n${filler(1000)}${late}${filler(8 * 1024 * 1024 - 50 - late.length)}`,
+    );
+    const found = jobDiagnostics(layout, RUN, UNIT, snapshot, root, { reports: [] });
+    expect(found.map((one) => `${one.path}:${one.line}`)).toEqual(['src/late.c:2']);
+  });
+
   it("places the compiler's /workspace paths in the repository, from the guest and the host log", () => {
     const snapshot = join(root, 'snapshot');
     write(join(snapshot, 'src/main.c'), 'int main() {}\n');

@@ -83,6 +83,20 @@ describe('retried jobs', () => {
     );
   });
 
+  it('cuts why an attempt failed at 120 characters, saying so', () => {
+    const summary = buildSummary(
+      report([
+        jobReport({
+          job: 'unit',
+          attempts: [attempt(1, 'failed', 'a'.repeat(120)), attempt(2, 'failed', 'b'.repeat(121))],
+        }),
+      ]),
+    );
+    expect(summary).toContain(
+      `- \`unit\`: 1. failed in 1.0 s, exit 1: ${'a'.repeat(120)}; 2. failed in 1.0 s, exit 1: ${'b'.repeat(120)}…\n`,
+    );
+  });
+
   it('caps the list at 200 jobs', () => {
     const many = Array.from({ length: 201 }, (_, i) =>
       jobReport({

@@ -235,6 +235,24 @@ describe('the job summary at its limits', () => {
     expect(Buffer.byteLength(shown)).toBeGreaterThan(16 * 1024 - 20);
   });
 
+  it("stays under GitHub's 1 MiB by default, filled with as many failure logs as fit in 1,000,000 bytes", () => {
+    const failing = Array.from({ length: 100 }, (_, i) =>
+      job({
+        job: `f${i}`,
+        status: 'failed',
+        exitCode: 1,
+        message: 'exited with code 1',
+        logTail: `${'x'.repeat(99)}\n`.repeat(300),
+      }),
+    );
+    const summary = buildSummary({ plan, run, jobs: failing, links: {} });
+    const bytes = Buffer.byteLength(summary, 'utf8');
+    expect(bytes).toBeLessThanOrEqual(1_000_000);
+    // Each section quotes 16 KiB of its log: the budget is used, not left mostly empty.
+    expect(bytes).toBeGreaterThan(1_000_000 - 20_000);
+    expect(summary).toMatch(/\n_\d+ more failed job\(s\): see the logs artifact\._\n$/);
+  });
+
   it('gives up listing failures when the next would not fit, naming how many are left', () => {
     const failed = Array.from({ length: 5 }, (_, i) =>
       job({ job: `f${i}`, status: 'failed', exitCode: 1, logTail: `${'x'.repeat(99)}\n`.repeat(100) }),

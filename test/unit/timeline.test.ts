@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../src/plan/build.js';
 import { type NodeStatus, PHASE_NAMES } from '../../src/records/schema.js';
 import type { ImageReport, JobReport, RunReport } from '../../src/report/model.js';
+import { buildSummary } from '../../src/report/summary.js';
 import {
   chartBars,
   ganttChart,
@@ -173,6 +174,23 @@ describe('the Mermaid gantt chart', () => {
       '',
       '_1 more node(s) not drawn (the chart shows the failed and the longest 1); the HTML timeline in the logs artifact has all of them._',
     ]);
+  });
+});
+
+describe("the summary's chart", () => {
+  it('draws the failed and the 40 longest of 45 nodes, saying 5 more are in the HTML timeline', () => {
+    const many = Array.from({ length: 45 }, (_, i) =>
+      job(`j${i}`, i * 10, 100 + i, i === 0 ? 'failed' : 'passed'),
+    );
+    const summary = buildSummary(report(many)).split('\n');
+    const sections = summary.filter((line) => line.startsWith('  section '));
+    expect(sections).toHaveLength(40);
+    // j0 failed; j1 to j5 are the shortest that passed.
+    expect(sections[0]).toBe('  section job j0 (failed)');
+    expect(sections.some((line) => /job j[1-5] /.test(line))).toBe(false);
+    expect(summary).toContain(
+      '_5 more node(s) not drawn (the chart shows the failed and the longest 40); the HTML timeline in the logs artifact has all of them._',
+    );
   });
 });
 

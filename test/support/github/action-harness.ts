@@ -172,10 +172,15 @@ export class ActionHarness {
    * in the test's own process. Steps run one at a time (the environment and stdout are the process's).
    */
   async runMainInProcess(): Promise<StepResult> {
+    return this.runInProcess('main');
+  }
+
+  /** Runs a step in this process as runMainInProcess does; the post step with the state the main step saved. */
+  async runInProcess(step: 'main' | 'post', state: Record<string, string> = {}): Promise<StepResult> {
     const saved = { ...process.env };
     const runnerOwned = /^(GITHUB_|INPUT_|ACTIONS_|RUNNER_|STATE_)/;
     for (const name of Object.keys(process.env)) if (runnerOwned.test(name)) delete process.env[name];
-    Object.assign(process.env, this.environment());
+    Object.assign(process.env, this.environment(state));
     const write = process.stdout.write;
     const exitCode = process.exitCode;
     process.exitCode = undefined;
@@ -191,8 +196,8 @@ export class ActionHarness {
     (core.summary as unknown as { _filePath?: string })._filePath = undefined;
     let code: number;
     try {
-      const { mainStep } = await import('../../../src/action/main-step.js');
-      await mainStep();
+      if (step === 'main') await (await import('../../../src/action/main-step.js')).mainStep();
+      else await (await import('../../../src/action/post-step.js')).postStep();
     } finally {
       process.stdout.write = write;
       // setFailed sets the exit code the step would end with.
