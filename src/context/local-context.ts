@@ -32,10 +32,13 @@ export function localSource(cwd: string): PlanContext['source'] {
   };
 }
 
-/** `owner/name` from a GitHub-style remote URL (https or ssh), else the URL without credentials. */
+/** `owner/name` from a GitHub-style remote URL (https or ssh), else the URL; never the credentials a URL holds. */
 export function repositoryFromRemote(remote: string): string {
-  const match = /[:/]([^/:]+\/[^/]+?)(?:\.git)?\/?$/.exec(remote);
-  return match?.[1] ?? remote.replace(/\/\/[^@/]*@/, '//');
+  // The user and password go first: `https://ci:TOKEN@git.example.com/repo.git` has one path part, and the
+  // owner/name match would otherwise take `TOKEN@git.example.com/repo` into plan.json.
+  const bare = remote.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');
+  const match = /[:/]([^/:]+\/[^/]+?)(?:\.git)?\/?$/.exec(bare);
+  return match?.[1] ?? bare;
 }
 
 /**

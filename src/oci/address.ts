@@ -63,21 +63,23 @@ type LookupCallback = (
 ) => void;
 
 /**
- * A `lookup` for `http.request` that resolves a name and refuses it when any of its addresses is not public: the
- * check is made on the addresses the socket then connects to, so a name that resolves differently the second
- * time (DNS rebinding) gains nothing.
+ * A `lookup` for `http.request` that resolves a name and refuses it when `problem` (`addressProblem`: not public)
+ * finds fault with any of its addresses: the check is made on the addresses the socket then connects to, so a
+ * name that resolves differently the second time (DNS rebinding) gains nothing.
  */
-export function publicOnlyLookup(
-  hostname: string,
-  options: { all?: boolean; family?: number },
-  callback: LookupCallback,
-): void {
-  lookup(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => {
-    if (error !== null) return callback(error, []);
-    if (addresses.length === 0 || addresses.some((entry) => addressProblem(entry.address) !== undefined))
-      return callback(new PrivateAddressError(hostname), []);
-    if (options.all === true) return callback(null, addresses);
-    const first = addresses[0]!;
-    callback(null, first.address, first.family);
-  });
+export function lookupRefusing(problem: (address: string) => string | undefined) {
+  return (
+    hostname: string,
+    options: { all?: boolean; family?: number },
+    callback: LookupCallback,
+  ): void => {
+    lookup(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => {
+      if (error !== null) return callback(error, []);
+      if (addresses.length === 0 || addresses.some((entry) => problem(entry.address) !== undefined))
+        return callback(new PrivateAddressError(hostname), []);
+      if (options.all === true) return callback(null, addresses);
+      const first = addresses[0]!;
+      callback(null, first.address, first.family);
+    });
+  };
 }

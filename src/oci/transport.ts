@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
-import { addressProblem, PrivateAddressError, publicOnlyLookup } from './address.js';
+import { addressProblem, lookupRefusing, PrivateAddressError } from './address.js';
 
 /** How many redirects a guarded request follows. */
 const MAX_REDIRECTS = 5;
@@ -17,14 +17,19 @@ export interface GuardedInit {
 /**
  * `fetch` for untrusted runs: connects only to public addresses (every address a name resolves to is checked
  * at connect time; an IP literal is checked before) and follows redirects itself, checking each target the same
- * way and dropping the Authorization header when a redirect leaves the origin.
+ * way and dropping the Authorization header when a redirect leaves the origin. `problem` says which addresses are
+ * refused (`addressProblem`; tests give a rule that lets one loopback address stand for the public internet).
  */
-export async function guardedFetch(url: URL, init: GuardedInit): Promise<Response> {
+export async function guardedFetch(
+  url: URL,
+  init: GuardedInit,
+  problem: (address: string) => string | undefined = addressProblem,
+): Promise<Response> {
   let current = url;
   let headers = { ...init.headers };
   let method = init.method;
   for (let hop = 0; ; hop++) {
-    const response = await requestOnce(current, method, headers);
+    const response = await requestOnce(current, method, headers, problem);
     const location = response.headers.location;
     if (!REDIRECTS.has(response.statusCode ?? 0) || typeof location !== 'string')
       return toResponse(response, method);
@@ -43,13 +48,18 @@ export async function guardedFetch(url: URL, init: GuardedInit): Promise<Respons
 }
 
 /** One request to a checked address. */
-function requestOnce(url: URL, method: string, headers: Record<string, string>): Promise<IncomingMessage> {
+function requestOnce(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  problem: (address: string) => string | undefined,
+): Promise<IncomingMessage> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host) !== 0 && addressProblem(host) !== undefined)
+  if (isIP(host) !== 0 && problem(host) !== undefined)
     return Promise.reject(new PrivateAddressError(url.hostname));
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const request = send(url, { method, headers, lookup: publicOnlyLookup as never }, resolve);
+    const request = send(url, { method, headers, lookup: lookupRefusing(problem) as never }, resolve);
     request.once('error', reject);
     request.end();
   });

@@ -58,6 +58,34 @@ describe('vmplan plan', () => {
     expect(plan.source.jobsFile).toBe('.github/vmplan.yml');
   });
 
+  it('never writes the credentials of a remote URL into plan.json, whatever its shape', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'vmplan-cli-remote-'));
+    try {
+      const git = (...args: string[]) => execFileSync('git', args, { cwd: other, stdio: 'pipe' });
+      git('init', '-q', '-b', 'main');
+      mkdirSync(join(other, '.github'));
+      writeFileSync(join(other, '.github/vmplan.yml'), JOBS);
+      writeImages(other);
+      git('remote', 'add', 'origin', 'git@github.com:acme/widgets.git');
+      for (const [remote, repository] of [
+        ['https://ci:tok3n-91f@git.example.com/widgets.git', 'git.example.com/widgets'],
+        ['https://tok3n-91f@git.example.com/acme/widgets', 'acme/widgets'],
+        ['https://x-access-token:tok3n-91f@github.com/acme/widgets.git', 'acme/widgets'],
+        ['https://ci:tok3n-91f@git.example.com/', 'https://git.example.com/'],
+      ]) {
+        git('remote', 'set-url', 'origin', remote!);
+        const result = await runVmplan(['plan'], { cwd: other });
+        expect(result.code, result.stderr).toBe(0);
+        const written = readFileSync(join(other, '.vmplan/plan.json'), 'utf8');
+        expect(written, remote).not.toContain('tok3n');
+        expect(result.stdout, remote).not.toContain('tok3n');
+        expect(JSON.parse(written).source.repository, remote).toBe(repository);
+      }
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('filters by paths against a base ref, and explains exclusions', async () => {
     const result = await runVmplan(['plan', '--base', 'main', '--out', '-'], { cwd: repo });
     expect(result.code).toBe(0);

@@ -331,6 +331,41 @@ describe.skipIf(!available)('gzipped parts', () => {
     );
     expect(() => statSync(join(folder, 'bomb-out', 'disk'))).toThrow();
   });
+
+  it("refuses a disk chunk past vmplan's chunk limit, or placed outside the disk, before unpacking or writing it", async () => {
+    const client = new RegistryClient({ registry: registry.host, repository: 'acme/chunks' }, undefined);
+    await pushGuestImage(client, imageFolder('chunks'), '1');
+    const original = (await client.getManifest('1')).bytes.toString('utf8');
+    const pull = (tag: string) =>
+      pullGuestImage(client, tag, join(folder, `chunks-${tag}`), join(folder, 'chunks-blobs')).then(
+        () => new Error('the pull succeeded'),
+        (caught: unknown) => caught as Error,
+      );
+    type Layer = { mediaType: string; digest: string; annotations: Record<string, string> };
+    const chunkOf = (manifest: { layers: Layer[] }) =>
+      manifest.layers.find((layer) => layer.mediaType === MEDIA.diskChunk)!;
+    // A chunk that says it unpacks to more than any chunk vmplan cuts (a kernel's limit is 64 times that).
+    const big = JSON.parse(original);
+    chunkOf(big).annotations['vmplan.size'] = String(UNPACKED_LIMIT.diskChunk + 1);
+    await client.putManifest('big', Buffer.from(JSON.stringify(big)), MEDIA.manifest);
+    expect((await pull('big')).message).toBe(
+      `big: part ${chunkOf(big).digest} says it unpacks to ${UNPACKED_LIMIT.diskChunk + 1} bytes, over vmplan's ${UNPACKED_LIMIT.diskChunk}`,
+    );
+    // A chunk placed where its end is past the disk's size: nothing is written out there.
+    for (const [tag, offset] of [
+      ['past', String(DISK_BYTES)],
+      ['straddling', String(DISK_BYTES - 4096)],
+      ['negative', '-4096'],
+    ] as const) {
+      const moved = JSON.parse(original);
+      chunkOf(moved).annotations['vmplan.offset'] = offset;
+      await client.putManifest(tag, Buffer.from(JSON.stringify(moved)), MEDIA.manifest);
+      expect((await pull(tag)).message, tag).toBe(
+        `${tag}: disk chunk ${chunkOf(moved).digest} has no valid offset`,
+      );
+      expect(() => statSync(join(folder, `chunks-${tag}`, 'disk')), tag).toThrow();
+    }
+  });
 });
 
 describe.skipIf(!available)('vmplan image push and pull', () => {

@@ -492,6 +492,29 @@ jobs:
 });
 
 describe('outputs: build once, test many, in process', () => {
+  it("runs a host job as GitHub's shell: bash (a failing pipe fails it), keeps no outputs of a failed job, and holds it to its limits", async () => {
+    const { node, log, runDir } = await runInProcess(
+      `version: 1
+defaults: { executor: host }
+jobs:
+  piped: { run: 'false | true; echo reached > reached.txt', artifacts: ['*.txt'] }
+  half-built: { run: 'mkdir -p dist && echo half > dist/app && exit 1', outputs: [dist/] }
+  capped:
+    run: 'mkdir -p out && for i in 1 2 3 4 5; do echo $i > out/$i.txt; done'
+    artifacts: [out/]
+    limits: { artifact-files: 2 }
+`,
+      { failFast: false, maxParallel: 1 },
+    );
+    expect(node('piped')).toMatchObject({ status: 'failed', exitCode: 1 });
+    expect(existsSync(join(runDir, 'jobs/piped/artifacts/reached.txt'))).toBe(false);
+    expect(node('half-built').status).toBe('failed');
+    expect(existsSync(join(runDir, 'jobs/half-built/outputs'))).toBe(false);
+    expect(node('capped').status).toBe('passed');
+    expect(readdirSync(join(runDir, 'jobs/capped/artifacts/out'))).toHaveLength(2);
+    expect(log('capped')).toMatch(/artifact-files/);
+  });
+
   it('the outputs of a job that passed are in the workspace of each job that needs it, read-only, at the same paths', async () => {
     const { run, node, log, runDir } = await runInProcess(
       `version: 1

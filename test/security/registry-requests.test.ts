@@ -19,6 +19,7 @@ import {
   MEDIA,
   pullGuestImage,
 } from '../../src/oci/guest-image.js';
+import { guardedFetch } from '../../src/oci/transport.js';
 
 const SECRET = 'INTERNAL-SECRET-7f3a';
 
@@ -215,6 +216,91 @@ describe('a registry serves only the bytes it was asked for, or nothing is accep
     await client.fetchBlob(digestOf(GOOD), file, 2000);
     expect(readFileSync(file).equals(GOOD)).toBe(true);
     expect(client.bytesReceived).toBe(GOOD.length - 2000);
+  });
+});
+
+describe("an untrusted run's redirects: each target checked, credentials kept to their origin, five at most", () => {
+  // 127.0.0.1 stands for the public internet here, and every other address (127.0.0.2 included) for what an
+  // untrusted run must never reach: the same code, with the rule that decides which addresses are refused given.
+  const publicHere = (address: string) => (address === '127.0.0.1' ? undefined : 'not public');
+  const seen: { server: string; path: string; authorization: string | undefined; method: string }[] = [];
+  const servers: Server[] = [];
+  let origin = '';
+  let otherOrigin = '';
+  let privateOrigin = '';
+
+  /** A server on `host` that records each request and answers with `answer(path)`: [status, location]. */
+  async function recording(name: string, host: string, answer: (path: string) => [number, string?]) {
+    const server = createServer((request, response) => {
+      seen.push({
+        server: name,
+        path: request.url ?? '',
+        authorization: request.headers.authorization,
+        method: request.method ?? '',
+      });
+      const [status, location] = answer(request.url ?? '');
+      response.writeHead(status, location === undefined ? {} : { location }).end(status === 200 ? 'ok' : '');
+    });
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    servers.push(server);
+    return `http://${host}:${(server.address() as AddressInfo).port}`;
+  }
+
+  beforeAll(async () => {
+    privateOrigin = await recording('private', '127.0.0.2', () => [200]);
+    otherOrigin = await recording('other', '127.0.0.1', () => [200]);
+    origin = await recording('registry', '127.0.0.1', (path) => {
+      if (path === '/to-private') return [302, `${privateOrigin}/metadata`];
+      if (path === '/to-other') return [307, `${otherOrigin}/token`];
+      if (path === '/same-origin') return [301, '/moved'];
+      if (path === '/see-other') return [303, '/moved'];
+      if (path === '/to-file') return [302, 'file:///etc/passwd'];
+      if (path.startsWith('/loop')) return [302, `/loop${path.length}`];
+      return [200];
+    });
+  });
+  afterAll(() => {
+    for (const server of servers) server.close();
+  });
+
+  const get = (path: string, method = 'GET') =>
+    guardedFetch(
+      new URL(`${origin}${path}`),
+      { method, headers: { authorization: 'Bearer s3cret' } },
+      publicHere,
+    );
+
+  it('never follows a redirect to an address that is not public, asking it nothing', async () => {
+    seen.length = 0;
+    await expect(get('/to-private')).rejects.toMatchObject({ code: 'EVMPLAN_NOT_PUBLIC' });
+    expect(seen.map((request) => request.server)).toEqual(['registry']);
+    // The rule is what refused it: the private server answers anyone who asks.
+    expect((await fetch(`${privateOrigin}/metadata`)).status).toBe(200);
+  });
+
+  it('drops the Authorization header when a redirect leaves the origin, keeps it within the origin', async () => {
+    seen.length = 0;
+    expect((await get('/to-other')).status).toBe(200);
+    expect((await get('/same-origin')).status).toBe(200);
+    expect(seen.map(({ server, path, authorization }) => [server, path, authorization])).toEqual([
+      ['registry', '/to-other', 'Bearer s3cret'],
+      ['other', '/token', undefined],
+      ['registry', '/same-origin', 'Bearer s3cret'],
+      ['registry', '/moved', 'Bearer s3cret'],
+    ]);
+  });
+
+  it('follows five redirects at most, another scheme never, and a 303 with GET', async () => {
+    seen.length = 0;
+    await expect(get('/loop')).rejects.toThrow('more than 5 redirects');
+    expect(seen).toHaveLength(6);
+    await expect(get('/to-file')).rejects.toThrow('a redirect to another scheme');
+    seen.length = 0;
+    expect((await get('/see-other', 'HEAD')).status).toBe(200);
+    expect(seen.map(({ path, method }) => [path, method])).toEqual([
+      ['/see-other', 'HEAD'],
+      ['/moved', 'GET'],
+    ]);
   });
 });
 

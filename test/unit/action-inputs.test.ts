@@ -37,6 +37,15 @@ describe('action inputs', () => {
     );
   });
 
+  it('reads trusted-image-paths as absolute folders, refusing a relative one (it would name a folder of the checkout)', () => {
+    expect(
+      read({ 'trusted-image-paths': '/opt/vmplan/images, /srv/guests\n' })['trusted-image-paths'],
+    ).toEqual(['/opt/vmplan/images', '/srv/guests']);
+    expect(() => read({ 'trusted-image-paths': '/opt/images, images' })).toThrow(
+      'input "trusted-image-paths": expected absolute folders, found "images"',
+    );
+  });
+
   it('refuses a plan together with a jobs file', () => {
     expect(() => read({ plan: 'plan.json', jobs: 'ci/jobs.yml' })).toThrow(
       'inputs "plan" and "jobs" both given',
