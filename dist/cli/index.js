@@ -5106,10 +5106,13 @@ function localSource(cwd) {
         event: 'local',
     };
 }
-/** `owner/name` from a GitHub-style remote URL (https or ssh), else the URL without credentials. */
+/** `owner/name` from a GitHub-style remote URL (https or ssh), else the URL; never the credentials a URL holds. */
 function repositoryFromRemote(remote) {
-    const match = /[:/]([^/:]+\/[^/]+?)(?:\.git)?\/?$/.exec(remote);
-    return match?.[1] ?? remote.replace(/\/\/[^@/]*@/, '//');
+    // The user and password go first: `https://ci:TOKEN@git.example.com/repo.git` has one path part, and the
+    // owner/name match would otherwise take `TOKEN@git.example.com/repo` into plan.json.
+    const bare = remote.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');
+    const match = /[:/]([^/:]+\/[^/]+?)(?:\.git)?\/?$/.exec(bare);
+    return match?.[1] ?? bare;
 }
 /**
  * Changed files for `paths` filters: from a file (one path per line), or from git against a base ref
@@ -8577,21 +8580,23 @@ class PrivateAddressError extends Error {
     }
 }
 /**
- * A `lookup` for `http.request` that resolves a name and refuses it when any of its addresses is not public: the
- * check is made on the addresses the socket then connects to, so a name that resolves differently the second
- * time (DNS rebinding) gains nothing.
+ * A `lookup` for `http.request` that resolves a name and refuses it when `problem` (`addressProblem`: not public)
+ * finds fault with any of its addresses: the check is made on the addresses the socket then connects to, so a
+ * name that resolves differently the second time (DNS rebinding) gains nothing.
  */
-function publicOnlyLookup(hostname, options, callback) {
-    (0,external_node_dns_namespaceObject.lookup)(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => {
-        if (error !== null)
-            return callback(error, []);
-        if (addresses.length === 0 || addresses.some((entry) => addressProblem(entry.address) !== undefined))
-            return callback(new PrivateAddressError(hostname), []);
-        if (options.all === true)
-            return callback(null, addresses);
-        const first = addresses[0];
-        callback(null, first.address, first.family);
-    });
+function lookupRefusing(problem) {
+    return (hostname, options, callback) => {
+        (0,external_node_dns_namespaceObject.lookup)(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => {
+            if (error !== null)
+                return callback(error, []);
+            if (addresses.length === 0 || addresses.some((entry) => problem(entry.address) !== undefined))
+                return callback(new PrivateAddressError(hostname), []);
+            if (options.all === true)
+                return callback(null, addresses);
+            const first = addresses[0];
+            callback(null, first.address, first.family);
+        });
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/oci/transport.ts
@@ -8606,14 +8611,15 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /**
  * `fetch` for untrusted runs: connects only to public addresses (every address a name resolves to is checked
  * at connect time; an IP literal is checked before) and follows redirects itself, checking each target the same
- * way and dropping the Authorization header when a redirect leaves the origin.
+ * way and dropping the Authorization header when a redirect leaves the origin. `problem` says which addresses are
+ * refused (`addressProblem`; tests give a rule that lets one loopback address stand for the public internet).
  */
-async function guardedFetch(url, init) {
+async function guardedFetch(url, init, problem = addressProblem) {
     let current = url;
     let headers = { ...init.headers };
     let method = init.method;
     for (let hop = 0;; hop++) {
-        const response = await requestOnce(current, method, headers);
+        const response = await requestOnce(current, method, headers, problem);
         const location = response.headers.location;
         if (!REDIRECTS.has(response.statusCode ?? 0) || typeof location !== 'string')
             return toResponse(response, method);
@@ -8633,13 +8639,13 @@ async function guardedFetch(url, init) {
     }
 }
 /** One request to a checked address. */
-function requestOnce(url, method, headers) {
+function requestOnce(url, method, headers, problem) {
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    if ((0,external_node_net_namespaceObject.isIP)(host) !== 0 && addressProblem(host) !== undefined)
+    if ((0,external_node_net_namespaceObject.isIP)(host) !== 0 && problem(host) !== undefined)
         return Promise.reject(new PrivateAddressError(url.hostname));
     const send = url.protocol === 'https:' ? external_node_https_namespaceObject.request : external_node_http_.request;
     return new Promise((resolve, reject) => {
-        const request = send(url, { method, headers, lookup: publicOnlyLookup }, resolve);
+        const request = send(url, { method, headers, lookup: lookupRefusing(problem) }, resolve);
         request.once('error', reject);
         request.end();
     });
