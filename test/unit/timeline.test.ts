@@ -305,6 +305,17 @@ describe('the HTML timeline', () => {
   });
 });
 
+describe('names in the pictures', () => {
+  it('reach the HTML escaped and the Mermaid chart as letters, digits and a few plain marks only', () => {
+    const odd = report([job(`a&b"c'd<e>%%f,g{h}:i#j;k`, 0, 10, 'failed')]);
+    const html = timelineHtml(odd, 'run <1> & "2"');
+    expect(html).toContain('<title>run &#60;1&#62; &#38; &#34;2&#34;</title>');
+    expect(html).toContain('>job a&#38;b&#34;c&#39;d&#60;e&#62;%%f,g{h}:i#j;k</text>');
+    expect(html).not.toContain('<e>');
+    expect(ganttChart(odd)).toContain('  section job a_b_c_d_e___f_g_h__i_j_k (failed)');
+  });
+});
+
 describe('axis steps', () => {
   it('is the smallest round step giving at most eight ticks', () => {
     expect(tickStep(4_000)).toBe(500);
