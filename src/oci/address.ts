@@ -68,11 +68,7 @@ type LookupCallback = (
  * name that resolves differently the second time (DNS rebinding) gains nothing.
  */
 export function lookupRefusing(problem: (address: string) => string | undefined) {
-  return (
-    hostname: string,
-    options: { all?: boolean; family?: number },
-    callback: LookupCallback,
-  ): void => {
+  return (hostname: string, options: { all?: boolean; family?: number }, callback: LookupCallback): void => {
     lookup(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => {
       if (error !== null) return callback(error, []);
       if (addresses.length === 0 || addresses.some((entry) => problem(entry.address) !== undefined))
