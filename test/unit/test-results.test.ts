@@ -116,6 +116,26 @@ describe('real reports, summarized', () => {
     ]);
   });
 
+  it('a rerun that errored counts as a failed run too: <flakyError> makes a flaky test, <rerunError> a rerun', () => {
+    const report = reportFormat('junit')!.parse(`<?xml version="1.0"?>
+<testsuite name="calc.ErrTest" tests="2">
+  <testcase name="crashesOnce" classname="calc.ErrTest">
+    <flakyError type="java.lang.IllegalStateException" message="boom">at calc.ErrTest.crashesOnce(ErrTest.java:9)</flakyError>
+  </testcase>
+  <testcase name="crashesAlways" classname="calc.ErrTest">
+    <error type="java.lang.IllegalStateException" message="boom">at calc.ErrTest.crashesAlways(ErrTest.java:14)</error>
+    <rerunError type="java.lang.IllegalStateException" message="boom">at calc.ErrTest.crashesAlways(ErrTest.java:14)</rerunError>
+  </testcase>
+</testsuite>`);
+    expect(report.suites[0]!.cases.map((each) => [each.name, each.status, each.reruns])).toEqual([
+      ['crashesOnce', 'passed', 1],
+      ['crashesAlways', 'error', 1],
+    ]);
+    expect(summarizeTests([report], relativize, [], findBySuffix).flaky).toEqual([
+      { test: 'calc.ErrTest › crashesOnce', suite: 'calc.ErrTest', history: ['failed', 'passed'] },
+    ]);
+  });
+
   it('jest-junit: no message attribute (the first line of the stack says it), absolute paths', () => {
     const summary = summaryOf('junit', 'jest-junit.xml');
     expect([summary.total, summary.passed, summary.failed, summary.skipped]).toEqual([4, 1, 2, 1]);
