@@ -377,6 +377,8 @@ describe('the rules in-process', () => {
     });
     expect(cappedBy(trusted, { trusted: true, reason: 'why' })).toBe(trusted);
     expect(cappedBy(untrusted, { trusted: true, reason: 'why' })).toBe(untrusted);
+    // An untrusted policy keeps its own reason (the setting that made it so), whatever the other limit says.
+    expect(cappedBy(untrusted, { trusted: false, reason: 'why' })).toBe(untrusted);
     expect(
       recordedTrust({ trust: { trusted: false, reason: 'trust: untrusted' } }, '--trust trusted'),
     ).toEqual({

@@ -31,6 +31,14 @@ describe('selectFromPlan', () => {
     expect(selected.planId).not.toBe(plan.planId);
   });
 
+  it('records the selection sorted and once, so the same jobs in any order make the same plan', () => {
+    const at = '2026-11-29T12:00:00.000Z';
+    const one = selectFromPlan(plan, ['unit', 'docs'], 'not selected', at);
+    const other = selectFromPlan(plan, ['docs', 'unit', 'docs'], 'not selected', at);
+    expect(one.scope.only).toEqual(['docs', 'unit']);
+    expect(serializePlan(other)).toBe(serializePlan(one));
+  });
+
   it('with outputs an earlier run kept: the job is not run again, the jobs that need it get them from that run', () => {
     const withOutputs = buildPlan(
       jobs(`version: 1

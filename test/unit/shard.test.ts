@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { buildPlan } from '../../src/plan/build.js';
+import { buildPlan, planIdOf } from '../../src/plan/build.js';
 import { PlanSchema } from '../../src/plan/schema.js';
+import { selectFromPlan } from '../../src/plan/select.js';
 import { assignShards, jobGroups, parseShard, shardPlan } from '../../src/plan/shard.js';
 import { mergeResults } from '../../src/results/merge.js';
 import type { Results } from '../../src/results/schema.js';
@@ -124,10 +125,14 @@ describe('sharding', () => {
     expect(shards.map(jobsOf)).toEqual([['build', 'unit', 'e2e'], ['docs', 'lint'], ['fmt']]);
     expect(shards[2]!.nodes.map((node) => node.id)).toEqual(['image:a', 'job:fmt']);
     expect(shards[2]!.excluded.find((entry) => entry.job === 'unit')?.message).toBe('runs in shard 1/3');
-    for (const shard of shards) {
-      expect(shard.scope.shard).not.toBeNull();
+    shards.forEach((shard, i) => {
+      // The scope is the whole plan's (its selection, not the shard's jobs), plus which shard this is.
+      expect(shard.scope).toEqual({ ...plan.scope, shard: { index: i + 1, count: 3 } });
+      expect(shard.planId).toBe(planIdOf(shard));
       expect(PlanSchema.safeParse(shard).success).toBe(true);
-    }
+    });
+    const selected = selectFromPlan(plan, ['unit', 'lint'], 'not selected', plan.createdAt);
+    expect(shardPlan(selected, { index: 2, count: 2 }).scope.only).toEqual(['lint', 'unit']);
     expect(() => shardPlan(shards[0]!, { index: 1, count: 2 })).toThrow(/already shard 1\/3/);
   });
 
