@@ -7,6 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionHarness, makeWorkspace } from '../support/github/action-harness.js';
 import { type ApiRequest, FakeGitHubApi } from '../support/github/fake-github-api.js';
 import type { WorkflowCommand } from '../support/github/workflow-commands.js';
+// Loaded with the file, not by the first test that runs a step: module-level code (constants, schemas) then counts as
+// loaded, not as covered by that one test, so mutation testing runs the tests that check those values against them.
+import '../../src/action/main-step.js';
+import '../../src/action/post-step.js';
 
 let api: FakeGitHubApi;
 let apiUrl: string;

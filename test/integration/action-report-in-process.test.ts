@@ -10,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionHarness, makeWorkspace, type StepResult } from '../support/github/action-harness.js';
 import { type GitHubServices, startGitHubServices } from '../support/github/services.js';
 import { TwirpArtifacts } from '../support/github/twirp-artifacts.js';
+// Loaded with the file, not by the first test that runs a step: module-level code (constants, schemas) then counts as
+// loaded, not as covered by that one test, so mutation testing runs the tests that check those values against them.
+import '../../src/action/main-step.js';
+import '../../src/action/post-step.js';
 
 let services: GitHubServices;
 const downloads = mkdtempSync(join(tmpdir(), 'vmplan-report-in-process-'));

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { REPO_ROOT, TSX_LOADER } from '../cli.js';
-import { parseFileCommands, parseWorkflowCommands, type WorkflowCommand } from './workflow-commands.js';
+import {
+  capturingStep,
+  parseFileCommands,
+  parseWorkflowCommands,
+  type WorkflowCommand,
+} from './workflow-commands.js';
 
 /** What one step (main or post) did, as the runner would see it. */
 export interface StepResult {
@@ -181,32 +186,21 @@ export class ActionHarness {
     const runnerOwned = /^(GITHUB_|INPUT_|ACTIONS_|RUNNER_|STATE_)/;
     for (const name of Object.keys(process.env)) if (runnerOwned.test(name)) delete process.env[name];
     Object.assign(process.env, this.environment(state));
-    const write = process.stdout.write;
-    const exitCode = process.exitCode;
-    process.exitCode = undefined;
-    let stdout = '';
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      stdout += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      (rest.find((arg) => typeof arg === 'function') as (() => void) | undefined)?.();
-      return true;
-    }) as typeof process.stdout.write;
     // @actions/core keeps the summary file it first wrote to for the life of the process; a runner starts each
     // step in a process of its own.
     const core = await import('@actions/core');
     (core.summary as unknown as { _filePath?: string })._filePath = undefined;
-    let code: number;
+    let captured: { stdout: string; exitCode: number };
     try {
-      if (step === 'main') await (await import('../../../src/action/main-step.js')).mainStep();
-      else await (await import('../../../src/action/post-step.js')).postStep();
+      captured = await capturingStep(async () => {
+        if (step === 'main') await (await import('../../../src/action/main-step.js')).mainStep();
+        else await (await import('../../../src/action/post-step.js')).postStep();
+      });
     } finally {
-      process.stdout.write = write;
-      // setFailed sets the exit code the step would end with.
-      code = Number(process.exitCode ?? 0);
-      process.exitCode = exitCode;
       for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
       Object.assign(process.env, saved);
     }
-    return this.result(code, stdout, '');
+    return this.result(captured.exitCode, captured.stdout, '');
   }
 
   /** Runs the main step, then the post step with the state the main step saved. */

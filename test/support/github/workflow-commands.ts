@@ -89,15 +89,12 @@ export interface StepPart {
 }
 
 /**
- * Runs part of a step in this process with a fresh GITHUB_OUTPUT file and stdout captured: what a runner reads
- * back from it. The process's exit code, stdout and environment are as they were afterwards.
+ * Runs `run` in this process with stdout captured and the exit code it sets taken back: what a runner would read
+ * of a step. The process's stdout and exit code are as they were afterwards, whatever `run` did.
  */
-export async function asStepPart(run: () => void | Promise<void>): Promise<StepPart> {
-  const folder = mkdtempSync(join(tmpdir(), 'vmplan-step-'));
-  const output = join(folder, 'output');
-  writeFileSync(output, '');
-  const saved = process.env.GITHUB_OUTPUT;
-  process.env.GITHUB_OUTPUT = output;
+export async function capturingStep(
+  run: () => void | Promise<void>,
+): Promise<{ stdout: string; exitCode: number }> {
   const write = process.stdout.write;
   const exitCode = process.exitCode;
   process.exitCode = undefined;
@@ -112,12 +109,31 @@ export async function asStepPart(run: () => void | Promise<void>): Promise<StepP
     await run();
   } finally {
     process.stdout.write = write;
+    // setFailed sets the exit code the step would end with.
     code = Number(process.exitCode ?? 0);
     process.exitCode = exitCode;
+  }
+  return { stdout, exitCode: code };
+}
+
+/**
+ * Runs part of a step in this process with a fresh GITHUB_OUTPUT file and stdout captured: what a runner reads
+ * back from it. The process's exit code, stdout and environment are as they were afterwards.
+ */
+export async function asStepPart(run: () => void | Promise<void>): Promise<StepPart> {
+  const folder = mkdtempSync(join(tmpdir(), 'vmplan-step-'));
+  const output = join(folder, 'output');
+  writeFileSync(output, '');
+  const saved = process.env.GITHUB_OUTPUT;
+  process.env.GITHUB_OUTPUT = output;
+  let captured: { stdout: string; exitCode: number };
+  try {
+    captured = await capturingStep(run);
+  } finally {
     if (saved === undefined) delete process.env.GITHUB_OUTPUT;
     else process.env.GITHUB_OUTPUT = saved;
   }
   const outputs = parseFileCommands(readFileSync(output, 'utf8'));
   rmSync(folder, { recursive: true, force: true });
-  return { stdout, commands: parseWorkflowCommands(stdout), outputs, exitCode: code };
+  return { ...captured, commands: parseWorkflowCommands(captured.stdout), outputs };
 }
