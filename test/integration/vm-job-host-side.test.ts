@@ -57,17 +57,7 @@ function pretendGuest(seen: Seen[], behaviour: 'passes' | 'cannot start' = 'pass
       });
       if (behaviour === 'cannot start') throw new Error('the hypervisor cannot start');
       writeFileSync(spec.consoleLog, `[    0.1] booting\nthe token is ${SECRET}, and again:${SECRET}\n`);
-      writeFileSync(
-        join(share, 'result.json'),
-        JSON.stringify({
-          version: 1,
-          status: 'passed',
-          exitCode: 0,
-          startedAt: null,
-          finishedAt: new Date().toISOString(),
-          message: null,
-        }),
-      );
+      writeFileSync(join(share, 'result.json'), resultJson());
       return {
         pid: process.pid,
         exited: Promise.resolve({ code: 0, signal: null }),
