@@ -326,6 +326,28 @@ describe.each(['gnu-cp', 'node'] as const)('copyTree with the %s engine, at its 
   }
   const withoutTmp = createExcluder(['*.tmp']);
 
+  it('leaves dot files out by a glob as well: *.pem takes .key.pem, secrets/* takes secrets/.env', async () => {
+    const source = join(folder, `dots-${engine}`);
+    for (const [path, content] of Object.entries({
+      'a.txt': 'kept',
+      'cert.pem': 'x',
+      'conf/.key.pem': 'private',
+      'secrets/.env': 'TOKEN=1',
+      'secrets/plain': 'p',
+      '.github/ci.yml': 'kept',
+    })) {
+      mkdirSync(join(source, path, '..'), { recursive: true });
+      writeFileSync(join(source, path), content);
+    }
+    const target = join(folder, `dots-${engine}-copy`);
+    await copyTree(source, target, { engine, exclude: createExcluder(['*.pem', 'secrets/*']) });
+    const copied = readdirSync(target, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name).slice(target.length + 1))
+      .sort();
+    expect(copied).toEqual(['.github/ci.yml', 'a.txt']);
+  });
+
   it('copies everything beside a deep exclude: the clean subfolder whole, the other without what is excluded', async () => {
     const source = mixedTree(`mixed-${engine}`);
     const target = join(folder, `mixed-${engine}-copy`);

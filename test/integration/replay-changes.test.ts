@@ -132,6 +132,22 @@ describe('replayWorkspaceChanges at its edges', () => {
       expect(await replayWorkspaceChanges(target, changes)).toEqual({ changed: 0, deleted: 0 });
     expect(readdirSync(target)).toEqual(['a.txt']);
   });
+
+  it('never lays a host folder over the copy through a workspace-changes the guest made a link', async () => {
+    const target = folder();
+    writeFileSync(join(target, 'a.txt'), 'a');
+    const host = folder();
+    writeFileSync(join(host, 'host-secret.txt'), 'of the runner');
+    const share = folder();
+    symlinkSync(host, join(share, 'workspace-changes'));
+    expect(
+      await replayWorkspaceChanges(target, {
+        folder: join(share, 'workspace-changes'),
+        deletedList: undefined,
+      }),
+    ).toEqual({ changed: 0, deleted: 0 });
+    expect(readdirSync(target)).toEqual(['a.txt']);
+  });
 });
 
 describe('replayWorkspaceChanges and names that are not UTF-8', () => {
