@@ -1,9 +1,20 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ImageCache } from '../../src/images/cache.js';
+import { listCacheItems } from '../../src/images/cache-gc.js';
 import { releaseLeases } from '../../src/util/lease.js';
 import { runVmplan } from '../support/cli.js';
 import { testProject } from '../support/project.js';
@@ -204,5 +215,20 @@ describe('the disk-space preflight', () => {
     const result = await runVmplan(['run', '--min-free', 'plenty'], { cwd: project.root });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--min-free: expected a size such as 5GB or 500MB, found "plenty"');
+  });
+});
+
+describe('what an item of the cache folder costs', () => {
+  it('counts a file linked twice once, as du does: gc would otherwise remove what fits', async () => {
+    const cache = join(folder, 'linked-cache');
+    const key = join(cache, 'images', 'k1');
+    entry(key, 256, 0, 'guest');
+    linkSync(join(key, 'disk'), join(key, 'disk-again'));
+    const single = statSync(join(key, 'disk')).blocks * 512;
+    const [item] = await listCacheItems(cache);
+    expect(item?.path).toBe(key);
+    // The folder's own blocks and entry.json's, plus the disk's blocks once.
+    expect(item!.bytes).toBeLessThan(2 * single);
+    expect(item!.bytes).toBeGreaterThanOrEqual(single);
   });
 });
