@@ -94,6 +94,15 @@ describe('dependency cycles', () => {
     ]);
   });
 
+  it('a cycle the search enters from a job outside it is still named from its first job in name order', () => {
+    // "a" is searched first and leads into the cycle at "c": the cycle is still "b → c → b", on b's needs.
+    expect(
+      jobsErrors(
+        'version: 1\njobs:\n  a: { run: x, executor: host, needs: [c] }\n  c: { run: x, executor: host, needs: [b] }\n  b: { run: x, executor: host, needs: [c] }\n',
+      ),
+    ).toEqual([`${FILE}:5:39 jobs.b.needs: dependency cycle: b → c → b`]);
+  });
+
   it('two cycles through one job are two problems', () => {
     const errors = jobsErrors(
       'version: 1\njobs:\n  x: { run: x, executor: host, needs: [y, z] }\n  y: { run: x, executor: host, needs: [x] }\n  z: { run: x, executor: host, needs: [x] }\n',
