@@ -210,7 +210,11 @@ describe('findFlaky over runs', () => {
     ]);
     // The rerun failed too: nothing flipped, whatever the earlier run's status.
     const failedAgain = runOf(R3, R1, {
-      e2e: result({ status: 'failed', exitCode: 1, earlier: { run: R1, status: 'timed_out', sameCode: true } }),
+      e2e: result({
+        status: 'failed',
+        exitCode: 1,
+        earlier: { run: R1, status: 'timed_out', sameCode: true },
+      }),
     });
     expect(findFlaky([timedOut, failedAgain])).toEqual([]);
   });
