@@ -21,8 +21,9 @@ jobs:
     const run = spawnVmplan(['run', '--quiet'], { cwd: project.root, env: { GO: go } });
     try {
       let status = '';
+      let statusCode: number | null = null;
       for (let i = 0; i < 600 && !/^wait +running/m.test(status); i++) {
-        status = (await runVmplan(['status'], { cwd: project.root })).stdout;
+        ({ stdout: status, code: statusCode } = await runVmplan(['status'], { cwd: project.root }));
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       const runId = project.latestRun();
@@ -33,6 +34,8 @@ jobs:
         new RegExp(`\\nRun ${runId}: running for [\\d.]+ (ms|s) \\(1 passed, 1 running, 1 pending\\)\\n$`),
       );
       expect(status).not.toContain('no jobs');
+      // A run still going has not failed: status exits 0 (docs/cli-json.md: ok while it runs).
+      expect(statusCode).toBe(0);
       const list = await runVmplan(['list'], { cwd: project.root });
       expect(list.code).toBe(0);
       expect(list.stdout).toMatch(

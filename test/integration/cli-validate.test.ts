@@ -48,6 +48,17 @@ describe('vmplan validate and show', () => {
     expect(shown.stdout).toContain('unit');
   });
 
+  it('read a jobs file written as JSON and named .json as a jobs file, not as a plan', async () => {
+    const project = testProject('version: 1\njobs: {}\n');
+    project.write(
+      'ci/jobs.json',
+      JSON.stringify({ version: 1, defaults: { executor: 'host' }, jobs: { unit: { run: 'make test' } } }),
+    );
+    const validated = await runVmplan(['validate', 'ci/jobs.json'], { cwd: project.root });
+    expect(validated.code, validated.stderr).toBe(0);
+    expect(validated.stdout).toBe('ci/jobs.json: valid jobs file (1 job(s), 0 image(s) in use)\n');
+  });
+
   it('show lists what the plan requires, and whether each secret is set here', async () => {
     const project = testProject(
       'version: 1\ndefaults: { executor: host }\njobs:\n  deploy: { run: ./deploy, secrets: [API_TOKEN, NPM_TOKEN] }\n',

@@ -199,6 +199,26 @@ describe('findFlaky over runs', () => {
     ]);
   });
 
+  it('a job that timed out and passed in its rerun flipped; one that failed again in its rerun did not', () => {
+    const timedOut = runOf(R1, R1, { e2e: result({ status: 'timed_out', exitCode: null }) });
+    const passedRerun = runOf(R2, R1, {
+      e2e: result({ flaky: true, earlier: { run: R1, status: 'timed_out', sameCode: true } }),
+    });
+    expect(findFlaky([timedOut, passedRerun])).toEqual([
+      { job: 'e2e', test: null, how: `timed out → passed on the snapshot of run ${R1}`, runs: [R1, R2] },
+      { job: 'e2e', test: null, how: `timed out in ${R1}, passed in its rerun`, runs: [R2] },
+    ]);
+    // The rerun failed too: nothing flipped, whatever the earlier run's status.
+    const failedAgain = runOf(R3, R1, {
+      e2e: result({
+        status: 'failed',
+        exitCode: 1,
+        earlier: { run: R1, status: 'timed_out', sameCode: true },
+      }),
+    });
+    expect(findFlaky([timedOut, failedAgain])).toEqual([]);
+  });
+
   it('a test counts as passed only where the run lists every failure and its tests ran', () => {
     const cut = { ...tests(['calc › other', 'calc › x']), failures: tests(['calc › other']).failures };
     const runs = [

@@ -17,6 +17,22 @@ describe('field values', () => {
     ]);
   });
 
+  it('a timeout of up to one week, 256 MiB to 1 TiB of memory and 1 to 64 CPUs are allowed, one past each refused', () => {
+    const job = (fields: string) =>
+      `version: 1\nimages:\n  g: { arch: arm64, kernel: k, initrd: i }\njobs:\n  a: { run: x, image: g, executor: qemu, ${fields} }\n`;
+    expect(() => jobs(job('timeout-minutes: 10080, memory: 256, cpus: 64'))).not.toThrow();
+    expect(() => jobs(job('memory: 1048576, cpus: 1'))).not.toThrow();
+    expect(jobsErrors(job('timeout-minutes: 10081, memory: 255, cpus: 65'))).toEqual([
+      `${FILE}:5:59 jobs.a.timeout-minutes: expected at most 10080 minutes (one week)`,
+      `${FILE}:5:74 jobs.a.memory: expected at least 256 MiB, found 255`,
+      `${FILE}:5:85 jobs.a.cpus: expected at most 64 CPUs`,
+    ]);
+    expect(jobsErrors(job('memory: 1048577, cpus: 0'))).toEqual([
+      `${FILE}:5:50 jobs.a.memory: expected at most 1048576 MiB`,
+      `${FILE}:5:65 jobs.a.cpus: expected at least 1 CPU`,
+    ]);
+  });
+
   it('paths filters are globs from the repository root, negated or not; a folder glob is fine', () => {
     expect(
       jobsErrors(
@@ -92,6 +108,15 @@ describe('dependency cycles', () => {
       `${FILE}:5:39 jobs.a.needs: dependency cycle: a → b → c → a`,
       `${FILE}:6:40 jobs.d.needs[0]: job "d" cannot need itself`,
     ]);
+  });
+
+  it('a cycle the search enters from a job outside it is still named from its first job in name order', () => {
+    // "a" is searched first and leads into the cycle at "c": the cycle is still "b → c → b", on b's needs.
+    expect(
+      jobsErrors(
+        'version: 1\njobs:\n  a: { run: x, executor: host, needs: [c] }\n  c: { run: x, executor: host, needs: [b] }\n  b: { run: x, executor: host, needs: [c] }\n',
+      ),
+    ).toEqual([`${FILE}:5:39 jobs.b.needs: dependency cycle: b → c → b`]);
   });
 
   it('two cycles through one job are two problems', () => {

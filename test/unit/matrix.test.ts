@@ -125,6 +125,16 @@ describe('variant names and ids', () => {
       ids.slice(1, 3),
     );
   });
+
+  it('keeps an id of 63 characters, the most a job id may have, and hashes one of 64', () => {
+    const [longest, tooLong] = variantIds('test', [
+      combination({ os: 'x'.repeat(58) }),
+      combination({ os: 'y'.repeat(59) }),
+    ]);
+    expect(longest).toBe(`test-${'x'.repeat(58)}`);
+    expect(longest).toHaveLength(63);
+    expect(tooLong).toMatch(new RegExp(`^test-${'y'.repeat(49)}-[0-9a-f]{8}$`));
+  });
 });
 
 describe('substitute', () => {
