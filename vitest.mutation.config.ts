@@ -23,6 +23,7 @@ export default defineConfig({
       'test/integration/plan-elsewhere.test.ts',
       'test/integration/state-folder.test.ts',
       'test/integration/cli-errors.test.ts',
+      'test/integration/cli-gc-runs.test.ts',
       'test/integration/cli-noise.test.ts',
       'test/integration/cli-run-order.test.ts',
       'test/integration/cli-running.test.ts',
