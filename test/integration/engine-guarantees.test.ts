@@ -3,7 +3,7 @@
 // follow a script where the outcome cannot be produced on demand (a VM job, an executor slow to stop). In process
 // so that mutation testing sees the engine.
 
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,8 @@ interface Options {
   rerun?: { of: string; snapshotRun: string };
   /** Told each note about the run itself, as it is made. */
   onNote?: (line: string) => void;
+  /** Told when a job is about to be tried again (after its attempt was recorded, before the next starts). */
+  onRetry?: () => void;
   /** The runner's environment (secret values come from it). */
   env?: NodeJS.ProcessEnv;
 }
@@ -75,8 +77,10 @@ async function start(yaml: string, options: Options = {}) {
   const progress: ProgressReporter = {
     nodeStarted: (node) => events.push(`start ${node.id}`),
     nodeFinished: (node, record: NodeRecord) => events.push(`end ${node.id} ${record.status}`),
-    nodeRetrying: (node, attempt, of) =>
-      events.push(`retry ${node.id} ${attempt.attempt}/${of} ${attempt.status}`),
+    nodeRetrying: (node, attempt, of) => {
+      events.push(`retry ${node.id} ${attempt.attempt}/${of} ${attempt.status}`);
+      options.onRetry?.();
+    },
     liveSink: () => ({ write: (text: string) => void live.push(text) }),
   };
   const executors =
@@ -633,5 +637,113 @@ jobs:
       publish: { secrets: { NPM_TOKEN: 'npm-value' }, masked: ['api-value', 'npm-value'] },
       build: { secrets: {}, masked: ['api-value', 'npm-value'] },
     });
+  });
+});
+
+describe('retries: where an attempt ends, and what it leaves', () => {
+  it('a cancel that lands between two attempts stops the next one as it starts, even an executor that never returns', async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    let secondStartedAborted: boolean | undefined;
+    const host = scripted('host', async (job) => {
+      calls += 1;
+      if (calls === 1) return { status: 'failed', exitCode: 1, message: 'exited with code 1' };
+      secondStartedAborted = job.signal.aborted;
+      // Passes at once if nobody told it to stop; once told, it hangs (an executor that never stops).
+      if (!job.signal.aborted) return { status: 'passed', exitCode: 0, message: null };
+      return new Promise<JobOutcome>(() => undefined);
+    });
+    const run = await start(
+      'version: 1\ndefaults: { executor: host }\njobs:\n  flaky: { run: x, retries: 2 }\n',
+      {
+        executors: { host },
+        signal: controller.signal,
+        cancelGraceMs: 300,
+        // The run is cancelled after the first attempt was recorded, before the second starts.
+        onRetry: () => controller.abort('stop'),
+      },
+    );
+    const record = await run.done;
+    expect(record.status).toBe('cancelled');
+    expect(secondStartedAborted).toBe(true);
+    expect(calls).toBe(2);
+    expect(run.status(record, 'flaky')).toMatchObject({ status: 'cancelled', exitCode: null });
+  });
+
+  it("an attempt's workspace and snapshot view are removed, not kept with its other files", async () => {
+    let calls = 0;
+    const host = scripted('host', async (job) => {
+      calls += 1;
+      for (const folder of ['workspace', 'snapshot-view', 'artifacts']) {
+        mkdirSync(join(job.jobDir, folder), { recursive: true });
+        writeFileSync(join(job.jobDir, folder, 'file.txt'), `attempt ${calls}`);
+      }
+      return calls === 1
+        ? { status: 'failed', exitCode: 1, message: 'exited with code 1' }
+        : { status: 'passed', exitCode: 0, message: null };
+    });
+    const run = await start(
+      'version: 1\ndefaults: { executor: host }\njobs:\n  flaky: { run: x, retries: 1 }\n',
+      {
+        executors: { host },
+      },
+    );
+    const record = await run.done;
+    expect(record.status).toBe('passed');
+    const first = join(run.jobDir(record, 'flaky'), 'attempts/1');
+    expect(readdirSync(first).sort()).toEqual(['artifacts', 'host.log', 'status.json']);
+    expect(readFileSync(join(first, 'artifacts/file.txt'), 'utf8')).toBe('attempt 1');
+    // The last attempt's own files stay where they were made.
+    expect(readFileSync(join(run.jobDir(record, 'flaky'), 'workspace/file.txt'), 'utf8')).toBe('attempt 2');
+  });
+
+  it('a later attempt whose files cannot be kept apart ends the retries, its attempts still recorded', async () => {
+    let calls = 0;
+    const host = scripted('host', async (job) => {
+      calls += 1;
+      // The second attempt squats the folder its files would be kept in (a guest writes where it likes).
+      if (calls === 2) writeFileSync(join(job.jobDir, 'attempts', '2'), 'squatter');
+      return { status: 'failed', exitCode: 1, message: 'exited with code 1' };
+    });
+    const run = await start(
+      'version: 1\ndefaults: { executor: host }\njobs:\n  flaky: { run: x, retries: 3 }\n',
+      {
+        executors: { host },
+      },
+    );
+    const record = await run.done;
+    expect(calls).toBe(2);
+    const flaky = run.status(record, 'flaky');
+    expect(flaky.status).toBe('failed');
+    expect(flaky.message).toMatch(
+      /^exited with code 1; not retried: attempt 2's files could not be kept apart \(/,
+    );
+    expect(flaky.attempts!.map((attempt) => [attempt.attempt, attempt.status])).toEqual([
+      [1, 'failed'],
+      [2, 'failed'],
+    ]);
+    expect(run.store().infrastructureProblems).toEqual([
+      expect.stringMatching(/^flaky: not retried: attempt 2's files/),
+    ]);
+  });
+
+  it("vmplan notes a job's end in its log when it did not pass, and only then", async () => {
+    const host = scripted('host', async (job) =>
+      job.node.job === 'bad'
+        ? { status: 'failed', exitCode: 2, message: 'exited with code 2' }
+        : { status: 'passed', exitCode: 0, message: 'restored from cache' },
+    );
+    const run = await start(
+      'version: 1\ndefaults: { executor: host }\njobs:\n  bad: { run: x }\n  good: { run: x }\n',
+      {
+        executors: { host },
+        failFast: false,
+      },
+    );
+    const record = await run.done;
+    expect(readFileSync(join(run.jobDir(record, 'bad'), 'host.log'), 'utf8')).toBe(
+      'vmplan: failed: exited with code 2\n',
+    );
+    expect(readFileSync(join(run.jobDir(record, 'good'), 'host.log'), 'utf8')).toBe('');
   });
 });

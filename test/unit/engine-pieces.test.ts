@@ -2,7 +2,7 @@
 // machine, what the machine offers, and how a dependency's end is worded in a skip reason.
 import { availableParallelism, totalmem } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { sharedCachesDir } from '../../src/engine/run-node.js';
+import { guestNetwork, sharedCachesDir } from '../../src/engine/run-node.js';
 import { demandOf, describeOutcome } from '../../src/engine/scheduler.js';
 import { hostCapacity, preflightRun, secretsOf } from '../../src/engine/start-run.js';
 import type { InputError } from '../../src/errors.js';
@@ -22,6 +22,26 @@ describe("a repository's named caches", () => {
     expect(sharedCachesDir('/c', null, trustedPolicy())).toBe('/c/shared/local/trusted');
     expect(sharedCachesDir('/c', '../../etc', untrusted)).toBe('/c/shared/__.._etc/untrusted');
     expect(sharedCachesDir('/c', 'a b:c', untrusted)).toBe('/c/shared/a_b_c/untrusted');
+  });
+});
+
+describe("a VM job's network device", () => {
+  const untrusted = (network?: 'nat' | 'none') => ({
+    trusted: false,
+    reason: 'trust: untrusted',
+    imagePaths: [],
+    ...(network === undefined ? {} : { network }),
+  });
+
+  it('is there unless the job asks for none, or an untrusted run is held to untrusted-network: none', () => {
+    expect(guestNetwork({}, trustedPolicy())).toBe(true);
+    expect(guestNetwork({ network: 'none' }, trustedPolicy())).toBe(false);
+    expect(guestNetwork({}, untrusted())).toBe(true);
+    expect(guestNetwork({}, untrusted('nat'))).toBe(true);
+    expect(guestNetwork({}, untrusted('none'))).toBe(false);
+    expect(guestNetwork({ network: 'none' }, untrusted('nat'))).toBe(false);
+    // A trusted run is not held to the untrusted setting, whatever the policy carries.
+    expect(guestNetwork({}, { ...trustedPolicy(), network: 'none' })).toBe(true);
   });
 });
 
