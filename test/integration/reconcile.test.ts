@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,8 @@ import { StateLayout } from '../../src/records/layout.js';
 import type { RunRecord } from '../../src/records/schema.js';
 import { RunStore, readNodeRecords, readRunRecord } from '../../src/records/store.js';
 import { context, jobs, runStart } from '../support/jobs.js';
+import { prerequisite } from '../support/prerequisites.js';
+import { withTmpfs } from '../support/tmpfs.js';
 
 // A run whose vmplan process died (SIGKILL, power loss) is finished as cancelled the next time anything reads it,
 // in-process here; test/integration/faults.test.ts kills a real vmplan for the same guarantee end to end.
@@ -140,3 +142,52 @@ describe('stopLeftovers', () => {
     }
   });
 });
+
+describe.skipIf(!prerequisite('root (to mount a small tmpfs as a full disk)', process.getuid?.() === 0))(
+  'reconcileRun on a full disk',
+  () => {
+    /** Fills the filesystem of `folder` to the last byte with one file; returns its path. */
+    function fill(folder: string): string {
+      const path = join(folder, 'filler');
+      const fd = openSync(path, 'w');
+      const block = Buffer.alloc(16 * 1024, 0x5a);
+      try {
+        for (;;) writeSync(fd, block);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+      } finally {
+        closeSync(fd);
+      }
+      return path;
+    }
+
+    it('says how the run ended without writing it, and writes it once there is space again', async () => {
+      await withTmpfs(root, 'small-disk', 'size=256k', async (disk) => {
+        const small = new StateLayout(disk);
+        const runId = '20261207T180000Z-0000000d';
+        writePlan(small.planFile(runId), plan);
+        RunStore.create(small, runStart(plan, runId), plan).start('job:a');
+        const pid = deadPid();
+        const file = small.runRecord(runId);
+        const record = JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+        writeFileSync(file, JSON.stringify({ ...record, host: { ...record.host, pid } }));
+        const filler = fill(disk);
+
+        const told = await reconcileRun(small, runId);
+        expect(told).toMatchObject({
+          status: 'cancelled',
+          message: `vmplan (pid ${pid}) ended without finishing the run (not yet written to run.json: the state folder is out of space)`,
+        });
+        expect(readRunRecord(small, runId).status).toBe('running');
+
+        rmSync(filler);
+        const written = await reconcileRun(small, runId);
+        expect(written).toMatchObject({
+          status: 'cancelled',
+          message: `vmplan (pid ${pid}) ended without finishing the run`,
+        });
+        expect(readRunRecord(small, runId).status).toBe('cancelled');
+      });
+    });
+  },
+);
