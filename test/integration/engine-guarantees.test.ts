@@ -438,6 +438,7 @@ defaults: { executor: host }
 jobs:
   a: { run: 'while [ ! -e ${dir}/ready ]; do sleep 0.05; done; d=$VMPLAN_NODE_DIR; cd /; rm -rf "$d"; touch "$d"' }
   slow-to-stop: { run: 'trap "sleep 0.5; touch ${dir}/stopped; exit 143" TERM; touch ${dir}/ready; sleep 300 & wait' }
+  later: { run: x, needs: slow-to-stop }
 `,
       { maxParallel: 2, cancelGraceMs: 5000 },
     );
@@ -447,6 +448,11 @@ jobs:
     // It was asked to stop and had finished stopping when the run ended.
     expect(existsSync(join(dir, 'stopped'))).toBe(true);
     expect(run.status(record, 'slow-to-stop')).toMatchObject({ status: 'cancelled', process: null });
+    // What had not started was stopped with the run, not skipped for a dependency's sake.
+    expect(run.status(record, 'later')).toMatchObject({
+      status: 'cancelled',
+      message: record.message,
+    });
   });
 });
 
@@ -632,6 +638,8 @@ jobs:
       { executors: { host }, env: { ...process.env, API_TOKEN: 'api-value', NPM_TOKEN: 'npm-value' } },
     );
     expect((await run.done).status).toBe('passed');
+    // A fresh run takes its own snapshot; only a rerun says it reuses one.
+    expect(run.notes.filter((line) => line.includes('snapshot'))).toEqual([]);
     expect(given).toEqual({
       deploy: { secrets: { API_TOKEN: 'api-value' }, masked: ['api-value', 'npm-value'] },
       publish: { secrets: { NPM_TOKEN: 'npm-value' }, masked: ['api-value', 'npm-value'] },

@@ -84,6 +84,39 @@ jobs:
     expect(demandOf(unsized)).toEqual({ cpus: spec.cpus, memoryMiB: spec.memoryMiB });
   });
 
+  it("refuses a run whose secrets are missing or empty in the runner's environment, or whose executor is not here", async () => {
+    const secretive = buildPlan(
+      jobs(`version: 1
+images:
+  guest: { arch: arm64, kernel: k, initrd: i }
+jobs:
+  deploy: { run: x, executor: host, secrets: [API_TOKEN] }
+  publish: { run: x, executor: host, secrets: [API_TOKEN, NPM_TOKEN] }
+  vm: { run: x, image: guest, executor: qemu }
+`),
+      context(),
+    );
+    const host: JobExecutor = {
+      name: 'host',
+      runJob: async () => ({ status: 'passed', exitCode: 0, message: null }),
+    };
+    const roomy = { slots: 4, cpus: 64, memoryMiB: 1 << 20 };
+    const refusal = (env: NodeJS.ProcessEnv, executors: Partial<Record<'host' | 'qemu', JobExecutor>>) =>
+      preflightRun(secretive, env, executors, roomy).then(
+        () => [],
+        (error: unknown) => (error as InputError).problems.map((problem) => problem.message),
+      );
+    const both = { host, qemu: host };
+    expect(await refusal({ API_TOKEN: 'a', NPM_TOKEN: 'n' }, both)).toEqual([]);
+    expect(await refusal({ API_TOKEN: '', NPM_TOKEN: 'n' }, both)).toEqual([
+      'secret API_TOKEN is not set in the environment (needed by job:deploy, job:publish)',
+    ]);
+    expect(await refusal({ API_TOKEN: 'a' }, { host })).toEqual([
+      'the qemu executor is not available here (needed by 1 job(s)); run with --executor host, or on a machine that has it',
+      'secret NPM_TOKEN is not set in the environment (needed by job:publish)',
+    ]);
+  });
+
   it('a VM exactly as large as what the machine offers runs; one CPU or one MiB more is refused before the run', async () => {
     const idle = (name: string): JobExecutor => ({
       name,
