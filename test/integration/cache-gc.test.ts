@@ -232,3 +232,19 @@ describe('what an item of the cache folder costs', () => {
     expect(item!.bytes).toBeGreaterThanOrEqual(single);
   });
 });
+
+describe('leases folders whose entry is gone', () => {
+  it('removes one only once no live run holds a lease in it: a run starting its workspace keeps its lease', async () => {
+    const cache = join(folder, 'orphans');
+    const workspaces = join(cache, 'workspaces');
+    // A run that has taken its lease but not yet made its workspace folder; and a finished run whose process died.
+    const starting = join(workspaces, '20261207T090000Z-aaaaaaaa');
+    const finished = join(workspaces, '20261207T080000Z-bbbbbbbb');
+    holderFile(join(`${starting}.leases`, 'live.json'), liveProcess());
+    holderFile(join(`${finished}.leases`, 'dead.json'), deadPid());
+    const result = await runVmplan(['gc', '--cache-dir', cache, '--max-age', '1000'], { cwd: folder });
+    expect(result.code, result.stderr).toBe(0);
+    expect(existsSync(join(`${starting}.leases`, 'live.json'))).toBe(true);
+    expect(existsSync(`${finished}.leases`)).toBe(false);
+  });
+});

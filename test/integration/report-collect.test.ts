@@ -340,4 +340,16 @@ describe("a job's diagnostics", () => {
       ['src/util.c', 1, 'warning'],
     ]);
   });
+
+  it('names an error printed in both the guest and the host log once: one annotation per place and message', () => {
+    const snapshot = join(root, 'snapshot');
+    write(join(snapshot, 'src/main.c'), 'int main() {}\n');
+    const error = "/workspace/src/main.c:3:5: error: expected ';' before '}' token\n";
+    jobFile(UNIT, 'guest.log', error);
+    jobFile(UNIT, 'host.log', `starting the VM\n${error}the job failed\n`);
+    const found = jobDiagnostics(layout, RUN, UNIT, snapshot, root, { reports: [] });
+    expect(found.map((one) => [one.path, one.line, one.column, one.message])).toEqual([
+      ['src/main.c', 3, 5, "expected ';' before '}' token"],
+    ]);
+  });
 });

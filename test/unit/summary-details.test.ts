@@ -97,6 +97,30 @@ describe('retried jobs', () => {
     );
   });
 
+  it('lists the flaky jobs first, then the others, each group in plan order', () => {
+    const retried = (job: string, flaky: boolean) =>
+      jobReport({
+        job,
+        status: flaky ? 'passed' : 'failed',
+        flaky,
+        attempts: flaky
+          ? [attempt(1, 'failed', 'x'), attempt(2, 'passed', null)]
+          : [attempt(1, 'failed', 'x'), attempt(2, 'failed', 'x')],
+      });
+    const summary = lines(
+      buildSummary(
+        report([retried('lint', false), retried('unit', true), retried('e2e', false), retried('docs', true)]),
+      ),
+    );
+    const at = summary.indexOf('**Retried jobs** (2 flaky):');
+    expect(summary.slice(at + 1, at + 5).map((line) => line.split(':')[0])).toEqual([
+      '- `unit` — flaky',
+      '- `docs` — flaky',
+      '- `lint`',
+      '- `e2e`',
+    ]);
+  });
+
   it('caps the list at 200 jobs', () => {
     const many = Array.from({ length: 201 }, (_, i) =>
       jobReport({

@@ -118,4 +118,27 @@ describe('the summary test sections', () => {
       'Flaky',
     );
   });
+
+  it('flaky tests at the limit: 50 listed and no note; 51 listed as 50 and one more', () => {
+    const flaky = (count: number) =>
+      summary({
+        total: count,
+        passed: count,
+        flaky: Array.from({ length: count }, (_, i) => ({
+          test: `t${i}`,
+          suite: 's',
+          history: ['failed', 'passed'] as ('failed' | 'passed')[],
+        })),
+      });
+    const rows = (text: string) => text.match(/^\| `[ab]` \| t\d+ \| ❌ → ✅ \|$/gm)?.length;
+    const fifty = build([{ job: 'a', status: 'passed', tests: flaky(50) }]);
+    expect(rows(fifty)).toBe(50);
+    expect(fifty).not.toContain('more flaky test(s)');
+    const fiftyOne = build([
+      { job: 'a', status: 'passed', tests: flaky(30) },
+      { job: 'b', status: 'passed', tests: flaky(21) },
+    ]);
+    expect(rows(fiftyOne)).toBe(50);
+    expect(fiftyOne).toContain('_1 more flaky test(s)._');
+  });
 });

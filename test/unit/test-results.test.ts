@@ -498,6 +498,23 @@ describe('the check run and the terminal', () => {
       '  and 1 more failed test(s)',
     ]);
   });
+
+  it('the terminal: no control character from a report in a failed or flaky test or a problem, C1 and DEL too', () => {
+    // A report's names and a report file's name are the job's: ESC, the 8-bit CSI (U+009B) and DEL become spaces.
+    const hostile: TestSummary = {
+      ...tests,
+      failed: 1,
+      failures: [{ ...tests.failures[0]!, test: 'evil\u009b2Jname\u007f', file: null, message: null }],
+      flaky: [{ test: 'shaky\u001b]0;owned\u0007', suite: 's', history: ['failed', 'passed'] }],
+      problems: ['out/\u001b[31mred\u009bm.xml: not JUnit XML'],
+    };
+    expect(testLines([jobReport({ tests: hostile })])).toEqual([
+      'Tests of unit: 1 passed, 1 failed, 1 skipped in 287 ms',
+      '  ✗ evil 2Jname ',
+      '  ~ flaky: shaky ]0;owned  (failed, passed)',
+      '  ! out/ [31mred m.xml: not JUnit XML',
+    ]);
+  });
 });
 
 describe('finding report files in the repository', () => {
