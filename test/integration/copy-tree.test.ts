@@ -24,6 +24,7 @@ import { copyTree } from '../../src/workspace/copy-tree.js';
 import { createExcluder } from '../../src/workspace/exclude.js';
 import { canMountBtrfs, mountLoopBtrfs } from '../support/btrfs.js';
 import { REPO_ROOT, TSX_LOADER } from '../support/cli.js';
+import { writeTree } from '../support/git-tree.js';
 import { commandWorks, prerequisite } from '../support/prerequisites.js';
 import { withTmpfs } from '../support/tmpfs.js';
 
@@ -328,17 +329,14 @@ describe.each(['gnu-cp', 'node'] as const)('copyTree with the %s engine, at its 
 
   it('leaves dot files out by a glob as well: *.pem takes .key.pem, secrets/* takes secrets/.env', async () => {
     const source = join(folder, `dots-${engine}`);
-    for (const [path, content] of Object.entries({
+    writeTree(source, {
       'a.txt': 'kept',
       'cert.pem': 'x',
       'conf/.key.pem': 'private',
       'secrets/.env': 'TOKEN=1',
       'secrets/plain': 'p',
       '.github/ci.yml': 'kept',
-    })) {
-      mkdirSync(join(source, path, '..'), { recursive: true });
-      writeFileSync(join(source, path), content);
-    }
+    });
     const target = join(folder, `dots-${engine}-copy`);
     await copyTree(source, target, { engine, exclude: createExcluder(['*.pem', 'secrets/*']) });
     const copied = readdirSync(target, { recursive: true, withFileTypes: true })
@@ -474,15 +472,12 @@ describe.skipIf(
       const base = mkdtempSync(join(tmpdir(), 'vmplan-copy-unprivileged-'));
       try {
         const source = join(base, 'source');
-        for (const [path, content] of Object.entries({
+        writeTree(source, {
           'locked/a.txt': 'a',
           'locked/inner/b.txt': 'b',
           'locked/skip.tmp': 'excluded',
           'open/c.txt': 'c',
-        })) {
-          mkdirSync(join(source, path, '..'), { recursive: true });
-          writeFileSync(join(source, path), content);
-        }
+        });
         execFileSync('chown', ['-R', 'nobody:', base]);
         chmodSync(join(source, 'locked/inner'), 0o555);
         chmodSync(join(source, 'locked'), 0o555);
