@@ -453,3 +453,44 @@ describe('collecting names that are not UTF-8', () => {
     expect(filesUnder(join(root, 'job'))).toEqual(['artifacts/out/good.txt']);
   });
 });
+
+describe('collecting what two globs both name', () => {
+  it('brings a file two globs match once, lists it once and charges it once', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-collect-twice-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    mkdirSync(join(root, 'out'));
+    writeFileSync(join(root, 'out/app'), 'binary');
+    writeFileSync(join(root, 'out/other'), 'other');
+    const budget = collectBudget(1024 * 1024, 10);
+    const got = await collectMatches(root, ['out/app', 'out/*'], join(root, 'copy'), [], budget);
+    expect(got.paths).toEqual(['out/app', 'out/other']);
+    expect(got.refused).toEqual([]);
+    expect(budget.files).toBe(8);
+    // Charged what each occupies: its data, at most its blocks.
+    const occupies = (path: string) => Math.min(statSync(path).size, statSync(path).blocks * 512);
+    expect(budget.bytes).toBe(
+      1024 * 1024 - occupies(join(root, 'out/app')) - occupies(join(root, 'out/other')),
+    );
+  });
+
+  it('names an entry whose name is not UTF-8 once, however many globs match it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmplan-collect-twice-names-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    writeFileSync(Buffer.from(join(root, 'r-\xff.xml'), 'latin1'), '<testsuite/>');
+    writeFileSync(join(root, 'r-ok.xml'), '<testsuite/>');
+    const got = await collectMatches(root, ['*.xml', 'r-*', '**/*.xml'], `${root}-copy`);
+    onTestFinished(() => rmSync(`${root}-copy`, { recursive: true, force: true }));
+    expect(got.refused).toEqual([
+      { path: 'r-\uFFFD.xml', why: 'its name is not UTF-8 (only UTF-8 names are brought back)' },
+    ]);
+    expect(got.paths).toEqual(['r-ok.xml']);
+  });
+
+  it('a wildcard glob matches dot files and dot folders, as a GitHub glob does', async () => {
+    const root = workspace('dot-wildcards');
+    const destination = join(folder, 'dot-wildcards-out');
+    const got = await collectMatches(root, ['**/*.xml'], destination);
+    expect([...got.paths].sort()).toEqual(['.hidden/report.xml', 'reports/deep/e2e.xml', 'reports/unit.xml']);
+    expect(filesUnder(destination)).toContain('.hidden/report.xml');
+  });
+});
