@@ -20,7 +20,7 @@ const downloads = mkdtempSync(join(tmpdir(), 'vmplan-report-in-process-'));
 
 beforeAll(async () => {
   services = await startGitHubServices({ apiListsArtifacts: true });
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await services?.stop();
@@ -71,6 +71,12 @@ jobs:
     const artifact = services.twirp.artifacts.find(
       (a) => a.runBackendId === `run-${runId}` && a.name.startsWith('vmplan-plan-'),
     )!;
+    // The plan's outputs name its artifact and link it on this run's page.
+    expect(planned.outputs).toMatchObject({
+      'plan-artifact-id': artifact.id,
+      'plan-artifact-name': artifact.name,
+      'plan-artifact-url': `https://github.com/acme/widgets/actions/runs/${runId}/artifacts/${artifact.id}`,
+    });
     const planFile = join(downloads, artifact.name);
     writeFileSync(
       planFile,

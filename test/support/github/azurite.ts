@@ -24,7 +24,8 @@ export async function startAzurite(): Promise<Azurite> {
   );
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`Azurite did not start: ${output}`)), 30_000);
+    // A safety net below the hooks' timeout, not a measurement: on a loaded machine Azurite takes far longer than 3 s.
+    const timer = setTimeout(() => reject(new Error(`Azurite did not start: ${output}`)), 170_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       const match = /listens on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
