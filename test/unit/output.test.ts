@@ -201,12 +201,21 @@ describe('JobLog', () => {
 
   it('strips only a carriage return that ends a line, and writes nothing after close', async () => {
     const path = join(folder, 'cr.log');
-    const log = new JobLog(path, new Masker([]), undefined);
+    const live: string[] = [];
+    const failures: unknown[] = [];
+    const log = new JobLog(path, new Masker([]), { write: (text) => void live.push(text) }, false, (error) =>
+      failures.push(error),
+    );
     await pipeline(Readable.from([Buffer.from('a\rb\r\n\r\n')]), log.input());
     await log.close();
     await log.close();
+    // A line after the job ended (a late note) goes nowhere: not live, and not into the closed file — where it
+    // would fail the write and be taken for a log that cannot be written (the job's infrastructure problem).
     await log.note('too late');
+    await new Promise((resolve) => setImmediate(resolve));
     expect(readFileSync(path, 'utf8')).toBe('a\rb\n\n');
+    expect(live.join('')).toBe('a\rb\n\n');
+    expect(failures).toEqual([]);
   });
 
   it('cuts a line only once it is longer than the limit', async () => {

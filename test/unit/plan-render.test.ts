@@ -176,3 +176,44 @@ Requires
     );
   });
 });
+
+describe('renderPlan: long commands', () => {
+  it('keeps a first line of 80 characters whole and cuts one of 81 to 77 and "..."', () => {
+    const eighty = `echo ${'x'.repeat(75)}`;
+    const eightyOne = `echo ${'y'.repeat(76)}`;
+    const plan = buildPlan(
+      jobs(
+        `version: 1\ndefaults: { executor: host }\njobs:\n  a: { run: "${eighty}" }\n  b: { run: "${eightyOne}" }\n`,
+      ),
+      context(),
+    );
+    const text = renderPlan(plan);
+    expect(text).toContain(`  $ ${eighty}\n`);
+    expect(text).toContain(`  $ ${eightyOne.slice(0, 77)}...\n`);
+    expect(text).not.toContain(eightyOne);
+  });
+});
+
+describe('renderPlan: matrix jobs', () => {
+  it('lists matrix jobs by name, whatever stage their variants run in', () => {
+    // "zeta" runs first (stage 1) and "alpha" needs it (stage 2): the plan meets zeta first, the list names alpha first.
+    const plan = buildPlan(
+      jobs(`version: 1
+defaults: { executor: host }
+jobs:
+  zeta:
+    matrix: { n: [1, 2] }
+    run: echo \${{ matrix.n }}
+  alpha:
+    matrix: { m: [x] }
+    run: echo \${{ matrix.m }}
+    needs: zeta
+`),
+      context(),
+    );
+    const text = renderPlan(plan);
+    expect(text).toContain(
+      'Matrix jobs\n  alpha (1 variant(s))\n    alpha-x  alpha (x)\n  zeta (2 variant(s))\n    zeta-n-1  zeta (n 1)\n',
+    );
+  });
+});
