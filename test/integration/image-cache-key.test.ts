@@ -73,6 +73,23 @@ describe("a build image's cache key", () => {
     );
   });
 
+  it('reads the files its command names, never the files it writes (redirections, tee, tee -a)', () => {
+    const root = join(folder, 'writes');
+    write(root, {
+      'scripts/make.sh': 'make',
+      'notes.txt': 'notes',
+      'out.log': '',
+      'also.log': '',
+      'plain.log': '',
+    });
+    expect(
+      filesNamedIn(
+        'bash scripts/make.sh --fast notes.txt > out.log 2>&1 | tee -a also.log; cat notes.txt | tee plain.log',
+        root,
+      ),
+    ).toEqual(['notes.txt', 'scripts/make.sh']);
+  });
+
   it("never reads git's folder, node_modules or .vmplan into it, whatever the inputs match", async () => {
     const root = join(folder, 'skipped');
     write(root, {

@@ -53,6 +53,9 @@ beforeAll(async () => {
         'www-authenticate': `Bearer realm="http://${internal.host}/token",service="x",scope="${SECRET}"`,
       });
       response.end();
+    } else if (path.includes('/manifests/coded')) {
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ errors: [{ code: SECRET, message: 'm' }] }));
     } else if (path.includes('/manifests/html')) {
       response.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
       response.end(`<html>${SECRET}</html>`);
@@ -108,6 +111,9 @@ describe("a registry's realm, redirects and answers do not steer the runner", ()
     const missing = (await client.getManifest('gone').catch((caught: unknown) => caught)) as Error;
     expect(missing.message).toMatch(/: HTTP 404 \(MANIFEST_UNKNOWN\)$/);
     expect(missing.message).not.toContain(SECRET);
+    // An error code the distribution spec does not name is the registry's text too: only the status is kept.
+    const coded = (await client.getManifest('coded').catch((caught: unknown) => caught)) as Error;
+    expect(coded.message).toMatch(/\/manifests\/coded: HTTP 404$/);
     const html = (await pullGuestImage(client, 'html', join(folder, 'out'), join(folder, 'blobs')).catch(
       (caught: unknown) => caught,
     )) as Error;

@@ -424,6 +424,21 @@ describe("a VM job's guest folder (what the guest agent reads)", () => {
     expect(readFileSync(join(folder, 'command.sh'), 'utf8')).toBe('make\n');
   });
 
+  it('tells run-as-root and writable-workspace apart: each is its own choice', () => {
+    const env = (options: string) =>
+      sourced(
+        join(write(`  unit: { run: make, image: guest, executor: qemu, ${options} }\n`, {}), 'job.env'),
+      );
+    expect(env('writable-workspace: true')).toMatchObject({
+      VMPLAN_RUN_AS_ROOT: '0',
+      VMPLAN_WRITABLE_WORKSPACE: '1',
+    });
+    expect(env('run-as-root: true')).toMatchObject({
+      VMPLAN_RUN_AS_ROOT: '1',
+      VMPLAN_WRITABLE_WORKSPACE: '0',
+    });
+  });
+
   it('gives an interactive shell no secrets: no secrets.env at all, and the guest told it is a shell', () => {
     const job = '  unit: { run: make, image: guest, executor: qemu, secrets: [TOKEN] }\n';
     const shell = write(job, { shell: true }, { TOKEN: 's3cret' });
