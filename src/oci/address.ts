@@ -56,6 +56,17 @@ export class PrivateAddressError extends Error {
   }
 }
 
+/**
+ * Whether a name whose addresses are `addresses` may be connected to: only when it has some and `problem` finds
+ * fault with none. One refused address refuses the name (a name can answer a public and a private address).
+ */
+export function namedAddressesAllowed(
+  addresses: readonly string[],
+  problem: (address: string) => string | undefined,
+): boolean {
+  return addresses.length > 0 && addresses.every((address) => problem(address) === undefined);
+}
+
 type LookupCallback = (
   error: NodeJS.ErrnoException | null,
   address: string | LookupAddress[],
@@ -71,7 +82,12 @@ export function lookupRefusing(problem: (address: string) => string | undefined)
   return (hostname: string, options: { all?: boolean; family?: number }, callback: LookupCallback): void => {
     lookup(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => {
       if (error !== null) return callback(error, []);
-      if (addresses.length === 0 || addresses.some((entry) => problem(entry.address) !== undefined))
+      if (
+        !namedAddressesAllowed(
+          addresses.map((entry) => entry.address),
+          problem,
+        )
+      )
         return callback(new PrivateAddressError(hostname), []);
       if (options.all === true) return callback(null, addresses);
       const first = addresses[0]!;

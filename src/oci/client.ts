@@ -64,9 +64,7 @@ export class RegistryClient {
   ) {}
 
   private get base(): string {
-    const host = this.reference.registry;
-    const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
-    return `${loopback ? 'http' : 'https'}://${host}/v2/${this.reference.repository}`;
+    return registryBase(this.reference);
   }
 
   /** Whether the registry has a blob. */
@@ -282,6 +280,13 @@ export class RegistryClient {
       throw new RegistryError(`${realm.host} gave no token`, response.status, 'UNAUTHORIZED');
     return `Bearer ${token}`;
   }
+}
+
+/** The URL of a repository's API: plain http for a loopback registry only, https for every other. */
+export function registryBase(reference: Pick<ImageReference, 'registry' | 'repository'>): string {
+  const host = reference.registry;
+  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
+  return `${loopback ? 'http' : 'https'}://${host}/v2/${reference.repository}`;
 }
 
 /**

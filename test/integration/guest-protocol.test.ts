@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import {
+  appendFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -233,6 +234,30 @@ describe('following guest.log (the guest writes it)', () => {
     expect((await followed(join(dir, 'guest.log'))).toString()).toBe('job output\n');
     symlinkSync(join(dir, 'host-secret'), join(dir, 'linked.log'));
     expect((await followed(join(dir, 'linked.log'))).toString()).toBe('');
+  });
+
+  it('copies what the guest wrote last, just before the VM stopped, once the stop is known', async () => {
+    const dir = mkdtempSync(join(folder, 'follow-'));
+    const log = join(dir, 'guest.log');
+    writeFileSync(log, 'first\n');
+    const into = new PassThrough();
+    const chunks: Buffer[] = [];
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    // Once the first line is copied (and the follower is waiting for more), the guest writes its last line and
+    // the VM stops at once: no poll comes between them.
+    into.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      if (chunks.length === 1)
+        setImmediate(() => {
+          appendFileSync(log, 'last\n');
+          stop();
+        });
+    });
+    await followFile(log, into, stopped);
+    expect(Buffer.concat(chunks).toString()).toBe('first\nlast\n');
   });
 
   it('stops at log-bytes with one line saying where it was cut, however long the file is', async () => {

@@ -9,6 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { filesNamedIn, ImageCache, imageCacheKey, matchingFiles } from '../../src/images/cache.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { PrepareNode } from '../../src/plan/schema.js';
+import { sha256 } from '../../src/util/canonical-json.js';
+import { VMPLAN_VERSION } from '../../src/version.js';
 import { context, jobs } from '../support/jobs.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-image-cache-key-'));
@@ -53,6 +55,39 @@ describe("a build image's cache key", () => {
       keys.push((await imageCacheKey(node, root)).key);
     }
     expect(new Set(keys).size).toBe(4);
+  });
+
+  it("is keyed by vmplan's version when its command runs vmplan's own builder, wherever in the command", async () => {
+    // vmplan's scripts and guest agent go into such an image: a new vmplan must build it again.
+    const root = join(folder, 'builder');
+    mkdirSync(root, { recursive: true });
+    const version = { path: `vmplan ${VMPLAN_VERSION}`, sha256: sha256(VMPLAN_VERSION) };
+    for (const run of [
+      'vmplan image build debian --out "$VMPLAN_IMAGE_OUT"',
+      'cd ci && vmplan image build debian --out "$VMPLAN_IMAGE_OUT"',
+      'npx vmplan image build debian --out "$VMPLAN_IMAGE_OUT"',
+    ])
+      expect((await imageCacheKey(buildNode(run, []), root)).inputs, run).toEqual([version]);
+    expect((await imageCacheKey(buildNode('./myvmplan.sh "$VMPLAN_IMAGE_OUT"', []), root)).inputs).toEqual(
+      [],
+    );
+  });
+
+  it('reads the files its command names, never the files it writes (redirections, tee, tee -a)', () => {
+    const root = join(folder, 'writes');
+    write(root, {
+      'scripts/make.sh': 'make',
+      'notes.txt': 'notes',
+      'out.log': '',
+      'also.log': '',
+      'plain.log': '',
+    });
+    expect(
+      filesNamedIn(
+        'bash scripts/make.sh --fast notes.txt > out.log 2>&1 | tee -a also.log; cat notes.txt | tee plain.log',
+        root,
+      ),
+    ).toEqual(['notes.txt', 'scripts/make.sh']);
   });
 
   it("never reads git's folder, node_modules or .vmplan into it, whatever the inputs match", async () => {

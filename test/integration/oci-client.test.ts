@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digestOf, RegistryClient, RegistryError } from '../../src/oci/client.js';
+import { digestOf, RegistryClient, RegistryError, registryBase } from '../../src/oci/client.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { commandWorks, prerequisite } from '../support/prerequisites.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
@@ -134,5 +134,34 @@ describe('image references', () => {
     expect(() => parseReference('ghcr.io/org/guest')).toThrow('no tag or digest');
     expect(() => parseReference('ghcr.io/Org/guest:1')).toThrow('is not a repository name');
     expect(() => parseReference('ghcr.io/org/guest@sha256:abc')).toThrow('is not a sha256 digest');
+  });
+
+  it('takes a digest alone (no tag), and a tag of up to 128 characters', () => {
+    const digest = `sha256:${'b'.repeat(64)}`;
+    expect(parseReference(`ghcr.io/org/guest@${digest}`)).toEqual({
+      registry: 'ghcr.io',
+      repository: 'org/guest',
+      tag: undefined,
+      digest,
+    });
+    const longest = `v${'1'.repeat(127)}`;
+    expect(parseReference(`ghcr.io/org/guest:${longest}`).tag).toBe(longest);
+    expect(() => parseReference(`ghcr.io/org/guest:${longest}2`)).toThrow(`"${longest}2" is not a valid tag`);
+  });
+});
+
+describe('the URL a registry is spoken to at', () => {
+  it('plain http for a loopback registry only; https for every other name, however it ends', () => {
+    const base = (registry: string) => registryBase({ registry, repository: 'acme/guest' });
+    expect(base('localhost:5000')).toBe('http://localhost:5000/v2/acme/guest');
+    expect(base('127.0.0.1:5000')).toBe('http://127.0.0.1:5000/v2/acme/guest');
+    expect(base('[::1]:5000')).toBe('http://[::1]:5000/v2/acme/guest');
+    expect(base('ghcr.io')).toBe('https://ghcr.io/v2/acme/guest');
+    // Names that only end like a loopback host are someone's server: a login goes there over TLS.
+    expect(base('mylocalhost:5000')).toBe('https://mylocalhost:5000/v2/acme/guest');
+    expect(base('registry.localhost.example.com')).toBe(
+      'https://registry.localhost.example.com/v2/acme/guest',
+    );
+    expect(base('x127.0.0.1:5000')).toBe('https://x127.0.0.1:5000/v2/acme/guest');
   });
 });

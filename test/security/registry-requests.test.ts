@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobsFile } from '../../src/config/schema.js';
 import { resolveOciTags } from '../../src/context/oci-tags.js';
-import { addressProblem } from '../../src/oci/address.js';
+import { addressProblem, namedAddressesAllowed } from '../../src/oci/address.js';
 import { digestOf, RegistryClient, realmProblem } from '../../src/oci/client.js';
 import {
   GUEST_ARTIFACT_TYPE,
@@ -53,6 +53,9 @@ beforeAll(async () => {
         'www-authenticate': `Bearer realm="http://${internal.host}/token",service="x",scope="${SECRET}"`,
       });
       response.end();
+    } else if (path.includes('/manifests/coded')) {
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ errors: [{ code: SECRET, message: 'm' }] }));
     } else if (path.includes('/manifests/html')) {
       response.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
       response.end(`<html>${SECRET}</html>`);
@@ -108,6 +111,9 @@ describe("a registry's realm, redirects and answers do not steer the runner", ()
     const missing = (await client.getManifest('gone').catch((caught: unknown) => caught)) as Error;
     expect(missing.message).toMatch(/: HTTP 404 \(MANIFEST_UNKNOWN\)$/);
     expect(missing.message).not.toContain(SECRET);
+    // An error code the distribution spec does not name is the registry's text too: only the status is kept.
+    const coded = (await client.getManifest('coded').catch((caught: unknown) => caught)) as Error;
+    expect(coded.message).toMatch(/\/manifests\/coded: HTTP 404$/);
     const html = (await pullGuestImage(client, 'html', join(folder, 'out'), join(folder, 'blobs')).catch(
       (caught: unknown) => caught,
     )) as Error;
@@ -278,6 +284,17 @@ describe("an untrusted run's redirects: each target checked, credentials kept to
     expect((await fetch(`${privateOrigin}/metadata`)).status).toBe(200);
   });
 
+  it('checks an IPv6 literal before connecting, as written in a URL ([::1], [::ffff:127.0.0.2], [fe80::1])', async () => {
+    // Node connects to an IP literal without a name lookup: the brackets must come off for the check to see it.
+    for (const host of ['[::1]', '[::ffff:127.0.0.2]', '[fe80::1]'])
+      await expect(
+        guardedFetch(new URL(`http://${host}:9/v2/`), { method: 'GET', headers: {} }, publicHere),
+      ).rejects.toMatchObject({
+        code: 'EVMPLAN_NOT_PUBLIC',
+        message: `${new URL(`http://${host}/`).hostname} is not a public address (loopback, private, link-local or reserved)`,
+      });
+  });
+
   it('drops the Authorization header when a redirect leaves the origin, keeps it within the origin', async () => {
     seen.length = 0;
     expect((await get('/to-other')).status).toBe(200);
@@ -340,6 +357,15 @@ describe('the rules, on their own', () => {
       expect(addressProblem(address), address).toBeUndefined();
   });
 
+  it('a name is refused when any one of its addresses is (DNS that answers a public and a private address)', () => {
+    expect(
+      namedAddressesAllowed(['93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c'], addressProblem),
+    ).toBe(true);
+    expect(namedAddressesAllowed(['93.184.215.14', '169.254.169.254'], addressProblem)).toBe(false);
+    expect(namedAddressesAllowed(['127.0.0.1', '93.184.215.14'], addressProblem)).toBe(false);
+    expect(namedAddressesAllowed([], addressProblem)).toBe(false);
+  });
+
   it("a realm is the registry's own origin or a known public token service", () => {
     const ok = (registry: string, realm: string) => realmProblem(new URL(registry), new URL(realm));
     expect(ok('https://ghcr.io/v2/org/guest', 'https://ghcr.io/token')).toBeUndefined();
@@ -350,6 +376,66 @@ describe('the rules, on their own', () => {
     expect(ok('https://registry-1.docker.io/v2/x', 'http://auth.docker.io/token')).toBeDefined();
     expect(ok('http://127.0.0.1:5000/v2/x', 'http://127.0.0.1:5001/token')).toBeDefined();
     expect(ok('https://ghcr.io/v2/org/guest', 'https://user:pw@ghcr.io/token')).toBeDefined();
+    // A user name alone, or a password alone, is a login in the URL all the same.
+    expect(ok('https://ghcr.io/v2/org/guest', 'https://user@ghcr.io/token')).toBeDefined();
+    expect(ok('https://ghcr.io/v2/org/guest', 'https://:pw@ghcr.io/token')).toBeDefined();
+    // A known token service only on its standard https port: another port is another service.
+    expect(ok('https://registry-1.docker.io/v2/x', 'https://auth.docker.io:8443/token')).toBeDefined();
+  });
+});
+
+describe("a bearer login: what the registry's own token service is asked, and what the registry then gets", () => {
+  const requests: { path: string; authorization: string | undefined }[] = [];
+  let token = 'tok-123';
+  let host = '';
+  let server: Server;
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      requests.push({ path: request.url ?? '', authorization: request.headers.authorization });
+      if ((request.url ?? '').startsWith('/token')) {
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
+      } else if (request.headers.authorization !== `Bearer ${token}`) {
+        response
+          .writeHead(401, {
+            'www-authenticate': `Bearer realm="http://${host}/token",service="registry.test"`,
+          })
+          .end();
+      } else response.writeHead(200, { 'content-type': MEDIA.manifest }).end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => server.close());
+
+  it('asks the realm for this repository, pull and push, with the login; then sends the registry the token alone', async () => {
+    requests.length = 0;
+    const client = new RegistryClient(
+      { registry: host, repository: 'acme/guest' },
+      { username: 'ci', password: 'pw' },
+    );
+    expect((await client.getManifest('1')).bytes.toString()).toBe('{}');
+    expect(requests).toEqual([
+      { path: '/v2/acme/guest/manifests/1', authorization: undefined },
+      {
+        path: '/token?service=registry.test&scope=repository%3Aacme%2Fguest%3Apull%2Cpush',
+        authorization: `Basic ${Buffer.from('ci:pw').toString('base64')}`,
+      },
+      { path: '/v2/acme/guest/manifests/1', authorization: 'Bearer tok-123' },
+    ]);
+  });
+
+  it('refuses a token that is not one printable word (it would go into a header), asking the registry nothing more', async () => {
+    for (const bad of ['two words', 'tab\there', 'caf\u00e9']) {
+      token = bad;
+      requests.length = 0;
+      const client = new RegistryClient({ registry: host, repository: 'acme/guest' }, undefined);
+      await expect(client.getManifest('1')).rejects.toThrow(`${host} gave no token`);
+      expect(requests.map((request) => request.path.split('?')[0])).toEqual([
+        '/v2/acme/guest/manifests/1',
+        '/token',
+      ]);
+    }
+    token = 'tok-123';
   });
 });
 

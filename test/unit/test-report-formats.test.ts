@@ -6,7 +6,7 @@ import { relativizer } from '../../src/parsers/diagnostics/parse.js';
 import { goJson } from '../../src/parsers/formats/go-json.js';
 import { tap } from '../../src/parsers/formats/tap.js';
 import type { TestReport } from '../../src/parsers/model.js';
-import { testFailureDiagnostics } from '../../src/parsers/test-diagnostics.js';
+import { testFailureDiagnostics, testLocation } from '../../src/parsers/test-diagnostics.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../fixtures/tool-output/${name}`, import.meta.url), 'utf8');
@@ -161,6 +161,42 @@ describe('go test -json', () => {
         'Add(2, 2) = 4, want 5\n\ncalc_test.go:21: Add(2, 2) = 4, want 5',
       ],
     ]);
+  });
+
+  it("keeps a failure in its package's file when the repository root has a file of the same name", () => {
+    // A root package's calc_test.go next to calc/calc_test.go: Go prints both as calc_test.go.
+    const both = new Set([...repository, 'calc_test.go']);
+    const places = testFailureDiagnostics(
+      'go',
+      report,
+      relativizer(['/workspace'], (path) => both.has(path)),
+    ).map((d) => [d.path, d.line]);
+    expect(places).toEqual([
+      ['calc/calc_test.go', 13],
+      ['calc/calc_test.go', 21],
+    ]);
+    expect(report.suites[1]!.cases.find((c) => c.name === 'TestMul')?.file).toBe(
+      'example.com/demo/calc/calc_test.go',
+    );
+  });
+
+  it("places a Go panic on its stack frame's repository file, a path with folders (not a bare file name)", () => {
+    const files = new Set([...repository, 'calc/helper.go']);
+    const place = testLocation(
+      {
+        name: 'TestPanics',
+        classname: 'example.com/demo/calc',
+        status: 'failed',
+        durationMs: null,
+        message: 'panic: boom',
+        details:
+          'panic: boom\n\ngoroutine 7 [running]:\nexample.com/demo/calc.helper()\n\t/workspace/calc/helper.go:7 +0x1d\n',
+        file: null,
+        line: null,
+      },
+      relativizer(['/workspace'], (path) => files.has(path)),
+    );
+    expect(place).toEqual({ path: 'calc/helper.go', line: 7 });
   });
 
   it("reads newer Go's build failures as events, and a test that never ended as errored", () => {

@@ -1,7 +1,15 @@
 // The pure pieces of the VM executors at their edges: the spec a job's VM gets, the hypervisors' command lines
 // for what the main tests leave out, the environment a job inherits, and result.json read as hostile input.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -414,6 +422,58 @@ describe("a VM job's guest folder (what the guest agent reads)", () => {
     for (const name of ['env', 'job.env', 'command.sh'])
       expect([name, readFileSync(join(folder, name), 'utf8').includes('s3cr')]).toEqual([name, false]);
     expect(readFileSync(join(folder, 'command.sh'), 'utf8')).toBe('make\n');
+  });
+
+  it('tells run-as-root and writable-workspace apart: each is its own choice', () => {
+    const env = (options: string) =>
+      sourced(
+        join(write(`  unit: { run: make, image: guest, executor: qemu, ${options} }\n`, {}), 'job.env'),
+      );
+    expect(env('writable-workspace: true')).toMatchObject({
+      VMPLAN_RUN_AS_ROOT: '0',
+      VMPLAN_WRITABLE_WORKSPACE: '1',
+    });
+    expect(env('run-as-root: true')).toMatchObject({
+      VMPLAN_RUN_AS_ROOT: '1',
+      VMPLAN_WRITABLE_WORKSPACE: '0',
+    });
+  });
+
+  it('gives an interactive shell no secrets: no secrets.env at all, and the guest told it is a shell', () => {
+    const job = '  unit: { run: make, image: guest, executor: qemu, secrets: [TOKEN] }\n';
+    const shell = write(job, { shell: true }, { TOKEN: 's3cret' });
+    expect(existsSync(join(shell, 'secrets.env'))).toBe(false);
+    expect(sourced(join(shell, 'job.env')).VMPLAN_SHELL).toBe('1');
+    // The job itself (the control) gets its secret, and no shell.
+    const run = write(job, {}, { TOKEN: 's3cret' });
+    expect(sourced(join(run, 'secrets.env'))).toMatchObject({ TOKEN: 's3cret' });
+    expect(sourced(join(run, 'job.env')).VMPLAN_SHELL).toBe('0');
+  });
+
+  it('names what the guest collects, each list from its own field, and where each cache goes', () => {
+    const env = sourced(
+      join(
+        write(
+          `  unit:
+    run: make
+    image: guest
+    executor: qemu
+    artifacts: ['dist/**/*.tgz']
+    reports: { junit: [out/junit.xml] }
+    outputs: ['build/{bin,lib}/']
+    caches: { npm: /home/vmplan/.npm, cargo: /root/.cargo }
+`,
+          {},
+        ),
+        'job.env',
+      ),
+    );
+    expect(env).toMatchObject({
+      VMPLAN_COLLECT_ARTIFACTS: './dist/*.tgz',
+      VMPLAN_COLLECT_REPORTS: './out/junit.xml',
+      VMPLAN_COLLECT_OUTPUTS: './build/*',
+    });
+    expect(env.VMPLAN_CACHES?.split('\n').sort()).toEqual(['cargo /root/.cargo', 'npm /home/vmplan/.npm']);
   });
 });
 
