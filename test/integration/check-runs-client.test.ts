@@ -201,6 +201,23 @@ describe('an API that refuses or fails', () => {
     }
   });
 
+  it('a 404 (no checks API for this repository or token) turns them off too, with one warning, and no request after', async () => {
+    // Under a path the fake does not serve, every check-run request is answered 404 Not Found.
+    const before = fake.requests.length;
+    const { checks, warnings } = client({ at: `${url}/gone` });
+    await Promise.all(
+      ['a', 'b'].map((job) => checks.started(job, checkRunStart(job), '2026-12-07T10:00:00Z')),
+    );
+    const asked = fake.requests.length;
+    expect(asked - before).toBe(2);
+    await checks.finished('a', checkRunCompletion(jobReport({ job: 'a' }), []), '2026-12-07T10:00:01Z');
+    expect(await checks.cancelUnfinished('2026-12-07T10:00:02Z')).toBe(0);
+    expect(fake.requests.length).toBe(asked);
+    expect(warnings).toEqual([
+      'check runs are off: the token cannot write checks (404); results are in the job summary and annotations. Grant "checks: write" to get one check run per job.',
+    ]);
+  });
+
   it('a request the API rejects warns once and never fails the job; the other jobs still get their runs', async () => {
     const { checks, warnings } = client();
     // A conclusion the Checks API does not know: 422, as GitHub answers.

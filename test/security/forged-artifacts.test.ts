@@ -402,6 +402,19 @@ describe('the rules in-process', () => {
         5,
       ),
     ).resolves.toEqual({ runId: 5, event: 'push', headSha: VICTIM, headRepository: 'acme/widgets' });
+    // A fork deleted after its pull request ran: GitHub answers `head_repository: null`. That is no repository,
+    // never this one, so the run stays a fork's pull request, untrusted.
+    const gone = await fetchWorkflowRun(
+      api({ event: 'pull_request', head_sha: FORK_HEAD, head_repository: null }),
+      where,
+      6,
+    );
+    expect(gone).toEqual({ runId: 6, event: 'pull_request', headSha: FORK_HEAD, headRepository: null });
+    expect(otherRunTrust(gone, 'acme/widgets')).toEqual({
+      trusted: false,
+      reason:
+        'rerunning workflow run 6 (a pull_request run of a repository that is gone: untrusted under trust: auto)',
+    });
     await expect(fetchWorkflowRun(api({ event: 'push', head_sha: 'HEAD' }), where, 5)).rejects.toThrow(
       "cannot tell what workflow run 5 was: GitHub's answer has no valid head_sha (expected a commit id)",
     );
