@@ -36323,6 +36323,13 @@ class PrivateAddressError extends Error {
     }
 }
 /**
+ * Whether a name whose addresses are `addresses` may be connected to: only when it has some and `problem` finds
+ * fault with none. One refused address refuses the name (a name can answer a public and a private address).
+ */
+function namedAddressesAllowed(addresses, problem) {
+    return addresses.length > 0 && addresses.every((address) => problem(address) === undefined);
+}
+/**
  * A `lookup` for `http.request` that resolves a name and refuses it when `problem` (`addressProblem`: not public)
  * finds fault with any of its addresses: the check is made on the addresses the socket then connects to, so a
  * name that resolves differently the second time (DNS rebinding) gains nothing.
@@ -36332,7 +36339,7 @@ function lookupRefusing(problem) {
         (0,external_node_dns_.lookup)(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => {
             if (error !== null)
                 return callback(error, []);
-            if (addresses.length === 0 || addresses.some((entry) => problem(entry.address) !== undefined))
+            if (!namedAddressesAllowed(addresses.map((entry) => entry.address), problem))
                 return callback(new PrivateAddressError(hostname), []);
             if (options.all === true)
                 return callback(null, addresses);
@@ -36461,9 +36468,7 @@ class RegistryClient {
         this.options = options;
     }
     get base() {
-        const host = this.reference.registry;
-        const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
-        return `${loopback ? 'http' : 'https'}://${host}/v2/${this.reference.repository}`;
+        return registryBase(this.reference);
     }
     /** Whether the registry has a blob. */
     async hasBlob(digest) {
@@ -36611,6 +36616,12 @@ class RegistryClient {
             throw new client_RegistryError(`${realm.host} gave no token`, response.status, 'UNAUTHORIZED');
         return `Bearer ${token}`;
     }
+}
+/** The URL of a repository's API: plain http for a loopback registry only, https for every other. */
+function registryBase(reference) {
+    const host = reference.registry;
+    const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
+    return `${loopback ? 'http' : 'https'}://${host}/v2/${reference.repository}`;
 }
 /**
  * Token services that answer for a registry on another host, the few public ones that need it (Docker Hub's).
@@ -44050,8 +44061,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   NA: () => (/* binding */ isVmExecutor)
 });
 
-// UNUSED EXPORTS: bootsArch
-
 // NAMESPACE OBJECT: ./src/executors/table.ts
 var table_namespaceObject = {};
 __nccwpck_require__.r(table_namespaceObject);
@@ -44220,11 +44229,6 @@ function isVmExecutor(name) {
 function defaultExecutorFor(platform) {
     const found = EXECUTORS.find((descriptor) => descriptor.defaultOn.includes(platform));
     return found === undefined ? HOST_EXECUTOR : found.name;
-}
-/** Whether an executor boots guests of an architecture on a host of another (`host`: only the host's own). */
-function bootsArch(name, arch, hostArch) {
-    const archs = descriptorOf(name).guestArchs;
-    return archs === 'host' ? hostArch === undefined || hostArch === arch : archs.includes(arch);
 }
 /** Every executor option, once each (VM executors share some), in listing order. */
 function executorOptions() {

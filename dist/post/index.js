@@ -35731,7 +35731,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   NA: () => (/* binding */ isVmExecutor)
 });
 
-// UNUSED EXPORTS: HOST_EXECUTOR, bootsArch, defaultExecutorFor
+// UNUSED EXPORTS: HOST_EXECUTOR, defaultExecutorFor
 
 // NAMESPACE OBJECT: ./src/executors/table.ts
 var table_namespaceObject = {};
@@ -35901,11 +35901,6 @@ function isVmExecutor(name) {
 function defaultExecutorFor(platform) {
     const found = EXECUTORS.find((descriptor) => descriptor.defaultOn.includes(platform));
     return found === undefined ? HOST_EXECUTOR : found.name;
-}
-/** Whether an executor boots guests of an architecture on a host of another (`host`: only the host's own). */
-function bootsArch(name, arch, hostArch) {
-    const archs = descriptorOf(name).guestArchs;
-    return archs === 'host' ? hostArch === undefined || hostArch === arch : archs.includes(arch);
 }
 /** Every executor option, once each (VM executors share some), in listing order. */
 function executorOptions() {

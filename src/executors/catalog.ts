@@ -1,5 +1,5 @@
 import { InternalError } from '../errors.js';
-import type { ExecutorDescriptor, ExecutorOption, GuestArch } from './descriptor.js';
+import type { ExecutorDescriptor, ExecutorOption } from './descriptor.js';
 import * as table from './table.js';
 
 type Described = (typeof table)[keyof typeof table];
@@ -37,12 +37,6 @@ export function isVmExecutor(name: string): boolean {
 export function defaultExecutorFor(platform: NodeJS.Platform): ExecutorName {
   const found = EXECUTORS.find((descriptor) => descriptor.defaultOn.includes(platform));
   return found === undefined ? HOST_EXECUTOR : (found.name as ExecutorName);
-}
-
-/** Whether an executor boots guests of an architecture on a host of another (`host`: only the host's own). */
-export function bootsArch(name: string, arch: GuestArch, hostArch: GuestArch | undefined): boolean {
-  const archs = descriptorOf(name).guestArchs;
-  return archs === 'host' ? hostArch === undefined || hostArch === arch : archs.includes(arch);
 }
 
 /** Every executor option, once each (VM executors share some), in listing order. */
