@@ -382,6 +382,18 @@ describe('the git checkout a job sees, at its edges', () => {
     expect(gitOut(unknown.target, 'rev-parse', 'HEAD')).toBe(head);
   });
 
+  it('hands jobs an index already refreshed: git sees no file changed that the snapshot did not change', async () => {
+    const root = makeRepository('refreshed');
+    writeTree(root, { 'docs/guide.md': 'changed, not committed' });
+    const { target } = await snapshot(root);
+    // diff-files reads the index as it is, without refreshing it: stale stat data would list every file.
+    // The snapshot's own changes: the edit, and the file deleted before the snapshot.
+    expect(gitOut(target, 'diff-files', '--name-only').trim().split('\n')).toEqual([
+      'docs/guide.md',
+      'src/deleted.ts',
+    ]);
+  });
+
   it("has no hooks, templates or settings of the user's git", async () => {
     const root = makeRepository('no-hooks');
     const { target } = await snapshot(root);
