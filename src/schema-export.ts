@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { JobsFileSchema } from './config/schema.js';
 import { PlanSchema } from './plan/schema.js';
+import { ResultsSchema } from './results/schema.js';
 
 /** The JSON Schemas vmplan publishes, by name. */
-export const PUBLISHED_SCHEMAS = { jobs: JobsFileSchema, plan: PlanSchema } as const;
+export const PUBLISHED_SCHEMAS = { jobs: JobsFileSchema, plan: PlanSchema, results: ResultsSchema } as const;
 /** A published schema's name. */
 export type PublishedSchemaName = keyof typeof PUBLISHED_SCHEMAS;
 

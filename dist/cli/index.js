@@ -4474,12 +4474,657 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./node_modules/zod/v4/core/json-schema-processors.js
+var json_schema_processors = __nccwpck_require__(8439);
+// EXTERNAL MODULE: ./src/config/schema.ts + 2 modules
+var schema = __nccwpck_require__(2293);
+// EXTERNAL MODULE: ./src/plan/schema.ts
+var plan_schema = __nccwpck_require__(7684);
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 6 modules
+var schemas = __nccwpck_require__(6921);
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/iso.js
+var iso = __nccwpck_require__(4377);
+// EXTERNAL MODULE: ./src/executors/catalog.ts + 6 modules
+var catalog = __nccwpck_require__(6051);
+;// CONCATENATED MODULE: ./src/parsers/model.ts
+
+/** How a test case ended. */
+const TestStatusSchema = schemas/* enum */.k5n(['passed', 'failed', 'error', 'skipped']);
+/** One test case of a report, as its tool wrote it (paths as printed, not yet made repository-relative). */
+const TestCaseSchema = schemas/* strictObject */.rej({
+    name: schemas/* string */.YjP(),
+    /** The class, module or suite path the tool groups the case under ("" when none). */
+    classname: schemas/* string */.YjP(),
+    status: TestStatusSchema,
+    durationMs: schemas/* number */.aig().nonnegative().nullable(),
+    /** The failure's one-line message (failed, error) or why it was skipped. */
+    message: schemas/* string */.YjP().nullable(),
+    /** The failure's details: stack trace, diff, captured output. */
+    details: schemas/* string */.YjP().nullable(),
+    file: schemas/* string */.YjP().nullable(),
+    line: schemas/* number */.aig().int().positive().nullable(),
+    /**
+     * How many times the tool itself ran it again after it failed, before this result (Surefire's and nextest's
+     * retries: `<flakyFailure>` when it then passed, `<rerunFailure>` when it failed again).
+     */
+    reruns: schemas/* number */.aig().int().nonnegative().optional(),
+});
+/** A test suite: a named group of cases. */
+const TestSuiteSchema = schemas/* strictObject */.rej({
+    name: schemas/* string */.YjP(),
+    durationMs: schemas/* number */.aig().nonnegative().nullable(),
+    cases: schemas/* array */.YOg(TestCaseSchema),
+});
+/** What one report file says: its suites, in the file's order. */
+const TestReportSchema = schemas/* strictObject */.rej({
+    format: schemas/* string */.YjP(),
+    suites: schemas/* array */.YOg(TestSuiteSchema),
+});
+/** How a case is named in reports: "classname › name", or the name alone (jest-junit repeats it as the class). */
+function testName(testCase) {
+    return testCase.classname === '' || testCase.classname === testCase.name
+        ? testCase.name
+        : `${testCase.classname} › ${testCase.name}`;
+}
+
+;// CONCATENATED MODULE: ./src/parsers/test-diagnostics.ts
+
+/**
+ * Failed and errored test cases as diagnostics: placed by the case's file/line, else by the first repository
+ * location in its failure text, else at the top of the case's file; cases with no repository location are left
+ * out (they have nowhere to point).
+ */
+function testFailureDiagnostics(job, report, relativize, findBySuffix) {
+    const diagnostics = [];
+    for (const suite of report.suites) {
+        for (const testCase of suite.cases) {
+            if (testCase.status !== 'failed' && testCase.status !== 'error')
+                continue;
+            const location = testLocation(testCase, relativize, findBySuffix);
+            if (location === undefined)
+                continue;
+            const name = testName(testCase);
+            diagnostics.push({
+                job,
+                path: location.path,
+                line: location.line,
+                column: undefined,
+                severity: 'error',
+                title: `test failed: ${name}`.slice(0, 255),
+                message: [testCase.message ?? '', (testCase.details ?? '').trim()]
+                    .filter((part) => part !== '')
+                    .join('\n\n') || 'failed',
+                tool: report.format,
+            });
+        }
+    }
+    return diagnostics;
+}
+/** How much of a failure's text is searched for places (its text is the job's: it can be megabytes). */
+const MAX_SCAN = 256 * 1024;
+/** Places looked at per failure. */
+const MAX_PLACES = 64;
+const PATH_LINE = /^(?:file:\/\/)?([\w./@-]+\.[A-Za-z]{1,5}):(\d+)/;
+const JVM_FILE = /^([\w$]+\.(?:java|kt|scala|groovy)):(\d+)$/;
+/**
+ * Places in a failure's text: `path:line` as most tools print it, and JVM stack frames `at pkg.Class.m(File.java:N)`.
+ * Linear in the text: split into tokens and lines first, each matched from its start only (a pattern searched
+ * anywhere in a long run of word characters backtracks quadratically).
+ */
+function placesIn(details, relativize, findBySuffix, goPackage) {
+    const text = details.slice(0, MAX_SCAN);
+    const places = [];
+    const inPackage = goPackage === undefined ? undefined : packageFiles(goPackage, relativize, findBySuffix);
+    for (const token of text.split(/[^\w./@:-]+/)) {
+        const match = PATH_LINE.exec(token);
+        const name = match?.[1];
+        // A Go test's bare file name is its package's file, never a file of that name at the repository root.
+        const path = name === undefined
+            ? undefined
+            : inPackage !== undefined && isBareGoFile(name)
+                ? inPackage(name)
+                : relativize(name);
+        if (path !== undefined)
+            places.push({ path, line: Number(match[2]) });
+        if (places.length >= MAX_PLACES)
+            return places;
+    }
+    if (findBySuffix === undefined)
+        return places;
+    for (const line of text.split('\n')) {
+        const frame = jvmFrame(line.trim());
+        if (frame === undefined)
+            continue;
+        const path = findBySuffix(frame.packagePath === '' ? frame.file : `${frame.packagePath}/${frame.file}`);
+        if (path !== undefined)
+            places.push({ path, line: frame.line, frameClass: frame.frameClass });
+        if (places.length >= MAX_PLACES)
+            break;
+    }
+    return places;
+}
+/** A Go file named without its folder, as Go prints a test's own file (`calc_test.go`). */
+function isBareGoFile(name) {
+    return !name.includes('/') && name.endsWith('.go');
+}
+/**
+ * Go prints a test's own file without its folder (`calc_test.go:12: …`, in go-junit-report's XML too): such a name
+ * is looked up in the test's package, whose import path is the case's classname. Each name once, and at most
+ * MAX_PLACES names per failure: the text is the job's, and each lookup tries up to MAX_TAILS paths.
+ */
+function packageFiles(goPackage, relativize, findBySuffix) {
+    const found = new Map();
+    return (name) => {
+        if (!isBareGoFile(name))
+            return undefined;
+        if (!found.has(name) && found.size < MAX_PLACES)
+            found.set(name, relativizeBySuffix(`${goPackage}/${name}`, relativize, findBySuffix));
+        return found.get(name);
+    };
+}
+/** A Go import path (`example.com/mod/calc`): where a Go test's bare file names live. */
+const GO_IMPORT_PATH = /^[\w.~-]+(\/[\w.~-]+)+$/;
+/** A JVM stack frame `at pkg.Class$Inner.method(File.java:12)`: the class, its package as a path, file, line. */
+function jvmFrame(line) {
+    if (!line.startsWith('at ') || !line.endsWith(')'))
+        return undefined;
+    const open = line.indexOf('(');
+    const location = JVM_FILE.exec(line.slice(open + 1, -1));
+    if (open < 0 || location === null)
+        return undefined;
+    const parts = line.slice(3, open).split('.');
+    if (parts.length < 2 || !parts.every((part) => /^[\w$<>]+$/.test(part)))
+        return undefined;
+    const frameClass = parts.slice(0, -1).join('.').replace(/\$.*$/, '');
+    return {
+        frameClass,
+        packagePath: frameClass.split('.').slice(0, -1).join('/'),
+        file: location[1],
+        line: Number(location[2]),
+    };
+}
+/**
+ * Where a failed test points in the repository: the failing line in the test's own file when its failure text
+ * shows one (the assertion), else the case's file/line; for a case without a file, the stack frame of its own
+ * class (JVM), else the first repository place in its failure text; else the top of its file.
+ */
+function testLocation(testCase, relativize, findBySuffix) {
+    const file = testCase.file === null ? undefined : relativizeBySuffix(testCase.file, relativize, findBySuffix);
+    const goPackage = GO_IMPORT_PATH.test(testCase.classname) ? testCase.classname : undefined;
+    const places = placesIn(testCase.details ?? '', relativize, findBySuffix, goPackage);
+    if (file !== undefined) {
+        const inFile = places.find((place) => place.path === file);
+        if (inFile !== undefined)
+            return { path: inFile.path, line: inFile.line };
+        if (testCase.line !== null)
+            return { path: file, line: testCase.line };
+    }
+    const ownFrame = places.find((place) => place.frameClass === testCase.classname.replace(/\$.*$/, ''));
+    const first = ownFrame ?? places[0];
+    if (first !== undefined)
+        return { path: first.path, line: first.line };
+    return file === undefined ? undefined : { path: file, line: 1 };
+}
+/** Longest tails of a report's relative path tried against the repository. */
+const MAX_TAILS = 16;
+/**
+ * A report's file in the repository: as written, else (for a relative path such as Go's
+ * `example.com/mod/calc/calc_test.go`) the longest tail of it that is a repository file.
+ */
+function relativizeBySuffix(file, relativize, findBySuffix) {
+    const direct = relativize(file);
+    if (direct !== undefined || file.startsWith('/'))
+        return direct;
+    const parts = file.split('/');
+    // At most MAX_TAILS lookups per case: a report (the job's) may name a path of thousands of folders.
+    for (let start = Math.max(1, parts.length - MAX_TAILS); start < parts.length; start++) {
+        const found = relativize(parts.slice(start).join('/'));
+        if (found !== undefined)
+            return found;
+    }
+    return findBySuffix?.(file.replace(/^(\.\/)+/, ''));
+}
+
+;// CONCATENATED MODULE: ./src/parsers/test-summary.ts
+
+
+
+/** Failed tests kept per job (the counts stay exact; the reports themselves are in the logs artifact). */
+const MAX_FAILED_TESTS = 50;
+/** Slowest tests kept per job. */
+const SLOWEST_TESTS = 5;
+/** Longest failure message kept. */
+const MAX_MESSAGE = 1000;
+/** Longest failure details (stack, diff) kept. */
+const MAX_DETAILS = 4000;
+/** Problems kept per job (reports unreadable, too large). */
+const MAX_PROBLEMS = 20;
+const count = schemas/* number */.aig().int().nonnegative();
+/** A failed (or errored) test, as the reports show it. */
+const FailedTestSchema = schemas/* strictObject */.rej({
+    /** "classname › name", or the name alone. */
+    test: schemas/* string */.YjP(),
+    suite: schemas/* string */.YjP(),
+    status: schemas/* enum */.k5n(['failed', 'error']),
+    message: schemas/* string */.YjP().nullable(),
+    details: schemas/* string */.YjP().nullable(),
+    /** Repository-relative place of the test or of its failure, when the report gives one. */
+    file: schemas/* string */.YjP().nullable(),
+    line: schemas/* number */.aig().int().positive().nullable(),
+    durationMs: schemas/* number */.aig().nonnegative().nullable(),
+});
+/** A job's tests: counts, time, the failures and the slowest tests, from every report it wrote. */
+const TestSummarySchema = schemas/* strictObject */.rej({
+    reports: count.describe('Report files read.'),
+    total: count,
+    passed: count,
+    /** Failed and errored. */
+    failed: count,
+    skipped: count,
+    durationMs: schemas/* number */.aig().nonnegative().nullable(),
+    failures: schemas/* array */.YOg(FailedTestSchema).max(MAX_FAILED_TESTS),
+    slowest: schemas/* array */.YOg(schemas/* strictObject */.rej({ test: schemas/* string */.YjP(), suite: schemas/* string */.YjP(), durationMs: schemas/* number */.aig().nonnegative() }))
+        .max(SLOWEST_TESTS),
+    /** Report files that could not be read, and why. */
+    problems: schemas/* array */.YOg(schemas/* string */.YjP()).max(MAX_PROBLEMS + 1),
+    /** Tests that failed in one attempt of the job and passed in another (retries), with each attempt's status. */
+    flaky: schemas/* array */.YOg(schemas/* strictObject */.rej({
+        test: schemas/* string */.YjP(),
+        suite: schemas/* string */.YjP(),
+        history: schemas/* array */.YOg(schemas/* enum */.k5n(['passed', 'failed', 'skipped', 'missing'])),
+    }))
+        .max(MAX_FAILED_TESTS)
+        .default([]),
+});
+/**
+ * One summary of a job's reports (in the order given): exact counts, the total time (each suite's own time, else
+ * its cases'), the first failures with their place in the repository, and the slowest tests.
+ */
+function summarizeTests(reports, relativize, problems = [], findBySuffix) {
+    const summary = {
+        reports: reports.length,
+        total: 0,
+        passed: 0,
+        failed: 0,
+        skipped: 0,
+        durationMs: null,
+        failures: [],
+        slowest: [],
+        flaky: [],
+        problems: problems.length > MAX_PROBLEMS
+            ? [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more`]
+            : problems,
+    };
+    const timed = [];
+    for (const report of reports) {
+        for (const suite of report.suites) {
+            const caseTime = suite.cases.reduce((sum, testCase) => (testCase.durationMs === null ? sum : (sum ?? 0) + testCase.durationMs), null);
+            const suiteTime = suite.durationMs ?? caseTime;
+            if (suiteTime !== null)
+                summary.durationMs = (summary.durationMs ?? 0) + suiteTime;
+            for (const testCase of suite.cases) {
+                summary.total++;
+                if (testCase.status === 'passed') {
+                    summary.passed++;
+                    // The tool ran it again after it failed, and it passed: flaky within one run of the job.
+                    if ((testCase.reruns ?? 0) > 0 && summary.flaky.length < MAX_FAILED_TESTS)
+                        summary.flaky.push({
+                            test: clip(testName(testCase), MAX_MESSAGE),
+                            suite: clip(suite.name, MAX_MESSAGE),
+                            history: [...Array(testCase.reruns).fill('failed'), 'passed'],
+                        });
+                }
+                else if (testCase.status === 'skipped')
+                    summary.skipped++;
+                else {
+                    summary.failed++;
+                    if (summary.failures.length < MAX_FAILED_TESTS)
+                        summary.failures.push(failedTest(testCase, suite.name, relativize, findBySuffix));
+                }
+                // Tests that took no measurable time are not "slow": listing them would only be noise.
+                if (testCase.durationMs !== null && testCase.durationMs > 0 && testCase.status !== 'skipped')
+                    timed.push({
+                        test: clip(testName(testCase), MAX_MESSAGE),
+                        suite: clip(suite.name, MAX_MESSAGE),
+                        durationMs: testCase.durationMs,
+                    });
+            }
+        }
+    }
+    summary.slowest = timed
+        .sort((a, b) => b.durationMs - a.durationMs || (a.test < b.test ? -1 : a.test > b.test ? 1 : 0))
+        .slice(0, SLOWEST_TESTS);
+    return summary;
+}
+function failedTest(testCase, suite, relativize, findBySuffix) {
+    const place = testLocation(testCase, relativize, findBySuffix);
+    return {
+        test: clip(testName(testCase), MAX_MESSAGE),
+        suite: clip(suite, MAX_MESSAGE),
+        status: testCase.status === 'error' ? 'error' : 'failed',
+        message: clip(testCase.message, MAX_MESSAGE),
+        details: clip(testCase.details, MAX_DETAILS),
+        file: place?.path ?? null,
+        line: place?.line ?? null,
+        durationMs: testCase.durationMs,
+    };
+}
+function clip(text, most) {
+    if (text === null)
+        return null;
+    return text.length <= most ? text : `${text.slice(0, most)}…`;
+}
+/** "12 passed, 1 failed, 2 skipped" (only the non-zero counts; "no tests" when there are none). */
+function testCounts(summary) {
+    const parts = [
+        summary.passed > 0 ? `${summary.passed} passed` : '',
+        summary.failed > 0 ? `${summary.failed} failed` : '',
+        summary.skipped > 0 ? `${summary.skipped} skipped` : '',
+    ].filter((part) => part !== '');
+    return parts.length === 0 ? 'no tests' : parts.join(', ');
+}
+/**
+ * Tests that both failed and passed across a job's attempts (each attempt's reports, in order), with their
+ * history: the first 50, in the order the reports first name them.
+ */
+function flakyTests(attempts) {
+    const histories = new Map();
+    attempts.forEach((reports, index) => {
+        for (const report of reports)
+            for (const suite of report.suites)
+                for (const testCase of suite.cases) {
+                    const test = clip(testName(testCase), MAX_MESSAGE);
+                    const key = `${suite.name}\u0000${test}`;
+                    let entry = histories.get(key);
+                    if (entry === undefined) {
+                        entry = { test, suite: clip(suite.name, MAX_MESSAGE), history: attempts.map(() => 'missing') };
+                        histories.set(key, entry);
+                    }
+                    const status = testCase.status === 'error' ? 'failed' : testCase.status;
+                    // A test reported twice in one attempt (two formats) counts as failed if either says so.
+                    if (entry.history[index] !== 'failed')
+                        entry.history[index] = status;
+                }
+    });
+    return [...histories.values()]
+        .filter((entry) => entry.history.includes('failed') && entry.history.includes('passed'))
+        .slice(0, MAX_FAILED_TESTS);
+}
+/**
+ * Tests that failed in the run a rerun repeats (its recorded failures) and passed in this one: flaky across
+ * runs, with the history failed → passed.
+ */
+function passedSince(earlierFailures, reports) {
+    if (earlierFailures.length === 0)
+        return [];
+    const failedBefore = new Set(earlierFailures.map((failure) => `${failure.suite}\u0000${failure.test}`));
+    const found = [];
+    const seen = new Set();
+    for (const report of reports)
+        for (const suite of report.suites)
+            for (const testCase of suite.cases) {
+                const test = clip(testName(testCase), MAX_MESSAGE);
+                const key = `${clip(suite.name, MAX_MESSAGE)}\u0000${test}`;
+                if (testCase.status !== 'passed' || !failedBefore.has(key) || seen.has(key))
+                    continue;
+                seen.add(key);
+                found.push({ test, suite: clip(suite.name, MAX_MESSAGE), history: ['failed', 'passed'] });
+            }
+    return found;
+}
+
+;// CONCATENATED MODULE: ./src/records/schema.ts
+
+
+
+/** Record format version for run.json and status.json. */
+const RECORD_SCHEMA_VERSION = 1;
+/** Run ids sort by time: `20261129T102300Z-1a2b3c4d`. Validated wherever a user names a run. */
+const RUN_ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
+/** A run id. */
+const RunIdSchema = schemas/* string */.YjP()
+    .regex(RUN_ID_PATTERN, 'expected a run id like 20261129T102300Z-1a2b3c4d');
+/** A node's status. `pending` and `running` are the only non-terminal ones. */
+const NodeStatusSchema = schemas/* enum */.k5n([
+    'pending',
+    'running',
+    'passed',
+    'failed',
+    'timed_out',
+    'cancelled',
+    'skipped',
+]);
+/** Statuses a node ends in. */
+const TERMINAL_NODE_STATUSES = [
+    'passed',
+    'failed',
+    'timed_out',
+    'cancelled',
+    'skipped',
+];
+/** A run's status. */
+const RunStatusSchema = schemas/* enum */.k5n(['running', 'passed', 'failed', 'cancelled']);
+/**
+ * Where a job's time went, in order: host preparation (folders, clones, shares, virtiofsd), the hypervisor's
+ * start until the kernel runs, the kernel's boot until the guest agent starts, the agent's setup (mounts, overlay,
+ * user), the command, the guest's collection of results, the shutdown until the hypervisor exits, and the host's
+ * finishing work (bringing results back, masking). `vm` is a VM whose guest gave no timings (an older agent).
+ * Host jobs have prepare, command and finish.
+ */
+const PHASE_NAMES = [
+    'prepare',
+    'hypervisor',
+    'boot',
+    'setup',
+    'vm',
+    'command',
+    'collect',
+    'shutdown',
+    'finish',
+];
+/** One phase of a job, relative to the start of the job (or of its attempt). */
+const PhaseSchema = schemas/* strictObject */.rej({
+    phase: schemas/* enum */.k5n(PHASE_NAMES),
+    startMs: schemas/* number */.aig().int().nonnegative().describe('Milliseconds from the start of the job (or attempt).'),
+    ms: schemas/* number */.aig().int().nonnegative(),
+});
+/** Phases on the host's clock as recorded: milliseconds from `startedAt` (the job's, or its attempt's). */
+function phasesFrom(timed, startedAt) {
+    const origin = Date.parse(startedAt);
+    return timed.map(({ phase, start, end }) => ({
+        phase,
+        startMs: Math.max(0, Math.round(start - origin)),
+        ms: Math.max(0, Math.round(end - start)),
+    }));
+}
+/** One attempt of a job that ran more than once (retries). */
+const AttemptSchema = schemas/* strictObject */.rej({
+    attempt: schemas/* number */.aig().int().positive(),
+    status: schemas/* enum */.k5n(['passed', 'failed', 'timed_out', 'cancelled']),
+    cause: schemas/* enum */.k5n(schema/* RETRY_CAUSES */.SH)
+        .nullable()
+        .describe('Why it did not pass, as retry-on names it; null when it passed or was cancelled.'),
+    startedAt: iso/* datetime */.w$(),
+    finishedAt: iso/* datetime */.w$(),
+    durationMs: schemas/* number */.aig().int().nonnegative(),
+    exitCode: schemas/* number */.aig().int().nullable(),
+    message: schemas/* string */.YjP().nullable(),
+    folder: schemas/* string */.YjP()
+        .describe("Its logs, reports and artifacts, relative to the run folder (the last attempt's are the job's own)."),
+    phases: schemas/* array */.YOg(PhaseSchema).max(PHASE_NAMES.length).optional(),
+});
+/** How a job ended in the run a rerun repeats. */
+const EarlierResultSchema = schemas/* strictObject */.rej({
+    run: schemas/* string */.YjP().describe('A vmplan run id, or github-run:<id>.'),
+    status: NodeStatusSchema,
+    sameCode: schemas/* boolean */.zMY()
+        .describe('Both ran the same files (one snapshot, or one commit): a flip is chance, not a fix.'),
+});
+/** `status.json`: one node (job or image) of a run. */
+const NodeRecordSchema = schemas/* strictObject */.rej({
+    schemaVersion: schemas/* literal */.euz(RECORD_SCHEMA_VERSION),
+    nodeId: plan_schema/* NodeIdSchema */.$w,
+    kind: schemas/* enum */.k5n(['prepare', 'execute']),
+    job: schemas/* string */.YjP().regex(schema/* JOB_ID_PATTERN */.BE).nullable(),
+    executor: schema/* ExecutorSchema */.pX,
+    status: NodeStatusSchema,
+    startedAt: iso/* datetime */.w$().nullable(),
+    finishedAt: iso/* datetime */.w$().nullable(),
+    durationMs: schemas/* number */.aig().int().nonnegative().nullable(),
+    exitCode: schemas/* number */.aig().int().nullable(),
+    message: schemas/* string */.YjP().nullable(),
+    logs: schemas/* strictObject */.rej({ host: schemas/* string */.YjP(), guest: schemas/* string */.YjP().nullable() })
+        .describe('Paths relative to the run folder.'),
+    cached: schemas/* boolean */.zMY().optional().describe('Prepare nodes: the image came from the cache.'),
+    process: schemas/* strictObject */.rej({
+        pid: schemas/* number */.aig().int().positive(),
+        group: schemas/* boolean */.zMY().describe('pid leads a process group: stop the whole group.'),
+        restSocket: schemas/* string */.YjP().nullable().describe('vfkit REST socket, for a HardStop.'),
+        cgroup: schemas/* string */.YjP()
+            .nullable()
+            .optional()
+            .describe('Linux host jobs: the cgroup holding everything the job started (killed whole).'),
+    })
+        .nullable()
+        .optional()
+        .describe('What is running for the node, so it can be stopped if vmplan itself dies.'),
+    attempts: schemas/* array */.YOg(AttemptSchema)
+        .optional()
+        .describe('Jobs that ran more than once: every attempt in order, the last being the record itself.'),
+    phases: schemas/* array */.YOg(PhaseSchema)
+        .max(PHASE_NAMES.length)
+        .optional()
+        .describe("Where the job's time went (of its last attempt); absent for images and older records."),
+});
+/** `run.json`: one run of a plan. */
+const RunRecordSchema = schemas/* strictObject */.rej({
+    schemaVersion: schemas/* literal */.euz(RECORD_SCHEMA_VERSION),
+    runId: RunIdSchema,
+    status: RunStatusSchema,
+    planId: schemas/* string */.YjP(),
+    planPath: schemas/* string */.YjP().describe('The plan as given (a file, or the jobs file it was made from).'),
+    source: plan_schema/* PlanSourceSchema */.G,
+    selection: schemas/* array */.YOg(schemas/* string */.YjP()).nullable(),
+    changes: plan_schema/* ChangesSchema */.X1,
+    rerunOf: schemas/* string */.YjP()
+        .nullable()
+        .describe('The run this one repeats: a vmplan run id, or github-run:<id> for a workflow run (rerun-failed-from).'),
+    snapshotRun: RunIdSchema.describe('The run whose snapshot/ this run uses (itself, or the run it reruns).'),
+    options: schemas/* strictObject */.rej({
+        maxParallel: schemas/* number */.aig().int().positive().nullable(),
+        failFast: schemas/* boolean */.zMY(),
+        executor: schema/* ExecutorSchema */.pX.nullable(),
+    }),
+    host: schemas/* strictObject */.rej({
+        hostname: schemas/* string */.YjP(),
+        pid: schemas/* number */.aig().int(),
+        platform: schemas/* string */.YjP(),
+        arch: schemas/* string */.YjP(),
+    }),
+    startedAt: iso/* datetime */.w$(),
+    finishedAt: iso/* datetime */.w$().nullable(),
+    durationMs: schemas/* number */.aig().int().nonnegative().nullable(),
+    message: schemas/* string */.YjP().nullable(),
+    counts: schemas/* partialRecord */.jgl(NodeStatusSchema, schemas/* number */.aig().int().nonnegative())
+        .describe('Jobs (execute nodes) by status.'),
+});
+/** A job that failed (or timed out) and then passed on a later attempt. */
+function isFlaky(record) {
+    return record.status === 'passed' && (record.attempts?.length ?? 0) > 1;
+}
+
+;// CONCATENATED MODULE: ./src/results/schema.ts
+
+
+
+
+
+/** Format version of results.json. */
+const RESULTS_SCHEMA_VERSION = 1;
+/** Largest results.json read. */
+const MAX_RESULTS_BYTES = 64 * 1024 * 1024;
+const AnnotationSchema = schemas/* strictObject */.rej({
+    level: schemas/* enum */.k5n(['error', 'warning', 'notice']),
+    title: schemas/* string */.YjP(),
+    message: schemas/* string */.YjP(),
+    file: schemas/* string */.YjP().optional(),
+    line: schemas/* number */.aig().int().positive().optional(),
+    column: schemas/* number */.aig().int().positive().optional(),
+    job: schemas/* string */.YjP(),
+    kind: schemas/* enum */.k5n(['job', 'diagnostic']),
+});
+/** One job's result, with what the reports need (so a report job can work from results alone). */
+const JobResultSchema = schemas/* strictObject */.rej({
+    status: NodeStatusSchema,
+    description: schemas/* string */.YjP(),
+    executor: schemas/* enum */.k5n(catalog/* EXECUTOR_NAMES */.Ts),
+    durationMs: schemas/* number */.aig().int().nonnegative().nullable(),
+    exitCode: schemas/* number */.aig().int().nullable(),
+    message: schemas/* string */.YjP().nullable(),
+    logTail: schemas/* string */.YjP().describe("The end of the job's log (masked), for summaries."),
+    logTruncated: schemas/* boolean */.zMY(),
+    annotations: schemas/* array */.YOg(AnnotationSchema),
+    attempts: schemas/* array */.YOg(AttemptSchema)
+        .default([])
+        .describe('Every attempt when the job ran more than once (retries); absent in older results.'),
+    flaky: schemas/* boolean */.zMY()
+        .default(false)
+        .describe('It failed, then passed: on a later attempt, or in this rerun of a run where it failed.'),
+    earlier: EarlierResultSchema.nullable()
+        .default(null)
+        .describe('For a rerun: how the job ended in the run this one repeats.'),
+    tests: TestSummarySchema.nullable()
+        .default(null)
+        .describe("What the job's test reports say (null when it names none; absent in older results)."),
+    startedAt: iso/* datetime */.w$()
+        .nullable()
+        .default(null)
+        .describe('When it started (null when it never did; absent in older results).'),
+    phases: schemas/* array */.YOg(PhaseSchema)
+        .max(PHASE_NAMES.length)
+        .default([])
+        .describe("Where its time went (its last attempt's), from startedAt; absent in older results."),
+});
+/** `results.json`: what one runner (one shard) ran of a plan, uploaded as an artifact. */
+const ResultsSchema = schemas/* strictObject */.rej({
+    schemaVersion: schemas/* literal */.euz(RESULTS_SCHEMA_VERSION),
+    planId: schemas/* string */.YjP()
+        .regex(/^[0-9a-f]{64}$/)
+        .describe('The plan the runner was given (before sharding).'),
+    shard: schemas/* strictObject */.rej({ index: schemas/* number */.aig().int().positive(), count: schemas/* number */.aig().int().positive() })
+        .nullable(),
+    runId: schemas/* string */.YjP(),
+    status: schemas/* enum */.k5n(['passed', 'failed', 'cancelled']),
+    startedAt: schemas/* string */.YjP(),
+    finishedAt: schemas/* string */.YjP().nullable(),
+    jobs: schemas/* record */.g1P(schemas/* string */.YjP().regex(schema/* JOB_ID_PATTERN */.BE), JobResultSchema),
+});
+
+;// CONCATENATED MODULE: ./src/schema-export.ts
+
+
+
+
+/** The JSON Schemas vmplan publishes, by name. */
+const PUBLISHED_SCHEMAS = { jobs: schema/* JobsFileSchema */.uq, plan: plan_schema/* PlanSchema */.fB, results: ResultsSchema };
+/** JSON Schema (draft 2020-12) for a published format, generated from its zod schema. */
+function jsonSchemaFor(name) {
+    const schema = json_schema_processors/* toJSONSchema */.bl(PUBLISHED_SCHEMAS[name], {
+        io: 'input',
+        target: 'draft-2020-12',
+        unrepresentable: 'any',
+    });
+    return { ...schema, $id: `https://vmplan.dev/schema/${name}.schema.json`, title: `vmplan ${name}` };
+}
+/** The text of `schema/<name>.schema.json` as committed. */
+function jsonSchemaText(name) {
+    return `${JSON.stringify(jsonSchemaFor(name), null, 2)}\n`;
+}
+
 // EXTERNAL MODULE: ./src/util/suggest.ts
 var suggest = __nccwpck_require__(7406);
 // EXTERNAL MODULE: ./src/version.ts
 var version = __nccwpck_require__(311);
-// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 6 modules
-var schemas = __nccwpck_require__(6921);
 // EXTERNAL MODULE: ./src/executors/vfkit/executor.ts + 2 modules
 var executor = __nccwpck_require__(9620);
 // EXTERNAL MODULE: ./src/util/bytes.ts
@@ -4969,8 +5614,6 @@ function folderFacts(folder, runnerTemp) {
     return { ...base, freeBytes: freeBytes(existing) };
 }
 
-// EXTERNAL MODULE: ./src/executors/catalog.ts + 6 modules
-var catalog = __nccwpck_require__(6051);
 ;// CONCATENATED MODULE: ./src/cli/args.ts
 
 
@@ -5277,8 +5920,6 @@ function describeParseError(code) {
         .replace(/^invalid symbol$/, 'unexpected character');
 }
 
-// EXTERNAL MODULE: ./src/plan/schema.ts
-var schema = __nccwpck_require__(7684);
 ;// CONCATENATED MODULE: ./src/plan/io.ts
 
 
@@ -5296,7 +5937,7 @@ const MIN_SECRET_LENGTH = 4;
  * trailing newline. Refuses a plan whose id does not match its content or that contains a secret value.
  */
 function serializePlan(plan, secretValues = []) {
-    const result = schema/* PlanSchema */.fB.safeParse(plan);
+    const result = plan_schema/* PlanSchema */.fB.safeParse(plan);
     if (!result.success) {
         throw new errors/* InternalError */.Gd(`the planner produced an invalid plan:\n${result.error.message}`);
     }
@@ -5348,10 +5989,10 @@ function parsePlan(text, file) {
     }
     // The text starts with "{", so what parsed is an object.
     const version = data.schemaVersion;
-    if (version !== schema/* PLAN_SCHEMA_VERSION */.jk) {
+    if (version !== plan_schema/* PLAN_SCHEMA_VERSION */.jk) {
         const hint = typeof version !== 'number'
             ? ''
-            : version > schema/* PLAN_SCHEMA_VERSION */.jk
+            : version > plan_schema/* PLAN_SCHEMA_VERSION */.jk
                 ? ': it was written by a newer vmplan, upgrade to read it'
                 : version === 1
                     ? ': it was written by an older vmplan, before plans recorded the trust they were made under; plan again'
@@ -5359,13 +6000,13 @@ function parsePlan(text, file) {
         throw new errors/* InputError */.dz([
             locator.locate({
                 path: ['schemaVersion'],
-                message: `not a plan this vmplan can read: schemaVersion ${JSON.stringify(version)}, expected ${schema/* PLAN_SCHEMA_VERSION */.jk}${hint}`,
+                message: `not a plan this vmplan can read: schemaVersion ${JSON.stringify(version)}, expected ${plan_schema/* PLAN_SCHEMA_VERSION */.jk}${hint}`,
             }),
         ]);
     }
-    const result = schema/* PlanSchema */.fB.safeParse(data, { reportInput: true });
+    const result = plan_schema/* PlanSchema */.fB.safeParse(data, { reportInput: true });
     if (!result.success) {
-        const problems = (0,zod_problems/* zodIssuesToProblems */.$)(result.error.issues, schema/* PlanSchema */.fB, data).map((p) => locator.locate(p));
+        const problems = (0,zod_problems/* zodIssuesToProblems */.$)(result.error.issues, plan_schema/* PlanSchema */.fB, data).map((p) => locator.locate(p));
         throw new errors/* InputError */.dz((0,errors/* sortProblems */.dS)(problems));
     }
     const expected = (0,build/* planIdOf */.C3)(result.data);
@@ -5400,170 +6041,6 @@ function readPlan(path, name = path) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: ./node_modules/zod/v4/classic/iso.js
-var iso = __nccwpck_require__(4377);
-// EXTERNAL MODULE: ./src/config/schema.ts + 2 modules
-var config_schema = __nccwpck_require__(2293);
-;// CONCATENATED MODULE: ./src/records/schema.ts
-
-
-
-/** Record format version for run.json and status.json. */
-const RECORD_SCHEMA_VERSION = 1;
-/** Run ids sort by time: `20261129T102300Z-1a2b3c4d`. Validated wherever a user names a run. */
-const RUN_ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
-/** A run id. */
-const RunIdSchema = schemas/* string */.YjP()
-    .regex(RUN_ID_PATTERN, 'expected a run id like 20261129T102300Z-1a2b3c4d');
-/** A node's status. `pending` and `running` are the only non-terminal ones. */
-const NodeStatusSchema = schemas/* enum */.k5n([
-    'pending',
-    'running',
-    'passed',
-    'failed',
-    'timed_out',
-    'cancelled',
-    'skipped',
-]);
-/** Statuses a node ends in. */
-const TERMINAL_NODE_STATUSES = [
-    'passed',
-    'failed',
-    'timed_out',
-    'cancelled',
-    'skipped',
-];
-/** A run's status. */
-const RunStatusSchema = schemas/* enum */.k5n(['running', 'passed', 'failed', 'cancelled']);
-/**
- * Where a job's time went, in order: host preparation (folders, clones, shares, virtiofsd), the hypervisor's
- * start until the kernel runs, the kernel's boot until the guest agent starts, the agent's setup (mounts, overlay,
- * user), the command, the guest's collection of results, the shutdown until the hypervisor exits, and the host's
- * finishing work (bringing results back, masking). `vm` is a VM whose guest gave no timings (an older agent).
- * Host jobs have prepare, command and finish.
- */
-const PHASE_NAMES = [
-    'prepare',
-    'hypervisor',
-    'boot',
-    'setup',
-    'vm',
-    'command',
-    'collect',
-    'shutdown',
-    'finish',
-];
-/** One phase of a job, relative to the start of the job (or of its attempt). */
-const PhaseSchema = schemas/* strictObject */.rej({
-    phase: schemas/* enum */.k5n(PHASE_NAMES),
-    startMs: schemas/* number */.aig().int().nonnegative().describe('Milliseconds from the start of the job (or attempt).'),
-    ms: schemas/* number */.aig().int().nonnegative(),
-});
-/** Phases on the host's clock as recorded: milliseconds from `startedAt` (the job's, or its attempt's). */
-function phasesFrom(timed, startedAt) {
-    const origin = Date.parse(startedAt);
-    return timed.map(({ phase, start, end }) => ({
-        phase,
-        startMs: Math.max(0, Math.round(start - origin)),
-        ms: Math.max(0, Math.round(end - start)),
-    }));
-}
-/** One attempt of a job that ran more than once (retries). */
-const AttemptSchema = schemas/* strictObject */.rej({
-    attempt: schemas/* number */.aig().int().positive(),
-    status: schemas/* enum */.k5n(['passed', 'failed', 'timed_out', 'cancelled']),
-    cause: schemas/* enum */.k5n(config_schema/* RETRY_CAUSES */.SH)
-        .nullable()
-        .describe('Why it did not pass, as retry-on names it; null when it passed or was cancelled.'),
-    startedAt: iso/* datetime */.w$(),
-    finishedAt: iso/* datetime */.w$(),
-    durationMs: schemas/* number */.aig().int().nonnegative(),
-    exitCode: schemas/* number */.aig().int().nullable(),
-    message: schemas/* string */.YjP().nullable(),
-    folder: schemas/* string */.YjP()
-        .describe("Its logs, reports and artifacts, relative to the run folder (the last attempt's are the job's own)."),
-    phases: schemas/* array */.YOg(PhaseSchema).max(PHASE_NAMES.length).optional(),
-});
-/** How a job ended in the run a rerun repeats. */
-const EarlierResultSchema = schemas/* strictObject */.rej({
-    run: schemas/* string */.YjP().describe('A vmplan run id, or github-run:<id>.'),
-    status: NodeStatusSchema,
-    sameCode: schemas/* boolean */.zMY()
-        .describe('Both ran the same files (one snapshot, or one commit): a flip is chance, not a fix.'),
-});
-/** `status.json`: one node (job or image) of a run. */
-const NodeRecordSchema = schemas/* strictObject */.rej({
-    schemaVersion: schemas/* literal */.euz(RECORD_SCHEMA_VERSION),
-    nodeId: schema/* NodeIdSchema */.$w,
-    kind: schemas/* enum */.k5n(['prepare', 'execute']),
-    job: schemas/* string */.YjP().regex(config_schema/* JOB_ID_PATTERN */.BE).nullable(),
-    executor: config_schema/* ExecutorSchema */.pX,
-    status: NodeStatusSchema,
-    startedAt: iso/* datetime */.w$().nullable(),
-    finishedAt: iso/* datetime */.w$().nullable(),
-    durationMs: schemas/* number */.aig().int().nonnegative().nullable(),
-    exitCode: schemas/* number */.aig().int().nullable(),
-    message: schemas/* string */.YjP().nullable(),
-    logs: schemas/* strictObject */.rej({ host: schemas/* string */.YjP(), guest: schemas/* string */.YjP().nullable() })
-        .describe('Paths relative to the run folder.'),
-    cached: schemas/* boolean */.zMY().optional().describe('Prepare nodes: the image came from the cache.'),
-    process: schemas/* strictObject */.rej({
-        pid: schemas/* number */.aig().int().positive(),
-        group: schemas/* boolean */.zMY().describe('pid leads a process group: stop the whole group.'),
-        restSocket: schemas/* string */.YjP().nullable().describe('vfkit REST socket, for a HardStop.'),
-        cgroup: schemas/* string */.YjP()
-            .nullable()
-            .optional()
-            .describe('Linux host jobs: the cgroup holding everything the job started (killed whole).'),
-    })
-        .nullable()
-        .optional()
-        .describe('What is running for the node, so it can be stopped if vmplan itself dies.'),
-    attempts: schemas/* array */.YOg(AttemptSchema)
-        .optional()
-        .describe('Jobs that ran more than once: every attempt in order, the last being the record itself.'),
-    phases: schemas/* array */.YOg(PhaseSchema)
-        .max(PHASE_NAMES.length)
-        .optional()
-        .describe("Where the job's time went (of its last attempt); absent for images and older records."),
-});
-/** `run.json`: one run of a plan. */
-const RunRecordSchema = schemas/* strictObject */.rej({
-    schemaVersion: schemas/* literal */.euz(RECORD_SCHEMA_VERSION),
-    runId: RunIdSchema,
-    status: RunStatusSchema,
-    planId: schemas/* string */.YjP(),
-    planPath: schemas/* string */.YjP().describe('The plan as given (a file, or the jobs file it was made from).'),
-    source: schema/* PlanSourceSchema */.G,
-    selection: schemas/* array */.YOg(schemas/* string */.YjP()).nullable(),
-    changes: schema/* ChangesSchema */.X1,
-    rerunOf: schemas/* string */.YjP()
-        .nullable()
-        .describe('The run this one repeats: a vmplan run id, or github-run:<id> for a workflow run (rerun-failed-from).'),
-    snapshotRun: RunIdSchema.describe('The run whose snapshot/ this run uses (itself, or the run it reruns).'),
-    options: schemas/* strictObject */.rej({
-        maxParallel: schemas/* number */.aig().int().positive().nullable(),
-        failFast: schemas/* boolean */.zMY(),
-        executor: config_schema/* ExecutorSchema */.pX.nullable(),
-    }),
-    host: schemas/* strictObject */.rej({
-        hostname: schemas/* string */.YjP(),
-        pid: schemas/* number */.aig().int(),
-        platform: schemas/* string */.YjP(),
-        arch: schemas/* string */.YjP(),
-    }),
-    startedAt: iso/* datetime */.w$(),
-    finishedAt: iso/* datetime */.w$().nullable(),
-    durationMs: schemas/* number */.aig().int().nonnegative().nullable(),
-    message: schemas/* string */.YjP().nullable(),
-    counts: schemas/* partialRecord */.jgl(NodeStatusSchema, schemas/* number */.aig().int().nonnegative())
-        .describe('Jobs (execute nodes) by status.'),
-});
-/** A job that failed (or timed out) and then passed on a later attempt. */
-function isFlaky(record) {
-    return record.status === 'passed' && (record.attempts?.length ?? 0) > 1;
-}
-
 ;// CONCATENATED MODULE: ./src/records/layout.ts
 
 
@@ -9817,460 +10294,6 @@ function requireOutputs(folder, what) {
         throw new ImageProblem(`${what} did not produce ${missing.join(' and ')} (expected in $VMPLAN_IMAGE_OUT or the nix output)`);
 }
 
-;// CONCATENATED MODULE: ./src/parsers/model.ts
-
-/** How a test case ended. */
-const TestStatusSchema = schemas/* enum */.k5n(['passed', 'failed', 'error', 'skipped']);
-/** One test case of a report, as its tool wrote it (paths as printed, not yet made repository-relative). */
-const TestCaseSchema = schemas/* strictObject */.rej({
-    name: schemas/* string */.YjP(),
-    /** The class, module or suite path the tool groups the case under ("" when none). */
-    classname: schemas/* string */.YjP(),
-    status: TestStatusSchema,
-    durationMs: schemas/* number */.aig().nonnegative().nullable(),
-    /** The failure's one-line message (failed, error) or why it was skipped. */
-    message: schemas/* string */.YjP().nullable(),
-    /** The failure's details: stack trace, diff, captured output. */
-    details: schemas/* string */.YjP().nullable(),
-    file: schemas/* string */.YjP().nullable(),
-    line: schemas/* number */.aig().int().positive().nullable(),
-    /**
-     * How many times the tool itself ran it again after it failed, before this result (Surefire's and nextest's
-     * retries: `<flakyFailure>` when it then passed, `<rerunFailure>` when it failed again).
-     */
-    reruns: schemas/* number */.aig().int().nonnegative().optional(),
-});
-/** A test suite: a named group of cases. */
-const TestSuiteSchema = schemas/* strictObject */.rej({
-    name: schemas/* string */.YjP(),
-    durationMs: schemas/* number */.aig().nonnegative().nullable(),
-    cases: schemas/* array */.YOg(TestCaseSchema),
-});
-/** What one report file says: its suites, in the file's order. */
-const TestReportSchema = schemas/* strictObject */.rej({
-    format: schemas/* string */.YjP(),
-    suites: schemas/* array */.YOg(TestSuiteSchema),
-});
-/** How a case is named in reports: "classname › name", or the name alone (jest-junit repeats it as the class). */
-function testName(testCase) {
-    return testCase.classname === '' || testCase.classname === testCase.name
-        ? testCase.name
-        : `${testCase.classname} › ${testCase.name}`;
-}
-
-;// CONCATENATED MODULE: ./src/parsers/test-diagnostics.ts
-
-/**
- * Failed and errored test cases as diagnostics: placed by the case's file/line, else by the first repository
- * location in its failure text, else at the top of the case's file; cases with no repository location are left
- * out (they have nowhere to point).
- */
-function testFailureDiagnostics(job, report, relativize, findBySuffix) {
-    const diagnostics = [];
-    for (const suite of report.suites) {
-        for (const testCase of suite.cases) {
-            if (testCase.status !== 'failed' && testCase.status !== 'error')
-                continue;
-            const location = testLocation(testCase, relativize, findBySuffix);
-            if (location === undefined)
-                continue;
-            const name = testName(testCase);
-            diagnostics.push({
-                job,
-                path: location.path,
-                line: location.line,
-                column: undefined,
-                severity: 'error',
-                title: `test failed: ${name}`.slice(0, 255),
-                message: [testCase.message ?? '', (testCase.details ?? '').trim()]
-                    .filter((part) => part !== '')
-                    .join('\n\n') || 'failed',
-                tool: report.format,
-            });
-        }
-    }
-    return diagnostics;
-}
-/** How much of a failure's text is searched for places (its text is the job's: it can be megabytes). */
-const MAX_SCAN = 256 * 1024;
-/** Places looked at per failure. */
-const MAX_PLACES = 64;
-const PATH_LINE = /^(?:file:\/\/)?([\w./@-]+\.[A-Za-z]{1,5}):(\d+)/;
-const JVM_FILE = /^([\w$]+\.(?:java|kt|scala|groovy)):(\d+)$/;
-/**
- * Places in a failure's text: `path:line` as most tools print it, and JVM stack frames `at pkg.Class.m(File.java:N)`.
- * Linear in the text: split into tokens and lines first, each matched from its start only (a pattern searched
- * anywhere in a long run of word characters backtracks quadratically).
- */
-function placesIn(details, relativize, findBySuffix, goPackage) {
-    const text = details.slice(0, MAX_SCAN);
-    const places = [];
-    const inPackage = goPackage === undefined ? undefined : packageFiles(goPackage, relativize, findBySuffix);
-    for (const token of text.split(/[^\w./@:-]+/)) {
-        const match = PATH_LINE.exec(token);
-        const name = match?.[1];
-        // A Go test's bare file name is its package's file, never a file of that name at the repository root.
-        const path = name === undefined
-            ? undefined
-            : inPackage !== undefined && isBareGoFile(name)
-                ? inPackage(name)
-                : relativize(name);
-        if (path !== undefined)
-            places.push({ path, line: Number(match[2]) });
-        if (places.length >= MAX_PLACES)
-            return places;
-    }
-    if (findBySuffix === undefined)
-        return places;
-    for (const line of text.split('\n')) {
-        const frame = jvmFrame(line.trim());
-        if (frame === undefined)
-            continue;
-        const path = findBySuffix(frame.packagePath === '' ? frame.file : `${frame.packagePath}/${frame.file}`);
-        if (path !== undefined)
-            places.push({ path, line: frame.line, frameClass: frame.frameClass });
-        if (places.length >= MAX_PLACES)
-            break;
-    }
-    return places;
-}
-/** A Go file named without its folder, as Go prints a test's own file (`calc_test.go`). */
-function isBareGoFile(name) {
-    return !name.includes('/') && name.endsWith('.go');
-}
-/**
- * Go prints a test's own file without its folder (`calc_test.go:12: …`, in go-junit-report's XML too): such a name
- * is looked up in the test's package, whose import path is the case's classname. Each name once, and at most
- * MAX_PLACES names per failure: the text is the job's, and each lookup tries up to MAX_TAILS paths.
- */
-function packageFiles(goPackage, relativize, findBySuffix) {
-    const found = new Map();
-    return (name) => {
-        if (!isBareGoFile(name))
-            return undefined;
-        if (!found.has(name) && found.size < MAX_PLACES)
-            found.set(name, relativizeBySuffix(`${goPackage}/${name}`, relativize, findBySuffix));
-        return found.get(name);
-    };
-}
-/** A Go import path (`example.com/mod/calc`): where a Go test's bare file names live. */
-const GO_IMPORT_PATH = /^[\w.~-]+(\/[\w.~-]+)+$/;
-/** A JVM stack frame `at pkg.Class$Inner.method(File.java:12)`: the class, its package as a path, file, line. */
-function jvmFrame(line) {
-    if (!line.startsWith('at ') || !line.endsWith(')'))
-        return undefined;
-    const open = line.indexOf('(');
-    const location = JVM_FILE.exec(line.slice(open + 1, -1));
-    if (open < 0 || location === null)
-        return undefined;
-    const parts = line.slice(3, open).split('.');
-    if (parts.length < 2 || !parts.every((part) => /^[\w$<>]+$/.test(part)))
-        return undefined;
-    const frameClass = parts.slice(0, -1).join('.').replace(/\$.*$/, '');
-    return {
-        frameClass,
-        packagePath: frameClass.split('.').slice(0, -1).join('/'),
-        file: location[1],
-        line: Number(location[2]),
-    };
-}
-/**
- * Where a failed test points in the repository: the failing line in the test's own file when its failure text
- * shows one (the assertion), else the case's file/line; for a case without a file, the stack frame of its own
- * class (JVM), else the first repository place in its failure text; else the top of its file.
- */
-function testLocation(testCase, relativize, findBySuffix) {
-    const file = testCase.file === null ? undefined : relativizeBySuffix(testCase.file, relativize, findBySuffix);
-    const goPackage = GO_IMPORT_PATH.test(testCase.classname) ? testCase.classname : undefined;
-    const places = placesIn(testCase.details ?? '', relativize, findBySuffix, goPackage);
-    if (file !== undefined) {
-        const inFile = places.find((place) => place.path === file);
-        if (inFile !== undefined)
-            return { path: inFile.path, line: inFile.line };
-        if (testCase.line !== null)
-            return { path: file, line: testCase.line };
-    }
-    const ownFrame = places.find((place) => place.frameClass === testCase.classname.replace(/\$.*$/, ''));
-    const first = ownFrame ?? places[0];
-    if (first !== undefined)
-        return { path: first.path, line: first.line };
-    return file === undefined ? undefined : { path: file, line: 1 };
-}
-/** Longest tails of a report's relative path tried against the repository. */
-const MAX_TAILS = 16;
-/**
- * A report's file in the repository: as written, else (for a relative path such as Go's
- * `example.com/mod/calc/calc_test.go`) the longest tail of it that is a repository file.
- */
-function relativizeBySuffix(file, relativize, findBySuffix) {
-    const direct = relativize(file);
-    if (direct !== undefined || file.startsWith('/'))
-        return direct;
-    const parts = file.split('/');
-    // At most MAX_TAILS lookups per case: a report (the job's) may name a path of thousands of folders.
-    for (let start = Math.max(1, parts.length - MAX_TAILS); start < parts.length; start++) {
-        const found = relativize(parts.slice(start).join('/'));
-        if (found !== undefined)
-            return found;
-    }
-    return findBySuffix?.(file.replace(/^(\.\/)+/, ''));
-}
-
-;// CONCATENATED MODULE: ./src/parsers/test-summary.ts
-
-
-
-/** Failed tests kept per job (the counts stay exact; the reports themselves are in the logs artifact). */
-const MAX_FAILED_TESTS = 50;
-/** Slowest tests kept per job. */
-const SLOWEST_TESTS = 5;
-/** Longest failure message kept. */
-const MAX_MESSAGE = 1000;
-/** Longest failure details (stack, diff) kept. */
-const MAX_DETAILS = 4000;
-/** Problems kept per job (reports unreadable, too large). */
-const MAX_PROBLEMS = 20;
-const count = schemas/* number */.aig().int().nonnegative();
-/** A failed (or errored) test, as the reports show it. */
-const FailedTestSchema = schemas/* strictObject */.rej({
-    /** "classname › name", or the name alone. */
-    test: schemas/* string */.YjP(),
-    suite: schemas/* string */.YjP(),
-    status: schemas/* enum */.k5n(['failed', 'error']),
-    message: schemas/* string */.YjP().nullable(),
-    details: schemas/* string */.YjP().nullable(),
-    /** Repository-relative place of the test or of its failure, when the report gives one. */
-    file: schemas/* string */.YjP().nullable(),
-    line: schemas/* number */.aig().int().positive().nullable(),
-    durationMs: schemas/* number */.aig().nonnegative().nullable(),
-});
-/** A job's tests: counts, time, the failures and the slowest tests, from every report it wrote. */
-const TestSummarySchema = schemas/* strictObject */.rej({
-    reports: count.describe('Report files read.'),
-    total: count,
-    passed: count,
-    /** Failed and errored. */
-    failed: count,
-    skipped: count,
-    durationMs: schemas/* number */.aig().nonnegative().nullable(),
-    failures: schemas/* array */.YOg(FailedTestSchema).max(MAX_FAILED_TESTS),
-    slowest: schemas/* array */.YOg(schemas/* strictObject */.rej({ test: schemas/* string */.YjP(), suite: schemas/* string */.YjP(), durationMs: schemas/* number */.aig().nonnegative() }))
-        .max(SLOWEST_TESTS),
-    /** Report files that could not be read, and why. */
-    problems: schemas/* array */.YOg(schemas/* string */.YjP()).max(MAX_PROBLEMS + 1),
-    /** Tests that failed in one attempt of the job and passed in another (retries), with each attempt's status. */
-    flaky: schemas/* array */.YOg(schemas/* strictObject */.rej({
-        test: schemas/* string */.YjP(),
-        suite: schemas/* string */.YjP(),
-        history: schemas/* array */.YOg(schemas/* enum */.k5n(['passed', 'failed', 'skipped', 'missing'])),
-    }))
-        .max(MAX_FAILED_TESTS)
-        .default([]),
-});
-/**
- * One summary of a job's reports (in the order given): exact counts, the total time (each suite's own time, else
- * its cases'), the first failures with their place in the repository, and the slowest tests.
- */
-function summarizeTests(reports, relativize, problems = [], findBySuffix) {
-    const summary = {
-        reports: reports.length,
-        total: 0,
-        passed: 0,
-        failed: 0,
-        skipped: 0,
-        durationMs: null,
-        failures: [],
-        slowest: [],
-        flaky: [],
-        problems: problems.length > MAX_PROBLEMS
-            ? [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more`]
-            : problems,
-    };
-    const timed = [];
-    for (const report of reports) {
-        for (const suite of report.suites) {
-            const caseTime = suite.cases.reduce((sum, testCase) => (testCase.durationMs === null ? sum : (sum ?? 0) + testCase.durationMs), null);
-            const suiteTime = suite.durationMs ?? caseTime;
-            if (suiteTime !== null)
-                summary.durationMs = (summary.durationMs ?? 0) + suiteTime;
-            for (const testCase of suite.cases) {
-                summary.total++;
-                if (testCase.status === 'passed') {
-                    summary.passed++;
-                    // The tool ran it again after it failed, and it passed: flaky within one run of the job.
-                    if ((testCase.reruns ?? 0) > 0 && summary.flaky.length < MAX_FAILED_TESTS)
-                        summary.flaky.push({
-                            test: clip(testName(testCase), MAX_MESSAGE),
-                            suite: clip(suite.name, MAX_MESSAGE),
-                            history: [...Array(testCase.reruns).fill('failed'), 'passed'],
-                        });
-                }
-                else if (testCase.status === 'skipped')
-                    summary.skipped++;
-                else {
-                    summary.failed++;
-                    if (summary.failures.length < MAX_FAILED_TESTS)
-                        summary.failures.push(failedTest(testCase, suite.name, relativize, findBySuffix));
-                }
-                // Tests that took no measurable time are not "slow": listing them would only be noise.
-                if (testCase.durationMs !== null && testCase.durationMs > 0 && testCase.status !== 'skipped')
-                    timed.push({
-                        test: clip(testName(testCase), MAX_MESSAGE),
-                        suite: clip(suite.name, MAX_MESSAGE),
-                        durationMs: testCase.durationMs,
-                    });
-            }
-        }
-    }
-    summary.slowest = timed
-        .sort((a, b) => b.durationMs - a.durationMs || (a.test < b.test ? -1 : a.test > b.test ? 1 : 0))
-        .slice(0, SLOWEST_TESTS);
-    return summary;
-}
-function failedTest(testCase, suite, relativize, findBySuffix) {
-    const place = testLocation(testCase, relativize, findBySuffix);
-    return {
-        test: clip(testName(testCase), MAX_MESSAGE),
-        suite: clip(suite, MAX_MESSAGE),
-        status: testCase.status === 'error' ? 'error' : 'failed',
-        message: clip(testCase.message, MAX_MESSAGE),
-        details: clip(testCase.details, MAX_DETAILS),
-        file: place?.path ?? null,
-        line: place?.line ?? null,
-        durationMs: testCase.durationMs,
-    };
-}
-function clip(text, most) {
-    if (text === null)
-        return null;
-    return text.length <= most ? text : `${text.slice(0, most)}…`;
-}
-/** "12 passed, 1 failed, 2 skipped" (only the non-zero counts; "no tests" when there are none). */
-function testCounts(summary) {
-    const parts = [
-        summary.passed > 0 ? `${summary.passed} passed` : '',
-        summary.failed > 0 ? `${summary.failed} failed` : '',
-        summary.skipped > 0 ? `${summary.skipped} skipped` : '',
-    ].filter((part) => part !== '');
-    return parts.length === 0 ? 'no tests' : parts.join(', ');
-}
-/**
- * Tests that both failed and passed across a job's attempts (each attempt's reports, in order), with their
- * history: the first 50, in the order the reports first name them.
- */
-function flakyTests(attempts) {
-    const histories = new Map();
-    attempts.forEach((reports, index) => {
-        for (const report of reports)
-            for (const suite of report.suites)
-                for (const testCase of suite.cases) {
-                    const test = clip(testName(testCase), MAX_MESSAGE);
-                    const key = `${suite.name}\u0000${test}`;
-                    let entry = histories.get(key);
-                    if (entry === undefined) {
-                        entry = { test, suite: clip(suite.name, MAX_MESSAGE), history: attempts.map(() => 'missing') };
-                        histories.set(key, entry);
-                    }
-                    const status = testCase.status === 'error' ? 'failed' : testCase.status;
-                    // A test reported twice in one attempt (two formats) counts as failed if either says so.
-                    if (entry.history[index] !== 'failed')
-                        entry.history[index] = status;
-                }
-    });
-    return [...histories.values()]
-        .filter((entry) => entry.history.includes('failed') && entry.history.includes('passed'))
-        .slice(0, MAX_FAILED_TESTS);
-}
-/**
- * Tests that failed in the run a rerun repeats (its recorded failures) and passed in this one: flaky across
- * runs, with the history failed → passed.
- */
-function passedSince(earlierFailures, reports) {
-    if (earlierFailures.length === 0)
-        return [];
-    const failedBefore = new Set(earlierFailures.map((failure) => `${failure.suite}\u0000${failure.test}`));
-    const found = [];
-    const seen = new Set();
-    for (const report of reports)
-        for (const suite of report.suites)
-            for (const testCase of suite.cases) {
-                const test = clip(testName(testCase), MAX_MESSAGE);
-                const key = `${clip(suite.name, MAX_MESSAGE)}\u0000${test}`;
-                if (testCase.status !== 'passed' || !failedBefore.has(key) || seen.has(key))
-                    continue;
-                seen.add(key);
-                found.push({ test, suite: clip(suite.name, MAX_MESSAGE), history: ['failed', 'passed'] });
-            }
-    return found;
-}
-
-;// CONCATENATED MODULE: ./src/results/schema.ts
-
-
-
-
-
-/** Format version of results.json. */
-const RESULTS_SCHEMA_VERSION = 1;
-/** Largest results.json read. */
-const MAX_RESULTS_BYTES = 64 * 1024 * 1024;
-const AnnotationSchema = schemas/* strictObject */.rej({
-    level: schemas/* enum */.k5n(['error', 'warning', 'notice']),
-    title: schemas/* string */.YjP(),
-    message: schemas/* string */.YjP(),
-    file: schemas/* string */.YjP().optional(),
-    line: schemas/* number */.aig().int().positive().optional(),
-    column: schemas/* number */.aig().int().positive().optional(),
-    job: schemas/* string */.YjP(),
-    kind: schemas/* enum */.k5n(['job', 'diagnostic']),
-});
-/** One job's result, with what the reports need (so a report job can work from results alone). */
-const JobResultSchema = schemas/* strictObject */.rej({
-    status: NodeStatusSchema,
-    description: schemas/* string */.YjP(),
-    executor: schemas/* enum */.k5n(catalog/* EXECUTOR_NAMES */.Ts),
-    durationMs: schemas/* number */.aig().int().nonnegative().nullable(),
-    exitCode: schemas/* number */.aig().int().nullable(),
-    message: schemas/* string */.YjP().nullable(),
-    logTail: schemas/* string */.YjP().describe("The end of the job's log (masked), for summaries."),
-    logTruncated: schemas/* boolean */.zMY(),
-    annotations: schemas/* array */.YOg(AnnotationSchema),
-    attempts: schemas/* array */.YOg(AttemptSchema)
-        .default([])
-        .describe('Every attempt when the job ran more than once (retries); absent in older results.'),
-    flaky: schemas/* boolean */.zMY()
-        .default(false)
-        .describe('It failed, then passed: on a later attempt, or in this rerun of a run where it failed.'),
-    earlier: EarlierResultSchema.nullable()
-        .default(null)
-        .describe('For a rerun: how the job ended in the run this one repeats.'),
-    tests: TestSummarySchema.nullable()
-        .default(null)
-        .describe("What the job's test reports say (null when it names none; absent in older results)."),
-    startedAt: iso/* datetime */.w$()
-        .nullable()
-        .default(null)
-        .describe('When it started (null when it never did; absent in older results).'),
-    phases: schemas/* array */.YOg(PhaseSchema)
-        .max(PHASE_NAMES.length)
-        .default([])
-        .describe("Where its time went (its last attempt's), from startedAt; absent in older results."),
-});
-/** `results.json`: what one runner (one shard) ran of a plan, uploaded as an artifact. */
-const ResultsSchema = schemas/* strictObject */.rej({
-    schemaVersion: schemas/* literal */.euz(RESULTS_SCHEMA_VERSION),
-    planId: schemas/* string */.YjP()
-        .regex(/^[0-9a-f]{64}$/)
-        .describe('The plan the runner was given (before sharding).'),
-    shard: schemas/* strictObject */.rej({ index: schemas/* number */.aig().int().positive(), count: schemas/* number */.aig().int().positive() })
-        .nullable(),
-    runId: schemas/* string */.YjP(),
-    status: schemas/* enum */.k5n(['passed', 'failed', 'cancelled']),
-    startedAt: schemas/* string */.YjP(),
-    finishedAt: schemas/* string */.YjP().nullable(),
-    jobs: schemas/* record */.g1P(schemas/* string */.YjP().regex(config_schema/* JOB_ID_PATTERN */.BE), JobResultSchema),
-});
-
 ;// CONCATENATED MODULE: ./src/results/io.ts
 
 
@@ -10880,14 +10903,14 @@ function jobDiagnostics(layout, runId, node, snapshotDir, repositoryRoot, read =
 }
 /** A job's test summary from the reports it left; null when its jobs-file entry names no reports. */
 function jobTests(layout, runId, node, snapshotDir, repositoryRoot, earlierFailures = [], read) {
-    if ((0,schema/* reportGlobs */.i9)(node).length === 0)
+    if ((0,plan_schema/* reportGlobs */.i9)(node).length === 0)
         return null;
     const relativize = jobRelativizer(layout, runId, node, snapshotDir, repositoryRoot);
     try {
         const { reports, problems: found } = read ?? readJobTestReports(layout, runId, node);
         const problems = [...found];
         if (reports.length === 0 && problems.length === 0)
-            problems.push(`no report file matched ${(0,schema/* reportGlobs */.i9)(node).join(', ')}`);
+            problems.push(`no report file matched ${(0,plan_schema/* reportGlobs */.i9)(node).join(', ')}`);
         const summary = summarizeTests(reports, relativize, problems, suffixFinder(snapshotDir));
         const earlier = read?.earlier ??
             earlierAttemptFolders(layout.nodeDir(runId, node)).map((folder) => readTestReports((0,external_node_path_.join)(folder, 'reports'), node).reports);
@@ -11592,7 +11615,7 @@ class JobTracker {
     async analyse(node, record) {
         // Its reports are read once, for both its test summary and its annotations.
         const ran = record.status === 'passed' || record.status === 'failed' || record.status === 'timed_out';
-        const read = ran && (0,schema/* reportGlobs */.i9)(node).length > 0 ? await this.readReports(node) : { reports: [], problems: [] };
+        const read = ran && (0,plan_schema/* reportGlobs */.i9)(node).length > 0 ? await this.readReports(node) : { reports: [], problems: [] };
         this.testsByJob.set(node.job, ran ? this.testsOf(node, read) : null);
         const annotations = this.annotationsOf(node, record.status, read);
         this.annotationsByJob.set(node.job, annotations);
@@ -12026,7 +12049,7 @@ reuse = new Map()) {
             ...plan.scope,
             // A display name (`test (node 22, arm64)`) is recorded as its variant's id.
             only: [
-                ...new Set(jobs.map((job) => (config_schema/* JOB_ID_PATTERN */.BE.test(job) ? job : planJobsNamed(plan, job)[0]))),
+                ...new Set(jobs.map((job) => (schema/* JOB_ID_PATTERN */.BE.test(job) ? job : planJobsNamed(plan, job)[0]))),
             ].sort(),
         },
         preconditions: (0,build/* buildPreconditions */.Q)(ordered.nodes),
@@ -12495,7 +12518,7 @@ function checkReferences(data) {
     const images = asRecord(root.images);
     const defaults = asRecord(root.defaults);
     const jobIds = Object.keys(jobs);
-    const validJobIds = jobIds.filter((id) => config_schema/* JOB_ID_PATTERN */.BE.test(id));
+    const validJobIds = jobIds.filter((id) => schema/* JOB_ID_PATTERN */.BE.test(id));
     const imageNames = Object.keys(images);
     const problems = [];
     const loose = new Map();
@@ -12510,7 +12533,7 @@ function checkReferences(data) {
                 problems.push({ path, message: `job "${id}" cannot need itself` });
             else if (!loose.has(need.id)) {
                 // An id that is not even well-formed gets the schema's message alone; suggestions are only valid ids.
-                if (config_schema/* JOB_ID_PATTERN */.BE.test(need.id))
+                if (schema/* JOB_ID_PATTERN */.BE.test(need.id))
                     problems.push({ path, message: `unknown job "${need.id}"${(0,suggest/* didYouMean */.au)(need.id, validJobIds)}` });
             }
             else if (seen.has(need.id))
@@ -12547,9 +12570,9 @@ function checkReferences(data) {
     return problems;
 }
 function checkImageReference(image, path, imageNames, problems) {
-    if (typeof image !== 'string' || imageNames.includes(image) || !config_schema/* JOB_ID_PATTERN */.BE.test(image))
+    if (typeof image !== 'string' || imageNames.includes(image) || !schema/* JOB_ID_PATTERN */.BE.test(image))
         return;
-    const valid = imageNames.filter((name) => config_schema/* JOB_ID_PATTERN */.BE.test(name));
+    const valid = imageNames.filter((name) => schema/* JOB_ID_PATTERN */.BE.test(name));
     const hint = valid.length === 0 ? ' (no images are defined under "images")' : (0,suggest/* didYouMean */.au)(image, valid);
     problems.push({ path, message: `unknown image "${image}"${hint}` });
 }
@@ -12669,9 +12692,9 @@ function parseJobsFile(text, file) {
             locator.locate({ message: 'expected a mapping with "version" and "jobs" at the top level' }),
         ]);
     }
-    const result = config_schema/* JobsFileSchema */.uq.safeParse(data, { reportInput: true });
+    const result = schema/* JobsFileSchema */.uq.safeParse(data, { reportInput: true });
     const problems = [
-        ...(result.success ? [] : (0,zod_problems/* zodIssuesToProblems */.$)(result.error.issues, config_schema/* JobsFileSchema */.uq, data)),
+        ...(result.success ? [] : (0,zod_problems/* zodIssuesToProblems */.$)(result.error.issues, schema/* JobsFileSchema */.uq, data)),
         ...checkReferences(data),
         // Matrices and their substitutions can only be checked on a schema-valid file.
         ...(result.success ? (0,matrix/* expandJobs */.Re)(result.data).problems : []),
@@ -13190,7 +13213,7 @@ const LOCAL_TRUST = { trusted: true, reason: 'trust: trusted' };
 function executorFlag(given) {
     if (given === undefined)
         return undefined;
-    const parsed = config_schema/* ExecutorSchema */.pX.safeParse(given);
+    const parsed = schema/* ExecutorSchema */.pX.safeParse(given);
     if (!parsed.success)
         throw new errors/* InputError */.dz(`--executor: ${parsed.error.issues[0]?.message}`);
     return parsed.data;
@@ -14314,28 +14337,6 @@ async function imageCommand(args, io) {
     return cli_io/* EXIT */.d.ok;
 }
 
-// EXTERNAL MODULE: ./node_modules/zod/v4/core/json-schema-processors.js
-var json_schema_processors = __nccwpck_require__(8439);
-;// CONCATENATED MODULE: ./src/schema-export.ts
-
-
-
-/** The JSON Schemas vmplan publishes, by name. */
-const PUBLISHED_SCHEMAS = { jobs: config_schema/* JobsFileSchema */.uq, plan: schema/* PlanSchema */.fB };
-/** JSON Schema (draft 2020-12) for a published format, generated from its zod schema. */
-function jsonSchemaFor(name) {
-    const schema = json_schema_processors/* toJSONSchema */.bl(PUBLISHED_SCHEMAS[name], {
-        io: 'input',
-        target: 'draft-2020-12',
-        unrepresentable: 'any',
-    });
-    return { ...schema, $id: `https://vmplan.dev/schema/${name}.schema.json`, title: `vmplan ${name}` };
-}
-/** The text of `schema/<name>.schema.json` as committed. */
-function jsonSchemaText(name) {
-    return `${JSON.stringify(jsonSchemaFor(name), null, 2)}\n`;
-}
-
 ;// CONCATENATED MODULE: ./src/cli/commands/inspect.ts
 
 
@@ -14395,7 +14396,7 @@ async function validateCommand(args, io) {
         : `${file}: valid jobs file (${jobs} job(s), ${images} image(s) in use)\n`);
     return cli_io/* EXIT */.d.ok;
 }
-/** `vmplan schema jobs|plan`: prints a JSON Schema for editors and other tools. */
+/** `vmplan schema jobs|plan|results`: prints a JSON Schema for editors and other tools. */
 function schemaCommand(args, io) {
     const { positionals } = parseCommandArgs('schema', args, {});
     const name = positionals[0];
@@ -15733,6 +15734,7 @@ function completionScript(shell, commands) {
 
 
 
+
 /** Every command, in the order help lists them. */
 const COMMANDS = [
     {
@@ -15875,10 +15877,10 @@ const COMMANDS = [
     },
     {
         name: 'schema',
-        operands: 'jobs|plan',
-        summary: 'Print the JSON Schema of the jobs file or of plan.json.',
+        operands: 'jobs|plan|results',
+        summary: 'Print the JSON Schema of the jobs file, plan.json or results.json.',
         flags: {},
-        completes: { operands: [['jobs', 'plan']] },
+        completes: { operands: [Object.keys(PUBLISHED_SCHEMAS)] },
         run: schemaCommand,
     },
 ];

@@ -1,4 +1,5 @@
 import { InfrastructureError, InputError } from '../errors.js';
+import { PUBLISHED_SCHEMAS } from '../schema-export.js';
 import { closestMatch } from '../util/suggest.js';
 import { VMPLAN_VERSION } from '../version.js';
 import { DOCTOR_FLAGS, doctorCommand } from './commands/doctor.js';
@@ -178,10 +179,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'schema',
-    operands: 'jobs|plan',
-    summary: 'Print the JSON Schema of the jobs file or of plan.json.',
+    operands: 'jobs|plan|results',
+    summary: 'Print the JSON Schema of the jobs file, plan.json or results.json.',
     flags: {},
-    completes: { operands: [['jobs', 'plan']] },
+    completes: { operands: [Object.keys(PUBLISHED_SCHEMAS)] },
     run: schemaCommand,
   },
 ];

@@ -242,9 +242,13 @@ describe('vmplan show / validate / schema', () => {
   });
 
   it('prints the JSON Schemas that are committed', async () => {
-    const result = await runVmplan(['schema', 'jobs']);
-    expect(result.stdout).toBe(readFileSync(join(REPO_ROOT, 'schema/jobs.schema.json'), 'utf8'));
-    expect((await runVmplan(['schema', 'nope'])).code).toBe(2);
+    for (const name of ['jobs', 'plan', 'results']) {
+      const result = await runVmplan(['schema', name]);
+      expect(result.stdout).toBe(readFileSync(join(REPO_ROOT, `schema/${name}.schema.json`), 'utf8'));
+    }
+    const unknown = await runVmplan(['schema', 'nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('expected one of jobs, plan, results');
   });
 
   it('the committed bundle (bin/vmplan.js) plans the example', async () => {

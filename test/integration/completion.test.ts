@@ -105,7 +105,7 @@ describe('vmplan completion bash', () => {
     expect(inProject(['vmplan', 'image', ''])).toEqual(['build', 'push', 'pull']);
     expect(inProject(['vmplan', 'image', '--arch', 'arm64', 'build', ''])).toEqual(['debian', 'test-guest']);
     expect(inProject(['vmplan', 'image', 'pull', ''])).toEqual([]);
-    expect(inProject(['vmplan', 'schema', ''])).toEqual(['jobs', 'plan']);
+    expect(inProject(['vmplan', 'schema', ''])).toEqual(['jobs', 'plan', 'results']);
     expect(inProject(['vmplan', 'logs', ''])).toEqual(['latest', '20261201T000000Z-aaaaaaaa']);
     // The jobs of the run named before them: its job folders (latest, an id, or the start of one).
     expect(inProject(['vmplan', 'logs', 'latest', ''])).toEqual(['lint', 'unit']);
@@ -161,7 +161,7 @@ describe.skipIf(!prerequisite('fish (shell completion tests)', commandWorks('fis
       expect(complete('vmplan image ')).toEqual(['build', 'pull', 'push']);
       expect(complete('vmplan image build ')).toEqual(['debian', 'test-guest']);
       expect(complete('vmplan image push ex')).toEqual(['examples/']);
-      expect(complete('vmplan schema ')).toEqual(['jobs', 'plan']);
+      expect(complete('vmplan schema ')).toEqual(['jobs', 'plan', 'results']);
       expect(complete('vmplan logs ')).toEqual(['20261201T000000Z-aaaaaaaa', 'latest']);
       expect(complete('vmplan logs latest ')).toEqual(['lint', 'unit']);
       expect(complete('vmplan shell 2026 ')).toEqual(['lint', 'unit']);

@@ -19,8 +19,11 @@ export const LAYERS: Layer[] = [
     ],
   },
   { name: 'config', paths: [/^config\//] },
-  { name: 'plan', paths: [/^plan\//, /^schema-export\.ts$/] },
-  { name: 'state and reports', paths: [/^records\//, /^results\//, /^report\//, /^context\//] },
+  { name: 'plan', paths: [/^plan\//] },
+  {
+    name: 'state and reports',
+    paths: [/^records\//, /^results\//, /^report\//, /^context\//, /^schema-export\.ts$/],
+  },
   { name: 'machines', paths: [/^workspace\//, /^process\//, /^images\//, /^executors\//] },
   { name: 'engine', paths: [/^engine\//, /^doctor\//] },
   { name: 'pipeline', paths: [/^pipeline\//] },

@@ -219,6 +219,23 @@ describe('findFlaky over runs', () => {
     expect(findFlaky([timedOut, failedAgain])).toEqual([]);
   });
 
+  it('a run of the snapshot where the job was skipped or cancelled is no part of its flip', () => {
+    const findings = findFlaky([
+      runOf(R1, R1, { unit: result({ status: 'failed', tests: null }) }),
+      runOf(R2, R1, { unit: result({ status: 'cancelled', tests: null }) }),
+      runOf(R3, R1, { unit: result({ status: 'skipped', tests: null }) }),
+      runOf('20261204T130000Z-00000004', R1, { unit: result({ tests: null }) }),
+    ]);
+    expect(findings).toEqual([
+      {
+        job: 'unit',
+        test: null,
+        how: `failed → passed on the snapshot of run ${R1}`,
+        runs: [R1, '20261204T130000Z-00000004'],
+      },
+    ]);
+  });
+
   it('a test counts as passed only where the run lists every failure and its tests ran', () => {
     const cut = { ...tests(['calc › other', 'calc › x']), failures: tests(['calc › other']).failures };
     const runs = [

@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import type { TestSummary } from '../../src/parsers/test-summary.js';
@@ -12,6 +14,7 @@ import type { JobReport } from '../../src/report/model.js';
 import { buildResults } from '../../src/results/build.js';
 import { readDurations } from '../../src/results/durations.js';
 import { readResults, writeResults } from '../../src/results/io.js';
+import { jsonSchemaFor } from '../../src/schema-export.js';
 import { context, jobs } from '../support/jobs.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vmplan-results-'));
@@ -213,6 +216,34 @@ describe('results.json files', () => {
     expect(readResults(path).jobs.unit!.tests).toBeNull();
   });
 
+  it('reads results written before retries, reruns and phases as a single attempt that was never flaky', () => {
+    const path = join(root, 'older-results.json');
+    const {
+      attempts: _attempts,
+      flaky: _flaky,
+      earlier: _earlier,
+      startedAt: _startedAt,
+      phases: _phases,
+      ...old
+    } = results.jobs.unit!;
+    writeFileSync(path, JSON.stringify({ ...results, jobs: { unit: old } }));
+    expect(readResults(path).jobs.unit).toMatchObject({
+      attempts: [],
+      flaky: false,
+      earlier: null,
+      startedAt: null,
+      phases: [],
+    });
+  });
+
+  it('refuses a planId that is not exactly a plan digest (a forged results.json cannot name another plan)', () => {
+    const path = join(root, 'forged-plan-id.json');
+    for (const planId of [`x${'a'.repeat(64)}`, `${'a'.repeat(64)}x`, 'A'.repeat(64)]) {
+      writeFileSync(path, JSON.stringify({ ...results, planId }));
+      expect(() => readResults(path, 'r.json')).toThrow(/^r\.json: not a valid results\.json: planId: /);
+    }
+  });
+
   it('refuses test results whose counts are not counts', () => {
     const path = join(root, 'bad-tests.json');
     writeFileSync(
@@ -225,6 +256,19 @@ describe('results.json files', () => {
     expect(() => readResults(path, 'r.json')).toThrow(
       /^r\.json: not a valid results\.json: jobs\.unit\.tests\.failed: /,
     );
+  });
+
+  it('is described by the published schema/results.schema.json, which refuses what the reader refuses', () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    const validate = ajv.compile(jsonSchemaFor('results'));
+    const path = join(root, 'published.json');
+    writeResults(path, results);
+    const written = JSON.parse(readFileSync(path, 'utf8'));
+    expect(validate(written), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ ...written, status: 'running' })).toBe(false);
+    expect(validate({ ...written, planId: 'short' })).toBe(false);
+    expect(validate({ ...written, jobs: { Unit: written.jobs.unit } })).toBe(false);
   });
 
   it('refuses to write or read one that is not valid, naming the file and field', () => {
@@ -268,6 +312,8 @@ describe('readDurations', () => {
     expect(refusal).toThrow(/^durations\.json: not a valid results\.json: /);
     writeFileSync(path, 'null');
     expect(refusal).toThrow(/^durations\.json: not a valid map of job id to milliseconds: \(top\)/);
+    writeFileSync(path, '{"unit": 15');
+    expect(refusal).toThrow(/^durations\.json: not a durations file: invalid JSON /);
   });
 });
 

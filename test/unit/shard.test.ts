@@ -220,9 +220,22 @@ describe('mergeResults', () => {
       shardResults(2, { docs: 'passed' }, 'f'.repeat(64)),
     ]);
     expect(merged.status).toBe('failed');
-    expect(merged.jobs.find((job) => job.job === 'docs')).toMatchObject({
+    // Not run, and nothing more: never flaky, never a cut log, no tests or attempts to show.
+    const docs = plan.nodes.find((node) => node.kind === 'execute' && node.job === 'docs')!;
+    expect(merged.jobs.find((job) => job.job === 'docs')).toEqual({
+      job: 'docs',
+      description: docs.description,
+      executor: 'qemu',
       status: 'skipped',
-      message: expect.stringMatching(/^no result/),
+      durationMs: null,
+      exitCode: null,
+      message: 'no result: the runner that had this job did not report (see the notes above)',
+      logTail: '',
+      logTruncated: false,
+      tests: null,
+      attempts: [],
+      flaky: false,
+      earlier: null,
     });
     expect(merged.problems).toEqual([
       'job "build" was reported by both shard 1/2 and shard 2/2: kept the result of shard 1/2',
@@ -298,6 +311,30 @@ describe('mergeResults', () => {
       runId: '20261129T103000Z-00000009',
     };
     expect(mergeResults(plan, [cancelledShard, rerun, passedShard]).status).toBe('passed');
+  });
+
+  it('names an unsharded run by its run id: results of another plan, and a run uploaded twice', () => {
+    const whole = (runId: string, startedAt: string, planId = plan.planId): Results => ({
+      ...shardResults(1, { build: 'passed' }, planId, startedAt),
+      shard: null,
+      runId,
+    });
+    const merged = mergeResults(plan, [
+      whole('20261129T100000Z-00000001', '2026-11-29T10:00:00Z'),
+      whole('20261129T110000Z-00000002', '2026-11-29T11:00:00Z'),
+      whole('20261129T120000Z-00000003', '2026-11-29T12:00:00Z', 'e'.repeat(64)),
+    ]);
+    expect(merged.problems).toEqual([
+      'the plan ran again (run 20261129T110000Z-00000002): its earlier results (run 20261129T100000Z-00000001) were replaced',
+      'results of run 20261129T120000Z-00000003 belong to plan eeeeeeeeeeee, not ' +
+        `${plan.planId.slice(0, 12)}: ignored`,
+    ]);
+    // Unsharded results and shard 1's are different uploads: neither replaces the other.
+    const both = mergeResults(plan, [
+      whole('20261129T100000Z-00000001', '2026-11-29T10:00:00Z'),
+      shardResults(1, { unit: 'passed' }, plan.planId, '2026-11-29T11:00:00Z'),
+    ]);
+    expect(both.problems.filter((problem) => problem.includes('ran again'))).toEqual([]);
   });
 
   it("counts a shard that ran again (GitHub's re-run failed jobs) with its latest results, whatever the order", () => {

@@ -69,7 +69,7 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
   return EXIT.ok;
 }
 
-/** `vmplan schema jobs|plan`: prints a JSON Schema for editors and other tools. */
+/** `vmplan schema jobs|plan|results`: prints a JSON Schema for editors and other tools. */
 export function schemaCommand(args: string[], io: CliIo): number {
   const { positionals } = parseCommandArgs('schema', args, {});
   const name = positionals[0];
