@@ -217,3 +217,44 @@ jobs:
     );
   });
 });
+
+describe('renderPlan: retries, outputs and what a job gets', () => {
+  it("names a job's retries and outputs, and on each job that needs it which outputs it gets from where", () => {
+    const plan = buildPlan(
+      jobs(`version: 1
+defaults: { executor: host }
+jobs:
+  build: { run: make, outputs: [dist/, docs/api/], retries: 2, retry-on: [timeout, failure] }
+  e2e: { run: make e2e, needs: build }
+`),
+      context(),
+    );
+    const text = renderPlan(plan);
+    expect(text).toContain(
+      '\n  job:build  host   timeout 60m  retries 2 on failure/timeout  outputs dist/, docs/api/\n',
+    );
+    expect(text).toContain(
+      '\n  job:e2e    host   timeout 60m  needs build  gets dist/, docs/api/ from build\n',
+    );
+  });
+
+  it('prints no Requires section for a plan that runs nothing (every job filtered out by paths)', () => {
+    const plan = buildPlan(
+      jobs('version: 1\njobs:\n  docs: { run: make docs, executor: host, paths: [docs/**] }\n'),
+      context({ changes: { known: true, source: 'git diff', files: ['src/a.c'] } }),
+    );
+    expect(plan.preconditions).toEqual([]);
+    expect(renderPlan(plan)).toBe(
+      `Plan ${plan.planId.slice(0, 12)}  (schema 2, vmplan ${VMPLAN_VERSION}, created 2026-11-29T10:23:00.000Z)
+  0 job(s), 0 image(s), 0 stage(s), 1 excluded
+Source:    acme/app @ aaaaaaaaaaaa (refs/heads/main, push)
+Jobs file: .github/vmplan.yml (sha256 bbbbbbbbbbbb)
+Selection: all jobs
+Changes:   1 changed file(s) from git diff
+
+Excluded
+  docs  no changed file matches paths (docs/**); 1 file(s) changed
+`,
+    );
+  });
+});

@@ -188,6 +188,29 @@ jobs:
     ]);
   });
 
+  it('lists preconditions by executor, arch and secret name, each with its nodes by id, whatever order the jobs run in', () => {
+    // zz-build runs first and names ZED_TOKEN; aa-deploy runs after it, on the host, and names both secrets.
+    const plan = buildPlan(
+      jobs(`version: 1
+images:
+  debian: { arch: arm64, kernel: k/Image, initrd: k/initrd }
+defaults: { image: debian }
+jobs:
+  zz-build: { run: make, secrets: [ZED_TOKEN] }
+  aa-deploy: { run: deploy, executor: host, needs: zz-build, secrets: [ZED_TOKEN, API_TOKEN] }
+`),
+      context(),
+    );
+    expect(plan.nodes.map((node) => node.id)).toEqual(['image:debian', 'job:zz-build', 'job:aa-deploy']);
+    expect(plan.preconditions).toEqual([
+      { kind: 'executor', executor: 'host', nodes: ['job:aa-deploy'] },
+      { kind: 'executor', executor: 'vfkit', nodes: ['job:zz-build'] },
+      { kind: 'host-arch', arch: 'arm64', nodes: ['job:zz-build'] },
+      { kind: 'secret', name: 'API_TOKEN', nodes: ['job:aa-deploy'] },
+      { kind: 'secret', name: 'ZED_TOKEN', nodes: ['job:aa-deploy', 'job:zz-build'] },
+    ]);
+  });
+
   it('produces a plan that passes its own schema', () => {
     expect(PlanSchema.safeParse(buildPlan(WORKSPACE, context())).success).toBe(true);
   });
@@ -206,6 +229,16 @@ jobs:
         { job: 'lint', reason: 'not-selected', message: 'not selected (--only integration)' },
       ]);
       expect(plan.scope.only).toEqual(['integration']);
+    });
+
+    it('names the selection sorted and once, and gives a job it leaves out that reason even when its paths match nothing', () => {
+      const changes = { known: true as const, source: 'test', files: ['Cargo.toml'] };
+      const plan = buildPlan(WORKSPACE, context({ only: ['unit', 'lint', 'unit'], changes }));
+      expect(plan.scope.only).toEqual(['lint', 'unit']);
+      expect(plan.excluded).toEqual([
+        { job: 'docs', reason: 'not-selected', message: 'not selected (--only lint, unit)' },
+        { job: 'integration', reason: 'not-selected', message: 'not selected (--only lint, unit)' },
+      ]);
     });
 
     it('rejects an unknown job with a suggestion', () => {

@@ -88,6 +88,29 @@ jobs:
     expect(again.nodes[1]).toMatchObject({ receives: [{ from: 'build', paths: ['dist/'] }] });
   });
 
+  it('lists the jobs it leaves out with those the plan already excluded, by name, as planning with --only would', () => {
+    const filtered = buildPlan(
+      jobs(`version: 1
+defaults: { executor: host }
+jobs:
+  alpha: { run: x }
+  mid: { run: x, paths: [docs/**] }
+  omega: { run: x }
+  beta: { run: x }
+  zeta: { run: x, paths: [docs/**] }
+`),
+      context({ changes: { known: true, source: 'test', files: ['src/a.c'] } }),
+    );
+    expect(filtered.excluded.map((entry) => entry.job)).toEqual(['mid', 'zeta']);
+    const selected = selectFromPlan(filtered, ['beta'], 'passed in run X', filtered.createdAt);
+    expect(selected.excluded.map((entry) => [entry.job, entry.reason])).toEqual([
+      ['alpha', 'not-selected'],
+      ['mid', 'paths'],
+      ['omega', 'not-selected'],
+      ['zeta', 'paths'],
+    ]);
+  });
+
   it('drops users that are no longer in the plan from shared images', () => {
     const selected = selectFromPlan(plan, ['build'], 'x', plan.createdAt);
     const image = selected.nodes.find((node) => node.id === 'image:a');

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { buildPlan, planIdOf } from '../../src/plan/build.js';
+import { serializePlan } from '../../src/plan/io.js';
 import { PlanSchema } from '../../src/plan/schema.js';
 import { selectFromPlan } from '../../src/plan/select.js';
 import { assignShards, jobGroups, parseShard, shardPlan } from '../../src/plan/shard.js';
@@ -116,6 +117,20 @@ describe('sharding', () => {
       ['lint'],
       ['docs', 'fmt'],
     ]);
+  });
+
+  it('records only usable durations, in whole ms: a damaged record (negative, NaN, infinite) never makes an invalid plan', () => {
+    const durations = {
+      build: 0,
+      unit: 1234.5,
+      e2e: -1,
+      lint: Number.NaN,
+      docs: Number.POSITIVE_INFINITY,
+      fmt: 99.4,
+    };
+    const recorded = buildPlan(jobsOfPlan, context({ durations }));
+    expect(recorded.scope.durations).toEqual({ build: 0, unit: 1235, fmt: 99 });
+    expect(() => serializePlan(recorded)).not.toThrow();
   });
 
   it('gives each shard a plan of its own: its jobs, what they need, only the images it uses', () => {
