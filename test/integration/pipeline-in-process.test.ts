@@ -372,7 +372,10 @@ jobs:
     expect(run.record.status, seen).toBe('passed');
     const flaky = node('flaky');
     expect(flaky.status, seen).toBe('passed');
-    expect(flaky.attempts!.map((a) => [a.attempt, a.status, a.cause, a.exitCode]), seen).toEqual([
+    expect(
+      flaky.attempts!.map((a) => [a.attempt, a.status, a.cause, a.exitCode]),
+      seen,
+    ).toEqual([
       [1, 'failed', 'failure', 1],
       [2, 'passed', null, 0],
     ]);
