@@ -186,6 +186,19 @@ describe('vmplan doctor on a Mac (recorded outputs)', () => {
   });
 });
 
+describe("doctor's report on a terminal", () => {
+  it('prints the fix under each warning and each problem, never under a check that passed', () => {
+    const text = renderChecks([
+      { id: 'a', status: 'ok', summary: 'fine', fix: 'nothing to do' },
+      { id: 'b', status: 'warn', summary: 'low', fix: 'free space' },
+      { id: 'c', status: 'fail', summary: 'broken', fix: 'repair it' },
+    ]);
+    expect(text).toBe(
+      '✔ fine\n! low\n    fix: free space\n✘ broken\n    fix: repair it\n\n1 problem(s) stop vmplan on this host, 1 warning(s)\n',
+    );
+  });
+});
+
 describe('vmplan doctor on Linux (recorded facts)', () => {
   it('warns without KVM or virtiofsd, and names the package for a missing QEMU', () => {
     const checks = checkHost({
