@@ -16,6 +16,7 @@ import {
   planTimestamp,
   repositoryFromRemote,
 } from '../../src/context/local-context.js';
+import { resolveOciTags } from '../../src/context/oci-tags.js';
 import { planDrift } from '../../src/context/plan-drift.js';
 import { InputError } from '../../src/errors.js';
 import type { Plan } from '../../src/plan/schema.js';
@@ -190,6 +191,43 @@ describe('the source a local plan records', () => {
   });
 });
 
+describe('the digests a plan records for oci: tags', () => {
+  /** A jobs file whose image `guest` is `oci`. */
+  const config = (oci: string) =>
+    ({ version: 1, images: { guest: { arch: 'arm64', oci } }, jobs: {} }) as unknown as Parameters<
+      typeof resolveOciTags
+    >[0];
+
+  it('asks no registry for a reference that names its digest', async () => {
+    // Port 9 on loopback: nothing listens, and an untrusted run may not connect there anyway.
+    const pinned = `127.0.0.1:9/acme/guest:main@sha256:${'e'.repeat(64)}`;
+    expect(await resolveOciTags(config(pinned), {}, { trusted: false })).toEqual({});
+    expect(await resolveOciTags(config(pinned), {}, { trusted: true })).toEqual({});
+  });
+
+  it('says, for an untrusted run, that it asked anonymously and the package must be public; not for a trusted one', async () => {
+    const tagged = '127.0.0.1:9/acme/guest:main';
+    const hint =
+      'an untrusted run asks the registry anonymously, and pulls anonymously too: the package must be public for runs of pull requests from forks';
+    const untrusted = (await resolveOciTags(config(tagged), {}, { trusted: false }).catch(
+      (error: unknown) => error,
+    )) as Error;
+    expect(untrusted).toBeInstanceOf(InputError);
+    expect(untrusted.message).toMatch(
+      /^images\.guest\.oci: cannot resolve 127\.0\.0\.1:9\/acme\/guest:main to a digest: /,
+    );
+    expect(untrusted.message).toContain(hint);
+    const trusted = (await resolveOciTags(config(tagged), {}, { trusted: true }).catch(
+      (error: unknown) => error,
+    )) as Error;
+    expect(trusted).toBeInstanceOf(InputError);
+    expect(trusted.message).toMatch(
+      /^images\.guest\.oci: cannot resolve 127\.0\.0\.1:9\/acme\/guest:main to a digest: /,
+    );
+    expect(trusted.message).not.toContain('anonymously');
+  });
+});
+
 describe('git, as the planner runs it', () => {
   it('gives stdout trimmed, undefined when git fails, and git’s own last error line when it must not fail', () => {
     expect(git(repo, ['rev-parse', '--abbrev-ref', 'HEAD'])).toBe('feature');
@@ -213,6 +251,8 @@ describe('vmplan plan (in process)', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/\nWrote \.vmplan\/plan\.json\n$/);
+    // The state folder it made ignores itself: a later --base never counts the plan as a changed file.
+    expect(readFileSync(join(repo, '.vmplan/.gitignore'), 'utf8')).toMatch(/^\*$/m);
     const plan = JSON.parse(readFileSync(join(repo, '.vmplan/plan.json'), 'utf8')) as Plan;
     expect(plan.source.jobsFile).toBe('.github/vmplan.yml');
     expect(plan.nodes.map((node) => node.id)).toEqual(['job:build', 'job:unit']);

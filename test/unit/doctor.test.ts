@@ -186,7 +186,52 @@ describe('vmplan doctor on a Mac (recorded outputs)', () => {
   });
 });
 
+describe("doctor's report on a terminal", () => {
+  it('prints the fix under each warning and each problem, never under a check that passed', () => {
+    const text = renderChecks([
+      { id: 'a', status: 'ok', summary: 'fine', fix: 'nothing to do' },
+      { id: 'b', status: 'warn', summary: 'low', fix: 'free space' },
+      { id: 'c', status: 'fail', summary: 'broken', fix: 'repair it' },
+    ]);
+    expect(text).toBe(
+      '✔ fine\n! low\n    fix: free space\n✘ broken\n    fix: repair it\n\n1 problem(s) stop vmplan on this host, 1 warning(s)\n',
+    );
+  });
+});
+
 describe('vmplan doctor on Linux (recorded facts)', () => {
+  it('checks image builds: the package of each missing tool, then root for a Debian root disk', () => {
+    const build = (tools: Record<string, string | null>, root: boolean) =>
+      checkHost({
+        platform: 'linux',
+        arch: 'arm64',
+        executors: [],
+        imageBuild: { tools, root },
+        folders: [],
+      })[0];
+    const all = Object.fromEntries(
+      ['apt-get', 'dpkg-deb', 'mmdebstrap', 'cpio', 'depmod', 'mkfs.ext4'].map((tool) => [
+        tool,
+        `/usr/bin/${tool}`,
+      ]),
+    );
+    expect(build({ ...all, 'dpkg-deb': null, 'mkfs.ext4': null }, true)).toEqual({
+      id: 'image-build',
+      status: 'warn',
+      summary: 'vmplan image build needs dpkg-deb, mkfs.ext4: not found',
+      fix: 'sudo apt-get install dpkg e2fsprogs',
+    });
+    expect(build(all, false)).toMatchObject({
+      status: 'warn',
+      summary: 'vmplan image build debian needs root (it builds a Debian root file system); this is not root',
+    });
+    expect(build(all, true)).toEqual({
+      id: 'image-build',
+      status: 'ok',
+      summary: 'image build tools: all found, running as root',
+    });
+  });
+
   it('warns without KVM or virtiofsd, and names the package for a missing QEMU', () => {
     const checks = checkHost({
       platform: 'linux',
