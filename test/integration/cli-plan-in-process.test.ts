@@ -7,8 +7,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/run-cli.js';
 import { fileList, git, gitOrThrow } from '../../src/context/git.js';
 import {
   localChanges,
@@ -20,31 +18,14 @@ import { resolveOciTags } from '../../src/context/oci-tags.js';
 import { planDrift } from '../../src/context/plan-drift.js';
 import { InputError } from '../../src/errors.js';
 import type { Plan } from '../../src/plan/schema.js';
+import { runCliInProcess } from '../support/cli-in-process.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-plan-inproc-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
-/** Runs the CLI in this process in `cwd`; its exit code and what it printed. */
-async function vmplan(
-  cwd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+/** Runs the CLI in this process in `cwd`, with only PATH and HOME of this process's environment, plus `env`. */
+const vmplan = (cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runCliInProcess(cwd, args, { PATH: process.env.PATH, HOME: process.env.HOME, ...env });
 
 const gitIn =
   (cwd: string) =>

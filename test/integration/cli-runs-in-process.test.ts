@@ -5,35 +5,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/run-cli.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { writePlan } from '../../src/plan/io.js';
 import { StateLayout } from '../../src/records/layout.js';
 import { RunStore } from '../../src/records/store.js';
+import { runCliInProcess } from '../support/cli-in-process.js';
 import { context, jobs, runStart } from '../support/jobs.js';
 import { testProject } from '../support/project.js';
 
-/** Runs the CLI in this process in `cwd`; its exit code and what it printed. */
-async function vmplan(
-  cwd: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    cwd,
-    env: process.env,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+/** Runs the CLI in this process in `cwd`. */
+const vmplan = (cwd: string, args: string[]) => runCliInProcess(cwd, args, process.env);
 
 describe('vmplan rerun, list and status (in process)', () => {
   it('rerun --failed takes every job that did not pass (failed and skipped), and what they need', async () => {

@@ -8,18 +8,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkHost, checksMarkdown, type HostFacts } from '../../src/doctor/checks.js';
 import { findRunnerDir, gatherFacts } from '../../src/doctor/facts.js';
+import { fakeRunnerDir } from '../support/runner-dir.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-doctor-facts-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
 /** A runner install folder whose Runner.Listener says `version`. */
-function runnerDir(version: string): string {
-  const dir = mkdtempSync(join(folder, 'runner-'));
-  mkdirSync(join(dir, 'bin'));
-  writeFileSync(join(dir, 'bin/Runner.Listener'), `#!/bin/sh\necho ${version}\n`);
-  chmodSync(join(dir, 'bin/Runner.Listener'), 0o755);
-  return dir;
-}
+const runnerDir = (version: string) => fakeRunnerDir(folder, version);
 
 describe("doctor's facts about folders", () => {
   it('counts a folder as under RUNNER_TEMP only when it is inside it (a sibling sharing its name is not)', () => {

@@ -8,19 +8,14 @@ import { VfkitExecutor } from '../../src/executors/vfkit/executor.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { runVmplan } from '../support/cli.js';
 import { context, jobs } from '../support/jobs.js';
+import { fakeRunnerDir } from '../support/runner-dir.js';
 import { VFKIT_SHIM } from '../support/vm.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'vmplan-doctor-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
 /** A runner install folder whose Runner.Listener says `version`. */
-function runnerDir(version: string): string {
-  const dir = mkdtempSync(join(folder, 'runner-'));
-  mkdirSync(join(dir, 'bin'));
-  writeFileSync(join(dir, 'bin/Runner.Listener'), `#!/bin/sh\necho ${version}\n`);
-  chmodSync(join(dir, 'bin/Runner.Listener'), 0o755);
-  return dir;
-}
+const runnerDir = (version: string) => fakeRunnerDir(folder, version);
 
 describe('vmplan doctor on this Linux host', () => {
   it('checks QEMU, KVM, virtiofsd and both folders for real, as text and as one JSON document', async () => {
