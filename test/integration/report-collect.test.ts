@@ -252,6 +252,12 @@ describe("a job's test summary", () => {
     const none = jobTests(layout, RUN, UNIT, root, root);
     expect(none?.problems).toEqual(['no report file matched out/junit.xml']);
     expect(none?.total).toBe(0);
+    const two = nodeOf(
+      'version: 1\njobs:\n  unit:\n    run: make test\n    reports:\n      junit: [out/a.xml, out/b.xml]\n',
+    );
+    expect(jobTests(layout, RUN, two, root, root)?.problems).toEqual([
+      'no report file matched out/a.xml, out/b.xml',
+    ]);
   });
 
   it('says why when the reports cannot be read at all, and the run goes on', () => {
