@@ -235,6 +235,15 @@ describe("reading a job's test reports", () => {
     ]);
   });
 
+  it('reads a file of exactly the size its format reads', () => {
+    const xml = junit({ fine: 'passed' });
+    // Whitespace after the root element is still XML.
+    jobFile(UNIT, 'reports/out/junit.xml', xml.padEnd(16 * 1024 * 1024, ' '));
+    const { reports, problems } = readJobTestReports(layout, RUN, UNIT);
+    expect(problems).toEqual([]);
+    expect(reports.map((report) => report.suites[0]!.cases[0]!.name)).toEqual(['fine']);
+  });
+
   it('skips a file larger than its format reads, saying so', () => {
     const file = jobFile(UNIT, 'reports/out/junit.xml', junit({ fine: 'passed' }));
     truncateSync(file, 16 * 1024 * 1024 + 1);
@@ -252,6 +261,12 @@ describe("a job's test summary", () => {
     const none = jobTests(layout, RUN, UNIT, root, root);
     expect(none?.problems).toEqual(['no report file matched out/junit.xml']);
     expect(none?.total).toBe(0);
+    const two = nodeOf(
+      'version: 1\njobs:\n  unit:\n    run: make test\n    reports:\n      junit: [out/a.xml, out/b.xml]\n',
+    );
+    expect(jobTests(layout, RUN, two, root, root)?.problems).toEqual([
+      'no report file matched out/a.xml, out/b.xml',
+    ]);
   });
 
   it('says why when the reports cannot be read at all, and the run goes on', () => {

@@ -365,6 +365,9 @@ describe('the rules in-process', () => {
       expect(otherRunTrust(run(event, 'acme/widgets'), 'acme/widgets').trusted, event).toBe(false);
     for (const event of ['push', 'workflow_dispatch', 'pull_request'])
       expect(otherRunTrust(run(event, 'acme/widgets'), 'acme/widgets').trusted, event).toBe(true);
+    expect(otherRunTrust(run('push', 'acme/widgets'), 'acme/widgets').reason).toBe(
+      'rerunning workflow run 77 (a push run of acme/widgets: trusted under trust: auto)',
+    );
   });
 
   it('only ever lowers trust', () => {
@@ -385,6 +388,13 @@ describe('the rules in-process', () => {
       trusted: false,
       reason: 'running a plan made under trust: untrusted (--trust trusted overrides)',
     });
+    // Without a setting that lifts it, the limit names none; a plan made trusted limits nothing.
+    expect(recordedTrust({ trust: { trusted: false, reason: 'trust: untrusted' } })).toEqual({
+      trusted: false,
+      reason: 'running a plan made under trust: untrusted',
+    });
+    const madeTrusted = { trusted: true, reason: 'trust: auto (trusted on push)' };
+    expect(recordedTrust({ trust: madeTrusted }, '--trust trusted')).toBe(madeTrusted);
   });
 
   it("reads only a well-formed answer of GitHub's workflow-run API, and says why otherwise", async () => {

@@ -429,6 +429,8 @@ jobs:
     expect(problems[1]!.message).toMatch(
       /^names the runner variable\(s\) OPERATOR_DEPLOY_KEY; .*\(only NPM_READ_TOKEN is allowed\)$/,
     );
+    const two = untrustedPlanProblems(plan, withSecrets(['NPM_READ_TOKEN', 'OTHER_TOKEN'])).problems;
+    expect(two[1]!.message).toMatch(/ \(only NPM_READ_TOKEN, OTHER_TOKEN are allowed\)$/);
   });
 
   it('allows a name only when it is listed whole: not a longer name it begins, ends or is part of', () => {
@@ -476,6 +478,37 @@ describe('the caps on an untrusted run, at their edges', () => {
     expect(over(', timeout-minutes: 91')).toEqual(['jobs.j0.timeout-minutes']);
   });
 
+  it('says for each what was asked, the most allowed and the setting that raises it', () => {
+    const problems = untrustedLimitProblems(
+      planOf(', memory: 4096, cpus: 8, timeout-minutes: 600', 3),
+      limits,
+      'trust: untrusted',
+    );
+    expect(problems[0]).toEqual({
+      file: '.github/vmplan.yml',
+      path: ['jobs'],
+      message: '3 jobs to run; trust: untrusted runs at most 2 (untrusted-max-jobs)',
+    });
+    expect(problems.slice(1, 4)).toEqual([
+      {
+        file: '.github/vmplan.yml',
+        path: ['jobs', 'j0', 'memory'],
+        message: 'asks for 4096 MiB; trust: untrusted allows at most 3072 MiB (untrusted-max-memory)',
+      },
+      {
+        file: '.github/vmplan.yml',
+        path: ['jobs', 'j0', 'cpus'],
+        message: 'asks for 8 CPUs; trust: untrusted allows at most 3 (untrusted-max-cpus)',
+      },
+      {
+        file: '.github/vmplan.yml',
+        path: ['jobs', 'j0', 'timeout-minutes'],
+        message: 'asks for 600 minutes; trust: untrusted allows at most 90 minutes (untrusted-max-timeout)',
+      },
+    ]);
+    expect(problems).toHaveLength(10);
+  });
+
   it('reads the settings in the units people write, and refuses zero, negative or unitless-wrong values', () => {
     expect(parseUntrustedLimit('untrusted-max-jobs', ' 7 ')).toBe(7);
     expect(parseUntrustedLimit('untrusted-max-memory', '4096')).toBe(4096);
@@ -483,6 +516,8 @@ describe('the caps on an untrusted run, at their edges', () => {
     expect(parseUntrustedLimit('untrusted-max-timeout', '2h')).toBe(120);
     expect(parseUntrustedLimit('untrusted-max-timeout', '90m')).toBe(90);
     expect(parseUntrustedLimit('untrusted-max-timeout', '45')).toBe(45);
+    expect(parseUntrustedLimit('untrusted-max-timeout', '90 min')).toBe(90);
+    expect(parseUntrustedLimit('untrusted-max-timeout', '3H')).toBe(180);
     for (const [setting, text] of [
       ['untrusted-max-jobs', '0'],
       ['untrusted-max-cpus', '0'],
@@ -491,6 +526,7 @@ describe('the caps on an untrusted run, at their edges', () => {
       ['untrusted-max-timeout', '0m'],
       ['untrusted-max-timeout', '2d'],
       ['untrusted-max-memory', '0'],
+      ['untrusted-max-timeout', '-5m'],
     ] as const) {
       expect([setting, text, typeof parseUntrustedLimit(setting, text)]).toEqual([setting, text, 'object']);
     }

@@ -251,6 +251,20 @@ describe('the timeline and the failed logs', () => {
     expect(summary).toContain("\n\n**Timeline** (each node's phases; failed ones in red):\n\n```mermaid\n");
   });
 
+  it('cuts a failed log to what is left of a small budget rather than leaving it out', () => {
+    const log = `${'x'.repeat(99)}\n`.repeat(200);
+    const summary = buildSummary(report([jobReport({ job: 'unit', logTail: log })]), 6_000);
+    expect(summary).toContain('<details><summary>❌ <code>unit</code>');
+    expect(summary).toContain('_The end of the log (the whole log is in the logs artifact):_');
+    expect(summary).not.toContain('more failed job(s)');
+    expect(Buffer.byteLength(summary)).toBeLessThanOrEqual(6_000);
+  });
+
+  it('heads a failed log with the status and exit code alone when the job has no message', () => {
+    const summary = lines(buildSummary(report([jobReport({ job: 'unit', exitCode: 1, message: null })])));
+    expect(summary).toContain('<details><summary>❌ <code>unit</code> failed, exit 1</summary>');
+  });
+
   it('quotes a failed log whole up to 16 KiB, and its end after that', () => {
     const exact = `first line\n${'x'.repeat(16 * 1024 - 'first line\n'.length - 1)}\n`;
     const whole = buildSummary(report([jobReport({ job: 'unit', logTail: exact, logTruncated: false })]));

@@ -5,7 +5,7 @@ import { buildPlan } from '../../src/plan/build.js';
 import type { RunRecord } from '../../src/records/schema.js';
 import type { JobReport } from '../../src/report/model.js';
 import { buildSummary } from '../../src/report/summary.js';
-import { context, finishedRun, jobReport, jobs } from '../support/jobs.js';
+import { context, finishedRun, jobReport, jobs, testSummary } from '../support/jobs.js';
 
 const plan = buildPlan(
   jobs(`version: 1
@@ -216,6 +216,24 @@ describe('the job summary at its limits', () => {
     expect(rows.at(-1)).toContain(`\`job${rows.length - 1}\``);
     expect(tight).toContain(`| … | ${600 - rows.length} more job(s) | | | | |`);
     expect(Buffer.byteLength(tight)).toBeLessThanOrEqual(20_000);
+  });
+
+  it('counts the jobs left out of a table with a tests column in a row as wide as the table', () => {
+    const tested = Array.from({ length: 600 }, (_, i) =>
+      job({ job: `job${i}`, tests: testSummary({ total: 1, passed: 1, failed: 0 }) }),
+    );
+    const lines = buildSummary({ plan, run, jobs: tested, links: {} }).split('\n');
+    expect(lines).toContain('| status | job | duration | exit | executor | tests | logs |');
+    expect(lines).toContain('| … | 100 more job(s) | | | | | |');
+  });
+
+  it('shows no row at all when not even one fits half the budget, and still says how many jobs there are', () => {
+    const many = Array.from({ length: 10 }, (_, i) => job({ job: `job${i}` }));
+    // The head alone (title, plan line, run line, table header) takes more than half of 600 bytes.
+    const summary = buildSummary({ plan, run, jobs: many, links: {} }, 600);
+    const lines = summary.split('\n');
+    expect(lines.filter((line) => line.startsWith('| ✅'))).toEqual([]);
+    expect(lines).toContain('| … | 10 more job(s) | | | | |');
   });
 
   it('keeps only the end of a long log, from a whole line, and says it is the end', () => {

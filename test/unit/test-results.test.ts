@@ -547,6 +547,9 @@ describe('finding report files in the repository', () => {
     ])
       writeFileSync(join(root, path), '');
     symlinkSync(join(root, 'real'), join(root, 'linked'));
+    // A link to a file, at a shorter path than the file itself: still never the answer.
+    mkdirSync(join(root, 'l'));
+    symlinkSync(join(root, 'real/pkg/Only.java'), join(root, 'l/Only.java'));
     const find = suffixFinder(root);
     expect(find('pkg/Calc.java')).toBe('src/pkg/Calc.java');
     expect(find('long/pkg/Calc.java')).toBe('a/long/pkg/Calc.java');

@@ -77,6 +77,22 @@ describe('the order of the timeline', () => {
     ]);
   });
 
+  it('keeps images that start together in plan order, as it does jobs', () => {
+    const bars = timelineBars(
+      report(
+        [job('unit', 0, 10, 'passed'), job('lint', 0, 10, 'passed')],
+        [image('debian', 0, 10), image('alpine', 0, 10), image('fedora', 0, 10)],
+      ),
+    );
+    expect(bars.map((one) => one.label)).toEqual([
+      'image debian',
+      'image alpine',
+      'image fedora',
+      'job unit',
+      'job lint',
+    ]);
+  });
+
   it('leaves out nodes without a start or a duration', () => {
     const bars = timelineBars(
       report(
