@@ -258,3 +258,21 @@ Excluded
     );
   });
 });
+
+describe('renderPlan: selection and commands with blank lines', () => {
+  it('names every selected job, and shows the first line of a command that says something', () => {
+    const plan = buildPlan(
+      jobs(
+        'version: 1\ndefaults: { executor: host }\njobs:\n  lint: { run: make lint }\n  unit: { run: x }\n',
+      ),
+      context({ only: ['unit', 'lint'] }),
+    );
+    // The planner trims commands; a plan made elsewhere (vmplan show of any plan.json) may not have.
+    const made = structuredClone(plan);
+    const lint = made.nodes.find((node) => node.id === 'job:lint');
+    if (lint?.kind === 'execute') lint.command = '\n\nmake lint\n';
+    const text = renderPlan(made);
+    expect(text).toContain('\nSelection: only lint, unit (and what they need)\n');
+    expect(text).toContain('  $ make lint\n');
+  });
+});
